@@ -1,0 +1,175 @@
+/**
+ * Queries and writes for Declarations and their revisions.  Every function
+ * takes the database (or a transaction) as its first parameter.
+ */
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { Db, DbLike } from "./client.ts";
+import { declarations, revisions, type Declaration, type Revision } from "./schema.ts";
+
+export type DeclarationSummary = Pick<
+  Declaration,
+  "slug" | "title" | "summary" | "revision" | "signatureCount" | "updated" | "language" | "created"
+>;
+
+const summaryColumns = {
+  slug: declarations.slug,
+  title: declarations.title,
+  summary: declarations.summary,
+  revision: declarations.revision,
+  signatureCount: declarations.signatureCount,
+  updated: declarations.updated,
+  created: declarations.created,
+  language: declarations.language,
+};
+
+/** Published Declarations, most recently updated first. */
+export function listPublishedDeclarations(db: DbLike, limit = 200): DeclarationSummary[] {
+  return db
+    .select(summaryColumns)
+    .from(declarations)
+    .where(eq(declarations.status, "published"))
+    .orderBy(desc(declarations.updated), desc(declarations.id))
+    .limit(limit)
+    .all();
+}
+
+export function getDeclarationBySlug(db: DbLike, slug: string): Declaration | undefined {
+  return db.select().from(declarations).where(eq(declarations.slug, slug)).get();
+}
+
+/** A published Declaration by slug (drafts are invisible to the public). */
+export function getPublishedDeclaration(db: DbLike, slug: string): Declaration | undefined {
+  return db
+    .select()
+    .from(declarations)
+    .where(and(eq(declarations.slug, slug), eq(declarations.status, "published")))
+    .get();
+}
+
+export function getRevision(db: DbLike, declarationId: number, number: number): Revision | undefined {
+  return db
+    .select()
+    .from(revisions)
+    .where(and(eq(revisions.declarationId, declarationId), eq(revisions.number, number)))
+    .get();
+}
+
+export type RevisionListItem = Pick<Revision, "number" | "title" | "changeSummary" | "origin" | "created">;
+
+/** Every revision of a Declaration, newest first, without the bodies. */
+export function listRevisions(db: DbLike, declarationId: number): RevisionListItem[] {
+  return db
+    .select({
+      number: revisions.number,
+      title: revisions.title,
+      changeSummary: revisions.changeSummary,
+      origin: revisions.origin,
+      created: revisions.created,
+    })
+    .from(revisions)
+    .where(eq(revisions.declarationId, declarationId))
+    .orderBy(desc(revisions.number))
+    .all();
+}
+
+export interface NewDeclarationInput {
+  slug: string;
+  title: string;
+  summary: string;
+  license: string;
+  hashtags: string[];
+  language: string;
+  body: string;
+  origin: Revision["origin"];
+  changeSummary?: string;
+  sourceFile?: string | null;
+  sourceFileSha256?: string | null;
+  now?: Date;
+}
+
+/** Creates a Declaration and its revision 1 in one transaction. */
+export function createDeclaration(db: Db, input: NewDeclarationInput): Declaration {
+  return db.transaction((tx) => insertDeclaration(tx, input));
+}
+
+/** Inserts a Declaration and its revision 1 inside the caller's transaction. */
+export function insertDeclaration(tx: DbLike, input: NewDeclarationInput): Declaration {
+  const now = input.now ?? new Date();
+  const row = tx
+    .insert(declarations)
+    .values({
+      slug: input.slug,
+      title: input.title,
+      summary: input.summary,
+      license: input.license,
+      hashtags: input.hashtags,
+      language: input.language,
+      revision: 1,
+      sourceFile: input.sourceFile ?? null,
+      sourceFileSha256: input.sourceFileSha256 ?? null,
+      importedRevision: input.origin === "file" ? 1 : null,
+      created: now,
+      updated: now,
+    })
+    .returning()
+    .get();
+  tx.insert(revisions)
+    .values({
+      declarationId: row.id,
+      number: 1,
+      title: input.title,
+      summary: input.summary,
+      body: input.body,
+      changeSummary: input.changeSummary ?? "",
+      origin: input.origin,
+      created: now,
+    })
+    .run();
+  return row;
+}
+
+export interface NewRevisionInput {
+  title: string;
+  summary: string;
+  body: string;
+  changeSummary: string;
+  origin: Revision["origin"];
+  now?: Date;
+}
+
+/**
+ * Appends revision N+1 to a Declaration (inside the caller's transaction) and
+ * returns its number.  The unique (declaration, number) index makes two
+ * concurrent writers fail rather than both claim the same number.
+ */
+export function appendRevision(tx: DbLike, declaration: Pick<Declaration, "id" | "revision">, input: NewRevisionInput): number {
+  const now = input.now ?? new Date();
+  const number = declaration.revision + 1;
+  tx.insert(revisions)
+    .values({
+      declarationId: declaration.id,
+      number,
+      title: input.title,
+      summary: input.summary,
+      body: input.body,
+      changeSummary: input.changeSummary,
+      origin: input.origin,
+      created: now,
+    })
+    .run();
+  tx.update(declarations)
+    .set({ revision: number, title: input.title, summary: input.summary, updated: now })
+    .where(eq(declarations.id, declaration.id))
+    .run();
+  return number;
+}
+
+/** Number of published Declarations (for NodeInfo). */
+export function countPublishedDeclarations(db: DbLike): number {
+  const row = db
+    .select({ n: sql<number>`count(*)` })
+    .from(declarations)
+    .where(eq(declarations.status, "published"))
+    .get();
+  return row?.n ?? 0;
+}

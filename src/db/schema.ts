@@ -1,0 +1,81 @@
+/**
+ * Database schema (Drizzle, SQLite).  Migrations in /migrations are generated
+ * from this file with `npm run db:generate -- --name <what-changed>`.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * A Declaration: a Markdown document with a stable slug.  Its text lives in
+ * `revisions`; the title and summary of the latest revision are copied here so
+ * that lists do not need a join.  `signatureCount` is a maintained counter.
+ *
+ * `sourceFile`/`sourceFileSha256`/`importedRevision` record the last import
+ * from the `declarations/` folder (see src/db/seed.ts for the rule that a file
+ * never overwrites edits made later on the site).
+ */
+export const declarations = sqliteTable(
+  "declarations",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    slug: text().notNull(),
+    title: text().notNull(),
+    summary: text().notNull().default(""),
+    license: text().notNull().default(""),
+    /** JSON array of hashtags without the leading "#". */
+    hashtags: text({ mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    language: text().notNull().default("en"),
+    status: text({ enum: ["published", "draft"] }).notNull().default("published"),
+    /** Number of the latest revision. */
+    revision: integer().notNull(),
+    signatureCount: integer("signature_count").notNull().default(0),
+    sourceFile: text("source_file"),
+    sourceFileSha256: text("source_file_sha256"),
+    importedRevision: integer("imported_revision"),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    updated: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("declarations_slug_unique").on(t.slug),
+    index("declarations_updated_idx").on(t.updated),
+  ],
+);
+export type Declaration = typeof declarations.$inferSelect;
+export type NewDeclaration = typeof declarations.$inferInsert;
+
+/** An immutable, numbered version of a Declaration's text. */
+export const revisions = sqliteTable(
+  "revisions",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    number: integer().notNull(),
+    title: text().notNull(),
+    summary: text().notNull().default(""),
+    /** The Markdown body, without front matter. */
+    body: text().notNull(),
+    changeSummary: text("change_summary").notNull().default(""),
+    /** Where the revision came from: an imported file or an edit on the site. */
+    origin: text({ enum: ["file", "site"] }).notNull(),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("revisions_declaration_number_unique").on(t.declarationId, t.number)],
+);
+export type Revision = typeof revisions.$inferSelect;
+export type NewRevision = typeof revisions.$inferInsert;
+
+/**
+ * Fedify's key–value store (caches, idempotency records).  `key` is the
+ * JSON-encoded key path; `expires` is a Unix time in ms or null.
+ */
+export const kv = sqliteTable(
+  "kv",
+  {
+    key: text().primaryKey(),
+    value: text().notNull(),
+    expires: integer(),
+  },
+  (t) => [index("kv_expires_idx").on(t.expires)],
+);

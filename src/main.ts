@@ -1,0 +1,65 @@
+/**
+ * Composition root: configuration → logging → database → federation → web
+ * app → HTTP server.  The only place (with test helpers and the CLI tools)
+ * that opens the database or builds the federation.
+ */
+import { serve } from "@hono/node-server";
+import { getLogger } from "@logtape/logtape";
+import { createApp } from "./app.tsx";
+import { ConfigError, loadConfig, readEnvironment, type Config } from "./config.ts";
+import { SqliteKvStore } from "./db/kv.ts";
+import { builder } from "./federation/index.ts";
+import { APP, configureLogging } from "./logging.ts";
+import { databasePath, importShippedDeclarations, openSiteDatabase } from "./setup.ts";
+
+function readConfig(): Config {
+  try {
+    return loadConfig(readEnvironment());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`${problem}\n`);
+      process.stderr.write("undersign did not start: fix the variables above (see .env.sample).\n");
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const config = readConfig();
+await configureLogging(config.logLevel);
+const logger = getLogger([APP]);
+
+const db = openSiteDatabase(config);
+logger.info("Database {path} is ready", { path: databasePath(config) });
+importShippedDeclarations(db, config);
+
+const federation = await builder.build({
+  kv: new SqliteKvStore(db),
+  origin: config.origin.href,
+});
+const app = createApp({ db, config, federation });
+
+const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+  logger.info("undersign is serving {origin} (listening on {host}:{port})", {
+    origin: config.origin.href,
+    host: info.address,
+    port: info.port,
+  });
+});
+
+server.on("error", (error: NodeJS.ErrnoException) => {
+  logger.fatal("Cannot listen on {host}:{port}: {message}", { host: config.host, port: config.port, message: error.message });
+  process.exit(1);
+});
+
+function shutdown(signal: string) {
+  logger.info("Received {signal}; shutting down", { signal });
+  server.close(() => {
+    db.$client.close();
+    process.exit(0);
+  });
+  // Do not wait forever for keep-alive connections.
+  setTimeout(() => process.exit(0), 5000).unref();
+}
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));

@@ -1,0 +1,63 @@
+/**
+ * Start-up steps shared by the server and the command-line tools: open the
+ * database, apply migrations, import the shipped Declarations.
+ */
+import { join } from "node:path";
+import { getLogger } from "@logtape/logtape";
+import type { Config } from "./config.ts";
+import { readDeclarationFolder } from "./declaration-files.ts";
+import { openDatabase, type Db } from "./db/client.ts";
+import { runMigrations } from "./db/migrate.ts";
+import { importDeclarationFiles, type SeedOutcome } from "./db/seed.ts";
+import { APP } from "./logging.ts";
+
+export const MIGRATIONS_DIR = join(import.meta.dirname, "..", "migrations");
+
+export function databasePath(config: Pick<Config, "dataDir">): string {
+  return join(config.dataDir, "undersign.sqlite");
+}
+
+/** Opens the site's database and brings its schema up to date. */
+export function openSiteDatabase(config: Pick<Config, "dataDir">): Db {
+  const db = openDatabase(databasePath(config));
+  runMigrations(db, MIGRATIONS_DIR);
+  return db;
+}
+
+const importLogger = getLogger([APP, "declarations"]);
+
+/**
+ * Imports `declarations/*.md` and logs one line per file that was created,
+ * revised or refused (with its path and the reason).
+ */
+export function importShippedDeclarations(db: Db, config: Pick<Config, "declarationsDir">): SeedOutcome[] {
+  const folder = readDeclarationFolder(config.declarationsDir);
+  for (const problem of folder.problems) {
+    importLogger.warn("Skipped {path}: {reason}", { path: join(config.declarationsDir, problem.path), reason: problem.reason });
+  }
+  const outcomes = importDeclarationFiles(db, folder.files);
+  for (const outcome of outcomes) {
+    const path = join(config.declarationsDir, outcome.path);
+    switch (outcome.kind) {
+      case "created":
+        importLogger.info("Imported {path} as /d/{slug}", { path, slug: outcome.slug });
+        break;
+      case "revised":
+        importLogger.info("Imported {path} as version {revision} of /d/{slug}", { path, slug: outcome.slug, revision: outcome.revision });
+        break;
+      case "metadata":
+        importLogger.info("Updated the license, hashtags or language of /d/{slug} from {path}", { path, slug: outcome.slug });
+        break;
+      case "skipped":
+        importLogger.warn("Skipped {path}: {reason}", { path, reason: outcome.reason });
+        break;
+      case "unchanged":
+        importLogger.debug("{path} is unchanged", { path });
+        break;
+    }
+  }
+  return [
+    ...folder.problems.map((p) => ({ kind: "skipped" as const, path: p.path, slug: "", reason: p.reason })),
+    ...outcomes,
+  ];
+}

@@ -1,0 +1,64 @@
+import type { Declaration, Revision } from "../../db/schema.ts";
+import { formatDate, licenseUrl, plural } from "../format.ts";
+
+export interface DeclarationViewProps {
+  declaration: Declaration;
+  revision: Revision;
+  /** Sanitized HTML of the revision's body. */
+  html: string;
+  /** Absolute URL of this exact revision (printed under the text). */
+  permalink: string;
+}
+
+/** The text of one revision of a Declaration, with its provenance. */
+export function DeclarationView({ declaration: d, revision: r, html, permalink }: DeclarationViewProps) {
+  const isLatest = r.number === d.revision;
+  const license = licenseUrl(d.license);
+  return (
+    <article class="declaration" lang={d.language} aria-labelledby="declaration-title">
+      {!isLatest && (
+        <p class="notice" role="note">
+          You are reading version {r.number} of {d.revision}, from{" "}
+          <time datetime={r.created.toISOString()}>{formatDate(r.created)}</time>.{" "}
+          <a href={`/d/${d.slug}`}>Read the latest version</a>.
+        </p>
+      )}
+      <header>
+        <h1 id="declaration-title">{r.title}</h1>
+        {r.summary !== "" && <p class="lead">{r.summary}</p>}
+        <p class="meta">
+          {isLatest && <span class="count">{plural(d.signatureCount, "signature", "signatures")}</span>}
+          <span>
+            Version {r.number}, <time datetime={r.created.toISOString()}>{formatDate(r.created)}</time>
+          </span>
+          <a href={`/d/${d.slug}/history`}>History</a>
+          <a href={`/d/${d.slug}.md`} type="text/markdown">Markdown</a>
+        </p>
+        {d.hashtags.length > 0 && (
+          <ul class="hashtags" aria-label="Hashtags">
+            {d.hashtags.map((tag) => (
+              <li>#{tag}</li>
+            ))}
+          </ul>
+        )}
+      </header>
+      <div class="prose" dangerouslySetInnerHTML={{ __html: html }} />
+      <footer class="license">
+        {d.license !== "" && (
+          <p>
+            This text is shared under{" "}
+            {license != null ? (
+              <a href={license} rel="license nofollow noopener noreferrer">
+                {d.license}
+              </a>
+            ) : (
+              d.license
+            )}
+            .
+          </p>
+        )}
+        <p class="print-only">Version {r.number} of this text: {permalink}</p>
+      </footer>
+    </article>
+  );
+}
