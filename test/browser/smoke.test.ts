@@ -1,0 +1,167 @@
+/**
+ * Browser smoke test: a Declaration whose Markdown tries to run script is
+ * opened in Debian's headless Chromium (driven by playwright-core; no browser
+ * download).  Nothing may run, nothing may be fetched from another origin, and
+ * our own CSS and icon must load under our Content-Security-Policy.
+ * Screenshots go to test-results/ for a person to look at.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type ConsoleMessage } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addDeclaration, createTestApp } from "../helpers/app.ts";
+import { startServer } from "../helpers/server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const RESULTS = resolve(import.meta.dirname, "..", "..", "test-results");
+const SLUG = "hostile-markdown";
+const TITLE = "A Declaration that tries to run script";
+
+const HOSTILE_BODY = [
+  "## Hostile content",
+  "",
+  "<script>window.__pwned = 1</script>",
+  "",
+  '<img src=x onerror="window.__pwned=2">',
+  "",
+  "Click [the javascript link](javascript:window.__pwned=3) to test links.",
+  "",
+  '<a href="javascript:window.__pwned=4" id="raw-link">A raw HTML javascript link</a>',
+  "",
+  '<svg onload="window.__pwned=5"><circle r="5"/></svg>',
+  "",
+  '<iframe src="javascript:parent.__pwned=6"></iframe>',
+  "",
+  '<p style="background:url(http://127.0.0.2:9/tracker.png)" onclick="window.__pwned=7">Styled paragraph</p>',
+  "",
+  "![remote image](http://127.0.0.2:9/remote.png)",
+  "",
+  "We declare that **Markdown** still renders: *emphasis*, lists and [a safe link](/).",
+  "",
+  "- one",
+  "- two",
+  "",
+].join("\n");
+
+const LAUNCH_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) {
+  throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (see .ci/run).`);
+}
+
+describe.skipIf(!haveChromium)("browser smoke test", () => {
+  let browser: Browser | undefined;
+  let server: { url: string; close: () => Promise<void> } | undefined;
+
+  beforeAll(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    const { app, db } = await createTestApp();
+    addDeclaration(db, {
+      slug: SLUG,
+      title: TITLE,
+      summary: "Its summary tries too: <script>window.__pwned = 8</script>",
+      body: HOSTILE_BODY,
+    });
+    server = await startServer(app);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: 60_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("shows the Declaration, runs none of its script, and loads only from its own origin", async () => {
+    const origin = new URL(server!.url).origin;
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+
+      const requests: string[] = [];
+      const foreign: string[] = [];
+      const consoleErrors: string[] = [];
+      const pageErrors: string[] = [];
+      page.on("request", (request) => requests.push(request.url()));
+      page.on("console", (message: ConsoleMessage) => {
+        if (message.type() === "error" || message.type() === "warning") {
+          consoleErrors.push(`${message.type()}: ${message.text()}`);
+        }
+      });
+      page.on("pageerror", (error) => pageErrors.push(String(error)));
+      // Nothing leaves the test server: anything else is recorded and aborted.
+      await context.route("**/*", async (route) => {
+        const url = route.request().url();
+        if (new URL(url).origin === origin) {
+          await route.continue();
+        } else {
+          foreign.push(url);
+          await route.abort();
+        }
+      });
+
+      const response = await page.goto(`${origin}/d/${SLUG}`, { waitUntil: "load" });
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()["content-security-policy"]).toContain("script-src 'self'");
+
+      const heading = page.getByRole("heading", { level: 1, name: TITLE });
+      await expect.poll(() => heading.isVisible()).toBe(true);
+      await expect.poll(() => page.getByText("Styled paragraph").isVisible()).toBe(true);
+      expect(await page.locator(".prose strong").first().textContent()).toBe("Markdown");
+
+      // The stylesheet applied: our own CSS was not blocked by our own CSP.
+      const styled = await page.evaluate(() => document.styleSheets.length > 0 && document.styleSheets[0]!.cssRules.length > 0);
+      expect(styled).toBe(true);
+
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+
+      // Clicking the links must not run anything either.
+      await page.getByText("the javascript link").click();
+      await page.getByText("A raw HTML javascript link").click();
+      await page.getByText("Styled paragraph").click();
+      await page.waitForTimeout(200);
+      expect(page.url()).toBe(`${origin}/d/${SLUG}`);
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
+
+      // No script, event handler, iframe, svg or inline style survived.
+      const leftovers = await page.evaluate(() => {
+        const prose = document.querySelector(".prose")!;
+        const handlers = [...prose.querySelectorAll("*")].filter((el) =>
+          [...el.attributes].some((a) => a.name.startsWith("on") || a.name === "style"),
+        );
+        const badHrefs = [...prose.querySelectorAll("a[href]")].filter((a) => /^\s*javascript:/i.test(a.getAttribute("href")!));
+        return {
+          scripts: document.querySelectorAll("script").length,
+          frames: prose.querySelectorAll("iframe, svg, object, embed").length,
+          handlers: handlers.length,
+          badHrefs: badHrefs.length,
+        };
+      });
+      expect(leftovers).toEqual({ scripts: 0, frames: 0, handlers: 0, badHrefs: 0 });
+
+      await page.screenshot({ path: join(RESULTS, "declaration-1280.png"), fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(100);
+      await expect.poll(() => heading.isVisible()).toBe(true);
+      await page.screenshot({ path: join(RESULTS, "declaration-390.png"), fullPage: true });
+
+      expect(pageErrors).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+      expect(foreign).toEqual([]);
+      expect(requests.length).toBeGreaterThan(0);
+      for (const url of requests) expect(new URL(url).origin, url).toBe(origin);
+      // Our own assets were requested (and so allowed by our CSP).
+      expect(requests.some((url) => new URL(url).pathname === "/static/style.css")).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+});

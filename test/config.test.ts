@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env, "/srv/site");
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("has working defaults", () => {
+    const config = loadConfig({}, "/srv/site");
+    expect(config.port).toBe(8000);
+    expect(config.host).toBe("127.0.0.1");
+    expect(config.origin.href).toBe("http://localhost:8000/");
+    expect(config.dataDir).toBe("/srv/site/data");
+    expect(config.declarationsDir).toBe("/srv/site/declarations");
+    expect(config.instanceName).toBe("undersign");
+    expect(config.logLevel).toBe("info");
+  });
+
+  it("derives the default origin from PORT", () => {
+    expect(loadConfig({ PORT: "9000" }, "/").origin.href).toBe("http://localhost:9000/");
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig(
+      {
+        PORT: "3000",
+        HOST: "0.0.0.0",
+        ORIGIN: "https://declarations.example",
+        DATA_DIR: "/var/lib/undersign",
+        DECLARATIONS_DIR: "texts",
+        INSTANCE_NAME: "  Digital Independence  ",
+        LOG_LEVEL: "WARN",
+      },
+      "/srv/site",
+    );
+    expect(config).toMatchObject({
+      port: 3000,
+      host: "0.0.0.0",
+      dataDir: "/var/lib/undersign",
+      declarationsDir: "/srv/site/texts",
+      instanceName: "Digital Independence",
+      logLevel: "warning",
+    });
+    expect(config.origin.href).toBe("https://declarations.example/");
+  });
+
+  it("treats blank variables as unset", () => {
+    expect(loadConfig({ PORT: "  ", ORIGIN: "" }, "/").port).toBe(8000);
+  });
+
+  it.each([
+    [{ PORT: "abc" }, /^PORT: expected a whole number from 1 to 65535, got "abc"$/],
+    [{ PORT: "0" }, /^PORT: /],
+    [{ PORT: "65536" }, /^PORT: /],
+    [{ PORT: "80.5" }, /^PORT: /],
+    [{ HOST: "my host" }, /^HOST: /],
+    [{ ORIGIN: "localhost:8000" }, /^ORIGIN: expected the site's public URL/],
+    [{ ORIGIN: "ftp://example.org" }, /^ORIGIN: /],
+    [{ ORIGIN: "https://example.org/sub/path" }, /^ORIGIN: expected only scheme, host/],
+    [{ ORIGIN: "https://user:pw@example.org" }, /^ORIGIN: /],
+    [{ LOG_LEVEL: "loud" }, /^LOG_LEVEL: expected one of trace, debug, info, warning, error, fatal, got "loud"$/],
+    [{ INSTANCE_NAME: "x".repeat(101) }, /^INSTANCE_NAME: /],
+    [{ INSTANCE_NAME: "bad\u0007name" }, /^INSTANCE_NAME: /],
+  ])("refuses %j with a line naming the variable", (env, pattern) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(pattern);
+  });
+
+  it("reports every problem at once, one line each", () => {
+    const problems = problemsOf({ PORT: "x", ORIGIN: "nope", LOG_LEVEL: "x" });
+    expect(problems.map((p) => p.split(":")[0])).toEqual(["PORT", "ORIGIN", "LOG_LEVEL"]);
+    for (const p of problems) expect(p).not.toContain("\n");
+  });
+});
