@@ -1,0 +1,22 @@
+/**
+ * `npm run db:migrate`: applies pending migrations and imports the shipped
+ * Declarations without starting the server (e.g. before switching traffic to
+ * an upgraded release).  `npm start` does the same on its own.
+ */
+import { ConfigError, loadConfig, readEnvironment } from "../config.ts";
+import { configureLogging } from "../logging.ts";
+import { databasePath, importShippedDeclarations, openSiteDatabase } from "../setup.ts";
+
+try {
+  const config = loadConfig(readEnvironment());
+  await configureLogging(config.logLevel);
+  const db = openSiteDatabase(config);
+  const outcomes = importShippedDeclarations(db, config);
+  db.$client.close();
+  const skipped = outcomes.filter((o) => o.kind === "skipped").length;
+  process.stdout.write(`${databasePath(config)} is up to date; ${outcomes.length} Declaration file(s) read, ${skipped} skipped.\n`);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  for (const problem of error.problems) process.stderr.write(`${problem}\n`);
+  process.exit(1);
+}
