@@ -33,10 +33,11 @@ const db = openSiteDatabase(config);
 logger.info("Database {path} is ready", { path: databasePath(config) });
 importShippedDeclarations(db, config);
 
-const federation = await builder.build({
-  kv: new SqliteKvStore(db),
-  origin: config.origin.href,
-});
+const kv = new SqliteKvStore(db);
+kv.purgeExpired();
+// Fedify's cache entries carry a TTL; sweep the expired ones hourly.
+setInterval(() => kv.purgeExpired(), 60 * 60 * 1000).unref();
+const federation = await builder.build({ kv, origin: config.origin.href });
 const app = createApp({ db, config, federation });
 
 const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {

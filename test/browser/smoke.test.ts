@@ -91,10 +91,17 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
       const consoleErrors: string[] = [];
       const pageErrors: string[] = [];
       page.on("request", (request) => requests.push(request.url()));
+      const failed: string[] = [];
+      // `<img src=x>` survives sanitizing as a harmless relative image, /d/x,
+      // which is a 404: the only error the browser may report.
+      const expectedMissing = `${origin}/d/x`;
+      page.on("response", (response) => {
+        if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+      });
       page.on("console", (message: ConsoleMessage) => {
-        if (message.type() === "error" || message.type() === "warning") {
-          consoleErrors.push(`${message.type()}: ${message.text()}`);
-        }
+        if (message.type() !== "error" && message.type() !== "warning") return;
+        if (message.text().startsWith("Failed to load resource") && message.location().url === expectedMissing) return;
+        consoleErrors.push(`${message.type()}: ${message.text()} (${message.location().url})`);
       });
       page.on("pageerror", (error) => pageErrors.push(String(error)));
       // Nothing leaves the test server: anything else is recorded and aborted.
@@ -155,6 +162,7 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
 
       expect(pageErrors).toEqual([]);
       expect(consoleErrors).toEqual([]);
+      expect(failed).toEqual([`404 ${expectedMissing}`]);
       expect(foreign).toEqual([]);
       expect(requests.length).toBeGreaterThan(0);
       for (const url of requests) expect(new URL(url).origin, url).toBe(origin);
