@@ -37,13 +37,81 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
   nonTextTags: ["script", "style", "textarea", "option", "noscript", "title", "iframe", "object", "embed", "template", "svg", "math"],
   transformTags: {
     a: (tagName, attribs) => {
-      const href = attribs.href ?? "";
+      const { rel: _ignored, href: rawHref, ...rest } = attribs;
+      if (rawHref === undefined) return { tagName, attribs: rest };
+      // Classify (and emit) the URL the way a browser reads it.  Browsers drop
+      // leading/trailing C0 controls and spaces and every tab/newline inside a
+      // URL, so `" https://x"`, `"\u0001https://x"` or `"ht\ttps://x"` are
+      // external links too; testing the raw attribute let them through without
+      // rel="nofollow noopener noreferrer".  The scheme allow-list still
+      // applies to the cleaned value afterwards.
+      const href = browserUrl(rawHref);
       const external = /^[a-z][a-z0-9+.-]*:/i.test(href) && !/^mailto:/i.test(href);
-      const { rel: _ignored, ...rest } = attribs;
-      return { tagName, attribs: external ? { ...rest, rel: "nofollow noopener noreferrer" } : rest };
+      return { tagName, attribs: external ? { ...rest, href, rel: "nofollow noopener noreferrer" } : { ...rest, href } };
     },
   },
 };
+
+/** A URL as the WHATWG URL parser sees it before parsing (see `transformTags.a`). */
+function browserUrl(url: string): string {
+  // eslint-disable-next-line no-control-regex
+  return url.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, "").replace(/[\t\n\r]/g, "");
+}
+
+/**
+ * marked parses nested containers and emphasis recursively, so a few thousand
+ * levels (`"> ".repeat(10_000)`, `"- ".repeat(10_000)`, `"*".repeat(10_000)`…)
+ * overflow the stack and renderMarkdown threw a RangeError — any Declaration
+ * could make its own page (and anything listing it) fail.  Two guards:
+ * 1. Lines that open more than MAX_LINE_NESTING block containers (`>`, `-`,
+ *    `*`, `+`, `1.`, `1)`) are cut down to MAX_LINE_NESTING.  This handles the
+ *    cheap one-line attack quickly and keeps the rest of the document.  Real
+ *    documents never nest that deep; nesting spread over many lines needs input
+ *    quadratic in the depth and stays far below the overflow point.
+ * 2. If marked still overflows (e.g. deep emphasis), the document is shown as
+ *    escaped plain-text paragraphs instead of throwing.
+ */
+const MAX_LINE_NESTING = 64;
+const CONTAINER_MARKER = /[ \t]*(?:>|(?:[*+-]|\d{1,9}[.)])(?=[ \t]|$))/y;
+
+function capLineNesting(markdown: string): string {
+  if (markdown.length < MAX_LINE_NESTING * 2) return markdown;
+  return markdown
+    .split("\n")
+    .map((line) => {
+      CONTAINER_MARKER.lastIndex = 0;
+      let count = 0;
+      let cut = 0;
+      let end = 0;
+      // A failed sticky test() resets lastIndex, so remember the last match end.
+      while (CONTAINER_MARKER.test(line)) {
+        end = CONTAINER_MARKER.lastIndex;
+        if (++count === MAX_LINE_NESTING) cut = end;
+      }
+      if (count <= MAX_LINE_NESTING) return line;
+      return line.slice(0, cut) + line.slice(end);
+    })
+    .join("\n");
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** marked's HTML for `markdown`, never throwing on pathological nesting. */
+function parseMarkdown(markdown: string): string {
+  const source = capLineNesting(markdown.replace(/\0/g, "\uFFFD"));
+  try {
+    return marked.parse(source) as string;
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return source
+      .split(/\n[ \t]*\n/)
+      .filter((paragraph) => paragraph.trim() !== "")
+      .map((paragraph) => `<p>${escapeHtml(paragraph)}</p>\n`)
+      .join("");
+  }
+}
 
 /** Sanitizes HTML that did not come from our own renderer (remote content). */
 export function sanitize(html: string): string {
@@ -52,13 +120,20 @@ export function sanitize(html: string): string {
 
 /** Renders Markdown to sanitized HTML. */
 export function renderMarkdown(markdown: string): string {
-  const html = marked.parse(markdown.replace(/\0/g, "\uFFFD")) as string;
-  return sanitize(html);
+  return sanitize(parseMarkdown(markdown));
 }
 
-/** Plain text of a Markdown snippet, for meta descriptions. */
+/**
+ * Plain text of a Markdown snippet (for meta descriptions and summaries).  The
+ * result is text, not HTML: escape it when writing it into a page (Hono JSX does).
+ */
 export function markdownToText(markdown: string): string {
-  return sanitizeHtml(marked.parse(markdown) as string, { allowedTags: [], allowedAttributes: {} })
+  return sanitizeHtml(parseMarkdown(markdown), { allowedTags: [], allowedAttributes: {} })
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&")
     .replace(/\s+/g, " ")
     .trim();
 }
