@@ -168,7 +168,7 @@ describe("src/main.ts", () => {
 
     const secondExit = await stopApp(second);
     expect(secondExit).toEqual({ code: 0, signal: null });
-  });
+  }, 120_000);
 
   it("refuses bad configuration with one line per variable and exit code 1", async () => {
     const dataDir = tempDir("bad");
@@ -189,7 +189,7 @@ describe("src/main.ts", () => {
     expect(stdout).not.toContain("is serving");
     // It stopped before opening the database.
     expect(existsSync(join(dataDir, "undersign.sqlite"))).toBe(false);
-  });
+  }, 60_000);
 });
 
 describe("readEnvironment", () => {

@@ -72,7 +72,7 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
       body: HOSTILE_BODY,
     });
     server = await startServer(app);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: 60_000 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: 45_000 });
   });
 
   afterAll(async () => {
@@ -171,5 +171,5 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
     } finally {
       await context.close();
     }
-  });
+  }, 60_000);
 });

@@ -1,0 +1,37 @@
+# undersign: docker build -t undersign .
+#            docker run -p 8000:8000 -v undersign-data:/data -e ORIGIN=https://declarations.example undersign
+#
+# Build stage: compile better-sqlite3 and keep production dependencies only
+# (tsx is one: the server runs the TypeScript sources directly).
+FROM node:24-slim AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Use the image's own Node headers when present, so node-gyp need not download them.
+RUN if [ -f /usr/local/include/node/node.h ]; then export npm_config_nodedir=/usr/local; fi \
+ && npm ci --no-audit --no-fund \
+ && test -f node_modules/better-sqlite3/build/Release/better_sqlite3.node \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && node -e 'new (require("better-sqlite3"))(":memory:").prepare("select 1").get()'
+
+# Runtime stage: no compilers, runs as the image's unprivileged "node" user.
+FROM node:24-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    DATA_DIR=/data
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY src ./src
+COPY migrations ./migrations
+COPY declarations ./declarations
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME /data
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "--import", "tsx", "src/main.ts"]
