@@ -1,18 +1,13 @@
 # undersign: docker build -t undersign .
 #            docker run -p 8000:8000 -v undersign-data:/data -e ORIGIN=https://declarations.example undersign
 #
-# Build stage: compile better-sqlite3 and keep production dependencies only
-# (tsx is one: the server runs the TypeScript sources directly).
+# Build stage: install, then keep production dependencies only (tsx is one:
+# the server runs the TypeScript sources directly).  better-sqlite3 13 ships
+# Node-API binaries for linux x64/arm64 (glibc and musl), so no compiler is needed.
 FROM node:24-slim AS build
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Use the image's own Node headers when present, so node-gyp need not download them.
-RUN if [ -f /usr/local/include/node/node.h ]; then export npm_config_nodedir=/usr/local; fi \
- && npm ci --no-audit --no-fund \
- && test -f node_modules/better-sqlite3/build/Release/better_sqlite3.node \
+RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
  && node -e 'new (require("better-sqlite3"))(":memory:").prepare("select 1").get()'
 
