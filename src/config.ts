@@ -24,6 +24,36 @@ export interface Config {
   /** Name shown in page titles, the header and NodeInfo. */
   readonly instanceName: string;
   readonly logLevel: LogLevel;
+  /** Believe the client address in X-Forwarded-For (only behind a proxy you run). */
+  readonly trustProxy: boolean;
+  readonly signing: SigningConfig;
+  readonly mail: MailConfig | null;
+}
+
+/** One rate limit: at most `max` events per `windowMs`. */
+export interface RateLimit {
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+export interface SigningConfig {
+  /** "email": a signature counts once the link mailed to the signer is followed. */
+  readonly confirmation: "none" | "email";
+  /** How long a confirmation link stays valid. */
+  readonly confirmationTtlMs: number;
+  readonly proofOfWork: { readonly enabled: boolean; readonly maxNumber: number };
+  /** Limits per client and Declaration; empty = off. */
+  readonly perDeclarationLimits: readonly RateLimit[];
+  /** Limits per client across all Declarations; empty = off. */
+  readonly perClientLimits: readonly RateLimit[];
+  /** How long the same name from the same client counts as a duplicate. */
+  readonly duplicateWindowMs: number;
+}
+
+export interface MailConfig {
+  /** smtp:// or smtps:// URL with credentials, as nodemailer accepts it. */
+  readonly smtpUrl: string;
+  readonly from: string;
 }
 
 export class ConfigError extends Error {
@@ -98,8 +128,108 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     }
   }
 
+  const trustProxy = parseBoolean(env, "TRUST_PROXY", false, problems);
+
+  const confirmationRaw = (value(env, "SIGNATURE_CONFIRMATION") ?? "none").toLowerCase();
+  let confirmation: SigningConfig["confirmation"] = "none";
+  if (confirmationRaw === "none" || confirmationRaw === "email") confirmation = confirmationRaw;
+  else problems.push(`SIGNATURE_CONFIRMATION: expected none or email, got "${confirmationRaw}"`);
+
+  const confirmationTtlMs = parseDuration(env, "CONFIRMATION_EXPIRES", "48h", problems, { min: 5 * 60_000, max: 30 * 86_400_000 });
+  const duplicateWindowMs = parseDuration(env, "DUPLICATE_WINDOW", "1h", problems, { min: 0, max: 7 * 86_400_000 });
+  const powEnabled = parseBoolean(env, "PROOF_OF_WORK", true, problems);
+  let maxNumber = 100_000;
+  const rawDifficulty = value(env, "PROOF_OF_WORK_DIFFICULTY");
+  if (rawDifficulty != null) {
+    if (/^\d+$/.test(rawDifficulty) && Number(rawDifficulty) >= 1_000 && Number(rawDifficulty) <= 10_000_000) maxNumber = Number(rawDifficulty);
+    else problems.push(`PROOF_OF_WORK_DIFFICULTY: expected a whole number from 1000 to 10000000, got "${rawDifficulty}"`);
+  }
+  const perDeclarationLimits = parseRateLimits(env, "RATE_LIMIT_PER_DECLARATION", "1/1m,5/5m", problems);
+  const perClientLimits = parseRateLimits(env, "RATE_LIMIT_PER_CLIENT", "30/10m", problems);
+
+  let mail: MailConfig | null = null;
+  const smtpUrl = value(env, "SMTP_URL");
+  if (smtpUrl != null) {
+    const parsed = URL.canParse(smtpUrl) ? new URL(smtpUrl) : null;
+    if (parsed == null || (parsed.protocol !== "smtp:" && parsed.protocol !== "smtps:") || parsed.hostname === "") {
+      problems.push("SMTP_URL: expected smtp://user:password@host:port or smtps://…, got a value that is not one");
+    } else {
+      const from = value(env, "MAIL_FROM") ?? `${instanceName} <noreply@${origin.hostname}>`;
+      if (!/^[^\r\n<>]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(from)) problems.push(`MAIL_FROM: expected an address such as "Declarations <noreply@example.org>", got "${from}"`);
+      mail = { smtpUrl, from };
+    }
+  } else if (value(env, "MAIL_FROM") != null) {
+    problems.push("MAIL_FROM: is set but SMTP_URL is not; set SMTP_URL to send mail");
+  }
+  if (confirmation === "email" && mail == null && smtpUrl == null) {
+    problems.push("SMTP_URL: required when SIGNATURE_CONFIRMATION=email (confirmation links are sent by mail)");
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
-  return { port, host, origin, dataDir, declarationsDir, instanceName, logLevel };
+  return {
+    port,
+    host,
+    origin,
+    dataDir,
+    declarationsDir,
+    instanceName,
+    logLevel,
+    trustProxy,
+    mail,
+    signing: {
+      confirmation,
+      confirmationTtlMs,
+      proofOfWork: { enabled: powEnabled, maxNumber },
+      perDeclarationLimits,
+      perClientLimits,
+      duplicateWindowMs,
+    },
+  };
+}
+
+const BOOLEANS: Record<string, boolean> = { true: true, on: true, yes: true, "1": true, false: false, off: false, no: false, "0": false };
+
+function parseBoolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = value(env, name);
+  if (raw == null) return fallback;
+  const parsed = BOOLEANS[raw.toLowerCase()];
+  if (parsed == null) problems.push(`${name}: expected true or false (also on/off, yes/no, 1/0), got "${raw}"`);
+  return parsed ?? fallback;
+}
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "90s", "5m", "48h", "2d" → milliseconds, or null. */
+export function durationToMs(text: string): number | null {
+  const match = /^(\d{1,6})\s*([smhd])$/.exec(text.trim().toLowerCase());
+  return match == null ? null : Number(match[1]) * UNITS[match[2]!]!;
+}
+
+function parseDuration(env: Env, name: string, fallback: string, problems: string[], bounds: { min: number; max: number }): number {
+  const raw = value(env, name) ?? fallback;
+  const ms = durationToMs(raw);
+  if (ms == null || ms < bounds.min || ms > bounds.max) {
+    problems.push(`${name}: expected a duration such as 30m, 48h or 2d (between ${bounds.min / 60_000} minutes and ${bounds.max / 86_400_000} days), got "${raw}"`);
+    return durationToMs(fallback)!;
+  }
+  return ms;
+}
+
+/** "1/1m,5/5m" → [{max 1, 60 s}, {max 5, 300 s}]; "off" → []. */
+function parseRateLimits(env: Env, name: string, fallback: string, problems: string[]): RateLimit[] {
+  const raw = value(env, name) ?? fallback;
+  if (raw.toLowerCase() === "off") return [];
+  const limits: RateLimit[] = [];
+  for (const part of raw.split(",")) {
+    const match = /^\s*(\d{1,6})\s*\/\s*(\S+)\s*$/.exec(part);
+    const windowMs = match == null ? null : durationToMs(match[2]!);
+    if (match == null || windowMs == null || Number(match[1]) < 1 || windowMs < 1000 || windowMs > 86_400_000) {
+      problems.push(`${name}: expected "off" or limits such as 1/1m,5/5m (count/duration, up to 1d), got "${raw}"`);
+      return [];
+    }
+    limits.push({ max: Number(match[1]), windowMs });
+  }
+  return limits;
 }
 
 /**

@@ -10,7 +10,8 @@ import { ConfigError, loadConfig, readEnvironment, type Config } from "./config.
 import { SqliteKvStore } from "./db/kv.ts";
 import { builder } from "./federation/index.ts";
 import { APP, configureLogging } from "./logging.ts";
-import { databasePath, importShippedDeclarations, openSiteDatabase } from "./setup.ts";
+import { purgeExpiredPending } from "./db/signatures.ts";
+import { createSiteServices, databasePath, importShippedDeclarations, openSiteDatabase } from "./setup.ts";
 
 function readConfig(): Config {
   try {
@@ -38,7 +39,17 @@ kv.purgeExpired();
 // Fedify's cache entries carry a TTL; sweep the expired ones hourly.
 setInterval(() => kv.purgeExpired(), 60 * 60 * 1000).unref();
 const federation = await builder.build({ kv, origin: config.origin.href });
-const app = createApp({ db, config, federation });
+const services = createSiteServices(db, config);
+const app = createApp({ db, config, federation, ...services });
+
+// Forget expired rate-limit entries every minute; delete expired unconfirmed signatures hourly.
+setInterval(() => services.signing.sweep(), 60 * 1000).unref();
+const purgePending = () => {
+  const purged = purgeExpiredPending(db, new Date());
+  if (purged > 0) logger.info("Deleted {count} unconfirmed signatures whose link expired", { count: purged });
+};
+purgePending();
+setInterval(purgePending, 60 * 60 * 1000).unref();
 
 const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
   logger.info("undersign is serving {origin} (listening on {host}:{port})", {

@@ -9,7 +9,11 @@ import { readDeclarationFolder } from "./declaration-files.ts";
 import { openDatabase, type Db } from "./db/client.ts";
 import { runMigrations } from "./db/migrate.ts";
 import { importDeclarationFiles, type SeedOutcome } from "./db/seed.ts";
+import { WriteBatcher } from "./db/batch.ts";
+import { getOrCreateSecret } from "./db/settings.ts";
 import { APP } from "./logging.ts";
+import { createMailer, type Mailer } from "./mail.ts";
+import { createProofOfWork, createSigning } from "./web/index.ts";
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, "..", "migrations");
 
@@ -60,4 +64,25 @@ export function importShippedDeclarations(db: Db, config: Pick<Config, "declarat
     ...folder.problems.map((p) => ({ kind: "skipped" as const, path: p.path, slug: "", reason: p.reason })),
     ...outcomes,
   ];
+}
+
+/** How long a proof-of-work challenge handed to a browser stays valid. */
+const POW_EXPIRES_SECONDS = 20 * 60;
+
+/**
+ * The services the web app needs besides the database: the persistent site
+ * secret, group commit, mail, proof of work and the signing flow.
+ */
+export function createSiteServices(db: Db, config: Config, options: { secret?: string; mailer?: Mailer | null } = {}) {
+  const secret = options.secret ?? getOrCreateSecret(db);
+  const batcher = new WriteBatcher(db);
+  const mailer = options.mailer !== undefined ? options.mailer : config.mail != null ? createMailer(config.mail) : null;
+  const pow = createProofOfWork({
+    enabled: config.signing.proofOfWork.enabled,
+    secret,
+    maxNumber: config.signing.proofOfWork.maxNumber,
+    expiresInSeconds: POW_EXPIRES_SECONDS,
+  });
+  const signing = createSigning({ db, batcher, secret, config, mailer });
+  return { secret, batcher, mailer, pow, signing };
 }

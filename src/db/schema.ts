@@ -79,3 +79,59 @@ export const kv = sqliteTable(
   },
   (t) => [index("kv_expires_idx").on(t.expires)],
 );
+
+/**
+ * One person's signing of a Declaration.  `revision` is the number of the
+ * version signed (updated when the signer re-signs a newer version from their
+ * private link, so they are never counted twice).  Only `confirmed` rows count.
+ * Withdrawal erases every personal field and keeps a bare tombstone, so the
+ * private link can say what happened.  Tokens are stored as SHA-256 hashes:
+ * the tokens themselves exist only in the signer's link and mail.
+ */
+export const signatures = sqliteTable(
+  "signatures",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    revision: integer().notNull(),
+    firstRevision: integer("first_revision").notNull(),
+    kind: text({ enum: ["browser", "fediverse"] }).notNull().default("browser"),
+    status: text({ enum: ["pending", "confirmed", "withdrawn"] }).notNull(),
+    name: text(),
+    place: text(),
+    website: text(),
+    comment: text(),
+    email: text(),
+    /** Keyed hash of the canonical email address, for duplicate detection. */
+    emailHash: text("email_hash"),
+    /** Show the name publicly, or count only. */
+    public: integer({ mode: "boolean" }).notNull(),
+    tokenHash: text("token_hash").notNull(),
+    confirmTokenHash: text("confirm_token_hash"),
+    confirmExpires: integer("confirm_expires", { mode: "timestamp_ms" }),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    confirmed: integer({ mode: "timestamp_ms" }),
+    resigned: integer({ mode: "timestamp_ms" }),
+    withdrawn: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("signatures_token_hash_unique").on(t.tokenHash),
+    uniqueIndex("signatures_confirm_token_hash_unique").on(t.confirmTokenHash),
+    // One live signature per email address and Declaration.
+    uniqueIndex("signatures_declaration_email_unique").on(t.declarationId, t.emailHash),
+    // Public list, newest first, by keyset on id.
+    index("signatures_public_idx").on(t.declarationId, t.id).where(sql`status = 'confirmed' AND public = 1`),
+    index("signatures_pending_idx").on(t.confirmExpires).where(sql`status = 'pending'`),
+    index("signatures_declaration_status_idx").on(t.declarationId, t.status),
+  ],
+);
+export type Signature = typeof signatures.$inferSelect;
+export type NewSignature = typeof signatures.$inferInsert;
+
+/** Site-wide values that must survive restarts (e.g. the generated secret). */
+export const settings = sqliteTable("settings", {
+  key: text().primaryKey(),
+  value: text().notNull(),
+});

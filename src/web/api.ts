@@ -7,10 +7,19 @@ import { cors } from "hono/cors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { getPublishedDeclaration, listPublishedDeclarations, type DeclarationSummary } from "../db/declarations.ts";
 import type { Declaration } from "../db/schema.ts";
+import { listPublicSignatures, type PublicSignature } from "../db/signatures.ts";
+import { parseSignatureInput } from "../signature-input.ts";
+import { readJsonObject } from "./body.ts";
 import type { WebEnv } from "./context.ts";
+import { POW_FIELD } from "./pow.ts";
+import { clientKey, PAGE_SIZE } from "./sign.tsx";
+import { privateUrl } from "./signing-mail.ts";
 
 export const api = new Hono<WebEnv>();
 
+// Reading is open to every site.  Signing is not offered cross-origin: the
+// POST below needs Content-Type application/json, which a browser sends to
+// another origin only after a preflight, and the preflight allows GET only.
 api.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"], maxAge: 86400 }));
 api.use("*", async (c, next) => {
   await next();
@@ -60,6 +69,84 @@ api.get("/declarations/:slug", (c) => {
   return c.json(toDetailJson(declaration, config.origin));
 });
 
+function signatureJson(s: PublicSignature) {
+  return {
+    id: s.id,
+    kind: s.kind,
+    name: s.name,
+    place: s.place,
+    website: s.website,
+    comment: s.comment,
+    revision: s.revision,
+    signedAt: s.created.toISOString(),
+  };
+}
+
+api.get("/declarations/:slug/signatures", (c) => {
+  const { db, config } = c.get("deps");
+  const slug = c.req.param("slug");
+  const declaration = getPublishedDeclaration(db, slug);
+  if (declaration == null) return apiError(c, 404, "not_found", `There is no Declaration with the slug "${slug}".`);
+  const cursor = c.req.query("cursor");
+  if (cursor != null && cursor !== "" && !/^[1-9]\d{0,15}$/.test(cursor)) {
+    return apiError(c, 400, "invalid_cursor", "cursor must be the nextCursor of a previous page.", "cursor");
+  }
+  const rows = listPublicSignatures(db, declaration.id, { before: cursor ? Number(cursor) : undefined, limit: PAGE_SIZE + 1 });
+  const page = rows.slice(0, PAGE_SIZE);
+  return c.json({
+    declaration: new URL(`/d/${declaration.slug}`, config.origin).href,
+    signatureCount: declaration.signatureCount,
+    signatures: page.map(signatureJson),
+    nextCursor: rows.length > PAGE_SIZE ? String(page[page.length - 1]!.id) : null,
+  });
+});
+
+const SIGNATURE_FIELDS = new Set(["name", "place", "website", "comment", "email", "public", POW_FIELD]);
+
+api.post("/declarations/:slug/signatures", async (c) => {
+  const { db, config, pow, signing } = c.get("deps");
+  const slug = c.req.param("slug");
+  const declaration = getPublishedDeclaration(db, slug);
+  if (declaration == null) return apiError(c, 404, "not_found", `There is no Declaration with the slug "${slug}".`);
+  const body = await readJsonObject(c);
+  if (!body.ok) return apiError(c, body.status, body.code, body.message);
+  const unknown = Object.keys(body.value).find((key) => !SIGNATURE_FIELDS.has(key));
+  if (unknown != null) return apiError(c, 400, "unknown_field", `Unknown field "${unknown.slice(0, 50)}".`, unknown.slice(0, 50));
+  const parsed = parseSignatureInput(body.value, { emailRequired: signing.emailRequired });
+  if (!parsed.ok) {
+    const [field, message] = Object.entries(parsed.errors)[0]!;
+    return apiError(c, 400, "invalid_field", message, field);
+  }
+  const proof = body.value[POW_FIELD];
+  const powResult = await pow.verify(typeof proof === "string" ? proof : proof == null ? undefined : JSON.stringify(proof));
+  if (!powResult.ok) return apiError(c, 400, "proof_of_work", `Anti-spam check: ${powResult.reason}`, POW_FIELD);
+  const outcome = await signing.sign(declaration, parsed.value, clientKey(c));
+  switch (outcome.kind) {
+    case "signed":
+      return c.json(
+        {
+          status: outcome.signature.status,
+          revision: outcome.signature.revision,
+          counted: outcome.signature.status === "confirmed",
+          privateUrl: privateUrl(config.origin, outcome.token),
+        },
+        201,
+      );
+    case "rate-limited":
+      c.header("Retry-After", String(Math.ceil(outcome.retryAfterMs / 1000)));
+      return apiError(c, 429, "rate_limited", "Too many signatures from this client; retry later.");
+    case "already-signed":
+      return apiError(
+        c,
+        409,
+        "already_signed",
+        outcome.by === "email" ? "This email address has already signed; it is counted once." : "This name has just signed from this client; it is counted once.",
+        outcome.by === "email" ? "email" : "name",
+      );
+  }
+});
+
 api.all("/declarations", (c) => apiError(c, 405, "method_not_allowed", `${c.req.method} is not allowed here; use GET.`));
+api.all("/declarations/:slug/signatures", (c) => apiError(c, 405, "method_not_allowed", `${c.req.method} is not allowed here; use GET or POST.`));
 api.all("/declarations/:slug", (c) => apiError(c, 405, "method_not_allowed", `${c.req.method} is not allowed here; use GET.`));
 api.all("*", (c) => apiError(c, 404, "not_found", `There is no API endpoint at ${new URL(c.req.url).pathname}.`));

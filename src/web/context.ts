@@ -1,10 +1,19 @@
 import type { Config } from "../config.ts";
+import type { WriteBatcher } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
+import type { ProofOfWork } from "./pow.ts";
+import type { Signing } from "./signing.ts";
 
 /** What the web routes need, passed down from `createApp`. */
 export interface WebDeps {
   readonly db: Db;
-  readonly config: Pick<Config, "origin" | "instanceName">;
+  readonly config: Pick<Config, "origin" | "instanceName" | "trustProxy" | "signing" | "mail">;
+  readonly pow: ProofOfWork;
+  /** The site secret: keys CSRF tokens and client hashes. */
+  readonly secret: string;
+  /** Group commit for every write made by a request. */
+  readonly batcher: WriteBatcher;
+  readonly signing: Signing;
 }
 
 export type WebEnv = { Variables: { deps: WebDeps } };

@@ -5,13 +5,24 @@ import { staticRoutes } from "./assets.ts";
 import type { WebEnv } from "./context.ts";
 import { health } from "./health.ts";
 import { pages } from "./pages.tsx";
+import { powRoutes } from "./pow.ts";
+import { privacy } from "./privacy.tsx";
+import { sign } from "./sign.tsx";
+import { signer } from "./signer.tsx";
 
 export const web = new Hono<WebEnv>();
 web.route("/", health);
 web.route("/static", staticRoutes);
+web.route("/api/pow", powRoutes);
 web.route("/api", api);
+// Signing routes first: "/d/:slug/signatures.csv" must not be taken for a Markdown file.
+web.route("/", sign);
+web.route("/", signer);
+web.route("/", privacy);
 web.route("/", pages);
 
 export { apiError } from "./api.ts";
-export { notFoundPage } from "./pages.tsx";
+export { notFoundPage } from "./errors.tsx";
+export { createSigning, type Signing } from "./signing.ts";
+export { createProofOfWork, type ProofOfWork } from "./pow.ts";
 export type { WebDeps, WebEnv } from "./context.ts";

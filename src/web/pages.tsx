@@ -11,26 +11,19 @@ import {
   listRevisions,
 } from "../db/declarations.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
+import { listPublicSignatures } from "../db/signatures.ts";
 import { renderMarkdown } from "../markdown.ts";
 import type { WebEnv } from "./context.ts";
 import { DeclarationList } from "./views/DeclarationList.tsx";
 import { DeclarationView } from "./views/DeclarationView.tsx";
-import { ErrorView } from "./views/ErrorView.tsx";
+import { notFoundPage } from "./errors.tsx";
 import { HistoryView } from "./views/HistoryView.tsx";
 import { Layout } from "./views/Layout.tsx";
+import { signFormFor } from "./sign.tsx";
+import { SignatureList } from "./views/SignatureList.tsx";
+import { plural } from "./format.ts";
 
 export const pages = new Hono<WebEnv>();
-
-/** Renders a 404 page with a specific message. */
-export function notFoundPage(c: Context<WebEnv>, message?: string) {
-  const { config } = c.get("deps");
-  return c.html(
-    <Layout title="Not found" siteName={config.instanceName}>
-      <ErrorView status={404} message={message} />
-    </Layout>,
-    404,
-  );
-}
 
 pages.get("/", (c) => {
   const { db, config } = c.get("deps");
@@ -48,6 +41,30 @@ function parseRevisionNumber(raw: string): number | null {
   return /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null;
 }
 
+/** Count, latest public signers and the form, under the latest version's text. */
+function SignSection(props: { c: Context<WebEnv>; declaration: Declaration }) {
+  const { declaration: d, c } = props;
+  const latest = listPublicSignatures(c.get("deps").db, d.id, { limit: 10 });
+  return (
+    <section class="sign-section" id="sign" aria-labelledby="sign-heading">
+      <h2 id="sign-heading">Sign this Declaration</h2>
+      <p class="big-count">
+        <strong>{plural(d.signatureCount, "person has", "people have")}</strong> signed.
+      </p>
+      {latest.length > 0 && (
+        <>
+          <h3>Latest signers</h3>
+          <SignatureList signatures={latest} latestRevision={d.revision} compact />
+          <p>
+            <a href={`/d/${d.slug}/signatures`}>All public signatures</a>
+          </p>
+        </>
+      )}
+      {signFormFor(c, d)}
+    </section>
+  );
+}
+
 function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: Revision) {
   const { config } = c.get("deps");
   const permalink = new URL(`/d/${declaration.slug}/v/${revision.number}`, config.origin).href;
@@ -61,6 +78,7 @@ function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: 
       alternates={[{ href: `/d/${declaration.slug}.md`, type: "text/markdown", title: "Markdown" }]}
     >
       <DeclarationView declaration={declaration} revision={revision} html={renderMarkdown(revision.body)} permalink={permalink} />
+      {isLatest && <SignSection c={c} declaration={declaration} />}
     </Layout>,
   );
 }

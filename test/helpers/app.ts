@@ -1,20 +1,50 @@
 import { MemoryKvStore } from "@fedify/fedify";
 import { createApp } from "../../src/app.tsx";
+import { loadConfig } from "../../src/config.ts";
 import type { Db } from "../../src/db/client.ts";
 import { createDeclaration, type NewDeclarationInput } from "../../src/db/declarations.ts";
 import { builder } from "../../src/federation/index.ts";
+import type { Mailer } from "../../src/mail.ts";
+import { createSiteServices } from "../../src/setup.ts";
+import type { ProofOfWork } from "../../src/web/pow.ts";
 import { createTestDb } from "./db.ts";
 
 export const TEST_ORIGIN = "https://undersign.test";
 
+export interface TestAppOptions {
+  db?: Db;
+  origin?: string;
+  instanceName?: string;
+  /** Overrides the proof of work built from the configuration. */
+  pow?: ProofOfWork;
+  mailer?: Mailer | null;
+  /**
+   * Environment variables on top of the test defaults: proof of work, rate
+   * limits and duplicate-name detection are off unless a test switches them on.
+   */
+  env?: Record<string, string>;
+}
+
 /** The app with a real federation over an in-memory KV store. */
-export async function createTestApp(options: { db?: Db; origin?: string; instanceName?: string } = {}) {
+export async function createTestApp(options: TestAppOptions = {}) {
   const db = options.db ?? createTestDb();
-  const origin = new URL(options.origin ?? TEST_ORIGIN);
-  const federation = await builder.build({ kv: new MemoryKvStore(), origin: origin.href });
-  const config = { origin, instanceName: options.instanceName ?? "Test Declarations" };
-  const app = createApp({ db, config, federation });
-  return { app, db, federation, config };
+  const config = loadConfig(
+    {
+      ORIGIN: options.origin ?? TEST_ORIGIN,
+      INSTANCE_NAME: options.instanceName ?? "Test Declarations",
+      PROOF_OF_WORK: "off",
+      RATE_LIMIT_PER_DECLARATION: "off",
+      RATE_LIMIT_PER_CLIENT: "off",
+      DUPLICATE_WINDOW: "0s",
+      ...options.env,
+    },
+    "/tmp",
+  );
+  const federation = await builder.build({ kv: new MemoryKvStore(), origin: config.origin.href });
+  const services = createSiteServices(db, config, { secret: "test-secret", mailer: options.mailer ?? null });
+  const pow = options.pow ?? services.pow;
+  const app = createApp({ db, config, federation, ...services, pow });
+  return { app, db, federation, config, ...services, pow };
 }
 
 /** Inserts a published Declaration with sensible defaults. */

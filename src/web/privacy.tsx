@@ -1,0 +1,103 @@
+/**
+ * `/privacy`: what undersign stores about signers and for how long, written
+ * from the running configuration so that it cannot drift from what the site does.
+ */
+import { Hono } from "hono";
+import type { RateLimit } from "../config.ts";
+import type { WebEnv } from "./context.ts";
+import { plural } from "./format.ts";
+import { Layout } from "./views/Layout.tsx";
+
+export const privacy = new Hono<WebEnv>();
+
+export function describeDuration(ms: number): string {
+  if (ms % 86_400_000 === 0) return plural(ms / 86_400_000, "day", "days");
+  if (ms % 3_600_000 === 0) return plural(ms / 3_600_000, "hour", "hours");
+  if (ms % 60_000 === 0) return plural(ms / 60_000, "minute", "minutes");
+  return plural(Math.round(ms / 1000), "second", "seconds");
+}
+
+function describeLimits(limits: readonly RateLimit[]): string {
+  return limits.map((l) => `${plural(l.max, "signature", "signatures")} per ${describeDuration(l.windowMs)}`).join(" and ");
+}
+
+privacy.get("/privacy", (c) => {
+  const { config, pow } = c.get("deps");
+  const s = config.signing;
+  const longestWindow = Math.max(0, s.duplicateWindowMs, ...s.perDeclarationLimits.map((l) => l.windowMs), ...s.perClientLimits.map((l) => l.windowMs));
+  return c.html(
+    <Layout title="Privacy" siteName={config.instanceName}>
+      <article class="prose-page" aria-labelledby="privacy-title">
+        <h1 id="privacy-title">Privacy</h1>
+        <p>
+          This page is generated from the settings this site runs with right now, so it says what the site actually does. {config.instanceName}{" "}
+          uses no analytics, no advertising, no tracking and loads nothing from other sites.
+        </p>
+
+        <h2>When you sign a Declaration</h2>
+        <p>We store what you type in the form, and nothing else:</p>
+        <ul>
+          <li>your name (required), and if you give them, a place or affiliation, a website and a comment;</li>
+          <li>
+            your email address{" "}
+            {s.confirmation === "email"
+              ? "(required here: the signature counts only once you follow the link we mail you)"
+              : config.mail != null
+                ? "(optional: we use it only to mail you your private link)"
+                : "(optional: this site sends no mail, so it is only kept with your signature)"}
+            ;
+          </li>
+          <li>whether your name is shown publicly or you are only counted;</li>
+          <li>which version of the Declaration you signed, and when.</li>
+        </ul>
+        <p>
+          Public signatures show the name, place, website, comment, version and date on the Declaration's page, in its list of signatures
+          and in the CSV export. Email addresses are never shown or exported. If you choose to be counted only, nothing about you is shown.
+        </p>
+
+        <h2>How long</h2>
+        <ul>
+          <li>A signature is kept until you withdraw it, or until the site owner removes the Declaration.</li>
+          {s.confirmation === "email" && (
+            <li>
+              An unconfirmed signature is deleted when its confirmation link expires, after {describeDuration(s.confirmationTtlMs)}.
+            </li>
+          )}
+          <li>
+            Withdrawing (with your private link) erases your name, place, website, comment and email address at once. Only an empty record
+            remains, so that your link can tell you the signature was withdrawn.
+          </li>
+        </ul>
+
+        <h2>Your private link</h2>
+        <p>
+          After signing you get a private link{config.mail != null ? " (also by mail, if you gave an address)" : ""}. With it you can see
+          exactly what is stored, download it as JSON, sign a newer version, or withdraw. We store only a one-way hash of the link, so even
+          the site's database cannot be used to rebuild it.
+        </p>
+
+        <h2>Protection against abuse</h2>
+        <ul>
+          <li>
+            Your IP address is never stored. To limit automated signing, the site keeps a keyed hash of it in memory only, for at most{" "}
+            {describeDuration(longestWindow || 60_000)}, and never writes it to disk.
+            {config.trustProxy ? " The site runs behind a proxy and takes your address from the X-Forwarded-For header that proxy adds." : ""}
+          </li>
+          {s.perDeclarationLimits.length > 0 && <li>Each connection may sign a Declaration at most {describeLimits(s.perDeclarationLimits)}.</li>}
+          {s.perClientLimits.length > 0 && <li>Each connection may sign at most {describeLimits(s.perClientLimits)} across all Declarations.</li>}
+          {s.duplicateWindowMs > 0 && (
+            <li>The same name signing the same Declaration again from the same connection within {describeDuration(s.duplicateWindowMs)} is counted once.</li>
+          )}
+          <li>The same email address is counted once per Declaration.</li>
+          {pow.enabled && (
+            <li>
+              The form asks your browser to solve a small computing puzzle (a proof of work), served by this site itself; it needs
+              JavaScript and stores nothing.
+            </li>
+          )}
+          <li>A cookie named “csrf” protects the forms from being sent by other sites. It holds a random number and nothing else.</li>
+        </ul>
+      </article>
+    </Layout>,
+  );
+});

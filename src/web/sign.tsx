@@ -1,0 +1,241 @@
+/**
+ * Signing in the browser: the form (on the Declaration page and on its own
+ * page when it comes back with errors), the POST that signs, and the public
+ * lists of signatures (HTML with keyset pagination, and CSV).
+ */
+import { Hono, type Context } from "hono";
+import { getPublishedDeclaration } from "../db/declarations.ts";
+import type { Declaration } from "../db/schema.ts";
+import { listPublicSignatures, type PublicSignature } from "../db/signatures.ts";
+import { parseSignatureInput, type FieldErrors } from "../signature-input.ts";
+import { clientAddress, keyedHash } from "./abuse.ts";
+import { readForm } from "./body.ts";
+import type { WebEnv } from "./context.ts";
+import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
+import { plural } from "./format.ts";
+import { notFoundPage } from "./errors.tsx";
+import { POW_FIELD } from "./pow.ts";
+import { Layout } from "./views/Layout.tsx";
+import { ProofOfWorkField } from "./views/ProofOfWorkField.tsx";
+import { HONEYPOT_FIELD, SignForm } from "./views/SignForm.tsx";
+import { SignatureList } from "./views/SignatureList.tsx";
+
+export const sign = new Hono<WebEnv>();
+
+export const PAGE_SIZE = 50;
+
+/** The client's keyed hash (its address never leaves this function). */
+export function clientKey(c: Context<WebEnv>): string {
+  const { secret, config } = c.get("deps");
+  return keyedHash(secret, "client", clientAddress(c, config.trustProxy));
+}
+
+interface FormState {
+  values?: Record<string, string>;
+  errors?: FieldErrors;
+  formError?: string;
+}
+
+/** The sign form for a Declaration, with a fresh CSRF token. */
+export function signFormFor(c: Context<WebEnv>, declaration: Declaration, state: FormState = {}) {
+  const { secret, config, pow, signing } = c.get("deps");
+  return (
+    <SignForm
+      action={`/d/${declaration.slug}/sign`}
+      csrf={csrfToken(c, secret, config.origin)}
+      revision={declaration.revision}
+      emailRequired={signing.emailRequired}
+      proofOfWork={<ProofOfWorkField enabled={pow.enabled} />}
+      {...state}
+    />
+  );
+}
+
+/** The standalone signing page (also used to show the form again with its errors). */
+function signPage(c: Context<WebEnv>, declaration: Declaration, state: FormState, status: 200 | 400 | 403 | 413 | 415 | 429) {
+  const { config } = c.get("deps");
+  return c.html(
+    <Layout title={`Sign: ${declaration.title}`} siteName={config.instanceName}>
+      <section class="sign-page" aria-labelledby="sign-title">
+        <p class="breadcrumb">
+          <a href={`/d/${declaration.slug}`}>{declaration.title}</a>
+        </p>
+        <h1 id="sign-title">Sign “{declaration.title}”</h1>
+        <p class="meta">
+          <span class="count">{plural(declaration.signatureCount, "signature", "signatures")}</span>
+          <span>You sign version {declaration.revision}.</span>
+        </p>
+        {signFormFor(c, declaration, state)}
+      </section>
+    </Layout>,
+    status,
+  );
+}
+
+/** A short page after a signing that did not create a new signature. */
+function noticePage(c: Context<WebEnv>, declaration: Declaration, title: string, lines: string[]) {
+  const { config } = c.get("deps");
+  return c.html(
+    <Layout title={title} siteName={config.instanceName}>
+      <section class="notice-page">
+        <h1>{title}</h1>
+        {lines.map((line) => (
+          <p>{line}</p>
+        ))}
+        <p>
+          <a href={`/d/${declaration.slug}`}>Back to “{declaration.title}”</a>
+        </p>
+      </section>
+    </Layout>,
+  );
+}
+
+sign.get("/d/:slug/sign", (c) => {
+  const declaration = getPublishedDeclaration(c.get("deps").db, c.req.param("slug"));
+  if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
+  return signPage(c, declaration, {}, 200);
+});
+
+sign.post("/d/:slug/sign", async (c) => {
+  const { db, secret, config, pow, signing } = c.get("deps");
+  const declaration = getPublishedDeclaration(db, c.req.param("slug"));
+  if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
+
+  const body = await readForm(c);
+  if (!body.ok) return signPage(c, declaration, { formError: body.message }, body.status);
+  const values = body.value;
+  const kept = { ...values };
+  delete kept[CSRF_FIELD];
+  delete kept[POW_FIELD];
+
+  if (!verifyCsrf(c, secret, config.origin, values[CSRF_FIELD])) {
+    return signPage(c, declaration, { values: kept, formError: "This form expired or was not sent from this site. Please check your entries and sign again." }, 403);
+  }
+  // Scripts fill every field; people never see this one.  Pretend it worked.
+  if ((values[HONEYPOT_FIELD] ?? "") !== "") {
+    return noticePage(c, declaration, "Thank you", ["Your signature has been received."]);
+  }
+  const parsed = parseSignatureInput(values, { emailRequired: signing.emailRequired });
+  const powResult = await pow.verify(values[POW_FIELD]);
+  if (!parsed.ok || !powResult.ok) {
+    return signPage(
+      c,
+      declaration,
+      { values: kept, errors: parsed.ok ? {} : parsed.errors, ...(powResult.ok ? {} : { formError: `Anti-spam check: ${powResult.reason}` }) },
+      400,
+    );
+  }
+
+  const outcome = await signing.sign(declaration, parsed.value, clientKey(c));
+  switch (outcome.kind) {
+    case "signed":
+      return c.redirect(`/s/${outcome.token}?signed=1`, 303);
+    case "rate-limited": {
+      const minutes = Math.max(1, Math.ceil(outcome.retryAfterMs / 60_000));
+      c.header("Retry-After", String(Math.ceil(outcome.retryAfterMs / 1000)));
+      return signPage(
+        c,
+        declaration,
+        { values: kept, formError: `Too many signatures from your connection just now. Please try again in ${plural(minutes, "minute", "minutes")}.` },
+        429,
+      );
+    }
+    case "already-signed":
+      return noticePage(
+        c,
+        declaration,
+        "You have already signed",
+        outcome.by === "name"
+          ? [`“${parsed.value.name}” has just signed this Declaration from your connection. Each person is counted once.`]
+          : outcome.mailed
+            ? ["This email address has already signed this Declaration; it is counted once.", "We have mailed its private link to that address again."]
+            : ["This email address has already signed this Declaration; it is counted once."],
+      );
+  }
+});
+
+function parseCursor(raw: string | undefined): number | undefined | null {
+  if (raw == null || raw === "") return undefined;
+  return /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
+}
+
+sign.get("/d/:slug/signatures", (c) => {
+  const { db, config } = c.get("deps");
+  const declaration = getPublishedDeclaration(db, c.req.param("slug"));
+  if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
+  const before = parseCursor(c.req.query("before"));
+  if (before === null) return notFoundPage(c, "This page of signatures does not exist.");
+  const rows = listPublicSignatures(db, declaration.id, { before, limit: PAGE_SIZE + 1 });
+  const page = rows.slice(0, PAGE_SIZE);
+  const next = rows.length > PAGE_SIZE ? page[page.length - 1]!.id : null;
+  return c.html(
+    <Layout title={`Signatures: ${declaration.title}`} siteName={config.instanceName}>
+      <section aria-labelledby="signatures-title">
+        <p class="breadcrumb">
+          <a href={`/d/${declaration.slug}`}>{declaration.title}</a>
+        </p>
+        <h1 id="signatures-title">Signatures</h1>
+        <p class="meta">
+          <span class="count">{plural(declaration.signatureCount, "signature", "signatures")}</span>
+          <span>Public names, newest first. People who chose to be counted only are not listed.</span>
+          <a href={`/d/${declaration.slug}/signatures.csv`}>Download as CSV</a>
+        </p>
+        {page.length === 0 ? (
+          <p class="empty">{before == null ? "No public signatures yet." : "No more signatures."}</p>
+        ) : (
+          <SignatureList signatures={page} latestRevision={declaration.revision} />
+        )}
+        <nav class="pager" aria-label="More signatures">
+          {before != null && <a href={`/d/${declaration.slug}/signatures`}>Newest</a>}
+          {next != null && (
+            <a href={`/d/${declaration.slug}/signatures?before=${next}`} rel="next">
+              Older signatures
+            </a>
+          )}
+        </nav>
+      </section>
+    </Layout>,
+  );
+});
+
+/** Quotes a CSV cell; cells that a spreadsheet would run as a formula get a leading apostrophe. */
+function csvCell(value: string | number | null): string {
+  if (value == null) return "";
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function csvRow(s: PublicSignature): string {
+  return [s.name, s.place, s.website, s.comment, s.revision, s.created.toISOString()].map(csvCell).join(",") + "\r\n";
+}
+
+sign.get("/d/:slug/signatures.csv", (c) => {
+  const { db } = c.get("deps");
+  const declaration = getPublishedDeclaration(db, c.req.param("slug"));
+  if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
+  let before: number | undefined;
+  let started = false;
+  const encoder = new TextEncoder();
+  // Streamed page by page, so a million signatures never sit in memory at once.
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(encoder.encode("\uFEFFname,place,website,comment,version,signed_at\r\n"));
+      }
+      const rows = listPublicSignatures(db, declaration.id, { before, limit: 1000 });
+      if (rows.length === 0) {
+        controller.close();
+        return;
+      }
+      before = rows[rows.length - 1]!.id;
+      controller.enqueue(encoder.encode(rows.map(csvRow).join("")));
+    },
+  });
+  return c.body(stream, 200, {
+    "Content-Type": "text/csv; charset=utf-8",
+    "Content-Disposition": `attachment; filename="${declaration.slug}-signatures.csv"`,
+  });
+});
+

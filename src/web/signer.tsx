@@ -1,0 +1,282 @@
+/**
+ * The signer's own pages, reached only through their private link
+ * (`/s/{token}`): see exactly what is stored, download it, re-sign a newer
+ * version, withdraw.  Plus the email confirmation link (`/s/confirm/{token}`).
+ * Tokens are compared by their SHA-256; these pages are never cached.
+ */
+import { Hono, type Context } from "hono";
+import { declarations, type Declaration, type Signature } from "../db/schema.ts";
+import {
+  confirmSignature,
+  getSignatureByConfirmToken,
+  getSignatureByToken,
+  resignSignature,
+  withdrawSignature,
+} from "../db/signatures.ts";
+import { eq } from "drizzle-orm";
+import { readForm } from "./body.ts";
+import type { WebEnv } from "./context.ts";
+import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
+import { formatDate, plural } from "./format.ts";
+import { notFoundPage } from "./errors.tsx";
+import { hashToken } from "./signing.ts";
+import { privateUrl } from "./signing-mail.ts";
+import { Layout } from "./views/Layout.tsx";
+
+export const signer = new Hono<WebEnv>();
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+signer.use("/s/*", async (c, next) => {
+  await next();
+  c.header("Cache-Control", "no-store");
+  c.header("Referrer-Policy", "no-referrer");
+  c.header("X-Robots-Tag", "noindex");
+});
+
+function findByToken(c: Context<WebEnv>, token: string): { signature: Signature; declaration: Declaration } | null {
+  if (!TOKEN.test(token)) return null;
+  const { db } = c.get("deps");
+  const signature = getSignatureByToken(db, hashToken(token));
+  if (signature == null) return null;
+  const declaration = db.select().from(declarations).where(eq(declarations.id, signature.declarationId)).get();
+  return declaration == null ? null : { signature, declaration };
+}
+
+const UNKNOWN_LINK = "This private link is not valid. If you signed with an email address, the mail we sent has your current link.";
+
+/** Everything stored about a signature, as the signer may download it. */
+export function signatureData(signature: Signature, declaration: Declaration, origin: URL) {
+  return {
+    declaration: { slug: declaration.slug, title: declaration.title, url: new URL(`/d/${declaration.slug}`, origin).href },
+    status: signature.status,
+    versionSigned: signature.revision,
+    firstVersionSigned: signature.firstRevision,
+    name: signature.name,
+    place: signature.place,
+    website: signature.website,
+    comment: signature.comment,
+    email: signature.email,
+    showNamePublicly: signature.public,
+    signedAt: signature.created.toISOString(),
+    confirmedAt: signature.confirmed?.toISOString() ?? null,
+    resignedAt: signature.resigned?.toISOString() ?? null,
+    withdrawnAt: signature.withdrawn?.toISOString() ?? null,
+  };
+}
+
+function Row(props: { label: string; value: string | null }) {
+  return (
+    <>
+      <dt>{props.label}</dt>
+      <dd>{props.value ?? <span class="none">not given</span>}</dd>
+    </>
+  );
+}
+
+signer.get("/s/:token{[A-Za-z0-9_-]+\\.json}", (c) => {
+  const token = c.req.param("token").slice(0, -".json".length);
+  const found = findByToken(c, token);
+  if (found == null) return notFoundPage(c, UNKNOWN_LINK);
+  c.header("Content-Disposition", `attachment; filename="signature-${found.declaration.slug}.json"`);
+  return c.json(signatureData(found.signature, found.declaration, c.get("deps").config.origin));
+});
+
+signer.get("/s/:token", (c) => {
+  const token = c.req.param("token");
+  const found = findByToken(c, token);
+  if (found == null) return notFoundPage(c, UNKNOWN_LINK);
+  const { signature: s, declaration: d } = found;
+  const { config, secret } = c.get("deps");
+  const csrf = csrfToken(c, secret, config.origin);
+  const justSigned = c.req.query("signed") === "1";
+  const canResign = s.status !== "withdrawn" && s.revision < d.revision;
+  const link = privateUrl(config.origin, token);
+  return c.html(
+    <Layout title={`Your signature: ${d.title}`} siteName={config.instanceName}>
+      <section class="signer-page" aria-labelledby="signer-title">
+        {s.status === "withdrawn" ? (
+          <>
+            <h1 id="signer-title">Signature withdrawn</h1>
+            <p>
+              You withdrew your signature of <a href={`/d/${d.slug}`}>“{d.title}”</a> on{" "}
+              <time datetime={s.withdrawn!.toISOString()}>{formatDate(s.withdrawn!)}</time>. Your name, place, website, comment and
+              email address were erased; only the fact that a signature existed and was withdrawn remains, without anything that
+              identifies you.
+            </p>
+          </>
+        ) : (
+          <>
+            {justSigned && (
+              <div class="success" role="status">
+                <p>
+                  <strong>Thank you for signing.</strong>{" "}
+                  {s.status === "pending"
+                    ? "Check your mail: your signature counts once you follow the link we sent you."
+                    : `You are one of ${plural(d.signatureCount, "signer", "signers")}.`}
+                </p>
+              </div>
+            )}
+            <h1 id="signer-title">Your signature</h1>
+            <p>
+              Of <a href={`/d/${d.slug}`}>“{d.title}”</a>, version {s.revision}.{" "}
+              {s.status === "pending" ? "It is waiting for confirmation by mail and is not counted yet." : "It is counted."}
+            </p>
+            <div class="private-link">
+              <p>
+                <strong>Your private link.</strong> Keep it to yourself and bookmark it: it is the only way to change or withdraw your
+                signature{s.email != null ? " (we also mailed it to you)" : ""}.
+              </p>
+              <p>
+                <a href={link} class="link-text">
+                  {link}
+                </a>
+              </p>
+            </div>
+            <h2>What is stored about you</h2>
+            <dl class="stored">
+              <Row label="Name" value={s.name} />
+              <Row label="Place or affiliation" value={s.place} />
+              <Row label="Website" value={s.website} />
+              <Row label="Comment" value={s.comment} />
+              <Row label="Email address" value={s.email} />
+              <Row label="Name shown publicly" value={s.public ? "yes" : "no, counted only"} />
+              <Row label="Version signed" value={s.firstRevision === s.revision ? String(s.revision) : `${s.revision} (first signed version ${s.firstRevision})`} />
+              <Row label="Signed" value={formatDate(s.created)} />
+            </dl>
+            <p class="fine-print">
+              Nothing else is kept: not your IP address, not your browser. <a href="/privacy">Privacy</a>.
+            </p>
+            <p>
+              <a href={`/s/${token}.json`} download>
+                Download this as JSON
+              </a>
+            </p>
+            {canResign && (
+              <form method="post" action={`/s/${token}/resign`} class="inline-form">
+                <input type="hidden" name={CSRF_FIELD} value={csrf} />
+                <p>
+                  “{d.title}” has a newer version ({d.revision}). <a href={`/d/${d.slug}`}>Read it</a> or see its{" "}
+                  <a href={`/d/${d.slug}/history`}>history</a>.
+                </p>
+                <button type="submit">Sign version {d.revision} instead</button>
+              </form>
+            )}
+            <form method="post" action={`/s/${token}/withdraw`} class="inline-form danger">
+              <input type="hidden" name={CSRF_FIELD} value={csrf} />
+              <h2>Withdraw</h2>
+              <p>Withdrawing erases your name, place, website, comment and email address, and the count goes down by one.</p>
+              <button type="submit">Withdraw my signature</button>
+            </form>
+          </>
+        )}
+      </section>
+    </Layout>,
+  );
+});
+
+async function postWithToken(c: Context<WebEnv>, action: (token: string, found: { signature: Signature; declaration: Declaration }) => Promise<unknown>) {
+  const token = c.req.param("token")!;
+  const found = findByToken(c, token);
+  if (found == null) return notFoundPage(c, UNKNOWN_LINK);
+  const { secret, config } = c.get("deps");
+  const body = await readForm(c);
+  if (!body.ok || !verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
+    return c.html(
+      <Layout title="Please try again" siteName={config.instanceName}>
+        <section class="notice-page">
+          <h1>Please try again</h1>
+          <p>This form expired or was not sent from this site. Nothing was changed.</p>
+          <p>
+            <a href={`/s/${token}`}>Back to your signature</a>
+          </p>
+        </section>
+      </Layout>,
+      403,
+    );
+  }
+  await action(token, found);
+  return c.redirect(`/s/${token}`, 303);
+}
+
+signer.post("/s/:token/withdraw", (c) =>
+  postWithToken(c, (token) => {
+    const { db, batcher } = c.get("deps");
+    return batcher.run(() => withdrawSignature(db, hashToken(token), new Date()));
+  }),
+);
+
+signer.post("/s/:token/resign", (c) =>
+  postWithToken(c, (token, { declaration }) => {
+    const { db, batcher } = c.get("deps");
+    return batcher.run(() => resignSignature(db, hashToken(token), declaration.revision, new Date()));
+  }),
+);
+
+function confirmPage(c: Context<WebEnv>, title: string, body: unknown, status: 200 | 404 | 410 = 200) {
+  return c.html(
+    <Layout title={title} siteName={c.get("deps").config.instanceName}>
+      <section class="notice-page">
+        <h1>{title}</h1>
+        {body}
+      </section>
+    </Layout>,
+    status,
+  );
+}
+
+signer.get("/s/confirm/:token", (c) => {
+  const token = c.req.param("token");
+  const { db, config, secret } = c.get("deps");
+  const signature = TOKEN.test(token) ? getSignatureByConfirmToken(db, hashToken(token)) : undefined;
+  if (signature == null) return confirmPage(c, "Link not valid", <p>This confirmation link is not valid, or it was replaced by a newer one. Sign again to get a new link.</p>, 404);
+  if (signature.status === "confirmed") return confirmPage(c, "Already confirmed", <p>Your signature is confirmed and counted. Thank you.</p>);
+  if (signature.confirmExpires == null || signature.confirmExpires.getTime() <= Date.now()) {
+    return confirmPage(c, "Link expired", <p>This confirmation link has expired, so your signature was not counted. Please sign again.</p>, 410);
+  }
+  // A button rather than confirming on GET: mail scanners open links, people press buttons.
+  return confirmPage(
+    c,
+    "Confirm your signature",
+    <form method="post" action={`/s/confirm/${token}`}>
+      <input type="hidden" name={CSRF_FIELD} value={csrfToken(c, secret, config.origin)} />
+      <p>Press the button to confirm that you signed. Your signature counts from then on.</p>
+      <button type="submit">Confirm my signature</button>
+    </form>,
+  );
+});
+
+signer.post("/s/confirm/:token", async (c) => {
+  const token = c.req.param("token");
+  const { db, batcher, config, secret } = c.get("deps");
+  if (!TOKEN.test(token)) return confirmPage(c, "Link not valid", <p>This confirmation link is not valid.</p>, 404);
+  const body = await readForm(c);
+  if (!body.ok || !verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
+    return c.redirect(`/s/confirm/${token}`, 303);
+  }
+  const outcome = await batcher.run(() => confirmSignature(db, hashToken(token), new Date()));
+  switch (outcome) {
+    case "confirmed":
+    case "already-confirmed": {
+      const signature = getSignatureByConfirmToken(db, hashToken(token));
+      const declaration = signature && db.select().from(declarations).where(eq(declarations.id, signature.declarationId)).get();
+      return confirmPage(
+        c,
+        "Thank you: your signature counts",
+        <>
+          {declaration != null && (
+            <p>
+              You are one of {plural(declaration.signatureCount, "signer", "signers")} of <a href={`/d/${declaration.slug}`}>“{declaration.title}”</a>.
+            </p>
+          )}
+          <p>The mail with your confirmation link also has your private link, to see, download or withdraw your signature.</p>
+        </>,
+      );
+    }
+    case "expired":
+      return confirmPage(c, "Link expired", <p>This confirmation link has expired, so your signature was not counted. Please sign again.</p>, 410);
+    case "unknown":
+      return confirmPage(c, "Link not valid", <p>This confirmation link is not valid, or it was replaced by a newer one.</p>, 404);
+  }
+});
+

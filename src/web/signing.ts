@@ -1,0 +1,136 @@
+/**
+ * The signing flow shared by the form and the JSON API: abuse checks,
+ * one group-committed transaction per signature, then mail after commit.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { Config } from "../config.ts";
+import type { WriteBatcher } from "../db/batch.ts";
+import type { Db } from "../db/client.ts";
+import type { Declaration, Signature } from "../db/schema.ts";
+import { insertBrowserSignature, renewConfirmation, rotateToken } from "../db/signatures.ts";
+import { sendInBackground, type Mailer } from "../mail.ts";
+import { canonicalEmail, type SignatureInput } from "../signature-input.ts";
+import { keyedHash, RateLimiter, RecentKeys } from "./abuse.ts";
+import { signingMail } from "./signing-mail.ts";
+
+export interface SigningDeps {
+  readonly db: Db;
+  readonly batcher: WriteBatcher;
+  readonly secret: string;
+  readonly config: Pick<Config, "origin" | "instanceName" | "signing">;
+  readonly mailer: Mailer | null;
+}
+
+export type SignOutcome =
+  | { kind: "signed"; token: string; signature: Signature }
+  | { kind: "already-signed"; by: "email" | "name"; mailed: boolean }
+  | { kind: "rate-limited"; retryAfterMs: number };
+
+/** A fresh secret token and the hash we store for it. */
+export function newToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString("base64url");
+  return { token, hash: hashToken(token) };
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export type Signing = ReturnType<typeof createSigning>;
+
+export function createSigning(deps: SigningDeps) {
+  const { db, batcher, secret, config, mailer } = deps;
+  const perDeclaration = new RateLimiter(config.signing.perDeclarationLimits);
+  const perClient = new RateLimiter(config.signing.perClientLimits);
+  const recentNames = new RecentKeys(config.signing.duplicateWindowMs);
+  const confirmByEmail = config.signing.confirmation === "email";
+
+  function confirmation(now: Date) {
+    if (!confirmByEmail) return null;
+    const { token, hash } = newToken();
+    return { token, tokenHash: hash, expires: new Date(now.getTime() + config.signing.confirmationTtlMs) };
+  }
+
+  return {
+    /** Whether an email address is required to sign. */
+    emailRequired: confirmByEmail,
+    confirmByEmail,
+
+    /**
+     * Signs `declaration` (its latest revision) for a client identified by
+     * `clientKey` (a keyed hash of its address).  Resolves after the commit.
+     */
+    async sign(declaration: Declaration, input: SignatureInput, clientKey: string, now = new Date()): Promise<SignOutcome> {
+      const declarationKey = `${clientKey}:${declaration.id}`;
+      const nameKey = keyedHash(secret, "name", clientKey, String(declaration.id), input.name.toLowerCase());
+      if (recentNames.has(nameKey, now.getTime())) return { kind: "already-signed", by: "name", mailed: false };
+
+      const waitDeclaration = perDeclaration.consume(declarationKey, now.getTime());
+      const waitClient = waitDeclaration > 0 ? 0 : perClient.consume(clientKey, now.getTime());
+      if (waitDeclaration > 0 || waitClient > 0) {
+        if (waitClient > 0) perDeclaration.refund(declarationKey);
+        return { kind: "rate-limited", retryAfterMs: Math.max(waitDeclaration, waitClient) };
+      }
+
+      const token = newToken();
+      const confirm = confirmation(now);
+      const emailHash = input.email == null ? null : keyedHash(secret, "email", canonicalEmail(input.email));
+      let result;
+      try {
+        result = await batcher.run(() => {
+          const outcome = insertBrowserSignature(db, {
+            declarationId: declaration.id,
+            revision: declaration.revision,
+            ...input,
+            emailHash,
+            tokenHash: token.hash,
+            confirmation: confirm && { tokenHash: confirm.tokenHash, expires: confirm.expires },
+            now,
+          });
+          if (outcome.kind === "duplicate-email" && mailer != null) {
+            // Re-send instead of duplicating: a fresh private link (the old one
+            // stops working) and, while pending, a fresh confirmation link.
+            rotateToken(db, outcome.existing.id, token.hash);
+            if (outcome.existing.status === "pending" && confirm != null) {
+              renewConfirmation(db, outcome.existing.id, { tokenHash: confirm.tokenHash, expires: confirm.expires });
+            }
+          }
+          return outcome;
+        });
+      } catch (error) {
+        perDeclaration.refund(declarationKey);
+        perClient.refund(clientKey);
+        throw error;
+      }
+
+      if (result.kind === "duplicate-email") {
+        const mailed = mailer != null && input.email != null;
+        if (mailed) {
+          const pending = result.existing.status === "pending";
+          sendInBackground(
+            mailer!,
+            signingMail({ config, declaration, to: input.email!, privateToken: token.token, confirmToken: pending ? confirm?.token : undefined, repeat: true }),
+            "repeat signing",
+          );
+        }
+        return { kind: "already-signed", by: "email", mailed };
+      }
+      recentNames.add(nameKey, now.getTime());
+      if (mailer != null && input.email != null) {
+        sendInBackground(
+          mailer,
+          signingMail({ config, declaration, to: input.email, privateToken: token.token, confirmToken: confirm?.token, repeat: false }),
+          confirm != null ? "confirmation" : "private link",
+        );
+      }
+      return { kind: "signed", token: token.token, signature: result.signature };
+    },
+
+    /** Forgets expired rate-limit and duplicate entries (call every minute or so). */
+    sweep(now = Date.now()): void {
+      perDeclaration.sweep(now);
+      perClient.sweep(now);
+      recentNames.sweep(now);
+    },
+  };
+}

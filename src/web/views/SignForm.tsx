@@ -1,0 +1,131 @@
+import type { FieldErrors, SignatureField } from "../../signature-input.ts";
+import { LIMITS } from "../../signature-input.ts";
+import { CSRF_FIELD } from "../csrf.ts";
+
+/** The honeypot field: hidden from people, tempting to scripts. */
+export const HONEYPOT_FIELD = "phone";
+
+export interface SignFormProps {
+  action: string;
+  csrf: string;
+  /** What the person typed, kept when the form comes back with errors. */
+  values?: Readonly<Record<string, string>>;
+  errors?: FieldErrors;
+  /** A message about the whole form (rate limit, expired form, …). */
+  formError?: string;
+  emailRequired: boolean;
+  /** The proof-of-work widget, when switched on. */
+  proofOfWork?: unknown;
+  revision: number;
+}
+
+const LABELS: Record<SignatureField, string> = {
+  name: "Your name",
+  place: "Place or affiliation",
+  website: "Website",
+  comment: "Comment",
+  email: "Email address",
+  public: "Your name on the list",
+};
+
+function FieldError(props: { field: SignatureField; errors?: FieldErrors | undefined }) {
+  const message = props.errors?.[props.field];
+  return message == null ? null : (
+    <p class="field-error" id={`${props.field}-error`}>
+      {message}
+    </p>
+  );
+}
+
+function invalid(field: SignatureField, errors?: FieldErrors) {
+  return errors?.[field] != null ? { "aria-invalid": "true", "aria-describedby": `${field}-error` } : {};
+}
+
+export function SignForm(props: SignFormProps) {
+  const v = props.values ?? {};
+  const errors = props.errors;
+  const errorFields = Object.keys(errors ?? {}) as SignatureField[];
+  const visibility = v.visibility ?? "public";
+  return (
+    <form class="sign-form" method="post" action={props.action} novalidate>
+      {(errorFields.length > 0 || props.formError != null) && (
+        <div class="form-errors" role="alert" tabindex={-1}>
+          {props.formError != null && <p>{props.formError}</p>}
+          {errorFields.length > 0 && (
+            <>
+              <p>Please check {errorFields.length === 1 ? "this field" : "these fields"}:</p>
+              <ul>
+                {errorFields.map((field) => (
+                  <li>
+                    <a href={`#sign-${field === "public" ? "visibility-public" : field}`}>{LABELS[field]}</a>: {errors![field]}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </div>
+      )}
+      <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+      <input type="hidden" name="revision" value={String(props.revision)} />
+      <div class="field">
+        <label for="sign-name">
+          {LABELS.name} <span class="required">(required)</span>
+        </label>
+        <input id="sign-name" name="name" type="text" required maxlength={LIMITS.name} autocomplete="name" value={v.name ?? ""} {...invalid("name", errors)} />
+        <FieldError field="name" errors={errors} />
+      </div>
+      <div class="field">
+        <label for="sign-place">
+          {LABELS.place} <span class="optional">(optional)</span>
+        </label>
+        <input id="sign-place" name="place" type="text" maxlength={LIMITS.place} autocomplete="address-level2" value={v.place ?? ""} {...invalid("place", errors)} />
+        <FieldError field="place" errors={errors} />
+      </div>
+      <div class="field">
+        <label for="sign-website">
+          {LABELS.website} <span class="optional">(optional)</span>
+        </label>
+        <input id="sign-website" name="website" type="text" inputmode="url" maxlength={LIMITS.website} autocomplete="url" placeholder="https://" value={v.website ?? ""} {...invalid("website", errors)} />
+        <FieldError field="website" errors={errors} />
+      </div>
+      <div class="field">
+        <label for="sign-email">
+          {LABELS.email} {props.emailRequired ? <span class="required">(required: we mail you a link to confirm)</span> : <span class="optional">(optional: to receive your private link)</span>}
+        </label>
+        <input id="sign-email" name="email" type="email" maxlength={LIMITS.email} autocomplete="email" required={props.emailRequired} value={v.email ?? ""} {...invalid("email", errors)} />
+        <FieldError field="email" errors={errors} />
+      </div>
+      <div class="field">
+        <label for="sign-comment">
+          {LABELS.comment} <span class="optional">(optional, up to {LIMITS.comment} characters)</span>
+        </label>
+        <textarea id="sign-comment" name="comment" rows={3} maxlength={LIMITS.comment} {...invalid("comment", errors)}>
+          {v.comment ?? ""}
+        </textarea>
+        <FieldError field="comment" errors={errors} />
+      </div>
+      <fieldset class="field choice" {...(errors?.public != null ? { "aria-describedby": "public-error" } : {})}>
+        <legend>{LABELS.public}</legend>
+        <label>
+          <input id="sign-visibility-public" type="radio" name="visibility" value="public" checked={visibility === "public"} /> Show my name (and place,
+          website, comment) publicly
+        </label>
+        <label>
+          <input type="radio" name="visibility" value="count" checked={visibility === "count"} /> Count me only: do not show my name
+        </label>
+        <FieldError field="public" errors={errors} />
+      </fieldset>
+      <div class="hp" aria-hidden="true">
+        <label for="sign-phone">Leave this field empty</label>
+        <input id="sign-phone" name={HONEYPOT_FIELD} type="text" tabindex={-1} autocomplete="off" value="" />
+      </div>
+      {props.proofOfWork}
+      <p class="actions">
+        <button type="submit">Sign this Declaration</button>
+      </p>
+      <p class="fine-print">
+        See <a href="/privacy">what we store and for how long</a>. You can withdraw at any time with the private link you get after signing.
+      </p>
+    </form>
+  );
+}
