@@ -3,118 +3,13 @@
  * is spawned as a child process on a free loopback port with a fresh
  * DATA_DIR, the way a site owner runs it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { loadConfig, readEnvironment } from "../src/config.ts";
+import { killChildren, removeTempDirs, spawnApp, startApp, stopApp, tempDir, type RunningApp } from "./helpers/process.ts";
 
-const ROOT = resolve(import.meta.dirname, "..");
 const SLUG = "digital-independence";
-
-/** Variables the app reads; cleared so a developer's shell cannot leak into a test. */
-const APP_VARIABLES = ["PORT", "HOST", "ORIGIN", "DATA_DIR", "DECLARATIONS_DIR", "INSTANCE_NAME", "LOG_LEVEL"];
-
-interface RunningApp {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => { stdout: string; stderr: string };
-  /** Resolves with the exit code (or null when killed by a signal). */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children = new Set<ChildProcess>();
-const tempDirs: string[] = [];
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `undersign-${prefix}-`));
-  tempDirs.push(dir);
-  return dir;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address == null || typeof address === "string") {
-        server.close();
-        reject(new Error("no port"));
-        return;
-      }
-      server.close(() => resolvePort(address.port));
-    });
-  });
-}
-
-function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of APP_VARIABLES) delete env[name];
-  return { ...env, ...vars };
-}
-
-/** Spawns the entry point; does not wait for it to listen. */
-function spawnApp(vars: Record<string, string>): Omit<RunningApp, "url"> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: ROOT,
-    env: childEnv(vars),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
-    child.on("close", (code, signal) => {
-      children.delete(child);
-      resolveExit({ code, signal });
-    });
-  });
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
-
-/** Starts the app on a free loopback port and waits until `/healthz` answers 200. */
-async function startApp(dataDir: string): Promise<RunningApp> {
-  const port = await freePort();
-  const app = spawnApp({
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    DATA_DIR: dataDir,
-    DECLARATIONS_DIR: join(ROOT, "declarations"),
-    LOG_LEVEL: "info",
-  });
-  const url = `http://127.0.0.1:${port}`;
-  let exitedEarly = false;
-  void app.exited.then(() => (exitedEarly = true));
-  const deadline = Date.now() + 45_000;
-  while (Date.now() < deadline) {
-    if (exitedEarly) {
-      const { stdout, stderr } = app.output();
-      throw new Error(`undersign exited before it answered /healthz\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
-    }
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return { ...app, url };
-      await res.body?.cancel();
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const { stdout, stderr } = app.output();
-  throw new Error(`undersign did not answer /healthz in time\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
-}
-
-/** Sends SIGTERM and waits for the process to exit. */
-async function stopApp(app: RunningApp) {
-  app.child.kill("SIGTERM");
-  return app.exited;
-}
 
 async function revisionOf(app: RunningApp, slug: string): Promise<number> {
   const res = await fetch(`${app.url}/api/declarations/${slug}`);
@@ -123,18 +18,8 @@ async function revisionOf(app: RunningApp, slug: string): Promise<number> {
   return body.revision;
 }
 
-afterEach(async () => {
-  // Whatever happened in the test, no child outlives it.
-  const left = [...children];
-  for (const child of left) child.kill("SIGKILL");
-  await Promise.all(
-    left.map((child) => (child.exitCode != null || child.signalCode != null ? undefined : new Promise((r) => child.once("close", r)))),
-  );
-});
-
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+afterEach(killChildren);
+afterAll(removeTempDirs);
 
 describe("src/main.ts", () => {
   it("serves the shipped Declaration, keeps one revision across restarts, and exits 0 on SIGTERM", async () => {

@@ -214,7 +214,9 @@ export function recountSignatures(db: DbLike, fix: boolean): CountDifference[] {
       id: declarations.id,
       slug: declarations.slug,
       stored: declarations.signatureCount,
-      actual: sql<number>`(SELECT count(*) FROM ${signatures} s WHERE s.declaration_id = ${declarations.id} AND s.status = 'confirmed')`,
+      // Written out in full: Drizzle renders a lone column unqualified, which
+      // inside the subquery would refer to the signature's own id.
+      actual: sql<number>`(SELECT count(*) FROM signatures s WHERE s.declaration_id = declarations.id AND s.status = 'confirmed')`,
     })
     .from(declarations)
     .all();

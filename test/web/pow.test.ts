@@ -1,7 +1,10 @@
 import { solveChallenge, type Challenge } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
+import { jsx } from "hono/jsx";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { assetUrl } from "../../src/web/assets.ts";
 import { createProofOfWork, REASONS, type ProofOfWorkOptions } from "../../src/web/pow.ts";
+import { ProofOfWorkField } from "../../src/web/views/ProofOfWorkField.tsx";
 import { createTestApp } from "../helpers/app.ts";
 
 const OPTIONS: ProofOfWorkOptions = { enabled: true, secret: "unit-test-secret", maxNumber: 2000, expiresInSeconds: 300 };
@@ -211,5 +214,21 @@ describe("GET /api/pow/challenge", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("cache-control")).toContain("immutable");
     }
+  });
+});
+
+describe("<ProofOfWorkField>", () => {
+  it("renders the widget, its script and stylesheet from /static, and a noscript note", async () => {
+    const html = String(await jsx(ProofOfWorkField, { enabled: true }).toString());
+    expect(html).toContain('<altcha-widget challenge="/api/pow/challenge" name="altcha" auto="onfocus"></altcha-widget>');
+    expect(html).toContain(`<script type="module" src="${assetUrl("altcha-widget.js")}"></script>`);
+    expect(html).toContain(`<link rel="stylesheet" href="${assetUrl("altcha.css")}"/>`);
+    expect(html).toContain("<noscript><p>This site&#39;s anti-spam check needs JavaScript. Without it, your signature cannot be sent.</p></noscript>");
+    expect(html).not.toMatch(/style=|<style|onload=/);
+    expect(String(await jsx(ProofOfWorkField, { enabled: true, auto: "onload" }).toString())).toContain('auto="onload"');
+  });
+
+  it("renders nothing when the check is off", async () => {
+    expect(String(await jsx(ProofOfWorkField, { enabled: false }).toString())).toBe("");
   });
 });
