@@ -41,6 +41,26 @@ function parseRevisionNumber(raw: string): number | null {
   return /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null;
 }
 
+/**
+ * Rendered HTML by database and revision id.  Revisions never change, so their
+ * HTML can be kept; rendering and sanitizing on every view would dominate a
+ * busy page.
+ */
+const renderedRevisions = new WeakMap<object, Map<number, string>>();
+const RENDER_CACHE_SIZE = 256;
+
+export function renderedBody(db: object, revision: Pick<Revision, "id" | "body">): string {
+  let cache = renderedRevisions.get(db);
+  if (cache == null) renderedRevisions.set(db, (cache = new Map()));
+  let html = cache.get(revision.id);
+  if (html == null) {
+    html = renderMarkdown(revision.body);
+    if (cache.size >= RENDER_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(revision.id, html);
+  }
+  return html;
+}
+
 /** Count, latest public signers and the form, under the latest version's text. */
 function SignSection(props: { c: Context<WebEnv>; declaration: Declaration }) {
   const { declaration: d, c } = props;
@@ -77,7 +97,7 @@ function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: 
       canonical={isLatest ? new URL(`/d/${declaration.slug}`, config.origin).href : permalink}
       alternates={[{ href: `/d/${declaration.slug}.md`, type: "text/markdown", title: "Markdown" }]}
     >
-      <DeclarationView declaration={declaration} revision={revision} html={renderMarkdown(revision.body)} permalink={permalink} />
+      <DeclarationView declaration={declaration} revision={revision} html={renderedBody(c.get("deps").db, revision)} permalink={permalink} />
       {isLatest && <SignSection c={c} declaration={declaration} />}
     </Layout>,
   );
