@@ -23,20 +23,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import type { SeedDeclaration } from "./db/seed.ts";
 import { slugProblem, slugify } from "./slug.ts";
 
-export interface DeclarationFile {
-  /** File name relative to the declarations folder, e.g. "digital-independence.md". */
-  readonly path: string;
-  readonly sha256: string;
-  readonly slug: string;
-  readonly title: string;
-  readonly summary: string;
-  readonly license: string;
-  readonly hashtags: string[];
-  readonly language: string;
-  readonly body: string;
-}
+/** A parsed file: exactly what the importer (src/db/seed.ts) takes. */
+export type DeclarationFile = SeedDeclaration;
 
 export interface DeclarationFileProblem {
   readonly path: string;

@@ -20,6 +20,7 @@ import { declarations } from "./schema.ts";
 
 /** What the importer needs to know about one parsed file. */
 export interface SeedDeclaration {
+  /** File name relative to the declarations folder, e.g. "digital-independence.md". */
   readonly path: string;
   readonly sha256: string;
   readonly slug: string;
