@@ -46,6 +46,10 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
       referrerPolicy: "same-origin",
       crossOriginResourcePolicy: "same-origin",
       permissionsPolicy: { camera: [], microphone: [], geolocation: [], browsingTopics: [] },
+      // These are defaults: a route that sets one of these headers itself keeps
+      // its own value (the private pages' Referrer-Policy: no-referrer, the
+      // API's Cross-Origin-Resource-Policy: cross-origin).  Hono overwrites by default.
+      overwrite: false,
     }),
   );
   app.use("*", async (c, next) => {

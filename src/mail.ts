@@ -22,7 +22,7 @@ const logger = getLogger([APP, "mail"]);
 
 /** A mailer for the configured SMTP server. */
 export function createMailer(config: MailConfig): Mailer {
-  const transport = nodemailer.createTransport(config.smtpUrl, { from: config.from });
+  const transport = nodemailer.createTransport(config.smtpUrl, { from: fromAddress(config.from) });
   return {
     async send(message) {
       await transport.sendMail({ to: message.to, subject: message.subject, text: message.text });
@@ -36,6 +36,29 @@ export function createMailer(config: MailConfig): Mailer {
  */
 export function sendInBackground(mailer: Mailer, message: MailMessage, what: string): void {
   mailer.send(message).catch((error: unknown) => {
-    logger.warn("Could not send the {what} mail: {error}", { what, error: error instanceof Error ? error.message : String(error) });
+    logger.warn("Could not send the {what} mail: {error}", { what, error: redactAddresses(error instanceof Error ? error.message : String(error)) });
   });
+}
+
+/**
+ * `Name <address>` split into its parts, so that nodemailer quotes the name
+ * itself.  Given the whole string, nodemailer parses the name as an address
+ * list: "Undersign (Berlin)" loses "(Berlin)" as a comment, and "Undersign:
+ * Berlin" becomes a group ("Undersign:Berlin <…>;").  The default MAIL_FROM is
+ * built from INSTANCE_NAME, which may contain either.  Anything else (a bare
+ * address, or a name already RFC 2047-encoded) is passed on as it is.
+ */
+export function fromAddress(from: string): string | { name: string; address: string } {
+  const match = /^\s*(.*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(from);
+  if (match == null || /=\?[^?]+\?[BbQq]\?/.test(match[1]!)) return from.trim();
+  let name = match[1]!;
+  if (/^".*"$/.test(name)) name = name.slice(1, -1).replace(/\\(.)/g, "$1");
+  return name === "" ? match[2]! : { name, address: match[2]! };
+}
+
+const ADDRESS = /[^\s<>()[\]\\,;:"'@]+@[^\s<>()[\]\\,;:"'@]+/g;
+
+/** SMTP servers quote the recipient in their errors ("550 <alice@…>: unknown user"); keep it out of the log. */
+export function redactAddresses(text: string): string {
+  return text.replace(ADDRESS, "[address]");
 }

@@ -20,7 +20,11 @@ export const LIMITS = { name: 100, place: 100, website: 300, comment: 500, email
 /** Raw values as they arrive: strings from a form, anything from JSON. */
 export type RawSignature = Readonly<Record<string, unknown>>;
 
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+// C0/C1 controls (but tab and line breaks, handled separately), the zero-width
+// space, every bidi formatting character (including U+061C ARABIC LETTER
+// MARK), invisible operators and the BOM.  The zero-width (non-)joiners
+// U+200C/U+200D stay: Persian and Indic spelling and emoji sequences need them.
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 
 function codePoints(text: string): number {
   let n = 0;
@@ -30,16 +34,19 @@ function codePoints(text: string): number {
 
 /** NFC, no invisible control or direction characters, single spaces, trimmed. */
 export function cleanLine(text: string): string {
-  return text.normalize("NFC").replace(/[\t\r\n]+/g, " ").replace(CONTROL, "").replace(/\s+/g, " ").trim();
+  // Normalise AFTER stripping: an invisible character between a letter and a
+  // combining mark blocks composition, so NFC first could leave "e" + U+0301
+  // (not NFC) once the invisible character is gone.
+  return text.replace(/[\t\r\n]+/g, " ").replace(CONTROL, "").normalize("NFC").replace(/\s+/g, " ").trim();
 }
 
 /** Like cleanLine, but keeps paragraphs (at most one blank line in a row). */
 function cleanText(text: string): string {
   return text
-    .normalize("NFC")
-    .replace(/\r\n?/g, "\n")
+    .replace(/\r\n?|[\u2028\u2029]/g, "\n")
     .replace(/\t/g, " ")
     .replace(CONTROL, "")
+    .normalize("NFC") // after stripping, as in cleanLine
     .split("\n")
     .map((line) => line.replace(/ +/g, " ").trim())
     .join("\n")
@@ -93,7 +100,8 @@ function checkWebsite(raw: unknown): Check {
   const line = optionalLine(raw, "Website", LIMITS.website);
   if ("error" in line || line.value == null) return line;
   // People type "example.org"; treat it as https://example.org.
-  const candidate = /^[a-z][a-z0-9+.-]*:/i.test(line.value) ? line.value : `https://${line.value}`;
+  // A scheme is "name:" not followed by a digit ("example.org:8080" is a host and port).
+  const candidate = /^[a-z][a-z0-9+.-]*:(?!\d)/i.test(line.value) ? line.value : `https://${line.value}`;
   const url = URL.canParse(candidate) ? new URL(candidate) : null;
   if (url == null || (url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname.includes(".")) {
     return { error: "Website must be a web address starting with http:// or https://." };
@@ -123,11 +131,21 @@ function checkEmail(raw: unknown, required: boolean): Check {
   return { value: line.value.slice(0, at) + "@" + line.value.slice(at + 1).toLowerCase() };
 }
 
-function checkVisibility(raw: unknown): { value: boolean } | { error: string } {
-  if (raw === true || raw === "public") return { value: true };
-  if (raw === false || raw === "count") return { value: false };
-  if (raw == null || raw === "") return { error: "Please choose whether to show your name or only be counted." };
-  return { error: "Choose “public” to show your name or “count” to be counted only." };
+/**
+ * The form sends `visibility` ("public" | "count"); JSON sends `public`
+ * (a boolean).  Each accepts only its own type: `"public": "count"` or
+ * `"public": "false"` in JSON is a mistake to report, not to guess at.
+ */
+function checkVisibility(visibility: unknown, isPublic: unknown): { value: boolean } | { error: string } {
+  if (visibility != null && visibility !== "") {
+    if (visibility === "public") return { value: true };
+    if (visibility === "count") return { value: false };
+    return { error: "Choose “public” to show your name or “count” to be counted only." };
+  }
+  if (isPublic === true) return { value: true };
+  if (isPublic === false) return { value: false };
+  if (isPublic == null || isPublic === "") return { error: "Please choose whether to show your name or only be counted." };
+  return { error: "Choose whether to show your name: public must be true (show it) or false (count only)." };
 }
 
 export type ParseResult = { ok: true; value: SignatureInput } | { ok: false; errors: FieldErrors };
@@ -143,7 +161,7 @@ export function parseSignatureInput(raw: RawSignature, options: { emailRequired:
   const website = checkWebsite(raw.website);
   const comment = checkComment(raw.comment);
   const email = checkEmail(raw.email, options.emailRequired);
-  const visibility = checkVisibility(raw.visibility ?? raw.public);
+  const visibility = checkVisibility(raw.visibility, raw.public);
   const checks = { name, place, website, comment, email, public: visibility } as const;
   for (const [field, check] of Object.entries(checks)) {
     if ("error" in check) errors[field as SignatureField] = check.error;

@@ -10,7 +10,7 @@ import { getCookie, setCookie } from "hono/cookie";
 
 export const CSRF_FIELD = "csrf";
 
-function cookieName(origin: URL): string {
+export function cookieName(origin: URL): string {
   // The __Host- prefix needs Secure, so only on https sites.
   return origin.protocol === "https:" ? "__Host-csrf" : "csrf";
 }

@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import type { RateLimit } from "../config.ts";
 import type { WebEnv } from "./context.ts";
+import { cookieName as csrfCookieName } from "./csrf.ts";
 import { plural } from "./format.ts";
 import { Layout } from "./views/Layout.tsx";
 
@@ -60,7 +61,7 @@ privacy.get("/privacy", (c) => {
           <li>A signature is kept until you withdraw it, or until the site owner removes the Declaration.</li>
           {s.confirmation === "email" && (
             <li>
-              An unconfirmed signature is deleted when its confirmation link expires, after {describeDuration(s.confirmationTtlMs)}.
+              An unconfirmed signature is never counted. Once its confirmation link expires, after {describeDuration(s.confirmationTtlMs)}, it is deleted within the hour.
             </li>
           )}
           <li>
@@ -78,11 +79,16 @@ privacy.get("/privacy", (c) => {
 
         <h2>Protection against abuse</h2>
         <ul>
-          <li>
-            Your IP address is never stored. To limit automated signing, the site keeps a keyed hash of it in memory only, for at most{" "}
-            {describeDuration(longestWindow || 60_000)}, and never writes it to disk.
-            {config.trustProxy ? " The site runs behind a proxy and takes your address from the X-Forwarded-For header that proxy adds." : ""}
-          </li>
+          {longestWindow > 0 ? (
+            <li>
+              Your IP address is never stored. To limit automated signing, the site keeps a keyed hash of it in memory only, for at most{" "}
+              {describeDuration(longestWindow)}, and never writes it to disk.
+              {config.trustProxy ? " The site runs behind a proxy and takes your address from the X-Forwarded-For header that proxy adds." : ""}
+            </li>
+          ) : (
+            // No rate limit and no duplicate-name window: nothing about the address is kept, not even in memory.
+            <li>Your IP address is never stored, not even in memory: this site does not limit signing per connection.</li>
+          )}
           {s.perDeclarationLimits.length > 0 && <li>Each connection may sign a Declaration at most {describeLimits(s.perDeclarationLimits)}.</li>}
           {s.perClientLimits.length > 0 && <li>Each connection may sign at most {describeLimits(s.perClientLimits)} across all Declarations.</li>}
           {s.duplicateWindowMs > 0 && (
@@ -95,7 +101,10 @@ privacy.get("/privacy", (c) => {
               JavaScript and stores nothing.
             </li>
           )}
-          <li>A cookie named “csrf” protects the forms from being sent by other sites. It holds a random number and nothing else.</li>
+          <li>
+            A cookie named “{csrfCookieName(config.origin)}” protects the forms from being sent by other sites. It holds a random number and
+            nothing else.
+          </li>
         </ul>
       </article>
     </Layout>,

@@ -52,7 +52,7 @@ export function signFormFor(c: Context<WebEnv>, declaration: Declaration, state:
 }
 
 /** The standalone signing page (also used to show the form again with its errors). */
-function signPage(c: Context<WebEnv>, declaration: Declaration, state: FormState, status: 200 | 400 | 403 | 413 | 415 | 429) {
+function signPage(c: Context<WebEnv>, declaration: Declaration, state: FormState, status: 200 | 400 | 403 | 409 | 413 | 415 | 429) {
   const { config } = c.get("deps");
   return c.html(
     <Layout title={`Sign: ${declaration.title}`} siteName={config.instanceName}>
@@ -115,14 +115,25 @@ sign.post("/d/:slug/sign", async (c) => {
   if ((values[HONEYPOT_FIELD] ?? "") !== "") {
     return noticePage(c, declaration, "Thank you", ["Your signature has been received."]);
   }
+  // The form carries the version the person read (hidden field "revision").
+  // If the Declaration was revised after the form was loaded, nobody may be
+  // recorded as signing a text they have not seen: show the form again, now
+  // for the latest version, and say why.  (No field means the latest version.)
+  const submittedRevision = values.revision ?? "";
+  const stale = submittedRevision !== "" && submittedRevision !== String(declaration.revision);
   const parsed = parseSignatureInput(values, { emailRequired: signing.emailRequired });
   const powResult = await pow.verify(values[POW_FIELD]);
-  if (!parsed.ok || !powResult.ok) {
+  if (!parsed.ok || !powResult.ok || stale) {
+    const formError = !powResult.ok
+      ? `Anti-spam check: ${powResult.reason}`
+      : stale
+        ? `“${declaration.title}” has changed since you opened this form: it is now at version ${declaration.revision}. Please read the new version before you sign; your entries are kept below.`
+        : undefined;
     return signPage(
       c,
       declaration,
-      { values: kept, errors: parsed.ok ? {} : parsed.errors, ...(powResult.ok ? {} : { formError: `Anti-spam check: ${powResult.reason}` }) },
-      400,
+      { values: kept, errors: parsed.ok ? {} : parsed.errors, ...(formError != null ? { formError } : {}) },
+      parsed.ok && powResult.ok ? 409 : 400,
     );
   }
 

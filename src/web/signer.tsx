@@ -19,6 +19,7 @@ import type { WebEnv } from "./context.ts";
 import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { formatDate, plural } from "./format.ts";
 import { notFoundPage } from "./errors.tsx";
+import { clientKey } from "./sign.tsx";
 import { hashToken } from "./signing.ts";
 import { privateUrl } from "./signing-mail.ts";
 import { Layout } from "./views/Layout.tsx";
@@ -43,7 +44,12 @@ function findByToken(c: Context<WebEnv>, token: string): { signature: Signature;
   return declaration == null ? null : { signature, declaration };
 }
 
-const UNKNOWN_LINK = "This private link is not valid. If you signed with an email address, the mail we sent has your current link.";
+/** The 404 message for a private link; it mentions mail only on a site that sends mail. */
+function unknownLink(c: Context<WebEnv>): string {
+  return c.get("deps").signing.sendsMail
+    ? "This private link is not valid. If you signed with an email address, the mail we sent has your current link."
+    : "This private link is not valid.";
+}
 
 /** Everything stored about a signature, as the signer may download it. */
 export function signatureData(signature: Signature, declaration: Declaration, origin: URL) {
@@ -77,7 +83,7 @@ function Row(props: { label: string; value: string | null }) {
 signer.get("/s/:token{[A-Za-z0-9_-]+\\.json}", (c) => {
   const token = c.req.param("token").slice(0, -".json".length);
   const found = findByToken(c, token);
-  if (found == null) return notFoundPage(c, UNKNOWN_LINK);
+  if (found == null) return notFoundPage(c, unknownLink(c));
   c.header("Content-Disposition", `attachment; filename="signature-${found.declaration.slug}.json"`);
   return c.json(signatureData(found.signature, found.declaration, c.get("deps").config.origin));
 });
@@ -85,9 +91,9 @@ signer.get("/s/:token{[A-Za-z0-9_-]+\\.json}", (c) => {
 signer.get("/s/:token", (c) => {
   const token = c.req.param("token");
   const found = findByToken(c, token);
-  if (found == null) return notFoundPage(c, UNKNOWN_LINK);
+  if (found == null) return notFoundPage(c, unknownLink(c));
   const { signature: s, declaration: d } = found;
-  const { config, secret } = c.get("deps");
+  const { config, secret, signing } = c.get("deps");
   const csrf = csrfToken(c, secret, config.origin);
   const justSigned = c.req.query("signed") === "1";
   const canResign = s.status !== "withdrawn" && s.revision < d.revision;
@@ -125,7 +131,7 @@ signer.get("/s/:token", (c) => {
             <div class="private-link">
               <p>
                 <strong>Your private link.</strong> Keep it to yourself and bookmark it: it is the only way to change or withdraw your
-                signature{s.email != null ? " (we also mailed it to you)" : ""}.
+                signature{s.email != null && signing.sendsMail ? " (we also mailed it to you)" : ""}.
               </p>
               <p>
                 <a href={link} class="link-text">
@@ -178,7 +184,7 @@ signer.get("/s/:token", (c) => {
 async function postWithToken(c: Context<WebEnv>, action: (token: string, found: { signature: Signature; declaration: Declaration }) => Promise<unknown>) {
   const token = c.req.param("token")!;
   const found = findByToken(c, token);
-  if (found == null) return notFoundPage(c, UNKNOWN_LINK);
+  if (found == null) return notFoundPage(c, unknownLink(c));
   const { secret, config } = c.get("deps");
   const body = await readForm(c);
   if (!body.ok || !verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
@@ -200,9 +206,11 @@ async function postWithToken(c: Context<WebEnv>, action: (token: string, found: 
 }
 
 signer.post("/s/:token/withdraw", (c) =>
-  postWithToken(c, (token) => {
-    const { db, batcher } = c.get("deps");
-    return batcher.run(() => withdrawSignature(db, hashToken(token), new Date()));
+  postWithToken(c, async (token, { signature }) => {
+    const { db, batcher, signing } = c.get("deps");
+    const withdrawn = await batcher.run(() => withdrawSignature(db, hashToken(token), new Date()));
+    // Signing again with the same name right away is not a duplicate any more.
+    if (withdrawn && signature.name != null) signing.forgetName(signature.declarationId, clientKey(c), signature.name);
   }),
 );
 

@@ -2,7 +2,14 @@
 import type { Config } from "../config.ts";
 import type { Declaration } from "../db/schema.ts";
 import type { MailMessage } from "../mail.ts";
-import { formatDate } from "./format.ts";
+
+// With the time: a link that expires 48 hours (or 5 minutes) from now does not last to the end of that day.
+const dateTimeFormat = new Intl.DateTimeFormat("en", { dateStyle: "long", timeStyle: "short", hourCycle: "h23", timeZone: "UTC" });
+
+/** "November 28, 2026 at 09:38" (UTC). */
+export function formatDateTime(date: Date): string {
+  return dateTimeFormat.format(date);
+}
 
 export interface SigningMailInput {
   config: Pick<Config, "origin" | "instanceName" | "signing">;
@@ -11,6 +18,8 @@ export interface SigningMailInput {
   privateToken: string;
   /** Present while the signature waits for confirmation. */
   confirmToken?: string | undefined;
+  /** When the confirmation link stops working (as stored); defaults to now plus the configured time. */
+  confirmExpires?: Date | undefined;
   /** A second signing with an address that had already signed. */
   repeat: boolean;
 }
@@ -29,7 +38,7 @@ export function signingMail(input: SigningMailInput): MailMessage {
   const lines: string[] = [];
   let subject: string;
   if (input.confirmToken != null) {
-    const expires = new Date(Date.now() + config.signing.confirmationTtlMs);
+    const expires = input.confirmExpires ?? new Date(Date.now() + config.signing.confirmationTtlMs);
     subject = `Confirm your signature: ${declaration.title}`;
     lines.push(
       `Someone, hopefully you, signed “${declaration.title}” on ${config.instanceName} with this email address.`,
@@ -37,7 +46,7 @@ export function signingMail(input: SigningMailInput): MailMessage {
       "Your signature counts once you confirm it here:",
       confirmUrl(config.origin, input.confirmToken),
       "",
-      `The link works until ${formatDate(expires)} (UTC). If you did not sign, ignore this mail: nothing will be counted.`,
+      `The link works until ${formatDateTime(expires)} UTC. If you did not sign, ignore this mail: nothing will be counted.`,
     );
   } else if (input.repeat) {
     subject = `Your signature: ${declaration.title}`;

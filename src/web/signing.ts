@@ -51,10 +51,25 @@ export function createSigning(deps: SigningDeps) {
     return { token, tokenHash: hash, expires: new Date(now.getTime() + config.signing.confirmationTtlMs) };
   }
 
+  /** The key that remembers "this name just signed this Declaration from this client". */
+  const nameKeyFor = (declarationId: number, clientKey: string, name: string) =>
+    keyedHash(secret, "name", clientKey, String(declarationId), name.toLowerCase());
+
   return {
     /** Whether an email address is required to sign. */
     emailRequired: confirmByEmail,
     confirmByEmail,
+    /** Whether this site mails signers (so pages may say "we mailed you"). */
+    sendsMail: mailer != null,
+
+    /**
+     * Forgets that `name` just signed from this client, after that signature
+     * was withdrawn: signing again must not be refused as a duplicate of a
+     * signature that no longer counts.
+     */
+    forgetName(declarationId: number, clientKey: string, name: string): void {
+      recentNames.delete(nameKeyFor(declarationId, clientKey, name));
+    },
 
     /**
      * Signs `declaration` (its latest revision) for a client identified by
@@ -62,7 +77,7 @@ export function createSigning(deps: SigningDeps) {
      */
     async sign(declaration: Declaration, input: SignatureInput, clientKey: string, now = new Date()): Promise<SignOutcome> {
       const declarationKey = `${clientKey}:${declaration.id}`;
-      const nameKey = keyedHash(secret, "name", clientKey, String(declaration.id), input.name.toLowerCase());
+      const nameKey = nameKeyFor(declaration.id, clientKey, input.name);
       if (recentNames.has(nameKey, now.getTime())) return { kind: "already-signed", by: "name", mailed: false };
 
       const waitDeclaration = perDeclaration.consume(declarationKey, now.getTime());
@@ -109,7 +124,15 @@ export function createSigning(deps: SigningDeps) {
           const pending = result.existing.status === "pending";
           sendInBackground(
             mailer!,
-            signingMail({ config, declaration, to: input.email!, privateToken: token.token, confirmToken: pending ? confirm?.token : undefined, repeat: true }),
+            signingMail({
+              config,
+              declaration,
+              to: input.email!,
+              privateToken: token.token,
+              confirmToken: pending ? confirm?.token : undefined,
+              confirmExpires: pending ? confirm?.expires : undefined,
+              repeat: true,
+            }),
             "repeat signing",
           );
         }
@@ -119,7 +142,15 @@ export function createSigning(deps: SigningDeps) {
       if (mailer != null && input.email != null) {
         sendInBackground(
           mailer,
-          signingMail({ config, declaration, to: input.email, privateToken: token.token, confirmToken: confirm?.token, repeat: false }),
+          signingMail({
+            config,
+            declaration,
+            to: input.email,
+            privateToken: token.token,
+            confirmToken: confirm?.token,
+            confirmExpires: confirm?.expires,
+            repeat: false,
+          }),
           confirm != null ? "confirmation" : "private link",
         );
       }

@@ -17,6 +17,10 @@ export interface TestAppOptions {
   instanceName?: string;
   /** Overrides the proof of work built from the configuration. */
   pow?: ProofOfWork;
+  /**
+   * The mailer; `null` sends no mail.  Left out, the site's own SMTP mailer is
+   * used when the configuration has SMTP_URL (and there is none otherwise).
+   */
   mailer?: Mailer | null;
   /**
    * Environment variables on top of the test defaults: proof of work, rate
@@ -41,7 +45,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
     "/tmp",
   );
   const federation = await builder.build({ kv: new MemoryKvStore(), origin: config.origin.href });
-  const services = createSiteServices(db, config, { secret: "test-secret", mailer: options.mailer ?? null });
+  // Undefined `mailer` lets createSiteServices build the real one from SMTP_URL, as in production.
+  const services = createSiteServices(db, config, { secret: "test-secret", mailer: options.mailer });
   const pow = options.pow ?? services.pow;
   const app = createApp({ db, config, federation, ...services, pow });
   return { app, db, federation, config, ...services, pow };
