@@ -44,7 +44,7 @@ export function signFormFor(c: Context<WebEnv>, declaration: Declaration, state:
       action={`/d/${declaration.slug}/sign`}
       csrf={csrfToken(c, secret, config.origin)}
       revision={declaration.revision}
-      emailRequired={signing.emailRequired}
+      email={signing.emailRequired ? "required" : signing.sendsMail ? "mailed" : "optional"}
       proofOfWork={<ProofOfWorkField enabled={pow.enabled} />}
       {...state}
     />

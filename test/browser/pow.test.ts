@@ -5,33 +5,16 @@
  * payload it puts in the form verifies on the server, once.
  * The screenshot goes to test-results/pow.png for a person to look at.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { jsx } from "hono/jsx";
-import { chromium, type Browser, type ConsoleMessage } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProofOfWork, POW_FIELD, type ProofOfWorkResult } from "../../src/web/pow.ts";
 import { Layout } from "../../src/web/views/Layout.tsx";
 import { ProofOfWorkField } from "../../src/web/views/ProofOfWorkField.tsx";
 import { createTestApp } from "../helpers/app.ts";
+import { haveChromium, launchBrowser, RESULTS, watchPage } from "../helpers/browser.ts";
 import { startServer } from "../helpers/server.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const RESULTS = resolve(import.meta.dirname, "..", "..", "test-results");
-const LAUNCH_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) {
-  throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (see .ci/run).`);
-}
 
 describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
   let browser: Browser | undefined;
@@ -39,7 +22,6 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
   const verifications: ProofOfWorkResult[] = [];
 
   beforeAll(async () => {
-    mkdirSync(RESULTS, { recursive: true });
     const pow = createProofOfWork({ enabled: true, secret: "browser-test-secret", maxNumber: 20_000, expiresInSeconds: 300 });
     const { app, config } = await createTestApp({ pow });
     // Test-only routes on the real app (so the real CSP and /static apply).
@@ -67,7 +49,7 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
       return c.json({ ...result, name: body.name });
     });
     server = await startServer(app);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: 45_000 });
+    browser = await launchBrowser();
   });
 
   afterAll(async () => {
@@ -80,33 +62,7 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
     const context = await browser!.newContext({ viewport: { width: 900, height: 700 } });
     try {
       const page = await context.newPage();
-      const requests: string[] = [];
-      const foreign: string[] = [];
-      const consoleMessages: string[] = [];
-      const pageErrors: string[] = [];
-      page.on("request", (request) => requests.push(request.url()));
-      page.on("console", (message: ConsoleMessage) => {
-        if (message.type() === "error" || message.type() === "warning") {
-          consoleMessages.push(`${message.type()}: ${message.text()} (${message.location().url})`);
-        }
-      });
-      page.on("pageerror", (error) => pageErrors.push(String(error)));
-      page.on("worker", (worker) => requests.push(worker.url()));
-      // Every securitypolicyviolation event in the page, in case one is not logged.
-      await page.addInitScript(() => {
-        const w = window as unknown as { __csp: string[] };
-        w.__csp = [];
-        document.addEventListener("securitypolicyviolation", (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
-      });
-      await context.route("**/*", async (route) => {
-        const url = route.request().url();
-        if (new URL(url).origin === origin) {
-          await route.continue();
-        } else {
-          foreign.push(url);
-          await route.abort();
-        }
-      });
+      const { requests, foreign, consoleMessages, pageErrors, cspViolations } = await watchPage(context, page, origin);
 
       const response = await page.goto(`${origin}/pow-test`, { waitUntil: "load" });
       expect(response?.status()).toBe(200);
@@ -133,8 +89,7 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
       await page.locator("form").screenshot({ path: join(RESULTS, "pow.png") });
       await page.screenshot({ path: join(RESULTS, "pow-page.png"), fullPage: true });
       // Read before submitting: the form's response is a new document.
-      const violations = await page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp);
-      expect(violations).toEqual([]);
+      expect(await cspViolations()).toEqual([]);
 
       const [post] = await Promise.all([
         page.waitForResponse((r) => r.url() === `${origin}/pow-test` && r.request().method() === "POST"),

@@ -5,15 +5,12 @@
  * our own CSS and icon must load under our Content-Security-Policy.
  * Screenshots go to test-results/ for a person to look at.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { chromium, type Browser, type ConsoleMessage } from "playwright-core";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
+import { haveChromium, launchBrowser, RESULTS, watchPage } from "../helpers/browser.ts";
 import { startServer } from "../helpers/server.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const RESULTS = resolve(import.meta.dirname, "..", "..", "test-results");
 const SLUG = "hostile-markdown";
 const TITLE = "A Declaration that tries to run script";
 
@@ -43,27 +40,11 @@ const HOSTILE_BODY = [
   "",
 ].join("\n");
 
-const LAUNCH_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) {
-  throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (see .ci/run).`);
-}
-
 describe.skipIf(!haveChromium)("browser smoke test", () => {
   let browser: Browser | undefined;
   let server: { url: string; close: () => Promise<void> } | undefined;
 
   beforeAll(async () => {
-    mkdirSync(RESULTS, { recursive: true });
     const { app, db } = await createTestApp();
     addDeclaration(db, {
       slug: SLUG,
@@ -72,7 +53,7 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
       body: HOSTILE_BODY,
     });
     server = await startServer(app);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: 45_000 });
+    browser = await launchBrowser();
   });
 
   afterAll(async () => {
@@ -86,11 +67,6 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
     try {
       const page = await context.newPage();
 
-      const requests: string[] = [];
-      const foreign: string[] = [];
-      const consoleErrors: string[] = [];
-      const pageErrors: string[] = [];
-      page.on("request", (request) => requests.push(request.url()));
       const failed: string[] = [];
       // `<img src=x>` survives sanitizing as a harmless relative image, /d/x,
       // which is a 404: the only error the browser may report.
@@ -98,22 +74,12 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
       page.on("response", (response) => {
         if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
       });
-      page.on("console", (message: ConsoleMessage) => {
-        if (message.type() !== "error" && message.type() !== "warning") return;
-        if (message.text().startsWith("Failed to load resource") && message.location().url === expectedMissing) return;
-        consoleErrors.push(`${message.type()}: ${message.text()} (${message.location().url})`);
-      });
-      page.on("pageerror", (error) => pageErrors.push(String(error)));
-      // Nothing leaves the test server: anything else is recorded and aborted.
-      await context.route("**/*", async (route) => {
-        const url = route.request().url();
-        if (new URL(url).origin === origin) {
-          await route.continue();
-        } else {
-          foreign.push(url);
-          await route.abort();
-        }
-      });
+      const { requests, foreign, consoleMessages: consoleErrors, pageErrors } = await watchPage(
+        context,
+        page,
+        origin,
+        (text, url) => text.startsWith("Failed to load resource") && url === expectedMissing,
+      );
 
       const response = await page.goto(`${origin}/d/${SLUG}`, { waitUntil: "load" });
       expect(response?.status()).toBe(200);

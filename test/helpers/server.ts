@@ -2,14 +2,14 @@ import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import type { Hono } from "hono";
 
-/** Serves `app` on a free loopback port; `close()` stops it. */
-export async function startServer(app: Pick<Hono<any>, "fetch">): Promise<{ url: string; close: () => Promise<void> }> {
+/** Serves `app` on a loopback port (a free one unless given); `close()` stops it. */
+export async function startServer(app: Pick<Hono<any>, "fetch">, port = 0): Promise<{ url: string; close: () => Promise<void> }> {
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port }, () => resolve(s));
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
     close: () => new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };
 }

@@ -13,7 +13,12 @@ export interface SignFormProps {
   errors?: FieldErrors;
   /** A message about the whole form (rate limit, expired form, …). */
   formError?: string;
-  emailRequired: boolean;
+  /**
+   * "required" when signatures are confirmed by mail, "mailed" when the site
+   * mails private links, "optional" when it sends no mail (an address then
+   * only keeps a person from being counted twice).
+   */
+  email: "required" | "mailed" | "optional";
   /** The proof-of-work widget, when switched on. */
   proofOfWork?: unknown;
   revision: number;
@@ -90,9 +95,16 @@ export function SignForm(props: SignFormProps) {
       </div>
       <div class="field">
         <label for="sign-email">
-          {LABELS.email} {props.emailRequired ? <span class="required">(required: we mail you a link to confirm)</span> : <span class="optional">(optional: to receive your private link)</span>}
+          {LABELS.email}{" "}
+          {props.email === "required" ? (
+            <span class="required">(required: we mail you a link to confirm)</span>
+          ) : props.email === "mailed" ? (
+            <span class="optional">(optional: to receive your private link by mail)</span>
+          ) : (
+            <span class="optional">(optional: counts you once if you sign again; never shown)</span>
+          )}
         </label>
-        <input id="sign-email" name="email" type="email" maxlength={LIMITS.email} autocomplete="email" required={props.emailRequired} value={v.email ?? ""} {...invalid("email", errors)} />
+        <input id="sign-email" name="email" type="email" maxlength={LIMITS.email} autocomplete="email" required={props.email === "required"} value={v.email ?? ""} {...invalid("email", errors)} />
         <FieldError field="email" errors={errors} />
       </div>
       <div class="field">

@@ -1,0 +1,74 @@
+/**
+ * Headless Chromium for page tests: Debian's own binary driven by
+ * playwright-core (never a downloaded browser), started with the flags that
+ * keep it from reaching for the network.  `watchPage` records what a page did:
+ * every request, requests to other origins (aborted), console errors and
+ * warnings, uncaught errors and Content-Security-Policy violations.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const RESULTS = resolve(import.meta.dirname, "..", "..", "test-results");
+
+const LAUNCH_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) {
+  throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (see .ci/run).`);
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  mkdirSync(RESULTS, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS, timeout: 45_000 });
+}
+
+export interface PageWatch {
+  readonly requests: string[];
+  readonly foreign: string[];
+  readonly consoleMessages: string[];
+  readonly pageErrors: string[];
+  /** CSP violations seen by the page itself (call after navigation). */
+  cspViolations(): Promise<string[]>;
+}
+
+/**
+ * Watches a page; requests to any origin but `origin` are recorded and
+ * aborted, so nothing leaves the test server.  `ignoreConsole` filters
+ * console messages a test expects.
+ */
+export async function watchPage(context: BrowserContext, page: Page, origin: string, ignoreConsole: (text: string, url: string) => boolean = () => false): Promise<PageWatch> {
+  const watch = { requests: [] as string[], foreign: [] as string[], consoleMessages: [] as string[], pageErrors: [] as string[] };
+  page.on("request", (request) => watch.requests.push(request.url()));
+  page.on("worker", (worker) => watch.requests.push(worker.url()));
+  page.on("console", (message) => {
+    if (message.type() !== "error" && message.type() !== "warning") return;
+    if (ignoreConsole(message.text(), message.location().url)) return;
+    watch.consoleMessages.push(`${message.type()}: ${message.text()} (${message.location().url})`);
+  });
+  page.on("pageerror", (error) => watch.pageErrors.push(String(error)));
+  await page.addInitScript(() => {
+    const w = window as unknown as { __csp: string[] };
+    w.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  await context.route("**/*", async (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === origin) {
+      await route.continue();
+    } else {
+      watch.foreign.push(url);
+      await route.abort();
+    }
+  });
+  return { ...watch, cspViolations: () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp) };
+}
