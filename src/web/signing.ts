@@ -38,11 +38,17 @@ export function hashToken(token: string): string {
 
 export type Signing = ReturnType<typeof createSigning>;
 
+/** Re-sent mails per address and hour (a repeat signing re-sends its links). */
+export const REPEAT_MAILS_PER_HOUR = 3;
+
 export function createSigning(deps: SigningDeps) {
   const { db, batcher, secret, config, mailer } = deps;
   const perDeclaration = new RateLimiter(config.signing.perDeclarationLimits);
   const perClient = new RateLimiter(config.signing.perClientLimits);
   const recentNames = new RecentKeys(config.signing.duplicateWindowMs);
+  // Repeat signings re-send mail to the address typed in; anyone can type
+  // anyone's address, so at most this many re-sends per address and hour.
+  const resendsPerAddress = new RateLimiter([{ max: REPEAT_MAILS_PER_HOUR, windowMs: 3_600_000 }]);
   const confirmByEmail = config.signing.confirmation === "email";
 
   function confirmation(now: Date) {
@@ -91,6 +97,7 @@ export function createSigning(deps: SigningDeps) {
       const confirm = confirmation(now);
       const emailHash = input.email == null ? null : keyedHash(secret, "email", canonicalEmail(input.email));
       let result;
+      let resend = false;
       try {
         result = await batcher.run(() => {
           const outcome = insertBrowserSignature(db, {
@@ -102,7 +109,8 @@ export function createSigning(deps: SigningDeps) {
             confirmation: confirm && { tokenHash: confirm.tokenHash, expires: confirm.expires },
             now,
           });
-          if (outcome.kind === "duplicate-email" && mailer != null) {
+          resend = outcome.kind === "duplicate-email" && mailer != null && resendsPerAddress.consume(emailHash!, now.getTime()) === 0;
+          if (outcome.kind === "duplicate-email" && resend) {
             // Re-send instead of duplicating: a fresh private link (the old one
             // stops working) and, while pending, a fresh confirmation link.
             rotateToken(db, outcome.existing.id, token.hash);
@@ -119,7 +127,7 @@ export function createSigning(deps: SigningDeps) {
       }
 
       if (result.kind === "duplicate-email") {
-        const mailed = mailer != null && input.email != null;
+        const mailed = resend && input.email != null;
         if (mailed) {
           const pending = result.existing.status === "pending";
           sendInBackground(
@@ -162,6 +170,7 @@ export function createSigning(deps: SigningDeps) {
       perDeclaration.sweep(now);
       perClient.sweep(now);
       recentNames.sweep(now);
+      resendsPerAddress.sweep(now);
     },
   };
 }

@@ -11,6 +11,7 @@ import { signatures } from "../../src/db/schema.ts";
 import { purgeExpiredPending } from "../../src/db/signatures.ts";
 import { APP } from "../../src/logging.ts";
 import { formatDateTime } from "../../src/web/signing-mail.ts";
+import { REPEAT_MAILS_PER_HOUR } from "../../src/web/signing.ts";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
 import { addressOf, closedPort, startSmtpServer, type ReceivedMail, type TestSmtpServer } from "../helpers/smtp.ts";
 
@@ -325,6 +326,30 @@ describe("signing again with the same address", () => {
     // The confirmation link that was used still only says "already confirmed".
     expect((await alice.get(second.confirm!)).html).toContain("Already confirmed");
     expect(smtp.messages).toHaveLength(3);
+  });
+});
+
+describe("re-sends are limited per address", () => {
+  it("re-sends at most REPEAT_MAILS_PER_HOUR times an hour, and keeps the last link working after that", async () => {
+    const { app, db } = await setup();
+    const mallory = browser(app);
+    tokenFromRedirect(await signByForm(mallory, { name: "Victim", email: "victim@example.org" }));
+    await smtp.waitForMessage(1);
+    for (let i = 0; i < REPEAT_MAILS_PER_HOUR; i++) {
+      const res = await signByForm(mallory, { name: "Victim", email: "victim@example.org" });
+      expect(await res.text()).toContain("We have mailed its private link to that address again.");
+      await smtp.waitForMessage(2 + i);
+    }
+    const lastLinks = linksIn(smtp.messages.at(-1)!);
+    // Beyond the limit: answered politely, nothing mailed, and the links mailed last still work.
+    const beyond = await signByForm(mallory, { name: "Victim", email: "victim@example.org" });
+    const text = await beyond.text();
+    expect(text).toContain("You have already signed");
+    expect(text).not.toContain("We have mailed");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(smtp.messages).toHaveLength(1 + REPEAT_MAILS_PER_HOUR);
+    expect((await mallory.get(lastLinks.private)).res.status).toBe(200);
+    expect(rows(db)).toHaveLength(1);
   });
 });
 
