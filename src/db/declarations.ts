@@ -4,6 +4,7 @@
  */
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db, DbLike } from "./client.ts";
+import { preparedPerHandle } from "./prepared.ts";
 import { declarations, revisions, type Declaration, type Revision } from "./schema.ts";
 
 export type DeclarationSummary = Pick<
@@ -22,15 +23,29 @@ const summaryColumns = {
   language: declarations.language,
 };
 
-/** Published Declarations, most recently updated first. */
-export function listPublishedDeclarations(db: DbLike, limit = 200): DeclarationSummary[] {
-  return db
+const statements = preparedPerHandle((db) => ({
+  listPublished: db
     .select(summaryColumns)
     .from(declarations)
     .where(eq(declarations.status, "published"))
     .orderBy(desc(declarations.updated), desc(declarations.id))
-    .limit(limit)
-    .all();
+    .limit(sql.placeholder("limit"))
+    .prepare(),
+  publishedBySlug: db
+    .select()
+    .from(declarations)
+    .where(and(eq(declarations.slug, sql.placeholder("slug")), eq(declarations.status, "published")))
+    .prepare(),
+  revision: db
+    .select()
+    .from(revisions)
+    .where(and(eq(revisions.declarationId, sql.placeholder("declarationId")), eq(revisions.number, sql.placeholder("number"))))
+    .prepare(),
+}));
+
+/** Published Declarations, most recently updated first. */
+export function listPublishedDeclarations(db: DbLike, limit = 200): DeclarationSummary[] {
+  return statements(db).listPublished.all({ limit });
 }
 
 export function getDeclarationBySlug(db: DbLike, slug: string): Declaration | undefined {
@@ -39,19 +54,11 @@ export function getDeclarationBySlug(db: DbLike, slug: string): Declaration | un
 
 /** A published Declaration by slug (drafts are invisible to the public). */
 export function getPublishedDeclaration(db: DbLike, slug: string): Declaration | undefined {
-  return db
-    .select()
-    .from(declarations)
-    .where(and(eq(declarations.slug, slug), eq(declarations.status, "published")))
-    .get();
+  return statements(db).publishedBySlug.get({ slug });
 }
 
 export function getRevision(db: DbLike, declarationId: number, number: number): Revision | undefined {
-  return db
-    .select()
-    .from(revisions)
-    .where(and(eq(revisions.declarationId, declarationId), eq(revisions.number, number)))
-    .get();
+  return statements(db).revision.get({ declarationId, number });
 }
 
 export type RevisionListItem = Pick<Revision, "number" | "title" | "changeSummary" | "origin" | "created">;

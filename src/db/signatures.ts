@@ -5,6 +5,7 @@
  */
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
+import { preparedPerHandle } from "./prepared.ts";
 import { declarations, signatures, type Signature } from "./schema.ts";
 
 export interface NewBrowserSignature {
@@ -27,20 +28,83 @@ export type InsertOutcome =
   | { kind: "inserted"; signature: Signature }
   | { kind: "duplicate-email"; existing: Signature };
 
+const placeholder = sql.placeholder;
+
+const publicColumns = {
+  id: signatures.id,
+  name: signatures.name,
+  place: signatures.place,
+  website: signatures.website,
+  comment: signatures.comment,
+  revision: signatures.revision,
+  created: signatures.created,
+  kind: signatures.kind,
+};
+
+function publicList(db: DbLike, before: boolean) {
+  return db
+    .select(publicColumns)
+    .from(signatures)
+    .where(
+      and(
+        eq(signatures.declarationId, placeholder("declarationId")),
+        eq(signatures.status, "confirmed"),
+        eq(signatures.public, true),
+        before ? lt(signatures.id, placeholder("before")) : undefined,
+      ),
+    )
+    .orderBy(desc(signatures.id))
+    .limit(placeholder("limit"))
+    .prepare();
+}
+
+const statements = preparedPerHandle((db) => ({
+  bumpCount: db
+    .update(declarations)
+    .set({ signatureCount: sql`${declarations.signatureCount} + ${placeholder("delta")}` })
+    .where(eq(declarations.id, placeholder("declarationId")))
+    .prepare(),
+  byEmailHash: db
+    .select()
+    .from(signatures)
+    .where(and(eq(signatures.declarationId, placeholder("declarationId")), eq(signatures.emailHash, placeholder("emailHash"))))
+    .prepare(),
+  byToken: db.select().from(signatures).where(eq(signatures.tokenHash, placeholder("tokenHash"))).prepare(),
+  byConfirmToken: db.select().from(signatures).where(eq(signatures.confirmTokenHash, placeholder("confirmTokenHash"))).prepare(),
+  insert: db
+    .insert(signatures)
+    .values({
+      declarationId: placeholder("declarationId"),
+      revision: placeholder("revision"),
+      firstRevision: placeholder("revision"),
+      kind: "browser",
+      status: placeholder("status"),
+      name: placeholder("name"),
+      place: placeholder("place"),
+      website: placeholder("website"),
+      comment: placeholder("comment"),
+      email: placeholder("email"),
+      emailHash: placeholder("emailHash"),
+      public: sql`${placeholder("public")}`,
+      tokenHash: placeholder("tokenHash"),
+      confirmTokenHash: placeholder("confirmTokenHash"),
+      confirmExpires: sql`${placeholder("confirmExpires")}`,
+      created: sql`${placeholder("created")}`,
+      confirmed: sql`${placeholder("confirmed")}`,
+    })
+    .returning()
+    .prepare(),
+  publicFirst: publicList(db, false),
+  publicBefore: publicList(db, true),
+}));
+
 function bumpCount(tx: DbLike, declarationId: number, delta: 1 | -1): void {
-  tx.update(declarations)
-    .set({ signatureCount: sql`${declarations.signatureCount} + ${delta}` })
-    .where(eq(declarations.id, declarationId))
-    .run();
+  statements(tx).bumpCount.run({ declarationId, delta });
 }
 
 /** Finds the live (pending or confirmed) signature with this email hash. */
 export function findByEmailHash(tx: DbLike, declarationId: number, emailHash: string): Signature | undefined {
-  return tx
-    .select()
-    .from(signatures)
-    .where(and(eq(signatures.declarationId, declarationId), eq(signatures.emailHash, emailHash)))
-    .get();
+  return statements(tx).byEmailHash.get({ declarationId, emailHash });
 }
 
 /**
@@ -54,29 +118,26 @@ export function insertBrowserSignature(tx: DbLike, input: NewBrowserSignature): 
     if (existing != null) return { kind: "duplicate-email", existing };
   }
   const confirmed = input.confirmation == null;
-  const signature = tx
-    .insert(signatures)
-    .values({
-      declarationId: input.declarationId,
-      revision: input.revision,
-      firstRevision: input.revision,
-      kind: "browser",
-      status: confirmed ? "confirmed" : "pending",
-      name: input.name,
-      place: input.place,
-      website: input.website,
-      comment: input.comment,
-      email: input.email,
-      emailHash: input.emailHash,
-      public: input.public,
-      tokenHash: input.tokenHash,
-      confirmTokenHash: input.confirmation?.tokenHash ?? null,
-      confirmExpires: input.confirmation?.expires ?? null,
-      created: input.now,
-      confirmed: confirmed ? input.now : null,
-    })
-    .returning()
-    .get();
+  // Dates and booleans go in their stored form (ms and 0/1): the insert wraps
+  // their placeholders in sql`` so Drizzle does not map them (its mapping
+  // fails on null).  The returned row is mapped back as usual.
+  const signature = statements(tx).insert.get({
+    declarationId: input.declarationId,
+    revision: input.revision,
+    status: confirmed ? "confirmed" : "pending",
+    name: input.name,
+    place: input.place,
+    website: input.website,
+    comment: input.comment,
+    email: input.email,
+    emailHash: input.emailHash,
+    public: input.public ? 1 : 0,
+    tokenHash: input.tokenHash,
+    confirmTokenHash: input.confirmation?.tokenHash ?? null,
+    confirmExpires: input.confirmation?.expires.getTime() ?? null,
+    created: input.now.getTime(),
+    confirmed: confirmed ? input.now.getTime() : null,
+  })!;
   if (confirmed) bumpCount(tx, input.declarationId, 1);
   return { kind: "inserted", signature };
 }
@@ -95,11 +156,11 @@ export function rotateToken(tx: DbLike, signatureId: number, tokenHash: string):
 }
 
 export function getSignatureByToken(db: DbLike, tokenHash: string): Signature | undefined {
-  return db.select().from(signatures).where(eq(signatures.tokenHash, tokenHash)).get();
+  return statements(db).byToken.get({ tokenHash });
 }
 
 export function getSignatureByConfirmToken(db: DbLike, confirmTokenHash: string): Signature | undefined {
-  return db.select().from(signatures).where(eq(signatures.confirmTokenHash, confirmTokenHash)).get();
+  return statements(db).byConfirmToken.get({ confirmTokenHash });
 }
 
 export type ConfirmOutcome = "confirmed" | "already-confirmed" | "expired" | "unknown";
@@ -157,37 +218,16 @@ export function resignSignature(tx: DbLike, tokenHash: string, revision: number,
 
 export type PublicSignature = Pick<Signature, "id" | "name" | "place" | "website" | "comment" | "revision" | "created" | "kind">;
 
-const publicColumns = {
-  id: signatures.id,
-  name: signatures.name,
-  place: signatures.place,
-  website: signatures.website,
-  comment: signatures.comment,
-  revision: signatures.revision,
-  created: signatures.created,
-  kind: signatures.kind,
-};
-
 /**
  * Public signatures (confirmed, name shown), newest first.  `before` is the
  * id of the last row of the previous page (keyset pagination: every page costs
  * the same however many signatures there are).
  */
-export function listPublicSignatures(db: DbLike, declarationId: number, options: { before?: number; limit: number }): PublicSignature[] {
-  return db
-    .select(publicColumns)
-    .from(signatures)
-    .where(
-      and(
-        eq(signatures.declarationId, declarationId),
-        eq(signatures.status, "confirmed"),
-        eq(signatures.public, true),
-        options.before != null ? lt(signatures.id, options.before) : undefined,
-      ),
-    )
-    .orderBy(desc(signatures.id))
-    .limit(options.limit)
-    .all();
+export function listPublicSignatures(db: DbLike, declarationId: number, options: { before?: number | undefined; limit: number }): PublicSignature[] {
+  const { publicFirst, publicBefore } = statements(db);
+  return options.before == null
+    ? publicFirst.all({ declarationId, limit: options.limit })
+    : publicBefore.all({ declarationId, before: options.before, limit: options.limit });
 }
 
 /** Deletes pending signatures whose confirmation link expired; returns how many. */
