@@ -121,10 +121,10 @@ export const signatures = sqliteTable(
     uniqueIndex("signatures_confirm_token_hash_unique").on(t.confirmTokenHash),
     // One live signature per email address and Declaration.
     uniqueIndex("signatures_declaration_email_unique").on(t.declarationId, t.emailHash),
-    // Public list, newest first, by keyset on id.
-    index("signatures_public_idx").on(t.declarationId, t.id).where(sql`status = 'confirmed' AND public = 1`),
+    // Public list, newest first, by keyset on id.  A plain index: SQLite's
+    // planner did not pick a partial one once most signers were count-only.
+    index("signatures_list_idx").on(t.declarationId, t.status, t.public, t.id),
     index("signatures_pending_idx").on(t.confirmExpires).where(sql`status = 'pending'`),
-    index("signatures_declaration_status_idx").on(t.declarationId, t.status),
   ],
 );
 export type Signature = typeof signatures.$inferSelect;

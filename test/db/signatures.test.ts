@@ -482,3 +482,25 @@ describe("WriteBatcher", () => {
     expectInStep(db);
   });
 });
+
+describe("public list query plan", () => {
+  it("walks the list index, also when almost every signer is count-only", () => {
+    const db = createTestDb();
+    const d = addDeclaration(db);
+    const insert = db.$client.prepare(
+      "INSERT INTO signatures (declaration_id, revision, first_revision, status, name, public, token_hash, created) VALUES (?, 1, 1, 'confirmed', 'x', ?, ?, 0)",
+    );
+    db.$client.transaction(() => {
+      for (let i = 0; i < 5000; i++) insert.run(d.id, i % 100 === 0 ? 1 : 0, `t${i}`);
+    })();
+    db.$client.exec("ANALYZE");
+    // The same shape Drizzle sends: every value a bound parameter.
+    const plan = db.$client
+      .prepare(
+        "EXPLAIN QUERY PLAN SELECT id, name FROM signatures WHERE declaration_id = ? AND status = ? AND public = ? AND id < ? ORDER BY id DESC LIMIT ?",
+      )
+      .all(d.id, "confirmed", 1, 4000, 51) as { detail: string }[];
+    expect(plan.map((row) => row.detail).join("\n")).toMatch(/USING (COVERING )?INDEX signatures_list_idx \(declaration_id=\? AND status=\? AND public=\? AND id<\?\)/);
+    expect(listPublicSignatures(db, d.id, { limit: 10 })).toHaveLength(10);
+  });
+});
