@@ -19,6 +19,7 @@ export class WriteBatcher {
   readonly #maxBatch: number;
   #queue: Job[] = [];
   #scheduled = false;
+  #generation = 0;
 
   constructor(db: Db, options: { maxBatch?: number } = {}) {
     this.#db = db;
@@ -37,6 +38,11 @@ export class WriteBatcher {
         setImmediate(() => this.#flush());
       }
     });
+  }
+
+  /** Goes up with every committed batch: anything cached from the database before is stale. */
+  get generation(): number {
+    return this.#generation;
   }
 
   /** Number of writes waiting for the next commit. */
@@ -68,6 +74,7 @@ export class WriteBatcher {
       for (const job of batch) job.reject(commitError);
       return;
     }
+    this.#generation++;
     batch.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) job.resolve(outcome.value);

@@ -8,9 +8,23 @@ import type { Federation } from "@fedify/fedify";
 import type { MiddlewareHandler } from "hono";
 import type { FedData } from "./builder.ts";
 
+const AP_MEDIA_TYPE = /application\/(?:activity\+json|ld\+json)/i;
+
+/**
+ * Whether Fedify could answer this request: discovery documents, or anything
+ * that asks for or sends ActivityPub JSON (actor and object GETs, inbox POSTs).
+ * Every other request — pages, the JSON API, assets — skips Fedify entirely,
+ * which spares each of them its routing and tracing work.
+ */
+export function isFederationRequest(path: string, headers: Headers): boolean {
+  if (path.startsWith("/.well-known/") || path.startsWith("/nodeinfo/")) return true;
+  return AP_MEDIA_TYPE.test(headers.get("accept") ?? "") || AP_MEDIA_TYPE.test(headers.get("content-type") ?? "");
+}
+
 export function federationMiddleware(federation: Federation<FedData>, contextData: () => FedData): MiddlewareHandler {
-  return async (c, next) =>
-    federation.fetch(c.req.raw, {
+  return async (c, next) => {
+    if (!isFederationRequest(c.req.path, c.req.raw.headers)) return next();
+    return federation.fetch(c.req.raw, {
       contextData: contextData(),
       onNotFound: async () => {
         await next();
@@ -25,4 +39,5 @@ export function federationMiddleware(federation: Federation<FedData>, contextDat
         });
       },
     });
+  };
 }

@@ -2,6 +2,7 @@
  * Public pages of Declarations: the list, a Declaration, one revision, its
  * history and its raw Markdown.
  */
+import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { stringify as toYaml } from "yaml";
 import {
@@ -19,6 +20,7 @@ import { DeclarationView } from "./views/DeclarationView.tsx";
 import { notFoundPage } from "./errors.tsx";
 import { HistoryView } from "./views/HistoryView.tsx";
 import { Layout } from "./views/Layout.tsx";
+import { csrfToken } from "./csrf.ts";
 import { signFormFor } from "./sign.tsx";
 import { SignatureList } from "./views/SignatureList.tsx";
 import { plural } from "./format.ts";
@@ -62,7 +64,7 @@ export function renderedBody(db: object, revision: Pick<Revision, "id" | "body">
 }
 
 /** Count, latest public signers and the form, under the latest version's text. */
-function SignSection(props: { c: Context<WebEnv>; declaration: Declaration }) {
+function SignSection(props: { c: Context<WebEnv>; declaration: Declaration; csrf: string }) {
   const { declaration: d, c } = props;
   const latest = listPublicSignatures(c.get("deps").db, d.id, { limit: 10 });
   return (
@@ -80,16 +82,45 @@ function SignSection(props: { c: Context<WebEnv>; declaration: Declaration }) {
           </p>
         </>
       )}
-      {signFormFor(c, d)}
+      {signFormFor(c, d, {}, props.csrf)}
     </section>
   );
 }
 
+/**
+ * The latest version's page, as HTML with a stand-in for the visitor's CSRF
+ * token, kept until anything is written (a new signature changes the count and
+ * the latest signers).  Watching the count is what most visitors do on a
+ * strike day; this spares each view the queries and the rendering.
+ */
+const CSRF_STAND_IN = `csrf-${randomUUID()}`;
+const latestPages = new WeakMap<object, Map<number, { key: string; html: string }>>();
+
+function cachedLatestPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision): string {
+  const { db, batcher } = c.get("deps");
+  const key = `${declaration.revision}:${declaration.signatureCount}:${declaration.updated.getTime()}:${batcher.generation}`;
+  let pages = latestPages.get(db);
+  if (pages == null) latestPages.set(db, (pages = new Map()));
+  const cached = pages.get(declaration.id);
+  if (cached?.key === key) return cached.html;
+  const html = String(revisionPage(c, declaration, revision, CSRF_STAND_IN));
+  if (pages.size >= 1000) pages.delete(pages.keys().next().value!);
+  pages.set(declaration.id, { key, html });
+  return html;
+}
+
 function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: Revision) {
+  if (revision.number !== declaration.revision) return c.html(revisionPage(c, declaration, revision));
+  const { secret, config } = c.get("deps");
+  const csrf = csrfToken(c, secret, config.origin);
+  return c.html(cachedLatestPage(c, declaration, revision).replace(CSRF_STAND_IN, csrf));
+}
+
+function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision, csrf?: string) {
   const { config } = c.get("deps");
   const permalink = new URL(`/d/${declaration.slug}/v/${revision.number}`, config.origin).href;
   const isLatest = revision.number === declaration.revision;
-  return c.html(
+  return (
     <Layout
       title={revision.title}
       siteName={config.instanceName}
@@ -98,8 +129,8 @@ function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: 
       alternates={[{ href: `/d/${declaration.slug}.md`, type: "text/markdown", title: "Markdown" }]}
     >
       <DeclarationView declaration={declaration} revision={revision} html={renderedBody(c.get("deps").db, revision)} permalink={permalink} />
-      {isLatest && <SignSection c={c} declaration={declaration} />}
-    </Layout>,
+      {isLatest && csrf != null && <SignSection c={c} declaration={declaration} csrf={csrf} />}
+    </Layout>
   );
 }
 

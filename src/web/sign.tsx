@@ -37,12 +37,12 @@ interface FormState {
 }
 
 /** The sign form for a Declaration, with a fresh CSRF token. */
-export function signFormFor(c: Context<WebEnv>, declaration: Declaration, state: FormState = {}) {
+export function signFormFor(c: Context<WebEnv>, declaration: Declaration, state: FormState = {}, csrf?: string) {
   const { secret, config, pow, signing } = c.get("deps");
   return (
     <SignForm
       action={`/d/${declaration.slug}/sign`}
-      csrf={csrfToken(c, secret, config.origin)}
+      csrf={csrf ?? csrfToken(c, secret, config.origin)}
       revision={declaration.revision}
       email={signing.emailRequired ? "required" : signing.sendsMail ? "mailed" : "optional"}
       proofOfWork={<ProofOfWorkField enabled={pow.enabled} />}

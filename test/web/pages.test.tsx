@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { declarations } from "../../src/db/schema.ts";
+import { insertBrowserSignature } from "../../src/db/signatures.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 
 async function withRevisions() {
@@ -184,5 +185,30 @@ describe("security headers and assets", () => {
     expect(await res.json()).toEqual({ status: "ok" });
     db.$client.close();
     expect((await app.request("/healthz")).status).toBe(503);
+  });
+});
+
+describe("the latest version's page, kept between writes", () => {
+  it("gives each visitor their own CSRF token and shows every committed change", async () => {
+    const { app, db, batcher } = await createTestApp();
+    addDeclaration(db);
+    const first = await app.request("/d/test-declaration");
+    const second = await app.request("/d/test-declaration");
+    const tokenOf = async (res: Response) => /name="csrf" value="([^"]+)"/.exec(await res.text())?.[1];
+    const [a, b] = [await tokenOf(first), await tokenOf(second)];
+    expect(a).toBeDefined();
+    expect(a).not.toBe(b);
+    expect(first.headers.get("set-cookie")).not.toBe(second.headers.get("set-cookie"));
+
+    const d = getDeclarationBySlug(db, "test-declaration")!;
+    await batcher.run(() =>
+      insertBrowserSignature(db, {
+        declarationId: d.id, revision: 1, name: "Newest Signer", place: null, website: null, comment: null,
+        email: null, emailHash: null, public: true, tokenHash: "h".repeat(64), confirmation: null, now: new Date(),
+      }),
+    );
+    const after = await (await app.request("/d/test-declaration")).text();
+    expect(after).toContain("Newest Signer");
+    expect(after).toContain("1 person has");
   });
 });
