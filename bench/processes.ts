@@ -1,0 +1,181 @@
+/**
+ * Child processes of the benchmark: every server is spawned with
+ * `child_process.spawn`, listens on 127.0.0.1 only, is waited for by polling
+ * an HTTP URL, and is always killed — when a phase ends, on an error, on
+ * SIGINT/SIGTERM and when the driver exits.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+
+export const HOST = "127.0.0.1";
+
+export interface Server {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly url: string;
+  /** The last lines the process wrote (stdout and stderr together). */
+  output(): string;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Kills every child that is still running (SIGKILL; synchronous, safe in an exit handler). */
+export function killAll(): void {
+  for (const child of running) {
+    if (child.exitCode == null && child.signalCode == null) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  running.clear();
+}
+
+let handlersInstalled = false;
+
+/** Makes sure no child outlives the driver, whatever way it ends. */
+export function installCleanupHandlers(onSignal: (signal: NodeJS.Signals) => void): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on("exit", killAll);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      killAll();
+      onSignal(signal);
+    });
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      if (address == null || typeof address === "string") {
+        server.close();
+        reject(new Error("could not get a free port"));
+        return;
+      }
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+export interface StartOptions {
+  name: string;
+  /** Arguments after `node`, e.g. ["--import", "tsx", "src/main.ts"]. */
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  port: number;
+  /** Path polled until it answers 200 (e.g. "/healthz"). */
+  readyPath: string;
+  readyTimeoutMs?: number;
+}
+
+export async function startServer(options: StartOptions): Promise<Server> {
+  const child = spawn(process.execPath, options.args, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  let tail = "";
+  const keep = (chunk: string) => {
+    tail = (tail + chunk).slice(-8000);
+  };
+  child.stdout!.setEncoding("utf8").on("data", keep);
+  child.stderr!.setEncoding("utf8").on("data", keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on("close", (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  child.on("error", (error) => keep(`\n[spawn error] ${error.message}\n`));
+  const url = `http://${HOST}:${options.port}`;
+  const server: Server = { name: options.name, child, pid: child.pid ?? -1, url, output: () => tail, exited };
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  let exitedEarly = false;
+  void exited.then(() => (exitedEarly = true));
+  for (;;) {
+    if (exitedEarly) throw new Error(`${options.name} exited before it was ready:\n${tail}`);
+    try {
+      const response = await fetch(url + options.readyPath, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.ok) return server;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      await stopServer(server);
+      throw new Error(`${options.name} did not answer ${options.readyPath} within ${(options.readyTimeoutMs ?? 60_000) / 1000} s:\n${tail}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited after `graceMs`. */
+export async function stopServer(server: Server, graceMs = 8000): Promise<void> {
+  const { child } = server;
+  if (child.exitCode != null || child.signalCode != null) {
+    running.delete(child);
+    return;
+  }
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await server.exited;
+  clearTimeout(timer);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** CPU time (user + system) of a process in ms, from /proc/<pid>/stat; null when unreadable. */
+export function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may contain spaces) start after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return ((utime + stime) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+// USER_HZ is 100 on every Linux architecture Node supports.
+const CLOCK_TICKS = 100;
+
+/** A field of /proc/<pid>/status in kB (VmRSS, VmHWM, …); null when unreadable. */
+export function processMemoryKb(pid: number, field: "VmRSS" | "VmHWM"): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+    return match == null ? null : Number(match[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time (ms) the whole machine spent busy (all cores, everything but idle and iowait), from /proc/stat. */
+export function machineBusyMs(): number | null {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
