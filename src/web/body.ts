@@ -49,16 +49,24 @@ function decodeUtf8(bytes: Uint8Array): string | null {
 
 const INVALID_UTF8: BodyError = { ok: false, status: 400, code: "invalid_encoding", message: "The request is not valid UTF-8 text." };
 
-/** Reads an `application/x-www-form-urlencoded` body; the first value of each name wins. */
-export async function readForm(c: Context, maxBytes = MAX_BODY_BYTES): Promise<BodyResult<Record<string, string>>> {
-  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/x-www-form-urlencoded") {
-    return { ok: false, status: 415, code: "unsupported_media_type", message: "The form must be sent as application/x-www-form-urlencoded." };
-  }
+/**
+ * The body as text, if it has the media type `type` (415 otherwise), fits in
+ * `maxBytes` (413) and is valid UTF-8 (400).
+ */
+async function readText(c: Context, type: string, wrongType: string, maxBytes: number): Promise<BodyResult<string>> {
+  const sent = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (sent !== type) return { ok: false, status: 415, code: "unsupported_media_type", message: wrongType };
   const raw = await readLimited(c, maxBytes);
   if (!raw.ok) return raw;
   const text = decodeUtf8(raw.value);
-  if (text == null) return INVALID_UTF8;
+  return text == null ? INVALID_UTF8 : { ok: true, value: text };
+}
+
+/** Reads an `application/x-www-form-urlencoded` body; the first value of each name wins. */
+export async function readForm(c: Context, maxBytes = MAX_BODY_BYTES): Promise<BodyResult<Record<string, string>>> {
+  const body = await readText(c, "application/x-www-form-urlencoded", "The form must be sent as application/x-www-form-urlencoded.", maxBytes);
+  if (!body.ok) return body;
+  const text = body.value;
   const fields: Record<string, string> = Object.create(null);
   for (const pair of text.split("&")) {
     if (pair === "") continue;
@@ -77,14 +85,9 @@ export async function readForm(c: Context, maxBytes = MAX_BODY_BYTES): Promise<B
 
 /** Reads an `application/json` body that must be a JSON object. */
 export async function readJsonObject(c: Context, maxBytes = MAX_BODY_BYTES): Promise<BodyResult<Record<string, unknown>>> {
-  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/json") {
-    return { ok: false, status: 415, code: "unsupported_media_type", message: "Send the signature as JSON with Content-Type: application/json." };
-  }
-  const raw = await readLimited(c, maxBytes);
-  if (!raw.ok) return raw;
-  const text = decodeUtf8(raw.value);
-  if (text == null) return INVALID_UTF8;
+  const body = await readText(c, "application/json", "Send the signature as JSON with Content-Type: application/json.", maxBytes);
+  if (!body.ok) return body;
+  const text = body.value;
   let value: unknown;
   try {
     value = JSON.parse(text);

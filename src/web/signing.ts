@@ -62,9 +62,8 @@ export function createSigning(deps: SigningDeps) {
     keyedHash(secret, "name", clientKey, String(declarationId), name.toLowerCase());
 
   return {
-    /** Whether an email address is required to sign. */
+    /** Whether an email address is required to sign (signatures are confirmed by mail). */
     emailRequired: confirmByEmail,
-    confirmByEmail,
     /** Whether this site mails signers (so pages may say "we mailed you"). */
     sendsMail: mailer != null,
 
