@@ -20,6 +20,7 @@ import { DeclarationView } from "./views/DeclarationView.tsx";
 import { notFoundPage } from "./errors.tsx";
 import { HistoryView } from "./views/HistoryView.tsx";
 import { Layout } from "./views/Layout.tsx";
+import { assetUrl } from "./assets.ts";
 import { csrfToken } from "./csrf.ts";
 import { signFormFor } from "./sign.tsx";
 import { SignatureList } from "./views/SignatureList.tsx";
@@ -70,9 +71,10 @@ function SignSection(props: { c: Context<WebEnv>; declaration: Declaration; csrf
   return (
     <section class="sign-section" id="sign" aria-labelledby="sign-heading">
       <h2 id="sign-heading">Sign this Declaration</h2>
-      <p class="big-count">
-        <strong>{plural(d.signatureCount, "person has", "people have")}</strong> signed.
+      <p class="big-count" data-live-count={`/api/declarations/${d.slug}`}>
+        <strong data-count-people>{plural(d.signatureCount, "person has", "people have")}</strong> signed.
       </p>
+      <script type="module" src={assetUrl("live-count.js")} />
       {latest.length > 0 && (
         <>
           <h3>Latest signers</h3>

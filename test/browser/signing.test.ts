@@ -119,4 +119,30 @@ describe.skipIf(!haveChromium)("signing in a browser", () => {
       await context.close();
     }
   }, 60_000);
+
+  it("keeps the count current on an open page (progressive enhancement)", async () => {
+    const t = await site({ PROOF_OF_WORK: "off" });
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      const watch = await watchPage(context, page, t.origin);
+      await page.goto(`${t.origin}/d/${SLUG}`);
+      expect(await page.locator("[data-count-people]").textContent()).toBe("0 people have");
+      const res = await fetch(`${t.origin}/api/declarations/${SLUG}/signatures`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "Someone Elsewhere", public: true }),
+      });
+      expect(res.status).toBe(201);
+      // The script refreshes every 15 s and whenever the tab becomes visible again.
+      await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+      await expect.poll(() => page.locator("[data-count-people]").textContent()).toBe("1 person has");
+      expect(await page.locator("[data-count-signatures]").textContent()).toBe("1 signature");
+      expect(await watch.cspViolations()).toEqual([]);
+      expect(watch.consoleMessages).toEqual([]);
+      expect(watch.foreign).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });

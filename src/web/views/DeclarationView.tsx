@@ -27,7 +27,11 @@ export function DeclarationView({ declaration: d, revision: r, html, permalink }
         <h1 id="declaration-title">{r.title}</h1>
         {r.summary !== "" && <p class="lead">{r.summary}</p>}
         <p class="meta">
-          {isLatest && <span class="count">{plural(d.signatureCount, "signature", "signatures")}</span>}
+          {isLatest && (
+            <span class="count" data-count-signatures>
+              {plural(d.signatureCount, "signature", "signatures")}
+            </span>
+          )}
           <span>
             Version {r.number}, <time datetime={r.created.toISOString()}>{formatDate(r.created)}</time>
           </span>
