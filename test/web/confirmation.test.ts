@@ -76,7 +76,7 @@ function tokenFromRedirect(res: Response): string {
 /** The count shown on the Declaration page, checked against the API's. */
 async function count(app: App): Promise<number> {
   const html = await (await app.request(`/d/${SLUG}`)).text();
-  const shown = /<span class="count">([\d,]+) signatures?<\/span>/.exec(html)?.[1];
+  const shown = /<span class="count"[^>]*>([\d,]+) signatures?<\/span>/.exec(html)?.[1];
   expect(shown, "the count on the Declaration page").toBeDefined();
   const api = (await (await app.request(`/api/declarations/${SLUG}`)).json()) as { signatureCount: number };
   expect(Number(shown!.replace(/,/g, ""))).toBe(api.signatureCount);
