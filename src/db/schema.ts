@@ -135,3 +135,61 @@ export const settings = sqliteTable("settings", {
   key: text().primaryKey(),
   value: text().notNull(),
 });
+
+/**
+ * A person who can log in (authors copy and edit Declarations; admins run the
+ * site).  `username` is stored lower-cased, so lookups are case-insensitive.
+ * `passwordHash` is `scrypt$N$r$p$salt$hash` (see src/db/accounts.ts).
+ */
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    username: text().notNull(),
+    passwordHash: text("password_hash").notNull(),
+    role: text({ enum: ["admin", "author"] }).notNull().default("author"),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("accounts_username_unique").on(t.username)],
+);
+export type AccountRow = typeof accounts.$inferSelect;
+
+/**
+ * A login.  `id` is the SHA-256 (hex) of the session token: the token itself
+ * exists only in the browser's cookie.  Sliding expiry: `expires` moves on
+ * when the session is used (at most once an hour, with `lastSeen`).
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text().primaryKey(),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    expires: integer({ mode: "timestamp_ms" }).notNull(),
+    lastSeen: integer("last_seen", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("sessions_account_idx").on(t.accountId), index("sessions_expires_idx").on(t.expires)],
+);
+export type SessionRow = typeof sessions.$inferSelect;
+
+/**
+ * A single-use invite code for registration in `invite` mode.  Only the
+ * SHA-256 (hex) of the code is stored; the code is shown once when created.
+ */
+export const invites = sqliteTable(
+  "invites",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    codeHash: text("code_hash").notNull(),
+    createdBy: integer("created_by")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    usedBy: integer("used_by").references(() => accounts.id, { onDelete: "set null" }),
+    usedAt: integer("used_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [uniqueIndex("invites_code_hash_unique").on(t.codeHash)],
+);
+export type Invite = typeof invites.$inferSelect;

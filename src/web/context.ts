@@ -1,5 +1,6 @@
 import type { Config } from "../config.ts";
 import type { WriteBatcher } from "../db/batch.ts";
+import type { Account } from "../db/accounts.ts";
 import type { Db } from "../db/client.ts";
 import type { ProofOfWork } from "./pow.ts";
 import type { Signing } from "./signing.ts";
@@ -16,4 +17,5 @@ export interface WebDeps {
   readonly signing: Signing;
 }
 
-export type WebEnv = { Variables: { deps: WebDeps } };
+/** `account` is the logged-in account, or null (set by src/web/session.ts for every web route). */
+export type WebEnv = { Variables: { deps: WebDeps; account: Account | null } };

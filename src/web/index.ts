@@ -1,5 +1,6 @@
 /** Mounts every web area.  The app composes it after the federation middleware. */
 import { Hono } from "hono";
+import { accountRoutes } from "./accounts.tsx";
 import { api } from "./api.ts";
 import { staticRoutes } from "./assets.ts";
 import type { WebEnv } from "./context.ts";
@@ -7,18 +8,22 @@ import { health } from "./health.ts";
 import { pages } from "./pages.tsx";
 import { powRoutes } from "./pow.ts";
 import { privacy } from "./privacy.tsx";
+import { sessionMiddleware } from "./session.ts";
 import { sign } from "./sign.tsx";
 import { signer } from "./signer.tsx";
 
 export const web = new Hono<WebEnv>();
 web.route("/", health);
 web.route("/static", staticRoutes);
+// Who is logged in, for every route below (reads the database only when a session cookie is sent).
+web.use("*", sessionMiddleware);
 web.route("/api/pow", powRoutes);
 web.route("/api", api);
 // Signing routes first: "/d/:slug/signatures.csv" must not be taken for a Markdown file.
 web.route("/", sign);
 web.route("/", signer);
 web.route("/", privacy);
+web.route("/", accountRoutes);
 web.route("/", pages);
 
 export { apiError } from "./api.ts";

@@ -12,6 +12,11 @@ export interface LayoutProps {
   canonical?: string;
   /** Extra `<link rel="alternate">` entries. */
   alternates?: { href: string; type: string; title?: string }[];
+  /**
+   * Who is logged in: `null` shows a "Log in" link, an account its name.
+   * Left out (pages that do not look at the session, e.g. cached ones), neither is shown.
+   */
+  account?: { username: string } | null;
   children?: Child;
 }
 
@@ -43,6 +48,8 @@ export function Layout(props: LayoutProps) {
               <nav aria-label="Site">
                 <ul>
                   <li><a href="/">Declarations</a></li>
+                  {props.account === null && <li><a href="/login">Log in</a></li>}
+                  {props.account != null && <li><a href="/account" class="account-link">{props.account.username}</a></li>}
                 </ul>
               </nav>
             </div>
