@@ -11,6 +11,8 @@
  *     language: en                                 (optional, BCP 47; default en)
  *     version: 3                                   (informational, ignored)
  *     url: https://…/d/slug/v/3                    (informational, ignored)
+ *     source: https://…/d/other/v/2                (a Copy's source; informational, ignored)
+ *     source_version: 2                            (informational, ignored)
  *     ---
  *
  * `version` and `url` are written by our own Markdown export (`/d/{slug}.md`),
@@ -70,6 +72,8 @@ const frontMatterSchema = z.strictObject({
     }, "must be a language tag such as en or pt-BR"),
   version: z.unknown().optional(),
   url: z.unknown().optional(),
+  source: z.unknown().optional(),
+  source_version: z.unknown().optional(),
 });
 
 function describeIssues(error: z.ZodError): string {

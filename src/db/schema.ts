@@ -3,7 +3,7 @@
  * from this file with `npm run db:generate -- --name <what-changed>`.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 
 /**
  * A Declaration: a Markdown document with a stable slug.  Its text lives in
@@ -32,12 +32,23 @@ export const declarations = sqliteTable(
     sourceFile: text("source_file"),
     sourceFileSha256: text("source_file_sha256"),
     importedRevision: integer("imported_revision"),
+    /** The account that owns (may edit) this Declaration; null for shipped files. */
+    ownerId: integer("owner_id").references((): AnySQLiteColumn => accounts.id, { onDelete: "set null" }),
+    /** For a Copy: the local source Declaration (null for a remote source or an original). */
+    sourceDeclarationId: integer("source_declaration_id").references((): AnySQLiteColumn => declarations.id, { onDelete: "set null" }),
+    /** For a Copy: the number of the source revision copied. */
+    sourceRevision: integer("source_revision"),
+    /** For a Copy: the exact source revision's URL (this site's own URL for a local source). */
+    sourceUrl: text("source_url"),
+    /** For a Copy: the source revision's title, as copied. */
+    sourceTitle: text("source_title"),
     created: integer({ mode: "timestamp_ms" }).notNull(),
     updated: integer({ mode: "timestamp_ms" }).notNull(),
   },
   (t) => [
     uniqueIndex("declarations_slug_unique").on(t.slug),
     index("declarations_updated_idx").on(t.updated),
+    index("declarations_source_idx").on(t.sourceDeclarationId),
   ],
 );
 export type Declaration = typeof declarations.$inferSelect;
@@ -59,6 +70,10 @@ export const revisions = sqliteTable(
     changeSummary: text("change_summary").notNull().default(""),
     /** Where the revision came from: an imported file or an edit on the site. */
     origin: text({ enum: ["file", "site"] }).notNull(),
+    /** The account that saved this revision on the site (null for files and deleted accounts). */
+    authorId: integer("author_id").references((): AnySQLiteColumn => accounts.id, { onDelete: "set null" }),
+    /** The author's notes on the Proposed Changes, keyed by change id (src/diff.ts). */
+    notes: text({ mode: "json" }).$type<Record<string, string>>().notNull().default(sql`'{}'`),
     created: integer({ mode: "timestamp_ms" }).notNull(),
   },
   (t) => [uniqueIndex("revisions_declaration_number_unique").on(t.declarationId, t.number)],

@@ -27,6 +27,7 @@ import {
   verifyPassword,
   type Account,
 } from "../db/accounts.ts";
+import { listOwnedDeclarations } from "../db/copies.ts";
 import { clientAddress, keyedHash, RateLimiter } from "./abuse.ts";
 import { readForm } from "./body.ts";
 import type { WebDeps, WebEnv } from "./context.ts";
@@ -266,7 +267,8 @@ accountRoutes.post("/logout", async (c) => {
 accountRoutes.get("/account", (c) => {
   const account = currentAccount(c);
   if (account == null) return c.redirect("/login?next=/account", 303);
-  return page(c, "Your account", <AccountView account={account} csrf={csrfFor(c)} />);
+  const owned = listOwnedDeclarations(c.get("deps").db, account.id);
+  return page(c, "Your account", <AccountView account={account} csrf={csrfFor(c)} owned={owned} />);
 });
 
 /** The logged-in admin, or the response to send instead (login redirect or 403). */

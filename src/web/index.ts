@@ -2,6 +2,8 @@
 import { Hono } from "hono";
 import { accountRoutes } from "./accounts.tsx";
 import { api } from "./api.ts";
+import { copyRoutes } from "./copies.tsx";
+import { diffRoutes } from "./diff.tsx";
 import { staticRoutes } from "./assets.ts";
 import type { WebEnv } from "./context.ts";
 import { health } from "./health.ts";
@@ -24,6 +26,9 @@ web.route("/", sign);
 web.route("/", signer);
 web.route("/", privacy);
 web.route("/", accountRoutes);
+web.route("/", copyRoutes);
+// Comparison pages before the Declaration pages.
+web.route("/", diffRoutes);
 web.route("/", pages);
 
 export { apiError } from "./api.ts";

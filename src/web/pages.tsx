@@ -25,6 +25,7 @@ import { csrfToken } from "./csrf.ts";
 import { signFormFor } from "./sign.tsx";
 import { SignatureList } from "./views/SignatureList.tsx";
 import { plural } from "./format.ts";
+import { copySource, proposedChangesSection } from "./provenance.ts";
 
 export const pages = new Hono<WebEnv>();
 
@@ -122,6 +123,9 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
   const { config } = c.get("deps");
   const permalink = new URL(`/d/${declaration.slug}/v/${revision.number}`, config.origin).href;
   const isLatest = revision.number === declaration.revision;
+  const db = c.get("deps").db;
+  const source = copySource(db, declaration);
+  const proposed = source == null ? null : proposedChangesSection(db, declaration, revision);
   return (
     <Layout
       title={revision.title}
@@ -130,7 +134,14 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
       canonical={isLatest ? new URL(`/d/${declaration.slug}`, config.origin).href : permalink}
       alternates={[{ href: `/d/${declaration.slug}.md`, type: "text/markdown", title: "Markdown" }]}
     >
-      <DeclarationView declaration={declaration} revision={revision} html={renderedBody(c.get("deps").db, revision)} permalink={permalink} />
+      <DeclarationView
+        declaration={declaration}
+        revision={revision}
+        html={renderedBody(db, revision)}
+        permalink={permalink}
+        source={source == null ? null : { title: source.title, url: source.url, revision: source.revision }}
+        proposedChangesHtml={proposed?.html ?? null}
+      />
       {isLatest && csrf != null && <SignSection c={c} declaration={declaration} csrf={csrf} />}
     </Layout>
   );
@@ -144,11 +155,15 @@ pages.get("/d/:file{[^/]+\\.md}", (c) => {
   const revision = declaration && getRevision(db, declaration.id, declaration.revision);
   if (declaration == null || revision == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   c.header("Content-Type", "text/markdown; charset=utf-8");
-  return c.body(toMarkdownFile(declaration, revision, config.origin));
+  return c.body(toMarkdownFile(declaration, revision, config.origin, proposedChangesSection(db, declaration, revision)?.markdown));
 });
 
-/** A self-contained Markdown file: front matter that `declarations/` accepts, then the text. */
-export function toMarkdownFile(d: Declaration, r: Revision, origin: URL): string {
+/**
+ * A self-contained Markdown file: front matter that `declarations/` accepts,
+ * then the text.  For a Copy, `source`/`source_version` name the source
+ * revision and `proposedChanges` (Markdown) is appended to the text.
+ */
+export function toMarkdownFile(d: Declaration, r: Revision, origin: URL, proposedChanges?: string): string {
   const front = {
     title: r.title,
     slug: d.slug,
@@ -158,8 +173,10 @@ export function toMarkdownFile(d: Declaration, r: Revision, origin: URL): string
     language: d.language,
     version: r.number,
     url: new URL(`/d/${d.slug}/v/${r.number}`, origin).href,
+    ...(d.sourceUrl != null && d.sourceRevision != null ? { source: d.sourceUrl, source_version: d.sourceRevision } : {}),
   };
-  return `---\n${toYaml(front, { lineWidth: 0 })}---\n\n${r.body}`;
+  const body = proposedChanges == null ? r.body : `${r.body.replace(/\n*$/, "\n")}\n${proposedChanges}`;
+  return `---\n${toYaml(front, { lineWidth: 0 })}---\n\n${body}`;
 }
 
 pages.get("/d/:slug", (c) => {

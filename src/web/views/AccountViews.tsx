@@ -149,7 +149,7 @@ export function LogoutForm(props: { csrf: string }) {
   );
 }
 
-export function AccountView(props: { account: Account; csrf: string }) {
+export function AccountView(props: { account: Account; csrf: string; owned?: readonly { slug: string; title: string; revision: number }[] }) {
   return (
     <section class="prose-page" aria-labelledby="account-title">
       <h1 id="account-title">Your account</h1>
@@ -161,6 +161,18 @@ export function AccountView(props: { account: Account; csrf: string }) {
         <dt>Since</dt>
         <dd>{formatDate(props.account.created)}</dd>
       </dl>
+      {props.owned != null && props.owned.length > 0 && (
+        <>
+          <h2>Your Declarations</h2>
+          <ul class="owned-declarations">
+            {props.owned.map((d) => (
+              <li>
+                <a href={`/d/${d.slug}`}>{d.title}</a> (version {d.revision}) · <a href={`/d/${d.slug}/edit`}>Edit</a>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       {props.account.role === "admin" && (
         <p>
           <a href="/admin">Site administration</a>

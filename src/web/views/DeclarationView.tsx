@@ -8,10 +8,14 @@ export interface DeclarationViewProps {
   html: string;
   /** Absolute URL of this exact revision (printed under the text). */
   permalink: string;
+  /** For a Copy: the source revision it was made from. */
+  source?: { title: string; url: string; revision: number } | null;
+  /** For a Copy of a local source: the sanitized HTML of its Proposed Changes section. */
+  proposedChangesHtml?: string | null;
 }
 
 /** The text of one revision of a Declaration, with its provenance. */
-export function DeclarationView({ declaration: d, revision: r, html, permalink }: DeclarationViewProps) {
+export function DeclarationView({ declaration: d, revision: r, html, permalink, source, proposedChangesHtml }: DeclarationViewProps) {
   const isLatest = r.number === d.revision;
   const license = licenseUrl(d.license);
   return (
@@ -26,6 +30,15 @@ export function DeclarationView({ declaration: d, revision: r, html, permalink }
       <header>
         <h1 id="declaration-title">{r.title}</h1>
         {r.summary !== "" && <p class="lead">{r.summary}</p>}
+        {source != null && (
+          <p class="provenance">
+            Copy of{" "}
+            <a href={source.url}>
+              <cite>{source.title}</cite>
+            </a>
+            , version {source.revision}.
+          </p>
+        )}
         <p class="meta">
           {isLatest && (
             <span class="count" data-count-signatures>
@@ -37,6 +50,7 @@ export function DeclarationView({ declaration: d, revision: r, html, permalink }
           </span>
           <a href={`/d/${d.slug}/history`}>History</a>
           <a href={`/d/${d.slug}.md`} type="text/markdown">Markdown</a>
+          <a href={`/d/${d.slug}/copy?v=${r.number}`}>Make your own copy</a>
         </p>
         {d.hashtags.length > 0 && (
           <ul class="hashtags" aria-label="Hashtags">
@@ -47,6 +61,9 @@ export function DeclarationView({ declaration: d, revision: r, html, permalink }
         )}
       </header>
       <div class="prose" dangerouslySetInnerHTML={{ __html: html }} />
+      {proposedChangesHtml != null && (
+        <section class="prose proposed-changes-section" aria-label="Proposed Changes" dangerouslySetInnerHTML={{ __html: proposedChangesHtml }} />
+      )}
       <footer class="license">
         {d.license !== "" && (
           <p>

@@ -48,6 +48,7 @@ export function Layout(props: LayoutProps) {
               <nav aria-label="Site">
                 <ul>
                   <li><a href="/">Declarations</a></li>
+                  <li><a href="/compare">Compare</a></li>
                   {props.account === null && <li><a href="/login">Log in</a></li>}
                   {props.account != null && <li><a href="/account" class="account-link">{props.account.username}</a></li>}
                 </ul>

@@ -1,0 +1,380 @@
+/**
+ * Copies in the browser: "Make your own copy" of a revision (`/d/:slug/copy`)
+ * and the owner's later edits (`/d/:slug/edit`).  One form with two submit
+ * buttons: Preview (rendered text, word-level diff, Proposed Changes with a
+ * note field each) and Publish/Save.  No client-side JavaScript.  Errors come
+ * back next to the fields with everything the author typed kept; nothing is
+ * written unless every check passed, and a save based on an older revision is
+ * refused with 409 and the diff of what changed meanwhile.
+ */
+import { Hono, type Context } from "hono";
+import type { Child } from "hono/jsx";
+import { getRegistrationMode } from "../db/accounts.ts";
+import { createCopy, saveRevision, slugAvailable } from "../db/copies.ts";
+import { getPublishedDeclaration, getRevision } from "../db/declarations.ts";
+import type { Declaration, Revision } from "../db/schema.ts";
+import { diffDeclarations, proposedChanges, renderDiffInline, type ProposedChange } from "../diff.ts";
+import { renderMarkdown } from "../markdown.ts";
+import { slugify, slugProblem } from "../slug.ts";
+import { readForm } from "./body.ts";
+import type { WebEnv } from "./context.ts";
+import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
+import { notFoundPage } from "./errors.tsx";
+import { copySource } from "./provenance.ts";
+import { currentAccount } from "./session.ts";
+import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues } from "./views/CopyEditor.tsx";
+import { Layout } from "./views/Layout.tsx";
+
+export const copyRoutes = new Hono<WebEnv>();
+
+export const TITLE_MAX = 200;
+export const SUMMARY_MAX = 1000;
+export const BODY_MAX_BYTES = 200 * 1024;
+export const CHANGE_SUMMARY_MAX = 500;
+export const NOTE_MAX = 1000;
+/** A 200 KB text can take up to nine times as many bytes once percent-encoded (3 UTF-8 bytes × "%XX"). */
+export const MAX_EDITOR_BODY_BYTES = 2 * 1024 * 1024;
+
+const EXPIRED_FORM = "This form expired or was not sent from this site. Nothing was saved; your text is kept below. Please try again.";
+
+type Status = 200 | 400 | 403 | 404 | 409 | 413 | 415;
+
+function page(c: Context<WebEnv>, title: string, body: Child, status: Status = 200) {
+  const { config } = c.get("deps");
+  c.header("Cache-Control", "no-store");
+  return c.html(
+    <Layout title={title} siteName={config.instanceName} account={currentAccount(c)}>
+      {body}
+    </Layout>,
+    status,
+  );
+}
+
+function csrfFor(c: Context<WebEnv>): string {
+  const { secret, config } = c.get("deps");
+  return csrfToken(c, secret, config.origin);
+}
+
+function forbidden(c: Context<WebEnv>, message: string) {
+  return page(
+    c,
+    "Not allowed",
+    <section class="error-page">
+      <h1>Not allowed</h1>
+      <p>{message}</p>
+      <p>
+        <a href="/">Back to the Declarations</a>
+      </p>
+    </section>,
+    403,
+  );
+}
+
+function loginRedirect(c: Context<WebEnv>, next: string) {
+  return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
+}
+
+/** Parses a positive revision number, or null. */
+function parseNumber(raw: string | undefined): number | null {
+  return raw != null && /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null;
+}
+
+/** Unifies line ends (browsers send CRLF from a textarea). */
+function normalizeText(text: string): string {
+  return text.replace(/\r\n?/g, "\n");
+}
+
+/** The notes typed next to the Proposed Changes (`note-{id}`), trimmed, empty ones left out. */
+function notesFrom(values: Record<string, string>): Record<string, string> {
+  const notes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (!name.startsWith("note-")) continue;
+    const id = name.slice("note-".length);
+    const note = value.replace(/\s+/g, " ").trim().slice(0, NOTE_MAX);
+    if (/^[A-Za-z0-9_-]{1,64}$/.test(id) && note !== "") notes[id] = note;
+  }
+  return notes;
+}
+
+/** Only the notes of changes that still exist. */
+function keepNotes(notes: Record<string, string>, changes: readonly ProposedChange[] | null): Record<string, string> {
+  if (changes == null) return notes;
+  const kept: Record<string, string> = {};
+  for (const change of changes) if (Object.hasOwn(notes, change.id)) kept[change.id] = notes[change.id]!;
+  return kept;
+}
+
+function valuesFrom(values: Record<string, string>): EditorValues {
+  return {
+    title: values.title ?? "",
+    summary: normalizeText(values.summary ?? ""),
+    slug: values.slug ?? "",
+    body: normalizeText(values.body ?? ""),
+    changeSummary: values.changeSummary ?? "",
+    notes: notesFrom(values),
+  };
+}
+
+/** Checks title, summary, body and change summary. */
+function validateText(v: EditorValues): EditorErrors {
+  const errors: EditorErrors = {};
+  const title = v.title.trim();
+  if (title === "") errors.title = "Please give your text a title.";
+  else if ([...title].length > TITLE_MAX) errors.title = `The title is longer than ${TITLE_MAX} characters.`;
+  if ([...v.summary.trim()].length > SUMMARY_MAX) errors.summary = `The summary is longer than ${SUMMARY_MAX} characters.`;
+  if (v.body.trim() === "") errors.body = "The text is empty.";
+  else if (Buffer.byteLength(v.body, "utf8") > BODY_MAX_BYTES) errors.body = `The text is larger than ${BODY_MAX_BYTES / 1024} KB.`;
+  if ([...v.changeSummary.trim()].length > CHANGE_SUMMARY_MAX) errors.changeSummary = `This is longer than ${CHANGE_SUMMARY_MAX} characters.`;
+  return errors;
+}
+
+// ---------------------------------------------------------------------------
+// Make your own copy
+
+interface SourceRef {
+  declaration: Declaration;
+  revision: Revision;
+}
+
+/** The published Declaration `slug` and its revision `v` (latest when `v` is absent), or a 404 response. */
+function findSource(c: Context<WebEnv>, slug: string, rawV: string | undefined): SourceRef | { response: Response | Promise<Response> } {
+  const { db } = c.get("deps");
+  const declaration = getPublishedDeclaration(db, slug);
+  if (declaration == null) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
+  const number = rawV == null || rawV === "" ? declaration.revision : parseNumber(rawV);
+  const revision = number == null ? undefined : getRevision(db, declaration.id, number);
+  if (revision == null) return { response: notFoundPage(c, `“${declaration.title}” has no version “${rawV}”.`) };
+  return { declaration, revision };
+}
+
+function copyEditorPage(
+  c: Context<WebEnv>,
+  source: SourceRef,
+  values: EditorValues,
+  extra: Partial<CopyEditorProps> & { preview?: boolean },
+  status: Status,
+) {
+  const { declaration: d, revision: r } = source;
+  const diff = diffDeclarations(r.body, values.body);
+  const changes = proposedChanges(diff, values.notes);
+  const { preview, ...rest } = extra;
+  return page(
+    c,
+    `Your copy of ${r.title}`,
+    <section class="editor-page" aria-labelledby="editor-page-title">
+      <h1 id="editor-page-title">Make your own copy</h1>
+      <p>
+        You are copying <a href={`/d/${d.slug}/v/${r.number}`}>{r.title}</a>, version {r.number}. Your copy links to that version, and its
+        Proposed Changes list what you changed.
+      </p>
+      <CopyEditor
+        mode="copy"
+        action={`/d/${d.slug}/copy`}
+        csrf={csrfFor(c)}
+        values={values}
+        hidden={{ v: String(r.number) }}
+        changes={changes}
+        {...(preview === true
+          ? { previewHtml: renderMarkdown(values.body), diffHtml: renderDiffInline(diff), diffTitle: `Changes from version ${r.number}` }
+          : {})}
+        {...rest}
+      />
+    </section>,
+    status,
+  );
+}
+
+function loggedOutCopyPage(c: Context<WebEnv>, source: SourceRef) {
+  const mode = getRegistrationMode(c.get("deps").db);
+  const next = `/d/${source.declaration.slug}/copy?v=${source.revision.number}`;
+  return page(
+    c,
+    `Copy ${source.revision.title}`,
+    <section class="prose-page" aria-labelledby="copy-title">
+      <h1 id="copy-title">Make your own copy</h1>
+      <p>
+        Anyone with an account on this site can make their own copy of <a href={`/d/${source.declaration.slug}/v/${source.revision.number}`}>{source.revision.title}</a>{" "}
+        (version {source.revision.number}), edit it, and publish it at an address of their own. The copy links to the version it came from and lists its
+        changes as Proposed Changes.
+      </p>
+      <p>
+        <a href={`/login?next=${encodeURIComponent(next)}`}>Log in</a> to make your copy
+        {mode !== "closed" ? (
+          <>
+            , or <a href="/register">create an account</a>
+            {mode === "invite" ? " with an invite code" : ""}.
+          </>
+        ) : (
+          "."
+        )}
+      </p>
+      {mode === "closed" && (
+        <p class="notice" role="status">
+          Registration is closed on this site: only people who already have an account can make copies here.
+        </p>
+      )}
+    </section>,
+  );
+}
+
+copyRoutes.get("/d/:slug/copy", (c) => {
+  const source = findSource(c, c.req.param("slug"), c.req.query("v"));
+  if ("response" in source) return source.response;
+  if (currentAccount(c) == null) return loggedOutCopyPage(c, source);
+  const r = source.revision;
+  return copyEditorPage(c, source, { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: {} }, {}, 200);
+});
+
+copyRoutes.post("/d/:slug/copy", async (c) => {
+  const slug = c.req.param("slug");
+  const account = currentAccount(c);
+  const { db, secret, config, batcher } = c.get("deps");
+  const body = await readForm(c, MAX_EDITOR_BODY_BYTES);
+  if (!body.ok) {
+    const found = findSource(c, slug, undefined);
+    if ("response" in found) return found.response;
+    return page(c, "Not saved", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status);
+  }
+  const form = body.value;
+  const source = findSource(c, slug, form.v ?? "");
+  if ("response" in source) return source.response;
+  if (account == null) return loginRedirect(c, `/d/${slug}/copy?v=${source.revision.number}`);
+  const values = valuesFrom(form);
+  if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD])) return copyEditorPage(c, source, values, { formError: EXPIRED_FORM }, 403);
+  if (form.action !== "publish") return copyEditorPage(c, source, values, { preview: true }, 200);
+
+  const errors = validateText(values);
+  const typedSlug = values.slug.trim();
+  const newSlug = typedSlug === "" ? slugify(values.title) : typedSlug;
+  const problem = slugProblem(newSlug);
+  if (problem != null) errors.slug = typedSlug === "" ? "Please choose an address for your copy: none could be made from the title." : `This address ${problem}.`;
+  if (Object.keys(errors).length > 0) return copyEditorPage(c, source, values, { errors }, 400);
+  const taken = { errors: { slug: `The address “${newSlug}” is taken; please choose another.` } };
+  if (!slugAvailable(db, newSlug)) return copyEditorPage(c, source, { ...values, slug: newSlug }, taken, 409);
+
+  const changes = proposedChanges(diffDeclarations(source.revision.body, values.body));
+  const sourceUrl = new URL(`/d/${source.declaration.slug}/v/${source.revision.number}`, config.origin).href;
+  const outcome = await batcher.run(() =>
+    createCopy(db, {
+      source: source.declaration,
+      sourceRevision: source.revision,
+      sourceUrl,
+      ownerId: account.id,
+      slug: newSlug,
+      title: values.title.trim(),
+      summary: values.summary.trim(),
+      body: values.body,
+      notes: keepNotes(values.notes, changes),
+    }),
+  );
+  if (outcome.kind === "slug-taken") return copyEditorPage(c, source, { ...values, slug: newSlug }, taken, 409);
+  return c.redirect(`/d/${outcome.declaration.slug}`, 303);
+});
+
+// ---------------------------------------------------------------------------
+// Edit your own Declaration
+
+type Owned = { declaration: Declaration; latest: Revision } | { response: Response | Promise<Response> };
+
+function findOwned(c: Context<WebEnv>, slug: string): Owned {
+  const { db } = c.get("deps");
+  const declaration = getPublishedDeclaration(db, slug);
+  const latest = declaration && getRevision(db, declaration.id, declaration.revision);
+  if (declaration == null || latest == null) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
+  const account = currentAccount(c);
+  if (account == null) return { response: loginRedirect(c, `/d/${slug}/edit`) };
+  if (declaration.ownerId !== account.id) return { response: forbidden(c, "Only the owner of this Declaration can edit it. You can make your own copy instead.") };
+  return { declaration, latest };
+}
+
+function editPage(
+  c: Context<WebEnv>,
+  d: Declaration,
+  base: Revision,
+  values: EditorValues,
+  extra: Partial<CopyEditorProps> & { preview?: boolean },
+  status: Status,
+) {
+  const source = copySource(c.get("deps").db, d);
+  const changes = source?.local != null ? proposedChanges(diffDeclarations(source.local.body, values.body), values.notes) : null;
+  const { preview, ...rest } = extra;
+  return page(
+    c,
+    `Edit ${d.title}`,
+    <section class="editor-page" aria-labelledby="editor-page-title">
+      <h1 id="editor-page-title">Edit “{d.title}”</h1>
+      <p>
+        Saving makes a new version after version {base.number}; earlier versions stay readable, and signatures stay with the version signed.
+      </p>
+      <CopyEditor
+        mode="edit"
+        action={`/d/${d.slug}/edit`}
+        csrf={csrfFor(c)}
+        values={values}
+        hidden={{ base: String(base.number) }}
+        changes={changes}
+        {...(preview === true
+          ? {
+              previewHtml: renderMarkdown(values.body),
+              diffHtml: renderDiffInline(diffDeclarations(base.body, values.body)),
+              diffTitle: `Changes from version ${base.number}`,
+            }
+          : {})}
+        {...rest}
+      />
+    </section>,
+    status,
+  );
+}
+
+copyRoutes.get("/d/:slug/edit", (c) => {
+  const owned = findOwned(c, c.req.param("slug"));
+  if ("response" in owned) return owned.response;
+  const r = owned.latest;
+  return editPage(c, owned.declaration, r, { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: { ...r.notes } }, {}, 200);
+});
+
+copyRoutes.post("/d/:slug/edit", async (c) => {
+  const slug = c.req.param("slug");
+  const owned = findOwned(c, slug);
+  if ("response" in owned) return owned.response;
+  const { db, secret, config, batcher } = c.get("deps");
+  const account = currentAccount(c)!;
+  const body = await readForm(c, MAX_EDITOR_BODY_BYTES);
+  if (!body.ok) return page(c, "Not saved", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status);
+  const form = body.value;
+  const values = valuesFrom(form);
+  const baseNumber = parseNumber(form.base);
+  const base = baseNumber == null ? undefined : getRevision(db, owned.declaration.id, baseNumber);
+  if (base == null) return editPage(c, owned.declaration, owned.latest, values, { formError: "The version you edited was not found; your text is kept below." }, 400);
+  if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD])) return editPage(c, owned.declaration, base, values, { formError: EXPIRED_FORM }, 403);
+  if (form.action !== "save") return editPage(c, owned.declaration, base, values, { preview: true }, 200);
+
+  const errors = validateText(values);
+  if (Object.keys(errors).length > 0) return editPage(c, owned.declaration, base, values, { errors }, 400);
+  const source = copySource(db, owned.declaration);
+  const changes = source?.local != null ? proposedChanges(diffDeclarations(source.local.body, values.body)) : null;
+  const outcome = await batcher.run(() =>
+    saveRevision(db, {
+      declaration: owned.declaration,
+      baseRevision: base.number,
+      title: values.title.trim(),
+      summary: values.summary.trim(),
+      body: values.body,
+      changeSummary: values.changeSummary.trim(),
+      notes: keepNotes(values.notes, changes),
+      authorId: account.id,
+    }),
+  );
+  switch (outcome.kind) {
+    case "saved":
+      return c.redirect(`/d/${slug}`, 303);
+    case "missing":
+      return notFoundPage(c, `There is no Declaration “${slug}” here.`);
+    case "conflict": {
+      const latest = outcome.latest;
+      const conflict = { number: latest.number, html: renderDiffInline(diffDeclarations(base.body, latest.body)) };
+      return editPage(c, owned.declaration, latest, values, { conflict }, 409);
+    }
+  }
+});
