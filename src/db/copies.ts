@@ -3,10 +3,10 @@
  * source), and the revisions its owner saves later.  Every write runs inside
  * the caller's transaction (normally `batcher.run(() => …)`).
  */
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
 import { getRevision } from "./declarations.ts";
-import { declarations, revisions, type Declaration, type Revision } from "./schema.ts";
+import { accounts, declarations, revisions, type Declaration, type Revision } from "./schema.ts";
 
 /** True when no Declaration (published or draft) uses `slug`. */
 export function slugAvailable(db: DbLike, slug: string): boolean {
@@ -27,6 +27,8 @@ export interface NewCopyInput {
   changeSummary?: string;
   /** The author's notes on the Proposed Changes, keyed by change id. */
   notes: Record<string, string>;
+  /** `draft` keeps the Copy private to its owner until published (default `published`). */
+  status?: "published" | "draft";
   now?: Date;
 }
 
@@ -49,6 +51,7 @@ export function createCopy(tx: DbLike, input: NewCopyInput): CreateCopyOutcome {
       hashtags: input.source.hashtags,
       language: input.source.language,
       revision: 1,
+      status: input.status ?? "published",
       ownerId: input.ownerId,
       sourceDeclarationId: input.source.id,
       sourceRevision: input.sourceRevision.number,
@@ -142,9 +145,9 @@ export function saveRevision(tx: DbLike, input: SaveRevisionInput): SaveRevision
 }
 
 /** The Declarations an account owns (to edit them), most recently updated first. */
-export function listOwnedDeclarations(db: DbLike, ownerId: number): Pick<Declaration, "slug" | "title" | "revision">[] {
+export function listOwnedDeclarations(db: DbLike, ownerId: number): Pick<Declaration, "slug" | "title" | "revision" | "status">[] {
   return db
-    .select({ slug: declarations.slug, title: declarations.title, revision: declarations.revision })
+    .select({ slug: declarations.slug, title: declarations.title, revision: declarations.revision, status: declarations.status })
     .from(declarations)
     .where(eq(declarations.ownerId, ownerId))
     .orderBy(desc(declarations.updated), desc(declarations.id))
@@ -158,4 +161,106 @@ export function countCopies(db: DbLike, declarationId: number): number {
     .from(declarations)
     .where(eq(declarations.sourceDeclarationId, declarationId))
     .get()?.n ?? 0;
+}
+
+// ---------------------------------------------------------------------------
+// Lineage: the family of a Declaration (its sources and its copies)
+// ---------------------------------------------------------------------------
+
+/** What the lineage page and "Also sign these" need about one family member. */
+export type FamilyMember = Pick<
+  Declaration,
+  "id" | "slug" | "title" | "revision" | "status" | "signatureCount" | "sourceDeclarationId" | "sourceRevision" | "sourceUrl" | "sourceTitle"
+> & { ownerUsername: string | null };
+
+const memberColumns = {
+  id: declarations.id,
+  slug: declarations.slug,
+  title: declarations.title,
+  revision: declarations.revision,
+  status: declarations.status,
+  signatureCount: declarations.signatureCount,
+  sourceDeclarationId: declarations.sourceDeclarationId,
+  sourceRevision: declarations.sourceRevision,
+  sourceUrl: declarations.sourceUrl,
+  sourceTitle: declarations.sourceTitle,
+  ownerUsername: accounts.username,
+};
+
+/** How far up the source chain the lineage goes (a guard against corrupt data). */
+export const MAX_SOURCE_DEPTH = 50;
+/** How many descendants the lineage lists at most. */
+export const MAX_DESCENDANTS = 1000;
+
+/** One family member by id (any status), with its owner's username. */
+export function getFamilyMember(db: DbLike, id: number): FamilyMember | undefined {
+  return db.select(memberColumns).from(declarations).leftJoin(accounts, eq(accounts.id, declarations.ownerId)).where(eq(declarations.id, id)).get();
+}
+
+export interface SourceChain {
+  /** The local sources, nearest first (the last one is the original, unless `truncated`). Drafts included: callers decide. */
+  members: FamilyMember[];
+  /** The walk stopped at the depth cap or at a Declaration already seen (a cycle). */
+  truncated: boolean;
+}
+
+/**
+ * The chain of local sources of `start`, nearest first, up to the original.
+ * Stops at `maxDepth` sources and at any Declaration seen before, so corrupt
+ * data (a cycle) cannot make it loop.
+ */
+export function getSourceChain(db: DbLike, start: Pick<Declaration, "id" | "sourceDeclarationId">, maxDepth = MAX_SOURCE_DEPTH): SourceChain {
+  const seen = new Set<number>([start.id]);
+  const members: FamilyMember[] = [];
+  let next = start.sourceDeclarationId;
+  while (next != null) {
+    if (seen.has(next) || members.length >= maxDepth) return { members, truncated: true };
+    seen.add(next);
+    const member = getFamilyMember(db, next);
+    if (member == null) break;
+    members.push(member);
+    next = member.sourceDeclarationId;
+  }
+  return { members, truncated: false };
+}
+
+export interface Descendants {
+  /** Published copies, copies of copies, …, breadth-first (parents before children). */
+  members: FamilyMember[];
+  /** More descendants exist than `limit`. */
+  more: boolean;
+}
+
+/**
+ * Every published descendant of `rootId` (copies of copies …), breadth-first,
+ * at most `limit`.  Drafts are skipped together with their own copies (they
+ * are not public, and would leave their copies without a parent to hang from).
+ * Declarations in `exclude` (e.g. the source chain) and any seen before are
+ * skipped, so a cycle in the data ends the walk.
+ */
+export function getDescendants(db: DbLike, rootId: number, limit = MAX_DESCENDANTS, exclude: Iterable<number> = []): Descendants {
+  const seen = new Set<number>([rootId, ...exclude]);
+  const members: FamilyMember[] = [];
+  let frontier = [rootId];
+  while (frontier.length > 0) {
+    const level: number[] = [];
+    for (let i = 0; i < frontier.length; i += 500) {
+      const rows = db
+        .select(memberColumns)
+        .from(declarations)
+        .leftJoin(accounts, eq(accounts.id, declarations.ownerId))
+        .where(and(inArray(declarations.sourceDeclarationId, frontier.slice(i, i + 500)), eq(declarations.status, "published")))
+        .orderBy(declarations.id)
+        .all();
+      for (const row of rows) {
+        if (seen.has(row.id)) continue;
+        if (members.length >= limit) return { members, more: true };
+        seen.add(row.id);
+        members.push(row);
+        level.push(row.id);
+      }
+    }
+    frontier = level;
+  }
+  return { members, more: false };
 }

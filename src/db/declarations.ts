@@ -2,7 +2,7 @@
  * Queries and writes for Declarations and their revisions.  Every function
  * takes the database (or a transaction) as its first parameter.
  */
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db, DbLike } from "./client.ts";
 import { preparedPerHandle } from "./prepared.ts";
 import { declarations, revisions, type Declaration, type Revision } from "./schema.ts";
@@ -36,6 +36,11 @@ const statements = preparedPerHandle((db) => ({
     .from(declarations)
     .where(and(eq(declarations.slug, sql.placeholder("slug")), eq(declarations.status, "published")))
     .prepare(),
+  publicBySlug: db
+    .select()
+    .from(declarations)
+    .where(and(eq(declarations.slug, sql.placeholder("slug")), inArray(declarations.status, ["published", "withdrawn"])))
+    .prepare(),
   revision: db
     .select()
     .from(revisions)
@@ -55,6 +60,14 @@ export function getDeclarationBySlug(db: DbLike, slug: string): Declaration | un
 /** A published Declaration by slug (drafts are invisible to the public). */
 export function getPublishedDeclaration(db: DbLike, slug: string): Declaration | undefined {
   return statements(db).publishedBySlug.get({ slug });
+}
+
+/**
+ * A Declaration anyone may read: published or withdrawn (a withdrawn text stays
+ * readable so that its signers can see what they signed).  Drafts are left out.
+ */
+export function getPublicDeclaration(db: DbLike, slug: string): Declaration | undefined {
+  return statements(db).publicBySlug.get({ slug });
 }
 
 export function getRevision(db: DbLike, declarationId: number, number: number): Revision | undefined {
@@ -179,4 +192,26 @@ export function countPublishedDeclarations(db: DbLike): number {
     .where(eq(declarations.status, "published"))
     .get();
   return row?.n ?? 0;
+}
+
+/**
+ * Sets a Declaration's status (inside the caller's transaction): `withdrawn`
+ * records when and by whom; `published` clears that again.  Returns false
+ * when the Declaration does not exist.
+ */
+export function setDeclarationStatus(
+  tx: DbLike,
+  declarationId: number,
+  status: Declaration["status"],
+  by: number | null,
+  now: Date = new Date(),
+): boolean {
+  const withdrawn = status === "withdrawn" ? { withdrawnAt: now, withdrawnBy: by } : { withdrawnAt: null, withdrawnBy: null };
+  const rows = tx
+    .update(declarations)
+    .set({ status, ...withdrawn, updated: now })
+    .where(eq(declarations.id, declarationId))
+    .returning({ id: declarations.id })
+    .all();
+  return rows.length === 1;
 }

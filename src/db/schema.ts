@@ -25,7 +25,11 @@ export const declarations = sqliteTable(
     /** JSON array of hashtags without the leading "#". */
     hashtags: text({ mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     language: text().notNull().default("en"),
-    status: text({ enum: ["published", "draft"] }).notNull().default("published"),
+    /**
+     * `draft`: visible to its owner only; `published`: public and signable;
+     * `withdrawn`: unpublished by its owner (readable, not listed, not signable).
+     */
+    status: text({ enum: ["published", "draft", "withdrawn"] }).notNull().default("published"),
     /** Number of the latest revision. */
     revision: integer().notNull(),
     signatureCount: integer("signature_count").notNull().default(0),
@@ -42,6 +46,10 @@ export const declarations = sqliteTable(
     sourceUrl: text("source_url"),
     /** For a Copy: the source revision's title, as copied. */
     sourceTitle: text("source_title"),
+    /** When the owner unpublished it (status `withdrawn`); null otherwise. */
+    withdrawnAt: integer("withdrawn_at", { mode: "timestamp_ms" }),
+    /** The account that unpublished it (null when not withdrawn or the account was deleted). */
+    withdrawnBy: integer("withdrawn_by").references((): AnySQLiteColumn => accounts.id, { onDelete: "set null" }),
     created: integer({ mode: "timestamp_ms" }).notNull(),
     updated: integer({ mode: "timestamp_ms" }).notNull(),
   },

@@ -5,7 +5,7 @@
 import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { getPublishedDeclaration, listPublishedDeclarations, type DeclarationSummary } from "../db/declarations.ts";
+import { getPublicDeclaration, listPublishedDeclarations, type DeclarationSummary } from "../db/declarations.ts";
 import type { Declaration } from "../db/schema.ts";
 import { listPublicSignatures, type PublicSignature } from "../db/signatures.ts";
 import { parseSignatureInput } from "../signature-input.ts";
@@ -64,8 +64,9 @@ api.get("/declarations", (c) => {
 api.get("/declarations/:slug", (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("slug");
-  const declaration = getPublishedDeclaration(db, slug);
+  const declaration = getPublicDeclaration(db, slug);
   if (declaration == null) return apiError(c, 404, "not_found", `There is no Declaration with the slug "${slug}".`);
+  if (declaration.status === "withdrawn") return apiError(c, 410, "withdrawn", `The Declaration "${slug}" was withdrawn by its author.`);
   return c.json(toDetailJson(declaration, config.origin));
 });
 
@@ -85,7 +86,7 @@ function signatureJson(s: PublicSignature) {
 api.get("/declarations/:slug/signatures", (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("slug");
-  const declaration = getPublishedDeclaration(db, slug);
+  const declaration = getPublicDeclaration(db, slug);
   if (declaration == null) return apiError(c, 404, "not_found", `There is no Declaration with the slug "${slug}".`);
   const cursor = c.req.query("cursor");
   if (cursor != null && cursor !== "" && !/^[1-9]\d{0,15}$/.test(cursor)) {
@@ -106,8 +107,9 @@ const SIGNATURE_FIELDS = new Set(["name", "place", "website", "comment", "email"
 api.post("/declarations/:slug/signatures", async (c) => {
   const { db, config, pow, signing } = c.get("deps");
   const slug = c.req.param("slug");
-  const declaration = getPublishedDeclaration(db, slug);
+  const declaration = getPublicDeclaration(db, slug);
   if (declaration == null) return apiError(c, 404, "not_found", `There is no Declaration with the slug "${slug}".`);
+  if (declaration.status === "withdrawn") return apiError(c, 409, "withdrawn", `The Declaration "${slug}" was withdrawn by its author and can no longer be signed.`);
   const body = await readJsonObject(c);
   if (!body.ok) return apiError(c, body.status, body.code, body.message);
   const unknown = Object.keys(body.value).find((key) => !SIGNATURE_FIELDS.has(key));

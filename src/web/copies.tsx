@@ -11,7 +11,7 @@ import { Hono, type Context } from "hono";
 import type { Child } from "hono/jsx";
 import { getRegistrationMode } from "../db/accounts.ts";
 import { createCopy, saveRevision, slugAvailable } from "../db/copies.ts";
-import { getPublishedDeclaration, getRevision } from "../db/declarations.ts";
+import { getDeclarationBySlug, getPublicDeclaration, getRevision, setDeclarationStatus } from "../db/declarations.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
 import { diffDeclarations, proposedChanges, renderDiffInline, type ProposedChange } from "../diff.ts";
 import { renderMarkdown } from "../markdown.ts";
@@ -24,6 +24,7 @@ import { copySource } from "./provenance.ts";
 import { currentAccount } from "./session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues } from "./views/CopyEditor.tsx";
 import { Layout } from "./views/Layout.tsx";
+import { DraftNotice, RepublishForm, withdrawnSentence } from "./visibility.tsx";
 
 export const copyRoutes = new Hono<WebEnv>();
 
@@ -139,7 +140,8 @@ interface SourceRef {
 /** The published Declaration `slug` and its revision `v` (latest when `v` is absent), or a 404 response. */
 function findSource(c: Context<WebEnv>, slug: string, rawV: string | undefined): SourceRef | { response: Response | Promise<Response> } {
   const { db } = c.get("deps");
-  const declaration = getPublishedDeclaration(db, slug);
+  // A withdrawn text stays readable, so it can still be copied; a draft cannot.
+  const declaration = getPublicDeclaration(db, slug);
   if (declaration == null) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
   const number = rawV == null || rawV === "" ? declaration.revision : parseNumber(rawV);
   const revision = number == null ? undefined : getRevision(db, declaration.id, number);
@@ -241,7 +243,7 @@ copyRoutes.post("/d/:slug/copy", async (c) => {
   if (account == null) return loginRedirect(c, `/d/${slug}/copy?v=${source.revision.number}`);
   const values = valuesFrom(form);
   if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD])) return copyEditorPage(c, source, values, { formError: EXPIRED_FORM }, 403);
-  if (form.action !== "publish") return copyEditorPage(c, source, values, { preview: true }, 200);
+  if (form.action !== "publish" && form.action !== "draft") return copyEditorPage(c, source, values, { preview: true }, 200);
 
   const errors = validateText(values);
   const typedSlug = values.slug.trim();
@@ -265,6 +267,7 @@ copyRoutes.post("/d/:slug/copy", async (c) => {
       summary: values.summary.trim(),
       body: values.body,
       notes: keepNotes(values.notes, changes),
+      status: form.action === "draft" ? "draft" : "published",
     }),
   );
   if (outcome.kind === "slug-taken") return copyEditorPage(c, source, { ...values, slug: newSlug }, taken, 409);
@@ -278,10 +281,12 @@ type Owned = { declaration: Declaration; latest: Revision } | { response: Respon
 
 function findOwned(c: Context<WebEnv>, slug: string): Owned {
   const { db } = c.get("deps");
-  const declaration = getPublishedDeclaration(db, slug);
+  const declaration = getDeclarationBySlug(db, slug);
   const latest = declaration && getRevision(db, declaration.id, declaration.revision);
-  if (declaration == null || latest == null) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
   const account = currentAccount(c);
+  // A draft is a 404 for everyone but its owner (logged out included: its address is not revealed).
+  const hidden = declaration?.status === "draft" && (account == null || declaration.ownerId !== account.id);
+  if (declaration == null || latest == null || hidden) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
   if (account == null) return { response: loginRedirect(c, `/d/${slug}/edit`) };
   if (declaration.ownerId !== account.id) return { response: forbidden(c, "Only the owner of this Declaration can edit it. You can make your own copy instead.") };
   return { declaration, latest };
@@ -303,11 +308,22 @@ function editPage(
     `Edit ${d.title}`,
     <section class="editor-page" aria-labelledby="editor-page-title">
       <h1 id="editor-page-title">Edit “{d.title}”</h1>
+      {d.status === "draft" && <DraftNotice slug={d.slug} csrf={csrfFor(c)} />}
+      {d.status === "withdrawn" && (
+        <section class="status-notice withdrawn-notice" role="note" aria-labelledby="withdrawn-heading">
+          <h2 id="withdrawn-heading">Withdrawn</h2>
+          <p>{withdrawnSentence(c.get("deps").db, d)} It is not listed and cannot be signed; you can still edit it.</p>
+          <RepublishForm slug={d.slug} csrf={csrfFor(c)} />
+        </section>
+      )}
       <p>
-        Saving makes a new version after version {base.number}; earlier versions stay readable, and signatures stay with the version signed.
+        {d.status === "draft"
+          ? `Saving keeps it a draft (version ${base.number + 1}) until you publish it.`
+          : `Saving makes a new version after version ${base.number}; earlier versions stay readable, and signatures stay with the version signed.`}
       </p>
       <CopyEditor
         mode="edit"
+        status={d.status}
         action={`/d/${d.slug}/edit`}
         csrf={csrfFor(c)}
         values={values}
@@ -322,8 +338,26 @@ function editPage(
           : {})}
         {...rest}
       />
+      {d.status === "published" && <UnpublishForm slug={d.slug} csrf={csrfFor(c)} signatures={d.signatureCount} />}
     </section>,
     status,
+  );
+}
+
+function UnpublishForm(props: { slug: string; csrf: string; signatures: number }) {
+  return (
+    <section class="unpublish" aria-labelledby="unpublish-title">
+      <h2 id="unpublish-title">Unpublish</h2>
+      <form method="post" action={`/d/${props.slug}/unpublish`}>
+        <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+        <p id="unpublish-warning">
+          Unpublishing takes this Declaration off the list and stops new signatures. Its text stays readable with a note that you withdrew
+          it; its {props.signatures === 1 ? "signature is" : `${props.signatures} signatures are`} kept, and signers keep their private
+          links. You can publish it again later.
+        </p>
+        <button type="submit" class="danger" aria-describedby="unpublish-warning">Unpublish</button>
+      </form>
+    </section>
   );
 }
 
@@ -348,14 +382,15 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
   const base = baseNumber == null ? undefined : getRevision(db, owned.declaration.id, baseNumber);
   if (base == null) return editPage(c, owned.declaration, owned.latest, values, { formError: "The version you edited was not found; your text is kept below." }, 400);
   if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD])) return editPage(c, owned.declaration, base, values, { formError: EXPIRED_FORM }, 403);
-  if (form.action !== "save") return editPage(c, owned.declaration, base, values, { preview: true }, 200);
+  const publish = form.action === "publish" && owned.declaration.status === "draft";
+  if (form.action !== "save" && !publish) return editPage(c, owned.declaration, base, values, { preview: true }, 200);
 
   const errors = validateText(values);
   if (Object.keys(errors).length > 0) return editPage(c, owned.declaration, base, values, { errors }, 400);
   const source = copySource(db, owned.declaration);
   const changes = source?.local != null ? proposedChanges(diffDeclarations(source.local.body, values.body)) : null;
-  const outcome = await batcher.run(() =>
-    saveRevision(db, {
+  const outcome = await batcher.run(() => {
+    const saved = saveRevision(db, {
       declaration: owned.declaration,
       baseRevision: base.number,
       title: values.title.trim(),
@@ -364,8 +399,10 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
       changeSummary: values.changeSummary.trim(),
       notes: keepNotes(values.notes, changes),
       authorId: account.id,
-    }),
-  );
+    });
+    if (saved.kind === "saved" && publish) setDeclarationStatus(db, owned.declaration.id, "published", account.id);
+    return saved;
+  });
   switch (outcome.kind) {
     case "saved":
       return c.redirect(`/d/${slug}`, 303);
@@ -378,3 +415,39 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
     }
   }
 });
+
+// ---------------------------------------------------------------------------
+// Publish (a draft, or again after unpublishing) and unpublish
+
+async function statusChange(c: Context<WebEnv>, to: "published" | "withdrawn") {
+  const slug = c.req.param("slug") ?? "";
+  const owned = findOwned(c, slug);
+  if ("response" in owned) return owned.response;
+  const { db, secret, config, batcher } = c.get("deps");
+  const account = currentAccount(c)!;
+  const body = await readForm(c);
+  const title = to === "published" ? "Not published" : "Not unpublished";
+  if (!body.ok) return page(c, title, <section class="error-page"><h1>{title}</h1><p>{body.message}</p></section>, body.status);
+  if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
+    return page(
+      c,
+      title,
+      <section class="error-page">
+        <h1>{title}</h1>
+        <p>This form expired or was not sent from this site. Nothing was changed.</p>
+        <p>
+          <a href={`/d/${slug}/edit`}>Back to “{owned.declaration.title}”</a>
+        </p>
+      </section>,
+      403,
+    );
+  }
+  const from = owned.declaration.status;
+  // Only a published Declaration can be unpublished (a draft is private already).
+  if (to === "withdrawn" && from !== "published") return c.redirect(`/d/${slug}`, 303);
+  if (to !== from) await batcher.run(() => setDeclarationStatus(db, owned.declaration.id, to, account.id));
+  return c.redirect(`/d/${slug}`, 303);
+}
+
+copyRoutes.post("/d/:slug/publish", (c) => statusChange(c, "published"));
+copyRoutes.post("/d/:slug/unpublish", (c) => statusChange(c, "withdrawn"));

@@ -25,6 +25,7 @@ import {
   type WordPart,
 } from "../diff.ts";
 import type { WebEnv } from "./context.ts";
+import { readableDeclaration } from "./visibility.tsx";
 import { notFoundPage } from "./errors.tsx";
 import { formatDate, formatNumber, plural } from "./format.ts";
 import { Layout } from "./views/Layout.tsx";
@@ -248,7 +249,7 @@ function DiffResult(props: { before: Side; after: Side; view: DiffView; viewHref
 diffRoutes.get("/d/:slug/diff", (c) => {
   const { db } = c.get("deps");
   const slug = c.req.param("slug");
-  const declaration = getPublishedDeclaration(db, slug);
+  const declaration = readableDeclaration(c, slug);
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   const history = { href: `/d/${declaration.slug}/history`, text: "Back to the history" };
   const rawA = (c.req.query("a") ?? "").trim();
@@ -265,7 +266,7 @@ diffRoutes.get("/d/:slug/diff", (c) => {
 diffRoutes.get("/d/:slug/diff/:range", (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("slug");
-  const declaration = getPublishedDeclaration(db, slug);
+  const declaration = readableDeclaration(c, slug);
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   const history = { href: `/d/${declaration.slug}/history`, text: "Back to the history" };
   const range = parseRange(c.req.param("range"));

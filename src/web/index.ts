@@ -7,6 +7,7 @@ import { diffRoutes } from "./diff.tsx";
 import { staticRoutes } from "./assets.ts";
 import type { WebEnv } from "./context.ts";
 import { health } from "./health.ts";
+import { lineageRoutes } from "./lineage.tsx";
 import { pages } from "./pages.tsx";
 import { powRoutes } from "./pow.ts";
 import { privacy } from "./privacy.tsx";
@@ -29,6 +30,8 @@ web.route("/", accountRoutes);
 web.route("/", copyRoutes);
 // Comparison pages before the Declaration pages.
 web.route("/", diffRoutes);
+// The lineage page (/d/:slug/copies) before the Declaration pages.
+web.route("/", lineageRoutes);
 web.route("/", pages);
 
 export { apiError } from "./api.ts";

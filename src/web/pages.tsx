@@ -6,7 +6,6 @@ import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { stringify as toYaml } from "yaml";
 import {
-  getPublishedDeclaration,
   getRevision,
   listPublishedDeclarations,
   listRevisions,
@@ -26,6 +25,8 @@ import { signFormFor } from "./sign.tsx";
 import { SignatureList } from "./views/SignatureList.tsx";
 import { plural } from "./format.ts";
 import { copySource, proposedChangesSection } from "./provenance.ts";
+import { currentAccount } from "./session.ts";
+import { DraftNotice, isOwner, readableDeclaration, RepublishForm, WithdrawnNotice } from "./visibility.tsx";
 
 export const pages = new Hono<WebEnv>();
 
@@ -101,7 +102,7 @@ const latestPages = new WeakMap<object, Map<number, { key: string; html: string 
 
 function cachedLatestPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision): string {
   const { db, batcher } = c.get("deps");
-  const key = `${declaration.revision}:${declaration.signatureCount}:${declaration.updated.getTime()}:${batcher.generation}`;
+  const key = `${declaration.status}:${declaration.revision}:${declaration.signatureCount}:${declaration.updated.getTime()}:${batcher.generation}`;
   let pages = latestPages.get(db);
   if (pages == null) latestPages.set(db, (pages = new Map()));
   const cached = pages.get(declaration.id);
@@ -113,13 +114,19 @@ function cachedLatestPage(c: Context<WebEnv>, declaration: Declaration, revision
 }
 
 function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: Revision) {
-  if (revision.number !== declaration.revision) return c.html(revisionPage(c, declaration, revision));
   const { secret, config } = c.get("deps");
+  // A draft (seen by its owner only) and a withdrawn page seen by its owner
+  // carry the owner's buttons: never cached, never stored by the browser.
+  if (declaration.status === "draft" || (declaration.status === "withdrawn" && isOwner(c, declaration))) {
+    c.header("Cache-Control", "no-store");
+    return c.html(revisionPage(c, declaration, revision, csrfToken(c, secret, config.origin), true));
+  }
+  if (revision.number !== declaration.revision) return c.html(revisionPage(c, declaration, revision));
   const csrf = csrfToken(c, secret, config.origin);
   return c.html(cachedLatestPage(c, declaration, revision).replace(CSRF_STAND_IN, csrf));
 }
 
-function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision, csrf?: string) {
+function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision, csrf?: string, forOwner = false) {
   const { config } = c.get("deps");
   const permalink = new URL(`/d/${declaration.slug}/v/${revision.number}`, config.origin).href;
   const isLatest = revision.number === declaration.revision;
@@ -133,7 +140,15 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
       description={revision.summary || undefined}
       canonical={isLatest ? new URL(`/d/${declaration.slug}`, config.origin).href : permalink}
       alternates={[{ href: `/d/${declaration.slug}.md`, type: "text/markdown", title: "Markdown" }]}
+      {...(forOwner ? { account: currentAccount(c) } : {})}
     >
+      {declaration.status === "draft" && csrf != null && <DraftNotice slug={declaration.slug} csrf={csrf} />}
+      {declaration.status === "withdrawn" && (
+        <>
+          <WithdrawnNotice db={db} declaration={declaration} />
+          {forOwner && csrf != null && <RepublishForm slug={declaration.slug} csrf={csrf} />}
+        </>
+      )}
       <DeclarationView
         declaration={declaration}
         revision={revision}
@@ -142,7 +157,7 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
         source={source == null ? null : { title: source.title, url: source.url, revision: source.revision }}
         proposedChangesHtml={proposed?.html ?? null}
       />
-      {isLatest && csrf != null && <SignSection c={c} declaration={declaration} csrf={csrf} />}
+      {isLatest && csrf != null && declaration.status === "published" && <SignSection c={c} declaration={declaration} csrf={csrf} />}
     </Layout>
   );
 }
@@ -151,9 +166,10 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
 pages.get("/d/:file{[^/]+\\.md}", (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("file").slice(0, -".md".length);
-  const declaration = getPublishedDeclaration(db, slug);
+  const declaration = readableDeclaration(c, slug);
   const revision = declaration && getRevision(db, declaration.id, declaration.revision);
   if (declaration == null || revision == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
+  if (declaration.status === "draft") c.header("Cache-Control", "no-store");
   c.header("Content-Type", "text/markdown; charset=utf-8");
   return c.body(toMarkdownFile(declaration, revision, config.origin, proposedChangesSection(db, declaration, revision)?.markdown));
 });
@@ -182,7 +198,7 @@ export function toMarkdownFile(d: Declaration, r: Revision, origin: URL, propose
 pages.get("/d/:slug", (c) => {
   const { db } = c.get("deps");
   const slug = c.req.param("slug");
-  const declaration = getPublishedDeclaration(db, slug);
+  const declaration = readableDeclaration(c, slug);
   const revision = declaration && getRevision(db, declaration.id, declaration.revision);
   if (declaration == null || revision == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   return renderRevision(c, declaration, revision);
@@ -191,7 +207,7 @@ pages.get("/d/:slug", (c) => {
 pages.get("/d/:slug/v/:number", (c) => {
   const { db } = c.get("deps");
   const slug = c.req.param("slug");
-  const declaration = getPublishedDeclaration(db, slug);
+  const declaration = readableDeclaration(c, slug);
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   const number = parseRevisionNumber(c.req.param("number"));
   const revision = number == null ? undefined : getRevision(db, declaration.id, number);
@@ -205,7 +221,7 @@ pages.get("/d/:slug/v/:number", (c) => {
 pages.get("/d/:slug/history", (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("slug");
-  const declaration = getPublishedDeclaration(db, slug);
+  const declaration = readableDeclaration(c, slug);
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   return c.html(
     <Layout title={`History of ${declaration.title}`} siteName={config.instanceName}>

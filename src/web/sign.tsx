@@ -4,7 +4,8 @@
  * lists of signatures (HTML with keyset pagination, and CSV).
  */
 import { Hono, type Context } from "hono";
-import { getPublishedDeclaration } from "../db/declarations.ts";
+import { getPublicDeclaration } from "../db/declarations.ts";
+import { withdrawnSentence } from "./visibility.tsx";
 import type { Declaration } from "../db/schema.ts";
 import { listPublicSignatures, type PublicSignature } from "../db/signatures.ts";
 import { parseSignatureInput, type FieldErrors } from "../signature-input.ts";
@@ -73,7 +74,7 @@ function signPage(c: Context<WebEnv>, declaration: Declaration, state: FormState
 }
 
 /** A short page after a signing that did not create a new signature. */
-function noticePage(c: Context<WebEnv>, declaration: Declaration, title: string, lines: string[]) {
+function noticePage(c: Context<WebEnv>, declaration: Declaration, title: string, lines: string[], status: 200 | 409 = 200) {
   const { config } = c.get("deps");
   return c.html(
     <Layout title={title} siteName={config.instanceName}>
@@ -87,19 +88,30 @@ function noticePage(c: Context<WebEnv>, declaration: Declaration, title: string,
         </p>
       </section>
     </Layout>,
+    status,
   );
 }
 
+/** Signing a withdrawn Declaration is refused (409); its signatures are kept. */
+function withdrawnPage(c: Context<WebEnv>, declaration: Declaration) {
+  return noticePage(c, declaration, "This Declaration was withdrawn", [
+    withdrawnSentence(c.get("deps").db, declaration),
+    "It can no longer be signed. Signatures given before are kept, and each signer can still open their signature from their private link.",
+  ], 409);
+}
+
 sign.get("/d/:slug/sign", (c) => {
-  const declaration = getPublishedDeclaration(c.get("deps").db, c.req.param("slug"));
+  const declaration = getPublicDeclaration(c.get("deps").db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
+  if (declaration.status !== "published") return withdrawnPage(c, declaration);
   return signPage(c, declaration, {}, 200);
 });
 
 sign.post("/d/:slug/sign", async (c) => {
   const { db, secret, config, pow, signing } = c.get("deps");
-  const declaration = getPublishedDeclaration(db, c.req.param("slug"));
+  const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
+  if (declaration.status !== "published") return withdrawnPage(c, declaration);
 
   const body = await readForm(c);
   if (!body.ok) return signPage(c, declaration, { formError: body.message }, body.status);
@@ -172,7 +184,7 @@ function parseCursor(raw: string | undefined): number | undefined | null {
 
 sign.get("/d/:slug/signatures", (c) => {
   const { db, config } = c.get("deps");
-  const declaration = getPublishedDeclaration(db, c.req.param("slug"));
+  const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
   const before = parseCursor(c.req.query("before"));
   if (before === null) return notFoundPage(c, "This page of signatures does not exist.");
@@ -223,7 +235,7 @@ function csvRow(s: PublicSignature): string {
 
 sign.get("/d/:slug/signatures.csv", (c) => {
   const { db } = c.get("deps");
-  const declaration = getPublishedDeclaration(db, c.req.param("slug"));
+  const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
   let before: number | undefined;
   let started = false;

@@ -5,6 +5,7 @@
  * Tokens are compared by their SHA-256; these pages are never cached.
  */
 import { Hono, type Context } from "hono";
+import type { FamilyMember } from "../db/copies.ts";
 import { declarations, type Declaration, type Signature } from "../db/schema.ts";
 import {
   confirmSignature,
@@ -20,7 +21,8 @@ import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { formatDate, plural } from "./format.ts";
 import { notFoundPage } from "./errors.tsx";
 import { clientKey } from "./sign.tsx";
-import { hashToken } from "./signing.ts";
+import { familyOf } from "./lineage.tsx";
+import { hashToken, type SignOutcome } from "./signing.ts";
 import { privateUrl } from "./signing-mail.ts";
 import { Layout } from "./views/Layout.tsx";
 
@@ -71,6 +73,18 @@ export function signatureData(signature: Signature, declaration: Declaration, or
   };
 }
 
+/** Field names of the "Also sign these" checkboxes: the prefix and a Declaration id. */
+export const ALSO_FIELD_PREFIX = "also-";
+/** At most this many family members are offered at once (the form stays small). */
+export const ALSO_SIGN_MAX = 100;
+
+/** The published family of `declaration` except itself: its sources first (nearest first), then its copies. */
+function alsoSignable(c: Context<WebEnv>, declaration: Declaration): FamilyMember[] {
+  const family = familyOf(c.get("deps").db, declaration, ALSO_SIGN_MAX);
+  if (family == null) return [];
+  return [...[...family.ancestors].reverse(), ...family.descendants].slice(0, ALSO_SIGN_MAX);
+}
+
 function Row(props: { label: string; value: string | null }) {
   return (
     <>
@@ -98,6 +112,7 @@ signer.get("/s/:token", (c) => {
   const justSigned = c.req.query("signed") === "1";
   const canResign = s.status !== "withdrawn" && s.revision < d.revision;
   const link = privateUrl(config.origin, token);
+  const others = s.status === "withdrawn" ? [] : alsoSignable(c, d);
   return c.html(
     <Layout title={`Your signature: ${d.title}`} siteName={config.instanceName}>
       <section class="signer-page" aria-labelledby="signer-title">
@@ -168,6 +183,28 @@ signer.get("/s/:token", (c) => {
                 <button type="submit">Sign version {d.revision} instead</button>
               </form>
             )}
+            {others.length > 0 && (
+              <form method="post" action={`/s/${token}/also`} class="inline-form also-sign">
+                <input type="hidden" name={CSRF_FIELD} value={csrf} />
+                <h2>Also sign these</h2>
+                <p>
+                  These Declarations belong to the same family: “{d.title}” was copied from them, or they were copied from it (
+                  <a href={`/d/${d.slug}/copies`}>sources and copies</a>). Each one you tick gets its own signature of its latest version,
+                  with the same details as above.
+                </p>
+                <ul class="also-list">
+                  {others.map((m) => (
+                    <li>
+                      <label>
+                        <input type="checkbox" name={`${ALSO_FIELD_PREFIX}${m.id}`} value="1" /> <a href={`/d/${m.slug}`}>{m.title}</a>, version{" "}
+                        {m.revision}
+                      </label>
+                    </li>
+                  ))}
+                </ul>
+                <button type="submit">Sign the ticked ones</button>
+              </form>
+            )}
             <form method="post" action={`/s/${token}/withdraw`} class="inline-form danger">
               <input type="hidden" name={CSRF_FIELD} value={csrf} />
               <h2>Withdraw</h2>
@@ -181,26 +218,28 @@ signer.get("/s/:token", (c) => {
   );
 });
 
+function expiredForm(c: Context<WebEnv>, token: string) {
+  return c.html(
+    <Layout title="Please try again" siteName={c.get("deps").config.instanceName}>
+      <section class="notice-page">
+        <h1>Please try again</h1>
+        <p>This form expired or was not sent from this site. Nothing was changed.</p>
+        <p>
+          <a href={`/s/${token}`}>Back to your signature</a>
+        </p>
+      </section>
+    </Layout>,
+    403,
+  );
+}
+
 async function postWithToken(c: Context<WebEnv>, action: (token: string, found: { signature: Signature; declaration: Declaration }) => Promise<unknown>) {
   const token = c.req.param("token")!;
   const found = findByToken(c, token);
   if (found == null) return notFoundPage(c, unknownLink(c));
   const { secret, config } = c.get("deps");
   const body = await readForm(c);
-  if (!body.ok || !verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
-    return c.html(
-      <Layout title="Please try again" siteName={config.instanceName}>
-        <section class="notice-page">
-          <h1>Please try again</h1>
-          <p>This form expired or was not sent from this site. Nothing was changed.</p>
-          <p>
-            <a href={`/s/${token}`}>Back to your signature</a>
-          </p>
-        </section>
-      </Layout>,
-      403,
-    );
-  }
+  if (!body.ok || !verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return expiredForm(c, token);
   await action(token, found);
   return c.redirect(`/s/${token}`, 303);
 }
@@ -220,6 +259,85 @@ signer.post("/s/:token/resign", (c) =>
     return batcher.run(() => resignSignature(db, hashToken(token), declaration.revision, new Date()));
   }),
 );
+
+type AlsoResult = { member: FamilyMember; outcome: SignOutcome };
+
+function AlsoResultLine(props: { result: AlsoResult; origin: URL }) {
+  const { member, outcome } = props.result;
+  const title = <a href={`/d/${member.slug}`}>{member.title}</a>;
+  switch (outcome.kind) {
+    case "signed": {
+      const link = privateUrl(props.origin, outcome.token);
+      return (
+        <li class="signed">
+          {title}, version {outcome.signature.revision}: signed
+          {outcome.signature.status === "pending" ? " (it counts once you follow the link we mailed you)" : ""}. Its own private link:{" "}
+          <a href={link} class="link-text">
+            {link}
+          </a>
+        </li>
+      );
+    }
+    case "already-signed":
+      return <li class="not-signed">{title}: not signed, already signed{outcome.mailed ? " (we mailed its private link again)" : ""}.</li>;
+    case "rate-limited":
+      return <li class="not-signed">{title}: not signed, too many signatures just now, try again later.</li>;
+  }
+}
+
+/**
+ * "Also sign these": signs each ticked member of the signed Declaration's
+ * family (its sources and copies, published) with the same details, each one
+ * its own signature of its own latest revision.  Boxes for Declarations
+ * outside the family are ignored.
+ *
+ * Every signature goes through `signing.sign`, so the rate limits (per client
+ * and per Declaration) and the duplicate checks apply to each of them, and
+ * each is its own group-committed transaction: a refusal or failure of one
+ * leaves the others whole.  The proof of work is deliberately not asked
+ * again: the person solved it when they made the signature this private link
+ * belongs to, holding that link proves it, and the rate limits still bound
+ * how many signatures one client can make.
+ */
+signer.post("/s/:token/also", async (c) => {
+  const token = c.req.param("token");
+  const found = findByToken(c, token);
+  if (found == null) return notFoundPage(c, unknownLink(c));
+  const { secret, config, signing } = c.get("deps");
+  const body = await readForm(c);
+  if (!body.ok || !verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return expiredForm(c, token);
+  const { signature: s, declaration: d } = found;
+  if (s.status === "withdrawn" || s.name == null) return c.redirect(`/s/${token}`, 303);
+
+  const chosen = alsoSignable(c, d).filter((m) => body.value[`${ALSO_FIELD_PREFIX}${m.id}`] != null);
+  if (chosen.length === 0) return c.redirect(`/s/${token}`, 303);
+  const input = { name: s.name, place: s.place, website: s.website, comment: s.comment, email: s.email, public: s.public };
+  const key = clientKey(c);
+  const results: AlsoResult[] = [];
+  for (const member of chosen) {
+    // Read again just before signing: the member's latest revision and status now.
+    const current = c.get("deps").db.select().from(declarations).where(eq(declarations.id, member.id)).get();
+    if (current == null || current.status !== "published") continue;
+    results.push({ member: { ...member, revision: current.revision }, outcome: await signing.sign(current, input, key) });
+  }
+  const signedCount = results.filter((r) => r.outcome.kind === "signed").length;
+  return c.html(
+    <Layout title="Your other signatures" siteName={config.instanceName}>
+      <section class="notice-page also-result" aria-labelledby="also-title">
+        <h1 id="also-title">{signedCount === 0 ? "Nothing more was signed" : `You signed ${plural(signedCount, "more Declaration", "more Declarations")}`}</h1>
+        <p>Each signature has its own private link: keep them, they are the only way to change or withdraw each one.</p>
+        <ul class="also-results">
+          {results.map((result) => (
+            <AlsoResultLine result={result} origin={config.origin} />
+          ))}
+        </ul>
+        <p>
+          <a href={`/s/${token}`}>Back to your signature of “{d.title}”</a>
+        </p>
+      </section>
+    </Layout>,
+  );
+});
 
 function confirmPage(c: Context<WebEnv>, title: string, body: unknown, status: 200 | 404 | 410 = 200) {
   return c.html(

@@ -149,7 +149,7 @@ export function LogoutForm(props: { csrf: string }) {
   );
 }
 
-export function AccountView(props: { account: Account; csrf: string; owned?: readonly { slug: string; title: string; revision: number }[] }) {
+export function AccountView(props: { account: Account; csrf: string; owned?: readonly { slug: string; title: string; revision: number; status?: string }[] }) {
   return (
     <section class="prose-page" aria-labelledby="account-title">
       <h1 id="account-title">Your account</h1>
@@ -167,7 +167,8 @@ export function AccountView(props: { account: Account; csrf: string; owned?: rea
           <ul class="owned-declarations">
             {props.owned.map((d) => (
               <li>
-                <a href={`/d/${d.slug}`}>{d.title}</a> (version {d.revision}) · <a href={`/d/${d.slug}/edit`}>Edit</a>
+                <a href={`/d/${d.slug}`}>{d.title}</a> (version {d.revision}
+                {d.status === "draft" ? ", draft" : d.status === "withdrawn" ? ", withdrawn" : ""}) · <a href={`/d/${d.slug}/edit`}>Edit</a>
               </li>
             ))}
           </ul>

@@ -21,6 +21,8 @@ export interface EditorValues {
 
 export interface CopyEditorProps {
   mode: "copy" | "edit";
+  /** The edited Declaration's status (edit mode): a draft gets "Save draft" and "Publish". */
+  status?: "published" | "draft" | "withdrawn";
   action: string;
   csrf: string;
   values: EditorValues;
@@ -185,11 +187,22 @@ export function CopyEditor(props: CopyEditorProps) {
         </section>
       )}
       <p class="actions">
-        <button type="submit" name="action" value="preview">Preview</button>{" "}
-        <button type="submit" name="action" value={props.mode === "copy" ? "publish" : "save"}>
-          {props.mode === "copy" ? "Publish your copy" : "Save a new version"}
-        </button>
+        <button type="submit" name="action" value="preview" class="secondary">Preview</button>{" "}
+        {props.mode === "copy" ? (
+          <>
+            <button type="submit" name="action" value="draft" class="secondary">Save as draft</button>{" "}
+            <button type="submit" name="action" value="publish">Publish your copy</button>
+          </>
+        ) : props.status === "draft" ? (
+          <>
+            <button type="submit" name="action" value="save" class="secondary">Save draft</button>{" "}
+            <button type="submit" name="action" value="publish">Publish</button>
+          </>
+        ) : (
+          <button type="submit" name="action" value="save">Save a new version</button>
+        )}
       </p>
+      {props.mode === "copy" && <p class="hint">A draft is visible only to you until you publish it.</p>}
       {props.previewHtml != null && (
         <section class="editor-preview" aria-labelledby="preview-title">
           <h2 id="preview-title">Preview</h2>

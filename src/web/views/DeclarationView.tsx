@@ -49,6 +49,7 @@ export function DeclarationView({ declaration: d, revision: r, html, permalink, 
             Version {r.number}, <time datetime={r.created.toISOString()}>{formatDate(r.created)}</time>
           </span>
           <a href={`/d/${d.slug}/history`}>History</a>
+          <a href={`/d/${d.slug}/copies`}>Copies</a>
           <a href={`/d/${d.slug}.md`} type="text/markdown">Markdown</a>
           <a href={`/d/${d.slug}/copy?v=${r.number}`}>Make your own copy</a>
         </p>

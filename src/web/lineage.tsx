@@ -1,0 +1,226 @@
+/**
+ * The lineage of a Declaration (`/d/:slug/copies`): the chain of its sources
+ * up to the original, and every copy made from it (copies of copies …), as a
+ * nested list with each member's signatures and how much it differs from the
+ * source revision it copied.  Only published Declarations are listed.
+ *
+ * Revisions never change, so "N words changed" is kept in memory per database
+ * handle and (source revision id, member revision id), bounded.
+ */
+import { Hono } from "hono";
+import type { Child } from "hono/jsx";
+import {
+  getDescendants,
+  getFamilyMember,
+  getSourceChain,
+  MAX_DESCENDANTS,
+  MAX_SOURCE_DEPTH,
+  type FamilyMember,
+} from "../db/copies.ts";
+import type { DbLike } from "../db/client.ts";
+import { getPublishedDeclaration, getRevision } from "../db/declarations.ts";
+import type { Declaration } from "../db/schema.ts";
+import { diffDeclarations, diffSummary } from "../diff.ts";
+import type { WebEnv } from "./context.ts";
+import { notFoundPage } from "./errors.tsx";
+import { formatNumber, plural } from "./format.ts";
+import { currentAccount } from "./session.ts";
+import { Layout } from "./views/Layout.tsx";
+
+export const lineageRoutes = new Hono<WebEnv>();
+
+// ---------------------------------------------------------------------------
+// Family
+// ---------------------------------------------------------------------------
+
+export interface Family {
+  /** The requested Declaration. */
+  self: FamilyMember;
+  /** Published sources, original first (drafts in the chain are left out). */
+  ancestors: FamilyMember[];
+  /** The source chain was cut (depth cap or a cycle in the data). */
+  chainTruncated: boolean;
+  /** Published descendants, breadth-first. */
+  descendants: FamilyMember[];
+  /** More descendants exist than are listed. */
+  moreDescendants: boolean;
+}
+
+/** The published family of `declaration` (which must exist). */
+export function familyOf(db: DbLike, declaration: Pick<Declaration, "id">, descendantLimit = MAX_DESCENDANTS): Family | null {
+  const self = getFamilyMember(db, declaration.id);
+  if (self == null) return null;
+  const chain = getSourceChain(db, self, MAX_SOURCE_DEPTH);
+  const chainIds = chain.members.map((m) => m.id);
+  const descendants = getDescendants(db, self.id, descendantLimit, chainIds);
+  return {
+    self,
+    ancestors: chain.members.filter((m) => m.status === "published").reverse(),
+    chainTruncated: chain.truncated,
+    descendants: descendants.members,
+    moreDescendants: descendants.more,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Words changed (cached: revisions are immutable)
+// ---------------------------------------------------------------------------
+
+const wordsChangedCache = new WeakMap<object, Map<string, number>>();
+export const WORDS_CHANGED_CACHE_SIZE = 5000;
+
+export interface SourceComparison {
+  wordsChanged: number;
+  /** The comparison page, when the source is public. */
+  compareUrl: string | null;
+}
+
+/**
+ * How much `member`'s latest revision differs from the source revision it
+ * copied, or null when that source revision is not on this site.
+ */
+export function compareWithSource(db: DbLike, member: FamilyMember, source: Pick<FamilyMember, "slug" | "status"> | undefined): SourceComparison | null {
+  if (member.sourceDeclarationId == null || member.sourceRevision == null) return null;
+  const before = getRevision(db, member.sourceDeclarationId, member.sourceRevision);
+  const after = getRevision(db, member.id, member.revision);
+  if (before == null || after == null) return null;
+  let cache = wordsChangedCache.get(db);
+  if (cache == null) wordsChangedCache.set(db, (cache = new Map()));
+  const key = `${before.id}:${after.id}`;
+  let words = cache.get(key);
+  if (words != null) {
+    cache.delete(key);
+  } else {
+    words = diffSummary(diffDeclarations(before.body, after.body)).wordsChanged;
+    if (cache.size >= WORDS_CHANGED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(key, words);
+  const compareUrl =
+    source != null && source.status === "published"
+      ? `/compare?${new URLSearchParams({ a: source.slug, av: String(member.sourceRevision), b: member.slug }).toString()}`
+      : null;
+  return { wordsChanged: words, compareUrl };
+}
+
+/** Number of cached word counts for a database handle (for tests). */
+export function wordsChangedCacheSize(db: object): number {
+  return wordsChangedCache.get(db)?.size ?? 0;
+}
+
+// ---------------------------------------------------------------------------
+// Page
+// ---------------------------------------------------------------------------
+
+function MemberLine(props: { db: DbLike; member: FamilyMember; source: FamilyMember | undefined; current: boolean }) {
+  const { db, member, source, current } = props;
+  const comparison = compareWithSource(db, member, source);
+  return (
+    <div class={current ? "lineage-member current" : "lineage-member"}>
+      {current ? (
+        <strong>
+          <a href={`/d/${member.slug}`} aria-current="page">
+            {member.title}
+          </a>
+        </strong>
+      ) : (
+        <a href={`/d/${member.slug}`}>{member.title}</a>
+      )}
+      {current && " (this Declaration)"}
+      {member.ownerUsername != null && <span class="owner"> by {member.ownerUsername}</span>}
+      {" · "}
+      <span class="count">{plural(member.signatureCount, "signature", "signatures")}</span>
+      {member.sourceRevision != null && (
+        <>
+          {" · "}
+          <span class="copied-from">
+            copied from version {member.sourceRevision} of{" "}
+            {source != null ? `“${source.title}”` : member.sourceDeclarationId == null && member.sourceUrl != null ? <a href={member.sourceUrl}>{member.sourceTitle ?? member.sourceUrl}</a> : `“${member.sourceTitle ?? "its source"}”`}
+          </span>
+        </>
+      )}
+      {comparison != null && (
+        <>
+          {" · "}
+          {comparison.compareUrl != null ? (
+            <a href={comparison.compareUrl} class="words-changed">
+              {plural(comparison.wordsChanged, "word", "words")} changed
+            </a>
+          ) : (
+            <span class="words-changed">{plural(comparison.wordsChanged, "word", "words")} changed</span>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+lineageRoutes.get("/d/:slug/copies", (c) => {
+  const { db, config } = c.get("deps");
+  const slug = c.req.param("slug");
+  const declaration = getPublishedDeclaration(db, slug);
+  if (declaration == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
+  const family = familyOf(db, declaration);
+  if (family == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
+  const { self, ancestors, descendants } = family;
+
+  // Every listed member by id (to find each one's source), and children by parent.
+  const byId = new Map<number, FamilyMember>();
+  for (const m of [...ancestors, self, ...descendants]) byId.set(m.id, m);
+  const children = new Map<number, FamilyMember[]>();
+  for (const m of descendants) {
+    const list = children.get(m.sourceDeclarationId!) ?? [];
+    list.push(m);
+    children.set(m.sourceDeclarationId!, list);
+  }
+  const total = [...byId.values()].reduce((sum, m) => sum + m.signatureCount, 0);
+
+  const subtree = (member: FamilyMember): Child => {
+    const kids = children.get(member.id) ?? [];
+    return (
+      <li>
+        <MemberLine db={db} member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={member.id === self.id} />
+        {kids.length > 0 && <ul>{kids.map(subtree)}</ul>}
+      </li>
+    );
+  };
+  // The chain from the original down to this Declaration, each one nesting the next.
+  const chain = (index: number): Child => {
+    if (index >= ancestors.length) return subtree(self);
+    const member = ancestors[index]!;
+    return (
+      <li>
+        <MemberLine db={db} member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={false} />
+        <ul>{chain(index + 1)}</ul>
+      </li>
+    );
+  };
+
+  return c.html(
+    <Layout title={`Copies: ${self.title}`} siteName={config.instanceName} account={currentAccount(c)}>
+      <section class="lineage-page" aria-labelledby="lineage-title">
+        <p class="breadcrumb">
+          <a href={`/d/${self.slug}`}>{self.title}</a>
+        </p>
+        <h1 id="lineage-title">Sources and copies</h1>
+        <p class="meta">
+          <span class="family-total">
+            {plural(total, "signature", "signatures")} in this family of {plural(byId.size, "Declaration", "Declarations")}
+            {family.moreDescendants ? " (the listed ones only)" : ""}
+          </span>
+        </p>
+        {family.chainTruncated && (
+          <p class="note">The chain of sources is longer than {formatNumber(MAX_SOURCE_DEPTH)} or loops back on itself; only its nearest part is shown.</p>
+        )}
+        <ul class="lineage">{chain(0)}</ul>
+        {family.moreDescendants && (
+          <p class="note">There are more than {formatNumber(MAX_DESCENDANTS)} copies; only the first {formatNumber(MAX_DESCENDANTS)} are listed.</p>
+        )}
+        {descendants.length === 0 && (
+          <p class="empty">
+            No copies yet — <a href={`/d/${self.slug}/copy`}>make your own copy</a>.
+          </p>
+        )}
+      </section>
+    </Layout>,
+  );
+});
