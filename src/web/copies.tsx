@@ -13,7 +13,7 @@ import { getRegistrationMode } from "../db/accounts.ts";
 import { createCopy, saveRevision, slugAvailable } from "../db/copies.ts";
 import { getDeclarationBySlug, getPublicDeclaration, getRevision, setDeclarationStatus } from "../db/declarations.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
-import { diffDeclarations, proposedChanges, renderDiffInline, type ProposedChange } from "../diff.ts";
+import { diffDeclarations, proposedChanges, renderDiffInline, renderDiffSideBySide, type DeclarationDiff, type ProposedChange } from "../diff.ts";
 import { renderMarkdown } from "../markdown.ts";
 import { slugify, slugProblem } from "../slug.ts";
 import { readForm } from "./body.ts";
@@ -25,6 +25,12 @@ import { currentAccount } from "./session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues } from "./views/CopyEditor.tsx";
 import { Layout } from "./views/Layout.tsx";
 import { DraftNotice, RepublishForm, withdrawnSentence } from "./visibility.tsx";
+
+
+/** Both views of the changes for the editor's preview: inline, and side by side. */
+function diffViews(diff: DeclarationDiff) {
+  return { diffHtml: renderDiffInline(diff), sideBySideHtml: renderDiffSideBySide(diff) };
+}
 
 export const copyRoutes = new Hono<WebEnv>();
 
@@ -177,7 +183,7 @@ function copyEditorPage(
         hidden={{ v: String(r.number) }}
         changes={changes}
         {...(preview === true
-          ? { previewHtml: renderMarkdown(values.body), diffHtml: renderDiffInline(diff), diffTitle: `Changes from version ${r.number}` }
+          ? { previewHtml: renderMarkdown(values.body), ...diffViews(diff), diffTitle: `Changes from version ${r.number}` }
           : {})}
         {...rest}
       />
@@ -332,7 +338,7 @@ function editPage(
         {...(preview === true
           ? {
               previewHtml: renderMarkdown(values.body),
-              diffHtml: renderDiffInline(diffDeclarations(base.body, values.body)),
+              ...diffViews(diffDeclarations(base.body, values.body)),
               diffTitle: `Changes from version ${base.number}`,
             }
           : {})}

@@ -110,7 +110,8 @@ signer.get("/s/:token", (c) => {
   const { config, secret, signing } = c.get("deps");
   const csrf = csrfToken(c, secret, config.origin);
   const justSigned = c.req.query("signed") === "1";
-  const canResign = s.status !== "withdrawn" && s.revision < d.revision;
+  // A Declaration its author withdrew (or took back to draft) cannot be signed again.
+  const canResign = s.status !== "withdrawn" && d.status === "published" && s.revision < d.revision;
   const link = privateUrl(config.origin, token);
   const others = s.status === "withdrawn" ? [] : alsoSignable(c, d);
   return c.html(
@@ -254,9 +255,10 @@ signer.post("/s/:token/withdraw", (c) =>
 );
 
 signer.post("/s/:token/resign", (c) =>
-  postWithToken(c, (token, { declaration }) => {
+  postWithToken(c, async (token, { declaration }) => {
+    if (declaration.status !== "published") return;
     const { db, batcher } = c.get("deps");
-    return batcher.run(() => resignSignature(db, hashToken(token), declaration.revision, new Date()));
+    await batcher.run(() => resignSignature(db, hashToken(token), declaration.revision, new Date()));
   }),
 );
 

@@ -110,6 +110,9 @@ describe("making a copy", () => {
     expect(p1).toContain('<div class="diff diff-inline">');
     expect(p1).toMatch(/<del[^>]*>good<\/del>/);
     expect(p1).toMatch(/<ins[^>]*>great<\/ins>/);
+    // The same changes side by side, one click away.
+    expect(p1).toContain('<details class="editor-side"><summary>Side by side</summary>');
+    expect(p1).toContain('<table class="diff-side"');
     expect(p1).toContain("<h2>First</h2>");
     const noteInputs = tags(p1, "input").filter((i) => i.name?.startsWith("note-"));
     expect(noteInputs).toHaveLength(1);

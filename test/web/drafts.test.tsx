@@ -168,7 +168,10 @@ describe("unpublishing", () => {
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe("withdrawn");
     expect(row(t, "mine").signatureCount).toBe(1);
 
-    expect((await get(t, `/s/${token}`)).status).toBe(200);
+    const privatePage = await get(t, `/s/${token}`);
+    expect(privatePage.status).toBe(200);
+    // No "sign the newer version" on a withdrawn Declaration.
+    expect(await privatePage.text()).not.toContain(`/s/${token}/resign`);
     const json = await get(t, `/s/${token}.json`);
     expect(json.status).toBe(200);
     expect(JSON.stringify(await json.json())).toContain("Grace Hopper");

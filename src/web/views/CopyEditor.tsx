@@ -34,6 +34,8 @@ export interface CopyEditorProps {
   previewHtml?: string;
   /** Escaped diff HTML from src/diff.ts (on preview). */
   diffHtml?: string;
+  /** The same changes in two columns, offered below the inline view. */
+  sideBySideHtml?: string;
   diffTitle?: string;
   /** The Proposed Changes of the draft against the source (null: not a Copy of a local source). */
   changes?: readonly ProposedChange[] | null;
@@ -213,6 +215,12 @@ export function CopyEditor(props: CopyEditorProps) {
         <section class="editor-diff" aria-labelledby="diff-title">
           <h2 id="diff-title">{props.diffTitle ?? "Changes"}</h2>
           <div dangerouslySetInnerHTML={{ __html: props.diffHtml }} />
+          {props.sideBySideHtml != null && (
+            <details class="editor-side">
+              <summary>Side by side</summary>
+              <div dangerouslySetInnerHTML={{ __html: props.sideBySideHtml }} />
+            </details>
+          )}
         </section>
       )}
     </form>
