@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
-import { getRevision } from "./declarations.ts";
+import { getRevision, insertDeclaration } from "./declarations.ts";
 import { accounts, declarations, revisions, type Declaration, type Revision } from "./schema.ts";
 
 /** True when no Declaration (published or draft) uses `slug`. */
@@ -40,42 +40,22 @@ export type CreateCopyOutcome = { kind: "created"; declaration: Declaration } | 
  */
 export function createCopy(tx: DbLike, input: NewCopyInput): CreateCopyOutcome {
   if (!slugAvailable(tx, input.slug)) return { kind: "slug-taken" };
-  const now = input.now ?? new Date();
-  const row = tx
-    .insert(declarations)
-    .values({
-      slug: input.slug,
-      title: input.title,
-      summary: input.summary,
-      license: input.source.license,
-      hashtags: input.source.hashtags,
-      language: input.source.language,
-      revision: 1,
-      status: input.status ?? "published",
-      ownerId: input.ownerId,
-      sourceDeclarationId: input.source.id,
-      sourceRevision: input.sourceRevision.number,
-      sourceUrl: input.sourceUrl,
-      sourceTitle: input.sourceRevision.title,
-      created: now,
-      updated: now,
-    })
-    .returning()
-    .get();
-  tx.insert(revisions)
-    .values({
-      declarationId: row.id,
-      number: 1,
-      title: input.title,
-      summary: input.summary,
-      body: input.body,
-      changeSummary: input.changeSummary ?? "",
-      origin: "site",
-      authorId: input.ownerId,
-      notes: input.notes,
-      created: now,
-    })
-    .run();
+  const row = insertDeclaration(tx, {
+    slug: input.slug,
+    title: input.title,
+    summary: input.summary,
+    body: input.body,
+    license: input.source.license,
+    hashtags: input.source.hashtags,
+    language: input.source.language,
+    origin: "site",
+    changeSummary: input.changeSummary ?? "",
+    status: input.status ?? "published",
+    ownerId: input.ownerId,
+    source: { declarationId: input.source.id, revision: input.sourceRevision.number, url: input.sourceUrl, title: input.sourceRevision.title },
+    notes: input.notes,
+    ...(input.now != null ? { now: input.now } : {}),
+  });
   return { kind: "created", declaration: row };
 }
 

@@ -104,6 +104,13 @@ export interface NewDeclarationInput {
   changeSummary?: string;
   sourceFile?: string | null;
   sourceFileSha256?: string | null;
+  /** `draft` keeps it private to its owner until published (default `published`). */
+  status?: "published" | "draft";
+  ownerId?: number | null;
+  /** For a copy: the source Declaration and the exact revision copied. */
+  source?: { declarationId: number; revision: number; url: string; title: string } | null;
+  /** The author's notes on the Proposed Changes of revision 1, keyed by change id. */
+  notes?: Record<string, string>;
   now?: Date;
 }
 
@@ -125,9 +132,15 @@ export function insertDeclaration(tx: DbLike, input: NewDeclarationInput): Decla
       hashtags: input.hashtags,
       language: input.language,
       revision: 1,
+      status: input.status ?? "published",
       sourceFile: input.sourceFile ?? null,
       sourceFileSha256: input.sourceFileSha256 ?? null,
       importedRevision: input.origin === "file" ? 1 : null,
+      ownerId: input.ownerId ?? null,
+      sourceDeclarationId: input.source?.declarationId ?? null,
+      sourceRevision: input.source?.revision ?? null,
+      sourceUrl: input.source?.url ?? null,
+      sourceTitle: input.source?.title ?? null,
       created: now,
       updated: now,
     })
@@ -142,6 +155,8 @@ export function insertDeclaration(tx: DbLike, input: NewDeclarationInput): Decla
       body: input.body,
       changeSummary: input.changeSummary ?? "",
       origin: input.origin,
+      authorId: input.ownerId ?? null,
+      notes: input.notes ?? {},
       created: now,
     })
     .run();

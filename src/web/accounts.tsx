@@ -6,7 +6,6 @@
  * are sent with Cache-Control: no-store.
  */
 import { Hono, type Context } from "hono";
-import type { Child } from "hono/jsx";
 import {
   countUnusedInvites,
   createAccount,
@@ -30,12 +29,12 @@ import {
 import { listOwnedDeclarations } from "../db/copies.ts";
 import { clientAddress, keyedHash, RateLimiter } from "./abuse.ts";
 import { readForm } from "./body.ts";
+import { csrfFor, forbiddenPage, personalPage } from "./personal.tsx";
 import type { WebDeps, WebEnv } from "./context.ts";
-import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
+import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { plural } from "./format.ts";
 import { currentAccount, endSession, startSession } from "./session.ts";
 import { AccountView, AdminView, LoginForm, RegisterForm, type AccountFieldErrors, type AccountFormState } from "./views/AccountViews.tsx";
-import { Layout } from "./views/Layout.tsx";
 
 export const accountRoutes = new Hono<WebEnv>();
 
@@ -77,43 +76,15 @@ export function safeNext(raw: string | undefined, fallback = "/account"): string
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
-function page(c: Context<WebEnv>, title: string, body: Child, status: Status | 201 = 200) {
-  const { config } = c.get("deps");
-  c.header("Cache-Control", "no-store");
-  return c.html(
-    <Layout title={title} siteName={config.instanceName} account={currentAccount(c)}>
-      {body}
-    </Layout>,
-    status,
-  );
-}
 
-function csrfFor(c: Context<WebEnv>): string {
-  const { secret, config } = c.get("deps");
-  return csrfToken(c, secret, config.origin);
-}
 
-function forbiddenPage(c: Context<WebEnv>, message: string) {
-  return page(
-    c,
-    "Not allowed",
-    <section class="error-page">
-      <h1>Not allowed</h1>
-      <p>{message}</p>
-      <p>
-        <a href="/">Back to the Declarations</a>
-      </p>
-    </section>,
-    403,
-  );
-}
 
 // ---------------------------------------------------------------------------
 // Register
 
 function registerPage(c: Context<WebEnv>, state: AccountFormState, status: Status) {
   const mode = getRegistrationMode(c.get("deps").db);
-  return page(
+  return personalPage(
     c,
     "Register",
     <section class="sign-page" aria-labelledby="register-title">
@@ -191,7 +162,7 @@ accountRoutes.post("/register", async (c) => {
 
 function loginPage(c: Context<WebEnv>, next: string, state: AccountFormState, status: Status) {
   const mode = getRegistrationMode(c.get("deps").db);
-  return page(
+  return personalPage(
     c,
     "Log in",
     <section class="sign-page" aria-labelledby="login-title">
@@ -254,7 +225,7 @@ accountRoutes.post("/logout", async (c) => {
   const { secret, config } = c.get("deps");
   const body = await readForm(c, MAX_ACCOUNT_BODY_BYTES);
   if (!body.ok) {
-    return page(c, "Log out", <section class="error-page"><h1>Could not log out</h1><p>{body.message}</p></section>, body.status);
+    return personalPage(c, "Log out", <section class="error-page"><h1>Could not log out</h1><p>{body.message}</p></section>, body.status);
   }
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return forbiddenPage(c, EXPIRED_FORM);
   await endSession(c);
@@ -268,7 +239,7 @@ accountRoutes.get("/account", (c) => {
   const account = currentAccount(c);
   if (account == null) return c.redirect("/login?next=/account", 303);
   const owned = listOwnedDeclarations(c.get("deps").db, account.id);
-  return page(c, "Your account", <AccountView account={account} csrf={csrfFor(c)} owned={owned} />);
+  return personalPage(c, "Your account", <AccountView account={account} csrf={csrfFor(c)} owned={owned} />);
 });
 
 /** The logged-in admin, or the response to send instead (login redirect or 403). */
@@ -283,7 +254,7 @@ function requireAdmin(c: Context<WebEnv>, path: string): Guarded<{ admin: Accoun
 
 function adminPage(c: Context<WebEnv>, extra: { newInvite?: string; saved?: boolean; modeError?: string } = {}, status: Status | 201 = 200) {
   const { db } = c.get("deps");
-  return page(
+  return personalPage(
     c,
     "Site administration",
     <AdminView
@@ -310,7 +281,7 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ admin: Account; 
   const { secret, config } = c.get("deps");
   const body = await readForm(c, MAX_ACCOUNT_BODY_BYTES);
   if (!body.ok) {
-    return { ok: false, response: page(c, "Site administration", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status) };
+    return { ok: false, response: personalPage(c, "Site administration", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status) };
   }
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return { ok: false, response: forbiddenPage(c, EXPIRED_FORM) };
   return { ok: true, admin: guard.admin, values: body.value };

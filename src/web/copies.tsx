@@ -8,7 +8,6 @@
  * refused with 409 and the diff of what changed meanwhile.
  */
 import { Hono, type Context } from "hono";
-import type { Child } from "hono/jsx";
 import { getRegistrationMode } from "../db/accounts.ts";
 import { createCopy, saveRevision, slugAvailable } from "../db/copies.ts";
 import { getDeclarationBySlug, getPublicDeclaration, getRevision, setDeclarationStatus } from "../db/declarations.ts";
@@ -17,13 +16,13 @@ import { diffDeclarations, proposedChanges, renderDiffInline, renderDiffSideBySi
 import { renderMarkdown } from "../markdown.ts";
 import { slugify, slugProblem } from "../slug.ts";
 import { readForm } from "./body.ts";
+import { csrfFor, forbiddenPage, personalPage } from "./personal.tsx";
 import type { WebEnv } from "./context.ts";
-import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
+import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { notFoundPage } from "./errors.tsx";
 import { copySource } from "./provenance.ts";
 import { currentAccount } from "./session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues } from "./views/CopyEditor.tsx";
-import { Layout } from "./views/Layout.tsx";
 import { DraftNotice, RepublishForm, withdrawnSentence } from "./visibility.tsx";
 
 
@@ -46,36 +45,8 @@ const EXPIRED_FORM = "This form expired or was not sent from this site. Nothing 
 
 type Status = 200 | 400 | 403 | 404 | 409 | 413 | 415;
 
-function page(c: Context<WebEnv>, title: string, body: Child, status: Status = 200) {
-  const { config } = c.get("deps");
-  c.header("Cache-Control", "no-store");
-  return c.html(
-    <Layout title={title} siteName={config.instanceName} account={currentAccount(c)}>
-      {body}
-    </Layout>,
-    status,
-  );
-}
 
-function csrfFor(c: Context<WebEnv>): string {
-  const { secret, config } = c.get("deps");
-  return csrfToken(c, secret, config.origin);
-}
 
-function forbidden(c: Context<WebEnv>, message: string) {
-  return page(
-    c,
-    "Not allowed",
-    <section class="error-page">
-      <h1>Not allowed</h1>
-      <p>{message}</p>
-      <p>
-        <a href="/">Back to the Declarations</a>
-      </p>
-    </section>,
-    403,
-  );
-}
 
 function loginRedirect(c: Context<WebEnv>, next: string) {
   return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
@@ -166,7 +137,7 @@ function copyEditorPage(
   const diff = diffDeclarations(r.body, values.body);
   const changes = proposedChanges(diff, values.notes);
   const { preview, ...rest } = extra;
-  return page(
+  return personalPage(
     c,
     `Your copy of ${r.title}`,
     <section class="editor-page" aria-labelledby="editor-page-title">
@@ -195,7 +166,7 @@ function copyEditorPage(
 function loggedOutCopyPage(c: Context<WebEnv>, source: SourceRef) {
   const mode = getRegistrationMode(c.get("deps").db);
   const next = `/d/${source.declaration.slug}/copy?v=${source.revision.number}`;
-  return page(
+  return personalPage(
     c,
     `Copy ${source.revision.title}`,
     <section class="prose-page" aria-labelledby="copy-title">
@@ -241,7 +212,7 @@ copyRoutes.post("/d/:slug/copy", async (c) => {
   if (!body.ok) {
     const found = findSource(c, slug, undefined);
     if ("response" in found) return found.response;
-    return page(c, "Not saved", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status);
+    return personalPage(c, "Not saved", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status);
   }
   const form = body.value;
   const source = findSource(c, slug, form.v ?? "");
@@ -294,7 +265,7 @@ function findOwned(c: Context<WebEnv>, slug: string): Owned {
   const hidden = declaration?.status === "draft" && (account == null || declaration.ownerId !== account.id);
   if (declaration == null || latest == null || hidden) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
   if (account == null) return { response: loginRedirect(c, `/d/${slug}/edit`) };
-  if (declaration.ownerId !== account.id) return { response: forbidden(c, "Only the owner of this Declaration can edit it. You can make your own copy instead.") };
+  if (declaration.ownerId !== account.id) return { response: forbiddenPage(c, "Only the owner of this Declaration can edit it. You can make your own copy instead.") };
   return { declaration, latest };
 }
 
@@ -309,7 +280,7 @@ function editPage(
   const source = copySource(c.get("deps").db, d);
   const changes = source?.local != null ? proposedChanges(diffDeclarations(source.local.body, values.body), values.notes) : null;
   const { preview, ...rest } = extra;
-  return page(
+  return personalPage(
     c,
     `Edit ${d.title}`,
     <section class="editor-page" aria-labelledby="editor-page-title">
@@ -381,7 +352,7 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
   const { db, secret, config, batcher } = c.get("deps");
   const account = currentAccount(c)!;
   const body = await readForm(c, MAX_EDITOR_BODY_BYTES);
-  if (!body.ok) return page(c, "Not saved", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status);
+  if (!body.ok) return personalPage(c, "Not saved", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status);
   const form = body.value;
   const values = valuesFrom(form);
   const baseNumber = parseNumber(form.base);
@@ -433,9 +404,9 @@ async function statusChange(c: Context<WebEnv>, to: "published" | "withdrawn") {
   const account = currentAccount(c)!;
   const body = await readForm(c);
   const title = to === "published" ? "Not published" : "Not unpublished";
-  if (!body.ok) return page(c, title, <section class="error-page"><h1>{title}</h1><p>{body.message}</p></section>, body.status);
+  if (!body.ok) return personalPage(c, title, <section class="error-page"><h1>{title}</h1><p>{body.message}</p></section>, body.status);
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
-    return page(
+    return personalPage(
       c,
       title,
       <section class="error-page">

@@ -1,0 +1,46 @@
+/**
+ * Helpers for pages that belong to one person (account, editor, admin): never
+ * cached, with the header showing who is logged in.
+ */
+import type { Context } from "hono";
+import type { Child } from "hono/jsx";
+import type { WebEnv } from "./context.ts";
+import { csrfToken } from "./csrf.ts";
+import { currentAccount } from "./session.ts";
+import { Layout } from "./views/Layout.tsx";
+
+export type PersonalStatus = 200 | 201 | 400 | 403 | 404 | 409 | 413 | 415 | 429;
+
+/** A page for the person logged in (or about to): `Cache-Control: no-store`. */
+export function personalPage(c: Context<WebEnv>, title: string, body: Child, status: PersonalStatus = 200) {
+  const { config } = c.get("deps");
+  c.header("Cache-Control", "no-store");
+  return c.html(
+    <Layout title={title} siteName={config.instanceName} account={currentAccount(c)}>
+      {body}
+    </Layout>,
+    status,
+  );
+}
+
+/** The CSRF token for a form on this response. */
+export function csrfFor(c: Context<WebEnv>): string {
+  const { secret, config } = c.get("deps");
+  return csrfToken(c, secret, config.origin);
+}
+
+/** 403 with a sentence saying why. */
+export function forbiddenPage(c: Context<WebEnv>, message: string) {
+  return personalPage(
+    c,
+    "Not allowed",
+    <section class="error-page">
+      <h1>Not allowed</h1>
+      <p>{message}</p>
+      <p>
+        <a href="/">Back to the Declarations</a>
+      </p>
+    </section>,
+    403,
+  );
+}
