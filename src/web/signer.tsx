@@ -30,6 +30,11 @@ export const signer = new Hono<WebEnv>();
 
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
+/** "You are the first signer." or "You are one of 1,234 signers." */
+function signersSentence(count: number): string {
+  return count <= 1 ? "You are the first signer." : `You are one of ${plural(count, "signer", "signers")}.`;
+}
+
 signer.use("/s/*", async (c, next) => {
   await next();
   c.header("Cache-Control", "no-store");
@@ -135,7 +140,7 @@ signer.get("/s/:token", (c) => {
                   <strong>Thank you for signing.</strong>{" "}
                   {s.status === "pending"
                     ? "Check your mail: your signature counts once you follow the link we sent you."
-                    : `You are one of ${plural(d.signatureCount, "signer", "signers")}.`}
+                    : signersSentence(d.signatureCount)}
                 </p>
               </div>
             )}
@@ -394,7 +399,7 @@ signer.post("/s/confirm/:token", async (c) => {
         <>
           {declaration != null && (
             <p>
-              You are one of {plural(declaration.signatureCount, "signer", "signers")} of <a href={`/d/${declaration.slug}`}>“{declaration.title}”</a>.
+              {signersSentence(declaration.signatureCount).slice(0, -1)} of <a href={`/d/${declaration.slug}`}>“{declaration.title}”</a>.
             </p>
           )}
           <p>The mail with your confirmation link also has your private link, to see, download or withdraw your signature.</p>

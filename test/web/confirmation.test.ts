@@ -173,7 +173,7 @@ describe("signing with email confirmation", () => {
     expect(confirmed.status).toBe(200);
     const thanks = await confirmed.text();
     expect(thanks).toContain("Thank you: your signature counts");
-    expect(thanks).toContain("You are one of 1 signer of");
+    expect(thanks).toContain("You are the first signer of");
     expect(await count(app)).toBe(1);
     expect(rows(db)[0]).toMatchObject({ status: "confirmed", confirmExpires: null });
     expect(rows(db)[0]!.confirmed).toBeInstanceOf(Date);

@@ -143,7 +143,7 @@ describe("signing: the happy path", () => {
     const page = await t.app.request(`/s/${token}?signed=1`);
     expect(page.status).toBe(200);
     const html = await page.text();
-    expect(pageText(html)).toContain("Thank you for signing. You are one of 1 signer.");
+    expect(pageText(html)).toContain("Thank you for signing. You are the first signer.");
     expect(html).toContain(`https://undersign.test/s/${token}`);
     expect(definitionList(html)).toEqual({
       Name: "Ada Lovelace",

@@ -403,7 +403,7 @@ describe("confirmation by email", () => {
     expect(res.status).toBe(200);
     const confirmed = pageText(await res.text());
     expect(confirmed).toContain("Thank you: your signature counts");
-    expect(confirmed).toContain("You are one of 1 signer of “Test Declaration”");
+    expect(confirmed).toContain("You are the first signer of “Test Declaration”");
     expect(storedCount(t.db)).toBe(1);
     expect(signatureRows(t.db)[0]).toMatchObject({ status: "confirmed", confirmExpires: null });
     expect(pageText(await (await t.app.request(`/s/${token}`)).text())).toContain("It is counted.");
