@@ -31,6 +31,7 @@ const statements = preparedPerHandle((db) => ({
     .orderBy(desc(declarations.updated), desc(declarations.id))
     .limit(sql.placeholder("limit"))
     .prepare(),
+  bySlug: db.select().from(declarations).where(eq(declarations.slug, sql.placeholder("slug"))).prepare(),
   publishedBySlug: db
     .select()
     .from(declarations)
@@ -54,7 +55,7 @@ export function listPublishedDeclarations(db: DbLike, limit = 200): DeclarationS
 }
 
 export function getDeclarationBySlug(db: DbLike, slug: string): Declaration | undefined {
-  return db.select().from(declarations).where(eq(declarations.slug, slug)).get();
+  return statements(db).bySlug.get({ slug });
 }
 
 /** A published Declaration by slug (drafts are invisible to the public). */
