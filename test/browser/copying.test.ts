@@ -9,10 +9,8 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount, hashPassword } from "../../src/db/accounts.ts";
-import { addDeclaration, createTestApp } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, watchPage } from "../helpers/browser.ts";
-import { freePort } from "../helpers/process.ts";
-import { startServer } from "../helpers/server.ts";
+import { addDeclaration } from "../helpers/app.ts";
+import { haveChromium, launchBrowser, RESULTS, startBrowserSite, watchPage } from "../helpers/browser.ts";
 
 const SOURCE_BODY =
   "## First\n\nWe declare that tests are good and that every release deserves them.\n\n## Second\n\nEvery test deserves a name that says what it checks.\n";
@@ -32,14 +30,12 @@ describe.skipIf(!haveChromium)("copying in a browser", () => {
 
   /** A site whose ORIGIN is the address the browser uses (forms check Origin). */
   async function site() {
-    const port = await freePort();
-    const t = await createTestApp({ origin: `http://127.0.0.1:${port}` });
+    const t = await startBrowserSite();
+    servers.push(t);
     addDeclaration(t.db, { body: SOURCE_BODY });
     const outcome = createAccount(t.db, { username: "alice", passwordHash: await hashPassword("correct horse battery"), role: "author" });
     if (outcome.kind !== "created") throw new Error(outcome.kind);
-    const server = await startServer(t.app, port);
-    servers.push(server);
-    return { ...t, origin: new URL(server.url).origin };
+    return t;
   }
 
   async function shots(page: Page, name: string) {

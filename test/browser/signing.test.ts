@@ -8,10 +8,8 @@
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addDeclaration, createTestApp } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, watchPage } from "../helpers/browser.ts";
-import { freePort } from "../helpers/process.ts";
-import { startServer } from "../helpers/server.ts";
+import { addDeclaration } from "../helpers/app.ts";
+import { haveChromium, launchBrowser, RESULTS, startBrowserSite, watchPage } from "../helpers/browser.ts";
 
 const SLUG = "test-declaration";
 
@@ -28,14 +26,11 @@ describe.skipIf(!haveChromium)("signing in a browser", () => {
     for (const server of servers) await server.close();
   });
 
-  /** A site whose ORIGIN is the address the browser uses (forms check Origin). */
   async function site(env: Record<string, string>) {
-    const port = await freePort();
-    const t = await createTestApp({ origin: `http://127.0.0.1:${port}`, env });
+    const t = await startBrowserSite({ env });
+    servers.push(t);
     addDeclaration(t.db);
-    const server = await startServer(t.app, port);
-    servers.push(server);
-    return { ...t, origin: new URL(server.url).origin };
+    return t;
   }
 
   it("signs with the proof of work, shows the count and the name, and withdraws completely", async () => {

@@ -8,6 +8,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { createTestApp, type TestAppOptions } from "./app.ts";
+import { freePort } from "./process.ts";
+import { startServer } from "./server.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const RESULTS = resolve(import.meta.dirname, "..", "..", "test-results");
@@ -71,4 +74,15 @@ export async function watchPage(context: BrowserContext, page: Page, origin: str
     }
   });
   return { ...watch, cspViolations: () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp) };
+}
+
+/**
+ * A test site served on loopback whose ORIGIN is the address the browser uses
+ * (forms check Origin, and cookies follow it).  `close()` stops the server.
+ */
+export async function startBrowserSite(options: Omit<TestAppOptions, "origin"> = {}) {
+  const port = await freePort();
+  const t = await createTestApp({ ...options, origin: `http://127.0.0.1:${port}` });
+  const server = await startServer(t.app, port);
+  return { ...t, origin: new URL(server.url).origin, close: server.close };
 }

@@ -1,11 +1,12 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { createAccount, createSession, findAccountByUsername, setRegistrationMode, type RegistrationMode } from "../../src/db/accounts.ts";
+import { setRegistrationMode, type RegistrationMode } from "../../src/db/accounts.ts";
 import type { Db } from "../../src/db/client.ts";
 import { declarations, revisions } from "../../src/db/schema.ts";
 import { parseDeclarationFile } from "../../src/declaration-files.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
-import { csrfFrom, inputValue, pageText, postForm, tags, textareaText, type CsrfPair } from "../helpers/forms.ts";
+import { getAs, loggedIn } from "../helpers/accounts.ts";
+import { csrfFrom, inputValue, pageText, postForm, tags, textareaText } from "../helpers/forms.ts";
 
 type App = Awaited<ReturnType<typeof createTestApp>>;
 
@@ -19,21 +20,7 @@ async function setup(mode?: RegistrationMode): Promise<App> {
   return t;
 }
 
-/** A logged-in browser: CSRF cookie and token plus a session cookie made in the database. */
-function loggedIn(t: App, username: string): Promise<CsrfPair> {
-  let account = findAccountByUsername(t.db, username);
-  if (account == null) {
-    const outcome = createAccount(t.db, { username, passwordHash: "unused", role: "author" });
-    if (outcome.kind !== "created") throw new Error(outcome.kind);
-    account = findAccountByUsername(t.db, username)!;
-  }
-  const { token } = createSession(t.db, account.id);
-  return csrfFrom(t.app, "/login").then((pair) => ({ cookie: `${pair.cookie}; __Host-session=${token}`, csrf: pair.csrf }));
-}
 
-function get(t: App, path: string, who?: CsrfPair) {
-  return t.app.request(path, who == null ? {} : { headers: { Cookie: who.cookie } });
-}
 
 function copyFields(overrides: Record<string, string | undefined> = {}): Record<string, string> {
   const all: Record<string, string | undefined> = {
@@ -63,15 +50,15 @@ function revisionCount(db: Db): number {
 describe("making a copy", () => {
   it("the Declaration page links to the copy page, on old revisions too", async () => {
     const t = await setup();
-    const html = await (await get(t, "/d/test-declaration")).text();
+    const html = await (await getAs(t, "/d/test-declaration")).text();
     expect(tags(html, "a").map((a) => a.href)).toContain("/d/test-declaration/copy?v=1");
-    const old = await (await get(t, "/d/test-declaration/v/1")).text();
+    const old = await (await getAs(t, "/d/test-declaration/v/1")).text();
     expect(tags(old, "a").map((a) => a.href)).toContain("/d/test-declaration/copy?v=1");
   });
 
   it("logged out: explains and links to log in and register when registration is open", async () => {
     const t = await setup("open");
-    const res = await get(t, "/d/test-declaration/copy?v=1");
+    const res = await getAs(t, "/d/test-declaration/copy?v=1");
     expect(res.status).toBe(200);
     const html = await res.text();
     const links = tags(html, "a").map((a) => a.href);
@@ -83,7 +70,7 @@ describe("making a copy", () => {
 
   it("logged out with registration closed: says so, no register link, and a POST stores nothing", async () => {
     const t = await setup();
-    const html = await (await get(t, "/d/test-declaration/copy?v=1")).text();
+    const html = await (await getAs(t, "/d/test-declaration/copy?v=1")).text();
     expect(pageText(html)).toContain("Registration is closed on this site");
     expect(tags(html, "a").map((a) => a.href)).not.toContain("/register");
     const pair = await csrfFrom(t.app, "/login");
@@ -96,7 +83,7 @@ describe("making a copy", () => {
   it("the whole journey: editor, preview with diff and changes, note kept, publish, provenance, Proposed Changes, .md export", async () => {
     const t = await setup();
     const ada = await loggedIn(t, "ada");
-    const editor = await (await get(t, "/d/test-declaration/copy?v=1", ada)).text();
+    const editor = await (await getAs(t, "/d/test-declaration/copy?v=1", ada)).text();
     expect(inputValue(editor, "title")).toBe("Test Declaration");
     expect(textareaText(editor, "summary")).toBe("A Declaration for tests.");
     expect(textareaText(editor, "body")).toBe(SOURCE_BODY);
@@ -129,7 +116,7 @@ describe("making a copy", () => {
     const row = t.db.select().from(declarations).where(eq(declarations.slug, "tests-are-great")).get()!;
     expect(row).toMatchObject({ sourceRevision: 1, sourceUrl: "https://undersign.test/d/test-declaration/v/1", sourceTitle: "Test Declaration" });
 
-    const pageHtml = await (await get(t, "/d/tests-are-great")).text();
+    const pageHtml = await (await getAs(t, "/d/tests-are-great")).text();
     const text = pageText(pageHtml);
     expect(text).toContain("Copy of Test Declaration , version 1.");
     expect(tags(pageHtml, "a").map((a) => a.href)).toContain("https://undersign.test/d/test-declaration/v/1");
@@ -137,7 +124,7 @@ describe("making a copy", () => {
     expect(text).toContain("Changed: “We declare that tests are good.” → “We declare that tests are great.”");
     expect(text).toContain("Note: Good is not enough.");
 
-    const md = await (await get(t, "/d/tests-are-great.md")).text();
+    const md = await (await getAs(t, "/d/tests-are-great.md")).text();
     expect(md).toContain("source: https://undersign.test/d/test-declaration/v/1\n");
     expect(md).toContain("source_version: 1\n");
     expect(md).toContain("## Proposed Changes");
@@ -194,9 +181,9 @@ describe("making a copy", () => {
   it("answers 404 for an unknown source revision or Declaration, and stores nothing", async () => {
     const t = await setup();
     const ada = await loggedIn(t, "ada");
-    expect((await get(t, "/d/test-declaration/copy?v=7", ada)).status).toBe(404);
-    expect((await get(t, "/d/test-declaration/copy?v=x", ada)).status).toBe(404);
-    expect((await get(t, "/d/nothing-here/copy", ada)).status).toBe(404);
+    expect((await getAs(t, "/d/test-declaration/copy?v=7", ada)).status).toBe(404);
+    expect((await getAs(t, "/d/test-declaration/copy?v=x", ada)).status).toBe(404);
+    expect((await getAs(t, "/d/nothing-here/copy", ada)).status).toBe(404);
     expect((await postForm(t.app, "/d/test-declaration/copy", copyFields({ v: "7" }), { csrf: ada })).status).toBe(404);
     expect(declarationCount(t.db)).toBe(1);
   });
@@ -217,15 +204,15 @@ describe("editing a copy", () => {
 
   it("the owner edits: each save a new revision", async () => {
     const { t, ada } = await withCopy();
-    const form = await (await get(t, "/d/tests-are-great/edit", ada)).text();
+    const form = await (await getAs(t, "/d/tests-are-great/edit", ada)).text();
     expect(inputValue(form, "base")).toBe("1");
     expect(textareaText(form, "body")).toBe(COPY_BODY);
     const res = await postForm(t.app, "/d/tests-are-great/edit", editFields(), { csrf: ada });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/d/tests-are-great");
-    const account = await (await get(t, "/account", ada)).text();
+    const account = await (await getAs(t, "/account", ada)).text();
     expect(tags(account, "a").map((a) => a.href)).toContain("/d/tests-are-great/edit");
-    const html = await (await get(t, "/d/tests-are-great")).text();
+    const html = await (await getAs(t, "/d/tests-are-great")).text();
     expect(pageText(html)).toContain("One more paragraph.");
     expect(pageText(html)).toContain("Version 2");
   });
@@ -233,13 +220,13 @@ describe("editing a copy", () => {
   it("another user gets 403, a logged-out visitor is sent to log in, and nothing is saved", async () => {
     const { t } = await withCopy();
     const bob = await loggedIn(t, "bob");
-    expect((await get(t, "/d/tests-are-great/edit", bob)).status).toBe(403);
+    expect((await getAs(t, "/d/tests-are-great/edit", bob)).status).toBe(403);
     expect((await postForm(t.app, "/d/tests-are-great/edit", editFields(), { csrf: bob })).status).toBe(403);
-    const out = await get(t, "/d/tests-are-great/edit");
+    const out = await getAs(t, "/d/tests-are-great/edit");
     expect(out.status).toBe(303);
     expect(out.headers.get("location")).toBe("/login?next=%2Fd%2Ftests-are-great%2Fedit");
     // Declarations without an owner (shipped files) cannot be edited by anyone.
-    expect((await get(t, "/d/test-declaration/edit", bob)).status).toBe(403);
+    expect((await getAs(t, "/d/test-declaration/edit", bob)).status).toBe(403);
     expect(revisionCount(t.db)).toBe(2);
   });
 
