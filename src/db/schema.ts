@@ -138,9 +138,17 @@ export const signatures = sqliteTable(
     confirmed: integer({ mode: "timestamp_ms" }),
     resigned: integer({ mode: "timestamp_ms" }),
     withdrawn: integer({ mode: "timestamp_ms" }),
+    /**
+     * For a fediverse signature (kind `fediverse`): the account whose
+     * favourite or reaction signed.  Cleared on withdrawal, like every other
+     * personal field.
+     */
+    remoteActorId: integer("remote_actor_id").references((): AnySQLiteColumn => remoteActors.id, { onDelete: "set null" }),
   },
   (t) => [
     uniqueIndex("signatures_token_hash_unique").on(t.tokenHash),
+    // One live fediverse signature per account and Declaration.
+    uniqueIndex("signatures_declaration_actor_unique").on(t.declarationId, t.remoteActorId),
     uniqueIndex("signatures_confirm_token_hash_unique").on(t.confirmTokenHash),
     // One live signature per email address and Declaration.
     uniqueIndex("signatures_declaration_email_unique").on(t.declarationId, t.emailHash),
@@ -216,3 +224,265 @@ export const invites = sqliteTable(
   (t) => [uniqueIndex("invites_code_hash_unique").on(t.codeHash)],
 );
 export type Invite = typeof invites.$inferSelect;
+
+// ---------------------------------------------------------------------------
+// Federation (see FEDERATION.md)
+
+/**
+ * Key pairs of our actors (a Declaration's slug, or `instance` for the
+ * instance actor), as JWK JSON.  Generated once and never replaced: remote
+ * servers cache them, and a changed key makes them drop what we send.
+ */
+export const actorKeys = sqliteTable("actor_keys", {
+  identifier: text().primaryKey(),
+  rsaPublic: text("rsa_public").notNull(),
+  rsaPrivate: text("rsa_private").notNull(),
+  ed25519Public: text("ed25519_public").notNull(),
+  ed25519Private: text("ed25519_private").notNull(),
+  created: integer({ mode: "timestamp_ms" }).notNull(),
+});
+
+/**
+ * An account on another server that interacted with us (follower, signer,
+ * booster, author of a response or a report).  Display data is refreshed by
+ * its `Update` activities.
+ */
+export const remoteActors = sqliteTable(
+  "remote_actors",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    uri: text().notNull(),
+    /** `user@host`, from preferredUsername and the id's host (null when it has none). */
+    handle: text(),
+    name: text(),
+    /** The profile page (the actor's `url`), else its id. */
+    url: text().notNull(),
+    iconUrl: text("icon_url"),
+    inbox: text().notNull(),
+    sharedInbox: text("shared_inbox"),
+    /** Lower-cased host of `uri`, for domain blocks. */
+    host: text().notNull(),
+    updated: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("remote_actors_uri_unique").on(t.uri), index("remote_actors_host_idx").on(t.host)],
+);
+export type RemoteActor = typeof remoteActors.$inferSelect;
+
+/** A remote account following a Declaration's actor. */
+export const followers = sqliteTable(
+  "followers",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => remoteActors.id, { onDelete: "cascade" }),
+    /** The id of the Follow activity (matched by Undo). */
+    followUri: text("follow_uri"),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("followers_declaration_actor_unique").on(t.declarationId, t.actorId), index("followers_actor_idx").on(t.actorId)],
+);
+
+/**
+ * What a Declaration's actor has posted: its `Article` (one per Declaration,
+ * updated with each revision), the pinned announcement `Note`, a "version N"
+ * Note per revision, and the signing digests.  `key` makes each post unique
+ * per Declaration (`article`, `announcement`, `version:N`, `digest:<hour>`),
+ * so two processes never post the same thing twice.
+ */
+export const fedPosts = sqliteTable(
+  "fed_posts",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    /** Public id in URLs (`/ap/notes/{uuid}`, `/ap/articles/{uuid}`). */
+    uuid: text().notNull(),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    kind: text({ enum: ["article", "announcement", "version", "digest"] }).notNull(),
+    key: text().notNull(),
+    /** The revision the post is about (for the Article: the revision it shows now). */
+    revision: integer().notNull(),
+    /** For a digest: the signature count it reported; else the count when posted. */
+    signatureCount: integer("signature_count").notNull().default(0),
+    /** For a digest: how many signed since the previous digest. */
+    delta: integer().notNull().default(0),
+    published: integer({ mode: "timestamp_ms" }).notNull(),
+    updated: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("fed_posts_uuid_unique").on(t.uuid),
+    uniqueIndex("fed_posts_declaration_key_unique").on(t.declarationId, t.key),
+    index("fed_posts_declaration_idx").on(t.declarationId, t.id),
+  ],
+);
+export type FedPost = typeof fedPosts.$inferSelect;
+
+/**
+ * The outbox: every activity a Declaration's actor sent, newest last.
+ * `delivered` is set once the activity is in the delivery queue; activities
+ * left undelivered by a crash are queued again on start (receivers
+ * de-duplicate by the activity id, which is stable).
+ */
+export const fedActivities = sqliteTable(
+  "fed_activities",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    uuid: text().notNull(),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    postId: integer("post_id")
+      .notNull()
+      .references(() => fedPosts.id, { onDelete: "cascade" }),
+    type: text({ enum: ["Create", "Update", "Delete"] }).notNull(),
+    /** The revision the activity carried (an Update's Article is rebuilt at it). */
+    revision: integer().notNull(),
+    published: integer({ mode: "timestamp_ms" }).notNull(),
+    delivered: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("fed_activities_uuid_unique").on(t.uuid),
+    index("fed_activities_declaration_idx").on(t.declarationId, t.id),
+    index("fed_activities_undelivered_idx").on(t.id).where(sql`delivered IS NULL`),
+  ],
+);
+export type FedActivity = typeof fedActivities.$inferSelect;
+
+/**
+ * A favourite (`Like`) or emoji reaction (`EmojiReact`) of one of our posts.
+ * Each signs the Declaration; the signature lasts while at least one of the
+ * account's reactions to that Declaration remains.
+ */
+export const fedReactions = sqliteTable(
+  "fed_reactions",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    activityUri: text("activity_uri").notNull(),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => remoteActors.id, { onDelete: "cascade" }),
+    objectUri: text("object_uri").notNull(),
+    kind: text({ enum: ["like", "emoji"] }).notNull(),
+    /** The reaction text (an emoji or `:shortcode:`), if any. */
+    content: text(),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("fed_reactions_activity_unique").on(t.activityUri),
+    index("fed_reactions_declaration_actor_idx").on(t.declarationId, t.actorId),
+    index("fed_reactions_actor_idx").on(t.actorId),
+  ],
+);
+
+/** A boost (`Announce`) of one of our posts. */
+export const fedBoosts = sqliteTable(
+  "fed_boosts",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    activityUri: text("activity_uri").notNull(),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => remoteActors.id, { onDelete: "cascade" }),
+    objectUri: text("object_uri").notNull(),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("fed_boosts_activity_unique").on(t.activityUri),
+    index("fed_boosts_declaration_idx").on(t.declarationId),
+    index("fed_boosts_actor_idx").on(t.actorId),
+  ],
+);
+
+/**
+ * A reply to one of our posts, shown under the Declaration.  `contentHtml` is
+ * sanitized when stored.  The site owner (or the Declaration's owner) can
+ * hide it.
+ */
+export const fedResponses = sqliteTable(
+  "fed_responses",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    uri: text().notNull(),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => remoteActors.id, { onDelete: "cascade" }),
+    inReplyTo: text("in_reply_to").notNull(),
+    /** The reply's page on its server (its `url`, else its id). */
+    url: text().notNull(),
+    /** Content warning, if any. */
+    summary: text(),
+    contentHtml: text("content_html").notNull(),
+    published: integer({ mode: "timestamp_ms" }).notNull(),
+    updated: integer({ mode: "timestamp_ms" }),
+    hidden: integer({ mode: "boolean" }).notNull().default(false),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("fed_responses_uri_unique").on(t.uri),
+    index("fed_responses_declaration_idx").on(t.declarationId, t.id),
+    index("fed_responses_actor_idx").on(t.actorId),
+  ],
+);
+export type FedResponse = typeof fedResponses.$inferSelect;
+
+/** A `Flag` (report) received from another server, for the site owner. */
+export const fedReports = sqliteTable(
+  "fed_reports",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    activityUri: text("activity_uri").notNull(),
+    /** Who sent it (often a server's instance actor). */
+    actorUri: text("actor_uri").notNull(),
+    declarationId: integer("declaration_id").references(() => declarations.id, { onDelete: "set null" }),
+    /** JSON array of the reported object URIs. */
+    objectUris: text("object_uris", { mode: "json" }).$type<string[]>().notNull(),
+    content: text().notNull().default(""),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    resolved: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [uniqueIndex("fed_reports_activity_unique").on(t.activityUri)],
+);
+export type FedReport = typeof fedReports.$inferSelect;
+
+/** Servers the site owner refuses: no inbound activities, no deliveries. */
+export const domainBlocks = sqliteTable("domain_blocks", {
+  domain: text().primaryKey(),
+  reason: text().notNull().default(""),
+  created: integer({ mode: "timestamp_ms" }).notNull(),
+});
+
+/**
+ * Fedify's message queue (delivery, inbox and fan-out work).  A message is
+ * leased, not removed, while it is handled; a crashed process's lease expires
+ * and another handler takes the message again (at-least-once; decision 0007).
+ */
+export const queueMessages = sqliteTable(
+  "queue_messages",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    /** The message as JSON. */
+    message: text().notNull(),
+    orderingKey: text("ordering_key"),
+    /** Unix ms before which the message must not be handled (delayed enqueue). */
+    availableAt: integer("available_at").notNull(),
+    /** Unix ms until which a handler holds the message; null when free. */
+    leaseUntil: integer("lease_until"),
+    leaseOwner: text("lease_owner"),
+    attempts: integer().notNull().default(0),
+    created: integer().notNull(),
+  },
+  (t) => [index("queue_messages_available_idx").on(t.availableAt, t.id), index("queue_messages_ordering_idx").on(t.orderingKey, t.id)],
+);
