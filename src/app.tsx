@@ -25,7 +25,7 @@ function isApi(path: string): boolean {
 
 export function createApp(deps: AppDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
-  const fedData: FedData = { db: deps.db, instanceName: deps.config.instanceName };
+  const fedData: FedData = { db: deps.db, batcher: deps.batcher, instanceName: deps.config.instanceName };
 
   app.use(
     "*",

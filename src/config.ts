@@ -28,6 +28,18 @@ export interface Config {
   readonly trustProxy: boolean;
   readonly signing: SigningConfig;
   readonly mail: MailConfig | null;
+  readonly federation: FederationConfig;
+}
+
+export interface FederationConfig {
+  /**
+   * Let the server fetch from and deliver to private and loopback addresses.
+   * For development and tests on one machine only: on a public server it
+   * would let anyone make it request internal services.
+   */
+  readonly allowPrivateAddress: boolean;
+  /** Whether the web process also delivers queued activities (false when `npm run worker` does). */
+  readonly processQueue: boolean;
 }
 
 /** One rate limit: at most `max` events per `windowMs`. */
@@ -129,6 +141,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   }
 
   const trustProxy = parseBoolean(env, "TRUST_PROXY", false, problems);
+  const allowPrivateAddress = parseBoolean(env, "FEDERATION_ALLOW_PRIVATE_ADDRESS", false, problems);
+  const processQueue = parseBoolean(env, "PROCESS_QUEUE", true, problems);
 
   const confirmationRaw = (value(env, "SIGNATURE_CONFIRMATION") ?? "none").toLowerCase();
   let confirmation: SigningConfig["confirmation"] = "none";
@@ -176,6 +190,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel,
     trustProxy,
     mail,
+    federation: { allowPrivateAddress, processQueue },
     signing: {
       confirmation,
       confirmationTtlMs,

@@ -8,7 +8,7 @@ import { getLogger } from "@logtape/logtape";
 import { createApp } from "./app.tsx";
 import { ConfigError, loadConfig, readEnvironment, type Config } from "./config.ts";
 import { SqliteKvStore } from "./db/kv.ts";
-import { builder } from "./federation/index.ts";
+import { createFederationRuntime } from "./federation/index.ts";
 import { APP, configureLogging } from "./logging.ts";
 import { purgeExpiredPending } from "./db/signatures.ts";
 import { createSiteServices, databasePath, importShippedDeclarations, openSiteDatabase } from "./setup.ts";
@@ -38,9 +38,16 @@ const kv = new SqliteKvStore(db);
 kv.purgeExpired();
 // Fedify's cache entries carry a TTL; sweep the expired ones hourly.
 setInterval(() => kv.purgeExpired(), 60 * 60 * 1000).unref();
-const federation = await builder.build({ kv, origin: config.origin.href });
 const services = createSiteServices(db, config);
-const app = createApp({ db, config, federation, ...services });
+const runtime = await createFederationRuntime({ db, batcher: services.batcher, config, kv });
+const publisher = runtime.startPublisher();
+void publisher.runOnce();
+const queueStop = new AbortController();
+if (config.federation.processQueue) {
+  void runtime.processQueue(queueStop.signal);
+  logger.info("This process delivers queued activities (PROCESS_QUEUE=true)");
+}
+const app = createApp({ db, config, federation: runtime.federation, publisher, ...services });
 
 // Forget expired rate-limit entries every minute; delete expired unconfirmed signatures hourly.
 setInterval(() => services.signing.sweep(), 60 * 1000).unref();
@@ -66,6 +73,8 @@ server.on("error", (error: NodeJS.ErrnoException) => {
 
 function shutdown(signal: string) {
   logger.info("Received {signal}; shutting down", { signal });
+  publisher.stop();
+  queueStop.abort();
   server.close(() => {
     db.$client.close();
     process.exit(0);

@@ -94,7 +94,7 @@ function capLineNesting(markdown: string): string {
     .join("\n");
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
@@ -116,6 +116,32 @@ function parseMarkdown(markdown: string): string {
 /** Sanitizes HTML that did not come from our own renderer (remote content). */
 export function sanitize(html: string): string {
   return sanitizeHtml(html, SANITIZE_OPTIONS);
+}
+
+/**
+ * What a fediverse post (a reply shown under a Declaration) may keep: the
+ * tags Mastodon itself keeps, with links made external and relative links
+ * dropped (a remote post's relative link would point into our site), and no
+ * images (a remote image would be a third-party request on every page view).
+ */
+const REMOTE_OPTIONS: sanitizeHtml.IOptions = {
+  ...SANITIZE_OPTIONS,
+  allowedTags: ["p", "br", "a", "span", "del", "s", "pre", "code", "em", "strong", "b", "i", "u", "ul", "ol", "li", "blockquote"],
+  allowedAttributes: { a: ["href", "rel"], span: ["class"], ol: ["start"] },
+  allowedClasses: { span: ["h-card", "invisible", "ellipsis"] },
+  allowedSchemesAppliedToAttributes: ["href"],
+  transformTags: {
+    a: (tagName, attribs): sanitizeHtml.Tag => {
+      const href = browserUrl(attribs.href ?? "");
+      if (!/^https?:\/\//i.test(href)) return { tagName: "span", attribs: {} };
+      return { tagName, attribs: { href, rel: "nofollow noopener noreferrer ugc" } };
+    },
+  },
+};
+
+/** Sanitizes the HTML of a post from another server (stricter than our own). */
+export function sanitizeRemoteHtml(html: string): string {
+  return sanitizeHtml(html, REMOTE_OPTIONS);
 }
 
 /** Renders Markdown to sanitized HTML. */

@@ -1,17 +1,23 @@
 /**
- * The one Federation builder.  Registration modules (nodeinfo.ts, and later
- * actors, inbox and collections) add to it; `main.ts` builds it with the
- * key–value store and origin, so a web process and a worker process can share
- * the same registrations.
+ * The one Federation builder.  Registration modules (actors, objects,
+ * collections, inbox, nodeinfo) add to it; the composition roots build it
+ * with the key–value store, the queue and the origin, so a web process and a
+ * worker process share the same registrations.
  */
 import { createFederationBuilder } from "@fedify/fedify";
 import type { Config } from "../config.ts";
+import type { WriteBatcher } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 
 /** What every federation callback receives as `ctx.data`. */
 export interface FedData {
   readonly db: Db;
+  /** Group commit: inbox writes share commits with the web's writes. */
+  readonly batcher: WriteBatcher;
   readonly instanceName: Config["instanceName"];
 }
 
 export const builder = createFederationBuilder<FedData>();
+
+/** The identifier of the instance actor (a reserved slug, so no Declaration can take it). */
+export const INSTANCE_ACTOR = "instance";

@@ -3,12 +3,20 @@
  * ActivityPub requests; anything else (an unknown path, or an HTML request to
  * a URL that also has an ActivityPub representation) falls through to the
  * next Hono handler, so a page and its actor can share one URL.
+ *
+ * Before Fedify sees a POST, its body is bounded (`MAX_INBOX_BODY_BYTES`) and
+ * a request signed by a key on a blocked domain is refused without fetching
+ * anything from that domain.
  */
 import type { Federation } from "@fedify/fedify";
 import type { MiddlewareHandler } from "hono";
+import { isDomainBlocked } from "../db/fediverse.ts";
 import type { FedData } from "./builder.ts";
 
 const AP_MEDIA_TYPE = /application\/(?:activity\+json|ld\+json)/i;
+
+/** Larger than any activity Mastodon, Misskey or Pleroma sends (Misskey accepts 64 KiB). */
+export const MAX_INBOX_BODY_BYTES = 256 * 1024;
 
 /**
  * Whether Fedify could answer this request: discovery documents, or anything
@@ -21,11 +29,53 @@ export function isFederationRequest(path: string, headers: Headers): boolean {
   return AP_MEDIA_TYPE.test(headers.get("accept") ?? "") || AP_MEDIA_TYPE.test(headers.get("content-type") ?? "");
 }
 
+function plain(status: number, text: string): Response {
+  return new Response(`${text}\n`, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+}
+
+/** The host of the key that signed the request (draft-cavage `keyId`, or RFC 9421 `keyid`). */
+export function signingKeyHost(headers: Headers): string | null {
+  const header = headers.get("signature-input") ?? headers.get("signature") ?? "";
+  const match = /keyid="([^"]+)"/i.exec(header);
+  if (match == null || !URL.canParse(match[1]!)) return null;
+  return new URL(match[1]!).hostname;
+}
+
+/** Reads at most `limit` bytes of the body; null when it is larger. */
+async function readBounded(request: Request, limit: number): Promise<Buffer | null> {
+  if (request.body == null) return Buffer.alloc(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size);
+}
+
 export function federationMiddleware(federation: Federation<FedData>, contextData: () => FedData): MiddlewareHandler {
   return async (c, next) => {
     if (!isFederationRequest(c.req.path, c.req.raw.headers)) return next();
-    return federation.fetch(c.req.raw, {
-      contextData: contextData(),
+    let request = c.req.raw;
+    const data = contextData();
+    if (request.method === "POST") {
+      const declared = Number(request.headers.get("content-length") ?? "0");
+      if (declared > MAX_INBOX_BODY_BYTES) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
+      const keyHost = signingKeyHost(request.headers);
+      if (keyHost != null && isDomainBlocked(data.db, keyHost)) return plain(403, "This server does not accept activities from your domain.");
+      const body = await readBounded(request, MAX_INBOX_BODY_BYTES);
+      if (body == null) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
+      request = new Request(request.url, { method: "POST", headers: request.headers, body: new Uint8Array(body) });
+    }
+    return federation.fetch(request, {
+      contextData: data,
       onNotFound: async () => {
         await next();
         return c.res;

@@ -1,8 +1,16 @@
 /**
  * Public face of the federation module: the builder with every registration
- * loaded, and the Hono glue.  Web code imports from here only.
+ * loaded, the runtime that builds it, and the Hono glue.  Web code imports
+ * from here only.
  */
+import "./actors.ts";
+import "./collections.ts";
+import "./inbox.ts";
 import "./nodeinfo.ts";
+import "./objects.ts";
+import "./publish.ts";
 
-export { builder, type FedData } from "./builder.ts";
+export { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
 export { federationMiddleware } from "./hono.ts";
+export { type Publisher } from "./publish.ts";
+export { createFederationRuntime, type FederationRuntime, type FederationRuntimeOptions } from "./runtime.ts";

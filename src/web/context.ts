@@ -15,6 +15,8 @@ export interface WebDeps {
   /** Group commit for every write made by a request. */
   readonly batcher: WriteBatcher;
   readonly signing: Signing;
+  /** Tells the federation that a Declaration was published or revised, so its actor posts soon. */
+  readonly publisher: { notify(): void };
 }
 
 /** `account` is the logged-in account, or null (set by src/web/session.ts for every web route). */

@@ -248,6 +248,7 @@ copyRoutes.post("/d/:slug/copy", async (c) => {
     }),
   );
   if (outcome.kind === "slug-taken") return copyEditorPage(c, source, { ...values, slug: newSlug }, taken, 409);
+  if (outcome.declaration.status === "published") c.get("deps").publisher.notify();
   return c.redirect(`/d/${outcome.declaration.slug}`, 303);
 });
 
@@ -382,6 +383,7 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
   });
   switch (outcome.kind) {
     case "saved":
+      c.get("deps").publisher.notify();
       return c.redirect(`/d/${slug}`, 303);
     case "missing":
       return notFoundPage(c, `There is no Declaration “${slug}” here.`);
@@ -423,6 +425,7 @@ async function statusChange(c: Context<WebEnv>, to: "published" | "withdrawn") {
   // Only a published Declaration can be unpublished (a draft is private already).
   if (to === "withdrawn" && from !== "published") return c.redirect(`/d/${slug}`, 303);
   if (to !== from) await batcher.run(() => setDeclarationStatus(db, owned.declaration.id, to, account.id));
+  if (to === "published") c.get("deps").publisher.notify();
   return c.redirect(`/d/${slug}`, 303);
 }
 

@@ -1,9 +1,9 @@
-import { MemoryKvStore } from "@fedify/fedify";
+import { MemoryKvStore, type MessageQueue } from "@fedify/fedify";
 import { createApp } from "../../src/app.tsx";
 import { loadConfig } from "../../src/config.ts";
 import type { Db } from "../../src/db/client.ts";
 import { createDeclaration, type NewDeclarationInput } from "../../src/db/declarations.ts";
-import { builder } from "../../src/federation/index.ts";
+import { createFederationRuntime } from "../../src/federation/index.ts";
 import type { Mailer } from "../../src/mail.ts";
 import { createSiteServices } from "../../src/setup.ts";
 import type { ProofOfWork } from "../../src/web/pow.ts";
@@ -27,6 +27,8 @@ export interface TestAppOptions {
    * limits and duplicate-name detection are off unless a test switches them on.
    */
   env?: Record<string, string>;
+  /** The delivery queue; by default none (deliveries happen inside the sending call). */
+  queue?: MessageQueue | null;
 }
 
 /** The app with a real federation over an in-memory KV store. */
@@ -44,12 +46,16 @@ export async function createTestApp(options: TestAppOptions = {}) {
     },
     "/tmp",
   );
-  const federation = await builder.build({ kv: new MemoryKvStore(), origin: config.origin.href });
   // Undefined `mailer` lets createSiteServices build the real one from SMTP_URL, as in production.
   const services = createSiteServices(db, config, { secret: "test-secret", mailer: options.mailer });
+  const runtime = await createFederationRuntime({ db, batcher: services.batcher, config, kv: new MemoryKvStore(), queue: options.queue ?? null });
+  // Tests run the publisher's passes themselves (`publisher.runOnce()`).
+  const publisher = runtime.startPublisher();
+  publisher.stop();
   const pow = options.pow ?? services.pow;
-  const app = createApp({ db, config, federation, ...services, pow });
-  return { app, db, federation, config, ...services, pow };
+  const federation = runtime.federation;
+  const app = createApp({ db, config, federation, publisher, ...services, pow });
+  return { app, db, federation, runtime, publisher, config, ...services, pow };
 }
 
 /** Inserts a published Declaration with sensible defaults. */

@@ -1,0 +1,558 @@
+/**
+ * What the fediverse does with our Declarations, stored: remote accounts,
+ * followers, favourites and reactions (fediverse signatures, counted in the
+ * same transaction as the reaction), boosts, responses, reports and domain
+ * blocks.  The federation layer turns activities into these calls; every
+ * function takes the database (or a transaction) first.
+ */
+import { randomBytes } from "node:crypto";
+import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
+import type { DbLike } from "./client.ts";
+import { preparedPerHandle } from "./prepared.ts";
+import {
+  actorKeys,
+  declarations,
+  domainBlocks,
+  fedBoosts,
+  fedReactions,
+  fedReports,
+  fedResponses,
+  followers,
+  remoteActors,
+  signatures,
+  type FedReport,
+  type RemoteActor,
+} from "./schema.ts";
+
+const placeholder = sql.placeholder;
+
+// ---------------------------------------------------------------------------
+// Remote accounts
+
+export interface RemoteActorInput {
+  uri: string;
+  handle: string | null;
+  name: string | null;
+  url: string;
+  iconUrl: string | null;
+  inbox: string;
+  sharedInbox: string | null;
+}
+
+/** The lower-cased host of a URL (what domain blocks match). */
+export function hostOf(uri: string): string {
+  return new URL(uri).hostname.toLowerCase();
+}
+
+const statements = preparedPerHandle((db) => ({
+  actorByUri: db.select().from(remoteActors).where(eq(remoteActors.uri, placeholder("uri"))).prepare(),
+  liveFediverseSignature: db
+    .select({ id: signatures.id, status: signatures.status })
+    .from(signatures)
+    .where(
+      and(
+        eq(signatures.declarationId, placeholder("declarationId")),
+        eq(signatures.remoteActorId, placeholder("actorId")),
+        eq(signatures.status, "confirmed"),
+      ),
+    )
+    .prepare(),
+  bumpCount: db
+    .update(declarations)
+    .set({ signatureCount: sql`${declarations.signatureCount} + ${placeholder("delta")}` })
+    .where(eq(declarations.id, placeholder("declarationId")))
+    .prepare(),
+  insertReaction: db
+    .insert(fedReactions)
+    .values({
+      activityUri: placeholder("activityUri"),
+      declarationId: placeholder("declarationId"),
+      actorId: placeholder("actorId"),
+      objectUri: placeholder("objectUri"),
+      kind: sql`${placeholder("kind")}`,
+      content: placeholder("content"),
+      created: sql`${placeholder("created")}`,
+    })
+    .onConflictDoNothing()
+    .prepare(),
+  insertSignature: db
+    .insert(signatures)
+    .values({
+      declarationId: placeholder("declarationId"),
+      revision: placeholder("revision"),
+      firstRevision: placeholder("revision"),
+      kind: "fediverse",
+      status: "confirmed",
+      name: placeholder("name"),
+      website: placeholder("website"),
+      public: true,
+      tokenHash: placeholder("tokenHash"),
+      created: sql`${placeholder("created")}`,
+      confirmed: sql`${placeholder("created")}`,
+      remoteActorId: placeholder("actorId"),
+    })
+    .prepare(),
+  followerCount: db
+    .select({ n: count() })
+    .from(followers)
+    .where(eq(followers.declarationId, placeholder("declarationId")))
+    .prepare(),
+  boostCount: db
+    .select({ n: count() })
+    .from(fedBoosts)
+    .where(eq(fedBoosts.declarationId, placeholder("declarationId")))
+    .prepare(),
+  blockedAmong: db
+    .select({ domain: domainBlocks.domain })
+    .from(domainBlocks)
+    .where(sql`${domainBlocks.domain} IN (SELECT value FROM json_each(${placeholder("domains")}))`)
+    .limit(1)
+    .prepare(),
+  anyBlock: db.select({ domain: domainBlocks.domain }).from(domainBlocks).limit(1).prepare(),
+}));
+
+export function getRemoteActorByUri(db: DbLike, uri: string): RemoteActor | undefined {
+  return statements(db).actorByUri.get({ uri });
+}
+
+/** Inserts the account, or refreshes its display data and inboxes. */
+export function upsertRemoteActor(tx: DbLike, input: RemoteActorInput, now: Date): RemoteActor {
+  const values = { ...input, host: hostOf(input.uri), updated: now };
+  return tx
+    .insert(remoteActors)
+    .values(values)
+    .onConflictDoUpdate({
+      target: remoteActors.uri,
+      set: {
+        handle: values.handle,
+        name: values.name,
+        url: values.url,
+        iconUrl: values.iconUrl,
+        inbox: values.inbox,
+        sharedInbox: values.sharedInbox,
+        updated: now,
+      },
+    })
+    .returning()
+    .get();
+}
+
+/**
+ * Forgets an account that was deleted on its server: its fediverse signatures
+ * are withdrawn (and uncounted), its follows, reactions, boosts and responses
+ * removed.  Returns false when we did not know it.
+ */
+export function deleteRemoteActor(tx: DbLike, uri: string, now: Date): boolean {
+  const actor = getRemoteActorByUri(tx, uri);
+  if (actor == null) return false;
+  const live = tx
+    .select({ id: signatures.id, declarationId: signatures.declarationId })
+    .from(signatures)
+    .where(and(eq(signatures.remoteActorId, actor.id), eq(signatures.status, "confirmed")))
+    .all();
+  for (const s of live) withdrawRow(tx, s.id, s.declarationId, now);
+  tx.delete(remoteActors).where(eq(remoteActors.id, actor.id)).run();
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Followers
+
+export interface FollowerRecipient {
+  id: number;
+  uri: string;
+  inbox: string;
+  sharedInbox: string | null;
+}
+
+/** Records a follow; a repeated Follow only updates its activity id. */
+export function addFollower(tx: DbLike, declarationId: number, actorId: number, followUri: string | null, now: Date): "added" | "existing" {
+  const inserted = tx.insert(followers).values({ declarationId, actorId, followUri, created: now }).onConflictDoNothing().run();
+  if (inserted.changes > 0) return "added";
+  tx.update(followers)
+    .set({ followUri })
+    .where(and(eq(followers.declarationId, declarationId), eq(followers.actorId, actorId)))
+    .run();
+  return "existing";
+}
+
+export function removeFollower(tx: DbLike, declarationId: number, actorId: number): boolean {
+  return tx.delete(followers).where(and(eq(followers.declarationId, declarationId), eq(followers.actorId, actorId))).run().changes > 0;
+}
+
+/** Drops every follow by these accounts (their inbox answered 404 or 410); returns how many. */
+export function removeFollowersByActorUris(tx: DbLike, uris: readonly string[]): number {
+  if (uris.length === 0) return 0;
+  const ids = tx.select({ id: remoteActors.id }).from(remoteActors).where(inArray(remoteActors.uri, [...uris])).all();
+  if (ids.length === 0) return 0;
+  return tx.delete(followers).where(inArray(followers.actorId, ids.map((r) => r.id))).run().changes;
+}
+
+export function countFollowers(db: DbLike, declarationId: number): number {
+  return statements(db).followerCount.get({ declarationId })?.n ?? 0;
+}
+
+/**
+ * Every follower of a Declaration (for delivery), optionally only those whose
+ * id starts with `uriPrefix` (followers-collection synchronization asks per
+ * server).  Followers on blocked domains are left out.
+ */
+export function listFollowerRecipients(db: DbLike, declarationId: number, uriPrefix?: string): FollowerRecipient[] {
+  const rows = db
+    .select({ id: followers.id, uri: remoteActors.uri, inbox: remoteActors.inbox, sharedInbox: remoteActors.sharedInbox, host: remoteActors.host })
+    .from(followers)
+    .innerJoin(remoteActors, eq(remoteActors.id, followers.actorId))
+    .where(
+      and(
+        eq(followers.declarationId, declarationId),
+        uriPrefix == null ? undefined : sql`substr(${remoteActors.uri}, 1, ${uriPrefix.length}) = ${uriPrefix}`,
+      ),
+    )
+    .orderBy(asc(followers.id))
+    .all();
+  const blocked = blockedHostFilter(db);
+  return rows.filter((r) => !blocked(r.host)).map(({ host: _host, ...r }) => r);
+}
+
+/** One page of a Declaration's followers, oldest first, after follower row id `after`. */
+export function followersPage(db: DbLike, declarationId: number, after: number, limit: number): FollowerRecipient[] {
+  return db
+    .select({ id: followers.id, uri: remoteActors.uri, inbox: remoteActors.inbox, sharedInbox: remoteActors.sharedInbox })
+    .from(followers)
+    .innerJoin(remoteActors, eq(remoteActors.id, followers.actorId))
+    .where(and(eq(followers.declarationId, declarationId), gt(followers.id, after)))
+    .orderBy(asc(followers.id))
+    .limit(limit)
+    .all();
+}
+
+// ---------------------------------------------------------------------------
+// Fediverse signatures (favourites and emoji reactions)
+
+export interface ReactionInput {
+  declarationId: number;
+  actorId: number;
+  activityUri: string;
+  objectUri: string;
+  kind: "like" | "emoji";
+  content: string | null;
+  /** The Declaration's current revision: the one signed. */
+  revision: number;
+  /** Display name and profile URL, stored with the signature like a browser signer's. */
+  name: string;
+  website: string;
+  now: Date;
+}
+
+export type ReactionOutcome = "signed" | "already-signed" | "duplicate";
+
+/**
+ * Records a favourite or reaction; the first one by an account signs the
+ * Declaration (counted in the same transaction).  A repeated activity id is
+ * ignored.  Call inside a transaction.
+ */
+export function addReaction(tx: DbLike, input: ReactionInput): ReactionOutcome {
+  const s = statements(tx);
+  const created = input.now.getTime();
+  const inserted = s.insertReaction.run({
+    activityUri: input.activityUri,
+    declarationId: input.declarationId,
+    actorId: input.actorId,
+    objectUri: input.objectUri,
+    kind: input.kind,
+    content: input.content,
+    created,
+  });
+  if (inserted.changes === 0) return "duplicate";
+  if (s.liveFediverseSignature.get({ declarationId: input.declarationId, actorId: input.actorId }) != null) return "already-signed";
+  s.insertSignature.run({
+    declarationId: input.declarationId,
+    revision: input.revision,
+    name: input.name,
+    website: input.website,
+    // Fediverse signers have no private link: they withdraw by unfavouriting.
+    // The column is unique and required, so it holds an unguessable value.
+    tokenHash: `fediverse:${randomBytes(16).toString("hex")}`,
+    created,
+    actorId: input.actorId,
+  });
+  s.bumpCount.run({ declarationId: input.declarationId, delta: 1 });
+  return "signed";
+}
+
+function withdrawRow(tx: DbLike, signatureId: number, declarationId: number, now: Date): void {
+  tx.update(signatures)
+    .set({ status: "withdrawn", name: null, place: null, website: null, comment: null, remoteActorId: null, withdrawn: now })
+    .where(eq(signatures.id, signatureId))
+    .run();
+  statements(tx).bumpCount.run({ declarationId, delta: -1 });
+}
+
+export type UndoReactionOutcome = "withdrawn" | "still-signed" | "unknown";
+
+/**
+ * Undoes a favourite or reaction, found by its activity id or else by account
+ * and object.  When it was the account's last one on that Declaration, the
+ * signature is withdrawn.  Call inside a transaction.
+ */
+export function removeReaction(tx: DbLike, actorId: number, activityUri: string | null, objectUri: string | null, now: Date): UndoReactionOutcome {
+  let removed = activityUri == null
+    ? []
+    : tx
+        .delete(fedReactions)
+        .where(and(eq(fedReactions.activityUri, activityUri), eq(fedReactions.actorId, actorId)))
+        .returning({ declarationId: fedReactions.declarationId })
+        .all();
+  if (removed.length === 0 && objectUri != null) {
+    removed = tx
+      .delete(fedReactions)
+      .where(and(eq(fedReactions.actorId, actorId), eq(fedReactions.objectUri, objectUri)))
+      .returning({ declarationId: fedReactions.declarationId })
+      .all();
+  }
+  if (removed.length === 0) return "unknown";
+  let outcome: UndoReactionOutcome = "still-signed";
+  for (const declarationId of new Set(removed.map((r) => r.declarationId))) {
+    const remaining = tx
+      .select({ n: count() })
+      .from(fedReactions)
+      .where(and(eq(fedReactions.declarationId, declarationId), eq(fedReactions.actorId, actorId)))
+      .get()!.n;
+    if (remaining > 0) continue;
+    const live = statements(tx).liveFediverseSignature.get({ declarationId, actorId });
+    if (live != null) {
+      withdrawRow(tx, live.id, declarationId, now);
+      outcome = "withdrawn";
+    }
+  }
+  return outcome;
+}
+
+// ---------------------------------------------------------------------------
+// Boosts
+
+export function addBoost(
+  tx: DbLike,
+  input: { declarationId: number; actorId: number; activityUri: string; objectUri: string; now: Date },
+): boolean {
+  return (
+    tx
+      .insert(fedBoosts)
+      .values({ ...input, created: input.now })
+      .onConflictDoNothing()
+      .run().changes > 0
+  );
+}
+
+/** Removes a boost by its activity id, or else by account and object. */
+export function removeBoost(tx: DbLike, actorId: number, activityUri: string | null, objectUri: string | null): boolean {
+  if (activityUri != null) {
+    const n = tx.delete(fedBoosts).where(and(eq(fedBoosts.activityUri, activityUri), eq(fedBoosts.actorId, actorId))).run().changes;
+    if (n > 0) return true;
+  }
+  if (objectUri == null) return false;
+  return tx.delete(fedBoosts).where(and(eq(fedBoosts.actorId, actorId), eq(fedBoosts.objectUri, objectUri))).run().changes > 0;
+}
+
+export function countBoosts(db: DbLike, declarationId: number): number {
+  return statements(db).boostCount.get({ declarationId })?.n ?? 0;
+}
+
+// ---------------------------------------------------------------------------
+// Responses (replies to our posts)
+
+export interface ResponseInput {
+  uri: string;
+  declarationId: number;
+  actorId: number;
+  inReplyTo: string;
+  url: string;
+  summary: string | null;
+  contentHtml: string;
+  published: Date;
+}
+
+/** Stores a reply; a repeated one changes nothing.  Returns whether it was new. */
+export function addResponse(tx: DbLike, input: ResponseInput, now: Date): boolean {
+  return tx.insert(fedResponses).values({ ...input, created: now }).onConflictDoNothing().run().changes > 0;
+}
+
+/** Mirrors an edit; only the reply's own author may edit it. */
+export function updateResponse(
+  tx: DbLike,
+  uri: string,
+  actorId: number,
+  changes: { contentHtml: string; summary: string | null; updated: Date },
+): boolean {
+  return tx
+    .update(fedResponses)
+    .set(changes)
+    .where(and(eq(fedResponses.uri, uri), eq(fedResponses.actorId, actorId)))
+    .run().changes > 0;
+}
+
+/** Mirrors a deletion; only the reply's own author may delete it. */
+export function deleteResponse(tx: DbLike, uri: string, actorId: number): boolean {
+  return tx.delete(fedResponses).where(and(eq(fedResponses.uri, uri), eq(fedResponses.actorId, actorId))).run().changes > 0;
+}
+
+export interface ResponseView {
+  id: number;
+  uri: string;
+  url: string;
+  summary: string | null;
+  contentHtml: string;
+  published: Date;
+  updated: Date | null;
+  hidden: boolean;
+  author: { name: string | null; handle: string | null; url: string; iconUrl: string | null; id: number };
+}
+
+/** Responses under a Declaration, oldest first (hidden ones only when asked). */
+export function listResponses(db: DbLike, declarationId: number, options: { includeHidden: boolean; limit: number }): ResponseView[] {
+  const rows = db
+    .select({
+      id: fedResponses.id,
+      uri: fedResponses.uri,
+      url: fedResponses.url,
+      summary: fedResponses.summary,
+      contentHtml: fedResponses.contentHtml,
+      published: fedResponses.published,
+      updated: fedResponses.updated,
+      hidden: fedResponses.hidden,
+      authorId: remoteActors.id,
+      name: remoteActors.name,
+      handle: remoteActors.handle,
+      authorUrl: remoteActors.url,
+      iconUrl: remoteActors.iconUrl,
+    })
+    .from(fedResponses)
+    .innerJoin(remoteActors, eq(remoteActors.id, fedResponses.actorId))
+    .where(and(eq(fedResponses.declarationId, declarationId), options.includeHidden ? undefined : eq(fedResponses.hidden, false)))
+    .orderBy(asc(fedResponses.published), asc(fedResponses.id))
+    .limit(options.limit)
+    .all();
+  return rows.map((r) => ({
+    id: r.id,
+    uri: r.uri,
+    url: r.url,
+    summary: r.summary,
+    contentHtml: r.contentHtml,
+    published: r.published,
+    updated: r.updated,
+    hidden: r.hidden,
+    author: { id: r.authorId, name: r.name, handle: r.handle, url: r.authorUrl, iconUrl: r.iconUrl },
+  }));
+}
+
+export function countResponses(db: DbLike, declarationId: number): number {
+  return (
+    db
+      .select({ n: count() })
+      .from(fedResponses)
+      .where(and(eq(fedResponses.declarationId, declarationId), eq(fedResponses.hidden, false)))
+      .get()?.n ?? 0
+  );
+}
+
+/** Hides or shows a response of this Declaration; false when there is no such response. */
+export function setResponseHidden(db: DbLike, declarationId: number, responseId: number, hidden: boolean): boolean {
+  return db
+    .update(fedResponses)
+    .set({ hidden })
+    .where(and(eq(fedResponses.id, responseId), eq(fedResponses.declarationId, declarationId)))
+    .run().changes > 0;
+}
+
+// ---------------------------------------------------------------------------
+// Reports (Flag)
+
+export function addReport(
+  tx: DbLike,
+  input: { activityUri: string; actorUri: string; declarationId: number | null; objectUris: string[]; content: string },
+  now: Date,
+): boolean {
+  return tx.insert(fedReports).values({ ...input, created: now }).onConflictDoNothing().run().changes > 0;
+}
+
+export function listReports(db: DbLike, options: { resolved: boolean; limit: number }): (FedReport & { slug: string | null })[] {
+  return db
+    .select({ report: fedReports, slug: declarations.slug })
+    .from(fedReports)
+    .leftJoin(declarations, eq(declarations.id, fedReports.declarationId))
+    .where(options.resolved ? sql`${fedReports.resolved} IS NOT NULL` : isNull(fedReports.resolved))
+    .orderBy(desc(fedReports.id))
+    .limit(options.limit)
+    .all()
+    .map((r) => ({ ...r.report, slug: r.slug }));
+}
+
+export function resolveReport(db: DbLike, id: number, now: Date): boolean {
+  return db.update(fedReports).set({ resolved: now }).where(and(eq(fedReports.id, id), isNull(fedReports.resolved))).run().changes > 0;
+}
+
+// ---------------------------------------------------------------------------
+// Domain blocks
+
+/** The domain and every parent domain of a host ("a.b.example" → a.b.example, b.example, example). */
+function domainSuffixes(host: string): string[] {
+  const labels = host.toLowerCase().replace(/\.$/, "").split(".");
+  return labels.map((_, i) => labels.slice(i).join("."));
+}
+
+/** Whether `host` or one of its parent domains is blocked. */
+export function isDomainBlocked(db: DbLike, host: string): boolean {
+  const s = statements(db);
+  if (s.anyBlock.get() == null) return false;
+  return s.blockedAmong.get({ domains: JSON.stringify(domainSuffixes(host)) }) != null;
+}
+
+function blockedHostFilter(db: DbLike): (host: string) => boolean {
+  const blocked = new Set(db.select({ domain: domainBlocks.domain }).from(domainBlocks).all().map((r) => r.domain));
+  if (blocked.size === 0) return () => false;
+  return (host) => domainSuffixes(host).some((d) => blocked.has(d));
+}
+
+export function listDomainBlocks(db: DbLike): { domain: string; reason: string; created: Date }[] {
+  return db.select().from(domainBlocks).orderBy(asc(domainBlocks.domain)).all();
+}
+
+/** Blocks a domain and drops the follows of its accounts.  Returns false when it was already blocked. */
+export function addDomainBlock(tx: DbLike, domain: string, reason: string, now: Date): boolean {
+  const added = tx.insert(domainBlocks).values({ domain, reason, created: now }).onConflictDoNothing().run().changes > 0;
+  const actors = tx
+    .select({ id: remoteActors.id, host: remoteActors.host })
+    .from(remoteActors)
+    .where(sql`${remoteActors.host} = ${domain} OR ${remoteActors.host} LIKE ${"%." + domain}`)
+    .all();
+  if (actors.length > 0) tx.delete(followers).where(inArray(followers.actorId, actors.map((a) => a.id))).run();
+  return added;
+}
+
+export function removeDomainBlock(db: DbLike, domain: string): boolean {
+  return db.delete(domainBlocks).where(eq(domainBlocks.domain, domain)).run().changes > 0;
+}
+
+// ---------------------------------------------------------------------------
+// Our actors' key pairs (JWK JSON)
+
+export interface StoredKeyPairs {
+  rsaPublic: string;
+  rsaPrivate: string;
+  ed25519Public: string;
+  ed25519Private: string;
+}
+
+export function getActorKeys(db: DbLike, identifier: string): StoredKeyPairs | undefined {
+  return db.select().from(actorKeys).where(eq(actorKeys.identifier, identifier)).get();
+}
+
+/**
+ * Stores an actor's key pairs unless it has some already, and returns the
+ * stored ones: keys are never replaced (a concurrent first use by another
+ * process wins, and both then use its keys).
+ */
+export function storeActorKeysOnce(db: DbLike, identifier: string, keys: StoredKeyPairs, now: Date): StoredKeyPairs {
+  db.insert(actorKeys).values({ identifier, ...keys, created: now }).onConflictDoNothing().run();
+  return getActorKeys(db, identifier)!;
+}

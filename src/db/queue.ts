@@ -1,0 +1,307 @@
+/**
+ * Fedify's message queue over our SQLite database, in the shape of Fedify's
+ * `MessageQueue` (declared structurally here, so that db/ does not depend on
+ * Fedify).  See docs/decisions/0007-message-queue.md.
+ *
+ * A message is leased, not removed, while it is handled: a claim sets
+ * `lease_until` and `lease_owner`, the handler's success deletes the row, and
+ * a process that dies mid-handler leaves a lease that expires, after which
+ * any listener takes the message again (at-least-once).  Leases of running
+ * handlers are renewed, so a slow handler keeps its message.
+ *
+ * Every statement is synchronous and none is held across an `await`, so the
+ * queue shares the connection with the group commit (src/db/batch.ts).
+ */
+import { resolve } from "node:path";
+import { randomUUID } from "node:crypto";
+import type Database from "better-sqlite3";
+import type { Db } from "./client.ts";
+
+/** Anything with `total("millisecond")`, such as a `Temporal.Duration`. */
+export interface DurationLike {
+  total(unit: "millisecond"): number;
+}
+
+export interface EnqueueOptions {
+  /** Handle no earlier than this from now. */
+  readonly delay?: DurationLike;
+  /** Messages sharing a key are handled one at a time, in enqueue order. */
+  readonly orderingKey?: string;
+}
+
+export interface ListenOptions {
+  /** Stops claiming when aborted; `listen` resolves once running handlers finish. */
+  signal?: AbortSignal;
+}
+
+/** Messages waiting (not held by a live lease), as Fedify's `MessageQueueDepth`. */
+export interface QueueDepth {
+  readonly queued: number;
+  /** Due now (some may still wait behind an earlier message with their ordering key). */
+  readonly ready: number;
+  /** Delayed, or backing off after a failed handler. */
+  readonly delayed: number;
+}
+
+export interface SqliteMessageQueueOptions {
+  /** How often listeners look for work enqueued by other processes or whose lease expired. Default 1000. */
+  readonly pollIntervalMs?: number;
+  /** How long a claim holds a message; renewed every third of it while the handler runs. Default 60 000. */
+  readonly leaseMs?: number;
+  /** Handlers running at once per `listen` call. Default 16. */
+  readonly concurrency?: number;
+}
+
+interface ClaimedRow {
+  id: number;
+  message: string;
+  attempts: number;
+}
+
+const MAX_BACKOFF_MS = 60 * 60 * 1000;
+
+/** Wake-up callbacks of the listeners in this process, per database file. */
+const listeners = new Map<unknown, Set<() => void>>();
+
+function channelOf(client: Database.Database): unknown {
+  // In-memory and temporary databases are private to their handle.
+  return client.memory || client.name === "" ? client : resolve(client.name);
+}
+
+function nonNegative(value: number): number {
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+function positiveOption(name: string, value: number | undefined, fallback: number, integer = false): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isFinite(value) && value > 0) || (integer && !Number.isInteger(value))) {
+    throw new RangeError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
+  }
+  return value;
+}
+
+export class SqliteMessageQueue {
+  /** Failed handlers are retried by Fedify's own policy; a thrown handler is released with a backoff. */
+  readonly nativeRetrial = false;
+
+  readonly #client: Database.Database;
+  readonly #channel: unknown;
+  readonly #owner = randomUUID();
+  readonly #pollIntervalMs: number;
+  readonly #leaseMs: number;
+  readonly #concurrency: number;
+  /** Ids handled right now by this instance (across its `listen` calls). */
+  readonly #active = new Set<number>();
+  /** Ids whose handler succeeded but whose DELETE failed (busy); retried before each claim. */
+  readonly #unacked = new Set<number>();
+  readonly #statements: ReturnType<typeof prepare>;
+
+  constructor(db: Db, options: SqliteMessageQueueOptions = {}) {
+    this.#client = db.$client;
+    this.#channel = channelOf(this.#client);
+    this.#pollIntervalMs = positiveOption("pollIntervalMs", options.pollIntervalMs, 1000);
+    this.#leaseMs = positiveOption("leaseMs", options.leaseMs, 60_000);
+    this.#concurrency = positiveOption("concurrency", options.concurrency, 16, true);
+    this.#statements = prepare(this.#client);
+  }
+
+  async enqueue(message: unknown, options?: EnqueueOptions): Promise<void> {
+    const now = Date.now();
+    this.#statements.insert.run(row(message, options, now));
+    wake(this.#channel);
+  }
+
+  /** Enqueues all messages in one transaction: all or none. */
+  async enqueueMany(messages: readonly unknown[], options?: EnqueueOptions): Promise<void> {
+    if (messages.length === 0) return;
+    const now = Date.now();
+    const rows = messages.map((message) => row(message, options, now));
+    this.#client.transaction(() => {
+      for (const r of rows) this.#statements.insert.run(r);
+    }).immediate();
+    wake(this.#channel);
+  }
+
+  async getDepth(): Promise<QueueDepth> {
+    return this.depth();
+  }
+
+  /** Messages waiting, for our own metrics; leased messages are not counted. */
+  depth(): QueueDepth {
+    const counts = this.#statements.depth.get({ now: Date.now() }) as { queued: number; ready: number };
+    return { queued: counts.queued, ready: counts.ready, delayed: counts.queued - counts.ready };
+  }
+
+  /**
+   * Handles messages until `options.signal` aborts, up to `concurrency` at a
+   * time.  Never rejects; resolves after the abort once the handlers already
+   * running have finished.  Without a signal it never resolves.
+   */
+  async listen(handler: (message: any) => Promise<void> | void, options: ListenOptions = {}): Promise<void> {
+    const { signal } = options;
+    if (signal?.aborted) return;
+
+    const running = new Set<Promise<void>>();
+    let poked = false;
+    let wakeUp: (() => void) | null = null;
+    const poke = () => {
+      poked = true;
+      const resolveWait = wakeUp;
+      wakeUp = null;
+      resolveWait?.();
+    };
+    let subscribers = listeners.get(this.#channel);
+    if (subscribers === undefined) listeners.set(this.#channel, (subscribers = new Set()));
+    subscribers.add(poke);
+    signal?.addEventListener("abort", poke);
+
+    try {
+      while (!signal?.aborted) {
+        poked = false;
+        let wait = this.#pollIntervalMs;
+        try {
+          this.#retryAcks();
+          const free = this.#concurrency - running.size;
+          if (free > 0) {
+            for (const claimed of this.#claim(free)) {
+              const task = this.#handle(claimed, handler).finally(() => {
+                running.delete(task);
+                poke();
+              });
+              running.add(task);
+            }
+            // A delayed message due before the next poll wakes us on time.
+            const next = this.#statements.nextDue.get({ now: Date.now() }) as { next: number | null };
+            if (next.next != null) wait = Math.min(wait, Math.max(0, next.next - Date.now()) + 1);
+          }
+        } catch {
+          // SQLITE_BUSY from another process, or another database error: try again at the next poll.
+        }
+        if (poked || signal?.aborted) continue;
+        await new Promise<void>((resolveWait) => {
+          const timer = setTimeout(() => {
+            wakeUp = null;
+            resolveWait();
+          }, wait);
+          wakeUp = () => {
+            clearTimeout(timer);
+            resolveWait();
+          };
+        });
+      }
+    } finally {
+      subscribers.delete(poke);
+      if (subscribers.size === 0 && listeners.get(this.#channel) === subscribers) listeners.delete(this.#channel);
+      signal?.removeEventListener("abort", poke);
+    }
+    while (running.size > 0) await Promise.all(running);
+  }
+
+  /** Leases up to `limit` claimable messages to this instance, oldest first. */
+  #claim(limit: number): ClaimedRow[] {
+    const now = Date.now();
+    const rows = this.#statements.claim.all({ now, leaseUntil: now + this.#leaseMs, owner: this.#owner, limit }) as ClaimedRow[];
+    rows.sort((a, b) => a.id - b.id);
+    return rows.filter((claimed) => {
+      // Ours already: a handler still running whose lease ran out (renewals
+      // failed), which this claim just renewed, or a success waiting for its
+      // DELETE (#retryAcks).  Do not hand it out a second time.
+      return !this.#active.has(claimed.id) && !this.#unacked.has(claimed.id);
+    });
+  }
+
+  async #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
+    this.#active.add(claimed.id);
+    const renewal = setInterval(() => {
+      try {
+        this.#statements.renew.run({ id: claimed.id, owner: this.#owner, leaseUntil: Date.now() + this.#leaseMs });
+      } catch {
+        // Busy: the next renewal tries again, well before the lease ends.
+      }
+    }, Math.max(1, Math.floor(this.#leaseMs / 3)));
+    let succeeded = false;
+    try {
+      await handler(JSON.parse(claimed.message));
+      succeeded = true;
+    } catch {
+      // Fedify catches and retries its own failures; a throw here is unexpected.
+    } finally {
+      clearInterval(renewal);
+      this.#active.delete(claimed.id);
+    }
+    try {
+      if (succeeded) {
+        this.#statements.remove.run({ id: claimed.id, owner: this.#owner });
+      } else {
+        const backoff = Math.min(2 ** claimed.attempts * 1000, MAX_BACKOFF_MS);
+        this.#statements.release.run({ id: claimed.id, owner: this.#owner, availableAt: Date.now() + backoff });
+      }
+    } catch {
+      // Busy.  A success is deleted later (#retryAcks); a failure keeps its
+      // lease until it expires and is then retried like a crashed handler's.
+      if (succeeded) this.#unacked.add(claimed.id);
+    }
+  }
+
+  #retryAcks(): void {
+    for (const id of this.#unacked) {
+      this.#statements.remove.run({ id, owner: this.#owner });
+      this.#unacked.delete(id);
+    }
+  }
+}
+
+function row(message: unknown, options: EnqueueOptions | undefined, now: number) {
+  const delay = options?.delay == null ? 0 : nonNegative(options.delay.total("millisecond"));
+  return {
+    message: JSON.stringify(message) ?? "null",
+    orderingKey: options?.orderingKey ?? null,
+    availableAt: now + Math.ceil(delay),
+    created: now,
+  };
+}
+
+function wake(channel: unknown): void {
+  const subscribers = listeners.get(channel);
+  if (subscribers === undefined) return;
+  // After this turn: an enqueue inside an enclosing transaction commits first.
+  setImmediate(() => {
+    for (const poke of subscribers) poke();
+  });
+}
+
+function prepare(client: Database.Database) {
+  return {
+    insert: client.prepare(
+      `INSERT INTO queue_messages (message, ordering_key, available_at, lease_until, lease_owner, attempts, created)
+       VALUES (@message, @orderingKey, @availableAt, NULL, NULL, 0, @created)`,
+    ),
+    // Claimable: due, not under a live lease, and first of its ordering key.
+    // One statement, so it holds the write lock from its first read to its
+    // last write: two listeners cannot claim the same row.
+    claim: client.prepare(
+      `UPDATE queue_messages
+          SET lease_until = @leaseUntil, lease_owner = @owner, attempts = attempts + 1
+        WHERE id IN (
+          SELECT q.id FROM queue_messages q
+           WHERE q.available_at <= @now
+             AND (q.lease_until IS NULL OR q.lease_until < @now)
+             AND (q.ordering_key IS NULL OR NOT EXISTS (
+                   SELECT 1 FROM queue_messages p WHERE p.ordering_key = q.ordering_key AND p.id < q.id))
+           ORDER BY q.available_at, q.id
+           LIMIT @limit)
+        RETURNING id, message, attempts`,
+    ),
+    renew: client.prepare(`UPDATE queue_messages SET lease_until = @leaseUntil WHERE id = @id AND lease_owner = @owner`),
+    remove: client.prepare(`DELETE FROM queue_messages WHERE id = @id AND lease_owner = @owner`),
+    release: client.prepare(
+      `UPDATE queue_messages SET available_at = @availableAt, lease_until = NULL, lease_owner = NULL
+        WHERE id = @id AND lease_owner = @owner`,
+    ),
+    nextDue: client.prepare(`SELECT min(available_at) AS next FROM queue_messages WHERE available_at > @now`),
+    depth: client.prepare(
+      `SELECT count(*) AS queued, coalesce(sum(available_at <= @now), 0) AS ready
+         FROM queue_messages WHERE lease_until IS NULL OR lease_until < @now`,
+    ),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * A Declaration actor's collections: followers (paged, with the one-shot
+ * list Fedify uses for delivery and followers-collection synchronization),
+ * the outbox (newest first) and the featured (pinned) announcement.
+ */
+import { Note } from "@fedify/vocab";
+import type { Context } from "@fedify/fedify";
+import { getPublicDeclaration } from "../db/declarations.ts";
+import { countFollowers, followersPage, listFollowerRecipients } from "../db/fediverse.ts";
+import { countActivities, getPost, outboxPage } from "../db/posts.ts";
+import { builder, type FedData } from "./builder.ts";
+import { buildActivity, buildPostObject } from "./objects.ts";
+
+const PAGE_SIZE = 50;
+
+function declarationFor(ctx: Context<FedData>, identifier: string) {
+  return getPublicDeclaration(ctx.data.db, identifier);
+}
+
+function parseCursor(cursor: string): number {
+  return /^\d{1,15}$/.test(cursor) ? Number(cursor) : 0;
+}
+
+builder
+  .setFollowersDispatcher("/d/{identifier}/followers", (ctx, identifier, cursor, baseUri) => {
+    const declaration = declarationFor(ctx, identifier);
+    if (declaration == null) return null;
+    const toRecipient = (r: { uri: string; inbox: string; sharedInbox: string | null }) => ({
+      id: new URL(r.uri),
+      inboxId: new URL(r.inbox),
+      endpoints: r.sharedInbox == null ? null : { sharedInbox: new URL(r.sharedInbox) },
+    });
+    if (cursor == null) {
+      // Every follower at once (what delivery to "followers" needs), or only
+      // those on one server when it asks to synchronize its view (FEP-8fcf).
+      return { items: listFollowerRecipients(ctx.data.db, declaration.id, baseUri?.href).map(toRecipient) };
+    }
+    const rows = followersPage(ctx.data.db, declaration.id, parseCursor(cursor), PAGE_SIZE);
+    return {
+      items: rows.map(toRecipient),
+      nextCursor: rows.length < PAGE_SIZE ? null : String(rows[rows.length - 1]!.id),
+    };
+  })
+  .setCounter((ctx, identifier) => {
+    const declaration = declarationFor(ctx, identifier);
+    return declaration == null ? null : countFollowers(ctx.data.db, declaration.id);
+  })
+  // A first page is what makes Mastodon show the collection as public.
+  .setFirstCursor(() => "0");
+
+builder
+  .setOutboxDispatcher("/d/{identifier}/outbox", async (ctx, identifier, cursor) => {
+    const declaration = declarationFor(ctx, identifier);
+    if (declaration == null) return null;
+    if (cursor == null) return null;
+    const entries = outboxPage(ctx.data.db, declaration.id, parseCursor(cursor), PAGE_SIZE);
+    const items = [];
+    for (const entry of entries) {
+      const activity = await buildActivity(ctx, declaration, entry, { embed: "when-small" });
+      if (activity != null) items.push(activity);
+    }
+    return {
+      items,
+      nextCursor: entries.length < PAGE_SIZE ? null : String(entries[entries.length - 1]!.activity.id),
+    };
+  })
+  .setCounter((ctx, identifier) => {
+    const declaration = declarationFor(ctx, identifier);
+    return declaration == null ? null : countActivities(ctx.data.db, declaration.id);
+  })
+  .setFirstCursor(() => "0");
+
+builder.setFeaturedDispatcher("/d/{identifier}/featured", (ctx, identifier) => {
+  const declaration = declarationFor(ctx, identifier);
+  if (declaration == null) return null;
+  const announcement = getPost(ctx.data.db, declaration.id, "announcement");
+  const note = announcement == null ? null : buildPostObject(ctx, declaration, announcement, announcement.revision);
+  return { items: note instanceof Note ? [note] : [] };
+});

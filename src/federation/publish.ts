@@ -1,0 +1,160 @@
+/**
+ * What Declarations' actors post by themselves, and its delivery: an Article
+ * and a pinned announcement when a Declaration is published, an `Update` of
+ * the Article and a "version N" Note for each new revision, and a digest of
+ * new signatures at most once an hour.
+ *
+ * The database decides what is due (so a restart, or a revision imported
+ * from a file, is caught up on the next pass) and each post is created once:
+ * its key is unique per Declaration.  Posts and their activities are written
+ * first; delivery follows and marks each activity once it is in the queue,
+ * so nothing is lost if the process stops in between (it is sent on the next
+ * pass; receivers de-duplicate by the stable activity id).
+ */
+import type { Federation } from "@fedify/fedify";
+import { getLogger } from "@logtape/logtape";
+import { getDeclarationBySlug } from "../db/declarations.ts";
+import { removeFollowersByActorUris } from "../db/fediverse.ts";
+import { createPost, declarationsDueForDigest, declarationsToPublish, listUndelivered, markDelivered, revisePost } from "../db/posts.ts";
+import { builder, type FedData } from "./builder.ts";
+import { buildActivity, postUri } from "./objects.ts";
+
+const logger = getLogger(["undersign", "federation", "publish"]);
+
+export const DIGEST_INTERVAL_MS = 60 * 60 * 1000;
+
+// Followers whose inbox answers 404 or 410 are gone: stop delivering to them.
+builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, statusCode, actorIds, reason }) => {
+  const removed = await ctx.data.batcher.run(() => removeFollowersByActorUris(ctx.data.db, actorIds.map((u) => u.href)));
+  logger.info("Delivery to {inbox} failed for good ({reason} {status}); dropped {removed} follows", {
+    inbox: inbox.href,
+    reason,
+    status: statusCode,
+    removed,
+  });
+});
+
+/** Creates the posts that are due.  Returns how many were created. */
+export async function createDuePosts(data: FedData, now: Date, digestIntervalMs = DIGEST_INTERVAL_MS): Promise<number> {
+  const { db, batcher } = data;
+  let created = 0;
+  for (const work of declarationsToPublish(db)) {
+    created += await batcher.run(() => {
+      if (work.articleId == null) {
+        const article = createPost(db, { declarationId: work.id, kind: "article", key: "article", revision: work.revision, signatureCount: work.signatureCount, now });
+        const announcement = createPost(db, { declarationId: work.id, kind: "announcement", key: "announcement", revision: work.revision, now });
+        return (article ? 1 : 0) + (announcement ? 1 : 0);
+      }
+      const revised = revisePost(db, work.articleId, work.revision, now);
+      if (revised == null) return 0;
+      const note = createPost(db, { declarationId: work.id, kind: "version", key: `version:${work.revision}`, revision: work.revision, now });
+      return 1 + (note ? 1 : 0);
+    });
+  }
+  for (const work of declarationsDueForDigest(db, now, digestIntervalMs)) {
+    // One digest per hour and Declaration, whoever gets there first.
+    const hour = Math.floor(now.getTime() / DIGEST_INTERVAL_MS);
+    const post = await batcher.run(() =>
+      createPost(db, {
+        declarationId: work.id,
+        kind: "digest",
+        key: `digest:${hour}`,
+        revision: work.revision,
+        signatureCount: work.signatureCount,
+        delta: work.delta,
+        now,
+      }),
+    );
+    if (post != null) created++;
+  }
+  return created;
+}
+
+/** Hands every activity not yet queued to Fedify for delivery to the followers. */
+export async function deliverPending(federation: Federation<FedData>, data: FedData, origin: URL): Promise<number> {
+  const ctx = federation.createContext(origin, data);
+  let sent = 0;
+  for (;;) {
+    const batch = listUndelivered(data.db, 50);
+    if (batch.length === 0) return sent;
+    for (const entry of batch) {
+      const declaration = getDeclarationBySlug(data.db, entry.declaration.slug);
+      if (declaration != null && declaration.status !== "draft") {
+        const activity = await buildActivity(ctx, declaration, entry, { embed: "when-small" });
+        if (activity != null) {
+          await ctx.sendActivity({ identifier: declaration.slug }, "followers", activity, {
+            preferSharedInbox: true,
+            syncCollection: true,
+            orderingKey: postUri(ctx, entry.post).href,
+          });
+          sent++;
+        }
+      }
+      await data.batcher.run(() => markDelivered(data.db, entry.activity.id, new Date()));
+    }
+  }
+}
+
+export interface Publisher {
+  /** Creates due posts and delivers them; resolves when done. */
+  runOnce(): Promise<void>;
+  /** Asks for a pass soon (after a Declaration was published or revised). */
+  notify(): void;
+  stop(): void;
+}
+
+/**
+ * Runs a pass every `intervalMs` (and soon after `notify()`); passes never
+ * overlap.
+ */
+export function startPublisher(
+  federation: Federation<FedData>,
+  data: FedData,
+  options: { origin: URL; intervalMs?: number; digestIntervalMs?: number; now?: () => Date },
+): Publisher {
+  const intervalMs = options.intervalMs ?? 60_000;
+  const now = options.now ?? (() => new Date());
+  let running: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+
+  const pass = async () => {
+    await createDuePosts(data, now(), options.digestIntervalMs);
+    await deliverPending(federation, data, options.origin);
+  };
+  const runOnce = (): Promise<void> => {
+    if (running != null) {
+      again = true;
+      return running;
+    }
+    running = pass()
+      .catch((error: unknown) => logger.error("Publishing failed: {error}", { error }))
+      .finally(() => {
+        running = null;
+        if (again && !stopped) {
+          again = false;
+          void runOnce();
+        }
+      });
+    return running;
+  };
+  const timer = setInterval(() => void runOnce(), intervalMs);
+  timer.unref();
+  let soon: NodeJS.Timeout | null = null;
+  return {
+    runOnce,
+    notify() {
+      if (stopped || soon != null) return;
+      soon = setTimeout(() => {
+        soon = null;
+        void runOnce();
+      }, 50);
+      soon.unref();
+    },
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+      if (soon != null) clearTimeout(soon);
+    },
+  };
+}
