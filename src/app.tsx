@@ -56,7 +56,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     c.set("deps", deps);
     await next();
   });
-  app.use("*", federationMiddleware(deps.federation, () => fedData));
+  app.use("*", federationMiddleware(deps.federation, () => fedData, deps.config.origin));
   app.route("/", web);
 
   app.notFound((c) => {

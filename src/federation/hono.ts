@@ -60,19 +60,28 @@ async function readBounded(request: Request, limit: number): Promise<Buffer | nu
   return Buffer.concat(chunks, size);
 }
 
-export function federationMiddleware(federation: Federation<FedData>, contextData: () => FedData): MiddlewareHandler {
+/**
+ * `origin` is the site's public origin.  Fedify sees every request under it,
+ * whatever address the server was reached by (a reverse proxy, a loopback
+ * port): collection page links are built from the request URL, and an RFC
+ * 9421 signature covers the URL the sender used.
+ */
+export function federationMiddleware(federation: Federation<FedData>, contextData: () => FedData, origin: URL): MiddlewareHandler {
   return async (c, next) => {
     if (!isFederationRequest(c.req.path, c.req.raw.headers)) return next();
-    let request = c.req.raw;
+    const raw = c.req.raw;
+    const url = new URL(raw.url);
+    const canonical = new URL(url.pathname + url.search, origin);
+    let request = canonical.href === raw.url ? raw : new Request(canonical, { method: raw.method, headers: raw.headers, body: null });
     const data = contextData();
     if (request.method === "POST") {
       const declared = Number(request.headers.get("content-length") ?? "0");
       if (declared > MAX_INBOX_BODY_BYTES) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
       const keyHost = signingKeyHost(request.headers);
       if (keyHost != null && isDomainBlocked(data.db, keyHost)) return plain(403, "This server does not accept activities from your domain.");
-      const body = await readBounded(request, MAX_INBOX_BODY_BYTES);
+      const body = await readBounded(raw, MAX_INBOX_BODY_BYTES);
       if (body == null) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
-      request = new Request(request.url, { method: "POST", headers: request.headers, body: new Uint8Array(body) });
+      request = new Request(canonical, { method: "POST", headers: raw.headers, body: new Uint8Array(body) });
     }
     return federation.fetch(request, {
       contextData: data,
