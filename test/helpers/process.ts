@@ -15,7 +15,8 @@ export const ROOT = resolve(import.meta.dirname, "..", "..");
 const APP_VARIABLES = [
   "PORT", "HOST", "ORIGIN", "DATA_DIR", "DECLARATIONS_DIR", "INSTANCE_NAME", "LOG_LEVEL", "TRUST_PROXY",
   "SIGNATURE_CONFIRMATION", "CONFIRMATION_EXPIRES", "DUPLICATE_WINDOW", "PROOF_OF_WORK", "PROOF_OF_WORK_DIFFICULTY",
-  "RATE_LIMIT_PER_DECLARATION", "RATE_LIMIT_PER_CLIENT", "SMTP_URL", "MAIL_FROM",
+  "RATE_LIMIT_PER_DECLARATION", "RATE_LIMIT_PER_CLIENT", "SMTP_URL", "MAIL_FROM", "PROCESS_QUEUE",
+  "FEDERATION_ALLOW_PRIVATE_ADDRESS",
 ];
 
 export interface RunningApp {
@@ -71,9 +72,9 @@ export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...vars };
 }
 
-/** Spawns the entry point; does not wait for it to listen. */
-export function spawnApp(vars: Record<string, string>): Omit<RunningApp, "url"> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+/** Spawns the entry point (the web server, or `src/worker.ts`); does not wait for it to listen. */
+export function spawnApp(vars: Record<string, string>, entry = "src/main.ts"): Omit<RunningApp, "url"> {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: ROOT,
     env: childEnv(vars),
     stdio: ["ignore", "pipe", "pipe"],
