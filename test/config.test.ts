@@ -21,6 +21,16 @@ describe("loadConfig", () => {
     expect(config.declarationsDir).toBe("/srv/site/declarations");
     expect(config.instanceName).toBe("undersign");
     expect(config.logLevel).toBe("info");
+    expect(config.federation).toEqual({ allowPrivateAddress: false, processQueue: true });
+  });
+
+  it("reads the federation settings and names a bad one", () => {
+    expect(loadConfig({ FEDERATION_ALLOW_PRIVATE_ADDRESS: "true", PROCESS_QUEUE: "off" }, "/").federation).toEqual({
+      allowPrivateAddress: true,
+      processQueue: false,
+    });
+    expect(problemsOf({ PROCESS_QUEUE: "sometimes" }).join("\n")).toContain("PROCESS_QUEUE");
+    expect(problemsOf({ FEDERATION_ALLOW_PRIVATE_ADDRESS: "maybe" }).join("\n")).toContain("FEDERATION_ALLOW_PRIVATE_ADDRESS");
   });
 
   it("derives the default origin from PORT", () => {

@@ -211,3 +211,16 @@ export function declarationsDueForDigest(db: DbLike, now: Date, intervalMs: numb
     }))
     .filter((d) => d.delta > 0);
 }
+
+/** When the Declaration's previous Article or digest before `post` was posted (the window a digest covers). */
+export function previousDigestTime(db: DbLike, post: Pick<FedPost, "id" | "declarationId">): Date | null {
+  const row = db.get<{ t: number | null }>(sql`
+    SELECT MAX(published) AS t FROM fed_posts
+    WHERE declaration_id = ${post.declarationId} AND kind IN ('article', 'digest') AND id < ${post.id}`);
+  return row?.t == null ? null : new Date(row.t);
+}
+
+/** Every post of every Declaration (NodeInfo's localPosts). */
+export function countAllPosts(db: DbLike): number {
+  return db.get<{ n: number }>(sql`SELECT count(*) AS n FROM fed_posts`)?.n ?? 0;
+}

@@ -8,7 +8,7 @@
 import type { Context } from "@fedify/fedify";
 import { Article, Create, Hashtag, Note, PUBLIC_COLLECTION, Source, Update } from "@fedify/vocab";
 import { getDeclarationBySlug, getRevision } from "../db/declarations.ts";
-import { getActivityByUuid, getPostByUuid, type OutboxEntry } from "../db/posts.ts";
+import { getActivityByUuid, getPostByUuid, previousDigestTime, type OutboxEntry } from "../db/posts.ts";
 import type { Declaration, FedPost, Revision } from "../db/schema.ts";
 import { escapeHtml, markdownToText, renderMarkdown } from "../markdown.ts";
 import { builder, type FedData } from "./builder.ts";
@@ -100,8 +100,11 @@ function noteContent(ctx: Context<FedData>, declaration: Decl, post: FedPost, re
     case "digest": {
       const people = post.delta === 1 ? "1 person" : `${post.delta.toLocaleString("en")} people`;
       const total = post.signatureCount === 1 ? "1 signature" : `${post.signatureCount.toLocaleString("en")} signatures`;
+      const since = previousDigestTime(ctx.data.db, post);
+      const hours = since == null ? 1 : Math.max(1, Math.round((post.published.getTime() - since.getTime()) / 3_600_000));
+      const window = hours === 1 ? "in the last hour" : `in the last ${hours} hours`;
       return (
-        `<p>${people} signed <strong>${escapeHtml(declaration.title)}</strong> in the last hour: ${total} so far.</p>` +
+        `<p>${people} signed <strong>${escapeHtml(declaration.title)}</strong> ${window}: ${total} so far.</p>` +
         `<p>${escapeHtml(SIGN_LINE)}</p><p>${link(page)}</p>${tags}`
       );
     }
