@@ -144,3 +144,33 @@ describe("delivery", () => {
     expect(d.id).toBeGreaterThan(0);
   });
 });
+
+describe("activity size", () => {
+  it("sends a large Article by reference so every activity stays under 64 KiB", async () => {
+    const site = await startInstance();
+    closers.push(() => site.close());
+    const remote = await startFediverseServer({ users: ["reader"] });
+    closers.push(() => remote.close());
+    const paragraph = "We declare that every person may leave a platform and take their words with them. ".repeat(12);
+    const d = addDeclaration(site.db, { slug: "long", body: Array.from({ length: 150 }, (_, i) => `## Article ${i + 1}\n\n${paragraph}\n`).join("\n") });
+    await site.publish();
+    await remote.follow("reader", `${site.origin}/d/long`);
+    await remote.waitFor((a) => a.type === "Accept");
+    site.db.transaction((tx) => appendRevision(tx, d, { title: d.title, summary: "", body: "Short now.\n", changeSummary: "", origin: "site" }));
+    // Revision 2 is short: embedded.  Make revision 3 long again: by reference.
+    const d2 = getDeclarationBySlug(site.db, "long")!;
+    await site.publish();
+    const short = await remote.waitFor((a) => a.type === "Update");
+    expect(typeof short.json.object).toBe("object");
+    site.db.transaction((tx) => appendRevision(tx, d2, { title: d.title, summary: "", body: `${paragraph}\n`.repeat(150), changeSummary: "", origin: "site" }));
+    await site.publish();
+    const long = await remote.waitFor((a) => a.type === "Update" && typeof a.json.object === "string");
+    expect(JSON.stringify(long.json).length).toBeLessThan(64 * 1024);
+    // The reference resolves to the full Article, with its Markdown source.
+    const article = (await (await fetch(long.json.object as string, { headers: { accept: "application/activity+json" } })).json()) as Record<string, any>;
+    expect(article.type).toBe("Article");
+    expect(article.source.mediaType).toBe("text/markdown");
+    expect(article.url).toBe(`${site.origin}/d/long/v/3`);
+    for (const a of remote.received) expect(JSON.stringify(a.json).length, a.type).toBeLessThan(64 * 1024);
+  }, 30_000);
+});
