@@ -214,13 +214,22 @@ export function listFollowerRecipients(db: DbLike, declarationId: number, uriPre
   return rows.filter((r) => !blocked(r.host)).map(({ host: _host, ...r }) => r);
 }
 
-/** One page of a Declaration's followers, oldest first, after follower row id `after`. */
-export function followersPage(db: DbLike, declarationId: number, after: number, limit: number): FollowerRecipient[] {
+/**
+ * One page of a Declaration's followers, oldest first, after follower row id
+ * `after`; only those whose id starts with `uriPrefix` when given.
+ */
+export function followersPage(db: DbLike, declarationId: number, after: number, limit: number, uriPrefix?: string): FollowerRecipient[] {
   return db
     .select({ id: followers.id, uri: remoteActors.uri, inbox: remoteActors.inbox, sharedInbox: remoteActors.sharedInbox })
     .from(followers)
     .innerJoin(remoteActors, eq(remoteActors.id, followers.actorId))
-    .where(and(eq(followers.declarationId, declarationId), gt(followers.id, after)))
+    .where(
+      and(
+        eq(followers.declarationId, declarationId),
+        gt(followers.id, after),
+        uriPrefix == null ? undefined : sql`substr(${remoteActors.uri}, 1, ${uriPrefix.length}) = ${uriPrefix}`,
+      ),
+    )
     .orderBy(asc(followers.id))
     .limit(limit)
     .all();

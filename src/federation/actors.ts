@@ -72,6 +72,7 @@ const actorDispatcher = builder.setActorDispatcher("/d/{identifier}", async (ctx
     attachments: fields,
     published: instant(declaration.created),
     followers: ctx.getFollowersUri(identifier),
+    following: ctx.getFollowingUri(identifier),
     outbox: ctx.getOutboxUri(identifier),
     featured: ctx.getFeaturedUri(identifier),
     manuallyApprovesFollowers: false,

@@ -35,7 +35,9 @@ builder
       // those on one server when it asks to synchronize its view (FEP-8fcf).
       return { items: listFollowerRecipients(ctx.data.db, declaration.id, baseUri?.href).map(toRecipient) };
     }
-    const rows = followersPage(ctx.data.db, declaration.id, parseCursor(cursor), PAGE_SIZE);
+    // A server synchronizing its view asks for its own followers only; paging
+    // through everyone would spread them over pages it stops reading.
+    const rows = followersPage(ctx.data.db, declaration.id, parseCursor(cursor), PAGE_SIZE, baseUri?.href);
     return {
       items: rows.map(toRecipient),
       nextCursor: rows.length < PAGE_SIZE ? null : String(rows[rows.length - 1]!.id),
@@ -46,6 +48,17 @@ builder
     return declaration == null ? null : countFollowers(ctx.data.db, declaration.id);
   })
   // A first page is what makes Mastodon show the collection as public.
+  .setFirstCursor(() => "0");
+
+// Declarations follow no one.  The empty collection is served (with a first
+// page) because Mastodon hides an account's follower list when its following
+// collection is missing.
+builder
+  .setFollowingDispatcher("/d/{identifier}/following", (ctx, identifier, cursor) => {
+    if (declarationFor(ctx, identifier) == null) return null;
+    return cursor == null ? { items: [] } : { items: [], nextCursor: null };
+  })
+  .setCounter((ctx, identifier) => (declarationFor(ctx, identifier) == null ? null : 0))
   .setFirstCursor(() => "0");
 
 builder

@@ -30,7 +30,7 @@ import {
   type Object as APObject,
 } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import { getPublishedDeclaration } from "../db/declarations.ts";
+import { getPublicDeclaration, getPublishedDeclaration } from "../db/declarations.ts";
 import {
   addBoost,
   addFollower,
@@ -81,9 +81,15 @@ function plainName(actor: Actor): string | null {
   return name == null || name === "" ? null : name.slice(0, MAX_NAME);
 }
 
-/** What we keep of a remote account. */
+/**
+ * What we keep of a remote account.  Its inboxes must be on its own server
+ * (as Misskey requires): an account on a public host must not be able to make
+ * us deliver to an address of its choosing, such as one on a private network.
+ */
 export async function remoteActorInput(ctx: Ctx, actor: Actor): Promise<RemoteActorInput | null> {
   if (actor.id == null || actor.inboxId == null) return null;
+  if (actor.inboxId.origin !== actor.id.origin) return null;
+  const sharedInbox = actor.endpoints?.sharedInbox;
   const username = actor.preferredUsername?.toString();
   let iconUrl: string | null = null;
   try {
@@ -99,7 +105,7 @@ export async function remoteActorInput(ctx: Ctx, actor: Actor): Promise<RemoteAc
     url: httpUrl(actor.url) ?? actor.id.href,
     iconUrl,
     inbox: actor.inboxId.href,
-    sharedInbox: actor.endpoints?.sharedInbox?.href ?? null,
+    sharedInbox: sharedInbox != null && sharedInbox.origin === actor.id.origin ? sharedInbox.href : null,
   };
 }
 
@@ -182,14 +188,16 @@ async function onFollow(ctx: InboxContext<FedData>, follow: Follow): Promise<voi
   const follower = await follow.getActor(ctx);
   if (follower == null || !isActor(follower) || follower.id?.href !== follow.actorId?.href) return ignore(follow, "its actor could not be fetched");
   const identifier = parsed.identifier;
-  const declaration = identifier === INSTANCE_ACTOR ? null : getPublishedDeclaration(ctx.data.db, identifier);
   const me = ctx.getActorUri(identifier);
   // The Follow as it came (not with the follower's fetched profile embedded in it).
   const embedded = new Follow({ id: follow.id, actor: follow.actorId, object: follow.objectId });
   const reply = { id: new URL(`#follows/${randomUUID()}`, me), actor: me, object: embedded };
-  if (declaration == null) {
-    // The instance actor and unpublished Declarations take no followers.
-    await ctx.sendActivity({ identifier }, follower, new Reject(reply));
+  const declaration = identifier === INSTANCE_ACTOR ? null : getPublicDeclaration(ctx.data.db, identifier);
+  if (declaration == null || declaration.status !== "published") {
+    // The instance actor and unpublished Declarations take no followers; an
+    // actor that does not exist (or a draft) cannot answer at all.
+    if (identifier === INSTANCE_ACTOR || declaration?.status === "withdrawn") await ctx.sendActivity({ identifier }, follower, new Reject(reply));
+    else ignore(follow, "it follows no actor of ours");
     return;
   }
   const input = await remoteActorInput(ctx, follower);

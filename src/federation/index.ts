@@ -12,5 +12,18 @@ import "./publish.ts";
 
 export { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
 export { federationMiddleware } from "./hono.ts";
+export {
+  ACCOUNT_MAX,
+  findInteractionUrl,
+  interactionTarget,
+  localDeclarationSlug,
+  lookupRemoteObject,
+  parseAccount,
+  type AccountInput,
+  type InteractionFailure,
+  type InteractionIntent,
+  type RemoteObjectSummary,
+} from "./interaction.ts";
+export { fetchRemoteImage, isPrivateHostLiteral, sniffImageType, type ImageFetch, type ImageType } from "./media.ts";
 export { type Publisher } from "./publish.ts";
 export { createFederationRuntime, type FederationRuntime, type FederationRuntimeOptions } from "./runtime.ts";

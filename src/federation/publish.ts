@@ -24,7 +24,13 @@ const logger = getLogger(["undersign", "federation", "publish"]);
 export const DIGEST_INTERVAL_MS = 60 * 60 * 1000;
 
 // Followers whose inbox answers 404 or 410 are gone: stop delivering to them.
+// (A server that was merely down for long, given up by Fedify's circuit
+// breaker, keeps its followers: they still think they follow.)
 builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, statusCode, actorIds, reason }) => {
+  if (reason !== "http") {
+    logger.warn("Gave up delivering to {inbox} after its server was unreachable for days", { inbox: inbox.href });
+    return;
+  }
   const removed = await ctx.data.batcher.run(() => removeFollowersByActorUris(ctx.data.db, actorIds.map((u) => u.href)));
   logger.info("Delivery to {inbox} failed for good ({reason} {status}); dropped {removed} follows", {
     inbox: inbox.href,

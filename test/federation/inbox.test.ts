@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDeclarationBySlug } from "../../src/db/declarations.ts";
-import { addDomainBlock, removeDomainBlock } from "../../src/db/fediverse.ts";
+import { addDomainBlock, addFollower, removeDomainBlock, upsertRemoteActor } from "../../src/db/fediverse.ts";
 import { getPost } from "../../src/db/posts.ts";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
 import { mastodon, misskey, pleroma } from "../helpers/fediverse-shapes.ts";
@@ -175,6 +175,50 @@ describe("Pleroma's shapes", () => {
     expect(rows("SELECT count(*) AS n FROM fed_boosts")).toEqual([{ n: 1 }]);
     expect((await send("plum", pleroma.reply(plum, noteUri, { mention: { href: actorUri, name: "@rights" } }))).status).toBe(202);
     expect(rows("SELECT count(*) AS n FROM fed_responses")).toEqual([{ n: 1 }]);
+  });
+});
+
+describe("follows of what is not a published Declaration", () => {
+  it("ignores a Follow of an actor that does not exist (202, no retry storm)", async () => {
+    const mona = remote.actorUri("mona");
+    const response = await send("mona", mastodon.follow(mona, `${site.origin}/d/nobody`));
+    expect(response.status).toBe(202);
+    expect(rows("SELECT count(*) AS n FROM followers")).toEqual([{ n: 0 }]);
+  });
+
+  it("rejects a Follow of a withdrawn Declaration with a signed Reject", async () => {
+    addDeclaration(site.db, { slug: "gone-quiet", title: "Gone quiet" });
+    site.db.$client.prepare("UPDATE declarations SET status = 'withdrawn' WHERE slug = 'gone-quiet'").run();
+    const follow = mastodon.follow(remote.actorUri("mona"), `${site.origin}/d/gone-quiet`);
+    expect((await send("mona", follow)).status).toBe(202);
+    const reject = await remote.waitFor((a) => a.type === "Reject" && (a.json.object as { id?: string }).id === follow.id);
+    expect(reject.actor).toBe(`${site.origin}/d/gone-quiet`);
+    expect(rows("SELECT count(*) AS n FROM followers")).toEqual([{ n: 0 }]);
+  });
+});
+
+describe("collections", () => {
+  it("serves an empty following collection with a first page (else Mastodon hides the followers)", async () => {
+    const response = await fetch(`${actorUri}/following`, { headers: { accept: "application/activity+json" } });
+    const json = (await response.json()) as Record<string, unknown>;
+    expect(json).toMatchObject({ totalItems: 0, first: `${actorUri}/following?cursor=0` });
+    const actor = (await (await fetch(actorUri, { headers: { accept: "application/activity+json" } })).json()) as Record<string, unknown>;
+    expect(actor.following).toBe(`${actorUri}/following`);
+  });
+
+  it("answers a server's synchronization request with its own followers only, on the first page", async () => {
+    const now = new Date();
+    const id = getDeclarationBySlug(site.db, "rights")!.id;
+    site.db.transaction((tx) => {
+      for (let i = 0; i < 120; i++) {
+        const host = i % 40 === 0 ? "sync.example" : `other${i}.example`;
+        const actor = upsertRemoteActor(tx, { uri: `https://${host}/users/u${i}`, handle: null, name: null, url: `https://${host}/@u${i}`, iconUrl: null, inbox: `https://${host}/users/u${i}/inbox`, sharedInbox: null }, now);
+        addFollower(tx, id, actor.id, null, now);
+      }
+    });
+    const url = `${actorUri}/followers?base-url=${encodeURIComponent("https://sync.example/")}&cursor=0`;
+    const page = (await (await fetch(url, { headers: { accept: "application/activity+json" } })).json()) as { orderedItems: string[] };
+    expect(page.orderedItems).toEqual(["https://sync.example/users/u0", "https://sync.example/users/u40", "https://sync.example/users/u80"]);
   });
 });
 

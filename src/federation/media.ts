@@ -1,0 +1,208 @@
+/**
+ * Fetching images from other servers (the avatars of remote accounts), for
+ * the web's avatar proxy: visitors' browsers never contact other servers,
+ * and this server contacts only public addresses.
+ *
+ * The address check runs in the socket's own DNS lookup, so the address
+ * checked is the address connected to (a second lookup could answer
+ * differently).  Only PNG, JPEG, GIF and WebP are accepted, recognised by
+ * their first bytes whatever the server claims; SVG never (it can carry
+ * scripts).
+ */
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { BlockList, isIP, type LookupFunction } from "node:net";
+import { SOFTWARE } from "../version.ts";
+
+/** Address ranges that are not the public internet (RFC 6890 and friends). */
+const NON_PUBLIC = new BlockList();
+for (const [net, prefix] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.0.2.0", 24],
+  ["192.88.99.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
+] as const) {
+  NON_PUBLIC.addSubnet(net, prefix, "ipv4");
+}
+for (const [net, prefix] of [
+  ["::", 128],
+  ["::1", 128],
+  // IPv4-mapped and -translated addresses could reach any IPv4 host.
+  ["::ffff:0:0", 96],
+  ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
+  ["100::", 64],
+  ["2001::", 23],
+  ["2001:db8::", 32],
+  ["2002::", 16],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+] as const) {
+  NON_PUBLIC.addSubnet(net, prefix, "ipv6");
+}
+
+/** Whether an IP address is on the public internet. */
+export function isPublicAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 4) return !NON_PUBLIC.check(address, "ipv4");
+  if (family === 6) return !NON_PUBLIC.check(address, "ipv6");
+  return false;
+}
+
+/**
+ * True for `localhost` and for IP literals outside the public internet: hosts
+ * that are private without asking DNS.  (Names that resolve to private
+ * addresses are caught when connecting.)
+ */
+export function isPrivateHostLiteral(host: string): boolean {
+  const name = host.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
+  if (name === "localhost" || name.endsWith(".localhost")) return true;
+  return isIP(name) !== 0 && !isPublicAddress(name);
+}
+
+class PrivateAddressError extends Error {
+  readonly code = "EPRIVATEADDRESS";
+}
+
+/** A `lookup` for sockets that fails when any address of the name is not public. */
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+    if (error != null) return callback(error, []);
+    if (addresses.length === 0 || addresses.some((a) => !isPublicAddress(a.address))) {
+      return callback(new PrivateAddressError(`${hostname} resolves to a private address`), []);
+    }
+    if (options.all === true) callback(null, addresses);
+    else callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
+};
+
+export type ImageType = "image/png" | "image/jpeg" | "image/gif" | "image/webp";
+
+/** The image type from its first bytes, or null for anything else (SVG included). */
+export function sniffImageType(bytes: Uint8Array): ImageType | null {
+  const starts = (offset: number, ...values: number[]) => values.every((v, i) => bytes[offset + i] === v);
+  if (starts(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "image/png";
+  if (starts(0, 0xff, 0xd8, 0xff)) return "image/jpeg";
+  if (starts(0, 0x47, 0x49, 0x46, 0x38) && (bytes[4] === 0x37 || bytes[4] === 0x39) && bytes[5] === 0x61) return "image/gif";
+  if (starts(0, 0x52, 0x49, 0x46, 0x46) && starts(8, 0x57, 0x45, 0x42, 0x50)) return "image/webp";
+  return null;
+}
+
+export type ImageFetchFailure = "invalid-url" | "private-address" | "timeout" | "too-large" | "not-an-image" | "http-error" | "network-error";
+export type ImageFetch = { ok: true; type: ImageType; body: Uint8Array } | { ok: false; reason: ImageFetchFailure };
+
+export interface ImageFetchOptions {
+  /** Allow loopback and private addresses (development and tests only). */
+  allowPrivateAddress: boolean;
+  /** The whole fetch, redirects included (default 5 s). */
+  timeoutMs?: number;
+  /** Largest body accepted (default 1 MiB). */
+  maxBytes?: number;
+  /** Redirects followed (default 3), each checked like the first URL. */
+  maxRedirects?: number;
+  /** Sent in the User-Agent (our site's address). */
+  origin?: URL;
+}
+
+type Step = { kind: "redirect"; location: string } | { kind: "done"; result: ImageFetch };
+
+/** One GET, without following redirects. */
+function getOnce(url: URL, options: Required<Omit<ImageFetchOptions, "origin">> & { origin?: URL }, signal: AbortSignal): Promise<Step> {
+  return new Promise((resolve) => {
+    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
+    const agentName = `${SOFTWARE.name}/${SOFTWARE.version}${options.origin == null ? "" : ` (+${options.origin.origin})`}`;
+    let settled = false;
+    const finish = (step: Step) => {
+      if (settled) return;
+      settled = true;
+      resolve(step);
+    };
+    const req = request(
+      url,
+      {
+        method: "GET",
+        headers: { Accept: "image/png, image/jpeg, image/gif, image/webp", "User-Agent": agentName },
+        signal,
+        ...(options.allowPrivateAddress ? {} : { lookup: publicOnlyLookup }),
+      },
+      (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 300 && status < 400 && res.headers.location != null) {
+          res.resume();
+          return finish({ kind: "redirect", location: res.headers.location });
+        }
+        if (status !== 200) {
+          res.resume();
+          return finish({ kind: "done", result: { ok: false, reason: "http-error" } });
+        }
+        const declared = Number(res.headers["content-length"] ?? "0");
+        if (declared > options.maxBytes) {
+          res.destroy();
+          return finish({ kind: "done", result: { ok: false, reason: "too-large" } });
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.byteLength;
+          if (size > options.maxBytes) {
+            res.destroy();
+            finish({ kind: "done", result: { ok: false, reason: "too-large" } });
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on("end", () => {
+          const body = new Uint8Array(Buffer.concat(chunks, size));
+          const type = sniffImageType(body);
+          finish({ kind: "done", result: type == null ? { ok: false, reason: "not-an-image" } : { ok: true, type, body } });
+        });
+        res.on("error", () => finish({ kind: "done", result: { ok: false, reason: signal.aborted ? "timeout" : "network-error" } }));
+        res.on("close", () => finish({ kind: "done", result: { ok: false, reason: signal.aborted ? "timeout" : "network-error" } }));
+      },
+    );
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      const reason: ImageFetchFailure = signal.aborted ? "timeout" : error instanceof PrivateAddressError ? "private-address" : "network-error";
+      finish({ kind: "done", result: { ok: false, reason } });
+    });
+    req.end();
+  });
+}
+
+/**
+ * GETs an image from another server: public addresses only (unless
+ * allowed), a time limit for the whole fetch, a size limit while reading,
+ * and only recognised raster formats.  Never throws.
+ */
+export async function fetchRemoteImage(rawUrl: string, options: ImageFetchOptions): Promise<ImageFetch> {
+  const settings = {
+    allowPrivateAddress: options.allowPrivateAddress,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    maxBytes: options.maxBytes ?? 1024 * 1024,
+    maxRedirects: options.maxRedirects ?? 3,
+    ...(options.origin == null ? {} : { origin: options.origin }),
+  };
+  const signal = AbortSignal.timeout(settings.timeoutMs);
+  let url = URL.canParse(rawUrl) ? new URL(rawUrl) : null;
+  for (let hop = 0; url != null && hop <= settings.maxRedirects; hop++) {
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username !== "" || url.password !== "") return { ok: false, reason: "invalid-url" };
+    // A socket to an IP literal never asks DNS, so literals are checked here.
+    if (!settings.allowPrivateAddress && isPrivateHostLiteral(url.hostname)) return { ok: false, reason: "private-address" };
+    const step = await getOnce(url, settings, signal);
+    if (step.kind === "done") return step.result;
+    url = URL.canParse(step.location, url) ? new URL(step.location, url) : null;
+  }
+  return { ok: false, reason: url == null ? "invalid-url" : "http-error" };
+}
