@@ -6,7 +6,7 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
 import { preparedPerHandle } from "./prepared.ts";
-import { declarations, signatures, type Signature } from "./schema.ts";
+import { declarations, remoteActors, signatures, type Signature } from "./schema.ts";
 
 export interface NewBrowserSignature {
   declarationId: number;
@@ -39,12 +39,21 @@ const publicColumns = {
   revision: signatures.revision,
   created: signatures.created,
   kind: signatures.kind,
+  /** For a fediverse signature: the account that signed (null for browser signatures). */
+  actor: {
+    id: remoteActors.id,
+    handle: remoteActors.handle,
+    name: remoteActors.name,
+    url: remoteActors.url,
+    iconUrl: remoteActors.iconUrl,
+  },
 };
 
 function publicList(db: DbLike, before: boolean) {
   return db
     .select(publicColumns)
     .from(signatures)
+    .leftJoin(remoteActors, eq(remoteActors.id, signatures.remoteActorId))
     .where(
       and(
         eq(signatures.declarationId, placeholder("declarationId")),
@@ -216,7 +225,20 @@ export function resignSignature(tx: DbLike, tokenHash: string, revision: number,
   return result.changes > 0;
 }
 
-export type PublicSignature = Pick<Signature, "id" | "name" | "place" | "website" | "comment" | "revision" | "created" | "kind">;
+/** The account behind a fediverse signature, as shown in the public list. */
+export interface SignerActor {
+  id: number;
+  /** `user@host`, without the leading @ (null when unknown). */
+  handle: string | null;
+  name: string | null;
+  /** Profile page. */
+  url: string;
+  iconUrl: string | null;
+}
+
+export type PublicSignature = Pick<Signature, "id" | "name" | "place" | "website" | "comment" | "revision" | "created" | "kind"> & {
+  actor: SignerActor | null;
+};
 
 /**
  * Public signatures (confirmed, name shown), newest first.  `before` is the

@@ -16,14 +16,12 @@ export {
   ACCOUNT_MAX,
   findInteractionUrl,
   interactionTarget,
-  localDeclarationSlug,
-  lookupRemoteObject,
   parseAccount,
   type AccountInput,
   type InteractionFailure,
   type InteractionIntent,
-  type RemoteObjectSummary,
 } from "./interaction.ts";
+export { localDeclarationSlug, lookupRemoteObject, type RemoteObjectSummary } from "./remote-objects.ts";
 export { fetchRemoteImage, isPrivateHostLiteral, sniffImageType, type ImageFetch, type ImageType } from "./media.ts";
 export { type Publisher } from "./publish.ts";
 export { createFederationRuntime, type FederationRuntime, type FederationRuntimeOptions } from "./runtime.ts";

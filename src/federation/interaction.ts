@@ -3,28 +3,25 @@
  * your server" look up the visitor's account with WebFinger and send them to
  * the page on their own server where they can follow our actor or favourite
  * our announcement (FEP-3b86 activity intents, else the OStatus subscribe
- * template every Mastodon serves).  Also what `/interact?uri=…` needs: our own
- * URIs mapped back to their Declaration, and other servers' objects looked up
- * and summarised.
+ * template every Mastodon serves).  (`/interact?uri=…` is served with
+ * remote-objects.ts.)
  *
  * Every lookup goes through the federation's context, so Fedify's rule on
  * private and loopback addresses (`allowPrivateAddress`) applies to it.
  */
 import type { Context, Federation } from "@fedify/fedify";
-import { isActor, type Object as APObject } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import sanitizeHtml from "sanitize-html";
 import { isDomainBlocked } from "../db/fediverse.ts";
-import { getPost, getPostByUuid } from "../db/posts.ts";
+import { getPost } from "../db/posts.ts";
 import type { Declaration } from "../db/schema.ts";
 import { APP } from "../logging.ts";
-import { INSTANCE_ACTOR, type FedData } from "./builder.ts";
+import type { FedData } from "./builder.ts";
 import { isPrivateHostLiteral } from "./media.ts";
 import { noteUri } from "./objects.ts";
 
 const logger = getLogger([APP, "federation", "interaction"]);
 
-/** How long one WebFinger or object lookup may take. */
+/** How long one WebFinger lookup may take. */
 const LOOKUP_TIMEOUT_MS = 10_000;
 /** Longest account input accepted (a handle or a profile URL). */
 export const ACCOUNT_MAX = 300;
@@ -120,15 +117,23 @@ export function expandTemplate(template: string, target: URL): string {
   });
 }
 
-/** The first link of the relations tried for `intent` whose expanded template is an http(s) URL. */
-export function pickInteractionUrl(links: readonly { rel?: string; template?: string }[], intent: InteractionIntent, target: URL): URL | null {
+/**
+ * The first link of the relations tried for `intent` whose expanded template
+ * is an https URL (or http, when `allowHttp`: development servers).
+ */
+export function pickInteractionUrl(
+  links: readonly { rel?: string; template?: string }[],
+  intent: InteractionIntent,
+  target: URL,
+  allowHttp = false,
+): URL | null {
   for (const rel of RELS[intent]) {
     for (const link of links) {
       if (link.rel !== rel || typeof link.template !== "string") continue;
       const expanded = expandTemplate(link.template, target);
       if (!URL.canParse(expanded)) continue;
       const url = new URL(expanded);
-      if (url.protocol === "http:" || url.protocol === "https:") return url;
+      if (url.protocol === "https:" || (allowHttp && url.protocol === "http:")) return url;
     }
   }
   return null;
@@ -157,7 +162,8 @@ function lookupOutcome(): { meterProvider: WebFingerOptions["meterProvider"]; re
   return { meterProvider: { getMeter: () => meter } as unknown as WebFingerOptions["meterProvider"], result: () => result };
 }
 
-function contextFor(federation: Federation<FedData>, data: FedData, origin: URL): Context<FedData> {
+/** A context for work outside a request (lookups made on behalf of a web page). */
+export function contextFor(federation: Federation<FedData>, data: FedData, origin: URL): Context<FedData> {
   return federation.createContext(origin, data);
 }
 
@@ -184,6 +190,7 @@ export function interactionTarget(
 /**
  * Looks the visitor's account up with WebFinger and returns the URL on their
  * server where they can follow or favourite `target`, or why not.
+ * `allowPrivateAddress` also lets plain-http results through.
  */
 export async function findInteractionUrl(
   federation: Federation<FedData>,
@@ -211,119 +218,8 @@ export async function findInteractionUrl(
     logger.debug("WebFinger lookup of {account} gave nothing ({result})", { account: account.label, result });
     return { ok: false, reason: result === "not_found" ? "not-found" : "unreachable" };
   }
-  const url = pickInteractionUrl(Array.isArray(jrd.links) ? jrd.links : [], intent, target);
+  // Plain http only where private addresses are allowed too (development): the
+  // browser is sent there from a form, and the page's CSP allows https only.
+  const url = pickInteractionUrl(Array.isArray(jrd.links) ? jrd.links : [], intent, target, options.allowPrivateAddress);
   return url == null ? { ok: false, reason: "no-link" } : { ok: true, url };
-}
-
-/**
- * The slug of the Declaration that one of our URIs belongs to (its actor, or
- * one of its posts), or null when the URI is not ours or names nothing.
- * Drafts are not resolved.
- */
-export function localDeclarationSlug(federation: Federation<FedData>, data: FedData, origin: URL, uri: URL): string | null {
-  const ctx = contextFor(federation, data, origin);
-  const parsed = ctx.parseUri(uri);
-  let slug: string | null = null;
-  if (parsed?.type === "actor" && parsed.identifier !== INSTANCE_ACTOR) {
-    slug = parsed.identifier;
-  } else if (parsed?.type === "object" && typeof parsed.values.uuid === "string") {
-    const post = getPostByUuid(data.db, parsed.values.uuid);
-    if (post != null) {
-      slug = data.db.query.declarations.findFirst({ columns: { slug: true }, where: (d, { eq }) => eq(d.id, post.declarationId) }).sync()?.slug ?? null;
-    }
-  }
-  if (slug == null) return null;
-  const declaration = data.db.query.declarations.findFirst({ columns: { status: true }, where: (d, { eq }) => eq(d.slug, slug) }).sync();
-  return declaration == null || declaration.status === "draft" ? null : slug;
-}
-
-/** What `/interact` shows about another server's object: text only. */
-export interface RemoteObjectSummary {
-  /** The ActivityStreams type, e.g. "Note", "Person". */
-  readonly type: string;
-  readonly id: URL;
-  /** The page to open: its `url`, else its id. */
-  readonly url: URL;
-  readonly name: string | null;
-  /** Its summary, or for a post its content, as plain text (at most 500 characters). */
-  readonly text: string | null;
-  /** For an actor: `@user@host`. */
-  readonly handle: string | null;
-}
-
-export type RemoteLookup = { ok: true; object: RemoteObjectSummary } | { ok: false; reason: "not-found" | "private-address" | "blocked" };
-
-const TEXT_MAX = 500;
-
-/** Plain text of a remote HTML fragment, whitespace collapsed and cut at `TEXT_MAX` characters. */
-export function htmlToText(html: string): string {
-  const text = sanitizeHtml(html.replace(/<br\s*\/?>|<\/p>/gi, " "), { allowedTags: [], allowedAttributes: {} })
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ")
-    .trim();
-  const chars = [...text];
-  return chars.length > TEXT_MAX ? `${chars.slice(0, TEXT_MAX - 1).join("")}…` : text;
-}
-
-function httpUrl(value: unknown): URL | null {
-  return value instanceof URL && (value.protocol === "http:" || value.protocol === "https:") ? value : null;
-}
-
-/**
- * Fetches another server's object (a URL, or a `user@host` handle) with our
- * instance actor's signature, and summarises it.
- */
-export async function lookupRemoteObject(
-  federation: Federation<FedData>,
-  data: FedData,
-  origin: URL,
-  uri: string,
-  options: { allowPrivateAddress: boolean },
-): Promise<RemoteLookup> {
-  const host = /^https?:\/\//i.test(uri) ? new URL(uri).hostname : uri.replace(/^acct:/i, "").replace(/^@/, "").split("@").at(-1) ?? "";
-  if (host !== "" && isDomainBlocked(data.db, host)) return { ok: false, reason: "blocked" };
-  if (!options.allowPrivateAddress && isPrivateHostLiteral(host)) return { ok: false, reason: "private-address" };
-  const ctx = contextFor(federation, data, origin);
-  let object: APObject | null;
-  try {
-    const documentLoader = await ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR });
-    object = await ctx.lookupObject(uri, { documentLoader, signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) });
-  } catch (error) {
-    logger.debug("Lookup of {uri} failed: {error}", { uri, error });
-    object = null;
-  }
-  if (object?.id == null) return { ok: false, reason: "not-found" };
-  if (isDomainBlocked(data.db, object.id.hostname)) return { ok: false, reason: "blocked" };
-  const type = (object.constructor as { typeId?: URL }).typeId?.href.replace(/^.*[#/]/, "") ?? "Object";
-  const page = httpUrl(object.url instanceof URL ? object.url : object.url?.href) ?? object.id;
-  if (isActor(object)) {
-    const username = object.preferredUsername?.toString() ?? null;
-    return {
-      ok: true,
-      object: {
-        type,
-        id: object.id,
-        url: page,
-        name: object.name?.toString() ?? username,
-        text: object.summary == null ? null : htmlToText(object.summary.toString()),
-        handle: username == null ? null : `@${username}@${object.id.host}`,
-      },
-    };
-  }
-  const body = object.summary ?? object.content;
-  return {
-    ok: true,
-    object: {
-      type,
-      id: object.id,
-      url: page,
-      name: object.name?.toString() ?? null,
-      text: body == null ? null : htmlToText(body.toString()),
-      handle: null,
-    },
-  };
 }

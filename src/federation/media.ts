@@ -39,8 +39,8 @@ for (const [net, prefix] of [
 for (const [net, prefix] of [
   ["::", 128],
   ["::1", 128],
-  // IPv4-mapped and -translated addresses could reach any IPv4 host.
-  ["::ffff:0:0", 96],
+  // (IPv4-mapped addresses, ::ffff:a.b.c.d, are checked against the IPv4
+  // ranges above by BlockList itself.)  Translated ones could reach any IPv4 host.
   ["64:ff9b::", 96],
   ["64:ff9b:1::", 48],
   ["100::", 64],

@@ -243,9 +243,9 @@ accountRoutes.get("/account", (c) => {
 });
 
 /** The logged-in admin, or the response to send instead (login redirect or 403). */
-type Guarded<T> = ({ ok: true } & T) | { ok: false; response: Response | Promise<Response> };
+export type Guarded<T> = ({ ok: true } & T) | { ok: false; response: Response | Promise<Response> };
 
-function requireAdmin(c: Context<WebEnv>, path: string): Guarded<{ admin: Account }> {
+export function requireAdmin(c: Context<WebEnv>, path: string): Guarded<{ admin: Account }> {
   const account = currentAccount(c);
   if (account == null) return { ok: false, response: c.redirect(`/login?next=${path}`, 303) };
   if (account.role !== "admin") return { ok: false, response: forbiddenPage(c, "Only the site's owner can open this page.") };

@@ -80,6 +80,10 @@ function signatureJson(s: PublicSignature) {
     comment: s.comment,
     revision: s.revision,
     signedAt: s.created.toISOString(),
+    // Fediverse signers: the account that favourited (`@user@host`) and its profile page.
+    ...(s.kind === "fediverse"
+      ? { handle: s.actor?.handle != null ? `@${s.actor.handle}` : null, profileUrl: s.actor?.url ?? s.website }
+      : {}),
   };
 }
 

@@ -1,14 +1,16 @@
+import type { Federation } from "@fedify/fedify";
 import type { Config } from "../config.ts";
 import type { WriteBatcher } from "../db/batch.ts";
 import type { Account } from "../db/accounts.ts";
 import type { Db } from "../db/client.ts";
+import type { FedData } from "../federation/index.ts";
 import type { ProofOfWork } from "./pow.ts";
 import type { Signing } from "./signing.ts";
 
 /** What the web routes need, passed down from `createApp`. */
 export interface WebDeps {
   readonly db: Db;
-  readonly config: Pick<Config, "origin" | "instanceName" | "trustProxy" | "signing" | "mail">;
+  readonly config: Pick<Config, "origin" | "instanceName" | "trustProxy" | "signing" | "mail" | "federation">;
   readonly pow: ProofOfWork;
   /** The site secret: keys CSRF tokens and client hashes. */
   readonly secret: string;
@@ -17,6 +19,8 @@ export interface WebDeps {
   readonly signing: Signing;
   /** Tells the federation that a Declaration was published or revised, so its actor posts soon. */
   readonly publisher: { notify(): void };
+  /** For lookups on other servers (WebFinger, objects): `findInteractionUrl`, `lookupRemoteObject`. */
+  readonly federation: Federation<FedData>;
 }
 
 /** `account` is the logged-in account, or null (set by src/web/session.ts for every web route). */

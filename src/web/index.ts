@@ -2,22 +2,29 @@
 import { Hono } from "hono";
 import { accountRoutes } from "./accounts.tsx";
 import { api } from "./api.ts";
+import { avatarRoutes } from "./avatars.ts";
 import { copyRoutes } from "./copies.tsx";
 import { diffRoutes } from "./diff.tsx";
+import { federationAdminRoutes } from "./federation-admin.tsx";
 import { staticRoutes } from "./assets.ts";
 import type { WebEnv } from "./context.ts";
 import { health } from "./health.ts";
+import { interactRoutes } from "./interact.tsx";
 import { lineageRoutes } from "./lineage.tsx";
 import { pages } from "./pages.tsx";
 import { powRoutes } from "./pow.ts";
 import { privacy } from "./privacy.tsx";
+import { responseRoutes } from "./responses.tsx";
 import { sessionMiddleware } from "./session.ts";
 import { sign } from "./sign.tsx";
 import { signer } from "./signer.tsx";
+import { tagRoutes } from "./tags.tsx";
 
 export const web = new Hono<WebEnv>();
 web.route("/", health);
 web.route("/static", staticRoutes);
+// Remote avatars, served from our origin (no session needed).
+web.route("/", avatarRoutes);
 // Who is logged in, for every route below (reads the database only when a session cookie is sent).
 web.use("*", sessionMiddleware);
 web.route("/api/pow", powRoutes);
@@ -28,6 +35,11 @@ web.route("/", signer);
 web.route("/", privacy);
 web.route("/", accountRoutes);
 web.route("/", copyRoutes);
+// The fediverse: follow/sign from another server, /interact, responses, hashtags, the admin's page.
+web.route("/", interactRoutes);
+web.route("/", responseRoutes);
+web.route("/", tagRoutes);
+web.route("/", federationAdminRoutes);
 // Comparison pages before the Declaration pages.
 web.route("/", diffRoutes);
 // The lineage page (/d/:slug/copies) before the Declaration pages.

@@ -25,6 +25,8 @@ import { signFormFor } from "./sign.tsx";
 import { SignatureList } from "./views/SignatureList.tsx";
 import { plural } from "./format.ts";
 import { copySource, proposedChangesSection } from "./provenance.ts";
+import { formsMayLeaveSite } from "./interact.tsx";
+import { canModerate, FediverseSections, hasResponses } from "./responses.tsx";
 import { currentAccount } from "./session.ts";
 import { DraftNotice, isOwner, readableDeclaration, RepublishForm, WithdrawnNotice } from "./visibility.tsx";
 
@@ -115,18 +117,25 @@ function cachedLatestPage(c: Context<WebEnv>, declaration: Declaration, revision
 
 function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: Revision) {
   const { secret, config } = c.get("deps");
+  // The follow/sign form sends the visitor on to their own server.
+  if (revision.number === declaration.revision && declaration.status === "published") formsMayLeaveSite(c);
   // A draft (seen by its owner only) and a withdrawn page seen by its owner
   // carry the owner's buttons: never cached, never stored by the browser.
   if (declaration.status === "draft" || (declaration.status === "withdrawn" && isOwner(c, declaration))) {
     c.header("Cache-Control", "no-store");
-    return c.html(revisionPage(c, declaration, revision, csrfToken(c, secret, config.origin), true));
+    return c.html(revisionPage(c, declaration, revision, csrfToken(c, secret, config.origin), true, canModerate(c, declaration)));
   }
   if (revision.number !== declaration.revision) return c.html(revisionPage(c, declaration, revision));
   const csrf = csrfToken(c, secret, config.origin);
-  return c.html(cachedLatestPage(c, declaration, revision).replace(CSRF_STAND_IN, csrf));
+  // The Declaration's owner and admins see hidden responses and the Hide/Show buttons: their own page.
+  if (canModerate(c, declaration) && hasResponses(c, declaration.id)) {
+    c.header("Cache-Control", "no-store");
+    return c.html(revisionPage(c, declaration, revision, csrf, false, true));
+  }
+  return c.html(cachedLatestPage(c, declaration, revision).replaceAll(CSRF_STAND_IN, csrf));
 }
 
-function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision, csrf?: string, forOwner = false) {
+function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision, csrf?: string, forOwner = false, moderator = false) {
   const { config } = c.get("deps");
   const permalink = new URL(`/d/${declaration.slug}/v/${revision.number}`, config.origin).href;
   const isLatest = revision.number === declaration.revision;
@@ -140,7 +149,7 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
       description={revision.summary || undefined}
       canonical={isLatest ? new URL(`/d/${declaration.slug}`, config.origin).href : permalink}
       alternates={[{ href: `/d/${declaration.slug}.md`, type: "text/markdown", title: "Markdown" }]}
-      {...(forOwner ? { account: currentAccount(c) } : {})}
+      {...(forOwner || moderator ? { account: currentAccount(c) } : {})}
     >
       {declaration.status === "draft" && csrf != null && <DraftNotice slug={declaration.slug} csrf={csrf} />}
       {declaration.status === "withdrawn" && (
@@ -158,6 +167,9 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
         proposedChangesHtml={proposed?.html ?? null}
       />
       {isLatest && csrf != null && declaration.status === "published" && <SignSection c={c} declaration={declaration} csrf={csrf} />}
+      {isLatest && csrf != null && declaration.status !== "draft" && (
+        <FediverseSections c={c} declaration={declaration} csrf={csrf} moderator={moderator} />
+      )}
     </Layout>
   );
 }

@@ -445,7 +445,9 @@ describe("listPublicSignatures", () => {
     }
     expect(seen).toEqual(names.toReversed());
     const [first] = listPublicSignatures(db, d.id, { limit: 1 });
-    expect(Object.keys(first!).sort()).toEqual(["comment", "created", "id", "kind", "name", "place", "revision", "website"]);
+    expect(Object.keys(first!).sort()).toEqual(["actor", "comment", "created", "id", "kind", "name", "place", "revision", "website"]);
+    // A browser signature has no fediverse account.
+    expect(first!.actor).toBeNull();
   });
 });
 

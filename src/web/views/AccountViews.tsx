@@ -210,6 +210,9 @@ export function AdminView(props: AdminViewProps) {
           Saved.
         </p>
       )}
+      <p>
+        <a href="/admin/federation">Federation: reports and blocked domains</a>
+      </p>
       <h2 id="registration-title">Registration</h2>
       <form method="post" action="/admin/registration" class="account-form">
         <input type="hidden" name={CSRF_FIELD} value={props.csrf} />

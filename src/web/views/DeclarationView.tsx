@@ -56,7 +56,11 @@ export function DeclarationView({ declaration: d, revision: r, html, permalink, 
         {d.hashtags.length > 0 && (
           <ul class="hashtags" aria-label="Hashtags">
             {d.hashtags.map((tag) => (
-              <li>#{tag}</li>
+              <li>
+                <a href={`/tags/${encodeURIComponent(tag.toLowerCase())}`} rel="tag">
+                  #{tag}
+                </a>
+              </li>
             ))}
           </ul>
         )}

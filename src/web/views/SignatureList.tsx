@@ -1,8 +1,28 @@
-import type { PublicSignature } from "../../db/signatures.ts";
+import type { PublicSignature, SignerActor } from "../../db/signatures.ts";
+import { avatarUrl } from "../avatars.ts";
 import { formatDate } from "../format.ts";
+
+/** A signer who favourited from the fediverse: avatar, display name linked to their profile, handle. */
+function FediverseSigner(props: { actor: SignerActor; name: string | null }) {
+  const a = props.actor;
+  const name = a.name?.trim() || props.name || (a.handle != null ? `@${a.handle}` : a.url);
+  return (
+    <span class="fedi-signer">
+      <img class="avatar" src={avatarUrl(a)} alt="" width="32" height="32" loading="lazy" />
+      <span class="signer">
+        <a href={a.url} rel="nofollow ugc noopener noreferrer">
+          {name}
+        </a>
+      </span>{" "}
+      {a.handle != null && <span class="fedi-handle">@{a.handle}</span>}
+    </span>
+  );
+}
 
 /**
  * Public signatures: name, place, website, comment, the version signed and when.
+ * A fediverse signer shows their avatar (through our proxy), display name
+ * linked to their profile, and handle.
  * `.who` holds name and place (one run of text that wraps), `.signed` the date;
  * the spaces between the parts keep them apart as text (copying, reader modes).
  */
@@ -12,15 +32,19 @@ export function SignatureList(props: { signatures: PublicSignature[]; latestRevi
       {props.signatures.map((s) => (
         <li>
           <span class="who">
-            <span class="signer">
-              {s.website != null ? (
-                <a href={s.website} rel="nofollow ugc noopener noreferrer">
-                  {s.name}
-                </a>
-              ) : (
-                s.name
-              )}
-            </span>
+            {s.kind === "fediverse" && s.actor != null ? (
+              <FediverseSigner actor={s.actor} name={s.name} />
+            ) : (
+              <span class="signer">
+                {s.website != null ? (
+                  <a href={s.website} rel="nofollow ugc noopener noreferrer">
+                    {s.name}
+                  </a>
+                ) : (
+                  s.name
+                )}
+              </span>
+            )}
             {s.place != null && (
               <>
                 {" "}

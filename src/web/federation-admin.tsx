@@ -1,0 +1,139 @@
+/**
+ * `/admin/federation` (admins only): reports received from other servers,
+ * with a "Resolved" button each, and domain blocks (list, add, remove).
+ */
+import { Hono, type Context } from "hono";
+import { addDomainBlock, getRemoteActorByUri, isDomainBlocked, listDomainBlocks, listReports, removeDomainBlock, resolveReport } from "../db/fediverse.ts";
+import type { DbLike } from "../db/client.ts";
+import { requireAdmin, type Guarded } from "./accounts.tsx";
+import { readForm } from "./body.ts";
+import type { WebEnv } from "./context.ts";
+import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
+import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "./personal.tsx";
+import { FederationAdminView, type FederationAdminProps, type ReportRow } from "./views/FederationAdmin.tsx";
+
+export const federationAdminRoutes = new Hono<WebEnv>();
+
+const PATH = "/admin/federation";
+export const REASON_MAX = 500;
+
+const NOTICES: Record<string, string> = {
+  resolved: "The report is marked resolved.",
+  blocked: "The domain is blocked.",
+  unblocked: "The domain is no longer blocked.",
+};
+
+export type DomainParse = { ok: true; domain: string } | { ok: false; message: string };
+
+/**
+ * A domain to block, as typed: no scheme, path, port or user; an
+ * internationalised name becomes its punycode form, lower-cased, without a
+ * trailing dot.
+ */
+export function parseDomain(raw: string): DomainParse {
+  const text = raw.trim();
+  if (text === "") return { ok: false, message: "Please enter the domain to block, for example spam.example." };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /[/?#@\\]/.test(text)) {
+    return { ok: false, message: "Enter only the domain, without https:// or a path: for example spam.example." };
+  }
+  if (/[\s:]/.test(text)) return { ok: false, message: "A domain has no spaces or port number: for example spam.example." };
+  const hostname = URL.canParse(`https://${text}`) ? new URL(`https://${text}`).hostname.replace(/\.$/, "") : null;
+  const labels = hostname?.split(".") ?? [];
+  const valid =
+    hostname != null &&
+    hostname.length <= 253 &&
+    labels.length >= 2 &&
+    labels.every((l) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l)) &&
+    !/^\d+$/.test(labels.at(-1)!);
+  if (!valid) return { ok: false, message: `“${text}” is not a domain name. A domain looks like spam.example.` };
+  return { ok: true, domain: hostname };
+}
+
+function reportRows(db: DbLike, resolved: boolean): ReportRow[] {
+  return listReports(db, { resolved, limit: resolved ? 100 : 500 }).map((r) => {
+    const actor = getRemoteActorByUri(db, r.actorUri);
+    return { ...r, from: actor?.handle != null ? `@${actor.handle}` : (actor?.name ?? null) };
+  });
+}
+
+function adminPage(c: Context<WebEnv>, extra: Partial<FederationAdminProps> = {}, status: PersonalStatus = 200) {
+  const { db } = c.get("deps");
+  return personalPage(
+    c,
+    "Federation",
+    <FederationAdminView
+      csrf={csrfFor(c)}
+      openReports={reportRows(db, false)}
+      resolvedReports={reportRows(db, true)}
+      blocks={listDomainBlocks(db)}
+      {...extra}
+    />,
+    status,
+  );
+}
+
+federationAdminRoutes.get(PATH, (c) => {
+  const guard = requireAdmin(c, PATH);
+  if (!guard.ok) return guard.response;
+  const done = c.req.query("done");
+  return adminPage(c, done != null && Object.hasOwn(NOTICES, done) ? { notice: NOTICES[done]! } : {});
+});
+
+/** The admin's form fields, or the response to send instead (login, 403, bad body, expired form). */
+async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ values: Record<string, string> }>> {
+  const guard = requireAdmin(c, PATH);
+  if (!guard.ok) return guard;
+  const { secret, config } = c.get("deps");
+  const body = await readForm(c);
+  if (!body.ok) {
+    return { ok: false, response: personalPage(c, "Federation", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status) };
+  }
+  if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
+    return { ok: false, response: forbiddenPage(c, "This form expired or was not sent from this site. Nothing was changed; please try again.") };
+  }
+  return { ok: true, values: body.value };
+}
+
+federationAdminRoutes.post(`${PATH}/reports/:id/resolve`, async (c) => {
+  const form = await adminForm(c);
+  if (!form.ok) return form.response;
+  const { db, batcher } = c.get("deps");
+  const raw = c.req.param("id");
+  const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
+  const changed = id != null && (await batcher.run(() => resolveReport(db, id, new Date())));
+  if (!changed) return adminPage(c, { notice: "That report does not exist or was resolved already." }, 404);
+  return c.redirect(`${PATH}?done=resolved`, 303);
+});
+
+federationAdminRoutes.post(`${PATH}/blocks`, async (c) => {
+  const form = await adminForm(c);
+  if (!form.ok) return form.response;
+  const { db, batcher, config } = c.get("deps");
+  const values = { domain: form.values.domain ?? "", reason: form.values.reason ?? "" };
+  const errors: { domain?: string; reason?: string } = {};
+  const parsed = parseDomain(values.domain);
+  if (!parsed.ok) errors.domain = parsed.message;
+  else if (parsed.domain === config.origin.hostname) errors.domain = "This is this site’s own domain.";
+  const reason = values.reason.replace(/\s+/g, " ").trim();
+  if ([...reason].length > REASON_MAX) errors.reason = `The reason is longer than ${REASON_MAX} characters.`;
+  if (Object.keys(errors).length > 0 || !parsed.ok) return adminPage(c, { values, errors }, 400);
+  const domain = parsed.domain;
+  if (isDomainBlocked(db, domain)) {
+    const exact = listDomainBlocks(db).some((b) => b.domain === domain);
+    const message = exact ? `${domain} is blocked already.` : `${domain} is blocked already, as part of a parent domain that is blocked.`;
+    return adminPage(c, { values, errors: { domain: message } }, 409);
+  }
+  const added = await batcher.run(() => addDomainBlock(db, domain, reason, new Date()));
+  if (!added) return adminPage(c, { values, errors: { domain: `${domain} is blocked already.` } }, 409);
+  return c.redirect(`${PATH}?done=blocked`, 303);
+});
+
+federationAdminRoutes.post(`${PATH}/blocks/remove`, async (c) => {
+  const form = await adminForm(c);
+  if (!form.ok) return form.response;
+  const { db, batcher } = c.get("deps");
+  const domain = (form.values.domain ?? "").trim().toLowerCase();
+  const removed = domain !== "" && (await batcher.run(() => removeDomainBlock(db, domain)));
+  if (!removed) return adminPage(c, { notice: `“${domain}” was not blocked.` }, 404);
+  return c.redirect(`${PATH}?done=unblocked`, 303);
+});
