@@ -10,6 +10,10 @@
  *     signatures against 0.
  *  6. Ratios against the goals; when a goal is missed (or BENCH_PROFILE=on)
  *     a --cpu-prof run of that load and its top self-time functions.
+ *  7. Federation (bench/federation.ts): fan-out of one post to 10,000
+ *     followers on 1,000 loopback servers and signed Likes to the inbox,
+ *     against RSA and bare-HTTP baselines (BENCH_FEDERATION=off skips it;
+ *     its own variables are listed there).
  *
  * Every server is a child process on 127.0.0.1; autocannon runs in this
  * process.  Results are printed and appended to bench/RESULTS.md.
@@ -38,6 +42,7 @@ import {
   type Server,
 } from "./processes.ts";
 import { formatSummary, summariseProfile } from "./profile-summary.ts";
+import { renderFederation, runFederationBench, type FederationResults } from "./federation.ts";
 import { describeMachine, fmt, markdownTable, textTable, type Machine, type Table } from "./report.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -60,12 +65,13 @@ const PUBLIC_SHARE = Number(process.env.BENCH_PUBLIC_SHARE || "1");
 if (!(PUBLIC_SHARE > 0 && PUBLIC_SHARE <= 1)) throw new Error(`BENCH_PUBLIC_SHARE: expected a number in (0, 1], got "${process.env.BENCH_PUBLIC_SHARE}"`);
 const PROFILE = (process.env.BENCH_PROFILE ?? "auto").toLowerCase();
 if (!["auto", "on", "off"].includes(PROFILE)) throw new Error(`BENCH_PROFILE: expected auto, on or off, got "${PROFILE}"`);
+const FEDERATION = (process.env.BENCH_FEDERATION ?? "on").toLowerCase() !== "off";
 const KEEP = process.env.BENCH_KEEP === "1";
 const WRITE_RESULTS = (process.env.BENCH_RESULTS ?? "").toLowerCase() !== "off";
 // About 20 timed runs, prefill at ≥ 5,000 rows/s, start-ups and a margin.
 const TIMEOUT_MINUTES = envInt(
   "BENCH_TIMEOUT_MINUTES",
-  Math.ceil((20 * (SECONDS + WARMUP + 5) + SIGNATURES / 5000 + 600) / 60),
+  Math.ceil((20 * (SECONDS + WARMUP + 5) + SIGNATURES / 5000 + 600 + (FEDERATION ? 360 : 0)) / 60),
   1,
   24 * 60,
 );
@@ -308,6 +314,7 @@ interface Results {
     peakRssKb: number | null;
   };
   profiles: { kind: string; measurement: Measurement; file: string; summary: string }[];
+  federation?: FederationResults;
 }
 
 async function baselines(results: Results): Promise<void> {
@@ -723,6 +730,7 @@ function render(r: Results, table: (t: Table) => string, heading: (level: number
     );
     out.push(p.summary);
   }
+  if (r.federation != null) out.push(renderFederation(r.federation, table, heading).trimEnd());
   return out.join("\n\n") + "\n";
 }
 
@@ -743,6 +751,7 @@ async function main(): Promise<void> {
     // What every request pays before its handler runs (middleware, Fedify, routing).
     await profileRun(results, "floor");
   }
+  if (FEDERATION) results.federation = await runFederationBench({ tmp: TMP, log, profile: PROFILE, machine: results.machine });
   results.finished = new Date();
 
   process.stdout.write(render(results, textTable, textHeading));

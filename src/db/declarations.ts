@@ -31,6 +31,7 @@ const statements = preparedPerHandle((db) => ({
     .orderBy(desc(declarations.updated), desc(declarations.id))
     .limit(sql.placeholder("limit"))
     .prepare(),
+  byId: db.select().from(declarations).where(eq(declarations.id, sql.placeholder("id"))).prepare(),
   bySlug: db.select().from(declarations).where(eq(declarations.slug, sql.placeholder("slug"))).prepare(),
   publishedBySlug: db
     .select()
@@ -52,6 +53,10 @@ const statements = preparedPerHandle((db) => ({
 /** Published Declarations, most recently updated first. */
 export function listPublishedDeclarations(db: DbLike, limit = 200): DeclarationSummary[] {
   return statements(db).listPublished.all({ limit });
+}
+
+export function getDeclarationById(db: DbLike, id: number): Declaration | undefined {
+  return statements(db).byId.get({ id });
 }
 
 export function getDeclarationBySlug(db: DbLike, slug: string): Declaration | undefined {

@@ -3,9 +3,19 @@
  * Fedify's `KvStore` (declared structurally here, so that db/ does not depend
  * on Fedify).  Keys are arrays of strings, stored JSON-encoded; a prefix scan
  * uses the encoded form without its closing bracket.
+ *
+ * Fedify reads and writes it on every delivery and every received activity
+ * (key and document caches, the signature spec that worked per server, the
+ * circuit breaker), so the single-key operations use statements prepared
+ * once, and a `set` that would store what is stored already (same value, no
+ * expiry) writes nothing: Fedify remembers the spec a server accepted after
+ * every delivery.  What Fedify keeps here can be lost without harm (it is
+ * fetched or learnt again), so writes commit without waiting for the disk
+ * (`commitRelaxed`): a fan-out to a thousand new servers would otherwise wait
+ * for a thousand disk flushes.
  */
 import { and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import { commitRelaxed, type Db } from "./client.ts";
 import { kv } from "./schema.ts";
 
 /** A non-empty key path, as Fedify's `KvKey`. */
@@ -31,44 +41,50 @@ function ttlToExpiry(ttl: { total(unit: "millisecond"): number } | undefined, no
 export class SqliteKvStore {
   readonly #db: Db;
   readonly #now: () => number;
+  readonly #statements: ReturnType<typeof prepare>;
 
   constructor(db: Db, now: () => number = Date.now) {
     this.#db = db;
     this.#now = now;
+    this.#statements = prepare(db.$client);
   }
 
   async get<T = unknown>(key: Key): Promise<T | undefined> {
-    const row = this.#db
-      .select({ value: kv.value })
-      .from(kv)
-      .where(and(eq(kv.key, encode(key)), liveAt(this.#now())))
-      .get();
+    const row = this.#statements.get.get({ key: encode(key), now: this.#now() }) as { value: string } | undefined;
     return row == null ? undefined : (JSON.parse(row.value) as T);
   }
 
   async set(key: Key, value: unknown, options?: { ttl?: { total(unit: "millisecond"): number } }): Promise<void> {
     const now = this.#now();
-    const row = { key: encode(key), value: JSON.stringify(value), expires: ttlToExpiry(options?.ttl, now) };
-    this.#db.insert(kv).values(row).onConflictDoUpdate({ target: kv.key, set: { value: row.value, expires: row.expires } }).run();
+    const encoded = encode(key);
+    const json = JSON.stringify(value);
+    const expires = ttlToExpiry(options?.ttl, now);
+    if (expires == null) {
+      // Already stored as it is, for good: nothing to write.
+      const current = this.#statements.get.get({ key: encoded, now }) as { value: string; expires: number | null } | undefined;
+      if (current != null && current.expires == null && current.value === json) return;
+    }
+    commitRelaxed(this.#db.$client, () => this.#statements.upsert.run({ key: encoded, value: json, expires }));
   }
 
   async delete(key: Key): Promise<void> {
-    this.#db.delete(kv).where(eq(kv.key, encode(key))).run();
+    commitRelaxed(this.#db.$client, () => this.#statements.delete.run({ key: encode(key) }));
   }
 
   /** Atomically replaces the value when it equals `expected` (undefined = absent). */
   async cas(key: Key, expected: unknown, next: unknown, options?: { ttl?: { total(unit: "millisecond"): number } }): Promise<boolean> {
     const now = this.#now();
     const encoded = encode(key);
-    return this.#db.transaction((tx) => {
-      const row = tx.select({ value: kv.value }).from(kv).where(and(eq(kv.key, encoded), liveAt(now))).get();
-      const current = row == null ? undefined : JSON.parse(row.value);
-      if (JSON.stringify(current) !== JSON.stringify(expected)) return false;
-      const value = JSON.stringify(next);
-      const expires = ttlToExpiry(options?.ttl, now);
-      tx.insert(kv).values({ key: encoded, value, expires }).onConflictDoUpdate({ target: kv.key, set: { value, expires } }).run();
-      return true;
-    }, { behavior: "immediate" });
+    const client = this.#db.$client;
+    return commitRelaxed(client, () =>
+      client.transaction(() => {
+        const row = this.#statements.get.get({ key: encoded, now }) as { value: string } | undefined;
+        const current = row == null ? undefined : JSON.parse(row.value);
+        if (JSON.stringify(current) !== JSON.stringify(expected)) return false;
+        this.#statements.upsert.run({ key: encoded, value: JSON.stringify(next), expires: ttlToExpiry(options?.ttl, now) });
+        return true;
+      }).immediate(),
+    );
   }
 
   async *list(prefix: readonly string[] = []): AsyncIterable<KvEntry> {
@@ -92,4 +108,15 @@ export class SqliteKvStore {
   purgeExpired(): number {
     return this.#db.delete(kv).where(lt(kv.expires, this.#now())).run().changes;
   }
+}
+
+function prepare(client: Db["$client"]) {
+  return {
+    get: client.prepare(`SELECT value, expires FROM kv WHERE key = @key AND (expires IS NULL OR expires > @now)`),
+    upsert: client.prepare(
+      `INSERT INTO kv (key, value, expires) VALUES (@key, @value, @expires)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires`,
+    ),
+    delete: client.prepare(`DELETE FROM kv WHERE key = @key`),
+  };
 }

@@ -4,10 +4,14 @@
  * Fedify).  See docs/decisions/0007-message-queue.md.
  *
  * A message is leased, not removed, while it is handled: a claim sets
- * `lease_until` and `lease_owner`, the handler's success deletes the row, and
- * a process that dies mid-handler leaves a lease that expires, after which
- * any listener takes the message again (at-least-once).  Leases of running
- * handlers are renewed, so a slow handler keeps its message.
+ * `lease_until` and `lease_owner`, the handler's success deletes the row (in
+ * the transaction of the next claim, so a busy queue commits once per round
+ * of claims rather than twice per message), and a process that dies
+ * mid-handler leaves a lease that expires, after which any listener takes the
+ * message again (at-least-once).  Leases of running handlers are renewed, so
+ * a slow handler keeps its message.  Only enqueues wait for the disk; claims,
+ * renewals and deletions commit without (see `commitRelaxed`): losing one in
+ * a power cut means a message is handled again, which at-least-once allows.
  *
  * Every statement is synchronous and none is held across an `await`, so the
  * queue shares the connection with the group commit (src/db/batch.ts).
@@ -15,7 +19,7 @@
 import { resolve } from "node:path";
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
-import type { Db } from "./client.ts";
+import { commitRelaxed, type Db } from "./client.ts";
 
 /** Anything with `total("millisecond")`, such as a `Temporal.Duration`. */
 export interface DurationLike {
@@ -58,6 +62,12 @@ interface ClaimedRow {
   attempts: number;
 }
 
+interface PendingEnqueue {
+  row: ReturnType<typeof row>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 const MAX_BACKOFF_MS = 60 * 60 * 1000;
 
 /** Wake-up callbacks of the listeners in this process, per database file. */
@@ -92,8 +102,13 @@ export class SqliteMessageQueue {
   readonly #concurrency: number;
   /** Ids handled right now by this instance (across its `listen` calls). */
   readonly #active = new Set<number>();
-  /** Ids whose handler succeeded but whose DELETE failed (busy); retried before each claim. */
+  /**
+   * Ids whose handler succeeded, not deleted yet: they are deleted in the
+   * transaction of the next claim (or kept here until one commits).
+   */
   readonly #unacked = new Set<number>();
+  /** Enqueued messages waiting for their commit (#commitEnqueued). */
+  #enqueued: PendingEnqueue[] = [];
   readonly #statements: ReturnType<typeof prepare>;
 
   constructor(db: Db, options: SqliteMessageQueueOptions = {}) {
@@ -105,10 +120,33 @@ export class SqliteMessageQueue {
     this.#statements = prepare(this.#client);
   }
 
-  async enqueue(message: unknown, options?: EnqueueOptions): Promise<void> {
-    const now = Date.now();
-    this.#statements.insert.run(row(message, options, now));
+  /**
+   * Resolves once the message is committed.  Messages enqueued in the same
+   * turn of the event loop share one transaction (a fan-out enqueues one
+   * delivery per inbox at once), so they cost one commit, not one each.
+   */
+  enqueue(message: unknown, options?: EnqueueOptions): Promise<void> {
+    let entry: PendingEnqueue;
+    const committed = new Promise<void>((resolve, reject) => {
+      entry = { row: row(message, options, Date.now()), resolve, reject };
+    });
+    if (this.#enqueued.push(entry!) === 1) queueMicrotask(() => this.#commitEnqueued());
+    return committed;
+  }
+
+  #commitEnqueued(): void {
+    const batch = this.#enqueued;
+    this.#enqueued = [];
+    try {
+      this.#client.transaction(() => {
+        for (const entry of batch) this.#statements.insert.run(entry.row);
+      }).immediate();
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+      return;
+    }
     wake(this.#channel);
+    for (const entry of batch) entry.resolve();
   }
 
   /** Enqueues all messages in one transaction: all or none. */
@@ -157,13 +195,18 @@ export class SqliteMessageQueue {
 
     try {
       while (!signal?.aborted) {
+        if (poked) {
+          // Let the handlers that finish in this turn finish, so that their
+          // deletions share the next claim's commit.
+          await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
+          if (signal?.aborted) break;
+        }
         poked = false;
         let wait = this.#pollIntervalMs;
         try {
-          this.#retryAcks();
           const free = this.#concurrency - running.size;
-          if (free > 0) {
-            for (const claimed of this.#claim(free)) {
+          if (free > 0 || this.#unacked.size > 0) {
+            for (const claimed of this.#ackAndClaim(Math.max(0, free))) {
               const task = this.#handle(claimed, handler).finally(() => {
                 running.delete(task);
                 poke();
@@ -195,18 +238,36 @@ export class SqliteMessageQueue {
       signal?.removeEventListener("abort", poke);
     }
     while (running.size > 0) await Promise.all(running);
+    try {
+      this.#ackAndClaim(0);
+    } catch {
+      // Busy: the leases run out and the messages are handled again (at-least-once).
+    }
   }
 
-  /** Leases up to `limit` claimable messages to this instance, oldest first. */
-  #claim(limit: number): ClaimedRow[] {
+  /**
+   * In one transaction: deletes the messages whose handlers succeeded and
+   * leases up to `limit` claimable messages to this instance, oldest first.
+   */
+  #ackAndClaim(limit: number): ClaimedRow[] {
+    const acks = [...this.#unacked];
+    if (acks.length === 0 && limit === 0) return [];
     const now = Date.now();
-    const rows = this.#statements.claim.all({ now, leaseUntil: now + this.#leaseMs, owner: this.#owner, limit }) as ClaimedRow[];
+    // Neither needs the disk: a lease lost in a power cut only makes the
+    // message claimable again (its handler died with the process), and a lost
+    // deletion hands the message out again (at-least-once).
+    const rows = commitRelaxed(this.#client, () =>
+      this.#client.transaction(() => {
+        for (const id of acks) this.#statements.remove.run({ id, owner: this.#owner });
+        return limit === 0 ? [] : (this.#statements.claim.all({ now, leaseUntil: now + this.#leaseMs, owner: this.#owner, limit }) as ClaimedRow[]);
+      }).immediate(),
+    );
+    for (const id of acks) this.#unacked.delete(id);
     rows.sort((a, b) => a.id - b.id);
     return rows.filter((claimed) => {
       // Ours already: a handler still running whose lease ran out (renewals
-      // failed), which this claim just renewed, or a success waiting for its
-      // DELETE (#retryAcks).  Do not hand it out a second time.
-      return !this.#active.has(claimed.id) && !this.#unacked.has(claimed.id);
+      // failed), which this claim just renewed.  Do not hand it out a second time.
+      return !this.#active.has(claimed.id);
     });
   }
 
@@ -214,7 +275,7 @@ export class SqliteMessageQueue {
     this.#active.add(claimed.id);
     const renewal = setInterval(() => {
       try {
-        this.#statements.renew.run({ id: claimed.id, owner: this.#owner, leaseUntil: Date.now() + this.#leaseMs });
+        commitRelaxed(this.#client, () => this.#statements.renew.run({ id: claimed.id, owner: this.#owner, leaseUntil: Date.now() + this.#leaseMs }));
       } catch {
         // Busy: the next renewal tries again, well before the lease ends.
       }
@@ -229,24 +290,17 @@ export class SqliteMessageQueue {
       clearInterval(renewal);
       this.#active.delete(claimed.id);
     }
-    try {
-      if (succeeded) {
-        this.#statements.remove.run({ id: claimed.id, owner: this.#owner });
-      } else {
-        const backoff = Math.min(2 ** claimed.attempts * 1000, MAX_BACKOFF_MS);
-        this.#statements.release.run({ id: claimed.id, owner: this.#owner, availableAt: Date.now() + backoff });
-      }
-    } catch {
-      // Busy.  A success is deleted later (#retryAcks); a failure keeps its
-      // lease until it expires and is then retried like a crashed handler's.
-      if (succeeded) this.#unacked.add(claimed.id);
+    if (succeeded) {
+      // Deleted with the next claim (#ackAndClaim).
+      this.#unacked.add(claimed.id);
+      return;
     }
-  }
-
-  #retryAcks(): void {
-    for (const id of this.#unacked) {
-      this.#statements.remove.run({ id, owner: this.#owner });
-      this.#unacked.delete(id);
+    try {
+      const backoff = Math.min(2 ** claimed.attempts * 1000, MAX_BACKOFF_MS);
+      commitRelaxed(this.#client, () => this.#statements.release.run({ id: claimed.id, owner: this.#owner, availableAt: Date.now() + backoff }));
+    } catch {
+      // Busy: the message keeps its lease until it expires and is then
+      // retried like a crashed handler's.
     }
   }
 }

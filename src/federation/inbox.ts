@@ -30,7 +30,7 @@ import {
   type Object as APObject,
 } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import { getPublicDeclaration, getPublishedDeclaration } from "../db/declarations.ts";
+import { getDeclarationById, getPublicDeclaration, getPublishedDeclaration } from "../db/declarations.ts";
 import {
   addBoost,
   addFollower,
@@ -118,7 +118,17 @@ async function actorOf(ctx: Ctx, activity: Activity): Promise<RemoteActorInput |
   if (actorId == null) return null;
   const known = getRemoteActorByUri(ctx.data.db, actorId.href);
   if (known != null && Date.now() - known.updated.getTime() < ACTOR_FRESH_MS) return known;
-  const actor = await activity.getActor(ctx);
+  let actor: APObject | null;
+  try {
+    actor = await activity.getActor(ctx);
+  } catch (error) {
+    // A stored copy, even an old one, is better than losing the activity.
+    if (known != null) return known;
+    // Its server just proved the key, so this is likely passing: the error
+    // (a 500) makes the sender deliver the activity again later.
+    logger.warning("Could not fetch {actor}; the sender will retry: {error}", { actor: actorId.href, error });
+    throw error;
+  }
   if (actor == null || !isActor(actor) || actor.id?.href !== actorId.href) {
     logger.info("Ignored a {type} whose actor {actor} could not be fetched", { type: activity.constructor.name, actor: actorId.href });
     return null;
@@ -149,7 +159,7 @@ function ourPost(ctx: Ctx, uri: URL | null): OurPost | null {
   const uuid = parsed.values.uuid;
   const post = uuid == null ? undefined : getPostByUuid(ctx.data.db, uuid);
   if (post == null) return null;
-  const declaration = ctx.data.db.query.declarations.findFirst({ where: (d, { eq }) => eq(d.id, post.declarationId) }).sync();
+  const declaration = getDeclarationById(ctx.data.db, post.declarationId);
   if (declaration == null || declaration.status !== "published") return null;
   return { post, declaration };
 }
@@ -185,7 +195,13 @@ function ignore(activity: Activity, why: string): void {
 async function onFollow(ctx: InboxContext<FedData>, follow: Follow): Promise<void> {
   const parsed = ctx.parseUri(follow.objectId);
   if (parsed?.type !== "actor") return ignore(follow, "it does not follow one of our actors");
-  const follower = await follow.getActor(ctx);
+  let follower: APObject | null;
+  try {
+    follower = await follow.getActor(ctx);
+  } catch (error) {
+    logger.warning("Could not fetch {actor} to accept its Follow; the sender will retry: {error}", { actor: follow.actorId?.href ?? "?", error });
+    throw error;
+  }
   if (follower == null || !isActor(follower) || follower.id?.href !== follow.actorId?.href) return ignore(follow, "its actor could not be fetched");
   const identifier = parsed.identifier;
   const me = ctx.getActorUri(identifier);

@@ -56,6 +56,27 @@ describe("SqliteKvStore", () => {
     expect((await collect(kv.list())).length).toBe(5);
   });
 
+  it("writes nothing when a set would store what is stored already", async () => {
+    const db = createTestDb();
+    const kv = new SqliteKvStore(db);
+    const changes = () => (db.$client.prepare("SELECT total_changes() AS n").get() as { n: number }).n;
+    await kv.set(["spec", "https://a.example"], "draft-cavage-http-signatures-12");
+    const before = changes();
+    await kv.set(["spec", "https://a.example"], "draft-cavage-http-signatures-12");
+    expect(changes()).toBe(before);
+    await kv.set(["spec", "https://a.example"], "rfc9421");
+    expect(changes()).toBe(before + 1);
+    // With a TTL the expiry moves, so it is written.
+    await kv.set(["spec", "https://a.example"], "rfc9421", { ttl: Temporal.Duration.from({ hours: 1 }) });
+    expect(changes()).toBe(before + 2);
+    expect(await kv.get(["spec", "https://a.example"])).toBe("rfc9421");
+    // The same value without a TTL is written again: it no longer expires.
+    await kv.set(["spec", "https://a.example"], "rfc9421");
+    expect(changes()).toBe(before + 3);
+    expect(db.$client.prepare("SELECT expires FROM kv").get()).toEqual({ expires: null });
+    expect(db.$client.pragma("synchronous", { simple: true })).toBe(2);
+  });
+
   it("keeps keys with quotes and commas apart", async () => {
     const kv = new SqliteKvStore(createTestDb());
     await kv.set(['a","b'], "one");

@@ -128,6 +128,29 @@ describe("SqliteMessageQueue", () => {
     await until(() => queue.depth().queued === 3 && rows(db).length === 3);
   });
 
+  it("commits the messages enqueued in one turn together, in order", async () => {
+    const db = createTestDb();
+    const queue = new SqliteMessageQueue(db, fast);
+    const client = db.$client;
+    const transaction = client.transaction.bind(client);
+    let transactions = 0;
+    client.transaction = ((fn: (...args: unknown[]) => unknown) => {
+      transactions++;
+      return transaction(fn);
+    }) as typeof client.transaction;
+    try {
+      // As Fedify's fan-out does: one enqueue per inbox, all awaited together.
+      await Promise.all(Array.from({ length: 100 }, (_, i) => queue.enqueue({ n: i }, { orderingKey: `k${i % 7}` })));
+      expect(transactions).toBe(1);
+      await queue.enqueue({ n: 100 });
+      expect(transactions).toBe(2);
+    } finally {
+      client.transaction = transaction;
+    }
+    expect(rows(db).map((r) => JSON.parse(r.message).n)).toEqual(Array.from({ length: 101 }, (_, i) => i));
+    expect(client.pragma("synchronous", { simple: true })).toBe(2);
+  });
+
   it("enqueues many messages atomically", async () => {
     const db = createTestDb();
     const queue = new SqliteMessageQueue(db, fast);
