@@ -52,7 +52,7 @@ import { openDatabase } from "../src/db/client.ts";
 import { createPost } from "../src/db/posts.ts";
 import { presignLikes, webCryptoRate, workerRate, type LikeJob, type Rate, type SignedRequest } from "./federation-crypto.ts";
 import { farmHost } from "./federation-hosts.ts";
-import { freePort, HOST, installCleanupHandlers, killAll, machineBusyMs, processCpuMs, sleep, startServer, stopServer, type Server } from "./processes.ts";
+import { freePort, HOST, installCleanupHandlers, killAll, machineBusyMs, processCpuMs, sleep, startServer, stopServer, undersignEnv, type Server } from "./processes.ts";
 import { formatSummary, summariseProfile } from "./profile-summary.ts";
 import { describeMachine, fmt, markdownTable, textTable, type Machine, type Table } from "./report.ts";
 
@@ -194,28 +194,13 @@ export interface FederationResults {
 
 // ---------------------------------------------------------------- processes
 
-function undersignEnv(port: number, dataDir: string, traceFile: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    PORT: String(port),
-    HOST: HOST,
+function federationEnv(port: number, dataDir: string, traceFile: string): NodeJS.ProcessEnv {
+  return undersignEnv(port, dataDir, {
     ORIGIN: `http://${HOST}:${port}`,
-    DATA_DIR: dataDir,
-    DECLARATIONS_DIR: join(ROOT, "declarations"),
-    INSTANCE_NAME: "",
-    TRUST_PROXY: "false",
-    SIGNATURE_CONFIRMATION: "none",
-    SMTP_URL: "",
-    MAIL_FROM: "",
-    PROOF_OF_WORK: "off",
-    RATE_LIMIT_PER_DECLARATION: "off",
-    RATE_LIMIT_PER_CLIENT: "off",
-    DUPLICATE_WINDOW: "0s",
-    LOG_LEVEL: "warning",
     FEDERATION_ALLOW_PRIVATE_ADDRESS: "true",
     PROCESS_QUEUE: "true",
     FEDERATION_TRACE_FILE: traceFile,
-  };
+  });
 }
 
 async function startUndersign(name: string, port: number, dataDir: string, traceFile: string, nodeFlags: string[] = []): Promise<Server> {
@@ -223,7 +208,7 @@ async function startUndersign(name: string, port: number, dataDir: string, trace
     name,
     args: [...nodeFlags, "--import", "tsx", "--import", "./bench/federation-trace.ts", "src/main.ts"],
     cwd: ROOT,
-    env: undersignEnv(port, dataDir, traceFile),
+    env: federationEnv(port, dataDir, traceFile),
     port,
     readyPath: "/healthz",
   });

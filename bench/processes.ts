@@ -7,8 +7,38 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 
 export const HOST = "127.0.0.1";
+
+const ROOT_DIR = join(import.meta.dirname, "..");
+
+/**
+ * The environment of an undersign server under benchmark: production-like
+ * settings with the abuse checks off.  Blank values override a developer's
+ * .env (the app treats blank as unset).  `extra` adds or replaces variables.
+ */
+export function undersignEnv(port: number, dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(port),
+    HOST,
+    ORIGIN: "",
+    DATA_DIR: dataDir,
+    DECLARATIONS_DIR: join(ROOT_DIR, "declarations"),
+    INSTANCE_NAME: "",
+    TRUST_PROXY: "false",
+    SIGNATURE_CONFIRMATION: "none",
+    SMTP_URL: "",
+    MAIL_FROM: "",
+    PROOF_OF_WORK: "off",
+    RATE_LIMIT_PER_DECLARATION: "off",
+    RATE_LIMIT_PER_CLIENT: "off",
+    DUPLICATE_WINDOW: "0s",
+    LOG_LEVEL: "warning",
+    ...extra,
+  };
+}
 
 export interface Server {
   readonly name: string;

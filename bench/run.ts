@@ -39,6 +39,7 @@ import {
   sleep,
   startServer,
   stopServer,
+  undersignEnv,
   type Server,
 } from "./processes.ts";
 import { formatSummary, summariseProfile } from "./profile-summary.ts";
@@ -144,28 +145,6 @@ async function runTogether(runs: LoadOptions[], onResult?: (m: Measurement) => v
 }
 
 // ---------------------------------------------------------------- servers
-
-function undersignEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
-  // Blank values override a developer's .env (the app treats blank as unset).
-  return {
-    ...process.env,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    ORIGIN: "",
-    DATA_DIR: dataDir,
-    DECLARATIONS_DIR: join(ROOT, "declarations"),
-    INSTANCE_NAME: "",
-    TRUST_PROXY: "false",
-    SIGNATURE_CONFIRMATION: "none",
-    SMTP_URL: "",
-    MAIL_FROM: "",
-    PROOF_OF_WORK: "off",
-    RATE_LIMIT_PER_DECLARATION: "off",
-    RATE_LIMIT_PER_CLIENT: "off",
-    DUPLICATE_WINDOW: "0s",
-    LOG_LEVEL: "warning",
-  };
-}
 
 async function startUndersign(name: string, dataDir: string, nodeFlags: string[] = []): Promise<Server> {
   const port = await freePort();

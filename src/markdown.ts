@@ -154,7 +154,12 @@ export function renderMarkdown(markdown: string): string {
  * result is text, not HTML: escape it when writing it into a page (Hono JSX does).
  */
 export function markdownToText(markdown: string): string {
-  return sanitizeHtml(parseMarkdown(markdown), { allowedTags: [], allowedAttributes: {} })
+  return htmlToText(parseMarkdown(markdown));
+}
+
+/** Plain text of an HTML fragment, whitespace collapsed.  Text, not HTML: escape it when writing it into a page. */
+export function htmlToText(html: string): string {
+  return sanitizeHtml(html, { allowedTags: [], allowedAttributes: {} })
     .replace(/&lt;/g, "<")
     .replace(/&gt;/g, ">")
     .replace(/&quot;/g, '"')

@@ -12,7 +12,8 @@ export type DeclarationSummary = Pick<
   "slug" | "title" | "summary" | "revision" | "signatureCount" | "updated" | "language" | "created"
 >;
 
-const summaryColumns = {
+/** The columns of a `DeclarationSummary`, for lists. */
+export const summaryColumns = {
   slug: declarations.slug,
   title: declarations.title,
   summary: declarations.summary,

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
 import { preparedPerHandle } from "./prepared.ts";
+import { bumpSignatureCount } from "./signatures.ts";
 import {
   actorKeys,
   declarations,
@@ -56,11 +57,6 @@ const statements = preparedPerHandle((db) => ({
         eq(signatures.status, "confirmed"),
       ),
     )
-    .prepare(),
-  bumpCount: db
-    .update(declarations)
-    .set({ signatureCount: sql`${declarations.signatureCount} + ${placeholder("delta")}` })
-    .where(eq(declarations.id, placeholder("declarationId")))
     .prepare(),
   insertReaction: db
     .insert(fedReactions)
@@ -285,7 +281,7 @@ export function addReaction(tx: DbLike, input: ReactionInput): ReactionOutcome {
     created,
     actorId: input.actorId,
   });
-  s.bumpCount.run({ declarationId: input.declarationId, delta: 1 });
+  bumpSignatureCount(tx, input.declarationId, 1);
   return "signed";
 }
 
@@ -294,7 +290,7 @@ function withdrawRow(tx: DbLike, signatureId: number, declarationId: number, now
     .set({ status: "withdrawn", name: null, place: null, website: null, comment: null, remoteActorId: null, withdrawn: now })
     .where(eq(signatures.id, signatureId))
     .run();
-  statements(tx).bumpCount.run({ declarationId, delta: -1 });
+  bumpSignatureCount(tx, declarationId, -1);
 }
 
 export type UndoReactionOutcome = "withdrawn" | "still-signed" | "unknown";

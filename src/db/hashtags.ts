@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
-import type { DeclarationSummary } from "./declarations.ts";
+import { summaryColumns, type DeclarationSummary } from "./declarations.ts";
 import { declarations } from "./schema.ts";
 
 /** A hashtag in the form it is compared in: NFC, lower-case. */
@@ -32,17 +32,7 @@ export function listDeclarationsByHashtag(db: DbLike, tag: string, limit = 200):
     .slice(0, limit);
   if (tagged.length === 0) return { spelling: null, declarations: [] };
   const rows = db
-    .select({
-      id: declarations.id,
-      slug: declarations.slug,
-      title: declarations.title,
-      summary: declarations.summary,
-      revision: declarations.revision,
-      signatureCount: declarations.signatureCount,
-      updated: declarations.updated,
-      created: declarations.created,
-      language: declarations.language,
-    })
+    .select({ id: declarations.id, ...summaryColumns })
     .from(declarations)
     .where(and(eq(declarations.status, "published"), inArray(declarations.id, tagged.map((d) => d.id))))
     .orderBy(desc(declarations.updated), desc(declarations.id))

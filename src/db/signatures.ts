@@ -111,6 +111,9 @@ function bumpCount(tx: DbLike, declarationId: number, delta: 1 | -1): void {
   statements(tx).bumpCount.run({ declarationId, delta });
 }
 
+/** Moves a Declaration's maintained signature counter; call in the transaction that adds or withdraws the signature. */
+export { bumpCount as bumpSignatureCount };
+
 /** Finds the live (pending or confirmed) signature with this email hash. */
 export function findByEmailHash(tx: DbLike, declarationId: number, emailHash: string): Signature | undefined {
   return statements(tx).byEmailHash.get({ declarationId, emailHash });

@@ -7,7 +7,7 @@
 import type { Federation } from "@fedify/fedify";
 import { isActor, type Object as APObject } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import sanitizeHtml from "sanitize-html";
+import { htmlToText as plainText } from "../markdown.ts";
 import { isDomainBlocked } from "../db/fediverse.ts";
 import { getPostByUuid } from "../db/posts.ts";
 import { APP } from "../logging.ts";
@@ -62,14 +62,7 @@ const TEXT_MAX = 500;
 
 /** Plain text of a remote HTML fragment, whitespace collapsed and cut at `TEXT_MAX` characters. */
 export function htmlToText(html: string): string {
-  const text = sanitizeHtml(html.replace(/<br\s*\/?>|<\/p>/gi, " "), { allowedTags: [], allowedAttributes: {} })
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, "&")
-    .replace(/\s+/g, " ")
-    .trim();
+  const text = plainText(html.replace(/<br\s*\/?>|<\/p>/gi, " "));
   const chars = [...text];
   return chars.length > TEXT_MAX ? `${chars.slice(0, TEXT_MAX - 1).join("")}…` : text;
 }
