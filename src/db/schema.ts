@@ -3,7 +3,7 @@
  * from this file with `npm run db:generate -- --name <what-changed>`.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 
 /**
  * A Declaration: a Markdown document with a stable slug.  Its text lives in
@@ -302,7 +302,7 @@ export const fedPosts = sqliteTable(
     declarationId: integer("declaration_id")
       .notNull()
       .references(() => declarations.id, { onDelete: "cascade" }),
-    kind: text({ enum: ["article", "announcement", "version", "digest"] }).notNull(),
+    kind: text({ enum: ["article", "announcement", "version", "digest", "notice"] }).notNull(),
     key: text().notNull(),
     /** The revision the post is about (for the Article: the revision it shows now). */
     revision: integer().notNull(),
@@ -310,6 +310,12 @@ export const fedPosts = sqliteTable(
     signatureCount: integer("signature_count").notNull().default(0),
     /** For a digest: how many signed since the previous digest. */
     delta: integer().notNull().default(0),
+    /** For a strike notice: its text as posted (plain text, template filled in). */
+    content: text(),
+    /** For a strike notice: the media ids of its images (at most 4), in order. */
+    mediaIds: text("media_ids", { mode: "json" }).$type<number[]>().notNull().default(sql`'[]'`),
+    /** For a strike notice: the start of the slot it was posted for (null when posted by hand). */
+    slot: integer({ mode: "timestamp_ms" }),
     published: integer({ mode: "timestamp_ms" }).notNull(),
     updated: integer({ mode: "timestamp_ms" }),
   },
@@ -486,3 +492,80 @@ export const queueMessages = sqliteTable(
   },
   (t) => [index("queue_messages_available_idx").on(t.availableAt, t.id), index("queue_messages_ordering_idx").on(t.orderingKey, t.id)],
 );
+
+// ---------------------------------------------------------------------------
+// The strike (see src/strike/)
+
+/**
+ * A pledge to strike: on which strike days (ISO dates of the edition's
+ * window), with an optional name.  `edition` names the strike (the year of
+ * its first day), so pledges of past strikes stay apart.
+ */
+export const pledges = sqliteTable(
+  "pledges",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    edition: text().notNull(),
+    /** JSON array of ISO dates (YYYY-MM-DD), each one of the strike's days. */
+    days: text({ mode: "json" }).$type<string[]>().notNull(),
+    name: text(),
+    /** Show the name publicly, or count only. */
+    public: integer({ mode: "boolean" }).notNull().default(false),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("pledges_edition_idx").on(t.edition, t.id)],
+);
+export type Pledge = typeof pledges.$inferSelect;
+
+/**
+ * An uploaded image, re-encoded and stripped of metadata (src/media.ts).  The
+ * bytes live in `media_blobs`, so the database stays the one file to back up.
+ * `gallery` images are listed in the memes gallery.
+ */
+export const media = sqliteTable(
+  "media",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    /** Public id in URLs (`/media/{uuid}.{ext}`). */
+    uuid: text().notNull(),
+    mime: text({ enum: ["image/png", "image/jpeg", "image/webp", "image/gif"] }).notNull(),
+    width: integer().notNull(),
+    height: integer().notNull(),
+    bytes: integer().notNull(),
+    /** SHA-256 (hex) of the stored bytes: the same image uploaded twice is stored once. */
+    sha256: text().notNull(),
+    /** Required description for people who cannot see the image. */
+    alt: text().notNull(),
+    title: text().notNull().default(""),
+    gallery: integer({ mode: "boolean" }).notNull().default(false),
+    createdBy: integer("created_by").references(() => accounts.id, { onDelete: "set null" }),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("media_uuid_unique").on(t.uuid), uniqueIndex("media_sha256_unique").on(t.sha256), index("media_gallery_idx").on(t.gallery, t.id)],
+);
+export type Media = typeof media.$inferSelect;
+
+export const mediaBlobs = sqliteTable("media_blobs", {
+  mediaId: integer("media_id")
+    .primaryKey()
+    .references(() => media.id, { onDelete: "cascade" }),
+  data: blob({ mode: "buffer" }).notNull(),
+});
+
+/**
+ * Markdown pages of the movement (`/faq`, `/resources`), seeded from the
+ * `pages/` folder with the same rule as Declarations (a file never
+ * overwrites an edit made on the site) and editable by the site owner.
+ */
+export const sitePages = sqliteTable("site_pages", {
+  slug: text().primaryKey(),
+  title: text().notNull(),
+  body: text().notNull(),
+  sourceFile: text("source_file"),
+  sourceFileSha256: text("source_file_sha256"),
+  /** Whether the text was edited on the site since the last import (files then leave it alone). */
+  editedOnSite: integer("edited_on_site", { mode: "boolean" }).notNull().default(false),
+  updated: integer({ mode: "timestamp_ms" }).notNull(),
+  updatedBy: integer("updated_by").references(() => accounts.id, { onDelete: "set null" }),
+});
+export type SitePage = typeof sitePages.$inferSelect;
