@@ -108,6 +108,11 @@ function noteContent(ctx: Context<FedData>, declaration: Decl, post: FedPost, re
         `<p>${escapeHtml(SIGN_LINE)}</p><p>${link(page)}</p>${tags}`
       );
     }
+    case "notice": {
+      const paragraphs = (post.content ?? "").split(/\n{2,}/).filter((p) => p.trim() !== "");
+      const text = paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("");
+      return `${text}<p>${link(page)}</p>${tags}`;
+    }
     case "article":
       throw new Error("An Article is not a Note");
   }
