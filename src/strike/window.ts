@@ -5,9 +5,18 @@
  * counted: a day may be 23 or 25 hours long).
  */
 
+export interface StrikeDay {
+  /** YYYY-MM-DD */
+  readonly date: string;
+  readonly start: Date;
+  readonly end: Date;
+}
+
 export interface StrikeWindow {
   readonly start: Date;
   readonly end: Date;
+  /** Each strike day, local midnight to local midnight, in order. */
+  readonly days: readonly StrikeDay[];
 }
 
 /** Milliseconds the zone is ahead of UTC at `instant`. */
@@ -50,9 +59,8 @@ export function nextDay(day: string): string {
 
 /** From the first day's local midnight to the local midnight after the last day (days in order). */
 export function strikeWindow(days: readonly string[], timeZone: string): StrikeWindow {
-  const first = days[0]!;
-  const last = days[days.length - 1]!;
-  return { start: localMidnight(first, timeZone), end: localMidnight(nextDay(last), timeZone) };
+  const each = [...days].sort().map((date) => ({ date, start: localMidnight(date, timeZone), end: localMidnight(nextDay(date), timeZone) }));
+  return { start: each[0]!.start, end: each[each.length - 1]!.end, days: each };
 }
 
 /** Whether the strike is yet to come, on now, or over. */

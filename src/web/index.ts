@@ -18,6 +18,7 @@ import { responseRoutes } from "./responses.tsx";
 import { sessionMiddleware } from "./session.ts";
 import { sign } from "./sign.tsx";
 import { signer } from "./signer.tsx";
+import { statsRoutes } from "./stats.tsx";
 import { tagRoutes } from "./tags.tsx";
 
 export const web = new Hono<WebEnv>();
@@ -28,6 +29,8 @@ web.route("/", avatarRoutes);
 // Who is logged in, for every route below (reads the database only when a session cookie is sent).
 web.use("*", sessionMiddleware);
 web.route("/api/pow", powRoutes);
+// The movement in numbers (/stats, its JSON under /api, /d/{slug}/stats) before the API and the Declaration pages.
+web.route("/", statsRoutes);
 web.route("/api", api);
 // Signing routes first: "/d/:slug/signatures.csv" must not be taken for a Markdown file.
 web.route("/", sign);
