@@ -9,8 +9,8 @@
  * short story: a Declaration is published, alice follows it (our Accept),
  * the publisher posts the Article and the pinned announcement (our Creates,
  * as delivered), a second revision is published (our Update and the version
- * Note), alice favourites the announcement (a fediverse signature) and a
- * digest is posted.  Then every document we serve is fetched with
+ * Note), alice favourites the announcement (a fediverse signature), a
+ * digest is posted, and a strike notice with an image.  Then every document we serve is fetched with
  * `Accept: application/activity+json`.  What other servers send us is taken
  * from test/helpers/fediverse-shapes.ts, the shapes Mastodon, Misskey and
  * Pleroma send.
@@ -30,7 +30,11 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { appendRevision, getDeclarationBySlug } from "../src/db/declarations.ts";
 import { getPost } from "../src/db/posts.ts";
+import { media } from "../src/db/schema.ts";
+import { writeStrikeSettingsValue } from "../src/db/strike.ts";
+import { postNoticesNow } from "../src/federation/notices.ts";
 import { createDuePosts } from "../src/federation/publish.ts";
+import { parseStoredSettings } from "../src/strike/settings.ts";
 import { startFediverseServer, type ReceivedActivity } from "../test/helpers/fediverse.ts";
 import { mastodon, misskey, pleroma } from "../test/helpers/fediverse-shapes.ts";
 import { addDeclaration, startInstance } from "../test/helpers/instance.ts";
@@ -163,6 +167,20 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     examples.featured = await get(`/d/${SLUG}/featured`);
     examples["nodeinfo-wellknown"] = await get("/.well-known/nodeinfo", {});
     examples.nodeinfo = await get("/nodeinfo/2.1", {});
+
+    // A strike notice with an image (posted by hand: the story does not wait for a strike slot).
+    const image = site.db
+      .insert(media)
+      .values({ uuid: "5f0c8a2e-7d1b-4c39-9a64-0e2b7c1d3f58", mime: "image/png", width: 1200, height: 675, bytes: 48_213, sha256: "0".repeat(64), alt: "A raised fist made of speech bubbles, and the words: July 4 and 5, log off.", created: new Date() })
+      .returning()
+      .get();
+    writeStrikeSettingsValue(site.db, {
+      ...parseStoredSettings(undefined, new Date()),
+      declarations: [SLUG],
+      templates: [{ text: "Today I am on strike from big social media. Sign the {declaration_title} with me: {declaration_url} {hashtags}", mediaIds: [image.id] }],
+    });
+    const [notice] = await postNoticesNow(site.runtime.data, new URL(site.origin), [SLUG], new Date());
+    examples["notice-note"] = await get(`/ap/notes/${notice!.uuid}`);
     await site.drain();
 
     // What other servers send us (test/helpers/fediverse-shapes.ts).

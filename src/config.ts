@@ -21,6 +21,8 @@ export interface Config {
   readonly dataDir: string;
   /** Folder of the Markdown Declarations imported on start. Absolute. */
   readonly declarationsDir: string;
+  /** Folder of the Markdown pages (`faq.md`, `resources.md`) imported on start. Absolute. */
+  readonly pagesDir: string;
   /** Name shown in page titles, the header and NodeInfo. */
   readonly instanceName: string;
   readonly logLevel: LogLevel;
@@ -87,7 +89,7 @@ function value(env: Env, name: string): string | undefined {
 
 /**
  * Validates the environment.  `cwd` anchors relative paths (DATA_DIR and
- * DECLARATIONS_DIR) so that the function stays pure.
+ * DECLARATIONS_DIR, PAGES_DIR) so that the function stays pure.
  */
 export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const problems: string[] = [];
@@ -122,6 +124,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 
   const dataDir = resolve(cwd, value(env, "DATA_DIR") ?? "data");
   const declarationsDir = resolve(cwd, value(env, "DECLARATIONS_DIR") ?? "declarations");
+  const pagesDir = resolve(cwd, value(env, "PAGES_DIR") ?? "pages");
 
   const instanceName = (value(env, "INSTANCE_NAME") ?? "undersign").normalize("NFC");
   if ([...instanceName].length > 100 || /[\p{Cc}]/u.test(instanceName)) {
@@ -186,6 +189,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     origin,
     dataDir,
     declarationsDir,
+    pagesDir,
     instanceName,
     logLevel,
     trustProxy,

@@ -11,7 +11,7 @@ import { SqliteKvStore } from "./db/kv.ts";
 import { createFederationRuntime } from "./federation/index.ts";
 import { APP, configureLogging } from "./logging.ts";
 import { purgeExpiredPending } from "./db/signatures.ts";
-import { createSiteServices, databasePath, importShippedDeclarations, openSiteDatabase } from "./setup.ts";
+import { createSiteServices, databasePath, importShippedDeclarations, importShippedPages, openSiteDatabase } from "./setup.ts";
 
 function readConfig(): Config {
   try {
@@ -33,6 +33,7 @@ const logger = getLogger([APP]);
 const db = openSiteDatabase(config);
 logger.info("Database {path} is ready", { path: databasePath(config) });
 importShippedDeclarations(db, config);
+importShippedPages(db, config);
 
 const kv = new SqliteKvStore(db);
 kv.purgeExpired();

@@ -1,6 +1,6 @@
 /**
  * Start-up steps shared by the server and the command-line tools: open the
- * database, apply migrations, import the shipped Declarations.
+ * database, apply migrations, import the shipped Declarations and pages.
  */
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
@@ -11,6 +11,8 @@ import { runMigrations } from "./db/migrate.ts";
 import { importDeclarationFiles, type SeedOutcome } from "./db/seed.ts";
 import { WriteBatcher } from "./db/batch.ts";
 import { getOrCreateSecret } from "./db/settings.ts";
+import { importSitePageFiles, type PageSeedOutcome } from "./db/pages.ts";
+import { readPagesFolder } from "./pages-files.ts";
 import { APP } from "./logging.ts";
 import { createMailer, type Mailer } from "./mail.ts";
 import { createProofOfWork, createSigning } from "./web/index.ts";
@@ -64,6 +66,27 @@ export function importShippedDeclarations(db: Db, config: Pick<Config, "declarat
     ...folder.problems.map((p) => ({ kind: "skipped" as const, path: p.path, slug: "", reason: p.reason })),
     ...outcomes,
   ];
+}
+
+const pagesLogger = getLogger([APP, "pages"]);
+
+/**
+ * Imports `pages/*.md` (the FAQ and resources pages) by the same rule as the
+ * Declarations, with one log line per file created, updated or refused.
+ */
+export function importShippedPages(db: Db, config: Pick<Config, "pagesDir">): PageSeedOutcome[] {
+  const folder = readPagesFolder(config.pagesDir);
+  for (const problem of folder.problems) {
+    pagesLogger.warn("Skipped {path}: {reason}", { path: join(config.pagesDir, problem.path), reason: problem.reason });
+  }
+  const outcomes = importSitePageFiles(db, folder.files);
+  for (const outcome of outcomes) {
+    const path = join(config.pagesDir, outcome.path);
+    if (outcome.kind === "skipped") pagesLogger.warn("Skipped {path}: {reason}", { path, reason: outcome.reason });
+    else if (outcome.kind === "unchanged") pagesLogger.debug("{path} is unchanged", { path });
+    else pagesLogger.info("Imported {path} as /{slug}", { path, slug: outcome.slug });
+  }
+  return [...folder.problems.map((p) => ({ kind: "skipped" as const, path: p.path, slug: "", reason: p.reason })), ...outcomes];
 }
 
 /** How long a proof-of-work challenge handed to a browser stays valid. */

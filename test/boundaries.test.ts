@@ -80,6 +80,10 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
     ).toEqual([]);
   });
 
+  it("strike/ is pure: from src/ it imports only other strike/ files", () => {
+    expect(violations("strike", (i) => (i.target != null ? i.target.startsWith("strike/") : !i.specifier.startsWith("node:")))).toEqual([]);
+  });
+
   it("only config.ts reads process.env", () => {
     const readers = files.filter((f) => /process\.env\b/.test(readFileSync(f.path, "utf8"))).map((f) => relative(SRC, f.path));
     expect(readers).toEqual(["config.ts"]);

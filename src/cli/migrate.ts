@@ -5,13 +5,14 @@
  */
 import { ConfigError, loadConfig, readEnvironment } from "../config.ts";
 import { configureLogging } from "../logging.ts";
-import { databasePath, importShippedDeclarations, openSiteDatabase } from "../setup.ts";
+import { databasePath, importShippedDeclarations, importShippedPages, openSiteDatabase } from "../setup.ts";
 
 try {
   const config = loadConfig(readEnvironment());
   await configureLogging(config.logLevel);
   const db = openSiteDatabase(config);
   const outcomes = importShippedDeclarations(db, config);
+  importShippedPages(db, config);
   db.$client.close();
   const skipped = outcomes.filter((o) => o.kind === "skipped").length;
   process.stdout.write(`${databasePath(config)} is up to date; ${outcomes.length} Declaration file(s) read, ${skipped} skipped.\n`);

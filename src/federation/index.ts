@@ -7,6 +7,7 @@ import "./actors.ts";
 import "./collections.ts";
 import "./inbox.ts";
 import "./nodeinfo.ts";
+import "./notices.ts";
 import "./objects.ts";
 import "./publish.ts";
 
@@ -24,4 +25,5 @@ export {
 export { localDeclarationSlug, lookupRemoteObject, type RemoteObjectSummary } from "./remote-objects.ts";
 export { fetchRemoteImage, isPrivateHostLiteral, sniffImageType, type ImageFetch, type ImageType } from "./media.ts";
 export { type Publisher } from "./publish.ts";
+export { currentStrikeSettings, listSentNotices, mediaPath, nextNoticeAt, postNoticesNow, type SentNotice } from "./notices.ts";
 export { createFederationRuntime, type FederationRuntime, type FederationRuntimeOptions } from "./runtime.ts";

@@ -6,12 +6,15 @@
  * server that re-fetches what we sent gets the same thing.
  */
 import type { Context } from "@fedify/fedify";
-import { Article, Create, Hashtag, Note, PUBLIC_COLLECTION, Source, Update } from "@fedify/vocab";
+import { Article, Create, Document, Hashtag, Note, PUBLIC_COLLECTION, Source, Update } from "@fedify/vocab";
 import { getDeclarationBySlug, getRevision } from "../db/declarations.ts";
 import { getActivityByUuid, getPostByUuid, previousDigestTime, type OutboxEntry } from "../db/posts.ts";
 import type { Declaration, FedPost, Revision } from "../db/schema.ts";
+import { getMediaByIds } from "../db/strike.ts";
 import { escapeHtml, markdownToText, renderMarkdown } from "../markdown.ts";
+import { noticeHashtags, noticeTokens } from "../strike/notices.ts";
 import { builder, type FedData } from "./builder.ts";
+import { mediaPath } from "./notices.ts";
 import { instant } from "./time.ts";
 
 /** Activities we deliver must stay well under Misskey's 64 KiB inbox limit. */
@@ -37,14 +40,31 @@ function hashtagTags(ctx: Context<FedData>, tags: readonly string[]): Hashtag[] 
 /** Hashtags as Mastodon writes them into content, so every server links them. */
 function hashtagParagraph(ctx: Context<FedData>, tags: readonly string[]): string {
   if (tags.length === 0) return "";
-  const links = tags.map(
-    (tag) => `<a href="${escapeHtml(hashtagUrl(ctx, tag).href)}" class="mention hashtag" rel="tag">#<span>${escapeHtml(tag)}</span></a>`,
-  );
-  return `<p>${links.join(" ")}</p>`;
+  return `<p>${tags.map((tag) => hashtagLink(ctx, tag)).join(" ")}</p>`;
 }
 
 function link(url: URL, text?: string): string {
   return `<a href="${escapeHtml(url.href)}">${escapeHtml(text ?? url.href)}</a>`;
+}
+
+function hashtagLink(ctx: Context<FedData>, tag: string): string {
+  return `<a href="${escapeHtml(hashtagUrl(ctx, tag).href)}" class="mention hashtag" rel="tag">#<span>${escapeHtml(tag)}</span></a>`;
+}
+
+/**
+ * A strike notice's text as HTML: paragraphs and line breaks kept, links and
+ * hashtags linked as Mastodon links them (so every server shows them alike).
+ */
+export function noticeHtml(ctx: Context<FedData>, text: string): string {
+  let html = "<p>";
+  for (const token of noticeTokens(text.trim())) {
+    if (token.type === "text") html += escapeHtml(token.value);
+    else if (token.type === "tag") html += hashtagLink(ctx, token.value);
+    else if (token.type === "url") {
+      html += URL.canParse(token.value) ? `<a href="${escapeHtml(new URL(token.value).href)}">${escapeHtml(token.value)}</a>` : escapeHtml(token.value);
+    } else html += token.paragraph ? "</p><p>" : "<br>";
+  }
+  return `${html}</p>`;
 }
 
 export function articleUri(ctx: Context<FedData>, post: Pick<FedPost, "uuid">): URL {
@@ -108,24 +128,31 @@ function noteContent(ctx: Context<FedData>, declaration: Decl, post: FedPost, re
         `<p>${escapeHtml(SIGN_LINE)}</p><p>${link(page)}</p>${tags}`
       );
     }
-    case "notice": {
-      const paragraphs = (post.content ?? "").split(/\n{2,}/).filter((p) => p.trim() !== "");
-      const text = paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("");
-      return `${text}<p>${link(page)}</p>${tags}`;
-    }
+    case "notice":
+      // The text links the Declaration and carries the strike's hashtags (src/strike/notices.ts fillTemplate).
+      return noticeHtml(ctx, post.content ?? "");
     case "article":
       throw new Error("An Article is not a Note");
   }
 }
 
-/** The announcement, a version note or a digest, as a Note. */
+/** A strike notice's images, each with its description (`name`) for people who cannot see it. */
+function noticeAttachments(ctx: Context<FedData>, post: FedPost): Document[] {
+  return getMediaByIds(ctx.data.db, post.mediaIds).map(
+    (m) => new Document({ url: pageUrl(ctx, mediaPath(m)), mediaType: m.mime, name: m.alt, width: m.width, height: m.height }),
+  );
+}
+
+/** The announcement, a version note, a digest or a strike notice, as a Note. */
 export function buildNote(ctx: Context<FedData>, declaration: Decl, post: FedPost, revision: Revision | undefined): Note {
+  const notice = post.kind === "notice";
   return new Note({
     id: noteUri(ctx, post),
     attribution: ctx.getActorUri(declaration.slug),
     content: noteContent(ctx, declaration, post, revision),
     url: pageUrl(ctx, post.kind === "version" ? `/d/${declaration.slug}/diff/${post.revision - 1}..${post.revision}` : `/d/${declaration.slug}`),
-    tags: hashtagTags(ctx, declaration.hashtags),
+    tags: hashtagTags(ctx, notice ? noticeHashtags(post.content ?? "") : declaration.hashtags),
+    attachments: notice ? noticeAttachments(ctx, post) : [],
     published: instant(post.published),
     ...addressing(ctx, declaration.slug),
   });

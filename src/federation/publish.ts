@@ -17,6 +17,7 @@ import { getDeclarationBySlug } from "../db/declarations.ts";
 import { removeFollowersByActorUris } from "../db/fediverse.ts";
 import { createPost, declarationsDueForDigest, declarationsToPublish, listUndelivered, markDelivered, revisePost } from "../db/posts.ts";
 import { builder, type FedData } from "./builder.ts";
+import { createDueNotices, nextNoticeAt } from "./notices.ts";
 import { buildActivity, postUri } from "./objects.ts";
 
 const logger = getLogger(["undersign", "federation", "publish"]);
@@ -111,7 +112,8 @@ export interface Publisher {
 
 /**
  * Runs a pass every `intervalMs` (and soon after `notify()`); passes never
- * overlap.
+ * overlap.  During the strike, a pass also runs as each notice slot starts,
+ * so notices are not up to a minute late.
  */
 export function startPublisher(
   federation: Federation<FedData>,
@@ -124,8 +126,24 @@ export function startPublisher(
   let again = false;
   let stopped = false;
 
+  let slotTimer: NodeJS.Timeout | null = null;
+  /** Wakes up for the next notice slot when it starts before the next regular pass. */
+  const scheduleSlot = () => {
+    if (slotTimer != null) clearTimeout(slotTimer);
+    slotTimer = null;
+    const next = nextNoticeAt(data.db, now());
+    if (stopped || next == null) return;
+    const wait = next.getTime() - now().getTime();
+    if (wait > intervalMs) return;
+    slotTimer = setTimeout(() => {
+      slotTimer = null;
+      void runOnce();
+    }, Math.max(0, wait) + 20);
+    slotTimer.unref();
+  };
   const pass = async () => {
     await createDuePosts(data, now(), options.digestIntervalMs);
+    await createDueNotices(data, now(), options.origin);
     await deliverPending(federation, data, options.origin);
   };
   const runOnce = (): Promise<void> => {
@@ -137,6 +155,11 @@ export function startPublisher(
       .catch((error: unknown) => logger.error("Publishing failed: {error}", { error }))
       .finally(() => {
         running = null;
+        try {
+          scheduleSlot();
+        } catch (error) {
+          logger.error("Could not schedule the next notice: {error}", { error });
+        }
         if (again && !stopped) {
           again = false;
           void runOnce();
@@ -160,6 +183,7 @@ export function startPublisher(
     stop() {
       stopped = true;
       clearInterval(timer);
+      if (slotTimer != null) clearTimeout(slotTimer);
       if (soon != null) clearTimeout(soon);
     },
   };

@@ -11,14 +11,20 @@ import type { WebEnv } from "./context.ts";
 import { health } from "./health.ts";
 import { interactRoutes } from "./interact.tsx";
 import { lineageRoutes } from "./lineage.tsx";
+import { mediaAdminRoutes, mediaRoutes } from "./media.tsx";
+import { memeRoutes } from "./memes.tsx";
 import { pages } from "./pages.tsx";
 import { powRoutes } from "./pow.ts";
 import { privacy } from "./privacy.tsx";
 import { responseRoutes } from "./responses.tsx";
 import { sessionMiddleware } from "./session.ts";
+import { sharingRoutes } from "./share.tsx";
 import { sign } from "./sign.tsx";
 import { signer } from "./signer.tsx";
+import { sitePageRoutes } from "./site-pages.tsx";
 import { statsRoutes } from "./stats.tsx";
+import { strikeAdminRoutes } from "./strike-admin.tsx";
+import { strikeRoutes } from "./strike.tsx";
 import { tagRoutes } from "./tags.tsx";
 
 export const web = new Hono<WebEnv>();
@@ -26,6 +32,10 @@ web.route("/", health);
 web.route("/static", staticRoutes);
 // Remote avatars, served from our origin (no session needed).
 web.route("/", avatarRoutes);
+// Uploaded images (no session needed either).
+web.route("/", mediaRoutes);
+// Sharing and embeds: QR codes, preview images, feeds, badges, the embeds and the strike banner (no session).
+web.route("/", sharingRoutes);
 // Who is logged in, for every route below (reads the database only when a session cookie is sent).
 web.use("*", sessionMiddleware);
 web.route("/api/pow", powRoutes);
@@ -43,6 +53,13 @@ web.route("/", interactRoutes);
 web.route("/", responseRoutes);
 web.route("/", tagRoutes);
 web.route("/", federationAdminRoutes);
+web.route("/", strikeAdminRoutes);
+// The strike page and pledges; the FAQ and resources pages and their editor.
+web.route("/", strikeRoutes);
+web.route("/", sitePageRoutes);
+// Images: the admin page and the memes gallery.
+web.route("/", mediaAdminRoutes);
+web.route("/", memeRoutes);
 // Comparison pages before the Declaration pages.
 web.route("/", diffRoutes);
 // The lineage page (/d/:slug/copies) before the Declaration pages.

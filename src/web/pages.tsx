@@ -28,6 +28,7 @@ import { copySource, proposedChangesSection } from "./provenance.ts";
 import { formsMayLeaveSite } from "./interact.tsx";
 import { canModerate, FediverseSections, hasResponses } from "./responses.tsx";
 import { currentAccount } from "./session.ts";
+import { declarationMeta, DeclarationShare } from "./share.tsx";
 import { DraftNotice, isOwner, readableDeclaration, RepublishForm, WithdrawnNotice } from "./visibility.tsx";
 
 export const pages = new Hono<WebEnv>();
@@ -148,7 +149,11 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
       siteName={config.instanceName}
       description={revision.summary || undefined}
       canonical={isLatest ? new URL(`/d/${declaration.slug}`, config.origin).href : permalink}
-      alternates={[{ href: `/d/${declaration.slug}.md`, type: "text/markdown", title: "Markdown" }]}
+      alternates={[
+        { href: `/d/${declaration.slug}.md`, type: "text/markdown", title: "Markdown" },
+        { href: `/d/${declaration.slug}/feed.atom`, type: "application/atom+xml", title: `Posts of ${declaration.title}` },
+      ]}
+      meta={declaration.status === "draft" ? undefined : declarationMeta(declaration, config.origin, config.instanceName)}
       {...(forOwner || moderator ? { account: currentAccount(c) } : {})}
     >
       {declaration.status === "draft" && csrf != null && <DraftNotice slug={declaration.slug} csrf={csrf} />}
@@ -167,6 +172,7 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
         proposedChangesHtml={proposed?.html ?? null}
       />
       {isLatest && csrf != null && declaration.status === "published" && <SignSection c={c} declaration={declaration} csrf={csrf} />}
+      {isLatest && csrf != null && declaration.status === "published" && <DeclarationShare declaration={declaration} origin={config.origin} />}
       {isLatest && csrf != null && declaration.status !== "draft" && (
         <FediverseSections c={c} declaration={declaration} csrf={csrf} moderator={moderator} />
       )}

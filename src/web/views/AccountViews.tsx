@@ -211,7 +211,13 @@ export function AdminView(props: AdminViewProps) {
         </p>
       )}
       <p>
+        <a href="/admin/strike">The strike: days, notices and templates</a>
+      </p>
+      <p>
         <a href="/admin/federation">Federation: reports and blocked domains</a>
+      </p>
+      <p>
+        <a href="/admin/media">Images: uploads for notices and the memes gallery</a>
       </p>
       <h2 id="registration-title">Registration</h2>
       <form method="post" action="/admin/registration" class="account-form">

@@ -1,0 +1,19 @@
+// /admin/strike: shows the visitor's own time zone next to the strike's, with
+// a button to use it.  Without JavaScript the hint stays hidden.
+(function () {
+  var zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch (e) {
+    return;
+  }
+  var box = document.querySelector(".own-zone");
+  var input = document.getElementById("strike-timeZone");
+  if (!zone || box == null || input == null) return;
+  box.querySelector("[data-own-zone]").textContent = zone;
+  box.querySelector("[data-use-own-zone]").addEventListener("click", function () {
+    input.value = zone;
+    input.focus();
+  });
+  box.hidden = false;
+})();
