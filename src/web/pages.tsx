@@ -13,6 +13,7 @@ import {
 import type { Declaration, Revision } from "../db/schema.ts";
 import { listPublicSignatures } from "../db/signatures.ts";
 import { renderMarkdown } from "../markdown.ts";
+import { statsView, StatsCharts } from "./stats.tsx";
 import type { WebEnv } from "./context.ts";
 import { DeclarationList } from "./views/DeclarationList.tsx";
 import { DeclarationView } from "./views/DeclarationView.tsx";
@@ -175,6 +176,15 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
       {isLatest && csrf != null && declaration.status === "published" && <DeclarationShare declaration={declaration} origin={config.origin} />}
       {isLatest && csrf != null && declaration.status !== "draft" && (
         <FediverseSections c={c} declaration={declaration} csrf={csrf} moderator={moderator} />
+      )}
+      {isLatest && declaration.status !== "draft" && (
+        <section class="numbers" aria-labelledby="numbers-heading">
+          <h2 id="numbers-heading">In numbers</h2>
+          <StatsCharts view={statsView(db, new Date(), declaration.id)} idPrefix="declaration" metrics={["signatures"]} />
+          <p>
+            <a href={`/d/${declaration.slug}/stats`}>Boosts, favourites, followers, notices and copies</a>
+          </p>
+        </section>
       )}
     </Layout>
   );

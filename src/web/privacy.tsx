@@ -77,6 +77,22 @@ privacy.get("/privacy", (c) => {
           the site's database cannot be used to rebuild it.
         </p>
 
+        <h2>When you pledge to strike</h2>
+        <p>
+          We store which strike days you chose and when you pledged. Your name is stored only if you give one and choose to show it; then it
+          is shown on the strike page. A pledge counted only keeps no name at all. Pledges are not linked to signatures and need no email
+          address. The same protection against abuse applies as for signing (below).
+        </p>
+
+        <h2>When you sign, boost or reply from the fediverse</h2>
+        <p>
+          Favouriting (or reacting to) a post of a Declaration's account signs it with your fediverse account: we store your account's
+          address, its display name, profile link and avatar address as your server publishes them, and show them with your signature.
+          Unfavouriting withdraws the signature and erases them from it. Replies to the Declarations' posts are shown under the
+          Declaration as your server sent them; deleting the reply on your server deletes it here. When your account is deleted on its
+          server, your signatures and replies here are removed.
+        </p>
+
         <h2>Protection against abuse</h2>
         <ul>
           {longestWindow > 0 ? (

@@ -48,6 +48,10 @@ describe.skipIf(!haveChromium)("the movement in numbers", () => {
       await page.goto(`${site!.origin}/d/test-declaration/stats`);
       expect(await page.locator("figure.chart").count()).toBe(6);
       await page.screenshot({ path: join(RESULTS, `stats-declaration-${width}.png`), fullPage: true });
+      await page.goto(`${site!.origin}/d/test-declaration`);
+      expect(await page.locator("#declaration-signatures rect.chart-bar").count()).toBe(30);
+      await page.locator("#numbers-heading").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(RESULTS, `declaration-numbers-${width}.png`) });
       expect(await watch.cspViolations()).toEqual([]);
       expect(watch.pageErrors).toEqual([]);
       expect(watch.consoleMessages).toEqual([]);

@@ -17,6 +17,12 @@ const PER_DECLARATION = "Each connection may sign a Declaration at most";
 const PUZZLE = "The form asks your browser to solve a small computing puzzle";
 
 describe("/privacy", () => {
+  it("says what a pledge and a fediverse signature keep", async () => {
+    const { text } = await privacy();
+    expect(text).toContain("A pledge counted only keeps no name at all.");
+    expect(text).toContain("Unfavouriting withdraws the signature and erases them from it.");
+  });
+
   it("describes the test defaults: no mail, no limits, no puzzle", async () => {
     const { text } = await privacy();
     expect(text).toContain("Test Declarations uses no analytics, no advertising, no tracking");

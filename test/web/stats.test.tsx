@@ -81,6 +81,15 @@ describe("the movement in numbers", () => {
     expect((await t.app.request("/d/nope/stats")).status).toBe(404);
   });
 
+  it("draws the signatures chart on the Declaration page, linking to all its numbers", async () => {
+    const t = await createTestApp();
+    const d = seed(t, new Date(Date.now() - DAY));
+    const html = await (await t.app.request(`/d/${d.slug}`)).text();
+    expect(html).toContain('id="declaration-signatures"');
+    expect(html).toContain("3 signatures in the last 30 days");
+    expect(html).toContain(`href="/d/${d.slug}/stats"`);
+  });
+
   it("uses hourly buckets on /api/stats when the saved strike is on", async () => {
     const t = await createTestApp();
     const today = new Date().toISOString().slice(0, 10);

@@ -219,6 +219,9 @@ export function AdminView(props: AdminViewProps) {
       <p>
         <a href="/admin/media">Images: uploads for notices and the memes gallery</a>
       </p>
+      <p>
+        <a href="/admin/pages">Pages: questions and answers, resources</a>
+      </p>
       <h2 id="registration-title">Registration</h2>
       <form method="post" action="/admin/registration" class="account-form">
         <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
