@@ -8,12 +8,14 @@
 import { Hono } from "hono";
 import { getPublicDeclaration, getRevision } from "../db/declarations.ts";
 import { listPosts, previousDigestTime } from "../db/posts.ts";
+import { getMediaByIds } from "../db/strike.ts";
 import type { Declaration, FedPost } from "../db/schema.ts";
 import { escapeHtml, markdownToText, renderMarkdown } from "../markdown.ts";
 import { SOFTWARE } from "../version.ts";
 import type { DbLike } from "../db/client.ts";
 import { assetUrl } from "./assets.ts";
 import type { WebEnv } from "./context.ts";
+import { mediaPath } from "./media.tsx";
 import { escapeXml } from "./xml.ts";
 
 /** Entries in a feed: the newest posts. */
@@ -27,6 +29,8 @@ interface Entry {
   published: Date;
   updated: Date;
   html: string;
+  /** Images posted with it (strike notices): enclosures, and shown in the content. */
+  images?: { href: string; type: string; alt: string }[];
 }
 
 function people(n: number): string {
@@ -86,11 +90,14 @@ function toEntry(db: DbLike, d: Declaration, post: FedPost, origin: URL): Entry 
       const text = (post.content ?? "").trim();
       const first = text.split("\n")[0] ?? "";
       const paragraphs = text.split(/\n{2,}/).filter((p) => p.trim() !== "");
+      const images = getMediaByIds(db, post.mediaIds).map((m) => ({ href: new URL(mediaPath(m), origin).href, type: m.mime, alt: m.alt }));
+      const figures = images.map((i) => `<p><img src="${escapeHtml(i.href)}" alt="${escapeHtml(i.alt)}"></p>`).join("");
       return {
         ...base,
         title: `Strike notice: ${first.length > 80 ? `${first.slice(0, 79)}…` : first}`,
         link: page,
-        html: `${paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("")}<p>${link(page)}</p>`,
+        html: `${paragraphs.map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("")}${figures}<p>${link(page)}</p>`,
+        images,
       };
     }
   }
@@ -123,6 +130,7 @@ export function atomFeed(db: DbLike, d: Declaration, origin: URL, siteName: stri
       `    <link rel="alternate" type="text/html" href="${escapeXml(e.link)}"/>`,
       `    <published>${e.published.toISOString()}</published>`,
       `    <updated>${e.updated.toISOString()}</updated>`,
+      ...(e.images ?? []).map((i) => `    <link rel="enclosure" type="${escapeXml(i.type)}" href="${escapeXml(i.href)}" title="${escapeXml(i.alt)}"/>`),
       `    <content type="html">${escapeXml(e.html)}</content>`,
       "  </entry>",
     );

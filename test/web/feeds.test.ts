@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { appendRevision, getDeclarationBySlug, setDeclarationStatus } from "../../src/db/declarations.ts";
 import { createPost } from "../../src/db/posts.ts";
-import { fedPosts } from "../../src/db/schema.ts";
+import { fedPosts, media } from "../../src/db/schema.ts";
+import { eq } from "drizzle-orm";
 import type { Db } from "../../src/db/client.ts";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
 
@@ -88,6 +89,24 @@ function addPosts(db: Db) {
 }
 
 describe("the Atom feed of a Declaration", () => {
+  it("carries a notice's images as enclosures and in its content, with their alt text escaped", async () => {
+    const { app, db } = await createTestApp();
+    addDeclaration(db);
+    const d = addPosts(db);
+    const uuid = randomUUID();
+    const row = db
+      .insert(media)
+      .values({ uuid, mime: "image/png", width: 10, height: 10, bytes: 100, sha256: "a".repeat(64), alt: 'A "strike" <poster> & more', created: new Date() })
+      .returning()
+      .get();
+    db.update(fedPosts).set({ mediaIds: [row.id] }).where(eq(fedPosts.kind, "notice")).run();
+    const xml = await (await app.request(`/d/${d.slug}/feed.atom`)).text();
+    checkWellFormed(xml);
+    expect(xml).toContain(`<link rel="enclosure" type="image/png" href="${TEST_ORIGIN}/media/${uuid}.png" title="A &quot;strike&quot; &lt;poster&gt; &amp; more"/>`);
+    const notice = unescapeXml(/<entry>[\s\S]*?<content type="html">([\s\S]*?)<\/content>/.exec(xml)![1]!);
+    expect(notice).toContain(`<img src="${TEST_ORIGIN}/media/${uuid}.png" alt="A &quot;strike&quot; &lt;poster&gt; &amp; more">`);
+  });
+
   it("lists every kind of post, newest first, as well-formed Atom", async () => {
     const { app, db } = await createTestApp({ instanceName: "Strike & Co" });
     addDeclaration(db);
