@@ -142,20 +142,27 @@ export function parseDeclarationFile(path: string, bytes: Buffer): DeclarationFi
 }
 
 /**
- * Reads every `*.md` in `dir` (sorted by name, so the first file wins a
- * duplicate slug).  A missing folder is not an error: it holds nothing.
+ * The names of the `*.md` files directly in `dir`, sorted; none when the
+ * folder does not exist (a site without such a folder holds nothing).
  */
-export function readDeclarationFolder(dir: string): DeclarationFolder {
-  let names: string[];
+export function markdownFileNames(dir: string): string[] {
   try {
-    names = readdirSync(dir, { withFileTypes: true })
+    return readdirSync(dir, { withFileTypes: true })
       .filter((entry) => entry.isFile() && entry.name.endsWith(".md"))
       .map((entry) => entry.name)
       .sort();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { files: [], problems: [] };
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
+}
+
+/**
+ * Reads every `*.md` in `dir` (sorted by name, so the first file wins a
+ * duplicate slug).  A missing folder is not an error: it holds nothing.
+ */
+export function readDeclarationFolder(dir: string): DeclarationFolder {
+  const names = markdownFileNames(dir);
   const files: DeclarationFile[] = [];
   const problems: DeclarationFileProblem[] = [];
   const bySlug = new Map<string, string>();

@@ -11,10 +11,11 @@
  * reason; it never stops the others.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { SeedPage } from "./db/pages.ts";
+import { markdownFileNames } from "./declaration-files.ts";
 
 /** The pages served at `/{slug}` and editable at `/admin/pages/{slug}`. */
 export const SITE_PAGE_SLUGS = ["faq", "resources"] as const;
@@ -62,16 +63,7 @@ export function parsePageFile(path: string, bytes: Buffer): SeedPage | PageFileP
 
 /** Reads every `*.md` in `dir`; a missing folder holds nothing. */
 export function readPagesFolder(dir: string): { files: SeedPage[]; problems: PageFileProblem[] } {
-  let names: string[];
-  try {
-    names = readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isFile() && entry.name.endsWith(".md"))
-      .map((entry) => entry.name)
-      .sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { files: [], problems: [] };
-    throw error;
-  }
+  const names = markdownFileNames(dir);
   const files: SeedPage[] = [];
   const problems: PageFileProblem[] = [];
   for (const name of names) {
