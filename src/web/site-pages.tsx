@@ -17,6 +17,7 @@ import { notFoundPage } from "./errors.tsx";
 import { formatDate } from "./format.ts";
 import { csrfFor, personalPage, type PersonalStatus } from "./personal.tsx";
 import { currentAccount } from "./session.ts";
+import { ErrorSummary, FieldError } from "./views/FormErrors.tsx";
 import { Layout } from "./views/Layout.tsx";
 
 export const sitePageRoutes = new Hono<WebEnv>();
@@ -98,23 +99,13 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
         </p>
       )}
       <form class="account-form copy-editor" method="post" action={`/admin/pages/${slug}`} novalidate>
-        {(fields.length > 0 || state.formError != null) && (
-          <div class="form-errors" role="alert" tabindex={-1}>
-            {state.formError != null && <p>{state.formError}</p>}
-            {fields.length > 0 && (
-              <>
-                <p>Please check {fields.length === 1 ? "this field" : "these fields"}:</p>
-                <ul>
-                  {fields.map((f) => (
-                    <li>
-                      <a href={f === "body" ? "#editor-body" : "#page-title"}>{labels[f]}</a>: {errors[f]}
-                    </li>
-                  ))}
-                </ul>
-              </>
-            )}
-          </div>
-        )}
+        <ErrorSummary
+          formError={state.formError}
+          fields={fields}
+          errors={errors}
+          label={(f) => labels[f]}
+          href={(f) => (f === "body" ? "#editor-body" : "#page-title")}
+        />
         <input type="hidden" name={CSRF_FIELD} value={csrfFor(c)} />
         <div class="field">
           <label for="page-title">{labels.title}</label>
@@ -122,7 +113,7 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
             Up to {MAX_PAGE_TITLE} characters.
           </p>
           <input id="page-title" name="title" type="text" required maxlength={MAX_PAGE_TITLE} value={values.title} {...invalid("title")} />
-          {errors.title != null && <p class="field-error" id="title-error">{errors.title}</p>}
+          <FieldError id="title-error" error={errors.title} />
         </div>
         <div class="field">
           <label for="editor-body">{labels.body}</label>
@@ -132,7 +123,7 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
           <textarea id="editor-body" name="body" rows={24} required {...invalid("body")}>
             {values.body}
           </textarea>
-          {errors.body != null && <p class="field-error" id="body-error">{errors.body}</p>}
+          <FieldError id="body-error" error={errors.body} />
         </div>
         <p class="actions">
           <button type="submit" name="action" value="preview" class="secondary">Preview</button>{" "}

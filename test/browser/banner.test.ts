@@ -8,11 +8,11 @@
  */
 import { join } from "node:path";
 import { Hono } from "hono";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { addDeclaration } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, startBrowserSite } from "../helpers/browser.ts";
+import { haveChromium, RESULTS, useBrowser } from "../helpers/browser.ts";
 import { startServer } from "../helpers/server.ts";
 
 const DAY = 86_400_000;
@@ -39,25 +39,14 @@ function hostApp(site: string) {
 }
 
 describe.skipIf(!haveChromium)("the strike banner on another website", () => {
-  let browser: Browser | undefined;
-  const closers: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    for (const close of closers) await close();
-  });
+  const suite = useBrowser();
 
   async function setup(days: string[]) {
-    const t = await startBrowserSite();
-    closers.push(t.close);
+    const t = await suite.site();
     addDeclaration(t.db);
     writeStrikeSettingsValue(t.db, { days, timeZone: "UTC" });
     const host = await startServer(hostApp(t.origin));
-    closers.push(host.close);
+    suite.later(host.close);
     return { site: t.origin, host: host.url };
   }
 
@@ -92,7 +81,7 @@ describe.skipIf(!haveChromium)("the strike banner on another website", () => {
   it("shows a small banner before the strike, which can be closed for the day", async () => {
     const { site, host } = await setup([isoDay(30), isoDay(31)]);
     for (const width of [390, 1280]) {
-      const context = await browser!.newContext({ viewport: { width, height: 800 }, locale: "en-GB" });
+      const context = await suite.browser.newContext({ viewport: { width, height: 800 }, locale: "en-GB" });
       try {
         const { page, foreign, requests, problems } = await open(context, [site, host]);
         await page.goto(host);
@@ -129,7 +118,7 @@ describe.skipIf(!haveChromium)("the strike banner on another website", () => {
   it("shows a full-page notice during the strike, closed once for the day", async () => {
     const { site, host } = await setup([isoDay(-1), isoDay(0), isoDay(1)]);
     for (const width of [390, 1280]) {
-      const context = await browser!.newContext({ viewport: { width, height: 800 }, locale: "en-US" });
+      const context = await suite.browser.newContext({ viewport: { width, height: 800 }, locale: "en-US" });
       try {
         const { page, foreign, problems } = await open(context, [site, host]);
         await page.goto(host);
@@ -163,7 +152,7 @@ describe.skipIf(!haveChromium)("the strike banner on another website", () => {
     }
 
     // A visitor who has not closed it today sees it again; Escape closes it too.
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       const { page } = await open(context, [site, host]);
       await page.goto(host);
@@ -185,7 +174,7 @@ describe.skipIf(!haveChromium)("the strike banner on another website", () => {
       { locale: "ja-JP", today: "Today we are on strike from big social media.", button: "Continue to this site" },
     ];
     for (const c of cases) {
-      const context = await browser!.newContext({ viewport: { width: 390, height: 800 }, locale: c.locale });
+      const context = await suite.browser.newContext({ viewport: { width: 390, height: 800 }, locale: c.locale });
       try {
         const { page, problems } = await open(context, [site, host]);
         await page.goto(host);
@@ -203,7 +192,7 @@ describe.skipIf(!haveChromium)("the strike banner on another website", () => {
 
   it("shows nothing once the strike is over", async () => {
     const { site, host } = await setup([isoDay(-3), isoDay(-2)]);
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 800 } });
     try {
       const { page, requests } = await open(context, [site, host]);
       await page.goto(host);

@@ -6,32 +6,21 @@
  * 390 px and 1280 px, light and dark: test-results/copy-*.png.
  */
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { createAccount, hashPassword } from "../../src/db/accounts.ts";
 import { addDeclaration } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, startBrowserSite, watchPage } from "../helpers/browser.ts";
+import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 
 const SOURCE_BODY =
   "## First\n\nWe declare that tests are good and that every release deserves them.\n\n## Second\n\nEvery test deserves a name that says what it checks.\n";
 
 describe.skipIf(!haveChromium)("copying in a browser", () => {
-  let browser: Browser | undefined;
-  const servers: { close: () => Promise<void> }[] = [];
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    for (const server of servers) await server.close();
-  });
+  const suite = useBrowser();
 
   /** A site whose ORIGIN is the address the browser uses (forms check Origin). */
   async function site() {
-    const t = await startBrowserSite();
-    servers.push(t);
+    const t = await suite.site();
     addDeclaration(t.db, { body: SOURCE_BODY });
     const outcome = createAccount(t.db, { username: "alice", passwordHash: await hashPassword("correct horse battery"), role: "author" });
     if (outcome.kind !== "created") throw new Error(outcome.kind);
@@ -47,7 +36,7 @@ describe.skipIf(!haveChromium)("copying in a browser", () => {
 
   it("logs in, copies, previews the diff, notes a change, publishes, edits and unpublishes", async () => {
     const t = await site();
-    const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     try {
       const page = await context.newPage();
       const watch = await watchPage(context, page, t.origin);
@@ -126,7 +115,7 @@ describe.skipIf(!haveChromium)("copying in a browser", () => {
 
   it("saves a draft that only its author sees, then publishes it", async () => {
     const t = await site();
-    const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     try {
       const page = await context.newPage();
       await page.goto(`${t.origin}/login?next=${encodeURIComponent("/d/test-declaration/copy?v=1")}`);
@@ -141,7 +130,7 @@ describe.skipIf(!haveChromium)("copying in a browser", () => {
       expect(await page.locator(".draft-notice h2").textContent()).toBe("Draft — only you can see this");
       await shots(page, "draft");
 
-      const stranger = await browser!.newContext();
+      const stranger = await suite.browser.newContext();
       try {
         const res = await (await stranger.newPage()).goto(`${t.origin}/d/my-draft`);
         expect(res?.status()).toBe(404);

@@ -7,27 +7,17 @@
  */
 import { join } from "node:path";
 import { Hono } from "hono";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { createAccount, hashPassword } from "../../src/db/accounts.ts";
 import { addDeclaration } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, startBrowserSite, watchPage } from "../helpers/browser.ts";
+import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 import { boost, fediverseSignature, follower, remoteActor, response } from "../helpers/fediverse-rows.ts";
 import { addSignature } from "../helpers/forms.ts";
 import { startServer } from "../helpers/server.ts";
 
 describe.skipIf(!haveChromium)("the fediverse on a Declaration page", () => {
-  let browser: Browser | undefined;
-  const closers: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    for (const close of closers) await close();
-  });
+  const suite = useBrowser();
 
   /** A remote server with a WebFinger that offers a Like intent, and an avatar (drawn by the browser). */
   async function remoteServer(avatar: Buffer) {
@@ -46,7 +36,7 @@ describe.skipIf(!haveChromium)("the fediverse on a Declaration page", () => {
     );
     const server = await startServer(app);
     origin = server.url;
-    closers.push(server.close);
+    suite.later(server.close);
     return server.url;
   }
 
@@ -66,12 +56,11 @@ describe.skipIf(!haveChromium)("the fediverse on a Declaration page", () => {
   }
 
   it("shows signers, responses and the follow/sign form, and sends a signer to their server", async () => {
-    const scratch = await browser!.newPage();
+    const scratch = await suite.browser.newPage();
     const remote = await remoteServer(await drawAvatar(scratch));
     await scratch.close();
 
-    const t = await startBrowserSite({ env: { FEDERATION_ALLOW_PRIVATE_ADDRESS: "true" } });
-    closers.push(t.close);
+    const t = await suite.site({ env: { FEDERATION_ALLOW_PRIVATE_ADDRESS: "true" } });
     const d = addDeclaration(t.db, {
       body: "## Our demands\n\nWe declare that social media should serve the people who use it.\n\n- Open protocols\n- No tracking\n",
     });
@@ -91,7 +80,7 @@ describe.skipIf(!haveChromium)("the fediverse on a Declaration page", () => {
     if (owner.kind !== "created") throw new Error(owner.kind);
     t.db.$client.prepare("UPDATE declarations SET owner_id = (SELECT id FROM accounts WHERE username = 'owner')").run();
 
-    const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     try {
       const page = await context.newPage();
       const watch = await watchPage(context, page, t.origin);

@@ -6,27 +6,17 @@
  * 1280 px, light and dark: test-results/media-*.png and memes-*.png.
  */
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createAccount, hashPassword } from "../../src/db/accounts.ts";
 import { listMedia } from "../../src/db/media.ts";
 import { MAX_UPLOAD_BYTES } from "../../src/media.ts";
 import { jpegWithGps, poster, SVG_WITH_SCRIPT } from "../fixtures/images/index.ts";
-import { haveChromium, launchBrowser, RESULTS, startBrowserSite, watchPage } from "../helpers/browser.ts";
+import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 
 describe.skipIf(!haveChromium)("images and the memes gallery", () => {
-  let browser: Browser | undefined;
-  const closers: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    for (const close of closers) await close();
-  });
+  const suite = useBrowser();
 
   async function shots(page: Page, name: string) {
     for (const width of [390, 1280]) {
@@ -41,10 +31,9 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
   }
 
   it("uploads images as the site owner, refusing an SVG and a file over 10 MB with the text kept", async () => {
-    const t = await startBrowserSite();
-    closers.push(t.close);
+    const t = await suite.site();
     createAccount(t.db, { username: "boss", passwordHash: await hashPassword("correct horse battery"), role: "admin" });
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const page = await context.newPage();
       const watch = await watchPage(context, page, t.origin);
@@ -122,8 +111,7 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
   });
 
   it("shows the gallery: copy a description, download, and plain text without JavaScript", async () => {
-    const t = await startBrowserSite();
-    closers.push(t.close);
+    const t = await suite.site();
     createAccount(t.db, { username: "boss", passwordHash: await hashPassword("correct horse battery"), role: "admin" });
     const { insertMedia } = await import("../../src/db/media.ts");
     const { processImage } = await import("../../src/media.ts");
@@ -140,7 +128,7 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
       "Own your data",
     );
 
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: t.origin });
     try {
       const page = await context.newPage();
@@ -173,7 +161,7 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
       await context.close();
     }
 
-    const dark = await browser!.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "dark" });
+    const dark = await suite.browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "dark" });
     try {
       const page = await dark.newPage();
       await page.goto(`${t.origin}/memes`);
@@ -183,7 +171,7 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
       await dark.close();
     }
 
-    const noScript = await browser!.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
+    const noScript = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
     try {
       const page = await noScript.newPage();
       await page.goto(`${t.origin}/memes`);
@@ -202,9 +190,8 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
   });
 
   it("says so when the gallery is empty", async () => {
-    const t = await startBrowserSite();
-    closers.push(t.close);
-    const page = await browser!.newPage();
+    const t = await suite.site();
+    const page = await suite.browser.newPage();
     try {
       await page.goto(`${t.origin}/memes`);
       expect(await page.locator(".empty").textContent()).toBe("There are no images here yet. Please come back soon.");

@@ -7,17 +7,16 @@
  */
 import { join } from "node:path";
 import { jsx } from "hono/jsx";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createProofOfWork, POW_FIELD, type ProofOfWorkResult } from "../../src/web/pow.ts";
 import { Layout } from "../../src/web/views/Layout.tsx";
 import { ProofOfWorkField } from "../../src/web/views/ProofOfWorkField.tsx";
 import { createTestApp } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, watchPage } from "../helpers/browser.ts";
+import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 import { startServer } from "../helpers/server.ts";
 
 describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
-  let browser: Browser | undefined;
+  const suite = useBrowser();
   let server: { url: string; close: () => Promise<void> } | undefined;
   const verifications: ProofOfWorkResult[] = [];
 
@@ -49,17 +48,12 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
       return c.json({ ...result, name: body.name });
     });
     server = await startServer(app);
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    suite.later(server.close);
   });
 
   it("solves the challenge within our CSP, from our origin only, and the server accepts it once", async () => {
     const origin = new URL(server!.url).origin;
-    const context = await browser!.newContext({ viewport: { width: 900, height: 700 } });
+    const context = await suite.browser.newContext({ viewport: { width: 900, height: 700 } });
     try {
       const page = await context.newPage();
       const { requests, foreign, consoleMessages, pageErrors, cspViolations } = await watchPage(context, page, origin);

@@ -6,32 +6,20 @@
  * live previews.  Screenshots: test-results/share-*.png, embed-*.png.
  */
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { createPost } from "../../src/db/posts.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { addDeclaration } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, startBrowserSite, watchPage } from "../helpers/browser.ts";
+import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 
 const SLUG = "test-declaration";
 
 describe.skipIf(!haveChromium)("sharing in a browser", () => {
-  let browser: Browser | undefined;
-  const servers: { close: () => Promise<void> }[] = [];
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    for (const server of servers) await server.close();
-  });
+  const suite = useBrowser();
 
   async function site() {
-    const t = await startBrowserSite();
-    servers.push(t);
+    const t = await suite.site();
     addDeclaration(t.db, { title: `Declaration of <Digital> Independence & "Friends"` });
     // Far from now, so the banner on /embed stays a small banner.
     const day = new Date(Date.now() + 40 * 86_400_000).toISOString().slice(0, 10);
@@ -41,7 +29,7 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
 
   it("asks for the Mastodon server once, remembers it, and opens its share page", async () => {
     const t = await site();
-    const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     try {
       const page = await context.newPage();
       const watch = await watchPage(context, page, t.origin);
@@ -103,7 +91,7 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
     const t = await site();
     const d = getDeclarationBySlug(t.db, SLUG)!;
     t.db.transaction((tx) => createPost(tx, { declarationId: d.id, kind: "announcement", key: "announcement", revision: 1, now: new Date() }));
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: t.origin });
       const page = await context.newPage();
@@ -144,7 +132,7 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
   it("shows the /embed page with a working counter frame, badge and banner", async () => {
     const t = await site();
     for (const width of [390, 1280]) {
-      const context = await browser!.newContext({ viewport: { width, height: 900 }, colorScheme: width === 390 ? "light" : "dark" });
+      const context = await suite.browser.newContext({ viewport: { width, height: 900 }, colorScheme: width === 390 ? "light" : "dark" });
       try {
         const page = await context.newPage();
         const watch = await watchPage(context, page, t.origin);

@@ -6,36 +6,24 @@
  * work disabled, as a site owner may choose.  Screenshots: test-results/.
  */
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addDeclaration } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, startBrowserSite, watchPage } from "../helpers/browser.ts";
+import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 
 const SLUG = "test-declaration";
 
 describe.skipIf(!haveChromium)("signing in a browser", () => {
-  let browser: Browser | undefined;
-  const servers: { close: () => Promise<void> }[] = [];
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    for (const server of servers) await server.close();
-  });
+  const suite = useBrowser();
 
   async function site(env: Record<string, string>) {
-    const t = await startBrowserSite({ env });
-    servers.push(t);
+    const t = await suite.site({ env });
     addDeclaration(t.db);
     return t;
   }
 
   it("signs with the proof of work, shows the count and the name, and withdraws completely", async () => {
     const t = await site({ PROOF_OF_WORK: "on", PROOF_OF_WORK_DIFFICULTY: "20000" });
-    const context = await browser!.newContext({ viewport: { width: 390, height: 844 } });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     try {
       const page = await context.newPage();
       const watch = await watchPage(context, page, t.origin);
@@ -85,7 +73,7 @@ describe.skipIf(!haveChromium)("signing in a browser", () => {
 
   it("signs without JavaScript when the proof of work is off, and shows errors next to the fields", async () => {
     const t = await site({ PROOF_OF_WORK: "off" });
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
     try {
       const page = await context.newPage();
       const watch = await watchPage(context, page, t.origin);
@@ -117,7 +105,7 @@ describe.skipIf(!haveChromium)("signing in a browser", () => {
 
   it("keeps the count current on an open page (progressive enhancement)", async () => {
     const t = await site({ PROOF_OF_WORK: "off" });
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const page = await context.newPage();
       const watch = await watchPage(context, page, t.origin);

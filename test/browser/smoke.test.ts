@@ -6,10 +6,9 @@
  * Screenshots go to test-results/ for a person to look at.
  */
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, watchPage } from "../helpers/browser.ts";
+import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 import { startServer } from "../helpers/server.ts";
 const SLUG = "hostile-markdown";
 const TITLE = "A Declaration that tries to run script";
@@ -41,7 +40,7 @@ const HOSTILE_BODY = [
 ].join("\n");
 
 describe.skipIf(!haveChromium)("browser smoke test", () => {
-  let browser: Browser | undefined;
+  const suite = useBrowser();
   let server: { url: string; close: () => Promise<void> } | undefined;
 
   beforeAll(async () => {
@@ -53,17 +52,12 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
       body: HOSTILE_BODY,
     });
     server = await startServer(app);
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    suite.later(server.close);
   });
 
   it("shows the Declaration, runs none of its script, and loads only from its own origin", async () => {
     const origin = new URL(server!.url).origin;
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const page = await context.newPage();
 

@@ -4,19 +4,17 @@
  * test-results/stats-*.png.
  */
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { addReaction, upsertRemoteActor } from "../../src/db/fediverse.ts";
 import { addDeclaration } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, startBrowserSite, watchPage } from "../helpers/browser.ts";
+import { type BrowserSite, haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 
 describe.skipIf(!haveChromium)("the movement in numbers", () => {
-  let browser: Browser | undefined;
-  let site: Awaited<ReturnType<typeof startBrowserSite>> | undefined;
+  const suite = useBrowser();
+  let site: BrowserSite | undefined;
 
   beforeAll(async () => {
-    browser = await launchBrowser();
-    site = await startBrowserSite();
+    site = await suite.site();
     const d = addDeclaration(site.db);
     const day = 86_400_000;
     site.db.transaction((tx) => {
@@ -28,14 +26,9 @@ describe.skipIf(!haveChromium)("the movement in numbers", () => {
     });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await site?.close();
-  });
-
   it("draws the charts with their numbers", async () => {
     for (const width of [390, 1280]) {
-      const context = await browser!.newContext({ viewport: { width, height: 900 } });
+      const context = await suite.browser.newContext({ viewport: { width, height: 900 } });
       const page = await context.newPage();
       const watch = await watchPage(context, page, site!.origin);
       await page.goto(`${site!.origin}/stats`);

@@ -4,32 +4,20 @@
  * resources pages render.  Screenshots at 390 and 1280 px: test-results/.
  */
 import { join, resolve } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { createAccount, createSession, findAccountByUsername } from "../../src/db/accounts.ts";
 import { fedPosts } from "../../src/db/schema.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { importShippedPages } from "../../src/setup.ts";
 import { addDeclaration } from "../helpers/app.ts";
-import { haveChromium, launchBrowser, RESULTS, startBrowserSite, watchPage } from "../helpers/browser.ts";
+import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 
 describe.skipIf(!haveChromium)("the strike page in a browser", () => {
-  let browser: Browser | undefined;
-  const servers: { close: () => Promise<void> }[] = [];
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    for (const server of servers) await server.close();
-  });
+  const suite = useBrowser();
 
   async function site() {
-    const t = await startBrowserSite();
-    servers.push(t);
+    const t = await suite.site();
     const declaration = addDeclaration(t.db, { slug: "digital-independence", title: "Declaration of Digital Independence" });
     importShippedPages(t.db, { pagesDir: resolve(import.meta.dirname, "..", "..", "pages") });
     return { ...t, declarationId: declaration.id };
@@ -37,7 +25,7 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
 
   it("ticks the countdown, shows the visitor's time, and takes a pledge", async () => {
     const t = await site();
-    const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, timezoneId: "America/New_York" });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, timezoneId: "America/New_York" });
     try {
       const page = await context.newPage();
       const watch = await watchPage(context, page, t.origin);
@@ -72,7 +60,7 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
 
   it("shows a field error for a pledge without a day, keeping the name", async () => {
     const t = await site();
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const page = await context.newPage();
       await page.goto(`${t.origin}/strike`);
@@ -98,7 +86,7 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
         content: `Today I am on strike from big social media (notice ${hour}). Sign with me: ${t.origin}/d/digital-independence #SocialMediaStrike`,
       }).run();
     }
-    const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark" });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark" });
     try {
       const page = await context.newPage();
       await page.goto(`${t.origin}/strike`);
@@ -113,7 +101,7 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
 
   it("works without JavaScript: the server's countdown stays", async () => {
     const t = await site();
-    const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
     try {
       const page = await context.newPage();
       await page.goto(`${t.origin}/strike`);
@@ -127,7 +115,7 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
   it("renders the FAQ and resources pages", async () => {
     const t = await site();
     for (const width of [390, 1280]) {
-      const context = await browser!.newContext({ viewport: { width, height: 900 } });
+      const context = await suite.browser.newContext({ viewport: { width, height: 900 } });
       try {
         const page = await context.newPage();
         for (const slug of ["faq", "resources"]) {
@@ -146,7 +134,7 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
     createAccount(t.db, { username: "owner", passwordHash: "unused", role: "admin" });
     const { token } = createSession(t.db, findAccountByUsername(t.db, "owner")!.id);
     for (const width of [390, 1280]) {
-      const context = await browser!.newContext({ viewport: { width, height: 900 } });
+      const context = await suite.browser.newContext({ viewport: { width, height: 900 } });
       try {
         await context.addCookies([{ name: "session", value: token, url: t.origin }]);
         const page = await context.newPage();

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 import { createTestApp, type TestAppOptions } from "./app.ts";
 import { freePort } from "./process.ts";
 import { startServer } from "./server.ts";
@@ -85,4 +86,49 @@ export async function startBrowserSite(options: Omit<TestAppOptions, "origin"> =
   const t = await createTestApp({ ...options, origin: `http://127.0.0.1:${port}` });
   const server = await startServer(t.app, port);
   return { ...t, origin: new URL(server.url).origin, close: server.close };
+}
+
+export type BrowserSite = Awaited<ReturnType<typeof startBrowserSite>>;
+
+export interface BrowserSuite {
+  /** The suite's Chromium, launched before its tests. */
+  readonly browser: Browser;
+  /** Remembers something to close after the suite (after the browser). */
+  later(close: () => Promise<void>): void;
+  /** Starts a test site (see `startBrowserSite`) that is closed after the suite. */
+  site(options?: Omit<TestAppOptions, "origin">): Promise<BrowserSite>;
+}
+
+/**
+ * One Chromium for the enclosing `describe`: launched in `beforeAll`; closed
+ * in `afterAll`, followed by whatever was handed to `later` or started with
+ * `site`, in that order.
+ */
+export function useBrowser(): BrowserSuite {
+  let browser: Browser | undefined;
+  const closers: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const close of closers) await close();
+  });
+
+  return {
+    get browser() {
+      if (!browser) throw new Error("The browser is not running: use it inside a test or a hook.");
+      return browser;
+    },
+    later(close) {
+      closers.push(close);
+    },
+    async site(options = {}) {
+      const t = await startBrowserSite(options);
+      closers.push(t.close);
+      return t;
+    },
+  };
 }

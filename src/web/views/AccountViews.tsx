@@ -6,6 +6,7 @@ import type { Account, RegistrationMode } from "../../db/accounts.ts";
 import { PASSWORD_MAX, PASSWORD_MIN } from "../../db/accounts.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { formatDate } from "../format.ts";
+import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 
 export type AccountFieldErrors = Partial<Record<string, string>>;
 
@@ -51,34 +52,22 @@ function Field(props: FieldProps) {
         {...(props.error != null ? { "aria-invalid": "true" } : {})}
         {...(describedBy !== "" ? { "aria-describedby": describedBy } : {})}
       />
-      {props.error != null && (
-        <p class="field-error" id={`${props.name}-error`}>
-          {props.error}
-        </p>
-      )}
+      <FieldError id={`${props.name}-error`} error={props.error} />
     </div>
   );
 }
 
 function FormErrors(props: { state: AccountFormState; labels: Record<string, string>; form: string }) {
-  const fields = Object.keys(props.state.errors ?? {}).filter((f) => props.state.errors![f] != null);
-  if (fields.length === 0 && props.state.formError == null) return null;
+  const errors = props.state.errors ?? {};
+  const fields = Object.keys(errors).filter((f) => errors[f] != null);
   return (
-    <div class="form-errors" role="alert" tabindex={-1}>
-      {props.state.formError != null && <p>{props.state.formError}</p>}
-      {fields.length > 0 && (
-        <>
-          <p>Please check {fields.length === 1 ? "this field" : "these fields"}:</p>
-          <ul>
-            {fields.map((field) => (
-              <li>
-                <a href={`#${props.form}-${field}`}>{props.labels[field] ?? field}</a>: {props.state.errors![field]}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
-    </div>
+    <ErrorSummary
+      formError={props.state.formError}
+      fields={fields}
+      errors={errors}
+      label={(field) => props.labels[field] ?? field}
+      href={(field) => `#${props.form}-${field}`}
+    />
   );
 }
 
@@ -232,11 +221,7 @@ export function AdminView(props: AdminViewProps) {
               <input type="radio" name="mode" value={mode} checked={props.mode === mode} /> {MODE_LABELS[mode]}
             </label>
           ))}
-          {props.modeError != null && (
-            <p class="field-error" id="mode-error">
-              {props.modeError}
-            </p>
-          )}
+          <FieldError id="mode-error" error={props.modeError} />
         </fieldset>
         <p class="actions">
           <button type="submit">Save</button>

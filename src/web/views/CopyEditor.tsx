@@ -7,6 +7,7 @@
  */
 import type { ProposedChange } from "../../diff.ts";
 import { CSRF_FIELD } from "../csrf.ts";
+import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 
 export type EditorErrors = Partial<Record<"title" | "summary" | "slug" | "body" | "changeSummary", string>>;
 
@@ -59,15 +60,6 @@ function describedBy(name: string, hint: boolean, error: boolean): Record<string
   };
 }
 
-function FieldError(props: { name: string; error: string | undefined }) {
-  if (props.error == null) return null;
-  return (
-    <p class="field-error" id={`${props.name}-error`}>
-      {props.error}
-    </p>
-  );
-}
-
 function Hint(props: { name: string; text: string }) {
   return (
     <p class="hint" id={`editor-${props.name}-hint`}>
@@ -112,23 +104,7 @@ export function CopyEditor(props: CopyEditorProps) {
   const fields = (Object.keys(e) as (keyof EditorErrors)[]).filter((f) => e[f] != null);
   return (
     <form class="account-form copy-editor" method="post" action={props.action} novalidate>
-      {(fields.length > 0 || props.formError != null) && (
-        <div class="form-errors" role="alert" tabindex={-1}>
-          {props.formError != null && <p>{props.formError}</p>}
-          {fields.length > 0 && (
-            <>
-              <p>Please check {fields.length === 1 ? "this field" : "these fields"}:</p>
-              <ul>
-                {fields.map((f) => (
-                  <li>
-                    <a href={`#editor-${f}`}>{LABELS[f]}</a>: {e[f]}
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
-        </div>
-      )}
+      <ErrorSummary formError={props.formError} fields={fields} errors={e} label={(f) => LABELS[f]} href={(f) => `#editor-${f}`} />
       {props.conflict != null && (
         <section class="conflict" aria-labelledby="conflict-title">
           <h2 id="conflict-title">Version {props.conflict.number} was saved while you were editing</h2>
@@ -146,7 +122,7 @@ export function CopyEditor(props: CopyEditorProps) {
       <div class="field">
         <label for="editor-title">{LABELS.title}</label>
         <input id="editor-title" name="title" type="text" required maxlength={200} value={v.title} {...describedBy("title", false, e.title != null)} />
-        <FieldError name="title" error={e.title} />
+        <FieldError id="title-error" error={e.title} />
       </div>
       <div class="field">
         <label for="editor-summary">{LABELS.summary}</label>
@@ -154,14 +130,14 @@ export function CopyEditor(props: CopyEditorProps) {
         <textarea id="editor-summary" name="summary" rows={3} maxlength={1000} {...describedBy("summary", true, e.summary != null)}>
           {v.summary}
         </textarea>
-        <FieldError name="summary" error={e.summary} />
+        <FieldError id="summary-error" error={e.summary} />
       </div>
       {props.mode === "copy" && (
         <div class="field">
           <label for="editor-slug">{LABELS.slug}</label>
           <Hint name="slug" text="Your copy's address: /d/your-slug. Lowercase letters, digits and single hyphens; left empty, it is made from the title." />
           <input id="editor-slug" name="slug" type="text" maxlength={64} autocomplete="off" value={v.slug} {...describedBy("slug", true, e.slug != null)} />
-          <FieldError name="slug" error={e.slug} />
+          <FieldError id="slug-error" error={e.slug} />
         </div>
       )}
       <div class="field">
@@ -170,7 +146,7 @@ export function CopyEditor(props: CopyEditorProps) {
         <textarea id="editor-body" name="body" rows={24} required {...describedBy("body", true, e.body != null)}>
           {v.body}
         </textarea>
-        <FieldError name="body" error={e.body} />
+        <FieldError id="body-error" error={e.body} />
       </div>
       {props.mode === "edit" && (
         <div class="field">
@@ -178,7 +154,7 @@ export function CopyEditor(props: CopyEditorProps) {
           <Hint name="changeSummary" text="Optional: one line for the history, up to 500 characters." />
           <input id="editor-changeSummary" name="changeSummary" type="text" maxlength={500} value={v.changeSummary}
             {...describedBy("changeSummary", true, e.changeSummary != null)} />
-          <FieldError name="changeSummary" error={e.changeSummary} />
+          <FieldError id="changeSummary-error" error={e.changeSummary} />
         </div>
       )}
       {props.changes != null && (

@@ -5,6 +5,7 @@
 import type { FedReport } from "../../db/schema.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { formatDate } from "../format.ts";
+import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 
 export type ReportRow = FedReport & { slug: string | null; from: string | null };
 
@@ -134,18 +135,7 @@ export function FederationAdminView(props: FederationAdminProps) {
       )}
       <h3 id="block-form-title">Block a domain</h3>
       <form method="post" action="/admin/federation/blocks" class="account-form block-form" aria-labelledby="block-form-title" novalidate>
-        {fields.length > 0 && (
-          <div class="form-errors" role="alert" tabindex={-1}>
-            <p>Please check {fields.length === 1 ? "this field" : "these fields"}:</p>
-            <ul>
-              {fields.map((f) => (
-                <li>
-                  <a href={`#block-${f}`}>{f === "domain" ? "Domain" : "Reason"}</a>: {e[f]}
-                </li>
-              ))}
-            </ul>
-          </div>
-        )}
+        <ErrorSummary fields={fields} errors={e} label={(f) => (f === "domain" ? "Domain" : "Reason")} href={(f) => `#block-${f}`} />
         <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
         <div class="field">
           <label for="block-domain">Domain</label>
@@ -165,11 +155,7 @@ export function FederationAdminView(props: FederationAdminProps) {
             aria-describedby={e.domain != null ? "block-domain-hint domain-error" : "block-domain-hint"}
             {...(e.domain != null ? { "aria-invalid": "true" } : {})}
           />
-          {e.domain != null && (
-            <p class="field-error" id="domain-error">
-              {e.domain}
-            </p>
-          )}
+          <FieldError id="domain-error" error={e.domain} />
         </div>
         <div class="field">
           <label for="block-reason">
@@ -184,11 +170,7 @@ export function FederationAdminView(props: FederationAdminProps) {
             value={v.reason ?? ""}
             {...(e.reason != null ? { "aria-invalid": "true", "aria-describedby": "reason-error" } : {})}
           />
-          {e.reason != null && (
-            <p class="field-error" id="reason-error">
-              {e.reason}
-            </p>
-          )}
+          <FieldError id="reason-error" error={e.reason} />
         </div>
         <p class="actions">
           <button type="submit">Block</button>

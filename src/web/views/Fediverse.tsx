@@ -7,6 +7,7 @@ import type { ResponseView } from "../../db/fediverse.ts";
 import { avatarUrl } from "../avatars.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { formatDate, plural } from "../format.ts";
+import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 
 export interface InteractFormProps {
   slug: string;
@@ -41,21 +42,13 @@ export function InteractSection(props: InteractFormProps) {
         <span class="count">{plural(props.boosts, "boost", "boosts")}</span>
       </p>
       <form method="post" action={`/d/${props.slug}/interact`} class="interact-form" novalidate>
-        {(props.error != null || props.formError != null) && (
-          <div class="form-errors" role="alert" tabindex={-1}>
-            {props.formError != null && <p>{props.formError}</p>}
-            {props.error != null && (
-              <>
-                <p>Please check this field:</p>
-                <ul>
-                  <li>
-                    <a href="#interact-account">Your fediverse account</a>: {props.error}
-                  </li>
-                </ul>
-              </>
-            )}
-          </div>
-        )}
+        <ErrorSummary
+          formError={props.formError}
+          fields={props.error != null ? ["account"] : []}
+          errors={{ account: props.error }}
+          label={() => "Your fediverse account"}
+          href={() => "#interact-account"}
+        />
         <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
         <div class="field">
           <label for="interact-account">Your fediverse account</label>
@@ -75,11 +68,7 @@ export function InteractSection(props: InteractFormProps) {
             value={props.account ?? ""}
             {...invalid}
           />
-          {props.error != null && (
-            <p class="field-error" id="account-error">
-              {props.error}
-            </p>
-          )}
+          <FieldError id="account-error" error={props.error} />
         </div>
         <p class="actions interact-actions">
           <button type="submit" name="intent" value="sign">

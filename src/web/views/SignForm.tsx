@@ -1,6 +1,7 @@
 import type { FieldErrors, SignatureField } from "../../signature-input.ts";
 import { LIMITS } from "../../signature-input.ts";
 import { CSRF_FIELD } from "../csrf.ts";
+import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 
 /** The honeypot field: hidden from people, tempting to scripts. */
 export const HONEYPOT_FIELD = "phone";
@@ -33,15 +34,6 @@ const LABELS: Record<SignatureField, string> = {
   public: "Your name on the list",
 };
 
-function FieldError(props: { field: SignatureField; errors?: FieldErrors | undefined }) {
-  const message = props.errors?.[props.field];
-  return message == null ? null : (
-    <p class="field-error" id={`${props.field}-error`}>
-      {message}
-    </p>
-  );
-}
-
 function invalid(field: SignatureField, errors?: FieldErrors) {
   return errors?.[field] != null ? { "aria-invalid": "true", "aria-describedby": `${field}-error` } : {};
 }
@@ -53,23 +45,13 @@ export function SignForm(props: SignFormProps) {
   const visibility = v.visibility ?? "public";
   return (
     <form class="sign-form" method="post" action={props.action} novalidate>
-      {(errorFields.length > 0 || props.formError != null) && (
-        <div class="form-errors" role="alert" tabindex={-1}>
-          {props.formError != null && <p>{props.formError}</p>}
-          {errorFields.length > 0 && (
-            <>
-              <p>Please check {errorFields.length === 1 ? "this field" : "these fields"}:</p>
-              <ul>
-                {errorFields.map((field) => (
-                  <li>
-                    <a href={`#sign-${field === "public" ? "visibility-public" : field}`}>{LABELS[field]}</a>: {errors![field]}
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
-        </div>
-      )}
+      <ErrorSummary
+        formError={props.formError}
+        fields={errorFields}
+        errors={errors ?? {}}
+        label={(field) => LABELS[field]}
+        href={(field) => `#sign-${field === "public" ? "visibility-public" : field}`}
+      />
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <input type="hidden" name="revision" value={String(props.revision)} />
       <div class="field">
@@ -77,21 +59,21 @@ export function SignForm(props: SignFormProps) {
           {LABELS.name} <span class="required">(required)</span>
         </label>
         <input id="sign-name" name="name" type="text" required maxlength={LIMITS.name} autocomplete="name" value={v.name ?? ""} {...invalid("name", errors)} />
-        <FieldError field="name" errors={errors} />
+        <FieldError id="name-error" error={errors?.name} />
       </div>
       <div class="field">
         <label for="sign-place">
           {LABELS.place} <span class="optional">(optional)</span>
         </label>
         <input id="sign-place" name="place" type="text" maxlength={LIMITS.place} autocomplete="address-level2" value={v.place ?? ""} {...invalid("place", errors)} />
-        <FieldError field="place" errors={errors} />
+        <FieldError id="place-error" error={errors?.place} />
       </div>
       <div class="field">
         <label for="sign-website">
           {LABELS.website} <span class="optional">(optional)</span>
         </label>
         <input id="sign-website" name="website" type="text" inputmode="url" maxlength={LIMITS.website} autocomplete="url" placeholder="https://" value={v.website ?? ""} {...invalid("website", errors)} />
-        <FieldError field="website" errors={errors} />
+        <FieldError id="website-error" error={errors?.website} />
       </div>
       <div class="field">
         <label for="sign-email">
@@ -105,7 +87,7 @@ export function SignForm(props: SignFormProps) {
           )}
         </label>
         <input id="sign-email" name="email" type="email" maxlength={LIMITS.email} autocomplete="email" required={props.email === "required"} value={v.email ?? ""} {...invalid("email", errors)} />
-        <FieldError field="email" errors={errors} />
+        <FieldError id="email-error" error={errors?.email} />
       </div>
       <div class="field">
         <label for="sign-comment">
@@ -114,7 +96,7 @@ export function SignForm(props: SignFormProps) {
         <textarea id="sign-comment" name="comment" rows={3} maxlength={LIMITS.comment} {...invalid("comment", errors)}>
           {v.comment ?? ""}
         </textarea>
-        <FieldError field="comment" errors={errors} />
+        <FieldError id="comment-error" error={errors?.comment} />
       </div>
       <fieldset class="field choice" {...(errors?.public != null ? { "aria-describedby": "public-error" } : {})}>
         <legend>{LABELS.public}</legend>
@@ -125,7 +107,7 @@ export function SignForm(props: SignFormProps) {
         <label>
           <input type="radio" name="visibility" value="count" checked={visibility === "count"} /> Count me only: do not show my name
         </label>
-        <FieldError field="public" errors={errors} />
+        <FieldError id="public-error" error={errors?.public} />
       </fieldset>
       <div class="hp" aria-hidden="true">
         <label for="sign-phone">Leave this field empty</label>

@@ -10,6 +10,7 @@ import { DAYS_MAX, type StrikeFormErrors, type StrikeFormInput } from "../../str
 import { assetUrl } from "../assets.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { plural } from "../format.ts";
+import { FieldError } from "./FormErrors.tsx";
 
 export interface SentNoticeRow {
   id: number;
@@ -79,14 +80,8 @@ function invalid(errors: StrikeFormErrors, key: string, hint?: string) {
   };
 }
 
-function FieldError(props: { errors: StrikeFormErrors; name: string }) {
-  const message = props.errors[props.name];
-  if (message == null) return null;
-  return (
-    <p class="field-error" id={`${fieldId(props.name)}-error`}>
-      {message}
-    </p>
-  );
+function SettingError(props: { errors: StrikeFormErrors; name: string }) {
+  return <FieldError id={`${fieldId(props.name)}-error`} error={props.errors[props.name]} />;
 }
 
 const CADENCE_PRESETS: readonly [number, string][] = [
@@ -136,11 +131,7 @@ function PostNow(props: StrikeAdminProps) {
             <option value={d.slug}>{d.title}</option>
           ))}
         </select>
-        {props.postError != null && (
-          <p class="field-error" id="post-now-error">
-            {props.postError}
-          </p>
-        )}
+        <FieldError id="post-now-error" error={props.postError} />
       </div>
       <p class="actions">
         <button type="submit">Post a notice now</button>
@@ -199,7 +190,7 @@ function Templates(props: StrikeAdminProps) {
             <textarea id={`strike-${key}`} name={key} rows={4} maxlength={TEMPLATE_MAX * 2} {...invalid(e, key, "templates-hint")}>
               {t.text}
             </textarea>
-            <FieldError errors={e} name={key} />
+            <SettingError errors={e} name={key} />
             {props.media.length > 0 && (
               <fieldset class="media-choices">
                 <legend>Images for template {i + 1} (at most 4)</legend>
@@ -242,7 +233,7 @@ function SettingsForm(props: StrikeAdminProps) {
       <div class="field">
         <label for="strike-name">Name</label>
         <input id="strike-name" name="name" type="text" required maxlength={200} value={v.name} {...invalid(e, "name")} />
-        <FieldError errors={e} name="name" />
+        <SettingError errors={e} name="name" />
       </div>
       <div class="field">
         <label for="strike-hashtags">Hashtags</label>
@@ -259,7 +250,7 @@ function SettingsForm(props: StrikeAdminProps) {
           value={v.hashtags}
           {...invalid(e, "hashtags", "strike-hashtags-hint")}
         />
-        <FieldError errors={e} name="hashtags" />
+        <SettingError errors={e} name="hashtags" />
       </div>
       <fieldset class="strike-group">
         <legend>Strike days</legend>
@@ -278,15 +269,11 @@ function SettingsForm(props: StrikeAdminProps) {
                 placeholder="YYYY-MM-DD"
                 {...invalid(e, i === 0 && e.days != null ? "days" : `day-${i + 1}`, "strike-days-hint")}
               />
-              <FieldError errors={e} name={`day-${i + 1}`} />
+              <SettingError errors={e} name={`day-${i + 1}`} />
             </li>
           ))}
         </ul>
-        {e.days != null && (
-          <p class="field-error" id="strike-day-1-error">
-            {e.days}
-          </p>
-        )}
+        <FieldError id="strike-day-1-error" error={e.days} />
       </fieldset>
       <div class="field">
         <label for="strike-timeZone">Time zone</label>
@@ -316,7 +303,7 @@ function SettingsForm(props: StrikeAdminProps) {
             <option value={z} />
           ))}
         </datalist>
-        <FieldError errors={e} name="timeZone" />
+        <SettingError errors={e} name="timeZone" />
       </div>
       <div class="field">
         <label for="strike-cadence">Cadence (minutes between notices)</label>
@@ -341,7 +328,7 @@ function SettingsForm(props: StrikeAdminProps) {
             <option value={String(m)} label={label} />
           ))}
         </datalist>
-        <FieldError errors={e} name="cadence" />
+        <SettingError errors={e} name="cadence" />
       </div>
       <fieldset class="field choice" id="strike-declarations" {...invalid(e, "declarations")}>
         <legend>Declarations that post notices</legend>
@@ -355,7 +342,7 @@ function SettingsForm(props: StrikeAdminProps) {
             </label>
           ))
         )}
-        <FieldError errors={e} name="declarations" />
+        <SettingError errors={e} name="declarations" />
       </fieldset>
       <Templates {...props} />
       <p class="actions">

@@ -8,6 +8,7 @@ import type { RecentNotice, PublicPledge } from "../../db/pledges.ts";
 import { assetUrl } from "../assets.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { formatNumber, plural } from "../format.ts";
+import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 import { HONEYPOT_FIELD } from "./SignForm.tsx";
 
 export type PledgeField = "days" | "name" | "visibility";
@@ -65,23 +66,13 @@ function PledgeForm(props: StrikePageProps) {
   const several = props.days.length > 1;
   return (
     <form class="sign-form pledge-form" method="post" action="/strike/pledge#pledge" novalidate>
-      {(fields.length > 0 || props.formError != null) && (
-        <div class="form-errors" role="alert" tabindex={-1}>
-          {props.formError != null && <p>{props.formError}</p>}
-          {fields.length > 0 && (
-            <>
-              <p>Please check {fields.length === 1 ? "this field" : "these fields"}:</p>
-              <ul>
-                {fields.map((f) => (
-                  <li>
-                    <a href={f === "days" ? `#pledge-day-${props.days[0]?.day}` : f === "name" ? "#pledge-name" : "#pledge-visibility-public"}>{LABELS[f]}</a>: {e[f]}
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
-        </div>
-      )}
+      <ErrorSummary
+        formError={props.formError}
+        fields={fields}
+        errors={e}
+        label={(f) => LABELS[f]}
+        href={(f) => (f === "days" ? `#pledge-day-${props.days[0]?.day}` : f === "name" ? "#pledge-name" : "#pledge-visibility-public")}
+      />
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <fieldset class="field choice" {...(e.days != null ? { "aria-describedby": "days-error" } : {})}>
         <legend>
@@ -98,11 +89,7 @@ function PledgeForm(props: StrikePageProps) {
             <input id="pledge-all-days" type="checkbox" name="all-days" value="on" checked={v["all-days"] === "on"} /> {props.days.length === 2 ? "Both days" : `All ${props.days.length} days`}
           </label>
         )}
-        {e.days != null && (
-          <p class="field-error" id="days-error">
-            {e.days}
-          </p>
-        )}
+        <FieldError id="days-error" error={e.days} />
       </fieldset>
       <div class="field">
         <label for="pledge-name">
@@ -110,11 +97,7 @@ function PledgeForm(props: StrikePageProps) {
         </label>
         <input id="pledge-name" name="name" type="text" maxlength={100} autocomplete="name" value={v.name ?? ""}
           {...(e.name != null ? { "aria-invalid": "true", "aria-describedby": "name-error" } : {})} />
-        {e.name != null && (
-          <p class="field-error" id="name-error">
-            {e.name}
-          </p>
-        )}
+        <FieldError id="name-error" error={e.name} />
       </div>
       <fieldset class="field choice" {...(e.visibility != null ? { "aria-describedby": "visibility-error" } : {})}>
         <legend>{LABELS.visibility}</legend>
@@ -124,11 +107,7 @@ function PledgeForm(props: StrikePageProps) {
         <label>
           <input type="radio" name="visibility" value="count" checked={visibility === "count"} /> Count me only: do not keep my name
         </label>
-        {e.visibility != null && (
-          <p class="field-error" id="visibility-error">
-            {e.visibility}
-          </p>
-        )}
+        <FieldError id="visibility-error" error={e.visibility} />
       </fieldset>
       <div class="hp" aria-hidden="true">
         <label for="pledge-phone">Leave this field empty</label>
