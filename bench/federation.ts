@@ -52,7 +52,7 @@ import { openDatabase } from "../src/db/client.ts";
 import { createPost } from "../src/db/posts.ts";
 import { presignLikes, webCryptoRate, workerRate, type LikeJob, type Rate, type SignedRequest } from "./federation-crypto.ts";
 import { farmHost } from "./federation-hosts.ts";
-import { freePort, HOST, installCleanupHandlers, killAll, machineBusyMs, processCpuMs, sleep, startServer, stopServer, undersignEnv, type Server } from "./processes.ts";
+import { freePort, HOST, installCleanupHandlers, killAll, machineBusyMs, processCpuMs, sleep, startServer, stopServer, undersignEnv, envInt, type Server } from "./processes.ts";
 import { formatSummary, summariseProfile } from "./profile-summary.ts";
 import { describeMachine, fmt, markdownTable, textTable, type Machine, type Table } from "./report.ts";
 
@@ -60,13 +60,6 @@ const ROOT = resolve(import.meta.dirname, "..");
 const SLUG = "digital-independence";
 const RESULTS_FILE = join(import.meta.dirname, "RESULTS.md");
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw == null || raw.trim() === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
 
 function envSwitch(name: string, fallback: boolean): boolean {
   const raw = (process.env[name] ?? "").trim().toLowerCase();

@@ -13,6 +13,15 @@ export const HOST = "127.0.0.1";
 
 const ROOT_DIR = join(import.meta.dirname, "..");
 
+/** A whole number from the environment (a benchmark size), or `fallback` when unset. */
+export function envInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw == null || raw.trim() === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
 /**
  * The environment of an undersign server under benchmark: production-like
  * settings with the abuse checks off.  Blank values override a developer's

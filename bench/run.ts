@@ -40,6 +40,7 @@ import {
   startServer,
   stopServer,
   undersignEnv,
+  envInt,
   type Server,
 } from "./processes.ts";
 import { formatSummary, summariseProfile } from "./profile-summary.ts";
@@ -50,13 +51,6 @@ const ROOT = resolve(import.meta.dirname, "..");
 const SLUG = "digital-independence";
 const RESULTS = join(import.meta.dirname, "RESULTS.md");
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw == null || raw.trim() === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
 
 const SECONDS = envInt("BENCH_SECONDS", 10, 1, 600);
 const WARMUP = envInt("BENCH_WARMUP", 2, 0, 60);
