@@ -31,6 +31,13 @@ export interface Config {
   readonly signing: SigningConfig;
   readonly mail: MailConfig | null;
   readonly federation: FederationConfig;
+  /** The strike bot; null while BOT_TOKEN_KEY is unset (the bot cannot store tokens). */
+  readonly bot: BotConfig | null;
+}
+
+export interface BotConfig {
+  /** AES-256-GCM key (32 bytes) that seals the strikers' Mastodon access tokens at rest. */
+  readonly tokenKey: Buffer;
 }
 
 export interface FederationConfig {
@@ -182,6 +189,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     problems.push("SMTP_URL: required when SIGNATURE_CONFIRMATION=email (confirmation links are sent by mail)");
   }
 
+  const bot = parseBotConfig(env, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -195,6 +204,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     trustProxy,
     mail,
     federation: { allowPrivateAddress, processQueue },
+    bot,
     signing: {
       confirmation,
       confirmationTtlMs,
@@ -249,6 +259,26 @@ function parseRateLimits(env: Env, name: string, fallback: string, problems: str
     limits.push({ max: Number(match[1]), windowMs });
   }
   return limits;
+}
+
+/**
+ * BOT_TOKEN_KEY: 32 bytes as 64 hexadecimal characters, or as base64 or
+ * base64url (43 characters, or 44 with the padding "=").  The value is a secret,
+ * so a problem line describes it without repeating it.
+ */
+function parseBotConfig(env: Env, problems: string[]): BotConfig | null {
+  const raw = value(env, "BOT_TOKEN_KEY");
+  if (raw == null) return null;
+  let key: Buffer | null = null;
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) key = Buffer.from(raw, "hex");
+  else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(raw)) key = Buffer.from(raw.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+  if (key == null || key.length !== 32) {
+    problems.push(
+      `BOT_TOKEN_KEY: expected 32 random bytes written as 64 hexadecimal characters or in base64; generate one with "openssl rand -hex 32" (got ${[...raw].length} characters that are not such a key)`,
+    );
+    return null;
+  }
+  return { tokenKey: key };
 }
 
 /**

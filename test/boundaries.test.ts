@@ -84,6 +84,16 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
     expect(violations("strike", (i) => (i.target != null ? i.target.startsWith("strike/") : !i.specifier.startsWith("node:")))).toEqual([]);
   });
 
+  it("bot/ imports only masto, node built-ins, bot/ itself, and config for types", () => {
+    expect(
+      violations("bot", (i) => {
+        if (i.target == null) return /^(masto$|node:)/.test(i.specifier);
+        if (i.target === "config.ts") return i.typeOnly;
+        return i.target.startsWith("bot/");
+      }),
+    ).toEqual([]);
+  });
+
   it("only config.ts reads process.env", () => {
     const readers = files.filter((f) => /process\.env\b/.test(readFileSync(f.path, "utf8"))).map((f) => relative(SRC, f.path));
     expect(readers).toEqual(["config.ts"]);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.ts";
 
@@ -88,5 +89,41 @@ describe("loadConfig", () => {
     const problems = problemsOf({ PORT: "x", ORIGIN: "nope", LOG_LEVEL: "x" });
     expect(problems.map((p) => p.split(":")[0])).toEqual(["PORT", "ORIGIN", "LOG_LEVEL"]);
     for (const p of problems) expect(p).not.toContain("\n");
+  });
+});
+
+describe("BOT_TOKEN_KEY", () => {
+  const KEY = randomBytes(32);
+  const hex = KEY.toString("hex");
+
+  it("is off by default", () => {
+    expect(loadConfig({}, "/").bot).toBeNull();
+    expect(loadConfig({ BOT_TOKEN_KEY: "  " }, "/").bot).toBeNull();
+  });
+
+  it("reads hex, base64 and base64url, with or without padding", () => {
+    for (const value of [hex, hex.toUpperCase(), KEY.toString("base64"), KEY.toString("base64url"), KEY.toString("base64").replace(/=$/, ""), ` ${hex} `]) {
+      expect(loadConfig({ BOT_TOKEN_KEY: value }, "/").bot?.tokenKey.equals(KEY), value).toBe(true);
+    }
+  });
+
+  it.each([
+    ["too short", hex.slice(0, 62)],
+    ["too long", `${hex}00`],
+    ["not hex", `${hex.slice(0, 63)}g`],
+    ["16 bytes of base64", randomBytes(16).toString("base64")],
+    ["48 bytes of base64", randomBytes(48).toString("base64")],
+    ["a passphrase", "correct horse battery staple"],
+  ])("refuses %s with one line naming it and how to make one, without echoing it", (_, value) => {
+    const problems = problemsOf({ BOT_TOKEN_KEY: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^BOT_TOKEN_KEY: /);
+    expect(problems[0]).toContain("openssl rand -hex 32");
+    expect(problems[0]).not.toContain(value);
+    expect(problems[0]).not.toContain("\n");
+  });
+
+  it("is reported alongside other problems", () => {
+    expect(problemsOf({ PORT: "x", BOT_TOKEN_KEY: "short" }).map((p) => p.split(":")[0])).toEqual(["PORT", "BOT_TOKEN_KEY"]);
   });
 });
