@@ -3,7 +3,7 @@
  * database, apply migrations, import the shipped Declarations and pages.
  */
 import { join } from "node:path";
-import { getLogger } from "@logtape/logtape";
+import { getLogger, type Logger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 import { readDeclarationFolder } from "./declaration-files.ts";
 import { openDatabase, type Db } from "./db/client.ts";
@@ -32,15 +32,19 @@ export function openSiteDatabase(config: Pick<Config, "dataDir">): Db {
 
 const importLogger = getLogger([APP, "declarations"]);
 
+/** Logs the files a folder import refused before reading them, and returns them as "skipped" outcomes. */
+function refusedFiles(logger: Logger, dir: string, problems: readonly { path: string; reason: string }[]) {
+  for (const problem of problems) logger.warn("Skipped {path}: {reason}", { path: join(dir, problem.path), reason: problem.reason });
+  return problems.map((p) => ({ kind: "skipped" as const, path: p.path, slug: "", reason: p.reason }));
+}
+
 /**
  * Imports `declarations/*.md` and logs one line per file that was created,
  * revised or refused (with its path and the reason).
  */
 export function importShippedDeclarations(db: Db, config: Pick<Config, "declarationsDir">): SeedOutcome[] {
   const folder = readDeclarationFolder(config.declarationsDir);
-  for (const problem of folder.problems) {
-    importLogger.warn("Skipped {path}: {reason}", { path: join(config.declarationsDir, problem.path), reason: problem.reason });
-  }
+  const refused = refusedFiles(importLogger, config.declarationsDir, folder.problems);
   const outcomes = importDeclarationFiles(db, folder.files);
   for (const outcome of outcomes) {
     const path = join(config.declarationsDir, outcome.path);
@@ -62,10 +66,7 @@ export function importShippedDeclarations(db: Db, config: Pick<Config, "declarat
         break;
     }
   }
-  return [
-    ...folder.problems.map((p) => ({ kind: "skipped" as const, path: p.path, slug: "", reason: p.reason })),
-    ...outcomes,
-  ];
+  return [...refused, ...outcomes];
 }
 
 const pagesLogger = getLogger([APP, "pages"]);
@@ -76,9 +77,7 @@ const pagesLogger = getLogger([APP, "pages"]);
  */
 export function importShippedPages(db: Db, config: Pick<Config, "pagesDir">): PageSeedOutcome[] {
   const folder = readPagesFolder(config.pagesDir);
-  for (const problem of folder.problems) {
-    pagesLogger.warn("Skipped {path}: {reason}", { path: join(config.pagesDir, problem.path), reason: problem.reason });
-  }
+  const refused = refusedFiles(pagesLogger, config.pagesDir, folder.problems);
   const outcomes = importSitePageFiles(db, folder.files);
   for (const outcome of outcomes) {
     const path = join(config.pagesDir, outcome.path);
@@ -86,7 +85,7 @@ export function importShippedPages(db: Db, config: Pick<Config, "pagesDir">): Pa
     else if (outcome.kind === "unchanged") pagesLogger.debug("{path} is unchanged", { path });
     else pagesLogger.info("Imported {path} as /{slug}", { path, slug: outcome.slug });
   }
-  return [...folder.problems.map((p) => ({ kind: "skipped" as const, path: p.path, slug: "", reason: p.reason })), ...outcomes];
+  return [...refused, ...outcomes];
 }
 
 /** How long a proof-of-work challenge handed to a browser stays valid. */

@@ -176,6 +176,11 @@ export function removeFollower(tx: DbLike, declarationId: number, actorId: numbe
   return tx.delete(followers).where(and(eq(followers.declarationId, declarationId), eq(followers.actorId, actorId))).run().changes > 0;
 }
 
+/** Removes the follow that a Follow activity with this id made (an Undo that names only the id). */
+export function removeFollowByUri(tx: DbLike, actorId: number, followUri: string): boolean {
+  return tx.delete(followers).where(and(eq(followers.actorId, actorId), eq(followers.followUri, followUri))).run().changes > 0;
+}
+
 /** Drops every follow by these accounts (their inbox answered 404 or 410); returns how many. */
 export function removeFollowersByActorUris(tx: DbLike, uris: readonly string[]): number {
   if (uris.length === 0) return 0;

@@ -42,6 +42,7 @@ import {
   getRemoteActorByUri,
   isDomainBlocked,
   removeBoost,
+  removeFollowByUri,
   removeFollower,
   removeReaction,
   updateResponse,
@@ -293,7 +294,7 @@ async function onUndo(ctx: InboxContext<FedData>, undo: Undo): Promise<void> {
     await write(ctx, () => {
       removeReaction(ctx.data.db, known.id, innerId, null, now);
       removeBoost(ctx.data.db, known.id, innerId, null);
-      ctx.data.db.$client.prepare("DELETE FROM followers WHERE actor_id = ? AND follow_uri = ?").run(known.id, innerId);
+      removeFollowByUri(ctx.data.db, known.id, innerId);
     });
   } else {
     ignore(undo, "it undoes something we do not keep");

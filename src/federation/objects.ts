@@ -7,7 +7,7 @@
  */
 import type { Context } from "@fedify/fedify";
 import { Article, Create, Document, Hashtag, Note, PUBLIC_COLLECTION, Source, Update } from "@fedify/vocab";
-import { getDeclarationBySlug, getRevision } from "../db/declarations.ts";
+import { getDeclarationById, getRevision } from "../db/declarations.ts";
 import { getActivityByUuid, getPostByUuid, previousDigestTime, type OutboxEntry } from "../db/posts.ts";
 import type { Declaration, FedPost, Revision } from "../db/schema.ts";
 import { getMediaByIds } from "../db/strike.ts";
@@ -188,32 +188,26 @@ export async function buildActivity(ctx: Context<FedData>, declaration: Decl, en
   return entry.activity.type === "Create" ? new Create(values) : new Update(values);
 }
 
-function declarationOf(ctx: Context<FedData>, declarationId: number, slug: string): Declaration | null {
-  const declaration = getDeclarationBySlug(ctx.data.db, slug);
-  if (declaration == null || declaration.id !== declarationId || declaration.status === "draft") return null;
-  return declaration;
+/** The Declaration a post belongs to, unless it is a draft (whose posts are not served). */
+function servedDeclaration(ctx: Context<FedData>, declarationId: number): Declaration | null {
+  const declaration = getDeclarationById(ctx.data.db, declarationId);
+  return declaration == null || declaration.status === "draft" ? null : declaration;
 }
 
-builder.setObjectDispatcher(Article, "/ap/articles/{uuid}", (ctx, { uuid }) => {
+function postObject(ctx: Context<FedData>, uuid: string, isArticle: boolean): Article | Note | null {
   const post = getPostByUuid(ctx.data.db, uuid);
-  if (post == null || post.kind !== "article") return null;
-  const declaration = ctx.data.db.query.declarations.findFirst({ where: (d, { eq }) => eq(d.id, post.declarationId) }).sync();
-  if (declaration == null || declaration.status === "draft") return null;
-  return buildPostObject(ctx, declaration, post, post.revision) as Article | null;
-});
+  if (post == null || (post.kind === "article") !== isArticle) return null;
+  const declaration = servedDeclaration(ctx, post.declarationId);
+  return declaration == null ? null : buildPostObject(ctx, declaration, post, post.revision);
+}
 
-builder.setObjectDispatcher(Note, "/ap/notes/{uuid}", (ctx, { uuid }) => {
-  const post = getPostByUuid(ctx.data.db, uuid);
-  if (post == null || post.kind === "article") return null;
-  const declaration = ctx.data.db.query.declarations.findFirst({ where: (d, { eq }) => eq(d.id, post.declarationId) }).sync();
-  if (declaration == null || declaration.status === "draft") return null;
-  return buildPostObject(ctx, declaration, post, post.revision) as Note | null;
-});
+builder.setObjectDispatcher(Article, "/ap/articles/{uuid}", (ctx, { uuid }) => postObject(ctx, uuid, true) as Article | null);
+builder.setObjectDispatcher(Note, "/ap/notes/{uuid}", (ctx, { uuid }) => postObject(ctx, uuid, false) as Note | null);
 
 async function activityByUuid(ctx: Context<FedData>, uuid: string, type: "Create" | "Update") {
   const entry = getActivityByUuid(ctx.data.db, uuid);
   if (entry == null || entry.activity.type !== type) return null;
-  const declaration = declarationOf(ctx, entry.activity.declarationId, entry.declaration.slug);
+  const declaration = servedDeclaration(ctx, entry.activity.declarationId);
   if (declaration == null) return null;
   return buildActivity(ctx, declaration, entry, { embed: "always" });
 }

@@ -13,7 +13,7 @@
  */
 import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
-import { getDeclarationBySlug } from "../db/declarations.ts";
+import { getDeclarationById } from "../db/declarations.ts";
 import { removeFollowersByActorUris } from "../db/fediverse.ts";
 import { createPost, declarationsDueForDigest, declarationsToPublish, listUndelivered, markDelivered, revisePost } from "../db/posts.ts";
 import { builder, type FedData } from "./builder.ts";
@@ -85,7 +85,7 @@ export async function deliverPending(federation: Federation<FedData>, data: FedD
     const batch = listUndelivered(data.db, 50);
     if (batch.length === 0) return sent;
     for (const entry of batch) {
-      const declaration = getDeclarationBySlug(data.db, entry.declaration.slug);
+      const declaration = getDeclarationById(data.db, entry.activity.declarationId);
       if (declaration != null && declaration.status !== "draft") {
         const activity = await buildActivity(ctx, declaration, entry, { embed: "when-small" });
         if (activity != null) {

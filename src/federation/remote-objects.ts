@@ -8,6 +8,7 @@ import type { Federation } from "@fedify/fedify";
 import { isActor, type Object as APObject } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { htmlToText as plainText } from "../markdown.ts";
+import { getDeclarationById, getDeclarationBySlug } from "../db/declarations.ts";
 import { isDomainBlocked } from "../db/fediverse.ts";
 import { getPostByUuid } from "../db/posts.ts";
 import { APP } from "../logging.ts";
@@ -34,11 +35,11 @@ export function localDeclarationSlug(federation: Federation<FedData>, data: FedD
   } else if (parsed?.type === "object" && typeof parsed.values.uuid === "string") {
     const post = getPostByUuid(data.db, parsed.values.uuid);
     if (post != null) {
-      slug = data.db.query.declarations.findFirst({ columns: { slug: true }, where: (d, { eq }) => eq(d.id, post.declarationId) }).sync()?.slug ?? null;
+      slug = getDeclarationById(data.db, post.declarationId)?.slug ?? null;
     }
   }
   if (slug == null) return null;
-  const declaration = data.db.query.declarations.findFirst({ columns: { status: true }, where: (d, { eq }) => eq(d.slug, slug) }).sync();
+  const declaration = getDeclarationBySlug(data.db, slug);
   return declaration == null || declaration.status === "draft" ? null : slug;
 }
 
