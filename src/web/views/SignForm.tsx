@@ -6,6 +6,16 @@ import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 /** The honeypot field: hidden from people, tempting to scripts. */
 export const HONEYPOT_FIELD = "phone";
 
+/** The field only bots fill in: hidden from people and screen readers, skipped by the keyboard. */
+export function Honeypot(props: { id: string }) {
+  return (
+    <div class="hp" aria-hidden="true">
+      <label for={props.id}>Leave this field empty</label>
+      <input id={props.id} name={HONEYPOT_FIELD} type="text" tabindex={-1} autocomplete="off" value="" />
+    </div>
+  );
+}
+
 export interface SignFormProps {
   action: string;
   csrf: string;
@@ -109,10 +119,7 @@ export function SignForm(props: SignFormProps) {
         </label>
         <FieldError id="public-error" error={errors?.public} />
       </fieldset>
-      <div class="hp" aria-hidden="true">
-        <label for="sign-phone">Leave this field empty</label>
-        <input id="sign-phone" name={HONEYPOT_FIELD} type="text" tabindex={-1} autocomplete="off" value="" />
-      </div>
+      <Honeypot id="sign-phone" />
       {props.proofOfWork}
       <p class="actions">
         <button type="submit">Sign this Declaration</button>

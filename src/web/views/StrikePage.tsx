@@ -9,7 +9,7 @@ import { assetUrl } from "../assets.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { formatNumber, plural } from "../format.ts";
 import { ErrorSummary, FieldError } from "./FormErrors.tsx";
-import { HONEYPOT_FIELD } from "./SignForm.tsx";
+import { Honeypot } from "./SignForm.tsx";
 
 export type PledgeField = "days" | "name" | "visibility";
 export type PledgeErrors = Partial<Record<PledgeField, string>>;
@@ -109,10 +109,7 @@ function PledgeForm(props: StrikePageProps) {
         </label>
         <FieldError id="visibility-error" error={e.visibility} />
       </fieldset>
-      <div class="hp" aria-hidden="true">
-        <label for="pledge-phone">Leave this field empty</label>
-        <input id="pledge-phone" name={HONEYPOT_FIELD} type="text" tabindex={-1} autocomplete="off" value="" />
-      </div>
+      <Honeypot id="pledge-phone" />
       {props.proofOfWork}
       <p class="actions">
         <button type="submit">Pledge to strike</button>
