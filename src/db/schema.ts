@@ -569,3 +569,138 @@ export const sitePages = sqliteTable("site_pages", {
   updatedBy: integer("updated_by").references(() => accounts.id, { onDelete: "set null" }),
 });
 export type SitePage = typeof sitePages.$inferSelect;
+
+// ---------------------------------------------------------------------------
+// Strike bot: strikers' own Mastodon-API accounts posting notices on their schedule
+// ---------------------------------------------------------------------------
+
+/**
+ * The OAuth application the bot registered on one server (`POST /api/v1/apps`),
+ * reused for every striker of that server.  Registered again when our redirect
+ * URI or scopes change.  The client secret is sealed like the tokens.
+ */
+export const botApps = sqliteTable(
+  "bot_apps",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    /** The server's origin, e.g. `https://mastodon.example`. */
+    origin: text().notNull(),
+    redirectUri: text("redirect_uri").notNull(),
+    /** Space-separated, as registered. */
+    scopes: text().notNull(),
+    clientId: text("client_id").notNull(),
+    clientSecretSealed: text("client_secret_sealed").notNull(),
+    software: text().notNull().default(""),
+    version: text().notNull().default(""),
+    supportsPkce: integer("supports_pkce", { mode: "boolean" }).notNull().default(false),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("bot_apps_origin_unique").on(t.origin, t.redirectUri, t.scopes)],
+);
+export type BotAppRow = typeof botApps.$inferSelect;
+
+/** An authorization in progress: the `state` we sent and the PKCE verifier, used once. */
+export const botAuthorizations = sqliteTable(
+  "bot_authorizations",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    /** SHA-256 (hex) of the random state sent to the server. */
+    stateHash: text("state_hash").notNull(),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    appId: integer("app_id")
+      .notNull()
+      .references(() => botApps.id, { onDelete: "cascade" }),
+    /** Sealed PKCE verifier, or null when the server does not take PKCE. */
+    codeVerifierSealed: text("code_verifier_sealed"),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    expires: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("bot_authorizations_state_unique").on(t.stateHash), index("bot_authorizations_expires_idx").on(t.expires)],
+);
+
+/**
+ * A striker's connected account on a Mastodon-API server.  `status` is
+ * `active`, or `revoked` when the server stopped accepting the token (the
+ * token is then erased and the striker is told to connect again).
+ */
+export const botConnections = sqliteTable(
+  "bot_connections",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    accountId: integer("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    appId: integer("app_id")
+      .notNull()
+      .references(() => botApps.id, { onDelete: "restrict" }),
+    /** The account's id on its server. */
+    remoteId: text("remote_id").notNull(),
+    acct: text().notNull(),
+    displayName: text("display_name").notNull().default(""),
+    url: text().notNull(),
+    avatar: text().notNull().default(""),
+    /** AES-256-GCM sealed access token (src/bot/secrets.ts), bound to this row; null once revoked. */
+    tokenSealed: text("token_sealed"),
+    scope: text().notNull().default(""),
+    status: text({ enum: ["active", "revoked"] }).notNull().default("active"),
+    /** Why the bot stopped, in words for the striker. */
+    statusReason: text("status_reason"),
+    /**
+     * The striker's plan (src/bot/plan.ts), as JSON; null until they save one.
+     */
+    plan: text({ mode: "json" }).$type<unknown>(),
+    /** Whether the plan is on (posts are scheduled) or paused. */
+    enabled: integer({ mode: "boolean" }).notNull().default(false),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    updated: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("bot_connections_remote_unique").on(t.accountId, t.appId, t.remoteId), index("bot_connections_status_idx").on(t.status, t.enabled)],
+);
+export type BotConnection = typeof botConnections.$inferSelect;
+
+/**
+ * One post the bot makes for a connection at one slot.  States:
+ *  - `planned`: waiting (to be scheduled on the server, or posted by us at `postAt`);
+ *  - `scheduled`: the server holds it as a scheduled status (`remoteId`);
+ *  - `posted`: published (`url`; for a server-scheduled post, the account's profile);
+ *  - `failed`: not posted; `error` says why and what to do;
+ *  - `cancelled`: dropped because the plan changed or the striker disconnected.
+ */
+export const botPosts = sqliteTable(
+  "bot_posts",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    connectionId: integer("connection_id")
+      .notNull()
+      .references(() => botConnections.id, { onDelete: "cascade" }),
+    /** The slot's start (the time shown to the striker). */
+    slotAt: integer("slot_at", { mode: "timestamp_ms" }).notNull(),
+    /** When it is posted: the slot plus this connection's spread offset. */
+    postAt: integer("post_at", { mode: "timestamp_ms" }).notNull(),
+    text: text().notNull(),
+    spoilerText: text("spoiler_text").notNull().default(""),
+    visibility: text().notNull(),
+    language: text().notNull().default(""),
+    mediaId: integer("media_id").references(() => media.id, { onDelete: "set null" }),
+    mediaAlt: text("media_alt").notNull().default(""),
+    /** Sent as the Idempotency-Key: one per striker, strike and slot. */
+    idempotencyKey: text("idempotency_key").notNull(),
+    state: text({ enum: ["planned", "scheduled", "posted", "failed", "cancelled"] }).notNull().default("planned"),
+    /** `server`: a scheduled status on their server; `site`: posted by our scheduler. */
+    via: text({ enum: ["server", "site"] }),
+    remoteId: text("remote_id"),
+    url: text(),
+    error: text(),
+    attempts: integer().notNull().default(0),
+    /** When the scheduler next looks at it (retries, rate limits). */
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull(),
+    updated: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("bot_posts_slot_unique").on(t.connectionId, t.slotAt),
+    index("bot_posts_due_idx").on(t.state, t.nextAttemptAt),
+  ],
+);
+export type BotPost = typeof botPosts.$inferSelect;
