@@ -41,6 +41,7 @@ CREATE TABLE `bot_connections` (
 	`status_reason` text,
 	`plan` text,
 	`enabled` integer DEFAULT false NOT NULL,
+	`needs_sync` integer DEFAULT false NOT NULL,
 	`created` integer NOT NULL,
 	`updated` integer NOT NULL,
 	FOREIGN KEY (`account_id`) REFERENCES `accounts`(`id`) ON UPDATE no action ON DELETE cascade,

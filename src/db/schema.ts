@@ -653,6 +653,8 @@ export const botConnections = sqliteTable(
     plan: text({ mode: "json" }).$type<unknown>(),
     /** Whether the plan is on (posts are scheduled) or paused. */
     enabled: integer({ mode: "boolean" }).notNull().default(false),
+    /** Set when the plan or the connection changed: the scheduler reconciles the posts (and the server's scheduled statuses) with the plan. */
+    needsSync: integer("needs_sync", { mode: "boolean" }).notNull().default(false),
     created: integer({ mode: "timestamp_ms" }).notNull(),
     updated: integer({ mode: "timestamp_ms" }).notNull(),
   },
