@@ -25,7 +25,12 @@ function isApi(path: string): boolean {
 
 export function createApp(deps: AppDeps): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
-  const fedData: FedData = { db: deps.db, batcher: deps.batcher, instanceName: deps.config.instanceName };
+  const fedData: FedData = {
+    db: deps.db,
+    batcher: deps.batcher,
+    instanceName: deps.config.instanceName,
+    allowPrivateAddress: deps.config.federation.allowPrivateAddress,
+  };
 
   app.use(
     "*",

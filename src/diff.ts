@@ -1080,8 +1080,10 @@ function overlaps(a: { start: number; end: number }, b: { start: number; end: nu
  * ours and from base to theirs that do not overlap are both applied; the same
  * change on both sides is applied once; overlapping different changes are
  * reported as conflicts (the text keeps ours there) — never guessed.
+ * `resolve`, when given, picks a side for each conflict by its index (the
+ * conflict is still reported), so the owner's choices can be applied.
  */
-export function mergeThreeWay(base: string, ours: string, theirs: string): MergeResult {
+export function mergeThreeWay(base: string, ours: string, theirs: string, resolve?: (conflict: number) => "ours" | "theirs"): MergeResult {
   const baseBlocks = splitBlocksWithSeparators(base);
   const hunks = [...editHunks(baseBlocks, splitBlocksWithSeparators(ours), "ours"), ...editHunks(baseBlocks, splitBlocksWithSeparators(theirs), "theirs")].sort(
     (x, y) => x.start - y.start || x.end - y.end,
@@ -1123,6 +1125,10 @@ export function mergeThreeWay(base: string, ours: string, theirs: string): Merge
     const text = (blocks: readonly Block[]) => blocks.map((b) => b.text).join("\n\n");
     if (text(ourVersion) !== text(theirVersion)) {
       conflicts.push({ base: text(baseBlocks.slice(group.start, group.end)), ours: text(ourVersion), theirs: text(theirVersion), at: merged.length });
+      if (resolve?.(conflicts.length - 1) === "theirs") {
+        merged.push(...theirVersion);
+        continue;
+      }
     }
     merged.push(...ourVersion);
   }

@@ -114,8 +114,8 @@ export interface NewDeclarationInput {
   /** `draft` keeps it private to its owner until published (default `published`). */
   status?: "published" | "draft";
   ownerId?: number | null;
-  /** For a copy: the source Declaration and the exact revision copied. */
-  source?: { declarationId: number; revision: number; url: string; title: string } | null;
+  /** For a copy: the source Declaration (null when it is on another site) and the exact revision copied. */
+  source?: { declarationId: number | null; revision: number; url: string; title: string } | null;
   /** The author's notes on the Proposed Changes of revision 1, keyed by change id. */
   notes?: Record<string, string>;
   now?: Date;

@@ -706,3 +706,93 @@ export const botPosts = sqliteTable(
   ],
 );
 export type BotPost = typeof botPosts.$inferSelect;
+
+// ---------------------------------------------------------------------------
+// Copies across instances (see FEDERATION.md "Copies on other sites")
+
+/**
+ * A revision of a Declaration on another server, as fetched over ActivityPub
+ * (its Article).  Revisions never change, so each is fetched once and kept;
+ * `url` is the revision's own address (`https://site/d/slug/v/N` on
+ * undersign).  `format` says whether the text came as Markdown (`source`) or
+ * was converted from the Article's HTML.
+ */
+export const remoteRevisions = sqliteTable(
+  "remote_revisions",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    url: text().notNull(),
+    /** The Article's id (the same for every revision on undersign). */
+    articleIri: text("article_iri").notNull(),
+    /** The actor the Article is attributed to. */
+    actorIri: text("actor_iri").notNull(),
+    number: integer().notNull(),
+    title: text().notNull(),
+    summary: text().notNull().default(""),
+    body: text().notNull(),
+    format: text({ enum: ["markdown", "html"] }).notNull(),
+    /** The revision it names as its source (its `via` link), if any. */
+    viaUrl: text("via_url"),
+    fetched: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("remote_revisions_url_unique").on(t.url), index("remote_revisions_article_idx").on(t.articleIri, t.number)],
+);
+export type RemoteRevision = typeof remoteRevisions.$inferSelect;
+
+/**
+ * For a local Copy of a Declaration on another server: its source's actor
+ * (which the Copy's actor follows and notifies), its Article, and the newest
+ * source revision known here (newer than `declarations.source_revision` when
+ * the owner has a version to take in).
+ */
+export const remoteSources = sqliteTable("remote_sources", {
+  declarationId: integer("declaration_id")
+    .primaryKey()
+    .references(() => declarations.id, { onDelete: "cascade" }),
+  actorIri: text("actor_iri").notNull(),
+  inbox: text().notNull(),
+  sharedInbox: text("shared_inbox"),
+  articleIri: text("article_iri").notNull(),
+  latestRevision: integer("latest_revision").notNull(),
+  latestUrl: text("latest_url").notNull(),
+  /** The source's signatures, as its actor reports them (null when it does not). */
+  signatureCount: integer("signature_count"),
+  status: text({ enum: ["ok", "deleted", "unreachable"] }).notNull().default("ok"),
+  checked: integer({ mode: "timestamp_ms" }).notNull(),
+});
+export type RemoteSource = typeof remoteSources.$inferSelect;
+
+/**
+ * A copy of one of our Declarations on another server.  Recorded only after
+ * fetching the copy from its own server and finding that it names one of our
+ * revisions as its source; refreshed when its actor says it changed.  A copy
+ * that is gone (`deleted`) or does not answer (`unreachable`) stays listed.
+ */
+export const remoteCopies = sqliteTable(
+  "remote_copies",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    actorIri: text("actor_iri").notNull(),
+    articleIri: text("article_iri").notNull(),
+    /** The copy's page. */
+    url: text().notNull(),
+    host: text().notNull(),
+    title: text().notNull(),
+    /** Which of our revisions it copied (or last took in). */
+    sourceRevision: integer("source_revision").notNull(),
+    /** Its newest revision known here, and that revision's address. */
+    revision: integer().notNull(),
+    revisionUrl: text("revision_url").notNull(),
+    wordsChanged: integer("words_changed").notNull().default(0),
+    /** As the copy's actor reports it (null when it does not). */
+    signatureCount: integer("signature_count"),
+    status: text({ enum: ["ok", "deleted", "unreachable"] }).notNull().default("ok"),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    checked: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("remote_copies_article_unique").on(t.articleIri), index("remote_copies_declaration_idx").on(t.declarationId, t.id)],
+);
+export type RemoteCopy = typeof remoteCopies.$inferSelect;

@@ -15,6 +15,11 @@ export interface FedData {
   /** Group commit: inbox writes share commits with the web's writes. */
   readonly batcher: WriteBatcher;
   readonly instanceName: Config["instanceName"];
+  /**
+   * Lets our own fetches (copies on other sites) reach loopback and private
+   * addresses: development and tests only, as `FEDERATION_ALLOW_PRIVATE_ADDRESS`.
+   */
+  readonly allowPrivateAddress?: boolean;
 }
 
 export const builder = createFederationBuilder<FedData>();

@@ -53,6 +53,7 @@ import { getPostByUuid } from "../db/posts.ts";
 import type { Declaration, FedPost, RemoteActor } from "../db/schema.ts";
 import { sanitizeRemoteHtml } from "../markdown.ts";
 import { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
+import { onRemoteArticle, onRemoteDelete } from "./copies.ts";
 import { toDate } from "./time.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
@@ -309,6 +310,8 @@ async function onCreate(ctx: InboxContext<FedData>, create: Create): Promise<voi
     return ignore(create, "its object could not be fetched");
   }
   if (!(object instanceof Note || object instanceof Article) || object.id == null) return ignore(create, "its object is not a Note");
+  // A copy of ours elsewhere, or the source of one of our Copies (copies.ts).
+  await onRemoteArticle(ctx, create, await copyHint(ctx, object));
   const target = ourPost(ctx, object.replyTargetId);
   if (target == null) return; // Not a reply to us: nothing to keep (e.g. a post of someone we do not follow).
   if (object.attributionId?.href !== create.actorId?.href) return ignore(create, "the reply's author is not the activity's actor");
@@ -358,6 +361,7 @@ async function onUpdate(ctx: InboxContext<FedData>, update: Update): Promise<voi
     return;
   }
   if (object instanceof Note || object instanceof Article) {
+    await onRemoteArticle(ctx, update, await copyHint(ctx, object));
     const known = getRemoteActorByUri(ctx.data.db, actorId.href);
     if (known == null || object.id == null) return;
     const html = sanitizeRemoteHtml(object.content?.toString() ?? "");
@@ -379,6 +383,7 @@ async function onDelete(ctx: Ctx, del: Delete): Promise<void> {
     if (removed) logger.info("Account {actor} was deleted on its server: its signatures and responses are removed", { actor: actorId.href });
     return;
   }
+  await onRemoteDelete(ctx, actorId, objectId);
   const known = getRemoteActorByUri(ctx.data.db, actorId.href);
   if (known == null) return;
   await write(ctx, () => deleteResponse(ctx.data.db, objectId.href, known.id));
@@ -401,6 +406,25 @@ async function onFlag(ctx: InboxContext<FedData>, flag: Flag): Promise<void> {
     addReport(ctx.data.db, { activityUri: flag.id!.href, actorUri: flag.actorId!.href, declarationId, objectUris: objects, content }, now),
   );
   logger.warn("Report {id} received from {actor}", { id: flag.id.href, actor: flag.actorId.href });
+}
+
+/**
+ * What copies.ts needs from an Article or Note as delivered: its id, and the
+ * origin its `via` link names (a hint only: the Article is fetched again).
+ */
+async function copyHint(ctx: Ctx, object: Note | Article): Promise<{ id: URL | null; isArticle: boolean; viaOrigin: string | null }> {
+  let viaOrigin: string | null = null;
+  try {
+    const json = (await object.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader })) as { tag?: unknown };
+    const tags = Array.isArray(json.tag) ? json.tag : json.tag == null ? [] : [json.tag];
+    for (const tag of tags as Array<{ type?: unknown; rel?: unknown; href?: unknown }>) {
+      const rels = Array.isArray(tag?.rel) ? tag.rel : [tag?.rel];
+      if (tag?.type === "Link" && rels.includes("via") && typeof tag.href === "string" && URL.canParse(tag.href)) viaOrigin = new URL(tag.href).origin;
+    }
+  } catch {
+    viaOrigin = null;
+  }
+  return { id: object.id, isArticle: object instanceof Article, viaOrigin };
 }
 
 /** Refuses activities from blocked domains before anything is stored or fetched. */

@@ -22,8 +22,27 @@ export {
   type InteractionFailure,
   type InteractionIntent,
 } from "./interaction.ts";
+export {
+  checkRemoteCopy,
+  keepRevision,
+  refreshRemoteSource,
+  refreshStaleRemoteLinks,
+  revisionArticleJson,
+  type CopyCheck,
+  type SourceCheck,
+} from "./copies.ts";
+export {
+  fetchArticle,
+  MAX_REMOTE_BODY_BYTES,
+  MAX_REMOTE_DOCUMENT_BYTES,
+  MAX_SOURCE_CHAIN,
+  resolveRemoteDeclaration,
+  type RemoteArticle,
+  type ResolvedDeclaration,
+  type Resolution,
+} from "./remote-declarations.ts";
 export { localDeclarationSlug, lookupRemoteObject, type RemoteObjectSummary } from "./remote-objects.ts";
-export { fetchRemoteImage, isPrivateHostLiteral, sniffImageType, type ImageFetch, type ImageType } from "./media.ts";
+export { fetchRemoteImage, isPrivateHostLiteral, isPublicAddress, sniffImageType, type ImageFetch, type ImageType } from "./media.ts";
 export { type Publisher } from "./publish.ts";
 export { currentStrikeSettings, listSentNotices, mediaPath, nextNoticeAt, postNoticesNow, type SentNotice } from "./notices.ts";
 export { createFederationRuntime, type FederationRuntime, type FederationRuntimeOptions } from "./runtime.ts";

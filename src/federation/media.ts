@@ -73,12 +73,13 @@ export function isPrivateHostLiteral(host: string): boolean {
   return isIP(name) !== 0 && !isPublicAddress(name);
 }
 
-class PrivateAddressError extends Error {
+/** Raised by `publicOnlyLookup` when a name resolves to a non-public address. */
+export class PrivateAddressError extends Error {
   readonly code = "EPRIVATEADDRESS";
 }
 
 /** A `lookup` for sockets that fails when any address of the name is not public. */
-const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
     if (error != null) return callback(error, []);
     if (addresses.length === 0 || addresses.some((a) => !isPublicAddress(a.address))) {

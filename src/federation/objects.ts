@@ -14,6 +14,7 @@ import { getMediaByIds } from "../db/strike.ts";
 import { escapeHtml, markdownToText, renderMarkdown } from "../markdown.ts";
 import { noticeHashtags, noticeTokens } from "../strike/notices.ts";
 import { builder, type FedData } from "./builder.ts";
+import { viaLink } from "./copies.ts";
 import { mediaPath } from "./notices.ts";
 import { instant } from "./time.ts";
 
@@ -22,7 +23,10 @@ export const MAX_EMBEDDED_ARTICLE_BYTES = 40 * 1024;
 
 export const SIGN_LINE = "⭐ Favourite this post to sign the Declaration; unfavourite it to withdraw your signature.";
 
-type Decl = Pick<Declaration, "id" | "slug" | "title" | "summary" | "hashtags" | "language" | "signatureCount" | "revision">;
+type Decl = Pick<
+  Declaration,
+  "id" | "slug" | "title" | "summary" | "hashtags" | "language" | "signatureCount" | "revision" | "sourceUrl" | "sourceTitle" | "sourceRevision"
+>;
 
 function pageUrl(ctx: Context<FedData>, path: string): URL {
   return new URL(path, ctx.canonicalOrigin);
@@ -85,6 +89,8 @@ function addressing(ctx: Context<FedData>, slug: string) {
 
 /** The Declaration's text at one revision, as an Article. */
 export function buildArticle(ctx: Context<FedData>, declaration: Decl, revision: Revision, post: FedPost): Article {
+  // A Copy names the revision it was copied from (see copies.ts).
+  const via = viaLink(declaration);
   const summary = revision.summary.trim() === "" ? null : `<p>${escapeHtml(markdownToText(revision.summary))}</p>`;
   return new Article({
     id: articleUri(ctx, post),
@@ -94,7 +100,7 @@ export function buildArticle(ctx: Context<FedData>, declaration: Decl, revision:
     content: renderMarkdown(revision.body),
     source: new Source({ content: revision.body, mediaType: "text/markdown" }),
     url: pageUrl(ctx, `/d/${declaration.slug}/v/${revision.number}`),
-    tags: hashtagTags(ctx, declaration.hashtags),
+    tags: via == null ? hashtagTags(ctx, declaration.hashtags) : [...hashtagTags(ctx, declaration.hashtags), via],
     published: instant(post.published),
     updated: revision.number > 1 ? instant(revision.created) : null,
     ...addressing(ctx, declaration.slug),

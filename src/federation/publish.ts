@@ -17,6 +17,7 @@ import { getDeclarationById } from "../db/declarations.ts";
 import { removeFollowersByActorUris } from "../db/fediverse.ts";
 import { createPost, declarationsDueForDigest, declarationsToPublish, listUndelivered, markDelivered, revisePost } from "../db/posts.ts";
 import { builder, type FedData } from "./builder.ts";
+import { notifySource, refreshStaleRemoteLinks } from "./copies.ts";
 import { createDueNotices, nextNoticeAt } from "./notices.ts";
 import { buildActivity, postUri } from "./objects.ts";
 
@@ -94,6 +95,8 @@ export async function deliverPending(federation: Federation<FedData>, data: FedD
             syncCollection: true,
             orderingKey: postUri(ctx, entry.post).href,
           });
+          // A Copy of a Declaration elsewhere tells its source too.
+          await notifySource(ctx, declaration, entry.post.kind, activity);
           sent++;
         }
       }
@@ -145,6 +148,8 @@ export function startPublisher(
     await createDuePosts(data, now(), options.digestIntervalMs);
     await createDueNotices(data, now(), options.origin);
     await deliverPending(federation, data, options.origin);
+    // Copies elsewhere and remote sources not heard of for a while are checked again.
+    await refreshStaleRemoteLinks(data, options.origin, now());
   };
   const runOnce = (): Promise<void> => {
     if (running != null) {

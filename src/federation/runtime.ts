@@ -57,7 +57,7 @@ export async function createFederationRuntime(options: FederationRuntimeOptions)
     firstKnock: "draft-cavage-http-signatures-12",
     allowPrivateAddress: config.federation.allowPrivateAddress,
   });
-  const data: FedData = { db, batcher, instanceName: config.instanceName };
+  const data: FedData = { db, batcher, instanceName: config.instanceName, allowPrivateAddress: config.federation.allowPrivateAddress };
   return {
     federation,
     data,

@@ -27,7 +27,7 @@ import { DraftNotice, RepublishForm, withdrawnSentence } from "./visibility.tsx"
 
 
 /** Both views of the changes for the editor's preview: inline, and side by side. */
-function diffViews(diff: DeclarationDiff) {
+export function diffViews(diff: DeclarationDiff) {
   return { diffHtml: renderDiffInline(diff), sideBySideHtml: renderDiffSideBySide(diff) };
 }
 
@@ -41,19 +41,19 @@ export const NOTE_MAX = 1000;
 /** A 200 KB text can take up to nine times as many bytes once percent-encoded (3 UTF-8 bytes × "%XX"). */
 export const MAX_EDITOR_BODY_BYTES = 2 * 1024 * 1024;
 
-const EXPIRED_FORM = "This form expired or was not sent from this site. Nothing was saved; your text is kept below. Please try again.";
+export const EXPIRED_FORM = "This form expired or was not sent from this site. Nothing was saved; your text is kept below. Please try again.";
 
 type Status = 200 | 400 | 403 | 404 | 409 | 413 | 415;
 
 
 
 
-function loginRedirect(c: Context<WebEnv>, next: string) {
+export function loginRedirect(c: Context<WebEnv>, next: string) {
   return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
 }
 
 /** Parses a positive revision number, or null. */
-function parseNumber(raw: string | undefined): number | null {
+export function parseNumber(raw: string | undefined): number | null {
   return raw != null && /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null;
 }
 
@@ -63,7 +63,7 @@ function normalizeText(text: string): string {
 }
 
 /** The notes typed next to the Proposed Changes (`note-{id}`), trimmed, empty ones left out. */
-function notesFrom(values: Record<string, string>): Record<string, string> {
+export function notesFrom(values: Record<string, string>): Record<string, string> {
   const notes: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) {
     if (!name.startsWith("note-")) continue;
@@ -75,14 +75,14 @@ function notesFrom(values: Record<string, string>): Record<string, string> {
 }
 
 /** Only the notes of changes that still exist. */
-function keepNotes(notes: Record<string, string>, changes: readonly ProposedChange[] | null): Record<string, string> {
+export function keepNotes(notes: Record<string, string>, changes: readonly ProposedChange[] | null): Record<string, string> {
   if (changes == null) return notes;
   const kept: Record<string, string> = {};
   for (const change of changes) if (Object.hasOwn(notes, change.id)) kept[change.id] = notes[change.id]!;
   return kept;
 }
 
-function valuesFrom(values: Record<string, string>): EditorValues {
+export function valuesFrom(values: Record<string, string>): EditorValues {
   return {
     title: values.title ?? "",
     summary: normalizeText(values.summary ?? ""),
@@ -94,7 +94,7 @@ function valuesFrom(values: Record<string, string>): EditorValues {
 }
 
 /** Checks title, summary, body and change summary. */
-function validateText(v: EditorValues): EditorErrors {
+export function validateText(v: EditorValues): EditorErrors {
   const errors: EditorErrors = {};
   const title = v.title.trim();
   if (title === "") errors.title = "Please give your text a title.";
@@ -279,7 +279,7 @@ function editPage(
   status: Status,
 ) {
   const source = copySource(c.get("deps").db, d);
-  const changes = source?.local != null ? proposedChanges(diffDeclarations(source.local.body, values.body), values.notes) : null;
+  const changes = source?.body != null ? proposedChanges(diffDeclarations(source.body, values.body), values.notes) : null;
   const { preview, ...rest } = extra;
   return personalPage(
     c,
@@ -366,7 +366,7 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
   const errors = validateText(values);
   if (Object.keys(errors).length > 0) return editPage(c, owned.declaration, base, values, { errors }, 400);
   const source = copySource(db, owned.declaration);
-  const changes = source?.local != null ? proposedChanges(diffDeclarations(source.local.body, values.body)) : null;
+  const changes = source?.body != null ? proposedChanges(diffDeclarations(source.body, values.body)) : null;
   const outcome = await batcher.run(() => {
     const saved = saveRevision(db, {
       declaration: owned.declaration,

@@ -3,6 +3,7 @@
  * against the source revision it was copied from, with the author's notes.
  */
 import { getRevision } from "../db/declarations.ts";
+import { getRemoteRevision } from "../db/remote-copies.ts";
 import type { DbLike } from "../db/client.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
 import { diffDeclarations, proposedChanges, proposedChangesMarkdown, type ProposedChange } from "../diff.ts";
@@ -14,13 +15,19 @@ export interface CopySource {
   revision: number;
   /** The source revision, when it is on this site and still exists. */
   local: Revision | null;
+  /** The source revision's text: on this site, or kept from the other site it is on (null when unknown). */
+  body: string | null;
+  /** The source is on another site. */
+  remote: boolean;
 }
 
 /** The source of a Copy, or null when `d` is not a Copy. */
 export function copySource(db: DbLike, d: Declaration): CopySource | null {
   if (d.sourceRevision == null || d.sourceUrl == null) return null;
   const local = d.sourceDeclarationId == null ? null : (getRevision(db, d.sourceDeclarationId, d.sourceRevision) ?? null);
-  return { title: d.sourceTitle ?? local?.title ?? d.sourceUrl, url: d.sourceUrl, revision: d.sourceRevision, local };
+  const kept = local == null && d.sourceDeclarationId == null ? getRemoteRevision(db, d.sourceUrl) : undefined;
+  const body = local?.body ?? kept?.body ?? null;
+  return { title: d.sourceTitle ?? local?.title ?? d.sourceUrl, url: d.sourceUrl, revision: d.sourceRevision, local, body, remote: d.sourceDeclarationId == null };
 }
 
 export interface ProposedChangesSection {
@@ -37,8 +44,8 @@ export interface ProposedChangesSection {
  */
 export function proposedChangesSection(db: DbLike, d: Declaration, revision: Pick<Revision, "body" | "notes">): ProposedChangesSection | null {
   const source = copySource(db, d);
-  if (source?.local == null) return null;
-  const changes = proposedChanges(diffDeclarations(source.local.body, revision.body), revision.notes);
+  if (source?.body == null) return null;
+  const changes = proposedChanges(diffDeclarations(source.body, revision.body), revision.notes);
   const markdown = proposedChangesMarkdown(changes, source);
   return { source, changes, markdown, html: renderMarkdown(markdown) };
 }
