@@ -11,7 +11,7 @@ import { SqliteKvStore } from "./db/kv.ts";
 import { createFederationRuntime } from "./federation/index.ts";
 import { APP, configureLogging } from "./logging.ts";
 import { purgeExpiredPending } from "./db/signatures.ts";
-import { createSiteServices, databasePath, importShippedDeclarations, importShippedPages, openSiteDatabase } from "./setup.ts";
+import { createBot, createSiteServices, databasePath, importShippedDeclarations, importShippedPages, openSiteDatabase } from "./setup.ts";
 
 function readConfig(): Config {
   try {
@@ -48,7 +48,9 @@ if (config.federation.processQueue) {
   void runtime.processQueue(queueStop.signal);
   logger.info("This process delivers queued activities (PROCESS_QUEUE=true)");
 }
-const app = createApp({ db, config, federation: runtime.federation, publisher, ...services });
+// The web process runs the strike bot's scheduler when it also delivers (otherwise `npm run worker` does).
+const bot = createBot(db, services.batcher, config, { run: config.federation.processQueue });
+const app = createApp({ db, config, federation: runtime.federation, publisher, ...services, bot: bot.web });
 
 // Forget expired rate-limit entries every minute; delete expired unconfirmed signatures hourly.
 setInterval(() => services.signing.sweep(), 60 * 1000).unref();
@@ -75,6 +77,7 @@ server.on("error", (error: NodeJS.ErrnoException) => {
 function shutdown(signal: string) {
   logger.info("Received {signal}; shutting down", { signal });
   publisher.stop();
+  void bot.scheduler?.stop();
   queueStop.abort();
   server.close(() => {
     db.$client.close();

@@ -4,6 +4,9 @@
  */
 import { join } from "node:path";
 import { getLogger, type Logger } from "@logtape/logtape";
+import type { BotContext } from "./bot/connect.ts";
+import { startBotScheduler, type BotScheduler } from "./bot/scheduler.ts";
+import { requireBotKey } from "./bot/secrets.ts";
 import type { Config } from "./config.ts";
 import { readDeclarationFolder } from "./declaration-files.ts";
 import { openDatabase, type Db } from "./db/client.ts";
@@ -107,4 +110,24 @@ export function createSiteServices(db: Db, config: Config, options: { secret?: s
   });
   const signing = createSigning({ db, batcher, secret, config, mailer });
   return { secret, batcher, mailer, pow, signing };
+}
+
+const botLogger = getLogger([APP, "bot"]);
+
+/**
+ * The strike bot: its context for the web routes and, when `run`, its
+ * scheduler.  Without BOT_TOKEN_KEY the bot does not start, and the log says
+ * which variable to set.
+ */
+export function createBot(db: Db, batcher: WriteBatcher, config: Config, options: { run: boolean }): { web: { context: BotContext; poke(): void } | null; scheduler: BotScheduler | null } {
+  let key: Buffer;
+  try {
+    key = requireBotKey(config);
+  } catch (error) {
+    botLogger.warn("The strike bot is off: {message}", { message: (error as Error).message });
+    return { web: null, scheduler: null };
+  }
+  const context: BotContext = { db, batcher, key, origin: config.origin, instanceName: config.instanceName, allowPrivateAddress: config.federation.allowPrivateAddress };
+  const scheduler = options.run ? startBotScheduler(context) : null;
+  return { web: { context, poke: () => scheduler?.poke() }, scheduler };
 }

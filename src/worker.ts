@@ -2,14 +2,15 @@
  * `npm run worker`: delivers queued activities in a process of its own, on
  * the same data folder as the web process (run that one with
  * PROCESS_QUEUE=false).  Several workers may run at once: each queued message
- * is leased to one of them at a time.
+ * is leased to one of them at a time.  It also runs the strike bot's
+ * scheduler (when BOT_TOKEN_KEY is set).
  */
 import { getLogger } from "@logtape/logtape";
 import { ConfigError, loadConfig, readEnvironment } from "./config.ts";
 import { WriteBatcher } from "./db/batch.ts";
 import { createFederationRuntime } from "./federation/index.ts";
 import { APP, configureLogging } from "./logging.ts";
-import { databasePath, openSiteDatabase } from "./setup.ts";
+import { createBot, databasePath, openSiteDatabase } from "./setup.ts";
 
 let config;
 try {
@@ -24,7 +25,9 @@ await configureLogging(config.logLevel);
 const logger = getLogger([APP, "worker"]);
 
 const db = openSiteDatabase(config);
-const runtime = await createFederationRuntime({ db, batcher: new WriteBatcher(db), config });
+const batcher = new WriteBatcher(db);
+const runtime = await createFederationRuntime({ db, batcher, config });
+const bot = createBot(db, batcher, config, { run: true });
 const stop = new AbortController();
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
@@ -34,5 +37,6 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 }
 logger.info("Delivering queued activities from {path}", { path: databasePath(config) });
 await runtime.processQueue(stop.signal);
+await bot.scheduler?.stop();
 db.$client.close();
 logger.info("Worker stopped");

@@ -1,4 +1,5 @@
 import type { Federation } from "@fedify/fedify";
+import type { BotContext } from "../bot/connect.ts";
 import type { Config } from "../config.ts";
 import type { WriteBatcher } from "../db/batch.ts";
 import type { Account } from "../db/accounts.ts";
@@ -21,6 +22,11 @@ export interface WebDeps {
   readonly publisher: { notify(): void };
   /** For lookups on other servers (WebFinger, objects): `findInteractionUrl`, `lookupRemoteObject`. */
   readonly federation: Federation<FedData>;
+  /**
+   * The strike bot: its context (key, clients) and a way to wake its
+   * scheduler after a plan changes.  Null when BOT_TOKEN_KEY is not set.
+   */
+  readonly bot?: { readonly context: BotContext; poke(): void } | null;
 }
 
 /** `account` is the logged-in account, or null (set by src/web/session.ts for every web route). */

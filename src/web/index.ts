@@ -3,7 +3,9 @@ import { Hono } from "hono";
 import { accountRoutes } from "./accounts.tsx";
 import { api } from "./api.ts";
 import { avatarRoutes } from "./avatars.ts";
+import { botRoutes } from "./bot.tsx";
 import { copyRoutes } from "./copies.tsx";
+import { copiesElsewhereRoutes } from "./copies-elsewhere.tsx";
 import { diffRoutes } from "./diff.tsx";
 import { federationAdminRoutes } from "./federation-admin.tsx";
 import { staticRoutes } from "./assets.ts";
@@ -48,12 +50,15 @@ web.route("/", signer);
 web.route("/", privacy);
 web.route("/", accountRoutes);
 web.route("/", copyRoutes);
+// Copies across sites: copy from elsewhere, take in a source's new version, revisions as ActivityPub Articles.
+web.route("/", copiesElsewhereRoutes);
 // The fediverse: follow/sign from another server, /interact, responses, hashtags, the admin's page.
 web.route("/", interactRoutes);
 web.route("/", responseRoutes);
 web.route("/", tagRoutes);
 web.route("/", federationAdminRoutes);
 web.route("/", strikeAdminRoutes);
+web.route("/", botRoutes);
 // The strike page and pledges; the FAQ and resources pages and their editor.
 web.route("/", strikeRoutes);
 web.route("/", sitePageRoutes);

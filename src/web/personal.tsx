@@ -9,7 +9,7 @@ import { csrfToken } from "./csrf.ts";
 import { currentAccount } from "./session.ts";
 import { Layout } from "./views/Layout.tsx";
 
-export type PersonalStatus = 200 | 201 | 400 | 403 | 404 | 409 | 413 | 415 | 429;
+export type PersonalStatus = 200 | 201 | 400 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 502 | 503;
 
 /** A page for the person logged in (or about to): `Cache-Control: no-store`. */
 export function personalPage(c: Context<WebEnv>, title: string, body: Child, status: PersonalStatus = 200) {

@@ -5,7 +5,7 @@ import type { Db } from "../../src/db/client.ts";
 import { createDeclaration, type NewDeclarationInput } from "../../src/db/declarations.ts";
 import { createFederationRuntime } from "../../src/federation/index.ts";
 import type { Mailer } from "../../src/mail.ts";
-import { createSiteServices } from "../../src/setup.ts";
+import { createBot, createSiteServices } from "../../src/setup.ts";
 import type { ProofOfWork } from "../../src/web/pow.ts";
 import { createTestDb } from "./db.ts";
 
@@ -54,8 +54,10 @@ export async function createTestApp(options: TestAppOptions = {}) {
   publisher.stop();
   const pow = options.pow ?? services.pow;
   const federation = runtime.federation;
-  const app = createApp({ db, config, federation, publisher, ...services, pow });
-  return { app, db, federation, runtime, publisher, config, ...services, pow };
+  // The strike bot when the env gives BOT_TOKEN_KEY; tests run its passes themselves (`runBotPass(bot.context)`).
+  const bot = createBot(db, services.batcher, config, { run: false }).web;
+  const app = createApp({ db, config, federation, publisher, ...services, pow, bot });
+  return { app, db, federation, runtime, publisher, config, ...services, pow, bot };
 }
 
 /** Inserts a published Declaration with sensible defaults. */

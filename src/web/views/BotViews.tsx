@@ -1,0 +1,561 @@
+/**
+ * The strike bot's pages: what it does and how to connect an account
+ * (`/bot`), and one connected account (`/bot/{id}`): who is connected, the
+ * plan (days, how often, time zone, texts, visibility, language, image,
+ * content warning) with a preview of every post, the state of each post, and
+ * disconnecting.
+ */
+import type { BotPlan } from "../../bot/plan.ts";
+import { EVERY_HOURS, languageName, PLAN_TEMPLATES_MAX, POST_MAX, SPOILER_MAX, type PlanFormErrors, type PlanFormInput } from "../../bot/plan.ts";
+import { PLACEHOLDERS } from "../../strike/notices.ts";
+import { assetUrl } from "../assets.ts";
+import { CSRF_FIELD } from "../csrf.ts";
+import { plural } from "../format.ts";
+import { FieldError } from "./FormErrors.tsx";
+
+export interface ConnectionSummary {
+  readonly id: number;
+  readonly acct: string;
+  readonly displayName: string;
+  readonly url: string;
+  readonly host: string;
+  readonly status: "active" | "revoked";
+  readonly statusReason: string | null;
+  readonly enabled: boolean;
+  readonly hasPlan: boolean;
+  /** Posts still to come, and posts made. */
+  readonly upcoming: number;
+  readonly posted: number;
+}
+
+export interface BotHomeProps {
+  readonly signedIn: boolean;
+  readonly csrf: string;
+  readonly strikeName: string;
+  /** The strike's days in words. */
+  readonly when: string;
+  readonly connections: readonly ConnectionSummary[];
+  readonly server: string;
+  readonly serverError?: string | undefined;
+  readonly notice?: string | undefined;
+}
+
+function Intro(props: { strikeName: string; when: string }) {
+  return (
+    <>
+      <p class="lede">
+        The strike bot posts the {props.strikeName}’s notices from <strong>your own</strong> Mastodon account ({props.when}), at the times you
+        choose, while you stay away from big social media.
+      </p>
+      <ul class="bot-facts">
+        <li>It works with Mastodon and servers that speak its API: Pleroma, Akkoma, GoToSocial, Iceshrimp, snac and others.</li>
+        <li>
+          Your server keeps the posts scheduled whenever it can, so they go out even if this site is down. The bot only asks to post, add
+          images, read your account’s name and see its scheduled posts.
+        </li>
+        <li>Your access is stored encrypted, never shown, and revoked on your server when you disconnect.</li>
+      </ul>
+    </>
+  );
+}
+
+function ConnectForm(props: { csrf: string; server: string; error?: string | undefined }) {
+  const describedBy = props.error != null ? "bot-server-hint bot-server-error" : "bot-server-hint";
+  return (
+    <form method="post" action="/bot/connect" class="account-form bot-connect" aria-labelledby="bot-connect-title" novalidate>
+      <h2 id="bot-connect-title">Connect your account</h2>
+      {props.error != null && (
+        <div class="form-errors" role="alert" tabindex={-1}>
+          <p>
+            <a href="#bot-server">Your server</a>: {props.error}
+          </p>
+        </div>
+      )}
+      <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+      <div class="field">
+        <label for="bot-server">Your server</label>
+        <p class="hint" id="bot-server-hint">
+          Its address, such as <code>mastodon.social</code>, or your handle, such as <code>@you@mastodon.social</code>. You will approve the bot
+          there and come back here.
+        </p>
+        <input
+          id="bot-server"
+          name="server"
+          type="text"
+          required
+          autocomplete="url"
+          autocapitalize="none"
+          spellcheck={false}
+          maxlength={300}
+          value={props.server}
+          aria-describedby={describedBy}
+          {...(props.error != null ? { "aria-invalid": "true" } : {})}
+        />
+        <FieldError id="bot-server-error" error={props.error} />
+      </div>
+      <p class="actions">
+        <button type="submit">Connect</button>
+      </p>
+    </form>
+  );
+}
+
+function stateWords(c: ConnectionSummary): string {
+  if (c.status === "revoked") return "Stopped: connect again";
+  if (!c.hasPlan) return "Connected: no plan yet";
+  if (!c.enabled) return "Paused";
+  return `${plural(c.upcoming, "post", "posts")} to come, ${c.posted} made`;
+}
+
+export function BotHome(props: BotHomeProps) {
+  return (
+    <section class="bot-page">
+      <h1>Strike bot</h1>
+      {props.notice != null && (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      )}
+      <Intro strikeName={props.strikeName} when={props.when} />
+      {!props.signedIn ? (
+        <p class="actions">
+          <a class="button" href="/login?next=/bot">
+            Log in to set up your bot
+          </a>{" "}
+          <span class="muted">
+            or <a href="/register">create an account</a> on this site.
+          </span>
+        </p>
+      ) : (
+        <>
+          {props.connections.length > 0 && (
+            <section aria-labelledby="bot-connections-title">
+              <h2 id="bot-connections-title">Your connected accounts</h2>
+              <ul class="bot-connections">
+                {props.connections.map((c) => (
+                  <li>
+                    <a href={`/bot/${c.id}`}>
+                      <strong>{c.displayName || c.acct}</strong> <span class="muted">@{c.acct}</span>
+                    </a>
+                    <span class={`bot-state${c.status === "revoked" ? " bot-state-failed" : ""}`}>{stateWords(c)}</span>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
+          <ConnectForm csrf={props.csrf} server={props.server} error={props.serverError} />
+        </>
+      )}
+    </section>
+  );
+}
+
+// ---------------------------------------------------------------------------
+// One connection
+
+export interface PreviewPost {
+  readonly at: string;
+  readonly iso: string;
+  readonly text: string;
+  readonly past: boolean;
+}
+
+export interface PostRow {
+  readonly at: string;
+  readonly iso: string;
+  readonly text: string;
+  readonly state: "planned" | "scheduled" | "posted" | "failed";
+  /** In words: what happened or will happen. */
+  readonly detail: string;
+  readonly url: string | null;
+  readonly error: string | null;
+}
+
+export interface MediaOption {
+  readonly id: number;
+  readonly src: string;
+  readonly alt: string;
+  readonly title: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface BotConnectionProps {
+  readonly csrf: string;
+  readonly connection: ConnectionSummary;
+  readonly strikeName: string;
+  readonly strikeDays: readonly { readonly iso: string; readonly label: string }[];
+  readonly declarations: readonly { readonly slug: string; readonly title: string }[];
+  readonly media: readonly MediaOption[];
+  readonly zones: readonly string[];
+  readonly input: PlanFormInput;
+  readonly errors?: PlanFormErrors | undefined;
+  readonly preview?: { readonly posts: readonly PreviewPost[]; readonly plan: BotPlan; readonly imageSrc: string | null } | undefined;
+  readonly posts: readonly PostRow[];
+  readonly notice?: string | undefined;
+}
+
+const LABELS: Record<string, string> = {
+  days: "Strike days",
+  cadence: "How often",
+  times: "Times of day",
+  timeZone: "Your time zone",
+  declaration: "Declaration",
+  visibility: "Who sees the notices",
+  language: "Language",
+  spoilerText: "Content warning",
+  mediaId: "Image",
+  mediaAlt: "Image description",
+};
+
+function labelOf(key: string): string {
+  const t = /^template-(\d+)$/.exec(key);
+  return t != null ? `Notice ${t[1]}` : (LABELS[key] ?? key);
+}
+
+function fieldId(key: string): string {
+  if (key === "days") return "bot-days";
+  if (key === "mediaId") return "bot-media-none";
+  return `bot-${key}`;
+}
+
+function invalid(errors: PlanFormErrors, key: string, hint?: string) {
+  const described = [hint, errors[key] != null ? `${fieldId(key)}-error` : undefined].filter((x) => x != null).join(" ");
+  return { ...(described !== "" ? { "aria-describedby": described } : {}), ...(errors[key] != null ? { "aria-invalid": "true" } : {}) };
+}
+
+function Err(props: { errors: PlanFormErrors; name: string }) {
+  return <FieldError id={`${fieldId(props.name)}-error`} error={props.errors[props.name]} />;
+}
+
+function PlanErrors(props: { errors: PlanFormErrors }) {
+  const keys = Object.keys(props.errors);
+  if (keys.length === 0) return null;
+  return (
+    <div class="form-errors" role="alert" tabindex={-1} id="bot-plan-errors">
+      <p>Nothing was saved. Please check {keys.length === 1 ? "this field" : "these fields"}:</p>
+      <ul>
+        {keys.map((k) => (
+          <li>
+            <a href={`#${fieldId(k)}`}>{labelOf(k)}</a>: {props.errors[k]}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+const VISIBILITY_LABELS: Record<string, string> = {
+  public: "Public: everyone, in public timelines",
+  unlisted: "Quiet public: everyone, but not in public timelines",
+  private: "Followers only",
+};
+
+function PlanForm(props: BotConnectionProps) {
+  const v = props.input;
+  const e = props.errors ?? {};
+  const chosenDays = new Set(v.days);
+  const templates = [...v.templates];
+  // One empty box to add a notice (two at least), up to the limit.
+  const boxes = Math.min(PLAN_TEMPLATES_MAX, Math.max(templates.length + 1, 2));
+  while (templates.length < boxes) templates.push("");
+  return (
+    <form method="post" action={`/bot/${props.connection.id}/plan`} class="account-form bot-plan" aria-labelledby="bot-plan-title" novalidate>
+      <h2 id="bot-plan-title">Your plan</h2>
+      <PlanErrors errors={e} />
+      <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+      <fieldset class="strike-group" id="bot-days" tabindex={-1} {...(e.days != null ? { "aria-describedby": "bot-days-error" } : {})}>
+        <legend>Strike days</legend>
+        <ul class="day-list">
+          {props.strikeDays.map((d) => (
+            <li class="field">
+              <label>
+                <input type="checkbox" name={`day-${d.iso}`} value="on" checked={chosenDays.has(d.iso)} /> {d.label}
+              </label>
+            </li>
+          ))}
+        </ul>
+        <Err errors={e} name="days" />
+      </fieldset>
+      <div class="field">
+        <label for="bot-timeZone">Your time zone</label>
+        <p class="hint" id="bot-timeZone-hint">
+          The days and times below are counted in it.{" "}
+          <span class="own-zone" hidden data-for="bot-timeZone">
+            Your browser’s time zone is <strong data-own-zone></strong>.{" "}
+            <button type="button" class="link-button" data-use-own-zone>
+              Use it
+            </button>
+          </span>
+        </p>
+        <input
+          id="bot-timeZone"
+          name="timeZone"
+          type="text"
+          required
+          list="bot-zones"
+          autocomplete="off"
+          autocapitalize="none"
+          spellcheck={false}
+          maxlength={100}
+          value={v.timeZone}
+          {...invalid(e, "timeZone", "bot-timeZone-hint")}
+        />
+        <datalist id="bot-zones">
+          {props.zones.map((z) => (
+            <option value={z} />
+          ))}
+        </datalist>
+        <Err errors={e} name="timeZone" />
+      </div>
+      <div class="field">
+        <label for="bot-cadence">How often</label>
+        <select id="bot-cadence" name="cadence" {...invalid(e, "cadence")}>
+          {EVERY_HOURS.map((h) => (
+            <option value={String(h)} selected={v.cadence === String(h)}>
+              {h === 1 ? "Every hour" : `Every ${h} hours`}
+            </option>
+          ))}
+          <option value="times" selected={v.cadence === "times"}>
+            At the times below
+          </option>
+        </select>
+        <Err errors={e} name="cadence" />
+      </div>
+      <div class="field">
+        <label for="bot-times">Times of day (when “At the times below” is chosen)</label>
+        <p class="hint" id="bot-times-hint">
+          Separated by commas, for example <code>09:00, 13:00, 18:30</code>.
+        </p>
+        <input id="bot-times" name="times" type="text" maxlength={400} value={v.times} {...invalid(e, "times", "bot-times-hint")} />
+        <Err errors={e} name="times" />
+      </div>
+      <div class="field">
+        <label for="bot-declaration">Declaration the notices link to</label>
+        <select id="bot-declaration" name="declaration" {...invalid(e, "declaration")}>
+          {props.declarations.map((d) => (
+            <option value={d.slug} selected={v.declaration === d.slug}>
+              {d.title}
+            </option>
+          ))}
+        </select>
+        <Err errors={e} name="declaration" />
+      </div>
+      <fieldset class="strike-group">
+        <legend>Notices</legend>
+        <p class="hint" id="bot-templates-hint">
+          Your posts take turns through these texts. Mastodon allows {POST_MAX} characters, content warning included; a link counts as 23.
+          Placeholders:{" "}
+          {PLACEHOLDERS.map((p, i) => (
+            <>
+              {i > 0 && ", "}
+              <code>{`{${p}}`}</code>
+            </>
+          ))}
+          . A notice always links the Declaration and carries the strike’s hashtag. Empty a text to remove it.
+        </p>
+        {templates.map((text, i) => {
+          const key = `template-${i + 1}`;
+          return (
+            <div class="field">
+              <label for={`bot-${key}`}>Notice {i + 1}</label>
+              <textarea id={`bot-${key}`} name={key} rows={4} maxlength={POST_MAX * 2} {...invalid(e, key, "bot-templates-hint")}>
+                {text}
+              </textarea>
+              <Err errors={e} name={key} />
+            </div>
+          );
+        })}
+      </fieldset>
+      <fieldset class="strike-group" {...(e.visibility != null ? { "aria-describedby": "bot-visibility-error" } : {})}>
+        <legend>Who sees the notices</legend>
+        {Object.entries(VISIBILITY_LABELS).map(([value, label]) => (
+          <div class="field">
+            <label>
+              <input type="radio" name="visibility" value={value} checked={v.visibility === value} id={value === "public" ? "bot-visibility" : undefined} /> {label}
+            </label>
+          </div>
+        ))}
+        <Err errors={e} name="visibility" />
+      </fieldset>
+      <div class="field">
+        <label for="bot-language">Language (two letters)</label>
+        <p class="hint" id="bot-language-hint">
+          For example en, de or fr. Empty: your account’s default.
+        </p>
+        <input id="bot-language" name="language" type="text" maxlength={10} autocapitalize="none" spellcheck={false} value={v.language} {...invalid(e, "language", "bot-language-hint")} />
+        <Err errors={e} name="language" />
+      </div>
+      <div class="field">
+        <label for="bot-spoilerText">Content warning (optional)</label>
+        <p class="hint" id="bot-spoilerText-hint">
+          Shown instead of the text until people open it. At most {SPOILER_MAX} characters.
+        </p>
+        <input id="bot-spoilerText" name="spoilerText" type="text" maxlength={SPOILER_MAX * 2} value={v.spoilerText} {...invalid(e, "spoilerText", "bot-spoilerText-hint")} />
+        <Err errors={e} name="spoilerText" />
+      </div>
+      <fieldset class="strike-group media-choices" {...(e.mediaId != null ? { "aria-describedby": "bot-media-none-error" } : {})}>
+        <legend>Image (optional, from the memes gallery)</legend>
+        <ul>
+          <li>
+            <label>
+              <input type="radio" name="mediaId" value="" id="bot-media-none" checked={v.mediaId === ""} /> No image
+            </label>
+          </li>
+          {props.media.map((m) => (
+            <li>
+              <label>
+                <input type="radio" name="mediaId" value={String(m.id)} checked={v.mediaId === String(m.id)} />
+                <img src={m.src} alt="" width={m.width} height={m.height} loading="lazy" />
+                <span class="media-alt">{m.title || m.alt}</span>
+              </label>
+            </li>
+          ))}
+        </ul>
+        <Err errors={e} name="mediaId" />
+        <div class="field">
+          <label for="bot-mediaAlt">Image description</label>
+          <p class="hint" id="bot-mediaAlt-hint">
+            For people who cannot see the image. Left empty, the gallery’s description is used.
+          </p>
+          <textarea id="bot-mediaAlt" name="mediaAlt" rows={2} maxlength={3000} {...invalid(e, "mediaAlt", "bot-mediaAlt-hint")}>
+            {v.mediaAlt}
+          </textarea>
+          <Err errors={e} name="mediaAlt" />
+        </div>
+      </fieldset>
+      <p class="actions">
+        <button type="submit" name="action" value="preview" class="secondary">
+          Preview every post
+        </button>{" "}
+        <button type="submit" name="action" value="save">
+          Save and start the bot
+        </button>
+      </p>
+      <script src={assetUrl("strike-admin.js")} defer></script>
+    </form>
+  );
+}
+
+function Preview(props: NonNullable<BotConnectionProps["preview"]>) {
+  const future = props.posts.filter((p) => !p.past);
+  const plan = props.plan;
+  return (
+    <section class="bot-preview" aria-labelledby="bot-preview-title" id="bot-preview">
+      <h2 id="bot-preview-title">Preview: {plural(future.length, "post", "posts")}</h2>
+      <p class="hint">
+        {VISIBILITY_LABELS[plan.visibility]}
+        {plan.language !== "" && <>; in {languageName(plan.language)}</>}
+        {plan.spoilerText !== "" && <>; behind the content warning “{plan.spoilerText}”</>}
+        {props.imageSrc != null && <>; with the image below</>}. Times are in {plan.timeZone}. Nothing is saved until you press “Save and start the
+        bot”.
+      </p>
+      {props.imageSrc != null && <img class="bot-preview-image" src={props.imageSrc} alt={plan.mediaAlt} />}
+      <ol class="bot-posts">
+        {props.posts.map((p) => (
+          <li class={p.past ? "bot-post past" : "bot-post"}>
+            <p class="bot-post-time">
+              <time datetime={p.iso}>{p.at}</time>
+              {p.past && <span class="muted"> (already past: not posted)</span>}
+            </p>
+            <p class="bot-post-text">{p.text}</p>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+const STATE_LABELS: Record<PostRow["state"], string> = {
+  planned: "Waiting",
+  scheduled: "Scheduled",
+  posted: "Posted",
+  failed: "Failed",
+};
+
+function Posts(props: { posts: readonly PostRow[] }) {
+  if (props.posts.length === 0) return null;
+  return (
+    <section aria-labelledby="bot-posts-title" class="bot-post-states">
+      <h2 id="bot-posts-title">Your bot’s posts</h2>
+      <ol class="bot-posts">
+        {props.posts.map((p) => (
+          <li class={`bot-post state-${p.state}`}>
+            <p class="bot-post-time">
+              <time datetime={p.iso}>{p.at}</time> <span class={`bot-state bot-state-${p.state}`}>{STATE_LABELS[p.state]}</span>
+            </p>
+            <p class="bot-post-detail">
+              {p.detail}
+              {p.url != null && (
+                <>
+                  {" "}
+                  <a href={p.url} rel="noopener noreferrer">
+                    {p.state === "posted" && p.url.includes("/@") && !/\/\d+$/.test(p.url) ? "Your profile" : "See the post"}
+                  </a>
+                </>
+              )}
+            </p>
+            {p.error != null && <p class="field-error bot-post-error">{p.error}</p>}
+            <details>
+              <summary>Text</summary>
+              <p class="bot-post-text">{p.text}</p>
+            </details>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+export function BotConnectionView(props: BotConnectionProps) {
+  const c = props.connection;
+  return (
+    <section class="bot-page">
+      <p class="breadcrumbs">
+        <a href="/bot">Strike bot</a>
+      </p>
+      <h1>
+        {c.displayName || c.acct} <span class="muted">@{c.acct}</span>
+      </h1>
+      {props.notice != null && (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      )}
+      {c.status === "revoked" ? (
+        <div class="form-errors" role="alert">
+          <p>
+            The bot has stopped: {c.statusReason ?? `${c.host} no longer accepts its access.`} Posts already scheduled on {c.host} may still go out;
+            nothing more is sent from here. <a href="/bot#bot-connect-title">Connect your account again</a> to go on.
+          </p>
+        </div>
+      ) : (
+        <p>
+          Connected to <a href={c.url} rel="noopener noreferrer">{c.host}</a>.{" "}
+          {!c.hasPlan ? "Choose when and what the bot posts, preview it, and save." : c.enabled ? "The bot is on." : "The bot is paused: nothing is posted."}
+        </p>
+      )}
+      {props.preview != null && <Preview {...props.preview} />}
+      {c.status === "active" && <PlanForm {...props} />}
+      <Posts posts={props.posts} />
+      <section aria-labelledby="bot-manage-title" class="bot-manage">
+        <h2 id="bot-manage-title">Pause or disconnect</h2>
+        {c.status === "active" && c.hasPlan && (
+          <form method="post" action={`/bot/${c.id}/${c.enabled ? "pause" : "resume"}`} class="inline-actions">
+            <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+            <button type="submit" class={c.enabled ? "secondary" : ""}>
+              {c.enabled ? "Pause the bot" : "Resume the bot"}
+            </button>
+          </form>
+        )}
+        <form method="post" action={`/bot/${c.id}/disconnect`} class="inline-actions">
+          <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+          <p class="hint">Disconnecting cancels the posts scheduled on {c.host}, revokes the bot’s access there and deletes it here.</p>
+          <button type="submit" class="secondary">
+            Disconnect @{c.acct}
+          </button>
+        </form>
+      </section>
+    </section>
+  );
+}
