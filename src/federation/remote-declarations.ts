@@ -324,6 +324,8 @@ export interface ResolvedDeclaration {
   readonly revision: RemoteArticle;
   /** The newest revision known. */
   readonly latest: { number: number; url: URL };
+  /** The Article as it is now (its newest revision). */
+  readonly latestArticle: RemoteArticle;
 }
 
 export type Resolution = { ok: true; declaration: ResolvedDeclaration } | { ok: false; reason: ResolveFailure; message: string };
@@ -533,5 +535,6 @@ export async function resolveRemoteDeclaration(input: string, options: ResolveOp
   if (latest.actorIri.href !== actor.id.href) return failure("wrong-origin", host);
   const revision = pasted ?? latest;
   if (!(await checkSourceChain(revision, options))) return failure("chain", host);
-  return { ok: true, declaration: { actor, articleIri, revision, latest: { number: Math.max(latest.number, revision.number), url: latest.number >= revision.number ? latest.url : revision.url } } };
+  const newest = latest.number >= revision.number ? latest : revision;
+  return { ok: true, declaration: { actor, articleIri, revision, latest: { number: newest.number, url: newest.url }, latestArticle: newest } };
 }

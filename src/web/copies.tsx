@@ -21,6 +21,7 @@ import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { notFoundPage } from "./errors.tsx";
 import { copySource } from "./provenance.ts";
+import { UpstreamNotice, upstreamOf } from "./copies-elsewhere.tsx";
 import { currentAccount } from "./session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues } from "./views/CopyEditor.tsx";
 import { DraftNotice, RepublishForm, withdrawnSentence } from "./visibility.tsx";
@@ -287,6 +288,7 @@ function editPage(
     <section class="editor-page" aria-labelledby="editor-page-title">
       <h1 id="editor-page-title">Edit “{d.title}”</h1>
       {d.status === "draft" && <DraftNotice slug={d.slug} csrf={csrfFor(c)} />}
+      <UpstreamNotice slug={d.slug} state={upstreamOf(c, d)} />
       {d.status === "withdrawn" && (
         <section class="status-notice withdrawn-notice" role="note" aria-labelledby="withdrawn-heading">
           <h2 id="withdrawn-heading">Withdrawn</h2>

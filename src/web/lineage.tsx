@@ -19,11 +19,13 @@ import {
 } from "../db/copies.ts";
 import type { DbLike } from "../db/client.ts";
 import { getPublishedDeclaration, getRevision } from "../db/declarations.ts";
+import { getRemoteSource, listRemoteCopies } from "../db/remote-copies.ts";
+import type { RemoteCopy, RemoteSource } from "../db/schema.ts";
 import type { Declaration } from "../db/schema.ts";
 import { diffDeclarations, diffSummary } from "../diff.ts";
 import type { WebEnv } from "./context.ts";
 import { notFoundPage } from "./errors.tsx";
-import { formatNumber, plural } from "./format.ts";
+import { formatDate, formatNumber, plural } from "./format.ts";
 import { currentAccount } from "./session.ts";
 import { Layout } from "./views/Layout.tsx";
 
@@ -154,6 +156,51 @@ function MemberLine(props: { db: DbLike; member: FamilyMember; source: FamilyMem
   );
 }
 
+function statusMark(status: RemoteCopy["status"], checked: Date) {
+  if (status === "deleted") return <span class="remote-status deleted"> · deleted on its site (last seen as listed)</span>;
+  if (status === "unreachable") return <span class="remote-status unreachable"> · its site did not answer on {formatDate(checked)}</span>;
+  return null;
+}
+
+function RemoteCopyLine(props: { copy: RemoteCopy; of: FamilyMember; origin: URL }) {
+  const { copy, of } = props;
+  const ours = new URL(`/d/${of.slug}/v/${copy.sourceRevision}`, props.origin).href;
+  const compare = `/compare/elsewhere?${new URLSearchParams({ a: ours, b: copy.revisionUrl }).toString()}`;
+  return (
+    <div class={`lineage-member remote ${copy.status}`}>
+      {copy.status === "deleted" ? <s>{copy.title}</s> : <a href={copy.url}>{copy.title}</a>}
+      <span class="site"> on {copy.host}</span>
+      {" · "}
+      <span class="count">
+        {copy.signatureCount == null ? "signatures not reported" : `${plural(copy.signatureCount, "signature", "signatures")} (reported)`}
+      </span>
+      {" · "}
+      <span class="copied-from">
+        copied from version {copy.sourceRevision} of “{of.title}”
+      </span>
+      {" · "}
+      <a href={compare} class="words-changed">
+        {plural(copy.wordsChanged, "word", "words")} changed
+      </a>
+      {statusMark(copy.status, copy.checked)}
+    </div>
+  );
+}
+
+function RemoteSourceLine(props: { source: RemoteSource; url: string; title: string | null; revision: number | null }) {
+  const { source } = props;
+  const host = new URL(source.actorIri).host;
+  return (
+    <p class="remote-source">
+      The original is on another site: <a href={props.url}>{props.title ?? props.url}</a> on {host}
+      {props.revision != null ? `, version ${props.revision} copied` : ""}
+      {source.signatureCount != null ? ` · ${plural(source.signatureCount, "signature", "signatures")} (reported)` : ""}
+      {source.latestRevision > (props.revision ?? 0) ? ` · it has a newer version (${source.latestRevision})` : ""}
+      {statusMark(source.status, source.checked)}
+    </p>
+  );
+}
+
 lineageRoutes.get("/d/:slug/copies", (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("slug");
@@ -172,7 +219,16 @@ lineageRoutes.get("/d/:slug/copies", (c) => {
     list.push(m);
     children.set(m.sourceDeclarationId!, list);
   }
-  const total = [...byId.values()].reduce((sum, m) => sum + m.signatureCount, 0);
+  const localTotal = [...byId.values()].reduce((sum, m) => sum + m.signatureCount, 0);
+  // Copies on other sites of any listed member, and the remote source at the top of the chain.
+  const elsewhere = [...byId.values()].flatMap((m) => listRemoteCopies(db, m.id).map((copy) => ({ copy, of: m })));
+  const top = ancestors[0] ?? self;
+  const remoteSource = top.sourceDeclarationId == null && top.sourceUrl != null ? (getRemoteSource(db, top.id) ?? null) : null;
+  const reported =
+    elsewhere.reduce((sum, e) => sum + (e.copy.signatureCount ?? 0), 0) + (remoteSource?.signatureCount ?? 0);
+  const reportingSites = new Set([...elsewhere.filter((e) => e.copy.signatureCount != null).map((e) => e.copy.host), ...(remoteSource?.signatureCount != null ? [new URL(remoteSource.actorIri).host] : [])]);
+  const total = localTotal + reported;
+  const members = byId.size + elsewhere.length + (remoteSource != null ? 1 : 0);
 
   const subtree = (member: FamilyMember): Child => {
     const kids = children.get(member.id) ?? [];
@@ -204,10 +260,17 @@ lineageRoutes.get("/d/:slug/copies", (c) => {
         <h1 id="lineage-title">Sources and copies</h1>
         <p class="meta">
           <span class="family-total">
-            {plural(total, "signature", "signatures")} in this family of {plural(byId.size, "Declaration", "Declarations")}
+            {plural(total, "signature", "signatures")} in this family of {plural(members, "Declaration", "Declarations")}
             {family.moreDescendants ? " (the listed ones only)" : ""}
           </span>
+          {reportingSites.size > 0 && (
+            <span class="family-reported">
+              {" "}
+              ({formatNumber(localTotal)} here, {formatNumber(reported)} as reported by {plural(reportingSites.size, "other site", "other sites")})
+            </span>
+          )}
         </p>
+        {remoteSource != null && top.sourceUrl != null && <RemoteSourceLine source={remoteSource} url={top.sourceUrl} title={top.sourceTitle} revision={top.sourceRevision} />}
         {family.chainTruncated && (
           <p class="note">The chain of sources is longer than {formatNumber(MAX_SOURCE_DEPTH)} or loops back on itself; only its nearest part is shown.</p>
         )}
@@ -215,7 +278,20 @@ lineageRoutes.get("/d/:slug/copies", (c) => {
         {family.moreDescendants && (
           <p class="note">There are more than {formatNumber(MAX_DESCENDANTS)} copies; only the first {formatNumber(MAX_DESCENDANTS)} are listed.</p>
         )}
-        {descendants.length === 0 && (
+        {elsewhere.length > 0 && (
+          <section class="copies-elsewhere" aria-labelledby="elsewhere-title">
+            <h2 id="elsewhere-title">Copies elsewhere</h2>
+            <p class="hint">Copies on other sites that told this site about themselves; each was checked on its own site. Their signature counts are as those sites report them.</p>
+            <ul class="lineage">
+              {elsewhere.map((e) => (
+                <li>
+                  <RemoteCopyLine copy={e.copy} of={e.of} origin={config.origin} />
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
+        {descendants.length === 0 && elsewhere.length === 0 && (
           <p class="empty">
             No copies yet — <a href={`/d/${self.slug}/copy`}>make your own copy</a>.
           </p>

@@ -163,6 +163,9 @@ export function AccountView(props: { account: Account; csrf: string; owned?: rea
           </ul>
         </>
       )}
+      <p>
+        <a href="/copy/elsewhere">Copy a Declaration from another site</a>
+      </p>
       {props.account.role === "admin" && (
         <p>
           <a href="/admin">Site administration</a>
