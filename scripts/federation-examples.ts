@@ -30,10 +30,12 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { appendRevision, getDeclarationBySlug } from "../src/db/declarations.ts";
 import { getPost } from "../src/db/posts.ts";
+import { createRemoteCopy } from "../src/db/remote-copies.ts";
 import { media } from "../src/db/schema.ts";
 import { writeStrikeSettingsValue } from "../src/db/strike.ts";
 import { postNoticesNow } from "../src/federation/notices.ts";
 import { createDuePosts } from "../src/federation/publish.ts";
+import { keepRevision, resolveRemoteDeclaration } from "../src/federation/index.ts";
 import { parseStoredSettings } from "../src/strike/settings.ts";
 import { startFediverseServer, type ReceivedActivity } from "../test/helpers/fediverse.ts";
 import { mastodon, misskey, pleroma } from "../test/helpers/fediverse-shapes.ts";
@@ -42,6 +44,8 @@ import { ROOT } from "../test/helpers/process.ts";
 
 export const SITE_ORIGIN = "https://undersign.example";
 export const REMOTE_ORIGIN = "https://mastodon.example";
+/** A second undersign site, where the Declaration is copied. */
+export const COPIES_ORIGIN = "https://copies.example";
 const MISSKEY_ORIGIN = "https://misskey.example";
 const PLEROMA_ORIGIN = "https://pleroma.example";
 
@@ -87,6 +91,7 @@ function cutObject(activity: Json, note: string): Json {
 /** Collects every example; keys are the names used in FEDERATION.md. */
 export async function collectExamples(): Promise<Record<string, unknown>> {
   const site = await startInstance({ instanceName: "Undersign Example" });
+  const other = await startInstance({ instanceName: "Copies Example" });
   const remote = await startFediverseServer({ users: ["alice"] });
   const examples: Record<string, unknown> = {};
   try {
@@ -183,6 +188,45 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     examples["notice-note"] = await get(`/ap/notes/${notice!.uuid}`);
     await site.drain();
 
+    // Every revision is an Article at its own address.
+    examples["revision-article"] = await get(`/d/${SLUG}/v/2`);
+
+    // Another undersign site copies version 2: its actor follows ours and sends us its Article's Create.
+    const found = await resolveRemoteDeclaration(`${site.origin}/d/${SLUG}/v/2`, { allowPrivateAddress: true, db: other.db, origin: new URL(other.origin) });
+    if (!found.ok) throw new Error(found.message);
+    const kept = await keepRevision(other.runtime.data, found.declaration.revision);
+    const owner = other.db.$client.prepare("INSERT INTO accounts (username, password_hash, role, created) VALUES ('bea', 'unused', 'author', 0) RETURNING id").get() as { id: number };
+    const copy = other.db.transaction((tx) =>
+      createRemoteCopy(tx, {
+        revision: kept,
+        source: {
+          actorIri: found.declaration.actor.id.href,
+          inbox: found.declaration.actor.inbox.href,
+          sharedInbox: found.declaration.actor.sharedInbox?.href ?? null,
+          articleIri: found.declaration.articleIri.href,
+          latestRevision: found.declaration.latest.number,
+          latestUrl: found.declaration.latest.url.href,
+          signatureCount: found.declaration.actor.signatureCount,
+        },
+        hashtags: [],
+        ownerId: owner.id,
+        slug: "digital-rights-copy",
+        title: "Digital Rights Declaration (our copy)",
+        summary: "",
+        body: kept.body.replace("metadata is private too", "metadata is private too, and never sold"),
+        notes: {},
+        status: "published",
+      }),
+    );
+    if (copy.kind !== "created") throw new Error(copy.kind);
+    await other.publish();
+    await other.drain();
+    const copyArticle = getPost(other.db, copy.declaration.id, "article")!;
+    const getOther = async (path: string): Promise<Json> => (await (await fetch(new URL(path, other.origin), { headers: AP })).json()) as Json;
+    examples["copy-article"] = await getOther(`/ap/articles/${copyArticle.uuid}`);
+    const copyCreate = (other.db.$client.prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = 'Create'").get(copyArticle.id) as { uuid: string }).uuid;
+    examples["copy-create"] = cutObject(await getOther(`/ap/activities/${copyCreate}`), "the copy's Article above, embedded in full");
+
     // What other servers send us (test/helpers/fediverse-shapes.ts).
     const note = `${SITE_ORIGIN}/ap/notes/${announcement.uuid}`;
     const us = `${SITE_ORIGIN}/d/${SLUG}`;
@@ -215,7 +259,10 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
       [encodeURIComponent(site.origin), encodeURIComponent(SITE_ORIGIN)],
       [remote.origin, REMOTE_ORIGIN],
       [encodeURIComponent(remote.origin), encodeURIComponent(REMOTE_ORIGIN)],
+      [other.origin, COPIES_ORIGIN],
+      [encodeURIComponent(other.origin), encodeURIComponent(COPIES_ORIGIN)],
       [site.host, new URL(SITE_ORIGIN).host],
+      [other.host, new URL(COPIES_ORIGIN).host],
       [remote.host, new URL(REMOTE_ORIGIN).host],
     ];
     const result: Record<string, unknown> = {};
@@ -227,6 +274,7 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     return result;
   } finally {
     await remote.close();
+    await other.close();
     await site.close();
   }
 }
