@@ -30,12 +30,14 @@ import {
   connectionsWithPassedScheduled,
   duePosts,
   getConnection,
-  insertPost,
+  getPost,
+  insertPostIfAbsent,
   listPosts,
   markRevoked,
   markSynced,
   nextBotWake,
   updatePost,
+  updatePostIf,
   type ConnectionWithApp,
 } from "../db/bot.ts";
 import { getPublishedDeclaration } from "../db/declarations.ts";
@@ -43,7 +45,8 @@ import { getMediaById, getMediaData } from "../db/media.ts";
 import type { BotPost } from "../db/schema.ts";
 import { currentStrikeSettings } from "../federation/index.ts";
 import { clientOptions, connectionToken, nowOf, type BotContext } from "./connect.ts";
-import { BotApiError, cancelScheduled, listScheduled, postStatus, uploadMedia } from "./mastodon.ts";
+import { BotApiError, cancelScheduled, listScheduled, postStatus, probeServer, uploadMedia, type ScheduledPost } from "./mastodon.ts";
+import { TokenSealError } from "./secrets.ts";
 import { parseStoredPlan, plannedPosts, type BotPlan, type PlannedPost } from "./plan.ts";
 
 const logger = getLogger(["undersign", "bot", "scheduler"]);
@@ -95,6 +98,23 @@ async function revokeIfUnauthorized(ctx: Ctx, connection: ConnectionWithApp, err
   return true;
 }
 
+/**
+ * The connection's token, or null when there is none.  A token that no
+ * longer opens (BOT_TOKEN_KEY changed) stops this connection like a revoked
+ * one, instead of failing every pass for every striker.
+ */
+async function tokenOf(ctx: Ctx, connection: ConnectionWithApp): Promise<string | null> {
+  try {
+    return connectionToken(ctx, connection);
+  } catch (error) {
+    if (!(error instanceof TokenSealError)) throw error;
+    const reason = "The bot's access to your account can no longer be read on this site (its key changed). Connect your account again to keep posting.";
+    await ctx.batcher.run(() => markRevoked(ctx.db, connection.id, reason, nowOf(ctx)));
+    logger.warn("Strike bot stopped for connection {id}: its token does not open with the current key", { id: connection.id });
+    return null;
+  }
+}
+
 /** Per-connection pause after a rate limit or a failing server (in memory: a restart tries at once). */
 const holdUntil = new WeakMap<object, Map<number, number>>();
 function holds(ctx: Ctx): Map<number, number> {
@@ -127,7 +147,7 @@ async function syncConnection(ctx: Ctx, id: number): Promise<boolean> {
   if (connection == null) return true;
   const seen = connection.updated;
   const now = nowOf(ctx);
-  const token = connectionToken(ctx, connection);
+  const token = await tokenOf(ctx, connection);
   if (token == null || connection.status !== "active") {
     await ctx.batcher.run(() => markSynced(ctx.db, id, seen));
     return true;
@@ -140,23 +160,26 @@ async function syncConnection(ctx: Ctx, id: number): Promise<boolean> {
   try {
     // 1. Future posts that changed or are no longer wanted.
     for (const row of rows) {
-      if (row.postAt.getTime() <= now.getTime()) continue;
+      // What went out stays as it is; so does what is past (posted or given up by step 4).
+      if (row.postAt.getTime() <= now.getTime() || row.state === "posted") continue;
       const want = bySlot.get(row.slotAt.getTime());
       const live = row.state === "planned" || row.state === "scheduled";
       if (live && want != null && matches(row, want)) continue;
       if (!live && want == null) continue;
       if (row.state === "scheduled" && row.remoteId != null) await cancelScheduled(connection.origin, token, row.remoteId, clientOptions(ctx));
+      // A new nonce whenever a post is made again: the server remembers a key
+      // for an hour and would answer a cancelled one with "Record not found".
       const patch =
         want == null
           ? { state: "cancelled" as const, remoteId: null, error: null, updated: now }
           : { ...fieldsOf(want), state: "planned" as const, via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: now, updated: now };
-      await ctx.batcher.run(() => updatePost(ctx.db, row.id, patch));
+      await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, patch));
     }
-    // New slots.
+    // New slots (another pass may have added some meanwhile: those are kept).
     const fresh = desired.filter((p) => !rowBySlot.has(p.slotAt.getTime()));
     if (fresh.length > 0) {
       await ctx.batcher.run(() => {
-        for (const p of fresh) insertPost(ctx.db, { connectionId: id, ...fieldsOf(p), state: "planned", via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: now, updated: now });
+        for (const p of fresh) insertPostIfAbsent(ctx.db, { connectionId: id, ...fieldsOf(p), state: "planned", via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: now, updated: now });
       });
     }
     // 2. Hand what can be to the server's own scheduler.
@@ -190,6 +213,16 @@ function fieldsOf(p: PlannedPost) {
 
 const utcDay = (d: Date) => d.toISOString().slice(0, 10);
 
+/** The same key with a new nonce (the part after the last colon). */
+function renewedKey(key: string): string {
+  return `${key.slice(0, key.lastIndexOf(":"))}:${nonce()}`;
+}
+
+/** A status the server holds scheduled for this post's time with its text, not yet claimed by another post. */
+function findScheduled(existing: readonly ScheduledPost[], row: Pick<BotPost, "postAt" | "text">, claimed: ReadonlySet<string>): ScheduledPost | undefined {
+  return existing.find((s) => !claimed.has(s.id) && s.scheduledAt.getTime() === row.postAt.getTime() && s.text === row.text);
+}
+
 async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: string, now: Date): Promise<void> {
   const candidates = listPosts(ctx.db, connection.id).filter((r) => r.state === "planned" && r.via !== "site" && r.postAt.getTime() >= now.getTime() + SERVER_MIN_AHEAD_MS);
   if (candidates.length === 0) return;
@@ -197,10 +230,18 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
   const perDay = new Map<string, number>();
   for (const s of existing) perDay.set(utcDay(s.scheduledAt), (perDay.get(utcDay(s.scheduledAt)) ?? 0) + 1);
   let total = existing.length;
+  const claimed = new Set(listPosts(ctx.db, connection.id).flatMap((r) => (r.state === "scheduled" && r.remoteId != null ? [r.remoteId] : [])));
   for (const row of candidates) {
+    // Already there (an earlier request went through but its answer was lost): take it rather than schedule it twice.
+    const there = findScheduled(existing, row, claimed);
+    if (there != null) {
+      claimed.add(there.id);
+      await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { state: "scheduled", via: "server", remoteId: there.id, error: null, updated: now }));
+      continue;
+    }
     const day = utcDay(row.postAt);
     if ((perDay.get(day) ?? 0) >= SERVER_DAILY_LIMIT || total >= SERVER_TOTAL_LIMIT) {
-      await ctx.batcher.run(() => updatePost(ctx.db, row.id, { via: "site", updated: now }));
+      await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { via: "site", updated: now }));
       continue;
     }
     try {
@@ -215,13 +256,25 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
         result.kind === "scheduled"
           ? { state: "scheduled" as const, via: "server" as const, remoteId: result.id, error: null, updated: now }
           : { state: "posted" as const, via: "site" as const, remoteId: result.id, url: result.url, error: null, updated: now };
-      await ctx.batcher.run(() => updatePost(ctx.db, row.id, patch));
+      const applied = await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, patch));
+      // The plan changed (or the bot was paused) while this request ran: take back what it scheduled.
+      if (!applied && result.kind === "scheduled") {
+        const current = getPost(ctx.db, row.id);
+        // Unless another pass recorded this very status (the same key gave the same answer).
+        if (current?.state !== "scheduled" || current.remoteId !== result.id) await cancelScheduled(connection.origin, token, result.id, clientOptions(ctx));
+      }
+      if (result.kind === "scheduled") claimed.add(result.id);
       perDay.set(day, (perDay.get(day) ?? 0) + 1);
       total++;
     } catch (error) {
       // The server would not take it scheduled (its limits, a rule of its own): we post it at its time.
-      if (error instanceof BotApiError && (error.kind === "validation" || error.kind === "not-found")) {
-        await ctx.batcher.run(() => updatePost(ctx.db, row.id, { via: "site", updated: now }));
+      if (error instanceof BotApiError && error.kind === "validation") {
+        await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { via: "site", updated: now }));
+        continue;
+      }
+      // "Record not found": the server knows this key from a status since gone.  A new key, and we post it.
+      if (error instanceof BotApiError && error.kind === "not-found") {
+        await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { via: "site", idempotencyKey: renewedKey(row.idempotencyKey), updated: now }));
         continue;
       }
       throw error;
@@ -233,7 +286,7 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
 async function confirmScheduled(ctx: Ctx, id: number, now: Date): Promise<void> {
   const connection = getConnection(ctx.db, id);
   if (connection == null || held(ctx, id, now)) return;
-  const token = connectionToken(ctx, connection);
+  const token = await tokenOf(ctx, connection);
   if (token == null) return;
   const passed = listPosts(ctx.db, id).filter((r) => r.state === "scheduled" && r.postAt.getTime() <= now.getTime() - MINUTE);
   if (passed.length === 0) return;
@@ -255,24 +308,36 @@ async function confirmScheduled(ctx: Ctx, id: number, now: Date): Promise<void> 
   });
 }
 
-/** The text to post now: the plan's, with today's numbers, when the plan still makes this post. */
-function freshText(ctx: Ctx, connection: ConnectionWithApp, row: BotPost, now: Date): string {
+/**
+ * The text to post now: the plan's, with today's numbers, when the plan still
+ * makes this post; null when it no longer does (the striker changed the plan
+ * after the post's time, or its Declaration is no longer published).
+ */
+function freshText(ctx: Ctx, connection: ConnectionWithApp, row: BotPost, now: Date): string | null {
   const wanted = desiredPosts(ctx, connection, now).posts.find((p) => p.slotAt.getTime() === row.slotAt.getTime());
-  return wanted != null && matches(row, wanted) ? wanted.text : row.text;
+  if (wanted == null) return null;
+  return matches(row, wanted) ? wanted.text : row.text;
 }
 
 /** Step 4: one post made by us at its time. */
-async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"done" | "stop"> {
+async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"posted" | "done" | "stop"> {
   const connection = getConnection(ctx.db, row.connectionId);
   if (connection == null) return "done";
-  const token = connectionToken(ctx, connection);
+  const token = await tokenOf(ctx, connection);
   if (token == null) return "stop";
   if (now.getTime() - row.postAt.getTime() > LATE_MS) {
-    const error = `Not posted: this site could not post it within 30 minutes of ${row.postAt.toISOString()}. ${WHAT_TO_DO.late}`;
-    await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "failed", error: row.error == null ? error : `${row.error} ${WHAT_TO_DO.server}`, updated: now }));
+    const notPosted = `Not posted: this site could not post it within 30 minutes of ${row.postAt.toISOString()}.`;
+    // The last failure says why; its "try again later" is no longer what to do.
+    const lastTry = row.error?.replace(/\s*Try again later\.$/, "");
+    const error = lastTry == null ? `${notPosted} ${WHAT_TO_DO.late}` : `${notPosted} The last try: ${lastTry} ${WHAT_TO_DO.server}`;
+    await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "failed", error, updated: now }));
     return "done";
   }
   const text = freshText(ctx, connection, row, now);
+  if (text == null) {
+    await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "cancelled", error: null, updated: now }));
+    return "done";
+  }
   try {
     const mediaIds = await uploadFor(ctx, connection, token, row);
     const result = await postStatus(
@@ -283,27 +348,66 @@ async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"done" | "sto
     );
     const url = result.kind === "posted" ? result.url : connection.url;
     await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "posted", via: "site", remoteId: result.id, url, text, error: null, attempts: row.attempts + 1, updated: now }));
-    return "done";
+    return "posted";
   } catch (error) {
     if (await revokeIfUnauthorized(ctx, connection, error)) return "stop";
     if (!(error instanceof BotApiError)) throw error;
     const attempts = row.attempts + 1;
+    const retry = async (at: Date, message: string) => {
+      await ctx.batcher.run(() => updatePost(ctx.db, row.id, { attempts, nextAttemptAt: at, error: message, updated: now }));
+      logger.info("Strike bot will try post {id} of connection {connection} again at {at}: {message}", { id: row.id, connection: connection.id, at: at.toISOString(), message });
+    };
+    const fail = async (message: string) => {
+      await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "failed", attempts, error: message, updated: now }));
+      logger.info("Strike bot post {id} of connection {connection} failed: {message}", { id: row.id, connection: connection.id, message });
+    };
     switch (error.kind) {
       case "rate-limited": {
-        const retryAt = error.retryAt ?? new Date(now.getTime() + backoffMs(attempts));
-        await ctx.batcher.run(() => updatePost(ctx.db, row.id, { attempts, nextAttemptAt: retryAt, error: error.message, updated: now }));
+        await retry(error.retryAt ?? new Date(now.getTime() + backoffMs(attempts)), error.message);
         hold(ctx, connection.id, error, now);
         return "stop";
       }
       case "server":
-      case "timeout":
-        await ctx.batcher.run(() => updatePost(ctx.db, row.id, { attempts, nextAttemptAt: new Date(now.getTime() + backoffMs(attempts)), error: error.message, updated: now }));
+      case "timeout": {
+        // No API answered at all: the server may no longer be one the bot can use; say so now rather than retry for 30 minutes.
+        if (error.kind === "server" && error.status == null) {
+          const probe = await probeServer(connection.origin, clientOptions(ctx));
+          if (!probe.ok && probe.error.kind === "not-compatible") {
+            await fail(`${probe.error.message} Connect an account on a server the bot can use.`);
+            return "stop";
+          }
+        }
+        await retry(new Date(now.getTime() + backoffMs(attempts)), error.message);
         return "stop";
+      }
+      case "not-found": {
+        // The server knows this post's key from a status it no longer finds: an earlier request whose answer was lost scheduled it.
+        const there = await adoptScheduled(ctx, connection, token, row, now);
+        if (there) return "done";
+        await fail(`${error.message} It may have been posted already by an earlier try; check your profile.`);
+        return "done";
+      }
       default:
-        await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "failed", attempts, error: `${error.message} ${error.kind === "validation" ? WHAT_TO_DO.validation : ""}`.trim(), updated: now }));
+        await fail(`${error.message} ${error.kind === "validation" ? WHAT_TO_DO.validation : ""}`.trim());
         return "done";
     }
   }
+}
+
+/** Marks the post scheduled when the server holds a status for its time and text (false when it does not, or cannot say). */
+async function adoptScheduled(ctx: Ctx, connection: ConnectionWithApp, token: string, row: BotPost, now: Date): Promise<boolean> {
+  let existing: ScheduledPost[];
+  try {
+    existing = await listScheduled(connection.origin, token, clientOptions(ctx));
+  } catch (error) {
+    if (error instanceof BotApiError) return false;
+    throw error;
+  }
+  const claimed = new Set(listPosts(ctx.db, connection.id).flatMap((r) => (r.remoteId != null && r.id !== row.id ? [r.remoteId] : [])));
+  const there = findScheduled(existing, row, claimed);
+  if (there == null) return false;
+  await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "scheduled", via: "server", remoteId: there.id, error: null, updated: now }));
+  return true;
 }
 
 export interface BotPassResult {
@@ -311,8 +415,25 @@ export interface BotPassResult {
   posted: number;
 }
 
-/** One pass of the scheduler (see the module comment). */
-export async function runBotPass(ctx: Ctx): Promise<BotPassResult> {
+/** Passes over one database, one after the other (see runBotPass). */
+const passes = new WeakMap<object, Promise<unknown>>();
+
+/**
+ * One pass of the scheduler (see the module comment).  Passes over the same
+ * database in this process run one after the other: a page that pokes the
+ * bot while the timer's pass runs waits for it rather than racing it.
+ */
+export function runBotPass(ctx: Ctx): Promise<BotPassResult> {
+  const previous = passes.get(ctx.db) ?? Promise.resolve();
+  const pass = previous.then(
+    () => onePass(ctx),
+    () => onePass(ctx),
+  );
+  passes.set(ctx.db, pass);
+  return pass;
+}
+
+async function onePass(ctx: Ctx): Promise<BotPassResult> {
   let synced = 0;
   for (const id of connectionsNeedingSync(ctx.db)) {
     if (held(ctx, id, nowOf(ctx))) continue;
@@ -323,9 +444,9 @@ export async function runBotPass(ctx: Ctx): Promise<BotPassResult> {
   const stopped = new Set<number>();
   for (const row of duePosts(ctx.db, nowOf(ctx))) {
     if (stopped.has(row.connectionId) || held(ctx, row.connectionId, nowOf(ctx))) continue;
-    const before = row.state;
-    if ((await postNow(ctx, row, nowOf(ctx))) === "stop") stopped.add(row.connectionId);
-    else if (before === "planned") posted++;
+    const outcome = await postNow(ctx, row, nowOf(ctx));
+    if (outcome === "stop") stopped.add(row.connectionId);
+    else if (outcome === "posted") posted++;
   }
   return { synced, posted };
 }
@@ -350,8 +471,10 @@ export function startBotScheduler(ctx: Ctx, options: { intervalMs?: number } = {
     if (timer != null) clearTimeout(timer);
     timer = null;
     if (stopped) return;
-    const next = nextBotWake(ctx.db);
-    const wait = next == null ? intervalMs : Math.min(intervalMs, Math.max(0, next.getTime() - nowOf(ctx).getTime()) + 20);
+    const next = nextBotWake(ctx.db, MINUTE);
+    // Something already due after a pass is held back (a rate limit, a retry of its connection): look again at the next interval, not in a tight loop.
+    const ahead = next == null ? Infinity : next.getTime() - nowOf(ctx).getTime();
+    const wait = ahead <= 0 ? intervalMs : Math.min(intervalMs, ahead + 20);
     timer = setTimeout(run, wait);
     timer.unref();
   };

@@ -170,6 +170,10 @@ export function deleteConnection(db: DbLike, id: number): void {
 // ---------------------------------------------------------------------------
 // Posts
 
+export function getPost(db: DbLike, id: number): BotPost | undefined {
+  return db.select().from(botPosts).where(eq(botPosts.id, id)).get();
+}
+
 export function listPosts(db: DbLike, connectionId: number): BotPost[] {
   return db.select().from(botPosts).where(eq(botPosts.connectionId, connectionId)).orderBy(asc(botPosts.slotAt)).all();
 }
