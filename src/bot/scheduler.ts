@@ -98,19 +98,23 @@ async function revokeIfUnauthorized(ctx: Ctx, connection: ConnectionWithApp, err
   return true;
 }
 
+/** How long a connection whose token does not open is left alone before trying again. */
+const UNREADABLE_HOLD_MS = 10 * MINUTE;
+
 /**
- * The connection's token, or null when there is none.  A token that no
- * longer opens (BOT_TOKEN_KEY changed) stops this connection like a revoked
- * one, instead of failing every pass for every striker.
+ * The connection's token, or null when there is none or it does not open.
+ * A token that does not open means BOT_TOKEN_KEY is not the key it was
+ * sealed with: an operator's mistake to fix, so the token is kept (the right
+ * key opens it again), the connection is left alone for a while, and the
+ * error is logged, rather than every pass failing for every striker.
  */
-async function tokenOf(ctx: Ctx, connection: ConnectionWithApp): Promise<string | null> {
+function tokenOf(ctx: Ctx, connection: ConnectionWithApp): string | null {
   try {
     return connectionToken(ctx, connection);
   } catch (error) {
     if (!(error instanceof TokenSealError)) throw error;
-    const reason = "The bot's access to your account can no longer be read on this site (its key changed). Connect your account again to keep posting.";
-    await ctx.batcher.run(() => markRevoked(ctx.db, connection.id, reason, nowOf(ctx)));
-    logger.warn("Strike bot stopped for connection {id}: its token does not open with the current key", { id: connection.id });
+    holds(ctx).set(connection.id, nowOf(ctx).getTime() + UNREADABLE_HOLD_MS);
+    logger.error("Strike bot cannot open the token of connection {id} ({reason}): is BOT_TOKEN_KEY the key it was sealed with?", { id: connection.id, reason: error.reason });
     return null;
   }
 }
@@ -147,7 +151,9 @@ async function syncConnection(ctx: Ctx, id: number): Promise<boolean> {
   if (connection == null) return true;
   const seen = connection.updated;
   const now = nowOf(ctx);
-  const token = await tokenOf(ctx, connection);
+  const token = tokenOf(ctx, connection);
+  // Sealed but unreadable: try again once the key is fixed.
+  if (token == null && connection.tokenSealed != null && connection.status === "active") return false;
   if (token == null || connection.status !== "active") {
     await ctx.batcher.run(() => markSynced(ctx.db, id, seen));
     return true;
@@ -286,7 +292,7 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
 async function confirmScheduled(ctx: Ctx, id: number, now: Date): Promise<void> {
   const connection = getConnection(ctx.db, id);
   if (connection == null || held(ctx, id, now)) return;
-  const token = await tokenOf(ctx, connection);
+  const token = tokenOf(ctx, connection);
   if (token == null) return;
   const passed = listPosts(ctx.db, id).filter((r) => r.state === "scheduled" && r.postAt.getTime() <= now.getTime() - MINUTE);
   if (passed.length === 0) return;
@@ -323,8 +329,6 @@ function freshText(ctx: Ctx, connection: ConnectionWithApp, row: BotPost, now: D
 async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"posted" | "done" | "stop"> {
   const connection = getConnection(ctx.db, row.connectionId);
   if (connection == null) return "done";
-  const token = await tokenOf(ctx, connection);
-  if (token == null) return "stop";
   if (now.getTime() - row.postAt.getTime() > LATE_MS) {
     const notPosted = `Not posted: this site could not post it within 30 minutes of ${row.postAt.toISOString()}.`;
     // The last failure says why; its "try again later" is no longer what to do.
@@ -333,6 +337,8 @@ async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"posted" | "d
     await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "failed", error, updated: now }));
     return "done";
   }
+  const token = tokenOf(ctx, connection);
+  if (token == null) return "stop";
   const text = freshText(ctx, connection, row, now);
   if (text == null) {
     await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "cancelled", error: null, updated: now }));
@@ -381,10 +387,14 @@ async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"posted" | "d
         return "stop";
       }
       case "not-found": {
-        // The server knows this post's key from a status it no longer finds: an earlier request whose answer was lost scheduled it.
-        const there = await adoptScheduled(ctx, connection, token, row, now);
-        if (there) return "done";
-        await fail(`${error.message} It may have been posted already by an earlier try; check your profile.`);
+        // "Record not found" for a new status: the server knows this post's key
+        // from an earlier request whose answer was lost, and that request
+        // scheduled it.  Still waiting there, it is taken as scheduled;
+        // otherwise the server has published it (the key is only ours), so it
+        // is not posted again.
+        if (await adoptScheduled(ctx, connection, token, row, now)) return "done";
+        await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "posted", via: "server", url: connection.url, attempts, error: null, updated: now }));
+        logger.info("Strike bot post {id} of connection {connection} was already published from an earlier request", { id: row.id, connection: connection.id });
         return "done";
       }
       default:

@@ -4,13 +4,14 @@
  * time, through every failure the Mastodon API has; against the stand-in
  * server on loopback, on a clock the test moves, with a real database.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { configure, reset, type LogRecord } from "@logtape/logtape";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { BotContext } from "../../src/bot/connect.ts";
 import { spreadOffsetMs, type BotPlan } from "../../src/bot/plan.ts";
 import { backoffMs, runBotPass, startBotScheduler } from "../../src/bot/scheduler.ts";
-import { getConnection, listPosts, savePlan, setEnabled } from "../../src/db/bot.ts";
+import { postStatus } from "../../src/bot/mastodon.ts";
+import { getConnection, listPosts, savePlan, setEnabled, updatePost } from "../../src/db/bot.ts";
 import type { Db } from "../../src/db/client.ts";
 import { createDeclaration } from "../../src/db/declarations.ts";
 import { insertMedia } from "../../src/db/media.ts";
@@ -337,6 +338,63 @@ describe("idempotency", () => {
     expect(t.server.scheduled).toHaveLength(8);
     expect(new Set(t.server.scheduled.map((s) => s.scheduled_at.getTime())).size).toBe(8);
     expect(postsOf(t)[0]).toMatchObject({ state: "scheduled", via: "server", remoteId: lost.id });
+  });
+});
+
+describe("keys the server already knows", () => {
+  it("renews the key when the server answers Record not found while scheduling, and posts at its time", async () => {
+    const t = await setup();
+    t.server.fail("POST /api/v1/statuses", { status: 404 });
+    await runBotPass(t.ctx);
+    const first = postsOf(t)[0]!;
+    expect(first).toMatchObject({ state: "planned", via: "site" });
+    expect(postsOf(t).slice(1).every((p) => p.state === "scheduled")).toBe(true);
+    const refusedKey = statusPosts(t.server)[0]!.idempotencyKey!;
+    const stem = (key: string) => key.slice(0, key.lastIndexOf(":"));
+    expect(first.idempotencyKey).not.toBe(refusedKey);
+    expect(stem(first.idempotencyKey)).toBe(stem(refusedKey));
+    t.server.clock.set(first.postAt);
+    await runBotPass(t.ctx);
+    expect(postsOf(t)[0]).toMatchObject({ state: "posted", via: "site" });
+    expect(t.server.statuses.map((s) => s.idempotency)).toEqual([first.idempotencyKey]);
+  });
+
+  it("does not post again what an earlier request with a lost answer scheduled", async () => {
+    const t = await setup({ now: "2030-07-04T00:55:00.000Z", plan: { cadence: { kind: "every", hours: 1 } } });
+    await runBotPass(t.ctx);
+    const first = postsOf(t)[0]!;
+    expect(first).toMatchObject({ state: "planned", via: null });
+    // What a request whose answer never came back did on the server: scheduled with this post's key.
+    await postStatus(t.server.url, t.token, { status: first.text, visibility: "unlisted", scheduledAt: first.postAt, idempotencyKey: first.idempotencyKey }, { allowHttp: true, now: () => t.server.clock.now() });
+    t.server.clock.set(first.postAt);
+    await runBotPass(t.ctx);
+    expect(postsOf(t)[0]).toMatchObject({ state: "posted", via: "server", url: `${t.server.url}/@striker` });
+    expect(t.server.statuses).toHaveLength(1);
+    expect(t.server.statuses[0]!.idempotency).toBe(first.idempotencyKey);
+  });
+
+  it("never makes again a post that went out, whatever the plan says later", async () => {
+    const t = await setup({ server: { scheduled: { dailyLimit: 0 } } });
+    await runBotPass(t.ctx);
+    const second = postsOf(t)[1]!;
+    await t.ctx.batcher.run(() => updatePost(t.db, second.id, { state: "posted", url: "https://example.test/early", updated: t.server.clock.now() }));
+    await t.ctx.batcher.run(() => savePlan(t.db, t.connection.id, { ...PLAN, templates: ["Other {declaration_url}"] }, true, t.server.clock.now()));
+    await runBotPass(t.ctx);
+    expect(postsOf(t)[1]).toMatchObject({ state: "posted", text: second.text, idempotencyKey: second.idempotencyKey, url: "https://example.test/early" });
+    expect(postsOf(t)[2]!.text).toBe(`Other ${DECLARATION_URL} #SocialMediaStrike`);
+  });
+
+  it("leaves a connection alone while its token does not open (BOT_TOKEN_KEY changed), keeping the token for the right key", async () => {
+    const t = await setup();
+    const sent = t.server.requests.length;
+    const sealed = getConnection(t.db, t.connection.id)!.tokenSealed;
+    expect(await runBotPass({ ...t.ctx, key: randomBytes(32) })).toEqual({ synced: 0, posted: 0 });
+    expect(getConnection(t.db, t.connection.id)).toMatchObject({ status: "active", tokenSealed: sealed, needsSync: true });
+    expect(t.server.requests.length).toBe(sent);
+    // Held for a while, then the right key works again.
+    t.server.clock.advance(10 * MIN);
+    expect(await runBotPass(t.ctx)).toEqual({ synced: 1, posted: 0 });
+    expect(t.server.scheduled).toHaveLength(8);
   });
 });
 
