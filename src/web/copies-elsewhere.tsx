@@ -626,18 +626,36 @@ copiesElsewhereRoutes.get("/compare/elsewhere", async (c) => {
   const diff = diffDeclarations(a.body, b.body);
   const summary = diffSummary(diff);
   const link = (v: string) => `/compare/elsewhere?${new URLSearchParams({ a: a.url, b: b.url, view: v }).toString()}`;
-  const heading = `Changes from “${a.title}” (${a.host}) to “${b.title}” (${b.host})`;
+  const heading = a.title === b.title ? `Changes to “${a.title}” across sites` : `Changes from “${a.title}” to “${b.title}”`;
   return c.html(
     <Layout title={heading} siteName={config.instanceName}>
       <section class="diff-page" aria-labelledby="compare-title">
         <h1 id="compare-title">{heading}</h1>
-        <p class="meta">
-          <a href={a.url}>version {a.number} on {a.host}</a> → <a href={b.url}>version {b.number} on {b.host}</a> · {plural(summary.wordsChanged, "word", "words")} changed
+        <ul class="diff-versions">
+          <li>
+            <span class="diff-side-label">Before:</span> <a href={a.url}>{a.title}, version {a.number}</a> <span class="muted">on {a.host}</span>
+          </li>
+          <li>
+            <span class="diff-side-label">After:</span> <a href={b.url}>{b.title}, version {b.number}</a> <span class="muted">on {b.host}</span>
+          </li>
+        </ul>
+        <p class="meta">{plural(summary.wordsChanged, "word", "words")} changed</p>
+        <nav class="diff-views" aria-label="How to show the changes">
+          <a href={link("inline")} {...(view === "inline" ? { "aria-current": "page" } : {})}>
+            Inline
+          </a>
+          <a href={link("side")} {...(view === "side" ? { "aria-current": "page" } : {})}>
+            Side by side
+          </a>
+        </nav>
+        <p class="diff-legend">
+          <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck through.
         </p>
-        <p class="diff-views">
-          {view === "inline" ? <strong>Inline</strong> : <a href={link("inline")}>Inline</a>} · {view === "side" ? <strong>Side by side</strong> : <a href={link("side")}>Side by side</a>}
-        </p>
-        <div dangerouslySetInnerHTML={{ __html: view === "side" ? renderDiffSideBySide(diff) : renderDiffInline(diff) }} />
+        {view === "side" ? (
+          <div class="diff-body diff-scroll" role="region" aria-label="Changes side by side" tabindex={0} dangerouslySetInnerHTML={{ __html: renderDiffSideBySide(diff) }} />
+        ) : (
+          <div class="diff-body" dangerouslySetInnerHTML={{ __html: renderDiffInline(diff) }} />
+        )}
       </section>
     </Layout>,
   );
