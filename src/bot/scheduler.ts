@@ -192,8 +192,10 @@ async function syncConnection(ctx: Ctx, id: number): Promise<boolean> {
     await scheduleOnServer(ctx, connection, token, now);
   } catch (error) {
     if (await revokeIfUnauthorized(ctx, connection, error)) return true;
-    if (error instanceof BotApiError && error.kind !== "not-compatible") {
-      hold(ctx, id, error, now);
+    // Any other failure of the server (or its address, now refused): try again later; one connection never stops the pass for the others.
+    if (error instanceof BotApiError) {
+      if (error.kind === "not-compatible") holds(ctx).set(id, now.getTime() + UNREADABLE_HOLD_MS);
+      else hold(ctx, id, error, now);
       logger.warn("Strike bot could not sync connection {id}: {message}", { id, message: error.message });
       return false;
     }

@@ -431,6 +431,30 @@ describe("failures", () => {
     expect(postsOf(t).map((p) => p.state)).toEqual(Array(8).fill("failed"));
   });
 
+  it("tries scheduling again a minute after a server error, and after the time a 429 names", async () => {
+    const t = await setup();
+    t.server.fail("GET /api/v1/scheduled_statuses", { status: 503, body: { error: "Service Unavailable" } });
+    expect(await runBotPass(t.ctx)).toEqual({ synced: 0, posted: 0 });
+    expect(getConnection(t.db, t.connection.id)!.needsSync).toBe(true);
+    expect(postsOf(t).map((p) => p.state)).toEqual(Array(8).fill("planned"));
+    const sent = t.server.requests.length;
+    t.server.clock.advance(59_000);
+    await runBotPass(t.ctx);
+    expect(t.server.requests.length).toBe(sent);
+
+    t.server.fail("POST /api/v1/statuses", { status: 429, headers: { "Retry-After": "300" } });
+    t.server.clock.advance(1_000);
+    expect(await runBotPass(t.ctx)).toEqual({ synced: 0, posted: 0 });
+    expect(t.server.scheduled).toHaveLength(0);
+    t.server.clock.advance(299_000);
+    await runBotPass(t.ctx);
+    expect(t.server.scheduled).toHaveLength(0);
+    t.server.clock.advance(1_000);
+    expect(await runBotPass(t.ctx)).toEqual({ synced: 1, posted: 0 });
+    expect(t.server.scheduled).toHaveLength(8);
+    expect(getConnection(t.db, t.connection.id)!.needsSync).toBe(false);
+  });
+
   it("fails a post the server refuses (422) with the server's words", async () => {
     const t = await sitePosts();
     await runBotPass(t.ctx);
