@@ -160,7 +160,8 @@ export function parseTimeOfDay(raw: string): string | null {
 
 /** A post's length as Mastodon counts it: each URL as 23 characters, and the content warning too. */
 export function mastodonLength(text: string, spoilerText = ""): number {
-  const withoutUrls = text.replace(/https?:\/\/[^\s<>"]+/g, "x".repeat(URL_LENGTH));
+  // As Mastodon reads links: punctuation at the end belongs to the sentence, and counts.
+  const withoutUrls = text.replace(/https?:\/\/[^\s<>"]*[^\s<>".,;:!?)\]'"”’]/g, "x".repeat(URL_LENGTH));
   return [...withoutUrls].length + [...spoilerText].length;
 }
 

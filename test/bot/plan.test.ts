@@ -144,6 +144,9 @@ describe("validating the plan form", () => {
     // The link, however long, counts 23; the hashtags appended count as written.
     const tail = " #SocialMediaStrike #OpenWeb";
     expect(mastodonLength("a https://example.com/a/very/long/path/that/goes/on/and/on b", "cw")).toBe(1 + 1 + 23 + 1 + 1 + 2);
+    // A full stop or bracket after a link is not part of it, and counts.
+    expect(mastodonLength("See https://example.com/some/long/path.")).toBe(4 + 23 + 1);
+    expect(mastodonLength("(https://example.com/some/long/path), ok")).toBe(1 + 23 + 2 + 3);
     const base = "{declaration_url} {hashtags} ";
     const room = 500 - 23 - tail.length;
     expect(planOf({ templates: [base + "x".repeat(room - 1)] }).templates).toHaveLength(1);
