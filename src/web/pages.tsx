@@ -169,7 +169,11 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
         revision={revision}
         html={renderedBody(db, revision)}
         permalink={permalink}
-        source={source == null ? null : { title: source.title, url: source.url, revision: source.revision }}
+        source={
+          source == null
+            ? null
+            : { title: source.title, url: source.url, revision: source.revision, host: source.remote && URL.canParse(source.url) ? new URL(source.url).host : null }
+        }
         proposedChangesHtml={proposed?.html ?? null}
       />
       {isLatest && csrf != null && declaration.status === "published" && <SignSection c={c} declaration={declaration} csrf={csrf} />}

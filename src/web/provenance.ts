@@ -3,7 +3,7 @@
  * against the source revision it was copied from, with the author's notes.
  */
 import { getRevision } from "../db/declarations.ts";
-import { getRemoteRevision } from "../db/remote-copies.ts";
+import { getRemoteRevision, getRemoteSource } from "../db/remote-copies.ts";
 import type { DbLike } from "../db/client.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
 import { diffDeclarations, proposedChanges, proposedChangesMarkdown, type ProposedChange } from "../diff.ts";
@@ -27,7 +27,7 @@ export function copySource(db: DbLike, d: Declaration): CopySource | null {
   const local = d.sourceDeclarationId == null ? null : (getRevision(db, d.sourceDeclarationId, d.sourceRevision) ?? null);
   const kept = local == null && d.sourceDeclarationId == null ? getRemoteRevision(db, d.sourceUrl) : undefined;
   const body = local?.body ?? kept?.body ?? null;
-  return { title: d.sourceTitle ?? local?.title ?? d.sourceUrl, url: d.sourceUrl, revision: d.sourceRevision, local, body, remote: d.sourceDeclarationId == null };
+  return { title: d.sourceTitle ?? local?.title ?? d.sourceUrl, url: d.sourceUrl, revision: d.sourceRevision, local, body, remote: d.sourceDeclarationId == null && getRemoteSource(db, d.id) != null };
 }
 
 export interface ProposedChangesSection {

@@ -9,7 +9,7 @@ export interface DeclarationViewProps {
   /** Absolute URL of this exact revision (printed under the text). */
   permalink: string;
   /** For a Copy: the source revision it was made from. */
-  source?: { title: string; url: string; revision: number } | null;
+  source?: { title: string; url: string; revision: number; /** The other site it is on, for a remote source. */ host?: string | null } | null;
   /** For a Copy of a local source: the sanitized HTML of its Proposed Changes section. */
   proposedChangesHtml?: string | null;
 }
@@ -36,7 +36,7 @@ export function DeclarationView({ declaration: d, revision: r, html, permalink, 
             <a href={source.url}>
               <cite>{source.title}</cite>
             </a>
-            , version {source.revision}.
+            {source.host != null ? ` (on ${source.host})` : ""}, version {source.revision}.
           </p>
         )}
         <p class="meta">
