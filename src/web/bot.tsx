@@ -31,6 +31,7 @@ import { readForm } from "./body.ts";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { notFoundPage } from "./errors.tsx";
+import { formsMayLeaveSite } from "./interact.tsx";
 import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "./personal.tsx";
 import { currentAccount } from "./session.ts";
 import { BotConnectionView, BotHome, type ConnectionSummary, type PostRow, type PreviewPost } from "./views/BotViews.tsx";
@@ -114,6 +115,8 @@ function homePage(c: Context<WebEnv>, account: Account | null, extra: { server?:
   const now = new Date();
   const strike = currentStrikeSettings(db, now);
   const connections = account == null ? [] : listConnections(db, account.id).map((x) => summaryOf(db, x, now));
+  // The connect form's answer is a redirect to the striker's server.
+  formsMayLeaveSite(c);
   return personalPage(
     c,
     TITLE,
@@ -255,12 +258,21 @@ function postRows(posts: readonly BotPost[], connection: ConnectionWithApp, time
     .filter((p): p is BotPost & { state: PostRow["state"] } => p.state !== "cancelled")
     .map((p) => {
       const detail: Record<PostRow["state"], string> = {
-        planned: p.via === "site" ? "This site posts it at its time." : `To be scheduled on ${host}.`,
-        scheduled: `Scheduled on ${host}: it goes out even if this site is down.`,
-        posted: p.via === "server" ? `Published by ${host} at its time.` : "Posted.",
-        failed: "Not posted.",
+        planned: p.via === "site" ? "This site posts it at its time." : `Waiting to be scheduled on ${host}.`,
+        scheduled: "",
+        posted: p.via === "server" ? `Published by ${host}.` : "",
+        failed: "",
       };
-      return { at: timeIn(p.postAt, timeZone), iso: p.postAt.toISOString(), text: p.text, state: p.state, detail: detail[p.state], url: p.url, error: p.state === "planned" && p.attempts === 0 ? null : p.error };
+      return {
+        at: timeIn(p.postAt, timeZone),
+        iso: p.postAt.toISOString(),
+        text: p.text,
+        state: p.state,
+        detail: detail[p.state],
+        url: p.url,
+        linksProfile: p.via === "server" && p.url === connection.url,
+        error: p.state === "planned" && p.attempts === 0 ? null : p.error,
+      };
     });
 }
 

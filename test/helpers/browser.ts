@@ -46,11 +46,18 @@ export interface PageWatch {
 }
 
 /**
- * Watches a page; requests to any origin but `origin` are recorded and
- * aborted, so nothing leaves the test server.  `ignoreConsole` filters
+ * Watches a page; requests to any origin but `origin` (and `alsoAllowed`)
+ * are recorded and aborted, so nothing leaves the test servers.  `ignoreConsole` filters
  * console messages a test expects.
  */
-export async function watchPage(context: BrowserContext, page: Page, origin: string, ignoreConsole: (text: string, url: string) => boolean = () => false): Promise<PageWatch> {
+export async function watchPage(
+  context: BrowserContext,
+  page: Page,
+  origin: string,
+  ignoreConsole: (text: string, url: string) => boolean = () => false,
+  /** Other test servers on loopback the journey visits (a Mastodon server's authorization page). */
+  alsoAllowed: readonly string[] = [],
+): Promise<PageWatch> {
   const watch = { requests: [] as string[], foreign: [] as string[], consoleMessages: [] as string[], pageErrors: [] as string[] };
   page.on("request", (request) => watch.requests.push(request.url()));
   page.on("worker", (worker) => watch.requests.push(worker.url()));
@@ -67,7 +74,8 @@ export async function watchPage(context: BrowserContext, page: Page, origin: str
   });
   await context.route("**/*", async (route) => {
     const url = route.request().url();
-    if (new URL(url).origin === origin) {
+    const from = new URL(url).origin;
+    if (from === origin || alsoAllowed.includes(from)) {
       await route.continue();
     } else {
       watch.foreign.push(url);

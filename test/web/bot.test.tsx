@@ -282,7 +282,8 @@ describe("/bot/{id}: the plan", () => {
     expect(server.scheduled.every((s) => s.params.visibility === "unlisted" && s.params.language === "en")).toBe(true);
     const text = pageText(await (await getAs(t, savedPath, me)).text());
     expect(text).toContain("Your plan is saved");
-    expect(text.match(/Scheduled on/g)?.length).toBe(24);
+    expect(text).toContain(`24 scheduled. The scheduled ones are held by ${server.host}`);
+    expect(text.match(/ Scheduled /g)?.length).toBe(24);
 
     const paused = await postForm(t.app, `${path}/pause`, {}, { csrf: me });
     expect(paused.headers.get("location")).toBe(`${path}?done=paused`);

@@ -168,6 +168,8 @@ export interface PostRow {
   /** In words: what happened or will happen. */
   readonly detail: string;
   readonly url: string | null;
+  /** The link goes to the account's profile (the server published it; we do not know the post's address). */
+  readonly linksProfile: boolean;
   readonly error: string | null;
 }
 
@@ -256,6 +258,7 @@ function PlanForm(props: BotConnectionProps) {
   const e = props.errors ?? {};
   const chosenDays = new Set(v.days);
   const templates = [...v.templates];
+  while (templates.length > 0 && templates[templates.length - 1]!.trim() === "") templates.pop();
   // One empty box to add a notice (two at least), up to the limit.
   const boxes = Math.min(PLAN_TEMPLATES_MAX, Math.max(templates.length + 1, 2));
   while (templates.length < boxes) templates.push("");
@@ -352,7 +355,8 @@ function PlanForm(props: BotConnectionProps) {
               <code>{`{${p}}`}</code>
             </>
           ))}
-          . A notice always links the Declaration and carries the strike’s hashtag. Empty a text to remove it.
+          . A notice always links the Declaration and carries the strike’s hashtag. Favourites of your own posts do not sign it: point
+          people to its link. Empty a text to remove it.
         </p>
         {templates.map((text, i) => {
           const key = `template-${i + 1}`;
@@ -369,13 +373,15 @@ function PlanForm(props: BotConnectionProps) {
       </fieldset>
       <fieldset class="strike-group" {...(e.visibility != null ? { "aria-describedby": "bot-visibility-error" } : {})}>
         <legend>Who sees the notices</legend>
-        {Object.entries(VISIBILITY_LABELS).map(([value, label]) => (
-          <div class="field">
-            <label>
-              <input type="radio" name="visibility" value={value} checked={v.visibility === value} id={value === "public" ? "bot-visibility" : undefined} /> {label}
-            </label>
-          </div>
-        ))}
+        <ul class="bot-radio-list">
+          {Object.entries(VISIBILITY_LABELS).map(([value, label]) => (
+            <li>
+              <label>
+                <input type="radio" name="visibility" value={value} checked={v.visibility === value} id={value === "public" ? "bot-visibility" : undefined} /> {label}
+              </label>
+            </li>
+          ))}
+        </ul>
         <Err errors={e} name="visibility" />
       </fieldset>
       <div class="field">
@@ -413,17 +419,17 @@ function PlanForm(props: BotConnectionProps) {
           ))}
         </ul>
         <Err errors={e} name="mediaId" />
-        <div class="field">
-          <label for="bot-mediaAlt">Image description</label>
-          <p class="hint" id="bot-mediaAlt-hint">
-            For people who cannot see the image. Left empty, the gallery’s description is used.
-          </p>
-          <textarea id="bot-mediaAlt" name="mediaAlt" rows={2} maxlength={3000} {...invalid(e, "mediaAlt", "bot-mediaAlt-hint")}>
-            {v.mediaAlt}
-          </textarea>
-          <Err errors={e} name="mediaAlt" />
-        </div>
       </fieldset>
+      <div class="field">
+        <label for="bot-mediaAlt">Image description</label>
+        <p class="hint" id="bot-mediaAlt-hint">
+          For people who cannot see the image. Left empty, the gallery’s description is used.
+        </p>
+        <textarea id="bot-mediaAlt" name="mediaAlt" rows={2} maxlength={3000} {...invalid(e, "mediaAlt", "bot-mediaAlt-hint")}>
+          {v.mediaAlt}
+        </textarea>
+        <Err errors={e} name="mediaAlt" />
+      </div>
       <p class="actions">
         <button type="submit" name="action" value="preview" class="secondary">
           Preview every post
@@ -473,33 +479,41 @@ const STATE_LABELS: Record<PostRow["state"], string> = {
   failed: "Failed",
 };
 
-function Posts(props: { posts: readonly PostRow[] }) {
+function Posts(props: { posts: readonly PostRow[]; host: string }) {
   if (props.posts.length === 0) return null;
+  const counts = new Map<PostRow["state"], number>();
+  for (const p of props.posts) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
+  const summary = (["scheduled", "planned", "posted", "failed"] as const)
+    .filter((s) => counts.has(s))
+    .map((s) => `${counts.get(s)} ${STATE_LABELS[s].toLowerCase()}`)
+    .join(", ");
   return (
     <section aria-labelledby="bot-posts-title" class="bot-post-states">
       <h2 id="bot-posts-title">Your bot’s posts</h2>
+      <p class="bot-summary">
+        {summary}.{counts.has("scheduled") && ` The scheduled ones are held by ${props.host}: they go out even if this site is down.`}
+      </p>
       <ol class="bot-posts">
         {props.posts.map((p) => (
           <li class={`bot-post state-${p.state}`}>
             <p class="bot-post-time">
               <time datetime={p.iso}>{p.at}</time> <span class={`bot-state bot-state-${p.state}`}>{STATE_LABELS[p.state]}</span>
             </p>
+            {(p.detail !== "" || p.url != null) && (
             <p class="bot-post-detail">
               {p.detail}
               {p.url != null && (
                 <>
                   {" "}
                   <a href={p.url} rel="noopener noreferrer">
-                    {p.state === "posted" && p.url.includes("/@") && !/\/\d+$/.test(p.url) ? "Your profile" : "See the post"}
+                    {p.linksProfile ? "Your profile" : "See the post"}
                   </a>
                 </>
               )}
             </p>
+            )}
             {p.error != null && <p class="field-error bot-post-error">{p.error}</p>}
-            <details>
-              <summary>Text</summary>
-              <p class="bot-post-text">{p.text}</p>
-            </details>
+            <p class="bot-post-text">{p.text}</p>
           </li>
         ))}
       </ol>
@@ -536,8 +550,9 @@ export function BotConnectionView(props: BotConnectionProps) {
         </p>
       )}
       {props.preview != null && <Preview {...props.preview} />}
+      {props.preview == null && <Posts posts={props.posts} host={props.connection.host} />}
       {c.status === "active" && <PlanForm {...props} />}
-      <Posts posts={props.posts} />
+      {props.preview != null && <Posts posts={props.posts} host={props.connection.host} />}
       <section aria-labelledby="bot-manage-title" class="bot-manage">
         <h2 id="bot-manage-title">Pause or disconnect</h2>
         {c.status === "active" && c.hasPlan && (
