@@ -17,8 +17,12 @@
  *
  * Every request carries the row's Idempotency-Key (striker, strike, slot and
  * a fingerprint of the text, plus a nonce renewed only when a post is
- * deliberately made again), so a retry after a timeout or a crash never posts
- * twice.  Failures: 401 stops the bot and tells the striker; 422 fails the
+ * deliberately made again, or when the server answers "Record not found" for
+ * a key it remembers from a status since gone), so a retry after a timeout or
+ * a crash never posts twice; a status the server already holds for a post's
+ * time and text is taken rather than scheduled again.  Passes over one
+ * database run one at a time in a process; across processes, rows are
+ * inserted once per slot and changed only as they were read.  Failures: 401 stops the bot and tells the striker; 422 fails the
  * post with the server's words; 429 waits for the time the server names;
  * 5xx and timeouts retry with backoff until the post is too late (30
  * minutes), when it fails rather than arrive late.
