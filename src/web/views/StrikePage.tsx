@@ -202,6 +202,10 @@ export function StrikePage(props: StrikePageProps) {
               {props.noticeText}
             </textarea>
             <p class="hint">Change the words as you like; keep {tags.join(" ")} and the link.</p>
+            <p>
+              On Mastodon or a server like it, the <a href="/bot">strike bot</a> can post them for you from your own account, at the times you
+              choose.
+            </p>
           </li>
           <li>
             <h3>Ask others to join</h3>
