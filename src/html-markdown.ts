@@ -28,7 +28,7 @@ function decode(text: string): string {
 function inline(html: string): string {
   return decode(
     html
-      .replace(/<br\s*\/?>/gi, "\\\n")
+      .replace(/<br\s*\/?>/gi, "\u0000")
       .replace(/<(strong|b)>([\s\S]*?)<\/\1>/gi, (_, _t, t: string) => `**${t}**`)
       .replace(/<(em|i)>([\s\S]*?)<\/\1>/gi, (_, _t, t: string) => `*${t}*`)
       .replace(/<(del|s)>([\s\S]*?)<\/\1>/gi, (_, _t, t: string) => `~~${t}~~`)
@@ -39,7 +39,9 @@ function inline(html: string): string {
       .replace(/(^|[*`~\])])([^*`~[\]()]+)/g, (all, lead: string, text: string) => lead + text.replace(/([\\_])/g, "\\$1")),
   )
     .replace(/[ \t]+/g, " ")
-    .trim();
+    .trim()
+    // A line break (Markdown's backslash form: trailing spaces are trimmed by the diff).
+    .replace(/ ?\u0000 ?/g, "\\\n");
 }
 
 function list(html: string, ordered: boolean): string {
@@ -61,8 +63,8 @@ export function htmlToMarkdown(html: string): string {
       if (text !== "") blocks.push(text);
     } else if (/^h[1-6]$/.test(tag)) blocks.push(`${"#".repeat(Number(tag[1]))} ${inline(content)}`);
     else if (tag === "p") blocks.push(inline(content));
-    else if (tag === "pre") blocks.push(`\`\`\`\n${decode(content.replace(/<[^>]+>/g, "")).replace(/```/g, "` ` `")}\n\`\`\``);
-    else if (tag === "blockquote") blocks.push(htmlToMarkdown(content).split("\n").map((l) => (l === "" ? ">" : `> ${l}`)).join("\n"));
+    else if (tag === "pre") blocks.push(`\`\`\`\n${decode(content.replace(/<[^>]+>/g, "")).replace(/```/g, "` ` `").replace(/\n+$/, "")}\n\`\`\``);
+    else if (tag === "blockquote") blocks.push(htmlToMarkdown(content).trimEnd().split("\n").map((l) => (l === "" ? ">" : `> ${l}`)).join("\n"));
     else if (tag === "ul" || tag === "ol") blocks.push(list(content, tag === "ol"));
     else if (tag === "hr") blocks.push("---");
   }

@@ -175,10 +175,19 @@ export async function checkRemoteCopy(data: FedData, origin: URL, articleIri: UR
     return got.reason === "gone" ? "gone" : "unreachable";
   }
   const article = got.article;
-  if (article.actorIri.href !== actorIri.href || article.id.href !== articleIri.href) return "wrong-actor";
+  // A listed copy that now answers with someone else's Article, or that no
+  // longer names one of our revisions, is marked (and not asked again until
+  // the next periodic check).
+  const mark = (status: RemoteCopy["status"]) =>
+    known != null && known.actorIri === actorIri.href ? data.batcher.run(() => markRemoteCopy(data.db, known.id, status, now)) : Promise.resolve();
+  if (article.actorIri.href !== actorIri.href || article.id.href !== articleIri.href) {
+    await mark("unreachable");
+    return "wrong-actor";
+  }
   const ours = ourRevision(data, origin, article.via);
   if (ours == null) {
     logger.info("{article} by {actor} names no revision of ours as its source; not recorded", { article: articleIri.href, actor: actorIri.href });
+    await mark("deleted");
     return "not-a-copy-of-ours";
   }
   await keep(data, article, now);
@@ -225,7 +234,10 @@ export async function refreshRemoteSource(data: FedData, source: RemoteSource, n
     return got.reason === "gone" ? "gone" : "unreachable";
   }
   const article = got.article;
-  if (article.actorIri.href !== source.actorIri || article.id.href !== source.articleIri) return "wrong-actor";
+  if (article.actorIri.href !== source.actorIri || article.id.href !== source.articleIri) {
+    await data.batcher.run(() => updateRemoteSource(data.db, source.declarationId, { status: "unreachable" }, now));
+    return "wrong-actor";
+  }
   await keep(data, article, now);
   const actor = await fetchActor(new URL(source.actorIri), fetchOptions(data));
   const newer = article.number > source.latestRevision;

@@ -126,6 +126,7 @@ export function startPublisher(
   const intervalMs = options.intervalMs ?? 60_000;
   const now = options.now ?? (() => new Date());
   let running: Promise<void> | null = null;
+  let refreshing: Promise<void> | null = null;
   let again = false;
   let stopped = false;
 
@@ -148,8 +149,15 @@ export function startPublisher(
     await createDuePosts(data, now(), options.digestIntervalMs);
     await createDueNotices(data, now(), options.origin);
     await deliverPending(federation, data, options.origin);
-    // Copies elsewhere and remote sources not heard of for a while are checked again.
-    await refreshStaleRemoteLinks(data, options.origin, now());
+    // Copies elsewhere and remote sources not heard of for a while are checked
+    // again, beside the passes (a slow site must not hold up our posts).
+    if (refreshing == null && !stopped) {
+      refreshing = refreshStaleRemoteLinks(data, options.origin, now())
+        .catch((error: unknown) => logger.warn("Checking copies and sources elsewhere failed: {error}", { error }))
+        .then(() => {
+          refreshing = null;
+        });
+    }
   };
   const runOnce = (): Promise<void> => {
     if (running != null) {

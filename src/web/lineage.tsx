@@ -192,7 +192,7 @@ function RemoteSourceLine(props: { source: RemoteSource; url: string; title: str
   const host = new URL(source.actorIri).host;
   return (
     <p class="remote-source">
-      The original is on another site: <a href={props.url}>{props.title ?? props.url}</a> on {host}
+      Copied from another site: <a href={props.url}>{props.title ?? props.url}</a> on {host}
       {props.revision != null ? `, version ${props.revision} copied` : ""}
       {source.signatureCount != null ? ` · ${plural(source.signatureCount, "signature", "signatures")} (reported)` : ""}
       {source.latestRevision > (props.revision ?? 0) ? ` · it has a newer version (${source.latestRevision})` : ""}

@@ -124,7 +124,7 @@ describe("copies across three undersign sites", () => {
     expect(listRemoteCopies(a.db, getDeclarationBySlug(a.db, "rights")!.id)).toHaveLength(1);
     const text = pageText(await (await get(b, "/d/rights-b/copies")).text());
     expect(text).toContain(`Digital Rights (C) on ${c.host}`);
-    expect(text).toContain(`The original is on another site: Digital Rights on ${a.host}`);
+    expect(text).toContain(`Copied from another site: Digital Rights on ${a.host}`);
   });
 
   it("shows signatures as the copies report them, and the family's total", async () => {
