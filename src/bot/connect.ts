@@ -232,7 +232,14 @@ export async function finishConnect(
     if (error instanceof BotApiError && error.kind === "unauthorized") await ctx.batcher.run(() => deleteBotApp(ctx.db, app.id));
     throw error;
   }
-  const account = await verifyCredentials(app.origin, token.accessToken, clientOptions(ctx));
+  let account: Awaited<ReturnType<typeof verifyCredentials>>;
+  try {
+    account = await verifyCredentials(app.origin, token.accessToken, clientOptions(ctx));
+  } catch (error) {
+    // Nothing is stored, so the token must not stay valid there either.
+    await revokeToken(app.origin, credentials, token.accessToken, clientOptions(ctx)).catch(() => undefined);
+    throw error;
+  }
   // Connecting the same account again replaces its token: the old one is revoked there, not left working.
   const previous = listConnections(ctx.db, accountId).find((c) => c.appId === app.id && c.remoteId === account.id);
   const previousToken = previous == null ? null : connectionTokenOrNull(ctx, previous);

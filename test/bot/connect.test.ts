@@ -146,6 +146,20 @@ describe("connecting", () => {
     expect(server.requests.filter((r) => r.path === "/oauth/token")).toHaveLength(0);
   });
 
+  it("revokes the new token when the account cannot be read, storing nothing", async () => {
+    const server = await startServer(T0);
+    const db = freshDb();
+    const ctx = botContext(db, server);
+    const alice = addAccount(db, "alice");
+    const { callback } = await authorizeAt(ctx, alice, server.url);
+    server.fail("/api/v1/accounts/verify_credentials", { status: 503, body: { error: "Service Unavailable" } });
+    const error = await failureOf(finishConnect(ctx, alice, callback), BotApiError);
+    expect(error).toMatchObject({ kind: "server", status: 503 });
+    expect(server.tokens).toHaveLength(1);
+    expect(server.tokens[0]!.revoked_at).toBeInstanceOf(Date);
+    expect(listConnections(db, alice)).toHaveLength(0);
+  });
+
   it("says clearly when the server does not speak the Mastodon API", async () => {
     const server = await startServer(T0, { mode: "not-mastodon" });
     const db = freshDb();
