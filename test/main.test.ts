@@ -40,6 +40,17 @@ describe("src/main.ts", () => {
     const firstExit = await stopApp(first);
     expect(firstExit).toEqual({ code: 0, signal: null });
     expect(first.output().stdout).toContain("Received SIGTERM");
+    // Without BOT_TOKEN_KEY the strike bot does not start, and the log names the variable.
+    const log = first.output().stdout + first.output().stderr;
+    expect(log).toContain("The strike bot is off");
+    expect(log).toContain('The strike bot needs BOT_TOKEN_KEY');
+
+    const withBot = await startApp(tempDir("data"), { BOT_TOKEN_KEY: "ab".repeat(32) });
+    const bot = await fetch(`${withBot.url}/bot`);
+    expect(bot.status).toBe(200);
+    await bot.body?.cancel();
+    expect(await stopApp(withBot)).toEqual({ code: 0, signal: null });
+    expect(withBot.output().stdout + withBot.output().stderr).not.toContain("The strike bot is off");
 
     // Same DATA_DIR, same file: the import must not add a second revision.
     const second = await startApp(dataDir);
