@@ -21,7 +21,7 @@ import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { notFoundPage } from "./errors.tsx";
 import { copySource } from "./provenance.ts";
-import { UpstreamNotice, upstreamOf } from "./copies-elsewhere.tsx";
+import { UpstreamNotice, upstreamOf } from "./merge.tsx";
 import { currentAccount } from "./session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues } from "./views/CopyEditor.tsx";
 import { DraftNotice, RepublishForm, withdrawnSentence } from "./visibility.tsx";

@@ -5,7 +5,9 @@ import { api } from "./api.ts";
 import { avatarRoutes } from "./avatars.ts";
 import { botRoutes } from "./bot.tsx";
 import { copyRoutes } from "./copies.tsx";
+import { compareElsewhereRoutes } from "./compare-elsewhere.tsx";
 import { copiesElsewhereRoutes } from "./copies-elsewhere.tsx";
+import { mergeRoutes } from "./merge.tsx";
 import { diffRoutes } from "./diff.tsx";
 import { federationAdminRoutes } from "./federation-admin.tsx";
 import { staticRoutes } from "./assets.ts";
@@ -52,6 +54,8 @@ web.route("/", accountRoutes);
 web.route("/", copyRoutes);
 // Copies across sites: copy from elsewhere, take in a source's new version, revisions as ActivityPub Articles.
 web.route("/", copiesElsewhereRoutes);
+web.route("/", mergeRoutes);
+web.route("/", compareElsewhereRoutes);
 // The fediverse: follow/sign from another server, /interact, responses, hashtags, the admin's page.
 web.route("/", interactRoutes);
 web.route("/", responseRoutes);

@@ -54,7 +54,7 @@ describe("taking in the source's new version", () => {
     expect(copyRow(t).revision).toBe(1);
   });
 
-  it("says so when the copy is up to date, and 404 for a Declaration that is not a copy", async () => {
+  it("says so when the copy is up to date, and the editor shows no notice", async () => {
     const { t, ada } = await setup(null);
     expect(pageText(await (await getAs(t, "/d/mine/merge", ada)).text())).toContain("Your copy is up to date with version 1 of its source.");
     expect((await getAs(t, "/d/mine/edit", ada)).status).toBe(200);

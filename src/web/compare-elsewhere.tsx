@@ -1,0 +1,114 @@
+/**
+ * Comparing two revisions across sites (`/compare/elsewhere?a=…&b=…`): each
+ * side is one of our revisions or one of another site's, named by its
+ * address.  A remote revision is fetched once and kept (revisions never
+ * change), and only from a site this one knows copies or sources on, so the
+ * page cannot make this server fetch arbitrary addresses.  Every text is
+ * rendered escaped by src/diff.ts.
+ */
+import { Hono, type Context } from "hono";
+import { getRemoteRevision, isKnownRemoteHost } from "../db/remote-copies.ts";
+import { getPublicDeclaration, getRevision } from "../db/declarations.ts";
+import { diffDeclarations, diffSummary, renderDiffInline, renderDiffSideBySide } from "../diff.ts";
+import { fetchArticle, keepRevision } from "../federation/index.ts";
+import { fedData } from "./copies-elsewhere.tsx";
+import type { WebEnv } from "./context.ts";
+import { plural } from "./format.ts";
+import { Layout } from "./views/Layout.tsx";
+
+export const compareElsewhereRoutes = new Hono<WebEnv>();
+
+// ---------------------------------------------------------------------------
+// Compare across sites
+
+interface CompareSide {
+  title: string;
+  number: number;
+  url: string;
+  host: string;
+  body: string;
+}
+
+/**
+ * A revision named by its address: one of ours, or one kept from another
+ * site.  A remote revision not kept yet is fetched once (and kept), but only
+ * from a site this one knows copies or sources on: the page cannot be used
+ * to make this server fetch arbitrary addresses.
+ */
+async function compareSide(c: Context<WebEnv>, raw: string): Promise<CompareSide | string> {
+  const { db, config } = c.get("deps");
+  if (raw === "") return "Please give the address of a version (…/d/its-name/v/1).";
+  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) return `“${raw.slice(0, 200)}” is not a web address.`;
+  const url = new URL(raw);
+  if (url.origin === config.origin.origin) {
+    const m = /^\/d\/([^/]+)\/v\/([1-9]\d{0,8})$/.exec(url.pathname);
+    const declaration = m == null ? undefined : getPublicDeclaration(db, decodeURIComponent(m[1]!));
+    const revision = declaration == null ? undefined : getRevision(db, declaration.id, Number(m![2]));
+    if (revision == null) return `There is no such version here (${url.pathname}).`;
+    return { title: revision.title, number: revision.number, url: url.href, host: url.host, body: revision.body };
+  }
+  let kept = getRemoteRevision(db, url.href);
+  if (kept == null) {
+    if (!isKnownRemoteHost(db, url.host)) return `This site compares only with sites it knows copies or sources on, and ${url.host} is not one of them.`;
+    const got = await fetchArticle(url, { allowPrivateAddress: config.federation.allowPrivateAddress, db });
+    if (!got.ok) return `The version at ${url.host} could not be fetched (${got.reason.replace(/-/g, " ")}).`;
+    if (got.article.url.href !== url.href) return `${url.host} serves a different version at that address.`;
+    kept = await keepRevision(fedData(c), got.article);
+  }
+  return { title: kept.title, number: kept.number, url: kept.url, host: new URL(kept.url).host, body: kept.body };
+}
+
+compareElsewhereRoutes.get("/compare/elsewhere", async (c) => {
+  const { config } = c.get("deps");
+  const a = await compareSide(c, (c.req.query("a") ?? "").trim());
+  const b = await compareSide(c, (c.req.query("b") ?? "").trim());
+  const view = c.req.query("view") === "side" ? "side" : "inline";
+  if (typeof a === "string" || typeof b === "string") {
+    return c.html(
+      <Layout title="Compare across sites (please check the address)" siteName={config.instanceName}>
+        <section class="error-page">
+          <h1>These versions cannot be compared</h1>
+          {typeof a === "string" && <p>Before (a): {a}</p>}
+          {typeof b === "string" && <p>After (b): {b}</p>}
+        </section>
+      </Layout>,
+      400,
+    );
+  }
+  const diff = diffDeclarations(a.body, b.body);
+  const summary = diffSummary(diff);
+  const link = (v: string) => `/compare/elsewhere?${new URLSearchParams({ a: a.url, b: b.url, view: v }).toString()}`;
+  const heading = a.title === b.title ? `Changes to “${a.title}” across sites` : `Changes from “${a.title}” to “${b.title}”`;
+  return c.html(
+    <Layout title={heading} siteName={config.instanceName}>
+      <section class="diff-page" aria-labelledby="compare-title">
+        <h1 id="compare-title">{heading}</h1>
+        <ul class="diff-versions">
+          <li>
+            <span class="diff-side-label">Before:</span> <a href={a.url}>{a.title}, version {a.number}</a> <span class="muted">on {a.host}</span>
+          </li>
+          <li>
+            <span class="diff-side-label">After:</span> <a href={b.url}>{b.title}, version {b.number}</a> <span class="muted">on {b.host}</span>
+          </li>
+        </ul>
+        <p class="meta">{plural(summary.wordsChanged, "word", "words")} changed</p>
+        <nav class="diff-views" aria-label="How to show the changes">
+          <a href={link("inline")} {...(view === "inline" ? { "aria-current": "page" } : {})}>
+            Inline
+          </a>
+          <a href={link("side")} {...(view === "side" ? { "aria-current": "page" } : {})}>
+            Side by side
+          </a>
+        </nav>
+        <p class="diff-legend">
+          <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck through.
+        </p>
+        {view === "side" ? (
+          <div class="diff-body diff-scroll" role="region" aria-label="Changes side by side" tabindex={0} dangerouslySetInnerHTML={{ __html: renderDiffSideBySide(diff) }} />
+        ) : (
+          <div class="diff-body" dangerouslySetInnerHTML={{ __html: renderDiffInline(diff) }} />
+        )}
+      </section>
+    </Layout>,
+  );
+});
