@@ -233,7 +233,7 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
     createRemoteCopy(db, {
       revision,
       source: sourceColumns(source),
-      hashtags: [],
+      hashtags: source.revision.hashtags,
       ownerId: account.id,
       slug: newSlug,
       title: values.title.trim(),
