@@ -354,8 +354,9 @@ export interface PlannedPost {
   readonly mediaAlt: string;
   /**
    * Sent as the Idempotency-Key: the striker (connection), the strike (its
-   * first day), the slot, and a fingerprint of what is posted, so a post
-   * that changed is a new request and a repeated one is the same.
+   * first day), the slot, and a fingerprint of what is posted (the text as
+   * filled in, except the signature count), so a post that changed is a new
+   * request and a repeated one is the same.
    */
   readonly idempotencyKey: string;
 }
@@ -392,8 +393,10 @@ export function plannedPosts(plan: BotPlan, connectionId: number, values: PostVa
   return planSlots(plan).map((slot) => {
     const templateIndex = templateIndexForSlot(slot.index, plan.templates.length);
     const postAt = new Date(slot.at.getTime() + offset);
+    // The text as filled in, but for the signature count (it changes all day; a new count is no reason to re-post).
+    const stable = postText(plan, slot, { ...values, declaration: { ...values.declaration, signatureCount: 0 } });
     const fingerprint = createHash("sha256")
-      .update(JSON.stringify([plan.templates[templateIndex], plan.declaration, plan.visibility, plan.language, plan.spoilerText, plan.mediaId, plan.mediaAlt, postAt.getTime()]))
+      .update(JSON.stringify([stable, plan.visibility, plan.language, plan.spoilerText, plan.mediaId, plan.mediaAlt, postAt.getTime()]))
       .digest("base64url")
       .slice(0, 12);
     return {

@@ -91,7 +91,10 @@ function desiredPosts(ctx: Ctx, connection: ConnectionWithApp, now: Date): { pla
   const declaration = getPublishedDeclaration(ctx.db, plan.declaration);
   if (declaration == null) return { plan, posts: [] };
   const strike = currentStrikeSettings(ctx.db, now);
-  return { plan, posts: plannedPosts(plan, connection.id, { strike, declaration, origin: ctx.origin }) };
+  // The site owner may have moved the strike since the plan was saved: only its current days are posted.
+  const days = plan.days.filter((d) => strike.days.includes(d));
+  if (days.length === 0) return { plan, posts: [] };
+  return { plan, posts: plannedPosts({ ...plan, days }, connection.id, { strike, declaration, origin: ctx.origin }) };
 }
 
 /** A BotApiError that means "stop this connection"; anything else is rethrown by the caller's rules. */

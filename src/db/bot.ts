@@ -147,6 +147,11 @@ export function markSynced(db: DbLike, id: number, seen: Date): void {
     .run();
 }
 
+/** Every connection reconciles again (the strike's settings changed: days, hashtags, name). */
+export function requestSyncAll(db: DbLike): void {
+  db.update(botConnections).set({ needsSync: true }).where(eq(botConnections.status, "active")).run();
+}
+
 export function requestSync(db: DbLike, id: number): void {
   db.update(botConnections).set({ needsSync: true }).where(eq(botConnections.id, id)).run();
 }

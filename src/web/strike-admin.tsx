@@ -8,6 +8,7 @@
  * - `POST /admin/strike/post-now`: `declaration` = a published Declaration's slug, or `*` for every chosen one
  */
 import { Hono, type Context } from "hono";
+import { requestSyncAll } from "../db/bot.ts";
 import { listPublishedDeclarations } from "../db/declarations.ts";
 import { listMediaChoices, writeStrikeSettingsValue } from "../db/strike.ts";
 import { currentStrikeSettings, listSentNotices, mediaPath, nextNoticeAt, postNoticesNow } from "../federation/index.ts";
@@ -175,7 +176,12 @@ strikeAdminRoutes.post(PATH, async (c) => {
   });
   if (!result.ok) return adminPage(c, { input, errors: result.errors }, 400);
   // Pausing is its own button: keep what it is at the moment of the write.
-  await batcher.run(() => writeStrikeSettingsValue(db, { ...result.settings, paused: currentStrikeSettings(db, new Date()).paused }));
+  await batcher.run(() => {
+    writeStrikeSettingsValue(db, { ...result.settings, paused: currentStrikeSettings(db, new Date()).paused });
+    // Strikers' bots post on the strike's days with its name and hashtags: they follow the change.
+    requestSyncAll(db);
+  });
+  c.get("deps").bot?.poke();
   publisher.notify();
   return c.redirect(`${PATH}?done=saved`, 303);
 });

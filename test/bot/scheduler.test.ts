@@ -11,7 +11,7 @@ import type { BotContext } from "../../src/bot/connect.ts";
 import { spreadOffsetMs, type BotPlan } from "../../src/bot/plan.ts";
 import { backoffMs, runBotPass, startBotScheduler } from "../../src/bot/scheduler.ts";
 import { postStatus } from "../../src/bot/mastodon.ts";
-import { getConnection, listPosts, savePlan, setEnabled, updatePost } from "../../src/db/bot.ts";
+import { getConnection, listPosts, requestSyncAll, savePlan, setEnabled, updatePost } from "../../src/db/bot.ts";
 import type { Db } from "../../src/db/client.ts";
 import { createDeclaration } from "../../src/db/declarations.ts";
 import { insertMedia } from "../../src/db/media.ts";
@@ -284,6 +284,31 @@ describe("changing the plan", () => {
     await runBotPass(t.ctx);
     expect(postsOf(t)[0]!.state).toBe("cancelled");
     expect(t.server.statuses).toHaveLength(0);
+  });
+});
+
+describe("when the site owner changes the strike", () => {
+  it("cancels the posts of a day that is no longer a strike day, and follows a new hashtag", async () => {
+    const t = await setup({ plan: { days: [DAY, "2030-07-05"] } });
+    await runBotPass(t.ctx);
+    expect(t.server.scheduled).toHaveLength(16);
+    writeStrikeSettingsValue(t.db, {
+      name: "Social Media Strike",
+      hashtags: ["FediStrike"],
+      days: [DAY],
+      timeZone: "UTC",
+      cadenceMinutes: 60,
+      declarations: [],
+      templates: [{ text: "Site notice {declaration_url}", mediaIds: [] }],
+      paused: false,
+    });
+    await t.ctx.batcher.run(() => requestSyncAll(t.db));
+    await runBotPass(t.ctx);
+    const live = postsOf(t).filter((p) => p.state === "scheduled");
+    expect(live).toHaveLength(8);
+    expect(live.every((p) => p.slotAt.toISOString().startsWith(DAY))).toBe(true);
+    expect(live.every((p) => p.text.endsWith("#FediStrike"))).toBe(true);
+    expect(t.server.scheduled.map((s) => s.params.text).sort()).toEqual(live.map((p) => p.text).sort());
   });
 });
 

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { runBotPass } from "../../src/bot/scheduler.ts";
 import { listConnections, listPosts } from "../../src/db/bot.ts";
-import { findAccountByUsername } from "../../src/db/accounts.ts";
+import { createAccount, findAccountByUsername } from "../../src/db/accounts.ts";
 import { botConnections } from "../../src/db/schema.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
@@ -293,6 +293,22 @@ describe("/bot/{id}: the plan", () => {
     await postForm(t.app, `${path}/resume`, {}, { csrf: me });
     await runBotPass(t.bot!.context);
     expect(server.scheduled).toHaveLength(24);
+  });
+
+  it("follows the site owner's change of the strike's days", async () => {
+    const { t, me } = await setup();
+    const server = await mastodon();
+    const path = (await connect(t, me, server)).split("?")[0]!;
+    await postForm(t.app, `${path}/plan`, planFields({ cadence: "12", timeZone: "UTC" }), { csrf: me });
+    await runBotPass(t.bot!.context);
+    expect(server.scheduled).toHaveLength(4);
+    createAccount(t.db, { username: "boss", passwordHash: "unused", role: "admin" });
+    const boss = await loggedIn(t, "boss");
+    const fields = { name: "Social Media Strike", hashtags: "#SocialMediaStrike", "day-1": "2027-07-04", timeZone: "UTC", cadence: "60", "template-1": "Sign {declaration_url}" };
+    const saved = await postForm(t.app, "/admin/strike", fields, { csrf: boss });
+    expect(saved.status).toBe(303);
+    await runBotPass(t.bot!.context);
+    expect(server.scheduled.map((s) => s.scheduled_at.toISOString().slice(0, 10))).toEqual(["2027-07-04", "2027-07-04"]);
   });
 
   it("disconnects: cancels what the server holds, revokes the token there and deletes it here", async () => {
