@@ -336,15 +336,26 @@ botRoutes.get("/bot/:id{[0-9]+}", (c) => {
   return connectionPage(c, connection, { notice: NOTICES[c.req.query("done") ?? ""] });
 });
 
-botRoutes.post("/bot/:id{[0-9]+}/plan", async (c) => {
+/** What a POST about one connection needs: the bot, the logged-in owner, the connection and the form; or the response to send. */
+async function connectionPost(
+  c: Context<WebEnv>,
+  maxBytes?: number,
+): Promise<{ bot: { context: BotContext; poke(): void }; connection: ConnectionWithApp; form: Record<string, string> } | Response> {
   const bot = botOf(c);
   if (bot == null) return notConfigured(c);
   const account = requireAccount(c, "/bot");
   if (account instanceof Response) return account;
   const connection = ownConnection(c, account);
   if (connection == null) return notFoundPage(c);
-  const form = await readPost(c, MAX_FORM_BYTES);
+  const form = await readPost(c, maxBytes);
   if (form instanceof Response) return form;
+  return { bot, connection, form };
+}
+
+botRoutes.post("/bot/:id{[0-9]+}/plan", async (c) => {
+  const post = await connectionPost(c, MAX_FORM_BYTES);
+  if (post instanceof Response) return post;
+  const { bot, connection, form } = post;
   if (connection.status !== "active") return connectionPage(c, connection, {}, 409 as PersonalStatus);
   const { db, batcher } = c.get("deps");
   const strike = currentStrikeSettings(db, new Date());
@@ -363,14 +374,9 @@ for (const [action, enabled] of [
   ["resume", true],
 ] as const) {
   botRoutes.post(`/bot/:id{[0-9]+}/${action}`, async (c) => {
-    const bot = botOf(c);
-    if (bot == null) return notConfigured(c);
-    const account = requireAccount(c, "/bot");
-    if (account instanceof Response) return account;
-    const connection = ownConnection(c, account);
-    if (connection == null) return notFoundPage(c);
-    const form = await readPost(c);
-    if (form instanceof Response) return form;
+    const post = await connectionPost(c);
+    if (post instanceof Response) return post;
+    const { bot, connection } = post;
     const { db, batcher } = c.get("deps");
     if (connection.status === "active" && parseStoredPlan(connection.plan) != null) {
       await batcher.run(() => setEnabled(db, connection.id, enabled, new Date()));
@@ -381,14 +387,9 @@ for (const [action, enabled] of [
 }
 
 botRoutes.post("/bot/:id{[0-9]+}/disconnect", async (c) => {
-  const bot = botOf(c);
-  if (bot == null) return notConfigured(c);
-  const account = requireAccount(c, "/bot");
-  if (account instanceof Response) return account;
-  const connection = ownConnection(c, account);
-  if (connection == null) return notFoundPage(c);
-  const form = await readPost(c);
-  if (form instanceof Response) return form;
+  const post = await connectionPost(c);
+  if (post instanceof Response) return post;
+  const { bot, connection } = post;
   const scheduled = listPosts(c.get("deps").db, connection.id)
     .filter((p) => p.state === "scheduled" && p.remoteId != null)
     .map((p) => p.remoteId!);

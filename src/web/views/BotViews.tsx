@@ -11,7 +11,7 @@ import { PLACEHOLDERS } from "../../strike/notices.ts";
 import { assetUrl } from "../assets.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { plural } from "../format.ts";
-import { FieldError } from "./FormErrors.tsx";
+import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 
 export interface ConnectionSummary {
   readonly id: number;
@@ -231,20 +231,7 @@ function Err(props: { errors: PlanFormErrors; name: string }) {
 }
 
 function PlanErrors(props: { errors: PlanFormErrors }) {
-  const keys = Object.keys(props.errors);
-  if (keys.length === 0) return null;
-  return (
-    <div class="form-errors" role="alert" tabindex={-1} id="bot-plan-errors">
-      <p>Nothing was saved. Please check {keys.length === 1 ? "this field" : "these fields"}:</p>
-      <ul>
-        {keys.map((k) => (
-          <li>
-            <a href={`#${fieldId(k)}`}>{labelOf(k)}</a>: {props.errors[k]}
-          </li>
-        ))}
-      </ul>
-    </div>
-  );
+  return <ErrorSummary formError="Nothing was saved." fields={Object.keys(props.errors)} errors={props.errors} label={labelOf} href={(k) => `#${fieldId(k)}`} />;
 }
 
 const VISIBILITY_LABELS: Record<string, string> = {
