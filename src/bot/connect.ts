@@ -29,6 +29,7 @@ import {
   findBotApp,
   getBotApp,
   insertBotApp,
+  replaceBotApp,
   listConnections,
   takeAuthorization,
   upsertConnection,
@@ -37,6 +38,7 @@ import {
 import type { BotAppRow, BotConnection } from "../db/schema.ts";
 import { isPrivateHostLiteral, isPublicAddress } from "../federation/index.ts";
 import {
+  appIsKnown,
   authorizeUrl,
   BotApiError,
   cancelScheduled,
@@ -143,25 +145,26 @@ function hashState(state: string): string {
 async function appFor(ctx: BotContext, origin: URL, supportsPkce: boolean, software: string, version: string): Promise<BotAppRow> {
   const scopes = BOT_SCOPES.join(" ");
   const known = findBotApp(ctx.db, origin.origin, redirectUri(ctx), scopes);
-  if (known != null) return known;
+  // A server that was reset, or whose admin deleted our app, would show the striker an error page we never hear of.
+  if (known != null && (await appIsKnown(origin, appCredentials(ctx, known), { scope: BOT_SCOPES[0], redirectUri: known.redirectUri }, clientOptions(ctx)))) return known;
   const app = await registerApp(
     origin,
     { clientName: `${ctx.instanceName} strike bot`, redirectUri: redirectUri(ctx), scopes: BOT_SCOPES, website: ctx.origin.origin },
     clientOptions(ctx),
   );
-  return ctx.batcher.run(() =>
-    insertBotApp(ctx.db, {
-      origin: origin.origin,
-      redirectUri: redirectUri(ctx),
-      scopes,
-      clientId: app.clientId,
-      clientSecretSealed: sealToken(ctx.key, app.clientSecret, appContext(origin.origin)),
-      software,
-      version,
-      supportsPkce,
-      created: nowOf(ctx),
-    }),
-  );
+  const row = {
+    origin: origin.origin,
+    redirectUri: redirectUri(ctx),
+    scopes,
+    clientId: app.clientId,
+    clientSecretSealed: sealToken(ctx.key, app.clientSecret, appContext(origin.origin)),
+    software,
+    version,
+    supportsPkce,
+    created: nowOf(ctx),
+  };
+  // A forgotten app is registered again in place: its connections' tokens died with it on the server (they will answer 401).
+  return ctx.batcher.run(() => (known == null ? insertBotApp(ctx.db, row) : replaceBotApp(ctx.db, known.id, row)));
 }
 
 /**

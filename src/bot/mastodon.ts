@@ -172,6 +172,27 @@ export async function registerApp(
   return { clientId: app.clientId, clientSecret: app.clientSecret };
 }
 
+/**
+ * Whether the server still knows our app: asks for an app token
+ * (client_credentials) and revokes it at once.  False only when the server
+ * answers that the client is unknown (401); other failures throw.
+ */
+export async function appIsKnown(origin: string | URL, app: BotApp, params: { scope: string; redirectUri: string }, options: BotClientOptions = {}): Promise<boolean> {
+  const url = parseServerOrigin(origin, options);
+  let token: string;
+  try {
+    const answer = await call(url, null, options, () =>
+      oauthClient(url, options).token.create({ grantType: "client_credentials", clientId: app.clientId, clientSecret: app.clientSecret, scope: params.scope, redirectUri: params.redirectUri }),
+    );
+    token = answer.accessToken;
+  } catch (error) {
+    if (error instanceof BotApiError && error.status === 401) return false;
+    throw error;
+  }
+  await call(url, token, options, () => oauthClient(url, options).revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token })).catch(() => undefined);
+  return true;
+}
+
 /** A PKCE pair (RFC 7636, S256): keep `verifier` server-side, send `challenge` in the authorization URL. */
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString("base64url");

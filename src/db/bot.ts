@@ -31,6 +31,11 @@ export function insertBotApp(db: DbLike, app: NewBotApp): BotAppRow {
   return findBotApp(db, app.origin, app.redirectUri, app.scopes)!;
 }
 
+/** New credentials for a registration the server forgot (same row: its connections keep pointing at it). */
+export function replaceBotApp(db: DbLike, id: number, app: NewBotApp): BotAppRow {
+  return db.update(botApps).set(app).where(eq(botApps.id, id)).returning().get()!;
+}
+
 /** Forgets a server's registration (the server no longer knows our client id). */
 export function deleteBotApp(db: DbLike, id: number): void {
   const used = db.select({ n: sql<number>`count(*)` }).from(botConnections).where(eq(botConnections.appId, id)).get()?.n ?? 0;

@@ -82,8 +82,34 @@ describe("connecting", () => {
     expect(server.apps).toHaveLength(1);
     expect(rows(db, "bot_apps")).toHaveLength(1);
     expect(second).toMatchObject({ accountId: bea, acct: `bea_remote@${server.host}`, appId: connection.appId });
-    expect(connectionToken(ctx, getConnection(db, second.id)!)).toBe(server.tokens[1]!.token);
+    expect(connectionToken(ctx, getConnection(db, second.id)!)).toBe(server.tokens.at(-1)!.token);
     expect(server.requests.filter((r) => r.path === "/api/v1/apps")).toHaveLength(1);
+    // Before reusing it, the app was checked with an app token, revoked at once.
+    const appTokens = server.tokens.filter((t) => t.accountId == null);
+    expect(appTokens).toHaveLength(1);
+    expect(appTokens[0]!.revoked_at).not.toBeNull();
+  });
+
+  it("registers again, in place, an app the server has forgotten", async () => {
+    const server = await startServer(T0);
+    const db = freshDb();
+    const ctx = botContext(db, server);
+    const first = await connectAccount(ctx, addAccount(db, "alice"), server);
+    const before = rows(db, "bot_apps")[0]!;
+    // The server's admin deleted the app (its tokens go with it).
+    server.apps.splice(0);
+    server.revokeAll();
+    const bea = addAccount(db, "bea");
+    server.addAccount({ username: "bea_remote", display_name: "Bea" });
+    server.authorization.username = "bea_remote";
+    const second = await connectAccount(ctx, bea, server);
+    expect(server.requests.filter((r) => r.path === "/api/v1/apps")).toHaveLength(2);
+    const after = rows(db, "bot_apps");
+    expect(after).toHaveLength(1);
+    expect(after[0]!.id).toBe(before.id);
+    expect(after[0]!.client_id).not.toBe(before.client_id);
+    expect(second.appId).toBe(first.appId);
+    expect(connectionToken(ctx, getConnection(db, second.id)!)).toBe(server.tokens.at(-1)!.token);
   });
 
   it("does without PKCE on a server older than 4.3", async () => {
@@ -128,8 +154,8 @@ describe("connecting", () => {
     expect((await failureOf(finishConnect(ctx, alice, twice.callback), ConnectError)).message).toContain("unknown or has expired");
     expect(listConnections(db, alice)).toHaveLength(1);
     expect(listConnections(db, mallory)).toHaveLength(0);
-    // Only the one good attempt reached the token endpoint.
-    expect(server.requests.filter((r) => r.path === "/oauth/token")).toHaveLength(1);
+    // Only the one good attempt reached the token endpoint with a code (the others are the app checks).
+    expect(server.requests.filter((r) => r.path === "/oauth/token" && r.body.grant_type === "authorization_code")).toHaveLength(1);
   });
 
   it("tells the striker when they did not approve", async () => {
@@ -201,10 +227,12 @@ describe("connecting", () => {
     expect(again.updated.getTime()).toBe(Date.parse(T0) + 60_000);
     expect(again.needsSync).toBe(true);
     expect(listConnections(db, alice)).toHaveLength(1);
-    expect(server.tokens).toHaveLength(2);
-    expect(connectionToken(ctx, getConnection(db, first.id)!)).toBe(server.tokens[1]!.token);
-    expect(server.tokens[0]!.revoked_at).toBeInstanceOf(Date);
-    expect(server.tokens[1]!.revoked_at).toBeNull();
+    // The striker's tokens (app tokens of the app check aside): the old one revoked, the new one in use.
+    const userTokens = server.tokens.filter((t) => t.accountId != null);
+    expect(userTokens).toHaveLength(2);
+    expect(connectionToken(ctx, getConnection(db, first.id)!)).toBe(userTokens[1]!.token);
+    expect(userTokens[0]!.revoked_at).toBeInstanceOf(Date);
+    expect(userTokens[1]!.revoked_at).toBeNull();
   });
 });
 
