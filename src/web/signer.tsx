@@ -15,7 +15,7 @@ import {
   withdrawSignature,
 } from "../db/signatures.ts";
 import { eq } from "drizzle-orm";
-import { readForm } from "./body.ts";
+import { readForm, type BodyError } from "./body.ts";
 import type { WebEnv } from "./context.ts";
 import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { formatDate, plural } from "./format.ts";
@@ -224,18 +224,18 @@ signer.get("/s/:token", (c) => {
   );
 });
 
-function expiredForm(c: Context<WebEnv>, token: string) {
+function expiredForm(c: Context<WebEnv>, token: string, refused?: BodyError) {
   return c.html(
     <Layout title="Please try again" siteName={c.get("deps").config.instanceName}>
       <section class="notice-page">
         <h1>Please try again</h1>
-        <p>This form expired or was not sent from this site. Nothing was changed.</p>
+        <p>{refused?.message ?? "This form expired or was not sent from this site."} Nothing was changed.</p>
         <p>
           <a href={`/s/${token}`}>Back to your signature</a>
         </p>
       </section>
     </Layout>,
-    403,
+    refused?.status ?? 403,
   );
 }
 
@@ -245,7 +245,9 @@ async function postWithToken(c: Context<WebEnv>, action: (token: string, found: 
   if (found == null) return notFoundPage(c, unknownLink(c));
   const { secret, config } = c.get("deps");
   const body = await readForm(c);
-  if (!body.ok || !verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return expiredForm(c, token);
+  // A body that is too large, not a form or not UTF-8 says so (413/415/400), not "expired".
+  if (!body.ok) return expiredForm(c, token, body);
+  if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return expiredForm(c, token);
   await action(token, found);
   return c.redirect(`/s/${token}`, 303);
 }
@@ -312,7 +314,8 @@ signer.post("/s/:token/also", async (c) => {
   if (found == null) return notFoundPage(c, unknownLink(c));
   const { secret, config, signing } = c.get("deps");
   const body = await readForm(c);
-  if (!body.ok || !verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return expiredForm(c, token);
+  if (!body.ok) return expiredForm(c, token, body);
+  if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return expiredForm(c, token);
   const { signature: s, declaration: d } = found;
   if (s.status === "withdrawn" || s.name == null) return c.redirect(`/s/${token}`, 303);
 
@@ -346,7 +349,7 @@ signer.post("/s/:token/also", async (c) => {
   );
 });
 
-function confirmPage(c: Context<WebEnv>, title: string, body: unknown, status: 200 | 404 | 410 = 200) {
+function confirmPage(c: Context<WebEnv>, title: string, body: unknown, status: 200 | 404 | 410 | BodyError["status"] = 200) {
   return c.html(
     <Layout title={title} siteName={c.get("deps").config.instanceName}>
       <section class="notice-page">
@@ -384,7 +387,8 @@ signer.post("/s/confirm/:token", async (c) => {
   const { db, batcher, config, secret } = c.get("deps");
   if (!TOKEN.test(token)) return confirmPage(c, "Link not valid", <p>This confirmation link is not valid.</p>, 404);
   const body = await readForm(c);
-  if (!body.ok || !verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
+  if (!body.ok) return confirmPage(c, "Not confirmed", <p>{body.message} Nothing was changed.</p>, body.status);
+  if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
     return c.redirect(`/s/confirm/${token}`, 303);
   }
   const outcome = await batcher.run(() => confirmSignature(db, hashToken(token), new Date()));

@@ -271,12 +271,14 @@ describe("withdrawing", () => {
     ["without a CSRF token", (pair: CsrfPair) => ({ csrf: { cookie: pair.cookie, csrf: "" } })],
     ["without the cookie", (pair: CsrfPair) => ({ csrf: null, body: `csrf=${pair.csrf}` })],
     ["from a foreign Origin", (pair: CsrfPair) => ({ csrf: pair, headers: { Origin: "https://evil.example" } })],
-    ["as JSON", (pair: CsrfPair) => ({ csrf: pair, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ csrf: pair.csrf }) })],
-  ])("refuses %s with 403 and changes nothing", async (_, options) => {
+    ["as JSON", (pair: CsrfPair) => ({ csrf: pair, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ csrf: pair.csrf }) }), 415],
+    ["larger than a form may be", (pair: CsrfPair) => ({ csrf: pair, body: `csrf=${pair.csrf}&pad=${"x".repeat(20_000)}` }), 413],
+    ["in invalid UTF-8", (pair: CsrfPair) => ({ csrf: pair, body: `csrf=${pair.csrf}&name=%ED%A0%80` }), 400],
+  ])("refuses %s with 403 (or what is wrong with the body) and changes nothing", async (_, options, status = 403) => {
     const t = await setup();
     const token = await signed(t);
     const res = await postForm(t.app, `/s/${token}/withdraw`, {}, options(await privatePair(t, token)));
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(status);
     expectPrivateHeaders(res);
     const text = pageText(await res.text());
     expect(text).toContain("Nothing was changed.");
