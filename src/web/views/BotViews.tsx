@@ -13,6 +13,14 @@ import { CSRF_FIELD } from "../csrf.ts";
 import { plural } from "../format.ts";
 import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 
+/**
+ * A link to the striker's server: the profile and post URLs come from that
+ * server's answers, so anything but http(s) (a `javascript:` URL) is dropped.
+ */
+function webHref(url: string): string | undefined {
+  return /^https?:\/\//i.test(url) ? url : undefined;
+}
+
 export interface ConnectionSummary {
   readonly id: number;
   readonly acct: string;
@@ -492,7 +500,7 @@ function Posts(props: { posts: readonly PostRow[]; host: string }) {
               {p.url != null && (
                 <>
                   {" "}
-                  <a href={p.url} rel="noopener noreferrer">
+                  <a href={webHref(p.url)} rel="noopener noreferrer">
                     {p.linksProfile ? "Your profile" : "See the post"}
                   </a>
                 </>
@@ -532,7 +540,7 @@ export function BotConnectionView(props: BotConnectionProps) {
         </div>
       ) : (
         <p>
-          Connected to <a href={c.url} rel="noopener noreferrer">{c.host}</a>.{" "}
+          Connected to <a href={webHref(c.url)} rel="noopener noreferrer">{c.host}</a>.{" "}
           {!c.hasPlan ? "Choose when and what the bot posts, preview it, and save." : c.enabled ? "The bot is on." : "The bot is paused: nothing is posted."}
         </p>
       )}
