@@ -25,6 +25,14 @@ function linkText(uri: string): string {
   return URL.canParse(uri) ? new URL(uri).host + new URL(uri).pathname : uri;
 }
 
+/**
+ * A report's links are the reporting server's: a Flag's objects can be any
+ * URL, `javascript:` ones included, so only http(s) ones are made links.
+ */
+function webHref(uri: string): string | undefined {
+  return /^https?:\/\//i.test(uri) ? uri : undefined;
+}
+
 function Report(props: { report: ReportRow; csrf: string; open: boolean }) {
   const r = props.report;
   return (
@@ -32,7 +40,7 @@ function Report(props: { report: ReportRow; csrf: string; open: boolean }) {
       <p class="report-head">
         <span>
           From{" "}
-          <a href={r.actorUri} rel="nofollow noopener noreferrer">
+          <a href={webHref(r.actorUri)} rel="nofollow noopener noreferrer">
             {r.from ?? linkText(r.actorUri)}
           </a>
         </span>
@@ -49,7 +57,7 @@ function Report(props: { report: ReportRow; csrf: string; open: boolean }) {
           <ul>
             {r.objectUris.map((uri) => (
               <li>
-                <a href={uri} rel="nofollow noopener noreferrer" class="link-text">
+                <a href={webHref(uri)} rel="nofollow noopener noreferrer" class="link-text">
                   {linkText(uri)}
                 </a>
               </li>
