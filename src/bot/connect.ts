@@ -119,8 +119,10 @@ export function serverInput(raw: string, allowHttp: boolean): URL {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) text = `https://${text}`;
   if (!URL.canParse(text)) throw new BotApiError("not-compatible", `“${raw.trim().slice(0, 100)}” is not a server address; it should look like mastodon.social.`, { status: null });
   const url = new URL(text);
-  // A profile or post link names its server: keep the origin.
-  return parseServerOrigin(new URL(url.origin), { allowHttp });
+  // A profile or post link names its server: keep the origin.  Other schemes
+  // (file:, gopher:) have no origin ("null"): parseServerOrigin refuses them.
+  const web = url.protocol === "https:" || url.protocol === "http:";
+  return parseServerOrigin(web ? new URL(url.origin) : url, { allowHttp });
 }
 
 /** Refuses servers on private or loopback addresses (the bot must not be a way into our network). */
