@@ -434,11 +434,11 @@ export function guardConnections(allowedLoopbackPorts: () => readonly number[] =
   const attempts: string[] = [];
   const privateAttempts: string[] = [];
   Socket.prototype.connect = function (this: Socket, ...args: unknown[]) {
-    const first = args[0];
+    // net.connect() and http's agents call this with [options, callback] normalised into an array.
+    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
     let host = "localhost";
     let port = 0;
     let path: string | undefined;
-    if (Array.isArray(first)) return original.apply(this, args as never);
     if (typeof first === "object" && first != null) {
       const o = first as { host?: string; port?: number | string; path?: string };
       host = o.host ?? "localhost";
