@@ -1,138 +1,25 @@
 /**
- * Reading Declarations from other servers: a GET for ActivityPub JSON that
- * refuses private addresses (each redirect checked like the first URL, the
- * address checked in the socket's own DNS lookup), stops reading at a size
- * limit and a time limit; the compact JSON of an Article read as plainly as
- * Mastodon reads it; and the resolution of what an author pastes (a page
+ * Reading Declarations from other servers: the compact JSON of an Article
+ * and its actor, read as plainly as Mastodon reads them (fetched with
+ * remote-fetch.ts), and the resolution of what an author pastes (a page
  * address, a revision's address, or a handle `@slug@host`) to the actor, its
- * Article and the revision to copy.
+ * Article and the revision to copy, with the chain of sources checked.
  *
  * Nothing here writes: the caller keeps what it needs.  Every failure is a
  * value with a sentence for the person who asked, never an exception.
  */
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
-import { isDomainBlocked } from "../db/fediverse.ts";
 import type { DbLike } from "../db/client.ts";
 import { htmlToMarkdown } from "../html-markdown.ts";
 import { htmlToText } from "../markdown.ts";
-import { SOFTWARE } from "../version.ts";
-import { isPrivateHostLiteral, PrivateAddressError, publicOnlyLookup } from "./media.ts";
+import { isPrivateHostLiteral } from "./media.ts";
+import { fetchJson, MAX_REMOTE_DOCUMENT_BYTES, type FetchFailure } from "./remote-fetch.ts";
 
-/** Largest ActivityPub document read (Mastodon's own limit). */
-export const MAX_REMOTE_DOCUMENT_BYTES = 1024 * 1024;
+export { fetchJson, MAX_REMOTE_DOCUMENT_BYTES, type FetchOptions } from "./remote-fetch.ts";
+
 /** Largest Declaration text taken from another server (the editor's own limit). */
 export const MAX_REMOTE_BODY_BYTES = 200 * 1024;
 /** How many sources up a chain of copies we follow before giving up. */
 export const MAX_SOURCE_CHAIN = 8;
-const TIMEOUT_MS = 10_000;
-const MAX_REDIRECTS = 3;
-const AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
-
-export type FetchFailure = "invalid-url" | "private-address" | "too-large" | "gone" | "http-error" | "unreachable" | "not-json" | "blocked";
-export type JsonFetch = { ok: true; json: Record<string, unknown>; url: URL } | { ok: false; reason: FetchFailure; url: URL | null };
-
-export interface FetchOptions {
-  allowPrivateAddress: boolean;
-  /** Refuses hosts the site owner blocked. */
-  db?: DbLike;
-  maxBytes?: number;
-  accept?: string;
-  timeoutMs?: number;
-  /**
-   * `host:port`s let through the private-address rule as if they were
-   * public: tests stand loopback servers in for public ones with it (to see
-   * that a redirect from there to a private address is refused).  Never set
-   * by the application.
-   */
-  treatAsPublic?: readonly string[];
-}
-
-type Step = { kind: "redirect"; location: string } | { kind: "done"; result: JsonFetch };
-
-function getOnce(url: URL, options: FetchOptions, signal: AbortSignal): Promise<Step> {
-  const maxBytes = options.maxBytes ?? MAX_REMOTE_DOCUMENT_BYTES;
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (step: Step) => {
-      if (!settled) {
-        settled = true;
-        resolve(step);
-      }
-    };
-    const fail = (reason: FetchFailure) => finish({ kind: "done", result: { ok: false, reason, url } });
-    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = request(
-      url,
-      {
-        method: "GET",
-        headers: { Accept: options.accept ?? AP_ACCEPT, "User-Agent": `${SOFTWARE.name}/${SOFTWARE.version}` },
-        signal,
-        ...(options.allowPrivateAddress ? {} : { lookup: publicOnlyLookup }),
-      },
-      (res: IncomingMessage) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 300 && status < 400 && res.headers.location != null) {
-          res.resume();
-          return finish({ kind: "redirect", location: res.headers.location });
-        }
-        if (status === 404 || status === 410) {
-          res.resume();
-          return fail("gone");
-        }
-        if (status !== 200) {
-          res.resume();
-          return fail("http-error");
-        }
-        if (Number(res.headers["content-length"] ?? "0") > maxBytes) {
-          res.destroy();
-          return fail("too-large");
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on("data", (chunk: Buffer) => {
-          size += chunk.byteLength;
-          if (size > maxBytes) {
-            res.destroy();
-            return fail("too-large");
-          }
-          chunks.push(chunk);
-        });
-        res.on("end", () => {
-          try {
-            const json = JSON.parse(Buffer.concat(chunks, size).toString("utf8")) as unknown;
-            if (json == null || typeof json !== "object" || Array.isArray(json)) return fail("not-json");
-            finish({ kind: "done", result: { ok: true, json: json as Record<string, unknown>, url } });
-          } catch {
-            fail("not-json");
-          }
-        });
-        res.on("error", () => fail("unreachable"));
-        res.on("close", () => fail("unreachable"));
-      },
-    );
-    req.on("error", (error) => fail(error instanceof PrivateAddressError ? "private-address" : "unreachable"));
-    req.end();
-  });
-}
-
-/** GETs a JSON document from another server, within the limits above.  Never throws. */
-export async function fetchJson(raw: string | URL, options: FetchOptions): Promise<JsonFetch> {
-  const signal = AbortSignal.timeout(options.timeoutMs ?? TIMEOUT_MS);
-  let url = raw instanceof URL ? new URL(raw.href) : URL.canParse(raw) ? new URL(raw) : null;
-  for (let hop = 0; url != null && hop <= MAX_REDIRECTS; hop++) {
-    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username !== "" || url.password !== "") return { ok: false, reason: "invalid-url", url };
-    if (!options.allowPrivateAddress && isPrivateHostLiteral(url.hostname) && !(options.treatAsPublic ?? []).includes(url.host)) {
-      return { ok: false, reason: "private-address", url };
-    }
-    if (options.db != null && isDomainBlocked(options.db, url.hostname)) return { ok: false, reason: "blocked", url };
-    url.hash = "";
-    const step = await getOnce(url, options, signal);
-    if (step.kind === "done") return step.result;
-    url = URL.canParse(step.location, url) ? new URL(step.location, url) : null;
-  }
-  return { ok: false, reason: url == null ? "invalid-url" : "http-error", url };
-}
 
 // ---------------------------------------------------------------------------
 // Reading compact JSON as it comes (a value may be a string, an object or an array)
