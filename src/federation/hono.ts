@@ -4,9 +4,9 @@
  * a URL that also has an ActivityPub representation) falls through to the
  * next Hono handler, so a page and its actor can share one URL.
  *
- * Before Fedify sees a POST, its body is bounded (`MAX_INBOX_BODY_BYTES`) and
- * a request signed by a key on a blocked domain is refused without fetching
- * anything from that domain.
+ * Before Fedify sees a POST, its body is bounded (`MAX_INBOX_BODY_BYTES`, and
+ * `MAX_INBOX_JSON_DEPTH` levels of nesting) and a request signed by a key on a
+ * blocked domain is refused without fetching anything from that domain.
  */
 import type { Federation } from "@fedify/fedify";
 import type { MiddlewareHandler } from "hono";
@@ -17,6 +17,31 @@ const AP_MEDIA_TYPE = /application\/(?:activity\+json|ld\+json)/i;
 
 /** Larger than any activity Mastodon, Misskey or Pleroma sends (Misskey accepts 64 KiB). */
 export const MAX_INBOX_BODY_BYTES = 256 * 1024;
+
+/**
+ * Activities nest a few levels (an activity, its object, a tag or an
+ * attachment).  Deeper JSON is refused before Fedify's JSON-LD processing,
+ * which recurses once per level and runs out of stack on a body of a few
+ * kilobytes nested thousands deep (a 500 for anyone who sends one).
+ */
+export const MAX_INBOX_JSON_DEPTH = 64;
+
+/** Whether the JSON text nests arrays and objects deeper than `limit` (strings are skipped; not a validator). */
+export function jsonDeeperThan(body: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i]!;
+    if (inString) {
+      if (b === 0x5c) i++; // a backslash: skip the escaped character
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x7b || b === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (b === 0x7d || b === 0x5d) depth--;
+  }
+  return false;
+}
 
 /**
  * Whether Fedify could answer this request: discovery documents, or anything
@@ -81,6 +106,7 @@ export function federationMiddleware(federation: Federation<FedData>, contextDat
       if (keyHost != null && isDomainBlocked(data.db, keyHost)) return plain(403, "This server does not accept activities from your domain.");
       const body = await readBounded(raw, MAX_INBOX_BODY_BYTES);
       if (body == null) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
+      if (jsonDeeperThan(body, MAX_INBOX_JSON_DEPTH)) return plain(400, `Activities nested deeper than ${MAX_INBOX_JSON_DEPTH} levels are refused.`);
       request = new Request(canonical, { method: "POST", headers: raw.headers, body: new Uint8Array(body) });
     }
     return federation.fetch(request, {

@@ -265,6 +265,18 @@ describe("bad requests", () => {
     expect(rows("SELECT count(*) AS n FROM fed_reactions")).toEqual([{ n: 1 }]);
   });
 
+  it("refuses deeply nested JSON with 400 before Fedify parses it", async () => {
+    const depth = 20_000;
+    const deep = await fetch(sharedInbox, { method: "POST", headers: { "content-type": "application/activity+json" }, body: '{"a":'.repeat(depth) + "1" + "}".repeat(depth) });
+    expect(deep.status).toBe(400);
+    const signed = await remote.postSigned({ inbox: sharedInbox, json: { ...mastodon.like(remote.actorUri("eve"), noteUri), tag: JSON.parse("[".repeat(100) + "]".repeat(100)) }, user: "eve" });
+    expect(signed.status).toBe(400);
+    expect(count()).toBe(0);
+    // Brackets inside strings do not count; ordinary nesting passes.
+    const like = await send("eve", { ...mastodon.like(remote.actorUri("eve"), noteUri, { n: "deep" }), content: "[[[[{{{{".repeat(100) });
+    expect(like.status).toBe(202);
+  });
+
   it("refuses a huge body with 413 before reading it all", async () => {
     const like = { ...mastodon.like(remote.actorUri("eve"), noteUri), padding: "x".repeat(300 * 1024) };
     const response = await remote.postSigned({ inbox: sharedInbox, json: like, user: "eve" });
