@@ -7,6 +7,8 @@
  * The browser talks to the one site it is on; the sites talk to each other.
  * Screenshots at 390 px and 1280 px: test-results/elsewhere-*.png.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -133,6 +135,47 @@ describe.skipIf(!haveChromium)("copying from another site in a browser", () => {
       expect(text).toContain("Copies elsewhere");
       expect(text).toContain("Digital Rights, our way");
       await shots(page, "lineage-origin");
+      await clean(watch);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("warns when the text had to be converted from HTML", async () => {
+    // A server that publishes an Article without a Markdown source.
+    const server = createServer((req, res) => {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      res.writeHead(200, { "Content-Type": "application/activity+json" });
+      if (req.url === "/actor") res.end(JSON.stringify({ id: `${origin}/actor`, type: "Person", inbox: `${origin}/inbox`, name: "A blogger" }));
+      else
+        res.end(
+          JSON.stringify({
+            id: `${origin}/post`,
+            type: "Article",
+            attributedTo: `${origin}/actor`,
+            name: "A blog post",
+            url: `${origin}/post`,
+            content: "<h2>Why</h2><p>Because it is <em>ours</em>.</p><ul><li>one</li><li>two</li></ul>",
+          }),
+        );
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    suite.later(() => new Promise((resolve) => server.close(() => resolve())));
+    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
+    try {
+      const page = await context.newPage();
+      const watch = await watchPage(context, page, b.origin);
+      await page.goto(`${b.origin}/login?next=${encodeURIComponent("/copy/elsewhere")}`);
+      await page.locator("#login-username").fill("bea");
+      await page.locator("#login-password").fill("correct horse battery");
+      await page.getByRole("button", { name: "Log in" }).click();
+      await page.waitForURL(`${b.origin}/copy/elsewhere`);
+      await page.locator("#copy-source").fill(`http://127.0.0.1:${(server.address() as AddressInfo).port}/post`);
+      await page.getByRole("button", { name: "Fetch it" }).click();
+      await page.waitForLoadState();
+      expect(await page.locator("#converted-warning").textContent()).toContain("converted from its web page’s HTML");
+      expect(await page.locator("#editor-body").inputValue()).toBe("## Why\n\nBecause it is *ours*.\n\n- one\n- two\n");
+      await shots(page, "converted");
       await clean(watch);
     } finally {
       await context.close();
