@@ -14,6 +14,7 @@ import { fetchArticle, keepRevision } from "../federation/index.ts";
 import { fedData } from "./copies-elsewhere.tsx";
 import type { WebEnv } from "./context.ts";
 import { plural } from "./format.ts";
+import { ErrorSummary, FieldError } from "./views/FormErrors.tsx";
 import { Layout } from "./views/Layout.tsx";
 
 export const compareElsewhereRoutes = new Hono<WebEnv>();
@@ -38,6 +39,7 @@ interface CompareSide {
 async function compareSide(c: Context<WebEnv>, raw: string): Promise<CompareSide | string> {
   const { db, config } = c.get("deps");
   if (raw === "") return "Please give the address of a version (…/d/its-name/v/1).";
+  if (raw.length > 2000) return "This is longer than 2000 characters; please paste just the address of a version.";
   if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) return `“${raw.slice(0, 200)}” is not a web address.`;
   const url = new URL(raw);
   if (url.origin === config.origin.origin) {
@@ -58,21 +60,58 @@ async function compareSide(c: Context<WebEnv>, raw: string): Promise<CompareSide
   return { title: kept.title, number: kept.number, url: kept.url, host: new URL(kept.url).host, body: kept.body };
 }
 
+const LABELS = { a: "Before (address of a version)", b: "After (address of a version)" } as const;
+
+function CompareForm(props: { values: Record<"a" | "b", string>; errors: Partial<Record<"a" | "b", string>> }) {
+  const fields = (["a", "b"] as const).filter((f) => props.errors[f] != null);
+  return (
+    <form class="compare-form account-form" method="get" action="/compare/elsewhere" novalidate>
+      <ErrorSummary fields={fields} errors={props.errors} label={(f) => LABELS[f]} href={(f) => `#compare-${f}`} />
+      {(["a", "b"] as const).map((f) => (
+        <div class="field">
+          <label for={`compare-${f}`}>{LABELS[f]}</label>
+          <input
+            id={`compare-${f}`}
+            name={f}
+            type="text"
+            inputmode="url"
+            autocomplete="off"
+            spellcheck={false}
+            value={props.values[f]}
+            placeholder="https://example.org/d/its-name/v/1"
+            {...(props.errors[f] != null ? { "aria-invalid": "true", "aria-describedby": `${f}-error` } : {})}
+          />
+          <FieldError id={`${f}-error`} error={props.errors[f]} />
+        </div>
+      ))}
+      <p class="actions">
+        <button type="submit">Compare</button>
+      </p>
+    </form>
+  );
+}
+
 compareElsewhereRoutes.get("/compare/elsewhere", async (c) => {
   const { config } = c.get("deps");
-  const a = await compareSide(c, (c.req.query("a") ?? "").trim());
-  const b = await compareSide(c, (c.req.query("b") ?? "").trim());
+  const values = { a: (c.req.query("a") ?? "").trim(), b: (c.req.query("b") ?? "").trim() };
+  const asked = c.req.query("a") != null || c.req.query("b") != null;
+  const a = asked ? await compareSide(c, values.a) : "";
+  const b = asked ? await compareSide(c, values.b) : "";
   const view = c.req.query("view") === "side" ? "side" : "inline";
   if (typeof a === "string" || typeof b === "string") {
+    const errors = { ...(typeof a === "string" && asked ? { a } : {}), ...(typeof b === "string" && asked ? { b } : {}) };
     return c.html(
-      <Layout title="Compare across sites (please check the address)" siteName={config.instanceName}>
-        <section class="error-page">
-          <h1>These versions cannot be compared</h1>
-          {typeof a === "string" && <p>Before (a): {a}</p>}
-          {typeof b === "string" && <p>After (b): {b}</p>}
+      <Layout title={asked ? "Compare across sites (please check the form)" : "Compare across sites"} siteName={config.instanceName}>
+        <section class="diff-page" aria-labelledby="compare-title">
+          <h1 id="compare-title">Compare across sites</h1>
+          <p>
+            Compare any two versions of Declarations, on this site or on a site this one knows copies or sources on. Paste each version’s
+            address, such as https://example.org/d/its-name/v/2.
+          </p>
+          <CompareForm values={values} errors={errors} />
         </section>
       </Layout>,
-      400,
+      asked ? 400 : 200,
     );
   }
   const diff = diffDeclarations(a.body, b.body);

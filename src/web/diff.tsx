@@ -462,7 +462,8 @@ diffRoutes.get("/compare", (c) => {
   const form = <CompareForm declarations={declarations} values={values} errors={errors} />;
   const intro = (
     <p>
-      Compare any two Declarations published here, or two versions of one. Leave a version empty to use the latest.
+      Compare any two Declarations published here, or two versions of one. Leave a version empty to use the latest. To compare with a
+      version on another site, <a href="/compare/elsewhere">compare across sites</a>.
     </p>
   );
   if (!asked || Object.keys(errors).length > 0 || sides.a == null || sides.b == null) {

@@ -120,6 +120,13 @@ describe.skipIf(!haveChromium)("copying from another site in a browser", () => {
       await page.goto(`${b.origin}/compare/elsewhere?${new URLSearchParams({ a: `${a.origin}/d/rights/v/1`, b: `${b.origin}/d/rights-b/v/2` })}`);
       expect(await page.locator(".diff-versions").textContent()).toContain(a.host);
       await shots(page, "compare");
+      await page.goto(`${b.origin}/compare/elsewhere`);
+      await page.locator("#compare-a").fill(`${a.origin}/d/rights/v/2`);
+      await page.locator("#compare-b").fill(`${b.origin}/d/rights-b/v/1`);
+      await shots(page, "compare-form");
+      await page.getByRole("button", { name: "Compare" }).click();
+      await page.waitForLoadState();
+      expect(await page.locator(".diff-versions").textContent()).toContain("version 1");
       await clean(watch);
     } finally {
       await context.close();

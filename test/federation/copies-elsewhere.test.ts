@@ -202,6 +202,16 @@ describe("copies across three undersign sites", () => {
     expect(kept()).toBe(1);
     expect((await get(a, url)).status).toBe(200);
     expect(kept()).toBe(1);
+    // The form: empty, then with one side missing (the other kept, the missing one named).
+    const form = await get(a, "/compare/elsewhere");
+    expect(form.status).toBe(200);
+    expect(pageText(await form.text())).toContain("Compare across sites");
+    const half = await get(a, `/compare/elsewhere?${new URLSearchParams({ a: `${a.origin}/d/rights/v/1`, b: "" })}`);
+    expect(half.status).toBe(400);
+    const halfHtml = await half.text();
+    expect(pageText(/<p class="field-error" id="b-error">([\s\S]*?)<\/p>/.exec(halfHtml)![1]!)).toContain("Please give the address of a version");
+    expect(inputValue(halfHtml, "a")).toBe(`${a.origin}/d/rights/v/1`);
+    expect(halfHtml).not.toContain('id="a-error"');
     // A site it knows nothing of is not fetched.
     const unknown = await get(a, `/compare/elsewhere?${new URLSearchParams({ a: `${a.origin}/d/rights/v/1`, b: "http://127.0.0.2:9/d/x/v/1" })}`);
     expect(unknown.status).toBe(400);
