@@ -256,6 +256,7 @@ function renderStrike(c: Context<WebEnv>, state: PageState, status: 200 | 400 | 
         days={days}
         declarations={declarations}
         noticeText={noticeText}
+        botAvailable={c.get("deps").bot != null}
         pledgeTotal={counts.total}
         publicPledges={listPublicPledges(db, edition, 30)}
         notices={listRecentNotices(db, 20)}

@@ -83,6 +83,7 @@ describe("GET /strike", () => {
     expect(html).toContain('href="/d/digital-independence"');
     expect(html).toContain('href="/resources"');
     expect(html).toContain('href="/faq"');
+    // The strike bot is offered only where the site runs it (BOT_TOKEN_KEY).
     expect(html).not.toContain('href="/bot"');
     const notice = /<textarea id="notice-text"[^>]*>([\s\S]*?)<\/textarea>/.exec(html)![1]!;
     expect(notice).toContain("https://undersign.test/d/digital-independence");
@@ -99,7 +100,7 @@ describe("GET /strike", () => {
 
   it("lists only the Declarations chosen in the settings, and uses the strike's time zone", async () => {
     at("2027-06-01T10:30:00Z");
-    const t = await createTestApp();
+    const t = await createTestApp({ env: { BOT_TOKEN_KEY: "cd".repeat(32) } });
     addDeclaration(t.db, { slug: "chosen-one", title: "Chosen" });
     addDeclaration(t.db, { slug: "not-chosen", title: "Not chosen" });
     writeStrikeSettingsValue(t.db, { timeZone: "Europe/Berlin", declarations: ["chosen-one", "missing"], hashtags: ["SocialMediaStrike", "Strike2027"] });
@@ -109,6 +110,8 @@ describe("GET /strike", () => {
     expect(text).toContain("July 4–5, 2027, 00:00–24:00 Europe/Berlin time");
     expect(tags(html, "p").find((p) => "data-countdown" in p)!["data-countdown"]).toMatch(/^2027-07-03T22:00:00\.000Z\/2027-07-04T22:00:00\.000Z /);
     expect(text).toContain("#SocialMediaStrike #Strike2027");
+    // This site runs the strike bot: the notices step offers it.
+    expect(html).toContain('href="/bot"');
   });
 
   it("during the strike: counts down to the end and lists the latest notices", async () => {

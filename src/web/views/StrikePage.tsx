@@ -35,6 +35,8 @@ export interface StrikePageProps {
   readonly days: readonly StrikeDayView[];
   readonly declarations: readonly { slug: string; title: string; signatureCount: number }[];
   readonly noticeText: string;
+  /** Whether this site runs the strike bot (BOT_TOKEN_KEY is set). */
+  readonly botAvailable?: boolean;
   readonly pledgeTotal: number;
   readonly publicPledges: readonly PublicPledge[];
   readonly notices: readonly RecentNotice[];
@@ -202,10 +204,12 @@ export function StrikePage(props: StrikePageProps) {
               {props.noticeText}
             </textarea>
             <p class="hint">Change the words as you like; keep {tags.join(" ")} and the link.</p>
-            <p>
-              On Mastodon or a server like it, the <a href="/bot">strike bot</a> can post them for you from your own account, at the times you
-              choose.
-            </p>
+            {props.botAvailable === true && (
+              <p>
+                On Mastodon or a server like it, the <a href="/bot">strike bot</a> can post them for you from your own account, at the times you
+                choose.
+              </p>
+            )}
           </li>
           <li>
             <h3>Ask others to join</h3>
