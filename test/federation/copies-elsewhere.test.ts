@@ -12,7 +12,8 @@ import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.
 import { getRemoteSource, listRemoteCopies } from "../../src/db/remote-copies.ts";
 import { diffDeclarations, diffSummary } from "../../src/diff.ts";
 import { refreshStaleRemoteLinks } from "../../src/federation/index.ts";
-import { cookiesFrom, inputValue, pageText, textareaText } from "../helpers/forms.ts";
+import { createDuePosts } from "../../src/federation/publish.ts";
+import { addSignature, cookiesFrom, inputValue, pageText, textareaText } from "../helpers/forms.ts";
 import { addDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
 
 const A1 = "## Privacy\n\nPrivate messages stay private.\n\n## Data\n\nEveryone owns their data.\n\n## Standards\n\nServices use open standards.\n";
@@ -127,10 +128,13 @@ describe("copies across three undersign sites", () => {
     expect(text).toContain(`Copied from another site: Digital Rights on ${a.host}`);
   });
 
-  it("shows signatures as the copies report them, and the family's total", async () => {
-    b.db.$client.prepare("UPDATE declarations SET signature_count = 3 WHERE slug = 'rights-b'").run();
+  it("shows signatures as the copies report them (refreshed by the copy's digest), and the family's total", async () => {
+    const copy = getDeclarationBySlug(b.db, "rights-b")!;
+    for (let i = 0; i < 3; i++) addSignature(b.db, copy);
     a.db.$client.prepare("UPDATE declarations SET signature_count = 5 WHERE slug = 'rights'").run();
-    await refreshStaleRemoteLinks(a.runtime.data, new URL(a.origin), new Date(), 0);
+    // B's hourly digest goes to its followers and to the source's actor, which reads the count again.
+    await createDuePosts(b.runtime.data, new Date(Date.now() + 1000), 1);
+    await deliver(b);
     expect(listRemoteCopies(a.db, getDeclarationBySlug(a.db, "rights")!.id)[0]!.signatureCount).toBe(3);
     const text = pageText(await (await get(a, "/d/rights/copies")).text());
     expect(text).toContain("8 signatures in this family of 2 Declarations");
