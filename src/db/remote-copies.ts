@@ -202,3 +202,17 @@ export function isKnownRemoteHost(db: DbLike, host: string): boolean {
     .get();
   return source != null;
 }
+
+/**
+ * Slugs of the Copies owned by `ownerId` whose source (on this site or
+ * another) has a newer version than the one they point at.
+ */
+export function copiesBehindSource(db: DbLike, ownerId: number): Set<string> {
+  const rows = db.all<{ slug: string }>(sql`
+    SELECT d.slug FROM declarations d
+    LEFT JOIN declarations s ON s.id = d.source_declaration_id AND s.status != 'draft'
+    LEFT JOIN remote_sources r ON r.declaration_id = d.id
+    WHERE d.owner_id = ${ownerId} AND d.source_revision IS NOT NULL
+      AND (s.revision > d.source_revision OR r.latest_revision > d.source_revision)`);
+  return new Set(rows.map((r) => r.slug));
+}

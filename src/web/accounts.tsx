@@ -27,6 +27,7 @@ import {
   type Account,
 } from "../db/accounts.ts";
 import { listOwnedDeclarations } from "../db/copies.ts";
+import { copiesBehindSource } from "../db/remote-copies.ts";
 import { clientAddress, keyedHash, RateLimiter } from "./abuse.ts";
 import { readForm } from "./body.ts";
 import { csrfFor, forbiddenPage, personalPage } from "./personal.tsx";
@@ -239,7 +240,8 @@ accountRoutes.get("/account", (c) => {
   const account = currentAccount(c);
   if (account == null) return c.redirect("/login?next=/account", 303);
   const owned = listOwnedDeclarations(c.get("deps").db, account.id);
-  return personalPage(c, "Your account", <AccountView account={account} csrf={csrfFor(c)} owned={owned} />);
+  const behind = copiesBehindSource(c.get("deps").db, account.id);
+  return personalPage(c, "Your account", <AccountView account={account} csrf={csrfFor(c)} owned={owned.map((d) => ({ ...d, sourceAhead: behind.has(d.slug) }))} />);
 });
 
 /** The logged-in admin, or the response to send instead (login redirect or 403). */

@@ -64,6 +64,7 @@ describe("taking in the source's new version", () => {
   it("a clean merge: the notice on the editor, the source's change taken, the copy now points at version 2", async () => {
     const { t, ada } = await setup(V2_CLEAN);
     expect(pageText(await (await getAs(t, "/d/mine/edit", ada)).text())).toContain("The source of this copy has a new version (2).");
+    expect(await (await getAs(t, "/account", ada)).text()).toContain('<a href="/d/mine/merge">Its source has a new version</a>');
     const page = pageText(await (await getAs(t, "/d/mine/merge", ada)).text());
     expect(page).toContain("The source’s changes apply cleanly to your copy.");
     const editor = await postForm(t.app, "/d/mine/merge", { base: "1", upstream: "2", action: "resolve" }, { csrf: ada });
@@ -85,6 +86,7 @@ describe("taking in the source's new version", () => {
     const copyPage = pageText(await (await getAs(t, "/d/mine")).text());
     expect(copyPage).toMatch(/Copy of Source ?, version 2\./);
     expect(pageText(await (await getAs(t, "/d/mine/merge", ada)).text())).toContain("up to date with version 2");
+    expect(await (await getAs(t, "/account", ada)).text()).not.toContain("Its source has a new version");
   });
 
   it("a conflict, resolved for the source's side", async () => {

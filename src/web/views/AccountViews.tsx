@@ -138,7 +138,12 @@ export function LogoutForm(props: { csrf: string }) {
   );
 }
 
-export function AccountView(props: { account: Account; csrf: string; owned?: readonly { slug: string; title: string; revision: number; status?: string }[] }) {
+export function AccountView(props: {
+  account: Account;
+  csrf: string;
+  /** `sourceAhead`: a Copy whose source has a newer version to take in. */
+  owned?: readonly { slug: string; title: string; revision: number; status?: string; sourceAhead?: boolean }[];
+}) {
   return (
     <section class="prose-page" aria-labelledby="account-title">
       <h1 id="account-title">Your account</h1>
@@ -158,6 +163,12 @@ export function AccountView(props: { account: Account; csrf: string; owned?: rea
               <li>
                 <a href={`/d/${d.slug}`}>{d.title}</a> (version {d.revision}
                 {d.status === "draft" ? ", draft" : d.status === "withdrawn" ? ", withdrawn" : ""}) · <a href={`/d/${d.slug}/edit`}>Edit</a>
+                {d.sourceAhead === true && (
+                  <>
+                    {" · "}
+                    <a href={`/d/${d.slug}/merge`}>Its source has a new version</a>
+                  </>
+                )}
               </li>
             ))}
           </ul>
