@@ -1,6 +1,7 @@
 /**
  * Builds the Hono application: Fedify first (so ActivityPub and HTML can share
- * URLs), security headers, then the web routes, and the 404/500 handlers.
+ * URLs), security headers, then the web routes, and the 404/500 handlers (503
+ * with Retry-After when a write fails because the disk is full).
  */
 import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
@@ -21,6 +22,14 @@ export interface AppDeps extends WebDeps {
 
 function isApi(path: string): boolean {
   return path === "/api" || path.startsWith("/api/");
+}
+
+const DISK_FULL_LOG_INTERVAL_MS = 10_000;
+const DISK_FULL_MESSAGE = "This site cannot save anything right now: its disk is full. Nothing was recorded; please try again in a few minutes.";
+
+/** SQLite's "database or disk is full": the write was rolled back, and reads still work. */
+function isDiskFull(error: unknown): boolean {
+  return typeof error === "object" && error != null && (error as { code?: unknown }).code === "SQLITE_FULL";
 }
 
 export function createApp(deps: AppDeps): Hono<WebEnv> {
@@ -69,10 +78,34 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     return notFoundPage(c);
   });
 
+  // A full disk fails every write at once: one log line per interval, not one per request.
+  let diskFullLogged = 0;
+  let diskFullSince = 0;
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
       if (isApi(c.req.path)) return apiError(c, error.status, "http_error", error.message);
       return error.getResponse();
+    }
+    if (isDiskFull(error)) {
+      const now = Date.now();
+      diskFullSince++;
+      if (now - diskFullLogged >= DISK_FULL_LOG_INTERVAL_MS) {
+        logger.error("Cannot write to the database: the disk is full (SQLITE_FULL). {count} write(s) refused with 503 since the last report; the latest was {method} {path}. Nothing was stored for them; free some space.", {
+          count: diskFullSince,
+          method: c.req.method,
+          path: c.req.path,
+        });
+        diskFullLogged = now;
+        diskFullSince = 0;
+      }
+      c.header("Retry-After", "60");
+      if (isApi(c.req.path)) return apiError(c, 503, "storage_full", DISK_FULL_MESSAGE);
+      return c.html(
+        <Layout title="Cannot save right now" siteName={deps.config.instanceName}>
+          <ErrorView status={503} message={DISK_FULL_MESSAGE} />
+        </Layout>,
+        503,
+      );
     }
     logger.error("Unexpected error on {method} {path}: {error}", { method: c.req.method, path: c.req.path, error });
     if (isApi(c.req.path)) return apiError(c, 500, "internal_error", "The server could not complete this request.");

@@ -1,4 +1,15 @@
-export function ErrorView(props: { status: 404 | 500; message?: string }) {
+export function ErrorView(props: { status: 404 | 500 | 503; message?: string }) {
+  if (props.status === 503) {
+    return (
+      <section class="error-page">
+        <h1>Cannot save right now</h1>
+        <p>{props.message ?? "The site cannot store anything at the moment. Nothing was recorded; please try again in a few minutes."}</p>
+        <p>
+          <a href="/">Back to the Declarations</a>
+        </p>
+      </section>
+    );
+  }
   if (props.status === 404) {
     return (
       <section class="error-page">
