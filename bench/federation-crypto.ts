@@ -82,13 +82,19 @@ parentPort.on("message", async (m) => {
       const privateKeys = m.keys.map((pem) => createPrivateKey(pem));
       const out = [];
       for (const job of m.jobs) {
-        const body = JSON.stringify({
-          "@context": "https://www.w3.org/ns/activitystreams",
-          id: job.actor + "#likes/" + job.seq,
-          type: "Like",
-          actor: job.actor,
-          object: m.object,
-        });
+        const kind = job.kind || "Like";
+        const as = "https://www.w3.org/ns/activitystreams";
+        const PUBLIC = as + "#Public";
+        const body = JSON.stringify(
+          kind === "Announce"
+            ? { "@context": as, id: job.actor + "/statuses/" + job.seq + "/activity", type: "Announce", actor: job.actor, object: m.object,
+                to: [PUBLIC], cc: [job.actor + "/followers"], published: new Date().toISOString() }
+            : kind === "Create"
+              ? { "@context": as, id: job.actor + "/statuses/" + job.seq + "/activity", type: "Create", actor: job.actor, to: [PUBLIC],
+                  object: { id: job.actor + "/statuses/" + job.seq, type: "Note", attributedTo: job.actor, inReplyTo: m.object, to: [PUBLIC],
+                            content: "<p>Signed and shared, reply " + job.seq + " from " + job.actor + "</p>", published: new Date().toISOString() } }
+              : { "@context": as, id: job.actor + "#likes/" + job.seq, type: "Like", actor: job.actor, object: m.object },
+        );
         const date = new Date().toUTCString();
         const digest = "SHA-256=" + createHash("sha256").update(body).digest("base64");
         const type = "application/activity+json";
@@ -96,6 +102,8 @@ parentPort.on("message", async (m) => {
         const value = sign("sha256", Buffer.from(text), privateKeys[job.key]).toString("base64");
         out.push({
           actor: job.actor,
+          kind,
+          id: JSON.parse(body).id,
           body,
           headers: {
             host: m.host,
@@ -155,18 +163,23 @@ export interface LikeJob {
   actor: string;
   /** Index into the private keys. */
   key: number;
-  /** Makes the activity id unique: `${actor}#likes/${seq}`. */
+  /** Makes the activity id unique: `${actor}#likes/${seq}` (a Like), `${actor}/statuses/${seq}/activity` (the others). */
   seq: number;
+  /** Like (default), Announce (a boost of the object) or Create (a public reply Note to the object). */
+  kind?: "Like" | "Announce" | "Create";
 }
 
 export interface SignedRequest {
   actor: string;
+  kind: "Like" | "Announce" | "Create";
+  /** The activity's id. */
+  id: string;
   body: string;
   headers: Record<string, string>;
 }
 
 /**
- * Signs one `Like` of `object` per job (draft-cavage over (request-target),
+ * Signs one activity (`Like` unless the job says otherwise) of `object` per job (draft-cavage over (request-target),
  * host, date, digest and content-type, as Mastodon signs), split over
  * `threads` worker threads.  Each request gets its own Date and signature.
  */

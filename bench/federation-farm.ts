@@ -20,7 +20,16 @@
  *   and answers 202, or 401 and counts why;
  * - `POST /_farm/null`: reads the body and answers 202 (the bare round trip);
  * - on 127.0.0.1 only: `GET /_farm/ready`, `GET /_farm/stats?activity=…`
- *   (deliveries of one activity per inbox host) and `GET /_farm/hosts`.
+ *   (deliveries of one activity per inbox host), `GET /_farm/hosts` and
+ *   `GET /_farm/faults` (every inbox POST to a faulty host: when, and what it
+ *   was answered).
+ *
+ * Faulty hosts (FARM_FAULTS, JSON `{ "slow": [i…], "slowMs": 3000,
+ * "error": [i…], "gone": [i…] }`, host indexes; for the rehearsal): a slow
+ * host verifies and records a delivery, then answers after `slowMs`; an
+ * "error" host answers every inbox POST 500 and records nothing; a "gone"
+ * host answers 410 Gone (the accounts were deleted).  Actor documents are
+ * served as usual.
  *
  * Times are CLOCK_MONOTONIC milliseconds (`process.hrtime`), the same clock in
  * every process on the machine.
@@ -37,6 +46,18 @@ const PORT = Number(process.env.FARM_PORT);
 const SERVERS = Number(process.env.FARM_SERVERS ?? "1000");
 const KEYS: string[] = process.env.FARM_KEYS_FILE ? (JSON.parse(readFileSync(process.env.FARM_KEYS_FILE, "utf8")) as string[]) : [];
 const TIME_WINDOW_MS = 60 * 60 * 1000;
+
+interface Faults {
+  slow: number[];
+  slowMs: number;
+  error: number[];
+  gone: number[];
+}
+const FAULTS: Faults = { slow: [], slowMs: 3000, error: [], gone: [], ...(process.env.FARM_FAULTS ? (JSON.parse(process.env.FARM_FAULTS) as Partial<Faults>) : {}) };
+const faultOf = new Map<string, "slow" | "error" | "gone">();
+for (const kind of ["slow", "error", "gone"] as const) for (const i of FAULTS[kind]) faultOf.set(farmHost(i), kind);
+/** Inbox POSTs to faulty hosts: host → [monotonic ms, status answered, activity id]. */
+const faultLog = new Map<string, [number, number, string][]>();
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 
@@ -176,18 +197,20 @@ function stats(activity: string | null): object {
     let last = 0;
     let personal = 0;
     const arrivals: number[] = [];
-    for (const h of hosts.values()) {
+    const duplicateHosts: string[] = [];
+    for (const [name, h] of hosts) {
       duplicates += h.count - 1;
+      if (h.count > 1) duplicateHosts.push(name);
       first = Math.min(first, h.first);
       last = Math.max(last, h.first);
       arrivals.push(h.first);
       for (const p of h.paths) if (p !== "/inbox") personal++;
     }
-    return { id, inboxes: hosts.size, duplicates, personalInboxPaths: personal, first, last, arrivals };
+    return { id, inboxes: hosts.size, duplicates, duplicateHosts, personalInboxPaths: personal, first, last, arrivals };
   };
   const activities =
     activity == null
-      ? [...deliveries.entries()].map(([id, hosts]) => ({ ...summary(id, hosts), arrivals: undefined }))
+      ? [...deliveries.entries()].map(([id, hosts]) => ({ ...summary(id, hosts), arrivals: undefined, duplicateHosts: undefined }))
       : [...deliveries.entries()].filter(([id]) => id.includes(activity)).map(([id, hosts]) => summary(id, hosts));
   return {
     verified,
@@ -213,6 +236,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (url.pathname === "/_farm/ready") return send(res, 200, "ready\n", "text/plain");
     if (url.pathname === "/_farm/stats") return send(res, 200, stats(url.searchParams.get("activity")));
     if (url.pathname === "/_farm/hosts") return send(res, 200, Array.from({ length: SERVERS }, (_, i) => farmHost(i)));
+    if (url.pathname === "/_farm/faults") {
+      return send(res, 200, { faults: FAULTS, hosts: [...faultOf].map(([h, kind]) => ({ host: h, kind, posts: faultLog.get(h) ?? [] })) });
+    }
     return send(res, 404, "no such control endpoint\n", "text/plain");
   }
   if (req.method === "GET") {
@@ -223,6 +249,20 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   if (req.method === "POST" && (url.pathname === "/inbox" || /^\/users\/[A-Za-z0-9_-]+\/inbox$/.test(url.pathname))) {
     const body = await readBody(req);
+    const fault = faultOf.get(host);
+    if (fault === "error" || fault === "gone") {
+      const status = fault === "error" ? 500 : 410;
+      let id = "(unreadable)";
+      try {
+        id = (JSON.parse(body.toString("utf8")) as { id?: string }).id ?? "(no id)";
+      } catch {
+        // Recorded as unreadable.
+      }
+      const log = faultLog.get(host) ?? [];
+      log.push([nowMs(), status, id]);
+      faultLog.set(host, log);
+      return send(res, status, { error: fault === "error" ? "internal error (simulated)" : "gone (simulated)" });
+    }
     const problem = await checkSignature(req, body);
     if (problem != null) {
       fail(problem);
@@ -244,6 +284,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     else {
       seen.count++;
       seen.paths.add(url.pathname);
+    }
+    if (fault === "slow") {
+      const log = faultLog.get(host) ?? [];
+      log.push([nowMs(), 202, id]);
+      faultLog.set(host, log);
+      await new Promise((resolve) => setTimeout(resolve, FAULTS.slowMs));
     }
     return send(res, 202, "");
   }
