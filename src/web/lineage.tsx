@@ -19,7 +19,7 @@ import {
 } from "../db/copies.ts";
 import type { DbLike } from "../db/client.ts";
 import { getPublishedDeclaration, getRevision } from "../db/declarations.ts";
-import { getRemoteSource, listRemoteCopies } from "../db/remote-copies.ts";
+import { getRemoteRevision, getRemoteSource, listRemoteCopies } from "../db/remote-copies.ts";
 import type { RemoteCopy, RemoteSource } from "../db/schema.ts";
 import type { Declaration } from "../db/schema.ts";
 import { diffDeclarations, diffSummary } from "../diff.ts";
@@ -81,14 +81,22 @@ export interface SourceComparison {
  * How much `member`'s latest revision differs from the source revision it
  * copied, or null when that source revision is not on this site.
  */
-export function compareWithSource(db: DbLike, member: FamilyMember, source: Pick<FamilyMember, "slug" | "status"> | undefined): SourceComparison | null {
-  if (member.sourceDeclarationId == null || member.sourceRevision == null) return null;
-  const before = getRevision(db, member.sourceDeclarationId, member.sourceRevision);
+export function compareWithSource(
+  db: DbLike,
+  member: FamilyMember,
+  source: Pick<FamilyMember, "slug" | "status"> | undefined,
+  origin?: URL,
+): SourceComparison | null {
+  if (member.sourceRevision == null) return null;
+  // A source on another site: its revision as kept here (remote_revisions), compared across sites.
+  const remote = member.sourceDeclarationId == null && member.sourceUrl != null ? getRemoteRevision(db, member.sourceUrl) : undefined;
+  if (member.sourceDeclarationId == null && remote == null) return null;
+  const before = remote ?? getRevision(db, member.sourceDeclarationId!, member.sourceRevision);
   const after = getRevision(db, member.id, member.revision);
   if (before == null || after == null) return null;
   let cache = wordsChangedCache.get(db);
   if (cache == null) wordsChangedCache.set(db, (cache = new Map()));
-  const key = `${before.id}:${after.id}`;
+  const key = `${remote != null ? "r" : ""}${before.id}:${after.id}`;
   let words = cache.get(key);
   if (words != null) {
     cache.delete(key);
@@ -97,6 +105,10 @@ export function compareWithSource(db: DbLike, member: FamilyMember, source: Pick
     if (cache.size >= WORDS_CHANGED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
   }
   cache.set(key, words);
+  if (remote != null) {
+    const ours = origin == null ? null : new URL(`/d/${member.slug}/v/${after.number}`, origin).href;
+    return { wordsChanged: words, compareUrl: ours == null ? null : `/compare/elsewhere?${new URLSearchParams({ a: remote.url, b: ours }).toString()}` };
+  }
   const compareUrl =
     source != null && source.status === "published"
       ? `/compare?${new URLSearchParams({ a: source.slug, av: String(member.sourceRevision), b: member.slug }).toString()}`
@@ -113,9 +125,9 @@ export function wordsChangedCacheSize(db: object): number {
 // Page
 // ---------------------------------------------------------------------------
 
-function MemberLine(props: { db: DbLike; member: FamilyMember; source: FamilyMember | undefined; current: boolean }) {
+function MemberLine(props: { db: DbLike; member: FamilyMember; source: FamilyMember | undefined; current: boolean; origin: URL }) {
   const { db, member, source, current } = props;
-  const comparison = compareWithSource(db, member, source);
+  const comparison = compareWithSource(db, member, source, props.origin);
   return (
     <div class={current ? "lineage-member current" : "lineage-member"}>
       {current ? (
@@ -234,7 +246,7 @@ lineageRoutes.get("/d/:slug/copies", (c) => {
     const kids = children.get(member.id) ?? [];
     return (
       <li>
-        <MemberLine db={db} member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={member.id === self.id} />
+        <MemberLine db={db} member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={member.id === self.id} origin={config.origin} />
         {kids.length > 0 && <ul>{kids.map(subtree)}</ul>}
       </li>
     );
@@ -245,7 +257,7 @@ lineageRoutes.get("/d/:slug/copies", (c) => {
     const member = ancestors[index]!;
     return (
       <li>
-        <MemberLine db={db} member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={false} />
+        <MemberLine db={db} member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={false} origin={config.origin} />
         <ul>{chain(index + 1)}</ul>
       </li>
     );

@@ -126,6 +126,10 @@ describe("copies across three undersign sites", () => {
     const text = pageText(await (await get(b, "/d/rights-b/copies")).text());
     expect(text).toContain(`Digital Rights (C) on ${c.host}`);
     expect(text).toContain(`Copied from another site: Digital Rights on ${a.host}`);
+    // B's own line: how much it differs from A's version it copied, compared across sites.
+    expect(text).toContain(`copied from version 1 of Digital Rights · ${diffSummary(diffDeclarations(A1, B1)).wordsChanged} words changed`);
+    const bLinks = (await (await get(b, "/d/rights-b/copies")).text()).match(/href="(\/compare\/elsewhere\?[^"]*)"/g) ?? [];
+    expect(bLinks.some((l) => decodeURIComponent(l).includes(`${a.origin}/d/rights/v/1`))).toBe(true);
   });
 
   it("shows signatures as the copies report them (refreshed by the copy's digest), and the family's total", async () => {
