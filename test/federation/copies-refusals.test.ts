@@ -243,8 +243,13 @@ describe("bad remotes in federation", () => {
     expect(getRemoteSource(site.db, copy.id)).toMatchObject({ latestRevision: 1, status: "ok" });
     expect(site.db.$client.prepare("SELECT count(*) AS n FROM remote_revisions WHERE body LIKE '%Forged%'").get()).toEqual({ n: 0 });
 
-    // A real new version is taken from the source's server.
+    // An Update of the source's Article by another actor is not even looked at.
     sourceVersion = 2;
+    const stranger = new Update({ id: new URL("http://127.0.0.2:1/updates/1"), actor: new URL("http://127.0.0.2:1/actor"), object: new URL(`${origin}/src`) });
+    await onRemoteArticle(ctx, stranger, { id: new URL(`${origin}/src`), isArticle: true, viaOrigin: null });
+    expect(getRemoteSource(site.db, copy.id)).toMatchObject({ latestRevision: 1 });
+
+    // A real new version is taken from the source's server.
     await onRemoteArticle(ctx, forged, { id: new URL(`${origin}/src`), isArticle: true, viaOrigin: null });
     expect(getRemoteSource(site.db, copy.id)).toMatchObject({ latestRevision: 2, latestUrl: `${origin}/src/v/2` });
     // The owner's copy itself is untouched.
