@@ -92,7 +92,13 @@ export async function deliverPending(federation: Federation<FedData>, data: FedD
         if (activity != null) {
           await ctx.sendActivity({ identifier: declaration.slug }, "followers", activity, {
             preferSharedInbox: true,
-            syncCollection: true,
+            // FEP-8fcf's header costs one SHA-256 per follower, each awaited in
+            // turn (Fedify 2.3); under load every await waits a full turn of the
+            // event loop, and a notice to 10,000 followers was not queued for
+            // half a minute (npm run rehearsal).  Strike notices are frequent
+            // and public, so they go without it; Mastodon sends it only with
+            // posts that are not public.
+            syncCollection: entry.post.kind !== "notice",
             orderingKey: postUri(ctx, entry.post).href,
           });
           // A Copy of a Declaration elsewhere tells its source too.

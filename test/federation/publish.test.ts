@@ -1,7 +1,8 @@
 /**
  * What Declarations post by themselves: once per thing even when passes run
  * twice or a process stops between writing and delivering; hourly digests
- * only when someone signed; followers whose inbox is gone (410) dropped; and
+ * only when someone signed; followers whose inbox is gone (410) dropped; the
+ * followers-synchronization header on posts but not on strike notices; and
  * no fetching from private addresses unless allowed.
  */
 import { createServer, type Server } from "node:http";
@@ -10,6 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { addReaction, upsertRemoteActor, addFollower } from "../../src/db/fediverse.ts";
 import { listPosts } from "../../src/db/posts.ts";
+import { postNoticesNow } from "../../src/federation/notices.ts";
 import { createDuePosts } from "../../src/federation/publish.ts";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
 import { mastodon } from "../helpers/fediverse-shapes.ts";
@@ -107,6 +109,39 @@ describe("signing digests", () => {
 });
 
 describe("delivery", () => {
+  it("sends the followers-synchronization header (FEP-8fcf) with posts but not with strike notices", async () => {
+    const site: TestInstance = await startInstance();
+    closers.push(() => site.close());
+    const seen: { type: string; object: string; sync: boolean }[] = [];
+    const inbox: Server = createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8").on("data", (d: string) => (body += d));
+      req.on("end", () => {
+        const json = JSON.parse(body) as { type: string; object: string | { id: string } };
+        seen.push({ type: json.type, object: typeof json.object === "string" ? json.object : json.object.id, sync: req.headers["collection-synchronization"] != null });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => inbox.listen(0, "127.0.0.1", r));
+    closers.push(() => new Promise((r) => inbox.close(() => r())));
+    const remote = `http://127.0.0.1:${(inbox.address() as AddressInfo).port}`;
+    const d = addDeclaration(site.db);
+    site.db.transaction((tx) => {
+      const actor = upsertRemoteActor(tx, { uri: `${remote}/users/fan`, handle: null, name: null, url: `${remote}/users/fan`, iconUrl: null, inbox: `${remote}/users/fan/inbox`, sharedInbox: null }, new Date());
+      addFollower(tx, d.id, actor.id, null, new Date());
+    });
+    await site.publish();
+    await site.drain(20_000);
+    const [notice] = await postNoticesNow(site.runtime.data, new URL(site.origin), [d.slug], new Date());
+    await site.publish();
+    await site.drain(20_000);
+    const noticeCreate = seen.filter((a) => a.object.endsWith(notice!.uuid));
+    expect(noticeCreate).toEqual([{ type: "Create", object: expect.any(String), sync: false }]);
+    const others = seen.filter((a) => !a.object.endsWith(notice!.uuid));
+    expect(others.length).toBeGreaterThanOrEqual(2);
+    expect(others.every((a) => a.sync)).toBe(true);
+  }, 30_000);
+
   it("drops a follower whose inbox answers 410 Gone", async () => {
     const site: TestInstance = await startInstance();
     closers.push(() => site.close());
