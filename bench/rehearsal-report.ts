@@ -23,7 +23,7 @@ export interface KindStats {
   /** OK answers per second over the whole load. */
   rps: number;
   /** Before the first notice and before any fault. */
-  steady: { seconds: number; rps: number; p50: number; p99: number };
+  steady: { from: number; seconds: number; rps: number; p50: number; p99: number };
   perSecondOk: number[];
   /** Other statuses and connection errors per second. */
   perSecondBad: number[];
@@ -50,6 +50,8 @@ export interface NoticeRun {
   toAllMs?: number;
   firstToLastMs?: number;
   crossedKill?: boolean;
+  /** How long the owner's steps took: logging in, the admin page, the post itself (ms). */
+  steps?: { login: number; page: number; post: number };
 }
 
 export interface Sample {
@@ -166,7 +168,7 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
         `connections: pages ${String(s.pageConnections)}, count API ${String(s.apiConnections)}, signings ${String(s.signConnections)}; ` +
         `inbound ${String(s.inboundConcurrency)} at a time from ${String(s.inboundActors)} accounts; faults: ${s.faults.join(", ") || "none"}. ` +
         `Database: ${r.disk?.note ?? "temp folder"}.`,
-      `undersign runs as \`node --import tsx src/main.ts\` (file database, WAL, synchronous=FULL, group commit, PROCESS_QUEUE=true so this process also delivers, ` +
+      `undersign runs as \`node ${(r.settings.nodeFlags as string[] | undefined)?.length ? `${(r.settings.nodeFlags as string[]).join(" ")} ` : ""}--import tsx src/main.ts\` (file database, WAL, synchronous=FULL, group commit, PROCESS_QUEUE=true so this process also delivers, ` +
         `LOG_LEVEL=warning, proof of work and rate limits off, FEDERATION_ALLOW_PRIVATE_ADDRESS=true for loopback). ` +
         `Load: autocannon in the rehearsal process; the fleet (bench/rehearsal-fleet.ts) and the inbox farm (bench/federation-farm.ts) are processes of their own; all share the machine's ${m.cpus} cores with the server.`,
     ].join("\n"),
@@ -189,7 +191,7 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
   // ---- throughput
   out.push(heading(3, "Throughput and latency under the mixed load"));
   out.push(
-    `"Steady" is the start of the run, before the first notice and any fault (${ms(r.kinds[0]?.steady.seconds)} s); "whole run" includes the fan-outs, the restart and the full disk. ` +
+    `"Steady" is the start of the run, from ${r.kinds[0]?.steady.from ?? 2} s (connections opened, code warm) to the first notice or fault (${ms(r.kinds[0]?.steady.seconds)} s); "whole run" includes the fan-outs, the restart and the full disk. ` +
       `Latency is autocannon's per answered request; connection failures (the restart) are counted as errors, not in the latency.`,
   );
   out.push(
@@ -247,13 +249,13 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
     );
     out.push(
       table({
-        headers: ["Notice", "Posted at", "Answer", "Answer ms", "Inboxes / expected", "Duplicates", "First ms", "50 % ms", "99 % ms", "All ms", "Across the restart"],
+        headers: ["Notice", "Posted at", "Answer", "Log in / admin page / post ms", "Inboxes / expected", "Duplicates", "First ms", "50 % ms", "99 % ms", "All ms", "Across the restart"],
         align: ["l", "r", "l", "r", "r", "r", "r", "r", "r", "r", "l"],
         rows: r.notices.map((n) => [
           `#${n.index}`,
           `${n.atS.toFixed(1)} s`,
           String(n.status),
-          fmt.int((n.ackS - n.atS) * 1000),
+          n.steps ? `${fmt.int(n.steps.login)} / ${fmt.int(n.steps.page)} / ${fmt.int(n.steps.post)}` : fmt.int((n.ackS - n.atS) * 1000),
           `${fmt.int(n.reached ?? 0)} / ${fmt.int(n.expected ?? 0)}`,
           `${n.duplicates ?? 0}${n.duplicateHosts && n.duplicateHosts.length > 0 ? ` (${n.duplicateHosts.slice(0, 4).join(", ")}${n.duplicateHosts.length > 4 ? ", …" : ""})` : ""}`,
           ms(n.toFirstMs),

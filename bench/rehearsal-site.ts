@@ -64,14 +64,22 @@ export async function logIn(browser: Browser, username: string, password: string
  * /admin/strike ("Post a notice now").  Resolves with the answer's status and
  * when it came (the notice is committed by then).
  */
-export async function postNotice(base: string, username: string, password: string, slug: string): Promise<{ status: number; location: string | null }> {
+export async function postNotice(
+  base: string,
+  username: string,
+  password: string,
+  slug: string,
+): Promise<{ status: number; location: string | null; steps: { login: number; page: number; post: number } }> {
   const browser = new Browser(base);
+  const started = performance.now();
   await logIn(browser, username, password);
+  const loggedIn = performance.now();
   const page = await browser.request("/admin/strike");
   const csrf = Browser.field(page.html, "csrf");
   if (page.status !== 200 || csrf == null) throw new Error(`GET /admin/strike answered ${page.status} without a CSRF token`);
+  const read = performance.now();
   const answer = await browser.request("/admin/strike/post-now", { form: { csrf, declaration: slug } });
-  return { status: answer.status, location: answer.location };
+  return { status: answer.status, location: answer.location, steps: { login: loggedIn - started, page: read - loggedIn, post: performance.now() - read } };
 }
 
 /** `npm run admin -- create USERNAME` with the password on stdin, as the README says. */

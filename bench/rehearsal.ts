@@ -22,10 +22,11 @@
  *    follower's shared inbox.
  * 4. Faults (REHEARSAL_FAULTS, a list, default all): `kill` — SIGKILL of the
  *    server at 30 % of the run, or later while the first notice is being
- *    delivered (once a fifth of its inboxes have it), and a restart on the
+ *    delivered (once 5 % of its inboxes have it), and a restart on the
  *    same data; `disk` — the database is on an ext4 file system of its own (a
- *    loop device; needs root), filled to REHEARSAL_DISK_RESERVE_KB free from
- *    55 % to 70 % of the run, then freed; `remote` — some inbox servers answer slowly
+ *    loop device; needs root), filled to REHEARSAL_DISK_RESERVE_KB free at
+ *    55 % of the run (or once the restarted server answers) for 15 % of it,
+ *    then freed; the second notice comes after that; `remote` — some inbox servers answer slowly
  *    (REHEARSAL_SLOW_MS), with 500, or with 410 Gone; `hostile` — garbage,
  *    deep JSON, forged and spoofed signatures and huge bodies all along, and
  *    a burst of 40 huge bodies at 45 %.
@@ -49,7 +50,8 @@
  * REHEARSAL_DRAIN_SECONDS (180: how long to wait for deliveries after the
  * load), REHEARSAL_BASELINES (on), REHEARSAL_BASELINE_SECONDS (5),
  * REHEARSAL_PROFILE (off; on: the server runs with --cpu-prof, and the
- * restarted server's profile is summarised), REHEARSAL_RESULTS (off: do not
+ * restarted server's profile is summarised), REHEARSAL_NODE_FLAGS (extra
+ * flags for the server's node, e.g. --max-semi-space-size=16), REHEARSAL_RESULTS (off: do not
  * append to RESULTS.md), REHEARSAL_NOTE (a line under the heading),
  * BENCH_TMPDIR, BENCH_KEEP.
  */
@@ -100,6 +102,8 @@ const S = {
     .filter((f) => f !== "" && f !== "none"),
   baselines: (process.env.REHEARSAL_BASELINES ?? "on").toLowerCase() !== "off",
   profile: (process.env.REHEARSAL_PROFILE ?? "off").toLowerCase() === "on",
+  /** Extra flags for the server's `node` (e.g. --max-semi-space-size=16). */
+  nodeFlags: (process.env.REHEARSAL_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f !== ""),
 };
 for (const f of S.faults) if (!["kill", "disk", "remote", "hostile"].includes(f)) throw new Error(`REHEARSAL_FAULTS: unknown fault "${f}" (kill, disk, remote, hostile or none)`);
 const fault = (name: string) => S.faults.includes(name);
@@ -196,7 +200,7 @@ function siteEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
 }
 
 async function startSite(name: string, port: number, dataDir: string, profileDir?: string): Promise<Server> {
-  const flags = profileDir == null ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir];
+  const flags = [...S.nodeFlags, ...(profileDir == null ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir])];
   const server = await startServer({ name, args: [...flags, "--import", "tsx", "src/main.ts"], cwd: ROOT, env: siteEnv(port, dataDir), port, readyPath: "/healthz" });
   const tag = `--- ${name} (pid ${server.pid}) ---\n`;
   serverLog?.write(tag);
@@ -580,11 +584,19 @@ async function main(): Promise<RehearsalResults> {
         event(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
       }),
     );
-  const noticeDone: Promise<void>[] = [];
+  // The faults follow one another: the restart, then the full disk, then the second notice.
   let restarting: Promise<void> | null = null;
+  let restarted!: () => void;
+  const restartDone = new Promise<void>((res) => (restarted = res));
+  if (!fault("kill")) restarted();
+  let freed!: () => void;
+  const diskDone = new Promise<void>((res) => (freed = res));
+  if (!(fault("disk") && mountPoint != null)) freed();
+
   for (let i = 0; i < S.notices; i++) {
     at(noticeAt(i), async () => {
-      if (restarting) await restarting;
+      // The owner posts after the site is back and has room again.
+      if (i > 0) await Promise.all([restartDone, diskDone]);
       event(`notice ${i + 1}: the owner posts it on /admin/strike`);
       const sent = since();
       const answer = await postNotice(base, ADMIN.username, ADMIN.password, SLUG);
@@ -592,17 +604,20 @@ async function main(): Promise<RehearsalResults> {
       const row = reader
         .prepare("SELECT a.uuid AS uuid FROM fed_activities a JOIN fed_posts p ON p.id = a.post_id WHERE p.kind = 'notice' ORDER BY a.id DESC LIMIT 1")
         .get() as { uuid: string } | undefined;
-      event(`notice ${i + 1}: answered ${answer.status} ${answer.location ?? ""} after ${Math.round(ack - sent)} ms (activity ${row?.uuid ?? "?"})`);
-      r.notices.push({ index: i + 1, atS: sent / 1000, ackS: ack / 1000, status: answer.status, location: answer.location, uuid: row?.uuid ?? null, t0Mono: t0 + ack } as NoticeRun);
+      event(
+        `notice ${i + 1}: answered ${answer.status} ${answer.location ?? ""} after ${Math.round(ack - sent)} ms ` +
+          `(log in ${Math.round(answer.steps.login)} ms, admin page ${Math.round(answer.steps.page)} ms, posting ${Math.round(answer.steps.post)} ms; activity ${row?.uuid ?? "?"})`,
+      );
+      r.notices.push({ index: i + 1, atS: sent / 1000, ackS: ack / 1000, status: answer.status, location: answer.location, uuid: row?.uuid ?? null, t0Mono: t0 + ack, steps: answer.steps } as NoticeRun);
     });
   }
   if (fault("kill")) {
     at(AT.kill, async () => {
-      // Mid-delivery: the first notice answered and a fifth of its inboxes reached (not later than 60 % of the run).
-      const deadline = t0 + SECONDS * 600;
+      // Mid-delivery: the first notice answered and 5 % of its inboxes reached (not later than 45 % of the run).
+      const deadline = t0 + SECONDS * 450;
       while (S.notices > 0 && nowMs() < deadline) {
         const n = r.notices.find((x) => x.index === 1);
-        if (n?.uuid != null && ((await farmActivity(farm, n.uuid))?.inboxes ?? 0) >= S.servers / 5) break;
+        if (n?.uuid != null && ((await farmActivity(farm, n.uuid))?.inboxes ?? 0) >= S.servers / 20) break;
         await sleep(100);
       }
       let release!: () => void;
@@ -621,10 +636,12 @@ async function main(): Promise<RehearsalResults> {
       event(`restarted on the same data (pid ${current.pid}) after ${Math.round(upAt - killedAt)} ms`);
       release();
       restarting = null;
+      restarted();
     });
   }
   if (fault("hostile")) {
     at(AT.burst, async () => {
+      await restartDone;
       const rss = processMemoryKb(current.pid, "VmRSS");
       event(`hostile burst: 40 bodies of ${S.hugeMb} MiB at once (server RSS ${rss == null ? "?" : Math.round(rss / 1024)} MB)`);
       r.burst = { atS: since() / 1000, rssBeforeKb: rss };
@@ -634,17 +651,20 @@ async function main(): Promise<RehearsalResults> {
   if (fault("disk") && mountPoint != null) {
     const filler = join(mountPoint, "filler");
     at(AT.diskFull, async () => {
+      await restartDone;
       const free = freeBytes(mountPoint!);
       const size = Math.max(0, free - S.diskReserveKb * 1024);
       execFileSync("fallocate", ["-l", String(size), filler]);
       const left = freeBytes(mountPoint!);
+      const fullAt = since();
       event(`disk nearly full: ${Math.round(size / 1048576)} MiB filler, ${Math.round(left / 1024)} KiB left`);
-      r.diskFull = { fullAtS: since() / 1000, fillerBytes: size, leftBytes: left, freedAtS: null, integrityDuring: null };
-    });
-    at(AT.diskFree, async () => {
+      r.diskFull = { fullAtS: fullAt / 1000, fillerBytes: size, leftBytes: left, freedAtS: null, integrityDuring: null };
+      // As long as planned (15 % of the run), from when it began.
+      await sleep((AT.diskFree - AT.diskFull) * SECONDS * 1000);
       rmSync(filler, { force: true });
       event(`disk space back: ${Math.round(freeBytes(mountPoint!) / 1048576)} MiB free`);
-      if (r.diskFull) r.diskFull.freedAtS = since() / 1000;
+      r.diskFull.freedAtS = since() / 1000;
+      freed();
     });
   }
 
@@ -686,14 +706,16 @@ async function main(): Promise<RehearsalResults> {
   // ---- kinds
   for (const c of cannons) {
     const all = stats(c.rec, c.ok, 0, loadEnd / 1000 + 60);
-    const steady = stats(c.rec, c.ok, 0, (r.notices[0]?.atS ?? SECONDS * AT.kill) - 0.001);
+    // Steady: after the first two seconds (connections opening, code warming up), before the first notice or fault.
+    const steadyEnd = Math.min(r.notices[0]?.atS ?? SECONDS, r.kill?.atS ?? SECONDS, r.burst?.atS ?? SECONDS, r.diskFull?.fullAtS ?? SECONDS);
+    const steady = stats(c.rec, c.ok, 2, steadyEnd);
     r.kinds.push({
       kind: c.kind,
       connections: c.connections,
       seconds: loadEnd / 1000,
       ...all,
       rps: all.ok / (loadEnd / 1000),
-      steady: { seconds: r.notices[0]?.atS ?? SECONDS * AT.kill, rps: steady.ok / (r.notices[0]?.atS ?? SECONDS * AT.kill), p50: steady.p50, p99: steady.p99 },
+      steady: { from: 2, seconds: steadyEnd, rps: steady.ok / Math.max(0.001, steadyEnd - 2), p50: steady.p50, p99: steady.p99 },
       perSecondOk: perSecond(c.rec, c.ok, loadEnd / 1000),
       perSecondBad: perSecond(c.rec, null, loadEnd / 1000, c.ok),
       p99By5s: p99By(c.rec, 5, loadEnd / 1000),
