@@ -50,7 +50,11 @@ export interface QueueDepth {
 export interface SqliteMessageQueueOptions {
   /** How often listeners look for work enqueued by other processes or whose lease expired. Default 1000. */
   readonly pollIntervalMs?: number;
-  /** How long a claim holds a message; renewed every third of it while the handler runs. Default 60 000. */
+  /**
+   * How long a claim holds a message; renewed every third of it while the
+   * handler runs.  Default 20 000: after a crash, the messages the dead
+   * process held wait this long before another listener takes them.
+   */
   readonly leaseMs?: number;
   /** Handlers running at once per `listen` call. Default 16. */
   readonly concurrency?: number;
@@ -115,7 +119,7 @@ export class SqliteMessageQueue {
     this.#client = db.$client;
     this.#channel = channelOf(this.#client);
     this.#pollIntervalMs = positiveOption("pollIntervalMs", options.pollIntervalMs, 1000);
-    this.#leaseMs = positiveOption("leaseMs", options.leaseMs, 60_000);
+    this.#leaseMs = positiveOption("leaseMs", options.leaseMs, 20_000);
     this.#concurrency = positiveOption("concurrency", options.concurrency, 16, true);
     this.#statements = prepare(this.#client);
   }
