@@ -109,7 +109,7 @@ export function federationMiddleware(federation: Federation<FedData>, contextDat
       if (jsonDeeperThan(body, MAX_INBOX_JSON_DEPTH)) return plain(400, `Activities nested deeper than ${MAX_INBOX_JSON_DEPTH} levels are refused.`);
       request = new Request(canonical, { method: "POST", headers: raw.headers, body: new Uint8Array(body) });
     }
-    return federation.fetch(request, {
+    const fetched = federation.fetch(request, {
       contextData: data,
       onNotFound: async () => {
         await next();
@@ -124,5 +124,17 @@ export function federationMiddleware(federation: Federation<FedData>, contextDat
         });
       },
     });
+    if (request.method !== "POST") return fetched;
+    try {
+      return await fetched;
+    } catch (error) {
+      // Fedify parses an activity (and loads its @context) before it checks
+      // the signature, and lets a context that cannot be loaded ("é", "x:y",
+      // an unreachable host) escape as an error: that is the sender's
+      // garbage, not our failure, so it gets 400 rather than a 500 (which
+      // would also invite the sender to send it again).
+      if (error instanceof Error && error.name.startsWith("jsonld.")) return plain(400, "Invalid activity: its JSON-LD @context could not be loaded.");
+      throw error;
+    }
   };
 }
