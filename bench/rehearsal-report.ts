@@ -115,7 +115,7 @@ export interface RehearsalResults {
   remoteLog?: { host: string; kind: string; posts: { t: number; status: number; notice: number | null }[] }[];
   kill?: { atS: number; downtimeMs: number; hwmBeforeKillKb: number | null; restartedAtMono: number };
   burst?: { atS: number; rssBeforeKb: number | null };
-  diskFull?: { fullAtS: number; fillerBytes: number; leftBytes: number; freedAtS: number | null; integrityDuring: string | null };
+  diskFull?: { fullAtS: number; fillerBytes: number; leftBytes: number; freedAtS: number | null; integrityDuring: string | null; checkpoint?: string };
   hwmKb?: number;
   books?: Books;
   logLines?: { total: number; byLevel: Record<string, number>; disk: string[]; errors: string[] };
@@ -335,7 +335,7 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
     const from = Math.floor(d.fullAtS);
     const to = Math.ceil(d.freedAtS ?? s.seconds);
     faults.push(
-      `**Disk nearly full** from ${d.fullAtS.toFixed(1)} s to ${d.freedAtS == null ? "the end" : `${d.freedAtS.toFixed(1)} s`}: a ${fmt.mb(d.fillerBytes)} file left ${fmt.int(d.leftBytes / 1024)} KiB free on the database's own file system. ` +
+      `**Disk nearly full** from ${d.fullAtS.toFixed(1)} s to ${d.freedAtS == null ? "the end" : `${d.freedAtS.toFixed(1)} s`}: the write-ahead log was checkpointed and truncated (${d.checkpoint ?? "?"}; [busy, log frames, checkpointed]), then a ${fmt.mb(d.fillerBytes)} file left ${fmt.int(d.leftBytes / 1024)} KiB free on the database's own file system. ` +
         `Signings in that window: ${fmt.int((sign?.perSecondOk ?? []).slice(from, to).reduce((a, b) => a + b, 0))} acknowledged, ${fmt.int((sign?.perSecondBad ?? []).slice(from, to).reduce((a, b) => a + b, 0))} refused or failed; ` +
         `page views meanwhile ${fmt.int(((r.kinds[0]?.perSecondOk ?? []).slice(from, to).reduce((a, b) => a + b, 0)) / Math.max(1, to - from))}/s. ` +
         `Server log lines about it: ${r.logLines?.disk.length ? r.logLines.disk.map((l) => `\`${l.slice(0, 240).replace(/`/g, "'")}\``).join("; ") : "none"}.`,

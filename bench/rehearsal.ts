@@ -24,8 +24,9 @@
  *    server at 30 % of the run, or later while the first notice is being
  *    delivered (once 5 % of its inboxes have it), and a restart on the
  *    same data; `disk` — the database is on an ext4 file system of its own (a
- *    loop device; needs root), filled to REHEARSAL_DISK_RESERVE_KB free at
- *    55 % of the run (or once the restarted server answers) for 15 % of it,
+ *    loop device; needs root), its write-ahead log checkpointed and emptied,
+ *    then filled to REHEARSAL_DISK_RESERVE_KB free at 55 % of the run (or
+ *    once the restarted server answers) for 15 % of it,
  *    then freed; the second notice comes after that; `remote` — some inbox servers answer slowly
  *    (REHEARSAL_SLOW_MS), with 500, or with 410 Gone; `hostile` — garbage,
  *    deep JSON, forged and spoofed signatures and huge bodies all along, and
@@ -652,13 +653,23 @@ async function main(): Promise<RehearsalResults> {
     const filler = join(mountPoint, "filler");
     at(AT.diskFull, async () => {
       await restartDone;
+      // The write-ahead log is emptied first (as after a checkpoint): otherwise SQLite goes on
+      // writing into the log's old space and the database's free pages, and nothing fails.
+      let checkpoint = "not run";
+      try {
+        const writer = new Database(dbFile, { fileMustExist: true, timeout: 5000 });
+        checkpoint = JSON.stringify(writer.pragma("wal_checkpoint(TRUNCATE)"));
+        writer.close();
+      } catch (error) {
+        checkpoint = `failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
       const free = freeBytes(mountPoint!);
       const size = Math.max(0, free - S.diskReserveKb * 1024);
       execFileSync("fallocate", ["-l", String(size), filler]);
       const left = freeBytes(mountPoint!);
       const fullAt = since();
-      event(`disk nearly full: ${Math.round(size / 1048576)} MiB filler, ${Math.round(left / 1024)} KiB left`);
-      r.diskFull = { fullAtS: fullAt / 1000, fillerBytes: size, leftBytes: left, freedAtS: null, integrityDuring: null };
+      event(`disk nearly full: ${Math.round(size / 1048576)} MiB filler, ${Math.round(left / 1024)} KiB left (WAL checkpoint first: ${checkpoint})`);
+      r.diskFull = { fullAtS: fullAt / 1000, fillerBytes: size, leftBytes: left, freedAtS: null, integrityDuring: null, checkpoint };
       // As long as planned (15 % of the run), from when it began.
       await sleep((AT.diskFree - AT.diskFull) * SECONDS * 1000);
       rmSync(filler, { force: true });
@@ -892,9 +903,18 @@ function countLogLines(file: string): { total: number; byLevel: Record<string, n
     const level = /\[(ERR|WRN|FTL|INF|DBG)\]|\b(ERROR|WARN|WARNING|FATAL)\b/.exec(l)?.[0] ?? "other";
     byLevel[level] = (byLevel[level] ?? 0) + 1;
   }
-  const disk = lines.filter((l) => /disk|SQLITE_FULL|ENOSPC|full/i.test(l));
+  // One example and the number of each kind of log line about the full disk.
+  const kinds = new Map<string, { n: number; example: string }>();
+  for (const l of lines) {
+    if (!/^\d{4}-\d\d-\d\d .*(disk is full|disk or disk|SQLITE_FULL|ENOSPC|database or disk is full)/.test(l)) continue;
+    const kind = l.replace(/^\S+ \S+ \S+ /, "").replace(/\d+ write\(s\)/, "N write(s)").replace(/(the latest was) .*$/, "$1 …").replace(/activity \S+/, "activity …").slice(0, 160);
+    const k = kinds.get(kind) ?? { n: 0, example: l };
+    k.n++;
+    kinds.set(kind, k);
+  }
+  const disk = [...kinds.values()].map((k) => `${k.n}× ${k.example.slice(0, 260)}`);
   const errors = lines.filter((l) => /ERR|FTL|error/i.test(l) && !/disk|SQLITE_FULL|ENOSPC/i.test(l));
-  return { total: lines.length, byLevel, disk: disk.slice(0, 8), errors: [...new Set(errors.map((l) => l.slice(0, 300)))].slice(0, 12) };
+  return { total: lines.length, byLevel, disk: disk.slice(0, 6), errors: [...new Set(errors.map((l) => l.slice(0, 300)))].slice(0, 12) };
 }
 
 // ---------------------------------------------------------------- run

@@ -78,25 +78,39 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     return notFoundPage(c);
   });
 
-  // A full disk fails every write at once: one log line per interval, not one per request.
+  // A full disk fails every write at once: the first refusal is logged at
+  // once, the ones after it as one count per interval (not a line each).
   let diskFullLogged = 0;
-  let diskFullSince = 0;
+  let diskFullUnreported = 0;
+  let diskFullTimer: NodeJS.Timeout | null = null;
+  const reportDiskFull = () => {
+    diskFullTimer = null;
+    if (diskFullUnreported === 0) return;
+    logger.error("Cannot write to the database: the disk is full (SQLITE_FULL). {count} more write(s) refused with 503 in the last {seconds} s; nothing was stored for them.", {
+      count: diskFullUnreported,
+      seconds: DISK_FULL_LOG_INTERVAL_MS / 1000,
+    });
+    diskFullUnreported = 0;
+    diskFullLogged = Date.now();
+  };
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
       if (isApi(c.req.path)) return apiError(c, error.status, "http_error", error.message);
       return error.getResponse();
     }
     if (isDiskFull(error)) {
-      const now = Date.now();
-      diskFullSince++;
-      if (now - diskFullLogged >= DISK_FULL_LOG_INTERVAL_MS) {
-        logger.error("Cannot write to the database: the disk is full (SQLITE_FULL). {count} write(s) refused with 503 since the last report; the latest was {method} {path}. Nothing was stored for them; free some space.", {
-          count: diskFullSince,
+      if (Date.now() - diskFullLogged >= DISK_FULL_LOG_INTERVAL_MS && diskFullTimer == null) {
+        logger.error("Cannot write to the database: the disk is full (SQLITE_FULL). {method} {path} was refused with 503 and nothing was stored; free some space.", {
           method: c.req.method,
           path: c.req.path,
         });
-        diskFullLogged = now;
-        diskFullSince = 0;
+        diskFullLogged = Date.now();
+      } else {
+        diskFullUnreported++;
+        if (diskFullTimer == null) {
+          diskFullTimer = setTimeout(reportDiskFull, DISK_FULL_LOG_INTERVAL_MS);
+          diskFullTimer.unref();
+        }
       }
       c.header("Retry-After", "60");
       if (isApi(c.req.path)) return apiError(c, 503, "storage_full", DISK_FULL_MESSAGE);
