@@ -26,7 +26,7 @@ import { recountSignatures } from "../../src/db/signatures.ts";
 import { sealToken } from "../../src/bot/secrets.ts";
 import { loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
-import { csrfFrom, decodeHtml, signForm, tokenFrom, type CsrfPair } from "../helpers/forms.ts";
+import { csrfFrom, signForm, tokenFrom, type CsrfPair } from "../helpers/forms.ts";
 import {
   BROKEN_FORM_BODIES,
   ODD_FORM_BODIES,
@@ -35,6 +35,7 @@ import {
   Gen,
   guardConnections,
   hostileString,
+  formsOn,
   hostileUrls,
   iterations,
   scriptableMarkup,
@@ -119,57 +120,6 @@ function targets(): Target[] {
     { route: "POST /admin/media/:id", path: "/admin/media/1", who: "admin", fields: { alt: "An image", title: "Image" }, limit: 16 * KB },
     { route: "POST /admin/media/:id/delete", path: "/admin/media/1/delete", who: "admin", limit: 16 * KB },
   ];
-}
-
-// ---------------------------------------------------------------------------
-// Reading forms off pages
-
-interface PageForm {
-  action: string;
-  fields: [string, string][];
-  /** Submit buttons' name=value (one is sent). */
-  buttons: [string, string][];
-}
-
-function attrs(tag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const a of tag.matchAll(/([^\s=/>"']+)(?:="([^"]*)")?/g)) out[a[1]!.toLowerCase()] = decodeHtml(a[2] ?? "");
-  return out;
-}
-
-function formsOn(html: string): PageForm[] {
-  const forms: PageForm[] = [];
-  for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
-    const form = attrs(m[1]!);
-    if ((form.method ?? "get").toLowerCase() !== "post") continue;
-    const inner = m[2]!;
-    const fields: [string, string][] = [];
-    const buttons: [string, string][] = [];
-    for (const input of inner.matchAll(/<input\b([^>]*)>/gi)) {
-      const a = attrs(input[1]!);
-      if (a.name == null) continue;
-      const type = (a.type ?? "text").toLowerCase();
-      if ((type === "checkbox" || type === "radio") && !("checked" in a)) continue;
-      if (type === "submit") buttons.push([a.name, a.value ?? ""]);
-      else if (type !== "file") fields.push([a.name, a.value ?? (type === "checkbox" ? "on" : "")]);
-    }
-    for (const area of inner.matchAll(/<textarea\b([^>]*)>([\s\S]*?)<\/textarea>/gi)) {
-      const a = attrs(area[1]!);
-      if (a.name != null) fields.push([a.name, decodeHtml(area[2]!)]);
-    }
-    for (const select of inner.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/gi)) {
-      const a = attrs(select[1]!);
-      const options = [...select[2]!.matchAll(/<option\b([^>]*)>/gi)].map((o) => attrs(o[1]!));
-      const chosen = options.find((o) => "selected" in o) ?? options[0];
-      if (a.name != null && chosen != null) fields.push([a.name, chosen.value ?? ""]);
-    }
-    for (const button of inner.matchAll(/<button\b([^>]*)>/gi)) {
-      const a = attrs(button[1]!);
-      if (a.name != null) buttons.push([a.name, a.value ?? ""]);
-    }
-    forms.push({ action: form.action ?? "", fields, buttons });
-  }
-  return forms;
 }
 
 // ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { isIP, Socket } from "node:net";
 import type { Db } from "../../src/db/client.ts";
+import { decodeHtml } from "../helpers/forms.ts";
 import { isPublicAddress } from "../../src/federation/index.ts";
 
 export const SEED = Number.parseInt(process.env.FUZZ_SEED ?? "20261126", 10);
@@ -319,6 +320,58 @@ export const ODD_FORM_BODIES: readonly (string | Uint8Array)[] = [
   new Uint8Array([0xef, 0xbb, 0xbf, 0x6e, 0x3d, 0x31]),
   new Uint8Array([0x00, 0x00, 0x00]),
 ];
+
+// ---------------------------------------------------------------------------
+// Reading forms off pages
+
+export interface PageForm {
+  action: string;
+  fields: [string, string][];
+  /** Submit buttons' name=value (one is sent). */
+  buttons: [string, string][];
+}
+
+function attrs(tag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of tag.matchAll(/([^\s=/>"']+)(?:="([^"]*)")?/g)) out[a[1]!.toLowerCase()] = decodeHtml(a[2] ?? "");
+  return out;
+}
+
+/** The POST forms of a page: their action, the fields a browser would send, and their submit buttons. */
+export function formsOn(html: string): PageForm[] {
+  const forms: PageForm[] = [];
+  for (const m of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
+    const form = attrs(m[1]!);
+    if ((form.method ?? "get").toLowerCase() !== "post") continue;
+    const inner = m[2]!;
+    const fields: [string, string][] = [];
+    const buttons: [string, string][] = [];
+    for (const input of inner.matchAll(/<input\b([^>]*)>/gi)) {
+      const a = attrs(input[1]!);
+      if (a.name == null) continue;
+      const type = (a.type ?? "text").toLowerCase();
+      if ((type === "checkbox" || type === "radio") && !("checked" in a)) continue;
+      if (type === "submit") buttons.push([a.name, a.value ?? ""]);
+      else if (type !== "file") fields.push([a.name, a.value ?? (type === "checkbox" ? "on" : "")]);
+    }
+    for (const area of inner.matchAll(/<textarea\b([^>]*)>([\s\S]*?)<\/textarea>/gi)) {
+      const a = attrs(area[1]!);
+      if (a.name != null) fields.push([a.name, decodeHtml(area[2]!)]);
+    }
+    for (const select of inner.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/gi)) {
+      const a = attrs(select[1]!);
+      const options = [...select[2]!.matchAll(/<option\b([^>]*)>/gi)].map((o) => attrs(o[1]!));
+      const chosen = options.find((o) => "selected" in o) ?? options[0];
+      if (a.name != null && chosen != null) fields.push([a.name, chosen.value ?? ""]);
+    }
+    for (const button of inner.matchAll(/<button\b([^>]*)>/gi)) {
+      const a = attrs(button[1]!);
+      if (a.name != null) buttons.push([a.name, a.value ?? ""]);
+    }
+    forms.push({ action: form.action ?? "", fields, buttons });
+  }
+  return forms;
+}
 
 // ---------------------------------------------------------------------------
 // Checks

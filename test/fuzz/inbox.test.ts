@@ -166,7 +166,7 @@ describe("signed activities with hostile fields", () => {
       },
       (a) => {
         Object.defineProperty(a, "__proto__", { value: { type: "Delete", object: actorUri }, enumerable: true, configurable: true, writable: true });
-        a.constructor = { prototype: { polluted: true } };
+        (a as Record<string, unknown>)["constructor"] = { prototype: { polluted: true } };
       },
       (a) => {
         a.type = gen.pick<unknown>([["Like", "Announce"], "", "Like\u0000", null, 7, "__proto__", "Object", "Delete"]);

@@ -46,7 +46,7 @@ interface Tried {
   privateConnections: string[];
 }
 
-async function attempt(run: () => Promise<Response>): Promise<Tried> {
+async function attempt(run: () => Response | Promise<Response>): Promise<Tried> {
   guard.attempts.length = 0;
   guard.privateAttempts.length = 0;
   const started = performance.now();
@@ -59,7 +59,7 @@ async function attempt(run: () => Promise<Response>): Promise<Tried> {
  * `gateway`: the route answers 502 when a public server cannot be reached (no
  * network in tests), as documented; a private address must still get a 4xx.
  */
-const entryPoints: { name: string; gateway?: boolean; inputs: () => string[]; send: (value: string) => Promise<Response> }[] = [
+const entryPoints: { name: string; gateway?: boolean; inputs: () => string[]; send: (value: string) => Response | Promise<Response> }[] = [
   {
     name: "POST /d/:slug/interact (account)",
     inputs: () => [...hostileHandles(PORT), ...hostileUrls(PORT)],
