@@ -9,9 +9,12 @@
  * blocked domain is refused without fetching anything from that domain.
  */
 import type { Federation } from "@fedify/fedify";
+import { getLogger } from "@logtape/logtape";
 import type { MiddlewareHandler } from "hono";
 import { isDomainBlocked } from "../db/fediverse.ts";
 import type { FedData } from "./builder.ts";
+
+const logger = getLogger(["undersign", "federation", "inbox"]);
 
 const AP_MEDIA_TYPE = /application\/(?:activity\+json|ld\+json)/i;
 
@@ -129,11 +132,17 @@ export function federationMiddleware(federation: Federation<FedData>, contextDat
       return await fetched;
     } catch (error) {
       // Fedify parses an activity (and loads its @context) before it checks
-      // the signature, and lets a context that cannot be loaded ("é", "x:y",
-      // an unreachable host) escape as an error: that is the sender's
-      // garbage, not our failure, so it gets 400 rather than a 500 (which
-      // would also invite the sender to send it again).
+      // the signature, and lets some malformed ones escape as errors: a
+      // context that cannot be loaded ("é", "x:y", an unreachable host), or a
+      // TypeError from its decoder (`"published": false`).  That is the
+      // sender's garbage, not our failure, so it gets 400 rather than a 500
+      // (which would also invite the sender to send it again).  Listener
+      // errors do not come here: Fedify answers those with 500 itself.
       if (error instanceof Error && error.name.startsWith("jsonld.")) return plain(400, "Invalid activity: its JSON-LD @context could not be loaded.");
+      if (error instanceof TypeError) {
+        logger.info("Refused an activity Fedify could not parse: {error}", { error });
+        return plain(400, "Invalid activity.");
+      }
       throw error;
     }
   };
