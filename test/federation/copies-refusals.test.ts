@@ -131,6 +131,21 @@ describe("copying from another site: bad input and bad remotes", () => {
     expect(inputValue(html, "source")).toBe(input);
   });
 
+  it("sends a visitor who is not logged in to log in, and refuses an expired form with 403, keeping the input", async () => {
+    const anonymous = await site.app.request("/copy/elsewhere");
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get("location")).toBe("/login?next=%2Fcopy%2Felsewhere");
+    const expired = await site.app.request("/copy/elsewhere", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: who.cookie },
+      body: new URLSearchParams({ csrf: "forged", source: `${origin}/html`, action: "fetch" }).toString(),
+    });
+    expect(expired.status).toBe(403);
+    const html = await expired.text();
+    expect(fieldError(html)).toContain("This form expired");
+    expect(inputValue(html, "source")).toBe(`${origin}/html`);
+  });
+
   it("refuses an unreachable site with 502 and keeps the input", async () => {
     const closed = `http://127.0.0.1:${await freePort()}/d/gone`;
     const { status, html } = await fetchForm(site, who, closed);
