@@ -44,7 +44,12 @@ export function fedData(c: Context<WebEnv>): FedData {
 const AP_TYPES = /application\/(activity\+json|ld\+json)/i;
 
 copiesElsewhereRoutes.get("/d/:slug/v/:number", async (c, next) => {
-  if (!AP_TYPES.test(c.req.header("accept") ?? "")) return next();
+  if (!AP_TYPES.test(c.req.header("accept") ?? "")) {
+    // The page, from pages.tsx; the same address serves the Article, so caches must key on Accept.
+    await next();
+    c.res.headers.append("Vary", "Accept");
+    return;
+  }
   const { db, federation } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   const number = parseNumber(c.req.param("number"));

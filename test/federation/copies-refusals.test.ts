@@ -277,6 +277,7 @@ describe("bad remotes in federation", () => {
     expect(json.source).toEqual({ content: "Our text.\n", mediaType: "text/markdown" });
     const page = await fetch(`${site.origin}/d/ours/v/1`);
     expect(page.headers.get("content-type")).toContain("text/html");
+    expect(page.headers.get("vary")).toContain("Accept");
     expect((await fetch(`${site.origin}/d/ours/v/9`, { headers: { accept: "application/activity+json" } })).status).toBe(404);
   });
 });
