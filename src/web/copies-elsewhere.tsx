@@ -203,7 +203,8 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
       { revision: kept, converted: kept.format === "html" },
       input,
       { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: {} },
-      {},
+      // Shown as it will read, below the editor, before anything is changed.
+      { preview: true },
       200,
     );
   }
