@@ -226,7 +226,10 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
   if (!slugAvailable(db, newSlug)) return remoteEditorPage(c, ref, input, { ...values, slug: newSlug }, taken, 409);
 
   // The source's actor, fetched again: where our copy's actor will write.
-  const resolved = await resolveRemoteDeclaration(revision.url, { allowPrivateAddress: config.federation.allowPrivateAddress, db, origin: config.origin });
+  // A numbered revision (undersign's …/v/N) is fetched at its own address; elsewhere the Article's
+  // `url` may be a web page only, so the Article itself is fetched.
+  const again = /\/v\/[1-9]\d*$/.test(new URL(revision.url).pathname) ? revision.url : revision.articleIri;
+  const resolved = await resolveRemoteDeclaration(again, { allowPrivateAddress: config.federation.allowPrivateAddress, db, origin: config.origin });
   if (!resolved.ok || resolved.declaration.actor.id.href !== revision.actorIri) {
     const message = resolved.ok ? "The source’s server now names another author for this text; nothing was copied." : resolved.message;
     return remoteEditorPage(c, ref, input, values, { formError: `Not published: ${message} Your text is kept below.` }, resolved.ok ? 422 : refusalStatus(resolved.reason));

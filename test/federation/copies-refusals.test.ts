@@ -54,6 +54,8 @@ function respond(path: string): { status: number; body?: unknown; headers?: Reco
       status: 200,
       body: article("/html", { source: undefined, content: "<h2>Privacy</h2><p>Messages are <strong>private</strong>.<script>alert(1)</script></p><ul><li>one</li><li>two</li></ul>" }),
     };
+  // An Article whose `url` is a web page (as on Mastodon or WriteFreely).
+  if (path === "/articles/7") return { status: 200, body: article("/articles/7", { url: { type: "Link", href: `${origin}/@blog/7`, mediaType: "text/html" } }) };
   if (path === "/notcopy") return { status: 200, body: article("/notcopy") };
   if (path === "/src") return { status: 200, body: article("/src", { url: `${origin}/src/v/${sourceVersion}` }) };
   if (path === "/to-private") return { status: 302, headers: { Location: "http://10.0.0.1/d/x" } };
@@ -203,6 +205,33 @@ describe("copying from another site: bad input and bad remotes", () => {
   it("wrote nothing for any of these", () => {
     expect(counts(site)).toEqual(before);
     expect(counts(strict)).toMatchObject({ sources: 0, copies: 0 });
+  });
+});
+
+describe("copying from a server that is not undersign", () => {
+  it("publishes a copy of an Article whose url is a web page, pointing at that page", async () => {
+    const who = await login(site, "ann");
+    const { status, html } = await fetchForm(site, who, `${origin}/articles/7`);
+    expect(status).toBe(200);
+    expect(inputValue(html, "ref")).toBe(`${origin}/@blog/7`);
+    const res = await site.app.request("/copy/elsewhere", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: who.cookie },
+      body: new URLSearchParams({
+        csrf: who.csrf,
+        source: `${origin}/articles/7`,
+        ref: `${origin}/@blog/7`,
+        title: "Our version",
+        summary: "",
+        slug: "our-version",
+        body: "We declare, together.\n",
+        action: "publish",
+      }).toString(),
+    });
+    expect(res.status, pageText(await res.clone().text()).slice(0, 400)).toBe(303);
+    const copy = getDeclarationBySlug(site.db, "our-version")!;
+    expect(copy).toMatchObject({ sourceDeclarationId: null, sourceRevision: 1, sourceUrl: `${origin}/@blog/7` });
+    expect(getRemoteSource(site.db, copy.id)).toMatchObject({ articleIri: `${origin}/articles/7`, actorIri: `${origin}/actor`, inbox: `${origin}/inbox` });
   });
 });
 
