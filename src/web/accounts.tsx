@@ -249,7 +249,9 @@ export type Guarded<T> = ({ ok: true } & T) | { ok: false; response: Response | 
 
 export function requireAdmin(c: Context<WebEnv>, path: string): Guarded<{ admin: Account }> {
   const account = currentAccount(c);
-  if (account == null) return { ok: false, response: c.redirect(`/login?next=${path}`, 303) };
+  // The path holds a decoded URL parameter (a NUL or a line break in `/admin/pages/:slug` made
+  // an invalid Location header and a 500): encode it, keeping its slashes readable.
+  if (account == null) return { ok: false, response: c.redirect(`/login?next=${encodeURIComponent(path).replace(/%2F/g, "/")}`, 303) };
   if (account.role !== "admin") return { ok: false, response: forbiddenPage(c, "Only the site's owner can open this page.") };
   return { ok: true, admin: account };
 }
