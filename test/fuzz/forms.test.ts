@@ -519,6 +519,27 @@ describe("hostile forms and JSON", () => {
     expect(findings.list).toEqual([]);
   }, 60_000 * RUNS);
 
+  it("every GET route with raw percent-encoding garbage in its path and query: no 5xx", async () => {
+    // Not re-encoded: broken escapes, bytes that are not UTF-8, NUL and CR LF (header injection).
+    const junk = ["%ZZ", "%", "%C0%AF", "%ED%A0%80", "%E0%A4%A", "%00", "%0D%0ASet-Cookie:%20x=1", "..%2F..%2F", "%2e%2e", "%FF%FE"];
+    const routes = [...new Set(t.app.routes.filter((r) => r.method === "GET").map((r) => r.path))];
+    const problems: string[] = [];
+    for (const route of routes) {
+      for (const j of junk) {
+        const path = route.replace(/:[a-zA-Z]+(\{[^}]*\})?/g, j).replace(/\*$/, j);
+        for (const url of [path, `${path}?uri=${j}&a=${j}&source=${j}&cursor=${j}&next=${j}&${j}=${j}`]) {
+          for (const as of [who.anon, who.admin]) {
+            const res = await t.app.request(url, { headers: { Cookie: as.cookie } });
+            await res.arrayBuffer();
+            if (res.status >= 500 && !(res.status === 502 && /elsewhere/.test(route))) problems.push(`GET ${url} → ${res.status}`);
+            if ((res.headers.get("set-cookie") ?? "").includes("x=1")) problems.push(`GET ${url}: a header was injected`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it("other methods on every route: no 5xx", async () => {
     const routes = [...new Set(t.app.routes.filter((r) => r.method !== "ALL").map((r) => r.path.replace(/:[a-zA-Z]+(\{[^}]*\})?/g, "1").replace(/\*$/, "x")))];
     for (const path of routes) {
