@@ -370,9 +370,15 @@ function check(findings: Findings, name: string, i: number, target: Pick<Target,
   if (guard.privateAttempts.length > 0) findings.add(`${name} private`, `${context}: connected to ${guard.privateAttempts.splice(0).join(", ")}`);
 }
 
-function countsAreRight(db: Db): void {
+/** What accepted requests must leave whole: counters, foreign keys, every Declaration's current revision. */
+function consistent(db: Db, after: string): void {
   const differences = db.transaction((tx) => recountSignatures(tx, false));
-  expect(differences, "signature counters equal a recount").toEqual([]);
+  expect(differences, `after ${after}: signature counters equal a recount`).toEqual([]);
+  expect(db.$client.prepare("PRAGMA foreign_key_check").all(), `after ${after}: foreign keys`).toEqual([]);
+  const missing = db.$client
+    .prepare("SELECT d.slug FROM declarations d LEFT JOIN revisions r ON r.declaration_id = d.id AND r.number = d.revision WHERE r.id IS NULL")
+    .all();
+  expect(missing, `after ${after}: Declarations without their current revision`).toEqual([]);
 }
 
 // ---------------------------------------------------------------------------
@@ -488,7 +494,7 @@ describe("hostile forms and JSON", () => {
         if (process.env.FUZZ_VERBOSE === "2") console.log(target.route, outcome.status, attempt.label.slice(0, 200));
       }
       if (process.env.FUZZ_VERBOSE) console.log(target.route, statuses.splice(0).sort().join(" "));
-      countsAreRight(t.db);
+      consistent(t.db, target.route);
     }
     expect(findings.list).toEqual([]);
   }, 60_000 * RUNS);
