@@ -108,6 +108,24 @@ describe("addresses on private networks and odd schemes are never fetched", () =
     });
   }
 
+  it("GET /media/avatars/:id of an account whose icon is on a private address (what an inbox may store)", async () => {
+    const { upsertRemoteActor } = await import("../../src/db/fediverse.ts");
+    const problems: string[] = [];
+    for (const [i, icon] of hostileUrls(PORT).filter((u) => /^https?:/.test(u)).entries()) {
+      const actor = upsertRemoteActor(
+        t.db,
+        { uri: `https://remote${i}.example/users/eve`, handle: null, name: null, url: `https://remote${i}.example/@eve`, iconUrl: icon, inbox: `https://remote${i}.example/inbox`, sharedInbox: null },
+        new Date(),
+      );
+      const tried = await attempt(() => t.app.request(`/media/avatars/${actor.id}`));
+      const label = `${JSON.stringify(icon)} → ${tried.status}`;
+      if (tried.status >= 500) problems.push(`${label}: a server error`);
+      if (tried.privateConnections.length > 0) problems.push(`${label}: connected to ${tried.privateConnections.join(", ")}`);
+      if (tried.ms > 3000) problems.push(`${label}: took ${Math.round(tried.ms)} ms`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it("the watch sees a connection to a public address (control)", async () => {
     const tried = await attempt(() => postForm(t.app, "/copy/elsewhere", { source: `https://${PUBLIC_IP}/d/x` }, { csrf: author }));
     expect(tried.connections).toContain(`${PUBLIC_IP}:443`);
