@@ -222,6 +222,8 @@ export interface ResolvedDeclaration {
   readonly latest: { number: number; url: URL };
   /** The Article as it is now (its newest revision). */
   readonly latestArticle: RemoteArticle;
+  /** The revisions up the chain of sources of the one copied, nearest first (as far as they answered). */
+  readonly chain: readonly RemoteArticle[];
 }
 
 export type Resolution = { ok: true; declaration: ResolvedDeclaration } | { ok: false; reason: ResolveFailure; message: string };
@@ -360,25 +362,31 @@ async function articleOfActor(actor: RemoteActorInfo, options: ResolveOptions): 
 }
 
 /**
- * Follows the `via` links up from `start` (at most MAX_SOURCE_CHAIN hops).
- * A loop, or a longer chain, is refused; a source that does not answer ends
- * the walk (it may be down; the copy can still be made).
+ * Follows the `via` links up from `start` (at most MAX_SOURCE_CHAIN hops),
+ * returning the sources fetched, nearest first.  A loop, or a longer chain,
+ * is refused (`ok: false`); a source that does not answer ends the walk (it
+ * may be down; the copy can still be made).
  */
-export async function checkSourceChain(start: RemoteArticle, options: Omit<ResolveOptions, "origin"> & { origin?: URL }): Promise<boolean> {
+export async function checkSourceChain(
+  start: RemoteArticle,
+  options: Omit<ResolveOptions, "origin"> & { origin?: URL },
+): Promise<{ ok: boolean; chain: RemoteArticle[] }> {
   const seen = new Set<string>([start.url.href, start.id.href]);
+  const chain: RemoteArticle[] = [];
   let via = start.via;
   for (let hops = 0; via != null; hops++) {
-    if (seen.has(via.href) || hops >= MAX_SOURCE_CHAIN) return false;
+    if (seen.has(via.href) || hops >= MAX_SOURCE_CHAIN) return { ok: false, chain };
     seen.add(via.href);
     // A chain that reaches this site ends here: our own sources are local.
-    if (options.origin != null && via.origin === options.origin.origin) return true;
+    if (options.origin != null && via.origin === options.origin.origin) break;
     const next = await fetchArticle(via, options);
-    if (!next.ok) return true;
-    if (seen.has(next.article.id.href) && next.article.id.href !== via.href) return false;
+    if (!next.ok) break;
+    if (seen.has(next.article.id.href) && next.article.id.href !== via.href) return { ok: false, chain };
     seen.add(next.article.url.href);
+    chain.push(next.article);
     via = next.article.via;
   }
-  return true;
+  return { ok: true, chain };
 }
 
 /** Resolves a pasted address or handle to a remote Declaration and the revision to copy. */
@@ -430,7 +438,8 @@ export async function resolveRemoteDeclaration(input: string, options: ResolveOp
   }
   if (latest.actorIri.href !== actor.id.href) return failure("wrong-origin", host);
   const revision = pasted ?? latest;
-  if (!(await checkSourceChain(revision, options))) return failure("chain", host);
+  const sources = await checkSourceChain(revision, options);
+  if (!sources.ok) return failure("chain", host);
   const newest = latest.number >= revision.number ? latest : revision;
-  return { ok: true, declaration: { actor, articleIri, revision, latest: { number: newest.number, url: newest.url }, latestArticle: newest } };
+  return { ok: true, declaration: { actor, articleIri, revision, latest: { number: newest.number, url: newest.url }, latestArticle: newest, chain: sources.chain } };
 }

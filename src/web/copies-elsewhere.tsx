@@ -237,6 +237,8 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
   const source = resolved.declaration;
   // The newest version is kept too: the owner may take it in at once.
   if (source.latestArticle.url.href !== revision.url) await keepRevision(fedData(c), source.latestArticle);
+  // The sources up its chain too, for the lineage page (revisions never change).
+  for (const ancestor of source.chain) await keepRevision(fedData(c), ancestor);
   const changes = proposedChanges(diffDeclarations(revision.body, values.body));
   const outcome = await batcher.run(() =>
     createRemoteCopy(db, {

@@ -20,7 +20,7 @@ import {
 import type { DbLike } from "../db/client.ts";
 import { getPublishedDeclaration, getRevision } from "../db/declarations.ts";
 import { getRemoteRevision, getRemoteSource, listRemoteCopies } from "../db/remote-copies.ts";
-import type { RemoteCopy, RemoteSource } from "../db/schema.ts";
+import type { RemoteCopy, RemoteRevision, RemoteSource } from "../db/schema.ts";
 import type { Declaration } from "../db/schema.ts";
 import { diffDeclarations, diffSummary } from "../diff.ts";
 import type { WebEnv } from "./context.ts";
@@ -240,7 +240,16 @@ lineageRoutes.get("/d/:slug/copies", (c) => {
     elsewhere.reduce((sum, e) => sum + (e.copy.signatureCount ?? 0), 0) + (remoteSource?.signatureCount ?? 0);
   const reportingSites = new Set([...elsewhere.filter((e) => e.copy.signatureCount != null).map((e) => e.copy.host), ...(remoteSource?.signatureCount != null ? [new URL(remoteSource.actorIri).host] : [])]);
   const total = localTotal + reported;
-  const members = byId.size + elsewhere.length + (remoteSource != null ? 1 : 0);
+  // Further up: the sources of that source, as kept when this copy was made (following their `via` links).
+  const remoteChain: RemoteRevision[] = [];
+  let link = remoteSource != null && top.sourceUrl != null ? getRemoteRevision(db, top.sourceUrl) : undefined;
+  const seen = new Set<string>();
+  while (link?.viaUrl != null && !seen.has(link.viaUrl) && remoteChain.length < MAX_SOURCE_DEPTH) {
+    seen.add(link.viaUrl);
+    link = getRemoteRevision(db, link.viaUrl);
+    if (link != null) remoteChain.push(link);
+  }
+  const members = byId.size + elsewhere.length + (remoteSource != null ? 1 : 0) + remoteChain.length;
 
   const subtree = (member: FamilyMember): Child => {
     const kids = children.get(member.id) ?? [];
@@ -283,6 +292,11 @@ lineageRoutes.get("/d/:slug/copies", (c) => {
           )}
         </p>
         {remoteSource != null && top.sourceUrl != null && <RemoteSourceLine source={remoteSource} url={top.sourceUrl} title={top.sourceTitle} revision={top.sourceRevision} />}
+        {remoteChain.map((r) => (
+          <p class="remote-source remote-ancestor">
+            which is a copy of <a href={r.url}>{r.title}</a> on {URL.canParse(r.url) ? new URL(r.url).host : r.url}, version {r.number}
+          </p>
+        ))}
         {family.chainTruncated && (
           <p class="note">The chain of sources is longer than {formatNumber(MAX_SOURCE_DEPTH)} or loops back on itself; only its nearest part is shown.</p>
         )}

@@ -121,6 +121,10 @@ describe("copies across three undersign sites", () => {
     const copies = listRemoteCopies(b.db, getDeclarationBySlug(b.db, "rights-b")!.id);
     expect(copies).toHaveLength(1);
     expect(copies[0]).toMatchObject({ host: c.host, title: "Digital Rights (C)", wordsChanged: diffSummary(diffDeclarations(B1, C1)).wordsChanged });
+    // C's lineage goes up the chain: B's copy, and A's original behind it (kept when C copied).
+    const cText = pageText(await (await get(c, "/d/rights-c/copies")).text());
+    expect(cText).toContain(`Copied from another site: Digital Rights (B) on ${b.host}`);
+    expect(cText).toContain(`which is a copy of Digital Rights on ${a.host}, version 1`);
     // A knows its direct copy only.
     expect(listRemoteCopies(a.db, getDeclarationBySlug(a.db, "rights")!.id)).toHaveLength(1);
     const text = pageText(await (await get(b, "/d/rights-b/copies")).text());
