@@ -30,7 +30,7 @@ import { mastodon } from "../helpers/fediverse-shapes.ts";
 import { cookiesFrom, inputValue, signForm } from "../helpers/forms.ts";
 import { startInstance, type TestInstance } from "../helpers/instance.ts";
 import { startServer } from "../helpers/server.ts";
-import { formsOn, SCRIPT_PAYLOADS } from "./hostile.ts";
+import { formsOn, SCRIPT_PAYLOADS, scriptableMarkup } from "./hostile.ts";
 
 const BOT_TOKEN_KEY = "00112233445566778899aabbccddeeff".repeat(2);
 const COPY = "hostile-copy";
@@ -49,6 +49,8 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
   let remote: FediverseServer;
   const visits: Visit[] = [];
   const accepted: string[] = [];
+  /** Markup that could run script on the copy editor's page (a POST answer, so checked as HTML). */
+  const editorMarkup: string[] = [];
   const tokens: { ada: string; root: string } = { ada: "", root: "" };
 
   /** POSTs a page's form (found by its action) as `who`, with `overrides`; returns the status. */
@@ -156,7 +158,43 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
       (id) => sealToken(key, "t", `connection:${id}:${origin}`),
     );
 
+    // A copy from another site whose Declaration is hostile: fetched, converted, shown in the editor, published.
+    const elsewhere = await startInstance({ instanceName: "<script>__xss.push('sitename')</script>" });
+    suite.later(elsewhere.close);
+    createDeclaration(elsewhere.db, {
+      slug: "theirs",
+      title: "<img src=x onerror=__xss.push('remotetitle')>Theirs",
+      summary: "<script>__xss.push('remotesummary')</script>",
+      license: "CC BY-SA 4.0",
+      hashtags: ["SocialMediaStrike"],
+      language: "en",
+      body: `## Theirs\n\n${SCRIPT_PAYLOADS.join("\n\n")}\n`,
+      origin: "site",
+    });
+    await elsewhere.publish();
+    const login = await site.app.request("/copy/elsewhere", { headers: { Cookie: tokens.ada } });
+    const loginHtml = await login.text();
+    const adaCookie = [tokens.ada, cookiesFrom(login).find((c) => c.startsWith("csrf="))].filter(Boolean).join("; ");
+    const copyPost = (fields: Record<string, string>) =>
+      site.app.request("/copy/elsewhere", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: adaCookie },
+        body: new URLSearchParams({ csrf: inputValue(loginHtml, "csrf")!, ...fields }).toString(),
+      });
+    const fetched = await copyPost({ source: `${elsewhere.origin}/d/theirs`, action: "fetch" });
+    const editor = await fetched.text();
+    expect(fetched.status, editor.replace(/<[^>]*>/g, " ").slice(0, 500)).toBe(200);
+    editorMarkup.push(...scriptableMarkup(editor));
+    const ref = inputValue(editor, "ref")!;
+    const form = formsOn(editor).find((f) => f.action === "/copy/elsewhere")!;
+    const values = Object.fromEntries(form.fields);
+    const published = await copyPost({ ...values, source: `${elsewhere.origin}/d/theirs`, ref, slug: "from-elsewhere", action: "publish" });
+    if (published.status === 303) accepted.push("a copy from another site");
+
     visits.push(
+      { path: "/d/from-elsewhere" },
+      { path: "/d/from-elsewhere/history" },
+      { path: "/d/from-elsewhere/copies" },
       { path: "/" },
       { path: "/d/rights" },
       { path: "/d/rights/signatures" },
@@ -181,7 +219,8 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
   it("accepted the hostile input it is meant to show", () => {
     // The sweep is only as good as what got in: most hostile names must have been taken as names.
     expect(accepted.filter((a) => a.startsWith("signature")).length).toBeGreaterThan(SHORT.length / 2);
-    expect(accepted).toEqual(expect.arrayContaining(["a fediverse Like and reply", "the strike's name and notice", "the FAQ page", "a pledge"]));
+    expect(accepted).toEqual(expect.arrayContaining(["a fediverse Like and reply", "the strike's name and notice", "the FAQ page", "a pledge", "a copy from another site"]));
+    expect(editorMarkup).toEqual([]);
     expect(getDeclarationBySlug(site.db, "rights")!.signatureCount).toBeGreaterThan(SHORT.length / 2);
   });
 
