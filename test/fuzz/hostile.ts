@@ -5,7 +5,12 @@
  * Deterministic: the same FUZZ_SEED gives the same requests.  Failures name
  * the seed and the iteration, so `FUZZ_SEED=<seed> npx vitest run test/fuzz`
  * replays them; `FUZZ_RUNS=<n>` scales every iteration count (1 by default,
- * sized so that `npx vitest run test/fuzz` stays well under two minutes).
+ * sized so that `npx vitest run test/fuzz` stays well under two minutes:
+ * about 50 s on a 2-core machine).  `FUZZ_VERBOSE=1` prints each target's
+ * statuses (forms) or each activity sent (inbox); `FUZZ_VERBOSE=2` every
+ * form request.
+ *
+ *   FUZZ_SEED=7 FUZZ_RUNS=4 npx vitest run test/fuzz/forms.test.ts test/fuzz/inbox.test.ts
  */
 import { createHash } from "node:crypto";
 import { isIP, Socket } from "node:net";
