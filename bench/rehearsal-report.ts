@@ -115,7 +115,7 @@ export interface RehearsalResults {
   remoteLog?: { host: string; kind: string; posts: { t: number; status: number; notice: number | null }[] }[];
   kill?: { atS: number; downtimeMs: number; hwmBeforeKillKb: number | null; restartedAtMono: number };
   burst?: { atS: number; rssBeforeKb: number | null };
-  diskFull?: { fullAtS: number; fillerBytes: number; leftBytes: number; freedAtS: number | null; integrityDuring: string | null; checkpoint?: string };
+  diskFull?: { fullAtS: number; fillerBytes: number; leftBytes: number; freedAtS: number | null; checkpoint?: string };
   hwmKb?: number;
   books?: Books;
   logLines?: { total: number; byLevel: Record<string, number>; disk: string[]; errors: string[] };
@@ -325,8 +325,8 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
   if (r.kill) {
     faults.push(
       `**SIGKILL and restart** at ${r.kill.atS.toFixed(1)} s: the server was back (answering /healthz) after ${fmt.int(r.kill.downtimeMs)} ms on the same database. ` +
-        `Deliveries resumed from the queue (see the notices' "Across the restart" and duplicates). ` +
-        `Requests during the gap failed to connect (the "Conn. errors" column); none of them was acknowledged.`,
+        `Deliveries resumed from the queue (see the notices' "Across the restart" and duplicates; what the dead process held waits for its lease to run out). ` +
+        `The browsers' load paused from the kill until the server answered again; the requests in flight at the kill got no answer (the fleet sends its activities again).`,
     );
   }
   if (r.diskFull) {

@@ -683,7 +683,7 @@ async function main(): Promise<RehearsalResults> {
         const left = freeBytes(mountPoint!);
         const fullAt = since();
         event(`disk nearly full: ${Math.round(filled / 1048576)} MiB filler, ${Math.round(left / 1024)} KiB left (WAL checkpoint first: ${checkpoint})`);
-        r.diskFull = { fullAtS: fullAt / 1000, fillerBytes: filled, leftBytes: left, freedAtS: null, integrityDuring: null, checkpoint };
+        r.diskFull = { fullAtS: fullAt / 1000, fillerBytes: filled, leftBytes: left, freedAtS: null, checkpoint };
         // As long as planned (15 % of the run), from when it began.
         await sleep((AT.diskFree - AT.diskFull) * SECONDS * 1000);
       } finally {
