@@ -95,7 +95,8 @@ describe("connecting", () => {
     const db = freshDb();
     const ctx = botContext(db, server);
     const first = await connectAccount(ctx, addAccount(db, "alice"), server);
-    const before = rows(db, "bot_apps")[0]!;
+    type AppRow = { id: number; client_id: string };
+    const before = rows(db, "bot_apps")[0] as AppRow;
     // The server's admin deleted the app (its tokens go with it).
     server.apps.splice(0);
     server.revokeAll();
@@ -104,7 +105,7 @@ describe("connecting", () => {
     server.authorization.username = "bea_remote";
     const second = await connectAccount(ctx, bea, server);
     expect(server.requests.filter((r) => r.path === "/api/v1/apps")).toHaveLength(2);
-    const after = rows(db, "bot_apps");
+    const after = rows(db, "bot_apps") as AppRow[];
     expect(after).toHaveLength(1);
     expect(after[0]!.id).toBe(before.id);
     expect(after[0]!.client_id).not.toBe(before.client_id);
