@@ -256,9 +256,19 @@ copyRoutes.post("/d/:slug/copy", async (c) => {
 // ---------------------------------------------------------------------------
 // Edit your own Declaration
 
-type Owned = { declaration: Declaration; latest: Revision } | { response: Response | Promise<Response> };
+export type Owned = { declaration: Declaration; latest: Revision } | { response: Response | Promise<Response> };
 
-function findOwned(c: Context<WebEnv>, slug: string): Owned {
+/**
+ * The logged-in owner's Declaration `slug` and its latest revision, or the
+ * response to send: 404 (a draft too, for anyone else), a login redirect back
+ * to `/d/{slug}/{page}`, or 403 with `notOwner`.
+ */
+export function findOwned(
+  c: Context<WebEnv>,
+  slug: string,
+  page = "edit",
+  notOwner = "Only the owner of this Declaration can edit it. You can make your own copy instead.",
+): Owned {
   const { db } = c.get("deps");
   const declaration = getDeclarationBySlug(db, slug);
   const latest = declaration && getRevision(db, declaration.id, declaration.revision);
@@ -266,8 +276,8 @@ function findOwned(c: Context<WebEnv>, slug: string): Owned {
   // A draft is a 404 for everyone but its owner (logged out included: its address is not revealed).
   const hidden = declaration?.status === "draft" && (account == null || declaration.ownerId !== account.id);
   if (declaration == null || latest == null || hidden) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
-  if (account == null) return { response: loginRedirect(c, `/d/${slug}/edit`) };
-  if (declaration.ownerId !== account.id) return { response: forbiddenPage(c, "Only the owner of this Declaration can edit it. You can make your own copy instead.") };
+  if (account == null) return { response: loginRedirect(c, `/d/${slug}/${page}`) };
+  if (declaration.ownerId !== account.id) return { response: forbiddenPage(c, notOwner) };
   return { declaration, latest };
 }
 

@@ -9,12 +9,12 @@
 import { Hono, type Context } from "hono";
 import { getRemoteRevision, getRemoteSource, moveCopySource } from "../db/remote-copies.ts";
 import { saveRevision } from "../db/copies.ts";
-import { getDeclarationById, getDeclarationBySlug, getRevision } from "../db/declarations.ts";
+import { getDeclarationById, getRevision } from "../db/declarations.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
 import { diffDeclarations, mergeThreeWay, proposedChanges, renderDiffInline, type MergeConflict } from "../diff.ts";
 import { renderMarkdown } from "../markdown.ts";
 import { readForm } from "./body.ts";
-import { diffViews, EXPIRED_FORM, keepNotes, loginRedirect, MAX_EDITOR_BODY_BYTES, parseNumber, validateText, valuesFrom } from "./copies.tsx";
+import { diffViews, EXPIRED_FORM, findOwned, keepNotes, MAX_EDITOR_BODY_BYTES, parseNumber, validateText, valuesFrom, type Owned } from "./copies.tsx";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { notFoundPage } from "./errors.tsx";
@@ -69,18 +69,8 @@ export function upstreamOf(c: Context<WebEnv>, d: Declaration): UpstreamState {
   };
 }
 
-type OwnedCopy = { declaration: Declaration; latest: Revision } | { response: Response | Promise<Response> };
-
-function findOwnedCopy(c: Context<WebEnv>, slug: string): OwnedCopy {
-  const { db } = c.get("deps");
-  const declaration = getDeclarationBySlug(db, slug);
-  const latest = declaration && getRevision(db, declaration.id, declaration.revision);
-  const account = currentAccount(c);
-  const hidden = declaration?.status === "draft" && (account == null || declaration.ownerId !== account.id);
-  if (declaration == null || latest == null || hidden) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
-  if (account == null) return { response: loginRedirect(c, `/d/${slug}/merge`) };
-  if (declaration.ownerId !== account.id) return { response: forbiddenPage(c, "Only the owner of this copy can take in its source’s changes.") };
-  return { declaration, latest };
+function findOwnedCopy(c: Context<WebEnv>, slug: string): Owned {
+  return findOwned(c, slug, "merge", "Only the owner of this copy can take in its source’s changes.");
 }
 
 function ConflictChoices(props: { conflicts: readonly MergeConflict[]; choices: Record<number, "ours" | "theirs"> }) {
