@@ -12,6 +12,7 @@ import { assetUrl } from "../assets.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { plural } from "../format.ts";
 import { ErrorSummary, FieldError } from "./FormErrors.tsx";
+import { TimeZoneField } from "./TimeZoneField.tsx";
 
 /**
  * A link to the striker's server: the profile and post URLs come from that
@@ -275,37 +276,7 @@ function PlanForm(props: BotConnectionProps) {
         </ul>
         <Err errors={e} name="days" />
       </fieldset>
-      <div class="field">
-        <label for="bot-timeZone">Your time zone</label>
-        <p class="hint" id="bot-timeZone-hint">
-          The days and times below are counted in it.{" "}
-          <span class="own-zone" hidden data-for="bot-timeZone">
-            Your browser’s time zone is <strong data-own-zone></strong>.{" "}
-            <button type="button" class="link-button" data-use-own-zone>
-              Use it
-            </button>
-          </span>
-        </p>
-        <input
-          id="bot-timeZone"
-          name="timeZone"
-          type="text"
-          required
-          list="bot-zones"
-          autocomplete="off"
-          autocapitalize="none"
-          spellcheck={false}
-          maxlength={100}
-          value={v.timeZone}
-          {...invalid(e, "timeZone", "bot-timeZone-hint")}
-        />
-        <datalist id="bot-zones">
-          {props.zones.map((z) => (
-            <option value={z} />
-          ))}
-        </datalist>
-        <Err errors={e} name="timeZone" />
-      </div>
+      <TimeZoneField id="bot-timeZone" label="Your time zone" hint="The days and times below are counted in it." value={v.timeZone} zones={props.zones} error={e.timeZone} />
       <div class="field">
         <label for="bot-cadence">How often</label>
         <select id="bot-cadence" name="cadence" {...invalid(e, "cadence")}>

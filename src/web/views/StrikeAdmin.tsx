@@ -11,6 +11,7 @@ import { assetUrl } from "../assets.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { plural } from "../format.ts";
 import { FieldError } from "./FormErrors.tsx";
+import { TimeZoneField } from "./TimeZoneField.tsx";
 
 export interface SentNoticeRow {
   id: number;
@@ -275,36 +276,7 @@ function SettingsForm(props: StrikeAdminProps) {
         </ul>
         <FieldError id="strike-day-1-error" error={e.days} />
       </fieldset>
-      <div class="field">
-        <label for="strike-timeZone">Time zone</label>
-        <p class="hint" id="strike-timeZone-hint">
-          A name from the time zone database, such as Europe/Berlin or America/New_York.{" "}
-          <span class="own-zone" hidden>
-            Your browser’s time zone is <strong data-own-zone></strong>.{" "}
-            <button type="button" class="link-button" data-use-own-zone>
-              Use it
-            </button>
-          </span>
-        </p>
-        <input
-          id="strike-timeZone"
-          name="timeZone"
-          type="text"
-          required
-          list="strike-zones"
-          autocomplete="off"
-          autocapitalize="none"
-          spellcheck={false}
-          value={v.timeZone}
-          {...invalid(e, "timeZone", "strike-timeZone-hint")}
-        />
-        <datalist id="strike-zones">
-          {props.zones.map((z) => (
-            <option value={z} />
-          ))}
-        </datalist>
-        <SettingError errors={e} name="timeZone" />
-      </div>
+      <TimeZoneField id="strike-timeZone" label="Time zone" hint="A name from the time zone database, such as Europe/Berlin or America/New_York." value={v.timeZone} zones={props.zones} error={e.timeZone} />
       <div class="field">
         <label for="strike-cadence">Cadence (minutes between notices)</label>
         <p class="hint" id="strike-cadence-hint">
