@@ -30,7 +30,7 @@ import { listOwnedDeclarations } from "../db/copies.ts";
 import { copiesBehindSource } from "../db/remote-copies.ts";
 import { clientAddress, keyedHash, RateLimiter } from "./abuse.ts";
 import { readForm } from "./body.ts";
-import { csrfFor, forbiddenPage, personalPage } from "./personal.tsx";
+import { csrfFor, forbiddenPage, notSavedPage, personalPage } from "./personal.tsx";
 import type { WebDeps, WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { plural } from "./format.ts";
@@ -285,7 +285,7 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ admin: Account; 
   const { secret, config } = c.get("deps");
   const body = await readForm(c, MAX_ACCOUNT_BODY_BYTES);
   if (!body.ok) {
-    return { ok: false, response: personalPage(c, "Site administration", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status) };
+    return { ok: false, response: notSavedPage(c, body, "Site administration") };
   }
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return { ok: false, response: forbiddenPage(c, EXPIRED_FORM) };
   return { ok: true, admin: guard.admin, values: body.value };

@@ -23,7 +23,7 @@ import { readForm } from "./body.ts";
 import { diffViews, EXPIRED_FORM, keepNotes, loginRedirect, MAX_EDITOR_BODY_BYTES, parseNumber, validateText, valuesFrom } from "./copies.tsx";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
-import { csrfFor, personalPage, type PersonalStatus } from "./personal.tsx";
+import { csrfFor, notSavedPage, personalPage, type PersonalStatus } from "./personal.tsx";
 import { currentAccount } from "./session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorValues } from "./views/CopyEditor.tsx";
 import { ErrorSummary, FieldError } from "./views/FormErrors.tsx";
@@ -183,7 +183,7 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
   const account = currentAccount(c);
   const { db, secret, config, batcher } = c.get("deps");
   const body = await readForm(c, MAX_EDITOR_BODY_BYTES);
-  if (!body.ok) return personalPage(c, "Not saved", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status);
+  if (!body.ok) return notSavedPage(c, body);
   const form = body.value;
   if (account == null) return loginRedirect(c, "/copy/elsewhere");
   const input = (form.source ?? "").trim();

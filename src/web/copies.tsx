@@ -16,7 +16,7 @@ import { diffDeclarations, proposedChanges, renderDiffInline, renderDiffSideBySi
 import { renderMarkdown } from "../markdown.ts";
 import { slugify, slugProblem } from "../slug.ts";
 import { readForm } from "./body.ts";
-import { csrfFor, forbiddenPage, personalPage } from "./personal.tsx";
+import { csrfFor, forbiddenPage, notSavedPage, personalPage } from "./personal.tsx";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { notFoundPage } from "./errors.tsx";
@@ -213,7 +213,7 @@ copyRoutes.post("/d/:slug/copy", async (c) => {
   if (!body.ok) {
     const found = findSource(c, slug, undefined);
     if ("response" in found) return found.response;
-    return personalPage(c, "Not saved", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status);
+    return notSavedPage(c, body);
   }
   const form = body.value;
   const source = findSource(c, slug, form.v ?? "");
@@ -365,7 +365,7 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
   const { db, secret, config, batcher } = c.get("deps");
   const account = currentAccount(c)!;
   const body = await readForm(c, MAX_EDITOR_BODY_BYTES);
-  if (!body.ok) return personalPage(c, "Not saved", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status);
+  if (!body.ok) return notSavedPage(c, body);
   const form = body.value;
   const values = valuesFrom(form);
   const baseNumber = parseNumber(form.base);

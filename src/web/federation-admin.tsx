@@ -9,7 +9,7 @@ import { requireAdmin, type Guarded } from "./accounts.tsx";
 import { readForm } from "./body.ts";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
-import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "./personal.tsx";
+import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "./personal.tsx";
 import { FederationAdminView, type FederationAdminProps, type ReportRow } from "./views/FederationAdmin.tsx";
 
 export const federationAdminRoutes = new Hono<WebEnv>();
@@ -86,7 +86,7 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ values: Record<s
   const { secret, config } = c.get("deps");
   const body = await readForm(c);
   if (!body.ok) {
-    return { ok: false, response: personalPage(c, "Federation", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status) };
+    return { ok: false, response: notSavedPage(c, body, "Federation") };
   }
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
     return { ok: false, response: forbiddenPage(c, "This form expired or was not sent from this site. Nothing was changed; please try again.") };

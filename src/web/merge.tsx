@@ -18,7 +18,7 @@ import { diffViews, EXPIRED_FORM, findOwned, keepNotes, MAX_EDITOR_BODY_BYTES, p
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { notFoundPage } from "./errors.tsx";
-import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "./personal.tsx";
+import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "./personal.tsx";
 import { currentAccount } from "./session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorValues } from "./views/CopyEditor.tsx";
 
@@ -225,7 +225,7 @@ mergeRoutes.post("/d/:slug/merge", async (c) => {
   const { db, secret, config, batcher } = c.get("deps");
   const account = currentAccount(c)!;
   const body = await readForm(c, MAX_EDITOR_BODY_BYTES);
-  if (!body.ok) return personalPage(c, "Not saved", <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status);
+  if (!body.ok) return notSavedPage(c, body);
   const form = body.value;
   const d = owned.declaration;
   const state = upstreamOf(c, d);

@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import type { Child } from "hono/jsx";
+import type { BodyError } from "./body.ts";
 import type { WebEnv } from "./context.ts";
 import { csrfToken } from "./csrf.ts";
 import { currentAccount } from "./session.ts";
@@ -42,5 +43,18 @@ export function forbiddenPage(c: Context<WebEnv>, message: string) {
       </p>
     </section>,
     403,
+  );
+}
+
+/** The answer to a form whose body could not be read (too large, not a form, not UTF-8): its status and reason. */
+export function notSavedPage(c: Context<WebEnv>, body: BodyError, title = "Not saved") {
+  return personalPage(
+    c,
+    title,
+    <section class="error-page">
+      <h1>Not saved</h1>
+      <p>{body.message}</p>
+    </section>,
+    body.status,
   );
 }

@@ -20,7 +20,7 @@ import { readForm } from "./body.ts";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { plural } from "./format.ts";
-import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "./personal.tsx";
+import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "./personal.tsx";
 import { StrikeAdminView, type StrikeAdminProps } from "./views/StrikeAdmin.tsx";
 
 export const strikeAdminRoutes = new Hono<WebEnv>();
@@ -127,7 +127,7 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ values: Record<s
   const { secret, config } = c.get("deps");
   const body = await readForm(c, MAX_FORM_BYTES);
   if (!body.ok) {
-    return { ok: false, response: personalPage(c, TITLE, <section class="error-page"><h1>Not saved</h1><p>{body.message}</p></section>, body.status) };
+    return { ok: false, response: notSavedPage(c, body, TITLE) };
   }
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
     return { ok: false, response: forbiddenPage(c, "This form expired or was not sent from this site. Nothing was changed; please try again.") };
