@@ -74,12 +74,12 @@ export function isPrivateHostLiteral(host: string): boolean {
 }
 
 /** Raised by `publicOnlyLookup` when a name resolves to a non-public address. */
-export class PrivateAddressError extends Error {
+class PrivateAddressError extends Error {
   readonly code = "EPRIVATEADDRESS";
 }
 
 /** A `lookup` for sockets that fails when any address of the name is not public. */
-export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
     if (error != null) return callback(error, []);
     if (addresses.length === 0 || addresses.some((a) => !isPublicAddress(a.address))) {
@@ -118,24 +118,45 @@ export interface ImageFetchOptions {
   origin?: URL;
 }
 
-type Step = { kind: "redirect"; location: string } | { kind: "done"; result: ImageFetch };
+/** Why a guarded GET gave no body. */
+export type GetFailure = "invalid-url" | "private-address" | "blocked" | "too-large" | "timeout" | "network-error" | "status" | "too-many-redirects";
+export type GuardedGet = { ok: true; body: Buffer; url: URL } | { ok: false; reason: GetFailure; status: number | null; url: URL | null };
 
-/** One GET, without following redirects. */
-function getOnce(url: URL, options: Required<Omit<ImageFetchOptions, "origin">> & { origin?: URL }, signal: AbortSignal): Promise<Step> {
+export interface GuardedGetOptions {
+  /** Allow loopback and private addresses (development and tests only). */
+  readonly allowPrivateAddress: boolean;
+  readonly accept: string;
+  readonly userAgent: string;
+  /** The whole fetch, redirects included. */
+  readonly timeoutMs: number;
+  /** Largest body accepted, checked from Content-Length and while reading. */
+  readonly maxBytes: number;
+  /** Redirects followed, each checked like the first URL. */
+  readonly maxRedirects: number;
+  /** `host:port`s treated as public by the private-address rule (tests only). */
+  readonly treatAsPublic?: readonly string[];
+  /** Hosts refused before connecting (the site owner's blocks). */
+  readonly blocked?: (url: URL) => boolean;
+}
+
+type Step = { kind: "redirect"; location: string } | { kind: "done"; result: GuardedGet };
+
+/** One GET, without following redirects: the body of a 200, within the size limit. */
+function getOnce(url: URL, options: GuardedGetOptions, signal: AbortSignal): Promise<Step> {
   return new Promise((resolve) => {
     const request = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const agentName = `${SOFTWARE.name}/${SOFTWARE.version}${options.origin == null ? "" : ` (+${options.origin.origin})`}`;
     let settled = false;
     const finish = (step: Step) => {
       if (settled) return;
       settled = true;
       resolve(step);
     };
+    const fail = (reason: GetFailure, status: number | null = null) => finish({ kind: "done", result: { ok: false, reason, status, url } });
     const req = request(
       url,
       {
         method: "GET",
-        headers: { Accept: "image/png, image/jpeg, image/gif, image/webp", "User-Agent": agentName },
+        headers: { Accept: options.accept, "User-Agent": options.userAgent },
         signal,
         ...(options.allowPrivateAddress ? {} : { lookup: publicOnlyLookup }),
       },
@@ -147,12 +168,11 @@ function getOnce(url: URL, options: Required<Omit<ImageFetchOptions, "origin">> 
         }
         if (status !== 200) {
           res.resume();
-          return finish({ kind: "done", result: { ok: false, reason: "http-error" } });
+          return fail("status", status);
         }
-        const declared = Number(res.headers["content-length"] ?? "0");
-        if (declared > options.maxBytes) {
+        if (Number(res.headers["content-length"] ?? "0") > options.maxBytes) {
           res.destroy();
-          return finish({ kind: "done", result: { ok: false, reason: "too-large" } });
+          return fail("too-large");
         }
         const chunks: Buffer[] = [];
         let size = 0;
@@ -160,50 +180,63 @@ function getOnce(url: URL, options: Required<Omit<ImageFetchOptions, "origin">> 
           size += chunk.byteLength;
           if (size > options.maxBytes) {
             res.destroy();
-            finish({ kind: "done", result: { ok: false, reason: "too-large" } });
-            return;
+            return fail("too-large");
           }
           chunks.push(chunk);
         });
-        res.on("end", () => {
-          const body = new Uint8Array(Buffer.concat(chunks, size));
-          const type = sniffImageType(body);
-          finish({ kind: "done", result: type == null ? { ok: false, reason: "not-an-image" } : { ok: true, type, body } });
-        });
-        res.on("error", () => finish({ kind: "done", result: { ok: false, reason: signal.aborted ? "timeout" : "network-error" } }));
-        res.on("close", () => finish({ kind: "done", result: { ok: false, reason: signal.aborted ? "timeout" : "network-error" } }));
+        res.on("end", () => finish({ kind: "done", result: { ok: true, body: Buffer.concat(chunks, size), url } }));
+        res.on("error", () => fail(signal.aborted ? "timeout" : "network-error"));
+        res.on("close", () => fail(signal.aborted ? "timeout" : "network-error"));
       },
     );
-    req.on("error", (error: NodeJS.ErrnoException) => {
-      const reason: ImageFetchFailure = signal.aborted ? "timeout" : error instanceof PrivateAddressError ? "private-address" : "network-error";
-      finish({ kind: "done", result: { ok: false, reason } });
-    });
+    req.on("error", (error: NodeJS.ErrnoException) => fail(signal.aborted ? "timeout" : error instanceof PrivateAddressError ? "private-address" : "network-error"));
     req.end();
   });
 }
 
 /**
- * GETs an image from another server: public addresses only (unless
- * allowed), a time limit for the whole fetch, a size limit while reading,
- * and only recognised raster formats.  Never throws.
+ * GETs a document from another server: http(s) only, public addresses only
+ * (unless allowed; literals checked here, names in the socket's own DNS
+ * lookup), each redirect checked like the first URL, a time limit for the
+ * whole fetch and a size limit while reading.  Never throws.
  */
-export async function fetchRemoteImage(rawUrl: string, options: ImageFetchOptions): Promise<ImageFetch> {
-  const settings = {
-    allowPrivateAddress: options.allowPrivateAddress,
-    timeoutMs: options.timeoutMs ?? 5_000,
-    maxBytes: options.maxBytes ?? 1024 * 1024,
-    maxRedirects: options.maxRedirects ?? 3,
-    ...(options.origin == null ? {} : { origin: options.origin }),
-  };
-  const signal = AbortSignal.timeout(settings.timeoutMs);
-  let url = URL.canParse(rawUrl) ? new URL(rawUrl) : null;
-  for (let hop = 0; url != null && hop <= settings.maxRedirects; hop++) {
-    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username !== "" || url.password !== "") return { ok: false, reason: "invalid-url" };
+export async function guardedGet(raw: string | URL, options: GuardedGetOptions): Promise<GuardedGet> {
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  let url = raw instanceof URL ? new URL(raw.href) : URL.canParse(raw) ? new URL(raw) : null;
+  for (let hop = 0; url != null && hop <= options.maxRedirects; hop++) {
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username !== "" || url.password !== "") return { ok: false, reason: "invalid-url", status: null, url };
     // A socket to an IP literal never asks DNS, so literals are checked here.
-    if (!settings.allowPrivateAddress && isPrivateHostLiteral(url.hostname)) return { ok: false, reason: "private-address" };
-    const step = await getOnce(url, settings, signal);
+    if (!options.allowPrivateAddress && isPrivateHostLiteral(url.hostname) && !(options.treatAsPublic ?? []).includes(url.host)) {
+      return { ok: false, reason: "private-address", status: null, url };
+    }
+    if (options.blocked?.(url) === true) return { ok: false, reason: "blocked", status: null, url };
+    url.hash = "";
+    const step = await getOnce(url, options, signal);
     if (step.kind === "done") return step.result;
     url = URL.canParse(step.location, url) ? new URL(step.location, url) : null;
   }
-  return { ok: false, reason: url == null ? "invalid-url" : "http-error" };
+  return url == null ? { ok: false, reason: "invalid-url", status: null, url } : { ok: false, reason: "too-many-redirects", status: null, url };
+}
+
+/**
+ * GETs an image from another server (`guardedGet`: public addresses only
+ * unless allowed, time and size limits) and accepts only recognised raster
+ * formats.  Never throws.
+ */
+export async function fetchRemoteImage(rawUrl: string, options: ImageFetchOptions): Promise<ImageFetch> {
+  const got = await guardedGet(rawUrl, {
+    allowPrivateAddress: options.allowPrivateAddress,
+    accept: "image/png, image/jpeg, image/gif, image/webp",
+    userAgent: `${SOFTWARE.name}/${SOFTWARE.version}${options.origin == null ? "" : ` (+${options.origin.origin})`}`,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    maxBytes: options.maxBytes ?? 1024 * 1024,
+    maxRedirects: options.maxRedirects ?? 3,
+  });
+  if (!got.ok) {
+    const reason: ImageFetchFailure = got.reason === "status" || got.reason === "too-many-redirects" || got.reason === "blocked" ? "http-error" : got.reason;
+    return { ok: false, reason };
+  }
+  const body = new Uint8Array(got.body);
+  const type = sniffImageType(body);
+  return type == null ? { ok: false, reason: "not-an-image" } : { ok: true, type, body };
 }

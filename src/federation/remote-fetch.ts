@@ -1,16 +1,14 @@
 /**
- * GETs JSON from other servers for copies across sites: refuses private
- * addresses (each redirect checked like the first URL, the address checked in
- * the socket's own DNS lookup, as the avatar proxy in media.ts does), refuses
- * blocked domains, and stops reading at a size limit and a time limit.
- * Never throws: every failure is a reason.
+ * GETs JSON from other servers for copies across sites, through the same
+ * guarded GET as the avatar proxy (media.ts `guardedGet`: private addresses
+ * refused at every redirect and in the socket's own DNS lookup, size and time
+ * limits), refusing blocked domains too.  Never throws: every failure is a
+ * reason.
  */
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
 import type { DbLike } from "../db/client.ts";
 import { isDomainBlocked } from "../db/fediverse.ts";
 import { SOFTWARE } from "../version.ts";
-import { isPrivateHostLiteral, PrivateAddressError, publicOnlyLookup } from "./media.ts";
+import { guardedGet, type GuardedGet } from "./media.ts";
 
 /** Largest ActivityPub document read (Mastodon's own limit). */
 export const MAX_REMOTE_DOCUMENT_BYTES = 1024 * 1024;
@@ -37,88 +35,39 @@ export interface FetchOptions {
   treatAsPublic?: readonly string[];
 }
 
-type Step = { kind: "redirect"; location: string } | { kind: "done"; result: JsonFetch };
-
-function getOnce(url: URL, options: FetchOptions, signal: AbortSignal): Promise<Step> {
-  const maxBytes = options.maxBytes ?? MAX_REMOTE_DOCUMENT_BYTES;
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (step: Step) => {
-      if (!settled) {
-        settled = true;
-        resolve(step);
-      }
-    };
-    const fail = (reason: FetchFailure) => finish({ kind: "done", result: { ok: false, reason, url } });
-    const request = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = request(
-      url,
-      {
-        method: "GET",
-        headers: { Accept: options.accept ?? AP_ACCEPT, "User-Agent": `${SOFTWARE.name}/${SOFTWARE.version}` },
-        signal,
-        ...(options.allowPrivateAddress ? {} : { lookup: publicOnlyLookup }),
-      },
-      (res: IncomingMessage) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 300 && status < 400 && res.headers.location != null) {
-          res.resume();
-          return finish({ kind: "redirect", location: res.headers.location });
-        }
-        if (status === 404 || status === 410) {
-          res.resume();
-          return fail("gone");
-        }
-        if (status !== 200) {
-          res.resume();
-          return fail("http-error");
-        }
-        if (Number(res.headers["content-length"] ?? "0") > maxBytes) {
-          res.destroy();
-          return fail("too-large");
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on("data", (chunk: Buffer) => {
-          size += chunk.byteLength;
-          if (size > maxBytes) {
-            res.destroy();
-            return fail("too-large");
-          }
-          chunks.push(chunk);
-        });
-        res.on("end", () => {
-          try {
-            const json = JSON.parse(Buffer.concat(chunks, size).toString("utf8")) as unknown;
-            if (json == null || typeof json !== "object" || Array.isArray(json)) return fail("not-json");
-            finish({ kind: "done", result: { ok: true, json: json as Record<string, unknown>, url } });
-          } catch {
-            fail("not-json");
-          }
-        });
-        res.on("error", () => fail("unreachable"));
-        res.on("close", () => fail("unreachable"));
-      },
-    );
-    req.on("error", (error) => fail(error instanceof PrivateAddressError ? "private-address" : "unreachable"));
-    req.end();
+/** GETs a JSON document from another server, within the limits above (`guardedGet`).  Never throws. */
+export async function fetchJson(raw: string | URL, options: FetchOptions): Promise<JsonFetch> {
+  const { db } = options;
+  const got = await guardedGet(raw, {
+    allowPrivateAddress: options.allowPrivateAddress,
+    accept: options.accept ?? AP_ACCEPT,
+    userAgent: `${SOFTWARE.name}/${SOFTWARE.version}`,
+    timeoutMs: options.timeoutMs ?? TIMEOUT_MS,
+    maxBytes: options.maxBytes ?? MAX_REMOTE_DOCUMENT_BYTES,
+    maxRedirects: MAX_REDIRECTS,
+    ...(options.treatAsPublic == null ? {} : { treatAsPublic: options.treatAsPublic }),
+    ...(db == null ? {} : { blocked: (url: URL) => isDomainBlocked(db, url.hostname) }),
   });
+  if (!got.ok) return { ok: false, reason: failureOf(got), url: got.url };
+  try {
+    const json = JSON.parse(got.body.toString("utf8")) as unknown;
+    if (json == null || typeof json !== "object" || Array.isArray(json)) return { ok: false, reason: "not-json", url: got.url };
+    return { ok: true, json: json as Record<string, unknown>, url: got.url };
+  } catch {
+    return { ok: false, reason: "not-json", url: got.url };
+  }
 }
 
-/** GETs a JSON document from another server, within the limits above.  Never throws. */
-export async function fetchJson(raw: string | URL, options: FetchOptions): Promise<JsonFetch> {
-  const signal = AbortSignal.timeout(options.timeoutMs ?? TIMEOUT_MS);
-  let url = raw instanceof URL ? new URL(raw.href) : URL.canParse(raw) ? new URL(raw) : null;
-  for (let hop = 0; url != null && hop <= MAX_REDIRECTS; hop++) {
-    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username !== "" || url.password !== "") return { ok: false, reason: "invalid-url", url };
-    if (!options.allowPrivateAddress && isPrivateHostLiteral(url.hostname) && !(options.treatAsPublic ?? []).includes(url.host)) {
-      return { ok: false, reason: "private-address", url };
-    }
-    if (options.db != null && isDomainBlocked(options.db, url.hostname)) return { ok: false, reason: "blocked", url };
-    url.hash = "";
-    const step = await getOnce(url, options, signal);
-    if (step.kind === "done") return step.result;
-    url = URL.canParse(step.location, url) ? new URL(step.location, url) : null;
+function failureOf(got: Extract<GuardedGet, { ok: false }>): FetchFailure {
+  switch (got.reason) {
+    case "status":
+      return got.status === 404 || got.status === 410 ? "gone" : "http-error";
+    case "too-many-redirects":
+      return "http-error";
+    case "timeout":
+    case "network-error":
+      return "unreachable";
+    default:
+      return got.reason;
   }
-  return { ok: false, reason: url == null ? "invalid-url" : "http-error", url };
 }
