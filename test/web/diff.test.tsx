@@ -260,15 +260,20 @@ describe("/compare", () => {
 });
 
 describe("the diff cache", () => {
-  it("keeps rendered diffs per revision pair and view, bounded", () => {
+  it("keeps rendered diffs per revision pair and view, bounded", async () => {
     const db = {};
     const a = { id: 1, body: "One two three." };
     const b = { id: 2, body: "One four three." };
-    const first = renderedDiff(db, a, b, "inline");
-    expect(renderedDiff(db, a, b, "inline")).toBe(first);
-    expect(renderedDiff(db, a, b, "side")).not.toBe(first);
+    const rendered = async (...args: Parameters<typeof renderedDiff>) => {
+      const got = await renderedDiff(...args);
+      if (!got.ok) throw new Error(got.refusal.message);
+      return got.outcome;
+    };
+    const first = await rendered(db, a, b, "inline");
+    expect(await rendered(db, a, b, "inline")).toBe(first);
+    expect(await rendered(db, a, b, "side")).not.toBe(first);
     expect(diffCacheSize(db)).toBe(2);
-    for (let i = 0; i < DIFF_CACHE_SIZE + 50; i++) renderedDiff(db, a, { id: 100 + i, body: `Text ${i}.` }, "inline");
+    for (let i = 0; i < DIFF_CACHE_SIZE + 50; i++) await rendered(db, a, { id: 100 + i, body: `Text ${i}.` }, "inline");
     expect(diffCacheSize(db)).toBe(DIFF_CACHE_SIZE);
     expect(diffCacheSize({})).toBe(0);
   });

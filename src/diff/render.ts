@@ -1,0 +1,135 @@
+/**
+ * A diff as HTML: one column with `<ins>`/`<del>` marks, or two columns
+ * (before | after).  Everything rendered here is escaped text: document
+ * content never passes through as markup.  Pure.
+ */
+import type { DeclarationDiff, DiffBlock } from "./declarations.ts";
+import type { WordPart } from "./words.ts";
+
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+function textHtml(text: string): string {
+  return escapeHtml(text).replace(/\n/g, "<br>");
+}
+
+/** A changed part; a change that is only line breaks shows a pilcrow so it can be seen. */
+function markedHtml(tag: "ins" | "del", text: string): string {
+  const visible = /^\s*$/.test(text) && text.includes("\n") ? `¶${textHtml(text)}` : textHtml(text);
+  return `<${tag} class="diff-${tag}">${visible}</${tag}>`;
+}
+
+function partsHtml(parts: readonly WordPart[], show: "both" | "before" | "after"): string {
+  return parts
+    .map((part) => {
+      if (part.kind === "same") return textHtml(part.text);
+      if (part.kind === "removed") return show === "after" ? "" : markedHtml("del", part.text);
+      return show === "before" ? "" : markedHtml("ins", part.text);
+    })
+    .join("");
+}
+
+function movedNote(block: DiffBlock & { kind: "moved" }): string {
+  return `<p class="diff-note">moved from paragraph ${block.from + 1}</p>`;
+}
+
+type Run = { readonly unchanged: true; readonly blocks: DiffBlock[] } | { readonly unchanged: false; readonly block: DiffBlock };
+
+/** Unchanged blocks grouped into runs, so long runs can be collapsed. */
+function runsOf(blocks: readonly DiffBlock[]): Run[] {
+  const runs: Run[] = [];
+  for (const block of blocks) {
+    const last = runs[runs.length - 1];
+    if (block.kind !== "unchanged") runs.push({ unchanged: false, block });
+    else if (last?.unchanged) last.blocks.push(block);
+    else runs.push({ unchanged: true, blocks: [block] });
+  }
+  return runs;
+}
+
+/** Runs of unchanged blocks longer than this are collapsed into a `<details>`. */
+const MAX_SHOWN_UNCHANGED = 2;
+
+function collapsedSummary(count: number): string {
+  return `<summary>${count} unchanged paragraphs</summary>`;
+}
+
+function inlineBlockHtml(block: DiffBlock): string {
+  switch (block.kind) {
+    case "unchanged":
+      return `<div class="diff-block diff-unchanged">${textHtml(block.text)}</div>`;
+    case "added":
+      return `<div class="diff-block diff-added">${markedHtml("ins", block.text)}</div>`;
+    case "removed":
+      return `<div class="diff-block diff-removed">${markedHtml("del", block.text)}</div>`;
+    case "changed":
+      return `<div class="diff-block diff-changed">${partsHtml(block.parts, "both")}</div>`;
+    case "moved":
+      return `<div class="diff-block diff-moved">${movedNote(block)}<div class="diff-text">${partsHtml(block.parts, "both")}</div></div>`;
+  }
+}
+
+/** Said above a coarse diff (see `DeclarationDiff.coarse`). */
+export const COARSE_NOTE =
+  "These versions differ too much to compare every word within this site’s limits: some paragraphs are shown as removed and added, or replaced whole, rather than word by word.";
+
+function coarseNote(diff: DeclarationDiff): string {
+  return diff.coarse ? `<p class="diff-note diff-coarse" role="note">${escapeHtml(COARSE_NOTE)}</p>\n` : "";
+}
+
+/** The diff as one column, with `<ins>`/`<del>` marks.  All document text is escaped. */
+export function renderDiffInline(diff: DeclarationDiff): string {
+  const body = runsOf([...diff.blocks])
+    .map((run) => {
+      if (!run.unchanged) return inlineBlockHtml(run.block);
+      const html = run.blocks.map(inlineBlockHtml).join("\n");
+      if (run.blocks.length <= MAX_SHOWN_UNCHANGED) return html;
+      return `<details class="diff-collapsed">${collapsedSummary(run.blocks.length)}\n${html}\n</details>`;
+    })
+    .join("\n");
+  return `${coarseNote(diff)}<div class="diff diff-inline">\n${body}\n</div>`;
+}
+
+function row(kind: string, before: string | null, after: string | null): string {
+  const cell = (side: "before" | "after", html: string | null) =>
+    html === null ? `<td class="diff-${side} diff-empty"></td>` : `<td class="diff-${side}">${html}</td>`;
+  return `<tr class="diff-${kind}">${cell("before", before)}${cell("after", after)}</tr>`;
+}
+
+function sideBySideRow(block: DiffBlock): string {
+  switch (block.kind) {
+    case "unchanged":
+      return row("unchanged", textHtml(block.text), textHtml(block.text));
+    case "added":
+      return row("added", null, markedHtml("ins", block.text));
+    case "removed":
+      return row("removed", markedHtml("del", block.text), null);
+    case "changed":
+      return row("changed", partsHtml(block.parts, "before"), partsHtml(block.parts, "after"));
+    case "moved":
+      return row("moved", partsHtml(block.parts, "before"), `${movedNote(block)}${partsHtml(block.parts, "after")}`);
+  }
+}
+
+/** The diff as a two-column table (before | after).  All document text is escaped. */
+export function renderDiffSideBySide(diff: DeclarationDiff): string {
+  const rows = runsOf([...diff.blocks])
+    .map((run) => {
+      if (!run.unchanged) return sideBySideRow(run.block);
+      const html = run.blocks.map(sideBySideRow).join("\n");
+      if (run.blocks.length <= MAX_SHOWN_UNCHANGED) return html;
+      return (
+        `<tr class="diff-collapsed"><td colspan="2"><details>${collapsedSummary(run.blocks.length)}\n` +
+        `<table class="diff-side diff-side-inner"><tbody>\n${html}\n</tbody></table></details></td></tr>`
+      );
+    })
+    .join("\n");
+  return (
+    coarseNote(diff) +
+    `<table class="diff-side">\n<thead><tr><th scope="col">Before</th><th scope="col">After</th></tr></thead>\n` +
+    `<tbody>\n${rows}\n</tbody>\n</table>`
+  );
+}
+
