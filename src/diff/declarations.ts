@@ -14,7 +14,7 @@ import { alignBlocks } from "./align.ts";
 import { boundedDiffArrays, WorkBudget } from "./budget.ts";
 import { joinedText, splitBlocksWithSeparators } from "./blocks.ts";
 import { checkDiffInputs } from "./limits.ts";
-import { contentTokens, countWords, diffWords, type WordPart } from "./words.ts";
+import { countWordsIn, diffWords, segmentMany, type WordPart } from "./words.ts";
 
 export type DiffBlock =
   /** `from`/`to`: 0-based block positions in the before and after texts. */
@@ -90,7 +90,7 @@ export interface DiffLimits {
 }
 
 export const DEFAULT_DIFF_LIMITS: DiffLimits = {
-  alignment: 2_000_000,
+  alignment: 1_000_000,
   pairing: 8_000_000,
   moves: 2_000_000,
   words: 6_000_000,
@@ -148,21 +148,32 @@ function bagIntersection(x: Bag, y: Bag): number {
   return shared;
 }
 
+const NOT_SPACE = /\S/;
+
 /** Content tokens and token bags of the blocks of both texts, computed once and only when needed. */
 class Similarity {
   private moveDiffs = MOVE_DIFF_BUDGET;
   private readonly texts: readonly [readonly string[], readonly string[]];
+  /** The blocks whose tokens may be asked for (those of changed regions), segmented together on first use. */
+  private readonly wanted: readonly [readonly number[], readonly number[]];
   private readonly tokens = [new Map<number, string[]>(), new Map<number, string[]>()] as const;
   /** Bags of groups of 1 to 3 blocks, by first block index × 4 + group size. */
   private readonly bags = [new Map<number, Bag>(), new Map<number, Bag>()] as const;
 
-  constructor(texts: readonly [readonly string[], readonly string[]]) {
+  constructor(texts: readonly [readonly string[], readonly string[]], wanted: readonly [readonly number[], readonly number[]]) {
     this.texts = texts;
+    this.wanted = wanted;
   }
 
   private tokensOf(side: 0 | 1, index: number): string[] {
-    let t = this.tokens[side].get(index);
-    if (!t) this.tokens[side].set(index, (t = contentTokens(this.texts[side][index]!)));
+    const tokens = this.tokens[side];
+    if (tokens.size === 0) {
+      const indices = this.wanted[side];
+      const segmented = segmentMany(indices.map((i) => this.texts[side][i]!));
+      indices.forEach((i, k) => tokens.set(i, segmented[k]!.filter((segment) => NOT_SPACE.test(segment))));
+    }
+    let t = tokens.get(index);
+    if (!t) tokens.set(index, (t = segmentMany([this.texts[side][index]!])[0]!.filter((segment) => NOT_SPACE.test(segment))));
     return t;
   }
 
@@ -201,7 +212,8 @@ class Similarity {
     if (x == null || y == null) return 0;
     const total = x.size + y.size;
     if (total === 0 || (2 * Math.min(x.size, y.size)) / total < threshold) return 0;
-    if (!budget.take(Math.min(x.counts.size, y.counts.size) + 1)) return 0;
+    // A comparison costs a few map lookups besides the tokens compared: counted as 8 units.
+    if (!budget.take(Math.min(x.counts.size, y.counts.size) + 8)) return 0;
     const shared = bagIntersection(x, y);
     return (2 * shared) / total >= threshold ? shared : 0;
   }
@@ -344,7 +356,7 @@ export function diffDeclarations(before: string, after: string, limits: DiffLimi
   const b = afterBlocks.map((b) => b.text);
   const segments = segmentsOf(a, b, budgets.alignment);
   const hunks = segments.filter((s): s is Segment & { equal: false } => !s.equal);
-  const sim = new Similarity([a, b]);
+  const sim = new Similarity([a, b], [hunks.flatMap((h) => h.removed), hunks.flatMap((h) => h.added)]);
 
   // 1. Exact moves: a removed block whose text is added elsewhere.
   const movedTo = new Map<number, { from: number; similarity: number }>(); // after index → before index
@@ -467,23 +479,23 @@ export function diffDeclarations(before: string, after: string, limits: DiffLimi
 }
 
 function statsOf(blocks: readonly DiffBlock[]): DiffStats {
-  let wordsAdded = 0;
-  let wordsRemoved = 0;
+  const added: string[] = [];
+  const removed: string[] = [];
   const count = { unchanged: 0, added: 0, removed: 0, changed: 0, moved: 0 };
   for (const block of blocks) {
     count[block.kind]++;
-    if (block.kind === "added") wordsAdded += countWords(block.text);
-    else if (block.kind === "removed") wordsRemoved += countWords(block.text);
+    if (block.kind === "added") added.push(block.text);
+    else if (block.kind === "removed") removed.push(block.text);
     else if (block.kind === "changed" || block.kind === "moved") {
       for (const part of block.parts) {
-        if (part.kind === "added") wordsAdded += countWords(part.text);
-        else if (part.kind === "removed") wordsRemoved += countWords(part.text);
+        if (part.kind === "added") added.push(part.text);
+        else if (part.kind === "removed") removed.push(part.text);
       }
     }
   }
   return {
-    wordsAdded,
-    wordsRemoved,
+    wordsAdded: countWordsIn(added),
+    wordsRemoved: countWordsIn(removed),
     blocksChanged: blocks.length - count.unchanged,
     blocksAdded: count.added,
     blocksRemoved: count.removed,
@@ -521,13 +533,14 @@ function plural(n: number, one: string, many: string): string {
 export function diffSummary(diff: DeclarationDiff): DiffSummary {
   const { wordsAdded, wordsRemoved, blocksChanged, blocksMoved } = diff.stats;
   const wordsChanged = wordsAdded + wordsRemoved;
-  let kept = 0;
+  const same: string[] = [];
   for (const block of diff.blocks) {
-    if (block.kind === "unchanged") kept += 2 * countWords(block.text);
+    if (block.kind === "unchanged") same.push(block.text);
     else if (block.kind === "changed" || block.kind === "moved") {
-      for (const part of block.parts) if (part.kind === "same") kept += 2 * countWords(part.text);
+      for (const part of block.parts) if (part.kind === "same") same.push(part.text);
     }
   }
+  const kept = 2 * countWordsIn(same);
   const identical = blocksChanged === 0;
   const ratio = wordsChanged + kept === 0 ? 0 : wordsChanged / (wordsChanged + kept);
   const edited = blocksChanged - blocksMoved;

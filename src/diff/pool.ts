@@ -51,7 +51,7 @@ export class DiffDeadlineError extends Error {
   readonly deadlineMs: number;
 
   constructor(deadlineMs: number) {
-    super(`The comparison was not ready within ${Math.round(deadlineMs / 1000)} seconds.`);
+    super(`The comparison was not ready within ${deadlineMs >= 1000 ? `${Math.round(deadlineMs / 1000)} seconds` : `${deadlineMs} ms`}.`);
     this.name = "DiffDeadlineError";
     this.deadlineMs = deadlineMs;
   }
@@ -73,6 +73,7 @@ export function isDiffRefusal(error: unknown): error is DiffTooLargeError | Diff
 interface Task {
   readonly id: number;
   readonly job: DiffJob;
+  readonly deadlineMs: number;
   readonly resolve: (outcome: unknown) => void;
   readonly reject: (error: Error) => void;
   timer: NodeJS.Timeout | null;
@@ -103,6 +104,8 @@ export class DiffPool {
   readonly #queue: Task[] = [];
   #nextId = 1;
   #closed = false;
+  /** Jobs accepted (past the size check and the queue limit), for tests and the benchmark. */
+  submitted = 0;
   /** Workers terminated for missing a deadline or lost to an error (for tests and the benchmark). */
   replaced = 0;
 
@@ -125,9 +128,9 @@ export class DiffPool {
    * Runs `job` on a worker.  Rejects at once with `DiffTooLargeError` (a text
    * over the size limit) or `DiffBusyError` (the queue is full); later with
    * `DiffDeadlineError` or `DiffWorkerError`; with the job's own error
-   * otherwise.
+   * otherwise.  `deadlineMs` overrides the pool's deadline for this job.
    */
-  run<J extends DiffJob>(job: J): Promise<OutcomeOf<J>> {
+  run<J extends DiffJob>(job: J, options: { readonly deadlineMs?: number } = {}): Promise<OutcomeOf<J>> {
     try {
       checkDiffInputs(jobTexts(job));
     } catch (error) {
@@ -136,12 +139,20 @@ export class DiffPool {
     if (this.#closed) return Promise.reject(new DiffWorkerError("The diff workers are shut down."));
     const idle = [...this.#slots].some((slot) => slot.task == null) || this.#slots.size < this.size;
     if (!idle && this.#queue.length >= this.maxQueue) return Promise.reject(new DiffBusyError());
+    const deadlineMs = options.deadlineMs ?? this.deadlineMs;
+    this.submitted++;
     return new Promise<OutcomeOf<J>>((resolve, reject) => {
-      const task: Task = { id: this.#nextId++, job, resolve: resolve as (outcome: unknown) => void, reject, timer: null, slot: null, settled: false };
-      task.timer = setTimeout(() => this.#missed(task), this.deadlineMs);
+      const task: Task = { id: this.#nextId++, job, deadlineMs, resolve: resolve as (outcome: unknown) => void, reject, timer: null, slot: null, settled: false };
+      task.timer = setTimeout(() => this.#missed(task), deadlineMs);
       this.#queue.push(task);
       this.#pump();
     });
+  }
+
+  /** Starts the workers now rather than on the first jobs (each takes a moment to load). */
+  warm(): void {
+    if (this.#closed) return;
+    while (this.#slots.size < this.size) this.#spawn();
   }
 
   /** Terminates every worker; jobs waiting or running fail with `DiffWorkerError`. */
@@ -209,7 +220,7 @@ export class DiffPool {
       this.replaced++;
       void slot.worker.terminate();
     }
-    this.#settle(task, new DiffDeadlineError(this.deadlineMs));
+    this.#settle(task, new DiffDeadlineError(task.deadlineMs));
     this.#pump();
   }
 
