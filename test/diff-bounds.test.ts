@@ -6,7 +6,7 @@
  * the limit are refused, naming the text.  No timings here: the benchmark
  * (bench/diff-load.ts) measures time; these tests check outcomes.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { alignBlocks } from "../src/diff/align.ts";
 import { WorkBudget } from "../src/diff/budget.ts";
 import { countWords, countWordsIn, segmentMany, segmentWords } from "../src/diff/words.ts";
@@ -18,8 +18,10 @@ import {
   MAX_DIFF_TEXT_BYTES,
   MAX_PROPOSED_CHANGES,
   mergeThreeWay,
+  MAX_RENDERED_CHANGES,
   proposedChanges,
   renderDiffInline,
+  renderDiffSideBySide,
   runDiffJob,
   splitBlocks,
   type DeclarationDiff,
@@ -27,6 +29,9 @@ import {
 } from "../src/diff/index.ts";
 import { BODY_MAX_BYTES } from "../src/web/copies.tsx";
 import { interleaved, oneParagraph, PATHOLOGICAL_PAIRS, shuffledParagraphs, tinyParagraphs } from "./helpers/diff-texts.ts";
+
+// The worst pairs take a second or two each here, longer on a busy test machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 /** The non-blank lines of blocks: how a run of blocks reads whatever separators joined them. */
 function lines(texts: readonly string[]): string[] {
@@ -111,6 +116,19 @@ describe("the worst pairs within the size limit", () => {
     expect(block.kind).toBe("changed");
     if (block.kind !== "changed") return;
     expect(block.parts.map((p) => p.kind)).toEqual(["removed", "added"]);
+  });
+
+  it("renders at most MAX_RENDERED_CHANGES changed paragraphs, and says how many more are left out", () => {
+    const [before, after] = tinyParagraphs(MAX_DIFF_TEXT_BYTES);
+    const diff = diffDeclarations(before, after);
+    expect(diff.stats.blocksChanged).toBeGreaterThan(MAX_RENDERED_CHANGES);
+    const left = (diff.stats.blocksChanged - MAX_RENDERED_CHANGES).toLocaleString("en-US");
+    for (const html of [renderDiffInline(diff), renderDiffSideBySide(diff)]) {
+      expect(html.match(/class="diff-(block diff-(added|removed|changed|moved)|(added|removed|changed|moved))"/g)).toHaveLength(MAX_RENDERED_CHANGES);
+      expect(html).toContain(`Only the first 5,000 changed paragraphs are shown: ${left} more, and the rest of the text, are left out.`);
+    }
+    // An ordinary diff shows everything, without the note.
+    expect(renderDiffInline(diffDeclarations("One.\n\nTwo.", "One.\n\nThree."))).not.toContain("are left out");
   });
 
   it("gives the same diff for the same texts (the budget counts work, not time), so change ids stay stable", () => {

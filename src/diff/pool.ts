@@ -7,10 +7,13 @@
  *   (`DiffBusyError`), so a flood of requests cannot pile up work.
  * - Every job has a deadline from the moment it is asked for.  A job still
  *   queued then is dropped; a job still running has its worker terminated (and
- *   replaced when next needed), so runaway work never accumulates.  Either way
- *   the caller gets `DiffDeadlineError`.
+ *   a new one started), so runaway work never accumulates.  Either way the
+ *   caller gets `DiffDeadlineError`.
  * - A worker that dies (an error, running out of its memory limit) fails its
- *   job with `DiffWorkerError` and is replaced.
+ *   job with `DiffWorkerError` and is replaced when the next job comes (not at
+ *   once: a worker that cannot start must not be restarted in a loop).
+ * - On Linux each worker thread lowers its own CPU priority (src/diff/worker.ts),
+ *   so on a busy machine the thread that serves pages goes first.
  *
  * Workers load TypeScript the way the process does: under `tsx` (or
  * `node --import tsx`) they inherit its loader through `execArgv`; anywhere
@@ -214,11 +217,13 @@ export class DiffPool {
     if (queued >= 0) this.#queue.splice(queued, 1);
     const slot = task.slot;
     if (slot != null && slot.task === task) {
-      // Runaway work is stopped, not left to finish: the worker goes, a new one comes when needed.
+      // Runaway work is stopped, not left to finish: the worker goes, and a new one starts at
+      // once (a worker takes a moment to load; the next job should not wait for that).
       this.#slots.delete(slot);
       slot.task = null;
       this.replaced++;
       void slot.worker.terminate();
+      if (!this.#closed) this.#spawn();
     }
     this.#settle(task, new DiffDeadlineError(task.deadlineMs));
     this.#pump();

@@ -79,9 +79,34 @@ function coarseNote(diff: DeclarationDiff): string {
   return diff.coarse ? `<p class="diff-note diff-coarse" role="note">${escapeHtml(COARSE_NOTE)}</p>\n` : "";
 }
 
+/**
+ * The most changed blocks one rendering shows: a page with more is too long to
+ * read, and its HTML (megabytes) would weigh on the server and the browser.
+ * What comes after is left out, and the rendering says so.
+ */
+export const MAX_RENDERED_CHANGES = 5000;
+
+/** The blocks shown: all of them, or those before the change past `MAX_RENDERED_CHANGES`, and how many changes are left out. */
+function shown(diff: DeclarationDiff): { blocks: DiffBlock[]; changesLeft: number } {
+  let changes = 0;
+  for (let i = 0; i < diff.blocks.length; i++) {
+    if (diff.blocks[i]!.kind !== "unchanged" && ++changes > MAX_RENDERED_CHANGES) {
+      return { blocks: diff.blocks.slice(0, i), changesLeft: diff.stats.blocksChanged - MAX_RENDERED_CHANGES };
+    }
+  }
+  return { blocks: [...diff.blocks], changesLeft: 0 };
+}
+
+function cutNote(changesLeft: number): string {
+  if (changesLeft === 0) return "";
+  const text = `Only the first ${MAX_RENDERED_CHANGES.toLocaleString("en-US")} changed paragraphs are shown: ${changesLeft.toLocaleString("en-US")} more, and the rest of the text, are left out.`;
+  return `\n<p class="diff-note diff-cut" role="note">${escapeHtml(text)}</p>`;
+}
+
 /** The diff as one column, with `<ins>`/`<del>` marks.  All document text is escaped. */
 export function renderDiffInline(diff: DeclarationDiff): string {
-  const body = runsOf([...diff.blocks])
+  const { blocks, changesLeft } = shown(diff);
+  const body = runsOf(blocks)
     .map((run) => {
       if (!run.unchanged) return inlineBlockHtml(run.block);
       const html = run.blocks.map(inlineBlockHtml).join("\n");
@@ -89,7 +114,7 @@ export function renderDiffInline(diff: DeclarationDiff): string {
       return `<details class="diff-collapsed">${collapsedSummary(run.blocks.length)}\n${html}\n</details>`;
     })
     .join("\n");
-  return `${coarseNote(diff)}<div class="diff diff-inline">\n${body}\n</div>`;
+  return `${coarseNote(diff)}<div class="diff diff-inline">\n${body}\n</div>${cutNote(changesLeft)}`;
 }
 
 function row(kind: string, before: string | null, after: string | null): string {
@@ -115,7 +140,8 @@ function sideBySideRow(block: DiffBlock): string {
 
 /** The diff as a two-column table (before | after).  All document text is escaped. */
 export function renderDiffSideBySide(diff: DeclarationDiff): string {
-  const rows = runsOf([...diff.blocks])
+  const { blocks, changesLeft } = shown(diff);
+  const rows = runsOf(blocks)
     .map((run) => {
       if (!run.unchanged) return sideBySideRow(run.block);
       const html = run.blocks.map(sideBySideRow).join("\n");
@@ -129,7 +155,8 @@ export function renderDiffSideBySide(diff: DeclarationDiff): string {
   return (
     coarseNote(diff) +
     `<table class="diff-side">\n<thead><tr><th scope="col">Before</th><th scope="col">After</th></tr></thead>\n` +
-    `<tbody>\n${rows}\n</tbody>\n</table>`
+    `<tbody>\n${rows}\n</tbody>\n</table>` +
+    cutNote(changesLeft)
   );
 }
 

@@ -2,6 +2,8 @@
  * A diff worker thread (started by src/diff/pool.ts): runs one job at a time
  * and posts back its outcome, or the error as plain data.
  */
+import { readlinkSync } from "node:fs";
+import { getPriority, setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { DEFAULT_DIFF_LIMITS, type DiffLimits } from "./declarations.ts";
 import { runDiffJob, type DiffJob } from "./jobs.ts";
@@ -15,6 +17,22 @@ export interface WorkerRequest {
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly outcome: unknown }
   | { readonly id: number; readonly ok: false; readonly error: { readonly name: string; readonly message: string; readonly field?: string; readonly bytes?: number; readonly limit?: number } };
+
+/**
+ * On Linux, where a thread has a CPU priority of its own, this thread takes a
+ * lower one (nice + 10): on a busy machine the thread that serves pages goes
+ * first, and diffs take what is left.  Elsewhere (or if refused) the worker
+ * keeps the process's priority.
+ */
+function yieldToPages(): void {
+  try {
+    const thread = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(thread) && thread > 0 && thread !== process.pid) setPriority(thread, Math.min(19, getPriority(thread) + 10));
+  } catch {
+    // Not Linux, or not allowed.
+  }
+}
+yieldToPages();
 
 const port = parentPort;
 if (port == null) throw new Error("src/diff/worker.ts runs only as a worker thread");

@@ -11,7 +11,7 @@ import { Hono, type Context } from "hono";
 import { getRemoteRevision, isKnownRemoteHost } from "../db/remote-copies.ts";
 import { getPublicDeclaration, getRevision } from "../db/declarations.ts";
 import type { RenderOutcome } from "../diff/index.ts";
-import { diffRefusalPage, keptDiff, KeptDiffs } from "./diffing.tsx";
+import { diffRefusalPage, keptDiff, KeptDiffs, stringBytes } from "./diffing.tsx";
 import { fetchArticle, keepRevision } from "../federation/index.ts";
 import { fedData } from "./copies-elsewhere.tsx";
 import type { WebEnv } from "./context.ts";
@@ -65,7 +65,7 @@ async function compareSide(c: Context<WebEnv>, raw: string): Promise<CompareSide
 }
 
 /** Rendered diffs of two stored revisions (a revision's text never changes). */
-const comparisons = new KeptDiffs<RenderOutcome>(200);
+const comparisons = new KeptDiffs<RenderOutcome>(200, 32 * 1024 * 1024, (r) => stringBytes(r.html.inline, r.html.side, r.summary.text));
 
 const LABELS = { a: "Before (address of a version)", b: "After (address of a version)" } as const;
 

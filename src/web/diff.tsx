@@ -19,7 +19,7 @@ import {
 import type { Declaration, Revision } from "../db/schema.ts";
 import { diffPool, type DiffSummary, type WordPart } from "../diff/index.ts";
 import type { WebEnv } from "./context.ts";
-import { diffRefusal, diffRefusalPage, KeptDiffs, type Tried } from "./diffing.tsx";
+import { diffRefusal, diffRefusalPage, KeptDiffs, stringBytes, type Tried } from "./diffing.tsx";
 import { readableDeclaration } from "./visibility.tsx";
 import { notFoundPage } from "./errors.tsx";
 import { formatDate, formatNumber, plural } from "./format.ts";
@@ -41,7 +41,9 @@ export interface RenderedDiff {
 }
 
 export const DIFF_CACHE_SIZE = 200;
-const renderedDiffs = new KeptDiffs<RenderedDiff>(DIFF_CACHE_SIZE);
+/** Rendered diffs kept together, at most (a diff of two long texts can be megabytes of HTML). */
+export const DIFF_CACHE_BYTES = 64 * 1024 * 1024;
+const renderedDiffs = new KeptDiffs<RenderedDiff>(DIFF_CACHE_SIZE, DIFF_CACHE_BYTES, (r) => stringBytes(r.html, r.summary.text) + 64 * Object.keys(r.words).length);
 
 type DiffSide = Pick<Revision, "id" | "body"> & Partial<Pick<Revision, "title" | "summary" | "number">>;
 

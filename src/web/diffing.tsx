@@ -64,16 +64,23 @@ export async function tryDiff<J extends DiffJob>(job: J, labels?: Readonly<Recor
 
 /**
  * Outcomes of diffs whose inputs never change (revisions), per database handle
- * and key, least recently used first out.  A key asked for while it is being
+ * and key, least recently used first out, at most `size` of them and (with
+ * `weigh`, an estimate in bytes) at most `maxBytes` together: rendered diffs
+ * of long texts are megabytes each.  A key asked for while it is being
  * computed waits for that computation; refusals are not kept.
  */
 export class KeptDiffs<V> {
   readonly #size: number;
+  readonly #maxBytes: number;
+  readonly #weigh: (value: V) => number;
   readonly #kept = new WeakMap<object, Map<string, V>>();
+  readonly #bytes = new WeakMap<object, number>();
   readonly #pending = new WeakMap<object, Map<string, Promise<V>>>();
 
-  constructor(size: number) {
+  constructor(size: number, maxBytes = Infinity, weigh: (value: V) => number = () => 0) {
     this.#size = size;
+    this.#maxBytes = maxBytes;
+    this.#weigh = weigh;
   }
 
   /** The kept value, if any (marked as recently used). */
@@ -115,13 +122,33 @@ export class KeptDiffs<V> {
     return this.#kept.get(owner)?.size ?? 0;
   }
 
+  /** Bytes kept for `owner`, by `weigh` (for tests). */
+  bytes(owner: object): number {
+    return this.#bytes.get(owner) ?? 0;
+  }
+
   #keep(owner: object, key: string, value: V): void {
+    const weight = this.#weigh(value);
+    if (weight > this.#maxBytes) return;
     let kept = this.#kept.get(owner);
     if (kept == null) this.#kept.set(owner, (kept = new Map()));
-    kept.delete(key);
-    if (kept.size >= this.#size) kept.delete(kept.keys().next().value!);
+    let bytes = this.#bytes.get(owner) ?? 0;
+    const drop = (k: string) => {
+      bytes -= this.#weigh(kept.get(k)!);
+      kept.delete(k);
+    };
+    if (kept.has(key)) drop(key);
+    while (kept.size > 0 && (kept.size >= this.#size || bytes + weight > this.#maxBytes)) drop(kept.keys().next().value!);
     kept.set(key, value);
+    this.#bytes.set(owner, bytes + weight);
   }
+}
+
+/** Bytes of a string held in memory (UTF-16), for `KeptDiffs` weights. */
+export function stringBytes(...texts: readonly (string | null | undefined)[]): number {
+  let n = 64;
+  for (const text of texts) n += 2 * (text?.length ?? 0);
+  return n;
 }
 
 /** `KeptDiffs.get` running `job` on the pool, with refusals as values (never kept). */

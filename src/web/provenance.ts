@@ -10,7 +10,7 @@ import { getRemoteRevision, getRemoteSource } from "../db/remote-copies.ts";
 import type { DbLike } from "../db/client.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
 import type { ProposedChange, ProposedOutcome } from "../diff/index.ts";
-import { keptDiff, KeptDiffs, type Tried } from "./diffing.tsx";
+import { keptDiff, KeptDiffs, stringBytes, type Tried } from "./diffing.tsx";
 
 export interface CopySource {
   title: string;
@@ -52,7 +52,9 @@ export interface ProposedChangesSection {
   html: string;
 }
 
-const sections = new KeptDiffs<ProposedOutcome>(1000);
+const sections = new KeptDiffs<ProposedOutcome>(1000, 32 * 1024 * 1024, (o) =>
+  stringBytes(o.markdown, o.html, ...o.changes.flatMap((c) => [c.id, c.before, c.after, c.note])),
+);
 
 /**
  * The Proposed Changes of `revision` against the Copy's source revision (with

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { DIFF_CACHE_SIZE, diffCacheSize, parseRange, renderedDiff } from "../../src/web/diff.tsx";
+import { KeptDiffs } from "../../src/web/diffing.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 
 const BODY_1 = [
@@ -276,6 +277,25 @@ describe("the diff cache", () => {
     for (let i = 0; i < DIFF_CACHE_SIZE + 50; i++) await rendered(db, a, { id: 100 + i, body: `Text ${i}.` }, "inline");
     expect(diffCacheSize(db)).toBe(DIFF_CACHE_SIZE);
     expect(diffCacheSize({})).toBe(0);
+  });
+
+  it("keeps rendered diffs within a number of bytes too, dropping the least recently used", async () => {
+    const kept = new KeptDiffs<string>(100, 1000, (s) => s.length);
+    const owner = {};
+    for (const key of ["a", "b", "c"]) await kept.get(owner, key, async () => key.repeat(400));
+    // 400 + 400 + 400 > 1000: the first one went.
+    expect(kept.size(owner)).toBe(2);
+    expect(kept.bytes(owner)).toBe(800);
+    expect(kept.peek(owner, "a")).toBeUndefined();
+    // A value larger than the whole allowance is not kept at all.
+    expect(await kept.get(owner, "huge", async () => "x".repeat(2000))).toHaveLength(2000);
+    expect(kept.peek(owner, "huge")).toBeUndefined();
+    // Asked for twice at once, a value is computed once; a failure is not kept.
+    let computed = 0;
+    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve(`v${++computed}`), 10));
+    expect(await Promise.all([kept.get(owner, "d", slow), kept.get(owner, "d", slow)])).toEqual(["v1", "v1"]);
+    await expect(kept.get(owner, "e", () => Promise.reject(new Error("busy")))).rejects.toThrow("busy");
+    expect(await kept.get(owner, "e", async () => "fine")).toBe("fine");
   });
 
   it("parses ranges", () => {
