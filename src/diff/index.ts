@@ -8,7 +8,8 @@
  * | `words.ts` | word segmentation, word counts, word-level changes |
  * | `budget.ts` | the work budget every diff draws on, and jsdiff within it |
  * | `align.ts` | block alignment (Myers within budget, then patience anchors, then whole regions) |
- * | `declarations.ts` | the block-level diff (moves, edits, splits, merges), its figures and summary |
+ * | `pairing.ts` | pairing removed and added blocks: edits, splits, merges, near-equal moves |
+ * | `declarations.ts` | the block-level diff, its figures and summary |
  * | `render.ts` | inline and side-by-side HTML |
  * | `proposed-changes.ts` | the Proposed Changes list and its Markdown |
  * | `merge.ts` | three-way merge |
