@@ -103,18 +103,23 @@ function cutNote(changesLeft: number): string {
   return `\n<p class="diff-note diff-cut" role="note">${escapeHtml(text)}</p>`;
 }
 
-/** The diff as one column, with `<ins>`/`<del>` marks.  All document text is escaped. */
-export function renderDiffInline(diff: DeclarationDiff): string {
+/** The blocks shown, each as `blockHtml`, long runs of unchanged ones wrapped by `collapse`; and the note on what is left out. */
+function renderRuns(diff: DeclarationDiff, blockHtml: (block: DiffBlock) => string, collapse: (count: number, html: string) => string): { html: string; cut: string } {
   const { blocks, changesLeft } = shown(diff);
-  const body = runsOf(blocks)
+  const html = runsOf(blocks)
     .map((run) => {
-      if (!run.unchanged) return inlineBlockHtml(run.block);
-      const html = run.blocks.map(inlineBlockHtml).join("\n");
-      if (run.blocks.length <= MAX_SHOWN_UNCHANGED) return html;
-      return `<details class="diff-collapsed">${collapsedSummary(run.blocks.length)}\n${html}\n</details>`;
+      if (!run.unchanged) return blockHtml(run.block);
+      const runHtml = run.blocks.map(blockHtml).join("\n");
+      return run.blocks.length <= MAX_SHOWN_UNCHANGED ? runHtml : collapse(run.blocks.length, runHtml);
     })
     .join("\n");
-  return `${coarseNote(diff)}<div class="diff diff-inline">\n${body}\n</div>${cutNote(changesLeft)}`;
+  return { html, cut: cutNote(changesLeft) };
+}
+
+/** The diff as one column, with `<ins>`/`<del>` marks.  All document text is escaped. */
+export function renderDiffInline(diff: DeclarationDiff): string {
+  const { html, cut } = renderRuns(diff, inlineBlockHtml, (count, runHtml) => `<details class="diff-collapsed">${collapsedSummary(count)}\n${runHtml}\n</details>`);
+  return `${coarseNote(diff)}<div class="diff diff-inline">\n${html}\n</div>${cut}`;
 }
 
 function row(kind: string, before: string | null, after: string | null): string {
@@ -140,23 +145,17 @@ function sideBySideRow(block: DiffBlock): string {
 
 /** The diff as a two-column table (before | after).  All document text is escaped. */
 export function renderDiffSideBySide(diff: DeclarationDiff): string {
-  const { blocks, changesLeft } = shown(diff);
-  const rows = runsOf(blocks)
-    .map((run) => {
-      if (!run.unchanged) return sideBySideRow(run.block);
-      const html = run.blocks.map(sideBySideRow).join("\n");
-      if (run.blocks.length <= MAX_SHOWN_UNCHANGED) return html;
-      return (
-        `<tr class="diff-collapsed"><td colspan="2"><details>${collapsedSummary(run.blocks.length)}\n` +
-        `<table class="diff-side diff-side-inner"><tbody>\n${html}\n</tbody></table></details></td></tr>`
-      );
-    })
-    .join("\n");
+  const { html, cut } = renderRuns(
+    diff,
+    sideBySideRow,
+    (count, runHtml) =>
+      `<tr class="diff-collapsed"><td colspan="2"><details>${collapsedSummary(count)}\n` +
+      `<table class="diff-side diff-side-inner"><tbody>\n${runHtml}\n</tbody></table></details></td></tr>`,
+  );
   return (
     coarseNote(diff) +
     `<table class="diff-side">\n<thead><tr><th scope="col">Before</th><th scope="col">After</th></tr></thead>\n` +
-    `<tbody>\n${rows}\n</tbody>\n</table>` +
-    cutNote(changesLeft)
+    `<tbody>\n${html}\n</tbody>\n</table>` +
+    cut
   );
 }
-
