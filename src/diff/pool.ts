@@ -35,7 +35,7 @@ export interface DiffPoolOptions {
   readonly maxQueue?: number;
   /** Work limits of each diff (default `DEFAULT_DIFF_LIMITS`). */
   readonly limits?: DiffLimits;
-  /** Heap limit of each worker in MB (default 512). */
+  /** Heap limit of each worker in MB (default 256: the worst job within the limits needs under 128). */
   readonly maxMemoryMb?: number;
 }
 
@@ -117,7 +117,7 @@ export class DiffPool {
     this.deadlineMs = options.deadlineMs ?? DEFAULT_DIFF_DEADLINE_MS;
     this.maxQueue = Math.max(0, Math.floor(options.maxQueue ?? 8 * this.size));
     this.#limits = options.limits;
-    this.#maxMemoryMb = options.maxMemoryMb ?? 512;
+    this.#maxMemoryMb = options.maxMemoryMb ?? 256;
   }
 
   /** Worker threads running now, and jobs running and waiting. */
