@@ -65,7 +65,7 @@ async function compareSide(c: Context<WebEnv>, raw: string): Promise<CompareSide
 }
 
 /** Rendered diffs of two stored revisions (a revision's text never changes). */
-const comparisons = new KeptDiffs<RenderOutcome>(200, 32 * 1024 * 1024, (r) => stringBytes(r.html.inline, r.html.side, r.summary.text));
+const comparisons = new KeptDiffs<RenderOutcome>(200, 16 * 1024 * 1024, (r) => stringBytes(r.html.inline, r.html.side, r.summary.text));
 
 const LABELS = { a: "Before (address of a version)", b: "After (address of a version)" } as const;
 

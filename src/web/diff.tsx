@@ -42,7 +42,7 @@ export interface RenderedDiff {
 
 export const DIFF_CACHE_SIZE = 200;
 /** Rendered diffs kept together, at most (a diff of two long texts can be megabytes of HTML). */
-export const DIFF_CACHE_BYTES = 64 * 1024 * 1024;
+export const DIFF_CACHE_BYTES = 16 * 1024 * 1024;
 const renderedDiffs = new KeptDiffs<RenderedDiff>(DIFF_CACHE_SIZE, DIFF_CACHE_BYTES, (r) => stringBytes(r.html, r.summary.text) + 64 * Object.keys(r.words).length);
 
 type DiffSide = Pick<Revision, "id" | "body"> & Partial<Pick<Revision, "title" | "summary" | "number">>;

@@ -52,7 +52,7 @@ export interface ProposedChangesSection {
   html: string;
 }
 
-const sections = new KeptDiffs<ProposedOutcome>(1000, 32 * 1024 * 1024, (o) =>
+const sections = new KeptDiffs<ProposedOutcome>(1000, 16 * 1024 * 1024, (o) =>
   stringBytes(o.markdown, o.html, ...o.changes.flatMap((c) => [c.id, c.before, c.after, c.note])),
 );
 
