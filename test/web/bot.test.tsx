@@ -283,7 +283,8 @@ describe("/bot/{id}: the plan", () => {
     const text = pageText(await (await getAs(t, savedPath, me)).text());
     expect(text).toContain("Your plan is saved");
     expect(text).toContain(`24 scheduled. The scheduled ones are held by ${server.host}`);
-    expect(text.match(/ Scheduled /g)?.length).toBe(24);
+    expect(text.match(/ Scheduled Held by /g)?.length).toBe(24);
+    expect(text).toContain(`What ${server.host} supports Scheduled posts: yes. ${server.host} holds the bot’s posts and publishes them at their time, even if this site is down then.`);
 
     const paused = await postForm(t.app, `${path}/pause`, {}, { csrf: me });
     expect(paused.headers.get("location")).toBe(`${path}?done=paused`);
