@@ -343,9 +343,10 @@ export interface DisconnectResult {
   readonly problem: string | null;
 }
 
-/** Posts the server may hold for this connection: scheduled there, or not known not to be. */
+/** Posts the server may still publish for this connection: scheduled there (or not known not to be), their time still to come. */
 function heldPosts(ctx: BotContext, connection: ConnectionWithApp): BotPost[] {
-  return listPosts(ctx.db, connection.id).filter((p) => (p.state === "scheduled" || p.state === "unconfirmed") && p.remoteId != null);
+  const now = nowOf(ctx).getTime();
+  return listPosts(ctx.db, connection.id).filter((p) => (p.state === "scheduled" || p.state === "unconfirmed") && p.remoteId != null && p.postAt.getTime() > now);
 }
 
 /**

@@ -415,7 +415,7 @@ async function takeBackPublished(ctx: Ctx, connection: ConnectionWithApp, token:
     if (!(error instanceof BotApiError)) throw error;
     await recordEarly(ctx, row, result, host, error.message.replace(/\s*Try again later\.$/, "").replace(/\.$/, ""), now);
     // A revoked access stops the connection (the caller's rule for 401).
-    if (error.kind === "unauthorized") throw error;
+    if (error.status === 401) throw error;
     return;
   }
   await recordEarly(ctx, row, result, host, `${host} answered that it could not find it`, now);
@@ -449,8 +449,10 @@ async function confirmScheduled(ctx: Ctx, id: number, now: Date): Promise<void> 
   if (connection == null || held(ctx, id, now)) return;
   const token = tokenOf(ctx, connection);
   if (token == null) return;
-  const passed = listPosts(ctx.db, id).filter((r) => r.state === "scheduled" && r.postAt.getTime() <= now.getTime() - MINUTE);
+  const rows = listPosts(ctx.db, id);
+  const passed = rows.filter((r) => r.state === "scheduled" && r.postAt.getTime() <= now.getTime() - MINUTE);
   if (passed.length === 0) return;
+  const ahead = rows.filter((r) => r.state === "scheduled" && r.remoteId != null && r.postAt.getTime() > now.getTime());
   const host = new URL(connection.origin).host;
   // A server that does not list its scheduled posts cannot show that one went out: say so, never "posted".
   const unconfirmed = () =>
@@ -469,6 +471,12 @@ async function confirmScheduled(ctx: Ctx, id: number, now: Date): Promise<void> 
     }
     if (error instanceof BotApiError) return hold(ctx, id, error, now);
     throw error;
+  }
+  // Not one of the posts it holds for later is listed: the list does not show what the server holds, so a
+  // post missing from it proves nothing.  (The server still publishes them: they stay scheduled, unconfirmed after their time.)
+  if (ahead.length > 0 && ahead.every((r) => !listed.has(r.remoteId!))) {
+    await learnScheduling(ctx, connection, "not-listed", now);
+    return unconfirmed();
   }
   await ctx.batcher.run(() => {
     for (const row of passed) {

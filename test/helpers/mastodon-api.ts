@@ -826,7 +826,16 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
         // The status line and headers of a normal answer, then a body that never comes.
         record.injected = true;
         record.status = 200;
-        const stalled = new ReadableStream<Uint8Array>({ start: (controller) => void hangUntilClosed().then(() => controller.close()) });
+        const stalled = new ReadableStream<Uint8Array>({
+          start: (controller) =>
+            void hangUntilClosed().then(() => {
+              try {
+                controller.close();
+              } catch {
+                // The client gave up first: the stream is already cancelled.
+              }
+            }),
+        });
         return c.body(stalled, 200, { "Content-Type": "application/json; charset=utf-8" });
       }
       if (f.status !== undefined) {
