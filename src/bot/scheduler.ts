@@ -231,8 +231,8 @@ async function syncConnection(ctx: Ctx, id: number): Promise<boolean> {
           for (const p of fresh) insertPostIfAbsent(ctx.db, { connectionId: id, ...fieldsOf(p), state: "planned", via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: now, updated: now });
         });
       }
-      // 2. Hand what can be to the server's own scheduler.
-      await scheduleOnServer(ctx, connection, token, now, options);
+      // 2. Hand what can be to the server's own scheduler (as now known: a cancel above may have taught the bot otherwise).
+      await scheduleOnServer(ctx, getConnection(ctx.db, id) ?? connection, token, now, options);
     });
   } catch (error) {
     if (await revokeIfUnauthorized(ctx, connection, error)) return true;

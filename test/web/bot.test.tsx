@@ -367,6 +367,7 @@ describe("/bot/{id}: what the striker's server supports", () => {
     expect(text.match(/ Waiting This site posts it at its time\. /g)?.length).toBe(4);
     expect(text).not.toContain("Posted");
     expect(server.statuses).toHaveLength(0);
+    expect(pageText(await (await getAs(t, "/bot", me)).text())).toContain("4 posts to come (posted from this site: it must be running), 0 made");
   });
 
   it("names, after a disconnect, each post the server would not cancel", async () => {

@@ -101,8 +101,9 @@ function Intro(props: { strikeName: string; when: string }) {
       <ul class="bot-facts">
         <li>It works with Mastodon and servers that speak its API: Pleroma, Akkoma, GoToSocial, Iceshrimp, snac and others.</li>
         <li>
-          Your server keeps the posts scheduled whenever it can, so they go out even if this site is down. The bot only asks to post, add
-          images, read your account’s name and see its scheduled posts.
+          Your server keeps the posts scheduled whenever it can, so they go out even if this site is down. Where it cannot (some servers publish
+          at once, or cannot show or cancel scheduled posts), this site posts them at their time, and your bot’s page says so. The bot only asks
+          to post, add images, read your account’s name and see its scheduled posts.
         </li>
         <li>Your access is stored encrypted, never shown, and revoked on your server when you disconnect.</li>
       </ul>
@@ -155,7 +156,8 @@ function stateWords(c: ConnectionSummary): string {
   if (c.status === "revoked") return "Stopped: connect again";
   if (!c.hasPlan) return "Connected: no plan yet";
   if (!c.enabled) return "Paused";
-  return `${plural(c.upcoming, "post", "posts")} to come, ${c.posted} made`;
+  const where = c.scheduling === "no" ? " (posted from this site: it must be running)" : "";
+  return `${plural(c.upcoming, "post", "posts")} to come${where}, ${c.posted} made`;
 }
 
 export function BotHome(props: BotHomeProps) {
