@@ -310,10 +310,15 @@ export async function postStatus(origin: string | URL, token: string, input: Sta
  * when a server published at once a post asked for later.  Returns false when
  * the server does not know it (404).
  */
-export async function deleteStatus(origin: string | URL, token: string, id: string, options: BotClientOptions = {}): Promise<boolean> {
+export function deleteStatus(origin: string | URL, token: string, id: string, options: BotClientOptions = {}): Promise<boolean> {
+  return removed(origin, token, options, (client) => client.v1.statuses.$select(id).remove());
+}
+
+/** Runs a DELETE: true when done, false when the server answers 404 (it does not know it). */
+async function removed(origin: string | URL, token: string, options: BotClientOptions, remove: (client: mastodon.rest.Client) => Promise<unknown>): Promise<boolean> {
   const url = parseServerOrigin(origin, options);
   try {
-    await call(url, token, options, (o) => restClient(url, token, o).v1.statuses.$select(id).remove());
+    await call(url, token, options, (o) => remove(restClient(url, token, o)));
     return true;
   } catch (error) {
     if (error instanceof BotApiError && error.kind === "not-found") return false;
@@ -341,15 +346,8 @@ export async function listScheduled(origin: string | URL, token: string, options
  * Cancels a scheduled status (DELETE /api/v1/scheduled_statuses/:id).  Returns
  * false when it was no longer scheduled (already published or cancelled).
  */
-export async function cancelScheduled(origin: string | URL, token: string, id: string, options: BotClientOptions = {}): Promise<boolean> {
-  const url = parseServerOrigin(origin, options);
-  try {
-    await call(url, token, options, (o) => restClient(url, token, o).v1.scheduledStatuses.$select(id).remove());
-    return true;
-  } catch (error) {
-    if (error instanceof BotApiError && error.kind === "not-found") return false;
-    throw error;
-  }
+export function cancelScheduled(origin: string | URL, token: string, id: string, options: BotClientOptions = {}): Promise<boolean> {
+  return removed(origin, token, options, (client) => client.v1.scheduledStatuses.$select(id).remove());
 }
 
 const EXTENSIONS: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif" };

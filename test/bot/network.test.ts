@@ -19,11 +19,9 @@ import { BotApiError, probeServer, verifyCredentials } from "../../src/bot/masto
 import { createBotNetwork, type Resolver } from "../../src/bot/network.ts";
 import { backoffMs, runBotPass } from "../../src/bot/scheduler.ts";
 import { getConnection, listConnections, listPosts, savePlan } from "../../src/db/bot.ts";
-import { createDeclaration } from "../../src/db/declarations.ts";
-import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import type { MastodonApiServer } from "../helpers/mastodon-api.ts";
 import { addAccount, botContext, closeServers, freshDb, startServer } from "./bot-context.ts";
-import { DAY, EVE, PLAN, postsOf, setup, type Setup } from "./strike-setup.ts";
+import { EVE, PLAN, postsOf, setup, writeStrike, type Setup } from "./strike-setup.ts";
 
 const NAME = "mastodon.rebind.test";
 const PUBLIC = "127.0.0.1";
@@ -67,20 +65,6 @@ function resolvingWith(ctx: BotContext, resolve: Resolver, client: BotContext["c
   return { ...ctx, client: { ...ctx.client, resolve, ...client } };
 }
 
-function strike(db: Setup["db"]): void {
-  writeStrikeSettingsValue(db, {
-    name: "Social Media Strike",
-    hashtags: ["SocialMediaStrike"],
-    days: [DAY],
-    timeZone: "UTC",
-    cadenceMinutes: 60,
-    declarations: [],
-    templates: [{ text: "Site notice {declaration_url}", mediaIds: [] }],
-    paused: false,
-  });
-  createDeclaration(db, { slug: "open-web", title: "Open Web", summary: "s", license: "CC BY-SA 4.0", hashtags: [], language: "en", body: "Text.\n", origin: "site" });
-}
-
 /** The striker's browser at the server's authorization page (reached at its loopback address: the name exists only for the bot). */
 async function approve(redirect: string, port: string): Promise<Parameters<typeof finishConnect>[2]> {
   const url = new URL(redirect);
@@ -97,7 +81,7 @@ describe("every request goes to the address that was checked", () => {
     const port = new URL(server.url).port;
     const inside = await privateServer(Number(port));
     const db = freshDb();
-    strike(db);
+    writeStrike(db);
     const alice = addAccount(db, "alice");
     const base = guardedContext({ db, server });
 
@@ -232,7 +216,7 @@ describe("time limits", () => {
     const server = await startServer(EVE, { hostname: PUBLIC, publicHost: NAME, scheduled: { dailyLimit: 0 } });
     const port = new URL(server.url).port;
     const db = freshDb();
-    strike(db);
+    writeStrike(db);
     const alice = addAccount(db, "alice");
     const ctx = resolvingWith(guardedContext({ db, server }), rebinding(PUBLIC, PUBLIC));
     const { redirect } = await startConnect(ctx, alice, `http://${NAME}:${port}`);

@@ -42,9 +42,8 @@ export interface Setup {
   token: string;
 }
 
-export async function setup(options: { now?: string; plan?: Partial<BotPlan>; server?: MastodonApiOptions; ctx?: Partial<BotContext> } = {}): Promise<Setup> {
-  const server = await startServer(options.now ?? EVE, options.server);
-  const db = freshDb();
+/** The strike (July 4 and 5, UTC) and the Declaration its notices link. */
+export function writeStrike(db: Db): void {
   writeStrikeSettingsValue(db, {
     name: "Social Media Strike",
     hashtags: ["SocialMediaStrike"],
@@ -56,6 +55,12 @@ export async function setup(options: { now?: string; plan?: Partial<BotPlan>; se
     paused: false,
   });
   createDeclaration(db, { slug: "open-web", title: "Open Web", summary: "s", license: "CC BY-SA 4.0", hashtags: [], language: "en", body: "Text.\n", origin: "site" });
+}
+
+export async function setup(options: { now?: string; plan?: Partial<BotPlan>; server?: MastodonApiOptions; ctx?: Partial<BotContext> } = {}): Promise<Setup> {
+  const server = await startServer(options.now ?? EVE, options.server);
+  const db = freshDb();
+  writeStrike(db);
   const ctx = botContext(db, server, options.ctx);
   const connection = await connectAccount(ctx, addAccount(db, "alice"), server);
   await ctx.batcher.run(() => savePlan(db, connection.id, { ...PLAN, ...options.plan }, true, server.clock.now()));
