@@ -70,6 +70,23 @@ describe("a server that publishes at once what it is asked to schedule", () => {
     expect(t.server.statuses).toHaveLength(0);
   });
 
+  it("asks again once the server runs another version", async () => {
+    const t = await setup({ server: { scheduling: SCHEDULING_MODES.postsImmediately } });
+    await runBotPass(t.ctx);
+    expect(appOf(t).scheduling).toBe("no");
+    // The server is upgraded to one that holds scheduled statuses; the next striker to connect sees the new version.
+    t.server.options.version = "4.4.0";
+    t.server.scheduling = { ...SCHEDULING_MODES.mastodon };
+    t.server.addAccount({ username: "bea_remote" });
+    t.server.authorization.username = "bea_remote";
+    const bea = await connectAccount(t.ctx, addAccount(t.db, "bea"), t.server);
+    expect(appOf(t)).toMatchObject({ version: "4.4.0", scheduling: null, schedulingReason: null });
+    await t.ctx.batcher.run(() => savePlan(t.db, bea.id, PLAN, true, t.server.clock.now()));
+    await runBotPass(t.ctx);
+    expect(t.server.scheduled).toHaveLength(8);
+    expect(appOf(t).scheduling).toBe("yes");
+  });
+
   it("says the early post is out, and never posts that slot again, when the server will not delete it", async () => {
     const t = await setup({ server: { scheduling: SCHEDULING_MODES.postsImmediately } });
     t.server.fail((r) => r.method === "DELETE" && r.path.startsWith("/api/v1/statuses/"), { status: 403, body: { error: "This action is not allowed" } });

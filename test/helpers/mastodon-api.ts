@@ -228,7 +228,7 @@ export const SCHEDULING_MODES = {
 } as const satisfies Record<string, SchedulingBehaviour>;
 
 export interface MastodonApiOptions {
-  /** Mastodon version reported by the instance endpoints (default "4.3.0"). */
+  /** Mastodon version reported by the instance endpoints (default "4.3.0"; `server.options.version` changes it, as an upgrade would). */
   version?: string;
   /** "not-mastodon": no Mastodon API or OAuth (404), nodeinfo names `software`. */
   mode?: "mastodon" | "not-mastodon";
@@ -899,7 +899,7 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
       short_description: "",
       description: "A stand-in Mastodon server for tests.",
       email: `admin@${host}`,
-      version,
+      version: server.options.version,
       urls: { streaming_api: `ws://${host}` },
       stats: instanceStats(),
       thumbnail: null,
@@ -918,7 +918,7 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     return c.json({
       domain: host,
       title: "Mastodon test server",
-      version,
+      version: server.options.version,
       source_url: "https://github.com/mastodon/mastodon",
       description: "A stand-in Mastodon server for tests.",
       usage: { users: { active_month: accounts.length } },
@@ -963,7 +963,7 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     c.json({ links: [{ rel: "http://nodeinfo.diaspora.software/ns/schema/2.0", href: `${origin}/nodeinfo/2.0` }] }),
   );
   app.get("/nodeinfo/2.0", (c) => {
-    const software = server.mode === "mastodon" ? { name: "mastodon", version } : (options.software ?? { name: "misskey", version: "2024.11.0" });
+    const software = server.mode === "mastodon" ? { name: "mastodon", version: server.options.version } : (options.software ?? { name: "misskey", version: "2024.11.0" });
     return c.json({
       version: "2.0",
       software,
