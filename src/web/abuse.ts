@@ -6,17 +6,32 @@
 import { createHmac } from "node:crypto";
 import type { Context } from "hono";
 import type { RateLimit } from "../config.ts";
+import { ProxyTrust, rateLimitSubject } from "../net-address.ts";
+import type { WebEnv } from "./context.ts";
 
-/** The client's address: the socket's, or the last X-Forwarded-For hop when a trusted proxy adds it. */
-export function clientAddress(c: Context, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for");
-    // Our own proxy appends the address it saw last; earlier entries are the client's claims.
-    const last = forwarded?.split(",").map((s) => s.trim()).filter((s) => s !== "").at(-1);
-    if (last != null) return last;
-  }
+/** One ProxyTrust per configuration (its list of ranges). */
+const proxyTrusts = new WeakMap<readonly string[], ProxyTrust>();
+
+/**
+ * The client's address: the socket's peer, or, when that peer is one of the
+ * configured proxies (TRUST_PROXY), the first address in X-Forwarded-For,
+ * walking from its right end, that is not one of them (`ProxyTrust.clientOf`).
+ * A client that reaches the server directly cannot choose its address.
+ */
+export function clientAddress(c: Context<WebEnv>): string {
+  const ranges = c.get("deps").config.trustedProxies;
+  let trust = proxyTrusts.get(ranges);
+  if (trust == null) proxyTrusts.set(ranges, (trust = new ProxyTrust(ranges)));
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? "unknown";
+  return trust.clientOf(incoming?.socket?.remoteAddress ?? "unknown", c.req.header("x-forwarded-for"));
+}
+
+/**
+ * What rate limits count as this request's client: its IPv4 address, or its
+ * IPv6 address cut to IPV6_PREFIX_LENGTH bits (one /64 is one client by default).
+ */
+export function clientSubject(c: Context<WebEnv>): string {
+  return rateLimitSubject(clientAddress(c), c.get("deps").config.ipv6PrefixLength);
 }
 
 /** A keyed, truncated hash: equal inputs give equal keys, but the input cannot be recovered without the secret. */

@@ -107,7 +107,11 @@ privacy.get("/privacy", (c) => {
             <li>
               Your IP address is never stored. To limit automated signing, the site keeps a keyed hash of it in memory only, for at most{" "}
               {describeDuration(longestWindow)}, and never writes it to disk.
-              {config.trustProxy ? " The site runs behind a proxy and takes your address from the X-Forwarded-For header that proxy adds." : ""}
+              {" "}For an IPv6 address only its first {config.ipv6PrefixLength} bits count (the network you are on, usually shared by your
+              devices).
+              {config.trustedProxies.length > 0
+                ? " The site runs behind a proxy and takes your address from the X-Forwarded-For header that proxy adds (only from the proxies its owner configured)."
+                : ""}
             </li>
           ) : (
             // No rate limit and no duplicate-name window: nothing about the address is kept, not even in memory.
@@ -122,7 +126,8 @@ privacy.get("/privacy", (c) => {
           {pow.enabled && (
             <li>
               The form asks your browser to solve a small computing puzzle (a proof of work), served by this site itself; it needs
-              JavaScript and stores nothing.
+              JavaScript. The site remembers each used puzzle (not who solved it) until it expires, about 20 minutes later, so that it
+              cannot be used twice.
             </li>
           )}
           <li>
