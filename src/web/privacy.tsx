@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { RateLimit } from "../config.ts";
 import type { WebEnv } from "./context.ts";
 import { cookieName as csrfCookieName } from "./csrf.ts";
+import { deviceCookieName } from "./session.ts";
 import { plural } from "./format.ts";
 import { Layout } from "./views/Layout.tsx";
 
@@ -133,6 +134,12 @@ privacy.get("/privacy", (c) => {
           <li>
             A cookie named “{csrfCookieName(config.origin)}” protects the forms from being sent by other sites. It holds a random number and
             nothing else.
+          </li>
+          <li>
+            Only for accounts (authors and the site's owner, never for signing): when you log in, a cookie named “
+            {deviceCookieName(config.origin)}” marks this browser as one you logged in from, for a year, so that limits against password
+            guessing do not hold you back. It holds your account's number, a random number and a check value, nothing else. Failed logins are
+            counted in memory by keyed hashes of the account name and of your address, for at most 15 minutes.
           </li>
         </ul>
       </article>

@@ -32,7 +32,7 @@ async function serve(env: Record<string, string>) {
 
 describe("client address over real connections", () => {
   it("cannot be fooled by X-Forwarded-For when the peer is not a listed proxy", async () => {
-    for (const env of [{}, { TRUST_PROXY: "false" }, { TRUST_PROXY: "10.0.0.0/8,fd00::/8" }]) {
+    for (const env of [{}, { TRUST_PROXY: "false" }, { TRUST_PROXY: "10.0.0.0/8,fd00::/8" }] as Record<string, string>[]) {
       const server = await serve(env);
       try {
         expect(await signOver(server.url, "One", "203.0.113.1"), JSON.stringify(env)).toBe(303);

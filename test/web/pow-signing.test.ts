@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { solveChallenge, type Challenge } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import type { Hono } from "hono";
-import { afterEach, describe, expect, it } from "vitest";
-import { powSolutions } from "../../src/db/schema.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { pledges, powSolutions } from "../../src/db/schema.ts";
 import { REASONS } from "../../src/web/pow.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { fromClient } from "../helpers/clients.ts";
 import { createTestDb } from "../helpers/db.ts";
-import { pageText, signForm, storedCount, tokenFrom } from "../helpers/forms.ts";
+import { csrfFrom, pageText, postForm, signForm, storedCount, tokenFrom } from "../helpers/forms.ts";
 
 type App = Pick<Hono<any>, "request">;
 
@@ -140,5 +140,35 @@ describe("proof of work when signing", () => {
     addDeclaration(t.db, { slug: "bound" });
     const html = await (await t.app.request("/d/bound/sign")).text();
     expect(html).toContain('challenge="/api/pow/challenge?action=sign&amp;target=bound"');
+  });
+});
+
+describe("proof of work when pledging", () => {
+  it("takes only a pledge's solution, once, and not before the rate limit lets the pledge in", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2027-06-01T10:30:00Z"));
+    try {
+      const t = await createTestApp({ env: { ...POW_ENV, RATE_LIMIT_PER_CLIENT: "1/10m" } });
+      addDeclaration(t.db);
+      const pledge = async (app: App, altcha: string) => {
+        const csrf = await csrfFrom(app, "/strike");
+        return postForm(app, "/strike/pledge", { name: "", visibility: "public", phone: "", "all-days": "on", altcha }, { csrf });
+      };
+      const alice = fromClient(t.app, "203.0.113.1");
+      const bob = fromClient(t.app, "203.0.113.2");
+      // A signing solution pledges nothing.
+      expect((await pledge(alice, await solved(alice, forSigning()))).status).toBe(400);
+      expect((await pledge(alice, await solved(alice, "action=pledge&target=strike"))).status).toBe(303);
+      const second = await solved(alice, "action=pledge&target=strike");
+      expect((await pledge(alice, second)).status).toBe(429);
+      // Not used up by the refusal: it pays for Bob's pledge, once.
+      expect((await pledge(bob, second)).status).toBe(303);
+      const replay = await pledge(fromClient(t.app, "203.0.113.3"), second);
+      expect(replay.status).toBe(400);
+      expect(pageText(await replay.text())).toContain(REASONS.replayed);
+      expect(t.db.select().from(pledges).all()).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
