@@ -14,7 +14,7 @@
  * - a browser where the account logged in before (`isKnownDevice`) is held
  *   back by none of that, only by its own, generous limit.
  */
-import { RateLimiter } from "./abuse.ts";
+import { ProgressiveDelay, RateLimiter } from "./abuse.ts";
 
 const WINDOW_MS = 15 * 60_000;
 
@@ -33,54 +33,6 @@ export const ACCOUNT_MAX_DELAY_MS = 60_000;
 export const REGISTER_ATTEMPTS = { max: 10, windowMs: 3_600_000 } as const;
 /** Accounts created per client and day. */
 export const REGISTER_ACCOUNTS = { max: 5, windowMs: 86_400_000 } as const;
-
-/**
- * A progressive delay per key: the first `free` events in the window pass;
- * after that, each must come at least 1 s, 2 s, 4 s … (at most `maxDelayMs`)
- * after the previous one.
- */
-export class ProgressiveDelay {
-  readonly #free: number;
-  readonly #windowMs: number;
-  readonly #maxDelayMs: number;
-  readonly #maxKeys: number;
-  readonly #events = new Map<string, number[]>();
-
-  constructor(options: { free: number; windowMs: number; maxDelayMs: number; maxKeys?: number }) {
-    this.#free = options.free;
-    this.#windowMs = options.windowMs;
-    this.#maxDelayMs = options.maxDelayMs;
-    this.#maxKeys = options.maxKeys ?? 200_000;
-  }
-
-  /** Records an event and returns 0, or returns how many ms until one is allowed. */
-  consume(key: string, now: number = Date.now()): number {
-    const events = (this.#events.get(key) ?? []).filter((t) => t > now - this.#windowMs);
-    const over = events.length - this.#free + 1;
-    if (over > 0) {
-      const allowedAt = events[events.length - 1]! + Math.min(1000 * 2 ** Math.min(over - 1, 30), this.#maxDelayMs);
-      if (now < allowedAt) {
-        this.#events.set(key, events);
-        return allowedAt - now;
-      }
-    }
-    events.push(now);
-    this.#events.delete(key);
-    this.#events.set(key, events);
-    if (this.#events.size > this.#maxKeys) this.#events.delete(this.#events.keys().next().value!);
-    return 0;
-  }
-
-  refund(key: string): void {
-    this.#events.get(key)?.pop();
-  }
-
-  sweep(now: number = Date.now()): void {
-    for (const [key, events] of this.#events) {
-      if (events.length === 0 || events[events.length - 1]! <= now - this.#windowMs) this.#events.delete(key);
-    }
-  }
-}
 
 export type LoginCheck = { ok: true; release: () => void } | { ok: false; waitMs: number; reason: "client" | "account" };
 

@@ -58,6 +58,14 @@ function formError(html: string): string {
   return m == null ? "" : pageText(m[1]!.replace(/<(?!\/?(?:p|ul|li)\b)[^>]*>/g, ""));
 }
 
+/** A 400 that complains about `field` only, saying nothing about the username. */
+async function expectUsernameUntold(res: Response, field: string, message: string) {
+  expect(res.status).toBe(400);
+  const html = await res.text();
+  expect(fieldError(html, "username")).toBeUndefined();
+  expect(fieldError(html, field)).toBe(message);
+}
+
 function registerFields(overrides: Record<string, string | undefined> = {}): Record<string, string> {
   const all: Record<string, string | undefined> = { username: "Ada_L", password: PASSWORD, password2: PASSWORD, ...overrides };
   return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
@@ -183,11 +191,7 @@ describe("registration", () => {
     expect(accountCount(t.db)).toBe(1);
     // With another problem in the form, the name is not looked at: the answer is the same for a free name.
     for (const username of ["ada_l", "free_name"]) {
-      const other = await register(t, { username, password2: "something else" });
-      expect(other.status).toBe(400);
-      const otherHtml = await other.text();
-      expect(fieldError(otherHtml, "username"), username).toBeUndefined();
-      expect(fieldError(otherHtml, "password2")).toBe("The two passwords are not the same.");
+      await expectUsernameUntold(await register(t, { username, password2: "something else" }), "password2", "The two passwords are not the same.");
     }
     // The person can pick another name and go on.
     expect((await register(t, { username: "ada_l2" })).status).toBe(303);
@@ -197,11 +201,7 @@ describe("registration", () => {
     const t = await setup("invite");
     await addAccount(t.db, "ada");
     for (const username of ["ada", "nobody_here"]) {
-      const res = await register(t, { username, invite: "guessed-code" });
-      expect(res.status).toBe(400);
-      const html = await res.text();
-      expect(fieldError(html, "username"), username).toBeUndefined();
-      expect(fieldError(html, "invite")).toBe("This invite code is not valid or has already been used.");
+      await expectUsernameUntold(await register(t, { username, invite: "guessed-code" }), "invite", "This invite code is not valid or has already been used.");
     }
   });
 

@@ -5,27 +5,17 @@
  * loopback port, with real sockets cut half way.
  */
 import { connect } from "node:net";
-import { configure, getLogger, reset, type LogRecord } from "@logtape/logtape";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { getLogger, type LogRecord } from "@logtape/logtape";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createAccount, createSession } from "../../src/db/accounts.ts";
 import { APP } from "../../src/logging.ts";
 import { isClientAbort, QuietLog } from "../../src/web/quiet-log.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
+import { captureLogs } from "../helpers/logs.ts";
 import { startServer } from "../helpers/server.ts";
 
-const records: LogRecord[] = [];
+const records = captureLogs();
 
-beforeAll(async () => {
-  await configure({
-    reset: true,
-    sinks: { capture: (record) => records.push(record) },
-    loggers: [
-      { category: APP, lowestLevel: "debug", sinks: ["capture"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    ],
-  });
-});
-afterAll(() => reset());
 beforeEach(() => {
   records.length = 0;
 });
