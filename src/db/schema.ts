@@ -808,3 +808,20 @@ export const remoteCopies = sqliteTable(
   (t) => [uniqueIndex("remote_copies_article_unique").on(t.articleIri), index("remote_copies_declaration_idx").on(t.declarationId, t.id)],
 );
 export type RemoteCopy = typeof remoteCopies.$inferSelect;
+
+/**
+ * Proof-of-work solutions already used (docs/decisions/0015): the challenge's
+ * HMAC signature, kept until the challenge expires and pruned after that.
+ * A row is written in the same transaction as the signature or pledge the
+ * solution paid for, so a solution is accepted once, across restarts, and a
+ * refused attempt does not use it up.  Nothing here says who solved it.
+ */
+export const powSolutions = sqliteTable(
+  "pow_solutions",
+  {
+    id: text().primaryKey(),
+    expires: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("pow_solutions_expires_idx").on(t.expires)],
+);
+export type PowSolution = typeof powSolutions.$inferSelect;
