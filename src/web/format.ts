@@ -1,18 +1,11 @@
 /** Formatting helpers shared by the pages (pure). */
 
+export { formatNumber, plural } from "../plural.ts";
+
 const dateFormat = new Intl.DateTimeFormat("en", { dateStyle: "long", timeZone: "UTC" });
-const numberFormat = new Intl.NumberFormat("en");
 
 export function formatDate(date: Date): string {
   return dateFormat.format(date);
-}
-
-export function formatNumber(n: number): string {
-  return numberFormat.format(n);
-}
-
-export function plural(n: number, one: string, many: string): string {
-  return `${formatNumber(n)} ${n === 1 ? one : many}`;
 }
 
 /** Known licenses get a link to their deed; others are shown as text. */
