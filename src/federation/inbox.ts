@@ -314,7 +314,7 @@ async function onCreate(ctx: InboxContext<FedData>, create: Create): Promise<voi
   if (target == null) return; // Not a reply to us: nothing to keep (e.g. a post of someone we do not follow).
   if (object.attributionId?.href !== create.actorId?.href) return ignore(create, "the reply's author is not the activity's actor");
   if (object.id.origin !== create.actorId?.origin) return ignore(create, "the reply is not on its author's server");
-  if (!isPublicAddressed(object, create)) return ignore(create, "the reply is not public, so it is not shown on the page");
+  if (!isPublicAddressed(object, create, ctx.canonicalOrigin)) return ignore(create, "the reply is not public, so it is not shown on the page");
   const html = sanitizeRemoteHtml(object.content?.toString() ?? "");
   if (html.length > MAX_RESPONSE_HTML) return ignore(create, "the reply is too long to show");
   const actor = await actorOf(ctx, create);

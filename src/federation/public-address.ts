@@ -75,19 +75,25 @@ export async function withFullPublicAddress(response: Response): Promise<Respons
   return new Response(body, { status: response.status, statusText: response.statusText, headers });
 }
 
-/** Whether `id` is the Public address as Fedify reads it (a bare `Public` becomes a URL relative to the document). */
-function isPublicId(id: URL, base: URL | null): boolean {
-  return id.href === PUBLIC_ADDRESS || (base != null && id.href === new URL("Public", base).href);
+/**
+ * Whether `id` is the Public address as Fedify read it.  A bare `Public`
+ * (which Mastodon also takes for public) is a relative IRI in JSON-LD: Fedify
+ * resolves it against the document's base — the sender's ids, or the inbox it
+ * was posted to — so it arrives as `{one of those origins}/…/Public`.
+ */
+function isPublicId(id: URL, origins: ReadonlySet<string>): boolean {
+  if (id.href === PUBLIC_ADDRESS) return true;
+  return origins.has(id.origin) && /\/Public$/.test(id.pathname) && id.search === "" && id.hash === "";
 }
 
 /**
  * Whether a post is public (or unlisted: the Public address in `cc` only), as
  * Mastodon judges it: its own `to` and `cc`, or the activity's when the post
- * carries no addressing.
+ * carries no addressing.  `localOrigin` is our own (the inbox's) origin.
  */
-export function isPublicAddressed(object: APObject, activity?: Activity): boolean {
+export function isPublicAddressed(object: APObject, activity?: Activity, localOrigin?: string): boolean {
   const own = [...object.toIds, ...object.ccIds];
   const ids = own.length > 0 || activity == null ? own : [...activity.toIds, ...activity.ccIds];
-  const base = own.length > 0 || activity == null ? object.id : activity.id;
-  return ids.some((id) => isPublicId(id, base));
+  const origins = new Set([object.id?.origin, activity?.id?.origin, activity?.actorId?.origin, localOrigin].filter((o): o is string => o != null));
+  return ids.some((id) => isPublicId(id, origins));
 }
