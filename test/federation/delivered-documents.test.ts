@@ -14,6 +14,7 @@ import { getPost } from "../../src/db/posts.ts";
 import { createFederationRuntime } from "../../src/federation/index.ts";
 import { sendProfileUpdates } from "../../src/federation/profile-updates.ts";
 import { startFediverseServer, type FediverseServer, type ReceivedActivity } from "../helpers/fediverse.ts";
+import { mastodon } from "../helpers/fediverse-shapes.ts";
 import { addDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
 import { mastodonView, misskeyView, plainText, pleromaView, PUBLIC, snacView } from "../helpers/peer-views.ts";
 
@@ -152,18 +153,8 @@ describe("a new version", () => {
 });
 
 describe("quotes (FEP-044f, as Mastodon 4.5 asks)", () => {
-  function quoteRequest(instrument: string, object: string, n: number): Json {
-    const quinn = remote.actorUri("quinn");
-    // ActivityPub::QuoteRequestSerializer: the quoting post by reference (or inlined).
-    return {
-      "@context": ["https://www.w3.org/ns/activitystreams", { QuoteRequest: "https://w3id.org/fep/044f#QuoteRequest" }],
-      id: `${quinn}/quote_requests/${n}`,
-      type: "QuoteRequest",
-      actor: quinn,
-      object,
-      instrument,
-    };
-  }
+  const quoteRequest = (instrument: string, object: string, n: number, inline = false): Json =>
+    mastodon.quoteRequest(remote.actorUri("quinn"), object, instrument, { id: `${remote.actorUri("quinn")}/quote_requests/${n}`, inline });
 
   it("answers a QuoteRequest with an Accept whose result is a stamp every server can fetch", async () => {
     const instrument = `${remote.actorUri("quinn")}/statuses/501`;
@@ -179,8 +170,8 @@ describe("quotes (FEP-044f, as Mastodon 4.5 asks)", () => {
     const stamp = await getJson(result);
     expect(stamp).toMatchObject({ id: result, type: "QuoteAuthorization", attributedTo: actorUri, interactingObject: instrument, interactionTarget: noteUri("rights") });
 
-    // A repeated request (a retry) gets the same stamp.
-    await remote.postSigned({ inbox: `${site.origin}/inbox`, json: quoteRequest(instrument, noteUri("rights"), 2), user: "quinn" });
+    // A repeated request (a retry, here with the quoting post inlined) gets the same stamp.
+    await remote.postSigned({ inbox: `${site.origin}/inbox`, json: quoteRequest(instrument, noteUri("rights"), 2, true), user: "quinn" });
     await site.drain();
     const again = await remote.waitFor((a) => fromSite(a) && a.type === "Accept" && objectOf(a)?.id === `${remote.actorUri("quinn")}/quote_requests/2`);
     expect(again.json.result).toBe(result);
