@@ -106,7 +106,7 @@ describe("FEDERATION.md: endpoints", () => {
   });
 
   function concrete(path: string): string {
-    const prefix = /^\/ap\/\w+\//.exec(path)?.[0];
+    const prefix = /^\/ap\/[\w-]+\//.exec(path)?.[0];
     return path.replace(/\{(\w+)\}/g, (_all, name: string) => {
       const value = name === "uuid" && prefix != null ? values[prefix] : values[name];
       if (value == null) throw new Error(`no value for {${name}} in ${path}`);
