@@ -201,7 +201,7 @@ export function renderMarkdownAbsolute(markdown: string, base: URL): string {
 }
 
 /** How much of a text `openingParagraphs` reads. */
-const OPENING_SOURCE_MAX = 16_000;
+const OPENING_SOURCE_MAX = 4_000;
 
 const sentences = new Intl.Segmenter("en", { granularity: "sentence" });
 
@@ -246,26 +246,28 @@ export function openingParagraphs(markdown: string, max: number, lead = ""): str
     if (!(error instanceof RangeError)) throw error;
     tokens = [];
   }
-  const candidates = lead.trim() === "" ? [] : [lead.trim()];
+  const out: string[] = [];
+  let used = 0;
+  /** Takes one paragraph; false once the opening is full. */
+  const take = (text: string): boolean => {
+    if (used + length(text) <= max) {
+      out.push(text);
+      used += length(text);
+      return used < max;
+    }
+    const short = out.length === 0 ? shorten(text, max - used) : shortenToSentences(text, max - used);
+    if (short != null) out.push(short);
+    return false;
+  };
+  if (lead.trim() !== "" && !take(lead.trim())) return out;
   let started = false;
+  // Paragraphs become text one at a time, and only until the opening is full.
   for (const token of tokens) {
     if (token.type === "paragraph") {
       started = true;
       const text = markdownToText(token.raw);
-      if (text !== "") candidates.push(text);
+      if (text !== "" && !take(text)) break;
     } else if (started && token.type !== "space") break;
-  }
-  const out: string[] = [];
-  let used = 0;
-  for (const text of candidates) {
-    if (used + length(text) <= max) {
-      out.push(text);
-      used += length(text);
-      continue;
-    }
-    const short = out.length === 0 ? shorten(text, max - used) : shortenToSentences(text, max - used);
-    if (short != null) out.push(short);
-    break;
   }
   return out;
 }

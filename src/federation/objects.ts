@@ -170,14 +170,32 @@ export function buildArticle(ctx: Context<FedData>, declaration: Decl, revision:
   });
 }
 
-/** The Declaration's own words the announcement quotes at one revision: its summary and opening paragraphs. */
-function openingOf(revision: Pick<Revision, "body" | "summary">): string[] {
-  return openingParagraphs(revision.body, OPENING_MAX, markdownToText(revision.summary));
+/** Openings already worked out, per database and revision id (revisions never change). */
+const openings = new WeakMap<object, Map<number, readonly string[]>>();
+const OPENINGS_KEPT = 500;
+
+/**
+ * The Declaration's own words the announcement quotes at one revision: its
+ * summary and opening paragraphs.  Kept per revision: the announcement is
+ * served each time a server fetches it (a boost, the pinned collection).
+ */
+function openingOf(db: object, revision: Pick<Revision, "id" | "body" | "summary">): readonly string[] {
+  let perDb = openings.get(db);
+  if (perDb == null) openings.set(db, (perDb = new Map()));
+  let opening = perDb.get(revision.id);
+  if (opening == null) {
+    opening = openingParagraphs(revision.body, OPENING_MAX, markdownToText(revision.summary));
+    if (perDb.size >= OPENINGS_KEPT) perDb.delete(perDb.keys().next().value!);
+    perDb.set(revision.id, opening);
+  }
+  return opening;
 }
 
+type RevisionText = Pick<Revision, "id" | "title" | "body" | "summary">;
+
 /** Whether the announcement reads differently at revision `b` than at `a` (its title or opening words changed). */
-export function announcementDiffers(a: Pick<Revision, "title" | "body" | "summary">, b: Pick<Revision, "title" | "body" | "summary">): boolean {
-  return a.title !== b.title || JSON.stringify(openingOf(a)) !== JSON.stringify(openingOf(b));
+export function announcementDiffers(db: object, a: RevisionText, b: RevisionText): boolean {
+  return a.title !== b.title || JSON.stringify(openingOf(db, a)) !== JSON.stringify(openingOf(db, b));
 }
 
 /**
@@ -187,7 +205,7 @@ export function announcementDiffers(a: Pick<Revision, "title" | "body" | "summar
  */
 function announcementContent(ctx: Context<FedData>, declaration: Decl, revision: Revision | undefined, tags: string): string {
   const page = pageUrl(ctx, `/d/${declaration.slug}`);
-  const opening = revision == null ? [] : openingOf(revision);
+  const opening = revision == null ? [] : openingOf(ctx.data.db, revision);
   return (
     `<p><strong>${escapeHtml(revision?.title ?? declaration.title)}</strong></p>` +
     opening.map((p) => `<p>${escapeHtml(p)}</p>`).join("") +

@@ -65,7 +65,7 @@ export async function createDuePosts(data: FedData, now: Date, digestIntervalMs 
       const before = announcement == null ? undefined : getRevision(db, work.id, announcement.revision);
       const after = getRevision(db, work.id, work.revision);
       const pinned =
-        announcement != null && before != null && after != null && announcementDiffers(before, after)
+        announcement != null && before != null && after != null && announcementDiffers(db, before, after)
           ? revisePost(db, announcement.id, work.revision, now)
           : undefined;
       const note = createPost(db, { declarationId: work.id, kind: "version", key: `version:${work.revision}`, revision: work.revision, now });
