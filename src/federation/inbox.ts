@@ -30,7 +30,7 @@ import {
   type Object as APObject,
 } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import { getDeclarationById, getPublicDeclaration, getPublishedDeclaration } from "../db/declarations.ts";
+import { getPublicDeclaration, getPublishedDeclaration } from "../db/declarations.ts";
 import {
   addBoost,
   addFollower,
@@ -49,11 +49,11 @@ import {
   upsertRemoteActor,
   type RemoteActorInput,
 } from "../db/fediverse.ts";
-import { getPostByUuid } from "../db/posts.ts";
 import type { Declaration, FedPost, RemoteActor } from "../db/schema.ts";
 import { sanitizeRemoteHtml } from "../markdown.ts";
 import { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { onRemoteArticle, onRemoteDelete } from "./copies.ts";
+import { findOurPost } from "./objects.ts";
 import { isPublicAddressed } from "./public-address.ts";
 import { onQuoteRequest } from "./quotes.ts";
 import { toDate } from "./time.ts";
@@ -157,15 +157,8 @@ interface OurPost {
 
 /** The published Declaration post (Article or Note) that `uri` names, if it is one of ours. */
 function ourPost(ctx: Ctx, uri: URL | null): OurPost | null {
-  if (uri == null) return null;
-  const parsed = ctx.parseUri(uri);
-  if (parsed?.type !== "object" || (parsed.class !== Note && parsed.class !== Article)) return null;
-  const uuid = parsed.values.uuid;
-  const post = uuid == null ? undefined : getPostByUuid(ctx.data.db, uuid);
-  if (post == null) return null;
-  const declaration = getDeclarationById(ctx.data.db, post.declarationId);
-  if (declaration == null || declaration.status !== "published") return null;
-  return { post, declaration };
+  const found = findOurPost(ctx, uri);
+  return found?.declaration.status === "published" ? found : null;
 }
 
 /** The Declaration whose actor `uri` is, if it is one of ours and published. */

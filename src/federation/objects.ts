@@ -312,6 +312,21 @@ export async function buildActivity(ctx: Context<FedData>, declaration: Decl, en
   return entry.activity.type === "Create" ? new Create(values) : new Update(values);
 }
 
+/**
+ * The post of ours (Article or Note) that `uri` names, with its Declaration,
+ * unless that is a draft; null for anything else.
+ */
+export function findOurPost(ctx: Context<FedData>, uri: URL | null): { post: FedPost; declaration: Declaration } | null {
+  if (uri == null) return null;
+  const parsed = ctx.parseUri(uri);
+  if (parsed?.type !== "object" || (parsed.class !== Note && parsed.class !== Article)) return null;
+  const uuid = parsed.values.uuid;
+  const post = uuid == null ? undefined : getPostByUuid(ctx.data.db, uuid);
+  if (post == null) return null;
+  const declaration = servedDeclaration(ctx, post.declarationId);
+  return declaration == null ? null : { post, declaration };
+}
+
 /** The Declaration a post belongs to, unless it is a draft (whose posts are not served). */
 function servedDeclaration(ctx: Context<FedData>, declarationId: number): Declaration | null {
   const declaration = getDeclarationById(ctx.data.db, declarationId);

@@ -13,30 +13,15 @@
  * gets a `Reject`.
  */
 import { randomUUID } from "node:crypto";
-import type { Context, InboxContext } from "@fedify/fedify";
-import { Accept, Article, isActor, Note, QuoteAuthorization, QuoteRequest, Reject } from "@fedify/vocab";
+import type { InboxContext } from "@fedify/fedify";
+import { Accept, isActor, QuoteAuthorization, QuoteRequest, Reject } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { getDeclarationById } from "../db/declarations.ts";
-import { getPostByUuid } from "../db/posts.ts";
 import { authorizeQuote, getQuoteAuthorization } from "../db/quotes.ts";
-import type { Declaration, FedPost } from "../db/schema.ts";
 import { builder, type FedData } from "./builder.ts";
-import { postUri } from "./objects.ts";
+import { findOurPost, postUri } from "./objects.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
-
-/** Our post (and its Declaration, published or withdrawn) that `uri` names. */
-function quotedPost(ctx: Context<FedData>, uri: URL | null): { post: FedPost; declaration: Declaration } | null {
-  if (uri == null) return null;
-  const parsed = ctx.parseUri(uri);
-  if (parsed?.type !== "object" || (parsed.class !== Note && parsed.class !== Article)) return null;
-  const uuid = parsed.values.uuid;
-  const post = uuid == null ? undefined : getPostByUuid(ctx.data.db, uuid);
-  if (post == null) return null;
-  const declaration = getDeclarationById(ctx.data.db, post.declarationId);
-  if (declaration == null || declaration.status === "draft") return null;
-  return { post, declaration };
-}
 
 function ignore(request: QuoteRequest, why: string): void {
   logger.info("Ignored QuoteRequest {id} from {actor}: {why}", { id: request.id?.href ?? "(no id)", actor: request.actorId?.href ?? "(no actor)", why });
@@ -44,7 +29,7 @@ function ignore(request: QuoteRequest, why: string): void {
 
 /** Answers a `QuoteRequest` for one of our posts: `Accept` with a stamp, or `Reject`. */
 export async function onQuoteRequest(ctx: InboxContext<FedData>, request: QuoteRequest): Promise<void> {
-  const target = quotedPost(ctx, request.objectId);
+  const target = findOurPost(ctx, request.objectId);
   if (target == null) return ignore(request, "its object is not a post here");
   const actorId = request.actorId;
   const instrumentId = request.instrumentId;
