@@ -254,14 +254,14 @@ describe("a reply to the pinned announcement from a server that addresses replie
    * the Public address only if the parent, as fetched, is public
    * (`is_msg_public`: the full address in its `to` or `cc`).
    */
-  async function snacReply(user: string, parentUri: string, html: string, n: number, shape: "snac" | "activity-only" | "bare-public" = "snac"): Promise<number> {
+  async function snacReply(user: string, parentUri: string, html: string, n: number, shape: "snac" | "activity-only" | "bare-public" | "private" = "snac"): Promise<number> {
     const parent = await getJson(parentUri);
     const author = String(parent.attributedTo);
     const me = remote.actorUri(user);
     const id = `${me}/p/${n}`;
-    const to = snacView(parent).public ? [PUBLIC, author] : [author];
+    const to = snacView(parent).public && shape !== "private" ? [PUBLIC, author] : [author];
     const note: Json = { id, type: "Note", attributedTo: me, content: html, inReplyTo: parentUri, published: new Date().toISOString() };
-    if (shape === "snac") Object.assign(note, { to, cc: [] });
+    if (shape === "snac" || shape === "private") Object.assign(note, { to, cc: [] });
     if (shape === "bare-public") Object.assign(note, { to: ["Public", author], cc: [] });
     const create = { "@context": "https://www.w3.org/ns/activitystreams", id: `${id}/create`, type: "Create", actor: me, to, cc: [], object: note };
     const response = await remote.postSigned({ inbox: `${site.origin}/d/rights/inbox`, json: create, user });
@@ -281,5 +281,10 @@ describe("a reply to the pinned announcement from a server that addresses replie
     const html = await page();
     expect(html).toContain("Addressed on the activity.");
     expect(html).toContain("Addressed as Public.");
+  });
+
+  it("is not shown when it is addressed to the author only (what snac did while our posts said as:Public)", async () => {
+    expect(await snacReply("sam", noteUri("rights"), "<p>Only for you.</p>", 4, "private")).toBe(202);
+    expect(await page()).not.toContain("Only for you.");
   });
 });
