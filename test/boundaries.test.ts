@@ -95,6 +95,14 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
     ).toEqual([]);
   });
 
+  it("diff/ imports only jsdiff, node built-ins, markdown.ts and itself; the rest of src/ reaches it through its index", () => {
+    expect(violations("diff", (i) => (i.target != null ? i.target.startsWith("diff/") || i.target === "markdown.ts" : /^(diff$|node:)/.test(i.specifier)))).toEqual([]);
+    const deep = files
+      .filter((f) => f.area !== "diff")
+      .flatMap((f) => f.imports.filter((i) => i.target?.startsWith("diff/") && i.target !== "diff/index.ts").map((i) => `${relative(ROOT, f.path)} imports ${i.specifier}`));
+    expect(deep).toEqual([]);
+  });
+
   it("only config.ts reads process.env", () => {
     const readers = files.filter((f) => /process\.env\b/.test(readFileSync(f.path, "utf8"))).map((f) => relative(SRC, f.path));
     expect(readers).toEqual(["config.ts"]);

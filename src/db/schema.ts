@@ -80,7 +80,7 @@ export const revisions = sqliteTable(
     origin: text({ enum: ["file", "site"] }).notNull(),
     /** The account that saved this revision on the site (null for files and deleted accounts). */
     authorId: integer("author_id").references((): AnySQLiteColumn => accounts.id, { onDelete: "set null" }),
-    /** The author's notes on the Proposed Changes, keyed by change id (src/diff.ts). */
+    /** The author's notes on the Proposed Changes, keyed by change id (src/diff/proposed-changes.ts). */
     notes: text({ mode: "json" }).$type<Record<string, string>>().notNull().default(sql`'{}'`),
     created: integer({ mode: "timestamp_ms" }).notNull(),
   },

@@ -37,7 +37,7 @@ import {
   upsertRemoteCopy,
 } from "../db/remote-copies.ts";
 import type { Declaration, RemoteCopy, RemoteRevision, RemoteSource, Revision } from "../db/schema.ts";
-import { diffDeclarations, diffSummary } from "../diff.ts";
+import { diffPool } from "../diff/index.ts";
 import { escapeHtml, markdownToText, renderMarkdownAbsolute } from "../markdown.ts";
 import type { FedData } from "./builder.ts";
 import { fetchActor, fetchArticle, type RemoteArticle } from "./remote-declarations.ts";
@@ -197,7 +197,8 @@ export async function checkRemoteCopy(data: FedData, origin: URL, articleIri: UR
   }
   await keep(data, article, now);
   const actor = await fetchActor(actorIri, fetchOptions(data));
-  const words = diffSummary(diffDeclarations(ours.revision.body, article.body)).wordsChanged;
+  // Worked out on the diff pool, off the thread that serves pages; a refusal (busy, past its deadline) throws and the copy is checked again later.
+  const words = (await diffPool().run({ kind: "summary", before: ours.revision.body, after: article.body })).wordsChanged;
   await data.batcher.run(() =>
     upsertRemoteCopy(
       data.db,
