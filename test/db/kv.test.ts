@@ -9,12 +9,12 @@ import { describeKvStoreContract } from "./kv-contract.ts";
 describeKvStoreContract("SqliteKvStore", () => {
   let now = Date.parse("2026-07-04T10:00:00Z");
   const db = createTestDb();
-  return { store: new SqliteKvStore(db, () => now), advance: (ms) => (now += ms), close: () => db.$client.close() };
+  return { store: new SqliteKvStore(db, () => now), advance: (ms) => void (now += ms), close: () => void db.$client.close() };
 });
 
 describeKvStoreContract("SqliteKvStore on the real clock", () => {
   const db = createTestDb();
-  return { store: new SqliteKvStore(db), close: () => db.$client.close() };
+  return { store: new SqliteKvStore(db), close: () => void db.$client.close() };
 });
 
 // The control: Fedify's own store passes the same cases, so the cases say what Fedify expects.
