@@ -15,11 +15,21 @@
  *
  * Every statement is synchronous and none is held across an `await`, so the
  * queue shares the connection with the group commit (src/db/batch.ts).
+ *
+ * Messages may name the server they are for (`host`, an enqueue option).  At
+ * most `perHostConcurrency` messages of one server are leased at once, across
+ * processes, so one slow or hanging server cannot take every slot; and the
+ * caller reports how each delivery went (`hostFailed`, `hostAnswered`), which
+ * holds a server's messages while it is down and hands them all out again as
+ * soon as it answers (queue-hosts.ts; decision 0010).
  */
 import { resolve } from "node:path";
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { commitRelaxed, type Db } from "./client.ts";
+import { HostCircuit, type HostCircuitPolicy } from "./queue-hosts.ts";
+
+export type { HostCircuitPolicy } from "./queue-hosts.ts";
 
 /** Anything with `total("millisecond")`, such as a `Temporal.Duration`. */
 export interface DurationLike {
@@ -31,6 +41,8 @@ export interface EnqueueOptions {
   readonly delay?: DurationLike;
   /** Messages sharing a key are handled one at a time, in enqueue order. */
   readonly orderingKey?: string;
+  /** The server the message is for (deliveries): see `perHostConcurrency` and `hostFailed`. */
+  readonly host?: string | null;
 }
 
 export interface ListenOptions {
@@ -58,6 +70,14 @@ export interface SqliteMessageQueueOptions {
   readonly leaseMs?: number;
   /** Handlers running at once per `listen` call. Default 16. */
   readonly concurrency?: number;
+  /**
+   * Messages of one `host` leased at once, across every listener and
+   * process.  Default 4: a server that never answers holds at most a quarter
+   * of one process's slots.
+   */
+  readonly perHostConcurrency?: number;
+  /** When a failing server's messages are held, and for how long (queue-hosts.ts). */
+  readonly hostCircuit?: Partial<HostCircuitPolicy>;
 }
 
 interface ClaimedRow {
@@ -104,6 +124,8 @@ export class SqliteMessageQueue {
   readonly #pollIntervalMs: number;
   readonly #leaseMs: number;
   readonly #concurrency: number;
+  readonly #perHost: number;
+  readonly #hosts: HostCircuit;
   /** Ids handled right now by this instance (across its `listen` calls). */
   readonly #active = new Set<number>();
   /**
@@ -121,7 +143,34 @@ export class SqliteMessageQueue {
     this.#pollIntervalMs = positiveOption("pollIntervalMs", options.pollIntervalMs, 1000);
     this.#leaseMs = positiveOption("leaseMs", options.leaseMs, 20_000);
     this.#concurrency = positiveOption("concurrency", options.concurrency, 16, true);
+    this.#perHost = positiveOption("perHostConcurrency", options.perHostConcurrency, 4, true);
     this.#statements = prepare(this.#client);
+    this.#hosts = new HostCircuit(this.#client, options.hostCircuit ?? {}, () => wake(this.#channel));
+  }
+
+  /**
+   * A delivery to `host` failed without an answer from the server (a 5xx, a
+   * timeout, no connection).  `deliveryKey` names the delivery, the same for
+   * each of its retries: the server's messages are held once enough distinct
+   * deliveries failed within the window, and a failed probe holds them for
+   * twice as long as before.
+   */
+  hostFailed(host: string, deliveryKey: string): void {
+    this.#hosts.failed(host, deliveryKey);
+  }
+
+  /**
+   * The server answered a delivery (any status but a 5xx): it is up.  Its
+   * failures are forgotten, and if its messages were held, every one of them
+   * is due at once.
+   */
+  hostAnswered(host: string): void {
+    this.#hosts.answered(host);
+  }
+
+  /** What the queue remembers of a failing server (undefined when none). */
+  hostState(host: string) {
+    return this.#hosts.state(host);
   }
 
   /**
@@ -210,13 +259,17 @@ export class SqliteMessageQueue {
         try {
           const free = this.#concurrency - running.size;
           if (free > 0 || this.#unacked.size > 0) {
-            for (const claimed of this.#ackAndClaim(Math.max(0, free))) {
+            const batch = this.#ackAndClaim(Math.max(0, free));
+            for (const claimed of batch) {
               const task = this.#handle(claimed, handler).finally(() => {
                 running.delete(task);
                 poke();
               });
               running.add(task);
             }
+            // A claim takes only a few of one server's messages; while it
+            // found some and slots are left, look again at once.
+            if (batch.length > 0 && batch.length < free) poked = true;
             // A delayed message due before the next poll wakes us on time.
             const next = this.#statements.nextDue.get({ now: Date.now() }) as { next: number | null };
             if (next.next != null) wait = Math.min(wait, Math.max(0, next.next - Date.now()) + 1);
@@ -263,7 +316,9 @@ export class SqliteMessageQueue {
     const rows = commitRelaxed(this.#client, () =>
       this.#client.transaction(() => {
         for (const id of acks) this.#statements.remove.run({ id, owner: this.#owner });
-        return limit === 0 ? [] : (this.#statements.claim.all({ now, leaseUntil: now + this.#leaseMs, owner: this.#owner, limit }) as ClaimedRow[]);
+        return limit === 0
+          ? []
+          : (this.#statements.claim.all({ now, leaseUntil: now + this.#leaseMs, owner: this.#owner, limit, perHost: this.#perHost, scan: Math.max(64, limit * 4) }) as ClaimedRow[]);
       }).immediate(),
     );
     for (const id of acks) this.#unacked.delete(id);
@@ -316,6 +371,7 @@ function row(message: unknown, options: EnqueueOptions | undefined, now: number)
     orderingKey: options?.orderingKey ?? null,
     availableAt: now + Math.ceil(delay),
     created: now,
+    host: options?.host ?? null,
   };
 }
 
@@ -331,22 +387,48 @@ function wake(channel: unknown): void {
 function prepare(client: Database.Database) {
   return {
     insert: client.prepare(
-      `INSERT INTO queue_messages (message, ordering_key, available_at, lease_until, lease_owner, attempts, created)
-       VALUES (@message, @orderingKey, @availableAt, NULL, NULL, 0, @created)`,
+      `INSERT INTO queue_messages (message, ordering_key, available_at, lease_until, lease_owner, attempts, created, host)
+       VALUES (@message, @orderingKey, @availableAt, NULL, NULL, 0, @created, @host)`,
     ),
-    // Claimable: due, not under a live lease, and first of its ordering key.
-    // One statement, so it holds the write lock from its first read to its
-    // last write: two listeners cannot claim the same row.
+    // Claimable: due, not under a live lease, first of its ordering key, and
+    // of a server that is neither held nor already at its share of leases
+    // (`perHost`; one while a probe tests a server that was held).  Among the
+    // first `scan` claimable messages each server gets only what is left of
+    // its share.  One statement, so it holds the write lock from its first
+    // read to its last write: two listeners cannot claim the same row, nor
+    // together exceed a server's share.
     claim: client.prepare(
       `UPDATE queue_messages
           SET lease_until = @leaseUntil, lease_owner = @owner, attempts = attempts + 1
         WHERE id IN (
-          SELECT q.id FROM queue_messages q
-           WHERE q.available_at <= @now
-             AND (q.lease_until IS NULL OR q.lease_until < @now)
-             AND (q.ordering_key IS NULL OR NOT EXISTS (
-                   SELECT 1 FROM queue_messages p WHERE p.ordering_key = q.ordering_key AND p.id < q.id))
-           ORDER BY q.available_at, q.id
+          WITH busy AS (
+                 SELECT host, count(*) AS n FROM queue_messages
+                  WHERE lease_until IS NOT NULL AND lease_until >= @now AND host IS NOT NULL
+                  GROUP BY host),
+               caps AS (
+                 SELECT host, CASE WHEN held_until > @now THEN 0 ELSE 1 END AS cap
+                   FROM queue_hosts WHERE held_until IS NOT NULL),
+               blocked AS (
+                 SELECT host FROM caps WHERE cap = 0
+                 UNION
+                 SELECT b.host FROM busy b LEFT JOIN caps c ON c.host = b.host WHERE b.n >= coalesce(c.cap, @perHost)),
+               candidates AS (
+                 SELECT q.id, q.available_at, q.host FROM queue_messages q
+                  WHERE q.available_at <= @now
+                    AND (q.lease_until IS NULL OR q.lease_until < @now)
+                    AND (q.ordering_key IS NULL OR NOT EXISTS (
+                          SELECT 1 FROM queue_messages p WHERE p.ordering_key = q.ordering_key AND p.id < q.id))
+                    AND (q.host IS NULL OR q.host NOT IN (SELECT host FROM blocked))
+                  ORDER BY q.available_at, q.id
+                  LIMIT @scan),
+               ranked AS (
+                 SELECT id, available_at, host, row_number() OVER (PARTITION BY host ORDER BY available_at, id) AS rank
+                   FROM candidates)
+          SELECT r.id FROM ranked r
+            LEFT JOIN busy b ON b.host = r.host
+            LEFT JOIN caps c ON c.host = r.host
+           WHERE r.host IS NULL OR r.rank + coalesce(b.n, 0) <= coalesce(c.cap, @perHost)
+           ORDER BY r.available_at, r.id
            LIMIT @limit)
         RETURNING id, message, attempts`,
     ),
@@ -356,7 +438,12 @@ function prepare(client: Database.Database) {
       `UPDATE queue_messages SET available_at = @availableAt, lease_until = NULL, lease_owner = NULL
         WHERE id = @id AND lease_owner = @owner`,
     ),
-    nextDue: client.prepare(`SELECT min(available_at) AS next FROM queue_messages WHERE available_at > @now`),
+    // The next delayed message, or the end of the next hold of a server.
+    nextDue: client.prepare(
+      `SELECT min(next) AS next FROM (
+         SELECT min(available_at) AS next FROM queue_messages WHERE available_at > @now
+         UNION ALL SELECT min(held_until) FROM queue_hosts WHERE held_until > @now)`,
+    ),
     depth: client.prepare(
       `SELECT count(*) AS queued, coalesce(sum(available_at <= @now), 0) AS ready
          FROM queue_messages WHERE lease_until IS NULL OR lease_until < @now`,
