@@ -78,6 +78,22 @@ export interface SqliteMessageQueueOptions {
   readonly perHostConcurrency?: number;
   /** When a failing server's messages are held, and for how long (queue-hosts.ts). */
   readonly hostCircuit?: Partial<HostCircuitPolicy>;
+  /** The server a message is for, when its enqueue does not say (`EnqueueOptions.host`). */
+  readonly hostOf?: (message: unknown) => string | null;
+  /**
+   * Runs each handler (`handle`) and says how the delivery went, if it was
+   * one: the queue then reports the server as answered or failed.
+   */
+  readonly around?: (message: unknown, handle: () => Promise<void>) => Promise<HostOutcome | void>;
+}
+
+/** How a delivery went, as `around` reports it. */
+export interface HostOutcome {
+  readonly host: string;
+  /** The same for every retry of the delivery. */
+  readonly deliveryKey: string;
+  /** The server answered (any status but a 5xx); otherwise it failed or did not answer. */
+  readonly answered: boolean;
 }
 
 interface ClaimedRow {
@@ -126,6 +142,8 @@ export class SqliteMessageQueue {
   readonly #concurrency: number;
   readonly #perHost: number;
   readonly #hosts: HostCircuit;
+  readonly #hostOf: ((message: unknown) => string | null) | undefined;
+  readonly #around: SqliteMessageQueueOptions["around"];
   /** Ids handled right now by this instance (across its `listen` calls). */
   readonly #active = new Set<number>();
   /**
@@ -146,6 +164,8 @@ export class SqliteMessageQueue {
     this.#perHost = positiveOption("perHostConcurrency", options.perHostConcurrency, 4, true);
     this.#statements = prepare(this.#client);
     this.#hosts = new HostCircuit(this.#client, options.hostCircuit ?? {}, () => wake(this.#channel));
+    this.#hostOf = options.hostOf;
+    this.#around = options.around;
   }
 
   /**
@@ -181,7 +201,7 @@ export class SqliteMessageQueue {
   enqueue(message: unknown, options?: EnqueueOptions): Promise<void> {
     let entry: PendingEnqueue;
     const committed = new Promise<void>((resolve, reject) => {
-      entry = { row: row(message, options, Date.now()), resolve, reject };
+      entry = { row: row(message, options, Date.now(), this.#hostOf), resolve, reject };
     });
     if (this.#enqueued.push(entry!) === 1) queueMicrotask(() => this.#commitEnqueued());
     return committed;
@@ -206,7 +226,7 @@ export class SqliteMessageQueue {
   async enqueueMany(messages: readonly unknown[], options?: EnqueueOptions): Promise<void> {
     if (messages.length === 0) return;
     const now = Date.now();
-    const rows = messages.map((message) => row(message, options, now));
+    const rows = messages.map((message) => row(message, options, now, this.#hostOf));
     this.#client.transaction(() => {
       for (const r of rows) this.#statements.insert.run(r);
     }).immediate();
@@ -340,14 +360,25 @@ export class SqliteMessageQueue {
       }
     }, Math.max(1, Math.floor(this.#leaseMs / 3)));
     let succeeded = false;
+    let outcome: HostOutcome | void = undefined;
     try {
-      await handler(JSON.parse(claimed.message));
+      const message: unknown = JSON.parse(claimed.message);
+      if (this.#around == null) await handler(message);
+      else outcome = await this.#around(message, async () => void (await handler(message)));
       succeeded = true;
     } catch {
       // Fedify catches and retries its own failures; a throw here is unexpected.
     } finally {
       clearInterval(renewal);
       this.#active.delete(claimed.id);
+    }
+    if (outcome) {
+      try {
+        if (outcome.answered) this.#hosts.answered(outcome.host);
+        else this.#hosts.failed(outcome.host, outcome.deliveryKey);
+      } catch {
+        // Busy: the next delivery to that server reports it again.
+      }
     }
     if (succeeded) {
       // Deleted with the next claim (#ackAndClaim).
@@ -364,14 +395,14 @@ export class SqliteMessageQueue {
   }
 }
 
-function row(message: unknown, options: EnqueueOptions | undefined, now: number) {
+function row(message: unknown, options: EnqueueOptions | undefined, now: number, hostOf?: (message: unknown) => string | null) {
   const delay = options?.delay == null ? 0 : nonNegative(options.delay.total("millisecond"));
   return {
     message: JSON.stringify(message) ?? "null",
     orderingKey: options?.orderingKey ?? null,
     availableAt: now + Math.ceil(delay),
     created: now,
-    host: options?.host ?? null,
+    host: options?.host ?? hostOf?.(message) ?? null,
   };
 }
 
