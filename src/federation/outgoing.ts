@@ -24,7 +24,9 @@
  *   switch only when the first knock was refused for its signature and the
  *   second succeeded.
  * - Inside an outgoing scope, each request's outcome is reported to the scope
- *   (the queue's circuit breaker learns from it whether the server answered).
+ *   (the queue's circuit breaker learns from it whether the server answered),
+ *   and any answer from a server is reported to `onServerAnswered`
+ *   listeners (a server that answers a fetch is up: its held deliveries go).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { getLogger } from "@logtape/logtape";
@@ -58,6 +60,19 @@ interface ActiveScope extends OutgoingScope {
 }
 
 const scopes = new AsyncLocalStorage<ActiveScope>();
+
+/** Told of every server that answered one of Fedify's requests (any status but a 5xx). */
+const answerListeners = new Set<(host: string) => void>();
+
+/**
+ * Calls `listener` with the host of each server that answers one of Fedify's
+ * requests (a fetch of an actor counts as much as a delivery: the server is
+ * up).  Returns the function that stops it.
+ */
+export function onServerAnswered(listener: (host: string) => void): () => void {
+  answerListeners.add(listener);
+  return () => answerListeners.delete(listener);
+}
 
 /** Runs `fn` with `scope`'s limits and observer applied to every request it makes. */
 export function withOutgoing<T>(scope: OutgoingScope, fn: () => T): T {
@@ -206,6 +221,15 @@ export function installOutgoingFetch(limits: RequestLimits = DEFAULT_REQUEST_LIM
       if (secondKnock) verdicts.set(url.origin, { spec: spec!, justified: response.status >= 200 && response.status < 300, at: Date.now() });
     }
     scope?.observe?.({ url, status: response.status });
+    if (response.status < 500) {
+      for (const listener of answerListeners) {
+        try {
+          listener(url.host);
+        } catch (error) {
+          logger.debug("A listener failed on the answer of {host}: {error}", { host: url.host, error });
+        }
+      }
+    }
     return response;
   };
   Object.defineProperty(wrapped, INSTALLED, { value: true });

@@ -18,7 +18,7 @@ import { SqliteKvStore } from "../db/kv.ts";
 import type { SqliteMessageQueue } from "../db/queue.ts";
 import { builder, type FedData } from "./builder.ts";
 import { createDeliveryQueue } from "./delivery.ts";
-import { installOutgoingFetch, type SignatureSpec } from "./outgoing.ts";
+import { installOutgoingFetch, onServerAnswered, type SignatureSpec } from "./outgoing.ts";
 import { startPublisher, type Publisher } from "./publish.ts";
 import { guardSignatureMemory } from "./signature-memory.ts";
 import { duration } from "./time.ts";
@@ -70,6 +70,10 @@ export async function createFederationRuntime(options: FederationRuntimeOptions)
   installOutgoingFetch();
   const kv = guardSignatureMemory(options.kv ?? new SqliteKvStore(db), { firstKnock: FIRST_KNOCK });
   const queue = options.queue === undefined ? createDeliveryQueue(db) : options.queue;
+  if (queue != null) {
+    // A server that answers any request is up: deliveries held for it go now.
+    const stop = onServerAnswered((host) => (db.$client.open ? queue.hostAnswered(host) : stop()));
+  }
   const federation = await builder.build({
     kv,
     // Outgoing work only: inbox activities are handled while the sender

@@ -1,11 +1,12 @@
 /**
  * A running undersign instance for federation tests: the real app on a
- * loopback port, on a real SQLite file, with the persistent delivery queue
- * processed in the same process (as `npm start` does).  Fetching from and
+ * loopback port, on a real SQLite file, with the persistent key–value store
+ * and delivery queue processed in the same process (as `npm start` does).  Fetching from and
  * delivering to loopback addresses is allowed, as it must be for two servers
  * on one machine.
  */
 import { join } from "node:path";
+import { SqliteKvStore } from "../../src/db/kv.ts";
 import type { SqliteMessageQueue } from "../../src/db/queue.ts";
 import { createDeliveryQueue, type DeliveryQueueOptions } from "../../src/federation/delivery.ts";
 import { addDeclaration, createTestApp, type TestAppOptions } from "./app.ts";
@@ -36,6 +37,7 @@ export async function startInstance(options: InstanceOptions = {}): Promise<Test
   const { queue: queueOptions, ...appOptions } = options;
   const queue = createDeliveryQueue(db, { pollIntervalMs: 50, ...queueOptions });
   const app = await createTestApp({
+    kv: new SqliteKvStore(db),
     ...appOptions,
     db,
     origin,
