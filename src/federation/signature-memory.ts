@@ -9,13 +9,13 @@
  * RFC 9421 for good and drop every post.
  *
  * `guardSignatureMemory` wraps the store so that, for those keys only:
- * - the first-knock format is never stored (absent means "use it"), and
- *   storing it removes a remembered switch;
- * - the other format is stored only when outgoing.ts saw the switch earned:
- *   the first knock refused for its signature (400/401) and the second
- *   succeeded (2xx), moments ago;
- * - a remembered switch expires after `ttl` and is not renewed by later
- *   successes, so a server is asked again in the first format once a day.
+ * - a server's format changes only when outgoing.ts saw the change earned:
+ *   the knock in the current format refused for its signature (400/401) and
+ *   the second, in the other format, succeeded (2xx), moments ago;
+ * - the first-knock format is never stored (absent means "use it"): a switch
+ *   back to it removes the key;
+ * - a switch to the other format expires after `ttl` and is not renewed by
+ *   later successes, so a server is asked in the first format again daily.
  * Everything else passes through unchanged.
  */
 import type { KvKey, KvStore } from "@fedify/fedify";
@@ -49,18 +49,17 @@ export function guardSignatureMemory(store: KvStore, options: SignatureMemoryOpt
     async set(key, value, setOptions) {
       const origin = specOrigin(key, prefix);
       if (origin == null) return store.set(key, value, setOptions);
-      if (value === options.firstKnock) {
-        if ((await store.get(key)) !== undefined) await store.delete(key);
-        return;
-      }
+      const current = (await store.get(key)) ?? options.firstKnock;
+      // The format in use worked again: nothing to learn (and the expiry of a
+      // switch is not renewed).
+      if (value === current) return;
       if (!switchWasEarned(origin, String(value))) {
-        logger.debug("Not remembering {spec} for {origin}: its first knock was not refused for its signature, or the second failed", { spec: value, origin });
+        logger.debug("Not switching {origin} to {spec}: its first knock was not refused for its signature, or the second failed", { spec: value, origin });
         return;
       }
-      // Remembered already: keep the expiry of the switch (successes do not renew it).
-      if ((await store.get(key)) === value) return;
-      logger.info("{origin} refused a {firstKnock} signature and accepted {spec}: using {spec} there for a while", { origin, spec: value, firstKnock: options.firstKnock });
-      await store.set(key, value, { ttl });
+      logger.info("{origin} refused a {current} signature and accepted {spec}: using {spec} there", { origin, spec: value, current });
+      if (value === options.firstKnock) await store.delete(key);
+      else await store.set(key, value, { ttl });
     },
   };
   if (store.cas != null) guarded.cas = store.cas.bind(store);
