@@ -13,7 +13,7 @@
  *
  * Its inbox can answer the next N requests with a 502, as a proxy does while
  * the server behind it restarts.  With `requireSignedGets`, GETs of its
- * documents must be signed (draft-cavage, verified) or get 401, as on a
+ * documents must be signed in its format (verified) or get 401, as on a
  * Mastodon server in authorized-fetch mode.  Its one account, `dora`, can
  * follow an actor elsewhere (a draft-cavage signed POST).
  */
@@ -57,6 +57,8 @@ export interface SignaturePeer {
   follow(actorUri: string, inbox: string): Promise<number>;
   /** A document the peer serves at `path` (for fetch tests). */
   serve(path: string, json: Record<string, unknown>): void;
+  /** GETs of `path` are redirected to `to` (302). */
+  redirect(path: string, to: string): void;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,7 @@ export async function startSignaturePeer(options: { format: PeerFormat; requireS
   const posts: InboxPost[] = [];
   const gets: SignedGet[] = [];
   const documents = new Map<string, Record<string, unknown>>();
+  const redirects = new Map<string, string>();
   let failures = 0;
   let origin = "";
   const actorUri = () => `${origin}/users/dora`;
@@ -125,9 +128,19 @@ export async function startSignaturePeer(options: { format: PeerFormat; requireS
     if (req.method === "GET") {
       let verified = false;
       let keyId: string | null = null;
-      if (typeof req.headers.signature === "string") ({ ok: verified, keyId } = await verifyCavage(req, null));
+      if (req.headers["signature-input"] != null) {
+        keyId = /keyid="([^"]*)"/.exec(String(req.headers["signature-input"]))?.[1] ?? null;
+        verified = options.format === "rfc9421" && (await verifyRfc9421(req, null));
+      } else if (typeof req.headers.signature === "string" && options.format === "draft-cavage") {
+        ({ ok: verified, keyId } = await verifyCavage(req, null));
+      }
       gets.push({ path: url.pathname, keyId, verified });
       if (options.requireSignedGets && !verified) return send(401);
+      const to = redirects.get(url.pathname);
+      if (to != null) {
+        res.writeHead(302, { location: to });
+        return res.end();
+      }
       if (url.pathname === "/users/dora") {
         return send(200, {
           "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
@@ -169,14 +182,18 @@ export async function startSignaturePeer(options: { format: PeerFormat; requireS
       const { ok } = await verifyCavage(req, body);
       return record(ok ? 202 : 401, ok);
     }
-    const request = new Request(new URL(req.url ?? "/", origin), {
-      method: "POST",
-      headers: Object.entries(req.headers).flatMap(([k, v]) => (v == null ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]])),
-      body: new Uint8Array(body),
-    });
-    const key = await verifyRequest(request, { spec: "rfc9421", documentLoader: getDocumentLoader({ allowPrivateAddress: true }), contextLoader: getDocumentLoader({ allowPrivateAddress: true }) });
-    return record(key == null ? 401 : 202, key != null);
+    const ok = await verifyRfc9421(req, body);
+    return record(ok ? 202 : 401, ok);
   });
+  async function verifyRfc9421(req: IncomingMessage, body: Buffer | null): Promise<boolean> {
+    const request = new Request(new URL(req.url ?? "/", origin), {
+      method: req.method,
+      headers: Object.entries(req.headers).flatMap(([k, v]) => (v == null ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]])),
+      ...(body == null ? {} : { body: new Uint8Array(body) }),
+    });
+    const loader = getDocumentLoader({ allowPrivateAddress: true });
+    return (await verifyRequest(request, { spec: "rfc9421", documentLoader: loader, contextLoader: loader })) != null;
+  }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const signingKey = await crypto.subtle.importKey("pkcs8", privateKey.export({ type: "pkcs8", format: "der" }), { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, true, ["sign"]);
@@ -197,6 +214,7 @@ export async function startSignaturePeer(options: { format: PeerFormat; requireS
       return (await fetch(signed)).status;
     },
     serve: (path, json) => void documents.set(path, json),
+    redirect: (path, to) => void redirects.set(path, to),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
