@@ -41,12 +41,14 @@ export interface DeliveryQueueOptions extends Omit<SqliteMessageQueueOptions, "h
 /** Runs one queued message in an outgoing scope and says how its delivery went. */
 async function deliver(message: unknown, handle: () => Promise<void>, limits: RequestLimits): Promise<HostOutcome | void> {
   if (!isOutboxMessage(message)) return withOutgoing({ limits }, handle);
+  const host = new URL(message.inbox).host;
   let last: RequestOutcome | undefined;
-  await withOutgoing({ limits, observe: (outcome) => void (last = outcome) }, handle);
+  // The last answer (or silence) of the inbox's server decides.
+  await withOutgoing({ limits, observe: (outcome) => void (outcome.url.host === host && (last = outcome)) }, handle);
   // No request: Fedify dropped the message without sending (nothing learnt).
   if (last === undefined) return;
   const outcome: RequestOutcome = last;
-  return { host: new URL(message.inbox).host, deliveryKey: message.id, answered: outcome.status != null && outcome.status < 500 };
+  return { host, deliveryKey: message.id, answered: outcome.status != null && outcome.status < 500 };
 }
 
 /** The persistent queue for Fedify's outbox and fan-out work, with per-server limits. */
