@@ -336,9 +336,7 @@ export class SqliteMessageQueue {
     const rows = commitRelaxed(this.#client, () =>
       this.#client.transaction(() => {
         for (const id of acks) this.#statements.remove.run({ id, owner: this.#owner });
-        return limit === 0
-          ? []
-          : (this.#statements.claim.all({ now, leaseUntil: now + this.#leaseMs, owner: this.#owner, limit, perHost: this.#perHost, scan: Math.max(64, limit * 4) }) as ClaimedRow[]);
+        return limit === 0 ? [] : this.#claim(limit, now);
       }).immediate(),
     );
     for (const id of acks) this.#unacked.delete(id);
@@ -348,6 +346,38 @@ export class SqliteMessageQueue {
       // failed), which this claim just renewed.  Do not hand it out a second time.
       return !this.#active.has(claimed.id);
     });
+  }
+
+  /**
+   * Leases up to `limit` claimable messages, inside the caller's immediate
+   * transaction (which holds the write lock from its first read to its last
+   * write, so two listeners, in one process or several, never claim the same
+   * message or together exceed a server's share).  Claimable: due, not under
+   * a live lease, first of its ordering key, and of a server that is neither
+   * held nor at its share of leases (`perHostConcurrency`; one while a probe
+   * tests a server whose hold ended).
+   */
+  #claim(limit: number, now: number): ClaimedRow[] {
+    const statements = this.#statements;
+    const busy = new Map((statements.busy.all({ now }) as { host: string; n: number }[]).map((r) => [r.host, r.n]));
+    const caps = new Map((statements.caps.all({ now }) as { host: string; cap: number }[]).map((r) => [r.host, r.cap]));
+    const capOf = (host: string) => caps.get(host) ?? this.#perHost;
+    const full = [...caps.keys(), ...busy.keys()].filter((host) => (busy.get(host) ?? 0) >= capOf(host));
+    // Each server gets at most what is left of its share among the first
+    // candidates; when that leaves slots free the listener claims again.
+    const candidates = statements.candidates.all({ now, full: JSON.stringify(full), scan: limit * this.#perHost }) as { id: number; host: string | null }[];
+    const chosen: number[] = [];
+    for (const { id, host } of candidates) {
+      if (chosen.length === limit) break;
+      if (host != null) {
+        const leased = busy.get(host) ?? 0;
+        if (leased >= capOf(host)) continue;
+        busy.set(host, leased + 1);
+      }
+      chosen.push(id);
+    }
+    if (chosen.length === 0) return [];
+    return statements.lease.all({ ids: JSON.stringify(chosen), leaseUntil: now + this.#leaseMs, owner: this.#owner }) as ClaimedRow[];
   }
 
   async #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
@@ -421,46 +451,27 @@ function prepare(client: Database.Database) {
       `INSERT INTO queue_messages (message, ordering_key, available_at, lease_until, lease_owner, attempts, created, host)
        VALUES (@message, @orderingKey, @availableAt, NULL, NULL, 0, @created, @host)`,
     ),
-    // Claimable: due, not under a live lease, first of its ordering key, and
-    // of a server that is neither held nor already at its share of leases
-    // (`perHost`; one while a probe tests a server that was held).  Among the
-    // first `scan` claimable messages each server gets only what is left of
-    // its share.  One statement, so it holds the write lock from its first
-    // read to its last write: two listeners cannot claim the same row, nor
-    // together exceed a server's share.
-    claim: client.prepare(
-      `UPDATE queue_messages
-          SET lease_until = @leaseUntil, lease_owner = @owner, attempts = attempts + 1
-        WHERE id IN (
-          WITH busy AS (
-                 SELECT host, count(*) AS n FROM queue_messages
-                  WHERE lease_until IS NOT NULL AND lease_until >= @now AND host IS NOT NULL
-                  GROUP BY host),
-               caps AS (
-                 SELECT host, CASE WHEN held_until > @now THEN 0 ELSE 1 END AS cap
-                   FROM queue_hosts WHERE held_until IS NOT NULL),
-               blocked AS (
-                 SELECT host FROM caps WHERE cap = 0
-                 UNION
-                 SELECT b.host FROM busy b LEFT JOIN caps c ON c.host = b.host WHERE b.n >= coalesce(c.cap, @perHost)),
-               candidates AS (
-                 SELECT q.id, q.available_at, q.host FROM queue_messages q
-                  WHERE q.available_at <= @now
-                    AND (q.lease_until IS NULL OR q.lease_until < @now)
-                    AND (q.ordering_key IS NULL OR NOT EXISTS (
-                          SELECT 1 FROM queue_messages p WHERE p.ordering_key = q.ordering_key AND p.id < q.id))
-                    AND (q.host IS NULL OR q.host NOT IN (SELECT host FROM blocked))
-                  ORDER BY q.available_at, q.id
-                  LIMIT @scan),
-               ranked AS (
-                 SELECT id, available_at, host, row_number() OVER (PARTITION BY host ORDER BY available_at, id) AS rank
-                   FROM candidates)
-          SELECT r.id FROM ranked r
-            LEFT JOIN busy b ON b.host = r.host
-            LEFT JOIN caps c ON c.host = r.host
-           WHERE r.host IS NULL OR r.rank + coalesce(b.n, 0) <= coalesce(c.cap, @perHost)
-           ORDER BY r.available_at, r.id
-           LIMIT @limit)
+    // Leases held per server.
+    busy: client.prepare(
+      `SELECT host, count(*) AS n FROM queue_messages INDEXED BY queue_messages_leased_idx
+        WHERE lease_until IS NOT NULL AND lease_until >= @now GROUP BY host HAVING host IS NOT NULL`,
+    ),
+    // Servers whose messages are held (0), or probed one at a time (1).
+    caps: client.prepare(`SELECT host, CASE WHEN held_until > @now THEN 0 ELSE 1 END AS cap FROM queue_hosts WHERE held_until IS NOT NULL`),
+    // Due, not under a live lease, first of its ordering key, not of a full server.
+    candidates: client.prepare(
+      `SELECT q.id, q.host FROM queue_messages q
+        WHERE q.available_at <= @now
+          AND (q.lease_until IS NULL OR q.lease_until < @now)
+          AND (q.ordering_key IS NULL OR NOT EXISTS (
+                SELECT 1 FROM queue_messages p WHERE p.ordering_key = q.ordering_key AND p.id < q.id))
+          AND (q.host IS NULL OR q.host NOT IN (SELECT value FROM json_each(@full)))
+        ORDER BY q.available_at, q.id
+        LIMIT @scan`,
+    ),
+    lease: client.prepare(
+      `UPDATE queue_messages SET lease_until = @leaseUntil, lease_owner = @owner, attempts = attempts + 1
+        WHERE id IN (SELECT value FROM json_each(@ids))
         RETURNING id, message, attempts`,
     ),
     renew: client.prepare(`UPDATE queue_messages SET lease_until = @leaseUntil WHERE id = @id AND lease_owner = @owner`),

@@ -5,7 +5,9 @@
  * peer back from an outage that an account there follows from at once; and
  * a server whose inboxes accept connections and never answer.
  */
+import { request as httpRequest } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
+import { signRequest } from "@fedify/fedify";
 import { afterEach, describe, expect, it } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { addFollower, upsertRemoteActor } from "../../src/db/fediverse.ts";
@@ -168,5 +170,36 @@ describe("a server that accepts connections and never answers", () => {
     await until(() => closedByUs >= 4, "the tarpit's requests to time out", 15_000);
     await until(() => s.queue.hostState(tarpitHost)?.heldUntil != null, "the tarpit to be held", 20_000);
     expect(mostAtOnce).toBeLessThanOrEqual(4);
+  }, 60_000);
+
+  it("cannot hold an inbox request: the key fetch to it gives up within the time limit", async () => {
+    const sockets = new Set<Socket>();
+    const tarpit: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("data", () => {});
+      socket.on("close", () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => tarpit.listen(0, "127.0.0.1", resolve));
+    closing.push({ close: () => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), tarpit.close(() => resolve()))) });
+    const actor = `http://127.0.0.1:${(tarpit.address() as { port: number }).port}/users/slow`;
+    const s = await site("inbound");
+    const keys = await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"]);
+    const like = { "@context": "https://www.w3.org/ns/activitystreams", id: `${actor}#likes/1`, type: "Like", actor, object: `${s.origin}/d/inbound` };
+    const request = new Request(`${s.origin}/inbox`, { method: "POST", headers: { "content-type": "application/activity+json" }, body: JSON.stringify(like) });
+    const signed = await signRequest(request, keys.privateKey, new URL(`${actor}#main-key`), { spec: "draft-cavage-http-signatures-12" });
+    const started = Date.now();
+    // Sent with node:http: our own fetch would put the limits of a signed request on this one too.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(signed.url, { method: "POST", headers: Object.fromEntries(signed.headers) }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end(JSON.stringify(like));
+    });
+    expect(status).toBe(401);
+    // 10 s for the key fetch (Node's own limit would be 300 s), plus room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(25_000);
+    expect(sockets.size).toBe(0);
   }, 60_000);
 });
