@@ -165,6 +165,19 @@ function dispatcherFor(limits: RequestLimits): Dispatcher {
   return agent;
 }
 
+/**
+ * Aborts after `ms`, with an "AbortError": Fedify retries a GET that failed
+ * on the network once more at once, but not one its caller aborted, and a
+ * server that did not answer in time would only hold the request as long
+ * again.  (The timer does not keep the process alive; firing after the
+ * request ended does nothing.)
+ */
+function deadline(ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new DOMException(`No answer within ${ms} ms`, "AbortError")), ms).unref();
+  return controller.signal;
+}
+
 const INSTALLED = Symbol.for("undersign.outgoingFetch");
 let defaults: RequestLimits = DEFAULT_REQUEST_LIMITS;
 
@@ -206,7 +219,7 @@ export function installOutgoingFetch(limits: RequestLimits = DEFAULT_REQUEST_LIM
       if (first.status == null) throw new TypeError(`fetch failed: ${url.href} did not answer`);
       return new Response(null, { status: first.status, statusText: first.statusText, headers: first.headers });
     }
-    const signals = [init?.signal, request?.signal, AbortSignal.timeout(limits.timeoutMs)].filter((s): s is AbortSignal => s != null);
+    const signals = [init?.signal, request?.signal, deadline(limits.timeoutMs)].filter((s): s is AbortSignal => s != null);
     let response: Response;
     try {
       response = await original(input, { ...init, signal: AbortSignal.any(signals), dispatcher: init?.dispatcher ?? dispatcherFor(limits) } as RequestInit);
