@@ -627,6 +627,15 @@ export const botApps = sqliteTable(
     software: text().notNull().default(""),
     version: text().notNull().default(""),
     supportsPkce: integer("supports_pkce", { mode: "boolean" }).notNull().default(false),
+    /**
+     * Whether the server holds scheduled statuses the bot can see and cancel
+     * (`yes`), or not (`no`, with `schedulingReason`); null until the bot
+     * has found out (src/bot/capability.ts).  Learnt from what the server
+     * does, for this `version`; a new version is asked again.
+     */
+    scheduling: text({ enum: ["yes", "no"] }),
+    schedulingReason: text("scheduling_reason", { enum: ["posts-at-once", "not-listed", "cannot-cancel", "refused"] }),
+    schedulingLearned: integer("scheduling_learned", { mode: "timestamp_ms" }),
     created: integer({ mode: "timestamp_ms" }).notNull(),
   },
   (t) => [uniqueIndex("bot_apps_origin_unique").on(t.origin, t.redirectUri, t.scopes)],
@@ -702,7 +711,10 @@ export type BotConnection = typeof botConnections.$inferSelect;
  *  - `scheduled`: the server holds it as a scheduled status (`remoteId`);
  *  - `posted`: published (`url`; for a server-scheduled post, the account's profile);
  *  - `failed`: not posted; `error` says why and what to do;
- *  - `cancelled`: dropped because the plan changed or the striker disconnected.
+ *  - `cancelled`: dropped because the plan changed or the striker disconnected;
+ *  - `unconfirmed`: the server may hold it or have published it, and cannot
+ *    show which (it neither lists nor cancels scheduled statuses); `error`
+ *    says what the striker should check.  Never posted by us.
  */
 export const botPosts = sqliteTable(
   "bot_posts",
@@ -723,7 +735,7 @@ export const botPosts = sqliteTable(
     mediaAlt: text("media_alt").notNull().default(""),
     /** Sent as the Idempotency-Key: one per striker, strike and slot. */
     idempotencyKey: text("idempotency_key").notNull(),
-    state: text({ enum: ["planned", "scheduled", "posted", "failed", "cancelled"] }).notNull().default("planned"),
+    state: text({ enum: ["planned", "scheduled", "posted", "failed", "cancelled", "unconfirmed"] }).notNull().default("planned"),
     /** `server`: a scheduled status on their server; `site`: posted by our scheduler. */
     via: text({ enum: ["server", "site"] }),
     remoteId: text("remote_id"),
@@ -830,3 +842,20 @@ export const remoteCopies = sqliteTable(
   (t) => [uniqueIndex("remote_copies_article_unique").on(t.articleIri), index("remote_copies_declaration_idx").on(t.declarationId, t.id)],
 );
 export type RemoteCopy = typeof remoteCopies.$inferSelect;
+
+/**
+ * Proof-of-work solutions already used (docs/decisions/0015): the challenge's
+ * HMAC signature, kept until the challenge expires and pruned after that.
+ * A row is written in the same transaction as the signature or pledge the
+ * solution paid for, so a solution is accepted once, across restarts, and a
+ * refused attempt does not use it up.  Nothing here says who solved it.
+ */
+export const powSolutions = sqliteTable(
+  "pow_solutions",
+  {
+    id: text().primaryKey(),
+    expires: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("pow_solutions_expires_idx").on(t.expires)],
+);
+export type PowSolution = typeof powSolutions.$inferSelect;

@@ -11,7 +11,7 @@ import { listPublicSignatures, type PublicSignature } from "../db/signatures.ts"
 import { parseSignatureInput } from "../signature-input.ts";
 import { readJsonObject } from "./body.ts";
 import type { WebEnv } from "./context.ts";
-import { POW_FIELD } from "./pow.ts";
+import { POW_FIELD, REASONS } from "./pow.ts";
 import { clientKey, PAGE_SIZE } from "./sign.tsx";
 import { privateUrl } from "./signing-mail.ts";
 
@@ -124,10 +124,12 @@ api.post("/declarations/:slug/signatures", async (c) => {
     return apiError(c, 400, "invalid_field", message, field);
   }
   const proof = body.value[POW_FIELD];
-  const powResult = await pow.verify(typeof proof === "string" ? proof : proof == null ? undefined : JSON.stringify(proof));
+  const powResult = await pow.verify(typeof proof === "string" ? proof : proof == null ? undefined : JSON.stringify(proof), { action: "sign", target: declaration.slug });
   if (!powResult.ok) return apiError(c, 400, "proof_of_work", `Anti-spam check: ${powResult.reason}`, POW_FIELD);
-  const outcome = await signing.sign(declaration, parsed.value, clientKey(c));
+  const outcome = await signing.sign(declaration, parsed.value, clientKey(c), { proof: powResult.proof });
   switch (outcome.kind) {
+    case "replayed":
+      return apiError(c, 400, "proof_of_work", `Anti-spam check: ${REASONS.replayed}`, POW_FIELD);
     case "signed":
       return c.json(
         {
