@@ -359,6 +359,57 @@ export const fedActivities = sqliteTable(
 export type FedActivity = typeof fedActivities.$inferSelect;
 
 /**
+ * What a Declaration's actor last told its followers about itself: a
+ * fingerprint of the profile other servers show (title, summary, the
+ * "Signatures" and "Version" fields, license, source, status), and when an
+ * `Update` of the actor last went out.  An `Update` is sent when the profile
+ * changed, at most once an hour (src/federation/profile-updates.ts); `sent` is
+ * null until the first one.
+ */
+export const actorProfiles = sqliteTable("actor_profiles", {
+  declarationId: integer("declaration_id")
+    .primaryKey()
+    .references(() => declarations.id, { onDelete: "cascade" }),
+  fingerprint: text().notNull(),
+  sent: integer({ mode: "timestamp_ms" }),
+  updated: integer({ mode: "timestamp_ms" }).notNull(),
+});
+export type ActorProfile = typeof actorProfiles.$inferSelect;
+
+/**
+ * Quote authorizations (FEP-044f "QuoteAuthorization" stamps): permission for
+ * one post elsewhere (`interactingObject`) to quote one of our posts, given in
+ * answer to a `QuoteRequest` and served at `/ap/quote-authorizations/{uuid}`
+ * so that every server showing the quote can check it.  One per (our post,
+ * quoting post): a repeated request gets the same stamp.
+ */
+export const fedQuoteAuthorizations = sqliteTable(
+  "fed_quote_authorizations",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    uuid: text().notNull(),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    postId: integer("post_id")
+      .notNull()
+      .references(() => fedPosts.id, { onDelete: "cascade" }),
+    /** The quoting post (the request's `instrument`). */
+    interactingObject: text("interacting_object").notNull(),
+    /** Who asked (the quoting post's author). */
+    actorUri: text("actor_uri").notNull(),
+    /** The `QuoteRequest` it answered. */
+    requestUri: text("request_uri"),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("fed_quote_authorizations_uuid_unique").on(t.uuid),
+    uniqueIndex("fed_quote_authorizations_post_object_unique").on(t.postId, t.interactingObject),
+  ],
+);
+export type FedQuoteAuthorization = typeof fedQuoteAuthorizations.$inferSelect;
+
+/**
  * A favourite (`Like`) or emoji reaction (`EmojiReact`) of one of our posts.
  * Each signs the Declaration; the signature lasts while at least one of the
  * account's reactions to that Declaration remains.

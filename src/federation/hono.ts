@@ -13,6 +13,7 @@ import { getLogger } from "@logtape/logtape";
 import type { MiddlewareHandler } from "hono";
 import { isDomainBlocked } from "../db/fediverse.ts";
 import type { FedData } from "./builder.ts";
+import { withFullPublicAddress } from "./public-address.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
 
@@ -127,7 +128,13 @@ export function federationMiddleware(federation: Federation<FedData>, contextDat
         });
       },
     });
-    if (request.method !== "POST") return fetched;
+    if (request.method !== "POST") {
+      const response = await fetched;
+      const served = await withFullPublicAddress(response);
+      // A page route that answered (a revision's Article) has set c.res, which Hono keeps: replace it.
+      if (served !== response && c.finalized) c.res = served;
+      return served;
+    }
     try {
       return await fetched;
     } catch (error) {

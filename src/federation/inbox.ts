@@ -22,7 +22,7 @@ import {
   Like,
   Link,
   Note,
-  PUBLIC_COLLECTION,
+  QuoteRequest,
   Reject,
   Undo,
   Update,
@@ -30,7 +30,7 @@ import {
   type Object as APObject,
 } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import { getDeclarationById, getPublicDeclaration, getPublishedDeclaration } from "../db/declarations.ts";
+import { getPublicDeclaration, getPublishedDeclaration } from "../db/declarations.ts";
 import {
   addBoost,
   addFollower,
@@ -49,11 +49,13 @@ import {
   upsertRemoteActor,
   type RemoteActorInput,
 } from "../db/fediverse.ts";
-import { getPostByUuid } from "../db/posts.ts";
 import type { Declaration, FedPost, RemoteActor } from "../db/schema.ts";
 import { sanitizeRemoteHtml } from "../markdown.ts";
 import { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { onRemoteArticle, onRemoteDelete } from "./copies.ts";
+import { findOurPost } from "./objects.ts";
+import { isPublicAddressed } from "./public-address.ts";
+import { onQuoteRequest } from "./quotes.ts";
 import { toDate } from "./time.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
@@ -155,15 +157,8 @@ interface OurPost {
 
 /** The published Declaration post (Article or Note) that `uri` names, if it is one of ours. */
 function ourPost(ctx: Ctx, uri: URL | null): OurPost | null {
-  if (uri == null) return null;
-  const parsed = ctx.parseUri(uri);
-  if (parsed?.type !== "object" || (parsed.class !== Note && parsed.class !== Article)) return null;
-  const uuid = parsed.values.uuid;
-  const post = uuid == null ? undefined : getPostByUuid(ctx.data.db, uuid);
-  if (post == null) return null;
-  const declaration = getDeclarationById(ctx.data.db, post.declarationId);
-  if (declaration == null || declaration.status !== "published") return null;
-  return { post, declaration };
+  const found = findOurPost(ctx, uri);
+  return found?.declaration.status === "published" ? found : null;
 }
 
 /** The Declaration whose actor `uri` is, if it is one of ours and published. */
@@ -172,10 +167,6 @@ function ourActor(ctx: Ctx, uri: URL | null): Declaration | null {
   const parsed = ctx.parseUri(uri);
   if (parsed?.type !== "actor" || parsed.identifier === INSTANCE_ACTOR) return null;
   return getPublishedDeclaration(ctx.data.db, parsed.identifier) ?? null;
-}
-
-function isPublic(object: APObject): boolean {
-  return [...object.toIds, ...object.ccIds].some((id) => id.href === PUBLIC_COLLECTION.href);
 }
 
 function write<T>(ctx: Ctx, fn: () => T): Promise<T> {
@@ -316,7 +307,7 @@ async function onCreate(ctx: InboxContext<FedData>, create: Create): Promise<voi
   if (target == null) return; // Not a reply to us: nothing to keep (e.g. a post of someone we do not follow).
   if (object.attributionId?.href !== create.actorId?.href) return ignore(create, "the reply's author is not the activity's actor");
   if (object.id.origin !== create.actorId?.origin) return ignore(create, "the reply is not on its author's server");
-  if (!isPublic(object)) return ignore(create, "the reply is not public, so it is not shown on the page");
+  if (!isPublicAddressed(object, create, ctx.canonicalOrigin)) return ignore(create, "the reply is not public, so it is not shown on the page");
   const html = sanitizeRemoteHtml(object.content?.toString() ?? "");
   if (html.length > MAX_RESPONSE_HTML) return ignore(create, "the reply is too long to show");
   const actor = await actorOf(ctx, create);
@@ -447,6 +438,7 @@ builder
   .on(Update, guarded(onUpdate))
   .on(Delete, guarded(onDelete))
   .on(Flag, guarded(onFlag))
+  .on(QuoteRequest, guarded(onQuoteRequest))
   .on(Activity, async (_ctx, activity) => ignore(activity, "we do not handle this type"))
   .onError((_ctx, error) => {
     logger.error("An inbox listener failed: {error}", { error });

@@ -13,6 +13,7 @@ import { readJsonObject } from "./body.ts";
 import type { WebEnv } from "./context.ts";
 import { POW_FIELD, REASONS } from "./pow.ts";
 import { clientKey, PAGE_SIZE } from "./sign.tsx";
+import { signerName, signerWebsite } from "./format.ts";
 import { privateUrl } from "./signing-mail.ts";
 
 export const api = new Hono<WebEnv>();
@@ -74,15 +75,16 @@ function signatureJson(s: PublicSignature) {
   return {
     id: s.id,
     kind: s.kind,
-    name: s.name,
+    // A fediverse signer's current display name and profile (see signerName).
+    name: signerName(s),
     place: s.place,
-    website: s.website,
+    website: signerWebsite(s),
     comment: s.comment,
     revision: s.revision,
     signedAt: s.created.toISOString(),
     // Fediverse signers: the account that favourited (`@user@host`) and its profile page.
     ...(s.kind === "fediverse"
-      ? { handle: s.actor?.handle != null ? `@${s.actor.handle}` : null, profileUrl: s.actor?.url ?? s.website }
+      ? { handle: s.actor?.handle != null ? `@${s.actor.handle}` : null, profileUrl: signerWebsite(s) }
       : {}),
   };
 }

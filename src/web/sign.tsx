@@ -13,7 +13,7 @@ import { clientSubject, keyedHash } from "./abuse.ts";
 import { readForm } from "./body.ts";
 import type { WebEnv } from "./context.ts";
 import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
-import { plural } from "./format.ts";
+import { plural, signerName, signerWebsite } from "./format.ts";
 import { notFoundPage } from "./errors.tsx";
 import { POW_FIELD, REASONS } from "./pow.ts";
 import { Layout } from "./views/Layout.tsx";
@@ -231,7 +231,7 @@ function csvCell(value: string | number | null): string {
 }
 
 function csvRow(s: PublicSignature): string {
-  return [s.name, s.place, s.website, s.comment, s.revision, s.created.toISOString()].map(csvCell).join(",") + "\r\n";
+  return [signerName(s), s.place, signerWebsite(s), s.comment, s.revision, s.created.toISOString()].map(csvCell).join(",") + "\r\n";
 }
 
 sign.get("/d/:slug/signatures.csv", (c) => {
