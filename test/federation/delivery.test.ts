@@ -87,6 +87,8 @@ describe("signature formats (double knocking)", () => {
     const p = await peer("rfc9421");
     expect(await p.follow(`${s.origin}/d/modern`, `${s.origin}/d/modern/inbox`)).toBe(202);
     await until(() => count(p, "Accept") === 1, "the Accept, after a 401 to draft-cavage");
+    // The peer counts the Accept before its answer reaches us; the switch is remembered once it has.
+    await until(() => rememberedFormat(s, p.origin) != null, "the switch to be remembered");
     const remembered = rememberedFormat(s, p.origin);
     expect(remembered?.value).toBe(JSON.stringify("rfc9421"));
     expect(remembered!.expires! - Date.now()).toBeGreaterThan(23 * 60 * 60 * 1000);
