@@ -1,20 +1,34 @@
 /**
  * A persistent key–value store over our SQLite database, in the shape of
  * Fedify's `KvStore` (declared structurally here, so that db/ does not depend
- * on Fedify).  Keys are arrays of strings, stored JSON-encoded; a prefix scan
- * uses the encoded form without its closing bracket.
+ * on Fedify), held to the letter of its contract; `test/db/kv-contract.ts`
+ * runs the same cases against this store and against Fedify's
+ * `MemoryKvStore`.
+ *
+ * - Keys are arrays of strings, stored JSON-encoded.  A prefix matches the
+ *   key equal to it and every longer key that continues it segment by
+ *   segment (`["a"]` matches `["a"]` and `["a", "b"]`, not `["ab"]`).
+ * - Values are JSON.  Storing `undefined` (by `set` or `cas`) removes the
+ *   key: it reads back as absent, as Fedify's circuit breaker expects when
+ *   it closes a circuit with `cas(key, state, undefined)`.
+ * - `cas` compares the stored value with the expected one structurally, as
+ *   `MemoryKvStore` does (es-toolkit's `isEqual`): the order of an object's
+ *   keys does not matter, the order of an array's items does.  Fedify reads a
+ *   state, rebuilds it with its keys in another order, and passes that back
+ *   as the expected value.
+ * - A TTL makes the entry absent once it has passed (for `get`, `list` and
+ *   `cas` alike); a write without a TTL makes the entry permanent again.
  *
  * Fedify reads and writes it on every delivery and every received activity
  * (key and document caches, the signature spec that worked per server, the
  * circuit breaker), so the single-key operations use statements prepared
  * once, and a `set` that would store what is stored already (same value, no
- * expiry) writes nothing: Fedify remembers the spec a server accepted after
- * every delivery.  What Fedify keeps here can be lost without harm (it is
- * fetched or learnt again), so writes commit without waiting for the disk
+ * expiry) writes nothing.  What Fedify keeps here can be lost without harm (it
+ * is fetched or learnt again), so writes commit without waiting for the disk
  * (`commitRelaxed`): a fan-out to a thousand new servers would otherwise wait
  * for a thousand disk flushes.
  */
-import { and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { lt } from "drizzle-orm";
 import { commitRelaxed, type Db } from "./client.ts";
 import { kv } from "./schema.ts";
 
@@ -26,16 +40,41 @@ export interface KvEntry {
   readonly value: unknown;
 }
 
+/** A duration, as a `Temporal.Duration`: only its length in milliseconds is used. */
+export interface KvTtl {
+  total(unit: "millisecond"): number;
+}
+
 function encode(key: readonly string[]): string {
   return JSON.stringify(key);
 }
 
-function liveAt(now: number) {
-  return or(isNull(kv.expires), gt(kv.expires, now));
+/** The value as it will read back: what JSON keeps of it (`undefined` stays `undefined`). */
+function asStored(value: unknown): string | undefined {
+  return JSON.stringify(value);
 }
 
-function ttlToExpiry(ttl: { total(unit: "millisecond"): number } | undefined, now: number): number | null {
+function ttlToExpiry(ttl: KvTtl | undefined, now: number): number | null {
   return ttl == null ? null : now + ttl.total("millisecond");
+}
+
+/**
+ * Structural equality of two JSON values: objects by their keys in any
+ * order, arrays item by item.  Both sides are values JSON produced, so there
+ * are no `undefined`s, functions, dates or cycles to consider.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length && a.every((item, i) => jsonEqual(item, other[i]));
+  }
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = Object.keys(left);
+  return keys.length === Object.keys(right).length && keys.every((k) => Object.hasOwn(right, k) && jsonEqual(left[k], right[k]));
 }
 
 export class SqliteKvStore {
@@ -54,10 +93,14 @@ export class SqliteKvStore {
     return row == null ? undefined : (JSON.parse(row.value) as T);
   }
 
-  async set(key: Key, value: unknown, options?: { ttl?: { total(unit: "millisecond"): number } }): Promise<void> {
+  async set(key: Key, value: unknown, options?: { ttl?: KvTtl }): Promise<void> {
     const now = this.#now();
     const encoded = encode(key);
-    const json = JSON.stringify(value);
+    const json = asStored(value);
+    if (json === undefined) {
+      await this.delete(key);
+      return;
+    }
     const expires = ttlToExpiry(options?.ttl, now);
     if (expires == null) {
       // Already stored as it is, for good: nothing to write.
@@ -71,36 +114,43 @@ export class SqliteKvStore {
     commitRelaxed(this.#db.$client, () => this.#statements.delete.run({ key: encode(key) }));
   }
 
-  /** Atomically replaces the value when it equals `expected` (undefined = absent). */
-  async cas(key: Key, expected: unknown, next: unknown, options?: { ttl?: { total(unit: "millisecond"): number } }): Promise<boolean> {
+  /**
+   * Atomically replaces the value when the stored one equals `expected`
+   * structurally (`undefined` = absent or expired); a `next` of `undefined`
+   * removes the key.
+   */
+  async cas(key: Key, expected: unknown, next: unknown, options?: { ttl?: KvTtl }): Promise<boolean> {
     const now = this.#now();
     const encoded = encode(key);
+    const expectedJson = asStored(expected);
+    const expectedValue = expectedJson === undefined ? undefined : JSON.parse(expectedJson);
+    const nextJson = asStored(next);
     const client = this.#db.$client;
     return commitRelaxed(client, () =>
       client.transaction(() => {
         const row = this.#statements.get.get({ key: encoded, now }) as { value: string } | undefined;
-        const current = row == null ? undefined : JSON.parse(row.value);
-        if (JSON.stringify(current) !== JSON.stringify(expected)) return false;
-        this.#statements.upsert.run({ key: encoded, value: JSON.stringify(next), expires: ttlToExpiry(options?.ttl, now) });
+        if (row == null ? expectedValue !== undefined : expectedValue === undefined || !jsonEqual(JSON.parse(row.value), expectedValue)) {
+          return false;
+        }
+        if (nextJson === undefined) this.#statements.delete.run({ key: encoded });
+        else this.#statements.upsert.run({ key: encoded, value: nextJson, expires: ttlToExpiry(options?.ttl, now) });
         return true;
       }).immediate(),
     );
   }
 
-  async *list(prefix: readonly string[] = []): AsyncIterable<KvEntry> {
+  async *list(prefix?: readonly string[]): AsyncIterable<KvEntry> {
     const now = this.#now();
-    const encodedPrefix = prefix.length === 0 ? "[" : encode(prefix).slice(0, -1);
-    const rows = this.#db
-      .select({ key: kv.key, value: kv.value })
-      .from(kv)
-      .where(
-        and(
-          liveAt(now),
-          // An exact match, or a longer key that continues the prefix with ",".
-          or(eq(kv.key, encode(prefix)), sql`substr(${kv.key}, 1, ${encodedPrefix.length + 1}) = ${encodedPrefix + (prefix.length === 0 ? '"' : ",")}`),
-        ),
-      )
-      .all();
+    const rows = (
+      prefix == null || prefix.length === 0
+        ? this.#statements.listAll.all({ now })
+        : // The key itself, or one that continues it with another segment: its
+          // encoding starts with the prefix's, minus the "]", plus ",".
+          // Compared as a range (BINARY collation is byte order), not with
+          // substr(), which counts characters where JavaScript counts UTF-16
+          // units.
+          this.#statements.listPrefix.all({ now, exact: encode(prefix), from: `${encode(prefix).slice(0, -1)},`, to: `${encode(prefix).slice(0, -1)}-` })
+    ) as { key: string; value: string }[];
     for (const row of rows) yield { key: JSON.parse(row.key) as Key, value: JSON.parse(row.value) };
   }
 
@@ -111,12 +161,15 @@ export class SqliteKvStore {
 }
 
 function prepare(client: Db["$client"]) {
+  const live = "(expires IS NULL OR expires > @now)";
   return {
-    get: client.prepare(`SELECT value, expires FROM kv WHERE key = @key AND (expires IS NULL OR expires > @now)`),
+    get: client.prepare(`SELECT value, expires FROM kv WHERE key = @key AND ${live}`),
     upsert: client.prepare(
       `INSERT INTO kv (key, value, expires) VALUES (@key, @value, @expires)
        ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires`,
     ),
     delete: client.prepare(`DELETE FROM kv WHERE key = @key`),
+    listAll: client.prepare(`SELECT key, value FROM kv WHERE ${live}`),
+    listPrefix: client.prepare(`SELECT key, value FROM kv WHERE (key = @exact OR (key >= @from AND key < @to)) AND ${live}`),
   };
 }

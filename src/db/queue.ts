@@ -15,11 +15,21 @@
  *
  * Every statement is synchronous and none is held across an `await`, so the
  * queue shares the connection with the group commit (src/db/batch.ts).
+ *
+ * Messages may name the server they are for (`host`, an enqueue option).  At
+ * most `perHostConcurrency` messages of one server are leased at once, across
+ * processes, so one slow or hanging server cannot take every slot; and the
+ * caller reports how each delivery went (`hostFailed`, `hostAnswered`), which
+ * holds a server's messages while it is down and hands them all out again as
+ * soon as it answers (queue-hosts.ts; decision 0010).
  */
 import { resolve } from "node:path";
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { commitRelaxed, type Db } from "./client.ts";
+import { HostCircuit, type HostCircuitPolicy } from "./queue-hosts.ts";
+
+export type { HostCircuitPolicy } from "./queue-hosts.ts";
 
 /** Anything with `total("millisecond")`, such as a `Temporal.Duration`. */
 export interface DurationLike {
@@ -31,6 +41,8 @@ export interface EnqueueOptions {
   readonly delay?: DurationLike;
   /** Messages sharing a key are handled one at a time, in enqueue order. */
   readonly orderingKey?: string;
+  /** The server the message is for (deliveries): see `perHostConcurrency` and `hostFailed`. */
+  readonly host?: string | null;
 }
 
 export interface ListenOptions {
@@ -58,6 +70,30 @@ export interface SqliteMessageQueueOptions {
   readonly leaseMs?: number;
   /** Handlers running at once per `listen` call. Default 16. */
   readonly concurrency?: number;
+  /**
+   * Messages of one `host` leased at once, across every listener and
+   * process.  Default 4: a server that never answers holds at most a quarter
+   * of one process's slots.
+   */
+  readonly perHostConcurrency?: number;
+  /** When a failing server's messages are held, and for how long (queue-hosts.ts). */
+  readonly hostCircuit?: Partial<HostCircuitPolicy>;
+  /** The server a message is for, when its enqueue does not say (`EnqueueOptions.host`). */
+  readonly hostOf?: (message: unknown) => string | null;
+  /**
+   * Runs each handler (`handle`) and says how the delivery went, if it was
+   * one: the queue then reports the server as answered or failed.
+   */
+  readonly around?: (message: unknown, handle: () => Promise<void>) => Promise<HostOutcome | void>;
+}
+
+/** How a delivery went, as `around` reports it. */
+export interface HostOutcome {
+  readonly host: string;
+  /** The same for every retry of the delivery. */
+  readonly deliveryKey: string;
+  /** The server answered (any status but a 5xx); otherwise it failed or did not answer. */
+  readonly answered: boolean;
 }
 
 interface ClaimedRow {
@@ -104,6 +140,10 @@ export class SqliteMessageQueue {
   readonly #pollIntervalMs: number;
   readonly #leaseMs: number;
   readonly #concurrency: number;
+  readonly #perHost: number;
+  readonly #hosts: HostCircuit;
+  readonly #hostOf: ((message: unknown) => string | null) | undefined;
+  readonly #around: SqliteMessageQueueOptions["around"];
   /** Ids handled right now by this instance (across its `listen` calls). */
   readonly #active = new Set<number>();
   /**
@@ -121,7 +161,36 @@ export class SqliteMessageQueue {
     this.#pollIntervalMs = positiveOption("pollIntervalMs", options.pollIntervalMs, 1000);
     this.#leaseMs = positiveOption("leaseMs", options.leaseMs, 20_000);
     this.#concurrency = positiveOption("concurrency", options.concurrency, 16, true);
+    this.#perHost = positiveOption("perHostConcurrency", options.perHostConcurrency, 4, true);
     this.#statements = prepare(this.#client);
+    this.#hosts = new HostCircuit(this.#client, options.hostCircuit ?? {}, () => wake(this.#channel));
+    this.#hostOf = options.hostOf;
+    this.#around = options.around;
+  }
+
+  /**
+   * A delivery to `host` failed without an answer from the server (a 5xx, a
+   * timeout, no connection).  `deliveryKey` names the delivery, the same for
+   * each of its retries: the server's messages are held once enough distinct
+   * deliveries failed within the window, and a failed probe holds them for
+   * twice as long as before.
+   */
+  hostFailed(host: string, deliveryKey: string): void {
+    this.#hosts.failed(host, deliveryKey);
+  }
+
+  /**
+   * The server answered a delivery (any status but a 5xx): it is up.  Its
+   * failures are forgotten, and if its messages were held, every one of them
+   * is due at once.
+   */
+  hostAnswered(host: string): void {
+    this.#hosts.answered(host);
+  }
+
+  /** What the queue remembers of a failing server (undefined when none). */
+  hostState(host: string) {
+    return this.#hosts.state(host);
   }
 
   /**
@@ -132,7 +201,7 @@ export class SqliteMessageQueue {
   enqueue(message: unknown, options?: EnqueueOptions): Promise<void> {
     let entry: PendingEnqueue;
     const committed = new Promise<void>((resolve, reject) => {
-      entry = { row: row(message, options, Date.now()), resolve, reject };
+      entry = { row: row(message, options, Date.now(), this.#hostOf), resolve, reject };
     });
     if (this.#enqueued.push(entry!) === 1) queueMicrotask(() => this.#commitEnqueued());
     return committed;
@@ -157,7 +226,7 @@ export class SqliteMessageQueue {
   async enqueueMany(messages: readonly unknown[], options?: EnqueueOptions): Promise<void> {
     if (messages.length === 0) return;
     const now = Date.now();
-    const rows = messages.map((message) => row(message, options, now));
+    const rows = messages.map((message) => row(message, options, now, this.#hostOf));
     this.#client.transaction(() => {
       for (const r of rows) this.#statements.insert.run(r);
     }).immediate();
@@ -210,13 +279,17 @@ export class SqliteMessageQueue {
         try {
           const free = this.#concurrency - running.size;
           if (free > 0 || this.#unacked.size > 0) {
-            for (const claimed of this.#ackAndClaim(Math.max(0, free))) {
+            const batch = this.#ackAndClaim(Math.max(0, free));
+            for (const claimed of batch) {
               const task = this.#handle(claimed, handler).finally(() => {
                 running.delete(task);
                 poke();
               });
               running.add(task);
             }
+            // A claim takes only a few of one server's messages; while it
+            // found some and slots are left, look again at once.
+            if (batch.length > 0 && batch.length < free) poked = true;
             // A delayed message due before the next poll wakes us on time.
             const next = this.#statements.nextDue.get({ now: Date.now() }) as { next: number | null };
             if (next.next != null) wait = Math.min(wait, Math.max(0, next.next - Date.now()) + 1);
@@ -263,7 +336,7 @@ export class SqliteMessageQueue {
     const rows = commitRelaxed(this.#client, () =>
       this.#client.transaction(() => {
         for (const id of acks) this.#statements.remove.run({ id, owner: this.#owner });
-        return limit === 0 ? [] : (this.#statements.claim.all({ now, leaseUntil: now + this.#leaseMs, owner: this.#owner, limit }) as ClaimedRow[]);
+        return limit === 0 ? [] : this.#claim(limit, now);
       }).immediate(),
     );
     for (const id of acks) this.#unacked.delete(id);
@@ -273,6 +346,38 @@ export class SqliteMessageQueue {
       // failed), which this claim just renewed.  Do not hand it out a second time.
       return !this.#active.has(claimed.id);
     });
+  }
+
+  /**
+   * Leases up to `limit` claimable messages, inside the caller's immediate
+   * transaction (which holds the write lock from its first read to its last
+   * write, so two listeners, in one process or several, never claim the same
+   * message or together exceed a server's share).  Claimable: due, not under
+   * a live lease, first of its ordering key, and of a server that is neither
+   * held nor at its share of leases (`perHostConcurrency`; one while a probe
+   * tests a server whose hold ended).
+   */
+  #claim(limit: number, now: number): ClaimedRow[] {
+    const statements = this.#statements;
+    const busy = new Map((statements.busy.all({ now }) as { host: string; n: number }[]).map((r) => [r.host, r.n]));
+    const caps = new Map((statements.caps.all({ now }) as { host: string; cap: number }[]).map((r) => [r.host, r.cap]));
+    const capOf = (host: string) => caps.get(host) ?? this.#perHost;
+    const full = [...caps.keys(), ...busy.keys()].filter((host) => (busy.get(host) ?? 0) >= capOf(host));
+    // Each server gets at most what is left of its share among the first
+    // candidates; when that leaves slots free the listener claims again.
+    const candidates = statements.candidates.all({ now, full: JSON.stringify(full), scan: limit * this.#perHost }) as { id: number; host: string | null }[];
+    const chosen: number[] = [];
+    for (const { id, host } of candidates) {
+      if (chosen.length === limit) break;
+      if (host != null) {
+        const leased = busy.get(host) ?? 0;
+        if (leased >= capOf(host)) continue;
+        busy.set(host, leased + 1);
+      }
+      chosen.push(id);
+    }
+    if (chosen.length === 0) return [];
+    return statements.lease.all({ ids: JSON.stringify(chosen), leaseUntil: now + this.#leaseMs, owner: this.#owner }) as ClaimedRow[];
   }
 
   async #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
@@ -285,14 +390,25 @@ export class SqliteMessageQueue {
       }
     }, Math.max(1, Math.floor(this.#leaseMs / 3)));
     let succeeded = false;
+    let outcome: HostOutcome | void = undefined;
     try {
-      await handler(JSON.parse(claimed.message));
+      const message: unknown = JSON.parse(claimed.message);
+      if (this.#around == null) await handler(message);
+      else outcome = await this.#around(message, async () => void (await handler(message)));
       succeeded = true;
     } catch {
       // Fedify catches and retries its own failures; a throw here is unexpected.
     } finally {
       clearInterval(renewal);
       this.#active.delete(claimed.id);
+    }
+    if (outcome) {
+      try {
+        if (outcome.answered) this.#hosts.answered(outcome.host);
+        else this.#hosts.failed(outcome.host, outcome.deliveryKey);
+      } catch {
+        // Busy: the next delivery to that server reports it again.
+      }
     }
     if (succeeded) {
       // Deleted with the next claim (#ackAndClaim).
@@ -309,13 +425,14 @@ export class SqliteMessageQueue {
   }
 }
 
-function row(message: unknown, options: EnqueueOptions | undefined, now: number) {
+function row(message: unknown, options: EnqueueOptions | undefined, now: number, hostOf?: (message: unknown) => string | null) {
   const delay = options?.delay == null ? 0 : nonNegative(options.delay.total("millisecond"));
   return {
     message: JSON.stringify(message) ?? "null",
     orderingKey: options?.orderingKey ?? null,
     availableAt: now + Math.ceil(delay),
     created: now,
+    host: options?.host ?? hostOf?.(message) ?? null,
   };
 }
 
@@ -331,23 +448,30 @@ function wake(channel: unknown): void {
 function prepare(client: Database.Database) {
   return {
     insert: client.prepare(
-      `INSERT INTO queue_messages (message, ordering_key, available_at, lease_until, lease_owner, attempts, created)
-       VALUES (@message, @orderingKey, @availableAt, NULL, NULL, 0, @created)`,
+      `INSERT INTO queue_messages (message, ordering_key, available_at, lease_until, lease_owner, attempts, created, host)
+       VALUES (@message, @orderingKey, @availableAt, NULL, NULL, 0, @created, @host)`,
     ),
-    // Claimable: due, not under a live lease, and first of its ordering key.
-    // One statement, so it holds the write lock from its first read to its
-    // last write: two listeners cannot claim the same row.
-    claim: client.prepare(
-      `UPDATE queue_messages
-          SET lease_until = @leaseUntil, lease_owner = @owner, attempts = attempts + 1
-        WHERE id IN (
-          SELECT q.id FROM queue_messages q
-           WHERE q.available_at <= @now
-             AND (q.lease_until IS NULL OR q.lease_until < @now)
-             AND (q.ordering_key IS NULL OR NOT EXISTS (
-                   SELECT 1 FROM queue_messages p WHERE p.ordering_key = q.ordering_key AND p.id < q.id))
-           ORDER BY q.available_at, q.id
-           LIMIT @limit)
+    // Leases held per server.
+    busy: client.prepare(
+      `SELECT host, count(*) AS n FROM queue_messages INDEXED BY queue_messages_leased_idx
+        WHERE lease_until IS NOT NULL AND lease_until >= @now GROUP BY host HAVING host IS NOT NULL`,
+    ),
+    // Servers whose messages are held (0), or probed one at a time (1).
+    caps: client.prepare(`SELECT host, CASE WHEN held_until > @now THEN 0 ELSE 1 END AS cap FROM queue_hosts WHERE held_until IS NOT NULL`),
+    // Due, not under a live lease, first of its ordering key, not of a full server.
+    candidates: client.prepare(
+      `SELECT q.id, q.host FROM queue_messages q
+        WHERE q.available_at <= @now
+          AND (q.lease_until IS NULL OR q.lease_until < @now)
+          AND (q.ordering_key IS NULL OR NOT EXISTS (
+                SELECT 1 FROM queue_messages p WHERE p.ordering_key = q.ordering_key AND p.id < q.id))
+          AND (q.host IS NULL OR q.host NOT IN (SELECT value FROM json_each(@full)))
+        ORDER BY q.available_at, q.id
+        LIMIT @scan`,
+    ),
+    lease: client.prepare(
+      `UPDATE queue_messages SET lease_until = @leaseUntil, lease_owner = @owner, attempts = attempts + 1
+        WHERE id IN (SELECT value FROM json_each(@ids))
         RETURNING id, message, attempts`,
     ),
     renew: client.prepare(`UPDATE queue_messages SET lease_until = @leaseUntil WHERE id = @id AND lease_owner = @owner`),
@@ -356,7 +480,12 @@ function prepare(client: Database.Database) {
       `UPDATE queue_messages SET available_at = @availableAt, lease_until = NULL, lease_owner = NULL
         WHERE id = @id AND lease_owner = @owner`,
     ),
-    nextDue: client.prepare(`SELECT min(available_at) AS next FROM queue_messages WHERE available_at > @now`),
+    // The next delayed message, or the end of the next hold of a server.
+    nextDue: client.prepare(
+      `SELECT min(next) AS next FROM (
+         SELECT min(available_at) AS next FROM queue_messages WHERE available_at > @now
+         UNION ALL SELECT min(held_until) FROM queue_hosts WHERE held_until > @now)`,
+    ),
     depth: client.prepare(
       `SELECT count(*) AS queued, coalesce(sum(available_at <= @now), 0) AS ready
          FROM queue_messages WHERE lease_until IS NULL OR lease_until < @now`,

@@ -540,9 +540,43 @@ export const queueMessages = sqliteTable(
     leaseOwner: text("lease_owner"),
     attempts: integer().notNull().default(0),
     created: integer().notNull(),
+    /**
+     * The server a delivery goes to (`host:port` of its inbox); null for work
+     * that is not a delivery.  Limits how many of one server's messages are
+     * handled at once, and holds them while that server is down (`queue_hosts`).
+     */
+    host: text(),
   },
-  (t) => [index("queue_messages_available_idx").on(t.availableAt, t.id), index("queue_messages_ordering_idx").on(t.orderingKey, t.id)],
+  (t) => [
+    index("queue_messages_available_idx").on(t.availableAt, t.id),
+    index("queue_messages_ordering_idx").on(t.orderingKey, t.id),
+    index("queue_messages_host_idx").on(t.host),
+    // Few rows hold a lease at any time: the claim counts them per server.
+    index("queue_messages_leased_idx").on(t.leaseUntil).where(sql`lease_until IS NOT NULL`),
+  ],
 );
+
+/**
+ * Servers deliveries recently failed to reach, by the `host` of
+ * `queue_messages` (a circuit breaker; decision 0010).  `failures` lists the
+ * distinct deliveries that failed, `[deliveryKey, unix ms]`, within the
+ * failure window: a delivery retried ten times counts once.  While
+ * `held_until` is in the future none of the server's messages is handed out;
+ * once it has passed (and the row is still here) one message at a time goes
+ * out as a probe.  A success deletes the row and makes the server's waiting
+ * messages due at once.
+ */
+export const queueHosts = sqliteTable("queue_hosts", {
+  host: text().primaryKey(),
+  failures: text({ mode: "json" }).$type<[string, number][]>().notNull().default(sql`'[]'`),
+  /** Unix ms of the first failure of the current outage. */
+  failingSince: integer("failing_since").notNull(),
+  /** Unix ms until which the server's messages wait; null while it is below the failure threshold. */
+  heldUntil: integer("held_until"),
+  /** The length of the current hold, doubled by each failed probe. */
+  holdMs: integer("hold_ms"),
+});
+export type QueueHost = typeof queueHosts.$inferSelect;
 
 // ---------------------------------------------------------------------------
 // The strike (see src/strike/)

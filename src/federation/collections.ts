@@ -1,10 +1,10 @@
 /**
- * A Declaration actor's collections: followers (paged, with the one-shot
- * list Fedify uses for delivery and followers-collection synchronization),
+ * A Declaration actor's collections: followers (paged; whole for delivery
+ * and for followers-collection synchronization),
  * the outbox (newest first) and the featured (pinned) announcement.
  */
 import { Note } from "@fedify/vocab";
-import type { Context } from "@fedify/fedify";
+import type { Context, RequestContext } from "@fedify/fedify";
 import { getPublicDeclaration } from "../db/declarations.ts";
 import { countFollowers, followersPage, listFollowerRecipients } from "../db/fediverse.ts";
 import { countActivities, getPost, outboxPage } from "../db/posts.ts";
@@ -35,8 +35,8 @@ builder
       // those on one server when it asks to synchronize its view (FEP-8fcf).
       return { items: listFollowerRecipients(ctx.data.db, declaration.id, baseUri?.href).map(toRecipient) };
     }
-    // A server synchronizing its view asks for its own followers only; paging
-    // through everyone would spread them over pages it stops reading.
+    // Pages of a server's own followers (asked for with a cursor; the
+    // synchronization itself gets them all at once, above).
     const rows = followersPage(ctx.data.db, declaration.id, parseCursor(cursor), PAGE_SIZE, baseUri?.href);
     return {
       items: rows.map(toRecipient),
@@ -47,8 +47,16 @@ builder
     const declaration = declarationFor(ctx, identifier);
     return declaration == null ? null : countFollowers(ctx.data.db, declaration.id);
   })
-  // A first page is what makes Mastodon show the collection as public.
-  .setFirstCursor(() => "0");
+  // A first page is what makes Mastodon show the collection as public.  But
+  // the partial collection a server asks for to synchronize its view
+  // (FEP-8fcf, `?base-url=`) is served whole, without pages: Mastodon before
+  // 4.3.7 reads only its first page and unfollows everyone not on it.
+  .setFirstCursor((ctx) => (isSynchronization(ctx) ? null : "0"));
+
+/** A request for the partial followers collection of one server (FEP-8fcf). */
+function isSynchronization(ctx: Context<FedData>): boolean {
+  return "url" in ctx && (ctx as RequestContext<FedData>).url.searchParams.has("base-url");
+}
 
 // Declarations follow no one.  The empty collection is served (with a first
 // page) because Mastodon hides an account's follower list when its following

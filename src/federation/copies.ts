@@ -48,8 +48,9 @@ const logger = getLogger(["undersign", "federation", "copies"]);
 /** How often, at most, copies and sources are checked again without being told of a change. */
 export const REMOTE_REFRESH_MS = 6 * 60 * 60 * 1000;
 
-function fetchOptions(data: FedData) {
-  return { allowPrivateAddress: data.allowPrivateAddress === true, db: data.db };
+/** How copies fetch from other sites: signed by our instance actor (`origin`'s). */
+function fetchOptions(data: FedData, origin: URL) {
+  return { allowPrivateAddress: data.allowPrivateAddress === true, db: data.db, origin };
 }
 
 // ---------------------------------------------------------------------------
@@ -173,7 +174,7 @@ export type CopyCheck = "recorded" | "not-a-copy-of-ours" | "wrong-actor" | "gon
 export async function checkRemoteCopy(data: FedData, origin: URL, articleIri: URL, actorIri: URL, now = new Date()): Promise<CopyCheck> {
   if (articleIri.origin !== actorIri.origin) return "wrong-actor";
   const known = getRemoteCopyByArticle(data.db, articleIri.href);
-  const got = await fetchArticle(articleIri, fetchOptions(data));
+  const got = await fetchArticle(articleIri, fetchOptions(data, origin));
   if (!got.ok) {
     const status = got.reason === "gone" ? "deleted" : "unreachable";
     if (known != null && known.actorIri === actorIri.href) await data.batcher.run(() => markRemoteCopy(data.db, known.id, status, now));
@@ -196,7 +197,7 @@ export async function checkRemoteCopy(data: FedData, origin: URL, articleIri: UR
     return "not-a-copy-of-ours";
   }
   await keep(data, article, now);
-  const actor = await fetchActor(actorIri, fetchOptions(data));
+  const actor = await fetchActor(actorIri, fetchOptions(data, origin));
   // Worked out on the diff pool, off the thread that serves pages; a refusal (busy, past its deadline) throws and the copy is checked again later.
   const words = (await diffPool().run({ kind: "summary", before: ours.revision.body, after: article.body })).wordsChanged;
   await data.batcher.run(() =>
@@ -232,8 +233,8 @@ export async function refreshRemoteCopy(data: FedData, origin: URL, copy: Remote
 export type SourceCheck = "updated" | "unchanged" | "gone" | "unreachable" | "wrong-actor";
 
 /** Fetches a remote source's Article again and keeps a newer revision for the owner to take in. */
-export async function refreshRemoteSource(data: FedData, source: RemoteSource, now = new Date()): Promise<SourceCheck> {
-  const got = await fetchArticle(new URL(source.articleIri), fetchOptions(data));
+export async function refreshRemoteSource(data: FedData, origin: URL, source: RemoteSource, now = new Date()): Promise<SourceCheck> {
+  const got = await fetchArticle(new URL(source.articleIri), fetchOptions(data, origin));
   if (!got.ok) {
     const status = got.reason === "gone" ? "deleted" : "unreachable";
     await data.batcher.run(() => updateRemoteSource(data.db, source.declarationId, { status }, now));
@@ -245,7 +246,7 @@ export async function refreshRemoteSource(data: FedData, source: RemoteSource, n
     return "wrong-actor";
   }
   await keep(data, article, now);
-  const actor = await fetchActor(new URL(source.actorIri), fetchOptions(data));
+  const actor = await fetchActor(new URL(source.actorIri), fetchOptions(data, origin));
   const newer = article.number > source.latestRevision;
   await data.batcher.run(() =>
     updateRemoteSource(
@@ -274,7 +275,7 @@ export async function onRemoteArticle(ctx: Context<FedData>, activity: Activity,
   const now = new Date();
   try {
     const sources = object.isArticle ? copiesOfRemoteArticle(ctx.data.db, object.id.href) : copiesOfRemoteActor(ctx.data.db, actorIri.href);
-    for (const source of sources) if (source.actorIri === actorIri.href) await refreshRemoteSource(ctx.data, source, now);
+    for (const source of sources) if (source.actorIri === actorIri.href) await refreshRemoteSource(ctx.data, new URL(ctx.canonicalOrigin), source, now);
     const knownCopies = remoteCopiesByActor(ctx.data.db, actorIri.href);
     if (object.isArticle && (object.viaOrigin === new URL(ctx.canonicalOrigin).origin || knownCopies.some((c) => c.articleIri === object.id!.href))) {
       const outcome = await checkRemoteCopy(ctx.data, new URL(ctx.canonicalOrigin), object.id, actorIri, now);
@@ -282,7 +283,7 @@ export async function onRemoteArticle(ctx: Context<FedData>, activity: Activity,
     } else if (!object.isArticle) {
       // A digest or a version note of a copy: its signature count may have changed.
       for (const copy of knownCopies) {
-        const actor = await fetchActor(actorIri, { allowPrivateAddress: ctx.data.allowPrivateAddress === true, db: ctx.data.db });
+        const actor = await fetchActor(actorIri, fetchOptions(ctx.data, new URL(ctx.canonicalOrigin)));
         if (actor.ok) await ctx.data.batcher.run(() => setRemoteCopyCount(ctx.data.db, copy.id, actor.actor.signatureCount, now));
       }
     }
@@ -299,7 +300,7 @@ export async function onRemoteDelete(ctx: Context<FedData>, actorIri: URL, objec
       if (copy.articleIri === objectIri.href || copy.actorIri === objectIri.href) await refreshRemoteCopy(ctx.data, new URL(ctx.canonicalOrigin), copy, now);
     }
     for (const source of copiesOfRemoteActor(ctx.data.db, actorIri.href)) {
-      if (source.articleIri === objectIri.href || source.actorIri === objectIri.href) await refreshRemoteSource(ctx.data, source, now);
+      if (source.articleIri === objectIri.href || source.actorIri === objectIri.href) await refreshRemoteSource(ctx.data, new URL(ctx.canonicalOrigin), source, now);
     }
   } catch (error) {
     logger.warning("Could not check the Delete of {object}: {error}", { object: objectIri.href, error });
@@ -313,6 +314,6 @@ export async function onRemoteDelete(ctx: Context<FedData>, actorIri: URL, objec
 export async function refreshStaleRemoteLinks(data: FedData, origin: URL, now = new Date(), maxAgeMs = REMOTE_REFRESH_MS): Promise<number> {
   const { copies, sources } = staleRemoteLinks(data.db, new Date(now.getTime() - maxAgeMs));
   for (const copy of copies) await refreshRemoteCopy(data, origin, copy, now);
-  for (const source of sources) await refreshRemoteSource(data, source, now);
+  for (const source of sources) await refreshRemoteSource(data, origin, source, now);
   return copies.length + sources.length;
 }

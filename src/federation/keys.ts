@@ -6,7 +6,7 @@
  * asks for them.
  */
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
-import type { Db } from "../db/client.ts";
+import type { DbLike } from "../db/client.ts";
 import { getActorKeys, storeActorKeysOnce, type StoredKeyPairs } from "../db/fediverse.ts";
 
 const cache = new WeakMap<object, Map<string, Promise<CryptoKeyPair[]>>>();
@@ -29,13 +29,13 @@ async function generate(): Promise<StoredKeyPairs> {
   };
 }
 
-async function load(db: Db, identifier: string): Promise<CryptoKeyPair[]> {
+async function load(db: DbLike, identifier: string): Promise<CryptoKeyPair[]> {
   const stored = getActorKeys(db, identifier) ?? storeActorKeysOnce(db, identifier, await generate(), new Date());
   return [await importPair(stored.rsaPublic, stored.rsaPrivate), await importPair(stored.ed25519Public, stored.ed25519Private)];
 }
 
 /** The actor's key pairs, RSA first; created (once, ever) when missing. */
-export function actorKeyPairs(db: Db, identifier: string): Promise<CryptoKeyPair[]> {
+export function actorKeyPairs(db: DbLike, identifier: string): Promise<CryptoKeyPair[]> {
   let perDb = cache.get(db);
   if (perDb == null) cache.set(db, (perDb = new Map()));
   let pairs = perDb.get(identifier);

@@ -24,6 +24,10 @@ class PrivateAddressError extends Error {
   readonly code = "EPRIVATEADDRESS";
 }
 
+class ConnectTimeoutError extends Error {
+  readonly code = "ECONNECTTIMEOUT";
+}
+
 /** A `lookup` for sockets that fails when any address of the name is not public. */
 const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
@@ -75,6 +79,10 @@ export interface GuardedGetOptions {
   readonly userAgent: string;
   /** The whole fetch, redirects included. */
   readonly timeoutMs: number;
+  /** Opening each connection (default 5 s, or `timeoutMs` if shorter). */
+  readonly connectTimeoutMs?: number;
+  /** Headers added to each request, made anew for each URL (signatures). */
+  readonly headers?: (url: URL) => Promise<Record<string, string>>;
   /** Largest body accepted, checked from Content-Length and while reading. */
   readonly maxBytes: number;
   /** Redirects followed, each checked like the first URL. */
@@ -88,7 +96,8 @@ export interface GuardedGetOptions {
 type Step = { kind: "redirect"; location: string } | { kind: "done"; result: GuardedGet };
 
 /** One GET, without following redirects: the body of a 200, within the size limit. */
-function getOnce(url: URL, options: GuardedGetOptions, signal: AbortSignal): Promise<Step> {
+async function getOnce(url: URL, options: GuardedGetOptions, signal: AbortSignal): Promise<Step> {
+  const extra = options.headers == null ? {} : await options.headers(url);
   return new Promise((resolve) => {
     const request = url.protocol === "https:" ? httpsRequest : httpRequest;
     let settled = false;
@@ -102,7 +111,7 @@ function getOnce(url: URL, options: GuardedGetOptions, signal: AbortSignal): Pro
       url,
       {
         method: "GET",
-        headers: { Accept: options.accept, "User-Agent": options.userAgent },
+        headers: { Accept: options.accept, "User-Agent": options.userAgent, ...extra },
         signal,
         ...(options.allowPrivateAddress ? {} : { lookup: publicOnlyLookup }),
       },
@@ -135,7 +144,17 @@ function getOnce(url: URL, options: GuardedGetOptions, signal: AbortSignal): Pro
         res.on("close", () => fail(signal.aborted ? "timeout" : "network-error"));
       },
     );
-    req.on("error", (error: NodeJS.ErrnoException) => fail(signal.aborted ? "timeout" : error instanceof PrivateAddressError ? "private-address" : "network-error"));
+    req.on("error", (error: NodeJS.ErrnoException) =>
+      fail(signal.aborted || error instanceof ConnectTimeoutError ? "timeout" : error instanceof PrivateAddressError ? "private-address" : "network-error"),
+    );
+    // A server that never completes the handshake gives up its connection
+    // early, whatever is left of the total time.
+    const connectTimer = setTimeout(() => req.destroy(new ConnectTimeoutError(`${url.host} did not accept a connection`)), Math.min(options.connectTimeoutMs ?? 5_000, options.timeoutMs));
+    req.on("socket", (socket) => {
+      if (!socket.connecting) clearTimeout(connectTimer);
+      else socket.once("connect", () => clearTimeout(connectTimer));
+    });
+    req.on("close", () => clearTimeout(connectTimer));
     req.end();
   });
 }

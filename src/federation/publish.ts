@@ -29,8 +29,9 @@ const logger = getLogger(["undersign", "federation", "publish"]);
 export const DIGEST_INTERVAL_MS = 60 * 60 * 1000;
 
 // Followers whose inbox answers 404 or 410 are gone: stop delivering to them.
-// (A server that was merely down for long, given up by Fedify's circuit
-// breaker, keeps its followers: they still think they follow.)
+// (A server that was merely down for long keeps its followers: they still
+// think they follow.  Fedify's circuit breaker, whose expiry is the other
+// reason, is off: the delivery queue holds servers that are down.)
 builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, statusCode, actorIds, reason }) => {
   if (reason !== "http") {
     logger.warn("Gave up delivering to {inbox} after its server was unreachable for days", { inbox: inbox.href });

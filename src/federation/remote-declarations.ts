@@ -285,7 +285,7 @@ function fetchFailure(reason: FetchFailure): ResolveFailure {
 export interface ResolveOptions {
   allowPrivateAddress: boolean;
   db: DbLike;
-  /** This site's origin: our own Declarations are not fetched. */
+  /** This site's origin: our own Declarations are not fetched, and its instance actor signs the requests. */
   origin: URL;
 }
 
@@ -317,7 +317,7 @@ async function webfinger(user: string, host: string, options: ResolveOptions): P
 }
 
 /** GETs an Article by its address and reads it. */
-export async function fetchArticle(url: URL, options: Omit<ResolveOptions, "origin">): Promise<{ ok: true; article: RemoteArticle } | { ok: false; reason: ResolveFailure }> {
+export async function fetchArticle(url: URL, options: ResolveOptions): Promise<{ ok: true; article: RemoteArticle } | { ok: false; reason: ResolveFailure }> {
   const got = await fetchJson(url, options);
   if (!got.ok) return { ok: false, reason: fetchFailure(got.reason) };
   const read = readArticle(got.json, got.url);
@@ -325,7 +325,7 @@ export async function fetchArticle(url: URL, options: Omit<ResolveOptions, "orig
 }
 
 /** GETs an actor by its address and reads it. */
-export async function fetchActor(url: URL, options: Omit<ResolveOptions, "origin">): Promise<{ ok: true; actor: RemoteActorInfo } | { ok: false; reason: ResolveFailure }> {
+export async function fetchActor(url: URL, options: ResolveOptions): Promise<{ ok: true; actor: RemoteActorInfo } | { ok: false; reason: ResolveFailure }> {
   const got = await fetchJson(url, options);
   if (!got.ok) return { ok: false, reason: fetchFailure(got.reason) };
   const actor = readActor(got.json, got.url);
@@ -373,7 +373,7 @@ async function articleOfActor(actor: RemoteActorInfo, options: ResolveOptions): 
  */
 export async function checkSourceChain(
   start: RemoteArticle,
-  options: Omit<ResolveOptions, "origin"> & { origin?: URL },
+  options: ResolveOptions,
 ): Promise<{ ok: boolean; chain: RemoteArticle[] }> {
   const seen = new Set<string>([start.url.href, start.id.href]);
   const chain: RemoteArticle[] = [];
@@ -382,7 +382,7 @@ export async function checkSourceChain(
     if (seen.has(via.href) || hops >= MAX_SOURCE_CHAIN) return { ok: false, chain };
     seen.add(via.href);
     // A chain that reaches this site ends here: our own sources are local.
-    if (options.origin != null && via.origin === options.origin.origin) break;
+    if (via.origin === options.origin.origin) break;
     const next = await fetchArticle(via, options);
     if (!next.ok) break;
     if (seen.has(next.article.id.href) && next.article.id.href !== via.href) return { ok: false, chain };

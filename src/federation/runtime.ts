@@ -3,15 +3,38 @@
  * and the persistent queue in our database, the canonical origin, and the
  * settings other servers need from us.  Shared by the web process, the
  * worker and the tests.
+ *
+ * Outgoing requests (decision 0010): Fedify's requests get connect and total
+ * timeouts and the double-knock rule (outgoing.ts, installed once per
+ * process); the signature format it remembers per server is guarded
+ * (signature-memory.ts); deliveries go through the delivery queue, whose
+ * per-server share and circuit breaker replace Fedify's breaker.
  */
-import type { Federation, KvStore, MessageQueue } from "@fedify/fedify";
+import { createExponentialBackoffPolicy, type Federation, type KvStore, type RetryPolicy } from "@fedify/fedify";
 import type { Config } from "../config.ts";
 import type { WriteBatcher } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { SqliteKvStore } from "../db/kv.ts";
-import { SqliteMessageQueue } from "../db/queue.ts";
+import type { SqliteMessageQueue } from "../db/queue.ts";
 import { builder, type FedData } from "./builder.ts";
+import { createDeliveryQueue } from "./delivery.ts";
+import { installOutgoingFetch, onServerAnswered, type SignatureSpec } from "./outgoing.ts";
 import { startPublisher, type Publisher } from "./publish.ts";
+import { guardSignatureMemory } from "./signature-memory.ts";
+import { duration } from "./time.ts";
+
+/**
+ * Mastodon before 4.5, Misskey, Pleroma and Akkoma verify only draft-cavage
+ * signatures; some answer 202 and drop what they cannot verify.
+ */
+export const FIRST_KNOCK: SignatureSpec = "draft-cavage-http-signatures-12";
+
+/**
+ * Retries of one delivery: 1 s, doubling (with jitter), at most two hours
+ * apart, 16 attempts — about ten hours.  Time a server spends held by the
+ * circuit breaker costs no attempt.
+ */
+export const OUTBOX_RETRY_POLICY: RetryPolicy = createExponentialBackoffPolicy({ maxAttempts: 16, maxDelay: duration({ hours: 2 }) });
 
 export interface FederationRuntimeOptions {
   db: Db;
@@ -20,11 +43,13 @@ export interface FederationRuntimeOptions {
   /** Defaults to the persistent store in `db`. */
   kv?: KvStore;
   /**
-   * Defaults to the persistent queue in `db`.  `null` delivers at once,
-   * inside the call that sends (tests that want deliveries to have happened
-   * when a request returns).
+   * Defaults to the delivery queue in `db` (`createDeliveryQueue`).  `null`
+   * delivers at once, inside the call that sends (tests that want deliveries
+   * to have happened when a request returns).
    */
-  queue?: MessageQueue | null;
+  queue?: SqliteMessageQueue | null;
+  /** Defaults to OUTBOX_RETRY_POLICY. */
+  outboxRetryPolicy?: RetryPolicy;
   /** How often the publisher looks for due posts (default every minute). */
   publishIntervalMs?: number;
   digestIntervalMs?: number;
@@ -33,7 +58,7 @@ export interface FederationRuntimeOptions {
 export interface FederationRuntime {
   readonly federation: Federation<FedData>;
   readonly data: FedData;
-  readonly queue: MessageQueue | null;
+  readonly queue: SqliteMessageQueue | null;
   /** Web process only: creates and delivers the Declarations' posts. */
   startPublisher(): Publisher;
   /** Handles queued deliveries until `signal` aborts. */
@@ -42,8 +67,13 @@ export interface FederationRuntime {
 
 export async function createFederationRuntime(options: FederationRuntimeOptions): Promise<FederationRuntime> {
   const { db, batcher, config } = options;
-  const kv = options.kv ?? new SqliteKvStore(db);
-  const queue = options.queue === undefined ? new SqliteMessageQueue(db) : options.queue;
+  installOutgoingFetch();
+  const kv = guardSignatureMemory(options.kv ?? new SqliteKvStore(db), { firstKnock: FIRST_KNOCK });
+  const queue = options.queue === undefined ? createDeliveryQueue(db) : options.queue;
+  if (queue != null) {
+    // A server that answers any request is up: deliveries held for it go now.
+    const stop = onServerAnswered((host) => (db.$client.open ? queue.hostAnswered(host) : stop()));
+  }
   const federation = await builder.build({
     kv,
     // Outgoing work only: inbox activities are handled while the sender
@@ -52,9 +82,10 @@ export async function createFederationRuntime(options: FederationRuntimeOptions)
     ...(queue == null ? {} : { queue: { outbox: queue, fanout: queue } }),
     manuallyStartQueue: true,
     origin: config.origin.href,
-    // Mastodon before 4.5, Misskey, Pleroma and Akkoma verify only draft-cavage
-    // signatures; some answer 202 and drop what they cannot verify.
-    firstKnock: "draft-cavage-http-signatures-12",
+    firstKnock: FIRST_KNOCK,
+    // The delivery queue holds a failing server's deliveries (queue-hosts.ts).
+    circuitBreaker: false,
+    outboxRetryPolicy: options.outboxRetryPolicy ?? OUTBOX_RETRY_POLICY,
     allowPrivateAddress: config.federation.allowPrivateAddress,
   });
   const data: FedData = { db, batcher, instanceName: config.instanceName, allowPrivateAddress: config.federation.allowPrivateAddress };

@@ -12,3 +12,7 @@ export function instant(date: Date): Temporal.Instant {
 export function toDate(value: { epochMilliseconds: number } | null | undefined): Date | null {
   return value == null ? null : new Date(value.epochMilliseconds);
 }
+
+export function duration(like: Temporal.DurationLike): Temporal.Duration {
+  return Polyfill.Duration.from(like as never) as unknown as Temporal.Duration;
+}

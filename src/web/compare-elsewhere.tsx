@@ -56,7 +56,7 @@ async function compareSide(c: Context<WebEnv>, raw: string): Promise<CompareSide
   let kept = getRemoteRevision(db, url.href);
   if (kept == null) {
     if (!isKnownRemoteHost(db, url.host)) return `This site compares only with sites it knows copies or sources on, and ${url.host} is not one of them.`;
-    const got = await fetchArticle(url, { allowPrivateAddress: config.federation.allowPrivateAddress, db });
+    const got = await fetchArticle(url, { allowPrivateAddress: config.federation.allowPrivateAddress, db, origin: config.origin });
     if (!got.ok) return `The version at ${url.host} could not be fetched (${got.reason.replace(/-/g, " ")}).`;
     if (got.article.url.href !== url.href) return `${url.host} serves a different version at that address.`;
     kept = await keepRevision(fedData(c), got.article);

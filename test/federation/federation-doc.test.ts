@@ -96,6 +96,7 @@ describe("FEDERATION.md: endpoints", () => {
       slug: "doc-check",
       host: new URL(app.config.origin).host,
       cursor: "0",
+      origin: "https://mastodon.example",
       n: "1",
       "/ap/articles/": article.uuid,
       "/ap/notes/": getPost(app.db, declaration.id, "announcement")!.uuid,

@@ -381,8 +381,13 @@ export function formsOn(html: string): PageForm[] {
 // ---------------------------------------------------------------------------
 // Checks
 
-/** Tables that may change on a refused request: sessions and caches, not content. */
-const VOLATILE_TABLES = new Set(["sessions", "kv", "queue_messages", "__drizzle_migrations"]);
+/**
+ * Tables that may change on a refused request: sessions, caches and delivery
+ * state, not content.  `actor_keys`: an actor's keys are made once, on first
+ * use, whatever needed them (the instance actor's sign the fetch of a copy's
+ * source, even one that then fails).
+ */
+const VOLATILE_TABLES = new Set(["sessions", "kv", "queue_messages", "queue_hosts", "actor_keys", "__drizzle_migrations"]);
 
 /**
  * A digest of every content table (volatile ones aside), per table, so that a

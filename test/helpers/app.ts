@@ -1,7 +1,8 @@
-import { MemoryKvStore, type MessageQueue } from "@fedify/fedify";
+import { MemoryKvStore, type KvStore, type RetryPolicy } from "@fedify/fedify";
 import { createApp } from "../../src/app.tsx";
 import { loadConfig } from "../../src/config.ts";
 import type { Db } from "../../src/db/client.ts";
+import type { SqliteMessageQueue } from "../../src/db/queue.ts";
 import { createDeclaration, type NewDeclarationInput } from "../../src/db/declarations.ts";
 import { createFederationRuntime } from "../../src/federation/index.ts";
 import type { Mailer } from "../../src/mail.ts";
@@ -28,7 +29,10 @@ export interface TestAppOptions {
    */
   env?: Record<string, string>;
   /** The delivery queue; by default none (deliveries happen inside the sending call). */
-  queue?: MessageQueue | null;
+  queue?: SqliteMessageQueue | null;
+  /** Fedify's key–value store; by default an in-memory one. */
+  kv?: KvStore;
+  outboxRetryPolicy?: RetryPolicy;
 }
 
 /** The app with a real federation over an in-memory KV store. */
@@ -48,7 +52,14 @@ export async function createTestApp(options: TestAppOptions = {}) {
   );
   // Undefined `mailer` lets createSiteServices build the real one from SMTP_URL, as in production.
   const services = createSiteServices(db, config, { secret: "test-secret", mailer: options.mailer });
-  const runtime = await createFederationRuntime({ db, batcher: services.batcher, config, kv: new MemoryKvStore(), queue: options.queue ?? null });
+  const runtime = await createFederationRuntime({
+    db,
+    batcher: services.batcher,
+    config,
+    kv: options.kv ?? new MemoryKvStore(),
+    queue: options.queue ?? null,
+    ...(options.outboxRetryPolicy == null ? {} : { outboxRetryPolicy: options.outboxRetryPolicy }),
+  });
   // Tests run the publisher's passes themselves (`publisher.runOnce()`).
   const publisher = runtime.startPublisher();
   publisher.stop();

@@ -176,6 +176,10 @@ export interface FediverseServer {
   signedRequest(options: PostSignedOptions): Promise<Request>;
   /** `fetch(await signedRequest(options))`. */
   postSigned(options: PostSignedOptions): Promise<Response>;
+  /** Stops listening (connections are refused) until `comeBack()`, as a server that is down. */
+  goDown(): Promise<void>;
+  /** Listens again on the same port. */
+  comeBack(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -351,15 +355,13 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
 
   // The server listens first so that the federation can be pinned to its real origin.
   let federation: Federation<Data> | null = null;
-  const server = await startServer(
-    {
-      fetch: async (request: Request) => {
-        if (federation == null) return new Response("Starting", { status: 503 });
-        return handle(federation, request);
-      },
+  const app = {
+    fetch: async (request: Request) => {
+      if (federation == null) return new Response("Starting", { status: 503 });
+      return handle(federation, request);
     },
-    options.port ?? 0,
-  );
+  };
+  let server: Awaited<ReturnType<typeof startServer>> | null = await startServer(app, options.port ?? 0);
   const origin = server.url;
   const host = new URL(origin).host;
 
@@ -1059,6 +1061,16 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
     followers: (user) => [...userOf(user).followers.keys()],
     signedRequest,
     postSigned: async (opts) => fetch(await signedRequest(opts)),
-    close: () => server.close(),
+    async goDown() {
+      await server?.close();
+      server = null;
+    },
+    async comeBack() {
+      server ??= await startServer(app, Number(new URL(origin).port));
+    },
+    close: async () => {
+      await server?.close();
+      server = null;
+    },
   };
 }

@@ -1,12 +1,14 @@
 /**
  * A running undersign instance for federation tests: the real app on a
- * loopback port, on a real SQLite file, with the persistent delivery queue
- * processed in the same process (as `npm start` does).  Fetching from and
+ * loopback port, on a real SQLite file, with the persistent key–value store
+ * and delivery queue processed in the same process (as `npm start` does).  Fetching from and
  * delivering to loopback addresses is allowed, as it must be for two servers
  * on one machine.
  */
 import { join } from "node:path";
-import { SqliteMessageQueue } from "../../src/db/queue.ts";
+import { SqliteKvStore } from "../../src/db/kv.ts";
+import type { SqliteMessageQueue } from "../../src/db/queue.ts";
+import { createDeliveryQueue, type DeliveryQueueOptions } from "../../src/federation/delivery.ts";
 import { addDeclaration, createTestApp, type TestAppOptions } from "./app.ts";
 import { createTestDb } from "./db.ts";
 import { freePort, tempDir } from "./process.ts";
@@ -23,13 +25,20 @@ export interface TestInstance extends Awaited<ReturnType<typeof createTestApp>> 
   close(): Promise<void>;
 }
 
-export async function startInstance(options: Omit<TestAppOptions, "db" | "origin" | "queue"> = {}): Promise<TestInstance> {
+export interface InstanceOptions extends Omit<TestAppOptions, "db" | "origin" | "queue"> {
+  /** The delivery queue's options (per-server share, circuit breaker, request limits). */
+  queue?: DeliveryQueueOptions;
+}
+
+export async function startInstance(options: InstanceOptions = {}): Promise<TestInstance> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const db = createTestDb(join(tempDir("instance"), "undersign.sqlite"));
-  const queue = new SqliteMessageQueue(db, { pollIntervalMs: 50 });
+  const { queue: queueOptions, ...appOptions } = options;
+  const queue = createDeliveryQueue(db, { pollIntervalMs: 50, ...queueOptions });
   const app = await createTestApp({
-    ...options,
+    kv: new SqliteKvStore(db),
+    ...appOptions,
     db,
     origin,
     queue,
