@@ -5,14 +5,17 @@
  * next Hono handler, so a page and its actor can share one URL.
  *
  * Before Fedify sees a POST, its body is bounded (`MAX_INBOX_BODY_BYTES`, and
- * `MAX_INBOX_JSON_DEPTH` levels of nesting) and a request signed by a key on a
- * blocked domain is refused without fetching anything from that domain.
+ * `MAX_INBOX_JSON_DEPTH` levels of nesting), a request signed by a key on a
+ * blocked domain is refused without fetching anything from that domain, and
+ * an inbox POST must pass the door (inbound.ts: signature, date, digest,
+ * shape, per-server budget, a verified key) before any JSON-LD work.
  */
 import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import type { MiddlewareHandler } from "hono";
 import { isDomainBlocked } from "../db/fediverse.ts";
 import type { FedData } from "./builder.ts";
+import { InboxDoor, isInboxPath, withInbound, type DoorOptions } from "./inbound.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
 
@@ -57,8 +60,8 @@ export function isFederationRequest(path: string, headers: Headers): boolean {
   return AP_MEDIA_TYPE.test(headers.get("accept") ?? "") || AP_MEDIA_TYPE.test(headers.get("content-type") ?? "");
 }
 
-function plain(status: number, text: string): Response {
-  return new Response(`${text}\n`, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+function plain(status: number, text: string, headers: Record<string, string> = {}): Response {
+  return new Response(`${text}\n`, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
 }
 
 /** The host of the key that signed the request (draft-cavage `keyId`, or RFC 9421 `keyid`). */
@@ -94,14 +97,20 @@ async function readBounded(request: Request, limit: number): Promise<Buffer | nu
  * port): collection page links are built from the request URL, and an RFC
  * 9421 signature covers the URL the sender used.
  */
-export function federationMiddleware(federation: Federation<FedData>, contextData: () => FedData, origin: URL): MiddlewareHandler {
+export function federationMiddleware(
+  federation: Federation<FedData>,
+  contextData: () => FedData,
+  origin: URL,
+  options: Pick<DoorOptions, "limitPerServer"> = { limitPerServer: null },
+): MiddlewareHandler {
+  const door = new InboxDoor(options);
   return async (c, next) => {
     if (!isFederationRequest(c.req.path, c.req.raw.headers)) return next();
     const raw = c.req.raw;
     const url = new URL(raw.url);
     const canonical = new URL(url.pathname + url.search, origin);
     let request = canonical.href === raw.url ? raw : new Request(canonical, { method: raw.method, headers: raw.headers, body: null });
-    const data = contextData();
+    let data = contextData();
     if (request.method === "POST") {
       const declared = Number(request.headers.get("content-length") ?? "0");
       if (declared > MAX_INBOX_BODY_BYTES) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
@@ -111,6 +120,12 @@ export function federationMiddleware(federation: Federation<FedData>, contextDat
       if (body == null) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
       if (jsonDeeperThan(body, MAX_INBOX_JSON_DEPTH)) return plain(400, `Activities nested deeper than ${MAX_INBOX_JSON_DEPTH} levels are refused.`);
       request = new Request(canonical, { method: "POST", headers: raw.headers, body: new Uint8Array(body) });
+      if (isInboxPath(canonical.pathname)) {
+        const checked = request;
+        const verdict = await door.check(checked, new Uint8Array(body), () => federation.createContext(checked, data));
+        if (!verdict.ok) return plain(verdict.status, verdict.message, verdict.retryAfterS == null ? {} : { "Retry-After": String(verdict.retryAfterS) });
+        data = withInbound(data, verdict.info);
+      }
     }
     const fetched = federation.fetch(request, {
       contextData: data,
@@ -139,8 +154,10 @@ export function federationMiddleware(federation: Federation<FedData>, contextDat
       // (which would also invite the sender to send it again).  Listener
       // errors do not come here: Fedify answers those with 500 itself.
       if (error instanceof Error && error.name.startsWith("jsonld.")) return plain(400, "Invalid activity: its JSON-LD @context could not be loaded.");
-      if (error instanceof TypeError) {
-        logger.info("Refused an activity Fedify could not parse: {error}", { error });
+      // An embedded key whose PEM is not a public key (`AsnError` from the
+      // ASN.1 decoder) is the same kind of garbage.
+      if (error instanceof TypeError || (error instanceof Error && error.name === "AsnError")) {
+        logger.info("Refused an activity Fedify could not parse: {error}", { error: error.message });
         return plain(400, "Invalid activity.");
       }
       throw error;

@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  for (const table of ["fed_reactions", "fed_boosts", "fed_responses", "followers", "fed_reports", "domain_blocks"]) site.db.$client.prepare(`DELETE FROM ${table}`).run();
+  for (const table of ["fed_reactions", "fed_boosts", "fed_responses", "followers", "fed_reports", "domain_blocks", "fed_undone"]) site.db.$client.prepare(`DELETE FROM ${table}`).run();
   site.db.$client.prepare("DELETE FROM signatures").run();
   site.db.$client.prepare("UPDATE declarations SET signature_count = 0").run();
 });
@@ -133,10 +133,11 @@ describe("Misskey's shapes", () => {
     expect(count()).toBe(0);
   });
 
-  it("a custom emoji reaction with an Emoji tag signs", async () => {
+  it("a custom emoji reaction with an Emoji tag is kept as a reaction; it does not sign unless the owner adds it", async () => {
     const misa = remote.actorUri("misa");
     expect((await send("misa", misskey.like(misa, noteUri, ":blobcat:"))).status).toBe(202);
-    expect(count()).toBe(1);
+    expect(count()).toBe(0);
+    expect(rows("SELECT kind, content, signs FROM fed_reactions")).toEqual([{ kind: "emoji", content: ":blobcat:", signs: 0 }]);
   });
 
   it("the same Follow id after an unfollow is followed again (Misskey reuses it)", async () => {
@@ -158,9 +159,9 @@ describe("Misskey's shapes", () => {
 });
 
 describe("Pleroma's shapes", () => {
-  it("EmojiReact signs; Undo(EmojiReact) withdraws", async () => {
+  it("EmojiReact with a signing emoji signs; Undo(EmojiReact) withdraws", async () => {
     const plum = remote.actorUri("plum");
-    const react = pleroma.emojiReact(plum, noteUri, "🔥", { author: actorUri });
+    const react = pleroma.emojiReact(plum, noteUri, "✊", { author: actorUri });
     expect((await send("plum", react)).status).toBe(202);
     expect(count()).toBe(1);
     expect((await send("plum", pleroma.undo(plum, react))).status).toBe(202);

@@ -1,0 +1,398 @@
+/**
+ * The inbox's door: what every POST to an inbox must show before Fedify
+ * spends any JSON-LD work on it.  Fedify parses a whole activity (its
+ * Object Integrity Proof path) before it looks at the HTTP signature, which
+ * for a 200 KB activity with thousands of tags is a third of a second of
+ * CPU; here the request is refused for a fraction of a millisecond unless
+ *
+ * 1. it carries a well-formed HTTP signature (draft-cavage `Signature`, or
+ *    RFC 9421 `Signature-Input` + `Signature`) naming an http(s) key;
+ * 2. its remote server (the host of that key) is within its budget
+ *    (`INBOX_LIMIT_PER_SERVER`; refused posts cost five times, large ones more);
+ * 3. it is dated within an hour of our clock (Fedify's own window);
+ * 4. its body digest (`Digest` or `Content-Digest`) is covered by the
+ *    signature and matches the body;
+ * 5. its body is a JSON object within a shape budget (nesting, array
+ *    lengths, tags, values);
+ * 6. the signature verifies with the key it names (fetched through the
+ *    federation's document loader, kept in memory for ten minutes).
+ *
+ * The one exception to 6: a key that cannot be fetched (a deleted account's
+ * key answers 410) lets through a small `Delete` whose actor deletes itself,
+ * so that the inbox's unverified-activity handler can prove the deletion by
+ * fetching the actor itself (inbox-delete.ts).
+ *
+ * What passed is remembered for the request (`inboundOf`): the listeners
+ * believe an activity to be its actor's only when the key verified here is
+ * one that the actor's own document names (signer.ts).
+ *
+ * Refusals are logged at info, at most one line per reason and server a
+ * minute.
+ */
+import { verifyRequestDetailed, type Context, type KeyCache } from "@fedify/fedify";
+import { CryptographicKey, Multikey } from "@fedify/vocab";
+import { getLogger } from "@logtape/logtape";
+import type { FedData } from "./builder.ts";
+
+const logger = getLogger(["undersign", "federation", "inbox"]);
+
+/** Fedify's window for HTTP signatures (`signatureTimeWindow`'s default). */
+export const SIGNATURE_WINDOW_MS = 60 * 60 * 1000;
+
+/** The shape an activity may have: far beyond what Mastodon, Misskey or Pleroma send. */
+export const INBOX_SHAPE = {
+  /** Levels of nesting (objects and arrays). */
+  depth: 64,
+  /** Items in any one array. */
+  arrayItems: 500,
+  /** Items in any one `tag` array (each costs about 0.1 ms of JSON-LD work in Fedify). */
+  tags: 200,
+  /** Values (objects, arrays, strings, numbers…) in the whole body. */
+  values: 4000,
+} as const;
+
+/** Bodies of a `Delete` let through with a key that could not be fetched are at most this large. */
+const MAX_UNVERIFIED_DELETE_BYTES = 8 * 1024;
+/** A refused post costs this many times an accepted one. */
+const REFUSED_COST = 5;
+/** Each started block of this many bytes costs one more. */
+const COST_BLOCK_BYTES = 8 * 1024;
+
+/** What the door learnt about one inbox request. */
+export interface Inbound {
+  /** The key whose signature verified, as its document names it; null when the key could not be fetched. */
+  readonly keyId: URL | null;
+  /** The body as parsed JSON (a plain object). */
+  readonly json: Record<string, unknown>;
+}
+
+/** The inboxes' paths: each Declaration's and the shared one. */
+export const INBOX_PATHS = { personal: "/d/{identifier}/inbox", shared: "/inbox" } as const;
+
+/** Whether a request path is one of the inboxes. */
+export function isInboxPath(path: string): boolean {
+  return path === INBOX_PATHS.shared || /^\/d\/[^/]+\/inbox$/.test(path);
+}
+
+const inbound = new WeakMap<FedData, Inbound>();
+
+/** What the door learnt about the request whose listeners run with this data. */
+export function inboundOf(data: FedData): Inbound | undefined {
+  return inbound.get(data);
+}
+
+/** A per-request copy of the federation's data that carries what the door learnt. */
+export function withInbound(data: FedData, info: Inbound): FedData {
+  const copy: FedData = { ...data };
+  inbound.set(copy, info);
+  return copy;
+}
+
+// ---------------------------------------------------------------------------
+// Signature headers
+
+export interface SignatureHeader {
+  readonly spec: "draft-cavage-http-signatures-12" | "rfc9421";
+  readonly keyId: URL;
+  /** Unix ms the signature says it was made (draft-cavage: `Date` or `created`; RFC 9421: `created`). */
+  readonly created: number | null;
+  /** Whether the body digest header is among what the signature covers. */
+  readonly coversDigest: boolean;
+}
+
+export type HeaderCheck = { ok: true; signature: SignatureHeader } | { ok: false; reason: string };
+
+function httpKeyId(raw: string | undefined): URL | null {
+  if (raw == null || raw.length > 2048 || !URL.canParse(raw)) return null;
+  const url = new URL(raw);
+  return url.protocol === "https:" || url.protocol === "http:" ? url : null;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Reads the signature headers without verifying anything: present, well
+ * formed, naming an http(s) key.  RFC 9421 wins when both kinds are sent
+ * (as Fedify decides).
+ */
+export function readSignatureHeader(headers: Headers): HeaderCheck {
+  const input = headers.get("signature-input");
+  const value = headers.get("signature");
+  if (value == null) return { ok: false, reason: "no signature" };
+  if (value.length > 8192 || (input?.length ?? 0) > 8192) return { ok: false, reason: "a signature header too long" };
+  if (input != null) {
+    // label=("@method" "@target-uri" …);keyid="…";created=…;alg="…"
+    const member = /^\s*([A-Za-z][\w.*-]*)=\(([^)]*)\)((?:;[^;]*)*)\s*$/.exec(input.split(/,(?=\s*[A-Za-z][\w.*-]*=\()/)[0] ?? "");
+    if (member == null) return { ok: false, reason: "a malformed Signature-Input" };
+    const [, label, components, params] = member as unknown as [string, string, string, string];
+    const keyId = httpKeyId(/;keyid="([^"]*)"/.exec(params)?.[1]);
+    if (keyId == null) return { ok: false, reason: "a Signature-Input without an http(s) keyid" };
+    const created = /;created=(\d{1,12})(?:;|$)/.exec(params)?.[1];
+    const sig = new RegExp(`(?:^|,)\\s*${label.replace(/[.*]/g, "\\$&")}=:([A-Za-z0-9+/]+={0,2}):`).exec(value);
+    if (sig == null) return { ok: false, reason: "no signature value for its Signature-Input" };
+    return {
+      ok: true,
+      signature: { spec: "rfc9421", keyId, created: created == null ? null : Number(created) * 1000, coversDigest: /"content-digest"/i.test(components) },
+    };
+  }
+  const fields = new Map<string, string>();
+  for (const pair of value.split(",")) {
+    const m = /^\s*([A-Za-z]+)=(?:"([^"]*)"|(\d+))\s*$/.exec(pair);
+    if (m != null) fields.set(m[1]!, m[2] ?? m[3]!);
+  }
+  const keyId = httpKeyId(fields.get("keyId"));
+  if (keyId == null) return { ok: false, reason: "a Signature without an http(s) keyId" };
+  const signature = fields.get("signature");
+  if (signature == null || !BASE64.test(signature)) return { ok: false, reason: "a Signature without a signature value" };
+  const covered = (fields.get("headers") ?? "").toLowerCase().split(/\s+/);
+  if (!covered.includes("(request-target)") || !covered.includes("date")) return { ok: false, reason: "a Signature that does not cover (request-target) and date" };
+  // Fedify checks the Date header (and `created`, when given) against its window.
+  const date = headers.get("date");
+  const created = date != null && !Number.isNaN(Date.parse(date)) ? Date.parse(date) : null;
+  return { ok: true, signature: { spec: "draft-cavage-http-signatures-12", keyId, created, coversDigest: covered.includes("digest") } };
+}
+
+// ---------------------------------------------------------------------------
+// Body digest
+
+const DIGESTS: Record<string, string> = { "sha-256": "SHA-256", "sha-512": "SHA-512" };
+
+/** Whether the body digest header (`Digest` for draft-cavage, `Content-Digest` for RFC 9421) names the body. */
+export async function digestMatches(headers: Headers, spec: SignatureHeader["spec"], body: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  const header = headers.get(spec === "rfc9421" ? "content-digest" : "digest");
+  if (header == null || header.length > 1024) return false;
+  let matched = false;
+  for (const part of header.split(",")) {
+    const at = part.indexOf("=");
+    if (at < 0) continue;
+    const algorithm = DIGESTS[part.slice(0, at).trim().toLowerCase()];
+    let encoded = part.slice(at + 1).trim();
+    if (algorithm == null) continue;
+    if (spec === "rfc9421") {
+      const m = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(encoded);
+      if (m == null) return false;
+      encoded = m[1]!;
+    }
+    if (!BASE64.test(encoded)) return false;
+    const expected = Buffer.from(await crypto.subtle.digest(algorithm, body));
+    const given = Buffer.from(encoded, "base64");
+    if (given.length !== expected.length || !given.equals(expected)) return false;
+    matched = true;
+  }
+  return matched;
+}
+
+// ---------------------------------------------------------------------------
+// Shape
+
+export type ShapeCheck = { ok: true; json: Record<string, unknown> } | { ok: false; reason: string; status: 400 };
+
+/**
+ * Parses the body as strict UTF-8 JSON and checks it against `INBOX_SHAPE`:
+ * a plain object, no deeper than `depth`, no array longer than
+ * `arrayItems` (`tags` for a `tag` array), at most `values` values.
+ */
+export function checkShape(body: Uint8Array): ShapeCheck {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch {
+    return { ok: false, reason: "The body is not JSON (UTF-8).", status: 400 };
+  }
+  if (json == null || typeof json !== "object" || Array.isArray(json)) return { ok: false, reason: "An activity is a JSON object.", status: 400 };
+  let values = 0;
+  const stack: [unknown, number, string | null][] = [[json, 1, null]];
+  while (stack.length > 0) {
+    const [value, depth, key] = stack.pop()!;
+    if (++values > INBOX_SHAPE.values) return { ok: false, reason: `Activities with more than ${INBOX_SHAPE.values} values are refused.`, status: 400 };
+    if (value == null || typeof value !== "object") continue;
+    if (depth > INBOX_SHAPE.depth) return { ok: false, reason: `Activities nested deeper than ${INBOX_SHAPE.depth} levels are refused.`, status: 400 };
+    if (Array.isArray(value)) {
+      const limit = key === "tag" ? INBOX_SHAPE.tags : INBOX_SHAPE.arrayItems;
+      if (value.length > limit) return { ok: false, reason: `Activities with more than ${limit} items in ${key === "tag" ? "tag" : "an array"} are refused.`, status: 400 };
+      for (const item of value) stack.push([item, depth + 1, key]);
+    } else {
+      for (const [k, v] of Object.entries(value)) stack.push([v, depth + 1, k]);
+    }
+  }
+  return { ok: true, json: json as Record<string, unknown> };
+}
+
+/** Whether the JSON deletes its own actor (`Delete`, `object` = `actor`), read plainly: a hint for the door only. */
+function deletesItself(json: Record<string, unknown>): boolean {
+  const object = json.object;
+  const objectId = typeof object === "string" ? object : object != null && typeof object === "object" && !Array.isArray(object) ? (object as { id?: unknown }).id : null;
+  return json.type === "Delete" && typeof json.actor === "string" && objectId === json.actor;
+}
+
+// ---------------------------------------------------------------------------
+// Per-server budget, key cache, log
+
+/** A token bucket per remote server: `max` tokens, refilled evenly over `windowMs`. */
+export class ServerBudget {
+  readonly #max: number;
+  readonly #perMs: number;
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #now: () => number;
+
+  constructor(limit: { max: number; windowMs: number }, now: () => number = Date.now) {
+    this.#max = limit.max;
+    this.#perMs = limit.max / limit.windowMs;
+    this.#now = now;
+  }
+
+  #bucket(host: string) {
+    const now = this.#now();
+    let bucket = this.#buckets.get(host);
+    if (bucket == null) {
+      if (this.#buckets.size >= 20_000) {
+        // Forget the servers not heard of longest (a Map iterates in insertion order).
+        for (const key of [...this.#buckets.keys()].slice(0, 2_000)) this.#buckets.delete(key);
+      }
+      bucket = { tokens: this.#max, at: now };
+    } else {
+      bucket.tokens = Math.min(this.#max, bucket.tokens + (now - bucket.at) * this.#perMs);
+      bucket.at = now;
+      this.#buckets.delete(host);
+    }
+    this.#buckets.set(host, bucket);
+    return bucket;
+  }
+
+  /** Milliseconds until `host` may post again; 0 when it may now. */
+  waitMs(host: string): number {
+    const bucket = this.#bucket(host);
+    return bucket.tokens >= 1 ? 0 : Math.ceil((1 - bucket.tokens) / this.#perMs);
+  }
+
+  charge(host: string, cost: number): void {
+    this.#bucket(host).tokens -= cost;
+  }
+}
+
+/**
+ * Keys that verified, kept in memory for ten minutes (Fedify re-parses a key's
+ * whole actor document on every fetch).  Unavailable keys are not kept: a key
+ * that failed to load is fetched again, so its failure is known precisely.
+ */
+export class MemoryKeyCache implements KeyCache {
+  readonly #keys = new Map<string, { key: CryptographicKey | Multikey; until: number }>();
+  readonly #ttlMs: number;
+  constructor(ttlMs = 10 * 60 * 1000) {
+    this.#ttlMs = ttlMs;
+  }
+  get(keyId: URL): Promise<CryptographicKey | Multikey | null | undefined> {
+    const entry = this.#keys.get(keyId.href);
+    if (entry == null || entry.until < Date.now()) {
+      this.#keys.delete(keyId.href);
+      return Promise.resolve(undefined);
+    }
+    return Promise.resolve(entry.key);
+  }
+  set(keyId: URL, key: CryptographicKey | Multikey | null): Promise<void> {
+    if (key instanceof CryptographicKey || key instanceof Multikey) {
+      if (this.#keys.size >= 10_000) this.#keys.delete(this.#keys.keys().next().value!);
+      this.#keys.set(keyId.href, { key, until: Date.now() + this.#ttlMs });
+    }
+    return Promise.resolve();
+  }
+}
+
+/** One info line per reason and server a minute, with how many were not logged. */
+export class RefusalLog {
+  readonly #last = new Map<string, { at: number; skipped: number }>();
+  readonly #intervalMs: number;
+  constructor(intervalMs = 60_000) {
+    this.#intervalMs = intervalMs;
+  }
+  refused(reason: string, host: string | null, status: number): void {
+    const key = `${reason}\n${host ?? ""}`;
+    const now = Date.now();
+    const entry = this.#last.get(key);
+    if (entry != null && now - entry.at < this.#intervalMs) {
+      entry.skipped++;
+      return;
+    }
+    if (this.#last.size >= 5_000) this.#last.clear();
+    this.#last.set(key, { at: now, skipped: 0 });
+    logger.info("Refused an inbox POST with {status}: {reason} (server {host}; {skipped} more like it not logged)", {
+      status,
+      reason,
+      host: host ?? "unknown",
+      skipped: entry?.skipped ?? 0,
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The door
+
+export type DoorResult = { ok: true; info: Inbound } | { ok: false; status: number; message: string; retryAfterS?: number };
+
+export interface DoorOptions {
+  /** Budget per remote server; null = none. */
+  readonly limitPerServer: { max: number; windowMs: number } | null;
+  readonly now?: () => number;
+}
+
+/** The federation's loaders (a context's), for the signing key. */
+export type Loaders = Pick<Context<FedData>, "documentLoader" | "contextLoader">;
+
+export class InboxDoor {
+  readonly #budget: ServerBudget | null;
+  readonly #keys = new MemoryKeyCache();
+  readonly #log = new RefusalLog();
+  readonly #now: () => number;
+
+  constructor(options: DoorOptions) {
+    this.#now = options.now ?? Date.now;
+    this.#budget = options.limitPerServer == null ? null : new ServerBudget(options.limitPerServer, this.#now);
+  }
+
+  #refuse(status: number, message: string, host: string | null, cost: number, retryAfterS?: number): DoorResult {
+    if (host != null && cost > 0) this.#budget?.charge(host, cost * REFUSED_COST);
+    this.#log.refused(message, host, status);
+    return { ok: false, status, message, ...(retryAfterS == null ? {} : { retryAfterS }) };
+  }
+
+  /** Checks one inbox POST (`request` is the canonical request, `body` its bytes, already bounded in size). */
+  async check(request: Request, body: Uint8Array<ArrayBuffer>, loaders: () => Loaders): Promise<DoorResult> {
+    const header = readSignatureHeader(request.headers);
+    if (!header.ok) return this.#refuse(401, `Unsigned: ${header.reason}.`, null, 0);
+    const { signature } = header;
+    const host = signature.keyId.host.toLowerCase();
+    const cost = 1 + Math.floor(body.byteLength / COST_BLOCK_BYTES);
+    const wait = this.#budget?.waitMs(host) ?? 0;
+    if (wait > 0) return this.#refuse(429, "Too many activities from your server; please retry later.", host, 0, Math.ceil(wait / 1000));
+    if (signature.created == null || Math.abs(this.#now() - signature.created) > SIGNATURE_WINDOW_MS) {
+      return this.#refuse(401, "The signature is not dated within an hour of this server's clock.", host, cost);
+    }
+    if (!signature.coversDigest || !(await digestMatches(request.headers, signature.spec, body))) {
+      return this.#refuse(401, "The body digest is missing, not signed, or does not match the body.", host, cost);
+    }
+    const shape = checkShape(body);
+    if (!shape.ok) return this.#refuse(shape.status, shape.reason, host, cost);
+    const { documentLoader, contextLoader } = loaders();
+    let verification: Awaited<ReturnType<typeof verifyRequestDetailed>>;
+    try {
+      verification = await verifyRequestDetailed(new Request(request.url, { method: "POST", headers: request.headers, body }), {
+        documentLoader,
+        contextLoader,
+        keyCache: this.#keys,
+        timeWindow: { milliseconds: SIGNATURE_WINDOW_MS },
+      });
+    } catch {
+      return this.#refuse(401, "The signing key could not be read.", host, cost);
+    }
+    if (verification.verified) {
+      this.#budget?.charge(host, cost);
+      return { ok: true, info: { keyId: verification.key.id ?? signature.keyId, json: shape.json } };
+    }
+    if (verification.reason.type === "keyFetchError" && deletesItself(shape.json) && body.byteLength <= MAX_UNVERIFIED_DELETE_BYTES) {
+      // Perhaps a deleted account's last word: the inbox proves it or ignores it.
+      this.#budget?.charge(host, cost);
+      return { ok: true, info: { keyId: null, json: shape.json } };
+    }
+    return this.#refuse(401, verification.reason.type === "keyFetchError" ? "The signing key could not be fetched." : "The signature does not verify.", host, cost);
+  }
+}
