@@ -4,18 +4,18 @@
  * a URL that also has an ActivityPub representation) falls through to the
  * next Hono handler, so a page and its actor can share one URL.
  *
- * Before Fedify sees a POST, its body is bounded (`MAX_INBOX_BODY_BYTES`, and
- * `MAX_INBOX_JSON_DEPTH` levels of nesting), a request signed by a key on a
- * blocked domain is refused without fetching anything from that domain, and
- * an inbox POST must pass the door (inbound.ts: signature, date, digest,
- * shape, per-server budget, a verified key) before any JSON-LD work.
+ * Before Fedify sees a POST, its body is bounded (`MAX_INBOX_BODY_BYTES`), a
+ * request signed by a key on a blocked domain is refused without fetching
+ * anything from that domain, and an inbox POST must pass the door
+ * (inbound.ts: signature, per-server budget, date, digest, shape — nesting
+ * included — and a verified key) before any JSON-LD work.
  */
 import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import type { MiddlewareHandler } from "hono";
 import { isDomainBlocked } from "../db/fediverse.ts";
 import type { FedData } from "./builder.ts";
-import { InboxDoor, isInboxPath, withInbound, type DoorOptions } from "./inbound.ts";
+import { InboxDoor, isInboxPath, withInbound, type DoorOptions, type Loaders } from "./inbound.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
 
@@ -23,31 +23,6 @@ const AP_MEDIA_TYPE = /application\/(?:activity\+json|ld\+json)/i;
 
 /** Larger than any activity Mastodon, Misskey or Pleroma sends (Misskey accepts 64 KiB). */
 export const MAX_INBOX_BODY_BYTES = 256 * 1024;
-
-/**
- * Activities nest a few levels (an activity, its object, a tag or an
- * attachment).  Deeper JSON is refused before Fedify's JSON-LD processing,
- * which recurses once per level and runs out of stack on a body of a few
- * kilobytes nested thousands deep (a 500 for anyone who sends one).
- */
-export const MAX_INBOX_JSON_DEPTH = 64;
-
-/** Whether the JSON text nests arrays and objects deeper than `limit` (strings are skipped; not a validator). */
-export function jsonDeeperThan(body: Uint8Array, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const b = body[i]!;
-    if (inString) {
-      if (b === 0x5c) i++; // a backslash: skip the escaped character
-      else if (b === 0x22) inString = false;
-    } else if (b === 0x22) inString = true;
-    else if (b === 0x7b || b === 0x5b) {
-      if (++depth > limit) return true;
-    } else if (b === 0x7d || b === 0x5d) depth--;
-  }
-  return false;
-}
 
 /**
  * Whether Fedify could answer this request: discovery documents, or anything
@@ -73,8 +48,8 @@ export function signingKeyHost(headers: Headers): string | null {
 }
 
 /** Reads at most `limit` bytes of the body; null when it is larger. */
-async function readBounded(request: Request, limit: number): Promise<Buffer | null> {
-  if (request.body == null) return Buffer.alloc(0);
+async function readBounded(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  if (request.body == null) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -88,7 +63,13 @@ async function readBounded(request: Request, limit: number): Promise<Buffer | nu
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks, size);
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
 }
 
 /**
@@ -104,6 +85,8 @@ export function federationMiddleware(
   options: Pick<DoorOptions, "limitPerServer"> = { limitPerServer: null },
 ): MiddlewareHandler {
   const door = new InboxDoor(options);
+  // The federation's loaders do not depend on the request: made once, on the first inbox POST.
+  let loaders: Loaders | null = null;
   return async (c, next) => {
     if (!isFederationRequest(c.req.path, c.req.raw.headers)) return next();
     const raw = c.req.raw;
@@ -116,15 +99,19 @@ export function federationMiddleware(
       if (declared > MAX_INBOX_BODY_BYTES) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
       const keyHost = signingKeyHost(request.headers);
       if (keyHost != null && isDomainBlocked(data.db, keyHost)) return plain(403, "This server does not accept activities from your domain.");
-      const body = await readBounded(raw, MAX_INBOX_BODY_BYTES);
-      if (body == null) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
-      if (jsonDeeperThan(body, MAX_INBOX_JSON_DEPTH)) return plain(400, `Activities nested deeper than ${MAX_INBOX_JSON_DEPTH} levels are refused.`);
-      request = new Request(canonical, { method: "POST", headers: raw.headers, body: new Uint8Array(body) });
       if (isInboxPath(canonical.pathname)) {
-        const checked = request;
-        const verdict = await door.check(checked, new Uint8Array(body), () => federation.createContext(checked, data));
-        if (!verdict.ok) return plain(verdict.status, verdict.message, verdict.retryAfterS == null ? {} : { "Retry-After": String(verdict.retryAfterS) });
+        const current = data;
+        const verdict = await door.check(canonical, raw.headers, () => readBounded(raw, MAX_INBOX_BODY_BYTES), () => (loaders ??= federation.createContext(origin, current)));
+        if (!verdict.ok) {
+          const message = verdict.status === 413 ? `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.` : verdict.message;
+          return plain(verdict.status, message, verdict.retryAfterS == null ? {} : { "Retry-After": String(verdict.retryAfterS) });
+        }
+        request = verdict.request;
         data = withInbound(data, verdict.info);
+      } else {
+        const body = await readBounded(raw, MAX_INBOX_BODY_BYTES);
+        if (body == null) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
+        request = new Request(canonical, { method: "POST", headers: raw.headers, body: new Uint8Array(body) });
       }
     }
     const fetched = federation.fetch(request, {

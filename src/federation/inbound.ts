@@ -10,14 +10,16 @@
  * 2. its remote server (the host of that key) is within its budget
  *    (`INBOX_LIMIT_PER_SERVER`; refused posts cost five times, large ones more);
  * 3. it is dated within an hour of our clock (Fedify's own window);
- * 4. its body digest (`Digest` or `Content-Digest`) is covered by the
- *    signature and matches the body;
- * 5. its body is a JSON object within a shape budget (nesting, array
- *    lengths, tags, values);
- * 6. the signature verifies with the key it names (fetched through the
- *    federation's document loader, kept in memory for ten minutes).
+ * 4. its signature covers the body digest (`Digest` or `Content-Digest`);
+ * 5. the body (read only now, within the size limit) matches that digest,
+ *    and the signature verifies with the key it names — Fedify's own
+ *    `verifyRequestDetailed`, which checks the digest before it fetches the
+ *    key (fetched through the federation's document loader, kept in memory
+ *    for ten minutes);
+ * 6. its body is a JSON object within a shape budget (nesting, array
+ *    lengths, tags, values).
  *
- * The one exception to 6: a key that cannot be fetched (a deleted account's
+ * The one exception to 5: a key that cannot be fetched (a deleted account's
  * key answers 410) lets through a small `Delete` whose actor deletes itself,
  * so that the inbox's unverified-activity handler can prove the deletion by
  * fetching the actor itself (inbox-delete.ts).
@@ -153,36 +155,6 @@ export function readSignatureHeader(headers: Headers): HeaderCheck {
 }
 
 // ---------------------------------------------------------------------------
-// Body digest
-
-const DIGESTS: Record<string, string> = { "sha-256": "SHA-256", "sha-512": "SHA-512" };
-
-/** Whether the body digest header (`Digest` for draft-cavage, `Content-Digest` for RFC 9421) names the body. */
-export async function digestMatches(headers: Headers, spec: SignatureHeader["spec"], body: Uint8Array<ArrayBuffer>): Promise<boolean> {
-  const header = headers.get(spec === "rfc9421" ? "content-digest" : "digest");
-  if (header == null || header.length > 1024) return false;
-  let matched = false;
-  for (const part of header.split(",")) {
-    const at = part.indexOf("=");
-    if (at < 0) continue;
-    const algorithm = DIGESTS[part.slice(0, at).trim().toLowerCase()];
-    let encoded = part.slice(at + 1).trim();
-    if (algorithm == null) continue;
-    if (spec === "rfc9421") {
-      const m = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(encoded);
-      if (m == null) return false;
-      encoded = m[1]!;
-    }
-    if (!BASE64.test(encoded)) return false;
-    const expected = Buffer.from(await crypto.subtle.digest(algorithm, body));
-    const given = Buffer.from(encoded, "base64");
-    if (given.length !== expected.length || !given.equals(expected)) return false;
-    matched = true;
-  }
-  return matched;
-}
-
-// ---------------------------------------------------------------------------
 // Shape
 
 export type ShapeCheck = { ok: true; json: Record<string, unknown> } | { ok: false; reason: string; status: 400 };
@@ -270,31 +242,65 @@ export class ServerBudget {
   }
 }
 
+type DocumentLoader = Loaders["documentLoader"];
+
+/** Thrown by `MemoryKeyCache.loader` instead of fetching a key again within a minute. */
+class RefetchSuppressed extends Error {
+  override readonly name = "RefetchSuppressed";
+}
+
 /**
- * Keys that verified, kept in memory for ten minutes (Fedify re-parses a key's
- * whole actor document on every fetch).  Unavailable keys are not kept: a key
- * that failed to load is fetched again, so its failure is known precisely.
+ * Keys that verified, kept in memory for ten minutes (Fedify parses a key's
+ * whole actor document with JSON-LD on every fetch).  Unavailable keys are
+ * not kept: a key that failed to load is fetched again, so its failure is
+ * known precisely.
+ *
+ * When a signature does not verify with a kept key, Fedify fetches the key
+ * again (it may have changed).  A forged signature under a real key id would
+ * then cost a fetch and a parse of the key's actor document each time; so a
+ * kept key is fetched again at most once a minute (`loader`), and in between
+ * the signature simply does not verify.
  */
 export class MemoryKeyCache implements KeyCache {
-  readonly #keys = new Map<string, { key: CryptographicKey | Multikey; until: number }>();
+  readonly #keys = new Map<string, { key: CryptographicKey | Multikey; until: number; fetched: number }>();
   readonly #ttlMs: number;
-  constructor(ttlMs = 10 * 60 * 1000) {
+  readonly #refetchMs: number;
+  constructor(ttlMs = 10 * 60 * 1000, refetchMs = 60 * 1000) {
     this.#ttlMs = ttlMs;
+    this.#refetchMs = refetchMs;
+  }
+  #entry(href: string) {
+    const entry = this.#keys.get(href);
+    if (entry != null && entry.until < Date.now()) {
+      this.#keys.delete(href);
+      return undefined;
+    }
+    return entry;
   }
   get(keyId: URL): Promise<CryptographicKey | Multikey | null | undefined> {
-    const entry = this.#keys.get(keyId.href);
-    if (entry == null || entry.until < Date.now()) {
-      this.#keys.delete(keyId.href);
-      return Promise.resolve(undefined);
-    }
-    return Promise.resolve(entry.key);
+    return Promise.resolve(this.#entry(keyId.href)?.key);
   }
   set(keyId: URL, key: CryptographicKey | Multikey | null): Promise<void> {
     if (key instanceof CryptographicKey || key instanceof Multikey) {
       if (this.#keys.size >= 10_000) this.#keys.delete(this.#keys.keys().next().value!);
-      this.#keys.set(keyId.href, { key, until: Date.now() + this.#ttlMs });
+      const now = Date.now();
+      this.#keys.set(keyId.href, { key, until: now + this.#ttlMs, fetched: now });
     }
     return Promise.resolve();
+  }
+  /**
+   * The federation's document loader, except for a kept key fetched less than
+   * a minute ago: `suppressed()` is then called and the fetch fails.
+   */
+  loader(documentLoader: DocumentLoader, suppressed: () => void): DocumentLoader {
+    return async (url, options) => {
+      const entry = this.#entry(url);
+      if (entry != null && Date.now() - entry.fetched < this.#refetchMs) {
+        suppressed();
+        throw new RefetchSuppressed(`${url} was fetched less than a minute ago`);
+      }
+      return documentLoader(url, options);
+    };
   }
 }
 
@@ -327,7 +333,8 @@ export class RefusalLog {
 // ---------------------------------------------------------------------------
 // The door
 
-export type DoorResult = { ok: true; info: Inbound } | { ok: false; status: number; message: string; retryAfterS?: number };
+type Refusal = { ok: false; status: number; message: string; retryAfterS?: number };
+export type DoorResult = { ok: true; request: Request; info: Inbound } | Refusal;
 
 export interface DoorOptions {
   /** Budget per remote server; null = none. */
@@ -349,34 +356,40 @@ export class InboxDoor {
     this.#budget = options.limitPerServer == null ? null : new ServerBudget(options.limitPerServer, this.#now);
   }
 
-  #refuse(status: number, message: string, host: string | null, cost: number, retryAfterS?: number): DoorResult {
+  #refuse(status: number, message: string, host: string | null, cost: number, retryAfterS?: number): Refusal {
     if (host != null && cost > 0) this.#budget?.charge(host, cost * REFUSED_COST);
     this.#log.refused(message, host, status);
     return { ok: false, status, message, ...(retryAfterS == null ? {} : { retryAfterS }) };
   }
 
-  /** Checks one inbox POST (`request` is the canonical request, `body` its bytes, already bounded in size). */
-  async check(request: Request, body: Uint8Array<ArrayBuffer>, loaders: () => Loaders): Promise<DoorResult> {
-    const header = readSignatureHeader(request.headers);
+  /**
+   * Checks one inbox POST: its headers first (nothing is read before they
+   * pass), then its body, read through `readBody` (null when over the size
+   * limit).  `url` is the canonical request URL.  On success, the request
+   * to hand to Fedify and what was learnt.
+   */
+  async check(url: URL, headers: Headers, readBody: () => Promise<Uint8Array<ArrayBuffer> | null>, loaders: () => Loaders): Promise<DoorResult> {
+    const header = readSignatureHeader(headers);
     if (!header.ok) return this.#refuse(401, `Unsigned: ${header.reason}.`, null, 0);
     const { signature } = header;
     const host = signature.keyId.host.toLowerCase();
-    const cost = 1 + Math.floor(body.byteLength / COST_BLOCK_BYTES);
     const wait = this.#budget?.waitMs(host) ?? 0;
     if (wait > 0) return this.#refuse(429, "Too many activities from your server; please retry later.", host, 0, Math.ceil(wait / 1000));
     if (signature.created == null || Math.abs(this.#now() - signature.created) > SIGNATURE_WINDOW_MS) {
-      return this.#refuse(401, "The signature is not dated within an hour of this server's clock.", host, cost);
+      return this.#refuse(401, "The signature is not dated within an hour of this server's clock.", host, 1);
     }
-    if (!signature.coversDigest || !(await digestMatches(request.headers, signature.spec, body))) {
-      return this.#refuse(401, "The body digest is missing, not signed, or does not match the body.", host, cost);
-    }
-    const shape = checkShape(body);
-    if (!shape.ok) return this.#refuse(shape.status, shape.reason, host, cost);
+    if (!signature.coversDigest) return this.#refuse(401, "The signature does not cover the body digest.", host, 1);
+    const body = await readBody();
+    if (body == null) return this.#refuse(413, "The activity is too large.", host, 1);
+    const cost = 1 + Math.floor(body.byteLength / COST_BLOCK_BYTES);
+    const request = new Request(url, { method: "POST", headers, body });
     const { documentLoader, contextLoader } = loaders();
     let verification: Awaited<ReturnType<typeof verifyRequestDetailed>>;
+    let forged = false;
     try {
-      verification = await verifyRequestDetailed(new Request(request.url, { method: "POST", headers: request.headers, body }), {
-        documentLoader,
+      // (Fedify reads a clone of the request; its body stays for the inbox.)
+      verification = await verifyRequestDetailed(request, {
+        documentLoader: this.#keys.loader(documentLoader, () => (forged = true)),
         contextLoader,
         keyCache: this.#keys,
         timeWindow: { milliseconds: SIGNATURE_WINDOW_MS },
@@ -384,15 +397,21 @@ export class InboxDoor {
     } catch {
       return this.#refuse(401, "The signing key could not be read.", host, cost);
     }
+    const unverifiedDelete = !verification.verified && !forged && verification.reason.type === "keyFetchError" && body.byteLength <= MAX_UNVERIFIED_DELETE_BYTES;
+    if (!verification.verified && !unverifiedDelete) {
+      return this.#refuse(401, verification.reason.type === "keyFetchError" && !forged ? "The signing key could not be fetched." : "The signature (or the body digest it covers) does not verify.", host, cost);
+    }
+    const shape = checkShape(body);
+    if (!shape.ok) return this.#refuse(shape.status, shape.reason, host, cost);
     if (verification.verified) {
       this.#budget?.charge(host, cost);
-      return { ok: true, info: { keyId: verification.key.id ?? signature.keyId, json: shape.json } };
+      return { ok: true, request, info: { keyId: verification.key.id ?? signature.keyId, json: shape.json } };
     }
-    if (verification.reason.type === "keyFetchError" && deletesItself(shape.json) && body.byteLength <= MAX_UNVERIFIED_DELETE_BYTES) {
+    if (deletesItself(shape.json)) {
       // Perhaps a deleted account's last word: the inbox proves it or ignores it.
       this.#budget?.charge(host, cost);
-      return { ok: true, info: { keyId: null, json: shape.json } };
+      return { ok: true, request, info: { keyId: null, json: shape.json } };
     }
-    return this.#refuse(401, verification.reason.type === "keyFetchError" ? "The signing key could not be fetched." : "The signature does not verify.", host, cost);
+    return this.#refuse(401, "The signing key could not be fetched.", host, cost);
   }
 }

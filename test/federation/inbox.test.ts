@@ -266,10 +266,10 @@ describe("bad requests", () => {
     expect(rows("SELECT count(*) AS n FROM fed_reactions")).toEqual([{ n: 1 }]);
   });
 
-  it("refuses deeply nested JSON with 400 before Fedify parses it", async () => {
+  it("refuses deeply nested JSON before Fedify parses it (unsigned: 401; signed: 400)", async () => {
     const depth = 20_000;
     const deep = await fetch(sharedInbox, { method: "POST", headers: { "content-type": "application/activity+json" }, body: '{"a":'.repeat(depth) + "1" + "}".repeat(depth) });
-    expect(deep.status).toBe(400);
+    expect(deep.status).toBe(401);
     const signed = await remote.postSigned({ inbox: sharedInbox, json: { ...mastodon.like(remote.actorUri("eve"), noteUri), tag: JSON.parse("[".repeat(100) + "]".repeat(100)) }, user: "eve" });
     expect(signed.status).toBe(400);
     expect(count()).toBe(0);
@@ -291,9 +291,15 @@ describe("bad requests", () => {
         else controller.close();
       },
     });
+    // (A well-formed signature header: an unsigned request is refused before its body is read.)
     const streamed = await fetch(sharedInbox, {
       method: "POST",
-      headers: { "content-type": "application/activity+json" },
+      headers: {
+        "content-type": "application/activity+json",
+        date: new Date().toUTCString(),
+        digest: "SHA-256=AAAA",
+        signature: 'keyId="https://x.example/users/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="QUJD"',
+      },
       body: stream,
       duplex: "half",
     } as RequestInit);
