@@ -11,7 +11,7 @@ import { and, asc, count, desc, eq, gte, inArray, isNull, lt, or, sql } from "dr
 import type { DbLike } from "./client.ts";
 import { preparedPerHandle } from "./prepared.ts";
 import { bumpSignatureCount } from "./signatures.ts";
-import { fedReactions, fedServerHolds, fedUndone, remoteActors, settings, signatures } from "./schema.ts";
+import { declarations, fedReactions, fedServerHolds, fedUndone, remoteActors, settings, signatures } from "./schema.ts";
 
 const placeholder = sql.placeholder;
 
@@ -293,7 +293,7 @@ export interface HeldSigner {
   name: string | null;
   handle: string | null;
   url: string;
-  declarationId: number;
+  slug: string;
   created: Date;
 }
 
@@ -305,11 +305,12 @@ export function listHeldSignatures(db: DbLike, host: string, limit = 200): HeldS
       name: signatures.name,
       handle: remoteActors.handle,
       url: remoteActors.url,
-      declarationId: signatures.declarationId,
+      slug: declarations.slug,
       created: signatures.created,
     })
     .from(signatures)
     .innerJoin(remoteActors, eq(remoteActors.id, signatures.remoteActorId))
+    .innerJoin(declarations, eq(declarations.id, signatures.declarationId))
     .where(and(eq(remoteActors.host, host), eq(signatures.status, "held")))
     .orderBy(asc(signatures.id))
     .limit(limit)

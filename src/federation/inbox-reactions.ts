@@ -13,7 +13,7 @@
  * arriving late, after its Undo, neither signs nor boosts again.
  */
 import type { InboxContext } from "@fedify/fedify";
-import { Activity, Announce, EmojiReact, Follow, Like, type Object as APObject } from "@fedify/vocab";
+import { Activity, Announce, EmojiReact, Follow, Like, Object as APObjectClass, type Object as APObject } from "@fedify/vocab";
 import { addBoost, getRemoteActorByUri, removeBoost, removeFollowByUri, removeFollower } from "../db/fediverse.ts";
 import { addReaction, recordUndone, removeReaction } from "../db/reactions.ts";
 import type { FedData } from "./builder.ts";
@@ -33,7 +33,7 @@ function asObject(value: unknown): JsonObject | null {
 }
 
 /** The activity's JSON as received (for what Fedify does not keep: an untyped `type`, `_misskey_reaction`). */
-function receivedJson(ctx: Ctx, activity: Activity): JsonObject | null {
+function receivedJson(ctx: Ctx, activity: APObject): JsonObject | null {
   const json = inboundOf(ctx.data)?.json ?? null;
   if (json == null) return null;
   if (json.id === activity.id?.href) return json;
@@ -41,15 +41,25 @@ function receivedJson(ctx: Ctx, activity: Activity): JsonObject | null {
   return inner != null && inner.id === activity.id?.href ? inner : null;
 }
 
-/** Whether an activity Fedify left untyped is an emoji reaction by its JSON `type`. */
-export function isUntypedEmojiReact(ctx: Ctx, activity: Activity): boolean {
-  if (activity.constructor !== Activity) return false;
-  const type = receivedJson(ctx, activity)?.type;
+/**
+ * Whether an object Fedify left untyped (a plain `Activity`, or a plain
+ * `Object` when embedded in an Undo) is an emoji reaction by its JSON `type`.
+ */
+export function isUntypedEmojiReact(ctx: Ctx, object: APObject): boolean {
+  if (object.constructor !== Activity && object.constructor !== APObjectClass) return false;
+  const type = receivedJson(ctx, object)?.type;
   return typeof type === "string" && EMOJI_REACT_TYPES.has(type);
 }
 
-function isReaction(ctx: Ctx, object: APObject | null): object is Activity {
-  return object instanceof Like || object instanceof EmojiReact || (object instanceof Activity && isUntypedEmojiReact(ctx, object));
+function isReaction(ctx: Ctx, object: APObject | null): boolean {
+  return object instanceof Like || object instanceof EmojiReact || (object != null && isUntypedEmojiReact(ctx, object));
+}
+
+/** The actor of an undone activity: Fedify's, or its JSON `actor` when Fedify left it untyped. */
+function actorOfUndone(ctx: Ctx, object: APObject): string | null {
+  if (object instanceof Activity) return object.actorId?.href ?? null;
+  const actor = receivedJson(ctx, object)?.actor;
+  return typeof actor === "string" ? actor : null;
 }
 
 /** The reaction's emoji (or `:shortcode:`), cleaned; null for a plain favourite. */
@@ -113,7 +123,9 @@ export async function onUndo(ctx: InboxContext<FedData>, undo: Activity, sender:
   } catch {
     inner = null; // Often not dereferenceable (Mastodon's Follow ids): match by id below.
   }
-  if (inner instanceof Activity && inner.actorId?.href !== sender.uri.href) return ignore(undo, "it undoes someone else's activity");
+  if (inner != null && (inner instanceof Activity || isUntypedEmojiReact(ctx, inner)) && actorOfUndone(ctx, inner) !== sender.uri.href) {
+    return ignore(undo, "it undoes someone else's activity");
+  }
   const innerId = inner?.id?.href ?? undo.objectId?.href ?? null;
   const known = getRemoteActorByUri(ctx.data.db, sender.uri.href);
   const now = new Date();
@@ -124,9 +136,9 @@ export async function onUndo(ctx: InboxContext<FedData>, undo: Activity, sender:
     if (declaration == null) return ignore(undo, "it unfollows no actor of ours");
     if (known == null) return ignore(undo, "we never stored anything from its actor");
     await write(ctx, () => removeFollower(ctx.data.db, declaration.id, known.id));
-  } else if (isReaction(ctx, inner) || inner instanceof Announce) {
+  } else if (inner != null && (isReaction(ctx, inner) || inner instanceof Announce)) {
     const boost = inner instanceof Announce;
-    const objectUri = inner.objectId?.href ?? null;
+    const objectUri = inner instanceof Activity ? (inner.objectId?.href ?? null) : null;
     const outcome = await write(ctx, () => {
       if (innerId != null) recordUndone(ctx.data.db, innerId, sender.uri.href, undone);
       if (known == null) return "unknown";
