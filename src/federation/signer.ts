@@ -160,28 +160,53 @@ export async function authenticSender(ctx: Ctx, activity: Activity): Promise<Sen
   return { uri: actorId, account, actor: fetched.actor };
 }
 
+export type ActorProbe = "gone" | "missing" | "present" | "unknown";
+
+/**
+ * What an account's own id answers to a GET of ours (public addresses only
+ * unless allowed, no redirects followed): `gone` for 410 (or a `Tombstone`),
+ * `missing` for 404, `present` for a document — or for an answer that says
+ * it is there but not for us (401, 403, a redirect) — and `unknown` when it
+ * did not really answer (5xx, 429, no answer within `timeoutMs`).
+ */
+export async function probeActor(data: FedData, actorUri: URL | string, timeoutMs = PROOF_TIMEOUT_MS): Promise<ActorProbe> {
+  const got = await guardedGet(actorUri, {
+    allowPrivateAddress: data.allowPrivateAddress === true,
+    accept: AP_ACCEPT,
+    userAgent: `${SOFTWARE.name}/${SOFTWARE.version}`,
+    timeoutMs,
+    maxBytes: 256 * 1024,
+    maxRedirects: 0,
+    blocked: (url) => isDomainBlocked(data.db, url.hostname),
+  });
+  if (!got.ok) {
+    if (got.reason === "too-many-redirects") return "present";
+    if (got.reason !== "status") return "unknown";
+    if (got.status === 410) return "gone";
+    if (got.status === 404) return "missing";
+    return got.status === 401 || got.status === 403 ? "present" : "unknown";
+  }
+  try {
+    const json = JSON.parse(got.body.toString("utf8")) as { type?: unknown };
+    return json.type === "Tombstone" ? "gone" : "present";
+  } catch {
+    return "unknown";
+  }
+}
+
 /** Recent answers of `provenGone`, so that a flood of unproven Deletes costs at most one request per account a minute. */
 const recentProofs = new Map<string, { gone: boolean; until: number }>();
 
 /**
  * Whether an account is proven gone: its own id answers 404 or 410 to a GET of
- * ours (public addresses only unless allowed, no redirects followed, five
- * seconds).  Anything else — a document, a redirect, 401, 5xx, no answer —
- * proves nothing.
+ * ours (`probeActor`: no redirects followed, five seconds).  Anything else —
+ * a document, a redirect, 401, 5xx, no answer — proves nothing.
  */
 export async function provenGone(data: FedData, actorUri: URL): Promise<boolean> {
   const cached = recentProofs.get(actorUri.href);
   if (cached != null && cached.until > Date.now()) return cached.gone;
-  const got = await guardedGet(actorUri, {
-    allowPrivateAddress: data.allowPrivateAddress === true,
-    accept: AP_ACCEPT,
-    userAgent: `${SOFTWARE.name}/${SOFTWARE.version}`,
-    timeoutMs: PROOF_TIMEOUT_MS,
-    maxBytes: 256 * 1024,
-    maxRedirects: 0,
-    blocked: (url) => isDomainBlocked(data.db, url.hostname),
-  });
-  const gone = !got.ok && got.reason === "status" && (got.status === 404 || got.status === 410);
+  const probe = await probeActor(data, actorUri);
+  const gone = probe === "gone" || probe === "missing";
   if (recentProofs.size >= 10_000) recentProofs.clear();
   // An account that answered is asked again a minute later (its deletion may be under way).
   recentProofs.set(actorUri.href, { gone, until: Date.now() + (gone ? 10 * 60 * 1000 : 60 * 1000) });
