@@ -11,6 +11,7 @@
 import type { DbLike } from "../db/client.ts";
 import { htmlToMarkdown } from "../html-markdown.ts";
 import { htmlToText } from "../markdown.ts";
+import { cleanLine, cleanText } from "../signature-input.ts";
 import { isPrivateHostLiteral } from "./media.ts";
 import { fetchJson, MAX_REMOTE_DOCUMENT_BYTES, type FetchFailure } from "./remote-fetch.ts";
 
@@ -140,7 +141,8 @@ export function readArticle(json: Json, fetchedFrom: URL): ArticleRead {
       if (name != null && /^[\p{L}\p{N}_]{1,100}$/u.test(name)) hashtags.push(name);
     }
   }
-  const title = (text(json.name) ?? mapped(json.nameMap) ?? "").replace(/\s+/g, " ").trim().slice(0, 200);
+  // Invisible control and direction characters removed, as from local titles and names.
+  const title = [...cleanLine(text(json.name) ?? mapped(json.nameMap) ?? "")].slice(0, 200).join("").trim();
   return {
     ok: true,
     article: {
@@ -149,7 +151,7 @@ export function readArticle(json: Json, fetchedFrom: URL): ArticleRead {
       url,
       number: number == null ? 1 : Number(number),
       title: title === "" ? `Declaration from ${id.host}` : title,
-      summary: htmlToText(text(json.summary) ?? "").slice(0, 1000),
+      summary: cleanText(htmlToText(text(json.summary) ?? "")).slice(0, 1000),
       body,
       format: markdown ? "markdown" : "html",
       via,
@@ -187,12 +189,14 @@ export function readActor(json: Json, fetchedFrom: URL): RemoteActorInfo | null 
       if (/^\d{1,12}$/.test(digits)) signatureCount = Number(digits);
     }
   }
+  // Invisible control and direction characters removed, as from local names.
+  const name = [...cleanLine(text(json.name) ?? "")].slice(0, 200).join("").trim();
   return {
     id,
     inbox,
     sharedInbox: shared != null && shared.origin === id.origin ? shared : null,
     outbox: outbox != null && outbox.origin === id.origin ? outbox : null,
-    name: text(json.name)?.slice(0, 200) ?? null,
+    name: name === "" ? null : name,
     signatureCount,
   };
 }
