@@ -581,8 +581,9 @@ export const pleroma = {
 
 /** snac's ids for admirations: `<actor>/<l|a|e>/<md5 of the object id>` — the same every time. */
 const snacAdmirationId = (actor: string, kind: "l" | "a" | "e", object: string) => `${actor}/${kind}/${createHash("md5").update(object).digest("hex")}`;
-/** snac's `tid()`: seconds and microseconds. */
-const snacTid = () => `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
+/** snac's `tid()`: seconds and microseconds (of `at`, else now). */
+const snacTid = (at?: string) =>
+  at == null ? `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}` : `${Math.floor(Date.parse(at) / 1000)}.000000`;
 
 export const snac = {
   /**
@@ -622,6 +623,6 @@ export const snac = {
    */
   undo(actor: string, undone: Json, ids: ShapeIds = {}): Json {
     const { published: _published, ...inner } = withoutContext(undone);
-    return { "@context": AS_CONTEXT, type: "Undo", id: `${String(inner.id)}/Undo_${snacTid()}`, actor, published: ids.published ?? now(), object: inner, to: inner.to };
+    return { "@context": AS_CONTEXT, type: "Undo", id: `${String(inner.id)}/Undo_${snacTid(ids.published)}`, actor, published: ids.published ?? now(), object: inner, to: inner.to };
   },
 };
