@@ -14,12 +14,10 @@ import {
   declarations,
   domainBlocks,
   fedBoosts,
-  fedReactions,
   fedReports,
   fedResponses,
   followers,
   remoteActors,
-  signatures,
   type FedReport,
   type RemoteActor,
 } from "./schema.ts";

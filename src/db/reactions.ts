@@ -11,7 +11,8 @@ import { and, asc, count, desc, eq, gte, inArray, isNull, lt, or, sql } from "dr
 import type { DbLike } from "./client.ts";
 import { preparedPerHandle } from "./prepared.ts";
 import { bumpSignatureCount } from "./signatures.ts";
-import { declarations, fedReactions, fedServerHolds, fedUndone, remoteActors, settings, signatures } from "./schema.ts";
+import { declarations, fedReactions, fedServerHolds, fedUndone, remoteActors, signatures } from "./schema.ts";
+import { readJsonSetting, writeJsonSetting } from "./settings.ts";
 
 const placeholder = sql.placeholder;
 
@@ -417,18 +418,11 @@ export function markChecked(tx: DbLike, actorId: number, checked: Date, missingS
 
 const SIGNING_KEY = "fediverse_signing_reactions";
 
-/** The stored choice as it was written (JSON), or null when the owner never changed the default. */
+/** The stored choice as it was written (JSON), or undefined when the owner never changed the default. */
 export function readSigningReactionsValue(db: DbLike): unknown {
-  const row = db.select({ value: settings.value }).from(settings).where(eq(settings.key, SIGNING_KEY)).get();
-  if (row == null) return null;
-  try {
-    return JSON.parse(row.value) as unknown;
-  } catch {
-    return null;
-  }
+  return readJsonSetting(db, SIGNING_KEY);
 }
 
 export function writeSigningReactionsValue(db: DbLike, value: unknown): void {
-  const json = JSON.stringify(value);
-  db.insert(settings).values({ key: SIGNING_KEY, value: json }).onConflictDoUpdate({ target: settings.key, set: { value: json } }).run();
+  writeJsonSetting(db, SIGNING_KEY, value);
 }

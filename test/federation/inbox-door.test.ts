@@ -4,28 +4,18 @@
  * JSON-LD work, with one log line per reason and server a minute.  (What it
  * costs in CPU is measured by `npm run bench -- inbox-door`, bench/RESULTS.md.)
  */
-import { configure, reset, type LogRecord } from "@logtape/logtape";
+import { reset, type LogRecord } from "@logtape/logtape";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDeclarationBySlug } from "../../src/db/declarations.ts";
-import { getPost } from "../../src/db/posts.ts";
 import { checkShape, INBOX_SHAPE, readSignatureHeader, RefusalLog, ServerBudget } from "../../src/federation/inbound.ts";
-import { APP } from "../../src/logging.ts";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
+import { captureLogs } from "../helpers/logs.ts";
 import { mastodon } from "../helpers/fediverse-shapes.ts";
-import { addDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
+import { publishDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
 
 const records: LogRecord[] = [];
 
 beforeAll(async () => {
-  await configure({
-    reset: true,
-    sinks: { capture: (record) => records.push(record) },
-    loggers: [
-      { category: APP, lowestLevel: "debug", sinks: ["capture"] },
-      { category: "fedify", lowestLevel: "info", sinks: ["capture"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    ],
-  });
+  await captureLogs(records, [{ category: "fedify", lowestLevel: "info" }]);
 });
 
 afterAll(async () => {
@@ -117,11 +107,8 @@ describe("through a running site", () => {
 
   beforeAll(async () => {
     site = await startInstance();
-    addDeclaration(site.db, { slug: "rights", title: "Rights" });
-    await site.publish();
+    ({ sharedInbox, note: noteUri } = await publishDeclaration(site, "rights", "Rights"));
     remote = await startFediverseServer({ users: ["mona", "eve"] });
-    sharedInbox = `${site.origin}/inbox`;
-    noteUri = `${site.origin}/ap/notes/${getPost(site.db, getDeclarationBySlug(site.db, "rights")!.id, "announcement")!.uuid}`;
   }, 60_000);
 
   afterAll(async () => {
@@ -164,10 +151,7 @@ describe("through a running site", () => {
 
   it("answers 429 with Retry-After once a server spent its budget, refusals counting five times", async () => {
     const limited = await startInstance({ env: { INBOX_LIMIT_PER_SERVER: "20/1d" } });
-    addDeclaration(limited.db, { slug: "rights", title: "Rights" });
-    await limited.publish();
-    const sharedInbox = `${limited.origin}/inbox`;
-    const noteUri = `${limited.origin}/ap/notes/${getPost(limited.db, getDeclarationBySlug(limited.db, "rights")!.id, "announcement")!.uuid}`;
+    const { sharedInbox, note: noteUri } = await publishDeclaration(limited, "rights", "Rights");
     const other = await startFediverseServer({ users: ["ann"] });
     try {
       const ann = other.actorUri("ann");

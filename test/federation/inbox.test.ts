@@ -6,10 +6,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { addDomainBlock, addFollower, removeDomainBlock, upsertRemoteActor } from "../../src/db/fediverse.ts";
-import { getPost } from "../../src/db/posts.ts";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
 import { mastodon, misskey, pleroma } from "../helpers/fediverse-shapes.ts";
-import { addDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
+import { addDeclaration, publishDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
 
 let site: TestInstance;
 let remote: FediverseServer;
@@ -28,13 +27,8 @@ async function send(user: string, json: object, extra: { spec?: "rfc9421" | "dra
 
 beforeAll(async () => {
   site = await startInstance();
-  addDeclaration(site.db, { slug: "rights", title: "Rights" });
-  await site.publish();
+  ({ actor: actorUri, inbox, sharedInbox, note: noteUri } = await publishDeclaration(site, "rights", "Rights"));
   remote = await startFediverseServer({ users: ["mona", "misa", "plum", "eve"] });
-  actorUri = `${site.origin}/d/rights`;
-  inbox = `${actorUri}/inbox`;
-  sharedInbox = `${site.origin}/inbox`;
-  noteUri = `${site.origin}/ap/notes/${getPost(site.db, getDeclarationBySlug(site.db, "rights")!.id, "announcement")!.uuid}`;
 }, 60_000);
 
 afterAll(async () => {

@@ -6,12 +6,11 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDeclarationBySlug } from "../../src/db/declarations.ts";
-import { getPost } from "../../src/db/posts.ts";
 import { holdServer, releaseServer, writeSigningReactionsValue } from "../../src/db/reactions.ts";
 import { recountSignatures } from "../../src/db/signatures.ts";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
 import { mastodon, misskey, pleroma, snac } from "../helpers/fediverse-shapes.ts";
-import { addDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
+import { publishDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
 
 let site: TestInstance;
 let remote: FediverseServer;
@@ -29,22 +28,10 @@ async function send(user: string, json: object, inbox = sharedInbox, server = re
   return response.status;
 }
 
-function urisOf(s: TestInstance) {
-  const d = getDeclarationBySlug(s.db, "rights")!;
-  return {
-    note: `${s.origin}/ap/notes/${getPost(s.db, d.id, "announcement")!.uuid}`,
-    article: `${s.origin}/ap/articles/${getPost(s.db, d.id, "article")!.uuid}`,
-  };
-}
-
 beforeAll(async () => {
   site = await startInstance();
-  addDeclaration(site.db, { slug: "rights", title: "Rights" });
-  await site.publish();
+  ({ actor: actorUri, sharedInbox, note: noteUri, article: articleUri } = await publishDeclaration(site, "rights", "Rights"));
   remote = await startFediverseServer({ users: ["mona", "misa", "plum", "sam", "eve"] });
-  actorUri = `${site.origin}/d/rights`;
-  sharedInbox = `${site.origin}/inbox`;
-  ({ note: noteUri, article: articleUri } = urisOf(site));
 }, 60_000);
 
 afterAll(async () => {
@@ -186,9 +173,7 @@ describe("new signers held per server", () => {
 
   beforeAll(async () => {
     limited = await startInstance({ env: { FEDIVERSE_SIGNERS_PER_SERVER: "2/1d" } });
-    addDeclaration(limited.db, { slug: "rights", title: "Rights" });
-    await limited.publish();
-    note = urisOf(limited).note;
+    ({ note } = await publishDeclaration(limited, "rights", "Rights"));
     others = await startFediverseServer({ users: ["a1", "a2", "a3", "a4"] });
   }, 60_000);
 

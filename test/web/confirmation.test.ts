@@ -3,16 +3,16 @@
  * confirmation link, its expiry, repeat signings, the thank-you mail, the JSON
  * API, and an SMTP server that cannot be reached.
  */
-import { configure, reset, type LogRecord } from "@logtape/logtape";
+import { reset, type LogRecord } from "@logtape/logtape";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/client.ts";
 import { signatures } from "../../src/db/schema.ts";
 import { purgeExpiredPending } from "../../src/db/signatures.ts";
-import { APP } from "../../src/logging.ts";
 import { formatDateTime } from "../../src/web/signing-mail.ts";
 import { REPEAT_MAILS_PER_HOUR } from "../../src/web/signing.ts";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
+import { captureLogs } from "../helpers/logs.ts";
 import { addressOf, closedPort, startSmtpServer, type ReceivedMail, type TestSmtpServer } from "../helpers/smtp.ts";
 
 const SLUG = "test-declaration";
@@ -433,14 +433,7 @@ describe("the JSON API with confirmation", () => {
 describe("when the SMTP server cannot be reached", () => {
   const records: LogRecord[] = [];
   beforeAll(async () => {
-    await configure({
-      reset: true,
-      sinks: { capture: (record) => records.push(record) },
-      loggers: [
-        { category: APP, lowestLevel: "debug", sinks: ["capture"] },
-        { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-      ],
-    });
+    await captureLogs(records);
   });
   afterAll(() => reset());
 

@@ -99,6 +99,19 @@ function Hidden(props: { csrf: string; host: string }) {
   );
 }
 
+/** A button on one held signature. */
+function HeldAction(props: { action: "release" | "remove"; label: string; id: number; who: string; csrf: string; host: string }) {
+  return (
+    <form method="post" action={`/admin/federation/held/${props.id}/${props.action}`} class="inline-actions">
+      <Hidden csrf={props.csrf} host={props.host} />
+      <button type="submit" class="secondary">
+        {props.label}
+        <span class="visually-hidden"> the signature of {props.who}</span>
+      </button>
+    </form>
+  );
+}
+
 function Server(props: { server: ServerRow; csrf: string; error: string | undefined }) {
   const s = props.server;
   const id = `server-${s.host.replace(/[^a-z0-9-]/g, "-")}`;
@@ -153,18 +166,8 @@ function Server(props: { server: ServerRow; csrf: string; error: string | undefi
                   {h.name ?? h.handle ?? linkText(h.url)}
                 </a>{" "}
                 {h.handle != null && <span class="muted">@{h.handle}</span>} signed <a href={`/d/${h.slug}`}>{h.slug}</a> on {formatDate(h.created)}
-                <form method="post" action={`/admin/federation/held/${h.id}/release`} class="inline-actions">
-                  <Hidden csrf={props.csrf} host={s.host} />
-                  <button type="submit" class="secondary">
-                    Count<span class="visually-hidden"> the signature of {h.name ?? h.handle ?? h.url}</span>
-                  </button>
-                </form>
-                <form method="post" action={`/admin/federation/held/${h.id}/remove`} class="inline-actions">
-                  <Hidden csrf={props.csrf} host={s.host} />
-                  <button type="submit" class="secondary">
-                    Remove<span class="visually-hidden"> the signature of {h.name ?? h.handle ?? h.url}</span>
-                  </button>
-                </form>
+                <HeldAction action="release" label="Count" id={h.id} who={h.name ?? h.handle ?? h.url} csrf={props.csrf} host={s.host} />
+                <HeldAction action="remove" label="Remove" id={h.id} who={h.name ?? h.handle ?? h.url} csrf={props.csrf} host={s.host} />
               </li>
             ))}
           </ul>
