@@ -14,7 +14,7 @@ import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import type { MiddlewareHandler } from "hono";
 import { isDomainBlocked } from "../db/fediverse.ts";
-import type { FedData } from "./builder.ts";
+import { INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { InboxDoor, isInboxPath, withInbound, type DoorOptions, type Loaders } from "./inbound.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
@@ -72,6 +72,21 @@ async function readBounded(request: Request, limit: number): Promise<Uint8Array<
   return body;
 }
 
+/** The door's loaders: the federation's own, and one signed with the instance actor's key. */
+function doorLoaders(federation: Federation<FedData>, origin: URL, data: FedData): Loaders {
+  const ctx = federation.createContext(origin, data);
+  let signed: Promise<Loaders["documentLoader"]> | null = null;
+  return {
+    documentLoader: ctx.documentLoader,
+    contextLoader: ctx.contextLoader,
+    signedLoader: () =>
+      (signed ??= ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR }).catch((error: unknown) => {
+        signed = null;
+        throw error;
+      })),
+  };
+}
+
 /**
  * `origin` is the site's public origin.  Fedify sees every request under it,
  * whatever address the server was reached by (a reverse proxy, a loopback
@@ -101,7 +116,7 @@ export function federationMiddleware(
       if (keyHost != null && isDomainBlocked(data.db, keyHost)) return plain(403, "This server does not accept activities from your domain.");
       if (isInboxPath(canonical.pathname)) {
         const current = data;
-        const verdict = await door.check(canonical, raw.headers, () => readBounded(raw, MAX_INBOX_BODY_BYTES), () => (loaders ??= federation.createContext(origin, current)));
+        const verdict = await door.check(canonical, raw.headers, () => readBounded(raw, MAX_INBOX_BODY_BYTES), () => (loaders ??= doorLoaders(federation, origin, current)));
         if (!verdict.ok) {
           const message = verdict.status === 413 ? `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.` : verdict.message;
           return plain(verdict.status, message, verdict.retryAfterS == null ? {} : { "Retry-After": String(verdict.retryAfterS) });

@@ -289,17 +289,24 @@ export class MemoryKeyCache implements KeyCache {
     return Promise.resolve();
   }
   /**
-   * The federation's document loader, except for a kept key fetched less than
-   * a minute ago: `suppressed()` is then called and the fetch fails.
+   * The federation's document loader (signed when the server refuses an
+   * unsigned fetch), except for a kept key fetched less than a minute ago:
+   * `suppressed()` is then called and the fetch fails.
    */
-  loader(documentLoader: DocumentLoader, suppressed: () => void): DocumentLoader {
+  loader(loaders: Loaders, suppressed: () => void): DocumentLoader {
     return async (url, options) => {
       const entry = this.#entry(url);
       if (entry != null && Date.now() - entry.fetched < this.#refetchMs) {
         suppressed();
         throw new RefetchSuppressed(`${url} was fetched less than a minute ago`);
       }
-      return documentLoader(url, options);
+      try {
+        return await loaders.documentLoader(url, options);
+      } catch (error) {
+        const status = (error as { response?: { status?: unknown } }).response?.status;
+        if (status !== 401 && status !== 403) throw error;
+        return (await loaders.signedLoader())(url, options);
+      }
     };
   }
 }
@@ -342,8 +349,14 @@ export interface DoorOptions {
   readonly now?: () => number;
 }
 
-/** The federation's loaders (a context's), for the signing key. */
-export type Loaders = Pick<Context<FedData>, "documentLoader" | "contextLoader">;
+/**
+ * The federation's loaders (a context's), for the signing key: the plain one
+ * (cached), and one that signs its requests with our instance actor's key,
+ * for servers that answer 401 or 403 to an unsigned fetch of a key.
+ */
+export interface Loaders extends Pick<Context<FedData>, "documentLoader" | "contextLoader"> {
+  signedLoader(): Promise<Context<FedData>["documentLoader"]>;
+}
 
 export class InboxDoor {
   readonly #budget: ServerBudget | null;
@@ -383,14 +396,14 @@ export class InboxDoor {
     if (body == null) return this.#refuse(413, "The activity is too large.", host, 1);
     const cost = 1 + Math.floor(body.byteLength / COST_BLOCK_BYTES);
     const request = new Request(url, { method: "POST", headers, body });
-    const { documentLoader, contextLoader } = loaders();
+    const federationLoaders = loaders();
     let verification: Awaited<ReturnType<typeof verifyRequestDetailed>>;
     let forged = false;
     try {
       // (Fedify reads a clone of the request; its body stays for the inbox.)
       verification = await verifyRequestDetailed(request, {
-        documentLoader: this.#keys.loader(documentLoader, () => (forged = true)),
-        contextLoader,
+        documentLoader: this.#keys.loader(federationLoaders, () => (forged = true)),
+        contextLoader: federationLoaders.contextLoader,
         keyCache: this.#keys,
         timeWindow: { milliseconds: SIGNATURE_WINDOW_MS },
       });

@@ -148,6 +148,15 @@ describe("nothing else can be said in an account's name with a key that claims i
   });
 });
 
+describe("an account whose server answers only signed fetches", () => {
+  it("signs: its key and its actor are fetched with our instance actor's signature", async () => {
+    const x = await home.addActor("s1");
+    home.setState("s1", "signed-only");
+    await signs(x, "21");
+    expect(home.hits("/users/s1")).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe("a genuine deletion is believed", () => {
   it("signed by the account's own key", async () => {
     const x = await home.addActor("g1");

@@ -16,7 +16,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { exportSpki, signRequest } from "@fedify/fedify";
 
-export type ActorState = "live" | 404 | 410 | 500 | "hang" | { redirect: string };
+/** `signed-only`: 401 to a GET without a `Signature` header (Mastodon's secure mode, strictly). */
+export type ActorState = "live" | "signed-only" | 404 | 410 | 500 | "hang" | { redirect: string };
 
 export interface ScriptedActor {
   readonly name: string;
@@ -100,6 +101,7 @@ export async function startActorServer(): Promise<ActorServer> {
       return;
     }
     if (state === 404 || state === 410 || state === 500) return send(res, state, state === 410 ? { id: entry.actor.uri, type: "Tombstone" } : { error: String(state) });
+    if (state === "signed-only" && req.headers.signature == null && req.headers["signature-input"] == null) return send(res, 401, { error: "Request not signed" });
     if (typeof state === "object") {
       res.writeHead(302, { location: state.redirect });
       return res.end();
