@@ -74,13 +74,25 @@ export function displayName(account: RemoteActorInput | RemoteActor): string {
 /**
  * Runs a listener only for activities whose actor is not on a blocked
  * domain and is proven to have sent them (signer.ts); the others are
- * ignored with a log line.
+ * ignored with a log line.  `relevant`, when given, is asked first (it must
+ * be cheap and fetch nothing): what does not concern us is ignored without
+ * fetching its actor.
  */
-export function guarded<T extends Activity>(handler: (ctx: InboxContext<FedData>, activity: T, sender: Sender) => Promise<void>) {
+export function guarded<T extends Activity>(
+  handler: (ctx: InboxContext<FedData>, activity: T, sender: Sender) => Promise<void>,
+  relevant?: (ctx: InboxContext<FedData>, activity: T) => string | null,
+) {
   return async (ctx: InboxContext<FedData>, activity: T): Promise<void> => {
     if (activity.actorId != null && isDomainBlocked(ctx.data.db, activity.actorId.hostname)) return ignore(activity, "its server is blocked here");
+    const irrelevant = relevant?.(ctx, activity) ?? null;
+    if (irrelevant != null) return ignore(activity, irrelevant);
     const sender = await authenticSender(ctx, activity);
     if (sender == null) return ignore(activity, "it is not signed with a key its actor's own document names");
     await handler(ctx, activity, sender);
   };
+}
+
+/** For `guarded`: why an activity about something that is not one of our posts is ignored, or null. */
+export function aboutOurPost(ctx: Ctx, activity: Activity): string | null {
+  return ourPost(ctx, activity.objectId) == null ? "its object is not a post of a published Declaration here" : null;
 }

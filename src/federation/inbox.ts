@@ -41,7 +41,7 @@ import { cleanText, stripInvisible } from "../signature-input.ts";
 import { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { onRemoteArticle } from "./copies.ts";
 import { INBOX_PATHS } from "./inbound.ts";
-import { guarded, ignore, isPublic, logger, ourActor, ourPost, storeSender, write, type Ctx } from "./inbox-common.ts";
+import { aboutOurPost, guarded, ignore, isPublic, logger, ourActor, ourPost, storeSender, write, type Ctx } from "./inbox-common.ts";
 import { onDelete, onUnverifiedActivity } from "./inbox-delete.ts";
 import { isUntypedEmojiReact, onAnnounce, onReaction, onUndo } from "./inbox-reactions.ts";
 import { keyIdsOf, remoteActorInput, remoteLine, type Sender } from "./signer.ts";
@@ -180,9 +180,12 @@ async function onFlag(ctx: InboxContext<FedData>, flag: Flag, sender: Sender): P
 }
 
 /** Snac's `EmojiReact` (plain ActivityStreams context) reaches the catch-all untyped; everything else here is not handled. */
-async function onOther(ctx: InboxContext<FedData>, activity: Activity, sender: Sender): Promise<void> {
-  if (isUntypedEmojiReact(ctx, activity)) return onReaction(ctx, activity, sender);
-  ignore(activity, "we do not handle this type");
+function otherRelevance(ctx: InboxContext<FedData>, activity: Activity): string | null {
+  return isUntypedEmojiReact(ctx, activity) ? aboutOurPost(ctx, activity) : "we do not handle this type";
+}
+
+function followsUs(ctx: InboxContext<FedData>, follow: Follow): string | null {
+  return ctx.parseUri(follow.objectId)?.type === "actor" ? null : "it does not follow one of our actors";
 }
 
 /**
@@ -206,16 +209,16 @@ async function copyHint(ctx: Ctx, object: Note | Article): Promise<{ id: URL | n
 
 builder
   .setInboxListeners(INBOX_PATHS.personal, INBOX_PATHS.shared)
-  .on(Follow, guarded(onFollow))
+  .on(Follow, guarded(onFollow, followsUs))
   .on(Undo, guarded(onUndo))
-  .on(Like, guarded(onReaction))
-  .on(EmojiReact, guarded(onReaction))
-  .on(Announce, guarded(onAnnounce))
+  .on(Like, guarded(onReaction, aboutOurPost))
+  .on(EmojiReact, guarded(onReaction, aboutOurPost))
+  .on(Announce, guarded(onAnnounce, aboutOurPost))
   .on(Create, guarded(onCreate))
   .on(Update, guarded(onUpdate))
   .on(Delete, guarded(onDelete))
   .on(Flag, guarded(onFlag))
-  .on(Activity, guarded(onOther))
+  .on(Activity, guarded(onReaction, otherRelevance))
   .onError((_ctx, error) => {
     logger.error("An inbox listener failed: {error}", { error });
   })
