@@ -11,15 +11,16 @@
  *    (`INBOX_LIMIT_PER_SERVER`; refused posts cost five times, large ones more);
  * 3. it is dated within an hour of our clock (Fedify's own window);
  * 4. its signature covers the body digest (`Digest` or `Content-Digest`);
- * 5. the body (read only now, within the size limit) matches that digest,
- *    and the signature verifies with the key it names — Fedify's own
- *    `verifyRequestDetailed`, which checks the digest before it fetches the
- *    key (fetched through the federation's document loader, kept in memory
- *    for ten minutes);
- * 6. its body is a JSON object within a shape budget (nesting, array
+ * 5. the body (read only now, within the size limit) matches that digest;
+ * 6. the signature verifies with the key it names — Fedify's own
+ *    `verifyRequestDetailed` (the key fetched through the federation's
+ *    document loader, kept in memory for ten minutes; a draft-cavage
+ *    signature that does not verify with a key fetched in the last minute is
+ *    refused before, for less than a copy of its body);
+ * 7. its body is a JSON object within a shape budget (nesting, array
  *    lengths, tags, values).
  *
- * The one exception to 5: a key that cannot be fetched (a deleted account's
+ * The one exception to 6: a key that cannot be fetched (a deleted account's
  * key answers 410) lets through a small `Delete` whose actor deletes itself,
  * so that the inbox's unverified-activity handler can prove the deletion by
  * fetching the actor itself (inbox-delete.ts).
@@ -31,6 +32,7 @@
  * Refusals are logged at info, at most one line per reason and server a
  * minute.
  */
+import { createHash, KeyObject, timingSafeEqual, verify } from "node:crypto";
 import { verifyRequestDetailed, type Context, type KeyCache } from "@fedify/fedify";
 import { CryptographicKey, Multikey } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
@@ -96,6 +98,8 @@ export function withInbound(data: FedData, info: Inbound): FedData {
 export interface SignatureHeader {
   readonly spec: "draft-cavage-http-signatures-12" | "rfc9421";
   readonly keyId: URL;
+  /** For a draft-cavage signature: what it covers, its value and its parameters (`created`, `expires`). */
+  readonly cavage?: { readonly headers: readonly string[]; readonly signature: string; readonly created?: string; readonly expires?: string };
   /** Unix ms the signature says it was made (draft-cavage: `Date` or `created`; RFC 9421: `created`). */
   readonly created: number | null;
   /** Whether the body digest header is among what the signature covers. */
@@ -151,7 +155,39 @@ export function readSignatureHeader(headers: Headers): HeaderCheck {
   // Fedify checks the Date header (and `created`, when given) against its window.
   const date = headers.get("date");
   const created = date != null && !Number.isNaN(Date.parse(date)) ? Date.parse(date) : null;
-  return { ok: true, signature: { spec: "draft-cavage-http-signatures-12", keyId, created, coversDigest: covered.includes("digest") } };
+  const cavage = { headers: covered, signature, ...(fields.has("created") ? { created: fields.get("created")! } : {}), ...(fields.has("expires") ? { expires: fields.get("expires")! } : {}) };
+  return { ok: true, signature: { spec: "draft-cavage-http-signatures-12", keyId, created, coversDigest: covered.includes("digest"), cavage } };
+}
+
+// ---------------------------------------------------------------------------
+// Body digest
+
+const DIGESTS: Record<string, string> = { "sha-256": "sha256", "sha-512": "sha512" };
+
+/**
+ * Whether the body digest header (`Digest` for draft-cavage, `Content-Digest`
+ * for RFC 9421) names the body: every SHA-256 or SHA-512 value in it must
+ * match, and there must be one.  (Fedify checks it again when it verifies
+ * the signature; this copy is synchronous and cheap, so a body that does not
+ * match is refused before anything else is built for it.)
+ */
+export function digestMatches(headers: Headers, spec: SignatureHeader["spec"], body: Uint8Array): boolean {
+  const header = headers.get(spec === "rfc9421" ? "content-digest" : "digest");
+  if (header == null || header.length > 1024) return false;
+  let matched = false;
+  for (const part of header.split(",")) {
+    const at = part.indexOf("=");
+    const algorithm = at < 0 ? undefined : DIGESTS[part.slice(0, at).trim().toLowerCase()];
+    if (algorithm == null) continue;
+    let encoded = part.slice(at + 1).trim();
+    if (spec === "rfc9421") encoded = /^:([A-Za-z0-9+/]+={0,2}):$/.exec(encoded)?.[1] ?? "";
+    if (!BASE64.test(encoded)) return false;
+    const given = Buffer.from(encoded, "base64");
+    const expected = createHash(algorithm).update(body).digest();
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return false;
+    matched = true;
+  }
+  return matched;
 }
 
 // ---------------------------------------------------------------------------
@@ -244,6 +280,34 @@ export class ServerBudget {
 
 type DocumentLoader = Loaders["documentLoader"];
 
+/**
+ * Whether a draft-cavage signature verifies with `key`, built as Fedify's own
+ * verifier builds the signed message (its `verifyRequestDraft`).  Used only
+ * to refuse cheaply a signature that does not verify with a key we hold and
+ * fetched less than a minute ago: one that does is still verified by Fedify.
+ */
+export function cavageVerifies(url: URL, method: string, headers: Headers, cavage: NonNullable<SignatureHeader["cavage"]>, key: KeyObject): boolean {
+  const line = (name: string) => {
+    const value =
+      name === "(request-target)"
+        ? `${method.toLowerCase()} ${url.pathname}`
+        : name === "(created)"
+          ? (cavage.created ?? "")
+          : name === "(expires)"
+            ? (cavage.expires ?? "")
+            : name === "host"
+              ? (headers.get("host") ?? url.host)
+              : headers.get(name);
+    return `${name}: ${value}`;
+  };
+  const message = cavage.headers.map(line).join("\n");
+  try {
+    return verify("sha256", Buffer.from(message), key, Buffer.from(cavage.signature, "base64"));
+  } catch {
+    return false;
+  }
+}
+
 /** Thrown by `MemoryKeyCache.loader` instead of fetching a key again within a minute. */
 class RefetchSuppressed extends Error {
   override readonly name = "RefetchSuppressed";
@@ -262,7 +326,7 @@ class RefetchSuppressed extends Error {
  * the signature simply does not verify.
  */
 export class MemoryKeyCache implements KeyCache {
-  readonly #keys = new Map<string, { key: CryptographicKey | Multikey; until: number; fetched: number }>();
+  readonly #keys = new Map<string, { key: CryptographicKey | Multikey; until: number; fetched: number; rsa: KeyObject | null }>();
   readonly #ttlMs: number;
   readonly #refetchMs: number;
   constructor(ttlMs = 10 * 60 * 1000, refetchMs = 60 * 1000) {
@@ -284,10 +348,17 @@ export class MemoryKeyCache implements KeyCache {
     if (key instanceof CryptographicKey || key instanceof Multikey) {
       if (this.#keys.size >= 10_000) this.#keys.delete(this.#keys.keys().next().value!);
       const now = Date.now();
-      this.#keys.set(keyId.href, { key, until: now + this.#ttlMs, fetched: now });
+      const rsa = key.publicKey?.algorithm.name === "RSASSA-PKCS1-v1_5" ? KeyObject.from(key.publicKey) : null;
+      this.#keys.set(keyId.href, { key, until: now + this.#ttlMs, fetched: now, rsa });
     }
     return Promise.resolve();
   }
+  /** A kept RSA key fetched less than a minute ago (one that Fedify would not fetch again yet), as a key object. */
+  recentRsaKey(keyId: URL): KeyObject | null {
+    const entry = this.#entry(keyId.href);
+    return entry != null && Date.now() - entry.fetched < this.#refetchMs ? entry.rsa : null;
+  }
+
   /**
    * The federation's document loader (signed when the server refuses an
    * unsigned fetch), except for a kept key fetched less than a minute ago:
@@ -395,6 +466,10 @@ export class InboxDoor {
     const body = await readBody();
     if (body == null) return this.#refuse(413, "The activity is too large.", host, 1);
     const cost = 1 + Math.floor(body.byteLength / COST_BLOCK_BYTES);
+    if (!digestMatches(headers, signature.spec, body)) return this.#refuse(401, "The body digest is missing or does not match the body.", host, cost);
+    // A forged draft-cavage signature under a key we hold is refused here, without building anything for it.
+    const recentKey = signature.cavage == null ? null : this.#keys.recentRsaKey(signature.keyId);
+    if (recentKey != null && !cavageVerifies(url, "POST", headers, signature.cavage!, recentKey)) return this.#refuse(401, "The signature (or the body digest it covers) does not verify.", host, cost);
     const request = new Request(url, { method: "POST", headers, body });
     const federationLoaders = loaders();
     let verification: Awaited<ReturnType<typeof verifyRequestDetailed>>;

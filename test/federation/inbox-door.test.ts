@@ -4,9 +4,11 @@
  * JSON-LD work, with one log line per reason and server a minute.  (What it
  * costs in CPU is measured by `npm run bench -- inbox-door`, bench/RESULTS.md.)
  */
+import { createHash, KeyObject } from "node:crypto";
+import { signRequest } from "@fedify/fedify";
 import { reset, type LogRecord } from "@logtape/logtape";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkShape, INBOX_SHAPE, readSignatureHeader, RefusalLog, ServerBudget } from "../../src/federation/inbound.ts";
+import { cavageVerifies, checkShape, digestMatches, INBOX_SHAPE, readSignatureHeader, RefusalLog, ServerBudget } from "../../src/federation/inbound.ts";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
 import { captureLogs } from "../helpers/logs.ts";
 import { mastodon } from "../helpers/fediverse-shapes.ts";
@@ -53,6 +55,42 @@ describe("signature headers, read without verifying", () => {
     ["a huge header", { signature: `keyId="https://m.example/${"k".repeat(9000)}"` }],
   ])("refuses %s", (_name, headers) => {
     expect(readSignatureHeader(new Headers({ ...base, ...headers })).ok).toBe(false);
+  });
+});
+
+describe("body digest", () => {
+  const body = new TextEncoder().encode('{"type":"Like"}');
+  const sha256 = Buffer.from(createHash("sha256").update(body).digest()).toString("base64");
+  it("matches Digest and Content-Digest, and refuses a wrong, malformed, unknown or missing one", () => {
+    expect(digestMatches(new Headers({ digest: `SHA-256=${sha256}` }), "draft-cavage-http-signatures-12", body)).toBe(true);
+    expect(digestMatches(new Headers({ "content-digest": `sha-256=:${sha256}:` }), "rfc9421", body)).toBe(true);
+    expect(digestMatches(new Headers({ digest: `SHA-256=${Buffer.alloc(32).toString("base64")}` }), "draft-cavage-http-signatures-12", body)).toBe(false);
+    expect(digestMatches(new Headers({ digest: `SHA-256=${sha256},SHA-512=${Buffer.alloc(64).toString("base64")}` }), "draft-cavage-http-signatures-12", body)).toBe(false);
+    expect(digestMatches(new Headers({ digest: "SHA-256=!!" }), "draft-cavage-http-signatures-12", body)).toBe(false);
+    expect(digestMatches(new Headers({ "content-digest": `sha-256=${sha256}` }), "rfc9421", body)).toBe(false);
+    expect(digestMatches(new Headers({ digest: `MD5=${sha256}` }), "draft-cavage-http-signatures-12", body)).toBe(false);
+    expect(digestMatches(new Headers({}), "rfc9421", body)).toBe(false);
+  });
+});
+
+describe("draft-cavage signatures checked with a key we hold", () => {
+  it("verify as Fedify signs them, and not once anything covered changes", async () => {
+    const keys = (await crypto.subtle.generateKey(
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    )) as CryptoKeyPair;
+    const url = new URL("https://u.example/inbox");
+    const signed = await signRequest(new Request(url, { method: "POST", headers: { "content-type": "application/activity+json" }, body: "{}" }), keys.privateKey, new URL("https://m.example/users/a#main-key"));
+    const header = readSignatureHeader(signed.headers);
+    if (!header.ok || header.signature.cavage == null) throw new Error("not a draft-cavage signature");
+    const key = KeyObject.from(keys.publicKey);
+    expect(cavageVerifies(url, "POST", signed.headers, header.signature.cavage, key)).toBe(true);
+    expect(cavageVerifies(new URL("https://u.example/d/x/inbox"), "POST", signed.headers, header.signature.cavage, key)).toBe(false);
+    const changed = new Headers(signed.headers);
+    changed.set("date", new Date(Date.now() + 1000).toUTCString());
+    expect(cavageVerifies(url, "POST", changed, header.signature.cavage, key)).toBe(false);
+    expect(cavageVerifies(url, "POST", signed.headers, { ...header.signature.cavage, signature: "QUJD" }, key)).toBe(false);
   });
 });
 
