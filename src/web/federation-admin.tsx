@@ -169,33 +169,40 @@ function knownServer(db: DbLike, raw: string | undefined): string | null {
   return host !== "" && listServerSignatures(db).some((s) => s.host === host) ? host : null;
 }
 
-federationAdminRoutes.post(`${PATH}/servers/:action{hold|release|remove}`, async (c) => {
+/** Hold, release or remove a server's signatures (`host` in the form; removing needs `confirm=yes`). */
+async function serverAction(c: Context<WebEnv>, action: "hold" | "release" | "remove") {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
   const host = knownServer(db, form.values.host);
   if (host == null) return adminPage(c, { notice: `“${form.values.host ?? ""}” has no fediverse signatures here.` }, 404);
-  const action = c.req.param("action") as "hold" | "release" | "remove";
   if (action === "remove" && form.values.confirm !== "yes") {
     return adminPage(c, { serverError: { host, message: `Tick “Yes, remove them” to remove every signature from ${host}. Nothing was removed.` } }, 400);
   }
   const now = new Date();
   await batcher.run(() => (action === "hold" ? holdServer(db, host, now) : action === "release" ? releaseServer(db, host, now) : removeServerSignatures(db, host, now)));
   return c.redirect(`${PATH}?done=${action === "hold" ? "held" : action === "release" ? "released" : "removed"}#servers-title`, 303);
-});
+}
 
-federationAdminRoutes.post(`${PATH}/held/:id/:action{release|remove}`, async (c) => {
+federationAdminRoutes.post(`${PATH}/servers/hold`, (c) => serverAction(c, "hold"));
+federationAdminRoutes.post(`${PATH}/servers/release`, (c) => serverAction(c, "release"));
+federationAdminRoutes.post(`${PATH}/servers/remove`, (c) => serverAction(c, "remove"));
+
+/** Count or remove one held signature (`host` in the form: the server it is held for). */
+async function heldAction(c: Context<WebEnv>, action: "release" | "remove") {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
-  const raw = c.req.param("id");
+  const raw = c.req.param("id") ?? "";
   const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
   const host = (form.values.host ?? "").trim().toLowerCase();
-  const action = c.req.param("action") as "release" | "remove";
   const changed = id != null && host !== "" && (await batcher.run(() => reviewHeldSignature(db, host, id, action, new Date())));
   if (!changed) return adminPage(c, { notice: "That signature is not held (any more)." }, 404);
   return c.redirect(`${PATH}?done=${action === "release" ? "counted" : "dropped"}#servers-title`, 303);
-});
+}
+
+federationAdminRoutes.post(`${PATH}/held/:id/release`, (c) => heldAction(c, "release"));
+federationAdminRoutes.post(`${PATH}/held/:id/remove`, (c) => heldAction(c, "remove"));
 
 // ---------------------------------------------------------------------------
 // Which reactions sign
