@@ -14,9 +14,9 @@
  * 5. the body (read only now, within the size limit) matches that digest;
  * 6. the signature verifies with the key it names — Fedify's own
  *    `verifyRequestDetailed` (the key fetched through the federation's
- *    document loader, kept in memory for ten minutes; a draft-cavage
- *    signature that does not verify with a key fetched in the last minute is
- *    refused before, for less than a copy of its body);
+ *    document loader, kept in memory for ten minutes; a signature that does
+ *    not verify with a key fetched in the last minute is refused before, for
+ *    less than a copy of its body);
  * 7. its body is a JSON object within a shape budget (nesting, array
  *    lengths, tags, values).
  *
@@ -36,6 +36,7 @@ import { createHash, KeyObject, timingSafeEqual, verify } from "node:crypto";
 import { verifyRequestDetailed, type Context, type KeyCache } from "@fedify/fedify";
 import { CryptographicKey, Multikey } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
+import { decodeDict, encodeItem, Item } from "structured-field-values";
 import type { FedData } from "./builder.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
@@ -308,6 +309,57 @@ export function cavageVerifies(url: URL, method: string, headers: Headers, cavag
   }
 }
 
+/** RFC 9421 derived components, as Fedify's verifier derives them (its `createRfc9421SignatureBase`). */
+const DERIVED: Record<string, (method: string, url: URL) => string> = {
+  "@method": (method) => method.toUpperCase(),
+  "@target-uri": (_, url) => url.href,
+  "@authority": (_, url) => url.host,
+  "@scheme": (_, url) => url.protocol.slice(0, -1),
+  "@request-target": (method, url) => `${method.toLowerCase()} ${url.pathname}${url.search}`,
+  "@path": (_, url) => url.pathname,
+  "@query": (_, url) => url.search.replace(/^\?/, ""),
+};
+
+/**
+ * Whether a single RFC 9421 signature (`rsa-v1_5-sha256`, or no `alg`)
+ * verifies with `key`, its signature base built as Fedify's own verifier
+ * builds it (the same structured-field parser and serializer); null when
+ * it is not such a signature (Fedify then judges it alone).  Used like
+ * `cavageVerifies`: only to refuse cheaply.
+ */
+export function rfc9421Verifies(url: URL, method: string, headers: Headers, key: KeyObject): boolean | null {
+  let inputs: Record<string, unknown>;
+  let signatures: Record<string, unknown>;
+  try {
+    inputs = decodeDict(headers.get("signature-input") ?? "") as Record<string, unknown>;
+    signatures = decodeDict(headers.get("signature") ?? "") as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const labels = Object.keys(inputs);
+  if (labels.length !== 1) return null;
+  const input = inputs[labels[0]!] as { value: unknown; params: Record<string, unknown> };
+  if (!Array.isArray(input.value) || (input.params.alg != null && input.params.alg !== "rsa-v1_5-sha256")) return null;
+  const signature = (signatures[labels[0]!] as { value?: unknown } | undefined)?.value;
+  if (!(signature instanceof Uint8Array)) return false;
+  const components = (input.value as { value: unknown; params?: Record<string, unknown> }[]).filter((c) => typeof c.value === "string");
+  const lines: string[] = [];
+  for (const component of components) {
+    const name = component.value as string;
+    const id = encodeItem(new Item(name, component.params ?? {}));
+    const value = DERIVED[name]?.(method, url) ?? (name.startsWith("@") ? null : headers.get(name));
+    if (value == null) return false;
+    lines.push(`${id}: ${value}`);
+  }
+  const params = encodeItem(new Item(0, input.params));
+  lines.push(`"@signature-params": (${components.map((c) => encodeItem(new Item(c.value, c.params ?? {}))).join(" ")});${params.slice(params.indexOf(";") + 1)}`);
+  try {
+    return verify("sha256", Buffer.from(lines.join("\n")), key, signature);
+  } catch {
+    return false;
+  }
+}
+
 /** Thrown by `MemoryKeyCache.loader` instead of fetching a key again within a minute. */
 class RefetchSuppressed extends Error {
   override readonly name = "RefetchSuppressed";
@@ -467,9 +519,12 @@ export class InboxDoor {
     if (body == null) return this.#refuse(413, "The activity is too large.", host, 1);
     const cost = 1 + Math.floor(body.byteLength / COST_BLOCK_BYTES);
     if (!digestMatches(headers, signature.spec, body)) return this.#refuse(401, "The body digest is missing or does not match the body.", host, cost);
-    // A forged draft-cavage signature under a key we hold is refused here, without building anything for it.
-    const recentKey = signature.cavage == null ? null : this.#keys.recentRsaKey(signature.keyId);
-    if (recentKey != null && !cavageVerifies(url, "POST", headers, signature.cavage!, recentKey)) return this.#refuse(401, "The signature (or the body digest it covers) does not verify.", host, cost);
+    // A forged signature under a key we hold is refused here, without building anything for it.
+    const recentKey = this.#keys.recentRsaKey(signature.keyId);
+    if (recentKey != null) {
+      const verifies = signature.cavage != null ? cavageVerifies(url, "POST", headers, signature.cavage, recentKey) : rfc9421Verifies(url, "POST", headers, recentKey);
+      if (verifies === false) return this.#refuse(401, "The signature (or the body digest it covers) does not verify.", host, cost);
+    }
     const request = new Request(url, { method: "POST", headers, body });
     const federationLoaders = loaders();
     let verification: Awaited<ReturnType<typeof verifyRequestDetailed>>;

@@ -8,7 +8,7 @@ import { createHash, KeyObject } from "node:crypto";
 import { signRequest } from "@fedify/fedify";
 import { reset, type LogRecord } from "@logtape/logtape";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cavageVerifies, checkShape, digestMatches, INBOX_SHAPE, readSignatureHeader, RefusalLog, ServerBudget } from "../../src/federation/inbound.ts";
+import { cavageVerifies, checkShape, digestMatches, INBOX_SHAPE, rfc9421Verifies, readSignatureHeader, RefusalLog, ServerBudget } from "../../src/federation/inbound.ts";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
 import { captureLogs } from "../helpers/logs.ts";
 import { mastodon } from "../helpers/fediverse-shapes.ts";
@@ -91,6 +91,30 @@ describe("draft-cavage signatures checked with a key we hold", () => {
     changed.set("date", new Date(Date.now() + 1000).toUTCString());
     expect(cavageVerifies(url, "POST", changed, header.signature.cavage, key)).toBe(false);
     expect(cavageVerifies(url, "POST", signed.headers, { ...header.signature.cavage, signature: "QUJD" }, key)).toBe(false);
+  });
+});
+
+describe("RFC 9421 signatures checked with a key we hold", () => {
+  it("verify as Fedify signs them; a change, another label or another algorithm is left to Fedify or refused", async () => {
+    const keys = (await crypto.subtle.generateKey(
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    )) as CryptoKeyPair;
+    const url = new URL("https://u.example/inbox?x=1");
+    const signed = await signRequest(new Request(url, { method: "POST", headers: { "content-type": "application/activity+json" }, body: "{}" }), keys.privateKey, new URL("https://m.example/users/a#main-key"), { spec: "rfc9421" });
+    const key = KeyObject.from(keys.publicKey);
+    expect(rfc9421Verifies(url, "POST", signed.headers, key)).toBe(true);
+    expect(rfc9421Verifies(new URL("https://u.example/inbox"), "POST", signed.headers, key)).toBe(false);
+    const changed = new Headers(signed.headers);
+    changed.set("content-digest", `sha-256=:${Buffer.alloc(32).toString("base64")}:`);
+    expect(rfc9421Verifies(url, "POST", changed, key)).toBe(false);
+    const twoLabels = new Headers(signed.headers);
+    twoLabels.set("signature-input", `${signed.headers.get("signature-input")}, sig2=("@method");keyid="https://x.example/k";created=1`);
+    expect(rfc9421Verifies(url, "POST", twoLabels, key)).toBeNull();
+    const otherAlg = new Headers(signed.headers);
+    otherAlg.set("signature-input", signed.headers.get("signature-input")!.replace(/alg="[^"]*"/, 'alg="ed25519"'));
+    expect(rfc9421Verifies(url, "POST", otherAlg, key)).toBeNull();
   });
 });
 

@@ -64,9 +64,12 @@ describe("Mastodon's shapes", () => {
     expect(rows("SELECT status, name, remote_actor_id FROM signatures")).toEqual([{ status: "withdrawn", name: null, remote_actor_id: null }]);
   });
 
-  it("also over RFC 9421 signatures", async () => {
-    expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri), { spec: "rfc9421" })).status).toBe(202);
+  it("also over RFC 9421 signatures (the second one checked against the key we then hold)", async () => {
+    expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "91" }), { spec: "rfc9421" })).status).toBe(202);
+    expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "92" }), { spec: "rfc9421" })).status).toBe(202);
+    expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "93" }))).status).toBe(202);
     expect(count()).toBe(1);
+    expect(rows("SELECT activity_uri FROM fed_reactions")).toEqual([{ activity_uri: `${remote.actorUri("mona")}#likes/93` }]);
   });
 
   it("Announce and Undo(Announce)", async () => {
