@@ -93,6 +93,14 @@ describe("every shape peers send", () => {
     expect(count()).toBe(2);
   });
 
+  it("a Misskey-style Like with only `_misskey_reaction` (no `content`) is read from it", async () => {
+    const misa = remote.actorUri("misa");
+    const { content: _content, ...like } = misskey.like(misa, noteUri, "👍");
+    expect(await send("misa", like)).toBe(202);
+    expect(rows("SELECT kind, content, signs FROM fed_reactions")).toEqual([{ kind: "emoji", content: "👍", signs: 1 }]);
+    expect(count()).toBe(1);
+  });
+
   it("Pleroma: 🔥 is a reaction, not a signature; its Undo withdraws nothing; ✊ then signs", async () => {
     const plum = remote.actorUri("plum");
     const fire = pleroma.emojiReact(plum, noteUri, "🔥", { author: actorUri });
