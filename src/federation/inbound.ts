@@ -101,7 +101,7 @@ export interface SignatureHeader {
   readonly keyId: URL;
   /** For a draft-cavage signature: what it covers, its value and its parameters (`created`, `expires`). */
   readonly cavage?: { readonly headers: readonly string[]; readonly signature: string; readonly created?: string; readonly expires?: string };
-  /** Unix ms the signature says it was made (draft-cavage: `Date` or `created`; RFC 9421: `created`). */
+  /** Unix ms the signature says it was made (draft-cavage: its `Date` header; RFC 9421: `created`). */
   readonly created: number | null;
   /** Whether the body digest header is among what the signature covers. */
   readonly coversDigest: boolean;
