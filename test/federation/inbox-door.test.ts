@@ -10,6 +10,7 @@ import { reset, type LogRecord } from "@logtape/logtape";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cavageVerifies, checkShape, digestMatches, INBOX_SHAPE, rfc9421Verifies, readSignatureHeader, RefusalLog, ServerBudget } from "../../src/federation/inbound.ts";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
+import { generateRsaKeyPair } from "../helpers/actor-server.ts";
 import { captureLogs } from "../helpers/logs.ts";
 import { mastodon } from "../helpers/fediverse-shapes.ts";
 import { publishDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
@@ -75,11 +76,7 @@ describe("body digest", () => {
 
 describe("draft-cavage signatures checked with a key we hold", () => {
   it("verify as Fedify signs them, and not once anything covered changes", async () => {
-    const keys = (await crypto.subtle.generateKey(
-      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
-      true,
-      ["sign", "verify"],
-    )) as CryptoKeyPair;
+    const keys = await generateRsaKeyPair();
     const url = new URL("https://u.example/inbox");
     const signed = await signRequest(new Request(url, { method: "POST", headers: { "content-type": "application/activity+json" }, body: "{}" }), keys.privateKey, new URL("https://m.example/users/a#main-key"));
     const header = readSignatureHeader(signed.headers);
@@ -96,11 +93,7 @@ describe("draft-cavage signatures checked with a key we hold", () => {
 
 describe("RFC 9421 signatures checked with a key we hold", () => {
   it("verify as Fedify signs them; a change, another label or another algorithm is left to Fedify or refused", async () => {
-    const keys = (await crypto.subtle.generateKey(
-      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
-      true,
-      ["sign", "verify"],
-    )) as CryptoKeyPair;
+    const keys = await generateRsaKeyPair();
     const url = new URL("https://u.example/inbox?x=1");
     const signed = await signRequest(new Request(url, { method: "POST", headers: { "content-type": "application/activity+json" }, body: "{}" }), keys.privateKey, new URL("https://m.example/users/a#main-key"), { spec: "rfc9421" });
     const key = KeyObject.from(keys.publicKey);
