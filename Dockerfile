@@ -23,6 +23,7 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY declarations ./declarations
+COPY pages ./pages
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data

@@ -8,9 +8,12 @@
  * server (test/helpers/fediverse.ts), each on a loopback port, and plays a
  * short story: a Declaration is published, alice follows it (our Accept),
  * the publisher posts the Article and the pinned announcement (our Creates,
- * as delivered), a second revision is published (our Update and the version
- * Note), alice favourites the announcement (a fediverse signature), a
- * digest is posted, and a strike notice with an image.  Then every document we serve is fetched with
+ * as delivered), a second revision is published (the Updates of the Article
+ * and of the announcement, and the version Note), alice favourites the
+ * announcement (a fediverse signature), alice quotes the announcement (our
+ * Accept and its stamp), a digest is posted, and a strike notice with an
+ * image.  With the second revision the actor's profile (its Version field)
+ * is sent again too.  Then every document we serve is fetched with
  * `Accept: application/activity+json`.  What other servers send us is taken
  * from test/helpers/fediverse-shapes.ts, the shapes Mastodon, Misskey and
  * Pleroma send.
@@ -145,11 +148,18 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
       }),
     );
     await site.publish();
-    await waitFor((a) => a.type === "Update");
+    await waitFor((a) => a.type === "Update" && (a.json.object as Json).type === "Article");
     const version = getPost(site.db, declaration.id, "version:2")!;
     examples["version-note"] = await get(`/ap/notes/${version.uuid}`);
     const updateUuid = (site.db.$client.prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = 'Update'").get(article.id) as { uuid: string }).uuid;
     examples.update = cutObject(await get(`/ap/updates/${updateUuid}`), "the Article at revision 2, embedded in full");
+    // The announcement follows the text to revision 2: its opening words changed.
+    examples["announcement-update-delivered"] = (await waitFor((a) => a.type === "Update" && (a.json.object as Json).type === "Note")).json;
+    // The actor's profile changed too (its Version field): it is sent again.
+    examples["profile-update-delivered"] = cutObject(
+      (await waitFor((a) => a.type === "Update" && (a.json.object as Json).type === "Service")).json,
+      "the actor, embedded in full as served, its Version field now 2",
+    );
 
     // alice favourites the announcement (a fediverse signature); then a digest is due.
     await remote.like("alice", `${site.origin}/ap/notes/${announcement.uuid}`);
@@ -157,6 +167,16 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     await createDuePosts(site.runtime.data, new Date(), 1);
     await site.publish();
     await waitFor((a) => a.type === "Create" && /(person|people) signed/.test(JSON.stringify(a.json.object)));
+
+    // alice quotes the announcement (Mastodon 4.5): her server asks, we answer with a stamp.
+    const quoteRequest = mastodon.quoteRequest(remote.actorUri("alice"), `${site.origin}/ap/notes/${announcement.uuid}`, `${remote.actorUri("alice")}/statuses/7777`, {
+      id: `${remote.actorUri("alice")}/quote_requests/4f1d0c2e-9a6b-4e57-8d3c-1b2a3c4d5e6f`,
+    });
+    await remote.postSigned({ inbox: `${site.origin}/inbox`, json: quoteRequest, user: "alice" });
+    await site.drain();
+    const quoteAccept = await waitFor((a) => a.type === "Accept" && (a.json.object as Json).type === "QuoteRequest");
+    examples["quote-accept"] = quoteAccept.json;
+    examples["quote-authorization"] = await get(new URL(String(quoteAccept.json.result)).pathname);
     const digest = site.db.$client.prepare("SELECT uuid FROM fed_posts WHERE kind = 'digest'").get() as { uuid: string };
     examples["digest-note"] = await get(`/ap/notes/${digest.uuid}`);
 
@@ -255,6 +275,7 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     examples["in-update-person-mastodon"] = mastodon.updatePerson(alice, { name: "Alice A.", publicKeyPem: await remote.publicKeyPem("alice") }, { id: `${alice}#updates/1767268800` });
     examples["in-delete-status-mastodon"] = mastodon.deleteStatus(alice, `${alice}/statuses/3456`);
     examples["in-delete-actor-mastodon"] = mastodon.deleteActor(alice);
+    examples["in-quote-request-mastodon"] = mastodon.quoteRequest(alice, note, `${alice}/statuses/7777`, { id: `${alice}/quote_requests/4f1d0c2e-9a6b-4e57-8d3c-1b2a3c4d5e6f` });
     examples["in-flag-mastodon"] = mastodon.flag(`${REMOTE_ORIGIN}/actor`, us, [note], "Spam", { id: `${REMOTE_ORIGIN}/0b6c2a7e-4f55-4a1e-9d3b-2c8f1e7a9b10` });
 
     // Our loopback origins, as the example hosts.

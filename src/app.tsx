@@ -11,6 +11,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { federationMiddleware, type FedData } from "./federation/index.ts";
 import { APP } from "./logging.ts";
 import { apiError, notFoundPage, web, type WebDeps, type WebEnv } from "./web/index.ts";
+import { isClientAbort, QuietLog } from "./web/quiet-log.ts";
 import { ErrorView } from "./web/views/ErrorView.tsx";
 import { Layout } from "./web/views/Layout.tsx";
 
@@ -94,7 +95,14 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     diskFullUnreported = 0;
     diskFullLogged = Date.now();
   };
+  // A visitor who closes the tab during an upload is no error of ours: one
+  // info line a minute at most, no stack, however many do it.
+  const abortLog = new QuietLog(logger, "info");
   app.onError((error, c) => {
+    if (isClientAbort(error)) {
+      abortLog.note("{method} {path}: the client closed the connection before its request was read", { method: c.req.method, path: c.req.path });
+      return c.body(null, 400);
+    }
     if (error instanceof HTTPException) {
       if (isApi(c.req.path)) return apiError(c, error.status, "http_error", error.message);
       return error.getResponse();

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseEnv } from "node:util";
+import { parseProxyList } from "./net-address.ts";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -26,8 +27,13 @@ export interface Config {
   /** Name shown in page titles, the header and NodeInfo. */
   readonly instanceName: string;
   readonly logLevel: LogLevel;
-  /** Believe the client address in X-Forwarded-For (only behind a proxy you run). */
-  readonly trustProxy: boolean;
+  /**
+   * The reverse proxies (normalised CIDR ranges) whose X-Forwarded-For is
+   * believed; empty: none, the socket's address is the client's.
+   */
+  readonly trustedProxies: readonly string[];
+  /** Rate limits count an IPv6 client by this many leading bits of its address. */
+  readonly ipv6PrefixLength: number;
   readonly signing: SigningConfig;
   readonly mail: MailConfig | null;
   readonly federation: FederationConfig;
@@ -157,7 +163,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     }
   }
 
-  const trustProxy = parseBoolean(env, "TRUST_PROXY", false, problems);
+  const trustedProxies = parseTrustProxy(env, problems);
+  let ipv6PrefixLength = 64;
+  const rawPrefix = value(env, "IPV6_PREFIX_LENGTH");
+  if (rawPrefix != null) {
+    if (/^\d{1,3}$/.test(rawPrefix) && Number(rawPrefix) >= 32 && Number(rawPrefix) <= 128) ipv6PrefixLength = Number(rawPrefix);
+    else problems.push(`IPV6_PREFIX_LENGTH: expected a whole number from 32 to 128 (64 counts each /64 network as one client), got "${rawPrefix}"`);
+  }
   const allowPrivateAddress = parseBoolean(env, "FEDERATION_ALLOW_PRIVATE_ADDRESS", false, problems);
   const processQueue = parseBoolean(env, "PROCESS_QUEUE", true, problems);
   const inboxLimits = parseRateLimits(env, "INBOX_LIMIT_PER_SERVER", "600/1m", problems);
@@ -211,7 +223,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     pagesDir,
     instanceName,
     logLevel,
-    trustProxy,
+    trustedProxies,
+    ipv6PrefixLength,
     mail,
     federation: { allowPrivateAddress, processQueue, inboxLimitPerServer: inboxLimits[0] ?? null, signersPerServer },
     bot,
@@ -234,6 +247,30 @@ function parseBoolean(env: Env, name: string, fallback: boolean, problems: strin
   const parsed = BOOLEANS[raw.toLowerCase()];
   if (parsed == null) problems.push(`${name}: expected true or false (also on/off, yes/no, 1/0), got "${raw}"`);
   return parsed ?? fallback;
+}
+
+/**
+ * TRUST_PROXY: the addresses or ranges of the reverse proxies in front of the
+ * site ("127.0.0.1", "10.0.0.0/8", "loopback"), or "false"/"off" for none.
+ * The old "true" (believe any X-Forwarded-For) is refused with the new form:
+ * on a server that can also be reached directly it let anyone choose their
+ * address, and guessing which proxies were meant would hide that.
+ */
+function parseTrustProxy(env: Env, problems: string[]): string[] {
+  const raw = value(env, "TRUST_PROXY");
+  if (raw == null || BOOLEANS[raw.toLowerCase()] === false) return [];
+  if (BOOLEANS[raw.toLowerCase()] === true) {
+    problems.push(
+      `TRUST_PROXY: "${raw}" is no longer accepted, because it believed any X-Forwarded-For header, even from clients that reach the server directly. List the addresses of your reverse proxies instead, e.g. TRUST_PROXY=loopback (a proxy on this machine: 127.0.0.0/8 and ::1) or TRUST_PROXY=127.0.0.1,10.0.0.0/8; or TRUST_PROXY=false without a proxy`,
+    );
+    return [];
+  }
+  const parsed = parseProxyList(raw);
+  if (!parsed.ok) {
+    problems.push(`TRUST_PROXY: expected "false" or a comma-separated list of proxy addresses or ranges (e.g. loopback or 127.0.0.1,10.0.0.0/8): ${parsed.problem}`);
+    return [];
+  }
+  return parsed.ranges;
 }
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -8,6 +8,7 @@ import { getLogger } from "@logtape/logtape";
 import { createApp } from "./app.tsx";
 import { ConfigError, loadConfig, readEnvironment, type Config } from "./config.ts";
 import { SqliteKvStore } from "./db/kv.ts";
+import { diffPool } from "./diff/index.ts";
 import { createFederationRuntime } from "./federation/index.ts";
 import { APP, configureLogging } from "./logging.ts";
 import { purgeExpiredPending } from "./db/signatures.ts";
@@ -51,6 +52,8 @@ if (config.federation.processQueue) {
 // The web process runs the strike bot's scheduler when it also delivers (otherwise `npm run worker` does).
 const bot = createBot(db, services.batcher, config, { run: config.federation.processQueue });
 const app = createApp({ db, config, federation: runtime.federation, publisher, ...services, bot: bot.web });
+// Diffs run in worker threads (src/diff/pool.ts); they load now rather than on the first comparison asked for.
+diffPool().warm();
 
 // Forget expired rate-limit entries every minute; delete expired unconfirmed signatures hourly.
 setInterval(() => services.signing.sweep(), 60 * 1000).unref();

@@ -168,3 +168,112 @@ export function htmlToText(html: string): string {
     .replace(/\s+/g, " ")
     .trim();
 }
+
+function absoluteAttribute(attribute: "href" | "src", base: URL) {
+  return (tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
+    const value = attribs[attribute];
+    // Already absolute (a scheme, or protocol-relative): left as written.
+    if (value == null || /^[a-z][a-z0-9+.-]*:/i.test(value) || value.startsWith("//") || !URL.canParse(value, base)) return { tagName, attribs };
+    return { tagName, attribs: { ...attribs, [attribute]: new URL(value, base).href } };
+  };
+}
+
+/**
+ * The same sanitized HTML with every relative link and image made absolute
+ * against `base`.  Other servers (and feed readers) show our HTML on their own
+ * pages, where `href="/faq"` or `src="/media/…"` would point at themselves.
+ * Only for HTML that already passed `sanitize` (every tag and attribute in it
+ * is kept as it is).
+ */
+export function absoluteLinks(html: string, base: URL): string {
+  return sanitizeHtml(html, {
+    ...SANITIZE_OPTIONS,
+    // The first pass let images through only with relative addresses: made
+    // absolute against our own page, they stay on our site.
+    allowedSchemesByTag: {},
+    transformTags: { a: absoluteAttribute("href", base), img: absoluteAttribute("src", base) },
+  });
+}
+
+/** Renders Markdown for other servers and feeds: `renderMarkdown`, with links and images absolute against `base`. */
+export function renderMarkdownAbsolute(markdown: string, base: URL): string {
+  return absoluteLinks(renderMarkdown(markdown), base);
+}
+
+/** How much of a text `openingParagraphs` reads. */
+const OPENING_SOURCE_MAX = 4_000;
+
+const sentences = new Intl.Segmenter("en", { granularity: "sentence" });
+
+function length(text: string): number {
+  return [...text].length;
+}
+
+/** `text` shortened to at most `max` characters: whole sentences when one fits, else whole words, then "…". */
+function shorten(text: string, max: number): string | null {
+  let kept = "";
+  for (const { segment } of sentences.segment(text)) {
+    if (length(kept + segment) + 2 > max) break;
+    kept += segment;
+  }
+  if (kept.trim() !== "") return `${kept.trim()} …`;
+  const words = text.split(" ");
+  kept = "";
+  for (const word of words) {
+    const next = kept === "" ? word : `${kept} ${word}`;
+    if (length(next) + 1 > max) break;
+    kept = next;
+  }
+  if (kept !== "") return `${kept}…`;
+  // One word longer than the room (a long URL): cut it.
+  return max > 1 ? `${[...text].slice(0, max - 1).join("")}…` : null;
+}
+
+/**
+ * The opening of a text as plain-text paragraphs, at most `max` characters in
+ * all: `lead` (a summary, already plain text) when there is one, then the
+ * first paragraphs of the Markdown (headings before the first paragraph are
+ * skipped; the first other block after it ends the opening).  A paragraph
+ * that does not fit whole is shortened to the sentences that fit (or, when
+ * nothing was taken yet, to the words that fit) and marked with "…".
+ */
+export function openingParagraphs(markdown: string, max: number, lead = ""): string[] {
+  let tokens: readonly { type: string; raw: string }[];
+  try {
+    // The opening is in the first few kilobytes; a 200 KB text need not be read whole.
+    tokens = marked.lexer(capLineNesting(markdown.slice(0, OPENING_SOURCE_MAX).replace(/\0/g, "\uFFFD")));
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    tokens = [];
+  }
+  const out: string[] = [];
+  let used = 0;
+  /** Takes one paragraph; false once the opening is full. */
+  const take = (text: string): boolean => {
+    if (used + length(text) <= max) {
+      out.push(text);
+      used += length(text);
+      return used < max;
+    }
+    const short = out.length === 0 ? shorten(text, max - used) : shortenToSentences(text, max - used);
+    if (short != null) out.push(short);
+    return false;
+  };
+  if (lead.trim() !== "" && !take(lead.trim())) return out;
+  let started = false;
+  // Paragraphs become text one at a time, and only until the opening is full.
+  for (const token of tokens) {
+    if (token.type === "paragraph") {
+      started = true;
+      const text = markdownToText(token.raw);
+      if (text !== "" && !take(text)) break;
+    } else if (started && token.type !== "space") break;
+  }
+  return out;
+}
+
+/** Whole sentences of `text` that fit in `max` characters, then "…"; null when not even one fits. */
+function shortenToSentences(text: string, max: number): string | null {
+  const short = shorten(text, max);
+  return short == null || short.endsWith(" …") ? short : null;
+}

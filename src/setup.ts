@@ -103,12 +103,13 @@ export function createSiteServices(db: Db, config: Config, options: { secret?: s
   const batcher = new WriteBatcher(db);
   const mailer = options.mailer !== undefined ? options.mailer : config.mail != null ? createMailer(config.mail) : null;
   const pow = createProofOfWork({
+    db,
     enabled: config.signing.proofOfWork.enabled,
     secret,
     maxNumber: config.signing.proofOfWork.maxNumber,
     expiresInSeconds: POW_EXPIRES_SECONDS,
   });
-  const signing = createSigning({ db, batcher, secret, config, mailer });
+  const signing = createSigning({ db, batcher, pow, secret, config, mailer });
   return { secret, batcher, mailer, pow, signing };
 }
 

@@ -84,15 +84,23 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
     expect(violations("strike", (i) => (i.target != null ? i.target.startsWith("strike/") : !i.specifier.startsWith("node:")))).toEqual([]);
   });
 
-  it("bot/ imports db/, strike/, federation's public index, config for types, and masto among packages (never web/)", () => {
+  it("bot/ imports db/, strike/, federation's public index, config for types, and masto and undici among packages (never web/)", () => {
     expect(
       violations("bot", (i) => {
-        if (i.target == null) return /^(masto$|zod$|@logtape\/logtape$|@js-temporal\/polyfill$|node:)/.test(i.specifier);
+        if (i.target == null) return /^(masto$|undici$|zod$|@logtape\/logtape$|@js-temporal\/polyfill$|node:)/.test(i.specifier);
         if (i.target === "config.ts") return i.typeOnly;
         if (i.target.startsWith("federation/")) return i.target === "federation/index.ts";
         return ["bot/", "db/", "strike/"].some((area) => i.target!.startsWith(area));
       }),
     ).toEqual([]);
+  });
+
+  it("diff/ imports only jsdiff, node built-ins, markdown.ts and itself; the rest of src/ reaches it through its index", () => {
+    expect(violations("diff", (i) => (i.target != null ? i.target.startsWith("diff/") || i.target === "markdown.ts" : /^(diff$|node:)/.test(i.specifier)))).toEqual([]);
+    const deep = files
+      .filter((f) => f.area !== "diff")
+      .flatMap((f) => f.imports.filter((i) => i.target?.startsWith("diff/") && i.target !== "diff/index.ts").map((i) => `${relative(ROOT, f.path)} imports ${i.specifier}`));
+    expect(deep).toEqual([]);
   });
 
   it("only config.ts reads process.env", () => {

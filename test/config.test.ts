@@ -107,6 +107,43 @@ describe("loadConfig", () => {
   });
 });
 
+describe("TRUST_PROXY and IPV6_PREFIX_LENGTH", () => {
+  it("trusts no proxy by default and counts IPv6 clients by /64", () => {
+    const config = loadConfig({}, "/");
+    expect(config.trustedProxies).toEqual([]);
+    expect(config.ipv6PrefixLength).toBe(64);
+    expect(loadConfig({ TRUST_PROXY: "false" }, "/").trustedProxies).toEqual([]);
+    expect(loadConfig({ TRUST_PROXY: "off" }, "/").trustedProxies).toEqual([]);
+  });
+
+  it("reads a list of proxy addresses and ranges", () => {
+    expect(loadConfig({ TRUST_PROXY: "127.0.0.1,10.0.0.0/8" }, "/").trustedProxies).toEqual(["127.0.0.1/32", "10.0.0.0/8"]);
+    expect(loadConfig({ TRUST_PROXY: "loopback, fd00::/8" }, "/").trustedProxies).toEqual(["127.0.0.0/8", "::1/128", "fd00::/8"]);
+    expect(loadConfig({ IPV6_PREFIX_LENGTH: "56" }, "/").ipv6PrefixLength).toBe(56);
+  });
+
+  it.each(["true", "yes", "1", "on"])("refuses TRUST_PROXY=%s and says what to write instead", (raw) => {
+    const problems = problemsOf({ TRUST_PROXY: raw });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^TRUST_PROXY: ".+" is no longer accepted, because it believed any X-Forwarded-For header/);
+    expect(problems[0]).toContain("TRUST_PROXY=loopback");
+    expect(problems[0]).toContain("TRUST_PROXY=127.0.0.1,10.0.0.0/8");
+  });
+
+  it.each([
+    [{ TRUST_PROXY: "proxy.internal" }, /^TRUST_PROXY: expected "false" or a comma-separated list .*"proxy.internal" is not an IP address or range$/],
+    [{ TRUST_PROXY: "10.0.0.0/40" }, /^TRUST_PROXY: .*prefix length/],
+    [{ TRUST_PROXY: "10.1.2.3/8" }, /^TRUST_PROXY: .*did you mean 10.0.0.0\/8/],
+    [{ IPV6_PREFIX_LENGTH: "16" }, /^IPV6_PREFIX_LENGTH: expected a whole number from 32 to 128/],
+    [{ IPV6_PREFIX_LENGTH: "129" }, /^IPV6_PREFIX_LENGTH: /],
+    [{ IPV6_PREFIX_LENGTH: "/64" }, /^IPV6_PREFIX_LENGTH: /],
+  ])("refuses %j with a line naming the variable", (env, pattern) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(pattern);
+  });
+});
+
 describe("BOT_TOKEN_KEY", () => {
   const KEY = randomBytes(32);
   const hex = KEY.toString("hex");

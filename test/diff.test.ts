@@ -21,7 +21,7 @@ import {
   renderDiffInline,
   renderDiffSideBySide,
   splitBlocks,
-} from "../src/diff.ts";
+} from "../src/diff/index.ts";
 import { renderMarkdown } from "../src/markdown.ts";
 
 const P = {

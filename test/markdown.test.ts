@@ -5,7 +5,7 @@
  */
 import { Parser } from "htmlparser2";
 import { describe, expect, it } from "vitest";
-import { markdownToText, renderMarkdown, sanitize } from "../src/markdown.ts";
+import { absoluteLinks, markdownToText, openingParagraphs, renderMarkdown, renderMarkdownAbsolute, sanitize } from "../src/markdown.ts";
 
 // ---------------------------------------------------------------------------
 // The policy, restated independently of src/markdown.ts (keep in step with
@@ -430,5 +430,48 @@ describe("markdownToText", () => {
   it("returns an empty string for empty input", () => {
     expect(markdownToText("")).toBe("");
     expect(markdownToText("   \n\n  ")).toBe("");
+  });
+});
+
+describe("renderMarkdownAbsolute (for other servers and feeds)", () => {
+  const base = new URL("https://undersign.test/d/rights");
+
+  it("makes relative links and images absolute against the Declaration's page, and leaves absolute ones as written", () => {
+    const html = renderMarkdownAbsolute("[FAQ](/faq) [next](other) [part](#p) [out](https://elsewhere.example/x?a=1) [mail](mailto:a@example.org) ![poster](/media/a.png)", base);
+    expect(html).toContain('<a href="https://undersign.test/faq">FAQ</a>');
+    expect(html).toContain('<a href="https://undersign.test/d/other">next</a>');
+    expect(html).toContain('<a href="https://undersign.test/d/rights#p">part</a>');
+    expect(html).toContain('<a href="https://elsewhere.example/x?a=1" rel="nofollow noopener noreferrer">out</a>');
+    expect(html).toContain('<a href="mailto:a@example.org">mail</a>');
+    expect(html).toContain('<img src="https://undersign.test/media/a.png" alt="poster" />');
+  });
+
+  it("keeps the sanitizer's rules: no remote images, no scripts, no protocol-relative links", () => {
+    const html = renderMarkdownAbsolute('<img src="https://tracker.example/p.gif"> <a href="//evil.example/x">x</a> <a href="javascript:alert(1)">y</a> <script>alert(1)</script>', base);
+    expect(html).not.toContain("tracker.example");
+    expect(html).not.toContain("evil.example");
+    expect(html).not.toContain("javascript:");
+    expect(html).not.toContain("<script");
+    expect(absoluteLinks("<p>plain</p>", base)).toBe("<p>plain</p>");
+  });
+});
+
+describe("openingParagraphs", () => {
+  it("takes the lead, then the first paragraphs after the headings, up to the limit, shortening at a sentence", () => {
+    const text = "## Preamble\n\nFirst sentence here. Second sentence here.\n\nAnother paragraph.\n\n## Next\n\nNot in the opening.\n";
+    expect(openingParagraphs(text, 500, "The summary.")).toEqual(["The summary.", "First sentence here. Second sentence here.", "Another paragraph."]);
+    expect(openingParagraphs(text, 40)).toEqual(["First sentence here. …"]);
+    expect(openingParagraphs(text, 50, "The summary.")).toEqual(["The summary.", "First sentence here. …"]);
+  });
+
+  it("stops at the first block that is not a paragraph, cuts a very long first paragraph at a word, and never exceeds the limit", () => {
+    expect(openingParagraphs("Intro.\n\n- a list\n\nAfter the list.", 500)).toEqual(["Intro."]);
+    const long = openingParagraphs(`${"word ".repeat(200)}`, 100);
+    expect(long).toHaveLength(1);
+    expect(long[0]!.endsWith("…")).toBe(true);
+    expect([...long[0]!].length).toBeLessThanOrEqual(100);
+    expect([...openingParagraphs("x".repeat(600), 100)[0]!].length).toBe(100);
+    expect(openingParagraphs("", 100)).toEqual([]);
+    expect(openingParagraphs("> ".repeat(20_000), 100)).toEqual([]);
   });
 });

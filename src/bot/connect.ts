@@ -9,8 +9,13 @@
  *  2. `finishConnect`: at our callback, take the state back (once, within 15
  *     minutes, by the same account), trade the code for a token, read the
  *     account it acts for, and store the token sealed (src/bot/secrets.ts).
- *  3. `disconnect`: cancel what the server still holds scheduled for us,
- *     revoke the token there, and delete the connection here.
+ *  3. `disconnect`: cancel what the server still holds scheduled for us
+ *     (and say exactly which posts could not be cancelled), revoke the token
+ *     there, and delete the connection here.
+ *
+ * Each of these is one operation on one network (src/bot/network.ts): the
+ * server's name is resolved and checked once, and every request goes to the
+ * address checked.
  *
  * Scopes are the smallest that work: `write:statuses` and `write:media` to
  * post (with an image), `read:accounts` to show who is connected,
@@ -18,7 +23,7 @@
  * went out).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { getLogger } from "@logtape/logtape";
 import type { Db } from "../db/client.ts";
 import type { WriteBatcher } from "../db/batch.ts";
@@ -29,19 +34,22 @@ import {
   findBotApp,
   getBotApp,
   insertBotApp,
-  replaceBotApp,
   listConnections,
+  listPosts,
+  noteBotAppVersion,
+  replaceBotApp,
   takeAuthorization,
   upsertConnection,
   type ConnectionWithApp,
 } from "../db/bot.ts";
-import type { BotAppRow, BotConnection } from "../db/schema.ts";
-import { isPrivateHostLiteral, isPublicAddress } from "../federation/index.ts";
+import type { BotAppRow, BotConnection, BotPost } from "../db/schema.ts";
+import { isPrivateHostLiteral } from "../federation/index.ts";
+import { cancelOnServer, notCancelledWords } from "./capability.ts";
+import { notPublicMessage, withNetwork } from "./errors.ts";
 import {
   appIsKnown,
   authorizeUrl,
   BotApiError,
-  cancelScheduled,
   exchangeCode,
   parseServerOrigin,
   pkcePair,
@@ -52,6 +60,7 @@ import {
   type BotApp,
   type BotClientOptions,
 } from "./mastodon.ts";
+import { PrivateAddressError } from "./network.ts";
 import { openToken, redact, sealToken } from "./secrets.ts";
 
 const logger = getLogger(["undersign", "bot"]);
@@ -70,13 +79,31 @@ export interface BotContext {
   readonly instanceName: string;
   /** Development and tests: let the bot reach http:// and private addresses. */
   readonly allowPrivateAddress: boolean;
-  readonly client?: Omit<BotClientOptions, "allowHttp">;
+  /** Tests: http:// servers while private addresses stay refused (default: as `allowPrivateAddress`). */
+  readonly allowHttp?: boolean;
+  /** Timeouts, and for tests the resolver and addresses treated as public. */
+  readonly client?: Omit<BotClientOptions, "allowHttp" | "allowPrivateAddress" | "network">;
   readonly now?: () => Date;
 }
 
 export function clientOptions(ctx: BotContext): BotClientOptions {
   // The context's clock also dates a rate limit's Retry-After, so "wait 120 s" is counted on the clock the scheduler uses.
-  return { ...(ctx.now == null ? {} : { now: ctx.now }), ...ctx.client, allowHttp: ctx.allowPrivateAddress };
+  return {
+    ...(ctx.now == null ? {} : { now: ctx.now }),
+    ...ctx.client,
+    allowHttp: ctx.allowHttp ?? ctx.allowPrivateAddress,
+    allowPrivateAddress: ctx.allowPrivateAddress,
+  };
+}
+
+/**
+ * Runs one operation of the bot (connecting, a connection's step of the
+ * scheduler, disconnecting) on one network: each server's name is resolved
+ * and checked once, and every request of the operation goes to the address
+ * checked (src/bot/network.ts).
+ */
+export function withBotNetwork<T>(ctx: BotContext, run: (options: BotClientOptions) => Promise<T>): Promise<T> {
+  return withNetwork(clientOptions(ctx), run);
 }
 
 export function nowOf(ctx: BotContext): Date {
@@ -125,18 +152,24 @@ export function serverInput(raw: string, allowHttp: boolean): URL {
   return parseServerOrigin(web ? new URL(url.origin) : url, { allowHttp });
 }
 
-/** Refuses servers on private or loopback addresses (the bot must not be a way into our network). */
-async function checkPublic(origin: URL, allowPrivate: boolean): Promise<void> {
-  if (allowPrivate) return;
-  const refuse = () => new BotApiError("not-compatible", `${origin.host} is not on the public internet, so the strike bot cannot use it.`, { status: null });
-  if (isPrivateHostLiteral(origin.hostname)) throw refuse();
-  let addresses: { address: string }[];
+/**
+ * Refuses servers on private or loopback addresses (the bot must not be a way
+ * into our network), before asking them anything.  The name is resolved
+ * through the operation's network, which pins the answer: the requests that
+ * follow go to the addresses checked here.
+ */
+async function checkPublic(origin: URL, options: BotClientOptions): Promise<void> {
+  if (options.allowPrivateAddress === true || options.network == null) return;
+  const refuse = () => new BotApiError("not-compatible", notPublicMessage(origin.host), { status: null });
+  const name = origin.hostname.replace(/^\[|\]$/g, "");
+  // localhost and its subdomains, whatever a resolver would answer.
+  if (isIP(name) === 0 && isPrivateHostLiteral(name)) throw refuse();
   try {
-    addresses = await lookup(origin.hostname.replace(/^\[|\]$/g, ""), { all: true });
-  } catch {
+    await options.network.addressesOf(name);
+  } catch (error) {
+    if (error instanceof PrivateAddressError) throw refuse();
     throw new BotApiError("server", `Could not find ${origin.host}. Check the address.`, { status: null });
   }
-  if (addresses.length === 0 || addresses.some((a) => !isPublicAddress(a.address))) throw refuse();
 }
 
 function hashState(state: string): string {
@@ -144,15 +177,18 @@ function hashState(state: string): string {
 }
 
 /** Our app on the server: registered once, then reused for every striker there. */
-async function appFor(ctx: BotContext, origin: URL, supportsPkce: boolean, software: string, version: string): Promise<BotAppRow> {
+async function appFor(ctx: BotContext, origin: URL, supportsPkce: boolean, software: string, version: string, options: BotClientOptions): Promise<BotAppRow> {
   const scopes = BOT_SCOPES.join(" ");
   const known = findBotApp(ctx.db, origin.origin, redirectUri(ctx), scopes);
   // A server that was reset, or whose admin deleted our app, would show the striker an error page we never hear of.
-  if (known != null && (await appIsKnown(origin, appCredentials(ctx, known), { scope: BOT_SCOPES[0], redirectUri: known.redirectUri }, clientOptions(ctx)))) return known;
+  if (known != null && (await appIsKnown(origin, appCredentials(ctx, known), { scope: BOT_SCOPES[0], redirectUri: known.redirectUri }, options))) {
+    // An upgraded server may now hold scheduled statuses: what it supports is learnt again.
+    return known.version === version ? known : ((await ctx.batcher.run(() => noteBotAppVersion(ctx.db, known.id, software, version))) ?? known);
+  }
   const app = await registerApp(
     origin,
     { clientName: `${ctx.instanceName} strike bot`, redirectUri: redirectUri(ctx), scopes: BOT_SCOPES, website: ctx.origin.origin },
-    clientOptions(ctx),
+    options,
   );
   const row = {
     origin: origin.origin,
@@ -174,11 +210,13 @@ async function appFor(ctx: BotContext, origin: URL, supportsPkce: boolean, softw
  * (with a message for the striker) when the server cannot be used.
  */
 export async function startConnect(ctx: BotContext, accountId: number, server: string): Promise<{ redirect: string; origin: string }> {
-  const origin = serverInput(server, ctx.allowPrivateAddress);
-  await checkPublic(origin, ctx.allowPrivateAddress);
-  const probe = await probeServer(origin, clientOptions(ctx));
-  if (!probe.ok) throw probe.error;
-  const app = await appFor(ctx, origin, probe.supportsPkce, probe.software, probe.version);
+  const origin = serverInput(server, clientOptions(ctx).allowHttp === true);
+  const app = await withBotNetwork(ctx, async (options) => {
+    await checkPublic(origin, options);
+    const probe = await probeServer(origin, options);
+    if (!probe.ok) throw probe.error;
+    return appFor(ctx, origin, probe.supportsPkce, probe.software, probe.version, options);
+  });
   const state = randomBytes(24).toString("base64url");
   const stateHash = hashState(state);
   const pkce = app.supportsPkce ? pkcePair() : null;
@@ -208,10 +246,19 @@ export class ConnectError extends Error {
  * expired state, another account's, the striker said no) or BotApiError (the
  * server failed).
  */
-export async function finishConnect(
+export function finishConnect(
   ctx: BotContext,
   accountId: number,
   params: { state: string | undefined; code: string | undefined; error: string | undefined; errorDescription: string | undefined },
+): Promise<BotConnection> {
+  return withBotNetwork(ctx, (options) => finishOn(ctx, accountId, params, options));
+}
+
+async function finishOn(
+  ctx: BotContext,
+  accountId: number,
+  params: { state: string | undefined; code: string | undefined; error: string | undefined; errorDescription: string | undefined },
+  options: BotClientOptions,
 ): Promise<BotConnection> {
   const state = params.state ?? "";
   const authorization = state === "" ? undefined : await ctx.batcher.run(() => takeAuthorization(ctx.db, hashState(state), nowOf(ctx)));
@@ -231,7 +278,7 @@ export async function finishConnect(
   const credentials = appCredentials(ctx, app);
   let token: { accessToken: string; scope: string };
   try {
-    token = await exchangeCode(app.origin, credentials, { code, redirectUri: app.redirectUri, codeVerifier: verifier }, clientOptions(ctx));
+    token = await exchangeCode(app.origin, credentials, { code, redirectUri: app.redirectUri, codeVerifier: verifier }, options);
   } catch (error) {
     // The server forgot our app (reset, or the app was deleted there): register again next time.
     if (error instanceof BotApiError && error.kind === "unauthorized") await ctx.batcher.run(() => deleteBotApp(ctx.db, app.id));
@@ -239,10 +286,10 @@ export async function finishConnect(
   }
   let account: Awaited<ReturnType<typeof verifyCredentials>>;
   try {
-    account = await verifyCredentials(app.origin, token.accessToken, clientOptions(ctx));
+    account = await verifyCredentials(app.origin, token.accessToken, options);
   } catch (error) {
     // Nothing is stored, so the token must not stay valid there either.
-    await revokeToken(app.origin, credentials, token.accessToken, clientOptions(ctx)).catch(() => undefined);
+    await revokeToken(app.origin, credentials, token.accessToken, options).catch(() => undefined);
     throw error;
   }
   // Connecting the same account again replaces its token: the old one is revoked there, not left working.
@@ -268,7 +315,7 @@ export async function finishConnect(
   logger.info("Strike bot connected {acct} (connection {id}, {token})", { acct: connection.acct, id: connection.id, token: redact(token.accessToken) });
   if (previousToken != null && previousToken !== token.accessToken) {
     try {
-      await revokeToken(app.origin, credentials, previousToken, clientOptions(ctx));
+      await revokeToken(app.origin, credentials, previousToken, options);
     } catch (error) {
       if (!(error instanceof BotApiError)) throw error;
       logger.info("Could not revoke the replaced token of connection {id}: {message}", { id: connection.id, message: error.message });
@@ -277,51 +324,82 @@ export async function finishConnect(
   return connection;
 }
 
+/** A post the server may still publish after a disconnect. */
+export interface UncancelledPost {
+  readonly postAt: Date;
+  readonly text: string;
+  /** Why, and what the striker should check, in words. */
+  readonly reason: string;
+}
+
 export interface DisconnectResult {
   /** Whether the server confirmed the token is revoked (false: it could not be reached; the token is deleted here anyway). */
   readonly revoked: boolean;
-  /** Scheduled statuses cancelled on the server. */
+  /** Scheduled statuses cancelled on the server (or seen to be gone from it). */
   readonly cancelled: number;
-  /** Why the server could not be told, for the striker. */
+  /** Every post the server may still publish: not cancelled, or not confirmed cancelled. */
+  readonly notCancelled: readonly UncancelledPost[];
+  /** Why the server could not be told to revoke the access, for the striker. */
   readonly problem: string | null;
 }
 
+/** Posts the server may still publish for this connection: scheduled there (or not known not to be), their time still to come. */
+function heldPosts(ctx: BotContext, connection: ConnectionWithApp): BotPost[] {
+  const now = nowOf(ctx).getTime();
+  return listPosts(ctx.db, connection.id).filter((p) => (p.state === "scheduled" || p.state === "unconfirmed") && p.remoteId != null && p.postAt.getTime() > now);
+}
+
 /**
- * Cancels what the server holds scheduled for this connection, revokes the
- * token there, and deletes the connection and its posts here (whatever the
- * server answers: the striker asked to disconnect).
+ * Cancels what the server holds scheduled for this connection (each cancel
+ * that answers 404 checked against the server's list), revokes the token
+ * there, and deletes the connection and its posts here (whatever the server
+ * answers: the striker asked to disconnect).  Every post the server may still
+ * publish is named in the result.
  */
-export async function disconnect(ctx: BotContext, connection: ConnectionWithApp, scheduledIds: readonly string[]): Promise<DisconnectResult> {
+export function disconnect(ctx: BotContext, connection: ConnectionWithApp): Promise<DisconnectResult> {
+  return withBotNetwork(ctx, (options) => disconnectOn(ctx, connection, options));
+}
+
+async function disconnectOn(ctx: BotContext, connection: ConnectionWithApp, options: BotClientOptions): Promise<DisconnectResult> {
+  const host = new URL(connection.origin).host;
+  const held = heldPosts(ctx, connection);
   // A token that cannot be opened (the key changed) cannot be used there either: delete here all the same.
   const token = connectionTokenOrNull(ctx, connection);
   let cancelled = 0;
   let revoked = token == null;
-  const problems: string[] = [];
-  if (token != null) {
-    let tried = 0;
-    try {
-      for (const id of scheduledIds) {
-        tried++;
-        if (await cancelScheduled(connection.origin, token, id, clientOptions(ctx))) cancelled++;
-      }
-    } catch (error) {
-      if (!(error instanceof BotApiError)) throw error;
-      // 401: the striker revoked the access there; the server then posts nothing more for the bot's app either way.
-      if (error.kind !== "unauthorized") {
-        const left = scheduledIds.length - tried + 1;
-        problems.push(`${left} post${left === 1 ? "" : "s"} the bot had scheduled there could not be cancelled and may still be posted (${error.message})`);
-      }
+  const notCancelled: UncancelledPost[] = [];
+  const keep = (post: BotPost, reason: string) => notCancelled.push({ postAt: post.postAt, text: post.text, reason });
+  let stopped: string | null = token == null ? `The bot's access could not be used any more, so ${host} was not asked to cancel it; it may still be posted at its time.` : null;
+  for (const post of held) {
+    if (stopped != null) {
+      keep(post, stopped);
+      continue;
     }
     try {
-      await revokeToken(connection.origin, appCredentials(ctx, connection.app), token, clientOptions(ctx));
+      const outcome = await cancelOnServer(ctx, connection, token!, post.remoteId!, options, nowOf(ctx));
+      if (outcome === "cancelled" || outcome === "gone") cancelled++;
+      else keep(post, notCancelledWords(outcome, host));
+    } catch (error) {
+      if (!(error instanceof BotApiError)) throw error;
+      // The server is down, too slow, or no longer accepts the access (revoked there): the rest cannot be cancelled either.
+      stopped =
+        error.kind === "unauthorized"
+          ? `${host} no longer accepts the bot's access, so it could not cancel this; it may still be posted at its time.`
+          : `Not cancelled: ${error.message.replace(/\s*Try again later\.$/, "")} It may still be posted at its time.`;
+      keep(post, stopped);
+    }
+  }
+  let problem: string | null = null;
+  if (token != null) {
+    try {
+      await revokeToken(connection.origin, appCredentials(ctx, connection.app), token, options);
       revoked = true;
     } catch (error) {
       if (!(error instanceof BotApiError)) throw error;
-      problems.unshift(`${error.message} The access is deleted here; you can also revoke it in your server's settings (Account → Authorized apps).`);
+      problem = `${error.message} The access is deleted here; you can also revoke it in your server's settings (Account → Authorized apps).`;
     }
   }
-  const problem = problems.length === 0 ? null : problems.join(" ");
   await ctx.batcher.run(() => deleteConnection(ctx.db, connection.id));
-  logger.info("Strike bot disconnected connection {id} (revoked: {revoked})", { id: connection.id, revoked });
-  return { revoked, cancelled, problem };
+  logger.info("Strike bot disconnected connection {id} (revoked: {revoked}, not cancelled: {left})", { id: connection.id, revoked, left: notCancelled.length });
+  return { revoked, cancelled, notCancelled, problem };
 }

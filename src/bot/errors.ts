@@ -6,6 +6,7 @@
  * hide the status (probing a server that may not be Mastodon at all).
  */
 import { MastoHttpError, MastoTimeoutError } from "masto";
+import { createBotNetwork, DEFAULT_CONNECT_TIMEOUT_MS, networkFailure, type BotNetwork, type Resolver } from "./network.ts";
 import { redact } from "./secrets.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -17,8 +18,22 @@ const DEFAULT_RETRY_MS = 5 * 60_000;
 export interface BotClientOptions {
   /** Accept http:// servers (tests on loopback); otherwise only https://. */
   readonly allowHttp?: boolean;
-  /** Per request (default 15 s). */
+  /** Connect to private and loopback addresses too (development and tests); otherwise only public ones. */
+  readonly allowPrivateAddress?: boolean;
+  /** Per request, from start to the end of the body (default 15 s). */
   readonly timeoutMs?: number;
+  /** Connecting, the name's lookup included (default 5 s). */
+  readonly connectTimeoutMs?: number;
+  /**
+   * The network the requests go through (src/bot/network.ts): one per
+   * operation, so a name is resolved and checked once and every request of
+   * the operation goes to the addresses checked.  Without one, each call
+   * makes its own.
+   */
+  readonly network?: BotNetwork;
+  /** Tests: the resolver, and addresses to treat as public (loopback stand-ins). */
+  readonly resolve?: Resolver;
+  readonly treatAsPublic?: readonly string[];
   /** How long to wait for an upload to be processed (default 60 s), and how often to ask (default 1 s). */
   readonly mediaTimeoutMs?: number;
   readonly mediaPollMs?: number;
@@ -40,6 +55,36 @@ export type BotApiErrorKind = "unauthorized" | "validation" | "rate-limited" | "
 
 export function timeoutOf(options: BotClientOptions): number {
   return options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+}
+
+/** A network for `options` (see BotClientOptions.network). */
+export function networkFor(options: BotClientOptions): BotNetwork {
+  return createBotNetwork({
+    allowPrivateAddress: options.allowPrivateAddress === true,
+    timeoutMs: timeoutOf(options),
+    ...(options.connectTimeoutMs == null ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
+    ...(options.resolve == null ? {} : { resolve: options.resolve }),
+    ...(options.treatAsPublic == null ? {} : { treatAsPublic: options.treatAsPublic }),
+  });
+}
+
+/**
+ * Runs `run` with `options` carrying a network: the one given, or a new one
+ * closed when `run` is done.
+ */
+export async function withNetwork<T>(options: BotClientOptions, run: (options: BotClientOptions & { network: BotNetwork }) => Promise<T>): Promise<T> {
+  if (options.network != null) return run({ ...options, network: options.network });
+  const network = networkFor(options);
+  try {
+    return await run({ ...options, network });
+  } finally {
+    await network.close();
+  }
+}
+
+/** The message for a server whose address is not on the public internet. */
+export function notPublicMessage(host: string): string {
+  return `${host} is not on the public internet, so the strike bot cannot use it.`;
 }
 
 export class BotApiError extends Error {
@@ -99,6 +144,8 @@ function retryAtFrom(headers: Headers | null, now: Date): Date {
   return new Date(now.getTime() + DEFAULT_RETRY_MS);
 }
 
+const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
 function isNetworkFailure(error: unknown): boolean {
   return error instanceof TypeError && error.message === "fetch failed";
 }
@@ -107,8 +154,17 @@ function isNetworkFailure(error: unknown): boolean {
 export function classifyError(error: unknown, origin: URL, token: string | null, options: BotClientOptions): BotApiError {
   if (error instanceof BotApiError) return error;
   const host = origin.host;
-  if (error instanceof MastoTimeoutError || (error instanceof DOMException && error.name === "TimeoutError")) {
-    return new BotApiError("timeout", `${host} did not answer within ${Math.round(timeoutOf(options) / 100) / 10} seconds. Try again later.`, { status: null, cause: error });
+  const refused = networkFailure(error);
+  if (refused?.kind === "private") return new BotApiError("not-compatible", notPublicMessage(host), { status: null, cause: error });
+  if (refused?.kind === "connect-timeout") {
+    const limit = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    return new BotApiError("timeout", `Could not connect to ${host} within ${seconds(limit)} seconds. Try again later.`, { status: null, cause: error });
+  }
+  if (refused?.kind === "timeout" || error instanceof MastoTimeoutError || (error instanceof DOMException && error.name === "TimeoutError")) {
+    return new BotApiError("timeout", `${host} did not answer within ${seconds(timeoutOf(options))} seconds. Try again later.`, { status: null, cause: error });
+  }
+  if (refused?.kind === "not-found") {
+    return new BotApiError("server", `Could not find ${host}. Check the address, or try again later.`, { status: null, cause: error });
   }
   if (isNetworkFailure(error)) {
     return new BotApiError("server", `Could not reach ${host}. Check the address, or try again later.`, { status: null, cause: error });
@@ -137,26 +193,32 @@ export function classifyError(error: unknown, origin: URL, token: string | null,
   return new BotApiError("validation", `${host} refused this: ${reason}`, init);
 }
 
-/** GET a JSON document without masto (the probe must cope with servers that are not Mastodon). */
-export async function fetchJson(url: URL, origin: URL, options: BotClientOptions): Promise<{ status: number; json: unknown }> {
-  let response: Response;
-  try {
-    response = await fetch(url, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(timeoutOf(options)) });
-  } catch (error) {
-    throw classifyError(error, origin, null, options);
-  }
-  const type = response.headers.get("content-type") ?? "";
-  let json: unknown = null;
-  if (/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
+/**
+ * GET a JSON document without masto (the probe must cope with servers that
+ * are not Mastodon), through the bot's network, with a time limit for the
+ * whole request, body included.
+ */
+export function fetchJson(url: URL, origin: URL, options: BotClientOptions): Promise<{ status: number; json: unknown }> {
+  return withNetwork(options, async ({ network }) => {
+    const signal = AbortSignal.timeout(timeoutOf(options));
+    let response: Response;
     try {
-      json = await response.json();
+      response = await fetch(url, { headers: { accept: "application/json" }, redirect: "manual", signal, dispatcher: network.dispatcher } as RequestInit);
     } catch (error) {
-      if (error instanceof DOMException && error.name === "TimeoutError") throw classifyError(error, origin, null, options);
-      json = null;
+      throw classifyError(error, origin, null, options);
     }
-  } else {
-    await response.body?.cancel();
-  }
-  return { status: response.status, json };
+    const type = response.headers.get("content-type") ?? "";
+    let json: unknown = null;
+    if (/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
+      try {
+        json = await response.json();
+      } catch (error) {
+        if (networkFailure(error) != null || (error instanceof DOMException && error.name === "TimeoutError")) throw classifyError(error, origin, null, options);
+        json = null;
+      }
+    } else {
+      await response.body?.cancel();
+    }
+    return { status: response.status, json };
+  });
 }
-

@@ -15,8 +15,10 @@ import {
   fetchJson,
   parseServerOrigin,
   timeoutOf,
+  withNetwork,
   type BotClientOptions,
 } from "./errors.ts";
+import type { BotNetwork } from "./network.ts";
 
 export { BotApiError, parseServerOrigin, type BotApiErrorKind, type BotClientOptions } from "./errors.ts";
 
@@ -51,8 +53,14 @@ export interface StatusInput {
   readonly idempotencyKey: string;
 }
 
+/**
+ * What the server did with a post: published it (a Status: `created_at`,
+ * `uri`), or holds it scheduled (a ScheduledStatus: `scheduled_at` echoed).
+ * A server without scheduled statuses may publish at once a post that was
+ * asked for later: the caller compares.
+ */
 export type PostResult =
-  | { readonly kind: "posted"; readonly id: string; readonly url: string }
+  | { readonly kind: "posted"; readonly id: string; readonly url: string; readonly createdAt: Date | null }
   | { readonly kind: "scheduled"; readonly id: string; readonly scheduledAt: Date };
 
 export interface ScheduledPost {
@@ -70,21 +78,31 @@ export interface UploadedMedia {
 }
 
 
-function restClient(origin: URL, token: string | null, options: BotClientOptions): mastodon.rest.Client {
+type Networked = BotClientOptions & { readonly network: BotNetwork };
+
+/** masto's fetch goes through the bot's network: a Request keeps the dispatcher it was made with. */
+function requestInit(options: Networked): { requestInit: Omit<RequestInit, "body" | "method"> } {
+  return { requestInit: { dispatcher: options.network.dispatcher } as Omit<RequestInit, "body" | "method"> };
+}
+
+function restClient(origin: URL, token: string | null, options: Networked): mastodon.rest.Client {
   // log "error": masto's debug logging would print request bodies, and a revoke request carries the token.
-  return createRestAPIClient({ url: origin.origin, accessToken: token ?? undefined, timeout: timeoutOf(options), log: "error" });
+  return createRestAPIClient({ url: origin.origin, accessToken: token ?? undefined, timeout: timeoutOf(options), log: "error", ...requestInit(options) });
 }
 
-function oauthClient(origin: URL, options: BotClientOptions): mastodon.oauth.Client {
-  return createOAuthAPIClient({ url: origin.origin, timeout: timeoutOf(options), log: "error" });
+function oauthClient(origin: URL, options: Networked): mastodon.oauth.Client {
+  return createOAuthAPIClient({ url: origin.origin, timeout: timeoutOf(options), log: "error", ...requestInit(options) });
 }
 
-async function call<T>(origin: URL, token: string | null, options: BotClientOptions, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw classifyError(error, origin, token, options);
-  }
+/** Runs `run` through the bot's network, with every failure as a BotApiError. */
+function call<T>(origin: URL, token: string | null, options: BotClientOptions, run: (options: Networked) => Promise<T>): Promise<T> {
+  return withNetwork(options, async (networked) => {
+    try {
+      return await run(networked);
+    } catch (error) {
+      throw classifyError(error, origin, token, options);
+    }
+  });
 }
 
 function versionAtLeast(version: string, major: number, minor: number): boolean {
@@ -129,7 +147,11 @@ async function advertisesS256(origin: URL, options: BotClientOptions): Promise<b
  * takes PKCE (Mastodon 4.3 and later, or OAuth server metadata listing S256).
  * Never throws for what the server does: failures come back as `ok: false`.
  */
-export async function probeServer(origin: string | URL, options: BotClientOptions = {}): Promise<ProbeResult> {
+export function probeServer(origin: string | URL, options: BotClientOptions = {}): Promise<ProbeResult> {
+  return withNetwork(options, (networked) => probe(origin, networked));
+}
+
+async function probe(origin: string | URL, options: Networked): Promise<ProbeResult> {
   let url: URL;
   try {
     url = parseServerOrigin(origin, options);
@@ -163,8 +185,8 @@ export async function registerApp(
   options: BotClientOptions = {},
 ): Promise<BotApp> {
   const url = parseServerOrigin(origin, options);
-  const app = await call(url, null, options, () =>
-    restClient(url, null, options).v1.apps.create({ clientName: params.clientName, redirectUris: params.redirectUri, scopes: params.scopes.join(" "), website: params.website ?? null }),
+  const app = await call(url, null, options, (o) =>
+    restClient(url, null, o).v1.apps.create({ clientName: params.clientName, redirectUris: params.redirectUri, scopes: params.scopes.join(" "), website: params.website ?? null }),
   );
   if (!app.clientId || !app.clientSecret) {
     throw new BotApiError("not-compatible", `${url.host} registered the app but sent no client credentials, so the strike bot cannot sign in there.`, { status: 200 });
@@ -179,18 +201,20 @@ export async function registerApp(
  */
 export async function appIsKnown(origin: string | URL, app: BotApp, params: { scope: string; redirectUri: string }, options: BotClientOptions = {}): Promise<boolean> {
   const url = parseServerOrigin(origin, options);
-  let token: string;
-  try {
-    const answer = await call(url, null, options, () =>
-      oauthClient(url, options).token.create({ grantType: "client_credentials", clientId: app.clientId, clientSecret: app.clientSecret, scope: params.scope, redirectUri: params.redirectUri }),
-    );
-    token = answer.accessToken;
-  } catch (error) {
-    if (error instanceof BotApiError && error.status === 401) return false;
-    throw error;
-  }
-  await call(url, token, options, () => oauthClient(url, options).revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token })).catch(() => undefined);
-  return true;
+  return withNetwork(options, async (networked) => {
+    let token: string;
+    try {
+      const answer = await call(url, null, networked, (o) =>
+        oauthClient(url, o).token.create({ grantType: "client_credentials", clientId: app.clientId, clientSecret: app.clientSecret, scope: params.scope, redirectUri: params.redirectUri }),
+      );
+      token = answer.accessToken;
+    } catch (error) {
+      if (error instanceof BotApiError && error.status === 401) return false;
+      throw error;
+    }
+    await call(url, token, networked, (o) => oauthClient(url, o).revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token })).catch(() => undefined);
+    return true;
+  });
 }
 
 /** A PKCE pair (RFC 7636, S256): keep `verifier` server-side, send `challenge` in the authorization URL. */
@@ -236,19 +260,32 @@ export async function exchangeCode(
     code: params.code,
     ...(params.codeVerifier ? { codeVerifier: params.codeVerifier } : {}),
   };
-  const token = await call(url, null, options, () => oauthClient(url, options).token.create(request));
+  const token = await call(url, null, options, (o) => oauthClient(url, o).token.create(request));
   return { accessToken: token.accessToken, scope: token.scope };
 }
 
 /** The account the token acts for (GET /api/v1/accounts/verify_credentials). */
 export async function verifyCredentials(origin: string | URL, token: string, options: BotClientOptions = {}): Promise<BotAccount> {
   const url = parseServerOrigin(origin, options);
-  const account = await call(url, token, options, () => restClient(url, token, options).v1.accounts.verifyCredentials());
+  const account = await call(url, token, options, (o) => restClient(url, token, o).v1.accounts.verifyCredentials());
   return { id: account.id, acct: account.acct, displayName: account.displayName, url: account.url, avatar: account.avatar };
 }
 
-function isScheduled(result: mastodon.v1.Status | mastodon.v1.ScheduledStatus): result is mastodon.v1.ScheduledStatus {
-  return "params" in result && "scheduledAt" in result;
+const dateOf = (value: unknown): Date | null => (typeof value === "string" && !Number.isNaN(Date.parse(value)) ? new Date(value) : null);
+
+/**
+ * Reads what the server answered to a post: a ScheduledStatus echoes
+ * `scheduled_at`; a Status has `created_at` and `uri` (or `url`).  Anything
+ * else is not an answer the bot can rely on.
+ */
+function postResultOf(url: URL, answer: unknown): PostResult {
+  const record = isRecord(answer) ? answer : {};
+  const id = typeof record.id === "string" || typeof record.id === "number" ? String(record.id) : "";
+  const scheduledAt = dateOf(record.scheduledAt);
+  const address = typeof record.url === "string" && record.url !== "" ? record.url : typeof record.uri === "string" ? record.uri : "";
+  if (id !== "" && scheduledAt != null && record.createdAt == null) return { kind: "scheduled", id, scheduledAt };
+  if (id !== "" && address !== "") return { kind: "posted", id, url: address, createdAt: dateOf(record.createdAt) };
+  throw new BotApiError("server", `${url.host} answered with something that is neither a post nor a scheduled post. Try again later.`, { status: 200 });
 }
 
 /** Posts now, or schedules when `scheduledAt` is given (POST /api/v1/statuses with an Idempotency-Key). */
@@ -262,22 +299,43 @@ export async function postStatus(origin: string | URL, token: string, input: Sta
   };
   const params: mastodon.rest.v1.CreateScheduledStatusParams =
     input.mediaIds != null && input.mediaIds.length > 0 ? { ...common, status: input.status, mediaIds: input.mediaIds } : { ...common, status: input.status };
-  const result: mastodon.v1.Status | mastodon.v1.ScheduledStatus = await call(url, token, options, () =>
-    restClient(url, token, options).v1.statuses.create(params, { requestInit: { headers: { "Idempotency-Key": input.idempotencyKey } } }),
+  const result: unknown = await call(url, token, options, (o) =>
+    restClient(url, token, o).v1.statuses.create(params, { requestInit: { headers: { "Idempotency-Key": input.idempotencyKey } } }),
   );
-  if (isScheduled(result)) return { kind: "scheduled", id: result.id, scheduledAt: new Date(result.scheduledAt) };
-  return { kind: "posted", id: result.id, url: result.url ?? result.uri };
+  return postResultOf(url, result);
+}
+
+/**
+ * Deletes one of the account's statuses (DELETE /api/v1/statuses/:id), as
+ * when a server published at once a post asked for later.  Returns false when
+ * the server does not know it (404).
+ */
+export function deleteStatus(origin: string | URL, token: string, id: string, options: BotClientOptions = {}): Promise<boolean> {
+  return removed(origin, token, options, (client) => client.v1.statuses.$select(id).remove());
+}
+
+/** Runs a DELETE: true when done, false when the server answers 404 (it does not know it). */
+async function removed(origin: string | URL, token: string, options: BotClientOptions, remove: (client: mastodon.rest.Client) => Promise<unknown>): Promise<boolean> {
+  const url = parseServerOrigin(origin, options);
+  try {
+    await call(url, token, options, (o) => remove(restClient(url, token, o)));
+    return true;
+  } catch (error) {
+    if (error instanceof BotApiError && error.kind === "not-found") return false;
+    throw error;
+  }
 }
 
 /** Every status the account has scheduled (GET /api/v1/scheduled_statuses, all pages). */
 export async function listScheduled(origin: string | URL, token: string, options: BotClientOptions = {}): Promise<ScheduledPost[]> {
   const url = parseServerOrigin(origin, options);
-  return call(url, token, options, async () => {
+  return call(url, token, options, async (o) => {
     const found: ScheduledPost[] = [];
     // Mastodon keeps at most 300 per account: 8 pages of 40.  The bound stops a server that pages forever.
     let pages = 0;
-    for await (const page of restClient(url, token, options).v1.scheduledStatuses.list({ limit: 40 })) {
-      for (const s of page) found.push({ id: s.id, scheduledAt: new Date(s.scheduledAt), text: s.params.text, mediaIds: s.params.mediaIds ?? [] });
+    for await (const page of restClient(url, token, o).v1.scheduledStatuses.list({ limit: 40 })) {
+      if (!Array.isArray(page)) throw new BotApiError("server", `${url.host} answered with something that is not a list of scheduled posts. Try again later.`, { status: 200 });
+      for (const s of page) found.push({ id: String(s.id), scheduledAt: new Date(s.scheduledAt), text: s.params?.text ?? "", mediaIds: s.params?.mediaIds ?? [] });
       if (++pages >= 10 || page.length === 0) break;
     }
     return found;
@@ -288,15 +346,8 @@ export async function listScheduled(origin: string | URL, token: string, options
  * Cancels a scheduled status (DELETE /api/v1/scheduled_statuses/:id).  Returns
  * false when it was no longer scheduled (already published or cancelled).
  */
-export async function cancelScheduled(origin: string | URL, token: string, id: string, options: BotClientOptions = {}): Promise<boolean> {
-  const url = parseServerOrigin(origin, options);
-  try {
-    await call(url, token, options, () => restClient(url, token, options).v1.scheduledStatuses.$select(id).remove());
-    return true;
-  } catch (error) {
-    if (error instanceof BotApiError && error.kind === "not-found") return false;
-    throw error;
-  }
+export function cancelScheduled(origin: string | URL, token: string, id: string, options: BotClientOptions = {}): Promise<boolean> {
+  return removed(origin, token, options, (client) => client.v1.scheduledStatuses.$select(id).remove());
 }
 
 const EXTENSIONS: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif" };
@@ -315,23 +366,25 @@ export async function uploadMedia(
 ): Promise<UploadedMedia> {
   const url = parseServerOrigin(origin, options);
   const file = new File([new Uint8Array(bytes)], `image.${EXTENSIONS[mime] ?? "bin"}`, { type: mime });
-  const client = restClient(url, token, options);
-  // masto's own wait sleeps a second before the first check even when the image is ready; this one asks only when needed.
-  let media = await call(url, token, options, () => client.v2.media.create({ file, description, skipPolling: true }));
-  const deadline = Date.now() + (options.mediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS);
-  while (!media.url) {
-    if (Date.now() >= deadline) {
-      throw new BotApiError("timeout", `${url.host} took too long to process the image. Try again later.`, { status: null });
+  return withNetwork(options, async (networked) => {
+    const client = restClient(url, token, networked);
+    // masto's own wait sleeps a second before the first check even when the image is ready; this one asks only when needed.
+    let media = await call(url, token, networked, () => client.v2.media.create({ file, description, skipPolling: true }));
+    const deadline = Date.now() + (options.mediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS);
+    while (!media.url) {
+      if (Date.now() >= deadline) {
+        throw new BotApiError("timeout", `${url.host} took too long to process the image. Try again later.`, { status: null });
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.mediaPollMs ?? DEFAULT_MEDIA_POLL_MS));
+      const id = media.id;
+      media = await call(url, token, networked, () => client.v1.media.$select(id).fetch());
     }
-    await new Promise((resolve) => setTimeout(resolve, options.mediaPollMs ?? DEFAULT_MEDIA_POLL_MS));
-    const id = media.id;
-    media = await call(url, token, options, () => client.v1.media.$select(id).fetch());
-  }
-  return { id: media.id, url: media.url, type: media.type, description: media.description ?? null };
+    return { id: media.id, url: media.url, type: media.type, description: media.description ?? null };
+  });
 }
 
 /** Revokes the token (POST /oauth/revoke), as when a striker disconnects. */
 export async function revokeToken(origin: string | URL, app: BotApp, token: string, options: BotClientOptions = {}): Promise<void> {
   const url = parseServerOrigin(origin, options);
-  await call(url, token, options, () => oauthClient(url, options).revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token }));
+  await call(url, token, options, (o) => oauthClient(url, o).revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token }));
 }

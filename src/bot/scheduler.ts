@@ -6,14 +6,27 @@
  *  1. **Reconcile** the connections whose plan changed (`needs_sync`): future
  *     posts that no longer match the plan are cancelled (on the server too,
  *     when it held them scheduled), new ones are planned.
+ *     A cancel that answers 404 is checked against the server's list; a post
+ *     the server may still publish keeps its row (and says so), so the slot
+ *     is never posted twice.
  *  2. **Schedule on the server** what can be: a scheduled status
  *     (`scheduled_at`) at least 10 minutes ahead, within Mastodon's limits
  *     (25 per UTC day, 300 in all, counting what the account already has
  *     scheduled), so the post goes out even if this site is down.  Beyond the
- *     limits, or when the server refuses, the post stays with us.
+ *     limits, or when the server refuses, the post stays with us.  The first
+ *     post handed to a server is checked (src/bot/capability.ts): a server
+ *     that published it at once (the premature post is deleted), does not
+ *     list it (it is cancelled), or answers 501 schedules nothing more, and
+ *     this site posts at their time for every striker there.
  *  3. **Confirm** server-scheduled posts whose time has passed: once the
- *     server no longer lists them, they were published.
+ *     server no longer lists them, they were published (on a server that
+ *     does not list them, they are marked unconfirmed, never "posted").
  *  4. **Post** what stays with us when its time comes.
+ *
+ * Each connection's step runs on one network (src/bot/network.ts): its
+ * server's address is resolved and checked once, every request goes there,
+ * and every request has connect and total time limits, so a server that
+ * accepts connections and never answers costs one timeout and a backoff.
  *
  * Every request carries the row's Idempotency-Key (striker, strike, slot and
  * a fingerprint of the text, plus a nonce renewed only when a post is
@@ -22,8 +35,9 @@
  * a crash never posts twice; a status the server already holds for a post's
  * time and text is taken rather than scheduled again.  Passes over one
  * database run one at a time in a process; across processes, rows are
- * inserted once per slot and changed only as they were read.  Failures: 401 stops the bot and tells the striker; 422 fails the
- * post with the server's words; 429 waits for the time the server names;
+ * inserted once per slot and changed only as they were read.  Failures:
+ * 401 stops the bot and tells the striker; 422 fails the post with the
+ * server's words; 429 waits for the time the server names;
  * 5xx and timeouts retry with backoff until the post is too late (30
  * minutes), when it fails rather than arrive late.
  */
@@ -48,8 +62,20 @@ import { getPublishedDeclaration } from "../db/declarations.ts";
 import { getMediaById, getMediaData } from "../db/media.ts";
 import type { BotPost } from "../db/schema.ts";
 import { currentStrikeSettings } from "../federation/index.ts";
-import { clientOptions, connectionToken, nowOf, type BotContext } from "./connect.ts";
-import { BotApiError, cancelScheduled, listScheduled, postStatus, probeServer, uploadMedia, type ScheduledPost } from "./mastodon.ts";
+import { cancelOnServer, learnScheduling, listIsTrusted, notCancelledWords } from "./capability.ts";
+import { connectionToken, nowOf, withBotNetwork, type BotContext } from "./connect.ts";
+import {
+  BotApiError,
+  cancelScheduled,
+  deleteStatus,
+  listScheduled,
+  postStatus,
+  probeServer,
+  uploadMedia,
+  type BotClientOptions,
+  type PostResult,
+  type ScheduledPost,
+} from "./mastodon.ts";
 import { TokenSealError } from "./secrets.ts";
 import { parseStoredPlan, plannedPosts, type BotPlan, type PlannedPost } from "./plan.ts";
 
@@ -142,13 +168,13 @@ function held(ctx: Ctx, connectionId: number, now: Date): boolean {
   return until != null && until > now.getTime();
 }
 
-async function uploadFor(ctx: Ctx, connection: ConnectionWithApp, token: string, post: Pick<BotPost, "mediaId" | "mediaAlt">): Promise<string[]> {
+async function uploadFor(ctx: Ctx, connection: ConnectionWithApp, token: string, post: Pick<BotPost, "mediaId" | "mediaAlt">, options: BotClientOptions): Promise<string[]> {
   if (post.mediaId == null) return [];
   const media = getMediaById(ctx.db, post.mediaId);
   const bytes = getMediaData(ctx.db, post.mediaId);
   // The image was deleted from the gallery since: post without it.
   if (media == null || bytes == null) return [];
-  const uploaded = await uploadMedia(connection.origin, token, bytes, media.mime, post.mediaAlt || media.alt, clientOptions(ctx));
+  const uploaded = await uploadMedia(connection.origin, token, bytes, media.mime, post.mediaAlt || media.alt, options);
   return [uploaded.id];
 }
 
@@ -169,34 +195,45 @@ async function syncConnection(ctx: Ctx, id: number): Promise<boolean> {
   const bySlot = new Map(desired.map((p) => [p.slotAt.getTime(), p]));
   const rows = listPosts(ctx.db, id);
   const rowBySlot = new Map(rows.map((r) => [r.slotAt.getTime(), r]));
+  const host = new URL(connection.origin).host;
 
   try {
-    // 1. Future posts that changed or are no longer wanted.
-    for (const row of rows) {
-      // What went out stays as it is; so does what is past (posted or given up by step 4).
-      if (row.postAt.getTime() <= now.getTime() || row.state === "posted") continue;
-      const want = bySlot.get(row.slotAt.getTime());
-      const live = row.state === "planned" || row.state === "scheduled";
-      if (live && want != null && matches(row, want)) continue;
-      if (!live && want == null) continue;
-      if (row.state === "scheduled" && row.remoteId != null) await cancelScheduled(connection.origin, token, row.remoteId, clientOptions(ctx));
-      // A new nonce whenever a post is made again: the server remembers a key
-      // for an hour and would answer a cancelled one with "Record not found".
-      const patch =
-        want == null
-          ? { state: "cancelled" as const, remoteId: null, error: null, updated: now }
-          : { ...fieldsOf(want), state: "planned" as const, via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: now, updated: now };
-      await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, patch));
-    }
-    // New slots (another pass may have added some meanwhile: those are kept).
-    const fresh = desired.filter((p) => !rowBySlot.has(p.slotAt.getTime()));
-    if (fresh.length > 0) {
-      await ctx.batcher.run(() => {
-        for (const p of fresh) insertPostIfAbsent(ctx.db, { connectionId: id, ...fieldsOf(p), state: "planned", via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: now, updated: now });
-      });
-    }
-    // 2. Hand what can be to the server's own scheduler.
-    await scheduleOnServer(ctx, connection, token, now);
+    await withBotNetwork(ctx, async (options) => {
+      // 1. Future posts that changed or are no longer wanted.
+      for (const row of rows) {
+        // What went out stays as it is; so does what is past (posted or given up by step 4).
+        if (row.postAt.getTime() <= now.getTime() || row.state === "posted") continue;
+        const want = bySlot.get(row.slotAt.getTime());
+        const live = row.state === "planned" || isHeld(row);
+        if (live && want != null && matches(row, want)) continue;
+        if (!live && want == null) continue;
+        if (isHeld(row) && row.remoteId != null) {
+          const outcome = await cancelOnServer(ctx, connection, token, row.remoteId, options, now);
+          // The server may still publish it: keep the row as it is, saying so, rather than plan a second post for the slot.
+          if (outcome === "still-scheduled" || outcome === "unknown") {
+            const error = notCancelledWords(outcome, host);
+            await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { state: outcome === "unknown" ? "unconfirmed" : "scheduled", error, updated: now }));
+            continue;
+          }
+        }
+        // A new nonce whenever a post is made again: the server remembers a key
+        // for an hour and would answer a cancelled one with "Record not found".
+        const patch =
+          want == null
+            ? { state: "cancelled" as const, remoteId: null, error: null, updated: now }
+            : { ...fieldsOf(want), state: "planned" as const, via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: now, updated: now };
+        await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, patch));
+      }
+      // New slots (another pass may have added some meanwhile: those are kept).
+      const fresh = desired.filter((p) => !rowBySlot.has(p.slotAt.getTime()));
+      if (fresh.length > 0) {
+        await ctx.batcher.run(() => {
+          for (const p of fresh) insertPostIfAbsent(ctx.db, { connectionId: id, ...fieldsOf(p), state: "planned", via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: now, updated: now });
+        });
+      }
+      // 2. Hand what can be to the server's own scheduler (as now known: a cancel above may have taught the bot otherwise).
+      await scheduleOnServer(ctx, getConnection(ctx.db, id) ?? connection, token, now, options);
+    });
   } catch (error) {
     if (await revokeIfUnauthorized(ctx, connection, error)) return true;
     // Any other failure of the server (or its address, now refused): try again later; one connection never stops the pass for the others.
@@ -210,6 +247,11 @@ async function syncConnection(ctx: Ctx, id: number): Promise<boolean> {
   }
   await ctx.batcher.run(() => markSynced(ctx.db, id, seen));
   return true;
+}
+
+/** A post the server holds, or may hold: scheduled there, or not known not to be. */
+function isHeld(row: Pick<BotPost, "state">): boolean {
+  return row.state === "scheduled" || row.state === "unconfirmed";
 }
 
 function fieldsOf(p: PlannedPost) {
@@ -238,20 +280,47 @@ function findScheduled(existing: readonly ScheduledPost[], row: Pick<BotPost, "p
   return existing.find((s) => !claimed.has(s.id) && s.scheduledAt.getTime() === row.postAt.getTime() && s.text === row.text);
 }
 
-async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: string, now: Date): Promise<void> {
-  const candidates = listPosts(ctx.db, connection.id).filter((r) => r.state === "planned" && r.via !== "site" && r.postAt.getTime() >= now.getTime() + SERVER_MIN_AHEAD_MS);
+/** Step 2: hands the connection's planned posts to the server as scheduled statuses, where the server really holds them. */
+async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: string, now: Date, options: BotClientOptions): Promise<void> {
+  const rows = listPosts(ctx.db, connection.id);
+  const candidates = rows.filter((r) => r.state === "planned" && r.via !== "site" && r.postAt.getTime() >= now.getTime() + SERVER_MIN_AHEAD_MS);
   if (candidates.length === 0) return;
-  const existing = await listScheduled(connection.origin, token, clientOptions(ctx));
+  // What this server cannot hold stays with this site, posted at its time.
+  const toSite = (left: readonly BotPost[]) =>
+    ctx.batcher.run(() => {
+      for (const r of left) updatePostIf(ctx.db, r.id, r, { via: "site", updated: now });
+    });
+  if (connection.app.scheduling === "no") return toSite(candidates);
+  let existing: ScheduledPost[];
+  try {
+    existing = await listScheduled(connection.origin, token, options);
+  } catch (error) {
+    // No list at all: the bot could neither confirm nor cancel what it scheduled there.
+    if (!(error instanceof BotApiError) || error.kind !== "not-found") throw error;
+    await learnScheduling(ctx, connection, "not-listed", now);
+    return toSite(candidates);
+  }
   const perDay = new Map<string, number>();
   for (const s of existing) perDay.set(utcDay(s.scheduledAt), (perDay.get(utcDay(s.scheduledAt)) ?? 0) + 1);
   let total = existing.length;
-  const claimed = new Set(listPosts(ctx.db, connection.id).flatMap((r) => (r.state === "scheduled" && r.remoteId != null ? [r.remoteId] : [])));
-  for (const row of candidates) {
+  const claimed = new Set(rows.flatMap((r) => (r.state === "scheduled" && r.remoteId != null ? [r.remoteId] : [])));
+  // Trusted once the server was seen to list a status the bot scheduled there.
+  let trusted = connection.app.scheduling === "yes";
+  if (!trusted && rows.some((r) => r.state === "scheduled" && r.remoteId != null && existing.some((s) => s.id === r.remoteId))) {
+    await learnScheduling(ctx, connection, null, now);
+    trusted = true;
+  }
+  for (const [index, row] of candidates.entries()) {
     // Already there (an earlier request went through but its answer was lost): take it rather than schedule it twice.
     const there = findScheduled(existing, row, claimed);
     if (there != null) {
       claimed.add(there.id);
       await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { state: "scheduled", via: "server", remoteId: there.id, error: null, updated: now }));
+      // Found in its list: this server lists what it holds.
+      if (!trusted) {
+        await learnScheduling(ctx, connection, null, now);
+        trusted = true;
+      }
       continue;
     }
     const day = utcDay(row.postAt);
@@ -259,28 +328,15 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
       await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { via: "site", updated: now }));
       continue;
     }
+    let result: PostResult;
     try {
-      const mediaIds = await uploadFor(ctx, connection, token, row);
-      const result = await postStatus(
+      const mediaIds = await uploadFor(ctx, connection, token, row, options);
+      result = await postStatus(
         connection.origin,
         token,
         { status: row.text, visibility: row.visibility as "public", language: row.language, spoilerText: row.spoilerText, mediaIds, scheduledAt: row.postAt, idempotencyKey: row.idempotencyKey },
-        clientOptions(ctx),
+        options,
       );
-      const patch =
-        result.kind === "scheduled"
-          ? { state: "scheduled" as const, via: "server" as const, remoteId: result.id, error: null, updated: now }
-          : { state: "posted" as const, via: "site" as const, remoteId: result.id, url: result.url, error: null, updated: now };
-      const applied = await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, patch));
-      // The plan changed (or the bot was paused) while this request ran: take back what it scheduled.
-      if (!applied && result.kind === "scheduled") {
-        const current = getPost(ctx.db, row.id);
-        // Unless another pass recorded this very status (the same key gave the same answer).
-        if (current?.state !== "scheduled" || current.remoteId !== result.id) await cancelScheduled(connection.origin, token, result.id, clientOptions(ctx));
-      }
-      if (result.kind === "scheduled") claimed.add(result.id);
-      perDay.set(day, (perDay.get(day) ?? 0) + 1);
-      total++;
     } catch (error) {
       // The server would not take it scheduled (its limits, a rule of its own): we post it at its time.
       if (error instanceof BotApiError && error.kind === "validation") {
@@ -292,9 +348,99 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
         await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { via: "site", idempotencyKey: renewedKey(row.idempotencyKey), updated: now }));
         continue;
       }
+      // 501 Not Implemented: the server does not schedule at all.
+      if (error instanceof BotApiError && error.status === 501) {
+        await learnScheduling(ctx, connection, "refused", now);
+        return toSite(candidates.slice(index));
+      }
       throw error;
     }
+    if (result.kind === "posted") {
+      // Asked for later, published now: this server does not schedule.
+      await learnScheduling(ctx, connection, "posts-at-once", now);
+      await toSite(candidates.slice(index + 1));
+      await takeBackPublished(ctx, connection, token, row, result, now, options);
+      return;
+    }
+    const applied = await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { state: "scheduled", via: "server", remoteId: result.id, error: null, updated: now }));
+    // The plan changed (or the bot was paused) while this request ran: take back what it scheduled.
+    if (!applied) {
+      const current = getPost(ctx.db, row.id);
+      // Unless another pass recorded this very status (the same key gave the same answer).
+      if (current?.state !== "scheduled" || current.remoteId !== result.id) await cancelScheduled(connection.origin, token, result.id, options);
+    }
+    claimed.add(result.id);
+    perDay.set(day, (perDay.get(day) ?? 0) + 1);
+    total++;
+    if (!trusted && applied) {
+      // The first post handed to this server: it must show it among its scheduled posts, or the bot could neither confirm nor cancel it.
+      if (await listsIt(connection, token, result.id, options)) {
+        await learnScheduling(ctx, connection, null, now);
+        trusted = true;
+      } else {
+        await learnScheduling(ctx, connection, "not-listed", now);
+        await toSite(candidates.slice(index + 1));
+        await takeBackUnlisted(ctx, connection, token, row.id, result.id, now, options);
+        return;
+      }
+    }
   }
+}
+
+/** Whether the server lists the scheduled status `id` (false when it has no list). */
+async function listsIt(connection: ConnectionWithApp, token: string, id: string, options: BotClientOptions): Promise<boolean> {
+  try {
+    return (await listScheduled(connection.origin, token, options)).some((s) => s.id === id);
+  } catch (error) {
+    if (error instanceof BotApiError && error.kind === "not-found") return false;
+    throw error;
+  }
+}
+
+/**
+ * The server published at once a post asked for later: deletes it there
+ * (DELETE /api/v1/statuses/:id) so it goes out at its time from this site,
+ * with a new key (the old one names a deleted status).  When it cannot be
+ * deleted, the post is what it is: published, early, and said so.
+ */
+async function takeBackPublished(ctx: Ctx, connection: ConnectionWithApp, token: string, row: BotPost, result: Extract<PostResult, { kind: "posted" }>, now: Date, options: BotClientOptions): Promise<void> {
+  const host = new URL(connection.origin).host;
+  try {
+    if (await deleteStatus(connection.origin, token, result.id, options)) {
+      await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { via: "site", idempotencyKey: renewedKey(row.idempotencyKey), error: null, updated: now }));
+      logger.info("Strike bot deleted post {id} of connection {connection}: {host} published it at once instead of scheduling it", { id: row.id, connection: connection.id, host });
+      return;
+    }
+  } catch (error) {
+    if (!(error instanceof BotApiError)) throw error;
+    await recordEarly(ctx, row, result, host, error.message.replace(/\s*Try again later\.$/, "").replace(/\.$/, ""), now);
+    // A revoked access stops the connection (the caller's rule for 401).
+    if (error.status === 401) throw error;
+    return;
+  }
+  await recordEarly(ctx, row, result, host, `${host} answered that it could not find it`, now);
+}
+
+async function recordEarly(ctx: Ctx, row: BotPost, result: Extract<PostResult, { kind: "posted" }>, host: string, why: string, now: Date): Promise<void> {
+  const at = (result.createdAt ?? now).toISOString();
+  const error = `${host} published this at once (${at}) when the bot asked it to schedule it for its time, and the bot could not delete it (${why}). Delete it there if it should not stay; it is not posted again.`;
+  await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { state: "posted", via: "site", remoteId: result.id, url: result.url, error, updated: now }));
+}
+
+/**
+ * The server took a post as scheduled but does not list it: cancels it, so
+ * this site posts it at its time (with a new key: the old one names a
+ * cancelled status).  When the cancel answers 404 the bot cannot tell whether
+ * the server still holds it: the post is left to the server, unconfirmed.
+ */
+async function takeBackUnlisted(ctx: Ctx, connection: ConnectionWithApp, token: string, rowId: number, remoteId: string, now: Date, options: BotClientOptions): Promise<void> {
+  const cancelled = await cancelScheduled(connection.origin, token, remoteId, options);
+  const row = getPost(ctx.db, rowId);
+  if (row == null || row.state !== "scheduled" || row.remoteId !== remoteId) return;
+  const patch = cancelled
+    ? { state: "planned" as const, via: "site" as const, remoteId: null, idempotencyKey: renewedKey(row.idempotencyKey), error: null, updated: now }
+    : { state: "unconfirmed" as const, error: notCancelledWords("unknown", new URL(connection.origin).host), updated: now };
+  await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, patch));
 }
 
 /** Step 3: server-scheduled posts whose time has passed and the server no longer lists were published. */
@@ -303,24 +449,47 @@ async function confirmScheduled(ctx: Ctx, id: number, now: Date): Promise<void> 
   if (connection == null || held(ctx, id, now)) return;
   const token = tokenOf(ctx, connection);
   if (token == null) return;
-  const passed = listPosts(ctx.db, id).filter((r) => r.state === "scheduled" && r.postAt.getTime() <= now.getTime() - MINUTE);
+  const rows = listPosts(ctx.db, id);
+  const passed = rows.filter((r) => r.state === "scheduled" && r.postAt.getTime() <= now.getTime() - MINUTE);
   if (passed.length === 0) return;
+  const ahead = rows.filter((r) => r.state === "scheduled" && r.remoteId != null && r.postAt.getTime() > now.getTime());
+  const host = new URL(connection.origin).host;
+  // A server that does not list its scheduled posts cannot show that one went out: say so, never "posted".
+  const unconfirmed = () =>
+    ctx.batcher.run(() => {
+      for (const row of passed) updatePostIf(ctx.db, row.id, row, { state: "unconfirmed", error: unconfirmedWords(host, row.postAt), updated: now });
+    });
+  if (!listIsTrusted(connection.app)) return unconfirmed();
   let listed: Set<string>;
   try {
-    listed = new Set((await listScheduled(connection.origin, token, clientOptions(ctx))).map((s) => s.id));
+    listed = new Set((await withBotNetwork(ctx, (options) => listScheduled(connection.origin, token, options))).map((s) => s.id));
   } catch (error) {
     if (await revokeIfUnauthorized(ctx, connection, error)) return;
+    if (error instanceof BotApiError && error.kind === "not-found") {
+      await learnScheduling(ctx, connection, "not-listed", now);
+      return unconfirmed();
+    }
     if (error instanceof BotApiError) return hold(ctx, id, error, now);
     throw error;
+  }
+  // Not one of the posts it holds for later is listed: the list does not show what the server holds, so a
+  // post missing from it proves nothing.  (The server still publishes them: they stay scheduled, unconfirmed after their time.)
+  if (ahead.length > 0 && ahead.every((r) => !listed.has(r.remoteId!))) {
+    await learnScheduling(ctx, connection, "not-listed", now);
+    return unconfirmed();
   }
   await ctx.batcher.run(() => {
     for (const row of passed) {
       if (!listed.has(row.remoteId ?? "")) updatePost(ctx.db, row.id, { state: "posted", url: connection.url, error: null, updated: now });
       else if (now.getTime() - row.postAt.getTime() > LATE_MS && row.error == null) {
-        updatePost(ctx.db, row.id, { error: `${new URL(connection.origin).host} has not published it yet; it was due at ${row.postAt.toISOString()}.`, updated: now });
+        updatePost(ctx.db, row.id, { error: `${host} has not published it yet; it was due at ${row.postAt.toISOString()}.`, updated: now });
       }
     }
   });
+}
+
+function unconfirmedWords(host: string, postAt: Date): string {
+  return `Due at ${postAt.toISOString()}: ${host} does not show its scheduled posts, so this site cannot confirm that it went out. Look at your profile.`;
 }
 
 /**
@@ -353,13 +522,17 @@ async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"posted" | "d
     await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "cancelled", error: null, updated: now }));
     return "done";
   }
+  return withBotNetwork(ctx, (options) => postOn(ctx, connection, token, row, text, now, options));
+}
+
+async function postOn(ctx: Ctx, connection: ConnectionWithApp, token: string, row: BotPost, text: string, now: Date, options: BotClientOptions): Promise<"posted" | "done" | "stop"> {
   try {
-    const mediaIds = await uploadFor(ctx, connection, token, row);
+    const mediaIds = await uploadFor(ctx, connection, token, row, options);
     const result = await postStatus(
       connection.origin,
       token,
       { status: text, visibility: row.visibility as "public", language: row.language, spoilerText: row.spoilerText, mediaIds, idempotencyKey: row.idempotencyKey },
-      clientOptions(ctx),
+      options,
     );
     const url = result.kind === "posted" ? result.url : connection.url;
     await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "posted", via: "site", remoteId: result.id, url, text, error: null, attempts: row.attempts + 1, updated: now }));
@@ -386,7 +559,7 @@ async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"posted" | "d
       case "timeout": {
         // No API answered at all: the server may no longer be one the bot can use; say so now rather than retry for 30 minutes.
         if (error.kind === "server" && error.status == null) {
-          const probe = await probeServer(connection.origin, clientOptions(ctx));
+          const probe = await probeServer(connection.origin, options);
           if (!probe.ok && probe.error.kind === "not-compatible") {
             await fail(`${probe.error.message} Connect an account on a server the bot can use.`);
             return "stop";
@@ -400,8 +573,15 @@ async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"posted" | "d
         // from an earlier request whose answer was lost, and that request
         // scheduled it.  Still waiting there, it is taken as scheduled;
         // otherwise the server has published it (the key is only ours), so it
-        // is not posted again.
-        if (await adoptScheduled(ctx, connection, token, row, now)) return "done";
+        // is not posted again.  On a server that schedules nothing, the key
+        // can name no scheduled post: the bot cannot tell what happened.
+        if (connection.app.scheduling === "no") {
+          const host = new URL(connection.origin).host;
+          const error = `${host} answered that it does not know this post, so this site cannot tell whether it went out. Look at your profile, and post it by hand if it is missing.`;
+          await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "unconfirmed", attempts, error, updated: now }));
+          return "done";
+        }
+        if (await adoptScheduled(ctx, connection, token, row, now, options)) return "done";
         await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "posted", via: "server", url: connection.url, attempts, error: null, updated: now }));
         logger.info("Strike bot post {id} of connection {connection} was already published from an earlier request", { id: row.id, connection: connection.id });
         return "done";
@@ -414,10 +594,10 @@ async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"posted" | "d
 }
 
 /** Marks the post scheduled when the server holds a status for its time and text (false when it does not, or cannot say). */
-async function adoptScheduled(ctx: Ctx, connection: ConnectionWithApp, token: string, row: BotPost, now: Date): Promise<boolean> {
+async function adoptScheduled(ctx: Ctx, connection: ConnectionWithApp, token: string, row: BotPost, now: Date, options: BotClientOptions): Promise<boolean> {
   let existing: ScheduledPost[];
   try {
-    existing = await listScheduled(connection.origin, token, clientOptions(ctx));
+    existing = await listScheduled(connection.origin, token, options);
   } catch (error) {
     if (error instanceof BotApiError) return false;
     throw error;

@@ -23,7 +23,7 @@ export function getBotApp(db: DbLike, id: number): BotAppRow | undefined {
   return db.select().from(botApps).where(eq(botApps.id, id)).get();
 }
 
-export type NewBotApp = Omit<BotAppRow, "id">;
+export type NewBotApp = Omit<BotAppRow, "id" | "scheduling" | "schedulingReason" | "schedulingLearned">;
 
 /** Stores a registration; when another request registered the same one meanwhile, keeps the first. */
 export function insertBotApp(db: DbLike, app: NewBotApp): BotAppRow {
@@ -31,9 +31,33 @@ export function insertBotApp(db: DbLike, app: NewBotApp): BotAppRow {
   return findBotApp(db, app.origin, app.redirectUri, app.scopes)!;
 }
 
-/** New credentials for a registration the server forgot (same row: its connections keep pointing at it). */
+/**
+ * New credentials for a registration the server forgot (same row: its
+ * connections keep pointing at it).  A server that forgot us may be another
+ * server now: what it supports is learnt again.
+ */
 export function replaceBotApp(db: DbLike, id: number, app: NewBotApp): BotAppRow {
-  return db.update(botApps).set(app).where(eq(botApps.id, id)).returning().get()!;
+  return db.update(botApps).set({ ...app, scheduling: null, schedulingReason: null, schedulingLearned: null }).where(eq(botApps.id, id)).returning().get()!;
+}
+
+/**
+ * Records the software and version a server reports; when the version
+ * changed, what it supports is learnt again (an upgrade may bring scheduled
+ * statuses).  Returns the row as stored.
+ */
+export function noteBotAppVersion(db: DbLike, id: number, software: string, version: string): BotAppRow | undefined {
+  db.update(botApps)
+    .set({ software, version, scheduling: null, schedulingReason: null, schedulingLearned: null })
+    .where(and(eq(botApps.id, id), sql`${botApps.version} <> ${version}`))
+    .run();
+  return getBotApp(db, id);
+}
+
+export type ServerScheduling = { readonly scheduling: "yes"; readonly reason: null } | { readonly scheduling: "no"; readonly reason: NonNullable<BotAppRow["schedulingReason"]> };
+
+/** What the bot learnt about a server's scheduled statuses (src/bot/capability.ts). */
+export function setServerScheduling(db: DbLike, id: number, learnt: ServerScheduling, now: Date): void {
+  db.update(botApps).set({ scheduling: learnt.scheduling, schedulingReason: learnt.reason, schedulingLearned: now }).where(eq(botApps.id, id)).run();
 }
 
 /** Forgets a server's registration (the server no longer knows our client id). */

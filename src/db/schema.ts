@@ -80,7 +80,7 @@ export const revisions = sqliteTable(
     origin: text({ enum: ["file", "site"] }).notNull(),
     /** The account that saved this revision on the site (null for files and deleted accounts). */
     authorId: integer("author_id").references((): AnySQLiteColumn => accounts.id, { onDelete: "set null" }),
-    /** The author's notes on the Proposed Changes, keyed by change id (src/diff.ts). */
+    /** The author's notes on the Proposed Changes, keyed by change id (src/diff/proposed-changes.ts). */
     notes: text({ mode: "json" }).$type<Record<string, string>>().notNull().default(sql`'{}'`),
     created: integer({ mode: "timestamp_ms" }).notNull(),
   },
@@ -377,6 +377,57 @@ export const fedActivities = sqliteTable(
 export type FedActivity = typeof fedActivities.$inferSelect;
 
 /**
+ * What a Declaration's actor last told its followers about itself: a
+ * fingerprint of the profile other servers show (title, summary, the
+ * "Signatures" and "Version" fields, license, source, status), and when an
+ * `Update` of the actor last went out.  An `Update` is sent when the profile
+ * changed, at most once an hour (src/federation/profile-updates.ts); `sent` is
+ * null until the first one.
+ */
+export const actorProfiles = sqliteTable("actor_profiles", {
+  declarationId: integer("declaration_id")
+    .primaryKey()
+    .references(() => declarations.id, { onDelete: "cascade" }),
+  fingerprint: text().notNull(),
+  sent: integer({ mode: "timestamp_ms" }),
+  updated: integer({ mode: "timestamp_ms" }).notNull(),
+});
+export type ActorProfile = typeof actorProfiles.$inferSelect;
+
+/**
+ * Quote authorizations (FEP-044f "QuoteAuthorization" stamps): permission for
+ * one post elsewhere (`interactingObject`) to quote one of our posts, given in
+ * answer to a `QuoteRequest` and served at `/ap/quote-authorizations/{uuid}`
+ * so that every server showing the quote can check it.  One per (our post,
+ * quoting post): a repeated request gets the same stamp.
+ */
+export const fedQuoteAuthorizations = sqliteTable(
+  "fed_quote_authorizations",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    uuid: text().notNull(),
+    declarationId: integer("declaration_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    postId: integer("post_id")
+      .notNull()
+      .references(() => fedPosts.id, { onDelete: "cascade" }),
+    /** The quoting post (the request's `instrument`). */
+    interactingObject: text("interacting_object").notNull(),
+    /** Who asked (the quoting post's author). */
+    actorUri: text("actor_uri").notNull(),
+    /** The `QuoteRequest` it answered. */
+    requestUri: text("request_uri"),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("fed_quote_authorizations_uuid_unique").on(t.uuid),
+    uniqueIndex("fed_quote_authorizations_post_object_unique").on(t.postId, t.interactingObject),
+  ],
+);
+export type FedQuoteAuthorization = typeof fedQuoteAuthorizations.$inferSelect;
+
+/**
  * A favourite (`Like`) or emoji reaction (`EmojiReact`, or Misskey's `Like`
  * with content) of one of our posts: at most one per account and post (the
  * latest, unless it would replace a reaction that signs with one that does
@@ -641,6 +692,15 @@ export const botApps = sqliteTable(
     software: text().notNull().default(""),
     version: text().notNull().default(""),
     supportsPkce: integer("supports_pkce", { mode: "boolean" }).notNull().default(false),
+    /**
+     * Whether the server holds scheduled statuses the bot can see and cancel
+     * (`yes`), or not (`no`, with `schedulingReason`); null until the bot
+     * has found out (src/bot/capability.ts).  Learnt from what the server
+     * does, for this `version`; a new version is asked again.
+     */
+    scheduling: text({ enum: ["yes", "no"] }),
+    schedulingReason: text("scheduling_reason", { enum: ["posts-at-once", "not-listed", "cannot-cancel", "refused"] }),
+    schedulingLearned: integer("scheduling_learned", { mode: "timestamp_ms" }),
     created: integer({ mode: "timestamp_ms" }).notNull(),
   },
   (t) => [uniqueIndex("bot_apps_origin_unique").on(t.origin, t.redirectUri, t.scopes)],
@@ -716,7 +776,10 @@ export type BotConnection = typeof botConnections.$inferSelect;
  *  - `scheduled`: the server holds it as a scheduled status (`remoteId`);
  *  - `posted`: published (`url`; for a server-scheduled post, the account's profile);
  *  - `failed`: not posted; `error` says why and what to do;
- *  - `cancelled`: dropped because the plan changed or the striker disconnected.
+ *  - `cancelled`: dropped because the plan changed or the striker disconnected;
+ *  - `unconfirmed`: the server may hold it or have published it, and cannot
+ *    show which (it neither lists nor cancels scheduled statuses); `error`
+ *    says what the striker should check.  Never posted by us.
  */
 export const botPosts = sqliteTable(
   "bot_posts",
@@ -737,7 +800,7 @@ export const botPosts = sqliteTable(
     mediaAlt: text("media_alt").notNull().default(""),
     /** Sent as the Idempotency-Key: one per striker, strike and slot. */
     idempotencyKey: text("idempotency_key").notNull(),
-    state: text({ enum: ["planned", "scheduled", "posted", "failed", "cancelled"] }).notNull().default("planned"),
+    state: text({ enum: ["planned", "scheduled", "posted", "failed", "cancelled", "unconfirmed"] }).notNull().default("planned"),
     /** `server`: a scheduled status on their server; `site`: posted by our scheduler. */
     via: text({ enum: ["server", "site"] }),
     remoteId: text("remote_id"),
@@ -844,3 +907,20 @@ export const remoteCopies = sqliteTable(
   (t) => [uniqueIndex("remote_copies_article_unique").on(t.articleIri), index("remote_copies_declaration_idx").on(t.declarationId, t.id)],
 );
 export type RemoteCopy = typeof remoteCopies.$inferSelect;
+
+/**
+ * Proof-of-work solutions already used (docs/decisions/0015): the challenge's
+ * HMAC signature, kept until the challenge expires and pruned after that.
+ * A row is written in the same transaction as the signature or pledge the
+ * solution paid for, so a solution is accepted once, across restarts, and a
+ * refused attempt does not use it up.  Nothing here says who solved it.
+ */
+export const powSolutions = sqliteTable(
+  "pow_solutions",
+  {
+    id: text().primaryKey(),
+    expires: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("pow_solutions_expires_idx").on(t.expires)],
+);
+export type PowSolution = typeof powSolutions.$inferSelect;

@@ -8,6 +8,7 @@ import { Application, Endpoints, Image, PropertyValue, Service, type Actor } fro
 import type { Context } from "@fedify/fedify";
 import { getPublicDeclaration } from "../db/declarations.ts";
 import { escapeHtml, markdownToText } from "../markdown.ts";
+import { isValidSlug } from "../slug.ts";
 import { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { actorKeyPairs } from "./keys.ts";
 import { SIGN_LINE } from "./objects.ts";
@@ -28,7 +29,11 @@ function anchor(url: URL, text: string): string {
   return `<a href="${escapeHtml(url.href)}" rel="me nofollow noopener" target="_blank">${escapeHtml(text)}</a>`;
 }
 
-const actorDispatcher = builder.setActorDispatcher("/d/{identifier}", async (ctx, identifier): Promise<Actor | null> => {
+/**
+ * The actor of a Declaration (or the instance actor), as served at its id and
+ * as sent in an `Update` of its profile; null when there is no such actor.
+ */
+export async function buildActor(ctx: Context<FedData>, identifier: string): Promise<Actor | null> {
   const keys = await keysFor(ctx, identifier);
   if (keys == null) return null;
   const common = {
@@ -79,7 +84,9 @@ const actorDispatcher = builder.setActorDispatcher("/d/{identifier}", async (ctx
     discoverable: declaration.status === "published",
     indexable: declaration.status === "published",
   });
-});
+}
+
+const actorDispatcher = builder.setActorDispatcher("/d/{identifier}", buildActor);
 
 /** Key pairs of an existing actor, or null when there is no such actor. */
 async function keysFor(ctx: Context<FedData>, identifier: string) {
@@ -87,10 +94,18 @@ async function keysFor(ctx: Context<FedData>, identifier: string) {
   return ctx.getActorKeyPairs(identifier);
 }
 
-actorDispatcher.setKeyPairsDispatcher(async (ctx, identifier) => {
-  if (identifier !== INSTANCE_ACTOR && getPublicDeclaration(ctx.data.db, identifier) == null) return [];
-  return actorKeyPairs(ctx.data.db, identifier);
-});
+actorDispatcher
+  .setKeyPairsDispatcher(async (ctx, identifier) => {
+    if (identifier !== INSTANCE_ACTOR && getPublicDeclaration(ctx.data.db, identifier) == null) return [];
+    return actorKeyPairs(ctx.data.db, identifier);
+  })
+  // WebFinger's `acct:{slug}@{host}` names the actor whose identifier is the
+  // slug.  Handles are compared without regard to case, as Mastodon does; a
+  // name that cannot be a slug names no one (and is not looked up).
+  .mapHandle((_ctx, username) => {
+    const identifier = username.toLowerCase();
+    return identifier === INSTANCE_ACTOR || isValidSlug(identifier) ? identifier : null;
+  });
 
 /**
  * Activity intents (FEP-3b86) and the older OStatus subscribe template: where

@@ -20,7 +20,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Context } from "@fedify/fedify";
-import { Activity, Article, Follow, Link, Source, type Recipient } from "@fedify/vocab";
+import { Activity, Article, Follow, Link, Note, PUBLIC_COLLECTION, Source, type Recipient } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { getPublicDeclaration, getRevision } from "../db/declarations.ts";
 import {
@@ -37,8 +37,8 @@ import {
   upsertRemoteCopy,
 } from "../db/remote-copies.ts";
 import type { Declaration, RemoteCopy, RemoteRevision, RemoteSource, Revision } from "../db/schema.ts";
-import { diffDeclarations, diffSummary } from "../diff.ts";
-import { escapeHtml, markdownToText, renderMarkdown } from "../markdown.ts";
+import { diffPool } from "../diff/index.ts";
+import { escapeHtml, markdownToText, renderMarkdownAbsolute } from "../markdown.ts";
 import type { FedData } from "./builder.ts";
 import { fetchActor, fetchArticle, type RemoteArticle } from "./remote-declarations.ts";
 import { instant } from "./time.ts";
@@ -68,21 +68,26 @@ export function viaLink(declaration: Pick<Declaration, "sourceUrl" | "sourceTitl
 
 /**
  * One revision as an Article of its own (id and url `/d/{slug}/v/{n}`), as
- * JSON-LD: what an ActivityPub client gets at a revision's address.
+ * JSON-LD: what an ActivityPub client gets at a revision's address.  Like the
+ * Declaration's Article (objects.ts), it is public, its links are absolute,
+ * and its summary is the `preview`, not a `summary` (a content warning
+ * elsewhere).
  */
 export async function revisionArticleJson(ctx: Context<FedData>, declaration: Declaration, revision: Revision): Promise<unknown> {
   const url = new URL(`/d/${declaration.slug}/v/${revision.number}`, ctx.canonicalOrigin);
   const via = revision.number === declaration.revision ? viaLink(declaration) : null;
+  const summary = markdownToText(revision.summary);
   const article = new Article({
     id: url,
     attribution: ctx.getActorUri(declaration.slug),
     name: revision.title,
-    summary: revision.summary.trim() === "" ? null : `<p>${escapeHtml(markdownToText(revision.summary))}</p>`,
-    content: renderMarkdown(revision.body),
+    preview: summary === "" ? null : new Note({ content: `<p>${escapeHtml(summary)}</p>` }),
+    content: renderMarkdownAbsolute(revision.body, new URL(`/d/${declaration.slug}`, ctx.canonicalOrigin)),
     source: new Source({ content: revision.body, mediaType: "text/markdown" }),
     url,
     tags: via == null ? [] : [via],
     published: instant(revision.created),
+    to: PUBLIC_COLLECTION,
   });
   return article.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader });
 }
@@ -192,7 +197,8 @@ export async function checkRemoteCopy(data: FedData, origin: URL, articleIri: UR
   }
   await keep(data, article, now);
   const actor = await fetchActor(actorIri, fetchOptions(data));
-  const words = diffSummary(diffDeclarations(ours.revision.body, article.body)).wordsChanged;
+  // Worked out on the diff pool, off the thread that serves pages; a refusal (busy, past its deadline) throws and the copy is checked again later.
+  const words = (await diffPool().run({ kind: "summary", before: ours.revision.body, after: article.body })).wordsChanged;
   await data.batcher.run(() =>
     upsertRemoteCopy(
       data.db,

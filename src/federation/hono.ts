@@ -16,6 +16,7 @@ import type { MiddlewareHandler } from "hono";
 import { isDomainBlocked } from "../db/fediverse.ts";
 import { INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { InboxDoor, isInboxPath, withInbound, type DoorOptions, type Loaders } from "./inbound.ts";
+import { withFullPublicAddress } from "./public-address.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
 
@@ -144,7 +145,13 @@ export function federationMiddleware(
         });
       },
     });
-    if (request.method !== "POST") return fetched;
+    if (request.method !== "POST") {
+      const response = await fetched;
+      const served = await withFullPublicAddress(response);
+      // A page route that answered (a revision's Article) has set c.res, which Hono keeps: replace it.
+      if (served !== response && c.finalized) c.res = served;
+      return served;
+    }
     try {
       return await fetched;
     } catch (error) {

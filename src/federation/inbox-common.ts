@@ -4,13 +4,13 @@
  * every listener runs behind (blocked servers, then a proven sender).
  */
 import type { Context, InboxContext } from "@fedify/fedify";
-import { Article, Note, PUBLIC_COLLECTION, type Activity, type Object as APObject } from "@fedify/vocab";
+import type { Activity } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
-import { getDeclarationById, getPublishedDeclaration } from "../db/declarations.ts";
+import { getPublishedDeclaration } from "../db/declarations.ts";
 import { isDomainBlocked, upsertRemoteActor, type RemoteActorInput } from "../db/fediverse.ts";
-import { getPostByUuid } from "../db/posts.ts";
 import type { Declaration, FedPost, RemoteActor } from "../db/schema.ts";
 import { INSTANCE_ACTOR, type FedData } from "./builder.ts";
+import { findOurPost } from "./objects.ts";
 import { authenticSender, type Sender } from "./signer.ts";
 
 export const logger = getLogger(["undersign", "federation", "inbox"]);
@@ -24,15 +24,8 @@ export interface OurPost {
 
 /** The published Declaration post (Article or Note) that `uri` names, if it is one of ours. */
 export function ourPost(ctx: Ctx, uri: URL | null): OurPost | null {
-  if (uri == null) return null;
-  const parsed = ctx.parseUri(uri);
-  if (parsed?.type !== "object" || (parsed.class !== Note && parsed.class !== Article)) return null;
-  const uuid = parsed.values.uuid;
-  const post = uuid == null ? undefined : getPostByUuid(ctx.data.db, uuid);
-  if (post == null) return null;
-  const declaration = getDeclarationById(ctx.data.db, post.declarationId);
-  if (declaration == null || declaration.status !== "published") return null;
-  return { post, declaration };
+  const found = findOurPost(ctx, uri);
+  return found?.declaration.status === "published" ? found : null;
 }
 
 /** The Declaration whose actor `uri` is, if it is one of ours and published. */
@@ -41,10 +34,6 @@ export function ourActor(ctx: Ctx, uri: URL | null): Declaration | null {
   const parsed = ctx.parseUri(uri);
   if (parsed?.type !== "actor" || parsed.identifier === INSTANCE_ACTOR) return null;
   return getPublishedDeclaration(ctx.data.db, parsed.identifier) ?? null;
-}
-
-export function isPublic(object: APObject): boolean {
-  return [...object.toIds, ...object.ccIds].some((id) => id.href === PUBLIC_COLLECTION.href);
 }
 
 export function write<T>(ctx: Ctx, fn: () => T): Promise<T> {

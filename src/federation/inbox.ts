@@ -28,6 +28,7 @@ import {
   Like,
   Link,
   Note,
+  QuoteRequest,
   Reject,
   Undo,
   Update,
@@ -41,9 +42,11 @@ import { cleanText, stripInvisible } from "../signature-input.ts";
 import { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { onRemoteArticle } from "./copies.ts";
 import { INBOX_PATHS } from "./inbound.ts";
-import { aboutOurPost, guarded, ignore, isPublic, logger, ourActor, ourPost, storeSender, write, type Ctx } from "./inbox-common.ts";
+import { aboutOurPost, guarded, ignore, logger, ourActor, ourPost, storeSender, write, type Ctx } from "./inbox-common.ts";
 import { onDelete, onUnverifiedActivity } from "./inbox-delete.ts";
 import { isUntypedEmojiReact, onAnnounce, onReaction, onUndo } from "./inbox-reactions.ts";
+import { isPublicAddressed } from "./public-address.ts";
+import { onQuoteRequest } from "./quotes.ts";
 import { keyIdsOf, remoteActorInput, remoteLine, type Sender } from "./signer.ts";
 import { toDate } from "./time.ts";
 
@@ -110,7 +113,7 @@ async function onCreate(ctx: InboxContext<FedData>, create: Create, sender: Send
   if (target == null) return; // Not a reply to us: nothing to keep (e.g. a post of someone we do not follow).
   if (object.attributionId?.href !== sender.uri.href) return ignore(create, "the reply's author is not the activity's actor");
   if (object.id.origin !== sender.uri.origin) return ignore(create, "the reply is not on its author's server");
-  if (!isPublic(object)) return ignore(create, "the reply is not public, so it is not shown on the page");
+  if (!isPublicAddressed(object, create, ctx.canonicalOrigin)) return ignore(create, "the reply is not public, so it is not shown on the page");
   const html = responseHtml(object);
   if (html.length > MAX_RESPONSE_HTML) return ignore(create, "the reply is too long to show");
   const now = new Date();
@@ -218,6 +221,7 @@ builder
   .on(Update, guarded(onUpdate))
   .on(Delete, guarded(onDelete))
   .on(Flag, guarded(onFlag))
+  .on(QuoteRequest, guarded((ctx, request: QuoteRequest) => onQuoteRequest(ctx, request)))
   .on(Activity, guarded(onReaction, otherRelevance))
   .onError((_ctx, error) => {
     logger.error("An inbox listener failed: {error}", { error });

@@ -12,66 +12,12 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { BlockList, isIP, type LookupFunction } from "node:net";
+import type { LookupFunction } from "node:net";
+import { isPrivateHostLiteral, isPublicAddress } from "../net-address.ts";
 import { SOFTWARE } from "../version.ts";
 
-/** Address ranges that are not the public internet (RFC 6890 and friends). */
-const NON_PUBLIC = new BlockList();
-for (const [net, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.0.2.0", 24],
-  ["192.88.99.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["198.51.100.0", 24],
-  ["203.0.113.0", 24],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const) {
-  NON_PUBLIC.addSubnet(net, prefix, "ipv4");
-}
-for (const [net, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  // (IPv4-mapped addresses, ::ffff:a.b.c.d, are checked against the IPv4
-  // ranges above by BlockList itself.)  Translated ones could reach any IPv4 host.
-  ["64:ff9b::", 96],
-  ["64:ff9b:1::", 48],
-  ["100::", 64],
-  ["2001::", 23],
-  ["2001:db8::", 32],
-  ["2002::", 16],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const) {
-  NON_PUBLIC.addSubnet(net, prefix, "ipv6");
-}
-
-/** Whether an IP address is on the public internet. */
-export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return !NON_PUBLIC.check(address, "ipv4");
-  if (family === 6) return !NON_PUBLIC.check(address, "ipv6");
-  return false;
-}
-
-/**
- * True for `localhost` and for IP literals outside the public internet: hosts
- * that are private without asking DNS.  (Names that resolve to private
- * addresses are caught when connecting.)
- */
-export function isPrivateHostLiteral(host: string): boolean {
-  const name = host.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
-  if (name === "localhost" || name.endsWith(".localhost")) return true;
-  return isIP(name) !== 0 && !isPublicAddress(name);
-}
+// The rule for what is public lives in one place, for every outgoing request.
+export { isPrivateHostLiteral, isPublicAddress };
 
 /** Raised by `publicOnlyLookup` when a name resolves to a non-public address. */
 class PrivateAddressError extends Error {

@@ -1,8 +1,10 @@
 /**
  * What Declarations' actors post by themselves, and its delivery: an Article
  * and a pinned announcement when a Declaration is published, an `Update` of
- * the Article and a "version N" Note for each new revision, and a digest of
- * new signatures at most once an hour.
+ * the Article and of the announcement (which carries the text's opening
+ * words) and a "version N" Note for each new revision, a digest of new
+ * signatures at most once an hour, and an `Update` of the actor's profile when
+ * it changed, at most once an hour (profile-updates.ts).
  *
  * The database decides what is due (so a restart, or a revision imported
  * from a file, is caught up on the next pass) and each post is created once:
@@ -13,14 +15,15 @@
  */
 import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
-import { getDeclarationById } from "../db/declarations.ts";
+import { getDeclarationById, getRevision } from "../db/declarations.ts";
 import { removeFollowersByActorUris } from "../db/fediverse.ts";
-import { createPost, declarationsDueForDigest, declarationsToPublish, listUndelivered, markDelivered, revisePost } from "../db/posts.ts";
+import { createPost, declarationsDueForDigest, declarationsToPublish, getPost, listUndelivered, markDelivered, revisePost } from "../db/posts.ts";
 import { builder, type FedData } from "./builder.ts";
 import { notifySource, refreshStaleRemoteLinks } from "./copies.ts";
 import { recheckSigners } from "./recheck.ts";
 import { createDueNotices, nextNoticeAt } from "./notices.ts";
-import { buildActivity, postUri } from "./objects.ts";
+import { announcementDiffers, buildActivity, postUri } from "./objects.ts";
+import { PROFILE_UPDATE_INTERVAL_MS, sendProfileUpdates } from "./profile-updates.ts";
 
 const logger = getLogger(["undersign", "federation", "publish"]);
 
@@ -56,8 +59,18 @@ export async function createDuePosts(data: FedData, now: Date, digestIntervalMs 
       }
       const revised = revisePost(db, work.articleId, work.revision, now);
       if (revised == null) return 0;
+      // The pinned announcement quotes the text's opening: when that reads
+      // differently now, it follows the Article to the new revision (an edit,
+      // where servers show edits).
+      const announcement = getPost(db, work.id, "announcement");
+      const before = announcement == null ? undefined : getRevision(db, work.id, announcement.revision);
+      const after = getRevision(db, work.id, work.revision);
+      const pinned =
+        announcement != null && before != null && after != null && announcementDiffers(db, before, after)
+          ? revisePost(db, announcement.id, work.revision, now)
+          : undefined;
       const note = createPost(db, { declarationId: work.id, kind: "version", key: `version:${work.revision}`, revision: work.revision, now });
-      return 1 + (note ? 1 : 0);
+      return 1 + (pinned ? 1 : 0) + (note ? 1 : 0);
     });
   }
   for (const work of declarationsDueForDigest(db, now, digestIntervalMs)) {
@@ -128,7 +141,7 @@ export interface Publisher {
 export function startPublisher(
   federation: Federation<FedData>,
   data: FedData,
-  options: { origin: URL; intervalMs?: number; digestIntervalMs?: number; now?: () => Date },
+  options: { origin: URL; intervalMs?: number; digestIntervalMs?: number; profileIntervalMs?: number; now?: () => Date },
 ): Publisher {
   const intervalMs = options.intervalMs ?? 60_000;
   const now = options.now ?? (() => new Date());
@@ -159,6 +172,7 @@ export function startPublisher(
     await createDuePosts(data, now(), options.digestIntervalMs);
     await createDueNotices(data, now(), options.origin);
     await deliverPending(federation, data, options.origin);
+    await sendProfileUpdates(federation, data, options.origin, now(), options.profileIntervalMs ?? PROFILE_UPDATE_INTERVAL_MS);
     // Copies elsewhere and remote sources not heard of for a while are checked
     // again, beside the passes (a slow site must not hold up our posts).
     if (refreshing == null && !stopped) {

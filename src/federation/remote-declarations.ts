@@ -143,6 +143,10 @@ export function readArticle(json: Json, fetchedFrom: URL): ArticleRead {
   }
   // Invisible control and direction characters removed, as from local titles and names.
   const title = [...cleanLine(text(json.name) ?? mapped(json.nameMap) ?? "")].slice(0, 200).join("").trim();
+  // undersign writes a Declaration's summary as the Article's `preview` (a
+  // `summary` is a content warning on most servers); others write `summary`.
+  const preview = list(json.preview).find((p): p is Json => p != null && typeof p === "object");
+  const summary = text(json.summary) ?? (preview == null ? null : (text(preview.content) ?? mapped(preview.contentMap)));
   return {
     ok: true,
     article: {
@@ -151,7 +155,7 @@ export function readArticle(json: Json, fetchedFrom: URL): ArticleRead {
       url,
       number: number == null ? 1 : Number(number),
       title: title === "" ? `Declaration from ${id.host}` : title,
-      summary: cleanText(htmlToText(text(json.summary) ?? "")).slice(0, 1000),
+      summary: cleanText(htmlToText(summary ?? "")).slice(0, 1000),
       body,
       format: markdown ? "markdown" : "html",
       via,

@@ -61,11 +61,38 @@ export function hashtagText(tags: readonly string[]): string {
  * strike's hashtags: when the template does not, they are added at the end.
  */
 export function fillTemplate(template: string, values: NoticeValues): string {
-  let text = template.replace(PLACEHOLDER_PATTERN, (_, name: string) => (isPlaceholder(name) ? values[name] : "")).trim();
+  let text = agreeWithCounts(template, values)
+    .replace(PLACEHOLDER_PATTERN, (_, name: string) => (isPlaceholder(name) ? values[name] : ""))
+    .trim();
   if (!text.includes(values.declaration_url)) text += ` ${values.declaration_url}`;
   const firstTag = values.hashtags.split(" ")[0] ?? "";
   if (firstTag !== "" && !new RegExp(`(^|\\s)${escapeRegExp(firstTag)}(?![\\p{L}\\p{N}_])`, "iu").test(text)) text += ` ${values.hashtags}`;
   return text;
+}
+
+/**
+ * The plural nouns templates write after a count, and their singular: a
+ * template says "{signature_count} people have" or "{hours_left} hours left",
+ * which must read "1 person has" and "1 hour left" when the count is one.
+ */
+const SINGULAR: Readonly<Record<string, string>> = {
+  "people have": "person has",
+  people: "person",
+  "signatures have": "signature has",
+  signatures: "signature",
+  "signers have": "signer has",
+  signers: "signer",
+  "hours are": "hour is",
+  hours: "hour",
+};
+
+const COUNTED = /\{(signature_count|hours_left)\}(\s+)(people have|people|signatures have|signatures|signers have|signers|hours are|hours)(?![\p{L}\p{N}_])/gu;
+
+/** The template with the nouns after a count of one made singular (English, as the default templates). */
+function agreeWithCounts(template: string, values: NoticeValues): string {
+  return template.replace(COUNTED, (whole, name: Placeholder, space: string, noun: string) =>
+    values[name].trim() === "1" ? `{${name}}${space}${SINGULAR[noun]}` : whole,
+  );
 }
 
 function escapeRegExp(s: string): string {

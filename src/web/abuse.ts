@@ -6,17 +6,32 @@
 import { createHmac } from "node:crypto";
 import type { Context } from "hono";
 import type { RateLimit } from "../config.ts";
+import { ProxyTrust, rateLimitSubject } from "../net-address.ts";
+import type { WebEnv } from "./context.ts";
 
-/** The client's address: the socket's, or the last X-Forwarded-For hop when a trusted proxy adds it. */
-export function clientAddress(c: Context, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for");
-    // Our own proxy appends the address it saw last; earlier entries are the client's claims.
-    const last = forwarded?.split(",").map((s) => s.trim()).filter((s) => s !== "").at(-1);
-    if (last != null) return last;
-  }
+/** One ProxyTrust per configuration (its list of ranges). */
+const proxyTrusts = new WeakMap<readonly string[], ProxyTrust>();
+
+/**
+ * The client's address: the socket's peer, or, when that peer is one of the
+ * configured proxies (TRUST_PROXY), the first address in X-Forwarded-For,
+ * walking from its right end, that is not one of them (`ProxyTrust.clientOf`).
+ * A client that reaches the server directly cannot choose its address.
+ */
+export function clientAddress(c: Context<WebEnv>): string {
+  const ranges = c.get("deps").config.trustedProxies;
+  let trust = proxyTrusts.get(ranges);
+  if (trust == null) proxyTrusts.set(ranges, (trust = new ProxyTrust(ranges)));
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? "unknown";
+  return trust.clientOf(incoming?.socket?.remoteAddress ?? "unknown", c.req.header("x-forwarded-for"));
+}
+
+/**
+ * What rate limits count as this request's client: its IPv4 address, or its
+ * IPv6 address cut to IPV6_PREFIX_LENGTH bits (one /64 is one client by default).
+ */
+export function clientSubject(c: Context<WebEnv>): string {
+  return rateLimitSubject(clientAddress(c), c.get("deps").config.ipv6PrefixLength);
 }
 
 /** A keyed, truncated hash: equal inputs give equal keys, but the input cannot be recovered without the secret. */
@@ -27,58 +42,142 @@ export function keyedHash(secret: string, ...parts: string[]): string {
 }
 
 /**
- * Sliding-window limits per key.  `consume` records an event if every limit
- * still allows it; `refund` takes the last one back (e.g. the write failed).
+ * Timestamps of recent events per key, for as long as `windowMs`, with at
+ * most `maxKeys` keys (the least recently used is forgotten first).
  */
-export class RateLimiter {
-  readonly #limits: readonly RateLimit[];
+class EventLog {
   readonly #events = new Map<string, number[]>();
+  readonly #windowMs: number;
   readonly #maxKeys: number;
-  readonly #longest: number;
+
+  constructor(windowMs: number, maxKeys: number) {
+    this.#windowMs = windowMs;
+    this.#maxKeys = maxKeys;
+  }
+
+  /** The key's events still inside the window (kept as they are until `record` or `keep`). */
+  recent(key: string, now: number): number[] {
+    return (this.#events.get(key) ?? []).filter((t) => t > now - this.#windowMs);
+  }
+
+  /** Stores `events` (from `recent`) without a new event. */
+  keep(key: string, events: number[]): void {
+    this.#events.set(key, events);
+  }
+
+  /** Stores `events` (from `recent`) plus one at `now`. */
+  record(key: string, events: number[], now: number): void {
+    events.push(now);
+    this.#events.delete(key); // Re-insert so the map stays ordered by last use.
+    this.#events.set(key, events);
+    if (this.#events.size > this.#maxKeys) this.#events.delete(this.#events.keys().next().value!);
+  }
+
+  /** Takes the key's last event back. */
+  refund(key: string): void {
+    this.#events.get(key)?.pop();
+  }
+
+  /** Forgets every key whose events are all older than the window. */
+  sweep(now: number): void {
+    for (const [key, events] of this.#events) {
+      if (events.length === 0 || events[events.length - 1]! <= now - this.#windowMs) this.#events.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.#events.size;
+  }
+}
+
+/**
+ * A limit on events per key, over their timestamps in a window: `consume`
+ * records an event if `waitFor` allows it; `refund` takes the last one back
+ * (e.g. the write failed, or the login succeeded).
+ */
+abstract class WindowedLimit {
+  readonly #log: EventLog;
+
+  constructor(windowMs: number, maxKeys: number) {
+    this.#log = new EventLog(windowMs, maxKeys);
+  }
+
+  /** How long (ms) until one more event is allowed, given the key's recent events; 0 = now. */
+  protected abstract waitFor(events: readonly number[], now: number): number;
+
+  /** Records an event and returns 0, or returns how many ms until one is allowed. */
+  consume(key: string, now: number = Date.now()): number {
+    const events = this.#log.recent(key, now);
+    const wait = this.waitFor(events, now);
+    if (wait > 0) {
+      this.#log.keep(key, events);
+      return wait;
+    }
+    this.#log.record(key, events, now);
+    return 0;
+  }
+
+  refund(key: string): void {
+    this.#log.refund(key);
+  }
+
+  /** Forgets every key whose events are all older than the window. */
+  sweep(now: number = Date.now()): void {
+    this.#log.sweep(now);
+  }
+
+  get size(): number {
+    return this.#log.size;
+  }
+}
+
+/** Sliding-window limits per key (each: at most `max` events per `windowMs`). */
+export class RateLimiter extends WindowedLimit {
+  readonly #limits: readonly RateLimit[];
 
   constructor(limits: readonly RateLimit[], options: { maxKeys?: number } = {}) {
+    super(Math.max(0, ...limits.map((l) => l.windowMs)), options.maxKeys ?? 200_000);
     this.#limits = limits;
-    this.#maxKeys = options.maxKeys ?? 200_000;
-    this.#longest = Math.max(0, ...limits.map((l) => l.windowMs));
   }
 
   get enabled(): boolean {
     return this.#limits.length > 0;
   }
 
-  /** Records an event and returns 0, or returns how many ms until one is allowed. */
-  consume(key: string, now: number = Date.now()): number {
-    if (!this.enabled) return 0;
-    const events = (this.#events.get(key) ?? []).filter((t) => t > now - this.#longest);
+  protected waitFor(events: readonly number[], now: number): number {
     let wait = 0;
     for (const limit of this.#limits) {
       const inWindow = events.filter((t) => t > now - limit.windowMs);
       if (inWindow.length >= limit.max) wait = Math.max(wait, inWindow[inWindow.length - limit.max]! + limit.windowMs - now);
     }
-    if (wait > 0) {
-      this.#events.set(key, events);
-      return wait;
-    }
-    events.push(now);
-    this.#events.delete(key); // Re-insert so the map stays ordered by last use.
-    this.#events.set(key, events);
-    if (this.#events.size > this.#maxKeys) this.#events.delete(this.#events.keys().next().value!);
-    return 0;
+    return wait;
   }
 
-  refund(key: string): void {
-    this.#events.get(key)?.pop();
+  override consume(key: string, now: number = Date.now()): number {
+    return this.enabled ? super.consume(key, now) : 0;
+  }
+}
+
+/**
+ * A progressive delay per key: the first `free` events in the window pass;
+ * after that, each must come at least 1 s, 2 s, 4 s … (at most `maxDelayMs`)
+ * after the previous one.  It slows down, it never shuts out.
+ */
+export class ProgressiveDelay extends WindowedLimit {
+  readonly #free: number;
+  readonly #maxDelayMs: number;
+
+  constructor(options: { free: number; windowMs: number; maxDelayMs: number; maxKeys?: number }) {
+    super(options.windowMs, options.maxKeys ?? 200_000);
+    this.#free = options.free;
+    this.#maxDelayMs = options.maxDelayMs;
   }
 
-  /** Forgets every key whose events are all older than the longest window. */
-  sweep(now: number = Date.now()): void {
-    for (const [key, events] of this.#events) {
-      if (events.length === 0 || events[events.length - 1]! <= now - this.#longest) this.#events.delete(key);
-    }
-  }
-
-  get size(): number {
-    return this.#events.size;
+  protected waitFor(events: readonly number[], now: number): number {
+    const over = events.length - this.#free + 1;
+    if (over <= 0) return 0;
+    const allowedAt = events[events.length - 1]! + Math.min(1000 * 2 ** Math.min(over - 1, 30), this.#maxDelayMs);
+    return Math.max(0, allowedAt - now);
   }
 }
 

@@ -28,13 +28,14 @@ import {
 } from "../db/accounts.ts";
 import { listOwnedDeclarations } from "../db/copies.ts";
 import { copiesBehindSource } from "../db/remote-copies.ts";
-import { clientAddress, keyedHash, RateLimiter } from "./abuse.ts";
+import { clientSubject, keyedHash } from "./abuse.ts";
 import { readForm } from "./body.ts";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage } from "./personal.tsx";
 import type { WebDeps, WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { plural } from "./format.ts";
-import { currentAccount, endSession, startSession } from "./session.ts";
+import { AccountGuards } from "./login-limits.ts";
+import { currentAccount, endSession, isKnownDevice, rememberDevice, startSession } from "./session.ts";
 import { AccountView, AdminView, LoginForm, RegisterForm, type AccountFieldErrors, type AccountFormState } from "./views/AccountViews.tsx";
 
 export const accountRoutes = new Hono<WebEnv>();
@@ -42,18 +43,25 @@ export const accountRoutes = new Hono<WebEnv>();
 /** Account forms are small: a username, two passwords of ≤ 200 characters (up to 12 bytes each once percent-encoded), an invite code. */
 export const MAX_ACCOUNT_BODY_BYTES = 8 * 1024;
 
-/** Failed logins allowed per client: 5 per 15 minutes. */
-export const LOGIN_LIMITS = [{ max: 5, windowMs: 15 * 60_000 }] as const;
-
 const EXPIRED_FORM = "This form expired or was not sent from this site. Please try again.";
 const WRONG_LOGIN = "Wrong username or password.";
 
-/** One login limiter per app (its deps object lives as long as the app). */
-const loginLimiters = new WeakMap<WebDeps, RateLimiter>();
-function loginLimiter(deps: WebDeps): RateLimiter {
-  let limiter = loginLimiters.get(deps);
-  if (limiter == null) loginLimiters.set(deps, (limiter = new RateLimiter(LOGIN_LIMITS)));
-  return limiter;
+/** One set of login and registration limits per app (its deps object lives as long as the app), swept each minute. */
+const accountGuards = new WeakMap<WebDeps, { guards: AccountGuards; lastSweep: number }>();
+function guardsFor(deps: WebDeps): AccountGuards {
+  let entry = accountGuards.get(deps);
+  if (entry == null) accountGuards.set(deps, (entry = { guards: new AccountGuards(), lastSweep: Date.now() }));
+  if (Date.now() - entry.lastSweep > 60_000) {
+    entry.guards.sweep();
+    entry.lastSweep = Date.now();
+  }
+  return entry.guards;
+}
+
+/** "Please try again in 3 minutes." or "… in 20 seconds." */
+function tryAgainIn(waitMs: number): string {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return seconds < 60 ? `Please try again in ${plural(seconds, "second", "seconds")}.` : `Please try again in ${plural(Math.ceil(seconds / 60), "minute", "minutes")}.`;
 }
 
 type Status = 200 | 400 | 403 | 409 | 413 | 415 | 429;
@@ -140,20 +148,42 @@ accountRoutes.post("/register", async (c) => {
     else if (!inviteIsUnused(db, invite)) errors.invite = "This invite code is not valid or has already been used.";
   }
   if (Object.keys(errors).length > 0) return registerPage(c, { values: kept, errors }, 400);
-  const taken = { values: kept, errors: { username: "This username is taken; please choose another." } };
-  if (findAccountByUsername(db, username) != null) return registerPage(c, taken, 409);
+
+  // Only a complete, valid form (with a valid invite code when one is needed)
+  // learns whether the name is free, and each client may ask only so often:
+  // the answer cannot be used to list who has an account here
+  // (docs/decisions/0016).  A taken name is one more field error (400).
+  const guards = guardsFor(c.get("deps"));
+  const client = keyedHash(secret, "register", clientSubject(c));
+  const wait = guards.registerAttempts.consume(client);
+  if (wait > 0) {
+    c.header("Retry-After", String(Math.ceil(wait / 1000)));
+    return registerPage(c, { values: kept, formError: `Too many registration attempts from your connection. ${tryAgainIn(wait)}` }, 429);
+  }
+  const taken = { values: kept, errors: { username: "This username is not available; please choose another." } };
+  if (findAccountByUsername(db, username) != null) return registerPage(c, taken, 400);
+  const waitAccounts = guards.registerAccounts.consume(client);
+  if (waitAccounts > 0) {
+    c.header("Retry-After", String(Math.ceil(waitAccounts / 1000)));
+    return registerPage(c, { values: kept, formError: `Too many accounts were created from your connection today. ${tryAgainIn(waitAccounts)}` }, 429);
+  }
 
   const passwordHash = await hashPassword(password);
   const outcome = await batcher.run(() =>
     createAccount(db, { username, passwordHash, role: "author", inviteCode: mode === "invite" ? invite : undefined }),
-  );
+  ).catch((error: unknown) => {
+    guards.registerAccounts.refund(client);
+    throw error;
+  });
+  if (outcome.kind !== "created") guards.registerAccounts.refund(client);
   switch (outcome.kind) {
     case "taken":
-      return registerPage(c, taken, 409);
+      return registerPage(c, taken, 400);
     case "invalid-invite":
       return registerPage(c, { values: kept, errors: { invite: "This invite code is not valid or has already been used." } }, 400);
     case "created":
       await startSession(c, outcome.account);
+      rememberDevice(c, { id: outcome.account.id, passwordHash });
       return c.redirect("/account", 303);
   }
 });
@@ -198,27 +228,35 @@ accountRoutes.post("/login", async (c) => {
   if (Object.keys(errors).length > 0) return loginPage(c, next, { values: kept, errors }, 400);
 
   // Every attempt is counted before the password is checked (so parallel
-  // guesses count too); a successful one is taken back.
-  const limiter = loginLimiter(deps);
-  const clientKey = keyedHash(secret, "login", clientAddress(c, config.trustProxy));
-  const wait = limiter.consume(clientKey);
-  if (wait > 0) {
-    const minutes = Math.max(1, Math.ceil(wait / 60_000));
-    c.header("Retry-After", String(Math.ceil(wait / 1000)));
-    return loginPage(c, next, { values: kept, formError: `Too many failed logins from your connection. Please try again in ${plural(minutes, "minute", "minutes")}.` }, 429);
+  // guesses count too); a successful one is taken back.  The limits are per
+  // account and client together, per client, and a slow-down per account;
+  // a browser this account logged in from before is exempt from all three
+  // (login-limits.ts, docs/decisions/0016).  Unknown usernames are limited
+  // the same way, so the answers do not tell which names exist.
+  const row = findAccountByUsername(db, username);
+  const check = guardsFor(deps).attempt(
+    keyedHash(secret, "login-account", username),
+    keyedHash(secret, "login", clientSubject(c)),
+    row != null && isKnownDevice(c, row),
+  );
+  if (!check.ok) {
+    c.header("Retry-After", String(Math.ceil(check.waitMs / 1000)));
+    const why = check.reason === "client" ? "Too many failed logins from your connection." : "Too many failed logins for this username just now.";
+    return loginPage(c, next, { values: kept, formError: `${why} ${tryAgainIn(check.waitMs)}` }, 429);
   }
 
-  const row = findAccountByUsername(db, username);
   // An unknown username costs one scrypt too, so timing does not tell whether it exists.
   const ok = row == null ? await verifyDummyPassword(password) : await verifyPassword(password, row.passwordHash);
   if (row == null || !ok) return loginPage(c, next, { values: kept, formError: WRONG_LOGIN }, 400);
 
-  limiter.refund(clientKey);
+  check.release();
+  let passwordHash = row.passwordHash;
   if (needsRehash(row.passwordHash)) {
-    const rehashed = await hashPassword(password);
-    await batcher.run(() => setPasswordHash(db, row.id, rehashed));
+    passwordHash = await hashPassword(password);
+    await batcher.run(() => setPasswordHash(db, row.id, passwordHash));
   }
   await startSession(c, row);
+  rememberDevice(c, { id: row.id, passwordHash });
   return c.redirect(next, 303);
 });
 

@@ -11,8 +11,9 @@ import { listPublicSignatures, type PublicSignature } from "../db/signatures.ts"
 import { parseSignatureInput } from "../signature-input.ts";
 import { readJsonObject } from "./body.ts";
 import type { WebEnv } from "./context.ts";
-import { POW_FIELD } from "./pow.ts";
+import { POW_FIELD, REASONS } from "./pow.ts";
 import { clientKey, PAGE_SIZE } from "./sign.tsx";
+import { signerName, signerWebsite } from "./format.ts";
 import { privateUrl } from "./signing-mail.ts";
 
 export const api = new Hono<WebEnv>();
@@ -74,15 +75,16 @@ function signatureJson(s: PublicSignature) {
   return {
     id: s.id,
     kind: s.kind,
-    name: s.name,
+    // A fediverse signer's current display name and profile (see signerName).
+    name: signerName(s),
     place: s.place,
-    website: s.website,
+    website: signerWebsite(s),
     comment: s.comment,
     revision: s.revision,
     signedAt: s.created.toISOString(),
     // Fediverse signers: the account that favourited (`@user@host`) and its profile page.
     ...(s.kind === "fediverse"
-      ? { handle: s.actor?.handle != null ? `@${s.actor.handle}` : null, profileUrl: s.actor?.url ?? s.website }
+      ? { handle: s.actor?.handle != null ? `@${s.actor.handle}` : null, profileUrl: signerWebsite(s) }
       : {}),
   };
 }
@@ -124,10 +126,12 @@ api.post("/declarations/:slug/signatures", async (c) => {
     return apiError(c, 400, "invalid_field", message, field);
   }
   const proof = body.value[POW_FIELD];
-  const powResult = await pow.verify(typeof proof === "string" ? proof : proof == null ? undefined : JSON.stringify(proof));
+  const powResult = await pow.verify(typeof proof === "string" ? proof : proof == null ? undefined : JSON.stringify(proof), { action: "sign", target: declaration.slug });
   if (!powResult.ok) return apiError(c, 400, "proof_of_work", `Anti-spam check: ${powResult.reason}`, POW_FIELD);
-  const outcome = await signing.sign(declaration, parsed.value, clientKey(c));
+  const outcome = await signing.sign(declaration, parsed.value, clientKey(c), { proof: powResult.proof });
   switch (outcome.kind) {
+    case "replayed":
+      return apiError(c, 400, "proof_of_work", `Anti-spam check: ${REASONS.replayed}`, POW_FIELD);
     case "signed":
       return c.json(
         {

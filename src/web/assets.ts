@@ -28,6 +28,16 @@ interface Asset {
   readonly hash: string;
 }
 
+/**
+ * Images may be shown by other sites: our actors' avatar and header are
+ * loaded straight from here by the browsers of people on Pleroma, Akkoma and
+ * Misskey servers without a media proxy, which a `Cross-Origin-Resource-Policy:
+ * same-origin` would block.  Scripts and styles stay same-origin.
+ */
+function isImage(type: string): boolean {
+  return type.startsWith("image/");
+}
+
 const STATIC_DIR = join(import.meta.dirname, "static");
 
 /**
@@ -110,5 +120,6 @@ export const staticRoutes = new Hono().get("/:name", (c) => {
     "Content-Type": asset.type,
     "Cache-Control": versioned ? "public, max-age=31536000, immutable" : "public, max-age=300",
     ETag: `"${asset.hash}"`,
+    ...(isImage(asset.type) ? { "Cross-Origin-Resource-Policy": "cross-origin" } : {}),
   });
 });

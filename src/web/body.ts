@@ -3,10 +3,18 @@
  * the right content type, strict UTF-8.  Each failure has a status and a
  * message fit to show to the person or app that sent it.
  */
+import { getLogger } from "@logtape/logtape";
 import type { Context } from "hono";
+import { APP } from "../logging.ts";
+import { isClientAbort, QuietLog } from "./quiet-log.ts";
+
+/** Interrupted bodies: one debug line a minute at most, whoever sends them. */
+const aborted = new QuietLog(getLogger([APP, "web"]), "debug");
 
 export type BodyError = { ok: false; status: 400 | 413 | 415; code: string; message: string };
 export type BodyResult<T> = { ok: true; value: T } | BodyError;
+
+const ABORTED: BodyError = { ok: false, status: 400, code: "aborted", message: "The request ended before all of it arrived. Please try again." };
 
 /** Largest form or JSON body accepted for a signature (a comment is ≤ 500 characters). */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -21,7 +29,17 @@ async function readLimited(c: Context, maxBytes: number): Promise<BodyResult<Uin
   let size = 0;
   const reader = body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      // The client closed the connection before the body was complete: nobody
+      // is waiting for an answer, and it is not the site's fault.
+      if (!isClientAbort(error)) throw error;
+      aborted.note("A request body to {path} ended early: the client closed the connection", { path: c.req.path });
+      return ABORTED;
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {

@@ -10,13 +10,15 @@
  * - `POST /bot/{id}/plan`: `action=preview` lists every post (nothing saved);
  *   `action=save` stores the plan and starts the bot (400 with every problem
  *   named, the input kept, nothing saved)
- * - `POST /bot/{id}/pause`, `/resume`, `/disconnect`
+ * - `POST /bot/{id}/pause`, `/resume`, `/disconnect` (303 to /bot; when
+ *   the server may still publish some posts, 200 with /bot naming each one)
  *
  * Without BOT_TOKEN_KEY every route answers 503 and says which variable the
  * site's owner must set.  Tokens never reach the browser.
  */
 import { Hono, type Context } from "hono";
-import { ConnectError, disconnect, finishConnect, startConnect, type BotContext } from "../bot/connect.ts";
+import { serverSupport } from "../bot/capability.ts";
+import { ConnectError, disconnect, finishConnect, startConnect, type BotContext, type DisconnectResult } from "../bot/connect.ts";
 import { BotApiError } from "../bot/errors.ts";
 import { defaultPlan, formInputOfPlan, parseStoredPlan, plannedPosts, validatePlanForm, type BotPlan, type PlanContext, type PlanFormInput } from "../bot/plan.ts";
 import { requireBotKey } from "../bot/secrets.ts";
@@ -34,7 +36,7 @@ import { notFoundPage } from "./errors.tsx";
 import { formsMayLeaveSite } from "./interact.tsx";
 import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "./personal.tsx";
 import { currentAccount } from "./session.ts";
-import { BotConnectionView, BotHome, type ConnectionSummary, type PostRow, type PreviewPost } from "./views/BotViews.tsx";
+import { BotConnectionView, BotHome, type ConnectionSummary, type DisconnectReport, type PostRow, type PreviewPost } from "./views/BotViews.tsx";
 
 export const botRoutes = new Hono<WebEnv>();
 
@@ -50,7 +52,7 @@ const ZONES: readonly string[] = (() => {
 const NOTICES: Record<string, string> = {
   connected: "Your account is connected. Now choose when and what the bot posts.",
   saved: "Your plan is saved: the bot is scheduling your posts.",
-  paused: "The bot is paused. Posts your server held scheduled were cancelled.",
+  paused: "The bot is paused. It cancels the posts your server holds scheduled; any your server would not cancel are marked below.",
   resumed: "The bot is on again.",
   disconnected: "Disconnected: the bot’s access was revoked on your server and deleted here.",
   "disconnected-local": "Disconnected here. Your server could not be told: please revoke the bot in your server’s settings (Account → Authorized apps).",
@@ -107,10 +109,17 @@ function summaryOf(db: WebEnv["Variables"]["deps"]["db"], c: ConnectionWithApp, 
     hasPlan: parseStoredPlan(c.plan) != null,
     upcoming: posts.filter((p) => (p.state === "planned" || p.state === "scheduled") && p.postAt.getTime() > now.getTime()).length,
     posted: posts.filter((p) => p.state === "posted").length,
+    scheduling: serverSupport(c.app),
+    schedulingReason: c.app.schedulingReason,
   };
 }
 
-function homePage(c: Context<WebEnv>, account: Account | null, extra: { server?: string; serverError?: string; notice?: string } = {}, status: PersonalStatus = 200) {
+function homePage(
+  c: Context<WebEnv>,
+  account: Account | null,
+  extra: { server?: string; serverError?: string; notice?: string; disconnected?: DisconnectReport } = {},
+  status: PersonalStatus = 200,
+) {
   const { db } = c.get("deps");
   const now = new Date();
   const strike = currentStrikeSettings(db, now);
@@ -129,6 +138,7 @@ function homePage(c: Context<WebEnv>, account: Account | null, extra: { server?:
       server={extra.server ?? ""}
       serverError={extra.serverError}
       notice={extra.notice}
+      disconnected={extra.disconnected}
     />,
     status,
   );
@@ -254,14 +264,16 @@ function readPlanForm(form: Record<string, string>, ctx: PlanContext): PlanFormI
 
 function postRows(posts: readonly BotPost[], connection: ConnectionWithApp, timeZone: string): PostRow[] {
   const host = new URL(connection.origin).host;
+  const siteOnly = connection.app.scheduling === "no";
   return posts
     .filter((p): p is BotPost & { state: PostRow["state"] } => p.state !== "cancelled")
     .map((p) => {
       const detail: Record<PostRow["state"], string> = {
-        planned: p.via === "site" ? "This site posts it at its time." : `Waiting to be scheduled on ${host}.`,
-        scheduled: "",
+        planned: p.via === "site" || siteOnly ? "This site posts it at its time." : `Waiting to be scheduled on ${host}.`,
+        scheduled: `Held by ${host}.`,
         posted: p.via === "server" ? `Published by ${host}.` : "",
         failed: "",
+        unconfirmed: "",
       };
       return {
         at: timeIn(p.postAt, timeZone),
@@ -386,13 +398,25 @@ for (const [action, enabled] of [
   });
 }
 
+/** What the striker must know after disconnecting: the posts their server may still publish, each by its time in their zone. */
+function disconnectReport(connection: ConnectionWithApp, result: DisconnectResult, timeZone: string): DisconnectReport {
+  return {
+    acct: connection.acct,
+    host: new URL(connection.origin).host,
+    revoked: result.revoked,
+    problem: result.problem,
+    notCancelled: result.notCancelled.map((p) => ({ at: timeIn(p.postAt, timeZone), iso: p.postAt.toISOString(), text: p.text, reason: p.reason })),
+  };
+}
+
 botRoutes.post("/bot/:id{[0-9]+}/disconnect", async (c) => {
   const post = await connectionPost(c);
   if (post instanceof Response) return post;
   const { bot, connection } = post;
-  const scheduled = listPosts(c.get("deps").db, connection.id)
-    .filter((p) => p.state === "scheduled" && p.remoteId != null)
-    .map((p) => p.remoteId!);
-  const result = await disconnect(bot.context, connection, scheduled);
+  const { db } = c.get("deps");
+  const timeZone = parseStoredPlan(connection.plan)?.timeZone ?? currentStrikeSettings(db, new Date()).timeZone;
+  const result = await disconnect(bot.context, connection);
+  // The connection is gone: what could not be done there is shown now, on this answer, or never.
+  if (result.notCancelled.length > 0) return homePage(c, currentAccount(c), { disconnected: disconnectReport(connection, result, timeZone) });
   return c.redirect(`/bot?done=${result.revoked ? "disconnected" : "disconnected-local"}`, 303);
 });

@@ -4,12 +4,14 @@
  * address.  A remote revision is fetched once and kept (revisions never
  * change), and only from a site this one knows copies or sources on, so the
  * page cannot make this server fetch arbitrary addresses.  Every text is
- * rendered escaped by src/diff.ts.
+ * rendered escaped by src/diff/, on the diff pool (src/web/diffing.tsx); the
+ * rendered diff of two revisions is kept (revisions never change).
  */
 import { Hono, type Context } from "hono";
 import { getRemoteRevision, isKnownRemoteHost } from "../db/remote-copies.ts";
 import { getPublicDeclaration, getRevision } from "../db/declarations.ts";
-import { diffDeclarations, diffSummary, renderDiffInline, renderDiffSideBySide } from "../diff.ts";
+import type { RenderOutcome } from "../diff/index.ts";
+import { diffRefusalPage, keptDiff, KeptDiffs, stringBytes } from "./diffing.tsx";
 import { fetchArticle, keepRevision } from "../federation/index.ts";
 import { fedData } from "./copies-elsewhere.tsx";
 import type { WebEnv } from "./context.ts";
@@ -28,6 +30,8 @@ interface CompareSide {
   url: string;
   host: string;
   body: string;
+  /** Which stored revision this is (ours or one kept from another site), for keeping its diffs. */
+  key: string;
 }
 
 /**
@@ -47,7 +51,7 @@ async function compareSide(c: Context<WebEnv>, raw: string): Promise<CompareSide
     const declaration = m == null ? undefined : getPublicDeclaration(db, decodeURIComponent(m[1]!));
     const revision = declaration == null ? undefined : getRevision(db, declaration.id, Number(m![2]));
     if (revision == null) return `There is no such version here (${url.pathname}).`;
-    return { title: revision.title, number: revision.number, url: url.href, host: url.host, body: revision.body };
+    return { title: revision.title, number: revision.number, url: url.href, host: url.host, body: revision.body, key: `local:${revision.id}` };
   }
   let kept = getRemoteRevision(db, url.href);
   if (kept == null) {
@@ -57,8 +61,11 @@ async function compareSide(c: Context<WebEnv>, raw: string): Promise<CompareSide
     if (got.article.url.href !== url.href) return `${url.host} serves a different version at that address.`;
     kept = await keepRevision(fedData(c), got.article);
   }
-  return { title: kept.title, number: kept.number, url: kept.url, host: new URL(kept.url).host, body: kept.body };
+  return { title: kept.title, number: kept.number, url: kept.url, host: new URL(kept.url).host, body: kept.body, key: `remote:${kept.id}` };
 }
+
+/** Rendered diffs of two stored revisions (a revision's text never changes). */
+const comparisons = new KeptDiffs<RenderOutcome>(200, 16 * 1024 * 1024, (r) => stringBytes(r.html.inline, r.html.side, r.summary.text));
 
 const LABELS = { a: "Before (address of a version)", b: "After (address of a version)" } as const;
 
@@ -114,8 +121,16 @@ compareElsewhereRoutes.get("/compare/elsewhere", async (c) => {
       asked ? 400 : 200,
     );
   }
-  const diff = diffDeclarations(a.body, b.body);
-  const summary = diffSummary(diff);
+  const got = await keptDiff(
+    comparisons,
+    c.get("deps").db,
+    `${a.key}:${b.key}:${view}`,
+    () => ({ kind: "render" as const, before: a.body, after: b.body, views: [view] }),
+    { before: `The version at ${a.url}`, after: `The version at ${b.url}` },
+  );
+  if (!got.ok) return diffRefusalPage(c, got.refusal, { href: "/compare/elsewhere", text: "Compare something else" });
+  const { summary } = got.outcome;
+  const html = got.outcome.html[view] ?? "";
   const link = (v: string) => `/compare/elsewhere?${new URLSearchParams({ a: a.url, b: b.url, view: v }).toString()}`;
   const heading = a.title === b.title ? `Changes to “${a.title}” across sites` : `Changes from “${a.title}” to “${b.title}”`;
   return c.html(
@@ -143,9 +158,9 @@ compareElsewhereRoutes.get("/compare/elsewhere", async (c) => {
           <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck through.
         </p>
         {view === "side" ? (
-          <div class="diff-body diff-scroll" role="region" aria-label="Changes side by side" tabindex={0} dangerouslySetInnerHTML={{ __html: renderDiffSideBySide(diff) }} />
+          <div class="diff-body diff-scroll" role="region" aria-label="Changes side by side" tabindex={0} dangerouslySetInnerHTML={{ __html: html }} />
         ) : (
-          <div class="diff-body" dangerouslySetInnerHTML={{ __html: renderDiffInline(diff) }} />
+          <div class="diff-body" dangerouslySetInnerHTML={{ __html: html }} />
         )}
       </section>
     </Layout>,

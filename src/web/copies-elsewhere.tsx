@@ -15,12 +15,10 @@ import { createRemoteCopy, getRemoteRevision } from "../db/remote-copies.ts";
 import { slugAvailable } from "../db/copies.ts";
 import { getPublicDeclaration, getRevision } from "../db/declarations.ts";
 import type { RemoteRevision } from "../db/schema.ts";
-import { diffDeclarations, proposedChanges } from "../diff.ts";
 import { keepRevision, resolveRemoteDeclaration, revisionArticleJson, type FedData, type ResolvedDeclaration } from "../federation/index.ts";
-import { renderMarkdown } from "../markdown.ts";
 import { slugify, slugProblem } from "../slug.ts";
 import { readForm } from "./body.ts";
-import { diffViews, EXPIRED_FORM, keepNotes, loginRedirect, MAX_EDITOR_BODY_BYTES, parseNumber, validateText, valuesFrom } from "./copies.tsx";
+import { changesForSave, editorView, EXPIRED_FORM, keepNotes, notSavedBecause, loginRedirect, MAX_EDITOR_BODY_BYTES, parseNumber, validateText, valuesFrom } from "./copies.tsx";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { csrfFor, notSavedPage, personalPage, type PersonalStatus } from "./personal.tsx";
@@ -128,7 +126,7 @@ interface RemoteSourceRef {
   converted: boolean;
 }
 
-function remoteEditorPage(
+async function remoteEditorPage(
   c: Context<WebEnv>,
   ref: RemoteSourceRef,
   input: string,
@@ -137,9 +135,7 @@ function remoteEditorPage(
   status: PersonalStatus,
 ) {
   const r = ref.revision;
-  const diff = diffDeclarations(r.body, values.body);
-  const changes = proposedChanges(diff, values.notes);
-  const { preview, ...rest } = extra;
+  const view = await editorView(values, extra, status, { source: r.body, base: r.body, diffTitle: `Changes from version ${r.number}` });
   const host = URL.canParse(r.url) ? new URL(r.url).host : r.url;
   return personalPage(
     c,
@@ -162,12 +158,10 @@ function remoteEditorPage(
         csrf={csrfFor(c)}
         values={values}
         hidden={{ ref: r.url, source: input }}
-        changes={changes}
-        {...(preview === true ? { previewHtml: renderMarkdown(values.body), ...diffViews(diff), diffTitle: `Changes from version ${r.number}` } : {})}
-        {...rest}
+        {...view.props}
       />
     </section>,
-    status,
+    view.status,
   );
 }
 
@@ -224,6 +218,9 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
   if (Object.keys(errors).length > 0) return remoteEditorPage(c, ref, input, values, { errors }, 400);
   const taken = { errors: { slug: `The address “${newSlug}” is taken; please choose another.` } };
   if (!slugAvailable(db, newSlug)) return remoteEditorPage(c, ref, input, { ...values, slug: newSlug }, taken, 409);
+  // Worked out before the source is fetched again, so a refusal costs no network request.
+  const changes = await changesForSave(revision.body, values.body);
+  if (!changes.ok) return remoteEditorPage(c, ref, input, values, notSavedBecause(changes.refusal), changes.refusal.status);
 
   // The source's actor, fetched again: where our copy's actor will write.
   // A numbered revision (undersign's …/v/N) is fetched at its own address; elsewhere the Article's
@@ -239,7 +236,6 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
   if (source.latestArticle.url.href !== revision.url) await keepRevision(fedData(c), source.latestArticle);
   // The sources up its chain too, for the lineage page (revisions never change).
   for (const ancestor of source.chain) await keepRevision(fedData(c), ancestor);
-  const changes = proposedChanges(diffDeclarations(revision.body, values.body));
   const outcome = await batcher.run(() =>
     createRemoteCopy(db, {
       revision,
@@ -250,7 +246,7 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
       title: values.title.trim(),
       summary: values.summary.trim(),
       body: values.body,
-      notes: keepNotes(values.notes, changes),
+      notes: keepNotes(values.notes, changes.outcome),
       status: form.action === "draft" ? "draft" : "published",
     }),
   );

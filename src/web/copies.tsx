@@ -6,17 +6,21 @@
  * back next to the fields with everything the author typed kept; nothing is
  * written unless every check passed, and a save based on an older revision is
  * refused with 409 and the diff of what changed meanwhile.
+ *
+ * The text's size is checked before any other work; the preview (rendering,
+ * diffs, Proposed Changes) is worked out on the diff pool (src/web/diffing.tsx),
+ * never on the thread that serves pages.
  */
 import { Hono, type Context } from "hono";
 import { getRegistrationMode } from "../db/accounts.ts";
 import { createCopy, saveRevision, slugAvailable } from "../db/copies.ts";
 import { getDeclarationBySlug, getPublicDeclaration, getRevision, setDeclarationStatus } from "../db/declarations.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
-import { diffDeclarations, proposedChanges, renderDiffInline, renderDiffSideBySide, type DeclarationDiff, type ProposedChange } from "../diff.ts";
-import { renderMarkdown } from "../markdown.ts";
+import { escapeHtml, type ProposedChange } from "../diff/index.ts";
 import { slugify, slugProblem } from "../slug.ts";
 import { readForm } from "./body.ts";
-import { csrfFor, forbiddenPage, notSavedPage, personalPage } from "./personal.tsx";
+import { tryDiff, type Tried } from "./diffing.tsx";
+import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "./personal.tsx";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { notFoundPage } from "./errors.tsx";
@@ -27,15 +31,11 @@ import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues 
 import { DraftNotice, RepublishForm, withdrawnSentence } from "./visibility.tsx";
 
 
-/** Both views of the changes for the editor's preview: inline, and side by side. */
-export function diffViews(diff: DeclarationDiff) {
-  return { diffHtml: renderDiffInline(diff), sideBySideHtml: renderDiffSideBySide(diff) };
-}
-
 export const copyRoutes = new Hono<WebEnv>();
 
 export const TITLE_MAX = 200;
 export const SUMMARY_MAX = 1000;
+/** The largest text of a Declaration; within what a diff takes (`MAX_DIFF_TEXT_BYTES`), so a saved text can always be compared. */
 export const BODY_MAX_BYTES = 200 * 1024;
 export const CHANGE_SUMMARY_MAX = 500;
 export const NOTE_MAX = 1000;
@@ -44,10 +44,7 @@ export const MAX_EDITOR_BODY_BYTES = 2 * 1024 * 1024;
 
 export const EXPIRED_FORM = "This form expired or was not sent from this site. Nothing was saved; your text is kept below. Please try again.";
 
-type Status = 200 | 400 | 403 | 404 | 409 | 413 | 415;
-
-
-
+type Status = PersonalStatus;
 
 export function loginRedirect(c: Context<WebEnv>, next: string) {
   return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
@@ -94,6 +91,11 @@ export function valuesFrom(values: Record<string, string>): EditorValues {
   };
 }
 
+/** The text's size problem, or null: checked before any work on the text (preview, diffs, saving). */
+export function bodySizeProblem(body: string): string | null {
+  return Buffer.byteLength(body, "utf8") > BODY_MAX_BYTES ? `The text is larger than ${BODY_MAX_BYTES / 1024} KB.` : null;
+}
+
 /** Checks title, summary, body and change summary. */
 export function validateText(v: EditorValues): EditorErrors {
   const errors: EditorErrors = {};
@@ -101,10 +103,96 @@ export function validateText(v: EditorValues): EditorErrors {
   if (title === "") errors.title = "Please give your text a title.";
   else if ([...title].length > TITLE_MAX) errors.title = `The title is longer than ${TITLE_MAX} characters.`;
   if ([...v.summary.trim()].length > SUMMARY_MAX) errors.summary = `The summary is longer than ${SUMMARY_MAX} characters.`;
+  const tooLarge = bodySizeProblem(v.body);
   if (v.body.trim() === "") errors.body = "The text is empty.";
-  else if (Buffer.byteLength(v.body, "utf8") > BODY_MAX_BYTES) errors.body = `The text is larger than ${BODY_MAX_BYTES / 1024} KB.`;
+  else if (tooLarge != null) errors.body = tooLarge;
   if ([...v.changeSummary.trim()].length > CHANGE_SUMMARY_MAX) errors.changeSummary = `This is longer than ${CHANGE_SUMMARY_MAX} characters.`;
   return errors;
+}
+
+// ---------------------------------------------------------------------------
+// The editor's diff work
+
+const EDITOR_LABELS = { body: "Your text", source: "The source text", base: "The version you edited" };
+
+/**
+ * The editor's props that come from diffs: the Proposed Changes against
+ * `source` (null: not a Copy whose source text is known) and, on preview, the
+ * rendered text and its diff from `base`.  The text's size is checked first:
+ * a text over the limit gets its error and no other work.  When the diff pool
+ * refuses (busy, past its deadline) the page says so, keeps everything typed
+ * (notes too) and answers 503.
+ */
+export async function editorView(
+  values: EditorValues,
+  extra: Partial<CopyEditorProps> & { preview?: boolean },
+  status: Status,
+  texts: { source: string | null; base: string; diffTitle: string },
+): Promise<{ props: Partial<CopyEditorProps>; status: Status }> {
+  const { preview, ...rest } = extra;
+  const tooLarge = bodySizeProblem(values.body);
+  if (tooLarge != null) {
+    return {
+      props: {
+        ...rest,
+        changes: null,
+        ...(texts.source != null ? { changesUnavailable: "The Proposed Changes are listed again once the text is within the size limit." } : {}),
+        errors: { ...rest.errors, body: tooLarge },
+      },
+      status: status === 200 ? 400 : status,
+    };
+  }
+  const got = await tryDiff(
+    {
+      kind: "editor",
+      body: values.body,
+      notes: values.notes,
+      ...(texts.source != null ? { source: texts.source } : {}),
+      ...(preview === true ? { preview: { base: texts.base } } : {}),
+    },
+    EDITOR_LABELS,
+  );
+  if (!got.ok) {
+    const message = got.refusal.message;
+    return {
+      props: {
+        ...rest,
+        changes: null,
+        ...(texts.source != null ? { changesUnavailable: `The Proposed Changes could not be listed. ${message}` } : {}),
+        ...(preview === true && rest.formError == null ? { formError: `The preview could not be made. ${message} Your text is kept below.` } : {}),
+      },
+      status: status === 200 ? got.refusal.status : status,
+    };
+  }
+  const o = got.outcome;
+  return {
+    props: {
+      ...rest,
+      changes: o.changes,
+      moreChanges: o.more,
+      ...(preview === true ? { previewHtml: o.previewHtml ?? "", diffHtml: o.diffHtml ?? "", sideBySideHtml: o.sideBySideHtml ?? "", diffTitle: texts.diffTitle } : {}),
+    },
+    status,
+  };
+}
+
+/** The Proposed Changes of `body` against `source`, to keep only the notes of changes that exist when saving. */
+export async function changesForSave(source: string | null, body: string): Promise<Tried<ProposedChange[] | null>> {
+  if (source == null) return { ok: true, outcome: null };
+  const got = await tryDiff({ kind: "proposed", before: source, after: body }, { before: EDITOR_LABELS.source, after: EDITOR_LABELS.body });
+  return got.ok ? { ok: true, outcome: got.outcome.changes } : got;
+}
+
+/** The conflict section of a save refused because `latest` was saved meanwhile: the diff from the base, or why it is missing. */
+export async function conflictView(base: string, latest: Pick<Revision, "number" | "body">): Promise<{ number: number; html: string }> {
+  const got = await tryDiff({ kind: "render", before: base, after: latest.body, views: ["inline"] }, { before: "The version you edited", after: `Version ${latest.number}` });
+  const html = got.ok ? (got.outcome.html.inline ?? "") : `<p class="notice" role="note">${escapeHtml(`The changes could not be shown. ${got.refusal.message}`)}</p>`;
+  return { number: latest.number, html };
+}
+
+/** The editor again after the diff pool refused the work a save needs: nothing saved, everything kept. */
+export function notSavedBecause(refusal: { status: 413 | 503; message: string }): { formError: string } {
+  return { formError: `Nothing was saved: the Proposed Changes could not be listed. ${refusal.message} Your text is kept below.` };
 }
 
 // ---------------------------------------------------------------------------
@@ -127,7 +215,7 @@ function findSource(c: Context<WebEnv>, slug: string, rawV: string | undefined):
   return { declaration, revision };
 }
 
-function copyEditorPage(
+async function copyEditorPage(
   c: Context<WebEnv>,
   source: SourceRef,
   values: EditorValues,
@@ -135,9 +223,7 @@ function copyEditorPage(
   status: Status,
 ) {
   const { declaration: d, revision: r } = source;
-  const diff = diffDeclarations(r.body, values.body);
-  const changes = proposedChanges(diff, values.notes);
-  const { preview, ...rest } = extra;
+  const view = await editorView(values, extra, status, { source: r.body, base: r.body, diffTitle: `Changes from version ${r.number}` });
   return personalPage(
     c,
     `Your copy of ${r.title}`,
@@ -153,14 +239,10 @@ function copyEditorPage(
         csrf={csrfFor(c)}
         values={values}
         hidden={{ v: String(r.number) }}
-        changes={changes}
-        {...(preview === true
-          ? { previewHtml: renderMarkdown(values.body), ...diffViews(diff), diffTitle: `Changes from version ${r.number}` }
-          : {})}
-        {...rest}
+        {...view.props}
       />
     </section>,
-    status,
+    view.status,
   );
 }
 
@@ -232,7 +314,8 @@ copyRoutes.post("/d/:slug/copy", async (c) => {
   const taken = { errors: { slug: `The address “${newSlug}” is taken; please choose another.` } };
   if (!slugAvailable(db, newSlug)) return copyEditorPage(c, source, { ...values, slug: newSlug }, taken, 409);
 
-  const changes = proposedChanges(diffDeclarations(source.revision.body, values.body));
+  const changes = await changesForSave(source.revision.body, values.body);
+  if (!changes.ok) return copyEditorPage(c, source, values, notSavedBecause(changes.refusal), changes.refusal.status);
   const sourceUrl = new URL(`/d/${source.declaration.slug}/v/${source.revision.number}`, config.origin).href;
   const outcome = await batcher.run(() =>
     createCopy(db, {
@@ -244,7 +327,7 @@ copyRoutes.post("/d/:slug/copy", async (c) => {
       title: values.title.trim(),
       summary: values.summary.trim(),
       body: values.body,
-      notes: keepNotes(values.notes, changes),
+      notes: keepNotes(values.notes, changes.outcome),
       status: form.action === "draft" ? "draft" : "published",
     }),
   );
@@ -281,7 +364,7 @@ export function findOwned(
   return { declaration, latest };
 }
 
-function editPage(
+async function editPage(
   c: Context<WebEnv>,
   d: Declaration,
   base: Revision,
@@ -290,8 +373,7 @@ function editPage(
   status: Status,
 ) {
   const source = copySource(c.get("deps").db, d);
-  const changes = source?.body != null ? proposedChanges(diffDeclarations(source.body, values.body), values.notes) : null;
-  const { preview, ...rest } = extra;
+  const view = await editorView(values, extra, status, { source: source?.body ?? null, base: base.body, diffTitle: `Changes from version ${base.number}` });
   return personalPage(
     c,
     `Edit ${d.title}`,
@@ -318,19 +400,11 @@ function editPage(
         csrf={csrfFor(c)}
         values={values}
         hidden={{ base: String(base.number) }}
-        changes={changes}
-        {...(preview === true
-          ? {
-              previewHtml: renderMarkdown(values.body),
-              ...diffViews(diffDeclarations(base.body, values.body)),
-              diffTitle: `Changes from version ${base.number}`,
-            }
-          : {})}
-        {...rest}
+        {...view.props}
       />
       {d.status === "published" && <UnpublishForm slug={d.slug} csrf={csrfFor(c)} signatures={d.signatureCount} />}
     </section>,
-    status,
+    view.status,
   );
 }
 
@@ -378,7 +452,8 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
   const errors = validateText(values);
   if (Object.keys(errors).length > 0) return editPage(c, owned.declaration, base, values, { errors }, 400);
   const source = copySource(db, owned.declaration);
-  const changes = source?.body != null ? proposedChanges(diffDeclarations(source.body, values.body)) : null;
+  const changes = await changesForSave(source?.body ?? null, values.body);
+  if (!changes.ok) return editPage(c, owned.declaration, base, values, notSavedBecause(changes.refusal), changes.refusal.status);
   const outcome = await batcher.run(() => {
     const saved = saveRevision(db, {
       declaration: owned.declaration,
@@ -387,7 +462,7 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
       summary: values.summary.trim(),
       body: values.body,
       changeSummary: values.changeSummary.trim(),
-      notes: keepNotes(values.notes, changes),
+      notes: keepNotes(values.notes, changes.outcome),
       authorId: account.id,
     });
     if (saved.kind === "saved" && publish) setDeclarationStatus(db, owned.declaration.id, "published", account.id);
@@ -401,8 +476,7 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
       return notFoundPage(c, `There is no Declaration “${slug}” here.`);
     case "conflict": {
       const latest = outcome.latest;
-      const conflict = { number: latest.number, html: renderDiffInline(diffDeclarations(base.body, latest.body)) };
-      return editPage(c, owned.declaration, latest, values, { conflict }, 409);
+      return editPage(c, owned.declaration, latest, values, { conflict: await conflictView(base.body, latest) }, 409);
     }
   }
 });

@@ -4,8 +4,10 @@
  * site (`/compare`).  Both work without JavaScript: the inline and
  * side-by-side views are two links, the version pickers are GET forms.
  *
- * Revisions never change, so the rendered diff of a pair of revisions is kept
- * (per database handle, bounded) rather than computed on every request.
+ * Diffs run on the diff pool, off the thread that serves pages (see
+ * src/web/diffing.tsx).  Revisions never change, so the rendered diff of a
+ * pair of revisions is kept (per database handle, bounded) rather than
+ * computed on every request.
  */
 import { Hono, type Context } from "hono";
 import {
@@ -15,16 +17,9 @@ import {
   type DeclarationSummary,
 } from "../db/declarations.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
-import {
-  diffDeclarations,
-  diffSummary,
-  diffWords,
-  renderDiffInline,
-  renderDiffSideBySide,
-  type DiffSummary,
-  type WordPart,
-} from "../diff.ts";
+import { diffPool, type DiffSummary, type WordPart } from "../diff/index.ts";
 import type { WebEnv } from "./context.ts";
+import { diffRefusal, diffRefusalPage, KeptDiffs, stringBytes, type Tried } from "./diffing.tsx";
 import { readableDeclaration } from "./visibility.tsx";
 import { notFoundPage } from "./errors.tsx";
 import { formatDate, formatNumber, plural } from "./format.ts";
@@ -41,35 +36,49 @@ export type DiffView = "inline" | "side";
 export interface RenderedDiff {
   readonly html: string;
   readonly summary: DiffSummary;
+  /** Word changes of the title and summary (when they differ). */
+  readonly words: Readonly<Record<string, readonly WordPart[]>>;
 }
 
-const renderedDiffs = new WeakMap<object, Map<string, RenderedDiff>>();
 export const DIFF_CACHE_SIZE = 200;
+/** Rendered diffs kept together, at most (a diff of two long texts can be megabytes of HTML). */
+export const DIFF_CACHE_BYTES = 16 * 1024 * 1024;
+const renderedDiffs = new KeptDiffs<RenderedDiff>(DIFF_CACHE_SIZE, DIFF_CACHE_BYTES, (r) => stringBytes(r.html, r.summary.text) + 64 * Object.keys(r.words).length);
+
+type DiffSide = Pick<Revision, "id" | "body"> & Partial<Pick<Revision, "title" | "summary" | "number">>;
 
 /**
- * The diff of two revisions as HTML (all document text escaped), kept per
- * database handle and (revision id pair, view); least recently used entries
- * go first.
+ * The diff of two revisions as HTML (all document text escaped), worked out
+ * on the diff pool and kept per database handle and (revision id pair, view);
+ * least recently used entries go first.  A refusal (too large, busy, past its
+ * deadline) is returned, not kept.
  */
-export function renderedDiff(db: object, before: Pick<Revision, "id" | "body">, after: Pick<Revision, "id" | "body">, view: DiffView): RenderedDiff {
-  let cache = renderedDiffs.get(db);
-  if (cache == null) renderedDiffs.set(db, (cache = new Map()));
-  const key = `${before.id}:${after.id}:${view}`;
-  let entry = cache.get(key);
-  if (entry != null) {
-    cache.delete(key);
-  } else {
-    const diff = diffDeclarations(before.body, after.body);
-    entry = { html: view === "side" ? renderDiffSideBySide(diff) : renderDiffInline(diff), summary: diffSummary(diff) };
-    if (cache.size >= DIFF_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+export async function renderedDiff(db: object, before: DiffSide, after: DiffSide, view: DiffView): Promise<Tried<RenderedDiff>> {
+  const words: Record<string, readonly [string, string]> = {};
+  if (before.title != null && after.title != null && before.title !== after.title) words.title = [before.title, after.title];
+  if (before.summary != null && after.summary != null && before.summary !== after.summary) words.summary = [before.summary, after.summary];
+  const labels = {
+    before: before.number != null ? `Version ${before.number}` : "The first text",
+    after: after.number != null ? `Version ${after.number}` : "The second text",
+    "title before": "The first title",
+    "title after": "The second title",
+    "summary before": "The first summary",
+    "summary after": "The second summary",
+  };
+  try {
+    const outcome = await renderedDiffs.get(db, `${before.id}:${after.id}:${view}`, async () => {
+      const rendered = await diffPool().run({ kind: "render", before: before.body, after: after.body, views: [view], words });
+      return { html: rendered.html[view] ?? "", summary: rendered.summary, words: rendered.words };
+    });
+    return { ok: true, outcome };
+  } catch (error) {
+    return { ok: false, refusal: diffRefusal(error, labels) };
   }
-  cache.set(key, entry);
-  return entry;
 }
 
 /** Number of cached diffs for a database handle (for tests). */
 export function diffCacheSize(db: object): number {
-  return renderedDiffs.get(db)?.size ?? 0;
+  return renderedDiffs.size(db);
 }
 
 // ---------------------------------------------------------------------------
@@ -206,7 +215,7 @@ function DiffResult(props: { before: Side; after: Side; view: DiffView; viewHref
             <div>
               <dt>Title</dt>
               <dd>
-                <WordChanges parts={diffWords(before.revision.title, after.revision.title)} />
+                <WordChanges parts={rendered.words.title ?? []} />
               </dd>
             </div>
           )}
@@ -214,7 +223,7 @@ function DiffResult(props: { before: Side; after: Side; view: DiffView; viewHref
             <div>
               <dt>Summary</dt>
               <dd>
-                <WordChanges parts={diffWords(before.revision.summary, after.revision.summary)} />
+                <WordChanges parts={rendered.words.summary ?? []} />
               </dd>
             </div>
           )}
@@ -263,7 +272,7 @@ diffRoutes.get("/d/:slug/diff", (c) => {
   return c.redirect(`/d/${declaration.slug}/diff/${Number(rawA)}..${Number(rawB)}`, 302);
 });
 
-diffRoutes.get("/d/:slug/diff/:range", (c) => {
+diffRoutes.get("/d/:slug/diff/:range", async (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("slug");
   const declaration = readableDeclaration(c, slug);
@@ -279,7 +288,8 @@ diffRoutes.get("/d/:slug/diff/:range", (c) => {
   }
   const view = parseView(c.req.query("view"));
   const path = `/d/${declaration.slug}/diff/${range.a}..${range.b}`;
-  const rendered = renderedDiff(db, before, after, view);
+  const rendered = await renderedDiff(db, before, after, view);
+  if (!rendered.ok) return diffRefusalPage(c, rendered.refusal, history);
   return c.html(
     <Layout
       title={`Changes to ${declaration.title} from version ${range.a} to ${range.b}`}
@@ -298,7 +308,7 @@ diffRoutes.get("/d/:slug/diff/:range", (c) => {
           after={{ declaration, revision: after }}
           view={view}
           viewHref={(v) => `${path}?view=${v}`}
-          rendered={rendered}
+          rendered={rendered.outcome}
         />
       </section>
     </Layout>,
@@ -416,7 +426,7 @@ function CompareForm(props: { declarations: DeclarationSummary[]; values: Compar
   );
 }
 
-diffRoutes.get("/compare", (c) => {
+diffRoutes.get("/compare", async (c) => {
   const { db, config } = c.get("deps");
   const q = (name: CompareField) => (c.req.query(name) ?? "").trim();
   const values: CompareValues = { a: q("a"), av: q("av"), b: q("b"), bv: q("bv") };
@@ -485,6 +495,8 @@ diffRoutes.get("/compare", (c) => {
     const search = new URLSearchParams({ a: before.declaration.slug, av: String(before.revision.number), b: after.declaration.slug, bv: String(after.revision.number), view: v });
     return `/compare?${search.toString()}`;
   };
+  const rendered = await renderedDiff(db, before.revision, after.revision, view);
+  if (!rendered.ok) return diffRefusalPage(c, rendered.refusal, { href: "/compare", text: "Compare something else" });
   const sameDeclaration = before.declaration.slug === after.declaration.slug;
   const heading = sameDeclaration
     ? `Changes from version ${before.revision.number} to version ${after.revision.number}`
@@ -493,7 +505,7 @@ diffRoutes.get("/compare", (c) => {
     <Layout title={heading} siteName={config.instanceName}>
       <section class="diff-page" aria-labelledby="compare-title">
         <h1 id="compare-title">{heading}</h1>
-        <DiffResult before={before} after={after} view={view} viewHref={params} rendered={renderedDiff(db, before.revision, after.revision, view)} />
+        <DiffResult before={before} after={after} view={view} viewHref={params} rendered={rendered.outcome} />
         <details class="compare-again">
           <summary>Compare something else</summary>
           {form}

@@ -10,11 +10,12 @@ import { getPublicDeclaration, getRevision } from "../db/declarations.ts";
 import { listPosts, previousDigestTime } from "../db/posts.ts";
 import { getMediaByIds } from "../db/strike.ts";
 import type { Declaration, FedPost } from "../db/schema.ts";
-import { escapeHtml, markdownToText, renderMarkdown } from "../markdown.ts";
+import { escapeHtml, markdownToText, renderMarkdownAbsolute } from "../markdown.ts";
 import { SOFTWARE } from "../version.ts";
 import type { DbLike } from "../db/client.ts";
 import { assetUrl } from "./assets.ts";
 import type { WebEnv } from "./context.ts";
+import { plural } from "./format.ts";
 import { mediaPath } from "./media.tsx";
 import { escapeXml } from "./xml.ts";
 
@@ -31,10 +32,6 @@ interface Entry {
   html: string;
   /** Images posted with it (strike notices): enclosures, and shown in the content. */
   images?: { href: string; type: string; alt: string }[];
-}
-
-function people(n: number): string {
-  return n === 1 ? "1 person" : `${n.toLocaleString("en")} people`;
 }
 
 function link(href: string): string {
@@ -54,7 +51,8 @@ function toEntry(db: DbLike, d: Declaration, post: FedPost, origin: URL): Entry 
         ...base,
         title,
         link: new URL(`/d/${d.slug}/v/${post.revision}`, origin).href,
-        html: `${summary}${revision == null ? "" : renderMarkdown(revision.body)}`,
+        // Feed readers show the text on their own pages: its links must be absolute.
+        html: `${summary}${revision == null ? "" : renderMarkdownAbsolute(revision.body, new URL(page))}`,
       };
     }
     case "announcement":
@@ -77,13 +75,14 @@ function toEntry(db: DbLike, d: Declaration, post: FedPost, origin: URL): Entry 
     case "digest": {
       const since = previousDigestTime(db, post);
       const hours = since == null ? 1 : Math.max(1, Math.round((post.published.getTime() - since.getTime()) / 3_600_000));
-      const window = hours === 1 ? "in the last hour" : `in the last ${hours} hours`;
-      const total = post.signatureCount === 1 ? "1 signature" : `${post.signatureCount.toLocaleString("en")} signatures`;
+      const window = hours === 1 ? "in the last hour" : `in the last ${plural(hours, "hour", "hours")}`;
+      const total = plural(post.signatureCount, "signature", "signatures");
+      const people = plural(post.delta, "person", "people");
       return {
         ...base,
-        title: `${people(post.delta)} signed ${window}`,
+        title: `${people} signed ${window}`,
         link: page,
-        html: `<p>${people(post.delta)} signed <strong>${escapeHtml(d.title)}</strong> ${window}: ${total} so far.</p><p>${link(page)}</p>`,
+        html: `<p>${people} signed <strong>${escapeHtml(d.title)}</strong> ${window}: ${total} so far.</p><p>${link(page)}</p>`,
       };
     }
     case "notice": {

@@ -1,18 +1,12 @@
 /** Formatting helpers shared by the pages (pure). */
+import type { PublicSignature } from "../db/signatures.ts";
+
+export { formatNumber, plural } from "../plural.ts";
 
 const dateFormat = new Intl.DateTimeFormat("en", { dateStyle: "long", timeZone: "UTC" });
-const numberFormat = new Intl.NumberFormat("en");
 
 export function formatDate(date: Date): string {
   return dateFormat.format(date);
-}
-
-export function formatNumber(n: number): string {
-  return numberFormat.format(n);
-}
-
-export function plural(n: number, one: string, many: string): string {
-  return `${formatNumber(n)} ${n === 1 ? one : many}`;
 }
 
 /** Known licenses get a link to their deed; others are shown as text. */
@@ -24,4 +18,20 @@ const LICENSE_LINKS: Record<string, string> = {
 
 export function licenseUrl(license: string): string | undefined {
   return LICENSE_LINKS[license.trim()];
+}
+
+/**
+ * The name shown for a signature, the same on the page, in the JSON API and
+ * in the CSV.  A fediverse signer's is their account's display name as known
+ * now (refreshed by each `Update` of their profile, and by fetches), else the
+ * name kept when they signed, else their handle.
+ */
+export function signerName(s: Pick<PublicSignature, "kind" | "name" | "actor">): string {
+  if (s.kind !== "fediverse" || s.actor == null) return s.name ?? "";
+  return s.actor.name?.trim() || s.name || (s.actor.handle != null ? `@${s.actor.handle}` : s.actor.url);
+}
+
+/** The link shown with a signature: a fediverse signer's profile as known now, else the website given. */
+export function signerWebsite(s: Pick<PublicSignature, "kind" | "website" | "actor">): string | null {
+  return s.kind === "fediverse" && s.actor != null ? s.actor.url : s.website;
 }

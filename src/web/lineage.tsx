@@ -4,8 +4,12 @@
  * nested list with each member's signatures and how much it differs from the
  * source revision it copied.  Only published Declarations are listed.
  *
- * Revisions never change, so "N words changed" is kept in memory per database
- * handle and (source revision id, member revision id), bounded.
+ * "N words changed" is worked out on the diff pool (src/web/diffing.tsx), and
+ * kept in memory per database handle and (source revision id, member revision
+ * id), bounded: revisions never change.  One view works out at most
+ * `LINEAGE_NEW_COMPARISONS` new counts, one at a time, for at most
+ * `LINEAGE_COMPARE_MS`; members left are listed without their count until a
+ * later view.
  */
 import { Hono } from "hono";
 import type { Child } from "hono/jsx";
@@ -22,8 +26,9 @@ import { getPublishedDeclaration, getRevision } from "../db/declarations.ts";
 import { getRemoteRevision, getRemoteSource, listRemoteCopies } from "../db/remote-copies.ts";
 import type { RemoteCopy, RemoteRevision, RemoteSource } from "../db/schema.ts";
 import type { Declaration } from "../db/schema.ts";
-import { diffDeclarations, diffSummary } from "../diff.ts";
+import type { DiffSummary } from "../diff/index.ts";
 import type { WebEnv } from "./context.ts";
+import { keptDiff, KeptDiffs } from "./diffing.tsx";
 import { notFoundPage } from "./errors.tsx";
 import { formatDate, formatNumber, plural } from "./format.ts";
 import { currentAccount } from "./session.ts";
@@ -68,25 +73,55 @@ export function familyOf(db: DbLike, declaration: Pick<Declaration, "id">, desce
 // Words changed (cached: revisions are immutable)
 // ---------------------------------------------------------------------------
 
-const wordsChangedCache = new WeakMap<object, Map<string, number>>();
 export const WORDS_CHANGED_CACHE_SIZE = 5000;
+const wordsChanged = new KeptDiffs<DiffSummary>(WORDS_CHANGED_CACHE_SIZE);
+/** New word counts worked out for one view of a lineage page, at most. */
+export const LINEAGE_NEW_COMPARISONS = 100;
+/** Milliseconds one view may spend working out new word counts before listing the rest without. */
+export const LINEAGE_COMPARE_MS = 3000;
 
 export interface SourceComparison {
-  wordsChanged: number;
+  /** Null when the count is not worked out yet (this view's share of work was spent, or the diff was refused). */
+  wordsChanged: number | null;
   /** The comparison page, when the source is public. */
   compareUrl: string | null;
 }
 
+/** What one page view may still spend on new comparisons. */
+export class ComparisonAllowance {
+  #left: number;
+  readonly #until: number;
+
+  constructor(count = LINEAGE_NEW_COMPARISONS, ms = LINEAGE_COMPARE_MS, now = Date.now()) {
+    this.#left = count;
+    this.#until = now + ms;
+  }
+
+  /** Takes one new comparison, when any is left. */
+  take(): boolean {
+    if (this.#left <= 0 || Date.now() > this.#until) return false;
+    this.#left--;
+    return true;
+  }
+
+  /** No more new comparisons in this view (one was refused: the pool is busy or the texts too large). */
+  stop(): void {
+    this.#left = 0;
+  }
+}
+
 /**
  * How much `member`'s latest revision differs from the source revision it
- * copied, or null when that source revision is not on this site.
+ * copied, or null when that source revision is not on this site.  A count not
+ * kept yet is worked out only when `allowance` has one left.
  */
-export function compareWithSource(
+export async function compareWithSource(
   db: DbLike,
   member: FamilyMember,
   source: Pick<FamilyMember, "slug" | "status"> | undefined,
-  origin?: URL,
-): SourceComparison | null {
+  origin: URL | undefined,
+  allowance: ComparisonAllowance,
+): Promise<SourceComparison | null> {
   if (member.sourceRevision == null) return null;
   // A source on another site: its revision as kept here (remote_revisions), compared across sites.
   const remote = member.sourceDeclarationId == null && member.sourceUrl != null ? getRemoteRevision(db, member.sourceUrl) : undefined;
@@ -94,17 +129,14 @@ export function compareWithSource(
   const before = remote ?? getRevision(db, member.sourceDeclarationId!, member.sourceRevision);
   const after = getRevision(db, member.id, member.revision);
   if (before == null || after == null) return null;
-  let cache = wordsChangedCache.get(db);
-  if (cache == null) wordsChangedCache.set(db, (cache = new Map()));
   const key = `${remote != null ? "r" : ""}${before.id}:${after.id}`;
-  let words = cache.get(key);
-  if (words != null) {
-    cache.delete(key);
-  } else {
-    words = diffSummary(diffDeclarations(before.body, after.body)).wordsChanged;
-    if (cache.size >= WORDS_CHANGED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  let words = wordsChanged.peek(db, key)?.wordsChanged ?? null;
+  if (words == null && allowance.take()) {
+    const got = await keptDiff(wordsChanged, db, key, () => ({ kind: "summary" as const, before: before.body, after: after.body }));
+    if (got.ok) words = got.outcome.wordsChanged;
+    // Busy or too slow: the rest of this view goes without new counts.  (A text too large stays uncounted alone.)
+    else if (got.refusal.status === 503) allowance.stop();
   }
-  cache.set(key, words);
   if (remote != null) {
     const ours = origin == null ? null : new URL(`/d/${member.slug}/v/${after.number}`, origin).href;
     return { wordsChanged: words, compareUrl: ours == null ? null : `/compare/elsewhere?${new URLSearchParams({ a: remote.url, b: ours }).toString()}` };
@@ -118,16 +150,15 @@ export function compareWithSource(
 
 /** Number of cached word counts for a database handle (for tests). */
 export function wordsChangedCacheSize(db: object): number {
-  return wordsChangedCache.get(db)?.size ?? 0;
+  return wordsChanged.size(db);
 }
 
 // ---------------------------------------------------------------------------
 // Page
 // ---------------------------------------------------------------------------
 
-function MemberLine(props: { db: DbLike; member: FamilyMember; source: FamilyMember | undefined; current: boolean; origin: URL }) {
-  const { db, member, source, current } = props;
-  const comparison = compareWithSource(db, member, source, props.origin);
+function MemberLine(props: { member: FamilyMember; source: FamilyMember | undefined; current: boolean; comparison: SourceComparison | null }) {
+  const { member, source, current, comparison } = props;
   return (
     <div class={current ? "lineage-member current" : "lineage-member"}>
       {current ? (
@@ -157,15 +188,19 @@ function MemberLine(props: { db: DbLike; member: FamilyMember; source: FamilyMem
           {" · "}
           {comparison.compareUrl != null ? (
             <a href={comparison.compareUrl} class="words-changed">
-              {plural(comparison.wordsChanged, "word", "words")} changed
+              {wordsChangedText(comparison.wordsChanged)}
             </a>
           ) : (
-            <span class="words-changed">{plural(comparison.wordsChanged, "word", "words")} changed</span>
+            <span class="words-changed">{wordsChangedText(comparison.wordsChanged)}</span>
           )}
         </>
       )}
     </div>
   );
+}
+
+function wordsChangedText(words: number | null): string {
+  return words == null ? "changes not counted yet" : `${plural(words, "word", "words")} changed`;
 }
 
 function statusMark(status: RemoteCopy["status"], checked: Date) {
@@ -213,7 +248,7 @@ function RemoteSourceLine(props: { source: RemoteSource; url: string; title: str
   );
 }
 
-lineageRoutes.get("/d/:slug/copies", (c) => {
+lineageRoutes.get("/d/:slug/copies", async (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("slug");
   const declaration = getPublishedDeclaration(db, slug);
@@ -250,12 +285,19 @@ lineageRoutes.get("/d/:slug/copies", (c) => {
     if (link != null) remoteChain.push(link);
   }
   const members = byId.size + elsewhere.length + (remoteSource != null ? 1 : 0) + remoteChain.length;
+  // Words changed against each member's source, nearest the original first, one at a time on the diff pool.
+  const allowance = new ComparisonAllowance();
+  const comparisons = new Map<number, SourceComparison | null>();
+  for (const m of [...ancestors, self, ...descendants]) {
+    const source = m.sourceDeclarationId == null ? undefined : byId.get(m.sourceDeclarationId);
+    comparisons.set(m.id, await compareWithSource(db, m, source, config.origin, allowance));
+  }
 
   const subtree = (member: FamilyMember): Child => {
     const kids = children.get(member.id) ?? [];
     return (
       <li>
-        <MemberLine db={db} member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={member.id === self.id} origin={config.origin} />
+        <MemberLine member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={member.id === self.id} comparison={comparisons.get(member.id) ?? null} />
         {kids.length > 0 && <ul>{kids.map(subtree)}</ul>}
       </li>
     );
@@ -266,7 +308,7 @@ lineageRoutes.get("/d/:slug/copies", (c) => {
     const member = ancestors[index]!;
     return (
       <li>
-        <MemberLine db={db} member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={false} origin={config.origin} />
+        <MemberLine member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={false} comparison={comparisons.get(member.id) ?? null} />
         <ul>{chain(index + 1)}</ul>
       </li>
     );

@@ -4,17 +4,31 @@
  * `mergeThreeWay`) with the conflicts side by side for the owner to choose,
  * then the editor on the merged text, whose Proposed Changes are against the
  * new source version.  Saving makes a new revision and moves the Copy's
- * source to that version, in one write.  No client-side JavaScript.
+ * source to that version, in one write.  No client-side JavaScript.  The
+ * merge and the diffs run on the diff pool (src/web/diffing.tsx).
  */
 import { Hono, type Context } from "hono";
 import { getRemoteRevision, getRemoteSource, moveCopySource } from "../db/remote-copies.ts";
 import { saveRevision } from "../db/copies.ts";
 import { getDeclarationById, getRevision } from "../db/declarations.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
-import { diffDeclarations, mergeThreeWay, proposedChanges, renderDiffInline, type MergeConflict } from "../diff.ts";
-import { renderMarkdown } from "../markdown.ts";
+import type { MergeConflict } from "../diff/index.ts";
 import { readForm } from "./body.ts";
-import { diffViews, EXPIRED_FORM, findOwned, keepNotes, MAX_EDITOR_BODY_BYTES, parseNumber, validateText, valuesFrom, type Owned } from "./copies.tsx";
+import {
+  changesForSave,
+  conflictView,
+  editorView,
+  EXPIRED_FORM,
+  findOwned,
+  keepNotes,
+  MAX_EDITOR_BODY_BYTES,
+  notSavedBecause,
+  parseNumber,
+  validateText,
+  valuesFrom,
+  type Owned,
+} from "./copies.tsx";
+import { DIFF_RETRY_AFTER_SECONDS, tryDiff, type DiffRefusal } from "./diffing.tsx";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { notFoundPage } from "./errors.tsx";
@@ -103,7 +117,26 @@ function ConflictChoices(props: { conflicts: readonly MergeConflict[]; choices: 
   );
 }
 
-function mergePage(c: Context<WebEnv>, d: Declaration, latest: Revision, state: UpstreamState) {
+const MERGE_LABELS = { base: "The source version your copy was made from", ours: "Your latest version", theirs: "The source’s new version" };
+
+/** The merge page when the merge cannot be worked out just now (or a text is too large): why, and nothing lost. */
+function mergeRefusedPage(c: Context<WebEnv>, d: Declaration, refusal: DiffRefusal) {
+  if (refusal.status === 503) c.header("Retry-After", String(DIFF_RETRY_AFTER_SECONDS));
+  return personalPage(
+    c,
+    `Take in the source’s changes: ${d.title}`,
+    <section class="prose-page" aria-labelledby="merge-title">
+      <p class="breadcrumb">
+        <a href={`/d/${d.slug}`}>{d.title}</a>
+      </p>
+      <h1 id="merge-title">Take in the source’s changes</h1>
+      <p role="alert">The source’s changes could not be merged with your copy just now. {refusal.message} Nothing was changed.</p>
+    </section>,
+    refusal.status,
+  );
+}
+
+async function mergePage(c: Context<WebEnv>, d: Declaration, latest: Revision, state: UpstreamState) {
   const title = `Take in the source’s changes: ${d.title}`;
   if (state.kind !== "newer") {
     const message =
@@ -126,7 +159,9 @@ function mergePage(c: Context<WebEnv>, d: Declaration, latest: Revision, state: 
     );
   }
   const { upstream } = state;
-  const merge = mergeThreeWay(upstream.base.body, latest.body, upstream.theirs.body);
+  const got = await tryDiff({ kind: "merge", base: upstream.base.body, ours: latest.body, theirs: upstream.theirs.body, showTheirs: true }, MERGE_LABELS);
+  if (!got.ok) return mergeRefusedPage(c, d, got.refusal);
+  const { merge, theirsHtml } = got.outcome;
   return personalPage(
     c,
     title,
@@ -145,7 +180,7 @@ function mergePage(c: Context<WebEnv>, d: Declaration, latest: Revision, state: 
         <h2 id="upstream-diff-title">
           What the source changed (version {upstream.base.number} to {upstream.theirs.number})
         </h2>
-        <div dangerouslySetInnerHTML={{ __html: renderDiffInline(diffDeclarations(upstream.base.body, upstream.theirs.body)) }} />
+        <div dangerouslySetInnerHTML={{ __html: theirsHtml ?? "" }} />
       </section>
       <form class="account-form" method="post" action={`/d/${d.slug}/merge`}>
         <input type="hidden" name={CSRF_FIELD} value={csrfFor(c)} />
@@ -172,7 +207,7 @@ function mergePage(c: Context<WebEnv>, d: Declaration, latest: Revision, state: 
   );
 }
 
-function mergeEditorPage(
+async function mergeEditorPage(
   c: Context<WebEnv>,
   d: Declaration,
   base: Revision,
@@ -181,9 +216,7 @@ function mergeEditorPage(
   extra: Partial<CopyEditorProps> & { preview?: boolean },
   status: PersonalStatus,
 ) {
-  const diff = diffDeclarations(base.body, values.body);
-  const changes = proposedChanges(diffDeclarations(upstream.theirs.body, values.body), values.notes);
-  const { preview, ...rest } = extra;
+  const view = await editorView(values, extra, status, { source: upstream.theirs.body, base: base.body, diffTitle: `Changes from your version ${base.number}` });
   return personalPage(
     c,
     `Merged text: ${d.title}`,
@@ -203,12 +236,10 @@ function mergeEditorPage(
         csrf={csrfFor(c)}
         values={values}
         hidden={{ base: String(base.number), upstream: String(upstream.theirs.number), step: "edit" }}
-        changes={changes}
-        {...(preview === true ? { previewHtml: renderMarkdown(values.body), ...diffViews(diff), diffTitle: `Changes from your version ${base.number}` } : {})}
-        {...rest}
+        {...view.props}
       />
     </section>,
-    status,
+    view.status,
   );
 }
 
@@ -244,7 +275,14 @@ mergeRoutes.post("/d/:slug/merge", async (c) => {
 
   if (form.step !== "edit") {
     // The owner's choices, one per conflict; the merge is computed again from the same texts.
-    const merged = mergeThreeWay(upstream.base.body, base.body, upstream.theirs.body, (i) => (form[`choice-${i}`] === "theirs" ? "theirs" : "ours"));
+    const choices: Record<number, "theirs"> = {};
+    for (const [name, value] of Object.entries(form)) {
+      const index = /^choice-(0|[1-9]\d{0,5})$/.exec(name)?.[1];
+      if (index != null && value === "theirs") choices[Number(index)] = "theirs";
+    }
+    const got = await tryDiff({ kind: "merge", base: upstream.base.body, ours: base.body, theirs: upstream.theirs.body, choices }, MERGE_LABELS);
+    if (!got.ok) return mergeRefusedPage(c, d, got.refusal);
+    const merged = got.outcome.merge;
     const values: EditorValues = {
       title: base.title,
       summary: base.summary,
@@ -260,7 +298,8 @@ mergeRoutes.post("/d/:slug/merge", async (c) => {
   if (form.action !== "save" && form.action !== "publish") return mergeEditorPage(c, d, base, upstream, values, { preview: true }, 200);
   const errors = validateText(values);
   if (Object.keys(errors).length > 0) return mergeEditorPage(c, d, base, upstream, values, { errors }, 400);
-  const changes = proposedChanges(diffDeclarations(upstream.theirs.body, values.body));
+  const changes = await changesForSave(upstream.theirs.body, values.body);
+  if (!changes.ok) return mergeEditorPage(c, d, base, upstream, values, notSavedBecause(changes.refusal), changes.refusal.status);
   const outcome = await batcher.run(() => {
     const saved = saveRevision(db, {
       declaration: d,
@@ -269,7 +308,7 @@ mergeRoutes.post("/d/:slug/merge", async (c) => {
       summary: values.summary.trim(),
       body: values.body,
       changeSummary: values.changeSummary.trim(),
-      notes: keepNotes(values.notes, changes),
+      notes: keepNotes(values.notes, changes.outcome),
       authorId: account.id,
     });
     if (saved.kind === "saved") moveCopySource(db, d.id, { revision: upstream.theirs.number, url: upstream.theirs.url, title: upstream.theirs.title });
@@ -282,8 +321,7 @@ mergeRoutes.post("/d/:slug/merge", async (c) => {
     case "missing":
       return notFoundPage(c, `There is no Declaration “${slug}” here.`);
     case "conflict": {
-      const conflict = { number: outcome.latest.number, html: renderDiffInline(diffDeclarations(base.body, outcome.latest.body)) };
-      return mergeEditorPage(c, d, outcome.latest, upstream, values, { conflict }, 409);
+      return mergeEditorPage(c, d, outcome.latest, upstream, values, { conflict: await conflictView(base.body, outcome.latest) }, 409);
     }
   }
 });

@@ -25,7 +25,9 @@ import { csrfToken } from "./csrf.ts";
 import { signFormFor } from "./sign.tsx";
 import { SignatureList } from "./views/SignatureList.tsx";
 import { plural } from "./format.ts";
-import { copySource, proposedChangesSection } from "./provenance.ts";
+import { copySource, proposedChangesSection, type ProposedChangesSection } from "./provenance.ts";
+import { DIFF_RETRY_AFTER_SECONDS, type Tried } from "./diffing.tsx";
+import { escapeHtml } from "../diff/index.ts";
 import { formsMayLeaveSite } from "./interact.tsx";
 import { canModerate, FediverseSections, hasResponses } from "./responses.tsx";
 import { currentAccount } from "./session.ts";
@@ -104,46 +106,75 @@ function SignSection(props: { c: Context<WebEnv>; declaration: Declaration; csrf
 const CSRF_STAND_IN = `csrf-${randomUUID()}`;
 const latestPages = new WeakMap<object, Map<number, { key: string; html: string }>>();
 
-function cachedLatestPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision): string {
-  const { db, batcher } = c.get("deps");
-  const key = `${declaration.status}:${declaration.revision}:${declaration.signatureCount}:${declaration.updated.getTime()}:${batcher.generation}`;
-  let pages = latestPages.get(db);
-  if (pages == null) latestPages.set(db, (pages = new Map()));
-  const cached = pages.get(declaration.id);
-  if (cached?.key === key) return cached.html;
-  const html = String(revisionPage(c, declaration, revision, CSRF_STAND_IN));
-  if (pages.size >= 1000) pages.delete(pages.keys().next().value!);
-  pages.set(declaration.id, { key, html });
-  return html;
+/** What the kept latest page depends on: anything written changes it. */
+function latestPageKey(c: Context<WebEnv>, declaration: Declaration): string {
+  return `${declaration.status}:${declaration.revision}:${declaration.signatureCount}:${declaration.updated.getTime()}:${c.get("deps").batcher.generation}`;
 }
 
-function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: Revision) {
-  const { secret, config } = c.get("deps");
+function keptLatestPage(db: object, declaration: Declaration, key: string): string | null {
+  const kept = latestPages.get(db)?.get(declaration.id);
+  return kept?.key === key ? kept.html : null;
+}
+
+function keepLatestPage(db: object, declaration: Declaration, key: string, html: string): void {
+  let pages = latestPages.get(db);
+  if (pages == null) latestPages.set(db, (pages = new Map()));
+  if (pages.size >= 1000 && !pages.has(declaration.id)) pages.delete(pages.keys().next().value!);
+  pages.set(declaration.id, { key, html });
+}
+
+/** A Copy's Proposed Changes for a page: the section, a refusal to explain in its place, or null (not a Copy, source text unknown). */
+type ProposedState = Tried<ProposedChangesSection> | null;
+
+/** What is shown as the Proposed Changes: the section, or why it is not listed (escaped text). */
+function proposedHtml(proposed: ProposedState): string | null {
+  if (proposed == null) return null;
+  if (proposed.ok) return proposed.outcome.html;
+  return `<h2>Proposed Changes</h2>\n<p class="notice" role="note">The changes from the source are not listed here. ${escapeHtml(proposed.refusal.message)}</p>`;
+}
+
+async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: Revision) {
+  const { db, secret, config } = c.get("deps");
   // The follow/sign form sends the visitor on to their own server.
   if (revision.number === declaration.revision && declaration.status === "published") formsMayLeaveSite(c);
   // A draft (seen by its owner only) and a withdrawn page seen by its owner
   // carry the owner's buttons: never cached, never stored by the browser.
-  if (declaration.status === "draft" || (declaration.status === "withdrawn" && isOwner(c, declaration))) {
-    c.header("Cache-Control", "no-store");
-    return c.html(revisionPage(c, declaration, revision, csrfToken(c, secret, config.origin), true, canModerate(c, declaration)));
-  }
-  if (revision.number !== declaration.revision) return c.html(revisionPage(c, declaration, revision));
-  const csrf = csrfToken(c, secret, config.origin);
+  const ownersPage = declaration.status === "draft" || (declaration.status === "withdrawn" && isOwner(c, declaration));
   // The Declaration's owner and admins see hidden responses and the Hide/Show buttons: their own page.
-  if (canModerate(c, declaration) && hasResponses(c, declaration.id)) {
+  const moderatorsPage = !ownersPage && revision.number === declaration.revision && canModerate(c, declaration) && hasResponses(c, declaration.id);
+  const keptPage = !ownersPage && !moderatorsPage && revision.number === declaration.revision;
+  const key = latestPageKey(c, declaration);
+  const kept = keptPage ? keptLatestPage(db, declaration, key) : null;
+  if (kept != null) return c.html(kept.replaceAll(CSRF_STAND_IN, csrfToken(c, secret, config.origin)));
+
+  // A Copy's Proposed Changes are worked out on the diff pool (and kept per revision pair) before the page is built.
+  const proposed = await proposedChangesSection(db, declaration, revision);
+  if (proposed?.ok === false && proposed.refusal.status === 503) {
     c.header("Cache-Control", "no-store");
-    return c.html(revisionPage(c, declaration, revision, csrf, false, true));
+    c.header("Retry-After", String(DIFF_RETRY_AFTER_SECONDS));
   }
-  return c.html(cachedLatestPage(c, declaration, revision).replaceAll(CSRF_STAND_IN, csrf));
+  if (ownersPage) {
+    c.header("Cache-Control", "no-store");
+    return c.html(revisionPage(c, declaration, revision, proposed, csrfToken(c, secret, config.origin), true, canModerate(c, declaration)));
+  }
+  if (revision.number !== declaration.revision) return c.html(revisionPage(c, declaration, revision, proposed));
+  const csrf = csrfToken(c, secret, config.origin);
+  if (moderatorsPage) {
+    c.header("Cache-Control", "no-store");
+    return c.html(revisionPage(c, declaration, revision, proposed, csrf, false, true));
+  }
+  const html = String(revisionPage(c, declaration, revision, proposed, CSRF_STAND_IN));
+  // A page whose Proposed Changes could not be worked out just now is not kept.
+  if (proposed?.ok !== false || proposed.refusal.status !== 503) keepLatestPage(db, declaration, key, html);
+  return c.html(html.replaceAll(CSRF_STAND_IN, csrf));
 }
 
-function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision, csrf?: string, forOwner = false, moderator = false) {
+function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision, proposed: ProposedState, csrf?: string, forOwner = false, moderator = false) {
   const { config } = c.get("deps");
   const permalink = new URL(`/d/${declaration.slug}/v/${revision.number}`, config.origin).href;
   const isLatest = revision.number === declaration.revision;
   const db = c.get("deps").db;
   const source = copySource(db, declaration);
-  const proposed = source == null ? null : proposedChangesSection(db, declaration, revision);
   return (
     <Layout
       title={revision.title}
@@ -174,7 +205,7 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
             ? null
             : { title: source.title, url: source.url, revision: source.revision, host: source.remote && URL.canParse(source.url) ? new URL(source.url).host : null }
         }
-        proposedChangesHtml={proposed?.html ?? null}
+        proposedChangesHtml={source == null ? null : proposedHtml(proposed)}
       />
       {isLatest && csrf != null && declaration.status === "published" && <SignSection c={c} declaration={declaration} csrf={csrf} />}
       {isLatest && csrf != null && declaration.status === "published" && <DeclarationShare declaration={declaration} origin={config.origin} />}
@@ -195,15 +226,24 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
 }
 
 /** The raw Markdown of the latest revision, with front matter. */
-pages.get("/d/:file{[^/]+\\.md}", (c) => {
+pages.get("/d/:file{[^/]+\\.md}", async (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("file").slice(0, -".md".length);
   const declaration = readableDeclaration(c, slug);
   const revision = declaration && getRevision(db, declaration.id, declaration.revision);
   if (declaration == null || revision == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   if (declaration.status === "draft") c.header("Cache-Control", "no-store");
+  const proposed = await proposedChangesSection(db, declaration, revision);
+  // A Copy's file without its Proposed Changes would misrepresent it: refused, with the reason, rather than sent short.
+  if (proposed?.ok === false) {
+    if (proposed.refusal.status === 503) {
+      c.header("Cache-Control", "no-store");
+      c.header("Retry-After", String(DIFF_RETRY_AFTER_SECONDS));
+    }
+    return c.text(`The Markdown file of “${declaration.title}” is not available: its Proposed Changes could not be listed. ${proposed.refusal.message}\n`, proposed.refusal.status);
+  }
   c.header("Content-Type", "text/markdown; charset=utf-8");
-  return c.body(toMarkdownFile(declaration, revision, config.origin, proposedChangesSection(db, declaration, revision)?.markdown));
+  return c.body(toMarkdownFile(declaration, revision, config.origin, proposed?.outcome.markdown));
 });
 
 /**

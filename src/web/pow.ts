@@ -10,20 +10,35 @@
  * secret counter in 1…maxNumber, publishes half of the SHA-256 key derived
  * from it, and signs both the parameters (HMAC) and the full key.  The browser
  * must try counters until it finds the key, about maxNumber / 2 hashes on
- * average; verifying costs the server two HMACs.  Each accepted solution is
- * remembered in memory until its challenge expires and refused a second time.
+ * average; verifying costs the server two HMACs.
+ *
+ * Each challenge is bound to what it pays for (docs/decisions/0015): an
+ * action ("sign", "pledge", "also") and its target (the Declaration's slug,
+ * the strike, or the set of Declarations of an "Also sign these"), and, for
+ * "also", a count that multiplies the work.  The binding is inside the
+ * HMAC-signed parameters (`data`), so a solution for one Declaration is
+ * refused for another.  A solution is used once: `verify` refuses one already
+ * in `pow_solutions`, and `claim` records it in the same transaction as the
+ * signature or pledge it paid for, so a refused attempt (rate limit, form
+ * error) does not use it up, and a restart does not forget it.  Used
+ * solutions are kept only until their challenge expires; nothing else is
+ * remembered, so no number of solutions can refuse a new one.
  */
 import { createHmac } from "node:crypto";
 import { createChallenge, randomInt, verifySolution, type Challenge } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import { Hono } from "hono";
 import { z } from "zod";
+import type { Db } from "../db/client.ts";
+import { claimSolution, isSolutionUsed, pruneSolutions } from "../db/pow.ts";
 import type { WebEnv } from "./context.ts";
 
 /** The form field name the widget submits. */
 export const POW_FIELD = "altcha";
 
 export interface ProofOfWorkOptions {
+  /** Where used solutions are kept (`pow_solutions`). */
+  db: Db;
   /** When false, `verify()` accepts anything (challenges are still served). */
   enabled: boolean;
   /** HMAC secret that signs challenges; keep it stable across restarts. */
@@ -34,23 +49,54 @@ export interface ProofOfWorkOptions {
   expiresInSeconds: number;
 }
 
-export type ProofOfWorkResult = { ok: true } | { ok: false; reason: string };
+/** What a challenge pays for. */
+export interface PowBinding {
+  readonly action: PowAction;
+  /** The Declaration's slug ("sign"), "strike" ("pledge"), or a keyed hash of the chosen set ("also"). */
+  readonly target: string;
+  /** How many signatures the solution pays for ("also"); the work grows with it.  Default 1. */
+  readonly count?: number;
+}
+
+export const POW_ACTIONS = ["sign", "pledge", "also"] as const;
+export type PowAction = (typeof POW_ACTIONS)[number];
+
+/** A verified, not yet used solution: what `claim` records. */
+export interface PowProof {
+  readonly id: string;
+  readonly expires: Date;
+}
+
+/** `proof` is null when the check is off (nothing to record). */
+export type ProofOfWorkResult = { ok: true; proof: PowProof | null } | { ok: false; reason: string };
 
 export interface ProofOfWork {
   readonly enabled: boolean;
-  /** JSON body for the widget's challenge URL. */
-  challenge(): Promise<unknown>;
-  /** Verifies the widget's payload (the form field value / JSON string); each solution is accepted once. */
-  verify(payload: string | undefined | null): Promise<ProofOfWorkResult>;
+  /** JSON body for the widget's challenge URL: a challenge bound to `binding`. */
+  challenge(binding: PowBinding): Promise<unknown>;
+  /**
+   * Verifies the widget's payload (the form field value / JSON string) for
+   * `binding`, and that it was not used yet.  Does not use it up: see `claim`.
+   */
+  verify(payload: string | undefined | null, binding: PowBinding): Promise<ProofOfWorkResult>;
+  /**
+   * Records `proof` as used; false when it already was (a concurrent request
+   * won).  Synchronous: call it inside the group-committed transaction that
+   * writes what the solution paid for.  A null proof (check off) is always fine.
+   */
+  claim(proof: PowProof | null): boolean;
 }
+
+/** The most signatures one "also" solution may pay for (its work is that many times a signature's). */
+export const MAX_POW_COUNT = 100;
+const TARGET = /^[A-Za-z0-9_-]{1,100}$/;
 
 /** The only algorithm we issue; the widget registers a worker for it (see assets.ts). */
 const ALGORITHM = "SHA-256";
 /** Base64 of a real payload is about 1 KB; anything much larger is not ours. */
 const MAX_PAYLOAD_CHARS = 4096;
-/** At most this many accepted solutions are remembered at once (see `verify`). */
-const MAX_REMEMBERED = 100_000;
-const SWEEP_INTERVAL_MS = 60_000;
+/** Expired solutions are pruned at most this often (inside a claiming transaction). */
+const PRUNE_INTERVAL_MS = 60_000;
 
 export const REASONS = {
   missing: "The anti-spam check has not finished; please wait a moment and try again.",
@@ -58,7 +104,7 @@ export const REASONS = {
   expired: "The anti-spam check expired; please try again.",
   invalid: "The anti-spam check could not be confirmed; please reload the page and try again.",
   replayed: "this anti-spam check was already used; please try again",
-  busy: "Too many signatures are arriving right now; please try again in a few minutes.",
+  elsewhere: "The anti-spam check was solved for another page; please reload this page and try again.",
 } as const;
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})+$/);
@@ -76,6 +122,7 @@ const payloadSchema = z.object({
       keyPrefix: hex.max(128),
       keySignature: hex.max(128),
       expiresAt: z.number().positive().finite(),
+      data: z.object({ action: z.string().max(20), target: z.string().max(100), count: z.number().int().positive().max(MAX_POW_COUNT) }).optional(),
     }),
     signature: hex.max(128),
   }),
@@ -112,22 +159,14 @@ function assertOptions(options: ProofOfWorkOptions): void {
 
 export function createProofOfWork(options: ProofOfWorkOptions): ProofOfWork {
   assertOptions(options);
-  const { enabled, secret, maxNumber, expiresInSeconds } = options;
+  const { db, enabled, secret, maxNumber, expiresInSeconds } = options;
   // Two secrets from one: the challenge signature and the derived-key signature.
   const hmacSignatureSecret = createHmac("sha256", secret).update("undersign pow: challenge").digest("hex");
   const hmacKeySignatureSecret = createHmac("sha256", secret).update("undersign pow: key").digest("hex");
 
-  /** Signatures of accepted solutions → when their challenge expires (ms). */
-  const used = new Map<string, number>();
-  let nextSweep = 0;
+  let nextPrune = 0;
 
-  function sweep(now: number): void {
-    if (now < nextSweep && used.size < MAX_REMEMBERED) return;
-    nextSweep = now + SWEEP_INTERVAL_MS;
-    for (const [signature, expiresAt] of used) if (expiresAt < now) used.delete(signature);
-  }
-
-  async function check(payload: string | undefined | null): Promise<ProofOfWorkResult> {
+  async function check(payload: string | undefined | null, binding: PowBinding): Promise<ProofOfWorkResult> {
     if (typeof payload !== "string" || payload.trim() === "") return { ok: false, reason: REASONS.missing };
     if (payload.length > MAX_PAYLOAD_CHARS) return { ok: false, reason: REASONS.malformed };
     const decoded = decodePayload(payload);
@@ -142,47 +181,85 @@ export function createProofOfWork(options: ProofOfWorkOptions): ProofOfWork {
     });
     if (result.expired) return { ok: false, reason: REASONS.expired };
     if (!result.verified) return { ok: false, reason: REASONS.invalid };
-
-    // From here on synchronous, so two concurrent submissions of one payload
-    // cannot both pass.
-    const now = Date.now();
-    sweep(now);
-    if (used.has(challenge.signature)) return { ok: false, reason: REASONS.replayed };
-    // Bounded memory: rather than forget unexpired solutions (which would let
-    // them be replayed), refuse new ones until old ones expire.
-    if (used.size >= MAX_REMEMBERED) return { ok: false, reason: REASONS.busy };
-    used.set(challenge.signature, challenge.parameters.expiresAt * 1000);
-    return { ok: true };
+    // The binding is covered by the HMAC just checked.
+    const data = challenge.parameters.data;
+    if (data == null || data.action !== binding.action || data.target !== binding.target || data.count !== (binding.count ?? 1)) {
+      return { ok: false, reason: REASONS.elsewhere };
+    }
+    // Both concurrent submissions of one payload may pass this read; only one
+    // of them can `claim` it in its transaction.
+    if (isSolutionUsed(db, challenge.signature)) return { ok: false, reason: REASONS.replayed };
+    return { ok: true, proof: { id: challenge.signature, expires: new Date(challenge.parameters.expiresAt * 1000) } };
   }
 
   return {
     enabled,
-    async challenge() {
+    async challenge(binding) {
+      assertBinding(binding);
+      const count = binding.count ?? 1;
       return createChallenge({
         algorithm: ALGORITHM,
         cost: 1,
-        counter: randomInt(maxNumber),
+        // The secret counter is drawn from a range `count` times as large, so
+        // finding it takes `count` times the work on average; checking it
+        // still costs the server two HMACs.
+        counter: randomInt(Math.min(maxNumber * count, 0xffffffff)),
         deriveKey,
+        data: { action: binding.action, target: binding.target, count },
         expiresAt: new Date(Date.now() + expiresInSeconds * 1000),
         hmacSignatureSecret,
         hmacKeySignatureSecret,
       });
     },
-    async verify(payload) {
-      if (!enabled) return { ok: true };
+    async verify(payload, binding) {
+      if (!enabled) return { ok: true, proof: null };
       try {
-        return await check(payload);
+        return await check(payload, binding);
       } catch {
         // altcha-lib throws on some malformed input that passes the schema.
         return { ok: false, reason: REASONS.malformed };
       }
     },
+    claim(proof) {
+      if (proof == null) return true;
+      const now = Date.now();
+      if (now >= nextPrune) {
+        nextPrune = now + PRUNE_INTERVAL_MS;
+        pruneSolutions(db, new Date(now));
+      }
+      return claimSolution(db, proof.id, proof.expires);
+    },
   };
 }
 
-/** `GET /api/pow/challenge`: a fresh challenge for the widget, never cached. */
+function assertBinding(binding: PowBinding): void {
+  if (!(POW_ACTIONS as readonly string[]).includes(binding.action)) throw new Error(`ProofOfWork: unknown action ${binding.action}`);
+  if (!TARGET.test(binding.target)) throw new Error("ProofOfWork: the target must be 1 to 100 letters, digits, - or _");
+  const count = binding.count ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_POW_COUNT) throw new Error(`ProofOfWork: count must be 1 to ${MAX_POW_COUNT}`);
+}
+
+/** The widget's challenge URL for `binding`. */
+export function challengeUrl(binding: PowBinding): string {
+  const query = new URLSearchParams({ action: binding.action, target: binding.target });
+  if ((binding.count ?? 1) !== 1) query.set("count", String(binding.count));
+  return `/api/pow/challenge?${query}`;
+}
+
+/**
+ * `GET /api/pow/challenge?action=&target=[&count=]`: a fresh challenge bound
+ * to what it pays for, never cached.  400 (JSON, the field named) for
+ * anything else.
+ */
 export const powRoutes = new Hono<WebEnv>().get("/challenge", async (c) => {
-  const challenge = await c.get("deps").pow.challenge();
   c.header("Cache-Control", "no-store");
-  return c.json(challenge);
+  const action = c.req.query("action") ?? "";
+  const target = c.req.query("target") ?? "";
+  const countText = c.req.query("count") ?? "1";
+  const refuse = (field: string, message: string) => c.json({ error: { code: "invalid_field", message, field } }, 400);
+  if (!(POW_ACTIONS as readonly string[]).includes(action)) return refuse("action", `action must be one of ${POW_ACTIONS.join(", ")} (sign: target is the Declaration's slug).`);
+  if (!TARGET.test(target)) return refuse("target", "target must be 1 to 100 letters, digits, - or _ (for sign, the Declaration's slug).");
+  const count = /^\d{1,3}$/.test(countText) ? Number(countText) : NaN;
+  if (!(count >= 1 && count <= MAX_POW_COUNT)) return refuse("count", `count must be a whole number from 1 to ${MAX_POW_COUNT}.`);
+  return c.json(await c.get("deps").pow.challenge({ action: action as PowAction, target, count }));
 });

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import type { RateLimit } from "../config.ts";
 import type { WebEnv } from "./context.ts";
 import { cookieName as csrfCookieName } from "./csrf.ts";
+import { deviceCookieName } from "./session.ts";
 import { plural } from "./format.ts";
 import { Layout } from "./views/Layout.tsx";
 
@@ -107,7 +108,11 @@ privacy.get("/privacy", (c) => {
             <li>
               Your IP address is never stored. To limit automated signing, the site keeps a keyed hash of it in memory only, for at most{" "}
               {describeDuration(longestWindow)}, and never writes it to disk.
-              {config.trustProxy ? " The site runs behind a proxy and takes your address from the X-Forwarded-For header that proxy adds." : ""}
+              {" "}For an IPv6 address only its first {config.ipv6PrefixLength} bits count (the network you are on, usually shared by your
+              devices).
+              {config.trustedProxies.length > 0
+                ? " The site runs behind a proxy and takes your address from the X-Forwarded-For header that proxy adds (only from the proxies its owner configured)."
+                : ""}
             </li>
           ) : (
             // No rate limit and no duplicate-name window: nothing about the address is kept, not even in memory.
@@ -122,12 +127,19 @@ privacy.get("/privacy", (c) => {
           {pow.enabled && (
             <li>
               The form asks your browser to solve a small computing puzzle (a proof of work), served by this site itself; it needs
-              JavaScript and stores nothing.
+              JavaScript. The site remembers each used puzzle (not who solved it) until it expires, about 20 minutes later, so that it
+              cannot be used twice.
             </li>
           )}
           <li>
             A cookie named “{csrfCookieName(config.origin)}” protects the forms from being sent by other sites. It holds a random number and
             nothing else.
+          </li>
+          <li>
+            Only for accounts (authors and the site's owner, never for signing): when you log in, a cookie named “
+            {deviceCookieName(config.origin)}” marks this browser as one you logged in from, for a year, so that limits against password
+            guessing do not hold you back. It holds your account's number, a random number and a check value, nothing else. Failed logins are
+            counted in memory by keyed hashes of the account name and of your address, for at most 15 minutes.
           </li>
         </ul>
       </article>

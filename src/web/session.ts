@@ -5,6 +5,7 @@
  * context; it reads the database only when the cookie is present.  Sessions
  * last 30 days from their last use; the expiry moves on at most once an hour.
  */
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
@@ -21,6 +22,7 @@ import {
   type Account,
 } from "../db/accounts.ts";
 import { APP } from "../logging.ts";
+import { keyedHash } from "./abuse.ts";
 import type { WebEnv } from "./context.ts";
 
 const logger = getLogger([APP, "web"]);
@@ -98,4 +100,54 @@ export async function endSession(c: Context<WebEnv>): Promise<void> {
   if (token != null) await batcher.run(() => deleteSession(db, hashSecret(token)));
   clearSessionCookie(c);
   c.set("account", null);
+}
+
+// ---------------------------------------------------------------------------
+// Known browsers
+
+/** A browser where an account logged in before keeps this cookie for a year. */
+export function deviceCookieName(origin: URL): string {
+  return origin.protocol === "https:" ? "__Host-device" : "device";
+}
+
+const DEVICE_TTL_SECONDS = 365 * 86_400;
+
+/** An account as stored (its password hash included). */
+interface DeviceOwner {
+  readonly id: number;
+  readonly passwordHash: string;
+}
+
+/**
+ * The mark of this browser for an account: its id, a random nonce and an HMAC
+ * under the site secret that also covers the account's password hash, so a
+ * new password (or another account) makes it worthless.  Nothing is stored.
+ */
+function deviceMac(secret: string, account: DeviceOwner, nonce: string): string {
+  return keyedHash(secret, "device", String(account.id), nonce, account.passwordHash);
+}
+
+/**
+ * Marks this browser as one where `account` logged in.  Failed-login limits
+ * for unknown browsers (docs/decisions/0016) do not hold back a known one, so
+ * the owner still gets in from their own browser during a guessing attack.
+ */
+export function rememberDevice(c: Context<WebEnv>, account: DeviceOwner): void {
+  const { secret, config } = c.get("deps");
+  const nonce = randomBytes(12).toString("base64url");
+  setCookie(c, deviceCookieName(config.origin), `${account.id}.${nonce}.${deviceMac(secret, account, nonce)}`, {
+    ...cookieOptions(config.origin),
+    maxAge: DEVICE_TTL_SECONDS,
+  });
+}
+
+/** Whether this browser carries a valid mark for `account` (from `rememberDevice`). */
+export function isKnownDevice(c: Context<WebEnv>, account: DeviceOwner): boolean {
+  const { secret, config } = c.get("deps");
+  const raw = getCookie(c, deviceCookieName(config.origin));
+  const match = raw == null ? null : /^(\d{1,15})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{22})$/.exec(raw);
+  if (match == null || Number(match[1]) !== account.id) return false;
+  const expected = Buffer.from(deviceMac(secret, account, match[2]!));
+  const given = Buffer.from(match[3]!);
+  return expected.length === given.length && timingSafeEqual(expected, given);
 }

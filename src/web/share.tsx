@@ -137,14 +137,19 @@ export const shareRoutes = new Hono<WebEnv>();
 
 /**
  * "Share on Mastodon" without JavaScript: validates the server's name and
- * redirects to its share page.  The error page keeps what was typed.
+ * shows a page with the text and a link to that server's share page.  It does
+ * not redirect: a link to this URL must not be a way to send our visitors to
+ * any site under our name (an open redirect), so the visitor sees where the
+ * link goes and follows it themselves.  The error page keeps what was typed.
  */
 shareRoutes.get("/share/mastodon", (c) => {
   const { config } = c.get("deps");
   const typed = (c.req.query("server") ?? "").slice(0, 300);
   const text = (c.req.query("text") ?? "").slice(0, SHARE_TEXT_MAX);
   const server = serverName(typed);
-  if (server != null && text.trim() !== "") return c.redirect(mastodonShareUrl(server, text), 303);
+  c.header("Cache-Control", "no-store");
+  c.header("X-Robots-Tag", "noindex");
+  if (server != null && text.trim() !== "") return c.html(<ShareOnServer siteName={config.instanceName} server={server} text={text} />);
   const message =
     text.trim() === ""
       ? "There is nothing to share: go back to the page and use its share button."
@@ -152,7 +157,6 @@ shareRoutes.get("/share/mastodon", (c) => {
         ? "Type the name of your Mastodon server, like mastodon.social."
         : "That is not a server name: type only its name, like mastodon.social.";
   formsMayLeaveSite(c);
-  c.header("Cache-Control", "no-store");
   return c.html(
     <Layout title="Share on Mastodon" siteName={config.instanceName}>
       <div class="prose-page">
@@ -194,6 +198,41 @@ shareRoutes.get("/share/mastodon", (c) => {
     400,
   );
 });
+
+/** The page before leaving for the visitor's server: the text, the destination, and a link to follow. */
+function ShareOnServer(props: { siteName: string; server: string; text: string }) {
+  return (
+    <Layout title="Share on Mastodon" siteName={props.siteName}>
+      <div class="prose-page">
+        <h1 class="page-title">Share on {props.server}</h1>
+        <p>This text will be ready to post on your server, {props.server}, where you can still change it:</p>
+        <blockquote class="share-text">
+          {props.text.split("\n").map((line, i) => (
+            <>
+              {i > 0 && <br />}
+              {line}
+            </>
+          ))}
+        </blockquote>
+        <p class="share-actions">
+          <a class="button" href={mastodonShareUrl(props.server, props.text)} rel="noopener noreferrer">
+            Continue to {props.server}
+          </a>
+        </p>
+        <form class="share-mastodon standalone" method="get" action="/share/mastodon">
+          <input type="hidden" name="text" value={props.text} />
+          <div class="field">
+            <label for="share-server">Not your server? Type another one</label>
+            <input id="share-server" name="server" type="text" value={props.server} inputmode="url" autocomplete="off" autocapitalize="none" spellcheck={false} />
+          </div>
+          <div class="share-actions">
+            <button type="submit">Change server</button>
+          </div>
+        </form>
+      </div>
+    </Layout>
+  );
+}
 
 /** Every sharing and embedding route; mounted before the session middleware (none of them needs it). */
 export const sharingRoutes = new Hono<WebEnv>();

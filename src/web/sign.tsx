@@ -9,13 +9,13 @@ import { withdrawnSentence } from "./visibility.tsx";
 import type { Declaration } from "../db/schema.ts";
 import { listPublicSignatures, type PublicSignature } from "../db/signatures.ts";
 import { parseSignatureInput, type FieldErrors } from "../signature-input.ts";
-import { clientAddress, keyedHash } from "./abuse.ts";
+import { clientSubject, keyedHash } from "./abuse.ts";
 import { readForm } from "./body.ts";
 import type { WebEnv } from "./context.ts";
 import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
-import { plural } from "./format.ts";
+import { plural, signerName, signerWebsite } from "./format.ts";
 import { notFoundPage } from "./errors.tsx";
-import { POW_FIELD } from "./pow.ts";
+import { POW_FIELD, REASONS } from "./pow.ts";
 import { Layout } from "./views/Layout.tsx";
 import { ProofOfWorkField } from "./views/ProofOfWorkField.tsx";
 import { HONEYPOT_FIELD, SignForm } from "./views/SignForm.tsx";
@@ -27,8 +27,7 @@ export const PAGE_SIZE = 50;
 
 /** The client's keyed hash (its address never leaves this function). */
 export function clientKey(c: Context<WebEnv>): string {
-  const { secret, config } = c.get("deps");
-  return keyedHash(secret, "client", clientAddress(c, config.trustProxy));
+  return keyedHash(c.get("deps").secret, "client", clientSubject(c));
 }
 
 interface FormState {
@@ -46,7 +45,7 @@ export function signFormFor(c: Context<WebEnv>, declaration: Declaration, state:
       csrf={csrf ?? csrfToken(c, secret, config.origin)}
       revision={declaration.revision}
       email={signing.emailRequired ? "required" : signing.sendsMail ? "mailed" : "optional"}
-      proofOfWork={<ProofOfWorkField enabled={pow.enabled} />}
+      proofOfWork={<ProofOfWorkField enabled={pow.enabled} binding={{ action: "sign", target: declaration.slug }} />}
       {...state}
     />
   );
@@ -134,7 +133,7 @@ sign.post("/d/:slug/sign", async (c) => {
   const submittedRevision = values.revision ?? "";
   const stale = submittedRevision !== "" && submittedRevision !== String(declaration.revision);
   const parsed = parseSignatureInput(values, { emailRequired: signing.emailRequired });
-  const powResult = await pow.verify(values[POW_FIELD]);
+  const powResult = await pow.verify(values[POW_FIELD], { action: "sign", target: declaration.slug });
   if (!parsed.ok || !powResult.ok || stale) {
     const formError = !powResult.ok
       ? `Anti-spam check: ${powResult.reason}`
@@ -149,10 +148,12 @@ sign.post("/d/:slug/sign", async (c) => {
     );
   }
 
-  const outcome = await signing.sign(declaration, parsed.value, clientKey(c));
+  const outcome = await signing.sign(declaration, parsed.value, clientKey(c), { proof: powResult.proof });
   switch (outcome.kind) {
     case "signed":
       return c.redirect(`/s/${outcome.token}?signed=1`, 303);
+    case "replayed":
+      return signPage(c, declaration, { values: kept, formError: `Anti-spam check: ${REASONS.replayed}` }, 400);
     case "rate-limited": {
       const minutes = Math.max(1, Math.ceil(outcome.retryAfterMs / 60_000));
       c.header("Retry-After", String(Math.ceil(outcome.retryAfterMs / 1000)));
@@ -230,7 +231,7 @@ function csvCell(value: string | number | null): string {
 }
 
 function csvRow(s: PublicSignature): string {
-  return [s.name, s.place, s.website, s.comment, s.revision, s.created.toISOString()].map(csvCell).join(",") + "\r\n";
+  return [signerName(s), s.place, signerWebsite(s), s.comment, s.revision, s.created.toISOString()].map(csvCell).join(",") + "\r\n";
 }
 
 sign.get("/d/:slug/signatures.csv", (c) => {

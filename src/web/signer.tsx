@@ -23,6 +23,9 @@ import { notFoundPage } from "./errors.tsx";
 import { clientKey } from "./sign.tsx";
 import { familyOf } from "./lineage.tsx";
 import { hashToken, type SignOutcome } from "./signing.ts";
+import { keyedHash } from "./abuse.ts";
+import { POW_FIELD, type PowBinding, type PowProof } from "./pow.ts";
+import { ProofOfWorkField } from "./views/ProofOfWorkField.tsx";
 import { privateUrl } from "./signing-mail.ts";
 import { Layout } from "./views/Layout.tsx";
 
@@ -291,6 +294,8 @@ function AlsoResultLine(props: { result: AlsoResult; origin: URL }) {
       return <li class="not-signed">{title}: not signed, already signed{outcome.mailed ? " (we mailed its private link again)" : ""}.</li>;
     case "rate-limited":
       return <li class="not-signed">{title}: not signed, too many signatures just now, try again later.</li>;
+    case "replayed":
+      return <li class="not-signed">{title}: not signed, this anti-spam check was already used; please try again.</li>;
   }
 }
 
@@ -301,18 +306,22 @@ function AlsoResultLine(props: { result: AlsoResult; origin: URL }) {
  * outside the family are ignored.
  *
  * Every signature goes through `signing.sign`, so the rate limits (per client
- * and per Declaration) and the duplicate checks apply to each of them, and
- * each is its own group-committed transaction: a refusal or failure of one
- * leaves the others whole.  The proof of work is deliberately not asked
- * again: the person solved it when they made the signature this private link
- * belongs to, holding that link proves it, and the rate limits still bound
- * how many signatures one client can make.
+ * and per Declaration, counted per signature) and the duplicate checks apply
+ * to each of them, and each is its own group-committed transaction: a refusal
+ * or failure of one leaves the others whole.
+ *
+ * With the proof of work on, the ticked set is paid for by one proof priced
+ * by its size (docs/decisions/0015): the first POST shows the chosen
+ * Declarations with the anti-spam check, bound to this signature and exactly
+ * that set, its work `count` times a single signature's; the second POST
+ * (with the solution) signs.  The solution is used up with the first
+ * signature that is written.
  */
 signer.post("/s/:token/also", async (c) => {
   const token = c.req.param("token");
   const found = findByToken(c, token);
   if (found == null) return notFoundPage(c, unknownLink(c));
-  const { secret, config, signing } = c.get("deps");
+  const { secret, config, signing, pow } = c.get("deps");
   const body = await readForm(c);
   if (!body.ok) return expiredForm(c, token, body);
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return expiredForm(c, token);
@@ -321,6 +330,21 @@ signer.post("/s/:token/also", async (c) => {
 
   const chosen = alsoSignable(c, d).filter((m) => body.value[`${ALSO_FIELD_PREFIX}${m.id}`] != null);
   if (chosen.length === 0) return c.redirect(`/s/${token}`, 303);
+
+  let proof: PowProof | null = null;
+  if (pow.enabled) {
+    const binding: PowBinding = {
+      action: "also",
+      target: keyedHash(secret, "also", String(s.id), chosen.map((m) => m.id).sort((a, b) => a - b).join(",")),
+      count: chosen.length,
+    };
+    const payload = body.value[POW_FIELD];
+    if (payload == null) return alsoConfirmPage(c, token, d, chosen, binding);
+    const checked = await pow.verify(payload, binding);
+    if (!checked.ok) return alsoConfirmPage(c, token, d, chosen, binding, `Anti-spam check: ${checked.reason}`);
+    proof = checked.proof;
+  }
+
   const input = { name: s.name, place: s.place, website: s.website, comment: s.comment, email: s.email, public: s.public };
   const key = clientKey(c);
   const results: AlsoResult[] = [];
@@ -328,7 +352,11 @@ signer.post("/s/:token/also", async (c) => {
     // Read again just before signing: the member's latest revision and status now.
     const current = c.get("deps").db.select().from(declarations).where(eq(declarations.id, member.id)).get();
     if (current == null || current.status !== "published") continue;
-    results.push({ member: { ...member, revision: current.revision }, outcome: await signing.sign(current, input, key) });
+    const outcome = await signing.sign(current, input, key, { proof });
+    results.push({ member: { ...member, revision: current.revision }, outcome });
+    // Written (a signature, or its links mailed again): the solution is used up, and paid for the rest.
+    if (outcome.kind === "signed" || (outcome.kind === "already-signed" && outcome.by === "email")) proof = null;
+    if (outcome.kind === "replayed") break;
   }
   const signedCount = results.filter((r) => r.outcome.kind === "signed").length;
   return c.html(
@@ -348,6 +376,45 @@ signer.post("/s/:token/also", async (c) => {
     </Layout>,
   );
 });
+
+/** The chosen Declarations and the anti-spam check that pays for all of them (200; 400 with `error`). */
+function alsoConfirmPage(c: Context<WebEnv>, token: string, d: Declaration, chosen: FamilyMember[], binding: PowBinding, error?: string) {
+  const { secret, config } = c.get("deps");
+  return c.html(
+    <Layout title="Also sign these" siteName={config.instanceName}>
+      <section class="notice-page also-confirm" aria-labelledby="also-confirm-title">
+        <h1 id="also-confirm-title">Sign {plural(chosen.length, "more Declaration", "more Declarations")}</h1>
+        {error != null && (
+          <div class="form-errors" role="alert">
+            <p>{error}</p>
+          </div>
+        )}
+        <form method="post" action={`/s/${token}/also`} class="inline-form also-sign">
+          <input type="hidden" name={CSRF_FIELD} value={csrfToken(c, secret, config.origin)} />
+          <p>With the same details as your signature of “{d.title}”, each of these gets its own signature of its latest version:</p>
+          <ul class="also-list">
+            {chosen.map((m) => (
+              <li>
+                <input type="hidden" name={`${ALSO_FIELD_PREFIX}${m.id}`} value="1" />
+                <a href={`/d/${m.slug}`}>{m.title}</a>, version {m.revision}
+              </li>
+            ))}
+          </ul>
+          <p class="fine-print">
+            The anti-spam check below is one puzzle for all of them, so it takes your browser about {chosen.length === 1 ? "as long as" : `${chosen.length} times as long as`} for
+            one signature.
+          </p>
+          <ProofOfWorkField enabled={true} binding={binding} />
+          <button type="submit">Sign {chosen.length === 1 ? "it" : `these ${chosen.length}`}</button>
+        </form>
+        <p>
+          <a href={`/s/${token}`}>Back to your signature of “{d.title}”</a>
+        </p>
+      </section>
+    </Layout>,
+    error == null ? 200 : 400,
+  );
+}
 
 function confirmPage(c: Context<WebEnv>, title: string, body: unknown, status: 200 | 404 | 410 | BodyError["status"] = 200) {
   return c.html(

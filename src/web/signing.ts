@@ -11,11 +11,14 @@ import { insertBrowserSignature, renewConfirmation, rotateToken } from "../db/si
 import { sendInBackground, type Mailer } from "../mail.ts";
 import { canonicalEmail, type SignatureInput } from "../signature-input.ts";
 import { keyedHash, RateLimiter, RecentKeys } from "./abuse.ts";
+import type { PowProof, ProofOfWork } from "./pow.ts";
 import { signingMail } from "./signing-mail.ts";
 
 export interface SigningDeps {
   readonly db: Db;
   readonly batcher: WriteBatcher;
+  /** Records the proof of work a signing paid with, in the signing's own transaction. */
+  readonly pow: Pick<ProofOfWork, "claim">;
   readonly secret: string;
   readonly config: Pick<Config, "origin" | "instanceName" | "signing">;
   readonly mailer: Mailer | null;
@@ -24,7 +27,19 @@ export interface SigningDeps {
 export type SignOutcome =
   | { kind: "signed"; token: string; signature: Signature }
   | { kind: "already-signed"; by: "email" | "name"; mailed: boolean }
-  | { kind: "rate-limited"; retryAfterMs: number };
+  | { kind: "rate-limited"; retryAfterMs: number }
+  /** The proof of work was used by another request in the meantime; nothing was written. */
+  | { kind: "replayed" };
+
+export interface SignOptions {
+  /**
+   * The verified proof of work this signing pays with (null when the check is
+   * off, or already paid for).  It is used up only if the signing reaches its
+   * transaction: a rate-limited or duplicate-name attempt leaves it valid.
+   */
+  readonly proof?: PowProof | null;
+  readonly now?: Date;
+}
 
 /** A fresh secret token and the hash we store for it. */
 export function newToken(): { token: string; hash: string } {
@@ -42,7 +57,7 @@ export type Signing = ReturnType<typeof createSigning>;
 export const REPEAT_MAILS_PER_HOUR = 3;
 
 export function createSigning(deps: SigningDeps) {
-  const { db, batcher, secret, config, mailer } = deps;
+  const { db, batcher, pow, secret, config, mailer } = deps;
   const perDeclaration = new RateLimiter(config.signing.perDeclarationLimits);
   const perClient = new RateLimiter(config.signing.perClientLimits);
   const recentNames = new RecentKeys(config.signing.duplicateWindowMs);
@@ -80,7 +95,9 @@ export function createSigning(deps: SigningDeps) {
      * Signs `declaration` (its latest revision) for a client identified by
      * `clientKey` (a keyed hash of its address).  Resolves after the commit.
      */
-    async sign(declaration: Declaration, input: SignatureInput, clientKey: string, now = new Date()): Promise<SignOutcome> {
+    async sign(declaration: Declaration, input: SignatureInput, clientKey: string, options: SignOptions = {}): Promise<SignOutcome> {
+      const now = options.now ?? new Date();
+      const proof = options.proof ?? null;
       const declarationKey = `${clientKey}:${declaration.id}`;
       const nameKey = nameKeyFor(declaration.id, clientKey, input.name);
       if (recentNames.has(nameKey, now.getTime())) return { kind: "already-signed", by: "name", mailed: false };
@@ -99,6 +116,8 @@ export function createSigning(deps: SigningDeps) {
       let resend = false;
       try {
         result = await batcher.run(() => {
+          // The solution is used up with the signing, in one transaction.
+          if (!pow.claim(proof)) return { kind: "replayed" as const };
           const outcome = insertBrowserSignature(db, {
             declarationId: declaration.id,
             revision: declaration.revision,
@@ -125,6 +144,11 @@ export function createSigning(deps: SigningDeps) {
         throw error;
       }
 
+      if (result.kind === "replayed") {
+        perDeclaration.refund(declarationKey);
+        perClient.refund(clientKey);
+        return { kind: "replayed" };
+      }
       if (result.kind === "duplicate-email") {
         const mailed = resend && input.email != null;
         if (mailed) {

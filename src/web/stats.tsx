@@ -17,7 +17,7 @@ import { parseStoredSettings, type StrikeSettings } from "../strike/settings.ts"
 import { strikeWindow } from "../strike/window.ts";
 import type { WebEnv } from "./context.ts";
 import { notFoundPage } from "./errors.tsx";
-import { formatNumber } from "./format.ts";
+import { formatNumber, plural } from "./format.ts";
 import { Chart } from "./views/Chart.tsx";
 import { Layout } from "./views/Layout.tsx";
 
@@ -63,14 +63,14 @@ export function statsView(db: Parameters<typeof allSeries>[0], now: Date, declar
   return view;
 }
 
-const TITLES: Record<Metric, { title: string; unit: string }> = {
-  signatures: { title: "Signatures", unit: "signatures" },
-  pledges: { title: "Strike pledges", unit: "pledges" },
-  notices: { title: "Strike notices posted", unit: "notices" },
-  boosts: { title: "Boosts received", unit: "boosts" },
-  favourites: { title: "Favourites and reactions received", unit: "favourites" },
-  followers: { title: "New followers", unit: "followers" },
-  copies: { title: "Copies made", unit: "copies" },
+const TITLES: Record<Metric, { title: string; unit: { one: string; many: string } }> = {
+  signatures: { title: "Signatures", unit: { one: "signature", many: "signatures" } },
+  pledges: { title: "Strike pledges", unit: { one: "pledge", many: "pledges" } },
+  notices: { title: "Strike notices posted", unit: { one: "notice", many: "notices" } },
+  boosts: { title: "Boosts received", unit: { one: "boost", many: "boosts" } },
+  favourites: { title: "Favourites and reactions received", unit: { one: "favourite", many: "favourites" } },
+  followers: { title: "New followers", unit: { one: "follower", many: "followers" } },
+  copies: { title: "Copies made", unit: { one: "copy", many: "copies" } },
 };
 
 function rangeText(view: StatsView): string {
@@ -83,7 +83,7 @@ function summaryOf(view: StatsView, s: Series): string {
   const unit = TITLES[s.metric].unit;
   const period = view.range.kind === "strike" ? "during the strike" : "in the last 30 days";
   const peak = inRange === 0 ? "" : `; most ${view.range.bucket === "hour" ? "at" : "on"} ${view.labels[best]} (${formatNumber(s.counts[best]!)})`;
-  return `${formatNumber(inRange)} ${unit} ${period}${peak}. ${formatNumber(s.total)} in all.`;
+  return `${plural(inRange, unit.one, unit.many)} ${period}${peak}. ${formatNumber(s.total)} in all.`;
 }
 
 /** The charts of a view (all series, or the named ones). */

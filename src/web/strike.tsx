@@ -20,7 +20,8 @@ import type { WebDeps, WebEnv } from "./context.ts";
 import { CSRF_FIELD, csrfToken, verifyCsrf } from "./csrf.ts";
 import { plural } from "./format.ts";
 import { strikeMeta, StrikeShare } from "./share.tsx";
-import { POW_FIELD } from "./pow.ts";
+import { POW_FIELD, REASONS, type PowBinding } from "./pow.ts";
+
 import { clientKey } from "./sign.tsx";
 import { currentAccount } from "./session.ts";
 import { Layout } from "./views/Layout.tsx";
@@ -29,6 +30,9 @@ import { HONEYPOT_FIELD } from "./views/SignForm.tsx";
 import { StrikePage, type PledgeErrors, type StrikeDayView, type StrikePageProps } from "./views/StrikePage.tsx";
 
 export const strikeRoutes = new Hono<WebEnv>();
+
+/** A pledge's proof of work is bound to the strike page's form. */
+const PLEDGE_POW: PowBinding = { action: "pledge", target: "strike" };
 
 // ---------------------------------------------------------------------------
 // Words (pure)
@@ -261,7 +265,7 @@ function renderStrike(c: Context<WebEnv>, state: PageState, status: 200 | 400 | 
         publicPledges={listPublicPledges(db, edition, 30)}
         notices={listRecentNotices(db, 20)}
         csrf={csrfToken(c, secret, config.origin)}
-        proofOfWork={<ProofOfWorkField enabled={pow.enabled} />}
+        proofOfWork={<ProofOfWorkField enabled={pow.enabled} binding={PLEDGE_POW} />}
         share={<StrikeShare settings={settings} origin={config.origin} />}
         {...state}
       />
@@ -304,7 +308,7 @@ strikeRoutes.post("/strike/pledge", async (c) => {
     return renderStrike(c, { values: kept, formError: "The strike is over, so it no longer takes pledges." }, 409);
   }
   const parsed = parsePledge(values, [...settings.days].sort());
-  const powResult = await pow.verify(values[POW_FIELD]);
+  const powResult = await pow.verify(values[POW_FIELD], PLEDGE_POW);
   if (!parsed.ok || !powResult.ok) {
     const formError = powResult.ok ? undefined : `Anti-spam check: ${powResult.reason}`;
     return renderStrike(c, { values: kept, errors: parsed.ok ? {} : parsed.errors, ...(formError != null ? { formError } : {}) }, 400);
@@ -323,11 +327,17 @@ strikeRoutes.post("/strike/pledge", async (c) => {
     c.header("Retry-After", String(Math.ceil(wait / 1000)));
     return renderStrike(c, { values: kept, formError: `Too many pledges from your connection just now. Please try again in ${plural(minutes, "minute", "minutes")}.` }, 429);
   }
+  let claimed: boolean;
   try {
-    await batcher.run(() => insertPledge(db, { edition, days: parsed.days, name: parsed.name, public: parsed.public, now }));
+    // The proof of work is used up with the pledge, in one transaction.
+    claimed = await batcher.run(() => pow.claim(powResult.proof) && (insertPledge(db, { edition, days: parsed.days, name: parsed.name, public: parsed.public, now }), true));
   } catch (error) {
     guards.perClient.refund(client);
     throw error;
+  }
+  if (!claimed) {
+    guards.perClient.refund(client);
+    return renderStrike(c, { values: kept, formError: `Anti-spam check: ${REASONS.replayed}` }, 400);
   }
   if (nameKey != null) guards.recentNames.add(nameKey, now.getTime());
   return c.redirect("/strike?pledged=1#pledge", 303);

@@ -248,7 +248,7 @@ describe("disconnecting", () => {
     const ids: string[] = [];
     for (let i = 0; i < 2; i++) {
       const at = new Date(Date.parse(T0) + (i + 1) * 3_600_000);
-      const result = await postStatus(server.url, token, { status: `notice ${i}`, visibility: "public", scheduledAt: at, idempotencyKey: `k${i}` }, { allowHttp: true, now: () => server.clock.now() });
+      const result = await postStatus(server.url, token, { status: `notice ${i}`, visibility: "public", scheduledAt: at, idempotencyKey: `k${i}` }, { allowHttp: true, allowPrivateAddress: true, now: () => server.clock.now() });
       ids.push(result.id);
       await ctx.batcher.run(() =>
         insertPost(db, {
@@ -258,15 +258,15 @@ describe("disconnecting", () => {
       );
     }
     // The striker's own scheduled status, not the bot's.
-    await postStatus(server.url, token, { status: "mine", visibility: "public", scheduledAt: new Date(Date.parse(T0) + 86_400_000), idempotencyKey: "own" }, { allowHttp: true, now: () => server.clock.now() });
+    await postStatus(server.url, token, { status: "mine", visibility: "public", scheduledAt: new Date(Date.parse(T0) + 86_400_000), idempotencyKey: "own" }, { allowHttp: true, allowPrivateAddress: true, now: () => server.clock.now() });
     return { server, db, ctx, alice, connection: getConnection(db, connection.id)!, token, ids };
   }
 
   it("cancels the bot's scheduled statuses, revokes the token there and deletes the connection here", async () => {
     const { server, db, ctx, alice, connection, token, ids } = await connectedWithScheduled();
     expect(server.scheduled).toHaveLength(3);
-    const result = await disconnect(ctx, connection, ids);
-    expect(result).toEqual({ revoked: true, cancelled: 2, problem: null });
+    const result = await disconnect(ctx, connection);
+    expect(result).toEqual({ revoked: true, cancelled: 2, notCancelled: [], problem: null });
     expect(server.scheduled.map((s) => s.params.text)).toEqual(["mine"]);
     expect(server.requests.filter((r) => r.method === "DELETE").map((r) => r.path)).toEqual(ids.map((id) => `/api/v1/scheduled_statuses/${id}`));
     expect(server.tokens.find((t) => t.token === token)!.revoked_at).toBeInstanceOf(Date);
@@ -279,13 +279,16 @@ describe("disconnecting", () => {
   it("deletes here when the server is down, and says what could not be done there", async () => {
     const { server, db, ctx, connection, token, ids } = await connectedWithScheduled();
     server.fail(() => true, { status: 503, times: Infinity });
-    const result = await disconnect(ctx, connection, ids);
+    const result = await disconnect(ctx, connection);
     expect(result.revoked).toBe(false);
     expect(result.cancelled).toBe(0);
     expect(result.problem).toContain(`${server.host} answered with an error page instead of its API.`);
     expect(result.problem).toContain("you can also revoke it in your server's settings");
-    expect(result.problem).toContain("may still be posted");
     expect(result.problem).not.toContain(token);
+    // Each post the server may still publish is named; after the first failure the others are not tried.
+    expect(result.notCancelled.map((p) => p.text)).toEqual(["notice 0", "notice 1"]);
+    for (const p of result.notCancelled) expect(p.reason).toBe(`Not cancelled: ${server.host} answered with an error page instead of its API. It may still be posted at its time.`);
+    expect(server.requests.filter((r) => r.method === "DELETE").map((r) => r.path)).toEqual([`/api/v1/scheduled_statuses/${ids[0]}`]);
     expect(getConnection(db, connection.id)).toBeUndefined();
     expect(rows(db, "bot_posts")).toHaveLength(0);
     expect(server.tokens[0]!.revoked_at).toBeNull();
@@ -293,17 +296,23 @@ describe("disconnecting", () => {
     // Unreachable altogether: the same.
     const other = await connectedWithScheduled();
     await other.server.close();
-    const offline = await disconnect(other.ctx, other.connection, other.ids);
+    const offline = await disconnect(other.ctx, other.connection);
     expect(offline).toMatchObject({ revoked: false, cancelled: 0 });
     expect(offline.problem).toContain(`Could not reach ${other.server.host}`);
+    expect(offline.notCancelled).toHaveLength(2);
     expect(getConnection(other.db, other.connection.id)).toBeUndefined();
   });
 
-  it("still disconnects when the striker already revoked the access there", async () => {
-    const { server, db, ctx, connection, ids } = await connectedWithScheduled();
+  it("still disconnects when the striker already revoked the access there, naming the posts the server still holds", async () => {
+    const { server, db, ctx, connection } = await connectedWithScheduled();
     server.revokeAll();
-    const result = await disconnect(ctx, connection, ids);
-    expect(result).toEqual({ revoked: true, cancelled: 0, problem: null });
+    const result = await disconnect(ctx, connection);
+    expect(result).toMatchObject({ revoked: true, cancelled: 0, problem: null });
+    // A revoked access cancels nothing there: the server still publishes what it holds.
+    expect(server.scheduled).toHaveLength(3);
+    expect(result.notCancelled.map((p) => [p.text, p.reason])).toEqual(
+      ["notice 0", "notice 1"].map((text) => [text, `${server.host} no longer accepts the bot's access, so it could not cancel this; it may still be posted at its time.`]),
+    );
     expect(getConnection(db, connection.id)).toBeUndefined();
   });
 });

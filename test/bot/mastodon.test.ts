@@ -26,7 +26,7 @@ const T0 = "2030-03-08T09:00:00.000Z";
 const MIN = 60_000;
 const REDIRECT = "http://127.0.0.1:9/strike/callback";
 const SCOPES = ["read:accounts", "read:statuses", "write:statuses", "write:media"];
-const LOOPBACK: BotClientOptions = { allowHttp: true, timeoutMs: 2_000, now: () => new Date(T0) };
+const LOOPBACK: BotClientOptions = { allowHttp: true, allowPrivateAddress: true, timeoutMs: 2_000, now: () => new Date(T0) };
 
 const running: MastodonApiServer[] = [];
 async function start(options: MastodonApiOptions = {}): Promise<MastodonApiServer> {
@@ -151,7 +151,7 @@ describe("posting", () => {
     const server = await start();
     const { token } = await connect(server);
     const now = await postStatus(server.url, token, post("k1", { spoilerText: "Strike" }), LOOPBACK);
-    expect(now).toEqual({ kind: "posted", id: server.statuses[0]!.id, url: `${server.url}/@striker/${server.statuses[0]!.id}` });
+    expect(now).toEqual({ kind: "posted", id: server.statuses[0]!.id, url: `${server.url}/@striker/${server.statuses[0]!.id}`, createdAt: new Date(T0) });
     expect(server.statuses[0]).toMatchObject({ text: "On strike today. #SocialMediaStrike", visibility: "public", language: "en", spoiler_text: "Strike" });
     expect(server.requests.find((r) => r.path === "/api/v1/statuses")?.idempotencyKey).toBe("k1");
 

@@ -8,80 +8,19 @@ import { createHash, randomBytes } from "node:crypto";
 import { configure, reset, type LogRecord } from "@logtape/logtape";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { BotContext } from "../../src/bot/connect.ts";
-import { spreadOffsetMs, type BotPlan } from "../../src/bot/plan.ts";
+import { spreadOffsetMs } from "../../src/bot/plan.ts";
 import { backoffMs, runBotPass, startBotScheduler } from "../../src/bot/scheduler.ts";
 import { postStatus } from "../../src/bot/mastodon.ts";
-import { getConnection, listPosts, requestSyncAll, savePlan, setEnabled, updatePost } from "../../src/db/bot.ts";
-import type { Db } from "../../src/db/client.ts";
-import { createDeclaration } from "../../src/db/declarations.ts";
+import { getConnection, requestSyncAll, savePlan, setEnabled, updatePost } from "../../src/db/bot.ts";
 import { insertMedia } from "../../src/db/media.ts";
-import type { BotConnection, BotPost } from "../../src/db/schema.ts";
+import type { BotPost } from "../../src/db/schema.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { photo } from "../fixtures/images/index.ts";
-import type { MastodonApiOptions, MastodonApiServer } from "../helpers/mastodon-api.ts";
-import { addAccount, botContext, closeServers, connectAccount, dumpDb, freshDb, startServer } from "./bot-context.ts";
-
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-/** The day before the strike: every slot is more than 10 minutes ahead. */
-const EVE = "2030-07-03T12:00:00.000Z";
-const DAY = "2030-07-04";
-const DECLARATION_URL = "https://undersign.test/d/open-web";
+import type { MastodonApiServer } from "../helpers/mastodon-api.ts";
+import { addAccount, closeServers, connectAccount, dumpDb } from "./bot-context.ts";
+import { DAY, DECLARATION_URL, HOUR, MIN, PLAN, postsOf, setup, slotIso, statusesPerSlot, statusPosts, walkThroughDay } from "./strike-setup.ts";
 
 afterEach(closeServers);
-
-const PLAN: BotPlan = {
-  days: [DAY],
-  cadence: { kind: "every", hours: 3 },
-  timeZone: "UTC",
-  declaration: "open-web",
-  templates: ["A {declaration_url}", "B {hours_left} hours left {declaration_url}"],
-  visibility: "unlisted",
-  language: "de",
-  spoilerText: "Strike",
-  mediaId: null,
-  mediaAlt: "",
-};
-
-interface Setup {
-  server: MastodonApiServer;
-  db: Db;
-  ctx: BotContext;
-  connection: BotConnection;
-  token: string;
-}
-
-async function setup(options: { now?: string; plan?: Partial<BotPlan>; server?: MastodonApiOptions; ctx?: Partial<BotContext> } = {}): Promise<Setup> {
-  const server = await startServer(options.now ?? EVE, options.server);
-  const db = freshDb();
-  writeStrikeSettingsValue(db, {
-    name: "Social Media Strike",
-    hashtags: ["SocialMediaStrike"],
-    days: [DAY, "2030-07-05"],
-    timeZone: "UTC",
-    cadenceMinutes: 60,
-    declarations: [],
-    templates: [{ text: "Site notice {declaration_url}", mediaIds: [] }],
-    paused: false,
-  });
-  createDeclaration(db, { slug: "open-web", title: "Open Web", summary: "s", license: "CC BY-SA 4.0", hashtags: [], language: "en", body: "Text.\n", origin: "site" });
-  const ctx = botContext(db, server, options.ctx);
-  const connection = await connectAccount(ctx, addAccount(db, "alice"), server);
-  await ctx.batcher.run(() => savePlan(db, connection.id, { ...PLAN, ...options.plan }, true, server.clock.now()));
-  return { server, db, ctx, connection, token: server.tokens[0]!.token };
-}
-
-const postsOf = (t: Setup) => listPosts(t.db, t.connection.id);
-const statusPosts = (server: MastodonApiServer) => server.requests.filter((r) => r.method === "POST" && r.path === "/api/v1/statuses");
-/** The slot an Idempotency-Key is for. */
-const slotOfKey = (key: string | null) => /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/.exec(key ?? "")?.[0] ?? "none";
-/** How many statuses the server published per slot. */
-function statusesPerSlot(server: MastodonApiServer): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const s of server.statuses) counts[slotOfKey(s.idempotency)] = (counts[slotOfKey(s.idempotency)] ?? 0) + 1;
-  return counts;
-}
-const slotIso = (hour: number) => `${DAY}T${String(hour).padStart(2, "0")}:00:00.000Z`;
 
 /** The striker's own scheduled statuses (not the bot's), straight into the server's records. */
 function seedOwnScheduled(server: MastodonApiServer, times: readonly Date[]): void {
@@ -95,17 +34,6 @@ function seedOwnScheduled(server: MastodonApiServer, times: readonly Date[]): vo
       params: { text: `own ${i}`, poll: null, media_ids: null, sensitive: null, spoiler_text: null, visibility: "public", idempotency: null, scheduled_at: null, language: "en", application_id: null, in_reply_to_id: null, with_rate_limit: false },
     });
   });
-}
-
-/** Runs passes at each post's time (and a minute after, to confirm) until the day is over. */
-async function walkThroughDay(t: Setup): Promise<void> {
-  const times = [...new Set(postsOf(t).map((p) => p.postAt.getTime()))].sort((a, b) => a - b);
-  for (const at of times) {
-    t.server.clock.set(at);
-    await runBotPass(t.ctx);
-  }
-  t.server.clock.set(times.at(-1)! + 2 * MIN);
-  await runBotPass(t.ctx);
 }
 
 describe("scheduling on the server", () => {
@@ -392,7 +320,7 @@ describe("keys the server already knows", () => {
     const first = postsOf(t)[0]!;
     expect(first).toMatchObject({ state: "planned", via: null });
     // What a request whose answer never came back did on the server: scheduled with this post's key.
-    await postStatus(t.server.url, t.token, { status: first.text, visibility: "unlisted", scheduledAt: first.postAt, idempotencyKey: first.idempotencyKey }, { allowHttp: true, now: () => t.server.clock.now() });
+    await postStatus(t.server.url, t.token, { status: first.text, visibility: "unlisted", scheduledAt: first.postAt, idempotencyKey: first.idempotencyKey }, { allowHttp: true, allowPrivateAddress: true, now: () => t.server.clock.now() });
     t.server.clock.set(first.postAt);
     await runBotPass(t.ctx);
     expect(postsOf(t)[0]).toMatchObject({ state: "posted", via: "server", url: `${t.server.url}/@striker` });

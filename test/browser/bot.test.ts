@@ -102,6 +102,7 @@ describe.skipIf(!haveChromium)("the strike bot in a browser", () => {
         expect(mastodon.media.filter((m) => m.description === "Red poster: July 4–5, #SocialMediaStrike.")).toHaveLength(16);
         await page.reload();
         expect(await page.locator(".bot-post-states .bot-state-scheduled").count()).toBe(16);
+        expect(await page.getByRole("region", { name: `What ${mastodon.host} supports` }).textContent()).toContain("Scheduled posts: yes.");
         await page.screenshot({ path: join(RESULTS, `bot-saved-${width}.png`), fullPage: true });
 
         expect(watch.pageErrors).toEqual([]);

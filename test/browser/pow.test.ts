@@ -12,6 +12,9 @@ import { createProofOfWork, POW_FIELD, type ProofOfWorkResult } from "../../src/
 import { Layout } from "../../src/web/views/Layout.tsx";
 import { ProofOfWorkField } from "../../src/web/views/ProofOfWorkField.tsx";
 import { createTestApp } from "../helpers/app.ts";
+import { createTestDb } from "../helpers/db.ts";
+
+const BINDING = { action: "sign", target: "test-declaration" } as const;
 import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 import { startServer } from "../helpers/server.ts";
 
@@ -21,8 +24,9 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
   const verifications: ProofOfWorkResult[] = [];
 
   beforeAll(async () => {
-    const pow = createProofOfWork({ enabled: true, secret: "browser-test-secret", maxNumber: 20_000, expiresInSeconds: 300 });
-    const { app, config } = await createTestApp({ pow });
+    const db = createTestDb();
+    const pow = createProofOfWork({ db, enabled: true, secret: "browser-test-secret", maxNumber: 20_000, expiresInSeconds: 300 });
+    const { app, config } = await createTestApp({ db, pow });
     // Test-only routes on the real app (so the real CSP and /static apply).
     app.get("/pow-test", (c) =>
       c.html(
@@ -34,7 +38,7 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
             "form",
             { method: "post", action: "/pow-test", class: "sign-form" },
             jsx("p", {}, jsx("label", { for: "name" }, "Your name"), " ", jsx("input", { id: "name", name: "name", type: "text" })),
-            jsx(ProofOfWorkField, { enabled: true }),
+            jsx(ProofOfWorkField, { enabled: true, binding: BINDING }),
             jsx("p", {}, jsx("button", { type: "submit" }, "Sign")),
           ),
         }).toString(),
@@ -43,9 +47,11 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
     app.post("/pow-test", async (c) => {
       const body = await c.req.parseBody();
       const value = body[POW_FIELD];
-      const result = await pow.verify(typeof value === "string" ? value : undefined);
+      const result = await pow.verify(typeof value === "string" ? value : undefined, BINDING);
+      // The route uses the solution up, as a signing does in its transaction.
+      const claimed = result.ok && pow.claim(result.proof);
       verifications.push(result);
-      return c.json({ ...result, name: body.name });
+      return c.json({ ok: result.ok, claimed, ...(result.ok ? {} : { reason: result.reason }), name: body.name });
     });
     server = await startServer(app);
     suite.later(server.close);
@@ -90,11 +96,11 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
         page.getByRole("button", { name: "Sign" }).click(),
       ]);
       expect(post.status()).toBe(200);
-      expect(await post.json()).toEqual({ ok: true, name: "Ada" });
+      expect(await post.json()).toEqual({ ok: true, claimed: true, name: "Ada" });
 
       // The same payload a second time is refused.
       const pow = verifications.length;
-      expect(verifications).toEqual([{ ok: true }]);
+      expect(verifications).toMatchObject([{ ok: true }]);
       const replay = await page.request.post(`${origin}/pow-test`, { form: { name: "Ada", [POW_FIELD]: payload! } });
       expect(await replay.json()).toMatchObject({ ok: false, reason: "this anti-spam check was already used; please try again" });
       expect(verifications).toHaveLength(pow + 1);
@@ -111,6 +117,8 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
       expect(paths).toContain("/static/altcha.css");
       expect(paths).toContain("/static/altcha-worker-sha.js");
       expect(paths).toContain("/api/pow/challenge");
+      // The challenge was bound to what it pays for.
+      expect(requests.find((url) => url.includes("/api/pow/challenge"))).toContain("?action=sign&target=test-declaration");
     } finally {
       await context.close();
     }

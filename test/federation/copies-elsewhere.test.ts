@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount, createSession, findAccountByUsername } from "../../src/db/accounts.ts";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { getRemoteSource, listRemoteCopies } from "../../src/db/remote-copies.ts";
-import { diffDeclarations, diffSummary } from "../../src/diff.ts";
+import { diffDeclarations, diffSummary } from "../../src/diff/index.ts";
 import { refreshStaleRemoteLinks } from "../../src/federation/index.ts";
 import { createDuePosts } from "../../src/federation/publish.ts";
 import { addSignature, cookiesFrom, inputValue, pageText, textareaText } from "../helpers/forms.ts";

@@ -33,7 +33,9 @@ import { collectExamples, fillDocument, markedExamples } from "../../scripts/fed
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { getPost } from "../../src/db/posts.ts";
 import { MAX_INBOX_BODY_BYTES } from "../../src/federation/hono.ts";
-import { MAX_EMBEDDED_ARTICLE_BYTES } from "../../src/federation/objects.ts";
+import { authorizeQuote } from "../../src/db/quotes.ts";
+import { MAX_EMBEDDED_ARTICLE_BYTES, OPENING_MAX } from "../../src/federation/objects.ts";
+import { PROFILE_UPDATE_INTERVAL_MS } from "../../src/federation/profile-updates.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { ROOT } from "../helpers/process.ts";
 
@@ -86,6 +88,10 @@ describe("FEDERATION.md: endpoints", () => {
     const article = getPost(app.db, declaration.id, "article")!;
     const activity = (type: string) =>
       (app.db.$client.prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = ?").get(article.id, type) as { uuid: string }).uuid;
+    const announcement = getPost(app.db, declaration.id, "announcement")!;
+    const stamp = app.db.transaction((tx) =>
+      authorizeQuote(tx, { declarationId: declaration.id, postId: announcement.id, interactingObject: "https://elsewhere.example/statuses/1", actorUri: "https://elsewhere.example/users/a", requestUri: null, now: new Date() }),
+    );
     Object.assign(values, {
       slug: "doc-check",
       host: new URL(app.config.origin).host,
@@ -95,11 +101,12 @@ describe("FEDERATION.md: endpoints", () => {
       "/ap/notes/": getPost(app.db, declaration.id, "announcement")!.uuid,
       "/ap/activities/": activity("Create"),
       "/ap/updates/": activity("Update"),
+      "/ap/quote-authorizations/": stamp.uuid,
     });
   });
 
   function concrete(path: string): string {
-    const prefix = /^\/ap\/\w+\//.exec(path)?.[0];
+    const prefix = /^\/ap\/[\w-]+\//.exec(path)?.[0];
     return path.replace(/\{(\w+)\}/g, (_all, name: string) => {
       const value = name === "uuid" && prefix != null ? values[prefix] : values[name];
       if (value == null) throw new Error(`no value for {${name}} in ${path}`);
@@ -109,7 +116,7 @@ describe("FEDERATION.md: endpoints", () => {
 
   it("lists the endpoints", () => {
     const rows = endpointRows();
-    expect(rows.filter((r) => r.method === "GET").length).toBeGreaterThanOrEqual(14);
+    expect(rows.filter((r) => r.method === "GET").length).toBeGreaterThanOrEqual(15);
     expect(rows.filter((r) => r.method === "POST").map((r) => r.path)).toEqual(["/d/{slug}/inbox", "/inbox"]);
   });
 
@@ -222,6 +229,9 @@ describe("FEDERATION.md: limits", () => {
   it("states the sizes the code uses", () => {
     expect(MAX_EMBEDDED_ARTICLE_BYTES % 1024).toBe(0);
     expect(DOC).toContain(`at most ${MAX_EMBEDDED_ARTICLE_BYTES / 1024} KiB (\`MAX_EMBEDDED_ARTICLE_BYTES\``);
+    expect(DOC).toContain(`at most ${OPENING_MAX} characters in all (\`OPENING_MAX\``);
+    expect(PROFILE_UPDATE_INTERVAL_MS).toBe(60 * 60 * 1000);
+    expect(DOC).toContain("**at most once an hour**\n(`PROFILE_UPDATE_INTERVAL_MS`");
     expect(MAX_INBOX_BODY_BYTES % 1024).toBe(0);
     expect(DOC).toContain(`request bodies over ${MAX_INBOX_BODY_BYTES / 1024} KiB are refused with \`413\``);
   });

@@ -6,7 +6,6 @@
  */
 import { createHash, KeyObject } from "node:crypto";
 import { signRequest } from "@fedify/fedify";
-import { reset, type LogRecord } from "@logtape/logtape";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cavageVerifies, checkShape, digestMatches, INBOX_SHAPE, rfc9421Verifies, readSignatureHeader, RefusalLog, ServerBudget } from "../../src/federation/inbound.ts";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
@@ -15,15 +14,7 @@ import { captureLogs } from "../helpers/logs.ts";
 import { mastodon } from "../helpers/fediverse-shapes.ts";
 import { publishDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
 
-const records: LogRecord[] = [];
-
-beforeAll(async () => {
-  await captureLogs(records, [{ category: "fedify", lowestLevel: "info" }]);
-});
-
-afterAll(async () => {
-  await reset();
-});
+const records = captureLogs([{ category: "fedify", lowestLevel: "info" }]);
 
 /** A Mastodon status with `n` hashtags (the attack: 3,000 tags in 200 KB). */
 function createWithTags(actor: string, inReplyTo: string, n: number) {

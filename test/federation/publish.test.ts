@@ -46,7 +46,7 @@ describe("posts", () => {
     ]);
   });
 
-  it("a new revision makes one Update and one version note", async () => {
+  it("a new revision makes an Update of the Article and of the announcement (its opening changed), and one version note", async () => {
     const t = await createTestApp();
     const d = addDeclaration(t.db);
     await t.publisher.runOnce();
@@ -57,6 +57,7 @@ describe("posts", () => {
     expect(t.db.$client.prepare("SELECT type, revision FROM fed_activities ORDER BY id").all()).toEqual([
       { type: "Create", revision: 1 },
       { type: "Create", revision: 1 },
+      { type: "Update", revision: 2 },
       { type: "Update", revision: 2 },
       { type: "Create", revision: 2 },
     ]);

@@ -8,7 +8,7 @@
  * None may throw, and none may produce markup that could run script.
  */
 import { describe, expect, it } from "vitest";
-import { diffDeclarations, renderDiffInline, renderDiffSideBySide } from "../../src/diff.ts";
+import { diffDeclarations, renderDiffInline, renderDiffSideBySide } from "../../src/diff/index.ts";
 import { htmlToMarkdown } from "../../src/html-markdown.ts";
 import { renderMarkdown, sanitizeRemoteHtml } from "../../src/markdown.ts";
 import { Gen, hostileString, iterations, randomText, SCRIPT_PAYLOADS, scriptableMarkup, SEED, where, WEIRD_STRINGS } from "./hostile.ts";

@@ -265,6 +265,26 @@ export const mastodon = {
     };
   },
 
+  /**
+   * QuoteRequestSerializer (FEP-044f, Mastodon 4.5): sent to the quoted post's
+   * author when a user quotes it.  `object` is the quoted post, `instrument`
+   * the quoting status (by URI, or inlined as a Note when Mastodon allows
+   * inlining); the id is the quote's `activity_uri`,
+   * "<account>/quote_requests/<uuid>".
+   */
+  quoteRequest(actor: string, object: string, instrument: string, ids: ShapeIds & { inline?: boolean } = {}): Json {
+    return {
+      "@context": [AS_CONTEXT, { QuoteRequest: "https://w3id.org/fep/044f#QuoteRequest" }],
+      id: ids.id ?? `${actor}/quote_requests/${randomUUID()}`,
+      type: "QuoteRequest",
+      actor,
+      object,
+      instrument: ids.inline
+        ? { id: instrument, type: "Note", attributedTo: actor, content: "<p>Quoting this.</p>", quote: object, to: [PUBLIC], cc: [`${actor}/followers`] }
+        : instrument,
+    };
+  },
+
   /** DeleteActorSerializer: "<actor>#delete", object the actor URI, to Public. */
   deleteActor(actor: string): Json {
     return { "@context": AS_CONTEXT, id: `${actor}#delete`, type: "Delete", actor, to: [PUBLIC], object: actor };

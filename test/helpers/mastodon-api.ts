@@ -17,6 +17,14 @@
  *    "This method requires an authenticated user".
  *  - PKCE (S256 only) exists from 4.3.0; an older `version` ignores
  *    `code_challenge` and has no /.well-known/oauth-authorization-server.
+ *
+ * `scheduling` makes it behave like servers that speak the same API with
+ * fewer features (SCHEDULING_MODES): publishing at once a status sent with
+ * `scheduled_at` (and answering with that Status), having no list of
+ * scheduled statuses (404) or one that is always empty while statuses are
+ * held, and answering 404 to a cancel while still holding the status.
+ * `fail()` can also leave a request unanswered (`hang`): the connection is
+ * accepted and nothing comes back, or the headers come and the body never.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
@@ -156,6 +164,11 @@ export type RequestMatcher =
 export interface Failure {
   /** Status to answer with; omit with `delayMs` to answer normally, only late. */
   status?: number;
+  /**
+   * Never answer (until the server closes): "request" sends nothing at all;
+   * "body" sends the status line and headers of a normal answer, then no body.
+   */
+  hang?: "request" | "body";
   /** JSON (object) or raw (string) body; defaults: 5xx → Mastodon's HTML error page, else `{"error": <reason>}`. */
   body?: unknown;
   headers?: Record<string, string>;
@@ -186,8 +199,36 @@ export interface RateLimitBudget {
   periodMs: number;
 }
 
+/**
+ * What the server does with scheduled statuses:
+ *  - `create`: "schedule" holds a status sent with `scheduled_at` (Mastodon);
+ *    "post-now" ignores `scheduled_at`, publishes at once and answers with the Status;
+ *  - `list`: "full" (Mastodon); "empty" answers `[]` whatever it holds; "missing"
+ *    has no such endpoint (404, for the list and for one scheduled status);
+ *  - `cancel`: "full" (Mastodon); "missing" answers 404 "Record not found" and
+ *    keeps the status scheduled.
+ */
+export interface SchedulingBehaviour {
+  create: "schedule" | "post-now";
+  list: "full" | "empty" | "missing";
+  cancel: "full" | "missing";
+}
+
+/** The behaviours servers of the Mastodon API have been seen to have. */
+export const SCHEDULING_MODES = {
+  mastodon: { create: "schedule", list: "full", cancel: "full" },
+  /** Knows nothing of scheduled statuses: posts at once, lists nothing, cancels nothing. */
+  postsImmediately: { create: "post-now", list: "empty", cancel: "missing" },
+  /** Holds scheduled statuses and cancels them, but has no list endpoint. */
+  noList: { create: "schedule", list: "missing", cancel: "full" },
+  /** Holds scheduled statuses, but its list is always empty. */
+  listEmpty: { create: "schedule", list: "empty", cancel: "full" },
+  /** Holds and lists scheduled statuses, but a cancel answers 404 and the status stays. */
+  cancelMissing: { create: "schedule", list: "full", cancel: "missing" },
+} as const satisfies Record<string, SchedulingBehaviour>;
+
 export interface MastodonApiOptions {
-  /** Mastodon version reported by the instance endpoints (default "4.3.0"). */
+  /** Mastodon version reported by the instance endpoints (default "4.3.0"; `server.options.version` changes it, as an upgrade would). */
   version?: string;
   /** "not-mastodon": no Mastodon API or OAuth (404), nodeinfo names `software`. */
   mode?: "mastodon" | "not-mastodon";
@@ -205,7 +246,13 @@ export interface MastodonApiOptions {
   mediaProcessing?: "auto" | "sync" | "async";
   maxCharacters?: number;
   scheduled?: { dailyLimit?: number; totalLimit?: number; minimumOffsetMs?: number };
+  /** What it does with scheduled statuses (default: Mastodon's). */
+  scheduling?: SchedulingBehaviour;
   port?: number;
+  /** The loopback address to listen on (default 127.0.0.1). */
+  hostname?: string;
+  /** The host name its URLs use (default: the address it listens on), for a server reached by name. */
+  publicHost?: string;
 }
 
 export interface MastodonApiServer {
@@ -216,6 +263,8 @@ export interface MastodonApiServer {
   options: Required<Pick<MastodonApiOptions, "version" | "maxCharacters">>;
   /** Switch between Mastodon and a server that is not Mastodon-compatible. */
   mode: "mastodon" | "not-mastodon";
+  /** What it does with scheduled statuses (changeable at any time). */
+  scheduling: SchedulingBehaviour;
   /** What the automatic /oauth/authorize does: approve as `username`, or deny. */
   authorization: { decision: "approve" | "deny"; username: string };
   accounts: MastodonAccountRecord[];
@@ -223,6 +272,8 @@ export interface MastodonApiServer {
   tokens: MastodonTokenRecord[];
   grants: MastodonGrantRecord[];
   statuses: MastodonStatusRecord[];
+  /** Statuses deleted through DELETE /api/v1/statuses/:id, with when. */
+  deleted: (MastodonStatusRecord & { deleted_at: Date })[];
   scheduled: MastodonScheduledRecord[];
   media: MastodonMediaRecord[];
   requests: RecordedRequest[];
@@ -473,6 +524,7 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
   const tokens: MastodonTokenRecord[] = [];
   const grants: MastodonGrantRecord[] = [];
   const statuses: MastodonStatusRecord[] = [];
+  const deleted: (MastodonStatusRecord & { deleted_at: Date })[] = [];
   const scheduled: MastodonScheduledRecord[] = [];
   const media: MastodonMediaRecord[] = [];
   const requests: RecordedRequest[] = [];
@@ -480,6 +532,8 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
   const idempotency = new Map<string, { kind: "status" | "scheduled"; id: string; expires: number }>();
   const rateCounters = new Map<string, { windowStart: number; count: number }>();
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  /** Requests left unanswered (`hang`), released when the server closes. */
+  const hung = new Set<() => void>();
 
   let origin = "http://127.0.0.1"; // set once listening
 
@@ -711,6 +765,9 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     };
   }
 
+  /** Resolves when the server closes. */
+  const hangUntilClosed = () => new Promise<void>((resolve) => hung.add(resolve));
+
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       const entry = {
@@ -759,6 +816,28 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
       rule.hits += 1;
       const f = rule.failure;
       if (f.delayMs) await sleep(f.delayMs);
+      if (f.hang === "request") {
+        // Accepted, read, and never answered: the client sees nothing until it gives up (or the server closes).
+        record.injected = true;
+        await hangUntilClosed();
+        return c.body(null, 503);
+      }
+      if (f.hang === "body") {
+        // The status line and headers of a normal answer, then a body that never comes.
+        record.injected = true;
+        record.status = 200;
+        const stalled = new ReadableStream<Uint8Array>({
+          start: (controller) =>
+            void hangUntilClosed().then(() => {
+              try {
+                controller.close();
+              } catch {
+                // The client gave up first: the stream is already cancelled.
+              }
+            }),
+        });
+        return c.body(stalled, 200, { "Content-Type": "application/json; charset=utf-8" });
+      }
       if (f.status !== undefined) {
         record.injected = true;
         record.status = f.status;
@@ -820,7 +899,7 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
       short_description: "",
       description: "A stand-in Mastodon server for tests.",
       email: `admin@${host}`,
-      version,
+      version: server.options.version,
       urls: { streaming_api: `ws://${host}` },
       stats: instanceStats(),
       thumbnail: null,
@@ -839,7 +918,7 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     return c.json({
       domain: host,
       title: "Mastodon test server",
-      version,
+      version: server.options.version,
       source_url: "https://github.com/mastodon/mastodon",
       description: "A stand-in Mastodon server for tests.",
       usage: { users: { active_month: accounts.length } },
@@ -884,7 +963,7 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     c.json({ links: [{ rel: "http://nodeinfo.diaspora.software/ns/schema/2.0", href: `${origin}/nodeinfo/2.0` }] }),
   );
   app.get("/nodeinfo/2.0", (c) => {
-    const software = server.mode === "mastodon" ? { name: "mastodon", version } : (options.software ?? { name: "misskey", version: "2024.11.0" });
+    const software = server.mode === "mastodon" ? { name: "mastodon", version: server.options.version } : (options.software ?? { name: "misskey", version: "2024.11.0" });
     return c.json({
       version: "2.0",
       software,
@@ -1036,7 +1115,8 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     const account = accounts.find((a) => a.id === token.accountId)!;
     const p = c.var.params;
     let scheduledAt: Date | null = null;
-    if (p.scheduled_at !== undefined && p.scheduled_at !== null && p.scheduled_at !== "") {
+    // A server without scheduled statuses takes no notice of scheduled_at: the status is published at once.
+    if (server.scheduling.create === "schedule" && p.scheduled_at !== undefined && p.scheduled_at !== null && p.scheduled_at !== "") {
       const parsed = new Date(String(p.scheduled_at));
       if (Number.isNaN(parsed.getTime())) return c.json({ error: "Record invalid" }, 422); // ArgumentError → RecordInvalid
       // PostStatusService: a time already past posts at once.
@@ -1139,11 +1219,24 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     const record = statuses.find((s) => s.id === c.req.param("id"));
     return record ? c.json(renderStatus(record)) : c.json({ error: MSG.notFound }, 404);
   });
+  // https://docs.joinmastodon.org/methods/statuses/#delete: the deleted status, with its source text.
+  app.delete("/api/v1/statuses/:id", (c) => {
+    const token = authorize(c, ["write", "write:statuses"]);
+    if (token instanceof Response) return token;
+    const record = statuses.find((s) => s.id === c.req.param("id") && s.accountId === token.accountId);
+    if (!record) return c.json({ error: MSG.notFound }, 404);
+    statuses.splice(statuses.indexOf(record), 1);
+    deleted.push({ ...record, deleted_at: clock.now() });
+    for (const m of media) if (m.statusId === record.id) m.statusId = null;
+    return c.json({ ...renderStatus(record), text: record.text });
+  });
 
   // --- scheduled statuses (https://docs.joinmastodon.org/methods/scheduled_statuses/) ---------
   app.get("/api/v1/scheduled_statuses", (c) => {
+    if (server.scheduling.list === "missing") return c.json({ error: MSG.notFound }, 404);
     const token = authorize(c, ["read", "read:statuses"]);
     if (token instanceof Response) return token;
+    if (server.scheduling.list === "empty") return c.json([]);
     const p = c.var.params;
     const requested = Number.parseInt(str(p.limit) ?? "", 10);
     const limit = Number.isNaN(requested) || requested <= 0 ? 20 : Math.min(requested, 40);
@@ -1165,6 +1258,7 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     return c.json(list.map(renderScheduled));
   });
   app.get("/api/v1/scheduled_statuses/:id", (c) => {
+    if (server.scheduling.list !== "full") return c.json({ error: MSG.notFound }, 404);
     const token = authorize(c, ["read", "read:statuses"]);
     if (token instanceof Response) return token;
     const record = scheduled.find((s) => s.id === c.req.param("id") && s.accountId === token.accountId);
@@ -1191,6 +1285,7 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
   app.delete("/api/v1/scheduled_statuses/:id", (c) => {
     const token = authorize(c, ["write", "write:statuses"]);
     if (token instanceof Response) return token;
+    if (server.scheduling.cancel === "missing") return c.json({ error: MSG.notFound }, 404);
     const record = scheduled.find((s) => s.id === c.req.param("id") && s.accountId === token.accountId);
     if (!record) return c.json({ error: MSG.notFound }, 404);
     scheduled.splice(scheduled.indexOf(record), 1);
@@ -1256,24 +1351,27 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
 
   // --- listen ---------------------------------------------------------------------------
   const httpServer: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: options.port ?? 0 }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 }, () => resolve(s));
   });
   const address = httpServer.address() as AddressInfo;
-  origin = `http://127.0.0.1:${address.port}`;
+  const publicHost = `${options.publicHost ?? options.hostname ?? "127.0.0.1"}:${address.port}`;
+  origin = `http://${publicHost}`;
 
   Object.assign(server, {
     url: origin,
-    host: `127.0.0.1:${address.port}`,
+    host: publicHost,
     app,
     clock,
     options: { version, maxCharacters },
     mode: options.mode ?? "mastodon",
+    scheduling: { ...(options.scheduling ?? SCHEDULING_MODES.mastodon) },
     authorization: { decision: "approve", username: testUser.username },
     accounts,
     apps,
     tokens,
     grants,
     statuses,
+    deleted,
     scheduled,
     media,
     requests,
@@ -1336,6 +1434,8 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
           t.resolve();
         }
         timers.clear();
+        for (const release of hung) release();
+        hung.clear();
         httpServer.close((error) => (error ? reject(error) : resolve()));
         if ("closeAllConnections" in httpServer) httpServer.closeAllConnections();
       }),

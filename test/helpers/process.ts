@@ -13,10 +13,10 @@ export const ROOT = resolve(import.meta.dirname, "..", "..");
 
 /** Variables the app reads; cleared so a developer's shell cannot leak into a test. */
 const APP_VARIABLES = [
-  "PORT", "HOST", "ORIGIN", "DATA_DIR", "DECLARATIONS_DIR", "INSTANCE_NAME", "LOG_LEVEL", "TRUST_PROXY",
+  "PORT", "HOST", "ORIGIN", "DATA_DIR", "DECLARATIONS_DIR", "PAGES_DIR", "INSTANCE_NAME", "LOG_LEVEL", "TRUST_PROXY",
   "SIGNATURE_CONFIRMATION", "CONFIRMATION_EXPIRES", "DUPLICATE_WINDOW", "PROOF_OF_WORK", "PROOF_OF_WORK_DIFFICULTY",
   "RATE_LIMIT_PER_DECLARATION", "RATE_LIMIT_PER_CLIENT", "SMTP_URL", "MAIL_FROM", "PROCESS_QUEUE",
-  "FEDERATION_ALLOW_PRIVATE_ADDRESS",
+  "FEDERATION_ALLOW_PRIVATE_ADDRESS", "INBOX_LIMIT_PER_SERVER", "FEDIVERSE_SIGNERS_PER_SERVER",
 ];
 
 export interface RunningApp {
@@ -72,10 +72,14 @@ export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...vars };
 }
 
-/** Spawns the entry point (the web server, or `src/worker.ts`); does not wait for it to listen. */
-export function spawnApp(vars: Record<string, string>, entry = "src/main.ts"): Omit<RunningApp, "url"> {
+/**
+ * Spawns the entry point (the web server, or `src/worker.ts`); does not wait for it to listen.
+ * `cwd` is the folder it starts in (the repository by default): relative paths in the
+ * configuration are read from there.
+ */
+export function spawnApp(vars: Record<string, string>, entry = "src/main.ts", cwd = ROOT): Omit<RunningApp, "url"> {
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
-    cwd: ROOT,
+    cwd,
     env: childEnv(vars),
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -94,16 +98,21 @@ export function spawnApp(vars: Record<string, string>, entry = "src/main.ts"): O
 }
 
 /** Starts the app on a free loopback port and waits until `/healthz` answers 200. */
-export async function startApp(dataDir: string, vars: Record<string, string> = {}, port?: number): Promise<RunningApp> {
+export async function startApp(dataDir: string, vars: Record<string, string> = {}, port?: number, cwd?: string): Promise<RunningApp> {
   port ??= await freePort();
-  const app = spawnApp({
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    DATA_DIR: dataDir,
-    DECLARATIONS_DIR: join(ROOT, "declarations"),
-    LOG_LEVEL: "info",
-    ...vars,
-  });
+  const app = spawnApp(
+    {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      // Started elsewhere, the app reads its folders from there (as in the image).
+      ...(cwd == null ? { DECLARATIONS_DIR: join(ROOT, "declarations") } : {}),
+      LOG_LEVEL: "info",
+      ...vars,
+    },
+    "src/main.ts",
+    cwd,
+  );
   const url = `http://127.0.0.1:${port}`;
   let exitedEarly = false;
   void app.exited.then(() => (exitedEarly = true));

@@ -37,6 +37,20 @@ describe("templates", () => {
     expect(fillTemplate("Join us #socialmediastrike {declaration_url}", values)).toBe("Join us #socialmediastrike https://undersign.test/d/independence");
   });
 
+  it("makes the words after a count of one singular, in stored templates as in the default ones", () => {
+    const one = { ...values, signature_count: "1", hours_left: "1" };
+    expect(fillTemplate("Sign — {signature_count} people have. {hours_left} hours of the strike left; {signature_count} signatures, {signature_count} signers. {declaration_url} {hashtags}", one)).toBe(
+      "Sign — 1 person has. 1 hour of the strike left; 1 signature, 1 signer. https://undersign.test/d/independence #SocialMediaStrike #FediStrike",
+    );
+    expect(fillTemplate("{signature_count} people have, {hours_left} hours left {declaration_url} {hashtags}", values)).toBe(
+      "1,204 people have, 31 hours left https://undersign.test/d/independence #SocialMediaStrike #FediStrike",
+    );
+    // Only whole words right after the count change.
+    expect(fillTemplate("{signature_count} peoples, {signature_count} more people {declaration_url} {hashtags}", one)).toBe(
+      "1 peoples, 1 more people https://undersign.test/d/independence #SocialMediaStrike #FediStrike",
+    );
+  });
+
   it("rotates templates by slot number", () => {
     expect([0, 1, 2, 3, 4].map((i) => templateIndexForSlot(i, 3))).toEqual([0, 1, 2, 0, 1]);
     expect(templateIndexForSlot(7, 1)).toBe(0);

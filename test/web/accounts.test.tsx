@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   createAccount,
   createInvite,
@@ -14,6 +14,7 @@ import {
 import type { Db } from "../../src/db/client.ts";
 import { accounts, sessions } from "../../src/db/schema.ts";
 import { createTestApp } from "../helpers/app.ts";
+import { fromClient } from "../helpers/clients.ts";
 import { checkedRadio, cookiesFrom, csrfFrom, inputValue, pageText, postForm, tags, type CsrfPair } from "../helpers/forms.ts";
 
 type App = Awaited<ReturnType<typeof createTestApp>>;
@@ -57,6 +58,14 @@ function formError(html: string): string {
   return m == null ? "" : pageText(m[1]!.replace(/<(?!\/?(?:p|ul|li)\b)[^>]*>/g, ""));
 }
 
+/** A 400 that complains about `field` only, saying nothing about the username. */
+async function expectUsernameUntold(res: Response, field: string, message: string) {
+  expect(res.status).toBe(400);
+  const html = await res.text();
+  expect(fieldError(html, "username")).toBeUndefined();
+  expect(fieldError(html, field)).toBe(message);
+}
+
 function registerFields(overrides: Record<string, string | undefined> = {}): Record<string, string> {
   const all: Record<string, string | undefined> = { username: "Ada_L", password: PASSWORD, password2: PASSWORD, ...overrides };
   return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
@@ -67,7 +76,7 @@ async function register(t: App, overrides: Record<string, string | undefined> = 
   return postForm(t.app, "/register", registerFields(overrides), { csrf: pair });
 }
 
-async function login(t: App, username: string, password: string, extra: Record<string, string> = {}, csrf?: CsrfPair) {
+async function login(t: Pick<App, "app">, username: string, password: string, extra: Record<string, string> = {}, csrf?: CsrfPair) {
   const pair = csrf ?? (await csrfFrom(t.app, "/login"));
   return postForm(t.app, "/login", { username, password, ...extra }, { csrf: pair });
 }
@@ -171,15 +180,58 @@ describe("registration", () => {
     expect((await login(t, "ada_l", long)).status).toBe(303);
   });
 
-  it("refuses a taken username, whatever its case, with 409", async () => {
+  it("refuses a taken username, whatever its case, as a field error (400) only once the rest of the form is valid", async () => {
     const t = await setup("open");
     await addAccount(t.db, "ada_l");
     const res = await register(t, { username: "ADA_L" });
-    expect(res.status).toBe(409);
+    expect(res.status).toBe(400);
     const html = await res.text();
-    expect(fieldError(html, "username")).toBe("This username is taken; please choose another.");
+    expect(fieldError(html, "username")).toBe("This username is not available; please choose another.");
     expect(inputValue(html, "username")).toBe("ADA_L");
     expect(accountCount(t.db)).toBe(1);
+    // With another problem in the form, the name is not looked at: the answer is the same for a free name.
+    for (const username of ["ada_l", "free_name"]) {
+      await expectUsernameUntold(await register(t, { username, password2: "something else" }), "password2", "The two passwords are not the same.");
+    }
+    // The person can pick another name and go on.
+    expect((await register(t, { username: "ada_l2" })).status).toBe(303);
+  });
+
+  it("does not tell an invite-less prober whether a name is taken", async () => {
+    const t = await setup("invite");
+    await addAccount(t.db, "ada");
+    for (const username of ["ada", "nobody_here"]) {
+      await expectUsernameUntold(await register(t, { username, invite: "guessed-code" }), "invite", "This invite code is not valid or has already been used.");
+    }
+  });
+
+  it("limits registration attempts that reach the name check per client, and accounts made per client", async () => {
+    const t = await createTestApp({ env: { TRUST_PROXY: "loopback" } });
+    setRegistrationMode(t.db, "open");
+    await addAccount(t.db, "taken");
+    const prober = fromClient(t.app, "203.0.113.66");
+    const pair = await csrfFrom(prober, "/register");
+    for (let i = 0; i < 10; i++) {
+      expect((await postForm(prober, "/register", registerFields({ username: "taken" }), { csrf: pair })).status).toBe(400);
+    }
+    const limited = await postForm(prober, "/register", registerFields({ username: "taken" }), { csrf: pair });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(3000);
+    const html = await limited.text();
+    expect(formError(html)).toMatch(/^Too many registration attempts from your connection\. Please try again in \d+ minutes\.$/);
+    expect(fieldError(html, "username")).toBeUndefined();
+    expect(inputValue(html, "username")).toBe("taken");
+    // Forms with mistakes do not count; another client is not affected.
+    expect((await postForm(prober, "/register", registerFields({ username: "x" }), { csrf: pair })).status).toBe(400);
+    const other = fromClient(t.app, "203.0.113.67");
+    const otherPair = await csrfFrom(other, "/register");
+    for (let i = 0; i < 5; i++) {
+      expect((await postForm(other, "/register", registerFields({ username: `new_${i}` }), { csrf: otherPair })).status).toBe(303);
+    }
+    const sixth = await postForm(other, "/register", registerFields({ username: "new_5" }), { csrf: otherPair });
+    expect(sixth.status).toBe(429);
+    expect(formError(await sixth.text())).toContain("Too many accounts were created from your connection today.");
+    expect(findAccountByUsername(t.db, "new_5")).toBeUndefined();
   });
 
   it("refuses a form without CSRF token (403), of the wrong type (415) or too large (413)", async () => {
@@ -291,6 +343,71 @@ describe("logging in", () => {
     const right = await login(t, "ada", PASSWORD, {}, pair);
     expect(right.status).toBe(429);
     expect(sessionCookieOf(right)).toBeUndefined();
+  });
+
+  it("limits failures per account and client together: others behind the same address, and the owner elsewhere, still log in", async () => {
+    const t = await createTestApp({ env: { TRUST_PROXY: "loopback" } });
+    await addAccount(t.db, "ada");
+    await addAccount(t.db, "bob");
+    const nat = fromClient(t.app, "203.0.113.10");
+    const pair = await csrfFrom(nat, "/login");
+    for (let i = 0; i < 5; i++) expect((await login({ app: nat } as App, "ada", `wrong ${i}`, {}, pair)).status).toBe(400);
+    expect((await login({ app: nat } as App, "ada", PASSWORD, {}, pair)).status).toBe(429);
+    // Bob, behind the same NAT, is not held back.
+    expect((await login({ app: nat } as App, "bob", PASSWORD, {}, pair)).status).toBe(303);
+    // Ada from her phone's network logs in.
+    const phone = fromClient(t.app, "2001:db8:77::1");
+    expect((await login({ app: phone } as App, "ada", PASSWORD, {}, await csrfFrom(phone, "/login"))).status).toBe(303);
+  });
+
+  it("slows down guessing at one account from many addresses, never for longer than a minute, and not for the owner's known browser", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date("2026-06-01T10:00:00Z"));
+    try {
+      const t = await createTestApp({ env: { TRUST_PROXY: "loopback" } });
+      await addAccount(t.db, "ada");
+      // Ada logged in from her laptop once: the browser is marked.
+      const laptop = fromClient(t.app, "192.0.2.1");
+      const laptopPair = await csrfFrom(laptop, "/login");
+      const first = await login({ app: laptop } as App, "ada", PASSWORD, {}, laptopPair);
+      expect(first.status).toBe(303);
+      const device = cookiesFrom(first).find((c) => c.startsWith("__Host-device="));
+      expect(device).toMatch(/^__Host-device=\d+\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}$/);
+      expect(first.headers.getSetCookie().find((c) => c.startsWith("__Host-device="))).toMatch(/HttpOnly/i);
+
+      // Ten guesses from ten addresses pass the limits (and fail); the eleventh must wait.
+      for (let i = 0; i < 10; i++) {
+        const bot = fromClient(t.app, `198.51.100.${i + 1}`);
+        expect((await login({ app: bot } as App, "ada", `guess ${i}`, {}, await csrfFrom(bot, "/login"))).status).toBe(400);
+      }
+      const eleventh = fromClient(t.app, "198.51.100.200");
+      const eleventhPair = await csrfFrom(eleventh, "/login");
+      const slowed = await login({ app: eleventh } as App, "ada", "guess 11", {}, eleventhPair);
+      expect(slowed.status).toBe(429);
+      expect(Number(slowed.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+      expect(formError(await slowed.text())).toMatch(/^Too many failed logins for this username just now\. Please try again in \d+ seconds?\.$/);
+      // An unknown username is treated the same way (the answers do not tell which names exist).
+      for (let i = 0; i < 10; i++) {
+        const bot = fromClient(t.app, `198.51.100.${i + 1}`);
+        await login({ app: bot } as App, "nobody", `guess ${i}`, {}, await csrfFrom(bot, "/login"));
+      }
+      expect((await login({ app: eleventh } as App, "nobody", "guess 11", {}, eleventhPair)).status).toBe(429);
+
+      // The owner's marked browser, from a new address, gets in at once.
+      const cafe = fromClient(t.app, "203.0.113.99");
+      const cafePair = await csrfFrom(cafe, "/login");
+      const owner = await login({ app: cafe } as App, "ada", PASSWORD, {}, { cookie: `${cafePair.cookie}; ${device}`, csrf: cafePair.csrf });
+      expect(owner.status).toBe(303);
+      // A forged or other account's mark does not help.
+      const forged = await login({ app: cafe } as App, "ada", PASSWORD, {}, { cookie: `${cafePair.cookie}; ${device!.replace(/.$/, (ch) => (ch === "A" ? "B" : "A"))}`, csrf: cafePair.csrf });
+      expect(forged.status).toBe(429);
+
+      // The wait grows but never exceeds a minute: then the right password works from anywhere.
+      vi.setSystemTime(new Date("2026-06-01T10:01:01Z"));
+      expect((await login({ app: eleventh } as App, "ada", PASSWORD, {}, eleventhPair)).status).toBe(303);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("goes to a same-site `next` path, and ignores every other `next`", async () => {

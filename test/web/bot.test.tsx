@@ -14,7 +14,7 @@ import { botConnections } from "../../src/db/schema.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { inputValue, pageText, postForm, textareaText, type CsrfPair } from "../helpers/forms.ts";
-import { startMastodonApi, type MastodonApiServer } from "../helpers/mastodon-api.ts";
+import { SCHEDULING_MODES, startMastodonApi, type MastodonApiServer } from "../helpers/mastodon-api.ts";
 
 const KEY = randomBytes(32).toString("hex");
 const servers: MastodonApiServer[] = [];
@@ -283,7 +283,8 @@ describe("/bot/{id}: the plan", () => {
     const text = pageText(await (await getAs(t, savedPath, me)).text());
     expect(text).toContain("Your plan is saved");
     expect(text).toContain(`24 scheduled. The scheduled ones are held by ${server.host}`);
-    expect(text.match(/ Scheduled /g)?.length).toBe(24);
+    expect(text.match(/ Scheduled Held by /g)?.length).toBe(24);
+    expect(text).toContain(`What ${server.host} supports Scheduled posts: yes. ${server.host} holds the bot’s posts and publishes them at their time, even if this site is down then.`);
 
     const paused = await postForm(t.app, `${path}/pause`, {}, { csrf: me });
     expect(paused.headers.get("location")).toBe(`${path}?done=paused`);
@@ -338,5 +339,55 @@ describe("/bot/{id}: the plan", () => {
     expect(text).toContain("The bot has stopped");
     expect(text).toContain("Connect your account again");
     expect(pageText(await (await getAs(t, "/bot", me)).text())).toContain("Stopped: connect again");
+  });
+});
+
+describe("/bot/{id}: what the striker's server supports", () => {
+  it("says it is not known before the first post, and yes on Mastodon", async () => {
+    const { t, me } = await setup();
+    const server = await mastodon();
+    const path = (await connect(t, me, server)).split("?")[0]!;
+    expect(pageText(await (await getAs(t, path, me)).text())).toContain(`Scheduled posts: not known yet. The bot finds out when it hands ${server.host} your first post.`);
+    await postForm(t.app, `${path}/plan`, planFields({ cadence: "12" }), { csrf: me });
+    await runBotPass(t.bot!.context);
+    expect(pageText(await (await getAs(t, path, me)).text())).toContain(`Scheduled posts: yes. ${server.host} holds the bot’s posts`);
+  });
+
+  it("says plainly when the server published at once what it was asked to schedule, and shows nothing as posted", async () => {
+    const { t, me } = await setup();
+    const server = await mastodon({ scheduling: SCHEDULING_MODES.postsImmediately });
+    const path = (await connect(t, me, server)).split("?")[0]!;
+    await postForm(t.app, `${path}/plan`, planFields({ cadence: "12" }), { csrf: me });
+    await runBotPass(t.bot!.context);
+    const text = pageText(await (await getAs(t, path, me)).text());
+    expect(text).toContain(
+      `Scheduled posts: no. When the bot asked ${server.host} to schedule a post, it published it at once instead (the bot deleted that early post where ${server.host} let it). Your posts go out from this site at their time: this site must be running then.`,
+    );
+    expect(text).toContain("Your bot’s posts 4 waiting.");
+    expect(text.match(/ Waiting This site posts it at its time\. /g)?.length).toBe(4);
+    expect(text).not.toContain("Posted");
+    expect(server.statuses).toHaveLength(0);
+    expect(pageText(await (await getAs(t, "/bot", me)).text())).toContain("4 posts to come (posted from this site: it must be running), 0 made");
+  });
+
+  it("names, after a disconnect, each post the server would not cancel", async () => {
+    const { t, me } = await setup();
+    const server = await mastodon({ scheduling: SCHEDULING_MODES.cancelMissing });
+    const path = (await connect(t, me, server)).split("?")[0]!;
+    await postForm(t.app, `${path}/plan`, planFields({ cadence: "12" }), { csrf: me });
+    await runBotPass(t.bot!.context);
+    const texts = server.scheduled.map((s) => s.params.text);
+    expect(texts).toHaveLength(4);
+    const res = await postForm(t.app, `${path}/disconnect`, {}, { csrf: me });
+    expect(res.status).toBe(200);
+    const text = pageText(await res.text());
+    expect(text).toContain(`@striker@${server.host} is disconnected, but 4 posts may still be published`);
+    expect(text).toContain(`The bot’s access is deleted here and revoked on ${server.host}.`);
+    expect(text.match(/would not cancel this scheduled post/g)?.length).toBe(4);
+    // Each by its time in the striker's zone (Europe/Berlin: the slots at 00:00 and 12:00 there).
+    expect(text).toContain("Sun, Jul 4, 00:");
+    expect(text).toContain("Mon, Jul 5, 12:");
+    expect(server.scheduled).toHaveLength(4);
+    expect(t.db.select().from(botConnections).all()).toEqual([]);
   });
 });

@@ -3,9 +3,8 @@
  * confirmation link, its expiry, repeat signings, the thank-you mail, the JSON
  * API, and an SMTP server that cannot be reached.
  */
-import { reset, type LogRecord } from "@logtape/logtape";
 import { eq } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/client.ts";
 import { signatures } from "../../src/db/schema.ts";
 import { purgeExpiredPending } from "../../src/db/signatures.ts";
@@ -431,11 +430,7 @@ describe("the JSON API with confirmation", () => {
 });
 
 describe("when the SMTP server cannot be reached", () => {
-  const records: LogRecord[] = [];
-  beforeAll(async () => {
-    await captureLogs(records);
-  });
-  afterAll(() => reset());
+  const records = captureLogs();
 
   it("still stores the signing, answers normally, and logs the failure", async () => {
     const { app, db } = await setup({ SMTP_URL: `smtp://127.0.0.1:${await closedPort()}` });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { DIFF_CACHE_SIZE, diffCacheSize, parseRange, renderedDiff } from "../../src/web/diff.tsx";
+import { KeptDiffs } from "../../src/web/diffing.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 
 const BODY_1 = [
@@ -260,17 +261,41 @@ describe("/compare", () => {
 });
 
 describe("the diff cache", () => {
-  it("keeps rendered diffs per revision pair and view, bounded", () => {
+  it("keeps rendered diffs per revision pair and view, bounded", async () => {
     const db = {};
     const a = { id: 1, body: "One two three." };
     const b = { id: 2, body: "One four three." };
-    const first = renderedDiff(db, a, b, "inline");
-    expect(renderedDiff(db, a, b, "inline")).toBe(first);
-    expect(renderedDiff(db, a, b, "side")).not.toBe(first);
+    const rendered = async (...args: Parameters<typeof renderedDiff>) => {
+      const got = await renderedDiff(...args);
+      if (!got.ok) throw new Error(got.refusal.message);
+      return got.outcome;
+    };
+    const first = await rendered(db, a, b, "inline");
+    expect(await rendered(db, a, b, "inline")).toBe(first);
+    expect(await rendered(db, a, b, "side")).not.toBe(first);
     expect(diffCacheSize(db)).toBe(2);
-    for (let i = 0; i < DIFF_CACHE_SIZE + 50; i++) renderedDiff(db, a, { id: 100 + i, body: `Text ${i}.` }, "inline");
+    for (let i = 0; i < DIFF_CACHE_SIZE + 50; i++) await rendered(db, a, { id: 100 + i, body: `Text ${i}.` }, "inline");
     expect(diffCacheSize(db)).toBe(DIFF_CACHE_SIZE);
     expect(diffCacheSize({})).toBe(0);
+  });
+
+  it("keeps rendered diffs within a number of bytes too, dropping the least recently used", async () => {
+    const kept = new KeptDiffs<string>(100, 1000, (s) => s.length);
+    const owner = {};
+    for (const key of ["a", "b", "c"]) await kept.get(owner, key, async () => key.repeat(400));
+    // 400 + 400 + 400 > 1000: the first one went.
+    expect(kept.size(owner)).toBe(2);
+    expect(kept.bytes(owner)).toBe(800);
+    expect(kept.peek(owner, "a")).toBeUndefined();
+    // A value larger than the whole allowance is not kept at all.
+    expect(await kept.get(owner, "huge", async () => "x".repeat(2000))).toHaveLength(2000);
+    expect(kept.peek(owner, "huge")).toBeUndefined();
+    // Asked for twice at once, a value is computed once; a failure is not kept.
+    let computed = 0;
+    const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve(`v${++computed}`), 10));
+    expect(await Promise.all([kept.get(owner, "d", slow), kept.get(owner, "d", slow)])).toEqual(["v1", "v1"]);
+    await expect(kept.get(owner, "e", () => Promise.reject(new Error("busy")))).rejects.toThrow("busy");
+    expect(await kept.get(owner, "e", async () => "fine")).toBe("fine");
   });
 
   it("parses ranges", () => {

@@ -672,11 +672,11 @@ describe("GET /tags/{tag}", () => {
     expect(titles).not.toContain("/d/hidden");
   });
 
-  it("says when no Declaration has it, and refuses what is not a hashtag (400)", async () => {
+  it("says when nothing here has it, and refuses what is not a hashtag (400)", async () => {
     const { t } = await site();
     const none = await t.app.request("/tags/nothing");
     expect(none.status).toBe(200);
-    expect(pageText(await none.text())).toContain("No published Declaration here has the hashtag #nothing.");
+    expect(pageText(await none.text())).toContain("Nothing on this site has the hashtag #nothing yet.");
     const unicode = await t.app.request(`/tags/${encodeURIComponent("Überwachung")}`);
     expect(unicode.status).toBe(200);
     for (const bad of ["a-b", "a%20b", "x".repeat(101)]) {

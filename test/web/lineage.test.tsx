@@ -5,7 +5,7 @@ import type { Db } from "../../src/db/client.ts";
 import { createCopy, getDescendants, getSourceChain } from "../../src/db/copies.ts";
 import { getRevision } from "../../src/db/declarations.ts";
 import { declarations, type Declaration } from "../../src/db/schema.ts";
-import { diffDeclarations, diffSummary } from "../../src/diff.ts";
+import { diffDeclarations, diffSummary } from "../../src/diff/index.ts";
 import { wordsChangedCacheSize } from "../../src/web/lineage.tsx";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
 import { addSignature, pageText, tags } from "../helpers/forms.ts";

@@ -3,11 +3,17 @@ import { deriveKey } from "altcha-lib/algorithms/sha";
 import { jsx } from "hono/jsx";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { assetUrl } from "../../src/web/assets.ts";
-import { createProofOfWork, REASONS, type ProofOfWorkOptions } from "../../src/web/pow.ts";
+import { powSolutions } from "../../src/db/schema.ts";
+import { createProofOfWork, REASONS, type PowBinding, type ProofOfWorkOptions } from "../../src/web/pow.ts";
 import { ProofOfWorkField } from "../../src/web/views/ProofOfWorkField.tsx";
 import { createTestApp } from "../helpers/app.ts";
+import { createTestDb } from "../helpers/db.ts";
 
-const OPTIONS: ProofOfWorkOptions = { enabled: true, secret: "unit-test-secret", maxNumber: 2000, expiresInSeconds: 300 };
+const BINDING: PowBinding = { action: "sign", target: "test-declaration" };
+
+function options(overrides: Partial<ProofOfWorkOptions> = {}): ProofOfWorkOptions {
+  return { db: createTestDb(), enabled: true, secret: "unit-test-secret", maxNumber: 2000, expiresInSeconds: 300, ...overrides };
+}
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64");
 const decode = (payload: string) => JSON.parse(Buffer.from(payload, "base64").toString("utf8"));
@@ -20,91 +26,140 @@ async function solve(challenge: unknown): Promise<string> {
   return encode({ challenge: { parameters: c.parameters, signature: c.signature }, solution });
 }
 
+/** Verifies and, when that passed, uses the solution up (what a signing does in its transaction). */
+async function use(pow: ReturnType<typeof createProofOfWork>, payload: string, binding: PowBinding = BINDING) {
+  const result = await pow.verify(payload, binding);
+  if (!result.ok) return result;
+  return pow.claim(result.proof) ? { ok: true } : { ok: false, reason: "claimed by another" };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
 
 describe("proof of work", () => {
-  it("issues signed SHA-256 challenges with an expiry", async () => {
-    const pow = createProofOfWork(OPTIONS);
-    const challenge = (await pow.challenge()) as Challenge;
+  it("issues signed SHA-256 challenges with an expiry, bound to what they pay for", async () => {
+    const pow = createProofOfWork(options());
+    const challenge = (await pow.challenge(BINDING)) as Challenge;
     expect(challenge.parameters.algorithm).toBe("SHA-256");
     expect(challenge.signature).toMatch(/^[0-9a-f]{64}$/);
     expect(challenge.parameters.keySignature).toMatch(/^[0-9a-f]{64}$/);
+    expect(challenge.parameters.data).toEqual({ action: "sign", target: "test-declaration", count: 1 });
     const expiresAt = challenge.parameters.expiresAt!;
     expect(expiresAt).toBeGreaterThan(Date.now() / 1000 + 290);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() / 1000 + 300);
   });
 
-  it("accepts a solved challenge once and refuses it the second time", async () => {
-    const pow = createProofOfWork(OPTIONS);
-    const payload = await solve(await pow.challenge());
-    expect(await pow.verify(payload)).toEqual({ ok: true });
-    expect(await pow.verify(payload)).toEqual({ ok: false, reason: "this anti-spam check was already used; please try again" });
+  it("does not use a solution up when verifying it; claiming does, once", async () => {
+    const pow = createProofOfWork(options());
+    const payload = await solve(await pow.challenge(BINDING));
+    const first = await pow.verify(payload, BINDING);
+    expect(first).toMatchObject({ ok: true, proof: { id: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    // Verified again (a form error in between): still fine.
+    expect((await pow.verify(payload, BINDING)).ok).toBe(true);
+    expect(pow.claim(first.ok ? first.proof : null)).toBe(true);
+    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, reason: REASONS.replayed });
+    expect(pow.claim(first.ok ? first.proof : null)).toBe(false);
     // A fresh challenge is fine again.
-    expect(await pow.verify(await solve(await pow.challenge()))).toEqual({ ok: true });
+    expect(await use(pow, await solve(await pow.challenge(BINDING)))).toEqual({ ok: true });
   });
 
-  it("accepts only one of two concurrent submissions of the same payload", async () => {
-    const pow = createProofOfWork(OPTIONS);
-    const payload = await solve(await pow.challenge());
-    const results = await Promise.all([pow.verify(payload), pow.verify(payload), pow.verify(payload)]);
+  it("lets only one of several concurrent submissions of the same payload claim it", async () => {
+    const pow = createProofOfWork(options());
+    const payload = await solve(await pow.challenge(BINDING));
+    const results = await Promise.all([use(pow, payload), use(pow, payload), use(pow, payload)]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
   });
 
+  it("refuses a solution for another Declaration, another action or another count", async () => {
+    const pow = createProofOfWork(options());
+    const payload = await solve(await pow.challenge(BINDING));
+    for (const other of [
+      { action: "sign", target: "other-declaration" },
+      { action: "pledge", target: "test-declaration" },
+      { action: "also", target: "test-declaration" },
+      { action: "sign", target: "test-declaration", count: 2 },
+    ] as PowBinding[]) {
+      expect(await pow.verify(payload, other), JSON.stringify(other)).toEqual({ ok: false, reason: REASONS.elsewhere });
+    }
+    expect(await use(pow, payload)).toEqual({ ok: true });
+  });
+
+  it("prices a challenge for several signatures by their number", async () => {
+    // The secret counter is drawn from count × maxNumber: over many challenges,
+    // the counters found for count 20 are far above those for count 1.
+    const pow = createProofOfWork(options({ maxNumber: 1000 }));
+    const counters = async (count: number) => {
+      const found: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const c = (await pow.challenge({ action: "also", target: "set", count })) as Challenge;
+        found.push(decode(await solve(c)).solution.counter);
+      }
+      return Math.max(...found);
+    };
+    expect(await counters(1)).toBeLessThan(1000);
+    expect(await counters(20)).toBeGreaterThan(1000);
+  });
+
   it("refuses a solution whose challenge was signed with another secret", async () => {
-    const other = createProofOfWork({ ...OPTIONS, secret: "someone-else" });
-    const pow = createProofOfWork(OPTIONS);
-    expect(await pow.verify(await solve(await other.challenge()))).toEqual({ ok: false, reason: REASONS.invalid });
+    const other = createProofOfWork(options({ secret: "someone-else" }));
+    const pow = createProofOfWork(options());
+    expect(await pow.verify(await solve(await other.challenge(BINDING)), BINDING)).toEqual({ ok: false, reason: REASONS.invalid });
   });
 
   it("refuses tampered payloads", async () => {
-    const pow = createProofOfWork(OPTIONS);
-    const good = decode(await solve(await pow.challenge()));
+    const pow = createProofOfWork(options());
+    const good = decode(await solve(await pow.challenge(BINDING)));
+    const p = good.challenge.parameters;
     const variants = [
-      // An easier prefix, a later expiry: the HMAC no longer matches.
-      { ...good, challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, keyPrefix: "00" } } },
-      {
-        ...good,
-        challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, expiresAt: good.challenge.parameters.expiresAt + 9999 } },
-      },
-      { ...good, challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, extra: "x" } } },
+      // An easier prefix, a later expiry, another binding: the HMAC no longer matches.
+      { ...good, challenge: { ...good.challenge, parameters: { ...p, keyPrefix: "00" } } },
+      { ...good, challenge: { ...good.challenge, parameters: { ...p, expiresAt: p.expiresAt + 9999 } } },
+      { ...good, challenge: { ...good.challenge, parameters: { ...p, extra: "x" } } },
+      { ...good, challenge: { ...good.challenge, parameters: { ...p, data: { ...p.data, target: "other" } } } },
       { ...good, challenge: { ...good.challenge, signature: "ab".repeat(32) } },
       // A wrong answer.
       { ...good, solution: { ...good.solution, derivedKey: "cd".repeat(32) } },
       { ...good, solution: { ...good.solution, derivedKey: good.solution.derivedKey.slice(0, 32) } },
     ];
     for (const variant of variants) {
-      expect(await pow.verify(encode(variant))).toEqual({ ok: false, reason: REASONS.invalid });
+      expect(await pow.verify(encode(variant), BINDING)).toEqual({ ok: false, reason: REASONS.invalid });
     }
+    // Made for another target and re-signed by nobody: refused as another page's.
+    expect(await pow.verify(encode(good), { action: "sign", target: "other" })).toEqual({ ok: false, reason: REASONS.elsewhere });
     // The untampered one still works afterwards.
-    expect(await pow.verify(encode(good))).toEqual({ ok: true });
+    expect(await use(pow, encode(good))).toEqual({ ok: true });
   });
 
   it("refuses an expired challenge", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2026-05-01T12:00:00Z"));
-    const pow = createProofOfWork({ ...OPTIONS, expiresInSeconds: 60 });
-    const payload = await solve(await pow.challenge());
+    const pow = createProofOfWork(options({ expiresInSeconds: 60 }));
+    const payload = await solve(await pow.challenge(BINDING));
     vi.setSystemTime(new Date("2026-05-01T12:01:01Z"));
-    expect(await pow.verify(payload)).toEqual({ ok: false, reason: REASONS.expired });
+    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, reason: REASONS.expired });
   });
 
-  it("forgets used solutions only after they expire", async () => {
+  it("keeps used solutions until they expire, then prunes them", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(new Date("2026-05-01T12:00:00Z"));
-    const pow = createProofOfWork({ ...OPTIONS, expiresInSeconds: 60 });
-    const payload = await solve(await pow.challenge());
-    expect(await pow.verify(payload)).toEqual({ ok: true });
+    const db = createTestDb();
+    const pow = createProofOfWork(options({ db, expiresInSeconds: 60 }));
+    const payload = await solve(await pow.challenge(BINDING));
+    expect(await use(pow, payload)).toEqual({ ok: true });
     vi.setSystemTime(new Date("2026-05-01T12:00:59Z"));
-    expect(await pow.verify(payload)).toEqual({ ok: false, reason: REASONS.replayed });
+    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, reason: REASONS.replayed });
     vi.setSystemTime(new Date("2026-05-01T12:05:00Z"));
-    expect(await pow.verify(payload)).toEqual({ ok: false, reason: REASONS.expired });
+    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, reason: REASONS.expired });
+    expect(db.select().from(powSolutions).all()).toHaveLength(1);
+    // The next claim prunes what expired.
+    expect(await use(pow, await solve(await pow.challenge(BINDING)))).toEqual({ ok: true });
+    expect(db.select().from(powSolutions).all()).toHaveLength(1);
   });
 
   it("refuses garbage, huge, non-base64 and wrongly shaped payloads without throwing", async () => {
-    const pow = createProofOfWork(OPTIONS);
-    const good = decode(await solve(await pow.challenge()));
+    const pow = createProofOfWork(options());
+    const good = decode(await solve(await pow.challenge(BINDING)));
     const inputs: unknown[] = [
       undefined,
       null,
@@ -144,7 +199,7 @@ describe("proof of work", () => {
       { challenge: good.challenge },
     ];
     for (const input of inputs) {
-      const result = await pow.verify(input as string);
+      const result = await pow.verify(input as string, BINDING);
       expect(result.ok, String(input).slice(0, 80)).toBe(false);
       if (!result.ok) {
         expect(result.reason.length).toBeGreaterThan(10);
@@ -152,31 +207,33 @@ describe("proof of work", () => {
       }
     }
     // None of that used up the real solution.
-    expect(await pow.verify(encode(good))).toEqual({ ok: true });
+    expect(await use(pow, encode(good))).toEqual({ ok: true });
   });
 
   it("accepts anything when disabled, yet still issues challenges", async () => {
-    const pow = createProofOfWork({ ...OPTIONS, enabled: false });
+    const pow = createProofOfWork(options({ enabled: false }));
     expect(pow.enabled).toBe(false);
     for (const input of [undefined, null, "", "garbage", "a".repeat(1024 * 1024)]) {
-      expect(await pow.verify(input)).toEqual({ ok: true });
+      expect(await pow.verify(input, BINDING)).toEqual({ ok: true, proof: null });
     }
-    expect(((await pow.challenge()) as Challenge).signature).toMatch(/^[0-9a-f]{64}$/);
+    expect(pow.claim(null)).toBe(true);
+    expect(((await pow.challenge(BINDING)) as Challenge).signature).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("rejects nonsensical options when created", () => {
-    expect(() => createProofOfWork({ ...OPTIONS, secret: "" })).toThrow(/secret/);
-    expect(() => createProofOfWork({ ...OPTIONS, maxNumber: 0 })).toThrow(/maxNumber/);
-    expect(() => createProofOfWork({ ...OPTIONS, maxNumber: 1.5 })).toThrow(/maxNumber/);
-    expect(() => createProofOfWork({ ...OPTIONS, expiresInSeconds: 0 })).toThrow(/expiresInSeconds/);
+    expect(() => createProofOfWork(options({ secret: "" }))).toThrow(/secret/);
+    expect(() => createProofOfWork(options({ maxNumber: 0 }))).toThrow(/maxNumber/);
+    expect(() => createProofOfWork(options({ maxNumber: 1.5 }))).toThrow(/maxNumber/);
+    expect(() => createProofOfWork(options({ expiresInSeconds: 0 }))).toThrow(/expiresInSeconds/);
   });
 });
 
 describe("GET /api/pow/challenge", () => {
-  it("returns a fresh challenge as JSON, never cached", async () => {
-    const pow = createProofOfWork(OPTIONS);
-    const { app } = await createTestApp({ pow });
-    const res = await app.request("/api/pow/challenge");
+  it("returns a fresh challenge bound to its action and target as JSON, never cached", async () => {
+    const db = createTestDb();
+    const pow = createProofOfWork(options({ db }));
+    const { app } = await createTestApp({ db, pow });
+    const res = await app.request("/api/pow/challenge?action=sign&target=test-declaration");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
     expect(res.headers.get("cache-control")).toBe("no-store");
@@ -184,16 +241,37 @@ describe("GET /api/pow/challenge", () => {
     expect(res.headers.get("access-control-allow-origin")).toBeNull();
     const challenge = (await res.json()) as Challenge;
     expect(challenge.parameters.algorithm).toBe("SHA-256");
+    expect(challenge.parameters.data).toEqual({ action: "sign", target: "test-declaration", count: 1 });
     // What the widget would send back verifies with the app's instance.
-    expect(await pow.verify(await solve(challenge))).toEqual({ ok: true });
+    expect(await use(pow, await solve(challenge))).toEqual({ ok: true });
 
-    const again = (await (await app.request("/api/pow/challenge")).json()) as Challenge;
+    const again = (await (await app.request("/api/pow/challenge?action=sign&target=test-declaration")).json()) as Challenge;
     expect(again.signature).not.toBe(challenge.signature);
+    const priced = (await (await app.request("/api/pow/challenge?action=also&target=abc&count=7")).json()) as Challenge;
+    expect(priced.parameters.data).toEqual({ action: "also", target: "abc", count: 7 });
+  });
+
+  it.each([
+    ["", "action"],
+    ["?target=x", "action"],
+    ["?action=delete&target=x", "action"],
+    ["?action=sign", "target"],
+    ["?action=sign&target=a%20b", "target"],
+    [`?action=sign&target=${"x".repeat(101)}`, "target"],
+    ["?action=also&target=x&count=0", "count"],
+    ["?action=also&target=x&count=101", "count"],
+    ["?action=also&target=x&count=1.5", "count"],
+  ])("answers %s with 400 naming the field %s", async (query, field) => {
+    const { app } = await createTestApp();
+    const res = await app.request(`/api/pow/challenge${query}`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(((await res.json()) as { error: { field: string } }).error.field).toBe(field);
   });
 
   it("works with the default (disabled) test app too", async () => {
     const { app } = await createTestApp();
-    const res = await app.request("/api/pow/challenge");
+    const res = await app.request("/api/pow/challenge?action=pledge&target=strike");
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(((await res.json()) as Challenge).parameters.algorithm).toBe("SHA-256");
@@ -219,16 +297,16 @@ describe("GET /api/pow/challenge", () => {
 
 describe("<ProofOfWorkField>", () => {
   it("renders the widget, its script and stylesheet from /static, and a noscript note", async () => {
-    const html = String(await jsx(ProofOfWorkField, { enabled: true }).toString());
-    expect(html).toContain('<altcha-widget challenge="/api/pow/challenge" name="altcha" auto="onfocus"></altcha-widget>');
+    const html = String(await jsx(ProofOfWorkField, { enabled: true, binding: BINDING }).toString());
+    expect(html).toContain('<altcha-widget challenge="/api/pow/challenge?action=sign&amp;target=test-declaration" name="altcha" auto="onfocus"></altcha-widget>');
     expect(html).toContain(`<script type="module" src="${assetUrl("altcha-widget.js")}"></script>`);
     expect(html).toContain(`<link rel="stylesheet" href="${assetUrl("altcha.css")}"/>`);
     expect(html).toContain("<noscript><p>This site&#39;s anti-spam check needs JavaScript. Without it, your signature cannot be sent.</p></noscript>");
     expect(html).not.toMatch(/style=|<style|onload=/);
-    expect(String(await jsx(ProofOfWorkField, { enabled: true, auto: "onload" }).toString())).toContain('auto="onload"');
+    expect(String(await jsx(ProofOfWorkField, { enabled: true, binding: BINDING, auto: "onload" }).toString())).toContain('auto="onload"');
   });
 
   it("renders nothing when the check is off", async () => {
-    expect(String(await jsx(ProofOfWorkField, { enabled: false }).toString())).toBe("");
+    expect(String(await jsx(ProofOfWorkField, { enabled: false, binding: BINDING }).toString())).toBe("");
   });
 });

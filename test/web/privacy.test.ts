@@ -84,9 +84,10 @@ describe("/privacy", () => {
     expect((await privacy({ PROOF_OF_WORK: "off" })).text).not.toContain(PUZZLE);
   });
 
-  it("mentions the proxy header with TRUST_PROXY=true", async () => {
-    const { text } = await privacy({ TRUST_PROXY: "true", RATE_LIMIT_PER_DECLARATION: "1/1m" });
-    expect(text).toContain("takes your address from the X-Forwarded-For header that proxy adds.");
+  it("mentions the proxy header when TRUST_PROXY lists proxies, and the IPv6 prefix", async () => {
+    const { text } = await privacy({ TRUST_PROXY: "loopback", RATE_LIMIT_PER_DECLARATION: "1/1m", IPV6_PREFIX_LENGTH: "56" });
+    expect(text).toContain("takes your address from the X-Forwarded-For header that proxy adds (only from the proxies its owner configured).");
+    expect(text).toContain("For an IPv6 address only its first 56 bits count");
   });
 
   it("names the CSRF cookie the site really sets", async () => {

@@ -14,7 +14,7 @@ import { QR_OPTIONS } from "../../src/web/qr.ts";
 import { serverName, strikeMeta } from "../../src/web/share.tsx";
 import { defaultStrikeSettings } from "../../src/strike/settings.ts";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
-import { decodeHtml } from "../helpers/forms.ts";
+import { decodeHtml, pageText, tags } from "../helpers/forms.ts";
 
 const HOSTILE = `<script>alert("x")</script> & Co's "Declaration"`;
 
@@ -97,12 +97,28 @@ describe("Share on Mastodon without JavaScript", () => {
   const text = "Sign it: https://undersign.test/d/x #SocialMediaStrike";
   const q = (server: string, t = text) => `/share/mastodon?server=${encodeURIComponent(server)}&text=${encodeURIComponent(t)}`;
 
-  it("sends the browser to the server's share page with the text prefilled", async () => {
+  it("shows where the share goes and links to the server's share page with the text prefilled, without redirecting", async () => {
     const { app } = await createTestApp();
     for (const typed of ["mastodon.social", " https://Mastodon.Social/ ", "@ada@mastodon.social", "ada@mastodon.social"]) {
       const res = await app.request(q(typed));
-      expect(res.status, typed).toBe(303);
-      expect(res.headers.get("location")).toBe(`https://mastodon.social/share?text=${encodeURIComponent(text)}`);
+      expect(res.status, typed).toBe(200);
+      expect(res.headers.get("location")).toBeNull();
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      const html = await res.text();
+      expect(pageText(html)).toContain("Share on mastodon.social");
+      expect(pageText(html)).toContain("Continue to mastodon.social");
+      expect(tags(html, "a").map((a) => a.href)).toContain(`https://mastodon.social/share?text=${encodeURIComponent(text)}`);
+      expect(pageText(html)).toContain(text);
+    }
+  });
+
+  it("is no open redirect: a link made by anyone to any host only shows that host, for the visitor to follow or not", async () => {
+    const { app } = await createTestApp();
+    for (const host of ["evil.example", "phish.example.com"]) {
+      const res = await app.request(q(host, "Log in again at evil.example"));
+      expect(res.status).toBe(200);
+      expect(res.headers.get("location")).toBeNull();
+      expect(pageText(await res.text())).toContain(`Continue to ${host}`);
     }
   });
 

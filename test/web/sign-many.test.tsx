@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { solveChallenge, type Challenge } from "altcha-lib";
+import { deriveKey } from "altcha-lib/algorithms/sha";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createAccount, findAccountByUsername } from "../../src/db/accounts.ts";
@@ -6,6 +8,7 @@ import type { Db } from "../../src/db/client.ts";
 import { createCopy, saveRevision } from "../../src/db/copies.ts";
 import { getRevision } from "../../src/db/declarations.ts";
 import { declarations, signatures, type Declaration } from "../../src/db/schema.ts";
+import { REASONS } from "../../src/web/pow.ts";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
 import { csrfFrom, pageText, postForm, signatureRows, signForm, storedCount, tags, tokenFrom } from "../helpers/forms.ts";
 
@@ -173,5 +176,86 @@ describe("also sign the family from the private page", () => {
     expect((await alsoSign(t, { [field(t.c)]: "1" }, await csrfFrom(t.app, "/d/x/sign"))).status).toBe(303);
     expect(signaturesOf(t, t.a)).toHaveLength(0);
     expect(signaturesOf(t, t.c)).toHaveLength(1);
+  });
+});
+
+describe("also sign with the proof of work on", () => {
+  /** A challenge from the app's endpoint (the widget's URL), solved, as the form field's value. */
+  async function solvedAt(app: Setup["app"], url: string): Promise<string> {
+    const challenge = (await (await app.request(url)).json()) as Challenge;
+    const solution = await solveChallenge({ challenge, deriveKey, timeout: 20_000 });
+    return Buffer.from(JSON.stringify({ challenge: { parameters: challenge.parameters, signature: challenge.signature }, solution })).toString("base64");
+  }
+
+  async function powSetup(env: Record<string, string> = {}) {
+    const t = await createTestApp({ env: { PROOF_OF_WORK: "on", PROOF_OF_WORK_DIFFICULTY: "1000", ...env } });
+    const a = addDeclaration(t.db, { slug: "a", title: "Title A" });
+    const b = copyOf(t.db, a, "b");
+    const c = copyOf(t.db, b, "c");
+    const d = copyOf(t.db, b, "d");
+    const altcha = await solvedAt(t.app, "/api/pow/challenge?action=sign&target=b");
+    const token = tokenFrom(await signForm(t.app, { name: "Ada Lovelace", altcha }, { slug: "b" }));
+    return { ...t, a, b, c, d, x: a, token };
+  }
+
+  /** The confirmation page's widget URL. */
+  function widgetUrl(html: string): string {
+    const url = tags(html, "altcha-widget")[0]?.challenge;
+    expect(url, "a proof-of-work widget").toBeTruthy();
+    return url!;
+  }
+
+  it("asks for one proof priced by the number of Declarations, bound to exactly that set, and signs them with it once", async () => {
+    const t = await powSetup();
+    const pair = await csrfFrom(t.app, `/s/${t.token}`);
+    const chosen = { [field(t.a)]: "1", [field(t.c)]: "1", [field(t.d)]: "1" };
+    // The first POST signs nothing: it shows the chosen ones and the check.
+    const confirm = await postForm(t.app, `/s/${t.token}/also`, chosen, { csrf: pair });
+    expect(confirm.status).toBe(200);
+    const html = await confirm.text();
+    expect(pageText(html)).toContain("Sign 3 more Declarations");
+    expect(pageText(html)).toContain("about 3 times as long as for one signature");
+    const url = widgetUrl(html);
+    expect(url).toMatch(/^\/api\/pow\/challenge\?action=also&target=[A-Za-z0-9_-]{22}&count=3$/);
+    expect(tags(html, "input").filter((i) => i.type === "hidden" && (i.name ?? "").startsWith("also-")).map((i) => i.name).sort()).toEqual(
+      [field(t.a), field(t.c), field(t.d)].sort(),
+    );
+    expect([storedCount(t.db, "a"), storedCount(t.db, "c"), storedCount(t.db, "d")]).toEqual([0, 0, 0]);
+
+    // A proof for one signature (the sign form's), or for this set priced as one, is refused.
+    for (const wrong of ["/api/pow/challenge?action=sign&target=a", url.replace("count=3", "count=1")]) {
+      const res = await postForm(t.app, `/s/${t.token}/also`, { ...chosen, altcha: await solvedAt(t.app, wrong) }, { csrf: pair });
+      expect(res.status, wrong).toBe(400);
+      expect(pageText(await res.text())).toContain(REASONS.elsewhere);
+    }
+    // Nor does the set's proof pay for a larger set.
+    const proof = await solvedAt(t.app, url);
+    const more = await postForm(t.app, `/s/${t.token}/also`, { [field(t.a)]: "1", [field(t.c)]: "1", altcha: proof }, { csrf: pair });
+    expect(more.status).toBe(400);
+    expect([storedCount(t.db, "a"), storedCount(t.db, "c"), storedCount(t.db, "d")]).toEqual([0, 0, 0]);
+
+    const signed = await postForm(t.app, `/s/${t.token}/also`, { ...chosen, altcha: proof }, { csrf: pair });
+    expect(signed.status).toBe(200);
+    expect(resultLines(await signed.text()).filter((l) => l.includes(": signed."))).toHaveLength(3);
+    expect([storedCount(t.db, "a"), storedCount(t.db, "c"), storedCount(t.db, "d")]).toEqual([1, 1, 1]);
+
+    // The same proof again: refused, nothing more is signed (the names would be duplicates anyway without it).
+    const replay = await postForm(t.app, `/s/${t.token}/also`, { ...chosen, altcha: proof }, { csrf: pair });
+    expect(replay.status).toBe(400);
+    expect(pageText(await replay.text())).toContain(REASONS.replayed);
+  });
+
+  it("counts the rate limit per signature, not per request", async () => {
+    const t = await powSetup({ RATE_LIMIT_PER_CLIENT: "2/10m" });
+    const pair = await csrfFrom(t.app, `/s/${t.token}`);
+    const chosen = { [field(t.a)]: "1", [field(t.c)]: "1", [field(t.d)]: "1" };
+    const url = widgetUrl(await (await postForm(t.app, `/s/${t.token}/also`, chosen, { csrf: pair })).text());
+    const proof = await solvedAt(t.app, url);
+    const res = await postForm(t.app, `/s/${t.token}/also`, { ...chosen, altcha: proof }, { csrf: pair });
+    const lines = resultLines(await res.text());
+    // B's own signature was the first of two: one more, then the limit.
+    expect(lines.filter((l) => l.includes(": signed."))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes("too many signatures just now"))).toHaveLength(2);
+    expect(storedCount(t.db, "a") + storedCount(t.db, "c") + storedCount(t.db, "d")).toBe(1);
   });
 });

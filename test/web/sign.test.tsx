@@ -6,6 +6,7 @@ import { withdrawSignature } from "../../src/db/signatures.ts";
 import { formatDate } from "../../src/web/format.ts";
 import { hashToken } from "../../src/web/signing.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
+import { fromClient, peer } from "../helpers/clients.ts";
 import {
   addSignature,
   checkedRadio,
@@ -39,6 +40,11 @@ async function setup(env?: Record<string, string>) {
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** The app as a socket from `address` reaches it. */
+function viaPeer(app: Setup["app"], address: string): Setup["app"] {
+  return { request: (input: string, init?: RequestInit) => app.request(input, init, peer(address)) } as Setup["app"];
+}
 
 function expectNothingStored(t: Pick<Setup, "db">, rows = 0, count = rows) {
   expect(rowCount(t.db)).toBe(rows);
@@ -621,19 +627,46 @@ describe("signing: rate limits", () => {
 
   it("ignores X-Forwarded-For unless TRUST_PROXY is set", async () => {
     const t = await setup({ RATE_LIMIT_PER_DECLARATION: "1/1m" });
-    tokenFrom(await signForm(t.app, { name: "One" }, { headers: { "X-Forwarded-For": "203.0.113.1" } }));
-    expect((await signForm(t.app, { name: "Two" }, { headers: { "X-Forwarded-For": "203.0.113.2" } })).status).toBe(429);
+    const proxy = viaPeer(t.app, "127.0.0.1");
+    tokenFrom(await signForm(proxy, { name: "One" }, { headers: { "X-Forwarded-For": "203.0.113.1" } }));
+    expect((await signForm(proxy, { name: "Two" }, { headers: { "X-Forwarded-For": "203.0.113.2" } })).status).toBe(429);
   });
 
-  it("with TRUST_PROXY, tells clients apart by the last X-Forwarded-For hop", async () => {
-    const t = await setup({ RATE_LIMIT_PER_DECLARATION: "1/1m", TRUST_PROXY: "true" });
-    tokenFrom(await signForm(t.app, { name: "One" }, { headers: { "X-Forwarded-For": "203.0.113.1" } }));
-    tokenFrom(await signForm(t.app, { name: "Two" }, { headers: { "X-Forwarded-For": "203.0.113.2" } }));
-    tokenFrom(await signForm(t.app, { name: "Three" }, { headers: { "X-Forwarded-For": "2001:db8::1" } }));
-    expect((await signForm(t.app, { name: "Four" }, { headers: { "X-Forwarded-For": "203.0.113.1" } })).status).toBe(429);
+  it("with TRUST_PROXY, tells clients apart by the X-Forwarded-For entry our proxy added", async () => {
+    const t = await setup({ RATE_LIMIT_PER_DECLARATION: "1/1m", TRUST_PROXY: "loopback" });
+    const proxy = viaPeer(t.app, "127.0.0.1");
+    tokenFrom(await signForm(proxy, { name: "One" }, { headers: { "X-Forwarded-For": "203.0.113.1" } }));
+    tokenFrom(await signForm(proxy, { name: "Two" }, { headers: { "X-Forwarded-For": "203.0.113.2" } }));
+    tokenFrom(await signForm(proxy, { name: "Three" }, { headers: { "X-Forwarded-For": "2001:db8::1" } }));
+    expect((await signForm(proxy, { name: "Four" }, { headers: { "X-Forwarded-For": "203.0.113.1" } })).status).toBe(429);
     // A client cannot escape by prepending addresses: our proxy's hop is the last one.
-    expect((await signForm(t.app, { name: "Five" }, { headers: { "X-Forwarded-For": "198.51.100.7, 203.0.113.2" } })).status).toBe(429);
+    expect((await signForm(proxy, { name: "Five" }, { headers: { "X-Forwarded-For": "198.51.100.7, 203.0.113.2" } })).status).toBe(429);
     expect(storedCount(t.db)).toBe(3);
+  });
+
+  it("with TRUST_PROXY, believes X-Forwarded-For only from the listed proxies", async () => {
+    const t = await setup({ RATE_LIMIT_PER_DECLARATION: "1/1m", TRUST_PROXY: "10.0.0.0/8" });
+    // A client that reaches the server directly and claims another address each time is still one client.
+    const direct = viaPeer(t.app, "192.0.2.50");
+    tokenFrom(await signForm(direct, { name: "One" }, { headers: { "X-Forwarded-For": "203.0.113.1" } }));
+    expect((await signForm(direct, { name: "Two" }, { headers: { "X-Forwarded-For": "203.0.113.2" } })).status).toBe(429);
+    expect((await signForm(direct, { name: "Three" }, { headers: { "X-Forwarded-For": "10.0.0.1" } })).status).toBe(429);
+    // Through the listed proxy, the address it adds counts.
+    const proxy = viaPeer(t.app, "10.1.2.3");
+    tokenFrom(await signForm(proxy, { name: "Four" }, { headers: { "X-Forwarded-For": "203.0.113.2" } }));
+    expect(storedCount(t.db)).toBe(2);
+  });
+
+  it("counts an IPv6 /64 as one client (IPV6_PREFIX_LENGTH), and an IPv4-mapped address as its IPv4 address", async () => {
+    const t = await setup({ RATE_LIMIT_PER_DECLARATION: "1/1m" });
+    tokenFrom(await signForm(viaPeer(t.app, "2001:db8:1:2::1"), { name: "One" }));
+    expect((await signForm(viaPeer(t.app, "2001:db8:1:2:ffff:1234:5678:9abc"), { name: "Two" })).status).toBe(429);
+    tokenFrom(await signForm(viaPeer(t.app, "2001:db8:1:3::1"), { name: "Three" }));
+    tokenFrom(await signForm(viaPeer(t.app, "203.0.113.9"), { name: "Four" }));
+    expect((await signForm(viaPeer(t.app, "::ffff:203.0.113.9"), { name: "Five" })).status).toBe(429);
+    const wider = await setup({ RATE_LIMIT_PER_DECLARATION: "1/1m", IPV6_PREFIX_LENGTH: "48" });
+    tokenFrom(await signForm(viaPeer(wider.app, "2001:db8:1:2::1"), { name: "One" }));
+    expect((await signForm(viaPeer(wider.app, "2001:db8:1:3::1"), { name: "Two" })).status).toBe(429);
   });
 });
 
@@ -716,10 +749,10 @@ describe("signing: duplicates", () => {
   });
 
   it("does not treat two clients with the same name as one person (TRUST_PROXY)", async () => {
-    const t = await setup({ DUPLICATE_WINDOW: "1h", TRUST_PROXY: "true" });
-    tokenFrom(await signForm(t.app, { name: "John Smith" }, { headers: { "X-Forwarded-For": "203.0.113.1" } }));
-    tokenFrom(await signForm(t.app, { name: "John Smith" }, { headers: { "X-Forwarded-For": "203.0.113.2" } }));
-    expect(pageText(await (await signForm(t.app, { name: "John Smith" }, { headers: { "X-Forwarded-For": "203.0.113.2" } })).text())).toContain(
+    const t = await setup({ DUPLICATE_WINDOW: "1h", TRUST_PROXY: "loopback" });
+    tokenFrom(await signForm(fromClient(t.app, "203.0.113.1"), { name: "John Smith" }));
+    tokenFrom(await signForm(fromClient(t.app, "203.0.113.2"), { name: "John Smith" }));
+    expect(pageText(await (await signForm(fromClient(t.app, "203.0.113.2"), { name: "John Smith" })).text())).toContain(
       "You have already signed",
     );
     expect(storedCount(t.db)).toBe(2);

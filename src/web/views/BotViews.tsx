@@ -5,6 +5,7 @@
  * content warning) with a preview of every post, the state of each post, and
  * disconnecting.
  */
+import type { SchedulingReason, ServerSupport } from "../../bot/capability.ts";
 import type { BotPlan } from "../../bot/plan.ts";
 import { EVERY_HOURS, languageName, PLAN_TEMPLATES_MAX, POST_MAX, SPOILER_MAX, type PlanFormErrors, type PlanFormInput } from "../../bot/plan.ts";
 import { PLACEHOLDERS } from "../../strike/notices.ts";
@@ -35,6 +36,18 @@ export interface ConnectionSummary {
   /** Posts still to come, and posts made. */
   readonly upcoming: number;
   readonly posted: number;
+  /** Whether the server holds scheduled posts the bot can see and cancel, as learnt (src/bot/capability.ts). */
+  readonly scheduling: ServerSupport;
+  readonly schedulingReason: SchedulingReason | null;
+}
+
+/** After a disconnect: what the server may still publish, each post by its time. */
+export interface DisconnectReport {
+  readonly acct: string;
+  readonly host: string;
+  readonly revoked: boolean;
+  readonly problem: string | null;
+  readonly notCancelled: readonly { readonly at: string; readonly iso: string; readonly text: string; readonly reason: string }[];
 }
 
 export interface BotHomeProps {
@@ -47,6 +60,35 @@ export interface BotHomeProps {
   readonly server: string;
   readonly serverError?: string | undefined;
   readonly notice?: string | undefined;
+  readonly disconnected?: DisconnectReport | undefined;
+}
+
+function DisconnectedReport(props: { report: DisconnectReport }) {
+  const r = props.report;
+  const n = r.notCancelled.length;
+  return (
+    <section class="form-errors bot-disconnected" role="alert" aria-labelledby="bot-disconnected-title">
+      <h2 id="bot-disconnected-title">
+        @{r.acct} is disconnected, but {plural(n, "post", "posts")} may still be published
+      </h2>
+      <p>
+        The bot’s access is deleted here{r.revoked ? ` and revoked on ${r.host}` : ""}. {r.host} did not cancel {n === 1 ? "this post" : "these posts"}, or
+        this site could not confirm that it did:
+      </p>
+      <ol class="bot-posts">
+        {r.notCancelled.map((p) => (
+          <li class="bot-post">
+            <p class="bot-post-time">
+              <time datetime={p.iso}>{p.at}</time>
+            </p>
+            <p class="bot-post-text">{p.text}</p>
+            <p class="bot-post-error">{p.reason}</p>
+          </li>
+        ))}
+      </ol>
+      {r.problem != null && <p>{r.problem}</p>}
+    </section>
+  );
 }
 
 function Intro(props: { strikeName: string; when: string }) {
@@ -59,8 +101,9 @@ function Intro(props: { strikeName: string; when: string }) {
       <ul class="bot-facts">
         <li>It works with Mastodon and servers that speak its API: Pleroma, Akkoma, GoToSocial, Iceshrimp, snac and others.</li>
         <li>
-          Your server keeps the posts scheduled whenever it can, so they go out even if this site is down. The bot only asks to post, add
-          images, read your account’s name and see its scheduled posts.
+          Your server keeps the posts scheduled whenever it can, so they go out even if this site is down. Where it cannot (some servers publish
+          at once, or cannot show or cancel scheduled posts), this site posts them at their time, and your bot’s page says so. The bot only asks
+          to post, add images, read your account’s name and see its scheduled posts.
         </li>
         <li>Your access is stored encrypted, never shown, and revoked on your server when you disconnect.</li>
       </ul>
@@ -113,7 +156,8 @@ function stateWords(c: ConnectionSummary): string {
   if (c.status === "revoked") return "Stopped: connect again";
   if (!c.hasPlan) return "Connected: no plan yet";
   if (!c.enabled) return "Paused";
-  return `${plural(c.upcoming, "post", "posts")} to come, ${c.posted} made`;
+  const where = c.scheduling === "no" ? " (posted from this site: it must be running)" : "";
+  return `${plural(c.upcoming, "post", "posts")} to come${where}, ${c.posted} made`;
 }
 
 export function BotHome(props: BotHomeProps) {
@@ -125,6 +169,7 @@ export function BotHome(props: BotHomeProps) {
           {props.notice}
         </p>
       )}
+      {props.disconnected != null && <DisconnectedReport report={props.disconnected} />}
       <Intro strikeName={props.strikeName} when={props.when} />
       {!props.signedIn ? (
         <p class="actions">
@@ -173,7 +218,7 @@ export interface PostRow {
   readonly at: string;
   readonly iso: string;
   readonly text: string;
-  readonly state: "planned" | "scheduled" | "posted" | "failed";
+  readonly state: "planned" | "scheduled" | "posted" | "failed" | "unconfirmed";
   /** In words: what happened or will happen. */
   readonly detail: string;
   readonly url: string | null;
@@ -443,13 +488,14 @@ const STATE_LABELS: Record<PostRow["state"], string> = {
   scheduled: "Scheduled",
   posted: "Posted",
   failed: "Failed",
+  unconfirmed: "Not confirmed",
 };
 
 function Posts(props: { posts: readonly PostRow[]; host: string }) {
   if (props.posts.length === 0) return null;
   const counts = new Map<PostRow["state"], number>();
   for (const p of props.posts) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
-  const summary = (["scheduled", "planned", "posted", "failed"] as const)
+  const summary = (["scheduled", "planned", "posted", "unconfirmed", "failed"] as const)
     .filter((s) => counts.has(s))
     .map((s) => `${counts.get(s)} ${STATE_LABELS[s].toLowerCase()}`)
     .join(", ");
@@ -487,6 +533,40 @@ function Posts(props: { posts: readonly PostRow[]; host: string }) {
   );
 }
 
+const WHY_NOT: Record<SchedulingReason, (host: string) => string> = {
+  "posts-at-once": (host) => `When the bot asked ${host} to schedule a post, it published it at once instead (the bot deleted that early post where ${host} let it).`,
+  "not-listed": (host) => `${host} does not show the bot the posts it holds scheduled, so the bot could neither confirm nor cancel them there.`,
+  "cannot-cancel": (host) => `${host} would not cancel a post it held scheduled, so a change of plan, a pause or a disconnect could not take effect there.`,
+  refused: (host) => `${host} does not accept scheduled posts.`,
+};
+
+/** What the striker's server supports, and what that means for them. */
+function ServerSupportNote(props: { connection: ConnectionSummary }) {
+  const c = props.connection;
+  return (
+    <section class="bot-server-support" aria-labelledby="bot-server-support-title">
+      <h2 id="bot-server-support-title">What {c.host} supports</h2>
+      {c.scheduling === "yes" && (
+        <p>
+          <strong>Scheduled posts: yes.</strong> {c.host} holds the bot’s posts and publishes them at their time, even if this site is down then.
+        </p>
+      )}
+      {c.scheduling === "no" && (
+        <p>
+          <strong>Scheduled posts: no.</strong> {WHY_NOT[c.schedulingReason ?? "refused"](c.host)} Your posts go out from this site at their time:
+          this site must be running then.
+        </p>
+      )}
+      {c.scheduling === "unknown" && (
+        <p>
+          <strong>Scheduled posts: not known yet.</strong> The bot finds out when it hands {c.host} your first post. If {c.host} holds it, your posts
+          go out even if this site is down; if not, they go out from this site at their time, and this site must be running then.
+        </p>
+      )}
+    </section>
+  );
+}
+
 export function BotConnectionView(props: BotConnectionProps) {
   const c = props.connection;
   return (
@@ -515,6 +595,7 @@ export function BotConnectionView(props: BotConnectionProps) {
           {!c.hasPlan ? "Choose when and what the bot posts, preview it, and save." : c.enabled ? "The bot is on." : "The bot is paused: nothing is posted."}
         </p>
       )}
+      {c.status === "active" && <ServerSupportNote connection={c} />}
       {props.preview != null && <Preview {...props.preview} />}
       {props.preview == null && <Posts posts={props.posts} host={props.connection.host} />}
       {c.status === "active" && <PlanForm {...props} />}

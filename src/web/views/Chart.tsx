@@ -3,14 +3,14 @@
  * text summary for everyone and the numbers as a table for screen readers
  * and anyone who wants them.
  */
-import { formatNumber } from "../format.ts";
+import { formatNumber, plural } from "../format.ts";
 
 export interface ChartProps {
   /** Stable id prefix (unique on the page). */
   id: string;
   title: string;
-  /** What one unit is ("signatures"). */
-  unit: string;
+  /** What is counted, one and many ("signature", "signatures"). */
+  unit: { one: string; many: string };
   counts: readonly number[];
   /** Label of each bucket ("Nov 20", "14:00"). */
   labels: readonly string[];
@@ -58,7 +58,7 @@ export function Chart(props: ChartProps) {
             const h = (count / top) * (HEIGHT - 1);
             return (
               <rect class="chart-bar" x={i * slot + (slot - barW) / 2} y={HEIGHT - 1 - h} width={barW} height={h}>
-                <title>{`${props.labels[i] ?? ""}: ${formatNumber(count)} ${props.unit}`}</title>
+                <title>{`${props.labels[i] ?? ""}: ${plural(count, props.unit.one, props.unit.many)}`}</title>
               </rect>
             );
           })}
@@ -75,7 +75,7 @@ export function Chart(props: ChartProps) {
           <thead>
             <tr>
               <th scope="col">When</th>
-              <th scope="col">{props.unit[0]!.toUpperCase() + props.unit.slice(1)}</th>
+              <th scope="col">{props.unit.many[0]!.toUpperCase() + props.unit.many.slice(1)}</th>
             </tr>
           </thead>
           <tbody>

@@ -5,7 +5,7 @@
  * with a note field each.  Works without JavaScript: "Preview" and
  * "Publish"/"Save" are two submit buttons of one form.
  */
-import type { ProposedChange } from "../../diff.ts";
+import type { ProposedChange } from "../../diff/index.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 
@@ -40,6 +40,10 @@ export interface CopyEditorProps {
   diffTitle?: string;
   /** The Proposed Changes of the draft against the source (null: not a Copy of a local source). */
   changes?: readonly ProposedChange[] | null;
+  /** There are more Proposed Changes than listed. */
+  moreChanges?: boolean;
+  /** Why the Proposed Changes are not listed this time (the notes typed are kept, hidden). */
+  changesUnavailable?: string;
   /** On a 409: escaped diff of what changed since the author's base revision. */
   conflict?: { html: string; number: number };
 }
@@ -162,6 +166,20 @@ export function CopyEditor(props: CopyEditorProps) {
           <h2 id="changes-title">Proposed Changes</h2>
           <p class="hint">Generated from the difference with the version you copied. Preview to bring the list up to date.</p>
           <ChangeList changes={props.changes} notes={v.notes} />
+          {props.moreChanges === true && (
+            <p class="hint">There are more changes than the {props.changes.length} listed here; compare the two versions to see them all.</p>
+          )}
+        </section>
+      )}
+      {props.changes == null && props.changesUnavailable != null && (
+        <section class="editor-changes" aria-labelledby="changes-title">
+          <h2 id="changes-title">Proposed Changes</h2>
+          <p class="notice" role="note">
+            {props.changesUnavailable}
+          </p>
+          {Object.entries(v.notes).map(([id, note]) => (
+            <input type="hidden" name={`note-${id}`} value={note} />
+          ))}
         </section>
       )}
       <p class="actions">

@@ -1,9 +1,11 @@
 import { assetUrl } from "../assets.ts";
-import { POW_FIELD } from "../pow.ts";
+import { challengeUrl, POW_FIELD, type PowBinding } from "../pow.ts";
 
 export interface ProofOfWorkFieldProps {
   /** The site's `pow.enabled`: when false nothing is rendered (and nothing is checked). */
   enabled: boolean;
+  /** What the solution pays for: the challenge is bound to it (docs/decisions/0015). */
+  binding: PowBinding;
   /**
    * When the browser starts solving: when the visitor first focuses a field of
    * the form (the default, so readers who never sign spend no CPU), or as soon
@@ -14,7 +16,7 @@ export interface ProofOfWorkFieldProps {
 
 /**
  * The self-hosted ALTCHA anti-spam check for a `<form method="post">`: the
- * widget fetches a challenge from `/api/pow/challenge`, solves it in a Web
+ * widget fetches a challenge for `binding` from `/api/pow/challenge`, solves it in a Web
  * Worker and adds the hidden field `altcha`, whose value the form's handler
  * passes to `pow.verify()`.  It keeps the form from being submitted until it
  * is solved.  Script, stylesheet and worker all come from `/static/`, within
@@ -26,7 +28,7 @@ export function ProofOfWorkField(props: ProofOfWorkFieldProps) {
     <div class="pow-field">
       <link rel="stylesheet" href={assetUrl("altcha.css")} />
       <script type="module" src={assetUrl("altcha-widget.js")}></script>
-      <altcha-widget challenge="/api/pow/challenge" name={POW_FIELD} auto={props.auto ?? "onfocus"}></altcha-widget>
+      <altcha-widget challenge={challengeUrl(props.binding)} name={POW_FIELD} auto={props.auto ?? "onfocus"}></altcha-widget>
       <noscript>
         <p>This site's anti-spam check needs JavaScript. Without it, your signature cannot be sent.</p>
       </noscript>

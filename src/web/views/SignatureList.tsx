@@ -1,11 +1,11 @@
 import type { PublicSignature, SignerActor } from "../../db/signatures.ts";
 import { avatarUrl } from "../avatars.ts";
-import { formatDate } from "../format.ts";
+import { formatDate, signerName } from "../format.ts";
 
 /** A signer who favourited from the fediverse: avatar, display name linked to their profile, handle. */
-function FediverseSigner(props: { actor: SignerActor; name: string | null }) {
+function FediverseSigner(props: { actor: SignerActor; name: string }) {
   const a = props.actor;
-  const name = a.name?.trim() || props.name || (a.handle != null ? `@${a.handle}` : a.url);
+  const name = props.name;
   return (
     <span class="fedi-signer">
       <img class="avatar" src={avatarUrl(a)} alt="" width="32" height="32" loading="lazy" />
@@ -33,7 +33,7 @@ export function SignatureList(props: { signatures: PublicSignature[]; latestRevi
         <li>
           <span class="who">
             {s.kind === "fediverse" && s.actor != null ? (
-              <FediverseSigner actor={s.actor} name={s.name} />
+              <FediverseSigner actor={s.actor} name={signerName(s)} />
             ) : (
               <span class="signer">
                 {s.website != null ? (

@@ -9,6 +9,7 @@ import { assetUrl } from "../assets.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { formatNumber, plural } from "../format.ts";
 import { ErrorSummary, FieldError } from "./FormErrors.tsx";
+import { NoticeList } from "./NoticeList.tsx";
 import { Honeypot } from "./SignForm.tsx";
 
 export type PledgeField = "days" | "name" | "visibility";
@@ -50,8 +51,6 @@ export interface StrikePageProps {
   /** A thank-you or other message about the pledge just made. */
   readonly message?: string;
 }
-
-const dateTime = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
 const LABELS: Record<PledgeField, string> = { days: "Strike days", name: "Your name", visibility: "Your name on the list" };
 
@@ -273,17 +272,7 @@ export function StrikePage(props: StrikePageProps) {
         {props.notices.length === 0 ? (
           <p class="empty">No notices yet. The Declarations on this site post them during the strike.</p>
         ) : (
-          <ol class="strike-notices">
-            {props.notices.map((n) => (
-              <li>
-                <p class="notice-content">{n.content}</p>
-                <p class="meta">
-                  <a href={`/d/${n.slug}`}>{n.title}</a>
-                  <time datetime={n.published.toISOString()}>{dateTime.format(n.published)} UTC</time>
-                </p>
-              </li>
-            ))}
-          </ol>
+          <NoticeList notices={props.notices} />
         )}
       </section>
       <script type="module" src={assetUrl("countdown.js")}></script>
