@@ -44,6 +44,10 @@ export function undersignEnv(port: number, dataDir: string, extra: Record<string
     RATE_LIMIT_PER_DECLARATION: "off",
     RATE_LIMIT_PER_CLIENT: "off",
     DUPLICATE_WINDOW: "0s",
+    // The benchmarks measure throughput from a few loopback "servers": the
+    // per-server inbox budget and the hold on new signers per server are off.
+    INBOX_LIMIT_PER_SERVER: "off",
+    FEDIVERSE_SIGNERS_PER_SERVER: "off",
     LOG_LEVEL: "warning",
     ...extra,
   };

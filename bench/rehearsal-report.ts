@@ -396,7 +396,7 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
           ["Counter = recount of confirmed signatures", `${fmt.int(b.counter)} = ${fmt.int(b.recount)}`, ok(b.counter === b.recount)],
           ["`npm run check-counts`", `exit ${b.checkCounts.code}: ${b.checkCounts.output.split("\n").slice(-2).join(" ").replace(/\/tmp\/\S+/g, "…")}`, ok(b.checkCounts.code === 0)],
           ["Fediverse signatures = accounts with an accepted Like", `${fmt.int(b.fediverseSignatures)} = ${fmt.int(b.distinctLikeActors)}`, ok(fedOk)],
-          ["Accepted Likes stored once", `${fmt.int(b.likes.accepted)}; missing ${b.likes.missing}, twice ${b.likes.double}`, ok(b.likes.missing === 0 && b.likes.double === 0)],
+          ["Accounts with an accepted Like: one reaction each", `${fmt.int(b.likes.accepted)}; missing ${b.likes.missing}, twice ${b.likes.double}`, ok(b.likes.missing === 0 && b.likes.double === 0)],
           ["Accepted boosts stored once", `${fmt.int(b.boosts.accepted)}; missing ${b.boosts.missing}, twice ${b.boosts.double}`, ok(b.boosts.missing === 0 && b.boosts.double === 0)],
           ["Accepted replies stored once", `${fmt.int(b.replies.accepted)}; missing ${b.replies.missing}, twice ${b.replies.double}`, ok(b.replies.missing === 0 && b.replies.double === 0)],
           ["Notices: one post each", `${b.noticePosts} notice posts for ${r.notices.filter((n) => n.status === 303).length} acknowledged`, ok(b.noticePosts === r.notices.filter((n) => n.status === 303).length)],

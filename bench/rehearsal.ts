@@ -33,7 +33,7 @@
  *    a burst of 40 huge bodies at 45 %.
  * 5. The books, after the server stopped: every acknowledged signing present
  *    exactly once, the counter equal to a recount (`npm run check-counts`),
- *    every accepted activity stored once, every inbox given each notice once,
+ *    every accepted boost and reply stored once and one reaction per liking account, every inbox given each notice once,
  *    the followers on gone servers dropped, `PRAGMA integrity_check`.
  *
  * Reported: throughput and p50/p99 per kind, errors, queue depth, RSS and CPU
@@ -881,7 +881,8 @@ async function books(file: string, port: number, dataDir: string, runTag: string
     const followers = (db.prepare("SELECT count(*) AS n FROM followers WHERE declaration_id = ?").get(declaration.id) as { n: number }).n;
     const noticePosts = (db.prepare("SELECT count(*) AS n FROM fed_posts WHERE kind = 'notice'").get() as { n: number }).n;
     const integrity = (db.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[]).map((x) => x.integrity_check).join("; ");
-    const likes = count("SELECT count(*) AS n FROM fed_reactions WHERE activity_uri = ?", fleet.acceptedIds.Like ?? []);
+    // One reaction per account and post (every Like of the fleet is of the same post): each liking account has one row.
+    const likes = count("SELECT count(*) AS n FROM fed_reactions r JOIN remote_actors a ON a.id = r.actor_id WHERE a.uri = ?", [...likeActors]);
     const boosts = count("SELECT count(*) AS n FROM fed_boosts WHERE activity_uri = ?", fleet.acceptedIds.Announce ?? []);
     const replies = count("SELECT count(*) AS n FROM fed_responses WHERE uri = ?", (fleet.acceptedIds.Create ?? []).map((id) => id.replace(/\/activity$/, "")));
     db.close();

@@ -41,7 +41,7 @@ import { createDuePosts } from "../src/federation/publish.ts";
 import { keepRevision, resolveRemoteDeclaration } from "../src/federation/index.ts";
 import { parseStoredSettings } from "../src/strike/settings.ts";
 import { startFediverseServer, type ReceivedActivity } from "../test/helpers/fediverse.ts";
-import { mastodon, misskey, pleroma } from "../test/helpers/fediverse-shapes.ts";
+import { mastodon, misskey, pleroma, snac } from "../test/helpers/fediverse-shapes.ts";
 import { addDeclaration, startInstance } from "../test/helpers/instance.ts";
 import { ROOT } from "../test/helpers/process.ts";
 
@@ -51,6 +51,7 @@ export const REMOTE_ORIGIN = "https://mastodon.example";
 export const COPIES_ORIGIN = "https://copies.example";
 const MISSKEY_ORIGIN = "https://misskey.example";
 const PLEROMA_ORIGIN = "https://pleroma.example";
+const SNAC_ORIGIN = "https://snac.example";
 
 const SLUG = "digital-rights";
 const AP = { accept: "application/activity+json" };
@@ -260,10 +261,13 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     examples["in-undo-follow-mastodon"] = mastodon.undoFollow(alice, us, follow as { id: string }, { n: "1234" });
     examples["in-like-mastodon"] = mastodon.like(alice, note, { n: "5678" });
     examples["in-undo-like-mastodon"] = mastodon.undoLike(alice, note, { n: "5678" });
-    const reaction = misskey.like(mk, note, "🔥", { id: `${MISSKEY_ORIGIN}/likes/9x2k4s0002` });
+    const reaction = misskey.like(mk, note, "⭐", { id: `${MISSKEY_ORIGIN}/likes/9x2k4s0002` });
     examples["in-like-misskey"] = reaction;
     examples["in-undo-like-misskey"] = misskey.undo(mk, reaction);
     examples["in-emojireact-pleroma"] = pleroma.emojiReact(pl, note, "✊", { author: us });
+    const snacReaction = snac.emojiReact(`${SNAC_ORIGIN}/dana`, note, us, "👍", { published: "2026-01-01T12:00:00Z" });
+    examples["in-emojireact-snac"] = snacReaction;
+    examples["in-undo-emojireact-snac"] = snac.undo(`${SNAC_ORIGIN}/dana`, snacReaction, { published: "2026-01-01T12:05:00Z" });
     examples["in-announce-mastodon"] = mastodon.announce(alice, note, us, { n: "9012", published: "2026-01-01T12:00:00Z" });
     examples["in-undo-announce-mastodon"] = mastodon.undoAnnounce(alice, note, us, { n: "9012", published: "2026-01-01T12:00:00Z" });
     examples["in-reply-mastodon"] = mastodon.reply(alice, note, { mention }, { n: "3456", published: "2026-01-01T12:00:00Z" });

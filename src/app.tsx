@@ -40,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     batcher: deps.batcher,
     instanceName: deps.config.instanceName,
     allowPrivateAddress: deps.config.federation.allowPrivateAddress,
+    signersPerServer: deps.config.federation.signersPerServer,
   };
 
   app.use(
@@ -71,7 +72,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     c.set("deps", deps);
     await next();
   });
-  app.use("*", federationMiddleware(deps.federation, () => fedData, deps.config.origin));
+  app.use("*", federationMiddleware(deps.federation, () => fedData, deps.config.origin, { limitPerServer: deps.config.federation.inboxLimitPerServer }));
   app.route("/", web);
 
   app.notFound((c) => {

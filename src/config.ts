@@ -55,6 +55,13 @@ export interface FederationConfig {
   readonly allowPrivateAddress: boolean;
   /** Whether the web process also delivers queued activities (false when `npm run worker` does). */
   readonly processQueue: boolean;
+  /**
+   * What one remote server may post to our inboxes: a budget of `max` per
+   * `windowMs` (refused posts cost more than accepted ones); null = no limit.
+   */
+  readonly inboxLimitPerServer: RateLimit | null;
+  /** New fediverse signers per remote server beyond these are held for the site owner's review; empty = none held. */
+  readonly signersPerServer: readonly RateLimit[];
 }
 
 /** One rate limit: at most `max` events per `windowMs`. */
@@ -165,6 +172,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   }
   const allowPrivateAddress = parseBoolean(env, "FEDERATION_ALLOW_PRIVATE_ADDRESS", false, problems);
   const processQueue = parseBoolean(env, "PROCESS_QUEUE", true, problems);
+  const inboxLimits = parseRateLimits(env, "INBOX_LIMIT_PER_SERVER", "600/1m", problems);
+  if (inboxLimits.length > 1) problems.push(`INBOX_LIMIT_PER_SERVER: expected one limit such as 600/1m (or "off"), got "${value(env, "INBOX_LIMIT_PER_SERVER")}"`);
+  const signersPerServer = parseRateLimits(env, "FEDIVERSE_SIGNERS_PER_SERVER", "20/10m,200/1d", problems);
 
   const confirmationRaw = (value(env, "SIGNATURE_CONFIRMATION") ?? "none").toLowerCase();
   let confirmation: SigningConfig["confirmation"] = "none";
@@ -216,7 +226,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     trustedProxies,
     ipv6PrefixLength,
     mail,
-    federation: { allowPrivateAddress, processQueue },
+    federation: { allowPrivateAddress, processQueue, inboxLimitPerServer: inboxLimits[0] ?? null, signersPerServer },
     bot,
     signing: {
       confirmation,

@@ -40,8 +40,13 @@ export function cleanLine(text: string): string {
   return text.replace(/[\t\r\n]+/g, " ").replace(CONTROL, "").normalize("NFC").replace(/\s+/g, " ").trim();
 }
 
+/** Removes the invisible control and direction characters only (for text whose spacing matters, such as HTML). */
+export function stripInvisible(text: string): string {
+  return text.replace(CONTROL, "");
+}
+
 /** Like cleanLine, but keeps paragraphs (at most one blank line in a row). */
-function cleanText(text: string): string {
+export function cleanText(text: string): string {
   return text
     .replace(/\r\n?|[\u2028\u2029]/g, "\n")
     .replace(/\t/g, " ")

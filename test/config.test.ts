@@ -22,14 +22,29 @@ describe("loadConfig", () => {
     expect(config.declarationsDir).toBe("/srv/site/declarations");
     expect(config.instanceName).toBe("undersign");
     expect(config.logLevel).toBe("info");
-    expect(config.federation).toEqual({ allowPrivateAddress: false, processQueue: true });
+    expect(config.federation).toEqual({
+      allowPrivateAddress: false,
+      processQueue: true,
+      inboxLimitPerServer: { max: 600, windowMs: 60_000 },
+      signersPerServer: [
+        { max: 20, windowMs: 600_000 },
+        { max: 200, windowMs: 86_400_000 },
+      ],
+    });
   });
 
   it("reads the federation settings and names a bad one", () => {
-    expect(loadConfig({ FEDERATION_ALLOW_PRIVATE_ADDRESS: "true", PROCESS_QUEUE: "off" }, "/").federation).toEqual({
+    expect(
+      loadConfig({ FEDERATION_ALLOW_PRIVATE_ADDRESS: "true", PROCESS_QUEUE: "off", INBOX_LIMIT_PER_SERVER: "off", FEDIVERSE_SIGNERS_PER_SERVER: "5/1h" }, "/").federation,
+    ).toEqual({
       allowPrivateAddress: true,
       processQueue: false,
+      inboxLimitPerServer: null,
+      signersPerServer: [{ max: 5, windowMs: 3_600_000 }],
     });
+    expect(problemsOf({ INBOX_LIMIT_PER_SERVER: "lots" }).join("\n")).toContain("INBOX_LIMIT_PER_SERVER");
+    expect(problemsOf({ INBOX_LIMIT_PER_SERVER: "10/1s,100/1m" }).join("\n")).toMatch(/^INBOX_LIMIT_PER_SERVER: expected one limit/);
+    expect(problemsOf({ FEDIVERSE_SIGNERS_PER_SERVER: "20 per hour" }).join("\n")).toContain("FEDIVERSE_SIGNERS_PER_SERVER");
     expect(problemsOf({ PROCESS_QUEUE: "sometimes" }).join("\n")).toContain("PROCESS_QUEUE");
     expect(problemsOf({ FEDERATION_ALLOW_PRIVATE_ADDRESS: "maybe" }).join("\n")).toContain("FEDERATION_ALLOW_PRIVATE_ADDRESS");
   });

@@ -1,26 +1,23 @@
 /**
  * What the fediverse does with our Declarations, stored: remote accounts,
- * followers, favourites and reactions (fediverse signatures, counted in the
- * same transaction as the reaction), boosts, responses, reports and domain
- * blocks.  The federation layer turns activities into these calls; every
- * function takes the database (or a transaction) first.
+ * followers, boosts, responses, reports and domain blocks (favourites,
+ * reactions and the signatures they make are in reactions.ts).  The
+ * federation layer turns activities into these calls; every function takes
+ * the database (or a transaction) first.
  */
-import { randomBytes } from "node:crypto";
 import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
 import { preparedPerHandle } from "./prepared.ts";
-import { bumpSignatureCount } from "./signatures.ts";
+import { wasUndone, withdrawSignaturesOf } from "./reactions.ts";
 import {
   actorKeys,
   declarations,
   domainBlocks,
   fedBoosts,
-  fedReactions,
   fedReports,
   fedResponses,
   followers,
   remoteActors,
-  signatures,
   type FedReport,
   type RemoteActor,
 } from "./schema.ts";
@@ -38,6 +35,8 @@ export interface RemoteActorInput {
   iconUrl: string | null;
   inbox: string;
   sharedInbox: string | null;
+  /** The keys its own actor document names (left as stored when not given). */
+  keyIds?: string[];
 }
 
 /** The lower-cased host of a URL (what domain blocks match). */
@@ -47,47 +46,6 @@ export function hostOf(uri: string): string {
 
 const statements = preparedPerHandle((db) => ({
   actorByUri: db.select().from(remoteActors).where(eq(remoteActors.uri, placeholder("uri"))).prepare(),
-  liveFediverseSignature: db
-    .select({ id: signatures.id, status: signatures.status })
-    .from(signatures)
-    .where(
-      and(
-        eq(signatures.declarationId, placeholder("declarationId")),
-        eq(signatures.remoteActorId, placeholder("actorId")),
-        eq(signatures.status, "confirmed"),
-      ),
-    )
-    .prepare(),
-  insertReaction: db
-    .insert(fedReactions)
-    .values({
-      activityUri: placeholder("activityUri"),
-      declarationId: placeholder("declarationId"),
-      actorId: placeholder("actorId"),
-      objectUri: placeholder("objectUri"),
-      kind: sql`${placeholder("kind")}`,
-      content: placeholder("content"),
-      created: sql`${placeholder("created")}`,
-    })
-    .onConflictDoNothing()
-    .prepare(),
-  insertSignature: db
-    .insert(signatures)
-    .values({
-      declarationId: placeholder("declarationId"),
-      revision: placeholder("revision"),
-      firstRevision: placeholder("revision"),
-      kind: "fediverse",
-      status: "confirmed",
-      name: placeholder("name"),
-      website: placeholder("website"),
-      public: true,
-      tokenHash: placeholder("tokenHash"),
-      created: sql`${placeholder("created")}`,
-      confirmed: sql`${placeholder("created")}`,
-      remoteActorId: placeholder("actorId"),
-    })
-    .prepare(),
   followerCount: db
     .select({ n: count() })
     .from(followers)
@@ -126,6 +84,7 @@ export function upsertRemoteActor(tx: DbLike, input: RemoteActorInput, now: Date
         iconUrl: values.iconUrl,
         inbox: values.inbox,
         sharedInbox: values.sharedInbox,
+        ...(input.keyIds == null ? {} : { keyIds: input.keyIds }),
         updated: now,
       },
     })
@@ -141,12 +100,7 @@ export function upsertRemoteActor(tx: DbLike, input: RemoteActorInput, now: Date
 export function deleteRemoteActor(tx: DbLike, uri: string, now: Date): boolean {
   const actor = getRemoteActorByUri(tx, uri);
   if (actor == null) return false;
-  const live = tx
-    .select({ id: signatures.id, declarationId: signatures.declarationId })
-    .from(signatures)
-    .where(and(eq(signatures.remoteActorId, actor.id), eq(signatures.status, "confirmed")))
-    .all();
-  for (const s of live) withdrawRow(tx, s.id, s.declarationId, now);
+  withdrawSignaturesOf(tx, actor.id, now);
   tx.delete(remoteActors).where(eq(remoteActors.id, actor.id)).run();
   return true;
 }
@@ -237,121 +191,20 @@ export function followersPage(db: DbLike, declarationId: number, after: number, 
 }
 
 // ---------------------------------------------------------------------------
-// Fediverse signatures (favourites and emoji reactions)
-
-export interface ReactionInput {
-  declarationId: number;
-  actorId: number;
-  activityUri: string;
-  objectUri: string;
-  kind: "like" | "emoji";
-  content: string | null;
-  /** The Declaration's current revision: the one signed. */
-  revision: number;
-  /** Display name and profile URL, stored with the signature like a browser signer's. */
-  name: string;
-  website: string;
-  now: Date;
-}
-
-export type ReactionOutcome = "signed" | "already-signed" | "duplicate";
-
-/**
- * Records a favourite or reaction; the first one by an account signs the
- * Declaration (counted in the same transaction).  A repeated activity id is
- * ignored.  Call inside a transaction.
- */
-export function addReaction(tx: DbLike, input: ReactionInput): ReactionOutcome {
-  const s = statements(tx);
-  const created = input.now.getTime();
-  const inserted = s.insertReaction.run({
-    activityUri: input.activityUri,
-    declarationId: input.declarationId,
-    actorId: input.actorId,
-    objectUri: input.objectUri,
-    kind: input.kind,
-    content: input.content,
-    created,
-  });
-  if (inserted.changes === 0) return "duplicate";
-  if (s.liveFediverseSignature.get({ declarationId: input.declarationId, actorId: input.actorId }) != null) return "already-signed";
-  s.insertSignature.run({
-    declarationId: input.declarationId,
-    revision: input.revision,
-    name: input.name,
-    website: input.website,
-    // Fediverse signers have no private link: they withdraw by unfavouriting.
-    // The column is unique and required, so it holds an unguessable value.
-    tokenHash: `fediverse:${randomBytes(16).toString("hex")}`,
-    created,
-    actorId: input.actorId,
-  });
-  bumpSignatureCount(tx, input.declarationId, 1);
-  return "signed";
-}
-
-function withdrawRow(tx: DbLike, signatureId: number, declarationId: number, now: Date): void {
-  tx.update(signatures)
-    .set({ status: "withdrawn", name: null, place: null, website: null, comment: null, remoteActorId: null, withdrawn: now })
-    .where(eq(signatures.id, signatureId))
-    .run();
-  bumpSignatureCount(tx, declarationId, -1);
-}
-
-export type UndoReactionOutcome = "withdrawn" | "still-signed" | "unknown";
-
-/**
- * Undoes a favourite or reaction, found by its activity id or else by account
- * and object.  When it was the account's last one on that Declaration, the
- * signature is withdrawn.  Call inside a transaction.
- */
-export function removeReaction(tx: DbLike, actorId: number, activityUri: string | null, objectUri: string | null, now: Date): UndoReactionOutcome {
-  let removed = activityUri == null
-    ? []
-    : tx
-        .delete(fedReactions)
-        .where(and(eq(fedReactions.activityUri, activityUri), eq(fedReactions.actorId, actorId)))
-        .returning({ declarationId: fedReactions.declarationId })
-        .all();
-  if (removed.length === 0 && objectUri != null) {
-    removed = tx
-      .delete(fedReactions)
-      .where(and(eq(fedReactions.actorId, actorId), eq(fedReactions.objectUri, objectUri)))
-      .returning({ declarationId: fedReactions.declarationId })
-      .all();
-  }
-  if (removed.length === 0) return "unknown";
-  let outcome: UndoReactionOutcome = "still-signed";
-  for (const declarationId of new Set(removed.map((r) => r.declarationId))) {
-    const remaining = tx
-      .select({ n: count() })
-      .from(fedReactions)
-      .where(and(eq(fedReactions.declarationId, declarationId), eq(fedReactions.actorId, actorId)))
-      .get()!.n;
-    if (remaining > 0) continue;
-    const live = statements(tx).liveFediverseSignature.get({ declarationId, actorId });
-    if (live != null) {
-      withdrawRow(tx, live.id, declarationId, now);
-      outcome = "withdrawn";
-    }
-  }
-  return outcome;
-}
-
-// ---------------------------------------------------------------------------
 // Boosts
 
+/**
+ * Records a boost once per activity id; false when it was stored already, or
+ * undone before it arrived (a late retry; see `wasUndone`).
+ */
 export function addBoost(
   tx: DbLike,
-  input: { declarationId: number; actorId: number; activityUri: string; objectUri: string; now: Date },
+  input: { declarationId: number; actorId: number; activityUri: string; objectUri: string; published?: Date | null; now: Date },
 ): boolean {
-  return (
-    tx
-      .insert(fedBoosts)
-      .values({ ...input, created: input.now })
-      .onConflictDoNothing()
-      .run().changes > 0
-  );
+  const actor = tx.select({ uri: remoteActors.uri }).from(remoteActors).where(eq(remoteActors.id, input.actorId)).get();
+  if (actor != null && wasUndone(tx, input.activityUri, actor.uri, input.published ?? null)) return false;
+  const { declarationId, actorId, activityUri, objectUri, now } = input;
+  return tx.insert(fedBoosts).values({ declarationId, actorId, activityUri, objectUri, created: now }).onConflictDoNothing().run().changes > 0;
 }
 
 /** Removes a boost by its activity id, or else by account and object. */

@@ -3,7 +3,7 @@
  * from this file with `npm run db:generate -- --name <what-changed>`.
  */
 import { sql } from "drizzle-orm";
-import { blob, index, integer, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from "drizzle-orm/sqlite-core";
 
 /**
  * A Declaration: a Markdown document with a stable slug.  Its text lives in
@@ -121,7 +121,13 @@ export const signatures = sqliteTable(
     revision: integer().notNull(),
     firstRevision: integer("first_revision").notNull(),
     kind: text({ enum: ["browser", "fediverse"] }).notNull().default("browser"),
-    status: text({ enum: ["pending", "confirmed", "withdrawn"] }).notNull(),
+    /**
+     * `pending`: a browser signature waiting for its mailed confirmation;
+     * `held`: a fediverse signature held for the site owner's review (its
+     * server is on hold, or signed faster than the per-server limit);
+     * neither is counted.  Only `confirmed` signatures count.
+     */
+    status: text({ enum: ["pending", "confirmed", "held", "withdrawn"] }).notNull(),
     name: text(),
     place: text(),
     website: text(),
@@ -156,6 +162,8 @@ export const signatures = sqliteTable(
     // planner did not pick a partial one once most signers were count-only.
     index("signatures_list_idx").on(t.declarationId, t.status, t.public, t.id),
     index("signatures_pending_idx").on(t.confirmExpires).where(sql`status = 'pending'`),
+    // A remote account's signatures (its deletion, its server's signatures).
+    index("signatures_remote_actor_idx").on(t.remoteActorId),
   ],
 );
 export type Signature = typeof signatures.$inferSelect;
@@ -262,7 +270,17 @@ export const remoteActors = sqliteTable(
     sharedInbox: text("shared_inbox"),
     /** Lower-cased host of `uri`, for domain blocks. */
     host: text().notNull(),
+    /**
+     * The ids of the keys its own actor document names (`publicKey` and
+     * `assertionMethod`): an activity is believed to be the account's only
+     * when it is signed with one of them.
+     */
+    keyIds: text("key_ids", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     updated: integer({ mode: "timestamp_ms" }).notNull(),
+    /** When the account was last fetched to see whether it still exists (signers are checked now and then). */
+    checked: integer({ mode: "timestamp_ms" }),
+    /** When its actor first answered 404 (a second 404 a day later means it is gone). */
+    missingSince: integer("missing_since", { mode: "timestamp_ms" }),
   },
   (t) => [uniqueIndex("remote_actors_uri_unique").on(t.uri), index("remote_actors_host_idx").on(t.host)],
 );
@@ -410,9 +428,13 @@ export const fedQuoteAuthorizations = sqliteTable(
 export type FedQuoteAuthorization = typeof fedQuoteAuthorizations.$inferSelect;
 
 /**
- * A favourite (`Like`) or emoji reaction (`EmojiReact`) of one of our posts.
- * Each signs the Declaration; the signature lasts while at least one of the
- * account's reactions to that Declaration remains.
+ * A favourite (`Like`) or emoji reaction (`EmojiReact`, or Misskey's `Like`
+ * with content) of one of our posts: at most one per account and post (the
+ * latest, unless it would replace a reaction that signs with one that does
+ * not).  `signs` says whether it means "I sign" (a plain favourite or one of
+ * the signing emoji, src/federation/reactions.ts); the account's signature
+ * lasts while at least one of its signing reactions to that Declaration
+ * remains.
  */
 export const fedReactions = sqliteTable(
   "fed_reactions",
@@ -429,14 +451,40 @@ export const fedReactions = sqliteTable(
     kind: text({ enum: ["like", "emoji"] }).notNull(),
     /** The reaction text (an emoji or `:shortcode:`), if any. */
     content: text(),
+    signs: integer({ mode: "boolean" }).notNull().default(true),
     created: integer({ mode: "timestamp_ms" }).notNull(),
   },
   (t) => [
     uniqueIndex("fed_reactions_activity_unique").on(t.activityUri),
+    uniqueIndex("fed_reactions_actor_object_unique").on(t.actorId, t.objectUri),
     index("fed_reactions_declaration_actor_idx").on(t.declarationId, t.actorId),
-    index("fed_reactions_actor_idx").on(t.actorId),
   ],
 );
+
+/**
+ * Undone activities (tombstones): the id of a `Like`, `EmojiReact` or
+ * `Announce` that its actor undid, so that the same activity arriving late
+ * (a retry after its `Undo`) does not sign or boost again.  Kept 30 days.
+ */
+export const fedUndone = sqliteTable(
+  "fed_undone",
+  {
+    activityUri: text("activity_uri").notNull(),
+    actorUri: text("actor_uri").notNull(),
+    /** The Undo's `published` when it had one, else when we received it. */
+    undone: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.activityUri, t.actorUri] }), index("fed_undone_undone_idx").on(t.undone)],
+);
+
+/**
+ * Servers whose fediverse signatures the site owner holds for review: their
+ * signatures are not counted (status `held`) until released.
+ */
+export const fedServerHolds = sqliteTable("fed_server_holds", {
+  host: text().primaryKey(),
+  created: integer({ mode: "timestamp_ms" }).notNull(),
+});
 
 /** A boost (`Announce`) of one of our posts. */
 export const fedBoosts = sqliteTable(

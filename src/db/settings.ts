@@ -14,3 +14,20 @@ export function getOrCreateSecret(db: DbLike): string {
   db.insert(settings).values({ key: "secret", value: randomBytes(32).toString("hex") }).onConflictDoNothing().run();
   return db.select().from(settings).where(eq(settings.key, "secret")).get()!.value;
 }
+
+/** A setting stored as JSON: its parsed value, or undefined when none was saved (or it is not JSON). */
+export function readJsonSetting(db: DbLike, key: string): unknown {
+  const row = db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).get();
+  if (row == null) return undefined;
+  try {
+    return JSON.parse(row.value) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores a setting as JSON, replacing what was there. */
+export function writeJsonSetting(db: DbLike, key: string, value: unknown): void {
+  const json = JSON.stringify(value);
+  db.insert(settings).values({ key, value: json }).onConflictDoUpdate({ target: settings.key, set: { value: json } }).run();
+}

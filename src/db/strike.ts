@@ -6,24 +6,18 @@
 import { and, count, desc, eq, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
 import { createPost } from "./posts.ts";
-import { declarations, fedActivities, fedPosts, media, settings, type FedActivity, type FedPost, type Media } from "./schema.ts";
+import { declarations, fedActivities, fedPosts, media, type FedActivity, type FedPost, type Media } from "./schema.ts";
+import { readJsonSetting, writeJsonSetting } from "./settings.ts";
 
 const KEY = "strike";
 
 /** The stored value (parsed JSON), or undefined when none was saved. */
 export function readStrikeSettingsValue(db: DbLike): unknown {
-  const row = db.select({ value: settings.value }).from(settings).where(eq(settings.key, KEY)).get();
-  if (row == null) return undefined;
-  try {
-    return JSON.parse(row.value) as unknown;
-  } catch {
-    return undefined;
-  }
+  return readJsonSetting(db, KEY);
 }
 
 export function writeStrikeSettingsValue(db: DbLike, value: unknown): void {
-  const json = JSON.stringify(value);
-  db.insert(settings).values({ key: KEY, value: json }).onConflictDoUpdate({ target: settings.key, set: { value: json } }).run();
+  writeJsonSetting(db, KEY, value);
 }
 
 // ---------------------------------------------------------------------------

@@ -20,6 +20,8 @@ export interface FedData {
    * addresses: development and tests only, as `FEDERATION_ALLOW_PRIVATE_ADDRESS`.
    */
   readonly allowPrivateAddress?: boolean;
+  /** New fediverse signers per remote server beyond these are held for review (the inbox's; none when absent). */
+  readonly signersPerServer?: Config["federation"]["signersPerServer"];
 }
 
 export const builder = createFederationBuilder<FedData>();

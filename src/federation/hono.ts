@@ -4,15 +4,18 @@
  * a URL that also has an ActivityPub representation) falls through to the
  * next Hono handler, so a page and its actor can share one URL.
  *
- * Before Fedify sees a POST, its body is bounded (`MAX_INBOX_BODY_BYTES`, and
- * `MAX_INBOX_JSON_DEPTH` levels of nesting) and a request signed by a key on a
- * blocked domain is refused without fetching anything from that domain.
+ * Before Fedify sees a POST, its body is bounded (`MAX_INBOX_BODY_BYTES`), a
+ * request signed by a key on a blocked domain is refused without fetching
+ * anything from that domain, and an inbox POST must pass the door
+ * (inbound.ts: signature, per-server budget, date, digest, shape — nesting
+ * included — and a verified key) before any JSON-LD work.
  */
 import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import type { MiddlewareHandler } from "hono";
 import { isDomainBlocked } from "../db/fediverse.ts";
-import type { FedData } from "./builder.ts";
+import { INSTANCE_ACTOR, type FedData } from "./builder.ts";
+import { InboxDoor, isInboxPath, withInbound, type DoorOptions, type Loaders } from "./inbound.ts";
 import { withFullPublicAddress } from "./public-address.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
@@ -21,31 +24,6 @@ const AP_MEDIA_TYPE = /application\/(?:activity\+json|ld\+json)/i;
 
 /** Larger than any activity Mastodon, Misskey or Pleroma sends (Misskey accepts 64 KiB). */
 export const MAX_INBOX_BODY_BYTES = 256 * 1024;
-
-/**
- * Activities nest a few levels (an activity, its object, a tag or an
- * attachment).  Deeper JSON is refused before Fedify's JSON-LD processing,
- * which recurses once per level and runs out of stack on a body of a few
- * kilobytes nested thousands deep (a 500 for anyone who sends one).
- */
-export const MAX_INBOX_JSON_DEPTH = 64;
-
-/** Whether the JSON text nests arrays and objects deeper than `limit` (strings are skipped; not a validator). */
-export function jsonDeeperThan(body: Uint8Array, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const b = body[i]!;
-    if (inString) {
-      if (b === 0x5c) i++; // a backslash: skip the escaped character
-      else if (b === 0x22) inString = false;
-    } else if (b === 0x22) inString = true;
-    else if (b === 0x7b || b === 0x5b) {
-      if (++depth > limit) return true;
-    } else if (b === 0x7d || b === 0x5d) depth--;
-  }
-  return false;
-}
 
 /**
  * Whether Fedify could answer this request: discovery documents, or anything
@@ -58,8 +36,8 @@ export function isFederationRequest(path: string, headers: Headers): boolean {
   return AP_MEDIA_TYPE.test(headers.get("accept") ?? "") || AP_MEDIA_TYPE.test(headers.get("content-type") ?? "");
 }
 
-function plain(status: number, text: string): Response {
-  return new Response(`${text}\n`, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+function plain(status: number, text: string, headers: Record<string, string> = {}): Response {
+  return new Response(`${text}\n`, { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
 }
 
 /** The host of the key that signed the request (draft-cavage `keyId`, or RFC 9421 `keyid`). */
@@ -71,8 +49,8 @@ export function signingKeyHost(headers: Headers): string | null {
 }
 
 /** Reads at most `limit` bytes of the body; null when it is larger. */
-async function readBounded(request: Request, limit: number): Promise<Buffer | null> {
-  if (request.body == null) return Buffer.alloc(0);
+async function readBounded(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  if (request.body == null) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -86,7 +64,28 @@ async function readBounded(request: Request, limit: number): Promise<Buffer | nu
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks, size);
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
+
+/** The door's loaders: the federation's own, and one signed with the instance actor's key. */
+function doorLoaders(federation: Federation<FedData>, origin: URL, data: FedData): Loaders {
+  const ctx = federation.createContext(origin, data);
+  let signed: Promise<Loaders["documentLoader"]> | null = null;
+  return {
+    documentLoader: ctx.documentLoader,
+    contextLoader: ctx.contextLoader,
+    signedLoader: () =>
+      (signed ??= ctx.getDocumentLoader({ identifier: INSTANCE_ACTOR }).catch((error: unknown) => {
+        signed = null;
+        throw error;
+      })),
+  };
 }
 
 /**
@@ -95,23 +94,41 @@ async function readBounded(request: Request, limit: number): Promise<Buffer | nu
  * port): collection page links are built from the request URL, and an RFC
  * 9421 signature covers the URL the sender used.
  */
-export function federationMiddleware(federation: Federation<FedData>, contextData: () => FedData, origin: URL): MiddlewareHandler {
+export function federationMiddleware(
+  federation: Federation<FedData>,
+  contextData: () => FedData,
+  origin: URL,
+  options: Pick<DoorOptions, "limitPerServer"> = { limitPerServer: null },
+): MiddlewareHandler {
+  const door = new InboxDoor(options);
+  // The federation's loaders do not depend on the request: made once, on the first inbox POST.
+  let loaders: Loaders | null = null;
   return async (c, next) => {
     if (!isFederationRequest(c.req.path, c.req.raw.headers)) return next();
     const raw = c.req.raw;
     const url = new URL(raw.url);
     const canonical = new URL(url.pathname + url.search, origin);
     let request = canonical.href === raw.url ? raw : new Request(canonical, { method: raw.method, headers: raw.headers, body: null });
-    const data = contextData();
+    let data = contextData();
     if (request.method === "POST") {
       const declared = Number(request.headers.get("content-length") ?? "0");
       if (declared > MAX_INBOX_BODY_BYTES) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
       const keyHost = signingKeyHost(request.headers);
       if (keyHost != null && isDomainBlocked(data.db, keyHost)) return plain(403, "This server does not accept activities from your domain.");
-      const body = await readBounded(raw, MAX_INBOX_BODY_BYTES);
-      if (body == null) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
-      if (jsonDeeperThan(body, MAX_INBOX_JSON_DEPTH)) return plain(400, `Activities nested deeper than ${MAX_INBOX_JSON_DEPTH} levels are refused.`);
-      request = new Request(canonical, { method: "POST", headers: raw.headers, body: new Uint8Array(body) });
+      if (isInboxPath(canonical.pathname)) {
+        const current = data;
+        const verdict = await door.check(canonical, raw.headers, () => readBounded(raw, MAX_INBOX_BODY_BYTES), () => (loaders ??= doorLoaders(federation, origin, current)));
+        if (!verdict.ok) {
+          const message = verdict.status === 413 ? `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.` : verdict.message;
+          return plain(verdict.status, message, verdict.retryAfterS == null ? {} : { "Retry-After": String(verdict.retryAfterS) });
+        }
+        request = verdict.request;
+        data = withInbound(data, verdict.info);
+      } else {
+        const body = await readBounded(raw, MAX_INBOX_BODY_BYTES);
+        if (body == null) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
+        request = new Request(canonical, { method: "POST", headers: raw.headers, body: new Uint8Array(body) });
+      }
     }
     const fetched = federation.fetch(request, {
       contextData: data,
@@ -146,8 +163,10 @@ export function federationMiddleware(federation: Federation<FedData>, contextDat
       // (which would also invite the sender to send it again).  Listener
       // errors do not come here: Fedify answers those with 500 itself.
       if (error instanceof Error && error.name.startsWith("jsonld.")) return plain(400, "Invalid activity: its JSON-LD @context could not be loaded.");
-      if (error instanceof TypeError) {
-        logger.info("Refused an activity Fedify could not parse: {error}", { error });
+      // An embedded key whose PEM is not a public key (`AsnError` from the
+      // ASN.1 decoder) is the same kind of garbage.
+      if (error instanceof TypeError || (error instanceof Error && error.name === "AsnError")) {
+        logger.info("Refused an activity Fedify could not parse: {error}", { error: error.message });
         return plain(400, "Invalid activity.");
       }
       throw error;

@@ -42,6 +42,13 @@ export {
   type Resolution,
 } from "./remote-declarations.ts";
 export { localDeclarationSlug, lookupRemoteObject, type RemoteObjectSummary } from "./remote-objects.ts";
+export {
+  DEFAULT_SIGNING_REACTIONS,
+  MAX_SIGNING_EMOJI,
+  parseSigningReactions,
+  readSigningReactions,
+  type SigningReactions,
+} from "./reactions.ts";
 export { fetchRemoteImage, isPrivateHostLiteral, isPublicAddress, sniffImageType, type ImageFetch, type ImageType } from "./media.ts";
 export { type Publisher } from "./publish.ts";
 export { currentStrikeSettings, listSentNotices, mediaPath, nextNoticeAt, postNoticesNow, type SentNotice } from "./notices.ts";

@@ -20,6 +20,7 @@ import { removeFollowersByActorUris } from "../db/fediverse.ts";
 import { createPost, declarationsDueForDigest, declarationsToPublish, getPost, listUndelivered, markDelivered, revisePost } from "../db/posts.ts";
 import { builder, type FedData } from "./builder.ts";
 import { notifySource, refreshStaleRemoteLinks } from "./copies.ts";
+import { recheckSigners } from "./recheck.ts";
 import { createDueNotices, nextNoticeAt } from "./notices.ts";
 import { announcementDiffers, buildActivity, postUri } from "./objects.ts";
 import { PROFILE_UPDATE_INTERVAL_MS, sendProfileUpdates } from "./profile-updates.ts";
@@ -147,6 +148,9 @@ export function startPublisher(
   const now = options.now ?? (() => new Date());
   let running: Promise<void> | null = null;
   let refreshing: Promise<void> | null = null;
+  let rechecking: Promise<void> | null = null;
+  // The first check of signers' accounts ten minutes after start (a restart loop must not hammer other servers).
+  let lastRecheck = now().getTime() + 9 * 60_000;
   let again = false;
   let stopped = false;
 
@@ -177,6 +181,16 @@ export function startPublisher(
         .catch((error: unknown) => logger.warn("Checking copies and sources elsewhere failed: {error}", { error }))
         .then(() => {
           refreshing = null;
+        });
+    }
+    // Signers whose account may be gone, a few at a time, at most once a minute (recheck.ts).
+    if (rechecking == null && !stopped && now().getTime() - lastRecheck >= 60_000) {
+      lastRecheck = now().getTime();
+      rechecking = recheckSigners(data, now())
+        .then(() => undefined)
+        .catch((error: unknown) => logger.warn("Checking signers' accounts failed: {error}", { error }))
+        .then(() => {
+          rechecking = null;
         });
     }
   };

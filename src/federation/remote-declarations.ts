@@ -11,6 +11,7 @@
 import type { DbLike } from "../db/client.ts";
 import { htmlToMarkdown } from "../html-markdown.ts";
 import { htmlToText } from "../markdown.ts";
+import { cleanLine, cleanText } from "../signature-input.ts";
 import { isPrivateHostLiteral } from "./media.ts";
 import { fetchJson, MAX_REMOTE_DOCUMENT_BYTES, type FetchFailure } from "./remote-fetch.ts";
 
@@ -140,7 +141,8 @@ export function readArticle(json: Json, fetchedFrom: URL): ArticleRead {
       if (name != null && /^[\p{L}\p{N}_]{1,100}$/u.test(name)) hashtags.push(name);
     }
   }
-  const title = (text(json.name) ?? mapped(json.nameMap) ?? "").replace(/\s+/g, " ").trim().slice(0, 200);
+  // Invisible control and direction characters removed, as from local titles and names.
+  const title = [...cleanLine(text(json.name) ?? mapped(json.nameMap) ?? "")].slice(0, 200).join("").trim();
   // undersign writes a Declaration's summary as the Article's `preview` (a
   // `summary` is a content warning on most servers); others write `summary`.
   const preview = list(json.preview).find((p): p is Json => p != null && typeof p === "object");
@@ -153,7 +155,7 @@ export function readArticle(json: Json, fetchedFrom: URL): ArticleRead {
       url,
       number: number == null ? 1 : Number(number),
       title: title === "" ? `Declaration from ${id.host}` : title,
-      summary: htmlToText(summary ?? "").slice(0, 1000),
+      summary: cleanText(htmlToText(summary ?? "")).slice(0, 1000),
       body,
       format: markdown ? "markdown" : "html",
       via,
@@ -191,12 +193,14 @@ export function readActor(json: Json, fetchedFrom: URL): RemoteActorInfo | null 
       if (/^\d{1,12}$/.test(digits)) signatureCount = Number(digits);
     }
   }
+  // Invisible control and direction characters removed, as from local names.
+  const name = [...cleanLine(text(json.name) ?? "")].slice(0, 200).join("").trim();
   return {
     id,
     inbox,
     sharedInbox: shared != null && shared.origin === id.origin ? shared : null,
     outbox: outbox != null && outbox.origin === id.origin ? outbox : null,
-    name: text(json.name)?.slice(0, 200) ?? null,
+    name: name === "" ? null : name,
     signatureCount,
   };
 }

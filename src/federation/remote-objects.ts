@@ -14,7 +14,9 @@ import { getPostByUuid } from "../db/posts.ts";
 import { APP } from "../logging.ts";
 import { INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { contextFor, parseAccount } from "./interaction.ts";
+import { cleanLine } from "../signature-input.ts";
 import { isPrivateHostLiteral } from "./media.ts";
+import { remoteLine } from "./signer.ts";
 
 const logger = getLogger([APP, "federation", "interaction"]);
 
@@ -61,9 +63,12 @@ export type RemoteLookup = { ok: true; object: RemoteObjectSummary } | { ok: fal
 
 const TEXT_MAX = 500;
 
-/** Plain text of a remote HTML fragment, whitespace collapsed and cut at `TEXT_MAX` characters. */
+/**
+ * Plain text of a remote HTML fragment, whitespace collapsed, invisible
+ * control and direction characters removed, cut at `TEXT_MAX` characters.
+ */
 export function htmlToText(html: string): string {
-  const text = plainText(html.replace(/<br\s*\/?>|<\/p>/gi, " "));
+  const text = cleanLine(plainText(html.replace(/<br\s*\/?>|<\/p>/gi, " ")));
   const chars = [...text];
   return chars.length > TEXT_MAX ? `${chars.slice(0, TEXT_MAX - 1).join("")}…` : text;
 }
@@ -101,16 +106,16 @@ export async function lookupRemoteObject(
   const type = (object.constructor as { typeId?: URL }).typeId?.href.replace(/^.*[#/]/, "") ?? "Object";
   const page = httpUrl(object.url instanceof URL ? object.url : object.url?.href) ?? object.id;
   if (isActor(object)) {
-    const username = object.preferredUsername?.toString() ?? null;
+    const username = remoteLine(object.preferredUsername?.toString())?.replace(/\s/g, "") ?? null;
     return {
       ok: true,
       object: {
         type,
         id: object.id,
         url: page,
-        name: object.name?.toString() ?? username,
+        name: remoteLine(object.name?.toString()) ?? username,
         text: object.summary == null ? null : htmlToText(object.summary.toString()),
-        handle: username == null ? null : `@${username}@${object.id.host}`,
+        handle: username == null || username === "" ? null : `@${username}@${object.id.host}`,
       },
     };
   }
@@ -121,7 +126,7 @@ export async function lookupRemoteObject(
       type,
       id: object.id,
       url: page,
-      name: object.name?.toString() ?? null,
+      name: remoteLine(object.name?.toString()),
       text: body == null ? null : htmlToText(body.toString()),
       handle: null,
     },

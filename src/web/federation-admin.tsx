@@ -1,16 +1,23 @@
 /**
  * `/admin/federation` (admins only): reports received from other servers,
- * with a "Resolved" button each, and domain blocks (list, add, remove).
+ * with a "Resolved" button each; fediverse signatures per server, with the
+ * tools to hold a server's signatures (not counted until released), count
+ * or remove held ones, and remove all of a server's signatures; which
+ * reactions sign; and domain blocks (list, add, remove).
  */
 import { Hono, type Context } from "hono";
 import { addDomainBlock, getRemoteActorByUri, isDomainBlocked, listDomainBlocks, listReports, removeDomainBlock, resolveReport } from "../db/fediverse.ts";
+import { holdServer, listHeldSignatures, listServerSignatures, releaseServer, removeServerSignatures, reviewHeldSignature, writeSigningReactionsValue } from "../db/reactions.ts";
 import type { DbLike } from "../db/client.ts";
+import { parseSigningReactions, readSigningReactions } from "../federation/index.ts";
 import { requireAdmin, type Guarded } from "./accounts.tsx";
 import { readForm } from "./body.ts";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "./personal.tsx";
-import { FederationAdminView, type FederationAdminProps, type ReportRow } from "./views/FederationAdmin.tsx";
+import { plural } from "./format.ts";
+import { describeDuration } from "./privacy.tsx";
+import { FederationAdminView, type FederationAdminProps, type ReportRow, type ServerRow } from "./views/FederationAdmin.tsx";
 
 export const federationAdminRoutes = new Hono<WebEnv>();
 
@@ -21,6 +28,12 @@ const NOTICES: Record<string, string> = {
   resolved: "The report is marked resolved.",
   blocked: "The domain is blocked.",
   unblocked: "The domain is no longer blocked.",
+  held: "The server is on hold: its signatures are not counted until you count them.",
+  released: "The server is no longer on hold, and its held signatures are counted.",
+  removed: "The server’s signatures are removed.",
+  counted: "The signature is counted.",
+  dropped: "The signature is removed.",
+  signing: "The reactions that sign are saved.",
 };
 
 export type DomainParse = { ok: true; domain: string } | { ok: false; message: string };
@@ -56,8 +69,14 @@ function reportRows(db: DbLike, resolved: boolean): ReportRow[] {
   });
 }
 
+function serverRows(db: DbLike): ServerRow[] {
+  return listServerSignatures(db).map((s) => ({ ...s, heldSigners: s.held > 0 ? listHeldSignatures(db, s.host) : [] }));
+}
+
 function adminPage(c: Context<WebEnv>, extra: Partial<FederationAdminProps> = {}, status: PersonalStatus = 200) {
-  const { db } = c.get("deps");
+  const { db, config } = c.get("deps");
+  const limits = config.federation.signersPerServer;
+  const signing = readSigningReactions(db);
   return personalPage(
     c,
     "Federation",
@@ -65,6 +84,9 @@ function adminPage(c: Context<WebEnv>, extra: Partial<FederationAdminProps> = {}
       csrf={csrfFor(c)}
       openReports={reportRows(db, false)}
       resolvedReports={reportRows(db, true)}
+      servers={serverRows(db)}
+      signerLimit={limits.length === 0 ? null : limits.map((l) => `${plural(l.max, "new signer", "new signers")} per ${describeDuration(l.windowMs)}`).join(" and ")}
+      signing={{ favourite: signing.favourite, emoji: signing.emoji.join(" ") }}
       blocks={listDomainBlocks(db)}
       {...extra}
     />,
@@ -136,4 +158,64 @@ federationAdminRoutes.post(`${PATH}/blocks/remove`, async (c) => {
   const removed = domain !== "" && (await batcher.run(() => removeDomainBlock(db, domain)));
   if (!removed) return adminPage(c, { notice: `“${domain}” was not blocked.` }, 404);
   return c.redirect(`${PATH}?done=unblocked`, 303);
+});
+
+// ---------------------------------------------------------------------------
+// Fediverse signatures per server
+
+/** The server named in a form, if it has fediverse signatures here or is on hold. */
+function knownServer(db: DbLike, raw: string | undefined): string | null {
+  const host = (raw ?? "").trim().toLowerCase();
+  return host !== "" && listServerSignatures(db).some((s) => s.host === host) ? host : null;
+}
+
+/** Hold, release or remove a server's signatures (`host` in the form; removing needs `confirm=yes`). */
+async function serverAction(c: Context<WebEnv>, action: "hold" | "release" | "remove") {
+  const form = await adminForm(c);
+  if (!form.ok) return form.response;
+  const { db, batcher } = c.get("deps");
+  const host = knownServer(db, form.values.host);
+  if (host == null) return adminPage(c, { notice: `“${form.values.host ?? ""}” has no fediverse signatures here.` }, 404);
+  if (action === "remove" && form.values.confirm !== "yes") {
+    return adminPage(c, { serverError: { host, message: `Tick “Yes, remove them” to remove every signature from ${host}. Nothing was removed.` } }, 400);
+  }
+  const now = new Date();
+  await batcher.run(() => (action === "hold" ? holdServer(db, host, now) : action === "release" ? releaseServer(db, host, now) : removeServerSignatures(db, host, now)));
+  return c.redirect(`${PATH}?done=${action === "hold" ? "held" : action === "release" ? "released" : "removed"}#servers-title`, 303);
+}
+
+federationAdminRoutes.post(`${PATH}/servers/hold`, (c) => serverAction(c, "hold"));
+federationAdminRoutes.post(`${PATH}/servers/release`, (c) => serverAction(c, "release"));
+federationAdminRoutes.post(`${PATH}/servers/remove`, (c) => serverAction(c, "remove"));
+
+/** Count or remove one held signature (`host` in the form: the server it is held for). */
+async function heldAction(c: Context<WebEnv>, action: "release" | "remove") {
+  const form = await adminForm(c);
+  if (!form.ok) return form.response;
+  const { db, batcher } = c.get("deps");
+  const raw = c.req.param("id") ?? "";
+  const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
+  const host = (form.values.host ?? "").trim().toLowerCase();
+  const changed = id != null && host !== "" && (await batcher.run(() => reviewHeldSignature(db, host, id, action, new Date())));
+  if (!changed) return adminPage(c, { notice: "That signature is not held (any more)." }, 404);
+  return c.redirect(`${PATH}?done=${action === "release" ? "counted" : "dropped"}#servers-title`, 303);
+}
+
+federationAdminRoutes.post(`${PATH}/held/:id/release`, (c) => heldAction(c, "release"));
+federationAdminRoutes.post(`${PATH}/held/:id/remove`, (c) => heldAction(c, "remove"));
+
+// ---------------------------------------------------------------------------
+// Which reactions sign
+
+federationAdminRoutes.post(`${PATH}/signing`, async (c) => {
+  const form = await adminForm(c);
+  if (!form.ok) return form.response;
+  const { db, batcher } = c.get("deps");
+  const emoji = form.values.emoji ?? "";
+  const favourite = form.values.favourite === "yes";
+  if ([...emoji].length > 2000) return adminPage(c, { signing: { favourite, emoji }, signingError: "The list is longer than 2,000 characters." }, 400);
+  const parsed = parseSigningReactions(emoji, favourite);
+  if (!parsed.ok) return adminPage(c, { signing: { favourite, emoji }, signingError: parsed.message }, 400);
+  await batcher.run(() => writeSigningReactionsValue(db, parsed.value));
+  return c.redirect(`${PATH}?done=signing#signing-title`, 303);
 });

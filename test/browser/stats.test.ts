@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { addReaction, upsertRemoteActor } from "../../src/db/fediverse.ts";
+import { upsertRemoteActor } from "../../src/db/fediverse.ts";
+import { addReaction } from "../../src/db/reactions.ts";
 import { addDeclaration } from "../helpers/app.ts";
 import { type BrowserSite, haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 

@@ -137,10 +137,14 @@ describe("a Mastodon-like server and an undersign Declaration", () => {
     expect(await pageText()).not.toContain(`alice@${remote.host}`);
   });
 
-  it("counts an emoji reaction as a signature too", async () => {
+  it("counts a signing emoji reaction as a signature too, and keeps others as reactions only", async () => {
     const before = declaration().signatureCount;
-    await remote.react("bob", noteUri, "🔥");
+    await remote.react("bob", noteUri, "✍️");
     expect(declaration().signatureCount).toBe(before + 1);
+    await remote.unreact("bob", noteUri, "✍️");
+    expect(declaration().signatureCount).toBe(before);
+    await remote.react("bob", noteUri, "🔥");
+    expect(declaration().signatureCount).toBe(before);
     await remote.unreact("bob", noteUri, "🔥");
     expect(declaration().signatureCount).toBe(before);
   });

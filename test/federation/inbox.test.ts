@@ -6,10 +6,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { addDomainBlock, addFollower, removeDomainBlock, upsertRemoteActor } from "../../src/db/fediverse.ts";
-import { getPost } from "../../src/db/posts.ts";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
 import { mastodon, misskey, pleroma } from "../helpers/fediverse-shapes.ts";
-import { addDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
+import { addDeclaration, publishDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
 
 let site: TestInstance;
 let remote: FediverseServer;
@@ -28,13 +27,8 @@ async function send(user: string, json: object, extra: { spec?: "rfc9421" | "dra
 
 beforeAll(async () => {
   site = await startInstance();
-  addDeclaration(site.db, { slug: "rights", title: "Rights" });
-  await site.publish();
+  ({ actor: actorUri, inbox, sharedInbox, note: noteUri } = await publishDeclaration(site, "rights", "Rights"));
   remote = await startFediverseServer({ users: ["mona", "misa", "plum", "eve"] });
-  actorUri = `${site.origin}/d/rights`;
-  inbox = `${actorUri}/inbox`;
-  sharedInbox = `${site.origin}/inbox`;
-  noteUri = `${site.origin}/ap/notes/${getPost(site.db, getDeclarationBySlug(site.db, "rights")!.id, "announcement")!.uuid}`;
 }, 60_000);
 
 afterAll(async () => {
@@ -43,7 +37,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  for (const table of ["fed_reactions", "fed_boosts", "fed_responses", "followers", "fed_reports", "domain_blocks"]) site.db.$client.prepare(`DELETE FROM ${table}`).run();
+  for (const table of ["fed_reactions", "fed_boosts", "fed_responses", "followers", "fed_reports", "domain_blocks", "fed_undone"]) site.db.$client.prepare(`DELETE FROM ${table}`).run();
   site.db.$client.prepare("DELETE FROM signatures").run();
   site.db.$client.prepare("UPDATE declarations SET signature_count = 0").run();
 });
@@ -70,9 +64,12 @@ describe("Mastodon's shapes", () => {
     expect(rows("SELECT status, name, remote_actor_id FROM signatures")).toEqual([{ status: "withdrawn", name: null, remote_actor_id: null }]);
   });
 
-  it("also over RFC 9421 signatures", async () => {
-    expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri), { spec: "rfc9421" })).status).toBe(202);
+  it("also over RFC 9421 signatures (the second one checked against the key we then hold)", async () => {
+    expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "91" }), { spec: "rfc9421" })).status).toBe(202);
+    expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "92" }), { spec: "rfc9421" })).status).toBe(202);
+    expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "93" }))).status).toBe(202);
     expect(count()).toBe(1);
+    expect(rows("SELECT activity_uri FROM fed_reactions")).toEqual([{ activity_uri: `${remote.actorUri("mona")}#likes/93` }]);
   });
 
   it("Announce and Undo(Announce)", async () => {
@@ -133,10 +130,11 @@ describe("Misskey's shapes", () => {
     expect(count()).toBe(0);
   });
 
-  it("a custom emoji reaction with an Emoji tag signs", async () => {
+  it("a custom emoji reaction with an Emoji tag is kept as a reaction; it does not sign unless the owner adds it", async () => {
     const misa = remote.actorUri("misa");
     expect((await send("misa", misskey.like(misa, noteUri, ":blobcat:"))).status).toBe(202);
-    expect(count()).toBe(1);
+    expect(count()).toBe(0);
+    expect(rows("SELECT kind, content, signs FROM fed_reactions")).toEqual([{ kind: "emoji", content: ":blobcat:", signs: 0 }]);
   });
 
   it("the same Follow id after an unfollow is followed again (Misskey reuses it)", async () => {
@@ -158,9 +156,9 @@ describe("Misskey's shapes", () => {
 });
 
 describe("Pleroma's shapes", () => {
-  it("EmojiReact signs; Undo(EmojiReact) withdraws", async () => {
+  it("EmojiReact with a signing emoji signs; Undo(EmojiReact) withdraws", async () => {
     const plum = remote.actorUri("plum");
-    const react = pleroma.emojiReact(plum, noteUri, "🔥", { author: actorUri });
+    const react = pleroma.emojiReact(plum, noteUri, "✊", { author: actorUri });
     expect((await send("plum", react)).status).toBe(202);
     expect(count()).toBe(1);
     expect((await send("plum", pleroma.undo(plum, react))).status).toBe(202);
@@ -265,10 +263,10 @@ describe("bad requests", () => {
     expect(rows("SELECT count(*) AS n FROM fed_reactions")).toEqual([{ n: 1 }]);
   });
 
-  it("refuses deeply nested JSON with 400 before Fedify parses it", async () => {
+  it("refuses deeply nested JSON before Fedify parses it (unsigned: 401; signed: 400)", async () => {
     const depth = 20_000;
     const deep = await fetch(sharedInbox, { method: "POST", headers: { "content-type": "application/activity+json" }, body: '{"a":'.repeat(depth) + "1" + "}".repeat(depth) });
-    expect(deep.status).toBe(400);
+    expect(deep.status).toBe(401);
     const signed = await remote.postSigned({ inbox: sharedInbox, json: { ...mastodon.like(remote.actorUri("eve"), noteUri), tag: JSON.parse("[".repeat(100) + "]".repeat(100)) }, user: "eve" });
     expect(signed.status).toBe(400);
     expect(count()).toBe(0);
@@ -290,9 +288,15 @@ describe("bad requests", () => {
         else controller.close();
       },
     });
+    // (A well-formed signature header: an unsigned request is refused before its body is read.)
     const streamed = await fetch(sharedInbox, {
       method: "POST",
-      headers: { "content-type": "application/activity+json" },
+      headers: {
+        "content-type": "application/activity+json",
+        date: new Date().toUTCString(),
+        digest: "SHA-256=AAAA",
+        signature: 'keyId="https://x.example/users/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="QUJD"',
+      },
       body: stream,
       duplex: "half",
     } as RequestInit);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { expandTemplate, parseAccount, pickInteractionUrl } from "../../src/federation/interaction.ts";
 import { htmlToText } from "../../src/federation/remote-objects.ts";
+import { readActor, readArticle } from "../../src/federation/remote-declarations.ts";
 import { isPrivateHostLiteral, sniffImageType } from "../../src/federation/media.ts";
 
 const TARGET = new URL("https://undersign.test/ap/notes/1b2c?x=(a)*!'");
@@ -62,6 +63,20 @@ describe("helpers", () => {
   it("turns remote HTML into short text", () => {
     expect(htmlToText("<p>Hello <b>you</b> &amp; me</p><p>again</p><script>x</script>")).toBe("Hello you & me again");
     expect([...htmlToText(`<p>${"é".repeat(600)}</p>`)]).toHaveLength(500);
+    // Invisible control and direction characters go, as from what signers type.
+    expect(htmlToText("<p>\u202Eevil\u200B \u2066name\u2069</p>")).toBe("evil name");
+  });
+
+  it("cleans the names and titles of remote Declarations and their actors", () => {
+    const from = new URL("https://far.example/d/x");
+    const article = readArticle(
+      { type: "Article", id: "https://far.example/ap/articles/1", attributedTo: "https://far.example/d/x", name: "Our\u202E  Declaration\u200F", summary: "<p>Sum\u2067mary</p>", content: "<p>Text</p>" },
+      from,
+    );
+    expect(article.ok && [article.article.title, article.article.summary]).toEqual(["Our Declaration", "Summary"]);
+    const actor = readActor({ type: "Service", id: "https://far.example/d/x", inbox: "https://far.example/d/x/inbox", name: "\u202Ex\u200B" }, from);
+    expect(actor?.name).toBe("x");
+    expect(readActor({ type: "Service", id: "https://far.example/d/x", inbox: "https://far.example/d/x/inbox", name: "\u202E" }, from)?.name).toBeNull();
   });
 
   it("knows private hosts without DNS", () => {

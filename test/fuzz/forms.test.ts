@@ -22,6 +22,7 @@ import type { Db } from "../../src/db/client.ts";
 import { createDeclaration } from "../../src/db/declarations.ts";
 import { insertBotApp, upsertConnection } from "../../src/db/bot.ts";
 import { addReport, addResponse, upsertRemoteActor } from "../../src/db/fediverse.ts";
+import { addReaction, holdServer } from "../../src/db/reactions.ts";
 import { recountSignatures } from "../../src/db/signatures.ts";
 import { sealToken } from "../../src/bot/secrets.ts";
 import { loggedIn } from "../helpers/accounts.ts";
@@ -106,6 +107,12 @@ function targets(): Target[] {
     { route: "POST /admin/federation/reports/:id/resolve", path: "/admin/federation/reports/1/resolve", who: "admin", limit: 16 * KB },
     { route: "POST /admin/federation/blocks", path: "/admin/federation/blocks", who: "admin", page: "/admin/federation", limit: 16 * KB },
     { route: "POST /admin/federation/blocks/remove", path: "/admin/federation/blocks/remove", who: "admin", fields: { domain: "blocked.example" }, limit: 16 * KB },
+    { route: "POST /admin/federation/servers/hold", path: "/admin/federation/servers/hold", who: "admin", fields: { host: "remote.example" }, limit: 16 * KB },
+    { route: "POST /admin/federation/servers/release", path: "/admin/federation/servers/release", who: "admin", fields: { host: "remote.example" }, limit: 16 * KB },
+    { route: "POST /admin/federation/held/:id/release", path: "/admin/federation/held/2/release", who: "admin", fields: { host: "remote.example" }, vanishes: true, limit: 16 * KB },
+    { route: "POST /admin/federation/held/:id/remove", path: "/admin/federation/held/3/remove", who: "admin", fields: { host: "remote.example" }, vanishes: true, limit: 16 * KB },
+    { route: "POST /admin/federation/servers/remove", path: "/admin/federation/servers/remove", who: "admin", fields: { host: "remote.example", confirm: "yes" }, vanishes: true, limit: 16 * KB },
+    { route: "POST /admin/federation/signing", path: "/admin/federation/signing", who: "admin", page: "/admin/federation", limit: 16 * KB },
     { route: "POST /admin/strike", path: "/admin/strike", who: "admin", page: "/admin/strike", limit: 512 * KB },
     { route: "POST /admin/strike/pause", path: "/admin/strike/pause", who: "admin", limit: 512 * KB },
     { route: "POST /admin/strike/resume", path: "/admin/strike/resume", who: "admin", limit: 512 * KB },
@@ -453,6 +460,15 @@ beforeAll(async () => {
     { activityUri: "https://remote.example/reports/1", actorUri: "https://remote.example/actor", declarationId: source.id, objectUris: ["javascript:__xss.push('flag')", "https://remote.example/x"], content: SCRIPT_PAYLOADS.join("\n") },
     new Date(),
   );
+  // Fediverse signatures of one server, held for review (signatures 1–3), for the per-server tools.
+  t.db.transaction((tx) => {
+    for (const [i, user] of ["eve", "fay", "gus"].entries()) {
+      const uri = `https://remote.example/users/${user}`;
+      const actor = upsertRemoteActor(tx, { uri, handle: `${user}@remote.example`, name: `<b>${user}</b>`, url: `https://remote.example/@${user}`, iconUrl: null, inbox: `${uri}/inbox`, sharedInbox: null }, new Date());
+      addReaction(tx, { declarationId: source.id, actorId: actor.id, activityUri: `${uri}#likes/${i}`, objectUri: `https://undersign.test/ap/notes/${i}`, kind: "like", content: null, revision: 1, name: `<script>__xss.push('held ${user}')</script>`, website: actor.url, now: new Date() });
+    }
+    holdServer(tx, "remote.example", new Date());
+  });
   signerToken = tokenFrom(await signForm(t.app, { name: "First Signer" }));
   TARGETS = targets();
 });

@@ -25,7 +25,9 @@ export interface TestAppOptions {
   mailer?: Mailer | null;
   /**
    * Environment variables on top of the test defaults: proof of work, rate
-   * limits and duplicate-name detection are off unless a test switches them on.
+   * limits (the inbox's per-server budget and the per-server limit on new
+   * fediverse signers included) and duplicate-name detection are off unless
+   * a test switches them on.
    */
   env?: Record<string, string>;
   /** The delivery queue; by default none (deliveries happen inside the sending call). */
@@ -46,6 +48,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
       RATE_LIMIT_PER_DECLARATION: "off",
       RATE_LIMIT_PER_CLIENT: "off",
       DUPLICATE_WINDOW: "0s",
+      INBOX_LIMIT_PER_SERVER: "off",
+      FEDIVERSE_SIGNERS_PER_SERVER: "off",
       ...options.env,
     },
     "/tmp",

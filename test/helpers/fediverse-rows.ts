@@ -4,7 +4,8 @@
  * responses or reports without a second server.
  */
 import type { Db } from "../../src/db/client.ts";
-import { addBoost, addFollower, addReaction, addReport, addResponse, upsertRemoteActor } from "../../src/db/fediverse.ts";
+import { addBoost, addFollower, addReport, addResponse, upsertRemoteActor } from "../../src/db/fediverse.ts";
+import { addReaction } from "../../src/db/reactions.ts";
 import type { Declaration, RemoteActor } from "../../src/db/schema.ts";
 import { sanitizeRemoteHtml } from "../../src/markdown.ts";
 

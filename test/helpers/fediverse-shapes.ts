@@ -1,5 +1,5 @@
 /**
- * The exact JSON that Mastodon, Misskey and Pleroma/Akkoma POST to an inbox,
+ * The exact JSON that Mastodon, Misskey, Pleroma/Akkoma and snac POST to an inbox,
  * as functions of the actor, the object and the ids, for tests that send these
  * shapes (signed, through `FediverseServer.postSigned`) rather than what Fedify
  * would serialise.  Each function names the code it was taken from.
@@ -13,7 +13,7 @@
  * own host.  Pleroma's `@context` points at `<origin>/schemas/litepub-0.1.jsonld`,
  * which the stand-in server serves.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 
 export const AS_CONTEXT = "https://www.w3.org/ns/activitystreams";
 export const SECURITY_CONTEXT = "https://w3id.org/security/v1";
@@ -592,5 +592,57 @@ export const pleroma = {
         cc,
       },
     };
+  },
+};
+
+// ===========================================================================
+// snac (grunfink/snac2 activitypub.c: msg_base, msg_admiration, msg_emoji_init,
+// msg_repulsion, msg_undo)
+
+/** snac's ids for admirations: `<actor>/<l|a|e>/<md5 of the object id>` — the same every time. */
+const snacAdmirationId = (actor: string, kind: "l" | "a" | "e", object: string) => `${actor}/${kind}/${createHash("md5").update(object).digest("hex")}`;
+/** snac's `tid()`: seconds and microseconds (of `at`, else now). */
+const snacTid = (at?: string) =>
+  at == null ? `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}` : `${Math.floor(Date.parse(at) / 1000)}.000000`;
+
+export const snac = {
+  /**
+   * msg_admiration("Like"): only the ActivityStreams context, a deterministic
+   * id, `published` now, to [Public, the object's author].
+   */
+  like(actor: string, object: string, author: string, ids: ShapeIds = {}): Json {
+    return { "@context": AS_CONTEXT, type: "Like", id: snacAdmirationId(actor, "l", object), actor, published: ids.published ?? now(), object, to: [PUBLIC, author] };
+  },
+
+  /**
+   * msg_emoji_init: msg_admiration("EmojiReact") plus `content` (the emoji),
+   * `accounts`, `attributedTo` (the object's author), `accountId` and `tag`
+   * (an Emoji for a custom one, else empty) — still only the ActivityStreams
+   * context, where `EmojiReact` is not defined.
+   */
+  emojiReact(actor: string, object: string, author: string, emoji: string, ids: ShapeIds = {}): Json {
+    return {
+      "@context": AS_CONTEXT,
+      type: "EmojiReact",
+      id: snacAdmirationId(actor, "e", object),
+      actor,
+      published: ids.published ?? now(),
+      object,
+      to: [PUBLIC, author],
+      content: emoji,
+      accounts: [actor],
+      attributedTo: author,
+      accountId: lastSegment(actor),
+      tag: [],
+    };
+  },
+
+  /**
+   * msg_repulsion → msg_undo: "<undone id>/Undo_<tid>", `published` now, the
+   * undone admiration embedded without its `published`, its `to` copied.
+   */
+  undo(actor: string, undone: Json, ids: ShapeIds = {}): Json {
+    const { published: _published, ...inner } = withoutContext(undone);
+    return { "@context": AS_CONTEXT, type: "Undo", id: `${String(inner.id)}/Undo_${snacTid(ids.published)}`, actor, published: ids.published ?? now(), object: inner, to: inner.to };
   },
 };

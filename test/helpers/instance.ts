@@ -6,7 +6,9 @@
  * on one machine.
  */
 import { join } from "node:path";
+import { getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { SqliteKvStore } from "../../src/db/kv.ts";
+import { getPost } from "../../src/db/posts.ts";
 import type { SqliteMessageQueue } from "../../src/db/queue.ts";
 import { createDeliveryQueue, type DeliveryQueueOptions } from "../../src/federation/delivery.ts";
 import { addDeclaration, createTestApp, type TestAppOptions } from "./app.ts";
@@ -72,3 +74,29 @@ export async function startInstance(options: InstanceOptions = {}): Promise<Test
 }
 
 export { addDeclaration };
+
+/** The addresses of a published Declaration on an instance. */
+export interface PublishedDeclaration {
+  readonly actor: string;
+  /** Its own inbox, and the instance's shared one. */
+  readonly inbox: string;
+  readonly sharedInbox: string;
+  /** Its pinned announcement Note and its Article. */
+  readonly note: string;
+  readonly article: string;
+}
+
+/** Adds a Declaration, publishes it (its Article and announcement are posted) and returns its addresses. */
+export async function publishDeclaration(site: TestInstance, slug: string, title: string): Promise<PublishedDeclaration> {
+  addDeclaration(site.db, { slug, title });
+  await site.publish();
+  const id = getDeclarationBySlug(site.db, slug)!.id;
+  const actor = `${site.origin}/d/${slug}`;
+  return {
+    actor,
+    inbox: `${actor}/inbox`,
+    sharedInbox: `${site.origin}/inbox`,
+    note: `${site.origin}/ap/notes/${getPost(site.db, id, "announcement")!.uuid}`,
+    article: `${site.origin}/ap/articles/${getPost(site.db, id, "article")!.uuid}`,
+  };
+}

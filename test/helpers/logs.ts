@@ -1,12 +1,13 @@
 /**
- * Captures what the site logs (category APP, from debug up) for the tests of
- * one file: call `captureLogs()` at the top level of a describe or file.
+ * Captures what the site logs (category APP, from debug up, and any `extra`
+ * categories) for the tests of one file: call `captureLogs()` at the top
+ * level of a describe or file.
  */
-import { configure, reset, type LogRecord } from "@logtape/logtape";
+import { configure, reset, type LogLevel, type LogRecord } from "@logtape/logtape";
 import { afterAll, beforeAll } from "vitest";
 import { APP } from "../../src/logging.ts";
 
-export function captureLogs(): LogRecord[] {
+export function captureLogs(extra: { category: string | string[]; lowestLevel: LogLevel }[] = []): LogRecord[] {
   const records: LogRecord[] = [];
   beforeAll(async () => {
     await configure({
@@ -14,6 +15,7 @@ export function captureLogs(): LogRecord[] {
       sinks: { capture: (record) => records.push(record) },
       loggers: [
         { category: APP, lowestLevel: "debug", sinks: ["capture"] },
+        ...extra.map((e) => ({ ...e, sinks: ["capture"] })),
         { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
       ],
     });

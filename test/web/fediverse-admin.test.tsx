@@ -6,13 +6,15 @@ import { fedReports } from "../../src/db/schema.ts";
 import { parseDomain } from "../../src/web/federation-admin.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
-import { remoteActor, report } from "../helpers/fediverse-rows.ts";
-import { pageText, postForm, tags } from "../helpers/forms.ts";
+import { fediverseSignature, remoteActor, report } from "../helpers/fediverse-rows.ts";
+import { pageText, postForm, storedCount, tags, textareaText } from "../helpers/forms.ts";
+import { readSigningReactions } from "../../src/federation/index.ts";
+import { recountSignatures } from "../../src/db/signatures.ts";
 
 const PAGE = "/admin/federation";
 
-async function setup() {
-  const t = await createTestApp();
+async function setup(env: Record<string, string> = {}) {
+  const t = await createTestApp({ env });
   const d = addDeclaration(t.db);
   createAccount(t.db, { username: "boss", passwordHash: "unused", role: "admin" });
   const boss = await loggedIn(t, "boss");
@@ -140,6 +142,100 @@ describe("/admin/federation", () => {
     const res = await block(t, { domain: "spam.example", reason: "" }, { cookie: boss.cookie, csrf: "forged" });
     expect(res.status).toBe(403);
     expect(listDomainBlocks(t.db)).toEqual([]);
+  });
+});
+
+describe("/admin/federation: fediverse signatures by server", () => {
+  async function withSigners(env: Record<string, string> = {}) {
+    const { t, d, boss } = await setup(env);
+    for (const user of ["ann", "bob", "cid"]) fediverseSignature(t.db, d, remoteActor(t.db, user, { host: "spam.example" }));
+    fediverseSignature(t.db, d, remoteActor(t.db, "dee", { host: "good.example" }));
+    return { t, d, boss };
+  }
+  const statuses = (t: Awaited<ReturnType<typeof setup>>["t"]) =>
+    t.db.$client.prepare("SELECT a.host, s.status FROM signatures s LEFT JOIN remote_actors a ON a.id = s.remote_actor_id ORDER BY s.id").all();
+
+  it("lists each server with its counted and held signatures, and the limit on new signers", async () => {
+    const { t, boss } = await withSigners({ FEDIVERSE_SIGNERS_PER_SERVER: "20/10m,200/1d" });
+    const text = pageText(await (await getAs(t, PAGE, boss)).text());
+    expect(text).toContain("New signers from one server beyond 20 new signers per 10 minutes and 200 new signers per 1 day are held");
+    expect(text).toContain("spam.example 3 counted, 0 held");
+    expect(text).toContain("good.example 1 counted, 0 held");
+    expect(text.indexOf("spam.example")).toBeLessThan(text.indexOf("good.example"));
+    const unlimited = await setup();
+    expect(pageText(await (await getAs(unlimited.t, PAGE, unlimited.boss)).text())).toContain("Every new fediverse signature is counted at once, unless its server is on hold.");
+  });
+
+  it("holds a server (uncounted, counts exact), lists its held signers, counts one and releases the rest", async () => {
+    const { t, d, boss } = await withSigners();
+    const res = await postForm(t.app, `${PAGE}/servers/hold`, { host: "Spam.Example" }, { csrf: boss });
+    expect(res.status).toBe(303);
+    expect(storedCount(t.db)).toBe(1);
+    expect(recountSignatures(t.db, false)).toEqual([]);
+    // New signatures from a held server are held too.
+    fediverseSignature(t.db, d, remoteActor(t.db, "eve", { host: "spam.example" }));
+    expect(storedCount(t.db)).toBe(1);
+    const html = await (await getAs(t, `${PAGE}?done=held`, boss)).text();
+    expect(pageText(html)).toContain("spam.example 0 counted, 4 held — on hold");
+    expect(pageText(html)).toContain("4 held signatures");
+    expect(pageText(html)).toContain("Ann Example @ann@spam.example signed test-declaration");
+    const countOne = tags(html, "form").find((f) => /\/held\/\d+\/release$/.test(f.action ?? ""))!.action!;
+    expect((await postForm(t.app, countOne, { host: "spam.example" }, { csrf: boss })).status).toBe(303);
+    expect(storedCount(t.db)).toBe(2);
+    expect((await postForm(t.app, countOne, { host: "spam.example" }, { csrf: boss })).status).toBe(404);
+    expect((await postForm(t.app, `${PAGE}/servers/release`, { host: "spam.example" }, { csrf: boss })).status).toBe(303);
+    expect(storedCount(t.db)).toBe(5);
+    expect(recountSignatures(t.db, false)).toEqual([]);
+  });
+
+  it("removes a server's signatures only with the box ticked (400 otherwise, nothing removed)", async () => {
+    const { t, boss } = await withSigners();
+    const refused = await postForm(t.app, `${PAGE}/servers/remove`, { host: "spam.example" }, { csrf: boss });
+    expect(refused.status).toBe(400);
+    expect(pageText(await refused.text())).toContain("Tick “Yes, remove them” to remove every signature from spam.example. Nothing was removed.");
+    expect(storedCount(t.db)).toBe(4);
+    const res = await postForm(t.app, `${PAGE}/servers/remove`, { host: "spam.example", confirm: "yes" }, { csrf: boss });
+    expect(res.status).toBe(303);
+    expect(storedCount(t.db)).toBe(1);
+    expect(statuses(t)).toEqual([
+      { host: null, status: "withdrawn" },
+      { host: null, status: "withdrawn" },
+      { host: null, status: "withdrawn" },
+      { host: "good.example", status: "confirmed" },
+    ]);
+    expect(t.db.$client.prepare("SELECT count(*) AS n FROM signatures WHERE status = 'withdrawn' AND name IS NOT NULL").get()).toEqual({ n: 0 });
+    expect(recountSignatures(t.db, false)).toEqual([]);
+  });
+
+  it("refuses an unknown server (404), a forged form (403) and authors (403)", async () => {
+    const { t, boss } = await withSigners();
+    expect((await postForm(t.app, `${PAGE}/servers/hold`, { host: "nowhere.example" }, { csrf: boss })).status).toBe(404);
+    expect((await postForm(t.app, `${PAGE}/servers/hold`, { host: "spam.example" }, { csrf: { cookie: boss.cookie, csrf: "forged" } })).status).toBe(403);
+    expect((await postForm(t.app, `${PAGE}/servers/remove`, { host: "spam.example", confirm: "yes" }, { csrf: await loggedIn(t, "author") })).status).toBe(403);
+    expect((await postForm(t.app, `${PAGE}/held/1/remove`, { host: "spam.example" }, { csrf: boss })).status).toBe(404);
+    expect(storedCount(t.db)).toBe(4);
+  });
+});
+
+describe("/admin/federation: which reactions sign", () => {
+  it("shows the default set, saves a new one, and refuses what is not an emoji (400, input kept)", async () => {
+    const { t, boss } = await setup();
+    let html = await (await getAs(t, PAGE, boss)).text();
+    expect(textareaText(html, "emoji")).toContain("❤️ ♥️ 💖");
+    expect(tags(html, "input").find((i) => i.name === "favourite")?.checked).toBe("");
+    const bad = await postForm(t.app, `${PAGE}/signing`, { emoji: "👍 yes ✍️", favourite: "yes" }, { csrf: boss });
+    expect(bad.status).toBe(400);
+    html = await bad.text();
+    expect(pageText(html)).toContain("Please check this field: Emoji that sign : “yes” is not an emoji or a custom emoji’s :shortcode:.");
+    expect(textareaText(html, "emoji")).toBe("👍 yes ✍️");
+    expect(readSigningReactions(t.db).emoji).toContain("❤️");
+    const ok = await postForm(t.app, `${PAGE}/signing`, { emoji: "👍✍️, :sign: 👍🏽" }, { csrf: boss });
+    expect(ok.status).toBe(303);
+    expect(readSigningReactions(t.db)).toEqual({ favourite: false, emoji: ["👍", "✍️", ":sign:"] });
+    html = await (await getAs(t, PAGE, boss)).text();
+    expect(textareaText(html, "emoji")).toBe("👍 ✍️ :sign:");
+    expect((await postForm(t.app, `${PAGE}/signing`, { emoji: "x".repeat(2001) }, { csrf: boss })).status).toBe(400);
+    expect((await postForm(t.app, `${PAGE}/signing`, { emoji: "👍" }, { csrf: { cookie: boss.cookie, csrf: "forged" } })).status).toBe(403);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { upsertRemoteActor, addBoost, addFollower, addReaction } from "../../src/db/fediverse.ts";
+import { upsertRemoteActor, addBoost, addFollower } from "../../src/db/fediverse.ts";
+import { addReaction } from "../../src/db/reactions.ts";
 import { createPost } from "../../src/db/posts.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { series } from "../../src/db/stats.ts";

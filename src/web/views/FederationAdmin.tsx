@@ -1,18 +1,29 @@
 /**
  * The site owner's federation page: reports from other servers (open ones
- * first, resolved ones folded away) and the blocked domains.
+ * first, resolved ones folded away), fediverse signatures per server (hold,
+ * count, remove), which reactions sign, and the blocked domains.
  */
+import type { HeldSigner, ServerSignatures } from "../../db/reactions.ts";
 import type { FedReport } from "../../db/schema.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { formatDate } from "../format.ts";
 import { ErrorSummary, FieldError } from "./FormErrors.tsx";
 
 export type ReportRow = FedReport & { slug: string | null; from: string | null };
+export type ServerRow = ServerSignatures & { heldSigners: HeldSigner[] };
 
 export interface FederationAdminProps {
   csrf: string;
   openReports: ReportRow[];
   resolvedReports: ReportRow[];
+  servers: ServerRow[];
+  /** The per-server limit on new signers, in words; null when there is none. */
+  signerLimit: string | null;
+  /** Which reactions sign, as shown in (or sent back to) the form. */
+  signing: { favourite: boolean; emoji: string };
+  signingError?: string;
+  /** A refused server action (the confirmation box not ticked). */
+  serverError?: { host: string; message: string };
   blocks: { domain: string; reason: string; created: Date }[];
   /** What was typed in the block form, kept when it comes back. */
   values?: { domain?: string; reason?: string };
@@ -79,6 +90,159 @@ function Report(props: { report: ReportRow; csrf: string; open: boolean }) {
   );
 }
 
+function Hidden(props: { csrf: string; host: string }) {
+  return (
+    <>
+      <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+      <input type="hidden" name="host" value={props.host} />
+    </>
+  );
+}
+
+/** A button on one held signature. */
+function HeldAction(props: { action: "release" | "remove"; label: string; id: number; who: string; csrf: string; host: string }) {
+  return (
+    <form method="post" action={`/admin/federation/held/${props.id}/${props.action}`} class="inline-actions">
+      <Hidden csrf={props.csrf} host={props.host} />
+      <button type="submit" class="secondary">
+        {props.label}
+        <span class="visually-hidden"> the signature of {props.who}</span>
+      </button>
+    </form>
+  );
+}
+
+function Server(props: { server: ServerRow; csrf: string; error: string | undefined }) {
+  const s = props.server;
+  const id = `server-${s.host.replace(/[^a-z0-9-]/g, "-")}`;
+  return (
+    <li class="server" id={id}>
+      <p class="server-head">
+        <span class="server-host">{s.host}</span>
+        <span>
+          {s.confirmed} counted, {s.held} held{s.onHold ? " — on hold" : ""}
+        </span>
+        <span class="fine-print">latest {formatDate(s.latest)}</span>
+      </p>
+      <div class="inline-actions">
+        {s.onHold || s.held > 0 ? (
+          <form method="post" action="/admin/federation/servers/release">
+            <Hidden csrf={props.csrf} host={s.host} />
+            <button type="submit" class="secondary">
+              {s.onHold ? "Release" : "Count the held ones"}
+              <span class="visually-hidden"> of {s.host}</span>
+            </button>
+          </form>
+        ) : null}
+        {!s.onHold && (
+          <form method="post" action="/admin/federation/servers/hold">
+            <Hidden csrf={props.csrf} host={s.host} />
+            <button type="submit" class="secondary">
+              Hold<span class="visually-hidden"> the signatures of {s.host}</span>
+            </button>
+          </form>
+        )}
+        {s.confirmed + s.held > 0 && (
+          <form method="post" action="/admin/federation/servers/remove">
+            <Hidden csrf={props.csrf} host={s.host} />
+            <label class="server-confirm">
+              <input type="checkbox" name="confirm" value="yes" {...(props.error != null ? { "aria-invalid": "true", "aria-describedby": `${id}-error` } : {})} /> Yes, remove them
+            </label>
+            <button type="submit" class="secondary">
+              Remove all {s.confirmed + s.held}
+              <span class="visually-hidden"> signatures from {s.host}</span>
+            </button>
+          </form>
+        )}
+      </div>
+      <FieldError id={`${id}-error`} error={props.error} />
+      {s.heldSigners.length > 0 && (
+        <details class="held-signers" open={s.heldSigners.length <= 10}>
+          <summary>{s.heldSigners.length === 1 ? "1 held signature" : `${s.heldSigners.length} held signatures`}</summary>
+          <ul>
+            {s.heldSigners.map((h) => (
+              <li>
+                <a href={webHref(h.url)} rel="nofollow noopener noreferrer">
+                  {h.name ?? h.handle ?? linkText(h.url)}
+                </a>{" "}
+                {h.handle != null && <span class="muted">@{h.handle}</span>} signed <a href={`/d/${h.slug}`}>{h.slug}</a> on {formatDate(h.created)}
+                <HeldAction action="release" label="Count" id={h.id} who={h.name ?? h.handle ?? h.url} csrf={props.csrf} host={s.host} />
+                <HeldAction action="remove" label="Remove" id={h.id} who={h.name ?? h.handle ?? h.url} csrf={props.csrf} host={s.host} />
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </li>
+  );
+}
+
+function Servers(props: FederationAdminProps) {
+  return (
+    <>
+      <h2 id="servers-title">Fediverse signatures by server</h2>
+      <p>
+        {props.signerLimit == null
+          ? "Every new fediverse signature is counted at once, unless its server is on hold."
+          : `New signers from one server beyond ${props.signerLimit} are held: they are not counted until you count them.`}{" "}
+        A server on hold has all its signatures held, new ones included, until you release it. Removing a server’s signatures withdraws them and
+        erases what they showed; to refuse the server altogether, block its domain below.
+      </p>
+      {props.servers.length === 0 ? (
+        <p class="empty">No fediverse signatures yet.</p>
+      ) : (
+        <ul class="servers" aria-labelledby="servers-title">
+          {props.servers.map((s) => (
+            <Server server={s} csrf={props.csrf} error={props.serverError?.host === s.host ? props.serverError.message : undefined} />
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+function Signing(props: FederationAdminProps) {
+  const e = props.signingError;
+  return (
+    <>
+      <h2 id="signing-title">Which reactions sign</h2>
+      <p>
+        Favouriting a Declaration’s post on another server signs it, and so do the emoji reactions listed here (Misskey, Pleroma, Akkoma and
+        others send emoji). Other reactions are kept as reactions and do not sign. Skin tones and emoji variants count as the same emoji; a
+        server’s own emoji is written as its <code>:shortcode:</code>.
+      </p>
+      <form method="post" action="/admin/federation/signing" class="account-form" aria-labelledby="signing-title" novalidate>
+        <ErrorSummary fields={e != null ? (["emoji"] as const) : []} errors={{ emoji: e }} label={() => "Emoji that sign"} href={() => "#signing-emoji"} />
+        <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+        <div class="field checkbox-field">
+          <label>
+            <input type="checkbox" name="favourite" value="yes" checked={props.signing.favourite} /> A favourite (a “like” without an emoji) signs
+          </label>
+        </div>
+        <div class="field">
+          <label for="signing-emoji">Emoji that sign</label>
+          <p class="hint" id="signing-emoji-hint">
+            Separated by spaces. Empty: no emoji reaction signs.
+          </p>
+          <textarea
+            id="signing-emoji"
+            name="emoji"
+            rows={3}
+            aria-describedby={e != null ? "signing-emoji-hint emoji-error" : "signing-emoji-hint"}
+            {...(e != null ? { "aria-invalid": "true" } : {})}
+          >
+            {props.signing.emoji}
+          </textarea>
+          <FieldError id="emoji-error" error={e} />
+        </div>
+        <p class="actions">
+          <button type="submit">Save</button>
+        </p>
+      </form>
+    </>
+  );
+}
+
 export function FederationAdminView(props: FederationAdminProps) {
   const v = props.values ?? {};
   const e = props.errors ?? {};
@@ -115,6 +279,9 @@ export function FederationAdminView(props: FederationAdminProps) {
           </ol>
         </details>
       )}
+
+      <Servers {...props} />
+      <Signing {...props} />
 
       <h2 id="blocks-title">Blocked domains</h2>
       <p>
