@@ -13,7 +13,12 @@ declare module "autocannon" {
 
     interface Request extends RequestData {
       setupRequest?: (request: RequestData, context: Record<string, unknown>) => RequestData | null | undefined;
-      onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
+      onResponse?: (
+        status: number,
+        body: string,
+        context: Record<string, unknown>,
+        headers: Record<string, string>,
+      ) => void;
     }
 
     interface Options {
@@ -73,7 +78,10 @@ declare module "autocannon" {
   }
 
   function autocannon(options: autocannon.Options): autocannon.Instance;
-  function autocannon(options: autocannon.Options, callback: (error: Error | null, result: autocannon.Result) => void): autocannon.Instance;
+  function autocannon(
+    options: autocannon.Options,
+    callback: (error: Error | null, result: autocannon.Result) => void,
+  ): autocannon.Instance;
 
   export default autocannon;
 }

@@ -39,8 +39,24 @@ import { appendRevision, createDeclaration, getDeclarationBySlug } from "../src/
 import { MAX_DIFF_TEXT_BYTES, runDiffJob } from "../src/diff/index.ts";
 import { openSiteDatabase } from "../src/setup.ts";
 import { BODY_MAX_BYTES } from "../src/web/copies.tsx";
-import { interleaved, listItems, oneParagraph, shuffledParagraphs, tinyParagraphs } from "../test/helpers/diff-texts.ts";
-import { envInt, freePort, installCleanupHandlers, killAll, processCpuMs, sleep, startServer, stopServer, undersignEnv } from "./processes.ts";
+import {
+  interleaved,
+  listItems,
+  oneParagraph,
+  shuffledParagraphs,
+  tinyParagraphs,
+} from "../test/helpers/diff-texts.ts";
+import {
+  envInt,
+  freePort,
+  installCleanupHandlers,
+  killAll,
+  processCpuMs,
+  sleep,
+  startServer,
+  stopServer,
+  undersignEnv,
+} from "./processes.ts";
 import { describeMachine, fmt, markdownTable, textTable, type Table } from "./report.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -58,7 +74,12 @@ function versions(): string[] {
     const [a, b] = tinyParagraphs(BODY_MAX_BYTES, seed);
     out.push(a, b);
   }
-  out.push(...listItems(BODY_MAX_BYTES), ...interleaved(BODY_MAX_BYTES), ...oneParagraph(BODY_MAX_BYTES), shuffledParagraphs(BODY_MAX_BYTES)[0]);
+  out.push(
+    ...listItems(BODY_MAX_BYTES),
+    ...interleaved(BODY_MAX_BYTES),
+    ...oneParagraph(BODY_MAX_BYTES),
+    shuffledParagraphs(BODY_MAX_BYTES)[0],
+  );
   return out.slice(0, 12);
 }
 
@@ -66,10 +87,21 @@ function versions(): string[] {
 function seed(dataDir: string, texts: readonly string[]): { session: string } {
   const db = openSiteDatabase({ dataDir });
   try {
-    const d = createDeclaration(db, { slug: SLUG, title: "The worst texts", summary: "", license: "", hashtags: [], language: "en", body: texts[0]!, origin: "site" });
+    const d = createDeclaration(db, {
+      slug: SLUG,
+      title: "The worst texts",
+      summary: "",
+      license: "",
+      hashtags: [],
+      language: "en",
+      body: texts[0]!,
+      origin: "site",
+    });
     for (const body of texts.slice(1)) {
       const latest = getDeclarationBySlug(db, SLUG)!;
-      db.transaction((tx) => appendRevision(tx, latest, { title: d.title, summary: "", body, changeSummary: "", origin: "site" }));
+      db.transaction((tx) =>
+        appendRevision(tx, latest, { title: d.title, summary: "", body, changeSummary: "", origin: "site" }),
+      );
     }
     createAccount(db, { username: "bench", passwordHash: "unused", role: "author" });
     const { token } = createSession(db, findAccountByUsername(db, "bench")!.id);
@@ -125,7 +157,13 @@ async function probeHealthz(url: string, seconds: number): Promise<Probe> {
   });
   await worker.terminate();
   const sorted = [...times].sort((a, b) => a - b);
-  return { samples: sorted.length, failed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? NaN };
+  return {
+    samples: sorted.length,
+    failed,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+  };
 }
 
 interface LoopDelay {
@@ -136,7 +174,11 @@ interface LoopDelay {
 }
 
 /** The server's event-loop delay since the previous call (bench/loop-delay.ts answers SIGUSR2 on its output). */
-async function loopDelay(server: { pid: number; child: { kill: (signal: NodeJS.Signals) => boolean }; output: () => string }): Promise<LoopDelay | null> {
+async function loopDelay(server: {
+  pid: number;
+  child: { kill: (signal: NodeJS.Signals) => boolean };
+  output: () => string;
+}): Promise<LoopDelay | null> {
   const before = server.output().split("loop-delay ").length;
   server.child.kill("SIGUSR2");
   for (let i = 0; i < 100; i++) {
@@ -155,9 +197,14 @@ interface LoadCounts {
 
 /** Clients asking back to back until `stop`: diffs of version pairs, and copy-editor previews. */
 function startLoad(url: string, count: number, texts: readonly string[], auth: { cookie: string; csrf: string }) {
-  const counts = { diff: { requests: 0, statuses: {}, times: [] } as LoadCounts, preview: { requests: 0, statuses: {}, times: [] } as LoadCounts };
+  const counts = {
+    diff: { requests: 0, statuses: {}, times: [] } as LoadCounts,
+    preview: { requests: 0, statuses: {}, times: [] } as LoadCounts,
+  };
   const pairs: string[] = [];
-  for (let a = 1; a <= texts.length; a++) for (let b = 1; b <= texts.length; b++) if (a !== b) for (const view of ["inline", "side"]) pairs.push(`/d/${SLUG}/diff/${a}..${b}?view=${view}`);
+  for (let a = 1; a <= texts.length; a++)
+    for (let b = 1; b <= texts.length; b++)
+      if (a !== b) for (const view of ["inline", "side"]) pairs.push(`/d/${SLUG}/diff/${a}..${b}?view=${view}`);
   let stopped = false;
   const record = (into: LoadCounts, status: string, start: number) => {
     into.requests++;
@@ -173,11 +220,22 @@ function startLoad(url: string, count: number, texts: readonly string[], auth: {
           ? await fetch(`${url}/d/${SLUG}/copy`, {
               method: "POST",
               headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: auth.cookie },
-              body: new URLSearchParams({ csrf: auth.csrf, v: "1", title: "Mine", slug: "", summary: "", body: texts[(i + n) % texts.length]!, action: "preview" }).toString(),
+              body: new URLSearchParams({
+                csrf: auth.csrf,
+                v: "1",
+                title: "Mine",
+                slug: "",
+                summary: "",
+                body: texts[(i + n) % texts.length]!,
+                action: "preview",
+              }).toString(),
               redirect: "manual",
               signal: AbortSignal.timeout(60_000),
             })
-          : await fetch(url + pairs[(i * 37 + n * 7) % pairs.length]!, { redirect: "manual", signal: AbortSignal.timeout(60_000) });
+          : await fetch(url + pairs[(i * 37 + n * 7) % pairs.length]!, {
+              redirect: "manual",
+              signal: AbortSignal.timeout(60_000),
+            });
         await res.arrayBuffer();
         record(preview ? counts.preview : counts.diff, String(res.status), start);
       } catch {
@@ -203,7 +261,10 @@ function statusText(counts: LoadCounts): string {
 }
 
 function medianOf(times: readonly number[]): number {
-  return percentile([...times].sort((a, b) => a - b), 50);
+  return percentile(
+    [...times].sort((a, b) => a - b),
+    50,
+  );
 }
 
 async function main() {
@@ -225,7 +286,9 @@ async function main() {
   const server = await startServer({
     name: "undersign",
     args: [
-      ...(process.env.BENCH_DIFF_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${resolve(process.env.BENCH_DIFF_PROFILE)}`] : []),
+      ...(process.env.BENCH_DIFF_PROFILE
+        ? ["--cpu-prof", `--cpu-prof-dir=${resolve(process.env.BENCH_DIFF_PROFILE)}`]
+        : []),
       "--import",
       "tsx",
       "--import",
@@ -241,11 +304,18 @@ async function main() {
     // The form's CSRF cookie and token, for the previews.
     const login = await fetch(`${server.url}/login`);
     const csrf = /name="csrf" value="([^"]+)"/.exec(await login.text())?.[1];
-    const csrfCookie = login.headers.getSetCookie().map((c) => c.split(";")[0]!).find((c) => c.includes("csrf="));
+    const csrfCookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0]!)
+      .find((c) => c.includes("csrf="));
     if (csrf == null || csrfCookie == null) throw new Error("no CSRF token on /login");
-    const check = await fetch(`${server.url}/d/${SLUG}/copy`, { headers: { Cookie: `${csrfCookie}; ${session}` }, redirect: "manual" });
+    const check = await fetch(`${server.url}/d/${SLUG}/copy`, {
+      headers: { Cookie: `${csrfCookie}; ${session}` },
+      redirect: "manual",
+    });
     await check.arrayBuffer();
-    if (check.status !== 200) throw new Error(`the author's session was not accepted (GET /d/${SLUG}/copy answered ${check.status})`);
+    if (check.status !== 200)
+      throw new Error(`the author's session was not accepted (GET /d/${SLUG}/copy answered ${check.status})`);
     // One diff first, so the pool's worker is running before anything is timed.
     await (await fetch(`${server.url}/d/${SLUG}/diff/11..12`)).arrayBuffer();
 
@@ -273,7 +343,15 @@ async function main() {
       headers: ["/healthz", "samples", "failed", "p50 ms", "p99 ms", "max ms", "server event-loop delay p99 / max ms"],
       align: ["l", "r", "r", "r", "r", "r", "r"],
       rows: [
-        ["baseline (no other load)", fmt.int(baseline.samples), fmt.int(baseline.failed), fmt.ms(baseline.p50), fmt.ms(baseline.p99), fmt.ms(baseline.max), delay(baselineDelay)],
+        [
+          "baseline (no other load)",
+          fmt.int(baseline.samples),
+          fmt.int(baseline.failed),
+          fmt.ms(baseline.p50),
+          fmt.ms(baseline.p99),
+          fmt.ms(baseline.max),
+          delay(baselineDelay),
+        ],
         [
           `while ${CLIENTS} clients ask for the worst diffs`,
           fmt.int(underLoad.samples),
@@ -289,13 +367,23 @@ async function main() {
       headers: ["diff load", "answers", "median ms"],
       align: ["l", "l", "r"],
       rows: [
-        [`GET /d/{slug}/diff/{a}..{b} (${CLIENTS / 2} clients)`, statusText(load.counts.diff), fmt.ms(medianOf(load.counts.diff.times))],
-        [`POST /d/{slug}/copy preview (${CLIENTS / 2} clients)`, statusText(load.counts.preview), fmt.ms(medianOf(load.counts.preview.times))],
+        [
+          `GET /d/{slug}/diff/{a}..{b} (${CLIENTS / 2} clients)`,
+          statusText(load.counts.diff),
+          fmt.ms(medianOf(load.counts.diff.times)),
+        ],
+        [
+          `POST /d/{slug}/copy preview (${CLIENTS / 2} clients)`,
+          statusText(load.counts.preview),
+          fmt.ms(medianOf(load.counts.preview.times)),
+        ],
       ],
     };
     const verdict = `/healthz p99 under load ${fmt.ms(underLoad.p99)} ms against ${fmt.ms(baseline.p99)} ms without (ratio ${fmt.ratio(ratio)}); goal p99 < ${GOAL_P99_MS} ms — ${met ? "met" : "missed"}.`;
     console.log(`\n${textTable(table)}\n\n${textTable(loadTable)}\n\n${verdict}`);
-    console.log(`One worst diff (render job, 200 KB each side, coarse: ${outcome.summary.coarse}) costs ${fmt.ms(oneDiffMs)} ms of CPU; server CPU under load ${fmt.pct(serverCpu)} of a core.`);
+    console.log(
+      `One worst diff (render job, 200 KB each side, coarse: ${outcome.summary.coarse}) costs ${fmt.ms(oneDiffMs)} ms of CPU; server CPU under load ${fmt.pct(serverCpu)} of a core.`,
+    );
 
     if (process.env.BENCH_RESULTS !== "off") {
       appendFileSync(

@@ -22,7 +22,11 @@ export interface Rate {
 }
 
 async function rsaKeyPair(): Promise<CryptoKeyPair> {
-  return crypto.subtle.generateKey({ ...ALGORITHM, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, ["sign", "verify"]);
+  return crypto.subtle.generateKey(
+    { ...ALGORITHM, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+    true,
+    ["sign", "verify"],
+  );
 }
 
 /**
@@ -35,7 +39,9 @@ export async function webCryptoRate(op: "sign" | "verify", ms: number, inFlight 
   const data = new TextEncoder().encode(SIGNING_STRING);
   const signature = await crypto.subtle.sign(ALGORITHM, keys.privateKey, data);
   const once = () =>
-    op === "sign" ? crypto.subtle.sign(ALGORITHM, keys.privateKey, data) : crypto.subtle.verify(ALGORITHM, keys.publicKey, signature, data);
+    op === "sign"
+      ? crypto.subtle.sign(ALGORITHM, keys.privateKey, data)
+      : crypto.subtle.verify(ALGORITHM, keys.publicKey, signature, data);
   for (let i = 0; i < 20; i++) await once(); // warm-up
   let operations = 0;
   const started = performance.now();
@@ -145,11 +151,17 @@ function startWorkers(n: number): Worker[] {
 }
 
 /** WebCrypto rate with `threads` worker threads at once, one operation at a time in each. */
-export async function workerRate(op: "sign" | "verify", ms: number, threads = availableParallelism()): Promise<Rate & { threads: number }> {
+export async function workerRate(
+  op: "sign" | "verify",
+  ms: number,
+  threads = availableParallelism(),
+): Promise<Rate & { threads: number }> {
   const workers = startWorkers(threads);
   try {
     await Promise.all(workers.map((w) => ask(w, { type: "prepare", text: SIGNING_STRING })));
-    const results = await Promise.all(workers.map((w) => ask<{ operations: number; ms: number }>(w, { type: "rate", op, ms })));
+    const results = await Promise.all(
+      workers.map((w) => ask<{ operations: number; ms: number }>(w, { type: "rate", op, ms })),
+    );
     const operations = results.reduce((a, r) => a + r.operations, 0);
     const elapsed = Math.max(...results.map((r) => r.ms));
     return { rate: (operations / elapsed) * 1000, operations, ms: elapsed, threads };

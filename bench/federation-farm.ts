@@ -44,7 +44,9 @@ import { farmHost } from "./federation-hosts.ts";
 
 const PORT = Number(process.env.FARM_PORT);
 const SERVERS = Number(process.env.FARM_SERVERS ?? "1000");
-const KEYS: string[] = process.env.FARM_KEYS_FILE ? (JSON.parse(readFileSync(process.env.FARM_KEYS_FILE, "utf8")) as string[]) : [];
+const KEYS: string[] = process.env.FARM_KEYS_FILE
+  ? (JSON.parse(readFileSync(process.env.FARM_KEYS_FILE, "utf8")) as string[])
+  : [];
 const TIME_WINDOW_MS = 60 * 60 * 1000;
 
 interface Faults {
@@ -53,7 +55,13 @@ interface Faults {
   error: number[];
   gone: number[];
 }
-const FAULTS: Faults = { slow: [], slowMs: 3000, error: [], gone: [], ...(process.env.FARM_FAULTS ? (JSON.parse(process.env.FARM_FAULTS) as Partial<Faults>) : {}) };
+const FAULTS: Faults = {
+  slow: [],
+  slowMs: 3000,
+  error: [],
+  gone: [],
+  ...(process.env.FARM_FAULTS ? (JSON.parse(process.env.FARM_FAULTS) as Partial<Faults>) : {}),
+};
 const faultOf = new Map<string, "slow" | "error" | "gone">();
 for (const kind of ["slow", "error", "gone"] as const) for (const i of FAULTS[kind]) faultOf.set(farmHost(i), kind);
 /** Inbox POSTs to faulty hosts: host → [monotonic ms, status answered, activity id]. */
@@ -92,10 +100,16 @@ function fetchKey(keyId: string): Promise<KeyObject> {
     key = (async () => {
       const started = nowMs();
       keyFetches++;
-      const response = await fetch(keyId, { headers: { accept: "application/activity+json" }, signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(keyId, {
+        headers: { accept: "application/activity+json" },
+        signal: AbortSignal.timeout(10_000),
+      });
       if (!response.ok) throw new Error(`key fetch ${response.status}`);
       const doc = (await response.json()) as { publicKey?: unknown };
-      const keys = (Array.isArray(doc.publicKey) ? doc.publicKey : [doc.publicKey]) as { id?: string; publicKeyPem?: string }[];
+      const keys = (Array.isArray(doc.publicKey) ? doc.publicKey : [doc.publicKey]) as {
+        id?: string;
+        publicKeyPem?: string;
+      }[];
       const found = keys.find((k) => k?.id === keyId) ?? (keyId.includes("#") ? undefined : keys[0]);
       if (found?.publicKeyPem == null) throw new Error("no such key in the actor document");
       keyFetchMs += nowMs() - started;
@@ -123,14 +137,18 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
 /** Null when the request is authentic, else why not. */
 async function checkSignature(req: IncomingMessage, body: Buffer): Promise<string | null> {
   const header = headerValue(req, "signature");
-  if (header == null) return req.headers["signature-input"] != null ? "RFC 9421 signature (not checked by the farm)" : "no Signature header";
+  if (header == null)
+    return req.headers["signature-input"] != null
+      ? "RFC 9421 signature (not checked by the farm)"
+      : "no Signature header";
   const sig = parseSignature(header);
   if (sig.keyId == null || sig.signature == null || sig.headers == null) return "incomplete Signature header";
   const date = headerValue(req, "date");
   if (date == null || !Number.isFinite(Date.parse(date))) return "no Date";
   if (Math.abs(Date.now() - Date.parse(date)) > TIME_WINDOW_MS) return "Date outside the time window";
   const names = sig.headers.toLowerCase().split(/\s+/);
-  for (const required of ["(request-target)", "host", "date", "digest"]) if (!names.includes(required)) return `${required} not signed`;
+  for (const required of ["(request-target)", "host", "date", "digest"])
+    if (!names.includes(required)) return `${required} not signed`;
   const digest = headerValue(req, "digest");
   const expected = `SHA-256=${createHash("sha256").update(body).digest("base64")}`;
   if (digest == null || !digest.split(",").some((d) => d.trim() === expected)) return "Digest mismatch";
@@ -210,7 +228,11 @@ function stats(activity: string | null): object {
   };
   const activities =
     activity == null
-      ? [...deliveries.entries()].map(([id, hosts]) => ({ ...summary(id, hosts), arrivals: undefined, duplicateHosts: undefined }))
+      ? [...deliveries.entries()].map(([id, hosts]) => ({
+          ...summary(id, hosts),
+          arrivals: undefined,
+          duplicateHosts: undefined,
+        }))
       : [...deliveries.entries()].filter(([id]) => id.includes(activity)).map(([id, hosts]) => summary(id, hosts));
   return {
     verified,
@@ -235,9 +257,17 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (host !== "127.0.0.1") return send(res, 404, "not here\n", "text/plain");
     if (url.pathname === "/_farm/ready") return send(res, 200, "ready\n", "text/plain");
     if (url.pathname === "/_farm/stats") return send(res, 200, stats(url.searchParams.get("activity")));
-    if (url.pathname === "/_farm/hosts") return send(res, 200, Array.from({ length: SERVERS }, (_, i) => farmHost(i)));
+    if (url.pathname === "/_farm/hosts")
+      return send(
+        res,
+        200,
+        Array.from({ length: SERVERS }, (_, i) => farmHost(i)),
+      );
     if (url.pathname === "/_farm/faults") {
-      return send(res, 200, { faults: FAULTS, hosts: [...faultOf].map(([h, kind]) => ({ host: h, kind, posts: faultLog.get(h) ?? [] })) });
+      return send(res, 200, {
+        faults: FAULTS,
+        hosts: [...faultOf].map(([h, kind]) => ({ host: h, kind, posts: faultLog.get(h) ?? [] })),
+      });
     }
     return send(res, 404, "no such control endpoint\n", "text/plain");
   }

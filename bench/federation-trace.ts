@@ -34,7 +34,12 @@ import {
 } from "@opentelemetry/api";
 
 const FILE = process.env.FEDERATION_TRACE_FILE;
-const RECORDED = new Set(["activitypub.fanout", "activitypub.outbox", "activitypub.send_activity", "http_signatures.sign"]);
+const RECORDED = new Set([
+  "activitypub.fanout",
+  "activitypub.outbox",
+  "activitypub.send_activity",
+  "http_signatures.sign",
+]);
 const KINDS = ["internal", "server", "client", "producer", "consumer"];
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -93,7 +98,14 @@ class BenchSpan implements Span {
   end(): void {
     if (!this.#record) return;
     buffer.push(
-      JSON.stringify({ name: this.#name, kind: KINDS[this.#kind], start: this.#start, end: now(), activity: this.#activity, error: this.#error }) + "\n",
+      JSON.stringify({
+        name: this.#name,
+        kind: KINDS[this.#kind],
+        start: this.#start,
+        end: now(),
+        activity: this.#activity,
+        error: this.#error,
+      }) + "\n",
     );
   }
   isRecording(): boolean {

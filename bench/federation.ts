@@ -43,7 +43,17 @@
  * printed under the heading), BENCH_PROFILE, BENCH_TMPDIR, BENCH_KEEP,
  * BENCH_RESULTS.
  */
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import { Agent, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
@@ -51,16 +61,35 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { openDatabase } from "../src/db/client.ts";
 import { createPost } from "../src/db/posts.ts";
-import { presignLikes, webCryptoRate, workerRate, type LikeJob, type Rate, type SignedRequest } from "./federation-crypto.ts";
+import {
+  presignLikes,
+  webCryptoRate,
+  workerRate,
+  type LikeJob,
+  type Rate,
+  type SignedRequest,
+} from "./federation-crypto.ts";
 import { farmHost } from "./federation-hosts.ts";
-import { freePort, HOST, installCleanupHandlers, killAll, machineBusyMs, processCpuMs, sleep, startServer, stopServer, undersignEnv, envInt, type Server } from "./processes.ts";
+import {
+  freePort,
+  HOST,
+  installCleanupHandlers,
+  killAll,
+  machineBusyMs,
+  processCpuMs,
+  sleep,
+  startServer,
+  stopServer,
+  undersignEnv,
+  envInt,
+  type Server,
+} from "./processes.ts";
 import { formatSummary, summariseProfile } from "./profile-summary.ts";
 import { describeMachine, fmt, markdownTable, textTable, type Machine, type Table } from "./report.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const SLUG = "digital-independence";
 const RESULTS_FILE = join(import.meta.dirname, "RESULTS.md");
-
 
 function envSwitch(name: string, fallback: boolean): boolean {
   const raw = (process.env[name] ?? "").trim().toLowerCase();
@@ -81,7 +110,12 @@ export const FEDERATION_SETTINGS = {
   inboundKeys: envInt("BENCH_INBOUND_KEYS", 8, 1, 1_000),
   inboundPool: 0,
 };
-FEDERATION_SETTINGS.inboundPool = envInt("BENCH_INBOUND_POOL", FEDERATION_SETTINGS.inboundSeconds * 1_500, 1, 10_000_000);
+FEDERATION_SETTINGS.inboundPool = envInt(
+  "BENCH_INBOUND_POOL",
+  FEDERATION_SETTINGS.inboundSeconds * 1_500,
+  1,
+  10_000_000,
+);
 
 export const FEDERATION_GOALS = { fanoutSeconds: 2, inboundRate: 1_000 };
 
@@ -197,7 +231,13 @@ function federationEnv(port: number, dataDir: string, traceFile: string): NodeJS
   });
 }
 
-async function startUndersign(name: string, port: number, dataDir: string, traceFile: string, nodeFlags: string[] = []): Promise<Server> {
+async function startUndersign(
+  name: string,
+  port: number,
+  dataDir: string,
+  traceFile: string,
+  nodeFlags: string[] = [],
+): Promise<Server> {
   return startServer({
     name,
     args: [...nodeFlags, "--import", "tsx", "--import", "./bench/federation-trace.ts", "src/main.ts"],
@@ -220,11 +260,21 @@ interface FarmStats {
   failures: Record<string, number>;
   keyFetches: number;
   actorGets: number;
-  activities: { id: string; inboxes: number; duplicates: number; personalInboxPaths: number; first: number; last: number; arrivals?: number[] }[];
+  activities: {
+    id: string;
+    inboxes: number;
+    duplicates: number;
+    personalInboxPaths: number;
+    first: number;
+    last: number;
+    arrivals?: number[];
+  }[];
 }
 
 async function farmStats(farm: Server, activity?: string): Promise<FarmStats> {
-  const response = await fetch(`${farm.url}/_farm/stats${activity == null ? "" : `?activity=${encodeURIComponent(activity)}`}`);
+  const response = await fetch(
+    `${farm.url}/_farm/stats${activity == null ? "" : `?activity=${encodeURIComponent(activity)}`}`,
+  );
   return (await response.json()) as FarmStats;
 }
 
@@ -250,7 +300,10 @@ function cpuSampler(pids: number[]) {
   };
   // Index pids.length is this process, pids.length + 1 the machine, pids.length + 2 the first process's system time.
   const take = () =>
-    samples.push({ t: nowMs(), cpu: [...pids.map((pid) => processCpuMs(pid)), self(), machineBusyMs(), systemCpuMs(pids[0]!)] });
+    samples.push({
+      t: nowMs(),
+      cpu: [...pids.map((pid) => processCpuMs(pid)), self(), machineBusyMs(), systemCpuMs(pids[0]!)],
+    });
   take();
   const timer = setInterval(take, 50);
   const between = (index: number, from: number, to: number): { cpuMs: number; wallMs: number } | null => {
@@ -269,13 +322,19 @@ function cpuSampler(pids: number[]) {
     /** CPU ms of process `index` between the last sample at or before `from` and the first at or after `to`. */
     between,
     /** % of one core: each process, then the driver, then everything else on the machine, and the first process's system time. */
-    percents(from: number, to: number): { processes: (number | null)[]; driver: number | null; other: number | null; firstSystem: number | null } {
+    percents(
+      from: number,
+      to: number,
+    ): { processes: (number | null)[]; driver: number | null; other: number | null; firstSystem: number | null } {
       const pct = (w: { cpuMs: number; wallMs: number } | null) => (w == null ? null : (w.cpuMs / w.wallMs) * 100);
       const processes = pids.map((_, i) => pct(between(i, from, to)));
       const driver = pct(between(pids.length, from, to));
       const machine = pct(between(pids.length + 1, from, to));
       const known = [...processes, driver];
-      const other = machine == null || known.some((x) => x == null) ? null : Math.max(0, machine - known.reduce((a: number, b) => a + (b ?? 0), 0));
+      const other =
+        machine == null || known.some((x) => x == null)
+          ? null
+          : Math.max(0, machine - known.reduce((a: number, b) => a + (b ?? 0), 0));
       return { processes, driver, other, firstSystem: pct(between(pids.length + 2, from, to)) };
     },
   };
@@ -316,7 +375,11 @@ async function baselines(r: FederationResults, farm: Server, log: (s: string) =>
   const body = JSON.stringify({ type: "Create", padding: "x".repeat(1500) });
   const post = async (url: string) => {
     const started = performance.now();
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/activity+json" }, body });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/activity+json" },
+      body,
+    });
     await response.arrayBuffer();
     if (response.status !== 202) throw new Error(`farm answered ${response.status}`);
     return performance.now() - started;
@@ -331,7 +394,12 @@ async function baselines(r: FederationResults, farm: Server, log: (s: string) =>
   );
   const elapsed = performance.now() - started;
   latencies.sort((a, b) => a - b);
-  r.httpKeepAlive = { rate: (latencies.length / elapsed) * 1000, requests: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  r.httpKeepAlive = {
+    rate: (latencies.length / elapsed) * 1000,
+    requests: latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 
   const farmPort = new URL(farm.url).port;
   const hostLatencies: number[] = [];
@@ -339,7 +407,8 @@ async function baselines(r: FederationResults, farm: Server, log: (s: string) =>
   const hostsStarted = performance.now();
   await Promise.all(
     Array.from({ length: 16 }, async () => {
-      for (let i = next++; i < FEDERATION_SETTINGS.servers; i = next++) hostLatencies.push(await post(`http://${farmHost(i)}:${farmPort}/_farm/null`));
+      for (let i = next++; i < FEDERATION_SETTINGS.servers; i = next++)
+        hostLatencies.push(await post(`http://${farmHost(i)}:${farmPort}/_farm/null`));
     }),
   );
   const hostsMs = performance.now() - hostsStarted;
@@ -383,11 +452,14 @@ async function seed(tmp: string, port: number, farmPort: number, log: (s: string
     for (;;) {
       const db = new Database(dbFile(dataDir), { readonly: true });
       const { posts, pending } = db
-        .prepare("SELECT (SELECT count(*) FROM fed_posts) AS posts, (SELECT count(*) FROM fed_activities WHERE delivered IS NULL) AS pending")
+        .prepare(
+          "SELECT (SELECT count(*) FROM fed_posts) AS posts, (SELECT count(*) FROM fed_activities WHERE delivered IS NULL) AS pending",
+        )
         .get() as { posts: number; pending: number };
       db.close();
       if (posts >= 2 && pending === 0) break;
-      if (Date.now() > deadline) throw new Error(`the first start did not publish the Declaration's posts:\n${first.output()}`);
+      if (Date.now() > deadline)
+        throw new Error(`the first start did not publish the Declaration's posts:\n${first.output()}`);
       await sleep(100);
     }
   } finally {
@@ -397,13 +469,17 @@ async function seed(tmp: string, port: number, farmPort: number, log: (s: string
   const db = new Database(dbFile(dataDir));
   db.pragma("journal_mode = WAL");
   const declarationId = (db.prepare("SELECT id FROM declarations WHERE slug = ?").get(SLUG) as { id: number }).id;
-  const announcement = db.prepare("SELECT uuid FROM fed_posts WHERE declaration_id = ? AND kind = 'announcement'").get(declarationId) as { uuid: string };
+  const announcement = db
+    .prepare("SELECT uuid FROM fed_posts WHERE declaration_id = ? AND kind = 'announcement'")
+    .get(declarationId) as { uuid: string };
   const now = Date.now();
   const insertActor = db.prepare(
     `INSERT INTO remote_actors (uri, handle, name, url, icon_url, inbox, shared_inbox, host, updated)
      VALUES (@uri, @handle, @name, @uri, NULL, @inbox, @sharedInbox, @host, @now)`,
   );
-  const insertFollower = db.prepare(`INSERT INTO followers (declaration_id, actor_id, follow_uri, created) VALUES (?, ?, ?, ?)`);
+  const insertFollower = db.prepare(
+    `INSERT INTO followers (declaration_id, actor_id, follow_uri, created) VALUES (?, ?, ?, ?)`,
+  );
   db.transaction(() => {
     for (let k = 0; k < FEDERATION_SETTINGS.followers; k++) {
       const host = farmHost(k % FEDERATION_SETTINGS.servers);
@@ -424,7 +500,9 @@ async function seed(tmp: string, port: number, farmPort: number, log: (s: string
   db.close();
   const pristineDb = join(tmp, "fed-followers.sqlite");
   copyFileSync(dbFile(dataDir), pristineDb);
-  log(`seeded ${fmt.int(FEDERATION_SETTINGS.followers)} followers on ${fmt.int(FEDERATION_SETTINGS.servers)} farm hosts in ${fmt.int(performance.now() - started)} ms (first start included)`);
+  log(
+    `seeded ${fmt.int(FEDERATION_SETTINGS.followers)} followers on ${fmt.int(FEDERATION_SETTINGS.servers)} farm hosts in ${fmt.int(performance.now() - started)} ms (first start included)`,
+  );
   return { dataDir, pristineDb, declarationId, announcementUri: (origin) => `${origin}/ap/notes/${announcement.uuid}` };
 }
 
@@ -432,7 +510,17 @@ async function seed(tmp: string, port: number, farmPort: number, log: (s: string
 function addPendingPost(path: string, declarationId: number, key: string): string {
   const db = openDatabase(path);
   try {
-    const created = db.transaction((tx) => createPost(tx, { declarationId, kind: "digest", key, revision: 1, signatureCount: 10, delta: 10, now: new Date() }));
+    const created = db.transaction((tx) =>
+      createPost(tx, {
+        declarationId,
+        kind: "digest",
+        key,
+        revision: 1,
+        signatureCount: 10,
+        delta: 10,
+        now: new Date(),
+      }),
+    );
     if (created == null) throw new Error(`a post with key ${key} exists already`);
     return created.activity.uuid;
   } finally {
@@ -476,7 +564,9 @@ async function awaitFanout(
   }
   const stats = await farmStats(farm, activityUuid);
   const delivery = stats.activities[0];
-  const spans = readTrace(traceFile).filter((s) => s.activity?.includes(activityUuid) || s.name === "http_signatures.sign");
+  const spans = readTrace(traceFile).filter(
+    (s) => s.activity?.includes(activityUuid) || s.name === "http_signatures.sign",
+  );
   const producer = spans.find((s) => s.name === "activitypub.fanout" && s.kind === "producer");
   if (producer == null) throw new Error(`${label}: no trace of ctx.sendActivity() for ${activityUuid} in ${traceFile}`);
   const consumer = spans.find((s) => s.name === "activitypub.fanout" && s.kind === "consumer");
@@ -617,7 +707,8 @@ async function inboundRun(
     max: latencies[latencies.length - 1] ?? Number.NaN,
     serverCpuPercent: serverCpu == null ? null : (serverCpu.cpuMs / serverCpu.wallMs) * 100,
     serverSystemCpuPercent: percents.firstSystem,
-    serverCpuUsPerLike: serverCpu == null || latencies.length === 0 ? null : (serverCpu.cpuMs * 1000) / latencies.length,
+    serverCpuUsPerLike:
+      serverCpu == null || latencies.length === 0 ? null : (serverCpu.cpuMs * 1000) / latencies.length,
     farmCpuPercent: percents.processes[1] ?? null,
     driverCpuPercent: percents.driver,
     otherCpuPercent: percents.other,
@@ -632,7 +723,9 @@ async function inboundRun(
     `${label} [${Math.floor(started * 1000)} ${Math.ceil(finished * 1000)} µs]: ${fmt.int(run.accepted)} of ${fmt.int(run.requests)} accepted in ${run.seconds.toFixed(1)} s = ${fmt.int(run.rate)} likes/s, ` +
       `p50 ${fmt.ms(run.p50)} ms, p99 ${fmt.ms(run.p99)} ms, server CPU ${fmt.pct(run.serverCpuPercent)}, ` +
       `${run.actorFetches} actor/key GETs at the farm` +
-      (unexpected.length > 0 || errors > 0 ? `; other statuses ${JSON.stringify(Object.fromEntries(unexpected))}, errors ${errors} (${firstError})` : ""),
+      (unexpected.length > 0 || errors > 0
+        ? `; other statuses ${JSON.stringify(Object.fromEntries(unexpected))}, errors ${errors} (${firstError})`
+        : ""),
   );
   if (unexpected.length > 0) log(`server output:\n${server.output().trimEnd().split("\n").slice(-10).join("\n")}`);
   return run;
@@ -657,10 +750,16 @@ async function planInbound(
   const actor = (i: number) => `http://${farmHost(i % servers)}:${farmPort}/users/liker${i}`;
   const jobs: LikeJob[] = [];
   for (let i = 0; i < n; i++) jobs.push({ actor: actor(i), key: i % privateKeysPem.length, seq: 0 });
-  for (let j = 0; j < pool; j++) jobs.push({ actor: actor(j % n), key: (j % n) % privateKeysPem.length, seq: 1 + Math.floor(j / n) });
+  for (let j = 0; j < pool; j++)
+    jobs.push({ actor: actor(j % n), key: (j % n) % privateKeysPem.length, seq: 1 + Math.floor(j / n) });
   log(`signing ${fmt.int(jobs.length)} Likes for the inbound runs (worker threads) …`);
   const signedFrom = Date.now();
-  const { requests, ms } = await presignLikes(jobs, { privateKeysPem, object, host: new URL(origin).host, path: "/inbox" });
+  const { requests, ms } = await presignLikes(jobs, {
+    privateKeysPem,
+    object,
+    host: new URL(origin).host,
+    path: "/inbox",
+  });
   r.presign = { requests: requests.length, ms };
   log(`signed ${fmt.int(requests.length)} requests in ${fmt.int(ms)} ms (${fmt.int((requests.length / ms) * 1000)}/s)`);
   return { cold: requests.slice(0, n), warm: requests.slice(n), signedFrom };
@@ -672,7 +771,10 @@ function checkBooks(dataDir: string, declarationId: number, accepted: Set<string
     const get = (sql: string, ...params: unknown[]) => (db.prepare(sql).get(...params) as { n: number }).n;
     return {
       signatureCount: get("SELECT signature_count AS n FROM declarations WHERE id = ?", declarationId),
-      fediverseSignatures: get("SELECT count(*) AS n FROM signatures WHERE declaration_id = ? AND kind = 'fediverse' AND status = 'confirmed'", declarationId),
+      fediverseSignatures: get(
+        "SELECT count(*) AS n FROM signatures WHERE declaration_id = ? AND kind = 'fediverse' AND status = 'confirmed'",
+        declarationId,
+      ),
       distinctActorsAccepted: accepted.size,
       reactions: get("SELECT count(*) AS n FROM fed_reactions WHERE declaration_id = ?", declarationId),
       acceptedTotal,
@@ -685,7 +787,12 @@ function checkBooks(dataDir: string, declarationId: number, accepted: Set<string
 
 function booksOk(b: Books): boolean {
   // Every Like is of the same post: one reaction row per account and post.
-  return b.signatureCount === b.distinctActorsAccepted && b.fediverseSignatures === b.distinctActorsAccepted && b.reactions === b.distinctActorsAccepted && b.duplicateActivityUris === 0;
+  return (
+    b.signatureCount === b.distinctActorsAccepted &&
+    b.fediverseSignatures === b.distinctActorsAccepted &&
+    b.reactions === b.distinctActorsAccepted &&
+    b.duplicateActivityUris === 0
+  );
 }
 
 // ---------------------------------------------------------------- profile
@@ -706,16 +813,42 @@ async function profileRun(
   const profileDir = join(tmp, "fed-profile");
   mkdirSync(profileDir, { recursive: true });
   const traceFile = join(tmp, "trace-profile.jsonl");
-  const server = await startUndersign("undersign --cpu-prof (federation)", port, dataDir, traceFile, ["--cpu-prof", "--cpu-prof-dir", profileDir]);
+  const server = await startUndersign("undersign --cpu-prof (federation)", port, dataDir, traceFile, [
+    "--cpu-prof",
+    "--cpu-prof-dir",
+    profileDir,
+  ]);
   let fan: FanoutRun;
   let inboundWindow: { fromUs: number; toUs: number; requests: number } | null = null;
   try {
     fan = await awaitFanout("profiled: fan-out (at start)", server, farm, uuid, traceFile, 120_000, log);
     if (plan != null) {
       const accepted = new Set<string>();
-      await inboundRun("profiled: inbound, first Like per actor", server, farm, plan.cold, null, accepted, plan.signedFrom, log);
-      const warm = await inboundRun("profiled: inbound, further Likes", server, farm, plan.warm, FEDERATION_SETTINGS.inboundSeconds, accepted, plan.signedFrom, log);
-      inboundWindow = { fromUs: Math.floor(warm.startedAt * 1000), toUs: Math.ceil(warm.finishedAt * 1000), requests: warm.requests };
+      await inboundRun(
+        "profiled: inbound, first Like per actor",
+        server,
+        farm,
+        plan.cold,
+        null,
+        accepted,
+        plan.signedFrom,
+        log,
+      );
+      const warm = await inboundRun(
+        "profiled: inbound, further Likes",
+        server,
+        farm,
+        plan.warm,
+        FEDERATION_SETTINGS.inboundSeconds,
+        accepted,
+        plan.signedFrom,
+        log,
+      );
+      inboundWindow = {
+        fromUs: Math.floor(warm.startedAt * 1000),
+        toUs: Math.ceil(warm.finishedAt * 1000),
+        requests: warm.requests,
+      };
     }
   } finally {
     await stopServer(server);
@@ -744,20 +877,32 @@ async function profileRun(
       summary: formatSummary(summariseProfile(kept, 25, inboundWindow), 25, inboundWindow.requests),
     });
   }
-  log(`federation profile: ${kept} (fan-out window ${fanWindow.fromUs} ${fanWindow.toUs}${inboundWindow == null ? "" : `, inbound window ${inboundWindow.fromUs} ${inboundWindow.toUs}`})`);
+  log(
+    `federation profile: ${kept} (fan-out window ${fanWindow.fromUs} ${fanWindow.toUs}${inboundWindow == null ? "" : `, inbound window ${inboundWindow.fromUs} ${inboundWindow.toUs}`})`,
+  );
 }
 
 // ---------------------------------------------------------------- main
 
 export function fanoutGoalMet(run: FanoutRun | undefined): boolean {
-  return run != null && run.inboxes === run.expected && run.duplicates === 0 && run.totalMs < FEDERATION_GOALS.fanoutSeconds * 1000;
+  return (
+    run != null &&
+    run.inboxes === run.expected &&
+    run.duplicates === 0 &&
+    run.totalMs < FEDERATION_GOALS.fanoutSeconds * 1000
+  );
 }
 
 export function inboundGoalMet(run: InboundRun | undefined): boolean {
   return run != null && run.rate >= FEDERATION_GOALS.inboundRate && run.errors === 0 && run.accepted === run.requests;
 }
 
-export async function runFederationBench(options: { tmp: string; log: (line: string) => void; profile?: string; machine?: Machine }): Promise<FederationResults> {
+export async function runFederationBench(options: {
+  tmp: string;
+  log: (line: string) => void;
+  profile?: string;
+  machine?: Machine;
+}): Promise<FederationResults> {
   const { tmp, log } = options;
   const profile = (options.profile ?? "auto").toLowerCase();
   const r: FederationResults = {
@@ -777,7 +922,11 @@ export async function runFederationBench(options: { tmp: string; log: (line: str
 
   // The likers' keys (the farm publishes the public halves).
   const keyPairs = Array.from({ length: FEDERATION_SETTINGS.inboundKeys }, () =>
-    generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } }),
+    generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    }),
   );
   const keysFile = join(tmp, "farm-keys.json");
   writeFileSync(keysFile, JSON.stringify(keyPairs.map((k) => k.publicKey)));
@@ -787,7 +936,12 @@ export async function runFederationBench(options: { tmp: string; log: (line: str
     name: "inbox farm",
     args: ["--import", "tsx", "bench/federation-farm.ts"],
     cwd: ROOT,
-    env: { ...process.env, FARM_PORT: String(farmPort), FARM_SERVERS: String(FEDERATION_SETTINGS.servers), FARM_KEYS_FILE: keysFile },
+    env: {
+      ...process.env,
+      FARM_PORT: String(farmPort),
+      FARM_SERVERS: String(FEDERATION_SETTINGS.servers),
+      FARM_KEYS_FILE: keysFile,
+    },
     port: farmPort,
     readyPath: "/_farm/ready",
   });
@@ -812,10 +966,29 @@ export async function runFederationBench(options: { tmp: string; log: (line: str
       r.fanout.push(cold);
 
       // Inbound on the same server.
-      if (FEDERATION_SETTINGS.inbound) plan = await planInbound(r, origin, seeded.announcementUri(origin), farmPort, keyPairs.map((k) => k.privateKey), log);
+      if (FEDERATION_SETTINGS.inbound)
+        plan = await planInbound(
+          r,
+          origin,
+          seeded.announcementUri(origin),
+          farmPort,
+          keyPairs.map((k) => k.privateKey),
+          log,
+        );
       if (plan != null) {
         const accepted = new Set<string>();
-        r.inbound.push(await inboundRun("first Like of each actor (cold: actor and key fetched)", server, farm, plan.cold, null, accepted, plan.signedFrom, log));
+        r.inbound.push(
+          await inboundRun(
+            "first Like of each actor (cold: actor and key fetched)",
+            server,
+            farm,
+            plan.cold,
+            null,
+            accepted,
+            plan.signedFrom,
+            log,
+          ),
+        );
         r.inbound.push(
           await inboundRun(
             `further Likes, same actors (warm), up to ${FEDERATION_SETTINGS.inboundSeconds} s`,
@@ -828,7 +1001,12 @@ export async function runFederationBench(options: { tmp: string; log: (line: str
             log,
           ),
         );
-        r.books = checkBooks(seeded.dataDir, seeded.declarationId, accepted, r.inbound.reduce((a, run) => a + run.accepted, 0));
+        r.books = checkBooks(
+          seeded.dataDir,
+          seeded.declarationId,
+          accepted,
+          r.inbound.reduce((a, run) => a + run.accepted, 0),
+        );
         log(`books: ${JSON.stringify(r.books)} — ${booksOk(r.books) ? "consistent" : "INCONSISTENT"}`);
       }
 
@@ -836,15 +1014,21 @@ export async function runFederationBench(options: { tmp: string; log: (line: str
         // The publisher passes once a minute after start; the second post waits for that pass.
         const warmUuid = addPendingPost(dbFile(seeded.dataDir), seeded.declarationId, "digest:bench-warm");
         const waitS = Math.max(0, (cold.t0 + 60_000 - nowMs()) / 1000);
-        log(`waiting for the publisher's next pass (about ${waitS.toFixed(0)} s; started ${((nowMs() - spawned) / 1000).toFixed(0)} s ago) …`);
-        r.fanout.push(await awaitFanout("fan-out by the next pass (warm)", server, farm, warmUuid, traceFile, 150_000, log));
+        log(
+          `waiting for the publisher's next pass (about ${waitS.toFixed(0)} s; started ${((nowMs() - spawned) / 1000).toFixed(0)} s ago) …`,
+        );
+        r.fanout.push(
+          await awaitFanout("fan-out by the next pass (warm)", server, farm, warmUuid, traceFile, 150_000, log),
+        );
       }
     } finally {
       await stopServer(server);
     }
 
     const missed =
-      !r.fanout.every(fanoutGoalMet) || !r.inbound.slice(-1).every(inboundGoalMet) || (r.books != null && !booksOk(r.books));
+      !r.fanout.every(fanoutGoalMet) ||
+      !r.inbound.slice(-1).every(inboundGoalMet) ||
+      (r.books != null && !booksOk(r.books));
     if (profile === "on" || (profile === "auto" && missed)) {
       await profileRun(r, tmp, seeded, port, farm, plan, log);
     }
@@ -886,13 +1070,42 @@ export function renderFederation(
 
   out.push(heading(level + 1, "Baselines (same run)"));
   const base: string[][] = [];
-  if (r.sign1) base.push(["RSA-2048 sign, WebCrypto, one at a time (bench process)", `${fmt.int(r.sign1.rate)}/s`, `${fmt.ms(1000 / r.sign1.rate)} ms each`]);
-  if (r.signThreads) base.push([`RSA-2048 sign, ${r.signThreads.threads} worker threads`, `${fmt.int(r.signThreads.rate)}/s`, "all cores"]);
-  if (r.signInFlight) base.push(["RSA-2048 sign, 16 in flight in one thread (libuv pool)", `${fmt.int(r.signInFlight.rate)}/s`, "what 16 concurrent deliveries get"]);
-  if (r.verify1) base.push(["RSA-2048 verify, WebCrypto, one at a time", `${fmt.int(r.verify1.rate)}/s`, `${fmt.ms((1000 / r.verify1.rate) * 1000)} µs each`]);
-  if (r.verifyThreads) base.push([`RSA-2048 verify, ${r.verifyThreads.threads} worker threads`, `${fmt.int(r.verifyThreads.rate)}/s`, "all cores"]);
+  if (r.sign1)
+    base.push([
+      "RSA-2048 sign, WebCrypto, one at a time (bench process)",
+      `${fmt.int(r.sign1.rate)}/s`,
+      `${fmt.ms(1000 / r.sign1.rate)} ms each`,
+    ]);
+  if (r.signThreads)
+    base.push([
+      `RSA-2048 sign, ${r.signThreads.threads} worker threads`,
+      `${fmt.int(r.signThreads.rate)}/s`,
+      "all cores",
+    ]);
+  if (r.signInFlight)
+    base.push([
+      "RSA-2048 sign, 16 in flight in one thread (libuv pool)",
+      `${fmt.int(r.signInFlight.rate)}/s`,
+      "what 16 concurrent deliveries get",
+    ]);
+  if (r.verify1)
+    base.push([
+      "RSA-2048 verify, WebCrypto, one at a time",
+      `${fmt.int(r.verify1.rate)}/s`,
+      `${fmt.ms((1000 / r.verify1.rate) * 1000)} µs each`,
+    ]);
+  if (r.verifyThreads)
+    base.push([
+      `RSA-2048 verify, ${r.verifyThreads.threads} worker threads`,
+      `${fmt.int(r.verifyThreads.rate)}/s`,
+      "all cores",
+    ]);
   if (r.httpKeepAlive)
-    base.push(["Bare POST (1.5 KB) to the farm, kept-alive, 16 at a time (fetch)", `${fmt.int(r.httpKeepAlive.rate)}/s`, `p50 ${fmt.ms(r.httpKeepAlive.p50)} ms, p99 ${fmt.ms(r.httpKeepAlive.p99)} ms`]);
+    base.push([
+      "Bare POST (1.5 KB) to the farm, kept-alive, 16 at a time (fetch)",
+      `${fmt.int(r.httpKeepAlive.rate)}/s`,
+      `p50 ${fmt.ms(r.httpKeepAlive.p50)} ms, p99 ${fmt.ms(r.httpKeepAlive.p99)} ms`,
+    ]);
   if (r.httpHosts)
     base.push([
       `Bare POST to each of ${fmt.int(r.httpHosts.requests)} farm hosts, new connection each, 16 at a time`,
@@ -903,16 +1116,24 @@ export function renderFederation(
 
   const signRate = r.signThreads?.rate ?? r.sign1?.rate;
   if (r.fanout.length > 0) {
-    out.push(heading(level + 1, `Fan-out: one Note to ${fmt.int(s.followers)} followers on ${fmt.int(s.servers)} shared inboxes`));
+    out.push(
+      heading(
+        level + 1,
+        `Fan-out: one Note to ${fmt.int(s.followers)} followers on ${fmt.int(s.servers)} shared inboxes`,
+      ),
+    );
     out.push(
       "Timed from the call of `ctx.sendActivity()` by the publisher to the farm's verified receipt at the last inbox. " +
-        "Floor: one RSA signature per inbox; \"signing floor\" is the time all-core signing of that many signatures takes alone.",
+        'Floor: one RSA signature per inbox; "signing floor" is the time all-core signing of that many signatures takes alone.',
     );
     const f = r.fanout;
     const rows: [string, (x: FanoutRun) => string][] = [
       ["Inboxes reached / expected", (x) => `${x.inboxes} / ${x.expected}`],
       ["Duplicates / misses", (x) => `${x.duplicates} / ${x.expected - x.inboxes}`],
-      ["Verification failures at the farm", (x) => (Object.keys(x.failures).length === 0 ? "0" : JSON.stringify(x.failures))],
+      [
+        "Verification failures at the farm",
+        (x) => (Object.keys(x.failures).length === 0 ? "0" : JSON.stringify(x.failures)),
+      ],
       ["Deliveries to personal inboxes", (x) => String(x.personalInboxPaths)],
       ["Total time (last inbox), ms", (x) => fmt.ms(x.totalMs)],
       ["Deliveries/s", (x) => fmt.int((x.inboxes / x.totalMs) * 1000)],
@@ -928,14 +1149,27 @@ export function renderFederation(
       ["Signatures made / mean time each (incl. pool wait), ms", (x) => `${x.signs} / ${fmt.ms(x.signMeanMs)}`],
       [
         "Server CPU (% of one core; of which kernel) / CPU ms",
-        (x) => `${fmt.pct(x.serverCpuPercent)} (${fmt.pct(x.serverSystemCpuPercent)}) / ${x.serverCpuMs == null ? "n/a" : fmt.int(x.serverCpuMs)}`,
+        (x) =>
+          `${fmt.pct(x.serverCpuPercent)} (${fmt.pct(x.serverSystemCpuPercent)}) / ${x.serverCpuMs == null ? "n/a" : fmt.int(x.serverCpuMs)}`,
       ],
-      ["Server CPU per delivered inbox, µs", (x) => (x.serverCpuMs == null || x.inboxes === 0 ? "n/a" : fmt.int((x.serverCpuMs * 1000) / x.inboxes))],
-      ["Farm / bench process / rest of the machine CPU (% of one core)", (x) => `${fmt.pct(x.farmCpuPercent)} / ${fmt.pct(x.driverCpuPercent)} / ${fmt.pct(x.otherCpuPercent)}`],
+      [
+        "Server CPU per delivered inbox, µs",
+        (x) => (x.serverCpuMs == null || x.inboxes === 0 ? "n/a" : fmt.int((x.serverCpuMs * 1000) / x.inboxes)),
+      ],
+      [
+        "Farm / bench process / rest of the machine CPU (% of one core)",
+        (x) => `${fmt.pct(x.farmCpuPercent)} / ${fmt.pct(x.driverCpuPercent)} / ${fmt.pct(x.otherCpuPercent)}`,
+      ],
       ["Key fetches by the farm", (x) => String(x.keyFetches)],
       [`Goal: all inboxes once, < ${FEDERATION_GOALS.fanoutSeconds} s`, (x) => (fanoutGoalMet(x) ? "met" : "MISSED")],
     ];
-    out.push(table({ headers: ["", ...f.map((x) => x.label)], align: ["l", ...f.map(() => "r" as const)], rows: rows.map(([name, fn]) => [name, ...f.map(fn)]) }));
+    out.push(
+      table({
+        headers: ["", ...f.map((x) => x.label)],
+        align: ["l", ...f.map(() => "r" as const)],
+        rows: rows.map(([name, fn]) => [name, ...f.map(fn)]),
+      }),
+    );
   }
 
   if (r.inbound.length > 0) {
@@ -953,7 +1187,25 @@ export function renderFederation(
     );
     out.push(
       table({
-        headers: ["Run", "Requests", "202", "Other", "Errors", "Seconds", "Likes/s", "p50 ms", "p99 ms", "max ms", "Server CPU (kernel)", "Server µs/Like", "Farm CPU", "Driver CPU", "Other CPU", "Actor/key GETs", "÷ verify/s (1 thread)"],
+        headers: [
+          "Run",
+          "Requests",
+          "202",
+          "Other",
+          "Errors",
+          "Seconds",
+          "Likes/s",
+          "p50 ms",
+          "p99 ms",
+          "max ms",
+          "Server CPU (kernel)",
+          "Server µs/Like",
+          "Farm CPU",
+          "Driver CPU",
+          "Other CPU",
+          "Actor/key GETs",
+          "÷ verify/s (1 thread)",
+        ],
         align: ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
         rows: r.inbound.map((x) => [
           x.label,
@@ -995,15 +1247,30 @@ export function renderFederation(
       headers: ["Goal", "Value", "Target", "Result"],
       align: ["l", "r", "l", "l"],
       rows: [
-        ...r.fanout.map((x) => [`${x.label[0]!.toUpperCase()}${x.label.slice(1)}: all inboxes`, `${fmt.ms(x.totalMs)} ms`, `< ${FEDERATION_GOALS.fanoutSeconds * 1000} ms, each inbox once`, fanoutGoalMet(x) ? "met" : "MISSED"]),
+        ...r.fanout.map((x) => [
+          `${x.label[0]!.toUpperCase()}${x.label.slice(1)}: all inboxes`,
+          `${fmt.ms(x.totalMs)} ms`,
+          `< ${FEDERATION_GOALS.fanoutSeconds * 1000} ms, each inbox once`,
+          fanoutGoalMet(x) ? "met" : "MISSED",
+        ]),
         ...(warm == null
           ? []
-          : [["Inbound likes/s (warm)", fmt.int(warm.rate), `≥ ${fmt.int(FEDERATION_GOALS.inboundRate)}/s`, inboundGoalMet(warm) ? "met" : "MISSED"]]),
+          : [
+              [
+                "Inbound likes/s (warm)",
+                fmt.int(warm.rate),
+                `≥ ${fmt.int(FEDERATION_GOALS.inboundRate)}/s`,
+                inboundGoalMet(warm) ? "met" : "MISSED",
+              ],
+            ]),
       ],
     }),
   );
   for (const x of r.inbound) {
-    if (x.poolExhausted) out.push(`"${x.label}" used up its ${fmt.int(x.requests)} pre-signed requests in ${x.seconds.toFixed(1)} s (raise BENCH_INBOUND_POOL for a full-length run).`);
+    if (x.poolExhausted)
+      out.push(
+        `"${x.label}" used up its ${fmt.int(x.requests)} pre-signed requests in ${x.seconds.toFixed(1)} s (raise BENCH_INBOUND_POOL for a full-length run).`,
+      );
   }
   for (const note of r.notes) out.push(note);
   if (r.profiles.length > 0) {
@@ -1047,16 +1314,23 @@ if (import.meta.main) {
   watchdog.unref();
   try {
     const r = await runFederationBench({ tmp, log, profile: process.env.BENCH_PROFILE ?? "auto" });
-    const title = (h: (l: number, t: string) => string) => h(2, `${r.started.toISOString().slice(0, 16).replace("T", " ")} UTC — federation`);
-    const text = (level: number, t: string) => (level <= 2 ? `\n=== ${t} ===` : level === 3 ? `\n--- ${t} ---` : `-- ${t}`);
+    const title = (h: (l: number, t: string) => string) =>
+      h(2, `${r.started.toISOString().slice(0, 16).replace("T", " ")} UTC — federation`);
+    const text = (level: number, t: string) =>
+      level <= 2 ? `\n=== ${t} ===` : level === 3 ? `\n--- ${t} ---` : `-- ${t}`;
     process.stdout.write([title(text), machineLines(r.machine), renderFederation(r, textTable, text)].join("\n\n"));
     if ((process.env.BENCH_RESULTS ?? "").toLowerCase() !== "off") {
       const md = (level: number, t: string) => `${"#".repeat(level)} ${t}`;
-      appendFileSync(RESULTS_FILE, "\n" + [title(md), machineLines(r.machine), renderFederation(r, markdownTable, md)].join("\n\n"));
+      appendFileSync(
+        RESULTS_FILE,
+        "\n" + [title(md), machineLines(r.machine), renderFederation(r, markdownTable, md)].join("\n\n"),
+      );
       log(`appended the results to ${RESULTS_FILE}`);
     }
   } catch (error) {
-    process.stderr.write(`\nfederation bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `\nfederation bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   } finally {
     killAll();

@@ -107,7 +107,8 @@ export async function measure(options: LoadOptions): Promise<Measurement> {
   });
   const result = await instance;
   const sorted = open.subarray(0, openCount).sort();
-  const percentile = (q: number) => (openCount === 0 ? Number.NaN : sorted[Math.min(openCount - 1, Math.ceil(q * openCount) - 1)]!);
+  const percentile = (q: number) =>
+    openCount === 0 ? Number.NaN : sorted[Math.min(openCount - 1, Math.ceil(q * openCount) - 1)]!;
   const elapsed = performance.now() - started;
   const serverAfter = options.serverPid != null ? processCpuMs(options.serverPid) : null;
   const driver = process.cpuUsage(driverBefore);
@@ -143,7 +144,12 @@ export async function measure(options: LoadOptions): Promise<Measurement> {
     driverCpu: ((driver.user + driver.system) / 1000 / elapsed) * 100,
     otherCpu:
       machineBefore != null && machineAfter != null && serverBefore != null && serverAfter != null
-        ? Math.max(0, ((machineAfter - machineBefore - (serverAfter - serverBefore) - (driver.user + driver.system) / 1000) / elapsed) * 100)
+        ? Math.max(
+            0,
+            ((machineAfter - machineBefore - (serverAfter - serverBefore) - (driver.user + driver.system) / 1000) /
+              elapsed) *
+              100,
+          )
         : null,
   };
 }

@@ -13,7 +13,12 @@ const histogram = monitorEventLoopDelay({ resolution: 10 });
 histogram.enable();
 process.on("SIGUSR2", () => {
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-  const line = { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), samples: histogram.count };
+  const line = {
+    p50: ms(histogram.percentile(50)),
+    p99: ms(histogram.percentile(99)),
+    max: ms(histogram.max),
+    samples: histogram.count,
+  };
   process.stdout.write(`loop-delay ${JSON.stringify(line)}\n`);
   histogram.reset();
 });

@@ -30,7 +30,13 @@ const PLACES = ["Berlin", "Lyon", "Nairobi", "Porto Alegre", "Osaka", "Toronto",
  * `publicShare` (0–1] of the rows, spread evenly, show the signer's name; the
  * others chose "count only".
  */
-export function prefillSignatures(file: string, slug: string, count: number, publicShare = 1, batchSize = 50_000): PrefillResult {
+export function prefillSignatures(
+  file: string,
+  slug: string,
+  count: number,
+  publicShare = 1,
+  batchSize = 50_000,
+): PrefillResult {
   const publicEvery = Math.max(1, Math.round(1 / publicShare));
   const started = performance.now();
   const db = new Database(file);
@@ -73,18 +79,28 @@ export function prefillSignatures(file: string, slug: string, count: number, pub
     for (let from = 0; from < count; from += batchSize) insertBatch(from, Math.min(count, from + batchSize));
 
     const confirmed = (
-      db.prepare("SELECT count(*) AS n FROM signatures WHERE declaration_id = ? AND status = 'confirmed'").get(declaration.id) as { n: number }
+      db
+        .prepare("SELECT count(*) AS n FROM signatures WHERE declaration_id = ? AND status = 'confirmed'")
+        .get(declaration.id) as { n: number }
     ).n;
     db.prepare("UPDATE declarations SET signature_count = ? WHERE id = ?").run(confirmed, declaration.id);
-    const range = db.prepare("SELECT min(id) AS minId, max(id) AS maxId FROM signatures WHERE declaration_id = ?").get(declaration.id) as {
+    const range = db
+      .prepare("SELECT min(id) AS minId, max(id) AS maxId FROM signatures WHERE declaration_id = ?")
+      .get(declaration.id) as {
       minId: number;
       maxId: number;
     };
     const publicCount = (
-      db.prepare("SELECT count(*) AS n FROM signatures WHERE declaration_id = ? AND status = 'confirmed' AND public = 1").get(declaration.id) as { n: number }
+      db
+        .prepare(
+          "SELECT count(*) AS n FROM signatures WHERE declaration_id = ? AND status = 'confirmed' AND public = 1",
+        )
+        .get(declaration.id) as { n: number }
     ).n;
     const deep = db
-      .prepare("SELECT id FROM signatures WHERE declaration_id = ? AND status = 'confirmed' AND public = 1 ORDER BY id LIMIT 1 OFFSET 60")
+      .prepare(
+        "SELECT id FROM signatures WHERE declaration_id = ? AND status = 'confirmed' AND public = 1 ORDER BY id LIMIT 1 OFFSET 60",
+      )
       .get(declaration.id) as { id: number } | undefined;
     db.pragma("wal_checkpoint(TRUNCATE)");
     const pages = db.pragma("page_count", { simple: true }) as number;
@@ -107,7 +123,9 @@ export function prefillSignatures(file: string, slug: string, count: number, pub
 if (import.meta.main) {
   const [file, slug = "digital-independence", count = "1000000", share = "1"] = process.argv.slice(2);
   if (file == null) {
-    process.stderr.write("usage: node --import tsx bench/prefill.ts <undersign.sqlite> [slug] [count] [public-share]\n");
+    process.stderr.write(
+      "usage: node --import tsx bench/prefill.ts <undersign.sqlite> [slug] [count] [public-share]\n",
+    );
     process.exit(2);
   }
   const result = prefillSignatures(file, slug, Number(count), Number(share));

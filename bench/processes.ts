@@ -18,7 +18,8 @@ export function envInt(name: string, fallback: number, min: number, max: number)
   const raw = process.env[name];
   if (raw == null || raw.trim() === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
   return n;
 }
 
@@ -161,7 +162,9 @@ export async function startServer(options: StartOptions): Promise<Server> {
     }
     if (Date.now() > deadline) {
       await stopServer(server);
-      throw new Error(`${options.name} did not answer ${options.readyPath} within ${(options.readyTimeoutMs ?? 60_000) / 1000} s:\n${tail}`);
+      throw new Error(
+        `${options.name} did not answer ${options.readyPath} within ${(options.readyTimeoutMs ?? 60_000) / 1000} s:\n${tail}`,
+      );
     }
     await sleep(100);
   }
@@ -217,7 +220,9 @@ export function machineBusyMs(): number | null {
   try {
     const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
     const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
-    return (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / CLOCK_TICKS;
+    return (
+      (((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 1000) / CLOCK_TICKS
+    );
   } catch {
     return null;
   }

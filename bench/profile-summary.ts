@@ -168,7 +168,9 @@ export function formatSummary(summary: ProfileSummary, n = 25, requests?: number
   const busyMs = (summary.totalMs * summary.busyPercent) / 100;
   return [
     `Profile: ${summary.samples} samples over ${(summary.totalMs / 1000).toFixed(1)} s; the main thread was busy ${summary.busyPercent.toFixed(1)} % of the time` +
-      (requests != null && requests > 0 ? `, ${((busyMs * 1000) / requests).toFixed(0)} µs per request (${requests} requests).` : "."),
+      (requests != null && requests > 0
+        ? `, ${((busyMs * 1000) / requests).toFixed(0)} µs per request (${requests} requests).`
+        : "."),
     "",
     ...table(`Top ${n} functions by self time`, summary.topSelf.slice(0, n), requests),
     ...table("Self time by package / file", summary.selfByGroup.slice(0, 15), requests),

@@ -76,7 +76,9 @@ const config = JSON.parse(process.env.FLEET_CONFIG ?? "{}") as FleetConfig;
 const send = (message: unknown) => process.send?.(message);
 
 function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 // ------------------------------------------------------------------ signing
@@ -84,13 +86,24 @@ function percentile(sorted: number[], p: number): number {
 const privateKeys = JSON.parse(readFileSync(config.keysFile, "utf8")) as string[];
 const actor = (i: number) => `http://${farmHost(i % config.servers)}:${config.farmPort}/users/fan${i}`;
 /** 60 % Likes, 25 % boosts, 15 % replies. */
-const kindOf = (j: number): NonNullable<LikeJob["kind"]> => (j % 20 < 12 ? "Like" : j % 20 < 17 ? "Announce" : "Create");
+const kindOf = (j: number): NonNullable<LikeJob["kind"]> =>
+  j % 20 < 12 ? "Like" : j % 20 < 17 ? "Announce" : "Create";
 const jobs: LikeJob[] = [];
 for (let j = 0; j < config.pool; j++) {
   const a = j % config.actors;
-  jobs.push({ actor: actor(a), key: a % privateKeys.length, seq: 1 + Math.floor(j / config.actors) * 20 + (j % 20), kind: kindOf(j) });
+  jobs.push({
+    actor: actor(a),
+    key: a % privateKeys.length,
+    seq: 1 + Math.floor(j / config.actors) * 20 + (j % 20),
+    kind: kindOf(j),
+  });
 }
-const { requests, ms: presignMs } = await presignLikes(jobs, { privateKeysPem: privateKeys, object: config.object, host: config.host, path: "/inbox" });
+const { requests, ms: presignMs } = await presignLikes(jobs, {
+  privateKeysPem: privateKeys,
+  object: config.object,
+  host: config.host,
+  path: "/inbox",
+});
 
 // ------------------------------------------------------------------ sending
 
@@ -104,18 +117,39 @@ const agent = new Agent({ keepAlive: true, maxSockets: config.concurrency });
 function post(req: SignedRequest): Promise<Answer> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const r = httpRequest({ host: "127.0.0.1", port: config.port, path: "/inbox", method: "POST", headers: req.headers, agent, timeout: 30_000 }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
-      res.on("error", () => resolve({ status: 0, ms: performance.now() - started }));
-    });
+    const r = httpRequest(
+      {
+        host: "127.0.0.1",
+        port: config.port,
+        path: "/inbox",
+        method: "POST",
+        headers: req.headers,
+        agent,
+        timeout: 30_000,
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+        res.on("error", () => resolve({ status: 0, ms: performance.now() - started }));
+      },
+    );
     r.on("timeout", () => r.destroy(new Error("timeout")));
     r.on("error", () => resolve({ status: 0, ms: performance.now() - started }));
     r.end(req.body);
   });
 }
 
-const kinds: Record<string, { sent: number; accepted: number; statuses: Record<string, number>; attempts: number; latencies: number[]; givenUp: number }> = {};
+const kinds: Record<
+  string,
+  {
+    sent: number;
+    accepted: number;
+    statuses: Record<string, number>;
+    attempts: number;
+    latencies: number[];
+    givenUp: number;
+  }
+> = {};
 const acceptedIds: Record<string, string[]> = {};
 for (const k of ["Like", "Announce", "Create"]) {
   kinds[k] = { sent: 0, accepted: 0, statuses: {}, attempts: 0, latencies: [], givenUp: 0 };
@@ -186,7 +220,15 @@ function hostileRequest(kind: string, headers: Record<string, string>, body: Buf
       resolve();
     };
     const r = httpRequest(
-      { host: "127.0.0.1", port: config.port, path: "/inbox", method: "POST", headers: { host: config.host, ...headers }, agent: hostileAgent, timeout: 30_000 },
+      {
+        host: "127.0.0.1",
+        port: config.port,
+        path: "/inbox",
+        method: "POST",
+        headers: { host: config.host, ...headers },
+        agent: hostileAgent,
+        timeout: 30_000,
+      },
       (res: IncomingMessage) => {
         // The status is what counts; the answer may come before the whole body was sent: stop sending.
         finish(res.statusCode ?? 0);
@@ -220,13 +262,33 @@ function oneHostile(): Promise<void> {
   const a = actor(n % config.actors);
   switch (n % 7) {
     case 0:
-      return hostileRequest("garbage bytes", { "content-type": AP }, Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x22, 0x6e, 0x6f, 0x74, 0x20, 0x6a, 0x73, 0x6f, 0x6e]));
+      return hostileRequest(
+        "garbage bytes",
+        { "content-type": AP },
+        Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x22, 0x6e, 0x6f, 0x74, 0x20, 0x6a, 0x73, 0x6f, 0x6e]),
+      );
     case 1: {
       const depth = 20_000;
-      return hostileRequest("deeply nested JSON (20,000 levels)", { "content-type": AP }, Buffer.from('{"a":'.repeat(depth) + "1" + "}".repeat(depth)));
+      return hostileRequest(
+        "deeply nested JSON (20,000 levels)",
+        { "content-type": AP },
+        Buffer.from('{"a":'.repeat(depth) + "1" + "}".repeat(depth)),
+      );
     }
     case 2:
-      return hostileRequest("unsigned Like", { "content-type": AP }, Buffer.from(JSON.stringify({ "@context": "https://www.w3.org/ns/activitystreams", id: `${a}#unsigned/${n}`, type: "Like", actor: a, object: config.object })));
+      return hostileRequest(
+        "unsigned Like",
+        { "content-type": AP },
+        Buffer.from(
+          JSON.stringify({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            id: `${a}#unsigned/${n}`,
+            type: "Like",
+            actor: a,
+            object: config.object,
+          }),
+        ),
+      );
     case 3: {
       // A real signed request whose body was swapped after signing (Digest mismatch).
       const signed = requests[n % requests.length]!;
@@ -240,9 +302,17 @@ function oneHostile(): Promise<void> {
       return hostileRequest("spoofed actor", { ...signed.headers, "content-length": String(body.length) }, body);
     }
     case 5:
-      return hostileRequest(`huge body, Content-Length ${Math.round(config.hugeBytes / 1048576)} MiB`, { "content-type": AP, "content-length": String(config.hugeBytes) }, config.hugeBytes);
+      return hostileRequest(
+        `huge body, Content-Length ${Math.round(config.hugeBytes / 1048576)} MiB`,
+        { "content-type": AP, "content-length": String(config.hugeBytes) },
+        config.hugeBytes,
+      );
     default:
-      return hostileRequest(`huge body, chunked ${Math.round(config.hugeBytes / 1048576)} MiB`, { "content-type": AP }, config.hugeBytes);
+      return hostileRequest(
+        `huge body, chunked ${Math.round(config.hugeBytes / 1048576)} MiB`,
+        { "content-type": AP },
+        config.hugeBytes,
+      );
   }
 }
 
@@ -260,7 +330,11 @@ async function burst(): Promise<void> {
     Array.from({ length: 40 }, (_, i) =>
       i % 2 === 0
         ? hostileRequest(`burst: huge body, chunked ${mib} MiB (40 at once)`, { "content-type": AP }, config.hugeBytes)
-        : hostileRequest(`burst: huge body, Content-Length ${mib} MiB (40 at once)`, { "content-type": AP, "content-length": String(config.hugeBytes) }, config.hugeBytes),
+        : hostileRequest(
+            `burst: huge body, Content-Length ${mib} MiB (40 at once)`,
+            { "content-type": AP, "content-length": String(config.hugeBytes) },
+            config.hugeBytes,
+          ),
     ),
   );
 }
@@ -282,7 +356,19 @@ process.on("message", (message: { type: string }) => {
         kinds: Object.fromEntries(
           Object.entries(kinds).map(([k, v]) => {
             const sorted = v.latencies.sort((a, b) => a - b);
-            return [k, { sent: v.sent, accepted: v.accepted, statuses: v.statuses, attempts: v.attempts, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? Number.NaN, givenUp: v.givenUp }];
+            return [
+              k,
+              {
+                sent: v.sent,
+                accepted: v.accepted,
+                statuses: v.statuses,
+                attempts: v.attempts,
+                p50: percentile(sorted, 50),
+                p99: percentile(sorted, 99),
+                max: sorted[sorted.length - 1] ?? Number.NaN,
+                givenUp: v.givenUp,
+              },
+            ];
           }),
         ),
         perSecond: Array.from({ length: Math.ceil(seconds) }, (_, i) => perSecond[i] ?? 0),

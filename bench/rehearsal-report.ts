@@ -7,7 +7,14 @@ import type { Measurement } from "./load.ts";
 import type { FleetResult } from "./rehearsal-fleet.ts";
 import { fmt, type Machine, type Table } from "./report.ts";
 
-export const GOALS = { signingsPerS: 5_000, pagesPerS: 10_000, inboundPerS: 1_000, fanoutMs: 2_000, pageP99Ms: 100, rssMb: 300 };
+export const GOALS = {
+  signingsPerS: 5_000,
+  pagesPerS: 10_000,
+  inboundPerS: 1_000,
+  fanoutMs: 2_000,
+  pageP99Ms: 100,
+  rssMb: 300,
+};
 
 export interface KindStats {
   kind: string;
@@ -95,7 +102,15 @@ export interface Books {
 }
 
 export interface RehearsalResults {
-  settings: Record<string, unknown> & { seconds: number; followers: number; servers: number; faults: string[]; slowMs: number; hugeMb: number; notices: number };
+  settings: Record<string, unknown> & {
+    seconds: number;
+    followers: number;
+    servers: number;
+    faults: string[];
+    slowMs: number;
+    hugeMb: number;
+    notices: number;
+  };
   machine: Machine;
   started: Date;
   finished?: Date;
@@ -153,11 +168,20 @@ function cleanNotice(r: RehearsalResults): NoticeRun | undefined {
   return r.notices.find((n) => !n.crossedKill && n.status === 303) ?? r.notices.find((n) => n.status === 303);
 }
 
-export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string, heading: (level: number, text: string) => string): string {
+export function renderRehearsal(
+  r: RehearsalResults,
+  table: (t: Table) => string,
+  heading: (level: number, text: string) => string,
+): string {
   const out: string[] = [];
   const m = r.machine;
   const s = r.settings;
-  out.push(heading(2, `${r.started.toISOString().slice(0, 16).replace("T", " ")} UTC — strike-day rehearsal (\`npm run rehearsal\`)`));
+  out.push(
+    heading(
+      2,
+      `${r.started.toISOString().slice(0, 16).replace("T", " ")} UTC — strike-day rehearsal (\`npm run rehearsal\`)`,
+    ),
+  );
   if (r.note) out.push(r.note);
   out.push(
     [
@@ -178,11 +202,29 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
   if (r.baselineStatic || r.baselineInsert || r.rsa) {
     out.push(heading(3, "Baselines (same run, before the rehearsal)"));
     const rows: string[][] = [];
-    if (r.baselineStatic) rows.push([r.baselineStatic.label, `${fmt.int(r.baselineStatic.rps)}/s`, `p50 ${ms(r.baselineStatic.p50)} ms, p99 ${ms(r.baselineStatic.p99)} ms`]);
-    if (r.baselineInsert) rows.push([r.baselineInsert.label, `${fmt.int(r.baselineInsert.rps)}/s`, `p50 ${ms(r.baselineInsert.p50)} ms, p99 ${ms(r.baselineInsert.p99)} ms; on the database's file system`]);
+    if (r.baselineStatic)
+      rows.push([
+        r.baselineStatic.label,
+        `${fmt.int(r.baselineStatic.rps)}/s`,
+        `p50 ${ms(r.baselineStatic.p50)} ms, p99 ${ms(r.baselineStatic.p99)} ms`,
+      ]);
+    if (r.baselineInsert)
+      rows.push([
+        r.baselineInsert.label,
+        `${fmt.int(r.baselineInsert.rps)}/s`,
+        `p50 ${ms(r.baselineInsert.p50)} ms, p99 ${ms(r.baselineInsert.p99)} ms; on the database's file system`,
+      ]);
     if (r.rsa) {
-      rows.push(["RSA-2048 sign (WebCrypto), one at a time", `${fmt.int(r.rsa.sign1.rate)}/s`, `${ms(1000 / r.rsa.sign1.rate)} ms each`]);
-      rows.push([`RSA-2048 sign, ${r.rsa.signThreads.threads} worker threads`, `${fmt.int(r.rsa.signThreads.rate)}/s`, "all cores"]);
+      rows.push([
+        "RSA-2048 sign (WebCrypto), one at a time",
+        `${fmt.int(r.rsa.sign1.rate)}/s`,
+        `${ms(1000 / r.rsa.sign1.rate)} ms each`,
+      ]);
+      rows.push([
+        `RSA-2048 sign, ${r.rsa.signThreads.threads} worker threads`,
+        `${fmt.int(r.rsa.signThreads.rate)}/s`,
+        "all cores",
+      ]);
       rows.push(["RSA-2048 verify, one at a time", `${fmt.int(r.rsa.verify1.rate)}/s`, ""]);
     }
     out.push(table({ headers: ["Baseline", "Rate", "Note"], align: ["l", "r", "l"], rows }));
@@ -196,7 +238,19 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
   );
   out.push(
     table({
-      headers: ["Kind", "Conns", "OK", "OK/s whole run", "OK/s steady", "p50 ms", "p99 ms", "max ms", "steady p99 ms", "Other statuses", "Conn. errors"],
+      headers: [
+        "Kind",
+        "Conns",
+        "OK",
+        "OK/s whole run",
+        "OK/s steady",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "steady p99 ms",
+        "Other statuses",
+        "Conn. errors",
+      ],
       align: ["l", "r", "r", "r", "r", "r", "r", "r", "r", "l", "r"],
       rows: r.kinds.map((k) => [
         k.kind,
@@ -222,7 +276,18 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
     );
     out.push(
       table({
-        headers: ["Inbound", "Sent", "Accepted (202)", "Accepted/s", "Attempts", "p50 ms", "p99 ms", "max ms", "Answers other than 202", "Given up"],
+        headers: [
+          "Inbound",
+          "Sent",
+          "Accepted (202)",
+          "Accepted/s",
+          "Attempts",
+          "p50 ms",
+          "p99 ms",
+          "max ms",
+          "Answers other than 202",
+          "Given up",
+        ],
         align: ["l", "r", "r", "r", "r", "r", "r", "r", "l", "r"],
         rows: Object.entries(f.kinds).map(([kind, k]) => [
           kind === "Create" ? "Create (public reply)" : kind === "Announce" ? "Announce (boost)" : kind,
@@ -242,20 +307,36 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
 
   // ---- notices
   if (r.notices.length > 0) {
-    out.push(heading(3, `Strike notices: fan-out to ${fmt.int(s.followers)} followers on ${fmt.int(s.servers)} inbox servers`));
+    out.push(
+      heading(3, `Strike notices: fan-out to ${fmt.int(s.followers)} followers on ${fmt.int(s.servers)} inbox servers`),
+    );
     out.push(
       "Each notice is posted by the site owner on /admin/strike (log in, form with CSRF); times count from the 303 answer (the notice committed) to the farm's verified receipt at the shared inboxes. " +
         `"Expected" leaves out the servers that answer 500 or 410.`,
     );
     out.push(
       table({
-        headers: ["Notice", "Posted at", "Answer", "Log in / admin page / post ms", "Inboxes / expected", "Duplicates", "First ms", "50 % ms", "99 % ms", "All ms", "Across the restart"],
+        headers: [
+          "Notice",
+          "Posted at",
+          "Answer",
+          "Log in / admin page / post ms",
+          "Inboxes / expected",
+          "Duplicates",
+          "First ms",
+          "50 % ms",
+          "99 % ms",
+          "All ms",
+          "Across the restart",
+        ],
         align: ["l", "r", "l", "r", "r", "r", "r", "r", "r", "r", "l"],
         rows: r.notices.map((n) => [
           `#${n.index}`,
           `${n.atS.toFixed(1)} s`,
           String(n.status),
-          n.steps ? `${fmt.int(n.steps.login)} / ${fmt.int(n.steps.page)} / ${fmt.int(n.steps.post)}` : fmt.int((n.ackS - n.atS) * 1000),
+          n.steps
+            ? `${fmt.int(n.steps.login)} / ${fmt.int(n.steps.page)} / ${fmt.int(n.steps.post)}`
+            : fmt.int((n.ackS - n.atS) * 1000),
           `${fmt.int(n.reached ?? 0)} / ${fmt.int(n.expected ?? 0)}`,
           `${n.duplicates ?? 0}${n.duplicateHosts && n.duplicateHosts.length > 0 ? ` (${n.duplicateHosts.slice(0, 4).join(", ")}${n.duplicateHosts.length > 4 ? ", …" : ""})` : ""}`,
           ms(n.toFirstMs),
@@ -275,7 +356,8 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
   );
   const steps = Math.ceil(s.seconds / 5);
   const kindAt = (i: number) => r.kinds[i];
-  const sum = (a: number[] | undefined, from: number, to: number) => (a ?? []).slice(from, to).reduce((x, y) => x + y, 0);
+  const sum = (a: number[] | undefined, from: number, to: number) =>
+    (a ?? []).slice(from, to).reduce((x, y) => x + y, 0);
   const timelineRows: string[][] = [];
   const lastSample = r.samples[r.samples.length - 1]?.t ?? s.seconds;
   const totalSteps = Math.max(steps, Math.ceil(lastSample / 5));
@@ -285,9 +367,14 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
     const inLoad = from < s.seconds;
     const span = Math.min(to, s.seconds) - from;
     const samples = r.samples.filter((x) => x.t >= from && x.t < to);
-    const events = r.events.filter((e) => e.t >= from && e.t < to).map((e) => e.what.replace(/ \(activity [^)]*\)/, ""));
+    const events = r.events
+      .filter((e) => e.t >= from && e.t < to)
+      .map((e) => e.what.replace(/ \(activity [^)]*\)/, ""));
     const q = samples.filter((x) => x.queue != null);
-    const qMax = q.reduce<Sample | null>((best, x) => (best == null || x.queue!.total > best.queue!.total ? x : best), null);
+    const qMax = q.reduce<Sample | null>(
+      (best, x) => (best == null || x.queue!.total > best.queue!.total ? x : best),
+      null,
+    );
     timelineRows.push([
       `${from}–${to} s`,
       inLoad ? fmt.int(sum(kindAt(0)?.perSecondOk, from, to) / span) : "",
@@ -296,7 +383,9 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
       inLoad ? fmt.int(sum(kindAt(2)?.perSecondBad, from, to)) : "",
       inLoad ? fmt.int(sum(r.fleet?.perSecond, from, to) / span) : "",
       inLoad ? ms(kindAt(0)?.p99By5s[i]) : "",
-      qMax?.queue == null ? "n/a" : `${fmt.int(qMax.queue.total)} (${fmt.int(qMax.queue.leased)} / ${fmt.int(qMax.queue.delayed)})`,
+      qMax?.queue == null
+        ? "n/a"
+        : `${fmt.int(qMax.queue.total)} (${fmt.int(qMax.queue.leased)} / ${fmt.int(qMax.queue.delayed)})`,
       fmt.kbAsMb(maxOf(samples.map((x) => x.rssKb))),
       fmt.pct(meanOf(samples.map((x) => x.serverCpu))),
       fmt.pct(meanOf(samples.map((x) => x.machineCpu))),
@@ -305,7 +394,20 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
   }
   out.push(
     table({
-      headers: ["Time", "Pages/s", "API/s", "Signings/s", "Signings bad", "Inbound/s", "Page p99 ms", "Queue (leased / delayed)", "RSS", "Server CPU", "Machine CPU", "Events"],
+      headers: [
+        "Time",
+        "Pages/s",
+        "API/s",
+        "Signings/s",
+        "Signings bad",
+        "Inbound/s",
+        "Page p99 ms",
+        "Queue (leased / delayed)",
+        "RSS",
+        "Server CPU",
+        "Machine CPU",
+        "Events",
+      ],
       align: ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"],
       rows: timelineRows,
     }),
@@ -337,18 +439,21 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
     faults.push(
       `**Disk nearly full** from ${d.fullAtS.toFixed(1)} s to ${d.freedAtS == null ? "the end" : `${d.freedAtS.toFixed(1)} s`}: the write-ahead log was checkpointed and truncated (${d.checkpoint ?? "?"}; [busy, log frames, checkpointed]), then a ${fmt.mb(d.fillerBytes)} file left ${fmt.int(d.leftBytes / 1024)} KiB free on the database's own file system. ` +
         `Signings in that window: ${fmt.int((sign?.perSecondOk ?? []).slice(from, to).reduce((a, b) => a + b, 0))} acknowledged, ${fmt.int((sign?.perSecondBad ?? []).slice(from, to).reduce((a, b) => a + b, 0))} refused or failed; ` +
-        `page views meanwhile ${fmt.int(((r.kinds[0]?.perSecondOk ?? []).slice(from, to).reduce((a, b) => a + b, 0)) / Math.max(1, to - from))}/s. ` +
+        `page views meanwhile ${fmt.int((r.kinds[0]?.perSecondOk ?? []).slice(from, to).reduce((a, b) => a + b, 0) / Math.max(1, to - from))}/s. ` +
         `Server log lines about it: ${r.logLines?.disk.length ? r.logLines.disk.map((l) => `\`${l.slice(0, 240).replace(/`/g, "'")}\``).join("; ") : "none"}.`,
     );
   } else if (r.settings.faults.includes("disk")) {
     faults.push(`**Disk nearly full**: not simulated — ${r.disk?.note ?? "no file system of its own"}.`);
   }
-  if (r.remote && (r.remote.slow.length + r.remote.error.length + r.remote.gone.length > 0)) {
+  if (r.remote && r.remote.slow.length + r.remote.error.length + r.remote.gone.length > 0) {
     const log = r.remoteLog ?? [];
     const describe = (kind: string) =>
       log
         .filter((h) => h.kind === kind)
-        .map((h) => `${h.host}: ${h.posts.length === 0 ? "no attempt" : h.posts.map((p) => `${p.t.toFixed(1)} s→${p.status}${p.notice != null ? ` (#${p.notice})` : ""}`).join(", ")}`)
+        .map(
+          (h) =>
+            `${h.host}: ${h.posts.length === 0 ? "no attempt" : h.posts.map((p) => `${p.t.toFixed(1)} s→${p.status}${p.notice != null ? ` (#${p.notice})` : ""}`).join(", ")}`,
+        )
         .join("; ");
     // Fedify knocks twice on a refusal (draft-cavage, then RFC 9421): POSTs less than a second apart are one attempt.
     const gaps = log
@@ -367,8 +472,15 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
     faults.push(
       `**Faulty inbox servers**: ${r.remote.slow.length} slow (answer after ${fmt.int(r.remote.slowMs)} ms), ${r.remote.error.length} answering 500, ${r.remote.gone.length} answering 410 Gone. ` +
         `Slow: ${describe("slow") || "none"}. 500: ${describe("error") || "none"}. 410: ${describe("gone") || "none"}. ` +
-        (gaps.length > 0 ? `Seconds between attempts to a 500 server (each attempt is two POSTs, Fedify's double knock), per notice: ${gaps.slice(0, 3).map((g) => g.map((x) => x.toFixed(1)).join(" → ")).join("; ")}. ` : "") +
-        (b ? `Followers: ${fmt.int(b.followersBefore)} before, ${fmt.int(b.followersAfter)} after (${fmt.int(b.followersBefore - b.followersAfter)} dropped; the 410 servers had ${fmt.int((r.remote.gone.length * b.followersBefore) / s.servers)}).` : ""),
+        (gaps.length > 0
+          ? `Seconds between attempts to a 500 server (each attempt is two POSTs, Fedify's double knock), per notice: ${gaps
+              .slice(0, 3)
+              .map((g) => g.map((x) => x.toFixed(1)).join(" → "))
+              .join("; ")}. `
+          : "") +
+        (b
+          ? `Followers: ${fmt.int(b.followersBefore)} before, ${fmt.int(b.followersAfter)} after (${fmt.int(b.followersBefore - b.followersAfter)} dropped; the 410 servers had ${fmt.int((r.remote.gone.length * b.followersBefore) / s.servers)}).`
+          : ""),
     );
   }
   if (r.fleet && Object.keys(r.fleet.hostile).length > 0) {
@@ -391,19 +503,63 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
         headers: ["Check", "Figures", "Result"],
         align: ["l", "l", "l"],
         rows: [
-          ["Every acknowledged (303) signing stored exactly once", `${fmt.int(b.ackedSignings)} acknowledged; missing ${b.lost}${b.lostExamples.length ? ` (${b.lostExamples.join(", ")})` : ""}; stored twice ${b.doubled}`, ok(b.lost === 0 && b.doubled === 0)],
-          ["Stored but not acknowledged (answer lost: killed in flight, or the load stopped)", `${fmt.int(b.unacknowledgedStored)} (at most ~${b.unansweredBound} expected)`, ok(b.unacknowledgedStored <= b.unansweredBound)],
-          ["Counter = recount of confirmed signatures", `${fmt.int(b.counter)} = ${fmt.int(b.recount)}`, ok(b.counter === b.recount)],
-          ["`npm run check-counts`", `exit ${b.checkCounts.code}: ${b.checkCounts.output.split("\n").slice(-2).join(" ").replace(/\/tmp\/\S+/g, "…")}`, ok(b.checkCounts.code === 0)],
-          ["Fediverse signatures = accounts with an accepted Like", `${fmt.int(b.fediverseSignatures)} = ${fmt.int(b.distinctLikeActors)}`, ok(fedOk)],
-          ["Accounts with an accepted Like: one reaction each", `${fmt.int(b.likes.accepted)}; missing ${b.likes.missing}, twice ${b.likes.double}`, ok(b.likes.missing === 0 && b.likes.double === 0)],
-          ["Accepted boosts stored once", `${fmt.int(b.boosts.accepted)}; missing ${b.boosts.missing}, twice ${b.boosts.double}`, ok(b.boosts.missing === 0 && b.boosts.double === 0)],
-          ["Accepted replies stored once", `${fmt.int(b.replies.accepted)}; missing ${b.replies.missing}, twice ${b.replies.double}`, ok(b.replies.missing === 0 && b.replies.double === 0)],
-          ["Notices: one post each", `${b.noticePosts} notice posts for ${r.notices.filter((n) => n.status === 303).length} acknowledged`, ok(b.noticePosts === r.notices.filter((n) => n.status === 303).length)],
+          [
+            "Every acknowledged (303) signing stored exactly once",
+            `${fmt.int(b.ackedSignings)} acknowledged; missing ${b.lost}${b.lostExamples.length ? ` (${b.lostExamples.join(", ")})` : ""}; stored twice ${b.doubled}`,
+            ok(b.lost === 0 && b.doubled === 0),
+          ],
+          [
+            "Stored but not acknowledged (answer lost: killed in flight, or the load stopped)",
+            `${fmt.int(b.unacknowledgedStored)} (at most ~${b.unansweredBound} expected)`,
+            ok(b.unacknowledgedStored <= b.unansweredBound),
+          ],
+          [
+            "Counter = recount of confirmed signatures",
+            `${fmt.int(b.counter)} = ${fmt.int(b.recount)}`,
+            ok(b.counter === b.recount),
+          ],
+          [
+            "`npm run check-counts`",
+            `exit ${b.checkCounts.code}: ${b.checkCounts.output
+              .split("\n")
+              .slice(-2)
+              .join(" ")
+              .replace(/\/tmp\/\S+/g, "…")}`,
+            ok(b.checkCounts.code === 0),
+          ],
+          [
+            "Fediverse signatures = accounts with an accepted Like",
+            `${fmt.int(b.fediverseSignatures)} = ${fmt.int(b.distinctLikeActors)}`,
+            ok(fedOk),
+          ],
+          [
+            "Accounts with an accepted Like: one reaction each",
+            `${fmt.int(b.likes.accepted)}; missing ${b.likes.missing}, twice ${b.likes.double}`,
+            ok(b.likes.missing === 0 && b.likes.double === 0),
+          ],
+          [
+            "Accepted boosts stored once",
+            `${fmt.int(b.boosts.accepted)}; missing ${b.boosts.missing}, twice ${b.boosts.double}`,
+            ok(b.boosts.missing === 0 && b.boosts.double === 0),
+          ],
+          [
+            "Accepted replies stored once",
+            `${fmt.int(b.replies.accepted)}; missing ${b.replies.missing}, twice ${b.replies.double}`,
+            ok(b.replies.missing === 0 && b.replies.double === 0),
+          ],
+          [
+            "Notices: one post each",
+            `${b.noticePosts} notice posts for ${r.notices.filter((n) => n.status === 303).length} acknowledged`,
+            ok(b.noticePosts === r.notices.filter((n) => n.status === 303).length),
+          ],
           ...r.notices.map((n) => [
             `Notice #${n.index} at every expected inbox, once`,
             `${fmt.int(n.reached ?? 0)} / ${fmt.int(n.expected ?? 0)} inboxes; ${n.duplicates ?? 0} received it twice`,
-            (n.reached ?? 0) === (n.expected ?? -1) && (n.duplicates ?? 0) === 0 ? "ok" : (n.reached ?? 0) === (n.expected ?? -1) ? "all reached; duplicates (same activity id)" : "FAILED",
+            (n.reached ?? 0) === (n.expected ?? -1) && (n.duplicates ?? 0) === 0
+              ? "ok"
+              : (n.reached ?? 0) === (n.expected ?? -1)
+                ? "all reached; duplicates (same activity id)"
+                : "FAILED",
           ]),
           ["`PRAGMA integrity_check` after the run", b.integrity, ok(b.integrity === "ok")],
         ],
@@ -418,28 +574,88 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
   const inbound = inboundRate(r);
   const clean = cleanNotice(r);
   const hwmMb = r.hwmKb == null ? Number.NaN : r.hwmKb / 1024;
-  const ratio = (a: number | undefined, b: number | undefined) => (a == null || b == null || !(b > 0) ? "n/a" : fmt.ratio(a / b));
-  const booksOk = r.books != null && r.books.lost === 0 && r.books.doubled === 0 && r.books.counter === r.books.recount && r.books.checkCounts.code === 0;
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a == null || b == null || !(b > 0) ? "n/a" : fmt.ratio(a / b);
+  const booksOk =
+    r.books != null &&
+    r.books.lost === 0 &&
+    r.books.doubled === 0 &&
+    r.books.counter === r.books.recount &&
+    r.books.checkCounts.code === 0;
   out.push(
     table({
       headers: ["Goal", "Target", "Whole run", "Steady", "Baseline (same run)", "Ratio to baseline", "Result"],
       align: ["l", "r", "r", "r", "r", "r", "l"],
       rows: [
-        ["Signatures/s (browser form)", `≥ ${fmt.int(GOALS.signingsPerS)}`, fmt.int(signing?.rps ?? 0), fmt.int(signing?.steady.rps ?? 0), r.baselineInsert ? `insert ${fmt.int(r.baselineInsert.rps)}/s` : "n/a", ratio(signing?.steady.rps, r.baselineInsert?.rps), pass((signing?.rps ?? 0) >= GOALS.signingsPerS)],
-        ["Page views/s (/d/{slug})", `≥ ${fmt.int(GOALS.pagesPerS)}`, fmt.int(pages?.rps ?? 0), fmt.int(pages?.steady.rps ?? 0), r.baselineStatic ? `static ${fmt.int(r.baselineStatic.rps)}/s` : "n/a", ratio(pages?.steady.rps, r.baselineStatic?.rps), pass((pages?.rps ?? 0) >= GOALS.pagesPerS)],
-        ["Verified inbound activities/s", `≥ ${fmt.int(GOALS.inboundPerS)}`, fmt.int(inbound.rate), "", r.rsa ? `RSA verify ${fmt.int(r.rsa.verify1.rate)}/s` : "n/a", ratio(inbound.rate, r.rsa?.verify1.rate), pass(inbound.rate >= GOALS.inboundPerS)],
+        [
+          "Signatures/s (browser form)",
+          `≥ ${fmt.int(GOALS.signingsPerS)}`,
+          fmt.int(signing?.rps ?? 0),
+          fmt.int(signing?.steady.rps ?? 0),
+          r.baselineInsert ? `insert ${fmt.int(r.baselineInsert.rps)}/s` : "n/a",
+          ratio(signing?.steady.rps, r.baselineInsert?.rps),
+          pass((signing?.rps ?? 0) >= GOALS.signingsPerS),
+        ],
+        [
+          "Page views/s (/d/{slug})",
+          `≥ ${fmt.int(GOALS.pagesPerS)}`,
+          fmt.int(pages?.rps ?? 0),
+          fmt.int(pages?.steady.rps ?? 0),
+          r.baselineStatic ? `static ${fmt.int(r.baselineStatic.rps)}/s` : "n/a",
+          ratio(pages?.steady.rps, r.baselineStatic?.rps),
+          pass((pages?.rps ?? 0) >= GOALS.pagesPerS),
+        ],
+        [
+          "Verified inbound activities/s",
+          `≥ ${fmt.int(GOALS.inboundPerS)}`,
+          fmt.int(inbound.rate),
+          "",
+          r.rsa ? `RSA verify ${fmt.int(r.rsa.verify1.rate)}/s` : "n/a",
+          ratio(inbound.rate, r.rsa?.verify1.rate),
+          pass(inbound.rate >= GOALS.inboundPerS),
+        ],
         [
           `Fan-out of ${fmt.int(s.servers)} inboxes${clean ? ` (notice #${clean.index})` : ""}`,
           `< ${fmt.int(GOALS.fanoutMs)} ms`,
           clean ? `${ms(clean.toAllMs)} ms (99 %: ${ms(clean.to99Ms)} ms)` : "n/a",
           "",
-          r.rsa && clean?.expected ? `signing floor ${fmt.int((clean.expected / r.rsa.signThreads.rate) * 1000)} ms` : "n/a",
-          r.rsa && clean?.expected && clean.toAllMs ? fmt.ratio(clean.toAllMs / ((clean.expected / r.rsa.signThreads.rate) * 1000)) : "n/a",
+          r.rsa && clean?.expected
+            ? `signing floor ${fmt.int((clean.expected / r.rsa.signThreads.rate) * 1000)} ms`
+            : "n/a",
+          r.rsa && clean?.expected && clean.toAllMs
+            ? fmt.ratio(clean.toAllMs / ((clean.expected / r.rsa.signThreads.rate) * 1000))
+            : "n/a",
           pass(clean != null && (clean.toAllMs ?? Infinity) < GOALS.fanoutMs),
         ],
-        ["Page p99 under the mixed load", `< ${GOALS.pageP99Ms} ms`, `${ms(pages?.p99)} ms`, `${ms(pages?.steady.p99)} ms`, r.baselineStatic ? `static p99 ${ms(r.baselineStatic.p99)} ms (alone)` : "n/a", "", pass((pages?.p99 ?? Infinity) < GOALS.pageP99Ms)],
-        ["Server RSS (peak)", `< ${GOALS.rssMb} MB`, `${Number.isFinite(hwmMb) ? hwmMb.toFixed(0) : "n/a"} MB`, "", "", "", pass(hwmMb < GOALS.rssMb)],
-        ["Lost or double-counted signatures", "0", r.books ? `${r.books.lost} lost, ${r.books.doubled} double, counter ${r.books.counter === r.books.recount ? "=" : "≠"} recount` : "n/a", "", "", "", pass(booksOk)],
+        [
+          "Page p99 under the mixed load",
+          `< ${GOALS.pageP99Ms} ms`,
+          `${ms(pages?.p99)} ms`,
+          `${ms(pages?.steady.p99)} ms`,
+          r.baselineStatic ? `static p99 ${ms(r.baselineStatic.p99)} ms (alone)` : "n/a",
+          "",
+          pass((pages?.p99 ?? Infinity) < GOALS.pageP99Ms),
+        ],
+        [
+          "Server RSS (peak)",
+          `< ${GOALS.rssMb} MB`,
+          `${Number.isFinite(hwmMb) ? hwmMb.toFixed(0) : "n/a"} MB`,
+          "",
+          "",
+          "",
+          pass(hwmMb < GOALS.rssMb),
+        ],
+        [
+          "Lost or double-counted signatures",
+          "0",
+          r.books
+            ? `${r.books.lost} lost, ${r.books.doubled} double, counter ${r.books.counter === r.books.recount ? "=" : "≠"} recount`
+            : "n/a",
+          "",
+          "",
+          "",
+          pass(booksOk),
+        ],
       ],
     }),
   );
@@ -447,11 +663,15 @@ export function renderRehearsal(r: RehearsalResults, table: (t: Table) => string
   // ---- profile
   if (r.profile) {
     out.push(heading(3, "Profile of the server under the mixed load"));
-    out.push(`\`node --cpu-prof\` on the restarted server, ${r.profile.window}; profile kept at \`${r.profile.file}\`.`);
+    out.push(
+      `\`node --cpu-prof\` on the restarted server, ${r.profile.window}; profile kept at \`${r.profile.file}\`.`,
+    );
     out.push(r.profile.summary);
   }
   if (r.logLines && r.logLines.errors.length > 0) {
-    out.push(`Other error lines in the server's log (first of each): ${r.logLines.errors.map((l) => `\`${l.slice(0, 200).replace(/`/g, "'")}\``).join("; ")}`);
+    out.push(
+      `Other error lines in the server's log (first of each): ${r.logLines.errors.map((l) => `\`${l.slice(0, 200).replace(/`/g, "'")}\``).join("; ")}`,
+    );
   }
   for (const note of r.notes.slice(0, 10)) out.push(note);
   return out.join("\n\n") + "\n";

@@ -18,14 +18,23 @@ export class Browser {
     return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join("; ");
   }
 
-  async request(path: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ status: number; location: string | null; html: string }> {
+  async request(
+    path: string,
+    init: { method?: string; form?: Record<string, string> } = {},
+  ): Promise<{ status: number; location: string | null; html: string }> {
     const headers: Record<string, string> = { cookie: this.cookieHeader, origin: this.base };
     let body: string | undefined;
     if (init.form != null) {
       headers["content-type"] = "application/x-www-form-urlencoded";
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(this.base + path, { method: init.method ?? (body == null ? "GET" : "POST"), headers, body, redirect: "manual", signal: AbortSignal.timeout(60_000) });
+    const response = await fetch(this.base + path, {
+      method: init.method ?? (body == null ? "GET" : "POST"),
+      headers,
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(60_000),
+    });
     for (const c of response.headers.getSetCookie()) {
       const [pair] = c.split(";");
       const eq = pair!.indexOf("=");
@@ -42,11 +51,15 @@ export class Browser {
 }
 
 /** The CSRF cookie and token, and the revision, of the signing form (what a browser gets with the page). */
-export async function signingForm(base: string, slug: string): Promise<{ cookie: string; token: string; revision: string }> {
+export async function signingForm(
+  base: string,
+  slug: string,
+): Promise<{ cookie: string; token: string; revision: string }> {
   const browser = new Browser(base);
   const page = await browser.request(`/d/${slug}/sign`);
   const token = Browser.field(page.html, "csrf");
-  if (page.status !== 200 || token == null) throw new Error(`GET /d/${slug}/sign answered ${page.status} without a CSRF token`);
+  if (page.status !== 200 || token == null)
+    throw new Error(`GET /d/${slug}/sign answered ${page.status} without a CSRF token`);
   return { cookie: browser.cookieHeader, token, revision: Browser.field(page.html, "revision") ?? "1" };
 }
 
@@ -76,20 +89,31 @@ export async function postNotice(
   const loggedIn = performance.now();
   const page = await browser.request("/admin/strike");
   const csrf = Browser.field(page.html, "csrf");
-  if (page.status !== 200 || csrf == null) throw new Error(`GET /admin/strike answered ${page.status} without a CSRF token`);
+  if (page.status !== 200 || csrf == null)
+    throw new Error(`GET /admin/strike answered ${page.status} without a CSRF token`);
   const read = performance.now();
   const answer = await browser.request("/admin/strike/post-now", { form: { csrf, declaration: slug } });
-  return { status: answer.status, location: answer.location, steps: { login: loggedIn - started, page: read - loggedIn, post: performance.now() - read } };
+  return {
+    status: answer.status,
+    location: answer.location,
+    steps: { login: loggedIn - started, page: read - loggedIn, post: performance.now() - read },
+  };
 }
 
 /** `npm run admin -- create USERNAME` with the password on stdin, as the README says. */
 export function createAdmin(root: string, env: NodeJS.ProcessEnv, username: string, password: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/admin.ts", "create", username], { cwd: root, env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/admin.ts", "create", username], {
+      cwd: root,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`admin create exited with ${code}: ${out}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`admin create exited with ${code}: ${out}`)),
+    );
     child.stdin.end(`${password}\n`);
   });
 }
@@ -97,7 +121,11 @@ export function createAdmin(root: string, env: NodeJS.ProcessEnv, username: stri
 /** `npm run check-counts` on the data folder: its exit code and what it printed. */
 export function checkCounts(root: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/check-counts.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/check-counts.ts"], {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (output += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));

@@ -58,7 +58,19 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { appendFileSync, copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import autocannon from "autocannon";
@@ -66,10 +78,31 @@ import Database from "better-sqlite3";
 import { webCryptoRate, workerRate } from "./federation-crypto.ts";
 import { farmHost } from "./federation-hosts.ts";
 import { measure } from "./load.ts";
-import { envInt, freePort, HOST, installCleanupHandlers, killAll, machineBusyMs, processCpuMs, processMemoryKb, sleep, startServer, stopServer, undersignEnv, type Server } from "./processes.ts";
+import {
+  envInt,
+  freePort,
+  HOST,
+  installCleanupHandlers,
+  killAll,
+  machineBusyMs,
+  processCpuMs,
+  processMemoryKb,
+  sleep,
+  startServer,
+  stopServer,
+  undersignEnv,
+  type Server,
+} from "./processes.ts";
 import { formatSummary, summariseProfile } from "./profile-summary.ts";
 import type { FleetConfig, FleetResult } from "./rehearsal-fleet.ts";
-import { renderRehearsal, type Books, type KindStats, type NoticeRun, type RehearsalResults, type Sample } from "./rehearsal-report.ts";
+import {
+  renderRehearsal,
+  type Books,
+  type KindStats,
+  type NoticeRun,
+  type RehearsalResults,
+  type Sample,
+} from "./rehearsal-report.ts";
 import { checkCounts, createAdmin, postNotice, signingForm } from "./rehearsal-site.ts";
 import { describeMachine, markdownTable, textTable } from "./report.ts";
 
@@ -106,7 +139,9 @@ const S = {
   /** Extra flags for the server's `node` (e.g. --max-semi-space-size=16). */
   nodeFlags: (process.env.REHEARSAL_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f !== ""),
 };
-for (const f of S.faults) if (!["kill", "disk", "remote", "hostile"].includes(f)) throw new Error(`REHEARSAL_FAULTS: unknown fault "${f}" (kill, disk, remote, hostile or none)`);
+for (const f of S.faults)
+  if (!["kill", "disk", "remote", "hostile"].includes(f))
+    throw new Error(`REHEARSAL_FAULTS: unknown fault "${f}" (kill, disk, remote, hostile or none)`);
 const fault = (name: string) => S.faults.includes(name);
 /** When things happen, as shares of the run. */
 const AT = { kill: 0.3, burst: 0.45, diskFull: 0.55, diskFree: 0.7 };
@@ -176,7 +211,10 @@ function mountDataDisk(): { dir: string; note: string } | null {
     mountPoint = dir;
     return { dir, note: `ext4 (mkfs -m 0) of ${S.diskMb} MiB on a loop device backed by ${image}` };
   } catch (error) {
-    return { dir: "", note: `could not mount a loop file system: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}` };
+    return {
+      dir: "",
+      note: `could not mount a loop file system: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+    };
   }
 }
 
@@ -202,7 +240,14 @@ function siteEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
 
 async function startSite(name: string, port: number, dataDir: string, profileDir?: string): Promise<Server> {
   const flags = [...S.nodeFlags, ...(profileDir == null ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir])];
-  const server = await startServer({ name, args: [...flags, "--import", "tsx", "src/main.ts"], cwd: ROOT, env: siteEnv(port, dataDir), port, readyPath: "/healthz" });
+  const server = await startServer({
+    name,
+    args: [...flags, "--import", "tsx", "src/main.ts"],
+    cwd: ROOT,
+    env: siteEnv(port, dataDir),
+    port,
+    readyPath: "/healthz",
+  });
   const tag = `--- ${name} (pid ${server.pid}) ---\n`;
   serverLog?.write(tag);
   server.child.stdout!.on("data", (d: string) => serverLog?.write(d));
@@ -243,11 +288,26 @@ class Recorder {
 }
 
 function percentile(sorted: ArrayLike<number>, p: number): number {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 /** Statistics of a recorder's responses with t in [from, to) seconds. */
-function stats(rec: Recorder, ok: readonly number[], from: number, to: number): { ok: number; other: number; errors: number; p50: number; p99: number; max: number; statuses: Record<string, number> } {
+function stats(
+  rec: Recorder,
+  ok: readonly number[],
+  from: number,
+  to: number,
+): {
+  ok: number;
+  other: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  max: number;
+  statuses: Record<string, number>;
+} {
   const lat: number[] = [];
   const statuses: Record<string, number> = {};
   let good = 0;
@@ -261,7 +321,15 @@ function stats(rec: Recorder, ok: readonly number[], from: number, to: number): 
   }
   lat.sort((a, b) => a - b);
   const errors = rec.errors.filter((t) => t >= from * 1000 && t < to * 1000).length;
-  return { ok: good, other: lat.length - good, errors, p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] ?? Number.NaN, statuses };
+  return {
+    ok: good,
+    other: lat.length - good,
+    errors,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    max: lat[lat.length - 1] ?? Number.NaN,
+    statuses,
+  };
 }
 
 /**
@@ -286,8 +354,16 @@ class Load {
 
   start(seconds: number): void {
     if (this.connections === 0 || seconds < 1) return;
-    const instance = autocannon({ url: this.url, connections: this.connections, duration: seconds, timeout: 30, requests: this.requests });
-    instance.on("response", (_client: unknown, status: number, _bytes: number, responseTime: number) => this.rec.add(nowMs() - this.t0(), responseTime, status));
+    const instance = autocannon({
+      url: this.url,
+      connections: this.connections,
+      duration: seconds,
+      timeout: 30,
+      requests: this.requests,
+    });
+    instance.on("response", (_client: unknown, status: number, _bytes: number, responseTime: number) =>
+      this.rec.add(nowMs() - this.t0(), responseTime, status),
+    );
     instance.on("reqError", () => this.rec.error(nowMs() - this.t0()));
     this.#instance = instance;
     // The instance is a thenable: this settles with the run's result.
@@ -322,7 +398,10 @@ async function farmGet<T>(farm: Server, path: string): Promise<T> {
 }
 
 async function farmActivity(farm: Server, uuid: string): Promise<FarmActivity | null> {
-  const stats = await farmGet<{ activities: FarmActivity[] }>(farm, `/_farm/stats?activity=${encodeURIComponent(uuid)}`);
+  const stats = await farmGet<{ activities: FarmActivity[] }>(
+    farm,
+    `/_farm/stats?activity=${encodeURIComponent(uuid)}`,
+  );
   return stats.activities.find((a) => a.id.includes(uuid)) ?? null;
 }
 
@@ -342,7 +421,11 @@ async function main(): Promise<RehearsalResults> {
     notes: [],
     ...(process.env.REHEARSAL_NOTE ? { note: process.env.REHEARSAL_NOTE } : {}),
   };
-  log(`rehearsal: ${SECONDS} s, faults: ${S.faults.join(", ") || "none"}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}; temp folder ${TMP}`);
+  log(
+    `rehearsal: ${SECONDS} s, faults: ${S.faults.join(", ") || "none"}; load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}; temp folder ${TMP}`,
+  );
 
   const disk = mountDataDisk();
   const dataRoot = disk?.dir ? disk.dir : TMP;
@@ -354,9 +437,24 @@ async function main(): Promise<RehearsalResults> {
   // ---- baselines
   if (S.baselines) {
     const port = await freePort();
-    const staticServer = await startServer({ name: "baseline static", args: ["--import", "tsx", "bench/baseline-static.ts"], cwd: ROOT, env: { ...process.env, PORT: String(port) }, port, readyPath: "/" });
+    const staticServer = await startServer({
+      name: "baseline static",
+      args: ["--import", "tsx", "bench/baseline-static.ts"],
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port) },
+      port,
+      readyPath: "/",
+    });
     try {
-      r.baselineStatic = await measure({ label: "Baseline: static Hono GET / (50 connections)", url: staticServer.url, path: "/", expect: [200], connections: 50, seconds: S.baselineSeconds, serverPid: staticServer.pid });
+      r.baselineStatic = await measure({
+        label: "Baseline: static Hono GET / (50 connections)",
+        url: staticServer.url,
+        path: "/",
+        expect: [200],
+        connections: 50,
+        seconds: S.baselineSeconds,
+        serverPid: staticServer.pid,
+      });
     } finally {
       await stopServer(staticServer);
     }
@@ -365,7 +463,12 @@ async function main(): Promise<RehearsalResults> {
       name: "baseline insert",
       args: ["--import", "tsx", "bench/baseline-insert.ts"],
       cwd: ROOT,
-      env: { ...process.env, PORT: String(port2), BASELINE_DB: join(dataRoot, "baseline.sqlite"), BASELINE_SYNC: "FULL" },
+      env: {
+        ...process.env,
+        PORT: String(port2),
+        BASELINE_DB: join(dataRoot, "baseline.sqlite"),
+        BASELINE_SYNC: "FULL",
+      },
       port: port2,
       readyPath: "/healthz",
     });
@@ -401,7 +504,11 @@ async function main(): Promise<RehearsalResults> {
 
   // ---- keys of the fleet's accounts (the farm serves the public halves)
   const keyPairs = Array.from({ length: 8 }, () =>
-    generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } }),
+    generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    }),
   );
   const publicKeysFile = join(TMP, "farm-keys.json");
   const privateKeysFile = join(TMP, "fleet-keys.json");
@@ -409,16 +516,30 @@ async function main(): Promise<RehearsalResults> {
   writeFileSync(privateKeysFile, JSON.stringify(keyPairs.map((k) => k.privateKey)));
 
   // ---- faulty inbox servers: spread over the farm, never host 0
-  const pick = (offset: number) => Array.from({ length: S.faultyHosts }, (_, i) => (1 + offset + i * 97) % S.servers).filter((h) => h !== 0);
-  const faults = fault("remote") ? { slow: pick(0), slowMs: S.slowMs, error: pick(31), gone: pick(62) } : { slow: [], slowMs: 0, error: [], gone: [] };
-  r.remote = { slow: faults.slow.map(farmHost), error: faults.error.map(farmHost), gone: faults.gone.map(farmHost), slowMs: S.slowMs };
+  const pick = (offset: number) =>
+    Array.from({ length: S.faultyHosts }, (_, i) => (1 + offset + i * 97) % S.servers).filter((h) => h !== 0);
+  const faults = fault("remote")
+    ? { slow: pick(0), slowMs: S.slowMs, error: pick(31), gone: pick(62) }
+    : { slow: [], slowMs: 0, error: [], gone: [] };
+  r.remote = {
+    slow: faults.slow.map(farmHost),
+    error: faults.error.map(farmHost),
+    gone: faults.gone.map(farmHost),
+    slowMs: S.slowMs,
+  };
 
   const farmPort = await freePort();
   const farm = await startServer({
     name: "inbox farm",
     args: ["--import", "tsx", "bench/federation-farm.ts"],
     cwd: ROOT,
-    env: { ...process.env, FARM_PORT: String(farmPort), FARM_SERVERS: String(S.servers), FARM_KEYS_FILE: publicKeysFile, FARM_FAULTS: JSON.stringify(faults) },
+    env: {
+      ...process.env,
+      FARM_PORT: String(farmPort),
+      FARM_SERVERS: String(S.servers),
+      FARM_KEYS_FILE: publicKeysFile,
+      FARM_FAULTS: JSON.stringify(faults),
+    },
     port: farmPort,
     readyPath: "/_farm/ready",
   });
@@ -433,10 +554,15 @@ async function main(): Promise<RehearsalResults> {
     const deadline = Date.now() + 60_000;
     for (;;) {
       const db = new Database(dbFile, { readonly: true });
-      const row = db.prepare("SELECT (SELECT count(*) FROM fed_posts) AS posts, (SELECT count(*) FROM fed_activities WHERE delivered IS NULL) AS pending").get() as { posts: number; pending: number };
+      const row = db
+        .prepare(
+          "SELECT (SELECT count(*) FROM fed_posts) AS posts, (SELECT count(*) FROM fed_activities WHERE delivered IS NULL) AS pending",
+        )
+        .get() as { posts: number; pending: number };
       db.close();
       if (row.posts >= 2 && row.pending === 0) break;
-      if (Date.now() > deadline) throw new Error(`the first start did not publish the Declaration's posts:\n${first.output()}`);
+      if (Date.now() > deadline)
+        throw new Error(`the first start did not publish the Declaration's posts:\n${first.output()}`);
       await sleep(100);
     }
   } finally {
@@ -445,7 +571,9 @@ async function main(): Promise<RehearsalResults> {
   await createAdmin(ROOT, siteEnv(port, dataDir), ADMIN.username, ADMIN.password);
   const seedStarted = performance.now();
   const announcementUri = seedFollowers(dbFile, farmPort, base);
-  log(`seeded ${S.followers} followers on ${S.servers} inbox servers in ${Math.round(performance.now() - seedStarted)} ms; admin "${ADMIN.username}" created`);
+  log(
+    `seeded ${S.followers} followers on ${S.servers} inbox servers in ${Math.round(performance.now() - seedStarted)} ms; admin "${ADMIN.username}" created`,
+  );
 
   // ---- the fleet (signs its activities first)
   const fleetConfig: FleetConfig = {
@@ -506,11 +634,27 @@ async function main(): Promise<RehearsalResults> {
   );
   let t0 = nowMs();
   const since = () => nowMs() - t0;
-  let lastCpu: { t: number; server: number | null; farm: number | null; fleet: number | null; driver: number; machine: number | null; pid: number } | null = null;
+  let lastCpu: {
+    t: number;
+    server: number | null;
+    farm: number | null;
+    fleet: number | null;
+    driver: number;
+    machine: number | null;
+    pid: number;
+  } | null = null;
   const takeSample = () => {
     const t = nowMs();
     const pid = current.pid;
-    const cpu = { t, server: processCpuMs(pid), farm: processCpuMs(farm.pid), fleet: fleet.pid == null ? null : processCpuMs(fleet.pid), driver: (process.cpuUsage().user + process.cpuUsage().system) / 1000, machine: machineBusyMs(), pid };
+    const cpu = {
+      t,
+      server: processCpuMs(pid),
+      farm: processCpuMs(farm.pid),
+      fleet: fleet.pid == null ? null : processCpuMs(fleet.pid),
+      driver: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+      machine: machineBusyMs(),
+      pid,
+    };
     let queue: Sample["queue"] = null;
     try {
       queue = depth.get({ now: Date.now() }) as Sample["queue"];
@@ -518,7 +662,8 @@ async function main(): Promise<RehearsalResults> {
       queue = null;
       r.notes.push(`A queue sample failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const pct = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || lastCpu == null ? null : ((b - a) / (t - lastCpu.t)) * 100);
+    const pct = (a: number | null | undefined, b: number | null | undefined) =>
+      a == null || b == null || lastCpu == null ? null : ((b - a) / (t - lastCpu.t)) * 100;
     const sample: Sample = {
       t: (t - t0) / 1000,
       queue,
@@ -547,8 +692,25 @@ async function main(): Promise<RehearsalResults> {
   const sampler = setInterval(takeSample, 1000);
   fleet.send({ type: "start" });
   const cannons: Load[] = [
-    new Load("Page views GET /d/{slug}", base, S.pageConnections, [{ method: "GET", path: `/d/${SLUG}` }], [200], () => t0),
-    new Load("Count API GET /api/declarations/{slug} + /api/strike", base, S.apiConnections, [{ method: "GET", path: `/api/declarations/${SLUG}` }, { method: "GET", path: "/api/strike" }], [200], () => t0),
+    new Load(
+      "Page views GET /d/{slug}",
+      base,
+      S.pageConnections,
+      [{ method: "GET", path: `/d/${SLUG}` }],
+      [200],
+      () => t0,
+    ),
+    new Load(
+      "Count API GET /api/declarations/{slug} + /api/strike",
+      base,
+      S.apiConnections,
+      [
+        { method: "GET", path: `/api/declarations/${SLUG}` },
+        { method: "GET", path: "/api/strike" },
+      ],
+      [200],
+      () => t0,
+    ),
     new Load(
       "Browser signings POST /d/{slug}/sign (form, CSRF)",
       base,
@@ -561,7 +723,17 @@ async function main(): Promise<RehearsalResults> {
           setupRequest: (req, context) => {
             const name = `Rehearsal ${runTag}-${++sequence}`;
             context.name = name;
-            return { ...req, body: new URLSearchParams({ csrf: csrf.token, revision: csrf.revision, name, place: "Loopback", visibility: "public", phone: "" }).toString() };
+            return {
+              ...req,
+              body: new URLSearchParams({
+                csrf: csrf.token,
+                revision: csrf.revision,
+                name,
+                place: "Loopback",
+                visibility: "public",
+                phone: "",
+              }).toString(),
+            };
           },
           onResponse: (status, _body, context) => {
             if (status === 303) acked.push(context.name as string);
@@ -603,13 +775,24 @@ async function main(): Promise<RehearsalResults> {
       const answer = await postNotice(base, ADMIN.username, ADMIN.password, SLUG);
       const ack = since();
       const row = reader
-        .prepare("SELECT a.uuid AS uuid FROM fed_activities a JOIN fed_posts p ON p.id = a.post_id WHERE p.kind = 'notice' ORDER BY a.id DESC LIMIT 1")
+        .prepare(
+          "SELECT a.uuid AS uuid FROM fed_activities a JOIN fed_posts p ON p.id = a.post_id WHERE p.kind = 'notice' ORDER BY a.id DESC LIMIT 1",
+        )
         .get() as { uuid: string } | undefined;
       event(
         `notice ${i + 1}: answered ${answer.status} ${answer.location ?? ""} after ${Math.round(ack - sent)} ms ` +
           `(log in ${Math.round(answer.steps.login)} ms, admin page ${Math.round(answer.steps.page)} ms, posting ${Math.round(answer.steps.post)} ms; activity ${row?.uuid ?? "?"})`,
       );
-      r.notices.push({ index: i + 1, atS: sent / 1000, ackS: ack / 1000, status: answer.status, location: answer.location, uuid: row?.uuid ?? null, t0Mono: t0 + ack, steps: answer.steps } as NoticeRun);
+      r.notices.push({
+        index: i + 1,
+        atS: sent / 1000,
+        ackS: ack / 1000,
+        status: answer.status,
+        location: answer.location,
+        uuid: row?.uuid ?? null,
+        t0Mono: t0 + ack,
+        steps: answer.steps,
+      } as NoticeRun);
     });
   }
   if (fault("kill")) {
@@ -633,7 +816,12 @@ async function main(): Promise<RehearsalResults> {
       const upAt = since();
       await stopped;
       for (const c of cannons) c.start(SECONDS - since() / 1000);
-      r.kill = { atS: killedAt / 1000, downtimeMs: upAt - killedAt, hwmBeforeKillKb: before.hwmKb, restartedAtMono: t0 + upAt };
+      r.kill = {
+        atS: killedAt / 1000,
+        downtimeMs: upAt - killedAt,
+        hwmBeforeKillKb: before.hwmKb,
+        restartedAtMono: t0 + upAt,
+      };
       event(`restarted on the same data (pid ${current.pid}) after ${Math.round(upAt - killedAt)} ms`);
       release();
       restarting = null;
@@ -644,7 +832,9 @@ async function main(): Promise<RehearsalResults> {
     at(AT.burst, async () => {
       await restartDone;
       const rss = processMemoryKb(current.pid, "VmRSS");
-      event(`hostile burst: 40 bodies of ${S.hugeMb} MiB at once (server RSS ${rss == null ? "?" : Math.round(rss / 1024)} MB)`);
+      event(
+        `hostile burst: 40 bodies of ${S.hugeMb} MiB at once (server RSS ${rss == null ? "?" : Math.round(rss / 1024)} MB)`,
+      );
       r.burst = { atS: since() / 1000, rssBeforeKb: rss };
       fleet.send({ type: "burst" });
     });
@@ -682,7 +872,9 @@ async function main(): Promise<RehearsalResults> {
         }
         const left = freeBytes(mountPoint!);
         const fullAt = since();
-        event(`disk nearly full: ${Math.round(filled / 1048576)} MiB filler, ${Math.round(left / 1024)} KiB left (WAL checkpoint first: ${checkpoint})`);
+        event(
+          `disk nearly full: ${Math.round(filled / 1048576)} MiB filler, ${Math.round(left / 1024)} KiB left (WAL checkpoint first: ${checkpoint})`,
+        );
         r.diskFull = { fullAtS: fullAt / 1000, fillerBytes: filled, leftBytes: left, freedAtS: null, checkpoint };
         // As long as planned (15 % of the run), from when it began.
         await sleep((AT.diskFree - AT.diskFull) * SECONDS * 1000);
@@ -703,7 +895,10 @@ async function main(): Promise<RehearsalResults> {
   fleet.send({ type: "stop" });
   const fleetResult = (await fleetMessage("result", 120_000)).result as FleetResult;
   const tasksDone = await Promise.race([Promise.all(tasks).then(() => true), sleep(180_000).then(() => false)]);
-  if (!tasksDone) r.notes.push("A scheduled step (a notice or a fault) had not finished 3 minutes after the load stopped; the report goes on without it.");
+  if (!tasksDone)
+    r.notes.push(
+      "A scheduled step (a notice or a fault) had not finished 3 minutes after the load stopped; the report goes on without it.",
+    );
 
   // ---- wait for the notices to reach every inbox that can take them
   const healthy = S.servers - faults.error.length - faults.gone.length;
@@ -735,7 +930,12 @@ async function main(): Promise<RehearsalResults> {
   for (const c of cannons) {
     const all = stats(c.rec, c.ok, 0, loadEnd / 1000 + 60);
     // Steady: after the first two seconds (connections opening, code warming up), before the first notice or fault.
-    const steadyEnd = Math.min(r.notices[0]?.atS ?? SECONDS, r.kill?.atS ?? SECONDS, r.burst?.atS ?? SECONDS, r.diskFull?.fullAtS ?? SECONDS);
+    const steadyEnd = Math.min(
+      r.notices[0]?.atS ?? SECONDS,
+      r.kill?.atS ?? SECONDS,
+      r.burst?.atS ?? SECONDS,
+      r.diskFull?.fullAtS ?? SECONDS,
+    );
     const steady = stats(c.rec, c.ok, 2, steadyEnd);
     r.kinds.push({
       kind: c.kind,
@@ -743,7 +943,13 @@ async function main(): Promise<RehearsalResults> {
       seconds: loadEnd / 1000,
       ...all,
       rps: all.ok / (loadEnd / 1000),
-      steady: { from: 2, seconds: steadyEnd, rps: steady.ok / Math.max(0.001, steadyEnd - 2), p50: steady.p50, p99: steady.p99 },
+      steady: {
+        from: 2,
+        seconds: steadyEnd,
+        rps: steady.ok / Math.max(0.001, steadyEnd - 2),
+        p50: steady.p50,
+        p99: steady.p99,
+      },
       perSecondOk: perSecond(c.rec, c.ok, loadEnd / 1000),
       perSecondBad: perSecond(c.rec, null, loadEnd / 1000, c.ok),
       p99By5s: p99By(c.rec, 5, loadEnd / 1000),
@@ -765,13 +971,23 @@ async function main(): Promise<RehearsalResults> {
     n.to99Ms = arrivals.length ? percentile(arrivals, 99) - n.t0Mono : Number.NaN;
     n.toAllMs = arrivals.length ? arrivals[arrivals.length - 1]! - n.t0Mono : Number.NaN;
     n.firstToLastMs = arrivals.length ? arrivals[arrivals.length - 1]! - arrivals[0]! : Number.NaN;
-    n.crossedKill = r.kill != null && n.t0Mono < r.kill.restartedAtMono && (a?.last ?? 0) > r.kill.restartedAtMono - r.kill.downtimeMs;
+    n.crossedKill =
+      r.kill != null &&
+      n.t0Mono < r.kill.restartedAtMono &&
+      (a?.last ?? 0) > r.kill.restartedAtMono - r.kill.downtimeMs;
   }
-  const farmFaults = await farmGet<{ hosts: { host: string; kind: string; posts: [number, number, string][] }[] }>(farm, "/_farm/faults");
+  const farmFaults = await farmGet<{ hosts: { host: string; kind: string; posts: [number, number, string][] }[] }>(
+    farm,
+    "/_farm/faults",
+  );
   r.remoteLog = farmFaults.hosts.map((h) => ({
     host: h.host,
     kind: h.kind,
-    posts: h.posts.map(([t, status, id]) => ({ t: (t - t0) / 1000, status, notice: r.notices.find((n) => n.uuid != null && id.includes(n.uuid))?.index ?? null })),
+    posts: h.posts.map(([t, status, id]) => ({
+      t: (t - t0) / 1000,
+      status,
+      notice: r.notices.find((n) => n.uuid != null && id.includes(n.uuid))?.index ?? null,
+    })),
   }));
   await stopServer(farm);
   fleet.kill("SIGKILL");
@@ -795,7 +1011,10 @@ async function main(): Promise<RehearsalResults> {
       r.profile = {
         file: kept,
         window: `from ${((from - t0) / 1000).toFixed(1)} s to ${((to - t0) / 1000).toFixed(1)} s of the run (the restarted server, under the mixed load)`,
-        summary: formatSummary(summariseProfile(kept, 25, { fromUs: Math.floor(from * 1000), toUs: Math.ceil(to * 1000) }), 25),
+        summary: formatSummary(
+          summariseProfile(kept, 25, { fromUs: Math.floor(from * 1000), toUs: Math.ceil(to * 1000) }),
+          25,
+        ),
         served,
       };
     }
@@ -823,7 +1042,12 @@ function p99By(rec: Recorder, step: number, seconds: number): number[] {
     const b = Math.floor(rec.t[i]! / 1000 / step);
     if (b < buckets.length) buckets[b]!.push(rec.ms[i]!);
   }
-  return buckets.map((b) => percentile(b.sort((x, y) => x - y), 99));
+  return buckets.map((b) =>
+    percentile(
+      b.sort((x, y) => x - y),
+      99,
+    ),
+  );
 }
 
 /** Writes the followers (remote accounts on the farm's servers); returns the announcement Note's id. */
@@ -832,18 +1056,30 @@ function seedFollowers(file: string, farmPort: number, base: string): string {
   try {
     db.pragma("journal_mode = WAL");
     const declarationId = (db.prepare("SELECT id FROM declarations WHERE slug = ?").get(SLUG) as { id: number }).id;
-    const announcement = db.prepare("SELECT uuid FROM fed_posts WHERE declaration_id = ? AND kind = 'announcement'").get(declarationId) as { uuid: string };
+    const announcement = db
+      .prepare("SELECT uuid FROM fed_posts WHERE declaration_id = ? AND kind = 'announcement'")
+      .get(declarationId) as { uuid: string };
     const now = Date.now();
     const insertActor = db.prepare(
       `INSERT INTO remote_actors (uri, handle, name, url, icon_url, inbox, shared_inbox, host, updated)
        VALUES (@uri, @handle, @name, @uri, NULL, @inbox, @sharedInbox, @host, @now)`,
     );
-    const insertFollower = db.prepare("INSERT INTO followers (declaration_id, actor_id, follow_uri, created) VALUES (?, ?, ?, ?)");
+    const insertFollower = db.prepare(
+      "INSERT INTO followers (declaration_id, actor_id, follow_uri, created) VALUES (?, ?, ?, ?)",
+    );
     db.transaction(() => {
       for (let k = 0; k < S.followers; k++) {
         const host = farmHost(k % S.servers);
         const uri = `http://${host}:${farmPort}/users/f${k}`;
-        const { lastInsertRowid } = insertActor.run({ uri, handle: `f${k}@${host}`, name: `Follower ${k}`, inbox: `${uri}/inbox`, sharedInbox: `http://${host}:${farmPort}/inbox`, host, now });
+        const { lastInsertRowid } = insertActor.run({
+          uri,
+          handle: `f${k}@${host}`,
+          name: `Follower ${k}`,
+          inbox: `${uri}/inbox`,
+          sharedInbox: `http://${host}:${farmPort}/inbox`,
+          host,
+          now,
+        });
         insertFollower.run(declarationId, lastInsertRowid, `${uri}#follows/${k}`, now);
       }
     })();
@@ -854,18 +1090,40 @@ function seedFollowers(file: string, farmPort: number, base: string): string {
   }
 }
 
-async function books(file: string, port: number, dataDir: string, runTag: string, acked: string[], fleet: FleetResult, signConnections: number): Promise<Books> {
+async function books(
+  file: string,
+  port: number,
+  dataDir: string,
+  runTag: string,
+  acked: string[],
+  fleet: FleetResult,
+  signConnections: number,
+): Promise<Books> {
   const db = new Database(file, { readonly: true });
   try {
-    const rows = db.prepare("SELECT name, count(*) AS n FROM signatures WHERE name LIKE ? AND status = 'confirmed' GROUP BY name").all(`Rehearsal ${runTag}-%`) as { name: string; n: number }[];
+    const rows = db
+      .prepare("SELECT name, count(*) AS n FROM signatures WHERE name LIKE ? AND status = 'confirmed' GROUP BY name")
+      .all(`Rehearsal ${runTag}-%`) as { name: string; n: number }[];
     const stored = new Map(rows.map((x) => [x.name, x.n]));
     const ackedSet = new Set(acked);
     const lost = acked.filter((n) => !stored.has(n));
     const doubled = rows.filter((x) => x.n > 1);
     const unacknowledged = rows.filter((x) => !ackedSet.has(x.name)).length;
-    const declaration = db.prepare("SELECT id, signature_count AS counter FROM declarations WHERE slug = ?").get(SLUG) as { id: number; counter: number };
-    const recount = (db.prepare("SELECT count(*) AS n FROM signatures WHERE declaration_id = ? AND status = 'confirmed'").get(declaration.id) as { n: number }).n;
-    const fediverse = (db.prepare("SELECT count(*) AS n FROM signatures WHERE declaration_id = ? AND status = 'confirmed' AND kind = 'fediverse'").get(declaration.id) as { n: number }).n;
+    const declaration = db
+      .prepare("SELECT id, signature_count AS counter FROM declarations WHERE slug = ?")
+      .get(SLUG) as { id: number; counter: number };
+    const recount = (
+      db
+        .prepare("SELECT count(*) AS n FROM signatures WHERE declaration_id = ? AND status = 'confirmed'")
+        .get(declaration.id) as { n: number }
+    ).n;
+    const fediverse = (
+      db
+        .prepare(
+          "SELECT count(*) AS n FROM signatures WHERE declaration_id = ? AND status = 'confirmed' AND kind = 'fediverse'",
+        )
+        .get(declaration.id) as { n: number }
+    ).n;
     const count = (sql: string, ids: string[]) => {
       const stmt = db.prepare(sql);
       let missing = 0;
@@ -878,13 +1136,27 @@ async function books(file: string, port: number, dataDir: string, runTag: string
       return { accepted: ids.length, missing, double };
     };
     const likeActors = new Set(fleet.acceptedIds.Like?.map((id) => id.split("#")[0]!) ?? []);
-    const followers = (db.prepare("SELECT count(*) AS n FROM followers WHERE declaration_id = ?").get(declaration.id) as { n: number }).n;
-    const noticePosts = (db.prepare("SELECT count(*) AS n FROM fed_posts WHERE kind = 'notice'").get() as { n: number }).n;
-    const integrity = (db.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[]).map((x) => x.integrity_check).join("; ");
+    const followers = (
+      db.prepare("SELECT count(*) AS n FROM followers WHERE declaration_id = ?").get(declaration.id) as { n: number }
+    ).n;
+    const noticePosts = (db.prepare("SELECT count(*) AS n FROM fed_posts WHERE kind = 'notice'").get() as { n: number })
+      .n;
+    const integrity = (db.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[])
+      .map((x) => x.integrity_check)
+      .join("; ");
     // One reaction per account and post (every Like of the fleet is of the same post): each liking account has one row.
-    const likes = count("SELECT count(*) AS n FROM fed_reactions r JOIN remote_actors a ON a.id = r.actor_id WHERE a.uri = ?", [...likeActors]);
-    const boosts = count("SELECT count(*) AS n FROM fed_boosts WHERE activity_uri = ?", fleet.acceptedIds.Announce ?? []);
-    const replies = count("SELECT count(*) AS n FROM fed_responses WHERE uri = ?", (fleet.acceptedIds.Create ?? []).map((id) => id.replace(/\/activity$/, "")));
+    const likes = count(
+      "SELECT count(*) AS n FROM fed_reactions r JOIN remote_actors a ON a.id = r.actor_id WHERE a.uri = ?",
+      [...likeActors],
+    );
+    const boosts = count(
+      "SELECT count(*) AS n FROM fed_boosts WHERE activity_uri = ?",
+      fleet.acceptedIds.Announce ?? [],
+    );
+    const replies = count(
+      "SELECT count(*) AS n FROM fed_responses WHERE uri = ?",
+      (fleet.acceptedIds.Create ?? []).map((id) => id.replace(/\/activity$/, "")),
+    );
     db.close();
     const check = await checkCounts(ROOT, siteEnv(port, dataDir));
     return {
@@ -913,7 +1185,12 @@ async function books(file: string, port: number, dataDir: string, runTag: string
   }
 }
 
-function countLogLines(file: string): { total: number; byLevel: Record<string, number>; disk: string[]; errors: string[] } {
+function countLogLines(file: string): {
+  total: number;
+  byLevel: Record<string, number>;
+  disk: string[];
+  errors: string[];
+} {
   const text = existsSync(file) ? readFileSync(file, "utf8") : "";
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   const byLevel: Record<string, number> = {};
@@ -925,14 +1202,24 @@ function countLogLines(file: string): { total: number; byLevel: Record<string, n
   const kinds = new Map<string, { n: number; example: string }>();
   for (const l of lines) {
     if (!/^\d{4}-\d\d-\d\d .*(disk is full|disk or disk|SQLITE_FULL|ENOSPC|database or disk is full)/.test(l)) continue;
-    const kind = l.replace(/^\S+ \S+ \S+ /, "").replace(/\d+ write\(s\)/, "N write(s)").replace(/(the latest was) .*$/, "$1 …").replace(/activity \S+/, "activity …").slice(0, 160);
+    const kind = l
+      .replace(/^\S+ \S+ \S+ /, "")
+      .replace(/\d+ write\(s\)/, "N write(s)")
+      .replace(/(the latest was) .*$/, "$1 …")
+      .replace(/activity \S+/, "activity …")
+      .slice(0, 160);
     const k = kinds.get(kind) ?? { n: 0, example: l };
     k.n++;
     kinds.set(kind, k);
   }
   const disk = [...kinds.values()].map((k) => `${k.n}× ${k.example.slice(0, 260)}`);
   const errors = lines.filter((l) => /ERR|FTL|error/i.test(l) && !/disk|SQLITE_FULL|ENOSPC/i.test(l));
-  return { total: lines.length, byLevel, disk: disk.slice(0, 6), errors: [...new Set(errors.map((l) => l.slice(0, 300)))].slice(0, 12) };
+  return {
+    total: lines.length,
+    byLevel,
+    disk: disk.slice(0, 6),
+    errors: [...new Set(errors.map((l) => l.slice(0, 300)))].slice(0, 12),
+  };
 }
 
 // ---------------------------------------------------------------- run
@@ -941,7 +1228,8 @@ let exitCode = 0;
 try {
   const r = await main();
   const md = (level: number, t: string) => `${"#".repeat(level)} ${t}`;
-  const text = (level: number, t: string) => (level <= 2 ? `\n=== ${t} ===` : level === 3 ? `\n--- ${t} ---` : `-- ${t}`);
+  const text = (level: number, t: string) =>
+    level <= 2 ? `\n=== ${t} ===` : level === 3 ? `\n--- ${t} ---` : `-- ${t}`;
   process.stdout.write(renderRehearsal(r, textTable, text));
   if ((process.env.REHEARSAL_RESULTS ?? "").toLowerCase() !== "off") {
     appendFileSync(RESULTS_FILE, "\n" + renderRehearsal(r, markdownTable, md));
@@ -949,7 +1237,9 @@ try {
   }
   if (KEEP) log(`kept ${TMP} (server.log there)`);
 } catch (error) {
-  process.stderr.write(`\nrehearsal failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `\nrehearsal failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   exitCode = 1;
 } finally {
   clearTimeout(watchdog);

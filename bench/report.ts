@@ -26,7 +26,10 @@ export function markdownTable(table: Table): string {
 export function textTable(table: Table): string {
   const widths = table.headers.map((h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (table.align[i] === "r" ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+    cells
+      .map((c, i) => (table.align[i] === "r" ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(table.headers), widths.map((w) => "-".repeat(w)).join("  "), ...table.rows.map(line)].join("\n");
 }
 
@@ -89,7 +92,11 @@ export function describeMachine(tmpDir: string): Machine {
   try {
     const root = new URL("..", import.meta.url).pathname;
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "migrations", "package.json"], { cwd: root, encoding: "utf8" }).trim() !== "";
+    const dirty =
+      execFileSync("git", ["status", "--porcelain", "--", "src", "migrations", "package.json"], {
+        cwd: root,
+        encoding: "utf8",
+      }).trim() !== "";
     revision = dirty ? `${head} + uncommitted changes in src/, migrations/ or package.json` : head;
   } catch {
     // Not a git checkout.

@@ -24,7 +24,16 @@
  * temp dir), BENCH_KEEP (1 keeps the temp folder), BENCH_RESULTS (off: do not
  * write RESULTS.md), BENCH_TIMEOUT_MINUTES (estimated from the above).
  */
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -51,15 +60,16 @@ const ROOT = resolve(import.meta.dirname, "..");
 const SLUG = "digital-independence";
 const RESULTS = join(import.meta.dirname, "RESULTS.md");
 
-
 const SECONDS = envInt("BENCH_SECONDS", 10, 1, 600);
 const WARMUP = envInt("BENCH_WARMUP", 2, 0, 60);
 const CONNECTIONS = envInt("BENCH_CONNECTIONS", 50, 2, 1000);
 const SIGNATURES = envInt("BENCH_SIGNATURES", 1_000_000, 0, 50_000_000);
 const PUBLIC_SHARE = Number(process.env.BENCH_PUBLIC_SHARE || "1");
-if (!(PUBLIC_SHARE > 0 && PUBLIC_SHARE <= 1)) throw new Error(`BENCH_PUBLIC_SHARE: expected a number in (0, 1], got "${process.env.BENCH_PUBLIC_SHARE}"`);
+if (!(PUBLIC_SHARE > 0 && PUBLIC_SHARE <= 1))
+  throw new Error(`BENCH_PUBLIC_SHARE: expected a number in (0, 1], got "${process.env.BENCH_PUBLIC_SHARE}"`);
 const PROFILE = (process.env.BENCH_PROFILE ?? "auto").toLowerCase();
-if (!["auto", "on", "off"].includes(PROFILE)) throw new Error(`BENCH_PROFILE: expected auto, on or off, got "${PROFILE}"`);
+if (!["auto", "on", "off"].includes(PROFILE))
+  throw new Error(`BENCH_PROFILE: expected auto, on or off, got "${PROFILE}"`);
 const FEDERATION = (process.env.BENCH_FEDERATION ?? "on").toLowerCase() !== "off";
 const KEEP = process.env.BENCH_KEEP === "1";
 const WRITE_RESULTS = (process.env.BENCH_RESULTS ?? "").toLowerCase() !== "off";
@@ -96,7 +106,10 @@ function log(line: string): void {
 }
 
 function describe(m: Measurement): string {
-  const extra = m.unexpected > 0 || m.errors > 0 ? ` (unexpected ${m.unexpected}, errors ${m.errors}: ${JSON.stringify(m.statuses)})` : "";
+  const extra =
+    m.unexpected > 0 || m.errors > 0
+      ? ` (unexpected ${m.unexpected}, errors ${m.errors}: ${JSON.stringify(m.statuses)})`
+      : "";
   return `${m.label}: ${fmt.int(m.rps)} req/s, p50 ${fmt.ms(m.p50)} ms, p99 ${fmt.ms(m.p99)} ms, max ${fmt.ms(m.max)} ms (open connections: p99 ${fmt.ms(m.p99Open)}, max ${fmt.ms(m.maxOpen)}), server CPU ${fmt.pct(m.serverCpu)}, driver CPU ${fmt.pct(m.driverCpu)}, other CPU ${fmt.pct(m.otherCpu)}${extra}`;
 }
 
@@ -104,7 +117,9 @@ function describe(m: Measurement): string {
 function reportFailures(options: LoadOptions, m: Measurement): void {
   if (m.unexpected === 0 && m.errors === 0) return;
   const tail = (options.serverOutput?.() ?? "").trimEnd().split("\n").slice(-15).join("\n");
-  log(`WARNING: ${m.label}: ${m.unexpected} unexpected statuses ${JSON.stringify(m.statuses)}, ${m.errors} errors${tail ? `; server output:\n${tail}` : ""}`);
+  log(
+    `WARNING: ${m.label}: ${m.unexpected} unexpected statuses ${JSON.stringify(m.statuses)}, ${m.errors} errors${tail ? `; server output:\n${tail}` : ""}`,
+  );
 }
 
 /** A warm-up at the same load (discarded), then the timed run. */
@@ -154,7 +169,12 @@ async function startUndersign(name: string, dataDir: string, nodeFlags: string[]
   return server;
 }
 
-async function startBaseline(name: string, script: string, env: Record<string, string>, readyPath: string): Promise<Server> {
+async function startBaseline(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  readyPath: string,
+): Promise<Server> {
   const port = await freePort();
   const server = await startServer({
     name,
@@ -201,7 +221,16 @@ function signingJsonLoad(server: Server, label: string, connections = CONNECTION
 }
 
 function getLoad(server: Server, label: string, path: string, connections = CONNECTIONS): LoadOptions {
-  return { label, url: server.url, path, expect: [200], connections, seconds: SECONDS, serverPid: server.pid, serverOutput: server.output };
+  return {
+    label,
+    url: server.url,
+    path,
+    expect: [200],
+    connections,
+    seconds: SECONDS,
+    serverPid: server.pid,
+    serverOutput: server.output,
+  };
 }
 
 /** The CSRF cookie and token a browser gets with the signing form. */
@@ -222,7 +251,11 @@ async function fetchCsrf(server: Server): Promise<{ cookie: string; token: strin
   return { cookie, token, revision };
 }
 
-function signingFormLoad(server: Server, label: string, csrf: { cookie: string; token: string; revision: string }): LoadOptions {
+function signingFormLoad(
+  server: Server,
+  label: string,
+  csrf: { cookie: string; token: string; revision: string },
+): LoadOptions {
   return {
     label,
     url: server.url,
@@ -294,7 +327,9 @@ async function baselines(results: Results): Promise<void> {
   const staticServer = await startBaseline("baseline B (static)", "baseline-static.ts", {}, "/");
   try {
     results.staticPage = await run(getLoad(staticServer, "Baseline B: static Hono GET / (small page)", "/"));
-    results.staticPage8k = await run(getLoad(staticServer, "Baseline B': static Hono GET /8k (8 KB page, context)", "/8k"));
+    results.staticPage8k = await run(
+      getLoad(staticServer, "Baseline B': static Hono GET /8k (8 KB page, context)", "/8k"),
+    );
   } finally {
     await stop(staticServer);
   }
@@ -339,10 +374,15 @@ async function signingAndPages(results: Results): Promise<void> {
   try {
     results.health = await run(getLoad(server, "undersign GET /healthz (middleware floor)", "/healthz"));
     results.page0 = await run(getLoad(server, "undersign GET /d/:slug (0 signatures)", `/d/${SLUG}`));
-    results.api0 = await run(getLoad(server, "undersign GET /api/declarations/:slug (0 signatures)", `/api/declarations/${SLUG}`));
+    results.api0 = await run(
+      getLoad(server, "undersign GET /api/declarations/:slug (0 signatures)", `/api/declarations/${SLUG}`),
+    );
     results.signJson = await run(signingJsonLoad(server, "undersign POST /api/…/signatures (JSON)"), countSigned);
     const csrf = await fetchCsrf(server);
-    results.signForm = await run(signingFormLoad(server, "undersign POST /d/:slug/sign (form, 303)", csrf), countSigned);
+    results.signForm = await run(
+      signingFormLoad(server, "undersign POST /d/:slug/sign (form, 303)", csrf),
+      countSigned,
+    );
     const half = Math.max(1, Math.floor(CONNECTIONS / 2));
     const [sign, page] = await runTogether(
       [
@@ -355,7 +395,9 @@ async function signingAndPages(results: Results): Promise<void> {
     );
     results.concurrentSign = sign;
     results.concurrentPage = page;
-    results.pageAfterSigning = await run(getLoad(server, "undersign GET /d/:slug alone (after signing runs)", `/d/${SLUG}`));
+    results.pageAfterSigning = await run(
+      getLoad(server, "undersign GET /d/:slug alone (after signing runs)", `/d/${SLUG}`),
+    );
     const api = (await (await fetch(`${server.url}/api/declarations/${SLUG}`)).json()) as { signatureCount: number };
     results.integrity = { acknowledged, counter: api.signatureCount, rows: -1, unansweredBound };
   } finally {
@@ -363,7 +405,8 @@ async function signingAndPages(results: Results): Promise<void> {
   }
   const db = new Database(join(dataDir, "undersign.sqlite"), { readonly: true });
   try {
-    const rows = (db.prepare("SELECT count(*) AS n FROM signatures WHERE status = 'confirmed'").get() as { n: number }).n;
+    const rows = (db.prepare("SELECT count(*) AS n FROM signatures WHERE status = 'confirmed'").get() as { n: number })
+      .n;
     if (results.integrity != null) results.integrity.rows = rows;
   } finally {
     db.close();
@@ -383,12 +426,20 @@ async function manySignatures(results: Results): Promise<void> {
   try {
     const n = fmt.int(SIGNATURES);
     results.page1M = await run(getLoad(server, `undersign GET /d/:slug (${n} signatures)`, `/d/${SLUG}`));
-    results.api1M = await run(getLoad(server, `undersign GET /api/declarations/:slug (${n} signatures)`, `/api/declarations/${SLUG}`));
-    results.listFirst1M = await run(getLoad(server, `undersign GET /d/:slug/signatures, first page (${n})`, `/d/${SLUG}/signatures`));
+    results.api1M = await run(
+      getLoad(server, `undersign GET /api/declarations/:slug (${n} signatures)`, `/api/declarations/${SLUG}`),
+    );
+    results.listFirst1M = await run(
+      getLoad(server, `undersign GET /d/:slug/signatures, first page (${n})`, `/d/${SLUG}/signatures`),
+    );
     // The last page of the keyset list: just above the 60 oldest public signatures.
     results.deepBefore = results.prefill.deepBefore;
     results.listDeep1M = await run(
-      getLoad(server, `undersign GET /d/:slug/signatures?before=${results.deepBefore} (last page)`, `/d/${SLUG}/signatures?before=${results.deepBefore}`),
+      getLoad(
+        server,
+        `undersign GET /d/:slug/signatures?before=${results.deepBefore} (last page)`,
+        `/d/${SLUG}/signatures?before=${results.deepBefore}`,
+      ),
     );
     results.csv = await csvExport(server);
   } finally {
@@ -413,7 +464,9 @@ async function csvExport(server: Server): Promise<NonNullable<Results["csv"]>> {
   let newlines = 0;
   let status = 0;
   try {
-    const response = await fetch(`${server.url}/d/${SLUG}/signatures.csv`, { signal: AbortSignal.timeout(15 * 60_000) });
+    const response = await fetch(`${server.url}/d/${SLUG}/signatures.csv`, {
+      signal: AbortSignal.timeout(15 * 60_000),
+    });
     status = response.status;
     const reader = response.body!.getReader();
     for (;;) {
@@ -440,7 +493,9 @@ async function csvExport(server: Server): Promise<NonNullable<Results["csv"]>> {
     rssBeforeKb,
     peakRssKb,
   };
-  log(`CSV: ${fmt.int(result.rows)} rows, ${fmt.mb(bytes)} in ${result.seconds.toFixed(1)} s; VmHWM ${fmt.kbAsMb(result.hwmBeforeKb)} → ${fmt.kbAsMb(result.hwmAfterKb)}`);
+  log(
+    `CSV: ${fmt.int(result.rows)} rows, ${fmt.mb(bytes)} in ${result.seconds.toFixed(1)} s; VmHWM ${fmt.kbAsMb(result.hwmBeforeKb)} → ${fmt.kbAsMb(result.hwmAfterKb)}`,
+  );
   return result;
 }
 
@@ -525,7 +580,22 @@ function measurementTable(list: (Measurement | undefined)[]): Table {
       fmt.pct(m.otherCpu),
     ]);
   return {
-    headers: ["Scenario", "Conns", "OK req/s", "p50 ms", "p99 ms", "max ms", "p99 open", "max open", "Errors", "Other status", "Server CPU", "CPU µs/req", "Driver CPU", "Other CPU"],
+    headers: [
+      "Scenario",
+      "Conns",
+      "OK req/s",
+      "p50 ms",
+      "p99 ms",
+      "max ms",
+      "p99 open",
+      "max open",
+      "Errors",
+      "Other status",
+      "Server CPU",
+      "CPU µs/req",
+      "Driver CPU",
+      "Other CPU",
+    ],
     align: ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
     rows,
   };
@@ -537,16 +607,61 @@ function goalsTable(r: Results): Table {
   const formRatio = ratio(r.signForm, r.insertFull);
   const pageRatio = ratio(r.page0, r.staticPage);
   const rows: string[][] = [
-    ["JSON signing / bare insert (FULL)", fmt.ratio(signRatio), `≥ ${GOALS.signingRatio}`, pass(signRatio >= GOALS.signingRatio)],
-    ["JSON signing p99", `${fmt.ms(r.signJson?.p99 ?? Number.NaN)} ms`, `< ${GOALS.signingP99} ms`, pass((r.signJson?.p99 ?? Infinity) < GOALS.signingP99)],
-    ["JSON signing p99 on open connections", `${fmt.ms(r.signJson?.p99Open ?? Number.NaN)} ms`, `< ${GOALS.signingP99} ms`, pass((r.signJson?.p99Open ?? Infinity) < GOALS.signingP99)],
-    ["Form signing / bare insert (FULL)", fmt.ratio(formRatio), `≥ ${GOALS.signingRatio}`, pass(formRatio >= GOALS.signingRatio)],
-    ["Form signing p99", `${fmt.ms(r.signForm?.p99 ?? Number.NaN)} ms`, `< ${GOALS.signingP99} ms`, pass((r.signForm?.p99 ?? Infinity) < GOALS.signingP99)],
-    ["Page view (0 signatures) / static", fmt.ratio(pageRatio), `≥ ${GOALS.pageRatio}`, pass(pageRatio >= GOALS.pageRatio)],
-    ["Page view after signing / static", fmt.ratio(ratio(r.pageAfterSigning, r.staticPage)), `≥ ${GOALS.pageRatio}`, pass(ratio(r.pageAfterSigning, r.staticPage) >= GOALS.pageRatio)],
-    ["Page view (0 signatures) / static 8 KB page", fmt.ratio(ratio(r.page0, r.staticPage8k)), "(info: same bytes on the wire)", ""],
+    [
+      "JSON signing / bare insert (FULL)",
+      fmt.ratio(signRatio),
+      `≥ ${GOALS.signingRatio}`,
+      pass(signRatio >= GOALS.signingRatio),
+    ],
+    [
+      "JSON signing p99",
+      `${fmt.ms(r.signJson?.p99 ?? Number.NaN)} ms`,
+      `< ${GOALS.signingP99} ms`,
+      pass((r.signJson?.p99 ?? Infinity) < GOALS.signingP99),
+    ],
+    [
+      "JSON signing p99 on open connections",
+      `${fmt.ms(r.signJson?.p99Open ?? Number.NaN)} ms`,
+      `< ${GOALS.signingP99} ms`,
+      pass((r.signJson?.p99Open ?? Infinity) < GOALS.signingP99),
+    ],
+    [
+      "Form signing / bare insert (FULL)",
+      fmt.ratio(formRatio),
+      `≥ ${GOALS.signingRatio}`,
+      pass(formRatio >= GOALS.signingRatio),
+    ],
+    [
+      "Form signing p99",
+      `${fmt.ms(r.signForm?.p99 ?? Number.NaN)} ms`,
+      `< ${GOALS.signingP99} ms`,
+      pass((r.signForm?.p99 ?? Infinity) < GOALS.signingP99),
+    ],
+    [
+      "Page view (0 signatures) / static",
+      fmt.ratio(pageRatio),
+      `≥ ${GOALS.pageRatio}`,
+      pass(pageRatio >= GOALS.pageRatio),
+    ],
+    [
+      "Page view after signing / static",
+      fmt.ratio(ratio(r.pageAfterSigning, r.staticPage)),
+      `≥ ${GOALS.pageRatio}`,
+      pass(ratio(r.pageAfterSigning, r.staticPage) >= GOALS.pageRatio),
+    ],
+    [
+      "Page view (0 signatures) / static 8 KB page",
+      fmt.ratio(ratio(r.page0, r.staticPage8k)),
+      "(info: same bytes on the wire)",
+      "",
+    ],
     ["Page view while signing / page alone", fmt.ratio(ratio(r.concurrentPage, r.pageAfterSigning)), "(info)", ""],
-    ["Bare insert FULL / NORMAL", fmt.ratio(ratio(r.insertFull, r.insertNormal)), "(info: cost of fsync per commit)", ""],
+    [
+      "Bare insert FULL / NORMAL",
+      fmt.ratio(ratio(r.insertFull, r.insertNormal)),
+      "(info: cost of fsync per commit)",
+      "",
+    ],
   ];
   return { headers: ["Ratio", "Value", "Goal", "Result"], align: ["l", "r", "l", "l"], rows };
 }
@@ -555,7 +670,12 @@ function scalingTable(r: Results): Table {
   const cell = (m: Measurement | undefined, f: (m: Measurement) => string) => (m ? f(m) : "n/a");
   const mid = r.integrity != null ? `~${fmt.int(r.integrity.counter)}` : "after signing";
   const n = fmt.int(SIGNATURES);
-  const row = (name: string, zero: Measurement | undefined, middle: Measurement | undefined, many: Measurement | undefined): string[] => [
+  const row = (
+    name: string,
+    zero: Measurement | undefined,
+    middle: Measurement | undefined,
+    many: Measurement | undefined,
+  ): string[] => [
     name,
     cell(zero, (m) => fmt.int(m.rps)),
     cell(middle, (m) => fmt.int(m.rps)),
@@ -567,7 +687,17 @@ function scalingTable(r: Results): Table {
     cell(many, (m) => fmt.ms(m.p99)),
   ];
   return {
-    headers: ["Endpoint", "req/s at 0", `req/s at ${mid}`, `req/s at ${n}`, `${n} / 0`, `${n} / ${mid}`, "p99 ms at 0", `p99 at ${mid}`, `p99 at ${n}`],
+    headers: [
+      "Endpoint",
+      "req/s at 0",
+      `req/s at ${mid}`,
+      `req/s at ${n}`,
+      `${n} / 0`,
+      `${n} / ${mid}`,
+      "p99 ms at 0",
+      `p99 at ${mid}`,
+      `p99 at ${n}`,
+    ],
     align: ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
     rows: [
       row("GET /d/:slug", r.page0, r.pageAfterSigning, r.page1M),
@@ -580,7 +710,13 @@ function keysetTable(r: Results): Table {
   const first = r.listFirst1M;
   const last = r.listDeep1M;
   return {
-    headers: [`GET /d/:slug/signatures with ${fmt.int(SIGNATURES)} signatures`, "req/s", "p50 ms", "p99 ms", "CPU µs/req"],
+    headers: [
+      `GET /d/:slug/signatures with ${fmt.int(SIGNATURES)} signatures`,
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "CPU µs/req",
+    ],
     align: ["l", "r", "r", "r", "r"],
     rows: [
       ["first page (newest 50)", first],
@@ -692,7 +828,11 @@ function render(r: Results, table: (t: Table) => string, heading: (level: number
   if (csv != null) out.push(table(csv));
   out.push(heading(3, "What limits it"));
   if (r.profiles.length === 0) {
-    out.push(PROFILE === "off" ? "Profiling was switched off (BENCH_PROFILE=off)." : "Every goal was met; no profile was taken (BENCH_PROFILE=on forces one).");
+    out.push(
+      PROFILE === "off"
+        ? "Profiling was switched off (BENCH_PROFILE=off)."
+        : "Every goal was met; no profile was taken (BENCH_PROFILE=on forces one).",
+    );
   }
   for (const p of r.profiles) {
     out.push(heading(4, `Profile: ${p.measurement.label.replace(/^profiled: /, "")}`));
@@ -708,13 +848,16 @@ function render(r: Results, table: (t: Table) => string, heading: (level: number
 }
 
 const markdownHeading = (level: number, text: string) => `${"#".repeat(level)} ${text}`;
-const textHeading = (level: number, text: string) => (level <= 2 ? `\n=== ${text} ===` : level === 3 ? `\n--- ${text} ---` : `-- ${text}`);
+const textHeading = (level: number, text: string) =>
+  level <= 2 ? `\n=== ${text} ===` : level === 3 ? `\n--- ${text} ---` : `-- ${text}`;
 
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
   const results: Results = { machine: describeMachine(TMP), started: new Date(), profiles: [] };
-  log(`benchmark: ${SECONDS} s per run, ${WARMUP} s warm-up, ${CONNECTIONS} connections, ${fmt.int(SIGNATURES)} prefilled signatures; temp folder ${TMP}`);
+  log(
+    `benchmark: ${SECONDS} s per run, ${WARMUP} s warm-up, ${CONNECTIONS} connections, ${fmt.int(SIGNATURES)} prefilled signatures; temp folder ${TMP}`,
+  );
   await baselines(results);
   await signingAndPages(results);
   if (SIGNATURES > 0) await manySignatures(results);
@@ -724,7 +867,8 @@ async function main(): Promise<void> {
     // What every request pays before its handler runs (middleware, Fedify, routing).
     await profileRun(results, "floor");
   }
-  if (FEDERATION) results.federation = await runFederationBench({ tmp: TMP, log, profile: PROFILE, machine: results.machine });
+  if (FEDERATION)
+    results.federation = await runFederationBench({ tmp: TMP, log, profile: PROFILE, machine: results.machine });
   results.finished = new Date();
 
   process.stdout.write(render(results, textTable, textHeading));

@@ -33,13 +33,23 @@ async function time(rounds: number, fn: () => Promise<unknown> | unknown): Promi
 
 async function main(): Promise<void> {
   const t = await createTestApp();
-  const body = readFileSync(join(import.meta.dirname, "..", "declarations", "digital-independence.md"), "utf8").split("---")[2]!;
+  const body = readFileSync(join(import.meta.dirname, "..", "declarations", "digital-independence.md"), "utf8").split(
+    "---",
+  )[2]!;
   const d = addDeclaration(t.db, { slug: "rights", body });
   await t.publisher.runOnce();
   // 50 more activities for a full outbox page.
   for (let i = 0; i < 49; i++) {
     const current = getDeclarationBySlug(t.db, "rights")!;
-    t.db.transaction((tx) => appendRevision(tx, current, { title: current.title, summary: current.summary, body: `${body}\n\nRevision ${i}.\n`, changeSummary: `r${i}`, origin: "site" }));
+    t.db.transaction((tx) =>
+      appendRevision(tx, current, {
+        title: current.title,
+        summary: current.summary,
+        body: `${body}\n\nRevision ${i}.\n`,
+        changeSummary: `r${i}`,
+        origin: "site",
+      }),
+    );
     await t.publisher.runOnce();
   }
   const paths: Record<string, string> = {
@@ -54,9 +64,18 @@ async function main(): Promise<void> {
     const sample = await t.app.request(path, AP);
     const text = await sample.text();
     const headers = Object.fromEntries(sample.headers);
-    const rewrite = await time(ROUNDS, async () => (await withFullPublicAddress(new Response(text, { headers }))).arrayBuffer());
+    const rewrite = await time(ROUNDS, async () =>
+      (await withFullPublicAddress(new Response(text, { headers }))).arrayBuffer(),
+    );
     const parse = await time(ROUNDS, () => fullPublicAddress(JSON.parse(text)));
-    rows.push([name, `${(text.length / 1024).toFixed(1)} KiB`, serve.toFixed(0), rewrite.toFixed(0), parse.toFixed(0), `${((rewrite / serve) * 100).toFixed(1)} %`]);
+    rows.push([
+      name,
+      `${(text.length / 1024).toFixed(1)} KiB`,
+      serve.toFixed(0),
+      rewrite.toFixed(0),
+      parse.toFixed(0),
+      `${((rewrite / serve) * 100).toFixed(1)} %`,
+    ]);
   }
   const long = `${body}\n`.repeat(Math.ceil(200_000 / body.length));
   const opening = await time(ROUNDS, () => openingParagraphs(long, 500, "A summary."));

@@ -134,7 +134,11 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     await waitFor((a) => a.type === "Create" && (a.json.object as Json).type === "Article");
     examples.article = await get(`/ap/articles/${article.uuid}`);
     examples.announcement = await get(`/ap/notes/${announcement.uuid}`);
-    const createUuid = (site.db.$client.prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = 'Create'").get(article.id) as { uuid: string }).uuid;
+    const createUuid = (
+      site.db.$client
+        .prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = 'Create'")
+        .get(article.id) as { uuid: string }
+    ).uuid;
     examples.create = cutObject(await get(`/ap/activities/${createUuid}`), "the Article above, embedded in full");
 
     // A second revision: Update of the Article and a version Note.
@@ -151,10 +155,16 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     await waitFor((a) => a.type === "Update" && (a.json.object as Json).type === "Article");
     const version = getPost(site.db, declaration.id, "version:2")!;
     examples["version-note"] = await get(`/ap/notes/${version.uuid}`);
-    const updateUuid = (site.db.$client.prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = 'Update'").get(article.id) as { uuid: string }).uuid;
+    const updateUuid = (
+      site.db.$client
+        .prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = 'Update'")
+        .get(article.id) as { uuid: string }
+    ).uuid;
     examples.update = cutObject(await get(`/ap/updates/${updateUuid}`), "the Article at revision 2, embedded in full");
     // The announcement follows the text to revision 2: its opening words changed.
-    examples["announcement-update-delivered"] = (await waitFor((a) => a.type === "Update" && (a.json.object as Json).type === "Note")).json;
+    examples["announcement-update-delivered"] = (
+      await waitFor((a) => a.type === "Update" && (a.json.object as Json).type === "Note")
+    ).json;
     // The actor's profile changed too (its Version field): it is sent again.
     examples["profile-update-delivered"] = cutObject(
       (await waitFor((a) => a.type === "Update" && (a.json.object as Json).type === "Service")).json,
@@ -169,15 +179,22 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     await waitFor((a) => a.type === "Create" && /(person|people) signed/.test(JSON.stringify(a.json.object)));
 
     // alice quotes the announcement (Mastodon 4.5): her server asks, we answer with a stamp.
-    const quoteRequest = mastodon.quoteRequest(remote.actorUri("alice"), `${site.origin}/ap/notes/${announcement.uuid}`, `${remote.actorUri("alice")}/statuses/7777`, {
-      id: `${remote.actorUri("alice")}/quote_requests/4f1d0c2e-9a6b-4e57-8d3c-1b2a3c4d5e6f`,
-    });
+    const quoteRequest = mastodon.quoteRequest(
+      remote.actorUri("alice"),
+      `${site.origin}/ap/notes/${announcement.uuid}`,
+      `${remote.actorUri("alice")}/statuses/7777`,
+      {
+        id: `${remote.actorUri("alice")}/quote_requests/4f1d0c2e-9a6b-4e57-8d3c-1b2a3c4d5e6f`,
+      },
+    );
     await remote.postSigned({ inbox: `${site.origin}/inbox`, json: quoteRequest, user: "alice" });
     await site.drain();
     const quoteAccept = await waitFor((a) => a.type === "Accept" && (a.json.object as Json).type === "QuoteRequest");
     examples["quote-accept"] = quoteAccept.json;
     examples["quote-authorization"] = await get(new URL(String(quoteAccept.json.result)).pathname);
-    const digest = site.db.$client.prepare("SELECT uuid FROM fed_posts WHERE kind = 'digest'").get() as { uuid: string };
+    const digest = site.db.$client.prepare("SELECT uuid FROM fed_posts WHERE kind = 'digest'").get() as {
+      uuid: string;
+    };
     examples["digest-note"] = await get(`/ap/notes/${digest.uuid}`);
 
     examples.followers = await get(`/d/${SLUG}/followers`);
@@ -188,7 +205,11 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     const items = outboxPage.orderedItems as Json[];
     examples["outbox-page"] = {
       ...outboxPage,
-      orderedItems: items.map((item) => ({ id: item.id, type: item.type, "…": `${(item.object as Json).type} embedded` })),
+      orderedItems: items.map((item) => ({
+        id: item.id,
+        type: item.type,
+        "…": `${(item.object as Json).type} embedded`,
+      })),
     };
     examples.featured = await get(`/d/${SLUG}/featured`);
     examples["nodeinfo-wellknown"] = await get("/.well-known/nodeinfo", {});
@@ -197,13 +218,27 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     // A strike notice with an image (posted by hand: the story does not wait for a strike slot).
     const image = site.db
       .insert(media)
-      .values({ uuid: "5f0c8a2e-7d1b-4c39-9a64-0e2b7c1d3f58", mime: "image/png", width: 1200, height: 675, bytes: 48_213, sha256: "0".repeat(64), alt: "A raised fist made of speech bubbles, and the words: July 4 and 5, log off.", created: new Date() })
+      .values({
+        uuid: "5f0c8a2e-7d1b-4c39-9a64-0e2b7c1d3f58",
+        mime: "image/png",
+        width: 1200,
+        height: 675,
+        bytes: 48_213,
+        sha256: "0".repeat(64),
+        alt: "A raised fist made of speech bubbles, and the words: July 4 and 5, log off.",
+        created: new Date(),
+      })
       .returning()
       .get();
     writeStrikeSettingsValue(site.db, {
       ...parseStoredSettings(undefined, new Date()),
       declarations: [SLUG],
-      templates: [{ text: "Today I am on strike from big social media. Sign the {declaration_title} with me: {declaration_url} {hashtags}", mediaIds: [image.id] }],
+      templates: [
+        {
+          text: "Today I am on strike from big social media. Sign the {declaration_title} with me: {declaration_url} {hashtags}",
+          mediaIds: [image.id],
+        },
+      ],
     });
     const [notice] = await postNoticesNow(site.runtime.data, new URL(site.origin), [SLUG], new Date());
     examples["notice-note"] = await get(`/ap/notes/${notice!.uuid}`);
@@ -213,10 +248,18 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     examples["revision-article"] = await get(`/d/${SLUG}/v/2`);
 
     // Another undersign site copies version 2: its actor follows ours and sends us its Article's Create.
-    const found = await resolveRemoteDeclaration(`${site.origin}/d/${SLUG}/v/2`, { allowPrivateAddress: true, db: other.db, origin: new URL(other.origin) });
+    const found = await resolveRemoteDeclaration(`${site.origin}/d/${SLUG}/v/2`, {
+      allowPrivateAddress: true,
+      db: other.db,
+      origin: new URL(other.origin),
+    });
     if (!found.ok) throw new Error(found.message);
     const kept = await keepRevision(other.runtime.data, found.declaration.revision);
-    const owner = other.db.$client.prepare("INSERT INTO accounts (username, password_hash, role, created) VALUES ('bea', 'unused', 'author', 0) RETURNING id").get() as { id: number };
+    const owner = other.db.$client
+      .prepare(
+        "INSERT INTO accounts (username, password_hash, role, created) VALUES ('bea', 'unused', 'author', 0) RETURNING id",
+      )
+      .get() as { id: number };
     const copy = other.db.transaction((tx) =>
       createRemoteCopy(tx, {
         revision: kept,
@@ -243,10 +286,18 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     await other.publish();
     await other.drain();
     const copyArticle = getPost(other.db, copy.declaration.id, "article")!;
-    const getOther = async (path: string): Promise<Json> => (await (await fetch(new URL(path, other.origin), { headers: AP })).json()) as Json;
+    const getOther = async (path: string): Promise<Json> =>
+      (await (await fetch(new URL(path, other.origin), { headers: AP })).json()) as Json;
     examples["copy-article"] = await getOther(`/ap/articles/${copyArticle.uuid}`);
-    const copyCreate = (other.db.$client.prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = 'Create'").get(copyArticle.id) as { uuid: string }).uuid;
-    examples["copy-create"] = cutObject(await getOther(`/ap/activities/${copyCreate}`), "the copy's Article above, embedded in full");
+    const copyCreate = (
+      other.db.$client
+        .prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = 'Create'")
+        .get(copyArticle.id) as { uuid: string }
+    ).uuid;
+    examples["copy-create"] = cutObject(
+      await getOther(`/ap/activities/${copyCreate}`),
+      "the copy's Article above, embedded in full",
+    );
 
     // What other servers send us (test/helpers/fediverse-shapes.ts).
     const note = `${SITE_ORIGIN}/ap/notes/${announcement.uuid}`;
@@ -267,16 +318,42 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     examples["in-emojireact-pleroma"] = pleroma.emojiReact(pl, note, "✊", { author: us });
     const snacReaction = snac.emojiReact(`${SNAC_ORIGIN}/dana`, note, us, "👍", { published: "2026-01-01T12:00:00Z" });
     examples["in-emojireact-snac"] = snacReaction;
-    examples["in-undo-emojireact-snac"] = snac.undo(`${SNAC_ORIGIN}/dana`, snacReaction, { published: "2026-01-01T12:05:00Z" });
-    examples["in-announce-mastodon"] = mastodon.announce(alice, note, us, { n: "9012", published: "2026-01-01T12:00:00Z" });
-    examples["in-undo-announce-mastodon"] = mastodon.undoAnnounce(alice, note, us, { n: "9012", published: "2026-01-01T12:00:00Z" });
-    examples["in-reply-mastodon"] = mastodon.reply(alice, note, { mention }, { n: "3456", published: "2026-01-01T12:00:00Z" });
-    examples["in-reply-misskey"] = misskey.reply(mk, note, { mention }, { n: "9x2k4t0003", published: "2026-01-01T12:00:00.000Z" });
-    examples["in-update-person-mastodon"] = mastodon.updatePerson(alice, { name: "Alice A.", publicKeyPem: await remote.publicKeyPem("alice") }, { id: `${alice}#updates/1767268800` });
+    examples["in-undo-emojireact-snac"] = snac.undo(`${SNAC_ORIGIN}/dana`, snacReaction, {
+      published: "2026-01-01T12:05:00Z",
+    });
+    examples["in-announce-mastodon"] = mastodon.announce(alice, note, us, {
+      n: "9012",
+      published: "2026-01-01T12:00:00Z",
+    });
+    examples["in-undo-announce-mastodon"] = mastodon.undoAnnounce(alice, note, us, {
+      n: "9012",
+      published: "2026-01-01T12:00:00Z",
+    });
+    examples["in-reply-mastodon"] = mastodon.reply(
+      alice,
+      note,
+      { mention },
+      { n: "3456", published: "2026-01-01T12:00:00Z" },
+    );
+    examples["in-reply-misskey"] = misskey.reply(
+      mk,
+      note,
+      { mention },
+      { n: "9x2k4t0003", published: "2026-01-01T12:00:00.000Z" },
+    );
+    examples["in-update-person-mastodon"] = mastodon.updatePerson(
+      alice,
+      { name: "Alice A.", publicKeyPem: await remote.publicKeyPem("alice") },
+      { id: `${alice}#updates/1767268800` },
+    );
     examples["in-delete-status-mastodon"] = mastodon.deleteStatus(alice, `${alice}/statuses/3456`);
     examples["in-delete-actor-mastodon"] = mastodon.deleteActor(alice);
-    examples["in-quote-request-mastodon"] = mastodon.quoteRequest(alice, note, `${alice}/statuses/7777`, { id: `${alice}/quote_requests/4f1d0c2e-9a6b-4e57-8d3c-1b2a3c4d5e6f` });
-    examples["in-flag-mastodon"] = mastodon.flag(`${REMOTE_ORIGIN}/actor`, us, [note], "Spam", { id: `${REMOTE_ORIGIN}/0b6c2a7e-4f55-4a1e-9d3b-2c8f1e7a9b10` });
+    examples["in-quote-request-mastodon"] = mastodon.quoteRequest(alice, note, `${alice}/statuses/7777`, {
+      id: `${alice}/quote_requests/4f1d0c2e-9a6b-4e57-8d3c-1b2a3c4d5e6f`,
+    });
+    examples["in-flag-mastodon"] = mastodon.flag(`${REMOTE_ORIGIN}/actor`, us, [note], "Spam", {
+      id: `${REMOTE_ORIGIN}/0b6c2a7e-4f55-4a1e-9d3b-2c8f1e7a9b10`,
+    });
 
     // Our loopback origins, as the example hosts.
     const replacements: [string, string][] = [
@@ -293,7 +370,8 @@ export async function collectExamples(): Promise<Record<string, unknown>> {
     const result: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(examples)) {
       let text = JSON.stringify(trim(value));
-      for (const [from, to] of replacements) text = text.split(JSON.stringify(from).slice(1, -1)).join(JSON.stringify(to).slice(1, -1));
+      for (const [from, to] of replacements)
+        text = text.split(JSON.stringify(from).slice(1, -1)).join(JSON.stringify(to).slice(1, -1));
       result[name] = JSON.parse(text);
     }
     return result;
@@ -329,7 +407,9 @@ async function main(): Promise<void> {
     writeFileSync(path, filled);
     const used = new Set(markedExamples(doc));
     const unused = Object.keys(examples).filter((n) => !used.has(n));
-    process.stdout.write(`Wrote ${used.size} examples into ${path}${unused.length > 0 ? `; not used: ${unused.join(", ")}` : ""}\n`);
+    process.stdout.write(
+      `Wrote ${used.size} examples into ${path}${unused.length > 0 ? `; not used: ${unused.join(", ")}` : ""}\n`,
+    );
   } else {
     for (const [name, value] of Object.entries(examples)) {
       process.stdout.write(`<!-- example: ${name} -->\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\`\n\n`);

@@ -31,7 +31,10 @@ const gold = token("gold");
 const bg = token("bg");
 
 /** The icon's strokes (the signature wave and the line under it), from icon.svg. */
-const paths = [...icon.matchAll(/<path\b[^>]*\bd="([^"]+)"[^>]*\bstroke="([^"]+)"/g)].map((m) => ({ d: m[1]!, stroke: m[2]! }));
+const paths = [...icon.matchAll(/<path\b[^>]*\bd="([^"]+)"[^>]*\bstroke="([^"]+)"/g)].map((m) => ({
+  d: m[1]!,
+  stroke: m[2]!,
+}));
 if (paths.length !== 2) throw new Error(`expected two paths in icon.svg, found ${paths.length}`);
 const [wave, line] = paths as [{ d: string; stroke: string }, { d: string; stroke: string }];
 
@@ -60,7 +63,11 @@ function page(svg: string): string {
   return `<!DOCTYPE html><html><head><style>html,body{margin:0;padding:0;background:transparent}svg{display:block}</style></head><body>${svg}</body></html>`;
 }
 
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu"],
+});
 try {
   for (const [name, svg, width, height] of [
     ["avatar.png", avatarSvg, 400, 400],

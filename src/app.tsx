@@ -26,7 +26,8 @@ function isApi(path: string): boolean {
 }
 
 const DISK_FULL_LOG_INTERVAL_MS = 10_000;
-const DISK_FULL_MESSAGE = "This site cannot save anything right now: its disk is full. Nothing was recorded; please try again in a few minutes.";
+const DISK_FULL_MESSAGE =
+  "This site cannot save anything right now: its disk is full. Nothing was recorded; please try again in a few minutes.";
 
 /** SQLite's "database or disk is full": the write was rolled back, and reads still work. */
 function isDiskFull(error: unknown): boolean {
@@ -72,7 +73,12 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     c.set("deps", deps);
     await next();
   });
-  app.use("*", federationMiddleware(deps.federation, () => fedData, deps.config.origin, { limitPerServer: deps.config.federation.inboxLimitPerServer }));
+  app.use(
+    "*",
+    federationMiddleware(deps.federation, () => fedData, deps.config.origin, {
+      limitPerServer: deps.config.federation.inboxLimitPerServer,
+    }),
+  );
   app.route("/", web);
 
   app.notFound((c) => {
@@ -88,10 +94,13 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   const reportDiskFull = () => {
     diskFullTimer = null;
     if (diskFullUnreported === 0) return;
-    logger.error("Cannot write to the database: the disk is full (SQLITE_FULL). {count} more write(s) refused with 503 in the last {seconds} s; nothing was stored for them.", {
-      count: diskFullUnreported,
-      seconds: DISK_FULL_LOG_INTERVAL_MS / 1000,
-    });
+    logger.error(
+      "Cannot write to the database: the disk is full (SQLITE_FULL). {count} more write(s) refused with 503 in the last {seconds} s; nothing was stored for them.",
+      {
+        count: diskFullUnreported,
+        seconds: DISK_FULL_LOG_INTERVAL_MS / 1000,
+      },
+    );
     diskFullUnreported = 0;
     diskFullLogged = Date.now();
   };
@@ -100,7 +109,10 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   const abortLog = new QuietLog(logger, "info");
   app.onError((error, c) => {
     if (isClientAbort(error)) {
-      abortLog.note("{method} {path}: the client closed the connection before its request was read", { method: c.req.method, path: c.req.path });
+      abortLog.note("{method} {path}: the client closed the connection before its request was read", {
+        method: c.req.method,
+        path: c.req.path,
+      });
       return c.body(null, 400);
     }
     if (error instanceof HTTPException) {
@@ -109,10 +121,13 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     }
     if (isDiskFull(error)) {
       if (Date.now() - diskFullLogged >= DISK_FULL_LOG_INTERVAL_MS && diskFullTimer == null) {
-        logger.error("Cannot write to the database: the disk is full (SQLITE_FULL). {method} {path} was refused with 503 and nothing was stored; free some space.", {
-          method: c.req.method,
-          path: c.req.path,
-        });
+        logger.error(
+          "Cannot write to the database: the disk is full (SQLITE_FULL). {method} {path} was refused with 503 and nothing was stored; free some space.",
+          {
+            method: c.req.method,
+            path: c.req.path,
+          },
+        );
         diskFullLogged = Date.now();
       } else {
         diskFullUnreported++;

@@ -134,9 +134,19 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (rawOrigin != null) {
     const parsed = URL.canParse(rawOrigin) ? new URL(rawOrigin) : null;
     if (parsed == null || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
-      problems.push(`ORIGIN: expected the site's public URL starting with http:// or https:// (e.g. https://declarations.example), got "${rawOrigin}"`);
-    } else if (parsed.pathname !== "/" || parsed.search !== "" || parsed.hash !== "" || parsed.username !== "" || parsed.password !== "") {
-      problems.push(`ORIGIN: expected only scheme, host and optional port, without path, query or credentials (e.g. https://declarations.example), got "${rawOrigin}"`);
+      problems.push(
+        `ORIGIN: expected the site's public URL starting with http:// or https:// (e.g. https://declarations.example), got "${rawOrigin}"`,
+      );
+    } else if (
+      parsed.pathname !== "/" ||
+      parsed.search !== "" ||
+      parsed.hash !== "" ||
+      parsed.username !== "" ||
+      parsed.password !== ""
+    ) {
+      problems.push(
+        `ORIGIN: expected only scheme, host and optional port, without path, query or credentials (e.g. https://declarations.example), got "${rawOrigin}"`,
+      );
     } else {
       origin = new URL(parsed.origin);
     }
@@ -148,7 +158,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
 
   const instanceName = (value(env, "INSTANCE_NAME") ?? "undersign").normalize("NFC");
   if ([...instanceName].length > 100 || /[\p{Cc}]/u.test(instanceName)) {
-    problems.push(`INSTANCE_NAME: expected at most 100 printable characters, got ${[...instanceName].length} characters`);
+    problems.push(
+      `INSTANCE_NAME: expected at most 100 printable characters, got ${[...instanceName].length} characters`,
+    );
   }
 
   let logLevel: LogLevel = "info";
@@ -167,13 +179,20 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   let ipv6PrefixLength = 64;
   const rawPrefix = value(env, "IPV6_PREFIX_LENGTH");
   if (rawPrefix != null) {
-    if (/^\d{1,3}$/.test(rawPrefix) && Number(rawPrefix) >= 32 && Number(rawPrefix) <= 128) ipv6PrefixLength = Number(rawPrefix);
-    else problems.push(`IPV6_PREFIX_LENGTH: expected a whole number from 32 to 128 (64 counts each /64 network as one client), got "${rawPrefix}"`);
+    if (/^\d{1,3}$/.test(rawPrefix) && Number(rawPrefix) >= 32 && Number(rawPrefix) <= 128)
+      ipv6PrefixLength = Number(rawPrefix);
+    else
+      problems.push(
+        `IPV6_PREFIX_LENGTH: expected a whole number from 32 to 128 (64 counts each /64 network as one client), got "${rawPrefix}"`,
+      );
   }
   const allowPrivateAddress = parseBoolean(env, "FEDERATION_ALLOW_PRIVATE_ADDRESS", false, problems);
   const processQueue = parseBoolean(env, "PROCESS_QUEUE", true, problems);
   const inboxLimits = parseRateLimits(env, "INBOX_LIMIT_PER_SERVER", "600/1m", problems);
-  if (inboxLimits.length > 1) problems.push(`INBOX_LIMIT_PER_SERVER: expected one limit such as 600/1m (or "off"), got "${value(env, "INBOX_LIMIT_PER_SERVER")}"`);
+  if (inboxLimits.length > 1)
+    problems.push(
+      `INBOX_LIMIT_PER_SERVER: expected one limit such as 600/1m (or "off"), got "${value(env, "INBOX_LIMIT_PER_SERVER")}"`,
+    );
   const signersPerServer = parseRateLimits(env, "FEDIVERSE_SIGNERS_PER_SERVER", "20/10m,200/1d", problems);
 
   const confirmationRaw = (value(env, "SIGNATURE_CONFIRMATION") ?? "none").toLowerCase();
@@ -181,14 +200,19 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if (confirmationRaw === "none" || confirmationRaw === "email") confirmation = confirmationRaw;
   else problems.push(`SIGNATURE_CONFIRMATION: expected none or email, got "${confirmationRaw}"`);
 
-  const confirmationTtlMs = parseDuration(env, "CONFIRMATION_EXPIRES", "48h", problems, { min: 5 * 60_000, max: 30 * 86_400_000 });
+  const confirmationTtlMs = parseDuration(env, "CONFIRMATION_EXPIRES", "48h", problems, {
+    min: 5 * 60_000,
+    max: 30 * 86_400_000,
+  });
   const duplicateWindowMs = parseDuration(env, "DUPLICATE_WINDOW", "1h", problems, { min: 0, max: 7 * 86_400_000 });
   const powEnabled = parseBoolean(env, "PROOF_OF_WORK", true, problems);
   let maxNumber = 100_000;
   const rawDifficulty = value(env, "PROOF_OF_WORK_DIFFICULTY");
   if (rawDifficulty != null) {
-    if (/^\d+$/.test(rawDifficulty) && Number(rawDifficulty) >= 1_000 && Number(rawDifficulty) <= 10_000_000) maxNumber = Number(rawDifficulty);
-    else problems.push(`PROOF_OF_WORK_DIFFICULTY: expected a whole number from 1000 to 10000000, got "${rawDifficulty}"`);
+    if (/^\d+$/.test(rawDifficulty) && Number(rawDifficulty) >= 1_000 && Number(rawDifficulty) <= 10_000_000)
+      maxNumber = Number(rawDifficulty);
+    else
+      problems.push(`PROOF_OF_WORK_DIFFICULTY: expected a whole number from 1000 to 10000000, got "${rawDifficulty}"`);
   }
   const perDeclarationLimits = parseRateLimits(env, "RATE_LIMIT_PER_DECLARATION", "1/1m,5/5m", problems);
   const perClientLimits = parseRateLimits(env, "RATE_LIMIT_PER_CLIENT", "30/10m", problems);
@@ -201,7 +225,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       problems.push("SMTP_URL: expected smtp://user:password@host:port or smtps://…, got a value that is not one");
     } else {
       const from = value(env, "MAIL_FROM") ?? `${instanceName} <noreply@${origin.hostname}>`;
-      if (!/^[^\r\n<>]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(from)) problems.push(`MAIL_FROM: expected an address such as "Declarations <noreply@example.org>", got "${from}"`);
+      if (!/^[^\r\n<>]*<?[^\s@<>]+@[^\s@<>]+>?$/.test(from))
+        problems.push(`MAIL_FROM: expected an address such as "Declarations <noreply@example.org>", got "${from}"`);
       mail = { smtpUrl, from };
     }
   } else if (value(env, "MAIL_FROM") != null) {
@@ -239,7 +264,16 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   };
 }
 
-const BOOLEANS: Record<string, boolean> = { true: true, on: true, yes: true, "1": true, false: false, off: false, no: false, "0": false };
+const BOOLEANS: Record<string, boolean> = {
+  true: true,
+  on: true,
+  yes: true,
+  "1": true,
+  false: false,
+  off: false,
+  no: false,
+  "0": false,
+};
 
 function parseBoolean(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
   const raw = value(env, name);
@@ -267,7 +301,9 @@ function parseTrustProxy(env: Env, problems: string[]): string[] {
   }
   const parsed = parseProxyList(raw);
   if (!parsed.ok) {
-    problems.push(`TRUST_PROXY: expected "false" or a comma-separated list of proxy addresses or ranges (e.g. loopback or 127.0.0.1,10.0.0.0/8): ${parsed.problem}`);
+    problems.push(
+      `TRUST_PROXY: expected "false" or a comma-separated list of proxy addresses or ranges (e.g. loopback or 127.0.0.1,10.0.0.0/8): ${parsed.problem}`,
+    );
     return [];
   }
   return parsed.ranges;
@@ -281,11 +317,19 @@ export function durationToMs(text: string): number | null {
   return match == null ? null : Number(match[1]) * UNITS[match[2]!]!;
 }
 
-function parseDuration(env: Env, name: string, fallback: string, problems: string[], bounds: { min: number; max: number }): number {
+function parseDuration(
+  env: Env,
+  name: string,
+  fallback: string,
+  problems: string[],
+  bounds: { min: number; max: number },
+): number {
   const raw = value(env, name) ?? fallback;
   const ms = durationToMs(raw);
   if (ms == null || ms < bounds.min || ms > bounds.max) {
-    problems.push(`${name}: expected a duration such as 30m, 48h or 2d (between ${bounds.min / 60_000} minutes and ${bounds.max / 86_400_000} days), got "${raw}"`);
+    problems.push(
+      `${name}: expected a duration such as 30m, 48h or 2d (between ${bounds.min / 60_000} minutes and ${bounds.max / 86_400_000} days), got "${raw}"`,
+    );
     return durationToMs(fallback)!;
   }
   return ms;

@@ -109,7 +109,8 @@ export function parseDeclarationFile(path: string, bytes: Buffer): DeclarationFi
   }
   if (text.includes("\0")) return { path, reason: "file contains NUL bytes" };
   const parts = splitFrontMatter(text);
-  if (parts == null) return { path, reason: "no front matter: the file must start with a line '---', YAML fields, and a closing '---'" };
+  if (parts == null)
+    return { path, reason: "no front matter: the file must start with a line '---', YAML fields, and a closing '---'" };
   let data: unknown;
   try {
     data = parseYaml(parts.yaml);

@@ -8,7 +8,30 @@
 import sanitizeHtml from "sanitize-html";
 
 const KEEP: sanitizeHtml.IOptions = {
-  allowedTags: ["p", "br", "a", "del", "s", "pre", "code", "em", "strong", "b", "i", "ul", "ol", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "hr"],
+  allowedTags: [
+    "p",
+    "br",
+    "a",
+    "del",
+    "s",
+    "pre",
+    "code",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+  ],
   allowedAttributes: { a: ["href"] },
   allowedSchemes: ["http", "https"],
   disallowedTagsMode: "discard",
@@ -26,22 +49,30 @@ function decode(text: string): string {
 }
 
 function inline(html: string): string {
-  return decode(
-    html
-      .replace(/<br\s*\/?>/gi, "\u0000")
-      .replace(/<(strong|b)>([\s\S]*?)<\/\1>/gi, (_, _t, t: string) => `**${t}**`)
-      .replace(/<(em|i)>([\s\S]*?)<\/\1>/gi, (_, _t, t: string) => `*${t}*`)
-      .replace(/<(del|s)>([\s\S]*?)<\/\1>/gi, (_, _t, t: string) => `~~${t}~~`)
-      .replace(/<code>([\s\S]*?)<\/code>/gi, (_, t: string) => `\`${t.replace(/`/g, "")}\``)
-      .replace(/<a href="([^"]*)">([\s\S]*?)<\/a>/gi, (_, href: string, t: string) => `[${t}](${href.replace(/[()\s]/g, encodeURIComponent)})`)
-      .replace(/<[^>]+>/g, "")
-      // Text between the marks: escape what Markdown would read as syntax.
-      .replace(/(^|[*`~\])])([^*`~[\]()]+)/g, (all, lead: string, text: string) => lead + text.replace(/([\\_])/g, "\\$1")),
-  )
-    .replace(/[ \t]+/g, " ")
-    .trim()
-    // A line break (Markdown's backslash form: trailing spaces are trimmed by the diff).
-    .replace(/ ?\u0000 ?/g, "\\\n");
+  return (
+    decode(
+      html
+        .replace(/<br\s*\/?>/gi, "\u0000")
+        .replace(/<(strong|b)>([\s\S]*?)<\/\1>/gi, (_, _t, t: string) => `**${t}**`)
+        .replace(/<(em|i)>([\s\S]*?)<\/\1>/gi, (_, _t, t: string) => `*${t}*`)
+        .replace(/<(del|s)>([\s\S]*?)<\/\1>/gi, (_, _t, t: string) => `~~${t}~~`)
+        .replace(/<code>([\s\S]*?)<\/code>/gi, (_, t: string) => `\`${t.replace(/`/g, "")}\``)
+        .replace(
+          /<a href="([^"]*)">([\s\S]*?)<\/a>/gi,
+          (_, href: string, t: string) => `[${t}](${href.replace(/[()\s]/g, encodeURIComponent)})`,
+        )
+        .replace(/<[^>]+>/g, "")
+        // Text between the marks: escape what Markdown would read as syntax.
+        .replace(
+          /(^|[*`~\])])([^*`~[\]()]+)/g,
+          (all, lead: string, text: string) => lead + text.replace(/([\\_])/g, "\\$1"),
+        ),
+    )
+      .replace(/[ \t]+/g, " ")
+      .trim()
+      // A line break (Markdown's backslash form: trailing spaces are trimmed by the diff).
+      .replace(/ ?\u0000 ?/g, "\\\n")
+  );
 }
 
 function list(html: string, ordered: boolean): string {
@@ -63,8 +94,20 @@ export function htmlToMarkdown(html: string): string {
       if (text !== "") blocks.push(text);
     } else if (/^h[1-6]$/.test(tag)) blocks.push(`${"#".repeat(Number(tag[1]))} ${inline(content)}`);
     else if (tag === "p") blocks.push(inline(content));
-    else if (tag === "pre") blocks.push(`\`\`\`\n${decode(content.replace(/<[^>]+>/g, "")).replace(/```/g, "` ` `").replace(/\n+$/, "")}\n\`\`\``);
-    else if (tag === "blockquote") blocks.push(htmlToMarkdown(content).trimEnd().split("\n").map((l) => (l === "" ? ">" : `> ${l}`)).join("\n"));
+    else if (tag === "pre")
+      blocks.push(
+        `\`\`\`\n${decode(content.replace(/<[^>]+>/g, ""))
+          .replace(/```/g, "` ` `")
+          .replace(/\n+$/, "")}\n\`\`\``,
+      );
+    else if (tag === "blockquote")
+      blocks.push(
+        htmlToMarkdown(content)
+          .trimEnd()
+          .split("\n")
+          .map((l) => (l === "" ? ">" : `> ${l}`))
+          .join("\n"),
+      );
     else if (tag === "ul" || tag === "ol") blocks.push(list(content, tag === "ol"));
     else if (tag === "hr") blocks.push("---");
   }

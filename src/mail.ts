@@ -36,7 +36,10 @@ export function createMailer(config: MailConfig): Mailer {
  */
 export function sendInBackground(mailer: Mailer, message: MailMessage, what: string): void {
   mailer.send(message).catch((error: unknown) => {
-    logger.warn("Could not send the {what} mail: {error}", { what, error: redactAddresses(error instanceof Error ? error.message : String(error)) });
+    logger.warn("Could not send the {what} mail: {error}", {
+      what,
+      error: redactAddresses(error instanceof Error ? error.message : String(error)),
+    });
   });
 }
 

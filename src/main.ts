@@ -12,7 +12,14 @@ import { diffPool } from "./diff/index.ts";
 import { createFederationRuntime } from "./federation/index.ts";
 import { APP, configureLogging } from "./logging.ts";
 import { purgeExpiredPending } from "./db/signatures.ts";
-import { createBot, createSiteServices, databasePath, importShippedDeclarations, importShippedPages, openSiteDatabase } from "./setup.ts";
+import {
+  createBot,
+  createSiteServices,
+  databasePath,
+  importShippedDeclarations,
+  importShippedPages,
+  openSiteDatabase,
+} from "./setup.ts";
 
 function readConfig(): Config {
   try {
@@ -73,7 +80,11 @@ const server = serve({ fetch: app.fetch, hostname: config.host, port: config.por
 });
 
 server.on("error", (error: NodeJS.ErrnoException) => {
-  logger.fatal("Cannot listen on {host}:{port}: {message}", { host: config.host, port: config.port, message: error.message });
+  logger.fatal("Cannot listen on {host}:{port}: {message}", {
+    host: config.host,
+    port: config.port,
+    message: error.message,
+  });
   process.exit(1);
 });
 

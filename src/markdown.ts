@@ -10,10 +10,47 @@ const marked = new Marked({ gfm: true, breaks: false, async: false });
 
 const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
   allowedTags: [
-    "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote", "pre", "code",
-    "em", "strong", "del", "s", "sub", "sup", "mark", "abbr", "q", "cite", "kbd",
-    "ul", "ol", "li", "dl", "dt", "dd", "a", "img",
-    "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "details", "summary",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "br",
+    "hr",
+    "blockquote",
+    "pre",
+    "code",
+    "em",
+    "strong",
+    "del",
+    "s",
+    "sub",
+    "sup",
+    "mark",
+    "abbr",
+    "q",
+    "cite",
+    "kbd",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "details",
+    "summary",
   ],
   allowedAttributes: {
     a: ["href", "title", "rel"],
@@ -34,7 +71,20 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
   allowProtocolRelative: false,
   disallowedTagsMode: "discard",
   // Text inside these is dropped with the tag, not shown as text.
-  nonTextTags: ["script", "style", "textarea", "option", "noscript", "title", "iframe", "object", "embed", "template", "svg", "math"],
+  nonTextTags: [
+    "script",
+    "style",
+    "textarea",
+    "option",
+    "noscript",
+    "title",
+    "iframe",
+    "object",
+    "embed",
+    "template",
+    "svg",
+    "math",
+  ],
   transformTags: {
     a: (tagName, attribs) => {
       const { rel: _ignored, href: rawHref, ...rest } = attribs;
@@ -47,7 +97,10 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
       // applies to the cleaned value afterwards.
       const href = browserUrl(rawHref);
       const external = /^[a-z][a-z0-9+.-]*:/i.test(href) && !/^mailto:/i.test(href);
-      return { tagName, attribs: external ? { ...rest, href, rel: "nofollow noopener noreferrer" } : { ...rest, href } };
+      return {
+        tagName,
+        attribs: external ? { ...rest, href, rel: "nofollow noopener noreferrer" } : { ...rest, href },
+      };
     },
   },
 };
@@ -126,7 +179,25 @@ export function sanitize(html: string): string {
  */
 const REMOTE_OPTIONS: sanitizeHtml.IOptions = {
   ...SANITIZE_OPTIONS,
-  allowedTags: ["p", "br", "a", "span", "del", "s", "pre", "code", "em", "strong", "b", "i", "u", "ul", "ol", "li", "blockquote"],
+  allowedTags: [
+    "p",
+    "br",
+    "a",
+    "span",
+    "del",
+    "s",
+    "pre",
+    "code",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+  ],
   allowedAttributes: { a: ["href", "rel"], span: ["class"], ol: ["start"] },
   allowedClasses: { span: ["h-card", "invisible", "ellipsis"] },
   allowedSchemesAppliedToAttributes: ["href"],
@@ -173,7 +244,8 @@ function absoluteAttribute(attribute: "href" | "src", base: URL) {
   return (tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
     const value = attribs[attribute];
     // Already absolute (a scheme, or protocol-relative): left as written.
-    if (value == null || /^[a-z][a-z0-9+.-]*:/i.test(value) || value.startsWith("//") || !URL.canParse(value, base)) return { tagName, attribs };
+    if (value == null || /^[a-z][a-z0-9+.-]*:/i.test(value) || value.startsWith("//") || !URL.canParse(value, base))
+      return { tagName, attribs };
     return { tagName, attribs: { ...attribs, [attribute]: new URL(value, base).href } };
   };
 }

@@ -70,8 +70,16 @@ const NOT_IMAGE: MediaRejection = {
   status: 415,
   message: "This file is not an image we accept (PNG, JPEG, WebP or GIF).",
 };
-const SVG: MediaRejection = { code: "svg", status: 415, message: "SVG images are not accepted: they can contain scripts. Please upload a PNG, JPEG, WebP or GIF." };
-const DAMAGED: MediaRejection = { code: "damaged", status: 400, message: "This image is damaged or incomplete and could not be read. Please try another file." };
+const SVG: MediaRejection = {
+  code: "svg",
+  status: 415,
+  message: "SVG images are not accepted: they can contain scripts. Please upload a PNG, JPEG, WebP or GIF.",
+};
+const DAMAGED: MediaRejection = {
+  code: "damaged",
+  status: 400,
+  message: "This image is damaged or incomplete and could not be read. Please try another file.",
+};
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB`;
@@ -93,7 +101,8 @@ function startsWith(data: Uint8Array, bytes: readonly number[], at = 0): boolean
 export function sniffImageType(data: Uint8Array): MediaMime | null {
   if (startsWith(data, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
   if (startsWith(data, [0xff, 0xd8, 0xff])) return "image/jpeg";
-  if (startsWith(data, [0x47, 0x49, 0x46, 0x38]) && (data[4] === 0x37 || data[4] === 0x39) && data[5] === 0x61) return "image/gif";
+  if (startsWith(data, [0x47, 0x49, 0x46, 0x38]) && (data[4] === 0x37 || data[4] === 0x39) && data[5] === 0x61)
+    return "image/gif";
   if (startsWith(data, [0x52, 0x49, 0x46, 0x46]) && startsWith(data, [0x57, 0x45, 0x42, 0x50], 8)) return "image/webp";
   return null;
 }
@@ -104,7 +113,12 @@ export function looksLikeSvg(data: Uint8Array): boolean {
   return /<svg[\s>/]/.test(head) || (/^\s*(\ufeff|ï»¿)?\s*<\?xml/.test(head) && head.includes("svg"));
 }
 
-const SHARP_FORMAT: Record<MediaMime, string> = { "image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp", "image/gif": "gif" };
+const SHARP_FORMAT: Record<MediaMime, string> = {
+  "image/png": "png",
+  "image/jpeg": "jpeg",
+  "image/webp": "webp",
+  "image/gif": "gif",
+};
 
 /**
  * Checks and re-encodes an uploaded image.  Refusals carry a status and a
@@ -123,13 +137,15 @@ export async function processImage(input: Uint8Array): Promise<ProcessResult> {
     return { ok: false, rejection: DAMAGED };
   }
   // The header must agree with the first bytes: a PNG signature in front of something else is not a PNG.
-  if (meta.format !== SHARP_FORMAT[type] || meta.width == null || meta.height == null) return { ok: false, rejection: NOT_IMAGE };
+  if (meta.format !== SHARP_FORMAT[type] || meta.width == null || meta.height == null)
+    return { ok: false, rejection: NOT_IMAGE };
   const pages = animated ? (meta.pages ?? 1) : 1;
   const frameHeight = meta.pageHeight ?? meta.height;
   // Refuse decompression bombs from the header, before anything is decoded.
   const pixels = meta.width * frameHeight * pages;
   if (pixels > MAX_INPUT_PIXELS) {
-    const size = pages > 1 ? `${meta.width} × ${frameHeight} pixels in ${pages} frames` : `${meta.width} × ${frameHeight} pixels`;
+    const size =
+      pages > 1 ? `${meta.width} × ${frameHeight} pixels in ${pages} frames` : `${meta.width} × ${frameHeight} pixels`;
     return {
       ok: false,
       rejection: {
@@ -142,7 +158,11 @@ export async function processImage(input: Uint8Array): Promise<ProcessResult> {
   if (pages > MAX_FRAMES) {
     return {
       ok: false,
-      rejection: { code: "too_many_pixels", status: 413, message: `This animation has ${pages} frames; at most ${MAX_FRAMES} are accepted.` },
+      rejection: {
+        code: "too_many_pixels",
+        status: 413,
+        message: `This animation has ${pages} frames; at most ${MAX_FRAMES} are accepted.`,
+      },
     };
   }
 
@@ -150,13 +170,25 @@ export async function processImage(input: Uint8Array): Promise<ProcessResult> {
     return { ok: true, image: await reencode(input, type, meta, animated && pages > 1) };
   } catch (error) {
     if (error instanceof Error && /pixel limit/i.test(error.message)) {
-      return { ok: false, rejection: { code: "too_many_pixels", status: 413, message: `This image has more than ${MAX_INPUT_PIXELS / 1_000_000} megapixels.` } };
+      return {
+        ok: false,
+        rejection: {
+          code: "too_many_pixels",
+          status: 413,
+          message: `This image has more than ${MAX_INPUT_PIXELS / 1_000_000} megapixels.`,
+        },
+      };
     }
     return { ok: false, rejection: DAMAGED };
   }
 }
 
-async function reencode(input: Uint8Array, type: MediaMime, meta: Metadata, animated: boolean): Promise<ProcessedImage> {
+async function reencode(
+  input: Uint8Array,
+  type: MediaMime,
+  meta: Metadata,
+  animated: boolean,
+): Promise<ProcessedImage> {
   // failOn "warning": a truncated or corrupt file is refused rather than stored half grey.
   const pipeline = () =>
     sharp(input, { animated, limitInputPixels: MAX_INPUT_PIXELS, failOn: "warning", sequentialRead: true })
@@ -173,11 +205,15 @@ async function reencode(input: Uint8Array, type: MediaMime, meta: Metadata, anim
         .toBuffer({ resolveWithObject: true });
       if (!meta.hasAlpha && out.data.byteLength > PNG_PHOTO_BYTES) {
         mime = "image/jpeg";
-        out = await pipeline().jpeg({ quality: 82, progressive: true, mozjpeg: true }).toBuffer({ resolveWithObject: true });
+        out = await pipeline()
+          .jpeg({ quality: 82, progressive: true, mozjpeg: true })
+          .toBuffer({ resolveWithObject: true });
       }
       break;
     case "image/jpeg":
-      out = await pipeline().jpeg({ quality: 82, progressive: true, mozjpeg: true }).toBuffer({ resolveWithObject: true });
+      out = await pipeline()
+        .jpeg({ quality: 82, progressive: true, mozjpeg: true })
+        .toBuffer({ resolveWithObject: true });
       break;
     case "image/webp":
       out = await pipeline().webp({ quality: 82, effort: 4 }).toBuffer({ resolveWithObject: true });
@@ -187,7 +223,13 @@ async function reencode(input: Uint8Array, type: MediaMime, meta: Metadata, anim
       break;
   }
   const height = animated ? (out.info.pageHeight ?? out.info.height) : out.info.height;
-  return { mime, width: out.info.width, height, data: out.data, sha256: createHash("sha256").update(out.data).digest("hex") };
+  return {
+    mime,
+    width: out.info.width,
+    height,
+    data: out.data,
+    sha256: createHash("sha256").update(out.data).digest("hex"),
+  };
 }
 
 export type TextCheck = { ok: true; value: string } | { ok: false; message: string };
@@ -197,7 +239,8 @@ export function checkAlt(raw: string): TextCheck {
   const value = raw.replace(/\r\n?/g, "\n").trim();
   if (value === "") return { ok: false, message: "Please describe the image for people who cannot see it." };
   const length = [...value].length;
-  if (length > ALT_MAX) return { ok: false, message: `The description is ${length} characters long; at most ${ALT_MAX} are allowed.` };
+  if (length > ALT_MAX)
+    return { ok: false, message: `The description is ${length} characters long; at most ${ALT_MAX} are allowed.` };
   return { ok: true, value };
 }
 
@@ -205,7 +248,8 @@ export function checkAlt(raw: string): TextCheck {
 export function checkTitle(raw: string): TextCheck {
   const value = raw.replace(/\s+/g, " ").trim();
   const length = [...value].length;
-  if (length > TITLE_MAX) return { ok: false, message: `The title is ${length} characters long; at most ${TITLE_MAX} are allowed.` };
+  if (length > TITLE_MAX)
+    return { ok: false, message: `The title is ${length} characters long; at most ${TITLE_MAX} are allowed.` };
   return { ok: true, value };
 }
 

@@ -102,7 +102,10 @@ export function isPublicAddress(address: string | IpAddress): boolean {
  * addresses are caught when connecting.)
  */
 export function isPrivateHostLiteral(host: string): boolean {
-  const name = host.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
+  const name = host
+    .replace(/^\[|\]$/g, "")
+    .toLowerCase()
+    .replace(/\.$/, "");
   if (name === "localhost" || name.endsWith(".localhost")) return true;
   const ip = parseIp(name);
   return ip != null && !isPublicAddress(ip);
@@ -137,10 +140,14 @@ export function parseProxyList(text: string): ProxyListParse {
     const max = ip.kind() === "ipv4" ? 32 : 128;
     const bitsText = slash < 0 ? String(max) : part.slice(slash + 1);
     const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : NaN;
-    if (!(bits >= 0 && bits <= max)) return { ok: false, problem: `"${part.slice(0, 60)}" has a prefix length that is not 0 to ${max}` };
+    if (!(bits >= 0 && bits <= max))
+      return { ok: false, problem: `"${part.slice(0, 60)}" has a prefix length that is not 0 to ${max}` };
     const network = maskAddress(ip, bits);
     if (network.toString() !== ip.toString()) {
-      return { ok: false, problem: `"${part.slice(0, 60)}" has bits set after its /${bits} prefix (did you mean ${network.toString()}/${bits}?)` };
+      return {
+        ok: false,
+        problem: `"${part.slice(0, 60)}" has bits set after its /${bits} prefix (did you mean ${network.toString()}/${bits}?)`,
+      };
     }
     ranges.push(`${network.toString()}/${bits}`);
   }
@@ -196,7 +203,10 @@ export class ProxyTrust {
     let current = parseIp(peer);
     if (current == null) return peer;
     if (this.empty || forwardedFor == null) return current.toString();
-    const hops = forwardedFor.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const hops = forwardedFor
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
     for (let i = hops.length - 1; i >= 0 && i >= hops.length - MAX_FORWARDED_HOPS; i--) {
       if (!this.trusts(current)) return current.toString();
       const hop = parseIp(hops[i]!);

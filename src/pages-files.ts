@@ -37,8 +37,13 @@ export interface PageFileProblem {
 /** Parses one file's bytes: the page, or the reason it was refused. */
 export function parsePageFile(path: string, bytes: Buffer): SeedPage | PageFileProblem {
   const slug = basename(path, ".md");
-  if (!isSitePageSlug(slug)) return { path, reason: `this site has no page "${slug}"; page files are ${SITE_PAGE_SLUGS.map((s) => `${s}.md`).join(" and ")}` };
-  if (bytes.length > MAX_PAGE_BYTES) return { path, reason: `file is ${bytes.length} bytes; the limit is ${MAX_PAGE_BYTES}` };
+  if (!isSitePageSlug(slug))
+    return {
+      path,
+      reason: `this site has no page "${slug}"; page files are ${SITE_PAGE_SLUGS.map((s) => `${s}.md`).join(" and ")}`,
+    };
+  if (bytes.length > MAX_PAGE_BYTES)
+    return { path, reason: `file is ${bytes.length} bytes; the limit is ${MAX_PAGE_BYTES}` };
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/^\uFEFF/, "");
@@ -46,17 +51,30 @@ export function parsePageFile(path: string, bytes: Buffer): SeedPage | PageFileP
     return { path, reason: "file is not valid UTF-8" };
   }
   const match = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/.exec(text);
-  if (match == null) return { path, reason: "no front matter: the file must start with a line '---', 'title: …', and a closing '---'" };
+  if (match == null)
+    return { path, reason: "no front matter: the file must start with a line '---', 'title: …', and a closing '---'" };
   let data: unknown;
   try {
     data = parseYaml(match[1] ?? "");
   } catch (error) {
-    return { path, reason: `invalid front matter: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}` };
+    return {
+      path,
+      reason: `invalid front matter: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+    };
   }
-  const title = data != null && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, unknown>).title : undefined;
-  if (typeof title !== "string" || title.trim() === "") return { path, reason: "invalid front matter: title is missing" };
-  if ([...title.trim()].length > MAX_PAGE_TITLE) return { path, reason: `invalid front matter: title must be at most ${MAX_PAGE_TITLE} characters` };
-  const body = text.slice(match[0].length).replace(/^\s*\n/, "").replace(/\s+$/, "") + "\n";
+  const title =
+    data != null && typeof data === "object" && !Array.isArray(data)
+      ? (data as Record<string, unknown>).title
+      : undefined;
+  if (typeof title !== "string" || title.trim() === "")
+    return { path, reason: "invalid front matter: title is missing" };
+  if ([...title.trim()].length > MAX_PAGE_TITLE)
+    return { path, reason: `invalid front matter: title must be at most ${MAX_PAGE_TITLE} characters` };
+  const body =
+    text
+      .slice(match[0].length)
+      .replace(/^\s*\n/, "")
+      .replace(/\s+$/, "") + "\n";
   if (body.trim() === "") return { path, reason: "the page has no text after the front matter" };
   return { path, sha256: createHash("sha256").update(bytes).digest("hex"), slug, title: title.trim(), body };
 }

@@ -37,7 +37,8 @@ const importLogger = getLogger([APP, "declarations"]);
 
 /** Logs the files a folder import refused before reading them, and returns them as "skipped" outcomes. */
 function refusedFiles(logger: Logger, dir: string, problems: readonly { path: string; reason: string }[]) {
-  for (const problem of problems) logger.warn("Skipped {path}: {reason}", { path: join(dir, problem.path), reason: problem.reason });
+  for (const problem of problems)
+    logger.warn("Skipped {path}: {reason}", { path: join(dir, problem.path), reason: problem.reason });
   return problems.map((p) => ({ kind: "skipped" as const, path: p.path, slug: "", reason: p.reason }));
 }
 
@@ -56,10 +57,17 @@ export function importShippedDeclarations(db: Db, config: Pick<Config, "declarat
         importLogger.info("Imported {path} as /d/{slug}", { path, slug: outcome.slug });
         break;
       case "revised":
-        importLogger.info("Imported {path} as version {revision} of /d/{slug}", { path, slug: outcome.slug, revision: outcome.revision });
+        importLogger.info("Imported {path} as version {revision} of /d/{slug}", {
+          path,
+          slug: outcome.slug,
+          revision: outcome.revision,
+        });
         break;
       case "metadata":
-        importLogger.info("Updated the license, hashtags or language of /d/{slug} from {path}", { path, slug: outcome.slug });
+        importLogger.info("Updated the license, hashtags or language of /d/{slug} from {path}", {
+          path,
+          slug: outcome.slug,
+        });
         break;
       case "skipped":
         importLogger.warn("Skipped {path}: {reason}", { path, reason: outcome.reason });
@@ -120,7 +128,12 @@ const botLogger = getLogger([APP, "bot"]);
  * scheduler.  Without BOT_TOKEN_KEY the bot does not start, and the log says
  * which variable to set.
  */
-export function createBot(db: Db, batcher: WriteBatcher, config: Config, options: { run: boolean }): { web: { context: BotContext; poke(): void } | null; scheduler: BotScheduler | null } {
+export function createBot(
+  db: Db,
+  batcher: WriteBatcher,
+  config: Config,
+  options: { run: boolean },
+): { web: { context: BotContext; poke(): void } | null; scheduler: BotScheduler | null } {
   let key: Buffer;
   try {
     key = requireBotKey(config);
@@ -128,7 +141,14 @@ export function createBot(db: Db, batcher: WriteBatcher, config: Config, options
     botLogger.warn("The strike bot is off: {message}", { message: (error as Error).message });
     return { web: null, scheduler: null };
   }
-  const context: BotContext = { db, batcher, key, origin: config.origin, instanceName: config.instanceName, allowPrivateAddress: config.federation.allowPrivateAddress };
+  const context: BotContext = {
+    db,
+    batcher,
+    key,
+    origin: config.origin,
+    instanceName: config.instanceName,
+    allowPrivateAddress: config.federation.allowPrivateAddress,
+  };
   const scheduler = options.run ? startBotScheduler(context) : null;
   return { web: { context, poke: () => scheduler?.poke() }, scheduler };
 }

@@ -24,7 +24,8 @@ export type RawSignature = Readonly<Record<string, unknown>>;
 // space, every bidi formatting character (including U+061C ARABIC LETTER
 // MARK), invisible operators and the BOM.  The zero-width (non-)joiners
 // U+200C/U+200D stay: Persian and Indic spelling and emoji sequences need them.
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+const CONTROL =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200B\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 
 function codePoints(text: string): number {
   let n = 0;
@@ -37,7 +38,12 @@ export function cleanLine(text: string): string {
   // Normalise AFTER stripping: an invisible character between a letter and a
   // combining mark blocks composition, so NFC first could leave "e" + U+0301
   // (not NFC) once the invisible character is gone.
-  return text.replace(/[\t\r\n]+/g, " ").replace(CONTROL, "").normalize("NFC").replace(/\s+/g, " ").trim();
+  return text
+    .replace(/[\t\r\n]+/g, " ")
+    .replace(CONTROL, "")
+    .normalize("NFC")
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** Removes the invisible control and direction characters only (for text whose spacing matters, such as HTML). */
@@ -88,7 +94,8 @@ function optionalLine(raw: unknown, label: string, max: number): Check {
   if ("error" in s) return s;
   if (s.value.length > max * 4) return { error: `${label} must be at most ${max} characters.` };
   const value = cleanLine(s.value);
-  if (codePoints(value) > max) return { error: `${label} must be at most ${max} characters (it has ${codePoints(value)}).` };
+  if (codePoints(value) > max)
+    return { error: `${label} must be at most ${max} characters (it has ${codePoints(value)}).` };
   return { value: value === "" ? null : value };
 }
 
@@ -97,7 +104,8 @@ function checkName(raw: unknown): Check {
   if ("error" in line) return line;
   if (line.value == null) return { error: "Please enter your name." };
   if (!/[\p{L}\p{N}]/u.test(line.value)) return { error: "Your name must contain at least one letter or digit." };
-  if (/(?:https?:\/\/|www\.)/i.test(line.value)) return { error: "Your name must not contain a web address; use the website field." };
+  if (/(?:https?:\/\/|www\.)/i.test(line.value))
+    return { error: "Your name must not contain a web address; use the website field." };
   return line;
 }
 
@@ -121,14 +129,16 @@ function checkComment(raw: unknown): Check {
   if ("error" in s) return s;
   if (s.value.length > LIMITS.comment * 4) return { error: `Comment must be at most ${LIMITS.comment} characters.` };
   const value = cleanText(s.value);
-  if (codePoints(value) > LIMITS.comment) return { error: `Comment must be at most ${LIMITS.comment} characters (it has ${codePoints(value)}).` };
+  if (codePoints(value) > LIMITS.comment)
+    return { error: `Comment must be at most ${LIMITS.comment} characters (it has ${codePoints(value)}).` };
   return { value: value === "" ? null : value };
 }
 
 function checkEmail(raw: unknown, required: boolean): Check {
   const line = optionalLine(raw, "Email address", LIMITS.email);
   if ("error" in line) return line;
-  if (line.value == null) return required ? { error: "Please enter your email address: this site confirms each signature by mail." } : line;
+  if (line.value == null)
+    return required ? { error: "Please enter your email address: this site confirms each signature by mail." } : line;
   if (!/^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]{2,}$/.test(line.value)) {
     return { error: "Email address does not look like an address (name@example.org)." };
   }
@@ -149,7 +159,8 @@ function checkVisibility(visibility: unknown, isPublic: unknown): { value: boole
   }
   if (isPublic === true) return { value: true };
   if (isPublic === false) return { value: false };
-  if (isPublic == null || isPublic === "") return { error: "Please choose whether to show your name or only be counted." };
+  if (isPublic == null || isPublic === "")
+    return { error: "Please choose whether to show your name or only be counted." };
   return { error: "Choose whether to show your name: public must be true (show it) or false (count only)." };
 }
 

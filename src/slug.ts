@@ -10,9 +10,34 @@ export const SLUG_MAX_LENGTH = 64;
 
 /** Words that would collide with our own URLs or confuse people. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
-  "admin", "api", "about", "bot", "compare", "copies", "d", "edit", "embed", "faq", "feed", "healthz",
-  "history", "inbox", "instance", "login", "logout", "new", "nodeinfo", "outbox", "privacy", "register",
-  "resources", "settings", "static", "stats", "strike", "well-known",
+  "admin",
+  "api",
+  "about",
+  "bot",
+  "compare",
+  "copies",
+  "d",
+  "edit",
+  "embed",
+  "faq",
+  "feed",
+  "healthz",
+  "history",
+  "inbox",
+  "instance",
+  "login",
+  "logout",
+  "new",
+  "nodeinfo",
+  "outbox",
+  "privacy",
+  "register",
+  "resources",
+  "settings",
+  "static",
+  "stats",
+  "strike",
+  "well-known",
 ]);
 
 export function isValidSlug(slug: string): boolean {

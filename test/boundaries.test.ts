@@ -27,7 +27,8 @@ interface Import {
 function importsOf(file: string): Import[] {
   const text = readFileSync(file, "utf8");
   const found: Import[] = [];
-  const pattern = /^\s*(import|export)\s+(type\s+)?(?:[^;'"]*?\sfrom\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm;
+  const pattern =
+    /^\s*(import|export)\s+(type\s+)?(?:[^;'"]*?\sfrom\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm;
   for (const match of text.matchAll(pattern)) {
     const specifier = (match[3] ?? match[4])!;
     const target = specifier.startsWith(".") ? relative(SRC, resolve(file, "..", specifier)) : null;
@@ -36,12 +37,18 @@ function importsOf(file: string): Import[] {
   return found;
 }
 
-const files = sourceFiles(SRC).map((path) => ({ path, area: relative(SRC, path).split("/")[0]!, imports: importsOf(path) }));
+const files = sourceFiles(SRC).map((path) => ({
+  path,
+  area: relative(SRC, path).split("/")[0]!,
+  imports: importsOf(path),
+}));
 
 function violations(area: string, allowed: (i: Import) => boolean): string[] {
   return files
     .filter((f) => f.area === area)
-    .flatMap((f) => f.imports.filter((i) => !allowed(i)).map((i) => `${relative(ROOT, f.path)} imports ${i.specifier}`));
+    .flatMap((f) =>
+      f.imports.filter((i) => !allowed(i)).map((i) => `${relative(ROOT, f.path)} imports ${i.specifier}`),
+    );
 }
 
 describe("module boundaries (ARCHITECTURE.md)", () => {
@@ -81,13 +88,18 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
   });
 
   it("strike/ is pure: from src/ it imports only other strike/ files", () => {
-    expect(violations("strike", (i) => (i.target != null ? i.target.startsWith("strike/") : !i.specifier.startsWith("node:")))).toEqual([]);
+    expect(
+      violations("strike", (i) =>
+        i.target != null ? i.target.startsWith("strike/") : !i.specifier.startsWith("node:"),
+      ),
+    ).toEqual([]);
   });
 
   it("bot/ imports db/, strike/, federation's public index, config for types, and masto and undici among packages (never web/)", () => {
     expect(
       violations("bot", (i) => {
-        if (i.target == null) return /^(masto$|undici$|zod$|@logtape\/logtape$|@js-temporal\/polyfill$|node:)/.test(i.specifier);
+        if (i.target == null)
+          return /^(masto$|undici$|zod$|@logtape\/logtape$|@js-temporal\/polyfill$|node:)/.test(i.specifier);
         if (i.target === "config.ts") return i.typeOnly;
         if (i.target.startsWith("federation/")) return i.target === "federation/index.ts";
         return ["bot/", "db/", "strike/"].some((area) => i.target!.startsWith(area));
@@ -96,15 +108,27 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
   });
 
   it("diff/ imports only jsdiff, node built-ins, markdown.ts and itself; the rest of src/ reaches it through its index", () => {
-    expect(violations("diff", (i) => (i.target != null ? i.target.startsWith("diff/") || i.target === "markdown.ts" : /^(diff$|node:)/.test(i.specifier)))).toEqual([]);
+    expect(
+      violations("diff", (i) =>
+        i.target != null
+          ? i.target.startsWith("diff/") || i.target === "markdown.ts"
+          : /^(diff$|node:)/.test(i.specifier),
+      ),
+    ).toEqual([]);
     const deep = files
       .filter((f) => f.area !== "diff")
-      .flatMap((f) => f.imports.filter((i) => i.target?.startsWith("diff/") && i.target !== "diff/index.ts").map((i) => `${relative(ROOT, f.path)} imports ${i.specifier}`));
+      .flatMap((f) =>
+        f.imports
+          .filter((i) => i.target?.startsWith("diff/") && i.target !== "diff/index.ts")
+          .map((i) => `${relative(ROOT, f.path)} imports ${i.specifier}`),
+      );
     expect(deep).toEqual([]);
   });
 
   it("only config.ts reads process.env", () => {
-    const readers = files.filter((f) => /process\.env\b/.test(readFileSync(f.path, "utf8"))).map((f) => relative(SRC, f.path));
+    const readers = files
+      .filter((f) => /process\.env\b/.test(readFileSync(f.path, "utf8")))
+      .map((f) => relative(SRC, f.path));
     expect(readers).toEqual(["config.ts"]);
   });
 
@@ -112,7 +136,9 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
     const roots = new Set(["main.ts", "worker.ts", "setup.ts", "config.ts", "db/client.ts", "federation/runtime.ts"]);
     const offenders = files
       .filter((f) => !roots.has(relative(SRC, f.path)) && !relative(SRC, f.path).startsWith("cli/"))
-      .filter((f) => /\b(loadConfig|openDatabase|readEnvironment)\(|builder\.build\(/.test(readFileSync(f.path, "utf8")))
+      .filter((f) =>
+        /\b(loadConfig|openDatabase|readEnvironment)\(|builder\.build\(/.test(readFileSync(f.path, "utf8")),
+      )
       .map((f) => relative(SRC, f.path));
     expect(offenders).toEqual([]);
   });

@@ -25,7 +25,10 @@ async function logIn(dataDir: string, username: string, password: string) {
     const t = await createTestApp({ db });
     const pair = await csrfFrom(t.app, "/login");
     const res = await postForm(t.app, "/login", { username, password }, { csrf: pair });
-    const session = res.headers.getSetCookie().find((c) => c.startsWith("__Host-session="))?.split(";")[0];
+    const session = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith("__Host-session="))
+      ?.split(";")[0];
     let account: string | null = null;
     if (session != null) account = await (await t.app.request("/account", { headers: { Cookie: session } })).text();
     await t.batcher.run(() => undefined);
@@ -45,7 +48,11 @@ describe("npm run admin", () => {
 
     const db = new Database(join(dataDir, "undersign.sqlite"), { readonly: true });
     expect(db.prepare("SELECT username, role, password_hash AS hash FROM accounts").all()).toEqual([
-      { username: "owner", role: "admin", hash: expect.stringMatching(/^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/) },
+      {
+        username: "owner",
+        role: "admin",
+        hash: expect.stringMatching(/^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/),
+      },
     ]);
     db.close();
 

@@ -21,7 +21,9 @@ describe("command-line tools", () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/is up to date; 1 Declaration file\(s\) read, 0 skipped/);
     const db = new Database(join(dataDir, "undersign.sqlite"), { readonly: true });
-    expect(db.prepare("SELECT slug, revision FROM declarations").all()).toEqual([{ slug: "digital-independence", revision: 1 }]);
+    expect(db.prepare("SELECT slug, revision FROM declarations").all()).toEqual([
+      { slug: "digital-independence", revision: 1 },
+    ]);
     db.close();
   });
 

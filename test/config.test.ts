@@ -35,7 +35,15 @@ describe("loadConfig", () => {
 
   it("reads the federation settings and names a bad one", () => {
     expect(
-      loadConfig({ FEDERATION_ALLOW_PRIVATE_ADDRESS: "true", PROCESS_QUEUE: "off", INBOX_LIMIT_PER_SERVER: "off", FEDIVERSE_SIGNERS_PER_SERVER: "5/1h" }, "/").federation,
+      loadConfig(
+        {
+          FEDERATION_ALLOW_PRIVATE_ADDRESS: "true",
+          PROCESS_QUEUE: "off",
+          INBOX_LIMIT_PER_SERVER: "off",
+          FEDIVERSE_SIGNERS_PER_SERVER: "5/1h",
+        },
+        "/",
+      ).federation,
     ).toEqual({
       allowPrivateAddress: true,
       processQueue: false,
@@ -43,10 +51,16 @@ describe("loadConfig", () => {
       signersPerServer: [{ max: 5, windowMs: 3_600_000 }],
     });
     expect(problemsOf({ INBOX_LIMIT_PER_SERVER: "lots" }).join("\n")).toContain("INBOX_LIMIT_PER_SERVER");
-    expect(problemsOf({ INBOX_LIMIT_PER_SERVER: "10/1s,100/1m" }).join("\n")).toMatch(/^INBOX_LIMIT_PER_SERVER: expected one limit/);
-    expect(problemsOf({ FEDIVERSE_SIGNERS_PER_SERVER: "20 per hour" }).join("\n")).toContain("FEDIVERSE_SIGNERS_PER_SERVER");
+    expect(problemsOf({ INBOX_LIMIT_PER_SERVER: "10/1s,100/1m" }).join("\n")).toMatch(
+      /^INBOX_LIMIT_PER_SERVER: expected one limit/,
+    );
+    expect(problemsOf({ FEDIVERSE_SIGNERS_PER_SERVER: "20 per hour" }).join("\n")).toContain(
+      "FEDIVERSE_SIGNERS_PER_SERVER",
+    );
     expect(problemsOf({ PROCESS_QUEUE: "sometimes" }).join("\n")).toContain("PROCESS_QUEUE");
-    expect(problemsOf({ FEDERATION_ALLOW_PRIVATE_ADDRESS: "maybe" }).join("\n")).toContain("FEDERATION_ALLOW_PRIVATE_ADDRESS");
+    expect(problemsOf({ FEDERATION_ALLOW_PRIVATE_ADDRESS: "maybe" }).join("\n")).toContain(
+      "FEDERATION_ALLOW_PRIVATE_ADDRESS",
+    );
   });
 
   it("derives the default origin from PORT", () => {
@@ -117,21 +131,33 @@ describe("TRUST_PROXY and IPV6_PREFIX_LENGTH", () => {
   });
 
   it("reads a list of proxy addresses and ranges", () => {
-    expect(loadConfig({ TRUST_PROXY: "127.0.0.1,10.0.0.0/8" }, "/").trustedProxies).toEqual(["127.0.0.1/32", "10.0.0.0/8"]);
-    expect(loadConfig({ TRUST_PROXY: "loopback, fd00::/8" }, "/").trustedProxies).toEqual(["127.0.0.0/8", "::1/128", "fd00::/8"]);
+    expect(loadConfig({ TRUST_PROXY: "127.0.0.1,10.0.0.0/8" }, "/").trustedProxies).toEqual([
+      "127.0.0.1/32",
+      "10.0.0.0/8",
+    ]);
+    expect(loadConfig({ TRUST_PROXY: "loopback, fd00::/8" }, "/").trustedProxies).toEqual([
+      "127.0.0.0/8",
+      "::1/128",
+      "fd00::/8",
+    ]);
     expect(loadConfig({ IPV6_PREFIX_LENGTH: "56" }, "/").ipv6PrefixLength).toBe(56);
   });
 
   it.each(["true", "yes", "1", "on"])("refuses TRUST_PROXY=%s and says what to write instead", (raw) => {
     const problems = problemsOf({ TRUST_PROXY: raw });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^TRUST_PROXY: ".+" is no longer accepted, because it believed any X-Forwarded-For header/);
+    expect(problems[0]).toMatch(
+      /^TRUST_PROXY: ".+" is no longer accepted, because it believed any X-Forwarded-For header/,
+    );
     expect(problems[0]).toContain("TRUST_PROXY=loopback");
     expect(problems[0]).toContain("TRUST_PROXY=127.0.0.1,10.0.0.0/8");
   });
 
   it.each([
-    [{ TRUST_PROXY: "proxy.internal" }, /^TRUST_PROXY: expected "false" or a comma-separated list .*"proxy.internal" is not an IP address or range$/],
+    [
+      { TRUST_PROXY: "proxy.internal" },
+      /^TRUST_PROXY: expected "false" or a comma-separated list .*"proxy.internal" is not an IP address or range$/,
+    ],
     [{ TRUST_PROXY: "10.0.0.0/40" }, /^TRUST_PROXY: .*prefix length/],
     [{ TRUST_PROXY: "10.1.2.3/8" }, /^TRUST_PROXY: .*did you mean 10.0.0.0\/8/],
     [{ IPV6_PREFIX_LENGTH: "16" }, /^IPV6_PREFIX_LENGTH: expected a whole number from 32 to 128/],
@@ -154,7 +180,14 @@ describe("BOT_TOKEN_KEY", () => {
   });
 
   it("reads hex, base64 and base64url, with or without padding", () => {
-    for (const value of [hex, hex.toUpperCase(), KEY.toString("base64"), KEY.toString("base64url"), KEY.toString("base64").replace(/=$/, ""), ` ${hex} `]) {
+    for (const value of [
+      hex,
+      hex.toUpperCase(),
+      KEY.toString("base64"),
+      KEY.toString("base64url"),
+      KEY.toString("base64").replace(/=$/, ""),
+      ` ${hex} `,
+    ]) {
       expect(loadConfig({ BOT_TOKEN_KEY: value }, "/").bot?.tokenKey.equals(KEY), value).toBe(true);
     }
   });
@@ -176,6 +209,9 @@ describe("BOT_TOKEN_KEY", () => {
   });
 
   it("is reported alongside other problems", () => {
-    expect(problemsOf({ PORT: "x", BOT_TOKEN_KEY: "short" }).map((p) => p.split(":")[0])).toEqual(["PORT", "BOT_TOKEN_KEY"]);
+    expect(problemsOf({ PORT: "x", BOT_TOKEN_KEY: "short" }).map((p) => p.split(":")[0])).toEqual([
+      "PORT",
+      "BOT_TOKEN_KEY",
+    ]);
   });
 });

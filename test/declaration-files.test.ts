@@ -46,7 +46,13 @@ describe("parseDeclarationFile", () => {
 
   it("derives the slug from the file name and defaults the optional fields", () => {
     const file = parse("---\ntitle: Only a title\n---\nText.\n", "My Great_Declaration.md") as DeclarationFile;
-    expect(file).toMatchObject({ slug: "my-great-declaration", summary: "", license: "", hashtags: [], language: "en" });
+    expect(file).toMatchObject({
+      slug: "my-great-declaration",
+      summary: "",
+      license: "",
+      hashtags: [],
+      language: "en",
+    });
   });
 
   it("accepts a byte-order mark and CRLF line ends", () => {
@@ -69,7 +75,7 @@ describe("parseDeclarationFile", () => {
     ["an unknown field", "---\ntitle: T\nauthor: me\n---\nBody\n", /unknown field\(s\) author/],
     ["a bad slug", "---\ntitle: T\nslug: Not A Slug\n---\nBody\n", /slug "Not A Slug" may contain only/],
     ["a reserved slug", "---\ntitle: T\nslug: admin\n---\nBody\n", /reserved/],
-    ["a bad hashtag", "---\ntitle: T\nhashtags: [\"two words\"]\n---\nBody\n", /hashtags\.0 must be words/],
+    ["a bad hashtag", '---\ntitle: T\nhashtags: ["two words"]\n---\nBody\n', /hashtags\.0 must be words/],
     ["a bad language", "---\ntitle: T\nlanguage: not a language\n---\nBody\n", /language must be a language tag/],
     ["no text", "---\ntitle: T\n---\n\n  \n", /no text/],
     ["a NUL byte", "---\ntitle: T\n---\nBo\0dy\n", /NUL/],

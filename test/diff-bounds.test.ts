@@ -28,7 +28,13 @@ import {
   type WordPart,
 } from "../src/diff/index.ts";
 import { BODY_MAX_BYTES } from "../src/web/copies.tsx";
-import { interleaved, oneParagraph, PATHOLOGICAL_PAIRS, shuffledParagraphs, tinyParagraphs } from "./helpers/diff-texts.ts";
+import {
+  interleaved,
+  oneParagraph,
+  PATHOLOGICAL_PAIRS,
+  shuffledParagraphs,
+  tinyParagraphs,
+} from "./helpers/diff-texts.ts";
 
 // The worst pairs take a second or two each here, longer on a busy test machine.
 vi.setConfig({ testTimeout: 120_000 });
@@ -39,7 +45,10 @@ function lines(texts: readonly string[]): string[] {
 }
 
 function partsText(parts: readonly WordPart[], side: "before" | "after"): string {
-  return parts.filter((p) => p.kind === "same" || p.kind === (side === "before" ? "removed" : "added")).map((p) => p.text).join("");
+  return parts
+    .filter((p) => p.kind === "same" || p.kind === (side === "before" ? "removed" : "added"))
+    .map((p) => p.text)
+    .join("");
 }
 
 /**
@@ -69,8 +78,15 @@ function expectCorrect(diff: DeclarationDiff, before: string, after: string): vo
           break;
         case "changed": {
           const text = side === "before" ? block.before : block.after;
-          check(partsText(block.parts, side) === text, () => `${side} words of changed block ${block.from}→${block.to}`);
-          placed.push(side === "before" ? { at: block.from, count: block.fromCount, text } : { at: block.to, count: block.toCount, text });
+          check(
+            partsText(block.parts, side) === text,
+            () => `${side} words of changed block ${block.from}→${block.to}`,
+          );
+          placed.push(
+            side === "before"
+              ? { at: block.from, count: block.fromCount, text }
+              : { at: block.to, count: block.toCount, text },
+          );
           break;
         }
         case "moved": {
@@ -85,7 +101,10 @@ function expectCorrect(diff: DeclarationDiff, before: string, after: string): vo
     let next = 0;
     for (const p of placed) {
       check(p.at === next, () => `${side}: block ${next} missing or repeated (found ${p.at})`);
-      check(lines([p.text]).join("\n") === lines(blocks.slice(p.at, p.at + p.count)).join("\n"), () => `${side}: block ${p.at} is not the text's`);
+      check(
+        lines([p.text]).join("\n") === lines(blocks.slice(p.at, p.at + p.count)).join("\n"),
+        () => `${side}: block ${p.at} is not the text's`,
+      );
       next += p.count;
     }
     check(next === blocks.length, () => `${side}: ${next} blocks accounted for, the text has ${blocks.length}`);
@@ -124,8 +143,12 @@ describe("the worst pairs within the size limit", () => {
     expect(diff.stats.blocksChanged).toBeGreaterThan(MAX_RENDERED_CHANGES);
     const left = (diff.stats.blocksChanged - MAX_RENDERED_CHANGES).toLocaleString("en-US");
     for (const html of [renderDiffInline(diff), renderDiffSideBySide(diff)]) {
-      expect(html.match(/class="diff-(block diff-(added|removed|changed|moved)|(added|removed|changed|moved))"/g)).toHaveLength(MAX_RENDERED_CHANGES);
-      expect(html).toContain(`Only the first 5,000 changed paragraphs are shown: ${left} more, and the rest of the text, are left out.`);
+      expect(
+        html.match(/class="diff-(block diff-(added|removed|changed|moved)|(added|removed|changed|moved))"/g),
+      ).toHaveLength(MAX_RENDERED_CHANGES);
+      expect(html).toContain(
+        `Only the first 5,000 changed paragraphs are shown: ${left} more, and the rest of the text, are left out.`,
+      );
     }
     // An ordinary diff shows everything, without the note.
     expect(renderDiffInline(diffDeclarations("One.\n\nTwo.", "One.\n\nThree."))).not.toContain("are left out");
@@ -134,14 +157,24 @@ describe("the worst pairs within the size limit", () => {
   it("gives the same diff for the same texts (the budget counts work, not time), so change ids stay stable", () => {
     const [before, after] = interleaved(64 * 1024);
     const first = diffDeclarations(before, after, { alignment: 20_000, pairing: 20_000, moves: 20_000, words: 20_000 });
-    const second = diffDeclarations(before, after, { alignment: 20_000, pairing: 20_000, moves: 20_000, words: 20_000 });
+    const second = diffDeclarations(before, after, {
+      alignment: 20_000,
+      pairing: 20_000,
+      moves: 20_000,
+      words: 20_000,
+    });
     expect(second).toEqual(first);
     expect(proposedChanges(second).map((c) => c.id)).toEqual(proposedChanges(first).map((c) => c.id));
   });
 
   it("with tiny budgets, an ordinary edit is still correct, only coarser", () => {
-    const before = Array.from({ length: 60 }, (_, i) => `Paragraph ${i}: everyone has the right to speak without being watched.`).join("\n\n");
-    const after = before.replace("Paragraph 7:", "Paragraph seven:").replace("Paragraph 40: everyone", "Paragraph 40: each person");
+    const before = Array.from(
+      { length: 60 },
+      (_, i) => `Paragraph ${i}: everyone has the right to speak without being watched.`,
+    ).join("\n\n");
+    const after = before
+      .replace("Paragraph 7:", "Paragraph seven:")
+      .replace("Paragraph 40: everyone", "Paragraph 40: each person");
     const fine = diffDeclarations(before, after);
     expect(fine.coarse).toBe(false);
     expect(fine.stats.blocksEdited).toBe(2);
@@ -152,7 +185,12 @@ describe("the worst pairs within the size limit", () => {
 
   it("the Proposed Changes of a pair that differs everywhere list at most MAX_PROPOSED_CHANGES, and say there are more", () => {
     const [before, after] = tinyParagraphs(MAX_DIFF_TEXT_BYTES);
-    const outcome = runDiffJob({ kind: "proposed", before, after, section: { title: "Source", url: "https://undersign.test/d/source/v/1", revision: 1 } });
+    const outcome = runDiffJob({
+      kind: "proposed",
+      before,
+      after,
+      section: { title: "Source", url: "https://undersign.test/d/source/v/1", revision: 1 },
+    });
     expect(outcome.changes).toHaveLength(MAX_PROPOSED_CHANGES);
     expect(outcome.more).toBe(true);
     expect(outcome.coarse).toBe(true);
@@ -234,7 +272,11 @@ describe("size limits", () => {
     expect(refused(() => diffWords("a", big))).toBe("after");
     expect(refused(() => mergeThreeWay("a", "b", big))).toBe("theirs");
     expect(refused(() => runDiffJob({ kind: "editor", body: big, source: "a" }))).toBe("body");
-    expect(refused(() => runDiffJob({ kind: "render", before: "a", after: "b", views: ["inline"], words: { title: ["t", big] } }))).toBe("title after");
+    expect(
+      refused(() =>
+        runDiffJob({ kind: "render", before: "a", after: "b", views: ["inline"], words: { title: ["t", big] } }),
+      ),
+    ).toBe("title after");
     expect(refused(() => runDiffJob({ kind: "merge", base: "a", ours: big, theirs: "b" }))).toBe("ours");
   });
 

@@ -30,7 +30,12 @@ afterEach(async () => {
 });
 
 /** No limits at all: the unbounded diff of the worst pairs, which takes minutes. */
-const UNBOUNDED = { alignment: Number.MAX_SAFE_INTEGER, pairing: Number.MAX_SAFE_INTEGER, moves: Number.MAX_SAFE_INTEGER, words: Number.MAX_SAFE_INTEGER };
+const UNBOUNDED = {
+  alignment: Number.MAX_SAFE_INTEGER,
+  pairing: Number.MAX_SAFE_INTEGER,
+  moves: Number.MAX_SAFE_INTEGER,
+  words: Number.MAX_SAFE_INTEGER,
+};
 
 /** How many times the event loop of this thread turned (a zero-delay timer fired) before `work` settled. */
 async function turnsDuring(work: Promise<unknown>): Promise<number> {
@@ -50,7 +55,13 @@ async function turnsDuring(work: Promise<unknown>): Promise<number> {
 describe("the diff pool", () => {
   it("gives the same outcome as the diff in this thread", async () => {
     const p = pool({ size: 1 });
-    const job = { kind: "render", before: "# A\n\nOne two three.\n\nKept.", after: "# A\n\nOne four three.\n\nKept.", views: ["inline", "side"], words: { title: ["Old title", "New title"] } } as const;
+    const job = {
+      kind: "render",
+      before: "# A\n\nOne two three.\n\nKept.",
+      after: "# A\n\nOne four three.\n\nKept.",
+      views: ["inline", "side"],
+      words: { title: ["Old title", "New title"] },
+    } as const;
     expect(await p.run(job)).toEqual(runDiffJob(job));
     expect(p.submitted).toBe(1);
   });
@@ -108,7 +119,9 @@ describe("the diff pool", () => {
     const p = pool({ size: 1, limits: UNBOUNDED });
     const [before, after] = listItems(MAX_DIFF_TEXT_BYTES);
     const blocker = p.run({ kind: "summary", before, after }, { deadlineMs: 3_000 }).catch((error: unknown) => error);
-    const waiting = await p.run({ kind: "summary", before: "a", after: "b" }, { deadlineMs: 1_000 }).catch((error: unknown) => error);
+    const waiting = await p
+      .run({ kind: "summary", before: "a", after: "b" }, { deadlineMs: 1_000 })
+      .catch((error: unknown) => error);
     expect(waiting).toBeInstanceOf(DiffDeadlineError);
     expect(await blocker).toBeInstanceOf(DiffDeadlineError);
     expect(p.replaced).toBe(1);
@@ -119,7 +132,9 @@ describe("the diff pool", () => {
     const p = pool({ size: 1, limits: UNBOUNDED, maxMemoryMb: 18 });
     expect((await p.run({ kind: "summary", before: "a", after: "b" })).wordsChanged).toBe(2);
     const [before, after] = tinyParagraphs(MAX_DIFF_TEXT_BYTES);
-    const lost = await p.run({ kind: "render", before, after, views: ["inline", "side"] }).catch((error: unknown) => error);
+    const lost = await p
+      .run({ kind: "render", before, after, views: ["inline", "side"] })
+      .catch((error: unknown) => error);
     expect(lost).toBeInstanceOf(DiffWorkerError);
     expect(p.replaced).toBe(1);
     expect((await p.run({ kind: "summary", before: "a", after: "b" })).wordsChanged).toBe(2);
@@ -134,6 +149,8 @@ describe("the diff pool", () => {
     await p.close();
     expect(await running).toBeInstanceOf(DiffWorkerError);
     expect(await waiting).toBeInstanceOf(DiffWorkerError);
-    expect(await p.run({ kind: "summary", before: "a", after: "b" }).catch((error: unknown) => error)).toBeInstanceOf(DiffWorkerError);
+    expect(await p.run({ kind: "summary", before: "a", after: "b" }).catch((error: unknown) => error)).toBeInstanceOf(
+      DiffWorkerError,
+    );
   });
 });

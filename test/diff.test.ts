@@ -58,7 +58,8 @@ function only<T>(items: readonly T[]): T {
 }
 
 function partsOf(block: DiffBlock) {
-  if (block.kind !== "changed" && block.kind !== "moved") throw new Error(`expected a changed or moved block, got ${block.kind}`);
+  if (block.kind !== "changed" && block.kind !== "moved")
+    throw new Error(`expected a changed or moved block, got ${block.kind}`);
   return block.parts;
 }
 
@@ -72,10 +73,13 @@ function textsOf(block: DiffBlock, kind: "added" | "removed" | "same"): string[]
 function parseHtml(html: string) {
   const tags: Array<{ name: string; attribs: Record<string, string> }> = [];
   let text = "";
-  const parser = new Parser({
-    onopentag: (name, attribs) => tags.push({ name, attribs }),
-    ontext: (t) => (text += t),
-  }, { decodeEntities: true });
+  const parser = new Parser(
+    {
+      onopentag: (name, attribs) => tags.push({ name, attribs }),
+      ontext: (t) => (text += t),
+    },
+    { decodeEntities: true },
+  );
   parser.write(html);
   parser.end();
   return { tags, text };
@@ -153,7 +157,10 @@ describe("diffDeclarations: words", () => {
   });
 
   it("finds deleted words and a deleted sentence", () => {
-    const after = BASE.replace(" A conversation that anyone can join is worth defending.", "").replace("meet, argue and decide", "meet and decide");
+    const after = BASE.replace(" A conversation that anyone can join is worth defending.", "").replace(
+      "meet, argue and decide",
+      "meet and decide",
+    );
     const diff = diffDeclarations(BASE, after);
     expect(changed(diff)).toHaveLength(2);
     expect(textsOf(changed(diff)[0]!, "removed").join("")).toContain("argue");
@@ -163,7 +170,10 @@ describe("diffDeclarations: words", () => {
   });
 
   it("shows a replacement as one removal followed by one addition", () => {
-    const after = BASE.replace("allow an appeal to a person rather than a machine", "allow an appeal to an independent human reviewer");
+    const after = BASE.replace(
+      "allow an appeal to a person rather than a machine",
+      "allow an appeal to an independent human reviewer",
+    );
     const block = only(changed(diffDeclarations(BASE, after)));
     const parts = partsOf(block);
     const i = parts.findIndex((p) => p.kind === "removed");
@@ -171,14 +181,31 @@ describe("diffDeclarations: words", () => {
     expect(parts[i + 1]).toEqual({ kind: "added", text: "an independent human reviewer" });
     // The parts rebuild both texts exactly.
     if (block.kind !== "changed") throw new Error();
-    expect(parts.filter((p) => p.kind !== "added").map((p) => p.text).join("")).toBe(block.before);
-    expect(parts.filter((p) => p.kind !== "removed").map((p) => p.text).join("")).toBe(block.after);
+    expect(
+      parts
+        .filter((p) => p.kind !== "added")
+        .map((p) => p.text)
+        .join(""),
+    ).toBe(block.before);
+    expect(
+      parts
+        .filter((p) => p.kind !== "removed")
+        .map((p) => p.text)
+        .join(""),
+    ).toBe(block.after);
   });
 
   it("adds and removes whole paragraphs", () => {
     const extra = "We also ask that public institutions publish on open networks first.";
-    const diff = diffDeclarations(BASE, doc(P.title, P.intro, P.rights, extra, P.heading, list(P.item1, P.item2, P.item3), P.closing));
-    expect(changed(diff).map((b) => b.kind).sort()).toEqual(["added", "removed"]);
+    const diff = diffDeclarations(
+      BASE,
+      doc(P.title, P.intro, P.rights, extra, P.heading, list(P.item1, P.item2, P.item3), P.closing),
+    );
+    expect(
+      changed(diff)
+        .map((b) => b.kind)
+        .sort(),
+    ).toEqual(["added", "removed"]);
     expect(diff.blocks.find((b) => b.kind === "added")).toMatchObject({ text: extra, to: 3 });
     expect(diff.blocks.find((b) => b.kind === "removed")).toMatchObject({ text: P.duties, from: 3 });
   });
@@ -194,7 +221,9 @@ describe("diffDeclarations: words", () => {
     const none = diffDeclarations("", "");
     expect(none.blocks).toEqual([]);
     expect(renderDiffInline(none)).toContain('class="diff diff-inline"');
-    expect(proposedChangesMarkdown(proposedChanges(none), { title: "T", url: "/d/t", revision: 1 })).toContain("No changes yet.");
+    expect(proposedChangesMarkdown(proposedChanges(none), { title: "T", url: "/d/t", revision: 1 })).toContain(
+      "No changes yet.",
+    );
   });
 });
 
@@ -214,7 +243,18 @@ describe("diffDeclarations: moves, splits and merges", () => {
 
   it("reports a paragraph moved and lightly edited (≥ 90 % similar) as moved, with its word changes", () => {
     const edited = P.duties.replace("publish the rules", "publish all the rules");
-    const diff = diffDeclarations(BASE, doc(P.title, P.duties.replace(P.duties, edited), P.intro, P.rights, P.heading, list(P.item1, P.item2, P.item3), P.closing));
+    const diff = diffDeclarations(
+      BASE,
+      doc(
+        P.title,
+        P.duties.replace(P.duties, edited),
+        P.intro,
+        P.rights,
+        P.heading,
+        list(P.item1, P.item2, P.item3),
+        P.closing,
+      ),
+    );
     const moved = only(changed(diff));
     expect(moved.kind).toBe("moved");
     if (moved.kind !== "moved") throw new Error();
@@ -226,13 +266,29 @@ describe("diffDeclarations: moves, splits and merges", () => {
 
   it("does not call a heavily rewritten paragraph elsewhere a move", () => {
     const rewritten = "Hosts have duties: public rules, reasons for every removal, and a human who hears appeals.";
-    const diff = diffDeclarations(BASE, doc(P.title, rewritten, P.intro, P.rights, P.heading, list(P.item1, P.item2, P.item3), P.closing));
-    expect(changed(diff).map((b) => b.kind).sort()).toEqual(["added", "removed"]);
+    const diff = diffDeclarations(
+      BASE,
+      doc(P.title, rewritten, P.intro, P.rights, P.heading, list(P.item1, P.item2, P.item3), P.closing),
+    );
+    expect(
+      changed(diff)
+        .map((b) => b.kind)
+        .sort(),
+    ).toEqual(["added", "removed"]);
   });
 
   it("shows a paragraph split in two as one changed block with a paragraph break added", () => {
     const [first, second] = P.duties.split(" They must ");
-    const after = doc(P.title, P.intro, P.rights, `${first}`, `They must ${second}`, P.heading, list(P.item1, P.item2, P.item3), P.closing);
+    const after = doc(
+      P.title,
+      P.intro,
+      P.rights,
+      `${first}`,
+      `They must ${second}`,
+      P.heading,
+      list(P.item1, P.item2, P.item3),
+      P.closing,
+    );
     const diff = diffDeclarations(BASE, after);
     const block = only(changed(diff));
     expect(block).toMatchObject({ kind: "changed", from: 3, fromCount: 1, to: 3, toCount: 2 });
@@ -264,7 +320,14 @@ describe("diffDeclarations: moves, splits and merges", () => {
   });
 
   it("shows two paragraphs merged into one as one changed block", () => {
-    const after = doc(P.title, P.intro, `${P.rights} ${P.duties}`, P.heading, list(P.item1, P.item2, P.item3), P.closing);
+    const after = doc(
+      P.title,
+      P.intro,
+      `${P.rights} ${P.duties}`,
+      P.heading,
+      list(P.item1, P.item2, P.item3),
+      P.closing,
+    );
     const diff = diffDeclarations(BASE, after);
     const block = only(changed(diff));
     expect(block).toMatchObject({ kind: "changed", from: 2, fromCount: 2, to: 2, toCount: 1 });
@@ -274,7 +337,16 @@ describe("diffDeclarations: moves, splits and merges", () => {
 
   it("keeps a new paragraph next to an edited one as added, not as a split", () => {
     const extra = "Moderation decisions must be reviewable by courts.";
-    const after = doc(P.title, P.intro, P.rights, P.duties.replace("a machine", "an algorithm"), extra, P.heading, list(P.item1, P.item2, P.item3), P.closing);
+    const after = doc(
+      P.title,
+      P.intro,
+      P.rights,
+      P.duties.replace("a machine", "an algorithm"),
+      extra,
+      P.heading,
+      list(P.item1, P.item2, P.item3),
+      P.closing,
+    );
     const diff = diffDeclarations(BASE, after);
     expect(changed(diff).map((b) => b.kind)).toEqual(["changed", "added"]);
     expect(changed(diff)[0]).toMatchObject({ fromCount: 1, toCount: 1 });
@@ -284,8 +356,17 @@ describe("diffDeclarations: moves, splits and merges", () => {
 describe("diffDeclarations: Markdown structure", () => {
   it("diffs list items one by one", () => {
     const after = doc(
-      P.title, P.intro, P.rights, P.duties, P.heading,
-      list(P.item1, "- Clear rules, written in plain language and several languages.", "- Data portability within thirty days.", P.item3),
+      P.title,
+      P.intro,
+      P.rights,
+      P.duties,
+      P.heading,
+      list(
+        P.item1,
+        "- Clear rules, written in plain language and several languages.",
+        "- Data portability within thirty days.",
+        P.item3,
+      ),
       P.closing,
     );
     const diff = diffDeclarations(BASE, after);
@@ -305,15 +386,27 @@ describe("diffDeclarations: Markdown structure", () => {
     const block = only(changed(diffDeclarations(BASE, after)));
     expect(block.kind).toBe("changed");
     expect(textsOf(block, "removed")).toEqual(["## What we ask"].map(() => expect.any(String)));
-    expect(partsOf(block).filter((p) => p.kind === "removed").map((p) => p.text).join("|")).toContain("ask");
-    expect(partsOf(block).filter((p) => p.kind === "added").map((p) => p.text).join("|")).toContain("demand");
+    expect(
+      partsOf(block)
+        .filter((p) => p.kind === "removed")
+        .map((p) => p.text)
+        .join("|"),
+    ).toContain("ask");
+    expect(
+      partsOf(block)
+        .filter((p) => p.kind === "added")
+        .map((p) => p.text)
+        .join("|"),
+    ).toContain("demand");
   });
 });
 
 describe("diffDeclarations: Unicode", () => {
   it("treats accented words as whole words", () => {
-    const before = "Nous, soussignés, déclarons que la conversation publique appartient à celles et ceux qui y participent.";
-    const after = "Nous, soussignées, déclarons que la conversation publique appartient à toutes celles et ceux qui y participent.";
+    const before =
+      "Nous, soussignés, déclarons que la conversation publique appartient à celles et ceux qui y participent.";
+    const after =
+      "Nous, soussignées, déclarons que la conversation publique appartient à toutes celles et ceux qui y participent.";
     const block = only(changed(diffDeclarations(before, after)));
     expect(textsOf(block, "removed")).toEqual(["soussignés"]);
     expect(textsOf(block, "added")).toEqual(["soussignées", "toutes "]);
@@ -342,7 +435,9 @@ describe("diffDeclarations: Unicode", () => {
   });
 
   it("diffs Chinese and Japanese by words, not by UTF-16 units", () => {
-    const zh = only(changed(diffDeclarations("人人生而自由，在尊严和权利上一律平等。", "人人生而自由，在尊严和义务上一律平等。")));
+    const zh = only(
+      changed(diffDeclarations("人人生而自由，在尊严和权利上一律平等。", "人人生而自由，在尊严和义务上一律平等。")),
+    );
     expect(textsOf(zh, "removed")).toEqual(["权利"]);
     expect(textsOf(zh, "added")).toEqual(["义务"]);
     const ja = only(changed(diffDeclarations("すべての人は表現の自由を有する。", "すべての人は集会の自由を有する。")));
@@ -381,17 +476,34 @@ describe("diffDeclarations: size", () => {
 
   it("diffs two unrelated 200 KB texts", () => {
     const a = Array.from({ length: 1400 }, (_, i) => `${P.rights} Alpha ${i}.`).join("\n\n");
-    const b = Array.from({ length: 1400 }, (_, i) => `Completely different words number ${i}, nothing shared here at all, zebra quartz.`).join("\n\n");
+    const b = Array.from(
+      { length: 1400 },
+      (_, i) => `Completely different words number ${i}, nothing shared here at all, zebra quartz.`,
+    ).join("\n\n");
     const diff = diffDeclarations(a, b);
     expect(diff.stats.unchanged).toBe(0);
   });
 });
 
 describe("rendering", () => {
-  const hostile = doc(P.title, P.intro, `He wrote <script>alert("x")</script> & 'quoted' "words" <img src=x onerror=alert(1)>.`, P.closing);
-  const hostileAfter = doc(P.title, P.intro, `He wrote <script>alert("y")</script> & 'quoted' "words" <b onclick="x()">bold</b>.`, P.closing, "<style>body{}</style>");
+  const hostile = doc(
+    P.title,
+    P.intro,
+    `He wrote <script>alert("x")</script> & 'quoted' "words" <img src=x onerror=alert(1)>.`,
+    P.closing,
+  );
+  const hostileAfter = doc(
+    P.title,
+    P.intro,
+    `He wrote <script>alert("y")</script> & 'quoted' "words" <b onclick="x()">bold</b>.`,
+    P.closing,
+    "<style>body{}</style>",
+  );
 
-  for (const [name, render] of [["inline", renderDiffInline], ["side by side", renderDiffSideBySide]] as const) {
+  for (const [name, render] of [
+    ["inline", renderDiffInline],
+    ["side by side", renderDiffSideBySide],
+  ] as const) {
     it(`${name}: escapes all document text and has no scripts, styles or event handlers`, () => {
       const html = render(diffDeclarations(hostile, hostileAfter));
       expect(html).not.toMatch(/<(script|img|style|b)[\s>]|<[^>]*\son\w+=/i);
@@ -399,7 +511,21 @@ describe("rendering", () => {
       expect(html).toContain("&#39;quoted&#39;");
       expect(html).toContain("&amp;");
       const { tags, text } = parseHtml(html);
-      const allowed = new Set(["div", "details", "summary", "ins", "del", "p", "br", "table", "thead", "tbody", "tr", "th", "td"]);
+      const allowed = new Set([
+        "div",
+        "details",
+        "summary",
+        "ins",
+        "del",
+        "p",
+        "br",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+      ]);
       for (const tag of tags) {
         expect(allowed.has(tag.name), tag.name).toBe(true);
         for (const attribute of Object.keys(tag.attribs)) expect(["class", "scope", "colspan"]).toContain(attribute);
@@ -416,12 +542,16 @@ describe("rendering", () => {
     // title, intro, rights, duties, heading, item1 unchanged; item2 changed; item3, closing unchanged.
     expect(html).toContain('<details class="diff-collapsed"><summary>6 unchanged paragraphs</summary>');
     expect(html.match(/<details/g)).toHaveLength(1);
-    expect(html).toContain('<div class="diff-block diff-unchanged">- An end to advertising based on surveillance.</div>');
+    expect(html).toContain(
+      '<div class="diff-block diff-unchanged">- An end to advertising based on surveillance.</div>',
+    );
     expect(html).toMatch(/plain<ins class="diff-ins">, simple<\/ins> language/);
     const table = renderDiffSideBySide(diff);
     expect(table.startsWith('<table class="diff-side">')).toBe(true);
     expect(table).toContain("<summary>6 unchanged paragraphs</summary>");
-    expect(table).toContain('<tr class="diff-changed"><td class="diff-before">- Clear rules, written in plain language.</td><td class="diff-after">- Clear rules, written in plain<ins class="diff-ins">, simple</ins> language.</td></tr>');
+    expect(table).toContain(
+      '<tr class="diff-changed"><td class="diff-before">- Clear rules, written in plain language.</td><td class="diff-after">- Clear rules, written in plain<ins class="diff-ins">, simple</ins> language.</td></tr>',
+    );
   });
 
   it("marks added and removed blocks in both views", () => {
@@ -439,12 +569,26 @@ describe("proposedChanges", () => {
   const edit = (text: string) => text.replace("to leave a platform", "to leave any platform");
 
   it("lists each change with the changed sentence, kind and a stable id", () => {
-    const after = doc(P.title, P.intro, edit(P.rights), P.duties.replace(" They must publish the rules they apply, explain", " They must publish the rules they apply and explain"), P.heading, list(P.item1, P.item3), P.closing, "Signed in good faith.");
+    const after = doc(
+      P.title,
+      P.intro,
+      edit(P.rights),
+      P.duties.replace(
+        " They must publish the rules they apply, explain",
+        " They must publish the rules they apply and explain",
+      ),
+      P.heading,
+      list(P.item1, P.item3),
+      P.closing,
+      "Signed in good faith.",
+    );
     const changes = proposedChanges(diffDeclarations(BASE, after));
     expect(changes.map((c) => c.kind)).toEqual(["changed", "changed", "removed", "added"]);
     expect(changes[0]).toMatchObject({ before: P.rights, after: edit(P.rights) });
     // Only the changed sentence of a longer paragraph.
-    expect(changes[1]!.before).toBe("They must publish the rules they apply, explain each decision that silences a voice, and allow an appeal to a person rather than a machine.");
+    expect(changes[1]!.before).toBe(
+      "They must publish the rules they apply, explain each decision that silences a voice, and allow an appeal to a person rather than a machine.",
+    );
     expect(changes[1]!.after).toMatch(/^They must publish the rules they apply and explain/);
     expect(changes[2]).toMatchObject({ before: P.item2, after: "" });
     expect(changes[3]).toMatchObject({ before: "", after: "Signed in good faith." });
@@ -453,11 +597,28 @@ describe("proposedChanges", () => {
   });
 
   it("keeps ids when unrelated parts of the text change, and attaches notes by id", () => {
-    const first = proposedChanges(diffDeclarations(BASE, doc(P.title, P.intro, edit(P.rights), P.duties, P.heading, list(P.item1, P.item2, P.item3), P.closing)));
+    const first = proposedChanges(
+      diffDeclarations(
+        BASE,
+        doc(P.title, P.intro, edit(P.rights), P.duties, P.heading, list(P.item1, P.item2, P.item3), P.closing),
+      ),
+    );
     const id = only(first).id;
     const notes = { [id]: "Leaving should never cost you your friends." };
     const later = proposedChanges(
-      diffDeclarations(BASE, doc(P.title, P.intro.replace("argue", "debate"), edit(P.rights), P.duties, P.heading, list(P.item1, P.item2, P.item3), P.closing, "Signed in good faith.")),
+      diffDeclarations(
+        BASE,
+        doc(
+          P.title,
+          P.intro.replace("argue", "debate"),
+          edit(P.rights),
+          P.duties,
+          P.heading,
+          list(P.item1, P.item2, P.item3),
+          P.closing,
+          "Signed in good faith.",
+        ),
+      ),
       notes,
     );
     expect(later).toHaveLength(3);
@@ -466,10 +627,32 @@ describe("proposedChanges", () => {
     expect(later.filter((c) => c.note !== undefined)).toHaveLength(1);
     // Another sentence of the same paragraph edited: the first change keeps its id.
     const other = proposedChanges(
-      diffDeclarations(BASE, doc(P.title, P.intro, P.rights, P.duties.replace("as well as rights", "as well as powers").replace("a machine", "an algorithm"), P.heading, list(P.item1, P.item2, P.item3), P.closing)),
+      diffDeclarations(
+        BASE,
+        doc(
+          P.title,
+          P.intro,
+          P.rights,
+          P.duties.replace("as well as rights", "as well as powers").replace("a machine", "an algorithm"),
+          P.heading,
+          list(P.item1, P.item2, P.item3),
+          P.closing,
+        ),
+      ),
     );
     const again = proposedChanges(
-      diffDeclarations(BASE, doc(P.title, P.intro, P.rights, P.duties.replace("as well as rights", "as well as powers"), P.heading, list(P.item1, P.item2, P.item3), P.closing)),
+      diffDeclarations(
+        BASE,
+        doc(
+          P.title,
+          P.intro,
+          P.rights,
+          P.duties.replace("as well as rights", "as well as powers"),
+          P.heading,
+          list(P.item1, P.item2, P.item3),
+          P.closing,
+        ),
+      ),
     );
     expect(other).toHaveLength(2);
     expect(other[0]!.id).toBe(only(again).id);
@@ -484,7 +667,10 @@ describe("proposedChanges", () => {
   });
 
   it("trims long texts with an ellipsis around the change", () => {
-    const long = Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ") + " and so on forever without any full stop " + Array.from({ length: 40 }, (_, i) => `tail${i}`).join(" ");
+    const long =
+      Array.from({ length: 40 }, (_, i) => `word${i}`).join(" ") +
+      " and so on forever without any full stop " +
+      Array.from({ length: 40 }, (_, i) => `tail${i}`).join(" ");
     const change = only(proposedChanges(diffDeclarations(long, long.replace("tail20", "TAIL"))));
     for (const text of [change.before, change.after]) {
       expect(text.length).toBeLessThanOrEqual(MAX_EXCERPT + 2);
@@ -505,28 +691,50 @@ describe("proposedChangesMarkdown", () => {
   });
 
   it("lists before → after and notes, with quoted text escaped", () => {
-    const before = doc(P.intro, "Read *this* and [click](javascript:alert(1)) or <img src=x onerror=alert(1)> `code` ~~gone~~ a|b &amp; \\*.");
-    const after = doc(P.intro, "Read *this* and [click](javascript:alert(1)) or <img src=x onerror=alert(2)> `code` ~~gone~~ a|b &amp; \\* now.");
+    const before = doc(
+      P.intro,
+      "Read *this* and [click](javascript:alert(1)) or <img src=x onerror=alert(1)> `code` ~~gone~~ a|b &amp; \\*.",
+    );
+    const after = doc(
+      P.intro,
+      "Read *this* and [click](javascript:alert(1)) or <img src=x onerror=alert(2)> `code` ~~gone~~ a|b &amp; \\* now.",
+    );
     const changes = proposedChanges(diffDeclarations(before, after), {});
     const id = only(changes).id;
     const md = proposedChangesMarkdown(
       proposedChanges(diffDeclarations(before, after), { [id]: "Because\n\n# it is _better_" }),
       source,
     );
-    expect(md).toContain("- **Changed:** “Read \\*this\\* and \\[click\\](javascript:alert(1)) or \\<img src=x onerror=alert(1)\\> \\`code\\` \\~\\~gone\\~\\~ a\\|b \\&amp; \\\\\\*.” → “");
+    expect(md).toContain(
+      "- **Changed:** “Read \\*this\\* and \\[click\\](javascript:alert(1)) or \\<img src=x onerror=alert(1)\\> \\`code\\` \\~\\~gone\\~\\~ a\\|b \\&amp; \\\\\\*.” → “",
+    );
     expect(md).toContain("\\\n  *Note:* Because ¶ # it is \\_better\\_");
     const html = renderMarkdown(md);
     expect(html).toContain("<h2>Proposed Changes</h2>");
     expect(html).not.toMatch(/<img|<code|<em>this|<a href="javascript|<del|<h1/);
     // The quoted text survives literally.
-    expect(html).toContain("Read *this* and [click](javascript:alert(1)) or &lt;img src=x onerror=alert(1)&gt; `code` ~~gone~~ a|b &amp;amp; \\*");
+    expect(html).toContain(
+      "Read *this* and [click](javascript:alert(1)) or &lt;img src=x onerror=alert(1)&gt; `code` ~~gone~~ a|b &amp;amp; \\*",
+    );
     expect(html).toContain("<em>Note:</em> Because ¶ # it is _better_");
     expect((html.match(/<li>/g) ?? []).length).toBe(1);
   });
 
   it("writes added, removed and moved changes", () => {
-    const after = doc(P.title, P.closing, P.intro, P.rights, P.heading, list(P.item1, P.item2, P.item3), "Signed in good faith.");
-    const md = proposedChangesMarkdown(proposedChanges(diffDeclarations(BASE, after)), { title: "T", url: "/d/t", revision: 2 });
+    const after = doc(
+      P.title,
+      P.closing,
+      P.intro,
+      P.rights,
+      P.heading,
+      list(P.item1, P.item2, P.item3),
+      "Signed in good faith.",
+    );
+    const md = proposedChangesMarkdown(proposedChanges(diffDeclarations(BASE, after)), {
+      title: "T",
+      url: "/d/t",
+      revision: 2,
+    });
     expect(md).toContain(`- **Moved from paragraph 9 to paragraph 2:** “${P.closing}”`);
     expect(md).toContain(`- **Removed:** “${P.duties}”`);
     expect(md).toContain("- **Added:** “Signed in good faith.”");
@@ -534,15 +742,27 @@ describe("proposedChangesMarkdown", () => {
   });
 
   it("escapes Markdown in quoted text", () => {
-    expect(escapeMarkdownInline("  a *b*\n_c_ [d](e) <f> `g` ~h~ | &lt; \\ ")).toBe("a \\*b\\* \\_c\\_ \\[d\\](e) \\<f\\> \\`g\\` \\~h\\~ \\| \\&lt; \\\\");
+    expect(escapeMarkdownInline("  a *b*\n_c_ [d](e) <f> `g` ~h~ | &lt; \\ ")).toBe(
+      "a \\*b\\* \\_c\\_ \\[d\\](e) \\<f\\> \\`g\\` \\~h\\~ \\| \\&lt; \\\\",
+    );
   });
 });
 
 describe("diffWords", () => {
   it("returns parts that rebuild both texts", () => {
     const parts = diffWords("one two three", "one 2 three four");
-    expect(parts.filter((p) => p.kind !== "added").map((p) => p.text).join("")).toBe("one two three");
-    expect(parts.filter((p) => p.kind !== "removed").map((p) => p.text).join("")).toBe("one 2 three four");
+    expect(
+      parts
+        .filter((p) => p.kind !== "added")
+        .map((p) => p.text)
+        .join(""),
+    ).toBe("one two three");
+    expect(
+      parts
+        .filter((p) => p.kind !== "removed")
+        .map((p) => p.text)
+        .join(""),
+    ).toBe("one 2 three four");
     expect(diffWords("", "")).toEqual([]);
     expect(diffWords("", "new")).toEqual([{ kind: "added", text: "new" }]);
   });
@@ -551,7 +771,10 @@ describe("diffWords", () => {
 describe("mergeThreeWay", () => {
   it("applies non-overlapping changes from both sides", () => {
     const ours = BASE.replace("argue and decide", "argue, listen and decide");
-    const theirs = BASE.replace("plain language", "plain, simple language").replace(P.closing, `${P.closing}\n\nSigned in good faith.`);
+    const theirs = BASE.replace("plain language", "plain, simple language").replace(
+      P.closing,
+      `${P.closing}\n\nSigned in good faith.`,
+    );
     const result = mergeThreeWay(BASE, ours, theirs);
     expect(result.conflicts).toEqual([]);
     expect(result.text).toContain("argue, listen and decide");
@@ -559,7 +782,13 @@ describe("mergeThreeWay", () => {
     expect(result.text).toContain("Signed in good faith.");
     // The tight list stays tight.
     expect(result.text).toContain(`${P.item1}\n- Clear rules, written in plain, simple language.\n${P.item3}`);
-    expect(splitBlocks(result.text)).toEqual(splitBlocks(ours.replace("plain language", "plain, simple language").replace(P.closing, `${P.closing}\n\nSigned in good faith.`)));
+    expect(splitBlocks(result.text)).toEqual(
+      splitBlocks(
+        ours
+          .replace("plain language", "plain, simple language")
+          .replace(P.closing, `${P.closing}\n\nSigned in good faith.`),
+      ),
+    );
   });
 
   it("applies changes to neighbouring blocks and a deletion", () => {
@@ -575,7 +804,14 @@ describe("mergeThreeWay", () => {
     const ours = BASE.replace("a machine", "an algorithm").replace("plain language", "plain, simple language");
     const theirs = BASE.replace("a machine", "an automated system");
     const result = mergeThreeWay(BASE, ours, theirs);
-    expect(result.conflicts).toEqual([{ base: P.duties, ours: P.duties.replace("a machine", "an algorithm"), theirs: P.duties.replace("a machine", "an automated system"), at: 3 }]);
+    expect(result.conflicts).toEqual([
+      {
+        base: P.duties,
+        ours: P.duties.replace("a machine", "an algorithm"),
+        theirs: P.duties.replace("a machine", "an automated system"),
+        at: 3,
+      },
+    ]);
     expect(result.text).toBe(ours.replace(/\n$/, "") + "\n");
   });
 
@@ -597,7 +833,11 @@ describe("mergeThreeWay", () => {
   });
 
   it("reports an edit against a deletion as a conflict", () => {
-    const result = mergeThreeWay(BASE, BASE.replace(`${P.rights}\n\n`, ""), BASE.replace("without being watched", "unwatched"));
+    const result = mergeThreeWay(
+      BASE,
+      BASE.replace(`${P.rights}\n\n`, ""),
+      BASE.replace("without being watched", "unwatched"),
+    );
     expect(only(result.conflicts)).toMatchObject({ base: P.rights, ours: "" });
   });
 

@@ -61,17 +61,24 @@ describe("durability", () => {
 
     // Restart on the same data: migrations and import run again.
     const again = await startApp(dataDir, LOAD);
-    const count = ((await (await fetch(`${again.url}/api/declarations/${SLUG}`)).json()) as { signatureCount: number }).signatureCount;
+    const count = ((await (await fetch(`${again.url}/api/declarations/${SLUG}`)).json()) as { signatureCount: number })
+      .signatureCount;
 
     const db = new Database(join(dataDir, "undersign.sqlite"), { readonly: true });
-    const rows = db.prepare("SELECT name, count(*) AS n FROM signatures WHERE status = 'confirmed' GROUP BY name").all() as { name: string; n: number }[];
+    const rows = db
+      .prepare("SELECT name, count(*) AS n FROM signatures WHERE status = 'confirmed' GROUP BY name")
+      .all() as { name: string; n: number }[];
     const stored = new Map(rows.map((r) => [r.name, r.n]));
-    const total = (db.prepare("SELECT count(*) AS n FROM signatures WHERE status = 'confirmed'").get() as { n: number }).n;
+    const total = (db.prepare("SELECT count(*) AS n FROM signatures WHERE status = 'confirmed'").get() as { n: number })
+      .n;
     db.close();
 
     const missing = [...acknowledged].filter((name) => !stored.has(name));
     expect(missing, "acknowledged but lost").toEqual([]);
-    expect(rows.filter((r) => r.n !== 1), "stored more than once").toEqual([]);
+    expect(
+      rows.filter((r) => r.n !== 1),
+      "stored more than once",
+    ).toEqual([]);
     // Signatures written but not yet acknowledged when the server died may exist; never fewer.
     expect(total).toBeGreaterThanOrEqual(acknowledged.size);
     expect(count).toBe(total);

@@ -13,13 +13,17 @@ describe("htmlToMarkdown", () => {
   });
 
   it("drops scripts, styles, attributes and unsafe links", () => {
-    const markdown = htmlToMarkdown('<p onclick="x()">Hi<script>alert(1)</script><style>p{}</style> <a href="javascript:alert(1)">there</a></p>');
+    const markdown = htmlToMarkdown(
+      '<p onclick="x()">Hi<script>alert(1)</script><style>p{}</style> <a href="javascript:alert(1)">there</a></p>',
+    );
     expect(markdown).toBe("Hi there\n");
     expect(renderMarkdown(markdown)).not.toMatch(/script|javascript|onclick/);
   });
 
   it("decodes entities, keeps line breaks, and escapes underscores in text", () => {
-    expect(htmlToMarkdown("<p>Fish &amp; chips<br>snake_case &quot;quoted&quot;</p>")).toBe('Fish & chips\\\nsnake\\_case "quoted"\n');
+    expect(htmlToMarkdown("<p>Fish &amp; chips<br>snake_case &quot;quoted&quot;</p>")).toBe(
+      'Fish & chips\\\nsnake\\_case "quoted"\n',
+    );
   });
 
   it("gives an empty text for empty HTML", () => {

@@ -57,7 +57,10 @@ describe("the Docker image", () => {
     const image = tempDir("image");
     for (const copy of copies) {
       for (const source of copy.sources) {
-        const target = copy.destination.endsWith("/") || copy.sources.length > 1 ? join(image, copy.destination, source) : join(image, copy.destination);
+        const target =
+          copy.destination.endsWith("/") || copy.sources.length > 1
+            ? join(image, copy.destination, source)
+            : join(image, copy.destination);
         cpSync(join(ROOT, source), target, { recursive: true });
       }
     }
@@ -66,7 +69,16 @@ describe("the Docker image", () => {
 
     const { PORT: _port, HOST: _host, DATA_DIR: _data, ...imageEnv } = env;
     const app = await startApp(tempDir("image-data"), imageEnv, undefined, image);
-    for (const path of ["/", "/d/digital-independence", "/faq", "/resources", "/strike", "/privacy", "/memes", "/embed"]) {
+    for (const path of [
+      "/",
+      "/d/digital-independence",
+      "/faq",
+      "/resources",
+      "/strike",
+      "/privacy",
+      "/memes",
+      "/embed",
+    ]) {
       const res = await fetch(app.url + path);
       expect({ path, status: res.status }).toEqual({ path, status: 200 });
       await res.body?.cancel();

@@ -29,7 +29,11 @@ describe("createMailer", () => {
       ".A line that starts with a dot",
     ].join("\n");
     const before = smtp.messages.length;
-    await mailer.send({ to: "Alice.Example@example.org", subject: "Confirm your signature: Déclaration “numérique” ✓", text });
+    await mailer.send({
+      to: "Alice.Example@example.org",
+      subject: "Confirm your signature: Déclaration “numérique” ✓",
+      text,
+    });
 
     const mail = await smtp.waitForMessage(before + 1);
     expect(mail.envelope.from).toBe("noreply@undersign.test");
@@ -85,7 +89,10 @@ describe("createMailer", () => {
   });
 
   it("keeps the default sender built from INSTANCE_NAME whole", async () => {
-    const config = loadConfig({ SMTP_URL: smtp.url, INSTANCE_NAME: "Undersign: Berlin (test)", ORIGIN: "https://undersign.test" }, "/tmp");
+    const config = loadConfig(
+      { SMTP_URL: smtp.url, INSTANCE_NAME: "Undersign: Berlin (test)", ORIGIN: "https://undersign.test" },
+      "/tmp",
+    );
     expect(config.mail!.from).toBe("Undersign: Berlin (test) <noreply@undersign.test>");
     const before = smtp.messages.length;
     await createMailer(config.mail!).send({ to: "alice@example.org", subject: "Hi", text: "Hello" });
@@ -104,7 +111,10 @@ describe("sendInBackground", () => {
     await configure({
       reset: true,
       sinks: { capture: (record) => records.push(record) },
-      loggers: [{ category: APP, lowestLevel: "debug", sinks: ["capture"] }, { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] }],
+      loggers: [
+        { category: APP, lowestLevel: "debug", sinks: ["capture"] },
+        { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+      ],
     });
   });
   afterEach(() => {
@@ -114,7 +124,13 @@ describe("sendInBackground", () => {
 
   it("logs a failure without the address or the text, and never throws", async () => {
     const mailer = createMailer({ smtpUrl: `smtp://127.0.0.1:${await closedPort()}`, from: FROM });
-    expect(() => sendInBackground(mailer, { to: "secret-person@example.org", subject: "Private subject", text: "https://undersign.test/s/TOKEN" }, "test")).not.toThrow();
+    expect(() =>
+      sendInBackground(
+        mailer,
+        { to: "secret-person@example.org", subject: "Private subject", text: "https://undersign.test/s/TOKEN" },
+        "test",
+      ),
+    ).not.toThrow();
     await expect.poll(() => records.length, { timeout: 5000 }).toBeGreaterThan(0);
     const [record] = records;
     expect(record!.level).toBe("warning");
@@ -132,13 +148,21 @@ describe("sendInBackground", () => {
       disabledCommands: ["STARTTLS"],
       logger: false,
       onRcptTo(address, _session, callback) {
-        callback(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), { responseCode: 550 }));
+        callback(
+          Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown`), {
+            responseCode: 550,
+          }),
+        );
       },
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const { port } = server.server.address() as AddressInfo;
-      sendInBackground(createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: FROM }), { to: "Secret.Person+tag@example.org", subject: "s", text: "t" }, "test");
+      sendInBackground(
+        createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, from: FROM }),
+        { to: "Secret.Person+tag@example.org", subject: "s", text: "t" },
+        "test",
+      );
       await expect.poll(() => records.length, { timeout: 5000 }).toBeGreaterThan(0);
       const line = records[0]!.message.join("");
       expect(line).toContain("550 5.1.1 <[address]>: Recipient address rejected");
@@ -151,7 +175,11 @@ describe("sendInBackground", () => {
   it("logs nothing when the mail goes out", async () => {
     const smtp = await startSmtpServer();
     try {
-      sendInBackground(createMailer({ smtpUrl: smtp.url, from: FROM }), { to: "alice@example.org", subject: "Hi", text: "Hello" }, "test");
+      sendInBackground(
+        createMailer({ smtpUrl: smtp.url, from: FROM }),
+        { to: "alice@example.org", subject: "Hi", text: "Hello" },
+        "test",
+      );
       await smtp.waitForMessage(1);
       expect(records).toEqual([]);
     } finally {
@@ -162,15 +190,22 @@ describe("sendInBackground", () => {
 
 describe("fromAddress and redactAddresses", () => {
   it("splits a name and an address, and leaves the rest alone", () => {
-    expect(fromAddress("Declarations <noreply@undersign.test>")).toEqual({ name: "Declarations", address: "noreply@undersign.test" });
+    expect(fromAddress("Declarations <noreply@undersign.test>")).toEqual({
+      name: "Declarations",
+      address: "noreply@undersign.test",
+    });
     expect(fromAddress(' "A \\"B\\"" <a@b.example> ')).toEqual({ name: 'A "B"', address: "a@b.example" });
     expect(fromAddress("<a@b.example>")).toBe("a@b.example");
     expect(fromAddress("a@b.example")).toBe("a@b.example");
-    expect(fromAddress("=?UTF-8?Q?D=C3=A9clarations?= <a@b.example>")).toBe("=?UTF-8?Q?D=C3=A9clarations?= <a@b.example>");
+    expect(fromAddress("=?UTF-8?Q?D=C3=A9clarations?= <a@b.example>")).toBe(
+      "=?UTF-8?Q?D=C3=A9clarations?= <a@b.example>",
+    );
   });
 
   it("replaces every address", () => {
-    expect(redactAddresses("550 <a.b+c@example.org>: rejected; also x@y.example")).toBe("550 <[address]>: rejected; also [address]");
+    expect(redactAddresses("550 <a.b+c@example.org>: rejected; also x@y.example")).toBe(
+      "550 <[address]>: rejected; also [address]",
+    );
     expect(redactAddresses("connect ECONNREFUSED 127.0.0.1:25")).toBe("connect ECONNREFUSED 127.0.0.1:25");
   });
 });
@@ -186,7 +221,14 @@ describe("signingMail", () => {
   const confirmToken = "C".repeat(43);
 
   it("asks for confirmation, with both links, while a signature is pending", () => {
-    const mail = signingMail({ config, declaration, to: "alice@example.org", privateToken, confirmToken, repeat: false });
+    const mail = signingMail({
+      config,
+      declaration,
+      to: "alice@example.org",
+      privateToken,
+      confirmToken,
+      repeat: false,
+    });
     expect(mail.to).toBe("alice@example.org");
     expect(mail.subject).toBe("Confirm your signature: Test Declaration");
     const lines = mail.text.split("\n");
@@ -198,7 +240,15 @@ describe("signingMail", () => {
 
   it("says until when the confirmation link works, to the minute", () => {
     const confirmExpires = new Date("2026-03-02T00:05:00Z");
-    const mail = signingMail({ config, declaration, to: "alice@example.org", privateToken, confirmToken, confirmExpires, repeat: false });
+    const mail = signingMail({
+      config,
+      declaration,
+      to: "alice@example.org",
+      privateToken,
+      confirmToken,
+      confirmExpires,
+      repeat: false,
+    });
     expect(formatDateTime(confirmExpires)).toBe("March 2, 2026 at 00:05");
     expect(mail.text).toContain("The link works until March 2, 2026 at 00:05 UTC.");
   });
@@ -226,7 +276,14 @@ describe("the test mail parser", () => {
 
   it("decodes base64 bodies", () => {
     const raw = Buffer.from(
-      ["Subject: x", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64", "", Buffer.from("héllo\r\nworld").toString("base64"), ""].join("\r\n"),
+      [
+        "Subject: x",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: base64",
+        "",
+        Buffer.from("héllo\r\nworld").toString("base64"),
+        "",
+      ].join("\r\n"),
     );
     expect(parseMessage(raw).text).toBe("héllo\nworld");
   });

@@ -7,7 +7,15 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { loadConfig, readEnvironment } from "../src/config.ts";
-import { killChildren, removeTempDirs, spawnApp, startApp, stopApp, tempDir, type RunningApp } from "./helpers/process.ts";
+import {
+  killChildren,
+  removeTempDirs,
+  spawnApp,
+  startApp,
+  stopApp,
+  tempDir,
+  type RunningApp,
+} from "./helpers/process.ts";
 
 const SLUG = "digital-independence";
 
@@ -43,7 +51,7 @@ describe("src/main.ts", () => {
     // Without BOT_TOKEN_KEY the strike bot does not start, and the log names the variable.
     const log = first.output().stdout + first.output().stderr;
     expect(log).toContain("The strike bot is off");
-    expect(log).toContain('The strike bot needs BOT_TOKEN_KEY');
+    expect(log).toContain("The strike bot needs BOT_TOKEN_KEY");
 
     const withBot = await startApp(tempDir("data"), { BOT_TOKEN_KEY: "ab".repeat(32) });
     const bot = await fetch(`${withBot.url}/bot`);
@@ -75,7 +83,10 @@ describe("src/main.ts", () => {
     expect(result).toEqual({ code: 1, signal: null });
     const lines = stderr.split("\n").filter((line) => line.trim() !== "");
     for (const name of ["PORT", "LOG_LEVEL", "ORIGIN"]) {
-      expect(lines.filter((line) => line.startsWith(`${name}:`)), `${name} in:\n${stderr}`).toHaveLength(1);
+      expect(
+        lines.filter((line) => line.startsWith(`${name}:`)),
+        `${name} in:\n${stderr}`,
+      ).toHaveLength(1);
     }
     expect(stderr).toContain('"abc"');
     expect(stderr).toContain('"loud"');
@@ -89,7 +100,13 @@ describe("src/main.ts", () => {
 });
 
 describe("readEnvironment", () => {
-  const NAMES = ["UNDERSIGN_TEST_ONLY_IN_FILE", "UNDERSIGN_TEST_IN_BOTH", "UNDERSIGN_TEST_ONLY_IN_ENV", "PORT", "INSTANCE_NAME"];
+  const NAMES = [
+    "UNDERSIGN_TEST_ONLY_IN_FILE",
+    "UNDERSIGN_TEST_IN_BOTH",
+    "UNDERSIGN_TEST_ONLY_IN_ENV",
+    "PORT",
+    "INSTANCE_NAME",
+  ];
   const saved = new Map<string, string | undefined>();
 
   afterEach(() => {

@@ -5,7 +5,14 @@
  */
 import { Parser } from "htmlparser2";
 import { describe, expect, it } from "vitest";
-import { absoluteLinks, markdownToText, openingParagraphs, renderMarkdown, renderMarkdownAbsolute, sanitize } from "../src/markdown.ts";
+import {
+  absoluteLinks,
+  markdownToText,
+  openingParagraphs,
+  renderMarkdown,
+  renderMarkdownAbsolute,
+  sanitize,
+} from "../src/markdown.ts";
 
 // ---------------------------------------------------------------------------
 // The policy, restated independently of src/markdown.ts (keep in step with
@@ -13,10 +20,47 @@ import { absoluteLinks, markdownToText, openingParagraphs, renderMarkdown, rende
 // ---------------------------------------------------------------------------
 
 const ALLOWED_TAGS = new Set([
-  "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote", "pre", "code",
-  "em", "strong", "del", "s", "sub", "sup", "mark", "abbr", "q", "cite", "kbd",
-  "ul", "ol", "li", "dl", "dt", "dd", "a", "img",
-  "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "details", "summary",
+  "h1",
+  "h2",
+  "h3",
+  "h4",
+  "h5",
+  "h6",
+  "p",
+  "br",
+  "hr",
+  "blockquote",
+  "pre",
+  "code",
+  "em",
+  "strong",
+  "del",
+  "s",
+  "sub",
+  "sup",
+  "mark",
+  "abbr",
+  "q",
+  "cite",
+  "kbd",
+  "ul",
+  "ol",
+  "li",
+  "dl",
+  "dt",
+  "dd",
+  "a",
+  "img",
+  "table",
+  "thead",
+  "tbody",
+  "tfoot",
+  "tr",
+  "th",
+  "td",
+  "caption",
+  "details",
+  "summary",
 ]);
 
 const ALLOWED_ATTRIBUTES: Record<string, readonly string[]> = {
@@ -30,8 +74,28 @@ const ALLOWED_ATTRIBUTES: Record<string, readonly string[]> = {
 };
 
 const FORBIDDEN_TAGS = [
-  "script", "iframe", "object", "embed", "style", "base", "meta", "form", "input", "svg", "math",
-  "link", "frame", "frameset", "textarea", "button", "template", "noscript", "title", "video", "audio", "source",
+  "script",
+  "iframe",
+  "object",
+  "embed",
+  "style",
+  "base",
+  "meta",
+  "form",
+  "input",
+  "svg",
+  "math",
+  "link",
+  "frame",
+  "frameset",
+  "textarea",
+  "button",
+  "template",
+  "noscript",
+  "title",
+  "video",
+  "audio",
+  "source",
 ];
 
 const EXTERNAL_REL = "nofollow noopener noreferrer";
@@ -40,7 +104,10 @@ const EXTERNAL_REL = "nofollow noopener noreferrer";
  *  and spaces, removes tabs/newlines anywhere, and treats `\` like `/`. */
 function asBrowserSeesIt(url: string): string {
   // eslint-disable-next-line no-control-regex
-  return url.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, "").replace(/[\t\n\r]/g, "").replace(/\\/g, "/");
+  return url
+    .replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, "")
+    .replace(/[\t\n\r]/g, "")
+    .replace(/\\/g, "/");
 }
 
 function schemeOf(url: string): string | null {
@@ -131,7 +198,17 @@ function expectClean(html: string, label: string): void {
   // The markup alone (tags with their attributes, no text between them).
   // (Attribute values are escaped, so `>` cannot end a tag early.)
   const markup = (lower.match(/<[^>]*>/g) ?? []).join("");
-  for (const needle of ["javascript:", "vbscript:", "data:", "style=", "srcset", "formaction", "xlink:", "&#", "&colon;"]) {
+  for (const needle of [
+    "javascript:",
+    "vbscript:",
+    "data:",
+    "style=",
+    "srcset",
+    "formaction",
+    "xlink:",
+    "&#",
+    "&colon;",
+  ]) {
     expect(markup, `${JSON.stringify(needle)} in markup: ${where}`).not.toContain(needle);
   }
   // Attribute names only: a title may harmlessly quote `onerror=` as text.
@@ -204,7 +281,10 @@ const HOSTILE: HostileCase[] = [
   { name: "a href protocol-relative", md: '<a href="//evil.example/">x</a>' },
   { name: "a href backslashes", md: '<a href="\\\\evil.example/">x</a>' },
   { name: "a href slash-backslash", md: '<a href="/\\evil.example/">x</a>' },
-  { name: "a with onclick, style and target", md: '<a href="https://ok.example" onclick="alert(1)" style="color:red" target="_blank">x</a>' },
+  {
+    name: "a with onclick, style and target",
+    md: '<a href="https://ok.example" onclick="alert(1)" style="color:red" target="_blank">x</a>',
+  },
   { name: "a inside html block div", md: '<div>\n<a href="javascript:alert(1)">x</a>\n</div>' },
   { name: "unclosed a tag", md: 'text <a href="javascript:alert(1)"', echoes: true },
   { name: "unclosed img tag", md: "text <img src=x onerror=alert(1)" },
@@ -225,7 +305,10 @@ const HOSTILE: HostileCase[] = [
   { name: "comment with dashes trick", md: "<!-- --!><img src=x onerror=alert(1)> -->" },
   { name: "CDATA", md: "<![CDATA[<img src=x onerror=alert(1)>]]>" },
   { name: "CDATA in svg", md: "<svg><![CDATA[><img src=x onerror=alert(1)>]]></svg>" },
-  { name: "noscript attribute break-out", md: '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>' },
+  {
+    name: "noscript attribute break-out",
+    md: '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
+  },
   { name: "template content", md: "<template><img src=x onerror=alert(1)></template>" },
   { name: "svg style img", md: "<svg><style><img src=x onerror=alert(1)></style></svg>" },
   { name: "math mglyph style img", md: "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>" },
@@ -333,7 +416,11 @@ describe("renderMarkdown / sanitize with hostile input", () => {
   });
 
   it("gives whitespace-smuggled external links the external rel", () => {
-    for (const md of ['<a href=" https://ext.example/">x</a>', '<a href="ht&#x09;tps://ext.example/">x</a>', '<a href="\u0001https://ext.example/">x</a>']) {
+    for (const md of [
+      '<a href=" https://ext.example/">x</a>',
+      '<a href="ht&#x09;tps://ext.example/">x</a>',
+      '<a href="\u0001https://ext.example/">x</a>',
+    ]) {
       const html = renderMarkdown(md);
       expectClean(html, md);
       expect(html).toContain(`<a href="https://ext.example/" rel="${EXTERNAL_REL}">x</a>`);
@@ -388,13 +475,17 @@ describe("renderMarkdown keeps ordinary Markdown", () => {
   it("renders blockquotes", () => {
     const html = renderMarkdown("> We declare\n>\n> > nested");
     expectClean(html, "blockquote");
-    expect(html).toMatch(/<blockquote>\s*<p>We declare<\/p>\s*<blockquote>\s*<p>nested<\/p>\s*<\/blockquote>\s*<\/blockquote>/);
+    expect(html).toMatch(
+      /<blockquote>\s*<p>We declare<\/p>\s*<blockquote>\s*<p>nested<\/p>\s*<\/blockquote>\s*<\/blockquote>/,
+    );
   });
 
   it("adds rel=nofollow noopener noreferrer to external links", () => {
     const html = renderMarkdown('[Example](https://example.org/path?q=1&r=2 "Ex") and https://www.example.com');
     expectClean(html, "external links");
-    expect(html).toContain(`<a title="Ex" href="https://example.org/path?q=1&amp;r=2" rel="${EXTERNAL_REL}">Example</a>`);
+    expect(html).toContain(
+      `<a title="Ex" href="https://example.org/path?q=1&amp;r=2" rel="${EXTERNAL_REL}">Example</a>`,
+    );
     expect(html).toContain(`<a href="https://www.example.com" rel="${EXTERNAL_REL}">https://www.example.com</a>`);
   });
 
@@ -424,7 +515,7 @@ describe("markdownToText", () => {
   });
 
   it("returns text, not HTML entities", () => {
-    expect(markdownToText("Fish & chips, `a < b` and \"quotes\"")).toBe('Fish & chips, a < b and "quotes"');
+    expect(markdownToText('Fish & chips, `a < b` and "quotes"')).toBe('Fish & chips, a < b and "quotes"');
   });
 
   it("returns an empty string for empty input", () => {
@@ -437,7 +528,10 @@ describe("renderMarkdownAbsolute (for other servers and feeds)", () => {
   const base = new URL("https://undersign.test/d/rights");
 
   it("makes relative links and images absolute against the Declaration's page, and leaves absolute ones as written", () => {
-    const html = renderMarkdownAbsolute("[FAQ](/faq) [next](other) [part](#p) [out](https://elsewhere.example/x?a=1) [mail](mailto:a@example.org) ![poster](/media/a.png)", base);
+    const html = renderMarkdownAbsolute(
+      "[FAQ](/faq) [next](other) [part](#p) [out](https://elsewhere.example/x?a=1) [mail](mailto:a@example.org) ![poster](/media/a.png)",
+      base,
+    );
     expect(html).toContain('<a href="https://undersign.test/faq">FAQ</a>');
     expect(html).toContain('<a href="https://undersign.test/d/other">next</a>');
     expect(html).toContain('<a href="https://undersign.test/d/rights#p">part</a>');
@@ -447,7 +541,10 @@ describe("renderMarkdownAbsolute (for other servers and feeds)", () => {
   });
 
   it("keeps the sanitizer's rules: no remote images, no scripts, no protocol-relative links", () => {
-    const html = renderMarkdownAbsolute('<img src="https://tracker.example/p.gif"> <a href="//evil.example/x">x</a> <a href="javascript:alert(1)">y</a> <script>alert(1)</script>', base);
+    const html = renderMarkdownAbsolute(
+      '<img src="https://tracker.example/p.gif"> <a href="//evil.example/x">x</a> <a href="javascript:alert(1)">y</a> <script>alert(1)</script>',
+      base,
+    );
     expect(html).not.toContain("tracker.example");
     expect(html).not.toContain("evil.example");
     expect(html).not.toContain("javascript:");
@@ -458,8 +555,13 @@ describe("renderMarkdownAbsolute (for other servers and feeds)", () => {
 
 describe("openingParagraphs", () => {
   it("takes the lead, then the first paragraphs after the headings, up to the limit, shortening at a sentence", () => {
-    const text = "## Preamble\n\nFirst sentence here. Second sentence here.\n\nAnother paragraph.\n\n## Next\n\nNot in the opening.\n";
-    expect(openingParagraphs(text, 500, "The summary.")).toEqual(["The summary.", "First sentence here. Second sentence here.", "Another paragraph."]);
+    const text =
+      "## Preamble\n\nFirst sentence here. Second sentence here.\n\nAnother paragraph.\n\n## Next\n\nNot in the opening.\n";
+    expect(openingParagraphs(text, 500, "The summary.")).toEqual([
+      "The summary.",
+      "First sentence here. Second sentence here.",
+      "Another paragraph.",
+    ]);
     expect(openingParagraphs(text, 40)).toEqual(["First sentence here. …"]);
     expect(openingParagraphs(text, 50, "The summary.")).toEqual(["The summary.", "First sentence here. …"]);
   });

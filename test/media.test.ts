@@ -13,7 +13,18 @@ import {
   sniffImageType,
   type ProcessedImage,
 } from "../src/media.ts";
-import { animatedGif, HTML, jpegWithGps, PDF, photo, pngBomb, sidewaysJpeg, SVG_PLAIN, SVG_WITH_SCRIPT, transparentPng } from "./fixtures/images/index.ts";
+import {
+  animatedGif,
+  HTML,
+  jpegWithGps,
+  PDF,
+  photo,
+  pngBomb,
+  sidewaysJpeg,
+  SVG_PLAIN,
+  SVG_WITH_SCRIPT,
+  transparentPng,
+} from "./fixtures/images/index.ts";
 
 async function accepted(input: Uint8Array): Promise<ProcessedImage> {
   const result = await processImage(input);
@@ -44,7 +55,8 @@ describe("processImage", () => {
     expect(after.iptc).toBeUndefined();
     expect(after.icc).toBeUndefined();
     expect(after.orientation).toBeUndefined();
-    for (const secret of ["SecretCam", "Spy 3000", "home address", "Exif", "GPS"]) expect(image.data.includes(secret), secret).toBe(false);
+    for (const secret of ["SecretCam", "Spy 3000", "home address", "Exif", "GPS"])
+      expect(image.data.includes(secret), secret).toBe(false);
     expect([image.width, image.height]).toEqual([120, 80]);
   });
 
@@ -88,7 +100,9 @@ describe("processImage", () => {
   it("stores a large opaque PNG (a photo saved as PNG) as a JPEG", async () => {
     // Noise does not compress: the re-encoded PNG stays over 2 MB.
     const raw = randomBytes(1200 * 1000 * 3);
-    const input = await sharp(raw, { raw: { width: 1200, height: 1000, channels: 3 } }).png().toBuffer();
+    const input = await sharp(raw, { raw: { width: 1200, height: 1000, channels: 3 } })
+      .png()
+      .toBuffer();
     const image = await accepted(input);
     expect(image.mime).toBe("image/jpeg");
     expect((await sharp(image.data).metadata()).format).toBe("jpeg");
@@ -117,15 +131,26 @@ describe("processImage", () => {
   });
 
   it("refuses AVIF and TIFF by their content, whatever the file is called", async () => {
-    const avif = await sharp(await photo(40, 40)).avif().toBuffer();
-    const tiff = await sharp(await photo(40, 40)).tiff().toBuffer();
-    for (const input of [avif, tiff]) expect(await refused(input)).toMatchObject({ code: "not_image", status: 415, message: NOT_ACCEPTED });
+    const avif = await sharp(await photo(40, 40))
+      .avif()
+      .toBuffer();
+    const tiff = await sharp(await photo(40, 40))
+      .tiff()
+      .toBuffer();
+    for (const input of [avif, tiff])
+      expect(await refused(input)).toMatchObject({ code: "not_image", status: 415, message: NOT_ACCEPTED });
   });
 
   it("refuses a truncated JPEG and a PNG signature in front of garbage (400)", async () => {
     const jpeg = await photo(300, 200);
-    expect(await refused(jpeg.subarray(0, Math.floor(jpeg.length / 2)))).toMatchObject({ code: "damaged", status: 400 });
-    const fake = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from("not really a png at all")]);
+    expect(await refused(jpeg.subarray(0, Math.floor(jpeg.length / 2)))).toMatchObject({
+      code: "damaged",
+      status: 400,
+    });
+    const fake = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      Buffer.from("not really a png at all"),
+    ]);
     const rejection = await refused(fake);
     expect(rejection.status).toBe(400);
     expect(rejection.message).toContain("damaged or incomplete");
@@ -138,14 +163,25 @@ describe("processImage", () => {
     const rejection = await refused(bomb);
     expect(performance.now() - started).toBeLessThan(2000);
     expect(rejection).toMatchObject({ code: "too_many_pixels", status: 413 });
-    expect(rejection.message).toBe("This image is 20000 × 20000 pixels; images may have at most 40 megapixels. Please choose a smaller image.");
+    expect(rejection.message).toBe(
+      "This image is 20000 × 20000 pixels; images may have at most 40 megapixels. Please choose a smaller image.",
+    );
   });
 
   it("counts every frame of an animation against the pixel limit", async () => {
     // 300 frames of 400 × 400 = 48 megapixels (alternating, so the encoder cannot merge them).
-    const black = await sharp({ create: { width: 400, height: 400, channels: 3, background: "#000" } }).png().toBuffer();
-    const white = await sharp({ create: { width: 400, height: 400, channels: 3, background: "#fff" } }).png().toBuffer();
-    const gif = await sharp(Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? black : white)), { join: { animated: true } }).gif({ effort: 1, colours: 2, dither: 0 }).toBuffer();
+    const black = await sharp({ create: { width: 400, height: 400, channels: 3, background: "#000" } })
+      .png()
+      .toBuffer();
+    const white = await sharp({ create: { width: 400, height: 400, channels: 3, background: "#fff" } })
+      .png()
+      .toBuffer();
+    const gif = await sharp(
+      Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? black : white)),
+      { join: { animated: true } },
+    )
+      .gif({ effort: 1, colours: 2, dither: 0 })
+      .toBuffer();
     expect(gif.byteLength).toBeLessThan(1024 * 1024);
     const rejection = await refused(gif);
     expect(rejection.code).toBe("too_many_pixels");
@@ -155,7 +191,11 @@ describe("processImage", () => {
   it("refuses files over the byte limit, naming it (413)", async () => {
     const big = Buffer.alloc(MAX_UPLOAD_BYTES + 1);
     big.set([0xff, 0xd8, 0xff]);
-    expect(await refused(big)).toMatchObject({ code: "too_large", status: 413, message: "The file is larger than 10 MB. Please choose a smaller image." });
+    expect(await refused(big)).toMatchObject({
+      code: "too_large",
+      status: 413,
+      message: "The file is larger than 10 MB. Please choose a smaller image.",
+    });
   });
 });
 
@@ -166,7 +206,9 @@ describe("recognising types", () => {
     expect(sniffImageType(await photo(8, 8, "webp"))).toBe("image/webp");
     expect(sniffImageType(await animatedGif(2))).toBe("image/gif");
     expect(sniffImageType(SVG_PLAIN)).toBeNull();
-    expect(looksLikeSvg(Buffer.from("\ufeff  <!-- made by hand --><SVG xmlns='http://www.w3.org/2000/svg'/>"))).toBe(true);
+    expect(looksLikeSvg(Buffer.from("\ufeff  <!-- made by hand --><SVG xmlns='http://www.w3.org/2000/svg'/>"))).toBe(
+      true,
+    );
     expect(looksLikeSvg(HTML)).toBe(false);
   });
 
@@ -179,20 +221,31 @@ describe("recognising types", () => {
 
 describe("text fields", () => {
   it("requires alt text of 1–1500 characters", () => {
-    expect(checkAlt("  \n ")).toEqual({ ok: false, message: "Please describe the image for people who cannot see it." });
+    expect(checkAlt("  \n ")).toEqual({
+      ok: false,
+      message: "Please describe the image for people who cannot see it.",
+    });
     expect(checkAlt(" A cat.\r\nSecond line ")).toEqual({ ok: true, value: "A cat.\nSecond line" });
     expect(checkAlt("é".repeat(1500)).ok).toBe(true);
-    expect(checkAlt("é".repeat(1501))).toEqual({ ok: false, message: "The description is 1501 characters long; at most 1500 are allowed." });
+    expect(checkAlt("é".repeat(1501))).toEqual({
+      ok: false,
+      message: "The description is 1501 characters long; at most 1500 are allowed.",
+    });
   });
 
   it("allows an optional title of at most 200 characters", () => {
     expect(checkTitle("")).toEqual({ ok: true, value: "" });
     expect(checkTitle("  Strike\n day ")).toEqual({ ok: true, value: "Strike day" });
-    expect(checkTitle("x".repeat(201))).toEqual({ ok: false, message: "The title is 201 characters long; at most 200 are allowed." });
+    expect(checkTitle("x".repeat(201))).toEqual({
+      ok: false,
+      message: "The title is 201 characters long; at most 200 are allowed.",
+    });
   });
 
   it("makes download names from titles", () => {
-    expect(downloadName("Strike Day — Café 2!", "0123abcd-0000-4000-8000-000000000000", "image/png")).toBe("strike-day-cafe-2.png");
+    expect(downloadName("Strike Day — Café 2!", "0123abcd-0000-4000-8000-000000000000", "image/png")).toBe(
+      "strike-day-cafe-2.png",
+    );
     expect(downloadName("✊✊", "0123abcd-0000-4000-8000-000000000000", "image/jpeg")).toBe("image-0123abcd.jpg");
   });
 });

@@ -96,9 +96,12 @@ describe("parseSignatureInput", () => {
       },
     );
 
-    it.each(["!!!", "...", "- - -", "😀😀", "?!", "“”"])("refuses a name of only punctuation or symbols (%s)", (name) => {
-      expect(errors({ name }).name).toBe("Your name must contain at least one letter or digit.");
-    });
+    it.each(["!!!", "...", "- - -", "😀😀", "?!", "“”"])(
+      "refuses a name of only punctuation or symbols (%s)",
+      (name) => {
+        expect(errors({ name }).name).toBe("Your name must contain at least one letter or digit.");
+      },
+    );
 
     it.each(["李小龍", "Ñandú", "O'Brien-Smith", "Дмитрий", "محمد", "X Æ A-12", "7"])("accepts %s", (name) => {
       expect(value({ name }).name).toBe(name);
@@ -145,7 +148,9 @@ describe("parseSignatureInput", () => {
   describe("place", () => {
     it("allows 100 characters and refuses 101", () => {
       expect(value({ name: "Ada", place: "p".repeat(100) }).place).toHaveLength(100);
-      expect(errors({ name: "Ada", place: "p".repeat(101) }).place).toBe("Place or affiliation must be at most 100 characters (it has 101).");
+      expect(errors({ name: "Ada", place: "p".repeat(101) }).place).toBe(
+        "Place or affiliation must be at most 100 characters (it has 101).",
+      );
     });
 
     it("is cleaned like the name", () => {
@@ -180,30 +185,42 @@ describe("parseSignatureInput", () => {
       "https://",
       "not a website",
     ])("refuses %s", (website) => {
-      expect(errors({ name: "Ada", website }).website).toBe("Website must be a web address starting with http:// or https://.");
+      expect(errors({ name: "Ada", website }).website).toBe(
+        "Website must be a web address starting with http:// or https://.",
+      );
     });
 
     it("refuses credentials in the address", () => {
-      expect(errors({ name: "Ada", website: "http://user:pw@x.org" }).website).toBe("Website must not contain a user name or password.");
-      expect(errors({ name: "Ada", website: "https://user@x.org/" }).website).toBe("Website must not contain a user name or password.");
+      expect(errors({ name: "Ada", website: "http://user:pw@x.org" }).website).toBe(
+        "Website must not contain a user name or password.",
+      );
+      expect(errors({ name: "Ada", website: "https://user@x.org/" }).website).toBe(
+        "Website must not contain a user name or password.",
+      );
     });
 
     it("refuses more than 300 characters", () => {
-      expect(errors({ name: "Ada", website: `https://example.org/${"a".repeat(300)}` }).website).toMatch(/^Website must be at most 300 characters/);
+      expect(errors({ name: "Ada", website: `https://example.org/${"a".repeat(300)}` }).website).toMatch(
+        /^Website must be at most 300 characters/,
+      );
     });
   });
 
   describe("comment", () => {
     it("allows 500 characters and refuses 501", () => {
       expect(value({ name: "Ada", comment: "c".repeat(500) }).comment).toHaveLength(500);
-      expect(errors({ name: "Ada", comment: "c".repeat(501) }).comment).toBe("Comment must be at most 500 characters (it has 501).");
-      expect(errors({ name: "Ada", comment: "c".repeat(5000) }).comment).toBe("Comment must be at most 500 characters.");
+      expect(errors({ name: "Ada", comment: "c".repeat(501) }).comment).toBe(
+        "Comment must be at most 500 characters (it has 501).",
+      );
+      expect(errors({ name: "Ada", comment: "c".repeat(5000) }).comment).toBe(
+        "Comment must be at most 500 characters.",
+      );
     });
 
     it("keeps paragraphs but no more than one blank line", () => {
-      expect(value({ name: "Ada", comment: "  First  line \r\nsecond\r\n\r\n\r\n\r\nThird\u2028fourth\t end " }).comment).toBe(
-        "First line\nsecond\n\nThird\nfourth end",
-      );
+      expect(
+        value({ name: "Ada", comment: "  First  line \r\nsecond\r\n\r\n\r\n\r\nThird\u2028fourth\t end " }).comment,
+      ).toBe("First line\nsecond\n\nThird\nfourth end");
     });
 
     it("strips invisible characters, refuses NUL, stores NFC", () => {
@@ -221,12 +238,21 @@ describe("parseSignatureInput", () => {
       expect(value({ name: "Ada", email: "ada@example.org" }, { emailRequired: true }).email).toBe("ada@example.org");
     });
 
-    it.each(["ada", "ada@", "@example.org", "ada@example", "ada@@example.org", "ada example@example.org", "ada@example.o", "<ada@example.org>", "ada@exa,mple.org"])(
-      "refuses %s",
-      (email) => {
-        expect(errors({ name: "Ada", email }).email).toBe("Email address does not look like an address (name@example.org).");
-      },
-    );
+    it.each([
+      "ada",
+      "ada@",
+      "@example.org",
+      "ada@example",
+      "ada@@example.org",
+      "ada example@example.org",
+      "ada@example.o",
+      "<ada@example.org>",
+      "ada@exa,mple.org",
+    ])("refuses %s", (email) => {
+      expect(errors({ name: "Ada", email }).email).toBe(
+        "Email address does not look like an address (name@example.org).",
+      );
+    });
 
     it("lower-cases the domain only", () => {
       expect(value({ name: "Ada", email: " Ada.King+Sign@Example.ORG " }).email).toBe("Ada.King+Sign@example.org");
@@ -244,8 +270,14 @@ describe("parseSignatureInput", () => {
     });
 
     it("takes JSON's boolean", () => {
-      expect(parseSignatureInput({ name: "Ada", public: true }, optional)).toMatchObject({ ok: true, value: { public: true } });
-      expect(parseSignatureInput({ name: "Ada", public: false }, optional)).toMatchObject({ ok: true, value: { public: false } });
+      expect(parseSignatureInput({ name: "Ada", public: true }, optional)).toMatchObject({
+        ok: true,
+        value: { public: true },
+      });
+      expect(parseSignatureInput({ name: "Ada", public: false }, optional)).toMatchObject({
+        ok: true,
+        value: { public: false },
+      });
     });
 
     it("is required", () => {
@@ -253,7 +285,10 @@ describe("parseSignatureInput", () => {
         ok: false,
         errors: { public: "Please choose whether to show your name or only be counted." },
       });
-      expect(parseSignatureInput({ name: "Ada", visibility: "" }, optional)).toMatchObject({ ok: false, errors: { public: expect.any(String) } });
+      expect(parseSignatureInput({ name: "Ada", visibility: "" }, optional)).toMatchObject({
+        ok: false,
+        errors: { public: expect.any(String) },
+      });
     });
 
     it.each(["yes", "PUBLIC", "true", "1", "hidden"])("refuses the form value %s", (visibility) => {
@@ -263,16 +298,29 @@ describe("parseSignatureInput", () => {
       });
     });
 
-    it.each([["yes"], ["public"], ["count"], ["true"], [1], [0], [[true]], [{}]])("refuses the JSON value %j", (isPublic) => {
-      const result = parseSignatureInput({ name: "Ada", public: isPublic }, optional);
-      expect(result).toMatchObject({ ok: false, errors: { public: expect.stringMatching(/public must be true .* or false/) } });
-    });
+    it.each([["yes"], ["public"], ["count"], ["true"], [1], [0], [[true]], [{}]])(
+      "refuses the JSON value %j",
+      (isPublic) => {
+        const result = parseSignatureInput({ name: "Ada", public: isPublic }, optional);
+        expect(result).toMatchObject({
+          ok: false,
+          errors: { public: expect.stringMatching(/public must be true .* or false/) },
+        });
+      },
+    );
   });
 
   it("reports every bad field at once", () => {
     expect(
       Object.keys(
-        errors({ name: "", place: "p".repeat(101), website: "ftp://x.org", comment: "c".repeat(501), email: "nope", visibility: "maybe" }),
+        errors({
+          name: "",
+          place: "p".repeat(101),
+          website: "ftp://x.org",
+          comment: "c".repeat(501),
+          email: "nope",
+          visibility: "maybe",
+        }),
       ).sort(),
     ).toEqual(["comment", "email", "name", "place", "public", "website"]);
   });
@@ -299,7 +347,7 @@ describe("canonicalEmail", () => {
     ["a.d.a@example.org", "a.d.a@example.org"],
     ["A.D.A+x@Gmail.com", "ada@gmail.com"],
     ["a.da@googlemail.com", "ada@gmail.com"],
-    ["\"odd@local\"@example.org", "\"odd@local\"@example.org"],
+    ['"odd@local"@example.org', '"odd@local"@example.org'],
   ])("%s → %s", (email, canonical) => {
     expect(canonicalEmail(email)).toBe(canonical);
   });
@@ -310,16 +358,25 @@ describe("characters and addresses people really type", () => {
     const { parseSignatureInput } = await import("../src/signature-input.ts");
     const persian = "می\u200Cخواهم";
     const family = "Ana 👩\u200D👩\u200D👧";
-    const result = parseSignatureInput({ name: persian, comment: family, visibility: "public" }, { emailRequired: false });
+    const result = parseSignatureInput(
+      { name: persian, comment: family, visibility: "public" },
+      { emailRequired: false },
+    );
     expect(result.ok && result.value.name).toBe(persian);
     expect(result.ok && result.value.comment).toBe(family);
   });
 
   it("takes host:port without a scheme as an https address", async () => {
     const { parseSignatureInput } = await import("../src/signature-input.ts");
-    const result = parseSignatureInput({ name: "A", website: "example.org:8080/x", visibility: "public" }, { emailRequired: false });
+    const result = parseSignatureInput(
+      { name: "A", website: "example.org:8080/x", visibility: "public" },
+      { emailRequired: false },
+    );
     expect(result.ok && result.value.website).toBe("https://example.org:8080/x");
-    const bad = parseSignatureInput({ name: "A", website: "javascript:alert(1)", visibility: "public" }, { emailRequired: false });
+    const bad = parseSignatureInput(
+      { name: "A", website: "javascript:alert(1)", visibility: "public" },
+      { emailRequired: false },
+    );
     expect(bad.ok).toBe(false);
   });
 });

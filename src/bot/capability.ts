@@ -42,13 +42,23 @@ export function listIsTrusted(app: Pick<BotAppRow, "scheduling" | "schedulingRea
 }
 
 /** Stores what the bot learnt about the server (for every striker there). */
-export async function learnScheduling(ctx: Pick<BotContext, "db" | "batcher">, connection: ConnectionWithApp, reason: SchedulingReason | null, now: Date): Promise<void> {
-  const learnt = reason == null ? ({ scheduling: "yes", reason: null } as const) : ({ scheduling: "no", reason } as const);
+export async function learnScheduling(
+  ctx: Pick<BotContext, "db" | "batcher">,
+  connection: ConnectionWithApp,
+  reason: SchedulingReason | null,
+  now: Date,
+): Promise<void> {
+  const learnt =
+    reason == null ? ({ scheduling: "yes", reason: null } as const) : ({ scheduling: "no", reason } as const);
   if (connection.app.scheduling === learnt.scheduling && connection.app.schedulingReason === learnt.reason) return;
   await ctx.batcher.run(() => setServerScheduling(ctx.db, connection.appId, learnt, now));
   const host = new URL(connection.origin).host;
   if (reason == null) logger.info("Strike bot: {host} holds scheduled statuses", { host });
-  else logger.warn("Strike bot: {host} does not hold scheduled statuses the bot can use ({reason}); this site posts at their time", { host, reason });
+  else
+    logger.warn(
+      "Strike bot: {host} does not hold scheduled statuses the bot can use ({reason}); this site posts at their time",
+      { host, reason },
+    );
 }
 
 /**

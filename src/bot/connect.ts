@@ -124,7 +124,9 @@ export function appCredentials(ctx: Pick<BotContext, "key">, app: BotAppRow): Bo
 
 /** The connection's access token, or null once revoked. */
 export function connectionToken(ctx: Pick<BotContext, "key">, connection: ConnectionWithApp): string | null {
-  return connection.tokenSealed == null ? null : openToken(ctx.key, connection.tokenSealed, tokenContext(connection.id, connection.origin));
+  return connection.tokenSealed == null
+    ? null
+    : openToken(ctx.key, connection.tokenSealed, tokenContext(connection.id, connection.origin));
 }
 
 /** The token, or null when it is gone or cannot be opened (sealed under another key). */
@@ -139,12 +141,21 @@ function connectionTokenOrNull(ctx: Pick<BotContext, "key">, connection: Connect
 /** What a striker typed (`mastodon.example`, `@me@mastodon.example`, a profile URL) as a server origin. */
 export function serverInput(raw: string, allowHttp: boolean): URL {
   let text = raw.trim();
-  if (text === "") throw new BotApiError("not-compatible", "Please give your server's address, for example mastodon.social.", { status: null });
-  if (text.length > 300) throw new BotApiError("not-compatible", "That is too long to be a server address.", { status: null });
+  if (text === "")
+    throw new BotApiError("not-compatible", "Please give your server's address, for example mastodon.social.", {
+      status: null,
+    });
+  if (text.length > 300)
+    throw new BotApiError("not-compatible", "That is too long to be a server address.", { status: null });
   const handle = /^@?[^@\s/]+@([^@\s/]+)$/.exec(text);
   if (handle != null) text = handle[1]!;
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) text = `https://${text}`;
-  if (!URL.canParse(text)) throw new BotApiError("not-compatible", `“${raw.trim().slice(0, 100)}” is not a server address; it should look like mastodon.social.`, { status: null });
+  if (!URL.canParse(text))
+    throw new BotApiError(
+      "not-compatible",
+      `“${raw.trim().slice(0, 100)}” is not a server address; it should look like mastodon.social.`,
+      { status: null },
+    );
   const url = new URL(text);
   // A profile or post link names its server: keep the origin.  Other schemes
   // (file:, gopher:) have no origin ("null"): parseServerOrigin refuses them.
@@ -177,17 +188,39 @@ function hashState(state: string): string {
 }
 
 /** Our app on the server: registered once, then reused for every striker there. */
-async function appFor(ctx: BotContext, origin: URL, supportsPkce: boolean, software: string, version: string, options: BotClientOptions): Promise<BotAppRow> {
+async function appFor(
+  ctx: BotContext,
+  origin: URL,
+  supportsPkce: boolean,
+  software: string,
+  version: string,
+  options: BotClientOptions,
+): Promise<BotAppRow> {
   const scopes = BOT_SCOPES.join(" ");
   const known = findBotApp(ctx.db, origin.origin, redirectUri(ctx), scopes);
   // A server that was reset, or whose admin deleted our app, would show the striker an error page we never hear of.
-  if (known != null && (await appIsKnown(origin, appCredentials(ctx, known), { scope: BOT_SCOPES[0], redirectUri: known.redirectUri }, options))) {
+  if (
+    known != null &&
+    (await appIsKnown(
+      origin,
+      appCredentials(ctx, known),
+      { scope: BOT_SCOPES[0], redirectUri: known.redirectUri },
+      options,
+    ))
+  ) {
     // An upgraded server may now hold scheduled statuses: what it supports is learnt again.
-    return known.version === version ? known : ((await ctx.batcher.run(() => noteBotAppVersion(ctx.db, known.id, software, version))) ?? known);
+    return known.version === version
+      ? known
+      : ((await ctx.batcher.run(() => noteBotAppVersion(ctx.db, known.id, software, version))) ?? known);
   }
   const app = await registerApp(
     origin,
-    { clientName: `${ctx.instanceName} strike bot`, redirectUri: redirectUri(ctx), scopes: BOT_SCOPES, website: ctx.origin.origin },
+    {
+      clientName: `${ctx.instanceName} strike bot`,
+      redirectUri: redirectUri(ctx),
+      scopes: BOT_SCOPES,
+      website: ctx.origin.origin,
+    },
     options,
   );
   const row = {
@@ -209,7 +242,11 @@ async function appFor(ctx: BotContext, origin: URL, supportsPkce: boolean, softw
  * Starts connecting: the URL to send the striker to.  Throws a BotApiError
  * (with a message for the striker) when the server cannot be used.
  */
-export async function startConnect(ctx: BotContext, accountId: number, server: string): Promise<{ redirect: string; origin: string }> {
+export async function startConnect(
+  ctx: BotContext,
+  accountId: number,
+  server: string,
+): Promise<{ redirect: string; origin: string }> {
   const origin = serverInput(server, clientOptions(ctx).allowHttp === true);
   const app = await withBotNetwork(ctx, async (options) => {
     await checkPublic(origin, options);
@@ -230,7 +267,12 @@ export async function startConnect(ctx: BotContext, accountId: number, server: s
       ttlMs: AUTHORIZATION_TTL_MS,
     }),
   );
-  const redirect = authorizeUrl(origin, app, { redirectUri: redirectUri(ctx), scopes: BOT_SCOPES, state, codeChallenge: pkce?.challenge ?? null }, clientOptions(ctx));
+  const redirect = authorizeUrl(
+    origin,
+    app,
+    { redirectUri: redirectUri(ctx), scopes: BOT_SCOPES, state, codeChallenge: pkce?.challenge ?? null },
+    clientOptions(ctx),
+  );
   return { redirect, origin: origin.origin };
 }
 
@@ -249,7 +291,12 @@ export class ConnectError extends Error {
 export function finishConnect(
   ctx: BotContext,
   accountId: number,
-  params: { state: string | undefined; code: string | undefined; error: string | undefined; errorDescription: string | undefined },
+  params: {
+    state: string | undefined;
+    code: string | undefined;
+    error: string | undefined;
+    errorDescription: string | undefined;
+  },
 ): Promise<BotConnection> {
   return withBotNetwork(ctx, (options) => finishOn(ctx, accountId, params, options));
 }
@@ -257,31 +304,52 @@ export function finishConnect(
 async function finishOn(
   ctx: BotContext,
   accountId: number,
-  params: { state: string | undefined; code: string | undefined; error: string | undefined; errorDescription: string | undefined },
+  params: {
+    state: string | undefined;
+    code: string | undefined;
+    error: string | undefined;
+    errorDescription: string | undefined;
+  },
   options: BotClientOptions,
 ): Promise<BotConnection> {
   const state = params.state ?? "";
-  const authorization = state === "" ? undefined : await ctx.batcher.run(() => takeAuthorization(ctx.db, hashState(state), nowOf(ctx)));
+  const authorization =
+    state === "" ? undefined : await ctx.batcher.run(() => takeAuthorization(ctx.db, hashState(state), nowOf(ctx)));
   if (authorization == null || authorization.accountId !== accountId) {
-    throw new ConnectError("This connection attempt is unknown or has expired (you have 15 minutes to approve). Please start again.");
+    throw new ConnectError(
+      "This connection attempt is unknown or has expired (you have 15 minutes to approve). Please start again.",
+    );
   }
   const app = getBotApp(ctx.db, authorization.appId);
   if (app == null) throw new ConnectError("This connection attempt is unknown or has expired. Please start again.");
   const host = new URL(app.origin).host;
   if (params.error != null) {
-    const why = params.error === "access_denied" ? "you did not approve the strike bot" : (params.errorDescription ?? params.error).slice(0, 300);
+    const why =
+      params.error === "access_denied"
+        ? "you did not approve the strike bot"
+        : (params.errorDescription ?? params.error).slice(0, 300);
     throw new ConnectError(`${host} did not connect your account: ${why}. Nothing was stored.`);
   }
   const code = params.code ?? "";
-  if (code === "" || code.length > 1000) throw new ConnectError(`${host} sent no authorization code back. Please start again.`);
-  const verifier = authorization.codeVerifierSealed == null ? null : openToken(ctx.key, authorization.codeVerifierSealed, verifierContext(authorization.stateHash));
+  if (code === "" || code.length > 1000)
+    throw new ConnectError(`${host} sent no authorization code back. Please start again.`);
+  const verifier =
+    authorization.codeVerifierSealed == null
+      ? null
+      : openToken(ctx.key, authorization.codeVerifierSealed, verifierContext(authorization.stateHash));
   const credentials = appCredentials(ctx, app);
   let token: { accessToken: string; scope: string };
   try {
-    token = await exchangeCode(app.origin, credentials, { code, redirectUri: app.redirectUri, codeVerifier: verifier }, options);
+    token = await exchangeCode(
+      app.origin,
+      credentials,
+      { code, redirectUri: app.redirectUri, codeVerifier: verifier },
+      options,
+    );
   } catch (error) {
     // The server forgot our app (reset, or the app was deleted there): register again next time.
-    if (error instanceof BotApiError && error.kind === "unauthorized") await ctx.batcher.run(() => deleteBotApp(ctx.db, app.id));
+    if (error instanceof BotApiError && error.kind === "unauthorized")
+      await ctx.batcher.run(() => deleteBotApp(ctx.db, app.id));
     throw error;
   }
   let account: Awaited<ReturnType<typeof verifyCredentials>>;
@@ -312,13 +380,20 @@ async function finishOn(
       (id) => sealToken(ctx.key, token.accessToken, tokenContext(id, app.origin)),
     ),
   );
-  logger.info("Strike bot connected {acct} (connection {id}, {token})", { acct: connection.acct, id: connection.id, token: redact(token.accessToken) });
+  logger.info("Strike bot connected {acct} (connection {id}, {token})", {
+    acct: connection.acct,
+    id: connection.id,
+    token: redact(token.accessToken),
+  });
   if (previousToken != null && previousToken !== token.accessToken) {
     try {
       await revokeToken(app.origin, credentials, previousToken, options);
     } catch (error) {
       if (!(error instanceof BotApiError)) throw error;
-      logger.info("Could not revoke the replaced token of connection {id}: {message}", { id: connection.id, message: error.message });
+      logger.info("Could not revoke the replaced token of connection {id}: {message}", {
+        id: connection.id,
+        message: error.message,
+      });
     }
   }
   return connection;
@@ -346,7 +421,9 @@ export interface DisconnectResult {
 /** Posts the server may still publish for this connection: scheduled there (or not known not to be), their time still to come. */
 function heldPosts(ctx: BotContext, connection: ConnectionWithApp): BotPost[] {
   const now = nowOf(ctx).getTime();
-  return listPosts(ctx.db, connection.id).filter((p) => (p.state === "scheduled" || p.state === "unconfirmed") && p.remoteId != null && p.postAt.getTime() > now);
+  return listPosts(ctx.db, connection.id).filter(
+    (p) => (p.state === "scheduled" || p.state === "unconfirmed") && p.remoteId != null && p.postAt.getTime() > now,
+  );
 }
 
 /**
@@ -360,7 +437,11 @@ export function disconnect(ctx: BotContext, connection: ConnectionWithApp): Prom
   return withBotNetwork(ctx, (options) => disconnectOn(ctx, connection, options));
 }
 
-async function disconnectOn(ctx: BotContext, connection: ConnectionWithApp, options: BotClientOptions): Promise<DisconnectResult> {
+async function disconnectOn(
+  ctx: BotContext,
+  connection: ConnectionWithApp,
+  options: BotClientOptions,
+): Promise<DisconnectResult> {
   const host = new URL(connection.origin).host;
   const held = heldPosts(ctx, connection);
   // A token that cannot be opened (the key changed) cannot be used there either: delete here all the same.
@@ -369,7 +450,10 @@ async function disconnectOn(ctx: BotContext, connection: ConnectionWithApp, opti
   let revoked = token == null;
   const notCancelled: UncancelledPost[] = [];
   const keep = (post: BotPost, reason: string) => notCancelled.push({ postAt: post.postAt, text: post.text, reason });
-  let stopped: string | null = token == null ? `The bot's access could not be used any more, so ${host} was not asked to cancel it; it may still be posted at its time.` : null;
+  let stopped: string | null =
+    token == null
+      ? `The bot's access could not be used any more, so ${host} was not asked to cancel it; it may still be posted at its time.`
+      : null;
   for (const post of held) {
     if (stopped != null) {
       keep(post, stopped);
@@ -400,6 +484,10 @@ async function disconnectOn(ctx: BotContext, connection: ConnectionWithApp, opti
     }
   }
   await ctx.batcher.run(() => deleteConnection(ctx.db, connection.id));
-  logger.info("Strike bot disconnected connection {id} (revoked: {revoked}, not cancelled: {left})", { id: connection.id, revoked, left: notCancelled.length });
+  logger.info("Strike bot disconnected connection {id} (revoked: {revoked}, not cancelled: {left})", {
+    id: connection.id,
+    revoked,
+    left: notCancelled.length,
+  });
   return { revoked, cancelled, notCancelled, problem };
 }

@@ -6,7 +6,13 @@
  * hide the status (probing a server that may not be Mastodon at all).
  */
 import { MastoHttpError, MastoTimeoutError } from "masto";
-import { createBotNetwork, DEFAULT_CONNECT_TIMEOUT_MS, networkFailure, type BotNetwork, type Resolver } from "./network.ts";
+import {
+  createBotNetwork,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  networkFailure,
+  type BotNetwork,
+  type Resolver,
+} from "./network.ts";
 import { redact } from "./secrets.ts";
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -51,7 +57,14 @@ export interface BotClientOptions {
  *  - "not-found": what was asked for is not there (a scheduled status already published, for example).
  *  - "not-compatible": not a server the bot can use (not the Mastodon API, or not https).
  */
-export type BotApiErrorKind = "unauthorized" | "validation" | "rate-limited" | "server" | "timeout" | "not-found" | "not-compatible";
+export type BotApiErrorKind =
+  | "unauthorized"
+  | "validation"
+  | "rate-limited"
+  | "server"
+  | "timeout"
+  | "not-found"
+  | "not-compatible";
 
 export function timeoutOf(options: BotClientOptions): number {
   return options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -72,7 +85,10 @@ export function networkFor(options: BotClientOptions): BotNetwork {
  * Runs `run` with `options` carrying a network: the one given, or a new one
  * closed when `run` is done.
  */
-export async function withNetwork<T>(options: BotClientOptions, run: (options: BotClientOptions & { network: BotNetwork }) => Promise<T>): Promise<T> {
+export async function withNetwork<T>(
+  options: BotClientOptions,
+  run: (options: BotClientOptions & { network: BotNetwork }) => Promise<T>,
+): Promise<T> {
   if (options.network != null) return run({ ...options, network: options.network });
   const network = networkFor(options);
   try {
@@ -95,7 +111,11 @@ export class BotApiError extends Error {
   readonly retryAt: Date | null;
   /** The server's own words, when it gave any. */
   readonly serverMessage: string | null;
-  constructor(kind: BotApiErrorKind, message: string, init: { status: number | null; retryAt?: Date | null; serverMessage?: string | null; cause?: unknown }) {
+  constructor(
+    kind: BotApiErrorKind,
+    message: string,
+    init: { status: number | null; retryAt?: Date | null; serverMessage?: string | null; cause?: unknown },
+  ) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = "BotApiError";
     this.kind = kind;
@@ -113,13 +133,25 @@ export function parseServerOrigin(input: string | URL, options: Pick<BotClientOp
   const url = typeof input === "string" ? (URL.canParse(input) ? new URL(input) : null) : input;
   const shown = String(input).slice(0, 200);
   if (url == null || (url.protocol !== "https:" && url.protocol !== "http:")) {
-    throw new BotApiError("not-compatible", `"${shown}" is not a server address; it should look like https://mastodon.example.`, { status: null });
+    throw new BotApiError(
+      "not-compatible",
+      `"${shown}" is not a server address; it should look like https://mastodon.example.`,
+      { status: null },
+    );
   }
   if (url.protocol === "http:" && options.allowHttp !== true) {
-    throw new BotApiError("not-compatible", `The strike bot connects only to servers at an https:// address, not "${shown}".`, { status: null });
+    throw new BotApiError(
+      "not-compatible",
+      `The strike bot connects only to servers at an https:// address, not "${shown}".`,
+      { status: null },
+    );
   }
   if (url.username !== "" || url.password !== "" || url.pathname !== "/" || url.search !== "" || url.hash !== "") {
-    throw new BotApiError("not-compatible", `"${shown}" should be only the server's address, such as https://mastodon.example, without a path.`, { status: null });
+    throw new BotApiError(
+      "not-compatible",
+      `"${shown}" should be only the server's address, such as https://mastodon.example, without a path.`,
+      { status: null },
+    );
   }
   return new URL(url.origin);
 }
@@ -151,27 +183,54 @@ function isNetworkFailure(error: unknown): boolean {
 }
 
 /** Any failure of a call (masto's errors, fetch's) as a BotApiError. */
-export function classifyError(error: unknown, origin: URL, token: string | null, options: BotClientOptions): BotApiError {
+export function classifyError(
+  error: unknown,
+  origin: URL,
+  token: string | null,
+  options: BotClientOptions,
+): BotApiError {
   if (error instanceof BotApiError) return error;
   const host = origin.host;
   const refused = networkFailure(error);
-  if (refused?.kind === "private") return new BotApiError("not-compatible", notPublicMessage(host), { status: null, cause: error });
+  if (refused?.kind === "private")
+    return new BotApiError("not-compatible", notPublicMessage(host), { status: null, cause: error });
   if (refused?.kind === "connect-timeout") {
     const limit = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    return new BotApiError("timeout", `Could not connect to ${host} within ${seconds(limit)} seconds. Try again later.`, { status: null, cause: error });
+    return new BotApiError(
+      "timeout",
+      `Could not connect to ${host} within ${seconds(limit)} seconds. Try again later.`,
+      { status: null, cause: error },
+    );
   }
-  if (refused?.kind === "timeout" || error instanceof MastoTimeoutError || (error instanceof DOMException && error.name === "TimeoutError")) {
-    return new BotApiError("timeout", `${host} did not answer within ${seconds(timeoutOf(options))} seconds. Try again later.`, { status: null, cause: error });
+  if (
+    refused?.kind === "timeout" ||
+    error instanceof MastoTimeoutError ||
+    (error instanceof DOMException && error.name === "TimeoutError")
+  ) {
+    return new BotApiError(
+      "timeout",
+      `${host} did not answer within ${seconds(timeoutOf(options))} seconds. Try again later.`,
+      { status: null, cause: error },
+    );
   }
   if (refused?.kind === "not-found") {
-    return new BotApiError("server", `Could not find ${host}. Check the address, or try again later.`, { status: null, cause: error });
+    return new BotApiError("server", `Could not find ${host}. Check the address, or try again later.`, {
+      status: null,
+      cause: error,
+    });
   }
   if (isNetworkFailure(error)) {
-    return new BotApiError("server", `Could not reach ${host}. Check the address, or try again later.`, { status: null, cause: error });
+    return new BotApiError("server", `Could not reach ${host}. Check the address, or try again later.`, {
+      status: null,
+      cause: error,
+    });
   }
   if (!(error instanceof MastoHttpError)) {
     // masto cannot read an error page that is not JSON (a proxy's or Rails' HTML page), so its status is lost.
-    return new BotApiError("server", `${host} answered with an error page instead of its API. Try again later.`, { status: null, cause: error });
+    return new BotApiError("server", `${host} answered with an error page instead of its API. Try again later.`, {
+      status: null,
+      cause: error,
+    });
   }
   const status = error.statusCode;
   const said = scrub(error.description || error.message || "", token).slice(0, 500);
@@ -179,16 +238,31 @@ export function classifyError(error: unknown, origin: URL, token: string | null,
   const init = { status, serverMessage, cause: error };
   const because = serverMessage == null ? "" : ` (${host} says: ${serverMessage})`;
   if (status === 401) {
-    return new BotApiError("unauthorized", `${host} no longer accepts the strike bot's access to your account: it was revoked or has expired. Connect your account again to keep posting.`, init);
+    return new BotApiError(
+      "unauthorized",
+      `${host} no longer accepts the strike bot's access to your account: it was revoked or has expired. Connect your account again to keep posting.`,
+      init,
+    );
   }
-  if (status === 403) return new BotApiError("unauthorized", `${host} does not allow the strike bot to do this with your account${because}.`, init);
-  if (status === 404 || status === 410) return new BotApiError("not-found", `${host} could not find what the strike bot asked for${because}.`, init);
+  if (status === 403)
+    return new BotApiError(
+      "unauthorized",
+      `${host} does not allow the strike bot to do this with your account${because}.`,
+      init,
+    );
+  if (status === 404 || status === 410)
+    return new BotApiError("not-found", `${host} could not find what the strike bot asked for${because}.`, init);
   if (status === 429) {
     const headers = error.cause instanceof Response ? error.cause.headers : null;
     const retryAt = retryAtFrom(headers, options.now?.() ?? new Date());
-    return new BotApiError("rate-limited", `${host} asks the strike bot to slow down; it will try again after ${retryAt.toISOString()}.`, { ...init, retryAt });
+    return new BotApiError(
+      "rate-limited",
+      `${host} asks the strike bot to slow down; it will try again after ${retryAt.toISOString()}.`,
+      { ...init, retryAt },
+    );
   }
-  if (status >= 500) return new BotApiError("server", `${host} had a problem answering (HTTP ${status}). Try again later.`, init);
+  if (status >= 500)
+    return new BotApiError("server", `${host} had a problem answering (HTTP ${status}). Try again later.`, init);
   const reason = serverMessage?.replace(/^Validation failed: /, "") ?? `HTTP ${status}`;
   return new BotApiError("validation", `${host} refused this: ${reason}`, init);
 }
@@ -198,12 +272,21 @@ export function classifyError(error: unknown, origin: URL, token: string | null,
  * are not Mastodon), through the bot's network, with a time limit for the
  * whole request, body included.
  */
-export function fetchJson(url: URL, origin: URL, options: BotClientOptions): Promise<{ status: number; json: unknown }> {
+export function fetchJson(
+  url: URL,
+  origin: URL,
+  options: BotClientOptions,
+): Promise<{ status: number; json: unknown }> {
   return withNetwork(options, async ({ network }) => {
     const signal = AbortSignal.timeout(timeoutOf(options));
     let response: Response;
     try {
-      response = await fetch(url, { headers: { accept: "application/json" }, redirect: "manual", signal, dispatcher: network.dispatcher } as RequestInit);
+      response = await fetch(url, {
+        headers: { accept: "application/json" },
+        redirect: "manual",
+        signal,
+        dispatcher: network.dispatcher,
+      } as RequestInit);
     } catch (error) {
       throw classifyError(error, origin, null, options);
     }
@@ -213,7 +296,8 @@ export function fetchJson(url: URL, origin: URL, options: BotClientOptions): Pro
       try {
         json = await response.json();
       } catch (error) {
-        if (networkFailure(error) != null || (error instanceof DOMException && error.name === "TimeoutError")) throw classifyError(error, origin, null, options);
+        if (networkFailure(error) != null || (error instanceof DOMException && error.name === "TimeoutError"))
+          throw classifyError(error, origin, null, options);
         json = null;
       }
     } else {

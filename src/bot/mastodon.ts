@@ -28,7 +28,13 @@ export interface BotApp {
 }
 
 export type ProbeResult =
-  | { readonly ok: true; readonly origin: string; readonly software: string; readonly version: string; readonly supportsPkce: boolean }
+  | {
+      readonly ok: true;
+      readonly origin: string;
+      readonly software: string;
+      readonly version: string;
+      readonly supportsPkce: boolean;
+    }
   | { readonly ok: false; readonly error: BotApiError };
 
 export interface BotAccount {
@@ -77,7 +83,6 @@ export interface UploadedMedia {
   readonly description: string | null;
 }
 
-
 type Networked = BotClientOptions & { readonly network: BotNetwork };
 
 /** masto's fetch goes through the bot's network: a Request keeps the dispatcher it was made with. */
@@ -87,15 +92,31 @@ function requestInit(options: Networked): { requestInit: Omit<RequestInit, "body
 
 function restClient(origin: URL, token: string | null, options: Networked): mastodon.rest.Client {
   // log "error": masto's debug logging would print request bodies, and a revoke request carries the token.
-  return createRestAPIClient({ url: origin.origin, accessToken: token ?? undefined, timeout: timeoutOf(options), log: "error", ...requestInit(options) });
+  return createRestAPIClient({
+    url: origin.origin,
+    accessToken: token ?? undefined,
+    timeout: timeoutOf(options),
+    log: "error",
+    ...requestInit(options),
+  });
 }
 
 function oauthClient(origin: URL, options: Networked): mastodon.oauth.Client {
-  return createOAuthAPIClient({ url: origin.origin, timeout: timeoutOf(options), log: "error", ...requestInit(options) });
+  return createOAuthAPIClient({
+    url: origin.origin,
+    timeout: timeoutOf(options),
+    log: "error",
+    ...requestInit(options),
+  });
 }
 
 /** Runs `run` through the bot's network, with every failure as a BotApiError. */
-function call<T>(origin: URL, token: string | null, options: BotClientOptions, run: (options: Networked) => Promise<T>): Promise<T> {
+function call<T>(
+  origin: URL,
+  token: string | null,
+  options: BotClientOptions,
+  run: (options: Networked) => Promise<T>,
+): Promise<T> {
   return withNetwork(options, async (networked) => {
     try {
       return await run(networked);
@@ -112,14 +133,24 @@ function versionAtLeast(version: string, major: number, minor: number): boolean 
   return a > major || (a === major && b >= minor);
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** NodeInfo's software, when the server publishes it on its own origin. */
-async function nodeInfoSoftware(origin: URL, options: BotClientOptions): Promise<{ name: string; version: string } | null> {
+async function nodeInfoSoftware(
+  origin: URL,
+  options: BotClientOptions,
+): Promise<{ name: string; version: string } | null> {
   try {
     const index = await fetchJson(new URL("/.well-known/nodeinfo", origin), origin, options);
     const links = isRecord(index.json) && Array.isArray(index.json.links) ? index.json.links : [];
-    const link = links.find((l): l is { href: string } => isRecord(l) && typeof l.rel === "string" && l.rel.startsWith("http://nodeinfo.diaspora.software/ns/schema/2.") && typeof l.href === "string");
+    const link = links.find(
+      (l): l is { href: string } =>
+        isRecord(l) &&
+        typeof l.rel === "string" &&
+        l.rel.startsWith("http://nodeinfo.diaspora.software/ns/schema/2.") &&
+        typeof l.href === "string",
+    );
     // Only follow a link on the same origin: the probe must not be a way to make us fetch elsewhere.
     if (link == null || !URL.canParse(link.href) || new URL(link.href).origin !== origin.origin) return null;
     const info = await fetchJson(new URL(link.href), origin, options);
@@ -157,7 +188,11 @@ async function probe(origin: string | URL, options: Networked): Promise<ProbeRes
     url = parseServerOrigin(origin, options);
     const instance = await fetchJson(new URL("/api/v1/instance", url), url, options);
     if (instance.status >= 500) {
-      throw new BotApiError("server", `${url.host} had a problem answering (HTTP ${instance.status}). Try again later.`, { status: instance.status });
+      throw new BotApiError(
+        "server",
+        `${url.host} had a problem answering (HTTP ${instance.status}). Try again later.`,
+        { status: instance.status },
+      );
     }
     const version = isRecord(instance.json) && typeof instance.json.version === "string" ? instance.json.version : null;
     const software = await nodeInfoSoftware(url, options);
@@ -186,10 +221,19 @@ export async function registerApp(
 ): Promise<BotApp> {
   const url = parseServerOrigin(origin, options);
   const app = await call(url, null, options, (o) =>
-    restClient(url, null, o).v1.apps.create({ clientName: params.clientName, redirectUris: params.redirectUri, scopes: params.scopes.join(" "), website: params.website ?? null }),
+    restClient(url, null, o).v1.apps.create({
+      clientName: params.clientName,
+      redirectUris: params.redirectUri,
+      scopes: params.scopes.join(" "),
+      website: params.website ?? null,
+    }),
   );
   if (!app.clientId || !app.clientSecret) {
-    throw new BotApiError("not-compatible", `${url.host} registered the app but sent no client credentials, so the strike bot cannot sign in there.`, { status: 200 });
+    throw new BotApiError(
+      "not-compatible",
+      `${url.host} registered the app but sent no client credentials, so the strike bot cannot sign in there.`,
+      { status: 200 },
+    );
   }
   return { clientId: app.clientId, clientSecret: app.clientSecret };
 }
@@ -199,20 +243,33 @@ export async function registerApp(
  * (client_credentials) and revokes it at once.  False only when the server
  * answers that the client is unknown (401); other failures throw.
  */
-export async function appIsKnown(origin: string | URL, app: BotApp, params: { scope: string; redirectUri: string }, options: BotClientOptions = {}): Promise<boolean> {
+export async function appIsKnown(
+  origin: string | URL,
+  app: BotApp,
+  params: { scope: string; redirectUri: string },
+  options: BotClientOptions = {},
+): Promise<boolean> {
   const url = parseServerOrigin(origin, options);
   return withNetwork(options, async (networked) => {
     let token: string;
     try {
       const answer = await call(url, null, networked, (o) =>
-        oauthClient(url, o).token.create({ grantType: "client_credentials", clientId: app.clientId, clientSecret: app.clientSecret, scope: params.scope, redirectUri: params.redirectUri }),
+        oauthClient(url, o).token.create({
+          grantType: "client_credentials",
+          clientId: app.clientId,
+          clientSecret: app.clientSecret,
+          scope: params.scope,
+          redirectUri: params.redirectUri,
+        }),
       );
       token = answer.accessToken;
     } catch (error) {
       if (error instanceof BotApiError && error.status === 401) return false;
       throw error;
     }
-    await call(url, token, networked, (o) => oauthClient(url, o).revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token })).catch(() => undefined);
+    await call(url, token, networked, (o) =>
+      oauthClient(url, o).revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token }),
+    ).catch(() => undefined);
     return true;
   });
 }
@@ -265,13 +322,24 @@ export async function exchangeCode(
 }
 
 /** The account the token acts for (GET /api/v1/accounts/verify_credentials). */
-export async function verifyCredentials(origin: string | URL, token: string, options: BotClientOptions = {}): Promise<BotAccount> {
+export async function verifyCredentials(
+  origin: string | URL,
+  token: string,
+  options: BotClientOptions = {},
+): Promise<BotAccount> {
   const url = parseServerOrigin(origin, options);
   const account = await call(url, token, options, (o) => restClient(url, token, o).v1.accounts.verifyCredentials());
-  return { id: account.id, acct: account.acct, displayName: account.displayName, url: account.url, avatar: account.avatar };
+  return {
+    id: account.id,
+    acct: account.acct,
+    displayName: account.displayName,
+    url: account.url,
+    avatar: account.avatar,
+  };
 }
 
-const dateOf = (value: unknown): Date | null => (typeof value === "string" && !Number.isNaN(Date.parse(value)) ? new Date(value) : null);
+const dateOf = (value: unknown): Date | null =>
+  typeof value === "string" && !Number.isNaN(Date.parse(value)) ? new Date(value) : null;
 
 /**
  * Reads what the server answered to a post: a ScheduledStatus echoes
@@ -282,14 +350,24 @@ function postResultOf(url: URL, answer: unknown): PostResult {
   const record = isRecord(answer) ? answer : {};
   const id = typeof record.id === "string" || typeof record.id === "number" ? String(record.id) : "";
   const scheduledAt = dateOf(record.scheduledAt);
-  const address = typeof record.url === "string" && record.url !== "" ? record.url : typeof record.uri === "string" ? record.uri : "";
+  const address =
+    typeof record.url === "string" && record.url !== "" ? record.url : typeof record.uri === "string" ? record.uri : "";
   if (id !== "" && scheduledAt != null && record.createdAt == null) return { kind: "scheduled", id, scheduledAt };
   if (id !== "" && address !== "") return { kind: "posted", id, url: address, createdAt: dateOf(record.createdAt) };
-  throw new BotApiError("server", `${url.host} answered with something that is neither a post nor a scheduled post. Try again later.`, { status: 200 });
+  throw new BotApiError(
+    "server",
+    `${url.host} answered with something that is neither a post nor a scheduled post. Try again later.`,
+    { status: 200 },
+  );
 }
 
 /** Posts now, or schedules when `scheduledAt` is given (POST /api/v1/statuses with an Idempotency-Key). */
-export async function postStatus(origin: string | URL, token: string, input: StatusInput, options: BotClientOptions = {}): Promise<PostResult> {
+export async function postStatus(
+  origin: string | URL,
+  token: string,
+  input: StatusInput,
+  options: BotClientOptions = {},
+): Promise<PostResult> {
   const url = parseServerOrigin(origin, options);
   const common = {
     visibility: input.visibility,
@@ -298,9 +376,13 @@ export async function postStatus(origin: string | URL, token: string, input: Sta
     scheduledAt: input.scheduledAt?.toISOString() ?? null,
   };
   const params: mastodon.rest.v1.CreateScheduledStatusParams =
-    input.mediaIds != null && input.mediaIds.length > 0 ? { ...common, status: input.status, mediaIds: input.mediaIds } : { ...common, status: input.status };
+    input.mediaIds != null && input.mediaIds.length > 0
+      ? { ...common, status: input.status, mediaIds: input.mediaIds }
+      : { ...common, status: input.status };
   const result: unknown = await call(url, token, options, (o) =>
-    restClient(url, token, o).v1.statuses.create(params, { requestInit: { headers: { "Idempotency-Key": input.idempotencyKey } } }),
+    restClient(url, token, o).v1.statuses.create(params, {
+      requestInit: { headers: { "Idempotency-Key": input.idempotencyKey } },
+    }),
   );
   return postResultOf(url, result);
 }
@@ -310,12 +392,22 @@ export async function postStatus(origin: string | URL, token: string, input: Sta
  * when a server published at once a post asked for later.  Returns false when
  * the server does not know it (404).
  */
-export function deleteStatus(origin: string | URL, token: string, id: string, options: BotClientOptions = {}): Promise<boolean> {
+export function deleteStatus(
+  origin: string | URL,
+  token: string,
+  id: string,
+  options: BotClientOptions = {},
+): Promise<boolean> {
   return removed(origin, token, options, (client) => client.v1.statuses.$select(id).remove());
 }
 
 /** Runs a DELETE: true when done, false when the server answers 404 (it does not know it). */
-async function removed(origin: string | URL, token: string, options: BotClientOptions, remove: (client: mastodon.rest.Client) => Promise<unknown>): Promise<boolean> {
+async function removed(
+  origin: string | URL,
+  token: string,
+  options: BotClientOptions,
+  remove: (client: mastodon.rest.Client) => Promise<unknown>,
+): Promise<boolean> {
   const url = parseServerOrigin(origin, options);
   try {
     await call(url, token, options, (o) => remove(restClient(url, token, o)));
@@ -327,15 +419,30 @@ async function removed(origin: string | URL, token: string, options: BotClientOp
 }
 
 /** Every status the account has scheduled (GET /api/v1/scheduled_statuses, all pages). */
-export async function listScheduled(origin: string | URL, token: string, options: BotClientOptions = {}): Promise<ScheduledPost[]> {
+export async function listScheduled(
+  origin: string | URL,
+  token: string,
+  options: BotClientOptions = {},
+): Promise<ScheduledPost[]> {
   const url = parseServerOrigin(origin, options);
   return call(url, token, options, async (o) => {
     const found: ScheduledPost[] = [];
     // Mastodon keeps at most 300 per account: 8 pages of 40.  The bound stops a server that pages forever.
     let pages = 0;
     for await (const page of restClient(url, token, o).v1.scheduledStatuses.list({ limit: 40 })) {
-      if (!Array.isArray(page)) throw new BotApiError("server", `${url.host} answered with something that is not a list of scheduled posts. Try again later.`, { status: 200 });
-      for (const s of page) found.push({ id: String(s.id), scheduledAt: new Date(s.scheduledAt), text: s.params?.text ?? "", mediaIds: s.params?.mediaIds ?? [] });
+      if (!Array.isArray(page))
+        throw new BotApiError(
+          "server",
+          `${url.host} answered with something that is not a list of scheduled posts. Try again later.`,
+          { status: 200 },
+        );
+      for (const s of page)
+        found.push({
+          id: String(s.id),
+          scheduledAt: new Date(s.scheduledAt),
+          text: s.params?.text ?? "",
+          mediaIds: s.params?.mediaIds ?? [],
+        });
       if (++pages >= 10 || page.length === 0) break;
     }
     return found;
@@ -346,11 +453,21 @@ export async function listScheduled(origin: string | URL, token: string, options
  * Cancels a scheduled status (DELETE /api/v1/scheduled_statuses/:id).  Returns
  * false when it was no longer scheduled (already published or cancelled).
  */
-export function cancelScheduled(origin: string | URL, token: string, id: string, options: BotClientOptions = {}): Promise<boolean> {
+export function cancelScheduled(
+  origin: string | URL,
+  token: string,
+  id: string,
+  options: BotClientOptions = {},
+): Promise<boolean> {
   return removed(origin, token, options, (client) => client.v1.scheduledStatuses.$select(id).remove());
 }
 
-const EXTENSIONS: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif" };
+const EXTENSIONS: Record<string, string> = {
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/webp": "webp",
+  "image/gif": "gif",
+};
 
 /**
  * Uploads an image with its description (POST /api/v2/media) and waits until
@@ -369,11 +486,15 @@ export async function uploadMedia(
   return withNetwork(options, async (networked) => {
     const client = restClient(url, token, networked);
     // masto's own wait sleeps a second before the first check even when the image is ready; this one asks only when needed.
-    let media = await call(url, token, networked, () => client.v2.media.create({ file, description, skipPolling: true }));
+    let media = await call(url, token, networked, () =>
+      client.v2.media.create({ file, description, skipPolling: true }),
+    );
     const deadline = Date.now() + (options.mediaTimeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS);
     while (!media.url) {
       if (Date.now() >= deadline) {
-        throw new BotApiError("timeout", `${url.host} took too long to process the image. Try again later.`, { status: null });
+        throw new BotApiError("timeout", `${url.host} took too long to process the image. Try again later.`, {
+          status: null,
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, options.mediaPollMs ?? DEFAULT_MEDIA_POLL_MS));
       const id = media.id;
@@ -384,7 +505,14 @@ export async function uploadMedia(
 }
 
 /** Revokes the token (POST /oauth/revoke), as when a striker disconnects. */
-export async function revokeToken(origin: string | URL, app: BotApp, token: string, options: BotClientOptions = {}): Promise<void> {
+export async function revokeToken(
+  origin: string | URL,
+  app: BotApp,
+  token: string,
+  options: BotClientOptions = {},
+): Promise<void> {
   const url = parseServerOrigin(origin, options);
-  await call(url, token, options, (o) => oauthClient(url, o).revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token }));
+  await call(url, token, options, (o) =>
+    oauthClient(url, o).revoke({ clientId: app.clientId, clientSecret: app.clientSecret, token }),
+  );
 }

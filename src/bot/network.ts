@@ -75,7 +75,8 @@ export interface BotNetwork {
 export function createBotNetwork(options: BotNetworkOptions): BotNetwork {
   const resolve = options.resolve ?? systemResolver;
   const treatAsPublic = new Set(options.treatAsPublic ?? []);
-  const allowed = (address: string) => options.allowPrivateAddress || treatAsPublic.has(address) || isPublicAddress(address);
+  const allowed = (address: string) =>
+    options.allowPrivateAddress || treatAsPublic.has(address) || isPublicAddress(address);
   const pinned = new Map<string, Promise<readonly LookupAddress[]>>();
 
   const addressesOf = (hostname: string): Promise<readonly LookupAddress[]> => {
@@ -104,7 +105,12 @@ export function createBotNetwork(options: BotNetworkOptions): BotNetwork {
       (addresses) => {
         const family = lookupOptions.family === 4 || lookupOptions.family === 6 ? lookupOptions.family : 0;
         const usable = family === 0 ? addresses : addresses.filter((a) => a.family === family);
-        if (usable.length === 0) return callback(Object.assign(new Error(`${hostname} has no IPv${family} address`), { code: "ENOTFOUND" }), "", 0);
+        if (usable.length === 0)
+          return callback(
+            Object.assign(new Error(`${hostname} has no IPv${family} address`), { code: "ENOTFOUND" }),
+            "",
+            0,
+          );
         if (lookupOptions.all === true) return callback(null, [...usable]);
         return callback(null, usable[0]!.address, usable[0]!.family);
       },
@@ -134,7 +140,14 @@ export function createBotNetwork(options: BotNetworkOptions): BotNetwork {
 }
 
 /** Why a request through a BotNetwork failed, when the network refused or gave up on it. */
-export function networkFailure(error: unknown): { kind: "private"; hostname: string } | { kind: "connect-timeout" } | { kind: "timeout" } | { kind: "not-found" } | null {
+export function networkFailure(
+  error: unknown,
+):
+  | { kind: "private"; hostname: string }
+  | { kind: "connect-timeout" }
+  | { kind: "timeout" }
+  | { kind: "not-found" }
+  | null {
   for (let e: unknown = error, depth = 0; e != null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (e instanceof PrivateAddressError) return { kind: "private", hostname: e.hostname };
     const code = (e as { code?: unknown }).code;

@@ -15,7 +15,13 @@
 import { createHash } from "node:crypto";
 import { Temporal } from "@js-temporal/polyfill";
 import { z } from "zod";
-import { fillTemplate, hashtagText, templateIndexForSlot, templateProblem, type NoticeValues } from "../strike/notices.ts";
+import {
+  fillTemplate,
+  hashtagText,
+  templateIndexForSlot,
+  templateProblem,
+  type NoticeValues,
+} from "../strike/notices.ts";
 import { dayBounds, hoursLeft, slotsOf } from "../strike/schedule.ts";
 import { isTimeZone, type StrikeSettings } from "../strike/settings.ts";
 
@@ -36,7 +42,9 @@ export const SPREAD_MS = 5 * 60_000;
 /** A URL counts as this many characters on Mastodon, whatever its length. */
 const URL_LENGTH = 23;
 
-export type Cadence = { readonly kind: "every"; readonly hours: number } | { readonly kind: "times"; readonly times: readonly string[] };
+export type Cadence =
+  | { readonly kind: "every"; readonly hours: number }
+  | { readonly kind: "times"; readonly times: readonly string[] };
 
 export interface BotPlan {
   /** Strike days (YYYY-MM-DD) the bot posts on, in order; a subset of the strike's. */
@@ -58,10 +66,19 @@ export interface BotPlan {
 }
 
 const planSchema = z.object({
-  days: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/)).min(1).max(31),
+  days: z
+    .array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/))
+    .min(1)
+    .max(31),
   cadence: z.union([
     z.object({ kind: z.literal("every"), hours: z.number().int().min(1).max(24) }),
-    z.object({ kind: z.literal("times"), times: z.array(z.string().regex(/^\d{2}:\d{2}$/)).min(1).max(TIMES_MAX) }),
+    z.object({
+      kind: z.literal("times"),
+      times: z
+        .array(z.string().regex(/^\d{2}:\d{2}$/))
+        .min(1)
+        .max(TIMES_MAX),
+    }),
   ]),
   timeZone: z.string().refine(isTimeZone),
   declaration: z.string().min(1).max(200),
@@ -198,7 +215,8 @@ export function validatePlanForm(input: PlanFormInput, ctx: PlanContext): PlanFo
       .filter((t) => t !== "");
     const bad = raw.find((t) => parseTimeOfDay(t) == null);
     if (raw.length === 0) errors.times = "Please give the times of day to post, for example 09:00, 13:00, 18:00.";
-    else if (bad != null) errors.times = `“${bad.slice(0, 40)}” is not a time of day: write it as HH:MM, for example 09:00 or 18:30.`;
+    else if (bad != null)
+      errors.times = `“${bad.slice(0, 40)}” is not a time of day: write it as HH:MM, for example 09:00 or 18:30.`;
     else {
       const times = [...new Set(raw.map((t) => parseTimeOfDay(t)!))].sort();
       if (times.length > TIMES_MAX) errors.times = `At most ${TIMES_MAX} times a day, please.`;
@@ -212,14 +230,20 @@ export function validatePlanForm(input: PlanFormInput, ctx: PlanContext): PlanFo
 
   const timeZone = input.timeZone.trim();
   if (timeZone === "") errors.timeZone = "Please give your time zone, for example Europe/Berlin or UTC.";
-  else if (!isTimeZone(timeZone)) errors.timeZone = `“${timeZone.slice(0, 60)}” is not a time zone we know. Use a name like Europe/Berlin, America/New_York or UTC.`;
+  else if (!isTimeZone(timeZone))
+    errors.timeZone = `“${timeZone.slice(0, 60)}” is not a time zone we know. Use a name like Europe/Berlin, America/New_York or UTC.`;
 
   const slug = input.declaration.trim();
   const declaration = ctx.declarations.get(slug);
-  if (declaration == null) errors.declaration = slug === "" ? "Please choose the Declaration your notices link to." : `“${slug.slice(0, 60)}” is not a published Declaration of this site.`;
+  if (declaration == null)
+    errors.declaration =
+      slug === ""
+        ? "Please choose the Declaration your notices link to."
+        : `“${slug.slice(0, 60)}” is not a published Declaration of this site.`;
 
   const spoilerText = input.spoilerText.replace(/\s+/g, " ").trim();
-  if ([...spoilerText].length > SPOILER_MAX) errors.spoilerText = `The content warning is longer than ${SPOILER_MAX} characters.`;
+  if ([...spoilerText].length > SPOILER_MAX)
+    errors.spoilerText = `The content warning is longer than ${SPOILER_MAX} characters.`;
 
   const templates: string[] = [];
   input.templates.forEach((raw, i) => {
@@ -234,20 +258,26 @@ export function validatePlanForm(input: PlanFormInput, ctx: PlanContext): PlanFo
     if (declaration != null) {
       const longest = mastodonLength(fillTemplate(text, longestValues(ctx, declaration, slug)), spoilerText);
       if (longest > POST_MAX) {
-        errors[key] = `Filled in, this notice can reach ${longest} characters with its content warning (links count as ${URL_LENGTH}); Mastodon allows ${POST_MAX}. Shorten it.`;
+        errors[key] =
+          `Filled in, this notice can reach ${longest} characters with its content warning (links count as ${URL_LENGTH}); Mastodon allows ${POST_MAX}. Shorten it.`;
         return;
       }
     }
     templates.push(text);
   });
-  if (templates.length === 0 && !Object.keys(errors).some((k) => k.startsWith("template-"))) errors["template-1"] = "Please write at least one notice.";
-  else if (templates.length > PLAN_TEMPLATES_MAX) errors["template-1"] = `At most ${PLAN_TEMPLATES_MAX} notices, please.`;
+  if (templates.length === 0 && !Object.keys(errors).some((k) => k.startsWith("template-")))
+    errors["template-1"] = "Please write at least one notice.";
+  else if (templates.length > PLAN_TEMPLATES_MAX)
+    errors["template-1"] = `At most ${PLAN_TEMPLATES_MAX} notices, please.`;
 
   const visibility = input.visibility.trim();
-  if (!(VISIBILITIES as readonly string[]).includes(visibility)) errors.visibility = "Please choose who sees the notices: everyone (public), quiet public (unlisted) or your followers only.";
+  if (!(VISIBILITIES as readonly string[]).includes(visibility))
+    errors.visibility =
+      "Please choose who sees the notices: everyone (public), quiet public (unlisted) or your followers only.";
 
   const language = input.language.trim().toLowerCase();
-  if (language !== "" && !isLanguage(language)) errors.language = `“${input.language.trim().slice(0, 20)}” is not a language code; use two letters, such as en, de or fr, or leave it empty.`;
+  if (language !== "" && !isLanguage(language))
+    errors.language = `“${input.language.trim().slice(0, 20)}” is not a language code; use two letters, such as en, de or fr, or leave it empty.`;
 
   let mediaId: number | null = null;
   const mediaAlt = input.mediaAlt.replace(/\r\n?/g, "\n").trim();
@@ -277,7 +307,13 @@ export function validatePlanForm(input: PlanFormInput, ctx: PlanContext): PlanFo
     mediaAlt: mediaId == null ? "" : mediaAlt,
   };
   const count = planSlots(plan).length;
-  if (count > POSTS_MAX) return { ok: false, errors: { cadence: `This makes ${count} posts; the bot makes at most ${POSTS_MAX}. Choose fewer days or post less often.` } };
+  if (count > POSTS_MAX)
+    return {
+      ok: false,
+      errors: {
+        cadence: `This makes ${count} posts; the bot makes at most ${POSTS_MAX}. Choose fewer days or post less often.`,
+      },
+    };
   return { ok: true, plan };
 }
 
@@ -320,7 +356,9 @@ function timesSlots(days: readonly string[], timeZone: string, times: readonly s
     for (const time of times) {
       const [hour, minute] = time.split(":").map(Number) as [number, number];
       // A time skipped when the clocks go forward moves to the first time that exists.
-      const zoned = Temporal.PlainDate.from(day).toPlainDateTime({ hour, minute }).toZonedDateTime(timeZone, { disambiguation: "compatible" });
+      const zoned = Temporal.PlainDate.from(day)
+        .toPlainDateTime({ hour, minute })
+        .toZonedDateTime(timeZone, { disambiguation: "compatible" });
       const ms = zoned.epochMilliseconds;
       if (ms < start.getTime() || ms >= end.getTime() || seen.has(ms)) continue;
       seen.add(ms);
@@ -333,7 +371,11 @@ function timesSlots(days: readonly string[], timeZone: string, times: readonly s
 /** Every slot of the plan, in order. */
 export function planSlots(plan: Pick<BotPlan, "days" | "timeZone" | "cadence">): PlanSlot[] {
   if (plan.cadence.kind === "times") return timesSlots(plan.days, plan.timeZone, plan.cadence.times);
-  return slotsOf({ days: plan.days, timeZone: plan.timeZone, cadenceMinutes: plan.cadence.hours * 60 }).map((s) => ({ at: s.start, index: s.index, day: s.day }));
+  return slotsOf({ days: plan.days, timeZone: plan.timeZone, cadenceMinutes: plan.cadence.hours * 60 }).map((s) => ({
+    at: s.start,
+    index: s.index,
+    day: s.day,
+  }));
 }
 
 /** This connection's fixed delay after each slot, spreading strikers over the first five minutes. */
@@ -396,7 +438,17 @@ export function plannedPosts(plan: BotPlan, connectionId: number, values: PostVa
     // The text as filled in, but for the signature count (it changes all day; a new count is no reason to re-post).
     const stable = postText(plan, slot, { ...values, declaration: { ...values.declaration, signatureCount: 0 } });
     const fingerprint = createHash("sha256")
-      .update(JSON.stringify([stable, plan.visibility, plan.language, plan.spoilerText, plan.mediaId, plan.mediaAlt, postAt.getTime()]))
+      .update(
+        JSON.stringify([
+          stable,
+          plan.visibility,
+          plan.language,
+          plan.spoilerText,
+          plan.mediaId,
+          plan.mediaAlt,
+          postAt.getTime(),
+        ]),
+      )
       .digest("base64url")
       .slice(0, 12);
     return {

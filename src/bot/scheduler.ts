@@ -111,7 +111,11 @@ function matches(row: Pick<BotPost, "idempotencyKey">, planned: PlannedPost): bo
 }
 
 /** The plan's posts now, with the current signature count, or [] when the bot is off. */
-function desiredPosts(ctx: Ctx, connection: ConnectionWithApp, now: Date): { plan: BotPlan | null; posts: PlannedPost[] } {
+function desiredPosts(
+  ctx: Ctx,
+  connection: ConnectionWithApp,
+  now: Date,
+): { plan: BotPlan | null; posts: PlannedPost[] } {
   const plan = parseStoredPlan(connection.plan);
   if (plan == null || !connection.enabled || connection.status !== "active") return { plan, posts: [] };
   const declaration = getPublishedDeclaration(ctx.db, plan.declaration);
@@ -147,7 +151,10 @@ function tokenOf(ctx: Ctx, connection: ConnectionWithApp): string | null {
   } catch (error) {
     if (!(error instanceof TokenSealError)) throw error;
     holds(ctx).set(connection.id, nowOf(ctx).getTime() + UNREADABLE_HOLD_MS);
-    logger.error("Strike bot cannot open the token of connection {id} ({reason}): is BOT_TOKEN_KEY the key it was sealed with?", { id: connection.id, reason: error.reason });
+    logger.error(
+      "Strike bot cannot open the token of connection {id} ({reason}): is BOT_TOKEN_KEY the key it was sealed with?",
+      { id: connection.id, reason: error.reason },
+    );
     return null;
   }
 }
@@ -168,7 +175,13 @@ function held(ctx: Ctx, connectionId: number, now: Date): boolean {
   return until != null && until > now.getTime();
 }
 
-async function uploadFor(ctx: Ctx, connection: ConnectionWithApp, token: string, post: Pick<BotPost, "mediaId" | "mediaAlt">, options: BotClientOptions): Promise<string[]> {
+async function uploadFor(
+  ctx: Ctx,
+  connection: ConnectionWithApp,
+  token: string,
+  post: Pick<BotPost, "mediaId" | "mediaAlt">,
+  options: BotClientOptions,
+): Promise<string[]> {
   if (post.mediaId == null) return [];
   const media = getMediaById(ctx.db, post.mediaId);
   const bytes = getMediaData(ctx.db, post.mediaId);
@@ -212,7 +225,13 @@ async function syncConnection(ctx: Ctx, id: number): Promise<boolean> {
           // The server may still publish it: keep the row as it is, saying so, rather than plan a second post for the slot.
           if (outcome === "still-scheduled" || outcome === "unknown") {
             const error = notCancelledWords(outcome, host);
-            await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { state: outcome === "unknown" ? "unconfirmed" : "scheduled", error, updated: now }));
+            await ctx.batcher.run(() =>
+              updatePostIf(ctx.db, row.id, row, {
+                state: outcome === "unknown" ? "unconfirmed" : "scheduled",
+                error,
+                updated: now,
+              }),
+            );
             continue;
           }
         }
@@ -221,14 +240,36 @@ async function syncConnection(ctx: Ctx, id: number): Promise<boolean> {
         const patch =
           want == null
             ? { state: "cancelled" as const, remoteId: null, error: null, updated: now }
-            : { ...fieldsOf(want), state: "planned" as const, via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: now, updated: now };
+            : {
+                ...fieldsOf(want),
+                state: "planned" as const,
+                via: null,
+                remoteId: null,
+                url: null,
+                error: null,
+                attempts: 0,
+                nextAttemptAt: now,
+                updated: now,
+              };
         await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, patch));
       }
       // New slots (another pass may have added some meanwhile: those are kept).
       const fresh = desired.filter((p) => !rowBySlot.has(p.slotAt.getTime()));
       if (fresh.length > 0) {
         await ctx.batcher.run(() => {
-          for (const p of fresh) insertPostIfAbsent(ctx.db, { connectionId: id, ...fieldsOf(p), state: "planned", via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: now, updated: now });
+          for (const p of fresh)
+            insertPostIfAbsent(ctx.db, {
+              connectionId: id,
+              ...fieldsOf(p),
+              state: "planned",
+              via: null,
+              remoteId: null,
+              url: null,
+              error: null,
+              attempts: 0,
+              nextAttemptAt: now,
+              updated: now,
+            });
         });
       }
       // 2. Hand what can be to the server's own scheduler (as now known: a cancel above may have taught the bot otherwise).
@@ -276,14 +317,28 @@ function renewedKey(key: string): string {
 }
 
 /** A status the server holds scheduled for this post's time with its text, not yet claimed by another post. */
-function findScheduled(existing: readonly ScheduledPost[], row: Pick<BotPost, "postAt" | "text">, claimed: ReadonlySet<string>): ScheduledPost | undefined {
-  return existing.find((s) => !claimed.has(s.id) && s.scheduledAt.getTime() === row.postAt.getTime() && s.text === row.text);
+function findScheduled(
+  existing: readonly ScheduledPost[],
+  row: Pick<BotPost, "postAt" | "text">,
+  claimed: ReadonlySet<string>,
+): ScheduledPost | undefined {
+  return existing.find(
+    (s) => !claimed.has(s.id) && s.scheduledAt.getTime() === row.postAt.getTime() && s.text === row.text,
+  );
 }
 
 /** Step 2: hands the connection's planned posts to the server as scheduled statuses, where the server really holds them. */
-async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: string, now: Date, options: BotClientOptions): Promise<void> {
+async function scheduleOnServer(
+  ctx: Ctx,
+  connection: ConnectionWithApp,
+  token: string,
+  now: Date,
+  options: BotClientOptions,
+): Promise<void> {
   const rows = listPosts(ctx.db, connection.id);
-  const candidates = rows.filter((r) => r.state === "planned" && r.via !== "site" && r.postAt.getTime() >= now.getTime() + SERVER_MIN_AHEAD_MS);
+  const candidates = rows.filter(
+    (r) => r.state === "planned" && r.via !== "site" && r.postAt.getTime() >= now.getTime() + SERVER_MIN_AHEAD_MS,
+  );
   if (candidates.length === 0) return;
   // What this server cannot hold stays with this site, posted at its time.
   const toSite = (left: readonly BotPost[]) =>
@@ -306,7 +361,10 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
   const claimed = new Set(rows.flatMap((r) => (r.state === "scheduled" && r.remoteId != null ? [r.remoteId] : [])));
   // Trusted once the server was seen to list a status the bot scheduled there.
   let trusted = connection.app.scheduling === "yes";
-  if (!trusted && rows.some((r) => r.state === "scheduled" && r.remoteId != null && existing.some((s) => s.id === r.remoteId))) {
+  if (
+    !trusted &&
+    rows.some((r) => r.state === "scheduled" && r.remoteId != null && existing.some((s) => s.id === r.remoteId))
+  ) {
     await learnScheduling(ctx, connection, null, now);
     trusted = true;
   }
@@ -315,7 +373,15 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
     const there = findScheduled(existing, row, claimed);
     if (there != null) {
       claimed.add(there.id);
-      await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { state: "scheduled", via: "server", remoteId: there.id, error: null, updated: now }));
+      await ctx.batcher.run(() =>
+        updatePostIf(ctx.db, row.id, row, {
+          state: "scheduled",
+          via: "server",
+          remoteId: there.id,
+          error: null,
+          updated: now,
+        }),
+      );
       // Found in its list: this server lists what it holds.
       if (!trusted) {
         await learnScheduling(ctx, connection, null, now);
@@ -334,7 +400,15 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
       result = await postStatus(
         connection.origin,
         token,
-        { status: row.text, visibility: row.visibility as "public", language: row.language, spoilerText: row.spoilerText, mediaIds, scheduledAt: row.postAt, idempotencyKey: row.idempotencyKey },
+        {
+          status: row.text,
+          visibility: row.visibility as "public",
+          language: row.language,
+          spoilerText: row.spoilerText,
+          mediaIds,
+          scheduledAt: row.postAt,
+          idempotencyKey: row.idempotencyKey,
+        },
         options,
       );
     } catch (error) {
@@ -345,7 +419,13 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
       }
       // "Record not found": the server knows this key from a status since gone.  A new key, and we post it.
       if (error instanceof BotApiError && error.kind === "not-found") {
-        await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { via: "site", idempotencyKey: renewedKey(row.idempotencyKey), updated: now }));
+        await ctx.batcher.run(() =>
+          updatePostIf(ctx.db, row.id, row, {
+            via: "site",
+            idempotencyKey: renewedKey(row.idempotencyKey),
+            updated: now,
+          }),
+        );
         continue;
       }
       // 501 Not Implemented: the server does not schedule at all.
@@ -362,12 +442,21 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
       await takeBackPublished(ctx, connection, token, row, result, now, options);
       return;
     }
-    const applied = await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { state: "scheduled", via: "server", remoteId: result.id, error: null, updated: now }));
+    const applied = await ctx.batcher.run(() =>
+      updatePostIf(ctx.db, row.id, row, {
+        state: "scheduled",
+        via: "server",
+        remoteId: result.id,
+        error: null,
+        updated: now,
+      }),
+    );
     // The plan changed (or the bot was paused) while this request ran: take back what it scheduled.
     if (!applied) {
       const current = getPost(ctx.db, row.id);
       // Unless another pass recorded this very status (the same key gave the same answer).
-      if (current?.state !== "scheduled" || current.remoteId !== result.id) await cancelScheduled(connection.origin, token, result.id, options);
+      if (current?.state !== "scheduled" || current.remoteId !== result.id)
+        await cancelScheduled(connection.origin, token, result.id, options);
     }
     claimed.add(result.id);
     perDay.set(day, (perDay.get(day) ?? 0) + 1);
@@ -388,7 +477,12 @@ async function scheduleOnServer(ctx: Ctx, connection: ConnectionWithApp, token: 
 }
 
 /** Whether the server lists the scheduled status `id` (false when it has no list). */
-async function listsIt(connection: ConnectionWithApp, token: string, id: string, options: BotClientOptions): Promise<boolean> {
+async function listsIt(
+  connection: ConnectionWithApp,
+  token: string,
+  id: string,
+  options: BotClientOptions,
+): Promise<boolean> {
   try {
     return (await listScheduled(connection.origin, token, options)).some((s) => s.id === id);
   } catch (error) {
@@ -403,17 +497,42 @@ async function listsIt(connection: ConnectionWithApp, token: string, id: string,
  * with a new key (the old one names a deleted status).  When it cannot be
  * deleted, the post is what it is: published, early, and said so.
  */
-async function takeBackPublished(ctx: Ctx, connection: ConnectionWithApp, token: string, row: BotPost, result: Extract<PostResult, { kind: "posted" }>, now: Date, options: BotClientOptions): Promise<void> {
+async function takeBackPublished(
+  ctx: Ctx,
+  connection: ConnectionWithApp,
+  token: string,
+  row: BotPost,
+  result: Extract<PostResult, { kind: "posted" }>,
+  now: Date,
+  options: BotClientOptions,
+): Promise<void> {
   const host = new URL(connection.origin).host;
   try {
     if (await deleteStatus(connection.origin, token, result.id, options)) {
-      await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { via: "site", idempotencyKey: renewedKey(row.idempotencyKey), error: null, updated: now }));
-      logger.info("Strike bot deleted post {id} of connection {connection}: {host} published it at once instead of scheduling it", { id: row.id, connection: connection.id, host });
+      await ctx.batcher.run(() =>
+        updatePostIf(ctx.db, row.id, row, {
+          via: "site",
+          idempotencyKey: renewedKey(row.idempotencyKey),
+          error: null,
+          updated: now,
+        }),
+      );
+      logger.info(
+        "Strike bot deleted post {id} of connection {connection}: {host} published it at once instead of scheduling it",
+        { id: row.id, connection: connection.id, host },
+      );
       return;
     }
   } catch (error) {
     if (!(error instanceof BotApiError)) throw error;
-    await recordEarly(ctx, row, result, host, error.message.replace(/\s*Try again later\.$/, "").replace(/\.$/, ""), now);
+    await recordEarly(
+      ctx,
+      row,
+      result,
+      host,
+      error.message.replace(/\s*Try again later\.$/, "").replace(/\.$/, ""),
+      now,
+    );
     // A revoked access stops the connection (the caller's rule for 401).
     if (error.status === 401) throw error;
     return;
@@ -421,10 +540,26 @@ async function takeBackPublished(ctx: Ctx, connection: ConnectionWithApp, token:
   await recordEarly(ctx, row, result, host, `${host} answered that it could not find it`, now);
 }
 
-async function recordEarly(ctx: Ctx, row: BotPost, result: Extract<PostResult, { kind: "posted" }>, host: string, why: string, now: Date): Promise<void> {
+async function recordEarly(
+  ctx: Ctx,
+  row: BotPost,
+  result: Extract<PostResult, { kind: "posted" }>,
+  host: string,
+  why: string,
+  now: Date,
+): Promise<void> {
   const at = (result.createdAt ?? now).toISOString();
   const error = `${host} published this at once (${at}) when the bot asked it to schedule it for its time, and the bot could not delete it (${why}). Delete it there if it should not stay; it is not posted again.`;
-  await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, { state: "posted", via: "site", remoteId: result.id, url: result.url, error, updated: now }));
+  await ctx.batcher.run(() =>
+    updatePostIf(ctx.db, row.id, row, {
+      state: "posted",
+      via: "site",
+      remoteId: result.id,
+      url: result.url,
+      error,
+      updated: now,
+    }),
+  );
 }
 
 /**
@@ -433,13 +568,32 @@ async function recordEarly(ctx: Ctx, row: BotPost, result: Extract<PostResult, {
  * cancelled status).  When the cancel answers 404 the bot cannot tell whether
  * the server still holds it: the post is left to the server, unconfirmed.
  */
-async function takeBackUnlisted(ctx: Ctx, connection: ConnectionWithApp, token: string, rowId: number, remoteId: string, now: Date, options: BotClientOptions): Promise<void> {
+async function takeBackUnlisted(
+  ctx: Ctx,
+  connection: ConnectionWithApp,
+  token: string,
+  rowId: number,
+  remoteId: string,
+  now: Date,
+  options: BotClientOptions,
+): Promise<void> {
   const cancelled = await cancelScheduled(connection.origin, token, remoteId, options);
   const row = getPost(ctx.db, rowId);
   if (row == null || row.state !== "scheduled" || row.remoteId !== remoteId) return;
   const patch = cancelled
-    ? { state: "planned" as const, via: "site" as const, remoteId: null, idempotencyKey: renewedKey(row.idempotencyKey), error: null, updated: now }
-    : { state: "unconfirmed" as const, error: notCancelledWords("unknown", new URL(connection.origin).host), updated: now };
+    ? {
+        state: "planned" as const,
+        via: "site" as const,
+        remoteId: null,
+        idempotencyKey: renewedKey(row.idempotencyKey),
+        error: null,
+        updated: now,
+      }
+    : {
+        state: "unconfirmed" as const,
+        error: notCancelledWords("unknown", new URL(connection.origin).host),
+        updated: now,
+      };
   await ctx.batcher.run(() => updatePostIf(ctx.db, row.id, row, patch));
 }
 
@@ -457,12 +611,19 @@ async function confirmScheduled(ctx: Ctx, id: number, now: Date): Promise<void> 
   // A server that does not list its scheduled posts cannot show that one went out: say so, never "posted".
   const unconfirmed = () =>
     ctx.batcher.run(() => {
-      for (const row of passed) updatePostIf(ctx.db, row.id, row, { state: "unconfirmed", error: unconfirmedWords(host, row.postAt), updated: now });
+      for (const row of passed)
+        updatePostIf(ctx.db, row.id, row, {
+          state: "unconfirmed",
+          error: unconfirmedWords(host, row.postAt),
+          updated: now,
+        });
     });
   if (!listIsTrusted(connection.app)) return unconfirmed();
   let listed: Set<string>;
   try {
-    listed = new Set((await withBotNetwork(ctx, (options) => listScheduled(connection.origin, token, options))).map((s) => s.id));
+    listed = new Set(
+      (await withBotNetwork(ctx, (options) => listScheduled(connection.origin, token, options))).map((s) => s.id),
+    );
   } catch (error) {
     if (await revokeIfUnauthorized(ctx, connection, error)) return;
     if (error instanceof BotApiError && error.kind === "not-found") {
@@ -480,9 +641,13 @@ async function confirmScheduled(ctx: Ctx, id: number, now: Date): Promise<void> 
   }
   await ctx.batcher.run(() => {
     for (const row of passed) {
-      if (!listed.has(row.remoteId ?? "")) updatePost(ctx.db, row.id, { state: "posted", url: connection.url, error: null, updated: now });
+      if (!listed.has(row.remoteId ?? ""))
+        updatePost(ctx.db, row.id, { state: "posted", url: connection.url, error: null, updated: now });
       else if (now.getTime() - row.postAt.getTime() > LATE_MS && row.error == null) {
-        updatePost(ctx.db, row.id, { error: `${host} has not published it yet; it was due at ${row.postAt.toISOString()}.`, updated: now });
+        updatePost(ctx.db, row.id, {
+          error: `${host} has not published it yet; it was due at ${row.postAt.toISOString()}.`,
+          updated: now,
+        });
       }
     }
   });
@@ -511,7 +676,10 @@ async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"posted" | "d
     const notPosted = `Not posted: this site could not post it within 30 minutes of ${row.postAt.toISOString()}.`;
     // The last failure says why; its "try again later" is no longer what to do.
     const lastTry = row.error?.replace(/\s*Try again later\.$/, "");
-    const error = lastTry == null ? `${notPosted} ${WHAT_TO_DO.late}` : `${notPosted} The last try: ${lastTry} ${WHAT_TO_DO.server}`;
+    const error =
+      lastTry == null
+        ? `${notPosted} ${WHAT_TO_DO.late}`
+        : `${notPosted} The last try: ${lastTry} ${WHAT_TO_DO.server}`;
     await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "failed", error, updated: now }));
     return "done";
   }
@@ -525,29 +693,68 @@ async function postNow(ctx: Ctx, row: BotPost, now: Date): Promise<"posted" | "d
   return withBotNetwork(ctx, (options) => postOn(ctx, connection, token, row, text, now, options));
 }
 
-async function postOn(ctx: Ctx, connection: ConnectionWithApp, token: string, row: BotPost, text: string, now: Date, options: BotClientOptions): Promise<"posted" | "done" | "stop"> {
+async function postOn(
+  ctx: Ctx,
+  connection: ConnectionWithApp,
+  token: string,
+  row: BotPost,
+  text: string,
+  now: Date,
+  options: BotClientOptions,
+): Promise<"posted" | "done" | "stop"> {
   try {
     const mediaIds = await uploadFor(ctx, connection, token, row, options);
     const result = await postStatus(
       connection.origin,
       token,
-      { status: text, visibility: row.visibility as "public", language: row.language, spoilerText: row.spoilerText, mediaIds, idempotencyKey: row.idempotencyKey },
+      {
+        status: text,
+        visibility: row.visibility as "public",
+        language: row.language,
+        spoilerText: row.spoilerText,
+        mediaIds,
+        idempotencyKey: row.idempotencyKey,
+      },
       options,
     );
     const url = result.kind === "posted" ? result.url : connection.url;
-    await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "posted", via: "site", remoteId: result.id, url, text, error: null, attempts: row.attempts + 1, updated: now }));
+    await ctx.batcher.run(() =>
+      updatePost(ctx.db, row.id, {
+        state: "posted",
+        via: "site",
+        remoteId: result.id,
+        url,
+        text,
+        error: null,
+        attempts: row.attempts + 1,
+        updated: now,
+      }),
+    );
     return "posted";
   } catch (error) {
     if (await revokeIfUnauthorized(ctx, connection, error)) return "stop";
     if (!(error instanceof BotApiError)) throw error;
     const attempts = row.attempts + 1;
     const retry = async (at: Date, message: string) => {
-      await ctx.batcher.run(() => updatePost(ctx.db, row.id, { attempts, nextAttemptAt: at, error: message, updated: now }));
-      logger.info("Strike bot will try post {id} of connection {connection} again at {at}: {message}", { id: row.id, connection: connection.id, at: at.toISOString(), message });
+      await ctx.batcher.run(() =>
+        updatePost(ctx.db, row.id, { attempts, nextAttemptAt: at, error: message, updated: now }),
+      );
+      logger.info("Strike bot will try post {id} of connection {connection} again at {at}: {message}", {
+        id: row.id,
+        connection: connection.id,
+        at: at.toISOString(),
+        message,
+      });
     };
     const fail = async (message: string) => {
-      await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "failed", attempts, error: message, updated: now }));
-      logger.info("Strike bot post {id} of connection {connection} failed: {message}", { id: row.id, connection: connection.id, message });
+      await ctx.batcher.run(() =>
+        updatePost(ctx.db, row.id, { state: "failed", attempts, error: message, updated: now }),
+      );
+      logger.info("Strike bot post {id} of connection {connection} failed: {message}", {
+        id: row.id,
+        connection: connection.id,
+        message,
+      });
     };
     switch (error.kind) {
       case "rate-limited": {
@@ -578,12 +785,26 @@ async function postOn(ctx: Ctx, connection: ConnectionWithApp, token: string, ro
         if (connection.app.scheduling === "no") {
           const host = new URL(connection.origin).host;
           const error = `${host} answered that it does not know this post, so this site cannot tell whether it went out. Look at your profile, and post it by hand if it is missing.`;
-          await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "unconfirmed", attempts, error, updated: now }));
+          await ctx.batcher.run(() =>
+            updatePost(ctx.db, row.id, { state: "unconfirmed", attempts, error, updated: now }),
+          );
           return "done";
         }
         if (await adoptScheduled(ctx, connection, token, row, now, options)) return "done";
-        await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "posted", via: "server", url: connection.url, attempts, error: null, updated: now }));
-        logger.info("Strike bot post {id} of connection {connection} was already published from an earlier request", { id: row.id, connection: connection.id });
+        await ctx.batcher.run(() =>
+          updatePost(ctx.db, row.id, {
+            state: "posted",
+            via: "server",
+            url: connection.url,
+            attempts,
+            error: null,
+            updated: now,
+          }),
+        );
+        logger.info("Strike bot post {id} of connection {connection} was already published from an earlier request", {
+          id: row.id,
+          connection: connection.id,
+        });
         return "done";
       }
       default:
@@ -594,7 +815,14 @@ async function postOn(ctx: Ctx, connection: ConnectionWithApp, token: string, ro
 }
 
 /** Marks the post scheduled when the server holds a status for its time and text (false when it does not, or cannot say). */
-async function adoptScheduled(ctx: Ctx, connection: ConnectionWithApp, token: string, row: BotPost, now: Date, options: BotClientOptions): Promise<boolean> {
+async function adoptScheduled(
+  ctx: Ctx,
+  connection: ConnectionWithApp,
+  token: string,
+  row: BotPost,
+  now: Date,
+  options: BotClientOptions,
+): Promise<boolean> {
   let existing: ScheduledPost[];
   try {
     existing = await listScheduled(connection.origin, token, options);
@@ -602,10 +830,14 @@ async function adoptScheduled(ctx: Ctx, connection: ConnectionWithApp, token: st
     if (error instanceof BotApiError) return false;
     throw error;
   }
-  const claimed = new Set(listPosts(ctx.db, connection.id).flatMap((r) => (r.remoteId != null && r.id !== row.id ? [r.remoteId] : [])));
+  const claimed = new Set(
+    listPosts(ctx.db, connection.id).flatMap((r) => (r.remoteId != null && r.id !== row.id ? [r.remoteId] : [])),
+  );
   const there = findScheduled(existing, row, claimed);
   if (there == null) return false;
-  await ctx.batcher.run(() => updatePost(ctx.db, row.id, { state: "scheduled", via: "server", remoteId: there.id, error: null, updated: now }));
+  await ctx.batcher.run(() =>
+    updatePost(ctx.db, row.id, { state: "scheduled", via: "server", remoteId: there.id, error: null, updated: now }),
+  );
   return true;
 }
 
@@ -638,7 +870,8 @@ async function onePass(ctx: Ctx): Promise<BotPassResult> {
     if (held(ctx, id, nowOf(ctx))) continue;
     if (await syncConnection(ctx, id)) synced++;
   }
-  for (const id of connectionsWithPassedScheduled(ctx.db, new Date(nowOf(ctx).getTime() - MINUTE))) await confirmScheduled(ctx, id, nowOf(ctx));
+  for (const id of connectionsWithPassedScheduled(ctx.db, new Date(nowOf(ctx).getTime() - MINUTE)))
+    await confirmScheduled(ctx, id, nowOf(ctx));
   let posted = 0;
   const stopped = new Set<number>();
   for (const row of duePosts(ctx.db, nowOf(ctx))) {

@@ -64,18 +64,24 @@ function decodePart(part: string): Buffer | null {
 export function openToken(key: Buffer, sealed: string, context: string): string {
   checkKey(key);
   const parts = sealed.split(".");
-  if (parts.length !== 3) throw new TokenSealError("malformed", "Not a sealed token: expected three parts separated by dots");
+  if (parts.length !== 3)
+    throw new TokenSealError("malformed", "Not a sealed token: expected three parts separated by dots");
   const [version, ivPart, bodyPart] = parts as [string, string, string];
-  if (version !== VERSION) throw new TokenSealError("malformed", `Not a sealed token: unknown format version (expected ${VERSION})`);
+  if (version !== VERSION)
+    throw new TokenSealError("malformed", `Not a sealed token: unknown format version (expected ${VERSION})`);
   const iv = decodePart(ivPart);
-  if (iv == null || iv.length !== IV_BYTES) throw new TokenSealError("malformed", `Not a sealed token: the IV is not ${IV_BYTES} bytes of base64url`);
+  if (iv == null || iv.length !== IV_BYTES)
+    throw new TokenSealError("malformed", `Not a sealed token: the IV is not ${IV_BYTES} bytes of base64url`);
   const body = decodePart(bodyPart);
-  if (body == null || body.length < TAG_BYTES) throw new TokenSealError("malformed", "Not a sealed token: the ciphertext is not base64url or is too short");
+  if (body == null || body.length < TAG_BYTES)
+    throw new TokenSealError("malformed", "Not a sealed token: the ciphertext is not base64url or is too short");
   const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
   decipher.setAAD(additionalData(context));
   decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
   try {
-    return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString("utf8");
+    return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString(
+      "utf8",
+    );
   } catch {
     throw new TokenSealError(
       "unauthentic",

@@ -58,9 +58,12 @@ async function create(typed: string | undefined): Promise<void> {
   const config = loadConfig(readEnvironment());
   const db = openSiteDatabase(config);
   try {
-    if (findAccountByUsername(db, username) != null) fail(`There is already an account "${username}"; nothing was changed.`);
+    if (findAccountByUsername(db, username) != null)
+      fail(`There is already an account "${username}"; nothing was changed.`);
     const passwordHash = await hashPassword(password);
-    const outcome = db.transaction((tx) => createAccount(tx, { username, passwordHash, role: "admin" }), { behavior: "immediate" });
+    const outcome = db.transaction((tx) => createAccount(tx, { username, passwordHash, role: "admin" }), {
+      behavior: "immediate",
+    });
     if (outcome.kind !== "created") fail(`There is already an account "${username}"; nothing was changed.`);
     process.stdout.write(`Created the admin account "${username}".\n`);
     if (generated) {
@@ -68,7 +71,9 @@ async function create(typed: string | undefined): Promise<void> {
     }
     process.stdout.write(`Log in at ${new URL("/login", config.origin).href}\n`);
     if (getRegistrationMode(db) === "closed") {
-      process.stdout.write("Registration is closed; open it at /admin or with: npm run admin -- registration open|invite\n");
+      process.stdout.write(
+        "Registration is closed; open it at /admin or with: npm run admin -- registration open|invite\n",
+      );
     }
   } finally {
     db.$client.close();

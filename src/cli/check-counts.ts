@@ -17,7 +17,9 @@ try {
     process.stdout.write(`${databasePath(config)}: every signature count matches a recount.\n`);
   } else {
     for (const d of differences) {
-      process.stdout.write(`/d/${d.slug}: counter says ${d.stored}, recount says ${d.actual}${fix ? " (fixed)" : ""}\n`);
+      process.stdout.write(
+        `/d/${d.slug}: counter says ${d.stored}, recount says ${d.actual}${fix ? " (fixed)" : ""}\n`,
+      );
     }
     if (!fix) {
       process.stdout.write("Run again with --fix to set the counters to the recount.\n");

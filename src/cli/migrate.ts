@@ -15,7 +15,9 @@ try {
   importShippedPages(db, config);
   db.$client.close();
   const skipped = outcomes.filter((o) => o.kind === "skipped").length;
-  process.stdout.write(`${databasePath(config)} is up to date; ${outcomes.length} Declaration file(s) read, ${skipped} skipped.\n`);
+  process.stdout.write(
+    `${databasePath(config)} is up to date; ${outcomes.length} Declaration file(s) read, ${skipped} skipped.\n`,
+  );
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   for (const problem of error.problems) process.stderr.write(`${problem}\n`);

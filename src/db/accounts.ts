@@ -23,10 +23,42 @@ export const USERNAME_PATTERN = /^[a-z0-9_]{3,30}$/;
 
 /** Names that would collide with our own URLs, impersonate the site, or confuse people. */
 export const RESERVED_USERNAMES: ReadonlySet<string> = new Set([
-  "admin", "administrator", "api", "root", "undersign", "system", "account", "accounts", "login", "logout",
-  "register", "settings", "static", "support", "help", "security", "moderator", "mod", "staff", "webmaster",
-  "postmaster", "hostmaster", "abuse", "noreply", "no_reply", "null", "undefined", "anonymous", "everyone",
-  "nodeinfo", "inbox", "outbox", "healthz", "privacy", "well_known", "www",
+  "admin",
+  "administrator",
+  "api",
+  "root",
+  "undersign",
+  "system",
+  "account",
+  "accounts",
+  "login",
+  "logout",
+  "register",
+  "settings",
+  "static",
+  "support",
+  "help",
+  "security",
+  "moderator",
+  "mod",
+  "staff",
+  "webmaster",
+  "postmaster",
+  "hostmaster",
+  "abuse",
+  "noreply",
+  "no_reply",
+  "null",
+  "undefined",
+  "anonymous",
+  "everyone",
+  "nodeinfo",
+  "inbox",
+  "outbox",
+  "healthz",
+  "privacy",
+  "well_known",
+  "www",
 ]);
 
 export const PASSWORD_MIN = 10;
@@ -40,7 +72,8 @@ export function normalizeUsername(typed: string): string {
 /** Why `username` (already normalized) cannot be registered, or null. */
 export function usernameProblem(username: string): string | null {
   if (username === "") return "Please choose a username.";
-  if (username.length < 3 || username.length > 30) return `A username must be 3 to 30 characters long (this one has ${[...username].length}).`;
+  if (username.length < 3 || username.length > 30)
+    return `A username must be 3 to 30 characters long (this one has ${[...username].length}).`;
   if (!USERNAME_PATTERN.test(username)) return "A username may contain only letters a–z, digits and underscores.";
   if (RESERVED_USERNAMES.has(username)) return "This username is reserved; please choose another.";
   return null;
@@ -50,7 +83,8 @@ export function usernameProblem(username: string): string | null {
 export function passwordProblem(password: string): string | null {
   const length = [...password].length;
   if (length === 0) return "Please choose a password.";
-  if (length < PASSWORD_MIN) return `A password must be at least ${PASSWORD_MIN} characters long (this one has ${length}).`;
+  if (length < PASSWORD_MIN)
+    return `A password must be at least ${PASSWORD_MIN} characters long (this one has ${length}).`;
   if (length > PASSWORD_MAX) return `A password must be at most ${PASSWORD_MAX} characters long.`;
   return null;
 }
@@ -68,7 +102,12 @@ const SALT_LENGTH = 16;
 /** The largest N a stored hash may ask for (keeps a tampered row from exhausting memory). */
 const MAX_N = 2 ** 20;
 
-const scrypt = promisify(scryptCallback) as (password: string | Buffer, salt: Buffer, keylen: number, options: ScryptOptions) => Promise<Buffer>;
+const scrypt = promisify(scryptCallback) as (
+  password: string | Buffer,
+  salt: Buffer,
+  keylen: number,
+  options: ScryptOptions,
+) => Promise<Buffer>;
 
 function derive(password: string, salt: Buffer, params: ScryptParameters, keyLength: number): Promise<Buffer> {
   // scrypt needs 128·N·r bytes; Node's default maxmem (32 MiB) is exactly that for N=2^15, r=8, so allow twice.
@@ -110,14 +149,27 @@ export async function verifyPassword(password: string, stored: string): Promise<
 /** True when `stored` was made with other parameters than today's (hash again after a successful login). */
 export function needsRehash(stored: string, params: ScryptParameters = SCRYPT): boolean {
   const parsed = parseHash(stored);
-  return parsed == null || parsed.N !== params.N || parsed.r !== params.r || parsed.p !== params.p || parsed.hash.length !== KEY_LENGTH;
+  return (
+    parsed == null ||
+    parsed.N !== params.N ||
+    parsed.r !== params.r ||
+    parsed.p !== params.p ||
+    parsed.hash.length !== KEY_LENGTH
+  );
 }
 
 /**
  * A hash no password matches, with today's parameters: a login for an unknown
  * username is checked against it, so it costs the same time as a real one.
  */
-const DUMMY_HASH = ["scrypt", SCRYPT.N, SCRYPT.r, SCRYPT.p, randomBytes(SALT_LENGTH).toString("base64url"), randomBytes(KEY_LENGTH).toString("base64url")].join("$");
+const DUMMY_HASH = [
+  "scrypt",
+  SCRYPT.N,
+  SCRYPT.r,
+  SCRYPT.p,
+  randomBytes(SALT_LENGTH).toString("base64url"),
+  randomBytes(KEY_LENGTH).toString("base64url"),
+].join("$");
 
 /** Spends one scrypt and returns false: for logins with an unknown username. */
 export async function verifyDummyPassword(password: string): Promise<false> {
@@ -141,7 +193,11 @@ export interface Account {
 const publicColumns = { id: accounts.id, username: accounts.username, role: accounts.role, created: accounts.created };
 
 export function findAccountByUsername(db: DbLike, typed: string): AccountRow | undefined {
-  return db.select().from(accounts).where(eq(accounts.username, normalizeUsername(typed))).get();
+  return db
+    .select()
+    .from(accounts)
+    .where(eq(accounts.username, normalizeUsername(typed)))
+    .get();
 }
 
 export function getAccount(db: DbLike, id: number): Account | undefined {
@@ -152,7 +208,10 @@ export function listAccounts(db: DbLike): Account[] {
   return db.select(publicColumns).from(accounts).orderBy(asc(accounts.id)).all();
 }
 
-export type CreateAccountOutcome = { kind: "created"; account: Account } | { kind: "taken" } | { kind: "invalid-invite" };
+export type CreateAccountOutcome =
+  | { kind: "created"; account: Account }
+  | { kind: "taken" }
+  | { kind: "invalid-invite" };
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === "SQLITE_CONSTRAINT_UNIQUE";
@@ -170,7 +229,8 @@ export function createAccount(
   now: Date = new Date(),
 ): CreateAccountOutcome {
   const username = normalizeUsername(input.username);
-  if (db.select({ id: accounts.id }).from(accounts).where(eq(accounts.username, username)).get() != null) return { kind: "taken" };
+  if (db.select({ id: accounts.id }).from(accounts).where(eq(accounts.username, username)).get() != null)
+    return { kind: "taken" };
   let inviteId: number | null = null;
   if (input.inviteCode !== undefined) {
     const invite = db
@@ -193,7 +253,8 @@ export function createAccount(
     throw error;
   }
   // Cannot fail inside one transaction; if it does, throw so the account is rolled back with it.
-  if (inviteId != null && !redeemInvite(db, input.inviteCode!, account.id, now)) throw new Error("invite was redeemed concurrently");
+  if (inviteId != null && !redeemInvite(db, input.inviteCode!, account.id, now))
+    throw new Error("invite was redeemed concurrently");
   return { kind: "created", account };
 }
 
@@ -230,7 +291,9 @@ export interface ValidSession {
 export function createSession(db: DbLike, accountId: number, now: Date = new Date()): { token: string; expires: Date } {
   const token = newSessionToken();
   const expires = new Date(now.getTime() + SESSION_TTL_MS);
-  db.insert(sessions).values({ id: hashSecret(token), accountId, created: now, expires, lastSeen: now }).run();
+  db.insert(sessions)
+    .values({ id: hashSecret(token), accountId, created: now, expires, lastSeen: now })
+    .run();
   return { token, expires };
 }
 
@@ -271,7 +334,10 @@ export function sessionNeedsTouch(session: Pick<ValidSession, "lastSeen">, now: 
 /** Marks a session as used now and moves its expiry 30 days on (sliding). Returns the new expiry. */
 export function touchSession(db: DbLike, id: string, now: Date = new Date()): Date {
   const expires = new Date(now.getTime() + SESSION_TTL_MS);
-  db.update(sessions).set({ lastSeen: now, expires }).where(and(eq(sessions.id, id), gt(sessions.expires, now))).run();
+  db.update(sessions)
+    .set({ lastSeen: now, expires })
+    .where(and(eq(sessions.id, id), gt(sessions.expires, now)))
+    .run();
   return expires;
 }
 
@@ -291,13 +357,21 @@ export function purgeExpiredSessions(db: DbLike, now: Date = new Date()): number
 /** Creates an invite code (16 random bytes, base64url) and returns it: it is stored only as a hash. */
 export function createInvite(db: DbLike, createdBy: number, now: Date = new Date()): string {
   const code = randomBytes(16).toString("base64url");
-  db.insert(invites).values({ codeHash: hashSecret(code), createdBy, created: now }).run();
+  db.insert(invites)
+    .values({ codeHash: hashSecret(code), createdBy, created: now })
+    .run();
   return code;
 }
 
 /** True when an invite with this code exists and has not been used. */
 export function inviteIsUnused(db: DbLike, code: string): boolean {
-  return db.select({ id: invites.id }).from(invites).where(and(eq(invites.codeHash, hashSecret(code.trim())), isNull(invites.usedAt))).get() != null;
+  return (
+    db
+      .select({ id: invites.id })
+      .from(invites)
+      .where(and(eq(invites.codeHash, hashSecret(code.trim())), isNull(invites.usedAt)))
+      .get() != null
+  );
 }
 
 /**
@@ -337,5 +411,8 @@ export function getRegistrationMode(db: DbLike): RegistrationMode {
 }
 
 export function setRegistrationMode(db: DbLike, mode: RegistrationMode): void {
-  db.insert(settings).values({ key: "registration", value: mode }).onConflictDoUpdate({ target: settings.key, set: { value: mode } }).run();
+  db.insert(settings)
+    .values({ key: "registration", value: mode })
+    .onConflictDoUpdate({ target: settings.key, set: { value: mode } })
+    .run();
 }

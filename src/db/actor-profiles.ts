@@ -23,13 +23,24 @@ export function profilesToCheck(db: DbLike, sentBefore: Date): ProfileToCheck[] 
     .select({ declaration: declarations, profile: actorProfiles })
     .from(declarations)
     .leftJoin(actorProfiles, eq(actorProfiles.declarationId, declarations.id))
-    .where(and(inArray(declarations.status, ["published", "withdrawn"]), or(isNull(actorProfiles.sent), lte(actorProfiles.sent, sentBefore))))
+    .where(
+      and(
+        inArray(declarations.status, ["published", "withdrawn"]),
+        or(isNull(actorProfiles.sent), lte(actorProfiles.sent, sentBefore)),
+      ),
+    )
     .orderBy(declarations.id)
     .all();
 }
 
 /** Records the profile followers now have; `sent` is when an `Update` went out (kept as it was when none did). */
-export function recordProfile(tx: DbLike, declarationId: number, fingerprint: string, sent: Date | null, now: Date): void {
+export function recordProfile(
+  tx: DbLike,
+  declarationId: number,
+  fingerprint: string,
+  sent: Date | null,
+  now: Date,
+): void {
   tx.insert(actorProfiles)
     .values({ declarationId, fingerprint, sent, updated: now })
     .onConflictDoUpdate({ target: actorProfiles.declarationId, set: { fingerprint, sent, updated: now } })

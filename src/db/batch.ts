@@ -59,16 +59,18 @@ export class WriteBatcher {
     const client = this.#db.$client;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      client.transaction(() => {
-        for (const job of batch) {
-          try {
-            // A nested better-sqlite3 transaction is a savepoint.
-            outcomes.push({ ok: true, value: client.transaction(job.run)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
+      client
+        .transaction(() => {
+          for (const job of batch) {
+            try {
+              // A nested better-sqlite3 transaction is a savepoint.
+              outcomes.push({ ok: true, value: client.transaction(job.run)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
           }
-        }
-      }).immediate();
+        })
+        .immediate();
     } catch (commitError) {
       // The commit itself failed (disk full, I/O error): nothing was written.
       for (const job of batch) job.reject(commitError);

@@ -6,7 +6,15 @@
  */
 import { and, asc, eq, lt, lte, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
-import { botApps, botAuthorizations, botConnections, botPosts, type BotAppRow, type BotConnection, type BotPost } from "./schema.ts";
+import {
+  botApps,
+  botAuthorizations,
+  botConnections,
+  botPosts,
+  type BotAppRow,
+  type BotConnection,
+  type BotPost,
+} from "./schema.ts";
 
 // ---------------------------------------------------------------------------
 // Apps
@@ -37,7 +45,12 @@ export function insertBotApp(db: DbLike, app: NewBotApp): BotAppRow {
  * server now: what it supports is learnt again.
  */
 export function replaceBotApp(db: DbLike, id: number, app: NewBotApp): BotAppRow {
-  return db.update(botApps).set({ ...app, scheduling: null, schedulingReason: null, schedulingLearned: null }).where(eq(botApps.id, id)).returning().get()!;
+  return db
+    .update(botApps)
+    .set({ ...app, scheduling: null, schedulingReason: null, schedulingLearned: null })
+    .where(eq(botApps.id, id))
+    .returning()
+    .get()!;
 }
 
 /**
@@ -53,16 +66,22 @@ export function noteBotAppVersion(db: DbLike, id: number, software: string, vers
   return getBotApp(db, id);
 }
 
-export type ServerScheduling = { readonly scheduling: "yes"; readonly reason: null } | { readonly scheduling: "no"; readonly reason: NonNullable<BotAppRow["schedulingReason"]> };
+export type ServerScheduling =
+  | { readonly scheduling: "yes"; readonly reason: null }
+  | { readonly scheduling: "no"; readonly reason: NonNullable<BotAppRow["schedulingReason"]> };
 
 /** What the bot learnt about a server's scheduled statuses (src/bot/capability.ts). */
 export function setServerScheduling(db: DbLike, id: number, learnt: ServerScheduling, now: Date): void {
-  db.update(botApps).set({ scheduling: learnt.scheduling, schedulingReason: learnt.reason, schedulingLearned: now }).where(eq(botApps.id, id)).run();
+  db.update(botApps)
+    .set({ scheduling: learnt.scheduling, schedulingReason: learnt.reason, schedulingLearned: now })
+    .where(eq(botApps.id, id))
+    .run();
 }
 
 /** Forgets a server's registration (the server no longer knows our client id). */
 export function deleteBotApp(db: DbLike, id: number): void {
-  const used = db.select({ n: sql<number>`count(*)` }).from(botConnections).where(eq(botConnections.appId, id)).get()?.n ?? 0;
+  const used =
+    db.select({ n: sql<number>`count(*)` }).from(botConnections).where(eq(botConnections.appId, id)).get()?.n ?? 0;
   if (used === 0) db.delete(botApps).where(eq(botApps.id, id)).run();
 }
 
@@ -81,12 +100,23 @@ export interface NewAuthorization {
 export function createAuthorization(db: DbLike, a: NewAuthorization): void {
   db.delete(botAuthorizations).where(lt(botAuthorizations.expires, a.now)).run();
   db.insert(botAuthorizations)
-    .values({ stateHash: a.stateHash, accountId: a.accountId, appId: a.appId, codeVerifierSealed: a.codeVerifierSealed, created: a.now, expires: new Date(a.now.getTime() + a.ttlMs) })
+    .values({
+      stateHash: a.stateHash,
+      accountId: a.accountId,
+      appId: a.appId,
+      codeVerifierSealed: a.codeVerifierSealed,
+      created: a.now,
+      expires: new Date(a.now.getTime() + a.ttlMs),
+    })
     .run();
 }
 
 /** Takes (and deletes) the authorization with this state, if it exists and has not expired. */
-export function takeAuthorization(db: DbLike, stateHash: string, now: Date): typeof botAuthorizations.$inferSelect | undefined {
+export function takeAuthorization(
+  db: DbLike,
+  stateHash: string,
+  now: Date,
+): typeof botAuthorizations.$inferSelect | undefined {
   const row = db.delete(botAuthorizations).where(eq(botAuthorizations.stateHash, stateHash)).returning().get();
   return row != null && row.expires.getTime() > now.getTime() ? row : undefined;
 }
@@ -104,7 +134,14 @@ function withApp(rows: { c: BotConnection; a: BotAppRow }[]): ConnectionWithApp[
 }
 
 export function getConnection(db: DbLike, id: number): ConnectionWithApp | undefined {
-  return withApp(db.select({ c: botConnections, a: botApps }).from(botConnections).innerJoin(botApps, eq(botApps.id, botConnections.appId)).where(eq(botConnections.id, id)).all())[0];
+  return withApp(
+    db
+      .select({ c: botConnections, a: botApps })
+      .from(botConnections)
+      .innerJoin(botApps, eq(botApps.id, botConnections.appId))
+      .where(eq(botConnections.id, id))
+      .all(),
+  )[0];
 }
 
 export function listConnections(db: DbLike, accountId: number): ConnectionWithApp[] {
@@ -135,22 +172,55 @@ export interface ConnectedAccount {
  * Creates the connection, or updates it when this account connects the same
  * remote account again (the old token is replaced: `seal` gets the row id).
  */
-export function upsertConnection(db: DbLike, a: ConnectedAccount, seal: (connectionId: number) => string): BotConnection {
+export function upsertConnection(
+  db: DbLike,
+  a: ConnectedAccount,
+  seal: (connectionId: number) => string,
+): BotConnection {
   const row = db
     .insert(botConnections)
-    .values({ accountId: a.accountId, appId: a.appId, remoteId: a.remoteId, acct: a.acct, displayName: a.displayName, url: a.url, avatar: a.avatar, scope: a.scope, created: a.now, updated: a.now })
+    .values({
+      accountId: a.accountId,
+      appId: a.appId,
+      remoteId: a.remoteId,
+      acct: a.acct,
+      displayName: a.displayName,
+      url: a.url,
+      avatar: a.avatar,
+      scope: a.scope,
+      created: a.now,
+      updated: a.now,
+    })
     .onConflictDoUpdate({
       target: [botConnections.accountId, botConnections.appId, botConnections.remoteId],
-      set: { acct: a.acct, displayName: a.displayName, url: a.url, avatar: a.avatar, scope: a.scope, status: "active", statusReason: null, needsSync: true, updated: a.now },
+      set: {
+        acct: a.acct,
+        displayName: a.displayName,
+        url: a.url,
+        avatar: a.avatar,
+        scope: a.scope,
+        status: "active",
+        statusReason: null,
+        needsSync: true,
+        updated: a.now,
+      },
     })
     .returning()
     .get();
-  return db.update(botConnections).set({ tokenSealed: seal(row.id) }).where(eq(botConnections.id, row.id)).returning().get()!;
+  return db
+    .update(botConnections)
+    .set({ tokenSealed: seal(row.id) })
+    .where(eq(botConnections.id, row.id))
+    .returning()
+    .get()!;
 }
 
 /** Saves the plan and whether it is on; the scheduler then reconciles the posts. */
 export function savePlan(db: DbLike, id: number, plan: unknown, enabled: boolean, now: Date): void {
-  db.update(botConnections).set({ plan, enabled, needsSync: true, updated: now }).where(eq(botConnections.id, id)).run();
+  db.update(botConnections)
+    .set({ plan, enabled, needsSync: true, updated: now })
+    .where(eq(botConnections.id, id))
+    .run();
 }
 
 export function setEnabled(db: DbLike, id: number, enabled: boolean, now: Date): void {
@@ -190,7 +260,10 @@ export function requestSync(db: DbLike, id: number): void {
  * every post not yet made fails with `reason`.
  */
 export function markRevoked(db: DbLike, id: number, reason: string, now: Date): void {
-  db.update(botConnections).set({ tokenSealed: null, status: "revoked", statusReason: reason, enabled: false, needsSync: false, updated: now }).where(eq(botConnections.id, id)).run();
+  db.update(botConnections)
+    .set({ tokenSealed: null, status: "revoked", statusReason: reason, enabled: false, needsSync: false, updated: now })
+    .where(eq(botConnections.id, id))
+    .run();
   db.update(botPosts)
     .set({ state: "failed", error: reason, updated: now })
     .where(and(eq(botPosts.connectionId, id), eq(botPosts.state, "planned")))
@@ -223,7 +296,14 @@ export function insertPost(db: DbLike, post: NewBotPost): BotPost {
  * (another pass got there first); returns whether it did.
  */
 export function insertPostIfAbsent(db: DbLike, post: NewBotPost): boolean {
-  return db.insert(botPosts).values(post).onConflictDoNothing({ target: [botPosts.connectionId, botPosts.slotAt] }).returning({ id: botPosts.id }).get() != null;
+  return (
+    db
+      .insert(botPosts)
+      .values(post)
+      .onConflictDoNothing({ target: [botPosts.connectionId, botPosts.slotAt] })
+      .returning({ id: botPosts.id })
+      .get() != null
+  );
 }
 
 /**
@@ -231,7 +311,12 @@ export function insertPostIfAbsent(db: DbLike, post: NewBotPost): boolean {
  * idempotency key): a pass that worked from an older reading changes
  * nothing.  Returns whether it did.
  */
-export function updatePostIf(db: DbLike, id: number, seen: Pick<BotPost, "state" | "idempotencyKey">, patch: Partial<Omit<BotPost, "id" | "connectionId">>): boolean {
+export function updatePostIf(
+  db: DbLike,
+  id: number,
+  seen: Pick<BotPost, "state" | "idempotencyKey">,
+  patch: Partial<Omit<BotPost, "id" | "connectionId">>,
+): boolean {
   return (
     db
       .update(botPosts)

@@ -44,7 +44,10 @@ export function commitRelaxed<T>(client: Database.Database, write: () => T): T {
   let statements = relaxedStatements.get(client);
   if (statements === undefined) {
     const level = client.pragma("synchronous", { simple: true }) as number;
-    statements = { relax: client.prepare("PRAGMA synchronous = NORMAL"), restore: client.prepare(`PRAGMA synchronous = ${level}`) };
+    statements = {
+      relax: client.prepare("PRAGMA synchronous = NORMAL"),
+      restore: client.prepare(`PRAGMA synchronous = ${level}`),
+    };
     relaxedStatements.set(client, statements);
   }
   statements.relax.run();

@@ -52,7 +52,12 @@ export function createCopy(tx: DbLike, input: NewCopyInput): CreateCopyOutcome {
     changeSummary: input.changeSummary ?? "",
     status: input.status ?? "published",
     ownerId: input.ownerId,
-    source: { declarationId: input.source.id, revision: input.sourceRevision.number, url: input.sourceUrl, title: input.sourceRevision.title },
+    source: {
+      declarationId: input.source.id,
+      revision: input.sourceRevision.number,
+      url: input.sourceUrl,
+      title: input.sourceRevision.title,
+    },
     notes: input.notes,
     ...(input.now != null ? { now: input.now } : {}),
   });
@@ -125,9 +130,17 @@ export function saveRevision(tx: DbLike, input: SaveRevisionInput): SaveRevision
 }
 
 /** The Declarations an account owns (to edit them), most recently updated first. */
-export function listOwnedDeclarations(db: DbLike, ownerId: number): Pick<Declaration, "slug" | "title" | "revision" | "status">[] {
+export function listOwnedDeclarations(
+  db: DbLike,
+  ownerId: number,
+): Pick<Declaration, "slug" | "title" | "revision" | "status">[] {
   return db
-    .select({ slug: declarations.slug, title: declarations.title, revision: declarations.revision, status: declarations.status })
+    .select({
+      slug: declarations.slug,
+      title: declarations.title,
+      revision: declarations.revision,
+      status: declarations.status,
+    })
     .from(declarations)
     .where(eq(declarations.ownerId, ownerId))
     .orderBy(desc(declarations.updated), desc(declarations.id))
@@ -136,11 +149,13 @@ export function listOwnedDeclarations(db: DbLike, ownerId: number): Pick<Declara
 
 /** Number of Copies made from a local Declaration (for a later lineage page). */
 export function countCopies(db: DbLike, declarationId: number): number {
-  return db
-    .select({ n: sql<number>`count(*)` })
-    .from(declarations)
-    .where(eq(declarations.sourceDeclarationId, declarationId))
-    .get()?.n ?? 0;
+  return (
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(declarations)
+      .where(eq(declarations.sourceDeclarationId, declarationId))
+      .get()?.n ?? 0
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -150,7 +165,16 @@ export function countCopies(db: DbLike, declarationId: number): number {
 /** What the lineage page and "Also sign these" need about one family member. */
 export type FamilyMember = Pick<
   Declaration,
-  "id" | "slug" | "title" | "revision" | "status" | "signatureCount" | "sourceDeclarationId" | "sourceRevision" | "sourceUrl" | "sourceTitle"
+  | "id"
+  | "slug"
+  | "title"
+  | "revision"
+  | "status"
+  | "signatureCount"
+  | "sourceDeclarationId"
+  | "sourceRevision"
+  | "sourceUrl"
+  | "sourceTitle"
 > & { ownerUsername: string | null };
 
 const memberColumns = {
@@ -174,7 +198,12 @@ export const MAX_DESCENDANTS = 1000;
 
 /** One family member by id (any status), with its owner's username. */
 export function getFamilyMember(db: DbLike, id: number): FamilyMember | undefined {
-  return db.select(memberColumns).from(declarations).leftJoin(accounts, eq(accounts.id, declarations.ownerId)).where(eq(declarations.id, id)).get();
+  return db
+    .select(memberColumns)
+    .from(declarations)
+    .leftJoin(accounts, eq(accounts.id, declarations.ownerId))
+    .where(eq(declarations.id, id))
+    .get();
 }
 
 export interface SourceChain {
@@ -189,7 +218,11 @@ export interface SourceChain {
  * Stops at `maxDepth` sources and at any Declaration seen before, so corrupt
  * data (a cycle) cannot make it loop.
  */
-export function getSourceChain(db: DbLike, start: Pick<Declaration, "id" | "sourceDeclarationId">, maxDepth = MAX_SOURCE_DEPTH): SourceChain {
+export function getSourceChain(
+  db: DbLike,
+  start: Pick<Declaration, "id" | "sourceDeclarationId">,
+  maxDepth = MAX_SOURCE_DEPTH,
+): SourceChain {
   const seen = new Set<number>([start.id]);
   const members: FamilyMember[] = [];
   let next = start.sourceDeclarationId;
@@ -218,7 +251,12 @@ export interface Descendants {
  * Declarations in `exclude` (e.g. the source chain) and any seen before are
  * skipped, so a cycle in the data ends the walk.
  */
-export function getDescendants(db: DbLike, rootId: number, limit = MAX_DESCENDANTS, exclude: Iterable<number> = []): Descendants {
+export function getDescendants(
+  db: DbLike,
+  rootId: number,
+  limit = MAX_DESCENDANTS,
+  exclude: Iterable<number> = [],
+): Descendants {
   const seen = new Set<number>([rootId, ...exclude]);
   const members: FamilyMember[] = [];
   let frontier = [rootId];
@@ -229,7 +267,12 @@ export function getDescendants(db: DbLike, rootId: number, limit = MAX_DESCENDAN
         .select(memberColumns)
         .from(declarations)
         .leftJoin(accounts, eq(accounts.id, declarations.ownerId))
-        .where(and(inArray(declarations.sourceDeclarationId, frontier.slice(i, i + 500)), eq(declarations.status, "published")))
+        .where(
+          and(
+            inArray(declarations.sourceDeclarationId, frontier.slice(i, i + 500)),
+            eq(declarations.status, "published"),
+          ),
+        )
         .orderBy(declarations.id)
         .all();
       for (const row of rows) {

@@ -32,8 +32,16 @@ const statements = preparedPerHandle((db) => ({
     .orderBy(desc(declarations.updated), desc(declarations.id))
     .limit(sql.placeholder("limit"))
     .prepare(),
-  byId: db.select().from(declarations).where(eq(declarations.id, sql.placeholder("id"))).prepare(),
-  bySlug: db.select().from(declarations).where(eq(declarations.slug, sql.placeholder("slug"))).prepare(),
+  byId: db
+    .select()
+    .from(declarations)
+    .where(eq(declarations.id, sql.placeholder("id")))
+    .prepare(),
+  bySlug: db
+    .select()
+    .from(declarations)
+    .where(eq(declarations.slug, sql.placeholder("slug")))
+    .prepare(),
   publishedBySlug: db
     .select()
     .from(declarations)
@@ -42,12 +50,19 @@ const statements = preparedPerHandle((db) => ({
   publicBySlug: db
     .select()
     .from(declarations)
-    .where(and(eq(declarations.slug, sql.placeholder("slug")), inArray(declarations.status, ["published", "withdrawn"])))
+    .where(
+      and(eq(declarations.slug, sql.placeholder("slug")), inArray(declarations.status, ["published", "withdrawn"])),
+    )
     .prepare(),
   revision: db
     .select()
     .from(revisions)
-    .where(and(eq(revisions.declarationId, sql.placeholder("declarationId")), eq(revisions.number, sql.placeholder("number"))))
+    .where(
+      and(
+        eq(revisions.declarationId, sql.placeholder("declarationId")),
+        eq(revisions.number, sql.placeholder("number")),
+      ),
+    )
     .prepare(),
 }));
 
@@ -184,7 +199,11 @@ export interface NewRevisionInput {
  * returns its number.  The unique (declaration, number) index makes two
  * concurrent writers fail rather than both claim the same number.
  */
-export function appendRevision(tx: DbLike, declaration: Pick<Declaration, "id" | "revision">, input: NewRevisionInput): number {
+export function appendRevision(
+  tx: DbLike,
+  declaration: Pick<Declaration, "id" | "revision">,
+  input: NewRevisionInput,
+): number {
   const now = input.now ?? new Date();
   const number = declaration.revision + 1;
   tx.insert(revisions)
@@ -228,7 +247,8 @@ export function setDeclarationStatus(
   by: number | null,
   now: Date = new Date(),
 ): boolean {
-  const withdrawn = status === "withdrawn" ? { withdrawnAt: now, withdrawnBy: by } : { withdrawnAt: null, withdrawnBy: null };
+  const withdrawn =
+    status === "withdrawn" ? { withdrawnAt: now, withdrawnBy: by } : { withdrawnAt: null, withdrawnBy: null };
   const rows = tx
     .update(declarations)
     .set({ status, ...withdrawn, updated: now })

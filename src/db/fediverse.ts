@@ -45,7 +45,11 @@ export function hostOf(uri: string): string {
 }
 
 const statements = preparedPerHandle((db) => ({
-  actorByUri: db.select().from(remoteActors).where(eq(remoteActors.uri, placeholder("uri"))).prepare(),
+  actorByUri: db
+    .select()
+    .from(remoteActors)
+    .where(eq(remoteActors.uri, placeholder("uri")))
+    .prepare(),
   followerCount: db
     .select({ n: count() })
     .from(followers)
@@ -116,8 +120,18 @@ export interface FollowerRecipient {
 }
 
 /** Records a follow; a repeated Follow only updates its activity id. */
-export function addFollower(tx: DbLike, declarationId: number, actorId: number, followUri: string | null, now: Date): "added" | "existing" {
-  const inserted = tx.insert(followers).values({ declarationId, actorId, followUri, created: now }).onConflictDoNothing().run();
+export function addFollower(
+  tx: DbLike,
+  declarationId: number,
+  actorId: number,
+  followUri: string | null,
+  now: Date,
+): "added" | "existing" {
+  const inserted = tx
+    .insert(followers)
+    .values({ declarationId, actorId, followUri, created: now })
+    .onConflictDoNothing()
+    .run();
   if (inserted.changes > 0) return "added";
   tx.update(followers)
     .set({ followUri })
@@ -127,20 +141,42 @@ export function addFollower(tx: DbLike, declarationId: number, actorId: number, 
 }
 
 export function removeFollower(tx: DbLike, declarationId: number, actorId: number): boolean {
-  return tx.delete(followers).where(and(eq(followers.declarationId, declarationId), eq(followers.actorId, actorId))).run().changes > 0;
+  return (
+    tx
+      .delete(followers)
+      .where(and(eq(followers.declarationId, declarationId), eq(followers.actorId, actorId)))
+      .run().changes > 0
+  );
 }
 
 /** Removes the follow that a Follow activity with this id made (an Undo that names only the id). */
 export function removeFollowByUri(tx: DbLike, actorId: number, followUri: string): boolean {
-  return tx.delete(followers).where(and(eq(followers.actorId, actorId), eq(followers.followUri, followUri))).run().changes > 0;
+  return (
+    tx
+      .delete(followers)
+      .where(and(eq(followers.actorId, actorId), eq(followers.followUri, followUri)))
+      .run().changes > 0
+  );
 }
 
 /** Drops every follow by these accounts (their inbox answered 404 or 410); returns how many. */
 export function removeFollowersByActorUris(tx: DbLike, uris: readonly string[]): number {
   if (uris.length === 0) return 0;
-  const ids = tx.select({ id: remoteActors.id }).from(remoteActors).where(inArray(remoteActors.uri, [...uris])).all();
+  const ids = tx
+    .select({ id: remoteActors.id })
+    .from(remoteActors)
+    .where(inArray(remoteActors.uri, [...uris]))
+    .all();
   if (ids.length === 0) return 0;
-  return tx.delete(followers).where(inArray(followers.actorId, ids.map((r) => r.id))).run().changes;
+  return tx
+    .delete(followers)
+    .where(
+      inArray(
+        followers.actorId,
+        ids.map((r) => r.id),
+      ),
+    )
+    .run().changes;
 }
 
 export function countFollowers(db: DbLike, declarationId: number): number {
@@ -154,7 +190,13 @@ export function countFollowers(db: DbLike, declarationId: number): number {
  */
 export function listFollowerRecipients(db: DbLike, declarationId: number, uriPrefix?: string): FollowerRecipient[] {
   const rows = db
-    .select({ id: followers.id, uri: remoteActors.uri, inbox: remoteActors.inbox, sharedInbox: remoteActors.sharedInbox, host: remoteActors.host })
+    .select({
+      id: followers.id,
+      uri: remoteActors.uri,
+      inbox: remoteActors.inbox,
+      sharedInbox: remoteActors.sharedInbox,
+      host: remoteActors.host,
+    })
     .from(followers)
     .innerJoin(remoteActors, eq(remoteActors.id, followers.actorId))
     .where(
@@ -173,9 +215,20 @@ export function listFollowerRecipients(db: DbLike, declarationId: number, uriPre
  * One page of a Declaration's followers, oldest first, after follower row id
  * `after`; only those whose id starts with `uriPrefix` when given.
  */
-export function followersPage(db: DbLike, declarationId: number, after: number, limit: number, uriPrefix?: string): FollowerRecipient[] {
+export function followersPage(
+  db: DbLike,
+  declarationId: number,
+  after: number,
+  limit: number,
+  uriPrefix?: string,
+): FollowerRecipient[] {
   return db
-    .select({ id: followers.id, uri: remoteActors.uri, inbox: remoteActors.inbox, sharedInbox: remoteActors.sharedInbox })
+    .select({
+      id: followers.id,
+      uri: remoteActors.uri,
+      inbox: remoteActors.inbox,
+      sharedInbox: remoteActors.sharedInbox,
+    })
     .from(followers)
     .innerJoin(remoteActors, eq(remoteActors.id, followers.actorId))
     .where(
@@ -199,22 +252,48 @@ export function followersPage(db: DbLike, declarationId: number, after: number, 
  */
 export function addBoost(
   tx: DbLike,
-  input: { declarationId: number; actorId: number; activityUri: string; objectUri: string; published?: Date | null; now: Date },
+  input: {
+    declarationId: number;
+    actorId: number;
+    activityUri: string;
+    objectUri: string;
+    published?: Date | null;
+    now: Date;
+  },
 ): boolean {
   const actor = tx.select({ uri: remoteActors.uri }).from(remoteActors).where(eq(remoteActors.id, input.actorId)).get();
   if (actor != null && wasUndone(tx, input.activityUri, actor.uri, input.published ?? null)) return false;
   const { declarationId, actorId, activityUri, objectUri, now } = input;
-  return tx.insert(fedBoosts).values({ declarationId, actorId, activityUri, objectUri, created: now }).onConflictDoNothing().run().changes > 0;
+  return (
+    tx
+      .insert(fedBoosts)
+      .values({ declarationId, actorId, activityUri, objectUri, created: now })
+      .onConflictDoNothing()
+      .run().changes > 0
+  );
 }
 
 /** Removes a boost by its activity id, or else by account and object. */
-export function removeBoost(tx: DbLike, actorId: number, activityUri: string | null, objectUri: string | null): boolean {
+export function removeBoost(
+  tx: DbLike,
+  actorId: number,
+  activityUri: string | null,
+  objectUri: string | null,
+): boolean {
   if (activityUri != null) {
-    const n = tx.delete(fedBoosts).where(and(eq(fedBoosts.activityUri, activityUri), eq(fedBoosts.actorId, actorId))).run().changes;
+    const n = tx
+      .delete(fedBoosts)
+      .where(and(eq(fedBoosts.activityUri, activityUri), eq(fedBoosts.actorId, actorId)))
+      .run().changes;
     if (n > 0) return true;
   }
   if (objectUri == null) return false;
-  return tx.delete(fedBoosts).where(and(eq(fedBoosts.actorId, actorId), eq(fedBoosts.objectUri, objectUri))).run().changes > 0;
+  return (
+    tx
+      .delete(fedBoosts)
+      .where(and(eq(fedBoosts.actorId, actorId), eq(fedBoosts.objectUri, objectUri)))
+      .run().changes > 0
+  );
 }
 
 export function countBoosts(db: DbLike, declarationId: number): number {
@@ -237,7 +316,13 @@ export interface ResponseInput {
 
 /** Stores a reply; a repeated one changes nothing.  Returns whether it was new. */
 export function addResponse(tx: DbLike, input: ResponseInput, now: Date): boolean {
-  return tx.insert(fedResponses).values({ ...input, created: now }).onConflictDoNothing().run().changes > 0;
+  return (
+    tx
+      .insert(fedResponses)
+      .values({ ...input, created: now })
+      .onConflictDoNothing()
+      .run().changes > 0
+  );
 }
 
 /** Mirrors an edit; only the reply's own author may edit it. */
@@ -247,16 +332,23 @@ export function updateResponse(
   actorId: number,
   changes: { contentHtml: string; summary: string | null; updated: Date },
 ): boolean {
-  return tx
-    .update(fedResponses)
-    .set(changes)
-    .where(and(eq(fedResponses.uri, uri), eq(fedResponses.actorId, actorId)))
-    .run().changes > 0;
+  return (
+    tx
+      .update(fedResponses)
+      .set(changes)
+      .where(and(eq(fedResponses.uri, uri), eq(fedResponses.actorId, actorId)))
+      .run().changes > 0
+  );
 }
 
 /** Mirrors a deletion; only the reply's own author may delete it. */
 export function deleteResponse(tx: DbLike, uri: string, actorId: number): boolean {
-  return tx.delete(fedResponses).where(and(eq(fedResponses.uri, uri), eq(fedResponses.actorId, actorId))).run().changes > 0;
+  return (
+    tx
+      .delete(fedResponses)
+      .where(and(eq(fedResponses.uri, uri), eq(fedResponses.actorId, actorId)))
+      .run().changes > 0
+  );
 }
 
 export interface ResponseView {
@@ -272,7 +364,11 @@ export interface ResponseView {
 }
 
 /** Responses under a Declaration, oldest first (hidden ones only when asked). */
-export function listResponses(db: DbLike, declarationId: number, options: { includeHidden: boolean; limit: number }): ResponseView[] {
+export function listResponses(
+  db: DbLike,
+  declarationId: number,
+  options: { includeHidden: boolean; limit: number },
+): ResponseView[] {
   const rows = db
     .select({
       id: fedResponses.id,
@@ -291,7 +387,12 @@ export function listResponses(db: DbLike, declarationId: number, options: { incl
     })
     .from(fedResponses)
     .innerJoin(remoteActors, eq(remoteActors.id, fedResponses.actorId))
-    .where(and(eq(fedResponses.declarationId, declarationId), options.includeHidden ? undefined : eq(fedResponses.hidden, false)))
+    .where(
+      and(
+        eq(fedResponses.declarationId, declarationId),
+        options.includeHidden ? undefined : eq(fedResponses.hidden, false),
+      ),
+    )
     .orderBy(asc(fedResponses.published), asc(fedResponses.id))
     .limit(options.limit)
     .all();
@@ -320,11 +421,13 @@ export function countResponses(db: DbLike, declarationId: number): number {
 
 /** Hides or shows a response of this Declaration; false when there is no such response. */
 export function setResponseHidden(db: DbLike, declarationId: number, responseId: number, hidden: boolean): boolean {
-  return db
-    .update(fedResponses)
-    .set({ hidden })
-    .where(and(eq(fedResponses.id, responseId), eq(fedResponses.declarationId, declarationId)))
-    .run().changes > 0;
+  return (
+    db
+      .update(fedResponses)
+      .set({ hidden })
+      .where(and(eq(fedResponses.id, responseId), eq(fedResponses.declarationId, declarationId)))
+      .run().changes > 0
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -335,10 +438,19 @@ export function addReport(
   input: { activityUri: string; actorUri: string; declarationId: number | null; objectUris: string[]; content: string },
   now: Date,
 ): boolean {
-  return tx.insert(fedReports).values({ ...input, created: now }).onConflictDoNothing().run().changes > 0;
+  return (
+    tx
+      .insert(fedReports)
+      .values({ ...input, created: now })
+      .onConflictDoNothing()
+      .run().changes > 0
+  );
 }
 
-export function listReports(db: DbLike, options: { resolved: boolean; limit: number }): (FedReport & { slug: string | null })[] {
+export function listReports(
+  db: DbLike,
+  options: { resolved: boolean; limit: number },
+): (FedReport & { slug: string | null })[] {
   return db
     .select({ report: fedReports, slug: declarations.slug })
     .from(fedReports)
@@ -351,7 +463,13 @@ export function listReports(db: DbLike, options: { resolved: boolean; limit: num
 }
 
 export function resolveReport(db: DbLike, id: number, now: Date): boolean {
-  return db.update(fedReports).set({ resolved: now }).where(and(eq(fedReports.id, id), isNull(fedReports.resolved))).run().changes > 0;
+  return (
+    db
+      .update(fedReports)
+      .set({ resolved: now })
+      .where(and(eq(fedReports.id, id), isNull(fedReports.resolved)))
+      .run().changes > 0
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -371,7 +489,13 @@ export function isDomainBlocked(db: DbLike, host: string): boolean {
 }
 
 function blockedHostFilter(db: DbLike): (host: string) => boolean {
-  const blocked = new Set(db.select({ domain: domainBlocks.domain }).from(domainBlocks).all().map((r) => r.domain));
+  const blocked = new Set(
+    db
+      .select({ domain: domainBlocks.domain })
+      .from(domainBlocks)
+      .all()
+      .map((r) => r.domain),
+  );
   if (blocked.size === 0) return () => false;
   return (host) => domainSuffixes(host).some((d) => blocked.has(d));
 }
@@ -382,13 +506,22 @@ export function listDomainBlocks(db: DbLike): { domain: string; reason: string; 
 
 /** Blocks a domain and drops the follows of its accounts.  Returns false when it was already blocked. */
 export function addDomainBlock(tx: DbLike, domain: string, reason: string, now: Date): boolean {
-  const added = tx.insert(domainBlocks).values({ domain, reason, created: now }).onConflictDoNothing().run().changes > 0;
+  const added =
+    tx.insert(domainBlocks).values({ domain, reason, created: now }).onConflictDoNothing().run().changes > 0;
   const actors = tx
     .select({ id: remoteActors.id, host: remoteActors.host })
     .from(remoteActors)
     .where(sql`${remoteActors.host} = ${domain} OR ${remoteActors.host} LIKE ${"%." + domain}`)
     .all();
-  if (actors.length > 0) tx.delete(followers).where(inArray(followers.actorId, actors.map((a) => a.id))).run();
+  if (actors.length > 0)
+    tx.delete(followers)
+      .where(
+        inArray(
+          followers.actorId,
+          actors.map((a) => a.id),
+        ),
+      )
+      .run();
   return added;
 }
 
@@ -416,6 +549,9 @@ export function getActorKeys(db: DbLike, identifier: string): StoredKeyPairs | u
  * process wins, and both then use its keys).
  */
 export function storeActorKeysOnce(db: DbLike, identifier: string, keys: StoredKeyPairs, now: Date): StoredKeyPairs {
-  db.insert(actorKeys).values({ identifier, ...keys, created: now }).onConflictDoNothing().run();
+  db.insert(actorKeys)
+    .values({ identifier, ...keys, created: now })
+    .onConflictDoNothing()
+    .run();
   return getActorKeys(db, identifier)!;
 }

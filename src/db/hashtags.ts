@@ -34,7 +34,15 @@ export function listDeclarationsByHashtag(db: DbLike, tag: string, limit = 200):
   const rows = db
     .select({ id: declarations.id, ...summaryColumns })
     .from(declarations)
-    .where(and(eq(declarations.status, "published"), inArray(declarations.id, tagged.map((d) => d.id))))
+    .where(
+      and(
+        eq(declarations.status, "published"),
+        inArray(
+          declarations.id,
+          tagged.map((d) => d.id),
+        ),
+      ),
+    )
     .orderBy(desc(declarations.updated), desc(declarations.id))
     .all();
   return {

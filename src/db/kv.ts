@@ -74,7 +74,10 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   const left = a as Record<string, unknown>;
   const right = b as Record<string, unknown>;
   const keys = Object.keys(left);
-  return keys.length === Object.keys(right).length && keys.every((k) => Object.hasOwn(right, k) && jsonEqual(left[k], right[k]));
+  return (
+    keys.length === Object.keys(right).length &&
+    keys.every((k) => Object.hasOwn(right, k) && jsonEqual(left[k], right[k]))
+  );
 }
 
 export class SqliteKvStore {
@@ -104,7 +107,9 @@ export class SqliteKvStore {
     const expires = ttlToExpiry(options?.ttl, now);
     if (expires == null) {
       // Already stored as it is, for good: nothing to write.
-      const current = this.#statements.get.get({ key: encoded, now }) as { value: string; expires: number | null } | undefined;
+      const current = this.#statements.get.get({ key: encoded, now }) as
+        | { value: string; expires: number | null }
+        | undefined;
       if (current != null && current.expires == null && current.value === json) return;
     }
     commitRelaxed(this.#db.$client, () => this.#statements.upsert.run({ key: encoded, value: json, expires }));
@@ -127,15 +132,21 @@ export class SqliteKvStore {
     const nextJson = asStored(next);
     const client = this.#db.$client;
     return commitRelaxed(client, () =>
-      client.transaction(() => {
-        const row = this.#statements.get.get({ key: encoded, now }) as { value: string } | undefined;
-        if (row == null ? expectedValue !== undefined : expectedValue === undefined || !jsonEqual(JSON.parse(row.value), expectedValue)) {
-          return false;
-        }
-        if (nextJson === undefined) this.#statements.delete.run({ key: encoded });
-        else this.#statements.upsert.run({ key: encoded, value: nextJson, expires: ttlToExpiry(options?.ttl, now) });
-        return true;
-      }).immediate(),
+      client
+        .transaction(() => {
+          const row = this.#statements.get.get({ key: encoded, now }) as { value: string } | undefined;
+          if (
+            row == null
+              ? expectedValue !== undefined
+              : expectedValue === undefined || !jsonEqual(JSON.parse(row.value), expectedValue)
+          ) {
+            return false;
+          }
+          if (nextJson === undefined) this.#statements.delete.run({ key: encoded });
+          else this.#statements.upsert.run({ key: encoded, value: nextJson, expires: ttlToExpiry(options?.ttl, now) });
+          return true;
+        })
+        .immediate(),
     );
   }
 
@@ -149,7 +160,12 @@ export class SqliteKvStore {
           // Compared as a range (BINARY collation is byte order), not with
           // substr(), which counts characters where JavaScript counts UTF-16
           // units.
-          this.#statements.listPrefix.all({ now, exact: encode(prefix), from: `${encode(prefix).slice(0, -1)},`, to: `${encode(prefix).slice(0, -1)}-` })
+          this.#statements.listPrefix.all({
+            now,
+            exact: encode(prefix),
+            from: `${encode(prefix).slice(0, -1)},`,
+            to: `${encode(prefix).slice(0, -1)}-`,
+          })
     ) as { key: string; value: string }[];
     for (const row of rows) yield { key: JSON.parse(row.key) as Key, value: JSON.parse(row.value) };
   }
@@ -170,6 +186,8 @@ function prepare(client: Db["$client"]) {
     ),
     delete: client.prepare(`DELETE FROM kv WHERE key = @key`),
     listAll: client.prepare(`SELECT key, value FROM kv WHERE ${live}`),
-    listPrefix: client.prepare(`SELECT key, value FROM kv WHERE (key = @exact OR (key >= @from AND key < @to)) AND ${live}`),
+    listPrefix: client.prepare(
+      `SELECT key, value FROM kv WHERE (key = @exact OR (key >= @from AND key < @to)) AND ${live}`,
+    ),
   };
 }

@@ -48,7 +48,9 @@ export function insertMedia(db: DbLike, input: NewMediaInput): InsertMediaOutcom
     })
     .returning()
     .get();
-  db.insert(mediaBlobs).values({ mediaId: row.id, data: Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength) }).run();
+  db.insert(mediaBlobs)
+    .values({ mediaId: row.id, data: Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength) })
+    .run();
   return { kind: "created", media: row };
 }
 

@@ -43,11 +43,20 @@ export function importSitePage(db: DbLike, file: SeedPage, now: Date = new Date(
   const existing = getSitePage(db, file.slug);
   if (existing == null) {
     db.insert(sitePages)
-      .values({ slug: file.slug, title: file.title, body: file.body, sourceFile: file.path, sourceFileSha256: file.sha256, editedOnSite: false, updated: now })
+      .values({
+        slug: file.slug,
+        title: file.title,
+        body: file.body,
+        sourceFile: file.path,
+        sourceFileSha256: file.sha256,
+        editedOnSite: false,
+        updated: now,
+      })
       .run();
     return { kind: "created", ...base };
   }
-  if (existing.sourceFileSha256 === file.sha256 && existing.sourceFile === file.path) return { kind: "unchanged", ...base };
+  if (existing.sourceFileSha256 === file.sha256 && existing.sourceFile === file.path)
+    return { kind: "unchanged", ...base };
   if (existing.editedOnSite) {
     return {
       kind: "skipped",
@@ -56,18 +65,38 @@ export function importSitePage(db: DbLike, file: SeedPage, now: Date = new Date(
     };
   }
   db.update(sitePages)
-    .set({ title: file.title, body: file.body, sourceFile: file.path, sourceFileSha256: file.sha256, updated: now, updatedBy: null })
+    .set({
+      title: file.title,
+      body: file.body,
+      sourceFile: file.path,
+      sourceFileSha256: file.sha256,
+      updated: now,
+      updatedBy: null,
+    })
     .where(eq(sitePages.slug, file.slug))
     .run();
   return { kind: "updated", ...base };
 }
 
 /** Saves an edit made on the site; later file changes then leave the page alone. */
-export function saveSitePage(db: DbLike, page: { slug: string; title: string; body: string; accountId: number | null; now?: Date }): void {
+export function saveSitePage(
+  db: DbLike,
+  page: { slug: string; title: string; body: string; accountId: number | null; now?: Date },
+): void {
   const now = page.now ?? new Date();
   db.insert(sitePages)
-    .values({ slug: page.slug, title: page.title, body: page.body, editedOnSite: true, updated: now, updatedBy: page.accountId })
-    .onConflictDoUpdate({ target: sitePages.slug, set: { title: page.title, body: page.body, editedOnSite: true, updated: now, updatedBy: page.accountId } })
+    .values({
+      slug: page.slug,
+      title: page.title,
+      body: page.body,
+      editedOnSite: true,
+      updated: now,
+      updatedBy: page.accountId,
+    })
+    .onConflictDoUpdate({
+      target: sitePages.slug,
+      set: { title: page.title, body: page.body, editedOnSite: true, updated: now, updatedBy: page.accountId },
+    })
     .run();
 }
 
@@ -77,7 +106,12 @@ export function importSitePageFiles(db: Db, files: readonly SeedPage[], now: Dat
     try {
       return db.transaction((tx) => importSitePage(tx, file, now));
     } catch (error) {
-      return { kind: "skipped", path: file.path, slug: file.slug, reason: `database error: ${(error as Error).message}` } as const;
+      return {
+        kind: "skipped",
+        path: file.path,
+        slug: file.slug,
+        reason: `database error: ${(error as Error).message}`,
+      } as const;
     }
   });
 }

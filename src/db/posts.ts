@@ -14,7 +14,11 @@ import { declarations, fedActivities, fedPosts, type Declaration, type FedActivi
 export type PostKind = FedPost["kind"];
 
 const statements = preparedPerHandle((db) => ({
-  byUuid: db.select().from(fedPosts).where(eq(fedPosts.uuid, sql.placeholder("uuid"))).prepare(),
+  byUuid: db
+    .select()
+    .from(fedPosts)
+    .where(eq(fedPosts.uuid, sql.placeholder("uuid")))
+    .prepare(),
   byKey: db
     .select()
     .from(fedPosts)
@@ -70,7 +74,12 @@ export function createPost(tx: DbLike, input: NewPost): { post: FedPost; activit
  * Moves a post (the Article) to a newer revision and records the `Update`.
  * Returns undefined when the post is already at that revision or newer.
  */
-export function revisePost(tx: DbLike, postId: number, revision: number, now: Date): { post: FedPost; activity: FedActivity } | undefined {
+export function revisePost(
+  tx: DbLike,
+  postId: number,
+  revision: number,
+  now: Date,
+): { post: FedPost; activity: FedActivity } | undefined {
   const post = tx
     .update(fedPosts)
     .set({ revision, updated: now })
@@ -81,7 +90,13 @@ export function revisePost(tx: DbLike, postId: number, revision: number, now: Da
   return { post, activity: insertActivity(tx, post, "Update", revision, now) };
 }
 
-function insertActivity(tx: DbLike, post: FedPost, type: FedActivity["type"], revision: number, now: Date): FedActivity {
+function insertActivity(
+  tx: DbLike,
+  post: FedPost,
+  type: FedActivity["type"],
+  revision: number,
+  now: Date,
+): FedActivity {
   return tx
     .insert(fedActivities)
     .values({ uuid: randomUUID(), declarationId: post.declarationId, postId: post.id, type, revision, published: now })
@@ -126,7 +141,9 @@ export function outboxPage(db: DbLike, declarationId: number, before: number, li
 }
 
 export function countActivities(db: DbLike, declarationId: number): number {
-  return db.select({ n: count() }).from(fedActivities).where(eq(fedActivities.declarationId, declarationId)).get()?.n ?? 0;
+  return (
+    db.select({ n: count() }).from(fedActivities).where(eq(fedActivities.declarationId, declarationId)).get()?.n ?? 0
+  );
 }
 
 export function getActivityByUuid(db: DbLike, uuid: string): OutboxEntry | undefined {
@@ -155,7 +172,12 @@ export function listPosts(db: DbLike, declarationId: number, kinds: readonly Pos
   return db
     .select()
     .from(fedPosts)
-    .where(and(eq(fedPosts.declarationId, declarationId), sql`${fedPosts.kind} IN (SELECT value FROM json_each(${JSON.stringify(kinds)}))`))
+    .where(
+      and(
+        eq(fedPosts.declarationId, declarationId),
+        sql`${fedPosts.kind} IN (SELECT value FROM json_each(${JSON.stringify(kinds)}))`,
+      ),
+    )
     .orderBy(desc(fedPosts.id))
     .limit(limit)
     .all();
@@ -193,7 +215,11 @@ export interface DigestWork {
  * Published Declarations whose last digest (or Article) is at least
  * `intervalMs` old and that have new signatures since then.
  */
-export function declarationsDueForDigest(db: DbLike, now: Date, intervalMs: number): (DigestWork & { delta: number })[] {
+export function declarationsDueForDigest(
+  db: DbLike,
+  now: Date,
+  intervalMs: number,
+): (DigestWork & { delta: number })[] {
   const due = db.all<DigestWork>(sql`
     SELECT d.id, d.slug, d.revision, d.signature_count AS signatureCount,
            MAX(p.published) AS since

@@ -77,9 +77,11 @@ function fromRow(row: HostRow): HostState {
 function validPolicy(policy: Partial<HostCircuitPolicy>): HostCircuitPolicy {
   const merged = { ...DEFAULT_HOST_CIRCUIT, ...policy };
   for (const [name, value] of Object.entries(merged)) {
-    if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`hostCircuit.${name} must be a positive number, got ${value}`);
+    if (!(Number.isFinite(value) && value > 0))
+      throw new RangeError(`hostCircuit.${name} must be a positive number, got ${value}`);
   }
-  if (!Number.isInteger(merged.failureThreshold)) throw new RangeError(`hostCircuit.failureThreshold must be an integer, got ${merged.failureThreshold}`);
+  if (!Number.isInteger(merged.failureThreshold))
+    throw new RangeError(`hostCircuit.failureThreshold must be an integer, got ${merged.failureThreshold}`);
   return merged;
 }
 
@@ -90,7 +92,12 @@ export class HostCircuit {
   readonly #now: () => number;
   readonly #statements: ReturnType<typeof prepare>;
 
-  constructor(client: Database.Database, policy: Partial<HostCircuitPolicy>, onRelease: () => void, now: () => number = Date.now) {
+  constructor(
+    client: Database.Database,
+    policy: Partial<HostCircuitPolicy>,
+    onRelease: () => void,
+    now: () => number = Date.now,
+  ) {
     this.#client = client;
     this.#policy = validPolicy(policy);
     this.#onRelease = onRelease;
@@ -154,7 +161,9 @@ export class HostCircuit {
 
 function prepare(client: Database.Database) {
   return {
-    get: client.prepare(`SELECT host, failures, failing_since, held_until, hold_ms FROM queue_hosts WHERE host = @host`),
+    get: client.prepare(
+      `SELECT host, failures, failing_since, held_until, hold_ms FROM queue_hosts WHERE host = @host`,
+    ),
     exists: client.prepare(`SELECT 1 FROM queue_hosts WHERE host = @host`),
     upsert: client.prepare(
       `INSERT INTO queue_hosts (host, failures, failing_since, held_until, hold_ms)
@@ -165,6 +174,8 @@ function prepare(client: Database.Database) {
     remove: client.prepare(`DELETE FROM queue_hosts WHERE host = @host RETURNING held_until`),
     // Waiting messages of a server that answered again: due now (their retry
     // delays were waiting for it to come back).
-    release: client.prepare(`UPDATE queue_messages SET available_at = @now WHERE host = @host AND available_at > @now AND (lease_until IS NULL OR lease_until < @now)`),
+    release: client.prepare(
+      `UPDATE queue_messages SET available_at = @now WHERE host = @host AND available_at > @now AND (lease_until IS NULL OR lease_until < @now)`,
+    ),
   };
 }

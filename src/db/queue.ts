@@ -211,9 +211,11 @@ export class SqliteMessageQueue {
     const batch = this.#enqueued;
     this.#enqueued = [];
     try {
-      this.#client.transaction(() => {
-        for (const entry of batch) this.#statements.insert.run(entry.row);
-      }).immediate();
+      this.#client
+        .transaction(() => {
+          for (const entry of batch) this.#statements.insert.run(entry.row);
+        })
+        .immediate();
     } catch (error) {
       for (const entry of batch) entry.reject(error);
       return;
@@ -227,9 +229,11 @@ export class SqliteMessageQueue {
     if (messages.length === 0) return;
     const now = Date.now();
     const rows = messages.map((message) => row(message, options, now, this.#hostOf));
-    this.#client.transaction(() => {
-      for (const r of rows) this.#statements.insert.run(r);
-    }).immediate();
+    this.#client
+      .transaction(() => {
+        for (const r of rows) this.#statements.insert.run(r);
+      })
+      .immediate();
     wake(this.#channel);
   }
 
@@ -334,10 +338,12 @@ export class SqliteMessageQueue {
     // message claimable again (its handler died with the process), and a lost
     // deletion hands the message out again (at-least-once).
     const rows = commitRelaxed(this.#client, () =>
-      this.#client.transaction(() => {
-        for (const id of acks) this.#statements.remove.run({ id, owner: this.#owner });
-        return limit === 0 ? [] : this.#claim(limit, now);
-      }).immediate(),
+      this.#client
+        .transaction(() => {
+          for (const id of acks) this.#statements.remove.run({ id, owner: this.#owner });
+          return limit === 0 ? [] : this.#claim(limit, now);
+        })
+        .immediate(),
     );
     for (const id of acks) this.#unacked.delete(id);
     rows.sort((a, b) => a.id - b.id);
@@ -365,7 +371,10 @@ export class SqliteMessageQueue {
     const full = [...caps.keys(), ...busy.keys()].filter((host) => (busy.get(host) ?? 0) >= capOf(host));
     // Each server gets at most what is left of its share among the first
     // candidates; when that leaves slots free the listener claims again.
-    const candidates = statements.candidates.all({ now, full: JSON.stringify(full), scan: limit * this.#perHost }) as { id: number; host: string | null }[];
+    const candidates = statements.candidates.all({ now, full: JSON.stringify(full), scan: limit * this.#perHost }) as {
+      id: number;
+      host: string | null;
+    }[];
     const chosen: number[] = [];
     for (const { id, host } of candidates) {
       if (chosen.length === limit) break;
@@ -377,18 +386,27 @@ export class SqliteMessageQueue {
       chosen.push(id);
     }
     if (chosen.length === 0) return [];
-    return statements.lease.all({ ids: JSON.stringify(chosen), leaseUntil: now + this.#leaseMs, owner: this.#owner }) as ClaimedRow[];
+    return statements.lease.all({
+      ids: JSON.stringify(chosen),
+      leaseUntil: now + this.#leaseMs,
+      owner: this.#owner,
+    }) as ClaimedRow[];
   }
 
   async #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
     this.#active.add(claimed.id);
-    const renewal = setInterval(() => {
-      try {
-        commitRelaxed(this.#client, () => this.#statements.renew.run({ id: claimed.id, owner: this.#owner, leaseUntil: Date.now() + this.#leaseMs }));
-      } catch {
-        // Busy: the next renewal tries again, well before the lease ends.
-      }
-    }, Math.max(1, Math.floor(this.#leaseMs / 3)));
+    const renewal = setInterval(
+      () => {
+        try {
+          commitRelaxed(this.#client, () =>
+            this.#statements.renew.run({ id: claimed.id, owner: this.#owner, leaseUntil: Date.now() + this.#leaseMs }),
+          );
+        } catch {
+          // Busy: the next renewal tries again, well before the lease ends.
+        }
+      },
+      Math.max(1, Math.floor(this.#leaseMs / 3)),
+    );
     let succeeded = false;
     let outcome: HostOutcome | void = undefined;
     try {
@@ -417,7 +435,9 @@ export class SqliteMessageQueue {
     }
     try {
       const backoff = Math.min(2 ** claimed.attempts * 1000, MAX_BACKOFF_MS);
-      commitRelaxed(this.#client, () => this.#statements.release.run({ id: claimed.id, owner: this.#owner, availableAt: Date.now() + backoff }));
+      commitRelaxed(this.#client, () =>
+        this.#statements.release.run({ id: claimed.id, owner: this.#owner, availableAt: Date.now() + backoff }),
+      );
     } catch {
       // Busy: the message keeps its lease until it expires and is then
       // retried like a crashed handler's.
@@ -425,7 +445,12 @@ export class SqliteMessageQueue {
   }
 }
 
-function row(message: unknown, options: EnqueueOptions | undefined, now: number, hostOf?: (message: unknown) => string | null) {
+function row(
+  message: unknown,
+  options: EnqueueOptions | undefined,
+  now: number,
+  hostOf?: (message: unknown) => string | null,
+) {
   const delay = options?.delay == null ? 0 : nonNegative(options.delay.total("millisecond"));
   return {
     message: JSON.stringify(message) ?? "null",
@@ -457,7 +482,9 @@ function prepare(client: Database.Database) {
         WHERE lease_until IS NOT NULL AND lease_until >= @now GROUP BY host HAVING host IS NOT NULL`,
     ),
     // Servers whose messages are held (0), or probed one at a time (1).
-    caps: client.prepare(`SELECT host, CASE WHEN held_until > @now THEN 0 ELSE 1 END AS cap FROM queue_hosts WHERE held_until IS NOT NULL`),
+    caps: client.prepare(
+      `SELECT host, CASE WHEN held_until > @now THEN 0 ELSE 1 END AS cap FROM queue_hosts WHERE held_until IS NOT NULL`,
+    ),
     // Due, not under a live lease, first of its ordering key, not of a full server.
     candidates: client.prepare(
       `SELECT q.id, q.host FROM queue_messages q
@@ -474,7 +501,9 @@ function prepare(client: Database.Database) {
         WHERE id IN (SELECT value FROM json_each(@ids))
         RETURNING id, message, attempts`,
     ),
-    renew: client.prepare(`UPDATE queue_messages SET lease_until = @leaseUntil WHERE id = @id AND lease_owner = @owner`),
+    renew: client.prepare(
+      `UPDATE queue_messages SET lease_until = @leaseUntil WHERE id = @id AND lease_owner = @owner`,
+    ),
     remove: client.prepare(`DELETE FROM queue_messages WHERE id = @id AND lease_owner = @owner`),
     release: client.prepare(
       `UPDATE queue_messages SET available_at = @availableAt, lease_until = NULL, lease_owner = NULL

@@ -39,7 +39,12 @@ export function authorizeQuote(tx: DbLike, input: NewQuoteAuthorization): FedQuo
   return tx
     .select()
     .from(fedQuoteAuthorizations)
-    .where(and(eq(fedQuoteAuthorizations.postId, input.postId), eq(fedQuoteAuthorizations.interactingObject, input.interactingObject)))
+    .where(
+      and(
+        eq(fedQuoteAuthorizations.postId, input.postId),
+        eq(fedQuoteAuthorizations.interactingObject, input.interactingObject),
+      ),
+    )
     .get()!;
 }
 

@@ -34,8 +34,16 @@ const statements = preparedPerHandle((db) => ({
       ),
     )
     .prepare(),
-  actorById: db.select({ uri: remoteActors.uri, host: remoteActors.host }).from(remoteActors).where(eq(remoteActors.id, placeholder("id"))).prepare(),
-  reactionByActivity: db.select().from(fedReactions).where(eq(fedReactions.activityUri, placeholder("activityUri"))).prepare(),
+  actorById: db
+    .select({ uri: remoteActors.uri, host: remoteActors.host })
+    .from(remoteActors)
+    .where(eq(remoteActors.id, placeholder("id")))
+    .prepare(),
+  reactionByActivity: db
+    .select()
+    .from(fedReactions)
+    .where(eq(fedReactions.activityUri, placeholder("activityUri")))
+    .prepare(),
   reactionByActorObject: db
     .select()
     .from(fedReactions)
@@ -45,7 +53,11 @@ const statements = preparedPerHandle((db) => ({
     .select({ n: count() })
     .from(fedReactions)
     .where(
-      and(eq(fedReactions.declarationId, placeholder("declarationId")), eq(fedReactions.actorId, placeholder("actorId")), eq(fedReactions.signs, true)),
+      and(
+        eq(fedReactions.declarationId, placeholder("declarationId")),
+        eq(fedReactions.actorId, placeholder("actorId")),
+        eq(fedReactions.signs, true),
+      ),
     )
     .prepare(),
   undone: db
@@ -53,12 +65,22 @@ const statements = preparedPerHandle((db) => ({
     .from(fedUndone)
     .where(and(eq(fedUndone.activityUri, placeholder("activityUri")), eq(fedUndone.actorUri, placeholder("actorUri"))))
     .prepare(),
-  serverHeld: db.select({ host: fedServerHolds.host }).from(fedServerHolds).where(eq(fedServerHolds.host, placeholder("host"))).prepare(),
+  serverHeld: db
+    .select({ host: fedServerHolds.host })
+    .from(fedServerHolds)
+    .where(eq(fedServerHolds.host, placeholder("host")))
+    .prepare(),
   newSignersSince: db
     .select({ n: count() })
     .from(signatures)
     .innerJoin(remoteActors, eq(remoteActors.id, signatures.remoteActorId))
-    .where(and(eq(remoteActors.host, placeholder("host")), eq(signatures.kind, "fediverse"), gte(signatures.created, sql`${placeholder("since")}`)))
+    .where(
+      and(
+        eq(remoteActors.host, placeholder("host")),
+        eq(signatures.kind, "fediverse"),
+        gte(signatures.created, sql`${placeholder("since")}`),
+      ),
+    )
     .prepare(),
   insertSignature: db
     .insert(signatures)
@@ -86,9 +108,21 @@ const statements = preparedPerHandle((db) => ({
  * Withdraws a fediverse signature: every personal field is cleared, and a
  * counted one is uncounted.  Call inside a transaction.
  */
-export function withdrawFediverseSignature(tx: DbLike, signature: { id: number; declarationId: number; status: string }, now: Date): void {
+export function withdrawFediverseSignature(
+  tx: DbLike,
+  signature: { id: number; declarationId: number; status: string },
+  now: Date,
+): void {
   tx.update(signatures)
-    .set({ status: "withdrawn", name: null, place: null, website: null, comment: null, remoteActorId: null, withdrawn: now })
+    .set({
+      status: "withdrawn",
+      name: null,
+      place: null,
+      website: null,
+      comment: null,
+      remoteActorId: null,
+      withdrawn: now,
+    })
     .where(eq(signatures.id, signature.id))
     .run();
   if (signature.status === "confirmed") bumpSignatureCount(tx, signature.declarationId, -1);
@@ -115,7 +149,9 @@ export function withdrawSignaturesOf(tx: DbLike, actorId: number, now: Date): nu
 export function signaturesHeldFrom(tx: DbLike, host: string, limits: readonly SignerLimit[], now: Date): boolean {
   const s = statements(tx);
   if (s.serverHeld.get({ host }) != null) return true;
-  return limits.some((limit) => (s.newSignersSince.get({ host, since: now.getTime() - limit.windowMs })?.n ?? 0) >= limit.max);
+  return limits.some(
+    (limit) => (s.newSignersSince.get({ host, since: now.getTime() - limit.windowMs })?.n ?? 0) >= limit.max,
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -168,7 +204,13 @@ export function addReaction(tx: DbLike, input: ReactionInput): ReactionOutcome {
   if (actor == null) throw new Error(`No remote account ${input.actorId}`);
   if (wasUndone(tx, input.activityUri, actor.uri, input.published ?? null)) return "undone";
   const existing = s.reactionByActorObject.get({ actorId: input.actorId, objectUri: input.objectUri });
-  const values = { activityUri: input.activityUri, kind: input.kind, content: input.content, signs, created: input.now };
+  const values = {
+    activityUri: input.activityUri,
+    kind: input.kind,
+    content: input.content,
+    signs,
+    created: input.now,
+  };
   if (existing == null) {
     tx.insert(fedReactions)
       .values({ ...values, declarationId: input.declarationId, actorId: input.actorId, objectUri: input.objectUri })
@@ -179,7 +221,8 @@ export function addReaction(tx: DbLike, input: ReactionInput): ReactionOutcome {
     tx.update(fedReactions).set(values).where(eq(fedReactions.id, existing.id)).run();
   }
   if (!signs) return "reacted";
-  if (s.liveSignature.get({ declarationId: input.declarationId, actorId: input.actorId }) != null) return "already-signed";
+  if (s.liveSignature.get({ declarationId: input.declarationId, actorId: input.actorId }) != null)
+    return "already-signed";
   const held = signaturesHeldFrom(tx, actor.host, input.signerLimits ?? [], input.now);
   const created = input.now.getTime();
   s.insertSignature.run({
@@ -208,7 +251,13 @@ export type UndoReactionOutcome = "withdrawn" | "still-signed" | "not-a-signatur
  * account's last signing reaction to that Declaration, the signature is
  * withdrawn.  Call inside a transaction.
  */
-export function removeReaction(tx: DbLike, actorId: number, activityUri: string | null, objectUri: string | null, now: Date): UndoReactionOutcome {
+export function removeReaction(
+  tx: DbLike,
+  actorId: number,
+  activityUri: string | null,
+  objectUri: string | null,
+  now: Date,
+): UndoReactionOutcome {
   const where =
     activityUri != null
       ? and(eq(fedReactions.activityUri, activityUri), eq(fedReactions.actorId, actorId))
@@ -216,11 +265,16 @@ export function removeReaction(tx: DbLike, actorId: number, activityUri: string 
         ? and(eq(fedReactions.actorId, actorId), eq(fedReactions.objectUri, objectUri))
         : null;
   if (where == null) return "unknown";
-  const removed = tx.delete(fedReactions).where(where).returning({ declarationId: fedReactions.declarationId, signs: fedReactions.signs }).get();
+  const removed = tx
+    .delete(fedReactions)
+    .where(where)
+    .returning({ declarationId: fedReactions.declarationId, signs: fedReactions.signs })
+    .get();
   if (removed == null) return "unknown";
   if (!removed.signs) return "not-a-signature";
   const s = statements(tx);
-  if ((s.signingReactionsLeft.get({ declarationId: removed.declarationId, actorId })?.n ?? 0) > 0) return "still-signed";
+  if ((s.signingReactionsLeft.get({ declarationId: removed.declarationId, actorId })?.n ?? 0) > 0)
+    return "still-signed";
   const live = s.liveSignature.get({ declarationId: removed.declarationId, actorId });
   if (live == null) return "still-signed";
   withdrawFediverseSignature(tx, { ...live, declarationId: removed.declarationId }, now);
@@ -281,10 +335,23 @@ export function listServerSignatures(db: DbLike, limit = 500): ServerSignatures[
     .orderBy(desc(sql`count(*)`), asc(remoteActors.host))
     .limit(limit)
     .all();
-  const holds = new Map(db.select().from(fedServerHolds).all().map((h) => [h.host, h.created]));
-  const result: ServerSignatures[] = rows.map((r) => ({ host: r.host, confirmed: r.confirmed, held: r.held, latest: new Date(r.latest), onHold: holds.has(r.host) }));
+  const holds = new Map(
+    db
+      .select()
+      .from(fedServerHolds)
+      .all()
+      .map((h) => [h.host, h.created]),
+  );
+  const result: ServerSignatures[] = rows.map((r) => ({
+    host: r.host,
+    confirmed: r.confirmed,
+    held: r.held,
+    latest: new Date(r.latest),
+    onHold: holds.has(r.host),
+  }));
   for (const [host, created] of holds) {
-    if (!result.some((r) => r.host === host)) result.push({ host, confirmed: 0, held: 0, latest: created, onHold: true });
+    if (!result.some((r) => r.host === host))
+      result.push({ host, confirmed: 0, held: 0, latest: created, onHold: true });
   }
   return result;
 }
@@ -320,7 +387,12 @@ export function listHeldSignatures(db: DbLike, host: string, limit = 200): HeldS
 
 function signaturesOfHost(tx: DbLike, host: string, statuses: ("confirmed" | "held")[]) {
   return tx
-    .select({ id: signatures.id, declarationId: signatures.declarationId, status: signatures.status, actorId: signatures.remoteActorId })
+    .select({
+      id: signatures.id,
+      declarationId: signatures.declarationId,
+      status: signatures.status,
+      actorId: signatures.remoteActorId,
+    })
     .from(signatures)
     .innerJoin(remoteActors, eq(remoteActors.id, signatures.remoteActorId))
     .where(and(eq(remoteActors.host, host), eq(signatures.kind, "fediverse"), inArray(signatures.status, statuses)))
@@ -343,7 +415,10 @@ export function holdServer(tx: DbLike, host: string, now: Date): number {
 
 /** Counts a held signature (the owner reviewed it). */
 function release(tx: DbLike, s: { id: number; declarationId: number }, now: Date): void {
-  tx.update(signatures).set({ status: "confirmed", confirmed: now }).where(and(eq(signatures.id, s.id), eq(signatures.status, "held"))).run();
+  tx.update(signatures)
+    .set({ status: "confirmed", confirmed: now })
+    .where(and(eq(signatures.id, s.id), eq(signatures.status, "held")))
+    .run();
   bumpSignatureCount(tx, s.declarationId, 1);
 }
 
@@ -364,18 +439,35 @@ export function removeServerSignatures(tx: DbLike, host: string, now: Date): num
   const live = signaturesOfHost(tx, host, ["confirmed", "held"]);
   for (const s of live) withdrawFediverseSignature(tx, s, now);
   const actors = tx.select({ id: remoteActors.id }).from(remoteActors).where(eq(remoteActors.host, host)).all();
-  if (actors.length > 0) tx.delete(fedReactions).where(inArray(fedReactions.actorId, actors.map((a) => a.id))).run();
+  if (actors.length > 0)
+    tx.delete(fedReactions)
+      .where(
+        inArray(
+          fedReactions.actorId,
+          actors.map((a) => a.id),
+        ),
+      )
+      .run();
   return live.length;
 }
 
 /** Counts or withdraws one held signature of `host`.  False when there is no such held signature. */
-export function reviewHeldSignature(tx: DbLike, host: string, signatureId: number, decision: "release" | "remove", now: Date): boolean {
+export function reviewHeldSignature(
+  tx: DbLike,
+  host: string,
+  signatureId: number,
+  decision: "release" | "remove",
+  now: Date,
+): boolean {
   const found = signaturesOfHost(tx, host, ["held"]).find((s) => s.id === signatureId);
   if (found == null) return false;
   if (decision === "release") release(tx, found, now);
   else {
     withdrawFediverseSignature(tx, found, now);
-    if (found.actorId != null) tx.delete(fedReactions).where(and(eq(fedReactions.actorId, found.actorId), eq(fedReactions.declarationId, found.declarationId))).run();
+    if (found.actorId != null)
+      tx.delete(fedReactions)
+        .where(and(eq(fedReactions.actorId, found.actorId), eq(fedReactions.declarationId, found.declarationId)))
+        .run();
   }
   return true;
 }

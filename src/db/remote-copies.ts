@@ -36,7 +36,10 @@ export function getRemoteRevisionById(db: DbLike, id: number): RemoteRevision | 
  * server rewriting history, and the first one fetched stays.
  */
 export function keepRemoteRevision(tx: DbLike, input: RemoteRevisionInput, now: Date): RemoteRevision {
-  tx.insert(remoteRevisions).values({ ...input, fetched: now }).onConflictDoNothing().run();
+  tx.insert(remoteRevisions)
+    .values({ ...input, fetched: now })
+    .onConflictDoNothing()
+    .run();
   return getRemoteRevision(tx, input.url)!;
 }
 
@@ -50,7 +53,9 @@ export function getRemoteSource(db: DbLike, declarationId: number): RemoteSource
 export type RemoteSourceInput = Omit<RemoteSource, "status" | "checked">;
 
 export function insertRemoteSource(tx: DbLike, input: RemoteSourceInput, now: Date): void {
-  tx.insert(remoteSources).values({ ...input, status: "ok", checked: now }).run();
+  tx.insert(remoteSources)
+    .values({ ...input, status: "ok", checked: now })
+    .run();
 }
 
 /** The local Copies whose source is the Article `articleIri` (on another server). */
@@ -88,7 +93,11 @@ export function updateRemoteSource(
  * After the owner took in source revision `revision` (`url`, `title`): the
  * Copy now points at it.
  */
-export function moveCopySource(tx: DbLike, declarationId: number, source: { revision: number; url: string; title: string }): void {
+export function moveCopySource(
+  tx: DbLike,
+  declarationId: number,
+  source: { revision: number; url: string; title: string },
+): void {
   tx.update(declarations)
     .set({ sourceRevision: source.revision, sourceUrl: source.url, sourceTitle: source.title })
     .where(eq(declarations.id, declarationId))
@@ -130,7 +139,12 @@ export function setRemoteCopyCount(tx: DbLike, id: number, signatureCount: numbe
 
 /** The copies of a local Declaration on other servers, oldest first. */
 export function listRemoteCopies(db: DbLike, declarationId: number): RemoteCopy[] {
-  return db.select().from(remoteCopies).where(eq(remoteCopies.declarationId, declarationId)).orderBy(asc(remoteCopies.id)).all();
+  return db
+    .select()
+    .from(remoteCopies)
+    .where(eq(remoteCopies.declarationId, declarationId))
+    .orderBy(asc(remoteCopies.id))
+    .all();
 }
 
 export interface NewRemoteCopyInput {
@@ -154,7 +168,10 @@ export interface NewRemoteCopyInput {
  * revision 1 (pointing at the exact remote revision), and its remote source.
  * A slug in use is reported, not thrown.
  */
-export function createRemoteCopy(tx: DbLike, input: NewRemoteCopyInput): { kind: "created"; declaration: Declaration } | { kind: "slug-taken" } {
+export function createRemoteCopy(
+  tx: DbLike,
+  input: NewRemoteCopyInput,
+): { kind: "created"; declaration: Declaration } | { kind: "slug-taken" } {
   if (!slugAvailable(tx, input.slug)) return { kind: "slug-taken" };
   const now = input.now ?? new Date();
   const declaration = insertDeclaration(tx, {
@@ -168,7 +185,12 @@ export function createRemoteCopy(tx: DbLike, input: NewRemoteCopyInput): { kind:
     origin: "site",
     status: input.status,
     ownerId: input.ownerId,
-    source: { declarationId: null, revision: input.revision.number, url: input.revision.url, title: input.revision.title },
+    source: {
+      declarationId: null,
+      revision: input.revision.number,
+      url: input.revision.url,
+      title: input.revision.title,
+    },
     notes: input.notes,
     now,
   });
@@ -182,10 +204,26 @@ export function remoteCopiesByActor(db: DbLike, actorIri: string): RemoteCopy[] 
 }
 
 /** Copies and sources last checked before `before` (for the periodic refresh), at most `limit`. */
-export function staleRemoteLinks(db: DbLike, before: Date, limit = 50): { copies: RemoteCopy[]; sources: RemoteSource[] } {
+export function staleRemoteLinks(
+  db: DbLike,
+  before: Date,
+  limit = 50,
+): { copies: RemoteCopy[]; sources: RemoteSource[] } {
   return {
-    copies: db.select().from(remoteCopies).where(lt(remoteCopies.checked, before)).orderBy(asc(remoteCopies.checked)).limit(limit).all(),
-    sources: db.select().from(remoteSources).where(lt(remoteSources.checked, before)).orderBy(asc(remoteSources.checked)).limit(limit).all(),
+    copies: db
+      .select()
+      .from(remoteCopies)
+      .where(lt(remoteCopies.checked, before))
+      .orderBy(asc(remoteCopies.checked))
+      .limit(limit)
+      .all(),
+    sources: db
+      .select()
+      .from(remoteSources)
+      .where(lt(remoteSources.checked, before))
+      .orderBy(asc(remoteSources.checked))
+      .limit(limit)
+      .all(),
   };
 }
 

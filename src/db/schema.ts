@@ -3,7 +3,16 @@
  * from this file with `npm run db:generate -- --name <what-changed>`.
  */
 import { sql } from "drizzle-orm";
-import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from "drizzle-orm/sqlite-core";
+import {
+  blob,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+  type AnySQLiteColumn,
+} from "drizzle-orm/sqlite-core";
 
 /**
  * A Declaration: a Markdown document with a stable slug.  Its text lives in
@@ -29,7 +38,9 @@ export const declarations = sqliteTable(
      * `draft`: visible to its owner only; `published`: public and signable;
      * `withdrawn`: unpublished by its owner (readable, not listed, not signable).
      */
-    status: text({ enum: ["published", "draft", "withdrawn"] }).notNull().default("published"),
+    status: text({ enum: ["published", "draft", "withdrawn"] })
+      .notNull()
+      .default("published"),
     /** Number of the latest revision. */
     revision: integer().notNull(),
     signatureCount: integer("signature_count").notNull().default(0),
@@ -39,7 +50,9 @@ export const declarations = sqliteTable(
     /** The account that owns (may edit) this Declaration; null for shipped files. */
     ownerId: integer("owner_id").references((): AnySQLiteColumn => accounts.id, { onDelete: "set null" }),
     /** For a Copy: the local source Declaration (null for a remote source or an original). */
-    sourceDeclarationId: integer("source_declaration_id").references((): AnySQLiteColumn => declarations.id, { onDelete: "set null" }),
+    sourceDeclarationId: integer("source_declaration_id").references((): AnySQLiteColumn => declarations.id, {
+      onDelete: "set null",
+    }),
     /** For a Copy: the number of the source revision copied. */
     sourceRevision: integer("source_revision"),
     /** For a Copy: the exact source revision's URL (this site's own URL for a local source). */
@@ -120,7 +133,9 @@ export const signatures = sqliteTable(
       .references(() => declarations.id, { onDelete: "cascade" }),
     revision: integer().notNull(),
     firstRevision: integer("first_revision").notNull(),
-    kind: text({ enum: ["browser", "fediverse"] }).notNull().default("browser"),
+    kind: text({ enum: ["browser", "fediverse"] })
+      .notNull()
+      .default("browser"),
     /**
      * `pending`: a browser signature waiting for its mailed confirmation;
      * `held`: a fediverse signature held for the site owner's review (its
@@ -149,7 +164,9 @@ export const signatures = sqliteTable(
      * favourite or reaction signed.  Cleared on withdrawal, like every other
      * personal field.
      */
-    remoteActorId: integer("remote_actor_id").references((): AnySQLiteColumn => remoteActors.id, { onDelete: "set null" }),
+    remoteActorId: integer("remote_actor_id").references((): AnySQLiteColumn => remoteActors.id, {
+      onDelete: "set null",
+    }),
   },
   (t) => [
     uniqueIndex("signatures_token_hash_unique").on(t.tokenHash),
@@ -186,7 +203,9 @@ export const accounts = sqliteTable(
     id: integer().primaryKey({ autoIncrement: true }),
     username: text().notNull(),
     passwordHash: text("password_hash").notNull(),
-    role: text({ enum: ["admin", "author"] }).notNull().default("author"),
+    role: text({ enum: ["admin", "author"] })
+      .notNull()
+      .default("author"),
     created: integer({ mode: "timestamp_ms" }).notNull(),
   },
   (t) => [uniqueIndex("accounts_username_unique").on(t.username)],
@@ -301,7 +320,10 @@ export const followers = sqliteTable(
     followUri: text("follow_uri"),
     created: integer({ mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [uniqueIndex("followers_declaration_actor_unique").on(t.declarationId, t.actorId), index("followers_actor_idx").on(t.actorId)],
+  (t) => [
+    uniqueIndex("followers_declaration_actor_unique").on(t.declarationId, t.actorId),
+    index("followers_actor_idx").on(t.actorId),
+  ],
 );
 
 /**
@@ -674,7 +696,11 @@ export const media = sqliteTable(
     createdBy: integer("created_by").references(() => accounts.id, { onDelete: "set null" }),
     created: integer({ mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [uniqueIndex("media_uuid_unique").on(t.uuid), uniqueIndex("media_sha256_unique").on(t.sha256), index("media_gallery_idx").on(t.gallery, t.id)],
+  (t) => [
+    uniqueIndex("media_uuid_unique").on(t.uuid),
+    uniqueIndex("media_sha256_unique").on(t.sha256),
+    index("media_gallery_idx").on(t.gallery, t.id),
+  ],
 );
 export type Media = typeof media.$inferSelect;
 
@@ -759,7 +785,10 @@ export const botAuthorizations = sqliteTable(
     created: integer({ mode: "timestamp_ms" }).notNull(),
     expires: integer({ mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [uniqueIndex("bot_authorizations_state_unique").on(t.stateHash), index("bot_authorizations_expires_idx").on(t.expires)],
+  (t) => [
+    uniqueIndex("bot_authorizations_state_unique").on(t.stateHash),
+    index("bot_authorizations_expires_idx").on(t.expires),
+  ],
 );
 
 /**
@@ -786,7 +815,9 @@ export const botConnections = sqliteTable(
     /** AES-256-GCM sealed access token (src/bot/secrets.ts), bound to this row; null once revoked. */
     tokenSealed: text("token_sealed"),
     scope: text().notNull().default(""),
-    status: text({ enum: ["active", "revoked"] }).notNull().default("active"),
+    status: text({ enum: ["active", "revoked"] })
+      .notNull()
+      .default("active"),
     /** Why the bot stopped, in words for the striker. */
     statusReason: text("status_reason"),
     /**
@@ -800,7 +831,10 @@ export const botConnections = sqliteTable(
     created: integer({ mode: "timestamp_ms" }).notNull(),
     updated: integer({ mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [uniqueIndex("bot_connections_remote_unique").on(t.accountId, t.appId, t.remoteId), index("bot_connections_status_idx").on(t.status, t.enabled)],
+  (t) => [
+    uniqueIndex("bot_connections_remote_unique").on(t.accountId, t.appId, t.remoteId),
+    index("bot_connections_status_idx").on(t.status, t.enabled),
+  ],
 );
 export type BotConnection = typeof botConnections.$inferSelect;
 
@@ -834,7 +868,9 @@ export const botPosts = sqliteTable(
     mediaAlt: text("media_alt").notNull().default(""),
     /** Sent as the Idempotency-Key: one per striker, strike and slot. */
     idempotencyKey: text("idempotency_key").notNull(),
-    state: text({ enum: ["planned", "scheduled", "posted", "failed", "cancelled", "unconfirmed"] }).notNull().default("planned"),
+    state: text({ enum: ["planned", "scheduled", "posted", "failed", "cancelled", "unconfirmed"] })
+      .notNull()
+      .default("planned"),
     /** `server`: a scheduled status on their server; `site`: posted by our scheduler. */
     via: text({ enum: ["server", "site"] }),
     remoteId: text("remote_id"),
@@ -880,7 +916,10 @@ export const remoteRevisions = sqliteTable(
     viaUrl: text("via_url"),
     fetched: integer({ mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [uniqueIndex("remote_revisions_url_unique").on(t.url), index("remote_revisions_article_idx").on(t.articleIri, t.number)],
+  (t) => [
+    uniqueIndex("remote_revisions_url_unique").on(t.url),
+    index("remote_revisions_article_idx").on(t.articleIri, t.number),
+  ],
 );
 export type RemoteRevision = typeof remoteRevisions.$inferSelect;
 
@@ -902,7 +941,9 @@ export const remoteSources = sqliteTable("remote_sources", {
   latestUrl: text("latest_url").notNull(),
   /** The source's signatures, as its actor reports them (null when it does not). */
   signatureCount: integer("signature_count"),
-  status: text({ enum: ["ok", "deleted", "unreachable"] }).notNull().default("ok"),
+  status: text({ enum: ["ok", "deleted", "unreachable"] })
+    .notNull()
+    .default("ok"),
   checked: integer({ mode: "timestamp_ms" }).notNull(),
 });
 export type RemoteSource = typeof remoteSources.$inferSelect;
@@ -934,11 +975,16 @@ export const remoteCopies = sqliteTable(
     wordsChanged: integer("words_changed").notNull().default(0),
     /** As the copy's actor reports it (null when it does not). */
     signatureCount: integer("signature_count"),
-    status: text({ enum: ["ok", "deleted", "unreachable"] }).notNull().default("ok"),
+    status: text({ enum: ["ok", "deleted", "unreachable"] })
+      .notNull()
+      .default("ok"),
     created: integer({ mode: "timestamp_ms" }).notNull(),
     checked: integer({ mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [uniqueIndex("remote_copies_article_unique").on(t.articleIri), index("remote_copies_declaration_idx").on(t.declarationId, t.id)],
+  (t) => [
+    uniqueIndex("remote_copies_article_unique").on(t.articleIri),
+    index("remote_copies_declaration_idx").on(t.declarationId, t.id),
+  ],
 );
 export type RemoteCopy = typeof remoteCopies.$inferSelect;
 

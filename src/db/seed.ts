@@ -40,7 +40,9 @@ export type SeedOutcome =
   | { kind: "skipped"; path: string; slug: string; reason: string };
 
 function sameMetadata(a: { license: string; hashtags: string[]; language: string }, b: SeedDeclaration): boolean {
-  return a.license === b.license && a.language === b.language && JSON.stringify(a.hashtags) === JSON.stringify(b.hashtags);
+  return (
+    a.license === b.license && a.language === b.language && JSON.stringify(a.hashtags) === JSON.stringify(b.hashtags)
+  );
 }
 
 /** Imports one file according to the rule above. */
@@ -49,7 +51,14 @@ export function importDeclarationFile(db: Db, file: SeedDeclaration, now: Date =
   return db.transaction((tx) => {
     const existing = tx.select().from(declarations).where(eq(declarations.slug, file.slug)).get();
     if (existing == null) {
-      insertDeclaration(tx, { ...file, origin: "file", sourceFile: file.path, sourceFileSha256: file.sha256, changeSummary: `Imported from ${file.path}`, now });
+      insertDeclaration(tx, {
+        ...file,
+        origin: "file",
+        sourceFile: file.path,
+        sourceFileSha256: file.sha256,
+        changeSummary: `Imported from ${file.path}`,
+        now,
+      });
       return { kind: "created", ...base };
     }
     if (existing.sourceFile == null) {
@@ -66,7 +75,8 @@ export function importDeclarationFile(db: Db, file: SeedDeclaration, now: Date =
       };
     }
     const latest = getRevision(tx, existing.id, existing.revision);
-    const textChanged = latest == null || latest.title !== file.title || latest.summary !== file.summary || latest.body !== file.body;
+    const textChanged =
+      latest == null || latest.title !== file.title || latest.summary !== file.summary || latest.body !== file.body;
     let revision = existing.revision;
     if (textChanged) {
       revision = appendRevision(tx, existing, {
@@ -96,12 +106,21 @@ export function importDeclarationFile(db: Db, file: SeedDeclaration, now: Date =
 }
 
 /** Imports every file; one failing file does not stop the rest. */
-export function importDeclarationFiles(db: Db, files: readonly SeedDeclaration[], now: Date = new Date()): SeedOutcome[] {
+export function importDeclarationFiles(
+  db: Db,
+  files: readonly SeedDeclaration[],
+  now: Date = new Date(),
+): SeedOutcome[] {
   return files.map((file) => {
     try {
       return importDeclarationFile(db, file, now);
     } catch (error) {
-      return { kind: "skipped", path: file.path, slug: file.slug, reason: `database error: ${(error as Error).message}` } as const;
+      return {
+        kind: "skipped",
+        path: file.path,
+        slug: file.slug,
+        reason: `database error: ${(error as Error).message}`,
+      } as const;
     }
   });
 }

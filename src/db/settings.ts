@@ -11,7 +11,10 @@ import { settings } from "./schema.ts";
 export function getOrCreateSecret(db: DbLike): string {
   const existing = db.select().from(settings).where(eq(settings.key, "secret")).get();
   if (existing != null) return existing.value;
-  db.insert(settings).values({ key: "secret", value: randomBytes(32).toString("hex") }).onConflictDoNothing().run();
+  db.insert(settings)
+    .values({ key: "secret", value: randomBytes(32).toString("hex") })
+    .onConflictDoNothing()
+    .run();
   return db.select().from(settings).where(eq(settings.key, "secret")).get()!.value;
 }
 
@@ -29,5 +32,8 @@ export function readJsonSetting(db: DbLike, key: string): unknown {
 /** Stores a setting as JSON, replacing what was there. */
 export function writeJsonSetting(db: DbLike, key: string, value: unknown): void {
   const json = JSON.stringify(value);
-  db.insert(settings).values({ key, value: json }).onConflictDoUpdate({ target: settings.key, set: { value: json } }).run();
+  db.insert(settings)
+    .values({ key, value: json })
+    .onConflictDoUpdate({ target: settings.key, set: { value: json } })
+    .run();
 }

@@ -76,10 +76,23 @@ const statements = preparedPerHandle((db) => ({
   byEmailHash: db
     .select()
     .from(signatures)
-    .where(and(eq(signatures.declarationId, placeholder("declarationId")), eq(signatures.emailHash, placeholder("emailHash"))))
+    .where(
+      and(
+        eq(signatures.declarationId, placeholder("declarationId")),
+        eq(signatures.emailHash, placeholder("emailHash")),
+      ),
+    )
     .prepare(),
-  byToken: db.select().from(signatures).where(eq(signatures.tokenHash, placeholder("tokenHash"))).prepare(),
-  byConfirmToken: db.select().from(signatures).where(eq(signatures.confirmTokenHash, placeholder("confirmTokenHash"))).prepare(),
+  byToken: db
+    .select()
+    .from(signatures)
+    .where(eq(signatures.tokenHash, placeholder("tokenHash")))
+    .prepare(),
+  byConfirmToken: db
+    .select()
+    .from(signatures)
+    .where(eq(signatures.confirmTokenHash, placeholder("confirmTokenHash")))
+    .prepare(),
   insert: db
     .insert(signatures)
     .values({
@@ -155,7 +168,11 @@ export function insertBrowserSignature(tx: DbLike, input: NewBrowserSignature): 
 }
 
 /** Gives a pending signature a fresh confirmation link (a repeat signing). */
-export function renewConfirmation(tx: DbLike, signatureId: number, confirmation: { tokenHash: string; expires: Date }): void {
+export function renewConfirmation(
+  tx: DbLike,
+  signatureId: number,
+  confirmation: { tokenHash: string; expires: Date },
+): void {
   tx.update(signatures)
     .set({ confirmTokenHash: confirmation.tokenHash, confirmExpires: confirmation.expires })
     .where(and(eq(signatures.id, signatureId), eq(signatures.status, "pending")))
@@ -223,7 +240,13 @@ export function resignSignature(tx: DbLike, tokenHash: string, revision: number,
   const result = tx
     .update(signatures)
     .set({ revision, resigned: now })
-    .where(and(eq(signatures.tokenHash, tokenHash), sql`${signatures.status} <> 'withdrawn'`, lt(signatures.revision, revision)))
+    .where(
+      and(
+        eq(signatures.tokenHash, tokenHash),
+        sql`${signatures.status} <> 'withdrawn'`,
+        lt(signatures.revision, revision),
+      ),
+    )
     .run();
   return result.changes > 0;
 }
@@ -239,7 +262,10 @@ export interface SignerActor {
   iconUrl: string | null;
 }
 
-export type PublicSignature = Pick<Signature, "id" | "name" | "place" | "website" | "comment" | "revision" | "created" | "kind"> & {
+export type PublicSignature = Pick<
+  Signature,
+  "id" | "name" | "place" | "website" | "comment" | "revision" | "created" | "kind"
+> & {
   actor: SignerActor | null;
 };
 
@@ -248,7 +274,11 @@ export type PublicSignature = Pick<Signature, "id" | "name" | "place" | "website
  * id of the last row of the previous page (keyset pagination: every page costs
  * the same however many signatures there are).
  */
-export function listPublicSignatures(db: DbLike, declarationId: number, options: { before?: number | undefined; limit: number }): PublicSignature[] {
+export function listPublicSignatures(
+  db: DbLike,
+  declarationId: number,
+  options: { before?: number | undefined; limit: number },
+): PublicSignature[] {
   const { publicFirst, publicBefore } = statements(db);
   return options.before == null
     ? publicFirst.all({ declarationId, limit: options.limit })
@@ -287,7 +317,8 @@ export function recountSignatures(db: DbLike, fix: boolean): CountDifference[] {
     .all();
   const differences = rows.filter((r) => r.stored !== r.actual);
   if (fix) {
-    for (const d of differences) db.update(declarations).set({ signatureCount: d.actual }).where(eq(declarations.id, d.id)).run();
+    for (const d of differences)
+      db.update(declarations).set({ signatureCount: d.actual }).where(eq(declarations.id, d.id)).run();
   }
   return differences.map(({ slug, stored, actual }) => ({ slug, stored, actual }));
 }

@@ -30,7 +30,10 @@ export const BUCKET_MS: Record<BucketSize, number> = { hour: 3_600_000, day: 86_
 
 /** Number of buckets in a range (at most 24 × 60: a range is a few weeks at most). */
 export function bucketCount(range: StatsRange): number {
-  return Math.max(1, Math.min(1440, Math.ceil((range.end.getTime() - range.start.getTime()) / BUCKET_MS[range.bucket])));
+  return Math.max(
+    1,
+    Math.min(1440, Math.ceil((range.end.getTime() - range.start.getTime()) / BUCKET_MS[range.bucket])),
+  );
 }
 
 /** For each metric: the table's timestamp column and the filter (site-wide or one Declaration). */
@@ -38,7 +41,11 @@ function source(metric: Metric, declarationId: number | null): { ts: SQL; from: 
   const decl = (column: SQL) => (declarationId == null ? sql`1` : sql`${column} = ${declarationId}`);
   switch (metric) {
     case "signatures":
-      return { ts: sql`confirmed`, from: sql`signatures`, where: sql`status = 'confirmed' AND ${decl(sql`declaration_id`)}` };
+      return {
+        ts: sql`confirmed`,
+        from: sql`signatures`,
+        where: sql`status = 'confirmed' AND ${decl(sql`declaration_id`)}`,
+      };
     case "pledges":
       // Pledges belong to the strike, not to a Declaration.
       return { ts: sql`created`, from: sql`pledges`, where: declarationId == null ? sql`1` : sql`0` };
@@ -77,5 +84,7 @@ export function series(db: DbLike, metric: Metric, range: StatsRange, declaratio
 }
 
 export function allSeries(db: DbLike, range: StatsRange, declarationId: number | null = null): Series[] {
-  return METRICS.filter((m) => declarationId == null || m !== "pledges").map((m) => series(db, m, range, declarationId));
+  return METRICS.filter((m) => declarationId == null || m !== "pledges").map((m) =>
+    series(db, m, range, declarationId),
+  );
 }

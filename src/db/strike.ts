@@ -62,7 +62,13 @@ export function createNotice(tx: DbLike, input: NewNotice): { post: FedPost; act
 
 /** How many notices a Declaration has posted (all of them, by slot or by hand). */
 export function countNotices(db: DbLike, declarationId: number): number {
-  return db.select({ n: count() }).from(fedPosts).where(and(eq(fedPosts.declarationId, declarationId), eq(fedPosts.kind, "notice"))).get()?.n ?? 0;
+  return (
+    db
+      .select({ n: count() })
+      .from(fedPosts)
+      .where(and(eq(fedPosts.declarationId, declarationId), eq(fedPosts.kind, "notice")))
+      .get()?.n ?? 0
+  );
 }
 
 export interface NoticeRow {
@@ -75,7 +81,11 @@ export interface NoticeRow {
 /** Notices of every Declaration, newest first. */
 export function listNotices(db: DbLike, limit = 100): NoticeRow[] {
   return db
-    .select({ post: fedPosts, declaration: { slug: declarations.slug, title: declarations.title }, delivered: fedActivities.delivered })
+    .select({
+      post: fedPosts,
+      declaration: { slug: declarations.slug, title: declarations.title },
+      delivered: fedActivities.delivered,
+    })
     .from(fedPosts)
     .innerJoin(declarations, eq(declarations.id, fedPosts.declarationId))
     .leftJoin(fedActivities, and(eq(fedActivities.postId, fedPosts.id), eq(fedActivities.type, "Create")))
@@ -86,8 +96,13 @@ export function listNotices(db: DbLike, limit = 100): NoticeRow[] {
 }
 
 /** Boosts and favourites (likes and emoji reactions) of each object URI given. */
-export function interactionCounts(db: DbLike, objectUris: readonly string[]): Map<string, { boosts: number; favourites: number }> {
-  const out = new Map<string, { boosts: number; favourites: number }>(objectUris.map((u) => [u, { boosts: 0, favourites: 0 }]));
+export function interactionCounts(
+  db: DbLike,
+  objectUris: readonly string[],
+): Map<string, { boosts: number; favourites: number }> {
+  const out = new Map<string, { boosts: number; favourites: number }>(
+    objectUris.map((u) => [u, { boosts: 0, favourites: 0 }]),
+  );
   if (objectUris.length === 0) return out;
   const list = JSON.stringify(objectUris);
   for (const row of db.all<{ uri: string; n: number }>(
@@ -108,7 +123,15 @@ export function interactionCounts(db: DbLike, objectUris: readonly string[]): Ma
 
 export type MediaChoice = Pick<Media, "id" | "uuid" | "mime" | "width" | "height" | "alt" | "title">;
 
-const mediaColumns = { id: media.id, uuid: media.uuid, mime: media.mime, width: media.width, height: media.height, alt: media.alt, title: media.title };
+const mediaColumns = {
+  id: media.id,
+  uuid: media.uuid,
+  mime: media.mime,
+  width: media.width,
+  height: media.height,
+  alt: media.alt,
+  title: media.title,
+};
 
 /** The media library, newest first. */
 export function listMediaChoices(db: DbLike, limit = 500): MediaChoice[] {

@@ -123,7 +123,12 @@ export function alignBlocks(a: readonly string[], b: readonly string[], budget: 
   let prefix = 0;
   while (prefix < x.length && prefix < y.length && x[prefix] === y[prefix]) prefix++;
   let suffix = 0;
-  while (suffix < x.length - prefix && suffix < y.length - prefix && x[x.length - 1 - suffix] === y[y.length - 1 - suffix]) suffix++;
+  while (
+    suffix < x.length - prefix &&
+    suffix < y.length - prefix &&
+    x[x.length - 1 - suffix] === y[y.length - 1 - suffix]
+  )
+    suffix++;
   runs.push("same", prefix);
   alignMiddle(runs, x.slice(prefix, x.length - suffix), y.slice(prefix, y.length - suffix), budget);
   runs.push("same", suffix);

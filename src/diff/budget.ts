@@ -45,7 +45,9 @@ const overBudget = new Error("diff work budget spent");
  * than `maxEdits` edits (a verdict: the sequences are that different), or the
  * budget ran out (no verdict; the budget is marked coarse).
  */
-export type Bounded<T> = { readonly ok: true; readonly changes: ChangeObject<T[]>[] } | { readonly ok: false; readonly reason: "edits" | "budget" };
+export type Bounded<T> =
+  | { readonly ok: true; readonly changes: ChangeObject<T[]>[] }
+  | { readonly ok: false; readonly reason: "edits" | "budget" };
 
 /**
  * jsdiff's `diffArrays` on `a` and `b` (compared with ===), using at most
@@ -54,7 +56,13 @@ export type Bounded<T> = { readonly ok: true; readonly changes: ChangeObject<T[]
  * the allowance is spent), and the edit length is capped at √allowance, which
  * bounds the steps that compare nothing.
  */
-export function boundedDiffArrays<T>(a: T[], b: T[], budget: WorkBudget, maxEdits = Infinity, allowance = budget.left): Bounded<T> {
+export function boundedDiffArrays<T>(
+  a: T[],
+  b: T[],
+  budget: WorkBudget,
+  maxEdits = Infinity,
+  allowance = budget.left,
+): Bounded<T> {
   const units = Math.min(allowance, budget.left);
   const editCap = Math.floor(Math.sqrt(units));
   const limit = Math.min(maxEdits, editCap, a.length + b.length);

@@ -127,7 +127,11 @@ function segmentsOf(before: readonly string[], after: readonly string[], budget:
  * similar); edits, splits and merges within each changed region.  Each stage
  * stays within `limits`; `coarse` says when one of them ran out.
  */
-export function diffDeclarations(before: string, after: string, limits: DiffLimits = DEFAULT_DIFF_LIMITS): DeclarationDiff {
+export function diffDeclarations(
+  before: string,
+  after: string,
+  limits: DiffLimits = DEFAULT_DIFF_LIMITS,
+): DeclarationDiff {
   checkDiffInputs({ before, after });
   const budgets = {
     alignment: new WorkBudget(limits.alignment),
@@ -226,14 +230,16 @@ export function diffDeclarations(before: string, after: string, limits: DiffLimi
   let h = 0;
   for (const segment of segments) {
     if (segment.equal) {
-      for (let k = 0; k < segment.count; k++) blocks.push({ kind: "unchanged", text: a[segment.from + k]!, from: segment.from + k, to: segment.to + k });
+      for (let k = 0; k < segment.count; k++)
+        blocks.push({ kind: "unchanged", text: a[segment.from + k]!, from: segment.from + k, to: segment.to + k });
       continue;
     }
     const ops = hunkOps[h++]!;
     const pendingMoves = segment.added.filter((j) => movedTo.has(j) && movedTo.get(j)!.similarity === 1);
     let nextMove = 0;
     const emitMovesBefore = (limit: number) => {
-      while (nextMove < pendingMoves.length && pendingMoves[nextMove]! < limit) blocks.push(moved(pendingMoves[nextMove++]!));
+      while (nextMove < pendingMoves.length && pendingMoves[nextMove]! < limit)
+        blocks.push(moved(pendingMoves[nextMove++]!));
     };
     for (const op of ops) {
       if (op.op === "removed") {
@@ -331,7 +337,9 @@ export function diffSummary(diff: DeclarationDiff): DiffSummary {
   const edited = blocksChanged - blocksMoved;
   const pieces: string[] = [];
   if (wordsChanged > 0 || edited > 0) {
-    pieces.push(`${plural(wordsChanged, "word", "words")} changed (+${wordsAdded} −${wordsRemoved}) in ${plural(edited, "paragraph", "paragraphs")}`);
+    pieces.push(
+      `${plural(wordsChanged, "word", "words")} changed (+${wordsAdded} −${wordsRemoved}) in ${plural(edited, "paragraph", "paragraphs")}`,
+    );
   }
   if (blocksMoved > 0) pieces.push(`${blocksMoved} moved`);
   return {

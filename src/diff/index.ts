@@ -34,7 +34,14 @@ export {
   type DiffSummary,
 } from "./declarations.ts";
 export { COARSE_NOTE, escapeHtml, MAX_RENDERED_CHANGES, renderDiffInline, renderDiffSideBySide } from "./render.ts";
-export { escapeMarkdownInline, MAX_EXCERPT, MAX_PROPOSED_CHANGES, proposedChanges, proposedChangesMarkdown, type ProposedChange } from "./proposed-changes.ts";
+export {
+  escapeMarkdownInline,
+  MAX_EXCERPT,
+  MAX_PROPOSED_CHANGES,
+  proposedChanges,
+  proposedChangesMarkdown,
+  type ProposedChange,
+} from "./proposed-changes.ts";
 export { MERGE_ALIGNMENT_BUDGET, mergeThreeWay, type MergeConflict, type MergeResult } from "./merge.ts";
 export { checkDiffInputs, DiffTooLargeError, MAX_DIFF_TEXT_BYTES, oversizeText } from "./limits.ts";
 export {

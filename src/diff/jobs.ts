@@ -6,10 +6,22 @@
  * or, in tests, in-process.
  */
 import { renderMarkdown } from "../markdown.ts";
-import { DEFAULT_DIFF_LIMITS, diffDeclarations, diffSummary, type DeclarationDiff, type DiffLimits, type DiffSummary } from "./declarations.ts";
+import {
+  DEFAULT_DIFF_LIMITS,
+  diffDeclarations,
+  diffSummary,
+  type DeclarationDiff,
+  type DiffLimits,
+  type DiffSummary,
+} from "./declarations.ts";
 import { checkDiffInputs } from "./limits.ts";
 import { mergeThreeWay, type MergeResult } from "./merge.ts";
-import { MAX_PROPOSED_CHANGES, proposedChanges, proposedChangesMarkdown, type ProposedChange } from "./proposed-changes.ts";
+import {
+  MAX_PROPOSED_CHANGES,
+  proposedChanges,
+  proposedChangesMarkdown,
+  type ProposedChange,
+} from "./proposed-changes.ts";
 import { renderDiffInline, renderDiffSideBySide } from "./render.ts";
 import { diffWords, type WordPart } from "./words.ts";
 
@@ -112,10 +124,15 @@ export function jobTexts(job: DiffJob): Record<string, string> {
     case "merge":
       return { base: job.base, ours: job.ours, theirs: job.theirs };
     case "editor":
-      return { body: job.body, ...(job.source != null ? { source: job.source } : {}), ...(job.preview != null ? { base: job.preview.base } : {}) };
+      return {
+        body: job.body,
+        ...(job.source != null ? { source: job.source } : {}),
+        ...(job.preview != null ? { base: job.preview.base } : {}),
+      };
     case "render": {
       const texts: Record<string, string> = { before: job.before, after: job.after };
-      for (const [name, [before, after]] of Object.entries(job.words ?? {})) Object.assign(texts, { [`${name} before`]: before, [`${name} after`]: after });
+      for (const [name, [before, after]] of Object.entries(job.words ?? {}))
+        Object.assign(texts, { [`${name} before`]: before, [`${name} after`]: after });
       return texts;
     }
     default:
@@ -129,7 +146,10 @@ export function runDiffJob<J extends DiffJob>(job: J, limits: DiffLimits = DEFAU
   return run(job, limits) as OutcomeOf<J>;
 }
 
-function listedChanges(diff: DeclarationDiff, notes: Readonly<Record<string, string>> | undefined): { changes: ProposedChange[]; more: boolean } {
+function listedChanges(
+  diff: DeclarationDiff,
+  notes: Readonly<Record<string, string>> | undefined,
+): { changes: ProposedChange[]; more: boolean } {
   const found = proposedChanges(diff, notes ?? {}, MAX_PROPOSED_CHANGES + 1);
   const more = found.length > MAX_PROPOSED_CHANGES;
   return { changes: more ? found.slice(0, MAX_PROPOSED_CHANGES) : found, more };
@@ -151,13 +171,24 @@ function run(job: DiffJob, limits: DiffLimits): DiffOutcomes[DiffJob["kind"]] {
       const diff = diffDeclarations(job.before, job.after, limits);
       const { changes, more } = listedChanges(diff, job.notes);
       const markdown = job.section == null ? null : proposedChangesMarkdown(changes, job.section, more);
-      return { changes, more, markdown, html: markdown == null ? null : renderMarkdown(markdown), coarse: diff.coarse } satisfies ProposedOutcome;
+      return {
+        changes,
+        more,
+        markdown,
+        html: markdown == null ? null : renderMarkdown(markdown),
+        coarse: diff.coarse,
+      } satisfies ProposedOutcome;
     }
     case "editor": {
       const sourceDiff = job.source == null ? null : diffDeclarations(job.source, job.body, limits);
       const listed = sourceDiff == null ? null : listedChanges(sourceDiff, job.notes);
       const preview = job.preview;
-      const baseDiff = preview == null ? null : preview.base === job.source && sourceDiff != null ? sourceDiff : diffDeclarations(preview.base, job.body, limits);
+      const baseDiff =
+        preview == null
+          ? null
+          : preview.base === job.source && sourceDiff != null
+            ? sourceDiff
+            : diffDeclarations(preview.base, job.body, limits);
       return {
         changes: listed?.changes ?? null,
         more: listed?.more ?? false,
@@ -167,8 +198,14 @@ function run(job: DiffJob, limits: DiffLimits): DiffOutcomes[DiffJob["kind"]] {
       } satisfies EditorOutcome;
     }
     case "merge": {
-      const merge = mergeThreeWay(job.base, job.ours, job.theirs, job.choices == null ? undefined : (i) => (job.choices![i] === "theirs" ? "theirs" : "ours"));
-      const theirsHtml = job.showTheirs === true ? renderDiffInline(diffDeclarations(job.base, job.theirs, limits)) : null;
+      const merge = mergeThreeWay(
+        job.base,
+        job.ours,
+        job.theirs,
+        job.choices == null ? undefined : (i) => (job.choices![i] === "theirs" ? "theirs" : "ours"),
+      );
+      const theirsHtml =
+        job.showTheirs === true ? renderDiffInline(diffDeclarations(job.base, job.theirs, limits)) : null;
       return { merge, theirsHtml } satisfies MergeOutcome;
     }
   }

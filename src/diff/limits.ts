@@ -34,7 +34,10 @@ function overLimit(text: string, limit: number): number | null {
 }
 
 /** The first of `texts` (by name) larger than `limit` bytes, or null when all fit. */
-export function oversizeText(texts: Readonly<Record<string, string>>, limit = MAX_DIFF_TEXT_BYTES): { field: string; bytes: number } | null {
+export function oversizeText(
+  texts: Readonly<Record<string, string>>,
+  limit = MAX_DIFF_TEXT_BYTES,
+): { field: string; bytes: number } | null {
   for (const [field, text] of Object.entries(texts)) {
     const bytes = overLimit(text, limit);
     if (bytes != null) return { field, bytes };

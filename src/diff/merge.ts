@@ -38,12 +38,21 @@ interface EditHunk {
   readonly blocks: readonly Block[];
 }
 
-function editHunks(base: readonly Block[], other: readonly Block[], side: EditHunk["side"], budget: WorkBudget): EditHunk[] {
+function editHunks(
+  base: readonly Block[],
+  other: readonly Block[],
+  side: EditHunk["side"],
+  budget: WorkBudget,
+): EditHunk[] {
   const hunks: EditHunk[] = [];
   let i = 0;
   let j = 0;
   let open: { start: number; end: number; blocks: Block[] } | null = null;
-  for (const change of alignBlocks(base.map((b) => b.text), other.map((b) => b.text), budget)) {
+  for (const change of alignBlocks(
+    base.map((b) => b.text),
+    other.map((b) => b.text),
+    budget,
+  )) {
     if (change.op === "same") {
       if (open) hunks.push({ side, ...open });
       open = null;
@@ -81,7 +90,12 @@ function overlaps(a: { start: number; end: number }, b: { start: number; end: nu
  * `resolve`, when given, picks a side for each conflict by its index (the
  * conflict is still reported), so the owner's choices can be applied.
  */
-export function mergeThreeWay(base: string, ours: string, theirs: string, resolve?: (conflict: number) => "ours" | "theirs"): MergeResult {
+export function mergeThreeWay(
+  base: string,
+  ours: string,
+  theirs: string,
+  resolve?: (conflict: number) => "ours" | "theirs",
+): MergeResult {
   checkDiffInputs({ base, ours, theirs });
   const baseBlocks = splitBlocksWithSeparators(base);
   const budgets = [new WorkBudget(MERGE_ALIGNMENT_BUDGET), new WorkBudget(MERGE_ALIGNMENT_BUDGET)] as const;
@@ -126,7 +140,12 @@ export function mergeThreeWay(base: string, ours: string, theirs: string, resolv
     const theirVersion = version(group, "theirs");
     const text = (blocks: readonly Block[]) => blocks.map((b) => b.text).join("\n\n");
     if (text(ourVersion) !== text(theirVersion)) {
-      conflicts.push({ base: text(baseBlocks.slice(group.start, group.end)), ours: text(ourVersion), theirs: text(theirVersion), at: merged.length });
+      conflicts.push({
+        base: text(baseBlocks.slice(group.start, group.end)),
+        ours: text(ourVersion),
+        theirs: text(theirVersion),
+        at: merged.length,
+      });
       if (resolve?.(conflicts.length - 1) === "theirs") {
         append(merged, theirVersion);
         continue;
@@ -135,5 +154,9 @@ export function mergeThreeWay(base: string, ours: string, theirs: string, resolv
     append(merged, ourVersion);
   }
   append(merged, baseBlocks, cursor);
-  return { text: joinBlocks(merged), conflicts, ...(budgets[0].coarse || budgets[1].coarse ? { coarse: true as const } : {}) };
+  return {
+    text: joinBlocks(merged),
+    conflicts,
+    ...(budgets[0].coarse || budgets[1].coarse ? { coarse: true as const } : {}),
+  };
 }

@@ -26,7 +26,9 @@ export interface Hunk {
   readonly removed: number[];
   readonly added: number[];
 }
-export type Segment = { readonly equal: true; readonly from: number; readonly to: number; readonly count: number } | ({ readonly equal: false } & Hunk);
+export type Segment =
+  | { readonly equal: true; readonly from: number; readonly to: number; readonly count: number }
+  | ({ readonly equal: false } & Hunk);
 
 export type HunkOp =
   | { readonly op: "removed"; readonly r: number }
@@ -72,7 +74,10 @@ export class Similarity {
   /** Bags of groups of 1 to 3 blocks, by first block index × 4 + group size. */
   private readonly bags = [new Map<number, Bag>(), new Map<number, Bag>()] as const;
 
-  constructor(texts: readonly [readonly string[], readonly string[]], wanted: readonly [readonly number[], readonly number[]]) {
+  constructor(
+    texts: readonly [readonly string[], readonly string[]],
+    wanted: readonly [readonly number[], readonly number[]],
+  ) {
     this.texts = texts;
     this.wanted = wanted;
   }
@@ -82,10 +87,16 @@ export class Similarity {
     if (tokens.size === 0) {
       const indices = this.wanted[side];
       const segmented = segmentMany(indices.map((i) => this.texts[side][i]!));
-      indices.forEach((i, k) => tokens.set(i, segmented[k]!.filter((segment) => NOT_SPACE.test(segment))));
+      indices.forEach((i, k) =>
+        tokens.set(
+          i,
+          segmented[k]!.filter((segment) => NOT_SPACE.test(segment)),
+        ),
+      );
     }
     let t = tokens.get(index);
-    if (!t) tokens.set(index, (t = segmentMany([this.texts[side][index]!])[0]!.filter((segment) => NOT_SPACE.test(segment))));
+    if (!t)
+      tokens.set(index, (t = segmentMany([this.texts[side][index]!])[0]!.filter((segment) => NOT_SPACE.test(segment))));
     return t;
   }
 
@@ -118,7 +129,16 @@ export class Similarity {
    * `added[aStart, aStart + q)` — or 0 when their similarity 2·shared/total is
    * below `threshold` or `budget` cannot pay for the comparison.
    */
-  overlap(removed: readonly number[], rStart: number, p: number, added: readonly number[], aStart: number, q: number, threshold: number, budget: WorkBudget): number {
+  overlap(
+    removed: readonly number[],
+    rStart: number,
+    p: number,
+    added: readonly number[],
+    aStart: number,
+    q: number,
+    threshold: number,
+    budget: WorkBudget,
+  ): number {
     const x = this.bagOf(0, removed, rStart, p, budget);
     const y = x == null ? null : this.bagOf(1, added, aStart, q, budget);
     if (x == null || y == null) return 0;
@@ -153,7 +173,13 @@ export class Similarity {
   }
 }
 
-const GROUP_SHAPES: ReadonlyArray<readonly [number, number]> = [[1, 1], [1, 2], [2, 1], [1, 3], [3, 1]];
+const GROUP_SHAPES: ReadonlyArray<readonly [number, number]> = [
+  [1, 1],
+  [1, 2],
+  [2, 1],
+  [1, 3],
+  [3, 1],
+];
 
 /**
  * Best pairing of a changed region's removed blocks with its added blocks, in
@@ -163,7 +189,12 @@ const GROUP_SHAPES: ReadonlyArray<readonly [number, number]> = [[1, 1], [1, 2], 
  * that a new paragraph next to an edited one stays "added".  A region too
  * large for the budget is not paired: its blocks stay added and removed.
  */
-export function pairHunk(removed: readonly number[], added: readonly number[], sim: Similarity, budget: WorkBudget): HunkOp[] {
+export function pairHunk(
+  removed: readonly number[],
+  added: readonly number[],
+  sim: Similarity,
+  budget: WorkBudget,
+): HunkOp[] {
   const m = removed.length;
   const n = added.length;
   const cells = (m + 1) * (n + 1);

@@ -54,7 +54,9 @@ export class DiffDeadlineError extends Error {
   readonly deadlineMs: number;
 
   constructor(deadlineMs: number) {
-    super(`The comparison was not ready within ${deadlineMs >= 1000 ? `${Math.round(deadlineMs / 1000)} seconds` : `${deadlineMs} ms`}.`);
+    super(
+      `The comparison was not ready within ${deadlineMs >= 1000 ? `${Math.round(deadlineMs / 1000)} seconds` : `${deadlineMs} ms`}.`,
+    );
     this.name = "DiffDeadlineError";
     this.deadlineMs = deadlineMs;
   }
@@ -69,8 +71,15 @@ export class DiffWorkerError extends Error {
 }
 
 /** Whether `error` is one a diff can end with for reasons other than a bug: too large, busy, too slow, worker lost. */
-export function isDiffRefusal(error: unknown): error is DiffTooLargeError | DiffBusyError | DiffDeadlineError | DiffWorkerError {
-  return error instanceof DiffTooLargeError || error instanceof DiffBusyError || error instanceof DiffDeadlineError || error instanceof DiffWorkerError;
+export function isDiffRefusal(
+  error: unknown,
+): error is DiffTooLargeError | DiffBusyError | DiffDeadlineError | DiffWorkerError {
+  return (
+    error instanceof DiffTooLargeError ||
+    error instanceof DiffBusyError ||
+    error instanceof DiffDeadlineError ||
+    error instanceof DiffWorkerError
+  );
 }
 
 interface Task {
@@ -94,7 +103,9 @@ const WORKER_URL = new URL("./worker.ts", import.meta.url);
 /** The parent's `execArgv`, plus `--import tsx` unless tsx is loaded already. */
 function workerExecArgv(): string[] {
   const inherited = process.execArgv;
-  return inherited.some((arg) => /(^|[/\\])tsx([/\\]|$)/.test(arg)) ? [...inherited] : [...inherited, "--import", "tsx"];
+  return inherited.some((arg) => /(^|[/\\])tsx([/\\]|$)/.test(arg))
+    ? [...inherited]
+    : [...inherited, "--import", "tsx"];
 }
 
 export class DiffPool {
@@ -145,7 +156,16 @@ export class DiffPool {
     const deadlineMs = options.deadlineMs ?? this.deadlineMs;
     this.submitted++;
     return new Promise<OutcomeOf<J>>((resolve, reject) => {
-      const task: Task = { id: this.#nextId++, job, deadlineMs, resolve: resolve as (outcome: unknown) => void, reject, timer: null, slot: null, settled: false };
+      const task: Task = {
+        id: this.#nextId++,
+        job,
+        deadlineMs,
+        resolve: resolve as (outcome: unknown) => void,
+        reject,
+        timer: null,
+        slot: null,
+        settled: false,
+      };
       task.timer = setTimeout(() => this.#missed(task), deadlineMs);
       this.#queue.push(task);
       this.#pump();
@@ -161,10 +181,12 @@ export class DiffPool {
   /** Terminates every worker; jobs waiting or running fail with `DiffWorkerError`. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const task of this.#queue.splice(0)) this.#settle(task, new DiffWorkerError("The diff workers are shut down."));
+    for (const task of this.#queue.splice(0))
+      this.#settle(task, new DiffWorkerError("The diff workers are shut down."));
     const slots = [...this.#slots];
     this.#slots.clear();
-    for (const slot of slots) if (slot.task != null) this.#settle(slot.task, new DiffWorkerError("The diff workers are shut down."));
+    for (const slot of slots)
+      if (slot.task != null) this.#settle(slot.task, new DiffWorkerError("The diff workers are shut down."));
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
   }
 
@@ -241,7 +263,8 @@ export class DiffPool {
 }
 
 function reviveError(error: Extract<WorkerReply, { ok: false }>["error"]): Error {
-  if (error.name === "DiffTooLargeError" && error.field != null) return new DiffTooLargeError(error.field, error.bytes ?? 0, error.limit ?? 0);
+  if (error.name === "DiffTooLargeError" && error.field != null)
+    return new DiffTooLargeError(error.field, error.bytes ?? 0, error.limit ?? 0);
   const revived = new Error(error.message);
   revived.name = error.name;
   return revived;

@@ -9,7 +9,6 @@ import type { WordPart } from "./words.ts";
 
 const sentenceSegmenter = new Intl.Segmenter(undefined, { granularity: "sentence" });
 
-
 export interface ProposedChange {
   /** Short hash of the before and after text: stays the same while this change stays the same. */
   readonly id: string;
@@ -83,7 +82,11 @@ interface Cluster {
 }
 
 /** The sentences touched by each group of word changes in a changed block. */
-function changedSentences(before: string, after: string, parts: readonly WordPart[]): Array<{ before: string; after: string; focus: [number, number] }> {
+function changedSentences(
+  before: string,
+  after: string,
+  parts: readonly WordPart[],
+): Array<{ before: string; after: string; focus: [number, number] }> {
   const bBounds = sentences(before);
   const aBounds = sentences(after);
   const clusters: Cluster[] = [];
@@ -150,7 +153,11 @@ export const MAX_PROPOSED_CHANGES = 500;
  * document order, the first `limit` of them.  `notes` are keyed by change id
  * (an id depends only on the change and the ones before it).
  */
-export function proposedChanges(diff: DeclarationDiff, notes: Readonly<Record<string, string>> = {}, limit = Infinity): ProposedChange[] {
+export function proposedChanges(
+  diff: DeclarationDiff,
+  notes: Readonly<Record<string, string>> = {},
+  limit = Infinity,
+): ProposedChange[] {
   const raw: Array<Omit<ProposedChange, "id" | "note"> & { key: [string, string] }> = [];
   for (const block of diff.blocks) {
     if (raw.length >= limit) break;
@@ -215,7 +222,12 @@ function markdownUrl(url: string): string {
   return url.replace(/[\s()<>\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
 }
 
-const KIND_LABEL: Record<ProposedChange["kind"], string> = { added: "Added", removed: "Removed", changed: "Changed", moved: "Moved" };
+const KIND_LABEL: Record<ProposedChange["kind"], string> = {
+  added: "Added",
+  removed: "Removed",
+  changed: "Changed",
+  moved: "Moved",
+};
 
 /** The *Proposed Changes* section as Markdown; `more` says that changes beyond these were left out. */
 export function proposedChangesMarkdown(
@@ -223,7 +235,12 @@ export function proposedChangesMarkdown(
   source: { readonly title: string; readonly url: string; readonly revision: number },
   more = false,
 ): string {
-  const lines = ["## Proposed Changes", "", `Copy of [${escapeMarkdownInline(source.title)}](${markdownUrl(source.url)}), version ${Math.trunc(source.revision)}.`, ""];
+  const lines = [
+    "## Proposed Changes",
+    "",
+    `Copy of [${escapeMarkdownInline(source.title)}](${markdownUrl(source.url)}), version ${Math.trunc(source.revision)}.`,
+    "",
+  ];
   if (changes.length === 0) lines.push("No changes yet.");
   for (const change of changes) {
     const q = (text: string) => `“${escapeMarkdownInline(text)}”`;
@@ -231,12 +248,21 @@ export function proposedChangesMarkdown(
     if (change.kind === "added") item = `**${KIND_LABEL.added}:** ${q(change.after)}`;
     else if (change.kind === "removed") item = `**${KIND_LABEL.removed}:** ${q(change.before)}`;
     else if (change.kind === "moved") {
-      const where = change.from !== undefined && change.to !== undefined ? ` from paragraph ${change.from + 1} to paragraph ${change.to + 1}` : "";
-      item = change.before === change.after ? `**Moved${where}:** ${q(change.after)}` : `**Moved${where}:** ${q(change.before)} → ${q(change.after)}`;
+      const where =
+        change.from !== undefined && change.to !== undefined
+          ? ` from paragraph ${change.from + 1} to paragraph ${change.to + 1}`
+          : "";
+      item =
+        change.before === change.after
+          ? `**Moved${where}:** ${q(change.after)}`
+          : `**Moved${where}:** ${q(change.before)} → ${q(change.after)}`;
     } else item = `**${KIND_LABEL.changed}:** ${q(change.before)} → ${q(change.after)}`;
     lines.push(`- ${item}${change.note ? `\\\n  *Note:* ${escapeMarkdownInline(change.note)}` : ""}`);
   }
-  if (more) lines.push("", `More changes are not listed here (only the first ${changes.length}): compare the two versions to see them all.`);
+  if (more)
+    lines.push(
+      "",
+      `More changes are not listed here (only the first ${changes.length}): compare the two versions to see them all.`,
+    );
   return lines.join("\n") + "\n";
 }
-

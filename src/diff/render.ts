@@ -6,9 +6,13 @@
 import type { DeclarationDiff, DiffBlock } from "./declarations.ts";
 import type { WordPart } from "./words.ts";
 
-
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 function textHtml(text: string): string {
@@ -35,7 +39,9 @@ function movedNote(block: DiffBlock & { kind: "moved" }): string {
   return `<p class="diff-note">moved from paragraph ${block.from + 1}</p>`;
 }
 
-type Run = { readonly unchanged: true; readonly blocks: DiffBlock[] } | { readonly unchanged: false; readonly block: DiffBlock };
+type Run =
+  | { readonly unchanged: true; readonly blocks: DiffBlock[] }
+  | { readonly unchanged: false; readonly block: DiffBlock };
 
 /** Unchanged blocks grouped into runs, so long runs can be collapsed. */
 function runsOf(blocks: readonly DiffBlock[]): Run[] {
@@ -104,7 +110,11 @@ function cutNote(changesLeft: number): string {
 }
 
 /** The blocks shown, each as `blockHtml`, long runs of unchanged ones wrapped by `collapse`; and the note on what is left out. */
-function renderRuns(diff: DeclarationDiff, blockHtml: (block: DiffBlock) => string, collapse: (count: number, html: string) => string): { html: string; cut: string } {
+function renderRuns(
+  diff: DeclarationDiff,
+  blockHtml: (block: DiffBlock) => string,
+  collapse: (count: number, html: string) => string,
+): { html: string; cut: string } {
   const { blocks, changesLeft } = shown(diff);
   const html = runsOf(blocks)
     .map((run) => {
@@ -118,7 +128,11 @@ function renderRuns(diff: DeclarationDiff, blockHtml: (block: DiffBlock) => stri
 
 /** The diff as one column, with `<ins>`/`<del>` marks.  All document text is escaped. */
 export function renderDiffInline(diff: DeclarationDiff): string {
-  const { html, cut } = renderRuns(diff, inlineBlockHtml, (count, runHtml) => `<details class="diff-collapsed">${collapsedSummary(count)}\n${runHtml}\n</details>`);
+  const { html, cut } = renderRuns(
+    diff,
+    inlineBlockHtml,
+    (count, runHtml) => `<details class="diff-collapsed">${collapsedSummary(count)}\n${runHtml}\n</details>`,
+  );
   return `${coarseNote(diff)}<div class="diff diff-inline">\n${html}\n</div>${cut}`;
 }
 

@@ -77,7 +77,10 @@ export interface WordPart {
 
 /** The whole of `before` removed and the whole of `after` added. */
 export function replacedWhole(before: string, after: string): WordPart[] {
-  return [...(before ? [{ kind: "removed" as const, text: before }] : []), ...(after ? [{ kind: "added" as const, text: after }] : [])];
+  return [
+    ...(before ? [{ kind: "removed" as const, text: before }] : []),
+    ...(after ? [{ kind: "added" as const, text: after }] : []),
+  ];
 }
 
 /**
@@ -85,7 +88,11 @@ export function replacedWhole(before: string, after: string): WordPart[] {
  * more than `MAX_WORD_EDITS` edits, or more than `budget` allows, are shown as
  * replaced whole (the budget is then marked coarse).
  */
-export function diffWords(before: string, after: string, budget: WorkBudget = new WorkBudget(STANDALONE_WORD_BUDGET)): WordPart[] {
+export function diffWords(
+  before: string,
+  after: string,
+  budget: WorkBudget = new WorkBudget(STANDALONE_WORD_BUDGET),
+): WordPart[] {
   if (before === after) return before === "" ? [] : [{ kind: "same", text: before }];
   checkDiffInputs({ before, after });
   const changes = boundedDiffArrays(segmentWords(before), segmentWords(after), budget, MAX_WORD_EDITS);
@@ -93,7 +100,10 @@ export function diffWords(before: string, after: string, budget: WorkBudget = ne
     if (changes.reason === "edits") budget.coarse = true;
     return replacedWhole(before, after);
   }
-  const raw: WordPart[] = changes.changes.map((c) => ({ kind: c.added ? "added" : c.removed ? "removed" : "same", text: c.value.join("") }));
+  const raw: WordPart[] = changes.changes.map((c) => ({
+    kind: c.added ? "added" : c.removed ? "removed" : "same",
+    text: c.value.join(""),
+  }));
   return coalesce(raw);
 }
 
@@ -107,7 +117,14 @@ function coalesce(parts: WordPart[]): WordPart[] {
   parts.forEach((part, index) => {
     const prev = parts[index - 1];
     const next = parts[index + 1];
-    if (part.kind === "same" && /^\s+$/.test(part.text) && prev && next && prev.kind !== "same" && next.kind !== "same") {
+    if (
+      part.kind === "same" &&
+      /^\s+$/.test(part.text) &&
+      prev &&
+      next &&
+      prev.kind !== "same" &&
+      next.kind !== "same"
+    ) {
       expanded.push({ kind: "removed", text: part.text }, { kind: "added", text: part.text });
     } else {
       expanded.push(part);
@@ -125,16 +142,19 @@ function coalesce(parts: WordPart[]): WordPart[] {
   const flushRun = () => {
     // Spacing both sides share at the edges of a run is kept, not changed.
     let lead = 0;
-    while (lead < removed.length && lead < added.length && removed[lead] === added[lead] && /\s/.test(removed[lead]!)) lead++;
+    while (lead < removed.length && lead < added.length && removed[lead] === added[lead] && /\s/.test(removed[lead]!))
+      lead++;
     let trail = 0;
     while (
       trail < removed.length - lead &&
       trail < added.length - lead &&
       removed[removed.length - 1 - trail] === added[added.length - 1 - trail] &&
       /\s/.test(removed[removed.length - 1 - trail]!)
-    ) trail++;
+    )
+      trail++;
     pushSame(removed.slice(0, lead));
-    if (removed.length - lead - trail > 0) out.push({ kind: "removed", text: removed.slice(lead, removed.length - trail) });
+    if (removed.length - lead - trail > 0)
+      out.push({ kind: "removed", text: removed.slice(lead, removed.length - trail) });
     if (added.length - lead - trail > 0) out.push({ kind: "added", text: added.slice(lead, added.length - trail) });
     pushSame(removed.slice(removed.length - trail));
     removed = added = "";

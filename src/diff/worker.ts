@@ -16,7 +16,17 @@ export interface WorkerRequest {
 
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly outcome: unknown }
-  | { readonly id: number; readonly ok: false; readonly error: { readonly name: string; readonly message: string; readonly field?: string; readonly bytes?: number; readonly limit?: number } };
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly error: {
+        readonly name: string;
+        readonly message: string;
+        readonly field?: string;
+        readonly bytes?: number;
+        readonly limit?: number;
+      };
+    };
 
 /**
  * On Linux, where a thread has a CPU priority of its own, this thread takes a
@@ -27,7 +37,8 @@ export type WorkerReply =
 function yieldToPages(): void {
   try {
     const thread = Number(readlinkSync("/proc/thread-self").split("/").pop());
-    if (Number.isInteger(thread) && thread > 0 && thread !== process.pid) setPriority(thread, Math.min(19, getPriority(thread) + 10));
+    if (Number.isInteger(thread) && thread > 0 && thread !== process.pid)
+      setPriority(thread, Math.min(19, getPriority(thread) + 10));
   } catch {
     // Not Linux, or not allowed.
   }
@@ -47,7 +58,11 @@ port.on("message", ({ id, job }: WorkerRequest) => {
     reply = {
       id,
       ok: false,
-      error: { name: e.name, message: e.message, ...(e instanceof DiffTooLargeError ? { field: e.field, bytes: e.bytes, limit: e.limit } : {}) },
+      error: {
+        name: e.name,
+        message: e.message,
+        ...(e instanceof DiffTooLargeError ? { field: e.field, bytes: e.bytes, limit: e.limit } : {}),
+      },
     };
   }
   port.postMessage(reply);

@@ -20,8 +20,16 @@ const HEADER_PATH = "/static/header.png";
 
 function images(ctx: Context<FedData>, title: string) {
   return {
-    icon: new Image({ url: new URL(AVATAR_PATH, ctx.canonicalOrigin), mediaType: "image/png", name: `${title}: avatar` }),
-    image: new Image({ url: new URL(HEADER_PATH, ctx.canonicalOrigin), mediaType: "image/png", name: `${title}: header` }),
+    icon: new Image({
+      url: new URL(AVATAR_PATH, ctx.canonicalOrigin),
+      mediaType: "image/png",
+      name: `${title}: avatar`,
+    }),
+    image: new Image({
+      url: new URL(HEADER_PATH, ctx.canonicalOrigin),
+      mediaType: "image/png",
+      name: `${title}: header`,
+    }),
   };
 }
 
@@ -63,7 +71,8 @@ export async function buildActor(ctx: Context<FedData>, identifier: string): Pro
     new PropertyValue({ name: "Sign", value: anchor(page, page.host + page.pathname) }),
     new PropertyValue({ name: "Version", value: String(declaration.revision) }),
   ];
-  if (declaration.license !== "") fields.push(new PropertyValue({ name: "License", value: escapeHtml(declaration.license) }));
+  if (declaration.license !== "")
+    fields.push(new PropertyValue({ name: "License", value: escapeHtml(declaration.license) }));
   if (declaration.sourceUrl != null) {
     const source = new URL(declaration.sourceUrl);
     fields.push(new PropertyValue({ name: "Copy of", value: anchor(source, declaration.sourceTitle ?? source.href) }));

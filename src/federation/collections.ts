@@ -95,6 +95,9 @@ builder.setFeaturedDispatcher("/d/{identifier}/featured", (ctx, identifier) => {
   const declaration = declarationFor(ctx, identifier);
   if (declaration == null) return null;
   const announcement = getPost(ctx.data.db, declaration.id, "announcement");
-  const note = announcement == null ? null : buildPostObject(ctx, declaration, announcement, announcement.revision, announcement.updated);
+  const note =
+    announcement == null
+      ? null
+      : buildPostObject(ctx, declaration, announcement, announcement.revision, announcement.updated);
   return { items: note instanceof Note ? [note] : [] };
 });

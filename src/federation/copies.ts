@@ -74,7 +74,11 @@ export function viaLink(declaration: Pick<Declaration, "sourceUrl" | "sourceTitl
  * and its summary is the `preview`, not a `summary` (a content warning
  * elsewhere).
  */
-export async function revisionArticleJson(ctx: Context<FedData>, declaration: Declaration, revision: Revision): Promise<unknown> {
+export async function revisionArticleJson(
+  ctx: Context<FedData>,
+  declaration: Declaration,
+  revision: Revision,
+): Promise<unknown> {
   const url = new URL(`/d/${declaration.slug}/v/${revision.number}`, ctx.canonicalOrigin);
   const via = revision.number === declaration.revision ? viaLink(declaration) : null;
   const summary = markdownToText(revision.summary);
@@ -118,7 +122,11 @@ export async function notifySource(
   const recipient = recipientOf(source);
   const me = ctx.getActorUri(declaration.slug);
   if (postKind === "article" && activity.constructor.name === "Create") {
-    await ctx.sendActivity({ identifier: declaration.slug }, recipient, new Follow({ id: new URL(`#follows/${randomUUID()}`, me), actor: me, object: recipient.id }));
+    await ctx.sendActivity(
+      { identifier: declaration.slug },
+      recipient,
+      new Follow({ id: new URL(`#follows/${randomUUID()}`, me), actor: me, object: recipient.id }),
+    );
   }
   await ctx.sendActivity({ identifier: declaration.slug }, recipient, activity, { preferSharedInbox: true });
 }
@@ -155,7 +163,11 @@ export function keepRevision(data: FedData, article: RemoteArticle, now = new Da
 // The origin: copies of ours elsewhere
 
 /** Our revision that `via` names, if it is one of ours (published or withdrawn). */
-function ourRevision(data: FedData, origin: URL, via: URL | null): { declaration: Declaration; revision: Revision } | null {
+function ourRevision(
+  data: FedData,
+  origin: URL,
+  via: URL | null,
+): { declaration: Declaration; revision: Revision } | null {
   if (via == null || via.origin !== origin.origin) return null;
   const m = /^\/d\/([^/]+)\/v\/([1-9]\d{0,8})$/.exec(via.pathname);
   if (m == null) return null;
@@ -171,13 +183,20 @@ export type CopyCheck = "recorded" | "not-a-copy-of-ours" | "wrong-actor" | "gon
  * our revisions as its source, records (or refreshes) it as a copy.  The
  * activity's actor must be the Article's author.
  */
-export async function checkRemoteCopy(data: FedData, origin: URL, articleIri: URL, actorIri: URL, now = new Date()): Promise<CopyCheck> {
+export async function checkRemoteCopy(
+  data: FedData,
+  origin: URL,
+  articleIri: URL,
+  actorIri: URL,
+  now = new Date(),
+): Promise<CopyCheck> {
   if (articleIri.origin !== actorIri.origin) return "wrong-actor";
   const known = getRemoteCopyByArticle(data.db, articleIri.href);
   const got = await fetchArticle(articleIri, fetchOptions(data, origin));
   if (!got.ok) {
     const status = got.reason === "gone" ? "deleted" : "unreachable";
-    if (known != null && known.actorIri === actorIri.href) await data.batcher.run(() => markRemoteCopy(data.db, known.id, status, now));
+    if (known != null && known.actorIri === actorIri.href)
+      await data.batcher.run(() => markRemoteCopy(data.db, known.id, status, now));
     return got.reason === "gone" ? "gone" : "unreachable";
   }
   const article = got.article;
@@ -185,21 +204,27 @@ export async function checkRemoteCopy(data: FedData, origin: URL, articleIri: UR
   // longer names one of our revisions, is marked (and not asked again until
   // the next periodic check).
   const mark = (status: RemoteCopy["status"]) =>
-    known != null && known.actorIri === actorIri.href ? data.batcher.run(() => markRemoteCopy(data.db, known.id, status, now)) : Promise.resolve();
+    known != null && known.actorIri === actorIri.href
+      ? data.batcher.run(() => markRemoteCopy(data.db, known.id, status, now))
+      : Promise.resolve();
   if (article.actorIri.href !== actorIri.href || article.id.href !== articleIri.href) {
     await mark("unreachable");
     return "wrong-actor";
   }
   const ours = ourRevision(data, origin, article.via);
   if (ours == null) {
-    logger.info("{article} by {actor} names no revision of ours as its source; not recorded", { article: articleIri.href, actor: actorIri.href });
+    logger.info("{article} by {actor} names no revision of ours as its source; not recorded", {
+      article: articleIri.href,
+      actor: actorIri.href,
+    });
     await mark("deleted");
     return "not-a-copy-of-ours";
   }
   await keep(data, article, now);
   const actor = await fetchActor(actorIri, fetchOptions(data, origin));
   // Worked out on the diff pool, off the thread that serves pages; a refusal (busy, past its deadline) throws and the copy is checked again later.
-  const words = (await diffPool().run({ kind: "summary", before: ours.revision.body, after: article.body })).wordsChanged;
+  const words = (await diffPool().run({ kind: "summary", before: ours.revision.body, after: article.body }))
+    .wordsChanged;
   await data.batcher.run(() =>
     upsertRemoteCopy(
       data.db,
@@ -223,7 +248,12 @@ export async function checkRemoteCopy(data: FedData, origin: URL, articleIri: UR
 }
 
 /** Checks a known copy again (periodic refresh, or its actor said something changed). */
-export async function refreshRemoteCopy(data: FedData, origin: URL, copy: RemoteCopy, now = new Date()): Promise<CopyCheck> {
+export async function refreshRemoteCopy(
+  data: FedData,
+  origin: URL,
+  copy: RemoteCopy,
+  now = new Date(),
+): Promise<CopyCheck> {
   return checkRemoteCopy(data, origin, new URL(copy.articleIri), new URL(copy.actorIri), now);
 }
 
@@ -233,7 +263,12 @@ export async function refreshRemoteCopy(data: FedData, origin: URL, copy: Remote
 export type SourceCheck = "updated" | "unchanged" | "gone" | "unreachable" | "wrong-actor";
 
 /** Fetches a remote source's Article again and keeps a newer revision for the owner to take in. */
-export async function refreshRemoteSource(data: FedData, origin: URL, source: RemoteSource, now = new Date()): Promise<SourceCheck> {
+export async function refreshRemoteSource(
+  data: FedData,
+  origin: URL,
+  source: RemoteSource,
+  now = new Date(),
+): Promise<SourceCheck> {
   const got = await fetchArticle(new URL(source.articleIri), fetchOptions(data, origin));
   if (!got.ok) {
     const status = got.reason === "gone" ? "deleted" : "unreachable";
@@ -252,7 +287,12 @@ export async function refreshRemoteSource(data: FedData, origin: URL, source: Re
     updateRemoteSource(
       data.db,
       source.declarationId,
-      { revision: article.number, url: article.url.href, status: "ok", ...(actor.ok ? { signatureCount: actor.actor.signatureCount } : {}) },
+      {
+        revision: article.number,
+        url: article.url.href,
+        status: "ok",
+        ...(actor.ok ? { signatureCount: actor.actor.signatureCount } : {}),
+      },
       now,
     ),
   );
@@ -269,26 +309,47 @@ export async function refreshRemoteSource(data: FedData, origin: URL, source: Re
  * may be a copy of one of ours, check that.  Only ids are taken from the
  * activity; everything else is fetched from the author's server.
  */
-export async function onRemoteArticle(ctx: Context<FedData>, activity: Activity, object: { id: URL | null; isArticle: boolean; viaOrigin: string | null }): Promise<void> {
+export async function onRemoteArticle(
+  ctx: Context<FedData>,
+  activity: Activity,
+  object: { id: URL | null; isArticle: boolean; viaOrigin: string | null },
+): Promise<void> {
   const actorIri = activity.actorId;
   if (actorIri == null || object.id == null) return;
   const now = new Date();
   try {
-    const sources = object.isArticle ? copiesOfRemoteArticle(ctx.data.db, object.id.href) : copiesOfRemoteActor(ctx.data.db, actorIri.href);
-    for (const source of sources) if (source.actorIri === actorIri.href) await refreshRemoteSource(ctx.data, new URL(ctx.canonicalOrigin), source, now);
+    const sources = object.isArticle
+      ? copiesOfRemoteArticle(ctx.data.db, object.id.href)
+      : copiesOfRemoteActor(ctx.data.db, actorIri.href);
+    for (const source of sources)
+      if (source.actorIri === actorIri.href)
+        await refreshRemoteSource(ctx.data, new URL(ctx.canonicalOrigin), source, now);
     const knownCopies = remoteCopiesByActor(ctx.data.db, actorIri.href);
-    if (object.isArticle && (object.viaOrigin === new URL(ctx.canonicalOrigin).origin || knownCopies.some((c) => c.articleIri === object.id!.href))) {
+    if (
+      object.isArticle &&
+      (object.viaOrigin === new URL(ctx.canonicalOrigin).origin ||
+        knownCopies.some((c) => c.articleIri === object.id!.href))
+    ) {
       const outcome = await checkRemoteCopy(ctx.data, new URL(ctx.canonicalOrigin), object.id, actorIri, now);
-      logger.debug("Copy {article} from {actor}: {outcome}", { article: object.id.href, actor: actorIri.href, outcome });
+      logger.debug("Copy {article} from {actor}: {outcome}", {
+        article: object.id.href,
+        actor: actorIri.href,
+        outcome,
+      });
     } else if (!object.isArticle) {
       // A digest or a version note of a copy: its signature count may have changed.
       for (const copy of knownCopies) {
         const actor = await fetchActor(actorIri, fetchOptions(ctx.data, new URL(ctx.canonicalOrigin)));
-        if (actor.ok) await ctx.data.batcher.run(() => setRemoteCopyCount(ctx.data.db, copy.id, actor.actor.signatureCount, now));
+        if (actor.ok)
+          await ctx.data.batcher.run(() => setRemoteCopyCount(ctx.data.db, copy.id, actor.actor.signatureCount, now));
       }
     }
   } catch (error) {
-    logger.warning("Could not check {object} from {actor}: {error}", { object: object.id.href, actor: actorIri.href, error });
+    logger.warning("Could not check {object} from {actor}: {error}", {
+      object: object.id.href,
+      actor: actorIri.href,
+      error,
+    });
   }
 }
 
@@ -297,10 +358,12 @@ export async function onRemoteDelete(ctx: Context<FedData>, actorIri: URL, objec
   const now = new Date();
   try {
     for (const copy of remoteCopiesByActor(ctx.data.db, actorIri.href)) {
-      if (copy.articleIri === objectIri.href || copy.actorIri === objectIri.href) await refreshRemoteCopy(ctx.data, new URL(ctx.canonicalOrigin), copy, now);
+      if (copy.articleIri === objectIri.href || copy.actorIri === objectIri.href)
+        await refreshRemoteCopy(ctx.data, new URL(ctx.canonicalOrigin), copy, now);
     }
     for (const source of copiesOfRemoteActor(ctx.data.db, actorIri.href)) {
-      if (source.articleIri === objectIri.href || source.actorIri === objectIri.href) await refreshRemoteSource(ctx.data, new URL(ctx.canonicalOrigin), source, now);
+      if (source.articleIri === objectIri.href || source.actorIri === objectIri.href)
+        await refreshRemoteSource(ctx.data, new URL(ctx.canonicalOrigin), source, now);
     }
   } catch (error) {
     logger.warning("Could not check the Delete of {object}: {error}", { object: objectIri.href, error });
@@ -311,7 +374,12 @@ export async function onRemoteDelete(ctx: Context<FedData>, actorIri: URL, objec
  * Checks copies and sources not checked for `maxAgeMs` (the publisher runs
  * this; a copy whose server vanished is marked, not dropped).
  */
-export async function refreshStaleRemoteLinks(data: FedData, origin: URL, now = new Date(), maxAgeMs = REMOTE_REFRESH_MS): Promise<number> {
+export async function refreshStaleRemoteLinks(
+  data: FedData,
+  origin: URL,
+  now = new Date(),
+  maxAgeMs = REMOTE_REFRESH_MS,
+): Promise<number> {
   const { copies, sources } = staleRemoteLinks(data.db, new Date(now.getTime() - maxAgeMs));
   for (const copy of copies) await refreshRemoteCopy(data, origin, copy, now);
   for (const source of sources) await refreshRemoteSource(data, origin, source, now);

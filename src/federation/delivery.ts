@@ -39,7 +39,11 @@ export interface DeliveryQueueOptions extends Omit<SqliteMessageQueueOptions, "h
 }
 
 /** Runs one queued message in an outgoing scope and says how its delivery went. */
-async function deliver(message: unknown, handle: () => Promise<void>, limits: RequestLimits): Promise<HostOutcome | void> {
+async function deliver(
+  message: unknown,
+  handle: () => Promise<void>,
+  limits: RequestLimits,
+): Promise<HostOutcome | void> {
   if (!isOutboxMessage(message)) return withOutgoing({ limits }, handle);
   const host = new URL(message.inbox).host;
   let last: RequestOutcome | undefined;
@@ -54,5 +58,9 @@ async function deliver(message: unknown, handle: () => Promise<void>, limits: Re
 /** The persistent queue for Fedify's outbox and fan-out work, with per-server limits. */
 export function createDeliveryQueue(db: Db, options: DeliveryQueueOptions = {}): SqliteMessageQueue {
   const { limits = DEFAULT_REQUEST_LIMITS, ...queueOptions } = options;
-  return new SqliteMessageQueue(db, { ...queueOptions, hostOf: deliveryHost, around: (message, handle) => deliver(message, handle, limits) });
+  return new SqliteMessageQueue(db, {
+    ...queueOptions,
+    hostOf: deliveryHost,
+    around: (message, handle) => deliver(message, handle, limits),
+  });
 }

@@ -108,19 +108,36 @@ export function federationMiddleware(
     const raw = c.req.raw;
     const url = new URL(raw.url);
     const canonical = new URL(url.pathname + url.search, origin);
-    let request = canonical.href === raw.url ? raw : new Request(canonical, { method: raw.method, headers: raw.headers, body: null });
+    let request =
+      canonical.href === raw.url
+        ? raw
+        : new Request(canonical, { method: raw.method, headers: raw.headers, body: null });
     let data = contextData();
     if (request.method === "POST") {
       const declared = Number(request.headers.get("content-length") ?? "0");
-      if (declared > MAX_INBOX_BODY_BYTES) return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
+      if (declared > MAX_INBOX_BODY_BYTES)
+        return plain(413, `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`);
       const keyHost = signingKeyHost(request.headers);
-      if (keyHost != null && isDomainBlocked(data.db, keyHost)) return plain(403, "This server does not accept activities from your domain.");
+      if (keyHost != null && isDomainBlocked(data.db, keyHost))
+        return plain(403, "This server does not accept activities from your domain.");
       if (isInboxPath(canonical.pathname)) {
         const current = data;
-        const verdict = await door.check(canonical, raw.headers, () => readBounded(raw, MAX_INBOX_BODY_BYTES), () => (loaders ??= doorLoaders(federation, origin, current)));
+        const verdict = await door.check(
+          canonical,
+          raw.headers,
+          () => readBounded(raw, MAX_INBOX_BODY_BYTES),
+          () => (loaders ??= doorLoaders(federation, origin, current)),
+        );
         if (!verdict.ok) {
-          const message = verdict.status === 413 ? `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.` : verdict.message;
-          return plain(verdict.status, message, verdict.retryAfterS == null ? {} : { "Retry-After": String(verdict.retryAfterS) });
+          const message =
+            verdict.status === 413
+              ? `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`
+              : verdict.message;
+          return plain(
+            verdict.status,
+            message,
+            verdict.retryAfterS == null ? {} : { "Retry-After": String(verdict.retryAfterS) },
+          );
         }
         request = verdict.request;
         data = withInbound(data, verdict.info);
@@ -162,7 +179,8 @@ export function federationMiddleware(
       // sender's garbage, not our failure, so it gets 400 rather than a 500
       // (which would also invite the sender to send it again).  Listener
       // errors do not come here: Fedify answers those with 500 itself.
-      if (error instanceof Error && error.name.startsWith("jsonld.")) return plain(400, "Invalid activity: its JSON-LD @context could not be loaded.");
+      if (error instanceof Error && error.name.startsWith("jsonld."))
+        return plain(400, "Invalid activity: its JSON-LD @context could not be loaded.");
       // An embedded key whose PEM is not a public key (`AsnError` from the
       // ASN.1 decoder) is the same kind of garbage.
       if (error instanceof TypeError || (error instanceof Error && error.name === "AsnError")) {

@@ -100,7 +100,12 @@ export interface SignatureHeader {
   readonly spec: "draft-cavage-http-signatures-12" | "rfc9421";
   readonly keyId: URL;
   /** For a draft-cavage signature: what it covers, its value and its parameters (`created`, `expires`). */
-  readonly cavage?: { readonly headers: readonly string[]; readonly signature: string; readonly created?: string; readonly expires?: string };
+  readonly cavage?: {
+    readonly headers: readonly string[];
+    readonly signature: string;
+    readonly created?: string;
+    readonly expires?: string;
+  };
   /** Unix ms the signature says it was made (draft-cavage: its `Date` header; RFC 9421: `created`). */
   readonly created: number | null;
   /** Whether the body digest header is among what the signature covers. */
@@ -129,7 +134,9 @@ export function readSignatureHeader(headers: Headers): HeaderCheck {
   if (value.length > 8192 || (input?.length ?? 0) > 8192) return { ok: false, reason: "a signature header too long" };
   if (input != null) {
     // label=("@method" "@target-uri" …);keyid="…";created=…;alg="…"
-    const member = /^\s*([A-Za-z][\w.*-]*)=\(([^)]*)\)((?:;[^;]*)*)\s*$/.exec(input.split(/,(?=\s*[A-Za-z][\w.*-]*=\()/)[0] ?? "");
+    const member = /^\s*([A-Za-z][\w.*-]*)=\(([^)]*)\)((?:;[^;]*)*)\s*$/.exec(
+      input.split(/,(?=\s*[A-Za-z][\w.*-]*=\()/)[0] ?? "",
+    );
     if (member == null) return { ok: false, reason: "a malformed Signature-Input" };
     const [, label, components, params] = member as unknown as [string, string, string, string];
     const keyId = httpKeyId(/;keyid="([^"]*)"/.exec(params)?.[1]);
@@ -139,7 +146,12 @@ export function readSignatureHeader(headers: Headers): HeaderCheck {
     if (sig == null) return { ok: false, reason: "no signature value for its Signature-Input" };
     return {
       ok: true,
-      signature: { spec: "rfc9421", keyId, created: created == null ? null : Number(created) * 1000, coversDigest: /"content-digest"/i.test(components) },
+      signature: {
+        spec: "rfc9421",
+        keyId,
+        created: created == null ? null : Number(created) * 1000,
+        coversDigest: /"content-digest"/i.test(components),
+      },
     };
   }
   const fields = new Map<string, string>();
@@ -150,14 +162,30 @@ export function readSignatureHeader(headers: Headers): HeaderCheck {
   const keyId = httpKeyId(fields.get("keyId"));
   if (keyId == null) return { ok: false, reason: "a Signature without an http(s) keyId" };
   const signature = fields.get("signature");
-  if (signature == null || !BASE64.test(signature)) return { ok: false, reason: "a Signature without a signature value" };
+  if (signature == null || !BASE64.test(signature))
+    return { ok: false, reason: "a Signature without a signature value" };
   const covered = (fields.get("headers") ?? "").toLowerCase().split(/\s+/);
-  if (!covered.includes("(request-target)") || !covered.includes("date")) return { ok: false, reason: "a Signature that does not cover (request-target) and date" };
+  if (!covered.includes("(request-target)") || !covered.includes("date"))
+    return { ok: false, reason: "a Signature that does not cover (request-target) and date" };
   // Fedify checks the Date header (and `created`, when given) against its window.
   const date = headers.get("date");
   const created = date != null && !Number.isNaN(Date.parse(date)) ? Date.parse(date) : null;
-  const cavage = { headers: covered, signature, ...(fields.has("created") ? { created: fields.get("created")! } : {}), ...(fields.has("expires") ? { expires: fields.get("expires")! } : {}) };
-  return { ok: true, signature: { spec: "draft-cavage-http-signatures-12", keyId, created, coversDigest: covered.includes("digest"), cavage } };
+  const cavage = {
+    headers: covered,
+    signature,
+    ...(fields.has("created") ? { created: fields.get("created")! } : {}),
+    ...(fields.has("expires") ? { expires: fields.get("expires")! } : {}),
+  };
+  return {
+    ok: true,
+    signature: {
+      spec: "draft-cavage-http-signatures-12",
+      keyId,
+      created,
+      coversDigest: covered.includes("digest"),
+      cavage,
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -208,17 +236,29 @@ export function checkShape(body: Uint8Array): ShapeCheck {
   } catch {
     return { ok: false, reason: "The body is not JSON (UTF-8).", status: 400 };
   }
-  if (json == null || typeof json !== "object" || Array.isArray(json)) return { ok: false, reason: "An activity is a JSON object.", status: 400 };
+  if (json == null || typeof json !== "object" || Array.isArray(json))
+    return { ok: false, reason: "An activity is a JSON object.", status: 400 };
   let values = 0;
   const stack: [unknown, number, string | null][] = [[json, 1, null]];
   while (stack.length > 0) {
     const [value, depth, key] = stack.pop()!;
-    if (++values > INBOX_SHAPE.values) return { ok: false, reason: `Activities with more than ${INBOX_SHAPE.values} values are refused.`, status: 400 };
+    if (++values > INBOX_SHAPE.values)
+      return { ok: false, reason: `Activities with more than ${INBOX_SHAPE.values} values are refused.`, status: 400 };
     if (value == null || typeof value !== "object") continue;
-    if (depth > INBOX_SHAPE.depth) return { ok: false, reason: `Activities nested deeper than ${INBOX_SHAPE.depth} levels are refused.`, status: 400 };
+    if (depth > INBOX_SHAPE.depth)
+      return {
+        ok: false,
+        reason: `Activities nested deeper than ${INBOX_SHAPE.depth} levels are refused.`,
+        status: 400,
+      };
     if (Array.isArray(value)) {
       const limit = key === "tag" ? INBOX_SHAPE.tags : INBOX_SHAPE.arrayItems;
-      if (value.length > limit) return { ok: false, reason: `Activities with more than ${limit} items in ${key === "tag" ? "tag" : "an array"} are refused.`, status: 400 };
+      if (value.length > limit)
+        return {
+          ok: false,
+          reason: `Activities with more than ${limit} items in ${key === "tag" ? "tag" : "an array"} are refused.`,
+          status: 400,
+        };
       for (const item of value) stack.push([item, depth + 1, key]);
     } else {
       for (const [k, v] of Object.entries(value)) stack.push([v, depth + 1, k]);
@@ -230,7 +270,12 @@ export function checkShape(body: Uint8Array): ShapeCheck {
 /** Whether the JSON deletes its own actor (`Delete`, `object` = `actor`), read plainly: a hint for the door only. */
 function deletesItself(json: Record<string, unknown>): boolean {
   const object = json.object;
-  const objectId = typeof object === "string" ? object : object != null && typeof object === "object" && !Array.isArray(object) ? (object as { id?: unknown }).id : null;
+  const objectId =
+    typeof object === "string"
+      ? object
+      : object != null && typeof object === "object" && !Array.isArray(object)
+        ? (object as { id?: unknown }).id
+        : null;
   return json.type === "Delete" && typeof json.actor === "string" && objectId === json.actor;
 }
 
@@ -287,7 +332,13 @@ type DocumentLoader = Loaders["documentLoader"];
  * to refuse cheaply a signature that does not verify with a key we hold and
  * fetched less than a minute ago: one that does is still verified by Fedify.
  */
-export function cavageVerifies(url: URL, method: string, headers: Headers, cavage: NonNullable<SignatureHeader["cavage"]>, key: KeyObject): boolean {
+export function cavageVerifies(
+  url: URL,
+  method: string,
+  headers: Headers,
+  cavage: NonNullable<SignatureHeader["cavage"]>,
+  key: KeyObject,
+): boolean {
   const line = (name: string) => {
     const value =
       name === "(request-target)"
@@ -342,7 +393,9 @@ export function rfc9421Verifies(url: URL, method: string, headers: Headers, key:
   if (!Array.isArray(input.value) || (input.params.alg != null && input.params.alg !== "rsa-v1_5-sha256")) return null;
   const signature = (signatures[labels[0]!] as { value?: unknown } | undefined)?.value;
   if (!(signature instanceof Uint8Array)) return false;
-  const components = (input.value as { value: unknown; params?: Record<string, unknown> }[]).filter((c) => typeof c.value === "string");
+  const components = (input.value as { value: unknown; params?: Record<string, unknown> }[]).filter(
+    (c) => typeof c.value === "string",
+  );
   const lines: string[] = [];
   for (const component of components) {
     const name = component.value as string;
@@ -352,7 +405,9 @@ export function rfc9421Verifies(url: URL, method: string, headers: Headers, key:
     lines.push(`${id}: ${value}`);
   }
   const params = encodeItem(new Item(0, input.params));
-  lines.push(`"@signature-params": (${components.map((c) => encodeItem(new Item(c.value, c.params ?? {}))).join(" ")});${params.slice(params.indexOf(";") + 1)}`);
+  lines.push(
+    `"@signature-params": (${components.map((c) => encodeItem(new Item(c.value, c.params ?? {}))).join(" ")});${params.slice(params.indexOf(";") + 1)}`,
+  );
   try {
     return verify("sha256", Buffer.from(lines.join("\n")), key, signature);
   } catch {
@@ -378,7 +433,10 @@ class RefetchSuppressed extends Error {
  * the signature simply does not verify.
  */
 export class MemoryKeyCache implements KeyCache {
-  readonly #keys = new Map<string, { key: CryptographicKey | Multikey; until: number; fetched: number; rsa: KeyObject | null }>();
+  readonly #keys = new Map<
+    string,
+    { key: CryptographicKey | Multikey; until: number; fetched: number; rsa: KeyObject | null }
+  >();
   readonly #ttlMs: number;
   readonly #refetchMs: number;
   constructor(ttlMs = 10 * 60 * 1000, refetchMs = 60 * 1000) {
@@ -504,13 +562,25 @@ export class InboxDoor {
    * limit).  `url` is the canonical request URL.  On success, the request
    * to hand to Fedify and what was learnt.
    */
-  async check(url: URL, headers: Headers, readBody: () => Promise<Uint8Array<ArrayBuffer> | null>, loaders: () => Loaders): Promise<DoorResult> {
+  async check(
+    url: URL,
+    headers: Headers,
+    readBody: () => Promise<Uint8Array<ArrayBuffer> | null>,
+    loaders: () => Loaders,
+  ): Promise<DoorResult> {
     const header = readSignatureHeader(headers);
     if (!header.ok) return this.#refuse(401, `Unsigned: ${header.reason}.`, null, 0);
     const { signature } = header;
     const host = signature.keyId.host.toLowerCase();
     const wait = this.#budget?.waitMs(host) ?? 0;
-    if (wait > 0) return this.#refuse(429, "Too many activities from your server; please retry later.", host, 0, Math.ceil(wait / 1000));
+    if (wait > 0)
+      return this.#refuse(
+        429,
+        "Too many activities from your server; please retry later.",
+        host,
+        0,
+        Math.ceil(wait / 1000),
+      );
     if (signature.created == null || Math.abs(this.#now() - signature.created) > SIGNATURE_WINDOW_MS) {
       return this.#refuse(401, "The signature is not dated within an hour of this server's clock.", host, 1);
     }
@@ -518,12 +588,17 @@ export class InboxDoor {
     const body = await readBody();
     if (body == null) return this.#refuse(413, "The activity is too large.", host, 1);
     const cost = 1 + Math.floor(body.byteLength / COST_BLOCK_BYTES);
-    if (!digestMatches(headers, signature.spec, body)) return this.#refuse(401, "The body digest is missing or does not match the body.", host, cost);
+    if (!digestMatches(headers, signature.spec, body))
+      return this.#refuse(401, "The body digest is missing or does not match the body.", host, cost);
     // A forged signature under a key we hold is refused here, without building anything for it.
     const recentKey = this.#keys.recentRsaKey(signature.keyId);
     if (recentKey != null) {
-      const verifies = signature.cavage != null ? cavageVerifies(url, "POST", headers, signature.cavage, recentKey) : rfc9421Verifies(url, "POST", headers, recentKey);
-      if (verifies === false) return this.#refuse(401, "The signature (or the body digest it covers) does not verify.", host, cost);
+      const verifies =
+        signature.cavage != null
+          ? cavageVerifies(url, "POST", headers, signature.cavage, recentKey)
+          : rfc9421Verifies(url, "POST", headers, recentKey);
+      if (verifies === false)
+        return this.#refuse(401, "The signature (or the body digest it covers) does not verify.", host, cost);
     }
     const request = new Request(url, { method: "POST", headers, body });
     const federationLoaders = loaders();
@@ -540,9 +615,20 @@ export class InboxDoor {
     } catch {
       return this.#refuse(401, "The signing key could not be read.", host, cost);
     }
-    const unverifiedDelete = !verification.verified && !forged && verification.reason.type === "keyFetchError" && body.byteLength <= MAX_UNVERIFIED_DELETE_BYTES;
+    const unverifiedDelete =
+      !verification.verified &&
+      !forged &&
+      verification.reason.type === "keyFetchError" &&
+      body.byteLength <= MAX_UNVERIFIED_DELETE_BYTES;
     if (!verification.verified && !unverifiedDelete) {
-      return this.#refuse(401, verification.reason.type === "keyFetchError" && !forged ? "The signing key could not be fetched." : "The signature (or the body digest it covers) does not verify.", host, cost);
+      return this.#refuse(
+        401,
+        verification.reason.type === "keyFetchError" && !forged
+          ? "The signing key could not be fetched."
+          : "The signature (or the body digest it covers) does not verify.",
+        host,
+        cost,
+      );
     }
     const shape = checkShape(body);
     if (!shape.ok) return this.#refuse(shape.status, shape.reason, host, cost);

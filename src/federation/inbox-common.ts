@@ -72,7 +72,8 @@ export function guarded<T extends Activity>(
   relevant?: (ctx: InboxContext<FedData>, activity: T) => string | null,
 ) {
   return async (ctx: InboxContext<FedData>, activity: T): Promise<void> => {
-    if (activity.actorId != null && isDomainBlocked(ctx.data.db, activity.actorId.hostname)) return ignore(activity, "its server is blocked here");
+    if (activity.actorId != null && isDomainBlocked(ctx.data.db, activity.actorId.hostname))
+      return ignore(activity, "its server is blocked here");
     const irrelevant = relevant?.(ctx, activity) ?? null;
     if (irrelevant != null) return ignore(activity, irrelevant);
     const sender = await authenticSender(ctx, activity);

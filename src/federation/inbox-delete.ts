@@ -18,7 +18,11 @@ import { provenGone, type Sender } from "./signer.ts";
 /** Forgets an account deleted on its server: its signatures are withdrawn, its follows, reactions, boosts and responses removed. */
 export async function forgetAccount(ctx: Ctx, actorUri: URL, how: string): Promise<void> {
   const removed = await write(ctx, () => deleteRemoteActor(ctx.data.db, actorUri.href, new Date()));
-  if (removed) logger.info("Account {actor} was deleted on its server ({how}): its signatures and responses are removed", { actor: actorUri.href, how });
+  if (removed)
+    logger.info("Account {actor} was deleted on its server ({how}): its signatures and responses are removed", {
+      actor: actorUri.href,
+      how,
+    });
   await onRemoteDelete(ctx, actorUri, actorUri);
 }
 
@@ -37,12 +41,17 @@ export async function onDelete(ctx: InboxContext<FedData>, del: Delete, sender: 
  * `Delete` of its own actor is believed when the actor's id answers 404 or
  * 410 to us (202); anything else is refused (401).
  */
-export async function onUnverifiedActivity(ctx: RequestContext<FedData>, activity: Activity): Promise<Response | undefined> {
+export async function onUnverifiedActivity(
+  ctx: RequestContext<FedData>,
+  activity: Activity,
+): Promise<Response | undefined> {
   const actorId = activity.actorId;
   if (!(activity instanceof Delete) || actorId == null || activity.objectId?.href !== actorId.href) return undefined;
   if (isDomainBlocked(ctx.data.db, actorId.hostname)) return undefined;
   if (!(await provenGone(ctx.data, actorId))) {
-    logger.info("Ignored a Delete of {actor} that its signature does not prove, and that its server does not confirm", { actor: actorId.href });
+    logger.info("Ignored a Delete of {actor} that its signature does not prove, and that its server does not confirm", {
+      actor: actorId.href,
+    });
     return undefined;
   }
   await forgetAccount(ctx, actorId, "its actor answers 404 or 410");

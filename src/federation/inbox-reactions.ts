@@ -13,7 +13,15 @@
  * arriving late, after its Undo, neither signs nor boosts again.
  */
 import type { InboxContext } from "@fedify/fedify";
-import { Activity, Announce, EmojiReact, Follow, Like, Object as APObjectClass, type Object as APObject } from "@fedify/vocab";
+import {
+  Activity,
+  Announce,
+  EmojiReact,
+  Follow,
+  Like,
+  Object as APObjectClass,
+  type Object as APObject,
+} from "@fedify/vocab";
 import { addBoost, getRemoteActorByUri, removeBoost, removeFollowByUri, removeFollower } from "../db/fediverse.ts";
 import { addReaction, recordUndone, removeReaction } from "../db/reactions.ts";
 import type { FedData } from "./builder.ts";
@@ -24,7 +32,12 @@ import { remoteLine, type Sender } from "./signer.ts";
 import { toDate } from "./time.ts";
 
 /** JSON `type`s of emoji reactions that Fedify may not recognise (a context without the litepub term). */
-const EMOJI_REACT_TYPES = new Set(["EmojiReact", "EmojiReaction", "litepub:EmojiReact", "http://litepub.social/ns#EmojiReact"]);
+const EMOJI_REACT_TYPES = new Set([
+  "EmojiReact",
+  "EmojiReaction",
+  "litepub:EmojiReact",
+  "http://litepub.social/ns#EmojiReact",
+]);
 
 type JsonObject = Record<string, unknown>;
 
@@ -95,8 +108,17 @@ export async function onReaction(ctx: InboxContext<FedData>, activity: Activity,
       now,
     }),
   );
-  if (outcome === "held") logger.info("A fediverse signature from {actor} on /d/{slug} is held for review", { actor: sender.uri.href, slug: target.declaration.slug });
-  logger.debug("{type} from {actor} on /d/{slug}: {outcome}", { type: activity.constructor.name, actor: sender.uri.href, slug: target.declaration.slug, outcome });
+  if (outcome === "held")
+    logger.info("A fediverse signature from {actor} on /d/{slug} is held for review", {
+      actor: sender.uri.href,
+      slug: target.declaration.slug,
+    });
+  logger.debug("{type} from {actor} on /d/{slug}: {outcome}", {
+    type: activity.constructor.name,
+    actor: sender.uri.href,
+    slug: target.declaration.slug,
+    outcome,
+  });
 }
 
 export async function onAnnounce(ctx: InboxContext<FedData>, announce: Announce, sender: Sender): Promise<void> {
@@ -123,7 +145,11 @@ export async function onUndo(ctx: InboxContext<FedData>, undo: Activity, sender:
   } catch {
     inner = null; // Often not dereferenceable (Mastodon's Follow ids): match by id below.
   }
-  if (inner != null && (inner instanceof Activity || isUntypedEmojiReact(ctx, inner)) && actorOfUndone(ctx, inner) !== sender.uri.href) {
+  if (
+    inner != null &&
+    (inner instanceof Activity || isUntypedEmojiReact(ctx, inner)) &&
+    actorOfUndone(ctx, inner) !== sender.uri.href
+  ) {
     return ignore(undo, "it undoes someone else's activity");
   }
   const innerId = inner?.id?.href ?? undo.objectId?.href ?? null;

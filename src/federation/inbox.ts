@@ -36,13 +36,30 @@ import {
   type Recipient,
 } from "@fedify/vocab";
 import { getPublicDeclaration } from "../db/declarations.ts";
-import { addFollower, addReport, addResponse, getRemoteActorByUri, updateResponse, upsertRemoteActor } from "../db/fediverse.ts";
+import {
+  addFollower,
+  addReport,
+  addResponse,
+  getRemoteActorByUri,
+  updateResponse,
+  upsertRemoteActor,
+} from "../db/fediverse.ts";
 import { sanitizeRemoteHtml } from "../markdown.ts";
 import { cleanText, stripInvisible } from "../signature-input.ts";
 import { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { onRemoteArticle } from "./copies.ts";
 import { INBOX_PATHS } from "./inbound.ts";
-import { aboutOurPost, guarded, ignore, logger, ourActor, ourPost, storeSender, write, type Ctx } from "./inbox-common.ts";
+import {
+  aboutOurPost,
+  guarded,
+  ignore,
+  logger,
+  ourActor,
+  ourPost,
+  storeSender,
+  write,
+  type Ctx,
+} from "./inbox-common.ts";
 import { onDelete, onUnverifiedActivity } from "./inbox-delete.ts";
 import { isUntypedEmojiReact, onAnnounce, onReaction, onUndo } from "./inbox-reactions.ts";
 import { isPublicAddressed } from "./public-address.ts";
@@ -72,7 +89,11 @@ function responseSummary(object: Note | Article): string | null {
 /** The sender as a recipient of our Accept or Reject (its stored inboxes). */
 function recipientOf(sender: Sender): Recipient {
   const { uri, inbox, sharedInbox } = sender.account;
-  return { id: new URL(uri), inboxId: new URL(inbox), endpoints: sharedInbox == null ? null : { sharedInbox: new URL(sharedInbox) } };
+  return {
+    id: new URL(uri),
+    inboxId: new URL(inbox),
+    endpoints: sharedInbox == null ? null : { sharedInbox: new URL(sharedInbox) },
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -90,12 +111,15 @@ async function onFollow(ctx: InboxContext<FedData>, follow: Follow, sender: Send
   if (declaration == null || declaration.status !== "published") {
     // The instance actor and unpublished Declarations take no followers; an
     // actor that does not exist (or a draft) cannot answer at all.
-    if (identifier === INSTANCE_ACTOR || declaration?.status === "withdrawn") await ctx.sendActivity({ identifier }, recipientOf(sender), new Reject(reply));
+    if (identifier === INSTANCE_ACTOR || declaration?.status === "withdrawn")
+      await ctx.sendActivity({ identifier }, recipientOf(sender), new Reject(reply));
     else ignore(follow, "it follows no actor of ours");
     return;
   }
   const now = new Date();
-  await write(ctx, () => addFollower(ctx.data.db, declaration.id, storeSender(ctx, sender, now), follow.id?.href ?? null, now));
+  await write(ctx, () =>
+    addFollower(ctx.data.db, declaration.id, storeSender(ctx, sender, now), follow.id?.href ?? null, now),
+  );
   await ctx.sendActivity({ identifier }, recipientOf(sender), new Accept(reply));
 }
 
@@ -106,14 +130,17 @@ async function onCreate(ctx: InboxContext<FedData>, create: Create, sender: Send
   } catch {
     return ignore(create, "its object could not be fetched");
   }
-  if (!(object instanceof Note || object instanceof Article) || object.id == null) return ignore(create, "its object is not a Note");
+  if (!(object instanceof Note || object instanceof Article) || object.id == null)
+    return ignore(create, "its object is not a Note");
   // A copy of ours elsewhere, or the source of one of our Copies (copies.ts).
   await onRemoteArticle(ctx, create, await copyHint(ctx, object));
   const target = ourPost(ctx, object.replyTargetId);
   if (target == null) return; // Not a reply to us: nothing to keep (e.g. a post of someone we do not follow).
-  if (object.attributionId?.href !== sender.uri.href) return ignore(create, "the reply's author is not the activity's actor");
+  if (object.attributionId?.href !== sender.uri.href)
+    return ignore(create, "the reply's author is not the activity's actor");
   if (object.id.origin !== sender.uri.origin) return ignore(create, "the reply is not on its author's server");
-  if (!isPublicAddressed(object, create, ctx.canonicalOrigin)) return ignore(create, "the reply is not public, so it is not shown on the page");
+  if (!isPublicAddressed(object, create, ctx.canonicalOrigin))
+    return ignore(create, "the reply is not public, so it is not shown on the page");
   const html = responseHtml(object);
   if (html.length > MAX_RESPONSE_HTML) return ignore(create, "the reply is too long to show");
   const now = new Date();
@@ -160,7 +187,11 @@ async function onUpdate(ctx: InboxContext<FedData>, update: Update, sender: Send
     const html = responseHtml(object);
     if (html.length > MAX_RESPONSE_HTML) return ignore(update, "the reply is too long to show");
     await write(ctx, () =>
-      updateResponse(ctx.data.db, object.id!.href, known.id, { contentHtml: html, summary: responseSummary(object), updated: toDate(object.updated) ?? now }),
+      updateResponse(ctx.data.db, object.id!.href, known.id, {
+        contentHtml: html,
+        summary: responseSummary(object),
+        updated: toDate(object.updated) ?? now,
+      }),
     );
   }
 }
@@ -178,7 +209,13 @@ async function onFlag(ctx: InboxContext<FedData>, flag: Flag, sender: Sender): P
   }
   const content = [...cleanText(flag.content?.toString() ?? "")].slice(0, 5000).join("");
   const now = new Date();
-  await write(ctx, () => addReport(ctx.data.db, { activityUri: flag.id!.href, actorUri: sender.uri.href, declarationId, objectUris: objects, content }, now));
+  await write(ctx, () =>
+    addReport(
+      ctx.data.db,
+      { activityUri: flag.id!.href, actorUri: sender.uri.href, declarationId, objectUris: objects, content },
+      now,
+    ),
+  );
   logger.warn("Report {id} received from {actor}", { id: flag.id.href, actor: sender.uri.href });
 }
 
@@ -195,14 +232,18 @@ function followsUs(ctx: InboxContext<FedData>, follow: Follow): string | null {
  * What copies.ts needs from an Article or Note as delivered: its id, and the
  * origin its `via` link names (a hint only: the Article is fetched again).
  */
-async function copyHint(ctx: Ctx, object: Note | Article): Promise<{ id: URL | null; isArticle: boolean; viaOrigin: string | null }> {
+async function copyHint(
+  ctx: Ctx,
+  object: Note | Article,
+): Promise<{ id: URL | null; isArticle: boolean; viaOrigin: string | null }> {
   let viaOrigin: string | null = null;
   try {
     const json = (await object.toJsonLd({ format: "compact", contextLoader: ctx.contextLoader })) as { tag?: unknown };
     const tags = Array.isArray(json.tag) ? json.tag : json.tag == null ? [] : [json.tag];
     for (const tag of tags as Array<{ type?: unknown; rel?: unknown; href?: unknown }>) {
       const rels = Array.isArray(tag?.rel) ? tag.rel : [tag?.rel];
-      if (tag?.type === "Link" && rels.includes("via") && typeof tag.href === "string" && URL.canParse(tag.href)) viaOrigin = new URL(tag.href).origin;
+      if (tag?.type === "Link" && rels.includes("via") && typeof tag.href === "string" && URL.canParse(tag.href))
+        viaOrigin = new URL(tag.href).origin;
     }
   } catch {
     viaOrigin = null;
@@ -221,7 +262,10 @@ builder
   .on(Update, guarded(onUpdate))
   .on(Delete, guarded(onDelete))
   .on(Flag, guarded(onFlag))
-  .on(QuoteRequest, guarded((ctx, request: QuoteRequest) => onQuoteRequest(ctx, request)))
+  .on(
+    QuoteRequest,
+    guarded((ctx, request: QuoteRequest) => onQuoteRequest(ctx, request)),
+  )
   .on(Activity, guarded(onReaction, otherRelevance))
   .onError((_ctx, error) => {
     logger.error("An inbox listener failed: {error}", { error });

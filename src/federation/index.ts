@@ -49,7 +49,21 @@ export {
   readSigningReactions,
   type SigningReactions,
 } from "./reactions.ts";
-export { fetchRemoteImage, isPrivateHostLiteral, isPublicAddress, sniffImageType, type ImageFetch, type ImageType } from "./media.ts";
+export {
+  fetchRemoteImage,
+  isPrivateHostLiteral,
+  isPublicAddress,
+  sniffImageType,
+  type ImageFetch,
+  type ImageType,
+} from "./media.ts";
 export { type Publisher } from "./publish.ts";
-export { currentStrikeSettings, listSentNotices, mediaPath, nextNoticeAt, postNoticesNow, type SentNotice } from "./notices.ts";
+export {
+  currentStrikeSettings,
+  listSentNotices,
+  mediaPath,
+  nextNoticeAt,
+  postNoticesNow,
+  type SentNotice,
+} from "./notices.ts";
 export { createFederationRuntime, type FederationRuntime, type FederationRuntimeOptions } from "./runtime.ts";

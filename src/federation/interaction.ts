@@ -30,8 +30,16 @@ export type InteractionIntent = "follow" | "sign";
 
 /** Link relations tried, best first (FEP-3b86, then OStatus). */
 const RELS: Record<InteractionIntent, readonly string[]> = {
-  follow: ["https://w3id.org/fep/3b86/Follow", "https://w3id.org/fep/3b86/Object", "http://ostatus.org/schema/1.0/subscribe"],
-  sign: ["https://w3id.org/fep/3b86/Like", "https://w3id.org/fep/3b86/Object", "http://ostatus.org/schema/1.0/subscribe"],
+  follow: [
+    "https://w3id.org/fep/3b86/Follow",
+    "https://w3id.org/fep/3b86/Object",
+    "http://ostatus.org/schema/1.0/subscribe",
+  ],
+  sign: [
+    "https://w3id.org/fep/3b86/Like",
+    "https://w3id.org/fep/3b86/Object",
+    "http://ostatus.org/schema/1.0/subscribe",
+  ],
 };
 
 /** An account as typed, parsed: a handle (`acct:user@host`) or a profile URL. */
@@ -61,12 +69,21 @@ function normalHost(host: string): string | null {
  */
 export function parseAccount(raw: string): AccountParse {
   const text = raw.trim();
-  if (text === "") return { ok: false, message: "Please enter your fediverse account, for example alice@example.social." };
-  if ([...text].length > ACCOUNT_MAX) return { ok: false, message: `This is longer than ${ACCOUNT_MAX} characters; please enter just your account, like alice@example.social.` };
+  if (text === "")
+    return { ok: false, message: "Please enter your fediverse account, for example alice@example.social." };
+  if ([...text].length > ACCOUNT_MAX)
+    return {
+      ok: false,
+      message: `This is longer than ${ACCOUNT_MAX} characters; please enter just your account, like alice@example.social.`,
+    };
   if (/^https?:\/\//i.test(text)) {
     const url = URL.canParse(text) ? new URL(text) : null;
     if (url == null || url.hostname === "" || url.username !== "" || url.password !== "") {
-      return { ok: false, message: "This is not a valid web address. Enter your account as alice@example.social, or the full address of your profile page." };
+      return {
+        ok: false,
+        message:
+          "This is not a valid web address. Enter your account as alice@example.social, or the full address of your profile page.",
+      };
     }
     url.hash = "";
     return { ok: true, account: { resource: url, host: url.hostname.toLowerCase(), label: url.href } };
@@ -78,13 +95,17 @@ export function parseAccount(raw: string): AccountParse {
   if (at < 0 || user === "" || host == null || /[\s@/:?#%\\]/.test(user)) {
     return {
       ok: false,
-      message: at < 0
-        ? `“${text}” has no server. Enter your whole account, with the server after the @: for example ${handle === "" ? "alice" : handle}@example.social.`
-        : "This does not look like a fediverse account. Enter it as alice@example.social, or the full address of your profile page.",
+      message:
+        at < 0
+          ? `“${text}” has no server. Enter your whole account, with the server after the @: for example ${handle === "" ? "alice" : handle}@example.social.`
+          : "This does not look like a fediverse account. Enter it as alice@example.social, or the full address of your profile page.",
     };
   }
   const label = `${user}@${host}`;
-  return { ok: true, account: { resource: new URL(`acct:${encodeURI(user)}@${host}`), host: new URL(`https://${host}`).hostname, label } };
+  return {
+    ok: true,
+    account: { resource: new URL(`acct:${encodeURI(user)}@${host}`), host: new URL(`https://${host}`).hostname, label },
+  };
 }
 
 export type InteractionFailure =
@@ -159,7 +180,10 @@ function lookupOutcome(): { meterProvider: WebFingerOptions["meterProvider"]; re
     }),
     createHistogram: () => ({ record: () => {} }),
   };
-  return { meterProvider: { getMeter: () => meter } as unknown as WebFingerOptions["meterProvider"], result: () => result };
+  return {
+    meterProvider: { getMeter: () => meter } as unknown as WebFingerOptions["meterProvider"],
+    result: () => result,
+  };
 }
 
 /** A context for work outside a request (lookups made on behalf of a web page). */
@@ -203,12 +227,16 @@ export async function findInteractionUrl(
 ): Promise<InteractionResult> {
   if (isDomainBlocked(data.db, account.host)) return { ok: false, reason: "blocked" };
   // Fedify refuses these too, but says only "not found"; this names the reason.
-  if (!options.allowPrivateAddress && isPrivateHostLiteral(account.host)) return { ok: false, reason: "private-address" };
+  if (!options.allowPrivateAddress && isPrivateHostLiteral(account.host))
+    return { ok: false, reason: "private-address" };
   const ctx = contextFor(federation, data, origin);
   const outcome = lookupOutcome();
   let jrd;
   try {
-    jrd = await ctx.lookupWebFinger(account.resource, { meterProvider: outcome.meterProvider, signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) });
+    jrd = await ctx.lookupWebFinger(account.resource, {
+      meterProvider: outcome.meterProvider,
+      signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
+    });
   } catch (error) {
     logger.debug("WebFinger lookup of {account} failed: {error}", { account: account.label, error });
     return { ok: false, reason: "unreachable" };
@@ -220,6 +248,11 @@ export async function findInteractionUrl(
   }
   // Plain http only where private addresses are allowed too (development): the
   // browser is sent there from a form, and the page's CSP allows https only.
-  const url = pickInteractionUrl(Array.isArray(jrd.links) ? jrd.links : [], intent, target, options.allowPrivateAddress);
+  const url = pickInteractionUrl(
+    Array.isArray(jrd.links) ? jrd.links : [],
+    intent,
+    target,
+    options.allowPrivateAddress,
+  );
   return url == null ? { ok: false, reason: "no-link" } : { ok: true, url };
 }

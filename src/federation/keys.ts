@@ -31,7 +31,10 @@ async function generate(): Promise<StoredKeyPairs> {
 
 async function load(db: DbLike, identifier: string): Promise<CryptoKeyPair[]> {
   const stored = getActorKeys(db, identifier) ?? storeActorKeysOnce(db, identifier, await generate(), new Date());
-  return [await importPair(stored.rsaPublic, stored.rsaPrivate), await importPair(stored.ed25519Public, stored.ed25519Private)];
+  return [
+    await importPair(stored.rsaPublic, stored.rsaPrivate),
+    await importPair(stored.ed25519Public, stored.ed25519Private),
+  ];
 }
 
 /** The actor's key pairs, RSA first; created (once, ever) when missing. */

@@ -47,12 +47,20 @@ export function sniffImageType(bytes: Uint8Array): ImageType | null {
   const starts = (offset: number, ...values: number[]) => values.every((v, i) => bytes[offset + i] === v);
   if (starts(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "image/png";
   if (starts(0, 0xff, 0xd8, 0xff)) return "image/jpeg";
-  if (starts(0, 0x47, 0x49, 0x46, 0x38) && (bytes[4] === 0x37 || bytes[4] === 0x39) && bytes[5] === 0x61) return "image/gif";
+  if (starts(0, 0x47, 0x49, 0x46, 0x38) && (bytes[4] === 0x37 || bytes[4] === 0x39) && bytes[5] === 0x61)
+    return "image/gif";
   if (starts(0, 0x52, 0x49, 0x46, 0x46) && starts(8, 0x57, 0x45, 0x42, 0x50)) return "image/webp";
   return null;
 }
 
-export type ImageFetchFailure = "invalid-url" | "private-address" | "timeout" | "too-large" | "not-an-image" | "http-error" | "network-error";
+export type ImageFetchFailure =
+  | "invalid-url"
+  | "private-address"
+  | "timeout"
+  | "too-large"
+  | "not-an-image"
+  | "http-error"
+  | "network-error";
 export type ImageFetch = { ok: true; type: ImageType; body: Uint8Array } | { ok: false; reason: ImageFetchFailure };
 
 export interface ImageFetchOptions {
@@ -69,8 +77,18 @@ export interface ImageFetchOptions {
 }
 
 /** Why a guarded GET gave no body. */
-export type GetFailure = "invalid-url" | "private-address" | "blocked" | "too-large" | "timeout" | "network-error" | "status" | "too-many-redirects";
-export type GuardedGet = { ok: true; body: Buffer; url: URL } | { ok: false; reason: GetFailure; status: number | null; url: URL | null };
+export type GetFailure =
+  | "invalid-url"
+  | "private-address"
+  | "blocked"
+  | "too-large"
+  | "timeout"
+  | "network-error"
+  | "status"
+  | "too-many-redirects";
+export type GuardedGet =
+  | { ok: true; body: Buffer; url: URL }
+  | { ok: false; reason: GetFailure; status: number | null; url: URL | null };
 
 export interface GuardedGetOptions {
   /** Allow loopback and private addresses (development and tests only). */
@@ -106,7 +124,8 @@ async function getOnce(url: URL, options: GuardedGetOptions, signal: AbortSignal
       settled = true;
       resolve(step);
     };
-    const fail = (reason: GetFailure, status: number | null = null) => finish({ kind: "done", result: { ok: false, reason, status, url } });
+    const fail = (reason: GetFailure, status: number | null = null) =>
+      finish({ kind: "done", result: { ok: false, reason, status, url } });
     const req = request(
       url,
       {
@@ -145,11 +164,20 @@ async function getOnce(url: URL, options: GuardedGetOptions, signal: AbortSignal
       },
     );
     req.on("error", (error: NodeJS.ErrnoException) =>
-      fail(signal.aborted || error instanceof ConnectTimeoutError ? "timeout" : error instanceof PrivateAddressError ? "private-address" : "network-error"),
+      fail(
+        signal.aborted || error instanceof ConnectTimeoutError
+          ? "timeout"
+          : error instanceof PrivateAddressError
+            ? "private-address"
+            : "network-error",
+      ),
     );
     // A server that never completes the handshake gives up its connection
     // early, whatever is left of the total time.
-    const connectTimer = setTimeout(() => req.destroy(new ConnectTimeoutError(`${url.host} did not accept a connection`)), Math.min(options.connectTimeoutMs ?? 5_000, options.timeoutMs));
+    const connectTimer = setTimeout(
+      () => req.destroy(new ConnectTimeoutError(`${url.host} did not accept a connection`)),
+      Math.min(options.connectTimeoutMs ?? 5_000, options.timeoutMs),
+    );
     req.on("socket", (socket) => {
       if (!socket.connecting) clearTimeout(connectTimer);
       else socket.once("connect", () => clearTimeout(connectTimer));
@@ -169,9 +197,14 @@ export async function guardedGet(raw: string | URL, options: GuardedGetOptions):
   const signal = AbortSignal.timeout(options.timeoutMs);
   let url = raw instanceof URL ? new URL(raw.href) : URL.canParse(raw) ? new URL(raw) : null;
   for (let hop = 0; url != null && hop <= options.maxRedirects; hop++) {
-    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username !== "" || url.password !== "") return { ok: false, reason: "invalid-url", status: null, url };
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username !== "" || url.password !== "")
+      return { ok: false, reason: "invalid-url", status: null, url };
     // A socket to an IP literal never asks DNS, so literals are checked here.
-    if (!options.allowPrivateAddress && isPrivateHostLiteral(url.hostname) && !(options.treatAsPublic ?? []).includes(url.host)) {
+    if (
+      !options.allowPrivateAddress &&
+      isPrivateHostLiteral(url.hostname) &&
+      !(options.treatAsPublic ?? []).includes(url.host)
+    ) {
       return { ok: false, reason: "private-address", status: null, url };
     }
     if (options.blocked?.(url) === true) return { ok: false, reason: "blocked", status: null, url };
@@ -180,7 +213,9 @@ export async function guardedGet(raw: string | URL, options: GuardedGetOptions):
     if (step.kind === "done") return step.result;
     url = URL.canParse(step.location, url) ? new URL(step.location, url) : null;
   }
-  return url == null ? { ok: false, reason: "invalid-url", status: null, url } : { ok: false, reason: "too-many-redirects", status: null, url };
+  return url == null
+    ? { ok: false, reason: "invalid-url", status: null, url }
+    : { ok: false, reason: "too-many-redirects", status: null, url };
 }
 
 /**
@@ -198,7 +233,10 @@ export async function fetchRemoteImage(rawUrl: string, options: ImageFetchOption
     maxRedirects: options.maxRedirects ?? 3,
   });
   if (!got.ok) {
-    const reason: ImageFetchFailure = got.reason === "status" || got.reason === "too-many-redirects" || got.reason === "blocked" ? "http-error" : got.reason;
+    const reason: ImageFetchFailure =
+      got.reason === "status" || got.reason === "too-many-redirects" || got.reason === "blocked"
+        ? "http-error"
+        : got.reason;
     return { ok: false, reason };
   }
   const body = new Uint8Array(got.body);

@@ -15,7 +15,16 @@ import { Note } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { getDeclarationBySlug } from "../db/declarations.ts";
 import type { Declaration, FedPost } from "../db/schema.ts";
-import { countNotices, createNotice, getMediaByIds, interactionCounts, listNotices, readStrikeSettingsValue, type MediaChoice, type NoticeRow } from "../db/strike.ts";
+import {
+  countNotices,
+  createNotice,
+  getMediaByIds,
+  interactionCounts,
+  listNotices,
+  readStrikeSettingsValue,
+  type MediaChoice,
+  type NoticeRow,
+} from "../db/strike.ts";
 import type { DbLike } from "../db/client.ts";
 import { fillTemplate, hashtagText, templateIndexForSlot, type NoticeValues } from "../strike/notices.ts";
 import { dueSlot, hoursLeft, nextSlotStart, type Slot } from "../strike/schedule.ts";
@@ -24,7 +33,12 @@ import type { FedData } from "./builder.ts";
 
 const logger = getLogger(["undersign", "federation", "notices"]);
 
-const EXTENSIONS: Record<MediaChoice["mime"], string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif" };
+const EXTENSIONS: Record<MediaChoice["mime"], string> = {
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/webp": "webp",
+  "image/gif": "gif",
+};
 
 /** Where an image is served: `/media/{uuid}.{ext}`. */
 export function mediaPath(m: Pick<MediaChoice, "uuid" | "mime">): string {
@@ -37,7 +51,12 @@ export function currentStrikeSettings(db: DbLike, now: Date): StrikeSettings {
 }
 
 /** What the placeholders of a notice stand for. */
-export function noticeValues(settings: StrikeSettings, declaration: Pick<Declaration, "slug" | "title" | "signatureCount">, origin: URL, now: Date): NoticeValues {
+export function noticeValues(
+  settings: StrikeSettings,
+  declaration: Pick<Declaration, "slug" | "title" | "signatureCount">,
+  origin: URL,
+  now: Date,
+): NoticeValues {
   return {
     declaration_url: new URL(`/d/${declaration.slug}`, origin).href,
     declaration_title: declaration.title,
@@ -49,7 +68,18 @@ export function noticeValues(settings: StrikeSettings, declaration: Pick<Declara
   };
 }
 
-function writeNotice(data: FedData, input: { slug: string; key: string; slot: Slot | null; template: (declarationId: number) => NoticeTemplate; settings: StrikeSettings; origin: URL; now: Date }) {
+function writeNotice(
+  data: FedData,
+  input: {
+    slug: string;
+    key: string;
+    slot: Slot | null;
+    template: (declarationId: number) => NoticeTemplate;
+    settings: StrikeSettings;
+    origin: URL;
+    now: Date;
+  },
+) {
   const { db } = data;
   return data.batcher.run(() => {
     // Read inside the transaction: the count and status are those of this commit.
@@ -84,7 +114,15 @@ export async function createDueNotices(data: FedData, now: Date, origin: URL): P
   const template = settings.templates[templateIndexForSlot(slot.index, settings.templates.length)]!;
   let created = 0;
   for (const slug of settings.declarations) {
-    const notice = await writeNotice(data, { slug, key: `notice:${slot.start.toISOString()}`, slot, template: () => template, settings, origin, now });
+    const notice = await writeNotice(data, {
+      slug,
+      key: `notice:${slot.start.toISOString()}`,
+      slot,
+      template: () => template,
+      settings,
+      origin,
+      now,
+    });
     if (notice != null) {
       created++;
       logger.info("Notice for {slot} of {slug}", { slot: slot.start.toISOString(), slug });
@@ -98,7 +136,12 @@ export async function createDueNotices(data: FedData, now: Date, origin: URL): P
  * skipped), whether or not the strike is on.  The template rotates with the
  * number of notices the Declaration has posted.  Returns the posts created.
  */
-export async function postNoticesNow(data: FedData, origin: URL, slugs: readonly string[], now: Date): Promise<FedPost[]> {
+export async function postNoticesNow(
+  data: FedData,
+  origin: URL,
+  slugs: readonly string[],
+  now: Date,
+): Promise<FedPost[]> {
   const settings = currentStrikeSettings(data.db, now);
   const posts: FedPost[] = [];
   for (const slug of new Set(slugs)) {
@@ -131,9 +174,17 @@ export interface SentNotice extends NoticeRow {
 }
 
 /** Notices sent by every Declaration, newest first, with their boosts and favourites. */
-export function listSentNotices(federation: Federation<FedData>, data: FedData, origin: URL, limit = 100): SentNotice[] {
+export function listSentNotices(
+  federation: Federation<FedData>,
+  data: FedData,
+  origin: URL,
+  limit = 100,
+): SentNotice[] {
   const ctx = federation.createContext(origin, data);
-  const rows = listNotices(data.db, limit).map((row) => ({ ...row, uri: ctx.getObjectUri(Note, { uuid: row.post.uuid }).href }));
+  const rows = listNotices(data.db, limit).map((row) => ({
+    ...row,
+    uri: ctx.getObjectUri(Note, { uuid: row.post.uuid }).href,
+  }));
   const counts = interactionCounts(
     data.db,
     rows.map((r) => r.uri),

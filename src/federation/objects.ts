@@ -47,7 +47,18 @@ export const OPENING_MAX = 500;
 
 type Decl = Pick<
   Declaration,
-  "id" | "slug" | "title" | "summary" | "hashtags" | "language" | "signatureCount" | "revision" | "sourceUrl" | "sourceTitle" | "sourceRevision" | "status"
+  | "id"
+  | "slug"
+  | "title"
+  | "summary"
+  | "hashtags"
+  | "language"
+  | "signatureCount"
+  | "revision"
+  | "sourceUrl"
+  | "sourceTitle"
+  | "sourceRevision"
+  | "status"
 >;
 
 function pageUrl(ctx: Context<FedData>, path: string): URL {
@@ -87,7 +98,9 @@ export function noticeHtml(ctx: Context<FedData>, text: string): string {
     if (token.type === "text") html += escapeHtml(token.value);
     else if (token.type === "tag") html += hashtagLink(ctx, token.value);
     else if (token.type === "url") {
-      html += URL.canParse(token.value) ? `<a href="${escapeHtml(new URL(token.value).href)}">${escapeHtml(token.value)}</a>` : escapeHtml(token.value);
+      html += URL.canParse(token.value)
+        ? `<a href="${escapeHtml(new URL(token.value).href)}">${escapeHtml(token.value)}</a>`
+        : escapeHtml(token.value);
     } else html += token.paragraph ? "</p><p>" : "<br>";
   }
   return `${html}</p>`;
@@ -148,7 +161,13 @@ function quotePolicy(ctx: Context<FedData>, declaration: Decl): InteractionPolic
  * `updated` is when the Article was last updated (null: never), so servers
  * show an Update as an edit.
  */
-export function buildArticle(ctx: Context<FedData>, declaration: Decl, revision: Revision, post: FedPost, updated: Date | null): Article {
+export function buildArticle(
+  ctx: Context<FedData>,
+  declaration: Decl,
+  revision: Revision,
+  post: FedPost,
+  updated: Date | null,
+): Article {
   // A Copy names the revision it was copied from (see copies.ts).
   const via = viaLink(declaration);
   const language = languageOf(declaration);
@@ -203,7 +222,12 @@ export function announcementDiffers(db: object, a: RevisionText, b: RevisionText
  * summary and opening paragraphs, at most `OPENING_MAX` characters), how to
  * sign, the link to the whole text, and the hashtags.
  */
-function announcementContent(ctx: Context<FedData>, declaration: Decl, revision: Revision | undefined, tags: string): string {
+function announcementContent(
+  ctx: Context<FedData>,
+  declaration: Decl,
+  revision: Revision | undefined,
+  tags: string,
+): string {
   const page = pageUrl(ctx, `/d/${declaration.slug}`);
   const opening = revision == null ? [] : openingOf(ctx.data.db, revision);
   return (
@@ -231,7 +255,8 @@ function noteContent(ctx: Context<FedData>, declaration: Decl, post: FedPost, re
       const people = plural(post.delta, "person", "people");
       const total = plural(post.signatureCount, "signature", "signatures");
       const since = previousDigestTime(ctx.data.db, post);
-      const hours = since == null ? 1 : Math.max(1, Math.round((post.published.getTime() - since.getTime()) / 3_600_000));
+      const hours =
+        since == null ? 1 : Math.max(1, Math.round((post.published.getTime() - since.getTime()) / 3_600_000));
       const window = hours === 1 ? "in the last hour" : `in the last ${plural(hours, "hour", "hours")}`;
       return (
         `<p>${people} signed <strong>${escapeHtml(declaration.title)}</strong> ${window}: ${total} so far.</p>` +
@@ -249,7 +274,14 @@ function noteContent(ctx: Context<FedData>, declaration: Decl, post: FedPost, re
 /** A strike notice's images, each with its description (`name`) for people who cannot see it. */
 function noticeAttachments(ctx: Context<FedData>, post: FedPost): Document[] {
   return getMediaByIds(ctx.data.db, post.mediaIds).map(
-    (m) => new Document({ url: pageUrl(ctx, mediaPath(m)), mediaType: m.mime, name: m.alt, width: m.width, height: m.height }),
+    (m) =>
+      new Document({
+        url: pageUrl(ctx, mediaPath(m)),
+        mediaType: m.mime,
+        name: m.alt,
+        width: m.width,
+        height: m.height,
+      }),
   );
 }
 
@@ -259,13 +291,24 @@ function noticeAttachments(ctx: Context<FedData>, post: FedPost): Document[] {
  * language of its own, and its templates are written for the site's
  * Declarations.
  */
-export function buildNote(ctx: Context<FedData>, declaration: Decl, post: FedPost, revision: Revision | undefined, updated: Date | null): Note {
+export function buildNote(
+  ctx: Context<FedData>,
+  declaration: Decl,
+  post: FedPost,
+  revision: Revision | undefined,
+  updated: Date | null,
+): Note {
   const notice = post.kind === "notice";
   return new Note({
     id: noteUri(ctx, post),
     attribution: ctx.getActorUri(declaration.slug),
     contents: localized(noteContent(ctx, declaration, post, revision), languageOf(declaration)),
-    url: pageUrl(ctx, post.kind === "version" ? `/d/${declaration.slug}/diff/${post.revision - 1}..${post.revision}` : `/d/${declaration.slug}`),
+    url: pageUrl(
+      ctx,
+      post.kind === "version"
+        ? `/d/${declaration.slug}/diff/${post.revision - 1}..${post.revision}`
+        : `/d/${declaration.slug}`,
+    ),
     tags: hashtagTags(ctx, notice ? noticeHashtags(post.content ?? "") : declaration.hashtags),
     attachments: notice ? noticeAttachments(ctx, post) : [],
     published: instant(post.published),
@@ -280,7 +323,13 @@ export function buildNote(ctx: Context<FedData>, declaration: Decl, post: FedPos
  * Update carrying this revision, or the post's last update), null when it
  * never was.
  */
-export function buildPostObject(ctx: Context<FedData>, declaration: Decl, post: FedPost, revisionNumber: number, updated: Date | null): Article | Note | null {
+export function buildPostObject(
+  ctx: Context<FedData>,
+  declaration: Decl,
+  post: FedPost,
+  revisionNumber: number,
+  updated: Date | null,
+): Article | Note | null {
   const revision = getRevision(ctx.data.db, declaration.id, revisionNumber);
   if (post.kind === "article") return revision == null ? null : buildArticle(ctx, declaration, revision, post, updated);
   return buildNote(ctx, declaration, post, revision, updated);
@@ -290,7 +339,12 @@ export function buildPostObject(ctx: Context<FedData>, declaration: Decl, post: 
  * An outbox activity, rebuilt from what we stored.  A large Article is sent
  * by reference (receivers fetch it) so the activity stays under 64 KiB.
  */
-export async function buildActivity(ctx: Context<FedData>, declaration: Decl, entry: OutboxEntry, options: { embed: "always" | "when-small" }): Promise<Create | Update | null> {
+export async function buildActivity(
+  ctx: Context<FedData>,
+  declaration: Decl,
+  entry: OutboxEntry,
+  options: { embed: "always" | "when-small" },
+): Promise<Create | Update | null> {
   // A Create carries the post as it was first posted; an Update, as it was changed then.
   const updated = entry.activity.type === "Update" ? entry.activity.published : null;
   const object = buildPostObject(ctx, declaration, entry.post, entry.activity.revision, updated);
@@ -301,9 +355,10 @@ export async function buildActivity(ctx: Context<FedData>, declaration: Decl, en
     if (size > MAX_EMBEDDED_ARTICLE_BYTES) embedded = object.id!;
   }
   const values = {
-    id: entry.activity.type === "Create"
-      ? ctx.getObjectUri(Create, { uuid: entry.activity.uuid })
-      : ctx.getObjectUri(Update, { uuid: entry.activity.uuid }),
+    id:
+      entry.activity.type === "Create"
+        ? ctx.getObjectUri(Create, { uuid: entry.activity.uuid })
+        : ctx.getObjectUri(Update, { uuid: entry.activity.uuid }),
     actor: ctx.getActorUri(declaration.slug),
     object: embedded,
     published: instant(entry.activity.published),
@@ -316,7 +371,10 @@ export async function buildActivity(ctx: Context<FedData>, declaration: Decl, en
  * The post of ours (Article or Note) that `uri` names, with its Declaration,
  * unless that is a draft; null for anything else.
  */
-export function findOurPost(ctx: Context<FedData>, uri: URL | null): { post: FedPost; declaration: Declaration } | null {
+export function findOurPost(
+  ctx: Context<FedData>,
+  uri: URL | null,
+): { post: FedPost; declaration: Declaration } | null {
   if (uri == null) return null;
   const parsed = ctx.parseUri(uri);
   if (parsed?.type !== "object" || (parsed.class !== Note && parsed.class !== Article)) return null;
@@ -340,7 +398,11 @@ function postObject(ctx: Context<FedData>, uuid: string, isArticle: boolean): Ar
   return declaration == null ? null : buildPostObject(ctx, declaration, post, post.revision, post.updated);
 }
 
-builder.setObjectDispatcher(Article, "/ap/articles/{uuid}", (ctx, { uuid }) => postObject(ctx, uuid, true) as Article | null);
+builder.setObjectDispatcher(
+  Article,
+  "/ap/articles/{uuid}",
+  (ctx, { uuid }) => postObject(ctx, uuid, true) as Article | null,
+);
 builder.setObjectDispatcher(Note, "/ap/notes/{uuid}", (ctx, { uuid }) => postObject(ctx, uuid, false) as Note | null);
 
 async function activityByUuid(ctx: Context<FedData>, uuid: string, type: "Create" | "Update") {
@@ -351,5 +413,13 @@ async function activityByUuid(ctx: Context<FedData>, uuid: string, type: "Create
   return buildActivity(ctx, declaration, entry, { embed: "always" });
 }
 
-builder.setObjectDispatcher(Create, "/ap/activities/{uuid}", async (ctx, { uuid }) => (await activityByUuid(ctx, uuid, "Create")) as Create | null);
-builder.setObjectDispatcher(Update, "/ap/updates/{uuid}", async (ctx, { uuid }) => (await activityByUuid(ctx, uuid, "Update")) as Update | null);
+builder.setObjectDispatcher(
+  Create,
+  "/ap/activities/{uuid}",
+  async (ctx, { uuid }) => (await activityByUuid(ctx, uuid, "Create")) as Create | null,
+);
+builder.setObjectDispatcher(
+  Update,
+  "/ap/updates/{uuid}",
+  async (ctx, { uuid }) => (await activityByUuid(ctx, uuid, "Update")) as Update | null,
+);

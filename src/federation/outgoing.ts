@@ -46,7 +46,9 @@ export interface RequestLimits {
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = { connectTimeoutMs: 5_000, timeoutMs: 10_000 };
 
 /** What became of one request: the status of the answer, or no answer at all. */
-export type RequestOutcome = { readonly url: URL; readonly status: number } | { readonly url: URL; readonly status: null; readonly error: unknown };
+export type RequestOutcome =
+  | { readonly url: URL; readonly status: number }
+  | { readonly url: URL; readonly status: null; readonly error: unknown };
 
 export interface OutgoingScope {
   readonly limits?: RequestLimits;
@@ -121,8 +123,10 @@ function specOf(headers: Headers): SignatureSpec | null {
 
 /** The same request under either signature: both formats carry the SHA-256 of the body, and the key. */
 function knockKey(method: string, url: string, headers: Headers): string {
-  const digest = /sha-256=:?([A-Za-z0-9+/=]+)/i.exec(headers.get("content-digest") ?? headers.get("digest") ?? "")?.[1] ?? "";
-  const keyId = /keyid="([^"]*)"/i.exec(`${headers.get("signature") ?? ""} ${headers.get("signature-input") ?? ""}`)?.[1] ?? "";
+  const digest =
+    /sha-256=:?([A-Za-z0-9+/=]+)/i.exec(headers.get("content-digest") ?? headers.get("digest") ?? "")?.[1] ?? "";
+  const keyId =
+    /keyid="([^"]*)"/i.exec(`${headers.get("signature") ?? ""} ${headers.get("signature-input") ?? ""}`)?.[1] ?? "";
   return `${method} ${url} ${keyId} ${digest}`;
 }
 
@@ -210,28 +214,51 @@ export function installOutgoingFetch(limits: RequestLimits = DEFAULT_REQUEST_LIM
     const now = Date.now();
     const memory = scope?.knocks ?? knocks;
     const first = key == null ? undefined : memory.get(key);
-    const secondKnock = first != null && spec != null && first.spec !== spec && (scope != null || now - first.at < KNOCK_MEMORY_MS);
+    const secondKnock =
+      first != null && spec != null && first.spec !== spec && (scope != null || now - first.at < KNOCK_MEMORY_MS);
     if (secondKnock && !refusedForSignature(first.status)) {
       // Not about the signature: do not ask the server again with the other
       // format; Fedify gets the first answer (and remembers nothing).
       verdicts.set(url.origin, { spec: spec!, justified: false, at: now });
-      logger.debug("Not sending {url} again signed with {spec}: the first answer was {status}", { url: url.href, spec, status: first.status });
+      logger.debug("Not sending {url} again signed with {spec}: the first answer was {status}", {
+        url: url.href,
+        spec,
+        status: first.status,
+      });
       if (first.status == null) throw new TypeError(`fetch failed: ${url.href} did not answer`);
       return new Response(null, { status: first.status, statusText: first.statusText, headers: first.headers });
     }
-    const signals = [init?.signal, request?.signal, deadline(limits.timeoutMs)].filter((s): s is AbortSignal => s != null);
+    const signals = [init?.signal, request?.signal, deadline(limits.timeoutMs)].filter(
+      (s): s is AbortSignal => s != null,
+    );
     let response: Response;
     try {
-      response = await original(input, { ...init, signal: AbortSignal.any(signals), dispatcher: init?.dispatcher ?? dispatcherFor(limits) } as RequestInit);
+      response = await original(input, {
+        ...init,
+        signal: AbortSignal.any(signals),
+        dispatcher: init?.dispatcher ?? dispatcherFor(limits),
+      } as RequestInit);
     } catch (error) {
-      if (key != null) remember(memory, key, { spec: spec!, status: null, statusText: "", headers: [], at: Date.now() });
+      if (key != null)
+        remember(memory, key, { spec: spec!, status: null, statusText: "", headers: [], at: Date.now() });
       if (secondKnock) verdicts.set(url.origin, { spec: spec!, justified: false, at: Date.now() });
       scope?.observe?.({ url, status: null, error });
       throw error;
     }
     if (key != null) {
-      remember(memory, key, { spec: spec!, status: response.status, statusText: response.statusText, headers: [...response.headers], at: Date.now() });
-      if (secondKnock) verdicts.set(url.origin, { spec: spec!, justified: response.status >= 200 && response.status < 300, at: Date.now() });
+      remember(memory, key, {
+        spec: spec!,
+        status: response.status,
+        statusText: response.statusText,
+        headers: [...response.headers],
+        at: Date.now(),
+      });
+      if (secondKnock)
+        verdicts.set(url.origin, {
+          spec: spec!,
+          justified: response.status >= 200 && response.status < 300,
+          at: Date.now(),
+        });
     }
     scope?.observe?.({ url, status: response.status });
     if (response.status < 500) {

@@ -29,7 +29,16 @@ export const PROFILE_UPDATE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** What other servers show of a Declaration's actor (actors.ts), as one string. */
 export function profileFingerprint(d: Declaration): string {
-  return JSON.stringify([d.title, d.summary, d.signatureCount, d.revision, d.license, d.sourceUrl, d.sourceTitle, d.status]);
+  return JSON.stringify([
+    d.title,
+    d.summary,
+    d.signatureCount,
+    d.revision,
+    d.license,
+    d.sourceUrl,
+    d.sourceTitle,
+    d.status,
+  ]);
 }
 
 /**

@@ -23,7 +23,17 @@ import { PUBLIC_COLLECTION, type Activity, type Object as APObject } from "@fedi
 export const PUBLIC_ADDRESS = PUBLIC_COLLECTION.href;
 
 /** Properties whose values may be the Public address (addressing, and FEP-044f / GoToSocial approval lists). */
-const ADDRESS_KEYS = new Set(["to", "cc", "bto", "bcc", "audience", "automaticApproval", "manualApproval", "always", "approvalRequired"]);
+const ADDRESS_KEYS = new Set([
+  "to",
+  "cc",
+  "bto",
+  "bcc",
+  "audience",
+  "automaticApproval",
+  "manualApproval",
+  "always",
+  "approvalRequired",
+]);
 
 /** The compact forms JSON-LD compaction (and some servers) write for the Public address. */
 const SHORT_FORMS = new Set(["as:Public", "Public"]);
@@ -32,7 +42,8 @@ const SHORT_FORMS = new Set(["as:Public", "Public"]);
 const MAX_DEPTH = 32;
 
 function rewrite(value: unknown, key: string | null, depth: number): unknown {
-  if (typeof value === "string") return key != null && ADDRESS_KEYS.has(key) && SHORT_FORMS.has(value) ? PUBLIC_ADDRESS : value;
+  if (typeof value === "string")
+    return key != null && ADDRESS_KEYS.has(key) && SHORT_FORMS.has(value) ? PUBLIC_ADDRESS : value;
   if (depth > MAX_DEPTH || value == null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((item) => rewrite(item, key, depth + 1));
   const out: Record<string, unknown> = {};
@@ -94,6 +105,10 @@ function isPublicId(id: URL, origins: ReadonlySet<string>): boolean {
 export function isPublicAddressed(object: APObject, activity?: Activity, localOrigin?: string): boolean {
   const own = [...object.toIds, ...object.ccIds];
   const ids = own.length > 0 || activity == null ? own : [...activity.toIds, ...activity.ccIds];
-  const origins = new Set([object.id?.origin, activity?.id?.origin, activity?.actorId?.origin, localOrigin].filter((o): o is string => o != null));
+  const origins = new Set(
+    [object.id?.origin, activity?.id?.origin, activity?.actorId?.origin, localOrigin].filter(
+      (o): o is string => o != null,
+    ),
+  );
   return ids.some((id) => isPublicId(id, origins));
 }

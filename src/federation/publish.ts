@@ -17,7 +17,15 @@ import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import { getDeclarationById, getRevision } from "../db/declarations.ts";
 import { removeFollowersByActorUris } from "../db/fediverse.ts";
-import { createPost, declarationsDueForDigest, declarationsToPublish, getPost, listUndelivered, markDelivered, revisePost } from "../db/posts.ts";
+import {
+  createPost,
+  declarationsDueForDigest,
+  declarationsToPublish,
+  getPost,
+  listUndelivered,
+  markDelivered,
+  revisePost,
+} from "../db/posts.ts";
 import { builder, type FedData } from "./builder.ts";
 import { notifySource, refreshStaleRemoteLinks } from "./copies.ts";
 import { recheckSigners } from "./recheck.ts";
@@ -38,7 +46,12 @@ builder.setOutboxPermanentFailureHandler(async (ctx, { inbox, statusCode, actorI
     logger.warn("Gave up delivering to {inbox} after its server was unreachable for days", { inbox: inbox.href });
     return;
   }
-  const removed = await ctx.data.batcher.run(() => removeFollowersByActorUris(ctx.data.db, actorIds.map((u) => u.href)));
+  const removed = await ctx.data.batcher.run(() =>
+    removeFollowersByActorUris(
+      ctx.data.db,
+      actorIds.map((u) => u.href),
+    ),
+  );
   logger.info("Delivery to {inbox} failed for good ({reason} {status}); dropped {removed} follows", {
     inbox: inbox.href,
     reason,
@@ -54,8 +67,21 @@ export async function createDuePosts(data: FedData, now: Date, digestIntervalMs 
   for (const work of declarationsToPublish(db)) {
     created += await batcher.run(() => {
       if (work.articleId == null) {
-        const article = createPost(db, { declarationId: work.id, kind: "article", key: "article", revision: work.revision, signatureCount: work.signatureCount, now });
-        const announcement = createPost(db, { declarationId: work.id, kind: "announcement", key: "announcement", revision: work.revision, now });
+        const article = createPost(db, {
+          declarationId: work.id,
+          kind: "article",
+          key: "article",
+          revision: work.revision,
+          signatureCount: work.signatureCount,
+          now,
+        });
+        const announcement = createPost(db, {
+          declarationId: work.id,
+          kind: "announcement",
+          key: "announcement",
+          revision: work.revision,
+          now,
+        });
         return (article ? 1 : 0) + (announcement ? 1 : 0);
       }
       const revised = revisePost(db, work.articleId, work.revision, now);
@@ -70,7 +96,13 @@ export async function createDuePosts(data: FedData, now: Date, digestIntervalMs 
         announcement != null && before != null && after != null && announcementDiffers(db, before, after)
           ? revisePost(db, announcement.id, work.revision, now)
           : undefined;
-      const note = createPost(db, { declarationId: work.id, kind: "version", key: `version:${work.revision}`, revision: work.revision, now });
+      const note = createPost(db, {
+        declarationId: work.id,
+        kind: "version",
+        key: `version:${work.revision}`,
+        revision: work.revision,
+        now,
+      });
       return 1 + (pinned ? 1 : 0) + (note ? 1 : 0);
     });
   }
@@ -142,7 +174,13 @@ export interface Publisher {
 export function startPublisher(
   federation: Federation<FedData>,
   data: FedData,
-  options: { origin: URL; intervalMs?: number; digestIntervalMs?: number; profileIntervalMs?: number; now?: () => Date },
+  options: {
+    origin: URL;
+    intervalMs?: number;
+    digestIntervalMs?: number;
+    profileIntervalMs?: number;
+    now?: () => Date;
+  },
 ): Publisher {
   const intervalMs = options.intervalMs ?? 60_000;
   const now = options.now ?? (() => new Date());
@@ -173,7 +211,13 @@ export function startPublisher(
     await createDuePosts(data, now(), options.digestIntervalMs);
     await createDueNotices(data, now(), options.origin);
     await deliverPending(federation, data, options.origin);
-    await sendProfileUpdates(federation, data, options.origin, now(), options.profileIntervalMs ?? PROFILE_UPDATE_INTERVAL_MS);
+    await sendProfileUpdates(
+      federation,
+      data,
+      options.origin,
+      now(),
+      options.profileIntervalMs ?? PROFILE_UPDATE_INTERVAL_MS,
+    );
     // Copies elsewhere and remote sources not heard of for a while are checked
     // again, beside the passes (a slow site must not hold up our posts).
     if (refreshing == null && !stopped) {

@@ -24,7 +24,11 @@ import { findOurPost, postUri } from "./objects.ts";
 const logger = getLogger(["undersign", "federation", "inbox"]);
 
 function ignore(request: QuoteRequest, why: string): void {
-  logger.info("Ignored QuoteRequest {id} from {actor}: {why}", { id: request.id?.href ?? "(no id)", actor: request.actorId?.href ?? "(no actor)", why });
+  logger.info("Ignored QuoteRequest {id} from {actor}: {why}", {
+    id: request.id?.href ?? "(no id)",
+    actor: request.actorId?.href ?? "(no actor)",
+    why,
+  });
 }
 
 /** Answers a `QuoteRequest` for one of our posts: `Accept` with a stamp, or `Reject`. */
@@ -33,24 +37,39 @@ export async function onQuoteRequest(ctx: InboxContext<FedData>, request: QuoteR
   if (target == null) return ignore(request, "its object is not a post here");
   const actorId = request.actorId;
   const instrumentId = request.instrumentId;
-  if (request.id == null || actorId == null || instrumentId == null) return ignore(request, "it has no id, actor or instrument");
+  if (request.id == null || actorId == null || instrumentId == null)
+    return ignore(request, "it has no id, actor or instrument");
   // The request and the quoting post must be the requester's own (Mastodon
   // checks the same): no stamp for someone else's post.
-  if (request.id.origin !== actorId.origin || instrumentId.origin !== actorId.origin) return ignore(request, "it is not on its actor's server");
+  if (request.id.origin !== actorId.origin || instrumentId.origin !== actorId.origin)
+    return ignore(request, "it is not on its actor's server");
   let requester;
   try {
     requester = await request.getActor(ctx);
   } catch (error) {
-    logger.warning("Could not fetch {actor} to answer its QuoteRequest; the sender will retry: {error}", { actor: actorId.href, error });
+    logger.warning("Could not fetch {actor} to answer its QuoteRequest; the sender will retry: {error}", {
+      actor: actorId.href,
+      error,
+    });
     throw error;
   }
-  if (requester == null || !isActor(requester) || requester.id?.href !== actorId.href) return ignore(request, "its actor could not be fetched");
+  if (requester == null || !isActor(requester) || requester.id?.href !== actorId.href)
+    return ignore(request, "its actor could not be fetched");
   const { post, declaration } = target;
   const me = ctx.getActorUri(declaration.slug);
   // The request as it came, with the quoting post by reference.
-  const embedded = new QuoteRequest({ id: request.id, actor: actorId, object: request.objectId, instrument: instrumentId });
+  const embedded = new QuoteRequest({
+    id: request.id,
+    actor: actorId,
+    object: request.objectId,
+    instrument: instrumentId,
+  });
   if (declaration.status !== "published") {
-    await ctx.sendActivity({ identifier: declaration.slug }, requester, new Reject({ id: new URL(`#quote-rejects/${randomUUID()}`, me), actor: me, object: embedded }));
+    await ctx.sendActivity(
+      { identifier: declaration.slug },
+      requester,
+      new Reject({ id: new URL(`#quote-rejects/${randomUUID()}`, me), actor: me, object: embedded }),
+    );
     return;
   }
   const now = new Date();
@@ -70,7 +89,10 @@ export async function onQuoteRequest(ctx: InboxContext<FedData>, request: QuoteR
     requester,
     new Accept({ id: new URL(`#quote-accepts/${randomUUID()}`, me), actor: me, object: embedded, result, to: actorId }),
   );
-  logger.info("Approved the quote of {post} by {instrument}", { post: request.objectId!.href, instrument: instrumentId.href });
+  logger.info("Approved the quote of {post} by {instrument}", {
+    post: request.objectId!.href,
+    instrument: instrumentId.href,
+  });
 }
 
 // The stamps, served for every server that shows the quote and checks it.

@@ -21,10 +21,36 @@ export interface SigningReactions {
 
 /** Hearts, stars, approval and writing: what people send to say "yes, I agree". */
 export const DEFAULT_SIGNING_EMOJI: readonly string[] = [
-  "❤️", "♥️", "💖", "💗", "💕", "💙", "💚", "💛", "💜", "🧡", "🤍", "🩷", "🩵",
-  "⭐", "🌟",
-  "👍", "👏", "🙌", "✊", "🤝", "💯", "👌", "✅", "✔️", "☑️",
-  "✍️", "🖊️", "✒️", "🖋️", "📝",
+  "❤️",
+  "♥️",
+  "💖",
+  "💗",
+  "💕",
+  "💙",
+  "💚",
+  "💛",
+  "💜",
+  "🧡",
+  "🤍",
+  "🩷",
+  "🩵",
+  "⭐",
+  "🌟",
+  "👍",
+  "👏",
+  "🙌",
+  "✊",
+  "🤝",
+  "💯",
+  "👌",
+  "✅",
+  "✔️",
+  "☑️",
+  "✍️",
+  "🖊️",
+  "✒️",
+  "🖋️",
+  "📝",
 ];
 
 export const DEFAULT_SIGNING_REACTIONS: SigningReactions = { favourite: true, emoji: DEFAULT_SIGNING_EMOJI };
@@ -34,7 +60,10 @@ export const MAX_SIGNING_EMOJI = 100;
 
 /** The form of a reaction used to compare it: no variation selectors or skin tones, NFC, trimmed. */
 export function reactionKey(text: string): string {
-  return text.replace(/[\uFE0E\uFE0F]|\u{1F3FB}|\u{1F3FC}|\u{1F3FD}|\u{1F3FE}|\u{1F3FF}/gu, "").normalize("NFC").trim();
+  return text
+    .replace(/[\uFE0E\uFE0F]|\u{1F3FB}|\u{1F3FC}|\u{1F3FD}|\u{1F3FE}|\u{1F3FF}/gu, "")
+    .normalize("NFC")
+    .trim();
 }
 
 const SHORTCODE = /^:[A-Za-z0-9_+-]{1,64}:$/;
@@ -60,7 +89,10 @@ export function parseSigningReactions(text: string, favourite: boolean): Signing
     const parts = SHORTCODE.test(token) ? [token] : [...segmenter.segment(token)].map((s) => s.segment);
     for (const part of parts) {
       if (!SHORTCODE.test(part) && !isEmoji(part)) {
-        return { ok: false, message: `“${token}” is not an emoji or a custom emoji’s :shortcode:. Separate them with spaces.` };
+        return {
+          ok: false,
+          message: `“${token}” is not an emoji or a custom emoji’s :shortcode:. Separate them with spaces.`,
+        };
       }
       const key = reactionKey(part);
       if (keys.has(key)) continue;
@@ -68,7 +100,8 @@ export function parseSigningReactions(text: string, favourite: boolean): Signing
       emoji.push(part);
     }
   }
-  if (emoji.length > MAX_SIGNING_EMOJI) return { ok: false, message: `At most ${MAX_SIGNING_EMOJI} emoji can sign; this list has ${emoji.length}.` };
+  if (emoji.length > MAX_SIGNING_EMOJI)
+    return { ok: false, message: `At most ${MAX_SIGNING_EMOJI} emoji can sign; this list has ${emoji.length}.` };
   return { ok: true, value: { favourite, emoji } };
 }
 
@@ -77,7 +110,8 @@ export function readSigningReactions(db: DbLike): SigningReactions {
   const stored = readSigningReactionsValue(db);
   if (stored == null || typeof stored !== "object") return DEFAULT_SIGNING_REACTIONS;
   const { favourite, emoji } = stored as { favourite?: unknown; emoji?: unknown };
-  if (typeof favourite !== "boolean" || !Array.isArray(emoji) || !emoji.every((e) => typeof e === "string")) return DEFAULT_SIGNING_REACTIONS;
+  if (typeof favourite !== "boolean" || !Array.isArray(emoji) || !emoji.every((e) => typeof e === "string"))
+    return DEFAULT_SIGNING_REACTIONS;
   const parsed = parseSigningReactions(emoji.join(" "), favourite);
   return parsed.ok ? parsed.value : DEFAULT_SIGNING_REACTIONS;
 }

@@ -49,10 +49,14 @@ export async function recheckSigners(data: FedData, now: Date, options: RecheckO
   let gone = 0;
   for (const signer of due) {
     const probe = await probeActor(data, signer.uri, options.timeoutMs ?? 10_000);
-    const confirmedMissing = probe === "missing" && signer.missingSince != null && now.getTime() - signer.missingSince.getTime() >= DAY_MS;
+    const confirmedMissing =
+      probe === "missing" && signer.missingSince != null && now.getTime() - signer.missingSince.getTime() >= DAY_MS;
     if (probe === "gone" || confirmedMissing) {
       await batcher.run(() => deleteRemoteActor(db, signer.uri, now));
-      logger.info("Account {actor} is gone ({probe}): its fediverse signatures are withdrawn", { actor: signer.uri, probe });
+      logger.info("Account {actor} is gone ({probe}): its fediverse signatures are withdrawn", {
+        actor: signer.uri,
+        probe,
+      });
       gone++;
     } else if (probe === "missing") {
       await batcher.run(() => markChecked(db, signer.id, tomorrow, signer.missingSince ?? now));

@@ -34,7 +34,8 @@ function list(value: unknown): unknown[] {
 function text(value: unknown): string | null {
   for (const v of list(value)) {
     if (typeof v === "string") return v;
-    if (v != null && typeof v === "object" && typeof (v as Json)["@value"] === "string") return (v as Json)["@value"] as string;
+    if (v != null && typeof v === "object" && typeof (v as Json)["@value"] === "string")
+      return (v as Json)["@value"] as string;
   }
   return null;
 }
@@ -79,7 +80,8 @@ export function isArticleJson(json: Json): boolean {
 function pageUrl(value: unknown): URL | null {
   let fallback: URL | null = null;
   for (const v of list(value)) {
-    const href = typeof v === "string" ? v : v != null && typeof v === "object" ? (text((v as Json).href) ?? null) : null;
+    const href =
+      typeof v === "string" ? v : v != null && typeof v === "object" ? (text((v as Json).href) ?? null) : null;
     const url = httpUrl(href);
     if (url == null) continue;
     const mediaType = typeof v === "object" && v != null ? text((v as Json).mediaType) : null;
@@ -106,7 +108,9 @@ export interface RemoteArticle {
   readonly hashtags: string[];
 }
 
-export type ArticleRead = { ok: true; article: RemoteArticle } | { ok: false; reason: "not-a-declaration" | "wrong-origin" | "too-large" };
+export type ArticleRead =
+  | { ok: true; article: RemoteArticle }
+  | { ok: false; reason: "not-a-declaration" | "wrong-origin" | "too-large" };
 
 /**
  * Reads an Article (or Note/Page) fetched from `fetchedFrom`.  Its id, and
@@ -146,7 +150,8 @@ export function readArticle(json: Json, fetchedFrom: URL): ArticleRead {
   // undersign writes a Declaration's summary as the Article's `preview` (a
   // `summary` is a content warning on most servers); others write `summary`.
   const preview = list(json.preview).find((p): p is Json => p != null && typeof p === "object");
-  const summary = text(json.summary) ?? (preview == null ? null : (text(preview.content) ?? mapped(preview.contentMap)));
+  const summary =
+    text(json.summary) ?? (preview == null ? null : (text(preview.content) ?? mapped(preview.contentMap)));
   return {
     ok: true,
     article: {
@@ -234,7 +239,9 @@ export interface ResolvedDeclaration {
   readonly chain: readonly RemoteArticle[];
 }
 
-export type Resolution = { ok: true; declaration: ResolvedDeclaration } | { ok: false; reason: ResolveFailure; message: string };
+export type Resolution =
+  | { ok: true; declaration: ResolvedDeclaration }
+  | { ok: false; reason: ResolveFailure; message: string };
 
 const SIZE_KB = MAX_REMOTE_DOCUMENT_BYTES / 1024;
 
@@ -301,12 +308,20 @@ function parseHandle(input: string): [string, string] | null {
 }
 
 /** The actor URL for a handle, by WebFinger (plain http only for local hosts where private addresses are allowed). */
-async function webfinger(user: string, host: string, options: ResolveOptions): Promise<{ ok: true; url: URL } | { ok: false; reason: ResolveFailure }> {
+async function webfinger(
+  user: string,
+  host: string,
+  options: ResolveOptions,
+): Promise<{ ok: true; url: URL } | { ok: false; reason: ResolveFailure }> {
   const hostname = new URL(`https://${host}`).hostname;
   const scheme = options.allowPrivateAddress && isPrivateHostLiteral(hostname) ? "http" : "https";
   const url = new URL(`${scheme}://${host}/.well-known/webfinger`);
   url.searchParams.set("resource", `acct:${user}@${host}`);
-  const got = await fetchJson(url, { ...options, accept: "application/jrd+json, application/json", maxBytes: 64 * 1024 });
+  const got = await fetchJson(url, {
+    ...options,
+    accept: "application/jrd+json, application/json",
+    maxBytes: 64 * 1024,
+  });
   if (!got.ok) return { ok: false, reason: fetchFailure(got.reason) };
   for (const link of list(got.json.links)) {
     if (link == null || typeof link !== "object") continue;
@@ -321,7 +336,10 @@ async function webfinger(user: string, host: string, options: ResolveOptions): P
 }
 
 /** GETs an Article by its address and reads it. */
-export async function fetchArticle(url: URL, options: ResolveOptions): Promise<{ ok: true; article: RemoteArticle } | { ok: false; reason: ResolveFailure }> {
+export async function fetchArticle(
+  url: URL,
+  options: ResolveOptions,
+): Promise<{ ok: true; article: RemoteArticle } | { ok: false; reason: ResolveFailure }> {
   const got = await fetchJson(url, options);
   if (!got.ok) return { ok: false, reason: fetchFailure(got.reason) };
   const read = readArticle(got.json, got.url);
@@ -329,7 +347,10 @@ export async function fetchArticle(url: URL, options: ResolveOptions): Promise<{
 }
 
 /** GETs an actor by its address and reads it. */
-export async function fetchActor(url: URL, options: ResolveOptions): Promise<{ ok: true; actor: RemoteActorInfo } | { ok: false; reason: ResolveFailure }> {
+export async function fetchActor(
+  url: URL,
+  options: ResolveOptions,
+): Promise<{ ok: true; actor: RemoteActorInfo } | { ok: false; reason: ResolveFailure }> {
   const got = await fetchJson(url, options);
   if (!got.ok) return { ok: false, reason: fetchFailure(got.reason) };
   const actor = readActor(got.json, got.url);
@@ -352,9 +373,15 @@ async function articleOfActor(actor: RemoteActorInfo, options: ResolveOptions): 
       const activity = item as Json;
       if (!typesOf(activity).some((t) => t === "Create" || t === "Update")) continue;
       const object = activity.object;
-      if (object != null && typeof object === "object" && !Array.isArray(object) && !isArticleJson(object as Json)) continue;
+      if (object != null && typeof object === "object" && !Array.isArray(object) && !isArticleJson(object as Json))
+        continue;
       const id = httpUrl(idOf(object));
-      if (id != null && id.origin === actor.id.origin && (typeof object === "object" ? typesOf(object as Json).includes("Article") : true)) return id;
+      if (
+        id != null &&
+        id.origin === actor.id.origin &&
+        (typeof object === "object" ? typesOf(object as Json).includes("Article") : true)
+      )
+        return id;
     }
     const next = page === outbox.json ? (page.first ?? null) : (page.next ?? null);
     if (next != null && typeof next === "object" && !Array.isArray(next)) {
@@ -449,5 +476,15 @@ export async function resolveRemoteDeclaration(input: string, options: ResolveOp
   const sources = await checkSourceChain(revision, options);
   if (!sources.ok) return failure("chain", host);
   const newest = latest.number >= revision.number ? latest : revision;
-  return { ok: true, declaration: { actor, articleIri, revision, latest: { number: newest.number, url: newest.url }, latestArticle: newest, chain: sources.chain } };
+  return {
+    ok: true,
+    declaration: {
+      actor,
+      articleIri,
+      revision,
+      latest: { number: newest.number, url: newest.url },
+      latestArticle: newest,
+      chain: sources.chain,
+    },
+  };
 }

@@ -23,8 +23,18 @@ const TIMEOUT_MS = 10_000;
 const MAX_REDIRECTS = 3;
 const AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
 
-export type FetchFailure = "invalid-url" | "private-address" | "too-large" | "gone" | "http-error" | "unreachable" | "not-json" | "blocked";
-export type JsonFetch = { ok: true; json: Record<string, unknown>; url: URL } | { ok: false; reason: FetchFailure; url: URL | null };
+export type FetchFailure =
+  | "invalid-url"
+  | "private-address"
+  | "too-large"
+  | "gone"
+  | "http-error"
+  | "unreachable"
+  | "not-json"
+  | "blocked";
+export type JsonFetch =
+  | { ok: true; json: Record<string, unknown>; url: URL }
+  | { ok: false; reason: FetchFailure; url: URL | null };
 
 export interface FetchOptions {
   allowPrivateAddress: boolean;
@@ -54,7 +64,8 @@ export async function fetchJson(raw: string | URL, options: FetchOptions): Promi
   if (!got.ok) return { ok: false, reason: failureOf(got), url: got.url };
   try {
     const json = JSON.parse(got.body.toString("utf8")) as unknown;
-    if (json == null || typeof json !== "object" || Array.isArray(json)) return { ok: false, reason: "not-json", url: got.url };
+    if (json == null || typeof json !== "object" || Array.isArray(json))
+      return { ok: false, reason: "not-json", url: got.url };
     return { ok: true, json: json as Record<string, unknown>, url: got.url };
   } catch {
     return { ok: false, reason: "not-json", url: got.url };
@@ -84,7 +95,13 @@ function get(raw: string | URL, options: FetchOptions, spec: SignatureSpec): Pro
 }
 
 /** The headers of a GET of `url` signed by the instance actor (its RSA key, `#main-key`). */
-async function signatureHeaders(url: URL, accept: string, userAgent: string, signAs: { db: DbLike; origin: URL }, spec: SignatureSpec): Promise<Record<string, string>> {
+async function signatureHeaders(
+  url: URL,
+  accept: string,
+  userAgent: string,
+  signAs: { db: DbLike; origin: URL },
+  spec: SignatureSpec,
+): Promise<Record<string, string>> {
   const [rsa] = await actorKeyPairs(signAs.db, INSTANCE_ACTOR);
   const keyId = new URL(`/d/${INSTANCE_ACTOR}#main-key`, signAs.origin);
   const request = new Request(url, { method: "GET", headers: { Accept: accept, "User-Agent": userAgent } });

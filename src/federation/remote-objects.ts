@@ -28,7 +28,12 @@ const LOOKUP_TIMEOUT_MS = 10_000;
  * one of its posts), or null when the URI is not ours or names nothing.
  * Drafts are not resolved.
  */
-export function localDeclarationSlug(federation: Federation<FedData>, data: FedData, origin: URL, uri: URL): string | null {
+export function localDeclarationSlug(
+  federation: Federation<FedData>,
+  data: FedData,
+  origin: URL,
+  uri: URL,
+): string | null {
   const ctx = contextFor(federation, data, origin);
   const parsed = ctx.parseUri(uri);
   let slug: string | null = null;
@@ -59,7 +64,9 @@ export interface RemoteObjectSummary {
   readonly handle: string | null;
 }
 
-export type RemoteLookup = { ok: true; object: RemoteObjectSummary } | { ok: false; reason: "not-found" | "private-address" | "blocked" };
+export type RemoteLookup =
+  | { ok: true; object: RemoteObjectSummary }
+  | { ok: false; reason: "not-found" | "private-address" | "blocked" };
 
 const TEXT_MAX = 500;
 

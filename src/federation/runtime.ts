@@ -34,7 +34,10 @@ export const FIRST_KNOCK: SignatureSpec = "draft-cavage-http-signatures-12";
  * apart, 16 attempts — about ten hours.  Time a server spends held by the
  * circuit breaker costs no attempt.
  */
-export const OUTBOX_RETRY_POLICY: RetryPolicy = createExponentialBackoffPolicy({ maxAttempts: 16, maxDelay: duration({ hours: 2 }) });
+export const OUTBOX_RETRY_POLICY: RetryPolicy = createExponentialBackoffPolicy({
+  maxAttempts: 16,
+  maxDelay: duration({ hours: 2 }),
+});
 
 export interface FederationRuntimeOptions {
   db: Db;
@@ -88,7 +91,12 @@ export async function createFederationRuntime(options: FederationRuntimeOptions)
     outboxRetryPolicy: options.outboxRetryPolicy ?? OUTBOX_RETRY_POLICY,
     allowPrivateAddress: config.federation.allowPrivateAddress,
   });
-  const data: FedData = { db, batcher, instanceName: config.instanceName, allowPrivateAddress: config.federation.allowPrivateAddress };
+  const data: FedData = {
+    db,
+    batcher,
+    instanceName: config.instanceName,
+    allowPrivateAddress: config.federation.allowPrivateAddress,
+  };
   return {
     federation,
     data,

@@ -54,10 +54,17 @@ export function guardSignatureMemory(store: KvStore, options: SignatureMemoryOpt
       // switch is not renewed).
       if (value === current) return;
       if (!switchWasEarned(origin, String(value))) {
-        logger.debug("Not switching {origin} to {spec}: its first knock was not refused for its signature, or the second failed", { spec: value, origin });
+        logger.debug(
+          "Not switching {origin} to {spec}: its first knock was not refused for its signature, or the second failed",
+          { spec: value, origin },
+        );
         return;
       }
-      logger.info("{origin} refused a {current} signature and accepted {spec}: using {spec} there", { origin, spec: value, current });
+      logger.info("{origin} refused a {current} signature and accepted {spec}: using {spec} there", {
+        origin,
+        spec: value,
+        current,
+      });
       if (value === options.firstKnock) await store.delete(key);
       else await store.set(key, value, { ttl });
     },

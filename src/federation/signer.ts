@@ -116,10 +116,14 @@ export async function fetchActorDocument(ctx: Ctx, id: URL): Promise<ActorFetch>
     if (typeof status === "number" && status < 500) return { ok: false, gone: false };
     throw error;
   }
-  if (!URL.canParse(loaded.documentUrl) || new URL(loaded.documentUrl).origin !== id.origin) return { ok: false, gone: false };
+  if (!URL.canParse(loaded.documentUrl) || new URL(loaded.documentUrl).origin !== id.origin)
+    return { ok: false, gone: false };
   let object: APObject;
   try {
-    object = await APObject.fromJsonLd(loaded.document, { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader });
+    object = await APObject.fromJsonLd(loaded.document, {
+      documentLoader: ctx.documentLoader,
+      contextLoader: ctx.contextLoader,
+    });
   } catch {
     return { ok: false, gone: false };
   }
@@ -139,20 +143,27 @@ export async function authenticSender(ctx: Ctx, activity: Activity): Promise<Sen
   if (actorId == null || keyId == null) return null;
   const known = getRemoteActorByUri(ctx.data.db, actorId.href);
   const storedNamesKey = known != null && namesKey(known.keyIds, known.uri, keyId);
-  if (known != null && storedNamesKey && Date.now() - known.updated.getTime() < ACTOR_FRESH_MS) return { uri: actorId, account: known, actor: null };
+  if (known != null && storedNamesKey && Date.now() - known.updated.getTime() < ACTOR_FRESH_MS)
+    return { uri: actorId, account: known, actor: null };
   let fetched: ActorFetch;
   try {
     fetched = await fetchActorDocument(ctx, actorId);
   } catch (error) {
     // A stored copy that names the key, even an old one, is better than losing the activity.
     if (known != null && storedNamesKey) return { uri: actorId, account: known, actor: null };
-    logger.warning("Could not fetch {actor} to check its key; the sender will retry: {error}", { actor: actorId.href, error });
+    logger.warning("Could not fetch {actor} to check its key; the sender will retry: {error}", {
+      actor: actorId.href,
+      error,
+    });
     throw error;
   }
   if (!fetched.ok) return null;
   const keyIds = keyIdsOf(fetched.actor);
   if (!namesKey(keyIds, actorId.href, keyId)) {
-    logger.info("Ignored an activity by {actor} signed with {key}, which its actor document does not name", { actor: actorId.href, key: keyId.href });
+    logger.info("Ignored an activity by {actor} signed with {key}, which its actor document does not name", {
+      actor: actorId.href,
+      key: keyId.href,
+    });
     return null;
   }
   const account = await remoteActorInput(ctx, fetched.actor, keyIds);
@@ -169,7 +180,11 @@ export type ActorProbe = "gone" | "missing" | "present" | "unknown";
  * it is there but not for us (401, 403, a redirect) — and `unknown` when it
  * did not really answer (5xx, 429, no answer within `timeoutMs`).
  */
-export async function probeActor(data: FedData, actorUri: URL | string, timeoutMs = PROOF_TIMEOUT_MS): Promise<ActorProbe> {
+export async function probeActor(
+  data: FedData,
+  actorUri: URL | string,
+  timeoutMs = PROOF_TIMEOUT_MS,
+): Promise<ActorProbe> {
   const got = await guardedGet(actorUri, {
     allowPrivateAddress: data.allowPrivateAddress === true,
     accept: AP_ACCEPT,

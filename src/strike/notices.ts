@@ -66,7 +66,8 @@ export function fillTemplate(template: string, values: NoticeValues): string {
     .trim();
   if (!text.includes(values.declaration_url)) text += ` ${values.declaration_url}`;
   const firstTag = values.hashtags.split(" ")[0] ?? "";
-  if (firstTag !== "" && !new RegExp(`(^|\\s)${escapeRegExp(firstTag)}(?![\\p{L}\\p{N}_])`, "iu").test(text)) text += ` ${values.hashtags}`;
+  if (firstTag !== "" && !new RegExp(`(^|\\s)${escapeRegExp(firstTag)}(?![\\p{L}\\p{N}_])`, "iu").test(text))
+    text += ` ${values.hashtags}`;
   return text;
 }
 
@@ -86,7 +87,8 @@ const SINGULAR: Readonly<Record<string, string>> = {
   hours: "hour",
 };
 
-const COUNTED = /\{(signature_count|hours_left)\}(\s+)(people have|people|signatures have|signatures|signers have|signers|hours are|hours)(?![\p{L}\p{N}_])/gu;
+const COUNTED =
+  /\{(signature_count|hours_left)\}(\s+)(people have|people|signatures have|signatures|signers have|signers|hours are|hours)(?![\p{L}\p{N}_])/gu;
 
 /** The template with the nouns after a count of one made singular (English, as the default templates). */
 function agreeWithCounts(template: string, values: NoticeValues): string {
@@ -104,10 +106,15 @@ export function templateIndexForSlot(slotIndex: number, templateCount: number): 
   return templateCount <= 0 ? 0 : ((slotIndex % templateCount) + templateCount) % templateCount;
 }
 
-export type NoticeToken = { type: "text"; value: string } | { type: "url"; value: string } | { type: "tag"; value: string } | { type: "break"; paragraph: boolean };
+export type NoticeToken =
+  | { type: "text"; value: string }
+  | { type: "url"; value: string }
+  | { type: "tag"; value: string }
+  | { type: "break"; paragraph: boolean };
 
 // A link runs to the next space; trailing punctuation belongs to the sentence.
-const TOKEN_PATTERN = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)'”’])|(?<=^|[^\p{L}\p{N}_&/#])#([\p{L}\p{N}_]*\p{L}[\p{L}\p{N}_]*)|(\n{2,})|(\n)/gu;
+const TOKEN_PATTERN =
+  /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)'”’])|(?<=^|[^\p{L}\p{N}_&/#])#([\p{L}\p{N}_]*\p{L}[\p{L}\p{N}_]*)|(\n{2,})|(\n)/gu;
 
 /**
  * The notice split into text, links (http and https only), hashtags (without
@@ -131,6 +138,7 @@ export function noticeTokens(raw: string): NoticeToken[] {
 /** The distinct hashtags of a notice (case-insensitive), in order. */
 export function noticeHashtags(text: string): string[] {
   const seen = new Map<string, string>();
-  for (const t of noticeTokens(text)) if (t.type === "tag" && !seen.has(t.value.toLowerCase())) seen.set(t.value.toLowerCase(), t.value);
+  for (const t of noticeTokens(text))
+    if (t.type === "tag" && !seen.has(t.value.toLowerCase())) seen.set(t.value.toLowerCase(), t.value);
   return [...seen.values()];
 }

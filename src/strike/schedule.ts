@@ -82,7 +82,12 @@ function dayStarts(day: string, timeZone: string, cadenceMinutes: number): numbe
 function daySlots(s: Schedule, day: string, firstIndex: number): Slot[] {
   const starts = dayStarts(day, s.timeZone, s.cadenceMinutes);
   const end = dayBounds(day, s.timeZone).end.getTime();
-  return starts.map((ms, i) => ({ start: new Date(ms), end: new Date(starts[i + 1] ?? end), day, index: firstIndex + i }));
+  return starts.map((ms, i) => ({
+    start: new Date(ms),
+    end: new Date(starts[i + 1] ?? end),
+    day,
+    index: firstIndex + i,
+  }));
 }
 
 /** Every slot of the strike, in order. */

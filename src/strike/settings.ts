@@ -88,12 +88,22 @@ export function isIsoDay(day: string): boolean {
 
 const storedSchema = z.object({
   name: z.string().min(1).max(100),
-  hashtags: z.array(z.string().regex(/^[\p{L}\p{N}_]{1,100}$/u)).min(1).max(10),
+  hashtags: z
+    .array(z.string().regex(/^[\p{L}\p{N}_]{1,100}$/u))
+    .min(1)
+    .max(10),
   days: z.array(z.string().refine(isIsoDay)).min(1).max(14),
   timeZone: z.string().refine(isTimeZone),
-  cadenceMinutes: z.number().int().min(15).max(24 * 60),
+  cadenceMinutes: z
+    .number()
+    .int()
+    .min(15)
+    .max(24 * 60),
   declarations: z.array(z.string()).max(100),
-  templates: z.array(z.object({ text: z.string().min(1).max(500), mediaIds: z.array(z.number().int().positive()).max(4) })).min(1).max(50),
+  templates: z
+    .array(z.object({ text: z.string().min(1).max(500), mediaIds: z.array(z.number().int().positive()).max(4) }))
+    .min(1)
+    .max(50),
   paused: z.boolean(),
 });
 
@@ -200,12 +210,14 @@ export function validateStrikeForm(
         : `“${day}” is not a date: write it as YYYY-MM-DD, for example 2027-07-04.`;
     } else days.add(day);
   });
-  if (days.size === 0 && !Object.keys(errors).some((k) => k.startsWith("day-"))) errors.days = "Please give at least one strike day.";
+  if (days.size === 0 && !Object.keys(errors).some((k) => k.startsWith("day-")))
+    errors.days = "Please give at least one strike day.";
   else if (days.size > DAYS_MAX) errors.days = `At most ${DAYS_MAX} strike days, please.`;
 
   const zone = input.timeZone.trim();
   if (zone === "") errors.timeZone = "Please give a time zone, for example Europe/Berlin or UTC.";
-  else if (!isTimeZone(zone)) errors.timeZone = `“${zone}” is not a time zone we know. Use a name like Europe/Berlin, America/New_York or UTC.`;
+  else if (!isTimeZone(zone))
+    errors.timeZone = `“${zone}” is not a time zone we know. Use a name like Europe/Berlin, America/New_York or UTC.`;
 
   const cadenceText = input.cadence.trim();
   const cadence = /^\d{1,5}$/.test(cadenceText) ? Number(cadenceText) : NaN;
@@ -232,7 +244,8 @@ export function validateStrikeForm(
     const ids = [...new Set(t.mediaIds)];
     const bad = ids.find((id) => !/^[1-9]\d{0,15}$/.test(id) || !context.mediaIds.has(Number(id)));
     if (bad != null) errors[key] = `Image ${bad} does not exist; choose images from the list.`;
-    else if (ids.length > NOTICE_MEDIA_MAX) errors[key] = `A notice can carry at most ${NOTICE_MEDIA_MAX} images; ${ids.length} are chosen.`;
+    else if (ids.length > NOTICE_MEDIA_MAX)
+      errors[key] = `A notice can carry at most ${NOTICE_MEDIA_MAX} images; ${ids.length} are chosen.`;
     else templates.push({ text: t.text.replace(/\r\n?/g, "\n").trim(), mediaIds: ids.map(Number) });
   });
   if (templates.length === 0 && !Object.keys(errors).some((k) => k.startsWith("template-"))) {

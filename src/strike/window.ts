@@ -63,7 +63,10 @@ export function localMidnight(day: string, timeZone: string): Date {
   const [y, m, d] = day.split("-").map(Number) as [number, number, number];
   const wall = Date.UTC(y, m - 1, d);
   // The zone's offsets a day before and a day after: at most one change lies between.
-  const candidates = [wall - zoneOffsetMs(wall - 86_400_000, timeZone), wall - zoneOffsetMs(wall + 86_400_000, timeZone)];
+  const candidates = [
+    wall - zoneOffsetMs(wall - 86_400_000, timeZone),
+    wall - zoneOffsetMs(wall + 86_400_000, timeZone),
+  ];
   const valid = candidates.filter((t) => t + zoneOffsetMs(t, timeZone) === wall);
   // Twice midnight (clocks set back over it): the first.  No midnight: the change itself.
   return new Date(valid.length > 0 ? Math.min(...valid) : Math.max(...candidates));
@@ -77,7 +80,9 @@ export function nextDay(day: string): string {
 
 /** From the first day's local midnight to the local midnight after the last day (days in order). */
 export function strikeWindow(days: readonly string[], timeZone: string): StrikeWindow {
-  const each = [...days].sort().map((date) => ({ date, start: localMidnight(date, timeZone), end: localMidnight(nextDay(date), timeZone) }));
+  const each = [...days]
+    .sort()
+    .map((date) => ({ date, start: localMidnight(date, timeZone), end: localMidnight(nextDay(date), timeZone) }));
   return { start: each[0]!.start, end: each[each.length - 1]!.end, days: each };
 }
 

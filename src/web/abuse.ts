@@ -148,7 +148,8 @@ export class RateLimiter extends WindowedLimit {
     let wait = 0;
     for (const limit of this.#limits) {
       const inWindow = events.filter((t) => t > now - limit.windowMs);
-      if (inWindow.length >= limit.max) wait = Math.max(wait, inWindow[inWindow.length - limit.max]! + limit.windowMs - now);
+      if (inWindow.length >= limit.max)
+        wait = Math.max(wait, inWindow[inWindow.length - limit.max]! + limit.windowMs - now);
     }
     return wait;
   }

@@ -36,7 +36,14 @@ import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { plural } from "./format.ts";
 import { AccountGuards } from "./login-limits.ts";
 import { currentAccount, endSession, isKnownDevice, rememberDevice, startSession } from "./session.ts";
-import { AccountView, AdminView, LoginForm, RegisterForm, type AccountFieldErrors, type AccountFormState } from "./views/AccountViews.tsx";
+import {
+  AccountView,
+  AdminView,
+  LoginForm,
+  RegisterForm,
+  type AccountFieldErrors,
+  type AccountFormState,
+} from "./views/AccountViews.tsx";
 
 export const accountRoutes = new Hono<WebEnv>();
 
@@ -61,7 +68,9 @@ function guardsFor(deps: WebDeps): AccountGuards {
 /** "Please try again in 3 minutes." or "… in 20 seconds." */
 function tryAgainIn(waitMs: number): string {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  return seconds < 60 ? `Please try again in ${plural(seconds, "second", "seconds")}.` : `Please try again in ${plural(Math.ceil(seconds / 60), "minute", "minutes")}.`;
+  return seconds < 60
+    ? `Please try again in ${plural(seconds, "second", "seconds")}.`
+    : `Please try again in ${plural(Math.ceil(seconds / 60), "minute", "minutes")}.`;
 }
 
 type Status = 200 | 400 | 403 | 409 | 413 | 415 | 429;
@@ -84,9 +93,6 @@ export function safeNext(raw: string | undefined, fallback = "/account"): string
   if (url.origin !== base) return fallback;
   return `${url.pathname}${url.search}${url.hash}`;
 }
-
-
-
 
 // ---------------------------------------------------------------------------
 // Register
@@ -132,7 +138,8 @@ accountRoutes.post("/register", async (c) => {
   if (!body.ok) return registerPage(c, { formError: body.message }, body.status);
   const values = body.value;
   const kept = { username: values.username ?? "", invite: values.invite ?? "" };
-  if (!verifyCsrf(c, secret, config.origin, values[CSRF_FIELD])) return registerPage(c, { values: kept, formError: EXPIRED_FORM }, 403);
+  if (!verifyCsrf(c, secret, config.origin, values[CSRF_FIELD]))
+    return registerPage(c, { values: kept, formError: EXPIRED_FORM }, 403);
 
   const username = normalizeUsername(values.username ?? "");
   const password = values.password ?? "";
@@ -158,29 +165,46 @@ accountRoutes.post("/register", async (c) => {
   const wait = guards.registerAttempts.consume(client);
   if (wait > 0) {
     c.header("Retry-After", String(Math.ceil(wait / 1000)));
-    return registerPage(c, { values: kept, formError: `Too many registration attempts from your connection. ${tryAgainIn(wait)}` }, 429);
+    return registerPage(
+      c,
+      { values: kept, formError: `Too many registration attempts from your connection. ${tryAgainIn(wait)}` },
+      429,
+    );
   }
   const taken = { values: kept, errors: { username: "This username is not available; please choose another." } };
   if (findAccountByUsername(db, username) != null) return registerPage(c, taken, 400);
   const waitAccounts = guards.registerAccounts.consume(client);
   if (waitAccounts > 0) {
     c.header("Retry-After", String(Math.ceil(waitAccounts / 1000)));
-    return registerPage(c, { values: kept, formError: `Too many accounts were created from your connection today. ${tryAgainIn(waitAccounts)}` }, 429);
+    return registerPage(
+      c,
+      {
+        values: kept,
+        formError: `Too many accounts were created from your connection today. ${tryAgainIn(waitAccounts)}`,
+      },
+      429,
+    );
   }
 
   const passwordHash = await hashPassword(password);
-  const outcome = await batcher.run(() =>
-    createAccount(db, { username, passwordHash, role: "author", inviteCode: mode === "invite" ? invite : undefined }),
-  ).catch((error: unknown) => {
-    guards.registerAccounts.refund(client);
-    throw error;
-  });
+  const outcome = await batcher
+    .run(() =>
+      createAccount(db, { username, passwordHash, role: "author", inviteCode: mode === "invite" ? invite : undefined }),
+    )
+    .catch((error: unknown) => {
+      guards.registerAccounts.refund(client);
+      throw error;
+    });
   if (outcome.kind !== "created") guards.registerAccounts.refund(client);
   switch (outcome.kind) {
     case "taken":
       return registerPage(c, taken, 400);
     case "invalid-invite":
-      return registerPage(c, { values: kept, errors: { invite: "This invite code is not valid or has already been used." } }, 400);
+      return registerPage(
+        c,
+        { values: kept, errors: { invite: "This invite code is not valid or has already been used." } },
+        400,
+      );
     case "created":
       await startSession(c, outcome.account);
       rememberDevice(c, { id: outcome.account.id, passwordHash });
@@ -218,7 +242,8 @@ accountRoutes.post("/login", async (c) => {
   const values = body.value;
   const next = safeNext(values.next);
   const kept = { username: values.username ?? "" };
-  if (!verifyCsrf(c, secret, config.origin, values[CSRF_FIELD])) return loginPage(c, next, { values: kept, formError: EXPIRED_FORM }, 403);
+  if (!verifyCsrf(c, secret, config.origin, values[CSRF_FIELD]))
+    return loginPage(c, next, { values: kept, formError: EXPIRED_FORM }, 403);
 
   const username = normalizeUsername(values.username ?? "");
   const password = values.password ?? "";
@@ -241,7 +266,10 @@ accountRoutes.post("/login", async (c) => {
   );
   if (!check.ok) {
     c.header("Retry-After", String(Math.ceil(check.waitMs / 1000)));
-    const why = check.reason === "client" ? "Too many failed logins from your connection." : "Too many failed logins for this username just now.";
+    const why =
+      check.reason === "client"
+        ? "Too many failed logins from your connection."
+        : "Too many failed logins for this username just now.";
     return loginPage(c, next, { values: kept, formError: `${why} ${tryAgainIn(check.waitMs)}` }, 429);
   }
 
@@ -264,7 +292,15 @@ accountRoutes.post("/logout", async (c) => {
   const { secret, config } = c.get("deps");
   const body = await readForm(c, MAX_ACCOUNT_BODY_BYTES);
   if (!body.ok) {
-    return personalPage(c, "Log out", <section class="error-page"><h1>Could not log out</h1><p>{body.message}</p></section>, body.status);
+    return personalPage(
+      c,
+      "Log out",
+      <section class="error-page">
+        <h1>Could not log out</h1>
+        <p>{body.message}</p>
+      </section>,
+      body.status,
+    );
   }
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return forbiddenPage(c, EXPIRED_FORM);
   await endSession(c);
@@ -279,7 +315,15 @@ accountRoutes.get("/account", (c) => {
   if (account == null) return c.redirect("/login?next=/account", 303);
   const owned = listOwnedDeclarations(c.get("deps").db, account.id);
   const behind = copiesBehindSource(c.get("deps").db, account.id);
-  return personalPage(c, "Your account", <AccountView account={account} csrf={csrfFor(c)} owned={owned.map((d) => ({ ...d, sourceAhead: behind.has(d.slug) }))} />);
+  return personalPage(
+    c,
+    "Your account",
+    <AccountView
+      account={account}
+      csrf={csrfFor(c)}
+      owned={owned.map((d) => ({ ...d, sourceAhead: behind.has(d.slug) }))}
+    />,
+  );
 });
 
 /** The logged-in admin, or the response to send instead (login redirect or 403). */
@@ -289,12 +333,18 @@ export function requireAdmin(c: Context<WebEnv>, path: string): Guarded<{ admin:
   const account = currentAccount(c);
   // The path holds a decoded URL parameter (a NUL or a line break in `/admin/pages/:slug` made
   // an invalid Location header and a 500): encode it, keeping its slashes readable.
-  if (account == null) return { ok: false, response: c.redirect(`/login?next=${encodeURIComponent(path).replace(/%2F/g, "/")}`, 303) };
-  if (account.role !== "admin") return { ok: false, response: forbiddenPage(c, "Only the site's owner can open this page.") };
+  if (account == null)
+    return { ok: false, response: c.redirect(`/login?next=${encodeURIComponent(path).replace(/%2F/g, "/")}`, 303) };
+  if (account.role !== "admin")
+    return { ok: false, response: forbiddenPage(c, "Only the site's owner can open this page.") };
   return { ok: true, admin: account };
 }
 
-function adminPage(c: Context<WebEnv>, extra: { newInvite?: string; saved?: boolean; modeError?: string } = {}, status: Status | 201 = 200) {
+function adminPage(
+  c: Context<WebEnv>,
+  extra: { newInvite?: string; saved?: boolean; modeError?: string } = {},
+  status: Status | 201 = 200,
+) {
   const { db } = c.get("deps");
   return personalPage(
     c,
@@ -325,7 +375,8 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ admin: Account; 
   if (!body.ok) {
     return { ok: false, response: notSavedPage(c, body, "Site administration") };
   }
-  if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return { ok: false, response: forbiddenPage(c, EXPIRED_FORM) };
+  if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD]))
+    return { ok: false, response: forbiddenPage(c, EXPIRED_FORM) };
   return { ok: true, admin: guard.admin, values: body.value };
 }
 

@@ -67,7 +67,8 @@ api.get("/declarations/:slug", (c) => {
   const slug = c.req.param("slug");
   const declaration = getPublicDeclaration(db, slug);
   if (declaration == null) return apiError(c, 404, "not_found", `There is no Declaration with the slug "${slug}".`);
-  if (declaration.status === "withdrawn") return apiError(c, 410, "withdrawn", `The Declaration "${slug}" was withdrawn by its author.`);
+  if (declaration.status === "withdrawn")
+    return apiError(c, 410, "withdrawn", `The Declaration "${slug}" was withdrawn by its author.`);
   return c.json(toDetailJson(declaration, config.origin));
 });
 
@@ -98,7 +99,10 @@ api.get("/declarations/:slug/signatures", (c) => {
   if (cursor != null && cursor !== "" && !/^[1-9]\d{0,15}$/.test(cursor)) {
     return apiError(c, 400, "invalid_cursor", "cursor must be the nextCursor of a previous page.", "cursor");
   }
-  const rows = listPublicSignatures(db, declaration.id, { before: cursor ? Number(cursor) : undefined, limit: PAGE_SIZE + 1 });
+  const rows = listPublicSignatures(db, declaration.id, {
+    before: cursor ? Number(cursor) : undefined,
+    limit: PAGE_SIZE + 1,
+  });
   const page = rows.slice(0, PAGE_SIZE);
   return c.json({
     declaration: new URL(`/d/${declaration.slug}`, config.origin).href,
@@ -115,18 +119,28 @@ api.post("/declarations/:slug/signatures", async (c) => {
   const slug = c.req.param("slug");
   const declaration = getPublicDeclaration(db, slug);
   if (declaration == null) return apiError(c, 404, "not_found", `There is no Declaration with the slug "${slug}".`);
-  if (declaration.status === "withdrawn") return apiError(c, 409, "withdrawn", `The Declaration "${slug}" was withdrawn by its author and can no longer be signed.`);
+  if (declaration.status === "withdrawn")
+    return apiError(
+      c,
+      409,
+      "withdrawn",
+      `The Declaration "${slug}" was withdrawn by its author and can no longer be signed.`,
+    );
   const body = await readJsonObject(c);
   if (!body.ok) return apiError(c, body.status, body.code, body.message);
   const unknown = Object.keys(body.value).find((key) => !SIGNATURE_FIELDS.has(key));
-  if (unknown != null) return apiError(c, 400, "unknown_field", `Unknown field "${unknown.slice(0, 50)}".`, unknown.slice(0, 50));
+  if (unknown != null)
+    return apiError(c, 400, "unknown_field", `Unknown field "${unknown.slice(0, 50)}".`, unknown.slice(0, 50));
   const parsed = parseSignatureInput(body.value, { emailRequired: signing.emailRequired });
   if (!parsed.ok) {
     const [field, message] = Object.entries(parsed.errors)[0]!;
     return apiError(c, 400, "invalid_field", message, field);
   }
   const proof = body.value[POW_FIELD];
-  const powResult = await pow.verify(typeof proof === "string" ? proof : proof == null ? undefined : JSON.stringify(proof), { action: "sign", target: declaration.slug });
+  const powResult = await pow.verify(
+    typeof proof === "string" ? proof : proof == null ? undefined : JSON.stringify(proof),
+    { action: "sign", target: declaration.slug },
+  );
   if (!powResult.ok) return apiError(c, 400, "proof_of_work", `Anti-spam check: ${powResult.reason}`, POW_FIELD);
   const outcome = await signing.sign(declaration, parsed.value, clientKey(c), { proof: powResult.proof });
   switch (outcome.kind) {
@@ -150,13 +164,21 @@ api.post("/declarations/:slug/signatures", async (c) => {
         c,
         409,
         "already_signed",
-        outcome.by === "email" ? "This email address has already signed; it is counted once." : "This name has just signed from this client; it is counted once.",
+        outcome.by === "email"
+          ? "This email address has already signed; it is counted once."
+          : "This name has just signed from this client; it is counted once.",
         outcome.by === "email" ? "email" : "name",
       );
   }
 });
 
-api.all("/declarations", (c) => apiError(c, 405, "method_not_allowed", `${c.req.method} is not allowed here; use GET.`));
-api.all("/declarations/:slug/signatures", (c) => apiError(c, 405, "method_not_allowed", `${c.req.method} is not allowed here; use GET or POST.`));
-api.all("/declarations/:slug", (c) => apiError(c, 405, "method_not_allowed", `${c.req.method} is not allowed here; use GET.`));
+api.all("/declarations", (c) =>
+  apiError(c, 405, "method_not_allowed", `${c.req.method} is not allowed here; use GET.`),
+);
+api.all("/declarations/:slug/signatures", (c) =>
+  apiError(c, 405, "method_not_allowed", `${c.req.method} is not allowed here; use GET or POST.`),
+);
+api.all("/declarations/:slug", (c) =>
+  apiError(c, 405, "method_not_allowed", `${c.req.method} is not allowed here; use GET.`),
+);
 api.all("*", (c) => apiError(c, 404, "not_found", `There is no API endpoint at ${new URL(c.req.url).pathname}.`));

@@ -59,7 +59,8 @@ function packageDir(pkg: string): string {
   let dir = dirname(require.resolve(pkg));
   for (;;) {
     const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown }).name === pkg) return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown }).name === pkg)
+      return dir;
     const parent = dirname(dir);
     if (parent === dir) throw new Error(`Cannot find the folder of the npm package ${pkg}`);
     dir = parent;

@@ -54,7 +54,8 @@ class AvatarCache {
     this.#delete(actorId);
     this.#entries.set(actorId, entry);
     this.#bytes += entry.image?.body.byteLength ?? 0;
-    while (this.#entries.size > CACHE_ENTRIES || this.#bytes > CACHE_BYTES) this.#delete(this.#entries.keys().next().value!);
+    while (this.#entries.size > CACHE_ENTRIES || this.#bytes > CACHE_BYTES)
+      this.#delete(this.#entries.keys().next().value!);
   }
 
   #delete(actorId: number): void {
@@ -118,7 +119,11 @@ avatarRoutes.get("/media/avatars/:id", async (c) => {
   if (!/^[1-9]\d{0,15}$/.test(raw)) return c.notFound();
   const deps = c.get("deps");
   const { db, config } = deps;
-  const actor = db.select({ iconUrl: remoteActors.iconUrl, uri: remoteActors.uri }).from(remoteActors).where(eq(remoteActors.id, Number(raw))).get();
+  const actor = db
+    .select({ iconUrl: remoteActors.iconUrl, uri: remoteActors.uri })
+    .from(remoteActors)
+    .where(eq(remoteActors.id, Number(raw)))
+    .get();
   if (actor?.iconUrl == null || isDomainBlocked(db, hostOf(actor.uri))) return defaultAvatar(FRESH_MS / 1000);
   const iconUrl = actor.iconUrl;
   const cache = cacheFor(deps);
@@ -126,7 +131,10 @@ avatarRoutes.get("/media/avatars/:id", async (c) => {
   let entry = cache.get(Number(raw), iconUrl, now);
   if (entry == null) {
     entry = await cache.shared(iconUrl, async () => {
-      const result = await fetchRemoteImage(iconUrl, { allowPrivateAddress: config.federation.allowPrivateAddress, origin: config.origin });
+      const result = await fetchRemoteImage(iconUrl, {
+        allowPrivateAddress: config.federation.allowPrivateAddress,
+        origin: config.origin,
+      });
       if (!result.ok) logger.debug("Avatar {url} not served: {reason}", { url: iconUrl, reason: result.reason });
       return {
         iconUrl,

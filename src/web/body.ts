@@ -14,14 +14,24 @@ const aborted = new QuietLog(getLogger([APP, "web"]), "debug");
 export type BodyError = { ok: false; status: 400 | 413 | 415; code: string; message: string };
 export type BodyResult<T> = { ok: true; value: T } | BodyError;
 
-const ABORTED: BodyError = { ok: false, status: 400, code: "aborted", message: "The request ended before all of it arrived. Please try again." };
+const ABORTED: BodyError = {
+  ok: false,
+  status: 400,
+  code: "aborted",
+  message: "The request ended before all of it arrived. Please try again.",
+};
 
 /** Largest form or JSON body accepted for a signature (a comment is ≤ 500 characters). */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 async function readLimited(c: Context, maxBytes: number): Promise<BodyResult<Uint8Array>> {
   const declared = c.req.header("content-length");
-  const tooLarge: BodyError = { ok: false, status: 413, code: "too_large", message: `The request is larger than ${maxBytes / 1024} KB.` };
+  const tooLarge: BodyError = {
+    ok: false,
+    status: 413,
+    code: "too_large",
+    message: `The request is larger than ${maxBytes / 1024} KB.`,
+  };
   if (declared != null && Number(declared) > maxBytes) return tooLarge;
   const body = c.req.raw.body;
   if (body == null) return { ok: true, value: new Uint8Array() };
@@ -65,7 +75,12 @@ function decodeUtf8(bytes: Uint8Array): string | null {
   }
 }
 
-const INVALID_UTF8: BodyError = { ok: false, status: 400, code: "invalid_encoding", message: "The request is not valid UTF-8 text." };
+const INVALID_UTF8: BodyError = {
+  ok: false,
+  status: 400,
+  code: "invalid_encoding",
+  message: "The request is not valid UTF-8 text.",
+};
 
 /**
  * The body as text, if it has the media type `type` (415 otherwise), fits in
@@ -82,7 +97,12 @@ async function readText(c: Context, type: string, wrongType: string, maxBytes: n
 
 /** Reads an `application/x-www-form-urlencoded` body; the first value of each name wins. */
 export async function readForm(c: Context, maxBytes = MAX_BODY_BYTES): Promise<BodyResult<Record<string, string>>> {
-  const body = await readText(c, "application/x-www-form-urlencoded", "The form must be sent as application/x-www-form-urlencoded.", maxBytes);
+  const body = await readText(
+    c,
+    "application/x-www-form-urlencoded",
+    "The form must be sent as application/x-www-form-urlencoded.",
+    maxBytes,
+  );
   if (!body.ok) return body;
   const text = body.value;
   const fields: Record<string, string> = Object.create(null);
@@ -102,8 +122,16 @@ export async function readForm(c: Context, maxBytes = MAX_BODY_BYTES): Promise<B
 }
 
 /** Reads an `application/json` body that must be a JSON object. */
-export async function readJsonObject(c: Context, maxBytes = MAX_BODY_BYTES): Promise<BodyResult<Record<string, unknown>>> {
-  const body = await readText(c, "application/json", "Send the signature as JSON with Content-Type: application/json.", maxBytes);
+export async function readJsonObject(
+  c: Context,
+  maxBytes = MAX_BODY_BYTES,
+): Promise<BodyResult<Record<string, unknown>>> {
+  const body = await readText(
+    c,
+    "application/json",
+    "Send the signature as JSON with Content-Type: application/json.",
+    maxBytes,
+  );
   if (!body.ok) return body;
   const text = body.value;
   let value: unknown;

@@ -18,9 +18,25 @@
  */
 import { Hono, type Context } from "hono";
 import { serverSupport } from "../bot/capability.ts";
-import { ConnectError, disconnect, finishConnect, startConnect, type BotContext, type DisconnectResult } from "../bot/connect.ts";
+import {
+  ConnectError,
+  disconnect,
+  finishConnect,
+  startConnect,
+  type BotContext,
+  type DisconnectResult,
+} from "../bot/connect.ts";
 import { BotApiError } from "../bot/errors.ts";
-import { defaultPlan, formInputOfPlan, parseStoredPlan, plannedPosts, validatePlanForm, type BotPlan, type PlanContext, type PlanFormInput } from "../bot/plan.ts";
+import {
+  defaultPlan,
+  formInputOfPlan,
+  parseStoredPlan,
+  plannedPosts,
+  validatePlanForm,
+  type BotPlan,
+  type PlanContext,
+  type PlanFormInput,
+} from "../bot/plan.ts";
 import { requireBotKey } from "../bot/secrets.ts";
 import { getConnection, listConnections, listPosts, savePlan, setEnabled, type ConnectionWithApp } from "../db/bot.ts";
 import { getPublishedDeclaration, listPublishedDeclarations } from "../db/declarations.ts";
@@ -36,7 +52,14 @@ import { notFoundPage } from "./errors.tsx";
 import { formsMayLeaveSite } from "./interact.tsx";
 import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "./personal.tsx";
 import { currentAccount } from "./session.ts";
-import { BotConnectionView, BotHome, type ConnectionSummary, type DisconnectReport, type PostRow, type PreviewPost } from "./views/BotViews.tsx";
+import {
+  BotConnectionView,
+  BotHome,
+  type ConnectionSummary,
+  type DisconnectReport,
+  type PostRow,
+  type PreviewPost,
+} from "./views/BotViews.tsx";
 
 export const botRoutes = new Hono<WebEnv>();
 
@@ -52,10 +75,12 @@ const ZONES: readonly string[] = (() => {
 const NOTICES: Record<string, string> = {
   connected: "Your account is connected. Now choose when and what the bot posts.",
   saved: "Your plan is saved: the bot is scheduling your posts.",
-  paused: "The bot is paused. It cancels the posts your server holds scheduled; any your server would not cancel are marked below.",
+  paused:
+    "The bot is paused. It cancels the posts your server holds scheduled; any your server would not cancel are marked below.",
   resumed: "The bot is on again.",
   disconnected: "Disconnected: the bot’s access was revoked on your server and deleted here.",
-  "disconnected-local": "Disconnected here. Your server could not be told: please revoke the bot in your server’s settings (Account → Authorized apps).",
+  "disconnected-local":
+    "Disconnected here. Your server could not be told: please revoke the bot in your server’s settings (Account → Authorized apps).",
 };
 
 function botOf(c: Context<WebEnv>): { context: BotContext; poke(): void } | null {
@@ -84,15 +109,31 @@ function notConfigured(c: Context<WebEnv>) {
 
 function dayWords(days: readonly string[]): string {
   const format = new Intl.DateTimeFormat("en", { dateStyle: "long", timeZone: "UTC" });
-  return new Intl.ListFormat("en", { type: "conjunction" }).format(days.map((d) => format.format(new Date(`${d}T12:00:00Z`))));
+  return new Intl.ListFormat("en", { type: "conjunction" }).format(
+    days.map((d) => format.format(new Date(`${d}T12:00:00Z`))),
+  );
 }
 
 function dayLabel(day: string): string {
-  return new Intl.DateTimeFormat("en", { weekday: "long", month: "long", day: "numeric", year: "numeric", timeZone: "UTC" }).format(new Date(`${day}T12:00:00Z`));
+  return new Intl.DateTimeFormat("en", {
+    weekday: "long",
+    month: "long",
+    day: "numeric",
+    year: "numeric",
+    timeZone: "UTC",
+  }).format(new Date(`${day}T12:00:00Z`));
 }
 
 function timeIn(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en", { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone }).format(date);
+  return new Intl.DateTimeFormat("en", {
+    weekday: "short",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+    timeZone,
+  }).format(date);
 }
 
 function summaryOf(db: WebEnv["Variables"]["deps"]["db"], c: ConnectionWithApp, now: Date): ConnectionSummary {
@@ -107,7 +148,9 @@ function summaryOf(db: WebEnv["Variables"]["deps"]["db"], c: ConnectionWithApp, 
     statusReason: c.statusReason,
     enabled: c.enabled,
     hasPlan: parseStoredPlan(c.plan) != null,
-    upcoming: posts.filter((p) => (p.state === "planned" || p.state === "scheduled") && p.postAt.getTime() > now.getTime()).length,
+    upcoming: posts.filter(
+      (p) => (p.state === "planned" || p.state === "scheduled") && p.postAt.getTime() > now.getTime(),
+    ).length,
     posted: posts.filter((p) => p.state === "posted").length,
     scheduling: serverSupport(c.app),
     schedulingReason: c.app.schedulingReason,
@@ -161,7 +204,10 @@ async function readPost(c: Context<WebEnv>, maxBytes?: number): Promise<Record<s
   if (!form.ok) return personalPage(c, TITLE, <p class="form-errors">{form.message}</p>, form.status);
   const { secret, config } = c.get("deps");
   if (!verifyCsrf(c, secret, config.origin, form.value[CSRF_FIELD])) {
-    return forbiddenPage(c, "This form has expired or was not sent from this site. Go back, reload the page and try again.");
+    return forbiddenPage(
+      c,
+      "This form has expired or was not sent from this site. Go back, reload the page and try again.",
+    );
   }
   return form.value;
 }
@@ -188,7 +234,13 @@ botRoutes.post("/bot/connect", async (c) => {
   const form = await readPost(c);
   if (form instanceof Response) return form;
   const server = (form.server ?? "").slice(0, 300);
-  if (server.trim() === "") return homePage(c, account, { server, serverError: "Please give your server’s address, for example mastodon.social." }, 400);
+  if (server.trim() === "")
+    return homePage(
+      c,
+      account,
+      { server, serverError: "Please give your server’s address, for example mastodon.social." },
+      400,
+    );
   try {
     const { redirect } = await startConnect(bot.context, account.id, server);
     return c.redirect(redirect, 303);
@@ -205,7 +257,12 @@ botRoutes.get("/bot/callback", async (c) => {
   if (account instanceof Response) return account;
   const q = (name: string) => c.req.query(name)?.slice(0, 2000);
   try {
-    const connection = await finishConnect(bot.context, account.id, { state: q("state"), code: q("code"), error: q("error"), errorDescription: q("error_description") });
+    const connection = await finishConnect(bot.context, account.id, {
+      state: q("state"),
+      code: q("code"),
+      error: q("error"),
+      errorDescription: q("error_description"),
+    });
     return c.redirect(`/bot/${connection.id}?done=connected`, 303);
   } catch (error) {
     if (!(error instanceof ConnectError) && !(error instanceof BotApiError)) throw error;
@@ -221,7 +278,10 @@ function ownConnection(c: Context<WebEnv>, account: Account): ConnectionWithApp 
   return connection == null || connection.accountId !== account.id ? null : connection;
 }
 
-function planContext(c: Context<WebEnv>, strike: StrikeSettings): PlanContext & { choices: { slug: string; title: string }[] } {
+function planContext(
+  c: Context<WebEnv>,
+  strike: StrikeSettings,
+): PlanContext & { choices: { slug: string; title: string }[] } {
   const { db, config } = c.get("deps");
   const published = listPublishedDeclarations(db);
   const chosen = strike.declarations.map((slug) => published.find((d) => d.slug === slug)).filter((d) => d != null);
@@ -269,7 +329,8 @@ function postRows(posts: readonly BotPost[], connection: ConnectionWithApp, time
     .filter((p): p is BotPost & { state: PostRow["state"] } => p.state !== "cancelled")
     .map((p) => {
       const detail: Record<PostRow["state"], string> = {
-        planned: p.via === "site" || siteOnly ? "This site posts it at its time." : `Waiting to be scheduled on ${host}.`,
+        planned:
+          p.via === "site" || siteOnly ? "This site posts it at its time." : `Waiting to be scheduled on ${host}.`,
         scheduled: `Held by ${host}.`,
         posted: p.via === "server" ? `Published by ${host}.` : "",
         failed: "",
@@ -295,7 +356,12 @@ interface ConnectionExtra {
   notice?: string;
 }
 
-function connectionPage(c: Context<WebEnv>, connection: ConnectionWithApp, extra: ConnectionExtra = {}, status: PersonalStatus = 200) {
+function connectionPage(
+  c: Context<WebEnv>,
+  connection: ConnectionWithApp,
+  extra: ConnectionExtra = {},
+  status: PersonalStatus = 200,
+) {
   const { db, config } = c.get("deps");
   const now = new Date();
   const strike = currentStrikeSettings(db, now);
@@ -317,7 +383,14 @@ function connectionPage(c: Context<WebEnv>, connection: ConnectionWithApp, extra
     preview = { posts, plan: p, imageSrc: image == null ? null : mediaPath(image) };
   }
   const strikeDays = strike.days.map((iso) => ({ iso, label: dayLabel(iso) }));
-  const media = listGalleryMedia(db).map((m) => ({ id: m.id, src: mediaPath(m), alt: m.alt, title: m.title, width: m.width, height: m.height }));
+  const media = listGalleryMedia(db).map((m) => ({
+    id: m.id,
+    src: mediaPath(m),
+    alt: m.alt,
+    title: m.title,
+    width: m.width,
+    height: m.height,
+  }));
   return personalPage(
     c,
     `${TITLE}: @${connection.acct}`,
@@ -352,7 +425,9 @@ botRoutes.get("/bot/:id{[0-9]+}", (c) => {
 async function connectionPost(
   c: Context<WebEnv>,
   maxBytes?: number,
-): Promise<{ bot: { context: BotContext; poke(): void }; connection: ConnectionWithApp; form: Record<string, string> } | Response> {
+): Promise<
+  { bot: { context: BotContext; poke(): void }; connection: ConnectionWithApp; form: Record<string, string> } | Response
+> {
   const bot = botOf(c);
   if (bot == null) return notConfigured(c);
   const account = requireAccount(c, "/bot");
@@ -405,7 +480,12 @@ function disconnectReport(connection: ConnectionWithApp, result: DisconnectResul
     host: new URL(connection.origin).host,
     revoked: result.revoked,
     problem: result.problem,
-    notCancelled: result.notCancelled.map((p) => ({ at: timeIn(p.postAt, timeZone), iso: p.postAt.toISOString(), text: p.text, reason: p.reason })),
+    notCancelled: result.notCancelled.map((p) => ({
+      at: timeIn(p.postAt, timeZone),
+      iso: p.postAt.toISOString(),
+      text: p.text,
+      reason: p.reason,
+    })),
   };
 }
 
@@ -417,6 +497,7 @@ botRoutes.post("/bot/:id{[0-9]+}/disconnect", async (c) => {
   const timeZone = parseStoredPlan(connection.plan)?.timeZone ?? currentStrikeSettings(db, new Date()).timeZone;
   const result = await disconnect(bot.context, connection);
   // The connection is gone: what could not be done there is shown now, on this answer, or never.
-  if (result.notCancelled.length > 0) return homePage(c, currentAccount(c), { disconnected: disconnectReport(connection, result, timeZone) });
+  if (result.notCancelled.length > 0)
+    return homePage(c, currentAccount(c), { disconnected: disconnectReport(connection, result, timeZone) });
   return c.redirect(`/bot?done=${result.revoked ? "disconnected" : "disconnected-local"}`, 303);
 });

@@ -44,28 +44,50 @@ async function compareSide(c: Context<WebEnv>, raw: string): Promise<CompareSide
   const { db, config } = c.get("deps");
   if (raw === "") return "Please give the address of a version (…/d/its-name/v/1).";
   if (raw.length > 2000) return "This is longer than 2000 characters; please paste just the address of a version.";
-  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) return `“${raw.slice(0, 200)}” is not a web address.`;
+  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol))
+    return `“${raw.slice(0, 200)}” is not a web address.`;
   const url = new URL(raw);
   if (url.origin === config.origin.origin) {
     const m = /^\/d\/([^/]+)\/v\/([1-9]\d{0,8})$/.exec(url.pathname);
     const declaration = m == null ? undefined : getPublicDeclaration(db, decodeURIComponent(m[1]!));
     const revision = declaration == null ? undefined : getRevision(db, declaration.id, Number(m![2]));
     if (revision == null) return `There is no such version here (${url.pathname}).`;
-    return { title: revision.title, number: revision.number, url: url.href, host: url.host, body: revision.body, key: `local:${revision.id}` };
+    return {
+      title: revision.title,
+      number: revision.number,
+      url: url.href,
+      host: url.host,
+      body: revision.body,
+      key: `local:${revision.id}`,
+    };
   }
   let kept = getRemoteRevision(db, url.href);
   if (kept == null) {
-    if (!isKnownRemoteHost(db, url.host)) return `This site compares only with sites it knows copies or sources on, and ${url.host} is not one of them.`;
-    const got = await fetchArticle(url, { allowPrivateAddress: config.federation.allowPrivateAddress, db, origin: config.origin });
+    if (!isKnownRemoteHost(db, url.host))
+      return `This site compares only with sites it knows copies or sources on, and ${url.host} is not one of them.`;
+    const got = await fetchArticle(url, {
+      allowPrivateAddress: config.federation.allowPrivateAddress,
+      db,
+      origin: config.origin,
+    });
     if (!got.ok) return `The version at ${url.host} could not be fetched (${got.reason.replace(/-/g, " ")}).`;
     if (got.article.url.href !== url.href) return `${url.host} serves a different version at that address.`;
     kept = await keepRevision(fedData(c), got.article);
   }
-  return { title: kept.title, number: kept.number, url: kept.url, host: new URL(kept.url).host, body: kept.body, key: `remote:${kept.id}` };
+  return {
+    title: kept.title,
+    number: kept.number,
+    url: kept.url,
+    host: new URL(kept.url).host,
+    body: kept.body,
+    key: `remote:${kept.id}`,
+  };
 }
 
 /** Rendered diffs of two stored revisions (a revision's text never changes). */
-const comparisons = new KeptDiffs<RenderOutcome>(200, 16 * 1024 * 1024, (r) => stringBytes(r.html.inline, r.html.side, r.summary.text));
+const comparisons = new KeptDiffs<RenderOutcome>(200, 16 * 1024 * 1024, (r) =>
+  stringBytes(r.html.inline, r.html.side, r.summary.text),
+);
 
 const LABELS = { a: "Before (address of a version)", b: "After (address of a version)" } as const;
 
@@ -106,14 +128,20 @@ compareElsewhereRoutes.get("/compare/elsewhere", async (c) => {
   const b = asked ? await compareSide(c, values.b) : "";
   const view = c.req.query("view") === "side" ? "side" : "inline";
   if (typeof a === "string" || typeof b === "string") {
-    const errors = { ...(typeof a === "string" && asked ? { a } : {}), ...(typeof b === "string" && asked ? { b } : {}) };
+    const errors = {
+      ...(typeof a === "string" && asked ? { a } : {}),
+      ...(typeof b === "string" && asked ? { b } : {}),
+    };
     return c.html(
-      <Layout title={asked ? "Compare across sites (please check the form)" : "Compare across sites"} siteName={config.instanceName}>
+      <Layout
+        title={asked ? "Compare across sites (please check the form)" : "Compare across sites"}
+        siteName={config.instanceName}
+      >
         <section class="diff-page" aria-labelledby="compare-title">
           <h1 id="compare-title">Compare across sites</h1>
           <p>
-            Compare any two versions of Declarations, on this site or on a site this one knows copies or sources on. Paste each version’s
-            address, such as https://example.org/d/its-name/v/2.
+            Compare any two versions of Declarations, on this site or on a site this one knows copies or sources on.
+            Paste each version’s address, such as https://example.org/d/its-name/v/2.
           </p>
           <CompareForm values={values} errors={errors} />
         </section>
@@ -132,17 +160,26 @@ compareElsewhereRoutes.get("/compare/elsewhere", async (c) => {
   const { summary } = got.outcome;
   const html = got.outcome.html[view] ?? "";
   const link = (v: string) => `/compare/elsewhere?${new URLSearchParams({ a: a.url, b: b.url, view: v }).toString()}`;
-  const heading = a.title === b.title ? `Changes to “${a.title}” across sites` : `Changes from “${a.title}” to “${b.title}”`;
+  const heading =
+    a.title === b.title ? `Changes to “${a.title}” across sites` : `Changes from “${a.title}” to “${b.title}”`;
   return c.html(
     <Layout title={heading} siteName={config.instanceName}>
       <section class="diff-page" aria-labelledby="compare-title">
         <h1 id="compare-title">{heading}</h1>
         <ul class="diff-versions">
           <li>
-            <span class="diff-side-label">Before:</span> <a href={a.url}>{a.title}, version {a.number}</a> <span class="muted">on {a.host}</span>
+            <span class="diff-side-label">Before:</span>{" "}
+            <a href={a.url}>
+              {a.title}, version {a.number}
+            </a>{" "}
+            <span class="muted">on {a.host}</span>
           </li>
           <li>
-            <span class="diff-side-label">After:</span> <a href={b.url}>{b.title}, version {b.number}</a> <span class="muted">on {b.host}</span>
+            <span class="diff-side-label">After:</span>{" "}
+            <a href={b.url}>
+              {b.title}, version {b.number}
+            </a>{" "}
+            <span class="muted">on {b.host}</span>
           </li>
         </ul>
         <p class="meta">{plural(summary.wordsChanged, "word", "words")} changed</p>
@@ -155,10 +192,17 @@ compareElsewhereRoutes.get("/compare/elsewhere", async (c) => {
           </a>
         </nav>
         <p class="diff-legend">
-          <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck through.
+          <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck
+          through.
         </p>
         {view === "side" ? (
-          <div class="diff-body diff-scroll" role="region" aria-label="Changes side by side" tabindex={0} dangerouslySetInnerHTML={{ __html: html }} />
+          <div
+            class="diff-body diff-scroll"
+            role="region"
+            aria-label="Changes side by side"
+            tabindex={0}
+            dangerouslySetInnerHTML={{ __html: html }}
+          />
         ) : (
           <div class="diff-body" dangerouslySetInnerHTML={{ __html: html }} />
         )}

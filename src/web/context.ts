@@ -11,7 +11,10 @@ import type { Signing } from "./signing.ts";
 /** What the web routes need, passed down from `createApp`. */
 export interface WebDeps {
   readonly db: Db;
-  readonly config: Pick<Config, "origin" | "instanceName" | "trustedProxies" | "ipv6PrefixLength" | "signing" | "mail" | "federation">;
+  readonly config: Pick<
+    Config,
+    "origin" | "instanceName" | "trustedProxies" | "ipv6PrefixLength" | "signing" | "mail" | "federation"
+  >;
   readonly pow: ProofOfWork;
   /** The site secret: keys CSRF tokens and client hashes. */
   readonly secret: string;

@@ -15,10 +15,27 @@ import { createRemoteCopy, getRemoteRevision } from "../db/remote-copies.ts";
 import { slugAvailable } from "../db/copies.ts";
 import { getPublicDeclaration, getRevision } from "../db/declarations.ts";
 import type { RemoteRevision } from "../db/schema.ts";
-import { keepRevision, resolveRemoteDeclaration, revisionArticleJson, type FedData, type ResolvedDeclaration } from "../federation/index.ts";
+import {
+  keepRevision,
+  resolveRemoteDeclaration,
+  revisionArticleJson,
+  type FedData,
+  type ResolvedDeclaration,
+} from "../federation/index.ts";
 import { slugify, slugProblem } from "../slug.ts";
 import { readForm } from "./body.ts";
-import { changesForSave, editorView, EXPIRED_FORM, keepNotes, notSavedBecause, loginRedirect, MAX_EDITOR_BODY_BYTES, parseNumber, validateText, valuesFrom } from "./copies.tsx";
+import {
+  changesForSave,
+  editorView,
+  EXPIRED_FORM,
+  keepNotes,
+  notSavedBecause,
+  loginRedirect,
+  MAX_EDITOR_BODY_BYTES,
+  parseNumber,
+  validateText,
+  valuesFrom,
+} from "./copies.tsx";
 import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { csrfFor, notSavedPage, personalPage, type PersonalStatus } from "./personal.tsx";
@@ -55,7 +72,9 @@ copiesElsewhereRoutes.get("/d/:slug/v/:number", async (c, next) => {
   if (declaration == null || revision == null) return c.json({ error: "Not found" }, 404);
   const ctx = federation.createContext(c.req.raw, fedData(c));
   c.header("Vary", "Accept");
-  return c.body(JSON.stringify(await revisionArticleJson(ctx, declaration, revision)), 200, { "Content-Type": "application/activity+json" });
+  return c.body(JSON.stringify(await revisionArticleJson(ctx, declaration, revision)), 200, {
+    "Content-Type": "application/activity+json",
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -64,13 +83,18 @@ copiesElsewhereRoutes.get("/d/:slug/v/:number", async (c, next) => {
 function SourceForm(props: { csrf: string; value: string; error?: string | undefined }) {
   return (
     <form class="account-form" method="post" action="/copy/elsewhere" novalidate>
-      <ErrorSummary fields={props.error != null ? ["source"] : []} errors={{ source: props.error }} label={() => "Address or handle"} href={() => "#copy-source"} />
+      <ErrorSummary
+        fields={props.error != null ? ["source"] : []}
+        errors={{ source: props.error }}
+        label={() => "Address or handle"}
+        href={() => "#copy-source"}
+      />
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <div class="field">
         <label for="copy-source">Address or handle</label>
         <p class="hint" id="copy-source-hint">
-          The Declaration’s page on its site, such as https://example.org/d/digital-rights (or one of its versions, …/v/2), or its fediverse
-          handle, such as @digital-rights@example.org.
+          The Declaration’s page on its site, such as https://example.org/d/digital-rights (or one of its versions,
+          …/v/2), or its fediverse handle, such as @digital-rights@example.org.
         </p>
         <input
           id="copy-source"
@@ -102,9 +126,9 @@ function sourcePage(c: Context<WebEnv>, value: string, error: string | undefined
     <section class="editor-page" aria-labelledby="elsewhere-title">
       <h1 id="elsewhere-title">Copy a Declaration from another site</h1>
       <p>
-        A Declaration published on another undersign site (or any server that publishes its text as an ActivityPub Article) can be copied
-        here. Your copy links to the exact version it came from, follows its source so you can take in its new versions, and the source’s
-        site learns of your copy.
+        A Declaration published on another undersign site (or any server that publishes its text as an ActivityPub
+        Article) can be copied here. Your copy links to the exact version it came from, follows its source so you can
+        take in its new versions, and the source’s site learns of your copy.
       </p>
       <SourceForm csrf={csrfFor(c)} value={value} error={error} />
     </section>,
@@ -135,7 +159,11 @@ async function remoteEditorPage(
   status: PersonalStatus,
 ) {
   const r = ref.revision;
-  const view = await editorView(values, extra, status, { source: r.body, base: r.body, diffTitle: `Changes from version ${r.number}` });
+  const view = await editorView(values, extra, status, {
+    source: r.body,
+    base: r.body,
+    diffTitle: `Changes from version ${r.number}`,
+  });
   const host = URL.canParse(r.url) ? new URL(r.url).host : r.url;
   return personalPage(
     c,
@@ -143,13 +171,13 @@ async function remoteEditorPage(
     <section class="editor-page" aria-labelledby="editor-page-title">
       <h1 id="editor-page-title">Make your own copy</h1>
       <p>
-        You are copying <a href={r.url}>{r.title}</a>, version {r.number}, from <strong>{host}</strong>. Your copy links to that version, and
-        its Proposed Changes list what you changed.
+        You are copying <a href={r.url}>{r.title}</a>, version {r.number}, from <strong>{host}</strong>. Your copy links
+        to that version, and its Proposed Changes list what you changed.
       </p>
       {ref.converted && (
         <p class="notice" role="note" id="converted-warning">
-          {host} does not publish this text as Markdown, so it was converted from its web page’s HTML. Headings, emphasis, lists and links are
-          kept; other formatting may be lost. Please check the text before you publish.
+          {host} does not publish this text as Markdown, so it was converted from its web page’s HTML. Headings,
+          emphasis, lists and links are kept; other formatting may be lost. Please check the text before you publish.
         </p>
       )}
       <CopyEditor
@@ -186,9 +214,20 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
   // Step 1: fetch what was pasted.
   if (form.ref == null || form.ref === "") {
     if (!csrfOk) return sourcePage(c, input, EXPIRED_FORM, 403);
-    if (input === "") return sourcePage(c, input, "Please enter the address or handle of the Declaration to copy.", 400);
-    if ([...input].length > SOURCE_INPUT_MAX) return sourcePage(c, input, `This is longer than ${SOURCE_INPUT_MAX} characters; please paste just the address.`, 400);
-    const resolved = await resolveRemoteDeclaration(input, { allowPrivateAddress: config.federation.allowPrivateAddress, db, origin: config.origin });
+    if (input === "")
+      return sourcePage(c, input, "Please enter the address or handle of the Declaration to copy.", 400);
+    if ([...input].length > SOURCE_INPUT_MAX)
+      return sourcePage(
+        c,
+        input,
+        `This is longer than ${SOURCE_INPUT_MAX} characters; please paste just the address.`,
+        400,
+      );
+    const resolved = await resolveRemoteDeclaration(input, {
+      allowPrivateAddress: config.federation.allowPrivateAddress,
+      db,
+      origin: config.origin,
+    });
     if (!resolved.ok) return sourcePage(c, input, resolved.message, refusalStatus(resolved.reason));
     const kept = await keepRevision(fedData(c), resolved.declaration.revision);
     const r = kept;
@@ -209,27 +248,46 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
   const ref = { revision, converted: revision.format === "html" };
   const values = valuesFrom(form);
   if (!csrfOk) return remoteEditorPage(c, ref, input, values, { formError: EXPIRED_FORM }, 403);
-  if (form.action !== "publish" && form.action !== "draft") return remoteEditorPage(c, ref, input, values, { preview: true }, 200);
+  if (form.action !== "publish" && form.action !== "draft")
+    return remoteEditorPage(c, ref, input, values, { preview: true }, 200);
   const errors = validateText(values);
   const typedSlug = values.slug.trim();
   const newSlug = typedSlug === "" ? slugify(values.title) : typedSlug;
   const problem = slugProblem(newSlug);
-  if (problem != null) errors.slug = typedSlug === "" ? "Please choose an address for your copy: none could be made from the title." : `This address ${problem}.`;
+  if (problem != null)
+    errors.slug =
+      typedSlug === ""
+        ? "Please choose an address for your copy: none could be made from the title."
+        : `This address ${problem}.`;
   if (Object.keys(errors).length > 0) return remoteEditorPage(c, ref, input, values, { errors }, 400);
   const taken = { errors: { slug: `The address “${newSlug}” is taken; please choose another.` } };
   if (!slugAvailable(db, newSlug)) return remoteEditorPage(c, ref, input, { ...values, slug: newSlug }, taken, 409);
   // Worked out before the source is fetched again, so a refusal costs no network request.
   const changes = await changesForSave(revision.body, values.body);
-  if (!changes.ok) return remoteEditorPage(c, ref, input, values, notSavedBecause(changes.refusal), changes.refusal.status);
+  if (!changes.ok)
+    return remoteEditorPage(c, ref, input, values, notSavedBecause(changes.refusal), changes.refusal.status);
 
   // The source's actor, fetched again: where our copy's actor will write.
   // A numbered revision (undersign's …/v/N) is fetched at its own address; elsewhere the Article's
   // `url` may be a web page only, so the Article itself is fetched.
   const again = /\/v\/[1-9]\d*$/.test(new URL(revision.url).pathname) ? revision.url : revision.articleIri;
-  const resolved = await resolveRemoteDeclaration(again, { allowPrivateAddress: config.federation.allowPrivateAddress, db, origin: config.origin });
+  const resolved = await resolveRemoteDeclaration(again, {
+    allowPrivateAddress: config.federation.allowPrivateAddress,
+    db,
+    origin: config.origin,
+  });
   if (!resolved.ok || resolved.declaration.actor.id.href !== revision.actorIri) {
-    const message = resolved.ok ? "The source’s server now names another author for this text; nothing was copied." : resolved.message;
-    return remoteEditorPage(c, ref, input, values, { formError: `Not published: ${message} Your text is kept below.` }, resolved.ok ? 422 : refusalStatus(resolved.reason));
+    const message = resolved.ok
+      ? "The source’s server now names another author for this text; nothing was copied."
+      : resolved.message;
+    return remoteEditorPage(
+      c,
+      ref,
+      input,
+      values,
+      { formError: `Not published: ${message} Your text is kept below.` },
+      resolved.ok ? 422 : refusalStatus(resolved.reason),
+    );
   }
   const source = resolved.declaration;
   // The newest version is kept too: the owner may take it in at once.

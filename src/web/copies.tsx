@@ -30,7 +30,6 @@ import { currentAccount } from "./session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues } from "./views/CopyEditor.tsx";
 import { DraftNotice, RepublishForm, withdrawnSentence } from "./visibility.tsx";
 
-
 export const copyRoutes = new Hono<WebEnv>();
 
 export const TITLE_MAX = 200;
@@ -42,7 +41,8 @@ export const NOTE_MAX = 1000;
 /** A 200 KB text can take up to nine times as many bytes once percent-encoded (3 UTF-8 bytes × "%XX"). */
 export const MAX_EDITOR_BODY_BYTES = 2 * 1024 * 1024;
 
-export const EXPIRED_FORM = "This form expired or was not sent from this site. Nothing was saved; your text is kept below. Please try again.";
+export const EXPIRED_FORM =
+  "This form expired or was not sent from this site. Nothing was saved; your text is kept below. Please try again.";
 
 type Status = PersonalStatus;
 
@@ -73,7 +73,10 @@ export function notesFrom(values: Record<string, string>): Record<string, string
 }
 
 /** Only the notes of changes that still exist. */
-export function keepNotes(notes: Record<string, string>, changes: readonly ProposedChange[] | null): Record<string, string> {
+export function keepNotes(
+  notes: Record<string, string>,
+  changes: readonly ProposedChange[] | null,
+): Record<string, string> {
   if (changes == null) return notes;
   const kept: Record<string, string> = {};
   for (const change of changes) if (Object.hasOwn(notes, change.id)) kept[change.id] = notes[change.id]!;
@@ -93,7 +96,9 @@ export function valuesFrom(values: Record<string, string>): EditorValues {
 
 /** The text's size problem, or null: checked before any work on the text (preview, diffs, saving). */
 export function bodySizeProblem(body: string): string | null {
-  return Buffer.byteLength(body, "utf8") > BODY_MAX_BYTES ? `The text is larger than ${BODY_MAX_BYTES / 1024} KB.` : null;
+  return Buffer.byteLength(body, "utf8") > BODY_MAX_BYTES
+    ? `The text is larger than ${BODY_MAX_BYTES / 1024} KB.`
+    : null;
 }
 
 /** Checks title, summary, body and change summary. */
@@ -102,11 +107,13 @@ export function validateText(v: EditorValues): EditorErrors {
   const title = v.title.trim();
   if (title === "") errors.title = "Please give your text a title.";
   else if ([...title].length > TITLE_MAX) errors.title = `The title is longer than ${TITLE_MAX} characters.`;
-  if ([...v.summary.trim()].length > SUMMARY_MAX) errors.summary = `The summary is longer than ${SUMMARY_MAX} characters.`;
+  if ([...v.summary.trim()].length > SUMMARY_MAX)
+    errors.summary = `The summary is longer than ${SUMMARY_MAX} characters.`;
   const tooLarge = bodySizeProblem(v.body);
   if (v.body.trim() === "") errors.body = "The text is empty.";
   else if (tooLarge != null) errors.body = tooLarge;
-  if ([...v.changeSummary.trim()].length > CHANGE_SUMMARY_MAX) errors.changeSummary = `This is longer than ${CHANGE_SUMMARY_MAX} characters.`;
+  if ([...v.changeSummary.trim()].length > CHANGE_SUMMARY_MAX)
+    errors.changeSummary = `This is longer than ${CHANGE_SUMMARY_MAX} characters.`;
   return errors;
 }
 
@@ -136,7 +143,9 @@ export async function editorView(
       props: {
         ...rest,
         changes: null,
-        ...(texts.source != null ? { changesUnavailable: "The Proposed Changes are listed again once the text is within the size limit." } : {}),
+        ...(texts.source != null
+          ? { changesUnavailable: "The Proposed Changes are listed again once the text is within the size limit." }
+          : {}),
         errors: { ...rest.errors, body: tooLarge },
       },
       status: status === 200 ? 400 : status,
@@ -159,7 +168,9 @@ export async function editorView(
         ...rest,
         changes: null,
         ...(texts.source != null ? { changesUnavailable: `The Proposed Changes could not be listed. ${message}` } : {}),
-        ...(preview === true && rest.formError == null ? { formError: `The preview could not be made. ${message} Your text is kept below.` } : {}),
+        ...(preview === true && rest.formError == null
+          ? { formError: `The preview could not be made. ${message} Your text is kept below.` }
+          : {}),
       },
       status: status === 200 ? got.refusal.status : status,
     };
@@ -170,7 +181,14 @@ export async function editorView(
       ...rest,
       changes: o.changes,
       moreChanges: o.more,
-      ...(preview === true ? { previewHtml: o.previewHtml ?? "", diffHtml: o.diffHtml ?? "", sideBySideHtml: o.sideBySideHtml ?? "", diffTitle: texts.diffTitle } : {}),
+      ...(preview === true
+        ? {
+            previewHtml: o.previewHtml ?? "",
+            diffHtml: o.diffHtml ?? "",
+            sideBySideHtml: o.sideBySideHtml ?? "",
+            diffTitle: texts.diffTitle,
+          }
+        : {}),
     },
     status,
   };
@@ -179,20 +197,33 @@ export async function editorView(
 /** The Proposed Changes of `body` against `source`, to keep only the notes of changes that exist when saving. */
 export async function changesForSave(source: string | null, body: string): Promise<Tried<ProposedChange[] | null>> {
   if (source == null) return { ok: true, outcome: null };
-  const got = await tryDiff({ kind: "proposed", before: source, after: body }, { before: EDITOR_LABELS.source, after: EDITOR_LABELS.body });
+  const got = await tryDiff(
+    { kind: "proposed", before: source, after: body },
+    { before: EDITOR_LABELS.source, after: EDITOR_LABELS.body },
+  );
   return got.ok ? { ok: true, outcome: got.outcome.changes } : got;
 }
 
 /** The conflict section of a save refused because `latest` was saved meanwhile: the diff from the base, or why it is missing. */
-export async function conflictView(base: string, latest: Pick<Revision, "number" | "body">): Promise<{ number: number; html: string }> {
-  const got = await tryDiff({ kind: "render", before: base, after: latest.body, views: ["inline"] }, { before: "The version you edited", after: `Version ${latest.number}` });
-  const html = got.ok ? (got.outcome.html.inline ?? "") : `<p class="notice" role="note">${escapeHtml(`The changes could not be shown. ${got.refusal.message}`)}</p>`;
+export async function conflictView(
+  base: string,
+  latest: Pick<Revision, "number" | "body">,
+): Promise<{ number: number; html: string }> {
+  const got = await tryDiff(
+    { kind: "render", before: base, after: latest.body, views: ["inline"] },
+    { before: "The version you edited", after: `Version ${latest.number}` },
+  );
+  const html = got.ok
+    ? (got.outcome.html.inline ?? "")
+    : `<p class="notice" role="note">${escapeHtml(`The changes could not be shown. ${got.refusal.message}`)}</p>`;
   return { number: latest.number, html };
 }
 
 /** The editor again after the diff pool refused the work a save needs: nothing saved, everything kept. */
 export function notSavedBecause(refusal: { status: 413 | 503; message: string }): { formError: string } {
-  return { formError: `Nothing was saved: the Proposed Changes could not be listed. ${refusal.message} Your text is kept below.` };
+  return {
+    formError: `Nothing was saved: the Proposed Changes could not be listed. ${refusal.message} Your text is kept below.`,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -204,7 +235,11 @@ interface SourceRef {
 }
 
 /** The published Declaration `slug` and its revision `v` (latest when `v` is absent), or a 404 response. */
-function findSource(c: Context<WebEnv>, slug: string, rawV: string | undefined): SourceRef | { response: Response | Promise<Response> } {
+function findSource(
+  c: Context<WebEnv>,
+  slug: string,
+  rawV: string | undefined,
+): SourceRef | { response: Response | Promise<Response> } {
   const { db } = c.get("deps");
   // A withdrawn text stays readable, so it can still be copied; a draft cannot.
   const declaration = getPublicDeclaration(db, slug);
@@ -223,15 +258,19 @@ async function copyEditorPage(
   status: Status,
 ) {
   const { declaration: d, revision: r } = source;
-  const view = await editorView(values, extra, status, { source: r.body, base: r.body, diffTitle: `Changes from version ${r.number}` });
+  const view = await editorView(values, extra, status, {
+    source: r.body,
+    base: r.body,
+    diffTitle: `Changes from version ${r.number}`,
+  });
   return personalPage(
     c,
     `Your copy of ${r.title}`,
     <section class="editor-page" aria-labelledby="editor-page-title">
       <h1 id="editor-page-title">Make your own copy</h1>
       <p>
-        You are copying <a href={`/d/${d.slug}/v/${r.number}`}>{r.title}</a>, version {r.number}. Your copy links to that version, and its
-        Proposed Changes list what you changed.
+        You are copying <a href={`/d/${d.slug}/v/${r.number}`}>{r.title}</a>, version {r.number}. Your copy links to
+        that version, and its Proposed Changes list what you changed.
       </p>
       <CopyEditor
         mode="copy"
@@ -255,9 +294,10 @@ function loggedOutCopyPage(c: Context<WebEnv>, source: SourceRef) {
     <section class="prose-page" aria-labelledby="copy-title">
       <h1 id="copy-title">Make your own copy</h1>
       <p>
-        Anyone with an account on this site can make their own copy of <a href={`/d/${source.declaration.slug}/v/${source.revision.number}`}>{source.revision.title}</a>{" "}
-        (version {source.revision.number}), edit it, and publish it at an address of their own. The copy links to the version it came from and lists its
-        changes as Proposed Changes.
+        Anyone with an account on this site can make their own copy of{" "}
+        <a href={`/d/${source.declaration.slug}/v/${source.revision.number}`}>{source.revision.title}</a> (version{" "}
+        {source.revision.number}), edit it, and publish it at an address of their own. The copy links to the version it
+        came from and lists its changes as Proposed Changes.
       </p>
       <p>
         <a href={`/login?next=${encodeURIComponent(next)}`}>Log in</a> to make your copy
@@ -284,7 +324,13 @@ copyRoutes.get("/d/:slug/copy", (c) => {
   if ("response" in source) return source.response;
   if (currentAccount(c) == null) return loggedOutCopyPage(c, source);
   const r = source.revision;
-  return copyEditorPage(c, source, { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: {} }, {}, 200);
+  return copyEditorPage(
+    c,
+    source,
+    { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: {} },
+    {},
+    200,
+  );
 });
 
 copyRoutes.post("/d/:slug/copy", async (c) => {
@@ -302,14 +348,20 @@ copyRoutes.post("/d/:slug/copy", async (c) => {
   if ("response" in source) return source.response;
   if (account == null) return loginRedirect(c, `/d/${slug}/copy?v=${source.revision.number}`);
   const values = valuesFrom(form);
-  if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD])) return copyEditorPage(c, source, values, { formError: EXPIRED_FORM }, 403);
-  if (form.action !== "publish" && form.action !== "draft") return copyEditorPage(c, source, values, { preview: true }, 200);
+  if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD]))
+    return copyEditorPage(c, source, values, { formError: EXPIRED_FORM }, 403);
+  if (form.action !== "publish" && form.action !== "draft")
+    return copyEditorPage(c, source, values, { preview: true }, 200);
 
   const errors = validateText(values);
   const typedSlug = values.slug.trim();
   const newSlug = typedSlug === "" ? slugify(values.title) : typedSlug;
   const problem = slugProblem(newSlug);
-  if (problem != null) errors.slug = typedSlug === "" ? "Please choose an address for your copy: none could be made from the title." : `This address ${problem}.`;
+  if (problem != null)
+    errors.slug =
+      typedSlug === ""
+        ? "Please choose an address for your copy: none could be made from the title."
+        : `This address ${problem}.`;
   if (Object.keys(errors).length > 0) return copyEditorPage(c, source, values, { errors }, 400);
   const taken = { errors: { slug: `The address “${newSlug}” is taken; please choose another.` } };
   if (!slugAvailable(db, newSlug)) return copyEditorPage(c, source, { ...values, slug: newSlug }, taken, 409);
@@ -358,7 +410,8 @@ export function findOwned(
   const account = currentAccount(c);
   // A draft is a 404 for everyone but its owner (logged out included: its address is not revealed).
   const hidden = declaration?.status === "draft" && (account == null || declaration.ownerId !== account.id);
-  if (declaration == null || latest == null || hidden) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
+  if (declaration == null || latest == null || hidden)
+    return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
   if (account == null) return { response: loginRedirect(c, `/d/${slug}/${page}`) };
   if (declaration.ownerId !== account.id) return { response: forbiddenPage(c, notOwner) };
   return { declaration, latest };
@@ -373,7 +426,11 @@ async function editPage(
   status: Status,
 ) {
   const source = copySource(c.get("deps").db, d);
-  const view = await editorView(values, extra, status, { source: source?.body ?? null, base: base.body, diffTitle: `Changes from version ${base.number}` });
+  const view = await editorView(values, extra, status, {
+    source: source?.body ?? null,
+    base: base.body,
+    diffTitle: `Changes from version ${base.number}`,
+  });
   return personalPage(
     c,
     `Edit ${d.title}`,
@@ -415,11 +472,13 @@ function UnpublishForm(props: { slug: string; csrf: string; signatures: number }
       <form method="post" action={`/d/${props.slug}/unpublish`}>
         <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
         <p id="unpublish-warning">
-          Unpublishing takes this Declaration off the list and stops new signatures. Its text stays readable with a note that you withdrew
-          it; its {props.signatures === 1 ? "signature is" : `${props.signatures} signatures are`} kept, and signers keep their private
-          links. You can publish it again later.
+          Unpublishing takes this Declaration off the list and stops new signatures. Its text stays readable with a note
+          that you withdrew it; its {props.signatures === 1 ? "signature is" : `${props.signatures} signatures are`}{" "}
+          kept, and signers keep their private links. You can publish it again later.
         </p>
-        <button type="submit" class="danger" aria-describedby="unpublish-warning">Unpublish</button>
+        <button type="submit" class="danger" aria-describedby="unpublish-warning">
+          Unpublish
+        </button>
       </form>
     </section>
   );
@@ -429,7 +488,14 @@ copyRoutes.get("/d/:slug/edit", (c) => {
   const owned = findOwned(c, c.req.param("slug"));
   if ("response" in owned) return owned.response;
   const r = owned.latest;
-  return editPage(c, owned.declaration, r, { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: { ...r.notes } }, {}, 200);
+  return editPage(
+    c,
+    owned.declaration,
+    r,
+    { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: { ...r.notes } },
+    {},
+    200,
+  );
 });
 
 copyRoutes.post("/d/:slug/edit", async (c) => {
@@ -444,8 +510,17 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
   const values = valuesFrom(form);
   const baseNumber = parseNumber(form.base);
   const base = baseNumber == null ? undefined : getRevision(db, owned.declaration.id, baseNumber);
-  if (base == null) return editPage(c, owned.declaration, owned.latest, values, { formError: "The version you edited was not found; your text is kept below." }, 400);
-  if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD])) return editPage(c, owned.declaration, base, values, { formError: EXPIRED_FORM }, 403);
+  if (base == null)
+    return editPage(
+      c,
+      owned.declaration,
+      owned.latest,
+      values,
+      { formError: "The version you edited was not found; your text is kept below." },
+      400,
+    );
+  if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD]))
+    return editPage(c, owned.declaration, base, values, { formError: EXPIRED_FORM }, 403);
   const publish = form.action === "publish" && owned.declaration.status === "draft";
   if (form.action !== "save" && !publish) return editPage(c, owned.declaration, base, values, { preview: true }, 200);
 
@@ -453,7 +528,8 @@ copyRoutes.post("/d/:slug/edit", async (c) => {
   if (Object.keys(errors).length > 0) return editPage(c, owned.declaration, base, values, { errors }, 400);
   const source = copySource(db, owned.declaration);
   const changes = await changesForSave(source?.body ?? null, values.body);
-  if (!changes.ok) return editPage(c, owned.declaration, base, values, notSavedBecause(changes.refusal), changes.refusal.status);
+  if (!changes.ok)
+    return editPage(c, owned.declaration, base, values, notSavedBecause(changes.refusal), changes.refusal.status);
   const outcome = await batcher.run(() => {
     const saved = saveRevision(db, {
       declaration: owned.declaration,
@@ -492,7 +568,16 @@ async function statusChange(c: Context<WebEnv>, to: "published" | "withdrawn") {
   const account = currentAccount(c)!;
   const body = await readForm(c);
   const title = to === "published" ? "Not published" : "Not unpublished";
-  if (!body.ok) return personalPage(c, title, <section class="error-page"><h1>{title}</h1><p>{body.message}</p></section>, body.status);
+  if (!body.ok)
+    return personalPage(
+      c,
+      title,
+      <section class="error-page">
+        <h1>{title}</h1>
+        <p>{body.message}</p>
+      </section>,
+      body.status,
+    );
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
     return personalPage(
       c,

@@ -25,7 +25,13 @@ export function csrfToken(c: Context, secret: string, origin: URL): string {
   let id = getCookie(c, name);
   if (id == null || !/^[A-Za-z0-9_-]{22}$/.test(id)) {
     id = randomBytes(16).toString("base64url");
-    setCookie(c, name, id, { path: "/", httpOnly: true, sameSite: "Lax", secure: origin.protocol === "https:", maxAge: 60 * 60 * 24 * 30 });
+    setCookie(c, name, id, {
+      path: "/",
+      httpOnly: true,
+      sameSite: "Lax",
+      secure: origin.protocol === "https:",
+      maxAge: 60 * 60 * 24 * 30,
+    });
   }
   return tokenFor(secret, id);
 }

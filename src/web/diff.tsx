@@ -43,7 +43,11 @@ export interface RenderedDiff {
 export const DIFF_CACHE_SIZE = 200;
 /** Rendered diffs kept together, at most (a diff of two long texts can be megabytes of HTML). */
 export const DIFF_CACHE_BYTES = 16 * 1024 * 1024;
-const renderedDiffs = new KeptDiffs<RenderedDiff>(DIFF_CACHE_SIZE, DIFF_CACHE_BYTES, (r) => stringBytes(r.html, r.summary.text) + 64 * Object.keys(r.words).length);
+const renderedDiffs = new KeptDiffs<RenderedDiff>(
+  DIFF_CACHE_SIZE,
+  DIFF_CACHE_BYTES,
+  (r) => stringBytes(r.html, r.summary.text) + 64 * Object.keys(r.words).length,
+);
 
 type DiffSide = Pick<Revision, "id" | "body"> & Partial<Pick<Revision, "title" | "summary" | "number">>;
 
@@ -53,10 +57,17 @@ type DiffSide = Pick<Revision, "id" | "body"> & Partial<Pick<Revision, "title" |
  * least recently used entries go first.  A refusal (too large, busy, past its
  * deadline) is returned, not kept.
  */
-export async function renderedDiff(db: object, before: DiffSide, after: DiffSide, view: DiffView): Promise<Tried<RenderedDiff>> {
+export async function renderedDiff(
+  db: object,
+  before: DiffSide,
+  after: DiffSide,
+  view: DiffView,
+): Promise<Tried<RenderedDiff>> {
   const words: Record<string, readonly [string, string]> = {};
-  if (before.title != null && after.title != null && before.title !== after.title) words.title = [before.title, after.title];
-  if (before.summary != null && after.summary != null && before.summary !== after.summary) words.summary = [before.summary, after.summary];
+  if (before.title != null && after.title != null && before.title !== after.title)
+    words.title = [before.title, after.title];
+  if (before.summary != null && after.summary != null && before.summary !== after.summary)
+    words.summary = [before.summary, after.summary];
   const labels = {
     before: before.number != null ? `Version ${before.number}` : "The first text",
     after: after.number != null ? `Version ${after.number}` : "The second text",
@@ -67,7 +78,13 @@ export async function renderedDiff(db: object, before: DiffSide, after: DiffSide
   };
   try {
     const outcome = await renderedDiffs.get(db, `${before.id}:${after.id}:${view}`, async () => {
-      const rendered = await diffPool().run({ kind: "render", before: before.body, after: after.body, views: [view], words });
+      const rendered = await diffPool().run({
+        kind: "render",
+        before: before.body,
+        after: after.body,
+        views: [view],
+        words,
+      });
       return { html: rendered.html[view] ?? "", summary: rendered.summary, words: rendered.words };
     });
     return { ok: true, outcome };
@@ -98,12 +115,20 @@ function parseView(raw: string | undefined): DiffView {
 /** `a..b` → the two numbers, or a message saying what is wrong. */
 export function parseRange(range: string): { a: number; b: number } | { error: string } {
   const match = /^([^.]*)\.\.([^.]*)$/.exec(range);
-  if (match == null) return { error: `“${range}” is not a range of versions: write two version numbers separated by two dots, like 1..2.` };
+  if (match == null)
+    return {
+      error: `“${range}” is not a range of versions: write two version numbers separated by two dots, like 1..2.`,
+    };
   const a = parseRevisionNumber(match[1]);
   const b = parseRevisionNumber(match[2]);
   if (a == null || b == null) {
     const bad = a == null ? match[1]! : match[2]!;
-    return { error: bad === "" ? `“${range}” needs a version number on each side of the two dots, like 1..2.` : `“${bad}” is not a version number: versions are numbered 1, 2, 3 and so on.` };
+    return {
+      error:
+        bad === ""
+          ? `“${range}” needs a version number on each side of the two dots, like 1..2.`
+          : `“${bad}” is not a version number: versions are numbered 1, 2, 3 and so on.`,
+    };
   }
   if (a === b) return { error: `Version ${a} compared with itself shows no changes: choose two different versions.` };
   return { a, b };
@@ -188,7 +213,13 @@ function SummaryFigures(props: { summary: DiffSummary }) {
 }
 
 /** The part both comparison pages share: versions, summary, title/summary changes, view links, the diff. */
-function DiffResult(props: { before: Side; after: Side; view: DiffView; viewHref: (view: DiffView) => string; rendered: RenderedDiff }) {
+function DiffResult(props: {
+  before: Side;
+  after: Side;
+  view: DiffView;
+  viewHref: (view: DiffView) => string;
+  rendered: RenderedDiff;
+}) {
   const { before, after, view, rendered } = props;
   const titleChanged = before.revision.title !== after.revision.title;
   const summaryChanged = before.revision.summary !== after.revision.summary;
@@ -196,13 +227,19 @@ function DiffResult(props: { before: Side; after: Side; view: DiffView; viewHref
     <>
       <ul class="diff-versions">
         <li>
-          <span class="diff-side-label">Before:</span> <a href={versionHref(before)}>{before.revision.title}, version {before.revision.number}</a>{" "}
+          <span class="diff-side-label">Before:</span>{" "}
+          <a href={versionHref(before)}>
+            {before.revision.title}, version {before.revision.number}
+          </a>{" "}
           <span class="muted">
             (<time datetime={before.revision.created.toISOString()}>{formatDate(before.revision.created)}</time>)
           </span>
         </li>
         <li>
-          <span class="diff-side-label">After:</span> <a href={versionHref(after)}>{after.revision.title}, version {after.revision.number}</a>{" "}
+          <span class="diff-side-label">After:</span>{" "}
+          <a href={versionHref(after)}>
+            {after.revision.title}, version {after.revision.number}
+          </a>{" "}
           <span class="muted">
             (<time datetime={after.revision.created.toISOString()}>{formatDate(after.revision.created)}</time>)
           </span>
@@ -238,11 +275,18 @@ function DiffResult(props: { before: Side; after: Side; view: DiffView; viewHref
         </a>
       </nav>
       <p class="diff-legend">
-        <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck through.
+        <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck
+        through.
       </p>
       {view === "side" ? (
         // A region that can scroll sideways on a phone; focusable so the keyboard can scroll it too.
-        <div class="diff-body diff-scroll" role="region" aria-label="Changes side by side" tabindex={0} dangerouslySetInnerHTML={{ __html: rendered.html }} />
+        <div
+          class="diff-body diff-scroll"
+          role="region"
+          aria-label="Changes side by side"
+          tabindex={0}
+          dangerouslySetInnerHTML={{ __html: rendered.html }}
+        />
       ) : (
         <div class="diff-body" dangerouslySetInnerHTML={{ __html: rendered.html }} />
       )}
@@ -263,7 +307,10 @@ diffRoutes.get("/d/:slug/diff", (c) => {
   const history = { href: `/d/${declaration.slug}/history`, text: "Back to the history" };
   const rawA = (c.req.query("a") ?? "").trim();
   const rawB = (c.req.query("b") ?? "").trim();
-  for (const [name, raw] of [["first", rawA], ["second", rawB]] as const) {
+  for (const [name, raw] of [
+    ["first", rawA],
+    ["second", rawB],
+  ] as const) {
     if (parseRevisionNumber(raw) == null) {
       const what = raw === "" ? "is missing" : `“${raw}” is not a version number`;
       return badRequestPage(c, `The ${name} version ${what}. ${versionsText(declaration)}`, history);
@@ -363,7 +410,13 @@ function VersionInput(props: { name: "av" | "bv"; value: string; error?: string 
   );
 }
 
-function DeclarationSelect(props: { name: "a" | "b"; label: string; value: string; declarations: DeclarationSummary[]; error?: string }) {
+function DeclarationSelect(props: {
+  name: "a" | "b";
+  label: string;
+  value: string;
+  declarations: DeclarationSummary[];
+  error?: string;
+}) {
   const id = `compare-${props.name}`;
   return (
     <div class="field compare-declaration">
@@ -392,7 +445,11 @@ function DeclarationSelect(props: { name: "a" | "b"; label: string; value: strin
   );
 }
 
-function CompareForm(props: { declarations: DeclarationSummary[]; values: CompareValues; errors: Partial<Record<CompareField, string>> }) {
+function CompareForm(props: {
+  declarations: DeclarationSummary[];
+  values: CompareValues;
+  errors: Partial<Record<CompareField, string>>;
+}) {
   const { values, errors } = props;
   const fields = (Object.keys(COMPARE_LABELS) as CompareField[]).filter((f) => errors[f] != null);
   return (
@@ -411,12 +468,24 @@ function CompareForm(props: { declarations: DeclarationSummary[]; values: Compar
       )}
       <fieldset class="compare-pair">
         <legend>Before</legend>
-        <DeclarationSelect name="a" label={COMPARE_LABELS.a} value={values.a} declarations={props.declarations} error={errors.a} />
+        <DeclarationSelect
+          name="a"
+          label={COMPARE_LABELS.a}
+          value={values.a}
+          declarations={props.declarations}
+          error={errors.a}
+        />
         <VersionInput name="av" value={values.av} error={errors.av} />
       </fieldset>
       <fieldset class="compare-pair">
         <legend>After</legend>
-        <DeclarationSelect name="b" label={COMPARE_LABELS.b} value={values.b} declarations={props.declarations} error={errors.b} />
+        <DeclarationSelect
+          name="b"
+          label={COMPARE_LABELS.b}
+          value={values.b}
+          declarations={props.declarations}
+          error={errors.b}
+        />
         <VersionInput name="bv" value={values.bv} error={errors.bv} />
       </fieldset>
       <p class="actions">
@@ -437,7 +506,10 @@ diffRoutes.get("/compare", async (c) => {
   const errors: Partial<Record<CompareField, string>> = {};
   const sides: Partial<Record<"a" | "b", Side>> = {};
   if (asked) {
-    for (const [name, vName] of [["a", "av"], ["b", "bv"]] as const) {
+    for (const [name, vName] of [
+      ["a", "av"],
+      ["b", "bv"],
+    ] as const) {
       const slug = values[name];
       if (slug === "") {
         errors[name] = "Choose a Declaration.";
@@ -472,13 +544,16 @@ diffRoutes.get("/compare", async (c) => {
   const form = <CompareForm declarations={declarations} values={values} errors={errors} />;
   const intro = (
     <p>
-      Compare any two Declarations published here, or two versions of one. Leave a version empty to use the latest. To compare with a
-      version on another site, <a href="/compare/elsewhere">compare across sites</a>.
+      Compare any two Declarations published here, or two versions of one. Leave a version empty to use the latest. To
+      compare with a version on another site, <a href="/compare/elsewhere">compare across sites</a>.
     </p>
   );
   if (!asked || Object.keys(errors).length > 0 || sides.a == null || sides.b == null) {
     return c.html(
-      <Layout title={Object.keys(errors).length > 0 ? "Compare Declarations (please check the form)" : "Compare Declarations"} siteName={config.instanceName}>
+      <Layout
+        title={Object.keys(errors).length > 0 ? "Compare Declarations (please check the form)" : "Compare Declarations"}
+        siteName={config.instanceName}
+      >
         <section class="diff-page" aria-labelledby="compare-title">
           <h1 id="compare-title">Compare Declarations</h1>
           {intro}
@@ -492,7 +567,13 @@ diffRoutes.get("/compare", async (c) => {
   const before = sides.a;
   const after = sides.b;
   const params = (v: DiffView) => {
-    const search = new URLSearchParams({ a: before.declaration.slug, av: String(before.revision.number), b: after.declaration.slug, bv: String(after.revision.number), view: v });
+    const search = new URLSearchParams({
+      a: before.declaration.slug,
+      av: String(before.revision.number),
+      b: after.declaration.slug,
+      bv: String(after.revision.number),
+      view: v,
+    });
     return `/compare?${search.toString()}`;
   };
   const rendered = await renderedDiff(db, before.revision, after.revision, view);

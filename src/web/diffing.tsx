@@ -42,18 +42,31 @@ export function diffRefusal(error: unknown, labels: Readonly<Record<string, stri
       message: `${label} is too large to compare (${Math.ceil(error.bytes / 1024)} KB; comparisons take texts of up to ${MAX_DIFF_TEXT_BYTES / 1024} KB).`,
     };
   }
-  if (error instanceof DiffBusyError) return { status: 503, message: "Too many comparisons are being worked out right now. Please try again in a minute." };
+  if (error instanceof DiffBusyError)
+    return {
+      status: 503,
+      message: "Too many comparisons are being worked out right now. Please try again in a minute.",
+    };
   if (error instanceof DiffDeadlineError) {
-    return { status: 503, message: "The comparison took too long to work out and was stopped. Please try again in a minute." };
+    return {
+      status: 503,
+      message: "The comparison took too long to work out and was stopped. Please try again in a minute.",
+    };
   }
-  if (error instanceof DiffWorkerError) return { status: 503, message: "The comparison could not be worked out just now. Please try again in a minute." };
+  if (error instanceof DiffWorkerError)
+    return { status: 503, message: "The comparison could not be worked out just now. Please try again in a minute." };
   throw error;
 }
 
-export type Tried<T> = { readonly ok: true; readonly outcome: T } | { readonly ok: false; readonly refusal: DiffRefusal };
+export type Tried<T> =
+  | { readonly ok: true; readonly outcome: T }
+  | { readonly ok: false; readonly refusal: DiffRefusal };
 
 /** Runs `job` on the diff pool: its outcome, or the refusal (size, busy, deadline, worker lost). */
-export async function tryDiff<J extends DiffJob>(job: J, labels?: Readonly<Record<string, string>>): Promise<Tried<OutcomeOf<J>>> {
+export async function tryDiff<J extends DiffJob>(
+  job: J,
+  labels?: Readonly<Record<string, string>>,
+): Promise<Tried<OutcomeOf<J>>> {
   try {
     return { ok: true, outcome: await diffPool().run(job) };
   } catch (error) {
@@ -138,7 +151,8 @@ export class KeptDiffs<V> {
       kept.delete(k);
     };
     if (kept.has(key)) drop(key);
-    while (kept.size > 0 && (kept.size >= this.#size || bytes + weight > this.#maxBytes)) drop(kept.keys().next().value!);
+    while (kept.size > 0 && (kept.size >= this.#size || bytes + weight > this.#maxBytes))
+      drop(kept.keys().next().value!);
     kept.set(key, value);
     this.#bytes.set(owner, bytes + weight);
   }

@@ -28,8 +28,14 @@ embedDocs.get("/embed", (c) => {
   const { db, config } = c.get("deps");
   const declarations = listPublishedDeclarations(db);
   const wanted = c.req.query("d");
-  const chosen = wanted != null && wanted !== "" ? getPublicDeclaration(db, wanted) : declarations[0] == null ? undefined : getPublicDeclaration(db, declarations[0].slug);
-  if (wanted != null && wanted !== "" && chosen == null) return notFoundPage(c, `There is no Declaration “${wanted}” here to embed.`);
+  const chosen =
+    wanted != null && wanted !== ""
+      ? getPublicDeclaration(db, wanted)
+      : declarations[0] == null
+        ? undefined
+        : getPublicDeclaration(db, declarations[0].slug);
+  if (wanted != null && wanted !== "" && chosen == null)
+    return notFoundPage(c, `There is no Declaration “${wanted}” here to embed.`);
   const origin = config.origin;
   const abs = (path: string) => new URL(path, origin).href;
   const bannerUrl = abs("/embed/strike-banner.js");
@@ -38,8 +44,8 @@ embedDocs.get("/embed", (c) => {
       <div class="embed-docs">
         <h1 class="page-title">Put it on your website</h1>
         <p class="lead">
-          Copy a snippet into your blog or website. Everything loads from {origin.host} only: no cookies, no tracking, no
-          other sites.
+          Copy a snippet into your blog or website. Everything loads from {origin.host} only: no cookies, no tracking,
+          no other sites.
         </p>
 
         {chosen != null && (
@@ -60,8 +66,8 @@ embedDocs.get("/embed", (c) => {
                 </form>
               )}
               <p>
-                A small frame with the title of <cite>{chosen.title}</cite>, its live count and a Sign button that opens the
-                form in a new tab.
+                A small frame with the title of <cite>{chosen.title}</cite>, its live count and a Sign button that opens
+                the form in a new tab.
               </p>
               <Snippet
                 id="snippet-iframe"
@@ -69,7 +75,14 @@ embedDocs.get("/embed", (c) => {
                 code={`<iframe src="${abs(`/embed/d/${chosen.slug}`)}" title="${escapeHtml(chosen.title)}: count and sign" width="320" height="200" style="border:0" loading="lazy"></iframe>`}
               />
               <p class="preview-label">Preview:</p>
-              <iframe class="embed-preview" src={`/embed/d/${chosen.slug}`} title={`${chosen.title}: count and sign (preview)`} width="320" height="200" loading="lazy" />
+              <iframe
+                class="embed-preview"
+                src={`/embed/d/${chosen.slug}`}
+                title={`${chosen.title}: count and sign (preview)`}
+                width="320"
+                height="200"
+                loading="lazy"
+              />
             </section>
 
             <section aria-labelledby="embed-badge">
@@ -80,7 +93,11 @@ embedDocs.get("/embed", (c) => {
                 label="HTML"
                 code={`<a href="${abs(`/d/${chosen.slug}`)}"><img src="${abs(`/d/${chosen.slug}/badge.svg`)}" alt="Signatures of ${escapeHtml(chosen.title)}" height="20"></a>`}
               />
-              <Snippet id="snippet-badge-md" label="Markdown" code={`[![Signatures](${abs(`/d/${chosen.slug}/badge.svg`)})](${abs(`/d/${chosen.slug}`)})`} />
+              <Snippet
+                id="snippet-badge-md"
+                label="Markdown"
+                code={`[![Signatures](${abs(`/d/${chosen.slug}/badge.svg`)})](${abs(`/d/${chosen.slug}`)})`}
+              />
               <p class="preview-label">Preview:</p>
               <p>
                 <a href={`/d/${chosen.slug}`}>
@@ -98,7 +115,11 @@ embedDocs.get("/embed", (c) => {
             visitors first see a full-page notice explaining why your site is on strike, which they can close (once a
             day). It speaks English, German or French, in the visitor's language where it can.
           </p>
-          <Snippet id="snippet-banner" label="HTML, anywhere in your pages" code={`<script src="${bannerUrl}" async></script>`} />
+          <Snippet
+            id="snippet-banner"
+            label="HTML, anywhere in your pages"
+            code={`<script src="${bannerUrl}" async></script>`}
+          />
           <p class="preview-label">
             Preview: this page includes the script, so you see it here now (unless you closed it today).
           </p>

@@ -41,7 +41,9 @@ embedRoutes.get("/embed/d/:slug", (c) => {
   if (d == null) {
     return c.html(
       <EmbedPage title="Not found" siteName={config.instanceName}>
-        <p class="embed-title">There is no Declaration “{slug}” on {config.instanceName}.</p>
+        <p class="embed-title">
+          There is no Declaration “{slug}” on {config.instanceName}.
+        </p>
       </EmbedPage>,
       404,
     );

@@ -6,8 +6,24 @@
  * reactions sign; and domain blocks (list, add, remove).
  */
 import { Hono, type Context } from "hono";
-import { addDomainBlock, getRemoteActorByUri, isDomainBlocked, listDomainBlocks, listReports, removeDomainBlock, resolveReport } from "../db/fediverse.ts";
-import { holdServer, listHeldSignatures, listServerSignatures, releaseServer, removeServerSignatures, reviewHeldSignature, writeSigningReactionsValue } from "../db/reactions.ts";
+import {
+  addDomainBlock,
+  getRemoteActorByUri,
+  isDomainBlocked,
+  listDomainBlocks,
+  listReports,
+  removeDomainBlock,
+  resolveReport,
+} from "../db/fediverse.ts";
+import {
+  holdServer,
+  listHeldSignatures,
+  listServerSignatures,
+  releaseServer,
+  removeServerSignatures,
+  reviewHeldSignature,
+  writeSigningReactionsValue,
+} from "../db/reactions.ts";
 import type { DbLike } from "../db/client.ts";
 import { parseSigningReactions, readSigningReactions } from "../federation/index.ts";
 import { requireAdmin, type Guarded } from "./accounts.tsx";
@@ -17,7 +33,12 @@ import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "./personal.tsx";
 import { plural } from "./format.ts";
 import { describeDuration } from "./privacy.tsx";
-import { FederationAdminView, type FederationAdminProps, type ReportRow, type ServerRow } from "./views/FederationAdmin.tsx";
+import {
+  FederationAdminView,
+  type FederationAdminProps,
+  type ReportRow,
+  type ServerRow,
+} from "./views/FederationAdmin.tsx";
 
 export const federationAdminRoutes = new Hono<WebEnv>();
 
@@ -49,7 +70,8 @@ export function parseDomain(raw: string): DomainParse {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /[/?#@\\]/.test(text)) {
     return { ok: false, message: "Enter only the domain, without https:// or a path: for example spam.example." };
   }
-  if (/[\s:]/.test(text)) return { ok: false, message: "A domain has no spaces or port number: for example spam.example." };
+  if (/[\s:]/.test(text))
+    return { ok: false, message: "A domain has no spaces or port number: for example spam.example." };
   const hostname = URL.canParse(`https://${text}`) ? new URL(`https://${text}`).hostname.replace(/\.$/, "") : null;
   const labels = hostname?.split(".") ?? [];
   const valid =
@@ -85,7 +107,13 @@ function adminPage(c: Context<WebEnv>, extra: Partial<FederationAdminProps> = {}
       openReports={reportRows(db, false)}
       resolvedReports={reportRows(db, true)}
       servers={serverRows(db)}
-      signerLimit={limits.length === 0 ? null : limits.map((l) => `${plural(l.max, "new signer", "new signers")} per ${describeDuration(l.windowMs)}`).join(" and ")}
+      signerLimit={
+        limits.length === 0
+          ? null
+          : limits
+              .map((l) => `${plural(l.max, "new signer", "new signers")} per ${describeDuration(l.windowMs)}`)
+              .join(" and ")
+      }
       signing={{ favourite: signing.favourite, emoji: signing.emoji.join(" ") }}
       blocks={listDomainBlocks(db)}
       {...extra}
@@ -111,7 +139,13 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ values: Record<s
     return { ok: false, response: notSavedPage(c, body, "Federation") };
   }
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
-    return { ok: false, response: forbiddenPage(c, "This form expired or was not sent from this site. Nothing was changed; please try again.") };
+    return {
+      ok: false,
+      response: forbiddenPage(
+        c,
+        "This form expired or was not sent from this site. Nothing was changed; please try again.",
+      ),
+    };
   }
   return { ok: true, values: body.value };
 }
@@ -142,7 +176,9 @@ federationAdminRoutes.post(`${PATH}/blocks`, async (c) => {
   const domain = parsed.domain;
   if (isDomainBlocked(db, domain)) {
     const exact = listDomainBlocks(db).some((b) => b.domain === domain);
-    const message = exact ? `${domain} is blocked already.` : `${domain} is blocked already, as part of a parent domain that is blocked.`;
+    const message = exact
+      ? `${domain} is blocked already.`
+      : `${domain} is blocked already, as part of a parent domain that is blocked.`;
     return adminPage(c, { values, errors: { domain: message } }, 409);
   }
   const added = await batcher.run(() => addDomainBlock(db, domain, reason, new Date()));
@@ -175,13 +211,32 @@ async function serverAction(c: Context<WebEnv>, action: "hold" | "release" | "re
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
   const host = knownServer(db, form.values.host);
-  if (host == null) return adminPage(c, { notice: `“${form.values.host ?? ""}” has no fediverse signatures here.` }, 404);
+  if (host == null)
+    return adminPage(c, { notice: `“${form.values.host ?? ""}” has no fediverse signatures here.` }, 404);
   if (action === "remove" && form.values.confirm !== "yes") {
-    return adminPage(c, { serverError: { host, message: `Tick “Yes, remove them” to remove every signature from ${host}. Nothing was removed.` } }, 400);
+    return adminPage(
+      c,
+      {
+        serverError: {
+          host,
+          message: `Tick “Yes, remove them” to remove every signature from ${host}. Nothing was removed.`,
+        },
+      },
+      400,
+    );
   }
   const now = new Date();
-  await batcher.run(() => (action === "hold" ? holdServer(db, host, now) : action === "release" ? releaseServer(db, host, now) : removeServerSignatures(db, host, now)));
-  return c.redirect(`${PATH}?done=${action === "hold" ? "held" : action === "release" ? "released" : "removed"}#servers-title`, 303);
+  await batcher.run(() =>
+    action === "hold"
+      ? holdServer(db, host, now)
+      : action === "release"
+        ? releaseServer(db, host, now)
+        : removeServerSignatures(db, host, now),
+  );
+  return c.redirect(
+    `${PATH}?done=${action === "hold" ? "held" : action === "release" ? "released" : "removed"}#servers-title`,
+    303,
+  );
 }
 
 federationAdminRoutes.post(`${PATH}/servers/hold`, (c) => serverAction(c, "hold"));
@@ -196,7 +251,8 @@ async function heldAction(c: Context<WebEnv>, action: "release" | "remove") {
   const raw = c.req.param("id") ?? "";
   const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
   const host = (form.values.host ?? "").trim().toLowerCase();
-  const changed = id != null && host !== "" && (await batcher.run(() => reviewHeldSignature(db, host, id, action, new Date())));
+  const changed =
+    id != null && host !== "" && (await batcher.run(() => reviewHeldSignature(db, host, id, action, new Date())));
   if (!changed) return adminPage(c, { notice: "That signature is not held (any more)." }, 404);
   return c.redirect(`${PATH}?done=${action === "release" ? "counted" : "dropped"}#servers-title`, 303);
 }
@@ -213,7 +269,12 @@ federationAdminRoutes.post(`${PATH}/signing`, async (c) => {
   const { db, batcher } = c.get("deps");
   const emoji = form.values.emoji ?? "";
   const favourite = form.values.favourite === "yes";
-  if ([...emoji].length > 2000) return adminPage(c, { signing: { favourite, emoji }, signingError: "The list is longer than 2,000 characters." }, 400);
+  if ([...emoji].length > 2000)
+    return adminPage(
+      c,
+      { signing: { favourite, emoji }, signingError: "The list is longer than 2,000 characters." },
+      400,
+    );
   const parsed = parseSigningReactions(emoji, favourite);
   if (!parsed.ok) return adminPage(c, { signing: { favourite, emoji }, signingError: parsed.message }, 400);
   await batcher.run(() => writeSigningReactionsValue(db, parsed.value));

@@ -46,7 +46,10 @@ function toEntry(db: DbLike, d: Declaration, post: FedPost, origin: URL): Entry 
   const base = { id, published: post.published, updated: post.updated ?? post.published };
   switch (post.kind) {
     case "article": {
-      const summary = revision == null || revision.summary.trim() === "" ? "" : `<p><em>${escapeHtml(markdownToText(revision.summary))}</em></p>`;
+      const summary =
+        revision == null || revision.summary.trim() === ""
+          ? ""
+          : `<p><em>${escapeHtml(markdownToText(revision.summary))}</em></p>`;
       return {
         ...base,
         title,
@@ -74,7 +77,8 @@ function toEntry(db: DbLike, d: Declaration, post: FedPost, origin: URL): Entry 
     }
     case "digest": {
       const since = previousDigestTime(db, post);
-      const hours = since == null ? 1 : Math.max(1, Math.round((post.published.getTime() - since.getTime()) / 3_600_000));
+      const hours =
+        since == null ? 1 : Math.max(1, Math.round((post.published.getTime() - since.getTime()) / 3_600_000));
       const window = hours === 1 ? "in the last hour" : `in the last ${plural(hours, "hour", "hours")}`;
       const total = plural(post.signatureCount, "signature", "signatures");
       const people = plural(post.delta, "person", "people");
@@ -89,7 +93,11 @@ function toEntry(db: DbLike, d: Declaration, post: FedPost, origin: URL): Entry 
       const text = (post.content ?? "").trim();
       const first = text.split("\n")[0] ?? "";
       const paragraphs = text.split(/\n{2,}/).filter((p) => p.trim() !== "");
-      const images = getMediaByIds(db, post.mediaIds).map((m) => ({ href: new URL(mediaPath(m), origin).href, type: m.mime, alt: m.alt }));
+      const images = getMediaByIds(db, post.mediaIds).map((m) => ({
+        href: new URL(mediaPath(m), origin).href,
+        type: m.mime,
+        alt: m.alt,
+      }));
       const figures = images.map((i) => `<p><img src="${escapeHtml(i.href)}" alt="${escapeHtml(i.alt)}"></p>`).join("");
       return {
         ...base,
@@ -129,7 +137,10 @@ export function atomFeed(db: DbLike, d: Declaration, origin: URL, siteName: stri
       `    <link rel="alternate" type="text/html" href="${escapeXml(e.link)}"/>`,
       `    <published>${e.published.toISOString()}</published>`,
       `    <updated>${e.updated.toISOString()}</updated>`,
-      ...(e.images ?? []).map((i) => `    <link rel="enclosure" type="${escapeXml(i.type)}" href="${escapeXml(i.href)}" title="${escapeXml(i.alt)}"/>`),
+      ...(e.images ?? []).map(
+        (i) =>
+          `    <link rel="enclosure" type="${escapeXml(i.type)}" href="${escapeXml(i.href)}" title="${escapeXml(i.alt)}"/>`,
+      ),
       `    <content type="html">${escapeXml(e.html)}</content>`,
       "  </entry>",
     );

@@ -128,7 +128,12 @@ function interactable(c: Context<WebEnv>, slug: string): Declaration | undefined
 const WITHDRAWN = "This Declaration was withdrawn by its author: it can no longer be signed or followed.";
 
 /** What went wrong, in words, for the account field. */
-function failureMessage(reason: InteractionFailure, account: AccountInput, intent: InteractionIntent, fallback: string): string {
+function failureMessage(
+  reason: InteractionFailure,
+  account: AccountInput,
+  intent: InteractionIntent,
+  fallback: string,
+): string {
   const who = account.label;
   switch (reason) {
     case "not-found":
@@ -161,17 +166,33 @@ interactRoutes.post("/d/:slug/interact", async (c) => {
   const form = body.value;
   const account = (form.account ?? "").slice(0, 1000);
   if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD])) {
-    return interactPage(c, d, { account, formError: "This form expired or was not sent from this site. Please try again." }, 403);
+    return interactPage(
+      c,
+      d,
+      { account, formError: "This form expired or was not sent from this site. Please try again." },
+      403,
+    );
   }
   if (d.status === "withdrawn") return interactPage(c, d, { account, formError: WITHDRAWN }, 409);
   const intent = form.intent;
   if (intent !== "follow" && intent !== "sign") {
-    return interactPage(c, d, { account, formError: "Please choose “Sign from your server” or “Follow from your server”." }, 400);
+    return interactPage(
+      c,
+      d,
+      { account, formError: "Please choose “Sign from your server” or “Follow from your server”." },
+      400,
+    );
   }
   const parsed = parseAccount(account);
   if (!parsed.ok) return interactPage(c, d, { account, error: parsed.message }, 400);
   const wait = lookupWait(c);
-  if (wait > 0) return interactPage(c, d, { account, formError: `Too many lookups from your connection. Please try again in ${wait} seconds.` }, 429);
+  if (wait > 0)
+    return interactPage(
+      c,
+      d,
+      { account, formError: `Too many lookups from your connection. Please try again in ${wait} seconds.` },
+      429,
+    );
 
   const data = fedDataOf(deps);
   const target = interactionTarget(deps.federation, data, config.origin, d, intent);
@@ -232,7 +253,10 @@ function remotePage(c: Context<WebEnv>, o: RemoteObjectSummary) {
             Open it on {o.url.host}
           </a>
         </p>
-        <p class="fine-print">This is from another server. This site publishes Declarations; it cannot reply to, follow or favourite other accounts’ posts.</p>
+        <p class="fine-print">
+          This is from another server. This site publishes Declarations; it cannot reply to, follow or favourite other
+          accounts’ posts.
+        </p>
       </section>
     </Layout>,
   );
@@ -242,38 +266,80 @@ interactRoutes.get("/interact", async (c) => {
   const deps = c.get("deps");
   const { config, db } = deps;
   const uri = (c.req.query("uri") ?? "").trim();
-  if (uri === "") return problemPage(c, 400, "Nothing to open", "The address is missing: add the address of a post or an account as ?uri=… (for example ?uri=https://example.social/@alice).");
-  if (uri.length > URI_MAX) return problemPage(c, 400, "Address too long", `The address (uri) is longer than ${URI_MAX} characters.`);
+  if (uri === "")
+    return problemPage(
+      c,
+      400,
+      "Nothing to open",
+      "The address is missing: add the address of a post or an account as ?uri=… (for example ?uri=https://example.social/@alice).",
+    );
+  if (uri.length > URI_MAX)
+    return problemPage(c, 400, "Address too long", `The address (uri) is longer than ${URI_MAX} characters.`);
   const isUrl = /^https?:\/\//i.test(uri);
   const handle = isUrl ? null : parseAccount(uri);
   if ((isUrl && !URL.canParse(uri)) || (handle != null && !handle.ok)) {
-    return problemPage(c, 400, "Not an address", "The address (uri) is neither a web address starting with https:// nor an account like alice@example.social.", uri);
+    return problemPage(
+      c,
+      400,
+      "Not an address",
+      "The address (uri) is neither a web address starting with https:// nor an account like alice@example.social.",
+      uri,
+    );
   }
   const data = fedDataOf(deps);
   // Our own objects: the Declaration they belong to.
   if (isUrl && new URL(uri).origin === config.origin.origin) {
     const slug = localDeclarationSlug(deps.federation, data, config.origin, new URL(uri));
-    if (slug == null) return problemPage(c, 404, "Not found", "This address of our site is not a Declaration or one of its posts.", uri);
+    if (slug == null)
+      return problemPage(
+        c,
+        404,
+        "Not found",
+        "This address of our site is not a Declaration or one of its posts.",
+        uri,
+      );
     return c.redirect(`/d/${slug}`, 303);
   }
   const label = handle?.ok === true ? handle.account.label : "";
   if (label !== "" && label.slice(label.lastIndexOf("@") + 1) === config.origin.host) {
     const slug = label.slice(0, label.lastIndexOf("@"));
     const d = getDeclarationBySlug(db, slug);
-    if (d == null || d.status === "draft") return problemPage(c, 404, "Not found", `There is no Declaration “${slug}” here.`, uri);
+    if (d == null || d.status === "draft")
+      return problemPage(c, 404, "Not found", `There is no Declaration “${slug}” here.`, uri);
     return c.redirect(`/d/${d.slug}`, 303);
   }
   const wait = lookupWait(c);
-  if (wait > 0) return problemPage(c, 429, "Too many lookups", `Too many lookups from your connection. Please try again in ${wait} seconds.`, uri);
-  const result = await lookupRemoteObject(deps.federation, data, config.origin, uri, { allowPrivateAddress: config.federation.allowPrivateAddress });
+  if (wait > 0)
+    return problemPage(
+      c,
+      429,
+      "Too many lookups",
+      `Too many lookups from your connection. Please try again in ${wait} seconds.`,
+      uri,
+    );
+  const result = await lookupRemoteObject(deps.federation, data, config.origin, uri, {
+    allowPrivateAddress: config.federation.allowPrivateAddress,
+  });
   if (result.ok) return remotePage(c, result.object);
   switch (result.reason) {
     case "private-address":
-      return problemPage(c, 400, "Not looked up", "This address (uri) is private or local; this site looks up public servers only.", uri);
+      return problemPage(
+        c,
+        400,
+        "Not looked up",
+        "This address (uri) is private or local; this site looks up public servers only.",
+        uri,
+      );
     case "blocked":
       return problemPage(c, 403, "Not looked up", "This site does not exchange messages with that server.", uri);
     case "not-found":
-      return problemPage(c, 404, "Not found", "We could not fetch anything from this address (uri): its server did not answer, or has no post or account there.", uri);
+      return problemPage(
+        c,
+        404,
+        "Not found",
+        "We could not fetch anything from this address (uri): its server did not answer, or has no post or account there.",
+        uri,
+      );
   }
 });
 
@@ -287,7 +353,13 @@ function postPage(c: Context<WebEnv>, kind: "note" | "article") {
   const uuid = c.req.param("uuid") ?? "";
   const post = UUID.test(uuid) ? getPostByUuid(db, uuid.toLowerCase()) : undefined;
   const matches = post != null && (kind === "article" ? post.kind === "article" : post.kind !== "article");
-  const d = matches ? db.select({ slug: declarations.slug, status: declarations.status }).from(declarations).where(eq(declarations.id, post.declarationId)).get() : undefined;
+  const d = matches
+    ? db
+        .select({ slug: declarations.slug, status: declarations.status })
+        .from(declarations)
+        .where(eq(declarations.id, post.declarationId))
+        .get()
+    : undefined;
   if (d == null || d.status === "draft") return notFoundPage(c, "There is no such post here.");
   return c.redirect(`/d/${d.slug}`, 303);
 }

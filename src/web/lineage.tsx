@@ -54,7 +54,11 @@ export interface Family {
 }
 
 /** The published family of `declaration` (which must exist). */
-export function familyOf(db: DbLike, declaration: Pick<Declaration, "id">, descendantLimit = MAX_DESCENDANTS): Family | null {
+export function familyOf(
+  db: DbLike,
+  declaration: Pick<Declaration, "id">,
+  descendantLimit = MAX_DESCENDANTS,
+): Family | null {
   const self = getFamilyMember(db, declaration.id);
   if (self == null) return null;
   const chain = getSourceChain(db, self, MAX_SOURCE_DEPTH);
@@ -124,7 +128,10 @@ export async function compareWithSource(
 ): Promise<SourceComparison | null> {
   if (member.sourceRevision == null) return null;
   // A source on another site: its revision as kept here (remote_revisions), compared across sites.
-  const remote = member.sourceDeclarationId == null && member.sourceUrl != null ? getRemoteRevision(db, member.sourceUrl) : undefined;
+  const remote =
+    member.sourceDeclarationId == null && member.sourceUrl != null
+      ? getRemoteRevision(db, member.sourceUrl)
+      : undefined;
   if (member.sourceDeclarationId == null && remote == null) return null;
   const before = remote ?? getRevision(db, member.sourceDeclarationId!, member.sourceRevision);
   const after = getRevision(db, member.id, member.revision);
@@ -132,14 +139,22 @@ export async function compareWithSource(
   const key = `${remote != null ? "r" : ""}${before.id}:${after.id}`;
   let words = wordsChanged.peek(db, key)?.wordsChanged ?? null;
   if (words == null && allowance.take()) {
-    const got = await keptDiff(wordsChanged, db, key, () => ({ kind: "summary" as const, before: before.body, after: after.body }));
+    const got = await keptDiff(wordsChanged, db, key, () => ({
+      kind: "summary" as const,
+      before: before.body,
+      after: after.body,
+    }));
     if (got.ok) words = got.outcome.wordsChanged;
     // Busy or too slow: the rest of this view goes without new counts.  (A text too large stays uncounted alone.)
     else if (got.refusal.status === 503) allowance.stop();
   }
   if (remote != null) {
     const ours = origin == null ? null : new URL(`/d/${member.slug}/v/${after.number}`, origin).href;
-    return { wordsChanged: words, compareUrl: ours == null ? null : `/compare/elsewhere?${new URLSearchParams({ a: remote.url, b: ours }).toString()}` };
+    return {
+      wordsChanged: words,
+      compareUrl:
+        ours == null ? null : `/compare/elsewhere?${new URLSearchParams({ a: remote.url, b: ours }).toString()}`,
+    };
   }
   const compareUrl =
     source != null && source.status === "published"
@@ -157,7 +172,12 @@ export function wordsChangedCacheSize(db: object): number {
 // Page
 // ---------------------------------------------------------------------------
 
-function MemberLine(props: { member: FamilyMember; source: FamilyMember | undefined; current: boolean; comparison: SourceComparison | null }) {
+function MemberLine(props: {
+  member: FamilyMember;
+  source: FamilyMember | undefined;
+  current: boolean;
+  comparison: SourceComparison | null;
+}) {
   const { member, source, current, comparison } = props;
   return (
     <div class={current ? "lineage-member current" : "lineage-member"}>
@@ -179,7 +199,13 @@ function MemberLine(props: { member: FamilyMember; source: FamilyMember | undefi
           {" · "}
           <span class="copied-from">
             copied from version {member.sourceRevision} of{" "}
-            {source != null ? `“${source.title}”` : member.sourceDeclarationId == null && member.sourceUrl != null ? <a href={member.sourceUrl}>{member.sourceTitle ?? member.sourceUrl}</a> : `“${member.sourceTitle ?? "its source"}”`}
+            {source != null ? (
+              `“${source.title}”`
+            ) : member.sourceDeclarationId == null && member.sourceUrl != null ? (
+              <a href={member.sourceUrl}>{member.sourceTitle ?? member.sourceUrl}</a>
+            ) : (
+              `“${member.sourceTitle ?? "its source"}”`
+            )}
           </span>
         </>
       )}
@@ -204,8 +230,10 @@ function wordsChangedText(words: number | null): string {
 }
 
 function statusMark(status: RemoteCopy["status"], checked: Date) {
-  if (status === "deleted") return <span class="remote-status deleted"> · deleted on its site (last seen as listed)</span>;
-  if (status === "unreachable") return <span class="remote-status unreachable"> · its site did not answer on {formatDate(checked)}</span>;
+  if (status === "deleted")
+    return <span class="remote-status deleted"> · deleted on its site (last seen as listed)</span>;
+  if (status === "unreachable")
+    return <span class="remote-status unreachable"> · its site did not answer on {formatDate(checked)}</span>;
   return null;
 }
 
@@ -219,7 +247,9 @@ function RemoteCopyLine(props: { copy: RemoteCopy; of: FamilyMember; origin: URL
       <span class="site"> on {copy.host}</span>
       {" · "}
       <span class="count">
-        {copy.signatureCount == null ? "signatures not reported" : `${plural(copy.signatureCount, "signature", "signatures")} (reported)`}
+        {copy.signatureCount == null
+          ? "signatures not reported"
+          : `${plural(copy.signatureCount, "signature", "signatures")} (reported)`}
       </span>
       {" · "}
       <span class="copied-from">
@@ -270,10 +300,14 @@ lineageRoutes.get("/d/:slug/copies", async (c) => {
   // Copies on other sites of any listed member, and the remote source at the top of the chain.
   const elsewhere = [...byId.values()].flatMap((m) => listRemoteCopies(db, m.id).map((copy) => ({ copy, of: m })));
   const top = ancestors[0] ?? self;
-  const remoteSource = top.sourceDeclarationId == null && top.sourceUrl != null ? (getRemoteSource(db, top.id) ?? null) : null;
+  const remoteSource =
+    top.sourceDeclarationId == null && top.sourceUrl != null ? (getRemoteSource(db, top.id) ?? null) : null;
   const reported =
     elsewhere.reduce((sum, e) => sum + (e.copy.signatureCount ?? 0), 0) + (remoteSource?.signatureCount ?? 0);
-  const reportingSites = new Set([...elsewhere.filter((e) => e.copy.signatureCount != null).map((e) => e.copy.host), ...(remoteSource?.signatureCount != null ? [new URL(remoteSource.actorIri).host] : [])]);
+  const reportingSites = new Set([
+    ...elsewhere.filter((e) => e.copy.signatureCount != null).map((e) => e.copy.host),
+    ...(remoteSource?.signatureCount != null ? [new URL(remoteSource.actorIri).host] : []),
+  ]);
   const total = localTotal + reported;
   // Further up: the sources of that source, as kept when this copy was made (following their `via` links).
   const remoteChain: RemoteRevision[] = [];
@@ -297,7 +331,12 @@ lineageRoutes.get("/d/:slug/copies", async (c) => {
     const kids = children.get(member.id) ?? [];
     return (
       <li>
-        <MemberLine member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={member.id === self.id} comparison={comparisons.get(member.id) ?? null} />
+        <MemberLine
+          member={member}
+          source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)}
+          current={member.id === self.id}
+          comparison={comparisons.get(member.id) ?? null}
+        />
         {kids.length > 0 && <ul>{kids.map(subtree)}</ul>}
       </li>
     );
@@ -308,7 +347,12 @@ lineageRoutes.get("/d/:slug/copies", async (c) => {
     const member = ancestors[index]!;
     return (
       <li>
-        <MemberLine member={member} source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)} current={false} comparison={comparisons.get(member.id) ?? null} />
+        <MemberLine
+          member={member}
+          source={member.sourceDeclarationId == null ? undefined : byId.get(member.sourceDeclarationId)}
+          current={false}
+          comparison={comparisons.get(member.id) ?? null}
+        />
         <ul>{chain(index + 1)}</ul>
       </li>
     );
@@ -323,33 +367,52 @@ lineageRoutes.get("/d/:slug/copies", async (c) => {
         <h1 id="lineage-title">Sources and copies</h1>
         <p class="meta">
           <span class="family-total">
-            {plural(total, "signature", "signatures")} in this family of {plural(members, "Declaration", "Declarations")}
+            {plural(total, "signature", "signatures")} in this family of{" "}
+            {plural(members, "Declaration", "Declarations")}
             {family.moreDescendants ? " (the listed ones only)" : ""}
           </span>
           {reportingSites.size > 0 && (
             <span class="family-reported">
               {" "}
-              ({formatNumber(localTotal)} here, {formatNumber(reported)} as reported by {plural(reportingSites.size, "other site", "other sites")})
+              ({formatNumber(localTotal)} here, {formatNumber(reported)} as reported by{" "}
+              {plural(reportingSites.size, "other site", "other sites")})
             </span>
           )}
         </p>
-        {remoteSource != null && top.sourceUrl != null && <RemoteSourceLine source={remoteSource} url={top.sourceUrl} title={top.sourceTitle} revision={top.sourceRevision} />}
+        {remoteSource != null && top.sourceUrl != null && (
+          <RemoteSourceLine
+            source={remoteSource}
+            url={top.sourceUrl}
+            title={top.sourceTitle}
+            revision={top.sourceRevision}
+          />
+        )}
         {remoteChain.map((r) => (
           <p class="remote-source remote-ancestor">
-            which is a copy of <a href={r.url}>{r.title}</a> on {URL.canParse(r.url) ? new URL(r.url).host : r.url}, version {r.number}
+            which is a copy of <a href={r.url}>{r.title}</a> on {URL.canParse(r.url) ? new URL(r.url).host : r.url},
+            version {r.number}
           </p>
         ))}
         {family.chainTruncated && (
-          <p class="note">The chain of sources is longer than {formatNumber(MAX_SOURCE_DEPTH)} or loops back on itself; only its nearest part is shown.</p>
+          <p class="note">
+            The chain of sources is longer than {formatNumber(MAX_SOURCE_DEPTH)} or loops back on itself; only its
+            nearest part is shown.
+          </p>
         )}
         <ul class="lineage">{chain(0)}</ul>
         {family.moreDescendants && (
-          <p class="note">There are more than {formatNumber(MAX_DESCENDANTS)} copies; only the first {formatNumber(MAX_DESCENDANTS)} are listed.</p>
+          <p class="note">
+            There are more than {formatNumber(MAX_DESCENDANTS)} copies; only the first {formatNumber(MAX_DESCENDANTS)}{" "}
+            are listed.
+          </p>
         )}
         {elsewhere.length > 0 && (
           <section class="copies-elsewhere" aria-labelledby="elsewhere-title">
             <h2 id="elsewhere-title">Copies elsewhere</h2>
-            <p class="hint">Copies on other sites that told this site about themselves; each was checked on its own site. Their signature counts are as those sites report them.</p>
+            <p class="hint">
+              Copies on other sites that told this site about themselves; each was checked on its own site. Their
+              signature counts are as those sites report them.
+            </p>
             <ul class="lineage">
               {elsewhere.map((e) => (
                 <li>

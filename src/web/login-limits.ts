@@ -34,14 +34,20 @@ export const REGISTER_ATTEMPTS = { max: 10, windowMs: 3_600_000 } as const;
 /** Accounts created per client and day. */
 export const REGISTER_ACCOUNTS = { max: 5, windowMs: 86_400_000 } as const;
 
-export type LoginCheck = { ok: true; release: () => void } | { ok: false; waitMs: number; reason: "client" | "account" };
+export type LoginCheck =
+  | { ok: true; release: () => void }
+  | { ok: false; waitMs: number; reason: "client" | "account" };
 
 /** The login and registration limits of one app. */
 export class AccountGuards {
   readonly #pair = new RateLimiter([LOGIN_PER_ACCOUNT_AND_CLIENT]);
   readonly #client = new RateLimiter([LOGIN_PER_CLIENT]);
   readonly #device = new RateLimiter([LOGIN_PER_KNOWN_DEVICE]);
-  readonly #account = new ProgressiveDelay({ free: ACCOUNT_FREE_FAILURES, windowMs: WINDOW_MS, maxDelayMs: ACCOUNT_MAX_DELAY_MS });
+  readonly #account = new ProgressiveDelay({
+    free: ACCOUNT_FREE_FAILURES,
+    windowMs: WINDOW_MS,
+    maxDelayMs: ACCOUNT_MAX_DELAY_MS,
+  });
   readonly registerAttempts = new RateLimiter([REGISTER_ATTEMPTS]);
   readonly registerAccounts = new RateLimiter([REGISTER_ACCOUNTS]);
 

@@ -14,7 +14,16 @@
  * src/media.ts; storage in src/db/media.ts.
  */
 import { Hono, type Context } from "hono";
-import { countPostsWithMedia, deleteMedia, getMediaById, getMediaByUuid, getMediaData, insertMedia, listMedia, updateMedia } from "../db/media.ts";
+import {
+  countPostsWithMedia,
+  deleteMedia,
+  getMediaById,
+  getMediaByUuid,
+  getMediaData,
+  insertMedia,
+  listMedia,
+  updateMedia,
+} from "../db/media.ts";
 import type { DbLike } from "../db/client.ts";
 import type { Media } from "../db/schema.ts";
 import { readStrikeSettingsValue } from "../db/strike.ts";
@@ -89,9 +98,7 @@ interface Part {
   data: Buffer;
 }
 
-type Upload =
-  | { ok: true; parts: Part[]; truncated: boolean }
-  | { ok: false; status: 400 | 415; message: string };
+type Upload = { ok: true; parts: Part[]; truncated: boolean } | { ok: false; status: 400 | 415; message: string };
 
 /**
  * The complete parts of a `multipart/form-data` body.  At most `maxBytes` are
@@ -147,7 +154,11 @@ function parseParts(body: Buffer, boundary: string): Part[] | null {
     const name = disposition != null ? /\bname="([^"]*)"/i.exec(disposition[1]!) : null;
     if (name != null) {
       const filename = /\bfilename="([^"]*)"/i.exec(disposition![1]!);
-      parts.push({ name: name[1]!, filename: filename != null ? filename[1]! : null, data: body.subarray(headersEnd + 4, end) });
+      parts.push({
+        name: name[1]!,
+        filename: filename != null ? filename[1]! : null,
+        data: body.subarray(headersEnd + 4, end),
+      });
     }
     pos = end + 2;
   }
@@ -245,10 +256,17 @@ function TextFields(props: { prefix: string; values: Values; errors: Errors }) {
           Description (alt text) <span class="required">(required)</span>
         </label>
         <p class="hint" id={`${prefix}-alt-hint`}>
-          What the image shows, for people who cannot see it: its text word for word, and what matters in the picture. At most {ALT_MAX}{" "}
-          characters.
+          What the image shows, for people who cannot see it: its text word for word, and what matters in the picture.
+          At most {ALT_MAX} characters.
         </p>
-        <textarea id={`${prefix}-alt`} name="alt" required maxlength={ALT_MAX} rows={3} {...invalid(prefix, "alt", errors, `${prefix}-alt-hint`)}>
+        <textarea
+          id={`${prefix}-alt`}
+          name="alt"
+          required
+          maxlength={ALT_MAX}
+          rows={3}
+          {...invalid(prefix, "alt", errors, `${prefix}-alt-hint`)}
+        >
           {values.alt}
         </textarea>
         <FieldError prefix={prefix} field="alt" errors={errors} />
@@ -257,7 +275,15 @@ function TextFields(props: { prefix: string; values: Values; errors: Errors }) {
         <label for={`${prefix}-title`}>
           Title <span class="optional">(optional; names the downloaded file)</span>
         </label>
-        <input id={`${prefix}-title`} name="title" type="text" maxlength={TITLE_MAX} autocomplete="off" value={values.title} {...invalid(prefix, "title", errors)} />
+        <input
+          id={`${prefix}-title`}
+          name="title"
+          type="text"
+          maxlength={TITLE_MAX}
+          autocomplete="off"
+          value={values.title}
+          {...invalid(prefix, "title", errors)}
+        />
         <FieldError prefix={prefix} field="title" errors={errors} />
       </div>
       <div class="field checkbox-field">
@@ -273,7 +299,14 @@ function UploadForm(props: { csrf: string; values: Values; errors: Errors }) {
   const { errors } = props;
   const sentBefore = Object.keys(errors).length > 0;
   return (
-    <form method="post" action={PATH} enctype="multipart/form-data" class="account-form media-upload" aria-labelledby="upload-heading" novalidate>
+    <form
+      method="post"
+      action={PATH}
+      enctype="multipart/form-data"
+      class="account-form media-upload"
+      aria-labelledby="upload-heading"
+      novalidate
+    >
       <ErrorSummary errors={errors} prefix="upload" />
       {/* The text fields come before the file, so that they arrive (and are kept) even when the file is too large. */}
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
@@ -288,7 +321,14 @@ function UploadForm(props: { csrf: string; values: Values; errors: Errors }) {
             ? "Please choose the file again: browsers do not keep it when a form comes back."
             : "It is re-encoded and its metadata (camera, location, dates) removed; large images are made to fit 2048 × 2048 pixels."}
         </p>
-        <input id="upload-file" name="file" type="file" required accept="image/png,image/jpeg,image/webp,image/gif" {...invalid("upload", "file", errors, "upload-file-hint")} />
+        <input
+          id="upload-file"
+          name="file"
+          type="file"
+          required
+          accept="image/png,image/jpeg,image/webp,image/gif"
+          {...invalid("upload", "file", errors, "upload-file-hint")}
+        />
         <FieldError prefix="upload" field="file" errors={errors} />
       </div>
       <p class="actions">
@@ -314,14 +354,18 @@ function MediaItem(props: { item: Media; csrf: string; edit?: AdminProps["edit"]
         {m.title !== "" && <h3 class="media-title">{m.title}</h3>}
         <p class="media-alt">{m.alt}</p>
         <p class="fine-print">
-          {m.mime.replace("image/", "").toUpperCase()}, {m.width} × {m.height} pixels, {formatBytes(m.bytes)}; uploaded {formatDate(m.created)}
+          {m.mime.replace("image/", "").toUpperCase()}, {m.width} × {m.height} pixels, {formatBytes(m.bytes)}; uploaded{" "}
+          {formatDate(m.created)}
           {m.gallery ? "; in the memes gallery" : ""}.
         </p>
         <p class="fine-print media-url">
           <a href={mediaPath(m)}>{mediaPath(m)}</a>
         </p>
         <details class="media-edit" open={editing != null}>
-          <summary>Edit the description, title or gallery<span class="visually-hidden"> of image {m.title !== "" ? m.title : m.id}</span></summary>
+          <summary>
+            Edit the description, title or gallery
+            <span class="visually-hidden"> of image {m.title !== "" ? m.title : m.id}</span>
+          </summary>
           <form method="post" action={`${PATH}/${m.id}`} class="account-form" novalidate>
             <ErrorSummary errors={editing?.errors ?? {}} prefix={prefix} />
             <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
@@ -354,11 +398,15 @@ function MediaAdminView(props: AdminProps) {
         </p>
       )}
       <p>
-        Images for strike notices and for the <a href="/memes">memes gallery</a>. Each needs a description for people who cannot see it; it goes
-        with the image wherever it is posted.
+        Images for strike notices and for the <a href="/memes">memes gallery</a>. Each needs a description for people
+        who cannot see it; it goes with the image wherever it is posted.
       </p>
       <h2 id="upload-heading">Upload an image</h2>
-      <UploadForm csrf={props.csrf} values={props.upload?.values ?? { alt: "", title: "", gallery: true }} errors={props.upload?.errors ?? {}} />
+      <UploadForm
+        csrf={props.csrf}
+        values={props.upload?.values ?? { alt: "", title: "", gallery: true }}
+        errors={props.upload?.errors ?? {}}
+      />
       <h2 id="list-title">Uploaded images</h2>
       {props.items.length === 0 ? (
         <p class="empty">No images yet.</p>
@@ -420,7 +468,11 @@ mediaAdminRoutes.post(PATH, async (c) => {
   const { parts } = upload;
   if (!verifyCsrf(c, secret, config.origin, textOf(parts, CSRF_FIELD))) return forbiddenPage(c, EXPIRED);
 
-  const values: Values = { alt: textOf(parts, "alt") ?? "", title: textOf(parts, "title") ?? "", gallery: textOf(parts, "gallery") === "1" };
+  const values: Values = {
+    alt: textOf(parts, "alt") ?? "",
+    title: textOf(parts, "title") ?? "",
+    gallery: textOf(parts, "gallery") === "1",
+  };
   const errors: Errors = {};
   const alt = checkAlt(values.alt);
   if (!alt.ok) errors.alt = alt.message;
@@ -450,7 +502,14 @@ mediaAdminRoutes.post(PATH, async (c) => {
   }
   const stored = image;
   const outcome = await batcher.run(() =>
-    insertMedia(db, { ...stored, alt: alt.value, title: title.value, gallery: values.gallery, createdBy: guard.admin.id, created: new Date() }),
+    insertMedia(db, {
+      ...stored,
+      alt: alt.value,
+      title: title.value,
+      gallery: values.gallery,
+      createdBy: guard.admin.id,
+      created: new Date(),
+    }),
   );
   const done = outcome.kind === "created" ? "uploaded" : "existing";
   return c.redirect(`${PATH}?done=${done}&id=${outcome.media.id}#media-${outcome.media.id}`, 303);
@@ -463,9 +522,14 @@ async function itemForm(c: Context<WebEnv>): Promise<Guarded<{ item: Media; valu
   const { db, secret, config } = c.get("deps");
   const body = await readForm(c);
   if (!body.ok) return { ok: false, response: messagePage(c, "Not saved", body.message, body.status) };
-  if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return { ok: false, response: forbiddenPage(c, EXPIRED) };
+  if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD]))
+    return { ok: false, response: forbiddenPage(c, EXPIRED) };
   const item = itemOf(c);
-  if (item == null) return { ok: false, response: messagePage(c, "No such image", "This image does not exist (it may have been deleted).", 404) };
+  if (item == null)
+    return {
+      ok: false,
+      response: messagePage(c, "No such image", "This image does not exist (it may have been deleted).", 404),
+    };
   return { ok: true, item, values: body.value };
 }
 
@@ -478,15 +542,22 @@ mediaAdminRoutes.post(`${PATH}/:id`, async (c) => {
   const form = await itemForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
-  const values: Values = { alt: form.values.alt ?? "", title: form.values.title ?? "", gallery: form.values.gallery === "1" };
+  const values: Values = {
+    alt: form.values.alt ?? "",
+    title: form.values.title ?? "",
+    gallery: form.values.gallery === "1",
+  };
   const errors: Errors = {};
   const alt = checkAlt(values.alt);
   if (!alt.ok) errors.alt = alt.message;
   const title = checkTitle(values.title);
   if (!title.ok) errors.title = title.message;
-  if (!alt.ok || !title.ok) return adminPage(c, { edit: { id: form.item.id, values, errors }, focus: form.item.id }, 400);
+  if (!alt.ok || !title.ok)
+    return adminPage(c, { edit: { id: form.item.id, values, errors }, focus: form.item.id }, 400);
   const id = form.item.id;
-  const changed = await batcher.run(() => updateMedia(db, id, { alt: alt.value, title: title.value, gallery: values.gallery }));
+  const changed = await batcher.run(() =>
+    updateMedia(db, id, { alt: alt.value, title: title.value, gallery: values.gallery }),
+  );
   if (!changed) return messagePage(c, "No such image", "This image does not exist (it may have been deleted).", 404);
   return c.redirect(`${PATH}?done=saved&id=${id}#media-${id}`, 303);
 });
@@ -506,7 +577,8 @@ mediaAdminRoutes.get(`${PATH}/:id/delete`, (c) => {
   const guard = requireAdmin(c, PATH);
   if (!guard.ok) return guard.response;
   const item = itemOf(c);
-  if (item == null) return messagePage(c, "No such image", "This image does not exist (it may have been deleted).", 404);
+  if (item == null)
+    return messagePage(c, "No such image", "This image does not exist (it may have been deleted).", 404);
   const { db } = c.get("deps");
   const templates = templatesUsing(db, item.id);
   const posts = countPostsWithMedia(db, item.id);
@@ -528,7 +600,8 @@ mediaAdminRoutes.get(`${PATH}/:id/delete`, (c) => {
         <>
           <p>
             Its address stops working{item.gallery ? " and it leaves the memes gallery" : ""}. This cannot be undone.
-            {posts > 0 && ` It was posted with ${posts === 1 ? "one notice" : `${posts} notices`}: servers that copied it keep their copy.`}
+            {posts > 0 &&
+              ` It was posted with ${posts === 1 ? "one notice" : `${posts} notices`}: servers that copied it keep their copy.`}
           </p>
           <form method="post" action={`${PATH}/${item.id}/delete`} class="account-form">
             <input type="hidden" name={CSRF_FIELD} value={csrfFor(c)} />
@@ -556,6 +629,7 @@ mediaAdminRoutes.post(`${PATH}/:id/delete`, async (c) => {
     return templates.length > 0 ? { templates, deleted: false } : { templates, deleted: deleteMedia(db, id) };
   });
   if (outcome.templates.length > 0) return messagePage(c, "Not deleted", usedByTemplates(outcome.templates), 409);
-  if (!outcome.deleted) return messagePage(c, "No such image", "This image does not exist (it may have been deleted).", 404);
+  if (!outcome.deleted)
+    return messagePage(c, "No such image", "This image does not exist (it may have been deleted).", 404);
   return c.redirect(`${PATH}?done=deleted`, 303);
 });

@@ -49,7 +49,11 @@ interface Upstream {
   remote: boolean;
 }
 
-export type UpstreamState = { kind: "newer"; upstream: Upstream } | { kind: "current"; number: number } | { kind: "unavailable"; number: number | null } | { kind: "none" };
+export type UpstreamState =
+  | { kind: "newer"; upstream: Upstream }
+  | { kind: "current"; number: number }
+  | { kind: "unavailable"; number: number | null }
+  | { kind: "none" };
 
 /** Whether the source of Copy `d` has a newer version than the one it points at, and both texts. */
 export function upstreamOf(c: Context<WebEnv>, d: Declaration): UpstreamState {
@@ -66,7 +70,12 @@ export function upstreamOf(c: Context<WebEnv>, d: Declaration): UpstreamState {
       kind: "newer",
       upstream: {
         base: { body: base.body, number: base.number },
-        theirs: { body: theirs.body, number: theirs.number, url: new URL(`/d/${source.slug}/v/${theirs.number}`, config.origin).href, title: theirs.title },
+        theirs: {
+          body: theirs.body,
+          number: theirs.number,
+          url: new URL(`/d/${source.slug}/v/${theirs.number}`, config.origin).href,
+          title: theirs.title,
+        },
         remote: false,
       },
     };
@@ -79,7 +88,11 @@ export function upstreamOf(c: Context<WebEnv>, d: Declaration): UpstreamState {
   if (base == null || theirs == null) return { kind: "unavailable", number: source.latestRevision };
   return {
     kind: "newer",
-    upstream: { base: { body: base.body, number: base.number }, theirs: { body: theirs.body, number: theirs.number, url: theirs.url, title: theirs.title }, remote: true },
+    upstream: {
+      base: { body: base.body, number: base.number },
+      theirs: { body: theirs.body, number: theirs.number, url: theirs.url, title: theirs.title },
+      remote: true,
+    },
   };
 }
 
@@ -99,14 +112,16 @@ function ConflictChoices(props: { conflicts: readonly MergeConflict[]; choices: 
                 <h3>Yours</h3>
                 <pre class="merge-text">{conflict.ours === "" ? "(removed)" : conflict.ours}</pre>
                 <label>
-                  <input type="radio" name={`choice-${i}`} value="ours" checked={props.choices[i] !== "theirs"} /> Keep yours
+                  <input type="radio" name={`choice-${i}`} value="ours" checked={props.choices[i] !== "theirs"} /> Keep
+                  yours
                 </label>
               </div>
               <div class="merge-side">
                 <h3>The source’s new version</h3>
                 <pre class="merge-text">{conflict.theirs === "" ? "(removed)" : conflict.theirs}</pre>
                 <label>
-                  <input type="radio" name={`choice-${i}`} value="theirs" checked={props.choices[i] === "theirs"} /> Take the source’s
+                  <input type="radio" name={`choice-${i}`} value="theirs" checked={props.choices[i] === "theirs"} />{" "}
+                  Take the source’s
                 </label>
               </div>
             </div>
@@ -117,7 +132,11 @@ function ConflictChoices(props: { conflicts: readonly MergeConflict[]; choices: 
   );
 }
 
-const MERGE_LABELS = { base: "The source version your copy was made from", ours: "Your latest version", theirs: "The source’s new version" };
+const MERGE_LABELS = {
+  base: "The source version your copy was made from",
+  ours: "Your latest version",
+  theirs: "The source’s new version",
+};
 
 /** The merge page when the merge cannot be worked out just now (or a text is too large): why, and nothing lost. */
 function mergeRefusedPage(c: Context<WebEnv>, d: Declaration, refusal: DiffRefusal) {
@@ -130,7 +149,9 @@ function mergeRefusedPage(c: Context<WebEnv>, d: Declaration, refusal: DiffRefus
         <a href={`/d/${d.slug}`}>{d.title}</a>
       </p>
       <h1 id="merge-title">Take in the source’s changes</h1>
-      <p role="alert">The source’s changes could not be merged with your copy just now. {refusal.message} Nothing was changed.</p>
+      <p role="alert">
+        The source’s changes could not be merged with your copy just now. {refusal.message} Nothing was changed.
+      </p>
     </section>,
     refusal.status,
   );
@@ -159,7 +180,10 @@ async function mergePage(c: Context<WebEnv>, d: Declaration, latest: Revision, s
     );
   }
   const { upstream } = state;
-  const got = await tryDiff({ kind: "merge", base: upstream.base.body, ours: latest.body, theirs: upstream.theirs.body, showTheirs: true }, MERGE_LABELS);
+  const got = await tryDiff(
+    { kind: "merge", base: upstream.base.body, ours: latest.body, theirs: upstream.theirs.body, showTheirs: true },
+    MERGE_LABELS,
+  );
   if (!got.ok) return mergeRefusedPage(c, d, got.refusal);
   const { merge, theirsHtml } = got.outcome;
   return personalPage(
@@ -171,10 +195,12 @@ async function mergePage(c: Context<WebEnv>, d: Declaration, latest: Revision, s
       </p>
       <h1 id="merge-title">Take in version {upstream.theirs.number} of the source</h1>
       <p>
-        Your copy was made from version {upstream.base.number} of <a href={upstream.theirs.url}>{upstream.theirs.title}</a>
-        {upstream.remote ? ` (on ${new URL(upstream.theirs.url).host})` : ""}. Since then the source published version {upstream.theirs.number}.
-        Its changes can be applied to your version {latest.number}: where only the source changed something, its change is taken; where only you
-        did, yours is kept{merge.conflicts.length > 0 ? "; where both of you changed the same part, you choose." : "."}
+        Your copy was made from version {upstream.base.number} of{" "}
+        <a href={upstream.theirs.url}>{upstream.theirs.title}</a>
+        {upstream.remote ? ` (on ${new URL(upstream.theirs.url).host})` : ""}. Since then the source published version{" "}
+        {upstream.theirs.number}. Its changes can be applied to your version {latest.number}: where only the source
+        changed something, its change is taken; where only you did, yours is kept
+        {merge.conflicts.length > 0 ? "; where both of you changed the same part, you choose." : "."}
       </p>
       <section class="editor-diff" aria-labelledby="upstream-diff-title">
         <h2 id="upstream-diff-title">
@@ -192,7 +218,9 @@ async function mergePage(c: Context<WebEnv>, d: Declaration, latest: Revision, s
           </p>
         ) : (
           <section aria-labelledby="conflicts-title">
-            <h2 id="conflicts-title">{merge.conflicts.length === 1 ? "1 conflict" : `${merge.conflicts.length} conflicts`}</h2>
+            <h2 id="conflicts-title">
+              {merge.conflicts.length === 1 ? "1 conflict" : `${merge.conflicts.length} conflicts`}
+            </h2>
             <ConflictChoices conflicts={merge.conflicts} choices={{}} />
           </section>
         )}
@@ -201,7 +229,9 @@ async function mergePage(c: Context<WebEnv>, d: Declaration, latest: Revision, s
             Prepare the merged text
           </button>
         </p>
-        <p class="hint">Nothing is saved yet: the next page shows the merged text in the editor, to check and save as a new version.</p>
+        <p class="hint">
+          Nothing is saved yet: the next page shows the merged text in the editor, to check and save as a new version.
+        </p>
       </form>
     </section>,
   );
@@ -216,7 +246,11 @@ async function mergeEditorPage(
   extra: Partial<CopyEditorProps> & { preview?: boolean },
   status: PersonalStatus,
 ) {
-  const view = await editorView(values, extra, status, { source: upstream.theirs.body, base: base.body, diffTitle: `Changes from your version ${base.number}` });
+  const view = await editorView(values, extra, status, {
+    source: upstream.theirs.body,
+    base: base.body,
+    diffTitle: `Changes from your version ${base.number}`,
+  });
   return personalPage(
     c,
     `Merged text: ${d.title}`,
@@ -226,8 +260,9 @@ async function mergeEditorPage(
       </p>
       <h1 id="editor-page-title">Check and save the merged text</h1>
       <p>
-        This is your copy with version {upstream.theirs.number} of the source taken in. Saving makes it version {base.number + 1} of your copy;
-        its Proposed Changes are now against version {upstream.theirs.number} of the source.
+        This is your copy with version {upstream.theirs.number} of the source taken in. Saving makes it version{" "}
+        {base.number + 1} of your copy; its Proposed Changes are now against version {upstream.theirs.number} of the
+        source.
       </p>
       <CopyEditor
         mode="edit"
@@ -269,7 +304,8 @@ mergeRoutes.post("/d/:slug/merge", async (c) => {
   const base = baseNumber == null ? undefined : getRevision(db, d.id, baseNumber);
   if (base == null) return mergePage(c, d, owned.latest, state);
   if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD])) {
-    if (form.step === "edit") return mergeEditorPage(c, d, base, upstream, valuesFrom(form), { formError: EXPIRED_FORM }, 403);
+    if (form.step === "edit")
+      return mergeEditorPage(c, d, base, upstream, valuesFrom(form), { formError: EXPIRED_FORM }, 403);
     return forbiddenPage(c, "This form expired or was not sent from this site. Nothing was changed; please try again.");
   }
 
@@ -280,7 +316,10 @@ mergeRoutes.post("/d/:slug/merge", async (c) => {
       const index = /^choice-(0|[1-9]\d{0,5})$/.exec(name)?.[1];
       if (index != null && value === "theirs") choices[Number(index)] = "theirs";
     }
-    const got = await tryDiff({ kind: "merge", base: upstream.base.body, ours: base.body, theirs: upstream.theirs.body, choices }, MERGE_LABELS);
+    const got = await tryDiff(
+      { kind: "merge", base: upstream.base.body, ours: base.body, theirs: upstream.theirs.body, choices },
+      MERGE_LABELS,
+    );
     if (!got.ok) return mergeRefusedPage(c, d, got.refusal);
     const merged = got.outcome.merge;
     const values: EditorValues = {
@@ -295,11 +334,13 @@ mergeRoutes.post("/d/:slug/merge", async (c) => {
   }
 
   const values = valuesFrom(form);
-  if (form.action !== "save" && form.action !== "publish") return mergeEditorPage(c, d, base, upstream, values, { preview: true }, 200);
+  if (form.action !== "save" && form.action !== "publish")
+    return mergeEditorPage(c, d, base, upstream, values, { preview: true }, 200);
   const errors = validateText(values);
   if (Object.keys(errors).length > 0) return mergeEditorPage(c, d, base, upstream, values, { errors }, 400);
   const changes = await changesForSave(upstream.theirs.body, values.body);
-  if (!changes.ok) return mergeEditorPage(c, d, base, upstream, values, notSavedBecause(changes.refusal), changes.refusal.status);
+  if (!changes.ok)
+    return mergeEditorPage(c, d, base, upstream, values, notSavedBecause(changes.refusal), changes.refusal.status);
   const outcome = await batcher.run(() => {
     const saved = saveRevision(db, {
       declaration: d,
@@ -311,7 +352,12 @@ mergeRoutes.post("/d/:slug/merge", async (c) => {
       notes: keepNotes(values.notes, changes.outcome),
       authorId: account.id,
     });
-    if (saved.kind === "saved") moveCopySource(db, d.id, { revision: upstream.theirs.number, url: upstream.theirs.url, title: upstream.theirs.title });
+    if (saved.kind === "saved")
+      moveCopySource(db, d.id, {
+        revision: upstream.theirs.number,
+        url: upstream.theirs.url,
+        title: upstream.theirs.title,
+      });
     return saved;
   });
   switch (outcome.kind) {
@@ -321,7 +367,15 @@ mergeRoutes.post("/d/:slug/merge", async (c) => {
     case "missing":
       return notFoundPage(c, `There is no Declaration “${slug}” here.`);
     case "conflict": {
-      return mergeEditorPage(c, d, outcome.latest, upstream, values, { conflict: await conflictView(base.body, outcome.latest) }, 409);
+      return mergeEditorPage(
+        c,
+        d,
+        outcome.latest,
+        upstream,
+        values,
+        { conflict: await conflictView(base.body, outcome.latest) },
+        409,
+      );
     }
   }
 });
@@ -332,7 +386,8 @@ export function UpstreamNotice(props: { slug: string; state: UpstreamState }) {
   const n = props.state.upstream.theirs.number;
   return (
     <p class="notice upstream-notice" role="status">
-      The source of this copy has a new version ({n}). <a href={`/d/${props.slug}/merge`}>See its changes and take them into your copy</a>.
+      The source of this copy has a new version ({n}).{" "}
+      <a href={`/d/${props.slug}/merge`}>See its changes and take them into your copy</a>.
     </p>
   );
 }

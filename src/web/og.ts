@@ -32,7 +32,10 @@ export function countBucket(n: number): number {
 
 /** Splits `text` into at most `maxLines` lines of about `perLine` characters, with "…" when cut. */
 export function wrapText(text: string, perLine: number, maxLines: number): string[] {
-  const words = text.trim().split(/\s+/).filter((w) => w !== "");
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== "");
   const lines: string[] = [];
   let line = "";
   for (let i = 0; i < words.length; i++) {
@@ -86,7 +89,9 @@ export function previewSvg(text: PreviewText): string {
 }
 
 export async function renderPreview(text: PreviewText): Promise<Buffer> {
-  return sharp(Buffer.from(previewSvg(text))).png({ compressionLevel: 9 }).toBuffer();
+  return sharp(Buffer.from(previewSvg(text)))
+    .png({ compressionLevel: 9 })
+    .toBuffer();
 }
 
 /** Rendered images by database handle and key; bounded. */

@@ -5,11 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { stringify as toYaml } from "yaml";
-import {
-  getRevision,
-  listPublishedDeclarations,
-  listRevisions,
-} from "../db/declarations.ts";
+import { getRevision, listPublishedDeclarations, listRevisions } from "../db/declarations.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
 import { listPublicSignatures } from "../db/signatures.ts";
 import { renderMarkdown } from "../markdown.ts";
@@ -141,7 +137,11 @@ async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revi
   // carry the owner's buttons: never cached, never stored by the browser.
   const ownersPage = declaration.status === "draft" || (declaration.status === "withdrawn" && isOwner(c, declaration));
   // The Declaration's owner and admins see hidden responses and the Hide/Show buttons: their own page.
-  const moderatorsPage = !ownersPage && revision.number === declaration.revision && canModerate(c, declaration) && hasResponses(c, declaration.id);
+  const moderatorsPage =
+    !ownersPage &&
+    revision.number === declaration.revision &&
+    canModerate(c, declaration) &&
+    hasResponses(c, declaration.id);
   const keptPage = !ownersPage && !moderatorsPage && revision.number === declaration.revision;
   const key = latestPageKey(c, declaration);
   const kept = keptPage ? keptLatestPage(db, declaration, key) : null;
@@ -155,7 +155,17 @@ async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revi
   }
   if (ownersPage) {
     c.header("Cache-Control", "no-store");
-    return c.html(revisionPage(c, declaration, revision, proposed, csrfToken(c, secret, config.origin), true, canModerate(c, declaration)));
+    return c.html(
+      revisionPage(
+        c,
+        declaration,
+        revision,
+        proposed,
+        csrfToken(c, secret, config.origin),
+        true,
+        canModerate(c, declaration),
+      ),
+    );
   }
   if (revision.number !== declaration.revision) return c.html(revisionPage(c, declaration, revision, proposed));
   const csrf = csrfToken(c, secret, config.origin);
@@ -169,7 +179,15 @@ async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revi
   return c.html(html.replaceAll(CSRF_STAND_IN, csrf));
 }
 
-function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Revision, proposed: ProposedState, csrf?: string, forOwner = false, moderator = false) {
+function revisionPage(
+  c: Context<WebEnv>,
+  declaration: Declaration,
+  revision: Revision,
+  proposed: ProposedState,
+  csrf?: string,
+  forOwner = false,
+  moderator = false,
+) {
   const { config } = c.get("deps");
   const permalink = new URL(`/d/${declaration.slug}/v/${revision.number}`, config.origin).href;
   const isLatest = revision.number === declaration.revision;
@@ -183,9 +201,15 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
       canonical={isLatest ? new URL(`/d/${declaration.slug}`, config.origin).href : permalink}
       alternates={[
         { href: `/d/${declaration.slug}.md`, type: "text/markdown", title: "Markdown" },
-        { href: `/d/${declaration.slug}/feed.atom`, type: "application/atom+xml", title: `Posts of ${declaration.title}` },
+        {
+          href: `/d/${declaration.slug}/feed.atom`,
+          type: "application/atom+xml",
+          title: `Posts of ${declaration.title}`,
+        },
       ]}
-      meta={declaration.status === "draft" ? undefined : declarationMeta(declaration, config.origin, config.instanceName)}
+      meta={
+        declaration.status === "draft" ? undefined : declarationMeta(declaration, config.origin, config.instanceName)
+      }
       {...(forOwner || moderator ? { account: currentAccount(c) } : {})}
     >
       {declaration.status === "draft" && csrf != null && <DraftNotice slug={declaration.slug} csrf={csrf} />}
@@ -203,19 +227,32 @@ function revisionPage(c: Context<WebEnv>, declaration: Declaration, revision: Re
         source={
           source == null
             ? null
-            : { title: source.title, url: source.url, revision: source.revision, host: source.remote && URL.canParse(source.url) ? new URL(source.url).host : null }
+            : {
+                title: source.title,
+                url: source.url,
+                revision: source.revision,
+                host: source.remote && URL.canParse(source.url) ? new URL(source.url).host : null,
+              }
         }
         proposedChangesHtml={source == null ? null : proposedHtml(proposed)}
       />
-      {isLatest && csrf != null && declaration.status === "published" && <SignSection c={c} declaration={declaration} csrf={csrf} />}
-      {isLatest && csrf != null && declaration.status === "published" && <DeclarationShare declaration={declaration} origin={config.origin} />}
+      {isLatest && csrf != null && declaration.status === "published" && (
+        <SignSection c={c} declaration={declaration} csrf={csrf} />
+      )}
+      {isLatest && csrf != null && declaration.status === "published" && (
+        <DeclarationShare declaration={declaration} origin={config.origin} />
+      )}
       {isLatest && csrf != null && declaration.status !== "draft" && (
         <FediverseSections c={c} declaration={declaration} csrf={csrf} moderator={moderator} />
       )}
       {isLatest && declaration.status !== "draft" && (
         <section class="numbers" aria-labelledby="numbers-heading">
           <h2 id="numbers-heading">In numbers</h2>
-          <StatsCharts view={statsView(db, new Date(), declaration.id)} idPrefix="declaration" metrics={["signatures"]} />
+          <StatsCharts
+            view={statsView(db, new Date(), declaration.id)}
+            idPrefix="declaration"
+            metrics={["signatures"]}
+          />
           <p>
             <a href={`/d/${declaration.slug}/stats`}>Boosts, favourites, followers, notices and copies</a>
           </p>
@@ -240,7 +277,10 @@ pages.get("/d/:file{[^/]+\\.md}", async (c) => {
       c.header("Cache-Control", "no-store");
       c.header("Retry-After", String(DIFF_RETRY_AFTER_SECONDS));
     }
-    return c.text(`The Markdown file of “${declaration.title}” is not available: its Proposed Changes could not be listed. ${proposed.refusal.message}\n`, proposed.refusal.status);
+    return c.text(
+      `The Markdown file of “${declaration.title}” is not available: its Proposed Changes could not be listed. ${proposed.refusal.message}\n`,
+      proposed.refusal.status,
+    );
   }
   c.header("Content-Type", "text/markdown; charset=utf-8");
   return c.body(toMarkdownFile(declaration, revision, config.origin, proposed?.outcome.markdown));
@@ -261,7 +301,9 @@ export function toMarkdownFile(d: Declaration, r: Revision, origin: URL, propose
     language: d.language,
     version: r.number,
     url: new URL(`/d/${d.slug}/v/${r.number}`, origin).href,
-    ...(d.sourceUrl != null && d.sourceRevision != null ? { source: d.sourceUrl, source_version: d.sourceRevision } : {}),
+    ...(d.sourceUrl != null && d.sourceRevision != null
+      ? { source: d.sourceUrl, source_version: d.sourceRevision }
+      : {}),
   };
   const body = proposedChanges == null ? r.body : `${r.body.replace(/\n*$/, "\n")}\n${proposedChanges}`;
   return `---\n${toYaml(front, { lineWidth: 0 })}---\n\n${body}`;
@@ -284,7 +326,8 @@ pages.get("/d/:slug/v/:number", (c) => {
   const number = parseRevisionNumber(c.req.param("number"));
   const revision = number == null ? undefined : getRevision(db, declaration.id, number);
   if (revision == null) {
-    const range = declaration.revision === 1 ? "It has only version 1." : `It has versions 1 to ${declaration.revision}.`;
+    const range =
+      declaration.revision === 1 ? "It has only version 1." : `It has versions 1 to ${declaration.revision}.`;
     return notFoundPage(c, `“${declaration.title}” has no version “${c.req.param("number")}”. ${range}`);
   }
   return renderRevision(c, declaration, revision);

@@ -122,7 +122,13 @@ const payloadSchema = z.object({
       keyPrefix: hex.max(128),
       keySignature: hex.max(128),
       expiresAt: z.number().positive().finite(),
-      data: z.object({ action: z.string().max(20), target: z.string().max(100), count: z.number().int().positive().max(MAX_POW_COUNT) }).optional(),
+      data: z
+        .object({
+          action: z.string().max(20),
+          target: z.string().max(100),
+          count: z.number().int().positive().max(MAX_POW_COUNT),
+        })
+        .optional(),
     }),
     signature: hex.max(128),
   }),
@@ -148,7 +154,8 @@ function decodePayload(payload: string): z.infer<typeof payloadSchema> | null {
 }
 
 function assertOptions(options: ProofOfWorkOptions): void {
-  if (typeof options.secret !== "string" || options.secret === "") throw new Error("ProofOfWork: secret must not be empty");
+  if (typeof options.secret !== "string" || options.secret === "")
+    throw new Error("ProofOfWork: secret must not be empty");
   if (!Number.isInteger(options.maxNumber) || options.maxNumber < 1 || options.maxNumber > 0xffffffff) {
     throw new Error(`ProofOfWork: maxNumber must be an integer from 1 to 2^32-1, not ${options.maxNumber}`);
   }
@@ -183,7 +190,12 @@ export function createProofOfWork(options: ProofOfWorkOptions): ProofOfWork {
     if (!result.verified) return { ok: false, reason: REASONS.invalid };
     // The binding is covered by the HMAC just checked.
     const data = challenge.parameters.data;
-    if (data == null || data.action !== binding.action || data.target !== binding.target || data.count !== (binding.count ?? 1)) {
+    if (
+      data == null ||
+      data.action !== binding.action ||
+      data.target !== binding.target ||
+      data.count !== (binding.count ?? 1)
+    ) {
       return { ok: false, reason: REASONS.elsewhere };
     }
     // Both concurrent submissions of one payload may pass this read; only one
@@ -233,10 +245,12 @@ export function createProofOfWork(options: ProofOfWorkOptions): ProofOfWork {
 }
 
 function assertBinding(binding: PowBinding): void {
-  if (!(POW_ACTIONS as readonly string[]).includes(binding.action)) throw new Error(`ProofOfWork: unknown action ${binding.action}`);
+  if (!(POW_ACTIONS as readonly string[]).includes(binding.action))
+    throw new Error(`ProofOfWork: unknown action ${binding.action}`);
   if (!TARGET.test(binding.target)) throw new Error("ProofOfWork: the target must be 1 to 100 letters, digits, - or _");
   const count = binding.count ?? 1;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_POW_COUNT) throw new Error(`ProofOfWork: count must be 1 to ${MAX_POW_COUNT}`);
+  if (!Number.isInteger(count) || count < 1 || count > MAX_POW_COUNT)
+    throw new Error(`ProofOfWork: count must be 1 to ${MAX_POW_COUNT}`);
 }
 
 /** The widget's challenge URL for `binding`. */
@@ -257,9 +271,15 @@ export const powRoutes = new Hono<WebEnv>().get("/challenge", async (c) => {
   const target = c.req.query("target") ?? "";
   const countText = c.req.query("count") ?? "1";
   const refuse = (field: string, message: string) => c.json({ error: { code: "invalid_field", message, field } }, 400);
-  if (!(POW_ACTIONS as readonly string[]).includes(action)) return refuse("action", `action must be one of ${POW_ACTIONS.join(", ")} (sign: target is the Declaration's slug).`);
-  if (!TARGET.test(target)) return refuse("target", "target must be 1 to 100 letters, digits, - or _ (for sign, the Declaration's slug).");
+  if (!(POW_ACTIONS as readonly string[]).includes(action))
+    return refuse(
+      "action",
+      `action must be one of ${POW_ACTIONS.join(", ")} (sign: target is the Declaration's slug).`,
+    );
+  if (!TARGET.test(target))
+    return refuse("target", "target must be 1 to 100 letters, digits, - or _ (for sign, the Declaration's slug).");
   const count = /^\d{1,3}$/.test(countText) ? Number(countText) : NaN;
-  if (!(count >= 1 && count <= MAX_POW_COUNT)) return refuse("count", `count must be a whole number from 1 to ${MAX_POW_COUNT}.`);
+  if (!(count >= 1 && count <= MAX_POW_COUNT))
+    return refuse("count", `count must be a whole number from 1 to ${MAX_POW_COUNT}.`);
   return c.json(await c.get("deps").pow.challenge({ action: action as PowAction, target, count }));
 });

@@ -29,7 +29,8 @@ export interface CopySource {
 /** The source of a Copy, or null when `d` is not a Copy. */
 export function copySource(db: DbLike, d: Declaration): CopySource | null {
   if (d.sourceRevision == null || d.sourceUrl == null) return null;
-  const local = d.sourceDeclarationId == null ? null : (getRevision(db, d.sourceDeclarationId, d.sourceRevision) ?? null);
+  const local =
+    d.sourceDeclarationId == null ? null : (getRevision(db, d.sourceDeclarationId, d.sourceRevision) ?? null);
   const kept = local == null && d.sourceDeclarationId == null ? getRemoteRevision(db, d.sourceUrl) : undefined;
   const body = local?.body ?? kept?.body ?? null;
   const key = local != null ? `local:${local.id}` : kept != null ? `remote:${kept.id}` : null;
@@ -75,9 +76,23 @@ export async function proposedChangesSection(
     sections,
     db,
     JSON.stringify([source.key, revision.id, heading]),
-    () => ({ kind: "proposed" as const, before: sourceBody, after: revision.body, notes: revision.notes, section: heading }),
+    () => ({
+      kind: "proposed" as const,
+      before: sourceBody,
+      after: revision.body,
+      notes: revision.notes,
+      section: heading,
+    }),
     { before: `The source (version ${source.revision})`, after: `Version ${revision.number}` },
   );
   if (!got.ok) return got;
-  return { ok: true, outcome: { source, changes: got.outcome.changes, markdown: got.outcome.markdown ?? "", html: got.outcome.html ?? "" } };
+  return {
+    ok: true,
+    outcome: {
+      source,
+      changes: got.outcome.changes,
+      markdown: got.outcome.markdown ?? "",
+      html: got.outcome.html ?? "",
+    },
+  };
 }

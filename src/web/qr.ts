@@ -9,7 +9,12 @@ import { getPublicDeclaration } from "../db/declarations.ts";
 import type { WebEnv } from "./context.ts";
 
 /** The options the route uses; tests render the same input with them to compare. */
-export const QR_OPTIONS = { type: "svg", errorCorrectionLevel: "M", margin: 2, color: { dark: "#000000", light: "#ffffff" } } as const;
+export const QR_OPTIONS = {
+  type: "svg",
+  errorCorrectionLevel: "M",
+  margin: 2,
+  color: { dark: "#000000", light: "#ffffff" },
+} as const;
 
 export async function qrSvg(text: string): Promise<string> {
   return QRCode.toString(text, QR_OPTIONS);

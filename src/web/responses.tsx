@@ -38,7 +38,12 @@ export function hasResponses(c: Context<WebEnv>, declarationId: number): boolean
  * are read here, so the page cache (dropped at every committed write, inbox
  * writes included) always shows fresh ones.
  */
-export function FediverseSections(props: { c: Context<WebEnv>; declaration: Declaration; csrf: string; moderator: boolean }) {
+export function FediverseSections(props: {
+  c: Context<WebEnv>;
+  declaration: Declaration;
+  csrf: string;
+  moderator: boolean;
+}) {
   const { c, declaration: d } = props;
   const { db, config } = c.get("deps");
   const responses = listResponses(db, d.id, { includeHidden: props.moderator, limit: RESPONSES_SHOWN });
@@ -65,16 +70,29 @@ async function moderate(c: Context<WebEnv>, hidden: boolean) {
   const { db, secret, config, batcher } = c.get("deps");
   const declaration = getDeclarationBySlug(db, slug);
   const account = currentAccount(c);
-  const visible = declaration != null && (declaration.status !== "draft" || (account != null && declaration.ownerId === account.id));
+  const visible =
+    declaration != null && (declaration.status !== "draft" || (account != null && declaration.ownerId === account.id));
   if (!visible) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   if (!canModerate(c, declaration)) {
     return forbiddenPage(c, "Only the owner of this Declaration and the site’s owner can hide or show responses.");
   }
   const body = await readForm(c);
   const title = hidden ? "Not hidden" : "Not shown";
-  if (!body.ok) return personalPage(c, title, <section class="error-page"><h1>{title}</h1><p>{body.message}</p></section>, body.status);
+  if (!body.ok)
+    return personalPage(
+      c,
+      title,
+      <section class="error-page">
+        <h1>{title}</h1>
+        <p>{body.message}</p>
+      </section>,
+      body.status,
+    );
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
-    return forbiddenPage(c, "This form expired or was not sent from this site. Nothing was changed; please go back and try again.");
+    return forbiddenPage(
+      c,
+      "This form expired or was not sent from this site. Nothing was changed; please go back and try again.",
+    );
   }
   const raw = c.req.param("id") ?? "";
   const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;

@@ -38,7 +38,10 @@ function cookieOptions(origin: URL) {
 
 function setSessionCookie(c: Context<WebEnv>, token: string) {
   const { origin } = c.get("deps").config;
-  setCookie(c, sessionCookieName(origin), token, { ...cookieOptions(origin), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+  setCookie(c, sessionCookieName(origin), token, {
+    ...cookieOptions(origin),
+    maxAge: Math.floor(SESSION_TTL_MS / 1000),
+  });
 }
 
 function clearSessionCookie(c: Context<WebEnv>) {
@@ -68,9 +71,11 @@ export const sessionMiddleware: MiddlewareHandler<WebEnv> = async (c, next) => {
       c.set("account", session.account);
       if (sessionNeedsTouch(session, now)) {
         // Not awaited: the page does not depend on it, and a lost touch only shortens the session.
-        batcher.run(() => touchSession(db, session.id, now)).catch((error: unknown) => {
-          logger.error("Could not touch a session: {error}", { error });
-        });
+        batcher
+          .run(() => touchSession(db, session.id, now))
+          .catch((error: unknown) => {
+            logger.error("Could not touch a session: {error}", { error });
+          });
         setSessionCookie(c, token!);
       }
     }

@@ -14,7 +14,14 @@ import { embedDocs } from "./embed-docs.tsx";
 import { embedRoutes } from "./embed.tsx";
 import { feedRoutes } from "./feeds.ts";
 import { formsMayLeaveSite } from "./interact.tsx";
-import { declarationPreviewVersion, PREVIEW_HEIGHT, PREVIEW_WIDTH, previewRoutes, strikeDates, strikePreviewVersion } from "./og.ts";
+import {
+  declarationPreviewVersion,
+  PREVIEW_HEIGHT,
+  PREVIEW_WIDTH,
+  previewRoutes,
+  strikeDates,
+  strikePreviewVersion,
+} from "./og.ts";
 import { qrRoutes } from "./qr.ts";
 import { ShareBlock } from "./views/Share.tsx";
 import { Layout, type MetaTag } from "./views/Layout.tsx";
@@ -42,7 +49,10 @@ function hashtagsText(tags: readonly string[]): string {
   return tags.map((t) => `#${t}`).join(" ");
 }
 
-type SharedDeclaration = Pick<Declaration, "slug" | "title" | "summary" | "hashtags" | "revision" | "signatureCount" | "status">;
+type SharedDeclaration = Pick<
+  Declaration,
+  "slug" | "title" | "summary" | "hashtags" | "revision" | "signatureCount" | "status"
+>;
 
 /** The text people share for a Declaration: title, an invitation, the link, its hashtags. */
 export function declarationShareText(d: SharedDeclaration, origin: URL): string {
@@ -56,7 +66,15 @@ export function strikeShareText(settings: StrikeSettings, origin: URL): string {
   return `${settings.name}, ${strikeDates(settings.days)}: post nothing on big social media but this, and join us. ${new URL("/strike", origin).href}\n\n${hashtagsText(settings.hashtags)}`;
 }
 
-function cardTags(m: { type: string; title: string; description: string; url: string; image: string; imageAlt: string; siteName: string }): MetaTag[] {
+function cardTags(m: {
+  type: string;
+  title: string;
+  description: string;
+  url: string;
+  image: string;
+  imageAlt: string;
+  siteName: string;
+}): MetaTag[] {
   return [
     { property: "og:type", content: m.type },
     { property: "og:site_name", content: m.siteName },
@@ -115,7 +133,10 @@ export function DeclarationShare(props: { declaration: SharedDeclaration; origin
       qrUrl={`/d/${d.slug}/qr.svg`}
       links={[
         { href: `/d/${d.slug}/feed.atom`, label: "Feed of its posts (Atom)", type: "application/atom+xml" },
-        { href: `/embed?d=${encodeURIComponent(d.slug)}`, label: "Put a counter, badge or sign button on your website" },
+        {
+          href: `/embed?d=${encodeURIComponent(d.slug)}`,
+          label: "Put a counter, badge or sign button on your website",
+        },
       ]}
     />
   );
@@ -149,7 +170,8 @@ shareRoutes.get("/share/mastodon", (c) => {
   const server = serverName(typed);
   c.header("Cache-Control", "no-store");
   c.header("X-Robots-Tag", "noindex");
-  if (server != null && text.trim() !== "") return c.html(<ShareOnServer siteName={config.instanceName} server={server} text={text} />);
+  if (server != null && text.trim() !== "")
+    return c.html(<ShareOnServer siteName={config.instanceName} server={server} text={text} />);
   const message =
     text.trim() === ""
       ? "There is nothing to share: go back to the page and use its share button."
@@ -223,7 +245,16 @@ function ShareOnServer(props: { siteName: string; server: string; text: string }
           <input type="hidden" name="text" value={props.text} />
           <div class="field">
             <label for="share-server">Not your server? Type another one</label>
-            <input id="share-server" name="server" type="text" value={props.server} inputmode="url" autocomplete="off" autocapitalize="none" spellcheck={false} />
+            <input
+              id="share-server"
+              name="server"
+              type="text"
+              value={props.server}
+              inputmode="url"
+              autocomplete="off"
+              autocapitalize="none"
+              spellcheck={false}
+            />
           </div>
           <div class="share-actions">
             <button type="submit">Change server</button>

@@ -52,7 +52,12 @@ export function signFormFor(c: Context<WebEnv>, declaration: Declaration, state:
 }
 
 /** The standalone signing page (also used to show the form again with its errors). */
-function signPage(c: Context<WebEnv>, declaration: Declaration, state: FormState, status: 200 | 400 | 403 | 409 | 413 | 415 | 429) {
+function signPage(
+  c: Context<WebEnv>,
+  declaration: Declaration,
+  state: FormState,
+  status: 200 | 400 | 403 | 409 | 413 | 415 | 429,
+) {
   const { config } = c.get("deps");
   return c.html(
     <Layout title={`Sign: ${declaration.title}`} siteName={config.instanceName}>
@@ -73,7 +78,13 @@ function signPage(c: Context<WebEnv>, declaration: Declaration, state: FormState
 }
 
 /** A short page after a signing that did not create a new signature. */
-function noticePage(c: Context<WebEnv>, declaration: Declaration, title: string, lines: string[], status: 200 | 409 = 200) {
+function noticePage(
+  c: Context<WebEnv>,
+  declaration: Declaration,
+  title: string,
+  lines: string[],
+  status: 200 | 409 = 200,
+) {
   const { config } = c.get("deps");
   return c.html(
     <Layout title={title} siteName={config.instanceName}>
@@ -93,10 +104,16 @@ function noticePage(c: Context<WebEnv>, declaration: Declaration, title: string,
 
 /** Signing a withdrawn Declaration is refused (409); its signatures are kept. */
 function withdrawnPage(c: Context<WebEnv>, declaration: Declaration) {
-  return noticePage(c, declaration, "This Declaration was withdrawn", [
-    withdrawnSentence(c.get("deps").db, declaration),
-    "It can no longer be signed. Signatures given before are kept, and each signer can still open their signature from their private link.",
-  ], 409);
+  return noticePage(
+    c,
+    declaration,
+    "This Declaration was withdrawn",
+    [
+      withdrawnSentence(c.get("deps").db, declaration),
+      "It can no longer be signed. Signatures given before are kept, and each signer can still open their signature from their private link.",
+    ],
+    409,
+  );
 }
 
 sign.get("/d/:slug/sign", (c) => {
@@ -120,7 +137,15 @@ sign.post("/d/:slug/sign", async (c) => {
   delete kept[POW_FIELD];
 
   if (!verifyCsrf(c, secret, config.origin, values[CSRF_FIELD])) {
-    return signPage(c, declaration, { values: kept, formError: "This form expired or was not sent from this site. Please check your entries and sign again." }, 403);
+    return signPage(
+      c,
+      declaration,
+      {
+        values: kept,
+        formError: "This form expired or was not sent from this site. Please check your entries and sign again.",
+      },
+      403,
+    );
   }
   // Scripts fill every field; people never see this one.  Pretend it worked.
   if ((values[HONEYPOT_FIELD] ?? "") !== "") {
@@ -160,7 +185,10 @@ sign.post("/d/:slug/sign", async (c) => {
       return signPage(
         c,
         declaration,
-        { values: kept, formError: `Too many signatures from your connection just now. Please try again in ${plural(minutes, "minute", "minutes")}.` },
+        {
+          values: kept,
+          formError: `Too many signatures from your connection just now. Please try again in ${plural(minutes, "minute", "minutes")}.`,
+        },
         429,
       );
     }
@@ -170,9 +198,14 @@ sign.post("/d/:slug/sign", async (c) => {
         declaration,
         "You have already signed",
         outcome.by === "name"
-          ? [`“${parsed.value.name}” has just signed this Declaration from your connection. Each person is counted once.`]
+          ? [
+              `“${parsed.value.name}” has just signed this Declaration from your connection. Each person is counted once.`,
+            ]
           : outcome.mailed
-            ? ["This email address has already signed this Declaration; it is counted once.", "We have mailed its private link to that address again."]
+            ? [
+                "This email address has already signed this Declaration; it is counted once.",
+                "We have mailed its private link to that address again.",
+              ]
             : ["This email address has already signed this Declaration; it is counted once."],
       );
   }
@@ -231,7 +264,10 @@ function csvCell(value: string | number | null): string {
 }
 
 function csvRow(s: PublicSignature): string {
-  return [signerName(s), s.place, signerWebsite(s), s.comment, s.revision, s.created.toISOString()].map(csvCell).join(",") + "\r\n";
+  return (
+    [signerName(s), s.place, signerWebsite(s), s.comment, s.revision, s.created.toISOString()].map(csvCell).join(",") +
+    "\r\n"
+  );
 }
 
 sign.get("/d/:slug/signatures.csv", (c) => {
@@ -262,4 +298,3 @@ sign.get("/d/:slug/signatures.csv", (c) => {
     "Content-Disposition": `attachment; filename="${declaration.slug}-signatures.csv"`,
   });
 });
-

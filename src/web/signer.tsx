@@ -64,7 +64,11 @@ function unknownLink(c: Context<WebEnv>): string {
 /** Everything stored about a signature, as the signer may download it. */
 export function signatureData(signature: Signature, declaration: Declaration, origin: URL) {
   return {
-    declaration: { slug: declaration.slug, title: declaration.title, url: new URL(`/d/${declaration.slug}`, origin).href },
+    declaration: {
+      slug: declaration.slug,
+      title: declaration.title,
+      url: new URL(`/d/${declaration.slug}`, origin).href,
+    },
     status: signature.status,
     versionSigned: signature.revision,
     firstVersionSigned: signature.firstRevision,
@@ -130,9 +134,9 @@ signer.get("/s/:token", (c) => {
             <h1 id="signer-title">Signature withdrawn</h1>
             <p>
               You withdrew your signature of <a href={`/d/${d.slug}`}>“{d.title}”</a> on{" "}
-              <time datetime={s.withdrawn!.toISOString()}>{formatDate(s.withdrawn!)}</time>. Your name, place, website, comment and
-              email address were erased; only the fact that a signature existed and was withdrawn remains, without anything that
-              identifies you.
+              <time datetime={s.withdrawn!.toISOString()}>{formatDate(s.withdrawn!)}</time>. Your name, place, website,
+              comment and email address were erased; only the fact that a signature existed and was withdrawn remains,
+              without anything that identifies you.
             </p>
           </>
         ) : (
@@ -150,12 +154,14 @@ signer.get("/s/:token", (c) => {
             <h1 id="signer-title">Your signature</h1>
             <p>
               Of <a href={`/d/${d.slug}`}>“{d.title}”</a>, version {s.revision}.{" "}
-              {s.status === "pending" ? "It is waiting for confirmation by mail and is not counted yet." : "It is counted."}
+              {s.status === "pending"
+                ? "It is waiting for confirmation by mail and is not counted yet."
+                : "It is counted."}
             </p>
             <div class="private-link">
               <p>
-                <strong>Your private link.</strong> Keep it to yourself and bookmark it: it is the only way to change or withdraw your
-                signature{s.email != null && signing.sendsMail ? " (we also mailed it to you)" : ""}.
+                <strong>Your private link.</strong> Keep it to yourself and bookmark it: it is the only way to change or
+                withdraw your signature{s.email != null && signing.sendsMail ? " (we also mailed it to you)" : ""}.
               </p>
               <p>
                 <a href={link} class="link-text">
@@ -171,7 +177,14 @@ signer.get("/s/:token", (c) => {
               <Row label="Comment" value={s.comment} />
               <Row label="Email address" value={s.email} />
               <Row label="Name shown publicly" value={s.public ? "yes" : "no, counted only"} />
-              <Row label="Version signed" value={s.firstRevision === s.revision ? String(s.revision) : `${s.revision} (first signed version ${s.firstRevision})`} />
+              <Row
+                label="Version signed"
+                value={
+                  s.firstRevision === s.revision
+                    ? String(s.revision)
+                    : `${s.revision} (first signed version ${s.firstRevision})`
+                }
+              />
               <Row label="Signed" value={formatDate(s.created)} />
             </dl>
             <p class="fine-print">
@@ -197,16 +210,16 @@ signer.get("/s/:token", (c) => {
                 <input type="hidden" name={CSRF_FIELD} value={csrf} />
                 <h2>Also sign these</h2>
                 <p>
-                  These Declarations belong to the same family: “{d.title}” was copied from them, or they were copied from it (
-                  <a href={`/d/${d.slug}/copies`}>sources and copies</a>). Each one you tick gets its own signature of its latest version,
-                  with the same details as above.
+                  These Declarations belong to the same family: “{d.title}” was copied from them, or they were copied
+                  from it (<a href={`/d/${d.slug}/copies`}>sources and copies</a>). Each one you tick gets its own
+                  signature of its latest version, with the same details as above.
                 </p>
                 <ul class="also-list">
                   {others.map((m) => (
                     <li>
                       <label>
-                        <input type="checkbox" name={`${ALSO_FIELD_PREFIX}${m.id}`} value="1" /> <a href={`/d/${m.slug}`}>{m.title}</a>, version{" "}
-                        {m.revision}
+                        <input type="checkbox" name={`${ALSO_FIELD_PREFIX}${m.id}`} value="1" />{" "}
+                        <a href={`/d/${m.slug}`}>{m.title}</a>, version {m.revision}
                       </label>
                     </li>
                   ))}
@@ -217,7 +230,9 @@ signer.get("/s/:token", (c) => {
             <form method="post" action={`/s/${token}/withdraw`} class="inline-form danger">
               <input type="hidden" name={CSRF_FIELD} value={csrf} />
               <h2>Withdraw</h2>
-              <p>Withdrawing erases your name, place, website, comment and email address, and the count goes down by one.</p>
+              <p>
+                Withdrawing erases your name, place, website, comment and email address, and the count goes down by one.
+              </p>
               <button type="submit">Withdraw my signature</button>
             </form>
           </>
@@ -242,7 +257,10 @@ function expiredForm(c: Context<WebEnv>, token: string, refused?: BodyError) {
   );
 }
 
-async function postWithToken(c: Context<WebEnv>, action: (token: string, found: { signature: Signature; declaration: Declaration }) => Promise<unknown>) {
+async function postWithToken(
+  c: Context<WebEnv>,
+  action: (token: string, found: { signature: Signature; declaration: Declaration }) => Promise<unknown>,
+) {
   const token = c.req.param("token")!;
   const found = findByToken(c, token);
   if (found == null) return notFoundPage(c, unknownLink(c));
@@ -283,7 +301,8 @@ function AlsoResultLine(props: { result: AlsoResult; origin: URL }) {
       return (
         <li class="signed">
           {title}, version {outcome.signature.revision}: signed
-          {outcome.signature.status === "pending" ? " (it counts once you follow the link we mailed you)" : ""}. Its own private link:{" "}
+          {outcome.signature.status === "pending" ? " (it counts once you follow the link we mailed you)" : ""}. Its own
+          private link:{" "}
           <a href={link} class="link-text">
             {link}
           </a>
@@ -291,7 +310,11 @@ function AlsoResultLine(props: { result: AlsoResult; origin: URL }) {
       );
     }
     case "already-signed":
-      return <li class="not-signed">{title}: not signed, already signed{outcome.mailed ? " (we mailed its private link again)" : ""}.</li>;
+      return (
+        <li class="not-signed">
+          {title}: not signed, already signed{outcome.mailed ? " (we mailed its private link again)" : ""}.
+        </li>
+      );
     case "rate-limited":
       return <li class="not-signed">{title}: not signed, too many signatures just now, try again later.</li>;
     case "replayed":
@@ -335,7 +358,15 @@ signer.post("/s/:token/also", async (c) => {
   if (pow.enabled) {
     const binding: PowBinding = {
       action: "also",
-      target: keyedHash(secret, "also", String(s.id), chosen.map((m) => m.id).sort((a, b) => a - b).join(",")),
+      target: keyedHash(
+        secret,
+        "also",
+        String(s.id),
+        chosen
+          .map((m) => m.id)
+          .sort((a, b) => a - b)
+          .join(","),
+      ),
       count: chosen.length,
     };
     const payload = body.value[POW_FIELD];
@@ -345,7 +376,14 @@ signer.post("/s/:token/also", async (c) => {
     proof = checked.proof;
   }
 
-  const input = { name: s.name, place: s.place, website: s.website, comment: s.comment, email: s.email, public: s.public };
+  const input = {
+    name: s.name,
+    place: s.place,
+    website: s.website,
+    comment: s.comment,
+    email: s.email,
+    public: s.public,
+  };
   const key = clientKey(c);
   const results: AlsoResult[] = [];
   for (const member of chosen) {
@@ -362,7 +400,11 @@ signer.post("/s/:token/also", async (c) => {
   return c.html(
     <Layout title="Your other signatures" siteName={config.instanceName}>
       <section class="notice-page also-result" aria-labelledby="also-title">
-        <h1 id="also-title">{signedCount === 0 ? "Nothing more was signed" : `You signed ${plural(signedCount, "more Declaration", "more Declarations")}`}</h1>
+        <h1 id="also-title">
+          {signedCount === 0
+            ? "Nothing more was signed"
+            : `You signed ${plural(signedCount, "more Declaration", "more Declarations")}`}
+        </h1>
         <p>Each signature has its own private link: keep them, they are the only way to change or withdraw each one.</p>
         <ul class="also-results">
           {results.map((result) => (
@@ -378,7 +420,14 @@ signer.post("/s/:token/also", async (c) => {
 });
 
 /** The chosen Declarations and the anti-spam check that pays for all of them (200; 400 with `error`). */
-function alsoConfirmPage(c: Context<WebEnv>, token: string, d: Declaration, chosen: FamilyMember[], binding: PowBinding, error?: string) {
+function alsoConfirmPage(
+  c: Context<WebEnv>,
+  token: string,
+  d: Declaration,
+  chosen: FamilyMember[],
+  binding: PowBinding,
+  error?: string,
+) {
   const { secret, config } = c.get("deps");
   return c.html(
     <Layout title="Also sign these" siteName={config.instanceName}>
@@ -391,7 +440,10 @@ function alsoConfirmPage(c: Context<WebEnv>, token: string, d: Declaration, chos
         )}
         <form method="post" action={`/s/${token}/also`} class="inline-form also-sign">
           <input type="hidden" name={CSRF_FIELD} value={csrfToken(c, secret, config.origin)} />
-          <p>With the same details as your signature of “{d.title}”, each of these gets its own signature of its latest version:</p>
+          <p>
+            With the same details as your signature of “{d.title}”, each of these gets its own signature of its latest
+            version:
+          </p>
           <ul class="also-list">
             {chosen.map((m) => (
               <li>
@@ -401,8 +453,8 @@ function alsoConfirmPage(c: Context<WebEnv>, token: string, d: Declaration, chos
             ))}
           </ul>
           <p class="fine-print">
-            The anti-spam check below is one puzzle for all of them, so it takes your browser about {chosen.length === 1 ? "as long as" : `${chosen.length} times as long as`} for
-            one signature.
+            The anti-spam check below is one puzzle for all of them, so it takes your browser about{" "}
+            {chosen.length === 1 ? "as long as" : `${chosen.length} times as long as`} for one signature.
           </p>
           <ProofOfWorkField enabled={true} binding={binding} />
           <button type="submit">Sign {chosen.length === 1 ? "it" : `these ${chosen.length}`}</button>
@@ -416,7 +468,12 @@ function alsoConfirmPage(c: Context<WebEnv>, token: string, d: Declaration, chos
   );
 }
 
-function confirmPage(c: Context<WebEnv>, title: string, body: unknown, status: 200 | 404 | 410 | BodyError["status"] = 200) {
+function confirmPage(
+  c: Context<WebEnv>,
+  title: string,
+  body: unknown,
+  status: 200 | 404 | 410 | BodyError["status"] = 200,
+) {
   return c.html(
     <Layout title={title} siteName={c.get("deps").config.instanceName}>
       <section class="notice-page">
@@ -432,10 +489,22 @@ signer.get("/s/confirm/:token", (c) => {
   const token = c.req.param("token");
   const { db, config, secret } = c.get("deps");
   const signature = TOKEN.test(token) ? getSignatureByConfirmToken(db, hashToken(token)) : undefined;
-  if (signature == null) return confirmPage(c, "Link not valid", <p>This confirmation link is not valid, or it was replaced by a newer one. Sign again to get a new link.</p>, 404);
-  if (signature.status === "confirmed") return confirmPage(c, "Already confirmed", <p>Your signature is confirmed and counted. Thank you.</p>);
+  if (signature == null)
+    return confirmPage(
+      c,
+      "Link not valid",
+      <p>This confirmation link is not valid, or it was replaced by a newer one. Sign again to get a new link.</p>,
+      404,
+    );
+  if (signature.status === "confirmed")
+    return confirmPage(c, "Already confirmed", <p>Your signature is confirmed and counted. Thank you.</p>);
   if (signature.confirmExpires == null || signature.confirmExpires.getTime() <= Date.now()) {
-    return confirmPage(c, "Link expired", <p>This confirmation link has expired, so your signature was not counted. Please sign again.</p>, 410);
+    return confirmPage(
+      c,
+      "Link expired",
+      <p>This confirmation link has expired, so your signature was not counted. Please sign again.</p>,
+      410,
+    );
   }
   // A button rather than confirming on GET: mail scanners open links, people press buttons.
   return confirmPage(
@@ -463,24 +532,38 @@ signer.post("/s/confirm/:token", async (c) => {
     case "confirmed":
     case "already-confirmed": {
       const signature = getSignatureByConfirmToken(db, hashToken(token));
-      const declaration = signature && db.select().from(declarations).where(eq(declarations.id, signature.declarationId)).get();
+      const declaration =
+        signature && db.select().from(declarations).where(eq(declarations.id, signature.declarationId)).get();
       return confirmPage(
         c,
         "Thank you: your signature counts",
         <>
           {declaration != null && (
             <p>
-              {signersSentence(declaration.signatureCount).slice(0, -1)} of <a href={`/d/${declaration.slug}`}>“{declaration.title}”</a>.
+              {signersSentence(declaration.signatureCount).slice(0, -1)} of{" "}
+              <a href={`/d/${declaration.slug}`}>“{declaration.title}”</a>.
             </p>
           )}
-          <p>The mail with your confirmation link also has your private link, to see, download or withdraw your signature.</p>
+          <p>
+            The mail with your confirmation link also has your private link, to see, download or withdraw your
+            signature.
+          </p>
         </>,
       );
     }
     case "expired":
-      return confirmPage(c, "Link expired", <p>This confirmation link has expired, so your signature was not counted. Please sign again.</p>, 410);
+      return confirmPage(
+        c,
+        "Link expired",
+        <p>This confirmation link has expired, so your signature was not counted. Please sign again.</p>,
+        410,
+      );
     case "unknown":
-      return confirmPage(c, "Link not valid", <p>This confirmation link is not valid, or it was replaced by a newer one.</p>, 404);
+      return confirmPage(
+        c,
+        "Link not valid",
+        <p>This confirmation link is not valid, or it was replaced by a newer one.</p>,
+        404,
+      );
   }
 });
-

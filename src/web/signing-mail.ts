@@ -4,7 +4,12 @@ import type { Declaration } from "../db/schema.ts";
 import type { MailMessage } from "../mail.ts";
 
 // With the time: a link that expires 48 hours (or 5 minutes) from now does not last to the end of that day.
-const dateTimeFormat = new Intl.DateTimeFormat("en", { dateStyle: "long", timeStyle: "short", hourCycle: "h23", timeZone: "UTC" });
+const dateTimeFormat = new Intl.DateTimeFormat("en", {
+  dateStyle: "long",
+  timeStyle: "short",
+  hourCycle: "h23",
+  timeZone: "UTC",
+});
 
 /** "November 28, 2026 at 09:38" (UTC). */
 export function formatDateTime(date: Date): string {
@@ -50,7 +55,9 @@ export function signingMail(input: SigningMailInput): MailMessage {
     );
   } else if (input.repeat) {
     subject = `Your signature: ${declaration.title}`;
-    lines.push(`This email address has already signed “${declaration.title}” on ${config.instanceName}. It is counted once.`);
+    lines.push(
+      `This email address has already signed “${declaration.title}” on ${config.instanceName}. It is counted once.`,
+    );
   } else {
     subject = `Thank you for signing: ${declaration.title}`;
     lines.push(`Thank you for signing “${declaration.title}” on ${config.instanceName}.`);
@@ -65,5 +72,9 @@ export function signingMail(input: SigningMailInput): MailMessage {
     `— ${config.instanceName}`,
     new URL(`/d/${declaration.slug}`, config.origin).href,
   );
-  return { to: input.to, subject, text: lines.filter((line, i, all) => !(line === "" && all[i - 1] === "")).join("\n") };
+  return {
+    to: input.to,
+    subject,
+    text: lines.filter((line, i, all) => !(line === "" && all[i - 1] === "")).join("\n"),
+  };
 }

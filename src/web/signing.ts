@@ -95,7 +95,12 @@ export function createSigning(deps: SigningDeps) {
      * Signs `declaration` (its latest revision) for a client identified by
      * `clientKey` (a keyed hash of its address).  Resolves after the commit.
      */
-    async sign(declaration: Declaration, input: SignatureInput, clientKey: string, options: SignOptions = {}): Promise<SignOutcome> {
+    async sign(
+      declaration: Declaration,
+      input: SignatureInput,
+      clientKey: string,
+      options: SignOptions = {},
+    ): Promise<SignOutcome> {
       const now = options.now ?? new Date();
       const proof = options.proof ?? null;
       const declarationKey = `${clientKey}:${declaration.id}`;
@@ -127,7 +132,10 @@ export function createSigning(deps: SigningDeps) {
             confirmation: confirm && { tokenHash: confirm.tokenHash, expires: confirm.expires },
             now,
           });
-          resend = outcome.kind === "duplicate-email" && mailer != null && resendsPerAddress.consume(emailHash!, now.getTime()) === 0;
+          resend =
+            outcome.kind === "duplicate-email" &&
+            mailer != null &&
+            resendsPerAddress.consume(emailHash!, now.getTime()) === 0;
           if (outcome.kind === "duplicate-email" && resend) {
             // Re-send instead of duplicating: a fresh private link (the old one
             // stops working) and, while pending, a fresh confirmation link.

@@ -49,7 +49,12 @@ function showPage(c: Context<WebEnv>, slug: string) {
   // Admins see an edit link, so the page is theirs alone; visitors may keep it a few minutes.
   c.header("Cache-Control", account != null ? "no-store" : "public, max-age=60");
   return c.html(
-    <Layout title={page.title} siteName={config.instanceName} canonical={new URL(`/${slug}`, config.origin).href} account={account}>
+    <Layout
+      title={page.title}
+      siteName={config.instanceName}
+      canonical={new URL(`/${slug}`, config.origin).href}
+      account={account}
+    >
       <article class="prose-page site-page">
         <h1 class="page-title">{page.title}</h1>
         <div class="prose" dangerouslySetInnerHTML={{ __html: pageHtml(db, page) }} />
@@ -81,7 +86,10 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
   const { values, errors = {} } = state;
   const fields = (Object.keys(errors) as (keyof Errors)[]).filter((f) => errors[f] != null);
   const labels = { title: "Title", body: "Text (Markdown)" };
-  const invalid = (f: keyof Errors) => (errors[f] != null ? { "aria-invalid": "true", "aria-describedby": `page-${f}-hint ${f}-error` } : { "aria-describedby": `page-${f}-hint` });
+  const invalid = (f: keyof Errors) =>
+    errors[f] != null
+      ? { "aria-invalid": "true", "aria-describedby": `page-${f}-hint ${f}-error` }
+      : { "aria-describedby": `page-${f}-hint` };
   return personalPage(
     c,
     `Edit /${slug}`,
@@ -91,7 +99,8 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
       </p>
       <h1 id="page-editor-title">Edit /{slug}</h1>
       <p>
-        Once you save here, the file <code>pages/{slug}.md</code> no longer replaces this page when it changes. <a href={`/${slug}`}>View the page</a>.
+        Once you save here, the file <code>pages/{slug}.md</code> no longer replaces this page when it changes.{" "}
+        <a href={`/${slug}`}>View the page</a>.
       </p>
       {state.saved === true && (
         <p class="notice" role="status">
@@ -112,7 +121,15 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
           <p class="hint" id="page-title-hint">
             Up to {MAX_PAGE_TITLE} characters.
           </p>
-          <input id="page-title" name="title" type="text" required maxlength={MAX_PAGE_TITLE} value={values.title} {...invalid("title")} />
+          <input
+            id="page-title"
+            name="title"
+            type="text"
+            required
+            maxlength={MAX_PAGE_TITLE}
+            value={values.title}
+            {...invalid("title")}
+          />
           <FieldError id="title-error" error={errors.title} />
         </div>
         <div class="field">
@@ -126,8 +143,12 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
           <FieldError id="body-error" error={errors.body} />
         </div>
         <p class="actions">
-          <button type="submit" name="action" value="preview" class="secondary">Preview</button>{" "}
-          <button type="submit" name="action" value="save">Save</button>
+          <button type="submit" name="action" value="preview" class="secondary">
+            Preview
+          </button>{" "}
+          <button type="submit" name="action" value="save">
+            Save
+          </button>
         </p>
       </form>
       {state.previewHtml != null && (
@@ -177,18 +198,23 @@ sitePageRoutes.get("/admin/pages/:slug", (c) => {
   if (!guard.ok) return guard.response;
   if (!isSitePageSlug(slug)) return notFoundPage(c, `This site has no page “${slug}”.`);
   const page = getSitePage(c.get("deps").db, slug);
-  return editorPage(c, slug, { values: { title: page?.title ?? "", body: page?.body ?? "" }, saved: c.req.query("saved") === "1" });
+  return editorPage(c, slug, {
+    values: { title: page?.title ?? "", body: page?.body ?? "" },
+    saved: c.req.query("saved") === "1",
+  });
 });
 
 /** The problems with a title and text typed in the editor. */
 export function pageErrors(title: string, body: string): Errors {
   const errors: Errors = {};
   if (title === "") errors.title = "Please give the page a title.";
-  else if ([...title].length > MAX_PAGE_TITLE) errors.title = `The title is ${[...title].length} characters long; the limit is ${MAX_PAGE_TITLE}.`;
+  else if ([...title].length > MAX_PAGE_TITLE)
+    errors.title = `The title is ${[...title].length} characters long; the limit is ${MAX_PAGE_TITLE}.`;
   else if (/[\p{Cc}]/u.test(title)) errors.title = "The title cannot contain control characters or line breaks.";
   const bytes = Buffer.byteLength(body, "utf8");
   if (body.trim() === "") errors.body = "Please write the page's text.";
-  else if (bytes > MAX_PAGE_BYTES) errors.body = `The text is ${Math.ceil(bytes / 1024)} KB; the limit is ${MAX_PAGE_BYTES / 1024} KB.`;
+  else if (bytes > MAX_PAGE_BYTES)
+    errors.body = `The text is ${Math.ceil(bytes / 1024)} KB; the limit is ${MAX_PAGE_BYTES / 1024} KB.`;
   return errors;
 }
 
@@ -200,15 +226,31 @@ sitePageRoutes.post("/admin/pages/:slug", async (c) => {
   const { db, batcher, secret, config } = c.get("deps");
   const form = await readForm(c, MAX_FORM_BYTES);
   const current = getSitePage(db, slug);
-  if (!form.ok) return editorPage(c, slug, { values: { title: current?.title ?? "", body: current?.body ?? "" }, formError: `Not saved: ${form.message}` }, form.status);
+  if (!form.ok)
+    return editorPage(
+      c,
+      slug,
+      { values: { title: current?.title ?? "", body: current?.body ?? "" }, formError: `Not saved: ${form.message}` },
+      form.status,
+    );
   const values = { title: (form.value.title ?? "").trim(), body: (form.value.body ?? "").replace(/\r\n?/g, "\n") };
   if (!verifyCsrf(c, secret, config.origin, form.value[CSRF_FIELD])) {
-    return editorPage(c, slug, { values, formError: "This form expired or was not sent from this site. Nothing was saved; your text is kept below, please save again." }, 403);
+    return editorPage(
+      c,
+      slug,
+      {
+        values,
+        formError:
+          "This form expired or was not sent from this site. Nothing was saved; your text is kept below, please save again.",
+      },
+      403,
+    );
   }
   const errors = pageErrors(values.title, values.body);
   if (Object.keys(errors).length > 0) return editorPage(c, slug, { values, errors }, 400);
   if (form.value.action !== "save") return editorPage(c, slug, { values, previewHtml: renderMarkdown(values.body) });
-  await batcher.run(() => saveSitePage(db, { slug, title: values.title, body: values.body, accountId: guard.admin.id }));
+  await batcher.run(() =>
+    saveSitePage(db, { slug, title: values.title, body: values.body, accountId: guard.admin.id }),
+  );
   return c.redirect(`/admin/pages/${slug}?saved=1`, 303);
 });
-

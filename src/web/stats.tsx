@@ -37,15 +37,25 @@ export function chooseRange(settings: StrikeSettings, now: Date): StatsView["ran
     return { start: window.start, end: window.end, bucket: "hour", kind: "strike", timeZone: settings.timeZone };
   }
   const endOfToday = new Date(Math.floor(now.getTime() / DAY) * DAY + DAY);
-  return { start: new Date(endOfToday.getTime() - 30 * DAY), end: endOfToday, bucket: "day", kind: "recent", timeZone: "UTC" };
+  return {
+    start: new Date(endOfToday.getTime() - 30 * DAY),
+    end: endOfToday,
+    bucket: "day",
+    kind: "recent",
+    timeZone: "UTC",
+  };
 }
 
 function bucketLabels(range: StatsView["range"]): string[] {
   const format = new Intl.DateTimeFormat("en", {
     timeZone: range.timeZone,
-    ...(range.bucket === "hour" ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" } : { month: "short", day: "numeric" }),
+    ...(range.bucket === "hour"
+      ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }
+      : { month: "short", day: "numeric" }),
   });
-  return Array.from({ length: bucketCount(range) }, (_, i) => format.format(new Date(range.start.getTime() + i * BUCKET_MS[range.bucket])));
+  return Array.from({ length: bucketCount(range) }, (_, i) =>
+    format.format(new Date(range.start.getTime() + i * BUCKET_MS[range.bucket])),
+  );
 }
 
 const cache = new WeakMap<object, Map<string, { at: number; view: StatsView }>>();
@@ -74,7 +84,9 @@ const TITLES: Record<Metric, { title: string; unit: { one: string; many: string 
 };
 
 function rangeText(view: StatsView): string {
-  return view.range.kind === "strike" ? `per hour during the strike (${view.range.timeZone})` : "per day over the last 30 days (UTC)";
+  return view.range.kind === "strike"
+    ? `per hour during the strike (${view.range.timeZone})`
+    : "per day over the last 30 days (UTC)";
 }
 
 function summaryOf(view: StatsView, s: Series): string {
@@ -82,7 +94,10 @@ function summaryOf(view: StatsView, s: Series): string {
   const best = s.counts.reduce((bi, c, i, all) => (c > all[bi]! ? i : bi), 0);
   const unit = TITLES[s.metric].unit;
   const period = view.range.kind === "strike" ? "during the strike" : "in the last 30 days";
-  const peak = inRange === 0 ? "" : `; most ${view.range.bucket === "hour" ? "at" : "on"} ${view.labels[best]} (${formatNumber(s.counts[best]!)})`;
+  const peak =
+    inRange === 0
+      ? ""
+      : `; most ${view.range.bucket === "hour" ? "at" : "on"} ${view.labels[best]} (${formatNumber(s.counts[best]!)})`;
   return `${plural(inRange, unit.one, unit.many)} ${period}${peak}. ${formatNumber(s.total)} in all.`;
 }
 
@@ -109,8 +124,16 @@ export function StatsCharts(props: { view: StatsView; idPrefix: string; metrics?
 export function statsJson(view: StatsView, extra: Record<string, unknown> = {}) {
   return {
     ...extra,
-    range: { start: view.range.start.toISOString(), end: view.range.end.toISOString(), bucket: view.range.bucket, kind: view.range.kind, timeZone: view.range.timeZone },
-    buckets: view.labels.map((_, i) => new Date(view.range.start.getTime() + i * BUCKET_MS[view.range.bucket]).toISOString()),
+    range: {
+      start: view.range.start.toISOString(),
+      end: view.range.end.toISOString(),
+      bucket: view.range.bucket,
+      kind: view.range.kind,
+      timeZone: view.range.timeZone,
+    },
+    buckets: view.labels.map((_, i) =>
+      new Date(view.range.start.getTime() + i * BUCKET_MS[view.range.bucket]).toISOString(),
+    ),
     series: Object.fromEntries(view.series.map((s) => [s.metric, { total: s.total, counts: s.counts }])),
   };
 }
@@ -143,7 +166,8 @@ statsRoutes.get("/stats", (c) => {
       <dl class="stat-totals">{totals}</dl>
       <StatsCharts view={view} idPrefix="site" />
       <p class="fine-print">
-        The same numbers as JSON: <a href="/api/stats">/api/stats</a> (and <code>/api/declarations/{"{slug}"}/stats</code> for one Declaration). Free to use and to show elsewhere.
+        The same numbers as JSON: <a href="/api/stats">/api/stats</a> (and{" "}
+        <code>/api/declarations/{"{slug}"}/stats</code> for one Declaration). Free to use and to show elsewhere.
       </p>
     </Layout>,
   );
@@ -159,9 +183,15 @@ json.get("/declarations/:slug/stats", (c) => {
   const { db } = c.get("deps");
   const slug = c.req.param("slug");
   const declaration = getPublicDeclaration(db, slug);
-  if (declaration == null) return c.json({ error: { code: "not_found", message: `There is no Declaration with the slug "${slug}".` } }, 404);
+  if (declaration == null)
+    return c.json({ error: { code: "not_found", message: `There is no Declaration with the slug "${slug}".` } }, 404);
   c.header("Cache-Control", "public, max-age=60");
-  return c.json(statsJson(statsView(db, now(c), declaration.id), { declaration: declaration.slug, signatureCount: declaration.signatureCount }));
+  return c.json(
+    statsJson(statsView(db, now(c), declaration.id), {
+      declaration: declaration.slug,
+      signatureCount: declaration.signatureCount,
+    }),
+  );
 });
 statsRoutes.route("/api", json);
 
@@ -172,7 +202,11 @@ statsRoutes.get("/d/:slug/stats", (c) => {
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
   const view = statsView(db, now(c), declaration.id);
   return c.html(
-    <Layout title={`${declaration.title}: in numbers`} siteName={config.instanceName} alternates={[{ href: `/api/declarations/${declaration.slug}/stats`, type: "application/json" }]}>
+    <Layout
+      title={`${declaration.title}: in numbers`}
+      siteName={config.instanceName}
+      alternates={[{ href: `/api/declarations/${declaration.slug}/stats`, type: "application/json" }]}
+    >
       <p>
         <a href={`/d/${declaration.slug}`}>← {declaration.title}</a>
       </p>

@@ -11,9 +11,23 @@ import { Hono, type Context } from "hono";
 import { requestSyncAll } from "../db/bot.ts";
 import { listPublishedDeclarations } from "../db/declarations.ts";
 import { listMediaChoices, writeStrikeSettingsValue } from "../db/strike.ts";
-import { currentStrikeSettings, listSentNotices, mediaPath, nextNoticeAt, postNoticesNow } from "../federation/index.ts";
+import {
+  currentStrikeSettings,
+  listSentNotices,
+  mediaPath,
+  nextNoticeAt,
+  postNoticesNow,
+} from "../federation/index.ts";
 import { hoursLeft } from "../strike/schedule.ts";
-import { DAYS_MAX, formInputOf, TEMPLATES_MAX, validateStrikeForm, type StrikeFormErrors, type StrikeFormInput, type StrikeSettings } from "../strike/settings.ts";
+import {
+  DAYS_MAX,
+  formInputOf,
+  TEMPLATES_MAX,
+  validateStrikeForm,
+  type StrikeFormErrors,
+  type StrikeFormInput,
+  type StrikeSettings,
+} from "../strike/settings.ts";
 import { strikePhase, strikeWindow } from "../strike/window.ts";
 import { requireAdmin, type Guarded } from "./accounts.tsx";
 import { readForm } from "./body.ts";
@@ -43,7 +57,9 @@ const ZONES: readonly string[] = (() => {
 
 function dayWords(days: readonly string[]): string {
   const format = new Intl.DateTimeFormat("en", { dateStyle: "long", timeZone: "UTC" });
-  return new Intl.ListFormat("en", { type: "conjunction" }).format(days.map((d) => format.format(new Date(`${d}T12:00:00Z`))));
+  return new Intl.ListFormat("en", { type: "conjunction" }).format(
+    days.map((d) => format.format(new Date(`${d}T12:00:00Z`))),
+  );
 }
 
 function timeIn(date: Date, timeZone: string): string {
@@ -55,7 +71,9 @@ function statusOf(settings: StrikeSettings, now: Date): string {
   switch (strikePhase(window, now)) {
     case "upcoming": {
       const hours = Math.ceil((window.start.getTime() - now.getTime()) / 3_600_000);
-      return hours > 48 ? `It starts in ${plural(Math.ceil(hours / 24), "day", "days")}.` : `It starts in ${plural(hours, "hour", "hours")}.`;
+      return hours > 48
+        ? `It starts in ${plural(Math.ceil(hours / 24), "day", "days")}.`
+        : `It starts in ${plural(hours, "hour", "hours")}.`;
     }
     case "on":
       return `The strike is on: ${plural(hoursLeft(settings, now), "hour", "hours")} left.`;
@@ -65,7 +83,9 @@ function statusOf(settings: StrikeSettings, now: Date): string {
 }
 
 function withBlankTemplate(input: StrikeFormInput): StrikeFormInput {
-  return input.templates.length >= TEMPLATES_MAX ? input : { ...input, templates: [...input.templates, { text: "", mediaIds: [] }] };
+  return input.templates.length >= TEMPLATES_MAX
+    ? input
+    : { ...input, templates: [...input.templates, { text: "", mediaIds: [] }] };
 }
 
 function adminPage(
@@ -87,23 +107,32 @@ function adminPage(
     paused: settings.paused,
     when: `${dayWords(settings.days)} (${settings.timeZone})`,
     status: statusOf(settings, now),
-    next: next == null ? null : { local: `${timeIn(next, settings.timeZone)} ${settings.timeZone}`, utc: settings.timeZone === "UTC" ? null : `${timeIn(next, "UTC")} UTC`, iso: next.toISOString() },
+    next:
+      next == null
+        ? null
+        : {
+            local: `${timeIn(next, settings.timeZone)} ${settings.timeZone}`,
+            utc: settings.timeZone === "UTC" ? null : `${timeIn(next, "UTC")} UTC`,
+            iso: next.toISOString(),
+          },
     chosen: settings.declarations.filter((slug) => published.some((d) => d.slug === slug)),
     published,
     media: listMediaChoices(db).map((m) => ({ ...m, src: mediaPath(m) })),
     zones: ZONES,
-    notices: listSentNotices(federation, { db, batcher, instanceName: config.instanceName }, config.origin).map((n) => ({
-      id: n.post.id,
-      slug: n.declaration.slug,
-      title: n.declaration.title,
-      published: n.post.published,
-      slot: n.post.slot,
-      content: n.post.content ?? "",
-      images: n.post.mediaIds.length,
-      boosts: n.boosts,
-      favourites: n.favourites,
-      delivered: n.delivered != null,
-    })),
+    notices: listSentNotices(federation, { db, batcher, instanceName: config.instanceName }, config.origin).map(
+      (n) => ({
+        id: n.post.id,
+        slug: n.declaration.slug,
+        title: n.declaration.title,
+        published: n.post.published,
+        slot: n.post.slot,
+        content: n.post.content ?? "",
+        images: n.post.mediaIds.length,
+        boosts: n.boosts,
+        favourites: n.favourites,
+        delivered: n.delivered != null,
+      }),
+    ),
   };
   return personalPage(c, TITLE, <StrikeAdminView {...props} />, status);
 }
@@ -115,7 +144,9 @@ strikeAdminRoutes.get(PATH, (c) => {
   const posted = /^posted-([1-9]\d{0,3})$/.exec(done ?? "");
   if (posted != null) {
     const n = Number(posted[1]);
-    return adminPage(c, { notice: `${n === 1 ? "1 notice was" : `${n} notices were`} posted; followers receive ${n === 1 ? "it" : "them"} in a moment.` });
+    return adminPage(c, {
+      notice: `${n === 1 ? "1 notice was" : `${n} notices were`} posted; followers receive ${n === 1 ? "it" : "them"} in a moment.`,
+    });
   }
   return adminPage(c, done != null && Object.hasOwn(NOTICES, done) ? { notice: NOTICES[done]! } : {});
 });
@@ -130,7 +161,13 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ values: Record<s
     return { ok: false, response: notSavedPage(c, body, TITLE) };
   }
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) {
-    return { ok: false, response: forbiddenPage(c, "This form expired or was not sent from this site. Nothing was changed; please try again.") };
+    return {
+      ok: false,
+      response: forbiddenPage(
+        c,
+        "This form expired or was not sent from this site. Nothing was changed; please try again.",
+      ),
+    };
   }
   return { ok: true, values: body.value };
 }
@@ -211,12 +248,28 @@ strikeAdminRoutes.post(`${PATH}/post-now`, async (c) => {
   if (choice === "*") {
     slugs = currentStrikeSettings(db, now).declarations.filter((s) => published.has(s));
     if (slugs.length === 0) {
-      return adminPage(c, { postError: "No published Declaration is chosen to post notices: tick some under Settings and save, or pick one here." }, 400);
+      return adminPage(
+        c,
+        {
+          postError:
+            "No published Declaration is chosen to post notices: tick some under Settings and save, or pick one here.",
+        },
+        400,
+      );
     }
   } else if (published.has(choice)) {
     slugs = [choice];
   } else {
-    return adminPage(c, { postError: choice === "" ? "Please choose who posts the notice." : `“${choice}” is not a published Declaration of this site.` }, 400);
+    return adminPage(
+      c,
+      {
+        postError:
+          choice === ""
+            ? "Please choose who posts the notice."
+            : `“${choice}” is not a published Declaration of this site.`,
+      },
+      400,
+    );
   }
   const posts = await postNoticesNow({ db, batcher, instanceName: config.instanceName }, config.origin, slugs, now);
   publisher.notify();

@@ -37,7 +37,20 @@ const PLEDGE_POW: PowBinding = { action: "pledge", target: "strike" };
 // ---------------------------------------------------------------------------
 // Words (pure)
 
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 function dayParts(day: string) {
@@ -86,7 +99,10 @@ export function daysWords(days: readonly string[]): string {
 
 /** The strike's dates and hours in its own zone: "July 4–5, 2027, 00:00–24:00 UTC". */
 export function windowWords(settings: Pick<StrikeSettings, "days" | "timeZone">): string {
-  const zone = settings.timeZone === "UTC" || settings.timeZone === "Etc/UTC" ? "UTC" : `${settings.timeZone.replace(/_/g, " ")} time`;
+  const zone =
+    settings.timeZone === "UTC" || settings.timeZone === "Etc/UTC"
+      ? "UTC"
+      : `${settings.timeZone.replace(/_/g, " ")} time`;
   return `${daysWords(settings.days)}, 00:00–24:00 ${zone}`;
 }
 
@@ -141,7 +157,9 @@ export function strikeEdition(settings: Pick<StrikeSettings, "days">): string {
 // ---------------------------------------------------------------------------
 // Pledge input (pure)
 
-export type PledgeParse = { ok: true; days: string[]; name: string | null; public: boolean } | { ok: false; errors: PledgeErrors };
+export type PledgeParse =
+  | { ok: true; days: string[]; name: string | null; public: boolean }
+  | { ok: false; errors: PledgeErrors };
 
 /** Validates the pledge form's fields against the strike's days. */
 export function parsePledge(values: Readonly<Record<string, string>>, strikeDays: readonly string[]): PledgeParse {
@@ -157,17 +175,29 @@ export function parsePledge(values: Readonly<Record<string, string>>, strikeDays
   if ((values["all-days"] ?? "") !== "") for (const day of strikeDays) chosen.add(day);
   if (strange.length > 0) {
     const day = strange[0]!;
-    errors.days = isIsoDay(day) ? `${dayWords(day)} is not one of the strike days (${daysWords(strikeDays)}).` : `“${day.slice(0, 40)}” is not a date.`;
+    errors.days = isIsoDay(day)
+      ? `${dayWords(day)} is not one of the strike days (${daysWords(strikeDays)}).`
+      : `“${day.slice(0, 40)}” is not a date.`;
   } else if (chosen.size === 0) {
-    errors.days = strikeDays.length > 1 ? "Please choose at least one strike day." : `Please tick ${dayWords(strikeDays[0]!)} to pledge.`;
+    errors.days =
+      strikeDays.length > 1
+        ? "Please choose at least one strike day."
+        : `Please tick ${dayWords(strikeDays[0]!)} to pledge.`;
   }
   const name = cleanLine(values.name ?? "");
   if ((values.name ?? "").includes("\0")) errors.name = "Your name contains a NUL character.";
-  else if ([...name].length > LIMITS.name) errors.name = `Your name is ${[...name].length} characters long; the limit is ${LIMITS.name}.`;
+  else if ([...name].length > LIMITS.name)
+    errors.name = `Your name is ${[...name].length} characters long; the limit is ${LIMITS.name}.`;
   const visibility = values.visibility ?? "public";
-  if (visibility !== "public" && visibility !== "count") errors.visibility = "Choose whether to show your name or to be counted only.";
+  if (visibility !== "public" && visibility !== "count")
+    errors.visibility = "Choose whether to show your name or to be counted only.";
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, days: strikeDays.filter((d) => chosen.has(d)), name: name === "" ? null : name, public: visibility === "public" && name !== "" };
+  return {
+    ok: true,
+    days: strikeDays.filter((d) => chosen.has(d)),
+    name: name === "" ? null : name,
+    public: visibility === "public" && name !== "",
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -184,7 +214,11 @@ const guardsByDeps = new WeakMap<WebDeps, PledgeGuards>();
 function guardsFor(deps: WebDeps): PledgeGuards {
   let guards = guardsByDeps.get(deps);
   if (guards == null) {
-    guards = { perClient: new RateLimiter(deps.config.signing.perClientLimits), recentNames: new RecentKeys(deps.config.signing.duplicateWindowMs), lastSweep: Date.now() };
+    guards = {
+      perClient: new RateLimiter(deps.config.signing.perClientLimits),
+      recentNames: new RecentKeys(deps.config.signing.duplicateWindowMs),
+      lastSweep: Date.now(),
+    };
     guardsByDeps.set(deps, guards);
   }
   const now = Date.now();
@@ -239,7 +273,13 @@ function renderStrike(c: Context<WebEnv>, state: PageState, status: 200 | 400 | 
   });
   const days: StrikeDayView[] = [...settings.days].sort().map((day) => {
     const { start, end } = dayBounds(day, settings.timeZone);
-    return { day, label: dayLabel(day), start: start.toISOString(), end: end.toISOString(), pledges: counts.perDay[day] ?? 0 };
+    return {
+      day,
+      label: dayLabel(day),
+      start: start.toISOString(),
+      end: end.toISOString(),
+      pledges: counts.perDay[day] ?? 0,
+    };
   });
   c.header("Cache-Control", "no-store");
   return c.html(
@@ -297,7 +337,14 @@ strikeRoutes.post("/strike/pledge", async (c) => {
   delete kept[HONEYPOT_FIELD];
 
   if (!verifyCsrf(c, secret, config.origin, values[CSRF_FIELD])) {
-    return renderStrike(c, { values: kept, formError: "This form expired or was not sent from this site. Please check your entries and pledge again." }, 403);
+    return renderStrike(
+      c,
+      {
+        values: kept,
+        formError: "This form expired or was not sent from this site. Please check your entries and pledge again.",
+      },
+      403,
+    );
   }
   // Scripts fill every field; people never see this one.  Pretend it worked.
   if ((values[HONEYPOT_FIELD] ?? "") !== "") return c.redirect("/strike?pledged=1#pledge", 303);
@@ -311,7 +358,11 @@ strikeRoutes.post("/strike/pledge", async (c) => {
   const powResult = await pow.verify(values[POW_FIELD], PLEDGE_POW);
   if (!parsed.ok || !powResult.ok) {
     const formError = powResult.ok ? undefined : `Anti-spam check: ${powResult.reason}`;
-    return renderStrike(c, { values: kept, errors: parsed.ok ? {} : parsed.errors, ...(formError != null ? { formError } : {}) }, 400);
+    return renderStrike(
+      c,
+      { values: kept, errors: parsed.ok ? {} : parsed.errors, ...(formError != null ? { formError } : {}) },
+      400,
+    );
   }
 
   const edition = strikeEdition(settings);
@@ -319,18 +370,33 @@ strikeRoutes.post("/strike/pledge", async (c) => {
   const client = clientKey(c);
   const nameKey = parsed.name == null ? null : keyedHash(secret, "pledge", client, edition, parsed.name.toLowerCase());
   if (nameKey != null && guards.recentNames.has(nameKey, now.getTime())) {
-    return renderStrike(c, { message: `“${parsed.name}” has just pledged from your connection. Each person is counted once.` }, 409);
+    return renderStrike(
+      c,
+      { message: `“${parsed.name}” has just pledged from your connection. Each person is counted once.` },
+      409,
+    );
   }
   const wait = guards.perClient.consume(client, now.getTime());
   if (wait > 0) {
     const minutes = Math.max(1, Math.ceil(wait / 60_000));
     c.header("Retry-After", String(Math.ceil(wait / 1000)));
-    return renderStrike(c, { values: kept, formError: `Too many pledges from your connection just now. Please try again in ${plural(minutes, "minute", "minutes")}.` }, 429);
+    return renderStrike(
+      c,
+      {
+        values: kept,
+        formError: `Too many pledges from your connection just now. Please try again in ${plural(minutes, "minute", "minutes")}.`,
+      },
+      429,
+    );
   }
   let claimed: boolean;
   try {
     // The proof of work is used up with the pledge, in one transaction.
-    claimed = await batcher.run(() => pow.claim(powResult.proof) && (insertPledge(db, { edition, days: parsed.days, name: parsed.name, public: parsed.public, now }), true));
+    claimed = await batcher.run(
+      () =>
+        pow.claim(powResult.proof) &&
+        (insertPledge(db, { edition, days: parsed.days, name: parsed.name, public: parsed.public, now }), true),
+    );
   } catch (error) {
     guards.perClient.refund(client);
     throw error;

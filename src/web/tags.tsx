@@ -65,18 +65,28 @@ tagRoutes.get("/tags/:tag", (c) => {
   const tag = tagged.spelling ?? strikeTag ?? spelling ?? raw;
   const declarations = tagged.declarations;
   return c.html(
-    <Layout title={`#${tag}`} siteName={config.instanceName} canonical={new URL(`/tags/${encodeURIComponent(raw.toLowerCase())}`, config.origin).href}>
+    <Layout
+      title={`#${tag}`}
+      siteName={config.instanceName}
+      canonical={new URL(`/tags/${encodeURIComponent(raw.toLowerCase())}`, config.origin).href}
+    >
       <h1 class="page-title">#{tag}</h1>
       {strikeTag != null && (
         <p class="tag-intro">
           #{tag} is a hashtag of the <a href="/strike">{strike.name}</a>.
         </p>
       )}
-      {declarations.length === 0 && notices.length === 0 && <p class="empty">Nothing on this site has the hashtag #{tag} yet.</p>}
+      {declarations.length === 0 && notices.length === 0 && (
+        <p class="empty">Nothing on this site has the hashtag #{tag} yet.</p>
+      )}
       {declarations.length > 0 && (
         <section aria-labelledby="tag-declarations">
           <h2 id="tag-declarations">Declarations</h2>
-          <p class="tag-intro">{declarations.length === 1 ? "One Declaration has this hashtag." : `${plural(declarations.length, "Declaration", "Declarations")} have this hashtag.`}</p>
+          <p class="tag-intro">
+            {declarations.length === 1
+              ? "One Declaration has this hashtag."
+              : `${plural(declarations.length, "Declaration", "Declarations")} have this hashtag.`}
+          </p>
           <DeclarationList declarations={declarations} />
         </section>
       )}
@@ -84,7 +94,9 @@ tagRoutes.get("/tags/:tag", (c) => {
         <section aria-labelledby="tag-notices">
           <h2 id="tag-notices">Strike notices</h2>
           <p class="tag-intro">
-            {notices.length === 1 ? "One strike notice posted here has this hashtag." : `The newest ${plural(notices.length, "strike notice", "strike notices")} posted here with this hashtag.`}
+            {notices.length === 1
+              ? "One strike notice posted here has this hashtag."
+              : `The newest ${plural(notices.length, "strike notice", "strike notices")} posted here with this hashtag.`}
           </p>
           <NoticeList notices={notices} />
         </section>

@@ -43,8 +43,8 @@ export function WithdrawnNotice(props: { db: DbLike; declaration: Declaration })
       <h2 id="withdrawn-heading">Withdrawn</h2>
       <p>{withdrawnSentence(props.db, d)}</p>
       <p>
-        It can no longer be signed. Its signatures are kept: each signer can still open, download or withdraw their signature from their
-        private link.
+        It can no longer be signed. Its signatures are kept: each signer can still open, download or withdraw their
+        signature from their private link.
       </p>
     </section>
   );

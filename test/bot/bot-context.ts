@@ -63,17 +63,33 @@ export interface Callback {
 }
 
 /** Starts connecting and follows the authorize URL (the stand-in approves or denies at once). */
-export async function authorizeAt(ctx: BotContext, accountId: number, server: string): Promise<{ redirect: string; callback: Callback }> {
+export async function authorizeAt(
+  ctx: BotContext,
+  accountId: number,
+  server: string,
+): Promise<{ redirect: string; callback: Callback }> {
   const { redirect } = await startConnect(ctx, accountId, server);
   const res = await fetch(redirect, { redirect: "manual" });
   if (res.status !== 302) throw new Error(`authorize answered ${res.status}`);
   const location = new URL(res.headers.get("location")!);
   const param = (name: string) => location.searchParams.get(name) ?? undefined;
-  return { redirect, callback: { state: param("state"), code: param("code"), error: param("error"), errorDescription: param("error_description") } };
+  return {
+    redirect,
+    callback: {
+      state: param("state"),
+      code: param("code"),
+      error: param("error"),
+      errorDescription: param("error_description"),
+    },
+  };
 }
 
 /** The whole connect flow for `accountId`. */
-export async function connectAccount(ctx: BotContext, accountId: number, server: MastodonApiServer): Promise<BotConnection> {
+export async function connectAccount(
+  ctx: BotContext,
+  accountId: number,
+  server: MastodonApiServer,
+): Promise<BotConnection> {
   const { callback } = await authorizeAt(ctx, accountId, server.url);
   return finishConnect(ctx, accountId, callback);
 }
@@ -81,5 +97,11 @@ export async function connectAccount(ctx: BotContext, accountId: number, server:
 /** Every row of every table, as text (to look for a secret anywhere). */
 export function dumpDb(db: Db): string {
   const tables = db.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-  return tables.map((t) => JSON.stringify(db.$client.prepare(`SELECT * FROM "${t.name}"`).all(), (_, v: unknown) => (Buffer.isBuffer(v) ? v.toString("latin1") : v))).join("\n");
+  return tables
+    .map((t) =>
+      JSON.stringify(db.$client.prepare(`SELECT * FROM "${t.name}"`).all(), (_, v: unknown) =>
+        Buffer.isBuffer(v) ? v.toString("latin1") : v,
+      ),
+    )
+    .join("\n");
 }

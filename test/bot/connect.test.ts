@@ -4,11 +4,28 @@
  * and a real database.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { AUTHORIZATION_TTL_MS, BOT_SCOPES, ConnectError, connectionToken, disconnect, finishConnect, startConnect } from "../../src/bot/connect.ts";
+import {
+  AUTHORIZATION_TTL_MS,
+  BOT_SCOPES,
+  ConnectError,
+  connectionToken,
+  disconnect,
+  finishConnect,
+  startConnect,
+} from "../../src/bot/connect.ts";
 import { BotApiError, postStatus } from "../../src/bot/mastodon.ts";
 import { getConnection, insertPost, listConnections, listPosts } from "../../src/db/bot.ts";
 import type { Db } from "../../src/db/client.ts";
-import { addAccount, authorizeAt, botContext, closeServers, connectAccount, dumpDb, freshDb, startServer } from "./bot-context.ts";
+import {
+  addAccount,
+  authorizeAt,
+  botContext,
+  closeServers,
+  connectAccount,
+  dumpDb,
+  freshDb,
+  startServer,
+} from "./bot-context.ts";
 
 const T0 = "2030-07-01T12:00:00.000Z";
 const SCOPES = ["read:accounts", "read:statuses", "write:statuses", "write:media"];
@@ -44,7 +61,12 @@ describe("connecting", () => {
     expect(url.searchParams.get("code_challenge_method")).toBe("S256");
     expect([...BOT_SCOPES]).toEqual(SCOPES);
     expect(server.apps).toHaveLength(1);
-    expect(server.apps[0]).toMatchObject({ name: "Test strike bot", website: "https://undersign.test", redirect_uris: ["https://undersign.test/bot/callback"], scopes: SCOPES });
+    expect(server.apps[0]).toMatchObject({
+      name: "Test strike bot",
+      website: "https://undersign.test",
+      redirect_uris: ["https://undersign.test/bot/callback"],
+      scopes: SCOPES,
+    });
 
     const connection = await finishConnect(ctx, alice, callback);
     expect(server.grants).toHaveLength(1);
@@ -135,28 +157,48 @@ describe("connecting", () => {
     const alice = addAccount(db, "alice");
     const mallory = addAccount(db, "mallory");
 
-    const unknown = await failureOf(finishConnect(ctx, alice, { state: "made-up", code: "x", error: undefined, errorDescription: undefined }), ConnectError);
-    expect(unknown.message).toBe("This connection attempt is unknown or has expired (you have 15 minutes to approve). Please start again.");
-    expect((await failureOf(finishConnect(ctx, alice, { state: undefined, code: "x", error: undefined, errorDescription: undefined }), ConnectError)).message).toContain("unknown or has expired");
+    const unknown = await failureOf(
+      finishConnect(ctx, alice, { state: "made-up", code: "x", error: undefined, errorDescription: undefined }),
+      ConnectError,
+    );
+    expect(unknown.message).toBe(
+      "This connection attempt is unknown or has expired (you have 15 minutes to approve). Please start again.",
+    );
+    expect(
+      (
+        await failureOf(
+          finishConnect(ctx, alice, { state: undefined, code: "x", error: undefined, errorDescription: undefined }),
+          ConnectError,
+        )
+      ).message,
+    ).toContain("unknown or has expired");
 
     // Expired: 15 minutes after it started.
     const late = await authorizeAt(ctx, alice, server.url);
     server.clock.advance(AUTHORIZATION_TTL_MS + 1);
-    expect((await failureOf(finishConnect(ctx, alice, late.callback), ConnectError)).message).toContain("unknown or has expired");
+    expect((await failureOf(finishConnect(ctx, alice, late.callback), ConnectError)).message).toContain(
+      "unknown or has expired",
+    );
 
     // Someone else's: the state belongs to alice.
     const stolen = await authorizeAt(ctx, alice, server.url);
-    expect((await failureOf(finishConnect(ctx, mallory, stolen.callback), ConnectError)).message).toContain("unknown or has expired");
+    expect((await failureOf(finishConnect(ctx, mallory, stolen.callback), ConnectError)).message).toContain(
+      "unknown or has expired",
+    );
 
     // Used twice: the first succeeds, the second does not.
     const twice = await authorizeAt(ctx, alice, server.url);
     server.clock.advance(5 * 60_000);
     await finishConnect(ctx, alice, twice.callback);
-    expect((await failureOf(finishConnect(ctx, alice, twice.callback), ConnectError)).message).toContain("unknown or has expired");
+    expect((await failureOf(finishConnect(ctx, alice, twice.callback), ConnectError)).message).toContain(
+      "unknown or has expired",
+    );
     expect(listConnections(db, alice)).toHaveLength(1);
     expect(listConnections(db, mallory)).toHaveLength(0);
     // Only the one good attempt reached the token endpoint with a code (the others are the app checks).
-    expect(server.requests.filter((r) => r.path === "/oauth/token" && r.body.grant_type === "authorization_code")).toHaveLength(1);
+    expect(
+      server.requests.filter((r) => r.path === "/oauth/token" && r.body.grant_type === "authorization_code"),
+    ).toHaveLength(1);
   });
 
   it("tells the striker when they did not approve", async () => {
@@ -168,7 +210,9 @@ describe("connecting", () => {
     const { callback } = await authorizeAt(ctx, alice, server.url);
     expect(callback).toMatchObject({ error: "access_denied", code: undefined });
     const error = await failureOf(finishConnect(ctx, alice, callback), ConnectError);
-    expect(error.message).toBe(`${server.host} did not connect your account: you did not approve the strike bot. Nothing was stored.`);
+    expect(error.message).toBe(
+      `${server.host} did not connect your account: you did not approve the strike bot. Nothing was stored.`,
+    );
     expect(listConnections(db, alice)).toHaveLength(0);
     expect(server.requests.filter((r) => r.path === "/oauth/token")).toHaveLength(0);
   });
@@ -193,7 +237,9 @@ describe("connecting", () => {
     const ctx = botContext(db, server);
     const error = await failureOf(startConnect(ctx, addAccount(db, "alice"), server.url), BotApiError);
     expect(error.kind).toBe("not-compatible");
-    expect(error.message).toBe(`${server.host} does not offer the Mastodon API the strike bot posts through. It runs misskey 2024.11.0. The bot works with Mastodon and servers compatible with it.`);
+    expect(error.message).toBe(
+      `${server.host} does not offer the Mastodon API the strike bot posts through. It runs misskey 2024.11.0. The bot works with Mastodon and servers compatible with it.`,
+    );
     expect(server.requests.filter((r) => r.path === "/api/v1/apps")).toHaveLength(0);
     expect(rows(db, "bot_apps")).toHaveLength(0);
   });
@@ -204,13 +250,21 @@ describe("connecting", () => {
     const ctx = botContext(db, server, { allowPrivateAddress: false });
     const alice = addAccount(db, "alice");
     const port = new URL(server.url).port;
-    for (const typed of [`127.0.0.1:${port}`, `@striker@127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, "10.0.0.5"]) {
+    for (const typed of [
+      `127.0.0.1:${port}`,
+      `@striker@127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      "10.0.0.5",
+    ]) {
       const error = await failureOf(startConnect(ctx, alice, typed), BotApiError);
       expect(error.kind, typed).toBe("not-compatible");
       expect(error.message, typed).toMatch(/ is not on the public internet, so the strike bot cannot use it\.$/);
     }
     // http:// is refused too, outside development.
-    expect((await failureOf(startConnect(ctx, alice, server.url), BotApiError)).message).toContain("only to servers at an https:// address");
+    expect((await failureOf(startConnect(ctx, alice, server.url), BotApiError)).message).toContain(
+      "only to servers at an https:// address",
+    );
     expect(server.requests).toHaveLength(0);
     expect(rows(db, "bot_authorizations")).toHaveLength(0);
   });
@@ -248,17 +302,48 @@ describe("disconnecting", () => {
     const ids: string[] = [];
     for (let i = 0; i < 2; i++) {
       const at = new Date(Date.parse(T0) + (i + 1) * 3_600_000);
-      const result = await postStatus(server.url, token, { status: `notice ${i}`, visibility: "public", scheduledAt: at, idempotencyKey: `k${i}` }, { allowHttp: true, allowPrivateAddress: true, now: () => server.clock.now() });
+      const result = await postStatus(
+        server.url,
+        token,
+        { status: `notice ${i}`, visibility: "public", scheduledAt: at, idempotencyKey: `k${i}` },
+        { allowHttp: true, allowPrivateAddress: true, now: () => server.clock.now() },
+      );
       ids.push(result.id);
       await ctx.batcher.run(() =>
         insertPost(db, {
-          connectionId: connection.id, slotAt: at, postAt: at, text: `notice ${i}`, spoilerText: "", visibility: "public", language: "", mediaId: null, mediaAlt: "",
-          idempotencyKey: `k${i}`, state: "scheduled", via: "server", remoteId: result.id, url: null, error: null, attempts: 0, nextAttemptAt: at, updated: at,
+          connectionId: connection.id,
+          slotAt: at,
+          postAt: at,
+          text: `notice ${i}`,
+          spoilerText: "",
+          visibility: "public",
+          language: "",
+          mediaId: null,
+          mediaAlt: "",
+          idempotencyKey: `k${i}`,
+          state: "scheduled",
+          via: "server",
+          remoteId: result.id,
+          url: null,
+          error: null,
+          attempts: 0,
+          nextAttemptAt: at,
+          updated: at,
         }),
       );
     }
     // The striker's own scheduled status, not the bot's.
-    await postStatus(server.url, token, { status: "mine", visibility: "public", scheduledAt: new Date(Date.parse(T0) + 86_400_000), idempotencyKey: "own" }, { allowHttp: true, allowPrivateAddress: true, now: () => server.clock.now() });
+    await postStatus(
+      server.url,
+      token,
+      {
+        status: "mine",
+        visibility: "public",
+        scheduledAt: new Date(Date.parse(T0) + 86_400_000),
+        idempotencyKey: "own",
+      },
+      { allowHttp: true, allowPrivateAddress: true, now: () => server.clock.now() },
+    );
     return { server, db, ctx, alice, connection: getConnection(db, connection.id)!, token, ids };
   }
 
@@ -268,7 +353,9 @@ describe("disconnecting", () => {
     const result = await disconnect(ctx, connection);
     expect(result).toEqual({ revoked: true, cancelled: 2, notCancelled: [], problem: null });
     expect(server.scheduled.map((s) => s.params.text)).toEqual(["mine"]);
-    expect(server.requests.filter((r) => r.method === "DELETE").map((r) => r.path)).toEqual(ids.map((id) => `/api/v1/scheduled_statuses/${id}`));
+    expect(server.requests.filter((r) => r.method === "DELETE").map((r) => r.path)).toEqual(
+      ids.map((id) => `/api/v1/scheduled_statuses/${id}`),
+    );
     expect(server.tokens.find((t) => t.token === token)!.revoked_at).toBeInstanceOf(Date);
     expect(getConnection(db, connection.id)).toBeUndefined();
     expect(listConnections(db, alice)).toHaveLength(0);
@@ -287,8 +374,13 @@ describe("disconnecting", () => {
     expect(result.problem).not.toContain(token);
     // Each post the server may still publish is named; after the first failure the others are not tried.
     expect(result.notCancelled.map((p) => p.text)).toEqual(["notice 0", "notice 1"]);
-    for (const p of result.notCancelled) expect(p.reason).toBe(`Not cancelled: ${server.host} answered with an error page instead of its API. It may still be posted at its time.`);
-    expect(server.requests.filter((r) => r.method === "DELETE").map((r) => r.path)).toEqual([`/api/v1/scheduled_statuses/${ids[0]}`]);
+    for (const p of result.notCancelled)
+      expect(p.reason).toBe(
+        `Not cancelled: ${server.host} answered with an error page instead of its API. It may still be posted at its time.`,
+      );
+    expect(server.requests.filter((r) => r.method === "DELETE").map((r) => r.path)).toEqual([
+      `/api/v1/scheduled_statuses/${ids[0]}`,
+    ]);
     expect(getConnection(db, connection.id)).toBeUndefined();
     expect(rows(db, "bot_posts")).toHaveLength(0);
     expect(server.tokens[0]!.revoked_at).toBeNull();
@@ -311,7 +403,10 @@ describe("disconnecting", () => {
     // A revoked access cancels nothing there: the server still publishes what it holds.
     expect(server.scheduled).toHaveLength(3);
     expect(result.notCancelled.map((p) => [p.text, p.reason])).toEqual(
-      ["notice 0", "notice 1"].map((text) => [text, `${server.host} no longer accepts the bot's access, so it could not cancel this; it may still be posted at its time.`]),
+      ["notice 0", "notice 1"].map((text) => [
+        text,
+        `${server.host} no longer accepts the bot's access, so it could not cancel this; it may still be posted at its time.`,
+      ]),
     );
     expect(getConnection(db, connection.id)).toBeUndefined();
   });

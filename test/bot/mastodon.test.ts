@@ -20,13 +20,23 @@ import {
   verifyCredentials,
   type BotClientOptions,
 } from "../../src/bot/mastodon.ts";
-import { codeChallengeS256, startMastodonApi, type MastodonApiOptions, type MastodonApiServer } from "../helpers/mastodon-api.ts";
+import {
+  codeChallengeS256,
+  startMastodonApi,
+  type MastodonApiOptions,
+  type MastodonApiServer,
+} from "../helpers/mastodon-api.ts";
 
 const T0 = "2030-03-08T09:00:00.000Z";
 const MIN = 60_000;
 const REDIRECT = "http://127.0.0.1:9/strike/callback";
 const SCOPES = ["read:accounts", "read:statuses", "write:statuses", "write:media"];
-const LOOPBACK: BotClientOptions = { allowHttp: true, allowPrivateAddress: true, timeoutMs: 2_000, now: () => new Date(T0) };
+const LOOPBACK: BotClientOptions = {
+  allowHttp: true,
+  allowPrivateAddress: true,
+  timeoutMs: 2_000,
+  now: () => new Date(T0),
+};
 
 const running: MastodonApiServer[] = [];
 async function start(options: MastodonApiOptions = {}): Promise<MastodonApiServer> {
@@ -50,16 +60,28 @@ async function failureOf(promise: Promise<unknown>): Promise<BotApiError> {
 
 /** A token the way the bot gets one: register, authorize (auto-approved), exchange with PKCE. */
 async function connect(server: MastodonApiServer) {
-  const app = await registerApp(server.url, { clientName: "Strike bot", redirectUri: REDIRECT, scopes: SCOPES, website: "https://undersign.example" }, LOOPBACK);
+  const app = await registerApp(
+    server.url,
+    { clientName: "Strike bot", redirectUri: REDIRECT, scopes: SCOPES, website: "https://undersign.example" },
+    LOOPBACK,
+  );
   const { verifier, challenge } = pkcePair();
   const state = "state-123";
-  const res = await fetch(authorizeUrl(server.url, app, { redirectUri: REDIRECT, scopes: SCOPES, state, codeChallenge: challenge }, LOOPBACK), { redirect: "manual" });
+  const res = await fetch(
+    authorizeUrl(server.url, app, { redirectUri: REDIRECT, scopes: SCOPES, state, codeChallenge: challenge }, LOOPBACK),
+    { redirect: "manual" },
+  );
   expect(res.status).toBe(302);
   const location = new URL(res.headers.get("location")!);
   expect(location.origin + location.pathname).toBe(REDIRECT);
   expect(location.searchParams.get("state")).toBe(state);
   const code = location.searchParams.get("code")!;
-  const { accessToken, scope } = await exchangeCode(server.url, app, { code, redirectUri: REDIRECT, codeVerifier: verifier }, LOOPBACK);
+  const { accessToken, scope } = await exchangeCode(
+    server.url,
+    app,
+    { code, redirectUri: REDIRECT, codeVerifier: verifier },
+    LOOPBACK,
+  );
   return { app, token: accessToken, scope, challenge };
 }
 
@@ -74,11 +96,22 @@ const post = (key: string, extra: Partial<Parameters<typeof postStatus>[2]> = {}
 describe("connecting an account", () => {
   it("probes, registers, authorizes with PKCE and state, exchanges the code and verifies", async () => {
     const server = await start();
-    expect(await probeServer(server.url, LOOPBACK)).toEqual({ ok: true, origin: server.url, software: "mastodon", version: "4.3.0", supportsPkce: true });
+    expect(await probeServer(server.url, LOOPBACK)).toEqual({
+      ok: true,
+      origin: server.url,
+      software: "mastodon",
+      version: "4.3.0",
+      supportsPkce: true,
+    });
 
     const { app, token, scope, challenge } = await connect(server);
     expect(server.apps).toHaveLength(1);
-    expect(server.apps[0]).toMatchObject({ name: "Strike bot", website: "https://undersign.example", redirect_uris: [REDIRECT], scopes: SCOPES });
+    expect(server.apps[0]).toMatchObject({
+      name: "Strike bot",
+      website: "https://undersign.example",
+      redirect_uris: [REDIRECT],
+      scopes: SCOPES,
+    });
     expect(app.clientId).toBe(server.apps[0]!.client_id);
     expect(server.grants[0]).toMatchObject({ code_challenge: challenge, code_challenge_method: "S256", used: true });
     expect(scope.split(" ").sort()).toEqual([...SCOPES].sort());
@@ -101,10 +134,24 @@ describe("connecting an account", () => {
 
   it("refuses a code exchanged with the wrong verifier as a validation error", async () => {
     const server = await start();
-    const app = await registerApp(server.url, { clientName: "Strike bot", redirectUri: REDIRECT, scopes: SCOPES }, LOOPBACK);
-    const res = await fetch(authorizeUrl(server.url, app, { redirectUri: REDIRECT, scopes: SCOPES, state: "s", codeChallenge: pkcePair().challenge }, LOOPBACK), { redirect: "manual" });
+    const app = await registerApp(
+      server.url,
+      { clientName: "Strike bot", redirectUri: REDIRECT, scopes: SCOPES },
+      LOOPBACK,
+    );
+    const res = await fetch(
+      authorizeUrl(
+        server.url,
+        app,
+        { redirectUri: REDIRECT, scopes: SCOPES, state: "s", codeChallenge: pkcePair().challenge },
+        LOOPBACK,
+      ),
+      { redirect: "manual" },
+    );
     const code = new URL(res.headers.get("location")!).searchParams.get("code")!;
-    const error = await failureOf(exchangeCode(server.url, app, { code, redirectUri: REDIRECT, codeVerifier: pkcePair().verifier }, LOOPBACK));
+    const error = await failureOf(
+      exchangeCode(server.url, app, { code, redirectUri: REDIRECT, codeVerifier: pkcePair().verifier }, LOOPBACK),
+    );
     expect(error).toMatchObject({ kind: "validation", status: 400 });
     expect(error.serverMessage).toContain("authorization grant is invalid");
   });
@@ -112,7 +159,9 @@ describe("connecting an account", () => {
   it("reports PKCE support by version and by OAuth server metadata", async () => {
     const old = await start({ version: "4.2.10" });
     expect(await probeServer(old.url, LOOPBACK)).toMatchObject({ ok: true, version: "4.2.10", supportsPkce: false });
-    expect(authorizeUrl(old.url, { clientId: "c" }, { redirectUri: REDIRECT, scopes: SCOPES, state: "s" }, LOOPBACK)).not.toContain("code_challenge");
+    expect(
+      authorizeUrl(old.url, { clientId: "c" }, { redirectUri: REDIRECT, scopes: SCOPES, state: "s" }, LOOPBACK),
+    ).not.toContain("code_challenge");
   });
 
   it("answers not-compatible for a server without the Mastodon API, naming its software", async () => {
@@ -129,7 +178,9 @@ describe("connecting an account", () => {
     const server = await start();
     const result = await probeServer(server.url, { timeoutMs: 2_000 });
     expect(result.ok === false && result.error.kind).toBe("not-compatible");
-    expect((await failureOf(registerApp(server.url, { clientName: "x", redirectUri: REDIRECT, scopes: SCOPES }))).message).toContain("https://");
+    expect(
+      (await failureOf(registerApp(server.url, { clientName: "x", redirectUri: REDIRECT, scopes: SCOPES }))).message,
+    ).toContain("https://");
     expect(() => parseServerOrigin("https://mastodon.example/@striker")).toThrow(BotApiError);
     expect(() => parseServerOrigin("ftp://mastodon.example")).toThrow(/not a server address/);
     expect(() => parseServerOrigin("mastodon.example")).toThrow(BotApiError);
@@ -151,17 +202,34 @@ describe("posting", () => {
     const server = await start();
     const { token } = await connect(server);
     const now = await postStatus(server.url, token, post("k1", { spoilerText: "Strike" }), LOOPBACK);
-    expect(now).toEqual({ kind: "posted", id: server.statuses[0]!.id, url: `${server.url}/@striker/${server.statuses[0]!.id}`, createdAt: new Date(T0) });
-    expect(server.statuses[0]).toMatchObject({ text: "On strike today. #SocialMediaStrike", visibility: "public", language: "en", spoiler_text: "Strike" });
+    expect(now).toEqual({
+      kind: "posted",
+      id: server.statuses[0]!.id,
+      url: `${server.url}/@striker/${server.statuses[0]!.id}`,
+      createdAt: new Date(T0),
+    });
+    expect(server.statuses[0]).toMatchObject({
+      text: "On strike today. #SocialMediaStrike",
+      visibility: "public",
+      language: "en",
+      spoiler_text: "Strike",
+    });
     expect(server.requests.find((r) => r.path === "/api/v1/statuses")?.idempotencyKey).toBe("k1");
 
     const at = new Date(Date.parse(T0) + 60 * MIN);
-    const later = await postStatus(server.url, token, post("k2", { scheduledAt: at, visibility: "unlisted" }), LOOPBACK);
+    const later = await postStatus(
+      server.url,
+      token,
+      post("k2", { scheduledAt: at, visibility: "unlisted" }),
+      LOOPBACK,
+    );
     expect(later).toEqual({ kind: "scheduled", id: server.scheduled[0]!.id, scheduledAt: at });
     expect(server.scheduled[0]!.params.visibility).toBe("unlisted");
 
     const listed = await listScheduled(server.url, token, LOOPBACK);
-    expect(listed).toEqual([{ id: server.scheduled[0]!.id, scheduledAt: at, text: "On strike today. #SocialMediaStrike", mediaIds: [] }]);
+    expect(listed).toEqual([
+      { id: server.scheduled[0]!.id, scheduledAt: at, text: "On strike today. #SocialMediaStrike", mediaIds: [] },
+    ]);
     expect(await cancelScheduled(server.url, token, listed[0]!.id, LOOPBACK)).toBe(true);
     expect(server.scheduled).toHaveLength(0);
     expect(await cancelScheduled(server.url, token, listed[0]!.id, LOOPBACK)).toBe(false);
@@ -171,7 +239,12 @@ describe("posting", () => {
     const server = await start();
     const { token } = await connect(server);
     for (let i = 0; i < 45; i++) {
-      await postStatus(server.url, token, post(`p${i}`, { scheduledAt: new Date(Date.parse(T0) + (24 + i) * 60 * MIN) }), LOOPBACK);
+      await postStatus(
+        server.url,
+        token,
+        post(`p${i}`, { scheduledAt: new Date(Date.parse(T0) + (24 + i) * 60 * MIN) }),
+        LOOPBACK,
+      );
     }
     const listed = await listScheduled(server.url, token, LOOPBACK);
     expect(listed).toHaveLength(45);
@@ -191,8 +264,11 @@ describe("posting", () => {
     const server = await start();
     const { token } = await connect(server);
     const day = Date.parse("2030-03-10T00:00:00Z");
-    for (let i = 0; i < 25; i++) await postStatus(server.url, token, post(`d${i}`, { scheduledAt: new Date(day + i * 30 * MIN) }), LOOPBACK);
-    const error = await failureOf(postStatus(server.url, token, post("d25", { scheduledAt: new Date(day + 20 * 60 * MIN) }), LOOPBACK));
+    for (let i = 0; i < 25; i++)
+      await postStatus(server.url, token, post(`d${i}`, { scheduledAt: new Date(day + i * 30 * MIN) }), LOOPBACK);
+    const error = await failureOf(
+      postStatus(server.url, token, post("d25", { scheduledAt: new Date(day + 20 * 60 * MIN) }), LOOPBACK),
+    );
     expect(error).toMatchObject({ kind: "validation", status: 422 });
     expect(error.serverMessage).toBe("Validation failed: You have exceeded the limit of 25 scheduled posts for today");
     expect(error.message).toContain("You have exceeded the limit of 25 scheduled posts for today");
@@ -202,8 +278,19 @@ describe("posting", () => {
   it("uploads an image with its description and attaches it", async () => {
     const server = await start();
     const { token } = await connect(server);
-    const media = await uploadMedia(server.url, token, png(40, 20), "image/png", "A raised fist on a red banner", LOOPBACK);
-    expect(media).toMatchObject({ id: server.media[0]!.id, type: "image", description: "A raised fist on a red banner" });
+    const media = await uploadMedia(
+      server.url,
+      token,
+      png(40, 20),
+      "image/png",
+      "A raised fist on a red banner",
+      LOOPBACK,
+    );
+    expect(media).toMatchObject({
+      id: server.media[0]!.id,
+      type: "image",
+      description: "A raised fist on a red banner",
+    });
     expect(media.url).toMatch(/\/image\.png$/);
     expect(server.media[0]).toMatchObject({ contentType: "image/png", width: 40, height: 20, filename: "image.png" });
     await postStatus(server.url, token, post("m1", { mediaIds: [media.id] }), LOOPBACK);
@@ -214,10 +301,19 @@ describe("posting", () => {
     const server = await start({ mediaProcessing: "async" });
     const { token } = await connect(server);
     setTimeout(() => server.finishMedia(), 100);
-    const media = await uploadMedia(server.url, token, png(1, 1), "image/png", "a dot", { ...LOOPBACK, mediaPollMs: 20 });
+    const media = await uploadMedia(server.url, token, png(1, 1), "image/png", "a dot", {
+      ...LOOPBACK,
+      mediaPollMs: 20,
+    });
     expect(media.url).toBeTruthy();
 
-    const error = await failureOf(uploadMedia(server.url, token, png(1, 1), "image/png", "a dot", { ...LOOPBACK, mediaPollMs: 20, mediaTimeoutMs: 100 }));
+    const error = await failureOf(
+      uploadMedia(server.url, token, png(1, 1), "image/png", "a dot", {
+        ...LOOPBACK,
+        mediaPollMs: 20,
+        mediaTimeoutMs: 100,
+      }),
+    );
     expect(error.kind).toBe("timeout");
   });
 });
@@ -260,7 +356,10 @@ describe("failures", () => {
     const server = await start();
     const token = server.issueToken();
     server.fail("POST /api/v1/statuses", { status: 503 });
-    expect(await failureOf(postStatus(server.url, token, post("s1"), LOOPBACK))).toMatchObject({ kind: "server", status: null });
+    expect(await failureOf(postStatus(server.url, token, post("s1"), LOOPBACK))).toMatchObject({
+      kind: "server",
+      status: null,
+    });
     server.fail("POST /api/v1/statuses", { status: 503, body: { error: "Service Unavailable" } });
     const error = await failureOf(postStatus(server.url, token, post("s2"), LOOPBACK));
     expect(error).toMatchObject({ kind: "server", status: 503 });
@@ -284,9 +383,15 @@ describe("failures", () => {
   it("answers validation for a refused attachment and not-found for a 404", async () => {
     const server = await start();
     const token = server.issueToken();
-    expect(await failureOf(postStatus(server.url, token, post("n1", { mediaIds: ["999"] }), LOOPBACK))).toMatchObject({ kind: "validation", status: 422 });
+    expect(await failureOf(postStatus(server.url, token, post("n1", { mediaIds: ["999"] }), LOOPBACK))).toMatchObject({
+      kind: "validation",
+      status: 422,
+    });
     server.fail("POST /api/v1/statuses", { status: 404 });
-    expect(await failureOf(postStatus(server.url, token, post("n2"), LOOPBACK))).toMatchObject({ kind: "not-found", status: 404 });
+    expect(await failureOf(postStatus(server.url, token, post("n2"), LOOPBACK))).toMatchObject({
+      kind: "not-found",
+      status: 404,
+    });
   });
 });
 

@@ -57,7 +57,11 @@ function rebinding(first: string, after: string): Resolver & { calls: string[] }
 
 /** A context that refuses private addresses, with 127.0.0.1 standing in for the public internet. */
 function guardedContext(t: { db: Setup["db"]; server: MastodonApiServer }): BotContext {
-  return botContext(t.db, t.server, { allowPrivateAddress: false, allowHttp: true, client: { timeoutMs: 2_000, treatAsPublic: [PUBLIC] } });
+  return botContext(t.db, t.server, {
+    allowPrivateAddress: false,
+    allowHttp: true,
+    client: { timeoutMs: 2_000, treatAsPublic: [PUBLIC] },
+  });
 }
 
 /** The same context (the same key) with `resolve` for DNS. */
@@ -72,7 +76,12 @@ async function approve(redirect: string, port: string): Promise<Parameters<typeo
   const res = await fetch(url, { redirect: "manual" });
   const back = new URL(res.headers.get("location")!);
   const param = (name: string) => back.searchParams.get(name) ?? undefined;
-  return { state: param("state"), code: param("code"), error: param("error"), errorDescription: param("error_description") };
+  return {
+    state: param("state"),
+    code: param("code"),
+    error: param("error"),
+    errorDescription: param("error_description"),
+  };
 }
 
 describe("every request goes to the address that was checked", () => {
@@ -89,13 +98,17 @@ describe("every request goes to the address that was checked", () => {
     const connecting = rebinding(PUBLIC, PRIVATE);
     const { redirect } = await startConnect(resolvingWith(base, connecting), alice, `http://${NAME}:${port}`);
     expect(connecting.calls).toEqual([NAME]);
-    expect(server.requests.map((r) => r.path)).toEqual(expect.arrayContaining(["/api/v1/instance", "/.well-known/nodeinfo", "/api/v1/apps"]));
+    expect(server.requests.map((r) => r.path)).toEqual(
+      expect.arrayContaining(["/api/v1/instance", "/.well-known/nodeinfo", "/api/v1/apps"]),
+    );
 
     // The token exchange, the account, on one answer too.
     const finishing = rebinding(PUBLIC, PRIVATE);
     const connection = await finishConnect(resolvingWith(base, finishing), alice, await approve(redirect, port));
     expect(finishing.calls).toEqual([NAME]);
-    expect(server.requests.filter((r) => r.path === "/oauth/token" || r.path === "/api/v1/accounts/verify_credentials")).toHaveLength(2);
+    expect(
+      server.requests.filter((r) => r.path === "/oauth/token" || r.path === "/api/v1/accounts/verify_credentials"),
+    ).toHaveLength(2);
 
     // A pass of the scheduler: the list and eight scheduled statuses, on one answer.
     const passing = rebinding(PUBLIC, PRIVATE);
@@ -109,7 +122,9 @@ describe("every request goes to the address that was checked", () => {
     // The name now points inside: the next operation resolves it again, is refused, and sends nothing there.
     const rebound = rebinding(PRIVATE, PRIVATE);
     const later = resolvingWith(base, rebound);
-    await later.batcher.run(() => savePlan(db, connection.id, { ...PLAN, templates: ["Other {declaration_url}"] }, true, server.clock.now()));
+    await later.batcher.run(() =>
+      savePlan(db, connection.id, { ...PLAN, templates: ["Other {declaration_url}"] }, true, server.clock.now()),
+    );
     const sent = server.requests.length;
     await runBotPass(later);
     expect(rebound.calls).toEqual([NAME]);
@@ -127,9 +142,15 @@ describe("every request goes to the address that was checked", () => {
       { address: PUBLIC, family: 4 },
       { address: PRIVATE, family: 4 },
     ];
-    const error = await startConnect(resolvingWith(guardedContext({ db, server }), mixed), addAccount(db, "alice"), `http://${NAME}:${port}`).catch((e: unknown) => e);
+    const error = await startConnect(
+      resolvingWith(guardedContext({ db, server }), mixed),
+      addAccount(db, "alice"),
+      `http://${NAME}:${port}`,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BotApiError);
-    expect((error as BotApiError).message).toBe(`${NAME}:${port} is not on the public internet, so the strike bot cannot use it.`);
+    expect((error as BotApiError).message).toBe(
+      `${NAME}:${port} is not on the public internet, so the strike bot cannot use it.`,
+    );
     expect(server.requests).toHaveLength(0);
   });
 
@@ -138,9 +159,19 @@ describe("every request goes to the address that was checked", () => {
     const port = new URL(server.url).port;
     const inside = await privateServer(Number(port));
     const token = server.issueToken();
-    server.fail("/api/v1/accounts/verify_credentials", { status: 302, headers: { location: `http://${PRIVATE}:${port}/api/v1/accounts/verify_credentials` } });
-    const error = await verifyCredentials(server.url, token, { allowHttp: true, treatAsPublic: [PUBLIC], timeoutMs: 2_000 }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ kind: "not-compatible", message: `${server.host} is not on the public internet, so the strike bot cannot use it.` });
+    server.fail("/api/v1/accounts/verify_credentials", {
+      status: 302,
+      headers: { location: `http://${PRIVATE}:${port}/api/v1/accounts/verify_credentials` },
+    });
+    const error = await verifyCredentials(server.url, token, {
+      allowHttp: true,
+      treatAsPublic: [PUBLIC],
+      timeoutMs: 2_000,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      kind: "not-compatible",
+      message: `${server.host} is not on the public internet, so the strike bot cannot use it.`,
+    });
     expect(inside.requests).toEqual([]);
   });
 
@@ -149,12 +180,19 @@ describe("every request goes to the address that was checked", () => {
     const port = new URL(server.url).port;
     const inside = await privateServer(Number(port));
     const resolve = rebinding(PUBLIC, PRIVATE);
-    const network = createBotNetwork({ allowPrivateAddress: false, timeoutMs: 2_000, resolve, treatAsPublic: [PUBLIC] });
+    const network = createBotNetwork({
+      allowPrivateAddress: false,
+      timeoutMs: 2_000,
+      resolve,
+      treatAsPublic: [PUBLIC],
+    });
     cleanups.push(() => network.close());
     // At once: three connections, each with its own lookup, all answered by the one resolution.
     const answers = await Promise.all(
       [1, 2, 3].map(async () => {
-        const res = await fetch(`http://${NAME}:${port}/api/v1/instance`, { dispatcher: network.dispatcher } as RequestInit);
+        const res = await fetch(`http://${NAME}:${port}/api/v1/instance`, {
+          dispatcher: network.dispatcher,
+        } as RequestInit);
         await res.arrayBuffer();
         return res.status;
       }),
@@ -178,9 +216,16 @@ describe("time limits", () => {
   async function expectRetryAfter(t: Setup, message: string): Promise<void> {
     const first = postsOf(t)[0]!;
     t.server.clock.set(first.postAt);
-    expect(await runBotPass({ ...t.ctx, client: { ...t.ctx.client, timeoutMs: 200 } })).toEqual({ synced: 0, posted: 0 });
+    expect(await runBotPass({ ...t.ctx, client: { ...t.ctx.client, timeoutMs: 200 } })).toEqual({
+      synced: 0,
+      posted: 0,
+    });
     const post = postsOf(t)[0]!;
-    expect(post).toMatchObject({ state: "planned", attempts: 1, nextAttemptAt: new Date(first.postAt.getTime() + backoffMs(1)) });
+    expect(post).toMatchObject({
+      state: "planned",
+      attempts: 1,
+      nextAttemptAt: new Date(first.postAt.getTime() + backoffMs(1)),
+    });
     expect(post.error).toBe(message);
   }
 
@@ -221,7 +266,9 @@ describe("time limits", () => {
     const ctx = resolvingWith(guardedContext({ db, server }), rebinding(PUBLIC, PUBLIC));
     const { redirect } = await startConnect(ctx, alice, `http://${NAME}:${port}`);
     const connection = await finishConnect(ctx, alice, await approve(redirect, port));
-    await ctx.batcher.run(() => savePlan(db, connection.id, { ...PLAN, cadence: { kind: "every", hours: 6 } }, true, server.clock.now()));
+    await ctx.batcher.run(() =>
+      savePlan(db, connection.id, { ...PLAN, cadence: { kind: "every", hours: 6 } }, true, server.clock.now()),
+    );
     await runBotPass(ctx);
 
     // DNS that never answers: the connection attempt ends at its own limit, well before the request's.
@@ -231,14 +278,26 @@ describe("time limits", () => {
     server.clock.set(first.postAt);
     expect(await runBotPass(stuck)).toEqual({ synced: 0, posted: 0 });
     const post = listPosts(db, connection.id)[0]!;
-    expect(post).toMatchObject({ state: "planned", attempts: 1, nextAttemptAt: new Date(first.postAt.getTime() + backoffMs(1)) });
+    expect(post).toMatchObject({
+      state: "planned",
+      attempts: 1,
+      nextAttemptAt: new Date(first.postAt.getTime() + backoffMs(1)),
+    });
     expect(post.error).toBe(`Could not connect to ${NAME}:${port} within 0.1 seconds. Try again later.`);
     expect(server.statuses).toHaveLength(0);
   });
 
   it("gives the probe the same limits", async () => {
     const silent: Resolver = () => new Promise(() => undefined);
-    const probe = await probeServer(`http://${NAME}:4444`, { allowHttp: true, resolve: silent, connectTimeoutMs: 100, timeoutMs: 30_000 });
-    expect(probe.ok === false && probe.error).toMatchObject({ kind: "timeout", message: `Could not connect to ${NAME}:4444 within 0.1 seconds. Try again later.` });
+    const probe = await probeServer(`http://${NAME}:4444`, {
+      allowHttp: true,
+      resolve: silent,
+      connectTimeoutMs: 100,
+      timeoutMs: 30_000,
+    });
+    expect(probe.ok === false && probe.error).toMatchObject({
+      kind: "timeout",
+      message: `Could not connect to ${NAME}:4444 within 0.1 seconds. Try again later.`,
+    });
   });
 });

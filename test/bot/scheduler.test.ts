@@ -18,7 +18,19 @@ import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { photo } from "../fixtures/images/index.ts";
 import type { MastodonApiServer } from "../helpers/mastodon-api.ts";
 import { addAccount, closeServers, connectAccount, dumpDb } from "./bot-context.ts";
-import { DAY, DECLARATION_URL, HOUR, MIN, PLAN, postsOf, setup, slotIso, statusesPerSlot, statusPosts, walkThroughDay } from "./strike-setup.ts";
+import {
+  DAY,
+  DECLARATION_URL,
+  HOUR,
+  MIN,
+  PLAN,
+  postsOf,
+  setup,
+  slotIso,
+  statusesPerSlot,
+  statusPosts,
+  walkThroughDay,
+} from "./strike-setup.ts";
 
 afterEach(closeServers);
 
@@ -31,7 +43,20 @@ function seedOwnScheduled(server: MastodonApiServer, times: readonly Date[]): vo
       appId: null,
       scheduled_at: at,
       media_ids: [],
-      params: { text: `own ${i}`, poll: null, media_ids: null, sensitive: null, spoiler_text: null, visibility: "public", idempotency: null, scheduled_at: null, language: "en", application_id: null, in_reply_to_id: null, with_rate_limit: false },
+      params: {
+        text: `own ${i}`,
+        poll: null,
+        media_ids: null,
+        sensitive: null,
+        spoiler_text: null,
+        visibility: "public",
+        idempotency: null,
+        scheduled_at: null,
+        language: "en",
+        application_id: null,
+        in_reply_to_id: null,
+        with_rate_limit: false,
+      },
     });
   });
 }
@@ -41,16 +66,39 @@ describe("scheduling on the server", () => {
     const png = await photo(16, 8, "png");
     const t = await setup();
     const image = t.db.transaction((tx) =>
-      insertMedia(tx, { mime: "image/png", width: 16, height: 8, sha256: createHash("sha256").update(png).digest("hex"), data: png, alt: "Gallery words", title: "", gallery: true, createdBy: null, created: new Date() }),
+      insertMedia(tx, {
+        mime: "image/png",
+        width: 16,
+        height: 8,
+        sha256: createHash("sha256").update(png).digest("hex"),
+        data: png,
+        alt: "Gallery words",
+        title: "",
+        gallery: true,
+        createdBy: null,
+        created: new Date(),
+      }),
     ).media;
-    await t.ctx.batcher.run(() => savePlan(t.db, t.connection.id, { ...PLAN, mediaId: image.id, mediaAlt: "A raised fist on red" }, true, t.server.clock.now()));
+    await t.ctx.batcher.run(() =>
+      savePlan(
+        t.db,
+        t.connection.id,
+        { ...PLAN, mediaId: image.id, mediaAlt: "A raised fist on red" },
+        true,
+        t.server.clock.now(),
+      ),
+    );
 
     expect(await runBotPass(t.ctx)).toEqual({ synced: 1, posted: 0 });
 
     const offset = spreadOffsetMs(t.connection.id);
     const posts = postsOf(t);
     expect(posts.map((p) => p.slotAt.toISOString())).toEqual([0, 3, 6, 9, 12, 15, 18, 21].map(slotIso));
-    expect(posts.every((p) => p.state === "scheduled" && p.via === "server" && p.postAt.getTime() === p.slotAt.getTime() + offset)).toBe(true);
+    expect(
+      posts.every(
+        (p) => p.state === "scheduled" && p.via === "server" && p.postAt.getTime() === p.slotAt.getTime() + offset,
+      ),
+    ).toBe(true);
     expect(posts[0]!.text).toBe(`A ${DECLARATION_URL} #SocialMediaStrike`);
     expect(posts[1]!.text).toBe(`B 21 hours left ${DECLARATION_URL} #SocialMediaStrike`);
 
@@ -58,9 +106,20 @@ describe("scheduling on the server", () => {
     expect(scheduled.map((s) => s.scheduled_at.getTime())).toEqual(posts.map((p) => p.slotAt.getTime() + offset));
     expect(scheduled.map((s) => s.id)).toEqual(posts.map((p) => p.remoteId));
     scheduled.forEach((s, i) => {
-      expect(s.params).toMatchObject({ text: posts[i]!.text, visibility: "unlisted", language: "de", spoiler_text: "Strike", idempotency: posts[i]!.idempotencyKey });
+      expect(s.params).toMatchObject({
+        text: posts[i]!.text,
+        visibility: "unlisted",
+        language: "de",
+        spoiler_text: "Strike",
+        idempotency: posts[i]!.idempotencyKey,
+      });
       expect(s.media_ids).toHaveLength(1);
-      expect(t.server.media.find((m) => m.id === s.media_ids[0])).toMatchObject({ description: "A raised fist on red", contentType: "image/png", width: 16, height: 8 });
+      expect(t.server.media.find((m) => m.id === s.media_ids[0])).toMatchObject({
+        description: "A raised fist on red",
+        contentType: "image/png",
+        width: 16,
+        height: 8,
+      });
     });
     const keys = statusPosts(t.server).map((r) => r.idempotencyKey);
     expect(keys).toEqual(posts.map((p) => p.idempotencyKey));
@@ -74,7 +133,10 @@ describe("scheduling on the server", () => {
 
   it("keeps within 25 a day, counting the striker's own scheduled statuses, and posts the rest itself at their time", async () => {
     const t = await setup({ plan: { cadence: { kind: "every", hours: 1 } } });
-    seedOwnScheduled(t.server, Array.from({ length: 20 }, (_, i) => new Date(Date.parse(slotIso(0)) + i * 7 * MIN + 30_000)));
+    seedOwnScheduled(
+      t.server,
+      Array.from({ length: 20 }, (_, i) => new Date(Date.parse(slotIso(0)) + i * 7 * MIN + 30_000)),
+    );
     await runBotPass(t.ctx);
     const posts = postsOf(t);
     expect(posts).toHaveLength(24);
@@ -92,8 +154,14 @@ describe("scheduling on the server", () => {
     expect(own).toHaveLength(24);
     const perSlot = statusesPerSlot(t.server);
     expect(perSlot.none).toBe(20); // the striker's own, published at their time
-    expect(Object.entries(perSlot).filter(([slot]) => slot !== "none").map(([, n]) => n)).toEqual(Array(24).fill(1));
-    expect(done[10]!.url).toBe(`${t.server.url}/@striker/${t.server.statuses.find((s) => s.idempotency === done[10]!.idempotencyKey)!.id}`);
+    expect(
+      Object.entries(perSlot)
+        .filter(([slot]) => slot !== "none")
+        .map(([, n]) => n),
+    ).toEqual(Array(24).fill(1));
+    expect(done[10]!.url).toBe(
+      `${t.server.url}/@striker/${t.server.statuses.find((s) => s.idempotency === done[10]!.idempotencyKey)!.id}`,
+    );
     // Site posts went out at their time, not scheduled.
     const site = t.server.statuses.find((s) => s.idempotency === done[10]!.idempotencyKey)!;
     expect(site.created_at.getTime()).toBe(done[10]!.postAt.getTime());
@@ -103,7 +171,13 @@ describe("scheduling on the server", () => {
   it("keeps within 300 in all", async () => {
     const t = await setup({ plan: { cadence: { kind: "every", hours: 1 } } });
     // 295 of the striker's own, 25 a day from July 10.
-    seedOwnScheduled(t.server, Array.from({ length: 295 }, (_, i) => new Date(Date.parse("2030-07-10T00:00:00Z") + Math.floor(i / 25) * 24 * HOUR + (i % 25) * 50 * MIN)));
+    seedOwnScheduled(
+      t.server,
+      Array.from(
+        { length: 295 },
+        (_, i) => new Date(Date.parse("2030-07-10T00:00:00Z") + Math.floor(i / 25) * 24 * HOUR + (i % 25) * 50 * MIN),
+      ),
+    );
     await runBotPass(t.ctx);
     const posts = postsOf(t);
     expect(posts.filter((p) => p.state === "scheduled")).toHaveLength(5);
@@ -142,8 +216,20 @@ describe("scheduling on the server", () => {
     expect(await runBotPass(t.ctx)).toEqual({ synced: 0, posted: 1 });
     const status = t.server.statuses[0]!;
     expect(t.server.statuses).toHaveLength(1);
-    expect(status).toMatchObject({ text: posts[0]!.text, visibility: "unlisted", language: "de", spoiler_text: "Strike", idempotency: posts[0]!.idempotencyKey });
-    expect(postsOf(t)[0]).toMatchObject({ state: "posted", via: "site", remoteId: status.id, url: `${t.server.url}/@striker/${status.id}`, attempts: 1 });
+    expect(status).toMatchObject({
+      text: posts[0]!.text,
+      visibility: "unlisted",
+      language: "de",
+      spoiler_text: "Strike",
+      idempotency: posts[0]!.idempotencyKey,
+    });
+    expect(postsOf(t)[0]).toMatchObject({
+      state: "posted",
+      via: "site",
+      remoteId: status.id,
+      url: `${t.server.url}/@striker/${status.id}`,
+      attempts: 1,
+    });
     expect(statusPosts(t.server).at(-1)!.body.scheduled_at ?? null).toBeNull();
   });
 
@@ -171,13 +257,23 @@ describe("changing the plan", () => {
     const before = postsOf(t);
     const deletes = () => t.server.requests.filter((r) => r.method === "DELETE").map((r) => r.path.split("/").at(-1));
 
-    await t.ctx.batcher.run(() => savePlan(t.db, t.connection.id, { ...PLAN, templates: ["A {declaration_url}", "C {declaration_url}"] }, true, t.server.clock.now()));
+    await t.ctx.batcher.run(() =>
+      savePlan(
+        t.db,
+        t.connection.id,
+        { ...PLAN, templates: ["A {declaration_url}", "C {declaration_url}"] },
+        true,
+        t.server.clock.now(),
+      ),
+    );
     await runBotPass(t.ctx);
     const after = postsOf(t);
     // Slots 1, 3, 5, 7 used the second template.
     expect(deletes()).toEqual([1, 3, 5, 7].map((i) => before[i]!.remoteId));
     expect(after.every((p) => p.state === "scheduled")).toBe(true);
-    expect(after.filter((_, i) => i % 2 === 0).map((p) => p.remoteId)).toEqual(before.filter((_, i) => i % 2 === 0).map((p) => p.remoteId));
+    expect(after.filter((_, i) => i % 2 === 0).map((p) => p.remoteId)).toEqual(
+      before.filter((_, i) => i % 2 === 0).map((p) => p.remoteId),
+    );
     expect(after[1]!.text).toBe(`C ${DECLARATION_URL} #SocialMediaStrike`);
     expect(after[1]!.idempotencyKey).not.toBe(before[1]!.idempotencyKey);
     expect(t.server.scheduled.map((s) => s.params.text).sort()).toEqual(after.map((p) => p.text).sort());
@@ -207,7 +303,15 @@ describe("changing the plan", () => {
     t.server.clock.set(first.postAt);
     await runBotPass(t.ctx);
     expect(postsOf(t)[0]).toMatchObject({ state: "planned", attempts: 1 });
-    await t.ctx.batcher.run(() => savePlan(t.db, t.connection.id, { ...PLAN, cadence: { kind: "times", times: ["12:00"] } }, true, t.server.clock.now()));
+    await t.ctx.batcher.run(() =>
+      savePlan(
+        t.db,
+        t.connection.id,
+        { ...PLAN, cadence: { kind: "times", times: ["12:00"] } },
+        true,
+        t.server.clock.now(),
+      ),
+    );
     t.server.clock.set(first.postAt.getTime() + backoffMs(1));
     await runBotPass(t.ctx);
     expect(postsOf(t)[0]!.state).toBe("cancelled");
@@ -247,7 +351,11 @@ describe("idempotency", () => {
     expect(t.server.scheduled).toHaveLength(8);
     expect(new Set(t.server.scheduled.map((s) => s.scheduled_at.getTime())).size).toBe(8);
     expect(postsOf(t)).toHaveLength(8);
-    expect(postsOf(t).map((p) => p.remoteId).sort()).toEqual(t.server.scheduled.map((s) => s.id).sort());
+    expect(
+      postsOf(t)
+        .map((p) => p.remoteId)
+        .sort(),
+    ).toEqual(t.server.scheduled.map((s) => s.id).sort());
     // In one process they ran one after the other: the later ones had nothing to do.
     expect(results.reduce((n, r) => n + r.synced, 0)).toBe(1);
   });
@@ -277,7 +385,11 @@ describe("idempotency", () => {
     expect(t.server.statuses).toHaveLength(2);
     expect(statusesPerSlot(t.server)).toEqual({ [slotIso(0)]: 1, [slotIso(3)]: 1 });
     // Every request to post carried its key.
-    expect(statusPosts(t.server).every((r) => r.idempotencyKey != null && r.idempotencyKey.startsWith(`undersign-strike-bot:${t.connection.id}:`))).toBe(true);
+    expect(
+      statusPosts(t.server).every(
+        (r) => r.idempotencyKey != null && r.idempotencyKey.startsWith(`undersign-strike-bot:${t.connection.id}:`),
+      ),
+    ).toBe(true);
   });
 
   it("takes a status the server already holds for the slot instead of scheduling it twice", async () => {
@@ -303,7 +415,11 @@ describe("keys the server already knows", () => {
     await runBotPass(t.ctx);
     const first = postsOf(t)[0]!;
     expect(first).toMatchObject({ state: "planned", via: "site" });
-    expect(postsOf(t).slice(1).every((p) => p.state === "scheduled")).toBe(true);
+    expect(
+      postsOf(t)
+        .slice(1)
+        .every((p) => p.state === "scheduled"),
+    ).toBe(true);
     const refusedKey = statusPosts(t.server)[0]!.idempotencyKey!;
     const stem = (key: string) => key.slice(0, key.lastIndexOf(":"));
     expect(first.idempotencyKey).not.toBe(refusedKey);
@@ -320,7 +436,12 @@ describe("keys the server already knows", () => {
     const first = postsOf(t)[0]!;
     expect(first).toMatchObject({ state: "planned", via: null });
     // What a request whose answer never came back did on the server: scheduled with this post's key.
-    await postStatus(t.server.url, t.token, { status: first.text, visibility: "unlisted", scheduledAt: first.postAt, idempotencyKey: first.idempotencyKey }, { allowHttp: true, allowPrivateAddress: true, now: () => t.server.clock.now() });
+    await postStatus(
+      t.server.url,
+      t.token,
+      { status: first.text, visibility: "unlisted", scheduledAt: first.postAt, idempotencyKey: first.idempotencyKey },
+      { allowHttp: true, allowPrivateAddress: true, now: () => t.server.clock.now() },
+    );
     t.server.clock.set(first.postAt);
     await runBotPass(t.ctx);
     expect(postsOf(t)[0]).toMatchObject({ state: "posted", via: "server", url: `${t.server.url}/@striker` });
@@ -332,10 +453,23 @@ describe("keys the server already knows", () => {
     const t = await setup({ server: { scheduled: { dailyLimit: 0 } } });
     await runBotPass(t.ctx);
     const second = postsOf(t)[1]!;
-    await t.ctx.batcher.run(() => updatePost(t.db, second.id, { state: "posted", url: "https://example.test/early", updated: t.server.clock.now() }));
-    await t.ctx.batcher.run(() => savePlan(t.db, t.connection.id, { ...PLAN, templates: ["Other {declaration_url}"] }, true, t.server.clock.now()));
+    await t.ctx.batcher.run(() =>
+      updatePost(t.db, second.id, {
+        state: "posted",
+        url: "https://example.test/early",
+        updated: t.server.clock.now(),
+      }),
+    );
+    await t.ctx.batcher.run(() =>
+      savePlan(t.db, t.connection.id, { ...PLAN, templates: ["Other {declaration_url}"] }, true, t.server.clock.now()),
+    );
     await runBotPass(t.ctx);
-    expect(postsOf(t)[1]).toMatchObject({ state: "posted", text: second.text, idempotencyKey: second.idempotencyKey, url: "https://example.test/early" });
+    expect(postsOf(t)[1]).toMatchObject({
+      state: "posted",
+      text: second.text,
+      idempotencyKey: second.idempotencyKey,
+      url: "https://example.test/early",
+    });
     expect(postsOf(t)[2]!.text).toBe(`Other ${DECLARATION_URL} #SocialMediaStrike`);
   });
 
@@ -344,7 +478,11 @@ describe("keys the server already knows", () => {
     const sent = t.server.requests.length;
     const sealed = getConnection(t.db, t.connection.id)!.tokenSealed;
     expect(await runBotPass({ ...t.ctx, key: randomBytes(32) })).toEqual({ synced: 0, posted: 0 });
-    expect(getConnection(t.db, t.connection.id)).toMatchObject({ status: "active", tokenSealed: sealed, needsSync: true });
+    expect(getConnection(t.db, t.connection.id)).toMatchObject({
+      status: "active",
+      tokenSealed: sealed,
+      needsSync: true,
+    });
     expect(t.server.requests.length).toBe(sent);
     // Held for a while, then the right key works again.
     t.server.clock.advance(10 * MIN);
@@ -355,7 +493,12 @@ describe("keys the server already knows", () => {
 
 describe("failures", () => {
   /** Every post made by us (the server schedules none). */
-  const sitePosts = (ctx?: Partial<BotContext>) => setup({ server: { scheduled: { dailyLimit: 0 } }, plan: { cadence: { kind: "every", hours: 6 } }, ...(ctx ? { ctx } : {}) });
+  const sitePosts = (ctx?: Partial<BotContext>) =>
+    setup({
+      server: { scheduled: { dailyLimit: 0 } },
+      plan: { cadence: { kind: "every", hours: 6 } },
+      ...(ctx ? { ctx } : {}),
+    });
 
   it("stops and tells the striker on 401, erasing the token and sending nothing more", async () => {
     const t = await sitePosts();
@@ -382,7 +525,11 @@ describe("failures", () => {
     const t = await setup();
     t.server.revokeAll();
     await runBotPass(t.ctx);
-    expect(getConnection(t.db, t.connection.id)).toMatchObject({ status: "revoked", tokenSealed: null, needsSync: false });
+    expect(getConnection(t.db, t.connection.id)).toMatchObject({
+      status: "revoked",
+      tokenSealed: null,
+      needsSync: false,
+    });
     expect(postsOf(t).map((p) => p.state)).toEqual(Array(8).fill("failed"));
   });
 
@@ -413,12 +560,17 @@ describe("failures", () => {
   it("fails a post the server refuses (422) with the server's words", async () => {
     const t = await sitePosts();
     await runBotPass(t.ctx);
-    t.server.fail("POST /api/v1/statuses", { status: 422, body: { error: "Validation failed: Text character limit of 500 exceeded" } });
+    t.server.fail("POST /api/v1/statuses", {
+      status: 422,
+      body: { error: "Validation failed: Text character limit of 500 exceeded" },
+    });
     const [first, second] = postsOf(t);
     t.server.clock.set(first!.postAt);
     await runBotPass(t.ctx);
     expect(postsOf(t)[0]!.state).toBe("failed");
-    expect(postsOf(t)[0]!.error).toBe(`${t.server.host} refused this: Text character limit of 500 exceeded Edit the notice on the strike bot page (it may be too long, or the server's limits were reached).`);
+    expect(postsOf(t)[0]!.error).toBe(
+      `${t.server.host} refused this: Text character limit of 500 exceeded Edit the notice on the strike bot page (it may be too long, or the server's limits were reached).`,
+    );
     t.server.clock.set(second!.postAt);
     await runBotPass(t.ctx);
     expect(postsOf(t)[1]!.state).toBe("posted");
@@ -452,13 +604,21 @@ describe("failures", () => {
     t.server.fail("POST /api/v1/statuses", { status: 503, body: { error: "Service Unavailable" }, times: 2 });
     t.server.clock.set(first.postAt);
     await runBotPass(t.ctx);
-    expect(postsOf(t)[0]).toMatchObject({ state: "planned", attempts: 1, nextAttemptAt: new Date(first.postAt.getTime() + 30_000) });
+    expect(postsOf(t)[0]).toMatchObject({
+      state: "planned",
+      attempts: 1,
+      nextAttemptAt: new Date(first.postAt.getTime() + 30_000),
+    });
     t.server.clock.advance(29_000);
     await runBotPass(t.ctx);
     expect(statusPosts(t.server).filter((r) => r.at.getTime() >= first.postAt.getTime())).toHaveLength(1);
     t.server.clock.advance(1_000);
     await runBotPass(t.ctx);
-    expect(postsOf(t)[0]).toMatchObject({ state: "planned", attempts: 2, nextAttemptAt: new Date(first.postAt.getTime() + 90_000) });
+    expect(postsOf(t)[0]).toMatchObject({
+      state: "planned",
+      attempts: 2,
+      nextAttemptAt: new Date(first.postAt.getTime() + 90_000),
+    });
     t.server.clock.set(first.postAt.getTime() + 90_000);
     await runBotPass(t.ctx);
     expect(postsOf(t)[0]).toMatchObject({ state: "posted", attempts: 3 });
@@ -477,7 +637,8 @@ describe("failures", () => {
       t.server.clock.set(Math.max(post.nextAttemptAt.getTime(), post.postAt.getTime()));
       const before = statusPosts(t.server).length;
       await runBotPass(t.ctx);
-      if (statusPosts(t.server).length > before) attemptsAt.push(t.server.clock.now().getTime() - first.postAt.getTime());
+      if (statusPosts(t.server).length > before)
+        attemptsAt.push(t.server.clock.now().getTime() - first.postAt.getTime());
       post = postsOf(t)[0]!;
     }
     expect(attemptsAt).toEqual([0, 0.5, 1.5, 3.5, 7.5, 15.5, 25.5].map((m) => m * MIN));
@@ -510,7 +671,9 @@ describe("spread", () => {
     t.server.addAccount({ username: "bea_remote" });
     t.server.authorization.username = "bea_remote";
     const second = await connectAccount(t.ctx, bea, t.server);
-    await t.ctx.batcher.run(() => savePlan(t.db, second.id, { ...PLAN, cadence: { kind: "every", hours: 6 } }, true, t.server.clock.now()));
+    await t.ctx.batcher.run(() =>
+      savePlan(t.db, second.id, { ...PLAN, cadence: { kind: "every", hours: 6 } }, true, t.server.clock.now()),
+    );
     await runBotPass(t.ctx);
     const offsetsOf = (accountId: string) =>
       new Set(t.server.scheduled.filter((s) => s.accountId === accountId).map((s) => s.scheduled_at.getTime() % HOUR));
@@ -530,7 +693,10 @@ describe("secrets", () => {
     await configure({
       reset: true,
       sinks: { capture: (record) => records.push(record) },
-      loggers: [{ category: ["undersign"], lowestLevel: "debug", sinks: ["capture"] }, { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] }],
+      loggers: [
+        { category: ["undersign"], lowestLevel: "debug", sinks: ["capture"] },
+        { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+      ],
     });
     try {
       const t = await setup({ server: { scheduled: { dailyLimit: 2 } }, ctx: { client: { timeoutMs: 150 } } });
@@ -540,7 +706,10 @@ describe("secrets", () => {
       t.server.fail("POST /api/v1/statuses", { delayMs: 300 });
       t.server.clock.set(third!.postAt);
       await runBotPass(t.ctx);
-      t.server.fail("POST /api/v1/statuses", { status: 422, body: { error: `Validation failed: bad token ${t.token}` } });
+      t.server.fail("POST /api/v1/statuses", {
+        status: 422,
+        body: { error: `Validation failed: bad token ${t.token}` },
+      });
       t.server.clock.set(fourth!.postAt);
       await runBotPass(t.ctx);
       expect(postsOf(t)[3]!.error).not.toContain(t.token);
@@ -548,7 +717,13 @@ describe("secrets", () => {
       t.server.clock.advance(6 * HOUR);
       await runBotPass(t.ctx);
       expect(getConnection(t.db, t.connection.id)!.status).toBe("revoked");
-      const logged = records.map((r) => JSON.stringify({ message: r.message, properties: r.properties }, (_, v: unknown) => (v instanceof Error ? `${v.message} ${v.stack}` : v))).join("\n");
+      const logged = records
+        .map((r) =>
+          JSON.stringify({ message: r.message, properties: r.properties }, (_, v: unknown) =>
+            v instanceof Error ? `${v.message} ${v.stack}` : v,
+          ),
+        )
+        .join("\n");
       expect(logged).toContain("Strike bot connected");
       expect(logged).toContain("did not answer within 0.2 seconds");
       expect(logged).toContain("refused this: bad token [token ");
@@ -567,12 +742,16 @@ describe("the scheduler", () => {
     const scheduler = startBotScheduler(t.ctx, { intervalMs: 50 });
     await vi.waitFor(() => expect(t.server.scheduled).toHaveLength(8), { timeout: 5_000 });
     // A change is picked up by a later pass.
-    await t.ctx.batcher.run(() => setEnabled(t.db, t.connection.id, false, new Date(t.server.clock.now().getTime() + 1)));
+    await t.ctx.batcher.run(() =>
+      setEnabled(t.db, t.connection.id, false, new Date(t.server.clock.now().getTime() + 1)),
+    );
     t.server.clock.advance(1_000);
     await vi.waitFor(() => expect(t.server.scheduled).toHaveLength(0), { timeout: 5_000 });
     await scheduler.stop();
     const sent = t.server.requests.length;
-    await t.ctx.batcher.run(() => setEnabled(t.db, t.connection.id, true, new Date(t.server.clock.now().getTime() + 2)));
+    await t.ctx.batcher.run(() =>
+      setEnabled(t.db, t.connection.id, true, new Date(t.server.clock.now().getTime() + 2)),
+    );
     scheduler.poke();
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(t.server.requests.length).toBe(sent);

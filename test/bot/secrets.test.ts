@@ -53,7 +53,8 @@ describe("sealToken / openToken", () => {
       `${version}.${iv}.${Buffer.from(body, "base64url").subarray(0, -4).toString("base64url")}`, // shortened
     ];
     // Each keeps the format, so only authentication can catch it.
-    for (const sealed of tampered) expect(failure(() => openToken(KEY, sealed, CONTEXT)).reason, sealed).toBe("unauthentic");
+    for (const sealed of tampered)
+      expect(failure(() => openToken(KEY, sealed, CONTEXT)).reason, sealed).toBe("unauthentic");
   });
 
   it("refuses a changed version", () => {
@@ -68,7 +69,9 @@ describe("sealToken / openToken", () => {
     const wrongKey = failure(() => openToken(randomBytes(32), sealed, CONTEXT));
     expect(wrongKey.reason).toBe("unauthentic");
     expect(wrongKey.message).toMatch(/altered.*another BOT_TOKEN_KEY.*another connection/);
-    expect(failure(() => openToken(KEY, sealed, "connection 43 at https://mastodon.example")).reason).toBe("unauthentic");
+    expect(failure(() => openToken(KEY, sealed, "connection 43 at https://mastodon.example")).reason).toBe(
+      "unauthentic",
+    );
     expect(failure(() => openToken(KEY, sealed, "")).reason).toBe("unauthentic");
     expect(wrongKey.message).not.toContain(TOKEN);
   });

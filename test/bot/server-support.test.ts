@@ -17,7 +17,8 @@ import { PLAN, postsOf, setup, statusesPerSlot, statusPosts, walkThroughDay, typ
 
 afterEach(closeServers);
 
-const scheduledRequests = (server: MastodonApiServer) => statusPosts(server).filter((r) => r.body.scheduled_at != null && r.body.scheduled_at !== "");
+const scheduledRequests = (server: MastodonApiServer) =>
+  statusPosts(server).filter((r) => r.body.scheduled_at != null && r.body.scheduled_at !== "");
 const appOf = (t: Setup) => getConnection(t.db, t.connection.id)!.app;
 const stem = (key: string) => key.slice(0, key.lastIndexOf(":"));
 
@@ -89,12 +90,20 @@ describe("a server that publishes at once what it is asked to schedule", () => {
 
   it("says the early post is out, and never posts that slot again, when the server will not delete it", async () => {
     const t = await setup({ server: { scheduling: SCHEDULING_MODES.postsImmediately } });
-    t.server.fail((r) => r.method === "DELETE" && r.path.startsWith("/api/v1/statuses/"), { status: 403, body: { error: "This action is not allowed" } });
+    t.server.fail((r) => r.method === "DELETE" && r.path.startsWith("/api/v1/statuses/"), {
+      status: 403,
+      body: { error: "This action is not allowed" },
+    });
     await runBotPass(t.ctx);
     const [first, ...rest] = postsOf(t);
     const early = t.server.statuses[0]!;
     expect(t.server.statuses).toHaveLength(1);
-    expect(first).toMatchObject({ state: "posted", via: "site", remoteId: early.id, url: `${t.server.url}/@striker/${early.id}` });
+    expect(first).toMatchObject({
+      state: "posted",
+      via: "site",
+      remoteId: early.id,
+      url: `${t.server.url}/@striker/${early.id}`,
+    });
     expect(first!.error).toBe(
       `${t.server.host} published this at once (${early.created_at.toISOString()}) when the bot asked it to schedule it for its time, and the bot could not delete it (${t.server.host} does not allow the strike bot to do this with your account (${t.server.host} says: This action is not allowed)). Delete it there if it should not stay; it is not posted again.`,
     );
@@ -137,7 +146,11 @@ describe("a server whose list is always empty", () => {
     await runBotPass(t.ctx);
     // The first post was held there, not listed, and cancelled at once; nothing more was handed to it.
     expect(scheduledRequests(t.server)).toHaveLength(1);
-    expect(t.server.requests.filter((r) => r.method === "DELETE" && r.path.startsWith("/api/v1/scheduled_statuses/") && r.status === 200)).toHaveLength(1);
+    expect(
+      t.server.requests.filter(
+        (r) => r.method === "DELETE" && r.path.startsWith("/api/v1/scheduled_statuses/") && r.status === 200,
+      ),
+    ).toHaveLength(1);
     expect(t.server.scheduled).toHaveLength(0);
     const posts = postsOf(t);
     expect(posts.map((p) => [p.state, p.via, p.remoteId])).toEqual(posts.map(() => ["planned", "site", null]));
@@ -184,14 +197,29 @@ describe("a server whose cancel answers 404 while it still holds the post", () =
     expect(before.every((p) => p.state === "scheduled")).toBe(true);
     expect(appOf(t)).toMatchObject({ scheduling: "yes", schedulingReason: null });
 
-    await t.ctx.batcher.run(() => savePlan(t.db, t.connection.id, { ...PLAN, templates: ["A {declaration_url}", "C {declaration_url}"] }, true, t.server.clock.now()));
+    await t.ctx.batcher.run(() =>
+      savePlan(
+        t.db,
+        t.connection.id,
+        { ...PLAN, templates: ["A {declaration_url}", "C {declaration_url}"] },
+        true,
+        t.server.clock.now(),
+      ),
+    );
     await runBotPass(t.ctx);
     const after = postsOf(t);
     // Slots 1, 3, 5, 7 changed: the server would not cancel them, so they stay as they are there, said so.
     expect(t.server.scheduled).toHaveLength(8);
     for (const i of [1, 3, 5, 7]) {
-      expect(after[i]).toMatchObject({ state: "scheduled", text: before[i]!.text, remoteId: before[i]!.remoteId, idempotencyKey: before[i]!.idempotencyKey });
-      expect(after[i]!.error).toContain(`${t.server.host} would not cancel this scheduled post (it answered that it does not know it, yet still lists it), so it will be posted at its time`);
+      expect(after[i]).toMatchObject({
+        state: "scheduled",
+        text: before[i]!.text,
+        remoteId: before[i]!.remoteId,
+        idempotencyKey: before[i]!.idempotencyKey,
+      });
+      expect(after[i]!.error).toContain(
+        `${t.server.host} would not cancel this scheduled post (it answered that it does not know it, yet still lists it), so it will be posted at its time`,
+      );
     }
     expect(appOf(t)).toMatchObject({ scheduling: "no", schedulingReason: "cannot-cancel" });
 
@@ -216,7 +244,8 @@ describe("a server whose cancel answers 404 while it still holds the post", () =
     const result = await disconnect(t.ctx, getConnection(t.db, t.connection.id)!);
     expect(result).toMatchObject({ revoked: true, cancelled: 0, problem: null });
     expect(result.notCancelled.map((p) => [p.postAt, p.text])).toEqual(posts.map((p) => [p.postAt, p.text]));
-    for (const p of result.notCancelled) expect(p.reason).toContain("will be posted at its time unless you delete it among your scheduled posts there");
+    for (const p of result.notCancelled)
+      expect(p.reason).toContain("will be posted at its time unless you delete it among your scheduled posts there");
     expect(t.server.scheduled).toHaveLength(8);
   });
 
@@ -225,8 +254,19 @@ describe("a server whose cancel answers 404 while it still holds the post", () =
     await runBotPass(t.ctx);
     const before = postsOf(t);
     // The striker deleted one of them in an app: the server no longer holds it.
-    t.server.scheduled.splice(t.server.scheduled.findIndex((s) => s.id === before[1]!.remoteId), 1);
-    await t.ctx.batcher.run(() => savePlan(t.db, t.connection.id, { ...PLAN, templates: ["A {declaration_url}", "C {declaration_url}"] }, true, t.server.clock.now()));
+    t.server.scheduled.splice(
+      t.server.scheduled.findIndex((s) => s.id === before[1]!.remoteId),
+      1,
+    );
+    await t.ctx.batcher.run(() =>
+      savePlan(
+        t.db,
+        t.connection.id,
+        { ...PLAN, templates: ["A {declaration_url}", "C {declaration_url}"] },
+        true,
+        t.server.clock.now(),
+      ),
+    );
     await runBotPass(t.ctx);
     const after = postsOf(t);
     expect(after.every((p) => p.state === "scheduled" && p.error == null)).toBe(true);
@@ -247,7 +287,9 @@ describe("a server whose list stops showing what it holds", () => {
     await runBotPass(t.ctx);
     const [done, ...rest] = postsOf(t);
     expect(done).toMatchObject({ state: "unconfirmed" });
-    expect(done!.error).toBe(`Due at ${first.postAt.toISOString()}: ${t.server.host} does not show its scheduled posts, so this site cannot confirm that it went out. Look at your profile.`);
+    expect(done!.error).toBe(
+      `Due at ${first.postAt.toISOString()}: ${t.server.host} does not show its scheduled posts, so this site cannot confirm that it went out. Look at your profile.`,
+    );
     expect(rest.every((p) => p.state === "scheduled")).toBe(true);
     expect(appOf(t)).toMatchObject({ scheduling: "no", schedulingReason: "not-listed" });
   });
@@ -256,7 +298,11 @@ describe("a server whose list stops showing what it holds", () => {
 describe("a server that answers 501 to scheduled_at", () => {
   it("posts every notice from this site at its time", async () => {
     const t = await setup();
-    t.server.fail((r) => r.method === "POST" && r.path === "/api/v1/statuses" && r.body.scheduled_at != null, { status: 501, body: { error: "scheduled statuses are not supported" }, times: Infinity });
+    t.server.fail((r) => r.method === "POST" && r.path === "/api/v1/statuses" && r.body.scheduled_at != null, {
+      status: 501,
+      body: { error: "scheduled statuses are not supported" },
+      times: Infinity,
+    });
     await runBotPass(t.ctx);
     expect(scheduledRequests(t.server)).toHaveLength(1);
     expect(appOf(t)).toMatchObject({ scheduling: "no", schedulingReason: "refused" });

@@ -54,10 +54,21 @@ export function writeStrike(db: Db): void {
     templates: [{ text: "Site notice {declaration_url}", mediaIds: [] }],
     paused: false,
   });
-  createDeclaration(db, { slug: "open-web", title: "Open Web", summary: "s", license: "CC BY-SA 4.0", hashtags: [], language: "en", body: "Text.\n", origin: "site" });
+  createDeclaration(db, {
+    slug: "open-web",
+    title: "Open Web",
+    summary: "s",
+    license: "CC BY-SA 4.0",
+    hashtags: [],
+    language: "en",
+    body: "Text.\n",
+    origin: "site",
+  });
 }
 
-export async function setup(options: { now?: string; plan?: Partial<BotPlan>; server?: MastodonApiOptions; ctx?: Partial<BotContext> } = {}): Promise<Setup> {
+export async function setup(
+  options: { now?: string; plan?: Partial<BotPlan>; server?: MastodonApiOptions; ctx?: Partial<BotContext> } = {},
+): Promise<Setup> {
   const server = await startServer(options.now ?? EVE, options.server);
   const db = freshDb();
   writeStrike(db);
@@ -68,9 +79,11 @@ export async function setup(options: { now?: string; plan?: Partial<BotPlan>; se
 }
 
 export const postsOf = (t: Setup) => listPosts(t.db, t.connection.id);
-export const statusPosts = (server: MastodonApiServer) => server.requests.filter((r) => r.method === "POST" && r.path === "/api/v1/statuses");
+export const statusPosts = (server: MastodonApiServer) =>
+  server.requests.filter((r) => r.method === "POST" && r.path === "/api/v1/statuses");
 /** The slot an Idempotency-Key is for. */
-export const slotOfKey = (key: string | null) => /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/.exec(key ?? "")?.[0] ?? "none";
+export const slotOfKey = (key: string | null) =>
+  /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/.exec(key ?? "")?.[0] ?? "none";
 /** How many statuses the server published per slot. */
 export function statusesPerSlot(server: MastodonApiServer): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -70,7 +70,9 @@ describe.skipIf(!haveChromium)("the strike banner on another website", () => {
     });
     page.on("pageerror", (e) => problems.push(String(e)));
     await page.addInitScript(() => {
-      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP ${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener("securitypolicyviolation", (e) =>
+        console.error(`CSP ${e.violatedDirective} ${e.blockedURI}`),
+      );
     });
     return { page, foreign, requests, problems };
   }
@@ -92,7 +94,9 @@ describe.skipIf(!haveChromium)("the strike banner on another website", () => {
         expect(await link.getAttribute("href")).toBe(`${site}/strike`);
         expect(await link.getAttribute("target")).toBe("_blank");
         // The counter frame loads from our site inside the blog.
-        expect(await page.frameLocator("iframe").getByRole("link", { name: "Sign" }).getAttribute("href")).toBe("/d/test-declaration/sign");
+        expect(await page.frameLocator("iframe").getByRole("link", { name: "Sign" }).getAttribute("href")).toBe(
+          "/d/test-declaration/sign",
+        );
         expect(await page.isVisible('[data-undersign-strike="overlay"]')).toBe(false);
         await page.screenshot({ path: join(RESULTS, `banner-ordinary-${width}.png`) });
 
@@ -128,7 +132,9 @@ describe.skipIf(!haveChromium)("the strike banner on another website", () => {
         expect(await dialog.textContent()).toContain("Today we are on strike from big social media.");
         expect(await dialog.textContent()).toContain("#SocialMediaStrike");
         expect(await page.evaluate(() => document.activeElement?.getAttribute("role"))).toBe("dialog");
-        expect(await dialog.getByRole("link", { name: "Why we strike, and how to join" }).getAttribute("href")).toBe(`${site}/strike`);
+        expect(await dialog.getByRole("link", { name: "Why we strike, and how to join" }).getAttribute("href")).toBe(
+          `${site}/strike`,
+        );
         expect(await banner(page).count()).toBe(0);
         await page.screenshot({ path: join(RESULTS, `banner-overlay-${width}.png`) });
 
@@ -169,8 +175,16 @@ describe.skipIf(!haveChromium)("the strike banner on another website", () => {
   it("speaks German and French to visitors who read them, English to others", async () => {
     const { site, host } = await setup([isoDay(-1), isoDay(0), isoDay(1)]);
     const cases = [
-      { locale: "de-DE", today: "Heute streiken wir gegen die großen sozialen Medien.", button: "Weiter zu dieser Website" },
-      { locale: "fr-FR", today: "Aujourd’hui, nous faisons grève contre les grands réseaux sociaux.", button: "Continuer vers ce site" },
+      {
+        locale: "de-DE",
+        today: "Heute streiken wir gegen die großen sozialen Medien.",
+        button: "Weiter zu dieser Website",
+      },
+      {
+        locale: "fr-FR",
+        today: "Aujourd’hui, nous faisons grève contre les grands réseaux sociaux.",
+        button: "Continuer vers ce site",
+      },
       { locale: "ja-JP", today: "Today we are on strike from big social media.", button: "Continue to this site" },
     ];
     for (const c of cases) {

@@ -26,13 +26,26 @@ describe.skipIf(!haveChromium)("the strike bot in a browser", () => {
     [1280, 900, "America/New_York"],
   ] as const) {
     it(`connects, specifies, previews and saves a plan (${width} px, ${zone})`, async () => {
-      const t = await suite.site({ env: { BOT_TOKEN_KEY: randomBytes(32).toString("hex"), FEDERATION_ALLOW_PRIVATE_ADDRESS: "true" } });
+      const t = await suite.site({
+        env: { BOT_TOKEN_KEY: randomBytes(32).toString("hex"), FEDERATION_ALLOW_PRIVATE_ADDRESS: "true" },
+      });
       addDeclaration(t.db, { slug: "digital-independence", title: "Declaration of Digital Independence" });
-      const outcome = createAccount(t.db, { username: "ada", passwordHash: await hashPassword("correct horse battery"), role: "author" });
+      const outcome = createAccount(t.db, {
+        username: "ada",
+        passwordHash: await hashPassword("correct horse battery"),
+        role: "author",
+      });
       expect(outcome.kind).toBe("created");
       const image = await processImage(await poster("JULY 4–5", "#b3261e"));
       if (!image.ok) throw new Error(image.rejection.message);
-      insertMedia(t.db, { ...image.image, alt: "Red poster: July 4–5, #SocialMediaStrike.", title: "The dates", gallery: true, createdBy: null, created: new Date() });
+      insertMedia(t.db, {
+        ...image.image,
+        alt: "Red poster: July 4–5, #SocialMediaStrike.",
+        title: "The dates",
+        gallery: true,
+        createdBy: null,
+        created: new Date(),
+      });
       const mastodon = await startMastodonApi({ account: { username: "ada", display_name: "Ada Striker" } });
       suite.later(() => mastodon.close());
 
@@ -70,7 +83,9 @@ describe.skipIf(!haveChromium)("the strike bot in a browser", () => {
         await page.getByRole("button", { name: "Preview every post" }).click();
         const alert = page.getByRole("alert");
         await expect.poll(() => alert.textContent()).toContain("There is no placeholder {oops}");
-        expect(await page.locator("#bot-template-1").inputValue()).toBe("I am on strike today {oops} {declaration_url}");
+        expect(await page.locator("#bot-template-1").inputValue()).toBe(
+          "I am on strike today {oops} {declaration_url}",
+        );
         expect(await page.locator("#bot-timeZone").inputValue()).toBe(zone);
         expect(await page.locator("#bot-cadence").inputValue()).toBe("3");
         await page.locator(".bot-plan").screenshot({ path: join(RESULTS, `bot-plan-error-${width}.png`) });
@@ -84,11 +99,21 @@ describe.skipIf(!haveChromium)("the strike bot in a browser", () => {
         expect(times[0]).toMatch(/^Sun, Jul 4, 00:0\d$/);
         expect(times[1]).toMatch(/^Sun, Jul 4, 03:0\d$/);
         const first = await page.locator(".bot-preview .bot-post-text").first().textContent();
-        expect(first).toBe(`I am on strike today: 48 hours to go. ${t.origin}/d/digital-independence #SocialMediaStrike`);
-        expect(await page.locator(".bot-preview .hint").textContent()).toContain(`Followers only; behind the content warning “Social Media Strike”; with the image below`);
+        expect(first).toBe(
+          `I am on strike today: 48 hours to go. ${t.origin}/d/digital-independence #SocialMediaStrike`,
+        );
+        expect(await page.locator(".bot-preview .hint").textContent()).toContain(
+          `Followers only; behind the content warning “Social Media Strike”; with the image below`,
+        );
         // Left empty, the image's description is the gallery's.
-        expect(await page.locator(".bot-preview-image").getAttribute("alt")).toBe("Red poster: July 4–5, #SocialMediaStrike.");
-        expect(await page.locator(".bot-preview-image").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+        expect(await page.locator(".bot-preview-image").getAttribute("alt")).toBe(
+          "Red poster: July 4–5, #SocialMediaStrike.",
+        );
+        expect(
+          await page
+            .locator(".bot-preview-image")
+            .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0),
+        ).toBe(true);
         await page.screenshot({ path: join(RESULTS, `bot-preview-${width}.png`), fullPage: true });
 
         // Save: the server holds the posts scheduled.
@@ -96,13 +121,21 @@ describe.skipIf(!haveChromium)("the strike bot in a browser", () => {
         await page.waitForURL(/\/bot\/\d+\?done=saved$/);
         await runBotPass(t.bot!.context);
         expect(mastodon.scheduled).toHaveLength(16);
-        expect(mastodon.scheduled.every((s) => s.params.visibility === "private" && s.params.spoiler_text === "Social Media Strike")).toBe(true);
+        expect(
+          mastodon.scheduled.every(
+            (s) => s.params.visibility === "private" && s.params.spoiler_text === "Social Media Strike",
+          ),
+        ).toBe(true);
         // Each scheduled post carries its own upload of the image, with the description.
         expect(mastodon.scheduled.every((s) => s.media_ids.length === 1)).toBe(true);
-        expect(mastodon.media.filter((m) => m.description === "Red poster: July 4–5, #SocialMediaStrike.")).toHaveLength(16);
+        expect(
+          mastodon.media.filter((m) => m.description === "Red poster: July 4–5, #SocialMediaStrike."),
+        ).toHaveLength(16);
         await page.reload();
         expect(await page.locator(".bot-post-states .bot-state-scheduled").count()).toBe(16);
-        expect(await page.getByRole("region", { name: `What ${mastodon.host} supports` }).textContent()).toContain("Scheduled posts: yes.");
+        expect(await page.getByRole("region", { name: `What ${mastodon.host} supports` }).textContent()).toContain(
+          "Scheduled posts: yes.",
+        );
         await page.screenshot({ path: join(RESULTS, `bot-saved-${width}.png`), fullPage: true });
 
         expect(watch.pageErrors).toEqual([]);

@@ -31,7 +31,11 @@ describe.skipIf(!haveChromium)("copying from another site in a browser", () => {
     [a, b] = await Promise.all([startInstance({ instanceName: "Site A" }), startInstance({ instanceName: "Site B" })]);
     addDeclaration(a.db, { slug: "rights", title: "Digital Rights", summary: "Our rights online.", body: A1 });
     await a.publish();
-    const outcome = createAccount(b.db, { username: "bea", passwordHash: await hashPassword("correct horse battery"), role: "author" });
+    const outcome = createAccount(b.db, {
+      username: "bea",
+      passwordHash: await hashPassword("correct horse battery"),
+      role: "author",
+    });
     if (outcome.kind !== "created") throw new Error(outcome.kind);
   }, 60_000);
 
@@ -58,7 +62,12 @@ describe.skipIf(!haveChromium)("copying from another site in a browser", () => {
     try {
       const page = await context.newPage();
       // The empty form is answered 400 on purpose; Chromium logs that status.
-      const watch = await watchPage(context, page, b.origin, (text, url) => text.includes("status of 400") && url.endsWith("/copy/elsewhere"));
+      const watch = await watchPage(
+        context,
+        page,
+        b.origin,
+        (text, url) => text.includes("status of 400") && url.endsWith("/copy/elsewhere"),
+      );
       await page.goto(`${b.origin}/login?next=${encodeURIComponent("/account")}`);
       await page.locator("#login-username").fill("bea");
       await page.locator("#login-password").fill("correct horse battery");
@@ -81,7 +90,9 @@ describe.skipIf(!haveChromium)("copying from another site in a browser", () => {
       await page.locator("#editor-slug").fill("rights-b");
       const body = await page.locator("#editor-body").inputValue();
       expect(body).toBe(A1);
-      await page.locator("#editor-body").fill(body.replace("Everyone owns their data.", "Everyone owns and controls their data."));
+      await page
+        .locator("#editor-body")
+        .fill(body.replace("Everyone owns their data.", "Everyone owns and controls their data."));
       await page.getByRole("button", { name: "Preview" }).click();
       await page.waitForLoadState();
       await shots(page, "editor");
@@ -93,7 +104,15 @@ describe.skipIf(!haveChromium)("copying from another site in a browser", () => {
       await b.publish();
       await b.drain();
       const rights = getDeclarationBySlug(a.db, "rights")!;
-      a.db.transaction((tx) => appendRevision(tx, rights, { title: "Digital Rights", summary: "Our rights online.", body: A2, changeSummary: "Stronger", origin: "site" }));
+      a.db.transaction((tx) =>
+        appendRevision(tx, rights, {
+          title: "Digital Rights",
+          summary: "Our rights online.",
+          body: A2,
+          changeSummary: "Stronger",
+          origin: "site",
+        }),
+      );
       await a.publish();
       await a.drain();
 
@@ -117,7 +136,9 @@ describe.skipIf(!haveChromium)("copying from another site in a browser", () => {
 
       await page.goto(`${b.origin}/d/rights-b/copies`);
       await shots(page, "lineage-copy");
-      await page.goto(`${b.origin}/compare/elsewhere?${new URLSearchParams({ a: `${a.origin}/d/rights/v/1`, b: `${b.origin}/d/rights-b/v/2` })}`);
+      await page.goto(
+        `${b.origin}/compare/elsewhere?${new URLSearchParams({ a: `${a.origin}/d/rights/v/1`, b: `${b.origin}/d/rights-b/v/2` })}`,
+      );
       expect(await page.locator(".diff-versions").textContent()).toContain(a.host);
       await shots(page, "compare");
       await page.goto(`${b.origin}/compare/elsewhere`);
@@ -153,7 +174,8 @@ describe.skipIf(!haveChromium)("copying from another site in a browser", () => {
     const server = createServer((req, res) => {
       const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       res.writeHead(200, { "Content-Type": "application/activity+json" });
-      if (req.url === "/actor") res.end(JSON.stringify({ id: `${origin}/actor`, type: "Person", inbox: `${origin}/inbox`, name: "A blogger" }));
+      if (req.url === "/actor")
+        res.end(JSON.stringify({ id: `${origin}/actor`, type: "Person", inbox: `${origin}/inbox`, name: "A blogger" }));
       else
         res.end(
           JSON.stringify({

@@ -22,7 +22,11 @@ describe.skipIf(!haveChromium)("copying in a browser", () => {
   async function site() {
     const t = await suite.site();
     addDeclaration(t.db, { body: SOURCE_BODY });
-    const outcome = createAccount(t.db, { username: "alice", passwordHash: await hashPassword("correct horse battery"), role: "author" });
+    const outcome = createAccount(t.db, {
+      username: "alice",
+      passwordHash: await hashPassword("correct horse battery"),
+      role: "author",
+    });
     if (outcome.kind !== "created") throw new Error(outcome.kind);
     return t;
   }
@@ -55,7 +59,9 @@ describe.skipIf(!haveChromium)("copying in a browser", () => {
       const body = await page.locator("#editor-body").inputValue();
       await page
         .locator("#editor-body")
-        .fill(body.replace("tests are good", "tests are great").replace(/\n*$/, "\n\nA new paragraph about reviews.\n"));
+        .fill(
+          body.replace("tests are good", "tests are great").replace(/\n*$/, "\n\nA new paragraph about reviews.\n"),
+        );
       await page.getByRole("button", { name: "Preview" }).click();
       await page.waitForLoadState();
 
@@ -80,7 +86,10 @@ describe.skipIf(!haveChromium)("copying in a browser", () => {
       await shots(page, "published");
 
       await page.goto(`${t.origin}/d/tests-are-great/edit`);
-      const edited = (await page.locator("#editor-body").inputValue()).replace("deserves a name", "deserves a clear name");
+      const edited = (await page.locator("#editor-body").inputValue()).replace(
+        "deserves a name",
+        "deserves a clear name",
+      );
       await page.locator("#editor-body").fill(edited);
       await page.locator("#editor-changeSummary").fill("Clearer names.");
       await page.getByRole("button", { name: "Preview" }).click();
@@ -96,7 +105,9 @@ describe.skipIf(!haveChromium)("copying in a browser", () => {
       expect(await page.locator("#unpublish-warning").textContent()).toContain("stops new signatures");
       await page.getByRole("button", { name: "Unpublish" }).click();
       await page.waitForURL(`${t.origin}/d/tests-are-great`);
-      expect(await page.locator(".withdrawn-notice").textContent()).toMatch(/This Declaration was withdrawn by alice on /);
+      expect(await page.locator(".withdrawn-notice").textContent()).toMatch(
+        /This Declaration was withdrawn by alice on /,
+      );
       expect(await page.locator("#sign").count()).toBe(0);
       await shots(page, "withdrawn");
       await page.emulateMedia({ colorScheme: "dark" });

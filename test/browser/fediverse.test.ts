@@ -65,18 +65,41 @@ describe.skipIf(!haveChromium)("the fediverse on a Declaration page", () => {
       body: "## Our demands\n\nWe declare that social media should serve the people who use it.\n\n- Open protocols\n- No tracking\n",
     });
     await t.publisher.runOnce();
-    const ada = remoteActor(t.db, "ada", { host: "social.example", name: "Ada Lovelace", iconUrl: `${remote}/avatar.png` });
-    const grace = remoteActor(t.db, "grace_hopper_with_a_rather_long_username", { host: "a-very-long-server-name.example", name: "Grace", iconUrl: null });
+    const ada = remoteActor(t.db, "ada", {
+      host: "social.example",
+      name: "Ada Lovelace",
+      iconUrl: `${remote}/avatar.png`,
+    });
+    const grace = remoteActor(t.db, "grace_hopper_with_a_rather_long_username", {
+      host: "a-very-long-server-name.example",
+      name: "Grace",
+      iconUrl: null,
+    });
     addSignature(t.db, d, { name: "Browser Signer", place: "Berlin" });
     fediverseSignature(t.db, d, ada);
     fediverseSignature(t.db, d, grace);
     follower(t.db, d, ada);
     boost(t.db, d, grace);
-    response(t.db, d, ada, '<p>Signed, and shared with my followers. <a href="https://social.example/tags/SocialMediaStrike">#SocialMediaStrike</a></p>');
-    response(t.db, d, grace, "<p>A longer answer that was posted behind a content warning, so it stays folded until opened.</p>", {
-      summary: "Thoughts on point 2",
+    response(
+      t.db,
+      d,
+      ada,
+      '<p>Signed, and shared with my followers. <a href="https://social.example/tags/SocialMediaStrike">#SocialMediaStrike</a></p>',
+    );
+    response(
+      t.db,
+      d,
+      grace,
+      "<p>A longer answer that was posted behind a content warning, so it stays folded until opened.</p>",
+      {
+        summary: "Thoughts on point 2",
+      },
+    );
+    const owner = createAccount(t.db, {
+      username: "owner",
+      passwordHash: await hashPassword("correct horse battery"),
+      role: "author",
     });
-    const owner = createAccount(t.db, { username: "owner", passwordHash: await hashPassword("correct horse battery"), role: "author" });
     if (owner.kind !== "created") throw new Error(owner.kind);
     t.db.$client.prepare("UPDATE declarations SET owner_id = (SELECT id FROM accounts WHERE username = 'owner')").run();
 
@@ -88,12 +111,16 @@ describe.skipIf(!haveChromium)("the fediverse on a Declaration page", () => {
       expect(await page.locator("#fediverse-heading").textContent()).toBe("Follow and sign from the fediverse");
       expect(await page.locator(".fedi-counts").textContent()).toBe("1 follower1 boost");
       const signer = page.locator(".signatures .fedi-signer").first();
-      expect(await signer.textContent()).toContain("@grace_hopper_with_a_rather_long_username@a-very-long-server-name.example");
+      expect(await signer.textContent()).toContain(
+        "@grace_hopper_with_a_rather_long_username@a-very-long-server-name.example",
+      );
       const avatars = page.locator("img.avatar");
       expect(await avatars.count()).toBeGreaterThanOrEqual(4);
       // Every avatar loads (the proxied one and the default ones), all from our origin.  They load lazily.
       for (let i = 0; i < (await avatars.count()); i++) await avatars.nth(i).scrollIntoViewIfNeeded();
-      await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>("img.avatar")].every((i) => i.complete && i.naturalWidth > 0));
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll<HTMLImageElement>("img.avatar")].every((i) => i.complete && i.naturalWidth > 0),
+      );
       expect(await page.locator(".content-warning summary").textContent()).toBe("Thoughts on point 2");
       await page.locator(".content-warning summary").click();
       await shots(page, "declaration");
@@ -115,7 +142,9 @@ describe.skipIf(!haveChromium)("the fediverse on a Declaration page", () => {
       const leaving = page.waitForRequest((r) => r.url().startsWith(`${remote}/like?`));
       await page.getByRole("button", { name: "Sign from your server" }).click();
       const request = await leaving;
-      const note = t.db.$client.prepare("SELECT uuid FROM fed_posts WHERE key = 'announcement'").get() as { uuid: string };
+      const note = t.db.$client.prepare("SELECT uuid FROM fed_posts WHERE key = 'announcement'").get() as {
+        uuid: string;
+      };
       expect(request.url()).toBe(`${remote}/like?object=${encodeURIComponent(`${t.origin}/ap/notes/${note.uuid}`)}`);
 
       expect(await watch.cspViolations()).toEqual([]);

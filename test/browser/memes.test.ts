@@ -47,10 +47,14 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
       // An SVG, even named .png, is refused; the description and title stay.
       await page.locator("#upload-alt").fill("A banner that says: on strike.");
       await page.locator("#upload-title").fill("Banner");
-      await page.locator("#upload-file").setInputFiles({ name: "banner.png", mimeType: "image/png", buffer: SVG_WITH_SCRIPT });
+      await page
+        .locator("#upload-file")
+        .setInputFiles({ name: "banner.png", mimeType: "image/png", buffer: SVG_WITH_SCRIPT });
       await page.getByRole("button", { name: "Upload" }).click();
       await page.waitForLoadState();
-      expect(await page.locator(".form-errors").textContent()).toContain("SVG images are not accepted: they can contain scripts.");
+      expect(await page.locator(".form-errors").textContent()).toContain(
+        "SVG images are not accepted: they can contain scripts.",
+      );
       expect(await page.locator("#upload-alt").inputValue()).toBe("A banner that says: on strike.");
       expect(await page.locator("#upload-title").inputValue()).toBe("Banner");
       expect(await page.locator("#upload-file-hint").textContent()).toContain("Please choose the file again");
@@ -67,13 +71,17 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
       expect(listMedia(t.db)).toEqual([]);
 
       // Two good ones: a poster and a photo with GPS data (the stored copy has none).
-      await page.locator("#upload-file").setInputFiles({ name: "banner.png", mimeType: "image/png", buffer: await poster("ON STRIKE", "#1d4e89") });
+      await page
+        .locator("#upload-file")
+        .setInputFiles({ name: "banner.png", mimeType: "image/png", buffer: await poster("ON STRIKE", "#1d4e89") });
       await page.getByRole("button", { name: "Upload" }).click();
       await page.waitForURL(/\/admin\/media\?done=uploaded&id=\d+#media-\d+$/);
       expect(await page.getByRole("status").first().textContent()).toBe("The image is uploaded.");
       await page.locator("#upload-alt").fill("A photo of a sunny park with people reading, phones away.");
       await page.locator("#upload-title").fill("");
-      await page.locator("#upload-file").setInputFiles({ name: "park.jpg", mimeType: "image/jpeg", buffer: await jpegWithGps(900, 600) });
+      await page
+        .locator("#upload-file")
+        .setInputFiles({ name: "park.jpg", mimeType: "image/jpeg", buffer: await jpegWithGps(900, 600) });
       await page.getByRole("button", { name: "Upload" }).click();
       await page.waitForURL(/done=uploaded/);
       const stored = listMedia(t.db);
@@ -94,7 +102,10 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
       await shots(page, "media-admin");
 
       // Delete: confirmation page, then gone.
-      await page.locator(`#media-${stored[1]!.id}`).getByRole("link", { name: /Delete/ }).click();
+      await page
+        .locator(`#media-${stored[1]!.id}`)
+        .getByRole("link", { name: /Delete/ })
+        .click();
       await page.waitForURL(/\/delete$/);
       await shots(page, "media-admin-delete");
       await page.getByRole("button", { name: "Delete the image" }).click();
@@ -142,7 +153,9 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
       await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(third.alt);
       expect(await card.getByRole("status").textContent()).toBe("Description copied.");
       await card.getByRole("button", { name: /Copy link/ }).click();
-      await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(`${t.origin}/media/${third.uuid}.png`);
+      await expect
+        .poll(() => page.evaluate(() => navigator.clipboard.readText()))
+        .toBe(`${t.origin}/media/${third.uuid}.png`);
       // "Share…" is there exactly when the browser can share.
       const canShare = await page.evaluate(() => typeof navigator.share === "function");
       expect(await card.getByRole("button", { name: /Share/ }).isVisible()).toBe(canShare);
@@ -171,7 +184,10 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
       await dark.close();
     }
 
-    const noScript = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
+    const noScript = await suite.browser.newContext({
+      viewport: { width: 390, height: 844 },
+      javaScriptEnabled: false,
+    });
     try {
       const page = await noScript.newPage();
       await page.goto(`${t.origin}/memes`);

@@ -25,7 +25,13 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
 
   beforeAll(async () => {
     const db = createTestDb();
-    const pow = createProofOfWork({ db, enabled: true, secret: "browser-test-secret", maxNumber: 20_000, expiresInSeconds: 300 });
+    const pow = createProofOfWork({
+      db,
+      enabled: true,
+      secret: "browser-test-secret",
+      maxNumber: 20_000,
+      expiresInSeconds: 300,
+    });
     const { app, config } = await createTestApp({ db, pow });
     // Test-only routes on the real app (so the real CSP and /static apply).
     app.get("/pow-test", (c) =>
@@ -37,7 +43,13 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
           children: jsx(
             "form",
             { method: "post", action: "/pow-test", class: "sign-form" },
-            jsx("p", {}, jsx("label", { for: "name" }, "Your name"), " ", jsx("input", { id: "name", name: "name", type: "text" })),
+            jsx(
+              "p",
+              {},
+              jsx("label", { for: "name" }, "Your name"),
+              " ",
+              jsx("input", { id: "name", name: "name", type: "text" }),
+            ),
             jsx(ProofOfWorkField, { enabled: true, binding: BINDING }),
             jsx("p", {}, jsx("button", { type: "submit" }, "Sign")),
           ),
@@ -78,9 +90,14 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
 
       await page.getByLabel("Your name").fill("Ada");
       const state = () =>
-        page.evaluate(() => (document.querySelector("altcha-widget") as unknown as { getState?: () => string }).getState?.());
+        page.evaluate(() =>
+          (document.querySelector("altcha-widget") as unknown as { getState?: () => string }).getState?.(),
+        );
       await expect.poll(state, { timeout: 30_000 }).toBe("verified");
-      const payload = await page.evaluate((name) => (document.querySelector(`input[name="${name}"]`) as HTMLInputElement | null)?.value, POW_FIELD);
+      const payload = await page.evaluate(
+        (name) => (document.querySelector(`input[name="${name}"]`) as HTMLInputElement | null)?.value,
+        POW_FIELD,
+      );
       expect(payload).toMatch(/^[A-Za-z0-9+/]+=*$/);
 
       // The widget's own stylesheet applied (its checkbox is laid out, not raw).
@@ -102,7 +119,10 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
       const pow = verifications.length;
       expect(verifications).toMatchObject([{ ok: true }]);
       const replay = await page.request.post(`${origin}/pow-test`, { form: { name: "Ada", [POW_FIELD]: payload! } });
-      expect(await replay.json()).toMatchObject({ ok: false, reason: "this anti-spam check was already used; please try again" });
+      expect(await replay.json()).toMatchObject({
+        ok: false,
+        reason: "this anti-spam check was already used; please try again",
+      });
       expect(verifications).toHaveLength(pow + 1);
 
       // No CSP violation, no error, nothing from elsewhere.
@@ -118,7 +138,9 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
       expect(paths).toContain("/static/altcha-worker-sha.js");
       expect(paths).toContain("/api/pow/challenge");
       // The challenge was bound to what it pays for.
-      expect(requests.find((url) => url.includes("/api/pow/challenge"))).toContain("?action=sign&target=test-declaration");
+      expect(requests.find((url) => url.includes("/api/pow/challenge"))).toContain(
+        "?action=sign&target=test-declaration",
+      );
     } finally {
       await context.close();
     }

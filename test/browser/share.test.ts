@@ -43,7 +43,9 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
       const field = share.getByLabel("Your Mastodon server");
       await field.fill("not a server!");
       await share.getByRole("button", { name: "Share on Mastodon" }).click();
-      expect(await share.locator("#share-server-error").textContent()).toBe("That is not a server name: type only its name, like mastodon.social.");
+      expect(await share.locator("#share-server-error").textContent()).toBe(
+        "That is not a server name: type only its name, like mastodon.social.",
+      );
       expect(await field.getAttribute("aria-invalid")).toBe("true");
       await share.screenshot({ path: join(RESULTS, "share-block-error-390.png") });
       expect(watch.foreign).toEqual([]);
@@ -56,7 +58,9 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
       const text = `Declaration of <Digital> Independence & "Friends"\n\nRead it and sign it: ${t.origin}/d/${SLUG}\n\n#SocialMediaStrike`;
       const expected = `https://mastodon.example/share?text=${encodeURIComponent(text)}`;
       await expect.poll(() => watch.foreign).toContain(expected);
-      expect(new URL(watch.foreign.find((u) => u.startsWith("https://mastodon.example/"))!).searchParams.get("text")).toBe(text);
+      expect(
+        new URL(watch.foreign.find((u) => u.startsWith("https://mastodon.example/"))!).searchParams.get("text"),
+      ).toBe(text);
       expect(await page.evaluate(() => localStorage.getItem("undersign:mastodon-server"))).toBe("mastodon.example");
 
       // Next time it is not asked again.
@@ -90,7 +94,9 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
   it("copies the link, shows the QR code, and the feed parses as XML", async () => {
     const t = await site();
     const d = getDeclarationBySlug(t.db, SLUG)!;
-    t.db.transaction((tx) => createPost(tx, { declarationId: d.id, kind: "announcement", key: "announcement", revision: 1, now: new Date() }));
+    t.db.transaction((tx) =>
+      createPost(tx, { declarationId: d.id, kind: "announcement", key: "announcement", revision: 1, now: new Date() }),
+    );
     const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: t.origin });
@@ -118,9 +124,18 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
           entries: doc.querySelectorAll("entry").length,
         };
       }, `/d/${SLUG}/feed.atom`);
-      expect(feed).toEqual({ error: null, root: "http://www.w3.org/2005/Atom", title: `Declaration of <Digital> Independence & "Friends"`, entries: 1 });
-      expect(await page.locator('link[rel="alternate"][type="application/atom+xml"]').getAttribute("href")).toBe(`/d/${SLUG}/feed.atom`);
-      expect(await page.locator('meta[property="og:image"]').getAttribute("content")).toBe(`${t.origin}/d/${SLUG}/preview.png?v=1-0`);
+      expect(feed).toEqual({
+        error: null,
+        root: "http://www.w3.org/2005/Atom",
+        title: `Declaration of <Digital> Independence & "Friends"`,
+        entries: 1,
+      });
+      expect(await page.locator('link[rel="alternate"][type="application/atom+xml"]').getAttribute("href")).toBe(
+        `/d/${SLUG}/feed.atom`,
+      );
+      expect(await page.locator('meta[property="og:image"]').getAttribute("content")).toBe(
+        `${t.origin}/d/${SLUG}/preview.png?v=1-0`,
+      );
       expect(watch.foreign).toEqual([]);
       expect(watch.pageErrors).toEqual([]);
       expect(await watch.cspViolations()).toEqual([]);
@@ -132,7 +147,10 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
   it("shows the /embed page with a working counter frame, badge and banner", async () => {
     const t = await site();
     for (const width of [390, 1280]) {
-      const context = await suite.browser.newContext({ viewport: { width, height: 900 }, colorScheme: width === 390 ? "light" : "dark" });
+      const context = await suite.browser.newContext({
+        viewport: { width, height: 900 },
+        colorScheme: width === 390 ? "light" : "dark",
+      });
       try {
         const page = await context.newPage();
         const watch = await watchPage(context, page, t.origin);
@@ -141,7 +159,9 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
         expect(await frame.getByRole("link", { name: "Sign" }).getAttribute("target")).toBe("_blank");
         expect(await frame.locator("[data-count-people]").textContent()).toBe("0 people have");
         const badge = page.getByRole("img", { name: /^Signatures of Declaration of/ }).last();
-        await expect.poll(() => badge.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+        await expect
+          .poll(() => badge.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0))
+          .toBe(true);
         await expect.poll(() => page.locator('[data-undersign-strike="banner"]').count()).toBe(1);
         await page.screenshot({ path: join(RESULTS, `embed-page-${width}.png`), fullPage: true });
 

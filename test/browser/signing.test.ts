@@ -35,7 +35,9 @@ describe.skipIf(!haveChromium)("signing in a browser", () => {
       await page.locator("#sign-comment").fill("For the open web.");
       await page.getByLabel(/Show my name/).check();
       const verified = () =>
-        page.evaluate(() => (document.querySelector("altcha-widget") as unknown as { getState?: () => string } | null)?.getState?.());
+        page.evaluate(() =>
+          (document.querySelector("altcha-widget") as unknown as { getState?: () => string } | null)?.getState?.(),
+        );
       await expect.poll(verified, { timeout: 30_000 }).toBe("verified");
       expect(await watch.cspViolations()).toEqual([]);
       await page.screenshot({ path: join(RESULTS, "signing-form-390.png"), fullPage: true });
@@ -61,7 +63,9 @@ describe.skipIf(!haveChromium)("signing in a browser", () => {
       expect(await page.locator(".big-count").textContent()).toContain("0 people have");
       expect(await page.content()).not.toContain("Ada Lovelace");
       const rows = t.db.$client.prepare("SELECT name, place, comment, website, email, status FROM signatures").all();
-      expect(rows).toEqual([{ name: null, place: null, comment: null, website: null, email: null, status: "withdrawn" }]);
+      expect(rows).toEqual([
+        { name: null, place: null, comment: null, website: null, email: null, status: "withdrawn" },
+      ]);
 
       expect(watch.pageErrors).toEqual([]);
       expect(watch.consoleMessages).toEqual([]);
@@ -73,7 +77,10 @@ describe.skipIf(!haveChromium)("signing in a browser", () => {
 
   it("signs without JavaScript when the proof of work is off, and shows errors next to the fields", async () => {
     const t = await site({ PROOF_OF_WORK: "off" });
-    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+    const context = await suite.browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      javaScriptEnabled: false,
+    });
     try {
       const page = await context.newPage();
       const watch = await watchPage(context, page, t.origin);

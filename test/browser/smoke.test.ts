@@ -68,7 +68,12 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
       page.on("response", (response) => {
         if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
       });
-      const { requests, foreign, consoleMessages: consoleErrors, pageErrors } = await watchPage(
+      const {
+        requests,
+        foreign,
+        consoleMessages: consoleErrors,
+        pageErrors,
+      } = await watchPage(
         context,
         page,
         origin,
@@ -85,7 +90,9 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
       expect(await page.locator(".prose strong").first().textContent()).toBe("Markdown");
 
       // The stylesheet applied: our own CSS was not blocked by our own CSP.
-      const styled = await page.evaluate(() => document.styleSheets.length > 0 && document.styleSheets[0]!.cssRules.length > 0);
+      const styled = await page.evaluate(
+        () => document.styleSheets.length > 0 && document.styleSheets[0]!.cssRules.length > 0,
+      );
       expect(styled).toBe(true);
 
       expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
@@ -104,10 +111,14 @@ describe.skipIf(!haveChromium)("browser smoke test", () => {
         const handlers = [...prose.querySelectorAll("*")].filter((el) =>
           [...el.attributes].some((a) => a.name.startsWith("on") || a.name === "style"),
         );
-        const badHrefs = [...prose.querySelectorAll("a[href]")].filter((a) => /^\s*javascript:/i.test(a.getAttribute("href")!));
+        const badHrefs = [...prose.querySelectorAll("a[href]")].filter((a) =>
+          /^\s*javascript:/i.test(a.getAttribute("href")!),
+        );
         return {
           // Only our own enhancing scripts, served from /static/, may be on the page.
-          scripts: [...document.querySelectorAll("script")].filter((el) => !/^\/static\/[\w-]+\.js\?v=/.test(el.getAttribute("src") ?? "")).length,
+          scripts: [...document.querySelectorAll("script")].filter(
+            (el) => !/^\/static\/[\w-]+\.js\?v=/.test(el.getAttribute("src") ?? ""),
+          ).length,
           frames: prose.querySelectorAll("iframe, svg, object, embed").length,
           handlers: handlers.length,
           badHrefs: badHrefs.length,

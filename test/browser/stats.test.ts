@@ -21,8 +21,31 @@ describe.skipIf(!haveChromium)("the movement in numbers", () => {
     site.db.transaction((tx) => {
       for (let i = 0; i < 40; i++) {
         const at = new Date(Date.now() - (i % 9) * day - i * 3_600_000);
-        const actor = upsertRemoteActor(tx, { uri: `https://m.example/u/${i}`, handle: `u${i}@m.example`, name: `U${i}`, url: `https://m.example/@u${i}`, iconUrl: null, inbox: `https://m.example/u/${i}/inbox`, sharedInbox: null }, at);
-        addReaction(tx, { declarationId: d.id, actorId: actor.id, activityUri: `https://m.example/u/${i}#likes/1`, objectUri: "https://x/ap/notes/1", kind: "like", content: null, revision: 1, name: `U${i}`, website: "https://m.example", now: at });
+        const actor = upsertRemoteActor(
+          tx,
+          {
+            uri: `https://m.example/u/${i}`,
+            handle: `u${i}@m.example`,
+            name: `U${i}`,
+            url: `https://m.example/@u${i}`,
+            iconUrl: null,
+            inbox: `https://m.example/u/${i}/inbox`,
+            sharedInbox: null,
+          },
+          at,
+        );
+        addReaction(tx, {
+          declarationId: d.id,
+          actorId: actor.id,
+          activityUri: `https://m.example/u/${i}#likes/1`,
+          objectUri: "https://x/ap/notes/1",
+          kind: "like",
+          content: null,
+          revision: 1,
+          name: `U${i}`,
+          website: "https://m.example",
+          now: at,
+        });
       }
     });
   });

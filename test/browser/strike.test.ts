@@ -18,14 +18,20 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
 
   async function site() {
     const t = await suite.site();
-    const declaration = addDeclaration(t.db, { slug: "digital-independence", title: "Declaration of Digital Independence" });
+    const declaration = addDeclaration(t.db, {
+      slug: "digital-independence",
+      title: "Declaration of Digital Independence",
+    });
     importShippedPages(t.db, { pagesDir: resolve(import.meta.dirname, "..", "..", "pages") });
     return { ...t, declarationId: declaration.id };
   }
 
   it("ticks the countdown, shows the visitor's time, and takes a pledge", async () => {
     const t = await site();
-    const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, timezoneId: "America/New_York" });
+    const context = await suite.browser.newContext({
+      viewport: { width: 390, height: 844 },
+      timezoneId: "America/New_York",
+    });
     try {
       const page = await context.newPage();
       const watch = await watchPage(context, page, t.origin);
@@ -37,14 +43,18 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
       const local = page.locator("[data-local-window]");
       await expect.poll(() => local.isVisible()).toBe(true);
       // The strike's UTC midnights, in New York summer time.
-      expect(await local.textContent()).toMatch(/^In your time \(America\/New York\): from \w+, July 3 at 20:00 to \w+, July 5 at 20:00\.$/);
+      expect(await local.textContent()).toMatch(
+        /^In your time \(America\/New York\): from \w+, July 3 at 20:00 to \w+, July 5 at 20:00\.$/,
+      );
       await page.screenshot({ path: join(RESULTS, "strike-390.png"), fullPage: true });
 
       await page.getByLabel("Both days").check();
       await page.locator("#pledge-name").fill("Ada Lovelace");
       await page.getByRole("button", { name: "Pledge to strike" }).click();
       await page.waitForURL(/\/strike\?pledged=1#pledge$/);
-      await expect.poll(() => page.locator(".pledge-section [role=status]").textContent()).toContain("your pledge is counted");
+      await expect
+        .poll(() => page.locator(".pledge-section [role=status]").textContent())
+        .toContain("your pledge is counted");
       expect(await page.locator(".pledge-section .big-count").textContent()).toContain("1 person has pledged");
       expect(await page.locator(".public-pledges").textContent()).toContain("Ada Lovelace");
       await page.screenshot({ path: join(RESULTS, "strike-pledged-390.png"), fullPage: true });
@@ -67,7 +77,9 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
       await page.screenshot({ path: join(RESULTS, "strike-1280.png"), fullPage: true });
       await page.locator("#pledge-name").fill("Grace Hopper");
       await page.getByRole("button", { name: "Pledge to strike" }).click();
-      await expect.poll(() => page.getByRole("alert").textContent()).toContain("Please choose at least one strike day.");
+      await expect
+        .poll(() => page.getByRole("alert").textContent())
+        .toContain("Please choose at least one strike day.");
       expect(await page.locator("#pledge-name").inputValue()).toBe("Grace Hopper");
       await page.locator(".pledge-form").screenshot({ path: join(RESULTS, "strike-pledge-error-1280.png") });
     } finally {
@@ -81,10 +93,19 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
     writeStrikeSettingsValue(t.db, { days: [today], timeZone: "UTC" });
     for (const hour of [0, 1]) {
       const published = new Date(`${today}T0${hour}:00:00Z`);
-      t.db.insert(fedPosts).values({
-        uuid: randomUUID(), declarationId: t.declarationId, kind: "notice", key: `notice:${published.toISOString()}`, revision: 1, slot: published, published,
-        content: `Today I am on strike from big social media (notice ${hour}). Sign with me: ${t.origin}/d/digital-independence #SocialMediaStrike`,
-      }).run();
+      t.db
+        .insert(fedPosts)
+        .values({
+          uuid: randomUUID(),
+          declarationId: t.declarationId,
+          kind: "notice",
+          key: `notice:${published.toISOString()}`,
+          revision: 1,
+          slot: published,
+          published,
+          content: `Today I am on strike from big social media (notice ${hour}). Sign with me: ${t.origin}/d/digital-independence #SocialMediaStrike`,
+        })
+        .run();
     }
     const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark" });
     try {
@@ -120,7 +141,9 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
         const page = await context.newPage();
         for (const slug of ["faq", "resources"]) {
           await page.goto(`${t.origin}/${slug}`);
-          expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(slug === "faq" ? "Questions and answers" : "Resources");
+          expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(
+            slug === "faq" ? "Questions and answers" : "Resources",
+          );
           await page.screenshot({ path: join(RESULTS, `${slug}-${width}.png`), fullPage: true });
         }
       } finally {
@@ -142,7 +165,9 @@ describe.skipIf(!haveChromium)("the strike page in a browser", () => {
         await page.goto(`${t.origin}/admin/pages/faq`);
         await page.locator("#page-title").fill("Questions and answers about the strike");
         await page.getByRole("button", { name: "Preview" }).click();
-        await expect.poll(() => page.locator(".editor-preview h1").textContent()).toBe("Questions and answers about the strike");
+        await expect
+          .poll(() => page.locator(".editor-preview h1").textContent())
+          .toBe("Questions and answers about the strike");
         await page.screenshot({ path: join(RESULTS, `page-editor-preview-${width}.png`), fullPage: true });
         expect(watch.consoleMessages).toEqual([]);
         expect(await watch.cspViolations()).toEqual([]);

@@ -32,7 +32,12 @@ import { createTestDb } from "../helpers/db.ts";
 /** Cheap parameters for tests that only need some valid hash. */
 const FAST = { N: 2 ** 10, r: 8, p: 1 };
 
-async function addAccount(db: Db, username = "ada", password = "correct horse", role: "admin" | "author" = "author"): Promise<Account> {
+async function addAccount(
+  db: Db,
+  username = "ada",
+  password = "correct horse",
+  role: "admin" | "author" = "author",
+): Promise<Account> {
   const outcome = createAccount(db, { username, passwordHash: await hashPassword(password, FAST), role });
   if (outcome.kind !== "created") throw new Error(outcome.kind);
   return outcome.account;
@@ -73,7 +78,14 @@ describe("password hashing", () => {
 
   it("never matches a malformed or tampered hash", async () => {
     const stored = await hashPassword("correct horse", FAST);
-    for (const bad of ["", "plain", stored.replace("scrypt$", "bcrypt$"), stored.replace("$1024$", "$1000$"), stored.replace("$1024$", "$4194304$"), `${stored}$x`]) {
+    for (const bad of [
+      "",
+      "plain",
+      stored.replace("scrypt$", "bcrypt$"),
+      stored.replace("$1024$", "$1000$"),
+      stored.replace("$1024$", "$4194304$"),
+      `${stored}$x`,
+    ]) {
       expect(await verifyPassword("correct horse", bad)).toBe(false);
     }
     expect(await verifyDummyPassword("correct horse")).toBe(false);
@@ -95,7 +107,8 @@ describe("usernames", () => {
     expect(usernameProblem("a".repeat(31))).toMatch(/3 to 30/);
     expect(usernameProblem("ada-l")).toMatch(/only letters/);
     expect(usernameProblem("adä")).toMatch(/only letters/);
-    for (const reserved of ["admin", "api", "root", "undersign", "system"]) expect(usernameProblem(reserved)).toMatch(/reserved/);
+    for (const reserved of ["admin", "api", "root", "undersign", "system"])
+      expect(usernameProblem(reserved)).toMatch(/reserved/);
   });
 
   it("is stored lower-cased and found case-insensitively; a second Ada is refused", async () => {
@@ -168,18 +181,29 @@ describe("invites", () => {
     expect(JSON.stringify(db.select().from(invites).all())).not.toContain(code);
     expect(inviteIsUnused(db, code)).toBe(true);
 
-    const outcome = createAccount(db, { username: "invited", passwordHash: "x", role: "author", inviteCode: ` ${code} ` });
+    const outcome = createAccount(db, {
+      username: "invited",
+      passwordHash: "x",
+      role: "author",
+      inviteCode: ` ${code} `,
+    });
     expect(outcome.kind).toBe("created");
     expect(inviteIsUnused(db, code)).toBe(false);
-    expect(db.select().from(invites).get()).toMatchObject({ usedBy: outcome.kind === "created" ? outcome.account.id : -1 });
-    expect(createAccount(db, { username: "second", passwordHash: "x", role: "author", inviteCode: code })).toEqual({ kind: "invalid-invite" });
+    expect(db.select().from(invites).get()).toMatchObject({
+      usedBy: outcome.kind === "created" ? outcome.account.id : -1,
+    });
+    expect(createAccount(db, { username: "second", passwordHash: "x", role: "author", inviteCode: code })).toEqual({
+      kind: "invalid-invite",
+    });
     expect(findAccountByUsername(db, "second")).toBeUndefined();
     expect(redeemInvite(db, code, admin.id)).toBe(false);
   });
 
   it("an unknown code creates nothing", () => {
     const db = createTestDb();
-    expect(createAccount(db, { username: "nobody", passwordHash: "x", role: "author", inviteCode: "made-up" })).toEqual({ kind: "invalid-invite" });
+    expect(createAccount(db, { username: "nobody", passwordHash: "x", role: "author", inviteCode: "made-up" })).toEqual(
+      { kind: "invalid-invite" },
+    );
     expect(findAccountByUsername(db, "nobody")).toBeUndefined();
   });
 });

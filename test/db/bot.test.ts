@@ -49,15 +49,46 @@ function world() {
     created: T0,
   });
   const connect = (remoteId: string, now = T0, token = "sealed-token") =>
-    upsertConnection(db, { accountId, appId: app.id, remoteId, acct: `${remoteId}@mastodon.example`, displayName: "", url: "https://mastodon.example/@x", avatar: "", scope: "read:accounts", now }, (id) => `${token}-${id}`);
+    upsertConnection(
+      db,
+      {
+        accountId,
+        appId: app.id,
+        remoteId,
+        acct: `${remoteId}@mastodon.example`,
+        displayName: "",
+        url: "https://mastodon.example/@x",
+        avatar: "",
+        scope: "read:accounts",
+        now,
+      },
+      (id) => `${token}-${id}`,
+    );
   return { db, accountId, app, connect };
 }
 
 function post(connectionId: number, minutes: number, extra: Partial<NewBotPost> = {}): NewBotPost {
   const at = new Date(T0.getTime() + minutes * MIN);
   return {
-    connectionId, slotAt: at, postAt: at, text: "t", spoilerText: "", visibility: "public", language: "", mediaId: null, mediaAlt: "",
-    idempotencyKey: `k${minutes}:n`, state: "planned", via: null, remoteId: null, url: null, error: null, attempts: 0, nextAttemptAt: at, updated: T0, ...extra,
+    connectionId,
+    slotAt: at,
+    postAt: at,
+    text: "t",
+    spoilerText: "",
+    visibility: "public",
+    language: "",
+    mediaId: null,
+    mediaAlt: "",
+    idempotencyKey: `k${minutes}:n`,
+    state: "planned",
+    via: null,
+    remoteId: null,
+    url: null,
+    error: null,
+    attempts: 0,
+    nextAttemptAt: at,
+    updated: T0,
+    ...extra,
   };
 }
 
@@ -66,25 +97,67 @@ const states = (db: Db, id: number) => listPosts(db, id).map((p) => p.state);
 describe("strike bot storage", () => {
   it("gives an authorization once, and only before it expires", () => {
     const { db, accountId, app } = world();
-    createAuthorization(db, { stateHash: "a", accountId, appId: app.id, codeVerifierSealed: null, now: T0, ttlMs: 15 * MIN });
-    createAuthorization(db, { stateHash: "b", accountId, appId: app.id, codeVerifierSealed: "v", now: T0, ttlMs: 15 * MIN });
-    expect(takeAuthorization(db, "a", new Date(T0.getTime() + 15 * MIN - 1))).toMatchObject({ accountId, appId: app.id });
+    createAuthorization(db, {
+      stateHash: "a",
+      accountId,
+      appId: app.id,
+      codeVerifierSealed: null,
+      now: T0,
+      ttlMs: 15 * MIN,
+    });
+    createAuthorization(db, {
+      stateHash: "b",
+      accountId,
+      appId: app.id,
+      codeVerifierSealed: "v",
+      now: T0,
+      ttlMs: 15 * MIN,
+    });
+    expect(takeAuthorization(db, "a", new Date(T0.getTime() + 15 * MIN - 1))).toMatchObject({
+      accountId,
+      appId: app.id,
+    });
     expect(takeAuthorization(db, "a", T0)).toBeUndefined();
     expect(takeAuthorization(db, "b", new Date(T0.getTime() + 15 * MIN))).toBeUndefined();
     expect(takeAuthorization(db, "nope", T0)).toBeUndefined();
     // Expired ones are swept when a new one starts.
-    createAuthorization(db, { stateHash: "c", accountId, appId: app.id, codeVerifierSealed: null, now: T0, ttlMs: MIN });
-    createAuthorization(db, { stateHash: "d", accountId, appId: app.id, codeVerifierSealed: null, now: new Date(T0.getTime() + 2 * MIN), ttlMs: MIN });
+    createAuthorization(db, {
+      stateHash: "c",
+      accountId,
+      appId: app.id,
+      codeVerifierSealed: null,
+      now: T0,
+      ttlMs: MIN,
+    });
+    createAuthorization(db, {
+      stateHash: "d",
+      accountId,
+      appId: app.id,
+      codeVerifierSealed: null,
+      now: new Date(T0.getTime() + 2 * MIN),
+      ttlMs: MIN,
+    });
     expect(db.$client.prepare("SELECT state_hash FROM bot_authorizations").all()).toEqual([{ state_hash: "d" }]);
   });
 
   it("keeps one connection per remote account, replacing its token and asking for a sync", () => {
     const { db, accountId, connect } = world();
     const first = connect("1");
-    expect(first).toMatchObject({ tokenSealed: `sealed-token-${first.id}`, status: "active", needsSync: false, enabled: false });
+    expect(first).toMatchObject({
+      tokenSealed: `sealed-token-${first.id}`,
+      status: "active",
+      needsSync: false,
+      enabled: false,
+    });
     markRevoked(db, first.id, "revoked there", T0);
     const again = connect("1", new Date(T0.getTime() + MIN), "new");
-    expect(again).toMatchObject({ id: first.id, tokenSealed: `new-${first.id}`, status: "active", statusReason: null, needsSync: true });
+    expect(again).toMatchObject({
+      id: first.id,
+      tokenSealed: `new-${first.id}`,
+      status: "active",
+      statusReason: null,
+      needsSync: true,
+    });
     expect(connect("2").id).not.toBe(first.id);
     expect(listConnections(db, accountId)).toHaveLength(2);
   });
@@ -110,7 +183,12 @@ describe("strike bot storage", () => {
     markRevoked(db, c.id, "Connect again.", T0);
     expect(states(db, c.id)).toEqual(["posted", "failed", "scheduled"]);
     expect(listPosts(db, c.id)[1]!.error).toBe("Connect again.");
-    expect(listConnections(db, c.accountId)[0]).toMatchObject({ tokenSealed: null, status: "revoked", enabled: false, needsSync: false });
+    expect(listConnections(db, c.accountId)[0]).toMatchObject({
+      tokenSealed: null,
+      status: "revoked",
+      enabled: false,
+      needsSync: false,
+    });
   });
 
   it("lists due posts of connections that are on, not waiting for a retry, oldest first", () => {
@@ -123,7 +201,10 @@ describe("strike bot storage", () => {
     insertPost(db, post(on.id, 0, { nextAttemptAt: new Date(T0.getTime() + 30 * MIN) }));
     insertPost(db, post(on.id, 1, { state: "scheduled" }));
     insertPost(db, post(off.id, 0));
-    expect(duePosts(db, new Date(T0.getTime() + 10 * MIN)).map((p) => p.postAt.getTime() - T0.getTime())).toEqual([5 * MIN, 10 * MIN]);
+    expect(duePosts(db, new Date(T0.getTime() + 10 * MIN)).map((p) => p.postAt.getTime() - T0.getTime())).toEqual([
+      5 * MIN,
+      10 * MIN,
+    ]);
     expect(duePosts(db, new Date(T0.getTime() + 4 * MIN))).toEqual([]);
   });
 
@@ -154,7 +235,9 @@ describe("strike bot storage", () => {
     // A pass that read it before that change changes nothing.
     expect(updatePostIf(db, row.id, row, { state: "cancelled" })).toBe(false);
     expect(getPost(db, row.id)).toMatchObject({ state: "scheduled", remoteId: "1" });
-    expect(updatePostIf(db, row.id, { state: "scheduled", idempotencyKey: "other" }, { state: "cancelled" })).toBe(false);
+    expect(updatePostIf(db, row.id, { state: "scheduled", idempotencyKey: "other" }, { state: "cancelled" })).toBe(
+      false,
+    );
     deleteConnection(db, c.id);
     expect(getPost(db, row.id)).toBeUndefined();
   });

@@ -52,7 +52,11 @@ describe("createCopy", () => {
       license: source.license,
       language: "en",
     });
-    expect(getRevision(db, outcome.declaration.id, 1)).toMatchObject({ origin: "site", authorId: owner.id, notes: { abc: "Stronger." } });
+    expect(getRevision(db, outcome.declaration.id, 1)).toMatchObject({
+      origin: "site",
+      authorId: owner.id,
+      notes: { abc: "Stronger." },
+    });
     expect(slugAvailable(db, "my-copy")).toBe(false);
     expect(slugAvailable(db, "other")).toBe(true);
   });
@@ -94,9 +98,17 @@ describe("saveRevision", () => {
     const { db, source, owner } = setup();
     const c = copy(db, source.id, owner.id);
     if (c.kind !== "created") throw new Error();
-    expect(db.transaction((tx) => saveRevision(tx, edit(c.declaration.id, 1, owner.id, "Two\n")))).toEqual({ kind: "saved", number: 2 });
+    expect(db.transaction((tx) => saveRevision(tx, edit(c.declaration.id, 1, owner.id, "Two\n")))).toEqual({
+      kind: "saved",
+      number: 2,
+    });
     expect(db.select().from(declarations).where(eq(declarations.id, c.declaration.id)).get()!.revision).toBe(2);
-    expect(getRevision(db, c.declaration.id, 2)).toMatchObject({ body: "Two\n", changeSummary: "edit", origin: "site", authorId: owner.id });
+    expect(getRevision(db, c.declaration.id, 2)).toMatchObject({
+      body: "Two\n",
+      changeSummary: "edit",
+      origin: "site",
+      authorId: owner.id,
+    });
   });
 
   it("refuses a save based on an older revision, returns the latest and writes nothing", () => {

@@ -24,7 +24,11 @@ export interface KvStoreUnderTest {
   close?(): Promise<void> | void;
 }
 
-type Duration = Parameters<KvStore["set"]>[2] extends infer O ? NonNullable<O> extends { ttl?: infer D } ? D : never : never;
+type Duration = Parameters<KvStore["set"]>[2] extends infer O
+  ? NonNullable<O> extends { ttl?: infer D }
+    ? D
+    : never
+  : never;
 
 function ttl(like: Temporal.DurationLike): Duration {
   return Temporal.Duration.from(like) as unknown as Duration;
@@ -42,7 +46,10 @@ async function entries(store: KvStore, prefix?: KvKey): Promise<[KvKey, unknown]
   });
 }
 
-export function describeKvStoreContract(name: string, create: () => Promise<KvStoreUnderTest> | KvStoreUnderTest): void {
+export function describeKvStoreContract(
+  name: string,
+  create: () => Promise<KvStoreUnderTest> | KvStoreUnderTest,
+): void {
   describe(`KvStore contract: ${name}`, () => {
     const opened: KvStoreUnderTest[] = [];
     async function open(): Promise<KvStoreUnderTest> {
@@ -74,7 +81,10 @@ export function describeKvStoreContract(name: string, create: () => Promise<KvSt
         [["v", "true"], true],
         [["v", "false"], false],
         [["v", "null"], null],
-        [["v", "array"], [1, "two", [3], { four: 4 }]],
+        [
+          ["v", "array"],
+          [1, "two", [3], { four: 4 }],
+        ],
         [["v", "object"], { state: "open", failures: ["2026-07-04T00:00:00Z"], nested: { a: [null, true] } }],
         [["v", "unicode"], "Déclaration ✊🏽 \u0000 \u2028"],
       ];
@@ -96,7 +106,17 @@ export function describeKvStoreContract(name: string, create: () => Promise<KvSt
 
     it("keeps keys apart segment by segment, whatever characters they hold", async () => {
       const { store } = await open();
-      const keys: KvKey[] = [["a", "b"], ["a,b"], ['a","b'], ["a", "b", ""], ["a\\", "b"], ["😀", "x"], ["😀x"], ["https://a.example/inbox"], ["https://a.example", "inbox"]];
+      const keys: KvKey[] = [
+        ["a", "b"],
+        ["a,b"],
+        ['a","b'],
+        ["a", "b", ""],
+        ["a\\", "b"],
+        ["😀", "x"],
+        ["😀x"],
+        ["https://a.example/inbox"],
+        ["https://a.example", "inbox"],
+      ];
       for (const [i, key] of keys.entries()) await store.set(key, i);
       for (const [i, key] of keys.entries()) expect(await store.get(key)).toBe(i);
       expect(await entries(store)).toHaveLength(keys.length);
@@ -178,10 +198,22 @@ export function describeKvStoreContract(name: string, create: () => Promise<KvSt
 
       it("compares structurally: key order does not matter, array order and types do", async () => {
         const { store } = await open();
-        const stored = { state: "half-open", failures: ["2026-07-04T10:00:00Z", "2026-07-04T10:00:01Z"], opened: "2026-07-04T10:00:01Z", __v: 1, halfOpened: "2026-07-04T10:30:01Z" };
+        const stored = {
+          state: "half-open",
+          failures: ["2026-07-04T10:00:00Z", "2026-07-04T10:00:01Z"],
+          opened: "2026-07-04T10:00:01Z",
+          __v: 1,
+          halfOpened: "2026-07-04T10:30:01Z",
+        };
         await store.set(["s"], stored);
         // The same state rebuilt with its keys in another order (what Fedify's circuit breaker does).
-        const reordered = { halfOpened: stored.halfOpened, opened: stored.opened, __v: 1, failures: [...stored.failures], state: "half-open" };
+        const reordered = {
+          halfOpened: stored.halfOpened,
+          opened: stored.opened,
+          __v: 1,
+          failures: [...stored.failures],
+          state: "half-open",
+        };
         expect(await store.cas(["s"], { ...reordered, failures: [...stored.failures].reverse() }, "no")).toBe(false);
         expect(await store.cas(["s"], { ...reordered, __v: "1" }, "no")).toBe(false);
         expect(await store.cas(["s"], { ...reordered, extra: null }, "no")).toBe(false);
@@ -260,7 +292,12 @@ export function describeKvStoreContract(name: string, create: () => Promise<KvSt
       const breaker = new CircuitBreaker({
         kv: subject.store,
         prefix: ["_fedify", "circuit"],
-        options: { failureThreshold: 3, failureWindow: { minutes: 1 }, recoveryDelay: { seconds: 30 }, releaseInterval: { seconds: 1 } },
+        options: {
+          failureThreshold: 3,
+          failureWindow: { minutes: 1 },
+          recoveryDelay: { seconds: 30 },
+          releaseInterval: { seconds: 1 },
+        },
         now: () => now as unknown as ReturnType<NonNullable<ConstructorParameters<typeof CircuitBreaker>[0]["now"]>>,
       });
       for (let i = 0; i < 3; i++) {

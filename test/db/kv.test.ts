@@ -9,7 +9,11 @@ import { describeKvStoreContract } from "./kv-contract.ts";
 describeKvStoreContract("SqliteKvStore", () => {
   let now = Date.parse("2026-07-04T10:00:00Z");
   const db = createTestDb();
-  return { store: new SqliteKvStore(db, () => now), advance: (ms) => void (now += ms), close: () => void db.$client.close() };
+  return {
+    store: new SqliteKvStore(db, () => now),
+    advance: (ms) => void (now += ms),
+    close: () => void db.$client.close(),
+  };
 });
 
 describeKvStoreContract("SqliteKvStore on the real clock", () => {
@@ -63,10 +67,16 @@ describe("SqliteKvStore", () => {
   it("keeps what it stored for another handle on the same file, and a cas there sees it", async () => {
     const path = `${tempDir("kv")}/kv.sqlite`;
     const first = createTestDb(path);
-    await new SqliteKvStore(first).set(["_fedify", "circuit", "a.example"], { state: "open", failures: ["x"], opened: "y" });
+    await new SqliteKvStore(first).set(["_fedify", "circuit", "a.example"], {
+      state: "open",
+      failures: ["x"],
+      opened: "y",
+    });
     const second = createTestDb(path);
     const other = new SqliteKvStore(second);
-    expect(await other.cas(["_fedify", "circuit", "a.example"], { opened: "y", failures: ["x"], state: "open" }, undefined)).toBe(true);
+    expect(
+      await other.cas(["_fedify", "circuit", "a.example"], { opened: "y", failures: ["x"], state: "open" }, undefined),
+    ).toBe(true);
     expect(await new SqliteKvStore(first).get(["_fedify", "circuit", "a.example"])).toBeUndefined();
     first.$client.close();
     second.$client.close();

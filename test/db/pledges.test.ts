@@ -9,7 +9,16 @@ import { createTestDb } from "../helpers/db.ts";
 
 function addNotice(db: Db, declarationId: number, content: string, published: Date) {
   db.insert(fedPosts)
-    .values({ uuid: randomUUID(), declarationId, kind: "notice", key: `notice:${published.toISOString()}`, revision: 1, content, slot: published, published })
+    .values({
+      uuid: randomUUID(),
+      declarationId,
+      kind: "notice",
+      key: `notice:${published.toISOString()}`,
+      revision: 1,
+      content,
+      slot: published,
+      published,
+    })
     .run();
 }
 
@@ -53,9 +62,19 @@ describe("listRecentNotices", () => {
     const b = addDeclaration(db, { slug: "beta", title: "Beta" });
     const draft = addDeclaration(db, { slug: "gamma", title: "Gamma" });
     setDeclarationStatus(db, draft.id, "draft", null);
-    for (let hour = 0; hour < 25; hour++) addNotice(db, hour % 2 === 0 ? a.id : b.id, `Notice ${hour}`, new Date(Date.UTC(2027, 6, 4, hour)));
+    for (let hour = 0; hour < 25; hour++)
+      addNotice(db, hour % 2 === 0 ? a.id : b.id, `Notice ${hour}`, new Date(Date.UTC(2027, 6, 4, hour)));
     addNotice(db, draft.id, "Draft notice", new Date(Date.UTC(2027, 6, 6)));
-    db.insert(fedPosts).values({ uuid: randomUUID(), declarationId: a.id, kind: "version", key: "version:9", revision: 1, published: new Date(Date.UTC(2027, 6, 7)) }).run();
+    db.insert(fedPosts)
+      .values({
+        uuid: randomUUID(),
+        declarationId: a.id,
+        kind: "version",
+        key: "version:9",
+        revision: 1,
+        published: new Date(Date.UTC(2027, 6, 7)),
+      })
+      .run();
     const notices = listRecentNotices(db, 20);
     expect(notices).toHaveLength(20);
     expect(notices[0]).toMatchObject({ content: "Notice 24", slug: "alpha", title: "Alpha" });

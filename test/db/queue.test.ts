@@ -59,7 +59,11 @@ async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void
 }
 
 function rows(db: Db) {
-  return db.$client.prepare("SELECT id, message, ordering_key, available_at, lease_until, lease_owner, attempts FROM queue_messages ORDER BY id").all() as {
+  return db.$client
+    .prepare(
+      "SELECT id, message, ordering_key, available_at, lease_until, lease_owner, attempts FROM queue_messages ORDER BY id",
+    )
+    .all() as {
     id: number;
     message: string;
     ordering_key: string | null;
@@ -276,10 +280,14 @@ describe("SqliteMessageQueue", () => {
     const leaseMs = 300;
     await new SqliteMessageQueue(db).enqueue({ job: "survives" });
 
-    child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test", "fixtures", "queue-crash-child.ts"), path, String(leaseMs)], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "test", "fixtures", "queue-crash-child.ts"), path, String(leaseMs)],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (chunk) => (stdout += chunk));
@@ -402,7 +410,10 @@ describe("SqliteMessageQueue: one server's share of the slots", () => {
     const { open } = databaseFile();
     const first = new SqliteMessageQueue(open(), { ...fast, perHostConcurrency: 3 });
     const second = new SqliteMessageQueue(open(), { ...fast, perHostConcurrency: 3 });
-    await first.enqueueMany(Array.from({ length: 12 }, (_, i) => i), { host: "slow.example" });
+    await first.enqueueMany(
+      Array.from({ length: 12 }, (_, i) => i),
+      { host: "slow.example" },
+    );
     const hang = gate();
     let running = 0;
     let mostAtOnce = 0;
@@ -429,7 +440,10 @@ describe("SqliteMessageQueue: the circuit breaker per server", () => {
   it("counts a delivery's retries once: one failing delivery does not hold the server", () => {
     const queue = new SqliteMessageQueue(createTestDb(), { hostCircuit: { failureThreshold: 3 } });
     for (let attempt = 0; attempt < 10; attempt++) queue.hostFailed("peer.example", "delivery-1");
-    expect(queue.hostState("peer.example")).toMatchObject({ heldUntil: null, failures: [["delivery-1", expect.any(Number)]] });
+    expect(queue.hostState("peer.example")).toMatchObject({
+      heldUntil: null,
+      failures: [["delivery-1", expect.any(Number)]],
+    });
     queue.hostFailed("peer.example", "delivery-2");
     expect(queue.hostState("peer.example")?.heldUntil).toBeNull();
     queue.hostFailed("peer.example", "delivery-3");
@@ -439,7 +453,10 @@ describe("SqliteMessageQueue: the circuit breaker per server", () => {
 
   it("holds a failing server's messages, probes with one, doubles the hold after a failed probe, and releases all at its first answer", async () => {
     const db = createTestDb();
-    const queue = new SqliteMessageQueue(db, { ...fast, hostCircuit: { failureThreshold: 2, firstHoldMs: 300, maxHoldMs: 60_000 } });
+    const queue = new SqliteMessageQueue(db, {
+      ...fast,
+      hostCircuit: { failureThreshold: 2, firstHoldMs: 300, maxHoldMs: 60_000 },
+    });
     queue.hostFailed("down.example", "a");
     queue.hostFailed("down.example", "b");
     const firstHold = queue.hostState("down.example")!;
@@ -485,7 +502,10 @@ describe("SqliteMessageQueue: the circuit breaker per server", () => {
 
   it("makes a held server's waiting messages due the moment it answers", async () => {
     const db = createTestDb();
-    const queue = new SqliteMessageQueue(db, { ...fast, hostCircuit: { failureThreshold: 1, firstHoldMs: 60 * 60_000 } });
+    const queue = new SqliteMessageQueue(db, {
+      ...fast,
+      hostCircuit: { failureThreshold: 1, firstHoldMs: 60 * 60_000 },
+    });
     queue.hostFailed("back.example", "x");
     await queue.enqueue("held", { host: "back.example" });
     await queue.enqueue("retry later", { host: "back.example", delay: Temporal.Duration.from({ hours: 2 }) });
@@ -503,7 +523,9 @@ describe("SqliteMessageQueue: the circuit breaker per server", () => {
     const realNow = Date.now;
     Date.now = () => now;
     try {
-      const queue = new SqliteMessageQueue(createTestDb(), { hostCircuit: { failureThreshold: 1, firstHoldMs: 1000, giveUpAfterMs: 10_000 } });
+      const queue = new SqliteMessageQueue(createTestDb(), {
+        hostCircuit: { failureThreshold: 1, firstHoldMs: 1000, giveUpAfterMs: 10_000 },
+      });
       queue.hostFailed("gone.example", "a");
       expect(queue.hostState("gone.example")?.heldUntil).toBe(now + 1000);
       now += 5_000;
@@ -529,6 +551,8 @@ describe("SqliteMessageQueue: the circuit breaker per server", () => {
   it("refuses nonsense limits", () => {
     expect(() => new SqliteMessageQueue(createTestDb(), { perHostConcurrency: 0 })).toThrow(/perHostConcurrency/);
     expect(() => new SqliteMessageQueue(createTestDb(), { hostCircuit: { firstHoldMs: -1 } })).toThrow(/firstHoldMs/);
-    expect(() => new SqliteMessageQueue(createTestDb(), { hostCircuit: { failureThreshold: 1.5 } })).toThrow(/failureThreshold/);
+    expect(() => new SqliteMessageQueue(createTestDb(), { hostCircuit: { failureThreshold: 1.5 } })).toThrow(
+      /failureThreshold/,
+    );
   });
 });

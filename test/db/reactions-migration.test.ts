@@ -21,7 +21,9 @@ interface Journal {
 /** A copy of the migrations folder that stops just before the reactions migration. */
 function migrationsBefore(): string {
   const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, "meta", "_journal.json"), "utf8")) as Journal;
-  const at = journal.entries.findIndex((e) => readFileSync(join(MIGRATIONS_DIR, `${e.tag}.sql`), "utf8").includes("fed_reactions_actor_object_unique"));
+  const at = journal.entries.findIndex((e) =>
+    readFileSync(join(MIGRATIONS_DIR, `${e.tag}.sql`), "utf8").includes("fed_reactions_actor_object_unique"),
+  );
   expect(at).toBeGreaterThan(0);
   const dir = tempDir("migrations");
   mkdirSync(join(dir, "meta"));
@@ -56,14 +58,25 @@ describe("the reactions migration", () => {
       { activity_uri: "https://m.example/users/a#likes/3", content: "👍", signs: 1 },
       { activity_uri: "https://m.example/users/a#likes/4", content: null, signs: 1 },
     ]);
-    expect(sql.prepare("SELECT handle, name, key_ids FROM remote_actors").get()).toEqual({ handle: "a@m.example", name: "Mallory", key_ids: "[]" });
+    expect(sql.prepare("SELECT handle, name, key_ids FROM remote_actors").get()).toEqual({
+      handle: "a@m.example",
+      name: "Mallory",
+      key_ids: "[]",
+    });
     expect(sql.prepare("SELECT name, status FROM signatures").get()).toEqual({ name: "Mallory", status: "confirmed" });
-    expect(sql.prepare("SELECT summary, content_html FROM fed_responses").get()).toEqual({ summary: "CW", content_html: "<p>x</p>" });
+    expect(sql.prepare("SELECT summary, content_html FROM fed_responses").get()).toEqual({
+      summary: "CW",
+      content_html: "<p>x</p>",
+    });
     expect(sql.prepare("SELECT content FROM fed_reports").get()).toEqual({ content: "Spam\nline two" });
     expect(recountSignatures(db, false)).toEqual([]);
     // The unique index holds from now on.
     expect(() =>
-      sql.prepare("INSERT INTO fed_reactions (activity_uri, declaration_id, actor_id, object_uri, kind, created) VALUES ('x', 1, 1, 'https://u.example/ap/notes/1', 'like', 5)").run(),
+      sql
+        .prepare(
+          "INSERT INTO fed_reactions (activity_uri, declaration_id, actor_id, object_uri, kind, created) VALUES ('x', 1, 1, 'https://u.example/ap/notes/1', 'like', 5)",
+        )
+        .run(),
     ).toThrow(/UNIQUE/);
     sql.close();
   });

@@ -24,7 +24,13 @@ describe("importDeclarationFile", () => {
     const db = createTestDb();
     expect(importDeclarationFile(db, file())).toEqual({ kind: "created", path: "doc.md", slug: "doc" });
     const d = getDeclarationBySlug(db, "doc")!;
-    expect(d).toMatchObject({ revision: 1, title: "Doc", sourceFile: "doc.md", importedRevision: 1, hashtags: ["SocialMediaStrike"] });
+    expect(d).toMatchObject({
+      revision: 1,
+      title: "Doc",
+      sourceFile: "doc.md",
+      importedRevision: 1,
+      hashtags: ["SocialMediaStrike"],
+    });
     expect(getRevision(db, d.id, 1)).toMatchObject({ body: "Text one.\n", origin: "file" });
   });
 
@@ -64,7 +70,15 @@ describe("importDeclarationFile", () => {
     const db = createTestDb();
     importDeclarationFile(db, file());
     const d = getDeclarationBySlug(db, "doc")!;
-    db.transaction((tx) => appendRevision(tx, d, { title: "Doc", summary: "S", body: "Edited on the site.\n", changeSummary: "edit", origin: "site" }));
+    db.transaction((tx) =>
+      appendRevision(tx, d, {
+        title: "Doc",
+        summary: "S",
+        body: "Edited on the site.\n",
+        changeSummary: "edit",
+        origin: "site",
+      }),
+    );
     for (let i = 0; i < 2; i++) {
       const outcome = importDeclarationFile(db, file({ sha256: "d".repeat(64), body: "File edit.\n" }));
       expect(outcome.kind).toBe("skipped");
@@ -77,7 +91,16 @@ describe("importDeclarationFile", () => {
 
   it("refuses a file whose slug belongs to a Declaration created on the site", () => {
     const db = createTestDb();
-    createDeclaration(db, { slug: "doc", title: "Site doc", summary: "", license: "", hashtags: [], language: "en", body: "Mine.\n", origin: "site" });
+    createDeclaration(db, {
+      slug: "doc",
+      title: "Site doc",
+      summary: "",
+      license: "",
+      hashtags: [],
+      language: "en",
+      body: "Mine.\n",
+      origin: "site",
+    });
     const outcome = importDeclarationFile(db, file());
     expect(outcome).toMatchObject({ kind: "skipped", reason: expect.stringMatching(/created on the site/) });
     expect(getDeclarationBySlug(db, "doc")?.title).toBe("Site doc");
@@ -85,8 +108,20 @@ describe("importDeclarationFile", () => {
 
   it("imports the rest when one file fails", () => {
     const db = createTestDb();
-    createDeclaration(db, { slug: "taken", title: "Site", summary: "", license: "", hashtags: [], language: "en", body: "x\n", origin: "site" });
-    const outcomes = importDeclarationFiles(db, [file({ slug: "taken", path: "taken.md" }), file({ slug: "fine", path: "fine.md" })]);
+    createDeclaration(db, {
+      slug: "taken",
+      title: "Site",
+      summary: "",
+      license: "",
+      hashtags: [],
+      language: "en",
+      body: "x\n",
+      origin: "site",
+    });
+    const outcomes = importDeclarationFiles(db, [
+      file({ slug: "taken", path: "taken.md" }),
+      file({ slug: "fine", path: "fine.md" }),
+    ]);
     expect(outcomes.map((o) => o.kind)).toEqual(["skipped", "created"]);
     expect(getDeclarationBySlug(db, "fine")).toBeDefined();
   });

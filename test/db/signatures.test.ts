@@ -25,7 +25,10 @@ const HOUR = 3_600_000;
 
 let serial = 0;
 
-function input(declaration: Pick<Declaration, "id" | "revision">, overrides: Partial<NewBrowserSignature> = {}): NewBrowserSignature {
+function input(
+  declaration: Pick<Declaration, "id" | "revision">,
+  overrides: Partial<NewBrowserSignature> = {},
+): NewBrowserSignature {
   serial++;
   return {
     declarationId: declaration.id,
@@ -44,7 +47,11 @@ function input(declaration: Pick<Declaration, "id" | "revision">, overrides: Par
   };
 }
 
-function insert(db: Db, declaration: Pick<Declaration, "id" | "revision">, overrides: Partial<NewBrowserSignature> = {}) {
+function insert(
+  db: Db,
+  declaration: Pick<Declaration, "id" | "revision">,
+  overrides: Partial<NewBrowserSignature> = {},
+) {
   return db.transaction((tx) => insertBrowserSignature(tx, input(declaration, overrides)));
 }
 
@@ -92,7 +99,10 @@ describe("insertBrowserSignature", () => {
     const db = createTestDb();
     const d = addDeclaration(db);
     const outcome = insert(db, d, { confirmation: { tokenHash: "c1", expires: new Date(NOW.getTime() + HOUR) } });
-    expect(outcome).toMatchObject({ kind: "inserted", signature: { status: "pending", confirmed: null, confirmTokenHash: "c1" } });
+    expect(outcome).toMatchObject({
+      kind: "inserted",
+      signature: { status: "pending", confirmed: null, confirmTokenHash: "c1" },
+    });
     expect(stored(db, d.id)).toBe(0);
     expectInStep(db);
   });
@@ -153,7 +163,9 @@ describe("insertBrowserSignature", () => {
     const d = addDeclaration(db);
     insert(db, d, { tokenHash: "tok", confirmation: { tokenHash: "conf", expires: new Date(NOW.getTime() + HOUR) } });
     expect(() => insert(db, d, { tokenHash: "tok" })).toThrow(/UNIQUE/);
-    expect(() => insert(db, d, { confirmation: { tokenHash: "conf", expires: new Date(NOW.getTime() + HOUR) } })).toThrow(/UNIQUE/);
+    expect(() =>
+      insert(db, d, { confirmation: { tokenHash: "conf", expires: new Date(NOW.getTime() + HOUR) } }),
+    ).toThrow(/UNIQUE/);
     // The failed transactions did not count anything.
     expect(stored(db, d.id)).toBe(0);
     expectInStep(db);
@@ -250,7 +262,13 @@ describe("resignSignature", () => {
     const d = addDeclaration(db);
     insert(db, d, { tokenHash: "t" });
     const number = db.transaction((tx) =>
-      appendRevision(tx, d, { title: "Test Declaration", summary: "", body: "Changed.", changeSummary: "Edit", origin: "site" }),
+      appendRevision(tx, d, {
+        title: "Test Declaration",
+        summary: "",
+        body: "Changed.",
+        changeSummary: "Edit",
+        origin: "site",
+      }),
     );
     expect(number).toBe(2);
     return d;
@@ -261,7 +279,12 @@ describe("resignSignature", () => {
     const d = withRevision2(db);
     const when = new Date(NOW.getTime() + HOUR);
     expect(db.transaction((tx) => resignSignature(tx, "t", 2, when))).toBe(true);
-    expect(getSignatureByToken(db, "t")).toMatchObject({ revision: 2, firstRevision: 1, resigned: when, status: "confirmed" });
+    expect(getSignatureByToken(db, "t")).toMatchObject({
+      revision: 2,
+      firstRevision: 1,
+      resigned: when,
+      status: "confirmed",
+    });
     expect(stored(db, d.id)).toBe(1);
     expectInStep(db);
   });
@@ -283,7 +306,10 @@ describe("rotateToken and renewConfirmation", () => {
   it("replaces the private link and, while pending, the confirmation link", () => {
     const db = createTestDb();
     const d = addDeclaration(db);
-    const outcome = insert(db, d, { tokenHash: "old", confirmation: { tokenHash: "c-old", expires: new Date(NOW.getTime() + HOUR) } });
+    const outcome = insert(db, d, {
+      tokenHash: "old",
+      confirmation: { tokenHash: "c-old", expires: new Date(NOW.getTime() + HOUR) },
+    });
     if (outcome.kind !== "inserted") throw new Error("not inserted");
     rotateToken(db, outcome.signature.id, "new");
     expect(getSignatureByToken(db, "old")).toBeUndefined();
@@ -341,7 +367,9 @@ describe("counter", () => {
         } else if (op < 0.75 && pick != null) {
           db.transaction((tx) => withdrawSignature(tx, pick.token, NOW));
         } else if (op < 0.85) {
-          db.transaction((tx) => appendRevision(tx, current, { title: "T", summary: "", body: "B", changeSummary: "", origin: "site" }));
+          db.transaction((tx) =>
+            appendRevision(tx, current, { title: "T", summary: "", body: "B", changeSummary: "", origin: "site" }),
+          );
         } else if (pick != null) {
           const target = db.select().from(declarations).where(eq(declarations.id, pick.declarationId)).get()!;
           db.transaction((tx) => resignSignature(tx, pick.token, target.revision, NOW));
@@ -390,18 +418,32 @@ describe("purgeExpiredPending", () => {
     const db = createTestDb();
     const d = addDeclaration(db);
     insert(db, d, { tokenHash: "expired", confirmation: { tokenHash: "c1", expires: new Date(NOW.getTime() - 1) } });
-    insert(db, d, { tokenHash: "expired2", confirmation: { tokenHash: "c2", expires: new Date(NOW.getTime() - HOUR) } });
+    insert(db, d, {
+      tokenHash: "expired2",
+      confirmation: { tokenHash: "c2", expires: new Date(NOW.getTime() - HOUR) },
+    });
     insert(db, d, { tokenHash: "valid", confirmation: { tokenHash: "c3", expires: new Date(NOW.getTime() + HOUR) } });
     insert(db, d, { tokenHash: "confirmed" });
-    insert(db, d, { tokenHash: "was-pending", confirmation: { tokenHash: "c4", expires: new Date(NOW.getTime() - 2 * HOUR) } });
+    insert(db, d, {
+      tokenHash: "was-pending",
+      confirmation: { tokenHash: "c4", expires: new Date(NOW.getTime() - 2 * HOUR) },
+    });
     // Confirmed in time, before the link would have expired.
     expect(confirmSignature(db, "c4", new Date(NOW.getTime() - 3 * HOUR))).toBe("confirmed");
-    insert(db, d, { tokenHash: "withdrawn", confirmation: { tokenHash: "c5", expires: new Date(NOW.getTime() - HOUR) } });
+    insert(db, d, {
+      tokenHash: "withdrawn",
+      confirmation: { tokenHash: "c5", expires: new Date(NOW.getTime() - HOUR) },
+    });
     withdrawSignature(db, "withdrawn", NOW);
     expect(stored(db, d.id)).toBe(2);
 
     expect(purgeExpiredPending(db, NOW)).toBe(2);
-    const left = db.select({ t: signatures.tokenHash }).from(signatures).orderBy(signatures.id).all().map((r) => r.t);
+    const left = db
+      .select({ t: signatures.tokenHash })
+      .from(signatures)
+      .orderBy(signatures.id)
+      .all()
+      .map((r) => r.t);
     expect(left).toEqual(["valid", "confirmed", "was-pending", "withdrawn"]);
     expect(stored(db, d.id)).toBe(2);
     expectInStep(db);
@@ -445,7 +487,17 @@ describe("listPublicSignatures", () => {
     }
     expect(seen).toEqual(names.toReversed());
     const [first] = listPublicSignatures(db, d.id, { limit: 1 });
-    expect(Object.keys(first!).sort()).toEqual(["actor", "comment", "created", "id", "kind", "name", "place", "revision", "website"]);
+    expect(Object.keys(first!).sort()).toEqual([
+      "actor",
+      "comment",
+      "created",
+      "id",
+      "kind",
+      "name",
+      "place",
+      "revision",
+      "website",
+    ]);
     // A browser signature has no fediverse account.
     expect(first!.actor).toBeNull();
   });
@@ -457,7 +509,9 @@ describe("WriteBatcher", () => {
     const d = addDeclaration(db);
     const batcher = new WriteBatcher(db);
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => batcher.run(() => insertBrowserSignature(db, input(d, { emailHash: `e${i % 10}` })).kind)),
+      Array.from({ length: 20 }, (_, i) =>
+        batcher.run(() => insertBrowserSignature(db, input(d, { emailHash: `e${i % 10}` })).kind),
+      ),
     );
     expect(results.filter((r) => r === "inserted")).toHaveLength(10);
     expect(results.filter((r) => r === "duplicate-email")).toHaveLength(10);
@@ -502,7 +556,9 @@ describe("public list query plan", () => {
         "EXPLAIN QUERY PLAN SELECT id, name FROM signatures WHERE declaration_id = ? AND status = ? AND public = ? AND id < ? ORDER BY id DESC LIMIT ?",
       )
       .all(d.id, "confirmed", 1, 4000, 51) as { detail: string }[];
-    expect(plan.map((row) => row.detail).join("\n")).toMatch(/USING (COVERING )?INDEX signatures_list_idx \(declaration_id=\? AND status=\? AND public=\? AND id<\?\)/);
+    expect(plan.map((row) => row.detail).join("\n")).toMatch(
+      /USING (COVERING )?INDEX signatures_list_idx \(declaration_id=\? AND status=\? AND public=\? AND id<\?\)/,
+    );
     expect(listPublicSignatures(db, d.id, { limit: 10 })).toHaveLength(10);
   });
 });

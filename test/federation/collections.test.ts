@@ -26,7 +26,19 @@ beforeAll(async () => {
       const host = i < 120 ? "sync.example" : i === 179 ? "sync.example.evil" : `other${i}.example`;
       const uri = `https://${host}/users/u${i}`;
       if (host === "sync.example") onSync.push(uri);
-      const actor = upsertRemoteActor(tx, { uri, handle: null, name: null, url: uri, iconUrl: null, inbox: `${uri}/inbox`, sharedInbox: `https://${host}/inbox` }, now);
+      const actor = upsertRemoteActor(
+        tx,
+        {
+          uri,
+          handle: null,
+          name: null,
+          url: uri,
+          iconUrl: null,
+          inbox: `${uri}/inbox`,
+          sharedInbox: `https://${host}/inbox`,
+        },
+        now,
+      );
       addFollower(tx, declaration.id, actor.id, null, now);
     }
   });
@@ -57,7 +69,9 @@ describe("followers synchronization (FEP-8fcf)", () => {
     expect([...collection.orderedItems].sort()).toEqual([...onSync].sort());
     expect(await mastodonBefore437Reads(url)).toHaveLength(120);
     // What it lists is what the Collection-Synchronization digest covers.
-    expect(Buffer.from(await digest(collection.orderedItems)).toString("hex")).toBe(Buffer.from(await digest(onSync)).toString("hex"));
+    expect(Buffer.from(await digest(collection.orderedItems)).toString("hex")).toBe(
+      Buffer.from(await digest(onSync)).toString("hex"),
+    );
   });
 
   it("still pages the collection for everyone else, and a server's own followers when it asks by page", async () => {

@@ -42,24 +42,51 @@ function article(path: string, extra: Record<string, unknown> = {}) {
 }
 
 function respond(path: string): { status: number; body?: unknown; headers?: Record<string, string> } {
-  if (path === "/actor") return { status: 200, body: { "@context": AS, id: `${origin}/actor`, type: "Service", inbox: `${origin}/inbox`, name: "Remote" } };
-  if (path === "/big") return { status: 200, body: { ...article("/big"), content: "x".repeat(MAX_REMOTE_DOCUMENT_BYTES + 10) } };
-  if (path === "/loop/v/1") return { status: 200, body: article("/loop/v/1", { tag: [{ type: "Link", rel: "via", href: `${origin}/loop/v/2` }] }) };
-  if (path === "/loop/v/2") return { status: 200, body: article("/loop/v/2", { tag: [{ type: "Link", rel: "via", href: `${origin}/loop/v/1` }] }) };
+  if (path === "/actor")
+    return {
+      status: 200,
+      body: { "@context": AS, id: `${origin}/actor`, type: "Service", inbox: `${origin}/inbox`, name: "Remote" },
+    };
+  if (path === "/big")
+    return { status: 200, body: { ...article("/big"), content: "x".repeat(MAX_REMOTE_DOCUMENT_BYTES + 10) } };
+  if (path === "/loop/v/1")
+    return {
+      status: 200,
+      body: article("/loop/v/1", { tag: [{ type: "Link", rel: "via", href: `${origin}/loop/v/2` }] }),
+    };
+  if (path === "/loop/v/2")
+    return {
+      status: 200,
+      body: article("/loop/v/2", { tag: [{ type: "Link", rel: "via", href: `${origin}/loop/v/1` }] }),
+    };
   const deep = /^\/deep\/(\d+)\/v\/1$/.exec(path);
-  if (deep != null) return { status: 200, body: article(path, { tag: { type: "Link", rel: ["via"], href: `${origin}/deep/${Number(deep[1]) + 1}/v/1` } }) };
-  if (path === "/elsewhere") return { status: 200, body: article("/elsewhere", { id: "https://another.example/articles/1" }) };
+  if (deep != null)
+    return {
+      status: 200,
+      body: article(path, { tag: { type: "Link", rel: ["via"], href: `${origin}/deep/${Number(deep[1]) + 1}/v/1` } }),
+    };
+  if (path === "/elsewhere")
+    return { status: 200, body: article("/elsewhere", { id: "https://another.example/articles/1" }) };
   if (path === "/html")
     return {
       status: 200,
-      body: article("/html", { source: undefined, content: "<h2>Privacy</h2><p>Messages are <strong>private</strong>.<script>alert(1)</script></p><ul><li>one</li><li>two</li></ul>" }),
+      body: article("/html", {
+        source: undefined,
+        content:
+          "<h2>Privacy</h2><p>Messages are <strong>private</strong>.<script>alert(1)</script></p><ul><li>one</li><li>two</li></ul>",
+      }),
     };
   // An Article whose `url` is a web page (as on Mastodon or WriteFreely).
-  if (path === "/articles/7") return { status: 200, body: article("/articles/7", { url: { type: "Link", href: `${origin}/@blog/7`, mediaType: "text/html" } }) };
+  if (path === "/articles/7")
+    return {
+      status: 200,
+      body: article("/articles/7", { url: { type: "Link", href: `${origin}/@blog/7`, mediaType: "text/html" } }),
+    };
   if (path === "/notcopy") return { status: 200, body: article("/notcopy") };
   if (path === "/src") return { status: 200, body: article("/src", { url: `${origin}/src/v/${sourceVersion}` }) };
   if (path === "/to-private") return { status: 302, headers: { Location: "http://10.0.0.1/d/x" } };
-  if (path === "/to-localhost") return { status: 302, headers: { Location: `http://localhost:${new URL(origin).port}/actor` } };
+  if (path === "/to-localhost")
+    return { status: 302, headers: { Location: `http://localhost:${new URL(origin).port}/actor` } };
   return { status: 404 };
 }
 
@@ -69,11 +96,15 @@ interface Browser {
 }
 
 async function login(t: TestInstance, username: string): Promise<Browser> {
-  if (findAccountByUsername(t.db, username) == null) createAccount(t.db, { username, passwordHash: "unused", role: "author" });
+  if (findAccountByUsername(t.db, username) == null)
+    createAccount(t.db, { username, passwordHash: "unused", role: "author" });
   const { token } = createSession(t.db, findAccountByUsername(t.db, username)!.id);
   const res = await t.app.request("/login");
   const html = await res.text();
-  return { cookie: `${cookiesFrom(res).find((x) => x.startsWith("csrf="))!}; session=${token}`, csrf: inputValue(html, "csrf")! };
+  return {
+    cookie: `${cookiesFrom(res).find((x) => x.startsWith("csrf="))!}; session=${token}`,
+    csrf: inputValue(html, "csrf")!,
+  };
 }
 
 async function fetchForm(t: TestInstance, who: Browser, source: string) {
@@ -231,7 +262,11 @@ describe("copying from a server that is not undersign", () => {
     expect(res.status, pageText(await res.clone().text()).slice(0, 400)).toBe(303);
     const copy = getDeclarationBySlug(site.db, "our-version")!;
     expect(copy).toMatchObject({ sourceDeclarationId: null, sourceRevision: 1, sourceUrl: `${origin}/@blog/7` });
-    expect(getRemoteSource(site.db, copy.id)).toMatchObject({ articleIri: `${origin}/articles/7`, actorIri: `${origin}/actor`, inbox: `${origin}/inbox` });
+    expect(getRemoteSource(site.db, copy.id)).toMatchObject({
+      articleIri: `${origin}/articles/7`,
+      actorIri: `${origin}/actor`,
+      inbox: `${origin}/inbox`,
+    });
   });
 });
 
@@ -240,10 +275,16 @@ describe("bad remotes in federation", () => {
     const data = site.runtime.data;
     const ours = new URL(site.origin);
     // Its Article names no revision of ours.
-    expect(await checkRemoteCopy(data, ours, new URL(`${origin}/notcopy`), new URL(`${origin}/actor`))).toBe("not-a-copy-of-ours");
+    expect(await checkRemoteCopy(data, ours, new URL(`${origin}/notcopy`), new URL(`${origin}/actor`))).toBe(
+      "not-a-copy-of-ours",
+    );
     // The activity's actor is not the Article's author.
-    expect(await checkRemoteCopy(data, ours, new URL(`${origin}/notcopy`), new URL(`${origin}/someone-else`))).toBe("wrong-actor");
-    expect(await checkRemoteCopy(data, ours, new URL(`${origin}/notcopy`), new URL(`http://127.0.0.2:1/actor`))).toBe("wrong-actor");
+    expect(await checkRemoteCopy(data, ours, new URL(`${origin}/notcopy`), new URL(`${origin}/someone-else`))).toBe(
+      "wrong-actor",
+    );
+    expect(await checkRemoteCopy(data, ours, new URL(`${origin}/notcopy`), new URL(`http://127.0.0.2:1/actor`))).toBe(
+      "wrong-actor",
+    );
     expect(counts(site).copies).toBe(0);
   });
 
@@ -253,12 +294,30 @@ describe("bad remotes in federation", () => {
     const copy = site.db.transaction((tx) => {
       const revision = keepRemoteRevision(
         tx,
-        { url: `${origin}/src/v/1`, articleIri: `${origin}/src`, actorIri: `${origin}/actor`, number: 1, title: "A Remote Declaration", summary: "", body: "We declare.\n", format: "markdown", viaUrl: null },
+        {
+          url: `${origin}/src/v/1`,
+          articleIri: `${origin}/src`,
+          actorIri: `${origin}/actor`,
+          number: 1,
+          title: "A Remote Declaration",
+          summary: "",
+          body: "We declare.\n",
+          format: "markdown",
+          viaUrl: null,
+        },
         now,
       );
       const created = createRemoteCopy(tx, {
         revision,
-        source: { actorIri: `${origin}/actor`, inbox: `${origin}/inbox`, sharedInbox: null, articleIri: `${origin}/src`, latestRevision: 1, latestUrl: `${origin}/src/v/1`, signatureCount: null },
+        source: {
+          actorIri: `${origin}/actor`,
+          inbox: `${origin}/inbox`,
+          sharedInbox: null,
+          articleIri: `${origin}/src`,
+          latestRevision: 1,
+          latestUrl: `${origin}/src/v/1`,
+          signatureCount: null,
+        },
         hashtags: [],
         ownerId: owner.id,
         slug: "remote-copy",
@@ -285,11 +344,17 @@ describe("bad remotes in federation", () => {
     const ctx = site.federation.createContext(new URL(site.origin), site.runtime.data);
     await onRemoteArticle(ctx, forged, { id: new URL(`${origin}/src`), isArticle: true, viaOrigin: null });
     expect(getRemoteSource(site.db, copy.id)).toMatchObject({ latestRevision: 1, status: "ok" });
-    expect(site.db.$client.prepare("SELECT count(*) AS n FROM remote_revisions WHERE body LIKE '%Forged%'").get()).toEqual({ n: 0 });
+    expect(
+      site.db.$client.prepare("SELECT count(*) AS n FROM remote_revisions WHERE body LIKE '%Forged%'").get(),
+    ).toEqual({ n: 0 });
 
     // An Update of the source's Article by another actor is not even looked at.
     sourceVersion = 2;
-    const stranger = new Update({ id: new URL("http://127.0.0.2:1/updates/1"), actor: new URL("http://127.0.0.2:1/actor"), object: new URL(`${origin}/src`) });
+    const stranger = new Update({
+      id: new URL("http://127.0.0.2:1/updates/1"),
+      actor: new URL("http://127.0.0.2:1/actor"),
+      object: new URL(`${origin}/src`),
+    });
     await onRemoteArticle(ctx, stranger, { id: new URL(`${origin}/src`), isArticle: true, viaOrigin: null });
     expect(getRemoteSource(site.db, copy.id)).toMatchObject({ latestRevision: 1 });
 
@@ -301,12 +366,21 @@ describe("bad remotes in federation", () => {
   });
 
   it("serves each revision as an Article to ActivityPub clients, and the page to browsers", async () => {
-    const json = (await (await fetch(`${site.origin}/d/ours/v/1`, { headers: { accept: "application/activity+json" } })).json()) as Record<string, unknown>;
-    expect(json).toMatchObject({ type: "Article", id: `${site.origin}/d/ours/v/1`, url: `${site.origin}/d/ours/v/1`, attributedTo: `${site.origin}/d/ours` });
+    const json = (await (
+      await fetch(`${site.origin}/d/ours/v/1`, { headers: { accept: "application/activity+json" } })
+    ).json()) as Record<string, unknown>;
+    expect(json).toMatchObject({
+      type: "Article",
+      id: `${site.origin}/d/ours/v/1`,
+      url: `${site.origin}/d/ours/v/1`,
+      attributedTo: `${site.origin}/d/ours`,
+    });
     expect(json.source).toEqual({ content: "Our text.\n", mediaType: "text/markdown" });
     const page = await fetch(`${site.origin}/d/ours/v/1`);
     expect(page.headers.get("content-type")).toContain("text/html");
     expect(page.headers.get("vary")).toContain("Accept");
-    expect((await fetch(`${site.origin}/d/ours/v/9`, { headers: { accept: "application/activity+json" } })).status).toBe(404);
+    expect(
+      (await fetch(`${site.origin}/d/ours/v/9`, { headers: { accept: "application/activity+json" } })).status,
+    ).toBe(404);
   });
 });

@@ -61,7 +61,13 @@ function noteUri(slug: string, key = "announcement"): string {
 beforeAll(async () => {
   site = await startInstance();
   remote = await startFediverseServer({ users: ["alice", "bob", "quinn", "sam"] });
-  addDeclaration(site.db, { slug: "rights", title: "Digital Rights", summary: "Everyone has the right to private communication.", body: BODY, language: "en" });
+  addDeclaration(site.db, {
+    slug: "rights",
+    title: "Digital Rights",
+    summary: "Everyone has the right to private communication.",
+    body: BODY,
+    language: "en",
+  });
   actorUri = `${site.origin}/d/rights`;
   await follow("alice", "rights");
   await site.publish();
@@ -86,7 +92,9 @@ describe("what a follower's server receives when a Declaration is published", ()
     for (const received of [article, announcement]) {
       expect(received.json.to).toBe(PUBLIC);
       expect(objectOf(received).to).toBe(PUBLIC);
-      expect(JSON.stringify([received.json.to, received.json.cc, objectOf(received).to, objectOf(received).cc])).not.toContain("as:Public");
+      expect(
+        JSON.stringify([received.json.to, received.json.cc, objectOf(received).to, objectOf(received).cc]),
+      ).not.toContain("as:Public");
       expect(snacView(objectOf(received)).public).toBe(true);
       expect(pleromaView(objectOf(received)).visibility).toBe("public");
     }
@@ -119,10 +127,20 @@ describe("a new version", () => {
   it("updates the Article and the pinned announcement (its opening changed), and a favourite of the announcement signs that version", async () => {
     const d = getDeclarationBySlug(site.db, "rights")!;
     const changed = BODY.replace("They decide who sees what we write.", "They decide what we may read.");
-    site.db.transaction((tx) => appendRevision(tx, d, { title: d.title, summary: d.summary, body: changed, changeSummary: "Sharper", origin: "site" }));
+    site.db.transaction((tx) =>
+      appendRevision(tx, d, {
+        title: d.title,
+        summary: d.summary,
+        body: changed,
+        changeSummary: "Sharper",
+        origin: "site",
+      }),
+    );
     await site.publish();
     await site.drain();
-    const updateArticle = await remote.waitFor((a) => fromSite(a) && a.type === "Update" && objectOf(a).type === "Article");
+    const updateArticle = await remote.waitFor(
+      (a) => fromSite(a) && a.type === "Update" && objectOf(a).type === "Article",
+    );
     expect(mastodonView(objectOf(updateArticle)).edited).toBe(true);
     const updateNote = await remote.waitFor((a) => fromSite(a) && a.type === "Update" && objectOf(a).type === "Note");
     expect(objectOf(updateNote).id).toBe(noteUri("rights"));
@@ -141,48 +159,109 @@ describe("a new version", () => {
 
   it("leaves the announcement alone when only later parts of the text changed", async () => {
     const d = getDeclarationBySlug(site.db, "rights")!;
-    const before = remote.received.filter((a) => fromSite(a) && a.type === "Update" && objectOf(a).type === "Note").length;
-    const text = site.db.$client.prepare("SELECT body FROM revisions WHERE declaration_id = ? ORDER BY number DESC LIMIT 1").get(d.id) as { body: string };
-    site.db.transaction((tx) => appendRevision(tx, d, { title: d.title, summary: d.summary, body: text.body.replace("The rest of the text.", "The rest, rewritten."), changeSummary: "End", origin: "site" }));
+    const before = remote.received.filter(
+      (a) => fromSite(a) && a.type === "Update" && objectOf(a).type === "Note",
+    ).length;
+    const text = site.db.$client
+      .prepare("SELECT body FROM revisions WHERE declaration_id = ? ORDER BY number DESC LIMIT 1")
+      .get(d.id) as { body: string };
+    site.db.transaction((tx) =>
+      appendRevision(tx, d, {
+        title: d.title,
+        summary: d.summary,
+        body: text.body.replace("The rest of the text.", "The rest, rewritten."),
+        changeSummary: "End",
+        origin: "site",
+      }),
+    );
     await site.publish();
     await site.drain();
-    await remote.waitFor((a) => fromSite(a) && a.type === "Update" && objectOf(a).type === "Article" && String(objectOf(a).content).includes("rewritten"));
-    await remote.waitFor((a) => fromSite(a) && a.type === "Create" && String(objectOf(a).content).includes("Version 3"));
-    expect(remote.received.filter((a) => fromSite(a) && a.type === "Update" && objectOf(a).type === "Note")).toHaveLength(before);
+    await remote.waitFor(
+      (a) =>
+        fromSite(a) &&
+        a.type === "Update" &&
+        objectOf(a).type === "Article" &&
+        String(objectOf(a).content).includes("rewritten"),
+    );
+    await remote.waitFor(
+      (a) => fromSite(a) && a.type === "Create" && String(objectOf(a).content).includes("Version 3"),
+    );
+    expect(
+      remote.received.filter((a) => fromSite(a) && a.type === "Update" && objectOf(a).type === "Note"),
+    ).toHaveLength(before);
   });
 });
 
 describe("quotes (FEP-044f, as Mastodon 4.5 asks)", () => {
   const quoteRequest = (instrument: string, object: string, n: number, inline = false): Json =>
-    mastodon.quoteRequest(remote.actorUri("quinn"), object, instrument, { id: `${remote.actorUri("quinn")}/quote_requests/${n}`, inline });
+    mastodon.quoteRequest(remote.actorUri("quinn"), object, instrument, {
+      id: `${remote.actorUri("quinn")}/quote_requests/${n}`,
+      inline,
+    });
 
   it("answers a QuoteRequest with an Accept whose result is a stamp every server can fetch", async () => {
     const instrument = `${remote.actorUri("quinn")}/statuses/501`;
-    const response = await remote.postSigned({ inbox: `${site.origin}/inbox`, json: quoteRequest(instrument, noteUri("rights"), 1), user: "quinn" });
+    const response = await remote.postSigned({
+      inbox: `${site.origin}/inbox`,
+      json: quoteRequest(instrument, noteUri("rights"), 1),
+      user: "quinn",
+    });
     expect(response.status).toBe(202);
     await site.drain();
-    const accept = await remote.waitFor((a) => fromSite(a) && a.type === "Accept" && (objectOf(a)?.id === `${remote.actorUri("quinn")}/quote_requests/1`));
+    const accept = await remote.waitFor(
+      (a) => fromSite(a) && a.type === "Accept" && objectOf(a)?.id === `${remote.actorUri("quinn")}/quote_requests/1`,
+    );
     expect(accept.actor).toBe(actorUri);
-    expect(objectOf(accept)).toMatchObject({ type: "QuoteRequest", actor: remote.actorUri("quinn"), object: noteUri("rights"), instrument });
+    expect(objectOf(accept)).toMatchObject({
+      type: "QuoteRequest",
+      actor: remote.actorUri("quinn"),
+      object: noteUri("rights"),
+      instrument,
+    });
     const result = String(accept.json.result);
     expect(new URL(result).origin).toBe(site.origin);
     // What Mastodon's VerifyQuoteService checks: the type, the author, both posts.
     const stamp = await getJson(result);
-    expect(stamp).toMatchObject({ id: result, type: "QuoteAuthorization", attributedTo: actorUri, interactingObject: instrument, interactionTarget: noteUri("rights") });
+    expect(stamp).toMatchObject({
+      id: result,
+      type: "QuoteAuthorization",
+      attributedTo: actorUri,
+      interactingObject: instrument,
+      interactionTarget: noteUri("rights"),
+    });
 
     // A repeated request (a retry, here with the quoting post inlined) gets the same stamp.
-    await remote.postSigned({ inbox: `${site.origin}/inbox`, json: quoteRequest(instrument, noteUri("rights"), 2, true), user: "quinn" });
+    await remote.postSigned({
+      inbox: `${site.origin}/inbox`,
+      json: quoteRequest(instrument, noteUri("rights"), 2, true),
+      user: "quinn",
+    });
     await site.drain();
-    const again = await remote.waitFor((a) => fromSite(a) && a.type === "Accept" && objectOf(a)?.id === `${remote.actorUri("quinn")}/quote_requests/2`);
+    const again = await remote.waitFor(
+      (a) => fromSite(a) && a.type === "Accept" && objectOf(a)?.id === `${remote.actorUri("quinn")}/quote_requests/2`,
+    );
     expect(again.json.result).toBe(result);
   });
 
   it("gives no stamp for a post on another server, or for what is not ours", async () => {
-    const accepts = () => remote.received.filter((a) => fromSite(a) && a.type === "Accept" && objectOf(a)?.type === "QuoteRequest").length;
+    const accepts = () =>
+      remote.received.filter((a) => fromSite(a) && a.type === "Accept" && objectOf(a)?.type === "QuoteRequest").length;
     const before = accepts();
-    const elsewhere = await remote.postSigned({ inbox: `${site.origin}/inbox`, json: quoteRequest("https://other.example/statuses/1", noteUri("rights"), 3), user: "quinn" });
+    const elsewhere = await remote.postSigned({
+      inbox: `${site.origin}/inbox`,
+      json: quoteRequest("https://other.example/statuses/1", noteUri("rights"), 3),
+      user: "quinn",
+    });
     expect(elsewhere.status).toBe(202);
-    const notOurs = await remote.postSigned({ inbox: `${site.origin}/inbox`, json: quoteRequest(`${remote.actorUri("quinn")}/statuses/9`, `${site.origin}/ap/notes/00000000-0000-4000-8000-000000000000`, 4), user: "quinn" });
+    const notOurs = await remote.postSigned({
+      inbox: `${site.origin}/inbox`,
+      json: quoteRequest(
+        `${remote.actorUri("quinn")}/statuses/9`,
+        `${site.origin}/ap/notes/00000000-0000-4000-8000-000000000000`,
+        4,
+      ),
+      user: "quinn",
+    });
     expect(notOurs.status).toBe(202);
     await site.drain();
     expect(accepts()).toBe(before);
@@ -194,17 +273,32 @@ describe("quotes (FEP-044f, as Mastodon 4.5 asks)", () => {
     await site.publish();
     const note = noteUri("gone");
     site.db.transaction((tx) => setDeclarationStatus(tx, d.id, "withdrawn", null, new Date()));
-    await remote.postSigned({ inbox: `${site.origin}/inbox`, json: quoteRequest(`${remote.actorUri("quinn")}/statuses/777`, note, 5), user: "quinn" });
+    await remote.postSigned({
+      inbox: `${site.origin}/inbox`,
+      json: quoteRequest(`${remote.actorUri("quinn")}/statuses/777`, note, 5),
+      user: "quinn",
+    });
     await site.drain();
-    const reject = await remote.waitFor((a) => fromSite(a) && a.type === "Reject" && objectOf(a)?.id === `${remote.actorUri("quinn")}/quote_requests/5`);
+    const reject = await remote.waitFor(
+      (a) => fromSite(a) && a.type === "Reject" && objectOf(a)?.id === `${remote.actorUri("quinn")}/quote_requests/5`,
+    );
     expect(reject.actor).toBe(`${site.origin}/d/gone`);
   });
 });
 
 describe("profile updates", () => {
-  const profileUpdates = (slug: string) => remote.received.filter((a) => fromSite(a) && a.type === "Update" && objectOf(a).type === "Service" && objectOf(a).id === `${site.origin}/d/${slug}`);
-  const signaturesField = (a: ReceivedActivity) => ((objectOf(a).attachment as Json[]).find((f) => f.name === "Signatures")!).value;
-  const setCount = (n: number) => site.db.$client.prepare("UPDATE declarations SET signature_count = ? WHERE slug = 'profile'").run(n);
+  const profileUpdates = (slug: string) =>
+    remote.received.filter(
+      (a) =>
+        fromSite(a) &&
+        a.type === "Update" &&
+        objectOf(a).type === "Service" &&
+        objectOf(a).id === `${site.origin}/d/${slug}`,
+    );
+  const signaturesField = (a: ReceivedActivity) =>
+    (objectOf(a).attachment as Json[]).find((f) => f.name === "Signatures")!.value;
+  const setCount = (n: number) =>
+    site.db.$client.prepare("UPDATE declarations SET signature_count = ? WHERE slug = 'profile'").run(n);
 
   it("sends an Update of the actor when its fields changed, at most once an hour, with the latest values, across restarts", async () => {
     const d = addDeclaration(site.db, { slug: "profile", title: "Profile" });
@@ -214,7 +308,10 @@ describe("profile updates", () => {
       await sendProfileUpdates(runtime.federation, runtime.data, new URL(site.origin), new Date(at));
       await site.drain();
     };
-    const recorded = () => site.db.$client.prepare("SELECT fingerprint, sent FROM actor_profiles WHERE declaration_id = ?").get(d.id) as { fingerprint: string; sent: number | null } | undefined;
+    const recorded = () =>
+      site.db.$client.prepare("SELECT fingerprint, sent FROM actor_profiles WHERE declaration_id = ?").get(d.id) as
+        | { fingerprint: string; sent: number | null }
+        | undefined;
 
     // First sight: the followers fetched this profile when they followed.
     await send(t0);
@@ -233,7 +330,13 @@ describe("profile updates", () => {
     await send(t0 + 10 * MINUTE);
     setCount(3);
     // A restarted process (a new runtime on the same database) keeps the rule.
-    const restarted = await createFederationRuntime({ db: site.db, batcher: site.batcher, config: site.config, kv: new MemoryKvStore(), queue: null });
+    const restarted = await createFederationRuntime({
+      db: site.db,
+      batcher: site.batcher,
+      config: site.config,
+      kv: new MemoryKvStore(),
+      queue: null,
+    });
     await send(t0 + 30 * MINUTE, restarted);
     expect(recorded()!.sent).toBe(t0 + MINUTE);
     expect(profileUpdates("profile")).toHaveLength(1);
@@ -254,16 +357,37 @@ describe("a reply to the pinned announcement from a server that addresses replie
    * the Public address only if the parent, as fetched, is public
    * (`is_msg_public`: the full address in its `to` or `cc`).
    */
-  async function snacReply(user: string, parentUri: string, html: string, n: number, shape: "snac" | "activity-only" | "bare-public" | "private" = "snac"): Promise<number> {
+  async function snacReply(
+    user: string,
+    parentUri: string,
+    html: string,
+    n: number,
+    shape: "snac" | "activity-only" | "bare-public" | "private" = "snac",
+  ): Promise<number> {
     const parent = await getJson(parentUri);
     const author = String(parent.attributedTo);
     const me = remote.actorUri(user);
     const id = `${me}/p/${n}`;
     const to = snacView(parent).public && shape !== "private" ? [PUBLIC, author] : [author];
-    const note: Json = { id, type: "Note", attributedTo: me, content: html, inReplyTo: parentUri, published: new Date().toISOString() };
+    const note: Json = {
+      id,
+      type: "Note",
+      attributedTo: me,
+      content: html,
+      inReplyTo: parentUri,
+      published: new Date().toISOString(),
+    };
     if (shape === "snac" || shape === "private") Object.assign(note, { to, cc: [] });
     if (shape === "bare-public") Object.assign(note, { to: ["Public", author], cc: [] });
-    const create = { "@context": "https://www.w3.org/ns/activitystreams", id: `${id}/create`, type: "Create", actor: me, to, cc: [], object: note };
+    const create = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${id}/create`,
+      type: "Create",
+      actor: me,
+      to,
+      cc: [],
+      object: note,
+    };
     const response = await remote.postSigned({ inbox: `${site.origin}/d/rights/inbox`, json: create, user });
     return response.status;
   }
@@ -276,7 +400,9 @@ describe("a reply to the pinned announcement from a server that addresses replie
   });
 
   it("is shown when only the activity carries the addressing, or when it says Public in short", async () => {
-    expect(await snacReply("sam", noteUri("rights"), "<p>Addressed on the activity.</p>", 2, "activity-only")).toBe(202);
+    expect(await snacReply("sam", noteUri("rights"), "<p>Addressed on the activity.</p>", 2, "activity-only")).toBe(
+      202,
+    );
     expect(await snacReply("sam", noteUri("rights"), "<p>Addressed as Public.</p>", 3, "bare-public")).toBe(202);
     const html = await page();
     expect(html).toContain("Addressed on the activity.");

@@ -69,9 +69,14 @@ describe("a peer that is down for 30 seconds", () => {
     await peer.comeBack();
     const cameBack = Date.now();
     const owed = (a: ReceivedActivity) => a.receivedAt.getTime() >= cameBack;
-    const ofArticle = (a: ReceivedActivity) => String(typeof a.object === "string" ? a.object : (a.object as { id?: string } | null)?.id).includes("/ap/articles/");
+    const ofArticle = (a: ReceivedActivity) =>
+      String(typeof a.object === "string" ? a.object : (a.object as { id?: string } | null)?.id).includes(
+        "/ap/articles/",
+      );
     await until(
-      () => peer.received.filter((a) => owed(a) && a.type === "Update" && ofArticle(a)).length === 2 && peer.received.filter((a) => owed(a) && a.type === "Create").length === 2,
+      () =>
+        peer.received.filter((a) => owed(a) && a.type === "Update" && ofArticle(a)).length === 2 &&
+        peer.received.filter((a) => owed(a) && a.type === "Create").length === 2,
       "the activities owed to the peer",
       150_000,
     );
@@ -86,6 +91,10 @@ describe("a peer that is down for 30 seconds", () => {
     await until(() => peer.followingAccepted("bob", actor), "bob's Accept", 15_000);
     await revise("## First\n\nA fourth time.\n");
     await site.publish();
-    await until(() => peer.received.some((a) => a.type === "Update" && a.receivedAt.getTime() >= before), "the next post", 15_000);
+    await until(
+      () => peer.received.some((a) => a.type === "Update" && a.receivedAt.getTime() >= before),
+      "the next post",
+      15_000,
+    );
   }, 240_000);
 });

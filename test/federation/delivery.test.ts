@@ -39,7 +39,13 @@ async function site(slug: string, options: InstanceOptions = {}): Promise<TestIn
 async function revise(instance: TestInstance, slug: string, body: string): Promise<void> {
   await instance.batcher.run(() => {
     const d = getDeclarationBySlug(instance.db, slug)!;
-    appendRevision(instance.db, d, { title: d.title, summary: d.summary, body, changeSummary: "Revised", origin: "site" });
+    appendRevision(instance.db, d, {
+      title: d.title,
+      summary: d.summary,
+      body,
+      changeSummary: "Revised",
+      origin: "site",
+    });
   });
   await instance.publish();
 }
@@ -50,15 +56,26 @@ async function peer(format: "draft-cavage" | "rfc9421"): Promise<SignaturePeer> 
   return p;
 }
 
-function rememberedFormat(instance: TestInstance, origin: string): { value: string; expires: number | null } | undefined {
-  return instance.db.$client.prepare("SELECT value, expires FROM kv WHERE key = ?").get(JSON.stringify(["_fedify", "httpMessageSignaturesSpec", origin])) as
+function rememberedFormat(
+  instance: TestInstance,
+  origin: string,
+): { value: string; expires: number | null } | undefined {
+  return instance.db.$client
+    .prepare("SELECT value, expires FROM kv WHERE key = ?")
+    .get(JSON.stringify(["_fedify", "httpMessageSignaturesSpec", origin])) as
     | { value: string; expires: number | null }
     | undefined;
 }
 
 /** Activities of a type the peer verified and kept; Updates only of the Article (not of the actor's profile). */
 const count = (p: SignaturePeer, type: string) =>
-  p.accepted().filter((a) => a.type === type && (type !== "Update" || String(typeof a.object === "string" ? a.object : a.object?.id).includes("/ap/articles/"))).length;
+  p
+    .accepted()
+    .filter(
+      (a) =>
+        a.type === type &&
+        (type !== "Update" || String(typeof a.object === "string" ? a.object : a.object?.id).includes("/ap/articles/")),
+    ).length;
 
 describe("signature formats (double knocking)", () => {
   it("a peer that verifies only draft-cavage gets every post, a 502 in the middle included, and is never sent RFC 9421", async () => {
@@ -122,7 +139,9 @@ describe("a peer back from an outage", () => {
     // bob follows at once: fetching his account shows his server is up.
     await remote.follow("bob", actor);
     await until(
-      () => remote.followingAccepted("bob", actor) && remote.received.some((a) => a.type === "Update" && a.receivedAt.getTime() >= cameBack),
+      () =>
+        remote.followingAccepted("bob", actor) &&
+        remote.received.some((a) => a.type === "Update" && a.receivedAt.getTime() >= cameBack),
       "bob's Accept and the post owed",
       15_000,
     );
@@ -143,7 +162,9 @@ describe("a server that accepts connections and never answers", () => {
       });
     });
     await new Promise<void>((resolve) => tarpit.listen(0, "127.0.0.1", resolve));
-    closing.push({ close: () => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), tarpit.close(() => resolve()))) });
+    closing.push({
+      close: () => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), tarpit.close(() => resolve()))),
+    });
     const tarpitHost = `127.0.0.1:${(tarpit.address() as { port: number }).port}`;
 
     const s = await site("tarpit", { queue: { limits: { connectTimeoutMs: 1_000, timeoutMs: 3_000 } } });
@@ -151,7 +172,19 @@ describe("a server that accepts connections and never answers", () => {
     await s.batcher.run(() => {
       for (let i = 0; i < 20; i++) {
         const uri = `http://${tarpitHost}/users/u${i}`;
-        const actor = upsertRemoteActor(s.db, { uri, handle: `u${i}@${tarpitHost}`, name: `U${i}`, url: uri, iconUrl: null, inbox: `${uri}/inbox`, sharedInbox: null }, new Date());
+        const actor = upsertRemoteActor(
+          s.db,
+          {
+            uri,
+            handle: `u${i}@${tarpitHost}`,
+            name: `U${i}`,
+            url: uri,
+            iconUrl: null,
+            inbox: `${uri}/inbox`,
+            sharedInbox: null,
+          },
+          new Date(),
+        );
         addFollower(s.db, declaration.id, actor.id, `${uri}#follows/1`, new Date());
       }
     });
@@ -160,7 +193,10 @@ describe("a server that accepts connections and never answers", () => {
     // delivery connected.)
     const leased = s.db.$client.prepare("SELECT count(*) AS n FROM queue_messages WHERE host = ? AND lease_until >= ?");
     let mostAtOnce = 0;
-    const sampling = setInterval(() => (mostAtOnce = Math.max(mostAtOnce, (leased.get(tarpitHost, Date.now()) as { n: number }).n)), 10);
+    const sampling = setInterval(
+      () => (mostAtOnce = Math.max(mostAtOnce, (leased.get(tarpitHost, Date.now()) as { n: number }).n)),
+      10,
+    );
     closing.push({ close: async () => clearInterval(sampling) });
     // Forty deliveries to the tarpit: two posts for each of its twenty inboxes.
     await revise(s, "tarpit", "## First\n\nTo everyone.\n");
@@ -189,13 +225,31 @@ describe("a server that accepts connections and never answers", () => {
       socket.on("close", () => sockets.delete(socket));
     });
     await new Promise<void>((resolve) => tarpit.listen(0, "127.0.0.1", resolve));
-    closing.push({ close: () => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), tarpit.close(() => resolve()))) });
+    closing.push({
+      close: () => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), tarpit.close(() => resolve()))),
+    });
     const actor = `http://127.0.0.1:${(tarpit.address() as { port: number }).port}/users/slow`;
     const s = await site("inbound");
-    const keys = await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"]);
-    const like = { "@context": "https://www.w3.org/ns/activitystreams", id: `${actor}#likes/1`, type: "Like", actor, object: `${s.origin}/d/inbound` };
-    const request = new Request(`${s.origin}/inbox`, { method: "POST", headers: { "content-type": "application/activity+json" }, body: JSON.stringify(like) });
-    const signed = await signRequest(request, keys.privateKey, new URL(`${actor}#main-key`), { spec: "draft-cavage-http-signatures-12" });
+    const keys = await crypto.subtle.generateKey(
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    );
+    const like = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${actor}#likes/1`,
+      type: "Like",
+      actor,
+      object: `${s.origin}/d/inbound`,
+    };
+    const request = new Request(`${s.origin}/inbox`, {
+      method: "POST",
+      headers: { "content-type": "application/activity+json" },
+      body: JSON.stringify(like),
+    });
+    const signed = await signRequest(request, keys.privateKey, new URL(`${actor}#main-key`), {
+      spec: "draft-cavage-http-signatures-12",
+    });
     const started = Date.now();
     // Sent with node:http: our own fetch would put the limits of a signed request on this one too.
     const status = await new Promise<number>((resolve, reject) => {

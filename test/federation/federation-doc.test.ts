@@ -82,15 +82,32 @@ describe("FEDERATION.md: endpoints", () => {
     await app.publisher.runOnce();
     const declaration = getDeclarationBySlug(app.db, "doc-check")!;
     app.db.transaction((tx) =>
-      appendRevision(tx, declaration, { title: declaration.title, summary: declaration.summary, body: "Changed.\n", changeSummary: "", origin: "site" }),
+      appendRevision(tx, declaration, {
+        title: declaration.title,
+        summary: declaration.summary,
+        body: "Changed.\n",
+        changeSummary: "",
+        origin: "site",
+      }),
     );
     await app.publisher.runOnce();
     const article = getPost(app.db, declaration.id, "article")!;
     const activity = (type: string) =>
-      (app.db.$client.prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = ?").get(article.id, type) as { uuid: string }).uuid;
+      (
+        app.db.$client
+          .prepare("SELECT uuid FROM fed_activities WHERE post_id = ? AND type = ?")
+          .get(article.id, type) as { uuid: string }
+      ).uuid;
     const announcement = getPost(app.db, declaration.id, "announcement")!;
     const stamp = app.db.transaction((tx) =>
-      authorizeQuote(tx, { declarationId: declaration.id, postId: announcement.id, interactingObject: "https://elsewhere.example/statuses/1", actorUri: "https://elsewhere.example/users/a", requestUri: null, now: new Date() }),
+      authorizeQuote(tx, {
+        declarationId: declaration.id,
+        postId: announcement.id,
+        interactingObject: "https://elsewhere.example/statuses/1",
+        actorUri: "https://elsewhere.example/users/a",
+        requestUri: null,
+        now: new Date(),
+      }),
     );
     Object.assign(values, {
       slug: "doc-check",
@@ -166,7 +183,11 @@ describe("FEDERATION.md: accepted activity types", () => {
 
   it("names some types, each of them an ActivityStreams activity class", () => {
     expect(accepted.length).toBeGreaterThan(5);
-    for (const name of accepted) expect(activityClasses.map(([n]) => n), name).toContain(name);
+    for (const name of accepted)
+      expect(
+        activityClasses.map(([n]) => n),
+        name,
+      ).toContain(name);
   });
 
   it.each(accepted)("%s has a listener of its own", (name) => {
@@ -193,7 +214,11 @@ describe("FEDERATION.md: examples", () => {
   function shape(value: unknown, key = ""): unknown {
     if (Array.isArray(value)) return value.map((v) => shape(v, key));
     if (value != null && typeof value === "object") {
-      return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape((value as Record<string, unknown>)[k], k)]));
+      return Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .map((k) => [k, shape((value as Record<string, unknown>)[k], k)]),
+      );
     }
     if (key === "type") return value;
     return value === null ? "null" : typeof value;
@@ -221,7 +246,9 @@ describe("FEDERATION.md: examples", () => {
 
   it("shows each example in the shape the code produces now", () => {
     for (const name of markedExamples(DOC)) {
-      expect(shape(documented(name)), `example ${name}; run npx tsx scripts/federation-examples.ts --write`).toEqual(shape(examples[name]));
+      expect(shape(documented(name)), `example ${name}; run npx tsx scripts/federation-examples.ts --write`).toEqual(
+        shape(examples[name]),
+      );
     }
   });
 });

@@ -45,7 +45,11 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 
 beforeAll(async () => {
   site = await startInstance();
-  addDeclaration(site.db, { slug: "digital-rights", title: "Digital Rights", hashtags: ["SocialMediaStrike", "DigitalRights"] });
+  addDeclaration(site.db, {
+    slug: "digital-rights",
+    title: "Digital Rights",
+    hashtags: ["SocialMediaStrike", "DigitalRights"],
+  });
   await site.publish();
   remote = await startFediverseServer({ users: ["alice", "bob", "carol"] });
   const d = declaration();
@@ -80,7 +84,9 @@ describe("a Mastodon-like server and an undersign Declaration", () => {
 
   it("keeps the actor's keys across restarts of the key cache (stored once)", async () => {
     const before = (await getJson(actorUri)).publicKey.publicKeyPem;
-    const row = site.db.$client.prepare("SELECT rsa_public FROM actor_keys WHERE identifier = 'digital-rights'").get() as { rsa_public: string };
+    const row = site.db.$client
+      .prepare("SELECT rsa_public FROM actor_keys WHERE identifier = 'digital-rights'")
+      .get() as { rsa_public: string };
     expect(row.rsa_public).toContain('"kty":"RSA"');
     expect((await getJson(actorUri)).publicKey.publicKeyPem).toBe(before);
   });
@@ -98,7 +104,13 @@ describe("a Mastodon-like server and an undersign Declaration", () => {
   it("delivers a new version to its followers: Update of the Article and a version Note", async () => {
     const d = declaration();
     site.db.transaction((tx) => {
-      const n = appendRevision(tx, d, { title: d.title, summary: d.summary, body: "## First\n\nWe declare that tests are very good.\n", changeSummary: "Stronger wording", origin: "site" });
+      const n = appendRevision(tx, d, {
+        title: d.title,
+        summary: d.summary,
+        body: "## First\n\nWe declare that tests are very good.\n",
+        changeSummary: "Stronger wording",
+        origin: "site",
+      });
       void n;
     });
     await site.publish();
@@ -158,7 +170,12 @@ describe("a Mastodon-like server and an undersign Declaration", () => {
   });
 
   it("shows a reply as a response, mirrors its edit and deletion", async () => {
-    const reply = await remote.reply("carol", noteUri, "<p>I signed! <script>alert(1)</script><a href=\"javascript:x\">x</a></p>", { mention: actorUri });
+    const reply = await remote.reply(
+      "carol",
+      noteUri,
+      '<p>I signed! <script>alert(1)</script><a href="javascript:x">x</a></p>',
+      { mention: actorUri },
+    );
     let html = await pageText();
     expect(html).toContain("I signed!");
     expect(html).not.toContain("<script>alert(1)");
@@ -187,7 +204,10 @@ describe("a Mastodon-like server and an undersign Declaration", () => {
 
   it("keeps reports for the site owner", async () => {
     await remote.flag(null, actorUri, [noteUri], "Spam?");
-    const row = site.db.$client.prepare("SELECT content, object_uris FROM fed_reports").get() as { content: string; object_uris: string };
+    const row = site.db.$client.prepare("SELECT content, object_uris FROM fed_reports").get() as {
+      content: string;
+      object_uris: string;
+    };
     expect(row.content).toBe("Spam?");
     expect(JSON.parse(row.object_uris)).toContain(noteUri);
   });

@@ -34,7 +34,9 @@ describe("the stand-in server", () => {
   it("serves WebFinger, the actor with its key, and the avatar", async () => {
     const jrd = await (await fetch(`${b.origin}/.well-known/webfinger?resource=acct:bob@${b.host}`)).json();
     expect(jrd.subject).toBe(`acct:bob@${b.host}`);
-    expect(jrd.links).toContainEqual(expect.objectContaining({ rel: "self", type: "application/activity+json", href: bob }));
+    expect(jrd.links).toContainEqual(
+      expect.objectContaining({ rel: "self", type: "application/activity+json", href: bob }),
+    );
 
     const actor = await (await fetch(bob, { headers: AP })).json();
     expect(actor).toMatchObject({
@@ -150,7 +152,11 @@ describe("the stand-in server", () => {
   it("updates the profile and flags, to whoever it talked to", async () => {
     await a.updateProfile("alice", { name: "Alice Liddell", iconUrl: `${a.origin}/avatars/carol.png` });
     const update = await b.waitFor((x) => x.type === "Update" && (x.object as { id?: string }).id === alice);
-    expect(update.object).toMatchObject({ type: "Person", name: "Alice Liddell", icon: { url: `${a.origin}/avatars/carol.png` } });
+    expect(update.object).toMatchObject({
+      type: "Person",
+      name: "Alice Liddell",
+      icon: { url: `${a.origin}/avatars/carol.png` },
+    });
 
     const flagId = await a.flag(null, bob, [], "spam");
     const flag = await b.waitFor((x) => x.type === "Flag" && x.id === flagId);
@@ -230,7 +236,11 @@ describe("the shapes other software sends pass Fedify's verification", () => {
   // [name, shape, expected type, inbox (default: B's shared inbox)]
   const shapes: [string, () => Promise<Record<string, unknown>> | Record<string, unknown>, string, string?][] = [
     ["Mastodon Follow", () => mastodon.follow(carol, b.actorUri("dave")), "Follow"],
-    ["Mastodon Undo Follow", () => mastodon.undoFollow(alice, bob, { id: `${a.origin}/00000000-0000-4000-8000-000000000000` }), "Undo"],
+    [
+      "Mastodon Undo Follow",
+      () => mastodon.undoFollow(alice, bob, { id: `${a.origin}/00000000-0000-4000-8000-000000000000` }),
+      "Undo",
+    ],
     ["Mastodon Like", () => mastodon.like(alice, target()), "Like"],
     ["Mastodon Undo Like", () => mastodon.undoLike(alice, target(), { n: "42" }), "Undo"],
     ["Mastodon Announce", () => mastodon.announce(alice, target(), bob), "Announce"],
@@ -249,7 +259,11 @@ describe("the shapes other software sends pass Fedify's verification", () => {
     ["Misskey Follow", () => misskey.follow(alice, bob), "Follow"],
     ["Misskey reply", () => misskey.reply(alice, target(), { mention: mention() }), "Create"],
     ["Pleroma EmojiReact", () => pleroma.emojiReact(alice, target(), "🔥", { author: bob }), "EmojiReact"],
-    ["Pleroma Undo EmojiReact", () => pleroma.undo(alice, pleroma.emojiReact(alice, target(), "🔥", { author: bob })), "Undo"],
+    [
+      "Pleroma Undo EmojiReact",
+      () => pleroma.undo(alice, pleroma.emojiReact(alice, target(), "🔥", { author: bob })),
+      "Undo",
+    ],
     ["Pleroma Like", () => pleroma.like(alice, target(), { author: bob }), "Like"],
     ["Pleroma Announce", () => pleroma.announce(alice, target(), { author: bob }), "Announce"],
     ["Pleroma reply", () => pleroma.reply(alice, target(), { mention: mention() }), "Create"],
@@ -291,7 +305,11 @@ describe("deleting an account", () => {
     // A server that never saw alice fetches the key, gets 410, and cannot verify.
     const c = await startFediverseServer({ users: ["erin"] });
     try {
-      const response = await a.postSigned({ inbox: c.sharedInboxUri, json: mastodon.deleteActor(alice), user: "alice" });
+      const response = await a.postSigned({
+        inbox: c.sharedInboxUri,
+        json: mastodon.deleteActor(alice),
+        user: "alice",
+      });
       expect(response.status).toBe(401);
       expect(c.unverified).toEqual([expect.objectContaining({ reason: "keyFetchError", recipient: null })]);
       expect(c.received).toEqual([]);

@@ -22,12 +22,18 @@ let noteUri: string;
 let actorUri: string;
 let sharedInbox: string;
 
-const rows = (sql: string, ...params: unknown[]) => site.db.$client.prepare(sql).all(...params) as Record<string, unknown>[];
+const rows = (sql: string, ...params: unknown[]) =>
+  site.db.$client.prepare(sql).all(...params) as Record<string, unknown>[];
 const count = () => getDeclarationBySlug(site.db, "rights")!.signatureCount;
-const signedBy = (uri: string) => rows("SELECT s.status FROM signatures s JOIN remote_actors a ON a.id = s.remote_actor_id WHERE a.uri = ?", uri).map((r) => r.status);
+const signedBy = (uri: string) =>
+  rows("SELECT s.status FROM signatures s JOIN remote_actors a ON a.id = s.remote_actor_id WHERE a.uri = ?", uri).map(
+    (r) => r.status,
+  );
 
 async function post(server: ActorServer, json: object, keyId: string, privateKey: CryptoKey, spec?: "rfc9421") {
-  const response = await fetch(await server.signedPost({ inbox: sharedInbox, json, keyId, privateKey, ...(spec == null ? {} : { spec }) }));
+  const response = await fetch(
+    await server.signedPost({ inbox: sharedInbox, json, keyId, privateKey, ...(spec == null ? {} : { spec }) }),
+  );
   await response.arrayBuffer();
   return response.status;
 }
@@ -42,7 +48,13 @@ async function signs(actor: ScriptedActor, n: string) {
 async function forgedKey(server: ActorServer, path: string, owner: string) {
   const keys = await server.strayKeys();
   const keyId = `${server.origin}${path}`;
-  server.serve(path, { "@context": [AS, SECURITY], id: keyId, type: "CryptographicKey", owner, publicKeyPem: await exportSpki(keys.publicKey) });
+  server.serve(path, {
+    "@context": [AS, SECURITY],
+    id: keyId,
+    type: "CryptographicKey",
+    owner,
+    publicKeyPem: await exportSpki(keys.publicKey),
+  });
   return { keyId, privateKey: keys.privateKey };
 }
 
@@ -68,7 +80,9 @@ describe("a forged Delete of an account changes nothing", () => {
     await signs(x, "1");
     const dead = await evil.strayKeys();
     evil.serve("/users/gone", { id: `${evil.origin}/users/gone`, type: "Tombstone" }, 410);
-    expect(await post(evil, mastodon.deleteActor(x.uri), `${evil.origin}/users/gone#main-key`, dead.privateKey)).toBe(401);
+    expect(await post(evil, mastodon.deleteActor(x.uri), `${evil.origin}/users/gone#main-key`, dead.privateKey)).toBe(
+      401,
+    );
     expect(signedBy(x.uri)).toEqual(["confirmed"]);
   });
 
@@ -83,15 +97,18 @@ describe("a forged Delete of an account changes nothing", () => {
   it.each([
     ["on another server", "x3", () => evil, "/keys/x3"],
     ["on the account's own server, not named by its actor document", "x4", () => home, "/media/uploads/key.json"],
-  ])("signed with a key document %s that claims the account as its owner (either signature spec)", async (_where, name, server, path) => {
-    const x = await home.addActor(name);
-    await signs(x, name);
-    const key = await forgedKey(server(), path, x.uri);
-    for (const spec of [undefined, "rfc9421"] as const) {
-      expect(await post(server(), mastodon.deleteActor(x.uri), key.keyId, key.privateKey, spec)).toBeLessThan(500);
-      expect(signedBy(x.uri)).toEqual(["confirmed"]);
-    }
-  });
+  ])(
+    "signed with a key document %s that claims the account as its owner (either signature spec)",
+    async (_where, name, server, path) => {
+      const x = await home.addActor(name);
+      await signs(x, name);
+      const key = await forgedKey(server(), path, x.uri);
+      for (const spec of [undefined, "rfc9421"] as const) {
+        expect(await post(server(), mastodon.deleteActor(x.uri), key.keyId, key.privateKey, spec)).toBeLessThan(500);
+        expect(signedBy(x.uri)).toEqual(["confirmed"]);
+      }
+    },
+  );
 
   it.each([
     ["redirects to an address that answers 410", "x5", () => ({ redirect: `${evil.origin}/gone` }) as const],
@@ -123,8 +140,16 @@ describe("nothing else can be said in an account's name with a key that claims i
     for (const key of forged) {
       const activities = [
         mastodon.undoLike(x.uri, noteUri, { n: "7" }),
-        mastodon.updatePerson(x.uri, { name: "Mallory", publicKeyPem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" }),
-        mastodon.reply(x.uri, noteUri, { mention: { href: actorUri, name: "@rights" }, content: "<p>I withdraw.</p>" }, { n: "71" }),
+        mastodon.updatePerson(x.uri, {
+          name: "Mallory",
+          publicKeyPem: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+        }),
+        mastodon.reply(
+          x.uri,
+          noteUri,
+          { mention: { href: actorUri, name: "@rights" }, content: "<p>I withdraw.</p>" },
+          { n: "71" },
+        ),
         mastodon.announce(x.uri, noteUri, actorUri, { n: "72" }),
         mastodon.follow(x.uri, actorUri),
         mastodon.flag(x.uri, actorUri, [noteUri], "forged"),

@@ -20,8 +20,17 @@ let sharedInbox: string;
 const count = () => getDeclarationBySlug(site.db, "rights")!.signatureCount;
 const rows = (sql: string) => site.db.$client.prepare(sql).all() as Record<string, unknown>[];
 
-async function send(user: string, json: object, extra: { spec?: "rfc9421" | "draft-cavage-http-signatures-12"; to?: string } = {}) {
-  const response = await remote.postSigned({ inbox: extra.to ?? sharedInbox, json, user, ...(extra.spec ? { spec: extra.spec } : {}) });
+async function send(
+  user: string,
+  json: object,
+  extra: { spec?: "rfc9421" | "draft-cavage-http-signatures-12"; to?: string } = {},
+) {
+  const response = await remote.postSigned({
+    inbox: extra.to ?? sharedInbox,
+    json,
+    user,
+    ...(extra.spec ? { spec: extra.spec } : {}),
+  });
   return { status: response.status, text: await response.text() };
 }
 
@@ -37,7 +46,16 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  for (const table of ["fed_reactions", "fed_boosts", "fed_responses", "followers", "fed_reports", "domain_blocks", "fed_undone"]) site.db.$client.prepare(`DELETE FROM ${table}`).run();
+  for (const table of [
+    "fed_reactions",
+    "fed_boosts",
+    "fed_responses",
+    "followers",
+    "fed_reports",
+    "domain_blocks",
+    "fed_undone",
+  ])
+    site.db.$client.prepare(`DELETE FROM ${table}`).run();
   site.db.$client.prepare("DELETE FROM signatures").run();
   site.db.$client.prepare("UPDATE declarations SET signature_count = 0").run();
 });
@@ -49,7 +67,9 @@ describe("Mastodon's shapes", () => {
     expect((await send("mona", follow, { to: inbox })).status).toBe(202);
     expect(rows("SELECT follow_uri FROM followers")).toEqual([{ follow_uri: follow.id }]);
     await remote.waitFor((a) => a.type === "Accept" && (a.json.object as { id?: string }).id === follow.id);
-    expect((await send("mona", mastodon.undoFollow(mona, actorUri, { id: follow.id as string }), { to: inbox })).status).toBe(202);
+    expect(
+      (await send("mona", mastodon.undoFollow(mona, actorUri, { id: follow.id as string }), { to: inbox })).status,
+    ).toBe(202);
     expect(rows("SELECT * FROM followers")).toEqual([]);
   });
 
@@ -58,18 +78,28 @@ describe("Mastodon's shapes", () => {
     const like = mastodon.like(mona, noteUri, { n: "111" });
     expect((await send("mona", like)).status).toBe(202);
     expect(count()).toBe(1);
-    expect(rows("SELECT kind, status, name FROM signatures")).toEqual([{ kind: "fediverse", status: "confirmed", name: "Mona" }]);
+    expect(rows("SELECT kind, status, name FROM signatures")).toEqual([
+      { kind: "fediverse", status: "confirmed", name: "Mona" },
+    ]);
     expect((await send("mona", mastodon.undoLike(mona, noteUri, { n: "111" }))).status).toBe(202);
     expect(count()).toBe(0);
-    expect(rows("SELECT status, name, remote_actor_id FROM signatures")).toEqual([{ status: "withdrawn", name: null, remote_actor_id: null }]);
+    expect(rows("SELECT status, name, remote_actor_id FROM signatures")).toEqual([
+      { status: "withdrawn", name: null, remote_actor_id: null },
+    ]);
   });
 
   it("also over RFC 9421 signatures (the second one checked against the key we then hold)", async () => {
-    expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "91" }), { spec: "rfc9421" })).status).toBe(202);
-    expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "92" }), { spec: "rfc9421" })).status).toBe(202);
+    expect(
+      (await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "91" }), { spec: "rfc9421" })).status,
+    ).toBe(202);
+    expect(
+      (await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "92" }), { spec: "rfc9421" })).status,
+    ).toBe(202);
     expect((await send("mona", mastodon.like(remote.actorUri("mona"), noteUri, { n: "93" }))).status).toBe(202);
     expect(count()).toBe(1);
-    expect(rows("SELECT activity_uri FROM fed_reactions")).toEqual([{ activity_uri: `${remote.actorUri("mona")}#likes/93` }]);
+    expect(rows("SELECT activity_uri FROM fed_reactions")).toEqual([
+      { activity_uri: `${remote.actorUri("mona")}#likes/93` },
+    ]);
   });
 
   it("Announce and Undo(Announce)", async () => {
@@ -82,7 +112,12 @@ describe("Mastodon's shapes", () => {
 
   it("a public reply becomes a response; a Delete of its Tombstone removes it", async () => {
     const mona = remote.actorUri("mona");
-    const create = mastodon.reply(mona, noteUri, { mention: { href: actorUri, name: `@rights@${site.host}` } }, { n: "55" });
+    const create = mastodon.reply(
+      mona,
+      noteUri,
+      { mention: { href: actorUri, name: `@rights@${site.host}` } },
+      { n: "55" },
+    );
     expect((await send("mona", create)).status).toBe(202);
     const [response] = rows("SELECT uri, url, content_html FROM fed_responses");
     expect(response!.uri).toBe(`${mona}/statuses/55`);
@@ -94,7 +129,12 @@ describe("Mastodon's shapes", () => {
 
   it("a followers-only reply is not shown", async () => {
     const mona = remote.actorUri("mona");
-    const create = mastodon.reply(mona, noteUri, { mention: { href: actorUri, name: "@rights" } }, { n: "56" }) as Record<string, any>;
+    const create = mastodon.reply(
+      mona,
+      noteUri,
+      { mention: { href: actorUri, name: "@rights" } },
+      { n: "56" },
+    ) as Record<string, any>;
     create.to = [`${mona}/followers`];
     create.cc = [actorUri];
     create.object.to = create.to;
@@ -134,7 +174,9 @@ describe("Misskey's shapes", () => {
     const misa = remote.actorUri("misa");
     expect((await send("misa", misskey.like(misa, noteUri, ":blobcat:"))).status).toBe(202);
     expect(count()).toBe(0);
-    expect(rows("SELECT kind, content, signs FROM fed_reactions")).toEqual([{ kind: "emoji", content: ":blobcat:", signs: 0 }]);
+    expect(rows("SELECT kind, content, signs FROM fed_reactions")).toEqual([
+      { kind: "emoji", content: ":blobcat:", signs: 0 },
+    ]);
   });
 
   it("the same Follow id after an unfollow is followed again (Misskey reuses it)", async () => {
@@ -149,9 +191,14 @@ describe("Misskey's shapes", () => {
 
   it("a reply with _misskey_content and an MFM source is shown from its HTML", async () => {
     const misa = remote.actorUri("misa");
-    const create = misskey.reply(misa, noteUri, { mention: { href: actorUri, name: `@rights@${site.host}` }, html: "<p>Signed from <b>Misskey</b></p>" });
+    const create = misskey.reply(misa, noteUri, {
+      mention: { href: actorUri, name: `@rights@${site.host}` },
+      html: "<p>Signed from <b>Misskey</b></p>",
+    });
     expect((await send("misa", create)).status).toBe(202);
-    expect(rows("SELECT content_html FROM fed_responses")).toEqual([{ content_html: "<p>Signed from <b>Misskey</b></p>" }]);
+    expect(rows("SELECT content_html FROM fed_responses")).toEqual([
+      { content_html: "<p>Signed from <b>Misskey</b></p>" },
+    ]);
   });
 });
 
@@ -171,7 +218,9 @@ describe("Pleroma's shapes", () => {
     expect(count()).toBe(1);
     expect((await send("plum", pleroma.announce(plum, noteUri, { author: actorUri }))).status).toBe(202);
     expect(rows("SELECT count(*) AS n FROM fed_boosts")).toEqual([{ n: 1 }]);
-    expect((await send("plum", pleroma.reply(plum, noteUri, { mention: { href: actorUri, name: "@rights" } }))).status).toBe(202);
+    expect(
+      (await send("plum", pleroma.reply(plum, noteUri, { mention: { href: actorUri, name: "@rights" } }))).status,
+    ).toBe(202);
     expect(rows("SELECT count(*) AS n FROM fed_responses")).toEqual([{ n: 1 }]);
   });
 });
@@ -189,7 +238,9 @@ describe("follows of what is not a published Declaration", () => {
     site.db.$client.prepare("UPDATE declarations SET status = 'withdrawn' WHERE slug = 'gone-quiet'").run();
     const follow = mastodon.follow(remote.actorUri("mona"), `${site.origin}/d/gone-quiet`);
     expect((await send("mona", follow)).status).toBe(202);
-    const reject = await remote.waitFor((a) => a.type === "Reject" && (a.json.object as { id?: string }).id === follow.id);
+    const reject = await remote.waitFor(
+      (a) => a.type === "Reject" && (a.json.object as { id?: string }).id === follow.id,
+    );
     expect(reject.actor).toBe(`${site.origin}/d/gone-quiet`);
     expect(rows("SELECT count(*) AS n FROM followers")).toEqual([{ n: 0 }]);
   });
@@ -200,7 +251,9 @@ describe("collections", () => {
     const response = await fetch(`${actorUri}/following`, { headers: { accept: "application/activity+json" } });
     const json = (await response.json()) as Record<string, unknown>;
     expect(json).toMatchObject({ totalItems: 0, first: `${actorUri}/following?cursor=0` });
-    const actor = (await (await fetch(actorUri, { headers: { accept: "application/activity+json" } })).json()) as Record<string, unknown>;
+    const actor = (await (
+      await fetch(actorUri, { headers: { accept: "application/activity+json" } })
+    ).json()) as Record<string, unknown>;
     expect(actor.following).toBe(`${actorUri}/following`);
   });
 
@@ -210,20 +263,43 @@ describe("collections", () => {
     site.db.transaction((tx) => {
       for (let i = 0; i < 120; i++) {
         const host = i % 40 === 0 ? "sync.example" : `other${i}.example`;
-        const actor = upsertRemoteActor(tx, { uri: `https://${host}/users/u${i}`, handle: null, name: null, url: `https://${host}/@u${i}`, iconUrl: null, inbox: `https://${host}/users/u${i}/inbox`, sharedInbox: null }, now);
+        const actor = upsertRemoteActor(
+          tx,
+          {
+            uri: `https://${host}/users/u${i}`,
+            handle: null,
+            name: null,
+            url: `https://${host}/@u${i}`,
+            iconUrl: null,
+            inbox: `https://${host}/users/u${i}/inbox`,
+            sharedInbox: null,
+          },
+          now,
+        );
         addFollower(tx, id, actor.id, null, now);
       }
     });
     const url = `${actorUri}/followers?base-url=${encodeURIComponent("https://sync.example/")}&cursor=0`;
-    const page = (await (await fetch(url, { headers: { accept: "application/activity+json" } })).json()) as { orderedItems: string[] };
-    expect(page.orderedItems).toEqual(["https://sync.example/users/u0", "https://sync.example/users/u40", "https://sync.example/users/u80"]);
+    const page = (await (await fetch(url, { headers: { accept: "application/activity+json" } })).json()) as {
+      orderedItems: string[];
+    };
+    expect(page.orderedItems).toEqual([
+      "https://sync.example/users/u0",
+      "https://sync.example/users/u40",
+      "https://sync.example/users/u80",
+    ]);
   });
 });
 
 describe("bad requests", () => {
   it("refuses a forged signature, a changed body and an old date with 401, storing nothing", async () => {
     for (const tamper of ["signature", "body", "date-old"] as const) {
-      const response = await remote.postSigned({ inbox: sharedInbox, json: mastodon.like(remote.actorUri("eve"), noteUri), user: "eve", tamper });
+      const response = await remote.postSigned({
+        inbox: sharedInbox,
+        json: mastodon.like(remote.actorUri("eve"), noteUri),
+        user: "eve",
+        tamper,
+      });
       expect(response.status, tamper).toBe(401);
     }
     expect(count()).toBe(0);
@@ -253,7 +329,11 @@ describe("bad requests", () => {
   });
 
   it("counts a replayed Like once", async () => {
-    const request = await remote.signedRequest({ inbox: sharedInbox, json: mastodon.like(remote.actorUri("eve"), noteUri, { n: "9" }), user: "eve" });
+    const request = await remote.signedRequest({
+      inbox: sharedInbox,
+      json: mastodon.like(remote.actorUri("eve"), noteUri, { n: "9" }),
+      user: "eve",
+    });
     const body = await request.clone().arrayBuffer();
     for (let i = 0; i < 3; i++) {
       const response = await fetch(request.url, { method: "POST", headers: request.headers, body });
@@ -265,13 +345,24 @@ describe("bad requests", () => {
 
   it("refuses deeply nested JSON before Fedify parses it (unsigned: 401; signed: 400)", async () => {
     const depth = 20_000;
-    const deep = await fetch(sharedInbox, { method: "POST", headers: { "content-type": "application/activity+json" }, body: '{"a":'.repeat(depth) + "1" + "}".repeat(depth) });
+    const deep = await fetch(sharedInbox, {
+      method: "POST",
+      headers: { "content-type": "application/activity+json" },
+      body: '{"a":'.repeat(depth) + "1" + "}".repeat(depth),
+    });
     expect(deep.status).toBe(401);
-    const signed = await remote.postSigned({ inbox: sharedInbox, json: { ...mastodon.like(remote.actorUri("eve"), noteUri), tag: JSON.parse("[".repeat(100) + "]".repeat(100)) }, user: "eve" });
+    const signed = await remote.postSigned({
+      inbox: sharedInbox,
+      json: { ...mastodon.like(remote.actorUri("eve"), noteUri), tag: JSON.parse("[".repeat(100) + "]".repeat(100)) },
+      user: "eve",
+    });
     expect(signed.status).toBe(400);
     expect(count()).toBe(0);
     // Brackets inside strings do not count; ordinary nesting passes.
-    const like = await send("eve", { ...mastodon.like(remote.actorUri("eve"), noteUri, { n: "deep" }), content: "[[[[{{{{".repeat(100) });
+    const like = await send("eve", {
+      ...mastodon.like(remote.actorUri("eve"), noteUri, { n: "deep" }),
+      content: "[[[[{{{{".repeat(100),
+    });
     expect(like.status).toBe(202);
   });
 
@@ -295,7 +386,8 @@ describe("bad requests", () => {
         "content-type": "application/activity+json",
         date: new Date().toUTCString(),
         digest: "SHA-256=AAAA",
-        signature: 'keyId="https://x.example/users/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="QUJD"',
+        signature:
+          'keyId="https://x.example/users/a#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="QUJD"',
       },
       body: stream,
       duplex: "half",
@@ -305,11 +397,24 @@ describe("bad requests", () => {
   });
 
   it("answers malformed JSON and unknown types without a 5xx", async () => {
-    const garbage = await fetch(sharedInbox, { method: "POST", headers: { "content-type": "application/activity+json" }, body: "{not json" });
+    const garbage = await fetch(sharedInbox, {
+      method: "POST",
+      headers: { "content-type": "application/activity+json" },
+      body: "{not json",
+    });
     expect(garbage.status).toBeLessThan(500);
-    const unknown = await send("eve", { "@context": "https://www.w3.org/ns/activitystreams", id: `${remote.actorUri("eve")}#x/1`, type: "Listen", actor: remote.actorUri("eve"), object: noteUri });
+    const unknown = await send("eve", {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${remote.actorUri("eve")}#x/1`,
+      type: "Listen",
+      actor: remote.actorUri("eve"),
+      object: noteUri,
+    });
     expect(unknown.status).toBe(202);
-    const likeOfNothing = await send("eve", mastodon.like(remote.actorUri("eve"), `${site.origin}/ap/notes/00000000-0000-0000-0000-000000000000`));
+    const likeOfNothing = await send(
+      "eve",
+      mastodon.like(remote.actorUri("eve"), `${site.origin}/ap/notes/00000000-0000-0000-0000-000000000000`),
+    );
     expect(likeOfNothing.status).toBe(202);
     expect(count()).toBe(0);
   });

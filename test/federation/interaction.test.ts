@@ -23,12 +23,19 @@ describe("parseAccount", () => {
     expect(parsed.account.label).toBe(label);
   });
 
-  it.each(["", "alice", "@alice", "alice@", "a b@example.social", "alice@exa mple.social", "alice@example.social/x", "https://", "ftp://x/y"])(
-    "refuses %j",
-    (input) => {
-      expect(parseAccount(input).ok).toBe(false);
-    },
-  );
+  it.each([
+    "",
+    "alice",
+    "@alice",
+    "alice@",
+    "a b@example.social",
+    "alice@exa mple.social",
+    "alice@example.social/x",
+    "https://",
+    "ftp://x/y",
+  ])("refuses %j", (input) => {
+    expect(parseAccount(input).ok).toBe(false);
+  });
 });
 
 describe("expandTemplate", () => {
@@ -37,7 +44,9 @@ describe("expandTemplate", () => {
     const encoded = "https%3A%2F%2Fundersign.test%2Fap%2Fnotes%2F1b2c%3Fx%3D%28a%29%2A%21%2527";
     expect(TARGET.href).toBe("https://undersign.test/ap/notes/1b2c?x=(a)*!%27");
     expect(expandTemplate("https://s.example/i?o={object}", TARGET)).toBe(`https://s.example/i?o=${encoded}`);
-    expect(expandTemplate("https://s.example/a?uri={uri}&r={inReplyTo}{?x,y}{+z}", TARGET)).toBe(`https://s.example/a?uri=${encoded}&r=`);
+    expect(expandTemplate("https://s.example/a?uri={uri}&r={inReplyTo}{?x,y}{+z}", TARGET)).toBe(
+      `https://s.example/a?uri=${encoded}&r=`,
+    );
   });
 });
 
@@ -70,20 +79,49 @@ describe("helpers", () => {
   it("cleans the names and titles of remote Declarations and their actors", () => {
     const from = new URL("https://far.example/d/x");
     const article = readArticle(
-      { type: "Article", id: "https://far.example/ap/articles/1", attributedTo: "https://far.example/d/x", name: "Our\u202E  Declaration\u200F", summary: "<p>Sum\u2067mary</p>", content: "<p>Text</p>" },
+      {
+        type: "Article",
+        id: "https://far.example/ap/articles/1",
+        attributedTo: "https://far.example/d/x",
+        name: "Our\u202E  Declaration\u200F",
+        summary: "<p>Sum\u2067mary</p>",
+        content: "<p>Text</p>",
+      },
       from,
     );
     expect(article.ok && [article.article.title, article.article.summary]).toEqual(["Our Declaration", "Summary"]);
-    const actor = readActor({ type: "Service", id: "https://far.example/d/x", inbox: "https://far.example/d/x/inbox", name: "\u202Ex\u200B" }, from);
+    const actor = readActor(
+      { type: "Service", id: "https://far.example/d/x", inbox: "https://far.example/d/x/inbox", name: "\u202Ex\u200B" },
+      from,
+    );
     expect(actor?.name).toBe("x");
-    expect(readActor({ type: "Service", id: "https://far.example/d/x", inbox: "https://far.example/d/x/inbox", name: "\u202E" }, from)?.name).toBeNull();
+    expect(
+      readActor(
+        { type: "Service", id: "https://far.example/d/x", inbox: "https://far.example/d/x/inbox", name: "\u202E" },
+        from,
+      )?.name,
+    ).toBeNull();
   });
 
   it("knows private hosts without DNS", () => {
-    for (const host of ["localhost", "a.localhost", "127.0.0.1", "10.0.0.1", "192.168.1.1", "169.254.169.254", "[::1]", "::ffff:127.0.0.1", "[::ffff:7f00:1]", "fd00::1", "0.0.0.0", "100.64.0.1"]) {
+    for (const host of [
+      "localhost",
+      "a.localhost",
+      "127.0.0.1",
+      "10.0.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "[::1]",
+      "::ffff:127.0.0.1",
+      "[::ffff:7f00:1]",
+      "fd00::1",
+      "0.0.0.0",
+      "100.64.0.1",
+    ]) {
       expect(isPrivateHostLiteral(host), host).toBe(true);
     }
-    for (const host of ["example.social", "8.8.8.8", "::ffff:8.8.8.8", "2606:4700::1111"]) expect(isPrivateHostLiteral(host), host).toBe(false);
+    for (const host of ["example.social", "8.8.8.8", "::ffff:8.8.8.8", "2606:4700::1111"])
+      expect(isPrivateHostLiteral(host), host).toBe(false);
   });
 
   it("recognises raster images by their bytes, never SVG", () => {

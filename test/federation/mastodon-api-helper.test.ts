@@ -37,7 +37,10 @@ function pkcePair() {
 const REDIRECT = "http://127.0.0.1:9/strike/callback";
 
 async function registerApp(server: MastodonApiServer, scopes = "write:statuses read:accounts") {
-  const res = await fetch(`${server.url}/api/v1/apps`, json({ client_name: "Strike bot", redirect_uris: REDIRECT, scopes, website: "https://undersign.example" }));
+  const res = await fetch(
+    `${server.url}/api/v1/apps`,
+    json({ client_name: "Strike bot", redirect_uris: REDIRECT, scopes, website: "https://undersign.example" }),
+  );
   expect(res.status).toBe(200);
   return (await res.json()) as { id: string; client_id: string; client_secret: string };
 }
@@ -62,19 +65,34 @@ async function connect(server: MastodonApiServer, scopes = "write:statuses read:
   const code = new URL(res.headers.get("location")!).searchParams.get("code")!;
   const token = await fetch(
     `${server.url}/oauth/token`,
-    json({ grant_type: "authorization_code", code, client_id: app.client_id, client_secret: app.client_secret, redirect_uri: REDIRECT, code_verifier: verifier }),
+    json({
+      grant_type: "authorization_code",
+      code,
+      client_id: app.client_id,
+      client_secret: app.client_secret,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+    }),
   );
   return ((await token.json()) as { access_token: string }).access_token;
 }
 
-const post = (server: MastodonApiServer, token: string, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
-  fetch(`${server.url}/api/v1/statuses`, json(body, auth(token, headers)));
+const post = (
+  server: MastodonApiServer,
+  token: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) => fetch(`${server.url}/api/v1/statuses`, json(body, auth(token, headers)));
 
 describe("instance discovery", () => {
   it("serves v1 and v2 instance, nodeinfo and the OAuth server metadata", async () => {
     const server = await start();
     const v1 = await (await fetch(`${server.url}/api/v1/instance`)).json();
-    expect(v1).toMatchObject({ uri: server.host, version: "4.3.0", configuration: { statuses: { max_characters: 500, characters_reserved_per_url: 23 } } });
+    expect(v1).toMatchObject({
+      uri: server.host,
+      version: "4.3.0",
+      configuration: { statuses: { max_characters: 500, characters_reserved_per_url: 23 } },
+    });
     const v2 = await (await fetch(`${server.url}/api/v2/instance`)).json();
     expect(v2).toMatchObject({ domain: server.host, version: "4.3.0" });
     const links = await (await fetch(`${server.url}/.well-known/nodeinfo`)).json();
@@ -90,16 +108,34 @@ describe("instance discovery", () => {
     const server = await start({ version: "4.2.10" });
     expect((await fetch(`${server.url}/.well-known/oauth-authorization-server`)).status).toBe(404);
     const app = await registerApp(server);
-    const res = await authorize(server, { response_type: "code", client_id: app.client_id, redirect_uri: REDIRECT, scope: "write:statuses", code_challenge: "x", code_challenge_method: "S256" });
+    const res = await authorize(server, {
+      response_type: "code",
+      client_id: app.client_id,
+      redirect_uri: REDIRECT,
+      scope: "write:statuses",
+      code_challenge: "x",
+      code_challenge_method: "S256",
+    });
     const code = new URL(res.headers.get("location")!).searchParams.get("code")!;
-    const token = await fetch(`${server.url}/oauth/token`, json({ grant_type: "authorization_code", code, client_id: app.client_id, client_secret: app.client_secret, redirect_uri: REDIRECT }));
+    const token = await fetch(
+      `${server.url}/oauth/token`,
+      json({
+        grant_type: "authorization_code",
+        code,
+        client_id: app.client_id,
+        client_secret: app.client_secret,
+        redirect_uri: REDIRECT,
+      }),
+    );
     expect(token.status).toBe(200);
   });
 
   it("a server that is not Mastodon: no API, nodeinfo names its software", async () => {
     const server = await start({ mode: "not-mastodon", software: { name: "pleroma", version: "2.7.0" } });
     expect((await fetch(`${server.url}/api/v1/instance`)).status).toBe(404);
-    expect((await fetch(`${server.url}/api/v1/apps`, json({ client_name: "x", redirect_uris: REDIRECT }))).status).toBe(404);
+    expect((await fetch(`${server.url}/api/v1/apps`, json({ client_name: "x", redirect_uris: REDIRECT }))).status).toBe(
+      404,
+    );
     expect((await fetch(`${server.url}/oauth/authorize?response_type=code`)).status).toBe(404);
     const nodeinfo = await (await fetch(`${server.url}/nodeinfo/2.0`)).json();
     expect(nodeinfo.software.name).toBe("pleroma");
@@ -111,9 +147,18 @@ describe("instance discovery", () => {
 describe("apps and OAuth", () => {
   it("registers an app and validates it", async () => {
     const server = await start();
-    const res = await fetch(`${server.url}/api/v1/apps`, json({ client_name: "Strike bot", redirect_uris: REDIRECT, scopes: "write:statuses read:accounts" }));
+    const res = await fetch(
+      `${server.url}/api/v1/apps`,
+      json({ client_name: "Strike bot", redirect_uris: REDIRECT, scopes: "write:statuses read:accounts" }),
+    );
     const app = await res.json();
-    expect(app).toMatchObject({ name: "Strike bot", redirect_uri: REDIRECT, redirect_uris: [REDIRECT], scopes: ["write:statuses", "read:accounts"], client_secret_expires_at: 0 });
+    expect(app).toMatchObject({
+      name: "Strike bot",
+      redirect_uri: REDIRECT,
+      redirect_uris: [REDIRECT],
+      scopes: ["write:statuses", "read:accounts"],
+      client_secret_expires_at: 0,
+    });
     expect(app.client_id).toMatch(/^[\w-]{43}$/);
     expect(typeof app.vapid_key).toBe("string");
     expect(server.apps).toHaveLength(1);
@@ -121,12 +166,20 @@ describe("apps and OAuth", () => {
     const blank = await fetch(`${server.url}/api/v1/apps`, json({ redirect_uris: REDIRECT }));
     expect(blank.status).toBe(422);
     expect(await blank.json()).toEqual({ error: "Validation failed: Application name can't be blank" });
-    const badScope = await fetch(`${server.url}/api/v1/apps`, json({ client_name: "x", redirect_uris: REDIRECT, scopes: "write:everything" }));
-    expect(await badScope.json()).toEqual({ error: "Validation failed: Scopes doesn't match configured on the server." });
+    const badScope = await fetch(
+      `${server.url}/api/v1/apps`,
+      json({ client_name: "x", redirect_uris: REDIRECT, scopes: "write:everything" }),
+    );
+    expect(await badScope.json()).toEqual({
+      error: "Validation failed: Scopes doesn't match configured on the server.",
+    });
     const badUri = await fetch(`${server.url}/api/v1/apps`, json({ client_name: "x", redirect_uris: "not a uri" }));
     expect(badUri.status).toBe(422);
     // Form encoding works too (Rails params).
-    const form = await fetch(`${server.url}/api/v1/apps`, { method: "POST", body: new URLSearchParams({ client_name: "f", redirect_uris: REDIRECT }) });
+    const form = await fetch(`${server.url}/api/v1/apps`, {
+      method: "POST",
+      body: new URLSearchParams({ client_name: "f", redirect_uris: REDIRECT }),
+    });
     expect((await form.json()).scopes).toEqual(["read"]);
   });
 
@@ -134,7 +187,14 @@ describe("apps and OAuth", () => {
     const server = await start();
     const app = await registerApp(server);
     const { verifier, challenge } = pkcePair();
-    const base = { response_type: "code", client_id: app.client_id, redirect_uri: REDIRECT, scope: "write:statuses read:accounts", code_challenge: challenge, code_challenge_method: "S256" };
+    const base = {
+      response_type: "code",
+      client_id: app.client_id,
+      redirect_uri: REDIRECT,
+      scope: "write:statuses read:accounts",
+      code_challenge: challenge,
+      code_challenge_method: "S256",
+    };
 
     const res = await authorize(server, { ...base, state: "state-123" });
     expect(res.status).toBe(302);
@@ -145,10 +205,23 @@ describe("apps and OAuth", () => {
     expect(code).toBeTruthy();
 
     const exchange = (fields: Record<string, string>) =>
-      fetch(`${server.url}/oauth/token`, json({ grant_type: "authorization_code", client_id: app.client_id, client_secret: app.client_secret, redirect_uri: REDIRECT, code, ...fields }));
+      fetch(
+        `${server.url}/oauth/token`,
+        json({
+          grant_type: "authorization_code",
+          client_id: app.client_id,
+          client_secret: app.client_secret,
+          redirect_uri: REDIRECT,
+          code,
+          ...fields,
+        }),
+      );
     const wrongVerifier = await exchange({ code_verifier: pkcePair().verifier });
     expect(wrongVerifier.status).toBe(400);
-    expect(await wrongVerifier.json()).toMatchObject({ error: "invalid_grant", error_description: expect.stringContaining("authorization grant is invalid") });
+    expect(await wrongVerifier.json()).toMatchObject({
+      error: "invalid_grant",
+      error_description: expect.stringContaining("authorization grant is invalid"),
+    });
     expect((await exchange({})).status).toBe(400); // verifier missing
     expect((await exchange({ code_verifier: verifier, redirect_uri: "http://127.0.0.1:9/other" })).status).toBe(400);
     const badSecret = await exchange({ code_verifier: verifier, client_secret: "nope" });
@@ -158,20 +231,38 @@ describe("apps and OAuth", () => {
     const ok = await exchange({ code_verifier: verifier });
     expect(ok.status).toBe(200);
     const token = await ok.json();
-    expect(token).toEqual({ access_token: expect.any(String), token_type: "Bearer", scope: "write:statuses read:accounts", created_at: Date.parse(T0) / 1000 });
+    expect(token).toEqual({
+      access_token: expect.any(String),
+      token_type: "Bearer",
+      scope: "write:statuses read:accounts",
+      created_at: Date.parse(T0) / 1000,
+    });
     const reused = await exchange({ code_verifier: verifier });
     expect(reused.status).toBe(400);
     expect((await reused.json()).error).toBe("invalid_grant");
 
     const me = await fetch(`${server.url}/api/v1/accounts/verify_credentials`, { headers: auth(token.access_token) });
     expect(me.status).toBe(200);
-    expect(await me.json()).toMatchObject({ id: server.account.id, username: "striker", acct: "striker", display_name: "Striker", url: `${server.url}/@striker`, avatar: expect.any(String), source: { privacy: "public" } });
+    expect(await me.json()).toMatchObject({
+      id: server.account.id,
+      username: "striker",
+      acct: "striker",
+      display_name: "Striker",
+      url: `${server.url}/@striker`,
+      avatar: expect.any(String),
+      source: { privacy: "public" },
+    });
 
     // Disconnect: revoke, then the token is refused.
-    const revoke = await fetch(`${server.url}/oauth/revoke`, json({ client_id: app.client_id, client_secret: app.client_secret, token: token.access_token }));
+    const revoke = await fetch(
+      `${server.url}/oauth/revoke`,
+      json({ client_id: app.client_id, client_secret: app.client_secret, token: token.access_token }),
+    );
     expect(revoke.status).toBe(200);
     expect(await revoke.json()).toEqual({});
-    const after = await fetch(`${server.url}/api/v1/accounts/verify_credentials`, { headers: auth(token.access_token) });
+    const after = await fetch(`${server.url}/api/v1/accounts/verify_credentials`, {
+      headers: auth(token.access_token),
+    });
     expect(after.status).toBe(401);
     expect(await after.json()).toEqual({ error: "The access token was revoked" });
     expect(server.tokens[0]?.revoked_at).toEqual(new Date(T0));
@@ -183,17 +274,40 @@ describe("apps and OAuth", () => {
     const unknown = await authorize(server, { response_type: "code", client_id: "nope", redirect_uri: REDIRECT });
     expect(unknown.status).toBe(400);
     expect(await unknown.text()).toContain("Client authentication failed");
-    const wrongRedirect = await authorize(server, { response_type: "code", client_id: app.client_id, redirect_uri: "http://evil.example/cb" });
+    const wrongRedirect = await authorize(server, {
+      response_type: "code",
+      client_id: app.client_id,
+      redirect_uri: "http://evil.example/cb",
+    });
     expect(wrongRedirect.status).toBe(400);
     expect(await wrongRedirect.text()).toContain("redirect uri is malformed or doesn&#39;t match");
 
-    const tooWide = await authorize(server, { response_type: "code", client_id: app.client_id, redirect_uri: REDIRECT, scope: "read write", state: "s" });
+    const tooWide = await authorize(server, {
+      response_type: "code",
+      client_id: app.client_id,
+      redirect_uri: REDIRECT,
+      scope: "read write",
+      state: "s",
+    });
     expect(new URL(tooWide.headers.get("location")!).searchParams.get("error")).toBe("invalid_scope");
-    const plain = await authorize(server, { response_type: "code", client_id: app.client_id, redirect_uri: REDIRECT, scope: "write:statuses", code_challenge: "abc", code_challenge_method: "plain" });
+    const plain = await authorize(server, {
+      response_type: "code",
+      client_id: app.client_id,
+      redirect_uri: REDIRECT,
+      scope: "write:statuses",
+      code_challenge: "abc",
+      code_challenge_method: "plain",
+    });
     expect(new URL(plain.headers.get("location")!).searchParams.get("error")).toBe("invalid_request");
 
     server.authorization.decision = "deny";
-    const denied = await authorize(server, { response_type: "code", client_id: app.client_id, redirect_uri: REDIRECT, scope: "write:statuses", state: "s2" });
+    const denied = await authorize(server, {
+      response_type: "code",
+      client_id: app.client_id,
+      redirect_uri: REDIRECT,
+      scope: "write:statuses",
+      state: "s2",
+    });
     expect(denied.status).toBe(302);
     const location = new URL(denied.headers.get("location")!);
     expect(location.searchParams.get("error")).toBe("access_denied");
@@ -223,7 +337,15 @@ describe("apps and OAuth", () => {
     expect(await forbidden.json()).toEqual({ error: "This action is outside the authorized scopes" });
 
     const app = server.apps[0]!;
-    const cc = await fetch(`${server.url}/oauth/token`, json({ grant_type: "client_credentials", client_id: app.client_id, client_secret: app.client_secret, scope: "write:statuses" }));
+    const cc = await fetch(
+      `${server.url}/oauth/token`,
+      json({
+        grant_type: "client_credentials",
+        client_id: app.client_id,
+        client_secret: app.client_secret,
+        scope: "write:statuses",
+      }),
+    );
     const appToken = (await cc.json()).access_token as string;
     const asApp = await post(server, appToken, { status: "hi" });
     expect(asApp.status).toBe(422);
@@ -239,7 +361,12 @@ describe("statuses", () => {
   it("posts a status and honours Idempotency-Key for an hour", async () => {
     const server = await start();
     const token = await connect(server);
-    const res = await post(server, token, { status: "On strike today. https://example.org/strike", visibility: "public", language: "en", spoiler_text: "" }, { "Idempotency-Key": "striker-1/strike-7/slot-0" });
+    const res = await post(
+      server,
+      token,
+      { status: "On strike today. https://example.org/strike", visibility: "public", language: "en", spoiler_text: "" },
+      { "Idempotency-Key": "striker-1/strike-7/slot-0" },
+    );
     expect(res.status).toBe(200);
     const status = await res.json();
     expect(status).toMatchObject({
@@ -251,16 +378,25 @@ describe("statuses", () => {
       account: { username: "striker" },
       url: `${server.url}/@striker/${status.id}`,
     });
-    expect(status.content).toBe('<p>On strike today. <a href="https://example.org/strike" target="_blank" rel="nofollow noopener" translate="no">https://example.org/strike</a></p>');
+    expect(status.content).toBe(
+      '<p>On strike today. <a href="https://example.org/strike" target="_blank" rel="nofollow noopener" translate="no">https://example.org/strike</a></p>',
+    );
 
-    const again = await (await post(server, token, { status: "different body" }, { "Idempotency-Key": "striker-1/strike-7/slot-0" })).json();
+    const again = await (
+      await post(server, token, { status: "different body" }, { "Idempotency-Key": "striker-1/strike-7/slot-0" })
+    ).json();
     expect(again.id).toBe(status.id);
     expect(server.statuses).toHaveLength(1);
-    expect(server.requests.filter((r) => r.path === "/api/v1/statuses").map((r) => r.idempotencyKey)).toEqual(["striker-1/strike-7/slot-0", "striker-1/strike-7/slot-0"]);
+    expect(server.requests.filter((r) => r.path === "/api/v1/statuses").map((r) => r.idempotencyKey)).toEqual([
+      "striker-1/strike-7/slot-0",
+      "striker-1/strike-7/slot-0",
+    ]);
     expect(server.requests.at(-1)?.body).toMatchObject({ status: "different body" });
 
     server.clock.advance(61 * MIN); // the key lives 3600 s
-    const later = await (await post(server, token, { status: "later" }, { "Idempotency-Key": "striker-1/strike-7/slot-0" })).json();
+    const later = await (
+      await post(server, token, { status: "later" }, { "Idempotency-Key": "striker-1/strike-7/slot-0" })
+    ).json();
     expect(later.id).not.toBe(status.id);
     expect(server.statuses).toHaveLength(2);
   });
@@ -277,7 +413,9 @@ describe("statuses", () => {
     expect(long.status).toBe(422);
     expect(await long.json()).toEqual({ error: "Validation failed: Text character limit of 500 exceeded" });
     // A URL counts 23 characters whatever its length; spoiler_text counts too.
-    expect((await post(server, token, { status: `${"x".repeat(476)} https://example.org/${"a".repeat(200)}` })).status).toBe(200);
+    expect(
+      (await post(server, token, { status: `${"x".repeat(476)} https://example.org/${"a".repeat(200)}` })).status,
+    ).toBe(200);
     expect((await post(server, token, { status: "x".repeat(490), spoiler_text: "y".repeat(11) })).status).toBe(422);
     // A lone content warning becomes the text.
     const cw = await (await post(server, token, { status: "", spoiler_text: "only a warning" })).json();
@@ -291,21 +429,36 @@ describe("scheduled statuses", () => {
     const token = await connect(server, "write:statuses read:accounts read:statuses");
     const at = (minutes: number) => new Date(Date.parse(T0) + minutes * MIN).toISOString();
 
-    const res = await post(server, token, { status: "Strike starts", scheduled_at: at(30), visibility: "unlisted" }, { "Idempotency-Key": "k-sched" });
+    const res = await post(
+      server,
+      token,
+      { status: "Strike starts", scheduled_at: at(30), visibility: "unlisted" },
+      { "Idempotency-Key": "k-sched" },
+    );
     expect(res.status).toBe(200);
     const first = await res.json();
     expect(first).toEqual({
       id: expect.any(String),
       scheduled_at: at(30),
-      params: expect.objectContaining({ text: "Strike starts", visibility: "unlisted", idempotency: "k-sched", scheduled_at: null, media_ids: null, application_id: Number(server.apps[0]!.id) }),
+      params: expect.objectContaining({
+        text: "Strike starts",
+        visibility: "unlisted",
+        idempotency: "k-sched",
+        scheduled_at: null,
+        media_ids: null,
+        application_id: Number(server.apps[0]!.id),
+      }),
       media_attachments: [],
     });
     expect(server.statuses).toHaveLength(0);
-    const dup = await (await post(server, token, { status: "Strike starts", scheduled_at: at(30) }, { "Idempotency-Key": "k-sched" })).json();
+    const dup = await (
+      await post(server, token, { status: "Strike starts", scheduled_at: at(30) }, { "Idempotency-Key": "k-sched" })
+    ).json();
     expect(dup.id).toBe(first.id);
     expect(server.scheduled).toHaveLength(1);
 
-    for (let i = 2; i <= 5; i++) expect((await post(server, token, { status: `n${i}`, scheduled_at: at(60 * i) })).status).toBe(200);
+    for (let i = 2; i <= 5; i++)
+      expect((await post(server, token, { status: `n${i}`, scheduled_at: at(60 * i) })).status).toBe(200);
     const page1 = await fetch(`${server.url}/api/v1/scheduled_statuses?limit=2`, { headers: auth(token) });
     const list1 = await page1.json();
     expect(list1.map((s: { params: { text: string } }) => s.params.text)).toEqual(["n5", "n4"]);
@@ -320,17 +473,34 @@ describe("scheduled statuses", () => {
     const one = await fetch(`${server.url}/api/v1/scheduled_statuses/${first.id}`, { headers: auth(token) });
     expect((await one.json()).id).toBe(first.id);
     const last = list1[0].id as string;
-    expect(await (await fetch(`${server.url}/api/v1/scheduled_statuses/${last}`, { method: "DELETE", headers: auth(token) })).json()).toEqual({});
+    expect(
+      await (
+        await fetch(`${server.url}/api/v1/scheduled_statuses/${last}`, { method: "DELETE", headers: auth(token) })
+      ).json(),
+    ).toEqual({});
     const gone = await fetch(`${server.url}/api/v1/scheduled_statuses/${last}`, { headers: auth(token) });
     expect(gone.status).toBe(404);
     expect(await gone.json()).toEqual({ error: "Record not found" });
 
     server.clock.advance(31 * MIN);
     expect(server.statuses.map((s) => s.text)).toEqual(["Strike starts"]);
-    expect(server.statuses[0]).toMatchObject({ scheduledStatusId: first.id, visibility: "unlisted", created_at: new Date(at(30)) });
+    expect(server.statuses[0]).toMatchObject({
+      scheduledStatusId: first.id,
+      visibility: "unlisted",
+      created_at: new Date(at(30)),
+    });
     expect(server.scheduled).toHaveLength(3);
     // Retrying the same key (within the hour) now finds no scheduled status: Mastodon answers 404.
-    expect((await post(server, token, { status: "Strike starts", scheduled_at: at(60 * 3) }, { "Idempotency-Key": "k-sched" })).status).toBe(404);
+    expect(
+      (
+        await post(
+          server,
+          token,
+          { status: "Strike starts", scheduled_at: at(60 * 3) },
+          { "Idempotency-Key": "k-sched" },
+        )
+      ).status,
+    ).toBe(404);
     // publishDue() directly, for a time of the test's choosing.
     expect(server.publishDue(new Date(at(60 * 10))).map((s) => s.text)).toEqual(["n2", "n3", "n4"]);
   });
@@ -338,31 +508,51 @@ describe("scheduled statuses", () => {
   it("applies the 5-minute minimum, posts past times at once, and enforces 25 a day and 300 in total", async () => {
     const server = await start({ rateLimit: { limit: 10_000, periodMs: 5 * MIN } });
     const token = await connect(server);
-    const soon = await post(server, token, { status: "soon", scheduled_at: new Date(Date.parse(T0) + 5 * MIN).toISOString() });
+    const soon = await post(server, token, {
+      status: "soon",
+      scheduled_at: new Date(Date.parse(T0) + 5 * MIN).toISOString(),
+    });
     expect(soon.status).toBe(422);
-    expect(await soon.json()).toEqual({ error: "Validation failed: Scheduled at The scheduled date must be in the future" });
-    expect((await post(server, token, { status: "just enough", scheduled_at: new Date(Date.parse(T0) + 5 * MIN + 1000).toISOString() })).status).toBe(200);
+    expect(await soon.json()).toEqual({
+      error: "Validation failed: Scheduled at The scheduled date must be in the future",
+    });
+    expect(
+      (
+        await post(server, token, {
+          status: "just enough",
+          scheduled_at: new Date(Date.parse(T0) + 5 * MIN + 1000).toISOString(),
+        })
+      ).status,
+    ).toBe(200);
     const past = await (await post(server, token, { status: "past", scheduled_at: "2030-03-08T08:00:00Z" })).json();
     expect(past).toMatchObject({ content: "<p>past</p>", created_at: T0 });
     expect((await post(server, token, { status: "bad date", scheduled_at: "not a date" })).status).toBe(422);
 
     // 24 more on the 8th (25 with "just enough"), then the 26th that day is refused.
     const day = (d: number, i: number) => new Date(Date.UTC(2030, 2, d, 12, i)).toISOString();
-    for (let i = 0; i < 24; i++) expect((await post(server, token, { status: `d8-${i}`, scheduled_at: day(8, i) })).status).toBe(200);
+    for (let i = 0; i < 24; i++)
+      expect((await post(server, token, { status: `d8-${i}`, scheduled_at: day(8, i) })).status).toBe(200);
     const daily = await post(server, token, { status: "one too many", scheduled_at: day(8, 59) });
     expect(daily.status).toBe(422);
-    expect(await daily.json()).toEqual({ error: "Validation failed: You have exceeded the limit of 25 scheduled posts for today" });
+    expect(await daily.json()).toEqual({
+      error: "Validation failed: You have exceeded the limit of 25 scheduled posts for today",
+    });
     expect((await post(server, token, { status: "next day", scheduled_at: day(9, 0) })).status).toBe(200);
 
     // Fill up to 300 over the following days, then the total limit.
     let n = server.scheduled.length;
-    for (let d = 10; n < 300; d++) for (let i = 0; i < 25 && n < 300; i++, n++) expect((await post(server, token, { status: `f${d}-${i}`, scheduled_at: day(d, i) })).status).toBe(200);
+    for (let d = 10; n < 300; d++)
+      for (let i = 0; i < 25 && n < 300; i++, n++)
+        expect((await post(server, token, { status: `f${d}-${i}`, scheduled_at: day(d, i) })).status).toBe(200);
     const total = await post(server, token, { status: "301", scheduled_at: day(28, 0) });
     expect(total.status).toBe(422);
-    expect(await total.json()).toEqual({ error: "Validation failed: You have exceeded the limit of 300 scheduled posts" });
+    expect(await total.json()).toEqual({
+      error: "Validation failed: You have exceeded the limit of 300 scheduled posts",
+    });
     const both = await post(server, token, { status: "both", scheduled_at: day(8, 30) });
     expect(await both.json()).toEqual({
-      error: "Validation failed: You have exceeded the limit of 300 scheduled posts, You have exceeded the limit of 25 scheduled posts for today",
+      error:
+        "Validation failed: You have exceeded the limit of 300 scheduled posts, You have exceeded the limit of 25 scheduled posts for today",
     });
   });
 });
@@ -385,7 +575,12 @@ describe("media", () => {
     const res = await fetch(`${server.url}/api/v2/media`, { method: "POST", headers: auth(token), body: form });
     expect(res.status).toBe(200);
     const image = await res.json();
-    expect(image).toMatchObject({ type: "image", description: "Strike notice", url: expect.stringContaining("notice.png"), meta: { original: { width: 640, height: 480 } } });
+    expect(image).toMatchObject({
+      type: "image",
+      description: "Strike notice",
+      url: expect.stringContaining("notice.png"),
+      meta: { original: { width: 640, height: 480 } },
+    });
     expect(server.requests.at(-1)?.body.file).toEqual({ filename: "notice.png", type: "image/png", size: 33 });
 
     const videoForm = new FormData();
@@ -397,7 +592,9 @@ describe("media", () => {
     expect((await fetch(`${server.url}/api/v1/media/${videoJson.id}`, { headers: auth(token) })).status).toBe(206);
     const early = await post(server, token, { status: "", media_ids: [videoJson.id] });
     expect(early.status).toBe(422);
-    expect(await early.json()).toEqual({ error: "Cannot attach files that have not finished processing. Try again in a moment!" });
+    expect(await early.json()).toEqual({
+      error: "Cannot attach files that have not finished processing. Try again in a moment!",
+    });
     server.finishMedia(videoJson.id);
     expect((await fetch(`${server.url}/api/v1/media/${videoJson.id}`, { headers: auth(token) })).status).toBe(200);
 
@@ -407,7 +604,10 @@ describe("media", () => {
     body.append("media_ids[]", videoJson.id);
     const withMedia = await fetch(`${server.url}/api/v1/statuses`, { method: "POST", headers: auth(token), body });
     expect(withMedia.status).toBe(200);
-    expect((await withMedia.json()).media_attachments.map((m: { id: string }) => m.id)).toEqual([image.id, videoJson.id]);
+    expect((await withMedia.json()).media_attachments.map((m: { id: string }) => m.id)).toEqual([
+      image.id,
+      videoJson.id,
+    ]);
     const reused = await post(server, token, { status: "again", media_ids: [image.id] });
     expect(reused.status).toBe(422);
   });
@@ -417,7 +617,9 @@ describe("media", () => {
     const token = server.issueToken({ scopes: ["write"] });
     const form = new FormData();
     form.set("file", png());
-    expect((await fetch(`${server.url}/api/v2/media`, { method: "POST", headers: auth(token), body: form })).status).toBe(202);
+    expect(
+      (await fetch(`${server.url}/api/v2/media`, { method: "POST", headers: auth(token), body: form })).status,
+    ).toBe(202);
   });
 });
 
@@ -433,11 +635,22 @@ describe("rate limits", () => {
       expect(res.headers.get("x-ratelimit-limit")).toBe("3");
       expect(res.headers.get("x-ratelimit-reset")).toBe("2030-03-08T09:05:00.000Z");
     }
-    expect(seen).toEqual([[200, "2"], [200, "1"], [200, "0"], [429, "0"]]);
+    expect(seen).toEqual([
+      [200, "2"],
+      [200, "1"],
+      [200, "0"],
+      [429, "0"],
+    ]);
     const limited = await get();
     expect(await limited.json()).toEqual({ error: "Too many requests" });
     // Other tokens have their own budget.
-    expect((await fetch(`${server.url}/api/v1/accounts/verify_credentials`, { headers: auth(server.issueToken({ scopes: ["read"] })) })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${server.url}/api/v1/accounts/verify_credentials`, {
+          headers: auth(server.issueToken({ scopes: ["read"] })),
+        })
+      ).status,
+    ).toBe(200);
     server.clock.advance(5 * MIN);
     const fresh = await get();
     expect(fresh.status).toBe(200);
@@ -478,11 +691,17 @@ describe("failure injection", () => {
   it("answers a chosen body and headers, matched by predicate or pattern", async () => {
     const server = await start();
     const token = await connect(server);
-    server.fail((r) => r.body.status === "refuse me", { status: 422, body: { error: "Validation failed: Text contains a forbidden word" } });
+    server.fail((r) => r.body.status === "refuse me", {
+      status: 422,
+      body: { error: "Validation failed: Text contains a forbidden word" },
+    });
     const refused = await post(server, token, { status: "refuse me" });
     expect(refused.status).toBe(422);
     expect(await refused.json()).toEqual({ error: "Validation failed: Text contains a forbidden word" });
-    server.fail(/^\/api\/v1\/statuses$/, { status: 429, headers: { "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2030-03-08T09:05:00.000Z" } });
+    server.fail(/^\/api\/v1\/statuses$/, {
+      status: 429,
+      headers: { "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2030-03-08T09:05:00.000Z" },
+    });
     const limited = await post(server, token, { status: "x" });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("x-ratelimit-reset")).toBe("2030-03-08T09:05:00.000Z");
@@ -494,7 +713,12 @@ describe("failure injection", () => {
     const token = await connect(server);
     server.fail("/api/v1/statuses", { delayMs: 5_000, status: 504 });
     const started = Date.now();
-    await expect(fetch(`${server.url}/api/v1/statuses`, { ...json({ status: "slow" }, auth(token)), signal: AbortSignal.timeout(200) })).rejects.toThrow();
+    await expect(
+      fetch(`${server.url}/api/v1/statuses`, {
+        ...json({ status: "slow" }, auth(token)),
+        signal: AbortSignal.timeout(200),
+      }),
+    ).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(server.statuses).toHaveLength(0);
     // A delay without a status answers normally, only late.

@@ -52,14 +52,25 @@ function notices(db: Db, declarationId: number) {
 }
 
 async function pngOf(color: string): Promise<Buffer> {
-  return sharp({ create: { width: 8, height: 6, channels: 3, background: color } }).png().toBuffer();
+  return sharp({ create: { width: 8, height: 6, channels: 3, background: color } })
+    .png()
+    .toBuffer();
 }
 
 async function addImage(db: Db, alt: string, color = "#336699") {
   const data = await pngOf(color);
   const row = db
     .insert(media)
-    .values({ uuid: randomUUID(), mime: "image/png", width: 8, height: 6, bytes: data.length, sha256: randomUUID(), alt, created: new Date() })
+    .values({
+      uuid: randomUUID(),
+      mime: "image/png",
+      width: 8,
+      height: 6,
+      bytes: data.length,
+      sha256: randomUUID(),
+      alt,
+      created: new Date(),
+    })
     .returning()
     .get();
   db.insert(mediaBlobs).values({ mediaId: row.id, data }).run();
@@ -84,7 +95,9 @@ describe("slots", () => {
     expect(posts[1]!.content).toBe("First: sign https://undersign.test/d/test-declaration #SocialMediaStrike");
     expect(posts[0]!.content).toBe("First: sign https://undersign.test/d/test-declaration #SocialMediaStrike");
     expect(await createDueNotices(t.runtime.data, new Date(SLOT.getTime() + 180 * MIN), ORIGIN)).toBe(1);
-    expect(notices(t.db, d.id)[0]!.content).toBe("Second: 35 hours left. https://undersign.test/d/test-declaration #SocialMediaStrike");
+    expect(notices(t.db, d.id)[0]!.content).toBe(
+      "Second: 35 hours left. https://undersign.test/d/test-declaration #SocialMediaStrike",
+    );
   });
 
   it("posts nothing before or after the window, while paused, for drafts, or for Declarations not chosen", async () => {
@@ -123,7 +136,13 @@ describe("slots", () => {
     ]);
     expect(results.reduce((a, b) => a + b, 0)).toBe(1);
     expect(notices(first.db, d.id)).toHaveLength(1);
-    expect(first.db.$client.prepare("SELECT count(*) AS n FROM fed_activities a JOIN fed_posts p ON p.id = a.post_id WHERE p.kind = 'notice'").get()).toEqual({ n: 1 });
+    expect(
+      first.db.$client
+        .prepare(
+          "SELECT count(*) AS n FROM fed_activities a JOIN fed_posts p ON p.id = a.post_id WHERE p.kind = 'notice'",
+        )
+        .get(),
+    ).toEqual({ n: 1 });
   });
 
   it("the publisher's pass posts the due notice and wakes up when the next slot starts", async () => {
@@ -132,14 +151,20 @@ describe("slots", () => {
     strike(t.db, { cadenceMinutes: 15 });
     // A clock that reads one second before 10:15, then moves on.
     let clock = SLOT.getTime() + 15 * MIN - 1000;
-    const publisher = startPublisher(t.federation, t.runtime.data, { origin: ORIGIN, intervalMs: 60_000, now: () => new Date(clock) });
+    const publisher = startPublisher(t.federation, t.runtime.data, {
+      origin: ORIGIN,
+      intervalMs: 60_000,
+      now: () => new Date(clock),
+    });
     closers.push(async () => publisher.stop());
     await publisher.runOnce();
     // 10:00 + 14:59 is past the 7.5-minute grace of the 10:00 slot: nothing.
     expect(notices(t.db, d.id)).toEqual([]);
     clock += 1000;
     // The slot timer fires about a second later (real time) and posts 10:15.
-    await expect.poll(() => notices(t.db, d.id).map((p) => p.key), { timeout: 3000 }).toEqual(["notice:2027-07-04T10:15:00.000Z"]);
+    await expect
+      .poll(() => notices(t.db, d.id).map((p) => p.key), { timeout: 3000 })
+      .toEqual(["notice:2027-07-04T10:15:00.000Z"]);
   });
 });
 
@@ -174,18 +199,29 @@ describe("what followers receive", () => {
     strike(site.db, {
       hashtags: ["SocialMediaStrike", "FediStrike"],
       declarations: ["independence"],
-      templates: [{ text: "I am on strike today. Sign {declaration_title} with me: {declaration_url}\n\n{hashtags}", mediaIds: [image.id, second.id] }],
+      templates: [
+        {
+          text: "I am on strike today. Sign {declaration_title} with me: {declaration_url}\n\n{hashtags}",
+          mediaIds: [image.id, second.id],
+        },
+      ],
     });
     const [post] = await postNoticesNow(site.runtime.data, new URL(site.origin), ["independence"], new Date());
     await site.publish();
-    const received = await remote.waitFor((a) => a.type === "Create" && (a.object as { id?: string }).id?.endsWith(post!.uuid) === true);
+    const received = await remote.waitFor(
+      (a) => a.type === "Create" && (a.object as { id?: string }).id?.endsWith(post!.uuid) === true,
+    );
     const note = received.object as Record<string, any>;
     expect(note.type).toBe("Note");
     expect(note.to).toBe("https://www.w3.org/ns/activitystreams#Public");
     const page = `${site.origin}/d/independence`;
     expect(note.content).toContain(`Sign Declaration of Digital Independence with me: <a href="${page}">${page}</a>`);
-    expect(note.content).toContain(`<a href="${site.origin}/tags/socialmediastrike" class="mention hashtag" rel="tag">#<span>SocialMediaStrike</span></a>`);
-    expect(note.content).toContain(`<a href="${site.origin}/tags/fedistrike" class="mention hashtag" rel="tag">#<span>FediStrike</span></a>`);
+    expect(note.content).toContain(
+      `<a href="${site.origin}/tags/socialmediastrike" class="mention hashtag" rel="tag">#<span>SocialMediaStrike</span></a>`,
+    );
+    expect(note.content).toContain(
+      `<a href="${site.origin}/tags/fedistrike" class="mention hashtag" rel="tag">#<span>FediStrike</span></a>`,
+    );
     expect(note.content).toContain("</p><p>");
     const tags = (Array.isArray(note.tag) ? note.tag : [note.tag]) as Record<string, string>[];
     expect(tags.map((tag) => [tag.type, tag.name, tag.href])).toEqual([
@@ -194,11 +230,27 @@ describe("what followers receive", () => {
     ]);
     const attachments = note.attachment as Record<string, unknown>[];
     expect(attachments).toEqual([
-      { type: "Document", mediaType: "image/png", url: `${site.origin}/media/${image.uuid}.png`, name: "A raised fist made of speech bubbles", width: 8, height: 6 },
-      { type: "Document", mediaType: "image/png", url: `${site.origin}/media/${second.uuid}.png`, name: "A calendar with July 4 and 5 circled", width: 8, height: 6 },
+      {
+        type: "Document",
+        mediaType: "image/png",
+        url: `${site.origin}/media/${image.uuid}.png`,
+        name: "A raised fist made of speech bubbles",
+        width: 8,
+        height: 6,
+      },
+      {
+        type: "Document",
+        mediaType: "image/png",
+        url: `${site.origin}/media/${second.uuid}.png`,
+        name: "A calendar with July 4 and 5 circled",
+        width: 8,
+        height: 6,
+      },
     ]);
     // The Note's id answers with the same object.
-    const fetched = (await (await fetch(note.id as string, { headers: { accept: "application/activity+json" } })).json()) as Record<string, any>;
+    const fetched = (await (
+      await fetch(note.id as string, { headers: { accept: "application/activity+json" } })
+    ).json()) as Record<string, any>;
     expect(fetched.attachment).toHaveLength(2);
     expect(fetched.content).toBe(note.content);
   }, 30_000);

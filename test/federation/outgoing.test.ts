@@ -48,12 +48,22 @@ describe("Fedify's requests to a server that never answers", () => {
     expect(fedify.ms).toBeGreaterThanOrEqual(LIMITS.timeoutMs - 50);
     expect(fedify.ms).toBeLessThan(LIMITS.timeoutMs + 3_000);
 
-    const signed = await timed(() => fetch(tarpitUrl, { method: "POST", body: "{}", headers: { signature: 'keyId="https://a.example/actor#main-key",signature="x"' } }));
+    const signed = await timed(() =>
+      fetch(tarpitUrl, {
+        method: "POST",
+        body: "{}",
+        headers: { signature: 'keyId="https://a.example/actor#main-key",signature="x"' },
+      }),
+    );
     expect(signed.error).toBeInstanceOf(Error);
     expect(signed.ms).toBeLessThan(LIMITS.timeoutMs + 3_000);
 
     const outcomes: RequestOutcome[] = [];
-    const scoped = await timed(() => withOutgoing({ limits: { connectTimeoutMs: 400, timeoutMs: 600 }, observe: (o) => outcomes.push(o) }, () => fetch(tarpitUrl)));
+    const scoped = await timed(() =>
+      withOutgoing({ limits: { connectTimeoutMs: 400, timeoutMs: 600 }, observe: (o) => outcomes.push(o) }, () =>
+        fetch(tarpitUrl),
+      ),
+    );
     expect(scoped.error).toBeInstanceOf(Error);
     expect(scoped.ms).toBeLessThan(600 + 3_000);
     expect(outcomes).toMatchObject([{ url: new URL(tarpitUrl), status: null }]);
@@ -82,7 +92,14 @@ describe("Fedify's requests to a server that never accepts the connection", () =
     // A server process that listens with a backlog of one and is stopped: the
     // kernel completes a connection or two, then leaves the rest unanswered.
     const port = await freePort();
-    child = spawn(process.execPath, ["-e", `require("node:net").createServer().listen(${port}, "127.0.0.1", 1, () => process.kill(process.pid, "SIGSTOP"))`], { stdio: "ignore" });
+    child = spawn(
+      process.execPath,
+      [
+        "-e",
+        `require("node:net").createServer().listen(${port}, "127.0.0.1", 1, () => process.kill(process.pid, "SIGSTOP"))`,
+      ],
+      { stdio: "ignore" },
+    );
     await new Promise<void>((resolve, reject) => {
       const started = Date.now();
       const check = () => {
@@ -91,7 +108,9 @@ describe("Fedify's requests to a server that never accepts the connection", () =
           fillers.push(socket);
           resolve();
         });
-        socket.once("error", () => (Date.now() - started > 10_000 ? reject(new Error("no listener")) : setTimeout(check, 50)));
+        socket.once("error", () =>
+          Date.now() - started > 10_000 ? reject(new Error("no listener")) : setTimeout(check, 50),
+        );
       };
       check();
     });

@@ -29,7 +29,9 @@ afterAll(async () => {
 });
 
 function kinds(db: Parameters<typeof listPosts>[0], id: number) {
-  return listPosts(db, id, ["article", "announcement", "version", "digest"]).map((p) => p.key).sort();
+  return listPosts(db, id, ["article", "announcement", "version", "digest"])
+    .map((p) => p.key)
+    .sort();
 }
 
 describe("posts", () => {
@@ -39,7 +41,9 @@ describe("posts", () => {
     await Promise.all([t.publisher.runOnce(), t.publisher.runOnce(), createDuePosts(t.runtime.data, new Date())]);
     await t.publisher.runOnce();
     expect(kinds(t.db, d.id)).toEqual(["announcement", "article"]);
-    const activities = t.db.$client.prepare("SELECT type, delivered IS NOT NULL AS delivered FROM fed_activities").all();
+    const activities = t.db.$client
+      .prepare("SELECT type, delivered IS NOT NULL AS delivered FROM fed_activities")
+      .all();
     expect(activities).toEqual([
       { type: "Create", delivered: 1 },
       { type: "Create", delivered: 1 },
@@ -50,7 +54,9 @@ describe("posts", () => {
     const t = await createTestApp();
     const d = addDeclaration(t.db);
     await t.publisher.runOnce();
-    t.db.transaction((tx) => appendRevision(tx, d, { title: d.title, summary: "", body: "Changed.\n", changeSummary: "", origin: "site" }));
+    t.db.transaction((tx) =>
+      appendRevision(tx, d, { title: d.title, summary: "", body: "Changed.\n", changeSummary: "", origin: "site" }),
+    );
     await t.publisher.runOnce();
     await t.publisher.runOnce();
     expect(kinds(t.db, d.id)).toEqual(["announcement", "article", "version:2"]);
@@ -74,9 +80,13 @@ describe("posts", () => {
     const t = await createTestApp();
     addDeclaration(t.db);
     await createDuePosts(t.runtime.data, new Date());
-    expect(t.db.$client.prepare("SELECT count(*) AS n FROM fed_activities WHERE delivered IS NULL").get()).toEqual({ n: 2 });
+    expect(t.db.$client.prepare("SELECT count(*) AS n FROM fed_activities WHERE delivered IS NULL").get()).toEqual({
+      n: 2,
+    });
     await t.publisher.runOnce();
-    expect(t.db.$client.prepare("SELECT count(*) AS n FROM fed_activities WHERE delivered IS NULL").get()).toEqual({ n: 0 });
+    expect(t.db.$client.prepare("SELECT count(*) AS n FROM fed_activities WHERE delivered IS NULL").get()).toEqual({
+      n: 0,
+    });
   });
 });
 
@@ -93,8 +103,31 @@ describe("signing digests", () => {
     const signedAt = new Date(start.getTime() + HOUR + 60_000);
     t.db.transaction((tx) => {
       for (let i = 0; i < 3; i++) {
-        const actor = upsertRemoteActor(tx, { uri: `https://m.example/users/u${i}`, handle: `u${i}@m.example`, name: null, url: `https://m.example/@u${i}`, iconUrl: null, inbox: `https://m.example/users/u${i}/inbox`, sharedInbox: null }, signedAt);
-        addReaction(tx, { declarationId: d.id, actorId: actor.id, activityUri: `https://m.example/users/u${i}#likes/1`, objectUri: "x", kind: "like", content: null, revision: 1, name: `u${i}`, website: "https://m.example", now: signedAt });
+        const actor = upsertRemoteActor(
+          tx,
+          {
+            uri: `https://m.example/users/u${i}`,
+            handle: `u${i}@m.example`,
+            name: null,
+            url: `https://m.example/@u${i}`,
+            iconUrl: null,
+            inbox: `https://m.example/users/u${i}/inbox`,
+            sharedInbox: null,
+          },
+          signedAt,
+        );
+        addReaction(tx, {
+          declarationId: d.id,
+          actorId: actor.id,
+          activityUri: `https://m.example/users/u${i}#likes/1`,
+          objectUri: "x",
+          kind: "like",
+          content: null,
+          revision: 1,
+          name: `u${i}`,
+          website: "https://m.example",
+          now: signedAt,
+        });
       }
     });
     // Too soon after the previous post? The Article was posted at `start`; an hour has passed: due.
@@ -105,7 +138,9 @@ describe("signing digests", () => {
     // Within the hour after that digest: nothing more, even with new signatures.
     await createDuePosts(t.runtime.data, new Date(start.getTime() + HOUR + 30 * 60_000));
     expect(listPosts(t.db, d.id, ["digest"])).toHaveLength(1);
-    const note = await t.app.request(`/ap/notes/${digests[0]!.uuid}`, { headers: { accept: "application/activity+json" } });
+    const note = await t.app.request(`/ap/notes/${digests[0]!.uuid}`, {
+      headers: { accept: "application/activity+json" },
+    });
     expect(((await note.json()) as { content: string }).content).toContain("3 people signed");
   });
 });
@@ -120,7 +155,11 @@ describe("delivery", () => {
       req.setEncoding("utf8").on("data", (d: string) => (body += d));
       req.on("end", () => {
         const json = JSON.parse(body) as { type: string; object: string | { id: string } };
-        seen.push({ type: json.type, object: typeof json.object === "string" ? json.object : json.object.id, sync: req.headers["collection-synchronization"] != null });
+        seen.push({
+          type: json.type,
+          object: typeof json.object === "string" ? json.object : json.object.id,
+          sync: req.headers["collection-synchronization"] != null,
+        });
         res.writeHead(202).end();
       });
     });
@@ -129,7 +168,19 @@ describe("delivery", () => {
     const remote = `http://127.0.0.1:${(inbox.address() as AddressInfo).port}`;
     const d = addDeclaration(site.db);
     site.db.transaction((tx) => {
-      const actor = upsertRemoteActor(tx, { uri: `${remote}/users/fan`, handle: null, name: null, url: `${remote}/users/fan`, iconUrl: null, inbox: `${remote}/users/fan/inbox`, sharedInbox: null }, new Date());
+      const actor = upsertRemoteActor(
+        tx,
+        {
+          uri: `${remote}/users/fan`,
+          handle: null,
+          name: null,
+          url: `${remote}/users/fan`,
+          iconUrl: null,
+          inbox: `${remote}/users/fan/inbox`,
+          sharedInbox: null,
+        },
+        new Date(),
+      );
       addFollower(tx, d.id, actor.id, null, new Date());
     });
     await site.publish();
@@ -158,7 +209,19 @@ describe("delivery", () => {
     const goneOrigin = `http://127.0.0.1:${(gone.address() as AddressInfo).port}`;
     const d = addDeclaration(site.db);
     site.db.transaction((tx) => {
-      const actor = upsertRemoteActor(tx, { uri: `${goneOrigin}/users/ghost`, handle: null, name: null, url: `${goneOrigin}/users/ghost`, iconUrl: null, inbox: `${goneOrigin}/users/ghost/inbox`, sharedInbox: null }, new Date());
+      const actor = upsertRemoteActor(
+        tx,
+        {
+          uri: `${goneOrigin}/users/ghost`,
+          handle: null,
+          name: null,
+          url: `${goneOrigin}/users/ghost`,
+          iconUrl: null,
+          inbox: `${goneOrigin}/users/ghost/inbox`,
+          sharedInbox: null,
+        },
+        new Date(),
+      );
       addFollower(tx, d.id, actor.id, null, new Date());
     });
     await site.publish();
@@ -175,7 +238,11 @@ describe("delivery", () => {
     const d = addDeclaration(site.db, { slug: "private" });
     await site.publish();
     // Verifying the signature needs eve's key from a loopback address: refused.
-    const response = await remote.postSigned({ inbox: `${site.origin}/inbox`, json: mastodon.like(remote.actorUri("eve"), `${site.origin}/d/private`), user: "eve" });
+    const response = await remote.postSigned({
+      inbox: `${site.origin}/inbox`,
+      json: mastodon.like(remote.actorUri("eve"), `${site.origin}/d/private`),
+      user: "eve",
+    });
     expect(response.status).toBe(401);
     expect(getDeclarationBySlug(site.db, "private")!.signatureCount).toBe(0);
     expect(d.id).toBeGreaterThan(0);
@@ -189,22 +256,37 @@ describe("activity size", () => {
     const remote = await startFediverseServer({ users: ["reader"] });
     closers.push(() => remote.close());
     const paragraph = "We declare that every person may leave a platform and take their words with them. ".repeat(12);
-    const d = addDeclaration(site.db, { slug: "long", body: Array.from({ length: 150 }, (_, i) => `## Article ${i + 1}\n\n${paragraph}\n`).join("\n") });
+    const d = addDeclaration(site.db, {
+      slug: "long",
+      body: Array.from({ length: 150 }, (_, i) => `## Article ${i + 1}\n\n${paragraph}\n`).join("\n"),
+    });
     await site.publish();
     await remote.follow("reader", `${site.origin}/d/long`);
     await remote.waitFor((a) => a.type === "Accept");
-    site.db.transaction((tx) => appendRevision(tx, d, { title: d.title, summary: "", body: "Short now.\n", changeSummary: "", origin: "site" }));
+    site.db.transaction((tx) =>
+      appendRevision(tx, d, { title: d.title, summary: "", body: "Short now.\n", changeSummary: "", origin: "site" }),
+    );
     // Revision 2 is short: embedded.  Make revision 3 long again: by reference.
     const d2 = getDeclarationBySlug(site.db, "long")!;
     await site.publish();
     const short = await remote.waitFor((a) => a.type === "Update");
     expect(typeof short.json.object).toBe("object");
-    site.db.transaction((tx) => appendRevision(tx, d2, { title: d.title, summary: "", body: `${paragraph}\n`.repeat(150), changeSummary: "", origin: "site" }));
+    site.db.transaction((tx) =>
+      appendRevision(tx, d2, {
+        title: d.title,
+        summary: "",
+        body: `${paragraph}\n`.repeat(150),
+        changeSummary: "",
+        origin: "site",
+      }),
+    );
     await site.publish();
     const long = await remote.waitFor((a) => a.type === "Update" && typeof a.json.object === "string");
     expect(JSON.stringify(long.json).length).toBeLessThan(64 * 1024);
     // The reference resolves to the full Article, with its Markdown source.
-    const article = (await (await fetch(long.json.object as string, { headers: { accept: "application/activity+json" } })).json()) as Record<string, any>;
+    const article = (await (
+      await fetch(long.json.object as string, { headers: { accept: "application/activity+json" } })
+    ).json()) as Record<string, any>;
     expect(article.type).toBe("Article");
     expect(article.source.mediaType).toBe("text/markdown");
     expect(article.url).toBe(`${site.origin}/d/long/v/3`);

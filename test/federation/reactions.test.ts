@@ -30,7 +30,12 @@ async function send(user: string, json: object, inbox = sharedInbox, server = re
 
 beforeAll(async () => {
   site = await startInstance();
-  ({ actor: actorUri, sharedInbox, note: noteUri, article: articleUri } = await publishDeclaration(site, "rights", "Rights"));
+  ({
+    actor: actorUri,
+    sharedInbox,
+    note: noteUri,
+    article: articleUri,
+  } = await publishDeclaration(site, "rights", "Rights"));
   remote = await startFediverseServer({ users: ["mona", "misa", "plum", "sam", "eve"] });
 }, 60_000);
 
@@ -40,7 +45,13 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  for (const table of ["fed_reactions", "fed_undone", "signatures", "settings WHERE key = 'fediverse_signing_reactions'"]) site.db.$client.prepare(`DELETE FROM ${table}`).run();
+  for (const table of [
+    "fed_reactions",
+    "fed_undone",
+    "signatures",
+    "settings WHERE key = 'fediverse_signing_reactions'",
+  ])
+    site.db.$client.prepare(`DELETE FROM ${table}`).run();
   site.db.$client.prepare("UPDATE declarations SET signature_count = 0").run();
 });
 
@@ -50,7 +61,9 @@ describe("every shape peers send", () => {
     const react = snac.emojiReact(sam, noteUri, actorUri, "👍");
     expect(await send("sam", react)).toBe(202);
     expect(count()).toBe(1);
-    expect(rows("SELECT kind, content, signs FROM fed_reactions")).toEqual([{ kind: "emoji", content: "👍", signs: 1 }]);
+    expect(rows("SELECT kind, content, signs FROM fed_reactions")).toEqual([
+      { kind: "emoji", content: "👍", signs: 1 },
+    ]);
     expect(await send("sam", snac.undo(sam, react))).toBe(202);
     expect(count()).toBe(0);
     expect(rows("SELECT status FROM signatures")).toEqual([{ status: "withdrawn" }]);
@@ -97,7 +110,9 @@ describe("every shape peers send", () => {
     const misa = remote.actorUri("misa");
     const { content: _content, ...like } = misskey.like(misa, noteUri, "👍");
     expect(await send("misa", like)).toBe(202);
-    expect(rows("SELECT kind, content, signs FROM fed_reactions")).toEqual([{ kind: "emoji", content: "👍", signs: 1 }]);
+    expect(rows("SELECT kind, content, signs FROM fed_reactions")).toEqual([
+      { kind: "emoji", content: "👍", signs: 1 },
+    ]);
     expect(count()).toBe(1);
   });
 
@@ -158,19 +173,31 @@ describe("remote names and texts", () => {
     expect(await send("mona", mastodon.like(mona, noteUri))).toBe(202);
     expect(rows(`SELECT name FROM remote_actors WHERE uri = '${mona}'`)).toEqual([{ name: "Mona Lisa" }]);
     expect(rows("SELECT name FROM signatures")).toEqual([{ name: "Mona Lisa" }]);
-    const update = mastodon.updatePerson(mona, { name: "\u202EsiL anoM", publicKeyPem: await remote.publicKeyPem("mona") });
+    const update = mastodon.updatePerson(mona, {
+      name: "\u202EsiL anoM",
+      publicKeyPem: await remote.publicKeyPem("mona"),
+    });
     expect(await send("mona", update)).toBe(202);
     expect(rows(`SELECT name FROM remote_actors WHERE uri = '${mona}'`)).toEqual([{ name: "siL anoM" }]);
-    const reply = mastodon.reply(mona, noteUri, { mention: { href: actorUri, name: "@rights" }, content: "<p>I\u202E sign</p>" }, { n: "301" }) as Record<string, any>;
+    const reply = mastodon.reply(
+      mona,
+      noteUri,
+      { mention: { href: actorUri, name: "@rights" }, content: "<p>I\u202E sign</p>" },
+      { n: "301" },
+    ) as Record<string, any>;
     reply.object.summary = "CW\u200F\u2067 here";
     expect(await send("mona", reply)).toBe(202);
-    expect(rows("SELECT summary, content_html FROM fed_responses")).toEqual([{ summary: "CW here", content_html: "<p>I sign</p>" }]);
+    expect(rows("SELECT summary, content_html FROM fed_responses")).toEqual([
+      { summary: "CW here", content_html: "<p>I sign</p>" },
+    ]);
     const flag = mastodon.flag(remote.instanceActorUri, actorUri, [noteUri], "Spam\u202E\nsecond line");
     expect((await remote.postSigned({ inbox: sharedInbox, json: flag, user: "__instance__" })).status).toBe(202);
     expect(rows("SELECT content FROM fed_reports")).toEqual([{ content: "Spam\nsecond line" }]);
     const react = misskey.like(remote.actorUri("misa"), noteUri, "\u202E👍");
     expect(await send("misa", react)).toBe(202);
-    expect(rows("SELECT content, signs FROM fed_reactions WHERE content LIKE '%👍%'")).toEqual([{ content: "👍", signs: 1 }]);
+    expect(rows("SELECT content, signs FROM fed_reactions WHERE content LIKE '%👍%'")).toEqual([
+      { content: "👍", signs: 1 },
+    ]);
   });
 });
 
@@ -192,7 +219,8 @@ describe("new signers held per server", () => {
 
   it("counts the first signers of a server, holds the rest for review, and keeps the counts exact", async () => {
     const inbox = `${limited.origin}/inbox`;
-    for (const user of ["a1", "a2", "a3"]) expect(await send(user, mastodon.like(others.actorUri(user), note, { n: user }), inbox, others)).toBe(202);
+    for (const user of ["a1", "a2", "a3"])
+      expect(await send(user, mastodon.like(others.actorUri(user), note, { n: user }), inbox, others)).toBe(202);
     expect(count(limited)).toBe(2);
     expect(rows("SELECT name, status FROM signatures ORDER BY id", limited)).toEqual([
       { name: "A1", status: "confirmed" },
@@ -202,7 +230,11 @@ describe("new signers held per server", () => {
     expect(recountSignatures(limited.db, false)).toEqual([]);
     // Undoing a held signature withdraws it; nothing to uncount.
     expect(await send("a3", mastodon.undoLike(others.actorUri("a3"), note, { n: "a3" }), inbox, others)).toBe(202);
-    expect(rows("SELECT status FROM signatures ORDER BY id", limited).map((r) => r.status)).toEqual(["confirmed", "confirmed", "withdrawn"]);
+    expect(rows("SELECT status FROM signatures ORDER BY id", limited).map((r) => r.status)).toEqual([
+      "confirmed",
+      "confirmed",
+      "withdrawn",
+    ]);
     expect(count(limited)).toBe(2);
     expect(recountSignatures(limited.db, false)).toEqual([]);
   });

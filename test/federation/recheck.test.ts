@@ -31,12 +31,28 @@ async function siteWithSigners(states: Record<string, ActorState>) {
   for (const [name, state] of Object.entries(states)) {
     const actor = await far.addActor(prefix + name);
     far.setState(prefix + name, state);
-    const row = upsertRemoteActor(t.db, { uri: actor.uri, handle: `${name}@far`, name, url: actor.uri, iconUrl: null, inbox: `${actor.uri}/inbox`, sharedInbox: null }, new Date());
+    const row = upsertRemoteActor(
+      t.db,
+      {
+        uri: actor.uri,
+        handle: `${name}@far`,
+        name,
+        url: actor.uri,
+        iconUrl: null,
+        inbox: `${actor.uri}/inbox`,
+        sharedInbox: null,
+      },
+      new Date(),
+    );
     fediverseSignature(t.db, d, row);
   }
   const status = () =>
     Object.fromEntries(
-      (t.db.$client.prepare("SELECT a.name, s.status FROM signatures s JOIN remote_actors a ON a.id = s.remote_actor_id").all() as { name: string; status: string }[]).map((r) => [r.name, r.status]),
+      (
+        t.db.$client
+          .prepare("SELECT a.name, s.status FROM signatures s JOIN remote_actors a ON a.id = s.remote_actor_id")
+          .all() as { name: string; status: string }[]
+      ).map((r) => [r.name, r.status]),
     );
   const count = () => getDeclarationBySlug(t.db, "rights")!.signatureCount;
   return { t, prefix, status, count, data: t.runtime.data };
@@ -44,13 +60,21 @@ async function siteWithSigners(states: Record<string, ActorState>) {
 
 describe("re-checking signers' accounts", () => {
   it("withdraws the signatures of accounts whose id answers 410; keeps those that answer, fail or time out", async () => {
-    const { t, status, count, data } = await siteWithSigners({ live: "live", deleted: 410, broken: 500, moved: { redirect: "http://127.0.0.1:9/x" }, slow: "hang" });
+    const { t, status, count, data } = await siteWithSigners({
+      live: "live",
+      deleted: 410,
+      broken: 500,
+      moved: { redirect: "http://127.0.0.1:9/x" },
+      slow: "hang",
+    });
     expect(count()).toBe(5);
     const result = await recheckSigners(data, new Date(), { perPass: 10, timeoutMs: 3000 });
     expect(result).toEqual({ checked: 5, gone: 1 });
     expect(status()).toEqual({ live: "confirmed", broken: "confirmed", moved: "confirmed", slow: "confirmed" });
     expect(count()).toBe(4);
-    expect(t.db.$client.prepare("SELECT count(*) AS n FROM remote_actors WHERE name = 'deleted'").get()).toEqual({ n: 0 });
+    expect(t.db.$client.prepare("SELECT count(*) AS n FROM remote_actors WHERE name = 'deleted'").get()).toEqual({
+      n: 0,
+    });
     expect(recountSignatures(t.db, false)).toEqual([]);
   });
 
@@ -75,7 +99,10 @@ describe("re-checking signers' accounts", () => {
     expect(t.db.$client.prepare("SELECT missing_since FROM remote_actors").get()).toEqual({ missing_since: null });
     far.setState(`${prefix}flaky`, 404);
     // A new 404 starts its day again.
-    expect(await recheckSigners(data, new Date(now + 31 * DAY + 120_000), { perPass: 10 })).toEqual({ checked: 1, gone: 0 });
+    expect(await recheckSigners(data, new Date(now + 31 * DAY + 120_000), { perPass: 10 })).toEqual({
+      checked: 1,
+      gone: 0,
+    });
     expect(status()).toEqual({ flaky: "confirmed" });
   });
 
@@ -90,8 +117,13 @@ describe("re-checking signers' accounts", () => {
     expect(await recheckSigners(data, new Date(now + 180_000), { perPass: 2 })).toEqual({ checked: 0, gone: 0 });
     expect(hits()).toEqual([1, 1, 1, 1, 1]);
     // Thirty days later they are due again.
-    expect(await recheckSigners(data, new Date(now + 30 * DAY + 1000), { perPass: 10 })).toEqual({ checked: 2, gone: 0 });
-    expect(t.db.$client.prepare("SELECT count(*) AS n FROM remote_actors WHERE checked IS NULL").get()).toEqual({ n: 0 });
+    expect(await recheckSigners(data, new Date(now + 30 * DAY + 1000), { perPass: 10 })).toEqual({
+      checked: 2,
+      gone: 0,
+    });
+    expect(t.db.$client.prepare("SELECT count(*) AS n FROM remote_actors WHERE checked IS NULL").get()).toEqual({
+      n: 0,
+    });
   });
 
   it("forgets tombstones of undone activities after 30 days", async () => {

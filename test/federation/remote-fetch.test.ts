@@ -13,7 +13,11 @@ import { startSignaturePeer, type SignaturePeer } from "../helpers/signature-pee
 let site: TestInstance;
 let cavage: SignaturePeer;
 let modern: SignaturePeer;
-const ARTICLE = { "@context": "https://www.w3.org/ns/activitystreams", type: "Article", name: "A Declaration elsewhere" };
+const ARTICLE = {
+  "@context": "https://www.w3.org/ns/activitystreams",
+  type: "Article",
+  name: "A Declaration elsewhere",
+};
 
 beforeAll(async () => {
   site = await startInstance();
@@ -43,12 +47,19 @@ describe("fetches of copies from other sites", () => {
 
     const signed = await fetchJson(`${cavage.origin}/articles/1`, options());
     expect(signed).toMatchObject({ ok: true, json: { id: `${cavage.origin}/articles/1`, type: "Article" } });
-    expect(cavage.gets.at(-1)).toEqual({ path: "/articles/1", keyId: `${site.origin}/d/instance#main-key`, verified: true });
+    expect(cavage.gets.at(-1)).toEqual({
+      path: "/articles/1",
+      keyId: `${site.origin}/d/instance#main-key`,
+      verified: true,
+    });
   });
 
   it("signs each redirect anew", async () => {
     const before = cavage.gets.length;
-    expect(await fetchJson(`${cavage.origin}/old/1`, options())).toMatchObject({ ok: true, url: new URL(`${cavage.origin}/articles/1`) });
+    expect(await fetchJson(`${cavage.origin}/old/1`, options())).toMatchObject({
+      ok: true,
+      url: new URL(`${cavage.origin}/articles/1`),
+    });
     expect(cavage.gets.slice(before).map((g) => [g.path, g.verified])).toEqual([
       ["/old/1", true],
       ["/articles/1", true],

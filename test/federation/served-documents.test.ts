@@ -83,10 +83,24 @@ function addressValues(value: unknown, key: string | null, out: { key: string; v
 
 beforeAll(async () => {
   t = await createTestApp();
-  const d = addDeclaration(t.db, { slug: "digital-rights", title: "Digital Rights", summary: "Everyone has the right to private communication.", body: BODY, language: "de" });
+  const d = addDeclaration(t.db, {
+    slug: "digital-rights",
+    title: "Digital Rights",
+    summary: "Everyone has the right to private communication.",
+    body: BODY,
+    language: "de",
+  });
   await t.publisher.runOnce();
   // A second version (the announcement follows it), a digest and a strike notice.
-  t.db.transaction((tx) => appendRevision(tx, d, { title: "Digital Rights", summary: d.summary, body: BODY.replace("We did not agree to this.", "We never agreed to this."), changeSummary: "Wording", origin: "site" }));
+  t.db.transaction((tx) =>
+    appendRevision(tx, d, {
+      title: "Digital Rights",
+      summary: d.summary,
+      body: BODY.replace("We did not agree to this.", "We never agreed to this."),
+      changeSummary: "Wording",
+      origin: "site",
+    }),
+  );
   await t.publisher.runOnce();
   fediverseSignature(t.db, getDeclarationBySlug(t.db, "digital-rights")!, remoteActor(t.db, "ann"));
   await createDuePosts(t.runtime.data, new Date(Date.now() + 2 * HOUR));
@@ -95,7 +109,14 @@ beforeAll(async () => {
   // A quote stamp given to a post elsewhere.
   const announcement = getPost(t.db, d.id, "announcement")!;
   const stamp = t.db.transaction((tx) =>
-    authorizeQuote(tx, { declarationId: d.id, postId: announcement.id, interactingObject: "https://social.example/users/q/statuses/1", actorUri: "https://social.example/users/q", requestUri: null, now: new Date() }),
+    authorizeQuote(tx, {
+      declarationId: d.id,
+      postId: announcement.id,
+      interactingObject: "https://social.example/users/q/statuses/1",
+      actorUri: "https://social.example/users/q",
+      requestUri: null,
+      now: new Date(),
+    }),
   );
   await crawl(`${TEST_ORIGIN}/d/digital-rights`);
   await crawl(`${TEST_ORIGIN}/d/instance`);
@@ -110,7 +131,17 @@ describe("the Public address", () => {
   it("is written in full in every document reachable from the actor, wherever an address may stand", () => {
     const types = new Set([...documents.values()].map((d) => String(d.type)));
     // The crawl reached every kind of document we serve.
-    for (const type of ["Service", "Application", "OrderedCollection", "OrderedCollectionPage", "Article", "Note", "Create", "Update", "QuoteAuthorization"]) {
+    for (const type of [
+      "Service",
+      "Application",
+      "OrderedCollection",
+      "OrderedCollectionPage",
+      "Article",
+      "Note",
+      "Create",
+      "Update",
+      "QuoteAuthorization",
+    ]) {
       expect(types, type).toContain(type);
     }
     expect([...documents.keys()].some((u) => /\/d\/digital-rights\/v\/2$/.test(u))).toBe(true);
@@ -125,7 +156,9 @@ describe("the Public address", () => {
   });
 
   it("addresses every post and activity to Public, so Pleroma 2.7 and snac see them as public", () => {
-    const posts = [...documents.values()].filter((d) => ["Article", "Note", "Create", "Update"].includes(String(d.type)));
+    const posts = [...documents.values()].filter((d) =>
+      ["Article", "Note", "Create", "Update"].includes(String(d.type)),
+    );
     expect(posts.length).toBeGreaterThanOrEqual(8);
     for (const json of posts) {
       expect(json.to, String(json.id)).toBe(PUBLIC);
@@ -143,7 +176,8 @@ describe("the Public address", () => {
 });
 
 describe("the Article", () => {
-  const article = () => [...documents.values()].find((d) => d.type === "Article" && String(d.id).includes("/ap/articles/"))!;
+  const article = () =>
+    [...documents.values()].find((d) => d.type === "Article" && String(d.id).includes("/ap/articles/"))!;
 
   it("has no summary, so no server hides the text behind a content warning", () => {
     const json = article();
@@ -203,7 +237,9 @@ describe("the pinned announcement", () => {
     expect(text).toContain("We never agreed to this.");
     expect(text).toContain("Favourite this post to sign");
     expect(text).toContain(`Read the whole Declaration: ${TEST_ORIGIN}/d/digital-rights`);
-    const opening = [...String(announcement().content).matchAll(/<p>(?!<strong>|⭐|Read the whole|<a )([^<]*)<\/p>/g)].map((m) => m[1]!);
+    const opening = [
+      ...String(announcement().content).matchAll(/<p>(?!<strong>|⭐|Read the whole|<a )([^<]*)<\/p>/g),
+    ].map((m) => m[1]!);
     expect(opening.join("").length).toBeGreaterThan(100);
     expect([...opening.join("")].length).toBeLessThanOrEqual(OPENING_MAX);
     expect(misskeyView(announcement()).cw).toBeNull();
@@ -220,9 +256,11 @@ describe("the pinned announcement", () => {
     }
   });
 
-  it("says \"1 person\" and \"1 signature\" in a digest of one", () => {
+  it('says "1 person" and "1 signature" in a digest of one', () => {
     const digest = [...documents.values()].find((d) => d.type === "Note" && String(d.content).includes("signed"))!;
-    expect(plainText(String(digest.content))).toMatch(/^1 person signed Digital Rights in the last \d+ hours: 1 signature so far\./);
+    expect(plainText(String(digest.content))).toMatch(
+      /^1 person signed Digital Rights in the last \d+ hours: 1 signature so far\./,
+    );
   });
 });
 
@@ -233,7 +271,9 @@ describe("a withdrawn Declaration", () => {
     t.db.transaction((tx) => setDeclarationStatus(tx, d.id, "withdrawn", null, new Date()));
     const note = await get(`${TEST_ORIGIN}/ap/notes/${getPost(t.db, d.id, "announcement")!.uuid}`);
     expect(mastodonView(note.json!).quotable).toBe(false);
-    expect(((note.json!.interactionPolicy as Json).canQuote as Json).automaticApproval).toBe(`${TEST_ORIGIN}/d/withdrawn-one`);
+    expect(((note.json!.interactionPolicy as Json).canQuote as Json).automaticApproval).toBe(
+      `${TEST_ORIGIN}/d/withdrawn-one`,
+    );
   });
 });
 
@@ -254,7 +294,9 @@ describe("WebFinger", () => {
       const json = (await response.json()) as { links: { rel: string; href?: string }[] };
       expect(json.links.find((l) => l.rel === "self")?.href).toBe(`${TEST_ORIGIN}/d/digital-rights`);
     }
-    expect(records.filter((r) => r.level === "error" || r.level === "fatal").map((r) => r.message.join(""))).toEqual([]);
+    expect(records.filter((r) => r.level === "error" || r.level === "fatal").map((r) => r.message.join(""))).toEqual(
+      [],
+    );
     // A name that cannot be a slug names no one.
     expect((await t.app.request("/.well-known/webfinger?resource=acct:not_a_slug@undersign.test")).status).toBe(404);
   });

@@ -6,7 +6,16 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startFediverseServer, type FediverseServer } from "../helpers/fediverse.ts";
-import { freePort, killChildren, ROOT, spawnApp, startApp, stopApp, tempDir, type RunningApp } from "../helpers/process.ts";
+import {
+  freePort,
+  killChildren,
+  ROOT,
+  spawnApp,
+  startApp,
+  stopApp,
+  tempDir,
+  type RunningApp,
+} from "../helpers/process.ts";
 
 let remote: FediverseServer | undefined;
 afterAll(async () => {
@@ -29,7 +38,17 @@ describe("a separate worker process", () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(remote.received.filter((a) => a.type === "Accept")).toEqual([]);
 
-    const worker = spawnApp({ ...vars, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, DECLARATIONS_DIR: join(ROOT, "declarations"), LOG_LEVEL: "info" }, "src/worker.ts");
+    const worker = spawnApp(
+      {
+        ...vars,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        DATA_DIR: dataDir,
+        DECLARATIONS_DIR: join(ROOT, "declarations"),
+        LOG_LEVEL: "info",
+      },
+      "src/worker.ts",
+    );
     const accept = await remote.waitFor((a) => a.type === "Accept", 20_000);
     expect(accept.actor).toBe(actor);
     expect(worker.output().stdout + worker.output().stderr).toContain("Delivering queued activities");

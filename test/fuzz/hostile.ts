@@ -89,13 +89,13 @@ export const SCRIPT_PAYLOADS: readonly string[] = [
   "<details open ontoggle=__xss.push('s18')>x</details>",
   "<object data=\"javascript:__xss.push('s19')\"></object>",
   "<embed src=\"javascript:__xss.push('s20')\">",
-  "<meta http-equiv=\"refresh\" content=\"0;url=javascript:__xss.push('s21')\">",
+  '<meta http-equiv="refresh" content="0;url=javascript:__xss.push(\'s21\')">',
   "<form action=\"javascript:__xss.push('s22')\"><button>go</button></form>",
   "![x](x\" onerror=\"__xss.push('s23'))",
   "<a href=\"data:text/html,<script>alert('s24')</script>\">data</a>",
   "<style>body{background:url(javascript:__xss.push('s25'))}</style>",
   "<base href=\"javascript:__xss.push('s26')//\">",
-  "<img src=\"x\" alt=\"\" onerror=alert('s27')>",
+  '<img src="x" alt="" onerror=alert(\'s27\')>',
   "<a href=\" javascript:alert('s28')\">space</a>",
   "<a href=\"JaVaScRiPt:alert('s29')\">case</a>",
   "[ref]: javascript:__xss.push('s30')\n\n[ref]",
@@ -135,7 +135,7 @@ export const WEIRD_STRINGS: readonly string[] = [
   "=",
   "../../../etc/passwd",
   "'; DROP TABLE signatures; --",
-  "\" OR 1=1 --",
+  '" OR 1=1 --',
   "{{7*7}}",
   "${7*7}",
   "__proto__",
@@ -263,7 +263,15 @@ export function randomText(gen: Gen, length: number): string {
   for (let i = 0; i < length; i++) {
     const range = gen.int(5);
     const cp =
-      range === 0 ? gen.int(0x80) : range === 1 ? 0x80 + gen.int(0x780) : range === 2 ? 0xd800 + gen.int(0x800) : range === 3 ? gen.int(0x10000) : 0x10000 + gen.int(0x100000);
+      range === 0
+        ? gen.int(0x80)
+        : range === 1
+          ? 0x80 + gen.int(0x780)
+          : range === 2
+            ? 0xd800 + gen.int(0x800)
+            : range === 3
+              ? gen.int(0x10000)
+              : 0x10000 + gen.int(0x100000);
     out += cp >= 0xd800 && cp <= 0xdfff ? String.fromCharCode(cp) : String.fromCodePoint(cp);
   }
   return out;
@@ -387,7 +395,14 @@ export function formsOn(html: string): PageForm[] {
  * use, whatever needed them (the instance actor's sign the fetch of a copy's
  * source, even one that then fails).
  */
-const VOLATILE_TABLES = new Set(["sessions", "kv", "queue_messages", "queue_hosts", "actor_keys", "__drizzle_migrations"]);
+const VOLATILE_TABLES = new Set([
+  "sessions",
+  "kv",
+  "queue_messages",
+  "queue_hosts",
+  "actor_keys",
+  "__drizzle_migrations",
+]);
 
 /**
  * A digest of every content table (volatile ones aside), per table, so that a
@@ -396,7 +411,9 @@ const VOLATILE_TABLES = new Set(["sessions", "kv", "queue_messages", "queue_host
 export function snapshot(db: Db): Record<string, string> {
   const client = db.$client;
   const tables = client
-    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .prepare<[], { name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
     .all()
     .map((r) => r.name)
     .filter((name) => !VOLATILE_TABLES.has(name));
@@ -406,7 +423,11 @@ export function snapshot(db: Db): Record<string, string> {
     let n = 0;
     for (const row of client.prepare(`SELECT * FROM "${table}" ORDER BY rowid`).iterate()) {
       n++;
-      hash.update(JSON.stringify(row, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v instanceof Buffer ? v.toString("base64") : v)));
+      hash.update(
+        JSON.stringify(row, (_k, v: unknown) =>
+          typeof v === "bigint" ? String(v) : v instanceof Buffer ? v.toString("base64") : v,
+        ),
+      );
     }
     out[table] = `${n}:${hash.digest("hex").slice(0, 16)}`;
   }
@@ -445,16 +466,22 @@ export function scriptableMarkup(html: string): string[] {
       const type = list.find((a) => a.name === "type")?.value;
       if (!(src != null && OWN_PATH.test(src)) && type !== "application/ld+json") found.push(match[0]);
     }
-    if (["iframe", "frame"].includes(tag) && !OWN_PATH.test(list.find((a) => a.name === "src")?.value ?? "")) found.push(match[0]);
+    if (["iframe", "frame"].includes(tag) && !OWN_PATH.test(list.find((a) => a.name === "src")?.value ?? ""))
+      found.push(match[0]);
     if (["object", "embed", "base", "applet"].includes(tag)) found.push(match[0]);
-    if (tag === "meta" && list.some((a) => a.name === "http-equiv" && a.value.toLowerCase() === "refresh")) found.push(match[0]);
+    if (tag === "meta" && list.some((a) => a.name === "http-equiv" && a.value.toLowerCase() === "refresh"))
+      found.push(match[0]);
     for (const a of list) {
       if (/^on[a-z]+$/.test(a.name)) found.push(`${tag} ${a.name}=${a.value}`);
-      if (["href", "src", "action", "formaction", "data", "xlink:href", "poster", "srcdoc", "background"].includes(a.name)) {
+      if (
+        ["href", "src", "action", "formaction", "data", "xlink:href", "poster", "srcdoc", "background"].includes(a.name)
+      ) {
         const scheme = a.value.replace(/[\u0000-\u0020\u007f-\u009f]/g, "").toLowerCase();
-        if (/^(javascript|vbscript|data:text\/html|data:image\/svg)/.test(scheme)) found.push(`${tag} ${a.name}=${a.value}`);
+        if (/^(javascript|vbscript|data:text\/html|data:image\/svg)/.test(scheme))
+          found.push(`${tag} ${a.name}=${a.value}`);
       }
-      if (a.name === "style" && /expression\s*\(|javascript:|url\s*\(\s*['"]?\s*javascript/i.test(a.value)) found.push(`${tag} style=${a.value}`);
+      if (a.name === "style" && /expression\s*\(|javascript:|url\s*\(\s*['"]?\s*javascript/i.test(a.value))
+        found.push(`${tag} style=${a.value}`);
     }
   }
   return found;
@@ -522,7 +549,9 @@ export function guardConnections(allowedLoopbackPorts: () => readonly number[] =
     if (loopback && allowedLoopbackPorts().includes(port)) return original.apply(this, args as never);
     const localName = /(^|\.)localhost\.?$/i.test(bare);
     if (localName || (isIP(bare) !== 0 && !isPublicAddress(bare))) privateAttempts.push(label);
-    const error = Object.assign(new Error(`connect ECONNREFUSED ${label} (refused by the fuzz guard)`), { code: "ECONNREFUSED" });
+    const error = Object.assign(new Error(`connect ECONNREFUSED ${label} (refused by the fuzz guard)`), {
+      code: "ECONNREFUSED",
+    });
     process.nextTick(() => this.destroy(error));
     return this;
   } as typeof Socket.prototype.connect;

@@ -11,13 +11,27 @@ import { describe, expect, it } from "vitest";
 import { diffDeclarations, renderDiffInline, renderDiffSideBySide } from "../../src/diff/index.ts";
 import { htmlToMarkdown } from "../../src/html-markdown.ts";
 import { renderMarkdown, sanitizeRemoteHtml } from "../../src/markdown.ts";
-import { Gen, hostileString, iterations, randomText, SCRIPT_PAYLOADS, scriptableMarkup, SEED, where, WEIRD_STRINGS } from "./hostile.ts";
+import {
+  Gen,
+  hostileString,
+  iterations,
+  randomText,
+  SCRIPT_PAYLOADS,
+  scriptableMarkup,
+  SEED,
+  where,
+  WEIRD_STRINGS,
+} from "./hostile.ts";
 
 /** A document of a few blocks, each a payload, an odd string or random text, sometimes inside Markdown or HTML structure. */
 function hostileDocument(gen: Gen): string {
   const blocks: string[] = [];
   for (let i = 0, n = 1 + gen.int(8); i < n; i++) {
-    const piece = gen.chance(0.5) ? gen.pick(SCRIPT_PAYLOADS) : gen.chance(0.5) ? hostileString(gen) : randomText(gen, gen.int(40));
+    const piece = gen.chance(0.5)
+      ? gen.pick(SCRIPT_PAYLOADS)
+      : gen.chance(0.5)
+        ? hostileString(gen)
+        : randomText(gen, gen.int(40));
     const wrap = gen.pick([
       (s: string) => s,
       (s: string) => `## ${s}`,
@@ -48,7 +62,8 @@ describe("the markup pipeline, on hostile text", () => {
         return;
       }
       const bad = scriptableMarkup(html);
-      if (bad.length > 0) problems.push(where(step, i, `${JSON.stringify(input).slice(0, 200)} → ${bad.join(" | ").slice(0, 200)}`));
+      if (bad.length > 0)
+        problems.push(where(step, i, `${JSON.stringify(input).slice(0, 200)} → ${bad.join(" | ").slice(0, 200)}`));
     };
     // Every payload alone, then seeded mixtures.
     const inputs = [...SCRIPT_PAYLOADS, ...Array.from({ length: iterations(400) }, () => hostileDocument(gen))];
@@ -61,7 +76,9 @@ describe("the markup pipeline, on hostile text", () => {
       const before = hostileDocument(gen);
       const after = gen.chance(0.5) ? `${before}\n\n${hostileDocument(gen)}` : hostileDocument(gen);
       check(i, "renderDiffInline", `${before} → ${after}`, () => renderDiffInline(diffDeclarations(before, after)));
-      check(i, "renderDiffSideBySide", `${before} → ${after}`, () => renderDiffSideBySide(diffDeclarations(before, after)));
+      check(i, "renderDiffSideBySide", `${before} → ${after}`, () =>
+        renderDiffSideBySide(diffDeclarations(before, after)),
+      );
     }
     expect(problems).toEqual([]);
   });
@@ -96,4 +113,3 @@ describe("scriptableMarkup, the sweep's HTML check (control)", () => {
     }
   });
 });
-

@@ -69,10 +69,21 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
     fields.set("csrf", csrf);
     const post = await site.app.request(action, {
       method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: [cookie, csrfCookie].filter(Boolean).join("; ") },
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        Cookie: [cookie, csrfCookie].filter(Boolean).join("; "),
+      },
       body: new URLSearchParams([...fields]).toString(),
     });
-    if (process.env.FUZZ_VERBOSE && post.status !== 303) console.log(action, post.status, (await post.text()).replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").slice(0, 3000));
+    if (process.env.FUZZ_VERBOSE && post.status !== 303)
+      console.log(
+        action,
+        post.status,
+        (await post.text())
+          .replace(/<[^>]*>/g, " ")
+          .replace(/\s+/g, " ")
+          .slice(0, 3000),
+      );
     return post.status;
   }
 
@@ -100,29 +111,63 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
 
     // Signatures through the signing form.
     for (const [i, payload] of SHORT.entries()) {
-      const comment = SCRIPT_PAYLOADS.slice(i, i + 6).join("\n").slice(0, 500);
-      const website = i % 2 === 0 ? `https://example.com/"onmouseover="__xss.push('w${i}')` : `javascript:__xss.push('w${i}')`;
-      let res = await signForm(site.app, { name: payload, place: SHORT[(i + 1) % SHORT.length]!, comment, website }, { slug: "rights" });
-      if (res.status !== 303) res = await signForm(site.app, { name: payload, place: SHORT[(i + 1) % SHORT.length]!, comment }, { slug: "rights" });
+      const comment = SCRIPT_PAYLOADS.slice(i, i + 6)
+        .join("\n")
+        .slice(0, 500);
+      const website =
+        i % 2 === 0 ? `https://example.com/"onmouseover="__xss.push('w${i}')` : `javascript:__xss.push('w${i}')`;
+      let res = await signForm(
+        site.app,
+        { name: payload, place: SHORT[(i + 1) % SHORT.length]!, comment, website },
+        { slug: "rights" },
+      );
+      if (res.status !== 303)
+        res = await signForm(
+          site.app,
+          { name: payload, place: SHORT[(i + 1) % SHORT.length]!, comment },
+          { slug: "rights" },
+        );
       if (res.status === 303) {
         accepted.push(`signature ${JSON.stringify(payload)}`);
-        if (visits.every((v) => !v.path.startsWith("/s/"))) visits.push({ path: res.headers.get("location")!.replace(/\?.*$/, "") });
+        if (visits.every((v) => !v.path.startsWith("/s/")))
+          visits.push({ path: res.headers.get("location")!.replace(/\?.*$/, "") });
       }
     }
 
     // A fediverse account with a hostile display name signs (Like) and replies.
     remote = await startFediverseServer({ users: ["mallory"] });
     suite.later(remote.close);
-    await remote.updateProfile("mallory", { name: "<img src=x onerror=__xss.push('fedname')>Mallory", summary: SCRIPT_PAYLOADS.join(" ") });
+    await remote.updateProfile("mallory", {
+      name: "<img src=x onerror=__xss.push('fedname')>Mallory",
+      summary: SCRIPT_PAYLOADS.join(" "),
+    });
     const noteUri = `${site.origin}/ap/notes/${getPost(site.db, rights.id, "announcement")!.uuid}`;
     const mallory = remote.actorUri("mallory");
-    expect((await remote.postSigned({ inbox: `${site.origin}/inbox`, json: mastodon.like(mallory, noteUri), user: "mallory" })).status).toBe(202);
-    const reply = mastodon.reply(mallory, noteUri, { mention: { href: `${site.origin}/d/rights`, name: "@rights" }, content: SCRIPT_PAYLOADS.join("<br>") }) as Record<string, any>;
+    expect(
+      (
+        await remote.postSigned({
+          inbox: `${site.origin}/inbox`,
+          json: mastodon.like(mallory, noteUri),
+          user: "mallory",
+        })
+      ).status,
+    ).toBe(202);
+    const reply = mastodon.reply(mallory, noteUri, {
+      mention: { href: `${site.origin}/d/rights`, name: "@rights" },
+      content: SCRIPT_PAYLOADS.join("<br>"),
+    }) as Record<string, any>;
     reply.object.summary = "<script>__xss.push('cw')</script>";
     expect((await remote.postSigned({ inbox: `${site.origin}/inbox`, json: reply, user: "mallory" })).status).toBe(202);
     accepted.push("a fediverse Like and reply");
-    const flag = mastodon.flag(remote.instanceActorUri, `${site.origin}/d/rights`, ["javascript:__xss.push('flag')", noteUri], SCRIPT_PAYLOADS.join("\n"));
-    expect((await remote.postSigned({ inbox: `${site.origin}/inbox`, json: flag, user: "__instance__" })).status).toBe(202);
+    const flag = mastodon.flag(
+      remote.instanceActorUri,
+      `${site.origin}/d/rights`,
+      ["javascript:__xss.push('flag')", noteUri],
+      SCRIPT_PAYLOADS.join("\n"),
+    );
+    expect((await remote.postSigned({ inbox: `${site.origin}/inbox`, json: flag, user: "__instance__" })).status).toBe(
+      202,
+    );
 
     // A copy of ada's whose every text is hostile.
     createDeclaration(site.db, {
@@ -141,9 +186,19 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
     // The admin's forms: the strike's name and first notice, and the FAQ.
     const day = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     const template = `${SCRIPT_PAYLOADS.slice(0, 6).join(" ")} {strike_url} {hashtags}`;
-    const strike = await submit("/admin/strike", "/admin/strike", { name: "<script>__xss.push('strike')</script>Strike", "day-1": day, "template-1": template }, tokens.root);
+    const strike = await submit(
+      "/admin/strike",
+      "/admin/strike",
+      { name: "<script>__xss.push('strike')</script>Strike", "day-1": day, "template-1": template },
+      tokens.root,
+    );
     if (strike === 303) accepted.push("the strike's name and notice");
-    const faq = await submit("/admin/pages/faq", "/admin/pages/faq", { title: "FAQ <script>__xss.push('faqtitle')</script>", body: SCRIPT_PAYLOADS.join("\n\n") }, tokens.root);
+    const faq = await submit(
+      "/admin/pages/faq",
+      "/admin/pages/faq",
+      { title: "FAQ <script>__xss.push('faqtitle')</script>", body: SCRIPT_PAYLOADS.join("\n\n") },
+      tokens.root,
+    );
     if (faq === 303) accepted.push("the FAQ page");
     const pledge = await submit("/strike", "/strike/pledge", { name: SHORT[0]!, "all-days": "on" }, "");
     if (pledge === 303) accepted.push("a pledge");
@@ -151,10 +206,30 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
     // A strike bot connection whose profile came from a hostile server.
     const key = Buffer.from(BOT_TOKEN_KEY, "hex");
     const origin = "https://mastodon.example";
-    const app = insertBotApp(site.db, { origin, redirectUri: `${site.origin}/bot/callback`, scopes: "read write", clientId: "c", clientSecretSealed: sealToken(key, "s", `app:${origin}`), software: "mastodon", version: "4.3.0", supportsPkce: true, created: new Date() });
+    const app = insertBotApp(site.db, {
+      origin,
+      redirectUri: `${site.origin}/bot/callback`,
+      scopes: "read write",
+      clientId: "c",
+      clientSecretSealed: sealToken(key, "s", `app:${origin}`),
+      software: "mastodon",
+      version: "4.3.0",
+      supportsPkce: true,
+      created: new Date(),
+    });
     const connection = upsertConnection(
       site.db,
-      { accountId: ada.id, appId: app.id, remoteId: "1", acct: "<img src=x onerror=__xss.push('acct')>", displayName: "<script>__xss.push('bot')</script>", url: "javascript:__xss.push('boturl')", avatar: "javascript:__xss.push('avatar')", scope: "read write", now: new Date() },
+      {
+        accountId: ada.id,
+        appId: app.id,
+        remoteId: "1",
+        acct: "<img src=x onerror=__xss.push('acct')>",
+        displayName: "<script>__xss.push('bot')</script>",
+        url: "javascript:__xss.push('boturl')",
+        avatar: "javascript:__xss.push('avatar')",
+        scope: "read write",
+        now: new Date(),
+      },
       (id) => sealToken(key, "t", `connection:${id}:${origin}`),
     );
 
@@ -188,7 +263,13 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
     const ref = inputValue(editor, "ref")!;
     const form = formsOn(editor).find((f) => f.action === "/copy/elsewhere")!;
     const values = Object.fromEntries(form.fields);
-    const published = await copyPost({ ...values, source: `${elsewhere.origin}/d/theirs`, ref, slug: "from-elsewhere", action: "publish" });
+    const published = await copyPost({
+      ...values,
+      source: `${elsewhere.origin}/d/theirs`,
+      ref,
+      slug: "from-elsewhere",
+      action: "publish",
+    });
     if (published.status === 303) accepted.push("a copy from another site");
 
     visits.push(
@@ -219,7 +300,15 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
   it("accepted the hostile input it is meant to show", () => {
     // The sweep is only as good as what got in: most hostile names must have been taken as names.
     expect(accepted.filter((a) => a.startsWith("signature")).length).toBeGreaterThan(SHORT.length / 2);
-    expect(accepted).toEqual(expect.arrayContaining(["a fediverse Like and reply", "the strike's name and notice", "the FAQ page", "a pledge", "a copy from another site"]));
+    expect(accepted).toEqual(
+      expect.arrayContaining([
+        "a fediverse Like and reply",
+        "the strike's name and notice",
+        "the FAQ page",
+        "a pledge",
+        "a copy from another site",
+      ]),
+    );
     expect(editorMarkup).toEqual([]);
     expect(getDeclarationBySlug(site.db, "rights")!.signatureCount).toBeGreaterThan(SHORT.length / 2);
   });
@@ -232,7 +321,8 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
       await context.addInitScript(() => {
         const w = window as unknown as Record<string, unknown> & { __xss: string[] };
         w.__xss = [];
-        for (const name of ["alert", "confirm", "prompt", "print"]) w[name] = (...args: unknown[]) => void w.__xss.push(`${name}(${args.join(",")})`);
+        for (const name of ["alert", "confirm", "prompt", "print"])
+          w[name] = (...args: unknown[]) => void w.__xss.push(`${name}(${args.join(",")})`);
       });
       if (visit.as != null) {
         const [name, value] = tokens[visit.as].split("=") as [string, string];
@@ -249,7 +339,9 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
   it("the detector sees script that runs and markup that could (control)", async () => {
     const unsafe = new Hono();
     unsafe.get("/", (c) =>
-      c.html(`<!doctype html><p>control</p><img src="/nothing" onerror="__xss.push('control')"><a href="javascript:alert(1)">x</a><script>alert("inline")</script>`),
+      c.html(
+        `<!doctype html><p>control</p><img src="/nothing" onerror="__xss.push('control')"><a href="javascript:alert(1)">x</a><script>alert("inline")</script>`,
+      ),
     );
     const server = await startServer(unsafe);
     try {
@@ -257,12 +349,18 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
       await context.addInitScript(() => {
         const w = window as unknown as Record<string, unknown> & { __xss: string[] };
         w.__xss = [];
-        for (const name of ["alert", "confirm", "prompt", "print"]) w[name] = (...args: unknown[]) => void w.__xss.push(`${name}(${args.join(",")})`);
+        for (const name of ["alert", "confirm", "prompt", "print"])
+          w[name] = (...args: unknown[]) => void w.__xss.push(`${name}(${args.join(",")})`);
       });
       const found = await inspect(context, await context.newPage(), new URL(server.url).origin, "/");
       await context.close();
       expect(found).toEqual(
-        expect.arrayContaining(["script ran: control", "script ran: alert(inline)", expect.stringMatching(/in the DOM: <img onerror/), expect.stringMatching(/in the DOM: <a href="javascript:/)]),
+        expect.arrayContaining([
+          "script ran: control",
+          "script ran: alert(inline)",
+          expect.stringMatching(/in the DOM: <img onerror/),
+          expect.stringMatching(/in the DOM: <a href="javascript:/),
+        ]),
       );
     } finally {
       await server.close();
@@ -290,7 +388,8 @@ async function inspect(context: BrowserContext, page: Page, origin: string, path
     for (const f of inner) found.push(`script ran in a frame: ${f}`);
   }
   found.push(...dialogs);
-  for (const v of await watch.cspViolations()) if (/script|object|frame|child|default/.test(v)) found.push(`CSP violation: ${v}`);
+  for (const v of await watch.cspViolations())
+    if (/script|object|frame|child|default/.test(v)) found.push(`CSP violation: ${v}`);
   const markup = await page.evaluate(() => {
     const bad: string[] = [];
     const own = (value: string) => {
@@ -307,18 +406,25 @@ async function inspect(context: BrowserContext, page: Page, origin: string, path
         const name = a.name.toLowerCase();
         const value = a.value.replace(/[\u0000-\u0020]/g, "").toLowerCase();
         if (name.startsWith("on")) bad.push(`<${tag} ${a.name}="${a.value}">`);
-        if (["href", "src", "action", "formaction", "data", "srcdoc", "xlink:href", "poster", "background"].includes(name) && /^(javascript|vbscript|data:text\/html|data:image\/svg)/.test(value)) {
+        if (
+          ["href", "src", "action", "formaction", "data", "srcdoc", "xlink:href", "poster", "background"].includes(
+            name,
+          ) &&
+          /^(javascript|vbscript|data:text\/html|data:image\/svg)/.test(value)
+        ) {
           bad.push(`<${tag} ${a.name}="${a.value}">`);
         }
         if (name === "style" && /expression\(|javascript:/.test(value)) bad.push(`<${tag} style="${a.value}">`);
       }
       if (tag === "script") {
         const s = el as HTMLScriptElement;
-        if (!(s.src !== "" && own(s.src)) && s.type !== "application/ld+json") bad.push(`<script>${s.textContent?.slice(0, 80) ?? ""}`);
+        if (!(s.src !== "" && own(s.src)) && s.type !== "application/ld+json")
+          bad.push(`<script>${s.textContent?.slice(0, 80) ?? ""}`);
       }
       if (["iframe", "frame"].includes(tag) && !own((el as HTMLIFrameElement).src)) bad.push(`<${tag}>`);
       if (["object", "embed", "base", "applet"].includes(tag)) bad.push(`<${tag}>`);
-      if (tag === "meta" && el.getAttribute("http-equiv")?.toLowerCase() === "refresh") bad.push("<meta http-equiv=refresh>");
+      if (tag === "meta" && el.getAttribute("http-equiv")?.toLowerCase() === "refresh")
+        bad.push("<meta http-equiv=refresh>");
     }
     return bad;
   });

@@ -52,14 +52,25 @@ async function attempt(run: () => Response | Promise<Response>): Promise<Tried> 
   const started = performance.now();
   const res = await run();
   const html = await res.text();
-  return { status: res.status, html, ms: performance.now() - started, connections: [...guard.attempts], privateConnections: [...guard.privateAttempts] };
+  return {
+    status: res.status,
+    html,
+    ms: performance.now() - started,
+    connections: [...guard.attempts],
+    privateConnections: [...guard.privateAttempts],
+  };
 }
 
 /**
  * `gateway`: the route answers 502 when a public server cannot be reached (no
  * network in tests), as documented; a private address must still get a 4xx.
  */
-const entryPoints: { name: string; gateway?: boolean; inputs: () => string[]; send: (value: string) => Response | Promise<Response> }[] = [
+const entryPoints: {
+  name: string;
+  gateway?: boolean;
+  inputs: () => string[];
+  send: (value: string) => Response | Promise<Response>;
+}[] = [
   {
     name: "POST /d/:slug/interact (account)",
     inputs: () => [...hostileHandles(PORT), ...hostileUrls(PORT)],
@@ -73,7 +84,16 @@ const entryPoints: { name: string; gateway?: boolean; inputs: () => string[]; se
   {
     name: "POST /bot/connect (server)",
     gateway: true,
-    inputs: () => [...hostileUrls(PORT), ...hostileHandles(PORT), `127.0.0.1:${PORT}`, "localhost", "10.0.0.1", "169.254.169.254", "[::1]", "2130706433"],
+    inputs: () => [
+      ...hostileUrls(PORT),
+      ...hostileHandles(PORT),
+      `127.0.0.1:${PORT}`,
+      "localhost",
+      "10.0.0.1",
+      "169.254.169.254",
+      "[::1]",
+      "2130706433",
+    ],
     send: (server) => postForm(t.app, "/bot/connect", { server }, { csrf: author }),
   },
   {
@@ -97,9 +117,13 @@ describe("addresses on private networks and odd schemes are never fetched", () =
         const tried = await attempt(() => entry.send(input));
         const label = `${JSON.stringify(input)} → ${tried.status}`;
         // A name that does not resolve (no DNS in tests) is "unreachable": 502 where documented.
-        const refused = tried.status >= 400 && (tried.status < 500 || (entry.gateway === true && tried.status === 502 && tried.privateConnections.length === 0));
+        const refused =
+          tried.status >= 400 &&
+          (tried.status < 500 ||
+            (entry.gateway === true && tried.status === 502 && tried.privateConnections.length === 0));
         if (!refused) problems.push(`${label}: expected a refusal (4xx)`);
-        if (tried.privateConnections.length > 0) problems.push(`${label}: connected to ${tried.privateConnections.join(", ")}`);
+        if (tried.privateConnections.length > 0)
+          problems.push(`${label}: connected to ${tried.privateConnections.join(", ")}`);
         if (tried.ms > 3000) problems.push(`${label}: took ${Math.round(tried.ms)} ms`);
         const markup = scriptableMarkup(tried.html);
         if (markup.length > 0) problems.push(`${label}: ${markup.join(" | ")}`);
@@ -111,23 +135,36 @@ describe("addresses on private networks and odd schemes are never fetched", () =
   it("GET /media/avatars/:id of an account whose icon is on a private address (what an inbox may store)", async () => {
     const { upsertRemoteActor } = await import("../../src/db/fediverse.ts");
     const problems: string[] = [];
-    for (const [i, icon] of hostileUrls(PORT).filter((u) => /^https?:/.test(u)).entries()) {
+    for (const [i, icon] of hostileUrls(PORT)
+      .filter((u) => /^https?:/.test(u))
+      .entries()) {
       const actor = upsertRemoteActor(
         t.db,
-        { uri: `https://remote${i}.example/users/eve`, handle: null, name: null, url: `https://remote${i}.example/@eve`, iconUrl: icon, inbox: `https://remote${i}.example/inbox`, sharedInbox: null },
+        {
+          uri: `https://remote${i}.example/users/eve`,
+          handle: null,
+          name: null,
+          url: `https://remote${i}.example/@eve`,
+          iconUrl: icon,
+          inbox: `https://remote${i}.example/inbox`,
+          sharedInbox: null,
+        },
         new Date(),
       );
       const tried = await attempt(() => t.app.request(`/media/avatars/${actor.id}`));
       const label = `${JSON.stringify(icon)} → ${tried.status}`;
       if (tried.status >= 500) problems.push(`${label}: a server error`);
-      if (tried.privateConnections.length > 0) problems.push(`${label}: connected to ${tried.privateConnections.join(", ")}`);
+      if (tried.privateConnections.length > 0)
+        problems.push(`${label}: connected to ${tried.privateConnections.join(", ")}`);
       if (tried.ms > 3000) problems.push(`${label}: took ${Math.round(tried.ms)} ms`);
     }
     expect(problems).toEqual([]);
   });
 
   it("the watch sees a connection to a public address (control)", async () => {
-    const tried = await attempt(() => postForm(t.app, "/copy/elsewhere", { source: `https://${PUBLIC_IP}/d/x` }, { csrf: author }));
+    const tried = await attempt(() =>
+      postForm(t.app, "/copy/elsewhere", { source: `https://${PUBLIC_IP}/d/x` }, { csrf: author }),
+    );
     expect(tried.connections).toContain(`${PUBLIC_IP}:443`);
     expect(tried.privateConnections).toEqual([]);
     // And one to loopback, made by the test itself, is counted as private.

@@ -40,7 +40,13 @@ export interface ActorServer {
   /** A key pair that no actor document names. */
   strayKeys(): Promise<CryptoKeyPair>;
   /** A POST of `json` to `inbox`, signed with `privateKey` under `keyId`. */
-  signedPost(options: { inbox: string; json: object; keyId: string; privateKey: CryptoKey; spec?: "draft-cavage-http-signatures-12" | "rfc9421" }): Promise<Request>;
+  signedPost(options: {
+    inbox: string;
+    json: object;
+    keyId: string;
+    privateKey: CryptoKey;
+    spec?: "draft-cavage-http-signatures-12" | "rfc9421";
+  }): Promise<Request>;
   close(): Promise<void>;
 }
 
@@ -56,7 +62,10 @@ export const AS = "https://www.w3.org/ns/activitystreams";
 export const SECURITY = "https://w3id.org/security/v1";
 
 export async function startActorServer(): Promise<ActorServer> {
-  const actors = new Map<string, { actor: ScriptedActor; state: ActorState; displayName: string; keyIds: string[] | null }>();
+  const actors = new Map<
+    string,
+    { actor: ScriptedActor; state: ActorState; displayName: string; keyIds: string[] | null }
+  >();
   const documents = new Map<string, Served>();
   const counts = new Map<string, number>();
   const hanging = new Set<ServerResponse>();
@@ -100,14 +109,21 @@ export async function startActorServer(): Promise<ActorServer> {
       hanging.add(res);
       return;
     }
-    if (state === 404 || state === 410 || state === 500) return send(res, state, state === 410 ? { id: entry.actor.uri, type: "Tombstone" } : { error: String(state) });
-    if (state === "signed-only" && req.headers.signature == null && req.headers["signature-input"] == null) return send(res, 401, { error: "Request not signed" });
+    if (state === 404 || state === 410 || state === 500)
+      return send(res, state, state === 410 ? { id: entry.actor.uri, type: "Tombstone" } : { error: String(state) });
+    if (state === "signed-only" && req.headers.signature == null && req.headers["signature-input"] == null)
+      return send(res, 401, { error: "Request not signed" });
     if (typeof state === "object") {
       res.writeHead(302, { location: state.redirect });
       return res.end();
     }
     const json = await actorJson(entry);
-    if (entry.keyIds != null) (json as Record<string, unknown>).assertionMethod = entry.keyIds.map((id) => ({ id, type: "Multikey", controller: entry.actor.uri }));
+    if (entry.keyIds != null)
+      (json as Record<string, unknown>).assertionMethod = entry.keyIds.map((id) => ({
+        id,
+        type: "Multikey",
+        controller: entry.actor.uri,
+      }));
     return send(res, 200, json);
   }
 
@@ -126,7 +142,12 @@ export async function startActorServer(): Promise<ActorServer> {
     async addActor(name, options = {}) {
       const uri = `${origin}/users/${name}`;
       const actor: ScriptedActor = { name, uri, keyId: `${uri}#main-key`, keys: await generateRsaKeyPair() };
-      actors.set(name, { actor, state: "live", displayName: options.displayName ?? name, keyIds: options.keyIds ?? null });
+      actors.set(name, {
+        actor,
+        state: "live",
+        displayName: options.displayName ?? name,
+        keyIds: options.keyIds ?? null,
+      });
       return actor;
     },
     setState(name, state) {

@@ -58,7 +58,12 @@ export async function watchPage(
   /** Other test servers on loopback the journey visits (a Mastodon server's authorization page). */
   alsoAllowed: readonly string[] = [],
 ): Promise<PageWatch> {
-  const watch = { requests: [] as string[], foreign: [] as string[], consoleMessages: [] as string[], pageErrors: [] as string[] };
+  const watch = {
+    requests: [] as string[],
+    foreign: [] as string[],
+    consoleMessages: [] as string[],
+    pageErrors: [] as string[],
+  };
   page.on("request", (request) => watch.requests.push(request.url()));
   page.on("worker", (worker) => watch.requests.push(worker.url()));
   page.on("console", (message) => {

@@ -12,7 +12,11 @@ import { sanitizeRemoteHtml } from "../../src/markdown.ts";
 let n = 0;
 
 /** A remote account `user@host` (host defaults to social.example). */
-export function remoteActor(db: Db, user: string, options: { host?: string; name?: string | null; iconUrl?: string | null } = {}): RemoteActor {
+export function remoteActor(
+  db: Db,
+  user: string,
+  options: { host?: string; name?: string | null; iconUrl?: string | null } = {},
+): RemoteActor {
   const host = options.host ?? "social.example";
   const uri = `https://${host}/users/${user}`;
   return db.transaction((tx) =>
@@ -57,7 +61,13 @@ export function follower(db: Db, declaration: Pick<Declaration, "id">, actor: Re
 
 export function boost(db: Db, declaration: Pick<Declaration, "id">, actor: RemoteActor) {
   n++;
-  return addBoost(db, { declarationId: declaration.id, actorId: actor.id, activityUri: `${actor.uri}/statuses/${n}/activity`, objectUri: "https://undersign.test/ap/notes/x", now: new Date() });
+  return addBoost(db, {
+    declarationId: declaration.id,
+    actorId: actor.id,
+    activityUri: `${actor.uri}/statuses/${n}/activity`,
+    objectUri: "https://undersign.test/ap/notes/x",
+    now: new Date(),
+  });
 }
 
 /** A reply by `actor`; returns its row id. */
@@ -88,8 +98,25 @@ export function response(
 }
 
 /** A Flag from `actorUri`; returns its row id. */
-export function report(db: Db, declarationId: number | null, content: string, actorUri = "https://social.example/actor"): number {
+export function report(
+  db: Db,
+  declarationId: number | null,
+  content: string,
+  actorUri = "https://social.example/actor",
+): number {
   const activityUri = `https://social.example/flags/${++n}`;
-  addReport(db, { activityUri, actorUri, declarationId, objectUris: ["https://undersign.test/d/test-declaration", `https://undersign.test/ap/notes/${n}`], content }, new Date());
-  return db.$client.prepare<[string], { id: number }>("SELECT id FROM fed_reports WHERE activity_uri = ?").get(activityUri)!.id;
+  addReport(
+    db,
+    {
+      activityUri,
+      actorUri,
+      declarationId,
+      objectUris: ["https://undersign.test/d/test-declaration", `https://undersign.test/ap/notes/${n}`],
+      content,
+    },
+    new Date(),
+  );
+  return db.$client
+    .prepare<[string], { id: number }>("SELECT id FROM fed_reports WHERE activity_uri = ?")
+    .get(activityUri)!.id;
 }

@@ -183,7 +183,9 @@ export const mastodon = {
         sensitive: false,
         atomUri: statusUri,
         inReplyToAtomUri: inReplyTo,
-        conversation: options.conversation ?? `tag:${new URL(actor).hostname},${published.slice(0, 10)}:objectId=${n}:objectType=Conversation`,
+        conversation:
+          options.conversation ??
+          `tag:${new URL(actor).hostname},${published.slice(0, 10)}:objectId=${n}:objectType=Conversation`,
         content,
         contentMap: { [options.language ?? "en"]: content },
         attachment: [],
@@ -191,7 +193,12 @@ export const mastodon = {
         replies: {
           id: `${statusUri}/replies`,
           type: "Collection",
-          first: { type: "CollectionPage", next: `${statusUri}/replies?only_other_accounts=true&page=true`, partOf: `${statusUri}/replies`, items: [] },
+          first: {
+            type: "CollectionPage",
+            next: `${statusUri}/replies?only_other_accounts=true&page=true`,
+            partOf: `${statusUri}/replies`,
+            items: [],
+          },
         },
         likes: { id: `${statusUri}/likes`, type: "Collection", totalItems: 0 },
         shares: { id: `${statusUri}/shares`, type: "Collection", totalItems: 0 },
@@ -280,7 +287,15 @@ export const mastodon = {
       actor,
       object,
       instrument: ids.inline
-        ? { id: instrument, type: "Note", attributedTo: actor, content: "<p>Quoting this.</p>", quote: object, to: [PUBLIC], cc: [`${actor}/followers`] }
+        ? {
+            id: instrument,
+            type: "Note",
+            attributedTo: actor,
+            content: "<p>Quoting this.</p>",
+            quote: object,
+            to: [PUBLIC],
+            cc: [`${actor}/followers`],
+          }
         : instrument,
     };
   },
@@ -375,7 +390,11 @@ export const misskey = {
                 type: "Emoji",
                 name: reaction,
                 updated: ids.published ?? now(),
-                icon: { type: "Image", mediaType: "image/png", url: ids.emojiUrl ?? `${origin}/files/${custom[1]}.png` },
+                icon: {
+                  type: "Image",
+                  mediaType: "image/png",
+                  url: ids.emojiUrl ?? `${origin}/files/${custom[1]}.png`,
+                },
               },
             ],
           }),
@@ -600,10 +619,13 @@ export const pleroma = {
 // msg_repulsion, msg_undo)
 
 /** snac's ids for admirations: `<actor>/<l|a|e>/<md5 of the object id>` — the same every time. */
-const snacAdmirationId = (actor: string, kind: "l" | "a" | "e", object: string) => `${actor}/${kind}/${createHash("md5").update(object).digest("hex")}`;
+const snacAdmirationId = (actor: string, kind: "l" | "a" | "e", object: string) =>
+  `${actor}/${kind}/${createHash("md5").update(object).digest("hex")}`;
 /** snac's `tid()`: seconds and microseconds (of `at`, else now). */
 const snacTid = (at?: string) =>
-  at == null ? `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}` : `${Math.floor(Date.parse(at) / 1000)}.000000`;
+  at == null
+    ? `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`
+    : `${Math.floor(Date.parse(at) / 1000)}.000000`;
 
 export const snac = {
   /**
@@ -611,7 +633,15 @@ export const snac = {
    * id, `published` now, to [Public, the object's author].
    */
   like(actor: string, object: string, author: string, ids: ShapeIds = {}): Json {
-    return { "@context": AS_CONTEXT, type: "Like", id: snacAdmirationId(actor, "l", object), actor, published: ids.published ?? now(), object, to: [PUBLIC, author] };
+    return {
+      "@context": AS_CONTEXT,
+      type: "Like",
+      id: snacAdmirationId(actor, "l", object),
+      actor,
+      published: ids.published ?? now(),
+      object,
+      to: [PUBLIC, author],
+    };
   },
 
   /**
@@ -643,6 +673,14 @@ export const snac = {
    */
   undo(actor: string, undone: Json, ids: ShapeIds = {}): Json {
     const { published: _published, ...inner } = withoutContext(undone);
-    return { "@context": AS_CONTEXT, type: "Undo", id: `${String(inner.id)}/Undo_${snacTid(ids.published)}`, actor, published: ids.published ?? now(), object: inner, to: inner.to };
+    return {
+      "@context": AS_CONTEXT,
+      type: "Undo",
+      id: `${String(inner.id)}/Undo_${snacTid(ids.published)}`,
+      actor,
+      published: ids.published ?? now(),
+      object: inner,
+      to: inner.to,
+    };
   },
 };

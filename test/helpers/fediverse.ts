@@ -320,7 +320,8 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
   const autoAccept = options.autoAccept ?? false;
   const userNames = [...options.users];
   for (const name of userNames) {
-    if (!/^[a-z0-9_]+$/i.test(name) || name === INSTANCE_ACTOR) throw new Error(`bad user name ${JSON.stringify(name)}`);
+    if (!/^[a-z0-9_]+$/i.test(name) || name === INSTANCE_ACTOR)
+      throw new Error(`bad user name ${JSON.stringify(name)}`);
   }
 
   const received: ReceivedActivity[] = [];
@@ -401,7 +402,8 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
     if (request.method === "POST") {
       try {
         const parsed: unknown = await request.clone().json();
-        if (parsed != null && typeof parsed === "object" && !Array.isArray(parsed)) raw = parsed as Record<string, unknown>;
+        if (parsed != null && typeof parsed === "object" && !Array.isArray(parsed))
+          raw = parsed as Record<string, unknown>;
       } catch {
         // Fedify answers 400 itself.
       }
@@ -492,7 +494,8 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
     .setFollowingDispatcher("/users/{identifier}/following", (_c, identifier) => {
       if (!users.has(identifier)) return null;
       const items: URL[] = [];
-      for (const [k, f] of following) if (k.startsWith(`${identifier}\n`) && f.state === "accepted") items.push(f.target.id!);
+      for (const [k, f] of following)
+        if (k.startsWith(`${identifier}\n`) && f.state === "accepted") items.push(f.target.id!);
       return { items, nextCursor: null };
     })
     .setFirstCursor(() => "0");
@@ -527,7 +530,8 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
       ccs: status.cc.map((u) => new URL(u)),
       sensitive: false,
       contents: [status.content, new LanguageString(status.content, "en")],
-      tags: status.mention == null ? [] : [new Mention({ href: new URL(status.mention.href), name: status.mention.name })],
+      tags:
+        status.mention == null ? [] : [new Mention({ href: new URL(status.mention.href), name: status.mention.name })],
     });
   }
 
@@ -570,7 +574,8 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
   function followFor(activity: Accept | Reject, raw: Record<string, unknown>): FollowState | undefined {
     const from = activity.actorId?.href;
     const objectId = activity.objectId?.href;
-    const embedded = raw.object != null && typeof raw.object === "object" ? (raw.object as Record<string, unknown>) : null;
+    const embedded =
+      raw.object != null && typeof raw.object === "object" ? (raw.object as Record<string, unknown>) : null;
     for (const [k, f] of following) {
       if (f.target.id?.href !== from) continue;
       if (objectId != null && objectId === f.id.href) return f;
@@ -832,7 +837,11 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
     await deliver(user, audience(user, entry.recipients), undo);
   }
 
-  function newStatus(user: string, html: string, extra: { inReplyTo: string | null; mention: Status["mention"]; cc: string[]; recipients: Recipient[] }): Status {
+  function newStatus(
+    user: string,
+    html: string,
+    extra: { inReplyTo: string | null; mention: Status["mention"]; cc: string[]; recipients: Recipient[] },
+  ): Status {
     const n = nextNumber();
     const status: Status = {
       user,
@@ -861,11 +870,17 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
     return status.uri;
   }
 
-  async function reply(user: string, inReplyTo: string, html: string, opts: { mention?: string } = {}): Promise<string> {
+  async function reply(
+    user: string,
+    inReplyTo: string,
+    html: string,
+    opts: { mention?: string } = {},
+  ): Promise<string> {
     liveUser(user);
     const parentAuthor = await authorOf(user, inReplyTo, undefined);
     const target = opts.mention == null ? null : await lookupActor(user, opts.mention);
-    const recipients = target == null || target.id!.href === parentAuthor.id!.href ? [parentAuthor] : [parentAuthor, target];
+    const recipients =
+      target == null || target.id!.href === parentAuthor.id!.href ? [parentAuthor] : [parentAuthor, target];
     const mention =
       target == null ? null : { href: target.id!.href, name: `@${target.preferredUsername ?? "?"}@${target.id!.host}` };
     // Mastodon: to Public, cc [followers, every mentioned account].
@@ -920,7 +935,10 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
     return audience(user, [...state.contacts.values()]);
   }
 
-  async function updateProfile(user: string, changes: { name?: string; iconUrl?: string; summary?: string }): Promise<void> {
+  async function updateProfile(
+    user: string,
+    changes: { name?: string; iconUrl?: string; summary?: string },
+  ): Promise<void> {
     const state = liveUser(user);
     if (changes.name != null) state.name = changes.name;
     if (changes.iconUrl != null) state.iconUrl = changes.iconUrl;
@@ -948,7 +966,12 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
     state.gone = true;
   }
 
-  async function flag(user: string | null, target: string, objectUris: readonly string[], reason: string): Promise<string> {
+  async function flag(
+    user: string | null,
+    target: string,
+    objectUris: readonly string[],
+    reason: string,
+  ): Promise<string> {
     const sender = user ?? INSTANCE_ACTOR;
     liveUser(sender);
     const actor = await resolveActor(sender, target);

@@ -60,7 +60,9 @@ export function checkedRadio(html: string, name: string): string | undefined {
 
 /** The page's text without tags, whitespace collapsed, entities decoded. */
 export function pageText(html: string): string {
-  return decodeHtml(html.replace(/<[^>]*>/g, " ")).replace(/\s+/g, " ").trim();
+  return decodeHtml(html.replace(/<[^>]*>/g, " "))
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 /** The `name=value` parts of a response's Set-Cookie headers. */
@@ -69,13 +71,20 @@ export function cookiesFrom(res: Response): string[] {
 }
 
 /** GETs a page with a form and returns its CSRF cookie and token. */
-export async function csrfFrom(app: App, path = "/d/test-declaration/sign", headers: Record<string, string> = {}): Promise<CsrfPair> {
+export async function csrfFrom(
+  app: App,
+  path = "/d/test-declaration/sign",
+  headers: Record<string, string> = {},
+): Promise<CsrfPair> {
   const res = await app.request(path, { headers });
   expect(res.status, `GET ${path}`).toBe(200);
   const html = await res.text();
   const csrf = inputValue(html, "csrf");
   expect(csrf, `a csrf field on ${path}`).toBeTruthy();
-  const cookie = cookiesFrom(res).find((c) => c.startsWith("__Host-csrf=") || c.startsWith("csrf=")) ?? headers.Cookie ?? headers.cookie;
+  const cookie =
+    cookiesFrom(res).find((c) => c.startsWith("__Host-csrf=") || c.startsWith("csrf=")) ??
+    headers.Cookie ??
+    headers.cookie;
   expect(cookie, `a csrf cookie from ${path}`).toBeTruthy();
   return { cookie: cookie!, csrf: csrf! };
 }
@@ -93,7 +102,12 @@ export interface PostOptions {
 }
 
 /** POSTs `fields` as a browser would, with the CSRF cookie and token unless told otherwise. */
-export async function postForm(app: App, path: string, fields: Record<string, string>, options: PostOptions = {}): Promise<Response> {
+export async function postForm(
+  app: App,
+  path: string,
+  fields: Record<string, string>,
+  options: PostOptions = {},
+): Promise<Response> {
   const pair = options.csrf === undefined ? await csrfFrom(app) : options.csrf;
   const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded" };
   if (pair != null) headers.Cookie = pair.cookie;
@@ -173,7 +187,9 @@ export function definitionList(html: string, className = "stored"): Record<strin
 
 /** The signer names in a rendered signature list, in order. */
 export function listedNames(html: string): string[] {
-  return [...html.matchAll(/<span class="signer">([\s\S]*?)<\/span>/g)].map((m) => decodeHtml(m[1]!.replace(/<[^>]*>/g, "")));
+  return [...html.matchAll(/<span class="signer">([\s\S]*?)<\/span>/g)].map((m) =>
+    decodeHtml(m[1]!.replace(/<[^>]*>/g, "")),
+  );
 }
 
 /** A strict RFC 4180 parser (CRLF rows, quoted cells), for checking the CSV export. */
@@ -201,7 +217,8 @@ export function parseCsv(text: string): string[][] {
       const end = text.slice(i).search(/,|\r\n/);
       const stop = end < 0 ? text.length : i + end;
       cell = text.slice(i, stop);
-      if (/["\r\n]/.test(cell)) throw new Error(`bare quote or line break in an unquoted cell: ${JSON.stringify(cell)}`);
+      if (/["\r\n]/.test(cell))
+        throw new Error(`bare quote or line break in an unquoted cell: ${JSON.stringify(cell)}`);
       i = stop;
     }
     row.push(cell);

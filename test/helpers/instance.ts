@@ -87,7 +87,11 @@ export interface PublishedDeclaration {
 }
 
 /** Adds a Declaration, publishes it (its Article and announcement are posted) and returns its addresses. */
-export async function publishDeclaration(site: TestInstance, slug: string, title: string): Promise<PublishedDeclaration> {
+export async function publishDeclaration(
+  site: TestInstance,
+  slug: string,
+  title: string,
+): Promise<PublishedDeclaration> {
   addDeclaration(site.db, { slug, title });
   await site.publish();
   const id = getDeclarationBySlug(site.db, slug)!.id;

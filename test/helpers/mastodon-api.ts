@@ -281,7 +281,9 @@ export interface MastodonApiServer {
   mediaRateLimit: RateLimitBudget;
   /** The test user (the first account). */
   account: MastodonAccountRecord;
-  addAccount(seed: Partial<Omit<MastodonAccountRecord, "id" | "created_at">> & { username: string }): MastodonAccountRecord;
+  addAccount(
+    seed: Partial<Omit<MastodonAccountRecord, "id" | "created_at">> & { username: string },
+  ): MastodonAccountRecord;
   /** Issues a token without the OAuth dance (registers a test app if none given). */
   issueToken(options?: { scopes?: string[]; username?: string | null; appId?: string }): string;
   fail(matcher: RequestMatcher, failure: Failure): FailureRule;
@@ -313,13 +315,37 @@ type Env = { Variables: { params: Params; record: RecordedRequest; token: Mastod
 
 /** https://docs.joinmastodon.org/api/oauth-scopes/ */
 const SCOPES = [
-  "read", "write", "follow", "push", "profile",
-  "read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters", "read:follows",
-  "read:lists", "read:mutes", "read:notifications", "read:search", "read:statuses",
-  "write:accounts", "write:blocks", "write:bookmarks", "write:conversations", "write:favourites",
-  "write:filters", "write:follows", "write:lists", "write:media", "write:mutes", "write:notifications",
-  "write:reports", "write:statuses",
-  "admin:read", "admin:write",
+  "read",
+  "write",
+  "follow",
+  "push",
+  "profile",
+  "read:accounts",
+  "read:blocks",
+  "read:bookmarks",
+  "read:favourites",
+  "read:filters",
+  "read:follows",
+  "read:lists",
+  "read:mutes",
+  "read:notifications",
+  "read:search",
+  "read:statuses",
+  "write:accounts",
+  "write:blocks",
+  "write:bookmarks",
+  "write:conversations",
+  "write:favourites",
+  "write:filters",
+  "write:follows",
+  "write:lists",
+  "write:media",
+  "write:mutes",
+  "write:notifications",
+  "write:reports",
+  "write:statuses",
+  "admin:read",
+  "admin:write",
 ];
 const OOB = "urn:ietf:wg:oauth:2.0:oob";
 
@@ -397,7 +423,9 @@ function assignParam(target: Params, key: string, value: unknown): void {
     target[base] = Array.isArray(existing) ? [...existing, value] : [value];
     return;
   }
-  const nested = (typeof target[base] === "object" && target[base] !== null && !Array.isArray(target[base]) ? target[base] : {}) as Params;
+  const nested = (
+    typeof target[base] === "object" && target[base] !== null && !Array.isArray(target[base]) ? target[base] : {}
+  ) as Params;
   assignParam(nested, `${inner}${rest}`, value);
   target[base] = nested;
 }
@@ -427,14 +455,20 @@ function describeForLog(params: Params): Params {
   const out: Params = {};
   for (const [k, v] of Object.entries(params)) {
     if (v instanceof File) out[k] = { filename: v.name, type: v.type, size: v.size };
-    else if (Array.isArray(v)) out[k] = v.map((x) => (x instanceof File ? { filename: x.name, type: x.type, size: x.size } : x));
+    else if (Array.isArray(v))
+      out[k] = v.map((x) => (x instanceof File ? { filename: x.name, type: x.type, size: x.size } : x));
     else out[k] = v;
   }
   return out;
 }
 
 function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 const URL_RE = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]'"]/g;
@@ -537,7 +571,9 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
 
   let origin = "http://127.0.0.1"; // set once listening
 
-  function addAccount(seed: Partial<Omit<MastodonAccountRecord, "id" | "created_at">> & { username: string }): MastodonAccountRecord {
+  function addAccount(
+    seed: Partial<Omit<MastodonAccountRecord, "id" | "created_at">> & { username: string },
+  ): MastodonAccountRecord {
     const account: MastodonAccountRecord = {
       id: snowflake(),
       display_name: seed.username,
@@ -549,7 +585,9 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
       privacy: "public",
       language: "en",
       ...seed,
-      created_at: new Date(Date.UTC(new Date(nowMs()).getUTCFullYear(), new Date(nowMs()).getUTCMonth(), new Date(nowMs()).getUTCDate())).toISOString(),
+      created_at: new Date(
+        Date.UTC(new Date(nowMs()).getUTCFullYear(), new Date(nowMs()).getUTCMonth(), new Date(nowMs()).getUTCDate()),
+      ).toISOString(),
     };
     accounts.push(account);
     return account;
@@ -590,17 +628,34 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
   /** CredentialAccount: https://docs.joinmastodon.org/entities/Account/#CredentialAccount */
   const renderCredentialAccount = (a: MastodonAccountRecord) => ({
     ...renderAccount(a),
-    source: { privacy: a.privacy, sensitive: false, language: a.language, note: a.note, fields: [], follow_requests_count: 0, hide_collections: false, discoverable: true, indexable: false },
+    source: {
+      privacy: a.privacy,
+      sensitive: false,
+      language: a.language,
+      note: a.note,
+      fields: [],
+      follow_requests_count: 0,
+      hide_collections: false,
+      discoverable: true,
+      indexable: false,
+    },
     role: { id: "-99", name: "", permissions: "0", color: "", highlighted: false },
   });
   const renderMedia = (m: MastodonMediaRecord) => {
-    const url = m.processed ? `${origin}/system/media_attachments/files/${m.id}/original/${encodeURIComponent(m.filename)}` : null;
-    const size = m.width && m.height ? { width: m.width, height: m.height, size: `${m.width}x${m.height}`, aspect: m.width / m.height } : null;
+    const url = m.processed
+      ? `${origin}/system/media_attachments/files/${m.id}/original/${encodeURIComponent(m.filename)}`
+      : null;
+    const size =
+      m.width && m.height
+        ? { width: m.width, height: m.height, size: `${m.width}x${m.height}`, aspect: m.width / m.height }
+        : null;
     return {
       id: m.id,
       type: m.type,
       url,
-      preview_url: m.processed ? `${origin}/system/media_attachments/files/${m.id}/small/${encodeURIComponent(m.filename)}` : null,
+      preview_url: m.processed
+        ? `${origin}/system/media_attachments/files/${m.id}/small/${encodeURIComponent(m.filename)}`
+        : null,
       remote_url: null,
       preview_remote_url: null,
       text_url: null,
@@ -674,7 +729,9 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     return record;
   }
   function publishDue(now: Date = clock.now()): MastodonStatusRecord[] {
-    const due = scheduled.filter((s) => s.scheduled_at.getTime() <= now.getTime()).sort((a, b) => a.scheduled_at.getTime() - b.scheduled_at.getTime());
+    const due = scheduled
+      .filter((s) => s.scheduled_at.getTime() <= now.getTime())
+      .sort((a, b) => a.scheduled_at.getTime() - b.scheduled_at.getTime());
     const published: MastodonStatusRecord[] = [];
     for (const s of due) {
       scheduled.splice(scheduled.indexOf(s), 1);
@@ -708,7 +765,10 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     return typeof param === "string" && param ? param : null;
   }
   function unauthorized(c: Context<Env>, description: string) {
-    c.header("WWW-Authenticate", `Bearer realm="Doorkeeper", error="invalid_token", error_description="${description}"`);
+    c.header(
+      "WWW-Authenticate",
+      `Bearer realm="Doorkeeper", error="invalid_token", error_description="${description}"`,
+    );
     return c.json({ error: description }, 401);
   }
   /**
@@ -721,7 +781,10 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     if (!token) return unauthorized(c, MSG.invalidToken);
     if (token.revoked_at) return unauthorized(c, MSG.revokedToken);
     if (accepted && !token.scopes.some((s) => accepted.includes(s))) {
-      c.header("WWW-Authenticate", `Bearer realm="Doorkeeper", error="insufficient_scope", error_description="${MSG.outsideScopes}"`);
+      c.header(
+        "WWW-Authenticate",
+        `Bearer realm="Doorkeeper", error="insufficient_scope", error_description="${MSG.outsideScopes}"`,
+      );
       return c.json({ error: MSG.outsideScopes }, 403);
     }
     if (user && !token.accountId) return c.json({ error: MSG.requiresUser }, 422);
@@ -739,7 +802,14 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     return apps.find((a) => a.client_id === id && a.client_secret === sec) ?? null;
   };
   function issue(appId: string, accountId: string | null, scopes: string[]): MastodonTokenRecord {
-    const record: MastodonTokenRecord = { token: secret(), appId, accountId, scopes, created_at: clock.now(), revoked_at: null };
+    const record: MastodonTokenRecord = {
+      token: secret(),
+      appId,
+      accountId,
+      scopes,
+      created_at: clock.now(),
+      revoked_at: null,
+    };
     tokens.push(record);
     return record;
   }
@@ -845,13 +915,18 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
         if (typeof f.body === "string") return c.body(f.body, f.status as 500);
         if (f.body !== undefined) return c.json(f.body as object, f.status as 500);
         if (f.status >= 500) return c.html(ERROR_PAGE(f.status), f.status as 500);
-        return c.json({ error: f.status === 429 ? MSG.tooMany : f.status === 404 ? MSG.notFound : `Error ${f.status}` }, f.status as 400);
+        return c.json(
+          { error: f.status === 429 ? MSG.tooMany : f.status === 404 ? MSG.notFound : `Error ${f.status}` },
+          f.status as 400,
+        );
       }
     }
 
     if (
       server.mode === "not-mastodon" &&
-      (url.pathname.startsWith("/api/") || url.pathname.startsWith("/oauth/") || url.pathname === "/.well-known/oauth-authorization-server")
+      (url.pathname.startsWith("/api/") ||
+        url.pathname.startsWith("/oauth/") ||
+        url.pathname === "/.well-known/oauth-authorization-server")
     ) {
       record.status = 404;
       return c.html("<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>", 404);
@@ -907,7 +982,12 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
       registrations: false,
       approval_required: false,
       invites_enabled: false,
-      configuration: { accounts: { max_featured_tags: 10 }, statuses: statusesConfig, media_attachments: mediaConfig, polls: { max_options: 4, max_characters_per_option: 50, min_expiration: 300, max_expiration: 2_629_746 } },
+      configuration: {
+        accounts: { max_featured_tags: 10 },
+        statuses: statusesConfig,
+        media_attachments: mediaConfig,
+        polls: { max_options: 4, max_characters_per_option: 50, min_expiration: 300, max_expiration: 2_629_746 },
+      },
       contact_account: renderAccount(testUser),
       rules: [],
     });
@@ -927,7 +1007,9 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
       languages: ["en"],
       configuration: {
         urls: { streaming: `ws://${host}`, status: null },
-        vapid: { public_key: "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M=" },
+        vapid: {
+          public_key: "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M=",
+        },
         accounts: { max_featured_tags: 10, max_pinned_statuses: 5 },
         statuses: statusesConfig,
         media_attachments: mediaConfig,
@@ -963,13 +1045,19 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     c.json({ links: [{ rel: "http://nodeinfo.diaspora.software/ns/schema/2.0", href: `${origin}/nodeinfo/2.0` }] }),
   );
   app.get("/nodeinfo/2.0", (c) => {
-    const software = server.mode === "mastodon" ? { name: "mastodon", version: server.options.version } : (options.software ?? { name: "misskey", version: "2024.11.0" });
+    const software =
+      server.mode === "mastodon"
+        ? { name: "mastodon", version: server.options.version }
+        : (options.software ?? { name: "misskey", version: "2024.11.0" });
     return c.json({
       version: "2.0",
       software,
       protocols: ["activitypub"],
       services: { outbound: [], inbound: [] },
-      usage: { users: { total: accounts.length, activeMonth: accounts.length, activeHalfyear: accounts.length }, localPosts: statuses.length },
+      usage: {
+        users: { total: accounts.length, activeMonth: accounts.length, activeHalfyear: accounts.length },
+        localPosts: statuses.length,
+      },
       openRegistrations: false,
       metadata: { nodeName: "Mastodon test server" },
     });
@@ -979,7 +1067,9 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
   app.post("/api/v1/apps", (c) => {
     const p = c.var.params;
     const name = str(p.client_name)?.trim() ?? "";
-    const redirectUris = Array.isArray(p.redirect_uris) ? arrayParam(p.redirect_uris) : (str(p.redirect_uris) ?? "").split(/\s+/).filter(Boolean);
+    const redirectUris = Array.isArray(p.redirect_uris)
+      ? arrayParam(p.redirect_uris)
+      : (str(p.redirect_uris) ?? "").split(/\s+/).filter(Boolean);
     const scopes = parseScopes(p.scopes, "read");
     const errors: string[] = [];
     if (!name) errors.push("Application name can't be blank");
@@ -1020,7 +1110,10 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
 
   // --- OAuth (https://docs.joinmastodon.org/methods/oauth/) --------------------------------
   const errorPage = (c: Context<Env>, description: string) =>
-    c.html(`<!DOCTYPE html><html><head><title>An error has occurred</title></head><body><div class="form-container"><h2>An error has occurred</h2><pre>${escapeHtml(description)}</pre></div></body></html>`, 400);
+    c.html(
+      `<!DOCTYPE html><html><head><title>An error has occurred</title></head><body><div class="form-container"><h2>An error has occurred</h2><pre>${escapeHtml(description)}</pre></div></body></html>`,
+      400,
+    );
   const redirectWith = (c: Context<Env>, redirectUri: string, query: Record<string, string>) => {
     const target = new URL(redirectUri);
     for (const [k, v] of Object.entries(query)) target.searchParams.set(k, v);
@@ -1037,15 +1130,22 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     const withState = (q: Record<string, string>) => (state === null ? q : { ...q, state });
     const reply = (q: Record<string, string>) =>
       redirectUri === OOB
-        ? c.html(`<!DOCTYPE html><html><body>${q.code ? `<input class="oauth-code" readonly type="text" value="${escapeHtml(q.code)}">` : `<pre>${escapeHtml(q.error_description ?? "")}</pre>`}</body></html>`, q.code ? 200 : 400)
+        ? c.html(
+            `<!DOCTYPE html><html><body>${q.code ? `<input class="oauth-code" readonly type="text" value="${escapeHtml(q.code)}">` : `<pre>${escapeHtml(q.error_description ?? "")}</pre>`}</body></html>`,
+            q.code ? 200 : 400,
+          )
         : redirectWith(c, redirectUri, withState(q));
-    if (str(p.response_type) !== "code") return reply({ error: "unsupported_response_type", error_description: MSG.unsupportedResponseType });
+    if (str(p.response_type) !== "code")
+      return reply({ error: "unsupported_response_type", error_description: MSG.unsupportedResponseType });
     const scopes = parseScopes(p.scope ?? p.scopes, "read");
-    if (scopes.some((s) => !validScopes.includes(s) || !client.scopes.includes(s))) return reply({ error: "invalid_scope", error_description: MSG.invalidScope });
+    if (scopes.some((s) => !validScopes.includes(s) || !client.scopes.includes(s)))
+      return reply({ error: "invalid_scope", error_description: MSG.invalidScope });
     const challenge = pkce ? str(p.code_challenge) : null;
     const method = challenge ? (str(p.code_challenge_method) ?? "plain") : null;
-    if (challenge && method !== "S256") return reply({ error: "invalid_request", error_description: MSG.codeChallengeMethod });
-    if (server.authorization.decision === "deny") return reply({ error: "access_denied", error_description: MSG.accessDenied });
+    if (challenge && method !== "S256")
+      return reply({ error: "invalid_request", error_description: MSG.codeChallengeMethod });
+    if (server.authorization.decision === "deny")
+      return reply({ error: "access_denied", error_description: MSG.accessDenied });
     const account = accounts.find((a) => a.username === server.authorization.username) ?? testUser;
     const grant: MastodonGrantRecord = {
       code: secret(),
@@ -1068,13 +1168,20 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     if (!client) return c.json({ error: "invalid_client", error_description: MSG.invalidClient }, 401);
     const grantType = str(p.grant_type);
     const tokenJson = (t: MastodonTokenRecord) =>
-      c.json({ access_token: t.token, token_type: "Bearer", scope: t.scopes.join(" "), created_at: Math.floor(t.created_at.getTime() / 1000) });
+      c.json({
+        access_token: t.token,
+        token_type: "Bearer",
+        scope: t.scopes.join(" "),
+        created_at: Math.floor(t.created_at.getTime() / 1000),
+      });
     if (grantType === "client_credentials") {
       const scopes = parseScopes(p.scope, "read");
-      if (scopes.some((s) => !client.scopes.includes(s))) return c.json({ error: "invalid_scope", error_description: MSG.invalidScope }, 400);
+      if (scopes.some((s) => !client.scopes.includes(s)))
+        return c.json({ error: "invalid_scope", error_description: MSG.invalidScope }, 400);
       return tokenJson(issue(client.id, null, scopes));
     }
-    if (grantType !== "authorization_code") return c.json({ error: "unsupported_grant_type", error_description: MSG.unsupportedGrantType }, 400);
+    if (grantType !== "authorization_code")
+      return c.json({ error: "unsupported_grant_type", error_description: MSG.unsupportedGrantType }, 400);
     const code = str(p.code);
     if (!code) return c.json({ error: "invalid_request", error_description: MSG.invalidRequest }, 400);
     const grant = grants.find((g) => g.code === code);
@@ -1095,7 +1202,8 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     const client = clientFrom(c);
     if (!client) return c.json({ error: "invalid_client", error_description: MSG.invalidClient }, 401);
     const record = tokens.find((t) => t.token === str(c.var.params.token));
-    if (record && record.appId !== client.id) return c.json({ error: "unauthorized_client", error_description: MSG.unauthorizedRevoke }, 403);
+    if (record && record.appId !== client.id)
+      return c.json({ error: "unauthorized_client", error_description: MSG.unauthorizedRevoke }, 403);
     if (record && !record.revoked_at) record.revoked_at = clock.now();
     return c.json({}); // RFC 7009: 200 whether or not the token existed
   });
@@ -1116,7 +1224,12 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     const p = c.var.params;
     let scheduledAt: Date | null = null;
     // A server without scheduled statuses takes no notice of scheduled_at: the status is published at once.
-    if (server.scheduling.create === "schedule" && p.scheduled_at !== undefined && p.scheduled_at !== null && p.scheduled_at !== "") {
+    if (
+      server.scheduling.create === "schedule" &&
+      p.scheduled_at !== undefined &&
+      p.scheduled_at !== null &&
+      p.scheduled_at !== ""
+    ) {
       const parsed = new Date(String(p.scheduled_at));
       if (Number.isNaN(parsed.getTime())) return c.json({ error: "Record invalid" }, 422); // ArgumentError → RecordInvalid
       // PostStatusService: a time already past posts at once.
@@ -1140,7 +1253,9 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     // Media (validate_media!).
     const mediaIds = arrayParam(p.media_ids);
     if (mediaIds.length > 4) return c.json({ error: MSG.mediaTooMany }, 422);
-    const attached = mediaIds.map((id) => media.find((m) => m.id === id && m.accountId === account.id && !m.statusId && !m.scheduledStatusId));
+    const attached = mediaIds.map((id) =>
+      media.find((m) => m.id === id && m.accountId === account.id && !m.statusId && !m.scheduledStatusId),
+    );
     const missing = mediaIds.filter((_, i) => !attached[i]);
     if (missing.length) return c.json({ error: MSG.mediaNotFound(missing) }, 422);
     if (attached.some((m) => m && !m.processed)) return c.json({ error: MSG.mediaNotReady }, 422);
@@ -1168,7 +1283,8 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
       const day = at.toISOString().slice(0, 10);
       if (at.getTime() <= nowMs() + minimumOffsetMs) errors.push(MSG.tooSoon);
       if (mine.length >= totalLimit) errors.push(MSG.overTotal(totalLimit));
-      if (mine.filter((s) => s.scheduled_at.toISOString().slice(0, 10) === day).length >= dailyLimit) errors.push(MSG.overDaily(dailyLimit));
+      if (mine.filter((s) => s.scheduled_at.toISOString().slice(0, 10) === day).length >= dailyLimit)
+        errors.push(MSG.overDaily(dailyLimit));
       if (errors.length) return c.json({ error: `Validation failed: ${errors.join(", ")}` }, 422);
       const record: MastodonScheduledRecord = {
         id: nextSerial(),
@@ -1246,11 +1362,17 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     const minId = big(p.min_id);
     let list = scheduled
       .filter((s) => s.accountId === token.accountId)
-      .filter((s) => (maxId === null || BigInt(s.id) < maxId) && (sinceId === null || BigInt(s.id) > sinceId) && (minId === null || BigInt(s.id) > minId))
+      .filter(
+        (s) =>
+          (maxId === null || BigInt(s.id) < maxId) &&
+          (sinceId === null || BigInt(s.id) > sinceId) &&
+          (minId === null || BigInt(s.id) > minId),
+      )
       .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
     list = minId !== null ? list.slice(-limit) : list.slice(0, limit);
     const base = `${origin}/api/v1/scheduled_statuses`;
-    const query = (extra: Record<string, string>) => `?${new URLSearchParams({ ...(str(p.limit) ? { limit: String(p.limit) } : {}), ...extra })}`;
+    const query = (extra: Record<string, string>) =>
+      `?${new URLSearchParams({ ...(str(p.limit) ? { limit: String(p.limit) } : {}), ...extra })}`;
     const links: string[] = [];
     if (list.length === limit) links.push(`<${base}${query({ max_id: list[list.length - 1]!.id })}>; rel="next"`);
     if (list.length) links.push(`<${base}${query({ min_id: list[0]!.id })}>; rel="prev"`);
@@ -1276,7 +1398,11 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
       const errors: string[] = [];
       const others = scheduled.filter((s) => s.accountId === token.accountId && s !== record);
       if (at.getTime() <= nowMs() + minimumOffsetMs) errors.push(MSG.tooSoon);
-      if (others.filter((s) => s.scheduled_at.toISOString().slice(0, 10) === at.toISOString().slice(0, 10)).length >= dailyLimit) errors.push(MSG.overDaily(dailyLimit));
+      if (
+        others.filter((s) => s.scheduled_at.toISOString().slice(0, 10) === at.toISOString().slice(0, 10)).length >=
+        dailyLimit
+      )
+        errors.push(MSG.overDaily(dailyLimit));
       if (errors.length) return c.json({ error: `Validation failed: ${errors.join(", ")}` }, 422);
       record.scheduled_at = at;
     }
@@ -1303,10 +1429,12 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     const errors: string[] = [];
     if (!(file instanceof File)) errors.push("File can't be blank");
     if (description && description.length > 1500) errors.push("Description is too long (maximum is 1500 characters)");
-    if (errors.length || !(file instanceof File)) return c.json({ error: `Validation failed: ${errors.join(", ")}` }, 422);
+    if (errors.length || !(file instanceof File))
+      return c.json({ error: `Validation failed: ${errors.join(", ")}` }, 422);
     const contentType = file.type || "application/octet-stream";
     const kind = contentType.split("/")[0];
-    if (!["image", "video", "audio"].includes(kind ?? "")) return c.json({ error: "Validation failed: File content type is invalid, File is invalid" }, 422);
+    if (!["image", "video", "audio"].includes(kind ?? ""))
+      return c.json({ error: "Validation failed: File content type is invalid, File is invalid" }, 422);
     const bytes = new Uint8Array(await file.arrayBuffer());
     const dims = contentType === "image/png" ? pngSize(bytes) : null;
     const sync = mediaProcessing === "sync" || (mediaProcessing === "auto" && kind === "image");
@@ -1347,11 +1475,17 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     return c.json(renderMedia(record), record.processed ? 200 : 206);
   });
 
-  app.notFound((c) => (c.req.path.startsWith("/api/") ? c.json({ error: MSG.notFound }, 404) : c.html("<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>", 404)));
+  app.notFound((c) =>
+    c.req.path.startsWith("/api/")
+      ? c.json({ error: MSG.notFound }, 404)
+      : c.html("<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>", 404),
+  );
 
   // --- listen ---------------------------------------------------------------------------
   const httpServer: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0 }, () =>
+      resolve(s),
+    );
   });
   const address = httpServer.address() as AddressInfo;
   const publicHost = `${options.publicHost ?? options.hostname ?? "127.0.0.1"}:${address.port}`;
@@ -1379,13 +1513,31 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     mediaRateLimit,
     account: testUser,
     addAccount,
-    issueToken({ scopes = ["read", "write"], username, appId }: { scopes?: string[]; username?: string | null; appId?: string } = {}) {
+    issueToken({
+      scopes = ["read", "write"],
+      username,
+      appId,
+    }: {
+      scopes?: string[];
+      username?: string | null;
+      appId?: string;
+    } = {}) {
       let appRecord = apps.find((a) => a.id === appId);
       if (!appRecord) {
-        appRecord = { id: nextSerial(), name: "test", website: null, redirect_uris: [OOB], scopes, client_id: secret(), client_secret: secret(), created_at: clock.now() };
+        appRecord = {
+          id: nextSerial(),
+          name: "test",
+          website: null,
+          redirect_uris: [OOB],
+          scopes,
+          client_id: secret(),
+          client_secret: secret(),
+          created_at: clock.now(),
+        };
         apps.push(appRecord);
       }
-      const account = username === null ? null : (accounts.find((a) => a.username === (username ?? testUser.username)) ?? testUser);
+      const account =
+        username === null ? null : (accounts.find((a) => a.username === (username ?? testUser.username)) ?? testUser);
       return issue(appRecord.id, account?.id ?? null, scopes).token;
     },
     fail(matcher: RequestMatcher, failure: Failure) {

@@ -16,7 +16,9 @@ function list(value: unknown): unknown[] {
 
 function idOf(value: unknown): string | null {
   if (typeof value === "string") return value;
-  return value != null && typeof value === "object" && typeof (value as Json).id === "string" ? ((value as Json).id as string) : null;
+  return value != null && typeof value === "object" && typeof (value as Json).id === "string"
+    ? ((value as Json).id as string)
+    : null;
 }
 
 function firstOf(map: unknown): string | null {
@@ -133,7 +135,9 @@ export function pleromaView(json: Json, flavour: "pleroma" | "akkoma" = "pleroma
  * object without one shows its content.
  */
 export function snacView(json: Json) {
-  const isPublic = [json.to, json.cc].some((l) => (typeof l === "string" ? l === PUBLIC : Array.isArray(l) && l.includes(PUBLIC)));
+  const isPublic = [json.to, json.cc].some((l) =>
+    typeof l === "string" ? l === PUBLIC : Array.isArray(l) && l.includes(PUBLIC),
+  );
   return {
     public: isPublic,
     title: text(json.name),

@@ -13,10 +13,28 @@ export const ROOT = resolve(import.meta.dirname, "..", "..");
 
 /** Variables the app reads; cleared so a developer's shell cannot leak into a test. */
 const APP_VARIABLES = [
-  "PORT", "HOST", "ORIGIN", "DATA_DIR", "DECLARATIONS_DIR", "PAGES_DIR", "INSTANCE_NAME", "LOG_LEVEL", "TRUST_PROXY",
-  "SIGNATURE_CONFIRMATION", "CONFIRMATION_EXPIRES", "DUPLICATE_WINDOW", "PROOF_OF_WORK", "PROOF_OF_WORK_DIFFICULTY",
-  "RATE_LIMIT_PER_DECLARATION", "RATE_LIMIT_PER_CLIENT", "SMTP_URL", "MAIL_FROM", "PROCESS_QUEUE",
-  "FEDERATION_ALLOW_PRIVATE_ADDRESS", "INBOX_LIMIT_PER_SERVER", "FEDIVERSE_SIGNERS_PER_SERVER",
+  "PORT",
+  "HOST",
+  "ORIGIN",
+  "DATA_DIR",
+  "DECLARATIONS_DIR",
+  "PAGES_DIR",
+  "INSTANCE_NAME",
+  "LOG_LEVEL",
+  "TRUST_PROXY",
+  "SIGNATURE_CONFIRMATION",
+  "CONFIRMATION_EXPIRES",
+  "DUPLICATE_WINDOW",
+  "PROOF_OF_WORK",
+  "PROOF_OF_WORK_DIFFICULTY",
+  "RATE_LIMIT_PER_DECLARATION",
+  "RATE_LIMIT_PER_CLIENT",
+  "SMTP_URL",
+  "MAIL_FROM",
+  "PROCESS_QUEUE",
+  "FEDERATION_ALLOW_PRIVATE_ADDRESS",
+  "INBOX_LIMIT_PER_SERVER",
+  "FEDIVERSE_SIGNERS_PER_SERVER",
 ];
 
 export interface RunningApp {
@@ -45,7 +63,9 @@ export async function killChildren(): Promise<void> {
   const left = [...children];
   for (const child of left) child.kill("SIGKILL");
   await Promise.all(
-    left.map((child) => (child.exitCode != null || child.signalCode != null ? undefined : new Promise((r) => child.once("close", r)))),
+    left.map((child) =>
+      child.exitCode != null || child.signalCode != null ? undefined : new Promise((r) => child.once("close", r)),
+    ),
   );
 }
 
@@ -98,7 +118,12 @@ export function spawnApp(vars: Record<string, string>, entry = "src/main.ts", cw
 }
 
 /** Starts the app on a free loopback port and waits until `/healthz` answers 200. */
-export async function startApp(dataDir: string, vars: Record<string, string> = {}, port?: number, cwd?: string): Promise<RunningApp> {
+export async function startApp(
+  dataDir: string,
+  vars: Record<string, string> = {},
+  port?: number,
+  cwd?: string,
+): Promise<RunningApp> {
   port ??= await freePort();
   const app = spawnApp(
     {
@@ -140,4 +165,3 @@ export async function stopApp(app: RunningApp) {
   app.child.kill("SIGTERM");
   return app.exited;
 }
-

@@ -3,7 +3,10 @@ import { serve, type ServerType } from "@hono/node-server";
 import type { Hono } from "hono";
 
 /** Serves `app` on a loopback port (a free one unless given); `close()` stops it. */
-export async function startServer(app: Pick<Hono<any>, "fetch">, port = 0): Promise<{ url: string; close: () => Promise<void> }> {
+export async function startServer(
+  app: Pick<Hono<any>, "fetch">,
+  port = 0,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port }, () => resolve(s));
   });

@@ -17,7 +17,13 @@
  * Mastodon server in authorized-fetch mode.  Its one account, `dora`, can
  * follow an actor elsewhere (a draft-cavage signed POST).
  */
-import { createHash, createPublicKey, generateKeyPairSync, verify as verifySignature, type KeyObject } from "node:crypto";
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  verify as verifySignature,
+  type KeyObject,
+} from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { signRequest, verifyRequest } from "@fedify/fedify";
@@ -77,14 +83,19 @@ function params(header: string): Map<string, string> {
 async function fetchPublicKey(keyId: string): Promise<KeyObject | null> {
   const response = await fetch(keyId.replace(/#.*$/, ""), { headers: { accept: "application/activity+json" } });
   if (!response.ok) return null;
-  const doc = (await response.json()) as { publicKey?: { id?: string; publicKeyPem?: string } | { id?: string; publicKeyPem?: string }[] };
+  const doc = (await response.json()) as {
+    publicKey?: { id?: string; publicKeyPem?: string } | { id?: string; publicKeyPem?: string }[];
+  };
   const keys = Array.isArray(doc.publicKey) ? doc.publicKey : doc.publicKey == null ? [] : [doc.publicKey];
   const key = keys.find((k) => k.id === keyId);
   return key?.publicKeyPem == null ? null : createPublicKey(key.publicKeyPem);
 }
 
 /** Verifies a draft-cavage signature of a request the way Mastodon and Misskey do. */
-export async function verifyCavage(req: IncomingMessage, body: Buffer | null): Promise<{ ok: boolean; keyId: string | null }> {
+export async function verifyCavage(
+  req: IncomingMessage,
+  body: Buffer | null,
+): Promise<{ ok: boolean; keyId: string | null }> {
   const header = req.headers.signature;
   if (typeof header !== "string") return { ok: false, keyId: null };
   const p = params(header);
@@ -92,13 +103,16 @@ export async function verifyCavage(req: IncomingMessage, body: Buffer | null): P
   const signed = (p.get("headers") ?? "date").split(" ");
   if (keyId == null || p.get("signature") == null) return { ok: false, keyId };
   const date = Date.parse(String(req.headers.date ?? ""));
-  if (!signed.includes("date") || !Number.isFinite(date) || Math.abs(Date.now() - date) > 60 * 60 * 1000) return { ok: false, keyId };
+  if (!signed.includes("date") || !Number.isFinite(date) || Math.abs(Date.now() - date) > 60 * 60 * 1000)
+    return { ok: false, keyId };
   if (body != null) {
     const digest = `SHA-256=${createHash("sha256").update(body).digest("base64")}`;
     if (!signed.includes("digest") || req.headers.digest !== digest) return { ok: false, keyId };
   }
   const lines = signed.map((name) =>
-    name === "(request-target)" ? `(request-target): ${req.method!.toLowerCase()} ${req.url}` : `${name}: ${String(req.headers[name] ?? "")}`,
+    name === "(request-target)"
+      ? `(request-target): ${req.method!.toLowerCase()} ${req.url}`
+      : `${name}: ${String(req.headers[name] ?? "")}`,
   );
   const key = await fetchPublicKey(keyId);
   if (key == null) return { ok: false, keyId };
@@ -106,7 +120,10 @@ export async function verifyCavage(req: IncomingMessage, body: Buffer | null): P
   return { ok, keyId };
 }
 
-export async function startSignaturePeer(options: { format: PeerFormat; requireSignedGets?: boolean }): Promise<SignaturePeer> {
+export async function startSignaturePeer(options: {
+  format: PeerFormat;
+  requireSignedGets?: boolean;
+}): Promise<SignaturePeer> {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const posts: InboxPost[] = [];
   const gets: SignedGet[] = [];
@@ -148,7 +165,11 @@ export async function startSignaturePeer(options: { format: PeerFormat; requireS
           outbox: `${actorUri()}/outbox`,
           followers: `${actorUri()}/followers`,
           endpoints: { sharedInbox: `${origin}/inbox` },
-          publicKey: { id: `${actorUri()}#main-key`, owner: actorUri(), publicKeyPem: publicKey.export({ type: "spki", format: "pem" }) },
+          publicKey: {
+            id: `${actorUri()}#main-key`,
+            owner: actorUri(),
+            publicKeyPem: publicKey.export({ type: "spki", format: "pem" }),
+          },
         });
       }
       const doc = documents.get(url.pathname);
@@ -162,7 +183,8 @@ export async function startSignaturePeer(options: { format: PeerFormat; requireS
     } catch {
       json = null;
     }
-    const format: PeerFormat | null = req.headers["signature-input"] != null ? "rfc9421" : req.headers.signature != null ? "draft-cavage" : null;
+    const format: PeerFormat | null =
+      req.headers["signature-input"] != null ? "rfc9421" : req.headers.signature != null ? "draft-cavage" : null;
     const record = (status: number, verified: boolean) => {
       posts.push({ format, status, json, verified, at: Date.now() });
       send(status);
@@ -185,7 +207,9 @@ export async function startSignaturePeer(options: { format: PeerFormat; requireS
   async function verifyRfc9421(req: IncomingMessage, body: Buffer | null): Promise<boolean> {
     const request = new Request(new URL(req.url ?? "/", origin), {
       method: req.method,
-      headers: Object.entries(req.headers).flatMap(([k, v]) => (v == null ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]])),
+      headers: Object.entries(req.headers).flatMap(([k, v]) =>
+        v == null ? [] : Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]],
+      ),
       ...(body == null ? {} : { body: new Uint8Array(body) }),
     });
     const loader = getDocumentLoader({ allowPrivateAddress: true });
@@ -193,7 +217,13 @@ export async function startSignaturePeer(options: { format: PeerFormat; requireS
   }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const signingKey = await crypto.subtle.importKey("pkcs8", privateKey.export({ type: "pkcs8", format: "der" }), { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, true, ["sign"]);
+  const signingKey = await crypto.subtle.importKey(
+    "pkcs8",
+    privateKey.export({ type: "pkcs8", format: "der" }),
+    { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+    true,
+    ["sign"],
+  );
 
   return {
     origin,
@@ -205,9 +235,21 @@ export async function startSignaturePeer(options: { format: PeerFormat; requireS
     accepted: () => posts.filter((p) => p.verified && p.json != null).map((p) => p.json!),
     fail502: (n) => void (failures = n),
     async follow(target, inbox) {
-      const follow = { "@context": "https://www.w3.org/ns/activitystreams", id: `${origin}/follows/${crypto.randomUUID()}`, type: "Follow", actor: actorUri(), object: target };
-      const request = new Request(inbox, { method: "POST", headers: { "content-type": "application/activity+json" }, body: JSON.stringify(follow) });
-      const signed = await signRequest(request, signingKey, new URL(`${actorUri()}#main-key`), { spec: "draft-cavage-http-signatures-12" });
+      const follow = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: `${origin}/follows/${crypto.randomUUID()}`,
+        type: "Follow",
+        actor: actorUri(),
+        object: target,
+      };
+      const request = new Request(inbox, {
+        method: "POST",
+        headers: { "content-type": "application/activity+json" },
+        body: JSON.stringify(follow),
+      });
+      const signed = await signRequest(request, signingKey, new URL(`${actorUri()}#main-key`), {
+        spec: "draft-cavage-http-signatures-12",
+      });
       return (await fetch(signed)).status;
     },
     serve: (path, json) => void documents.set(path, json),

@@ -97,7 +97,9 @@ export async function startSmtpServer(
     const deadline = Date.now() + timeoutMs;
     while (messages.length < count) {
       if (Date.now() > deadline) {
-        throw new Error(`Expected ${count} mail(s) within ${timeoutMs} ms, got ${messages.length}: ${messages.map((m) => m.subject).join(" | ")}`);
+        throw new Error(
+          `Expected ${count} mail(s) within ${timeoutMs} ms, got ${messages.length}: ${messages.map((m) => m.subject).join(" | ")}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -138,7 +140,9 @@ export function parseMessage(raw: Buffer): Omit<ReceivedMail, "envelope" | "auth
   const bodyPart = split == null ? "" : binary.slice(split.index + split[0].length);
 
   const headers = new Map<string, string>();
-  const unfolded = Buffer.from(headerPart, "latin1").toString("utf8").replace(/\r?\n(?=[ \t])/g, "");
+  const unfolded = Buffer.from(headerPart, "latin1")
+    .toString("utf8")
+    .replace(/\r?\n(?=[ \t])/g, "");
   for (const line of unfolded.split(/\r?\n/)) {
     const colon = line.indexOf(":");
     if (colon <= 0) continue;
@@ -148,7 +152,8 @@ export function parseMessage(raw: Buffer): Omit<ReceivedMail, "envelope" | "auth
 
   const contentType = headers.get("content-type") ?? "text/plain; charset=us-ascii";
   const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
-  if (mediaType.startsWith("multipart/")) throw new Error(`parseMessage handles single-part mails only, got ${mediaType}`);
+  if (mediaType.startsWith("multipart/"))
+    throw new Error(`parseMessage handles single-part mails only, got ${mediaType}`);
   if (mediaType !== "text/plain") throw new Error(`Expected a text/plain mail, got ${mediaType}`);
   const charset = /;\s*charset="?([^";\s]+)"?/i.exec(contentType)?.[1] ?? "us-ascii";
   const encoding = (headers.get("content-transfer-encoding") ?? "7bit").trim().toLowerCase();
@@ -160,7 +165,13 @@ export function parseMessage(raw: Buffer): Omit<ReceivedMail, "envelope" | "auth
   else throw new Error(`Unknown Content-Transfer-Encoding: ${encoding}`);
   const text = decode(bytes, charset).replace(/\r\n?/g, "\n");
 
-  return { headers, from: headers.get("from") ?? "", to: headers.get("to") ?? "", subject: headers.get("subject") ?? "", text };
+  return {
+    headers,
+    from: headers.get("from") ?? "",
+    to: headers.get("to") ?? "",
+    subject: headers.get("subject") ?? "",
+    text,
+  };
 }
 
 function decode(bytes: Uint8Array, charset: string): string {

@@ -3,7 +3,16 @@
  * changes, the slot in progress and whether it is still due, hours left.
  */
 import { describe, expect, it } from "vitest";
-import { currentSlot, dayBounds, dueSlot, graceMs, hoursLeft, nextSlotStart, slotsOf, type Schedule } from "../../src/strike/schedule.ts";
+import {
+  currentSlot,
+  dayBounds,
+  dueSlot,
+  graceMs,
+  hoursLeft,
+  nextSlotStart,
+  slotsOf,
+  type Schedule,
+} from "../../src/strike/schedule.ts";
 import { strikeWindow } from "../../src/strike/window.ts";
 
 const MIN = 60_000;
@@ -58,10 +67,21 @@ describe("slots", () => {
     const s: Schedule = { days: ["2026-03-29"], timeZone: "Europe/Berlin", cadenceMinutes: 60 };
     const all = starts(s);
     expect(all).toHaveLength(23);
-    expect(dayBounds("2026-03-29", "Europe/Berlin").end.getTime() - dayBounds("2026-03-29", "Europe/Berlin").start.getTime()).toBe(23 * HOUR);
+    expect(
+      dayBounds("2026-03-29", "Europe/Berlin").end.getTime() - dayBounds("2026-03-29", "Europe/Berlin").start.getTime(),
+    ).toBe(23 * HOUR);
     // 01:00 CET, then 03:00 CEST: one real hour apart.
-    expect(all.slice(0, 4)).toEqual(["2026-03-28T23:00:00.000Z", "2026-03-29T00:00:00.000Z", "2026-03-29T01:00:00.000Z", "2026-03-29T02:00:00.000Z"]);
-    const local = slotsOf(s).map((slot) => new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit" }).format(slot.start));
+    expect(all.slice(0, 4)).toEqual([
+      "2026-03-28T23:00:00.000Z",
+      "2026-03-29T00:00:00.000Z",
+      "2026-03-29T01:00:00.000Z",
+      "2026-03-29T02:00:00.000Z",
+    ]);
+    const local = slotsOf(s).map((slot) =>
+      new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit" }).format(
+        slot.start,
+      ),
+    );
     expect(local).not.toContain("02:00");
     expect(local.slice(0, 3)).toEqual(["00:00", "01:00", "03:00"]);
   });
@@ -70,7 +90,11 @@ describe("slots", () => {
     const s: Schedule = { days: ["2026-10-25"], timeZone: "Europe/Berlin", cadenceMinutes: 60 };
     const slots = slotsOf(s);
     expect(slots).toHaveLength(25);
-    const local = slots.map((slot) => new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit" }).format(slot.start));
+    const local = slots.map((slot) =>
+      new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit" }).format(
+        slot.start,
+      ),
+    );
     expect(local.filter((t) => t === "02:00")).toHaveLength(2);
     // Every slot is one real hour.
     for (const slot of slots) expect(slot.end.getTime() - slot.start.getTime()).toBe(HOUR);

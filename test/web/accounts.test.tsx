@@ -15,7 +15,16 @@ import type { Db } from "../../src/db/client.ts";
 import { accounts, sessions } from "../../src/db/schema.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { fromClient } from "../helpers/clients.ts";
-import { checkedRadio, cookiesFrom, csrfFrom, inputValue, pageText, postForm, tags, type CsrfPair } from "../helpers/forms.ts";
+import {
+  checkedRadio,
+  cookiesFrom,
+  csrfFrom,
+  inputValue,
+  pageText,
+  postForm,
+  tags,
+  type CsrfPair,
+} from "../helpers/forms.ts";
 
 type App = Awaited<ReturnType<typeof createTestApp>>;
 
@@ -37,7 +46,11 @@ async function addAccount(db: Db, username: string, role: "admin" | "author" = "
 }
 
 /** A logged-in browser: CSRF cookie and token, plus a session cookie made in the database. */
-async function loggedIn(t: App, username: string, role: "admin" | "author" = "author"): Promise<CsrfPair & { token: string }> {
+async function loggedIn(
+  t: App,
+  username: string,
+  role: "admin" | "author" = "author",
+): Promise<CsrfPair & { token: string }> {
   const account = findAccountByUsername(t.db, username) ?? (await addAccount(t.db, username, role));
   const { token } = createSession(t.db, account.id);
   const pair = await csrfFrom(t.app, "/login");
@@ -67,7 +80,12 @@ async function expectUsernameUntold(res: Response, field: string, message: strin
 }
 
 function registerFields(overrides: Record<string, string | undefined> = {}): Record<string, string> {
-  const all: Record<string, string | undefined> = { username: "Ada_L", password: PASSWORD, password2: PASSWORD, ...overrides };
+  const all: Record<string, string | undefined> = {
+    username: "Ada_L",
+    password: PASSWORD,
+    password2: PASSWORD,
+    ...overrides,
+  };
   return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
@@ -76,7 +94,13 @@ async function register(t: App, overrides: Record<string, string | undefined> = 
   return postForm(t.app, "/register", registerFields(overrides), { csrf: pair });
 }
 
-async function login(t: Pick<App, "app">, username: string, password: string, extra: Record<string, string> = {}, csrf?: CsrfPair) {
+async function login(
+  t: Pick<App, "app">,
+  username: string,
+  password: string,
+  extra: Record<string, string> = {},
+  csrf?: CsrfPair,
+) {
   const pair = csrf ?? (await csrfFrom(t.app, "/login"));
   return postForm(t.app, "/login", { username, password, ...extra }, { csrf: pair });
 }
@@ -107,7 +131,9 @@ describe("registration", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/account");
     const cookie = sessionCookieOf(res)!;
-    expect(cookie).toMatch(/^__Host-session=[A-Za-z0-9_-]{43}; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    expect(cookie).toMatch(
+      /^__Host-session=[A-Za-z0-9_-]{43}; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
     const row = t.db.select().from(accounts).get()!;
     expect(row).toMatchObject({ username: "ada_l", role: "author" });
     expect(row.passwordHash).toMatch(/^scrypt\$32768\$8\$1\$/);
@@ -142,7 +168,14 @@ describe("registration", () => {
     const reused = await register(t, { username: "second", invite: code });
     expect(reused.status).toBe(400);
     expect(fieldError(await reused.text(), "invite")).toBe("This invite code is not valid or has already been used.");
-    expect(t.db.select({ u: accounts.username }).from(accounts).orderBy(accounts.id).all().map((r) => r.u)).toEqual(["owner", "first"]);
+    expect(
+      t.db
+        .select({ u: accounts.username })
+        .from(accounts)
+        .orderBy(accounts.id)
+        .all()
+        .map((r) => r.u),
+    ).toEqual(["owner", "first"]);
   });
 
   const bad: [string, Record<string, string | undefined>, string, RegExp][] = [
@@ -158,20 +191,23 @@ describe("registration", () => {
     ["no username", { username: undefined }, "username", /choose a username/],
   ];
 
-  it.each(bad)("refuses %s with 400, the error by the field and the input kept, never the password", async (_, overrides, field, message) => {
-    const t = await setup("open");
-    const res = await register(t, overrides);
-    expect(res.status).toBe(400);
-    const html = await res.text();
-    expect(fieldError(html, field)).toMatch(message);
-    expect(tags(html, "input").find((i) => i.name === field)).toMatchObject({ "aria-invalid": "true" });
-    expect(inputValue(html, "username")).toBe(overrides.username ?? (("username" in overrides) ? "" : "Ada_L"));
-    expect(inputValue(html, "password")).toBe("");
-    expect(inputValue(html, "password2")).toBe("");
-    expect(html).not.toContain(PASSWORD);
-    expect(sessionCookieOf(res)).toBeUndefined();
-    expect(accountCount(t.db)).toBe(0);
-  });
+  it.each(bad)(
+    "refuses %s with 400, the error by the field and the input kept, never the password",
+    async (_, overrides, field, message) => {
+      const t = await setup("open");
+      const res = await register(t, overrides);
+      expect(res.status).toBe(400);
+      const html = await res.text();
+      expect(fieldError(html, field)).toMatch(message);
+      expect(tags(html, "input").find((i) => i.name === field)).toMatchObject({ "aria-invalid": "true" });
+      expect(inputValue(html, "username")).toBe(overrides.username ?? ("username" in overrides ? "" : "Ada_L"));
+      expect(inputValue(html, "password")).toBe("");
+      expect(inputValue(html, "password2")).toBe("");
+      expect(html).not.toContain(PASSWORD);
+      expect(sessionCookieOf(res)).toBeUndefined();
+      expect(accountCount(t.db)).toBe(0);
+    },
+  );
 
   it("accepts a 200-character password of 4-byte characters (the body limit leaves room for it)", async () => {
     const t = await setup("open");
@@ -191,7 +227,11 @@ describe("registration", () => {
     expect(accountCount(t.db)).toBe(1);
     // With another problem in the form, the name is not looked at: the answer is the same for a free name.
     for (const username of ["ada_l", "free_name"]) {
-      await expectUsernameUntold(await register(t, { username, password2: "something else" }), "password2", "The two passwords are not the same.");
+      await expectUsernameUntold(
+        await register(t, { username, password2: "something else" }),
+        "password2",
+        "The two passwords are not the same.",
+      );
     }
     // The person can pick another name and go on.
     expect((await register(t, { username: "ada_l2" })).status).toBe(303);
@@ -201,7 +241,11 @@ describe("registration", () => {
     const t = await setup("invite");
     await addAccount(t.db, "ada");
     for (const username of ["ada", "nobody_here"]) {
-      await expectUsernameUntold(await register(t, { username, invite: "guessed-code" }), "invite", "This invite code is not valid or has already been used.");
+      await expectUsernameUntold(
+        await register(t, { username, invite: "guessed-code" }),
+        "invite",
+        "This invite code is not valid or has already been used.",
+      );
     }
   });
 
@@ -212,13 +256,17 @@ describe("registration", () => {
     const prober = fromClient(t.app, "203.0.113.66");
     const pair = await csrfFrom(prober, "/register");
     for (let i = 0; i < 10; i++) {
-      expect((await postForm(prober, "/register", registerFields({ username: "taken" }), { csrf: pair })).status).toBe(400);
+      expect((await postForm(prober, "/register", registerFields({ username: "taken" }), { csrf: pair })).status).toBe(
+        400,
+      );
     }
     const limited = await postForm(prober, "/register", registerFields({ username: "taken" }), { csrf: pair });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(3000);
     const html = await limited.text();
-    expect(formError(html)).toMatch(/^Too many registration attempts from your connection\. Please try again in \d+ minutes\.$/);
+    expect(formError(html)).toMatch(
+      /^Too many registration attempts from your connection\. Please try again in \d+ minutes\.$/,
+    );
     expect(fieldError(html, "username")).toBeUndefined();
     expect(inputValue(html, "username")).toBe("taken");
     // Forms with mistakes do not count; another client is not affected.
@@ -226,7 +274,9 @@ describe("registration", () => {
     const other = fromClient(t.app, "203.0.113.67");
     const otherPair = await csrfFrom(other, "/register");
     for (let i = 0; i < 5; i++) {
-      expect((await postForm(other, "/register", registerFields({ username: `new_${i}` }), { csrf: otherPair })).status).toBe(303);
+      expect(
+        (await postForm(other, "/register", registerFields({ username: `new_${i}` }), { csrf: otherPair })).status,
+      ).toBe(303);
     }
     const sixth = await postForm(other, "/register", registerFields({ username: "new_5" }), { csrf: otherPair });
     expect(sixth.status).toBe(429);
@@ -242,11 +292,24 @@ describe("registration", () => {
     const pair = await csrfFrom(t.app, "/register");
     const forged = await postForm(t.app, "/register", { ...registerFields(), csrf: "x".repeat(43) }, { csrf: pair });
     expect(forged.status).toBe(403);
-    const crossSite = await postForm(t.app, "/register", registerFields(), { csrf: pair, headers: { Origin: "https://evil.example" } });
+    const crossSite = await postForm(t.app, "/register", registerFields(), {
+      csrf: pair,
+      headers: { Origin: "https://evil.example" },
+    });
     expect(crossSite.status).toBe(403);
-    const json = await postForm(t.app, "/register", {}, { csrf: pair, headers: { "Content-Type": "application/json" }, body: JSON.stringify(registerFields()) });
+    const json = await postForm(
+      t.app,
+      "/register",
+      {},
+      { csrf: pair, headers: { "Content-Type": "application/json" }, body: JSON.stringify(registerFields()) },
+    );
     expect(json.status).toBe(415);
-    const large = await postForm(t.app, "/register", {}, { csrf: pair, body: `csrf=${pair.csrf}&username=ada&comment=${"x".repeat(9000)}` });
+    const large = await postForm(
+      t.app,
+      "/register",
+      {},
+      { csrf: pair, body: `csrf=${pair.csrf}&username=ada&comment=${"x".repeat(9000)}` },
+    );
     expect(large.status).toBe(413);
     expect(accountCount(t.db)).toBe(0);
   });
@@ -273,9 +336,17 @@ describe("logging in", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/account");
     const cookie = sessionCookieOf(res)!;
-    expect(cookie).toMatch(/^__Host-session=[A-Za-z0-9_-]{43}; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    expect(cookie).toMatch(
+      /^__Host-session=[A-Za-z0-9_-]{43}; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
     const token = cookie.split(";")[0]!.split("=")[1]!;
-    expect(t.db.select().from(sessions).all().map((s) => s.id)).toEqual([hashSecret(token)]);
+    expect(
+      t.db
+        .select()
+        .from(sessions)
+        .all()
+        .map((s) => s.id),
+    ).toEqual([hashSecret(token)]);
     expect(findAccountByUsername(t.db, "ada")!.passwordHash).toMatch(/^scrypt\$32768\$8\$1\$/);
     // And the new hash still works.
     expect((await login(t, "ada", PASSWORD)).status).toBe(303);
@@ -286,7 +357,9 @@ describe("logging in", () => {
     await addAccount(t.db, "ada");
     const res = await login(t as App, "ada", PASSWORD);
     expect(res.status).toBe(303);
-    expect(res.headers.getSetCookie().find((c) => c.startsWith("session="))).toMatch(/^session=[A-Za-z0-9_-]{43}; Max-Age=2592000; Path=\/; HttpOnly; SameSite=Lax$/);
+    expect(res.headers.getSetCookie().find((c) => c.startsWith("session="))).toMatch(
+      /^session=[A-Za-z0-9_-]{43}; Max-Age=2592000; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
   });
 
   it("answers a wrong password and an unknown username identically", async () => {
@@ -336,7 +409,9 @@ describe("logging in", () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(800);
     const html = await limited.text();
-    expect(formError(html)).toMatch(/^Too many failed logins from your connection\. Please try again in 1[45] minutes\.$/);
+    expect(formError(html)).toMatch(
+      /^Too many failed logins from your connection\. Please try again in 1[45] minutes\.$/,
+    );
     expect(inputValue(html, "username")).toBe("ada");
     expect(inputValue(html, "password")).toBe("");
     expect(html).not.toContain("wrong password 6");
@@ -351,7 +426,8 @@ describe("logging in", () => {
     await addAccount(t.db, "bob");
     const nat = fromClient(t.app, "203.0.113.10");
     const pair = await csrfFrom(nat, "/login");
-    for (let i = 0; i < 5; i++) expect((await login({ app: nat } as App, "ada", `wrong ${i}`, {}, pair)).status).toBe(400);
+    for (let i = 0; i < 5; i++)
+      expect((await login({ app: nat } as App, "ada", `wrong ${i}`, {}, pair)).status).toBe(400);
     expect((await login({ app: nat } as App, "ada", PASSWORD, {}, pair)).status).toBe(429);
     // Bob, behind the same NAT, is not held back.
     expect((await login({ app: nat } as App, "bob", PASSWORD, {}, pair)).status).toBe(303);
@@ -378,14 +454,18 @@ describe("logging in", () => {
       // Ten guesses from ten addresses pass the limits (and fail); the eleventh must wait.
       for (let i = 0; i < 10; i++) {
         const bot = fromClient(t.app, `198.51.100.${i + 1}`);
-        expect((await login({ app: bot } as App, "ada", `guess ${i}`, {}, await csrfFrom(bot, "/login"))).status).toBe(400);
+        expect((await login({ app: bot } as App, "ada", `guess ${i}`, {}, await csrfFrom(bot, "/login"))).status).toBe(
+          400,
+        );
       }
       const eleventh = fromClient(t.app, "198.51.100.200");
       const eleventhPair = await csrfFrom(eleventh, "/login");
       const slowed = await login({ app: eleventh } as App, "ada", "guess 11", {}, eleventhPair);
       expect(slowed.status).toBe(429);
       expect(Number(slowed.headers.get("retry-after"))).toBeLessThanOrEqual(60);
-      expect(formError(await slowed.text())).toMatch(/^Too many failed logins for this username just now\. Please try again in \d+ seconds?\.$/);
+      expect(formError(await slowed.text())).toMatch(
+        /^Too many failed logins for this username just now\. Please try again in \d+ seconds?\.$/,
+      );
       // An unknown username is treated the same way (the answers do not tell which names exist).
       for (let i = 0; i < 10; i++) {
         const bot = fromClient(t.app, `198.51.100.${i + 1}`);
@@ -396,10 +476,25 @@ describe("logging in", () => {
       // The owner's marked browser, from a new address, gets in at once.
       const cafe = fromClient(t.app, "203.0.113.99");
       const cafePair = await csrfFrom(cafe, "/login");
-      const owner = await login({ app: cafe } as App, "ada", PASSWORD, {}, { cookie: `${cafePair.cookie}; ${device}`, csrf: cafePair.csrf });
+      const owner = await login(
+        { app: cafe } as App,
+        "ada",
+        PASSWORD,
+        {},
+        { cookie: `${cafePair.cookie}; ${device}`, csrf: cafePair.csrf },
+      );
       expect(owner.status).toBe(303);
       // A forged or other account's mark does not help.
-      const forged = await login({ app: cafe } as App, "ada", PASSWORD, {}, { cookie: `${cafePair.cookie}; ${device!.replace(/.$/, (ch) => (ch === "A" ? "B" : "A"))}`, csrf: cafePair.csrf });
+      const forged = await login(
+        { app: cafe } as App,
+        "ada",
+        PASSWORD,
+        {},
+        {
+          cookie: `${cafePair.cookie}; ${device!.replace(/.$/, (ch) => (ch === "A" ? "B" : "A"))}`,
+          csrf: cafePair.csrf,
+        },
+      );
       expect(forged.status).toBe(429);
 
       // The wait grows but never exceeds a minute: then the right password works from anywhere.
@@ -490,7 +585,11 @@ describe("sessions in the browser", () => {
     expect(res.status).toBe(200);
     expect(sessionCookieOf(res)).toMatch(/Max-Age=2592000/);
     await t.batcher.run(() => undefined); // the touch is committed in the background
-    const row = t.db.select().from(sessions).where(eq(sessions.id, hashSecret(token))).get()!;
+    const row = t.db
+      .select()
+      .from(sessions)
+      .where(eq(sessions.id, hashSecret(token)))
+      .get()!;
     expect(row.expires.getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000);
     // Used again at once: no write, no new cookie.
     const again = await t.app.request("/account", { headers: { Cookie: `__Host-session=${token}` } });
@@ -522,7 +621,9 @@ describe("/admin", () => {
     expect(checkedRadio(html, "mode")).toBe("closed");
     expect([...html.matchAll(/<td class="username">([^<]*)<\/td>/g)].map((m) => m[1])).toEqual(["owner", "ada"]);
 
-    expect((await postForm(t.app, "/admin/registration", { mode: "open", csrf: "x".repeat(43) }, { csrf: admin })).status).toBe(403);
+    expect(
+      (await postForm(t.app, "/admin/registration", { mode: "open", csrf: "x".repeat(43) }, { csrf: admin })).status,
+    ).toBe(403);
     expect(getRegistrationMode(t.db)).toBe("closed");
     const bad = await postForm(t.app, "/admin/registration", { mode: "everyone" }, { csrf: admin });
     expect(bad.status).toBe(400);

@@ -78,6 +78,8 @@ describe("JSON API", () => {
     db.$client.close();
     const res = await app.request("/api/declarations");
     expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ error: { code: "internal_error", message: "The server could not complete this request." } });
+    expect(await res.json()).toEqual({
+      error: { code: "internal_error", message: "The server could not complete this request." },
+    });
   });
 });

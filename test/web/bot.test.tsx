@@ -98,7 +98,11 @@ describe("/bot", () => {
 
   it("refuses a connect form without its CSRF token", async () => {
     const { t, me } = await setup();
-    const res = await t.app.request("/bot/connect", { method: "POST", headers: { Cookie: me.cookie, "Content-Type": "application/x-www-form-urlencoded" }, body: "server=x" });
+    const res = await t.app.request("/bot/connect", {
+      method: "POST",
+      headers: { Cookie: me.cookie, "Content-Type": "application/x-www-form-urlencoded" },
+      body: "server=x",
+    });
     expect(res.status).toBe(403);
     expect(listConnections(t.db, findAccountByUsername(t.db, "striker")!.id)).toEqual([]);
   });
@@ -122,7 +126,9 @@ describe("/bot", () => {
       expect(said, server).toContain(message);
       expect(inputValue(html, "server"), server).toBe(server);
     }
-    expect(pageText((await (await postForm(t.app, "/bot/connect", { server: notMastodon.url }, { csrf: me })).text()))).toContain("It runs misskey 2024.11.0");
+    expect(
+      pageText(await (await postForm(t.app, "/bot/connect", { server: notMastodon.url }, { csrf: me })).text()),
+    ).toContain("It runs misskey 2024.11.0");
   });
 
   it("refuses servers on private addresses unless the site allows them", async () => {
@@ -215,7 +221,11 @@ describe("/bot/{id}: the plan", () => {
     const server = await mastodon();
     const path = (await connect(t, me, server)).split("?")[0]!;
     const cases: [Record<string, string | undefined>, string, string][] = [
-      [{ "day-2027-07-04": undefined, "day-2027-07-05": undefined }, "Strike days", "Please choose at least one strike day."],
+      [
+        { "day-2027-07-04": undefined, "day-2027-07-05": undefined },
+        "Strike days",
+        "Please choose at least one strike day.",
+      ],
       [{ "day-2031-01-01": "on" }, "Strike days", "2031-01-01 is not one of the strike's days"],
       [{ cadence: "5" }, "How often", "Please choose how often to post"],
       [{ cadence: "times", times: "" }, "Times of day", "Please give the times of day"],
@@ -250,14 +260,21 @@ describe("/bot/{id}: the plan", () => {
   it("previews every post with its time in the striker's zone, without saving", async () => {
     const { t, me } = await setup();
     const path = (await connect(t, me, await mastodon())).split("?")[0]!;
-    const res = await postForm(t.app, `${path}/plan`, planFields({ action: "preview", cadence: "times", times: "9, 13:30, 9pm", spoilerText: "Strike" }), { csrf: me });
+    const res = await postForm(
+      t.app,
+      `${path}/plan`,
+      planFields({ action: "preview", cadence: "times", times: "9, 13:30, 9pm", spoilerText: "Strike" }),
+      { csrf: me },
+    );
     expect(res.status).toBe(200);
     const html = await res.text();
     const text = pageText(html);
     expect(text).toContain("Preview: 6 posts");
     expect(text).toContain("behind the content warning “Strike”");
     expect(text).toContain("Times are in Europe/Berlin");
-    const times = [...html.matchAll(/<li class="bot-post"><p class="bot-post-time"><time datetime="([^"]+)">([^<]+)<\/time>/g)].map((m) => [m[1], m[2]]);
+    const times = [
+      ...html.matchAll(/<li class="bot-post"><p class="bot-post-time"><time datetime="([^"]+)">([^<]+)<\/time>/g),
+    ].map((m) => [m[1], m[2]]);
     expect(times).toHaveLength(6);
     // 09:00 in Berlin (summer time) is 07:00 UTC; each post goes out within 5 minutes of its slot.
     const first = new Date(times[0]![0]!);
@@ -284,7 +301,9 @@ describe("/bot/{id}: the plan", () => {
     expect(text).toContain("Your plan is saved");
     expect(text).toContain(`24 scheduled. The scheduled ones are held by ${server.host}`);
     expect(text.match(/ Scheduled Held by /g)?.length).toBe(24);
-    expect(text).toContain(`What ${server.host} supports Scheduled posts: yes. ${server.host} holds the bot’s posts and publishes them at their time, even if this site is down then.`);
+    expect(text).toContain(
+      `What ${server.host} supports Scheduled posts: yes. ${server.host} holds the bot’s posts and publishes them at their time, even if this site is down then.`,
+    );
 
     const paused = await postForm(t.app, `${path}/pause`, {}, { csrf: me });
     expect(paused.headers.get("location")).toBe(`${path}?done=paused`);
@@ -305,11 +324,21 @@ describe("/bot/{id}: the plan", () => {
     expect(server.scheduled).toHaveLength(4);
     createAccount(t.db, { username: "boss", passwordHash: "unused", role: "admin" });
     const boss = await loggedIn(t, "boss");
-    const fields = { name: "Social Media Strike", hashtags: "#SocialMediaStrike", "day-1": "2027-07-04", timeZone: "UTC", cadence: "60", "template-1": "Sign {declaration_url}" };
+    const fields = {
+      name: "Social Media Strike",
+      hashtags: "#SocialMediaStrike",
+      "day-1": "2027-07-04",
+      timeZone: "UTC",
+      cadence: "60",
+      "template-1": "Sign {declaration_url}",
+    };
     const saved = await postForm(t.app, "/admin/strike", fields, { csrf: boss });
     expect(saved.status).toBe(303);
     await runBotPass(t.bot!.context);
-    expect(server.scheduled.map((s) => s.scheduled_at.toISOString().slice(0, 10))).toEqual(["2027-07-04", "2027-07-04"]);
+    expect(server.scheduled.map((s) => s.scheduled_at.toISOString().slice(0, 10))).toEqual([
+      "2027-07-04",
+      "2027-07-04",
+    ]);
   });
 
   it("disconnects: cancels what the server holds, revokes the token there and deletes it here", async () => {
@@ -325,7 +354,9 @@ describe("/bot/{id}: the plan", () => {
     expect(server.scheduled).toHaveLength(0);
     expect(server.tokens.at(-1)!.revoked_at).not.toBeNull();
     expect(t.db.select().from(botConnections).all()).toEqual([]);
-    expect(pageText(await (await getAs(t, "/bot?done=disconnected", me)).text())).toContain("revoked on your server and deleted here");
+    expect(pageText(await (await getAs(t, "/bot?done=disconnected", me)).text())).toContain(
+      "revoked on your server and deleted here",
+    );
   });
 
   it("tells the striker when their server revoked the bot", async () => {
@@ -347,10 +378,14 @@ describe("/bot/{id}: what the striker's server supports", () => {
     const { t, me } = await setup();
     const server = await mastodon();
     const path = (await connect(t, me, server)).split("?")[0]!;
-    expect(pageText(await (await getAs(t, path, me)).text())).toContain(`Scheduled posts: not known yet. The bot finds out when it hands ${server.host} your first post.`);
+    expect(pageText(await (await getAs(t, path, me)).text())).toContain(
+      `Scheduled posts: not known yet. The bot finds out when it hands ${server.host} your first post.`,
+    );
     await postForm(t.app, `${path}/plan`, planFields({ cadence: "12" }), { csrf: me });
     await runBotPass(t.bot!.context);
-    expect(pageText(await (await getAs(t, path, me)).text())).toContain(`Scheduled posts: yes. ${server.host} holds the bot’s posts`);
+    expect(pageText(await (await getAs(t, path, me)).text())).toContain(
+      `Scheduled posts: yes. ${server.host} holds the bot’s posts`,
+    );
   });
 
   it("says plainly when the server published at once what it was asked to schedule, and shows nothing as posted", async () => {
@@ -367,7 +402,9 @@ describe("/bot/{id}: what the striker's server supports", () => {
     expect(text.match(/ Waiting This site posts it at its time\. /g)?.length).toBe(4);
     expect(text).not.toContain("Posted");
     expect(server.statuses).toHaveLength(0);
-    expect(pageText(await (await getAs(t, "/bot", me)).text())).toContain("4 posts to come (posted from this site: it must be running), 0 made");
+    expect(pageText(await (await getAs(t, "/bot", me)).text())).toContain(
+      "4 posts to come (posted from this site: it must be running), 0 made",
+    );
   });
 
   it("names, after a disconnect, each post the server would not cancel", async () => {

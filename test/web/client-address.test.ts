@@ -10,14 +10,20 @@ import { startServer } from "../helpers/server.ts";
 
 /** Signs through a real HTTP connection from 127.0.0.1; returns the status. */
 async function signOver(url: string, name: string, forwardedFor?: string): Promise<number> {
-  const page = await fetch(`${url}/d/test-declaration/sign`, { headers: forwardedFor == null ? {} : { "X-Forwarded-For": forwardedFor } });
+  const page = await fetch(`${url}/d/test-declaration/sign`, {
+    headers: forwardedFor == null ? {} : { "X-Forwarded-For": forwardedFor },
+  });
   const html = await page.text();
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
   const cookie = page.headers.getSetCookie()[0]!.split(";")[0]!;
   const res = await fetch(`${url}/d/test-declaration/sign`, {
     method: "POST",
     redirect: "manual",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: cookie, ...(forwardedFor == null ? {} : { "X-Forwarded-For": forwardedFor }) },
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      Cookie: cookie,
+      ...(forwardedFor == null ? {} : { "X-Forwarded-For": forwardedFor }),
+    },
     body: formBody({ csrf, ...signFields({ name }) }),
   });
   await res.arrayBuffer();
@@ -25,14 +31,20 @@ async function signOver(url: string, name: string, forwardedFor?: string): Promi
 }
 
 async function serve(env: Record<string, string>) {
-  const t = await createTestApp({ origin: "http://localhost:8000", env: { RATE_LIMIT_PER_DECLARATION: "1/1m", ...env } });
+  const t = await createTestApp({
+    origin: "http://localhost:8000",
+    env: { RATE_LIMIT_PER_DECLARATION: "1/1m", ...env },
+  });
   addDeclaration(t.db);
   return startServer(t.app);
 }
 
 describe("client address over real connections", () => {
   it("cannot be fooled by X-Forwarded-For when the peer is not a listed proxy", async () => {
-    for (const env of [{}, { TRUST_PROXY: "false" }, { TRUST_PROXY: "10.0.0.0/8,fd00::/8" }] as Record<string, string>[]) {
+    for (const env of [{}, { TRUST_PROXY: "false" }, { TRUST_PROXY: "10.0.0.0/8,fd00::/8" }] as Record<
+      string,
+      string
+    >[]) {
       const server = await serve(env);
       try {
         expect(await signOver(server.url, "One", "203.0.113.1"), JSON.stringify(env)).toBe(303);

@@ -221,7 +221,9 @@ describe("confirmation links expire", () => {
     expect(mail.text).toContain(`The link works until ${formatDateTime(new Date(expires))} UTC.`);
     const confirmLink = linksIn(mail).confirm!;
 
-    db.update(signatures).set({ confirmExpires: new Date(Date.now() - 1000) }).run();
+    db.update(signatures)
+      .set({ confirmExpires: new Date(Date.now() - 1000) })
+      .run();
 
     const page = await alice.get(confirmLink);
     expect(page.res.status).toBe(410);
@@ -254,7 +256,9 @@ describe("confirmation links expire", () => {
     const alice = browser(app);
     tokenFromRedirect(await signByForm(alice, { name: "Alice", email: "alice@example.org" }));
     const oldLink = linksIn(await smtp.waitForMessage(1)).confirm!;
-    db.update(signatures).set({ confirmExpires: new Date(Date.now() - 1000) }).run();
+    db.update(signatures)
+      .set({ confirmExpires: new Date(Date.now() - 1000) })
+      .run();
 
     expect((await signByForm(alice, { name: "Alice", email: "alice@example.org" })).status).toBe(200);
     const newLink = linksIn(await smtp.waitForMessage(2)).confirm!;
@@ -296,7 +300,9 @@ describe("signing again with the same address", () => {
 
     // The old links no longer work; the new ones do.
     expect((await alice.get(first.confirm!)).res.status).toBe(404);
-    expect((await alice.post(first.confirm!, { csrf: csrfIn((await alice.get(`/d/${SLUG}/sign`)).html) })).status).toBe(404);
+    expect((await alice.post(first.confirm!, { csrf: csrfIn((await alice.get(`/d/${SLUG}/sign`)).html) })).status).toBe(
+      404,
+    );
     expect((await alice.get(first.private)).res.status).toBe(404);
     expect((await alice.get(second.private)).res.status).toBe(200);
     const page = await alice.get(second.confirm!);
@@ -388,7 +394,10 @@ describe("mail without confirmation", () => {
   });
 
   it("does not mail at all when the test passes mailer: null", async () => {
-    const t = await createTestApp({ env: { SIGNATURE_CONFIRMATION: "email", SMTP_URL: smtp.url, MAIL_FROM }, mailer: null });
+    const t = await createTestApp({
+      env: { SIGNATURE_CONFIRMATION: "email", SMTP_URL: smtp.url, MAIL_FROM },
+      mailer: null,
+    });
     addDeclaration(t.db, { slug: SLUG, title: TITLE });
     expect(t.mailer).toBeNull();
     tokenFromRedirect(await signByForm(browser(t.app), { name: "Alice", email: "alice@example.org" }));
@@ -450,10 +459,15 @@ describe("when the SMTP server cannot be reached", () => {
     expect(api.status).toBe(201);
 
     // Two mail failures (the test site runs without the strike bot, which warns once on its own).
-    const mailWarnings = () => records.filter((r) => r.level === "warning" && r.message.join("").startsWith("Could not send the confirmation mail"));
+    const mailWarnings = () =>
+      records.filter(
+        (r) => r.level === "warning" && r.message.join("").startsWith("Could not send the confirmation mail"),
+      );
     await expect.poll(() => mailWarnings().length, { timeout: 5000 }).toBe(2);
     const lines = records.map((r) => r.message.join(""));
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^Could not send the confirmation mail: .*ECONNREFUSED/)]));
+    expect(lines).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Could not send the confirmation mail: .*ECONNREFUSED/)]),
+    );
     expect(records.every((r) => r.level !== "error" && r.level !== "fatal")).toBe(true);
     // Addresses and links never reach the log.
     expect(lines.join("\n")).not.toMatch(/alice@|frank@|\/s\//);

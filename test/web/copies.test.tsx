@@ -20,8 +20,6 @@ async function setup(mode?: RegistrationMode): Promise<App> {
   return t;
 }
 
-
-
 function copyFields(overrides: Record<string, string | undefined> = {}): Record<string, string> {
   const all: Record<string, string | undefined> = {
     v: "1",
@@ -107,14 +105,27 @@ describe("making a copy", () => {
     expect(textareaText(p1, "body")).toBe(COPY_BODY);
     expect(declarationCount(t.db)).toBe(1);
 
-    const p2 = await (await postForm(t.app, "/d/test-declaration/copy", copyFields({ action: "preview", [noteName]: "Good is not enough." }), { csrf: ada })).text();
+    const p2 = await (
+      await postForm(
+        t.app,
+        "/d/test-declaration/copy",
+        copyFields({ action: "preview", [noteName]: "Good is not enough." }),
+        { csrf: ada },
+      )
+    ).text();
     expect(inputValue(p2, noteName)).toBe("Good is not enough.");
 
-    const res = await postForm(t.app, "/d/test-declaration/copy", copyFields({ [noteName]: "Good is not enough." }), { csrf: ada });
+    const res = await postForm(t.app, "/d/test-declaration/copy", copyFields({ [noteName]: "Good is not enough." }), {
+      csrf: ada,
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/d/tests-are-great");
     const row = t.db.select().from(declarations).where(eq(declarations.slug, "tests-are-great")).get()!;
-    expect(row).toMatchObject({ sourceRevision: 1, sourceUrl: "https://undersign.test/d/test-declaration/v/1", sourceTitle: "Test Declaration" });
+    expect(row).toMatchObject({
+      sourceRevision: 1,
+      sourceUrl: "https://undersign.test/d/test-declaration/v/1",
+      sourceTitle: "Test Declaration",
+    });
 
     const pageHtml = await (await getAs(t, "/d/tests-are-great")).text();
     const text = pageText(pageHtml);
@@ -130,13 +141,18 @@ describe("making a copy", () => {
     expect(md).toContain("## Proposed Changes");
     expect(md).toContain("*Note:* Good is not enough.");
     // The export can be dropped into another site's declarations/ folder.
-    expect(parseDeclarationFile("tests-are-great.md", Buffer.from(md))).toMatchObject({ slug: "tests-are-great", title: "Tests Are Great" });
+    expect(parseDeclarationFile("tests-are-great.md", Buffer.from(md))).toMatchObject({
+      slug: "tests-are-great",
+      title: "Tests Are Great",
+    });
   });
 
   it("derives the slug from the title when left empty", async () => {
     const t = await setup();
     const ada = await loggedIn(t, "ada");
-    const res = await postForm(t.app, "/d/test-declaration/copy", copyFields({ slug: "", title: "Déclaration Nº 2" }), { csrf: ada });
+    const res = await postForm(t.app, "/d/test-declaration/copy", copyFields({ slug: "", title: "Déclaration Nº 2" }), {
+      csrf: ada,
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/d/declaration-no-2");
   });
@@ -199,7 +215,15 @@ describe("editing a copy", () => {
   }
 
   function editFields(overrides: Record<string, string> = {}) {
-    return { base: "1", title: "Tests Are Great", summary: "My copy.", body: COPY_BODY + "\nOne more paragraph.\n", changeSummary: "Added a paragraph", action: "save", ...overrides };
+    return {
+      base: "1",
+      title: "Tests Are Great",
+      summary: "My copy.",
+      body: COPY_BODY + "\nOne more paragraph.\n",
+      changeSummary: "Added a paragraph",
+      action: "save",
+      ...overrides,
+    };
   }
 
   it("the owner edits: each save a new revision", async () => {
@@ -232,7 +256,13 @@ describe("editing a copy", () => {
 
   it("a save based on an older revision is refused with 409, the diff of what changed meanwhile and the text kept", async () => {
     const { t, ada } = await withCopy();
-    expect((await postForm(t.app, "/d/tests-are-great/edit", editFields({ body: COPY_BODY + "\nMeanwhile paragraph.\n" }), { csrf: ada })).status).toBe(303);
+    expect(
+      (
+        await postForm(t.app, "/d/tests-are-great/edit", editFields({ body: COPY_BODY + "\nMeanwhile paragraph.\n" }), {
+          csrf: ada,
+        })
+      ).status,
+    ).toBe(303);
     const mine = COPY_BODY + "\nMy stale paragraph.\n";
     const res = await postForm(t.app, "/d/tests-are-great/edit", editFields({ body: mine }), { csrf: ada });
     expect(res.status).toBe(409);
@@ -243,7 +273,9 @@ describe("editing a copy", () => {
     expect(inputValue(html, "base")).toBe("2");
     expect(revisionCount(t.db)).toBe(3);
     // Saving again, now knowingly based on version 2, works.
-    expect((await postForm(t.app, "/d/tests-are-great/edit", editFields({ base: "2", body: mine }), { csrf: ada })).status).toBe(303);
+    expect(
+      (await postForm(t.app, "/d/tests-are-great/edit", editFields({ base: "2", body: mine }), { csrf: ada })).status,
+    ).toBe(303);
     expect(revisionCount(t.db)).toBe(4);
   });
 

@@ -61,7 +61,9 @@ function copyOf(db: Db, source: Declaration, number: number, slug: string, body:
 
 function revise(db: Db, slug: string, body: string): void {
   const d = getDeclarationBySlug(db, slug)!;
-  db.transaction((tx) => appendRevision(tx, d, { title: d.title, summary: "", body, changeSummary: "", origin: "site" }));
+  db.transaction((tx) =>
+    appendRevision(tx, d, { title: d.title, summary: "", body, changeSummary: "", origin: "site" }),
+  );
 }
 
 beforeAll(async () => {
@@ -94,7 +96,10 @@ afterAll(async () => {
  * how many `/healthz` answers came while the request was being worked out.
  * With a diff on the page thread, none could (the thread would be busy).
  */
-async function whileHealthz(path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; html: string; healthz: number }> {
+async function whileHealthz(
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; html: string; healthz: number }> {
   let done = false;
   const request = fetch(url + path, init).then(async (res) => {
     const html = await res.text();
@@ -111,7 +116,10 @@ async function whileHealthz(path: string, init: RequestInit = {}): Promise<{ sta
 }
 
 /** GET `path` (as `who`), and how many diff jobs the pool accepted meanwhile. */
-async function jobsFor(path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; html: string; jobs: number }> {
+async function jobsFor(
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; html: string; jobs: number }> {
   const before = diffPool().submitted;
   const res = await fetch(url + path, init);
   const html = await res.text();
@@ -166,7 +174,8 @@ describe("comparison pages", () => {
   });
 
   it("/compare/elsewhere: the same, for versions named by their addresses", async () => {
-    const q = (a: string, b: string) => `/compare/elsewhere?${new URLSearchParams({ a: `${TEST_ORIGIN}${a}`, b: `${TEST_ORIGIN}${b}` }).toString()}`;
+    const q = (a: string, b: string) =>
+      `/compare/elsewhere?${new URLSearchParams({ a: `${TEST_ORIGIN}${a}`, b: `${TEST_ORIGIN}${b}` }).toString()}`;
     const got = await whileHealthz(q("/d/worst/v/2", "/d/worst/v/3"));
     expect(got.status).toBe(200);
     expect(got.html).toContain(COARSE_NOTE);
@@ -199,10 +208,14 @@ describe("a copy's Proposed Changes", () => {
   it("a source over the limit: the page says so, the .md is refused with 413; no work is done", async () => {
     const page = await jobsFor("/d/huge-v2-copy");
     expect(page.status).toBe(200);
-    expect(pageText(page.html)).toContain("The changes from the source are not listed here. The source (version 2) is too large to compare");
+    expect(pageText(page.html)).toContain(
+      "The changes from the source are not listed here. The source (version 2) is too large to compare",
+    );
     const md = await jobsFor("/d/huge-v2-copy.md");
     expect(md.status).toBe(413);
-    expect(md.html).toContain("its Proposed Changes could not be listed. The source (version 2) is too large to compare");
+    expect(md.html).toContain(
+      "its Proposed Changes could not be listed. The source (version 2) is too large to compare",
+    );
     expect(page.jobs + md.jobs).toBe(0);
   });
 });
@@ -212,7 +225,9 @@ describe("the lineage page", () => {
     const worst = await whileHealthz("/d/worst/copies");
     expect(worst.status).toBe(200);
     expect(worst.healthz).toBeGreaterThanOrEqual(ANSWERED_MEANWHILE);
-    expect(pageText(worst.html)).toMatch(/Copy worst-copy by ada · 0 signatures · copied from version 1 of “Worst” · [\d,]+ words changed/);
+    expect(pageText(worst.html)).toMatch(
+      /Copy worst-copy by ada · 0 signatures · copied from version 1 of “Worst” · [\d,]+ words changed/,
+    );
     const huge = await jobsFor("/d/huge/copies");
     expect(huge.status).toBe(200);
     expect(pageText(huge.html)).toContain("copied from version 2 of “Huge” · changes not counted yet");
@@ -240,12 +255,18 @@ describe("the editors: the text's size is checked before the preview", () => {
   const tooLarge = `${"An over-long text. ".repeat(Math.ceil((BODY_MAX_BYTES + 10) / 19))}`;
 
   it("copy editor: a text over 200 KB gets 400 with the field named and the text kept, and no work; the worst text within it is previewed off the page thread", async () => {
-    const refused = await jobsFor("/d/worst/copy", post({ v: "1", title: "Mine", slug: "", summary: "", body: tooLarge, action: "preview" }, ada));
+    const refused = await jobsFor(
+      "/d/worst/copy",
+      post({ v: "1", title: "Mine", slug: "", summary: "", body: tooLarge, action: "preview" }, ada),
+    );
     expect(refused.status).toBe(400);
     expect(fieldError(refused.html, "body")).toBe("The text is larger than 200 KB.");
     expect(textareaText(refused.html, "body")).toBe(tooLarge);
     expect(refused.jobs).toBe(0);
-    const preview = await whileHealthz("/d/worst/copy", post({ v: "1", title: "Mine", slug: "", summary: "", body: WORST_B, action: "preview" }, ada));
+    const preview = await whileHealthz(
+      "/d/worst/copy",
+      post({ v: "1", title: "Mine", slug: "", summary: "", body: WORST_B, action: "preview" }, ada),
+    );
     expect(preview.status).toBe(200);
     expect(preview.healthz).toBeGreaterThanOrEqual(ANSWERED_MEANWHILE);
     expect(preview.html).toContain('<h2 id="preview-title">Preview</h2>');
@@ -254,21 +275,53 @@ describe("the editors: the text's size is checked before the preview", () => {
   });
 
   it("the owner's editor (/d/{slug}/edit): the same", async () => {
-    const refused = await jobsFor("/d/worst-copy/edit", post({ base: "2", title: "Mine", summary: "", changeSummary: "", body: tooLarge, action: "preview", "note-abc": "my note" }, ada));
+    const refused = await jobsFor(
+      "/d/worst-copy/edit",
+      post(
+        {
+          base: "2",
+          title: "Mine",
+          summary: "",
+          changeSummary: "",
+          body: tooLarge,
+          action: "preview",
+          "note-abc": "my note",
+        },
+        ada,
+      ),
+    );
     expect(refused.status).toBe(400);
     expect(fieldError(refused.html, "body")).toBe("The text is larger than 200 KB.");
     expect(textareaText(refused.html, "body")).toBe(tooLarge);
     // The note typed is kept in the form, though the list of changes is not made.
     expect(refused.html).toMatch(/<input type="hidden" name="note-abc" value="my note"/);
     expect(refused.jobs).toBe(0);
-    const preview = await whileHealthz("/d/worst-copy/edit", post({ base: "2", title: "Mine", summary: "", changeSummary: "", body: WORST_C, action: "preview" }, ada));
+    const preview = await whileHealthz(
+      "/d/worst-copy/edit",
+      post({ base: "2", title: "Mine", summary: "", changeSummary: "", body: WORST_C, action: "preview" }, ada),
+    );
     expect(preview.status).toBe(200);
     expect(preview.healthz).toBeGreaterThanOrEqual(ANSWERED_MEANWHILE);
     expect(preview.html).toContain('<h2 id="preview-title">Preview</h2>');
   });
 
   it("the merged-text editor (/d/{slug}/merge): the same check first", async () => {
-    const refused = await jobsFor("/d/worst-copy/merge", post({ base: "2", upstream: "4", step: "edit", title: "Mine", summary: "", changeSummary: "", body: tooLarge, action: "preview" }, ada));
+    const refused = await jobsFor(
+      "/d/worst-copy/merge",
+      post(
+        {
+          base: "2",
+          upstream: "4",
+          step: "edit",
+          title: "Mine",
+          summary: "",
+          changeSummary: "",
+          body: tooLarge,
+          action: "preview",
+        },
+        ada,
+      ),
+    );
     expect(refused.status).toBe(400);
     expect(fieldError(refused.html, "body")).toBe("The text is larger than 200 KB.");
     expect(textareaText(refused.html, "body")).toBe(tooLarge);
@@ -279,11 +332,27 @@ describe("the editors: the text's size is checked before the preview", () => {
     const kept = t.db.transaction((tx) =>
       keepRemoteRevision(
         tx,
-        { url: "https://elsewhere.example/d/theirs/v/1", articleIri: "https://elsewhere.example/ap/articles/1", actorIri: "https://elsewhere.example/d/theirs", number: 1, title: "Theirs", summary: "", body: "Their text.\n", format: "markdown", viaUrl: null },
+        {
+          url: "https://elsewhere.example/d/theirs/v/1",
+          articleIri: "https://elsewhere.example/ap/articles/1",
+          actorIri: "https://elsewhere.example/d/theirs",
+          number: 1,
+          title: "Theirs",
+          summary: "",
+          body: "Their text.\n",
+          format: "markdown",
+          viaUrl: null,
+        },
         new Date(),
       ),
     );
-    const refused = await jobsFor("/copy/elsewhere", post({ ref: kept.url, source: kept.url, title: "Mine", slug: "", summary: "", body: tooLarge, action: "preview" }, ada));
+    const refused = await jobsFor(
+      "/copy/elsewhere",
+      post(
+        { ref: kept.url, source: kept.url, title: "Mine", slug: "", summary: "", body: tooLarge, action: "preview" },
+        ada,
+      ),
+    );
     expect(refused.status).toBe(400);
     expect(fieldError(refused.html, "body")).toBe("The text is larger than 200 KB.");
     expect(textareaText(refused.html, "body")).toBe(tooLarge);
@@ -299,15 +368,33 @@ describe("when the diff pool cannot work a diff out in time", () => {
       const diff = await jobsFor("/d/worst/diff/2..3");
       expect(diff.status).toBe(503);
       expect(diff.headers.get("retry-after")).toBe("30");
-      expect(pageText(diff.html)).toContain("The comparison took too long to work out and was stopped. Please try again in a minute.");
+      expect(pageText(diff.html)).toContain(
+        "The comparison took too long to work out and was stopped. Please try again in a minute.",
+      );
       const page = await jobsFor("/d/huge-v1-copy");
       expect(page.status).toBe(200);
       expect(page.headers.get("cache-control")).toBe("no-store");
-      expect(pageText(page.html)).toContain("The changes from the source are not listed here. The comparison took too long");
+      expect(pageText(page.html)).toContain(
+        "The changes from the source are not listed here. The comparison took too long",
+      );
       const md = await jobsFor("/d/huge-v1-copy.md");
       expect(md.status).toBe(503);
       expect(md.headers.get("retry-after")).toBe("30");
-      const editor = await jobsFor("/d/worst-copy/edit", post({ base: "2", title: "Mine", summary: "", changeSummary: "", body: "My short text.\n", action: "preview", "note-abc": "kept" }, ada));
+      const editor = await jobsFor(
+        "/d/worst-copy/edit",
+        post(
+          {
+            base: "2",
+            title: "Mine",
+            summary: "",
+            changeSummary: "",
+            body: "My short text.\n",
+            action: "preview",
+            "note-abc": "kept",
+          },
+          ada,
+        ),
+      );
       expect(editor.status).toBe(503);
       expect(pageText(editor.html)).toContain("The preview could not be made. The comparison took too long");
       expect(textareaText(editor.html, "body")).toBe("My short text.\n");

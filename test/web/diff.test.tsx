@@ -90,7 +90,9 @@ describe("the diff page /d/:slug/diff/a..b", () => {
     expect(side).toMatch(/<td class="diff-before">[^]*<del class="diff-del">brown<\/del>/);
     expect(side).toMatch(/<td class="diff-after">[^]*<ins class="diff-ins">red<\/ins>/);
     // An unknown view falls back to inline.
-    expect((await get(app, "/d/test-declaration/diff/1..2?view=bogus")).html).toContain('<div class="diff diff-inline">');
+    expect((await get(app, "/d/test-declaration/diff/1..2?view=bogus")).html).toContain(
+      '<div class="diff diff-inline">',
+    );
     for (const html of [inline, side]) expect(html).not.toMatch(/<script(?![^>]*src=)/);
   });
 
@@ -116,7 +118,15 @@ describe("the diff page /d/:slug/diff/a..b", () => {
     const t = await createTestApp();
     addDeclaration(t.db);
     const d = getDeclarationBySlug(t.db, "test-declaration")!;
-    t.db.transaction((tx) => appendRevision(tx, d, { title: "Bad <img src=x onerror=alert(1)>", summary: "", body: "Other.", changeSummary: "", origin: "site" }));
+    t.db.transaction((tx) =>
+      appendRevision(tx, d, {
+        title: "Bad <img src=x onerror=alert(1)>",
+        summary: "",
+        body: "Other.",
+        changeSummary: "",
+        origin: "site",
+      }),
+    );
     const { html } = await get(t.app, "/d/test-declaration/diff/1..2");
     expect(html).not.toContain("<img src=x");
     expect(html).toContain("&lt;img");
@@ -192,7 +202,12 @@ describe("the history page", () => {
 describe("/compare", () => {
   async function twoDeclarations() {
     const t = await withTwoVersions();
-    addDeclaration(t.db, { slug: "other", title: "Other Declaration", summary: "Another one.", body: "## Why\n\nWe declare that the slow red fox stays home all week.\n" });
+    addDeclaration(t.db, {
+      slug: "other",
+      title: "Other Declaration",
+      summary: "Another one.",
+      body: "## Why\n\nWe declare that the slow red fox stays home all week.\n",
+    });
     return t;
   }
 
@@ -237,7 +252,9 @@ describe("/compare", () => {
     const empty = await get(app, "/compare?a=&b=other");
     expect(empty.status).toBe(400);
     expect(empty.html).toContain('<a href="#compare-a">First Declaration</a>: Choose a Declaration.');
-    expect(empty.html).toMatch(/<select id="compare-a" name="a" required="" aria-invalid="true" aria-describedby="a-error">/);
+    expect(empty.html).toMatch(
+      /<select id="compare-a" name="a" required="" aria-invalid="true" aria-describedby="a-error">/,
+    );
     expect(empty.html).toContain('<option value="other" selected="">');
 
     const unknown = await get(app, "/compare?a=nope&b=other&bv=x");
@@ -248,7 +265,9 @@ describe("/compare", () => {
 
     const missing = await get(app, "/compare?a=test-declaration&av=9&b=other");
     expect(missing.status).toBe(400);
-    expect(missing.html).toContain("First version</a>: “Test Declaration, improved” has no version 9. It has versions 1 to 2.");
+    expect(missing.html).toContain(
+      "First version</a>: “Test Declaration, improved” has no version 9. It has versions 1 to 2.",
+    );
     expect(missing.html).toMatch(/<input id="compare-av"[^>]*value="9"/);
 
     const same = await get(app, "/compare?a=other&b=other");

@@ -12,8 +12,6 @@ type App = Awaited<ReturnType<typeof createTestApp>>;
 const SOURCE_BODY = "## First\n\nWe declare that tests are good.\n";
 const COPY_BODY = "## First\n\nWe declare that tests are great.\n\nA new paragraph.\n";
 
-
-
 function row(t: App, slug: string) {
   return t.db.select().from(declarations).where(eq(declarations.slug, slug)).get()!;
 }
@@ -48,7 +46,15 @@ describe("drafts", () => {
     expect(html).not.toContain('id="sign"');
     expect((await getAs(t, "/d/mine/edit", alice)).status).toBe(200);
     for (const who of [bob, undefined]) {
-      for (const path of ["/d/mine", "/d/mine/edit", "/d/mine/v/1", "/d/mine/history", "/d/mine.md", "/d/mine/sign", "/d/mine/signatures"]) {
+      for (const path of [
+        "/d/mine",
+        "/d/mine/edit",
+        "/d/mine/v/1",
+        "/d/mine/history",
+        "/d/mine.md",
+        "/d/mine/sign",
+        "/d/mine/signatures",
+      ]) {
         expect((await getAs(t, path, who)).status, `${path} as ${who == null ? "nobody" : "bob"}`).toBe(404);
       }
     }
@@ -75,10 +81,27 @@ describe("drafts", () => {
     const edit = await getAs(t, "/d/mine/edit", alice);
     const buttons = tags(await edit.text(), "button").map((b) => b.value);
     expect(buttons).toEqual(expect.arrayContaining(["preview", "save", "publish"]));
-    const saved = await postForm(t.app, "/d/mine/edit", { base: "1", title: "Mine", summary: "", body: `${COPY_BODY}\nMore.\n`, changeSummary: "", action: "save" }, { csrf: alice });
+    const saved = await postForm(
+      t.app,
+      "/d/mine/edit",
+      { base: "1", title: "Mine", summary: "", body: `${COPY_BODY}\nMore.\n`, changeSummary: "", action: "save" },
+      { csrf: alice },
+    );
     expect(saved.status).toBe(303);
     expect(row(t, "mine")).toMatchObject({ status: "draft", revision: 2 });
-    const published = await postForm(t.app, "/d/mine/edit", { base: "2", title: "Mine", summary: "", body: `${COPY_BODY}\nMore again.\n`, changeSummary: "", action: "publish" }, { csrf: alice });
+    const published = await postForm(
+      t.app,
+      "/d/mine/edit",
+      {
+        base: "2",
+        title: "Mine",
+        summary: "",
+        body: `${COPY_BODY}\nMore again.\n`,
+        changeSummary: "",
+        action: "publish",
+      },
+      { csrf: alice },
+    );
     expect(published.status).toBe(303);
     expect(row(t, "mine")).toMatchObject({ status: "published", revision: 3 });
     expect((await getAs(t, "/d/mine", bob)).status).toBe(200);
@@ -132,7 +155,11 @@ describe("unpublishing", () => {
       const page = await getAs(t, "/d/mine", who);
       expect(page.status).toBe(200);
       const html = await page.text();
-      expect(pageText(html).replace(/^.*?(This Declaration)/s, "$1").slice(0, 200)).toMatch(/^This Declaration was withdrawn by alice on \w/);
+      expect(
+        pageText(html)
+          .replace(/^.*?(This Declaration)/s, "$1")
+          .slice(0, 200),
+      ).toMatch(/^This Declaration was withdrawn by alice on \w/);
       expect(pageText(html)).toContain("A new paragraph.");
       expect(html).not.toContain('id="sign"');
       expect(tags(html, "form").map((f) => f.action)).not.toContain("/d/mine/publish");

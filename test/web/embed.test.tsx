@@ -23,8 +23,10 @@ describe("the embeddable counter /embed/d/{slug}", () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('<a href="/d/test-declaration" target="_blank" rel="noopener">Test Declaration</a>');
-    expect(html).toContain("<strong data-count-people=\"true\">1,234 people have</strong> signed.");
-    expect(html).toContain('<a class="embed-sign" href="/d/test-declaration/sign" target="_blank" rel="noopener">Sign</a>');
+    expect(html).toContain('<strong data-count-people="true">1,234 people have</strong> signed.');
+    expect(html).toContain(
+      '<a class="embed-sign" href="/d/test-declaration/sign" target="_blank" rel="noopener">Sign</a>',
+    );
     expect(html).toMatch(/<link rel="stylesheet" href="\/static\/embed\.css\?v=[0-9a-f]{12}"/);
     expect(html).not.toContain("site-header");
     expect(res.headers.get("cache-control")).toBe("public, max-age=60");
@@ -112,8 +114,12 @@ describe("the strike banner script and /api/strike", () => {
     const script = await res.text();
     expect(script).toBe(readFileSync("src/web/static/banner.js", "utf8"));
     // Built with textContent and element.style only; no cookies.
-    expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|document\.cookie|setAttribute\("style"/);
-    const again = await app.request("/embed/strike-banner.js", { headers: { "If-None-Match": res.headers.get("etag")! } });
+    expect(script).not.toMatch(
+      /innerHTML|outerHTML|insertAdjacentHTML|document\.write|document\.cookie|setAttribute\("style"/,
+    );
+    const again = await app.request("/embed/strike-banner.js", {
+      headers: { "If-None-Match": res.headers.get("etag")! },
+    });
     expect(again.status).toBe(304);
   });
 
@@ -140,7 +146,12 @@ describe("the strike banner script and /api/strike", () => {
 
   it("counts the days in the strike's time zone and says whether it is on", async () => {
     const { app, db } = await createTestApp();
-    writeStrikeSettingsValue(db, { name: "Streik", days: ["2020-03-28", "2020-03-29"], timeZone: "Europe/Berlin", hashtags: ["SocialMediaStrike", "Streik"] });
+    writeStrikeSettingsValue(db, {
+      name: "Streik",
+      days: ["2020-03-28", "2020-03-29"],
+      timeZone: "Europe/Berlin",
+      hashtags: ["SocialMediaStrike", "Streik"],
+    });
     const body = (await (await app.request("/api/strike")).json()) as Record<string, unknown>;
     expect(body).toMatchObject({
       name: "Streik",
@@ -166,9 +177,15 @@ describe("the /embed page", () => {
     const res = await app.request("/embed?d=test-declaration");
     expect(res.status).toBe(200);
     const html = decodeHtml(await res.text());
-    expect(html).toContain(`<iframe src="${TEST_ORIGIN}/embed/d/test-declaration" title="Test Declaration: count and sign" width="320" height="200" style="border:0" loading="lazy"></iframe>`);
-    expect(html).toContain(`<img src="${TEST_ORIGIN}/d/test-declaration/badge.svg" alt="Signatures of Test Declaration" height="20">`);
-    expect(html).toContain(`[![Signatures](${TEST_ORIGIN}/d/test-declaration/badge.svg)](${TEST_ORIGIN}/d/test-declaration)`);
+    expect(html).toContain(
+      `<iframe src="${TEST_ORIGIN}/embed/d/test-declaration" title="Test Declaration: count and sign" width="320" height="200" style="border:0" loading="lazy"></iframe>`,
+    );
+    expect(html).toContain(
+      `<img src="${TEST_ORIGIN}/d/test-declaration/badge.svg" alt="Signatures of Test Declaration" height="20">`,
+    );
+    expect(html).toContain(
+      `[![Signatures](${TEST_ORIGIN}/d/test-declaration/badge.svg)](${TEST_ORIGIN}/d/test-declaration)`,
+    );
     expect(html).toContain(`<script src="${TEST_ORIGIN}/embed/strike-banner.js" async></script>`);
     // Live previews from this site.
     expect(html).toContain('<iframe class="embed-preview" src="/embed/d/test-declaration"');
@@ -184,7 +201,9 @@ describe("the /embed page", () => {
     const raw = await (await app.request("/embed")).text();
     expect(raw).not.toContain("<script>alert");
     // Shown as text: the snippet's attribute is escaped, and the page escapes that again.
-    expect(decodeHtml(raw)).toContain('title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co\'s &quot;Declaration&quot;: count and sign"');
+    expect(decodeHtml(raw)).toContain(
+      'title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co\'s &quot;Declaration&quot;: count and sign"',
+    );
   });
 
   it("is a 404 for an unknown Declaration or a draft, and shows only the banner when there is none", async () => {

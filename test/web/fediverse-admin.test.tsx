@@ -21,7 +21,11 @@ async function setup(env: Record<string, string> = {}) {
   return { t, d, boss };
 }
 
-function block(t: Awaited<ReturnType<typeof setup>>["t"], fields: Record<string, string>, csrf: Awaited<ReturnType<typeof loggedIn>> | null) {
+function block(
+  t: Awaited<ReturnType<typeof setup>>["t"],
+  fields: Record<string, string>,
+  csrf: Awaited<ReturnType<typeof loggedIn>> | null,
+) {
   return postForm(t.app, `${PAGE}/blocks`, fields, { csrf });
 }
 
@@ -33,7 +37,9 @@ describe("/admin/federation", () => {
     expect(anonymous.headers.get("location")).toBe(`/login?next=${PAGE}`);
     expect((await getAs(t, PAGE, await loggedIn(t, "author"))).status).toBe(403);
     const author = await loggedIn(t, "author");
-    expect((await postForm(t.app, `${PAGE}/blocks`, { domain: "spam.example", reason: "" }, { csrf: author })).status).toBe(403);
+    expect(
+      (await postForm(t.app, `${PAGE}/blocks`, { domain: "spam.example", reason: "" }, { csrf: author })).status,
+    ).toBe(403);
     expect(listDomainBlocks(t.db)).toEqual([]);
     const admin = await getAs(t, "/admin", boss);
     expect(tags(await admin.text(), "a").map((a) => a.href)).toContain(PAGE);
@@ -54,7 +60,9 @@ describe("/admin/federation", () => {
     expect(text).toContain("No comment was sent with this report.");
     expect(text).toContain("no Declaration of this site");
     expect(text).toContain("2 reported objects");
-    expect(tags(html, "form").map((f) => f.action)).toEqual(expect.arrayContaining([`${PAGE}/reports/${open}/resolve`, `${PAGE}/reports/${other}/resolve`]));
+    expect(tags(html, "form").map((f) => f.action)).toEqual(
+      expect.arrayContaining([`${PAGE}/reports/${open}/resolve`, `${PAGE}/reports/${other}/resolve`]),
+    );
 
     const res = await postForm(t.app, `${PAGE}/reports/${open}/resolve`, {}, { csrf: boss });
     expect(res.status).toBe(303);
@@ -70,7 +78,10 @@ describe("/admin/federation", () => {
   it("refuses resolving without a token (403), twice or unknown (404)", async () => {
     const { t, d, boss } = await setup();
     const id = report(t.db, d.id, "x");
-    expect((await postForm(t.app, `${PAGE}/reports/${id}/resolve`, {}, { csrf: { cookie: boss.cookie, csrf: "nope" } })).status).toBe(403);
+    expect(
+      (await postForm(t.app, `${PAGE}/reports/${id}/resolve`, {}, { csrf: { cookie: boss.cookie, csrf: "nope" } }))
+        .status,
+    ).toBe(403);
     expect(t.db.select().from(fedReports).get()!.resolved).toBeNull();
     expect((await postForm(t.app, `${PAGE}/reports/${id}/resolve`, {}, { csrf: boss })).status).toBe(303);
     expect((await postForm(t.app, `${PAGE}/reports/${id}/resolve`, {}, { csrf: boss })).status).toBe(404);
@@ -95,7 +106,9 @@ describe("/admin/federation", () => {
     const unblock = await postForm(t.app, `${PAGE}/blocks/remove`, { domain: "spam.example" }, { csrf: boss });
     expect(unblock.status).toBe(303);
     expect(listDomainBlocks(t.db).map((b) => b.domain)).toEqual(["xn--bcher-kva.example"]);
-    expect((await postForm(t.app, `${PAGE}/blocks/remove`, { domain: "spam.example" }, { csrf: boss })).status).toBe(404);
+    expect((await postForm(t.app, `${PAGE}/blocks/remove`, { domain: "spam.example" }, { csrf: boss })).status).toBe(
+      404,
+    );
   });
 
   it.each([
@@ -148,22 +161,31 @@ describe("/admin/federation", () => {
 describe("/admin/federation: fediverse signatures by server", () => {
   async function withSigners(env: Record<string, string> = {}) {
     const { t, d, boss } = await setup(env);
-    for (const user of ["ann", "bob", "cid"]) fediverseSignature(t.db, d, remoteActor(t.db, user, { host: "spam.example" }));
+    for (const user of ["ann", "bob", "cid"])
+      fediverseSignature(t.db, d, remoteActor(t.db, user, { host: "spam.example" }));
     fediverseSignature(t.db, d, remoteActor(t.db, "dee", { host: "good.example" }));
     return { t, d, boss };
   }
   const statuses = (t: Awaited<ReturnType<typeof setup>>["t"]) =>
-    t.db.$client.prepare("SELECT a.host, s.status FROM signatures s LEFT JOIN remote_actors a ON a.id = s.remote_actor_id ORDER BY s.id").all();
+    t.db.$client
+      .prepare(
+        "SELECT a.host, s.status FROM signatures s LEFT JOIN remote_actors a ON a.id = s.remote_actor_id ORDER BY s.id",
+      )
+      .all();
 
   it("lists each server with its counted and held signatures, and the limit on new signers", async () => {
     const { t, boss } = await withSigners({ FEDIVERSE_SIGNERS_PER_SERVER: "20/10m,200/1d" });
     const text = pageText(await (await getAs(t, PAGE, boss)).text());
-    expect(text).toContain("New signers from one server beyond 20 new signers per 10 minutes and 200 new signers per 1 day are held");
+    expect(text).toContain(
+      "New signers from one server beyond 20 new signers per 10 minutes and 200 new signers per 1 day are held",
+    );
     expect(text).toContain("spam.example 3 counted, 0 held");
     expect(text).toContain("good.example 1 counted, 0 held");
     expect(text.indexOf("spam.example")).toBeLessThan(text.indexOf("good.example"));
     const unlimited = await setup();
-    expect(pageText(await (await getAs(unlimited.t, PAGE, unlimited.boss)).text())).toContain("Every new fediverse signature is counted at once, unless its server is on hold.");
+    expect(pageText(await (await getAs(unlimited.t, PAGE, unlimited.boss)).text())).toContain(
+      "Every new fediverse signature is counted at once, unless its server is on hold.",
+    );
   });
 
   it("holds a server (uncounted, counts exact), lists its held signers, counts one and releases the rest", async () => {
@@ -183,7 +205,9 @@ describe("/admin/federation: fediverse signatures by server", () => {
     expect((await postForm(t.app, countOne, { host: "spam.example" }, { csrf: boss })).status).toBe(303);
     expect(storedCount(t.db)).toBe(2);
     expect((await postForm(t.app, countOne, { host: "spam.example" }, { csrf: boss })).status).toBe(404);
-    expect((await postForm(t.app, `${PAGE}/servers/release`, { host: "spam.example" }, { csrf: boss })).status).toBe(303);
+    expect((await postForm(t.app, `${PAGE}/servers/release`, { host: "spam.example" }, { csrf: boss })).status).toBe(
+      303,
+    );
     expect(storedCount(t.db)).toBe(5);
     expect(recountSignatures(t.db, false)).toEqual([]);
   });
@@ -192,9 +216,16 @@ describe("/admin/federation: fediverse signatures by server", () => {
     const { t, boss } = await withSigners();
     const refused = await postForm(t.app, `${PAGE}/servers/remove`, { host: "spam.example" }, { csrf: boss });
     expect(refused.status).toBe(400);
-    expect(pageText(await refused.text())).toContain("Tick “Yes, remove them” to remove every signature from spam.example. Nothing was removed.");
+    expect(pageText(await refused.text())).toContain(
+      "Tick “Yes, remove them” to remove every signature from spam.example. Nothing was removed.",
+    );
     expect(storedCount(t.db)).toBe(4);
-    const res = await postForm(t.app, `${PAGE}/servers/remove`, { host: "spam.example", confirm: "yes" }, { csrf: boss });
+    const res = await postForm(
+      t.app,
+      `${PAGE}/servers/remove`,
+      { host: "spam.example", confirm: "yes" },
+      { csrf: boss },
+    );
     expect(res.status).toBe(303);
     expect(storedCount(t.db)).toBe(1);
     expect(statuses(t)).toEqual([
@@ -203,15 +234,39 @@ describe("/admin/federation: fediverse signatures by server", () => {
       { host: null, status: "withdrawn" },
       { host: "good.example", status: "confirmed" },
     ]);
-    expect(t.db.$client.prepare("SELECT count(*) AS n FROM signatures WHERE status = 'withdrawn' AND name IS NOT NULL").get()).toEqual({ n: 0 });
+    expect(
+      t.db.$client
+        .prepare("SELECT count(*) AS n FROM signatures WHERE status = 'withdrawn' AND name IS NOT NULL")
+        .get(),
+    ).toEqual({ n: 0 });
     expect(recountSignatures(t.db, false)).toEqual([]);
   });
 
   it("refuses an unknown server (404), a forged form (403) and authors (403)", async () => {
     const { t, boss } = await withSigners();
-    expect((await postForm(t.app, `${PAGE}/servers/hold`, { host: "nowhere.example" }, { csrf: boss })).status).toBe(404);
-    expect((await postForm(t.app, `${PAGE}/servers/hold`, { host: "spam.example" }, { csrf: { cookie: boss.cookie, csrf: "forged" } })).status).toBe(403);
-    expect((await postForm(t.app, `${PAGE}/servers/remove`, { host: "spam.example", confirm: "yes" }, { csrf: await loggedIn(t, "author") })).status).toBe(403);
+    expect((await postForm(t.app, `${PAGE}/servers/hold`, { host: "nowhere.example" }, { csrf: boss })).status).toBe(
+      404,
+    );
+    expect(
+      (
+        await postForm(
+          t.app,
+          `${PAGE}/servers/hold`,
+          { host: "spam.example" },
+          { csrf: { cookie: boss.cookie, csrf: "forged" } },
+        )
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await postForm(
+          t.app,
+          `${PAGE}/servers/remove`,
+          { host: "spam.example", confirm: "yes" },
+          { csrf: await loggedIn(t, "author") },
+        )
+      ).status,
+    ).toBe(403);
     expect((await postForm(t.app, `${PAGE}/held/1/remove`, { host: "spam.example" }, { csrf: boss })).status).toBe(404);
     expect(storedCount(t.db)).toBe(4);
   });
@@ -226,7 +281,9 @@ describe("/admin/federation: which reactions sign", () => {
     const bad = await postForm(t.app, `${PAGE}/signing`, { emoji: "👍 yes ✍️", favourite: "yes" }, { csrf: boss });
     expect(bad.status).toBe(400);
     html = await bad.text();
-    expect(pageText(html)).toContain("Please check this field: Emoji that sign : “yes” is not an emoji or a custom emoji’s :shortcode:.");
+    expect(pageText(html)).toContain(
+      "Please check this field: Emoji that sign : “yes” is not an emoji or a custom emoji’s :shortcode:.",
+    );
     expect(textareaText(html, "emoji")).toBe("👍 yes ✍️");
     expect(readSigningReactions(t.db).emoji).toContain("❤️");
     const ok = await postForm(t.app, `${PAGE}/signing`, { emoji: "👍✍️, :sign: 👍🏽" }, { csrf: boss });
@@ -235,7 +292,10 @@ describe("/admin/federation: which reactions sign", () => {
     html = await (await getAs(t, PAGE, boss)).text();
     expect(textareaText(html, "emoji")).toBe("👍 ✍️ :sign:");
     expect((await postForm(t.app, `${PAGE}/signing`, { emoji: "x".repeat(2001) }, { csrf: boss })).status).toBe(400);
-    expect((await postForm(t.app, `${PAGE}/signing`, { emoji: "👍" }, { csrf: { cookie: boss.cookie, csrf: "forged" } })).status).toBe(403);
+    expect(
+      (await postForm(t.app, `${PAGE}/signing`, { emoji: "👍" }, { csrf: { cookie: boss.cookie, csrf: "forged" } }))
+        .status,
+    ).toBe(403);
   });
 });
 

@@ -66,7 +66,9 @@ async function startJrdServer(): Promise<JrdServer> {
     const resource = c.req.query("resource") ?? "";
     state.asked.push(resource);
     if (state.status !== 200) return c.body(null, state.status as 404);
-    return c.body(JSON.stringify({ subject: resource, links: state.links }), 200, { "Content-Type": "application/jrd+json" });
+    return c.body(JSON.stringify({ subject: resource, links: state.links }), 200, {
+      "Content-Type": "application/jrd+json",
+    });
   });
   const server = await startServer(app);
   return Object.assign(state, { url: server.url, close: server.close }) as JrdServer;
@@ -78,7 +80,12 @@ async function startImageServer() {
   const png = readFileSync(join(import.meta.dirname, "..", "..", "src", "web", "static", "header.png"));
   const huge = Buffer.alloc(2 * 1024 * 1024, 0);
   png.copy(huge, 0, 0, 16);
-  const webp = Buffer.concat([Buffer.from("RIFF"), Buffer.from([0x10, 0, 0, 0]), Buffer.from("WEBPVP8 "), Buffer.alloc(8)]);
+  const webp = Buffer.concat([
+    Buffer.from("RIFF"),
+    Buffer.from([0x10, 0, 0, 0]),
+    Buffer.from("WEBPVP8 "),
+    Buffer.alloc(8),
+  ]);
   const app = new Hono();
   app.use("*", async (c, next) => {
     hits[c.req.path] = (hits[c.req.path] ?? 0) + 1;
@@ -86,8 +93,14 @@ async function startImageServer() {
   });
   app.get("/png", (c) => c.body(new Uint8Array(png), 200, { "Content-Type": "image/png" }));
   app.get("/webp-as-octets", (c) => c.body(new Uint8Array(webp), 200, { "Content-Type": "application/octet-stream" }));
-  app.get("/svg", (c) => c.body('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', 200, { "Content-Type": "image/svg+xml" }));
-  app.get("/html-as-png", (c) => c.body("<html><script>alert(1)</script></html>", 200, { "Content-Type": "image/png" }));
+  app.get("/svg", (c) =>
+    c.body('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', 200, {
+      "Content-Type": "image/svg+xml",
+    }),
+  );
+  app.get("/html-as-png", (c) =>
+    c.body("<html><script>alert(1)</script></html>", 200, { "Content-Type": "image/png" }),
+  );
   app.get("/huge", (c) => c.body(new Uint8Array(huge), 200, { "Content-Type": "image/png" }));
   app.get("/huge-stream", () => {
     let sent = 0;
@@ -143,16 +156,25 @@ describe("the Declaration page's fediverse section", () => {
     expect(text).toContain("1 boost");
     const form = tags(html, "form").find((f) => f.action === INTERACT);
     expect(form?.method).toBe("post");
-    expect(tags(html, "input").find((i) => i.name === "account")).toMatchObject({ id: "interact-account", type: "text" });
+    expect(tags(html, "input").find((i) => i.name === "account")).toMatchObject({
+      id: "interact-account",
+      type: "text",
+    });
     expect(tags(html, "label").some((l) => l.for === "interact-account")).toBe(true);
-    expect(tags(html, "button").filter((b) => b.name === "intent").map((b) => b.value)).toEqual(["sign", "follow"]);
+    expect(
+      tags(html, "button")
+        .filter((b) => b.name === "intent")
+        .map((b) => b.value),
+    ).toEqual(["sign", "follow"]);
   });
 
   it("gives every form on the cached page the visitor's own CSRF token", async () => {
     const { t } = await site();
     await t.app.request("/d/test-declaration"); // fills the cache
     const res = await t.app.request("/d/test-declaration");
-    const tokens = tags(await res.text(), "input").filter((i) => i.name === "csrf").map((i) => i.value);
+    const tokens = tags(await res.text(), "input")
+      .filter((i) => i.name === "csrf")
+      .map((i) => i.value);
     expect(tokens.length).toBeGreaterThanOrEqual(2);
     expect(new Set(tokens).size).toBe(1);
     expect(tokens[0]).not.toMatch(/^csrf-/);
@@ -168,7 +190,9 @@ describe("the Declaration page's fediverse section", () => {
     // Pages without the form keep the site's policy.
     expect((await t.app.request("/d/test-declaration/history")).headers.get("content-security-policy")).toBe(home);
     const dev = await site(ALLOW_PRIVATE);
-    expect((await dev.t.app.request("/d/test-declaration")).headers.get("content-security-policy")).toContain("form-action 'self' https: http:;");
+    expect((await dev.t.app.request("/d/test-declaration")).headers.get("content-security-policy")).toContain(
+      "form-action 'self' https: http:;",
+    );
   });
 
   it("shows fresh counts after an inbox write (through the group commit)", async () => {
@@ -247,8 +271,13 @@ describe("POST /d/{slug}/interact: input errors", () => {
     addDeclaration(t.db, { slug: "draft-one" });
     t.db.update(declarations).set({ status: "draft" }).where(eq(declarations.slug, "draft-one")).run();
     const csrf = await csrfFrom(t.app, INTERACT);
-    expect((await postForm(t.app, "/d/nope/interact", { account: "ada@social.example", intent: "sign" }, { csrf })).status).toBe(404);
-    expect((await postForm(t.app, "/d/draft-one/interact", { account: "ada@social.example", intent: "sign" }, { csrf })).status).toBe(404);
+    expect(
+      (await postForm(t.app, "/d/nope/interact", { account: "ada@social.example", intent: "sign" }, { csrf })).status,
+    ).toBe(404);
+    expect(
+      (await postForm(t.app, "/d/draft-one/interact", { account: "ada@social.example", intent: "sign" }, { csrf }))
+        .status,
+    ).toBe(404);
     t.db.update(declarations).set({ status: "withdrawn" }).where(eq(declarations.slug, "test-declaration")).run();
     const res = await postForm(t.app, INTERACT, { account: "ada@social.example", intent: "sign" }, { csrf });
     expect(res.status).toBe(409);
@@ -260,11 +289,19 @@ describe("POST /d/{slug}/interact: looking the account up", () => {
   it("refuses loopback and private servers unless the configuration allows them (422), without contacting them", async () => {
     const { t } = await site();
     const before = jrd.asked.length;
-    for (const account of [`${jrd.url}/users/alice`, `alice@${new URL(jrd.url).host}`, "alice@localhost", "alice@10.1.2.3", "https://[::1]/@alice"]) {
+    for (const account of [
+      `${jrd.url}/users/alice`,
+      `alice@${new URL(jrd.url).host}`,
+      "alice@localhost",
+      "alice@10.1.2.3",
+      "https://[::1]/@alice",
+    ]) {
       const res = await interactAs(t, { account, intent: "sign" });
       expect(res.status, account).toBe(422);
       const html = await res.text();
-      expect(pageText(html), account).toMatch(/is a private or local address; this site looks up accounts on public servers only/);
+      expect(pageText(html), account).toMatch(
+        /is a private or local address; this site looks up accounts on public servers only/,
+      );
       expect(tags(html, "input").find((i) => i.name === "account")?.value).toBe(account);
     }
     expect(jrd.asked.length).toBe(before);
@@ -283,11 +320,15 @@ describe("POST /d/{slug}/interact: looking the account up", () => {
     const account = `${jrd.url}/users/alice`;
     const sign = await interactAs(t, { account, intent: "sign" });
     expect(sign.status).toBe(303);
-    expect(sign.headers.get("location")).toBe(`${jrd.url}/like?object=${encodeURIComponent(noteUriOf(t, d.id))}&content=`);
+    expect(sign.headers.get("location")).toBe(
+      `${jrd.url}/like?object=${encodeURIComponent(noteUriOf(t, d.id))}&content=`,
+    );
     expect(jrd.asked.at(-1)).toBe(account);
     const follow = await interactAs(t, { account, intent: "follow" });
     expect(follow.status).toBe(303);
-    expect(follow.headers.get("location")).toBe(`${jrd.url}/follow?object=${encodeURIComponent("https://undersign.test/d/test-declaration")}`);
+    expect(follow.headers.get("location")).toBe(
+      `${jrd.url}/follow?object=${encodeURIComponent("https://undersign.test/d/test-declaration")}`,
+    );
   });
 
   it("falls back to the Object intent, then to OStatus subscribe; skips templates that are not http(s)", async () => {
@@ -299,8 +340,12 @@ describe("POST /d/{slug}/interact: looking the account up", () => {
       { rel: "https://w3id.org/fep/3b86/Object", template: `${jrd.url}/object?o={object}` },
       { rel: "http://ostatus.org/schema/1.0/subscribe", template: `${jrd.url}/authorize_interaction?uri={uri}` },
     ];
-    expect((await interactAs(t, { account, intent: "sign" })).headers.get("location")).toBe(`${jrd.url}/object?o=${encodeURIComponent(noteUriOf(t, d.id))}`);
-    jrd.links = [{ rel: "http://ostatus.org/schema/1.0/subscribe", template: `${jrd.url}/authorize_interaction?uri={uri}` }];
+    expect((await interactAs(t, { account, intent: "sign" })).headers.get("location")).toBe(
+      `${jrd.url}/object?o=${encodeURIComponent(noteUriOf(t, d.id))}`,
+    );
+    jrd.links = [
+      { rel: "http://ostatus.org/schema/1.0/subscribe", template: `${jrd.url}/authorize_interaction?uri={uri}` },
+    ];
     expect((await interactAs(t, { account, intent: "follow" })).headers.get("location")).toBe(
       `${jrd.url}/authorize_interaction?uri=${encodeURIComponent("https://undersign.test/d/test-declaration")}`,
     );
@@ -312,7 +357,9 @@ describe("POST /d/{slug}/interact: looking the account up", () => {
     jrd.status = 200;
     jrd.links = [{ rel: "https://w3id.org/fep/3b86/Like", template: `${jrd.url}/like?object={object}` }];
     const res = await interactAs(t, { account: `${jrd.url}/users/alice`, intent: "sign" });
-    expect(res.headers.get("location")).toBe(`${jrd.url}/like?object=${encodeURIComponent("https://undersign.test/d/test-declaration")}`);
+    expect(res.headers.get("location")).toBe(
+      `${jrd.url}/like?object=${encodeURIComponent("https://undersign.test/d/test-declaration")}`,
+    );
   });
 
   it("says when the account does not exist, the server did not answer, or offers no way to interact (422)", async () => {
@@ -320,7 +367,9 @@ describe("POST /d/{slug}/interact: looking the account up", () => {
     jrd.status = 404;
     let res = await interactAs(t, { account: `${jrd.url}/users/nobody`, intent: "sign" });
     expect(res.status).toBe(422);
-    expect(pageText(await res.text())).toContain(`We could not find ${jrd.url}/users/nobody: its server says there is no such account.`);
+    expect(pageText(await res.text())).toContain(
+      `We could not find ${jrd.url}/users/nobody: its server says there is no such account.`,
+    );
 
     const closed = await startServer(new Hono());
     await closed.close();
@@ -331,14 +380,18 @@ describe("POST /d/{slug}/interact: looking the account up", () => {
     // Fedify's WebFinger client asks https:// for a handle: a plain-http server cannot answer.
     res = await interactAs(t, { account: `alice@${new URL(jrd.url).host}`, intent: "follow" });
     expect(res.status).toBe(422);
-    expect(pageText(await res.text())).toContain(`We could not find alice@${new URL(jrd.url).host}: its server (127.0.0.1) did not answer`);
+    expect(pageText(await res.text())).toContain(
+      `We could not find alice@${new URL(jrd.url).host}: its server (127.0.0.1) did not answer`,
+    );
 
     jrd.status = 200;
     jrd.links = [{ rel: "self", type: "application/activity+json", href: `${jrd.url}/users/alice` }];
     res = await interactAs(t, { account: `${jrd.url}/users/alice`, intent: "follow" });
     expect(res.status).toBe(422);
     const text = pageText(await res.text());
-    expect(text).toContain("127.0.0.1 did not tell us where to follow from there. Search for @test-declaration@undersign.test on your server instead.");
+    expect(text).toContain(
+      "127.0.0.1 did not tell us where to follow from there. Search for @test-declaration@undersign.test on your server instead.",
+    );
   });
 
   it("finds a real (Fedify) server's account by its profile URL", async () => {
@@ -346,7 +399,9 @@ describe("POST /d/{slug}/interact: looking the account up", () => {
     // The stand-in's WebFinger answers for its actor URL; it offers no intents, like a minimal server.
     const res = await interactAs(t, { account: remote.actorUri("alice"), intent: "sign" });
     expect(res.status).toBe(422);
-    expect(pageText(await res.text())).toMatch(/did not tell us where to favourite posts from there\. Search for https:\/\/undersign\.test\/ap\/notes\//);
+    expect(pageText(await res.text())).toMatch(
+      /did not tell us where to favourite posts from there\. Search for https:\/\/undersign\.test\/ap\/notes\//,
+    );
   });
 
   it("refuses blocked servers (422)", async () => {
@@ -361,7 +416,8 @@ describe("POST /d/{slug}/interact: looking the account up", () => {
     const { t } = await site();
     const csrf = await csrfFrom(t.app, INTERACT);
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await postForm(t.app, INTERACT, { account: "ada@127.0.0.1", intent: "sign" }, { csrf })).status);
+    for (let i = 0; i < 11; i++)
+      statuses.push((await postForm(t.app, INTERACT, { account: "ada@127.0.0.1", intent: "sign" }, { csrf })).status);
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(422));
     expect(statuses[10]).toBe(429);
   });
@@ -392,7 +448,11 @@ describe("GET /interact?uri=…", () => {
     [`https://social.example/${"x".repeat(2000)}`, 400, "longer than 2000 characters"],
     ["https://undersign.test/d/nope", 404, "is not a Declaration or one of its posts"],
     ["https://undersign.test/about", 404, "is not a Declaration or one of its posts"],
-    ["https://undersign.test/ap/notes/00000000-0000-4000-8000-000000000000", 404, "is not a Declaration or one of its posts"],
+    [
+      "https://undersign.test/ap/notes/00000000-0000-4000-8000-000000000000",
+      404,
+      "is not a Declaration or one of its posts",
+    ],
     ["nobody@undersign.test", 404, "There is no Declaration “nobody” here."],
   ])("answers %j with %i", async (uri, status, message) => {
     const { t } = await site();
@@ -416,7 +476,9 @@ describe("GET /interact?uri=…", () => {
     let text = pageText(html);
     expect(text).toContain("Person");
     expect(text).toContain(`@alice@${remote.host}`);
-    expect(tags(html, "a").find((a) => a.rel === "nofollow noopener noreferrer")?.href).toMatch(new RegExp(`^${remote.origin}/`));
+    expect(tags(html, "a").find((a) => a.rel === "nofollow noopener noreferrer")?.href).toMatch(
+      new RegExp(`^${remote.origin}/`),
+    );
 
     const post = await remote.post("alice", "<p>Hello <strong>world</strong> &amp; friends</p>");
     res = await t.app.request(`/interact?uri=${encodeURIComponent(post)}`);
@@ -454,7 +516,12 @@ describe("our posts in a browser", () => {
     expect(json.status).toBe(200);
     expect(((await json.json()) as { type: string }).type).toBe("Note");
     // The wrong kind, an unknown or malformed uuid, or a draft's post: 404.
-    for (const path of [`/ap/articles/${note.uuid}`, `/ap/notes/${article.uuid}`, "/ap/notes/00000000-0000-4000-8000-000000000000", "/ap/notes/not-a-uuid"]) {
+    for (const path of [
+      `/ap/articles/${note.uuid}`,
+      `/ap/notes/${article.uuid}`,
+      "/ap/notes/00000000-0000-4000-8000-000000000000",
+      "/ap/notes/not-a-uuid",
+    ]) {
       expect((await t.app.request(path)).status, path).toBe(404);
     }
     t.db.update(declarations).set({ status: "draft" }).run();
@@ -473,7 +540,9 @@ describe("fediverse signatures in the lists", () => {
       expect(listedNames(html).slice(0, 2), path).toEqual(["Ada L.", "Browser Signer"]);
       const text = pageText(html);
       expect(text).toContain("Ada L. @ada@social.example");
-      expect(tags(html, "a").find((a) => a.href === "https://social.example/@ada")?.rel).toBe("nofollow ugc noopener noreferrer");
+      expect(tags(html, "a").find((a) => a.href === "https://social.example/@ada")?.rel).toBe(
+        "nofollow ugc noopener noreferrer",
+      );
       const avatar = tags(html, "img").find((i) => i.class === "avatar");
       expect(avatar?.src).toMatch(new RegExp(`^/media/avatars/${ada.id}\\?v=[A-Za-z0-9_-]{10}$`));
       expect(avatar?.alt).toBe("");
@@ -485,8 +554,16 @@ describe("fediverse signatures in the lists", () => {
     const { t, d } = await site();
     addSignature(t.db, d, { name: "Browser Signer" });
     fediverseSignature(t.db, d, remoteActor(t.db, "ada"));
-    const body = (await (await t.app.request("/api/declarations/test-declaration/signatures")).json()) as { signatures: Record<string, unknown>[] };
-    expect(body.signatures[0]).toMatchObject({ kind: "fediverse", name: "Ada Example", website: "https://social.example/@ada", handle: "@ada@social.example", profileUrl: "https://social.example/@ada" });
+    const body = (await (await t.app.request("/api/declarations/test-declaration/signatures")).json()) as {
+      signatures: Record<string, unknown>[];
+    };
+    expect(body.signatures[0]).toMatchObject({
+      kind: "fediverse",
+      name: "Ada Example",
+      website: "https://social.example/@ada",
+      handle: "@ada@social.example",
+      profileUrl: "https://social.example/@ada",
+    });
     expect(body.signatures[1]!.kind).toBe("browser");
     expect(body.signatures[1]).not.toHaveProperty("handle");
   });
@@ -495,7 +572,10 @@ describe("fediverse signatures in the lists", () => {
 describe("the actors' images", () => {
   it("are served as static assets at their sizes (avatar 400×400, header 1500×500)", async () => {
     const t = await createTestApp();
-    for (const [name, width, height] of [["avatar.png", 400, 400], ["header.png", 1500, 500]] as const) {
+    for (const [name, width, height] of [
+      ["avatar.png", 400, 400],
+      ["header.png", 1500, 500],
+    ] as const) {
       const res = await t.app.request(`/static/${name}`);
       expect(res.status, name).toBe(200);
       expect(res.headers.get("content-type")).toBe("image/png");
@@ -508,7 +588,9 @@ describe("the actors' images", () => {
 
 describe("GET /media/avatars/{id}", () => {
   function actorWithIcon(t: App, path: string | null) {
-    return remoteActor(t.db, `u${Math.random().toString(36).slice(2, 8)}`, { iconUrl: path == null ? null : `${images.url}${path}` });
+    return remoteActor(t.db, `u${Math.random().toString(36).slice(2, 8)}`, {
+      iconUrl: path == null ? null : `${images.url}${path}`,
+    });
   }
 
   async function avatar(t: App, id: number) {
@@ -538,13 +620,16 @@ describe("GET /media/avatars/{id}", () => {
     expect(redirected.body.equals(images.png)).toBe(true);
   });
 
-  it.each(["/svg", "/html-as-png", "/huge", "/huge-stream", "/missing"])("serves the default avatar for %s", async (path) => {
-    const t = await createTestApp({ env: ALLOW_PRIVATE });
-    const { res, body } = await avatar(t, actorWithIcon(t, path).id);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("image/png");
-    expect(body.equals(DEFAULT_AVATAR)).toBe(true);
-  });
+  it.each(["/svg", "/html-as-png", "/huge", "/huge-stream", "/missing"])(
+    "serves the default avatar for %s",
+    async (path) => {
+      const t = await createTestApp({ env: ALLOW_PRIVATE });
+      const { res, body } = await avatar(t, actorWithIcon(t, path).id);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("image/png");
+      expect(body.equals(DEFAULT_AVATAR)).toBe(true);
+    },
+  );
 
   it("gives up on a slow server after 5 seconds", async () => {
     const t = await createTestApp({ env: ALLOW_PRIVATE });
@@ -581,10 +666,19 @@ describe("responses", () => {
     const { t, d } = await site();
     const ada = remoteActor(t.db, "ada", { name: "Ada L." });
     const bo = remoteActor(t.db, "bo");
-    const visible = response(t.db, d, ada, '<p>I signed! <a href="https://social.example/tags/x">#x</a></p><script>alert(1)</script>', {
-      published: new Date(Date.UTC(2026, 0, 10)),
+    const visible = response(
+      t.db,
+      d,
+      ada,
+      '<p>I signed! <a href="https://social.example/tags/x">#x</a></p><script>alert(1)</script>',
+      {
+        published: new Date(Date.UTC(2026, 0, 10)),
+      },
+    );
+    const warned = response(t.db, d, bo, "<p>Spoilers inside</p>", {
+      summary: "Long thread",
+      published: new Date(Date.UTC(2026, 0, 11)),
     });
-    const warned = response(t.db, d, bo, "<p>Spoilers inside</p>", { summary: "Long thread", published: new Date(Date.UTC(2026, 0, 11)) });
     const hidden = response(t.db, d, bo, "<p>Rude words</p>", { published: new Date(Date.UTC(2026, 0, 12)) });
     t.db.update(fedResponses).set({ hidden: true }).where(eq(fedResponses.id, hidden)).run();
     createAccount(t.db, { username: "owner", passwordHash: "unused", role: "author" });
@@ -600,10 +694,14 @@ describe("responses", () => {
     expect(text).toContain("Responses from the fediverse");
     expect(text).toContain("Ada L. @ada@social.example January 10, 2026 I signed!");
     expect(html).toContain(`id="response-${visible}"`);
-    expect(tags(html, "a").some((a) => a.class === "response-date" && a.href!.startsWith("https://social.example/@ada/"))).toBe(true);
+    expect(
+      tags(html, "a").some((a) => a.class === "response-date" && a.href!.startsWith("https://social.example/@ada/")),
+    ).toBe(true);
     expect(tags(html, "a").find((a) => a.class === "author-name")?.href).toBe("https://social.example/@ada");
     expect(html).not.toContain("<script>alert(1)</script>");
-    expect(html).toMatch(new RegExp(`id="response-${warned}"[\\s\\S]*?<details class="content-warning"><summary>Long thread</summary>`));
+    expect(html).toMatch(
+      new RegExp(`id="response-${warned}"[\\s\\S]*?<details class="content-warning"><summary>Long thread</summary>`),
+    );
     expect(text).not.toContain("Rude words");
     expect(html).not.toContain("/responses/");
   });
@@ -633,7 +731,9 @@ describe("responses", () => {
     expect(res.headers.get("location")).toBe(`/d/test-declaration#response-${visible}`);
     expect(pageText(await (await t.app.request("/d/test-declaration")).text())).not.toContain("I signed!");
     const boss = await loggedIn(t, "boss");
-    expect((await postForm(t.app, `/d/test-declaration/responses/${visible}/show`, {}, { csrf: boss })).status).toBe(303);
+    expect((await postForm(t.app, `/d/test-declaration/responses/${visible}/show`, {}, { csrf: boss })).status).toBe(
+      303,
+    );
     expect(pageText(await (await t.app.request("/d/test-declaration")).text())).toContain("I signed!");
   });
 
@@ -643,7 +743,9 @@ describe("responses", () => {
     const someone = await loggedIn(t, "someone");
     let res = await postForm(t.app, path, {}, { csrf: someone });
     expect(res.status).toBe(403);
-    expect(pageText(await res.text())).toContain("Only the owner of this Declaration and the site’s owner can hide or show responses.");
+    expect(pageText(await res.text())).toContain(
+      "Only the owner of this Declaration and the site’s owner can hide or show responses.",
+    );
     expect((await postForm(t.app, path, {}, { csrf: await csrfFrom(t.app, INTERACT) })).status).toBe(403);
     const owner = await loggedIn(t, "owner");
     res = await postForm(t.app, path, {}, { csrf: { cookie: owner.cookie, csrf: "forged" } });

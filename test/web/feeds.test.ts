@@ -42,7 +42,8 @@ function checkWellFormed(xml: string): string[] {
     at = token.lastIndex;
     if (m[5] != null) {
       if (stack.length === 0 && m[5].trim() !== "") throw new Error(`Text outside the root: ${m[5].slice(0, 40)}`);
-      if (/&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-f]+);)/i.test(m[5])) throw new Error(`Bare & in ${m[5].slice(0, 60)}`);
+      if (/&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-f]+);)/i.test(m[5]))
+        throw new Error(`Bare & in ${m[5].slice(0, 60)}`);
       continue;
     }
     if (rootClosed) throw new Error("A second root element");
@@ -64,14 +65,47 @@ function checkWellFormed(xml: string): string[] {
 function addPosts(db: Db) {
   const d = getDeclarationBySlug(db, "test-declaration")!;
   db.transaction((tx) => {
-    appendRevision(tx, d, { title: HOSTILE, summary: "Now & then", body: "## Two\n\nText <b>bold</b> & more.\n", changeSummary: "A <i>better</i> text", origin: "site", now: new Date("2026-03-02T00:00:00Z") });
+    appendRevision(tx, d, {
+      title: HOSTILE,
+      summary: "Now & then",
+      body: "## Two\n\nText <b>bold</b> & more.\n",
+      changeSummary: "A <i>better</i> text",
+      origin: "site",
+      now: new Date("2026-03-02T00:00:00Z"),
+    });
   });
   const at = (iso: string) => new Date(iso);
   db.transaction((tx) => {
-    createPost(tx, { declarationId: d.id, kind: "article", key: "article", revision: 2, now: at("2026-03-01T10:00:00Z") });
-    createPost(tx, { declarationId: d.id, kind: "announcement", key: "announcement", revision: 1, now: at("2026-03-01T10:00:01Z") });
-    createPost(tx, { declarationId: d.id, kind: "version", key: "version:2", revision: 2, now: at("2026-03-02T10:00:00Z") });
-    createPost(tx, { declarationId: d.id, kind: "digest", key: "digest:1", revision: 2, signatureCount: 12, delta: 3, now: at("2026-03-02T13:00:00Z") });
+    createPost(tx, {
+      declarationId: d.id,
+      kind: "article",
+      key: "article",
+      revision: 2,
+      now: at("2026-03-01T10:00:00Z"),
+    });
+    createPost(tx, {
+      declarationId: d.id,
+      kind: "announcement",
+      key: "announcement",
+      revision: 1,
+      now: at("2026-03-01T10:00:01Z"),
+    });
+    createPost(tx, {
+      declarationId: d.id,
+      kind: "version",
+      key: "version:2",
+      revision: 2,
+      now: at("2026-03-02T10:00:00Z"),
+    });
+    createPost(tx, {
+      declarationId: d.id,
+      kind: "digest",
+      key: "digest:1",
+      revision: 2,
+      signatureCount: 12,
+      delta: 3,
+      now: at("2026-03-02T13:00:00Z"),
+    });
     tx.insert(fedPosts)
       .values({
         uuid: randomUUID(),
@@ -96,15 +130,31 @@ describe("the Atom feed of a Declaration", () => {
     const uuid = randomUUID();
     const row = db
       .insert(media)
-      .values({ uuid, mime: "image/png", width: 10, height: 10, bytes: 100, sha256: "a".repeat(64), alt: 'A "strike" <poster> & more', created: new Date() })
+      .values({
+        uuid,
+        mime: "image/png",
+        width: 10,
+        height: 10,
+        bytes: 100,
+        sha256: "a".repeat(64),
+        alt: 'A "strike" <poster> & more',
+        created: new Date(),
+      })
       .returning()
       .get();
-    db.update(fedPosts).set({ mediaIds: [row.id] }).where(eq(fedPosts.kind, "notice")).run();
+    db.update(fedPosts)
+      .set({ mediaIds: [row.id] })
+      .where(eq(fedPosts.kind, "notice"))
+      .run();
     const xml = await (await app.request(`/d/${d.slug}/feed.atom`)).text();
     checkWellFormed(xml);
-    expect(xml).toContain(`<link rel="enclosure" type="image/png" href="${TEST_ORIGIN}/media/${uuid}.png" title="A &quot;strike&quot; &lt;poster&gt; &amp; more"/>`);
+    expect(xml).toContain(
+      `<link rel="enclosure" type="image/png" href="${TEST_ORIGIN}/media/${uuid}.png" title="A &quot;strike&quot; &lt;poster&gt; &amp; more"/>`,
+    );
     const notice = unescapeXml(/<entry>[\s\S]*?<content type="html">([\s\S]*?)<\/content>/.exec(xml)![1]!);
-    expect(notice).toContain(`<img src="${TEST_ORIGIN}/media/${uuid}.png" alt="A &quot;strike&quot; &lt;poster&gt; &amp; more">`);
+    expect(notice).toContain(
+      `<img src="${TEST_ORIGIN}/media/${uuid}.png" alt="A &quot;strike&quot; &lt;poster&gt; &amp; more">`,
+    );
   });
 
   it("lists every kind of post, newest first, as well-formed Atom", async () => {
@@ -117,14 +167,21 @@ describe("the Atom feed of a Declaration", () => {
     expect(res.headers.get("cache-control")).toBe("public, max-age=300");
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     const xml = await res.text();
-    expect(xml.startsWith('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">')).toBe(true);
+    expect(
+      xml.startsWith(
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">',
+      ),
+    ).toBe(true);
     const names = checkWellFormed(xml);
     expect(names.filter((n) => n === "entry")).toHaveLength(5);
-    expect(xml).toContain(`<link rel="self" type="application/atom+xml" href="${TEST_ORIGIN}/d/test-declaration/feed.atom"/>`);
+    expect(xml).toContain(
+      `<link rel="self" type="application/atom+xml" href="${TEST_ORIGIN}/d/test-declaration/feed.atom"/>`,
+    );
     expect(xml).toContain("<author><name>Strike &amp; Co</name>");
 
     const entries = [...xml.matchAll(/<entry>([\s\S]*?)<\/entry>/g)].map((m) => m[1]!);
-    const field = (entry: string, tag: string) => unescapeXml(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`).exec(entry)![1]!);
+    const field = (entry: string, tag: string) =>
+      unescapeXml(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`).exec(entry)![1]!);
     // Newest first: the notice, the digest, the version note, the announcement, the Article.
     expect(entries.map((e) => field(e, "title"))).toEqual([
       "Strike notice: On strike <today> & tomorrow.",
@@ -154,7 +211,9 @@ describe("the Atom feed of a Declaration", () => {
     expect(article).not.toContain("<script");
     expect(xml).not.toContain("<script");
     expect(field(entries[4]!, "published")).toBe("2026-03-01T10:00:00.000Z");
-    expect(xml).toMatch(/<link rel="alternate" type="text\/html" href="https:\/\/undersign\.test\/d\/test-declaration\/v\/2"\/>/);
+    expect(xml).toMatch(
+      /<link rel="alternate" type="text\/html" href="https:\/\/undersign\.test\/d\/test-declaration\/v\/2"\/>/,
+    );
   });
 
   it("is an empty but valid feed before anything was posted", async () => {
@@ -162,7 +221,9 @@ describe("the Atom feed of a Declaration", () => {
     addDeclaration(db, { title: HOSTILE });
     const xml = await (await app.request("/d/test-declaration/feed.atom")).text();
     expect(checkWellFormed(xml)).not.toContain("entry");
-    expect(xml).toContain("<title>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co&apos;s &quot;Declaration&quot;</title>");
+    expect(xml).toContain(
+      "<title>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co&apos;s &quot;Declaration&quot;</title>",
+    );
   });
 
   it("keeps XML valid when a text holds characters XML forbids", async () => {

@@ -82,7 +82,9 @@ describe("the lineage page /d/{slug}/copies", () => {
       const { status, html } = await lineage(t, slug);
       expect(status).toBe(200);
       const current = expected.findIndex((line) => line.startsWith(`Title ${slug.toUpperCase()}`));
-      expect(members(html)).toEqual(expected.map((line, i) => (i === current ? line.replace(/^(Title .)/, "$1 (this Declaration)") : line)));
+      expect(members(html)).toEqual(
+        expected.map((line, i) => (i === current ? line.replace(/^(Title .)/, "$1 (this Declaration)") : line)),
+      );
       expect(pageText(html)).toContain("6 signatures in this family of 3 Declarations");
       const links = tags(html, "a").map((a) => a.href);
       expect(links).toContain("/compare?a=a&av=1&b=b");
@@ -107,7 +109,12 @@ describe("the lineage page /d/{slug}/copies", () => {
     copyOf(t.db, draft, "under-draft", A_BODY);
     expect(getDescendants(t.db, t.a.id).members.map((m) => m.slug)).toEqual(["b", "b2", "c"]);
     const text = members((await lineage(t, "a")).html);
-    expect(text.map((line) => line.split(" ·")[0])).toEqual(["Title A (this Declaration)", "Title B by ada", "Title C by grace", "Title B2 by ada"]);
+    expect(text.map((line) => line.split(" ·")[0])).toEqual([
+      "Title A (this Declaration)",
+      "Title B by ada",
+      "Title C by grace",
+      "Title B2 by ada",
+    ]);
     expect(text[3]).toContain("0 words changed");
     expect((await lineage(t, "draft")).status).toBe(404);
     void b2;
@@ -133,7 +140,16 @@ describe("the lineage page /d/{slug}/copies", () => {
   it("a cycle in the data does not hang", async () => {
     const t = await chain();
     // A's source is C: A → B → C → A.
-    t.db.update(declarations).set({ sourceDeclarationId: t.c.id, sourceRevision: 1, sourceUrl: `${TEST_ORIGIN}/d/c/v/1`, sourceTitle: "Title C" }).where(eq(declarations.id, t.a.id)).run();
+    t.db
+      .update(declarations)
+      .set({
+        sourceDeclarationId: t.c.id,
+        sourceRevision: 1,
+        sourceUrl: `${TEST_ORIGIN}/d/c/v/1`,
+        sourceTitle: "Title C",
+      })
+      .where(eq(declarations.id, t.a.id))
+      .run();
     expect(getSourceChain(t.db, { id: t.b.id, sourceDeclarationId: t.a.id }).truncated).toBe(true);
     for (const slug of ["a", "b", "c"]) {
       const { status, html } = await lineage(t, slug);
@@ -155,7 +171,11 @@ describe("the lineage page /d/{slug}/copies", () => {
     const { status, html } = await lineage(t, d.slug);
     expect(status).toBe(200);
     expect(members(html)).toHaveLength(51);
-    const fromRoot = getDescendants(t.db, t.db.select().from(declarations).where(eq(declarations.slug, "root")).get()!.id, 10);
+    const fromRoot = getDescendants(
+      t.db,
+      t.db.select().from(declarations).where(eq(declarations.slug, "root")).get()!.id,
+      10,
+    );
     expect(fromRoot.members).toHaveLength(10);
     expect(fromRoot.more).toBe(true);
   });

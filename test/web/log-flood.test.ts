@@ -21,7 +21,13 @@ beforeEach(() => {
 });
 
 /** Sends the head of a POST and part of its body, then cuts the connection. */
-function cutUpload(url: string, path: string, headers: Record<string, string>, declaredBytes: number, sentBody: string): Promise<void> {
+function cutUpload(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  declaredBytes: number,
+  sentBody: string,
+): Promise<void> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
@@ -59,11 +65,19 @@ describe("clients that cut their request short", () => {
           5_000_000,
           `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\nContent-Type: image/jpeg\r\n\r\n${"x".repeat(2000)}`,
         );
-        await cutUpload(server.url, "/d/test-declaration/sign", { "Content-Type": "application/x-www-form-urlencoded" }, 10_000, "name=Ada&place=");
+        await cutUpload(
+          server.url,
+          "/d/test-declaration/sign",
+          { "Content-Type": "application/x-www-form-urlencoded" },
+          10_000,
+          "name=Ada&place=",
+        );
       }
       // Let the server notice every closed socket.
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(records.filter((r) => r.level === "error" || r.level === "fatal" || r.level === "warning").map(text)).toEqual([]);
+      expect(
+        records.filter((r) => r.level === "error" || r.level === "fatal" || r.level === "warning").map(text),
+      ).toEqual([]);
       expect(records.length).toBeGreaterThan(0);
       expect(records.length).toBeLessThanOrEqual(2);
       for (const record of records) {

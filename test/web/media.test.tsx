@@ -36,13 +36,22 @@ async function upload(t: T, who: CsrfPair | null, fields: UploadFields, headers:
   form.append("title", fields.title ?? "Strike day");
   if (fields.gallery !== false) form.append("gallery", "1");
   const file = fields.file === undefined ? null : fields.file;
-  if (file != null) form.append("file", new Blob([file.data as Uint8Array<ArrayBuffer>], { type: file.type ?? "image/jpeg" }), file.name);
+  if (file != null)
+    form.append(
+      "file",
+      new Blob([file.data as Uint8Array<ArrayBuffer>], { type: file.type ?? "image/jpeg" }),
+      file.name,
+    );
   else form.append("file", new Blob([], { type: "application/octet-stream" }), "");
   // Encoded up front, as a browser sends it (and so the server may stop reading it half way).
   const encoded = new Response(form);
   const body = new Uint8Array(await encoded.arrayBuffer());
   const type = encoded.headers.get("content-type")!;
-  return t.app.request(PAGE, { method: "POST", body, headers: { "Content-Type": type, ...(who != null ? { Cookie: who.cookie } : {}), ...headers } });
+  return t.app.request(PAGE, {
+    method: "POST",
+    body,
+    headers: { "Content-Type": type, ...(who != null ? { Cookie: who.cookie } : {}), ...headers },
+  });
 }
 
 function rows(t: T): Media[] {
@@ -95,11 +104,21 @@ describe("uploading", () => {
   it("stores a re-encoded image without its metadata and lists it", async () => {
     const { t, boss } = await setup();
     const input = await jpegWithGps(300, 200);
-    const res = await upload(t, boss, { file: { data: input, name: "holiday.jpg" }, alt: "  Three people holding a banner.\r\nIt says: strike!  " });
+    const res = await upload(t, boss, {
+      file: { data: input, name: "holiday.jpg" },
+      alt: "  Three people holding a banner.\r\nIt says: strike!  ",
+    });
     expect(res.status).toBe(303);
     const row = rows(t)[0]!;
     expect(res.headers.get("location")).toBe(`${PAGE}?done=uploaded&id=${row.id}#media-${row.id}`);
-    expect(row).toMatchObject({ mime: "image/jpeg", width: 300, height: 200, alt: "Three people holding a banner.\nIt says: strike!", title: "Strike day", gallery: true });
+    expect(row).toMatchObject({
+      mime: "image/jpeg",
+      width: 300,
+      height: 200,
+      alt: "Three people holding a banner.\nIt says: strike!",
+      title: "Strike day",
+      gallery: true,
+    });
     const data = getMediaData(t.db, row.id)!;
     expect(row.bytes).toBe(data.byteLength);
     expect((await sharp(data).metadata()).exif).toBeUndefined();
@@ -120,26 +139,52 @@ describe("uploading", () => {
     const { t, boss } = await setup();
     const data = await photo(40, 30);
     const first = await uploaded(t, boss, { file: { data, name: "a.jpg" }, alt: "First description" });
-    const res = await upload(t, boss, { file: { data, name: "copy-of-a.jpg" }, alt: "Second description", gallery: false });
+    const res = await upload(t, boss, {
+      file: { data, name: "copy-of-a.jpg" },
+      alt: "Second description",
+      gallery: false,
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe(`${PAGE}?done=existing&id=${first.id}#media-${first.id}`);
     expect(rows(t)).toHaveLength(1);
     expect(rows(t)[0]).toMatchObject({ alt: "First description", gallery: true });
-    expect(pageText(await (await getAs(t, `${PAGE}?done=existing`, boss)).text())).toContain("This image was uploaded before");
+    expect(pageText(await (await getAs(t, `${PAGE}?done=existing`, boss)).text())).toContain(
+      "This image was uploaded before",
+    );
   });
 
   it.each([
-    ["not an image", () => Buffer.from("just some text"), 415, "This file is not an image we accept (PNG, JPEG, WebP or GIF)."],
+    [
+      "not an image",
+      () => Buffer.from("just some text"),
+      415,
+      "This file is not an image we accept (PNG, JPEG, WebP or GIF).",
+    ],
     ["an HTML page named .png", () => HTML, 415, "This file is not an image we accept (PNG, JPEG, WebP or GIF)."],
     ["a PDF", () => PDF, 415, "This file is not an image we accept (PNG, JPEG, WebP or GIF)."],
     ["an SVG with a script", () => SVG_WITH_SCRIPT, 415, "SVG images are not accepted: they can contain scripts."],
     ["an SVG without a script", () => SVG_PLAIN, 415, "SVG images are not accepted: they can contain scripts."],
-    ["a truncated JPEG", async () => (await photo(300, 200)).subarray(0, 1500), 400, "This image is damaged or incomplete"],
-    ["a decompression bomb", () => pngBomb(20000), 413, "This image is 20000 × 20000 pixels; images may have at most 40 megapixels."],
+    [
+      "a truncated JPEG",
+      async () => (await photo(300, 200)).subarray(0, 1500),
+      400,
+      "This image is damaged or incomplete",
+    ],
+    [
+      "a decompression bomb",
+      () => pngBomb(20000),
+      413,
+      "This image is 20000 × 20000 pixels; images may have at most 40 megapixels.",
+    ],
     ["an empty file", () => Buffer.alloc(0), 400, "This file is empty."],
   ])("refuses %s (%i), naming the field, keeping the text, storing nothing", async (_name, make, status, message) => {
     const { t, boss } = await setup();
-    const res = await upload(t, boss, { file: { data: await make(), name: "meme.png", type: "image/png" }, alt: "My description", title: "My title", gallery: false });
+    const res = await upload(t, boss, {
+      file: { data: await make(), name: "meme.png", type: "image/png" },
+      alt: "My description",
+      title: "My title",
+      gallery: false,
+    });
     expect(res.status).toBe(status);
     const html = await res.text();
     const text = pageText(html);
@@ -158,7 +203,11 @@ describe("uploading", () => {
     const { t, boss } = await setup();
     const big = Buffer.alloc(MAX_UPLOAD_BYTES + 100 * 1024, 1);
     big.set([0xff, 0xd8, 0xff]);
-    const res = await upload(t, boss, { file: { data: big, name: "huge.jpg" }, alt: "Kept description", title: "Kept title" });
+    const res = await upload(t, boss, {
+      file: { data: big, name: "huge.jpg" },
+      alt: "Kept description",
+      title: "Kept title",
+    });
     expect(res.status).toBe(413);
     const html = await res.text();
     expect(pageText(html)).toContain("Image file : The file is larger than 10 MB. Please choose a smaller image.");
@@ -173,7 +222,9 @@ describe("uploading", () => {
     let res = await upload(t, boss, { file, alt: "   ", title: "Kept" });
     expect(res.status).toBe(400);
     let html = await res.text();
-    expect(pageText(html)).toContain("Description (alt text) : Please describe the image for people who cannot see it.");
+    expect(pageText(html)).toContain(
+      "Description (alt text) : Please describe the image for people who cannot see it.",
+    );
     expect(pageText(html)).toContain("Please choose the file again");
     expect(tags(html, "input").find((i) => i.id === "upload-title")?.value).toBe("Kept");
     expect(tags(html, "textarea").find((a) => a.id === "upload-alt")?.["aria-invalid"]).toBe("true");
@@ -232,7 +283,10 @@ describe("serving /media/{uuid}.{ext}", () => {
 
   it("offers a download named after the title", async () => {
     const { t, boss } = await setup();
-    const row = await uploaded(t, boss, { file: { data: await photo(20, 20), name: "x.jpg" }, title: "Strike Day — Poster" });
+    const row = await uploaded(t, boss, {
+      file: { data: await photo(20, 20), name: "x.jpg" },
+      title: "Strike Day — Poster",
+    });
     const res = await t.app.request(`/media/${row.uuid}.jpg?download=1`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-disposition")).toBe('attachment; filename="strike-day-poster.jpg"');
@@ -258,7 +312,12 @@ describe("editing and deleting", () => {
   it("changes the description, title and gallery flag", async () => {
     const { t, boss } = await setup();
     const row = await uploaded(t, boss, { file: { data: await photo(20, 20), name: "x.jpg" } });
-    const res = await postForm(t.app, `${PAGE}/${row.id}`, { alt: " New description ", title: "New title" }, { csrf: boss });
+    const res = await postForm(
+      t.app,
+      `${PAGE}/${row.id}`,
+      { alt: " New description ", title: "New title" },
+      { csrf: boss },
+    );
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe(`${PAGE}?done=saved&id=${row.id}#media-${row.id}`);
     expect(getMediaById(t.db, row.id)).toMatchObject({ alt: "New description", title: "New title", gallery: false });
@@ -267,10 +326,17 @@ describe("editing and deleting", () => {
   it("refuses a bad edit (400) keeping what was typed, changing nothing", async () => {
     const { t, boss } = await setup();
     const row = await uploaded(t, boss, { file: { data: await photo(20, 20), name: "x.jpg" }, alt: "Original" });
-    const res = await postForm(t.app, `${PAGE}/${row.id}`, { alt: "", title: "Typed title", gallery: "1" }, { csrf: boss });
+    const res = await postForm(
+      t.app,
+      `${PAGE}/${row.id}`,
+      { alt: "", title: "Typed title", gallery: "1" },
+      { csrf: boss },
+    );
     expect(res.status).toBe(400);
     const html = await res.text();
-    expect(pageText(html)).toContain("Description (alt text) : Please describe the image for people who cannot see it.");
+    expect(pageText(html)).toContain(
+      "Description (alt text) : Please describe the image for people who cannot see it.",
+    );
     expect(tags(html, "input").find((i) => i.id === `media-${row.id}-title`)?.value).toBe("Typed title");
     expect(tags(html, "details").find((d) => d.class === "media-edit")).toHaveProperty("open");
     expect(getMediaById(t.db, row.id)).toMatchObject({ alt: "Original", title: "Strike day" });
@@ -310,7 +376,12 @@ describe("editing and deleting", () => {
   it("keeps an image that a strike notice template posts (409)", async () => {
     const { t, boss } = await setup();
     const row = await uploaded(t, boss, { file: { data: await photo(20, 20), name: "x.jpg" } });
-    writeStrikeSettingsValue(t.db, { templates: [{ text: "Join {hashtags}", mediaIds: [] }, { text: "Sign {declaration_url}", mediaIds: [row.id] }] });
+    writeStrikeSettingsValue(t.db, {
+      templates: [
+        { text: "Join {hashtags}", mediaIds: [] },
+        { text: "Sign {declaration_url}", mediaIds: [row.id] },
+      ],
+    });
     const confirm = await (await getAs(t, `${PAGE}/${row.id}/delete`, boss)).text();
     expect(pageText(confirm)).toContain("This image is posted with notice template 2 of the strike.");
     expect(tags(confirm, "form").map((f) => f.action)).not.toContain(`${PAGE}/${row.id}/delete`);
@@ -320,4 +391,3 @@ describe("editing and deleting", () => {
     expect(rows(t)).toHaveLength(1);
   });
 });
-

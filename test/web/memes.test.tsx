@@ -33,7 +33,11 @@ describe("/memes", () => {
 
   it("shows the gallery's images, newest first, each with its description, a download and its link", async () => {
     const t = await createTestApp();
-    const older = await addImage(t.db, 30, { alt: "A phone, switched off, on a picnic blanket.", title: "Off for the day", gallery: true });
+    const older = await addImage(t.db, 30, {
+      alt: "A phone, switched off, on a picnic blanket.",
+      title: "Off for the day",
+      gallery: true,
+    });
     await addImage(t.db, 31, { alt: "Not for the gallery", gallery: false });
     const newer = await addImage(t.db, 32, { alt: "Handwritten sign: I am on strike.", gallery: true });
 
@@ -42,7 +46,12 @@ describe("/memes", () => {
     expect(text).not.toContain("Not for the gallery");
     const images = tags(html, "img").filter((i) => i.src?.startsWith("/media/"));
     expect(images.map((i) => i.src)).toEqual([`/media/${newer.uuid}.png`, `/media/${older.uuid}.png`]);
-    expect(images[1]).toMatchObject({ alt: "A phone, switched off, on a picnic blanket.", width: "30", height: "30", loading: "lazy" });
+    expect(images[1]).toMatchObject({
+      alt: "A phone, switched off, on a picnic blanket.",
+      width: "30",
+      height: "30",
+      loading: "lazy",
+    });
     expect(text).toContain("Off for the day Description (alt text) A phone, switched off, on a picnic blanket.");
 
     const links = tags(html, "a");
@@ -51,13 +60,19 @@ describe("/memes", () => {
 
     const buttons = tags(html, "button");
     expect(buttons.find((b) => b["data-copy-from"] === `meme-${older.uuid}-alt`)).toHaveProperty("hidden");
-    expect(buttons.find((b) => b["data-copy-text"] === `https://undersign.test/media/${older.uuid}.png`)).toHaveProperty("hidden");
-    expect(buttons.find((b) => b["data-share-url"] === `https://undersign.test/media/${older.uuid}.png`)).toMatchObject({
-      "data-share-title": "Off for the day",
-      "data-share-text": "A phone, switched off, on a picnic blanket.",
-    });
+    expect(
+      buttons.find((b) => b["data-copy-text"] === `https://undersign.test/media/${older.uuid}.png`),
+    ).toHaveProperty("hidden");
+    expect(buttons.find((b) => b["data-share-url"] === `https://undersign.test/media/${older.uuid}.png`)).toMatchObject(
+      {
+        "data-share-title": "Off for the day",
+        "data-share-text": "A phone, switched off, on a picnic blanket.",
+      },
+    );
     expect(html).toContain(`id="meme-${older.uuid}-alt">A phone, switched off, on a picnic blanket.</p>`);
-    expect(tags(html, "script").map((s) => s.src)).toEqual([expect.stringMatching(/^\/static\/memes\.js\?v=[0-9a-f]{12}$/)]);
+    expect(tags(html, "script").map((s) => s.src)).toEqual([
+      expect.stringMatching(/^\/static\/memes\.js\?v=[0-9a-f]{12}$/),
+    ]);
   });
 
   it("escapes descriptions and titles", async () => {

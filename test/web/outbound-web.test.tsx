@@ -28,7 +28,10 @@ function imageUrls(value: unknown, key: string | null, out: Set<string>): void {
 describe("images other servers show", () => {
   it("are served cross-origin wherever a federated document points at them; scripts and styles stay same-origin", async () => {
     const t = await createTestApp();
-    const d = addDeclaration(t.db, { slug: "rights", body: "## Text\n\n![The strike poster](/static/header.png) We declare.\n" });
+    const d = addDeclaration(t.db, {
+      slug: "rights",
+      body: "## Text\n\n![The strike poster](/static/header.png) We declare.\n",
+    });
     await t.publisher.runOnce();
     const documents = [
       await (await t.app.request("/d/rights", AP)).json(),
@@ -55,7 +58,12 @@ describe("tag pages", () => {
     const t = await createTestApp();
     const now = new Date();
     addDeclaration(t.db, { slug: "rights", title: "Digital Rights", hashtags: ["DigitalRights"] });
-    writeStrikeSettingsValue(t.db, { ...defaultStrikeSettings(now), name: "Fedi Strike", hashtags: ["FediStrike"], declarations: ["rights"] });
+    writeStrikeSettingsValue(t.db, {
+      ...defaultStrikeSettings(now),
+      name: "Fedi Strike",
+      hashtags: ["FediStrike"],
+      declarations: ["rights"],
+    });
     await postNoticesNow(t.runtime.data, new URL(TEST_ORIGIN), ["rights"], now);
     // A notice links its hashtags to our tag pages, lower-cased.
     expect(await (await t.app.request("/d/rights/feed.atom")).text()).toContain("#FediStrike");
@@ -68,12 +76,16 @@ describe("tag pages", () => {
     expect(html).toContain('<a href="/d/rights">Digital Rights</a>');
     expect(html).not.toContain("Nothing on this site has the hashtag");
     // Any case.
-    expect(await (await t.app.request("/tags/FEDISTRIKE")).text()).toContain("Today I am on strike from big social media.");
+    expect(await (await t.app.request("/tags/FEDISTRIKE")).text()).toContain(
+      "Today I am on strike from big social media.",
+    );
     // The Declaration's own hashtag still lists the Declaration.
     const own = await (await t.app.request("/tags/digitalrights")).text();
     expect(own).toContain("One Declaration has this hashtag.");
     // A tag nothing carries says so.
-    expect(await (await t.app.request("/tags/nothinghere")).text()).toContain("Nothing on this site has the hashtag #nothinghere yet.");
+    expect(await (await t.app.request("/tags/nothinghere")).text()).toContain(
+      "Nothing on this site has the hashtag #nothinghere yet.",
+    );
   });
 });
 
@@ -84,12 +96,32 @@ describe("a fediverse signer's name", () => {
     const actor = remoteActor(t.db, "carol", { name: "Carol Oldname" });
     fediverseSignature(t.db, d, actor);
     // Their profile changed (an Update of their actor, or a fetch).
-    t.db.transaction((tx) => upsertRemoteActor(tx, { uri: actor.uri, handle: actor.handle, name: "Carol Newname", url: "https://social.example/@carol-new", iconUrl: null, inbox: actor.inbox, sharedInbox: actor.sharedInbox }, new Date()));
+    t.db.transaction((tx) =>
+      upsertRemoteActor(
+        tx,
+        {
+          uri: actor.uri,
+          handle: actor.handle,
+          name: "Carol Newname",
+          url: "https://social.example/@carol-new",
+          iconUrl: null,
+          inbox: actor.inbox,
+          sharedInbox: actor.sharedInbox,
+        },
+        new Date(),
+      ),
+    );
     const page = await (await t.app.request("/d/test-declaration/signatures")).text();
-    const api = (await (await t.app.request("/api/declarations/test-declaration/signatures")).json()) as { signatures: { name: string; website: string; profileUrl: string }[] };
+    const api = (await (await t.app.request("/api/declarations/test-declaration/signatures")).json()) as {
+      signatures: { name: string; website: string; profileUrl: string }[];
+    };
     const csv = await (await t.app.request("/d/test-declaration/signatures.csv")).text();
     expect(page).toContain("Carol Newname");
-    expect(api.signatures[0]).toMatchObject({ name: "Carol Newname", website: "https://social.example/@carol-new", profileUrl: "https://social.example/@carol-new" });
+    expect(api.signatures[0]).toMatchObject({
+      name: "Carol Newname",
+      website: "https://social.example/@carol-new",
+      profileUrl: "https://social.example/@carol-new",
+    });
     expect(csv).toContain("Carol Newname,,https://social.example/@carol-new,");
     for (const body of [page, JSON.stringify(api), csv]) expect(body).not.toContain("Carol Oldname");
   });
@@ -98,7 +130,9 @@ describe("a fediverse signer's name", () => {
     const t = await createTestApp();
     const d = addDeclaration(t.db);
     fediverseSignature(t.db, d, remoteActor(t.db, "dave", { name: null }));
-    const api = (await (await t.app.request("/api/declarations/test-declaration/signatures")).json()) as { signatures: { name: string }[] };
+    const api = (await (await t.app.request("/api/declarations/test-declaration/signatures")).json()) as {
+      signatures: { name: string }[];
+    };
     expect(api.signatures[0]!.name).toBe("dave@social.example");
   });
 });

@@ -95,7 +95,11 @@ describe("Declaration pages", () => {
     expect(text).toContain("version: 2\nurl: https://undersign.test/d/test-declaration/v/2\n---\n\n## Second");
     const { parseDeclarationFile } = await import("../../src/declaration-files.ts");
     const parsed = parseDeclarationFile("export.md", Buffer.from(text));
-    expect(parsed).toMatchObject({ slug: "test-declaration", title: "Test Declaration, improved", body: "## Second\n\nWe declare it again.\n" });
+    expect(parsed).toMatchObject({
+      slug: "test-declaration",
+      title: "Test Declaration, improved",
+      body: "## Second\n\nWe declare it again.\n",
+    });
   });
 
   it("renders Markdown safely", async () => {
@@ -158,10 +162,15 @@ describe("security headers and assets", () => {
     for (const path of ["/", "/d/test-declaration", "/d/test-declaration/history", "/nope"]) {
       const html = await (await app.request(path)).text();
       // Tags whose URLs the browser loads by itself (links people may follow are not requests).
-      const loading = [...html.matchAll(/<(?:script|img|iframe|source|video|audio|link rel="(?:stylesheet|icon|preload|modulepreload)")\b[^>]*>/g)];
+      const loading = [
+        ...html.matchAll(
+          /<(?:script|img|iframe|source|video|audio|link rel="(?:stylesheet|icon|preload|modulepreload)")\b[^>]*>/g,
+        ),
+      ];
       expect(loading.length).toBeGreaterThan(0);
       for (const [tag] of loading) {
-        for (const [, url] of tag.matchAll(/\b(?:src|href)="([^"]*)"/g)) expect(url, `${path}: ${tag}`).toMatch(/^\/(?!\/)/);
+        for (const [, url] of tag.matchAll(/\b(?:src|href)="([^"]*)"/g))
+          expect(url, `${path}: ${tag}`).toMatch(/^\/(?!\/)/);
       }
     }
   });
@@ -203,8 +212,18 @@ describe("the latest version's page, kept between writes", () => {
     const d = getDeclarationBySlug(db, "test-declaration")!;
     await batcher.run(() =>
       insertBrowserSignature(db, {
-        declarationId: d.id, revision: 1, name: "Newest Signer", place: null, website: null, comment: null,
-        email: null, emailHash: null, public: true, tokenHash: "h".repeat(64), confirmation: null, now: new Date(),
+        declarationId: d.id,
+        revision: 1,
+        name: "Newest Signer",
+        place: null,
+        website: null,
+        comment: null,
+        email: null,
+        emailHash: null,
+        public: true,
+        tokenHash: "h".repeat(64),
+        confirmation: null,
+        now: new Date(),
       }),
     );
     const after = await (await app.request("/d/test-declaration")).text();

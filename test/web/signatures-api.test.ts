@@ -14,10 +14,18 @@ type Setup = Awaited<ReturnType<typeof setup>>;
 
 const URL_PATH = "/api/declarations/test-declaration/signatures";
 
-function post(t: Setup, body: unknown, options: { type?: string | null; raw?: BodyInit; headers?: Record<string, string>; path?: string } = {}) {
+function post(
+  t: Setup,
+  body: unknown,
+  options: { type?: string | null; raw?: BodyInit; headers?: Record<string, string>; path?: string } = {},
+) {
   const headers: Record<string, string> = { ...options.headers };
   if (options.type !== null) headers["Content-Type"] = options.type ?? "application/json";
-  return t.app.request(options.path ?? URL_PATH, { method: "POST", headers, body: options.raw ?? JSON.stringify(body) });
+  return t.app.request(options.path ?? URL_PATH, {
+    method: "POST",
+    headers,
+    body: options.raw ?? JSON.stringify(body),
+  });
 }
 
 async function expectError(res: Response, status: number, code: string, field?: string) {
@@ -41,10 +49,22 @@ function expectNothingStored(t: Setup, rows = 0) {
 describe("POST /api/declarations/:slug/signatures", () => {
   it("signs and answers 201 with the private link", async () => {
     const t = await setup();
-    const res = await post(t, { name: "Ada Lovelace", place: "London", website: "ada.example.org", comment: "Yes", email: "ada@example.org", public: true });
+    const res = await post(t, {
+      name: "Ada Lovelace",
+      place: "London",
+      website: "ada.example.org",
+      comment: "Yes",
+      email: "ada@example.org",
+      public: true,
+    });
     expect(res.status).toBe(201);
     const body = await res.json();
-    expect(body).toEqual({ status: "confirmed", revision: 1, counted: true, privateUrl: expect.stringMatching(/^https:\/\/undersign\.test\/s\/[A-Za-z0-9_-]{43}$/) });
+    expect(body).toEqual({
+      status: "confirmed",
+      revision: 1,
+      counted: true,
+      privateUrl: expect.stringMatching(/^https:\/\/undersign\.test\/s\/[A-Za-z0-9_-]{43}$/),
+    });
     const token = body.privateUrl.split("/").at(-1);
     expect(signatureRows(t.db)[0]).toMatchObject({
       name: "Ada Lovelace",
@@ -80,12 +100,18 @@ describe("POST /api/declarations/:slug/signatures", () => {
 
   it("accepts a charset parameter", async () => {
     const t = await setup();
-    expect((await post(t, { name: "Ada", public: true }, { type: "application/json; charset=utf-8" })).status).toBe(201);
+    expect((await post(t, { name: "Ada", public: true }, { type: "application/json; charset=utf-8" })).status).toBe(
+      201,
+    );
   });
 
   it("answers 404 for an unknown Declaration", async () => {
     const t = await setup();
-    await expectError(await post(t, { name: "Ada", public: true }, { path: "/api/declarations/nope/signatures" }), 404, "not_found");
+    await expectError(
+      await post(t, { name: "Ada", public: true }, { path: "/api/declarations/nope/signatures" }),
+      404,
+      "not_found",
+    );
     expectNothingStored(t);
   });
 
@@ -94,26 +120,81 @@ describe("POST /api/declarations/:slug/signatures", () => {
       ["a missing name", { public: true }, "name", "Please enter your name."],
       ["a null name", { name: null, public: true }, "name", "Please enter your name."],
       ["a blank name", { name: " \u200B ", public: true }, "name", "Please enter your name."],
-      ["a 101-character name", { name: "n".repeat(101), public: true }, "name", "Your name must be at most 100 characters (it has 101)."],
-      ["a URL in the name", { name: "see https://spam.example", public: true }, "name", "Your name must not contain a web address; use the website field."],
-      ["a punctuation name", { name: "...", public: true }, "name", "Your name must contain at least one letter or digit."],
+      [
+        "a 101-character name",
+        { name: "n".repeat(101), public: true },
+        "name",
+        "Your name must be at most 100 characters (it has 101).",
+      ],
+      [
+        "a URL in the name",
+        { name: "see https://spam.example", public: true },
+        "name",
+        "Your name must not contain a web address; use the website field.",
+      ],
+      [
+        "a punctuation name",
+        { name: "...", public: true },
+        "name",
+        "Your name must contain at least one letter or digit.",
+      ],
       ["a NUL in the name", { name: "Ada\u0000", public: true }, "name", "Your name contains a NUL character."],
       ["a numeric name", { name: 42, public: true }, "name", "Your name must be text."],
       ["an array name", { name: ["Ada"], public: true }, "name", "Your name must be text."],
       ["an object name", { name: { first: "Ada" }, public: true }, "name", "Your name must be text."],
       ["a boolean name", { name: false, public: true }, "name", "Your name must be text."],
-      ["a long place", { name: "Ada", place: "p".repeat(101), public: true }, "place", "Place or affiliation must be at most 100 characters (it has 101)."],
+      [
+        "a long place",
+        { name: "Ada", place: "p".repeat(101), public: true },
+        "place",
+        "Place or affiliation must be at most 100 characters (it has 101).",
+      ],
       ["a numeric place", { name: "Ada", place: 7, public: true }, "place", "Place or affiliation must be text."],
-      ["a javascript: website", { name: "Ada", website: "javascript:alert(1)", public: true }, "website", "Website must be a web address starting with http:// or https://."],
-      ["an ftp website", { name: "Ada", website: "ftp://x.org", public: true }, "website", "Website must be a web address starting with http:// or https://."],
-      ["a website with credentials", { name: "Ada", website: "http://user:pw@x.org", public: true }, "website", "Website must not contain a user name or password."],
-      ["an array website", { name: "Ada", website: ["https://x.org"], public: true }, "website", "Website must be text."],
-      ["a long comment", { name: "Ada", comment: "c".repeat(501), public: true }, "comment", "Comment must be at most 500 characters (it has 501)."],
+      [
+        "a javascript: website",
+        { name: "Ada", website: "javascript:alert(1)", public: true },
+        "website",
+        "Website must be a web address starting with http:// or https://.",
+      ],
+      [
+        "an ftp website",
+        { name: "Ada", website: "ftp://x.org", public: true },
+        "website",
+        "Website must be a web address starting with http:// or https://.",
+      ],
+      [
+        "a website with credentials",
+        { name: "Ada", website: "http://user:pw@x.org", public: true },
+        "website",
+        "Website must not contain a user name or password.",
+      ],
+      [
+        "an array website",
+        { name: "Ada", website: ["https://x.org"], public: true },
+        "website",
+        "Website must be text.",
+      ],
+      [
+        "a long comment",
+        { name: "Ada", comment: "c".repeat(501), public: true },
+        "comment",
+        "Comment must be at most 500 characters (it has 501).",
+      ],
       ["an object comment", { name: "Ada", comment: {}, public: true }, "comment", "Comment must be text."],
-      ["a bad email", { name: "Ada", email: "ada", public: true }, "email", "Email address does not look like an address (name@example.org)."],
+      [
+        "a bad email",
+        { name: "Ada", email: "ada", public: true },
+        "email",
+        "Email address does not look like an address (name@example.org).",
+      ],
       ["a numeric email", { name: "Ada", email: 5, public: true }, "email", "Email address must be text."],
       ["a missing public", { name: "Ada" }, "public", "Please choose whether to show your name or only be counted."],
-      ["a null public", { name: "Ada", public: null }, "public", "Please choose whether to show your name or only be counted."],
+      [
+        "a null public",
+        { name: "Ada", public: null },
+        "public",
+        "Please choose whether to show your name or only be counted.",
+      ],
     ])("refuses %s with 400 naming the field", async (_, body, field, message) => {
       const t = await setup();
       const error = await expectError(await post(t, body), 400, "invalid_field", field);
@@ -121,25 +202,31 @@ describe("POST /api/declarations/:slug/signatures", () => {
       expectNothingStored(t);
     });
 
-    it.each([["yes"], ["public"], ["true"], [1], [0], [[true]], [{ value: true }]])("refuses public: %j", async (value) => {
-      const t = await setup();
-      const error = await expectError(await post(t, { name: "Ada", public: value }), 400, "invalid_field", "public");
-      expect(error.message).toMatch(/public must be true .* or false/);
-      expectNothingStored(t);
-    });
+    it.each([["yes"], ["public"], ["true"], [1], [0], [[true]], [{ value: true }]])(
+      "refuses public: %j",
+      async (value) => {
+        const t = await setup();
+        const error = await expectError(await post(t, { name: "Ada", public: value }), 400, "invalid_field", "public");
+        expect(error.message).toMatch(/public must be true .* or false/);
+        expectNothingStored(t);
+      },
+    );
 
     it("names the first bad field when several are bad", async () => {
       const t = await setup();
       await expectError(await post(t, { name: 42, email: "x", public: "yes" }), 400, "invalid_field", "name");
     });
 
-    it.each(["visibility", "Name", "revision", "id", "status", "__proto__", "constructor", "x".repeat(200)])("refuses the unknown field %s", async (key) => {
-      const t = await setup();
-      const res = await post(t, {}, { raw: `{"name":"Ada","public":true,${JSON.stringify(key)}:"x"}` });
-      const error = await expectError(res, 400, "unknown_field", key.slice(0, 50));
-      expect(error.message).toBe(`Unknown field "${key.slice(0, 50)}".`);
-      expectNothingStored(t);
-    });
+    it.each(["visibility", "Name", "revision", "id", "status", "__proto__", "constructor", "x".repeat(200)])(
+      "refuses the unknown field %s",
+      async (key) => {
+        const t = await setup();
+        const res = await post(t, {}, { raw: `{"name":"Ada","public":true,${JSON.stringify(key)}:"x"}` });
+        const error = await expectError(res, 400, "unknown_field", key.slice(0, 50));
+        expect(error.message).toBe(`Unknown field "${key.slice(0, 50)}".`);
+        expectNothingStored(t);
+      },
+    );
   });
 
   describe("the body", () => {
@@ -189,9 +276,17 @@ describe("POST /api/declarations/:slug/signatures", () => {
 
     it("refuses a body over 16 KB with 413", async () => {
       const t = await setup();
-      const error = await expectError(await post(t, { name: "Ada", public: true, comment: "x".repeat(17 * 1024) }), 413, "too_large");
+      const error = await expectError(
+        await post(t, { name: "Ada", public: true, comment: "x".repeat(17 * 1024) }),
+        413,
+        "too_large",
+      );
       expect(error.message).toBe("The request is larger than 16 KB.");
-      await expectError(await post(t, { name: "Ada", public: true }, { headers: { "Content-Length": "999999" } }), 413, "too_large");
+      await expectError(
+        await post(t, { name: "Ada", public: true }, { headers: { "Content-Length": "999999" } }),
+        413,
+        "too_large",
+      );
       expectNothingStored(t);
     });
 
@@ -209,7 +304,12 @@ describe("POST /api/declarations/:slug/signatures", () => {
 
     it("refuses bytes that are not UTF-8 with 400", async () => {
       const t = await setup();
-      const raw = new Uint8Array([...new TextEncoder().encode('{"public":true,"name":"Ad'), 0xc3, 0x28, ...new TextEncoder().encode('"}')]);
+      const raw = new Uint8Array([
+        ...new TextEncoder().encode('{"public":true,"name":"Ad'),
+        0xc3,
+        0x28,
+        ...new TextEncoder().encode('"}'),
+      ]);
       await expectError(await post(t, null, { raw }), 400, "invalid_encoding");
       expectNothingStored(t);
     });
@@ -236,7 +336,12 @@ describe("POST /api/declarations/:slug/signatures", () => {
       const t = await setup();
       expect((await post(t, { name: "Ada", public: true, email: "ada.king@gmail.com" })).status).toBe(201);
       for (const email of ["ada.king@gmail.com", "AdaKing+x@GoogleMail.com"]) {
-        const error = await expectError(await post(t, { name: "Other", public: false, email }), 409, "already_signed", "email");
+        const error = await expectError(
+          await post(t, { name: "Other", public: false, email }),
+          409,
+          "already_signed",
+          "email",
+        );
         expect(error.message).toBe("This email address has already signed; it is counted once.");
       }
       expectNothingStored(t, 1);
@@ -259,7 +364,12 @@ describe("POST /api/declarations/:slug/signatures", () => {
     it("asks for the proof of work when it is switched on", async () => {
       const t = await setup({ PROOF_OF_WORK: "on" });
       await expectError(await post(t, { name: "Ada", public: true }), 400, "proof_of_work", "altcha");
-      await expectError(await post(t, { name: "Ada", public: true, altcha: { forged: true } }), 400, "proof_of_work", "altcha");
+      await expectError(
+        await post(t, { name: "Ada", public: true, altcha: { forged: true } }),
+        400,
+        "proof_of_work",
+        "altcha",
+      );
       expectNothingStored(t);
     });
 
@@ -267,7 +377,11 @@ describe("POST /api/declarations/:slug/signatures", () => {
       const t = await setup();
       const res = await t.app.request(URL_PATH, {
         method: "OPTIONS",
-        headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" },
+        headers: {
+          Origin: "https://evil.example",
+          "Access-Control-Request-Method": "POST",
+          "Access-Control-Request-Headers": "content-type",
+        },
       });
       expect(res.headers.get("access-control-allow-methods")).not.toMatch(/POST/);
     });
@@ -277,7 +391,14 @@ describe("POST /api/declarations/:slug/signatures", () => {
 describe("GET /api/declarations/:slug/signatures", () => {
   it("lists public signatures newest first without private fields", async () => {
     const t = await setup();
-    const a = addSignature(t.db, t.declaration, { name: "Ada", place: "London", website: "https://ada.example/", comment: "Hi", email: "ada@example.org", emailHash: "h" });
+    const a = addSignature(t.db, t.declaration, {
+      name: "Ada",
+      place: "London",
+      website: "https://ada.example/",
+      comment: "Hi",
+      email: "ada@example.org",
+      emailHash: "h",
+    });
     addSignature(t.db, t.declaration, { name: "Hidden", public: false });
     const gone = addSignature(t.db, t.declaration, { name: "Gone" });
     withdrawSignature(t.db, gone.tokenHash, new Date());
@@ -290,8 +411,26 @@ describe("GET /api/declarations/:slug/signatures", () => {
       declaration: "https://undersign.test/d/test-declaration",
       signatureCount: 3,
       signatures: [
-        { id: b.id, kind: "browser", name: "Bob", place: null, website: null, comment: null, revision: 1, signedAt: b.created.toISOString() },
-        { id: a.id, kind: "browser", name: "Ada", place: "London", website: "https://ada.example/", comment: "Hi", revision: 1, signedAt: a.created.toISOString() },
+        {
+          id: b.id,
+          kind: "browser",
+          name: "Bob",
+          place: null,
+          website: null,
+          comment: null,
+          revision: 1,
+          signedAt: b.created.toISOString(),
+        },
+        {
+          id: a.id,
+          kind: "browser",
+          name: "Ada",
+          place: "London",
+          website: "https://ada.example/",
+          comment: "Hi",
+          revision: 1,
+          signedAt: a.created.toISOString(),
+        },
       ],
       nextCursor: null,
     });
@@ -327,11 +466,19 @@ describe("GET /api/declarations/:slug/signatures", () => {
     expect((await (await t.app.request(`${URL_PATH}?cursor=`)).json()).signatures).toHaveLength(1);
   });
 
-  it.each(["abc", "0", "-5", "1.5", "01", "1e3", "99999999999999999", "%20"])("refuses the cursor %s with 400", async (cursor) => {
-    const t = await setup();
-    const error = await expectError(await t.app.request(`${URL_PATH}?cursor=${cursor}`), 400, "invalid_cursor", "cursor");
-    expect(error.message).toBe("cursor must be the nextCursor of a previous page.");
-  });
+  it.each(["abc", "0", "-5", "1.5", "01", "1e3", "99999999999999999", "%20"])(
+    "refuses the cursor %s with 400",
+    async (cursor) => {
+      const t = await setup();
+      const error = await expectError(
+        await t.app.request(`${URL_PATH}?cursor=${cursor}`),
+        400,
+        "invalid_cursor",
+        "cursor",
+      );
+      expect(error.message).toBe("cursor must be the nextCursor of a previous page.");
+    },
+  );
 
   it("answers 404 for an unknown Declaration", async () => {
     const t = await setup();

@@ -38,7 +38,10 @@ function fakeMailer() {
 }
 
 async function setup(options: { env?: Record<string, string>; mailer?: Mailer } = {}) {
-  const t = await createTestApp({ ...(options.env != null ? { env: options.env } : {}), ...(options.mailer != null ? { mailer: options.mailer } : {}) });
+  const t = await createTestApp({
+    ...(options.env != null ? { env: options.env } : {}),
+    ...(options.mailer != null ? { mailer: options.mailer } : {}),
+  });
   const declaration = addDeclaration(t.db);
   return { ...t, declaration };
 }
@@ -46,13 +49,28 @@ async function setup(options: { env?: Record<string, string>; mailer?: Mailer } 
 type Setup = Awaited<ReturnType<typeof setup>>;
 
 async function signed(t: Setup, overrides: Record<string, string | undefined> = {}) {
-  return tokenFrom(await signForm(t.app, { name: "Ada Lovelace", place: "London", website: "ada.example.org", email: "ada@example.org", comment: "Hello", ...overrides }));
+  return tokenFrom(
+    await signForm(t.app, {
+      name: "Ada Lovelace",
+      place: "London",
+      website: "ada.example.org",
+      email: "ada@example.org",
+      comment: "Hello",
+      ...overrides,
+    }),
+  );
 }
 
 function revise(t: Setup): number {
   return t.db.transaction((tx) => {
     const d = tx.select().from(declarations).where(eq(declarations.id, t.declaration.id)).get()!;
-    return appendRevision(tx, d, { title: d.title, summary: d.summary, body: "Version two.", changeSummary: "Second", origin: "site" });
+    return appendRevision(tx, d, {
+      title: d.title,
+      summary: d.summary,
+      body: "Version two.",
+      changeSummary: "Second",
+      origin: "site",
+    });
   });
 }
 
@@ -173,7 +191,11 @@ describe("the JSON download /s/{token}.json", () => {
     expect(res.headers.get("content-disposition")).toBe('attachment; filename="signature-test-declaration.json"');
     const [row] = signatureRows(t.db);
     expect(await res.json()).toEqual({
-      declaration: { slug: "test-declaration", title: "Test Declaration", url: "https://undersign.test/d/test-declaration" },
+      declaration: {
+        slug: "test-declaration",
+        title: "Test Declaration",
+        url: "https://undersign.test/d/test-declaration",
+      },
       status: "confirmed",
       versionSigned: 1,
       firstVersionSigned: 1,
@@ -237,7 +259,12 @@ describe("withdrawing", () => {
     });
 
     // Gone from every public place.
-    for (const path of ["/d/test-declaration", "/d/test-declaration/signatures", "/d/test-declaration/signatures.csv", "/api/declarations/test-declaration/signatures"]) {
+    for (const path of [
+      "/d/test-declaration",
+      "/d/test-declaration/signatures",
+      "/d/test-declaration/signatures.csv",
+      "/api/declarations/test-declaration/signatures",
+    ]) {
       const body = await (await t.app.request(path)).text();
       expect(body, path).not.toContain("Ada Lovelace");
       expect(body, path).toContain("Someone Else");
@@ -260,7 +287,7 @@ describe("withdrawing", () => {
   it("is harmless when two withdrawals race", async () => {
     const t = await setup();
     const token = await signed(t);
-    await signed(t, { email: "" , name: "Other" });
+    await signed(t, { email: "", name: "Other" });
     const pair = await privatePair(t, token);
     const results = await Promise.all([1, 2, 3].map(() => postForm(t.app, `/s/${token}/withdraw`, {}, { csrf: pair })));
     expect(results.map((r) => r.status)).toEqual([303, 303, 303]);
@@ -271,8 +298,20 @@ describe("withdrawing", () => {
     ["without a CSRF token", (pair: CsrfPair) => ({ csrf: { cookie: pair.cookie, csrf: "" } })],
     ["without the cookie", (pair: CsrfPair) => ({ csrf: null, body: `csrf=${pair.csrf}` })],
     ["from a foreign Origin", (pair: CsrfPair) => ({ csrf: pair, headers: { Origin: "https://evil.example" } })],
-    ["as JSON", (pair: CsrfPair) => ({ csrf: pair, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ csrf: pair.csrf }) }), 415],
-    ["larger than a form may be", (pair: CsrfPair) => ({ csrf: pair, body: `csrf=${pair.csrf}&pad=${"x".repeat(20_000)}` }), 413],
+    [
+      "as JSON",
+      (pair: CsrfPair) => ({
+        csrf: pair,
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ csrf: pair.csrf }),
+      }),
+      415,
+    ],
+    [
+      "larger than a form may be",
+      (pair: CsrfPair) => ({ csrf: pair, body: `csrf=${pair.csrf}&pad=${"x".repeat(20_000)}` }),
+      413,
+    ],
     ["in invalid UTF-8", (pair: CsrfPair) => ({ csrf: pair, body: `csrf=${pair.csrf}&name=%ED%A0%80` }), 400],
   ])("refuses %s with 403 (or what is wrong with the body) and changes nothing", async (_, options, status = 403) => {
     const t = await setup();
@@ -347,7 +386,9 @@ describe("re-signing a newer version", () => {
     const token = await signed(t);
     revise(t);
     const pair = await privatePair(t, token);
-    expect((await postForm(t.app, `/s/${token}/resign`, {}, { csrf: { cookie: pair.cookie, csrf: "forged" } })).status).toBe(403);
+    expect(
+      (await postForm(t.app, `/s/${token}/resign`, {}, { csrf: { cookie: pair.cookie, csrf: "forged" } })).status,
+    ).toBe(403);
     expect(signatureRows(t.db)[0]!.revision).toBe(1);
   });
 
@@ -369,7 +410,9 @@ describe("confirmation by email", () => {
 
   function links(message: MailMessage) {
     const confirm = /https:\/\/undersign\.test\/s\/confirm\/([A-Za-z0-9_-]{43})/.exec(message.text)?.[1];
-    const manage = /https:\/\/undersign\.test\/s\/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/.exec(message.text.replace(/\/s\/confirm\/\S+/g, ""))?.[1];
+    const manage = /https:\/\/undersign\.test\/s\/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/.exec(
+      message.text.replace(/\/s\/confirm\/\S+/g, ""),
+    )?.[1];
     return { confirm, manage };
   }
 
@@ -469,7 +512,10 @@ describe("confirmation by email", () => {
     expect((await t.app.request(`/s/${first}`)).status).toBe(404);
     expect((await t.app.request(`/s/${manage}`)).status).toBe(200);
     expect((await t.app.request(`/s/confirm/${links(sent[0]!).confirm}`)).status).toBe(404);
-    expect((await postForm(t.app, `/s/confirm/${confirm}`, {}, { csrf: await csrfFrom(t.app, `/s/confirm/${confirm}`) })).status).toBe(200);
+    expect(
+      (await postForm(t.app, `/s/confirm/${confirm}`, {}, { csrf: await csrfFrom(t.app, `/s/confirm/${confirm}`) }))
+        .status,
+    ).toBe(200);
     expect(storedCount(t.db)).toBe(1);
     expect(rowCount(t.db)).toBe(1);
     expect(signatureRows(t.db)[0]!.name).toBe("Ada Lovelace");
@@ -498,7 +544,9 @@ describe("mail without confirmation", () => {
     const t = await setup({ mailer: fakeMailer().mailer });
     const res = await t.app.request(`/s/${randomToken()}`);
     expect(res.status).toBe(404);
-    expect(pageText(await res.text())).toContain("If you signed with an email address, the mail we sent has your current link.");
+    expect(pageText(await res.text())).toContain(
+      "If you signed with an email address, the mail we sent has your current link.",
+    );
   });
 
   it("sends nothing when no address was given", async () => {

@@ -26,12 +26,22 @@ function tempPages(files: Record<string, string>): string {
 }
 
 function page(overrides: Partial<SeedPage> = {}): SeedPage {
-  return { path: "faq.md", sha256: "a".repeat(64), slug: "faq", title: "Questions", body: "## Why?\n\nBecause.\n", ...overrides };
+  return {
+    path: "faq.md",
+    sha256: "a".repeat(64),
+    slug: "faq",
+    title: "Questions",
+    body: "## Why?\n\nBecause.\n",
+    ...overrides,
+  };
 }
 
 describe("pages/*.md files", () => {
   it("reads the title from the front matter and the slug from the file name", () => {
-    const parsed = parsePageFile("faq.md", Buffer.from("---\ntitle: Questions and answers\n---\n\n## Why?\n\nBecause.\n"));
+    const parsed = parsePageFile(
+      "faq.md",
+      Buffer.from("---\ntitle: Questions and answers\n---\n\n## Why?\n\nBecause.\n"),
+    );
     expect(parsed).toMatchObject({ slug: "faq", title: "Questions and answers", body: "## Why?\n\nBecause.\n" });
     expect((parsed as SeedPage).sha256).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -63,8 +73,15 @@ describe("the pages import rule", () => {
     const db = createTestDb();
     expect(importSitePage(db, page()).kind).toBe("created");
     expect(importSitePage(db, page()).kind).toBe("unchanged");
-    expect(importSitePage(db, page({ sha256: "b".repeat(64), title: "New title", body: "New text.\n" })).kind).toBe("updated");
-    expect(getSitePage(db, "faq")).toMatchObject({ title: "New title", body: "New text.\n", editedOnSite: false, sourceFileSha256: "b".repeat(64) });
+    expect(importSitePage(db, page({ sha256: "b".repeat(64), title: "New title", body: "New text.\n" })).kind).toBe(
+      "updated",
+    );
+    expect(getSitePage(db, "faq")).toMatchObject({
+      title: "New title",
+      body: "New text.\n",
+      editedOnSite: false,
+      sourceFileSha256: "b".repeat(64),
+    });
   });
 
   it("never overwrites a page edited on the site; the unchanged file still does nothing", () => {
@@ -79,14 +96,22 @@ describe("the pages import rule", () => {
 
   it("imports a folder at start, reporting bad files, and is idempotent", () => {
     const db = createTestDb();
-    const dir = tempPages({ "faq.md": "---\ntitle: FAQ\n---\nAsk.\n", "resources.md": "---\ntitle: Resources\n---\nLinks.\n", "other.md": "---\ntitle: X\n---\nY\n" });
+    const dir = tempPages({
+      "faq.md": "---\ntitle: FAQ\n---\nAsk.\n",
+      "resources.md": "---\ntitle: Resources\n---\nLinks.\n",
+      "other.md": "---\ntitle: X\n---\nY\n",
+    });
     const first = importShippedPages(db, { pagesDir: dir });
     expect(first.map((o) => [o.kind, o.path])).toEqual([
       ["skipped", "other.md"],
       ["created", "faq.md"],
       ["created", "resources.md"],
     ]);
-    expect(importShippedPages(db, { pagesDir: dir }).filter((o) => o.kind !== "unchanged").map((o) => o.path)).toEqual(["other.md"]);
+    expect(
+      importShippedPages(db, { pagesDir: dir })
+        .filter((o) => o.kind !== "unchanged")
+        .map((o) => o.path),
+    ).toEqual(["other.md"]);
     expect(importShippedPages(db, { pagesDir: join(dir, "missing") })).toEqual([]);
   });
 });
@@ -108,18 +133,25 @@ describe("GET /faq and /resources", () => {
     const faq = await t.app.request("/faq");
     expect(faq.status).toBe(200);
     const html = await faq.text();
-    expect(html).toContain("<h1 class=\"page-title\">Questions and answers</h1>");
+    expect(html).toContain('<h1 class="page-title">Questions and answers</h1>');
     expect(html).toContain("<h2>What is the Social Media Strike?</h2>");
     expect(html).not.toContain("Edit this page");
     const resources = await t.app.request("/resources");
     expect(resources.status).toBe(200);
-    expect(await resources.text()).toContain('href="https://joinmastodon.org/servers" rel="nofollow noopener noreferrer"');
+    expect(await resources.text()).toContain(
+      'href="https://joinmastodon.org/servers" rel="nofollow noopener noreferrer"',
+    );
   });
 
   it("is 404 before the page exists, and sanitizes what an editor typed", async () => {
     const t = await createTestApp();
     expect((await t.app.request("/faq")).status).toBe(404);
-    saveSitePage(t.db, { slug: "faq", title: "FAQ", body: "Hello <script>alert(1)</script> <a href=\"javascript:alert(1)\">x</a>\n", accountId: null });
+    saveSitePage(t.db, {
+      slug: "faq",
+      title: "FAQ",
+      body: 'Hello <script>alert(1)</script> <a href="javascript:alert(1)">x</a>\n',
+      accountId: null,
+    });
     const html = await (await t.app.request("/faq")).text();
     expect(html).not.toContain("<script>alert");
     expect(html).not.toContain("javascript:");
@@ -135,7 +167,12 @@ describe("the page editor /admin/pages/{slug}", () => {
     const author = await loggedIn(t, "writer");
     expect((await t.app.request("/admin/pages/faq", { headers: { Cookie: author.cookie } })).status).toBe(403);
     expect((await t.app.request("/admin/pages", { headers: { Cookie: author.cookie } })).status).toBe(403);
-    const post = await postForm(t.app, "/admin/pages/faq", { title: "Hacked", body: "Hacked", action: "save" }, { csrf: author });
+    const post = await postForm(
+      t.app,
+      "/admin/pages/faq",
+      { title: "Hacked", body: "Hacked", action: "save" },
+      { csrf: author },
+    );
     expect(post.status).toBe(403);
     expect(getSitePage(t.db, "faq")!.title).toBe("Questions and answers");
   });
@@ -152,17 +189,31 @@ describe("the page editor /admin/pages/{slug}", () => {
     expect(inputValue(formHtml, "title")).toBe("Questions and answers");
     expect(textareaText(formHtml, "body")).toContain("## What is the Social Media Strike?");
 
-    const preview = await postForm(t.app, "/admin/pages/faq", { title: "Our questions", body: "## New\n\nText.", action: "preview" }, { csrf: admin });
+    const preview = await postForm(
+      t.app,
+      "/admin/pages/faq",
+      { title: "Our questions", body: "## New\n\nText.", action: "preview" },
+      { csrf: admin },
+    );
     expect(preview.status).toBe(200);
     const previewHtml = await preview.text();
     expect(previewHtml).toContain("<h2>New</h2>");
     expect(inputValue(previewHtml, "title")).toBe("Our questions");
     expect(getSitePage(t.db, "faq")!.title).toBe("Questions and answers");
 
-    const save = await postForm(t.app, "/admin/pages/faq", { title: "Our questions", body: "## New\r\n\r\nText.", action: "save" }, { csrf: admin });
+    const save = await postForm(
+      t.app,
+      "/admin/pages/faq",
+      { title: "Our questions", body: "## New\r\n\r\nText.", action: "save" },
+      { csrf: admin },
+    );
     expect(save.status).toBe(303);
     expect(save.headers.get("location")).toBe("/admin/pages/faq?saved=1");
-    expect(getSitePage(t.db, "faq")).toMatchObject({ title: "Our questions", body: "## New\n\nText.", editedOnSite: true });
+    expect(getSitePage(t.db, "faq")).toMatchObject({
+      title: "Our questions",
+      body: "## New\n\nText.",
+      editedOnSite: true,
+    });
     const shown = await t.app.request("/faq", { headers: { Cookie: admin.cookie } });
     const shownHtml = await shown.text();
     expect(shownHtml).toContain("<h2>New</h2>");
@@ -177,7 +228,12 @@ describe("the page editor /admin/pages/{slug}", () => {
     const t = await createTestApp();
     makeAdmin(t.db);
     const admin = await loggedIn(t, "owner");
-    const res = await postForm(t.app, "/admin/pages/resources", { title: "Links", body: "- one", action: "save" }, { csrf: admin });
+    const res = await postForm(
+      t.app,
+      "/admin/pages/resources",
+      { title: "Links", body: "- one", action: "save" },
+      { csrf: admin },
+    );
     expect(res.status).toBe(303);
     expect((await t.app.request("/resources")).status).toBe(200);
   });
@@ -204,13 +260,20 @@ describe("the page editor /admin/pages/{slug}", () => {
     const t = await appWithPages();
     makeAdmin(t.db);
     const admin = await loggedIn(t, "owner");
-    const res = await postForm(t.app, "/admin/pages/faq", { csrf: "forged", title: "Mine", body: "My text", action: "save" }, { csrf: admin });
+    const res = await postForm(
+      t.app,
+      "/admin/pages/faq",
+      { csrf: "forged", title: "Mine", body: "My text", action: "save" },
+      { csrf: admin },
+    );
     expect(res.status).toBe(403);
     const html = await res.text();
     expect(pageText(html)).toContain("This form expired");
     expect(textareaText(html, "body")).toBe("My text");
     expect(getSitePage(t.db, "faq")!.title).toBe("Questions and answers");
     expect((await t.app.request("/admin/pages/blog", { headers: { Cookie: admin.cookie } })).status).toBe(404);
-    expect((await postForm(t.app, "/admin/pages/blog", { title: "x", body: "y", action: "save" }, { csrf: admin })).status).toBe(404);
+    expect(
+      (await postForm(t.app, "/admin/pages/blog", { title: "x", body: "y", action: "save" }, { csrf: admin })).status,
+    ).toBe(404);
   });
 });

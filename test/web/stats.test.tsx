@@ -14,13 +14,44 @@ function seed(t: Awaited<ReturnType<typeof createTestApp>>, at: Date) {
   const d = addDeclaration(t.db);
   t.db.transaction((tx) => {
     for (let i = 0; i < 3; i++) {
-      const actor = upsertRemoteActor(tx, { uri: `https://m.example/u/${i}`, handle: `u${i}@m.example`, name: `U${i}`, url: `https://m.example/@u${i}`, iconUrl: null, inbox: `https://m.example/u/${i}/inbox`, sharedInbox: null }, at);
-      addReaction(tx, { declarationId: d.id, actorId: actor.id, activityUri: `https://m.example/u/${i}#likes/1`, objectUri: "https://x/ap/notes/1", kind: "like", content: null, revision: 1, name: `U${i}`, website: "https://m.example", now: at });
+      const actor = upsertRemoteActor(
+        tx,
+        {
+          uri: `https://m.example/u/${i}`,
+          handle: `u${i}@m.example`,
+          name: `U${i}`,
+          url: `https://m.example/@u${i}`,
+          iconUrl: null,
+          inbox: `https://m.example/u/${i}/inbox`,
+          sharedInbox: null,
+        },
+        at,
+      );
+      addReaction(tx, {
+        declarationId: d.id,
+        actorId: actor.id,
+        activityUri: `https://m.example/u/${i}#likes/1`,
+        objectUri: "https://x/ap/notes/1",
+        kind: "like",
+        content: null,
+        revision: 1,
+        name: `U${i}`,
+        website: "https://m.example",
+        now: at,
+      });
       addFollower(tx, d.id, actor.id, null, at);
     }
-    addBoost(tx, { declarationId: d.id, actorId: 1, activityUri: "https://m.example/u/0/statuses/1/activity", objectUri: "https://x/ap/notes/1", now: at });
+    addBoost(tx, {
+      declarationId: d.id,
+      actorId: 1,
+      activityUri: "https://m.example/u/0/statuses/1/activity",
+      objectUri: "https://x/ap/notes/1",
+      now: at,
+    });
     createPost(tx, { declarationId: d.id, kind: "notice", key: "notice:now:1", revision: 1, now: at });
-    tx.run(`INSERT INTO pledges (edition, days, name, public, created) VALUES ('2027', '["2027-07-04"]', NULL, 0, ${at.getTime()})` as never);
+    tx.run(
+      `INSERT INTO pledges (edition, days, name, public, created) VALUES ('2027', '["2027-07-04"]', NULL, 0, ${at.getTime()})` as never,
+    );
   });
   return d;
 }
@@ -40,7 +71,11 @@ describe("the movement in numbers", () => {
   });
 
   it("counts per hour over the strike window during the strike", () => {
-    const settings = { ...defaultStrikeSettings(new Date("2027-01-01")), days: ["2027-07-04", "2027-07-05"], timeZone: "Europe/Berlin" };
+    const settings = {
+      ...defaultStrikeSettings(new Date("2027-01-01")),
+      days: ["2027-07-04", "2027-07-05"],
+      timeZone: "Europe/Berlin",
+    };
     const during = chooseRange(settings, new Date("2027-07-04T10:00:00Z"));
     expect(during).toMatchObject({ bucket: "hour", kind: "strike" });
     expect(during.start.toISOString()).toBe("2027-07-03T22:00:00.000Z");
@@ -61,7 +96,10 @@ describe("the movement in numbers", () => {
     const json = await t.app.request("/api/stats");
     expect(json.status).toBe(200);
     expect(json.headers.get("access-control-allow-origin")).toBe("*");
-    const body = (await json.json()) as { series: Record<string, { total: number; counts: number[] }>; buckets: string[] };
+    const body = (await json.json()) as {
+      series: Record<string, { total: number; counts: number[] }>;
+      buckets: string[];
+    };
     expect(body.series.signatures!.total).toBe(3);
     expect(body.series.pledges!.total).toBe(1);
     expect(body.series.notices!.total).toBe(1);
@@ -74,7 +112,10 @@ describe("the movement in numbers", () => {
   it("has per-Declaration numbers, and 404 for an unknown one", async () => {
     const t = await createTestApp();
     const d = seed(t, new Date(Date.now() - DAY));
-    const json = (await (await t.app.request(`/api/declarations/${d.slug}/stats`)).json()) as { series: Record<string, unknown>; signatureCount: number };
+    const json = (await (await t.app.request(`/api/declarations/${d.slug}/stats`)).json()) as {
+      series: Record<string, unknown>;
+      signatureCount: number;
+    };
     expect(json.signatureCount).toBe(3);
     expect(Object.keys(json.series)).not.toContain("pledges");
     expect((await t.app.request("/api/declarations/nope/stats")).status).toBe(404);
@@ -95,7 +136,10 @@ describe("the movement in numbers", () => {
     const t = await createTestApp();
     const today = new Date().toISOString().slice(0, 10);
     writeStrikeSettingsValue(t.db, { days: [today], timeZone: "UTC" });
-    const body = (await (await t.app.request("/api/stats")).json()) as { range: { bucket: string; kind: string }; buckets: string[] };
+    const body = (await (await t.app.request("/api/stats")).json()) as {
+      range: { bucket: string; kind: string };
+      buckets: string[];
+    };
     expect(body.range).toMatchObject({ bucket: "hour", kind: "strike" });
     expect(body.buckets).toHaveLength(24);
   });

@@ -35,10 +35,21 @@ async function setup() {
 function addImage(db: Db, alt: string) {
   const row = db
     .insert(media)
-    .values({ uuid: randomUUID(), mime: "image/png", width: 4, height: 3, bytes: 10, sha256: randomUUID(), alt, created: new Date() })
+    .values({
+      uuid: randomUUID(),
+      mime: "image/png",
+      width: 4,
+      height: 3,
+      bytes: 10,
+      sha256: randomUUID(),
+      alt,
+      created: new Date(),
+    })
     .returning()
     .get();
-  db.insert(mediaBlobs).values({ mediaId: row.id, data: Buffer.from("not used") }).run();
+  db.insert(mediaBlobs)
+    .values({ mediaId: row.id, data: Buffer.from("not used") })
+    .run();
   return row;
 }
 
@@ -88,7 +99,9 @@ describe("/admin/strike", () => {
     expect(textareaText(html, "template-1")).toContain("{declaration_url}");
     expect(textareaText(html, "template-4")).toBe("");
     // Published Declarations only.
-    const boxes = tags(html, "input").filter((i) => i.type === "checkbox").map((i) => i.name);
+    const boxes = tags(html, "input")
+      .filter((i) => i.type === "checkbox")
+      .map((i) => i.name);
     expect(boxes.sort()).toEqual(["declaration-second-one", "declaration-test-declaration"]);
     expect(pageText(html)).toContain("No notice has been posted yet.");
   });
@@ -100,7 +113,14 @@ describe("/admin/strike", () => {
     const res = await postForm(
       t.app,
       PAGE,
-      validFields({ "day-1": "2027-07-05", "day-2": "2027-07-04", "day-3": "2027-07-04", [`template-1-media-${b.id}`]: "on", [`template-1-media-${a.id}`]: "on", "template-2": "Second {hours_left}" }),
+      validFields({
+        "day-1": "2027-07-05",
+        "day-2": "2027-07-04",
+        "day-3": "2027-07-04",
+        [`template-1-media-${b.id}`]: "on",
+        [`template-1-media-${a.id}`]: "on",
+        "template-2": "Second {hours_left}",
+      }),
       { csrf: boss },
     );
     expect(res.status).toBe(303);
@@ -114,7 +134,10 @@ describe("/admin/strike", () => {
       cadenceMinutes: 30,
       declarations: ["test-declaration"],
       templates: [
-        { text: "Sign {declaration_url} — {signature_count} have. {hashtags}", mediaIds: expect.arrayContaining([a.id, b.id]) },
+        {
+          text: "Sign {declaration_url} — {signature_count} have. {hashtags}",
+          mediaIds: expect.arrayContaining([a.id, b.id]),
+        },
         { text: "Second {hours_left}", mediaIds: [] },
       ],
       paused: false,
@@ -129,18 +152,48 @@ describe("/admin/strike", () => {
   });
 
   const cases: [string, Record<string, string | undefined>, string, string][] = [
-    ["unknown time zone", { timeZone: "Mars/Olympus_Mons" }, "strike-timeZone", "“Mars/Olympus_Mons” is not a time zone we know."],
+    [
+      "unknown time zone",
+      { timeZone: "Mars/Olympus_Mons" },
+      "strike-timeZone",
+      "“Mars/Olympus_Mons” is not a time zone we know.",
+    ],
     ["a day that does not exist", { "day-2": "2027-02-30" }, "strike-day-2", "2027-02-30 is not a date that exists."],
-    ["a day that is not a date", { "day-1": "July 4" }, "strike-day-1", "“July 4” is not a date: write it as YYYY-MM-DD"],
+    [
+      "a day that is not a date",
+      { "day-1": "July 4" },
+      "strike-day-1",
+      "“July 4” is not a date: write it as YYYY-MM-DD",
+    ],
     ["no day", { "day-1": "", "day-2": " " }, "strike-day-1", "Please give at least one strike day."],
-    ["a template over 500 characters", { "template-1": "x".repeat(501) }, "strike-template-1", "The template is 501 characters long; the limit is 500."],
-    ["an unknown placeholder", { "template-2": "Sign {signatures} at {declaration_url}" }, "strike-template-2", "There is no placeholder {signatures}."],
+    [
+      "a template over 500 characters",
+      { "template-1": "x".repeat(501) },
+      "strike-template-1",
+      "The template is 501 characters long; the limit is 500.",
+    ],
+    [
+      "an unknown placeholder",
+      { "template-2": "Sign {signatures} at {declaration_url}" },
+      "strike-template-2",
+      "There is no placeholder {signatures}.",
+    ],
     ["no template", { "template-1": "  " }, "strike-template-1", "Please write at least one notice template."],
-    ["cadence out of range", { cadence: "5" }, "strike-cadence", "The cadence is a whole number of minutes from 15 to 1440"],
+    [
+      "cadence out of range",
+      { cadence: "5" },
+      "strike-cadence",
+      "The cadence is a whole number of minutes from 15 to 1440",
+    ],
     ["cadence not a number", { cadence: "hourly" }, "strike-cadence", "The cadence is a whole number of minutes"],
     ["an empty name", { name: " " }, "strike-name", "Please give the strike a name"],
     ["a bad hashtag", { hashtags: "#Social-Media" }, "strike-hashtags", "“#Social-Media” is not a hashtag"],
-    ["a Declaration that is not published", { "declaration-a-draft": "on" }, "strike-declarations", "“a-draft” is not a published Declaration of this site."],
+    [
+      "a Declaration that is not published",
+      { "declaration-a-draft": "on" },
+      "strike-declarations",
+      "“a-draft” is not a published Declaration of this site.",
+    ],
   ];
   for (const [what, overrides, id, message] of cases) {
     it(`refuses ${what}: 400, the field named, the input kept, nothing saved`, async () => {
@@ -153,7 +206,9 @@ describe("/admin/strike", () => {
       expect(pageText(html)).toContain(message);
       // The summary links to the field, which is marked invalid and described by its message.
       expect(tags(html, "a").map((a) => a.href)).toContain(`#${id}`);
-      const control = [...tags(html, "input"), ...tags(html, "textarea"), ...tags(html, "fieldset")].find((c) => c.id === id);
+      const control = [...tags(html, "input"), ...tags(html, "textarea"), ...tags(html, "fieldset")].find(
+        (c) => c.id === id,
+      );
       expect(control?.["aria-invalid"]).toBe("true");
       for (const [name, value] of Object.entries(fields)) {
         if (name === "csrf" || name.startsWith("declaration-")) continue;
@@ -172,7 +227,8 @@ describe("/admin/strike", () => {
     expect(res.status).toBe(400);
     let html = await res.text();
     expect(pageText(html)).toContain("A notice can carry at most 4 images; 5 are chosen.");
-    for (const id of ids) expect(tags(html, "input").find((i) => i.name === `template-1-media-${id}`)).toHaveProperty("checked");
+    for (const id of ids)
+      expect(tags(html, "input").find((i) => i.name === `template-1-media-${id}`)).toHaveProperty("checked");
     res = await postForm(t.app, PAGE, validFields({ "template-1-media-999": "on" }), { csrf: boss });
     expect(res.status).toBe(400);
     html = await res.text();
@@ -182,15 +238,24 @@ describe("/admin/strike", () => {
 
   it("reports every problem at once", async () => {
     const { t, boss } = await setup();
-    const res = await postForm(t.app, PAGE, validFields({ timeZone: "Nowhere", "day-1": "2027-13-01", cadence: "0", "template-1": "{nope}" }), { csrf: boss });
+    const res = await postForm(
+      t.app,
+      PAGE,
+      validFields({ timeZone: "Nowhere", "day-1": "2027-13-01", cadence: "0", "template-1": "{nope}" }),
+      { csrf: boss },
+    );
     expect(res.status).toBe(400);
     const links = tags(await res.text(), "a").map((a) => a.href);
-    expect(links).toEqual(expect.arrayContaining(["#strike-timeZone", "#strike-day-1", "#strike-cadence", "#strike-template-1"]));
+    expect(links).toEqual(
+      expect.arrayContaining(["#strike-timeZone", "#strike-day-1", "#strike-cadence", "#strike-template-1"]),
+    );
   });
 
   it("refuses a form without its CSRF token, and a body that is too large", async () => {
     const { t, boss } = await setup();
-    expect((await postForm(t.app, PAGE, validFields(), { csrf: { cookie: boss.cookie, csrf: "forged" } })).status).toBe(403);
+    expect((await postForm(t.app, PAGE, validFields(), { csrf: { cookie: boss.cookie, csrf: "forged" } })).status).toBe(
+      403,
+    );
     const huge = await postForm(t.app, PAGE, validFields({ "template-1": "x".repeat(600_000) }), { csrf: boss });
     expect(huge.status).toBe(413);
     expect(readStrikeSettingsValue(t.db)).toBeUndefined();
@@ -208,7 +273,10 @@ describe("/admin/strike", () => {
     expect(tags(html, "form").map((f) => f.action)).toContain(`${PAGE}/resume`);
     // Saving the settings while paused keeps them paused.
     await postForm(t.app, PAGE, validFields({ cadence: "60" }), { csrf: boss });
-    expect(parseStoredSettings(readStrikeSettingsValue(t.db), new Date())).toMatchObject({ paused: true, cadenceMinutes: 60 });
+    expect(parseStoredSettings(readStrikeSettingsValue(t.db), new Date())).toMatchObject({
+      paused: true,
+      cadenceMinutes: 60,
+    });
     await postForm(t.app, `${PAGE}/resume`, {}, { csrf: boss });
     stored = parseStoredSettings(readStrikeSettingsValue(t.db), new Date());
     expect(stored.paused).toBe(false);
@@ -233,17 +301,55 @@ describe("/admin/strike", () => {
     expect(res.headers.get("location")).toBe(`${PAGE}?done=posted-1`);
     await t.publisher.runOnce();
     const notices = listNotices(t.db);
-    expect(notices.map((n) => n.declaration.slug).sort()).toEqual(["second-one", "test-declaration", "test-declaration"]);
-    expect(notices.every((n) => n.post.key.startsWith("notice:now:") && n.post.slot == null && n.delivered != null)).toBe(true);
+    expect(notices.map((n) => n.declaration.slug).sort()).toEqual([
+      "second-one",
+      "test-declaration",
+      "test-declaration",
+    ]);
+    expect(
+      notices.every((n) => n.post.key.startsWith("notice:now:") && n.post.slot == null && n.delivered != null),
+    ).toBe(true);
 
     // Two boosts and a favourite of the newest notice.
     const newest = notices.find((n) => n.declaration.slug === "test-declaration")!;
     const uri = `${t.config.origin.origin}/ap/notes/${newest.post.uuid}`;
     t.db.transaction((tx) => {
       for (const name of ["ann", "bob"]) {
-        const actor = upsertRemoteActor(tx, { uri: `https://m.example/users/${name}`, handle: `${name}@m.example`, name, url: `https://m.example/@${name}`, iconUrl: null, inbox: `https://m.example/users/${name}/inbox`, sharedInbox: null }, new Date());
-        tx.insert(fedBoosts).values({ activityUri: `https://m.example/boosts/${name}`, declarationId: d.id, actorId: actor.id, objectUri: uri, created: new Date() }).run();
-        if (name === "ann") addReaction(tx, { declarationId: d.id, actorId: actor.id, activityUri: `https://m.example/likes/${name}`, objectUri: uri, kind: "like", content: null, revision: 1, name, website: "", now: new Date() });
+        const actor = upsertRemoteActor(
+          tx,
+          {
+            uri: `https://m.example/users/${name}`,
+            handle: `${name}@m.example`,
+            name,
+            url: `https://m.example/@${name}`,
+            iconUrl: null,
+            inbox: `https://m.example/users/${name}/inbox`,
+            sharedInbox: null,
+          },
+          new Date(),
+        );
+        tx.insert(fedBoosts)
+          .values({
+            activityUri: `https://m.example/boosts/${name}`,
+            declarationId: d.id,
+            actorId: actor.id,
+            objectUri: uri,
+            created: new Date(),
+          })
+          .run();
+        if (name === "ann")
+          addReaction(tx, {
+            declarationId: d.id,
+            actorId: actor.id,
+            activityUri: `https://m.example/likes/${name}`,
+            objectUri: uri,
+            kind: "like",
+            content: null,
+            revision: 1,
+            name,
+            website: "",
+            now: new Date(),
+          });
       }
     });
     const html = await (await getAs(t, `${PAGE}?done=posted-1`, boss)).text();
@@ -269,9 +375,18 @@ describe.skipIf(!haveChromium)("/admin/strike in Chromium", () => {
     try {
       addDeclaration(t.db, { title: "Declaration of Digital Independence", slug: "independence" });
       addDeclaration(t.db, { title: "Our Networks, Our Words", slug: "our-words" });
-      createAccount(t.db, { username: "owner", passwordHash: await hashPassword("correct horse battery"), role: "admin" });
-      for (const [alt, color] of [["A raised fist made of speech bubbles", "#c0392b"], ["A calendar with July 4 and 5 circled", "#2e7d46"]] as const) {
-        const data = await sharp({ create: { width: 320, height: 200, channels: 3, background: color } }).png().toBuffer();
+      createAccount(t.db, {
+        username: "owner",
+        passwordHash: await hashPassword("correct horse battery"),
+        role: "admin",
+      });
+      for (const [alt, color] of [
+        ["A raised fist made of speech bubbles", "#c0392b"],
+        ["A calendar with July 4 and 5 circled", "#2e7d46"],
+      ] as const) {
+        const data = await sharp({ create: { width: 320, height: 200, channels: 3, background: color } })
+          .png()
+          .toBuffer();
         const row = addImage(t.db, alt);
         t.db.update(media).set({ width: 320, height: 200, bytes: data.length }).where(eq(media.id, row.id)).run();
         t.db.update(mediaBlobs).set({ data }).where(eq(mediaBlobs.mediaId, row.id)).run();
@@ -280,7 +395,10 @@ describe.skipIf(!haveChromium)("/admin/strike in Chromium", () => {
         ...defaultStrikeSettings(new Date()),
         days: ["2027-07-04", "2027-07-05"],
         declarations: ["independence"],
-        templates: [{ text: "Sign {declaration_url} with me. {hashtags}", mediaIds: [1] }, ...defaultStrikeSettings(new Date()).templates],
+        templates: [
+          { text: "Sign {declaration_url} with me. {hashtags}", mediaIds: [1] },
+          ...defaultStrikeSettings(new Date()).templates,
+        ],
       });
       for (const width of [390, 1280]) {
         const context = await browser.newContext({ viewport: { width, height: 900 }, timezoneId: "America/New_York" });
@@ -294,8 +412,16 @@ describe.skipIf(!haveChromium)("/admin/strike in Chromium", () => {
         await expect.poll(() => page.locator(".own-zone").isVisible()).toBe(true);
         expect(await page.locator("[data-own-zone]").textContent()).toBe("America/New_York");
         // Thumbnails load lazily; a full-page screenshot does not scroll.
-        await page.locator(".media-choices img").evaluateAll((imgs) => imgs.forEach((i) => ((i as HTMLImageElement).loading = "eager")));
-        await expect.poll(() => page.locator(".media-choices img").evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0))).toBe(true);
+        await page
+          .locator(".media-choices img")
+          .evaluateAll((imgs) => imgs.forEach((i) => ((i as HTMLImageElement).loading = "eager")));
+        await expect
+          .poll(() =>
+            page
+              .locator(".media-choices img")
+              .evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)),
+          )
+          .toBe(true);
         await page.screenshot({ path: join(RESULTS, `strike-admin-${width}.png`), fullPage: true });
         if (width === 390) {
           // A bad template comes back with its error next to it.
@@ -304,7 +430,9 @@ describe.skipIf(!haveChromium)("/admin/strike in Chromium", () => {
           expect(await page.locator("#strike-timeZone").inputValue()).toBe("America/New_York");
           await page.getByRole("button", { name: "Save the strike settings" }).click();
           await page.waitForLoadState();
-          expect(await page.locator("#strike-template-1-error").textContent()).toContain("There is no placeholder {signatures}.");
+          expect(await page.locator("#strike-template-1-error").textContent()).toContain(
+            "There is no placeholder {signatures}.",
+          );
           await page.screenshot({ path: join(RESULTS, `strike-admin-error-${width}.png`), fullPage: true });
           await page.locator("#strike-template-1").fill("Sign {declaration_url} {hashtags}");
           await page.getByRole("button", { name: "Save the strike settings" }).click();

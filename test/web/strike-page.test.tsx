@@ -28,7 +28,12 @@ function pledgeRows(db: Db) {
 }
 
 /** Posts the pledge form as a browser would (CSRF from /strike). */
-async function pledge(t: Awaited<ReturnType<typeof createTestApp>>, fields: Record<string, string>, headers: Record<string, string> = {}, from = "/strike") {
+async function pledge(
+  t: Awaited<ReturnType<typeof createTestApp>>,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+  from = "/strike",
+) {
   const csrf = await csrfFrom(t.app, from, headers);
   return postForm(t.app, "/strike/pledge", { name: "", visibility: "public", phone: "", ...fields }, { csrf, headers });
 }
@@ -56,12 +61,34 @@ describe("the words on the strike page", () => {
 
   it("validates a pledge against the strike's days", () => {
     const days = ["2027-07-04", "2027-07-05"];
-    expect(parsePledge({ "day-2027-07-05": "on", name: " Ada  Lovelace ", visibility: "public" }, days)).toEqual({ ok: true, days: ["2027-07-05"], name: "Ada Lovelace", public: true });
-    expect(parsePledge({ "all-days": "on", visibility: "count", name: "Ada" }, days)).toEqual({ ok: true, days, name: "Ada", public: false });
-    expect(parsePledge({ name: "Ada" }, days)).toEqual({ ok: false, errors: { days: "Please choose at least one strike day." } });
-    expect(parsePledge({ "day-2027-07-06": "on" }, days)).toEqual({ ok: false, errors: { days: "July 6, 2027 is not one of the strike days (July 4–5, 2027)." } });
-    expect(parsePledge({ "day-2027-02-30": "on" }, days)).toEqual({ ok: false, errors: { days: "“2027-02-30” is not a date." } });
-    expect(parsePledge({ "day-2027-07-04": "on", visibility: "loud" }, days)).toMatchObject({ ok: false, errors: { visibility: expect.any(String) } });
+    expect(parsePledge({ "day-2027-07-05": "on", name: " Ada  Lovelace ", visibility: "public" }, days)).toEqual({
+      ok: true,
+      days: ["2027-07-05"],
+      name: "Ada Lovelace",
+      public: true,
+    });
+    expect(parsePledge({ "all-days": "on", visibility: "count", name: "Ada" }, days)).toEqual({
+      ok: true,
+      days,
+      name: "Ada",
+      public: false,
+    });
+    expect(parsePledge({ name: "Ada" }, days)).toEqual({
+      ok: false,
+      errors: { days: "Please choose at least one strike day." },
+    });
+    expect(parsePledge({ "day-2027-07-06": "on" }, days)).toEqual({
+      ok: false,
+      errors: { days: "July 6, 2027 is not one of the strike days (July 4–5, 2027)." },
+    });
+    expect(parsePledge({ "day-2027-02-30": "on" }, days)).toEqual({
+      ok: false,
+      errors: { days: "“2027-02-30” is not a date." },
+    });
+    expect(parsePledge({ "day-2027-07-04": "on", visibility: "loud" }, days)).toMatchObject({
+      ok: false,
+      errors: { visibility: expect.any(String) },
+    });
   });
 });
 
@@ -75,7 +102,8 @@ describe("GET /strike", () => {
     expect(text).toContain("July 4–5, 2027, 00:00–24:00 UTC");
     expect(text).toContain("Starts in 32 days, 13 hours");
     expect(tags(html, "p").find((p) => "data-countdown" in p)).toMatchObject({
-      "data-countdown": "2027-07-04T00:00:00.000Z/2027-07-05T00:00:00.000Z 2027-07-05T00:00:00.000Z/2027-07-06T00:00:00.000Z",
+      "data-countdown":
+        "2027-07-04T00:00:00.000Z/2027-07-05T00:00:00.000Z 2027-07-05T00:00:00.000Z/2027-07-06T00:00:00.000Z",
       "data-phase": "before",
     });
     expect(html).toMatch(/<script type="module" src="\/static\/countdown\.js\?v=[0-9a-f]{12}"><\/script>/);
@@ -90,7 +118,11 @@ describe("GET /strike", () => {
     expect(notice).toContain("#SocialMediaStrike");
     expect(notice).not.toMatch(/\{[a-z_]+\}/);
     // The pledge form: one box per day and "Both days".
-    expect(tags(html, "input").filter((i) => i.type === "checkbox").map((i) => i.name)).toEqual(["day-2027-07-04", "day-2027-07-05", "all-days"]);
+    expect(
+      tags(html, "input")
+        .filter((i) => i.type === "checkbox")
+        .map((i) => i.name),
+    ).toEqual(["day-2027-07-04", "day-2027-07-05", "all-days"]);
     expect(text).toContain("Sunday, July 4");
     expect(text).toContain("Monday, July 5");
     expect(text).toContain("0 people have pledged");
@@ -103,12 +135,18 @@ describe("GET /strike", () => {
     const t = await createTestApp({ env: { BOT_TOKEN_KEY: "cd".repeat(32) } });
     addDeclaration(t.db, { slug: "chosen-one", title: "Chosen" });
     addDeclaration(t.db, { slug: "not-chosen", title: "Not chosen" });
-    writeStrikeSettingsValue(t.db, { timeZone: "Europe/Berlin", declarations: ["chosen-one", "missing"], hashtags: ["SocialMediaStrike", "Strike2027"] });
+    writeStrikeSettingsValue(t.db, {
+      timeZone: "Europe/Berlin",
+      declarations: ["chosen-one", "missing"],
+      hashtags: ["SocialMediaStrike", "Strike2027"],
+    });
     const { html, text } = await strikeText(t);
     expect(html).toContain('href="/d/chosen-one"');
     expect(html).not.toContain('href="/d/not-chosen"');
     expect(text).toContain("July 4–5, 2027, 00:00–24:00 Europe/Berlin time");
-    expect(tags(html, "p").find((p) => "data-countdown" in p)!["data-countdown"]).toMatch(/^2027-07-03T22:00:00\.000Z\/2027-07-04T22:00:00\.000Z /);
+    expect(tags(html, "p").find((p) => "data-countdown" in p)!["data-countdown"]).toMatch(
+      /^2027-07-03T22:00:00\.000Z\/2027-07-04T22:00:00\.000Z /,
+    );
     expect(text).toContain("#SocialMediaStrike #Strike2027");
     // This site runs the strike bot: the notices step offers it.
     expect(html).toContain('href="/bot"');
@@ -120,7 +158,19 @@ describe("GET /strike", () => {
     const d = addDeclaration(t.db);
     for (let hour = 0; hour <= 10; hour++) {
       const published = new Date(Date.UTC(2027, 6, 4, hour));
-      t.db.insert(fedPosts).values({ uuid: randomUUID(), declarationId: d.id, kind: "notice", key: `notice:${published.toISOString()}`, revision: 1, content: `Strike notice ${hour} #SocialMediaStrike`, slot: published, published }).run();
+      t.db
+        .insert(fedPosts)
+        .values({
+          uuid: randomUUID(),
+          declarationId: d.id,
+          kind: "notice",
+          key: `notice:${published.toISOString()}`,
+          revision: 1,
+          content: `Strike notice ${hour} #SocialMediaStrike`,
+          slot: published,
+          published,
+        })
+        .run();
     }
     const { html, text } = await strikeText(t);
     expect(text).toContain("On now: ends in 1 day, 13 hours");
@@ -212,7 +262,12 @@ describe("POST /strike/pledge", () => {
     at("2027-06-01T10:30:00Z");
     const t = await createTestApp();
     const csrf = await csrfFrom(t.app, "/strike");
-    const res = await postForm(t.app, "/strike/pledge", { csrf: "forged", "day-2027-07-04": "on", name: "Ada" }, { csrf });
+    const res = await postForm(
+      t.app,
+      "/strike/pledge",
+      { csrf: "forged", "day-2027-07-04": "on", name: "Ada" },
+      { csrf },
+    );
     expect(res.status).toBe(403);
     const html = await res.text();
     expect(pageText(html)).toContain("This form expired or was not sent from this site.");
@@ -252,7 +307,9 @@ describe("POST /strike/pledge", () => {
     expect((await pledge(t, { "day-2027-07-04": "on", name: "Ada" })).status).toBe(303);
     const again = await pledge(t, { "day-2027-07-04": "on", name: "ada" });
     expect(again.status).toBe(409);
-    expect(pageText(await again.text())).toContain("“ada” has just pledged from your connection. Each person is counted once.");
+    expect(pageText(await again.text())).toContain(
+      "“ada” has just pledged from your connection. Each person is counted once.",
+    );
     expect(pledgeRows(t.db)).toHaveLength(1);
   });
 
@@ -276,7 +333,11 @@ describe("POST /strike/pledge", () => {
     const late = await pledge(t, { "day-2027-07-04": "on" }, {}, "/login");
     expect(late.status).toBe(409);
     expect(pageText(await late.text())).toContain("The strike is over, so it no longer takes pledges.");
-    const json = await t.app.request("/strike/pledge", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    const json = await t.app.request("/strike/pledge", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
     expect(json.status).toBe(415);
     expect(pledgeRows(t.db)).toEqual([]);
   });

@@ -95,8 +95,26 @@
 
   const dark = window.matchMedia?.("(prefers-color-scheme: dark)").matches === true;
   const colors = dark
-    ? { bg: "#1b1f26", text: "#e7e5e0", muted: "#a6adb7", accent: "#93bbf0", onAccent: "#0d1a2b", gold: "#e8b949", band: "#0d1a2b", backdrop: "#0b0e13" }
-    : { bg: "#ffffff", text: "#1b1d21", muted: "#545a63", accent: "#1d4e89", onAccent: "#ffffff", gold: "#e0a826", band: "#1d4e89", backdrop: "#13263d" };
+    ? {
+        bg: "#1b1f26",
+        text: "#e7e5e0",
+        muted: "#a6adb7",
+        accent: "#93bbf0",
+        onAccent: "#0d1a2b",
+        gold: "#e8b949",
+        band: "#0d1a2b",
+        backdrop: "#0b0e13",
+      }
+    : {
+        bg: "#ffffff",
+        text: "#1b1d21",
+        muted: "#545a63",
+        accent: "#1d4e89",
+        onAccent: "#ffffff",
+        gold: "#e0a826",
+        band: "#1d4e89",
+        backdrop: "#13263d",
+      };
   const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", Arial, sans-serif';
 
   /** An element with text and styles (no HTML, no style attribute strings). */
@@ -106,7 +124,15 @@
     if (text != null) node.textContent = text;
     return node;
   };
-  const reset = { margin: "0", padding: "0", boxSizing: "border-box", font: `400 16px/1.45 ${FONT}`, letterSpacing: "normal", textTransform: "none", textAlign: "left" };
+  const reset = {
+    margin: "0",
+    padding: "0",
+    boxSizing: "border-box",
+    font: `400 16px/1.45 ${FONT}`,
+    letterSpacing: "normal",
+    textTransform: "none",
+    textAlign: "left",
+  };
 
   const showBanner = (strike, dates) => {
     const bar = el("div", {
@@ -132,29 +158,37 @@
     bar.setAttribute("data-undersign-strike", "banner");
     bar.setAttribute("lang", lang);
     bar.append(el("span", { ...reset, color: "#ffffff", fontWeight: "600" }, `${strike.name}: ${dates}`));
-    const link = el("a", { ...reset, color: "#ffffff", fontWeight: "700", textDecoration: "underline", textUnderlineOffset: "3px" }, `${t.join} →`);
+    const link = el(
+      "a",
+      { ...reset, color: "#ffffff", fontWeight: "700", textDecoration: "underline", textUnderlineOffset: "3px" },
+      `${t.join} →`,
+    );
     link.href = strike.url;
     link.target = "_blank";
     link.rel = "noopener";
     bar.append(link);
-    const close = el("button", {
-      ...reset,
-      position: "absolute",
-      right: "10px",
-      top: "50%",
-      transform: "translateY(-50%)",
-      width: "34px",
-      height: "34px",
-      display: "grid",
-      placeItems: "center",
-      background: "transparent",
-      color: "#ffffff",
-      border: "1px solid rgba(255,255,255,.7)",
-      borderRadius: "6px",
-      cursor: "pointer",
-      fontSize: "20px",
-      lineHeight: "1",
-    }, "×");
+    const close = el(
+      "button",
+      {
+        ...reset,
+        position: "absolute",
+        right: "10px",
+        top: "50%",
+        transform: "translateY(-50%)",
+        width: "34px",
+        height: "34px",
+        display: "grid",
+        placeItems: "center",
+        background: "transparent",
+        color: "#ffffff",
+        border: "1px solid rgba(255,255,255,.7)",
+        borderRadius: "6px",
+        cursor: "pointer",
+        fontSize: "20px",
+        lineHeight: "1",
+      },
+      "×",
+    );
     close.type = "button";
     close.setAttribute("aria-label", t.hide);
     close.title = t.hide;
@@ -205,9 +239,25 @@
     dialog.tabIndex = -1;
     const tags = strike.hashtags.map((tag) => `#${tag}`).join(" ");
     dialog.append(
-      el("p", { ...reset, color: colors.muted, fontWeight: "700", fontSize: "14px", letterSpacing: "0.06em", textTransform: "uppercase", marginBottom: "8px" }, tags),
+      el(
+        "p",
+        {
+          ...reset,
+          color: colors.muted,
+          fontWeight: "700",
+          fontSize: "14px",
+          letterSpacing: "0.06em",
+          textTransform: "uppercase",
+          marginBottom: "8px",
+        },
+        tags,
+      ),
     );
-    const title = el("h2", { ...reset, color: colors.text, font: `700 clamp(26px, 6vw, 34px)/1.15 ${FONT}`, marginBottom: "14px" }, strike.name);
+    const title = el(
+      "h2",
+      { ...reset, color: colors.text, font: `700 clamp(26px, 6vw, 34px)/1.15 ${FONT}`, marginBottom: "14px" },
+      strike.name,
+    );
     title.id = "undersign-strike-title";
     dialog.append(title);
     const text = el("div", { ...reset });
@@ -231,11 +281,25 @@
       flex: "1 1 14rem",
       textAlign: "center",
     };
-    const link = el("a", { ...button, background: colors.accent, color: colors.onAccent, border: `2px solid ${colors.accent}`, textDecoration: "none" }, t.why);
+    const link = el(
+      "a",
+      {
+        ...button,
+        background: colors.accent,
+        color: colors.onAccent,
+        border: `2px solid ${colors.accent}`,
+        textDecoration: "none",
+      },
+      t.why,
+    );
     link.href = strike.url;
     link.target = "_blank";
     link.rel = "noopener";
-    const close = el("button", { ...button, background: "transparent", color: colors.accent, border: `2px solid ${colors.accent}` }, t.continue);
+    const close = el(
+      "button",
+      { ...button, background: "transparent", color: colors.accent, border: `2px solid ${colors.accent}` },
+      t.continue,
+    );
     close.type = "button";
     actions.append(link, close);
     dialog.append(actions);
@@ -275,7 +339,11 @@
   const run = async () => {
     let strike;
     try {
-      const response = await fetch(`${origin}/api/strike`, { credentials: "omit", referrerPolicy: "no-referrer", mode: "cors" });
+      const response = await fetch(`${origin}/api/strike`, {
+        credentials: "omit",
+        referrerPolicy: "no-referrer",
+        mode: "cors",
+      });
       if (!response.ok) return;
       strike = await response.json();
     } catch {
@@ -283,7 +351,14 @@
     }
     const start = Date.parse(strike?.start);
     const end = Date.parse(strike?.end);
-    if (typeof strike?.name !== "string" || !Array.isArray(strike.days) || !Array.isArray(strike.hashtags) || Number.isNaN(start) || Number.isNaN(end)) return;
+    if (
+      typeof strike?.name !== "string" ||
+      !Array.isArray(strike.days) ||
+      !Array.isArray(strike.hashtags) ||
+      Number.isNaN(start) ||
+      Number.isNaN(end)
+    )
+      return;
     try {
       if (new URL(strike.url).origin !== origin) return;
     } catch {

@@ -4,13 +4,27 @@
 // data-countdown holds each strike day as "start/end" (ISO instants), in order.
 const el = document.querySelector("[data-countdown]");
 if (el != null) {
-  const days = el.getAttribute("data-countdown").split(" ").filter(Boolean).map((pair) => pair.split("/").map((iso) => new Date(iso).getTime()));
+  const days = el
+    .getAttribute("data-countdown")
+    .split(" ")
+    .filter(Boolean)
+    .map((pair) => pair.split("/").map((iso) => new Date(iso).getTime()));
   const unit = (n, one) => `${n} ${n === 1 ? one : `${one}s`}`;
   const span = (ms) => {
     const s = Math.max(0, Math.floor(ms / 1000));
-    const parts = [[Math.floor(s / 86400), "day"], [Math.floor(s / 3600) % 24, "hour"], [Math.floor(s / 60) % 60, "minute"], [s % 60, "second"]];
+    const parts = [
+      [Math.floor(s / 86400), "day"],
+      [Math.floor(s / 3600) % 24, "hour"],
+      [Math.floor(s / 60) % 60, "minute"],
+      [s % 60, "second"],
+    ];
     const first = parts.findIndex(([n]) => n > 0);
-    return first < 0 ? "0 seconds" : parts.slice(first).map(([n, u]) => unit(n, u)).join(", ");
+    return first < 0
+      ? "0 seconds"
+      : parts
+          .slice(first)
+          .map(([n, u]) => unit(n, u))
+          .join(", ");
   };
   const tick = () => {
     const now = Date.now();
@@ -40,7 +54,14 @@ if (el != null) {
   const local = document.querySelector("[data-local-window]");
   if (local != null && days.length > 0) {
     const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    const format = new Intl.DateTimeFormat("en", { weekday: "long", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    const format = new Intl.DateTimeFormat("en", {
+      weekday: "long",
+      month: "long",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
     const start = new Date(days[0][0]);
     const end = new Date(days[days.length - 1][1]);
     local.textContent = `In your time (${zone.replace(/_/g, " ")}): from ${format.format(start)} to ${format.format(end)}.`;

@@ -14,8 +14,10 @@ if (source != null) {
       const { signatureCount } = await response.json();
       if (typeof signatureCount !== "number" || signatureCount === last) return;
       last = signatureCount;
-      for (const el of document.querySelectorAll("[data-count-people]")) el.textContent = words(signatureCount, "person has", "people have");
-      for (const el of document.querySelectorAll("[data-count-signatures]")) el.textContent = words(signatureCount, "signature", "signatures");
+      for (const el of document.querySelectorAll("[data-count-people]"))
+        el.textContent = words(signatureCount, "person has", "people have");
+      for (const el of document.querySelectorAll("[data-count-signatures]"))
+        el.textContent = words(signatureCount, "signature", "signatures");
     } catch {
       // Offline or the server is busy: keep the number shown.
     }

@@ -32,7 +32,9 @@ interface FieldProps {
 
 function Field(props: FieldProps) {
   const id = `${props.form}-${props.name}`;
-  const describedBy = [props.hint != null ? `${id}-hint` : null, props.error != null ? `${props.name}-error` : null].filter((x) => x != null).join(" ");
+  const describedBy = [props.hint != null ? `${id}-hint` : null, props.error != null ? `${props.name}-error` : null]
+    .filter((x) => x != null)
+    .join(" ");
   return (
     <div class="field">
       <label for={id}>{props.label}</label>
@@ -85,15 +87,48 @@ export function RegisterForm(props: { csrf: string; mode: "open" | "invite"; sta
     <form class="account-form" method="post" action="/register" novalidate>
       <FormErrors state={props.state} labels={REGISTER_LABELS} form="register" />
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
-      <Field form="register" name="username" label={REGISTER_LABELS.username!} type="text" autocomplete="username" maxlength={30}
-        hint="3 to 30 characters: letters a–z, digits and underscores." value={v.username} error={e.username} />
-      <Field form="register" name="password" label={REGISTER_LABELS.password!} type="password" autocomplete="new-password" maxlength={PASSWORD_MAX}
-        hint={`At least ${PASSWORD_MIN} characters.`} error={e.password} />
-      <Field form="register" name="password2" label={REGISTER_LABELS.password2!} type="password" autocomplete="new-password" maxlength={PASSWORD_MAX}
-        error={e.password2} />
+      <Field
+        form="register"
+        name="username"
+        label={REGISTER_LABELS.username!}
+        type="text"
+        autocomplete="username"
+        maxlength={30}
+        hint="3 to 30 characters: letters a–z, digits and underscores."
+        value={v.username}
+        error={e.username}
+      />
+      <Field
+        form="register"
+        name="password"
+        label={REGISTER_LABELS.password!}
+        type="password"
+        autocomplete="new-password"
+        maxlength={PASSWORD_MAX}
+        hint={`At least ${PASSWORD_MIN} characters.`}
+        error={e.password}
+      />
+      <Field
+        form="register"
+        name="password2"
+        label={REGISTER_LABELS.password2!}
+        type="password"
+        autocomplete="new-password"
+        maxlength={PASSWORD_MAX}
+        error={e.password2}
+      />
       {props.mode === "invite" && (
-        <Field form="register" name="invite" label={REGISTER_LABELS.invite!} type="text" autocomplete="off" maxlength={100}
-          hint="Registration on this site needs an invite code from its owner." value={v.invite} error={e.invite} />
+        <Field
+          form="register"
+          name="invite"
+          label={REGISTER_LABELS.invite!}
+          type="text"
+          autocomplete="off"
+          maxlength={100}
+          hint="Registration on this site needs an invite code from its owner."
+          value={v.invite}
+          error={e.invite}
+        />
       )}
       <p class="actions">
         <button type="submit">Create account</button>
@@ -107,7 +142,12 @@ export function RegisterForm(props: { csrf: string; mode: "open" | "invite"; sta
 
 const LOGIN_LABELS: Record<string, string> = { username: "Username", password: "Password" };
 
-export function LoginForm(props: { csrf: string; next: string; state: AccountFormState; registration: RegistrationMode }) {
+export function LoginForm(props: {
+  csrf: string;
+  next: string;
+  state: AccountFormState;
+  registration: RegistrationMode;
+}) {
   const v = props.state.values ?? {};
   const e = props.state.errors ?? {};
   return (
@@ -115,8 +155,25 @@ export function LoginForm(props: { csrf: string; next: string; state: AccountFor
       <FormErrors state={props.state} labels={LOGIN_LABELS} form="login" />
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <input type="hidden" name="next" value={props.next} />
-      <Field form="login" name="username" label={LOGIN_LABELS.username!} type="text" autocomplete="username" maxlength={30} value={v.username} error={e.username} />
-      <Field form="login" name="password" label={LOGIN_LABELS.password!} type="password" autocomplete="current-password" maxlength={PASSWORD_MAX} error={e.password} />
+      <Field
+        form="login"
+        name="username"
+        label={LOGIN_LABELS.username!}
+        type="text"
+        autocomplete="username"
+        maxlength={30}
+        value={v.username}
+        error={e.username}
+      />
+      <Field
+        form="login"
+        name="password"
+        label={LOGIN_LABELS.password!}
+        type="password"
+        autocomplete="current-password"
+        maxlength={PASSWORD_MAX}
+        error={e.password}
+      />
       <p class="actions">
         <button type="submit">Log in</button>
       </p>
@@ -162,7 +219,8 @@ export function AccountView(props: {
             {props.owned.map((d) => (
               <li>
                 <a href={`/d/${d.slug}`}>{d.title}</a> (version {d.revision}
-                {d.status === "draft" ? ", draft" : d.status === "withdrawn" ? ", withdrawn" : ""}) · <a href={`/d/${d.slug}/edit`}>Edit</a>
+                {d.status === "draft" ? ", draft" : d.status === "withdrawn" ? ", withdrawn" : ""}) ·{" "}
+                <a href={`/d/${d.slug}/edit`}>Edit</a>
                 {d.sourceAhead === true && (
                   <>
                     {" · "}
@@ -250,7 +308,9 @@ export function AdminView(props: AdminViewProps) {
           <p>It works once, when registration is by invite.</p>
         </div>
       )}
-      <p>{props.unusedInvites === 1 ? "1 invite code is unused." : `${props.unusedInvites} invite codes are unused.`}</p>
+      <p>
+        {props.unusedInvites === 1 ? "1 invite code is unused." : `${props.unusedInvites} invite codes are unused.`}
+      </p>
       <form method="post" action="/admin/invites">
         <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
         <button type="submit">Create an invite code</button>

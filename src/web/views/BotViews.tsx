@@ -7,7 +7,15 @@
  */
 import type { SchedulingReason, ServerSupport } from "../../bot/capability.ts";
 import type { BotPlan } from "../../bot/plan.ts";
-import { EVERY_HOURS, languageName, PLAN_TEMPLATES_MAX, POST_MAX, SPOILER_MAX, type PlanFormErrors, type PlanFormInput } from "../../bot/plan.ts";
+import {
+  EVERY_HOURS,
+  languageName,
+  PLAN_TEMPLATES_MAX,
+  POST_MAX,
+  SPOILER_MAX,
+  type PlanFormErrors,
+  type PlanFormInput,
+} from "../../bot/plan.ts";
 import { PLACEHOLDERS } from "../../strike/notices.ts";
 import { assetUrl } from "../assets.ts";
 import { CSRF_FIELD } from "../csrf.ts";
@@ -47,7 +55,12 @@ export interface DisconnectReport {
   readonly host: string;
   readonly revoked: boolean;
   readonly problem: string | null;
-  readonly notCancelled: readonly { readonly at: string; readonly iso: string; readonly text: string; readonly reason: string }[];
+  readonly notCancelled: readonly {
+    readonly at: string;
+    readonly iso: string;
+    readonly text: string;
+    readonly reason: string;
+  }[];
 }
 
 export interface BotHomeProps {
@@ -72,8 +85,8 @@ function DisconnectedReport(props: { report: DisconnectReport }) {
         @{r.acct} is disconnected, but {plural(n, "post", "posts")} may still be published
       </h2>
       <p>
-        The bot’s access is deleted here{r.revoked ? ` and revoked on ${r.host}` : ""}. {r.host} did not cancel {n === 1 ? "this post" : "these posts"}, or
-        this site could not confirm that it did:
+        The bot’s access is deleted here{r.revoked ? ` and revoked on ${r.host}` : ""}. {r.host} did not cancel{" "}
+        {n === 1 ? "this post" : "these posts"}, or this site could not confirm that it did:
       </p>
       <ol class="bot-posts">
         {r.notCancelled.map((p) => (
@@ -95,15 +108,19 @@ function Intro(props: { strikeName: string; when: string }) {
   return (
     <>
       <p class="lede">
-        The strike bot posts the {props.strikeName}’s notices from <strong>your own</strong> Mastodon account ({props.when}), at the times you
-        choose, while you stay away from big social media.
+        The strike bot posts the {props.strikeName}’s notices from <strong>your own</strong> Mastodon account (
+        {props.when}), at the times you choose, while you stay away from big social media.
       </p>
       <ul class="bot-facts">
-        <li>It works with Mastodon and servers that speak its API: Pleroma, Akkoma, GoToSocial, Iceshrimp, snac and others.</li>
         <li>
-          Your server keeps the posts scheduled whenever it can, so they go out even if this site is down. Where it cannot (some servers publish
-          at once, or cannot show or cancel scheduled posts), this site posts them at their time, and your bot’s page says so. The bot only asks
-          to post, add images, read your account’s name and see its scheduled posts.
+          It works with Mastodon and servers that speak its API: Pleroma, Akkoma, GoToSocial, Iceshrimp, snac and
+          others.
+        </li>
+        <li>
+          Your server keeps the posts scheduled whenever it can, so they go out even if this site is down. Where it
+          cannot (some servers publish at once, or cannot show or cancel scheduled posts), this site posts them at their
+          time, and your bot’s page says so. The bot only asks to post, add images, read your account’s name and see its
+          scheduled posts.
         </li>
         <li>Your access is stored encrypted, never shown, and revoked on your server when you disconnect.</li>
       </ul>
@@ -114,7 +131,13 @@ function Intro(props: { strikeName: string; when: string }) {
 function ConnectForm(props: { csrf: string; server: string; error?: string | undefined }) {
   const describedBy = props.error != null ? "bot-server-hint bot-server-error" : "bot-server-hint";
   return (
-    <form method="post" action="/bot/connect" class="account-form bot-connect" aria-labelledby="bot-connect-title" novalidate>
+    <form
+      method="post"
+      action="/bot/connect"
+      class="account-form bot-connect"
+      aria-labelledby="bot-connect-title"
+      novalidate
+    >
       <h2 id="bot-connect-title">Connect your account</h2>
       {props.error != null && (
         <div class="form-errors" role="alert" tabindex={-1}>
@@ -127,8 +150,8 @@ function ConnectForm(props: { csrf: string; server: string; error?: string | und
       <div class="field">
         <label for="bot-server">Your server</label>
         <p class="hint" id="bot-server-hint">
-          Its address, such as <code>mastodon.social</code>, or your handle, such as <code>@you@mastodon.social</code>. You will approve the bot
-          there and come back here.
+          Its address, such as <code>mastodon.social</code>, or your handle, such as <code>@you@mastodon.social</code>.
+          You will approve the bot there and come back here.
         </p>
         <input
           id="bot-server"
@@ -246,7 +269,9 @@ export interface BotConnectionProps {
   readonly zones: readonly string[];
   readonly input: PlanFormInput;
   readonly errors?: PlanFormErrors | undefined;
-  readonly preview?: { readonly posts: readonly PreviewPost[]; readonly plan: BotPlan; readonly imageSrc: string | null } | undefined;
+  readonly preview?:
+    | { readonly posts: readonly PreviewPost[]; readonly plan: BotPlan; readonly imageSrc: string | null }
+    | undefined;
   readonly posts: readonly PostRow[];
   readonly notice?: string | undefined;
 }
@@ -276,8 +301,13 @@ function fieldId(key: string): string {
 }
 
 function invalid(errors: PlanFormErrors, key: string, hint?: string) {
-  const described = [hint, errors[key] != null ? `${fieldId(key)}-error` : undefined].filter((x) => x != null).join(" ");
-  return { ...(described !== "" ? { "aria-describedby": described } : {}), ...(errors[key] != null ? { "aria-invalid": "true" } : {}) };
+  const described = [hint, errors[key] != null ? `${fieldId(key)}-error` : undefined]
+    .filter((x) => x != null)
+    .join(" ");
+  return {
+    ...(described !== "" ? { "aria-describedby": described } : {}),
+    ...(errors[key] != null ? { "aria-invalid": "true" } : {}),
+  };
 }
 
 function Err(props: { errors: PlanFormErrors; name: string }) {
@@ -285,7 +315,15 @@ function Err(props: { errors: PlanFormErrors; name: string }) {
 }
 
 function PlanErrors(props: { errors: PlanFormErrors }) {
-  return <ErrorSummary formError="Nothing was saved." fields={Object.keys(props.errors)} errors={props.errors} label={labelOf} href={(k) => `#${fieldId(k)}`} />;
+  return (
+    <ErrorSummary
+      formError="Nothing was saved."
+      fields={Object.keys(props.errors)}
+      errors={props.errors}
+      label={labelOf}
+      href={(k) => `#${fieldId(k)}`}
+    />
+  );
 }
 
 const VISIBILITY_LABELS: Record<string, string> = {
@@ -304,11 +342,22 @@ function PlanForm(props: BotConnectionProps) {
   const boxes = Math.min(PLAN_TEMPLATES_MAX, Math.max(templates.length + 1, 2));
   while (templates.length < boxes) templates.push("");
   return (
-    <form method="post" action={`/bot/${props.connection.id}/plan`} class="account-form bot-plan" aria-labelledby="bot-plan-title" novalidate>
+    <form
+      method="post"
+      action={`/bot/${props.connection.id}/plan`}
+      class="account-form bot-plan"
+      aria-labelledby="bot-plan-title"
+      novalidate
+    >
       <h2 id="bot-plan-title">Your plan</h2>
       <PlanErrors errors={e} />
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
-      <fieldset class="strike-group" id="bot-days" tabindex={-1} {...(e.days != null ? { "aria-describedby": "bot-days-error" } : {})}>
+      <fieldset
+        class="strike-group"
+        id="bot-days"
+        tabindex={-1}
+        {...(e.days != null ? { "aria-describedby": "bot-days-error" } : {})}
+      >
         <legend>Strike days</legend>
         <ul class="day-list">
           {props.strikeDays.map((d) => (
@@ -321,7 +370,14 @@ function PlanForm(props: BotConnectionProps) {
         </ul>
         <Err errors={e} name="days" />
       </fieldset>
-      <TimeZoneField id="bot-timeZone" label="Your time zone" hint="The days and times below are counted in it." value={v.timeZone} zones={props.zones} error={e.timeZone} />
+      <TimeZoneField
+        id="bot-timeZone"
+        label="Your time zone"
+        hint="The days and times below are counted in it."
+        value={v.timeZone}
+        zones={props.zones}
+        error={e.timeZone}
+      />
       <div class="field">
         <label for="bot-cadence">How often</label>
         <select id="bot-cadence" name="cadence" {...invalid(e, "cadence")}>
@@ -341,7 +397,14 @@ function PlanForm(props: BotConnectionProps) {
         <p class="hint" id="bot-times-hint">
           Separated by commas, for example <code>09:00, 13:00, 18:30</code>.
         </p>
-        <input id="bot-times" name="times" type="text" maxlength={400} value={v.times} {...invalid(e, "times", "bot-times-hint")} />
+        <input
+          id="bot-times"
+          name="times"
+          type="text"
+          maxlength={400}
+          value={v.times}
+          {...invalid(e, "times", "bot-times-hint")}
+        />
         <Err errors={e} name="times" />
       </div>
       <div class="field">
@@ -358,23 +421,29 @@ function PlanForm(props: BotConnectionProps) {
       <fieldset class="strike-group">
         <legend>Notices</legend>
         <p class="hint" id="bot-templates-hint">
-          Your posts take turns through these texts. Mastodon allows {POST_MAX} characters, content warning included; a link counts as 23.
-          Placeholders:{" "}
+          Your posts take turns through these texts. Mastodon allows {POST_MAX} characters, content warning included; a
+          link counts as 23. Placeholders:{" "}
           {PLACEHOLDERS.map((p, i) => (
             <>
               {i > 0 && ", "}
               <code>{`{${p}}`}</code>
             </>
           ))}
-          . A notice always links the Declaration and carries the strike’s hashtag. Favourites of your own posts do not sign it: point
-          people to its link. Empty a text to remove it.
+          . A notice always links the Declaration and carries the strike’s hashtag. Favourites of your own posts do not
+          sign it: point people to its link. Empty a text to remove it.
         </p>
         {templates.map((text, i) => {
           const key = `template-${i + 1}`;
           return (
             <div class="field">
               <label for={`bot-${key}`}>Notice {i + 1}</label>
-              <textarea id={`bot-${key}`} name={key} rows={4} maxlength={POST_MAX * 2} {...invalid(e, key, "bot-templates-hint")}>
+              <textarea
+                id={`bot-${key}`}
+                name={key}
+                rows={4}
+                maxlength={POST_MAX * 2}
+                {...invalid(e, key, "bot-templates-hint")}
+              >
                 {text}
               </textarea>
               <Err errors={e} name={key} />
@@ -388,7 +457,14 @@ function PlanForm(props: BotConnectionProps) {
           {Object.entries(VISIBILITY_LABELS).map(([value, label]) => (
             <li>
               <label>
-                <input type="radio" name="visibility" value={value} checked={v.visibility === value} id={value === "public" ? "bot-visibility" : undefined} /> {label}
+                <input
+                  type="radio"
+                  name="visibility"
+                  value={value}
+                  checked={v.visibility === value}
+                  id={value === "public" ? "bot-visibility" : undefined}
+                />{" "}
+                {label}
               </label>
             </li>
           ))}
@@ -400,7 +476,16 @@ function PlanForm(props: BotConnectionProps) {
         <p class="hint" id="bot-language-hint">
           For example en, de or fr. Empty: your account’s default.
         </p>
-        <input id="bot-language" name="language" type="text" maxlength={10} autocapitalize="none" spellcheck={false} value={v.language} {...invalid(e, "language", "bot-language-hint")} />
+        <input
+          id="bot-language"
+          name="language"
+          type="text"
+          maxlength={10}
+          autocapitalize="none"
+          spellcheck={false}
+          value={v.language}
+          {...invalid(e, "language", "bot-language-hint")}
+        />
         <Err errors={e} name="language" />
       </div>
       <div class="field">
@@ -408,10 +493,20 @@ function PlanForm(props: BotConnectionProps) {
         <p class="hint" id="bot-spoilerText-hint">
           Shown instead of the text until people open it. At most {SPOILER_MAX} characters.
         </p>
-        <input id="bot-spoilerText" name="spoilerText" type="text" maxlength={SPOILER_MAX * 2} value={v.spoilerText} {...invalid(e, "spoilerText", "bot-spoilerText-hint")} />
+        <input
+          id="bot-spoilerText"
+          name="spoilerText"
+          type="text"
+          maxlength={SPOILER_MAX * 2}
+          value={v.spoilerText}
+          {...invalid(e, "spoilerText", "bot-spoilerText-hint")}
+        />
         <Err errors={e} name="spoilerText" />
       </div>
-      <fieldset class="strike-group media-choices" {...(e.mediaId != null ? { "aria-describedby": "bot-media-none-error" } : {})}>
+      <fieldset
+        class="strike-group media-choices"
+        {...(e.mediaId != null ? { "aria-describedby": "bot-media-none-error" } : {})}
+      >
         <legend>Image (optional, from the memes gallery)</legend>
         <ul>
           <li>
@@ -436,7 +531,13 @@ function PlanForm(props: BotConnectionProps) {
         <p class="hint" id="bot-mediaAlt-hint">
           For people who cannot see the image. Left empty, the gallery’s description is used.
         </p>
-        <textarea id="bot-mediaAlt" name="mediaAlt" rows={2} maxlength={3000} {...invalid(e, "mediaAlt", "bot-mediaAlt-hint")}>
+        <textarea
+          id="bot-mediaAlt"
+          name="mediaAlt"
+          rows={2}
+          maxlength={3000}
+          {...invalid(e, "mediaAlt", "bot-mediaAlt-hint")}
+        >
           {v.mediaAlt}
         </textarea>
         <Err errors={e} name="mediaAlt" />
@@ -464,8 +565,8 @@ function Preview(props: NonNullable<BotConnectionProps["preview"]>) {
         {VISIBILITY_LABELS[plan.visibility]}
         {plan.language !== "" && <>; in {languageName(plan.language)}</>}
         {plan.spoilerText !== "" && <>; behind the content warning “{plan.spoilerText}”</>}
-        {props.imageSrc != null && <>; with the image below</>}. Times are in {plan.timeZone}. Nothing is saved until you press “Save and start the
-        bot”.
+        {props.imageSrc != null && <>; with the image below</>}. Times are in {plan.timeZone}. Nothing is saved until
+        you press “Save and start the bot”.
       </p>
       {props.imageSrc != null && <img class="bot-preview-image" src={props.imageSrc} alt={plan.mediaAlt} />}
       <ol class="bot-posts">
@@ -503,26 +604,29 @@ function Posts(props: { posts: readonly PostRow[]; host: string }) {
     <section aria-labelledby="bot-posts-title" class="bot-post-states">
       <h2 id="bot-posts-title">Your bot’s posts</h2>
       <p class="bot-summary">
-        {summary}.{counts.has("scheduled") && ` The scheduled ones are held by ${props.host}: they go out even if this site is down.`}
+        {summary}.
+        {counts.has("scheduled") &&
+          ` The scheduled ones are held by ${props.host}: they go out even if this site is down.`}
       </p>
       <ol class="bot-posts">
         {props.posts.map((p) => (
           <li class={`bot-post state-${p.state}`}>
             <p class="bot-post-time">
-              <time datetime={p.iso}>{p.at}</time> <span class={`bot-state bot-state-${p.state}`}>{STATE_LABELS[p.state]}</span>
+              <time datetime={p.iso}>{p.at}</time>{" "}
+              <span class={`bot-state bot-state-${p.state}`}>{STATE_LABELS[p.state]}</span>
             </p>
             {(p.detail !== "" || p.url != null) && (
-            <p class="bot-post-detail">
-              {p.detail}
-              {p.url != null && (
-                <>
-                  {" "}
-                  <a href={webHref(p.url)} rel="noopener noreferrer">
-                    {p.linksProfile ? "Your profile" : "See the post"}
-                  </a>
-                </>
-              )}
-            </p>
+              <p class="bot-post-detail">
+                {p.detail}
+                {p.url != null && (
+                  <>
+                    {" "}
+                    <a href={webHref(p.url)} rel="noopener noreferrer">
+                      {p.linksProfile ? "Your profile" : "See the post"}
+                    </a>
+                  </>
+                )}
+              </p>
             )}
             {p.error != null && <p class="field-error bot-post-error">{p.error}</p>}
             <p class="bot-post-text">{p.text}</p>
@@ -534,9 +638,12 @@ function Posts(props: { posts: readonly PostRow[]; host: string }) {
 }
 
 const WHY_NOT: Record<SchedulingReason, (host: string) => string> = {
-  "posts-at-once": (host) => `When the bot asked ${host} to schedule a post, it published it at once instead (the bot deleted that early post where ${host} let it).`,
-  "not-listed": (host) => `${host} does not show the bot the posts it holds scheduled, so the bot could neither confirm nor cancel them there.`,
-  "cannot-cancel": (host) => `${host} would not cancel a post it held scheduled, so a change of plan, a pause or a disconnect could not take effect there.`,
+  "posts-at-once": (host) =>
+    `When the bot asked ${host} to schedule a post, it published it at once instead (the bot deleted that early post where ${host} let it).`,
+  "not-listed": (host) =>
+    `${host} does not show the bot the posts it holds scheduled, so the bot could neither confirm nor cancel them there.`,
+  "cannot-cancel": (host) =>
+    `${host} would not cancel a post it held scheduled, so a change of plan, a pause or a disconnect could not take effect there.`,
   refused: (host) => `${host} does not accept scheduled posts.`,
 };
 
@@ -548,19 +655,21 @@ function ServerSupportNote(props: { connection: ConnectionSummary }) {
       <h2 id="bot-server-support-title">What {c.host} supports</h2>
       {c.scheduling === "yes" && (
         <p>
-          <strong>Scheduled posts: yes.</strong> {c.host} holds the bot’s posts and publishes them at their time, even if this site is down then.
+          <strong>Scheduled posts: yes.</strong> {c.host} holds the bot’s posts and publishes them at their time, even
+          if this site is down then.
         </p>
       )}
       {c.scheduling === "no" && (
         <p>
-          <strong>Scheduled posts: no.</strong> {WHY_NOT[c.schedulingReason ?? "refused"](c.host)} Your posts go out from this site at their time:
-          this site must be running then.
+          <strong>Scheduled posts: no.</strong> {WHY_NOT[c.schedulingReason ?? "refused"](c.host)} Your posts go out
+          from this site at their time: this site must be running then.
         </p>
       )}
       {c.scheduling === "unknown" && (
         <p>
-          <strong>Scheduled posts: not known yet.</strong> The bot finds out when it hands {c.host} your first post. If {c.host} holds it, your posts
-          go out even if this site is down; if not, they go out from this site at their time, and this site must be running then.
+          <strong>Scheduled posts: not known yet.</strong> The bot finds out when it hands {c.host} your first post. If{" "}
+          {c.host} holds it, your posts go out even if this site is down; if not, they go out from this site at their
+          time, and this site must be running then.
         </p>
       )}
     </section>
@@ -585,14 +694,23 @@ export function BotConnectionView(props: BotConnectionProps) {
       {c.status === "revoked" ? (
         <div class="form-errors" role="alert">
           <p>
-            The bot has stopped: {c.statusReason ?? `${c.host} no longer accepts its access.`} Posts already scheduled on {c.host} may still go out;
-            nothing more is sent from here. <a href="/bot#bot-connect-title">Connect your account again</a> to go on.
+            The bot has stopped: {c.statusReason ?? `${c.host} no longer accepts its access.`} Posts already scheduled
+            on {c.host} may still go out; nothing more is sent from here.{" "}
+            <a href="/bot#bot-connect-title">Connect your account again</a> to go on.
           </p>
         </div>
       ) : (
         <p>
-          Connected to <a href={webHref(c.url)} rel="noopener noreferrer">{c.host}</a>.{" "}
-          {!c.hasPlan ? "Choose when and what the bot posts, preview it, and save." : c.enabled ? "The bot is on." : "The bot is paused: nothing is posted."}
+          Connected to{" "}
+          <a href={webHref(c.url)} rel="noopener noreferrer">
+            {c.host}
+          </a>
+          .{" "}
+          {!c.hasPlan
+            ? "Choose when and what the bot posts, preview it, and save."
+            : c.enabled
+              ? "The bot is on."
+              : "The bot is paused: nothing is posted."}
         </p>
       )}
       {c.status === "active" && <ServerSupportNote connection={c} />}
@@ -612,7 +730,9 @@ export function BotConnectionView(props: BotConnectionProps) {
         )}
         <form method="post" action={`/bot/${c.id}/disconnect`} class="inline-actions">
           <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
-          <p class="hint">Disconnecting cancels the posts scheduled on {c.host}, revokes the bot’s access there and deletes it here.</p>
+          <p class="hint">
+            Disconnecting cancels the posts scheduled on {c.host}, revokes the bot’s access there and deletes it here.
+          </p>
           <button type="submit" class="secondary">
             Disconnect @{c.acct}
           </button>

@@ -49,7 +49,13 @@ export function Chart(props: ChartProps) {
           <span>{formatNumber(top)}</span>
           <span>0</span>
         </div>
-        <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby={`${titleId} ${descId}`} class="chart-svg" preserveAspectRatio="none">
+        <svg
+          viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+          role="img"
+          aria-labelledby={`${titleId} ${descId}`}
+          class="chart-svg"
+          preserveAspectRatio="none"
+        >
           <title id={titleId}>{props.title}</title>
           <desc id={descId}>{props.summary}</desc>
           <line class="chart-grid" x1={0} y1={0.5} x2={WIDTH} y2={0.5} />

@@ -72,7 +72,12 @@ function Hint(props: { name: string; text: string }) {
   );
 }
 
-const KIND: Record<ProposedChange["kind"], string> = { added: "Added", removed: "Removed", changed: "Changed", moved: "Moved" };
+const KIND: Record<ProposedChange["kind"], string> = {
+  added: "Added",
+  removed: "Removed",
+  changed: "Changed",
+  moved: "Moved",
+};
 
 function ChangeList(props: { changes: readonly ProposedChange[]; notes: Record<string, string> }) {
   if (props.changes.length === 0) return <p>No changes from the source yet.</p>;
@@ -94,7 +99,13 @@ function ChangeList(props: { changes: readonly ProposedChange[]; notes: Record<s
           </p>
           <div class="field">
             <label for={`note-${change.id}`}>Your note on this change (optional)</label>
-            <input id={`note-${change.id}`} name={`note-${change.id}`} type="text" maxlength={1000} value={props.notes[change.id] ?? ""} />
+            <input
+              id={`note-${change.id}`}
+              name={`note-${change.id}`}
+              type="text"
+              maxlength={1000}
+              value={props.notes[change.id] ?? ""}
+            />
           </div>
         </li>
       ))}
@@ -108,13 +119,19 @@ export function CopyEditor(props: CopyEditorProps) {
   const fields = (Object.keys(e) as (keyof EditorErrors)[]).filter((f) => e[f] != null);
   return (
     <form class="account-form copy-editor" method="post" action={props.action} novalidate>
-      <ErrorSummary formError={props.formError} fields={fields} errors={e} label={(f) => LABELS[f]} href={(f) => `#editor-${f}`} />
+      <ErrorSummary
+        formError={props.formError}
+        fields={fields}
+        errors={e}
+        label={(f) => LABELS[f]}
+        href={(f) => `#editor-${f}`}
+      />
       {props.conflict != null && (
         <section class="conflict" aria-labelledby="conflict-title">
           <h2 id="conflict-title">Version {props.conflict.number} was saved while you were editing</h2>
           <p>
-            Nothing of yours was saved, and nothing was overwritten. This is what changed meanwhile; your text is kept below. Saving
-            again makes your text the version after {props.conflict.number}.
+            Nothing of yours was saved, and nothing was overwritten. This is what changed meanwhile; your text is kept
+            below. Saving again makes your text the version after {props.conflict.number}.
           </p>
           <div dangerouslySetInnerHTML={{ __html: props.conflict.html }} />
         </section>
@@ -125,13 +142,27 @@ export function CopyEditor(props: CopyEditorProps) {
       ))}
       <div class="field">
         <label for="editor-title">{LABELS.title}</label>
-        <input id="editor-title" name="title" type="text" required maxlength={200} value={v.title} {...describedBy("title", false, e.title != null)} />
+        <input
+          id="editor-title"
+          name="title"
+          type="text"
+          required
+          maxlength={200}
+          value={v.title}
+          {...describedBy("title", false, e.title != null)}
+        />
         <FieldError id="title-error" error={e.title} />
       </div>
       <div class="field">
         <label for="editor-summary">{LABELS.summary}</label>
         <Hint name="summary" text="Optional, up to 1000 characters." />
-        <textarea id="editor-summary" name="summary" rows={3} maxlength={1000} {...describedBy("summary", true, e.summary != null)}>
+        <textarea
+          id="editor-summary"
+          name="summary"
+          rows={3}
+          maxlength={1000}
+          {...describedBy("summary", true, e.summary != null)}
+        >
           {v.summary}
         </textarea>
         <FieldError id="summary-error" error={e.summary} />
@@ -139,8 +170,19 @@ export function CopyEditor(props: CopyEditorProps) {
       {props.mode === "copy" && (
         <div class="field">
           <label for="editor-slug">{LABELS.slug}</label>
-          <Hint name="slug" text="Your copy's address: /d/your-slug. Lowercase letters, digits and single hyphens; left empty, it is made from the title." />
-          <input id="editor-slug" name="slug" type="text" maxlength={64} autocomplete="off" value={v.slug} {...describedBy("slug", true, e.slug != null)} />
+          <Hint
+            name="slug"
+            text="Your copy's address: /d/your-slug. Lowercase letters, digits and single hyphens; left empty, it is made from the title."
+          />
+          <input
+            id="editor-slug"
+            name="slug"
+            type="text"
+            maxlength={64}
+            autocomplete="off"
+            value={v.slug}
+            {...describedBy("slug", true, e.slug != null)}
+          />
           <FieldError id="slug-error" error={e.slug} />
         </div>
       )}
@@ -156,18 +198,29 @@ export function CopyEditor(props: CopyEditorProps) {
         <div class="field">
           <label for="editor-changeSummary">{LABELS.changeSummary}</label>
           <Hint name="changeSummary" text="Optional: one line for the history, up to 500 characters." />
-          <input id="editor-changeSummary" name="changeSummary" type="text" maxlength={500} value={v.changeSummary}
-            {...describedBy("changeSummary", true, e.changeSummary != null)} />
+          <input
+            id="editor-changeSummary"
+            name="changeSummary"
+            type="text"
+            maxlength={500}
+            value={v.changeSummary}
+            {...describedBy("changeSummary", true, e.changeSummary != null)}
+          />
           <FieldError id="changeSummary-error" error={e.changeSummary} />
         </div>
       )}
       {props.changes != null && (
         <section class="editor-changes" aria-labelledby="changes-title">
           <h2 id="changes-title">Proposed Changes</h2>
-          <p class="hint">Generated from the difference with the version you copied. Preview to bring the list up to date.</p>
+          <p class="hint">
+            Generated from the difference with the version you copied. Preview to bring the list up to date.
+          </p>
           <ChangeList changes={props.changes} notes={v.notes} />
           {props.moreChanges === true && (
-            <p class="hint">There are more changes than the {props.changes.length} listed here; compare the two versions to see them all.</p>
+            <p class="hint">
+              There are more changes than the {props.changes.length} listed here; compare the two versions to see them
+              all.
+            </p>
           )}
         </section>
       )}
@@ -183,19 +236,31 @@ export function CopyEditor(props: CopyEditorProps) {
         </section>
       )}
       <p class="actions">
-        <button type="submit" name="action" value="preview" class="secondary">Preview</button>{" "}
+        <button type="submit" name="action" value="preview" class="secondary">
+          Preview
+        </button>{" "}
         {props.mode === "copy" ? (
           <>
-            <button type="submit" name="action" value="draft" class="secondary">Save as draft</button>{" "}
-            <button type="submit" name="action" value="publish">Publish your copy</button>
+            <button type="submit" name="action" value="draft" class="secondary">
+              Save as draft
+            </button>{" "}
+            <button type="submit" name="action" value="publish">
+              Publish your copy
+            </button>
           </>
         ) : props.status === "draft" ? (
           <>
-            <button type="submit" name="action" value="save" class="secondary">Save draft</button>{" "}
-            <button type="submit" name="action" value="publish">Publish</button>
+            <button type="submit" name="action" value="save" class="secondary">
+              Save draft
+            </button>{" "}
+            <button type="submit" name="action" value="publish">
+              Publish
+            </button>
           </>
         ) : (
-          <button type="submit" name="action" value="save">Save a new version</button>
+          <button type="submit" name="action" value="save">
+            Save a new version
+          </button>
         )}
       </p>
       {props.mode === "copy" && <p class="hint">A draft is visible only to you until you publish it.</p>}

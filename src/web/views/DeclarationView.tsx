@@ -9,13 +9,25 @@ export interface DeclarationViewProps {
   /** Absolute URL of this exact revision (printed under the text). */
   permalink: string;
   /** For a Copy: the source revision it was made from. */
-  source?: { title: string; url: string; revision: number; /** The other site it is on, for a remote source. */ host?: string | null } | null;
+  source?: {
+    title: string;
+    url: string;
+    revision: number /** The other site it is on, for a remote source. */;
+    host?: string | null;
+  } | null;
   /** For a Copy of a local source: the sanitized HTML of its Proposed Changes section. */
   proposedChangesHtml?: string | null;
 }
 
 /** The text of one revision of a Declaration, with its provenance. */
-export function DeclarationView({ declaration: d, revision: r, html, permalink, source, proposedChangesHtml }: DeclarationViewProps) {
+export function DeclarationView({
+  declaration: d,
+  revision: r,
+  html,
+  permalink,
+  source,
+  proposedChangesHtml,
+}: DeclarationViewProps) {
   const isLatest = r.number === d.revision;
   const license = licenseUrl(d.license);
   return (
@@ -50,7 +62,9 @@ export function DeclarationView({ declaration: d, revision: r, html, permalink, 
           </span>
           <a href={`/d/${d.slug}/history`}>History</a>
           <a href={`/d/${d.slug}/copies`}>Copies</a>
-          <a href={`/d/${d.slug}.md`} type="text/markdown">Markdown</a>
+          <a href={`/d/${d.slug}.md`} type="text/markdown">
+            Markdown
+          </a>
           <a href={`/d/${d.slug}/copy?v=${r.number}`}>Make your own copy</a>
         </p>
         {d.hashtags.length > 0 && (
@@ -67,7 +81,11 @@ export function DeclarationView({ declaration: d, revision: r, html, permalink, 
       </header>
       <div class="prose" dangerouslySetInnerHTML={{ __html: html }} />
       {proposedChangesHtml != null && (
-        <section class="prose proposed-changes-section" aria-label="Proposed Changes" dangerouslySetInnerHTML={{ __html: proposedChangesHtml }} />
+        <section
+          class="prose proposed-changes-section"
+          aria-label="Proposed Changes"
+          dangerouslySetInnerHTML={{ __html: proposedChangesHtml }}
+        />
       )}
       <footer class="license">
         {d.license !== "" && (
@@ -83,7 +101,9 @@ export function DeclarationView({ declaration: d, revision: r, html, permalink, 
             .
           </p>
         )}
-        <p class="print-only">Version {r.number} of this text: {permalink}</p>
+        <p class="print-only">
+          Version {r.number} of this text: {permalink}
+        </p>
       </footer>
     </article>
   );

@@ -3,7 +3,10 @@ export function ErrorView(props: { status: 404 | 500 | 503; message?: string }) 
     return (
       <section class="error-page">
         <h1>Cannot save right now</h1>
-        <p>{props.message ?? "The site cannot store anything at the moment. Nothing was recorded; please try again in a few minutes."}</p>
+        <p>
+          {props.message ??
+            "The site cannot store anything at the moment. Nothing was recorded; please try again in a few minutes."}
+        </p>
         <p>
           <a href="/">Back to the Declarations</a>
         </p>

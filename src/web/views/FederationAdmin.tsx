@@ -57,14 +57,24 @@ function Report(props: { report: ReportRow; csrf: string; open: boolean }) {
         </span>
         <span>
           about{" "}
-          {r.slug != null ? <a href={`/d/${r.slug}`}>{r.slug}</a> : <span class="muted">no Declaration of this site</span>}
+          {r.slug != null ? (
+            <a href={`/d/${r.slug}`}>{r.slug}</a>
+          ) : (
+            <span class="muted">no Declaration of this site</span>
+          )}
         </span>
         <time datetime={r.created.toISOString()}>{formatDate(r.created)}</time>
       </p>
-      {r.content.trim() !== "" ? <p class="report-text">{r.content}</p> : <p class="report-text muted">No comment was sent with this report.</p>}
+      {r.content.trim() !== "" ? (
+        <p class="report-text">{r.content}</p>
+      ) : (
+        <p class="report-text muted">No comment was sent with this report.</p>
+      )}
       {r.objectUris.length > 0 && (
         <details class="report-objects">
-          <summary>{r.objectUris.length === 1 ? "1 reported object" : `${r.objectUris.length} reported objects`}</summary>
+          <summary>
+            {r.objectUris.length === 1 ? "1 reported object" : `${r.objectUris.length} reported objects`}
+          </summary>
           <ul>
             {r.objectUris.map((uri) => (
               <li>
@@ -100,7 +110,14 @@ function Hidden(props: { csrf: string; host: string }) {
 }
 
 /** A button on one held signature. */
-function HeldAction(props: { action: "release" | "remove"; label: string; id: number; who: string; csrf: string; host: string }) {
+function HeldAction(props: {
+  action: "release" | "remove";
+  label: string;
+  id: number;
+  who: string;
+  csrf: string;
+  host: string;
+}) {
   return (
     <form method="post" action={`/admin/federation/held/${props.id}/${props.action}`} class="inline-actions">
       <Hidden csrf={props.csrf} host={props.host} />
@@ -146,7 +163,13 @@ function Server(props: { server: ServerRow; csrf: string; error: string | undefi
           <form method="post" action="/admin/federation/servers/remove">
             <Hidden csrf={props.csrf} host={s.host} />
             <label class="server-confirm">
-              <input type="checkbox" name="confirm" value="yes" {...(props.error != null ? { "aria-invalid": "true", "aria-describedby": `${id}-error` } : {})} /> Yes, remove them
+              <input
+                type="checkbox"
+                name="confirm"
+                value="yes"
+                {...(props.error != null ? { "aria-invalid": "true", "aria-describedby": `${id}-error` } : {})}
+              />{" "}
+              Yes, remove them
             </label>
             <button type="submit" class="secondary">
               Remove all {s.confirmed + s.held}
@@ -158,16 +181,33 @@ function Server(props: { server: ServerRow; csrf: string; error: string | undefi
       <FieldError id={`${id}-error`} error={props.error} />
       {s.heldSigners.length > 0 && (
         <details class="held-signers" open={s.heldSigners.length <= 10}>
-          <summary>{s.heldSigners.length === 1 ? "1 held signature" : `${s.heldSigners.length} held signatures`}</summary>
+          <summary>
+            {s.heldSigners.length === 1 ? "1 held signature" : `${s.heldSigners.length} held signatures`}
+          </summary>
           <ul>
             {s.heldSigners.map((h) => (
               <li>
                 <a href={webHref(h.url)} rel="nofollow noopener noreferrer">
                   {h.name ?? h.handle ?? linkText(h.url)}
                 </a>{" "}
-                {h.handle != null && <span class="muted">@{h.handle}</span>} signed <a href={`/d/${h.slug}`}>{h.slug}</a> on {formatDate(h.created)}
-                <HeldAction action="release" label="Count" id={h.id} who={h.name ?? h.handle ?? h.url} csrf={props.csrf} host={s.host} />
-                <HeldAction action="remove" label="Remove" id={h.id} who={h.name ?? h.handle ?? h.url} csrf={props.csrf} host={s.host} />
+                {h.handle != null && <span class="muted">@{h.handle}</span>} signed{" "}
+                <a href={`/d/${h.slug}`}>{h.slug}</a> on {formatDate(h.created)}
+                <HeldAction
+                  action="release"
+                  label="Count"
+                  id={h.id}
+                  who={h.name ?? h.handle ?? h.url}
+                  csrf={props.csrf}
+                  host={s.host}
+                />
+                <HeldAction
+                  action="remove"
+                  label="Remove"
+                  id={h.id}
+                  who={h.name ?? h.handle ?? h.url}
+                  csrf={props.csrf}
+                  host={s.host}
+                />
               </li>
             ))}
           </ul>
@@ -185,15 +225,19 @@ function Servers(props: FederationAdminProps) {
         {props.signerLimit == null
           ? "Every new fediverse signature is counted at once, unless its server is on hold."
           : `New signers from one server beyond ${props.signerLimit} are held: they are not counted until you count them.`}{" "}
-        A server on hold has all its signatures held, new ones included, until you release it. Removing a server’s signatures withdraws them and
-        erases what they showed; to refuse the server altogether, block its domain below.
+        A server on hold has all its signatures held, new ones included, until you release it. Removing a server’s
+        signatures withdraws them and erases what they showed; to refuse the server altogether, block its domain below.
       </p>
       {props.servers.length === 0 ? (
         <p class="empty">No fediverse signatures yet.</p>
       ) : (
         <ul class="servers" aria-labelledby="servers-title">
           {props.servers.map((s) => (
-            <Server server={s} csrf={props.csrf} error={props.serverError?.host === s.host ? props.serverError.message : undefined} />
+            <Server
+              server={s}
+              csrf={props.csrf}
+              error={props.serverError?.host === s.host ? props.serverError.message : undefined}
+            />
           ))}
         </ul>
       )}
@@ -207,16 +251,28 @@ function Signing(props: FederationAdminProps) {
     <>
       <h2 id="signing-title">Which reactions sign</h2>
       <p>
-        Favouriting a Declaration’s post on another server signs it, and so do the emoji reactions listed here (Misskey, Pleroma, Akkoma and
-        others send emoji). Other reactions are kept as reactions and do not sign. Skin tones and emoji variants count as the same emoji; a
-        server’s own emoji is written as its <code>:shortcode:</code>.
+        Favouriting a Declaration’s post on another server signs it, and so do the emoji reactions listed here (Misskey,
+        Pleroma, Akkoma and others send emoji). Other reactions are kept as reactions and do not sign. Skin tones and
+        emoji variants count as the same emoji; a server’s own emoji is written as its <code>:shortcode:</code>.
       </p>
-      <form method="post" action="/admin/federation/signing" class="account-form" aria-labelledby="signing-title" novalidate>
-        <ErrorSummary fields={e != null ? (["emoji"] as const) : []} errors={{ emoji: e }} label={() => "Emoji that sign"} href={() => "#signing-emoji"} />
+      <form
+        method="post"
+        action="/admin/federation/signing"
+        class="account-form"
+        aria-labelledby="signing-title"
+        novalidate
+      >
+        <ErrorSummary
+          fields={e != null ? (["emoji"] as const) : []}
+          errors={{ emoji: e }}
+          label={() => "Emoji that sign"}
+          href={() => "#signing-emoji"}
+        />
         <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
         <div class="field checkbox-field">
           <label>
-            <input type="checkbox" name="favourite" value="yes" checked={props.signing.favourite} /> A favourite (a “like” without an emoji) signs
+            <input type="checkbox" name="favourite" value="yes" checked={props.signing.favourite} /> A favourite (a
+            “like” without an emoji) signs
           </label>
         </div>
         <div class="field">
@@ -271,7 +327,11 @@ export function FederationAdminView(props: FederationAdminProps) {
       )}
       {props.resolvedReports.length > 0 && (
         <details class="resolved-reports">
-          <summary>{props.resolvedReports.length === 1 ? "1 resolved report" : `${props.resolvedReports.length} resolved reports`}</summary>
+          <summary>
+            {props.resolvedReports.length === 1
+              ? "1 resolved report"
+              : `${props.resolvedReports.length} resolved reports`}
+          </summary>
           <ol class="reports">
             {props.resolvedReports.map((r) => (
               <Report report={r} csrf={props.csrf} open={false} />
@@ -285,8 +345,8 @@ export function FederationAdminView(props: FederationAdminProps) {
 
       <h2 id="blocks-title">Blocked domains</h2>
       <p>
-        A blocked server’s activities are refused and nothing is delivered to it; its accounts stop following. Blocking a domain blocks its
-        subdomains too.
+        A blocked server’s activities are refused and nothing is delivered to it; its accounts stop following. Blocking
+        a domain blocks its subdomains too.
       </p>
       {props.blocks.length === 0 ? (
         <p class="empty">No domain is blocked.</p>
@@ -295,7 +355,9 @@ export function FederationAdminView(props: FederationAdminProps) {
           {props.blocks.map((b) => (
             <li>
               <span class="block-domain">{b.domain}</span>
-              <span class="block-reason">{b.reason !== "" ? b.reason : <span class="muted">No reason given</span>}</span>
+              <span class="block-reason">
+                {b.reason !== "" ? b.reason : <span class="muted">No reason given</span>}
+              </span>
               <span class="fine-print">since {formatDate(b.created)}</span>
               <form method="post" action="/admin/federation/blocks/remove" class="inline-actions">
                 <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
@@ -309,8 +371,19 @@ export function FederationAdminView(props: FederationAdminProps) {
         </ul>
       )}
       <h3 id="block-form-title">Block a domain</h3>
-      <form method="post" action="/admin/federation/blocks" class="account-form block-form" aria-labelledby="block-form-title" novalidate>
-        <ErrorSummary fields={fields} errors={e} label={(f) => (f === "domain" ? "Domain" : "Reason")} href={(f) => `#block-${f}`} />
+      <form
+        method="post"
+        action="/admin/federation/blocks"
+        class="account-form block-form"
+        aria-labelledby="block-form-title"
+        novalidate
+      >
+        <ErrorSummary
+          fields={fields}
+          errors={e}
+          label={(f) => (f === "domain" ? "Domain" : "Reason")}
+          href={(f) => `#block-${f}`}
+        />
         <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
         <div class="field">
           <label for="block-domain">Domain</label>

@@ -29,13 +29,17 @@ export interface InteractFormProps {
 /** "Follow from your server" and "Sign from your server": one field, two buttons. */
 export function InteractSection(props: InteractFormProps) {
   const Heading = props.standalone === true ? "h1" : "h2";
-  const invalid = props.error != null ? { "aria-invalid": "true", "aria-describedby": "interact-account-hint account-error" } : { "aria-describedby": "interact-account-hint" };
+  const invalid =
+    props.error != null
+      ? { "aria-invalid": "true", "aria-describedby": "interact-account-hint account-error" }
+      : { "aria-describedby": "interact-account-hint" };
   return (
     <section class="fediverse-section" id="fediverse" aria-labelledby="fediverse-heading">
       <Heading id="fediverse-heading">Follow and sign from the fediverse</Heading>
       <p>
-        This Declaration has its own account, <strong class="fedi-handle">{props.handle}</strong>, which you can follow from Mastodon or any other
-        fediverse server. Favouriting its pinned post signs the Declaration with your account’s name; unfavouriting withdraws it.
+        This Declaration has its own account, <strong class="fedi-handle">{props.handle}</strong>, which you can follow
+        from Mastodon or any other fediverse server. Favouriting its pinned post signs the Declaration with your
+        account’s name; unfavouriting withdraws it.
       </p>
       <p class="fedi-counts">
         <span class="count">{plural(props.followers, "follower", "followers")}</span>
@@ -53,7 +57,8 @@ export function InteractSection(props: InteractFormProps) {
         <div class="field">
           <label for="interact-account">Your fediverse account</label>
           <p class="hint" id="interact-account-hint">
-            For example alice@example.social, or the address of your profile page. We look up your server and send you there.
+            For example alice@example.social, or the address of your profile page. We look up your server and send you
+            there.
           </p>
           <input
             id="interact-account"
@@ -119,7 +124,11 @@ export function ResponsesSection(props: ResponsesProps) {
                     <time datetime={r.published.toISOString()}>{formatDate(r.published)}</time>
                   </a>
                 </header>
-                {r.hidden && <p class="hidden-note">Hidden: only the Declaration’s owner and the site’s owner see this response.</p>}
+                {r.hidden && (
+                  <p class="hidden-note">
+                    Hidden: only the Declaration’s owner and the site’s owner see this response.
+                  </p>
+                )}
                 {r.summary != null && r.summary !== "" ? (
                   <details class="content-warning">
                     <summary>{r.summary}</summary>
@@ -129,7 +138,11 @@ export function ResponsesSection(props: ResponsesProps) {
                   content
                 )}
                 {props.moderator && props.csrf != null && (
-                  <form method="post" action={`/d/${props.slug}/responses/${r.id}/${r.hidden ? "show" : "hide"}`} class="response-moderation">
+                  <form
+                    method="post"
+                    action={`/d/${props.slug}/responses/${r.id}/${r.hidden ? "show" : "hide"}`}
+                    class="response-moderation"
+                  >
                     <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
                     <button type="submit" class="secondary">
                       {r.hidden ? "Show" : "Hide"}

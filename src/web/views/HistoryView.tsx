@@ -8,9 +8,29 @@ function CompareVersionsForm(props: { slug: string; latest: number }) {
   return (
     <form class="compare-versions" method="get" action={`/d/${props.slug}/diff`}>
       <label for="compare-from">Compare version</label>{" "}
-      <input id="compare-from" name="a" type="number" min="1" max={String(latest)} step="1" inputmode="numeric" required value={String(latest - 1)} />{" "}
+      <input
+        id="compare-from"
+        name="a"
+        type="number"
+        min="1"
+        max={String(latest)}
+        step="1"
+        inputmode="numeric"
+        required
+        value={String(latest - 1)}
+      />{" "}
       <label for="compare-to">with</label>{" "}
-      <input id="compare-to" name="b" type="number" min="1" max={String(latest)} step="1" inputmode="numeric" required value={String(latest)} />{" "}
+      <input
+        id="compare-to"
+        name="b"
+        type="number"
+        min="1"
+        max={String(latest)}
+        step="1"
+        inputmode="numeric"
+        required
+        value={String(latest)}
+      />{" "}
       <button type="submit">Compare</button>
     </form>
   );
@@ -25,8 +45,8 @@ export function HistoryView(props: { declaration: Declaration; revisions: Revisi
       </p>
       <h1 id="history-title">History</h1>
       <p>
-        Every version of this Declaration is kept and can be read as it was. Signatures record the version
-        that was signed.
+        Every version of this Declaration is kept and can be read as it was. Signatures record the version that was
+        signed.
       </p>
       {props.revisions.length > 1 && <CompareVersionsForm slug={d.slug} latest={d.revision} />}
       <ol class="history" reversed>
@@ -39,7 +59,11 @@ export function HistoryView(props: { declaration: Declaration; revisions: Revisi
             {r.number > 1 && (
               <>
                 {" · "}
-                <a class="changes-link" href={`/d/${d.slug}/diff/${r.number - 1}..${r.number}`} aria-label={`Changes from version ${r.number - 1} to ${r.number}`}>
+                <a
+                  class="changes-link"
+                  href={`/d/${d.slug}/diff/${r.number - 1}..${r.number}`}
+                  aria-label={`Changes from version ${r.number - 1} to ${r.number}`}
+                >
                   changes
                 </a>
               </>

@@ -3,7 +3,9 @@ import { raw } from "hono/html";
 import { SOFTWARE } from "../../version.ts";
 import { assetUrl } from "../assets.ts";
 
-export type MetaTag = { readonly property: string; readonly content: string } | { readonly name: string; readonly content: string };
+export type MetaTag =
+  | { readonly property: string; readonly content: string }
+  | { readonly name: string; readonly content: string };
 
 export interface LayoutProps {
   /** The page's own title; the site name is appended. */
@@ -36,14 +38,24 @@ export function Layout(props: LayoutProps) {
           <title>{fullTitle}</title>
           {props.description != null && <meta name="description" content={props.description} />}
           {props.canonical != null && <link rel="canonical" href={props.canonical} />}
-          {props.alternates?.map((a) => <link rel="alternate" href={a.href} type={a.type} title={a.title} />)}
-          {props.meta?.map((m) => ("property" in m ? <meta property={m.property} content={m.content} /> : <meta name={m.name} content={m.content} />))}
+          {props.alternates?.map((a) => (
+            <link rel="alternate" href={a.href} type={a.type} title={a.title} />
+          ))}
+          {props.meta?.map((m) =>
+            "property" in m ? (
+              <meta property={m.property} content={m.content} />
+            ) : (
+              <meta name={m.name} content={m.content} />
+            ),
+          )}
           <meta name="color-scheme" content="light dark" />
           <link rel="stylesheet" href={assetUrl("style.css")} />
           <link rel="icon" href={assetUrl("icon.svg")} type="image/svg+xml" />
         </head>
         <body>
-          <a class="skip" href="#main">Skip to content</a>
+          <a class="skip" href="#main">
+            Skip to content
+          </a>
           <header class="site-header">
             <div class="wrap">
               <a class="site-name" href="/">
@@ -52,22 +64,42 @@ export function Layout(props: LayoutProps) {
               </a>
               <nav aria-label="Site">
                 <ul>
-                  <li><a href="/">Declarations</a></li>
-                  <li><a href="/compare">Compare</a></li>
-                  <li><a href="/strike">Strike</a></li>
-                  <li><a href="/memes">Memes</a></li>
-                  {props.account === null && <li><a href="/login">Log in</a></li>}
-                  {props.account != null && <li><a href="/account" class="account-link">{props.account.username}</a></li>}
+                  <li>
+                    <a href="/">Declarations</a>
+                  </li>
+                  <li>
+                    <a href="/compare">Compare</a>
+                  </li>
+                  <li>
+                    <a href="/strike">Strike</a>
+                  </li>
+                  <li>
+                    <a href="/memes">Memes</a>
+                  </li>
+                  {props.account === null && (
+                    <li>
+                      <a href="/login">Log in</a>
+                    </li>
+                  )}
+                  {props.account != null && (
+                    <li>
+                      <a href="/account" class="account-link">
+                        {props.account.username}
+                      </a>
+                    </li>
+                  )}
                 </ul>
               </nav>
             </div>
           </header>
-          <main id="main" class="wrap">{props.children}</main>
+          <main id="main" class="wrap">
+            {props.children}
+          </main>
           <footer class="site-footer">
             <div class="wrap">
               <p>
-                {props.siteName} runs <a href="/.well-known/nodeinfo">undersign {SOFTWARE.version}</a>.
-                No tracking, no third-party requests.
+                {props.siteName} runs <a href="/.well-known/nodeinfo">undersign {SOFTWARE.version}</a>. No tracking, no
+                third-party requests.
               </p>
               <p>
                 <a href="/faq">Questions and answers</a> · <a href="/resources">Resources</a>

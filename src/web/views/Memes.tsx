@@ -42,7 +42,14 @@ function Meme(props: { item: MemeItem }) {
         <button type="button" class="secondary" hidden data-copy-text={props.item.url} data-copied="Link copied.">
           Copy link<span class="visually-hidden"> to {name}</span>
         </button>
-        <button type="button" class="secondary" hidden data-share-url={props.item.url} data-share-title={m.title} data-share-text={m.alt}>
+        <button
+          type="button"
+          class="secondary"
+          hidden
+          data-share-url={props.item.url}
+          data-share-title={m.title}
+          data-share-text={m.alt}
+        >
           Share…<span class="visually-hidden"> {name}</span>
         </button>
       </p>
@@ -61,8 +68,8 @@ export function MemesView(props: { items: readonly MemeItem[] }) {
         Memes
       </h1>
       <p class="memes-intro">
-        Images for the strike, free to share: download one, post it with its description so everybody can follow, and link back to the
-        Declaration.
+        Images for the strike, free to share: download one, post it with its description so everybody can follow, and
+        link back to the Declaration.
       </p>
       {props.items.length === 0 ? (
         <p class="empty">There are no images here yet. Please come back soon.</p>

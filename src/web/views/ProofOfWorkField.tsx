@@ -28,7 +28,11 @@ export function ProofOfWorkField(props: ProofOfWorkFieldProps) {
     <div class="pow-field">
       <link rel="stylesheet" href={assetUrl("altcha.css")} />
       <script type="module" src={assetUrl("altcha-widget.js")}></script>
-      <altcha-widget challenge={challengeUrl(props.binding)} name={POW_FIELD} auto={props.auto ?? "onfocus"}></altcha-widget>
+      <altcha-widget
+        challenge={challengeUrl(props.binding)}
+        name={POW_FIELD}
+        auto={props.auto ?? "onfocus"}
+      ></altcha-widget>
       <noscript>
         <p>This site's anti-spam check needs JavaScript. Without it, your signature cannot be sent.</p>
       </noscript>

@@ -39,7 +39,8 @@ export function ShareBlock(props: ShareBlockProps) {
         <div class="field" data-server-field>
           <label for="share-server">Your Mastodon server</label>
           <p class="hint" id="share-server-hint">
-            Only its name, like <code>mastodon.social</code>. Your browser remembers it; we never see it unless JavaScript is off.
+            Only its name, like <code>mastodon.social</code>. Your browser remembers it; we never see it unless
+            JavaScript is off.
           </p>
           <input
             id="share-server"

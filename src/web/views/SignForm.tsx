@@ -68,21 +68,48 @@ export function SignForm(props: SignFormProps) {
         <label for="sign-name">
           {LABELS.name} <span class="required">(required)</span>
         </label>
-        <input id="sign-name" name="name" type="text" required maxlength={LIMITS.name} autocomplete="name" value={v.name ?? ""} {...invalid("name", errors)} />
+        <input
+          id="sign-name"
+          name="name"
+          type="text"
+          required
+          maxlength={LIMITS.name}
+          autocomplete="name"
+          value={v.name ?? ""}
+          {...invalid("name", errors)}
+        />
         <FieldError id="name-error" error={errors?.name} />
       </div>
       <div class="field">
         <label for="sign-place">
           {LABELS.place} <span class="optional">(optional)</span>
         </label>
-        <input id="sign-place" name="place" type="text" maxlength={LIMITS.place} autocomplete="address-level2" value={v.place ?? ""} {...invalid("place", errors)} />
+        <input
+          id="sign-place"
+          name="place"
+          type="text"
+          maxlength={LIMITS.place}
+          autocomplete="address-level2"
+          value={v.place ?? ""}
+          {...invalid("place", errors)}
+        />
         <FieldError id="place-error" error={errors?.place} />
       </div>
       <div class="field">
         <label for="sign-website">
           {LABELS.website} <span class="optional">(optional)</span>
         </label>
-        <input id="sign-website" name="website" type="text" inputmode="url" maxlength={LIMITS.website} autocomplete="url" placeholder="https://" value={v.website ?? ""} {...invalid("website", errors)} />
+        <input
+          id="sign-website"
+          name="website"
+          type="text"
+          inputmode="url"
+          maxlength={LIMITS.website}
+          autocomplete="url"
+          placeholder="https://"
+          value={v.website ?? ""}
+          {...invalid("website", errors)}
+        />
         <FieldError id="website-error" error={errors?.website} />
       </div>
       <div class="field">
@@ -96,7 +123,16 @@ export function SignForm(props: SignFormProps) {
             <span class="optional">(optional: counts you once if you sign again; never shown)</span>
           )}
         </label>
-        <input id="sign-email" name="email" type="email" maxlength={LIMITS.email} autocomplete="email" required={props.email === "required"} value={v.email ?? ""} {...invalid("email", errors)} />
+        <input
+          id="sign-email"
+          name="email"
+          type="email"
+          maxlength={LIMITS.email}
+          autocomplete="email"
+          required={props.email === "required"}
+          value={v.email ?? ""}
+          {...invalid("email", errors)}
+        />
         <FieldError id="email-error" error={errors?.email} />
       </div>
       <div class="field">
@@ -111,11 +147,18 @@ export function SignForm(props: SignFormProps) {
       <fieldset class="field choice" {...(errors?.public != null ? { "aria-describedby": "public-error" } : {})}>
         <legend>{LABELS.public}</legend>
         <label>
-          <input id="sign-visibility-public" type="radio" name="visibility" value="public" checked={visibility === "public"} /> Show my name (and place,
-          website, comment) publicly
+          <input
+            id="sign-visibility-public"
+            type="radio"
+            name="visibility"
+            value="public"
+            checked={visibility === "public"}
+          />{" "}
+          Show my name (and place, website, comment) publicly
         </label>
         <label>
-          <input type="radio" name="visibility" value="count" checked={visibility === "count"} /> Count me only: do not show my name
+          <input type="radio" name="visibility" value="count" checked={visibility === "count"} /> Count me only: do not
+          show my name
         </label>
         <FieldError id="public-error" error={errors?.public} />
       </fieldset>
@@ -125,7 +168,8 @@ export function SignForm(props: SignFormProps) {
         <button type="submit">Sign this Declaration</button>
       </p>
       <p class="fine-print">
-        See <a href="/privacy">what we store and for how long</a>. You can withdraw at any time with the private link you get after signing.
+        See <a href="/privacy">what we store and for how long</a>. You can withdraw at any time with the private link
+        you get after signing.
       </p>
     </form>
   );

@@ -54,7 +54,9 @@ export function SignatureList(props: { signatures: PublicSignature[]; latestRevi
           </span>{" "}
           <span class="signed">
             <time datetime={s.created.toISOString()}>{formatDate(s.created)}</time>
-            {(s.revision !== props.latestRevision || !props.compact) && <span class="version"> · version {s.revision}</span>}
+            {(s.revision !== props.latestRevision || !props.compact) && (
+              <span class="version"> · version {s.revision}</span>
+            )}
           </span>{" "}
           {!props.compact && s.comment != null && <p class="comment">{s.comment}</p>}
         </li>

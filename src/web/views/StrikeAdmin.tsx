@@ -74,7 +74,9 @@ function fieldId(key: string): string {
 }
 
 function invalid(errors: StrikeFormErrors, key: string, hint?: string) {
-  const described = [hint, errors[key] != null ? `${fieldId(key)}-error` : undefined].filter((x) => x != null).join(" ");
+  const described = [hint, errors[key] != null ? `${fieldId(key)}-error` : undefined]
+    .filter((x) => x != null)
+    .join(" ");
   return {
     ...(described !== "" ? { "aria-describedby": described } : {}),
     ...(errors[key] != null ? { "aria-invalid": "true" } : {}),
@@ -116,7 +118,8 @@ function PostNow(props: StrikeAdminProps) {
     <form method="post" action="/admin/strike/post-now" class="account-form post-now" aria-labelledby="post-now-title">
       <h3 id="post-now-title">Post a notice now</h3>
       <p class="hint" id="post-now-hint">
-        Posts the next template of the rotation at once, during the strike or before it (to try the text, or to announce the strike).
+        Posts the next template of the rotation at once, during the strike or before it (to try the text, or to announce
+        the strike).
       </p>
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <div class="field">
@@ -180,15 +183,21 @@ function Templates(props: StrikeAdminProps) {
             <code>{`{${p}}`}</code>
           </>
         ))}
-        . A notice always links its Declaration and carries the first hashtag: they are added at the end when the text leaves them out.
-        Empty a text to remove it.
+        . A notice always links its Declaration and carries the first hashtag: they are added at the end when the text
+        leaves them out. Empty a text to remove it.
       </p>
       {props.input.templates.map((t, i) => {
         const key = `template-${i + 1}`;
         return (
           <div class="field strike-template">
             <label for={`strike-${key}`}>Template {i + 1}</label>
-            <textarea id={`strike-${key}`} name={key} rows={4} maxlength={TEMPLATE_MAX * 2} {...invalid(e, key, "templates-hint")}>
+            <textarea
+              id={`strike-${key}`}
+              name={key}
+              rows={4}
+              maxlength={TEMPLATE_MAX * 2}
+              {...invalid(e, key, "templates-hint")}
+            >
               {t.text}
             </textarea>
             <SettingError errors={e} name={key} />
@@ -199,7 +208,12 @@ function Templates(props: StrikeAdminProps) {
                   {props.media.map((m) => (
                     <li>
                       <label>
-                        <input type="checkbox" name={`${key}-media-${m.id}`} value="on" checked={t.mediaIds.includes(String(m.id))} />
+                        <input
+                          type="checkbox"
+                          name={`${key}-media-${m.id}`}
+                          value="on"
+                          checked={t.mediaIds.includes(String(m.id))}
+                        />
                         <img src={m.src} alt="" width={m.width} height={m.height} loading="lazy" />
                         <span class="media-alt">{m.alt}</span>
                       </label>
@@ -227,13 +241,27 @@ function SettingsForm(props: StrikeAdminProps) {
   const days = Array.from({ length: dayInputs }, (_, i) => v.days[i] ?? "");
   const chosen = new Set(v.declarations);
   return (
-    <form method="post" action="/admin/strike" class="account-form strike-form" aria-labelledby="strike-settings-title" novalidate>
+    <form
+      method="post"
+      action="/admin/strike"
+      class="account-form strike-form"
+      aria-labelledby="strike-settings-title"
+      novalidate
+    >
       <h2 id="strike-settings-title">Settings</h2>
       <ErrorSummary errors={e} />
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <div class="field">
         <label for="strike-name">Name</label>
-        <input id="strike-name" name="name" type="text" required maxlength={200} value={v.name} {...invalid(e, "name")} />
+        <input
+          id="strike-name"
+          name="name"
+          type="text"
+          required
+          maxlength={200}
+          value={v.name}
+          {...invalid(e, "name")}
+        />
         <SettingError errors={e} name="name" />
       </div>
       <div class="field">
@@ -276,7 +304,14 @@ function SettingsForm(props: StrikeAdminProps) {
         </ul>
         <FieldError id="strike-day-1-error" error={e.days} />
       </fieldset>
-      <TimeZoneField id="strike-timeZone" label="Time zone" hint="A name from the time zone database, such as Europe/Berlin or America/New_York." value={v.timeZone} zones={props.zones} error={e.timeZone} />
+      <TimeZoneField
+        id="strike-timeZone"
+        label="Time zone"
+        hint="A name from the time zone database, such as Europe/Berlin or America/New_York."
+        value={v.timeZone}
+        zones={props.zones}
+        error={e.timeZone}
+      />
       <div class="field">
         <label for="strike-cadence">Cadence (minutes between notices)</label>
         <p class="hint" id="strike-cadence-hint">
@@ -336,7 +371,9 @@ function NoticeList(props: { notices: readonly SentNoticeRow[] }) {
             <li id={`notice-${n.id}`}>
               <p class="sent-head">
                 <a href={`/d/${n.slug}`}>{n.title}</a>
-                <time datetime={n.published.toISOString()}>{n.published.toISOString().slice(0, 16).replace("T", " ")} UTC</time>
+                <time datetime={n.published.toISOString()}>
+                  {n.published.toISOString().slice(0, 16).replace("T", " ")} UTC
+                </time>
                 <span class="muted">{n.slot == null ? "posted by hand" : "strike slot"}</span>
                 {!n.delivered && <span class="muted">waiting for delivery</span>}
               </p>
@@ -367,8 +404,8 @@ export function StrikeAdminView(props: StrikeAdminProps) {
         </p>
       )}
       <p>
-        During the strike every Declaration chosen below posts a notice to its followers at each slot. Everyone can read about the strike
-        at <a href="/strike">/strike</a>.
+        During the strike every Declaration chosen below posts a notice to its followers at each slot. Everyone can read
+        about the strike at <a href="/strike">/strike</a>.
       </p>
       <StatusSection {...props} />
       <SettingsForm {...props} />

@@ -52,7 +52,11 @@ export interface StrikePageProps {
   readonly message?: string;
 }
 
-const LABELS: Record<PledgeField, string> = { days: "Strike days", name: "Your name", visibility: "Your name on the list" };
+const LABELS: Record<PledgeField, string> = {
+  days: "Strike days",
+  name: "Your name",
+  visibility: "Your name on the list",
+};
 
 function shortDays(days: readonly string[], all: readonly StrikeDayView[]): string {
   if (days.length === all.length && all.length > 1) return all.length === 2 ? "both days" : "every day";
@@ -72,7 +76,13 @@ function PledgeForm(props: StrikePageProps) {
         fields={fields}
         errors={e}
         label={(f) => LABELS[f]}
-        href={(f) => (f === "days" ? `#pledge-day-${props.days[0]?.day}` : f === "name" ? "#pledge-name" : "#pledge-visibility-public")}
+        href={(f) =>
+          f === "days"
+            ? `#pledge-day-${props.days[0]?.day}`
+            : f === "name"
+              ? "#pledge-name"
+              : "#pledge-visibility-public"
+        }
       />
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <fieldset class="field choice" {...(e.days != null ? { "aria-describedby": "days-error" } : {})}>
@@ -81,13 +91,21 @@ function PledgeForm(props: StrikePageProps) {
         </legend>
         {props.days.map((d) => (
           <label>
-            <input id={`pledge-day-${d.day}`} type="checkbox" name={`day-${d.day}`} value="on" checked={v[`day-${d.day}`] === "on"} {...(e.days != null ? { "aria-invalid": "true" } : {})} />{" "}
+            <input
+              id={`pledge-day-${d.day}`}
+              type="checkbox"
+              name={`day-${d.day}`}
+              value="on"
+              checked={v[`day-${d.day}`] === "on"}
+              {...(e.days != null ? { "aria-invalid": "true" } : {})}
+            />{" "}
             {d.label}
           </label>
         ))}
         {several && (
           <label>
-            <input id="pledge-all-days" type="checkbox" name="all-days" value="on" checked={v["all-days"] === "on"} /> {props.days.length === 2 ? "Both days" : `All ${props.days.length} days`}
+            <input id="pledge-all-days" type="checkbox" name="all-days" value="on" checked={v["all-days"] === "on"} />{" "}
+            {props.days.length === 2 ? "Both days" : `All ${props.days.length} days`}
           </label>
         )}
         <FieldError id="days-error" error={e.days} />
@@ -96,17 +114,32 @@ function PledgeForm(props: StrikePageProps) {
         <label for="pledge-name">
           {LABELS.name} <span class="optional">(optional)</span>
         </label>
-        <input id="pledge-name" name="name" type="text" maxlength={100} autocomplete="name" value={v.name ?? ""}
-          {...(e.name != null ? { "aria-invalid": "true", "aria-describedby": "name-error" } : {})} />
+        <input
+          id="pledge-name"
+          name="name"
+          type="text"
+          maxlength={100}
+          autocomplete="name"
+          value={v.name ?? ""}
+          {...(e.name != null ? { "aria-invalid": "true", "aria-describedby": "name-error" } : {})}
+        />
         <FieldError id="name-error" error={e.name} />
       </div>
       <fieldset class="field choice" {...(e.visibility != null ? { "aria-describedby": "visibility-error" } : {})}>
         <legend>{LABELS.visibility}</legend>
         <label>
-          <input id="pledge-visibility-public" type="radio" name="visibility" value="public" checked={visibility !== "count"} /> Show my name with my pledge
+          <input
+            id="pledge-visibility-public"
+            type="radio"
+            name="visibility"
+            value="public"
+            checked={visibility !== "count"}
+          />{" "}
+          Show my name with my pledge
         </label>
         <label>
-          <input type="radio" name="visibility" value="count" checked={visibility === "count"} /> Count me only: do not keep my name
+          <input type="radio" name="visibility" value="count" checked={visibility === "count"} /> Count me only: do not
+          keep my name
         </label>
         <FieldError id="visibility-error" error={e.visibility} />
       </fieldset>
@@ -116,7 +149,8 @@ function PledgeForm(props: StrikePageProps) {
         <button type="submit">Pledge to strike</button>
       </p>
       <p class="fine-print">
-        No email address needed. We keep the days you chose and, if you want it shown, your name. See <a href="/privacy">what we store</a>.
+        No email address needed. We keep the days you chose and, if you want it shown, your name. See{" "}
+        <a href="/privacy">what we store</a>.
       </p>
     </form>
   );
@@ -136,8 +170,8 @@ export function StrikePage(props: StrikePageProps) {
           {props.countdown}
         </p>
         <p class="strike-lead">
-          On the strike days we post nothing on big social media except strike notices: one hashtag, one link to a Declaration, one invitation to
-          sign it and to join us.
+          On the strike days we post nothing on big social media except strike notices: one hashtag, one link to a
+          Declaration, one invitation to sign it and to join us.
         </p>
         <p class="strike-actions">
           <a class="button" href="#pledge">
@@ -152,12 +186,16 @@ export function StrikePage(props: StrikePageProps) {
       <section aria-labelledby="why-title">
         <h2 id="why-title">Why we strike</h2>
         <p>
-          A few companies stand between most people and the people they talk to. They decide who sees what we write, keep what we share for as
-          long as it earns them money, and make leaving cost us our friends. That only works while we keep feeding it.
+          A few companies stand between most people and the people they talk to. They decide who sees what we write,
+          keep what we share for as long as it earns them money, and make leaving cost us our friends. That only works
+          while we keep feeding it.
         </p>
         <p>For the strike days we stop, all together, and we say what we want instead:</p>
         <ul class="demands">
-          <li>each person owns and controls their data — kept private with end-to-end encryption, or made public, as they choose;</li>
+          <li>
+            each person owns and controls their data — kept private with end-to-end encryption, or made public, as they
+            choose;
+          </li>
           <li>services work together instead of walling us in: a post made on one can appear on another;</li>
           <li>services compete on how well they serve us, over a common pool of data;</li>
           <li>all of them use common, open standards and protocols, as the web, email and blogs do.</li>
@@ -173,7 +211,8 @@ export function StrikePage(props: StrikePageProps) {
           <li>
             <h3>Pledge</h3>
             <p>
-              Say which days you strike, <a href="#pledge">below</a>. Every pledge is counted, so others can see they are not alone.
+              Say which days you strike, <a href="#pledge">below</a>. Every pledge is counted, so others can see they
+              are not alone.
             </p>
           </li>
           <li>
@@ -184,7 +223,8 @@ export function StrikePage(props: StrikePageProps) {
               <ul class="strike-declarations">
                 {props.declarations.map((d) => (
                   <li>
-                    <a href={`/d/${d.slug}`}>{d.title}</a> <span class="meta-inline">{plural(d.signatureCount, "signature", "signatures")}</span>
+                    <a href={`/d/${d.slug}`}>{d.title}</a>{" "}
+                    <span class="meta-inline">{plural(d.signatureCount, "signature", "signatures")}</span>
                   </li>
                 ))}
               </ul>
@@ -193,8 +233,8 @@ export function StrikePage(props: StrikePageProps) {
           <li>
             <h3>Post strike notices</h3>
             <p>
-              On the strike days, post only notices like this one on your big social media accounts — in the morning, and again through the day so
-              your followers see one whenever they look:
+              On the strike days, post only notices like this one on your big social media accounts — in the morning,
+              and again through the day so your followers see one whenever they look:
             </p>
             <label class="visually-hidden" for="notice-text">
               A strike notice to copy
@@ -205,8 +245,8 @@ export function StrikePage(props: StrikePageProps) {
             <p class="hint">Change the words as you like; keep {tags.join(" ")} and the link.</p>
             {props.botAvailable === true && (
               <p>
-                On Mastodon or a server like it, the <a href="/bot">strike bot</a> can post them for you from your own account, at the times you
-                choose.
+                On Mastodon or a server like it, the <a href="/bot">strike bot</a> can post them for you from your own
+                account, at the times you choose.
               </p>
             )}
           </li>
@@ -217,8 +257,8 @@ export function StrikePage(props: StrikePageProps) {
           <li>
             <h3>Try an open network</h3>
             <p>
-              Spend some of the strike on a service that belongs to no one company. The <a href="/resources">resources</a> page lists open networks
-              and how to choose a server.
+              Spend some of the strike on a service that belongs to no one company. The{" "}
+              <a href="/resources">resources</a> page lists open networks and how to choose a server.
             </p>
           </li>
         </ol>
@@ -229,7 +269,8 @@ export function StrikePage(props: StrikePageProps) {
       <section id="pledge" class="sign-section pledge-section" aria-labelledby="pledge-title">
         <h2 id="pledge-title">Pledge to strike</h2>
         <p class="big-count">
-          <strong>{formatNumber(props.pledgeTotal)}</strong> {props.pledgeTotal === 1 ? "person has" : "people have"} pledged
+          <strong>{formatNumber(props.pledgeTotal)}</strong> {props.pledgeTotal === 1 ? "person has" : "people have"}{" "}
+          pledged
         </p>
         {props.days.length > 1 && (
           <ul class="pledge-days">
@@ -246,7 +287,9 @@ export function StrikePage(props: StrikePageProps) {
           </p>
         )}
         {props.phase === "after" ? (
-          <p role={props.formError != null ? "alert" : undefined}>{props.formError ?? "The strike is over; thank you to everyone who took part."}</p>
+          <p role={props.formError != null ? "alert" : undefined}>
+            {props.formError ?? "The strike is over; thank you to everyone who took part."}
+          </p>
         ) : (
           <PledgeForm {...props} />
         )}
