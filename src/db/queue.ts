@@ -59,7 +59,11 @@ export interface QueueDepth {
   readonly delayed: number;
 }
 
-export interface SqliteMessageQueueOptions {
+/**
+ * The options of a delivery queue, on SQLite (this file) and on PostgreSQL
+ * (src/db/postgres/queue.ts) alike.
+ */
+export interface MessageQueueOptions {
   /** How often listeners look for work enqueued by other processes or whose lease expired. Default 1000. */
   readonly pollIntervalMs?: number;
   /**
@@ -96,6 +100,8 @@ export interface HostOutcome {
   readonly answered: boolean;
 }
 
+export type SqliteMessageQueueOptions = MessageQueueOptions;
+
 interface ClaimedRow {
   id: number;
   message: string;
@@ -110,6 +116,11 @@ interface PendingEnqueue {
 
 const MAX_BACKOFF_MS = 60 * 60 * 1000;
 
+/** How long a message whose handler threw waits before it is handed out again. */
+export function backoffMs(attempts: number): number {
+  return Math.min(2 ** attempts * 1000, MAX_BACKOFF_MS);
+}
+
 /** Wake-up callbacks of the listeners in this process, per database file. */
 const listeners = new Map<unknown, Set<() => void>>();
 
@@ -118,11 +129,17 @@ function channelOf(client: Database.Database): unknown {
   return client.memory || client.name === "" ? client : resolve(client.name);
 }
 
+/** Milliseconds of an enqueue's delay (0 when none, negative or not a number). */
+export function delayMs(options: EnqueueOptions | undefined): number {
+  return options?.delay == null ? 0 : Math.ceil(nonNegative(options.delay.total("millisecond")));
+}
+
 function nonNegative(value: number): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
 }
 
-function positiveOption(name: string, value: number | undefined, fallback: number, integer = false): number {
+/** `value`, or `fallback` when undefined; a RangeError naming the option when not a positive (integer) number. */
+export function positiveOption(name: string, value: number | undefined, fallback: number, integer = false): number {
   if (value === undefined) return fallback;
   if (!(Number.isFinite(value) && value > 0) || (integer && !Number.isInteger(value))) {
     throw new RangeError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
@@ -434,7 +451,7 @@ export class SqliteMessageQueue {
       return;
     }
     try {
-      const backoff = Math.min(2 ** claimed.attempts * 1000, MAX_BACKOFF_MS);
+      const backoff = backoffMs(claimed.attempts);
       commitRelaxed(this.#client, () =>
         this.#statements.release.run({ id: claimed.id, owner: this.#owner, availableAt: Date.now() + backoff }),
       );
@@ -451,11 +468,10 @@ function row(
   now: number,
   hostOf?: (message: unknown) => string | null,
 ) {
-  const delay = options?.delay == null ? 0 : nonNegative(options.delay.total("millisecond"));
   return {
     message: JSON.stringify(message) ?? "null",
     orderingKey: options?.orderingKey ?? null,
-    availableAt: now + Math.ceil(delay),
+    availableAt: now + delayMs(options),
     created: now,
     host: options?.host ?? hostOf?.(message) ?? null,
   };
