@@ -77,8 +77,16 @@ process.once("exit", () => {
 
 export const SUPERUSER = "undersign";
 
+export interface StartPostgresOptions {
+  /**
+   * Flush commits to disk as a production server does (fsync, synchronous
+   * commit, full page writes), for benchmarks; tests leave it off.
+   */
+  readonly durable?: boolean;
+}
+
 /** Starts a fresh cluster; throws when no PostgreSQL binaries exist (check `postgresAvailable`). */
-export async function startPostgres(): Promise<PostgresCluster> {
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresCluster> {
   if (BIN == null) throw new Error(NO_POSTGRES_REASON);
   const user = serverUser();
   const dir = mkdtempSync(join(tmpdir(), "undersign-pg-"));
@@ -111,12 +119,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
     dir,
     "-c",
     "listen_addresses=",
-    "-c",
-    "fsync=off",
-    "-c",
-    "synchronous_commit=off",
-    "-c",
-    "full_page_writes=off",
+    ...(options.durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
     "-c",
     "max_connections=200",
     "-c",

@@ -296,29 +296,61 @@ export class PostgresMessageQueue {
    * leases up to `limit` claimable messages to this instance, oldest first.
    * Also says in how many milliseconds the next delayed message (or the end
    * of a server's hold) is due.
+   *
+   * Neither needs the disk (`synchronous_commit = off`, as the SQLite queue's
+   * relaxed commits): a lease lost in a crash of the server only makes the
+   * message claimable again, and a lost deletion hands it out again
+   * (at-least-once).  Statements that take no parameters but ids and this
+   * queue's owner id share a round trip.
    */
   async #ackAndClaim(limit: number): Promise<{ claimed: ClaimedRow[]; nextDueIn: number | null }> {
     const acks = [...this.#unacked];
     if (acks.length === 0 && limit === 0) return { claimed: [], nextDueIn: null };
-    const result = await inTransaction(this.#pool, async (client) => {
-      if (acks.length > 0) {
-        await client.query(`DELETE FROM queue_messages WHERE id = ANY($1::bigint[]) AND lease_owner = $2`, [
-          acks,
-          this.#owner,
-        ]);
-      }
-      if (limit === 0) return { claimed: [], nextDueIn: null };
-      const { rows: clock } = await client.query<{ now: string }>(`SELECT ${DB_NOW_MS} AS now`);
-      const now = Number(clock[0]!.now);
-      const claimed = await this.#claim(client, limit, now);
-      const { rows: next } = await client.query<{ next: string | null }>(
-        `SELECT least(
-           (SELECT min(available_at) FROM queue_messages WHERE available_at > $1),
-           (SELECT min(held_until) FROM queue_hosts WHERE held_until > $1)) AS next`,
-        [now],
+    const owner = pg.escapeLiteral(this.#owner);
+    const client = await this.#pool.connect();
+    let result: { claimed: ClaimedRow[]; nextDueIn: number | null };
+    try {
+      await client.query(
+        `BEGIN; SET LOCAL synchronous_commit = off;` +
+          (acks.length === 0
+            ? ""
+            : ` DELETE FROM queue_messages WHERE id = ANY('{${acks.join(",")}}'::bigint[]) AND lease_owner = ${owner};`),
       );
-      return { claimed, nextDueIn: next[0]!.next == null ? null : Number(next[0]!.next) - now };
-    });
+      if (limit === 0) {
+        await client.query("COMMIT");
+        result = { claimed: [], nextDueIn: null };
+      } else {
+        // The clock, the held servers (cap 0) and those probed one at a time (cap 1), and the next due time.
+        const { rows } = await client.query<{ now: string; caps: [string, number][]; next: string | null }>(
+          `WITH clock AS (SELECT ${DB_NOW_MS} AS now)
+           SELECT clock.now,
+                  (SELECT coalesce(json_agg(json_build_array(host, CASE WHEN held_until > clock.now THEN 0 ELSE 1 END)), '[]')
+                     FROM queue_hosts WHERE held_until IS NOT NULL) AS caps,
+                  least((SELECT min(available_at) FROM queue_messages WHERE available_at > clock.now),
+                        (SELECT min(held_until) FROM queue_hosts WHERE held_until > clock.now)) AS next
+             FROM clock`,
+        );
+        const now = Number(rows[0]!.now);
+        const chosen = await this.#choose(client, limit, now, new Map(rows[0]!.caps));
+        let claimed: ClaimedRow[] = [];
+        if (chosen.length === 0) {
+          await client.query("COMMIT");
+        } else {
+          const results = (await client.query(
+            `UPDATE queue_messages SET lease_until = ${now + this.#leaseMs}, lease_owner = ${owner}, attempts = attempts + 1
+              WHERE id = ANY('{${chosen.join(",")}}'::bigint[])
+              RETURNING id, message, attempts; COMMIT`,
+          )) as unknown as pg.QueryResult<{ id: string; message: string; attempts: number }>[];
+          claimed = results[0]!.rows.map((r) => ({ id: Number(r.id), message: r.message, attempts: r.attempts }));
+        }
+        result = { claimed, nextDueIn: rows[0]!.next == null ? null : Number(rows[0]!.next) - now };
+      }
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
     for (const id of acks) this.#unacked.delete(id);
     result.claimed.sort((a, b) => a.id - b.id);
     // Ours already: a handler still running whose lease ran out (renewals
@@ -326,16 +358,14 @@ export class PostgresMessageQueue {
     return { ...result, claimed: result.claimed.filter((row) => !this.#active.has(row.id)) };
   }
 
-  async #claim(client: pg.PoolClient, limit: number, now: number): Promise<ClaimedRow[]> {
-    // Servers whose messages are held (0), or probed one at a time (1).
-    const { rows: capRows } = await client.query<{ host: string; cap: number }>(
-      `SELECT host, CASE WHEN held_until > $1 THEN 0 ELSE 1 END AS cap FROM queue_hosts WHERE held_until IS NOT NULL`,
-      [now],
-    );
-    const caps = new Map(capRows.map((r) => [r.host, r.cap]));
-    const held = capRows.filter((r) => r.cap === 0).map((r) => r.host);
-    // Due, not under a live lease, first of its ordering key, not of a held
-    // server; locked, skipping what other claims hold locked.
+  /**
+   * The ids of up to `limit` claimable messages, locked by this transaction:
+   * due, not under a live lease, first of its ordering key, of a server
+   * neither held nor at its share (`caps`: 0 held, 1 probed).
+   */
+  async #choose(client: pg.PoolClient, limit: number, now: number, caps: Map<string, number>): Promise<number[]> {
+    const held = [...caps].filter(([, cap]) => cap === 0).map(([host]) => host);
+    // Locked, skipping what other claims hold locked.
     const { rows: candidates } = await client.query<{ id: string; host: string | null }>(
       `SELECT q.id, q.host FROM queue_messages q
         WHERE q.available_at <= $1
@@ -357,6 +387,7 @@ export class PostgresMessageQueue {
         `SELECT pg_advisory_xact_lock($1, hashtext(h)) FROM unnest($2::text[]) WITH ORDINALITY AS u(h, n)`,
         [HOST_LOCK, hosts],
       );
+      // A statement of its own: its snapshot sees what the lock's previous holder committed.
       const { rows } = await client.query<{ host: string; n: number }>(
         `SELECT host, count(*)::int AS n FROM queue_messages
           WHERE host = ANY($1::text[]) AND lease_until IS NOT NULL AND lease_until >= $2 GROUP BY host`,
@@ -375,14 +406,7 @@ export class PostgresMessageQueue {
       }
       chosen.push(Number(id));
     }
-    if (chosen.length === 0) return [];
-    const { rows } = await client.query<{ id: string; message: string; attempts: number }>(
-      `UPDATE queue_messages SET lease_until = $2, lease_owner = $3, attempts = attempts + 1
-        WHERE id = ANY($1::bigint[])
-        RETURNING id, message, attempts`,
-      [chosen, now + this.#leaseMs, this.#owner],
-    );
-    return rows.map((r) => ({ id: Number(r.id), message: r.message, attempts: r.attempts }));
+    return chosen;
   }
 
   async #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
