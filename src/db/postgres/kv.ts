@@ -104,7 +104,7 @@ export class PostgresKvStore {
     const { rows } =
       prefix == null || prefix.length === 0
         ? await this.#pool.query<{ key: string; value: string }>(
-            `SELECT key, value FROM kv WHERE ${LIVE.replaceAll("$2", "$1")}`,
+            `SELECT key, value FROM kv WHERE expires IS NULL OR expires > $1`,
             [now],
           )
         : // The key itself, or one whose encoding continues the prefix's (minus its "]") with a ",".

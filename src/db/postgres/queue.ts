@@ -34,7 +34,6 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import type { HostState } from "../queue-hosts.ts";
 import {
-  backoffMs,
   delayMs,
   positiveOption,
   type EnqueueOptions,
@@ -43,18 +42,13 @@ import {
   type MessageQueueOptions,
   type QueueDepth,
 } from "../queue.ts";
-import { DB_NOW_MS, inTransaction } from "./client.ts";
+import { chooseWithinShares, handleLeased, listenLoop, type Claim, type ClaimedRow } from "../queue-loop.ts";
+import { DB_NOW_MS } from "./client.ts";
 import { PostgresHostCircuit } from "./queue-hosts.ts";
 
 export interface PostgresMessageQueueOptions extends MessageQueueOptions {
   /** The channel of LISTEN/NOTIFY. Default `undersign_queue` (channels are per database). */
   readonly channel?: string;
-}
-
-interface ClaimedRow {
-  id: number;
-  message: string;
-  attempts: number;
 }
 
 interface PendingEnqueue {
@@ -198,23 +192,12 @@ export class PostgresMessageQueue {
    * running have finished.  Without a signal it never resolves.
    */
   async listen(handler: (message: any) => Promise<void> | void, options: ListenOptions = {}): Promise<void> {
-    const { signal } = options;
-    if (signal?.aborted) return;
-
-    const running = new Set<Promise<void>>();
-    let poked = false;
-    let wakeUp: (() => void) | null = null;
-    const poke = () => {
-      poked = true;
-      const resolveWait = wakeUp;
-      wakeUp = null;
-      resolveWait?.();
-    };
-    signal?.addEventListener("abort", poke);
+    if (options.signal?.aborted) return;
+    let poke: () => void = () => {};
     let listener: pg.Client | null = null;
     const connectListener = async () => {
       const client = new pg.Client({ ...this.#pool.options, application_name: "undersign queue listener" });
-      client.on("notification", poke);
+      client.on("notification", () => poke());
       client.on("error", () => {
         // The connection broke: poll, and connect again at the next round.
         if (listener === client) listener = null;
@@ -224,70 +207,30 @@ export class PostgresMessageQueue {
       await client.query(`LISTEN ${pg.escapeIdentifier(this.#channel)}`);
       return client;
     };
-
     try {
-      while (!signal?.aborted) {
-        if (listener == null) {
-          try {
-            listener = await connectListener();
-            // Anything enqueued while there was no LISTEN connection is found by the claim below.
-          } catch {
-            listener = null;
-          }
-          if (signal?.aborted) break;
-        }
-        if (poked) {
-          // Let the handlers that finish in this turn finish, so that their
-          // deletions share the next claim's commit.
-          await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
-          if (signal?.aborted) break;
-        }
-        poked = false;
-        let wait = this.#pollIntervalMs;
-        try {
-          const free = this.#concurrency - running.size;
-          if (free > 0 || this.#unacked.size > 0) {
-            const { claimed, nextDueIn } = await this.#ackAndClaim(Math.max(0, free));
-            for (const row of claimed) {
-              const task = this.#handle(row, handler).finally(() => {
-                running.delete(task);
-                poke();
-              });
-              running.add(task);
-            }
-            // A claim takes only a few of one server's messages; while it
-            // found some and slots are left, look again at once.
-            if (claimed.length > 0 && claimed.length < free) poked = true;
-            // A delayed message due before the next poll wakes us on time.
-            if (nextDueIn != null) wait = Math.min(wait, Math.max(0, nextDueIn) + 1);
-          }
-        } catch {
-          // The database is unreachable or restarting, or a deadlock was
-          // broken: try again at the next poll.
-        }
-        if (poked || signal?.aborted) continue;
-        await new Promise<void>((resolveWait) => {
-          const timer = setTimeout(() => {
-            wakeUp = null;
-            resolveWait();
-          }, wait);
-          wakeUp = () => {
-            clearTimeout(timer);
-            resolveWait();
-          };
-        });
-      }
+      await listenLoop(
+        {
+          pollIntervalMs: this.#pollIntervalMs,
+          concurrency: this.#concurrency,
+          pendingAcks: () => this.#unacked.size,
+          ackAndClaim: (limit) => this.#ackAndClaim(limit),
+          handle: (claimed) => this.#handle(claimed, handler),
+          subscribe: (wake) => {
+            poke = wake;
+            return () => void (poke = () => {});
+          },
+          beforeRound: async () => {
+            if (listener != null) return;
+            // Anything enqueued while there was no LISTEN connection is found by the next claim.
+            listener = await connectListener().catch(() => null);
+          },
+        },
+        options.signal,
+      );
     } finally {
-      signal?.removeEventListener("abort", poke);
       const closing = listener as pg.Client | null;
       listener = null;
       await closing?.end().catch(() => {});
-    }
-    while (running.size > 0) await Promise.all(running);
-    try {
-      await this.#ackAndClaim(0);
-    } catch {
-      // The leases run out and the messages are handled again (at-least-once).
     }
   }
 
@@ -303,7 +246,7 @@ export class PostgresMessageQueue {
    * (at-least-once).  Statements that take no parameters but ids and this
    * queue's owner id share a round trip.
    */
-  async #ackAndClaim(limit: number): Promise<{ claimed: ClaimedRow[]; nextDueIn: number | null }> {
+  async #ackAndClaim(limit: number): Promise<Claim> {
     const acks = [...this.#unacked];
     if (acks.length === 0 && limit === 0) return { claimed: [], nextDueIn: null };
     const owner = pg.escapeLiteral(this.#owner);
@@ -395,70 +338,38 @@ export class PostgresMessageQueue {
       );
       for (const r of rows) busy.set(r.host, r.n);
     }
-    const capOf = (host: string) => caps.get(host) ?? this.#perHost;
-    const chosen: number[] = [];
-    for (const { id, host } of candidates) {
-      if (chosen.length === limit) break;
-      if (host != null) {
-        const leased = busy.get(host) ?? 0;
-        if (leased >= capOf(host)) continue;
-        busy.set(host, leased + 1);
-      }
-      chosen.push(Number(id));
-    }
-    return chosen;
+    return chooseWithinShares(
+      candidates.map((c) => ({ id: Number(c.id), host: c.host })),
+      busy,
+      (host) => caps.get(host) ?? this.#perHost,
+      limit,
+    );
   }
 
-  async #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
-    this.#active.add(claimed.id);
-    const renewal = setInterval(
-      () => {
-        this.#pool
-          .query(`UPDATE queue_messages SET lease_until = ${DB_NOW_MS} + $3 WHERE id = $1 AND lease_owner = $2`, [
-            claimed.id,
-            this.#owner,
-            this.#leaseMs,
-          ])
-          // Unreachable: the next renewal tries again, well before the lease ends.
-          .catch(() => {});
-      },
-      Math.max(1, Math.floor(this.#leaseMs / 3)),
-    );
-    let succeeded = false;
-    let outcome: HostOutcome | void = undefined;
-    try {
-      const message: unknown = JSON.parse(claimed.message);
-      if (this.#around == null) await handler(message);
-      else outcome = await this.#around(message, async () => void (await handler(message)));
-      succeeded = true;
-    } catch {
-      // Fedify catches and retries its own failures; a throw here is unexpected.
-    } finally {
-      clearInterval(renewal);
-      this.#active.delete(claimed.id);
-    }
-    if (outcome) {
-      try {
-        if (outcome.answered) await this.#hosts.answered(outcome.host);
-        else await this.#hosts.failed(outcome.host, outcome.deliveryKey);
-      } catch {
-        // Unreachable: the next delivery to that server reports it again.
-      }
-    }
-    if (succeeded) {
+  #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
+    const { id } = claimed;
+    const owner = this.#owner;
+    return handleLeased({
+      claimed,
+      handler,
+      around: this.#around,
+      leaseMs: this.#leaseMs,
+      active: this.#active,
+      renew: () =>
+        this.#pool.query(
+          `UPDATE queue_messages SET lease_until = ${DB_NOW_MS} + $3 WHERE id = $1 AND lease_owner = $2`,
+          [id, owner, this.#leaseMs],
+        ),
+      report: (outcome) =>
+        outcome.answered ? this.#hosts.answered(outcome.host) : this.#hosts.failed(outcome.host, outcome.deliveryKey),
       // Deleted with the next claim (#ackAndClaim).
-      this.#unacked.add(claimed.id);
-      return;
-    }
-    try {
-      await this.#pool.query(
-        `UPDATE queue_messages SET available_at = ${DB_NOW_MS} + $3, lease_until = NULL, lease_owner = NULL
-          WHERE id = $1 AND lease_owner = $2`,
-        [claimed.id, this.#owner, backoffMs(claimed.attempts)],
-      );
-    } catch {
-      // Unreachable: the message keeps its lease until it expires and is then
-      // retried like a crashed handler's.
-    }
+      succeeded: () => void this.#unacked.add(id),
+      release: (backoff) =>
+        this.#pool.query(
+          `UPDATE queue_messages SET available_at = ${DB_NOW_MS} + $3, lease_until = NULL, lease_owner = NULL
+            WHERE id = $1 AND lease_owner = $2`,
+          [id, owner, backoff],
+        ),
+    });
   }
 }
