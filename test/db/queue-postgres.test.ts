@@ -69,7 +69,7 @@ describePostgres("PostgresMessageQueue", () => {
           "CREATE TRIGGER refuse_message BEFORE INSERT ON queue_messages FOR EACH ROW EXECUTE FUNCTION refuse_message()",
         );
       },
-      crashChild: (leaseMs) => [join(ROOT, "test", "db", "queue-crash-child-postgres.ts"), url, String(leaseMs)],
+      crashChild: (leaseMs) => [join(ROOT, "test", "db", "queue-crash-child.ts"), "postgres", url, String(leaseMs)],
       async close() {
         await Promise.all(pools.map((p) => p.end()));
       },

@@ -38,7 +38,7 @@ describeMessageQueueContract("SqliteMessageQueue", async () => {
       db.$client.exec(`CREATE TRIGGER refuse_message BEFORE INSERT ON queue_messages
         WHEN NEW.message = '${json.replaceAll("'", "''")}' BEGIN SELECT RAISE(ABORT, 'refused: ${json.replaceAll("'", "''")}'); END`);
     },
-    crashChild: (leaseMs) => [join(ROOT, "test", "fixtures", "queue-crash-child.ts"), path, String(leaseMs)],
+    crashChild: (leaseMs) => [join(ROOT, "test", "db", "queue-crash-child.ts"), "sqlite", path, String(leaseMs)],
     async close() {
       for (const handle of handles) handle.$client.close();
     },
