@@ -43,6 +43,7 @@ export function openPostgres(url: string, options: PgPoolOptions = {}): PgDb {
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let failure: Error | undefined;
   try {
     await client.query("BEGIN");
     const result = await work(client);
@@ -50,9 +51,11 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     return result;
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
+    failure = error instanceof Error ? error : new Error(String(error));
     throw error;
   } finally {
-    client.release();
+    // A connection that failed is closed rather than handed out again (it may be broken).
+    client.release(failure);
   }
 }
 

@@ -252,27 +252,29 @@ export class PostgresMessageQueue {
     const owner = pg.escapeLiteral(this.#owner);
     const client = await this.#pool.connect();
     let result: { claimed: ClaimedRow[]; nextDueIn: number | null };
+    let failure: Error | undefined;
     try {
-      await client.query(
-        `BEGIN; SET LOCAL synchronous_commit = off;` +
-          (acks.length === 0
-            ? ""
-            : ` DELETE FROM queue_messages WHERE id = ANY('{${acks.join(",")}}'::bigint[]) AND lease_owner = ${owner};`),
-      );
+      const acknowledge =
+        acks.length === 0
+          ? ""
+          : `DELETE FROM queue_messages WHERE id = ANY('{${acks.join(",")}}'::bigint[]) AND lease_owner = ${owner};`;
       if (limit === 0) {
-        await client.query("COMMIT");
+        await client.query(`BEGIN; SET LOCAL synchronous_commit = off; ${acknowledge} COMMIT`);
         result = { claimed: [], nextDueIn: null };
       } else {
-        // The clock, the held servers (cap 0) and those probed one at a time (cap 1), and the next due time.
-        const { rows } = await client.query<{ now: string; caps: [string, number][]; next: string | null }>(
-          `WITH clock AS (SELECT ${DB_NOW_MS} AS now)
+        // With the acknowledgements, in one round trip: the clock, the held
+        // servers (cap 0) and those probed one at a time (cap 1), and the next due time.
+        const results = (await client.query(
+          `BEGIN; SET LOCAL synchronous_commit = off; ${acknowledge}
+           WITH clock AS (SELECT ${DB_NOW_MS} AS now)
            SELECT clock.now,
                   (SELECT coalesce(json_agg(json_build_array(host, CASE WHEN held_until > clock.now THEN 0 ELSE 1 END)), '[]')
                      FROM queue_hosts WHERE held_until IS NOT NULL) AS caps,
                   least((SELECT min(available_at) FROM queue_messages WHERE available_at > clock.now),
                         (SELECT min(held_until) FROM queue_hosts WHERE held_until > clock.now)) AS next
              FROM clock`,
-        );
+        )) as unknown as pg.QueryResult<{ now: string; caps: [string, number][]; next: string | null }>[];
+        const rows = results.at(-1)!.rows;
         const now = Number(rows[0]!.now);
         const chosen = await this.#choose(client, limit, now, new Map(rows[0]!.caps));
         let claimed: ClaimedRow[] = [];
@@ -290,9 +292,11 @@ export class PostgresMessageQueue {
       }
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});
+      failure = error instanceof Error ? error : new Error(String(error));
       throw error;
     } finally {
-      client.release();
+      // A connection that failed is closed rather than handed out again (it may be broken).
+      client.release(failure);
     }
     for (const id of acks) this.#unacked.delete(id);
     result.claimed.sort((a, b) => a.id - b.id);
