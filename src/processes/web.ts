@@ -1,0 +1,41 @@
+/**
+ * An HTTP process of the cluster (WEB_CONCURRENCY > 1): it serves pages, the
+ * inbox and the API on the shared port.  It writes signatures with its own
+ * group commit (decision 0022) and queues deliveries, but delivers nothing:
+ * the worker processes do, and run the publisher and the strike bot's
+ * scheduler, which this process pokes through the primary.
+ */
+import { createApp } from "../app.tsx";
+import type { Config } from "../config.ts";
+import { openDatabase } from "../db/client.ts";
+import { SqliteKvStore } from "../db/kv.ts";
+import { diffPool } from "../diff/index.ts";
+import { createFederationRuntime } from "../federation/index.ts";
+import { createBot, createSiteServices, databasePath } from "../setup.ts";
+import { drainOnSignal, listen } from "./http.ts";
+import { relayedPublisher, sendPoke } from "./messages.ts";
+
+export async function runWebProcess(config: Config): Promise<void> {
+  // The primary migrated the database before forking.
+  const db = openDatabase(databasePath(config));
+  const kv = new SqliteKvStore(db);
+  const services = createSiteServices(db, config);
+  const runtime = await createFederationRuntime({ db, batcher: services.batcher, config, kv });
+  const bot = createBot(db, services.batcher, config, { run: false });
+  const app = createApp({
+    db,
+    config,
+    federation: runtime.federation,
+    publisher: relayedPublisher(),
+    ...services,
+    bot: bot.web == null ? null : { ...bot.web, poke: () => sendPoke("bot") },
+  });
+  diffPool().warm();
+  setInterval(() => services.signing.sweep(), 60 * 1000).unref();
+  const server = listen(app.fetch, config);
+  drainOnSignal(
+    server,
+    () => {},
+    () => db.$client.close(),
+  );
+}
