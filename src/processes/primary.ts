@@ -16,7 +16,8 @@
  * - a poke from an HTTP process (publish soon, the bot's settings changed) is
  *   passed to every worker process.
  *
- * The primary serves nothing itself and closes the database before forking.
+ * The primary serves no HTTP itself; it is the one writer of signatures
+ * (writer.ts): the HTTP processes send it each signing's transaction.
  */
 import cluster, { type Worker } from "node:cluster";
 import { getLogger } from "@logtape/logtape";
@@ -26,6 +27,8 @@ import { WORKER_DRAIN_MS } from "./http.ts";
 import { isPoke } from "./messages.ts";
 import { INDEX_VARIABLE, ROLE_VARIABLE, type ProcessPlan } from "./settings.ts";
 import { prepareSite } from "./startup.ts";
+import { serveWrites } from "./writer.ts";
+import { createSiteServices } from "../setup.ts";
 
 const logger = getLogger([APP, "processes"]);
 
@@ -49,7 +52,9 @@ interface Slot {
 
 export async function runPrimary(config: Config, plan: ProcessPlan): Promise<void> {
   const { db } = prepareSite(config);
-  db.$client.close();
+  // The primary is the one writer of signatures for the HTTP processes (writer.ts).
+  const { batcher, pow } = createSiteServices(db, config, { mailer: null });
+  cluster.setupPrimary({ serialization: "advanced" });
 
   const slots: Slot[] = [
     ...Array.from({ length: plan.web }, (_, i) => newSlot("web", i + 1)),
@@ -64,6 +69,7 @@ export async function runPrimary(config: Config, plan: ProcessPlan): Promise<voi
     slot.startedAt = Date.now();
     slot.listened = false;
     worker.on("listening", () => (slot.listened = true));
+    if (slot.role === "web") serveWrites(worker, { db, batcher, pow });
     worker.on("message", (message: unknown) => {
       if (!isPoke(message)) return;
       for (const other of slots) {
@@ -108,6 +114,7 @@ export async function runPrimary(config: Config, plan: ProcessPlan): Promise<voi
     await Promise.all(exited);
     clearTimeout(timer);
     logger.info("Every process stopped");
+    db.$client.close();
     process.exit(exitCode);
   };
   for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -1,7 +1,8 @@
 /**
  * An HTTP process of the cluster (WEB_CONCURRENCY > 1): it serves pages, the
- * inbox and the API on the shared port.  It writes signatures with its own
- * group commit (decision 0022) and queues deliveries, but delivers nothing:
+ * inbox and the API on the shared port.  It sends signatures to the primary,
+ * the one writer (writer.ts; decision 0022), writes the rest with its own
+ * group commit, and queues deliveries, but delivers nothing:
  * the worker processes do, and run the publisher and the strike bot's
  * scheduler, which this process pokes through the primary.
  */
@@ -14,12 +15,14 @@ import { createFederationRuntime } from "../federation/index.ts";
 import { createBot, createSiteServices, databasePath } from "../setup.ts";
 import { drainOnSignal, listen } from "./http.ts";
 import { relayedPublisher, sendPoke } from "./messages.ts";
+import { remoteSigningWrites } from "./writer.ts";
 
 export async function runWebProcess(config: Config): Promise<void> {
   // The primary migrated the database before forking.
   const db = openDatabase(databasePath(config));
   const kv = new SqliteKvStore(db);
-  const services = createSiteServices(db, config);
+  // Signatures are written by the primary, the one writer (writer.ts).
+  const services = createSiteServices(db, config, { writes: remoteSigningWrites() });
   const runtime = await createFederationRuntime({ db, batcher: services.batcher, config, kv });
   const bot = createBot(db, services.batcher, config, { run: false });
   const app = createApp({

@@ -8,6 +8,7 @@
  * an HTTP process).
  */
 import { readFileSync } from "node:fs";
+import { get } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -87,6 +88,16 @@ async function ready(app: RunningApp, web: number, workers = 1): Promise<Map<str
   });
 }
 
+/** GET on a connection of its own (a kept-alive one may belong to a killed process). */
+function statusOnNewConnection(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on("error", reject);
+  });
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -140,8 +151,9 @@ describe("npm start with several processes", () => {
 
     process.kill(before.get("worker.1")!, "SIGKILL");
     process.kill(before.get("web.1")!, "SIGKILL");
-    // web.2 serves while web.1 is away.
-    for (let i = 0; i < 10; i++) expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    // Once the primary knows web.1 is gone, web.2 serves every new connection while web.1 is away.
+    await until("the primary to see web.1 die", app, () => /web\.1 \(pid \d+\) exited \(SIGKILL\)/.test(log(app)));
+    for (let i = 0; i < 10; i++) expect(await statusOnNewConnection(`${app.url}/healthz`)).toBe(200);
     const after = await until("both to be forked again", app, () => {
       const now = processesIn(log(app));
       return now.get("worker.1") !== before.get("worker.1") && now.get("web.1") !== before.get("web.1") ? now : null;
