@@ -11,12 +11,12 @@ import { ConfigError, loadConfig, readEnvironment, type Config } from "./config.
 import { configureLogging, setProcessName } from "./logging.ts";
 import { INDEX_VARIABLE, readProcessPlan, ROLE_VARIABLE, type ProcessPlan } from "./processes/settings.ts";
 
-function readConfig(): { config: Config; plan: ProcessPlan } {
+function readConfig(): { config: Config; plan: ProcessPlan; environment: Record<string, string | undefined> } {
   const environment = readEnvironment();
   const { plan, problems } = readProcessPlan(environment);
   try {
     const config = loadConfig(environment);
-    if (problems.length === 0) return { config, plan };
+    if (problems.length === 0) return { config, plan, environment };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.unshift(...error.problems);
@@ -26,7 +26,7 @@ function readConfig(): { config: Config; plan: ProcessPlan } {
   process.exit(1);
 }
 
-const { config, plan } = readConfig();
+const { config, plan, environment } = readConfig();
 
 if (cluster.isPrimary && plan.web === 1) {
   await configureLogging(config.logLevel);
@@ -38,8 +38,8 @@ if (cluster.isPrimary && plan.web === 1) {
   const { runPrimary } = await import("./processes/primary.ts");
   await runPrimary(config, plan);
 } else {
-  const role = process.env[ROLE_VARIABLE];
-  setProcessName(`${role}.${process.env[INDEX_VARIABLE]}`);
+  const role = environment[ROLE_VARIABLE];
+  setProcessName(`${role}.${environment[INDEX_VARIABLE]}`);
   await configureLogging(config.logLevel);
   if (role === "web") {
     const { runWebProcess } = await import("./processes/web.ts");

@@ -24,7 +24,7 @@ const MAX_PROCESSES = 256;
 export const ROLE_VARIABLE = "UNDERSIGN_PROCESS_ROLE";
 export const INDEX_VARIABLE = "UNDERSIGN_PROCESS_INDEX";
 
-function count(env: NodeJS.ProcessEnv, name: string, fallback: number, problems: string[]): number {
+function count(env: Record<string, string | undefined>, name: string, fallback: number, problems: string[]): number {
   const raw = env[name]?.trim();
   if (raw == null || raw === "") return fallback;
   const n = Number(raw);
@@ -37,7 +37,7 @@ function count(env: NodeJS.ProcessEnv, name: string, fallback: number, problems:
 
 /** Reads the plan; `problems` lists every variable that was refused (each naming it). */
 export function readProcessPlan(
-  env: NodeJS.ProcessEnv,
+  env: Record<string, string | undefined>,
   cores = availableParallelism(),
 ): { plan: ProcessPlan; problems: string[] } {
   const problems: string[] = [];
