@@ -20,7 +20,7 @@
  * of node flags instead ("default" = no flag).  SCALING_SECONDS (8) per load.
  * The report is printed and appended to bench/RESULTS.md (SCALING_RESULTS=off: not).
  */
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -30,6 +30,7 @@ import {
   freePort,
   installCleanupHandlers,
   processMemoryKb,
+  processTree,
   sleep,
   startServer,
   stopServer,
@@ -89,20 +90,8 @@ async function load(url: string, request: autocannon.Request, connections: numbe
 }
 
 /** The pids of `root` and its descendants, with each process's role (from its environment). */
-function processTree(root: number): { pid: number; role: string }[] {
-  const parents = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const out: { pid: number; role: string }[] = [];
-  const visit = (pid: number) => {
+function processRoles(root: number): { pid: number; role: string }[] {
+  return processTree(root).map((pid) => {
     let role = pid === root ? "primary" : "child";
     try {
       const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
@@ -112,18 +101,15 @@ function processTree(root: number): { pid: number; role: string }[] {
     } catch {
       // Not readable.
     }
-    out.push({ pid, role });
-    for (const child of parents.get(pid) ?? []) visit(child);
-  };
-  visit(root);
-  return out;
+    return { pid, role };
+  });
 }
 
 /** Samples the RSS (MB) of every process of the tree until stopped; keeps each role's highest. */
 function rssSampler(root: number) {
   const peak = new Map<string, number>();
   const sample = () => {
-    for (const { pid, role } of processTree(root)) {
+    for (const { pid, role } of processRoles(root)) {
       const kb = processMemoryKb(pid, "VmRSS");
       if (kb != null && role !== "child") peak.set(role, Math.max(peak.get(role) ?? 0, Math.round(kb / 1024)));
     }
@@ -178,7 +164,7 @@ async function measureSite(
     // Every process up (the primary, the HTTP processes, the worker), then idle.
     const expected = web === 1 ? 1 : web + 2;
     const deadline = Date.now() + 180_000;
-    while (processTree(site.pid).filter((p) => p.role !== "child").length < expected && Date.now() < deadline)
+    while (processRoles(site.pid).filter((p) => p.role !== "child").length < expected && Date.now() < deadline)
       await sleep(200);
     await sleep(5000);
     const idle = rssSampler(site.pid).stop();

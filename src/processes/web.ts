@@ -10,7 +10,6 @@ import { createApp } from "../app.tsx";
 import type { Config } from "../config.ts";
 import { openDatabase } from "../db/client.ts";
 import { SqliteKvStore } from "../db/kv.ts";
-import { diffPool } from "../diff/index.ts";
 import { createFederationRuntime } from "../federation/index.ts";
 import { createBot, createSiteServices, databasePath } from "../setup.ts";
 import { drainOnSignal, listen } from "./http.ts";
@@ -33,7 +32,8 @@ export async function runWebProcess(config: Config): Promise<void> {
     ...services,
     bot: bot.web == null ? null : { ...bot.web, poke: () => sendPoke("bot") },
   });
-  diffPool().warm();
+  // The diff threads start with the first comparison asked for, not now: one
+  // warm thread per HTTP process would cost every process its memory at idle.
   setInterval(() => services.signing.sweep(), 60 * 1000).unref();
   const server = listen(app.fetch, config);
   drainOnSignal(
