@@ -268,3 +268,29 @@ export function treeCpuMs(root: number): number | null {
     .filter((ms): ms is number => ms != null);
   return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
 }
+
+/** Baseline: a bare static Hono response (bench/baseline-static.ts), on a free port. */
+export async function startStaticBaseline(): Promise<Server> {
+  const port = await freePort();
+  return startServer({
+    name: "baseline static",
+    args: ["--import", "tsx", "bench/baseline-static.ts"],
+    cwd: ROOT_DIR,
+    env: { ...process.env, PORT: String(port) },
+    port,
+    readyPath: "/",
+  });
+}
+
+/** Baseline: a bare Hono + better-sqlite3 insert (bench/baseline-insert.ts, synchronous=FULL) on `dbPath`. */
+export async function startInsertBaseline(dbPath: string): Promise<Server> {
+  const port = await freePort();
+  return startServer({
+    name: "baseline insert",
+    args: ["--import", "tsx", "bench/baseline-insert.ts"],
+    cwd: ROOT_DIR,
+    env: { ...process.env, PORT: String(port), BASELINE_DB: dbPath, BASELINE_SYNC: "FULL" },
+    port,
+    readyPath: "/healthz",
+  });
+}

@@ -90,7 +90,9 @@ import {
   largestMemoryKb,
   treeCpuMs,
   sleep,
+  startInsertBaseline,
   startServer,
+  startStaticBaseline,
   stopServer,
   undersignEnv,
   type Server,
@@ -440,15 +442,7 @@ async function main(): Promise<RehearsalResults> {
 
   // ---- baselines
   if (S.baselines) {
-    const port = await freePort();
-    const staticServer = await startServer({
-      name: "baseline static",
-      args: ["--import", "tsx", "bench/baseline-static.ts"],
-      cwd: ROOT,
-      env: { ...process.env, PORT: String(port) },
-      port,
-      readyPath: "/",
-    });
+    const staticServer = await startStaticBaseline();
     try {
       r.baselineStatic = await measure({
         label: "Baseline: static Hono GET / (50 connections)",
@@ -462,20 +456,7 @@ async function main(): Promise<RehearsalResults> {
     } finally {
       await stopServer(staticServer);
     }
-    const port2 = await freePort();
-    const insertServer = await startServer({
-      name: "baseline insert",
-      args: ["--import", "tsx", "bench/baseline-insert.ts"],
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        PORT: String(port2),
-        BASELINE_DB: join(dataRoot, "baseline.sqlite"),
-        BASELINE_SYNC: "FULL",
-      },
-      port: port2,
-      readyPath: "/healthz",
-    });
+    const insertServer = await startInsertBaseline(join(dataRoot, "baseline.sqlite"));
     let seq = 0;
     try {
       r.baselineInsert = await measure({

@@ -32,7 +32,9 @@ import {
   processMemoryKb,
   processTree,
   sleep,
+  startInsertBaseline,
   startServer,
+  startStaticBaseline,
   stopServer,
   undersignEnv,
   type Server,
@@ -218,32 +220,11 @@ async function main(): Promise<void> {
   };
   try {
     // ---- baselines
-    const staticPort = await freePort();
-    const staticServer = await startServer({
-      name: "baseline static",
-      args: ["--import", "tsx", "bench/baseline-static.ts"],
-      cwd: ROOT,
-      env: { ...process.env, PORT: String(staticPort) },
-      port: staticPort,
-      readyPath: "/",
-    });
+    const staticServer = await startStaticBaseline();
     const baseStatic = await load(staticServer.url, { method: "GET", path: "/" }, PAGE_CONNECTIONS).finally(() =>
       stopServer(staticServer),
     );
-    const insertPort = await freePort();
-    const insertServer = await startServer({
-      name: "baseline insert",
-      args: ["--import", "tsx", "bench/baseline-insert.ts"],
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        PORT: String(insertPort),
-        BASELINE_DB: join(dir, "baseline.sqlite"),
-        BASELINE_SYNC: "FULL",
-      },
-      port: insertPort,
-      readyPath: "/healthz",
-    });
+    const insertServer = await startInsertBaseline(join(dir, "baseline.sqlite"));
     const baseInsert = await load(
       insertServer.url,
       { method: "POST", path: "/", headers: { "content-type": "application/json" }, body: '{"name":"x"}' },

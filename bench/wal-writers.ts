@@ -167,17 +167,22 @@ function sendToParent(message: object): Promise<void> {
   return new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
 }
 
-function waitForGo(): Promise<void> {
-  process.send!({ ready: true });
+/** Resolves at the first message from `from` that has `key` set. */
+function messageWith(from: NodeJS.Process | ChildProcess, key: "go" | "ready"): Promise<void> {
   return new Promise((resolve) => {
-    const listener = (message: { go?: boolean }) => {
-      if (message.go) {
-        process.off("message", listener);
+    const listener = (message: Record<string, unknown>) => {
+      if (message[key]) {
+        from.off("message", listener);
         resolve();
       }
     };
-    process.on("message", listener);
+    from.on("message", listener);
   });
+}
+
+function waitForGo(): Promise<void> {
+  process.send!({ ready: true });
+  return messageWith(process, "go");
 }
 
 function forkRole(args: string[]): ChildProcess {
@@ -185,15 +190,7 @@ function forkRole(args: string[]): ChildProcess {
 }
 
 function ready(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    const listener = (message: { ready?: boolean }) => {
-      if (message.ready) {
-        child.off("message", listener);
-        resolve();
-      }
-    };
-    child.on("message", listener);
-  });
+  return messageWith(child, "ready");
 }
 
 function exited(child: ChildProcess): Promise<void> {
