@@ -146,6 +146,43 @@ describeNginx("the shipped nginx configuration", () => {
     expect(plain.headers.location).toBe(`https://127.0.0.1/d/x`);
   }, 60_000);
 
+  it("sends concurrent requests for a page that may not be cached to the app together, not in single file", async () => {
+    const VISITORS = 8;
+    let inFlight = 0;
+    let most = 0;
+    const held: (() => void)[] = [];
+    const upstream = createServer((_req, res) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      const answer = () => {
+        inFlight--;
+        res.writeHead(200, { "content-type": "text/html", "set-cookie": "csrf=x; Path=/" }).end("<p>page</p>");
+      };
+      held.push(answer);
+      // Answer once every visitor's request is here, or after 4 s: sooner than nginx's
+      // lock would let a waiting request through (proxy_cache_lock_timeout, 5 s by
+      // default), long after 8 requests on loopback have all arrived.
+      if (held.length === VISITORS) for (const release of held.splice(0)) release();
+      else
+        setTimeout(() => {
+          const at = held.indexOf(answer);
+          if (at < 0) return;
+          held.splice(at, 1);
+          answer();
+        }, 4_000);
+    });
+    servers.push(upstream);
+    const appPort = await freePort();
+    await new Promise<void>((r) => upstream.listen(appPort, "127.0.0.1", r));
+    const p = await ports(appPort);
+    running.push(await startNginx(writeNginxConfig(tempDir("nginx-together"), p, { workers: 1 }), p.https));
+    const answers = await Promise.all(
+      Array.from({ length: VISITORS }, () => get(`https://127.0.0.1:${p.https}/d/busy`)),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(most).toBe(VISITORS);
+  }, 60_000);
+
   it("passes undersign each client's own address (TRUST_PROXY=loopback), whatever X-Forwarded-For it sends", async () => {
     const p = await ports();
     const app = await startApp(
