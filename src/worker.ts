@@ -6,11 +6,11 @@
  * scheduler (when BOT_TOKEN_KEY is set).  `npm start` with several processes
  * runs the same code in its own worker processes (src/processes/worker.ts).
  */
-import { ConfigError, loadConfig, readEnvironment } from "./config.ts";
+import { type Config, ConfigError, loadConfig, readEnvironment } from "./config.ts";
 import { configureLogging, setProcessName } from "./logging.ts";
 import { runWorkerProcess } from "./processes/worker.ts";
 
-let config;
+let config: Config;
 try {
   config = loadConfig(readEnvironment());
 } catch (error) {

@@ -176,7 +176,7 @@ export function createSigning(deps: SigningDeps) {
       const token = newToken();
       const confirm = confirmation(now);
       const emailHash = input.email == null ? null : keyedHash(secret, "email", canonicalEmail(input.email));
-      let result;
+      let result: SignatureWriteOutcome;
       let resend = false;
       try {
         result = await writes.signature({
