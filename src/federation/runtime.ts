@@ -42,7 +42,8 @@ export const OUTBOX_RETRY_POLICY: RetryPolicy = createExponentialBackoffPolicy({
 export interface FederationRuntimeOptions {
   db: Db;
   batcher: WriteBatcher;
-  config: Pick<Config, "origin" | "instanceName" | "federation">;
+  config: Pick<Config, "origin" | "instanceName" | "federation"> &
+    Partial<Pick<Config, "siteHandle" | "siteIntroduction">>;
   /** Defaults to the persistent store in `db`. */
   kv?: KvStore;
   /**
@@ -95,6 +96,8 @@ export async function createFederationRuntime(options: FederationRuntimeOptions)
     db,
     batcher,
     instanceName: config.instanceName,
+    ...(config.siteHandle == null ? {} : { siteHandle: config.siteHandle }),
+    ...(config.siteIntroduction == null ? {} : { siteIntroduction: config.siteIntroduction }),
     allowPrivateAddress: config.federation.allowPrivateAddress,
   };
   return {
