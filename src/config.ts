@@ -171,16 +171,19 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     );
   }
 
-  const siteHandle = value(env, "SITE_HANDLE")?.trim().toLowerCase() ?? siteHandleFrom(instanceName);
-  const handleProblem = siteHandleProblem(siteHandle);
-  if (handleProblem != null) problems.push(`SITE_HANDLE: "${siteHandle}" ${handleProblem}`);
-  const siteIntroduction = (
-    value(env, "SITE_INTRODUCTION") ??
-    `${instanceName} hosts Declarations of Digital Independence and the Social Media Strike: read them, copy them, sign them, and strike with us.`
-  )
-    .normalize("NFC")
-    .trim();
-  if ([...siteIntroduction].length > SITE_INTRODUCTION_MAX || /[\p{Cc}]/u.test(siteIntroduction)) {
+  const givenHandle = value(env, "SITE_HANDLE")?.trim().toLowerCase();
+  const siteHandle = givenHandle ?? siteHandleFrom(instanceName);
+  const handleProblem = givenHandle == null ? null : siteHandleProblem(givenHandle);
+  if (handleProblem != null) problems.push(`SITE_HANDLE: "${value(env, "SITE_HANDLE")}" ${handleProblem}`);
+  // Given or not, the introduction is checked only as given: a default made from a bad INSTANCE_NAME is its problem.
+  const givenIntroduction = value(env, "SITE_INTRODUCTION")?.normalize("NFC").trim();
+  const siteIntroduction =
+    givenIntroduction ??
+    `${instanceName} hosts Declarations of Digital Independence and the Social Media Strike: read them, copy them, sign them, and strike with us.`;
+  if (
+    givenIntroduction != null &&
+    ([...givenIntroduction].length > SITE_INTRODUCTION_MAX || /[\p{Cc}]/u.test(givenIntroduction))
+  ) {
     problems.push(
       `SITE_INTRODUCTION: expected at most ${SITE_INTRODUCTION_MAX} printable characters, got ${[...siteIntroduction].length} characters`,
     );

@@ -203,6 +203,17 @@ export function listSitePosts(db: DbLike, limit: number): SitePost[] {
 // What is due
 
 const SINCE_KEY = "site_account_since";
+const HANDLE_KEY = "site_account_handle";
+
+/** Records the site account's handle (at start), so that no new Declaration takes it as its slug. */
+export function recordSiteHandle(tx: DbLike, handle: string): void {
+  if (readJsonSetting(tx, HANDLE_KEY) !== handle) writeJsonSetting(tx, HANDLE_KEY, handle);
+}
+
+/** Whether `slug` is the site account's handle (as recorded at start). */
+export function isSiteHandle(db: DbLike, slug: string): boolean {
+  return readJsonSetting(db, HANDLE_KEY) === slug;
+}
 
 /**
  * When the site account began (written on first use, then kept): it posts

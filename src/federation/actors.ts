@@ -170,7 +170,7 @@ actorDispatcher
   // WebFinger's `acct:{slug}@{host}` names the actor whose identifier is the
   // slug, and the site account's handle names the site account — unless a
   // Declaration already has that slug (it keeps its handle; the owner is
-  // told to choose another, see checkSiteHandle).  Handles are compared
+  // told at start to choose another, runtime.ts).  Handles are compared
   // without regard to case, as Mastodon does; a name that cannot be a slug
   // names no one (and is not looked up).
   .mapHandle((ctx, username) => {

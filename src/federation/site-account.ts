@@ -56,6 +56,11 @@ export function siteHandleOf(data: Pick<FedData, "siteHandle" | "instanceName">)
   return data.siteHandle ?? siteHandleFrom(data.instanceName);
 }
 
+/** The site account's id. */
+export function siteActorUri(federation: Federation<FedData>, data: FedData, origin: URL): URL {
+  return federation.createContext(origin, data).getActorUri(SITE_ACTOR);
+}
+
 /** Whether `uri` is the site account's id. */
 export function isSiteActor(ctx: Context<FedData>, uri: URL | null): boolean {
   const parsed = uri == null ? null : ctx.parseUri(uri);

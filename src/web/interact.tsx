@@ -52,7 +52,7 @@ const LOOKUP_LIMITS = [
 const limiters = new WeakMap<WebDeps, RateLimiter>();
 
 /** Records one lookup for this client; the seconds to wait when over the limit, else 0. */
-function lookupWait(c: Context<WebEnv>): number {
+export function lookupWait(c: Context<WebEnv>): number {
   const deps = c.get("deps");
   let limiter = limiters.get(deps);
   if (limiter == null) limiters.set(deps, (limiter = new RateLimiter(LOOKUP_LIMITS, { maxKeys: 50_000 })));
@@ -60,7 +60,13 @@ function lookupWait(c: Context<WebEnv>): number {
 }
 
 export function fedDataOf(deps: WebDeps): FedData {
-  return { db: deps.db, batcher: deps.batcher, instanceName: deps.config.instanceName };
+  return {
+    db: deps.db,
+    batcher: deps.batcher,
+    instanceName: deps.config.instanceName,
+    ...(deps.config.siteHandle == null ? {} : { siteHandle: deps.config.siteHandle }),
+    ...(deps.config.siteIntroduction == null ? {} : { siteIntroduction: deps.config.siteIntroduction }),
+  };
 }
 
 /**
@@ -128,7 +134,7 @@ function interactable(c: Context<WebEnv>, slug: string): Declaration | undefined
 const WITHDRAWN = "This Declaration was withdrawn by its author: it can no longer be signed or followed.";
 
 /** What went wrong, in words, for the account field. */
-function failureMessage(
+export function failureMessage(
   reason: InteractionFailure,
   account: AccountInput,
   intent: InteractionIntent,
