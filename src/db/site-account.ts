@@ -205,6 +205,18 @@ export function listSitePosts(db: DbLike, limit: number): SitePost[] {
 const SINCE_KEY = "site_account_since";
 const HANDLE_KEY = "site_account_handle";
 
+const PROFILE_KEY = "site_account_profile";
+
+/** What the site account's followers were last told of its profile (a fingerprint), or null. */
+export function readSiteProfile(db: DbLike): string | null {
+  const stored = readJsonSetting(db, PROFILE_KEY);
+  return typeof stored === "string" ? stored : null;
+}
+
+export function recordSiteProfile(tx: DbLike, fingerprint: string): void {
+  writeJsonSetting(tx, PROFILE_KEY, fingerprint);
+}
+
 /** Records the site account's handle (at start), so that no new Declaration takes it as its slug. */
 export function recordSiteHandle(tx: DbLike, handle: string): void {
   if (readJsonSetting(tx, HANDLE_KEY) !== handle) writeJsonSetting(tx, HANDLE_KEY, handle);

@@ -12,7 +12,7 @@ import "./objects.ts";
 import "./publish.ts";
 
 export { builder, INSTANCE_ACTOR, SITE_ACTOR, type FedData } from "./builder.ts";
-export { siteActorUri, siteHandleOf, siteIntroductionOf } from "./site-account.ts";
+export { siteActorUri, siteHandleOf, siteIntroductionOf, sitePostPath } from "./site-account.ts";
 export { federationMiddleware } from "./hono.ts";
 export {
   ACCOUNT_MAX,

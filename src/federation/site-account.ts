@@ -21,11 +21,14 @@
  * posts as things to sign, and the Declaration posts say so.
  */
 import type { Context, Federation } from "@fedify/fedify";
-import { Announce, Create, Mention, Note, PUBLIC_COLLECTION } from "@fedify/vocab";
+import { randomUUID } from "node:crypto";
+import { Announce, Create, Mention, Note, PUBLIC_COLLECTION, Update, type Actor } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { getDeclarationById } from "../db/declarations.ts";
+import type { DbLike } from "../db/client.ts";
 import type { Declaration, SitePost } from "../db/schema.ts";
 import {
+  countSiteFollowers,
   createSitePost,
   declarationsNewForSite,
   getSitePostByActivityUuid,
@@ -34,6 +37,8 @@ import {
   markSitePostDelivered,
   postsToBoost,
   readSiteAccountSince,
+  readSiteProfile,
+  recordSiteProfile,
   remoteCopiesNewForSite,
   siteAccountSince,
   slotNoticesToBoost,
@@ -339,15 +344,18 @@ function aboutDeclaration(ctx: Context<FedData>, post: SitePost): Declaration | 
   return d == null || d.status === "draft" ? null : d;
 }
 
+/** The page a site account's post is about (its Note's `url`; where its id leads a browser). */
+export function sitePostPath(db: DbLike, post: SitePost): string {
+  if (post.kind === "announcement" || post.kind === "countdown") return "/strike";
+  const d = post.declarationId == null ? undefined : getDeclarationById(db, post.declarationId);
+  if (d == null || d.status === "draft") return "/";
+  return post.kind === "remote-copy" ? `/d/${d.slug}/copies` : `/d/${d.slug}`;
+}
+
 /** The site account's Note (not for boosts). */
 export function buildSiteNote(ctx: Context<FedData>, post: SitePost): Note {
   const d = aboutDeclaration(ctx, post);
-  const url =
-    post.kind === "announcement" || post.kind === "countdown"
-      ? page(ctx, "/strike")
-      : d == null
-        ? page(ctx, "/")
-        : page(ctx, post.kind === "remote-copy" ? `/d/${d.slug}/copies` : `/d/${d.slug}`);
+  const url = page(ctx, sitePostPath(ctx.data.db, post));
   const mention =
     d != null && post.kind !== "remote-copy"
       ? [new Mention({ href: ctx.getActorUri(d.slug), name: declarationHandle(ctx, d.slug) })]
@@ -412,6 +420,49 @@ export function siteAccountBegan(ctx: Context<FedData>): Date | null {
 
 // ---------------------------------------------------------------------------
 // Delivery
+
+/** What other servers show of the site account (its name, handle and introduction), as one string. */
+export function siteProfileFingerprint(data: FedData): string {
+  return JSON.stringify([data.instanceName, siteHandleOf(data), siteIntroductionOf(data)]);
+}
+
+/**
+ * Sends the site account's followers an `Update` of it when its profile
+ * changed (the owner changed INSTANCE_NAME, SITE_HANDLE or SITE_INTRODUCTION
+ * and restarted).  Returns whether one was sent.
+ */
+export async function sendSiteProfileUpdate(
+  federation: Federation<FedData>,
+  data: FedData,
+  origin: URL,
+  buildActor: (ctx: Context<FedData>, identifier: string) => Promise<Actor | null>,
+): Promise<boolean> {
+  const fingerprint = siteProfileFingerprint(data);
+  const known = readSiteProfile(data.db);
+  if (known === fingerprint) return false;
+  if (known == null || countSiteFollowers(data.db) === 0) {
+    // Nobody to tell: a new follower fetches the profile as it is.
+    await data.batcher.run(() => recordSiteProfile(data.db, fingerprint));
+    return false;
+  }
+  const ctx = federation.createContext(origin, data);
+  const actor = await buildActor(ctx, SITE_ACTOR);
+  if (actor?.id == null) return false;
+  await ctx.sendActivity(
+    { identifier: SITE_ACTOR },
+    "followers",
+    new Update({
+      id: new URL(`#profile-updates/${randomUUID()}`, actor.id),
+      actor: actor.id,
+      object: actor,
+      to: PUBLIC_COLLECTION,
+      ccs: [ctx.getFollowersUri(SITE_ACTOR)],
+    }),
+    { preferSharedInbox: true, syncCollection: false, orderingKey: `${actor.id.href}#profile` },
+  );
+  await data.batcher.run(() => recordSiteProfile(data.db, fingerprint));
+  return true;
+}
 
 /** Hands every site post not yet queued to Fedify, for the site account's followers. */
 export async function deliverSitePosts(federation: Federation<FedData>, data: FedData, origin: URL): Promise<number> {

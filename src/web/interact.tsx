@@ -21,12 +21,14 @@ import { getDeclarationBySlug } from "../db/declarations.ts";
 import { countBoosts, countFollowers } from "../db/fediverse.ts";
 import { getPostByUuid } from "../db/posts.ts";
 import { declarations, type Declaration } from "../db/schema.ts";
+import { getSitePostByUuid } from "../db/site-account.ts";
 import {
   findInteractionUrl,
   interactionTarget,
   localDeclarationSlug,
   lookupRemoteObject,
   parseAccount,
+  sitePostPath,
   type AccountInput,
   type FedData,
   type InteractionFailure,
@@ -366,7 +368,13 @@ function postPage(c: Context<WebEnv>, kind: "note" | "article") {
         .where(eq(declarations.id, post.declarationId))
         .get()
     : undefined;
-  if (d == null || d.status === "draft") return notFoundPage(c, "There is no such post here.");
+  if (d == null || d.status === "draft") {
+    // The site account's Notes share the path: the page each is about.
+    const site =
+      kind === "note" && post == null && UUID.test(uuid) ? getSitePostByUuid(db, uuid.toLowerCase()) : undefined;
+    if (site != null && site.kind !== "boost") return c.redirect(sitePostPath(db, site), 303);
+    return notFoundPage(c, "There is no such post here.");
+  }
   return c.redirect(`/d/${d.slug}`, 303);
 }
 

@@ -18,9 +18,11 @@ import { countSiteFollowers, listSiteFollowerRecipients, siteFollowersByServer }
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { createDueNotices } from "../../src/federation/notices.ts";
 import { deliverPending } from "../../src/federation/publish.ts";
-import { createDueSitePosts, deliverSitePosts } from "../../src/federation/site-account.ts";
+import { buildActor } from "../../src/federation/actors.ts";
+import { createDueSitePosts, deliverSitePosts, sendSiteProfileUpdate } from "../../src/federation/site-account.ts";
 import { startActorServer, type ActorServer } from "../helpers/actor-server.ts";
 import { mastodon } from "../helpers/fediverse-shapes.ts";
+import { MISSKEY_TEXT_MAX, mastodonView, misskeyView, pleromaView, snacView } from "../helpers/peer-views.ts";
 import { startFediverseServer, type FediverseServer, type ReceivedActivity } from "../helpers/fediverse.ts";
 import { addDeclaration, publishDeclaration, startInstance, type TestInstance } from "../helpers/instance.ts";
 
@@ -288,6 +290,37 @@ describe("what the site account posts", () => {
   });
 });
 
+describe("how Mastodon, Misskey, Pleroma and snac show the site's posts", () => {
+  it("every Note, as fetched at its id: public, its text shown, no content warning, under Misskey's limits", async () => {
+    const notes = siteNotes();
+    expect(notes.length).toBeGreaterThanOrEqual(3);
+    for (const note of notes) {
+      const json = await getJson(note.id);
+      const mastodon = mastodonView(json);
+      expect(mastodon.visibility).toBe("public");
+      expect(mastodon.spoilerText).toBe("");
+      expect(mastodon.html).toContain("<p>");
+      const misskey = misskeyView(json);
+      expect(misskey.cw).toBeNull();
+      expect(misskey.stored).toBe(true);
+      expect(misskey.text!.length).toBeLessThan(MISSKEY_TEXT_MAX);
+      expect(pleromaView(json).visibility).toBe("public");
+      expect(snacView(json).public).toBe(true);
+      expect(snacView(json).hiddenBehind).toBeNull();
+      // Well under Misskey's 64 KiB inbox limit, as delivered.
+      const create = fromSite().find((a) => a.type === "Create" && (a.json.object as { id: string }).id === note.id)!;
+      expect(Buffer.byteLength(JSON.stringify(create.json))).toBeLessThan(16 * 1024);
+    }
+  });
+
+  it("in a browser, a site Note's id leads to its page", async () => {
+    const note = siteNotes().find((n) => n.content.includes("New Declaration on Digital Independence"))!;
+    const res = await fetch(note.id, { redirect: "manual" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/d/rights");
+  });
+});
+
 describe("favouriting a site post", () => {
   it("signs nothing; favouriting the Declaration's own post signs", async () => {
     const note = siteNotes().find((n) => n.content.includes("New Declaration on Digital Independence"))!;
@@ -419,6 +452,26 @@ describe("the strike's voice", () => {
     await passAt(at(Date.parse("2032-06-01T00:00:00Z")));
     await passAt(at(Date.parse("2032-07-04T00:01:00Z")));
     expect(fromSite().length).toBe(before);
+  });
+});
+
+describe("the site account's profile", () => {
+  it("is sent to its followers again when the owner changed it (an Update of the actor)", async () => {
+    const data = { ...site.runtime.data, siteIntroduction: "We strike, in new words." };
+    const origin = new URL(site.origin);
+    expect(await sendSiteProfileUpdate(site.federation, data, origin, buildActor)).toBe(true);
+    await site.drain();
+    await until(
+      () =>
+        fromSite().some(
+          (a) =>
+            a.type === "Update" &&
+            String((a.json.object as { summary?: string }).summary).includes("We strike, in new words."),
+        ),
+      "the profile Update",
+    );
+    // Once: the same profile is not sent again.
+    expect(await sendSiteProfileUpdate(site.federation, data, origin, buildActor)).toBe(false);
   });
 });
 
