@@ -497,10 +497,11 @@ describe("an account whose server answers only signed fetches (secure mode)", ()
   async function followFrom(name: string, inbox: string) {
     const x = await home.addActor(name);
     home.setState(name, "signed-only");
+    const follow = mastodon.follow(x.uri, siteActor);
     const response = await fetch(
       await home.signedPost({
         inbox,
-        json: mastodon.follow(x.uri, siteActor),
+        json: follow,
         keyId: x.keyId,
         privateKey: x.keys.privateKey,
       }),
@@ -509,17 +510,35 @@ describe("an account whose server answers only signed fetches (secure mode)", ()
     expect(listSiteFollowerRecipients(site.db).map((r) => r.uri)).toContain(x.uri);
     // The Accept went to its server.
     await until(() => home.hits(`/users/${name}/inbox`) + home.hits("/inbox") >= 1, "the Accept");
-    return home.signers(`/users/${name}`);
+    return { signers: home.signers(`/users/${name}`), x, follow };
   }
 
   it("through the shared inbox: its actor is fetched signed by the instance actor only", async () => {
-    const signers = await followFrom("secure1", `${site.origin}/inbox`);
+    const { signers, x, follow } = await followFrom("secure1", `${site.origin}/inbox`);
     expect(signers.length).toBeGreaterThanOrEqual(1);
     expect(new Set(signers)).toEqual(new Set([`${site.origin}/d/instance#main-key`]));
+    // Unfollowing with an Undo that names only the Follow's id (as Pleroma and Akkoma send it).
+    const undo = {
+      "@context": follow["@context"],
+      id: `${follow.id}/undo`,
+      type: "Undo",
+      actor: x.uri,
+      object: follow.id,
+    };
+    const response = await fetch(
+      await home.signedPost({
+        inbox: `${site.origin}/inbox`,
+        json: undo,
+        keyId: x.keyId,
+        privateKey: x.keys.privateKey,
+      }),
+    );
+    expect(response.status).toBe(202);
+    expect(listSiteFollowerRecipients(site.db).map((r) => r.uri)).not.toContain(x.uri);
   });
 
   it("through the account's own inbox: the door signs with the instance actor, Fedify with the recipient's own key", async () => {
-    const signers = await followFrom("secure2", `${siteActor}/inbox`);
+    const { signers } = await followFrom("secure2", `${siteActor}/inbox`);
     expect(signers.length).toBeGreaterThanOrEqual(1);
     expect(signers[0]).toBe(`${site.origin}/d/instance#main-key`);
     for (const keyId of signers)
