@@ -43,12 +43,16 @@ export function SiteFollow(props: SiteFollowProps) {
         copies and the strike. Favouriting its posts signs nothing; each Declaration has its own account to sign with.
       </p>
       <div class="share site-handle">
-        <label for="site-handle">The site’s handle</label>
-        <input id="site-handle" class="fedi-handle" type="text" readonly value={props.handle} data-share-url />
-        <button type="button" class="secondary" data-copy-link data-copied="Handle copied." hidden>
-          Copy the handle
-        </button>
-        <p class="share-status" data-share-status aria-live="polite"></p>
+        <div class="share-link">
+          <label for="site-handle">The site’s handle</label>
+          <div class="share-row">
+            <input id="site-handle" type="text" readonly value={props.handle} data-share-url />
+            <button type="button" class="secondary" data-copy-link data-copied="Handle copied." hidden>
+              Copy the handle
+            </button>
+          </div>
+          <p class="share-status" role="status" aria-live="polite" data-share-status></p>
+        </div>
       </div>
       <form method="get" action="/follow" class="interact-form" novalidate>
         <ErrorSummary
