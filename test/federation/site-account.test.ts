@@ -16,7 +16,7 @@ import { createPost, getPost } from "../../src/db/posts.ts";
 import { upsertRemoteCopy } from "../../src/db/remote-copies.ts";
 import { countSiteFollowers, listSiteFollowerRecipients, siteFollowersByServer } from "../../src/db/site-account.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
-import { createDueNotices } from "../../src/federation/notices.ts";
+import { createDueNotices, postNoticesNow } from "../../src/federation/notices.ts";
 import { deliverPending } from "../../src/federation/publish.ts";
 import { buildActor } from "../../src/federation/actors.ts";
 import { createDueSitePosts, deliverSitePosts, sendSiteProfileUpdate } from "../../src/federation/site-account.ts";
@@ -444,6 +444,21 @@ describe("the strike's voice", () => {
           (a.type === "Announce" && a.object === first),
       ),
     ).toHaveLength(2);
+  });
+
+  it("boosts one of the notices the owner posts at once (Post a notice now)", async () => {
+    const now = at(DAY + 5 * 3_600_000 + 17 * 60_000);
+    const posts = await postNoticesNow(site.runtime.data, new URL(site.origin), ["second", "rights"], now);
+    expect(posts).toHaveLength(2);
+    await passAt(now);
+    await passAt(at(now.getTime() + 60_000));
+    const uris = posts.map((p) => `${site.origin}/ap/notes/${p.uuid}`);
+    await until(() => fromSite().some((a) => a.type === "Announce" && uris.includes(a.object as string)), "the boost");
+    const boosted = fromSite().filter((a) => a.type === "Announce" && uris.includes(a.object as string));
+    expect(boosted).toHaveLength(1);
+    // The first in the strike's order ("rights"), whatever order the owner's form gave.
+    const rights = posts.find((p) => p.declarationId === getDeclarationBySlug(site.db, "rights")!.id)!;
+    expect(boosted[0]!.object).toBe(`${site.origin}/ap/notes/${rights.uuid}`);
   });
 
   it("nothing while the strike is paused", async () => {
