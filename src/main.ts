@@ -6,7 +6,7 @@
 import { serve } from "@hono/node-server";
 import { getLogger } from "@logtape/logtape";
 import { createApp } from "./app.tsx";
-import { ConfigError, loadConfig, readEnvironment, type Config } from "./config.ts";
+import { ConfigError, loadConfig, POSTGRES_NOT_YET, readEnvironment, type Config } from "./config.ts";
 import { SqliteKvStore } from "./db/kv.ts";
 import { diffPool } from "./diff/index.ts";
 import { createFederationRuntime } from "./federation/index.ts";
@@ -35,6 +35,10 @@ function readConfig(): Config {
 }
 
 const config = readConfig();
+if (config.databaseUrl != null) {
+  process.stderr.write(`${POSTGRES_NOT_YET}\n`);
+  process.exit(1);
+}
 await configureLogging(config.logLevel);
 const logger = getLogger([APP]);
 

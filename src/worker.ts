@@ -6,7 +6,7 @@
  * scheduler (when BOT_TOKEN_KEY is set).
  */
 import { getLogger } from "@logtape/logtape";
-import { ConfigError, loadConfig, readEnvironment } from "./config.ts";
+import { ConfigError, loadConfig, POSTGRES_NOT_YET, readEnvironment } from "./config.ts";
 import { WriteBatcher } from "./db/batch.ts";
 import { createFederationRuntime } from "./federation/index.ts";
 import { APP, configureLogging } from "./logging.ts";
@@ -19,6 +19,10 @@ try {
   if (!(error instanceof ConfigError)) throw error;
   for (const problem of error.problems) process.stderr.write(`${problem}\n`);
   process.stderr.write("The undersign worker did not start: fix the variables above (see .env.sample).\n");
+  process.exit(1);
+}
+if (config.databaseUrl != null) {
+  process.stderr.write(`${POSTGRES_NOT_YET}\n`);
   process.exit(1);
 }
 await configureLogging(config.logLevel);
