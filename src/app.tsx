@@ -40,6 +40,8 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     db: deps.db,
     batcher: deps.batcher,
     instanceName: deps.config.instanceName,
+    ...(deps.config.siteHandle == null ? {} : { siteHandle: deps.config.siteHandle }),
+    ...(deps.config.siteIntroduction == null ? {} : { siteIntroduction: deps.config.siteIntroduction }),
     allowPrivateAddress: deps.config.federation.allowPrivateAddress,
     signersPerServer: deps.config.federation.signersPerServer,
   };

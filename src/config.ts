@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseEnv } from "node:util";
 import { parseProxyList } from "./net-address.ts";
+import { siteHandleFrom, siteHandleProblem } from "./slug.ts";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -32,6 +33,10 @@ export interface Config {
   readonly pagesDir: string;
   /** Name shown in page titles, the header and NodeInfo. */
   readonly instanceName: string;
+  /** The site account's handle (`@{siteHandle}@{host}`): SITE_HANDLE, else the site's name as a slug. */
+  readonly siteHandle: string;
+  /** The owner's introduction of the site: on the home page and in the site account's profile. Plain text. */
+  readonly siteIntroduction: string;
   readonly logLevel: LogLevel;
   /**
    * The reverse proxies (normalised CIDR ranges) whose X-Forwarded-For is
@@ -108,6 +113,9 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Treats unset and blank (whitespace-only) variables alike. */
+/** The site's introduction is a short text: a profile's bio, a paragraph on the home page. */
+export const SITE_INTRODUCTION_MAX = 500;
+
 function value(env: Env, name: string): string | undefined {
   const v = env[name];
   return v == null || v.trim() === "" ? undefined : v.trim();
@@ -167,6 +175,24 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   if ([...instanceName].length > 100 || /[\p{Cc}]/u.test(instanceName)) {
     problems.push(
       `INSTANCE_NAME: expected at most 100 printable characters, got ${[...instanceName].length} characters`,
+    );
+  }
+
+  const givenHandle = value(env, "SITE_HANDLE")?.trim().toLowerCase();
+  const siteHandle = givenHandle ?? siteHandleFrom(instanceName);
+  const handleProblem = givenHandle == null ? null : siteHandleProblem(givenHandle);
+  if (handleProblem != null) problems.push(`SITE_HANDLE: "${value(env, "SITE_HANDLE")}" ${handleProblem}`);
+  // Given or not, the introduction is checked only as given: a default made from a bad INSTANCE_NAME is its problem.
+  const givenIntroduction = value(env, "SITE_INTRODUCTION")?.normalize("NFC").trim();
+  const siteIntroduction =
+    givenIntroduction ??
+    `${instanceName} hosts Declarations of Digital Independence and the Social Media Strike: read them, copy them, sign them, and strike with us.`;
+  if (
+    givenIntroduction != null &&
+    ([...givenIntroduction].length > SITE_INTRODUCTION_MAX || /[\p{Cc}]/u.test(givenIntroduction))
+  ) {
+    problems.push(
+      `SITE_INTRODUCTION: expected at most ${SITE_INTRODUCTION_MAX} printable characters, got ${[...siteIntroduction].length} characters`,
     );
   }
 
@@ -255,6 +281,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     declarationsDir,
     pagesDir,
     instanceName,
+    siteHandle,
+    siteIntroduction,
     logLevel,
     trustedProxies,
     ipv6PrefixLength,

@@ -66,3 +66,19 @@ export function slugify(text: string): string {
     .slice(0, SLUG_MAX_LENGTH)
     .replace(/-+$/g, "");
 }
+
+/** The handle of the site account when the owner chose none: the site's name as a slug, else `site`. */
+export function siteHandleFrom(instanceName: string): string {
+  const handle = slugify(instanceName);
+  return handle === "" || handle === "instance" ? "site" : handle;
+}
+
+/** Explains why `handle` cannot be the site account's handle, or returns null when it can. */
+export function siteHandleProblem(handle: string): string | null {
+  if (handle.length === 0) return "is empty";
+  if (handle.length > SLUG_MAX_LENGTH) return `is longer than ${SLUG_MAX_LENGTH} characters`;
+  if (!isValidSlug(handle))
+    return "may contain only lowercase letters a–z, digits and single hyphens, and must start and end with a letter or digit";
+  if (handle === "instance") return "is the handle of the instance actor, which signs this server's requests";
+  return null;
+}

@@ -91,6 +91,17 @@ describe("loadConfig", () => {
     expect(config.origin.href).toBe("https://declarations.example/");
   });
 
+  it("derives the site account's handle and introduction from INSTANCE_NAME unless given", () => {
+    const derived = loadConfig({ INSTANCE_NAME: "Déclaration #2 — Berlin" }, "/");
+    expect(derived.siteHandle).toBe("declaration-2-berlin");
+    expect(derived.siteIntroduction).toContain("Déclaration #2 — Berlin hosts Declarations");
+    expect(loadConfig({ INSTANCE_NAME: "Instance" }, "/").siteHandle).toBe("site");
+    expect(loadConfig({ INSTANCE_NAME: "!!!" }, "/").siteHandle).toBe("site");
+    const given = loadConfig({ SITE_HANDLE: " Strike-Berlin ", SITE_INTRODUCTION: "  We strike.  " }, "/");
+    expect(given.siteHandle).toBe("strike-berlin");
+    expect(given.siteIntroduction).toBe("We strike.");
+  });
+
   it("treats blank variables as unset", () => {
     expect(loadConfig({ PORT: "  ", ORIGIN: "" }, "/").port).toBe(8000);
   });
@@ -108,6 +119,13 @@ describe("loadConfig", () => {
     [{ LOG_LEVEL: "loud" }, /^LOG_LEVEL: expected one of trace, debug, info, warning, error, fatal, got "loud"$/],
     [{ INSTANCE_NAME: "x".repeat(101) }, /^INSTANCE_NAME: /],
     [{ INSTANCE_NAME: "bad\u0007name" }, /^INSTANCE_NAME: /],
+    [{ SITE_HANDLE: "Two Words" }, /^SITE_HANDLE: "Two Words" may contain only lowercase letters/],
+    [{ SITE_HANDLE: "site_account" }, /^SITE_HANDLE: /],
+    [{ SITE_HANDLE: "-site" }, /^SITE_HANDLE: /],
+    [{ SITE_HANDLE: "a".repeat(65) }, /^SITE_HANDLE: .* is longer than 64 characters$/],
+    [{ SITE_HANDLE: "instance" }, /^SITE_HANDLE: "instance" is the handle of the instance actor/],
+    [{ SITE_INTRODUCTION: "x".repeat(501) }, /^SITE_INTRODUCTION: expected at most 500 printable characters/],
+    [{ SITE_INTRODUCTION: "two\u0007lines" }, /^SITE_INTRODUCTION: /],
   ])("refuses %j with a line naming the variable", (env, pattern) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);

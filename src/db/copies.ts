@@ -5,11 +5,14 @@
  */
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
+import { isSiteHandle } from "./site-account.ts";
 import { getRevision, insertDeclaration } from "./declarations.ts";
 import { accounts, declarations, revisions, type Declaration, type Revision } from "./schema.ts";
 
 /** True when no Declaration (published or draft) uses `slug`. */
+/** Whether a new Declaration may take `slug`: no Declaration has it, and it is not the site account's handle. */
 export function slugAvailable(db: DbLike, slug: string): boolean {
+  if (isSiteHandle(db, slug)) return false;
   return db.select({ id: declarations.id }).from(declarations).where(eq(declarations.slug, slug)).get() == null;
 }
 

@@ -18,6 +18,7 @@ import {
   fedResponses,
   followers,
   remoteActors,
+  siteFollowers,
   type FedReport,
   type RemoteActor,
 } from "./schema.ts";
@@ -149,17 +150,23 @@ export function removeFollower(tx: DbLike, declarationId: number, actorId: numbe
   );
 }
 
-/** Removes the follow that a Follow activity with this id made (an Undo that names only the id). */
+/**
+ * Removes the follow that a Follow activity with this id made (an Undo that
+ * names only the id): of a Declaration or of the site account.
+ */
 export function removeFollowByUri(tx: DbLike, actorId: number, followUri: string): boolean {
-  return (
-    tx
-      .delete(followers)
-      .where(and(eq(followers.actorId, actorId), eq(followers.followUri, followUri)))
-      .run().changes > 0
-  );
+  const declarations = tx
+    .delete(followers)
+    .where(and(eq(followers.actorId, actorId), eq(followers.followUri, followUri)))
+    .run().changes;
+  const site = tx
+    .delete(siteFollowers)
+    .where(and(eq(siteFollowers.actorId, actorId), eq(siteFollowers.followUri, followUri)))
+    .run().changes;
+  return declarations + site > 0;
 }
 
-/** Drops every follow by these accounts (their inbox answered 404 or 410); returns how many. */
+/** Drops every follow by these accounts, of Declarations and of the site (their inbox answered 404 or 410); returns how many. */
 export function removeFollowersByActorUris(tx: DbLike, uris: readonly string[]): number {
   if (uris.length === 0) return 0;
   const ids = tx
@@ -168,15 +175,11 @@ export function removeFollowersByActorUris(tx: DbLike, uris: readonly string[]):
     .where(inArray(remoteActors.uri, [...uris]))
     .all();
   if (ids.length === 0) return 0;
-  return tx
-    .delete(followers)
-    .where(
-      inArray(
-        followers.actorId,
-        ids.map((r) => r.id),
-      ),
-    )
-    .run().changes;
+  const actorIds = ids.map((r) => r.id);
+  return (
+    tx.delete(followers).where(inArray(followers.actorId, actorIds)).run().changes +
+    tx.delete(siteFollowers).where(inArray(siteFollowers.actorId, actorIds)).run().changes
+  );
 }
 
 export function countFollowers(db: DbLike, declarationId: number): number {
@@ -488,7 +491,7 @@ export function isDomainBlocked(db: DbLike, host: string): boolean {
   return s.blockedAmong.get({ domains: JSON.stringify(domainSuffixes(host)) }) != null;
 }
 
-function blockedHostFilter(db: DbLike): (host: string) => boolean {
+export function blockedHostFilter(db: DbLike): (host: string) => boolean {
   const blocked = new Set(
     db
       .select({ domain: domainBlocks.domain })

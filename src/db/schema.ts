@@ -399,6 +399,72 @@ export const fedActivities = sqliteTable(
 export type FedActivity = typeof fedActivities.$inferSelect;
 
 /**
+ * A remote account following the site account (`@{SITE_HANDLE}@{host}`), the
+ * site's own voice.  Kept apart from the Declarations' followers: following
+ * the site is not following any one Declaration.
+ */
+export const siteFollowers = sqliteTable(
+  "site_followers",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => remoteActors.id, { onDelete: "cascade" }),
+    /** The id of the Follow activity (matched by an Undo that names only it). */
+    followUri: text("follow_uri"),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("site_followers_actor_unique").on(t.actorId)],
+);
+export type SiteFollower = typeof siteFollowers.$inferSelect;
+
+/**
+ * What the site account posted, one activity each: its own Notes (a new
+ * Declaration here, a new copy of one of ours here or elsewhere, the strike's
+ * announcement and countdown) and its boosts (`Announce`) of Declarations'
+ * posts (version notes, digests, one strike notice per slot).  `key` makes
+ * each unique (`declaration:<id>`, `remote-copy:<id>`,
+ * `strike:announcement:<first day>`, `strike:countdown:<which>:<first day>`,
+ * `boost:<post uuid>`, `boost:notice:<slot ISO>`), so two processes never post
+ * the same thing twice.  A Note's HTML is written when it is posted and
+ * served as written.
+ */
+export const sitePosts = sqliteTable(
+  "site_posts",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    /** The Note's public id (`/ap/notes/{uuid}`); unused by a boost. */
+    uuid: text().notNull(),
+    /** The activity's public id (`/ap/activities/{uuid}` for a Create, `/ap/announces/{uuid}` for a boost). */
+    activityUuid: text("activity_uuid").notNull(),
+    kind: text({ enum: ["declaration", "copy", "remote-copy", "announcement", "countdown", "boost"] }).notNull(),
+    key: text().notNull(),
+    /** The Declaration the post is about (null once it is deleted). */
+    declarationId: integer("declaration_id").references(() => declarations.id, { onDelete: "set null" }),
+    /** For a boost: the id of the Declaration's post it boosts. */
+    objectUri: text("object_uri"),
+    /** For a Note: its content (HTML), as posted. */
+    content: text(),
+    /** For a Note: its hashtags, without '#'. */
+    hashtags: text({ mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** For a Note: the media ids of its images (at most 4), in order. */
+    mediaIds: text("media_ids", { mode: "json" }).$type<number[]>().notNull().default(sql`'[]'`),
+    /** For a Note: its language tag, if known. */
+    language: text(),
+    published: integer({ mode: "timestamp_ms" }).notNull(),
+    /** When the activity was handed to the delivery queue. */
+    delivered: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("site_posts_uuid_unique").on(t.uuid),
+    uniqueIndex("site_posts_activity_uuid_unique").on(t.activityUuid),
+    uniqueIndex("site_posts_key_unique").on(t.key),
+    index("site_posts_undelivered_idx").on(t.id).where(sql`delivered IS NULL`),
+  ],
+);
+export type SitePost = typeof sitePosts.$inferSelect;
+
+/**
  * What a Declaration's actor last told its followers about itself: a
  * fingerprint of the profile other servers show (title, summary, the
  * "Signatures" and "Version" fields, license, source, status), and when an

@@ -15,6 +15,10 @@ export interface FedData {
   /** Group commit: inbox writes share commits with the web's writes. */
   readonly batcher: WriteBatcher;
   readonly instanceName: Config["instanceName"];
+  /** The site account's handle (default: from the instance name). */
+  readonly siteHandle?: Config["siteHandle"];
+  /** The owner's introduction, the site account's profile text (default: a sentence naming the site). */
+  readonly siteIntroduction?: Config["siteIntroduction"];
   /**
    * Lets our own fetches (copies on other sites) reach loopback and private
    * addresses: development and tests only, as `FEDERATION_ALLOW_PRIVATE_ADDRESS`.
@@ -28,3 +32,10 @@ export const builder = createFederationBuilder<FedData>();
 
 /** The identifier of the instance actor (a reserved slug, so no Declaration can take it). */
 export const INSTANCE_ACTOR = "instance";
+
+/**
+ * The identifier of the site account, the site's own voice (site-account.ts).
+ * It cannot be a slug (slugs have no `_`), so no Declaration can take it;
+ * people know the account by its handle, which the owner chooses.
+ */
+export const SITE_ACTOR = "site_account";

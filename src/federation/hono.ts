@@ -14,13 +14,16 @@ import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import type { MiddlewareHandler } from "hono";
 import { isDomainBlocked } from "../db/fediverse.ts";
-import { INSTANCE_ACTOR, type FedData } from "./builder.ts";
+import { INSTANCE_ACTOR, SITE_ACTOR, type FedData } from "./builder.ts";
 import { InboxDoor, isInboxPath, withInbound, type DoorOptions, type Loaders } from "./inbound.ts";
 import { withFullPublicAddress } from "./public-address.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
 
 const AP_MEDIA_TYPE = /application\/(?:activity\+json|ld\+json)/i;
+
+/** Pages whose ActivityPub representation is the site account. */
+const SITE_PAGES: ReadonlySet<string> = new Set(["/", "/strike", "/about"]);
 
 /** Larger than any activity Mastodon, Misskey or Pleroma sends (Misskey accepts 64 KiB). */
 export const MAX_INBOX_BODY_BYTES = 256 * 1024;
@@ -105,6 +108,19 @@ export function federationMiddleware(
   let loaders: Loaders | null = null;
   return async (c, next) => {
     if (!isFederationRequest(c.req.path, c.req.raw.headers)) return next();
+    // Searching for the site's address (or its strike page) on another server
+    // finds the site account: the ActivityPub document of those pages is the
+    // account's, at its own id (servers check that a document came from its id).
+    if (
+      (c.req.method === "GET" || c.req.method === "HEAD") &&
+      SITE_PAGES.has(c.req.path) &&
+      AP_MEDIA_TYPE.test(c.req.header("accept") ?? "")
+    ) {
+      return new Response(null, {
+        status: 302,
+        headers: { Location: new URL(`/d/${SITE_ACTOR}`, origin).href, Vary: "Accept" },
+      });
+    }
     const raw = c.req.raw;
     const url = new URL(raw.url);
     const canonical = new URL(url.pathname + url.search, origin);

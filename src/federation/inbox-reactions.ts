@@ -24,10 +24,12 @@ import {
 } from "@fedify/vocab";
 import { addBoost, getRemoteActorByUri, removeBoost, removeFollowByUri, removeFollower } from "../db/fediverse.ts";
 import { addReaction, recordUndone, removeReaction } from "../db/reactions.ts";
+import { removeSiteFollower } from "../db/site-account.ts";
 import type { FedData } from "./builder.ts";
 import { inboundOf } from "./inbound.ts";
 import { displayName, ignore, logger, ourActor, ourPost, storeSender, write, type Ctx } from "./inbox-common.ts";
 import { reactionSigns, readSigningReactions } from "./reactions.ts";
+import { isSiteActor } from "./site-account.ts";
 import { remoteLine, type Sender } from "./signer.ts";
 import { toDate } from "./time.ts";
 
@@ -157,7 +159,10 @@ export async function onUndo(ctx: InboxContext<FedData>, undo: Activity, sender:
   const now = new Date();
   // The Undo's own time when it says it (a reused id is believed again only with a later `published`).
   const undone = toDate(undo.published) ?? now;
-  if (inner instanceof Follow) {
+  if (inner instanceof Follow && isSiteActor(ctx, inner.objectId)) {
+    if (known == null) return ignore(undo, "we never stored anything from its actor");
+    await write(ctx, () => removeSiteFollower(ctx.data.db, known.id));
+  } else if (inner instanceof Follow) {
     const declaration = ourActor(ctx, inner.objectId);
     if (declaration == null) return ignore(undo, "it unfollows no actor of ours");
     if (known == null) return ignore(undo, "we never stored anything from its actor");

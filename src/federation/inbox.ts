@@ -46,7 +46,8 @@ import {
 } from "../db/fediverse.ts";
 import { sanitizeRemoteHtml } from "../markdown.ts";
 import { cleanText, stripInvisible } from "../signature-input.ts";
-import { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
+import { addSiteFollower } from "../db/site-account.ts";
+import { builder, INSTANCE_ACTOR, SITE_ACTOR, type FedData } from "./builder.ts";
 import { onRemoteArticle } from "./copies.ts";
 import { INBOX_PATHS } from "./inbound.ts";
 import {
@@ -107,6 +108,13 @@ async function onFollow(ctx: InboxContext<FedData>, follow: Follow, sender: Send
   // The Follow as it came (not with anything embedded in it).
   const embedded = new Follow({ id: follow.id, actor: follow.actorId, object: follow.objectId });
   const reply = { id: new URL(`#follows/${randomUUID()}`, me), actor: me, object: embedded };
+  if (identifier === SITE_ACTOR) {
+    // The site account takes every follower, like a published Declaration.
+    const now = new Date();
+    await write(ctx, () => addSiteFollower(ctx.data.db, storeSender(ctx, sender, now), follow.id?.href ?? null, now));
+    await ctx.sendActivity({ identifier }, recipientOf(sender), new Accept(reply));
+    return;
+  }
   const declaration = identifier === INSTANCE_ACTOR ? null : getPublicDeclaration(ctx.data.db, identifier);
   if (declaration == null || declaration.status !== "published") {
     // The instance actor and unpublished Declarations take no followers; an

@@ -11,7 +11,8 @@ import "./notices.ts";
 import "./objects.ts";
 import "./publish.ts";
 
-export { builder, INSTANCE_ACTOR, type FedData } from "./builder.ts";
+export { builder, INSTANCE_ACTOR, SITE_ACTOR, type FedData } from "./builder.ts";
+export { siteActorUri, siteHandleOf, siteIntroductionOf, sitePostPath } from "./site-account.ts";
 export { federationMiddleware } from "./hono.ts";
 export {
   ACCOUNT_MAX,

@@ -9,6 +9,7 @@
  */
 import type { Context } from "@fedify/fedify";
 import {
+  Announce,
   Article,
   Create,
   Document,
@@ -31,6 +32,7 @@ import { noticeHashtags, noticeTokens } from "../strike/notices.ts";
 import { builder, type FedData } from "./builder.ts";
 import { viaLink } from "./copies.ts";
 import { mediaPath } from "./notices.ts";
+import { siteActivityByUuid, siteNoteByUuid } from "./site-account.ts";
 import { instant } from "./time.ts";
 
 /** Activities we deliver must stay well under Misskey's 64 KiB inbox limit. */
@@ -70,17 +72,17 @@ export function hashtagUrl(ctx: Context<FedData>, tag: string): URL {
   return pageUrl(ctx, `/tags/${encodeURIComponent(tag.toLowerCase())}`);
 }
 
-function hashtagTags(ctx: Context<FedData>, tags: readonly string[]): Hashtag[] {
+export function hashtagTags(ctx: Context<FedData>, tags: readonly string[]): Hashtag[] {
   return tags.map((tag) => new Hashtag({ name: `#${tag}`, href: hashtagUrl(ctx, tag) }));
 }
 
 /** Hashtags as Mastodon writes them into content, so every server links them. */
-function hashtagParagraph(ctx: Context<FedData>, tags: readonly string[]): string {
+export function hashtagParagraph(ctx: Context<FedData>, tags: readonly string[]): string {
   if (tags.length === 0) return "";
   return `<p>${tags.map((tag) => hashtagLink(ctx, tag)).join(" ")}</p>`;
 }
 
-function link(url: URL, text?: string): string {
+export function link(url: URL, text?: string): string {
   return `<a href="${escapeHtml(url.href)}">${escapeHtml(text ?? url.href)}</a>`;
 }
 
@@ -123,7 +125,7 @@ function addressing(ctx: Context<FedData>, slug: string) {
 }
 
 /** The Declaration's language as a language tag, or null when it is not one. */
-function languageOf(declaration: Pick<Declaration, "language">): string | null {
+export function languageOf(declaration: Pick<Declaration, "language">): string | null {
   const tag = declaration.language.trim();
   if (tag === "") return null;
   try {
@@ -138,7 +140,7 @@ function languageOf(declaration: Pick<Declaration, "language">): string | null {
  * which every server reads, and the language map (`contentMap`), from which
  * Mastodon and Akkoma take the post's language.
  */
-function localized(text: string, language: string | null): [string] | [string, LanguageString] {
+export function localized(text: string, language: string | null): [string] | [string, LanguageString] {
   return language == null ? [text] : [text, new LanguageString(text, language)];
 }
 
@@ -272,7 +274,7 @@ function noteContent(ctx: Context<FedData>, declaration: Decl, post: FedPost, re
 }
 
 /** A strike notice's images, each with its description (`name`) for people who cannot see it. */
-function noticeAttachments(ctx: Context<FedData>, post: FedPost): Document[] {
+export function noticeAttachments(ctx: Context<FedData>, post: Pick<FedPost, "mediaIds">): Document[] {
   return getMediaByIds(ctx.data.db, post.mediaIds).map(
     (m) =>
       new Document({
@@ -403,7 +405,12 @@ builder.setObjectDispatcher(
   "/ap/articles/{uuid}",
   (ctx, { uuid }) => postObject(ctx, uuid, true) as Article | null,
 );
-builder.setObjectDispatcher(Note, "/ap/notes/{uuid}", (ctx, { uuid }) => postObject(ctx, uuid, false) as Note | null);
+// The site account's Notes share the path (one dispatcher per class).
+builder.setObjectDispatcher(
+  Note,
+  "/ap/notes/{uuid}",
+  (ctx, { uuid }) => (postObject(ctx, uuid, false) as Note | null) ?? siteNoteByUuid(ctx, uuid),
+);
 
 async function activityByUuid(ctx: Context<FedData>, uuid: string, type: "Create" | "Update") {
   const entry = getActivityByUuid(ctx.data.db, uuid);
@@ -416,7 +423,15 @@ async function activityByUuid(ctx: Context<FedData>, uuid: string, type: "Create
 builder.setObjectDispatcher(
   Create,
   "/ap/activities/{uuid}",
-  async (ctx, { uuid }) => (await activityByUuid(ctx, uuid, "Create")) as Create | null,
+  async (ctx, { uuid }) =>
+    ((await activityByUuid(ctx, uuid, "Create")) as Create | null) ??
+    (siteActivityByUuid(ctx, uuid, "Create") as Create | null),
+);
+// Only the site account boosts (its boosts of the Declarations' posts).
+builder.setObjectDispatcher(
+  Announce,
+  "/ap/announces/{uuid}",
+  (ctx, { uuid }) => siteActivityByUuid(ctx, uuid, "Announce") as Announce | null,
 );
 builder.setObjectDispatcher(
   Update,

@@ -21,6 +21,7 @@ import { countFollowers } from "../db/fediverse.ts";
 import type { Declaration } from "../db/schema.ts";
 import { buildActor } from "./actors.ts";
 import type { FedData } from "./builder.ts";
+import { sendSiteProfileUpdate } from "./site-account.ts";
 
 const logger = getLogger(["undersign", "federation", "publish"]);
 
@@ -84,5 +85,7 @@ export async function sendProfileUpdates(
     logger.debug("Sent the profile of /d/{slug} to its followers", { slug: declaration.slug });
     sent++;
   }
+  // The site account's profile changes only with the configuration (a restart).
+  if (await sendSiteProfileUpdate(federation, data, origin, buildActor)) sent++;
   return sent;
 }

@@ -4,7 +4,8 @@
  * the Article and of the announcement (which carries the text's opening
  * words) and a "version N" Note for each new revision, a digest of new
  * signatures at most once an hour, and an `Update` of the actor's profile when
- * it changed, at most once an hour (profile-updates.ts).
+ * it changed, at most once an hour (profile-updates.ts).  Then what the site
+ * account posts about them, and about the strike (site-account.ts).
  *
  * The database decides what is due (so a restart, or a revision imported
  * from a file, is caught up on the next pass) and each post is created once:
@@ -32,6 +33,7 @@ import { recheckSigners } from "./recheck.ts";
 import { createDueNotices, nextNoticeAt } from "./notices.ts";
 import { announcementDiffers, buildActivity, postUri } from "./objects.ts";
 import { PROFILE_UPDATE_INTERVAL_MS, sendProfileUpdates } from "./profile-updates.ts";
+import { createDueSitePosts, deliverSitePosts } from "./site-account.ts";
 
 const logger = getLogger(["undersign", "federation", "publish"]);
 
@@ -210,7 +212,10 @@ export function startPublisher(
   const pass = async () => {
     await createDuePosts(data, now(), options.digestIntervalMs);
     await createDueNotices(data, now(), options.origin);
+    // The site account's posts and boosts follow the Declarations' posts they are about.
+    await createDueSitePosts(federation.createContext(options.origin, data), now());
     await deliverPending(federation, data, options.origin);
+    await deliverSitePosts(federation, data, options.origin);
     await sendProfileUpdates(
       federation,
       data,

@@ -11,7 +11,10 @@
  * per-server share and circuit breaker replace Fedify's breaker.
  */
 import { createExponentialBackoffPolicy, type Federation, type KvStore, type RetryPolicy } from "@fedify/fedify";
+import { getLogger } from "@logtape/logtape";
 import type { Config } from "../config.ts";
+import { getDeclarationBySlug } from "../db/declarations.ts";
+import { recordSiteHandle } from "../db/site-account.ts";
 import type { WriteBatcher } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { SqliteKvStore } from "../db/kv.ts";
@@ -22,6 +25,9 @@ import { installOutgoingFetch, onServerAnswered, type SignatureSpec } from "./ou
 import { startPublisher, type Publisher } from "./publish.ts";
 import { guardSignatureMemory } from "./signature-memory.ts";
 import { duration } from "./time.ts";
+import { siteHandleOf } from "./site-account.ts";
+
+const logger = getLogger(["undersign", "federation"]);
 
 /**
  * Mastodon before 4.5, Misskey, Pleroma and Akkoma verify only draft-cavage
@@ -42,7 +48,8 @@ export const OUTBOX_RETRY_POLICY: RetryPolicy = createExponentialBackoffPolicy({
 export interface FederationRuntimeOptions {
   db: Db;
   batcher: WriteBatcher;
-  config: Pick<Config, "origin" | "instanceName" | "federation">;
+  config: Pick<Config, "origin" | "instanceName" | "federation"> &
+    Partial<Pick<Config, "siteHandle" | "siteIntroduction">>;
   /** Defaults to the persistent store in `db`. */
   kv?: KvStore;
   /**
@@ -95,8 +102,18 @@ export async function createFederationRuntime(options: FederationRuntimeOptions)
     db,
     batcher,
     instanceName: config.instanceName,
+    ...(config.siteHandle == null ? {} : { siteHandle: config.siteHandle }),
+    ...(config.siteIntroduction == null ? {} : { siteIntroduction: config.siteIntroduction }),
     allowPrivateAddress: config.federation.allowPrivateAddress,
   };
+  // No new Declaration may take the site account's handle; one that had it already keeps it (and its followers).
+  const handle = siteHandleOf(data);
+  db.transaction((tx) => recordSiteHandle(tx, handle));
+  if (getDeclarationBySlug(db, handle) != null)
+    logger.warn(
+      "The Declaration {handle} has the site account's handle, and keeps it: choose another SITE_HANDLE so that the site account can be found",
+      { handle },
+    );
   return {
     federation,
     data,

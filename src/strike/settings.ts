@@ -30,7 +30,13 @@ export interface StrikeSettings {
   readonly templates: readonly NoticeTemplate[];
   /** Notices are not posted while paused. */
   readonly paused: boolean;
+  /** When the site account counts down to the strike: a week before, a day before, at the start. */
+  readonly countdown: readonly CountdownMoment[];
 }
+
+/** The moments the site account may post a countdown at, in order. */
+export const COUNTDOWN_MOMENTS = ["week", "day", "start"] as const;
+export type CountdownMoment = (typeof COUNTDOWN_MOMENTS)[number];
 
 export const DEFAULT_TEMPLATES: readonly NoticeTemplate[] = [
   {
@@ -65,6 +71,7 @@ export function defaultStrikeSettings(now: Date): StrikeSettings {
     declarations: [],
     templates: DEFAULT_TEMPLATES,
     paused: false,
+    countdown: COUNTDOWN_MOMENTS,
   };
 }
 
@@ -105,6 +112,7 @@ const storedSchema = z.object({
     .min(1)
     .max(50),
   paused: z.boolean(),
+  countdown: z.array(z.enum(COUNTDOWN_MOMENTS)).max(COUNTDOWN_MOMENTS.length),
 });
 
 /** Reads stored settings: each field that is missing or invalid takes its default. */
@@ -139,11 +147,13 @@ export interface StrikeFormInput {
   cadence: string;
   declarations: string[];
   templates: { text: string; mediaIds: string[] }[];
+  /** The countdown moments ticked (`week`, `day`, `start`). */
+  countdown: string[];
 }
 
 /**
  * Problems by field: `name`, `hashtags`, `days` (none given), `day-N`,
- * `timeZone`, `cadence`, `declarations`, `template-N` (N counts from 1, as
+ * `timeZone`, `cadence`, `declarations`, `countdown`, `template-N` (N counts from 1, as
  * the form shows them).
  */
 export type StrikeFormErrors = Record<string, string>;
@@ -160,6 +170,7 @@ export function formInputOf(s: StrikeSettings): StrikeFormInput {
     cadence: String(s.cadenceMinutes),
     declarations: [...s.declarations],
     templates: s.templates.map((t) => ({ text: t.text, mediaIds: t.mediaIds.map(String) })),
+    countdown: [...s.countdown],
   };
 }
 
@@ -229,6 +240,12 @@ export function validateStrikeForm(
   const unknown = declarations.filter((slug) => !context.publishedSlugs.has(slug));
   if (unknown.length > 0) errors.declarations = `“${unknown[0]}” is not a published Declaration of this site.`;
 
+  const moments = new Set(input.countdown);
+  const strange = [...moments].find((m) => !(COUNTDOWN_MOMENTS as readonly string[]).includes(m));
+  if (strange != null)
+    errors.countdown = `“${strange}” is not a moment of the countdown: choose a week before, a day before or the start.`;
+  const countdown = COUNTDOWN_MOMENTS.filter((m) => moments.has(m));
+
   const templates: NoticeTemplate[] = [];
   input.templates.forEach((t, i) => {
     const key = `template-${i + 1}`;
@@ -264,6 +281,7 @@ export function validateStrikeForm(
       declarations,
       templates,
       paused: context.paused,
+      countdown,
     },
   };
 }

@@ -35,6 +35,7 @@ import type { WebDeps, WebEnv } from "./context.ts";
 import { CSRF_FIELD, verifyCsrf } from "./csrf.ts";
 import { plural } from "./format.ts";
 import { AccountGuards } from "./login-limits.ts";
+import { SiteFollowersOf } from "./site-follow.tsx";
 import { currentAccount, endSession, isKnownDevice, rememberDevice, startSession } from "./session.ts";
 import {
   AccountView,
@@ -349,13 +350,16 @@ function adminPage(
   return personalPage(
     c,
     "Site administration",
-    <AdminView
-      csrf={csrfFor(c)}
-      mode={getRegistrationMode(db)}
-      accounts={listAccounts(db)}
-      unusedInvites={countUnusedInvites(db)}
-      {...extra}
-    />,
+    <>
+      <AdminView
+        csrf={csrfFor(c)}
+        mode={getRegistrationMode(db)}
+        accounts={listAccounts(db)}
+        unusedInvites={countUnusedInvites(db)}
+        {...extra}
+      />
+      <SiteFollowersOf deps={c.get("deps")} />
+    </>,
     status,
   );
 }

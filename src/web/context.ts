@@ -14,7 +14,8 @@ export interface WebDeps {
   readonly config: Pick<
     Config,
     "origin" | "instanceName" | "trustedProxies" | "ipv6PrefixLength" | "signing" | "mail" | "federation"
-  >;
+  > &
+    Partial<Pick<Config, "siteHandle" | "siteIntroduction">>;
   readonly pow: ProofOfWork;
   /** The site secret: keys CSRF tokens and client hashes. */
   readonly secret: string;

@@ -25,6 +25,7 @@ import { sessionMiddleware } from "./session.ts";
 import { sharingRoutes } from "./share.tsx";
 import { sign } from "./sign.tsx";
 import { signer } from "./signer.tsx";
+import { siteFollowRoutes } from "./site-follow.tsx";
 import { sitePageRoutes } from "./site-pages.tsx";
 import { statsRoutes } from "./stats.tsx";
 import { strikeAdminRoutes } from "./strike-admin.tsx";
@@ -58,6 +59,7 @@ web.route("/", mergeRoutes);
 web.route("/", compareElsewhereRoutes);
 // The fediverse: follow/sign from another server, /interact, responses, hashtags, the admin's page.
 web.route("/", interactRoutes);
+web.route("/", siteFollowRoutes);
 web.route("/", responseRoutes);
 web.route("/", tagRoutes);
 web.route("/", federationAdminRoutes);

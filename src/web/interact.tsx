@@ -21,12 +21,14 @@ import { getDeclarationBySlug } from "../db/declarations.ts";
 import { countBoosts, countFollowers } from "../db/fediverse.ts";
 import { getPostByUuid } from "../db/posts.ts";
 import { declarations, type Declaration } from "../db/schema.ts";
+import { getSitePostByUuid } from "../db/site-account.ts";
 import {
   findInteractionUrl,
   interactionTarget,
   localDeclarationSlug,
   lookupRemoteObject,
   parseAccount,
+  sitePostPath,
   type AccountInput,
   type FedData,
   type InteractionFailure,
@@ -52,7 +54,7 @@ const LOOKUP_LIMITS = [
 const limiters = new WeakMap<WebDeps, RateLimiter>();
 
 /** Records one lookup for this client; the seconds to wait when over the limit, else 0. */
-function lookupWait(c: Context<WebEnv>): number {
+export function lookupWait(c: Context<WebEnv>): number {
   const deps = c.get("deps");
   let limiter = limiters.get(deps);
   if (limiter == null) limiters.set(deps, (limiter = new RateLimiter(LOOKUP_LIMITS, { maxKeys: 50_000 })));
@@ -60,7 +62,13 @@ function lookupWait(c: Context<WebEnv>): number {
 }
 
 export function fedDataOf(deps: WebDeps): FedData {
-  return { db: deps.db, batcher: deps.batcher, instanceName: deps.config.instanceName };
+  return {
+    db: deps.db,
+    batcher: deps.batcher,
+    instanceName: deps.config.instanceName,
+    ...(deps.config.siteHandle == null ? {} : { siteHandle: deps.config.siteHandle }),
+    ...(deps.config.siteIntroduction == null ? {} : { siteIntroduction: deps.config.siteIntroduction }),
+  };
 }
 
 /**
@@ -128,7 +136,7 @@ function interactable(c: Context<WebEnv>, slug: string): Declaration | undefined
 const WITHDRAWN = "This Declaration was withdrawn by its author: it can no longer be signed or followed.";
 
 /** What went wrong, in words, for the account field. */
-function failureMessage(
+export function failureMessage(
   reason: InteractionFailure,
   account: AccountInput,
   intent: InteractionIntent,
@@ -360,7 +368,13 @@ function postPage(c: Context<WebEnv>, kind: "note" | "article") {
         .where(eq(declarations.id, post.declarationId))
         .get()
     : undefined;
-  if (d == null || d.status === "draft") return notFoundPage(c, "There is no such post here.");
+  if (d == null || d.status === "draft") {
+    // The site account's Notes share the path: the page each is about.
+    const site =
+      kind === "note" && post == null && UUID.test(uuid) ? getSitePostByUuid(db, uuid.toLowerCase()) : undefined;
+    if (site != null && site.kind !== "boost") return c.redirect(sitePostPath(db, site), 303);
+    return notFoundPage(c, "There is no such post here.");
+  }
   return c.redirect(`/d/${d.slug}`, 303);
 }
 

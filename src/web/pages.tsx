@@ -25,6 +25,9 @@ import { copySource, proposedChangesSection, type ProposedChangesSection } from 
 import { DIFF_RETRY_AFTER_SECONDS, type Tried } from "./diffing.tsx";
 import { escapeHtml } from "../diff/index.ts";
 import { formsMayLeaveSite } from "./interact.tsx";
+import { siteIntroductionOf } from "../federation/index.ts";
+import { siteAccountUri, siteHandle } from "./site-follow.tsx";
+import { SiteFollow } from "./views/SiteFollow.tsx";
 import { canModerate, FediverseSections, hasResponses } from "./responses.tsx";
 import { currentAccount } from "./session.ts";
 import { declarationMeta, DeclarationShare } from "./share.tsx";
@@ -33,12 +36,21 @@ import { DraftNotice, isOwner, readableDeclaration, RepublishForm, WithdrawnNoti
 export const pages = new Hono<WebEnv>();
 
 pages.get("/", (c) => {
-  const { db, config } = c.get("deps");
+  const deps = c.get("deps");
+  const { db, config } = deps;
   const declarations = listPublishedDeclarations(db);
+  // The follow form ends on the visitor's own server.
+  formsMayLeaveSite(c);
   return c.html(
-    <Layout title={config.instanceName} siteName={config.instanceName} canonical={new URL("/", config.origin).href}>
+    <Layout
+      title={config.instanceName}
+      siteName={config.instanceName}
+      canonical={new URL("/", config.origin).href}
+      alternates={[{ href: siteAccountUri(deps), type: "application/activity+json", title: siteHandle(deps) }]}
+    >
       <h1 class="page-title">Declarations</h1>
       <DeclarationList declarations={declarations} />
+      <SiteFollow handle={siteHandle(deps)} introduction={siteIntroductionOf(config)} />
     </Layout>,
   );
 });

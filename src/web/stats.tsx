@@ -20,6 +20,7 @@ import { notFoundPage } from "./errors.tsx";
 import { formatNumber, plural } from "./format.ts";
 import { Chart } from "./views/Chart.tsx";
 import { Layout } from "./views/Layout.tsx";
+import { SiteFollowersOf } from "./site-follow.tsx";
 
 const CACHE_MS = 60_000;
 const DAY = BUCKET_MS.day;
@@ -165,6 +166,7 @@ statsRoutes.get("/stats", (c) => {
       <p class="lead">Everything people did with the Declarations on this site, {rangeText(view)}.</p>
       <dl class="stat-totals">{totals}</dl>
       <StatsCharts view={view} idPrefix="site" />
+      <SiteFollowersOf deps={c.get("deps")} />
       <p class="fine-print">
         The same numbers as JSON: <a href="/api/stats">/api/stats</a> (and{" "}
         <code>/api/declarations/{"{slug}"}/stats</code> for one Declaration). Free to use and to show elsewhere.

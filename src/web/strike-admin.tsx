@@ -178,9 +178,12 @@ export function formInputFrom(values: Record<string, string>): StrikeFormInput {
   for (let i = 1; i <= DAYS_MAX + 2; i++) if (values[`day-${i}`] != null) lastDay = i;
   const templates: { text: string; mediaIds: string[] }[] = [];
   const declarations: string[] = [];
+  const countdown: string[] = [];
   for (const [name, value] of Object.entries(values)) {
     const declaration = /^declaration-(.+)$/.exec(name);
     if (declaration != null) declarations.push(declaration[1]!);
+    const moment = /^countdown-(.{1,20})$/.exec(name);
+    if (moment != null) countdown.push(moment[1]!);
     const media = /^template-(\d{1,2})-media-(.{1,20})$/.exec(name);
     const text = /^template-(\d{1,2})$/.exec(name);
     const index = Number((media ?? text)?.[1] ?? 0);
@@ -197,6 +200,7 @@ export function formInputFrom(values: Record<string, string>): StrikeFormInput {
     cadence: values.cadence ?? "",
     declarations,
     templates,
+    countdown,
   };
 }
 

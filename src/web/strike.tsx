@@ -27,6 +27,8 @@ import { currentAccount } from "./session.ts";
 import { Layout } from "./views/Layout.tsx";
 import { ProofOfWorkField } from "./views/ProofOfWorkField.tsx";
 import { HONEYPOT_FIELD } from "./views/SignForm.tsx";
+import { siteHandle } from "./site-follow.tsx";
+import { SiteFollow } from "./views/SiteFollow.tsx";
 import { StrikePage, type PledgeErrors, type StrikeDayView, type StrikePageProps } from "./views/StrikePage.tsx";
 
 export const strikeRoutes = new Hono<WebEnv>();
@@ -309,6 +311,7 @@ function renderStrike(c: Context<WebEnv>, state: PageState, status: 200 | 400 | 
         share={<StrikeShare settings={settings} origin={config.origin} />}
         {...state}
       />
+      <SiteFollow handle={siteHandle(c.get("deps"))} />
     </Layout>,
     status,
   );

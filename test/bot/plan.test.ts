@@ -38,6 +38,7 @@ const strike: StrikeSettings = {
     { text: "{hours_left} hours left. {declaration_url}", mediaIds: [] },
   ],
   paused: false,
+  countdown: [],
 };
 
 const ctx: PlanContext = {

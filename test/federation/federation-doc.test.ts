@@ -120,6 +120,12 @@ describe("FEDERATION.md: endpoints", () => {
       "/ap/activities/": activity("Create"),
       "/ap/updates/": activity("Update"),
       "/ap/quote-authorizations/": stamp.uuid,
+      // The site account boosted the version note.
+      "/ap/announces/": (
+        app.db.$client.prepare("SELECT activity_uuid FROM site_posts WHERE kind = 'boost'").get() as {
+          activity_uuid: string;
+        }
+      ).activity_uuid,
     });
   });
 

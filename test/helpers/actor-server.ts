@@ -37,6 +37,8 @@ export interface ActorServer {
   serve(path: string, body: unknown, status?: number): void;
   /** How many GETs each path received. */
   hits(path: string): number;
+  /** The key ids that signed the requests to `path` (draft-cavage `keyId` or RFC 9421 `keyid`), in order. */
+  signers(path: string): string[];
   /** A key pair that no actor document names. */
   strayKeys(): Promise<CryptoKeyPair>;
   /** A POST of `json` to `inbox`, signed with `privateKey` under `keyId`. */
@@ -68,6 +70,7 @@ export async function startActorServer(): Promise<ActorServer> {
   >();
   const documents = new Map<string, Served>();
   const counts = new Map<string, number>();
+  const signedBy = new Map<string, string[]>();
   const hanging = new Set<ServerResponse>();
   let origin = "";
 
@@ -95,6 +98,8 @@ export async function startActorServer(): Promise<ActorServer> {
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = new URL(req.url ?? "/", origin).pathname;
     counts.set(path, (counts.get(path) ?? 0) + 1);
+    const keyId = /keyid="([^"]+)"/i.exec(String(req.headers["signature-input"] ?? req.headers.signature ?? ""));
+    if (keyId != null) signedBy.set(path, [...(signedBy.get(path) ?? []), keyId[1]!]);
     if (req.method === "POST") {
       req.resume();
       return send(res, 202, null);
@@ -159,6 +164,7 @@ export async function startActorServer(): Promise<ActorServer> {
       documents.set(path, { status, body });
     },
     hits: (path) => counts.get(path) ?? 0,
+    signers: (path) => [...(signedBy.get(path) ?? [])],
     strayKeys: generateRsaKeyPair,
     async signedPost({ inbox, json, keyId, privateKey, spec }) {
       const request = new Request(inbox, {

@@ -100,7 +100,7 @@ describe("/admin/strike", () => {
     expect(textareaText(html, "template-4")).toBe("");
     // Published Declarations only.
     const boxes = tags(html, "input")
-      .filter((i) => i.type === "checkbox")
+      .filter((i) => i.type === "checkbox" && i.name?.startsWith("declaration-") === true)
       .map((i) => i.name);
     expect(boxes.sort()).toEqual(["declaration-second-one", "declaration-test-declaration"]);
     expect(pageText(html)).toContain("No notice has been posted yet.");
@@ -120,6 +120,8 @@ describe("/admin/strike", () => {
         [`template-1-media-${b.id}`]: "on",
         [`template-1-media-${a.id}`]: "on",
         "template-2": "Second {hours_left}",
+        "countdown-week": "on",
+        "countdown-start": "on",
       }),
       { csrf: boss },
     );
@@ -141,6 +143,7 @@ describe("/admin/strike", () => {
         { text: "Second {hours_left}", mediaIds: [] },
       ],
       paused: false,
+      countdown: ["week", "start"],
     });
     const html = await (await getAs(t, `${PAGE}?done=saved`, boss)).text();
     expect(pageText(html)).toContain("The strike settings are saved.");
@@ -149,6 +152,10 @@ describe("/admin/strike", () => {
     expect(tags(html, "input").find((i) => i.name === `template-1-media-${a.id}`)).toHaveProperty("checked");
     expect(tags(html, "input").find((i) => i.name === `template-2-media-${a.id}`)).not.toHaveProperty("checked");
     expect(tags(html, "img").map((i) => i.src)).toContain(`/media/${a.uuid}.png`);
+    // The site account's countdown: the moments ticked, and only those.
+    expect(tags(html, "input").find((i) => i.name === "countdown-week")).toHaveProperty("checked");
+    expect(tags(html, "input").find((i) => i.name === "countdown-day")).not.toHaveProperty("checked");
+    expect(tags(html, "input").find((i) => i.name === "countdown-start")).toHaveProperty("checked");
   });
 
   const cases: [string, Record<string, string | undefined>, string, string][] = [
@@ -194,6 +201,12 @@ describe("/admin/strike", () => {
       "strike-declarations",
       "“a-draft” is not a published Declaration of this site.",
     ],
+    [
+      "a countdown moment that does not exist",
+      { "countdown-month": "on" },
+      "strike-countdown",
+      "“month” is not a moment of the countdown",
+    ],
   ];
   for (const [what, overrides, id, message] of cases) {
     it(`refuses ${what}: 400, the field named, the input kept, nothing saved`, async () => {
@@ -211,7 +224,7 @@ describe("/admin/strike", () => {
       );
       expect(control?.["aria-invalid"]).toBe("true");
       for (const [name, value] of Object.entries(fields)) {
-        if (name === "csrf" || name.startsWith("declaration-")) continue;
+        if (name === "csrf" || name.startsWith("declaration-") || name.startsWith("countdown-")) continue;
         if (name.startsWith("template-")) expect(textareaText(html, name), name).toBe(value);
         else expect(inputValue(html, name), name).toBe(value);
       }

@@ -424,6 +424,49 @@ export const fedActivities = pgTable(
 );
 export type FedActivity = typeof fedActivities.$inferSelect;
 
+/** A remote account following the site account (see src/db/schema.ts). */
+export const siteFollowers = pgTable(
+  "site_followers",
+  {
+    id: integer().primaryKey().generatedByDefaultAsIdentity(),
+    actorId: integer("actor_id")
+      .notNull()
+      .references(() => remoteActors.id, { onDelete: "cascade" }),
+    /** The id of the Follow activity (matched by an Undo that names only it). */
+    followUri: text("follow_uri"),
+    created: ms().notNull(),
+  },
+  (t) => [uniqueIndex("site_followers_actor_unique").on(t.actorId)],
+);
+export type SiteFollower = typeof siteFollowers.$inferSelect;
+
+/** What the site account posted, one activity each (see src/db/schema.ts). */
+export const sitePosts = pgTable(
+  "site_posts",
+  {
+    id: integer().primaryKey().generatedByDefaultAsIdentity(),
+    uuid: text().notNull(),
+    activityUuid: text("activity_uuid").notNull(),
+    kind: text({ enum: ["declaration", "copy", "remote-copy", "announcement", "countdown", "boost"] }).notNull(),
+    key: text().notNull(),
+    declarationId: integer("declaration_id").references(() => declarations.id, { onDelete: "set null" }),
+    objectUri: text("object_uri"),
+    content: text(),
+    hashtags: jsonb().$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    mediaIds: jsonb("media_ids").$type<number[]>().notNull().default(sql`'[]'::jsonb`),
+    language: text(),
+    published: ms().notNull(),
+    delivered: ms(),
+  },
+  (t) => [
+    uniqueIndex("site_posts_uuid_unique").on(t.uuid),
+    uniqueIndex("site_posts_activity_uuid_unique").on(t.activityUuid),
+    uniqueIndex("site_posts_key_unique").on(t.key),
+    index("site_posts_undelivered_idx").on(t.id).where(sql`delivered IS NULL`),
+  ],
+);
+export type SitePost = typeof sitePosts.$inferSelect;
+
 /**
  * What a Declaration's actor last told its followers about itself: a
  * fingerprint of the profile other servers show (title, summary, the

@@ -44,7 +44,7 @@ for (const block of document.querySelectorAll(".share")) {
     copy.addEventListener("click", async () => {
       try {
         await navigator.clipboard.writeText(input.value);
-        status.textContent = "Link copied.";
+        status.textContent = copy.dataset.copied ?? "Link copied.";
       } catch {
         input.select();
         status.textContent = "Select the link and copy it.";

@@ -56,6 +56,7 @@ const LABELS: Record<string, string> = {
   timeZone: "Time zone",
   cadence: "Cadence",
   declarations: "Declarations that post notices",
+  countdown: "The site account counts down",
 };
 
 function labelOf(key: string): string {
@@ -70,6 +71,7 @@ function labelOf(key: string): string {
 function fieldId(key: string): string {
   if (key === "days") return "strike-day-1";
   if (key === "declarations") return "strike-declarations";
+  if (key === "countdown") return "strike-countdown";
   return `strike-${key}`;
 }
 
@@ -86,6 +88,12 @@ function invalid(errors: StrikeFormErrors, key: string, hint?: string) {
 function SettingError(props: { errors: StrikeFormErrors; name: string }) {
   return <FieldError id={`${fieldId(props.name)}-error`} error={props.errors[props.name]} />;
 }
+
+const COUNTDOWN_CHOICES: readonly [string, string][] = [
+  ["week", "A week before the strike"],
+  ["day", "A day before the strike"],
+  ["start", "When the strike starts"],
+];
 
 const CADENCE_PRESETS: readonly [number, string][] = [
   [15, "every 15 minutes"],
@@ -350,6 +358,16 @@ function SettingsForm(props: StrikeAdminProps) {
           ))
         )}
         <SettingError errors={e} name="declarations" />
+      </fieldset>
+      <fieldset class="field choice" id="strike-countdown" {...invalid(e, "countdown")}>
+        <legend>The site account counts down</legend>
+        {COUNTDOWN_CHOICES.map(([moment, label]) => (
+          <label>
+            <input type="checkbox" name={`countdown-${moment}`} value="on" checked={v.countdown.includes(moment)} />{" "}
+            {label}
+          </label>
+        ))}
+        <SettingError errors={e} name="countdown" />
       </fieldset>
       <Templates {...props} />
       <p class="actions">
