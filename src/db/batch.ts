@@ -10,6 +10,7 @@ import type { Db } from "./client.ts";
 
 interface Job {
   run: () => unknown;
+  tally: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -20,6 +21,7 @@ export class WriteBatcher {
   #queue: Job[] = [];
   #scheduled = false;
   #generation = 0;
+  #contentGeneration = 0;
 
   constructor(db: Db, options: { maxBatch?: number } = {}) {
     this.#db = db;
@@ -30,9 +32,14 @@ export class WriteBatcher {
    * Runs `write` (synchronous; it must not await) inside the next group
    * transaction and resolves with its result after the commit.
    */
-  run<T>(write: () => T): Promise<T> {
+  run<T>(write: () => T, options: { tally?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run: write, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({
+        run: write,
+        tally: options.tally === true,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -43,6 +50,16 @@ export class WriteBatcher {
   /** Goes up with every committed batch: anything cached from the database before is stale. */
   get generation(): number {
     return this.#generation;
+  }
+
+  /**
+   * Goes up with every committed batch that holds a write other than a tally
+   * (`run(write, { tally: true })`: a new signature, which changes counts and
+   * lists of signers but no text, status or response).  Pages that may show
+   * counts a second late are kept while only tallies were written.
+   */
+  get contentGeneration(): number {
+    return this.#contentGeneration;
   }
 
   /** Number of writes waiting for the next commit. */
@@ -77,6 +94,7 @@ export class WriteBatcher {
       return;
     }
     this.#generation++;
+    if (batch.some((job) => !job.tally)) this.#contentGeneration++;
     batch.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) job.resolve(outcome.value);

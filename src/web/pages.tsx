@@ -17,14 +17,16 @@ import { notFoundPage } from "./errors.tsx";
 import { HistoryView } from "./views/HistoryView.tsx";
 import { Layout } from "./views/Layout.tsx";
 import { assetUrl } from "./assets.ts";
-import { csrfToken } from "./csrf.ts";
+import { csrfToken, sharedFormToken } from "./csrf.ts";
+import { sharedPage, strongEtag } from "./cache-headers.ts";
+import { contentSecurityPolicy } from "./security-headers.ts";
 import { signFormFor } from "./sign.tsx";
 import { SignatureList } from "./views/SignatureList.tsx";
 import { plural } from "./format.ts";
 import { copySource, proposedChangesSection, type ProposedChangesSection } from "./provenance.ts";
 import { DIFF_RETRY_AFTER_SECONDS, type Tried } from "./diffing.tsx";
 import { escapeHtml } from "../diff/index.ts";
-import { formsMayLeaveSite } from "./interact.tsx";
+import { formSchemes, formsMayLeaveSite } from "./interact.tsx";
 import { canModerate, FediverseSections, hasResponses } from "./responses.tsx";
 import { currentAccount } from "./session.ts";
 import { declarationMeta, DeclarationShare } from "./share.tsx";
@@ -94,29 +96,81 @@ function SignSection(props: { c: Context<WebEnv>; declaration: Declaration; csrf
 }
 
 /**
- * The latest version's page, as HTML with a stand-in for the visitor's CSRF
- * token, kept until anything is written (a new signature changes the count and
- * the latest signers).  Watching the count is what most visitors do on a
+ * The latest version's page, as HTML with a stand-in for a logged-in
+ * visitor's CSRF token (anonymous visitors get none, docs/decisions/0027),
+ * kept with the anonymous page's bytes and ETag.  Anything but a new signature
+ * written (a new version, an edit, withdrawal, a response, moderation) drops
+ * it at once; new signatures only change the count and the latest signers,
+ * and the page is built again for them at most once every COUNT_REFRESH_MS
+ * (docs/decisions/0028).  Watching the count is what most visitors do on a
  * strike day; this spares each view the queries and the rendering.
  */
 const CSRF_STAND_IN = `csrf-${randomUUID()}`;
-const latestPages = new WeakMap<object, Map<number, { key: string; html: string }>>();
+/** How long a kept page may show an older count and list of latest signers. */
+export const COUNT_REFRESH_MS = 1000;
 
-/** What the kept latest page depends on: anything written changes it. */
-function latestPageKey(c: Context<WebEnv>, declaration: Declaration): string {
-  return `${declaration.status}:${declaration.revision}:${declaration.signatureCount}:${declaration.updated.getTime()}:${c.get("deps").batcher.generation}`;
+interface KeptPage {
+  /** Status, version, last edit and content generation: a change drops the page. */
+  readonly key: string;
+  /** Count and write generation: a change makes the page due for a refresh after COUNT_REFRESH_MS. */
+  readonly tally: string;
+  readonly rendered: number;
+  /** With CSRF_STAND_IN where a logged-in visitor's token goes. */
+  readonly html: string;
+  /** What every anonymous visitor gets, and its ETag. */
+  readonly shared: string;
+  readonly etag: string;
 }
 
-function keptLatestPage(db: object, declaration: Declaration, key: string): string | null {
+const latestPages = new WeakMap<object, Map<number, KeptPage>>();
+
+function latestPageKeys(c: Context<WebEnv>, declaration: Declaration): { key: string; tally: string } {
+  const { batcher } = c.get("deps");
+  return {
+    key: `${declaration.status}:${declaration.revision}:${declaration.updated.getTime()}:${batcher.contentGeneration}`,
+    tally: `${declaration.signatureCount}:${batcher.generation}`,
+  };
+}
+
+function keptLatestPage(db: object, declaration: Declaration, keys: { key: string; tally: string }): KeptPage | null {
   const kept = latestPages.get(db)?.get(declaration.id);
-  return kept?.key === key ? kept.html : null;
+  if (kept == null || kept.key !== keys.key) return null;
+  if (kept.tally !== keys.tally && Date.now() - kept.rendered >= COUNT_REFRESH_MS) return null;
+  return kept;
 }
 
-function keepLatestPage(db: object, declaration: Declaration, key: string, html: string): void {
+function keepLatestPage(db: object, declaration: Declaration, keys: { key: string; tally: string }, html: string) {
   let pages = latestPages.get(db);
   if (pages == null) latestPages.set(db, (pages = new Map()));
   if (pages.size >= 1000 && !pages.has(declaration.id)) pages.delete(pages.keys().next().value!);
-  pages.set(declaration.id, { key, html });
+  const shared = html.replaceAll(CSRF_STAND_IN, "");
+  const kept: KeptPage = { ...keys, rendered: Date.now(), html, shared, etag: strongEtag(shared) };
+  pages.set(declaration.id, kept);
+  return kept;
+}
+
+/** The kept page for this visitor: whole and ready for an anonymous one, with their token for a logged-in one. */
+function serveKept(c: Context<WebEnv>, declaration: Declaration, kept: KeptPage): Response {
+  // The follow/sign form sends the visitor on to their own server.
+  const published = declaration.status === "published";
+  if (c.get("account") != null) {
+    if (published) formsMayLeaveSite(c);
+    const { secret, config } = c.get("deps");
+    return c.html(kept.html.replaceAll(CSRF_STAND_IN, csrfToken(c, secret, config.origin)));
+  }
+  return sharedPage(
+    c,
+    kept.shared,
+    kept.etag,
+    published ? { "content-security-policy": contentSecurityPolicy(formSchemes(c)) } : {},
+  );
+}
+
+/** The kept latest page for an anonymous visitor, before anything else is read; null when there is none. */
+function keptForAnonymous(c: Context<WebEnv>, declaration: Declaration): Response | null {
+  if (c.get("account") != null || declaration.status === "draft") return null;
+  const kept = keptLatestPage(c.get("deps").db, declaration, latestPageKeys(c, declaration));
+  return kept == null ? null : serveKept(c, declaration, kept);
 }
 
 /** A Copy's Proposed Changes for a page: the section, a refusal to explain in its place, or null (not a Copy, source text unknown). */
@@ -131,8 +185,6 @@ function proposedHtml(proposed: ProposedState): string | null {
 
 async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: Revision) {
   const { db, secret, config } = c.get("deps");
-  // The follow/sign form sends the visitor on to their own server.
-  if (revision.number === declaration.revision && declaration.status === "published") formsMayLeaveSite(c);
   // A draft (seen by its owner only) and a withdrawn page seen by its owner
   // carry the owner's buttons: never cached, never stored by the browser.
   const ownersPage = declaration.status === "draft" || (declaration.status === "withdrawn" && isOwner(c, declaration));
@@ -143,9 +195,11 @@ async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revi
     canModerate(c, declaration) &&
     hasResponses(c, declaration.id);
   const keptPage = !ownersPage && !moderatorsPage && revision.number === declaration.revision;
-  const key = latestPageKey(c, declaration);
-  const kept = keptPage ? keptLatestPage(db, declaration, key) : null;
-  if (kept != null) return c.html(kept.replaceAll(CSRF_STAND_IN, csrfToken(c, secret, config.origin)));
+  const keys = latestPageKeys(c, declaration);
+  const kept = keptPage ? keptLatestPage(db, declaration, keys) : null;
+  if (kept != null) return serveKept(c, declaration, kept);
+  // The follow/sign form sends the visitor on to their own server.
+  if (revision.number === declaration.revision && declaration.status === "published") formsMayLeaveSite(c);
 
   // A Copy's Proposed Changes are worked out on the diff pool (and kept per revision pair) before the page is built.
   const proposed = await proposedChangesSection(db, declaration, revision);
@@ -168,15 +222,17 @@ async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revi
     );
   }
   if (revision.number !== declaration.revision) return c.html(revisionPage(c, declaration, revision, proposed));
-  const csrf = csrfToken(c, secret, config.origin);
   if (moderatorsPage) {
     c.header("Cache-Control", "no-store");
-    return c.html(revisionPage(c, declaration, revision, proposed, csrf, false, true));
+    return c.html(revisionPage(c, declaration, revision, proposed, csrfToken(c, secret, config.origin), false, true));
   }
-  const html = String(revisionPage(c, declaration, revision, proposed, CSRF_STAND_IN));
+  const html = String(await revisionPage(c, declaration, revision, proposed, CSRF_STAND_IN));
   // A page whose Proposed Changes could not be worked out just now is not kept.
-  if (proposed?.ok !== false || proposed.refusal.status !== 503) keepLatestPage(db, declaration, key, html);
-  return c.html(html.replaceAll(CSRF_STAND_IN, csrf));
+  if (proposed?.ok !== false || proposed.refusal.status !== 503) {
+    const fresh = keepLatestPage(db, declaration, keys, html);
+    return serveKept(c, declaration, fresh);
+  }
+  return c.html(html.replaceAll(CSRF_STAND_IN, sharedFormToken(c, secret, config.origin)));
 }
 
 function revisionPage(
@@ -313,6 +369,8 @@ pages.get("/d/:slug", (c) => {
   const { db } = c.get("deps");
   const slug = c.req.param("slug");
   const declaration = readableDeclaration(c, slug);
+  const kept = declaration && keptForAnonymous(c, declaration);
+  if (kept != null) return kept;
   const revision = declaration && getRevision(db, declaration.id, declaration.revision);
   if (declaration == null || revision == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   return renderRevision(c, declaration, revision);
