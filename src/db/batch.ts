@@ -32,11 +32,23 @@ export class WriteBatcher {
    * Runs `write` (synchronous; it must not await) inside the next group
    * transaction and resolves with its result after the commit.
    */
-  run<T>(write: () => T, options: { tally?: boolean } = {}): Promise<T> {
+  run<T>(write: () => T): Promise<T> {
+    return this.#enqueue(write, false);
+  }
+
+  /**
+   * Like `run`, for a write that only adds to counts and lists of signers (a
+   * new signature): it moves `generation` but not `contentGeneration`.
+   */
+  tally<T>(write: () => T): Promise<T> {
+    return this.#enqueue(write, true);
+  }
+
+  #enqueue<T>(write: () => T, tally: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({
         run: write,
-        tally: options.tally === true,
+        tally,
         resolve: resolve as (value: unknown) => void,
         reject,
       });
@@ -54,7 +66,7 @@ export class WriteBatcher {
 
   /**
    * Goes up with every committed batch that holds a write other than a tally
-   * (`run(write, { tally: true })`: a new signature, which changes counts and
+   * (`tally(write)`: a new signature, which changes counts and
    * lists of signers but no text, status or response).  Pages that may show
    * counts a second late are kept while only tallies were written.
    */

@@ -120,36 +120,33 @@ export function createSigning(deps: SigningDeps) {
       let result;
       let resend = false;
       try {
-        result = await batcher.run(
-          () => {
-            // The solution is used up with the signing, in one transaction.
-            if (!pow.claim(proof)) return { kind: "replayed" as const };
-            const outcome = insertBrowserSignature(db, {
-              declarationId: declaration.id,
-              revision: declaration.revision,
-              ...input,
-              emailHash,
-              tokenHash: token.hash,
-              confirmation: confirm && { tokenHash: confirm.tokenHash, expires: confirm.expires },
-              now,
-            });
-            resend =
-              outcome.kind === "duplicate-email" &&
-              mailer != null &&
-              resendsPerAddress.consume(emailHash!, now.getTime()) === 0;
-            if (outcome.kind === "duplicate-email" && resend) {
-              // Re-send instead of duplicating: a fresh private link (the old one
-              // stops working) and, while pending, a fresh confirmation link.
-              rotateToken(db, outcome.existing.id, token.hash);
-              if (outcome.existing.status === "pending" && confirm != null) {
-                renewConfirmation(db, outcome.existing.id, { tokenHash: confirm.tokenHash, expires: confirm.expires });
-              }
+        // A tally: kept Declaration pages show the new count within a second (src/web/pages.tsx).
+        result = await batcher.tally(() => {
+          // The solution is used up with the signing, in one transaction.
+          if (!pow.claim(proof)) return { kind: "replayed" as const };
+          const outcome = insertBrowserSignature(db, {
+            declarationId: declaration.id,
+            revision: declaration.revision,
+            ...input,
+            emailHash,
+            tokenHash: token.hash,
+            confirmation: confirm && { tokenHash: confirm.tokenHash, expires: confirm.expires },
+            now,
+          });
+          resend =
+            outcome.kind === "duplicate-email" &&
+            mailer != null &&
+            resendsPerAddress.consume(emailHash!, now.getTime()) === 0;
+          if (outcome.kind === "duplicate-email" && resend) {
+            // Re-send instead of duplicating: a fresh private link (the old one
+            // stops working) and, while pending, a fresh confirmation link.
+            rotateToken(db, outcome.existing.id, token.hash);
+            if (outcome.existing.status === "pending" && confirm != null) {
+              renewConfirmation(db, outcome.existing.id, { tokenHash: confirm.tokenHash, expires: confirm.expires });
             }
-            return outcome;
-            // A tally: kept Declaration pages show the new count within a second (src/web/pages.tsx).
-          },
-          { tally: true },
-        );
+          }
+          return outcome;
+        });
       } catch (error) {
         perDeclaration.refund(declarationKey);
         perClient.refund(clientKey);

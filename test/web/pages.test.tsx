@@ -253,8 +253,7 @@ describe("the latest version's page, kept between writes", () => {
         expect(res.status).toBe(200);
         return { etag: res.headers.get("etag"), html: await res.text() };
       };
-      const tally = (name: string) =>
-        t.batcher.run(() => insertBrowserSignature(t.db, newSignature(t.db, name)), { tally: true });
+      const tally = (name: string) => t.batcher.tally(() => insertBrowserSignature(t.db, newSignature(t.db, name)));
       return { ...t, page, tally };
     }
 
