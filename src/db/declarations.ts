@@ -42,6 +42,17 @@ const statements = preparedPerHandle((db) => ({
     .from(declarations)
     .where(eq(declarations.slug, sql.placeholder("slug")))
     .prepare(),
+  stampBySlug: db
+    .select({
+      id: declarations.id,
+      status: declarations.status,
+      revision: declarations.revision,
+      signatureCount: declarations.signatureCount,
+      updated: declarations.updated,
+    })
+    .from(declarations)
+    .where(eq(declarations.slug, sql.placeholder("slug")))
+    .prepare(),
   publishedBySlug: db
     .select()
     .from(declarations)
@@ -77,6 +88,14 @@ export function getDeclarationById(db: DbLike, id: number): Declaration | undefi
 
 export function getDeclarationBySlug(db: DbLike, slug: string): Declaration | undefined {
   return statements(db).bySlug.get({ slug });
+}
+
+/** What a kept page of a Declaration depends on in its row: read on every view of a kept page. */
+export type DeclarationStamp = Pick<Declaration, "id" | "status" | "revision" | "signatureCount" | "updated">;
+
+/** The stamp of the Declaration `slug` (drafts included), or undefined. */
+export function getDeclarationStamp(db: DbLike, slug: string): DeclarationStamp | undefined {
+  return statements(db).stampBySlug.get({ slug });
 }
 
 /** A published Declaration by slug (drafts are invisible to the public). */

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import type { WebEnv } from "./context.ts";
 import { requestHeader } from "./same-origin.ts";
-import { completeResponse, isComplete } from "./security-headers.ts";
+import { completeResponse, isComplete, withSecurityHeaders } from "./security-headers.ts";
 
 /** How long a shared cache keeps a public page: the live count lags by at most this, plus the app's own second. */
 export const SHARED_MAX_AGE_S = 5;
@@ -101,16 +101,29 @@ function notModifiedHeaders(headers: Headers): Headers {
   return kept;
 }
 
-/**
- * A page every anonymous visitor gets, with its precomputed ETag: 304 when the
- * browser has it, else the bytes, every header given at once (no per-request
- * header work: src/web/security-headers.ts).
- */
-export function sharedPage(c: Context, html: string, etag: string, headers: Record<string, string> = {}): Response {
+/** A page every anonymous visitor gets: its UTF-8 bytes, ETag and every header of its 200 and 304, made once. */
+export interface SharedPage {
+  readonly body: Uint8Array<ArrayBuffer>;
+  readonly etag: string;
+  readonly ok: Readonly<Record<string, string>>;
+  readonly notModified: Readonly<Record<string, string>>;
+}
+
+/** Makes a `SharedPage` of `html` (extra `headers`, e.g. a Content-Security-Policy of its own). */
+export function sharedPageOf(html: string, headers: Record<string, string> = {}): SharedPage {
+  const body = new Uint8Array(Buffer.from(html, "utf8"));
+  const etag = strongEtag(body);
   const common = { "cache-control": SHARED_CACHE_CONTROL, etag, vary: "Accept", ...headers };
-  if (etagMatches(requestHeader(c, "if-none-match"), etag)) return completeResponse(null, 304, common);
-  return completeResponse(c.req.method === "HEAD" ? null : html, 200, {
-    "content-type": "text/html; charset=UTF-8",
-    ...common,
-  });
+  return {
+    body,
+    etag,
+    ok: withSecurityHeaders({ "content-type": "text/html; charset=UTF-8", ...common }),
+    notModified: withSecurityHeaders(common),
+  };
+}
+
+/** Serves a `SharedPage`: 304 when the browser has it, else its bytes (no per-request header or encoding work). */
+export function serveSharedPage(c: Context, page: SharedPage): Response {
+  if (etagMatches(requestHeader(c, "if-none-match"), page.etag)) return completeResponse(null, 304, page.notModified);
+  return completeResponse(page.body, 200, page.ok);
 }

@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import type { WebEnv } from "./context.ts";
-import { completeResponse } from "./security-headers.ts";
+import { completeResponse, withSecurityHeaders } from "./security-headers.ts";
 
 /** The statement /healthz runs, prepared once per database. */
 const probes = new WeakMap<object, { get(): unknown }>();
 
 const OK = JSON.stringify({ status: "ok" });
 const UNAVAILABLE = JSON.stringify({ status: "unavailable", reason: "database" });
-const HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
+const HEADERS = withSecurityHeaders({ "content-type": "application/json", "cache-control": "no-store" });
 
 /** `/healthz`: 200 when the database answers, 503 otherwise. */
 export const health = new Hono<WebEnv>().get("/healthz", (c) => {

@@ -5,7 +5,13 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { stringify as toYaml } from "yaml";
-import { getRevision, listPublishedDeclarations, listRevisions } from "../db/declarations.ts";
+import {
+  getDeclarationStamp,
+  getRevision,
+  listPublishedDeclarations,
+  listRevisions,
+  type DeclarationStamp,
+} from "../db/declarations.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
 import { listPublicSignatures } from "../db/signatures.ts";
 import { renderMarkdown } from "../markdown.ts";
@@ -18,7 +24,7 @@ import { HistoryView } from "./views/HistoryView.tsx";
 import { Layout } from "./views/Layout.tsx";
 import { assetUrl } from "./assets.ts";
 import { csrfToken, sharedFormToken } from "./csrf.ts";
-import { sharedPage, strongEtag } from "./cache-headers.ts";
+import { serveSharedPage, sharedPageOf, type SharedPage } from "./cache-headers.ts";
 import { contentSecurityPolicy } from "./security-headers.ts";
 import { signFormFor } from "./sign.tsx";
 import { SignatureList } from "./views/SignatureList.tsx";
@@ -117,14 +123,13 @@ interface KeptPage {
   readonly rendered: number;
   /** With CSRF_STAND_IN where a logged-in visitor's token goes. */
   readonly html: string;
-  /** What every anonymous visitor gets, and its ETag. */
-  readonly shared: string;
-  readonly etag: string;
+  /** What every anonymous visitor gets: bytes, ETag and headers. */
+  readonly shared: SharedPage;
 }
 
 const latestPages = new WeakMap<object, Map<number, KeptPage>>();
 
-function latestPageKeys(c: Context<WebEnv>, declaration: Declaration): { key: string; tally: string } {
+function latestPageKeys(c: Context<WebEnv>, declaration: DeclarationStamp): { key: string; tally: string } {
   const { batcher } = c.get("deps");
   return {
     key: `${declaration.status}:${declaration.revision}:${declaration.updated.getTime()}:${batcher.contentGeneration}`,
@@ -132,45 +137,58 @@ function latestPageKeys(c: Context<WebEnv>, declaration: Declaration): { key: st
   };
 }
 
-function keptLatestPage(db: object, declaration: Declaration, keys: { key: string; tally: string }): KeptPage | null {
+function keptLatestPage(
+  db: object,
+  declaration: DeclarationStamp,
+  keys: { key: string; tally: string },
+): KeptPage | null {
   const kept = latestPages.get(db)?.get(declaration.id);
   if (kept == null || kept.key !== keys.key) return null;
   if (kept.tally !== keys.tally && Date.now() - kept.rendered >= COUNT_REFRESH_MS) return null;
   return kept;
 }
 
-function keepLatestPage(db: object, declaration: Declaration, keys: { key: string; tally: string }, html: string) {
+function keepLatestPage(
+  c: Context<WebEnv>,
+  declaration: Declaration,
+  keys: { key: string; tally: string },
+  html: string,
+) {
+  const { db } = c.get("deps");
   let pages = latestPages.get(db);
   if (pages == null) latestPages.set(db, (pages = new Map()));
   if (pages.size >= 1000 && !pages.has(declaration.id)) pages.delete(pages.keys().next().value!);
-  const shared = html.replaceAll(CSRF_STAND_IN, "");
-  const kept: KeptPage = { ...keys, rendered: Date.now(), html, shared, etag: strongEtag(shared) };
+  // The follow/sign form of a published Declaration sends the visitor on to their own server.
+  const shared = sharedPageOf(
+    html.replaceAll(CSRF_STAND_IN, ""),
+    declaration.status === "published" ? { "content-security-policy": contentSecurityPolicy(formSchemes(c)) } : {},
+  );
+  const kept: KeptPage = { ...keys, rendered: Date.now(), html, shared };
   pages.set(declaration.id, kept);
   return kept;
 }
 
 /** The kept page for this visitor: whole and ready for an anonymous one, with their token for a logged-in one. */
-function serveKept(c: Context<WebEnv>, declaration: Declaration, kept: KeptPage): Response {
+function serveKept(c: Context<WebEnv>, declaration: Pick<Declaration, "status">, kept: KeptPage): Response {
+  if (c.get("account") == null) return serveSharedPage(c, kept.shared);
   // The follow/sign form sends the visitor on to their own server.
-  const published = declaration.status === "published";
-  if (c.get("account") != null) {
-    if (published) formsMayLeaveSite(c);
-    const { secret, config } = c.get("deps");
-    return c.html(kept.html.replaceAll(CSRF_STAND_IN, csrfToken(c, secret, config.origin)));
-  }
-  return sharedPage(
-    c,
-    kept.shared,
-    kept.etag,
-    published ? { "content-security-policy": contentSecurityPolicy(formSchemes(c)) } : {},
-  );
+  if (declaration.status === "published") formsMayLeaveSite(c);
+  const { secret, config } = c.get("deps");
+  return c.html(kept.html.replaceAll(CSRF_STAND_IN, csrfToken(c, secret, config.origin)));
 }
 
-/** The kept latest page for an anonymous visitor, before anything else is read; null when there is none. */
-function keptForAnonymous(c: Context<WebEnv>, declaration: Declaration): Response | null {
-  if (c.get("account") != null || declaration.status === "draft") return null;
-  const kept = keptLatestPage(c.get("deps").db, declaration, latestPageKeys(c, declaration));
-  return kept == null ? null : serveKept(c, declaration, kept);
+/**
+ * The kept latest page of `slug` for an anonymous visitor, after one small
+ * read of its row (which also sees changes made by other processes); null
+ * when there is none.
+ */
+function keptForAnonymous(c: Context<WebEnv>, slug: string): Response | null {
+  if (c.get("account") != null) return null;
+  const { db } = c.get("deps");
+  const stamp = getDeclarationStamp(db, slug);
+  if (stamp == null || stamp.status === "draft") return null;
+  const kept = keptLatestPage(db, stamp, latestPageKeys(c, stamp));
+  return kept == null ? null : serveSharedPage(c, kept.shared);
 }
 
 /** A Copy's Proposed Changes for a page: the section, a refusal to explain in its place, or null (not a Copy, source text unknown). */
@@ -229,7 +247,7 @@ async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revi
   const html = String(await revisionPage(c, declaration, revision, proposed, CSRF_STAND_IN));
   // A page whose Proposed Changes could not be worked out just now is not kept.
   if (proposed?.ok !== false || proposed.refusal.status !== 503) {
-    const fresh = keepLatestPage(db, declaration, keys, html);
+    const fresh = keepLatestPage(c, declaration, keys, html);
     return serveKept(c, declaration, fresh);
   }
   return c.html(html.replaceAll(CSRF_STAND_IN, sharedFormToken(c, secret, config.origin)));
@@ -368,9 +386,9 @@ export function toMarkdownFile(d: Declaration, r: Revision, origin: URL, propose
 pages.get("/d/:slug", (c) => {
   const { db } = c.get("deps");
   const slug = c.req.param("slug");
-  const declaration = readableDeclaration(c, slug);
-  const kept = declaration && keptForAnonymous(c, declaration);
+  const kept = keptForAnonymous(c, slug);
   if (kept != null) return kept;
+  const declaration = readableDeclaration(c, slug);
   const revision = declaration && getRevision(db, declaration.id, declaration.revision);
   if (declaration == null || revision == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   return renderRevision(c, declaration, revision);
