@@ -81,7 +81,7 @@ const TIMEOUT_MINUTES = envInt(
   24 * 60,
 );
 
-const GOALS = { signingRatio: 0.7, signingP99: 50, pageRatio: 0.5 };
+const GOALS = { signingRatio: 0.7, signingP99: 50, pageRatio: 0.5, healthRatio: 0.6 };
 
 const TMP = mkdtempSync(join(process.env.BENCH_TMPDIR || tmpdir(), "undersign-bench-"));
 function cleanTmp(): void {
@@ -562,6 +562,13 @@ function signingGoalMet(r: Results): boolean {
   return ratio(r.signJson, r.insertFull) >= GOALS.signingRatio && (r.signJson?.p99 ?? Infinity) < GOALS.signingP99;
 }
 
+/** Server CPU time per request of `b` over that of `a`: the throughput ratio a server alone on its core would reach. */
+function cpuRatio(a: Measurement | undefined, b: Measurement | undefined): number {
+  const perRequest = (m: Measurement | undefined) =>
+    m?.serverCpu == null || m.serverRps === 0 ? Number.NaN : m.serverCpu / m.serverRps;
+  return perRequest(b) / perRequest(a);
+}
+
 function pageGoalMet(r: Results): boolean {
   return ratio(r.page0, r.staticPage) >= GOALS.pageRatio;
 }
@@ -658,6 +665,24 @@ function goalsTable(r: Results): Table {
       fmt.ratio(ratio(r.pageAfterSigning, r.staticPage)),
       `≥ ${GOALS.pageRatio}`,
       pass(ratio(r.pageAfterSigning, r.staticPage) >= GOALS.pageRatio),
+    ],
+    [
+      "/healthz / static",
+      fmt.ratio(ratio(r.health, r.staticPage)),
+      `≥ ${GOALS.healthRatio}`,
+      pass(ratio(r.health, r.staticPage) >= GOALS.healthRatio),
+    ],
+    [
+      "/healthz / static, by server CPU per request",
+      fmt.ratio(cpuRatio(r.health, r.staticPage)),
+      "(info: what a quiet machine would show)",
+      "",
+    ],
+    [
+      "Page view (0 signatures) / static, by server CPU per request",
+      fmt.ratio(cpuRatio(r.page0, r.staticPage)),
+      "(info: what a quiet machine would show)",
+      "",
     ],
     [
       "Page view (0 signatures) / static 8 KB page",

@@ -17,6 +17,7 @@ import { isDomainBlocked } from "../db/fediverse.ts";
 import { INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { InboxDoor, isInboxPath, withInbound, type DoorOptions, type Loaders } from "./inbound.ts";
 import { withFullPublicAddress } from "./public-address.ts";
+import { requestHeader } from "../request-header.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
 
@@ -31,7 +32,7 @@ export const MAX_INBOX_BODY_BYTES = 256 * 1024;
  * Every other request — pages, the JSON API, assets — skips Fedify entirely,
  * which spares each of them its routing and tracing work.
  */
-export function isFederationRequest(path: string, headers: Headers): boolean {
+export function isFederationRequest(path: string, headers: Pick<Headers, "get">): boolean {
   if (path.startsWith("/.well-known/") || path.startsWith("/nodeinfo/")) return true;
   return AP_MEDIA_TYPE.test(headers.get("accept") ?? "") || AP_MEDIA_TYPE.test(headers.get("content-type") ?? "");
 }
@@ -104,7 +105,7 @@ export function federationMiddleware(
   // The federation's loaders do not depend on the request: made once, on the first inbox POST.
   let loaders: Loaders | null = null;
   return async (c, next) => {
-    if (!isFederationRequest(c.req.path, c.req.raw.headers)) return next();
+    if (!isFederationRequest(c.req.path, { get: (name) => requestHeader(c, name) ?? null })) return next();
     const raw = c.req.raw;
     const url = new URL(raw.url);
     const canonical = new URL(url.pathname + url.search, origin);

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import type { WebEnv } from "./context.ts";
-import { requestHeader } from "./same-origin.ts";
+import { requestHeader } from "../request-header.ts";
 import { completeResponse, isComplete, withSecurityHeaders } from "./security-headers.ts";
 
 /** How long a shared cache keeps a public page: the live count lags by at most this, plus the app's own second. */

@@ -5,6 +5,7 @@
  * comes from our own origin does, and one that says anything else does not.
  */
 import type { Context } from "hono";
+import { requestHeader } from "../request-header.ts";
 
 /**
  * `same`: our own origin posted it.  `cross`: another site (or a sibling
@@ -13,17 +14,6 @@ import type { Context } from "hono";
  * neither `Origin` nor `Referer`): only a per-visitor token may vouch for it.
  */
 export type PostSource = "same" | "cross" | "unknown";
-
-/** One request header, from Node's parsed headers when served by Node (no `Headers` object is built). */
-export function requestHeader(c: Context, name: string): string | undefined {
-  const headers = (c.env as { incoming?: { headers?: Record<string, string | string[] | undefined> } } | undefined)
-    ?.incoming?.headers;
-  if (headers != null) {
-    const value = headers[name];
-    return Array.isArray(value) ? value.join(", ") : value;
-  }
-  return c.req.header(name);
-}
 
 function originOf(url: string): string | null {
   return URL.canParse(url) ? new URL(url).origin : null;

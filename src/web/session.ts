@@ -24,7 +24,7 @@ import {
 import { APP } from "../logging.ts";
 import { keyedHash } from "./abuse.ts";
 import type { WebEnv } from "./context.ts";
-import { requestHeader } from "./same-origin.ts";
+import { requestHeader } from "../request-header.ts";
 
 const logger = getLogger([APP, "web"]);
 
