@@ -3,12 +3,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { declarations } from "../../src/db/schema.ts";
 import { setResponseHidden } from "../../src/db/fediverse.ts";
-import { insertBrowserSignature } from "../../src/db/signatures.ts";
 import type { Db } from "../../src/db/client.ts";
 import { COUNT_REFRESH_MS } from "../../src/web/pages.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { response, remoteActor } from "../helpers/fediverse-rows.ts";
-import { signForm, tokenFrom } from "../helpers/forms.ts";
+import { addSignature, signForm, tokenFrom } from "../helpers/forms.ts";
 
 async function withRevisions() {
   const t = await createTestApp();
@@ -204,22 +203,9 @@ describe("security headers and assets", () => {
 });
 
 describe("the latest version's page, kept between writes", () => {
-  function newSignature(db: Db, name: string) {
-    const d = getDeclarationBySlug(db, "test-declaration")!;
-    return {
-      declarationId: d.id,
-      revision: d.revision,
-      name,
-      place: null,
-      website: null,
-      comment: null,
-      email: null,
-      emailHash: null,
-      public: true,
-      tokenHash: `${name}-${"h".repeat(60)}`,
-      confirmation: null,
-      now: new Date(),
-    };
+  /** Adds a signature in the batcher's next commit, as a tally (the signing flow's way) or as any other write. */
+  function signatureWrite(db: Db, name: string) {
+    return () => addSignature(db, getDeclarationBySlug(db, "test-declaration")!, { name });
   }
 
   it("gives every anonymous visitor the same page and no cookie, and shows every other committed change at once", async () => {
@@ -232,7 +218,7 @@ describe("the latest version's page, kept between writes", () => {
     expect(await second.text()).toBe(await first.text());
 
     // A write that is not a signature's tally (here one made outside the signing flow) shows at once.
-    await batcher.run(() => insertBrowserSignature(db, newSignature(db, "Newest Signer")));
+    await batcher.run(signatureWrite(db, "Newest Signer"));
     const after = await (await app.request("/d/test-declaration")).text();
     expect(after).toContain("Newest Signer");
     expect(after).toContain("1 person has");
@@ -253,7 +239,7 @@ describe("the latest version's page, kept between writes", () => {
         expect(res.status).toBe(200);
         return { etag: res.headers.get("etag"), html: await res.text() };
       };
-      const tally = (name: string) => t.batcher.tally(() => insertBrowserSignature(t.db, newSignature(t.db, name)));
+      const tally = (name: string) => t.batcher.tally(signatureWrite(t.db, name));
       return { ...t, page, tally };
     }
 
