@@ -32,9 +32,14 @@ export const MAX_INBOX_BODY_BYTES = 256 * 1024;
  * Every other request — pages, the JSON API, assets — skips Fedify entirely,
  * which spares each of them its routing and tracing work.
  */
-export function isFederationRequest(path: string, headers: Pick<Headers, "get">): boolean {
+export function isFederationRequest(path: string, headers: Headers): boolean {
+  return wantsFederation(path, headers.get("accept") ?? undefined, headers.get("content-type") ?? undefined);
+}
+
+/** The same from the path and the two headers, read without a `Headers` object. */
+function wantsFederation(path: string, accept: string | undefined, contentType: string | undefined): boolean {
   if (path.startsWith("/.well-known/") || path.startsWith("/nodeinfo/")) return true;
-  return AP_MEDIA_TYPE.test(headers.get("accept") ?? "") || AP_MEDIA_TYPE.test(headers.get("content-type") ?? "");
+  return AP_MEDIA_TYPE.test(accept ?? "") || AP_MEDIA_TYPE.test(contentType ?? "");
 }
 
 function plain(status: number, text: string, headers: Record<string, string> = {}): Response {
@@ -105,7 +110,7 @@ export function federationMiddleware(
   // The federation's loaders do not depend on the request: made once, on the first inbox POST.
   let loaders: Loaders | null = null;
   return async (c, next) => {
-    if (!isFederationRequest(c.req.path, { get: (name) => requestHeader(c, name) ?? null })) return next();
+    if (!wantsFederation(c.req.path, requestHeader(c, "accept"), requestHeader(c, "content-type"))) return next();
     const raw = c.req.raw;
     const url = new URL(raw.url);
     const canonical = new URL(url.pathname + url.search, origin);
