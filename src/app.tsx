@@ -7,11 +7,12 @@ import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { secureHeaders } from "hono/secure-headers";
 import { federationMiddleware, type FedData } from "./federation/index.ts";
 import { APP } from "./logging.ts";
+import { cacheHeaders } from "./web/cache-headers.ts";
 import { apiError, notFoundPage, web, type WebDeps, type WebEnv } from "./web/index.ts";
 import { isClientAbort, QuietLog } from "./web/quiet-log.ts";
+import { securityHeaders } from "./web/security-headers.ts";
 import { ErrorView } from "./web/views/ErrorView.tsx";
 import { Layout } from "./web/views/Layout.tsx";
 
@@ -46,31 +47,10 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     signersPerServer: deps.config.federation.signersPerServer,
   };
 
-  app.use(
-    "*",
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-      xFrameOptions: "DENY",
-      referrerPolicy: "same-origin",
-      crossOriginResourcePolicy: "same-origin",
-      permissionsPolicy: { camera: [], microphone: [], geolocation: [], browsingTopics: [] },
-      // These are defaults: a route that sets one of these headers itself keeps
-      // its own value (the private pages' Referrer-Policy: no-referrer, the
-      // API's Cross-Origin-Resource-Policy: cross-origin).  Hono overwrites by default.
-      overwrite: false,
-    }),
-  );
+  // Worked out once (src/web/security-headers.ts); a route's own value of a header wins.
+  app.use("*", securityHeaders);
+  // Cache-Control, ETag and 304 for GET: shared caches may keep anonymous pages (src/web/cache-headers.ts).
+  app.use("*", cacheHeaders);
   app.use("*", async (c, next) => {
     c.set("deps", deps);
     await next();

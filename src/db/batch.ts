@@ -10,6 +10,7 @@ import type { Db } from "./client.ts";
 
 interface Job {
   run: () => unknown;
+  tally: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -42,6 +43,7 @@ export class WriteBatcher {
   #lockedSince: number | null = null;
   #retryMs = FIRST_RETRY_MS;
   #busyTimeoutMs: number | null = null;
+  #contentGeneration = 0;
 
   constructor(db: Db, options: WriteBatcherOptions = {}) {
     this.#db = db;
@@ -54,8 +56,25 @@ export class WriteBatcher {
    * transaction and resolves with its result after the commit.
    */
   run<T>(write: () => T): Promise<T> {
+    return this.#enqueue(write, false);
+  }
+
+  /**
+   * Like `run`, for a write that only adds to counts and lists of signers (a
+   * new signature): it moves `generation` but not `contentGeneration`.
+   */
+  tally<T>(write: () => T): Promise<T> {
+    return this.#enqueue(write, true);
+  }
+
+  #enqueue<T>(write: () => T, tally: boolean): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ run: write, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({
+        run: write,
+        tally,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -66,6 +85,16 @@ export class WriteBatcher {
   /** Goes up with every committed batch: anything cached from the database before is stale. */
   get generation(): number {
     return this.#generation;
+  }
+
+  /**
+   * Goes up with every committed batch that holds a write other than a tally
+   * (`tally(write)`: a new signature, which changes counts and
+   * lists of signers but no text, status or response).  Pages that may show
+   * counts a second late are kept while only tallies were written.
+   */
+  get contentGeneration(): number {
+    return this.#contentGeneration;
   }
 
   /** Number of writes waiting for the next commit. */
@@ -112,6 +141,7 @@ export class WriteBatcher {
       return;
     }
     this.#generation++;
+    if (batch.some((job) => !job.tally)) this.#contentGeneration++;
     batch.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) job.resolve(outcome.value);

@@ -17,6 +17,7 @@ import { isDomainBlocked } from "../db/fediverse.ts";
 import { INSTANCE_ACTOR, SITE_ACTOR, type FedData } from "./builder.ts";
 import { InboxDoor, isInboxPath, withInbound, type DoorOptions, type Loaders } from "./inbound.ts";
 import { withFullPublicAddress } from "./public-address.ts";
+import { requestHeader } from "../request-header.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
 
@@ -35,8 +36,13 @@ export const MAX_INBOX_BODY_BYTES = 256 * 1024;
  * which spares each of them its routing and tracing work.
  */
 export function isFederationRequest(path: string, headers: Headers): boolean {
+  return wantsFederation(path, headers.get("accept") ?? undefined, headers.get("content-type") ?? undefined);
+}
+
+/** The same from the path and the two headers, read without a `Headers` object. */
+function wantsFederation(path: string, accept: string | undefined, contentType: string | undefined): boolean {
   if (path.startsWith("/.well-known/") || path.startsWith("/nodeinfo/")) return true;
-  return AP_MEDIA_TYPE.test(headers.get("accept") ?? "") || AP_MEDIA_TYPE.test(headers.get("content-type") ?? "");
+  return AP_MEDIA_TYPE.test(accept ?? "") || AP_MEDIA_TYPE.test(contentType ?? "");
 }
 
 function plain(status: number, text: string, headers: Record<string, string> = {}): Response {
@@ -107,7 +113,7 @@ export function federationMiddleware(
   // The federation's loaders do not depend on the request: made once, on the first inbox POST.
   let loaders: Loaders | null = null;
   return async (c, next) => {
-    if (!isFederationRequest(c.req.path, c.req.raw.headers)) return next();
+    if (!wantsFederation(c.req.path, requestHeader(c, "accept"), requestHeader(c, "content-type"))) return next();
     // Searching for the site's address (or its strike page) on another server
     // finds the site account: the ActivityPub document of those pages is the
     // account's, at its own id (servers check that a document came from its id).

@@ -1,13 +1,23 @@
 import { Hono } from "hono";
 import type { WebEnv } from "./context.ts";
+import { completeResponse, withSecurityHeaders } from "./security-headers.ts";
+
+/** The statement /healthz runs, prepared once per database. */
+const probes = new WeakMap<object, { get(): unknown }>();
+
+const OK = JSON.stringify({ status: "ok" });
+const UNAVAILABLE = JSON.stringify({ status: "unavailable", reason: "database" });
+const HEADERS = withSecurityHeaders({ "content-type": "application/json", "cache-control": "no-store" });
 
 /** `/healthz`: 200 when the database answers, 503 otherwise. */
 export const health = new Hono<WebEnv>().get("/healthz", (c) => {
-  c.header("Cache-Control", "no-store");
   try {
-    c.get("deps").db.$client.prepare("SELECT 1").get();
-    return c.json({ status: "ok" });
+    const client = c.get("deps").db.$client;
+    let probe = probes.get(client);
+    if (probe == null) probes.set(client, (probe = client.prepare("SELECT 1")));
+    probe.get();
+    return completeResponse(OK, 200, HEADERS);
   } catch {
-    return c.json({ status: "unavailable", reason: "database" }, 503);
+    return completeResponse(UNAVAILABLE, 503, HEADERS);
   }
 });

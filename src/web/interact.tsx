@@ -38,7 +38,8 @@ import {
 import { RateLimiter } from "./abuse.ts";
 import { readForm } from "./body.ts";
 import type { WebDeps, WebEnv } from "./context.ts";
-import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
+import { CSRF_FIELD, sharedFormToken, verifyCsrf } from "./csrf.ts";
+import { contentSecurityPolicy } from "./security-headers.ts";
 import { notFoundPage } from "./errors.tsx";
 import { clientKey } from "./sign.tsx";
 import { InteractSection } from "./views/Fediverse.tsx";
@@ -78,12 +79,12 @@ export function fedDataOf(deps: WebDeps): FedData {
  * answer to the form is a redirect to the visitor's own server.
  */
 export function formsMayLeaveSite(c: Context<WebEnv>): void {
-  const schemes = c.get("deps").config.federation.allowPrivateAddress ? "https: http:" : "https:";
-  c.header(
-    "Content-Security-Policy",
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; " +
-      `form-action 'self' ${schemes}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'`,
-  );
+  c.header("Content-Security-Policy", contentSecurityPolicy(formSchemes(c)));
+}
+
+/** The schemes of the visitors' own servers that forms may lead to. */
+export function formSchemes(c: Context<WebEnv>): string {
+  return c.get("deps").config.federation.allowPrivateAddress ? "https: http:" : "https:";
 }
 
 /** `@slug@host`: the Declaration's fediverse handle. */
@@ -118,7 +119,7 @@ function interactPage(c: Context<WebEnv>, d: Declaration, state: InteractState, 
           handle={declarationHandle(d.slug, config.origin)}
           followers={countFollowers(db, d.id)}
           boosts={countBoosts(db, d.id)}
-          csrf={csrfToken(c, secret, config.origin)}
+          csrf={sharedFormToken(c, secret, config.origin)}
           {...state}
         />
       </div>

@@ -5,7 +5,13 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { stringify as toYaml } from "yaml";
-import { getRevision, listPublishedDeclarations, listRevisions } from "../db/declarations.ts";
+import {
+  getDeclarationStamp,
+  getRevision,
+  listPublishedDeclarations,
+  listRevisions,
+  type DeclarationStamp,
+} from "../db/declarations.ts";
 import type { Declaration, Revision } from "../db/schema.ts";
 import { listPublicSignatures } from "../db/signatures.ts";
 import { renderMarkdown } from "../markdown.ts";
@@ -17,14 +23,16 @@ import { notFoundPage } from "./errors.tsx";
 import { HistoryView } from "./views/HistoryView.tsx";
 import { Layout } from "./views/Layout.tsx";
 import { assetUrl } from "./assets.ts";
-import { csrfToken } from "./csrf.ts";
+import { csrfToken, sharedFormToken } from "./csrf.ts";
+import { serveSharedPage, sharedPageOf, type SharedPage } from "./cache-headers.ts";
+import { contentSecurityPolicy } from "./security-headers.ts";
 import { signFormFor } from "./sign.tsx";
 import { SignatureList } from "./views/SignatureList.tsx";
 import { plural } from "./format.ts";
 import { copySource, proposedChangesSection, type ProposedChangesSection } from "./provenance.ts";
 import { DIFF_RETRY_AFTER_SECONDS, type Tried } from "./diffing.tsx";
 import { escapeHtml } from "../diff/index.ts";
-import { formsMayLeaveSite } from "./interact.tsx";
+import { formSchemes, formsMayLeaveSite } from "./interact.tsx";
 import { siteIntroductionOf } from "../federation/index.ts";
 import { siteAccountUri, siteHandle } from "./site-follow.tsx";
 import { SiteFollow } from "./views/SiteFollow.tsx";
@@ -106,29 +114,93 @@ function SignSection(props: { c: Context<WebEnv>; declaration: Declaration; csrf
 }
 
 /**
- * The latest version's page, as HTML with a stand-in for the visitor's CSRF
- * token, kept until anything is written (a new signature changes the count and
- * the latest signers).  Watching the count is what most visitors do on a
+ * The latest version's page, as HTML with a stand-in for a logged-in
+ * visitor's CSRF token (anonymous visitors get none, docs/decisions/0027),
+ * kept with the anonymous page's bytes and ETag.  Anything but a new signature
+ * written (a new version, an edit, withdrawal, a response, moderation) drops
+ * it at once; new signatures only change the count and the latest signers,
+ * and the page is built again for them at most once every COUNT_REFRESH_MS
+ * (docs/decisions/0028).  Watching the count is what most visitors do on a
  * strike day; this spares each view the queries and the rendering.
  */
 const CSRF_STAND_IN = `csrf-${randomUUID()}`;
-const latestPages = new WeakMap<object, Map<number, { key: string; html: string }>>();
+/** How long a kept page may show an older count and list of latest signers. */
+export const COUNT_REFRESH_MS = 1000;
 
-/** What the kept latest page depends on: anything written changes it. */
-function latestPageKey(c: Context<WebEnv>, declaration: Declaration): string {
-  return `${declaration.status}:${declaration.revision}:${declaration.signatureCount}:${declaration.updated.getTime()}:${c.get("deps").batcher.generation}`;
+interface KeptPage {
+  /** Status, version, last edit and content generation: a change drops the page. */
+  readonly key: string;
+  /** Count and write generation: a change makes the page due for a refresh after COUNT_REFRESH_MS. */
+  readonly tally: string;
+  readonly rendered: number;
+  /** With CSRF_STAND_IN where a logged-in visitor's token goes. */
+  readonly html: string;
+  /** What every anonymous visitor gets: bytes, ETag and headers. */
+  readonly shared: SharedPage;
 }
 
-function keptLatestPage(db: object, declaration: Declaration, key: string): string | null {
+const latestPages = new WeakMap<object, Map<number, KeptPage>>();
+
+function latestPageKeys(c: Context<WebEnv>, declaration: DeclarationStamp): { key: string; tally: string } {
+  const { batcher } = c.get("deps");
+  return {
+    key: `${declaration.status}:${declaration.revision}:${declaration.updated.getTime()}:${batcher.contentGeneration}`,
+    tally: `${declaration.signatureCount}:${batcher.generation}`,
+  };
+}
+
+function keptLatestPage(
+  db: object,
+  declaration: DeclarationStamp,
+  keys: { key: string; tally: string },
+): KeptPage | null {
   const kept = latestPages.get(db)?.get(declaration.id);
-  return kept?.key === key ? kept.html : null;
+  if (kept == null || kept.key !== keys.key) return null;
+  if (kept.tally !== keys.tally && Date.now() - kept.rendered >= COUNT_REFRESH_MS) return null;
+  return kept;
 }
 
-function keepLatestPage(db: object, declaration: Declaration, key: string, html: string): void {
+function keepLatestPage(
+  c: Context<WebEnv>,
+  declaration: Declaration,
+  keys: { key: string; tally: string },
+  html: string,
+) {
+  const { db } = c.get("deps");
   let pages = latestPages.get(db);
   if (pages == null) latestPages.set(db, (pages = new Map()));
   if (pages.size >= 1000 && !pages.has(declaration.id)) pages.delete(pages.keys().next().value!);
-  pages.set(declaration.id, { key, html });
+  // The follow/sign form of a published Declaration sends the visitor on to their own server.
+  const shared = sharedPageOf(
+    html.replaceAll(CSRF_STAND_IN, ""),
+    declaration.status === "published" ? { "content-security-policy": contentSecurityPolicy(formSchemes(c)) } : {},
+  );
+  const kept: KeptPage = { ...keys, rendered: Date.now(), html, shared };
+  pages.set(declaration.id, kept);
+  return kept;
+}
+
+/** The kept page for this visitor: whole and ready for an anonymous one, with their token for a logged-in one. */
+function serveKept(c: Context<WebEnv>, declaration: Pick<Declaration, "status">, kept: KeptPage): Response {
+  if (c.get("account") == null) return serveSharedPage(c, kept.shared);
+  // The follow/sign form sends the visitor on to their own server.
+  if (declaration.status === "published") formsMayLeaveSite(c);
+  const { secret, config } = c.get("deps");
+  return c.html(kept.html.replaceAll(CSRF_STAND_IN, csrfToken(c, secret, config.origin)));
+}
+
+/**
+ * The kept latest page of `slug` for an anonymous visitor, after one small
+ * read of its row (which also sees changes made by other processes); null
+ * when there is none.
+ */
+function keptForAnonymous(c: Context<WebEnv>, slug: string): Response | null {
+  if (c.get("account") != null) return null;
+  const { db } = c.get("deps");
+  const stamp = getDeclarationStamp(db, slug);
+  if (stamp == null || stamp.status === "draft") return null;
+  const kept = keptLatestPage(db, stamp, latestPageKeys(c, stamp));
+  return kept == null ? null : serveSharedPage(c, kept.shared);
 }
 
 /** A Copy's Proposed Changes for a page: the section, a refusal to explain in its place, or null (not a Copy, source text unknown). */
@@ -143,8 +215,6 @@ function proposedHtml(proposed: ProposedState): string | null {
 
 async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revision: Revision) {
   const { db, secret, config } = c.get("deps");
-  // The follow/sign form sends the visitor on to their own server.
-  if (revision.number === declaration.revision && declaration.status === "published") formsMayLeaveSite(c);
   // A draft (seen by its owner only) and a withdrawn page seen by its owner
   // carry the owner's buttons: never cached, never stored by the browser.
   const ownersPage = declaration.status === "draft" || (declaration.status === "withdrawn" && isOwner(c, declaration));
@@ -155,9 +225,11 @@ async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revi
     canModerate(c, declaration) &&
     hasResponses(c, declaration.id);
   const keptPage = !ownersPage && !moderatorsPage && revision.number === declaration.revision;
-  const key = latestPageKey(c, declaration);
-  const kept = keptPage ? keptLatestPage(db, declaration, key) : null;
-  if (kept != null) return c.html(kept.replaceAll(CSRF_STAND_IN, csrfToken(c, secret, config.origin)));
+  const keys = latestPageKeys(c, declaration);
+  const kept = keptPage ? keptLatestPage(db, declaration, keys) : null;
+  if (kept != null) return serveKept(c, declaration, kept);
+  // The follow/sign form sends the visitor on to their own server.
+  if (revision.number === declaration.revision && declaration.status === "published") formsMayLeaveSite(c);
 
   // A Copy's Proposed Changes are worked out on the diff pool (and kept per revision pair) before the page is built.
   const proposed = await proposedChangesSection(db, declaration, revision);
@@ -180,15 +252,17 @@ async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revi
     );
   }
   if (revision.number !== declaration.revision) return c.html(revisionPage(c, declaration, revision, proposed));
-  const csrf = csrfToken(c, secret, config.origin);
   if (moderatorsPage) {
     c.header("Cache-Control", "no-store");
-    return c.html(revisionPage(c, declaration, revision, proposed, csrf, false, true));
+    return c.html(revisionPage(c, declaration, revision, proposed, csrfToken(c, secret, config.origin), false, true));
   }
-  const html = String(revisionPage(c, declaration, revision, proposed, CSRF_STAND_IN));
+  const html = String(await revisionPage(c, declaration, revision, proposed, CSRF_STAND_IN));
   // A page whose Proposed Changes could not be worked out just now is not kept.
-  if (proposed?.ok !== false || proposed.refusal.status !== 503) keepLatestPage(db, declaration, key, html);
-  return c.html(html.replaceAll(CSRF_STAND_IN, csrf));
+  if (proposed?.ok !== false || proposed.refusal.status !== 503) {
+    const fresh = keepLatestPage(c, declaration, keys, html);
+    return serveKept(c, declaration, fresh);
+  }
+  return c.html(html.replaceAll(CSRF_STAND_IN, sharedFormToken(c, secret, config.origin)));
 }
 
 function revisionPage(
@@ -324,6 +398,8 @@ export function toMarkdownFile(d: Declaration, r: Revision, origin: URL, propose
 pages.get("/d/:slug", (c) => {
   const { db } = c.get("deps");
   const slug = c.req.param("slug");
+  const kept = keptForAnonymous(c, slug);
+  if (kept != null) return kept;
   const declaration = readableDeclaration(c, slug);
   const revision = declaration && getRevision(db, declaration.id, declaration.revision);
   if (declaration == null || revision == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);

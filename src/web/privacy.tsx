@@ -152,8 +152,9 @@ privacy.get("/privacy", (c) => {
             </li>
           )}
           <li>
-            A cookie named “{csrfCookieName(config.origin)}” protects the forms from being sent by other sites. It holds
-            a random number and nothing else.
+            A cookie named “{csrfCookieName(config.origin)}” protects the forms on pages only you see (logging in, your
+            private link, the editors) from being sent by other sites. It holds a random number and nothing else.
+            Reading a Declaration and signing it set no cookie.
           </li>
           <li>
             Only for accounts (authors and the site's owner, never for signing): when you log in, a cookie named “

@@ -24,6 +24,7 @@ import {
 import { APP } from "../logging.ts";
 import { keyedHash } from "./abuse.ts";
 import type { WebEnv } from "./context.ts";
+import { requestHeader } from "../request-header.ts";
 
 const logger = getLogger([APP, "web"]);
 
@@ -58,7 +59,10 @@ function tokenOf(c: Context<WebEnv>): string | undefined {
 /** Sets `c.get("account")` for every request. */
 export const sessionMiddleware: MiddlewareHandler<WebEnv> = async (c, next) => {
   c.set("account", null);
-  const raw = getCookie(c, sessionCookieName(c.get("deps").config.origin));
+  const name = sessionCookieName(c.get("deps").config.origin);
+  // Most requests carry no session cookie: no cookie parsing, no lookup.
+  if (!requestHeader(c, "cookie")?.includes(name)) return next();
+  const raw = getCookie(c, name);
   if (raw != null) {
     const { db, batcher } = c.get("deps");
     const token = SESSION_TOKEN_PATTERN.test(raw) ? raw : undefined;

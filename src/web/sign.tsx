@@ -12,7 +12,7 @@ import { parseSignatureInput, type FieldErrors } from "../signature-input.ts";
 import { clientSubject, keyedHash } from "./abuse.ts";
 import { readForm } from "./body.ts";
 import type { WebEnv } from "./context.ts";
-import { csrfToken, CSRF_FIELD, verifyCsrf } from "./csrf.ts";
+import { CSRF_FIELD, sharedFormToken, verifyCsrf } from "./csrf.ts";
 import { plural, signerName, signerWebsite } from "./format.ts";
 import { notFoundPage } from "./errors.tsx";
 import { POW_FIELD, REASONS } from "./pow.ts";
@@ -42,7 +42,7 @@ export function signFormFor(c: Context<WebEnv>, declaration: Declaration, state:
   return (
     <SignForm
       action={`/d/${declaration.slug}/sign`}
-      csrf={csrf ?? csrfToken(c, secret, config.origin)}
+      csrf={csrf ?? sharedFormToken(c, secret, config.origin)}
       revision={declaration.revision}
       email={signing.emailRequired ? "required" : signing.sendsMail ? "mailed" : "optional"}
       proofOfWork={<ProofOfWorkField enabled={pow.enabled} binding={{ action: "sign", target: declaration.slug }} />}

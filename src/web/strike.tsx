@@ -17,7 +17,7 @@ import { keyedHash, RateLimiter, RecentKeys } from "./abuse.ts";
 import { readForm } from "./body.ts";
 import { formsMayLeaveSite } from "./interact.tsx";
 import type { WebDeps, WebEnv } from "./context.ts";
-import { CSRF_FIELD, csrfToken, verifyCsrf } from "./csrf.ts";
+import { CSRF_FIELD, sharedFormToken, verifyCsrf } from "./csrf.ts";
 import { plural } from "./format.ts";
 import { strikeMeta, StrikeShare } from "./share.tsx";
 import { POW_FIELD, REASONS, type PowBinding } from "./pow.ts";
@@ -283,7 +283,6 @@ function renderStrike(c: Context<WebEnv>, state: PageState, status: 200 | 400 | 
       pledges: counts.perDay[day] ?? 0,
     };
   });
-  c.header("Cache-Control", "no-store");
   return c.html(
     <Layout
       title={settings.name}
@@ -306,7 +305,7 @@ function renderStrike(c: Context<WebEnv>, state: PageState, status: 200 | 400 | 
         pledgeTotal={counts.total}
         publicPledges={listPublicPledges(db, edition, 30)}
         notices={listRecentNotices(db, 20)}
-        csrf={csrfToken(c, secret, config.origin)}
+        csrf={sharedFormToken(c, secret, config.origin)}
         proofOfWork={<ProofOfWorkField enabled={pow.enabled} binding={PLEDGE_POW} />}
         share={<StrikeShare settings={settings} origin={config.origin} />}
         {...state}

@@ -72,6 +72,8 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
       headers: {
         "Content-Type": "application/x-www-form-urlencoded",
         Cookie: [cookie, csrfCookie].filter(Boolean).join("; "),
+        // What a browser says of a post from the site's own page (pages anyone may be served carry no token).
+        "Sec-Fetch-Site": "same-origin",
       },
       body: new URLSearchParams([...fields]).toString(),
     });

@@ -12,11 +12,19 @@ import { insertBrowserSignature, type NewBrowserSignature } from "../../src/db/s
 
 type App = Pick<Hono<any>, "request">;
 
-/** What a form post needs: the cookie header and the form's hidden token. */
+/**
+ * What a form post needs: the cookie header and the form's hidden token, and
+ * for a form on a page anyone may be served (no token), the fetch metadata a
+ * browser sends with a post from the site's own page.
+ */
 export interface CsrfPair {
   cookie: string;
   csrf: string;
+  headers?: Record<string, string>;
 }
+
+/** What a browser says about a post from one of the site's own pages. */
+export const SAME_ORIGIN_POST: Readonly<Record<string, string>> = { "Sec-Fetch-Site": "same-origin" };
 
 /** Decodes the entities Hono's JSX renderer produces (and a few more). */
 export function decodeHtml(text: string): string {
@@ -80,11 +88,13 @@ export async function csrfFrom(
   expect(res.status, `GET ${path}`).toBe(200);
   const html = await res.text();
   const csrf = inputValue(html, "csrf");
-  expect(csrf, `a csrf field on ${path}`).toBeTruthy();
+  expect(csrf, `a csrf field on ${path}`).toBeDefined();
   const cookie =
     cookiesFrom(res).find((c) => c.startsWith("__Host-csrf=") || c.startsWith("csrf=")) ??
     headers.Cookie ??
     headers.cookie;
+  // A page a shared cache may serve carries no token: the post proves its origin by the browser's headers.
+  if (csrf === "") return { cookie: cookie ?? "", csrf: "", headers: { ...SAME_ORIGIN_POST } };
   expect(cookie, `a csrf cookie from ${path}`).toBeTruthy();
   return { cookie: cookie!, csrf: csrf! };
 }
@@ -110,8 +120,8 @@ export async function postForm(
 ): Promise<Response> {
   const pair = options.csrf === undefined ? await csrfFrom(app) : options.csrf;
   const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded" };
-  if (pair != null) headers.Cookie = pair.cookie;
-  Object.assign(headers, options.headers);
+  if (pair != null && pair.cookie !== "") headers.Cookie = pair.cookie;
+  Object.assign(headers, pair?.headers, options.headers);
   const all = pair != null && !("csrf" in fields) ? { csrf: pair.csrf, ...fields } : fields;
   return app.request(path, { method: "POST", headers, body: options.body ?? formBody(all) });
 }

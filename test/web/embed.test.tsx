@@ -29,7 +29,7 @@ describe("the embeddable counter /embed/d/{slug}", () => {
     );
     expect(html).toMatch(/<link rel="stylesheet" href="\/static\/embed\.css\?v=[0-9a-f]{12}"/);
     expect(html).not.toContain("site-header");
-    expect(res.headers.get("cache-control")).toBe("public, max-age=60");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=60, s-maxage=60, stale-while-revalidate=10");
     expect(res.headers.get("set-cookie")).toBeNull();
   });
 
@@ -76,7 +76,7 @@ describe("the badge /d/{slug}/badge.svg", () => {
     const res = await app.request("/d/test-declaration/badge.svg");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/svg+xml; charset=utf-8");
-    expect(res.headers.get("cache-control")).toBe("public, max-age=60");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=60, s-maxage=60, stale-while-revalidate=10");
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
     const svg = await res.text();
@@ -110,7 +110,7 @@ describe("the strike banner script and /api/strike", () => {
     expect(res.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
-    expect(res.headers.get("cache-control")).toBe("public, max-age=3600");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=3600, s-maxage=3600, stale-while-revalidate=10");
     const script = await res.text();
     expect(script).toBe(readFileSync("src/web/static/banner.js", "utf8"));
     // Built with textContent and element.style only; no cookies.
@@ -129,7 +129,7 @@ describe("the strike banner script and /api/strike", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
-    expect(res.headers.get("cache-control")).toBe("public, max-age=60");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=60, s-maxage=60, stale-while-revalidate=10");
     const body = (await res.json()) as Record<string, unknown>;
     const year = Number((body.days as string[])[0]!.slice(0, 4));
     expect(body).toEqual({

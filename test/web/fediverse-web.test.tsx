@@ -608,7 +608,7 @@ describe("GET /media/avatars/{id}", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/png");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(res.headers.get("cache-control")).toBe("public, max-age=86400");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=86400, s-maxage=86400, stale-while-revalidate=10");
     expect(body.equals(images.png)).toBe(true);
     await avatar(t, a.id);
     expect(images.hits["/png"]).toBe(before + 1);

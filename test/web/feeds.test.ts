@@ -164,7 +164,7 @@ describe("the Atom feed of a Declaration", () => {
     const res = await app.request("/d/test-declaration/feed.atom");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/atom+xml; charset=utf-8");
-    expect(res.headers.get("cache-control")).toBe("public, max-age=300");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=300, s-maxage=300, stale-while-revalidate=10");
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     const xml = await res.text();
     expect(

@@ -1,8 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { declarations } from "../../src/db/schema.ts";
-import { insertBrowserSignature } from "../../src/db/signatures.ts";
+import { setResponseHidden } from "../../src/db/fediverse.ts";
+import type { Db } from "../../src/db/client.ts";
+import { COUNT_REFRESH_MS } from "../../src/web/pages.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
+import { response, remoteActor } from "../helpers/fediverse-rows.ts";
+import { addSignature, signForm, tokenFrom } from "../helpers/forms.ts";
 
 async function withRevisions() {
   const t = await createTestApp();
@@ -198,36 +203,128 @@ describe("security headers and assets", () => {
 });
 
 describe("the latest version's page, kept between writes", () => {
-  it("gives each visitor their own CSRF token and shows every committed change", async () => {
+  /** Adds a signature in the batcher's next commit, as a tally (the signing flow's way) or as any other write. */
+  function signatureWrite(db: Db, name: string) {
+    return () => addSignature(db, getDeclarationBySlug(db, "test-declaration")!, { name });
+  }
+
+  it("gives every anonymous visitor the same page and no cookie, and shows every other committed change at once", async () => {
     const { app, db, batcher } = await createTestApp();
     addDeclaration(db);
     const first = await app.request("/d/test-declaration");
     const second = await app.request("/d/test-declaration");
-    const tokenOf = async (res: Response) => /name="csrf" value="([^"]+)"/.exec(await res.text())?.[1];
-    const [a, b] = [await tokenOf(first), await tokenOf(second)];
-    expect(a).toBeDefined();
-    expect(a).not.toBe(b);
-    expect(first.headers.get("set-cookie")).not.toBe(second.headers.get("set-cookie"));
+    expect(first.headers.getSetCookie()).toEqual([]);
+    expect(second.headers.get("etag")).toBe(first.headers.get("etag"));
+    expect(await second.text()).toBe(await first.text());
 
-    const d = getDeclarationBySlug(db, "test-declaration")!;
-    await batcher.run(() =>
-      insertBrowserSignature(db, {
-        declarationId: d.id,
-        revision: 1,
-        name: "Newest Signer",
-        place: null,
-        website: null,
-        comment: null,
-        email: null,
-        emailHash: null,
-        public: true,
-        tokenHash: "h".repeat(64),
-        confirmation: null,
-        now: new Date(),
-      }),
-    );
+    // A write that is not a signature's tally (here one made outside the signing flow) shows at once.
+    await batcher.run(signatureWrite(db, "Newest Signer"));
     const after = await (await app.request("/d/test-declaration")).text();
     expect(after).toContain("Newest Signer");
     expect(after).toContain("1 person has");
+  });
+
+  describe("with signatures arriving", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    async function keptSite() {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      vi.setSystemTime(new Date("2027-03-01T12:00:00Z"));
+      const t = await createTestApp();
+      addDeclaration(t.db);
+      const page = async () => {
+        const res = await t.app.request("/d/test-declaration");
+        expect(res.status).toBe(200);
+        return { etag: res.headers.get("etag"), html: await res.text() };
+      };
+      const tally = (name: string) => t.batcher.tally(signatureWrite(t.db, name));
+      return { ...t, page, tally };
+    }
+
+    it("keeps the page while only signatures were committed, and shows the count within COUNT_REFRESH_MS", async () => {
+      const t = await keptSite();
+      const before = await t.page();
+      expect(before.html).toContain("0 people have");
+      // Signed through the form: the signing flow commits a tally.
+      tokenFrom(await signForm(t.app, { name: "Grace Hopper" }));
+      await t.tally("Ada Lovelace");
+      // Within the interval the kept page is served as it was: not rendered again.
+      vi.setSystemTime(Date.now() + COUNT_REFRESH_MS - 1);
+      const during = await t.page();
+      expect(during.etag).toBe(before.etag);
+      expect(during.html).toBe(before.html);
+      // At the interval the count and the latest signers are fresh.
+      vi.setSystemTime(Date.now() + 1);
+      const after = await t.page();
+      expect(after.html).toContain("2 people have");
+      expect(after.html).toContain("Grace Hopper");
+      expect(after.etag).not.toBe(before.etag);
+      // And then kept again until the next tally.
+      vi.setSystemTime(Date.now() + 60_000);
+      expect((await t.page()).etag).toBe(after.etag);
+    });
+
+    it("the signer's own confirmation page counts their signature at once", async () => {
+      const t = await keptSite();
+      await t.page();
+      const res = await signForm(t.app, { name: "Grace Hopper" });
+      const mine = await t.app.request(res.headers.get("location")!);
+      expect(await mine.text()).toContain("You are the first signer.");
+    });
+
+    it.each([
+      [
+        "a new version",
+        (db: Db) =>
+          appendRevision(db, getDeclarationBySlug(db, "test-declaration")!, {
+            title: "Test Declaration",
+            summary: "",
+            body: "## First\n\nWe declare that version two is here.\n",
+            changeSummary: "Second",
+            origin: "site",
+          }),
+        "version two is here",
+      ],
+      [
+        "an edit of the title",
+        (db: Db) =>
+          db
+            .update(declarations)
+            .set({ title: "An Edited Title" })
+            .where(eq(declarations.slug, "test-declaration"))
+            .run(),
+        "An Edited Title",
+      ],
+      [
+        "a withdrawal by a moderator",
+        (db: Db) =>
+          db
+            .update(declarations)
+            .set({ status: "withdrawn", withdrawnAt: new Date() })
+            .where(eq(declarations.slug, "test-declaration"))
+            .run(),
+        "Withdrawn",
+      ],
+    ])("drops the kept page at once for %s, even right after a tally", async (_, write, shown) => {
+      const t = await keptSite();
+      await t.page();
+      await t.tally("Ada Lovelace");
+      await t.page();
+      await t.batcher.run(() => write(t.db));
+      expect((await t.page()).html).toContain(shown);
+    });
+
+    it("drops it at once for a response hidden by a moderator, even right after a tally", async () => {
+      const t = await keptSite();
+      const d = getDeclarationBySlug(t.db, "test-declaration")!;
+      const id = response(t.db, d, remoteActor(t.db, "bo"), "<p>Rude words here</p>");
+      expect((await t.page()).html).toContain("Rude words here");
+      await t.tally("Ada Lovelace");
+      await t.page();
+      await t.batcher.run(() => setResponseHidden(t.db, d.id, id, true));
+      expect((await t.page()).html).not.toContain("Rude words here");
+    });
   });
 });

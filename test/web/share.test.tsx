@@ -5,11 +5,12 @@
  */
 import QRCode from "qrcode";
 import sharp from "sharp";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { eq } from "drizzle-orm";
 import { declarations } from "../../src/db/schema.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { countBucket, previewSvg, wrapText } from "../../src/web/og.ts";
+import { COUNT_REFRESH_MS } from "../../src/web/pages.tsx";
 import { QR_OPTIONS } from "../../src/web/qr.ts";
 import { serverName, strikeMeta } from "../../src/web/share.tsx";
 import { defaultStrikeSettings } from "../../src/strike/settings.ts";
@@ -65,8 +66,15 @@ describe("the share block and meta tags of a Declaration", () => {
     expect(metaContent(html, "twitter:image")).toBe(metaContent(html, "og:image"));
 
     db.update(declarations).set({ signatureCount: 1234 }).run();
-    const after = await (await app.request("/d/test-declaration")).text();
-    expect(metaContent(after, "og:image")).toBe(`${TEST_ORIGIN}/d/test-declaration/preview.png?v=1-1200`);
+    // The kept page refreshes a changed count at most once every COUNT_REFRESH_MS.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + COUNT_REFRESH_MS);
+      const after = await (await app.request("/d/test-declaration")).text();
+      expect(metaContent(after, "og:image")).toBe(`${TEST_ORIGIN}/d/test-declaration/preview.png?v=1-1200`);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("escapes a hostile title in the meta tags and the share text", async () => {
@@ -188,7 +196,7 @@ describe("the QR code", () => {
     const res = await app.request("/d/test-declaration/qr.svg");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/svg+xml; charset=utf-8");
-    expect(res.headers.get("cache-control")).toBe("public, max-age=86400");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=86400, s-maxage=86400, stale-while-revalidate=10");
     const svg = await res.text();
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     expect(svg).toMatch(/<path [^>]*d="M/);
@@ -214,7 +222,7 @@ describe("preview images", () => {
     const res = await app.request("/d/test-declaration/preview.png");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/png");
-    expect(res.headers.get("cache-control")).toBe("public, max-age=3600");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=3600, s-maxage=3600, stale-while-revalidate=10");
     expect(res.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
     const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(["png", 1200, 630]);

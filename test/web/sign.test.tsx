@@ -81,31 +81,30 @@ function formError(html: string): string {
 }
 
 describe("the signing form", () => {
-  it("is on the Declaration page and on its own page, with a CSRF cookie and token", async () => {
+  it("is on the Declaration page and on its own page, with no cookie and no per-visitor token", async () => {
     const t = await setup();
     for (const path of ["/d/test-declaration", "/d/test-declaration/sign"]) {
       const res = await t.app.request(path);
       expect(res.status).toBe(200);
-      const cookie = res.headers.getSetCookie().find((c) => c.startsWith("__Host-csrf="));
-      expect(cookie).toMatch(
-        /^__Host-csrf=[A-Za-z0-9_-]{22}; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
-      );
+      expect(res.headers.getSetCookie()).toEqual([]);
       const html = await res.text();
       const form = tags(html, "form").find((f) => f.action === "/d/test-declaration/sign");
       expect(form).toMatchObject({ method: "post" });
-      expect(inputValue(html, "csrf")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(inputValue(html, "csrf")).toBe("");
       expect(inputValue(html, "revision")).toBe("1");
       expect(inputValue(html, "phone")).toBe("");
       expect(checkedRadio(html, "visibility")).toBe("public");
     }
   });
 
-  it("keeps the CSRF cookie a browser already has", async () => {
+  it("gives a browser that still has a CSRF cookie the same page as everyone", async () => {
     const t = await setup();
-    const first = await csrfFrom(t.app);
-    const again = await t.app.request("/d/test-declaration/sign", { headers: { Cookie: first.cookie } });
+    const everyone = await (await t.app.request("/d/test-declaration/sign")).text();
+    const again = await t.app.request("/d/test-declaration/sign", {
+      headers: { Cookie: "__Host-csrf=AAAAAAAAAAAAAAAAAAAAAA" },
+    });
     expect(again.headers.getSetCookie()).toEqual([]);
-    expect(inputValue(await again.text(), "csrf")).toBe(first.csrf);
+    expect(await again.text()).toBe(everyone);
   });
 
   it("answers 404 for an unknown or draft Declaration", async () => {
@@ -254,9 +253,9 @@ describe("signing: the happy path", () => {
 
   it("decodes + and percent escapes like a browser encodes them", async () => {
     const t = await setup();
-    const { cookie, csrf } = await csrfFrom(t.app);
-    const body = `csrf=${csrf}&revision=1&name=Ada+Lovelace%2C+Jr.&place=S%C3%A3o+Paulo&comment=1%2B1%3D2&visibility=public&phone=`;
-    tokenFrom(await postForm(t.app, "/d/test-declaration/sign", {}, { csrf: { cookie, csrf }, body }));
+    const pair = await csrfFrom(t.app);
+    const body = `csrf=${pair.csrf}&revision=1&name=Ada+Lovelace%2C+Jr.&place=S%C3%A3o+Paulo&comment=1%2B1%3D2&visibility=public&phone=`;
+    tokenFrom(await postForm(t.app, "/d/test-declaration/sign", {}, { csrf: pair, body }));
     expect(signatureRows(t.db)[0]).toMatchObject({ name: "Ada Lovelace, Jr.", place: "São Paulo", comment: "1+1=2" });
   });
 
@@ -428,8 +427,8 @@ describe("signing: bad input", () => {
       expect(checkedRadio(html, "visibility")).toBe(
         sent.visibility == null ? "public" : sent.visibility === "count" ? "count" : undefined,
       );
-      // A fresh form token, ready to send again.
-      expect(inputValue(html, "csrf")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // The form, ready to send again: no per-visitor token on it.
+      expect(inputValue(html, "csrf")).toBe("");
       expectNothingStored(t);
     },
   );
@@ -556,7 +555,7 @@ describe("signing: what the body must look like", () => {
     const pair = await csrfFrom(t.app);
     const res = await t.app.request("/d/test-declaration/sign", {
       method: "POST",
-      headers: { "Content-Type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8", Cookie: pair.cookie },
+      headers: { "Content-Type": "Application/X-WWW-Form-Urlencoded; charset=UTF-8", ...pair.headers },
       body: formBody({ csrf: pair.csrf, ...signFields() }),
     });
     tokenFrom(res);
@@ -607,55 +606,93 @@ describe("signing: CSRF", () => {
   }
   const typed = { name: "Grace Hopper", place: "Arlington", comment: "Kept comment", visibility: "count" };
 
-  it("refuses a post without the token", async () => {
+  // The sign form is on pages anyone may be served: no per-visitor token, the
+  // browser's own headers say where a post comes from (docs/decisions/0027).
+  it("refuses a post whose browser says nothing of where it comes from (no Sec-Fetch-Site, Origin or Referer)", async () => {
     const t = await setup();
-    const pair = await csrfFrom(t.app);
+    await expect403KeepingInput(t, await signForm(t.app, typed, { csrf: null, headers: {} }));
+  });
+
+  it("refuses a post from an opaque origin (Origin: null, as a sandboxed frame sends it) without fetch metadata", async () => {
+    const t = await setup();
+    await expect403KeepingInput(t, await signForm(t.app, typed, { csrf: null, headers: { Origin: "null" } }));
+  });
+
+  it.each(["cross-site", "same-site", "nonsense"])(
+    "refuses a post with Sec-Fetch-Site: %s, even with our own Origin",
+    async (site) => {
+      const t = await setup();
+      await expect403KeepingInput(
+        t,
+        await signForm(t.app, typed, {
+          csrf: null,
+          headers: { "Sec-Fetch-Site": site, Origin: "https://undersign.test" },
+        }),
+      );
+    },
+  );
+
+  it("refuses a post whose only clue is another site's Referer", async () => {
+    const t = await setup();
     await expect403KeepingInput(
       t,
-      await postForm(t.app, "/d/test-declaration/sign", signFields(typed), { csrf: { cookie: pair.cookie, csrf: "" } }),
+      await signForm(t.app, typed, { csrf: null, headers: { Referer: "https://evil.example/d/test-declaration" } }),
     );
   });
 
-  it("refuses a post with a wrong token", async () => {
+  it("refuses a post without fetch metadata and with another site's Origin, whatever its Referer", async () => {
     const t = await setup();
-    const pair = await csrfFrom(t.app);
-    const forged = pair.csrf.slice(0, -1) + (pair.csrf.endsWith("A") ? "B" : "A");
-    await expect403KeepingInput(t, await signForm(t.app, typed, { csrf: { cookie: pair.cookie, csrf: forged } }));
     await expect403KeepingInput(
       t,
-      await signForm(t.app, typed, { csrf: { cookie: pair.cookie, csrf: pair.csrf + "x" } }),
+      await signForm(t.app, typed, {
+        csrf: null,
+        headers: { Origin: "https://evil.example", Referer: "https://undersign.test/d/test-declaration" },
+      }),
     );
   });
 
-  it("refuses a post without the cookie, and the refreshed form then works", async () => {
+  it("a token and cookie do not outweigh a cross-site Sec-Fetch-Site", async () => {
     const t = await setup();
-    const pair = await csrfFrom(t.app);
-    const res = await signForm(t.app, typed, {
-      csrf: null,
-      headers: {},
-      body: formBody({ csrf: pair.csrf, ...signFields(typed) }),
-    });
-    const newCookie = cookiesFrom(res).find((c) => c.startsWith("__Host-csrf="));
-    expect(newCookie).toBeTruthy();
-    const html = await expect403KeepingInput(t, res);
-    tokenFrom(await signForm(t.app, typed, { csrf: { cookie: newCookie!, csrf: inputValue(html, "csrf")! } }));
-  });
-
-  it("refuses a token minted for another browser's cookie", async () => {
-    const t = await setup();
-    const mine = await csrfFrom(t.app);
-    const theirs = await csrfFrom(t.app);
-    expect(mine.cookie).not.toBe(theirs.cookie);
-    await expect403KeepingInput(t, await signForm(t.app, typed, { csrf: { cookie: mine.cookie, csrf: theirs.csrf } }));
-  });
-
-  it("refuses a token under the wrong cookie name", async () => {
-    const t = await setup();
-    const pair = await csrfFrom(t.app);
+    const pair = await csrfFrom(t.app, "/login");
+    expect(pair.csrf).not.toBe("");
     await expect403KeepingInput(
       t,
-      await signForm(t.app, typed, { csrf: { cookie: pair.cookie.replace("__Host-csrf", "csrf"), csrf: pair.csrf } }),
+      await signForm(t.app, typed, { csrf: pair, headers: { "Sec-Fetch-Site": "cross-site" } }),
     );
+  });
+
+  it("refuses without proof, and the same form then goes through when the browser says it comes from the site", async () => {
+    const t = await setup();
+    const html = await expect403KeepingInput(t, await signForm(t.app, typed, { csrf: null, headers: {} }));
+    expect(inputValue(html, "csrf")).toBe("");
+    tokenFrom(await signForm(t.app, typed, { csrf: null, headers: { "Sec-Fetch-Site": "same-origin" } }));
+  });
+
+  it.each([
+    ["Sec-Fetch-Site: same-origin alone", { "Sec-Fetch-Site": "same-origin" }],
+    ["Sec-Fetch-Site: none (the person sent it themselves)", { "Sec-Fetch-Site": "none" }],
+    [
+      "same-origin fetch metadata with Origin: null (a no-referrer page)",
+      { "Sec-Fetch-Site": "same-origin", Origin: "null" },
+    ],
+    ["our Origin without fetch metadata (browsers before 2023)", { Origin: "https://undersign.test" }],
+    [
+      "only our own Referer (browsers before Origin on every post)",
+      { Referer: "https://undersign.test/d/test-declaration" },
+    ],
+  ])("accepts %s", async (_, headers) => {
+    const t = await setup();
+    tokenFrom(await signForm(t.app, typed, { csrf: null, headers }));
+  });
+
+  it("on a site served over http, compares with that origin", async () => {
+    const app = await createTestApp({ origin: "http://localhost:8000" });
+    const t = { ...app, declaration: addDeclaration(app.db) };
+    await expect403KeepingInput(
+      t,
+      await signForm(t.app, typed, { csrf: null, headers: { Origin: "https://localhost:8000" } }),
+    );
+    tokenFrom(await signForm(t.app, typed, { csrf: null, headers: { Origin: "http://localhost:8000" } }));
   });
 
   it.each([

@@ -258,15 +258,17 @@ describe("POST /strike/pledge", () => {
     expect(pledgeRows(t.db)).toEqual([]);
   });
 
-  it("refuses a form without a valid CSRF token (403) and keeps the input", async () => {
+  it("refuses a form from another site or without proof of its origin (403) and keeps the input", async () => {
     at("2027-06-01T10:30:00Z");
     const t = await createTestApp();
     const csrf = await csrfFrom(t.app, "/strike");
+    // The strike page is one anyone may be served: no token, the browser's headers tell (decision 0027).
+    expect(csrf.csrf).toBe("");
     const res = await postForm(
       t.app,
       "/strike/pledge",
       { csrf: "forged", "day-2027-07-04": "on", name: "Ada" },
-      { csrf },
+      { csrf, headers: { "Sec-Fetch-Site": "cross-site" } },
     );
     expect(res.status).toBe(403);
     const html = await res.text();
