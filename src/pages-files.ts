@@ -70,11 +70,10 @@ export function parsePageFile(path: string, bytes: Buffer): SeedPage | PageFileP
     return { path, reason: "invalid front matter: title is missing" };
   if ([...title.trim()].length > MAX_PAGE_TITLE)
     return { path, reason: `invalid front matter: title must be at most ${MAX_PAGE_TITLE} characters` };
-  const body =
-    text
-      .slice(match[0].length)
-      .replace(/^\s*\n/, "")
-      .replace(/\s+$/, "") + "\n";
+  const body = `${text
+    .slice(match[0].length)
+    .replace(/^\s*\n/, "")
+    .replace(/\s+$/, "")}\n`;
   if (body.trim() === "") return { path, reason: "the page has no text after the front matter" };
   return { path, sha256: createHash("sha256").update(bytes).digest("hex"), slug, title: title.trim(), body };
 }

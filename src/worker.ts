@@ -6,13 +6,13 @@
  * scheduler (when BOT_TOKEN_KEY is set).
  */
 import { getLogger } from "@logtape/logtape";
-import { ConfigError, loadConfig, readEnvironment } from "./config.ts";
+import { type Config, ConfigError, loadConfig, readEnvironment } from "./config.ts";
 import { WriteBatcher } from "./db/batch.ts";
 import { createFederationRuntime } from "./federation/index.ts";
 import { APP, configureLogging } from "./logging.ts";
 import { createBot, databasePath, openSiteDatabase } from "./setup.ts";
 
-let config;
+let config: Config;
 try {
   config = loadConfig(readEnvironment());
 } catch (error) {

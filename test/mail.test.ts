@@ -257,7 +257,7 @@ describe("signingMail", () => {
     const mail = signingMail({ config, declaration, to: "alice@example.org", privateToken, repeat: false });
     expect(mail.subject).toBe("Thank you for signing: Test Declaration");
     expect(mail.text).not.toContain("/s/confirm/");
-    expect(mail.text.split("\n")).toContain("https://undersign.test/s/" + privateToken);
+    expect(mail.text.split("\n")).toContain(`https://undersign.test/s/${privateToken}`);
   });
 
   it("says a repeat link replaces the old one", () => {

@@ -163,7 +163,10 @@ function tokenOf(ctx: Ctx, connection: ConnectionWithApp): string | null {
 const holdUntil = new WeakMap<object, Map<number, number>>();
 function holds(ctx: Ctx): Map<number, number> {
   let map = holdUntil.get(ctx.db);
-  if (map == null) holdUntil.set(ctx.db, (map = new Map()));
+  if (map == null) {
+    map = new Map();
+    holdUntil.set(ctx.db, map);
+  }
   return map;
 }
 function hold(ctx: Ctx, connectionId: number, error: BotApiError, now: Date): void {

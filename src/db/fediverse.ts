@@ -511,7 +511,7 @@ export function addDomainBlock(tx: DbLike, domain: string, reason: string, now: 
   const actors = tx
     .select({ id: remoteActors.id, host: remoteActors.host })
     .from(remoteActors)
-    .where(sql`${remoteActors.host} = ${domain} OR ${remoteActors.host} LIKE ${"%." + domain}`)
+    .where(sql`${remoteActors.host} = ${domain} OR ${remoteActors.host} LIKE ${`%.${domain}`}`)
     .all();
   if (actors.length > 0)
     tx.delete(followers)

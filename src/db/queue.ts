@@ -84,7 +84,7 @@ export interface SqliteMessageQueueOptions {
    * Runs each handler (`handle`) and says how the delivery went, if it was
    * one: the queue then reports the server as answered or failed.
    */
-  readonly around?: (message: unknown, handle: () => Promise<void>) => Promise<HostOutcome | void>;
+  readonly around?: (message: unknown, handle: () => Promise<void>) => Promise<HostOutcome | undefined>;
 }
 
 /** How a delivery went, as `around` reports it. */
@@ -252,6 +252,7 @@ export class SqliteMessageQueue {
    * time.  Never rejects; resolves after the abort once the handlers already
    * running have finished.  Without a signal it never resolves.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: Fedify's MessageQueue contract types messages as any
   async listen(handler: (message: any) => Promise<void> | void, options: ListenOptions = {}): Promise<void> {
     const { signal } = options;
     if (signal?.aborted) return;
@@ -266,7 +267,10 @@ export class SqliteMessageQueue {
       resolveWait?.();
     };
     let subscribers = listeners.get(this.#channel);
-    if (subscribers === undefined) listeners.set(this.#channel, (subscribers = new Set()));
+    if (subscribers === undefined) {
+      subscribers = new Set();
+      listeners.set(this.#channel, subscribers);
+    }
     subscribers.add(poke);
     signal?.addEventListener("abort", poke);
 
@@ -393,6 +397,7 @@ export class SqliteMessageQueue {
     }) as ClaimedRow[];
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: the handler given to listen (Fedify's MessageQueue contract)
   async #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
     this.#active.add(claimed.id);
     const renewal = setInterval(
@@ -408,7 +413,7 @@ export class SqliteMessageQueue {
       Math.max(1, Math.floor(this.#leaseMs / 3)),
     );
     let succeeded = false;
-    let outcome: HostOutcome | void = undefined;
+    let outcome: HostOutcome | undefined;
     try {
       const message: unknown = JSON.parse(claimed.message);
       if (this.#around == null) await handler(message);

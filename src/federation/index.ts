@@ -57,7 +57,7 @@ export {
   type ImageFetch,
   type ImageType,
 } from "./media.ts";
-export { type Publisher } from "./publish.ts";
+export type { Publisher } from "./publish.ts";
 export {
   currentStrikeSettings,
   listSentNotices,

@@ -231,7 +231,7 @@ export async function findInteractionUrl(
     return { ok: false, reason: "private-address" };
   const ctx = contextFor(federation, data, origin);
   const outcome = lookupOutcome();
-  let jrd;
+  let jrd: Awaited<ReturnType<typeof ctx.lookupWebFinger>>;
   try {
     jrd = await ctx.lookupWebFinger(account.resource, {
       meterProvider: outcome.meterProvider,

@@ -200,7 +200,10 @@ const OPENINGS_KEPT = 500;
  */
 function openingOf(db: object, revision: Pick<Revision, "id" | "body" | "summary">): readonly string[] {
   let perDb = openings.get(db);
-  if (perDb == null) openings.set(db, (perDb = new Map()));
+  if (perDb == null) {
+    perDb = new Map();
+    openings.set(db, perDb);
+  }
   let opening = perDb.get(revision.id);
   if (opening == null) {
     opening = openingParagraphs(revision.body, OPENING_MAX, markdownToText(revision.summary));

@@ -12,7 +12,7 @@
  * ours, without following redirects (`provenGone`).
  */
 import type { Context, InboxContext } from "@fedify/fedify";
-import { Activity, isActor, Link, Object as APObject, type Actor } from "@fedify/vocab";
+import { type Activity, isActor, Link, Object as APObject, type Actor } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { getRemoteActorByUri, isDomainBlocked, type RemoteActorInput } from "../db/fediverse.ts";
 import type { RemoteActor } from "../db/schema.ts";

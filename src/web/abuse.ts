@@ -21,7 +21,10 @@ const proxyTrusts = new WeakMap<readonly string[], ProxyTrust>();
 export function clientAddress(c: Context<WebEnv>): string {
   const ranges = c.get("deps").config.trustedProxies;
   let trust = proxyTrusts.get(ranges);
-  if (trust == null) proxyTrusts.set(ranges, (trust = new ProxyTrust(ranges)));
+  if (trust == null) {
+    trust = new ProxyTrust(ranges);
+    proxyTrusts.set(ranges, trust);
+  }
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   return trust.clientOf(incoming?.socket?.remoteAddress ?? "unknown", c.req.header("x-forwarded-for"));
 }

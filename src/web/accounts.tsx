@@ -57,7 +57,10 @@ const WRONG_LOGIN = "Wrong username or password.";
 const accountGuards = new WeakMap<WebDeps, { guards: AccountGuards; lastSweep: number }>();
 function guardsFor(deps: WebDeps): AccountGuards {
   let entry = accountGuards.get(deps);
-  if (entry == null) accountGuards.set(deps, (entry = { guards: new AccountGuards(), lastSweep: Date.now() }));
+  if (entry == null) {
+    entry = { guards: new AccountGuards(), lastSweep: Date.now() };
+    accountGuards.set(deps, entry);
+  }
   if (Date.now() - entry.lastSweep > 60_000) {
     entry.guards.sweep();
     entry.lastSweep = Date.now();

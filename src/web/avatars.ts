@@ -80,7 +80,10 @@ const caches = new WeakMap<WebDeps, AvatarCache>();
 
 function cacheFor(deps: WebDeps): AvatarCache {
   let cache = caches.get(deps);
-  if (cache == null) caches.set(deps, (cache = new AvatarCache()));
+  if (cache == null) {
+    cache = new AvatarCache();
+    caches.set(deps, cache);
+  }
   return cache;
 }
 

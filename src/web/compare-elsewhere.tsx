@@ -196,6 +196,7 @@ compareElsewhereRoutes.get("/compare/elsewhere", async (c) => {
           through.
         </p>
         {view === "side" ? (
+          // biome-ignore lint/a11y/useSemanticElements: a scroll box inside the comparison, not a section of the page's outline
           <div
             class="diff-body diff-scroll"
             role="region"

@@ -112,7 +112,10 @@ export class KeptDiffs<V> {
     const value = this.peek(owner, key);
     if (value !== undefined) return Promise.resolve(value);
     let pending = this.#pending.get(owner);
-    if (pending == null) this.#pending.set(owner, (pending = new Map()));
+    if (pending == null) {
+      pending = new Map();
+      this.#pending.set(owner, pending);
+    }
     const running = pending.get(key);
     if (running != null) return running;
     const started = compute().then(
@@ -144,7 +147,10 @@ export class KeptDiffs<V> {
     const weight = this.#weigh(value);
     if (weight > this.#maxBytes) return;
     let kept = this.#kept.get(owner);
-    if (kept == null) this.#kept.set(owner, (kept = new Map()));
+    if (kept == null) {
+      kept = new Map();
+      this.#kept.set(owner, kept);
+    }
     let bytes = this.#bytes.get(owner) ?? 0;
     const drop = (k: string) => {
       bytes -= this.#weigh(kept.get(k)!);

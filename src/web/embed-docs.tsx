@@ -17,6 +17,7 @@ function Snippet(props: { id: string; label: string; code: string }) {
   return (
     <figure class="snippet">
       <figcaption id={`${props.id}-label`}>{props.label}</figcaption>
+      {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: the focusable scroll box is named by its caption for screen readers */}
       <pre tabindex={0} aria-labelledby={`${props.id}-label`}>
         <code>{props.code}</code>
       </pre>

@@ -115,6 +115,7 @@ export function atomFeed(db: DbLike, d: Declaration, origin: URL, siteName: stri
   const page = new URL(`/d/${d.slug}`, origin).href;
   const self = new URL(`/d/${d.slug}/feed.atom`, origin).href;
   const entries = listPosts(db, d.id, KINDS, FEED_SIZE).map((post) => toEntry(db, d, post, origin));
+  // biome-ignore lint/complexity/useMathMinMax: these are Dates; Math.max would turn them into numbers
   const updated = entries.reduce((latest, e) => (e.updated > latest ? e.updated : latest), d.updated);
   const lines = [
     `<?xml version="1.0" encoding="utf-8"?>`,

@@ -55,7 +55,10 @@ const limiters = new WeakMap<WebDeps, RateLimiter>();
 function lookupWait(c: Context<WebEnv>): number {
   const deps = c.get("deps");
   let limiter = limiters.get(deps);
-  if (limiter == null) limiters.set(deps, (limiter = new RateLimiter(LOOKUP_LIMITS, { maxKeys: 50_000 })));
+  if (limiter == null) {
+    limiter = new RateLimiter(LOOKUP_LIMITS, { maxKeys: 50_000 });
+    limiters.set(deps, limiter);
+  }
   return Math.ceil(limiter.consume(clientKey(c)) / 1000);
 }
 

@@ -519,7 +519,7 @@ mediaAdminRoutes.post(PATH, async (c) => {
 async function itemForm(c: Context<WebEnv>): Promise<Guarded<{ item: Media; values: Record<string, string> }>> {
   const guard = requireAdmin(c, PATH);
   if (!guard.ok) return guard;
-  const { db, secret, config } = c.get("deps");
+  const { secret, config } = c.get("deps");
   const body = await readForm(c);
   if (!body.ok) return { ok: false, response: messagePage(c, "Not saved", body.message, body.status) };
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD]))

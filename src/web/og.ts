@@ -100,7 +100,10 @@ const CACHE_SIZE = 200;
 
 function cached(db: object, key: string, render: () => Promise<Buffer>): Promise<Buffer> {
   let images = cache.get(db);
-  if (images == null) cache.set(db, (images = new Map()));
+  if (images == null) {
+    images = new Map();
+    cache.set(db, images);
+  }
   let image = images.get(key);
   if (image == null) {
     image = render();

@@ -58,7 +58,10 @@ const RENDER_CACHE_SIZE = 256;
 
 export function renderedBody(db: object, revision: Pick<Revision, "id" | "body">): string {
   let cache = renderedRevisions.get(db);
-  if (cache == null) renderedRevisions.set(db, (cache = new Map()));
+  if (cache == null) {
+    cache = new Map();
+    renderedRevisions.set(db, cache);
+  }
   let html = cache.get(revision.id);
   if (html == null) {
     html = renderMarkdown(revision.body);
@@ -114,7 +117,10 @@ function keptLatestPage(db: object, declaration: Declaration, key: string): stri
 
 function keepLatestPage(db: object, declaration: Declaration, key: string, html: string): void {
   let pages = latestPages.get(db);
-  if (pages == null) latestPages.set(db, (pages = new Map()));
+  if (pages == null) {
+    pages = new Map();
+    latestPages.set(db, pages);
+  }
   if (pages.size >= 1000 && !pages.has(declaration.id)) pages.delete(pages.keys().next().value!);
   pages.set(declaration.id, { key, html });
 }

@@ -117,7 +117,7 @@ export function createSigning(deps: SigningDeps) {
       const token = newToken();
       const confirm = confirmation(now);
       const emailHash = input.email == null ? null : keyedHash(secret, "email", canonicalEmail(input.email));
-      let result;
+      let result: ReturnType<typeof insertBrowserSignature> | { kind: "replayed" };
       let resend = false;
       try {
         result = await batcher.run(() => {

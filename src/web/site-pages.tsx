@@ -30,7 +30,10 @@ const rendered = new WeakMap<object, Map<string, string>>();
 
 function pageHtml(db: object, page: SitePage): string {
   let cache = rendered.get(db);
-  if (cache == null) rendered.set(db, (cache = new Map()));
+  if (cache == null) {
+    cache = new Map();
+    rendered.set(db, cache);
+  }
   const key = `${page.slug}\u0000${page.updated.getTime()}\u0000${page.title}`;
   let html = cache.get(key);
   if (html == null) {

@@ -65,7 +65,10 @@ export function statsView(db: Parameters<typeof allSeries>[0], now: Date, declar
   const range = chooseRange(settings, now);
   const key = `${declarationId ?? "site"}:${range.kind}:${range.start.getTime()}`;
   let perDb = cache.get(db);
-  if (perDb == null) cache.set(db, (perDb = new Map()));
+  if (perDb == null) {
+    perDb = new Map();
+    cache.set(db, perDb);
+  }
   const hit = perDb.get(key);
   if (hit != null && now.getTime() - hit.at < CACHE_MS) return hit.view;
   const view = { range, series: allSeries(db, range, declarationId), labels: bucketLabels(range) };

@@ -392,11 +392,11 @@ strikeRoutes.post("/strike/pledge", async (c) => {
   let claimed: boolean;
   try {
     // The proof of work is used up with the pledge, in one transaction.
-    claimed = await batcher.run(
-      () =>
-        pow.claim(powResult.proof) &&
-        (insertPledge(db, { edition, days: parsed.days, name: parsed.name, public: parsed.public, now }), true),
-    );
+    claimed = await batcher.run(() => {
+      if (!pow.claim(powResult.proof)) return false;
+      insertPledge(db, { edition, days: parsed.days, name: parsed.name, public: parsed.public, now });
+      return true;
+    });
   } catch (error) {
     guards.perClient.refund(client);
     throw error;

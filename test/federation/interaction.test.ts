@@ -59,7 +59,7 @@ describe("pickInteractionUrl", () => {
   ];
 
   it("prefers the intent, then Object, then OStatus; https only unless http is allowed", () => {
-    expect(pickInteractionUrl(links, "sign", TARGET)?.origin + "/object").toBe("https://s.example/object");
+    expect(`${pickInteractionUrl(links, "sign", TARGET)?.origin}/object`).toBe("https://s.example/object");
     expect(pickInteractionUrl(links, "sign", TARGET, true)?.pathname).toBe("/like");
     expect(pickInteractionUrl(links, "follow", TARGET)?.pathname).toBe("/object");
     expect(pickInteractionUrl(links.slice(0, 1), "follow", TARGET)?.pathname).toBe("/authorize");

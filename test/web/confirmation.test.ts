@@ -1,9 +1,3 @@
-/**
- * Signing with mail, end to end against a real SMTP server on loopback: the
- * confirmation link, its expiry, repeat signings, the thank-you mail, the JSON
- * API, and an SMTP server that cannot be reached.
- */
-import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/client.ts";
 import { signatures } from "../../src/db/schema.ts";

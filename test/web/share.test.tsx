@@ -176,7 +176,7 @@ describe("Share on Mastodon without JavaScript", () => {
     expect(serverName("xn--bcher-kva.example")).toBe("xn--bcher-kva.example");
     expect(serverName("a.b.c.social")).toBe("a.b.c.social");
     expect(serverName("-bad.social")).toBeNull();
-    expect(serverName("x".repeat(64) + ".social")).toBeNull();
+    expect(serverName(`${"x".repeat(64)}.social`)).toBeNull();
     expect(serverName("127.0.0.1")).toBeNull();
   });
 });

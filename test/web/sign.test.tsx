@@ -623,7 +623,7 @@ describe("signing: CSRF", () => {
     await expect403KeepingInput(t, await signForm(t.app, typed, { csrf: { cookie: pair.cookie, csrf: forged } }));
     await expect403KeepingInput(
       t,
-      await signForm(t.app, typed, { csrf: { cookie: pair.cookie, csrf: pair.csrf + "x" } }),
+      await signForm(t.app, typed, { csrf: { cookie: pair.cookie, csrf: `${pair.csrf}x` } }),
     );
   });
 

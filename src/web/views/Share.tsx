@@ -34,7 +34,15 @@ export function ShareBlock(props: ShareBlockProps) {
         </div>
         <p class="share-status" role="status" aria-live="polite" data-share-status></p>
       </div>
-      <form class="share-mastodon" method="get" action="/share/mastodon" target="_blank" data-share-mastodon novalidate>
+      <form
+        class="share-mastodon"
+        method="get"
+        action="/share/mastodon"
+        target="_blank"
+        data-share-mastodon
+        novalidate
+        rel="noopener"
+      >
         <input type="hidden" name="text" value={props.text} />
         <div class="field" data-server-field>
           <label for="share-server">Your Mastodon server</label>
