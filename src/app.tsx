@@ -11,9 +11,9 @@ import { secureHeaders } from "hono/secure-headers";
 import { federationMiddleware, type FedData } from "./federation/index.ts";
 import { APP } from "./logging.ts";
 import { apiError, notFoundPage, web, type WebDeps, type WebEnv } from "./web/index.ts";
-import { isClientAbort, QuietLog } from "./web/quiet-log.ts";
-import { ErrorView } from "./web/views/ErrorView.tsx";
-import { Layout } from "./web/views/Layout.tsx";
+import { isClientAbort, QuietLog } from "./web/kit/quiet-log.ts";
+import { ErrorView } from "./web/layout/ErrorView.tsx";
+import { Layout } from "./web/layout/Layout.tsx";
 
 const logger = getLogger([APP, "web"]);
 

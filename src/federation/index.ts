@@ -56,7 +56,7 @@ export {
   sniffImageType,
   type ImageFetch,
   type ImageType,
-} from "./media.ts";
+} from "./guarded-fetch.ts";
 export type { Publisher } from "./publish.ts";
 export {
   currentStrikeSettings,

@@ -16,7 +16,7 @@ import { getPost } from "../db/posts.ts";
 import type { Declaration } from "../db/schema.ts";
 import { APP } from "../logging.ts";
 import type { FedData } from "./builder.ts";
-import { isPrivateHostLiteral } from "./media.ts";
+import { isPrivateHostLiteral } from "./guarded-fetch.ts";
 import { noteUri } from "./objects.ts";
 
 const logger = getLogger([APP, "federation", "interaction"]);

@@ -12,7 +12,7 @@ import type { DbLike } from "../db/client.ts";
 import { htmlToMarkdown } from "../html-markdown.ts";
 import { htmlToText } from "../markdown.ts";
 import { cleanLine, cleanText } from "../signature-input.ts";
-import { isPrivateHostLiteral } from "./media.ts";
+import { isPrivateHostLiteral } from "./guarded-fetch.ts";
 import { fetchJson, MAX_REMOTE_DOCUMENT_BYTES, type FetchFailure } from "./remote-fetch.ts";
 
 export { fetchJson, MAX_REMOTE_DOCUMENT_BYTES, type FetchOptions } from "./remote-fetch.ts";

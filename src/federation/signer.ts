@@ -20,7 +20,7 @@ import { cleanLine } from "../signature-input.ts";
 import { SOFTWARE } from "../version.ts";
 import type { FedData } from "./builder.ts";
 import { inboundOf } from "./inbound.ts";
-import { guardedGet } from "./media.ts";
+import { guardedGet } from "./guarded-fetch.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
 

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { WebEnv } from "./context.ts";
+import type { WebEnv } from "./kit/context.ts";
 
 /** `/healthz`: 200 when the database answers, 503 otherwise. */
 export const health = new Hono<WebEnv>().get("/healthz", (c) => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { expandTemplate, parseAccount, pickInteractionUrl } from "../../src/federation/interaction.ts";
 import { htmlToText } from "../../src/federation/remote-objects.ts";
 import { readActor, readArticle } from "../../src/federation/remote-declarations.ts";
-import { isPrivateHostLiteral, sniffImageType } from "../../src/federation/media.ts";
+import { isPrivateHostLiteral, sniffImageType } from "../../src/federation/guarded-fetch.ts";
 
 const TARGET = new URL("https://undersign.test/ap/notes/1b2c?x=(a)*!'");
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
-import { DIFF_CACHE_SIZE, diffCacheSize, parseRange, renderedDiff } from "../../src/web/diff.tsx";
-import { KeptDiffs } from "../../src/web/diffing.tsx";
+import { DIFF_CACHE_SIZE, diffCacheSize, parseRange, renderedDiff } from "../../src/web/diffs/diff-pages.tsx";
+import { KeptDiffs } from "../../src/web/kit/diff-jobs.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 
 const BODY_1 = [

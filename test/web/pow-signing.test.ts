@@ -10,7 +10,7 @@ import { solveChallenge, type Challenge } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { pledges, powSolutions } from "../../src/db/schema.ts";
-import { REASONS } from "../../src/web/pow.ts";
+import { REASONS } from "../../src/services/proof-of-work.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { fromClient } from "../helpers/clients.ts";
 import { createTestDb } from "../helpers/db.ts";
