@@ -11,6 +11,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { federationMiddleware, type FedData } from "./federation/index.ts";
 import { APP } from "./logging.ts";
 import { apiError, notFoundPage, web, type WebDeps, type WebEnv } from "./web/index.ts";
+import { SITE_POLICY } from "./web/kit/csp.ts";
 import { isClientAbort, QuietLog } from "./web/kit/quiet-log.ts";
 import { ErrorView } from "./web/layout/ErrorView.tsx";
 import { Layout } from "./web/layout/Layout.tsx";
@@ -47,18 +48,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.use(
     "*",
     secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
+      contentSecurityPolicy: SITE_POLICY,
       xFrameOptions: "DENY",
       referrerPolicy: "same-origin",
       crossOriginResourcePolicy: "same-origin",

@@ -34,6 +34,7 @@ import { readForm } from "../kit/body.ts";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage } from "../layout/personal.tsx";
 import type { WebDeps, WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
+import { type Guarded, requireAdmin, safeNext } from "../kit/guards.ts";
 import { plural } from "../kit/format.ts";
 import { AccountGuards } from "./login-limits.ts";
 import { currentAccount, endSession, isKnownDevice, rememberDevice, startSession } from "../kit/session.ts";
@@ -78,25 +79,6 @@ function tryAgainIn(waitMs: number): string {
 }
 
 type Status = 200 | 400 | 403 | 409 | 413 | 415 | 429;
-
-/**
- * A same-site path to go to after logging in, or `fallback`.  Only paths
- * ("/…") are accepted: never "//host", "/\host", absolute URLs or control
- * characters, which a browser could take for another site.
- */
-export function safeNext(raw: string | undefined, fallback = "/account"): string {
-  if (raw == null || raw === "" || raw.length > 1000) return fallback;
-  if (!raw.startsWith("/") || raw.startsWith("//") || /[\\\u0000-\u001f\u007f]/.test(raw)) return fallback;
-  const base = "http://next.invalid";
-  let url: URL;
-  try {
-    url = new URL(raw, base);
-  } catch {
-    return fallback;
-  }
-  if (url.origin !== base) return fallback;
-  return `${url.pathname}${url.search}${url.hash}`;
-}
 
 // ---------------------------------------------------------------------------
 // Register
@@ -329,20 +311,6 @@ accountRoutes.get("/account", (c) => {
     />,
   );
 });
-
-/** The logged-in admin, or the response to send instead (login redirect or 403). */
-export type Guarded<T> = ({ ok: true } & T) | { ok: false; response: Response | Promise<Response> };
-
-export function requireAdmin(c: Context<WebEnv>, path: string): Guarded<{ admin: Account }> {
-  const account = currentAccount(c);
-  // The path holds a decoded URL parameter (a NUL or a line break in `/admin/pages/:slug` made
-  // an invalid Location header and a 500): encode it, keeping its slashes readable.
-  if (account == null)
-    return { ok: false, response: c.redirect(`/login?next=${encodeURIComponent(path).replace(/%2F/g, "/")}`, 303) };
-  if (account.role !== "admin")
-    return { ok: false, response: forbiddenPage(c, "Only the site's owner can open this page.") };
-  return { ok: true, admin: account };
-}
 
 function adminPage(
   c: Context<WebEnv>,

@@ -26,13 +26,13 @@ import {
 } from "../../db/reactions.ts";
 import type { DbLike } from "../../db/client.ts";
 import { parseSigningReactions, readSigningReactions } from "../../federation/index.ts";
-import { requireAdmin, type Guarded } from "../accounts/accounts.tsx";
+import { requireAdmin, type Guarded } from "../kit/guards.ts";
 import { readForm } from "../kit/body.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { plural } from "../kit/format.ts";
-import { describeDuration } from "../site-pages/privacy.tsx";
+import { describeDuration } from "../kit/format.ts";
 import { FederationAdminView, type FederationAdminProps, type ReportRow, type ServerRow } from "./FederationAdmin.tsx";
 
 export const federationAdminRoutes = new Hono<WebEnv>();

@@ -29,7 +29,7 @@ import {
   type StrikeSettings,
 } from "../../strike/settings.ts";
 import { strikePhase, strikeWindow } from "../../strike/window.ts";
-import { requireAdmin, type Guarded } from "../accounts/accounts.tsx";
+import { requireAdmin, type Guarded } from "../kit/guards.ts";
 import { readForm } from "../kit/body.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";

@@ -12,7 +12,7 @@ import { readJsonObject } from "../kit/body.ts";
 import { apiError } from "../kit/errors.tsx";
 import type { WebEnv } from "../kit/context.ts";
 import { POW_FIELD, REASONS } from "../../services/proof-of-work.ts";
-import { PAGE_SIZE } from "../signing/sign.tsx";
+import { PAGE_SIZE } from "../signing/index.ts";
 import { clientKey } from "../kit/client.ts";
 import { signerName, signerWebsite } from "../kit/format.ts";
 import { privateUrl } from "../../services/signing-mail.ts";

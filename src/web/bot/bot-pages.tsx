@@ -56,7 +56,7 @@ import { readForm } from "../kit/body.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { notFoundPage } from "../kit/errors.tsx";
-import { formsMayLeaveSite } from "../fediverse/interact.tsx";
+import { formsMayLeaveSite } from "../kit/csp.ts";
 import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { currentAccount } from "../kit/session.ts";
 import {

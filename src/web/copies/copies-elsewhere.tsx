@@ -30,12 +30,12 @@ import {
   EXPIRED_FORM,
   keepNotes,
   notSavedBecause,
-  loginRedirect,
   MAX_EDITOR_BODY_BYTES,
   parseNumber,
   validateText,
   valuesFrom,
 } from "./copies.tsx";
+import { loginRedirect } from "../kit/guards.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { csrfFor, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";

@@ -28,8 +28,9 @@ import { tryDiff, type Tried } from "../kit/diff-jobs.tsx";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
+import { loginRedirect } from "../kit/guards.ts";
 import { notFoundPage } from "../kit/errors.tsx";
-import { copySource } from "../declarations/provenance.ts";
+import { copySource } from "./provenance.ts";
 import { UpstreamNotice, upstreamOf } from "./merge.tsx";
 import { currentAccount } from "../kit/session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues } from "./CopyEditor.tsx";
@@ -50,10 +51,6 @@ export const EXPIRED_FORM =
   "This form expired or was not sent from this site. Nothing was saved; your text is kept below. Please try again.";
 
 type Status = PersonalStatus;
-
-export function loginRedirect(c: Context<WebEnv>, next: string) {
-  return c.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
-}
 
 /** Parses a positive revision number, or null. */
 export function parseNumber(raw: string | undefined): number | null {

@@ -19,6 +19,7 @@ import { fetchRemoteImage, type ImageType } from "../../federation/index.ts";
 import { APP } from "../../logging.ts";
 import { assetUrl } from "../kit/assets.ts";
 import type { WebDeps, WebEnv } from "../kit/context.ts";
+import { NOTHING_RUNS_SANDBOXED, policyHeader } from "../kit/csp.ts";
 
 const logger = getLogger([APP, "web", "avatars"]);
 
@@ -106,7 +107,7 @@ function imageResponse(type: string, body: Uint8Array, maxAge: number): Response
       "X-Content-Type-Options": "nosniff",
       "Cache-Control": `public, max-age=${maxAge}`,
       // Never run as a document, should anyone open it directly.
-      "Content-Security-Policy": "default-src 'none'; sandbox",
+      "Content-Security-Policy": policyHeader(NOTHING_RUNS_SANDBOXED),
     },
   });
 }

@@ -36,6 +36,7 @@ import {
 import { RateLimiter } from "../../services/limits.ts";
 import { readForm } from "../kit/body.ts";
 import type { WebDeps, WebEnv } from "../kit/context.ts";
+import { formsMayLeaveSite } from "../kit/csp.ts";
 import { csrfToken, CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { notFoundPage } from "../kit/errors.tsx";
 import { clientKey } from "../kit/client.ts";
@@ -64,21 +65,6 @@ function lookupWait(c: Context<WebEnv>): number {
 
 export function fedDataOf(deps: WebDeps): FedData {
   return { db: deps.db, batcher: deps.batcher, instanceName: deps.config.instanceName };
-}
-
-/**
- * The Content-Security-Policy of a page with the follow/sign form: the
- * site's policy (src/app.tsx), but forms may also lead to other servers.
- * Browsers apply `form-action` to the redirects that follow a form, and our
- * answer to the form is a redirect to the visitor's own server.
- */
-export function formsMayLeaveSite(c: Context<WebEnv>): void {
-  const schemes = c.get("deps").config.federation.allowPrivateAddress ? "https: http:" : "https:";
-  c.header(
-    "Content-Security-Policy",
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; " +
-      `form-action 'self' ${schemes}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'`,
-  );
 }
 
 /** `@slug@host`: the Declaration's fediverse handle. */

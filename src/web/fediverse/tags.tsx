@@ -13,9 +13,9 @@ import { currentStrikeSettings } from "../../federation/index.ts";
 import { noticeHashtags } from "../../strike/notices.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { plural } from "../kit/format.ts";
-import { DeclarationList } from "../declarations/DeclarationList.tsx";
+import { DeclarationList } from "../declarations/index.ts";
 import { Layout } from "../layout/Layout.tsx";
-import { NoticeList } from "../strike/NoticeList.tsx";
+import { NoticeList } from "../strike/index.ts";
 
 /** Letters, digits, marks and underscores (what Mastodon links as a hashtag), at most 100. */
 const TAG = /^[\p{L}\p{M}\p{N}_]{1,100}$/u;

@@ -1,5 +1,6 @@
 /** Formatting helpers shared by the pages (pure). */
 import type { PublicSignature } from "../../db/signatures.ts";
+import { plural } from "../../plural.ts";
 
 export { formatNumber, plural } from "../../plural.ts";
 
@@ -34,4 +35,11 @@ export function signerName(s: Pick<PublicSignature, "kind" | "name" | "actor">):
 /** The link shown with a signature: a fediverse signer's profile as known now, else the website given. */
 export function signerWebsite(s: Pick<PublicSignature, "kind" | "website" | "actor">): string | null {
   return s.kind === "fediverse" && s.actor != null ? s.actor.url : s.website;
+}
+
+export function describeDuration(ms: number): string {
+  if (ms % 86_400_000 === 0) return plural(ms / 86_400_000, "day", "days");
+  if (ms % 3_600_000 === 0) return plural(ms / 3_600_000, "hour", "hours");
+  if (ms % 60_000 === 0) return plural(ms / 60_000, "minute", "minutes");
+  return plural(Math.round(ms / 1000), "second", "seconds");
 }

@@ -42,9 +42,10 @@ import {
   type MediaMime,
 } from "../../images.ts";
 import { parseStoredSettings } from "../../strike/settings.ts";
-import { requireAdmin, type Guarded } from "../accounts/accounts.tsx";
+import { requireAdmin, type Guarded } from "../kit/guards.ts";
 import { readForm } from "../kit/body.ts";
 import type { WebEnv } from "../kit/context.ts";
+import { NOTHING_RUNS, policyHeader } from "../kit/csp.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { formatDate } from "../kit/format.ts";
 import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
@@ -71,7 +72,7 @@ mediaRoutes.get("/media/:file", (c) => {
     "Cache-Control": "public, max-age=31536000, immutable",
     ETag: `"${row.sha256}"`,
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'",
+    "Content-Security-Policy": policyHeader(NOTHING_RUNS),
     "Cross-Origin-Resource-Policy": "cross-origin",
   };
   if (c.req.query("download") != null) {

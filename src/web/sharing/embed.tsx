@@ -17,12 +17,11 @@ import { parseStoredSettings } from "../../strike/settings.ts";
 import { strikePhase, strikeWindow } from "../../strike/window.ts";
 import { assetUrl } from "../kit/assets.ts";
 import type { WebEnv } from "../kit/context.ts";
+import { sitePolicyWith } from "../kit/csp.ts";
 import { plural } from "../kit/format.ts";
 
 /** The Content-Security-Policy of the embed page: the site's own, but any site may frame it. */
-export const EMBED_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; " +
-  "form-action 'self'; frame-ancestors *; base-uri 'none'; object-src 'none'";
+export const EMBED_CSP = sitePolicyWith({ frameAncestors: ["*"] });
 
 const BANNER = readFileSync(join(import.meta.dirname, "..", "static", "banner.js"));
 const BANNER_ETAG = `"${createHash("sha256").update(BANNER).digest("hex").slice(0, 16)}"`;

@@ -16,7 +16,7 @@ import type { DbLike } from "../../db/client.ts";
 import { assetUrl } from "../kit/assets.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { plural } from "../kit/format.ts";
-import { mediaPath } from "../media/images.tsx";
+import { mediaPath } from "../media/index.ts";
 import { escapeXml } from "../kit/xml.ts";
 
 /** Entries in a feed: the newest posts. */

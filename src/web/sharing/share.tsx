@@ -13,7 +13,7 @@ import type { WebEnv } from "../kit/context.ts";
 import { embedDocs } from "./embed-docs.tsx";
 import { embedRoutes } from "./embed.tsx";
 import { feedRoutes } from "./feeds.ts";
-import { formsMayLeaveSite } from "../fediverse/interact.tsx";
+import { formsMayLeaveSite } from "../kit/csp.ts";
 import {
   declarationPreviewVersion,
   PREVIEW_HEIGHT,

@@ -1,5 +1,5 @@
 import type { PublicSignature, SignerActor } from "../../db/signatures.ts";
-import { avatarUrl } from "../fediverse/avatars.ts";
+import { avatarUrl } from "../fediverse/index.ts";
 import { formatDate, signerName } from "../kit/format.ts";
 
 /** A signer who favourited from the fediverse: avatar, display name linked to their profile, handle. */

@@ -21,7 +21,7 @@ import { csrfToken, CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { formatDate, plural } from "../kit/format.ts";
 import { notFoundPage } from "../kit/errors.tsx";
 import { clientKey } from "../kit/client.ts";
-import { familyOf } from "../copies/lineage.tsx";
+import { familyOf } from "../copies/index.ts";
 import { hashToken, type SignOutcome } from "../../services/signing.ts";
 import { keyedHash } from "../../services/limits.ts";
 import { POW_FIELD, type PowBinding, type PowProof } from "../../services/proof-of-work.ts";

@@ -7,17 +7,10 @@ import type { RateLimit } from "../../config.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { cookieName as csrfCookieName } from "../kit/csrf.ts";
 import { deviceCookieName } from "../kit/session.ts";
-import { plural } from "../kit/format.ts";
+import { describeDuration, plural } from "../kit/format.ts";
 import { Layout } from "../layout/Layout.tsx";
 
 export const privacy = new Hono<WebEnv>();
-
-export function describeDuration(ms: number): string {
-  if (ms % 86_400_000 === 0) return plural(ms / 86_400_000, "day", "days");
-  if (ms % 3_600_000 === 0) return plural(ms / 3_600_000, "hour", "hours");
-  if (ms % 60_000 === 0) return plural(ms / 60_000, "minute", "minutes");
-  return plural(Math.round(ms / 1000), "second", "seconds");
-}
 
 function describeLimits(limits: readonly RateLimit[]): string {
   return limits

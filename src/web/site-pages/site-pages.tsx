@@ -9,7 +9,7 @@ import { getSitePage, listSitePages, saveSitePage } from "../../db/site-pages.ts
 import type { SitePage } from "../../db/schema.ts";
 import { renderMarkdown } from "../../markdown.ts";
 import { isSitePageSlug, MAX_PAGE_BYTES, MAX_PAGE_TITLE, SITE_PAGE_SLUGS } from "../../site-page-files.ts";
-import { requireAdmin } from "../accounts/accounts.tsx";
+import { requireAdmin } from "../kit/guards.ts";
 import { readForm } from "../kit/body.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";

@@ -10,7 +10,7 @@ import { CSRF_FIELD } from "../kit/csrf.ts";
 import { formatNumber, plural } from "../kit/format.ts";
 import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
 import { NoticeList } from "./NoticeList.tsx";
-import { Honeypot } from "../signing/SignForm.tsx";
+import { Honeypot } from "../signing/index.ts";
 
 export type PledgeField = "days" | "name" | "visibility";
 export type PledgeErrors = Partial<Record<PledgeField, string>>;

@@ -21,18 +21,18 @@ import { dayBounds, hoursLeft } from "../../strike/schedule.ts";
 import { isIsoDay, parseStoredSettings, type StrikeSettings } from "../../strike/settings.ts";
 import { keyedHash, RateLimiter, RecentKeys } from "../../services/limits.ts";
 import { readForm } from "../kit/body.ts";
-import { formsMayLeaveSite } from "../fediverse/interact.tsx";
+import { formsMayLeaveSite } from "../kit/csp.ts";
 import type { WebDeps, WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, csrfToken, verifyCsrf } from "../kit/csrf.ts";
 import { plural } from "../kit/format.ts";
-import { strikeMeta, StrikeShare } from "../sharing/share.tsx";
+import { strikeMeta, StrikeShare } from "../sharing/index.ts";
 import { POW_FIELD, REASONS, type PowBinding } from "../../services/proof-of-work.ts";
 
 import { clientKey } from "../kit/client.ts";
 import { currentAccount } from "../kit/session.ts";
 import { Layout } from "../layout/Layout.tsx";
-import { ProofOfWorkField } from "../signing/ProofOfWorkField.tsx";
-import { HONEYPOT_FIELD } from "../signing/SignForm.tsx";
+import { ProofOfWorkField } from "../signing/index.ts";
+import { HONEYPOT_FIELD } from "../signing/index.ts";
 import { StrikePage, type PledgeErrors, type StrikeDayView, type StrikePageProps } from "./StrikePage.tsx";
 
 export const strikeRoutes = new Hono<WebEnv>();

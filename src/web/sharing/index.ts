@@ -1,0 +1,2 @@
+/** Sharing: share to Mastodon, embeds and the strike banner, badges, feeds, preview images, QR codes. */
+export { DeclarationShare, declarationMeta, StrikeShare, sharingRoutes, strikeMeta } from "./share.tsx";
