@@ -195,7 +195,7 @@ function ruleFor(path: string): Rule | undefined {
   if (top === "bot") return (t) => under(t, "bot", "db", "strike") || t === "federation/index.ts" || leaf(t);
   if (top === "federation") return (t) => under(t, "federation") || domain(t);
   if (top === "services") return (t) => under(t, "services") || domain(t);
-  if (path === "web/index.ts")
+  if (path === "web/index.ts" || path === "web/declaration-routes.ts")
     return (t) => under(t, "web/kit", "web/layout") || t === "web/health.ts" || /^web\/[^/]+\/index\.ts$/.test(t);
   if (path === "web/health.ts") return (t) => under(t, "web/kit");
   if (path.startsWith("web/kit/") || path.startsWith("web/layout/")) return webBase;

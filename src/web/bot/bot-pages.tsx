@@ -194,7 +194,7 @@ function homePage(
   );
 }
 
-botRoutes.get("/bot", (c) => {
+botRoutes.get("/", (c) => {
   if (botOf(c) == null) return notConfigured(c);
   const notice = NOTICES[c.req.query("done") ?? ""];
   return homePage(c, currentAccount(c), { notice });
@@ -233,7 +233,7 @@ function connectStatus(error: BotApiError): PersonalStatus {
   }
 }
 
-botRoutes.post("/bot/connect", async (c) => {
+botRoutes.post("/connect", async (c) => {
   const bot = botOf(c);
   if (bot == null) return notConfigured(c);
   const account = requireAccount(c, "/bot");
@@ -257,7 +257,7 @@ botRoutes.post("/bot/connect", async (c) => {
   }
 });
 
-botRoutes.get("/bot/callback", async (c) => {
+botRoutes.get("/callback", async (c) => {
   const bot = botOf(c);
   if (bot == null) return notConfigured(c);
   const account = requireAccount(c, "/bot");
@@ -419,7 +419,7 @@ function connectionPage(
   );
 }
 
-botRoutes.get("/bot/:id{[0-9]+}", (c) => {
+botRoutes.get("/:id{[0-9]+}", (c) => {
   if (botOf(c) == null) return notConfigured(c);
   const account = requireAccount(c, c.req.path);
   if (account instanceof Response) return account;
@@ -446,7 +446,7 @@ async function connectionPost(
   return { bot, connection, form };
 }
 
-botRoutes.post("/bot/:id{[0-9]+}/plan", async (c) => {
+botRoutes.post("/:id{[0-9]+}/plan", async (c) => {
   const post = await connectionPost(c, MAX_FORM_BYTES);
   if (post instanceof Response) return post;
   const { bot, connection, form } = post;
@@ -467,7 +467,7 @@ for (const [action, enabled] of [
   ["pause", false],
   ["resume", true],
 ] as const) {
-  botRoutes.post(`/bot/:id{[0-9]+}/${action}`, async (c) => {
+  botRoutes.post(`/:id{[0-9]+}/${action}`, async (c) => {
     const post = await connectionPost(c);
     if (post instanceof Response) return post;
     const { bot, connection } = post;
@@ -496,7 +496,7 @@ function disconnectReport(connection: ConnectionWithApp, result: DisconnectResul
   };
 }
 
-botRoutes.post("/bot/:id{[0-9]+}/disconnect", async (c) => {
+botRoutes.post("/:id{[0-9]+}/disconnect", async (c) => {
   const post = await connectionPost(c);
   if (post instanceof Response) return post;
   const { bot, connection } = post;

@@ -10,7 +10,7 @@
  * Taking in a source's new versions is in merge.tsx, comparing across sites
  * in compare-elsewhere.tsx.
  */
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { createRemoteCopy, getRemoteRevision } from "../../db/remote-copies.ts";
 import { slugAvailable } from "../../db/copies.ts";
 import { getPublicDeclaration, getRevision } from "../../db/declarations.ts";
@@ -58,9 +58,13 @@ export function fedData(c: Context<WebEnv>): FedData {
 
 const AP_TYPES = /application\/(activity\+json|ld\+json)/i;
 
-copiesElsewhereRoutes.get("/d/:slug/v/:number", async (c, next) => {
+/**
+ * `/d/{slug}/v/{number}` for ActivityPub clients: the revision as an Article.
+ * Anyone else gets the page (`next`), which then varies on Accept.
+ */
+export const revisionAsArticle: MiddlewareHandler<WebEnv, "/:slug/v/:number"> = async (c, next) => {
   if (!AP_TYPES.test(c.req.header("accept") ?? "")) {
-    // The page, from pages.tsx; the same address serves the Article, so caches must key on Accept.
+    // The page, from declarations/pages.tsx; the same address serves the Article, so caches must key on Accept.
     await next();
     c.res.headers.append("Vary", "Accept");
     return;
@@ -75,7 +79,7 @@ copiesElsewhereRoutes.get("/d/:slug/v/:number", async (c, next) => {
   return c.body(JSON.stringify(await revisionArticleJson(ctx, declaration, revision)), 200, {
     "Content-Type": "application/activity+json",
   });
-});
+};
 
 // ---------------------------------------------------------------------------
 // Copy from another site: the address form

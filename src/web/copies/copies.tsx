@@ -321,7 +321,7 @@ function loggedOutCopyPage(c: Context<WebEnv>, source: SourceRef) {
   );
 }
 
-copyRoutes.get("/d/:slug/copy", (c) => {
+copyRoutes.get("/:slug/copy", (c) => {
   const source = findSource(c, c.req.param("slug"), c.req.query("v"));
   if ("response" in source) return source.response;
   if (currentAccount(c) == null) return loggedOutCopyPage(c, source);
@@ -335,7 +335,7 @@ copyRoutes.get("/d/:slug/copy", (c) => {
   );
 });
 
-copyRoutes.post("/d/:slug/copy", async (c) => {
+copyRoutes.post("/:slug/copy", async (c) => {
   const slug = c.req.param("slug");
   const account = currentAccount(c);
   const { db, secret, config, batcher } = c.get("deps");
@@ -486,7 +486,7 @@ function UnpublishForm(props: { slug: string; csrf: string; signatures: number }
   );
 }
 
-copyRoutes.get("/d/:slug/edit", (c) => {
+copyRoutes.get("/:slug/edit", (c) => {
   const owned = findOwned(c, c.req.param("slug"));
   if ("response" in owned) return owned.response;
   const r = owned.latest;
@@ -500,7 +500,7 @@ copyRoutes.get("/d/:slug/edit", (c) => {
   );
 });
 
-copyRoutes.post("/d/:slug/edit", async (c) => {
+copyRoutes.post("/:slug/edit", async (c) => {
   const slug = c.req.param("slug");
   const owned = findOwned(c, slug);
   if ("response" in owned) return owned.response;
@@ -602,5 +602,5 @@ async function statusChange(c: Context<WebEnv>, to: "published" | "withdrawn") {
   return c.redirect(`/d/${slug}`, 303);
 }
 
-copyRoutes.post("/d/:slug/publish", (c) => statusChange(c, "published"));
-copyRoutes.post("/d/:slug/unpublish", (c) => statusChange(c, "withdrawn"));
+copyRoutes.post("/:slug/publish", (c) => statusChange(c, "published"));
+copyRoutes.post("/:slug/unpublish", (c) => statusChange(c, "withdrawn"));

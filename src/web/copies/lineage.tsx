@@ -278,7 +278,7 @@ function RemoteSourceLine(props: { source: RemoteSource; url: string; title: str
   );
 }
 
-lineageRoutes.get("/d/:slug/copies", async (c) => {
+lineageRoutes.get("/:slug/copies", async (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("slug");
   const declaration = getPublishedDeclaration(db, slug);

@@ -278,13 +278,13 @@ async function mergeEditorPage(
   );
 }
 
-mergeRoutes.get("/d/:slug/merge", (c) => {
+mergeRoutes.get("/:slug/merge", (c) => {
   const owned = findOwnedCopy(c, c.req.param("slug"));
   if ("response" in owned) return owned.response;
   return mergePage(c, owned.declaration, owned.latest, upstreamOf(c, owned.declaration));
 });
 
-mergeRoutes.post("/d/:slug/merge", async (c) => {
+mergeRoutes.post("/:slug/merge", async (c) => {
   const slug = c.req.param("slug");
   const owned = findOwnedCopy(c, slug);
   if ("response" in owned) return owned.response;

@@ -32,6 +32,14 @@ import { DraftNotice, isOwner, readableDeclaration, RepublishForm, WithdrawnNoti
 
 export const pages = new Hono<WebEnv>();
 
+/**
+ * A Declaration's pages, mounted under /d: `/{slug}` (or `/{slug}.md`, its
+ * Markdown file) and `/{slug}/history`.  The page of one version is
+ * `versionPage`, which web/declaration-routes.ts chains after the
+ * ActivityPub form of the same address.
+ */
+export const declarationPages = new Hono<WebEnv>();
+
 pages.get("/", (c) => {
   const { db, config } = c.get("deps");
   const declarations = listPublishedDeclarations(db);
@@ -268,10 +276,9 @@ function revisionPage(
   );
 }
 
-/** The raw Markdown of the latest revision, with front matter. */
-pages.get("/d/:file{[^/]+\\.md}", async (c) => {
+/** The raw Markdown of the latest revision, with front matter (`/d/{slug}.md`). */
+async function markdownFile(c: Context<WebEnv>, slug: string) {
   const { db, config } = c.get("deps");
-  const slug = c.req.param("file").slice(0, -".md".length);
   const declaration = readableDeclaration(c, slug);
   const revision = declaration && getRevision(db, declaration.id, declaration.revision);
   if (declaration == null || revision == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
@@ -290,7 +297,7 @@ pages.get("/d/:file{[^/]+\\.md}", async (c) => {
   }
   c.header("Content-Type", "text/markdown; charset=utf-8");
   return c.body(toMarkdownFile(declaration, revision, config.origin, proposed?.outcome.markdown));
-});
+}
 
 /**
  * A self-contained Markdown file: front matter that `declarations/` accepts,
@@ -315,16 +322,19 @@ export function toMarkdownFile(d: Declaration, r: Revision, origin: URL, propose
   return `---\n${toYaml(front, { lineWidth: 0 })}---\n\n${body}`;
 }
 
-pages.get("/d/:slug", (c) => {
+declarationPages.get("/:slug", (c) => {
   const { db } = c.get("deps");
   const slug = c.req.param("slug");
+  // `{slug}.md` (at least one character before ".md"): the Markdown file.
+  if (slug.length > ".md".length && slug.endsWith(".md")) return markdownFile(c, slug.slice(0, -".md".length));
   const declaration = readableDeclaration(c, slug);
   const revision = declaration && getRevision(db, declaration.id, declaration.revision);
   if (declaration == null || revision == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   return renderRevision(c, declaration, revision);
 });
 
-pages.get("/d/:slug/v/:number", (c) => {
+/** `/d/{slug}/v/{number}`: one version's page. */
+export function versionPage(c: Context<WebEnv, "/:slug/v/:number">) {
   const { db } = c.get("deps");
   const slug = c.req.param("slug");
   const declaration = readableDeclaration(c, slug);
@@ -337,9 +347,9 @@ pages.get("/d/:slug/v/:number", (c) => {
     return notFoundPage(c, `“${declaration.title}” has no version “${c.req.param("number")}”. ${range}`);
   }
   return renderRevision(c, declaration, revision);
-});
+}
 
-pages.get("/d/:slug/history", (c) => {
+declarationPages.get("/:slug/history", (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("slug");
   const declaration = readableDeclaration(c, slug);

@@ -27,6 +27,9 @@ import { Layout } from "../layout/Layout.tsx";
 
 export const diffRoutes = new Hono<WebEnv>();
 
+/** Comparisons of a Declaration's versions (mounted under /d). */
+export const declarationDiffRoutes = new Hono<WebEnv>();
+
 export type DiffView = "inline" | "side";
 
 // ---------------------------------------------------------------------------
@@ -300,7 +303,7 @@ function DiffResult(props: {
 // ---------------------------------------------------------------------------
 
 /** The history form's GET target: `?a=1&b=2` → the canonical `/d/:slug/diff/1..2`. */
-diffRoutes.get("/d/:slug/diff", (c) => {
+declarationDiffRoutes.get("/:slug/diff", (c) => {
   const slug = c.req.param("slug");
   const declaration = readableDeclaration(c, slug);
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
@@ -319,7 +322,7 @@ diffRoutes.get("/d/:slug/diff", (c) => {
   return c.redirect(`/d/${declaration.slug}/diff/${Number(rawA)}..${Number(rawB)}`, 302);
 });
 
-diffRoutes.get("/d/:slug/diff/:range", async (c) => {
+declarationDiffRoutes.get("/:slug/diff/:range", async (c) => {
   const { db, config } = c.get("deps");
   const slug = c.req.param("slug");
   const declaration = readableDeclaration(c, slug);

@@ -1,2 +1,2 @@
 /** Comparison pages: two versions of a Declaration, or two Declarations. */
-export { diffRoutes } from "./diff-pages.tsx";
+export { declarationDiffRoutes, diffRoutes } from "./diff-pages.tsx";

@@ -118,7 +118,7 @@ function defaultAvatar(maxAge = FAILED_MS / 1000): Response {
 
 export const avatarRoutes = new Hono<WebEnv>();
 
-avatarRoutes.get("/media/avatars/:id", async (c) => {
+avatarRoutes.get("/avatars/:id", async (c) => {
   const raw = c.req.param("id");
   if (!/^[1-9]\d{0,15}$/.test(raw)) return c.notFound();
   const deps = c.get("deps");

@@ -1,5 +1,5 @@
 /** The fediverse on our pages: follow and sign from another server, responses, hashtags, remote avatars. */
 export { avatarRoutes, avatarUrl } from "./avatars.ts";
-export { interactRoutes } from "./interact.tsx";
+export { interactOnDeclarations, interactRoutes } from "./interact.tsx";
 export { canModerate, FediverseSections, hasResponses, responseRoutes } from "./responses.tsx";
 export { tagRoutes } from "./tags.tsx";

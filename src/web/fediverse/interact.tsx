@@ -45,6 +45,9 @@ import { Layout } from "../layout/Layout.tsx";
 
 export const interactRoutes = new Hono<WebEnv>();
 
+/** The follow/sign-from-another-server form of a Declaration (mounted under /d). */
+export const interactOnDeclarations = new Hono<WebEnv>();
+
 /** Lookups on other servers per client: a person needs a few; a script using us to knock on servers is stopped. */
 const LOOKUP_LIMITS = [
   { max: 10, windowMs: 60_000 },
@@ -138,14 +141,14 @@ function failureMessage(
   }
 }
 
-interactRoutes.get("/d/:slug/interact", (c) => {
+interactOnDeclarations.get("/:slug/interact", (c) => {
   const d = interactable(c, c.req.param("slug"));
   if (d == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
   if (d.status === "withdrawn") return interactPage(c, d, { formError: WITHDRAWN }, 409);
   return interactPage(c, d, {}, 200);
 });
 
-interactRoutes.post("/d/:slug/interact", async (c) => {
+interactOnDeclarations.post("/:slug/interact", async (c) => {
   const d = interactable(c, c.req.param("slug"));
   if (d == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
   const deps = c.get("deps");

@@ -101,5 +101,5 @@ async function moderate(c: Context<WebEnv>, hidden: boolean) {
   return c.redirect(`/d/${slug}#response-${id}`, 303);
 }
 
-responseRoutes.post("/d/:slug/responses/:id/hide", (c) => moderate(c, true));
-responseRoutes.post("/d/:slug/responses/:id/show", (c) => moderate(c, false));
+responseRoutes.post("/:slug/responses/:id/hide", (c) => moderate(c, true));
+responseRoutes.post("/:slug/responses/:id/show", (c) => moderate(c, false));

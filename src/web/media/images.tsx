@@ -61,7 +61,7 @@ export const mediaRoutes = new Hono<WebEnv>();
 
 const FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([a-z]{3,4})$/;
 
-mediaRoutes.get("/media/:file", (c) => {
+mediaRoutes.get("/:file", (c) => {
   const match = FILE.exec(c.req.param("file"));
   if (match == null) return c.notFound();
   const { db } = c.get("deps");

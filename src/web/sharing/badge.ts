@@ -35,7 +35,7 @@ export function badgeSvg(label: string, value: string, title: string): string {
 
 export const badgeRoutes = new Hono<WebEnv>();
 
-badgeRoutes.get("/d/:slug/badge.svg", (c) => {
+badgeRoutes.get("/:slug/badge.svg", (c) => {
   const { db } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   const headers = {

@@ -152,7 +152,7 @@ export function atomFeed(db: DbLike, d: Declaration, origin: URL, siteName: stri
 
 export const feedRoutes = new Hono<WebEnv>();
 
-feedRoutes.get("/d/:slug/feed.atom", (c) => {
+feedRoutes.get("/:slug/feed.atom", (c) => {
   const { db, config } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return c.text("There is no Declaration with this name here.", 404);

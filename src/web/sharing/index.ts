@@ -1,2 +1,9 @@
 /** Sharing: share to Mastodon, embeds and the strike banner, badges, feeds, preview images, QR codes. */
-export { DeclarationShare, declarationMeta, StrikeShare, sharingRoutes, strikeMeta } from "./share.tsx";
+export {
+  DeclarationShare,
+  declarationFiles,
+  declarationMeta,
+  StrikeShare,
+  sharingRoutes,
+  strikeMeta,
+} from "./share.tsx";

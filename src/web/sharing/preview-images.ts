@@ -150,7 +150,10 @@ export function strikePreviewVersion(settings: StrikeSettings, siteName: string)
 
 export const previewRoutes = new Hono<WebEnv>();
 
-previewRoutes.get("/d/:slug/preview.png", async (c) => {
+/** A Declaration's preview image (mounted under /d; no session). */
+export const declarationPreviewRoutes = new Hono<WebEnv>();
+
+declarationPreviewRoutes.get("/:slug/preview.png", async (c) => {
   const { db, config } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return c.text("There is no Declaration with this name here.", 404);

@@ -24,7 +24,7 @@ const images = new Map<string, Promise<string>>();
 
 export const qrRoutes = new Hono<WebEnv>();
 
-qrRoutes.get("/d/:slug/qr.svg", async (c) => {
+qrRoutes.get("/:slug/qr.svg", async (c) => {
   const { db, config } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return c.text("There is no Declaration with this name here.", 404);

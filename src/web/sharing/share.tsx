@@ -18,6 +18,7 @@ import {
   declarationPreviewVersion,
   PREVIEW_HEIGHT,
   PREVIEW_WIDTH,
+  declarationPreviewRoutes,
   previewRoutes,
   strikeDates,
   strikePreviewVersion,
@@ -265,12 +266,16 @@ function ShareOnServer(props: { siteName: string; server: string; text: string }
   );
 }
 
-/** Every sharing and embedding route; mounted before the session middleware (none of them needs it). */
+/** Sharing and embedding outside /d (none of them reads a session): /share, /embed, the strike's image and JSON. */
 export const sharingRoutes = new Hono<WebEnv>();
 sharingRoutes.route("/", shareRoutes);
-sharingRoutes.route("/", qrRoutes);
 sharingRoutes.route("/", previewRoutes);
-sharingRoutes.route("/", feedRoutes);
-sharingRoutes.route("/", badgeRoutes);
 sharingRoutes.route("/", embedRoutes);
 sharingRoutes.route("/", embedDocs);
+
+/** A Declaration's QR code, preview image, feed and badge (mounted under /d; none of them reads a session). */
+export const declarationFiles = new Hono<WebEnv>();
+declarationFiles.route("/", qrRoutes);
+declarationFiles.route("/", declarationPreviewRoutes);
+declarationFiles.route("/", feedRoutes);
+declarationFiles.route("/", badgeRoutes);

@@ -111,14 +111,14 @@ function withdrawnPage(c: Context<WebEnv>, declaration: Declaration) {
   );
 }
 
-sign.get("/d/:slug/sign", (c) => {
+sign.get("/:slug/sign", (c) => {
   const declaration = getPublicDeclaration(c.get("deps").db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
   if (declaration.status !== "published") return withdrawnPage(c, declaration);
   return signPage(c, declaration, {}, 200);
 });
 
-sign.post("/d/:slug/sign", async (c) => {
+sign.post("/:slug/sign", async (c) => {
   const { db, secret, config, pow, signing } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
@@ -211,7 +211,7 @@ function parseCursor(raw: string | undefined): number | undefined | null {
   return /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
 }
 
-sign.get("/d/:slug/signatures", (c) => {
+sign.get("/:slug/signatures", (c) => {
   const { db, config } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
@@ -265,7 +265,7 @@ function csvRow(s: PublicSignature): string {
   );
 }
 
-sign.get("/d/:slug/signatures.csv", (c) => {
+sign.get("/:slug/signatures.csv", (c) => {
   const { db } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);

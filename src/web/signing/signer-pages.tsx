@@ -38,7 +38,7 @@ function signersSentence(count: number): string {
   return count <= 1 ? "You are the first signer." : `You are one of ${plural(count, "signer", "signers")}.`;
 }
 
-signer.use("/s/*", async (c, next) => {
+signer.use("/*", async (c, next) => {
   await next();
   c.header("Cache-Control", "no-store");
   c.header("Referrer-Policy", "no-referrer");
@@ -106,7 +106,7 @@ function Row(props: { label: string; value: string | null }) {
   );
 }
 
-signer.get("/s/:token{[A-Za-z0-9_-]+\\.json}", (c) => {
+signer.get("/:token{[A-Za-z0-9_-]+\\.json}", (c) => {
   const token = c.req.param("token").slice(0, -".json".length);
   const found = findByToken(c, token);
   if (found == null) return notFoundPage(c, unknownLink(c));
@@ -114,7 +114,7 @@ signer.get("/s/:token{[A-Za-z0-9_-]+\\.json}", (c) => {
   return c.json(signatureData(found.signature, found.declaration, c.get("deps").config.origin));
 });
 
-signer.get("/s/:token", (c) => {
+signer.get("/:token", (c) => {
   const token = c.req.param("token");
   const found = findByToken(c, token);
   if (found == null) return notFoundPage(c, unknownLink(c));
@@ -273,7 +273,7 @@ async function postWithToken(
   return c.redirect(`/s/${token}`, 303);
 }
 
-signer.post("/s/:token/withdraw", (c) =>
+signer.post("/:token/withdraw", (c) =>
   postWithToken(c, async (token, { signature }) => {
     const { db, batcher, signing } = c.get("deps");
     const withdrawn = await batcher.run(() => withdrawSignature(db, hashToken(token), new Date()));
@@ -282,7 +282,7 @@ signer.post("/s/:token/withdraw", (c) =>
   }),
 );
 
-signer.post("/s/:token/resign", (c) =>
+signer.post("/:token/resign", (c) =>
   postWithToken(c, async (token, { declaration }) => {
     if (declaration.status !== "published") return;
     const { db, batcher } = c.get("deps");
@@ -340,7 +340,7 @@ function AlsoResultLine(props: { result: AlsoResult; origin: URL }) {
  * (with the solution) signs.  The solution is used up with the first
  * signature that is written.
  */
-signer.post("/s/:token/also", async (c) => {
+signer.post("/:token/also", async (c) => {
   const token = c.req.param("token");
   const found = findByToken(c, token);
   if (found == null) return notFoundPage(c, unknownLink(c));
@@ -485,7 +485,7 @@ function confirmPage(
   );
 }
 
-signer.get("/s/confirm/:token", (c) => {
+signer.get("/confirm/:token", (c) => {
   const token = c.req.param("token");
   const { db, config, secret } = c.get("deps");
   const signature = TOKEN.test(token) ? getSignatureByConfirmToken(db, hashToken(token)) : undefined;
@@ -518,7 +518,7 @@ signer.get("/s/confirm/:token", (c) => {
   );
 });
 
-signer.post("/s/confirm/:token", async (c) => {
+signer.post("/confirm/:token", async (c) => {
   const token = c.req.param("token");
   const { db, batcher, config, secret } = c.get("deps");
   if (!TOKEN.test(token)) return confirmPage(c, "Link not valid", <p>This confirmation link is not valid.</p>, 404);

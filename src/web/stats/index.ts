@@ -1,2 +1,2 @@
 /** The movement in numbers: /stats, a Declaration's numbers, their JSON. */
-export { StatsCharts, statsRoutes, statsView } from "./stats.tsx";
+export { declarationStatsRoutes, StatsCharts, statsRoutes, statsView } from "./stats.tsx";

@@ -148,6 +148,9 @@ function now(c: Context<WebEnv>): Date {
 
 export const statsRoutes = new Hono<WebEnv>();
 
+/** A Declaration's numbers (mounted under /d). */
+export const declarationStatsRoutes = new Hono<WebEnv>();
+
 statsRoutes.get("/stats", (c) => {
   const { db, config } = c.get("deps");
   const view = statsView(db, now(c), null);
@@ -199,7 +202,7 @@ json.get("/declarations/:slug/stats", (c) => {
 statsRoutes.route("/api", json);
 
 /** `/d/{slug}/stats`: all of one Declaration's charts. */
-statsRoutes.get("/d/:slug/stats", (c) => {
+declarationStatsRoutes.get("/:slug/stats", (c) => {
   const { db, config } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);

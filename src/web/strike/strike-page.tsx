@@ -324,14 +324,14 @@ const THANKS: Record<string, string> = {
   "1": "Thank you: your pledge is counted. See you on the strike days.",
 };
 
-strikeRoutes.get("/strike", (c) => {
+strikeRoutes.get("/", (c) => {
   // "Share on Mastodon" without JavaScript is a form that ends on the visitor's server.
   formsMayLeaveSite(c);
   const pledged = c.req.query("pledged");
   return renderStrike(c, pledged != null && Object.hasOwn(THANKS, pledged) ? { message: THANKS[pledged]! } : {});
 });
 
-strikeRoutes.post("/strike/pledge", async (c) => {
+strikeRoutes.post("/pledge", async (c) => {
   const deps = c.get("deps");
   const { db, batcher, secret, config, pow } = deps;
   const body = await readForm(c);
