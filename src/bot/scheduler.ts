@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: one reconciliation loop with each server's behaviour handled in it.)
+ *
  * The strike bot's scheduler: turns each striker's plan into posts on their
  * own Mastodon-API account.
  *

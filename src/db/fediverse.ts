@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the queries of one set of tables (remote accounts, followers, responses, reports, blocks).)
+ *
  * What the fediverse does with our Declarations, stored: remote accounts,
  * followers, boosts, responses, reports and domain blocks (favourites,
  * reactions and the signatures they make are in reactions.ts).  The

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: one contract (Fedify's MessageQueue) with its leases and breaker.)
+ *
  * Fedify's message queue over our SQLite database, in the shape of Fedify's
  * `MessageQueue` (declared structurally here, so that db/ does not depend on
  * Fedify).  See docs/decisions/0007-message-queue.md.

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: every table in one file, so drizzle-kit generates migrations from one place.)
+ *
  * Database schema (Drizzle, SQLite).  Migrations in /migrations are generated
  * from this file with `npm run db:generate -- --name <what-changed>`.
  */

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: every object we serve is built here, so their shapes stay consistent.)
+ *
  * Our posts as ActivityPub objects: a Declaration's `Article` (the full text,
  * HTML and Markdown `source`), the pinned announcement `Note` (the title and
  * the text's opening words), the "version N" Notes and the signing digests,

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: reading a remote Article and resolving a pasted address share the same fetches and checks.)
+ *
  * Reading Declarations from other servers: the compact JSON of an Article
  * and its actor, read as plainly as Mastodon reads them (fetched with
  * remote-fetch.ts), and the resolution of what an author pastes (a page

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: one admin page's markup, a section per concern.)
+ *
  * The site owner's federation page: reports from other servers (open ones
  * first, resolved ones folded away), fediverse signatures per server (hold,
  * count, remove), which reactions sign, and the blocked domains.

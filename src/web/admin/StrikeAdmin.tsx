@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: one page's markup: every strike setting in one form and the notices sent.)
+ *
  * The site owner's strike page: whether notices are going out (pause,
  * resume, post one now), every setting of the strike in one form, and the
  * notices sent with their boosts and favourites.

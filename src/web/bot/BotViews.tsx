@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the markup of the bot's pages; the plan form is most of it.)
+ *
  * The strike bot's pages: what it does and how to connect an account
  * (`/bot`), and one connected account (`/bot/{id}`): who is connected, the
  * plan (days, how often, time zone, texts, visibility, language, image,

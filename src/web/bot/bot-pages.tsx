@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: every route of the bot's pages with its form handling.)
+ *
  * The strike bot in the browser (for logged-in accounts):
  *
  * - `GET /bot`: what it does, the accounts connected, the connect form

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: copy and edit share one editor form and its validation.)
+ *
  * Copies in the browser: "Make your own copy" of a revision (`/d/:slug/copy`)
  * and the owner's later edits (`/d/:slug/edit`).  One form with two submit
  * buttons: Preview (rendered text, word-level diff, Proposed Changes with a

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the lineage walk and the bounded comparisons its page needs.)
+ *
  * The lineage of a Declaration (`/d/:slug/copies`): the chain of its sources
  * up to the original, and every copy made from it (copies of copies …), as a
  * nested list with each member's signatures and how much it differs from the

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: both comparison pages share their form, rendering and limits.)
+ *
  * Comparison pages: the changes between two versions of one Declaration
  * (`/d/:slug/diff/a..b`) and between any two Declarations or versions on the
  * site (`/compare`).  Both work without JavaScript: the inline and

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: serving images and the admin's page share the upload checks.)
+ *
  * Uploaded images.
  *
  * - `GET /media/{uuid}.{ext}` (and HEAD): the stored bytes, with their type,

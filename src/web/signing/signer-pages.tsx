@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the signer's pages share the private-link check and their rendering.)
+ *
  * The signer's own pages, reached only through their private link
  * (`/s/{token}`): see exactly what is stored, download it, re-sign a newer
  * version, withdraw.  Plus the email confirmation link (`/s/confirm/{token}`).

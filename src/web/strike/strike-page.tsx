@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the strike page and its pledge flow share one form, its state and its protections.)
+ *
  * `/strike` (the strike page) and `POST /strike/pledge`.  A pledge has the
  * signing form's protection: CSRF, the honeypot field, the proof of work when
  * it is switched on, the per-client rate limits (RATE_LIMIT_PER_CLIENT) and
