@@ -31,12 +31,12 @@ import {
   keepNotes,
   notSavedBecause,
   MAX_EDITOR_BODY_BYTES,
-  parseNumber,
   validateText,
   valuesFrom,
 } from "./copies.tsx";
 import { loginRedirect } from "../kit/guards.ts";
 import type { WebEnv } from "../kit/context.ts";
+import { parseRevisionNumber } from "../kit/params.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { csrfFor, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { currentAccount } from "../kit/session.ts";
@@ -71,7 +71,7 @@ export const revisionAsArticle: MiddlewareHandler<WebEnv, "/:slug/v/:number"> = 
   }
   const { db, federation } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
-  const number = parseNumber(c.req.param("number"));
+  const number = parseRevisionNumber(c.req.param("number"));
   const revision = declaration == null || number == null ? undefined : getRevision(db, declaration.id, number);
   if (declaration == null || revision == null) return c.json({ error: "Not found" }, 404);
   const ctx = federation.createContext(c.req.raw, fedData(c));

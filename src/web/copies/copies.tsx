@@ -29,6 +29,7 @@ import { readForm } from "../kit/body.ts";
 import { tryDiff, type Tried } from "../kit/diff-jobs.tsx";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import type { WebEnv } from "../kit/context.ts";
+import { parseRevisionNumber } from "../kit/params.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { loginRedirect } from "../kit/guards.ts";
 import { notFoundPage } from "../kit/errors.tsx";
@@ -53,11 +54,6 @@ export const EXPIRED_FORM =
   "This form expired or was not sent from this site. Nothing was saved; your text is kept below. Please try again.";
 
 type Status = PersonalStatus;
-
-/** Parses a positive revision number, or null. */
-export function parseNumber(raw: string | undefined): number | null {
-  return raw != null && /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null;
-}
 
 /** Unifies line ends (browsers send CRLF from a textarea). */
 function normalizeText(text: string): string {
@@ -248,7 +244,7 @@ function findSource(
   // A withdrawn text stays readable, so it can still be copied; a draft cannot.
   const declaration = getPublicDeclaration(db, slug);
   if (declaration == null) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
-  const number = rawV == null || rawV === "" ? declaration.revision : parseNumber(rawV);
+  const number = rawV == null || rawV === "" ? declaration.revision : parseRevisionNumber(rawV);
   const revision = number == null ? undefined : getRevision(db, declaration.id, number);
   if (revision == null) return { response: notFoundPage(c, `“${declaration.title}” has no version “${rawV}”.`) };
   return { declaration, revision };
@@ -512,7 +508,7 @@ copyRoutes.post("/:slug/edit", async (c) => {
   if (!body.ok) return notSavedPage(c, body);
   const form = body.value;
   const values = valuesFrom(form);
-  const baseNumber = parseNumber(form.base);
+  const baseNumber = parseRevisionNumber(form.base);
   const base = baseNumber == null ? undefined : getRevision(db, owned.declaration.id, baseNumber);
   if (base == null)
     return editPage(

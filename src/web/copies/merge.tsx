@@ -23,13 +23,13 @@ import {
   keepNotes,
   MAX_EDITOR_BODY_BYTES,
   notSavedBecause,
-  parseNumber,
   validateText,
   valuesFrom,
   type Owned,
 } from "./copies.tsx";
 import { DIFF_RETRY_AFTER_SECONDS, tryDiff, type DiffRefusal } from "../kit/diff-jobs.tsx";
 import type { WebEnv } from "../kit/context.ts";
+import { parseRevisionNumber } from "../kit/params.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { notFoundPage } from "../kit/errors.tsx";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
@@ -300,7 +300,7 @@ mergeRoutes.post("/:slug/merge", async (c) => {
     return mergePage(c, d, owned.latest, state);
   }
   const upstream = state.upstream;
-  const baseNumber = parseNumber(form.base);
+  const baseNumber = parseRevisionNumber(form.base);
   const base = baseNumber == null ? undefined : getRevision(db, d.id, baseNumber);
   if (base == null) return mergePage(c, d, owned.latest, state);
   if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD])) {

@@ -11,6 +11,7 @@ import { listPublicSignatures } from "../../db/signatures.ts";
 import { renderMarkdown } from "../../markdown.ts";
 import { statsView, StatsCharts } from "../stats/index.ts";
 import type { WebEnv } from "../kit/context.ts";
+import { parseRevisionNumber } from "../kit/params.ts";
 import { DeclarationList } from "./DeclarationList.tsx";
 import { DeclarationView } from "./DeclarationView.tsx";
 import { notFoundPage } from "../kit/errors.tsx";
@@ -50,11 +51,6 @@ pages.get("/", (c) => {
     </Layout>,
   );
 });
-
-/** Parses a positive revision number from a path segment, or null. */
-function parseRevisionNumber(raw: string): number | null {
-  return /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null;
-}
 
 /**
  * Rendered HTML by database and revision id.  Revisions never change, so their

@@ -21,6 +21,7 @@ import {
 import type { Declaration, Revision } from "../../db/schema.ts";
 import { diffPool, type DiffSummary, type WordPart } from "../../diff/index.ts";
 import type { WebEnv } from "../kit/context.ts";
+import { parseRevisionNumber } from "../kit/params.ts";
 import { diffRefusal, diffRefusalPage, KeptDiffs, stringBytes, type Tried } from "../kit/diff-jobs.tsx";
 import { readableDeclaration } from "../kit/visibility.tsx";
 import { notFoundPage } from "../kit/errors.tsx";
@@ -106,12 +107,6 @@ export function diffCacheSize(db: object): number {
 // ---------------------------------------------------------------------------
 // Parameters
 // ---------------------------------------------------------------------------
-
-const REVISION_NUMBER = /^[1-9]\d{0,8}$/;
-
-function parseRevisionNumber(raw: string | undefined): number | null {
-  return raw != null && REVISION_NUMBER.test(raw) ? Number(raw) : null;
-}
 
 function parseView(raw: string | undefined): DiffView {
   return raw === "side" ? "side" : "inline";
