@@ -7,13 +7,12 @@ import { botRoutes } from "./bot/index.ts";
 import { compareElsewhereRoutes } from "./copies/index.ts";
 import { copiesElsewhereRoutes } from "./copies/index.ts";
 import { diffRoutes } from "./diffs/index.ts";
-import { federationAdminRoutes } from "./admin/index.ts";
 import { staticRoutes } from "./kit/assets.ts";
 import type { WebEnv } from "./kit/context.ts";
 import { declarationRouter } from "./declaration-routes.ts";
 import { health } from "./health.ts";
 import { interactRoutes } from "./fediverse/index.ts";
-import { mediaAdminRoutes, mediaRoutes } from "./media/index.ts";
+import { mediaRoutes } from "./media/index.ts";
 import { memeRoutes } from "./media/index.ts";
 import { pages } from "./declarations/index.ts";
 import { powRoutes } from "./signing/index.ts";
@@ -23,7 +22,7 @@ import { sharingRoutes } from "./sharing/index.ts";
 import { signer } from "./signing/index.ts";
 import { sitePageRoutes } from "./site-pages/index.ts";
 import { statsRoutes } from "./stats/index.ts";
-import { strikeAdminRoutes } from "./admin/index.ts";
+import { adminRouter } from "./admin/index.ts";
 import { strikeRoutes } from "./strike/index.ts";
 import { tagRoutes } from "./fediverse/index.ts";
 
@@ -70,7 +69,9 @@ web.route("/s", signer);
 // The strike page and pledges; the strike bot.
 web.route("/strike", strikeRoutes);
 web.route("/bot", botRoutes);
-// The list of Declarations (/), accounts and the site's administration, copies from other sites,
+// Administration: the site, the fediverse, the strike, images, the site pages' editor.
+web.route("/admin", adminRouter);
+// The list of Declarations (/), accounts, copies from other sites,
 // comparisons, the fediverse (/interact, /ap/*, /tags), site pages and images: distinct paths.
 web.route("/", pages);
 web.route("/", accountRoutes);
@@ -79,11 +80,8 @@ web.route("/", compareElsewhereRoutes);
 web.route("/", diffRoutes);
 web.route("/", interactRoutes);
 web.route("/", tagRoutes);
-web.route("/", federationAdminRoutes);
-web.route("/", strikeAdminRoutes);
 web.route("/", sitePageRoutes);
 web.route("/", privacy);
-web.route("/", mediaAdminRoutes);
 web.route("/", memeRoutes);
 
 export { apiError, notFoundPage } from "./kit/errors.tsx";

@@ -49,6 +49,9 @@ import {
 
 export const accountRoutes = new Hono<WebEnv>();
 
+/** The site's administration page: registration mode, invites (mounted at /admin). */
+export const siteAdminRoutes = new Hono<WebEnv>();
+
 /** Account forms are small: a username, two passwords of ≤ 200 characters (up to 12 bytes each once percent-encoded), an invite code. */
 export const MAX_ACCOUNT_BODY_BYTES = 8 * 1024;
 
@@ -332,7 +335,7 @@ function adminPage(
   );
 }
 
-accountRoutes.get("/admin", (c) => {
+siteAdminRoutes.get("/", (c) => {
   const guard = requireAdmin(c, "/admin");
   if (!guard.ok) return guard.response;
   return adminPage(c, { saved: c.req.query("saved") === "1" });
@@ -352,7 +355,7 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ admin: Account; 
   return { ok: true, admin: guard.admin, values: body.value };
 }
 
-accountRoutes.post("/admin/registration", async (c) => {
+siteAdminRoutes.post("/registration", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const mode = form.values.mode ?? "";
@@ -362,7 +365,7 @@ accountRoutes.post("/admin/registration", async (c) => {
   return c.redirect("/admin?saved=1", 303);
 });
 
-accountRoutes.post("/admin/invites", async (c) => {
+siteAdminRoutes.post("/invites", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");

@@ -1,2 +1,2 @@
 /** Accounts: register, log in and out, the account page, the site administration page. */
-export { accountRoutes } from "./accounts.tsx";
+export { accountRoutes, siteAdminRoutes } from "./accounts.tsx";

@@ -117,7 +117,7 @@ function adminPage(c: Context<WebEnv>, extra: Partial<FederationAdminProps> = {}
   );
 }
 
-federationAdminRoutes.get(PATH, (c) => {
+federationAdminRoutes.get("/", (c) => {
   const guard = requireAdmin(c, PATH);
   if (!guard.ok) return guard.response;
   const done = c.req.query("done");
@@ -145,7 +145,7 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ values: Record<s
   return { ok: true, values: body.value };
 }
 
-federationAdminRoutes.post(`${PATH}/reports/:id/resolve`, async (c) => {
+federationAdminRoutes.post("/reports/:id/resolve", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
@@ -156,7 +156,7 @@ federationAdminRoutes.post(`${PATH}/reports/:id/resolve`, async (c) => {
   return c.redirect(`${PATH}?done=resolved`, 303);
 });
 
-federationAdminRoutes.post(`${PATH}/blocks`, async (c) => {
+federationAdminRoutes.post("/blocks", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher, config } = c.get("deps");
@@ -181,7 +181,7 @@ federationAdminRoutes.post(`${PATH}/blocks`, async (c) => {
   return c.redirect(`${PATH}?done=blocked`, 303);
 });
 
-federationAdminRoutes.post(`${PATH}/blocks/remove`, async (c) => {
+federationAdminRoutes.post("/blocks/remove", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
@@ -234,9 +234,9 @@ async function serverAction(c: Context<WebEnv>, action: "hold" | "release" | "re
   );
 }
 
-federationAdminRoutes.post(`${PATH}/servers/hold`, (c) => serverAction(c, "hold"));
-federationAdminRoutes.post(`${PATH}/servers/release`, (c) => serverAction(c, "release"));
-federationAdminRoutes.post(`${PATH}/servers/remove`, (c) => serverAction(c, "remove"));
+federationAdminRoutes.post("/servers/hold", (c) => serverAction(c, "hold"));
+federationAdminRoutes.post("/servers/release", (c) => serverAction(c, "release"));
+federationAdminRoutes.post("/servers/remove", (c) => serverAction(c, "remove"));
 
 /** Count or remove one held signature (`host` in the form: the server it is held for). */
 async function heldAction(c: Context<WebEnv>, action: "release" | "remove") {
@@ -252,13 +252,13 @@ async function heldAction(c: Context<WebEnv>, action: "release" | "remove") {
   return c.redirect(`${PATH}?done=${action === "release" ? "counted" : "dropped"}#servers-title`, 303);
 }
 
-federationAdminRoutes.post(`${PATH}/held/:id/release`, (c) => heldAction(c, "release"));
-federationAdminRoutes.post(`${PATH}/held/:id/remove`, (c) => heldAction(c, "remove"));
+federationAdminRoutes.post("/held/:id/release", (c) => heldAction(c, "release"));
+federationAdminRoutes.post("/held/:id/remove", (c) => heldAction(c, "remove"));
 
 // ---------------------------------------------------------------------------
 // Which reactions sign
 
-federationAdminRoutes.post(`${PATH}/signing`, async (c) => {
+federationAdminRoutes.post("/signing", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");

@@ -137,7 +137,7 @@ function adminPage(
   return personalPage(c, TITLE, <StrikeAdminView {...props} />, status);
 }
 
-strikeAdminRoutes.get(PATH, (c) => {
+strikeAdminRoutes.get("/", (c) => {
   const guard = requireAdmin(c, PATH);
   if (!guard.ok) return guard.response;
   const done = c.req.query("done");
@@ -200,7 +200,7 @@ export function formInputFrom(values: Record<string, string>): StrikeFormInput {
   };
 }
 
-strikeAdminRoutes.post(PATH, async (c) => {
+strikeAdminRoutes.post("/", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher, publisher } = c.get("deps");
@@ -227,7 +227,7 @@ for (const [action, paused] of [
   ["pause", true],
   ["resume", false],
 ] as const) {
-  strikeAdminRoutes.post(`${PATH}/${action}`, async (c) => {
+  strikeAdminRoutes.post(`/${action}`, async (c) => {
     const form = await adminForm(c);
     if (!form.ok) return form.response;
     const { db, batcher, publisher } = c.get("deps");
@@ -237,7 +237,7 @@ for (const [action, paused] of [
   });
 }
 
-strikeAdminRoutes.post(`${PATH}/post-now`, async (c) => {
+strikeAdminRoutes.post("/post-now", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher, config, publisher } = c.get("deps");

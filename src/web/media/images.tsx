@@ -446,7 +446,7 @@ function messagePage(c: Context<WebEnv>, heading: string, message: string, statu
 
 const EXPIRED = "This form expired or was not sent from this site. Nothing was changed; please try again.";
 
-mediaAdminRoutes.get(PATH, (c) => {
+mediaAdminRoutes.get("/", (c) => {
   const guard = requireAdmin(c, PATH);
   if (!guard.ok) return guard.response;
   const done = c.req.query("done");
@@ -461,7 +461,7 @@ function statusOf(errors: Errors, fileStatus: 400 | 413 | 415 | null): PersonalS
   return errors.file != null && fileStatus != null ? fileStatus : 400;
 }
 
-mediaAdminRoutes.post(PATH, async (c) => {
+mediaAdminRoutes.post("/", async (c) => {
   const guard = requireAdmin(c, PATH);
   if (!guard.ok) return guard.response;
   const { db, batcher, secret, config } = c.get("deps");
@@ -541,7 +541,7 @@ function itemOf(c: Context<WebEnv>): Media | undefined {
   return /^[1-9]\d{0,15}$/.test(raw) ? getMediaById(c.get("deps").db, Number(raw)) : undefined;
 }
 
-mediaAdminRoutes.post(`${PATH}/:id`, async (c) => {
+mediaAdminRoutes.post("/:id", async (c) => {
   const form = await itemForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
@@ -576,7 +576,7 @@ function usedByTemplates(templates: number[]): string {
   return `This image is posted with ${list} of the strike. Take it out of the strike settings first.`;
 }
 
-mediaAdminRoutes.get(`${PATH}/:id/delete`, (c) => {
+mediaAdminRoutes.get("/:id/delete", (c) => {
   const guard = requireAdmin(c, PATH);
   if (!guard.ok) return guard.response;
   const item = itemOf(c);
@@ -621,7 +621,7 @@ mediaAdminRoutes.get(`${PATH}/:id/delete`, (c) => {
   );
 });
 
-mediaAdminRoutes.post(`${PATH}/:id/delete`, async (c) => {
+mediaAdminRoutes.post("/:id/delete", async (c) => {
   const form = await itemForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");

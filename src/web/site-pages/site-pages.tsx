@@ -22,6 +22,9 @@ import { Layout } from "../layout/Layout.tsx";
 
 export const sitePageRoutes = new Hono<WebEnv>();
 
+/** The site pages' editor (mounted at /admin/pages). */
+export const sitePageEditorRoutes = new Hono<WebEnv>();
+
 /** The form body: a 200 KB text percent-encoded can triple in size. */
 const MAX_FORM_BYTES = 2 * 1024 * 1024;
 
@@ -166,7 +169,7 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
   );
 }
 
-sitePageRoutes.get("/admin/pages", (c) => {
+sitePageEditorRoutes.get("/", (c) => {
   const guard = requireAdmin(c, "/admin/pages");
   if (!guard.ok) return guard.response;
   const stored = new Map(listSitePages(c.get("deps").db).map((p) => [p.slug, p]));
@@ -195,7 +198,7 @@ sitePageRoutes.get("/admin/pages", (c) => {
   );
 });
 
-sitePageRoutes.get("/admin/pages/:slug", (c) => {
+sitePageEditorRoutes.get("/:slug", (c) => {
   const slug = c.req.param("slug");
   const guard = requireAdmin(c, `/admin/pages/${slug}`);
   if (!guard.ok) return guard.response;
@@ -221,7 +224,7 @@ export function pageErrors(title: string, body: string): Errors {
   return errors;
 }
 
-sitePageRoutes.post("/admin/pages/:slug", async (c) => {
+sitePageEditorRoutes.post("/:slug", async (c) => {
   const slug = c.req.param("slug");
   const guard = requireAdmin(c, `/admin/pages/${slug}`);
   if (!guard.ok) return guard.response;
