@@ -675,7 +675,7 @@ export const pledges = sqliteTable(
 export type Pledge = typeof pledges.$inferSelect;
 
 /**
- * An uploaded image, re-encoded and stripped of metadata (src/media.ts).  The
+ * An uploaded image, re-encoded and stripped of metadata (src/images.ts).  The
  * bytes live in `media_blobs`, so the database stays the one file to back up.
  * `gallery` images are listed in the memes gallery.
  */

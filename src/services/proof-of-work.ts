@@ -1,7 +1,7 @@
 /**
  * Self-hosted proof-of-work anti-spam check for the signing form, built on
  * ALTCHA (`altcha-lib` on the server, the `altcha` web component in the
- * browser; see views/ProofOfWorkField.tsx).  Nothing leaves our origin: the
+ * browser; see web/signing/ProofOfWorkField.tsx).  Nothing leaves our origin: the
  * widget fetches a challenge from `GET /api/pow/challenge`, solves it in Web
  * Workers served from `/static/`, and submits the solution as the form field
  * `altcha`, which the form's handler passes to `pow.verify()`.

@@ -4,7 +4,7 @@
  * address.  A remote revision is fetched once and kept (revisions never
  * change), and only from a site this one knows copies or sources on, so the
  * page cannot make this server fetch arbitrary addresses.  Every text is
- * rendered escaped by src/diff/, on the diff pool (src/web/diffing.tsx); the
+ * rendered escaped by src/diff/, on the diff pool (src/web/kit/diff-jobs.tsx); the
  * rendered diff of two revisions is kept (revisions never change).
  */
 import { Hono, type Context } from "hono";

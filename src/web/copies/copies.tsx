@@ -10,7 +10,7 @@
  * refused with 409 and the diff of what changed meanwhile.
  *
  * The text's size is checked before any other work; the preview (rendering,
- * diffs, Proposed Changes) is worked out on the diff pool (src/web/diffing.tsx),
+ * diffs, Proposed Changes) is worked out on the diff pool (src/web/kit/diff-jobs.tsx),
  * never on the thread that serves pages.
  */
 import { Hono, type Context } from "hono";

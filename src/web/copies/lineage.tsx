@@ -6,7 +6,7 @@
  * nested list with each member's signatures and how much it differs from the
  * source revision it copied.  Only published Declarations are listed.
  *
- * "N words changed" is worked out on the diff pool (src/web/diffing.tsx), and
+ * "N words changed" is worked out on the diff pool (src/web/kit/diff-jobs.tsx), and
  * kept in memory per database handle and (source revision id, member revision
  * id), bounded: revisions never change.  One view works out at most
  * `LINEAGE_NEW_COMPARISONS` new counts, one at a time, for at most

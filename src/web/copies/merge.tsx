@@ -5,7 +5,7 @@
  * then the editor on the merged text, whose Proposed Changes are against the
  * new source version.  Saving makes a new revision and moves the Copy's
  * source to that version, in one write.  No client-side JavaScript.  The
- * merge and the diffs run on the diff pool (src/web/diffing.tsx).
+ * merge and the diffs run on the diff pool (src/web/kit/diff-jobs.tsx).
  */
 import { Hono, type Context } from "hono";
 import { getRemoteRevision, getRemoteSource, moveCopySource } from "../../db/remote-copies.ts";

@@ -1,7 +1,7 @@
 /**
  * Where a Copy comes from, and its *Proposed Changes*: the diff of a revision
  * against the source revision it was copied from, with the author's notes.
- * The diff runs on the diff pool (src/web/diffing.tsx) and its outcome is kept
+ * The diff runs on the diff pool (src/web/kit/diff-jobs.tsx) and its outcome is kept
  * per revision pair: both revisions, and the notes saved with a revision,
  * never change.
  */

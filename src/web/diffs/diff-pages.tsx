@@ -7,7 +7,7 @@
  * side-by-side views are two links, the version pickers are GET forms.
  *
  * Diffs run on the diff pool, off the thread that serves pages (see
- * src/web/diffing.tsx).  Revisions never change, so the rendered diff of a
+ * src/web/kit/diff-jobs.tsx).  Revisions never change, so the rendered diff of a
  * pair of revisions is kept (per database handle, bounded) rather than
  * computed on every request.
  */

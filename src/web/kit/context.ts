@@ -32,5 +32,5 @@ export interface WebDeps {
   readonly bot?: { readonly context: BotContext; poke(): void } | null;
 }
 
-/** `account` is the logged-in account, or null (set by src/web/session.ts for every web route). */
+/** `account` is the logged-in account, or null (set by src/web/kit/session.ts for every web route). */
 export type WebEnv = { Variables: { deps: WebDeps; account: Account | null } };

@@ -16,7 +16,7 @@ export interface LayoutProps {
   canonical?: string;
   /** Extra `<link rel="alternate">` entries. */
   alternates?: { href: string; type: string; title?: string }[];
-  /** Open Graph (`property`) and Twitter card (`name`) tags, from src/web/share.tsx. */
+  /** Open Graph (`property`) and Twitter card (`name`) tags, from src/web/sharing/share.tsx. */
   meta?: readonly MetaTag[];
   /**
    * Who is logged in: `null` shows a "Log in" link, an account its name.

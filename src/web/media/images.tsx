@@ -13,7 +13,7 @@
  *   gallery flag, deleting after a confirmation page.
  *
  * Processing (type by content, pixel limit, re-encoding, no metadata) is in
- * src/media.ts; storage in src/db/media.ts.
+ * src/images.ts; storage in src/db/media.ts.
  */
 import { Hono, type Context } from "hono";
 import {

@@ -43,7 +43,7 @@ export interface StrikePageProps {
   readonly notices: readonly RecentNotice[];
   readonly csrf: string;
   readonly proofOfWork?: unknown;
-  /** The share block (link, Mastodon, QR code), from src/web/share.tsx. */
+  /** The share block (link, Mastodon, QR code), from src/web/sharing/share.tsx. */
   readonly share?: unknown;
   readonly values?: Readonly<Record<string, string>>;
   readonly errors?: PledgeErrors;
