@@ -43,7 +43,7 @@ async function routeRows(): Promise<Row[]> {
       const url = location == null ? undefined : scripts.get(location.scriptId);
       const path = url?.startsWith("file:") ? relative(ROOT, fileURLToPath(url.split("?")[0]!)) : "(unknown)";
       // Middleware from a package (Hono's cors) is named by its package and name.
-      const file = path.replace(/^node_modules\/hono\/dist\/middleware\/([^/]+)\/.*$/, "hono/$1 (middleware)");
+      const file = path.replace(/^(?:.*\/)?node_modules\/hono\/dist\/middleware\/([^/]+)\/.*$/, "hono/$1 (middleware)");
       rows.push({ method: route.method, path: route.path, file });
     }
     delete (globalThis as Record<string, unknown>)[key];
