@@ -1,5 +1,8 @@
 # undersign: docker build -t undersign .
 #            docker run -p 8000:8000 -v undersign-data:/data -e ORIGIN=https://declarations.example undersign
+# Behind nginx on the host: see deploy/nginx/undersign.conf and the README's
+# "Production" section (publish the port on 127.0.0.1 only, TRUST_PROXY=loopback
+# does not apply across Docker's bridge: use the bridge's gateway address).
 #
 # Build stage: install, then keep production dependencies only (tsx is one:
 # the server runs the TypeScript sources directly).  better-sqlite3 13 ships
@@ -30,4 +33,8 @@ VOLUME /data
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# As `npm start`: the young generation capped (decision 0023), one HTTP
+# process per core the container may use (set WEB_CONCURRENCY when the
+# container's CPU quota is below the host's core count: Node sees the cores,
+# not the quota).
+CMD ["node", "--max-semi-space-size=8", "--import", "tsx", "src/main.ts"]

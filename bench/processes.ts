@@ -5,7 +5,7 @@
  * SIGINT/SIGTERM and when the driver exits.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -226,4 +226,71 @@ export function machineBusyMs(): number | null {
   } catch {
     return null;
   }
+}
+
+/** `root` and every process below it (children of children too), from /proc. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const out: number[] = [];
+  const visit = (pid: number) => {
+    out.push(pid);
+    for (const child of children.get(pid) ?? []) visit(child);
+  };
+  visit(root);
+  return out;
+}
+
+/**
+ * The largest VmRSS or VmHWM (kB) of any process of `root`'s tree: with
+ * several processes (npm start's cluster) the figure per process.
+ */
+export function largestMemoryKb(root: number, field: "VmRSS" | "VmHWM"): number | null {
+  const values = processTree(root)
+    .map((pid) => processMemoryKb(pid, field))
+    .filter((kb): kb is number => kb != null);
+  return values.length === 0 ? null : Math.max(...values);
+}
+
+/** CPU time (ms) of `root` and the processes below it (a child that exited no longer counts). */
+export function treeCpuMs(root: number): number | null {
+  const values = processTree(root)
+    .map((pid) => processCpuMs(pid))
+    .filter((ms): ms is number => ms != null);
+  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
+}
+
+/** Baseline: a bare static Hono response (bench/baseline-static.ts), on a free port. */
+export async function startStaticBaseline(): Promise<Server> {
+  const port = await freePort();
+  return startServer({
+    name: "baseline static",
+    args: ["--import", "tsx", "bench/baseline-static.ts"],
+    cwd: ROOT_DIR,
+    env: { ...process.env, PORT: String(port) },
+    port,
+    readyPath: "/",
+  });
+}
+
+/** Baseline: a bare Hono + better-sqlite3 insert (bench/baseline-insert.ts, synchronous=FULL) on `dbPath`. */
+export async function startInsertBaseline(dbPath: string): Promise<Server> {
+  const port = await freePort();
+  return startServer({
+    name: "baseline insert",
+    args: ["--import", "tsx", "bench/baseline-insert.ts"],
+    cwd: ROOT_DIR,
+    env: { ...process.env, PORT: String(port), BASELINE_DB: dbPath, BASELINE_SYNC: "FULL" },
+    port,
+    readyPath: "/healthz",
+  });
 }

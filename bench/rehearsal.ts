@@ -56,6 +56,7 @@
  * append to RESULTS.md), REHEARSAL_NOTE (a line under the heading),
  * BENCH_TMPDIR, BENCH_KEEP.
  */
+import { nginxInstalled, startNginx, writeNginxConfig, type RunningNginx } from "./nginx.ts";
 import { execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import {
@@ -86,9 +87,12 @@ import {
   killAll,
   machineBusyMs,
   processCpuMs,
-  processMemoryKb,
+  largestMemoryKb,
+  treeCpuMs,
   sleep,
+  startInsertBaseline,
   startServer,
+  startStaticBaseline,
   stopServer,
   undersignEnv,
   type Server,
@@ -138,6 +142,8 @@ const S = {
   profile: (process.env.REHEARSAL_PROFILE ?? "off").toLowerCase() === "on",
   /** Extra flags for the server's `node` (e.g. --max-semi-space-size=16). */
   nodeFlags: (process.env.REHEARSAL_NODE_FLAGS ?? "").split(/\s+/).filter((f) => f !== ""),
+  /** `nginx`: page views go through the shipped nginx configuration (bench/nginx.ts). */
+  proxy: (process.env.REHEARSAL_PROXY ?? "none").toLowerCase() === "nginx" ? ("nginx" as const) : ("none" as const),
 };
 for (const f of S.faults)
   if (!["kill", "disk", "remote", "hostile"].includes(f))
@@ -436,15 +442,7 @@ async function main(): Promise<RehearsalResults> {
 
   // ---- baselines
   if (S.baselines) {
-    const port = await freePort();
-    const staticServer = await startServer({
-      name: "baseline static",
-      args: ["--import", "tsx", "bench/baseline-static.ts"],
-      cwd: ROOT,
-      env: { ...process.env, PORT: String(port) },
-      port,
-      readyPath: "/",
-    });
+    const staticServer = await startStaticBaseline();
     try {
       r.baselineStatic = await measure({
         label: "Baseline: static Hono GET / (50 connections)",
@@ -458,20 +456,7 @@ async function main(): Promise<RehearsalResults> {
     } finally {
       await stopServer(staticServer);
     }
-    const port2 = await freePort();
-    const insertServer = await startServer({
-      name: "baseline insert",
-      args: ["--import", "tsx", "bench/baseline-insert.ts"],
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        PORT: String(port2),
-        BASELINE_DB: join(dataRoot, "baseline.sqlite"),
-        BASELINE_SYNC: "FULL",
-      },
-      port: port2,
-      readyPath: "/healthz",
-    });
+    const insertServer = await startInsertBaseline(join(dataRoot, "baseline.sqlite"));
     let seq = 0;
     try {
       r.baselineInsert = await measure({
@@ -622,6 +607,28 @@ async function main(): Promise<RehearsalResults> {
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   current = await startSite("undersign", port, dataDir, profileDir);
   log(`undersign (pid ${current.pid}) at ${base}`);
+  // ---- nginx in front (REHEARSAL_PROXY=nginx), and its static-file baseline, in this run
+  let nginx: RunningNginx | null = null;
+  let pageBase = base;
+  let nginxStatic: Awaited<ReturnType<typeof measure>> | null = null;
+  if (S.proxy === "nginx") {
+    if (!nginxInstalled())
+      throw new Error("REHEARSAL_PROXY=nginx: /usr/sbin/nginx is not installed (apt-get install nginx-light)");
+    const ports = { app: port, https: await freePort(), http: await freePort(), static: await freePort() };
+    const nginxDir = join(TMP, "nginx");
+    nginx = await startNginx(writeNginxConfig(nginxDir, ports), ports.https);
+    pageBase = `https://${HOST}:${ports.https}`;
+    nginxStatic = await measure({
+      label: "Baseline: nginx serving a static file over TLS (50 connections)",
+      url: `https://${HOST}:${ports.static}`,
+      path: "/",
+      expect: [200],
+      connections: 50,
+      seconds: S.baselineSeconds,
+      serverPid: nginx.child.pid!,
+    });
+    log(`nginx (pid ${nginx.child.pid}) at ${pageBase}: static-file baseline ${Math.round(nginxStatic.rps)}/s`);
+  }
   const csrf = await signingForm(base, SLUG);
 
   // ---- samplers
@@ -648,7 +655,7 @@ async function main(): Promise<RehearsalResults> {
     const pid = current.pid;
     const cpu = {
       t,
-      server: processCpuMs(pid),
+      server: treeCpuMs(pid),
       farm: processCpuMs(farm.pid),
       fleet: fleet.pid == null ? null : processCpuMs(fleet.pid),
       driver: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
@@ -667,8 +674,8 @@ async function main(): Promise<RehearsalResults> {
     const sample: Sample = {
       t: (t - t0) / 1000,
       queue,
-      rssKb: processMemoryKb(pid, "VmRSS"),
-      hwmKb: processMemoryKb(pid, "VmHWM"),
+      rssKb: largestMemoryKb(pid, "VmRSS"),
+      hwmKb: largestMemoryKb(pid, "VmHWM"),
       serverCpu: lastCpu?.pid === pid ? pct(lastCpu.server, cpu.server) : null,
       farmCpu: pct(lastCpu?.farm, cpu.farm),
       fleetCpu: pct(lastCpu?.fleet, cpu.fleet),
@@ -693,8 +700,8 @@ async function main(): Promise<RehearsalResults> {
   fleet.send({ type: "start" });
   const cannons: Load[] = [
     new Load(
-      "Page views GET /d/{slug}",
-      base,
+      S.proxy === "nginx" ? "Page views GET /d/{slug} through nginx" : "Page views GET /d/{slug}",
+      pageBase,
       S.pageConnections,
       [{ method: "GET", path: `/d/${SLUG}` }],
       [200],
@@ -806,7 +813,7 @@ async function main(): Promise<RehearsalResults> {
       }
       let release!: () => void;
       restarting = new Promise((res) => (release = res));
-      const before = { pid: current.pid, hwmKb: processMemoryKb(current.pid, "VmHWM") };
+      const before = { pid: current.pid, hwmKb: largestMemoryKb(current.pid, "VmHWM") };
       event(`SIGKILL to the server (pid ${before.pid}); the browsers' load pauses until it answers again`);
       const killedAt = since();
       process.kill(current.pid, "SIGKILL");
@@ -831,7 +838,7 @@ async function main(): Promise<RehearsalResults> {
   if (fault("hostile")) {
     at(AT.burst, async () => {
       await restartDone;
-      const rss = processMemoryKb(current.pid, "VmRSS");
+      const rss = largestMemoryKb(current.pid, "VmRSS");
       event(
         `hostile burst: 40 bodies of ${S.hugeMb} MiB at once (server RSS ${rss == null ? "?" : Math.round(rss / 1024)} MB)`,
       );
@@ -920,9 +927,10 @@ async function main(): Promise<RehearsalResults> {
   takeSample();
 
   // ---- stop the server (writes the profile)
-  const hwmFinalKb = processMemoryKb(current.pid, "VmHWM");
+  const hwmFinalKb = largestMemoryKb(current.pid, "VmHWM");
   const stopMark = nowMs();
   await stopServer(current);
+  await nginx?.stop();
   reader.close();
   r.hwmKb = Math.max(hwmFinalKb ?? 0, r.kill?.hwmBeforeKillKb ?? 0);
 
@@ -956,6 +964,12 @@ async function main(): Promise<RehearsalResults> {
     } satisfies KindStats);
   }
   r.fleet = fleetResult;
+  if (nginxStatic != null) {
+    const pages = r.kinds[0]!;
+    r.notes.unshift(
+      `Through nginx (deploy/nginx/undersign.conf, REHEARSAL_PROXY=nginx): page views ${Math.round(pages.steady.rps)}/s steady = ${(pages.steady.rps / nginxStatic.rps).toFixed(2)} × nginx serving a static file over TLS in this run (${Math.round(nginxStatic.rps)}/s, p99 ${nginxStatic.p99} ms).`,
+    );
+  }
 
   // ---- the notices at the farm
   for (const n of r.notices) {

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: every setting read, checked and explained in one place, so every problem is reported at once.)
+ *
  * The one place that reads the process environment.  `loadConfig()` is pure:
  * it takes an environment record and returns a validated `Config`, or throws a
  * `ConfigError` that lists every problem at once (one line per variable).
@@ -20,6 +22,12 @@ export interface Config {
   readonly origin: URL;
   /** Folder that holds the SQLite database and other state. Absolute. */
   readonly dataDir: string;
+  /**
+   * `DATABASE_URL`: a PostgreSQL database (`postgres://…`) instead of SQLite
+   * in `dataDir`; null when unset.  The full site does not run on it yet:
+   * `npm start` and `npm run worker` refuse to start when it is set.
+   */
+  readonly databaseUrl: string | null;
   /** Folder of the Markdown Declarations imported on start. Absolute. */
   readonly declarationsDir: string;
   /** Folder of the Markdown pages (`faq.md`, `resources.md`) imported on start. Absolute. */
@@ -153,6 +161,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   }
 
   const dataDir = resolve(cwd, value(env, "DATA_DIR") ?? "data");
+  const databaseUrl = parseDatabaseUrl(env, problems);
   const declarationsDir = resolve(cwd, value(env, "DECLARATIONS_DIR") ?? "declarations");
   const pagesDir = resolve(cwd, value(env, "PAGES_DIR") ?? "pages");
 
@@ -244,6 +253,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     host,
     origin,
     dataDir,
+    databaseUrl,
     declarationsDir,
     pagesDir,
     instanceName,
@@ -262,6 +272,42 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       duplicateWindowMs,
     },
   };
+}
+
+/** What `npm start` and `npm run worker` say, and exit, when DATABASE_URL is set. */
+export const POSTGRES_NOT_YET =
+  "DATABASE_URL is set, but running the site on PostgreSQL is not available yet: this release keeps its data in SQLite only. " +
+  "`npm run db:migrate` prepares a PostgreSQL database's tables; to run the site, unset DATABASE_URL (its data then lives in DATA_DIR).";
+
+/**
+ * DATABASE_URL: `postgres://user:password@host:port/database` (or
+ * `postgresql://`; `?host=/run/postgresql` for a Unix socket).  The value is
+ * never echoed in an error: it may hold a password.
+ */
+function parseDatabaseUrl(env: Env, problems: string[]): string | null {
+  const raw = value(env, "DATABASE_URL");
+  if (raw == null) return null;
+  const parsed = URL.canParse(raw) ? new URL(raw) : null;
+  const example = "postgres://user:password@host:5432/database";
+  if (parsed == null) {
+    problems.push(`DATABASE_URL: expected a PostgreSQL URL such as ${example}, got a value that is not a URL`);
+    return null;
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    problems.push(
+      `DATABASE_URL: only PostgreSQL is supported (${example}), got a ${parsed.protocol}// URL; leave DATABASE_URL unset to use SQLite in DATA_DIR`,
+    );
+    return null;
+  }
+  if (parsed.hostname === "" && !parsed.searchParams.has("host")) {
+    problems.push(`DATABASE_URL: expected a host (${example}, or ?host=/run/postgresql for a Unix socket)`);
+    return null;
+  }
+  if (parsed.pathname.length <= 1) {
+    problems.push(`DATABASE_URL: expected the database's name after the host (${example})`);
+    return null;
+  }
+  return raw;
 }
 
 const BOOLEANS: Record<string, boolean> = {

@@ -1,104 +1,55 @@
 /**
- * Composition root: configuration → logging → database → federation → web
- * app → HTTP server.  The only place (with test helpers and the CLI tools)
- * that opens the database or builds the federation.
+ * Composition root of `npm start`: configuration → logging → the processes.
+ * With WEB_CONCURRENCY=1 the site is one process (src/processes/single.ts);
+ * otherwise this file runs as the cluster's primary, which prepares the
+ * database and forks the HTTP and worker processes, and again in each of
+ * them (src/processes/; decision 0022).  The only place (with test helpers
+ * and the CLI tools) that opens the database or builds the federation.
  */
-import { serve } from "@hono/node-server";
-import { getLogger } from "@logtape/logtape";
-import { createApp } from "./app.tsx";
-import { ConfigError, loadConfig, readEnvironment, type Config } from "./config.ts";
-import { SqliteKvStore } from "./db/kv.ts";
-import { diffPool } from "./diff/index.ts";
-import { createFederationRuntime } from "./federation/index.ts";
-import { APP, configureLogging } from "./logging.ts";
-import { purgeExpiredPending } from "./db/signatures.ts";
-import {
-  createBot,
-  createSiteServices,
-  databasePath,
-  importShippedDeclarations,
-  importShippedPages,
-  openSiteDatabase,
-} from "./setup.ts";
+import cluster from "node:cluster";
+import { ConfigError, loadConfig, POSTGRES_NOT_YET, readEnvironment, type Config } from "./config.ts";
+import { configureLogging, setProcessName } from "./logging.ts";
+import { INDEX_VARIABLE, readProcessPlan, ROLE_VARIABLE, type ProcessPlan } from "./processes/settings.ts";
 
-function readConfig(): Config {
+function readConfig(): { config: Config; plan: ProcessPlan; environment: Record<string, string | undefined> } {
+  const environment = readEnvironment();
+  const { plan, problems } = readProcessPlan(environment);
   try {
-    return loadConfig(readEnvironment());
+    const config = loadConfig(environment);
+    if (problems.length === 0) return { config, plan, environment };
   } catch (error) {
-    if (error instanceof ConfigError) {
-      for (const problem of error.problems) process.stderr.write(`${problem}\n`);
-      process.stderr.write("undersign did not start: fix the variables above (see .env.sample).\n");
-      process.exit(1);
-    }
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    problems.unshift(...error.problems);
+  }
+  for (const problem of problems) process.stderr.write(`${problem}\n`);
+  process.stderr.write("undersign did not start: fix the variables above (see .env.sample).\n");
+  process.exit(1);
+}
+
+const { config, plan, environment } = readConfig();
+if (config.databaseUrl != null) {
+  process.stderr.write(`${POSTGRES_NOT_YET}\n`);
+  process.exit(1);
+}
+
+if (cluster.isPrimary && plan.web === 1) {
+  await configureLogging(config.logLevel);
+  const { runSingleProcess } = await import("./processes/single.ts");
+  await runSingleProcess(config);
+} else if (cluster.isPrimary) {
+  setProcessName("primary");
+  await configureLogging(config.logLevel);
+  const { runPrimary } = await import("./processes/primary.ts");
+  await runPrimary(config, plan);
+} else {
+  const role = environment[ROLE_VARIABLE];
+  setProcessName(`${role}.${environment[INDEX_VARIABLE]}`);
+  await configureLogging(config.logLevel);
+  if (role === "web") {
+    const { runWebProcess } = await import("./processes/web.ts");
+    await runWebProcess(config);
+  } else {
+    const { runWorkerProcess } = await import("./processes/worker.ts");
+    await runWorkerProcess(config, { deliver: config.federation.processQueue, publish: true });
   }
 }
-
-const config = readConfig();
-await configureLogging(config.logLevel);
-const logger = getLogger([APP]);
-
-const db = openSiteDatabase(config);
-logger.info("Database {path} is ready", { path: databasePath(config) });
-importShippedDeclarations(db, config);
-importShippedPages(db, config);
-
-const kv = new SqliteKvStore(db);
-kv.purgeExpired();
-// Fedify's cache entries carry a TTL; sweep the expired ones hourly.
-setInterval(() => kv.purgeExpired(), 60 * 60 * 1000).unref();
-const services = createSiteServices(db, config);
-const runtime = await createFederationRuntime({ db, batcher: services.batcher, config, kv });
-const publisher = runtime.startPublisher();
-void publisher.runOnce();
-const queueStop = new AbortController();
-if (config.federation.processQueue) {
-  void runtime.processQueue(queueStop.signal);
-  logger.info("This process delivers queued activities (PROCESS_QUEUE=true)");
-}
-// The web process runs the strike bot's scheduler when it also delivers (otherwise `npm run worker` does).
-const bot = createBot(db, services.batcher, config, { run: config.federation.processQueue });
-const app = createApp({ db, config, federation: runtime.federation, publisher, ...services, bot: bot.web });
-// Diffs run in worker threads (src/diff/pool.ts); they load now rather than on the first comparison asked for.
-diffPool().warm();
-
-// Forget expired rate-limit entries every minute; delete expired unconfirmed signatures hourly.
-setInterval(() => services.signing.sweep(), 60 * 1000).unref();
-const purgePending = () => {
-  const purged = purgeExpiredPending(db, new Date());
-  if (purged > 0) logger.info("Deleted {count} unconfirmed signatures whose link expired", { count: purged });
-};
-purgePending();
-setInterval(purgePending, 60 * 60 * 1000).unref();
-
-const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
-  logger.info("undersign is serving {origin} (listening on {host}:{port})", {
-    origin: config.origin.href,
-    host: info.address,
-    port: info.port,
-  });
-});
-
-server.on("error", (error: NodeJS.ErrnoException) => {
-  logger.fatal("Cannot listen on {host}:{port}: {message}", {
-    host: config.host,
-    port: config.port,
-    message: error.message,
-  });
-  process.exit(1);
-});
-
-function shutdown(signal: string) {
-  logger.info("Received {signal}; shutting down", { signal });
-  publisher.stop();
-  void bot.scheduler?.stop();
-  queueStop.abort();
-  server.close(() => {
-    db.$client.close();
-    process.exit(0);
-  });
-  // Do not wait forever for keep-alive connections.
-  setTimeout(() => process.exit(0), 5000).unref();
-}
-process.on("SIGTERM", () => shutdown("SIGTERM"));
-process.on("SIGINT", () => shutdown("SIGINT"));

@@ -19,7 +19,7 @@ import { readPagesFolder } from "./site-page-files.ts";
 import { APP } from "./logging.ts";
 import { createMailer, type Mailer } from "./mail.ts";
 import { createProofOfWork } from "./services/proof-of-work.ts";
-import { createSigning } from "./services/signing.ts";
+import { createSigning, type SigningWrites } from "./services/signing.ts";
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, "..", "migrations");
 
@@ -107,7 +107,11 @@ const POW_EXPIRES_SECONDS = 20 * 60;
  * The services the web app needs besides the database: the persistent site
  * secret, group commit, mail, proof of work and the signing flow.
  */
-export function createSiteServices(db: Db, config: Config, options: { secret?: string; mailer?: Mailer | null } = {}) {
+export function createSiteServices(
+  db: Db,
+  config: Config,
+  options: { secret?: string; mailer?: Mailer | null; writes?: SigningWrites } = {},
+) {
   const secret = options.secret ?? getOrCreateSecret(db);
   const batcher = new WriteBatcher(db);
   const mailer = options.mailer !== undefined ? options.mailer : config.mail != null ? createMailer(config.mail) : null;
@@ -118,7 +122,7 @@ export function createSiteServices(db: Db, config: Config, options: { secret?: s
     maxNumber: config.signing.proofOfWork.maxNumber,
     expiresInSeconds: POW_EXPIRES_SECONDS,
   });
-  const signing = createSigning({ db, batcher, pow, secret, config, mailer });
+  const signing = createSigning({ db, batcher, pow, secret, config, mailer, writes: options.writes });
   return { secret, batcher, mailer, pow, signing };
 }
 

@@ -3,14 +3,12 @@
  * the same data folder as the web process (run that one with
  * PROCESS_QUEUE=false).  Several workers may run at once: each queued message
  * is leased to one of them at a time.  It also runs the strike bot's
- * scheduler (when BOT_TOKEN_KEY is set).
+ * scheduler (when BOT_TOKEN_KEY is set).  `npm start` with several processes
+ * runs the same code in its own worker processes (src/processes/worker.ts).
  */
-import { getLogger } from "@logtape/logtape";
-import { type Config, ConfigError, loadConfig, readEnvironment } from "./config.ts";
-import { WriteBatcher } from "./db/batch.ts";
-import { createFederationRuntime } from "./federation/index.ts";
-import { APP, configureLogging } from "./logging.ts";
-import { createBot, databasePath, openSiteDatabase } from "./setup.ts";
+import { type Config, ConfigError, loadConfig, POSTGRES_NOT_YET, readEnvironment } from "./config.ts";
+import { configureLogging, setProcessName } from "./logging.ts";
+import { runWorkerProcess } from "./processes/worker.ts";
 
 let config: Config;
 try {
@@ -21,22 +19,11 @@ try {
   process.stderr.write("The undersign worker did not start: fix the variables above (see .env.sample).\n");
   process.exit(1);
 }
-await configureLogging(config.logLevel);
-const logger = getLogger([APP, "worker"]);
-
-const db = openSiteDatabase(config);
-const batcher = new WriteBatcher(db);
-const runtime = await createFederationRuntime({ db, batcher, config });
-const bot = createBot(db, batcher, config, { run: true });
-const stop = new AbortController();
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    logger.info("Received {signal}; finishing the deliveries in progress", { signal });
-    stop.abort();
-  });
+if (config.databaseUrl != null) {
+  process.stderr.write(`${POSTGRES_NOT_YET}\n`);
+  process.exit(1);
 }
-logger.info("Delivering queued activities from {path}", { path: databasePath(config) });
-await runtime.processQueue(stop.signal);
-await bot.scheduler?.stop();
-db.$client.close();
-logger.info("Worker stopped");
+setProcessName("worker");
+await configureLogging(config.logLevel);
+// The publisher stays with the web process (it runs it even with PROCESS_QUEUE=false).
+await runWorkerProcess(config, { deliver: true, publish: false });

@@ -57,10 +57,10 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
     expect(files.find((f) => f.path.endsWith("main.ts"))?.imports.length).toBeGreaterThan(3);
   });
 
-  it("db/ imports only drizzle, better-sqlite3, node built-ins and db/ itself", () => {
+  it("db/ imports only drizzle, better-sqlite3, pg, node built-ins and db/ itself", () => {
     expect(
       violations("db", (i) =>
-        i.target != null ? i.target.startsWith("db/") : /^(drizzle-orm|better-sqlite3|node:)/.test(i.specifier),
+        i.target != null ? i.target.startsWith("db/") : /^(drizzle-orm|better-sqlite3|pg$|node:)/.test(i.specifier),
       ),
     ).toEqual([]);
   });
@@ -135,7 +135,12 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
   it("only the composition roots open the database, load the configuration or build the federation", () => {
     const roots = new Set(["main.ts", "worker.ts", "setup.ts", "config.ts", "db/client.ts", "federation/runtime.ts"]);
     const offenders = files
-      .filter((f) => !roots.has(relative(SRC, f.path)) && !relative(SRC, f.path).startsWith("cli/"))
+      .filter(
+        (f) =>
+          !roots.has(relative(SRC, f.path)) &&
+          !relative(SRC, f.path).startsWith("cli/") &&
+          !relative(SRC, f.path).startsWith("processes/"),
+      )
       .filter((f) =>
         /\b(loadConfig|openDatabase|readEnvironment)\(|builder\.build\(/.test(readFileSync(f.path, "utf8")),
       )
@@ -188,6 +193,8 @@ function ruleFor(path: string): Rule | undefined {
   if (path === "setup.ts" || path === "worker.ts")
     return (t) => !under(t, "web", "cli") && !["main.ts", "app.tsx"].includes(t);
   const top = path.split("/")[0]!;
+  // The processes of a cluster: composition roots like main.ts (the HTTP process builds the app).
+  if (top === "processes") return (t) => !under(t, "web", "cli") && !["main.ts", "worker.ts"].includes(t);
   if (top === "cli") return (t) => leaf(t) || under(t, "db", "cli") || t === "setup.ts";
   if (top === "db") return (t) => under(t, "db");
   if (top === "diff") return (t) => under(t, "diff") || t === "markdown.ts";

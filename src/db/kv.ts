@@ -33,7 +33,8 @@ import { commitRelaxed, type Db } from "./client.ts";
 import { kv } from "./schema.ts";
 
 /** A non-empty key path, as Fedify's `KvKey`. */
-type Key = readonly [string, ...string[]];
+export type KvKey = readonly [string, ...string[]];
+type Key = KvKey;
 
 export interface KvEntry {
   readonly key: Key;
@@ -45,9 +46,11 @@ export interface KvTtl {
   total(unit: "millisecond"): number;
 }
 
-function encode(key: readonly string[]): string {
+/** A key as stored: its segments JSON-encoded (shared with the PostgreSQL store). */
+export function encodeKey(key: readonly string[]): string {
   return JSON.stringify(key);
 }
+const encode = encodeKey;
 
 /** The value as it will read back: what JSON keeps of it (`undefined` stays `undefined`). */
 function asStored(value: unknown): string | undefined {

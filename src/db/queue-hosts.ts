@@ -74,7 +74,7 @@ function fromRow(row: HostRow): HostState {
   };
 }
 
-function validPolicy(policy: Partial<HostCircuitPolicy>): HostCircuitPolicy {
+export function validPolicy(policy: Partial<HostCircuitPolicy>): HostCircuitPolicy {
   const merged = { ...DEFAULT_HOST_CIRCUIT, ...policy };
   for (const [name, value] of Object.entries(merged)) {
     if (!(Number.isFinite(value) && value > 0))
@@ -83,6 +83,40 @@ function validPolicy(policy: Partial<HostCircuitPolicy>): HostCircuitPolicy {
   if (!Number.isInteger(merged.failureThreshold))
     throw new RangeError(`hostCircuit.failureThreshold must be an integer, got ${merged.failureThreshold}`);
   return merged;
+}
+
+/**
+ * A server's state after a delivery to it failed at `now`, from its state
+ * before (undefined when it had none): the rule of this file's comment, for
+ * SQLite and PostgreSQL alike.
+ */
+export function afterFailure(
+  before: HostState | undefined,
+  host: string,
+  deliveryKey: string,
+  now: number,
+  policy: HostCircuitPolicy,
+): HostState {
+  const failures = (before?.failures ?? [])
+    .filter(([key, at]) => key !== deliveryKey && at > now - policy.failureWindowMs)
+    .concat([[deliveryKey, now]])
+    .slice(-MAX_FAILURES);
+  const failingSince = before?.failingSince ?? now;
+  let heldUntil = before?.heldUntil ?? null;
+  let holdMs = before?.holdMs ?? null;
+  if (now - failingSince > policy.giveUpAfterMs) {
+    heldUntil = null;
+  } else if (heldUntil != null) {
+    // Held already: a failure after the hold ended is a failed probe.
+    if (heldUntil <= now) {
+      holdMs = Math.min((holdMs ?? policy.firstHoldMs) * 2, policy.maxHoldMs);
+      heldUntil = now + holdMs;
+    }
+  } else if (failures.length >= policy.failureThreshold) {
+    holdMs = policy.firstHoldMs;
+    heldUntil = now + holdMs;
+  }
+  return { host, failures, failingSince, heldUntil, holdMs };
 }
 
 export class HostCircuit {
@@ -111,32 +145,11 @@ export class HostCircuit {
   }
 
   failed(host: string, deliveryKey: string): void {
-    const policy = this.#policy;
     commitRelaxed(this.#client, () =>
       this.#client
         .transaction(() => {
-          const now = this.#now();
-          const before = this.state(host);
-          const failures = (before?.failures ?? [])
-            .filter(([key, at]) => key !== deliveryKey && at > now - policy.failureWindowMs)
-            .concat([[deliveryKey, now]])
-            .slice(-MAX_FAILURES);
-          const failingSince = before?.failingSince ?? now;
-          let heldUntil = before?.heldUntil ?? null;
-          let holdMs = before?.holdMs ?? null;
-          if (now - failingSince > policy.giveUpAfterMs) {
-            heldUntil = null;
-          } else if (heldUntil != null) {
-            // Held already: a failure after the hold ended is a failed probe.
-            if (heldUntil <= now) {
-              holdMs = Math.min((holdMs ?? policy.firstHoldMs) * 2, policy.maxHoldMs);
-              heldUntil = now + holdMs;
-            }
-          } else if (failures.length >= policy.failureThreshold) {
-            holdMs = policy.firstHoldMs;
-            heldUntil = now + holdMs;
-          }
-          this.#statements.upsert.run({ host, failures: JSON.stringify(failures), failingSince, heldUntil, holdMs });
+          const next = afterFailure(this.state(host), host, deliveryKey, this.#now(), this.#policy);
+          this.#statements.upsert.run({ ...next, failures: JSON.stringify(next.failures) });
         })
         .immediate(),
     );

@@ -30,6 +30,7 @@ import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { commitRelaxed, type Db } from "./client.ts";
 import { HostCircuit, type HostCircuitPolicy } from "./queue-hosts.ts";
+import { chooseWithinShares, handleLeased, listenLoop, type ClaimedRow } from "./queue-loop.ts";
 
 export type { HostCircuitPolicy } from "./queue-hosts.ts";
 
@@ -61,7 +62,11 @@ export interface QueueDepth {
   readonly delayed: number;
 }
 
-export interface SqliteMessageQueueOptions {
+/**
+ * The options of a delivery queue, on SQLite (this file) and on PostgreSQL
+ * (src/db/postgres/queue.ts) alike.
+ */
+export interface MessageQueueOptions {
   /** How often listeners look for work enqueued by other processes or whose lease expired. Default 1000. */
   readonly pollIntervalMs?: number;
   /**
@@ -98,19 +103,13 @@ export interface HostOutcome {
   readonly answered: boolean;
 }
 
-interface ClaimedRow {
-  id: number;
-  message: string;
-  attempts: number;
-}
+export type SqliteMessageQueueOptions = MessageQueueOptions;
 
 interface PendingEnqueue {
   row: ReturnType<typeof row>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
-
-const MAX_BACKOFF_MS = 60 * 60 * 1000;
 
 /** Wake-up callbacks of the listeners in this process, per database file. */
 const listeners = new Map<unknown, Set<() => void>>();
@@ -120,11 +119,17 @@ function channelOf(client: Database.Database): unknown {
   return client.memory || client.name === "" ? client : resolve(client.name);
 }
 
+/** Milliseconds of an enqueue's delay (0 when none, negative or not a number). */
+export function delayMs(options: EnqueueOptions | undefined): number {
+  return options?.delay == null ? 0 : Math.ceil(nonNegative(options.delay.total("millisecond")));
+}
+
 function nonNegative(value: number): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
 }
 
-function positiveOption(name: string, value: number | undefined, fallback: number, integer = false): number {
+/** `value`, or `fallback` when undefined; a RangeError naming the option when not a positive (integer) number. */
+export function positiveOption(name: string, value: number | undefined, fallback: number, integer = false): number {
   if (value === undefined) return fallback;
   if (!(Number.isFinite(value) && value > 0) || (integer && !Number.isInteger(value))) {
     throw new RangeError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
@@ -255,81 +260,34 @@ export class SqliteMessageQueue {
    * running have finished.  Without a signal it never resolves.
    */
   // biome-ignore lint/suspicious/noExplicitAny: Fedify's MessageQueue contract types messages as any
-  async listen(handler: (message: any) => Promise<void> | void, options: ListenOptions = {}): Promise<void> {
-    const { signal } = options;
-    if (signal?.aborted) return;
-
-    const running = new Set<Promise<void>>();
-    let poked = false;
-    let wakeUp: (() => void) | null = null;
-    const poke = () => {
-      poked = true;
-      const resolveWait = wakeUp;
-      wakeUp = null;
-      resolveWait?.();
-    };
-    let subscribers = listeners.get(this.#channel);
-    if (subscribers === undefined) {
-      subscribers = new Set();
-      listeners.set(this.#channel, subscribers);
-    }
-    subscribers.add(poke);
-    signal?.addEventListener("abort", poke);
-
-    try {
-      while (!signal?.aborted) {
-        if (poked) {
-          // Let the handlers that finish in this turn finish, so that their
-          // deletions share the next claim's commit.
-          await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
-          if (signal?.aborted) break;
-        }
-        poked = false;
-        let wait = this.#pollIntervalMs;
-        try {
-          const free = this.#concurrency - running.size;
-          if (free > 0 || this.#unacked.size > 0) {
-            const batch = this.#ackAndClaim(Math.max(0, free));
-            for (const claimed of batch) {
-              const task = this.#handle(claimed, handler).finally(() => {
-                running.delete(task);
-                poke();
-              });
-              running.add(task);
-            }
-            // A claim takes only a few of one server's messages; while it
-            // found some and slots are left, look again at once.
-            if (batch.length > 0 && batch.length < free) poked = true;
-            // A delayed message due before the next poll wakes us on time.
-            const next = this.#statements.nextDue.get({ now: Date.now() }) as { next: number | null };
-            if (next.next != null) wait = Math.min(wait, Math.max(0, next.next - Date.now()) + 1);
+  listen(handler: (message: any) => Promise<void> | void, options: ListenOptions = {}): Promise<void> {
+    return listenLoop(
+      {
+        pollIntervalMs: this.#pollIntervalMs,
+        concurrency: this.#concurrency,
+        pendingAcks: () => this.#unacked.size,
+        ackAndClaim: (limit) => {
+          const claimed = this.#ackAndClaim(limit);
+          if (limit === 0) return { claimed, nextDueIn: null };
+          const next = this.#statements.nextDue.get({ now: Date.now() }) as { next: number | null };
+          return { claimed, nextDueIn: next.next == null ? null : next.next - Date.now() };
+        },
+        handle: (claimed) => this.#handle(claimed, handler),
+        subscribe: (poke) => {
+          let subscribers = listeners.get(this.#channel);
+          if (subscribers === undefined) {
+            subscribers = new Set();
+            listeners.set(this.#channel, subscribers);
           }
-        } catch {
-          // SQLITE_BUSY from another process, or another database error: try again at the next poll.
-        }
-        if (poked || signal?.aborted) continue;
-        await new Promise<void>((resolveWait) => {
-          const timer = setTimeout(() => {
-            wakeUp = null;
-            resolveWait();
-          }, wait);
-          wakeUp = () => {
-            clearTimeout(timer);
-            resolveWait();
+          subscribers.add(poke);
+          return () => {
+            subscribers.delete(poke);
+            if (subscribers.size === 0 && listeners.get(this.#channel) === subscribers) listeners.delete(this.#channel);
           };
-        });
-      }
-    } finally {
-      subscribers.delete(poke);
-      if (subscribers.size === 0 && listeners.get(this.#channel) === subscribers) listeners.delete(this.#channel);
-      signal?.removeEventListener("abort", poke);
-    }
-    while (running.size > 0) await Promise.all(running);
-    try {
-      this.#ackAndClaim(0);
-    } catch {
-      // Busy: the leases run out and the messages are handled again (at-least-once).
-    }
+        },
+      },
+      options.signal,
+    );
   }
 
   /**
@@ -381,16 +339,7 @@ export class SqliteMessageQueue {
       id: number;
       host: string | null;
     }[];
-    const chosen: number[] = [];
-    for (const { id, host } of candidates) {
-      if (chosen.length === limit) break;
-      if (host != null) {
-        const leased = busy.get(host) ?? 0;
-        if (leased >= capOf(host)) continue;
-        busy.set(host, leased + 1);
-      }
-      chosen.push(id);
-    }
+    const chosen = chooseWithinShares(candidates, busy, capOf, limit);
     if (chosen.length === 0) return [];
     return statements.lease.all({
       ids: JSON.stringify(chosen),
@@ -399,56 +348,29 @@ export class SqliteMessageQueue {
     }) as ClaimedRow[];
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: the handler given to listen (Fedify's MessageQueue contract)
-  async #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
-    this.#active.add(claimed.id);
-    const renewal = setInterval(
-      () => {
-        try {
-          commitRelaxed(this.#client, () =>
-            this.#statements.renew.run({ id: claimed.id, owner: this.#owner, leaseUntil: Date.now() + this.#leaseMs }),
-          );
-        } catch {
-          // Busy: the next renewal tries again, well before the lease ends.
-        }
-      },
-      Math.max(1, Math.floor(this.#leaseMs / 3)),
-    );
-    let succeeded = false;
-    let outcome: HostOutcome | undefined;
-    try {
-      const message: unknown = JSON.parse(claimed.message);
-      if (this.#around == null) await handler(message);
-      else outcome = await this.#around(message, async () => void (await handler(message)));
-      succeeded = true;
-    } catch {
-      // Fedify catches and retries its own failures; a throw here is unexpected.
-    } finally {
-      clearInterval(renewal);
-      this.#active.delete(claimed.id);
-    }
-    if (outcome) {
-      try {
-        if (outcome.answered) this.#hosts.answered(outcome.host);
-        else this.#hosts.failed(outcome.host, outcome.deliveryKey);
-      } catch {
-        // Busy: the next delivery to that server reports it again.
-      }
-    }
-    if (succeeded) {
+  // biome-ignore lint/suspicious/noExplicitAny: Fedify's MessageQueue contract types messages as any
+  #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
+    const { id } = claimed;
+    const owner = this.#owner;
+    return handleLeased({
+      claimed,
+      handler,
+      around: this.#around,
+      leaseMs: this.#leaseMs,
+      active: this.#active,
+      renew: () =>
+        commitRelaxed(this.#client, () =>
+          this.#statements.renew.run({ id, owner, leaseUntil: Date.now() + this.#leaseMs }),
+        ),
+      report: (outcome) =>
+        outcome.answered ? this.#hosts.answered(outcome.host) : this.#hosts.failed(outcome.host, outcome.deliveryKey),
       // Deleted with the next claim (#ackAndClaim).
-      this.#unacked.add(claimed.id);
-      return;
-    }
-    try {
-      const backoff = Math.min(2 ** claimed.attempts * 1000, MAX_BACKOFF_MS);
-      commitRelaxed(this.#client, () =>
-        this.#statements.release.run({ id: claimed.id, owner: this.#owner, availableAt: Date.now() + backoff }),
-      );
-    } catch {
-      // Busy: the message keeps its lease until it expires and is then
-      // retried like a crashed handler's.
-    }
+      succeeded: () => void this.#unacked.add(id),
+      release: (backoff) =>
+        commitRelaxed(this.#client, () =>
+          this.#statements.release.run({ id, owner, availableAt: Date.now() + backoff }),
+        ),
+    });
   }
 }
 
@@ -458,11 +380,10 @@ function row(
   now: number,
   hostOf?: (message: unknown) => string | null,
 ) {
-  const delay = options?.delay == null ? 0 : nonNegative(options.delay.total("millisecond"));
   return {
     message: JSON.stringify(message) ?? "null",
     orderingKey: options?.orderingKey ?? null,
-    availableAt: now + Math.ceil(delay),
+    availableAt: now + delayMs(options),
     created: now,
     host: options?.host ?? hostOf?.(message) ?? null,
   };

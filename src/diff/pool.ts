@@ -102,7 +102,9 @@ const WORKER_URL = new URL("./worker.ts", import.meta.url);
 
 /** The parent's `execArgv`, plus `--import tsx` unless tsx is loaded already. */
 function workerExecArgv(): string[] {
-  const inherited = process.execArgv;
+  // Heap sizes are the process's (`npm start` caps the young generation) and a
+  // worker refuses them (ERR_WORKER_INVALID_EXEC_ARGV): its own are `resourceLimits`.
+  const inherited = process.execArgv.filter((arg) => !/^--max-(semi|old)-space-size(=|$)/.test(arg));
   return inherited.some((arg) => /(^|[/\\])tsx([/\\]|$)/.test(arg))
     ? [...inherited]
     : [...inherited, "--import", "tsx"];

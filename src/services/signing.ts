@@ -7,7 +7,7 @@ import type { Config } from "../config.ts";
 import type { WriteBatcher } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import type { Declaration, Signature } from "../db/schema.ts";
-import { insertBrowserSignature, renewConfirmation, rotateToken } from "../db/signatures.ts";
+import { insertBrowserSignature, renewConfirmation, rotateToken, type InsertOutcome } from "../db/signatures.ts";
 import { sendInBackground, type Mailer } from "../mail.ts";
 import { canonicalEmail, type SignatureInput } from "../signature-input.ts";
 import { keyedHash, RateLimiter, RecentKeys } from "./limits.ts";
@@ -19,6 +19,11 @@ export interface SigningDeps {
   readonly batcher: WriteBatcher;
   /** Records the proof of work a signing paid with, in the signing's own transaction. */
   readonly pow: Pick<ProofOfWork, "claim">;
+  /**
+   * Where the signing's writes go: by default this process's group commit;
+   * in an HTTP process of the cluster, the one writer (src/processes/writer.ts).
+   */
+  readonly writes?: SigningWrites;
   readonly secret: string;
   readonly config: Pick<Config, "origin" | "instanceName" | "signing">;
   readonly mailer: Mailer | null;
@@ -56,8 +61,62 @@ export type Signing = ReturnType<typeof createSigning>;
 /** Re-sent mails per address and hour (a repeat signing re-sends its links). */
 export const REPEAT_MAILS_PER_HOUR = 3;
 
+/** A signing's transaction, in plain data (it may be sent to the writer process). */
+export interface SignatureWrite {
+  readonly declarationId: number;
+  readonly revision: number;
+  readonly input: SignatureInput;
+  readonly emailHash: string | null;
+  readonly tokenHash: string;
+  readonly confirmation: { tokenHash: string; expires: Date } | null;
+  readonly proof: PowProof | null;
+  readonly now: Date;
+}
+
+export type SignatureWriteOutcome = InsertOutcome | { kind: "replayed" };
+
+/** A repeat signing's fresh private link (and confirmation link, while pending). */
+export interface TokenRotation {
+  readonly signatureId: number;
+  readonly tokenHash: string;
+  readonly confirmation: { tokenHash: string; expires: Date } | null;
+}
+
+export interface SigningWrites {
+  signature(write: SignatureWrite): Promise<SignatureWriteOutcome>;
+  rotation(rotation: TokenRotation): Promise<void>;
+}
+
+/** The signing's transaction: the proof of work is used up with the signing, in one transaction. */
+export function writeSignature(db: Db, pow: Pick<ProofOfWork, "claim">, write: SignatureWrite): SignatureWriteOutcome {
+  if (!pow.claim(write.proof)) return { kind: "replayed" };
+  return insertBrowserSignature(db, {
+    declarationId: write.declarationId,
+    revision: write.revision,
+    ...write.input,
+    emailHash: write.emailHash,
+    tokenHash: write.tokenHash,
+    confirmation: write.confirmation,
+    now: write.now,
+  });
+}
+
+export function writeTokenRotation(db: Db, rotation: TokenRotation): void {
+  rotateToken(db, rotation.signatureId, rotation.tokenHash);
+  if (rotation.confirmation != null) renewConfirmation(db, rotation.signatureId, rotation.confirmation);
+}
+
+/** The signing's writes in this process's group commit. */
+export function localSigningWrites(db: Db, batcher: WriteBatcher, pow: Pick<ProofOfWork, "claim">): SigningWrites {
+  return {
+    signature: (write) => batcher.run(() => writeSignature(db, pow, write)),
+    rotation: (rotation) => batcher.run(() => writeTokenRotation(db, rotation)),
+  };
+}
+
 export function createSigning(deps: SigningDeps) {
   const { db, batcher, pow, secret, config, mailer } = deps;
+  const writes = deps.writes ?? localSigningWrites(db, batcher, pow);
   const perDeclaration = new RateLimiter(config.signing.perDeclarationLimits);
   const perClient = new RateLimiter(config.signing.perClientLimits);
   const recentNames = new RecentKeys(config.signing.duplicateWindowMs);
@@ -117,35 +176,35 @@ export function createSigning(deps: SigningDeps) {
       const token = newToken();
       const confirm = confirmation(now);
       const emailHash = input.email == null ? null : keyedHash(secret, "email", canonicalEmail(input.email));
-      let result: ReturnType<typeof insertBrowserSignature> | { kind: "replayed" };
+      let result: SignatureWriteOutcome;
       let resend = false;
       try {
-        result = await batcher.run(() => {
-          // The solution is used up with the signing, in one transaction.
-          if (!pow.claim(proof)) return { kind: "replayed" as const };
-          const outcome = insertBrowserSignature(db, {
-            declarationId: declaration.id,
-            revision: declaration.revision,
-            ...input,
-            emailHash,
-            tokenHash: token.hash,
-            confirmation: confirm && { tokenHash: confirm.tokenHash, expires: confirm.expires },
-            now,
-          });
-          resend =
-            outcome.kind === "duplicate-email" &&
-            mailer != null &&
-            resendsPerAddress.consume(emailHash!, now.getTime()) === 0;
-          if (outcome.kind === "duplicate-email" && resend) {
-            // Re-send instead of duplicating: a fresh private link (the old one
-            // stops working) and, while pending, a fresh confirmation link.
-            rotateToken(db, outcome.existing.id, token.hash);
-            if (outcome.existing.status === "pending" && confirm != null) {
-              renewConfirmation(db, outcome.existing.id, { tokenHash: confirm.tokenHash, expires: confirm.expires });
-            }
-          }
-          return outcome;
+        result = await writes.signature({
+          declarationId: declaration.id,
+          revision: declaration.revision,
+          input,
+          emailHash,
+          tokenHash: token.hash,
+          confirmation: confirm && { tokenHash: confirm.tokenHash, expires: confirm.expires },
+          proof,
+          now,
         });
+        resend =
+          result.kind === "duplicate-email" &&
+          mailer != null &&
+          resendsPerAddress.consume(emailHash!, now.getTime()) === 0;
+        if (result.kind === "duplicate-email" && resend) {
+          // Re-send instead of duplicating: a fresh private link (the old one
+          // stops working) and, while pending, a fresh confirmation link.
+          await writes.rotation({
+            signatureId: result.existing.id,
+            tokenHash: token.hash,
+            confirmation:
+              result.existing.status === "pending" && confirm != null
+                ? { tokenHash: confirm.tokenHash, expires: confirm.expires }
+                : null,
+          });
+        }
       } catch (error) {
         perDeclaration.refund(declarationKey);
         perClient.refund(clientKey);

@@ -54,7 +54,7 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
       await field.fill("https://Mastodon.Example/");
       const popup = context.waitForEvent("page");
       await share.getByRole("button", { name: "Share on Mastodon" }).click();
-      await popup;
+      const firstTab = await popup;
       const text = `Declaration of <Digital> Independence & "Friends"\n\nRead it and sign it: ${t.origin}/d/${SLUG}\n\n#SocialMediaStrike`;
       const expected = `https://mastodon.example/share?text=${encodeURIComponent(text)}`;
       await expect.poll(() => watch.foreign).toContain(expected);
@@ -63,7 +63,8 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
       ).toBe(text);
       expect(await page.evaluate(() => localStorage.getItem("undersign:mastodon-server"))).toBe("mastodon.example");
 
-      // Next time it is not asked again.
+      // Next time it is not asked again.  (The first tab is closed, so no late request of its own is counted below.)
+      await firstTab.close();
       await page.reload();
       await share.scrollIntoViewIfNeeded();
       expect(await field.isVisible()).toBe(false);
@@ -73,8 +74,10 @@ describe.skipIf(!haveChromium)("sharing in a browser", () => {
       const second = context.waitForEvent("page");
       await share.getByRole("button", { name: "Share on Mastodon" }).click();
       await second;
-      await expect.poll(() => watch.foreign.length).toBe(before + 1);
-      expect(watch.foreign.at(-1)).toBe(expected);
+      expect(context.pages()).toHaveLength(2); // this page and one new tab
+      await expect.poll(() => watch.foreign.slice(before)).toContain(expected);
+      // The browser may repeat the tab's request under load; every request it made is the share page.
+      expect(new Set(watch.foreign.slice(before))).toEqual(new Set([expected]));
 
       // "Change server" asks again, with the old name ready to edit.
       await share.getByRole("button", { name: "Change server" }).click();

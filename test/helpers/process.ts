@@ -35,7 +35,16 @@ const APP_VARIABLES = [
   "FEDERATION_ALLOW_PRIVATE_ADDRESS",
   "INBOX_LIMIT_PER_SERVER",
   "FEDIVERSE_SIGNERS_PER_SERVER",
+  "WEB_CONCURRENCY",
+  "WORKER_PROCESSES",
 ];
+
+/**
+ * HTTP processes of a spawned app unless the test says: one (the single
+ * process), or UNDERSIGN_TEST_WEB_CONCURRENCY to run every such test against
+ * the cluster.
+ */
+const TEST_WEB_CONCURRENCY = process.env.UNDERSIGN_TEST_WEB_CONCURRENCY || "1";
 
 export interface RunningApp {
   readonly child: ChildProcess;
@@ -89,7 +98,7 @@ export async function freePort(): Promise<number> {
 export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of APP_VARIABLES) delete env[name];
-  return { ...env, ...vars };
+  return { ...env, WEB_CONCURRENCY: TEST_WEB_CONCURRENCY, ...vars };
 }
 
 /**
@@ -117,12 +126,16 @@ export function spawnApp(vars: Record<string, string>, entry = "src/main.ts", cw
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
 
-/** Starts the app on a free loopback port and waits until `/healthz` answers 200. */
+/**
+ * Starts the app on a free loopback port and waits until `/healthz` answers 200
+ * (at most `readyMs`: several processes start slower on a busy machine).
+ */
 export async function startApp(
   dataDir: string,
   vars: Record<string, string> = {},
   port?: number,
   cwd?: string,
+  readyMs = 45_000,
 ): Promise<RunningApp> {
   port ??= await freePort();
   const app = spawnApp(
@@ -141,7 +154,7 @@ export async function startApp(
   const url = `http://127.0.0.1:${port}`;
   let exitedEarly = false;
   void app.exited.then(() => (exitedEarly = true));
-  const deadline = Date.now() + 45_000;
+  const deadline = Date.now() + readyMs;
   while (Date.now() < deadline) {
     if (exitedEarly) {
       const { stdout, stderr } = app.output();

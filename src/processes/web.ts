@@ -1,0 +1,44 @@
+/**
+ * An HTTP process of the cluster (WEB_CONCURRENCY > 1): it serves pages, the
+ * inbox and the API on the shared port.  It sends signatures to the primary,
+ * the one writer (writer.ts; decision 0022), writes the rest with its own
+ * group commit, and queues deliveries, but delivers nothing:
+ * the worker processes do, and run the publisher and the strike bot's
+ * scheduler, which this process pokes through the primary.
+ */
+import { createApp } from "../app.tsx";
+import type { Config } from "../config.ts";
+import { openDatabase } from "../db/client.ts";
+import { SqliteKvStore } from "../db/kv.ts";
+import { createFederationRuntime } from "../federation/index.ts";
+import { createBot, createSiteServices, databasePath } from "../setup.ts";
+import { drainOnSignal, listen } from "./http.ts";
+import { relayedPublisher, sendPoke } from "./messages.ts";
+import { remoteSigningWrites } from "./writer.ts";
+
+export async function runWebProcess(config: Config): Promise<void> {
+  // The primary migrated the database before forking.
+  const db = openDatabase(databasePath(config));
+  const kv = new SqliteKvStore(db);
+  // Signatures are written by the primary, the one writer (writer.ts).
+  const services = createSiteServices(db, config, { writes: remoteSigningWrites() });
+  const runtime = await createFederationRuntime({ db, batcher: services.batcher, config, kv });
+  const bot = createBot(db, services.batcher, config, { run: false });
+  const app = createApp({
+    db,
+    config,
+    federation: runtime.federation,
+    publisher: relayedPublisher(),
+    ...services,
+    bot: bot.web == null ? null : { ...bot.web, poke: () => sendPoke("bot") },
+  });
+  // The diff threads start with the first comparison asked for, not now: one
+  // warm thread per HTTP process would cost every process its memory at idle.
+  setInterval(() => services.signing.sweep(), 60 * 1000).unref();
+  const server = listen(app.fetch, config);
+  drainOnSignal(
+    server,
+    () => {},
+    () => db.$client.close(),
+  );
+}
