@@ -31,6 +31,10 @@ app.post("/", async (c) => {
 });
 
 const server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port });
-const stop = () => server.close(() => (db.close(), process.exit(0)));
+const stop = () =>
+  server.close(() => {
+    db.close();
+    process.exit(0);
+  });
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

@@ -38,7 +38,7 @@ import { createAccount, createSession, findAccountByUsername } from "../src/db/a
 import { appendRevision, createDeclaration, getDeclarationBySlug } from "../src/db/declarations.ts";
 import { MAX_DIFF_TEXT_BYTES, runDiffJob } from "../src/diff/index.ts";
 import { openSiteDatabase } from "../src/setup.ts";
-import { BODY_MAX_BYTES } from "../src/web/copies.tsx";
+import { BODY_MAX_BYTES } from "../src/web/copies/copies.tsx";
 import {
   interleaved,
   listItems,

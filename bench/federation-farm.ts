@@ -308,7 +308,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     verified++;
     const id = activity.id ?? "(no id)";
     let hosts = deliveries.get(id);
-    if (hosts == null) deliveries.set(id, (hosts = new Map()));
+    if (hosts == null) {
+      hosts = new Map();
+      deliveries.set(id, hosts);
+    }
     const seen = hosts.get(host);
     if (seen == null) hosts.set(host, { count: 1, first: nowMs(), paths: new Set([url.pathname]) });
     else {

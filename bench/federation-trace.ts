@@ -98,14 +98,14 @@ class BenchSpan implements Span {
   end(): void {
     if (!this.#record) return;
     buffer.push(
-      JSON.stringify({
+      `${JSON.stringify({
         name: this.#name,
         kind: KINDS[this.#kind],
         start: this.#start,
         end: now(),
         activity: this.#activity,
         error: this.#error,
-      }) + "\n",
+      })}\n`,
     );
   }
   isRecording(): boolean {

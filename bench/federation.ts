@@ -1281,7 +1281,7 @@ export function renderFederation(
       out.push(p.summary);
     }
   }
-  return out.join("\n\n") + "\n";
+  return `${out.join("\n\n")}\n`;
 }
 
 function machineLines(m: Machine): string {
@@ -1323,7 +1323,7 @@ if (import.meta.main) {
       const md = (level: number, t: string) => `${"#".repeat(level)} ${t}`;
       appendFileSync(
         RESULTS_FILE,
-        "\n" + [title(md), machineLines(r.machine), renderFederation(r, markdownTable, md)].join("\n\n"),
+        `\n${[title(md), machineLines(r.machine), renderFederation(r, markdownTable, md)].join("\n\n")}`,
       );
       log(`appended the results to ${RESULTS_FILE}`);
     }

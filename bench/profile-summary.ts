@@ -51,7 +51,7 @@ const ROOT = resolve(import.meta.dirname, "..");
 
 function shortUrl(url: string): string {
   let path = url.startsWith("file://") ? decodeURIComponent(url.slice("file://".length)) : url;
-  if (path.startsWith(ROOT + "/")) path = path.slice(ROOT.length + 1);
+  if (path.startsWith(`${ROOT}/`)) path = path.slice(ROOT.length + 1);
   return path;
 }
 
@@ -186,5 +186,5 @@ if (import.meta.main) {
     process.exit(2);
   }
   const window = from != null && to != null ? { fromUs: Number(from), toUs: Number(to) } : undefined;
-  process.stdout.write(formatSummary(summariseProfile(file, Number(count), window), Number(count)) + "\n");
+  process.stdout.write(`${formatSummary(summariseProfile(file, Number(count), window), Number(count))}\n`);
 }

@@ -204,7 +204,8 @@ let hostile5xx = 0;
 const hostileAgent = new Agent({ keepAlive: false });
 
 function count(kind: string, status: number | string): void {
-  const h = (hostile[kind] ??= {});
+  hostile[kind] ??= {};
+  const h = hostile[kind];
   h[status] = (h[status] ?? 0) + 1;
   if (typeof status === "number" && status >= 500) hostile5xx++;
 }
@@ -272,7 +273,7 @@ function oneHostile(): Promise<void> {
       return hostileRequest(
         "deeply nested JSON (20,000 levels)",
         { "content-type": AP },
-        Buffer.from('{"a":'.repeat(depth) + "1" + "}".repeat(depth)),
+        Buffer.from(`${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`),
       );
     }
     case 2:

@@ -674,5 +674,5 @@ export function renderRehearsal(
     );
   }
   for (const note of r.notes.slice(0, 10)) out.push(note);
-  return out.join("\n\n") + "\n";
+  return `${out.join("\n\n")}\n`;
 }

@@ -583,7 +583,7 @@ async function main(): Promise<RehearsalResults> {
   const fleetWaiters: (() => void)[] = [];
   fleet.on("message", (m: { type: string }) => {
     fleetMessages.push(m);
-    fleetWaiters.splice(0).forEach((w) => w());
+    for (const w of fleetWaiters.splice(0)) w();
   });
   const fleetMessage = async (type: string, timeoutMs: number): Promise<Record<string, unknown>> => {
     const deadline = Date.now() + timeoutMs;
@@ -1246,7 +1246,7 @@ try {
     level <= 2 ? `\n=== ${t} ===` : level === 3 ? `\n--- ${t} ---` : `-- ${t}`;
   process.stdout.write(renderRehearsal(r, textTable, text));
   if ((process.env.REHEARSAL_RESULTS ?? "").toLowerCase() !== "off") {
-    appendFileSync(RESULTS_FILE, "\n" + renderRehearsal(r, markdownTable, md));
+    appendFileSync(RESULTS_FILE, `\n${renderRehearsal(r, markdownTable, md)}`);
     log(`appended the report to ${RESULTS_FILE}`);
   }
   if (KEEP) log(`kept ${TMP} (server.log there)`);

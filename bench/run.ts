@@ -140,7 +140,7 @@ async function run(options: LoadOptions, onResult?: (m: Measurement) => void): P
 async function runTogether(runs: LoadOptions[], onResult?: (m: Measurement) => void): Promise<Measurement[]> {
   if (WARMUP > 0) {
     const warm = await measureTogether(runs.map((r) => ({ ...r, label: `${r.label} (warm-up)`, seconds: WARMUP })));
-    warm.forEach((m) => onResult?.(m));
+    for (const m of warm) onResult?.(m);
     await sleep(300);
   }
   const ms = await measureTogether(runs);
@@ -879,7 +879,7 @@ function render(r: Results, table: (t: Table) => string, heading: (level: number
     out.push(p.summary);
   }
   if (r.federation != null) out.push(renderFederation(r.federation, table, heading).trimEnd());
-  return out.join("\n\n") + "\n";
+  return `${out.join("\n\n")}\n`;
 }
 
 const markdownHeading = (level: number, text: string) => `${"#".repeat(level)} ${text}`;
@@ -917,7 +917,7 @@ async function main(): Promise<void> {
           "and p99 < 50 ms; the Declaration page ≥ 0.5 × a bare static Hono response; page time independent of the number of signatures.\n",
       );
     }
-    appendFileSync(RESULTS, "\n" + render(results, markdownTable, markdownHeading));
+    appendFileSync(RESULTS, `\n${render(results, markdownTable, markdownHeading)}`);
     log(`appended the results to ${RESULTS}`);
   }
 }

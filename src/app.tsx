@@ -9,12 +9,12 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { federationMiddleware, type FedData } from "./federation/index.ts";
 import { APP } from "./logging.ts";
-import { cacheHeaders } from "./web/cache-headers.ts";
 import { apiError, notFoundPage, web, type WebDeps, type WebEnv } from "./web/index.ts";
-import { isClientAbort, QuietLog } from "./web/quiet-log.ts";
-import { securityHeaders } from "./web/security-headers.ts";
-import { ErrorView } from "./web/views/ErrorView.tsx";
-import { Layout } from "./web/views/Layout.tsx";
+import { cacheHeaders } from "./web/kit/cache-headers.ts";
+import { isClientAbort, QuietLog } from "./web/kit/quiet-log.ts";
+import { securityHeaders } from "./web/kit/security-headers.ts";
+import { ErrorView } from "./web/layout/ErrorView.tsx";
+import { Layout } from "./web/layout/Layout.tsx";
 
 const logger = getLogger([APP, "web"]);
 
@@ -47,9 +47,9 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     signersPerServer: deps.config.federation.signersPerServer,
   };
 
-  // Worked out once (src/web/security-headers.ts); a route's own value of a header wins.
+  // Worked out once (src/web/kit/security-headers.ts); a route's own value of a header wins.
   app.use("*", securityHeaders);
-  // Cache-Control, ETag and 304 for GET: shared caches may keep anonymous pages (src/web/cache-headers.ts).
+  // Cache-Control, ETag and 304 for GET: shared caches may keep anonymous pages (src/web/kit/cache-headers.ts).
   app.use("*", cacheHeaders);
   app.use("*", async (c, next) => {
     c.set("deps", deps);

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: every setting read, checked and explained in one place, so every problem is reported at once.)
+ *
  * The one place that reads the process environment.  `loadConfig()` is pure:
  * it takes an environment record and returns a validated `Config`, or throws a
  * `ConfigError` that lists every problem at once (one line per variable).

@@ -127,7 +127,7 @@ export function parseDeclarationFile(path: string, bytes: Buffer): DeclarationFi
   const slug = meta.slug ?? slugify(basename(path, ".md"));
   const problem = slugProblem(slug);
   if (problem != null) return { path, reason: `slug "${slug}" ${problem}` };
-  const body = parts.body.replace(/^\s*\n/, "").replace(/\s+$/, "") + "\n";
+  const body = `${parts.body.replace(/^\s*\n/, "").replace(/\s+$/, "")}\n`;
   if (body.trim() === "") return { path, reason: "the Declaration has no text after the front matter" };
   return {
     path,

@@ -65,7 +65,7 @@ function inline(html: string): string {
         // Text between the marks: escape what Markdown would read as syntax.
         .replace(
           /(^|[*`~\])])([^*`~[\]()]+)/g,
-          (all, lead: string, text: string) => lead + text.replace(/([\\_])/g, "\\$1"),
+          (_all, lead: string, text: string) => lead + text.replace(/([\\_])/g, "\\$1"),
         ),
     )
       .replace(/[ \t]+/g, " ")
@@ -111,5 +111,5 @@ export function htmlToMarkdown(html: string): string {
     else if (tag === "ul" || tag === "ol") blocks.push(list(content, tag === "ol"));
     else if (tag === "hr") blocks.push("---");
   }
-  return blocks.filter((b) => b.trim() !== "").join("\n\n") + "\n";
+  return `${blocks.filter((b) => b.trim() !== "").join("\n\n")}\n`;
 }

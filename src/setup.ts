@@ -14,12 +14,12 @@ import { runMigrations } from "./db/migrate.ts";
 import { importDeclarationFiles, type SeedOutcome } from "./db/seed.ts";
 import { WriteBatcher } from "./db/batch.ts";
 import { getOrCreateSecret } from "./db/settings.ts";
-import { importSitePageFiles, type PageSeedOutcome } from "./db/pages.ts";
-import { readPagesFolder } from "./pages-files.ts";
+import { importSitePageFiles, type PageSeedOutcome } from "./db/site-pages.ts";
+import { readPagesFolder } from "./site-page-files.ts";
 import { APP } from "./logging.ts";
 import { createMailer, type Mailer } from "./mail.ts";
-import { createProofOfWork, createSigning } from "./web/index.ts";
-import type { SigningWrites } from "./web/signing.ts";
+import { createProofOfWork } from "./services/proof-of-work.ts";
+import { createSigning, type SigningWrites } from "./services/signing.ts";
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, "..", "migrations");
 

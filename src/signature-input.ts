@@ -143,7 +143,7 @@ function checkEmail(raw: unknown, required: boolean): Check {
     return { error: "Email address does not look like an address (name@example.org)." };
   }
   const at = line.value.lastIndexOf("@");
-  return { value: line.value.slice(0, at) + "@" + line.value.slice(at + 1).toLowerCase() };
+  return { value: `${line.value.slice(0, at)}@${line.value.slice(at + 1).toLowerCase()}` };
 }
 
 /**

@@ -57,10 +57,10 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
     expect(files.find((f) => f.path.endsWith("main.ts"))?.imports.length).toBeGreaterThan(3);
   });
 
-  it("db/ imports only drizzle, better-sqlite3, node built-ins and db/ itself", () => {
+  it("db/ imports only drizzle, better-sqlite3, pg, node built-ins and db/ itself", () => {
     expect(
       violations("db", (i) =>
-        i.target != null ? i.target.startsWith("db/") : /^(drizzle-orm|better-sqlite3|node:)/.test(i.specifier),
+        i.target != null ? i.target.startsWith("db/") : /^(drizzle-orm|better-sqlite3|pg$|node:)/.test(i.specifier),
       ),
     ).toEqual([]);
   });
@@ -146,5 +146,132 @@ describe("module boundaries (ARCHITECTURE.md)", () => {
       )
       .map((f) => relative(SRC, f.path));
     expect(offenders).toEqual([]);
+  });
+});
+
+/** Top-level modules every layer may use: configuration, logging and pure helpers. */
+const LEAVES = new Set([
+  "config.ts",
+  "declaration-files.ts",
+  "html-markdown.ts",
+  "images.ts",
+  "logging.ts",
+  "mail.ts",
+  "markdown.ts",
+  "net-address.ts",
+  "plural.ts",
+  "request-header.ts",
+  "signature-input.ts",
+  "site-page-files.ts",
+  "slug.ts",
+  "version.ts",
+]);
+const WEB_FEATURES = readdirSync(join(SRC, "web"), { withFileTypes: true })
+  .filter((e) => e.isDirectory() && !["kit", "layout", "static"].includes(e.name))
+  .map((e) => e.name);
+
+type Rule = (target: string, from: string) => boolean;
+const under = (target: string, ...areas: string[]) => areas.some((a) => target.startsWith(`${a}/`));
+const leaf = (target: string) => LEAVES.has(target) || target === "../package.json";
+/** What the domain below the web may use: db, the diff engine's index, strike rules, leaves. */
+const domain = (t: string) => under(t, "db", "strike") || t === "diff/index.ts" || leaf(t);
+/** What every web module may use besides web/ itself. */
+const webBase = (t: string) =>
+  domain(t) || under(t, "services", "bot") || t === "federation/index.ts" || under(t, "web/kit", "web/layout");
+const featureOf = (path: string) => (path.startsWith("web/") ? path.split("/")[1] : undefined);
+
+/**
+ * The allowlist: every module of src/ has a rule naming what it may import
+ * (relative imports; packages are checked by the tests above).  A feature of
+ * web/ imports kit/, layout/, services, db, federation's index and itself,
+ * and other features only through their index.ts.
+ */
+function ruleFor(path: string): Rule | undefined {
+  if (LEAVES.has(path)) return (t) => leaf(t) || under(t, "db");
+  if (path === "main.ts") return (t) => !under(t, "web", "cli") && t !== "worker.ts";
+  if (path === "app.tsx")
+    return (t) => leaf(t) || t === "federation/index.ts" || t === "web/index.ts" || under(t, "web/kit", "web/layout");
+  if (path === "setup.ts" || path === "worker.ts")
+    return (t) => !under(t, "web", "cli") && !["main.ts", "app.tsx"].includes(t);
+  const top = path.split("/")[0]!;
+  // The processes of a cluster: composition roots like main.ts (the HTTP process builds the app).
+  if (top === "processes") return (t) => !under(t, "web", "cli") && !["main.ts", "worker.ts"].includes(t);
+  if (top === "cli") return (t) => leaf(t) || under(t, "db", "cli") || t === "setup.ts";
+  if (top === "db") return (t) => under(t, "db");
+  if (top === "diff") return (t) => under(t, "diff") || t === "markdown.ts";
+  if (top === "strike") return (t) => under(t, "strike");
+  if (top === "bot") return (t) => under(t, "bot", "db", "strike") || t === "federation/index.ts" || leaf(t);
+  if (top === "federation") return (t) => under(t, "federation") || domain(t);
+  if (top === "services") return (t) => under(t, "services") || domain(t);
+  if (path === "web/index.ts" || path === "web/declaration-routes.ts")
+    return (t) =>
+      under(t, "web/kit", "web/layout") ||
+      ["web/health.ts", "web/declaration-routes.ts"].includes(t) ||
+      /^web\/[^/]+\/index\.ts$/.test(t);
+  if (path === "web/health.ts") return (t) => under(t, "web/kit");
+  if (path.startsWith("web/kit/") || path.startsWith("web/layout/")) return webBase;
+  const feature = featureOf(path);
+  if (feature != null && WEB_FEATURES.includes(feature))
+    return (t) =>
+      webBase(t) || under(t, `web/${feature}`) || (featureOf(t) != null && t === `web/${featureOf(t)}/index.ts`);
+  return undefined;
+}
+
+describe("module allowlist (ARCHITECTURE.md)", () => {
+  const src = (f: { path: string }) => relative(SRC, f.path);
+
+  it("has a rule for every module of src/", () => {
+    expect(files.filter((f) => ruleFor(src(f)) == null).map(src)).toEqual([]);
+  });
+
+  it("every relative import is on its module's allowlist", () => {
+    const offenders = files.flatMap((f) => {
+      const rule = ruleFor(src(f));
+      if (rule == null) return [];
+      return f.imports
+        .filter((i) => i.target != null && !rule(i.target, src(f)))
+        .map((i) => `${src(f)} imports ${i.specifier}`);
+    });
+    expect(offenders).toEqual([]);
+  });
+
+  it("knows the web's features (each with an index.ts)", () => {
+    expect(WEB_FEATURES.length).toBeGreaterThan(8);
+    const missing = WEB_FEATURES.filter((feature) => !files.some((f) => src(f) === `web/${feature}/index.ts`));
+    expect(missing).toEqual([]);
+  });
+
+  it("the worker and the CLI load no route module (nothing under web/, directly or through other modules)", () => {
+    const byPath = new Map(files.map((f) => [src(f), f]));
+    const reached = new Set<string>();
+    const walk = (path: string) => {
+      if (reached.has(path)) return;
+      reached.add(path);
+      for (const i of byPath.get(path)?.imports ?? []) if (i.target != null && !i.typeOnly) walk(i.target);
+    };
+    for (const root of ["worker.ts", "setup.ts", ...files.map(src).filter((p) => p.startsWith("cli/"))]) walk(root);
+    expect(reached.size).toBeGreaterThan(10);
+    expect([...reached].filter((p) => p.startsWith("web/"))).toEqual([]);
+  });
+
+  it("catches a feature reaching into another feature past its index.ts", () => {
+    const rule = ruleFor("web/declarations/pages.tsx")!;
+    expect(rule("web/signing/index.ts", "web/declarations/pages.tsx")).toBe(true);
+    expect(rule("web/signing/sign.tsx", "web/declarations/pages.tsx")).toBe(false);
+    expect(rule("web/declarations/DeclarationView.tsx", "web/declarations/pages.tsx")).toBe(true);
+    expect(rule("app.tsx", "web/declarations/pages.tsx")).toBe(false);
+    expect(ruleFor("web/kit/context.ts")!("web/signing/index.ts", "web/kit/context.ts")).toBe(false);
+    expect(ruleFor("setup.ts")!("web/index.ts", "setup.ts")).toBe(false);
+  });
+});
+
+describe("file length", () => {
+  it("a module over 400 lines says why at its top", () => {
+    const long = files
+      .map((f) => ({ path: relative(ROOT, f.path), text: readFileSync(f.path, "utf8") }))
+      .filter((f) => f.text.split("\n").length > 400)
+      .filter((f) => !/\(Over 400 lines: [^)]+\)/.test(f.text.split("\n").slice(0, 5).join("\n")))
+      .map((f) => f.path);
+    expect(long).toEqual([]);
   });
 });

@@ -27,7 +27,7 @@ import {
   type DeclarationDiff,
   type WordPart,
 } from "../src/diff/index.ts";
-import { BODY_MAX_BYTES } from "../src/web/copies.tsx";
+import { BODY_MAX_BYTES } from "../src/web/copies/copies.tsx";
 import {
   interleaved,
   oneParagraph,

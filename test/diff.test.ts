@@ -40,7 +40,7 @@ const P = {
     "We will sign this Declaration, share it, and keep asking until it is law. A conversation that anyone can join is worth defending.",
 };
 
-const doc = (...blocks: string[]) => blocks.join("\n\n") + "\n";
+const doc = (...blocks: string[]) => `${blocks.join("\n\n")}\n`;
 const list = (...items: string[]) => items.join("\n");
 const BASE = doc(P.title, P.intro, P.rights, P.duties, P.heading, list(P.item1, P.item2, P.item3), P.closing);
 
@@ -812,7 +812,7 @@ describe("mergeThreeWay", () => {
         at: 3,
       },
     ]);
-    expect(result.text).toBe(ours.replace(/\n$/, "") + "\n");
+    expect(result.text).toBe(`${ours.replace(/\n$/, "")}\n`);
   });
 
   it("does not call the same change on both sides a conflict", () => {

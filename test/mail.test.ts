@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.ts";
 import { APP } from "../src/logging.ts";
 import { createMailer, fromAddress, redactAddresses, sendInBackground } from "../src/mail.ts";
-import { confirmUrl, formatDateTime, privateUrl, signingMail } from "../src/web/signing-mail.ts";
+import { confirmUrl, formatDateTime, privateUrl, signingMail } from "../src/services/signing-mail.ts";
 import { closedPort, decodeEncodedWords, parseMessage, startSmtpServer, type TestSmtpServer } from "./helpers/smtp.ts";
 
 const FROM = "Declarations <noreply@undersign.test>";
@@ -257,7 +257,7 @@ describe("signingMail", () => {
     const mail = signingMail({ config, declaration, to: "alice@example.org", privateToken, repeat: false });
     expect(mail.subject).toBe("Thank you for signing: Test Declaration");
     expect(mail.text).not.toContain("/s/confirm/");
-    expect(mail.text.split("\n")).toContain("https://undersign.test/s/" + privateToken);
+    expect(mail.text.split("\n")).toContain(`https://undersign.test/s/${privateToken}`);
   });
 
   it("says a repeat link replaces the old one", () => {

@@ -12,7 +12,7 @@ import {
   processImage,
   sniffImageType,
   type ProcessedImage,
-} from "../src/media.ts";
+} from "../src/images.ts";
 import {
   animatedGif,
   HTML,

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: connecting (probe, app, PKCE, sealed token) is one sequence.)
+ *
  * Connecting a striker's Mastodon-API account to the strike bot, and
  * disconnecting it.
  *

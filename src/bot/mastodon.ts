@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: one client: a method per call the bot makes, each with its failures mapped.)
+ *
  * The strike bot's Mastodon client: exactly the calls the bot makes on a
  * striker's own account, over the `masto` package, with every failure turned
  * into a `BotApiError` whose `kind` tells the caller what to do and whose

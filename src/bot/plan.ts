@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the plan's schema, its form and its slots are one rule set.)
+ *
  * A striker's plan for their strike bot: which strike days, how often, in
  * which time zone, what it says (templates with the strike's placeholders),
  * how (visibility, language, content warning, one image with its

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: one reconciliation loop with each server's behaviour handled in it.)
+ *
  * The strike bot's scheduler: turns each striker's plan into posts on their
  * own Mastodon-API account.
  *
@@ -163,7 +165,10 @@ function tokenOf(ctx: Ctx, connection: ConnectionWithApp): string | null {
 const holdUntil = new WeakMap<object, Map<number, number>>();
 function holds(ctx: Ctx): Map<number, number> {
   let map = holdUntil.get(ctx.db);
-  if (map == null) holdUntil.set(ctx.db, (map = new Map()));
+  if (map == null) {
+    map = new Map();
+    holdUntil.set(ctx.db, map);
+  }
   return map;
 }
 function hold(ctx: Ctx, connectionId: number, error: BotApiError, now: Date): void {

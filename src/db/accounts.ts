@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: accounts, sessions and invites are one family of tables, their queries side by side.)
+ *
  * Accounts, their password hashes, login sessions, invite codes and the
  * registration mode.  Writes are plain synchronous functions: web routes call
  * them inside the group commit (`batcher.run(() => …)`), the CLI in its own

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the queries of one set of tables (remote accounts, followers, responses, reports, blocks).)
+ *
  * What the fediverse does with our Declarations, stored: remote accounts,
  * followers, boosts, responses, reports and domain blocks (favourites,
  * reactions and the signatures they make are in reactions.ts).  The
@@ -514,7 +516,7 @@ export function addDomainBlock(tx: DbLike, domain: string, reason: string, now: 
   const actors = tx
     .select({ id: remoteActors.id, host: remoteActors.host })
     .from(remoteActors)
-    .where(sql`${remoteActors.host} = ${domain} OR ${remoteActors.host} LIKE ${"%." + domain}`)
+    .where(sql`${remoteActors.host} = ${domain} OR ${remoteActors.host} LIKE ${`%.${domain}`}`)
     .all();
   if (actors.length > 0)
     tx.delete(followers)

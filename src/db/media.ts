@@ -1,7 +1,7 @@
 /**
  * Uploaded images (`media`) and their bytes (`media_blobs`).  Rows are
  * written by the web routes through the group commit; the bytes are already
- * re-encoded by src/media.ts.  The same image (same stored bytes) is kept once.
+ * re-encoded by src/images.ts.  The same image (same stored bytes) is kept once.
  */
 import { randomUUID } from "node:crypto";
 import { desc, eq, sql } from "drizzle-orm";

@@ -112,8 +112,9 @@ export async function listenLoop(store: LoopStore, signal: AbortSignal | undefin
 
 export interface LeasedMessage {
   readonly claimed: ClaimedRow;
+  // biome-ignore lint/suspicious/noExplicitAny: Fedify's MessageQueue contract types messages as any
   readonly handler: (message: any) => Promise<void> | void;
-  readonly around?: (message: unknown, handle: () => Promise<void>) => Promise<HostOutcome | void>;
+  readonly around?: (message: unknown, handle: () => Promise<void>) => Promise<HostOutcome | undefined>;
   readonly leaseMs: number;
   /** Extends the lease (called every third of it while the handler runs); may fail. */
   renew(): unknown;
@@ -148,7 +149,7 @@ export async function handleLeased(leased: LeasedMessage): Promise<void> {
     Math.max(1, Math.floor(leased.leaseMs / 3)),
   );
   let succeeded = false;
-  let outcome: HostOutcome | void = undefined;
+  let outcome: HostOutcome | undefined;
   try {
     const message: unknown = JSON.parse(claimed.message);
     if (around == null) await handler(message);

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: one contract (Fedify's MessageQueue) with its leases and breaker.)
+ *
  * Fedify's message queue over our SQLite database, in the shape of Fedify's
  * `MessageQueue` (declared structurally here, so that db/ does not depend on
  * Fedify).  See docs/decisions/0007-message-queue.md.
@@ -89,7 +91,7 @@ export interface MessageQueueOptions {
    * Runs each handler (`handle`) and says how the delivery went, if it was
    * one: the queue then reports the server as answered or failed.
    */
-  readonly around?: (message: unknown, handle: () => Promise<void>) => Promise<HostOutcome | void>;
+  readonly around?: (message: unknown, handle: () => Promise<void>) => Promise<HostOutcome | undefined>;
 }
 
 /** How a delivery went, as `around` reports it. */
@@ -257,6 +259,7 @@ export class SqliteMessageQueue {
    * time.  Never rejects; resolves after the abort once the handlers already
    * running have finished.  Without a signal it never resolves.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: Fedify's MessageQueue contract types messages as any
   listen(handler: (message: any) => Promise<void> | void, options: ListenOptions = {}): Promise<void> {
     return listenLoop(
       {
@@ -272,7 +275,10 @@ export class SqliteMessageQueue {
         handle: (claimed) => this.#handle(claimed, handler),
         subscribe: (poke) => {
           let subscribers = listeners.get(this.#channel);
-          if (subscribers === undefined) listeners.set(this.#channel, (subscribers = new Set()));
+          if (subscribers === undefined) {
+            subscribers = new Set();
+            listeners.set(this.#channel, subscribers);
+          }
           subscribers.add(poke);
           return () => {
             subscribers.delete(poke);
@@ -342,6 +348,7 @@ export class SqliteMessageQueue {
     }) as ClaimedRow[];
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: Fedify's MessageQueue contract types messages as any
   #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
     const { id } = claimed;
     const owner = this.#owner;

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: reactions, the signatures they make and holds change together, in one transaction.)
+ *
  * Fediverse signatures: favourites and emoji reactions (one row per account
  * and post), the signature each signing reaction makes (counted in the same
  * transaction), signatures held for review (per-server holds and the

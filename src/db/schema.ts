@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: every table in one file, so drizzle-kit generates migrations from one place.)
+ *
  * Database schema (Drizzle, SQLite).  Migrations in /migrations are generated
  * from this file with `npm run db:generate -- --name <what-changed>`.
  */
@@ -739,7 +741,7 @@ export const pledges = sqliteTable(
 export type Pledge = typeof pledges.$inferSelect;
 
 /**
- * An uploaded image, re-encoded and stripped of metadata (src/media.ts).  The
+ * An uploaded image, re-encoded and stripped of metadata (src/images.ts).  The
  * bytes live in `media_blobs`, so the database stays the one file to back up.
  * `gallery` images are listed in the memes gallery.
  */

@@ -36,7 +36,10 @@ function intern(a: readonly string[], b: readonly string[]): [number[], number[]
   const ids = new Map<string, number>();
   const idOf = (text: string) => {
     let id = ids.get(text);
-    if (id === undefined) ids.set(text, (id = ids.size));
+    if (id === undefined) {
+      id = ids.size;
+      ids.set(text, id);
+    }
     return id;
   };
   return [a.map(idOf), b.map(idOf)];
@@ -46,8 +49,12 @@ function intern(a: readonly string[], b: readonly string[]): [number[], number[]
 function uniqueAnchors(x: readonly number[], y: readonly number[]): Array<[number, number]> {
   const inX = new Map<number, number>();
   const inY = new Map<number, number>();
-  x.forEach((v, i) => inX.set(v, inX.has(v) ? -1 : i));
-  y.forEach((v, j) => inY.set(v, inY.has(v) ? -1 : j));
+  x.forEach((v, i) => {
+    inX.set(v, inX.has(v) ? -1 : i);
+  });
+  y.forEach((v, j) => {
+    inY.set(v, inY.has(v) ? -1 : j);
+  });
   const pairs: Array<[number, number]> = [];
   x.forEach((v, i) => {
     const j = inY.get(v);
@@ -83,14 +90,23 @@ function shareAny(x: readonly number[], y: readonly number[]): boolean {
 }
 
 function alignMiddle(runs: Runs, x: number[], y: number[], budget: WorkBudget): void {
-  if (x.length === 0 || y.length === 0 || !shareAny(x, y)) return runs.replace(x.length, y.length);
+  if (x.length === 0 || y.length === 0 || !shareAny(x, y)) {
+    runs.replace(x.length, y.length);
+    return;
+  }
   // Half the budget for the exact alignment; the rest, if it does not fit, for the gaps between anchors.
   const exact = boundedDiffArrays(x, y, budget, Infinity, budget.left / 2);
-  if (exact.ok) return fromChanges(runs, exact.changes);
+  if (exact.ok) {
+    fromChanges(runs, exact.changes);
+    return;
+  }
   budget.coarse = true;
   const anchors = [...uniqueAnchors(x, y), [x.length, y.length] as [number, number]];
   // Without anchors the only gap is the whole: it did not fit once, it is replaced whole.
-  if (anchors.length === 1) return runs.replace(x.length, y.length);
+  if (anchors.length === 1) {
+    runs.replace(x.length, y.length);
+    return;
+  }
   let gapsLeft = x.length + y.length - 2 * (anchors.length - 1);
   let i0 = 0;
   let j0 = 0;

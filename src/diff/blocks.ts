@@ -109,7 +109,7 @@ export function splitBlocks(markdown: string): string[] {
 /** Blocks back to Markdown, each after its own separator (a blank line when it has none). */
 export function joinBlocks(blocks: readonly Block[]): string {
   if (blocks.length === 0) return "";
-  return blocks.map((block, index) => (index === 0 ? "" : block.sep || "\n\n") + block.text).join("") + "\n";
+  return `${blocks.map((block, index) => (index === 0 ? "" : block.sep || "\n\n") + block.text).join("")}\n`;
 }
 
 /** Blocks `indices` of `blocks` as one text, joined by their own separators. */

@@ -187,7 +187,9 @@ export function diffDeclarations(
   const leftAdded = hunkOps.flatMap((ops, h) => ops.flatMap((op) => (op.op === "added" ? [{ a: op.a, h }] : [])));
   // leftRemoved is in region order: each region's blocks are one range of it, skipped as a whole.
   const ranges = new Map<number, [number, number]>();
-  leftRemoved.forEach(({ h }, k) => ranges.set(h, [ranges.get(h)?.[0] ?? k, k + 1]));
+  leftRemoved.forEach(({ h }, k) => {
+    ranges.set(h, [ranges.get(h)?.[0] ?? k, k + 1]);
+  });
   let candidates = MOVE_CANDIDATE_BUDGET;
   for (const { a: j, h } of leftAdded) {
     const [skipFrom, skipTo] = ranges.get(h) ?? [0, 0];

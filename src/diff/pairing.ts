@@ -87,16 +87,18 @@ export class Similarity {
     if (tokens.size === 0) {
       const indices = this.wanted[side];
       const segmented = segmentMany(indices.map((i) => this.texts[side][i]!));
-      indices.forEach((i, k) =>
+      indices.forEach((i, k) => {
         tokens.set(
           i,
           segmented[k]!.filter((segment) => NOT_SPACE.test(segment)),
-        ),
-      );
+        );
+      });
     }
     let t = tokens.get(index);
-    if (!t)
-      tokens.set(index, (t = segmentMany([this.texts[side][index]!])[0]!.filter((segment) => NOT_SPACE.test(segment))));
+    if (!t) {
+      t = segmentMany([this.texts[side][index]!])[0]!.filter((segment) => NOT_SPACE.test(segment));
+      tokens.set(index, t);
+    }
     return t;
   }
 

@@ -264,5 +264,5 @@ export function proposedChangesMarkdown(
       "",
       `More changes are not listed here (only the first ${changes.length}): compare the two versions to see them all.`,
     );
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

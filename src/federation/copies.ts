@@ -20,7 +20,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Context } from "@fedify/fedify";
-import { Activity, Article, Follow, Link, Note, PUBLIC_COLLECTION, Source, type Recipient } from "@fedify/vocab";
+import { type Activity, Article, Follow, Link, Note, PUBLIC_COLLECTION, Source, type Recipient } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { getPublicDeclaration, getRevision } from "../db/declarations.ts";
 import {

@@ -43,12 +43,23 @@ async function deliver(
   message: unknown,
   handle: () => Promise<void>,
   limits: RequestLimits,
-): Promise<HostOutcome | void> {
-  if (!isOutboxMessage(message)) return withOutgoing({ limits }, handle);
+): Promise<HostOutcome | undefined> {
+  if (!isOutboxMessage(message)) {
+    await withOutgoing({ limits }, handle);
+    return;
+  }
   const host = new URL(message.inbox).host;
   let last: RequestOutcome | undefined;
   // The last answer (or silence) of the inbox's server decides.
-  await withOutgoing({ limits, observe: (outcome) => void (outcome.url.host === host && (last = outcome)) }, handle);
+  await withOutgoing(
+    {
+      limits,
+      observe: (outcome) => {
+        if (outcome.url.host === host) last = outcome;
+      },
+    },
+    handle,
+  );
   // No request: Fedify dropped the message without sending (nothing learnt).
   if (last === undefined) return;
   const outcome: RequestOutcome = last;

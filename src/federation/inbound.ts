@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the inbox door's checks are one ordered sequence.)
+ *
  * The inbox's door: what every POST to an inbox must show before Fedify
  * spends any JSON-LD work on it.  Fedify parses a whole activity (its
  * Object Integrity Proof path) before it looks at the HTTP signature, which

@@ -57,8 +57,8 @@ export {
   sniffImageType,
   type ImageFetch,
   type ImageType,
-} from "./media.ts";
-export { type Publisher } from "./publish.ts";
+} from "./guarded-fetch.ts";
+export type { Publisher } from "./publish.ts";
 export {
   currentStrikeSettings,
   listSentNotices,

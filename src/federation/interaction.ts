@@ -16,7 +16,7 @@ import { getPost } from "../db/posts.ts";
 import type { Declaration } from "../db/schema.ts";
 import { APP } from "../logging.ts";
 import type { FedData } from "./builder.ts";
-import { isPrivateHostLiteral } from "./media.ts";
+import { isPrivateHostLiteral } from "./guarded-fetch.ts";
 import { noteUri } from "./objects.ts";
 
 const logger = getLogger([APP, "federation", "interaction"]);
@@ -231,7 +231,7 @@ export async function findInteractionUrl(
     return { ok: false, reason: "private-address" };
   const ctx = contextFor(federation, data, origin);
   const outcome = lookupOutcome();
-  let jrd;
+  let jrd: Awaited<ReturnType<typeof ctx.lookupWebFinger>>;
   try {
     jrd = await ctx.lookupWebFinger(account.resource, {
       meterProvider: outcome.meterProvider,

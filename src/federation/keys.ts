@@ -40,7 +40,10 @@ async function load(db: DbLike, identifier: string): Promise<CryptoKeyPair[]> {
 /** The actor's key pairs, RSA first; created (once, ever) when missing. */
 export function actorKeyPairs(db: DbLike, identifier: string): Promise<CryptoKeyPair[]> {
   let perDb = cache.get(db);
-  if (perDb == null) cache.set(db, (perDb = new Map()));
+  if (perDb == null) {
+    perDb = new Map();
+    cache.set(db, perDb);
+  }
   let pairs = perDb.get(identifier);
   if (pairs == null) {
     pairs = load(db, identifier);

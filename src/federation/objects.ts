@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: every object we serve is built here, so their shapes stay consistent.)
+ *
  * Our posts as ActivityPub objects: a Declaration's `Article` (the full text,
  * HTML and Markdown `source`), the pinned announcement `Note` (the title and
  * the text's opening words), the "version N" Notes and the signing digests,
@@ -202,7 +204,10 @@ const OPENINGS_KEPT = 500;
  */
 function openingOf(db: object, revision: Pick<Revision, "id" | "body" | "summary">): readonly string[] {
   let perDb = openings.get(db);
-  if (perDb == null) openings.set(db, (perDb = new Map()));
+  if (perDb == null) {
+    perDb = new Map();
+    openings.set(db, perDb);
+  }
   let opening = perDb.get(revision.id);
   if (opening == null) {
     opening = openingParagraphs(revision.body, OPENING_MAX, markdownToText(revision.summary));

@@ -43,7 +43,7 @@ export async function onQuoteRequest(ctx: InboxContext<FedData>, request: QuoteR
   // checks the same): no stamp for someone else's post.
   if (request.id.origin !== actorId.origin || instrumentId.origin !== actorId.origin)
     return ignore(request, "it is not on its actor's server");
-  let requester;
+  let requester: Awaited<ReturnType<typeof request.getActor>>;
   try {
     requester = await request.getActor(ctx);
   } catch (error) {

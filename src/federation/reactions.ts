@@ -68,6 +68,7 @@ export function reactionKey(text: string): string {
 
 const SHORTCODE = /^:[A-Za-z0-9_+-]{1,64}:$/;
 const EMOJI = /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|[#*0-9]\uFE0F?\u20E3)/u;
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: the joiner and selectors are listed on purpose, each a part of an emoji sequence
 const ONLY_EMOJI_PARTS = /^[\p{Extended_Pictographic}\p{Emoji_Component}\p{Emoji_Modifier}\u200D\uFE0E\uFE0F\u20E3]+$/u;
 
 /** Whether one grapheme is an emoji (a pictograph, a flag, a keycap). */

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: reading a remote Article and resolving a pasted address share the same fetches and checks.)
+ *
  * Reading Declarations from other servers: the compact JSON of an Article
  * and its actor, read as plainly as Mastodon reads them (fetched with
  * remote-fetch.ts), and the resolution of what an author pastes (a page
@@ -12,7 +14,7 @@ import type { DbLike } from "../db/client.ts";
 import { htmlToMarkdown } from "../html-markdown.ts";
 import { htmlToText } from "../markdown.ts";
 import { cleanLine, cleanText } from "../signature-input.ts";
-import { isPrivateHostLiteral } from "./media.ts";
+import { isPrivateHostLiteral } from "./guarded-fetch.ts";
 import { fetchJson, MAX_REMOTE_DOCUMENT_BYTES, type FetchFailure } from "./remote-fetch.ts";
 
 export { fetchJson, MAX_REMOTE_DOCUMENT_BYTES, type FetchOptions } from "./remote-fetch.ts";

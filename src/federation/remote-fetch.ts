@@ -14,7 +14,7 @@ import { isDomainBlocked } from "../db/fediverse.ts";
 import { SOFTWARE } from "../version.ts";
 import { INSTANCE_ACTOR } from "./builder.ts";
 import { actorKeyPairs } from "./keys.ts";
-import { guardedGet, type GuardedGet } from "./media.ts";
+import { guardedGet, type GuardedGet } from "./guarded-fetch.ts";
 import type { SignatureSpec } from "./outgoing.ts";
 
 /** Largest ActivityPub document read (Mastodon's own limit). */

@@ -15,7 +15,7 @@ import { APP } from "../logging.ts";
 import { INSTANCE_ACTOR, type FedData } from "./builder.ts";
 import { contextFor, parseAccount } from "./interaction.ts";
 import { cleanLine } from "../signature-input.ts";
-import { isPrivateHostLiteral } from "./media.ts";
+import { isPrivateHostLiteral } from "./guarded-fetch.ts";
 import { remoteLine } from "./signer.ts";
 
 const logger = getLogger([APP, "federation", "interaction"]);

@@ -12,7 +12,7 @@
  * ours, without following redirects (`provenGone`).
  */
 import type { Context, InboxContext } from "@fedify/fedify";
-import { Activity, isActor, Link, Object as APObject, type Actor } from "@fedify/vocab";
+import { type Activity, isActor, Link, Object as APObject, type Actor } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { getRemoteActorByUri, isDomainBlocked, type RemoteActorInput } from "../db/fediverse.ts";
 import type { RemoteActor } from "../db/schema.ts";
@@ -20,7 +20,7 @@ import { cleanLine } from "../signature-input.ts";
 import { SOFTWARE } from "../version.ts";
 import type { FedData } from "./builder.ts";
 import { inboundOf } from "./inbound.ts";
-import { guardedGet } from "./media.ts";
+import { guardedGet } from "./guarded-fetch.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
 

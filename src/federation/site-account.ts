@@ -1,6 +1,7 @@
 /**
  * The site account (`@{SITE_HANDLE}@{host}`): the site's own voice, which
  * people follow to hear of the whole site rather than of one Declaration.
+ * (Over 400 lines: its actor, its posts for each event and their text are one story.)
  * It is a `Service` of its own, separate from the instance actor that signs
  * our fetches (decision 0024).  What it posts:
  *

@@ -13,14 +13,14 @@
 import type { Worker } from "node:cluster";
 import type { WriteBatcher } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
-import type { ProofOfWork } from "../web/pow.ts";
+import type { ProofOfWork } from "../services/proof-of-work.ts";
 import {
   writeSignature,
   writeTokenRotation,
   type SignatureWrite,
   type SigningWrites,
   type TokenRotation,
-} from "../web/signing.ts";
+} from "../services/signing.ts";
 
 type WriteRequest =
   | { readonly undersign: "write"; readonly id: number; readonly kind: "signature"; readonly write: SignatureWrite }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import type { WebEnv } from "./context.ts";
-import { completeResponse, withSecurityHeaders } from "./security-headers.ts";
+import type { WebEnv } from "./kit/context.ts";
+import { completeResponse, withSecurityHeaders } from "./kit/security-headers.ts";
 
 /** The statement /healthz runs, prepared once per database. */
 const probes = new WeakMap<object, { get(): unknown }>();
@@ -14,7 +14,10 @@ export const health = new Hono<WebEnv>().get("/healthz", (c) => {
   try {
     const client = c.get("deps").db.$client;
     let probe = probes.get(client);
-    if (probe == null) probes.set(client, (probe = client.prepare("SELECT 1")));
+    if (probe == null) {
+      probe = client.prepare("SELECT 1");
+      probes.set(client, probe);
+    }
     probe.get();
     return completeResponse(OK, 200, HEADERS);
   } catch {

@@ -1,84 +1,89 @@
 /** Mounts every web area.  The app composes it after the federation middleware. */
 import { Hono } from "hono";
-import { accountRoutes } from "./accounts.tsx";
-import { api } from "./api.ts";
-import { avatarRoutes } from "./avatars.ts";
-import { botRoutes } from "./bot.tsx";
-import { copyRoutes } from "./copies.tsx";
-import { compareElsewhereRoutes } from "./compare-elsewhere.tsx";
-import { copiesElsewhereRoutes } from "./copies-elsewhere.tsx";
-import { mergeRoutes } from "./merge.tsx";
-import { diffRoutes } from "./diff.tsx";
-import { federationAdminRoutes } from "./federation-admin.tsx";
-import { staticRoutes } from "./assets.ts";
-import type { WebEnv } from "./context.ts";
+import { accountRoutes } from "./accounts/index.ts";
+import { api } from "./api/index.ts";
+import { avatarRoutes } from "./fediverse/index.ts";
+import { botRoutes } from "./bot/index.ts";
+import { compareElsewhereRoutes } from "./copies/index.ts";
+import { copiesElsewhereRoutes } from "./copies/index.ts";
+import { diffRoutes } from "./diffs/index.ts";
+import { staticRoutes } from "./kit/assets.ts";
+import type { WebEnv } from "./kit/context.ts";
+import { declarationRouter } from "./declaration-routes.ts";
 import { health } from "./health.ts";
-import { interactRoutes } from "./interact.tsx";
-import { lineageRoutes } from "./lineage.tsx";
-import { mediaAdminRoutes, mediaRoutes } from "./media.tsx";
-import { memeRoutes } from "./memes.tsx";
-import { pages } from "./pages.tsx";
-import { powRoutes } from "./pow.ts";
-import { privacy } from "./privacy.tsx";
-import { responseRoutes } from "./responses.tsx";
-import { sessionMiddleware } from "./session.ts";
-import { sharingRoutes } from "./share.tsx";
-import { sign } from "./sign.tsx";
-import { signer } from "./signer.tsx";
-import { siteFollowRoutes } from "./site-follow.tsx";
-import { sitePageRoutes } from "./site-pages.tsx";
-import { statsRoutes } from "./stats.tsx";
-import { strikeAdminRoutes } from "./strike-admin.tsx";
-import { strikeRoutes } from "./strike.tsx";
-import { tagRoutes } from "./tags.tsx";
+import { interactRoutes, siteFollowRoutes } from "./fediverse/index.ts";
+import { mediaRoutes } from "./media/index.ts";
+import { memeRoutes } from "./media/index.ts";
+import { pages } from "./declarations/index.ts";
+import { powRoutes } from "./signing/index.ts";
+import { privacy } from "./site-pages/index.ts";
+import { sessionMiddleware } from "./kit/session.ts";
+import { sharingRoutes } from "./sharing/index.ts";
+import { signer } from "./signing/index.ts";
+import { sitePageRoutes } from "./site-pages/index.ts";
+import { statsRoutes } from "./stats/index.ts";
+import { adminRouter } from "./admin/index.ts";
+import { strikeRoutes } from "./strike/index.ts";
+import { tagRoutes } from "./fediverse/index.ts";
+
+/**
+ * Requests that never read a session (so never set its cookie): health,
+ * static files, images, and sharing and embedding.  The session middleware
+ * skips exactly these, whatever the order of the mounts below.
+ */
+const SESSIONLESS = [
+  /^\/healthz$/,
+  /^\/static\/[^/]+$/,
+  /^\/media\/(avatars\/)?[^/]+$/,
+  /^\/share\/mastodon$/,
+  /^\/embed(\/d\/[^/]+|\/strike-banner\.js)?$/,
+  /^\/strike\/preview\.png$/,
+  /^\/api\/strike$/,
+  /^\/d\/[^/]+\/(qr\.svg|preview\.png|feed\.atom|badge\.svg)$/,
+];
 
 export const web = new Hono<WebEnv>();
+// Who is logged in (reads the database only when a session cookie is sent).
+web.use("*", (c, next) => {
+  const method = c.req.method;
+  if ((method === "GET" || method === "HEAD") && SESSIONLESS.some((p) => p.test(c.req.path))) return next();
+  return sessionMiddleware(c, next);
+});
+
 web.route("/", health);
 web.route("/static", staticRoutes);
-// Remote avatars, served from our origin (no session needed).
-web.route("/", avatarRoutes);
-// Uploaded images (no session needed either).
-web.route("/", mediaRoutes);
-// Sharing and embeds: QR codes, preview images, feeds, badges, the embeds and the strike banner (no session).
+// Uploaded images and remote avatars, served from our origin.
+web.route("/media", mediaRoutes);
+web.route("/media", avatarRoutes);
+// Sharing and embeds: /share, /embed, the strike's preview image, its JSON at /api/strike.
 web.route("/", sharingRoutes);
-// Who is logged in, for every route below (reads the database only when a session cookie is sent).
-web.use("*", sessionMiddleware);
+// Every address of a Declaration.
+web.route("/d", declarationRouter);
+// JSON under /api: the proof-of-work challenge and the numbers (/stats too), then the API, whose
+// CORS headers and catch-all JSON 404 cover what is left of /api (so it is mounted after them).
 web.route("/api/pow", powRoutes);
-// The movement in numbers (/stats, its JSON under /api, /d/{slug}/stats) before the API and the Declaration pages.
 web.route("/", statsRoutes);
 web.route("/api", api);
-// Signing routes first: "/d/:slug/signatures.csv" must not be taken for a Markdown file.
-web.route("/", sign);
-web.route("/", signer);
-web.route("/", privacy);
+// The signer's private pages, behind the link in their mail.
+web.route("/s", signer);
+// The strike page and pledges; the strike bot.
+web.route("/strike", strikeRoutes);
+web.route("/bot", botRoutes);
+// Administration: the site, the fediverse, the strike, images, the site pages' editor.
+web.route("/admin", adminRouter);
+// The list of Declarations (/), accounts, copies from other sites,
+// comparisons, the fediverse (/interact, /ap/*, /tags), site pages and images: distinct paths.
+web.route("/", pages);
 web.route("/", accountRoutes);
-web.route("/", copyRoutes);
-// Copies across sites: copy from elsewhere, take in a source's new version, revisions as ActivityPub Articles.
 web.route("/", copiesElsewhereRoutes);
-web.route("/", mergeRoutes);
 web.route("/", compareElsewhereRoutes);
-// The fediverse: follow/sign from another server, /interact, responses, hashtags, the admin's page.
+web.route("/", diffRoutes);
 web.route("/", interactRoutes);
 web.route("/", siteFollowRoutes);
-web.route("/", responseRoutes);
 web.route("/", tagRoutes);
-web.route("/", federationAdminRoutes);
-web.route("/", strikeAdminRoutes);
-web.route("/", botRoutes);
-// The strike page and pledges; the FAQ and resources pages and their editor.
-web.route("/", strikeRoutes);
 web.route("/", sitePageRoutes);
-// Images: the admin page and the memes gallery.
-web.route("/", mediaAdminRoutes);
+web.route("/", privacy);
 web.route("/", memeRoutes);
-// Comparison pages before the Declaration pages.
-web.route("/", diffRoutes);
-// The lineage page (/d/:slug/copies) before the Declaration pages.
-web.route("/", lineageRoutes);
-web.route("/", pages);
 
-export { apiError } from "./api.ts";
-export { notFoundPage } from "./errors.tsx";
-export { createSigning, type Signing } from "./signing.ts";
-export { createProofOfWork, type ProofOfWork } from "./pow.ts";
-export type { WebDeps, WebEnv } from "./context.ts";
+export { apiError, notFoundPage } from "./kit/errors.tsx";
+export type { WebDeps, WebEnv } from "./kit/context.ts";

@@ -291,7 +291,9 @@ describe("changing the plan", () => {
     const resumed = postsOf(t);
     expect(resumed.map((p) => p.state)).toEqual(Array(8).fill("scheduled"));
     expect(t.server.scheduled).toHaveLength(8);
-    resumed.forEach((p, i) => expect(p.idempotencyKey).not.toBe(after[i]!.idempotencyKey));
+    resumed.forEach((p, i) => {
+      expect(p.idempotencyKey).not.toBe(after[i]!.idempotencyKey);
+    });
     expect(t.server.requests.filter((r) => r.status === 404)).toHaveLength(0);
   });
 
@@ -386,9 +388,7 @@ describe("idempotency", () => {
     expect(statusesPerSlot(t.server)).toEqual({ [slotIso(0)]: 1, [slotIso(3)]: 1 });
     // Every request to post carried its key.
     expect(
-      statusPosts(t.server).every(
-        (r) => r.idempotencyKey != null && r.idempotencyKey.startsWith(`undersign-strike-bot:${t.connection.id}:`),
-      ),
+      statusPosts(t.server).every((r) => r.idempotencyKey?.startsWith(`undersign-strike-bot:${t.connection.id}:`)),
     ).toBe(true);
   });
 

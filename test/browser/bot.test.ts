@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { runBotPass } from "../../src/bot/scheduler.ts";
 import { createAccount, hashPassword } from "../../src/db/accounts.ts";
 import { insertMedia } from "../../src/db/media.ts";
-import { processImage } from "../../src/media.ts";
+import { processImage } from "../../src/images.ts";
 import { poster } from "../fixtures/images/index.ts";
 import { addDeclaration } from "../helpers/app.ts";
 import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";

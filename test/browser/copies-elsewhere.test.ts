@@ -159,6 +159,7 @@ describe.skipIf(!haveChromium)("copying from another site in a browser", () => {
       const watch = await watchPage(context, page, a.origin);
       a.db.$client.prepare("UPDATE declarations SET signature_count = 12 WHERE slug = 'rights'").run();
       await page.goto(`${a.origin}/d/rights/copies`);
+      // biome-ignore lint/performance/useDomNodeTextContent: the text as a reader sees it, not the source text
       const text = await page.locator("main").innerText();
       expect(text).toContain("Copies elsewhere");
       expect(text).toContain("Digital Rights, our way");

@@ -11,7 +11,7 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { createAccount, hashPassword } from "../../src/db/accounts.ts";
 import { listMedia } from "../../src/db/media.ts";
-import { MAX_UPLOAD_BYTES } from "../../src/media.ts";
+import { MAX_UPLOAD_BYTES } from "../../src/images.ts";
 import { jpegWithGps, poster, SVG_WITH_SCRIPT } from "../fixtures/images/index.ts";
 import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
 
@@ -125,7 +125,7 @@ describe.skipIf(!haveChromium)("images and the memes gallery", () => {
     const t = await suite.site();
     createAccount(t.db, { username: "boss", passwordHash: await hashPassword("correct horse battery"), role: "admin" });
     const { insertMedia } = await import("../../src/db/media.ts");
-    const { processImage } = await import("../../src/media.ts");
+    const { processImage } = await import("../../src/images.ts");
     const add = async (data: Buffer, alt: string, title: string) => {
       const p = await processImage(data);
       if (!p.ok) throw new Error(p.rejection.message);

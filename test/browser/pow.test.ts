@@ -8,9 +8,9 @@
 import { join } from "node:path";
 import { jsx } from "hono/jsx";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createProofOfWork, POW_FIELD, type ProofOfWorkResult } from "../../src/web/pow.ts";
-import { Layout } from "../../src/web/views/Layout.tsx";
-import { ProofOfWorkField } from "../../src/web/views/ProofOfWorkField.tsx";
+import { createProofOfWork, POW_FIELD, type ProofOfWorkResult } from "../../src/services/proof-of-work.ts";
+import { Layout } from "../../src/web/layout/Layout.tsx";
+import { ProofOfWorkField } from "../../src/web/signing/ProofOfWorkField.tsx";
 import { createTestApp } from "../helpers/app.ts";
 import { createTestDb } from "../helpers/db.ts";
 

@@ -41,7 +41,12 @@ describePostgres("PostgresKvStore", () => {
 
   describeKvStoreContract("PostgresKvStore", async () => {
     let now = Date.parse("2026-07-04T10:00:00Z");
-    return { store: await emptied(() => now), advance: (ms) => void (now += ms) };
+    return {
+      store: await emptied(() => now),
+      advance: (ms) => {
+        now += ms;
+      },
+    };
   });
 
   describeKvStoreContract("PostgresKvStore on the real clock", async () => ({ store: await emptied() }));

@@ -11,7 +11,9 @@ describeKvStoreContract("SqliteKvStore", () => {
   const db = createTestDb();
   return {
     store: new SqliteKvStore(db, () => now),
-    advance: (ms) => void (now += ms),
+    advance: (ms) => {
+      now += ms;
+    },
     close: () => void db.$client.close(),
   };
 });

@@ -6,7 +6,6 @@
  * server's id, HTML without Markdown), next to real undersign instances.
  */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Article, Source, Update } from "@fedify/vocab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount, createSession, findAccountByUsername } from "../../src/db/accounts.ts";

@@ -163,7 +163,11 @@ describe("a server that accepts connections and never answers", () => {
     });
     await new Promise<void>((resolve) => tarpit.listen(0, "127.0.0.1", resolve));
     closing.push({
-      close: () => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), tarpit.close(() => resolve()))),
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          tarpit.close(() => resolve());
+        }),
     });
     const tarpitHost = `127.0.0.1:${(tarpit.address() as { port: number }).port}`;
 
@@ -226,7 +230,11 @@ describe("a server that accepts connections and never answers", () => {
     });
     await new Promise<void>((resolve) => tarpit.listen(0, "127.0.0.1", resolve));
     closing.push({
-      close: () => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), tarpit.close(() => resolve()))),
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          tarpit.close(() => resolve());
+        }),
     });
     const actor = `http://127.0.0.1:${(tarpit.address() as { port: number }).port}/users/slow`;
     const s = await site("inbound");

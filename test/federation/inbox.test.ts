@@ -148,7 +148,7 @@ describe("Mastodon's shapes", () => {
     await send("mona", mastodon.like(mona, noteUri));
     const update = mastodon.updatePerson(mona, { name: "Mona Lisa", publicKeyPem: await remote.publicKeyPem("mona") });
     expect((await send("mona", update)).status).toBe(202);
-    expect(rows("SELECT name FROM remote_actors WHERE uri = '" + mona + "'")).toEqual([{ name: "Mona Lisa" }]);
+    expect(rows(`SELECT name FROM remote_actors WHERE uri = '${mona}'`)).toEqual([{ name: "Mona Lisa" }]);
   });
 
   it("Flag from the instance actor becomes a report", async () => {
@@ -348,7 +348,7 @@ describe("bad requests", () => {
     const deep = await fetch(sharedInbox, {
       method: "POST",
       headers: { "content-type": "application/activity+json" },
-      body: '{"a":'.repeat(depth) + "1" + "}".repeat(depth),
+      body: `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`,
     });
     expect(deep.status).toBe(401);
     const signed = await remote.postSigned({

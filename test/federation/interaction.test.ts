@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { expandTemplate, parseAccount, pickInteractionUrl } from "../../src/federation/interaction.ts";
 import { htmlToText } from "../../src/federation/remote-objects.ts";
 import { readActor, readArticle } from "../../src/federation/remote-declarations.ts";
-import { isPrivateHostLiteral, sniffImageType } from "../../src/federation/media.ts";
+import { isPrivateHostLiteral, sniffImageType } from "../../src/federation/guarded-fetch.ts";
 
 const TARGET = new URL("https://undersign.test/ap/notes/1b2c?x=(a)*!'");
 
@@ -59,7 +59,7 @@ describe("pickInteractionUrl", () => {
   ];
 
   it("prefers the intent, then Object, then OStatus; https only unless http is allowed", () => {
-    expect(pickInteractionUrl(links, "sign", TARGET)?.origin + "/object").toBe("https://s.example/object");
+    expect(`${pickInteractionUrl(links, "sign", TARGET)?.origin}/object`).toBe("https://s.example/object");
     expect(pickInteractionUrl(links, "sign", TARGET, true)?.pathname).toBe("/like");
     expect(pickInteractionUrl(links, "follow", TARGET)?.pathname).toBe("/object");
     expect(pickInteractionUrl(links.slice(0, 1), "follow", TARGET)?.pathname).toBe("/authorize");

@@ -49,8 +49,9 @@ async function get(url: string): Promise<{ status: number; type: string | null; 
 function ourUrls(value: unknown, out: Set<string>): void {
   if (typeof value === "string") {
     if (value.startsWith(`${TEST_ORIGIN}/`) && !/\/(static|media|tags)\//.test(value)) out.add(value);
-  } else if (Array.isArray(value)) value.forEach((v) => ourUrls(v, out));
-  else if (value != null && typeof value === "object") {
+  } else if (Array.isArray(value)) {
+    for (const v of value) ourUrls(v, out);
+  } else if (value != null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) if (k !== "@context") ourUrls(v, out);
   }
 }
@@ -75,8 +76,9 @@ async function crawl(start: string, limit = 200): Promise<void> {
 /** Every (property, value) pair in a document where a Public address may stand. */
 function addressValues(value: unknown, key: string | null, out: { key: string; value: unknown }[]): void {
   const keys = new Set(["to", "cc", "bto", "bcc", "audience", "automaticApproval", "manualApproval"]);
-  if (Array.isArray(value)) value.forEach((v) => addressValues(v, key, out));
-  else if (value != null && typeof value === "object") {
+  if (Array.isArray(value)) {
+    for (const v of value) addressValues(v, key, out);
+  } else if (value != null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) if (k !== "@context") addressValues(v, k, out);
   } else if (key != null && keys.has(key)) out.push({ key, value });
 }

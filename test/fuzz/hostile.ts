@@ -137,6 +137,7 @@ export const WEIRD_STRINGS: readonly string[] = [
   "'; DROP TABLE signatures; --",
   '" OR 1=1 --',
   "{{7*7}}",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, sent as plain text
   "${7*7}",
   "__proto__",
   "constructor",
@@ -300,7 +301,7 @@ export function wrongType(gen: Gen): unknown {
 
 /** `[[[…]]]` or `{"a":{"a":…}}` nested `depth` levels. */
 export function deepJson(depth: number, kind: "array" | "object" = "array"): string {
-  return kind === "array" ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+  return kind === "array" ? "[".repeat(depth) + "]".repeat(depth) : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
 }
 
 /** Form bodies that are not UTF-8 once decoded: broken percent escapes, invalid bytes, lone surrogates (each must get 400). */

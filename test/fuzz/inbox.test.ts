@@ -250,6 +250,7 @@ describe("signed activities with hostile fields", () => {
             configurable: true,
             writable: true,
           });
+          // biome-ignore lint/complexity/useLiteralKeys: an own property named "constructor", set as hostile input
           (a as Record<string, unknown>)["constructor"] = { prototype: { polluted: true } };
         },
         (a) => {

@@ -40,7 +40,7 @@ function hostileDocument(gen: Gen): string {
       (s: string) => `[${s}](${gen.pick(["javascript:alert(1)", "https://example.com/", s])})`,
       (s: string) => `<p title="${s}">${s}</p>`,
       (s: string) => `<a href="${s}">${s}</a>`,
-      (s: string) => "```\n" + s + "\n```",
+      (s: string) => `\`\`\`\n${s}\n\`\`\``,
       (s: string) => `| a | b |\n|---|---|\n| ${s} | ${gen.pick(WEIRD_STRINGS)} |`,
       (s: string) => `${"> ".repeat(gen.int(50))}${s}`,
     ]);

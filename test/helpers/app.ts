@@ -7,7 +7,7 @@ import { createDeclaration, type NewDeclarationInput } from "../../src/db/declar
 import { createFederationRuntime } from "../../src/federation/index.ts";
 import type { Mailer } from "../../src/mail.ts";
 import { createBot, createSiteServices } from "../../src/setup.ts";
-import type { ProofOfWork } from "../../src/web/pow.ts";
+import type { ProofOfWork } from "../../src/services/proof-of-work.ts";
 import { createTestDb } from "./db.ts";
 
 export const TEST_ORIGIN = "https://undersign.test";

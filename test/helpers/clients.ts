@@ -3,9 +3,8 @@
  * reverse proxy on 127.0.0.1 (the test sets TRUST_PROXY=loopback) that tells
  * it the client's address in X-Forwarded-For, as nginx would.
  */
-import type { Hono } from "hono";
 
-type App = Pick<Hono<any>, "request">;
+type App = { request: (input: string, init?: RequestInit, env?: object) => Response | Promise<Response> };
 
 /** The socket's peer as @hono/node-server passes it to the app. */
 export function peer(remoteAddress: string) {

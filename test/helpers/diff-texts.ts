@@ -7,7 +7,10 @@
 /** A small linear congruential generator: the same seed, the same texts. */
 function random(seed: number): () => number {
   let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 0x1_0000_0000;
+  return () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 0x1_0000_0000;
+  };
 }
 
 /** Items from `make` joined by `sep`, as many as fit in `bytes`. */

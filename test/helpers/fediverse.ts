@@ -617,7 +617,7 @@ export async function startFediverseServer(options: FediverseServerOptions): Pro
     })
     .on(Undo, async (c, undo) => {
       await record(c, undo);
-      const object = (c.data.raw ?? {}).object;
+      const object = c.data.raw?.object;
       if (object != null && typeof object === "object" && (object as Record<string, unknown>).type === "Follow") {
         const target = (object as Record<string, unknown>).object;
         const from = undo.actorId?.href;

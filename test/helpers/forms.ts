@@ -4,13 +4,12 @@
  * of rendered HTML.
  */
 import { eq, sql } from "drizzle-orm";
-import type { Hono } from "hono";
 import { expect } from "vitest";
 import type { Db } from "../../src/db/client.ts";
 import { declarations, signatures, type Declaration, type Signature } from "../../src/db/schema.ts";
 import { insertBrowserSignature, type NewBrowserSignature } from "../../src/db/signatures.ts";
 
-type App = Pick<Hono<any>, "request">;
+type App = { request: (input: string, init?: RequestInit) => Response | Promise<Response> };
 
 /**
  * What a form post needs: the cookie header and the form's hidden token, and

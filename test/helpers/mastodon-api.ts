@@ -866,7 +866,9 @@ export async function startMastodonApi(options: MastodonApiOptions = {}): Promis
     const params = await parseParams(c);
     c.set("params", params);
     const headers: Record<string, string> = {};
-    c.req.raw.headers.forEach((v, k) => (headers[k] = v));
+    c.req.raw.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
     const record: RecordedRequest = {
       at: clock.now(),
       method: c.req.method,

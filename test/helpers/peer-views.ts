@@ -35,7 +35,7 @@ function text(value: unknown): string | null {
   return typeof value === "string" && value !== "" ? value : null;
 }
 
-function escape(s: string): string {
+function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
@@ -73,7 +73,7 @@ export function mastodonView(json: Json) {
     html: converted
       ? [title, summary, url]
           .filter((p): p is string => p != null)
-          .map((p) => `<p>${escape(p)}</p>`)
+          .map((p) => `<p>${escapeHtml(p)}</p>`)
           .join("")
       : (text(json.content) ?? firstOf(json.contentMap) ?? ""),
     spoilerText: converted ? "" : (summary ?? ""),

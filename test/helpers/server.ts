@@ -1,10 +1,9 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
-import type { Hono } from "hono";
 
 /** Serves `app` on a loopback port (a free one unless given); `close()` stops it. */
 export async function startServer(
-  app: Pick<Hono<any>, "fetch">,
+  app: { fetch: (request: Request) => Response | Promise<Response> },
   port = 0,
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server: ServerType = await new Promise((resolve) => {

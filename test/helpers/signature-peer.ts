@@ -233,7 +233,9 @@ export async function startSignaturePeer(options: {
     posts,
     gets,
     accepted: () => posts.filter((p) => p.verified && p.json != null).map((p) => p.json!),
-    fail502: (n) => void (failures = n),
+    fail502: (n) => {
+      failures = n;
+    },
     async follow(target, inbox) {
       const follow = {
         "@context": "https://www.w3.org/ns/activitystreams",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ProgressiveDelay, RateLimiter } from "../../src/web/abuse.ts";
+import { ProgressiveDelay, RateLimiter } from "../../src/services/limits.ts";
 
 describe("RateLimiter", () => {
   it("allows max events per window, says how long to wait, and takes a refunded event back", () => {

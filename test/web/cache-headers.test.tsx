@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
-import { saveSitePage } from "../../src/db/pages.ts";
+import { saveSitePage } from "../../src/db/site-pages.ts";
 import { loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { addSignature } from "../helpers/forms.ts";

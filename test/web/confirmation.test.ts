@@ -3,14 +3,13 @@
  * confirmation link, its expiry, repeat signings, the thank-you mail, the JSON
  * API, and an SMTP server that cannot be reached.
  */
-import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Db } from "../../src/db/client.ts";
 import { signatures } from "../../src/db/schema.ts";
 import { purgeExpiredPending } from "../../src/db/signatures.ts";
-import { COUNT_REFRESH_MS } from "../../src/web/pages.tsx";
-import { formatDateTime } from "../../src/web/signing-mail.ts";
-import { REPEAT_MAILS_PER_HOUR } from "../../src/web/signing.ts";
+import { COUNT_REFRESH_MS } from "../../src/web/declarations/pages.tsx";
+import { formatDateTime } from "../../src/services/signing-mail.ts";
+import { REPEAT_MAILS_PER_HOUR } from "../../src/services/signing.ts";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
 import { captureLogs } from "../helpers/logs.ts";
 import { addressOf, closedPort, startSmtpServer, type ReceivedMail, type TestSmtpServer } from "../helpers/smtp.ts";

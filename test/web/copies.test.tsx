@@ -219,7 +219,7 @@ describe("editing a copy", () => {
       base: "1",
       title: "Tests Are Great",
       summary: "My copy.",
-      body: COPY_BODY + "\nOne more paragraph.\n",
+      body: `${COPY_BODY}\nOne more paragraph.\n`,
       changeSummary: "Added a paragraph",
       action: "save",
       ...overrides,
@@ -258,12 +258,12 @@ describe("editing a copy", () => {
     const { t, ada } = await withCopy();
     expect(
       (
-        await postForm(t.app, "/d/tests-are-great/edit", editFields({ body: COPY_BODY + "\nMeanwhile paragraph.\n" }), {
+        await postForm(t.app, "/d/tests-are-great/edit", editFields({ body: `${COPY_BODY}\nMeanwhile paragraph.\n` }), {
           csrf: ada,
         })
       ).status,
     ).toBe(303);
-    const mine = COPY_BODY + "\nMy stale paragraph.\n";
+    const mine = `${COPY_BODY}\nMy stale paragraph.\n`;
     const res = await postForm(t.app, "/d/tests-are-great/edit", editFields({ body: mine }), { csrf: ada });
     expect(res.status).toBe(409);
     const html = await res.text();

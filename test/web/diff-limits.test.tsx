@@ -14,7 +14,7 @@ import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.
 import { keepRemoteRevision } from "../../src/db/remote-copies.ts";
 import type { Declaration } from "../../src/db/schema.ts";
 import { COARSE_NOTE, configureDiffPool, diffPool, MAX_DIFF_TEXT_BYTES } from "../../src/diff/index.ts";
-import { BODY_MAX_BYTES } from "../../src/web/copies.tsx";
+import { BODY_MAX_BYTES } from "../../src/web/copies/copies.tsx";
 import { loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
 import { tinyParagraphs, interleaved } from "../helpers/diff-texts.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
-import { DIFF_CACHE_SIZE, diffCacheSize, parseRange, renderedDiff } from "../../src/web/diff.tsx";
-import { KeptDiffs } from "../../src/web/diffing.tsx";
+import { DIFF_CACHE_SIZE, diffCacheSize, parseRange, renderedDiff } from "../../src/web/diffs/diff-pages.tsx";
+import { KeptDiffs } from "../../src/web/kit/diff-jobs.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 
 const BODY_1 = [
@@ -87,8 +87,8 @@ describe("the diff page /d/:slug/diff/a..b", () => {
     expect(side).toContain('<table class="diff-side">');
     expect(side).toContain('<th scope="col">Before</th><th scope="col">After</th>');
     expect(side).toContain('<a href="/d/test-declaration/diff/1..2?view=side" aria-current="page">');
-    expect(side).toMatch(/<td class="diff-before">[^]*<del class="diff-del">brown<\/del>/);
-    expect(side).toMatch(/<td class="diff-after">[^]*<ins class="diff-ins">red<\/ins>/);
+    expect(side).toMatch(/<td class="diff-before">[\s\S]*<del class="diff-del">brown<\/del>/);
+    expect(side).toMatch(/<td class="diff-after">[\s\S]*<ins class="diff-ins">red<\/ins>/);
     // An unknown view falls back to inline.
     expect((await get(app, "/d/test-declaration/diff/1..2?view=bogus")).html).toContain(
       '<div class="diff diff-inline">',

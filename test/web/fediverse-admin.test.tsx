@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createAccount } from "../../src/db/accounts.ts";
 import { addDomainBlock, addFollower, countFollowers, listDomainBlocks } from "../../src/db/fediverse.ts";
 import { fedReports } from "../../src/db/schema.ts";
-import { parseDomain } from "../../src/web/federation-admin.tsx";
+import { parseDomain } from "../../src/web/admin/federation-admin.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { fediverseSignature, remoteActor, report } from "../helpers/fediverse-rows.ts";

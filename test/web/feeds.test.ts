@@ -38,7 +38,7 @@ function checkWellFormed(xml: string): string[] {
   const token = /<(\/?)([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
   let m: RegExpExecArray | null;
   let at = 0;
-  while ((m = token.exec(body)) != null) {
+  for (m = token.exec(body); m != null; m = token.exec(body)) {
     at = token.lastIndex;
     if (m[5] != null) {
       if (stack.length === 0 && m[5].trim() !== "") throw new Error(`Text outside the root: ${m[5].slice(0, 40)}`);

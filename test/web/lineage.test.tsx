@@ -6,7 +6,7 @@ import { createCopy, getDescendants, getSourceChain } from "../../src/db/copies.
 import { getRevision } from "../../src/db/declarations.ts";
 import { declarations, type Declaration } from "../../src/db/schema.ts";
 import { diffDeclarations, diffSummary } from "../../src/diff/index.ts";
-import { wordsChangedCacheSize } from "../../src/web/lineage.tsx";
+import { wordsChangedCacheSize } from "../../src/web/copies/lineage.tsx";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
 import { addSignature, pageText, tags } from "../helpers/forms.ts";
 

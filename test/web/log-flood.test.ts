@@ -9,7 +9,7 @@ import { getLogger, type LogRecord } from "@logtape/logtape";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createAccount, createSession } from "../../src/db/accounts.ts";
 import { APP } from "../../src/logging.ts";
-import { isClientAbort, QuietLog } from "../../src/web/quiet-log.ts";
+import { isClientAbort, QuietLog } from "../../src/web/kit/quiet-log.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { captureLogs } from "../helpers/logs.ts";
 import { startServer } from "../helpers/server.ts";

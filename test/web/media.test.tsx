@@ -5,7 +5,7 @@ import { createAccount } from "../../src/db/accounts.ts";
 import { getMediaById, getMediaData } from "../../src/db/media.ts";
 import { media, mediaBlobs, type Media } from "../../src/db/schema.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
-import { MAX_UPLOAD_BYTES } from "../../src/media.ts";
+import { MAX_UPLOAD_BYTES } from "../../src/images.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { pageText, postForm, tags, textareaText, type CsrfPair } from "../helpers/forms.ts";

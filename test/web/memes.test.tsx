@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { insertMedia } from "../../src/db/media.ts";
 import type { Db } from "../../src/db/client.ts";
-import { processImage } from "../../src/media.ts";
+import { processImage } from "../../src/images.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { pageText, tags } from "../helpers/forms.ts";
 import { photo } from "../fixtures/images/index.ts";

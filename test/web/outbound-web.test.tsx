@@ -21,8 +21,10 @@ function imageUrls(value: unknown, key: string | null, out: Set<string>): void {
   if (typeof value === "string") {
     if (key === "url" && /\.(png|jpe?g|gif|webp|svg)(\?|$)/.test(value)) out.add(value);
     for (const m of value.matchAll(/<img [^>]*src="([^"]+)"/g)) out.add(m[1]!);
-  } else if (Array.isArray(value)) value.forEach((v) => imageUrls(v, key, out));
-  else if (value != null && typeof value === "object") for (const [k, v] of Object.entries(value)) imageUrls(v, k, out);
+  } else if (Array.isArray(value)) {
+    for (const v of value) imageUrls(v, key, out);
+  } else if (value != null && typeof value === "object")
+    for (const [k, v] of Object.entries(value)) imageUrls(v, k, out);
 }
 
 describe("images other servers show", () => {

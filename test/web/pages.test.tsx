@@ -4,7 +4,7 @@ import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.
 import { declarations } from "../../src/db/schema.ts";
 import { setResponseHidden } from "../../src/db/fediverse.ts";
 import type { Db } from "../../src/db/client.ts";
-import { COUNT_REFRESH_MS } from "../../src/web/pages.tsx";
+import { COUNT_REFRESH_MS } from "../../src/web/declarations/pages.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { response, remoteActor } from "../helpers/fediverse-rows.ts";
 import { addSignature, signForm, tokenFrom } from "../helpers/forms.ts";

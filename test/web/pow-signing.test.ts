@@ -8,16 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { solveChallenge, type Challenge } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
-import type { Hono } from "hono";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { pledges, powSolutions } from "../../src/db/schema.ts";
-import { REASONS } from "../../src/web/pow.ts";
+import { REASONS } from "../../src/services/proof-of-work.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { fromClient } from "../helpers/clients.ts";
 import { createTestDb } from "../helpers/db.ts";
 import { csrfFrom, pageText, postForm, signForm, storedCount, tokenFrom } from "../helpers/forms.ts";
 
-type App = Pick<Hono<any>, "request">;
+type App = { request: (input: string, init?: RequestInit) => Response | Promise<Response> };
 
 const POW_ENV = { PROOF_OF_WORK: "on", PROOF_OF_WORK_DIFFICULTY: "1000", TRUST_PROXY: "loopback" };
 

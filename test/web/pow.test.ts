@@ -2,10 +2,15 @@ import { solveChallenge, type Challenge } from "altcha-lib";
 import { deriveKey } from "altcha-lib/algorithms/sha";
 import { jsx } from "hono/jsx";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { assetUrl } from "../../src/web/assets.ts";
+import { assetUrl } from "../../src/web/kit/assets.ts";
 import { powSolutions } from "../../src/db/schema.ts";
-import { createProofOfWork, REASONS, type PowBinding, type ProofOfWorkOptions } from "../../src/web/pow.ts";
-import { ProofOfWorkField } from "../../src/web/views/ProofOfWorkField.tsx";
+import {
+  createProofOfWork,
+  REASONS,
+  type PowBinding,
+  type ProofOfWorkOptions,
+} from "../../src/services/proof-of-work.ts";
+import { ProofOfWorkField } from "../../src/web/signing/ProofOfWorkField.tsx";
 import { createTestApp } from "../helpers/app.ts";
 import { createTestDb } from "../helpers/db.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeDuration } from "../../src/web/privacy.tsx";
+import { describeDuration } from "../../src/web/kit/format.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { pageText, tags } from "../helpers/forms.ts";
 

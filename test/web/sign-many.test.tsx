@@ -8,7 +8,7 @@ import type { Db } from "../../src/db/client.ts";
 import { createCopy, saveRevision } from "../../src/db/copies.ts";
 import { getRevision } from "../../src/db/declarations.ts";
 import { declarations, signatures, type Declaration } from "../../src/db/schema.ts";
-import { REASONS } from "../../src/web/pow.ts";
+import { REASONS } from "../../src/services/proof-of-work.ts";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
 import {
   csrfFrom,

@@ -3,14 +3,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { appendRevision } from "../../src/db/declarations.ts";
 import { declarations, type Declaration } from "../../src/db/schema.ts";
 import { withdrawSignature } from "../../src/db/signatures.ts";
-import { formatDate } from "../../src/web/format.ts";
-import { hashToken } from "../../src/web/signing.ts";
+import { formatDate } from "../../src/web/kit/format.ts";
+import { hashToken } from "../../src/services/signing.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { fromClient, peer } from "../helpers/clients.ts";
 import {
   addSignature,
   checkedRadio,
-  cookiesFrom,
   csrfFrom,
   definitionList,
   formBody,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { withdrawSignature } from "../../src/db/signatures.ts";
-import { hashToken } from "../../src/web/signing.ts";
+import { hashToken } from "../../src/services/signing.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { addSignature, rowCount, signatureRows, storedCount } from "../helpers/forms.ts";
 

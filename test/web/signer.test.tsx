@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { appendRevision } from "../../src/db/declarations.ts";
 import { declarations } from "../../src/db/schema.ts";
 import type { MailMessage, Mailer } from "../../src/mail.ts";
-import { formatDate } from "../../src/web/format.ts";
-import { hashToken } from "../../src/web/signing.ts";
+import { formatDate } from "../../src/web/kit/format.ts";
+import { hashToken } from "../../src/services/signing.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import {
   csrfFrom,

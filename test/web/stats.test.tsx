@@ -5,7 +5,7 @@ import { createPost } from "../../src/db/posts.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { series } from "../../src/db/stats.ts";
 import { defaultStrikeSettings } from "../../src/strike/settings.ts";
-import { chooseRange } from "../../src/web/stats.tsx";
+import { chooseRange } from "../../src/web/stats/stats.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 
 const DAY = 86_400_000;

@@ -425,9 +425,9 @@ describe.skipIf(!haveChromium)("/admin/strike in Chromium", () => {
         await expect.poll(() => page.locator(".own-zone").isVisible()).toBe(true);
         expect(await page.locator("[data-own-zone]").textContent()).toBe("America/New_York");
         // Thumbnails load lazily; a full-page screenshot does not scroll.
-        await page
-          .locator(".media-choices img")
-          .evaluateAll((imgs) => imgs.forEach((i) => ((i as HTMLImageElement).loading = "eager")));
+        await page.locator(".media-choices img").evaluateAll((imgs) => {
+          for (const i of imgs) (i as HTMLImageElement).loading = "eager";
+        });
         await expect
           .poll(() =>
             page

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Db } from "../../src/db/client.ts";
 import { fedPosts, pledges } from "../../src/db/schema.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
-import { countdownWords, daysWords, durationWords, parsePledge } from "../../src/web/strike.tsx";
+import { countdownWords, daysWords, durationWords, parsePledge } from "../../src/web/strike/strike-page.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { checkedRadio, csrfFrom, inputValue, pageText, postForm, tags } from "../helpers/forms.ts";
 

@@ -87,7 +87,7 @@ export class PostgresMessageQueue {
   readonly #perHost: number;
   readonly #hosts: PostgresHostCircuit;
   readonly #hostOf?: (message: unknown) => string | null;
-  readonly #around?: (message: unknown, handle: () => Promise<void>) => Promise<HostOutcome | void>;
+  readonly #around?: (message: unknown, handle: () => Promise<void>) => Promise<HostOutcome | undefined>;
   /** Ids of messages whose handlers are running here. */
   readonly #active = new Set<number>();
   /** Ids of messages handled successfully, deleted with the next claim. */
@@ -191,6 +191,7 @@ export class PostgresMessageQueue {
    * time.  Never rejects; resolves after the abort once the handlers already
    * running have finished.  Without a signal it never resolves.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: Fedify's MessageQueue contract types messages as any
   async listen(handler: (message: any) => Promise<void> | void, options: ListenOptions = {}): Promise<void> {
     if (options.signal?.aborted) return;
     let poke: () => void = () => {};
@@ -217,7 +218,9 @@ export class PostgresMessageQueue {
           handle: (claimed) => this.#handle(claimed, handler),
           subscribe: (wake) => {
             poke = wake;
-            return () => void (poke = () => {});
+            return () => {
+              poke = () => {};
+            };
           },
           beforeRound: async () => {
             if (listener != null) return;
@@ -350,6 +353,7 @@ export class PostgresMessageQueue {
     );
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: Fedify's MessageQueue contract types messages as any
   #handle(claimed: ClaimedRow, handler: (message: any) => Promise<void> | void): Promise<void> {
     const { id } = claimed;
     const owner = this.#owner;

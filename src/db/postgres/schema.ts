@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: every table in one file, mirroring src/db/schema.ts, so drizzle-kit generates migrations from one place.)
+ *
  * The database schema for PostgreSQL (Drizzle's PostgreSQL dialect): the
  * same tables as src/db/schema.ts (SQLite), with the same names, columns,
  * unique indexes, foreign keys and ON DELETE rules; test/db/postgres-schema.test.ts

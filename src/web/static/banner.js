@@ -9,7 +9,6 @@
 // element.style (no HTML strings, no style sheets), so it works under strict
 // Content-Security-Policies too.
 (() => {
-  "use strict";
   const script = document.currentScript;
   let origin;
   try {

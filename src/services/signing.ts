@@ -1,0 +1,267 @@
+/**
+ * The signing flow shared by the form and the JSON API: abuse checks,
+ * one group-committed transaction per signature, then mail after commit.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { Config } from "../config.ts";
+import type { WriteBatcher } from "../db/batch.ts";
+import type { Db } from "../db/client.ts";
+import type { Declaration, Signature } from "../db/schema.ts";
+import { insertBrowserSignature, renewConfirmation, rotateToken, type InsertOutcome } from "../db/signatures.ts";
+import { sendInBackground, type Mailer } from "../mail.ts";
+import { canonicalEmail, type SignatureInput } from "../signature-input.ts";
+import { keyedHash, RateLimiter, RecentKeys } from "./limits.ts";
+import type { PowProof, ProofOfWork } from "./proof-of-work.ts";
+import { signingMail } from "./signing-mail.ts";
+
+export interface SigningDeps {
+  readonly db: Db;
+  readonly batcher: WriteBatcher;
+  /** Records the proof of work a signing paid with, in the signing's own transaction. */
+  readonly pow: Pick<ProofOfWork, "claim">;
+  /**
+   * Where the signing's writes go: by default this process's group commit;
+   * in an HTTP process of the cluster, the one writer (src/processes/writer.ts).
+   */
+  readonly writes?: SigningWrites;
+  readonly secret: string;
+  readonly config: Pick<Config, "origin" | "instanceName" | "signing">;
+  readonly mailer: Mailer | null;
+}
+
+export type SignOutcome =
+  | { kind: "signed"; token: string; signature: Signature }
+  | { kind: "already-signed"; by: "email" | "name"; mailed: boolean }
+  | { kind: "rate-limited"; retryAfterMs: number }
+  /** The proof of work was used by another request in the meantime; nothing was written. */
+  | { kind: "replayed" };
+
+export interface SignOptions {
+  /**
+   * The verified proof of work this signing pays with (null when the check is
+   * off, or already paid for).  It is used up only if the signing reaches its
+   * transaction: a rate-limited or duplicate-name attempt leaves it valid.
+   */
+  readonly proof?: PowProof | null;
+  readonly now?: Date;
+}
+
+/** A fresh secret token and the hash we store for it. */
+export function newToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString("base64url");
+  return { token, hash: hashToken(token) };
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export type Signing = ReturnType<typeof createSigning>;
+
+/** Re-sent mails per address and hour (a repeat signing re-sends its links). */
+export const REPEAT_MAILS_PER_HOUR = 3;
+
+/** A signing's transaction, in plain data (it may be sent to the writer process). */
+export interface SignatureWrite {
+  readonly declarationId: number;
+  readonly revision: number;
+  readonly input: SignatureInput;
+  readonly emailHash: string | null;
+  readonly tokenHash: string;
+  readonly confirmation: { tokenHash: string; expires: Date } | null;
+  readonly proof: PowProof | null;
+  readonly now: Date;
+}
+
+export type SignatureWriteOutcome = InsertOutcome | { kind: "replayed" };
+
+/** A repeat signing's fresh private link (and confirmation link, while pending). */
+export interface TokenRotation {
+  readonly signatureId: number;
+  readonly tokenHash: string;
+  readonly confirmation: { tokenHash: string; expires: Date } | null;
+}
+
+export interface SigningWrites {
+  signature(write: SignatureWrite): Promise<SignatureWriteOutcome>;
+  rotation(rotation: TokenRotation): Promise<void>;
+}
+
+/** The signing's transaction: the proof of work is used up with the signing, in one transaction. */
+export function writeSignature(db: Db, pow: Pick<ProofOfWork, "claim">, write: SignatureWrite): SignatureWriteOutcome {
+  if (!pow.claim(write.proof)) return { kind: "replayed" };
+  return insertBrowserSignature(db, {
+    declarationId: write.declarationId,
+    revision: write.revision,
+    ...write.input,
+    emailHash: write.emailHash,
+    tokenHash: write.tokenHash,
+    confirmation: write.confirmation,
+    now: write.now,
+  });
+}
+
+export function writeTokenRotation(db: Db, rotation: TokenRotation): void {
+  rotateToken(db, rotation.signatureId, rotation.tokenHash);
+  if (rotation.confirmation != null) renewConfirmation(db, rotation.signatureId, rotation.confirmation);
+}
+
+/** The signing's writes in this process's group commit. */
+export function localSigningWrites(db: Db, batcher: WriteBatcher, pow: Pick<ProofOfWork, "claim">): SigningWrites {
+  return {
+    // A tally: kept Declaration pages show the new count within a second (src/web/pages.tsx).
+    signature: (write) => batcher.tally(() => writeSignature(db, pow, write)),
+    rotation: (rotation) => batcher.run(() => writeTokenRotation(db, rotation)),
+  };
+}
+
+export function createSigning(deps: SigningDeps) {
+  const { db, batcher, pow, secret, config, mailer } = deps;
+  const writes = deps.writes ?? localSigningWrites(db, batcher, pow);
+  const perDeclaration = new RateLimiter(config.signing.perDeclarationLimits);
+  const perClient = new RateLimiter(config.signing.perClientLimits);
+  const recentNames = new RecentKeys(config.signing.duplicateWindowMs);
+  // Repeat signings re-send mail to the address typed in; anyone can type
+  // anyone's address, so at most this many re-sends per address and hour.
+  const resendsPerAddress = new RateLimiter([{ max: REPEAT_MAILS_PER_HOUR, windowMs: 3_600_000 }]);
+  const confirmByEmail = config.signing.confirmation === "email";
+
+  function confirmation(now: Date) {
+    if (!confirmByEmail) return null;
+    const { token, hash } = newToken();
+    return { token, tokenHash: hash, expires: new Date(now.getTime() + config.signing.confirmationTtlMs) };
+  }
+
+  /** The key that remembers "this name just signed this Declaration from this client". */
+  const nameKeyFor = (declarationId: number, clientKey: string, name: string) =>
+    keyedHash(secret, "name", clientKey, String(declarationId), name.toLowerCase());
+
+  return {
+    /** Whether an email address is required to sign (signatures are confirmed by mail). */
+    emailRequired: confirmByEmail,
+    /** Whether this site mails signers (so pages may say "we mailed you"). */
+    sendsMail: mailer != null,
+
+    /**
+     * Forgets that `name` just signed from this client, after that signature
+     * was withdrawn: signing again must not be refused as a duplicate of a
+     * signature that no longer counts.
+     */
+    forgetName(declarationId: number, clientKey: string, name: string): void {
+      recentNames.delete(nameKeyFor(declarationId, clientKey, name));
+    },
+
+    /**
+     * Signs `declaration` (its latest revision) for a client identified by
+     * `clientKey` (a keyed hash of its address).  Resolves after the commit.
+     */
+    async sign(
+      declaration: Declaration,
+      input: SignatureInput,
+      clientKey: string,
+      options: SignOptions = {},
+    ): Promise<SignOutcome> {
+      const now = options.now ?? new Date();
+      const proof = options.proof ?? null;
+      const declarationKey = `${clientKey}:${declaration.id}`;
+      const nameKey = nameKeyFor(declaration.id, clientKey, input.name);
+      if (recentNames.has(nameKey, now.getTime())) return { kind: "already-signed", by: "name", mailed: false };
+
+      const waitDeclaration = perDeclaration.consume(declarationKey, now.getTime());
+      const waitClient = waitDeclaration > 0 ? 0 : perClient.consume(clientKey, now.getTime());
+      if (waitDeclaration > 0 || waitClient > 0) {
+        if (waitClient > 0) perDeclaration.refund(declarationKey);
+        return { kind: "rate-limited", retryAfterMs: Math.max(waitDeclaration, waitClient) };
+      }
+
+      const token = newToken();
+      const confirm = confirmation(now);
+      const emailHash = input.email == null ? null : keyedHash(secret, "email", canonicalEmail(input.email));
+      let result: SignatureWriteOutcome;
+      let resend = false;
+      try {
+        result = await writes.signature({
+          declarationId: declaration.id,
+          revision: declaration.revision,
+          input,
+          emailHash,
+          tokenHash: token.hash,
+          confirmation: confirm && { tokenHash: confirm.tokenHash, expires: confirm.expires },
+          proof,
+          now,
+        });
+        resend =
+          result.kind === "duplicate-email" &&
+          mailer != null &&
+          resendsPerAddress.consume(emailHash!, now.getTime()) === 0;
+        if (result.kind === "duplicate-email" && resend) {
+          // Re-send instead of duplicating: a fresh private link (the old one
+          // stops working) and, while pending, a fresh confirmation link.
+          await writes.rotation({
+            signatureId: result.existing.id,
+            tokenHash: token.hash,
+            confirmation:
+              result.existing.status === "pending" && confirm != null
+                ? { tokenHash: confirm.tokenHash, expires: confirm.expires }
+                : null,
+          });
+        }
+      } catch (error) {
+        perDeclaration.refund(declarationKey);
+        perClient.refund(clientKey);
+        throw error;
+      }
+
+      if (result.kind === "replayed") {
+        perDeclaration.refund(declarationKey);
+        perClient.refund(clientKey);
+        return { kind: "replayed" };
+      }
+      if (result.kind === "duplicate-email") {
+        const mailed = resend && input.email != null;
+        if (mailed) {
+          const pending = result.existing.status === "pending";
+          sendInBackground(
+            mailer!,
+            signingMail({
+              config,
+              declaration,
+              to: input.email!,
+              privateToken: token.token,
+              confirmToken: pending ? confirm?.token : undefined,
+              confirmExpires: pending ? confirm?.expires : undefined,
+              repeat: true,
+            }),
+            "repeat signing",
+          );
+        }
+        return { kind: "already-signed", by: "email", mailed };
+      }
+      recentNames.add(nameKey, now.getTime());
+      if (mailer != null && input.email != null) {
+        sendInBackground(
+          mailer,
+          signingMail({
+            config,
+            declaration,
+            to: input.email,
+            privateToken: token.token,
+            confirmToken: confirm?.token,
+            confirmExpires: confirm?.expires,
+            repeat: false,
+          }),
+          confirm != null ? "confirmation" : "private link",
+        );
+      }
+      return { kind: "signed", token: token.token, signature: result.signature };
+    },
+
+    /** Forgets expired rate-limit and duplicate entries (call every minute or so). */
+    sweep(now = Date.now()): void {
+      perDeclaration.sweep(now);
+      perClient.sweep(now);
+      recentNames.sweep(now);
+      resendsPerAddress.sweep(now);
+    },
+  };
+}

@@ -1,0 +1,2 @@
+/** The JSON API: Declarations, signatures, signing. */
+export { api } from "./api.ts";

@@ -1,0 +1,2 @@
+/** The strike bot's pages: connect an account, plan posts. */
+export { botRoutes } from "./bot-pages.tsx";

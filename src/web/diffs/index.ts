@@ -1,0 +1,2 @@
+/** Comparison pages: two versions of a Declaration, or two Declarations. */
+export { declarationDiffRoutes, diffRoutes } from "./diff-pages.tsx";

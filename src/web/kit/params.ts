@@ -1,0 +1,28 @@
+/**
+ * Request input checked with zod: one schema per form or query, and one
+ * answer for the first problem (the field it names and its message), which
+ * routes turn into the page's form errors or the API's error shape.
+ */
+import { z } from "zod";
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
+
+/** Parses `input` with `schema`; on failure, the first problem's field and message. */
+export function parseRequest<S extends z.ZodType>(schema: S, input: unknown): Parsed<z.output<S>> {
+  const result = schema.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  const issue = result.error.issues[0]!;
+  return { ok: false, field: String(issue.path[0] ?? ""), message: issue.message };
+}
+
+/** A version number in a path or a form: 1 to 999,999,999, no leading zero. */
+export const revisionNumber = z
+  .string()
+  .regex(/^[1-9]\d{0,8}$/)
+  .transform(Number);
+
+/** The version number `raw` names, or null. */
+export function parseRevisionNumber(raw: string | undefined): number | null {
+  const result = revisionNumber.safeParse(raw);
+  return result.success ? result.data : null;
+}

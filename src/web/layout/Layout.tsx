@@ -1,0 +1,113 @@
+import type { Child } from "hono/jsx";
+import { raw } from "hono/html";
+import { SOFTWARE } from "../../version.ts";
+import { assetUrl } from "../kit/assets.ts";
+
+export type MetaTag =
+  | { readonly property: string; readonly content: string }
+  | { readonly name: string; readonly content: string };
+
+export interface LayoutProps {
+  /** The page's own title; the site name is appended. */
+  title: string;
+  siteName: string;
+  description?: string;
+  /** Absolute canonical URL of the page. */
+  canonical?: string;
+  /** Extra `<link rel="alternate">` entries. */
+  alternates?: { href: string; type: string; title?: string }[];
+  /** Open Graph (`property`) and Twitter card (`name`) tags, from src/web/sharing/share.tsx. */
+  meta?: readonly MetaTag[];
+  /**
+   * Who is logged in: `null` shows a "Log in" link, an account its name.
+   * Left out (pages that do not look at the session, e.g. cached ones), neither is shown.
+   */
+  account?: { username: string } | null;
+  children?: Child;
+}
+
+export function Layout(props: LayoutProps) {
+  const fullTitle = props.title === props.siteName ? props.title : `${props.title} · ${props.siteName}`;
+  return (
+    <>
+      {raw("<!DOCTYPE html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{fullTitle}</title>
+          {props.description != null && <meta name="description" content={props.description} />}
+          {props.canonical != null && <link rel="canonical" href={props.canonical} />}
+          {props.alternates?.map((a) => (
+            <link rel="alternate" href={a.href} type={a.type} title={a.title} />
+          ))}
+          {props.meta?.map((m) =>
+            "property" in m ? (
+              <meta property={m.property} content={m.content} />
+            ) : (
+              <meta name={m.name} content={m.content} />
+            ),
+          )}
+          <meta name="color-scheme" content="light dark" />
+          <link rel="stylesheet" href={assetUrl("style.css")} />
+          <link rel="icon" href={assetUrl("icon.svg")} type="image/svg+xml" />
+        </head>
+        <body>
+          <a class="skip" href="#main">
+            Skip to content
+          </a>
+          <header class="site-header">
+            <div class="wrap">
+              <a class="site-name" href="/">
+                <img src={assetUrl("icon.svg")} alt="" width="28" height="28" />
+                <span>{props.siteName}</span>
+              </a>
+              <nav aria-label="Site">
+                <ul>
+                  <li>
+                    <a href="/">Declarations</a>
+                  </li>
+                  <li>
+                    <a href="/compare">Compare</a>
+                  </li>
+                  <li>
+                    <a href="/strike">Strike</a>
+                  </li>
+                  <li>
+                    <a href="/memes">Memes</a>
+                  </li>
+                  {props.account === null && (
+                    <li>
+                      <a href="/login">Log in</a>
+                    </li>
+                  )}
+                  {props.account != null && (
+                    <li>
+                      <a href="/account" class="account-link">
+                        {props.account.username}
+                      </a>
+                    </li>
+                  )}
+                </ul>
+              </nav>
+            </div>
+          </header>
+          <main id="main" class="wrap">
+            {props.children}
+          </main>
+          <footer class="site-footer">
+            <div class="wrap">
+              <p>
+                {props.siteName} runs <a href="/.well-known/nodeinfo">undersign {SOFTWARE.version}</a>. No tracking, no
+                third-party requests.
+              </p>
+              <p>
+                <a href="/faq">Questions and answers</a> · <a href="/resources">Resources</a>
+              </p>
+            </div>
+          </footer>
+        </body>
+      </html>
+    </>
+  );
+}

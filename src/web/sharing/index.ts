@@ -1,0 +1,9 @@
+/** Sharing: share to Mastodon, embeds and the strike banner, badges, feeds, preview images, QR codes. */
+export {
+  DeclarationShare,
+  declarationFiles,
+  declarationMeta,
+  StrikeShare,
+  sharingRoutes,
+  strikeMeta,
+} from "./share.tsx";

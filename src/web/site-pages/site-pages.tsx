@@ -1,0 +1,262 @@
+/**
+ * The movement's Markdown pages: `/faq` and `/resources` for everyone, and
+ * the site owner's editor `/admin/pages/{slug}` (title and Markdown, with a
+ * preview; CSRF; the title 1–200 characters, the text at most 200 KB).  A
+ * page saved here is never overwritten by its file in `pages/` again.
+ */
+import { Hono, type Context } from "hono";
+import { getSitePage, listSitePages, saveSitePage } from "../../db/site-pages.ts";
+import type { SitePage } from "../../db/schema.ts";
+import { renderMarkdown } from "../../markdown.ts";
+import { isSitePageSlug, MAX_PAGE_BYTES, MAX_PAGE_TITLE, SITE_PAGE_SLUGS } from "../../site-page-files.ts";
+import { requireAdmin } from "../kit/guards.ts";
+import { readForm } from "../kit/body.ts";
+import type { WebEnv } from "../kit/context.ts";
+import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
+import { notFoundPage } from "../kit/errors.tsx";
+import { formatDate } from "../kit/format.ts";
+import { csrfFor, personalPage, type PersonalStatus } from "../layout/personal.tsx";
+import { currentAccount } from "../kit/session.ts";
+import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
+import { Layout } from "../layout/Layout.tsx";
+
+export const sitePageRoutes = new Hono<WebEnv>();
+
+/** The site pages' editor (mounted at /admin/pages). */
+export const sitePageEditorRoutes = new Hono<WebEnv>();
+
+/** The form body: a 200 KB text percent-encoded can triple in size. */
+const MAX_FORM_BYTES = 2 * 1024 * 1024;
+
+/** Rendered HTML per database, keyed by slug and last update (pages change rarely, and are read often). */
+const rendered = new WeakMap<object, Map<string, string>>();
+
+function pageHtml(db: object, page: SitePage): string {
+  let cache = rendered.get(db);
+  if (cache == null) {
+    cache = new Map();
+    rendered.set(db, cache);
+  }
+  const key = `${page.slug}\u0000${page.updated.getTime()}\u0000${page.title}`;
+  let html = cache.get(key);
+  if (html == null) {
+    for (const k of cache.keys()) if (k.startsWith(`${page.slug}\u0000`)) cache.delete(k);
+    html = renderMarkdown(page.body);
+    cache.set(key, html);
+  }
+  return html;
+}
+
+function showPage(c: Context<WebEnv>, slug: string) {
+  const { db, config } = c.get("deps");
+  const page = getSitePage(db, slug);
+  if (page == null) return notFoundPage(c, "This page has not been written yet.");
+  const account = currentAccount(c);
+  // Admins see an edit link, so the page is theirs alone; visitors may keep it a few minutes.
+  c.header("Cache-Control", account != null ? "no-store" : "public, max-age=60");
+  return c.html(
+    <Layout
+      title={page.title}
+      siteName={config.instanceName}
+      canonical={new URL(`/${slug}`, config.origin).href}
+      account={account}
+    >
+      <article class="prose-page site-page">
+        <h1 class="page-title">{page.title}</h1>
+        <div class="prose" dangerouslySetInnerHTML={{ __html: pageHtml(db, page) }} />
+        <p class="meta">
+          <span>Last updated {formatDate(page.updated)}.</span>
+          {account?.role === "admin" && <a href={`/admin/pages/${slug}`}>Edit this page</a>}
+        </p>
+      </article>
+    </Layout>,
+  );
+}
+
+for (const slug of SITE_PAGE_SLUGS) sitePageRoutes.get(`/${slug}`, (c) => showPage(c, slug));
+
+// ---------------------------------------------------------------------------
+// The editor
+
+type Errors = Partial<Record<"title" | "body", string>>;
+
+interface EditorState {
+  values: { title: string; body: string };
+  errors?: Errors;
+  formError?: string;
+  previewHtml?: string;
+  saved?: boolean;
+}
+
+function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status: PersonalStatus = 200) {
+  const { values, errors = {} } = state;
+  const fields = (Object.keys(errors) as (keyof Errors)[]).filter((f) => errors[f] != null);
+  const labels = { title: "Title", body: "Text (Markdown)" };
+  const invalid = (f: keyof Errors) =>
+    errors[f] != null
+      ? { "aria-invalid": "true", "aria-describedby": `page-${f}-hint ${f}-error` }
+      : { "aria-describedby": `page-${f}-hint` };
+  return personalPage(
+    c,
+    `Edit /${slug}`,
+    <section class="editor-page" aria-labelledby="page-editor-title">
+      <p class="breadcrumb">
+        <a href="/admin/pages">Pages</a>
+      </p>
+      <h1 id="page-editor-title">Edit /{slug}</h1>
+      <p>
+        Once you save here, the file <code>pages/{slug}.md</code> no longer replaces this page when it changes.{" "}
+        <a href={`/${slug}`}>View the page</a>.
+      </p>
+      {state.saved === true && (
+        <p class="notice" role="status">
+          Saved. The page is live at <a href={`/${slug}`}>/{slug}</a>.
+        </p>
+      )}
+      <form class="account-form copy-editor" method="post" action={`/admin/pages/${slug}`} novalidate>
+        <ErrorSummary
+          formError={state.formError}
+          fields={fields}
+          errors={errors}
+          label={(f) => labels[f]}
+          href={(f) => (f === "body" ? "#editor-body" : "#page-title")}
+        />
+        <input type="hidden" name={CSRF_FIELD} value={csrfFor(c)} />
+        <div class="field">
+          <label for="page-title">{labels.title}</label>
+          <p class="hint" id="page-title-hint">
+            Up to {MAX_PAGE_TITLE} characters.
+          </p>
+          <input
+            id="page-title"
+            name="title"
+            type="text"
+            required
+            maxlength={MAX_PAGE_TITLE}
+            value={values.title}
+            {...invalid("title")}
+          />
+          <FieldError id="title-error" error={errors.title} />
+        </div>
+        <div class="field">
+          <label for="editor-body">{labels.body}</label>
+          <p class="hint" id="page-body-hint">
+            Markdown, up to 200 KB.
+          </p>
+          <textarea id="editor-body" name="body" rows={24} required {...invalid("body")}>
+            {values.body}
+          </textarea>
+          <FieldError id="body-error" error={errors.body} />
+        </div>
+        <p class="actions">
+          <button type="submit" name="action" value="preview" class="secondary">
+            Preview
+          </button>{" "}
+          <button type="submit" name="action" value="save">
+            Save
+          </button>
+        </p>
+      </form>
+      {state.previewHtml != null && (
+        <section class="editor-preview" aria-labelledby="preview-title">
+          <h2 id="preview-title">Preview</h2>
+          <h1>{values.title}</h1>
+          <div class="prose" dangerouslySetInnerHTML={{ __html: state.previewHtml }} />
+        </section>
+      )}
+    </section>,
+    status,
+  );
+}
+
+sitePageEditorRoutes.get("/", (c) => {
+  const guard = requireAdmin(c, "/admin/pages");
+  if (!guard.ok) return guard.response;
+  const stored = new Map(listSitePages(c.get("deps").db).map((p) => [p.slug, p]));
+  return personalPage(
+    c,
+    "Pages",
+    <section class="editor-page" aria-labelledby="pages-title">
+      <p class="breadcrumb">
+        <a href="/admin">Site administration</a>
+      </p>
+      <h1 id="pages-title">Pages</h1>
+      <ul class="site-page-list">
+        {SITE_PAGE_SLUGS.map((slug) => {
+          const page = stored.get(slug);
+          return (
+            <li>
+              <a href={`/admin/pages/${slug}`}>/{slug}</a>{" "}
+              {page == null
+                ? "— not written yet"
+                : `— “${page.title}”, ${page.editedOnSite ? "edited on the site" : `from pages/${slug}.md`}, updated ${formatDate(page.updated)}`}
+            </li>
+          );
+        })}
+      </ul>
+    </section>,
+  );
+});
+
+sitePageEditorRoutes.get("/:slug", (c) => {
+  const slug = c.req.param("slug");
+  const guard = requireAdmin(c, `/admin/pages/${slug}`);
+  if (!guard.ok) return guard.response;
+  if (!isSitePageSlug(slug)) return notFoundPage(c, `This site has no page “${slug}”.`);
+  const page = getSitePage(c.get("deps").db, slug);
+  return editorPage(c, slug, {
+    values: { title: page?.title ?? "", body: page?.body ?? "" },
+    saved: c.req.query("saved") === "1",
+  });
+});
+
+/** The problems with a title and text typed in the editor. */
+export function pageErrors(title: string, body: string): Errors {
+  const errors: Errors = {};
+  if (title === "") errors.title = "Please give the page a title.";
+  else if ([...title].length > MAX_PAGE_TITLE)
+    errors.title = `The title is ${[...title].length} characters long; the limit is ${MAX_PAGE_TITLE}.`;
+  else if (/[\p{Cc}]/u.test(title)) errors.title = "The title cannot contain control characters or line breaks.";
+  const bytes = Buffer.byteLength(body, "utf8");
+  if (body.trim() === "") errors.body = "Please write the page's text.";
+  else if (bytes > MAX_PAGE_BYTES)
+    errors.body = `The text is ${Math.ceil(bytes / 1024)} KB; the limit is ${MAX_PAGE_BYTES / 1024} KB.`;
+  return errors;
+}
+
+sitePageEditorRoutes.post("/:slug", async (c) => {
+  const slug = c.req.param("slug");
+  const guard = requireAdmin(c, `/admin/pages/${slug}`);
+  if (!guard.ok) return guard.response;
+  if (!isSitePageSlug(slug)) return notFoundPage(c, `This site has no page “${slug}”.`);
+  const { db, batcher, secret, config } = c.get("deps");
+  const form = await readForm(c, MAX_FORM_BYTES);
+  const current = getSitePage(db, slug);
+  if (!form.ok)
+    return editorPage(
+      c,
+      slug,
+      { values: { title: current?.title ?? "", body: current?.body ?? "" }, formError: `Not saved: ${form.message}` },
+      form.status,
+    );
+  const values = { title: (form.value.title ?? "").trim(), body: (form.value.body ?? "").replace(/\r\n?/g, "\n") };
+  if (!verifyCsrf(c, secret, config.origin, form.value[CSRF_FIELD])) {
+    return editorPage(
+      c,
+      slug,
+      {
+        values,
+        formError:
+          "This form expired or was not sent from this site. Nothing was saved; your text is kept below, please save again.",
+      },
+      403,
+    );
+  }
+  const errors = pageErrors(values.title, values.body);
+  if (Object.keys(errors).length > 0) return editorPage(c, slug, { values, errors }, 400);
+  if (form.value.action !== "save") return editorPage(c, slug, { values, previewHtml: renderMarkdown(values.body) });
+  await batcher.run(() =>
+    saveSitePage(db, { slug, title: values.title, body: values.body, accountId: guard.admin.id }),
+  );
+  return c.redirect(`/admin/pages/${slug}?saved=1`, 303);
+});
