@@ -4,7 +4,7 @@
  * CPU the server and this driver used meanwhile.
  */
 import autocannon from "autocannon";
-import { machineBusyMs, processCpuMs } from "./processes.ts";
+import { machineBusyMs, treeCpuMs } from "./processes.ts";
 
 export interface LoadOptions {
   label: string;
@@ -79,7 +79,7 @@ export async function measure(options: LoadOptions): Promise<Measurement> {
         }
       : {}),
   };
-  const serverBefore = options.serverPid != null ? processCpuMs(options.serverPid) : null;
+  const serverBefore = options.serverPid != null ? treeCpuMs(options.serverPid) : null;
   const driverBefore = process.cpuUsage();
   const machineBefore = machineBusyMs();
   const started = performance.now();
@@ -110,7 +110,7 @@ export async function measure(options: LoadOptions): Promise<Measurement> {
   const percentile = (q: number) =>
     openCount === 0 ? Number.NaN : sorted[Math.min(openCount - 1, Math.ceil(q * openCount) - 1)]!;
   const elapsed = performance.now() - started;
-  const serverAfter = options.serverPid != null ? processCpuMs(options.serverPid) : null;
+  const serverAfter = options.serverPid != null ? treeCpuMs(options.serverPid) : null;
   const driver = process.cpuUsage(driverBefore);
   const machineAfter = machineBusyMs();
 
