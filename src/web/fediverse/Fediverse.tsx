@@ -29,10 +29,6 @@ export interface InteractFormProps {
 /** "Follow from your server" and "Sign from your server": one field, two buttons. */
 export function InteractSection(props: InteractFormProps) {
   const Heading = props.standalone === true ? "h1" : "h2";
-  const invalid =
-    props.error != null
-      ? { "aria-invalid": "true", "aria-describedby": "interact-account-hint account-error" }
-      : { "aria-describedby": "interact-account-hint" };
   return (
     <section class="fediverse-section" id="fediverse" aria-labelledby="fediverse-heading">
       <Heading id="fediverse-heading">Follow and sign from the fediverse</Heading>
@@ -54,27 +50,16 @@ export function InteractSection(props: InteractFormProps) {
           href={() => "#interact-account"}
         />
         <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
-        <div class="field">
-          <label for="interact-account">Your fediverse account</label>
-          <p class="hint" id="interact-account-hint">
-            For example alice@example.social, or the address of your profile page. We look up your server and send you
-            there.
-          </p>
-          <input
-            id="interact-account"
-            name="account"
-            type="text"
-            required
-            maxlength={300}
-            autocomplete="off"
-            autocapitalize="none"
-            spellcheck={false}
-            placeholder="alice@example.social"
-            value={props.account ?? ""}
-            {...invalid}
-          />
-          <FieldError id="account-error" error={props.error} />
-        </div>
+        <AccountField
+          id="interact-account"
+          hintId="interact-account-hint"
+          errorId="account-error"
+          account={props.account}
+          error={props.error}
+        >
+          For example alice@example.social, or the address of your profile page. We look up your server and send you
+          there.
+        </AccountField>
         <p class="actions interact-actions">
           <button type="submit" name="intent" value="sign">
             Sign from your server
@@ -85,6 +70,48 @@ export function InteractSection(props: InteractFormProps) {
         </p>
       </form>
     </section>
+  );
+}
+
+export interface AccountFieldProps {
+  /** The input's id (the error summary links to it). */
+  id: string;
+  hintId: string;
+  errorId: string;
+  /** What the visitor typed, kept when the form comes back. */
+  account?: string;
+  error?: string;
+  /** The hint under the label. */
+  children: unknown;
+}
+
+/** "Your fediverse account": the one field of the forms that send a visitor to their own server. */
+export function AccountField(props: AccountFieldProps) {
+  const invalid =
+    props.error != null
+      ? { "aria-invalid": "true", "aria-describedby": `${props.hintId} ${props.errorId}` }
+      : { "aria-describedby": props.hintId };
+  return (
+    <div class="field">
+      <label for={props.id}>Your fediverse account</label>
+      <p class="hint" id={props.hintId}>
+        {props.children}
+      </p>
+      <input
+        id={props.id}
+        name="account"
+        type="text"
+        required
+        maxlength={300}
+        autocomplete="off"
+        autocapitalize="none"
+        spellcheck={false}
+        placeholder="alice@example.social"
+        value={props.account ?? ""}
+        {...invalid}
+      />
+      <FieldError id={props.errorId} error={props.error} />
+    </div>
   );
 }
 

@@ -6,7 +6,8 @@
  */
 import { assetUrl } from "../kit/assets.ts";
 import { plural } from "../kit/format.ts";
-import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
+import { ErrorSummary } from "../layout/FormErrors.tsx";
+import { AccountField } from "./Fediverse.tsx";
 
 export interface SiteFollowProps {
   /** `@handle@host` */
@@ -30,10 +31,6 @@ export interface SiteFollowProps {
  */
 export function SiteFollow(props: SiteFollowProps) {
   const Heading = props.standalone === true ? "h1" : "h2";
-  const invalid =
-    props.error != null
-      ? { "aria-invalid": "true", "aria-describedby": "site-follow-hint site-follow-error" }
-      : { "aria-describedby": "site-follow-hint" };
   return (
     <section class="fediverse-section site-follow" id="follow-site" aria-labelledby="site-follow-heading">
       <Heading id="site-follow-heading">Follow this site from the fediverse</Heading>
@@ -62,27 +59,16 @@ export function SiteFollow(props: SiteFollowProps) {
           label={() => "Your fediverse account"}
           href={() => "#site-follow-account"}
         />
-        <div class="field">
-          <label for="site-follow-account">Your fediverse account</label>
-          <p class="hint" id="site-follow-hint">
-            For example alice@example.social. We look up your server and send you there to follow; or search for the
-            handle above on your server.
-          </p>
-          <input
-            id="site-follow-account"
-            name="account"
-            type="text"
-            required
-            maxlength={300}
-            autocomplete="off"
-            autocapitalize="none"
-            spellcheck={false}
-            placeholder="alice@example.social"
-            value={props.account ?? ""}
-            {...invalid}
-          />
-          <FieldError id="site-follow-error" error={props.error} />
-        </div>
+        <AccountField
+          id="site-follow-account"
+          hintId="site-follow-hint"
+          errorId="site-follow-error"
+          account={props.account}
+          error={props.error}
+        >
+          For example alice@example.social. We look up your server and send you there to follow; or search for the
+          handle above on your server.
+        </AccountField>
         <p class="actions interact-actions">
           <button type="submit">Follow from your server</button>
         </p>
