@@ -113,14 +113,15 @@ export function federationMiddleware(
   // The federation's loaders do not depend on the request: made once, on the first inbox POST.
   let loaders: Loaders | null = null;
   return async (c, next) => {
-    if (!wantsFederation(c.req.path, requestHeader(c, "accept"), requestHeader(c, "content-type"))) return next();
+    const accept = requestHeader(c, "accept");
+    if (!wantsFederation(c.req.path, accept, requestHeader(c, "content-type"))) return next();
     // Searching for the site's address (or its strike page) on another server
     // finds the site account: the ActivityPub document of those pages is the
     // account's, at its own id (servers check that a document came from its id).
     if (
       (c.req.method === "GET" || c.req.method === "HEAD") &&
       SITE_PAGES.has(c.req.path) &&
-      AP_MEDIA_TYPE.test(c.req.header("accept") ?? "")
+      AP_MEDIA_TYPE.test(accept ?? "")
     ) {
       return new Response(null, {
         status: 302,
