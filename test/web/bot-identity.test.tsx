@@ -249,7 +249,9 @@ describe("the OAuth callback", () => {
     // A state too long to be ours names what is wrong.
     const long = await getAs(t, `/bot/callback?state=${"x".repeat(500)}&code=abc`, await visitor(t));
     expect(long.status).toBe(400);
-    expect(pageText(await long.text())).toContain("The state is too long");
+    expect(pageText(await long.text())).toContain(
+      "The server’s answer (state) is not one this site asked for: Too long: at most 200 characters.",
+    );
     expect(t.db.select().from(botConnections).all()).toEqual([]);
     expect(t.db.select().from(botSessions).all()).toEqual([]);
   });
@@ -299,7 +301,7 @@ describe("signing in: errors", () => {
       ["   ", 400, "Please give your server’s address"],
       ["not a server", 422, "not a server address"],
       ["http://[::1", 422, "not a server address"],
-      [`${"a".repeat(290)}.example.org`, 400, "The address is too long (at most 300 characters)."],
+      [`${"a".repeat(290)}.example.org`, 400, "Too long: at most 300 characters."],
     ];
     for (const [server, status, message] of cases) {
       const res = await postForm(t.app, "/bot/connect", { server }, { csrf: browser });

@@ -261,6 +261,9 @@ describe("/bot/{id}: the plan", () => {
       [{ language: "english" }, "Language", "“english” is not a language code"],
       [{ spoilerText: "w".repeat(201) }, "Content warning", "The content warning is longer than 200 characters."],
       [{ mediaId: "999" }, "Image", "That image is not in the memes gallery"],
+      [{ "template-2": "y".repeat(5001) }, "Notice 2", "Too long: at most 5000 characters."],
+      [{ times: "9,".repeat(201) }, "Times of day", "Too long: at most 400 characters."],
+      [{ timeZone: "Z".repeat(101) }, "Your time zone", "Too long: at most 100 characters."],
     ];
     for (const [overrides, label, message] of cases) {
       const fields = planFields(overrides);
@@ -271,7 +274,7 @@ describe("/bot/{id}: the plan", () => {
       // The message also stands by the field itself.
       expect(html, label).toMatch(/<p class="field-error" id="bot-[A-Za-z0-9-]+-error">/);
       if (fields["template-1"]) expect(textareaText(html, "template-1")).toBe(fields["template-1"]);
-      expect(inputValue(html, "timeZone")).toBe(fields.timeZone);
+      expect(inputValue(html, "timeZone")).toBe(fields.timeZone!.slice(0, 100));
     }
     const connection = t.db.select().from(botConnections).get()!;
     expect(connection.plan).toBeNull();

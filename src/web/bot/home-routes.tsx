@@ -90,7 +90,9 @@ export function homeRoutes(routes: Hono<WebEnv>): void {
     if (!query.ok)
       return homePage(
         c,
-        { serverError: `${query.message} This connection attempt cannot go on: please start again.` },
+        {
+          serverError: `The server’s answer (${query.field}) is not one this site asked for: ${query.message} Please start again.`,
+        },
         400,
       );
     const account = botViewer(c).account;

@@ -8,21 +8,20 @@
 import { z } from "zod";
 import type { PlanFormInput } from "../../bot/plan.ts";
 
-/** Longer than this, a field is refused (the form's own limits are lower). */
-const tooLong = (label: string, max: number) =>
-  z.string().max(max, `${label} is too long (at most ${max} characters).`);
+/** Longer than this, a field is refused (the form's own limits are lower); the page puts the field's label first. */
+const tooLong = (max: number) => z.string().max(max, `Too long: at most ${max} characters.`);
 
 export const connectForm = z.object({
-  server: tooLong("The address", 300)
+  server: tooLong(300)
     .default("")
     .refine((s) => s.trim() !== "", "Please give your server’s address, for example mastodon.social."),
 });
 
 /** The server's redirect back to /bot/callback (RFC 6749 §4.1.2). */
 export const callbackQuery = z.object({
-  state: tooLong("The state", 200).optional(),
-  code: tooLong("The authorization code", 1000).optional(),
-  error: tooLong("The error", 200).optional(),
+  state: tooLong(200).optional(),
+  code: tooLong(1000).optional(),
+  error: tooLong(200).optional(),
   error_description: z
     .string()
     .optional()
@@ -52,25 +51,26 @@ const DAY_KEY = /^day-(\d{4}-\d{2}-\d{2})$/;
  */
 export const planForm = z
   .object({
-    action: z.enum(["preview", "save"], "Choose Preview or Save.").default("save"),
-    cadence: tooLong("How often", 20).default(""),
-    times: tooLong("Times of day", 400).default(""),
-    timeZone: tooLong("Your time zone", 100).default(""),
-    declaration: tooLong("Declaration", 200).default(""),
-    visibility: tooLong("Who sees the notices", 20).default(""),
-    language: tooLong("Language", 20).default(""),
-    spoilerText: tooLong("Content warning", 1000).default(""),
-    mediaId: tooLong("Image", 20)
+    // The form's two buttons; anything else saves, as a form without the button's value does.
+    action: z.enum(["preview", "save"]).catch("save"),
+    cadence: tooLong(20).default(""),
+    times: tooLong(400).default(""),
+    timeZone: tooLong(100).default(""),
+    declaration: tooLong(200).default(""),
+    visibility: tooLong(20).default(""),
+    language: tooLong(20).default(""),
+    spoilerText: tooLong(1000).default(""),
+    mediaId: tooLong(20)
       .default("")
       .transform((s) => s.trim()),
-    mediaAlt: tooLong("Image description", 5000).default(""),
+    mediaAlt: tooLong(5000).default(""),
   })
   .catchall(z.string())
   .superRefine((form, ctx) => {
     for (const [key, value] of Object.entries(form)) {
       const t = TEMPLATE_KEY.exec(key);
       if (t != null && Number(t[1]) <= TEMPLATE_FIELDS && value.length > 5000)
-        ctx.addIssue({ code: "custom", path: [key], message: `Notice ${t[1]} is too long (at most 5000 characters).` });
+        ctx.addIssue({ code: "custom", path: [key], message: "Too long: at most 5000 characters." });
     }
   })
   .transform((form) => ({ action: form.action, ...planFormAsTyped(form) }));
