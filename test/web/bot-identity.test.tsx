@@ -201,6 +201,13 @@ describe("signing in to /bot with a fediverse account", () => {
     expect(t.db.select().from(botConnections).all()).toHaveLength(2);
   });
 
+  it("is described on /privacy: what is stored for a bot identity, and when it goes", async () => {
+    const t = await setup();
+    const text = pageText(await (await t.app.request("/privacy")).text());
+    expect(text).toContain("when you sign in with that account instead, on its own");
+    expect(text).toContain("the site stores only a hash of it, deleted when you sign out or disconnect");
+  });
+
   it("connects for an account here when one is logged in: no bot identity, no sign-in cookie", async () => {
     const t = await setup();
     const server = await mastodon();
