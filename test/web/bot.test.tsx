@@ -236,6 +236,9 @@ describe("/bot/{id}: the plan", () => {
     expect(textareaText(html, "template-1")).toContain("{declaration_url}");
     expect(inputValue(html, "timeZone")).toBe("UTC");
     expect(html).toMatch(/name="day-2027-07-04" value="on" checked/);
+    // No alert before anything was sent.
+    expect(pageText(html)).not.toContain("Nothing was saved");
+    expect(html).not.toContain('role="alert"');
   });
 
   it("names every bad field, keeps the input and saves nothing", async () => {

@@ -84,13 +84,19 @@ function DisconnectedReport(props: { report: DisconnectReport }) {
   );
 }
 
-function Intro(props: { strikeName: string; when: string }) {
+function Lede(props: { strikeName: string; when: string }) {
   return (
-    <>
-      <p class="lede">
-        The strike bot posts the {props.strikeName}’s notices from <strong>your own</strong> Mastodon account (
-        {props.when}), at the times you choose, while you stay away from big social media.
-      </p>
+    <p class="lede">
+      The strike bot posts the {props.strikeName}’s notices from <strong>your own</strong> Mastodon account (
+      {props.when}), at the times you choose, while you stay away from big social media.
+    </p>
+  );
+}
+
+function Facts() {
+  return (
+    <section aria-labelledby="bot-facts-title">
+      <h2 id="bot-facts-title">How it works</h2>
       <ul class="bot-facts">
         <li>
           It works with Mastodon and servers that speak its API: Pleroma, Akkoma, GoToSocial, Iceshrimp, snac and
@@ -107,7 +113,7 @@ function Intro(props: { strikeName: string; when: string }) {
           encrypted, never shown, and revoked on your server when you disconnect.
         </li>
       </ul>
-    </>
+    </section>
   );
 }
 
@@ -138,8 +144,7 @@ function ConnectForm(props: { csrf: string; server: string; error?: string | und
         <label for="bot-server">Your server</label>
         <p class="hint" id="bot-server-hint">
           Its address, such as <code>mastodon.social</code>, or your handle, such as <code>@you@mastodon.social</code>.
-          You will approve the bot there and come back here
-          {props.signIn ? ", signed in as that account: no account on this site is needed." : "."}
+          You will approve the bot there and come back here{props.signIn ? ", signed in as that account." : "."}
         </p>
         <input
           id="bot-server"
@@ -191,20 +196,16 @@ function Connections(props: { connections: readonly ConnectionSummary[]; title: 
 
 /** Who is signed in as a bot identity, and the way out. */
 function SignedInAs(props: { identity: ConnectionSummary; csrf: string }) {
-  const i = props.identity;
   return (
-    <div class="bot-identity">
+    <form method="post" action="/bot/signout" class="inline-actions bot-identity">
+      <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <p>
-        Signed in as <strong>@{i.acct}</strong>.{" "}
-        <a href={`/bot/${i.id}`}>{i.hasPlan ? "Your bot’s plan and posts" : "Set up your bot"}</a>
+        Signed in as <strong>@{props.identity.acct}</strong>.
       </p>
-      <form method="post" action="/bot/signout" class="inline-actions">
-        <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
-        <button type="submit" class="secondary">
-          Sign out
-        </button>
-      </form>
-    </div>
+      <button type="submit" class="secondary">
+        Sign out
+      </button>
+    </form>
   );
 }
 
@@ -220,7 +221,7 @@ export function BotHome(props: BotHomeProps) {
       )}
       {props.disconnected != null && <DisconnectedReport report={props.disconnected} />}
       {props.identity != null && <SignedInAs identity={props.identity} csrf={props.csrf} />}
-      <Intro strikeName={props.strikeName} when={props.when} />
+      <Lede strikeName={props.strikeName} when={props.when} />
       {props.identity != null && <Connections connections={[props.identity]} title="Your bot" />}
       {props.account != null && own.length > 0 && (
         <Connections connections={own} title={`Accounts connected to ${props.account} on this site`} />
@@ -233,6 +234,7 @@ export function BotHome(props: BotHomeProps) {
           Have an account on this site? <a href="/login?next=/bot">Log in</a> to connect accounts to it instead.
         </p>
       )}
+      <Facts />
     </section>
   );
 }
@@ -244,11 +246,11 @@ export function NotAvailable(props: { ownerHint: string | null }) {
       <h1>The strike bot is not available on this site</h1>
       {props.ownerHint == null ? (
         <p>
-          <a href="/">Back to the Declarations</a>
+          You can still sign a Declaration and <a href="/strike">join the strike</a>.
         </p>
       ) : (
         <>
-          <p>You run this site: to turn the strike bot on, set this in the server’s environment and restart it.</p>
+          <p>Only you, the site’s owner, see this:</p>
           <p class="fine-print">{props.ownerHint}</p>
         </>
       )}

@@ -76,6 +76,8 @@ function Err(props: { errors: PlanFormErrors; name: string }) {
 }
 
 function PlanErrors(props: { errors: PlanFormErrors }) {
+  // Only after a refused form: a fresh page announces no alert.
+  if (Object.keys(props.errors).length === 0) return null;
   return (
     <ErrorSummary
       formError="Nothing was saved."
