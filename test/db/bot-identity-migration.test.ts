@@ -5,36 +5,18 @@
  * a database migrated up to the migration before it, found by its content so
  * that renumbering does not break this.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client.ts";
 import { runMigrations } from "../../src/db/migrate.ts";
 import { MIGRATIONS_DIR } from "../../src/setup.ts";
+import { migrationsBefore } from "../helpers/migrations.ts";
 import { tempDir } from "../helpers/process.ts";
-
-interface Journal {
-  entries: { idx: number; tag: string }[];
-}
-
-function migrationsBefore(): string {
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, "meta", "_journal.json"), "utf8")) as Journal;
-  const at = journal.entries.findIndex((e) =>
-    readFileSync(join(MIGRATIONS_DIR, `${e.tag}.sql`), "utf8").includes("bot_connections_identity_unique"),
-  );
-  expect(at).toBeGreaterThan(0);
-  const dir = tempDir("migrations");
-  mkdirSync(join(dir, "meta"));
-  const kept = journal.entries.slice(0, at);
-  for (const e of kept) cpSync(join(MIGRATIONS_DIR, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
-  writeFileSync(join(dir, "meta", "_journal.json"), JSON.stringify({ ...journal, entries: kept }));
-  return dir;
-}
 
 describe("the bot identity migration", () => {
   it("keeps every connection, post and authorization, and then takes connections without an account", () => {
     const db = openDatabase(join(tempDir("db"), "undersign.sqlite"));
-    runMigrations(db, migrationsBefore());
+    runMigrations(db, migrationsBefore("bot_connections_identity_unique"));
     const sql = db.$client;
     sql.exec(`
       INSERT INTO accounts (id, username, password_hash, role, created) VALUES (1, 'striker', 'x', 'author', 0);

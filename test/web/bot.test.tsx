@@ -13,6 +13,7 @@ import { createAccount, findAccountByUsername } from "../../src/db/accounts.ts";
 import { botConnections } from "../../src/db/schema.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
+import { planFields } from "./bot-plan-fields.ts";
 import { inputValue, pageText, postForm, textareaText, withCookies, type CsrfPair } from "../helpers/forms.ts";
 import { SCHEDULING_MODES, startMastodonApi, type MastodonApiServer } from "../helpers/mastodon-api.ts";
 
@@ -51,27 +52,6 @@ async function connect(t: T, who: CsrfPair, server: MastodonApiServer): Promise<
   const done = await getAs(t, back.pathname + back.search, me);
   expect(done.status).toBe(303);
   return done.headers.get("location")!;
-}
-
-function planFields(overrides: Record<string, string | undefined> = {}): Record<string, string> {
-  const fields: Record<string, string | undefined> = {
-    "day-2027-07-04": "on",
-    "day-2027-07-05": "on",
-    timeZone: "Europe/Berlin",
-    cadence: "1",
-    times: "",
-    declaration: "test-declaration",
-    "template-1": "On strike today. Sign: {declaration_url} {hashtags}",
-    "template-2": "",
-    visibility: "unlisted",
-    language: "en",
-    spoilerText: "",
-    mediaId: "",
-    mediaAlt: "",
-    action: "save",
-    ...overrides,
-  };
-  return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 describe("/bot without BOT_TOKEN_KEY", () => {
