@@ -352,6 +352,21 @@ describe("signing in: errors", () => {
     expect(t.db.select().from(botConnections).all()).toEqual([]);
   });
 
+  it("slows down a client that makes the site knock on many servers, keeping what was typed", async () => {
+    const t = await setup();
+    const browser = await visitor(t);
+    for (let i = 0; i < 10; i++)
+      expect((await postForm(t.app, "/bot/connect", { server: "http://[::1" }, { csrf: browser })).status).toBe(422);
+    const res = await postForm(t.app, "/bot/connect", { server: "mastodon.example" }, { csrf: browser });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    const html = await res.text();
+    expect(/Your server : (.*?) Your server Its address/.exec(pageText(html))?.[1]).toMatch(
+      /^Too many attempts from your connection: please try again in \d+ seconds\.$/,
+    );
+    expect(inputValue(html, "server")).toBe("mastodon.example");
+  });
+
   it("refuses servers on private addresses for visitors too, asking them nothing", async () => {
     const t = await createTestApp({ env: { BOT_TOKEN_KEY: KEY } });
     const server = await mastodon();

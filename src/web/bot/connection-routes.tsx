@@ -33,13 +33,13 @@ import type { StrikeSettings } from "../../strike/settings.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { notFoundPage } from "../kit/errors.tsx";
 import { parseRequest } from "../kit/params.ts";
-import { csrfFor, type PersonalStatus } from "../layout/personal.tsx";
+import { csrfFor, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { BotConnectionView, type PostRow, type PreviewPost } from "./ConnectionView.tsx";
 import { dayLabel, timeIn, ZONES } from "./format.ts";
 import type { DisconnectReport } from "./HomeView.tsx";
 import { homePage } from "./home-routes.tsx";
 import { botViewer, endBotSession, owns } from "./identity.ts";
-import { botOf, botPage, noticeOf, notConfigured, readPost, summaryOf, TITLE, type Bot } from "./page.tsx";
+import { botOf, noticeOf, notConfigured, readPost, summaryOf, TITLE, type Bot } from "./page.tsx";
 import { connectionId, planForm, planFormAsTyped } from "./schemas.ts";
 
 /** Ten notices of 500 characters, percent-encoded, fit. */
@@ -144,7 +144,7 @@ function connectionPage(
     width: m.width,
     height: m.height,
   }));
-  return botPage(
+  return personalPage(
     c,
     `${TITLE}: @${connection.acct}`,
     <BotConnectionView

@@ -16,15 +16,39 @@ import { ConnectError, finishConnect, startConnect } from "../../bot/connect.ts"
 import { BotApiError } from "../../bot/errors.ts";
 import { listConnections } from "../../db/bot.ts";
 import { currentStrikeSettings } from "../../federation/index.ts";
-import type { WebEnv } from "../kit/context.ts";
+import { RateLimiter } from "../../services/limits.ts";
+import { clientKey } from "../kit/client.ts";
+import type { WebDeps, WebEnv } from "../kit/context.ts";
 import { formsMayLeaveSite } from "../kit/csp.ts";
 import { parseRequest } from "../kit/params.ts";
-import { csrfFor, type PersonalStatus } from "../layout/personal.tsx";
+import { csrfFor, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { dayWords } from "./format.ts";
 import { BotHome, type DisconnectReport } from "./HomeView.tsx";
 import { bindBrowser, botViewer, endBotSession, startBotSession, takeBrowserBinding } from "./identity.ts";
-import { botOf, botPage, connectStatus, noticeOf, notConfigured, readPost, summaryOf, TITLE } from "./page.tsx";
+import { botOf, connectStatus, noticeOf, notConfigured, readPost, summaryOf, TITLE } from "./page.tsx";
 import { callbackQuery, connectForm } from "./schemas.ts";
+
+/**
+ * Connection attempts per client: each makes this site ask a server of the
+ * visitor's choosing (probe, app registration).  A striker needs a few; a
+ * script using the site to knock on servers is stopped.
+ */
+const CONNECT_LIMITS = [
+  { max: 10, windowMs: 60_000 },
+  { max: 60, windowMs: 60 * 60_000 },
+];
+const connectLimiters = new WeakMap<WebDeps, RateLimiter>();
+
+/** Records one attempt for this client; the seconds to wait when over the limit, else 0. */
+function connectWait(c: Context<WebEnv>): number {
+  const deps = c.get("deps");
+  let limiter = connectLimiters.get(deps);
+  if (limiter == null) {
+    limiter = new RateLimiter(CONNECT_LIMITS, { maxKeys: 50_000 });
+    connectLimiters.set(deps, limiter);
+  }
+  return Math.ceil(limiter.consume(clientKey(c)) / 1000);
+}
 
 export function homePage(
   c: Context<WebEnv>,
@@ -38,7 +62,7 @@ export function homePage(
   const connections = viewer.account == null ? [] : listConnections(db, viewer.account.id);
   // The connect form's answer is a redirect to the striker's server.
   formsMayLeaveSite(c);
-  return botPage(
+  return personalPage(
     c,
     TITLE,
     <BotHome
@@ -71,6 +95,12 @@ export function homeRoutes(routes: Hono<WebEnv>): void {
     const server = (form.server ?? "").slice(0, 300);
     const parsed = parseRequest(connectForm, form);
     if (!parsed.ok) return homePage(c, { server, serverError: parsed.message }, 400);
+    const wait = connectWait(c);
+    if (wait > 0) {
+      c.header("Retry-After", String(wait));
+      const serverError = `Too many attempts from your connection: please try again in ${wait} seconds.`;
+      return homePage(c, { server, serverError }, 429);
+    }
     // An account here connects for itself; a visitor signs in with the account they connect.
     const account = botViewer(c).account;
     try {

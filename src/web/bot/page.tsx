@@ -4,7 +4,6 @@
  * notices after a redirect, and a connection summed up for the pages.
  */
 import type { Context } from "hono";
-import type { Child } from "hono/jsx";
 import { serverSupport } from "../../bot/capability.ts";
 import type { BotContext } from "../../bot/connect.ts";
 import type { BotApiError } from "../../bot/errors.ts";
@@ -28,11 +27,6 @@ export function botOf(c: Context<WebEnv>): Bot | null {
   return c.get("deps").bot ?? null;
 }
 
-/** A page for the striker signed in (or about to); every /bot answer is `Cache-Control: private, no-store` (index.ts). */
-export function botPage(c: Context<WebEnv>, title: string, body: Child, status: PersonalStatus = 200) {
-  return personalPage(c, title, body, status);
-}
-
 /** The site has no BOT_TOKEN_KEY: a plain page for visitors; what to set for the site's owner. */
 export function notConfigured(c: Context<WebEnv>) {
   let hint: string | null = null;
@@ -43,13 +37,13 @@ export function notConfigured(c: Context<WebEnv>) {
       hint = (error as Error).message;
     }
   }
-  return botPage(c, TITLE, <NotAvailable ownerHint={hint} />, 503);
+  return personalPage(c, TITLE, <NotAvailable ownerHint={hint} />, 503);
 }
 
 /** The form of a POST, its CSRF check passed; or the response to send. */
 export async function readPost(c: Context<WebEnv>, maxBytes?: number): Promise<Record<string, string> | Response> {
   const form = await readForm(c, maxBytes);
-  if (!form.ok) return botPage(c, TITLE, <p class="form-errors">{form.message}</p>, form.status);
+  if (!form.ok) return personalPage(c, TITLE, <p class="form-errors">{form.message}</p>, form.status);
   const { secret, config } = c.get("deps");
   if (!verifyCsrf(c, secret, config.origin, form.value[CSRF_FIELD])) {
     return forbiddenPage(
