@@ -177,6 +177,34 @@ describe("signing in to /bot with a fediverse account", () => {
     expect((await getAs(t, path, browser)).status).toBe(303);
   });
 
+  it("lets a bot identity whose access the server revoked sign in again, and forgets an expired sign-in", async () => {
+    const t = await setup();
+    const server = await mastodon();
+    const first = await signIn(t, server);
+    const path = first.done.headers.get("location")!.split("?")[0]!;
+    await postForm(t.app, `${path}/plan`, planFields({ cadence: "12", timeZone: "UTC", "day-2027-07-05": undefined }), {
+      csrf: first.browser,
+    });
+    server.revokeAll();
+    await runBotPass(t.bot!.context);
+    expect(pageText(await (await getAs(t, path, first.browser)).text())).toContain("The bot has stopped");
+    const home = await (await getAs(t, "/bot", first.browser)).text();
+    expect(pageText(home)).toContain("Stopped: connect again");
+    expect(inputValue(home, "server")).toBe("");
+    const again = await signIn(t, server, first.browser);
+    expect(again.done.headers.get("location")).toBe(`${path}?done=signed-in`);
+    expect(t.db.select().from(botConnections).get()!.status).toBe("active");
+
+    t.db
+      .update(botSessions)
+      .set({ expires: new Date(Date.now() - 1000) })
+      .run();
+    const expired = await getAs(t, path, again.browser);
+    expect(expired.status).toBe(303);
+    expect(expired.headers.get("location")).toBe("/bot");
+    expect(expired.headers.getSetCookie().some((c) => /^__Host-bot-session=;/.test(c))).toBe(true);
+  });
+
   it("keeps bot identities and accounts here out of each other's bots", async () => {
     const t = await setup();
     const server = await mastodon();

@@ -226,7 +226,8 @@ export function BotHome(props: BotHomeProps) {
       {props.account != null && own.length > 0 && (
         <Connections connections={own} title={`Accounts connected to ${props.account} on this site`} />
       )}
-      {props.identity == null && (
+      {/* A bot whose access the server revoked is signed in to again, through the same form. */}
+      {(props.identity == null || props.identity.status === "revoked") && (
         <ConnectForm csrf={props.csrf} server={props.server} error={props.serverError} signIn={props.account == null} />
       )}
       {props.identity == null && props.account == null && (
