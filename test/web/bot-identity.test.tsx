@@ -30,8 +30,11 @@ async function mastodon(username = "striker") {
   return server;
 }
 
-async function setup() {
-  const t = await createTestApp({ env: { BOT_TOKEN_KEY: KEY, FEDERATION_ALLOW_PRIVATE_ADDRESS: "true" } });
+async function setup(origin?: string) {
+  const t = await createTestApp({
+    env: { BOT_TOKEN_KEY: KEY, FEDERATION_ALLOW_PRIVATE_ADDRESS: "true" },
+    ...(origin == null ? {} : { origin }),
+  });
   addDeclaration(t.db);
   return t;
 }
@@ -54,7 +57,8 @@ async function approve(authorize: URL): Promise<string> {
   const approved = await fetch(authorize, { redirect: "manual" });
   expect(approved.status).toBe(302);
   const back = new URL(approved.headers.get("location")!);
-  expect(back.origin + back.pathname).toBe("https://undersign.test/bot/callback");
+  expect(back.origin + back.pathname).toBe(`${authorize.searchParams.get("redirect_uri")}`);
+  expect(back.pathname).toBe("/bot/callback");
   return back.pathname + back.search;
 }
 
@@ -102,6 +106,16 @@ describe("signing in to /bot with a fediverse account", () => {
     expect(home).toContain(`Signed in as @striker@${server.host}`);
     expect(home).toContain("Connected: no plan yet");
     expect(home).not.toContain("Sign in with your fediverse account");
+  });
+
+  it("names its cookies without __Host- and without Secure on a site served over http", async () => {
+    const t = await setup("http://undersign.test");
+    const { done } = await signIn(t, await mastodon());
+    expect(done.status).toBe(303);
+    const cookie = done.headers.getSetCookie().find((c) => c.startsWith("bot-session="))!;
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Lax/);
+    expect(cookie).not.toMatch(/; Secure/);
   });
 
   it("comes back later on the same cookie, plans, and a new sign-in finds the same bot with its plan", async () => {
