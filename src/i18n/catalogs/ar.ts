@@ -28,7 +28,7 @@ export const ar: Record<MessageKey, string> = {
   "translations.heading": "الترجمات",
   "translations.pageTitle": "ترجمات «{title}»",
   "translations.none": "لا توجد ترجمات بعد.",
-  "translations.original": "الأصل، باللغة {language}",
+  "translations.original": "الأصل",
   "translations.familyTotal":
     "{count, plural, zero {لا توقيعات} one {توقيع واحد} two {توقيعان} few {# توقيعات} many {# توقيعًا} other {# توقيع}} بكل اللغات، ويُحتسب كل توقيع على كل نص مرة واحدة:",
   "translations.add": "ترجمة هذا الإعلان",

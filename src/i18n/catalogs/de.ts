@@ -30,7 +30,7 @@ export const de: Record<MessageKey, string> = {
   "translations.heading": "Übersetzungen",
   "translations.pageTitle": "Übersetzungen von „{title}“",
   "translations.none": "Noch keine Übersetzungen.",
-  "translations.original": "Original, auf {language}",
+  "translations.original": "das Original",
   "translations.familyTotal":
     "{count, plural, one {# Unterschrift} other {# Unterschriften}} in allen Sprachen, jede Unterschrift unter jedem Text einmal gezählt:",
   "translations.add": "Diese Erklärung übersetzen",

@@ -31,7 +31,7 @@ export const en = {
   "translations.heading": "Translations",
   "translations.pageTitle": "Translations of “{title}”",
   "translations.none": "No translations yet.",
-  "translations.original": "Original, in {language}",
+  "translations.original": "the original",
   "translations.familyTotal":
     "{count, plural, one {# signature} other {# signatures}} in all languages, counted once per signing of each text:",
   "translations.add": "Translate this Declaration",

@@ -30,7 +30,7 @@ export const es: Record<MessageKey, string> = {
   "translations.heading": "Traducciones",
   "translations.pageTitle": "Traducciones de «{title}»",
   "translations.none": "Todavía no hay traducciones.",
-  "translations.original": "Original, en {language}",
+  "translations.original": "el original",
   "translations.familyTotal":
     "{count, plural, one {# firma} other {# firmas}} en todos los idiomas, cada firma de cada texto contada una vez:",
   "translations.add": "Traducir esta Declaración",

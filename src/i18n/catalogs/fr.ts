@@ -30,7 +30,7 @@ export const fr: Record<MessageKey, string> = {
   "translations.heading": "Traductions",
   "translations.pageTitle": "Traductions de « {title} »",
   "translations.none": "Aucune traduction pour l’instant.",
-  "translations.original": "Original, en {language}",
+  "translations.original": "l’original",
   "translations.familyTotal":
     "{count, plural, one {# signature} other {# signatures}} dans toutes les langues, chaque signature d’un texte comptée une fois :",
   "translations.add": "Traduire cette Déclaration",

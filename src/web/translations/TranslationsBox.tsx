@@ -41,9 +41,7 @@ export function FamilyCounts(props: {
                   <Endonym tag={d.language} />
                 </a>
               )}
-              {link == null
-                ? ` (${t(locale, "translations.original", { language: languageName(d.language, locale) })})`
-                : ""}
+              {link == null ? ` (${t(locale, "translations.original")})` : ""}
               {": "}
               <span data-language-count={d.language}>{t(locale, "signatures.count", { count: d.signatureCount })}</span>
               {link != null && isOutOfDate(link, family.original) && (
