@@ -117,7 +117,7 @@ describe("making a translation", () => {
     const res = await translate(t, t.ada, { action: "draft" });
     expect(res.status).toBe(303);
     expect(getDeclarationBySlug(t.db, "test-declaration-de")!.status).toBe("draft");
-    expect(await t.app.request("/d/test-declaration-de").then((r) => r.status)).toBe(404);
+    expect((await t.app.request("/d/test-declaration-de")).status).toBe(404);
     expect(await page(t, "/d/test-declaration")).not.toContain('href="/d/test-declaration-de"');
     const published = await postForm(t.app, "/d/test-declaration/translations/de/publish", {}, { csrf: t.ada });
     expect(published.status).toBe(303);
