@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
+import type { Db } from "../../src/db/client.ts";
 import { recountSignatures } from "../../src/db/signatures.ts";
 import { loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
@@ -36,7 +37,7 @@ function translate(t: { app: Parameters<typeof postForm>[0] }, who: CsrfPair, fi
   );
 }
 
-function count(db: Parameters<typeof getDeclarationBySlug>[0]) {
+function count(db: Db) {
   return db.$client
     .prepare("SELECT (SELECT count(*) FROM declarations) AS d, (SELECT count(*) FROM translations) AS t")
     .get();
