@@ -48,7 +48,7 @@ export function canonicalLanguageTag(value: string): string | null {
 }
 
 /** The language's name in `locale` ("Deutsch" → "German" in English), or the tag when Intl does not know it. */
-export function languageName(tag: string, locale: Locale): string {
+export function languageName(tag: string, locale: Locale | string): string {
   try {
     return new Intl.DisplayNames([locale], { type: "language", fallback: "code" }).of(tag) ?? tag;
   } catch {

@@ -11,7 +11,10 @@ import { changedSinceUrl, isOutOfDate, translationFamily, type TranslationFamily
 
 /** A language by its own name ("Deutsch"), marked up in that language. */
 export function Endonym(props: { tag: string }) {
-  return <span lang={props.tag}>{languageName(props.tag, props.tag as Locale)}</span>;
+  const name = languageName(props.tag, props.tag);
+  // Shown at the start of a list item: capitalised as a label ("français" → "Français").
+  const label = name.charAt(0).toLocaleUpperCase(props.tag) + name.slice(1);
+  return <span lang={props.tag}>{label}</span>;
 }
 
 /** Every language of the family with its signatures; the one of this page is not linked. */
