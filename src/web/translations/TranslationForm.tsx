@@ -47,7 +47,7 @@ export function TranslationForm(props: TranslationFormProps) {
     );
   };
   return (
-    <form method="post" action={props.action} class="translation-form" id={FIELD_IDS.form}>
+    <form method="post" action={props.action} class="account-form copy-editor translation-form" id={FIELD_IDS.form}>
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       {(problems.length > 0 || props.formError != null) && (
         <div class="form-errors" role="alert" tabindex={-1}>
@@ -66,11 +66,15 @@ export function TranslationForm(props: TranslationFormProps) {
           )}
         </div>
       )}
-      <p>
+      <div class="field">
         <label for={FIELD_IDS.language}>{t("translations.form.language")}</label>
+        <p class="hint" id="translation-language-hint">
+          {t("translations.form.languageHint")}
+        </p>
         <input
           id={FIELD_IDS.language}
           name="language"
+          dir="ltr"
           value={values.language}
           required
           maxlength={35}
@@ -80,14 +84,14 @@ export function TranslationForm(props: TranslationFormProps) {
           aria-invalid={problemOf("language") != null ? "true" : undefined}
           aria-describedby={describedBy("language", "translation-language-hint")}
         />
-        <small id="translation-language-hint">{t("translations.form.languageHint")}</small>
         <FieldError field="language" />
-      </p>
-      <p>
+      </div>
+      <div class="field">
         <label for={FIELD_IDS.revision}>{t("translations.form.revision")}</label>
         <input
           id={FIELD_IDS.revision}
           name="revision"
+          dir="ltr"
           value={values.revision}
           required
           inputmode="numeric"
@@ -95,8 +99,8 @@ export function TranslationForm(props: TranslationFormProps) {
           aria-describedby={describedBy("revision")}
         />
         <FieldError field="revision" />
-      </p>
-      <p>
+      </div>
+      <div class="field">
         <label for={FIELD_IDS.title}>{t("translations.form.title")}</label>
         <input
           id={FIELD_IDS.title}
@@ -109,8 +113,8 @@ export function TranslationForm(props: TranslationFormProps) {
           aria-describedby={describedBy("title")}
         />
         <FieldError field="title" />
-      </p>
-      <p>
+      </div>
+      <div class="field">
         <label for={FIELD_IDS.summary}>{t("translations.form.summary")}</label>
         <textarea
           id={FIELD_IDS.summary}
@@ -124,8 +128,8 @@ export function TranslationForm(props: TranslationFormProps) {
           {values.summary}
         </textarea>
         <FieldError field="summary" />
-      </p>
-      <p>
+      </div>
+      <div class="field">
         <label for={FIELD_IDS.body}>{t("translations.form.text")}</label>
         <textarea
           id={FIELD_IDS.body}
@@ -140,7 +144,7 @@ export function TranslationForm(props: TranslationFormProps) {
           {values.body}
         </textarea>
         <FieldError field="body" />
-      </p>
+      </div>
       <p class="actions">
         {props.editing ? (
           <button type="submit" name="action" value="save">

@@ -6,7 +6,7 @@
  */
 import type { DbLike } from "../../db/client.ts";
 import type { Declaration } from "../../db/schema.ts";
-import { languageName, type Locale, t } from "../../i18n/index.ts";
+import { directionOf, languageName, type Locale, t } from "../../i18n/index.ts";
 import { changedSinceUrl, isOutOfDate, translationFamily, type TranslationFamily } from "./family.ts";
 
 /** A language by its own name ("Deutsch"), marked up in that language. */
@@ -14,7 +14,12 @@ export function Endonym(props: { tag: string }) {
   const name = languageName(props.tag, props.tag);
   // Shown at the start of a list item: capitalised as a label ("français" → "Français").
   const label = name.charAt(0).toLocaleUpperCase(props.tag) + name.slice(1);
-  return <span lang={props.tag}>{label}</span>;
+  // Its own direction, isolated: an Arabic name in an English sentence does not pull the punctuation after it.
+  return (
+    <span lang={props.tag} dir={directionOf(props.tag)}>
+      {label}
+    </span>
+  );
 }
 
 /** Every language of the family with its signatures; the one of this page is not linked. */

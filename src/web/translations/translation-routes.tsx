@@ -106,7 +106,7 @@ function newFormPage(
       <TranslationForm
         t={lang.t}
         locale={lang.locale}
-        action={`/d/${original.slug}/translations/new`}
+        action={`/d/${original.slug}/translations/new?lang=${lang.locale}`}
         csrf={csrfFor(c)}
         values={values}
         latest={original.revision}
@@ -255,7 +255,7 @@ function editFormPage(
       <TranslationForm
         t={lang.t}
         locale={lang.locale}
-        action={`${base}/edit`}
+        action={`${base}/edit?lang=${lang.locale}`}
         csrf={csrfFor(c)}
         values={values}
         latest={original.revision}
