@@ -89,7 +89,7 @@ describe("making a translation", () => {
 
     const original = await page(t, "/d/test-declaration");
     expect(tags(original, "a").some((a) => a.href === "/d/test-declaration-de" && a.hreflang === "de")).toBe(true);
-    expect(original).toContain('<span lang="de">Deutsch</span>');
+    expect(original).toContain('<span lang="de" dir="ltr">Deutsch</span>');
 
     // The list of translations, and the language's address leading to the translation.
     const list = await page(t, "/d/test-declaration/translations");
