@@ -9,7 +9,7 @@ import { de } from "./catalogs/de.ts";
 import { en, type MessageKey } from "./catalogs/en.ts";
 import { es } from "./catalogs/es.ts";
 import { fr } from "./catalogs/fr.ts";
-import type { Locale } from "./locales.ts";
+import { directionOf, type Locale } from "./locales.ts";
 
 export type { MessageKey } from "./catalogs/en.ts";
 
@@ -31,9 +31,26 @@ function compile(locale: Locale, key: MessageKey): IntlMessageFormat {
   return format;
 }
 
+const RTL_LETTER = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/u;
+const LTR_LETTER = /(?![\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc])\p{L}/u;
+
+/**
+ * A text put into a sentence of the other direction (an English title in an
+ * Arabic sentence, or the reverse) between Unicode's first-strong isolate and
+ * its pop, so its letters and the punctuation around it keep their order.
+ */
+function isolated(locale: Locale, value: string): string {
+  const foreign = directionOf(locale) === "rtl" ? LTR_LETTER : RTL_LETTER;
+  return foreign.test(value) ? `\u2068${value}\u2069` : value;
+}
+
 /** The message `key` in `locale`, its placeholders filled from `values`. */
 export function t(locale: Locale, key: MessageKey, values?: MessageValues): string {
-  return String(compile(locale, key).format(values));
+  if (values == null) return String(compile(locale, key).format());
+  const filled: MessageValues = {};
+  for (const [name, value] of Object.entries(values))
+    filled[name] = typeof value === "string" ? isolated(locale, value) : value;
+  return String(compile(locale, key).format(filled));
 }
 
 /** A function that formats messages in one language: what a page or view passes around. */

@@ -97,4 +97,13 @@ describe("message catalogs", () => {
     expect(t("ar", "signatures.count", { count: 3 })).toBe("3 توقيعات");
     expect(t("ar", "signatures.count", { count: 11 })).toBe("11 توقيعًا");
   });
+
+  it("isolates a text of the other direction put into a sentence, and only that", () => {
+    expect(t("ar", "translations.pageTitle", { title: "Test Declaration" })).toBe(
+      "ترجمات «\u2068Test Declaration\u2069»",
+    );
+    expect(t("ar", "translations.pageTitle", { title: "إعلان" })).toBe("ترجمات «إعلان»");
+    expect(t("en", "translations.pageTitle", { title: "إعلان" })).toBe("Translations of “\u2068إعلان\u2069”");
+    expect(t("en", "translations.pageTitle", { title: "Test" })).toBe("Translations of “Test”");
+  });
 });

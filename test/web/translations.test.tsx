@@ -133,7 +133,7 @@ describe("making a translation", () => {
     });
     const html = await res.text();
     expect(tags(html, "html")[0]).toMatchObject({ lang: "ar", dir: "rtl" });
-    expect(pageText(html)).toContain("ترجمة «Test Declaration»");
+    expect(pageText(html)).toContain("ترجمة «\u2068Test Declaration\u2069»");
     expect(res.headers.get("cache-control")).toBe("no-store");
   });
 });
