@@ -308,7 +308,7 @@ function revisionPage(
           type: "application/atom+xml",
           title: `Posts of ${declaration.title}`,
         },
-        ...translationAlternates(db, declaration, config.origin),
+        ...(isLatest ? translationAlternates(db, declaration, config.origin) : []),
       ]}
       meta={
         declaration.status === "draft" ? undefined : declarationMeta(declaration, config.origin, config.instanceName)
