@@ -1101,3 +1101,34 @@ export const powSolutions = sqliteTable(
   (t) => [index("pow_solutions_expires_idx").on(t.expires)],
 );
 export type PowSolution = typeof powSolutions.$inferSelect;
+
+/**
+ * A translation of a Declaration (docs/decisions/0034).  The translation is
+ * a Declaration row of its own (`declarationId`: its slug, its text in
+ * `revisions`, its signatures, its actor), tied here to its original and to
+ * the exact revision of the original it translates.  It is neither a copy
+ * (no Proposed Changes: it says the same thing) nor a separate Declaration
+ * (its signatures count toward the original's family total, per language).
+ * It is out of date when the original's latest revision is newer than
+ * `originalRevision`.
+ */
+export const translations = sqliteTable(
+  "translations",
+  {
+    declarationId: integer("declaration_id")
+      .primaryKey()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    originalId: integer("original_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    /** The number of the original's revision this translation follows. */
+    originalRevision: integer("original_revision").notNull(),
+    /** BCP 47, canonical (`pt-BR`); the same as the translation's `declarations.language`. */
+    language: text().notNull(),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    updated: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("translations_original_language_unique").on(t.originalId, t.language)],
+);
+export type Translation = typeof translations.$inferSelect;
+export type NewTranslation = typeof translations.$inferInsert;

@@ -1105,3 +1105,22 @@ export const powSolutions = pgTable(
   (t) => [index("pow_solutions_expires_idx").on(t.expires)],
 );
 export type PowSolution = typeof powSolutions.$inferSelect;
+
+/** A translation of a Declaration (src/db/schema.ts, docs/decisions/0034). */
+export const translations = pgTable(
+  "translations",
+  {
+    declarationId: integer("declaration_id")
+      .primaryKey()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    originalId: integer("original_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    originalRevision: integer("original_revision").notNull(),
+    language: text().notNull(),
+    created: ms().notNull(),
+    updated: ms().notNull(),
+  },
+  (t) => [uniqueIndex("translations_original_language_unique").on(t.originalId, t.language)],
+);
+export type Translation = typeof translations.$inferSelect;

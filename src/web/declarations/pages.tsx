@@ -24,6 +24,7 @@ import { DeclarationView } from "./DeclarationView.tsx";
 import { notFoundPage } from "../kit/errors.tsx";
 import { HistoryView } from "./HistoryView.tsx";
 import { Layout } from "../layout/Layout.tsx";
+import { TranslationsBox, translationAlternates } from "../translations/index.ts";
 import { assetUrl } from "../kit/assets.ts";
 import { csrfToken, sharedFormToken } from "../kit/csrf.ts";
 import { serveSharedPage, sharedPageOf, type SharedPage } from "../kit/cache-headers.ts";
@@ -307,6 +308,7 @@ function revisionPage(
           type: "application/atom+xml",
           title: `Posts of ${declaration.title}`,
         },
+        ...(isLatest ? translationAlternates(db, declaration, config.origin) : []),
       ]}
       meta={
         declaration.status === "draft" ? undefined : declarationMeta(declaration, config.origin, config.instanceName)
@@ -337,6 +339,7 @@ function revisionPage(
         }
         proposedChangesHtml={source == null ? null : proposedHtml(proposed)}
       />
+      {isLatest && <TranslationsBox db={db} declaration={declaration} />}
       {isLatest && csrf != null && declaration.status === "published" && (
         <SignSection c={c} declaration={declaration} csrf={csrf} />
       )}
