@@ -9,10 +9,15 @@
  * the channel's "advanced" serialization (Dates stay Dates).  Rarer writes
  * (inbox, accounts, admin) stay with each process's own group commit, which
  * yields while another process holds the lock.
+ *
+ * The inbox activities an HTTP process takes in go the same way (decision
+ * 0033): the primary stores each in the delivery queue, where a worker
+ * process verifies and handles it, and answers after the commit.
  */
 import type { Worker } from "node:cluster";
 import type { WriteBatcher } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
+import type { InboundMessage } from "../federation/inbound-message.ts";
 import type { ProofOfWork } from "../services/proof-of-work.ts";
 import {
   writeSignature,
@@ -24,7 +29,8 @@ import {
 
 type WriteRequest =
   | { readonly undersign: "write"; readonly id: number; readonly kind: "signature"; readonly write: SignatureWrite }
-  | { readonly undersign: "write"; readonly id: number; readonly kind: "rotation"; readonly write: TokenRotation };
+  | { readonly undersign: "write"; readonly id: number; readonly kind: "rotation"; readonly write: TokenRotation }
+  | { readonly undersign: "write"; readonly id: number; readonly kind: "inbound"; readonly write: InboundMessage };
 
 type WriteAnswer =
   | { readonly undersign: "written"; readonly id: number; readonly value: unknown }
@@ -41,14 +47,22 @@ function isWriteAnswer(message: unknown): message is WriteAnswer {
 /** The primary's side: applies a process's write requests with `batcher` and answers each after its commit. */
 export function serveWrites(
   worker: Worker,
-  deps: { db: Db; batcher: WriteBatcher; pow: Pick<ProofOfWork, "claim"> },
+  deps: {
+    db: Db;
+    batcher: WriteBatcher;
+    pow: Pick<ProofOfWork, "claim">;
+    /** Stores a queued inbox activity (the delivery queue's `enqueue`). */
+    enqueue: (message: InboundMessage) => Promise<void>;
+  },
 ): void {
   worker.on("message", (message: unknown) => {
     if (!isWriteRequest(message)) return;
     const done =
       message.kind === "signature"
         ? deps.batcher.run(() => writeSignature(deps.db, deps.pow, message.write))
-        : deps.batcher.run(() => writeTokenRotation(deps.db, message.write));
+        : message.kind === "rotation"
+          ? deps.batcher.run(() => writeTokenRotation(deps.db, message.write))
+          : deps.enqueue(message.write);
     const answer = (reply: WriteAnswer) => {
       if (worker.isConnected()) worker.send(reply, undefined, () => {});
     };
@@ -64,8 +78,8 @@ export function serveWrites(
   });
 }
 
-/** An HTTP process's side: sends the signing's writes to the primary and waits for their commit. */
-export function remoteSigningWrites(): SigningWrites {
+/** An HTTP process's side: sends the signing's writes (and inbox activities) to the primary and waits for their commit. */
+export function remoteWrites(): SigningWrites & { inbound(message: InboundMessage): Promise<void> } {
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let next = 0;
   process.on("message", (message: unknown) => {
@@ -100,6 +114,9 @@ export function remoteSigningWrites(): SigningWrites {
     signature: (write) => send({ kind: "signature", write }) as ReturnType<SigningWrites["signature"]>,
     rotation: async (write) => {
       await send({ kind: "rotation", write });
+    },
+    inbound: async (write) => {
+      await send({ kind: "inbound", write });
     },
   };
 }
