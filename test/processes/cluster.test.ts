@@ -17,14 +17,7 @@ import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { openSiteDatabase } from "../../src/setup.ts";
 import { dueSlot } from "../../src/strike/schedule.ts";
 import { defaultStrikeSettings, type StrikeSettings } from "../../src/strike/settings.ts";
-import {
-  freePort,
-  killChildren,
-  removeTempDirs,
-  spawnApp,
-  startApp,
-  tempDir,
-} from "../helpers/process.ts";
+import { freePort, killChildren, removeTempDirs, spawnApp, startApp, tempDir } from "../helpers/process.ts";
 import { log, processesIn, ready, READY_MS, until } from "../helpers/cluster.ts";
 
 const SLUG = "digital-independence";
