@@ -907,11 +907,20 @@ async function main(): Promise<RehearsalResults> {
       "A scheduled step (a notice or a fault) had not finished 3 minutes after the load stopped; the report goes on without it.",
     );
 
-  // ---- wait for the notices to reach every inbox that can take them
+  // ---- wait for the notices to reach every inbox that can take them, and
+  // (in the cluster) for the inbox activities taken in to be handled
   const healthy = S.servers - faults.error.length - faults.gone.length;
   const drainDeadline = nowMs() + S.drainSeconds * 1000;
+  const inboundLeft = reader.prepare(
+    `SELECT count(*) AS n FROM queue_messages WHERE message LIKE '%"type":"undersign.inbound"%'`,
+  );
+  let inboundEmptyAtMs: number | null = null;
   for (;;) {
     let all = true;
+    if (inboundEmptyAtMs == null) {
+      if ((inboundLeft.get() as { n: number }).n === 0) inboundEmptyAtMs = since();
+      else all = false;
+    }
     for (const n of r.notices) {
       if (n.uuid == null) continue;
       const a = await farmActivity(farm, n.uuid);
@@ -923,6 +932,13 @@ async function main(): Promise<RehearsalResults> {
   // Late duplicates would arrive now.
   await sleep(2000);
   event("deliveries drained");
+  if (inboundEmptyAtMs != null && inboundEmptyAtMs > loadEnd + 1000)
+    r.notes.push(
+      `Inbox activities queued by the HTTP processes were all handled ${((inboundEmptyAtMs - loadEnd) / 1000).toFixed(1)} s after the load stopped (at ${(inboundEmptyAtMs / 1000).toFixed(1)} s).`,
+    );
+  else if (inboundEmptyAtMs != null)
+    r.notes.push("Inbox activities queued by the HTTP processes: none left waiting when the load stopped.");
+  else r.notes.push("Inbox activities queued by the HTTP processes were still waiting at the drain deadline.");
   clearInterval(sampler);
   takeSample();
 
