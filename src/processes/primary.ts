@@ -59,9 +59,19 @@ export async function runPrimary(config: Config, plan: ProcessPlan): Promise<voi
   // The primary is the one writer of signatures for the HTTP processes (writer.ts).
   const { batcher, pow } = createSiteServices(db, config, { mailer: null });
   // Inbox activities taken in by the HTTP processes wait here for a worker (decision 0033).
-  // (Only enqueued here: the worker processes' delivery queue handles them.)
+  // Stored in the same group commit as the signatures (which yields while a
+  // worker holds the write lock, rather than blocking this event loop); only
+  // enqueued here: the worker processes' delivery queue handles them.
   const queue = new SqliteMessageQueue(db);
-  const enqueue = (message: InboundMessage) => queue.enqueue(message, { host: inboundShareKey(message) });
+  const enqueue = async (message: InboundMessage) => {
+    // (`enqueueMany` inserts at once, here in a savepoint of the batch; its promise says whether it did.)
+    let inserted: Promise<void> = Promise.resolve();
+    await batcher.run(() => {
+      inserted = queue.enqueueMany([message], { host: inboundShareKey(message) });
+      inserted.catch(() => {});
+    });
+    await inserted;
+  };
   cluster.setupPrimary({ serialization: "advanced" });
 
   const slots: Slot[] = [
