@@ -8,7 +8,9 @@
  * request signed by a key on a blocked domain is refused without fetching
  * anything from that domain, and an inbox POST must pass the door
  * (inbound.ts: signature, per-server budget, date, digest, shape — nesting
- * included — and a verified key) before any JSON-LD work.
+ * included — and a verified key) before any JSON-LD work.  In the cluster's
+ * HTTP processes (`enqueueInbound`), only the door's cheap part runs here and
+ * the request goes to the inbound queue (inbound-queue.ts; decision 0033).
  */
 import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
