@@ -23,6 +23,7 @@ import { builder, type FedData } from "./builder.ts";
 import { createDeliveryQueue, type InboundHolder } from "./delivery.ts";
 import { doorLoaders } from "./hono.ts";
 import { createInboundHandler } from "./inbound-queue.ts";
+import { batchedKvWrites } from "./kv-writes.ts";
 import { installOutgoingFetch, onServerAnswered, type SignatureSpec } from "./outgoing.ts";
 import { startPublisher, type Publisher } from "./publish.ts";
 import { guardSignatureMemory } from "./signature-memory.ts";
@@ -80,7 +81,10 @@ export interface FederationRuntime {
 export async function createFederationRuntime(options: FederationRuntimeOptions): Promise<FederationRuntime> {
   const { db, batcher, config } = options;
   installOutgoingFetch();
-  const kv = guardSignatureMemory(options.kv ?? new SqliteKvStore(db), { firstKnock: FIRST_KNOCK });
+  // Fedify's cache writes join the group commit rather than wait for the lock (kv-writes.ts).
+  const kv = guardSignatureMemory(batchedKvWrites(options.kv ?? new SqliteKvStore(db), batcher), {
+    firstKnock: FIRST_KNOCK,
+  });
   // Queued inbox activities (the cluster's HTTP processes queue them) are handled by whoever delivers.
   const inbound: InboundHolder = { handle: null };
   const queue = options.queue === undefined ? createDeliveryQueue(db, { inbound }) : options.queue;
