@@ -664,7 +664,7 @@ export function renderRehearsal(
   if (r.profile) {
     out.push(heading(3, "Profile of the server under the mixed load"));
     out.push(
-      `\`node --cpu-prof\` on the restarted server, ${r.profile.window}; profile kept at \`${r.profile.file}\`.`,
+      `\`node --cpu-prof\` on each process of the server, ${r.profile.window}; profiles kept at \`${r.profile.file}\`.`,
     );
     out.push(r.profile.summary);
   }

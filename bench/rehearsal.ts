@@ -68,6 +68,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  statSync,
   rmSync,
   statfsSync,
   writeFileSync,
@@ -907,11 +908,20 @@ async function main(): Promise<RehearsalResults> {
       "A scheduled step (a notice or a fault) had not finished 3 minutes after the load stopped; the report goes on without it.",
     );
 
-  // ---- wait for the notices to reach every inbox that can take them
+  // ---- wait for the notices to reach every inbox that can take them, and
+  // (in the cluster) for the inbox activities taken in to be handled
   const healthy = S.servers - faults.error.length - faults.gone.length;
   const drainDeadline = nowMs() + S.drainSeconds * 1000;
+  const inboundLeft = reader.prepare(
+    `SELECT count(*) AS n FROM queue_messages WHERE message LIKE '%"type":"undersign.inbound"%'`,
+  );
+  let inboundEmptyAtMs: number | null = null;
   for (;;) {
     let all = true;
+    if (inboundEmptyAtMs == null) {
+      if ((inboundLeft.get() as { n: number }).n === 0) inboundEmptyAtMs = since();
+      else all = false;
+    }
     for (const n of r.notices) {
       if (n.uuid == null) continue;
       const a = await farmActivity(farm, n.uuid);
@@ -923,6 +933,13 @@ async function main(): Promise<RehearsalResults> {
   // Late duplicates would arrive now.
   await sleep(2000);
   event("deliveries drained");
+  if (inboundEmptyAtMs != null && inboundEmptyAtMs > loadEnd + 1000)
+    r.notes.push(
+      `Inbox activities queued by the HTTP processes were all handled ${((inboundEmptyAtMs - loadEnd) / 1000).toFixed(1)} s after the load stopped (at ${(inboundEmptyAtMs / 1000).toFixed(1)} s).`,
+    );
+  else if (inboundEmptyAtMs != null)
+    r.notes.push("Inbox activities queued by the HTTP processes: none left waiting when the load stopped.");
+  else r.notes.push("Inbox activities queued by the HTTP processes were still waiting at the drain deadline.");
   clearInterval(sampler);
   takeSample();
 
@@ -1010,25 +1027,41 @@ async function main(): Promise<RehearsalResults> {
   r.books = await books(dbFile, port, dataDir, runTag, acked, fleetResult, S.signConnections);
   r.logLines = countLogLines(join(TMP, "server.log"));
 
-  // ---- profile of the restarted server
+  // ---- profiles: one per process of the server (the cluster's processes each write their own)
   if (profileDir != null) {
-    const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
-    if (file == null) r.notes.push("The profiled server wrote no .cpuprofile.");
+    const files = readdirSync(profileDir)
+      .filter((f) => f.endsWith(".cpuprofile"))
+      .map((f) => ({ f, size: statSync(join(profileDir, f)).size }))
+      .sort((x, y) => y.size - x.size);
+    if (files.length === 0) r.notes.push("The profiled server wrote no .cpuprofile.");
     else {
       const keptDir = join(tmpdir(), "undersign-bench-profiles");
       mkdirSync(keptDir, { recursive: true });
-      const kept = join(keptDir, `${started.toISOString().replace(/[:.]/g, "-")}-rehearsal.cpuprofile`);
-      copyFileSync(join(profileDir, file), kept);
+      // Which process wrote each (a file is named CPU.<date>.<time>.<pid>.…; the log names pids).
+      const names = new Map<number, string>();
+      for (const m of readFileSync(join(TMP, "server.log"), "utf8").matchAll(
+        / ((?:web|worker)\.\d+|primary|main)\[(\d+)\] /g,
+      ))
+        names.set(Number(m[2]), m[1]!);
       const from = r.kill?.restartedAtMono ?? t0;
       const to = Math.min(stopMark, t0 + loadEnd);
       const served = r.kinds.reduce((sum, k) => sum + k.ok + k.other, 0);
+      const summaries: string[] = [];
+      const kept: string[] = [];
+      for (const { f } of files.slice(0, 5)) {
+        const pid = Number(f.split(".")[3]);
+        const name = names.get(pid) ?? `pid ${pid}`;
+        const keptFile = join(keptDir, `${started.toISOString().replace(/[:.]/g, "-")}-rehearsal-${name}.cpuprofile`);
+        copyFileSync(join(profileDir, f), keptFile);
+        kept.push(keptFile);
+        summaries.push(
+          `#### ${name}\n\n${formatSummary(summariseProfile(keptFile, 12, { fromUs: Math.floor(from * 1000), toUs: Math.ceil(to * 1000) }), 12)}`,
+        );
+      }
       r.profile = {
-        file: kept,
-        window: `from ${((from - t0) / 1000).toFixed(1)} s to ${((to - t0) / 1000).toFixed(1)} s of the run (the restarted server, under the mixed load)`,
-        summary: formatSummary(
-          summariseProfile(kept, 25, { fromUs: Math.floor(from * 1000), toUs: Math.ceil(to * 1000) }),
-          25,
-        ),
+        file: kept.join("`, `"),
+        window: `from ${((from - t0) / 1000).toFixed(1)} s to ${((to - t0) / 1000).toFixed(1)} s of the run (the ${r.kill == null ? "" : "restarted "}server's processes, under the mixed load, largest profiles first)`,
+        summary: summaries.join("\n\n"),
         served,
       };
     }

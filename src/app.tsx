@@ -7,7 +7,7 @@ import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { federationMiddleware, type FedData } from "./federation/index.ts";
+import { federationMiddleware, type FedData, type InboundMessage } from "./federation/index.ts";
 import { APP } from "./logging.ts";
 import { apiError, notFoundPage, web, type WebDeps, type WebEnv } from "./web/index.ts";
 import { cacheHeaders } from "./web/kit/cache-headers.ts";
@@ -19,6 +19,8 @@ const logger = getLogger([APP, "web"]);
 
 export interface AppDeps extends WebDeps {
   readonly federation: Federation<FedData>;
+  /** The cluster's HTTP processes: inbox activities are queued for a worker (decision 0033). */
+  readonly enqueueInbound?: ((message: InboundMessage) => Promise<void>) | null;
 }
 
 function isApi(path: string): boolean {
@@ -58,6 +60,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     "*",
     federationMiddleware(deps.federation, () => fedData, deps.config.origin, {
       limitPerServer: deps.config.federation.inboxLimitPerServer,
+      enqueueInbound: deps.enqueueInbound ?? null,
     }),
   );
   app.route("/", web);

@@ -9,9 +9,15 @@
  *
  * Each handler runs in an outgoing scope (outgoing.ts): its requests get the
  * delivery limits, and their outcomes decide whether the server answered.
+ *
+ * The same queue carries the inbox activities that the cluster's HTTP
+ * processes take in (inbound-queue.ts, decision 0033): those are handed to
+ * the inbound handler rather than to Fedify, and share the slots under their
+ * sending server's own key (`inbound:<host>`), apart from deliveries.
  */
 import type { Db } from "../db/client.ts";
 import { SqliteMessageQueue, type HostOutcome, type SqliteMessageQueueOptions } from "../db/queue.ts";
+import { inboundShareKey, isInboundMessage, type InboundMessage } from "./inbound-message.ts";
 import { DEFAULT_REQUEST_LIMITS, withOutgoing, type RequestLimits, type RequestOutcome } from "./outgoing.ts";
 
 /** The fields of Fedify 2.3's outbox message that we read. */
@@ -33,9 +39,16 @@ export function deliveryHost(message: unknown): string | null {
   return isOutboxMessage(message) ? new URL(message.inbox).host : null;
 }
 
+/** Who handles queued inbox activities (inbound-queue.ts); set once the federation is built. */
+export interface InboundHolder {
+  handle: ((message: InboundMessage) => Promise<void>) | null;
+}
+
 export interface DeliveryQueueOptions extends Omit<SqliteMessageQueueOptions, "hostOf" | "around"> {
   /** Connect and total timeouts of each delivery request. */
   readonly limits?: RequestLimits;
+  /** Handles the queue's inbox activities; without one, they fail and wait for a process that has it. */
+  readonly inbound?: InboundHolder;
 }
 
 /** Runs one queued message in an outgoing scope and says how its delivery went. */
@@ -43,7 +56,15 @@ async function deliver(
   message: unknown,
   handle: () => Promise<void>,
   limits: RequestLimits,
+  inbound: InboundHolder | undefined,
 ): Promise<HostOutcome | undefined> {
+  if (isInboundMessage(message)) {
+    // Not Fedify's message: an inbox POST queued by an HTTP process (inbound-queue.ts).
+    const handleInbound = inbound?.handle;
+    if (handleInbound == null) throw new Error("This process cannot handle queued inbox activities");
+    await withOutgoing({ limits }, () => handleInbound(message));
+    return;
+  }
   if (!isOutboxMessage(message)) {
     await withOutgoing({ limits }, handle);
     return;
@@ -68,10 +89,10 @@ async function deliver(
 
 /** The persistent queue for Fedify's outbox and fan-out work, with per-server limits. */
 export function createDeliveryQueue(db: Db, options: DeliveryQueueOptions = {}): SqliteMessageQueue {
-  const { limits = DEFAULT_REQUEST_LIMITS, ...queueOptions } = options;
+  const { limits = DEFAULT_REQUEST_LIMITS, inbound, ...queueOptions } = options;
   return new SqliteMessageQueue(db, {
     ...queueOptions,
-    hostOf: deliveryHost,
-    around: (message, handle) => deliver(message, handle, limits),
+    hostOf: (message) => deliveryHost(message) ?? inboundShareKey(message),
+    around: (message, handle) => deliver(message, handle, limits, inbound),
   });
 }

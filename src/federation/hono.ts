@@ -8,7 +8,9 @@
  * request signed by a key on a blocked domain is refused without fetching
  * anything from that domain, and an inbox POST must pass the door
  * (inbound.ts: signature, per-server budget, date, digest, shape — nesting
- * included — and a verified key) before any JSON-LD work.
+ * included — and a verified key) before any JSON-LD work.  In the cluster's
+ * HTTP processes (`enqueueInbound`), only the door's cheap part runs here and
+ * the request goes to the inbound queue (inbound-queue.ts; decision 0033).
  */
 import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
@@ -16,6 +18,7 @@ import type { MiddlewareHandler } from "hono";
 import { isDomainBlocked } from "../db/fediverse.ts";
 import { INSTANCE_ACTOR, SITE_ACTOR, type FedData } from "./builder.ts";
 import { InboxDoor, isInboxPath, withInbound, type DoorOptions, type Loaders } from "./inbound.ts";
+import { inboundMessage, type InboundMessage } from "./inbound-message.ts";
 import { withFullPublicAddress } from "./public-address.ts";
 import { requestHeader } from "../request-header.ts";
 
@@ -83,7 +86,7 @@ async function readBounded(request: Request, limit: number): Promise<Uint8Array<
 }
 
 /** The door's loaders: the federation's own, and one signed with the instance actor's key. */
-function doorLoaders(federation: Federation<FedData>, origin: URL, data: FedData): Loaders {
+export function doorLoaders(federation: Federation<FedData>, origin: URL, data: FedData): Loaders {
   const ctx = federation.createContext(origin, data);
   let signed: Promise<Loaders["documentLoader"]> | null = null;
   return {
@@ -97,6 +100,39 @@ function doorLoaders(federation: Federation<FedData>, origin: URL, data: FedData
   };
 }
 
+function refusal(verdict: { status: number; message: string; retryAfterS?: number }): Response {
+  const message =
+    verdict.status === 413 ? `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.` : verdict.message;
+  return plain(
+    verdict.status,
+    message,
+    verdict.retryAfterS == null ? {} : { "Retry-After": String(verdict.retryAfterS) },
+  );
+}
+
+/**
+ * An inbox POST in an HTTP process of the cluster: the door's cheap checks,
+ * then the request goes to the inbound queue and the sender gets 202; the
+ * signature is verified, and the activity handled, by a worker process
+ * (inbound-queue.ts).  A queue that cannot take it answers 503.
+ */
+async function queueInbound(
+  door: InboxDoor,
+  url: URL,
+  raw: Request,
+  enqueue: (message: InboundMessage) => Promise<void>,
+): Promise<Response> {
+  const admitted = await door.admit(url, raw.headers, () => readBounded(raw, MAX_INBOX_BODY_BYTES));
+  if (!admitted.ok) return refusal(admitted);
+  try {
+    await enqueue(inboundMessage(url, raw.headers, admitted.body, admitted.host));
+  } catch (error) {
+    logger.error("Could not queue an activity from {host}: {error}", { host: admitted.host, error });
+    return plain(503, "This server cannot take activities right now; please retry later.", { "Retry-After": "60" });
+  }
+  return plain(202, "Accepted: the activity is queued.");
+}
+
 /**
  * `origin` is the site's public origin.  Fedify sees every request under it,
  * whatever address the server was reached by (a reverse proxy, a loopback
@@ -107,7 +143,14 @@ export function federationMiddleware(
   federation: Federation<FedData>,
   contextData: () => FedData,
   origin: URL,
-  options: Pick<DoorOptions, "limitPerServer"> = { limitPerServer: null },
+  options: Pick<DoorOptions, "limitPerServer"> & {
+    /**
+     * Queues an inbox POST that passed the cheap checks (the cluster's HTTP
+     * processes; decision 0033); resolves once it is stored.  Absent or null:
+     * inbox activities are verified and handled here, before the answer.
+     */
+    readonly enqueueInbound?: ((message: InboundMessage) => Promise<void>) | null;
+  } = { limitPerServer: null },
 ): MiddlewareHandler {
   const door = new InboxDoor(options);
   // The federation's loaders do not depend on the request: made once, on the first inbox POST.
@@ -143,6 +186,9 @@ export function federationMiddleware(
       const keyHost = signingKeyHost(request.headers);
       if (keyHost != null && isDomainBlocked(data.db, keyHost))
         return plain(403, "This server does not accept activities from your domain.");
+      if (isInboxPath(canonical.pathname) && options.enqueueInbound != null) {
+        return queueInbound(door, canonical, raw, options.enqueueInbound);
+      }
       if (isInboxPath(canonical.pathname)) {
         const current = data;
         const verdict = await door.check(
@@ -151,17 +197,7 @@ export function federationMiddleware(
           () => readBounded(raw, MAX_INBOX_BODY_BYTES),
           () => (loaders ??= doorLoaders(federation, origin, current)),
         );
-        if (!verdict.ok) {
-          const message =
-            verdict.status === 413
-              ? `Activities larger than ${MAX_INBOX_BODY_BYTES} bytes are refused.`
-              : verdict.message;
-          return plain(
-            verdict.status,
-            message,
-            verdict.retryAfterS == null ? {} : { "Retry-After": String(verdict.retryAfterS) },
-          );
-        }
+        if (!verdict.ok) return refusal(verdict);
         request = verdict.request;
         data = withInbound(data, verdict.info);
       } else {

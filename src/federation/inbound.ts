@@ -40,6 +40,7 @@ import { CryptographicKey, Multikey } from "@fedify/vocab";
 import { getLogger } from "@logtape/logtape";
 import { decodeDict, encodeItem, Item } from "structured-field-values";
 import type { FedData } from "./builder.ts";
+import { instant } from "./time.ts";
 
 const logger = getLogger(["undersign", "federation", "inbox"]);
 
@@ -523,7 +524,8 @@ export class RefusalLog {
 // ---------------------------------------------------------------------------
 // The door
 
-type Refusal = { ok: false; status: number; message: string; retryAfterS?: number };
+/** `retry`: the signing key could not be fetched (the same request may pass later). */
+type Refusal = { ok: false; status: number; message: string; retryAfterS?: number; retry?: boolean };
 export type DoorResult = { ok: true; request: Request; info: Inbound } | Refusal;
 
 export interface DoorOptions {
@@ -552,24 +554,34 @@ export class InboxDoor {
     this.#budget = options.limitPerServer == null ? null : new ServerBudget(options.limitPerServer, this.#now);
   }
 
-  #refuse(status: number, message: string, host: string | null, cost: number, retryAfterS?: number): Refusal {
+  #refuse(
+    status: number,
+    message: string,
+    host: string | null,
+    cost: number,
+    retryAfterS?: number,
+    retry = false,
+  ): Refusal {
     if (host != null && cost > 0) this.#budget?.charge(host, cost * REFUSED_COST);
     this.#log.refused(message, host, status);
-    return { ok: false, status, message, ...(retryAfterS == null ? {} : { retryAfterS }) };
+    return { ok: false, status, message, ...(retryAfterS == null ? {} : { retryAfterS }), ...(retry ? { retry } : {}) };
   }
 
   /**
-   * Checks one inbox POST: its headers first (nothing is read before they
-   * pass), then its body, read through `readBody` (null when over the size
-   * limit).  `url` is the canonical request URL.  On success, the request
-   * to hand to Fedify and what was learnt.
+   * The cheap part of the door, steps 1–5 (and the quick refusal of a
+   * signature that does not verify with a key held in memory): nothing is
+   * fetched and no JSON-LD is touched.  `receivedAt` is when the request
+   * arrived (now, unless it waited in the inbound queue): the date is judged
+   * against it.
    */
-  async check(
+  async #admit(
     url: URL,
     headers: Headers,
     readBody: () => Promise<Uint8Array<ArrayBuffer> | null>,
-    loaders: () => Loaders,
-  ): Promise<DoorResult> {
+    receivedAt: number,
+  ): Promise<
+    Refusal | { ok: true; signature: SignatureHeader; host: string; body: Uint8Array<ArrayBuffer>; cost: number }
+  > {
     const header = readSignatureHeader(headers);
     if (!header.ok) return this.#refuse(401, `Unsigned: ${header.reason}.`, null, 0);
     const { signature } = header;
@@ -583,7 +595,7 @@ export class InboxDoor {
         0,
         Math.ceil(wait / 1000),
       );
-    if (signature.created == null || Math.abs(this.#now() - signature.created) > SIGNATURE_WINDOW_MS) {
+    if (signature.created == null || Math.abs(receivedAt - signature.created) > SIGNATURE_WINDOW_MS) {
       return this.#refuse(401, "The signature is not dated within an hour of this server's clock.", host, 1);
     }
     if (!signature.coversDigest) return this.#refuse(401, "The signature does not cover the body digest.", host, 1);
@@ -602,6 +614,48 @@ export class InboxDoor {
       if (verifies === false)
         return this.#refuse(401, "The signature (or the body digest it covers) does not verify.", host, cost);
     }
+    return { ok: true, signature, host, body, cost };
+  }
+
+  /**
+   * The door of an HTTP process that hands inbox POSTs to the inbound queue
+   * (decision 0033): steps 1–5 and the shape, charged to the server's
+   * budget; the signature is verified later, by `check` in the process that
+   * takes the activity from the queue.  On success, the host of the signing
+   * key and the body.
+   */
+  async admit(
+    url: URL,
+    headers: Headers,
+    readBody: () => Promise<Uint8Array<ArrayBuffer> | null>,
+  ): Promise<Refusal | { ok: true; host: string; body: Uint8Array<ArrayBuffer> }> {
+    const admitted = await this.#admit(url, headers, readBody, this.#now());
+    if (!admitted.ok) return admitted;
+    const { host, body, cost } = admitted;
+    const shape = checkShape(body);
+    if (!shape.ok) return this.#refuse(shape.status, shape.reason, host, cost);
+    this.#budget?.charge(host, cost);
+    return { ok: true, host, body };
+  }
+
+  /**
+   * Checks one inbox POST: its headers first (nothing is read before they
+   * pass), then its body, read through `readBody` (null when over the size
+   * limit).  `url` is the canonical request URL.  On success, the request
+   * to hand to Fedify and what was learnt.  `receivedAt` (default now): when
+   * the request arrived, for one that waited in the inbound queue.  A
+   * refusal because the key could not be fetched says `retry`.
+   */
+  async check(
+    url: URL,
+    headers: Headers,
+    readBody: () => Promise<Uint8Array<ArrayBuffer> | null>,
+    loaders: () => Loaders,
+    receivedAt: number = this.#now(),
+  ): Promise<DoorResult> {
+    const admitted = await this.#admit(url, headers, readBody, receivedAt);
+    if (!admitted.ok) return admitted;
+    const { signature, host, body, cost } = admitted;
     const request = new Request(url, { method: "POST", headers, body });
     const federationLoaders = loaders();
     let verification: Awaited<ReturnType<typeof verifyRequestDetailed>>;
@@ -613,6 +667,7 @@ export class InboxDoor {
         contextLoader: federationLoaders.contextLoader,
         keyCache: this.#keys,
         timeWindow: { milliseconds: SIGNATURE_WINDOW_MS },
+        currentTime: instant(new Date(receivedAt)),
       });
     } catch {
       return this.#refuse(401, "The signing key could not be read.", host, cost);
@@ -623,6 +678,7 @@ export class InboxDoor {
       verification.reason.type === "keyFetchError" &&
       body.byteLength <= MAX_UNVERIFIED_DELETE_BYTES;
     if (!verification.verified && !unverifiedDelete) {
+      const unreachable = verification.reason.type === "keyFetchError" && !forged;
       return this.#refuse(
         401,
         verification.reason.type === "keyFetchError" && !forged
@@ -630,6 +686,8 @@ export class InboxDoor {
           : "The signature (or the body digest it covers) does not verify.",
         host,
         cost,
+        undefined,
+        unreachable,
       );
     }
     const shape = checkShape(body);
@@ -643,6 +701,6 @@ export class InboxDoor {
       this.#budget?.charge(host, cost);
       return { ok: true, request, info: { keyId: null, json: shape.json } };
     }
-    return this.#refuse(401, "The signing key could not be fetched.", host, cost);
+    return this.#refuse(401, "The signing key could not be fetched.", host, cost, undefined, true);
   }
 }

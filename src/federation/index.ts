@@ -14,6 +14,7 @@ import "./publish.ts";
 export { builder, INSTANCE_ACTOR, SITE_ACTOR, type FedData } from "./builder.ts";
 export { siteActorUri, siteHandleOf, siteIntroductionOf, sitePostPath } from "./site-account.ts";
 export { federationMiddleware } from "./hono.ts";
+export type { InboundMessage } from "./inbound-message.ts";
 export {
   ACCOUNT_MAX,
   findInteractionUrl,

@@ -20,7 +20,10 @@ import type { Db } from "../db/client.ts";
 import { SqliteKvStore } from "../db/kv.ts";
 import type { SqliteMessageQueue } from "../db/queue.ts";
 import { builder, type FedData } from "./builder.ts";
-import { createDeliveryQueue } from "./delivery.ts";
+import { createDeliveryQueue, type InboundHolder } from "./delivery.ts";
+import { doorLoaders } from "./hono.ts";
+import { createInboundHandler } from "./inbound-queue.ts";
+import { batchedKvWrites } from "./kv-writes.ts";
 import { installOutgoingFetch, onServerAnswered, type SignatureSpec } from "./outgoing.ts";
 import { startPublisher, type Publisher } from "./publish.ts";
 import { guardSignatureMemory } from "./signature-memory.ts";
@@ -78,18 +81,28 @@ export interface FederationRuntime {
 export async function createFederationRuntime(options: FederationRuntimeOptions): Promise<FederationRuntime> {
   const { db, batcher, config } = options;
   installOutgoingFetch();
-  const kv = guardSignatureMemory(options.kv ?? new SqliteKvStore(db), { firstKnock: FIRST_KNOCK });
-  const queue = options.queue === undefined ? createDeliveryQueue(db) : options.queue;
+  // Fedify's cache writes join the group commit rather than wait for the lock (kv-writes.ts).
+  const kv = guardSignatureMemory(batchedKvWrites(options.kv ?? new SqliteKvStore(db), batcher), {
+    firstKnock: FIRST_KNOCK,
+  });
+  // Queued inbox activities (the cluster's HTTP processes queue them) are handled by whoever delivers.
+  const inbound: InboundHolder = { handle: null };
+  const queue = options.queue === undefined ? createDeliveryQueue(db, { inbound }) : options.queue;
   if (queue != null) {
     // A server that answers any request is up: deliveries held for it go now.
     const stop = onServerAnswered((host) => (db.$client.open ? queue.hostAnswered(host) : stop()));
   }
   const federation = await builder.build({
     kv,
-    // Outgoing work only: inbox activities are handled while the sender
-    // waits, so an answered activity is already stored (and a failure makes
-    // the sender retry).
+    // Outgoing work only for Fedify: in the single process, inbox activities
+    // are handled while the sender waits (a failure makes the sender retry);
+    // in the cluster, the HTTP processes queue them in our own form
+    // (inbound-queue.ts), which keeps what the door learnt.
     ...(queue == null ? {} : { queue: { outbox: queue, fanout: queue } }),
+    // The inbox door judges a signature's date, against when the request
+    // arrived (inbound.ts): an activity that waited in the queue is not refused
+    // by Fedify's second look for being old by then.
+    signatureTimeWindow: false,
     manuallyStartQueue: true,
     origin: config.origin.href,
     firstKnock: FIRST_KNOCK,
@@ -105,7 +118,14 @@ export async function createFederationRuntime(options: FederationRuntimeOptions)
     ...(config.siteHandle == null ? {} : { siteHandle: config.siteHandle }),
     ...(config.siteIntroduction == null ? {} : { siteIntroduction: config.siteIntroduction }),
     allowPrivateAddress: config.federation.allowPrivateAddress,
+    signersPerServer: config.federation.signersPerServer,
   };
+  let loaders: ReturnType<typeof doorLoaders> | null = null;
+  inbound.handle = createInboundHandler(
+    federation,
+    data,
+    () => (loaders ??= doorLoaders(federation, config.origin, data)),
+  );
   // No new Declaration may take the site account's handle; one that had it already keeps it (and its followers).
   const handle = siteHandleOf(data);
   db.transaction((tx) => recordSiteHandle(tx, handle));

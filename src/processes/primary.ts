@@ -17,7 +17,9 @@
  *   passed to every worker process.
  *
  * The primary serves no HTTP itself; it is the one writer of signatures
- * (writer.ts): the HTTP processes send it each signing's transaction.
+ * (writer.ts): the HTTP processes send it each signing's transaction, and
+ * each inbox activity they take in, which it stores in the queue for the
+ * worker processes (decision 0033).
  */
 import cluster, { type Worker } from "node:cluster";
 import { getLogger } from "@logtape/logtape";
@@ -29,6 +31,8 @@ import { INDEX_VARIABLE, ROLE_VARIABLE, type ProcessPlan } from "./settings.ts";
 import { prepareSite } from "./startup.ts";
 import { serveWrites } from "./writer.ts";
 import { createSiteServices } from "../setup.ts";
+import { SqliteMessageQueue } from "../db/queue.ts";
+import { inboundShareKey, type InboundMessage } from "../federation/inbound-message.ts";
 
 const logger = getLogger([APP, "processes"]);
 
@@ -54,6 +58,20 @@ export async function runPrimary(config: Config, plan: ProcessPlan): Promise<voi
   const { db } = prepareSite(config);
   // The primary is the one writer of signatures for the HTTP processes (writer.ts).
   const { batcher, pow } = createSiteServices(db, config, { mailer: null });
+  // Inbox activities taken in by the HTTP processes wait here for a worker (decision 0033).
+  // Stored in the same group commit as the signatures (which yields while a
+  // worker holds the write lock, rather than blocking this event loop); only
+  // enqueued here: the worker processes' delivery queue handles them.
+  const queue = new SqliteMessageQueue(db);
+  const enqueue = async (message: InboundMessage) => {
+    // (`enqueueMany` inserts at once, here in a savepoint of the batch; its promise says whether it did.)
+    let inserted: Promise<void> = Promise.resolve();
+    await batcher.run(() => {
+      inserted = queue.enqueueMany([message], { host: inboundShareKey(message) });
+      inserted.catch(() => {});
+    });
+    await inserted;
+  };
   cluster.setupPrimary({ serialization: "advanced" });
 
   const slots: Slot[] = [
@@ -69,7 +87,7 @@ export async function runPrimary(config: Config, plan: ProcessPlan): Promise<voi
     slot.startedAt = Date.now();
     slot.listened = false;
     worker.on("listening", () => (slot.listened = true));
-    if (slot.role === "web") serveWrites(worker, { db, batcher, pow });
+    if (slot.role === "web") serveWrites(worker, { db, batcher, pow, enqueue });
     worker.on("message", (message: unknown) => {
       if (!isPoke(message)) return;
       for (const other of slots) {

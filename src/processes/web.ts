@@ -1,6 +1,8 @@
 /**
  * An HTTP process of the cluster (WEB_CONCURRENCY > 1): it serves pages, the
- * inbox and the API on the shared port.  It sends signatures to the primary,
+ * inbox's door and the API on the shared port.  Inbox activities that pass
+ * the door's cheap checks go to the queue through the primary; a worker
+ * process verifies and handles them (decision 0033).  It sends signatures to the primary,
  * the one writer (writer.ts; decision 0022), writes the rest with its own
  * group commit, and queues deliveries, but delivers nothing:
  * the worker processes do, and run the publisher and the strike bot's
@@ -14,14 +16,16 @@ import { createFederationRuntime } from "../federation/index.ts";
 import { createBot, createSiteServices, databasePath } from "../setup.ts";
 import { drainOnSignal, listen } from "./http.ts";
 import { relayedPublisher, sendPoke } from "./messages.ts";
-import { remoteSigningWrites } from "./writer.ts";
+import { remoteWrites } from "./writer.ts";
 
 export async function runWebProcess(config: Config): Promise<void> {
   // The primary migrated the database before forking.
   const db = openDatabase(databasePath(config));
   const kv = new SqliteKvStore(db);
-  // Signatures are written by the primary, the one writer (writer.ts).
-  const services = createSiteServices(db, config, { writes: remoteSigningWrites() });
+  // Signatures are written by the primary, the one writer (writer.ts); so are
+  // inbox activities, into the queue, for the worker processes (decision 0033).
+  const writes = remoteWrites();
+  const services = createSiteServices(db, config, { writes });
   const runtime = await createFederationRuntime({ db, batcher: services.batcher, config, kv });
   const bot = createBot(db, services.batcher, config, { run: false });
   const app = createApp({
@@ -31,6 +35,7 @@ export async function runWebProcess(config: Config): Promise<void> {
     publisher: relayedPublisher(),
     ...services,
     bot: bot.web == null ? null : { ...bot.web, poke: () => sendPoke("bot") },
+    enqueueInbound: writes.inbound,
   });
   // The diff threads start with the first comparison asked for, not now: one
   // warm thread per HTTP process would cost every process its memory at idle.

@@ -17,19 +17,10 @@ import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { openSiteDatabase } from "../../src/setup.ts";
 import { dueSlot } from "../../src/strike/schedule.ts";
 import { defaultStrikeSettings, type StrikeSettings } from "../../src/strike/settings.ts";
-import {
-  freePort,
-  killChildren,
-  removeTempDirs,
-  spawnApp,
-  startApp,
-  tempDir,
-  type RunningApp,
-} from "../helpers/process.ts";
+import { freePort, killChildren, removeTempDirs, spawnApp, startApp, tempDir } from "../helpers/process.ts";
+import { log, processesIn, ready, READY_MS, until } from "../helpers/cluster.ts";
 
 const SLUG = "digital-independence";
-/** Several processes start slowly on a busy machine. */
-const READY_MS = 150_000;
 
 const LOAD = {
   PROOF_OF_WORK: "off",
@@ -41,52 +32,6 @@ const LOAD = {
 
 afterEach(killChildren);
 afterAll(removeTempDirs);
-
-type Role = "web" | "worker";
-
-/** The processes the log names, by `role.index`, with their latest pid. */
-function processesIn(output: string): Map<string, number> {
-  const found = new Map<string, number>();
-  for (const match of output.matchAll(/ (web|worker)\.(\d+)\[(\d+)\] /g))
-    found.set(`${match[1]}.${match[2]}`, Number(match[3]));
-  return found;
-}
-
-function log(app: RunningApp): string {
-  const { stdout, stderr } = app.output();
-  return stdout + stderr;
-}
-
-async function until<T>(what: string, app: RunningApp, probe: () => T | undefined | null | false, ms = READY_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value != null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${log(app)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Waits until each HTTP process listens and each worker delivers; returns their pids. */
-async function ready(app: RunningApp, web: number, workers = 1): Promise<Map<string, number>> {
-  return until("every process to start", app, () => {
-    const text = log(app);
-    const pids = new Map<string, number>();
-    const wanted: [Role, number, RegExp][] = [
-      ["web", web, /undersign is serving/],
-      ["worker", workers, /Delivering queued activities/],
-    ];
-    for (const [role, count, line] of wanted) {
-      for (let i = 1; i <= count; i++) {
-        const lines = text.split("\n").filter((l) => l.includes(` ${role}.${i}[`) && line.test(l));
-        const last = lines.at(-1);
-        if (last == null) return null;
-        pids.set(`${role}.${i}`, Number(/\[(\d+)\]/.exec(last.slice(last.indexOf(` ${role}.${i}[`)))![1]));
-      }
-    }
-    return pids;
-  });
-}
 
 /** GET on a connection of its own (a kept-alive one may belong to a killed process). */
 function statusOnNewConnection(url: string): Promise<number> {
