@@ -80,13 +80,19 @@ const REGISTER_LABELS: Record<string, string> = {
   invite: "Invite code",
 };
 
-export function RegisterForm(props: { csrf: string; mode: "open" | "invite"; state: AccountFormState }) {
+/** `path` with `?next=` when it leads somewhere other than the account page. */
+export function withNext(path: string, next: string): string {
+  return next === "/account" ? path : `${path}?next=${encodeURIComponent(next)}`;
+}
+
+export function RegisterForm(props: { csrf: string; mode: "open" | "invite"; next: string; state: AccountFormState }) {
   const v = props.state.values ?? {};
   const e = props.state.errors ?? {};
   return (
     <form class="account-form" method="post" action="/register" novalidate>
       <FormErrors state={props.state} labels={REGISTER_LABELS} form="register" />
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+      <input type="hidden" name="next" value={props.next} />
       <Field
         form="register"
         name="username"
@@ -134,7 +140,7 @@ export function RegisterForm(props: { csrf: string; mode: "open" | "invite"; sta
         <button type="submit">Create account</button>
       </p>
       <p class="fine-print">
-        Already have an account? <a href="/login">Log in</a>.
+        Already have an account? <a href={withNext("/login", props.next)}>Log in</a>.
       </p>
     </form>
   );
@@ -179,7 +185,7 @@ export function LoginForm(props: {
       </p>
       {props.registration !== "closed" && (
         <p class="fine-print">
-          No account yet? <a href="/register">Register</a>.
+          No account yet? <a href={withNext("/register", props.next)}>Register</a>.
         </p>
       )}
     </form>
