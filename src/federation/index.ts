@@ -64,7 +64,10 @@ export {
   listSentNotices,
   mediaPath,
   nextNoticeAt,
+  noticeKeyUsed,
   postNoticesNow,
+  previewNoticesNow,
+  type NoticePreview,
   type SentNotice,
 } from "./notices.ts";
 export { createFederationRuntime, type FederationRuntime, type FederationRuntimeOptions } from "./runtime.ts";

@@ -205,6 +205,13 @@ function targets(): Target[] {
       fields: { declaration: DECL },
       limit: 512 * KB,
     },
+    {
+      route: "POST /admin/strike/post-now/confirm",
+      path: "/admin/strike/post-now/confirm",
+      who: "admin",
+      fields: { declaration: DECL },
+      limit: 512 * KB,
+    },
     { route: "POST /bot/connect", path: "/bot/connect", who: "author", page: "/bot", limit: 16 * KB, gateway: true },
     {
       route: "POST /bot/:id{[0-9]+}/plan",
