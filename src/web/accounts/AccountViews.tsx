@@ -287,7 +287,13 @@ export function AdminView(props: AdminViewProps) {
         <a href="/admin/media">Images: uploads for notices and the memes gallery</a>
       </p>
       <p>
-        <a href="/admin/pages">Pages: questions and answers, resources</a>
+        <a href="/admin/introduction">The introduction on the front page</a>
+      </p>
+      <p>
+        <a href="/admin/pages/about">About this site: who runs it, contact, imprint</a>
+      </p>
+      <p>
+        <a href="/admin/pages">Pages: about, questions and answers, resources</a>
       </p>
       <h2 id="registration-title">Registration</h2>
       <form method="post" action="/admin/registration" class="account-form">

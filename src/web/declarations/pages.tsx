@@ -45,6 +45,7 @@ import {
 } from "../fediverse/index.ts";
 import { currentAccount } from "../kit/session.ts";
 import { declarationMeta, DeclarationShare } from "../sharing/index.ts";
+import { SiteIntroduction } from "../site-pages/index.ts";
 import { DraftNotice, isOwner, readableDeclaration, RepublishForm, WithdrawnNotice } from "../kit/visibility.tsx";
 
 export const pages = new Hono<WebEnv>();
@@ -70,6 +71,7 @@ pages.get("/", (c) => {
       canonical={new URL("/", config.origin).href}
       alternates={[{ href: siteAccountUri(deps), type: "application/activity+json", title: siteHandle(deps) }]}
     >
+      <SiteIntroduction c={c} />
       <h1 class="page-title">Declarations</h1>
       <DeclarationList declarations={declarations} />
       <SiteFollow handle={siteHandle(deps)} introduction={siteIntroductionOf(config)} />
