@@ -46,6 +46,7 @@ import {
 import { currentAccount } from "../kit/session.ts";
 import { declarationMeta, DeclarationShare } from "../sharing/index.ts";
 import { SiteIntroduction } from "../site-pages/index.ts";
+import { CompareLink } from "../diffs/index.ts";
 import { DraftNotice, isOwner, readableDeclaration, RepublishForm, WithdrawnNotice } from "../kit/visibility.tsx";
 
 export const pages = new Hono<WebEnv>();
@@ -339,6 +340,9 @@ function revisionPage(
         }
         proposedChangesHtml={source == null ? null : proposedHtml(proposed)}
       />
+      {source != null && (
+        <CompareLink sourceUrl={source.url} slug={declaration.slug} revision={revision.number} origin={config.origin} />
+      )}
       {isLatest && csrf != null && declaration.status === "published" && (
         <SignSection c={c} declaration={declaration} csrf={csrf} />
       )}
