@@ -231,6 +231,13 @@ function targets(): Target[] {
     },
     { route: "POST /strike/pledge", path: "/strike/pledge", who: "anon", page: "/strike", limit: 16 * KB },
     {
+      route: "POST /admin/introduction",
+      path: "/admin/introduction",
+      who: "admin",
+      page: "/admin/introduction",
+      limit: 64 * KB,
+    },
+    {
       route: "POST /admin/pages/:slug",
       path: "/admin/pages/faq",
       who: "admin",
