@@ -11,10 +11,9 @@ import { federationMiddleware, type FedData } from "./federation/index.ts";
 import { APP } from "./logging.ts";
 import { apiError, notFoundPage, web, type WebDeps, type WebEnv } from "./web/index.ts";
 import { cacheHeaders } from "./web/kit/cache-headers.ts";
+import { errorPage } from "./web/kit/errors.tsx";
 import { isClientAbort, QuietLog } from "./web/kit/quiet-log.ts";
 import { securityHeaders } from "./web/kit/security-headers.ts";
-import { ErrorView } from "./web/layout/ErrorView.tsx";
-import { Layout } from "./web/layout/Layout.tsx";
 
 const logger = getLogger([APP, "web"]);
 
@@ -120,21 +119,11 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
       }
       c.header("Retry-After", "60");
       if (isApi(c.req.path)) return apiError(c, 503, "storage_full", DISK_FULL_MESSAGE);
-      return c.html(
-        <Layout title="Cannot save right now" siteName={deps.config.instanceName}>
-          <ErrorView status={503} message={DISK_FULL_MESSAGE} />
-        </Layout>,
-        503,
-      );
+      return errorPage(c, 503, { key: "error.diskFull" });
     }
     logger.error("Unexpected error on {method} {path}: {error}", { method: c.req.method, path: c.req.path, error });
     if (isApi(c.req.path)) return apiError(c, 500, "internal_error", "The server could not complete this request.");
-    return c.html(
-      <Layout title="Something went wrong" siteName={deps.config.instanceName}>
-        <ErrorView status={500} />
-      </Layout>,
-      500,
-    );
+    return errorPage(c, 500);
   });
   return app;
 }

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseEnv } from "node:util";
+import { isLocale, LOCALES, type Locale } from "./i18n/locales.ts";
 import { parseProxyList } from "./net-address.ts";
 import { siteHandleFrom, siteHandleProblem } from "./slug.ts";
 
@@ -39,6 +40,8 @@ export interface Config {
   readonly siteHandle: string;
   /** The owner's introduction of the site: on the home page and in the site account's profile. Plain text. */
   readonly siteIntroduction: string;
+  /** The interface language for visitors whose browser asks for none we speak (DEFAULT_LANGUAGE; docs/decisions/0034). */
+  readonly defaultLanguage: Locale;
   readonly logLevel: LogLevel;
   /**
    * The reverse proxies (normalised CIDR ranges) whose X-Forwarded-For is
@@ -180,6 +183,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     );
   }
 
+  const givenLanguage = value(env, "DEFAULT_LANGUAGE")?.trim().toLowerCase() ?? "en";
+  const defaultLanguage: Locale = isLocale(givenLanguage) ? givenLanguage : "en";
+  if (!isLocale(givenLanguage))
+    problems.push(`DEFAULT_LANGUAGE: expected one of ${LOCALES.join(", ")}, got "${value(env, "DEFAULT_LANGUAGE")}"`);
+
   const givenHandle = value(env, "SITE_HANDLE")?.trim().toLowerCase();
   const siteHandle = givenHandle ?? siteHandleFrom(instanceName);
   const handleProblem = givenHandle == null ? null : siteHandleProblem(givenHandle);
@@ -285,6 +293,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     instanceName,
     siteHandle,
     siteIntroduction,
+    defaultLanguage,
     logLevel,
     trustedProxies,
     ipv6PrefixLength,

@@ -3,11 +3,11 @@
  * signatures", "1 person has".  Pure; English, as the rest of the site.
  */
 
-const numberFormat = new Intl.NumberFormat("en");
+import { formatNumberIn } from "./i18n/format.ts";
 
-/** A number as written in our texts: `1,234`. */
-export function formatNumber(n: number): string {
-  return numberFormat.format(n);
+/** A number as written in our texts: `1,234` in English, `1.234` in German (`locale`, English by default). */
+export function formatNumber(n: number, locale = "en"): string {
+  return formatNumberIn(locale, n);
 }
 
 /** `n` with the word that agrees with it: `plural(1, "signature", "signatures")` is "1 signature". */

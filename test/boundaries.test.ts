@@ -174,7 +174,7 @@ type Rule = (target: string, from: string) => boolean;
 const under = (target: string, ...areas: string[]) => areas.some((a) => target.startsWith(`${a}/`));
 const leaf = (target: string) => LEAVES.has(target) || target === "../package.json";
 /** What the domain below the web may use: db, the diff engine's index, strike rules, leaves. */
-const domain = (t: string) => under(t, "db", "strike") || t === "diff/index.ts" || leaf(t);
+const domain = (t: string) => under(t, "db", "strike", "i18n") || t === "diff/index.ts" || leaf(t);
 /** What every web module may use besides web/ itself. */
 const webBase = (t: string) =>
   domain(t) || under(t, "services", "bot") || t === "federation/index.ts" || under(t, "web/kit", "web/layout");
@@ -187,7 +187,7 @@ const featureOf = (path: string) => (path.startsWith("web/") ? path.split("/")[1
  * and other features only through their index.ts.
  */
 function ruleFor(path: string): Rule | undefined {
-  if (LEAVES.has(path)) return (t) => leaf(t) || under(t, "db");
+  if (LEAVES.has(path)) return (t) => leaf(t) || under(t, "db", "i18n");
   if (path === "main.ts") return (t) => !under(t, "web", "cli") && t !== "worker.ts";
   if (path === "app.tsx")
     return (t) => leaf(t) || t === "federation/index.ts" || t === "web/index.ts" || under(t, "web/kit", "web/layout");
@@ -200,6 +200,8 @@ function ruleFor(path: string): Rule | undefined {
   if (top === "db") return (t) => under(t, "db");
   if (top === "diff") return (t) => under(t, "diff") || t === "markdown.ts";
   if (top === "strike") return (t) => under(t, "strike");
+  // The catalogs and the choice of a language: pure, below everything that speaks.
+  if (top === "i18n") return (t) => under(t, "i18n");
   if (top === "bot") return (t) => under(t, "bot", "db", "strike") || t === "federation/index.ts" || leaf(t);
   if (top === "federation") return (t) => under(t, "federation") || domain(t);
   if (top === "services") return (t) => under(t, "services") || domain(t);

@@ -9,8 +9,15 @@
  *     remember a random `state` (and a PKCE verifier when the server takes
  *     PKCE) and answer the server's authorization URL.
  *  2. `finishConnect`: at our callback, take the state back (once, within 15
- *     minutes, by the same account), trade the code for a token, read the
- *     account it acts for, and store the token sealed (src/bot/secrets.ts).
+ *     minutes, in the browser that started, by the same account here), trade
+ *     the code for a token, read the account it acts for on that same server,
+ *     and store the token sealed (src/bot/secrets.ts).
+ *
+ * A striker connects either for their account here (`accountId`) or with no
+ * account here (`accountId` null): the connected account is then their
+ * identity on /bot, a "bot identity" (docs/decisions/0032), named
+ * `user@server` by the server that issued the token, never by what that
+ * server claims about other servers.
  *  3. `disconnect`: cancel what the server still holds scheduled for us
  *     (and say exactly which posts could not be cancelled), revoke the token
  *     there, and delete the connection here.
@@ -30,20 +37,20 @@ import { getLogger } from "@logtape/logtape";
 import type { Db } from "../db/client.ts";
 import type { WriteBatcher } from "../db/batch.ts";
 import {
-  createAuthorization,
   deleteBotApp,
   deleteConnection,
   findBotApp,
+  findIdentityConnection,
   getBotApp,
   insertBotApp,
   listConnections,
   listPosts,
   noteBotAppVersion,
   replaceBotApp,
-  takeAuthorization,
   upsertConnection,
   type ConnectionWithApp,
 } from "../db/bot.ts";
+import { createAuthorization, takeAuthorization } from "../db/bot-sign-in.ts";
 import type { BotAppRow, BotConnection, BotPost } from "../db/schema.ts";
 import { isPrivateHostLiteral } from "../federation/index.ts";
 import { cancelOnServer, notCancelledWords } from "./capability.ts";
@@ -246,8 +253,9 @@ async function appFor(
  */
 export async function startConnect(
   ctx: BotContext,
-  accountId: number,
+  accountId: number | null,
   server: string,
+  browserHash = "",
 ): Promise<{ redirect: string; origin: string }> {
   const origin = serverInput(server, clientOptions(ctx).allowHttp === true);
   const app = await withBotNetwork(ctx, async (options) => {
@@ -263,6 +271,7 @@ export async function startConnect(
     createAuthorization(ctx.db, {
       stateHash,
       accountId,
+      browserHash,
       appId: app.id,
       codeVerifierSealed: pkce == null ? null : sealToken(ctx.key, pkce.verifier, verifierContext(stateHash)),
       now: nowOf(ctx),
@@ -285,39 +294,55 @@ export class ConnectError extends Error {
   }
 }
 
+export interface CallbackParams {
+  readonly state: string | undefined;
+  readonly code: string | undefined;
+  readonly error: string | undefined;
+  readonly errorDescription: string | undefined;
+  /** SHA-256 of the random value in this browser's cookie (as given to `startConnect`). */
+  readonly browserHash?: string | undefined;
+}
+
 /**
  * Finishes connecting at the callback.  Throws ConnectError (unknown or
- * expired state, another account's, the striker said no) or BotApiError (the
- * server failed).
+ * expired state, another browser's or account's, the striker said no, the
+ * server answered for an account elsewhere) or BotApiError (the server failed).
  */
 export function finishConnect(
   ctx: BotContext,
-  accountId: number,
-  params: {
-    state: string | undefined;
-    code: string | undefined;
-    error: string | undefined;
-    errorDescription: string | undefined;
-  },
+  accountId: number | null,
+  params: CallbackParams,
 ): Promise<BotConnection> {
   return withBotNetwork(ctx, (options) => finishOn(ctx, accountId, params, options));
 }
 
+/**
+ * The account's name on the server that issued the token: `user@host`.  A
+ * server answers its own accounts by their local name; one that names an
+ * account on another server (`someone@elsewhere`) is not believed.
+ */
+export function identityAcct(acct: string, host: string): string | null {
+  const match = /^@?([^@\s/]{1,100})(?:@([^@\s/]{1,253}))?$/.exec(acct);
+  if (match == null) return null;
+  const domain = match[2];
+  if (domain != null && domain.toLowerCase() !== host.toLowerCase()) return null;
+  return `${match[1]}@${host}`;
+}
+
 async function finishOn(
   ctx: BotContext,
-  accountId: number,
-  params: {
-    state: string | undefined;
-    code: string | undefined;
-    error: string | undefined;
-    errorDescription: string | undefined;
-  },
+  accountId: number | null,
+  params: CallbackParams,
   options: BotClientOptions,
 ): Promise<BotConnection> {
   const state = params.state ?? "";
   const authorization =
     state === "" ? undefined : await ctx.batcher.run(() => takeAuthorization(ctx.db, hashState(state), nowOf(ctx)));
-  if (authorization == null || authorization.accountId !== accountId) {
+  if (
+    authorization == null ||
+    authorization.accountId !== accountId ||
+    authorization.browserHash !== (params.browserHash ?? "")
+  ) {
     throw new ConnectError(
       "This connection attempt is unknown or has expired (you have 15 minutes to approve). Please start again.",
     );
@@ -362,8 +387,18 @@ async function finishOn(
     await revokeToken(app.origin, credentials, token.accessToken, options).catch(() => undefined);
     throw error;
   }
+  const acct = identityAcct(account.acct, host);
+  if (acct == null || account.id === "") {
+    await revokeToken(app.origin, credentials, token.accessToken, options).catch(() => undefined);
+    throw new ConnectError(
+      `${host} answered for an account that is not one of its own (“${account.acct.slice(0, 100)}”). Nothing was stored.`,
+    );
+  }
   // Connecting the same account again replaces its token: the old one is revoked there, not left working.
-  const previous = listConnections(ctx.db, accountId).find((c) => c.appId === app.id && c.remoteId === account.id);
+  const previous =
+    accountId == null
+      ? findIdentityConnection(ctx.db, app.id, account.id)
+      : listConnections(ctx.db, accountId).find((c) => c.appId === app.id && c.remoteId === account.id);
   const previousToken = previous == null ? null : connectionTokenOrNull(ctx, previous);
   const connection = await ctx.batcher.run(() =>
     upsertConnection(
@@ -372,7 +407,7 @@ async function finishOn(
         accountId,
         appId: app.id,
         remoteId: account.id,
-        acct: account.acct.includes("@") ? account.acct : `${account.acct}@${host}`,
+        acct,
         displayName: account.displayName,
         url: account.url,
         avatar: account.avatar,

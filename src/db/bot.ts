@@ -1,20 +1,13 @@
 /**
- * The strike bot's storage: the OAuth app registered per server, the
- * authorizations in progress, strikers' connections (with their sealed
- * token and plan) and one row per post and slot.  Sealing and the rules of
+ * The strike bot's storage: the OAuth app registered per server, strikers'
+ * connections (with their sealed
+ * token and plan) and one row per post and slot.  Authorizations in
+ * progress and the sign-ins of bot identities are in bot-sign-in.ts.  Sealing and the rules of
  * when to post live in src/bot; these functions store what they are given.
  */
-import { and, asc, eq, lt, lte, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, lte, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
-import {
-  botApps,
-  botAuthorizations,
-  botConnections,
-  botPosts,
-  type BotAppRow,
-  type BotConnection,
-  type BotPost,
-} from "./schema.ts";
+import { botApps, botConnections, botPosts, type BotAppRow, type BotConnection, type BotPost } from "./schema.ts";
 
 // ---------------------------------------------------------------------------
 // Apps
@@ -86,42 +79,6 @@ export function deleteBotApp(db: DbLike, id: number): void {
 }
 
 // ---------------------------------------------------------------------------
-// Authorizations in progress
-
-export interface NewAuthorization {
-  readonly stateHash: string;
-  readonly accountId: number;
-  readonly appId: number;
-  readonly codeVerifierSealed: string | null;
-  readonly now: Date;
-  readonly ttlMs: number;
-}
-
-export function createAuthorization(db: DbLike, a: NewAuthorization): void {
-  db.delete(botAuthorizations).where(lt(botAuthorizations.expires, a.now)).run();
-  db.insert(botAuthorizations)
-    .values({
-      stateHash: a.stateHash,
-      accountId: a.accountId,
-      appId: a.appId,
-      codeVerifierSealed: a.codeVerifierSealed,
-      created: a.now,
-      expires: new Date(a.now.getTime() + a.ttlMs),
-    })
-    .run();
-}
-
-/** Takes (and deletes) the authorization with this state, if it exists and has not expired. */
-export function takeAuthorization(
-  db: DbLike,
-  stateHash: string,
-  now: Date,
-): typeof botAuthorizations.$inferSelect | undefined {
-  const row = db.delete(botAuthorizations).where(eq(botAuthorizations.stateHash, stateHash)).returning().get();
-  return row != null && row.expires.getTime() > now.getTime() ? row : undefined;
-}
-
-// ---------------------------------------------------------------------------
 // Connections
 
 export interface ConnectionWithApp extends BotConnection {
@@ -156,8 +113,23 @@ export function listConnections(db: DbLike, accountId: number): ConnectionWithAp
   );
 }
 
+/** The bot identity of this remote account (its connection without a local account), if any. */
+export function findIdentityConnection(db: DbLike, appId: number, remoteId: string): ConnectionWithApp | undefined {
+  return withApp(
+    db
+      .select({ c: botConnections, a: botApps })
+      .from(botConnections)
+      .innerJoin(botApps, eq(botApps.id, botConnections.appId))
+      .where(
+        and(isNull(botConnections.accountId), eq(botConnections.appId, appId), eq(botConnections.remoteId, remoteId)),
+      )
+      .all(),
+  )[0];
+}
+
 export interface ConnectedAccount {
-  readonly accountId: number;
+  /** The account here, or null for a bot identity. */
+  readonly accountId: number | null;
   readonly appId: number;
   readonly remoteId: string;
   readonly acct: string;
@@ -177,36 +149,51 @@ export function upsertConnection(
   a: ConnectedAccount,
   seal: (connectionId: number) => string,
 ): BotConnection {
-  const row = db
-    .insert(botConnections)
-    .values({
-      accountId: a.accountId,
-      appId: a.appId,
-      remoteId: a.remoteId,
-      acct: a.acct,
-      displayName: a.displayName,
-      url: a.url,
-      avatar: a.avatar,
-      scope: a.scope,
-      created: a.now,
-      updated: a.now,
-    })
-    .onConflictDoUpdate({
-      target: [botConnections.accountId, botConnections.appId, botConnections.remoteId],
-      set: {
-        acct: a.acct,
-        displayName: a.displayName,
-        url: a.url,
-        avatar: a.avatar,
-        scope: a.scope,
-        status: "active",
-        statusReason: null,
-        needsSync: true,
+  const fields = {
+    acct: a.acct,
+    displayName: a.displayName,
+    url: a.url,
+    avatar: a.avatar,
+    scope: a.scope,
+  };
+  const again = { ...fields, status: "active" as const, statusReason: null, needsSync: true, updated: a.now };
+  let row: BotConnection;
+  if (a.accountId == null) {
+    // A bot identity: one per remote account (the partial unique index), updated in place on a new sign-in.
+    const known = findIdentityConnection(db, a.appId, a.remoteId);
+    row =
+      known == null
+        ? db
+            .insert(botConnections)
+            .values({
+              accountId: null,
+              appId: a.appId,
+              remoteId: a.remoteId,
+              ...fields,
+              created: a.now,
+              updated: a.now,
+            })
+            .returning()
+            .get()
+        : db.update(botConnections).set(again).where(eq(botConnections.id, known.id)).returning().get()!;
+  } else {
+    row = db
+      .insert(botConnections)
+      .values({
+        accountId: a.accountId,
+        appId: a.appId,
+        remoteId: a.remoteId,
+        ...fields,
+        created: a.now,
         updated: a.now,
-      },
-    })
-    .returning()
-    .get();
+      })
+      .onConflictDoUpdate({
+        target: [botConnections.accountId, botConnections.appId, botConnections.remoteId],
+        set: again,
+      })
+      .returning()
+      .get();
+  }
   return db
     .update(botConnections)
     .set({ tokenSealed: seal(row.id) })

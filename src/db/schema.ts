@@ -842,9 +842,10 @@ export const botAuthorizations = sqliteTable(
     id: integer().primaryKey({ autoIncrement: true }),
     /** SHA-256 (hex) of the random state sent to the server. */
     stateHash: text("state_hash").notNull(),
-    accountId: integer("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** The account here that connects, or null when the striker signs in with the account they connect (a bot identity). */
+    accountId: integer("account_id").references(() => accounts.id, { onDelete: "cascade" }),
+    /** SHA-256 (hex) of the random value in the browser's cookie that started it: the callback must come from that browser. */
+    browserHash: text("browser_hash").notNull().default(""),
     appId: integer("app_id")
       .notNull()
       .references(() => botApps.id, { onDelete: "cascade" }),
@@ -868,9 +869,12 @@ export const botConnections = sqliteTable(
   "bot_connections",
   {
     id: integer().primaryKey({ autoIncrement: true }),
-    accountId: integer("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    /**
+     * The account here that owns it, or null for a bot identity: the striker
+     * signed in with this remote account itself and owns it through
+     * `bot_sessions` (docs/decisions/0032).
+     */
+    accountId: integer("account_id").references(() => accounts.id, { onDelete: "cascade" }),
     appId: integer("app_id")
       .notNull()
       .references(() => botApps.id, { onDelete: "restrict" }),
@@ -901,10 +905,35 @@ export const botConnections = sqliteTable(
   },
   (t) => [
     uniqueIndex("bot_connections_remote_unique").on(t.accountId, t.appId, t.remoteId),
+    /** One bot identity per remote account (a local account's connections are unique by the index above). */
+    uniqueIndex("bot_connections_identity_unique").on(t.appId, t.remoteId).where(sql`account_id IS NULL`),
     index("bot_connections_status_idx").on(t.status, t.enabled),
   ],
 );
 export type BotConnection = typeof botConnections.$inferSelect;
+
+/**
+ * A browser signed in to /bot as a bot identity (a connection without a
+ * local account): the SHA-256 of a random token in an HttpOnly cookie.
+ * Deleted on sign-out, and with the connection on disconnect.
+ */
+export const botSessions = sqliteTable(
+  "bot_sessions",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    tokenHash: text("token_hash").notNull(),
+    connectionId: integer("connection_id")
+      .notNull()
+      .references(() => botConnections.id, { onDelete: "cascade" }),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    expires: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("bot_sessions_token_unique").on(t.tokenHash),
+    index("bot_sessions_connection_idx").on(t.connectionId),
+    index("bot_sessions_expires_idx").on(t.expires),
+  ],
+);
 
 /**
  * One post the bot makes for a connection at one slot.  States:
@@ -1072,3 +1101,34 @@ export const powSolutions = sqliteTable(
   (t) => [index("pow_solutions_expires_idx").on(t.expires)],
 );
 export type PowSolution = typeof powSolutions.$inferSelect;
+
+/**
+ * A translation of a Declaration (docs/decisions/0034).  The translation is
+ * a Declaration row of its own (`declarationId`: its slug, its text in
+ * `revisions`, its signatures, its actor), tied here to its original and to
+ * the exact revision of the original it translates.  It is neither a copy
+ * (no Proposed Changes: it says the same thing) nor a separate Declaration
+ * (its signatures count toward the original's family total, per language).
+ * It is out of date when the original's latest revision is newer than
+ * `originalRevision`.
+ */
+export const translations = sqliteTable(
+  "translations",
+  {
+    declarationId: integer("declaration_id")
+      .primaryKey()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    originalId: integer("original_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    /** The number of the original's revision this translation follows. */
+    originalRevision: integer("original_revision").notNull(),
+    /** BCP 47, canonical (`pt-BR`); the same as the translation's `declarations.language`. */
+    language: text().notNull(),
+    created: integer({ mode: "timestamp_ms" }).notNull(),
+    updated: integer({ mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [uniqueIndex("translations_original_language_unique").on(t.originalId, t.language)],
+);
+export type Translation = typeof translations.$inferSelect;
+export type NewTranslation = typeof translations.$inferInsert;

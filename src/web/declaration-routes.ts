@@ -16,6 +16,7 @@ import type { WebEnv } from "./kit/context.ts";
 import { declarationFiles } from "./sharing/index.ts";
 import { sign } from "./signing/index.ts";
 import { declarationStatsRoutes } from "./stats/index.ts";
+import { translationRoutes } from "./translations/index.ts";
 
 export const declarationRouter = new Hono<WebEnv>();
 
@@ -31,6 +32,8 @@ declarationRouter.route("/", lineageRoutes);
 // Comparisons of its versions, its numbers.
 declarationRouter.route("/", declarationDiffRoutes);
 declarationRouter.route("/", declarationStatsRoutes);
+// Its translations: the list, translating, a translator's edits (each translation is a Declaration of its own).
+declarationRouter.route("/", translationRoutes);
 // The fediverse: follow or sign from another server, responses shown or hidden.
 declarationRouter.route("/", interactOnDeclarations);
 declarationRouter.route("/", responseRoutes);

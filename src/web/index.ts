@@ -14,6 +14,7 @@ import { health } from "./health.ts";
 import { interactRoutes, siteFollowRoutes } from "./fediverse/index.ts";
 import { mediaRoutes } from "./media/index.ts";
 import { memeRoutes } from "./media/index.ts";
+import { languageRoutes } from "./languages/index.ts";
 import { pages } from "./declarations/index.ts";
 import { powRoutes } from "./signing/index.ts";
 import { privacy } from "./site-pages/index.ts";
@@ -84,6 +85,7 @@ web.route("/", tagRoutes);
 web.route("/", sitePageRoutes);
 web.route("/", privacy);
 web.route("/", memeRoutes);
+web.route("/", languageRoutes);
 
 export { apiError, notFoundPage } from "./kit/errors.tsx";
 export type { WebDeps, WebEnv } from "./kit/context.ts";

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  identityAcct,
   AUTHORIZATION_TTL_MS,
   BOT_SCOPES,
   ConnectError,
@@ -288,6 +289,16 @@ describe("connecting", () => {
     expect(connectionToken(ctx, getConnection(db, first.id)!)).toBe(userTokens[1]!.token);
     expect(userTokens[0]!.revoked_at).toBeInstanceOf(Date);
     expect(userTokens[1]!.revoked_at).toBeNull();
+  });
+});
+
+describe("a connected account's name", () => {
+  it("is the server's own account at the server that issued the token, never one it claims elsewhere", () => {
+    expect(identityAcct("striker", "m.example")).toBe("striker@m.example");
+    expect(identityAcct("@striker", "m.example")).toBe("striker@m.example");
+    expect(identityAcct("striker@M.Example", "m.example")).toBe("striker@m.example");
+    for (const claim of ["Gargron@mastodon.social", "a@b@m.example", "", "two words", "x/y", "a".repeat(101)])
+      expect(identityAcct(claim, "m.example"), claim).toBeNull();
   });
 });
 

@@ -57,7 +57,7 @@ describe.skipIf(!haveChromium)("the strike bot in a browser", () => {
         const watch = await watchPage(context, page, t.origin, expected400, [mastodon.url]);
         await page.goto(`${t.origin}/bot`);
         expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Strike bot");
-        await page.getByRole("link", { name: "Log in to set up your bot" }).click();
+        await page.locator("main").getByRole("link", { name: "Log in", exact: true }).click();
         await page.locator("#login-username").fill("ada");
         await page.locator("#login-password").fill("correct horse battery");
         await page.getByRole("button", { name: "Log in" }).click();

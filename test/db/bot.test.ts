@@ -7,7 +7,6 @@
 import { describe, expect, it } from "vitest";
 import {
   connectionsNeedingSync,
-  createAuthorization,
   deleteConnection,
   duePosts,
   getPost,
@@ -21,12 +20,12 @@ import {
   nextBotWake,
   savePlan,
   setEnabled,
-  takeAuthorization,
   updatePostIf,
   upsertConnection,
   type NewBotPost,
 } from "../../src/db/bot.ts";
 import { createAccount, findAccountByUsername } from "../../src/db/accounts.ts";
+import { createAuthorization, takeAuthorization } from "../../src/db/bot-sign-in.ts";
 import type { Db } from "../../src/db/client.ts";
 import { createTestDb } from "../helpers/db.ts";
 
@@ -183,7 +182,7 @@ describe("strike bot storage", () => {
     markRevoked(db, c.id, "Connect again.", T0);
     expect(states(db, c.id)).toEqual(["posted", "failed", "scheduled"]);
     expect(listPosts(db, c.id)[1]!.error).toBe("Connect again.");
-    expect(listConnections(db, c.accountId)[0]).toMatchObject({
+    expect(listConnections(db, c.accountId!)[0]).toMatchObject({
       tokenSealed: null,
       status: "revoked",
       enabled: false,

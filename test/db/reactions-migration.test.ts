@@ -5,38 +5,19 @@
  * what other servers sent.  Run on a database migrated up to the migration
  * before it, found by its content so that renumbering does not break this.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/client.ts";
 import { runMigrations } from "../../src/db/migrate.ts";
 import { recountSignatures } from "../../src/db/signatures.ts";
 import { MIGRATIONS_DIR } from "../../src/setup.ts";
+import { migrationsBefore } from "../helpers/migrations.ts";
 import { tempDir } from "../helpers/process.ts";
-
-interface Journal {
-  entries: { idx: number; tag: string }[];
-}
-
-/** A copy of the migrations folder that stops just before the reactions migration. */
-function migrationsBefore(): string {
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, "meta", "_journal.json"), "utf8")) as Journal;
-  const at = journal.entries.findIndex((e) =>
-    readFileSync(join(MIGRATIONS_DIR, `${e.tag}.sql`), "utf8").includes("fed_reactions_actor_object_unique"),
-  );
-  expect(at).toBeGreaterThan(0);
-  const dir = tempDir("migrations");
-  mkdirSync(join(dir, "meta"));
-  const kept = journal.entries.slice(0, at);
-  for (const e of kept) cpSync(join(MIGRATIONS_DIR, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
-  writeFileSync(join(dir, "meta", "_journal.json"), JSON.stringify({ ...journal, entries: kept }));
-  return dir;
-}
 
 describe("the reactions migration", () => {
   it("keeps the latest reaction per account and post, and cleans stored remote text", () => {
     const db = openDatabase(join(tempDir("db"), "undersign.sqlite"));
-    runMigrations(db, migrationsBefore());
+    runMigrations(db, migrationsBefore("fed_reactions_actor_object_unique"));
     const sql = db.$client;
     sql.exec(`
       INSERT INTO declarations (id, slug, title, revision, signature_count, created, updated, status) VALUES (1, 'rights', 'Rights', 1, 1, 0, 0, 'published');

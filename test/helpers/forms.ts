@@ -77,6 +77,18 @@ export function cookiesFrom(res: Response): string[] {
   return res.headers.getSetCookie().map((c) => c.split(";")[0]!);
 }
 
+/** The browser `who` after `res`: the cookies `res` set replace those of the same name (a deleted one goes). */
+export function withCookies(who: CsrfPair, res: Response): CsrfPair {
+  const jar = new Map(
+    who.cookie
+      .split("; ")
+      .filter((c) => c !== "")
+      .map((c) => [c.split("=")[0]!, c] as const),
+  );
+  for (const c of cookiesFrom(res)) jar.set(c.split("=")[0]!, c);
+  return { ...who, cookie: [...jar.values()].filter((c) => !c.endsWith("=")).join("; ") };
+}
+
 /** GETs a page with a form and returns its CSRF cookie and token. */
 export async function csrfFrom(
   app: App,

@@ -13,7 +13,8 @@ import { createAccount, findAccountByUsername } from "../../src/db/accounts.ts";
 import { botConnections } from "../../src/db/schema.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
-import { inputValue, pageText, postForm, textareaText, type CsrfPair } from "../helpers/forms.ts";
+import { planFields } from "./bot-plan-fields.ts";
+import { inputValue, pageText, postForm, textareaText, withCookies, type CsrfPair } from "../helpers/forms.ts";
 import { SCHEDULING_MODES, startMastodonApi, type MastodonApiServer } from "../helpers/mastodon-api.ts";
 
 const KEY = randomBytes(32).toString("hex");
@@ -38,9 +39,10 @@ async function setup() {
 type T = Awaited<ReturnType<typeof setup>>["t"];
 
 /** Connect → the server's authorize page (auto-approved) → our callback; returns the connection page's path. */
-async function connect(t: T, me: CsrfPair, server: MastodonApiServer): Promise<string> {
-  const start = await postForm(t.app, "/bot/connect", { server: server.url }, { csrf: me });
+async function connect(t: T, who: CsrfPair, server: MastodonApiServer): Promise<string> {
+  const start = await postForm(t.app, "/bot/connect", { server: server.url }, { csrf: who });
   expect(start.status).toBe(303);
+  const me = withCookies(who, start);
   const authorize = new URL(start.headers.get("location")!);
   expect(authorize.origin).toBe(server.url);
   const approved = await fetch(authorize, { redirect: "manual" });
@@ -52,48 +54,48 @@ async function connect(t: T, me: CsrfPair, server: MastodonApiServer): Promise<s
   return done.headers.get("location")!;
 }
 
-function planFields(overrides: Record<string, string | undefined> = {}): Record<string, string> {
-  const fields: Record<string, string | undefined> = {
-    "day-2027-07-04": "on",
-    "day-2027-07-05": "on",
-    timeZone: "Europe/Berlin",
-    cadence: "1",
-    times: "",
-    declaration: "test-declaration",
-    "template-1": "On strike today. Sign: {declaration_url} {hashtags}",
-    "template-2": "",
-    visibility: "unlisted",
-    language: "en",
-    spoilerText: "",
-    mediaId: "",
-    mediaAlt: "",
-    action: "save",
-    ...overrides,
-  };
-  return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
-}
-
 describe("/bot without BOT_TOKEN_KEY", () => {
-  it("answers 503 and tells the owner which variable to set", async () => {
+  it("tells visitors plainly that the bot is not available, and only the site's owner how to set it up", async () => {
     const t = await createTestApp();
-    const res = await t.app.request("/bot");
-    expect(res.status).toBe(503);
-    expect(pageText(await res.text())).toContain("BOT_TOKEN_KEY");
     expect(t.bot).toBeNull();
+    const someone = await loggedIn(t, "someone");
+    createAccount(t.db, { username: "owner", passwordHash: "unused", role: "admin" });
+    const owner = await loggedIn(t, "owner");
+    for (const [who, path] of [
+      [undefined, "/bot"],
+      [someone, "/bot"],
+      [undefined, "/bot/1"],
+    ] as const) {
+      const res = await getAs(t, path, who);
+      expect(res.status).toBe(503);
+      const text = pageText(await res.text());
+      expect(text).toContain("The strike bot is not available on this site");
+      expect(text).not.toContain("BOT_TOKEN_KEY");
+      expect(text).not.toContain("openssl");
+    }
+    const visitorPost = await postForm(t.app, "/bot/connect", { server: "mastodon.example" }, { csrf: null });
+    expect(visitorPost.status).toBe(503);
+    expect(pageText(await visitorPost.text())).not.toContain("BOT_TOKEN_KEY");
+    const res = await getAs(t, "/bot", owner);
+    expect(res.status).toBe(503);
+    const text = pageText(await res.text());
+    expect(text).toContain("The strike bot is not available on this site");
+    expect(text).toContain("BOT_TOKEN_KEY");
+    expect(text).toContain("openssl rand -hex 32");
   });
 });
 
 describe("/bot", () => {
-  it("explains the bot and asks visitors to log in; connecting needs an account", async () => {
+  it("explains the bot and offers visitors to sign in with their fediverse account, or to log in here", async () => {
     const { t } = await setup();
     const res = await t.app.request("/bot");
     expect(res.status).toBe(200);
-    const text = pageText(await res.text());
+    expect(res.headers.get("cache-control")).toBe("private, no-store");
+    const html = await res.text();
+    const text = pageText(html);
     expect(text).toContain("from your own Mastodon account");
-    expect(text).toContain("Log in to set up your bot");
-    const post = await postForm(t.app, "/bot/connect", { server: "mastodon.example" }, { csrf: null });
-    expect(post.status).toBe(303);
-    expect(post.headers.get("location")).toBe("/login?next=%2Fbot");
+    expect(text).toContain("Sign in with your fediverse account");
+    expect(html).toContain('href="/login?next=/bot"');
   });
 
   it("refuses a connect form without its CSRF token", async () => {
@@ -188,7 +190,7 @@ describe("/bot", () => {
     const denied = await fetch(again.headers.get("location")!, { redirect: "manual" });
     const deniedBack = new URL(denied.headers.get("location")!);
     expect(deniedBack.searchParams.get("error")).toBe("access_denied");
-    const res = await getAs(t, deniedBack.pathname + deniedBack.search, me);
+    const res = await getAs(t, deniedBack.pathname + deniedBack.search, withCookies(me, again));
     expect(res.status).toBe(400);
     expect(pageText(await res.text())).toContain("you did not approve the strike bot");
     expect(t.db.select().from(botConnections).all()).toEqual([]);
@@ -214,6 +216,9 @@ describe("/bot/{id}: the plan", () => {
     expect(textareaText(html, "template-1")).toContain("{declaration_url}");
     expect(inputValue(html, "timeZone")).toBe("UTC");
     expect(html).toMatch(/name="day-2027-07-04" value="on" checked/);
+    // No alert before anything was sent.
+    expect(pageText(html)).not.toContain("Nothing was saved");
+    expect(html).not.toContain('role="alert"');
   });
 
   it("names every bad field, keeps the input and saves nothing", async () => {
@@ -239,6 +244,9 @@ describe("/bot/{id}: the plan", () => {
       [{ language: "english" }, "Language", "“english” is not a language code"],
       [{ spoilerText: "w".repeat(201) }, "Content warning", "The content warning is longer than 200 characters."],
       [{ mediaId: "999" }, "Image", "That image is not in the memes gallery"],
+      [{ "template-2": "y".repeat(5001) }, "Notice 2", "Too long: at most 5000 characters."],
+      [{ times: "9,".repeat(201) }, "Times of day", "Too long: at most 400 characters."],
+      [{ timeZone: "Z".repeat(101) }, "Your time zone", "Too long: at most 100 characters."],
     ];
     for (const [overrides, label, message] of cases) {
       const fields = planFields(overrides);
@@ -249,7 +257,7 @@ describe("/bot/{id}: the plan", () => {
       // The message also stands by the field itself.
       expect(html, label).toMatch(/<p class="field-error" id="bot-[A-Za-z0-9-]+-error">/);
       if (fields["template-1"]) expect(textareaText(html, "template-1")).toBe(fields["template-1"]);
-      expect(inputValue(html, "timeZone")).toBe(fields.timeZone);
+      expect(inputValue(html, "timeZone")).toBe(fields.timeZone!.slice(0, 100));
     }
     const connection = t.db.select().from(botConnections).get()!;
     expect(connection.plan).toBeNull();

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { withBannerTexts } from "../../src/i18n/banner.ts";
 import { setDeclarationStatus } from "../../src/db/declarations.ts";
 import { declarations } from "../../src/db/schema.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
@@ -112,7 +113,7 @@ describe("the strike banner script and /api/strike", () => {
     expect(res.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
     expect(res.headers.get("cache-control")).toBe("public, max-age=3600, s-maxage=3600, stale-while-revalidate=10");
     const script = await res.text();
-    expect(script).toBe(readFileSync("src/web/static/banner.js", "utf8"));
+    expect(script).toBe(withBannerTexts(readFileSync("src/web/static/banner.js", "utf8")));
     // Built with textContent and element.style only; no cookies.
     expect(script).not.toMatch(
       /innerHTML|outerHTML|insertAdjacentHTML|document\.write|document\.cookie|setAttribute\("style"/,

@@ -34,7 +34,7 @@ describe("home page", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     const html = await res.text();
-    expect(html).toMatch(/^<!DOCTYPE html><html lang="en">/);
+    expect(html).toMatch(/^<!DOCTYPE html><html lang="en" dir="ltr">/);
     expect(html).toContain('<a href="/d/test-declaration">Test Declaration</a>');
     expect(html).toContain("A Declaration for tests.");
     expect(html).toContain("0 signatures");

@@ -846,9 +846,10 @@ export const botAuthorizations = pgTable(
     id: integer().primaryKey().generatedByDefaultAsIdentity(),
     /** SHA-256 (hex) of the random state sent to the server. */
     stateHash: text("state_hash").notNull(),
-    accountId: integer("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    /** The account here that connects, or null when the striker signs in with the account they connect (a bot identity). */
+    accountId: integer("account_id").references(() => accounts.id, { onDelete: "cascade" }),
+    /** SHA-256 (hex) of the random value in the browser's cookie that started it: the callback must come from that browser. */
+    browserHash: text("browser_hash").notNull().default(""),
     appId: integer("app_id")
       .notNull()
       .references(() => botApps.id, { onDelete: "cascade" }),
@@ -872,9 +873,12 @@ export const botConnections = pgTable(
   "bot_connections",
   {
     id: integer().primaryKey().generatedByDefaultAsIdentity(),
-    accountId: integer("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    /**
+     * The account here that owns it, or null for a bot identity: the striker
+     * signed in with this remote account itself and owns it through
+     * `bot_sessions` (docs/decisions/0032).
+     */
+    accountId: integer("account_id").references(() => accounts.id, { onDelete: "cascade" }),
     appId: integer("app_id")
       .notNull()
       .references(() => botApps.id, { onDelete: "restrict" }),
@@ -905,10 +909,35 @@ export const botConnections = pgTable(
   },
   (t) => [
     uniqueIndex("bot_connections_remote_unique").on(t.accountId, t.appId, t.remoteId),
+    /** One bot identity per remote account (a local account's connections are unique by the index above). */
+    uniqueIndex("bot_connections_identity_unique").on(t.appId, t.remoteId).where(sql`account_id IS NULL`),
     index("bot_connections_status_idx").on(t.status, t.enabled),
   ],
 );
 export type BotConnection = typeof botConnections.$inferSelect;
+
+/**
+ * A browser signed in to /bot as a bot identity (a connection without a
+ * local account): the SHA-256 of a random token in an HttpOnly cookie.
+ * Deleted on sign-out, and with the connection on disconnect.
+ */
+export const botSessions = pgTable(
+  "bot_sessions",
+  {
+    id: integer().primaryKey().generatedByDefaultAsIdentity(),
+    tokenHash: text("token_hash").notNull(),
+    connectionId: integer("connection_id")
+      .notNull()
+      .references(() => botConnections.id, { onDelete: "cascade" }),
+    created: ms().notNull(),
+    expires: ms().notNull(),
+  },
+  (t) => [
+    uniqueIndex("bot_sessions_token_unique").on(t.tokenHash),
+    index("bot_sessions_connection_idx").on(t.connectionId),
+    index("bot_sessions_expires_idx").on(t.expires),
+  ],
+);
 
 /**
  * One post the bot makes for a connection at one slot.  States:
@@ -1076,3 +1105,22 @@ export const powSolutions = pgTable(
   (t) => [index("pow_solutions_expires_idx").on(t.expires)],
 );
 export type PowSolution = typeof powSolutions.$inferSelect;
+
+/** A translation of a Declaration (src/db/schema.ts, docs/decisions/0034). */
+export const translations = pgTable(
+  "translations",
+  {
+    declarationId: integer("declaration_id")
+      .primaryKey()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    originalId: integer("original_id")
+      .notNull()
+      .references(() => declarations.id, { onDelete: "cascade" }),
+    originalRevision: integer("original_revision").notNull(),
+    language: text().notNull(),
+    created: ms().notNull(),
+    updated: ms().notNull(),
+  },
+  (t) => [uniqueIndex("translations_original_language_unique").on(t.originalId, t.language)],
+);
+export type Translation = typeof translations.$inferSelect;

@@ -1,4 +1,5 @@
 import type { Declaration, Revision } from "../../db/schema.ts";
+import { directionOf } from "../../i18n/index.ts";
 import { formatDate, licenseUrl, plural } from "../kit/format.ts";
 
 export interface DeclarationViewProps {
@@ -31,7 +32,7 @@ export function DeclarationView({
   const isLatest = r.number === d.revision;
   const license = licenseUrl(d.license);
   return (
-    <article class="declaration" lang={d.language} aria-labelledby="declaration-title">
+    <article class="declaration" lang={d.language} dir={directionOf(d.language)} aria-labelledby="declaration-title">
       {!isLatest && (
         <p class="notice" role="note">
           You are reading version {r.number} of {d.revision}, from{" "}

@@ -24,6 +24,7 @@ import { DeclarationView } from "./DeclarationView.tsx";
 import { notFoundPage } from "../kit/errors.tsx";
 import { HistoryView } from "./HistoryView.tsx";
 import { Layout } from "../layout/Layout.tsx";
+import { TranslationsBox, translationAlternates } from "../translations/index.ts";
 import { assetUrl } from "../kit/assets.ts";
 import { csrfToken, sharedFormToken } from "../kit/csrf.ts";
 import { serveSharedPage, sharedPageOf, type SharedPage } from "../kit/cache-headers.ts";
@@ -310,6 +311,7 @@ function revisionPage(
           type: "application/atom+xml",
           title: `Posts of ${declaration.title}`,
         },
+        ...(isLatest ? translationAlternates(db, declaration, config.origin) : []),
       ]}
       meta={
         declaration.status === "draft" ? undefined : declarationMeta(declaration, config.origin, config.instanceName)
@@ -343,6 +345,7 @@ function revisionPage(
       {source != null && (
         <CompareLink sourceUrl={source.url} slug={declaration.slug} revision={revision.number} origin={config.origin} />
       )}
+      {isLatest && <TranslationsBox db={db} declaration={declaration} />}
       {isLatest && csrf != null && declaration.status === "published" && (
         <SignSection c={c} declaration={declaration} csrf={csrf} />
       )}

@@ -15,7 +15,7 @@ export interface WebDeps {
     Config,
     "origin" | "instanceName" | "trustedProxies" | "ipv6PrefixLength" | "signing" | "mail" | "federation"
   > &
-    Partial<Pick<Config, "siteHandle" | "siteIntroduction">>;
+    Partial<Pick<Config, "siteHandle" | "siteIntroduction" | "defaultLanguage">>;
   readonly pow: ProofOfWork;
   /** The site secret: keys CSRF tokens and client hashes. */
   readonly secret: string;

@@ -1,13 +1,13 @@
 /** Formatting helpers shared by the pages (pure). */
 import type { PublicSignature } from "../../db/signatures.ts";
+import { formatDateIn } from "../../i18n/index.ts";
 import { plural } from "../../plural.ts";
 
 export { formatNumber, plural } from "../../plural.ts";
 
-const dateFormat = new Intl.DateTimeFormat("en", { dateStyle: "long", timeZone: "UTC" });
-
-export function formatDate(date: Date): string {
-  return dateFormat.format(date);
+/** A date in full, as `locale` writes it (English by default): "7 December 2026" is "December 7, 2026" in English. */
+export function formatDate(date: Date, locale = "en"): string {
+  return formatDateIn(locale, date);
 }
 
 /** Known licenses get a link to their deed; others are shown as text. */

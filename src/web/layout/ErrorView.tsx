@@ -1,14 +1,15 @@
-export function ErrorView(props: { status: 404 | 500 | 503; message?: string }) {
+import { type Locale, t } from "../../i18n/index.ts";
+
+/** The body of an error page, in the page's language; `message` (already in that language) replaces the default text. */
+export function ErrorView(props: { status: 404 | 500 | 503; message?: string; locale?: Locale }) {
+  const locale = props.locale ?? "en";
   if (props.status === 503) {
     return (
       <section class="error-page">
-        <h1>Cannot save right now</h1>
+        <h1>{t(locale, "error.unavailable.title")}</h1>
+        <p>{props.message ?? t(locale, "error.unavailable.message")}</p>
         <p>
-          {props.message ??
-            "The site cannot store anything at the moment. Nothing was recorded; please try again in a few minutes."}
-        </p>
-        <p>
-          <a href="/">Back to the Declarations</a>
+          <a href="/">{t(locale, "error.back")}</a>
         </p>
       </section>
     );
@@ -16,20 +17,20 @@ export function ErrorView(props: { status: 404 | 500 | 503; message?: string }) 
   if (props.status === 404) {
     return (
       <section class="error-page">
-        <h1>Not found</h1>
-        <p>{props.message ?? "There is no page at this address."}</p>
+        <h1>{t(locale, "error.notFound.title")}</h1>
+        <p>{props.message ?? t(locale, "error.notFound.message")}</p>
         <p>
-          <a href="/">See all Declarations</a>
+          <a href="/">{t(locale, "error.notFound.link")}</a>
         </p>
       </section>
     );
   }
   return (
     <section class="error-page">
-      <h1>Something went wrong</h1>
-      <p>The server could not complete this request. The problem has been logged; please try again in a moment.</p>
+      <h1>{t(locale, "error.server.title")}</h1>
+      <p>{t(locale, "error.server.message")}</p>
       <p>
-        <a href="/">Back to the Declarations</a>
+        <a href="/">{t(locale, "error.back")}</a>
       </p>
     </section>
   );

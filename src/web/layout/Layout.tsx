@@ -1,7 +1,9 @@
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
 import { SOFTWARE } from "../../version.ts";
+import { directionOf, type Locale } from "../../i18n/index.ts";
 import { assetUrl } from "../kit/assets.ts";
+import { LanguageSwitcher } from "./LanguageSwitcher.tsx";
 
 export type MetaTag =
   | { readonly property: string; readonly content: string }
@@ -15,7 +17,7 @@ export interface LayoutProps {
   /** Absolute canonical URL of the page. */
   canonical?: string;
   /** Extra `<link rel="alternate">` entries. */
-  alternates?: { href: string; type: string; title?: string }[];
+  alternates?: { href: string; type?: string; title?: string; hreflang?: string }[];
   /** Open Graph (`property`) and Twitter card (`name`) tags, from src/web/sharing/share.tsx. */
   meta?: readonly MetaTag[];
   /**
@@ -25,6 +27,8 @@ export interface LayoutProps {
    * "Log in" is sent on to their account).
    */
   account?: { username: string } | null;
+  /** The language the page is written in (`<html lang dir>`, the switcher); English when left out. */
+  locale?: Locale;
   children?: Child;
 }
 
@@ -33,7 +37,7 @@ export function Layout(props: LayoutProps) {
   return (
     <>
       {raw("<!DOCTYPE html>")}
-      <html lang="en">
+      <html lang={props.locale ?? "en"} dir={directionOf(props.locale ?? "en")}>
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -41,7 +45,7 @@ export function Layout(props: LayoutProps) {
           {props.description != null && <meta name="description" content={props.description} />}
           {props.canonical != null && <link rel="canonical" href={props.canonical} />}
           {props.alternates?.map((a) => (
-            <link rel="alternate" href={a.href} type={a.type} title={a.title} />
+            <link rel="alternate" href={a.href} type={a.type} title={a.title} hreflang={a.hreflang} />
           ))}
           {props.meta?.map((m) =>
             "property" in m ? (
@@ -106,6 +110,7 @@ export function Layout(props: LayoutProps) {
                 · <a href="/resources">Resources</a> · <a href="/compare">Compare</a> · <a href="/memes">Memes</a>
               </p>
               <p>No tracking, no third-party requests.</p>
+              <LanguageSwitcher locale={props.locale} />
             </div>
           </footer>
         </body>

@@ -19,11 +19,14 @@ import { assetUrl } from "../kit/assets.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { sitePolicyWith } from "../kit/csp.ts";
 import { plural } from "../kit/format.ts";
+import { withBannerTexts } from "../../i18n/banner.ts";
 
 /** The Content-Security-Policy of the embed page: the site's own, but any site may frame it. */
 export const EMBED_CSP = sitePolicyWith({ frameAncestors: ["*"] });
 
-const BANNER = readFileSync(join(import.meta.dirname, "..", "static", "banner.js"));
+const BANNER = Buffer.from(
+  withBannerTexts(readFileSync(join(import.meta.dirname, "..", "static", "banner.js"), "utf8")),
+);
 const BANNER_ETAG = `"${createHash("sha256").update(BANNER).digest("hex").slice(0, 16)}"`;
 
 export const embedRoutes = new Hono<WebEnv>();

@@ -100,11 +100,13 @@ privacy.get("/privacy", (c) => {
 
         <h2>When you set up a strike bot</h2>
         <p>
-          Connecting your Mastodon (or compatible) account to the strike bot stores, with your account here: your
-          account's address, display name and profile link on your server, the access your server granted the bot
-          (encrypted, never shown, never logged), your plan, and the posts the bot made or will make with their state.
-          The bot only posts, uploads the chosen image and reads your account's name and scheduled posts. Disconnecting
-          revokes the access on your server and erases all of this here.
+          Connecting your Mastodon (or compatible) account to the strike bot stores, with your account here or, when you
+          sign in with that account instead, on its own: your account's address, display name and profile link on your
+          server, the access your server granted the bot (encrypted, never shown, never logged), your plan, and the
+          posts the bot made or will make with their state. The bot only posts, uploads the chosen image and reads your
+          account's name and scheduled posts. Disconnecting revokes the access on your server and erases all of this
+          here. Signed in with your fediverse account, your browser keeps a random sign-in cookie for 30 days; the site
+          stores only a hash of it, deleted when you sign out or disconnect.
         </p>
 
         <h2>Protection against abuse</h2>

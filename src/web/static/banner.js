@@ -18,35 +18,10 @@
   }
   const STORE = `undersign-strike-banner:${origin}`;
 
-  const TEXTS = {
-    en: {
-      join: "Join the strike",
-      hide: "Hide the strike banner",
-      today: "Today we are on strike from big social media.",
-      explain: (dates, tags) =>
-        `On ${dates} we post nothing on big platforms except notices with ${tags}. Sign the Declaration, pledge to strike, and try an open network.`,
-      why: "Why we strike, and how to join",
-      continue: "Continue to this site",
-    },
-    de: {
-      join: "Mach mit beim Streik",
-      hide: "Streik-Banner ausblenden",
-      today: "Heute streiken wir gegen die großen sozialen Medien.",
-      explain: (dates, tags) =>
-        `Am ${dates} posten wir auf den großen Plattformen nichts außer Hinweisen mit ${tags}. Unterschreib die Erklärung, sag deine Teilnahme zu und probier ein offenes Netzwerk aus.`,
-      why: "Warum wir streiken und wie du mitmachst",
-      continue: "Weiter zu dieser Website",
-    },
-    fr: {
-      join: "Rejoindre la grève",
-      hide: "Masquer la bannière de la grève",
-      today: "Aujourd’hui, nous faisons grève contre les grands réseaux sociaux.",
-      explain: (dates, tags) =>
-        `Le ${dates}, nous ne publions rien sur les grandes plateformes, sauf des messages avec ${tags}. Signez la Déclaration, engagez-vous à faire grève et essayez un réseau ouvert.`,
-      why: "Pourquoi nous faisons grève, et comment nous rejoindre",
-      continue: "Continuer vers ce site",
-    },
-  };
+  // The texts in every language the site speaks, from its catalogs
+  // (src/i18n/catalogs, filled in when the script is served: src/i18n/banner.ts).
+  const TEXTS = /* catalogs */ { en: {} };
+  const RTL = /* right-to-left */ [];
 
   /** The first of the visitor's languages we have texts for, else English. */
   const pickLanguage = () => {
@@ -58,7 +33,17 @@
     return "en";
   };
   const lang = pickLanguage();
-  const t = TEXTS[lang];
+  const messages = TEXTS[lang];
+  const fill = (message, values) => String(message ?? "").replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
+  const t = {
+    join: messages.join,
+    hide: messages.hide,
+    today: messages.today,
+    explain: (dates, tags) => fill(messages.explain, { dates, tags }),
+    why: messages.why,
+    continue: messages.continue,
+  };
+  const dir = RTL.includes(lang) ? "rtl" : "ltr";
 
   const formatDays = (days) => {
     const format = new Intl.DateTimeFormat(lang, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
@@ -156,6 +141,7 @@
     bar.setAttribute("aria-label", strike.name);
     bar.setAttribute("data-undersign-strike", "banner");
     bar.setAttribute("lang", lang);
+    bar.setAttribute("dir", dir);
     bar.append(el("span", { ...reset, color: "#ffffff", fontWeight: "600" }, `${strike.name}: ${dates}`));
     const link = el(
       "a",
@@ -235,6 +221,7 @@
     dialog.setAttribute("aria-labelledby", "undersign-strike-title");
     dialog.setAttribute("aria-describedby", "undersign-strike-text");
     dialog.setAttribute("lang", lang);
+    dialog.setAttribute("dir", dir);
     dialog.tabIndex = -1;
     const tags = strike.hashtags.map((tag) => `#${tag}`).join(" ");
     dialog.append(
