@@ -17,8 +17,8 @@ import { parse as parseYaml } from "yaml";
 import type { SeedPage } from "./db/site-pages.ts";
 import { markdownFileNames } from "./declaration-files.ts";
 
-/** The pages served at `/{slug}` and editable at `/admin/pages/{slug}`. */
-export const SITE_PAGE_SLUGS = ["faq", "resources"] as const;
+/** The pages served at `/{slug}` and editable at `/admin/pages/{slug}` (`about` is the owner's own: no file ships). */
+export const SITE_PAGE_SLUGS = ["about", "faq", "resources"] as const;
 export type SitePageSlug = (typeof SITE_PAGE_SLUGS)[number];
 
 export function isSitePageSlug(slug: string): slug is SitePageSlug {
@@ -40,7 +40,7 @@ export function parsePageFile(path: string, bytes: Buffer): SeedPage | PageFileP
   if (!isSitePageSlug(slug))
     return {
       path,
-      reason: `this site has no page "${slug}"; page files are ${SITE_PAGE_SLUGS.map((s) => `${s}.md`).join(" and ")}`,
+      reason: `this site has no page "${slug}"; page files are ${new Intl.ListFormat("en").format(SITE_PAGE_SLUGS.map((s) => `${s}.md`))}`,
     };
   if (bytes.length > MAX_PAGE_BYTES)
     return { path, reason: `file is ${bytes.length} bytes; the limit is ${MAX_PAGE_BYTES}` };

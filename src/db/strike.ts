@@ -71,6 +71,17 @@ export function countNotices(db: DbLike, declarationId: number): number {
   );
 }
 
+/** How many notices were posted under `key` (one per Declaration at most). */
+export function countNoticesWithKey(db: DbLike, key: string): number {
+  return (
+    db
+      .select({ n: count() })
+      .from(fedPosts)
+      .where(and(eq(fedPosts.kind, "notice"), eq(fedPosts.key, key)))
+      .get()?.n ?? 0
+  );
+}
+
 export interface NoticeRow {
   post: FedPost;
   declaration: { slug: string; title: string };

@@ -10,7 +10,8 @@
  * | `align.ts` | block alignment (Myers within budget, then patience anchors, then whole regions) |
  * | `pairing.ts` | pairing removed and added blocks: edits, splits, merges, near-equal moves |
  * | `declarations.ts` | the block-level diff, its figures and summary |
- * | `render.ts` | inline and side-by-side HTML |
+ * | `render.ts` | inline and side-by-side HTML of the Markdown source |
+ * | `render-formatted.ts` | the same views as formatted text (Markdown rendered, sanitized, changes marked) |
  * | `proposed-changes.ts` | the Proposed Changes list and its Markdown |
  * | `merge.ts` | three-way merge |
  * | `limits.ts` | size limits, checked before any work |
@@ -34,6 +35,7 @@ export {
   type DiffSummary,
 } from "./declarations.ts";
 export { COARSE_NOTE, escapeHtml, MAX_RENDERED_CHANGES, renderDiffInline, renderDiffSideBySide } from "./render.ts";
+export { renderFormattedInline, renderFormattedSideBySide } from "./render-formatted.ts";
 export {
   escapeMarkdownInline,
   MAX_EXCERPT,
@@ -47,6 +49,7 @@ export { checkDiffInputs, DiffTooLargeError, MAX_DIFF_TEXT_BYTES, oversizeText }
 export {
   runDiffJob,
   type DiffJob,
+  type DiffFormat,
   type DiffView,
   type EditorJob,
   type EditorOutcome,

@@ -23,16 +23,23 @@ import {
   type ProposedChange,
 } from "./proposed-changes.ts";
 import { renderDiffInline, renderDiffSideBySide } from "./render.ts";
+import { renderFormattedInline, renderFormattedSideBySide } from "./render-formatted.ts";
 import { diffWords, type WordPart } from "./words.ts";
 
 export type DiffView = "inline" | "side";
+/** The texts as Markdown source (escaped), or formatted (rendered and sanitized). */
+export type DiffFormat = "markdown" | "formatted";
 
-/** A diff rendered as HTML in the views asked for, with its figures; `words` are short texts (title, summary) compared word by word. */
+/**
+ * A diff rendered as HTML in the views asked for, with its figures; `words` are short texts (title, summary)
+ * compared word by word.  `format` defaults to Markdown source.
+ */
 export interface RenderJob {
   readonly kind: "render";
   readonly before: string;
   readonly after: string;
   readonly views: readonly DiffView[];
+  readonly format?: DiffFormat;
   readonly words?: Readonly<Record<string, readonly [string, string]>>;
 }
 
@@ -160,7 +167,11 @@ function run(job: DiffJob, limits: DiffLimits): DiffOutcomes[DiffJob["kind"]] {
     case "render": {
       const diff = diffDeclarations(job.before, job.after, limits);
       const html: Partial<Record<DiffView, string>> = {};
-      for (const view of job.views) html[view] = view === "side" ? renderDiffSideBySide(diff) : renderDiffInline(diff);
+      const formatted = job.format === "formatted";
+      for (const view of job.views) {
+        if (view === "side") html[view] = formatted ? renderFormattedSideBySide(diff) : renderDiffSideBySide(diff);
+        else html[view] = formatted ? renderFormattedInline(diff) : renderDiffInline(diff);
+      }
       const words: Record<string, WordPart[]> = {};
       for (const [name, [before, after]] of Object.entries(job.words ?? {})) words[name] = diffWords(before, after);
       return { html, summary: diffSummary(diff), words } satisfies RenderOutcome;

@@ -35,7 +35,7 @@ function partsHtml(parts: readonly WordPart[], show: "both" | "before" | "after"
     .join("");
 }
 
-function movedNote(block: DiffBlock & { kind: "moved" }): string {
+export function movedNote(block: DiffBlock & { kind: "moved" }): string {
   return `<p class="diff-note">moved from paragraph ${block.from + 1}</p>`;
 }
 
@@ -126,17 +126,47 @@ function renderRuns(
   return { html, cut: cutNote(changesLeft) };
 }
 
-/** The diff as one column, with `<ins>`/`<del>` marks.  All document text is escaped. */
-export function renderDiffInline(diff: DeclarationDiff): string {
+/**
+ * The diff laid out as one column (`inline`) or a two-column table (`side`),
+ * each shown block as `blockHtml` makes it (a `<div>` or a `<tr>`), with the
+ * coarse and cut notes; `className` is added to the outer element.
+ */
+export function renderDiffWith(
+  diff: DeclarationDiff,
+  layout: "inline" | "side",
+  blockHtml: (block: DiffBlock) => string,
+  className = "",
+): string {
+  const extra = className === "" ? "" : ` ${className}`;
+  if (layout === "inline") {
+    const { html, cut } = renderRuns(
+      diff,
+      blockHtml,
+      (count, runHtml) => `<details class="diff-collapsed">${collapsedSummary(count)}\n${runHtml}\n</details>`,
+    );
+    return `${coarseNote(diff)}<div class="diff diff-inline${extra}">\n${html}\n</div>${cut}`;
+  }
   const { html, cut } = renderRuns(
     diff,
-    inlineBlockHtml,
-    (count, runHtml) => `<details class="diff-collapsed">${collapsedSummary(count)}\n${runHtml}\n</details>`,
+    blockHtml,
+    (count, runHtml) =>
+      `<tr class="diff-collapsed"><td colspan="2"><details>${collapsedSummary(count)}\n` +
+      `<table class="diff-side diff-side-inner${extra}"><tbody>\n${runHtml}\n</tbody></table></details></td></tr>`,
   );
-  return `${coarseNote(diff)}<div class="diff diff-inline">\n${html}\n</div>${cut}`;
+  return (
+    coarseNote(diff) +
+    `<table class="diff-side${extra}">\n<thead><tr><th scope="col">Before</th><th scope="col">After</th></tr></thead>\n` +
+    `<tbody>\n${html}\n</tbody>\n</table>` +
+    cut
+  );
 }
 
-function row(kind: string, before: string | null, after: string | null): string {
+/** The diff as one column, with `<ins>`/`<del>` marks.  All document text is escaped. */
+export function renderDiffInline(diff: DeclarationDiff): string {
+  return renderDiffWith(diff, "inline", inlineBlockHtml);
+}
+
+export function row(kind: string, before: string | null, after: string | null): string {
   const cell = (side: "before" | "after", html: string | null) =>
     html === null ? `<td class="diff-${side} diff-empty"></td>` : `<td class="diff-${side}">${html}</td>`;
   return `<tr class="diff-${kind}">${cell("before", before)}${cell("after", after)}</tr>`;
@@ -159,17 +189,5 @@ function sideBySideRow(block: DiffBlock): string {
 
 /** The diff as a two-column table (before | after).  All document text is escaped. */
 export function renderDiffSideBySide(diff: DeclarationDiff): string {
-  const { html, cut } = renderRuns(
-    diff,
-    sideBySideRow,
-    (count, runHtml) =>
-      `<tr class="diff-collapsed"><td colspan="2"><details>${collapsedSummary(count)}\n` +
-      `<table class="diff-side diff-side-inner"><tbody>\n${runHtml}\n</tbody></table></details></td></tr>`,
-  );
-  return (
-    coarseNote(diff) +
-    `<table class="diff-side">\n<thead><tr><th scope="col">Before</th><th scope="col">After</th></tr></thead>\n` +
-    `<tbody>\n${html}\n</tbody>\n</table>` +
-    cut
-  );
+  return renderDiffWith(diff, "side", sideBySideRow);
 }

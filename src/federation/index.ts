@@ -65,7 +65,10 @@ export {
   listSentNotices,
   mediaPath,
   nextNoticeAt,
+  noticeKeyUsed,
   postNoticesNow,
+  previewNoticesNow,
+  type NoticePreview,
   type SentNotice,
 } from "./notices.ts";
 export { createFederationRuntime, type FederationRuntime, type FederationRuntimeOptions } from "./runtime.ts";

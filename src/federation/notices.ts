@@ -17,6 +17,7 @@ import { getDeclarationBySlug } from "../db/declarations.ts";
 import type { Declaration, FedPost } from "../db/schema.ts";
 import {
   countNotices,
+  countNoticesWithKey,
   createNotice,
   getMediaByIds,
   interactionCounts,
@@ -131,25 +132,75 @@ export async function createDueNotices(data: FedData, now: Date, origin: URL): P
   return created;
 }
 
+/** A notice "post now" would write for one Declaration, as it stands at `now`. */
+export interface NoticePreview {
+  slug: string;
+  declarationId: number;
+  title: string;
+  /** The template of the rotation it takes (0-based) and its text before filling in. */
+  templateIndex: number;
+  template: string;
+  /** The posted text, with the count and hours left of `now`. */
+  text: string;
+  /** Its images, each with its description. */
+  media: MediaChoice[];
+}
+
+/** The template "post now" takes for a Declaration: the next of the rotation. */
+function rotationIndex(db: DbLike, declarationId: number, settings: StrikeSettings): number {
+  return templateIndexForSlot(countNotices(db, declarationId), settings.templates.length);
+}
+
+/**
+ * What `postNoticesNow` would post for each of `slugs` (published ones only,
+ * each once), without writing anything: the owner sees it before confirming.
+ */
+export function previewNoticesNow(db: DbLike, origin: URL, slugs: readonly string[], now: Date): NoticePreview[] {
+  const settings = currentStrikeSettings(db, now);
+  const previews: NoticePreview[] = [];
+  for (const slug of new Set(slugs)) {
+    const declaration = getDeclarationBySlug(db, slug);
+    if (declaration == null || declaration.status !== "published") continue;
+    const templateIndex = rotationIndex(db, declaration.id, settings);
+    const template = settings.templates[templateIndex]!;
+    previews.push({
+      slug,
+      declarationId: declaration.id,
+      title: declaration.title,
+      templateIndex,
+      template: template.text,
+      text: fillTemplate(template.text, noticeValues(settings, declaration, origin, now)),
+      media: getMediaByIds(db, template.mediaIds),
+    });
+  }
+  return previews;
+}
+
 /**
  * Posts a notice now for each of `slugs` (published Declarations; others are
  * skipped), whether or not the strike is on.  The template rotates with the
- * number of notices the Declaration has posted.  Returns the posts created.
+ * number of notices the Declaration has posted, unless `templateIndex` names
+ * the one the owner was shown.  With `key`, a second call with the same key
+ * posts nothing (one confirmation, one notice).  Returns the posts created.
  */
 export async function postNoticesNow(
   data: FedData,
   origin: URL,
   slugs: readonly string[],
   now: Date,
+  options: { key?: string; templateIndex?: ReadonlyMap<string, number> } = {},
 ): Promise<FedPost[]> {
   const settings = currentStrikeSettings(data.db, now);
+  const key = options.key ?? `notice:now:${randomUUID()}`;
   const posts: FedPost[] = [];
   for (const slug of new Set(slugs)) {
     const notice = await writeNotice(data, {
       slug,
-      key: `notice:now:${randomUUID()}`,
+      key,
       slot: null,
-      template: (id) => settings.templates[templateIndexForSlot(countNotices(data.db, id), settings.templates.length)]!,
+      template: (id) =>
+        settings.templates[options.templateIndex?.get(slug) ?? -1] ??
+        settings.templates[rotationIndex(data.db, id, settings)]!,
       settings,
       origin,
       now,
@@ -157,6 +208,11 @@ export async function postNoticesNow(
     if (notice != null) posts.push(notice.post);
   }
   return posts;
+}
+
+/** Whether a notice was already posted under `key` (a confirmed "post now"). */
+export function noticeKeyUsed(db: DbLike, key: string): boolean {
+  return countNoticesWithKey(db, key) > 0;
 }
 
 /** When the next notice falls due (the next slot's start), or null: paused, nobody posts, or the strike is over. */

@@ -205,6 +205,13 @@ function targets(): Target[] {
       fields: { declaration: DECL },
       limit: 512 * KB,
     },
+    {
+      route: "POST /admin/strike/post-now/confirm",
+      path: "/admin/strike/post-now/confirm",
+      who: "admin",
+      fields: { declaration: DECL },
+      limit: 512 * KB,
+    },
     { route: "POST /bot/connect", path: "/bot/connect", who: "author", page: "/bot", limit: 16 * KB, gateway: true },
     {
       route: "POST /bot/:id{[0-9]+}/plan",
@@ -223,6 +230,13 @@ function targets(): Target[] {
       limit: 16 * KB,
     },
     { route: "POST /strike/pledge", path: "/strike/pledge", who: "anon", page: "/strike", limit: 16 * KB },
+    {
+      route: "POST /admin/introduction",
+      path: "/admin/introduction",
+      who: "admin",
+      page: "/admin/introduction",
+      limit: 64 * KB,
+    },
     {
       route: "POST /admin/pages/:slug",
       path: "/admin/pages/faq",

@@ -126,7 +126,7 @@ describe("registration", () => {
   it("open: creates an author with a lower-cased name, logs them in and shows the account", async () => {
     const t = await setup("open");
     const form = await (await t.app.request("/register")).text();
-    expect(tags(form, "input").map((i) => i.name)).toEqual(["csrf", "username", "password", "password2"]);
+    expect(tags(form, "input").map((i) => i.name)).toEqual(["csrf", "next", "username", "password", "password2"]);
     const res = await register(t);
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/account");
@@ -528,10 +528,70 @@ describe("logging in", () => {
       expect(res.status, next).toBe(303);
       expect(res.headers.get("location"), next).toBe("/account");
     }
+    // Paths that only become another host once normalised ("/.//x" is "//x").
+    for (const next of ["/.//evil.example", "/..//evil.example", "/a/..//evil.example", "/%2e%2e//evil.example"]) {
+      const res = await login(t, "ada", PASSWORD, { next }, pair);
+      expect(res.headers.get("location"), next).toBe("/account");
+    }
+    // Encoded slashes and backslashes stay one path on this site.
+    const encoded = await login(t, "ada", PASSWORD, { next: "/%2F%2Fevil.example" }, pair);
+    expect(encoded.headers.get("location")).toBe("/%2F%2Fevil.example");
     const page = await t.app.request(`/login?next=${encodeURIComponent("//evil.example")}`);
     expect(inputValue(await page.text(), "next")).toBe("/account");
     const kept = await t.app.request(`/login?next=${encodeURIComponent("/admin")}`);
     expect(inputValue(await kept.text(), "next")).toBe("/admin");
+  });
+});
+
+describe("registering on the way somewhere", () => {
+  const COPY = "/d/some-declaration/copy?v=2";
+
+  it("carries `next` from the login page to the registration form and lands there after registering", async () => {
+    const t = await setup("open");
+    const login = await (await t.app.request(`/login?next=${encodeURIComponent(COPY)}`)).text();
+    const link = tags(login, "a").find((a) => a.href?.startsWith("/register"));
+    expect(link?.href).toBe(`/register?next=${encodeURIComponent(COPY)}`);
+    const form = await (await t.app.request(link!.href!)).text();
+    expect(inputValue(form, "next")).toBe(COPY);
+    expect(tags(form, "a").some((a) => a.href === `/login?next=${encodeURIComponent(COPY)}`)).toBe(true);
+    const res = await register(t, { next: COPY });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe(COPY);
+  });
+
+  it("keeps `next` through a refused form, and never leaves the site", async () => {
+    const t = await setup("open");
+    const refused = await register(t, { next: COPY, password2: "something else" });
+    expect(refused.status).toBe(400);
+    const html = await refused.text();
+    expect(fieldError(html, "password2")).toBe("The two passwords are not the same.");
+    expect(inputValue(html, "next")).toBe(COPY);
+    expect(inputValue(html, "username")).toBe("Ada_L");
+    for (const [i, next] of [
+      "//evil.example",
+      "/\\evil.example",
+      "https://evil.example/",
+      "/.//evil.example",
+      "/%2e%2e//evil.example",
+      "%2F%2Fevil.example",
+    ].entries()) {
+      const page = await t.app.request(`/register?next=${encodeURIComponent(next)}`);
+      expect(inputValue(await page.text(), "next"), next).toBe("/account");
+      if (i >= 4) continue; // five accounts a day per connection
+      const res = await register(t, { username: `user_${i}`, next });
+      expect(res.status, next).toBe(303);
+      expect(res.headers.get("location"), next).toBe("/account");
+    }
+  });
+
+  it("sends a logged-in visitor on to `next` from /register", async () => {
+    const t = await setup("open");
+    const browser = await loggedIn(t, "ada");
+    const res = await t.app.request(`/register?next=${encodeURIComponent(COPY)}`, {
+      headers: { Cookie: browser.cookie },
+    });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe(COPY);
   });
 });
 

@@ -61,7 +61,7 @@ describe("making a copy", () => {
     const html = await res.text();
     const links = tags(html, "a").map((a) => a.href);
     expect(links).toContain("/login?next=%2Fd%2Ftest-declaration%2Fcopy%3Fv%3D1");
-    expect(links).toContain("/register");
+    expect(links).toContain("/register?next=%2Fd%2Ftest-declaration%2Fcopy%3Fv%3D1");
     expect(inputValue(html, "title")).toBeUndefined();
     expect(pageText(html)).not.toContain("Registration is closed");
   });

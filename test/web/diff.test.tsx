@@ -51,7 +51,7 @@ async function get(app: { request: (path: string) => Response | Promise<Response
 describe("the diff page /d/:slug/diff/a..b", () => {
   it("shows inserted and deleted words, the summary and links to both versions", async () => {
     const { app } = await withTwoVersions();
-    const { status, html } = await get(app, "/d/test-declaration/diff/1..2");
+    const { status, html } = await get(app, "/d/test-declaration/diff/1..2?format=markdown");
     expect(status).toBe(200);
     expect(html).toContain("Changes from version 1 to version 2");
     expect(html).toMatch(/<del class="diff-del">brown<\/del>/);
@@ -76,24 +76,30 @@ describe("the diff page /d/:slug/diff/a..b", () => {
     expect(html).toContain('<link rel="canonical" href="https://undersign.test/d/test-declaration/diff/1..2"/>');
   });
 
-  it("switches between inline (default) and side by side with links, no script", async () => {
+  it("switches between inline (default) and side by side, formatted (default) and Markdown, with links, no script", async () => {
     const { app } = await withTwoVersions();
-    const inline = (await get(app, "/d/test-declaration/diff/1..2")).html;
-    expect(inline).toContain('<div class="diff diff-inline">');
-    expect(inline).not.toContain('<table class="diff-side">');
-    expect(inline).toContain('<a href="/d/test-declaration/diff/1..2?view=inline" aria-current="page">');
-    expect(inline).toContain('<a href="/d/test-declaration/diff/1..2?view=side">');
-    const side = (await get(app, "/d/test-declaration/diff/1..2?view=side")).html;
-    expect(side).toContain('<table class="diff-side">');
+    const path = "/d/test-declaration/diff/1..2";
+    const inline = (await get(app, path)).html;
+    expect(inline).toContain('<div class="diff diff-inline diff-formatted">');
+    expect(inline).not.toContain('<table class="diff-side');
+    expect(inline).toContain(`<a href="${path}" aria-current="page">`);
+    expect(inline).toContain(`<a href="${path}?view=side">`);
+    expect(inline).toContain(`<a href="${path}?format=markdown">`);
+    const side = (await get(app, `${path}?view=side`)).html;
+    expect(side).toContain('<table class="diff-side diff-formatted">');
     expect(side).toContain('<th scope="col">Before</th><th scope="col">After</th>');
-    expect(side).toContain('<a href="/d/test-declaration/diff/1..2?view=side" aria-current="page">');
+    expect(side).toContain(`<a href="${path}?view=side" aria-current="page">`);
     expect(side).toMatch(/<td class="diff-before">[\s\S]*<del class="diff-del">brown<\/del>/);
     expect(side).toMatch(/<td class="diff-after">[\s\S]*<ins class="diff-ins">red<\/ins>/);
-    // An unknown view falls back to inline.
-    expect((await get(app, "/d/test-declaration/diff/1..2?view=bogus")).html).toContain(
-      '<div class="diff diff-inline">',
+    const source = (await get(app, `${path}?view=side&format=markdown`)).html;
+    expect(source).toContain('<table class="diff-side">');
+    expect(source).toContain(`<a href="${path}?view=side&amp;format=markdown" aria-current="page">`);
+    expect((await get(app, `${path}?format=markdown`)).html).toContain('<div class="diff diff-inline">');
+    // An unknown view or format falls back to the default.
+    expect((await get(app, `${path}?view=bogus&format=%3Cb%3E`)).html).toContain(
+      '<div class="diff diff-inline diff-formatted">',
     );
-    for (const html of [inline, side]) expect(html).not.toMatch(/<script(?![^>]*src=)/);
+    for (const html of [inline, side, source]) expect(html).not.toMatch(/<script(?![^>]*src=)/);
   });
 
   it("works backwards too", async () => {
@@ -108,9 +114,14 @@ describe("the diff page /d/:slug/diff/a..b", () => {
   it("escapes the document text: a <script> in a revision is shown as text", async () => {
     const { app } = await withTwoVersions();
     for (const view of ["inline", "side"]) {
-      const { html } = await get(app, `/d/test-declaration/diff/1..2?view=${view}`);
+      const { html } = await get(app, `/d/test-declaration/diff/1..2?view=${view}&format=markdown`);
       expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
       expect(html).not.toContain("<script>alert(1)</script>");
+      // Formatted, the Markdown is rendered and sanitized: the script is gone.
+      const formatted = (await get(app, `/d/test-declaration/diff/1..2?view=${view}`)).html;
+      expect(formatted).toContain("A new paragraph with");
+      expect(formatted).not.toMatch(/<script(?![^>]*src=)/);
+      expect(formatted).not.toContain("alert(1)");
     }
   });
 
@@ -232,10 +243,15 @@ describe("/compare", () => {
     expect(html).toContain('href="/d/other/v/1"');
     expect(html).toMatch(/<del class="diff-del">quick<\/del>|<del class="diff-del">[^<]*quick/);
     expect(html).toContain("<dt>Summary</dt>");
-    expect(html).toContain('href="/compare?a=test-declaration&amp;av=2&amp;b=other&amp;bv=1&amp;view=side"');
+    expect(html).toContain(
+      'href="/compare?a=test-declaration&amp;av=2&amp;b=other&amp;bv=1&amp;view=side&amp;format=formatted"',
+    );
+    expect(html).toContain(
+      'href="/compare?a=test-declaration&amp;av=2&amp;b=other&amp;bv=1&amp;view=inline&amp;format=markdown"',
+    );
     const side = await get(app, "/compare?a=test-declaration&av=1&b=other&view=side");
     expect(side.status).toBe(200);
-    expect(side.html).toContain('<table class="diff-side">');
+    expect(side.html).toContain('<table class="diff-side diff-formatted">');
     expect(side.html).toContain('href="/d/test-declaration/v/1"');
   });
 
@@ -289,11 +305,13 @@ describe("the diff cache", () => {
       if (!got.ok) throw new Error(got.refusal.message);
       return got.outcome;
     };
-    const first = await rendered(db, a, b, "inline");
-    expect(await rendered(db, a, b, "inline")).toBe(first);
-    expect(await rendered(db, a, b, "side")).not.toBe(first);
-    expect(diffCacheSize(db)).toBe(2);
-    for (let i = 0; i < DIFF_CACHE_SIZE + 50; i++) await rendered(db, a, { id: 100 + i, body: `Text ${i}.` }, "inline");
+    const inline = { view: "inline", format: "markdown" } as const;
+    const first = await rendered(db, a, b, inline);
+    expect(await rendered(db, a, b, inline)).toBe(first);
+    expect(await rendered(db, a, b, { view: "side", format: "markdown" })).not.toBe(first);
+    expect(await rendered(db, a, b, { view: "inline", format: "formatted" })).not.toBe(first);
+    expect(diffCacheSize(db)).toBe(3);
+    for (let i = 0; i < DIFF_CACHE_SIZE + 50; i++) await rendered(db, a, { id: 100 + i, body: `Text ${i}.` }, inline);
     expect(diffCacheSize(db)).toBe(DIFF_CACHE_SIZE);
     expect(diffCacheSize({})).toBe(0);
   });

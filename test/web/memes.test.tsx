@@ -24,11 +24,11 @@ describe("/memes", () => {
     expect(tags(html, "script")).toEqual([]);
   });
 
-  it("is linked from every page's header", async () => {
+  it("is linked from every page's footer", async () => {
     const t = await createTestApp();
     const html = await (await t.app.request("/memes")).text();
-    const nav = /<nav aria-label="Site">[\s\S]*?<\/nav>/.exec(html)![0];
-    expect(tags(nav, "a").map((a) => a.href)).toContain("/memes");
+    const footer = /<footer class="site-footer">[\s\S]*?<\/footer>/.exec(html)![0];
+    expect(tags(footer, "a").map((a) => a.href)).toContain("/memes");
   });
 
   it("shows the gallery's images, newest first, each with its description, a download and its link", async () => {

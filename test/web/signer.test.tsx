@@ -344,6 +344,10 @@ describe("re-signing a newer version", () => {
 
     const html = await (await t.app.request(`/s/${token}`)).text();
     expect(pageText(html)).toContain("has a newer version (2)");
+    // "What changed" is the comparison of the signed version with the newest.
+    const changes = tags(html, "a").find((a) => a.href === "/d/test-declaration/diff/1..2");
+    expect(changes).toBeDefined();
+    expect((await t.app.request(changes!.href!)).status).toBe(200);
     expect(pageText(html)).toContain("Sign version 2 instead");
     const form = tags(html, "form").find((f) => f.action === `/s/${token}/resign`);
     expect(form).toMatchObject({ method: "post" });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { createAccount, hashPassword } from "../../src/db/accounts.ts";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../src/db/client.ts";
 import { upsertRemoteActor } from "../../src/db/fediverse.ts";
 import { addReaction } from "../../src/db/reactions.ts";
@@ -69,6 +69,27 @@ function validFields(overrides: Record<string, string | undefined> = {}): Record
     ...overrides,
   };
   return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** The fields of the confirmation form a "post now" preview shows (csrf, declaration, preview, nonce). */
+async function preview(t: Setup["t"], who: Setup["boss"], declaration: string) {
+  const res = await postForm(t.app, `${PAGE}/post-now`, { declaration }, { csrf: who });
+  const html = await res.text();
+  const form = /<form method="post" action="\/admin\/strike\/post-now\/confirm"[\s\S]*?<\/form>/.exec(html)?.[0] ?? "";
+  const fields = Object.fromEntries(
+    tags(form, "input")
+      .filter((i) => i.type === "hidden" && i.name != null && i.name !== "csrf")
+      .map((i) => [i.name!, i.value ?? ""]),
+  );
+  return { res, html, fields };
+}
+
+/** Previews and confirms a notice, with `extra` fields on the confirmation. */
+async function postNow(t: Setup["t"], who: Setup["boss"], declaration: string, extra: Record<string, string> = {}) {
+  const { fields } = await preview(t, who, declaration);
+  return postForm(t.app, `${PAGE}/post-now/confirm`, { ...fields, ...extra }, { csrf: who });
 }
 
 describe("/admin/strike", () => {
@@ -307,10 +328,10 @@ describe("/admin/strike", () => {
     expect(listNotices(t.db)).toEqual([]);
 
     await postForm(t.app, PAGE, validFields({ "declaration-second-one": "on" }), { csrf: boss });
-    res = await postForm(t.app, `${PAGE}/post-now`, { declaration: "*" }, { csrf: boss });
+    res = await postNow(t, boss, "*", { outside: "yes" });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe(`${PAGE}?done=posted-2`);
-    res = await postForm(t.app, `${PAGE}/post-now`, { declaration: "test-declaration" }, { csrf: boss });
+    res = await postNow(t, boss, "test-declaration", { outside: "yes" });
     expect(res.headers.get("location")).toBe(`${PAGE}?done=posted-1`);
     await t.publisher.runOnce();
     const notices = listNotices(t.db);
@@ -451,7 +472,12 @@ describe.skipIf(!haveChromium)("/admin/strike in Chromium", () => {
           await page.getByRole("button", { name: "Save the strike settings" }).click();
           await page.waitForURL(`${t.origin}${PAGE}?done=saved`);
           expect(parseStoredSettings(readStrikeSettingsValue(t.db), new Date()).timeZone).toBe("America/New_York");
-          await page.getByRole("button", { name: "Post a notice now" }).click();
+          await page.getByRole("button", { name: "Preview the notice" }).click();
+          await page.getByRole("heading", { name: "Check the notice before it is posted" }).waitFor();
+          expect(listNotices(t.db)).toEqual([]);
+          await page.screenshot({ path: join(RESULTS, `strike-admin-confirm-${width}.png`), fullPage: true });
+          await page.getByLabel("Post it outside the strike's days").check();
+          await page.getByRole("button", { name: "Post this notice" }).click();
           await page.waitForURL(`${t.origin}${PAGE}?done=posted-1`);
           await page.screenshot({ path: join(RESULTS, `strike-admin-posted-${width}.png`), fullPage: true });
         }
@@ -466,4 +492,232 @@ describe.skipIf(!haveChromium)("/admin/strike in Chromium", () => {
       await t.close();
     }
   }, 90_000);
+});
+
+describe("Post a notice now: the owner sees the post, then confirms", () => {
+  /** A strike that is on now (today and tomorrow, UTC) or long past. */
+  function strikeDays(db: Db, when: "on" | "over", templates?: { text: string; mediaIds: number[] }[]) {
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const base = defaultStrikeSettings(new Date());
+    writeStrikeSettingsValue(db, {
+      ...base,
+      days: when === "on" ? [today, tomorrow] : ["2020-07-04", "2020-07-05"],
+      timeZone: "UTC",
+      hashtags: ["SocialMediaStrike", "FediStrike"],
+      declarations: ["test-declaration", "second-one"],
+      ...(templates != null ? { templates } : {}),
+    });
+  }
+
+  it("shows the exact post, its image and description, who receives it, and posts nothing", async () => {
+    const { t, d, boss } = await setup();
+    const described = addImage(t.db, "A raised fist made of speech bubbles");
+    const bare = addImage(t.db, "");
+    strikeDays(t.db, "on", [
+      { text: "Sign {declaration_title}: {declaration_url} {hashtags}", mediaIds: [described.id, bare.id] },
+    ]);
+    for (const name of ["ann", "bob"]) {
+      const actor = upsertRemoteActor(
+        t.db,
+        {
+          uri: `https://m.example/users/${name}`,
+          handle: `${name}@m.example`,
+          name,
+          url: `https://m.example/@${name}`,
+          iconUrl: null,
+          inbox: `https://m.example/users/${name}/inbox`,
+          sharedInbox: null,
+        },
+        new Date(),
+      );
+      t.db.run(
+        sql`INSERT INTO followers (declaration_id, actor_id, follow_uri, created) VALUES (${d.id}, ${actor.id}, ${`https://m.example/follows/${name}`}, ${Date.now()})`,
+      );
+    }
+    const { res, html, fields } = await preview(t, boss, "*");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(listNotices(t.db)).toEqual([]);
+    const text = pageText(html);
+    const host = t.config.origin.host;
+    expect(text).toContain(
+      `Sign Test Declaration: ${t.config.origin.origin}/d/test-declaration #SocialMediaStrike #FediStrike`,
+    );
+    expect(text).toContain(`Sign Second Declaration: ${t.config.origin.origin}/d/second-one`);
+    const images = tags(html, "img").filter((i) => i.src?.startsWith("/media/"));
+    expect(images.map((i) => i.alt)).toEqual([
+      "A raised fist made of speech bubbles",
+      "",
+      "A raised fist made of speech bubbles",
+      "",
+    ]);
+    expect(text).toContain("Description: A raised fist made of speech bubbles");
+    expect(text).toContain("No description: people who cannot see the image learn nothing of it.");
+    expect(text).toContain(`@test-declaration@${host} posts it publicly to 2 followers.`);
+    expect(text).toContain(`@second-one@${host} posts it publicly to 0 followers.`);
+    expect(text).toMatch(
+      new RegExp(`The site account @[a-z0-9_-]+@${host.replace(".", "\\.")} boosts the notice of @test-declaration@`),
+    );
+    expect(text).toContain("Hashtags #SocialMediaStrike #FediStrike");
+    expect(text).not.toContain("The strike is not on");
+    expect(fields).toMatchObject({ declaration: "*" });
+    expect(fields.preview).toMatch(/^[0-9a-f]{64}$/);
+    expect(fields.nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(tags(html, "input").some((i) => i.name === "outside")).toBe(false);
+
+    // The count moves between the preview and the confirmation: what was shown still posts.
+    t.db.run(sql`UPDATE declarations SET signature_count = signature_count + 5`);
+    const posted = await postForm(t.app, `${PAGE}/post-now/confirm`, fields, { csrf: boss });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get("location")).toBe(`${PAGE}?done=posted-2`);
+    const notices = listNotices(t.db);
+    expect(notices.map((n) => n.post.mediaIds)).toEqual([
+      [described.id, bare.id],
+      [described.id, bare.id],
+    ]);
+    expect(new Set(notices.map((n) => n.post.key))).toEqual(new Set([`notice:now:${fields.nonce}`]));
+  });
+
+  it("outside the strike's days says so first, and posts only once that is ticked", async () => {
+    const { t, boss } = await setup();
+    strikeDays(t.db, "over");
+    const { html, fields } = await preview(t, boss, "test-declaration");
+    expect(pageText(html)).toContain("The strike is not on. It ended");
+    expect(pageText(html)).toContain("goes out after the strike's days");
+    expect(tags(html, "input").find((i) => i.name === "outside")).toMatchObject({ type: "checkbox", value: "yes" });
+
+    const refused = await postForm(t.app, `${PAGE}/post-now/confirm`, fields, { csrf: boss });
+    expect(refused.status).toBe(400);
+    const again = await refused.text();
+    expect(pageText(again)).toMatch(/Post outside the strike's days\s*: The strike is not on: tick this box/);
+    expect(tags(again, "input").find((i) => i.name === "outside")).toMatchObject({ "aria-invalid": "true" });
+    expect(inputValue(again, "preview")).toBe(fields.preview);
+    expect(inputValue(again, "nonce")).toBe(fields.nonce);
+    const odd = await postForm(t.app, `${PAGE}/post-now/confirm`, { ...fields, outside: "sure" }, { csrf: boss });
+    expect(odd.status).toBe(400);
+    expect(pageText(await odd.text())).toMatch(/Post outside the strike's days\s*: Tick this box, or leave it out/);
+    expect(listNotices(t.db)).toEqual([]);
+
+    const ok = await postForm(t.app, `${PAGE}/post-now/confirm`, { ...fields, outside: "yes" }, { csrf: boss });
+    expect(ok.headers.get("location")).toBe(`${PAGE}?done=posted-1`);
+    expect(listNotices(t.db)).toHaveLength(1);
+  });
+
+  it("posts once: a double click, a reload and two confirmations at the same moment", async () => {
+    const { t, boss } = await setup();
+    strikeDays(t.db, "on");
+    const { fields } = await preview(t, boss, "test-declaration");
+    const both = await Promise.all([
+      postForm(t.app, `${PAGE}/post-now/confirm`, fields, { csrf: boss }),
+      postForm(t.app, `${PAGE}/post-now/confirm`, fields, { csrf: boss }),
+    ]);
+    expect(both.map((r) => r.status)).toEqual([303, 303]);
+    expect(both.map((r) => r.headers.get("location")).sort()).toEqual([
+      `${PAGE}?done=posted-1`,
+      `${PAGE}?done=posted-again`,
+    ]);
+    const reload = await postForm(t.app, `${PAGE}/post-now/confirm`, fields, { csrf: boss });
+    expect(reload.headers.get("location")).toBe(`${PAGE}?done=posted-again`);
+    expect(pageText(await (await getAs(t, `${PAGE}?done=posted-again`, boss)).text())).toContain(
+      "This notice was already posted; it was not posted again.",
+    );
+    expect(listNotices(t.db)).toHaveLength(1);
+    // A new preview is a new notice (the next template of the rotation).
+    expect((await postNow(t, boss, "test-declaration")).headers.get("location")).toBe(`${PAGE}?done=posted-1`);
+    expect(listNotices(t.db)).toHaveLength(2);
+  });
+
+  it("refuses a confirmation when what would be posted changed since the preview", async () => {
+    const { t, boss } = await setup();
+    strikeDays(t.db, "on", [{ text: "First text {declaration_url}", mediaIds: [] }]);
+    const { fields } = await preview(t, boss, "test-declaration");
+    strikeDays(t.db, "on", [{ text: "Another text {declaration_url}", mediaIds: [] }]);
+    const refused = await postForm(t.app, `${PAGE}/post-now/confirm`, fields, { csrf: boss });
+    expect(refused.status).toBe(409);
+    const html = await refused.text();
+    expect(pageText(html)).toContain("The notice changed since it was shown to you");
+    expect(pageText(html)).toContain("Another text");
+    expect(listNotices(t.db)).toEqual([]);
+    const digest = inputValue(html, "preview")!;
+    expect(digest).not.toBe(fields.preview);
+
+    // Another notice took this turn of the rotation: refused too.
+    strikeDays(t.db, "on", [
+      { text: "One {declaration_url}", mediaIds: [] },
+      { text: "Two {declaration_url}", mediaIds: [] },
+    ]);
+    const first = await preview(t, boss, "test-declaration");
+    expect(pageText(first.html)).toContain("One http");
+    expect((await postNow(t, boss, "test-declaration")).headers.get("location")).toBe(`${PAGE}?done=posted-1`);
+    const stale = await postForm(t.app, `${PAGE}/post-now/confirm`, first.fields, { csrf: boss });
+    expect(stale.status).toBe(409);
+    expect(pageText(await stale.text())).toContain("Two http");
+    expect(listNotices(t.db)).toHaveLength(1);
+
+    // The image's description edited after the preview: refused.
+    const image = addImage(t.db, "Before");
+    strikeDays(t.db, "on", [{ text: "With image {declaration_url}", mediaIds: [image.id] }]);
+    const withImage = await preview(t, boss, "test-declaration");
+    t.db.update(media).set({ alt: "After" }).where(eq(media.id, image.id)).run();
+    expect((await postForm(t.app, `${PAGE}/post-now/confirm`, withImage.fields, { csrf: boss })).status).toBe(409);
+    expect(listNotices(t.db)).toHaveLength(1);
+  });
+
+  it("names the problem with a bad confirmation, and posts nothing", async () => {
+    const { t, boss } = await setup();
+    strikeDays(t.db, "on");
+    const { fields } = await preview(t, boss, "test-declaration");
+    const cases: [Record<string, string | undefined>, number, string][] = [
+      [{ declaration: undefined }, 400, "Please choose who posts the notice."],
+      [{ declaration: "a-draft" }, 400, "“a-draft” is not a published Declaration of this site."],
+      [{ preview: undefined }, 400, "This confirmation is incomplete or damaged"],
+      [{ preview: "abc" }, 400, "This confirmation is incomplete or damaged"],
+      [{ nonce: "x" }, 400, "This confirmation is incomplete or damaged"],
+      [{ nonce: "../../../../etc/passwd/x" }, 400, "This confirmation is incomplete or damaged"],
+      [{ preview: "0".repeat(64) }, 409, "The notice changed since it was shown to you"],
+      [{ declaration: "second-one" }, 409, "The notice changed since it was shown to you"],
+    ];
+    for (const [change, status, message] of cases) {
+      const sent = Object.fromEntries(
+        Object.entries({ ...fields, ...change }).filter((e): e is [string, string] => e[1] !== undefined),
+      );
+      const res = await postForm(t.app, `${PAGE}/post-now/confirm`, sent, { csrf: boss });
+      expect(res.status, JSON.stringify(change)).toBe(status);
+      expect(pageText(await res.text()), JSON.stringify(change)).toContain(message);
+    }
+    const empty = await postForm(t.app, `${PAGE}/post-now`, {}, { csrf: boss });
+    expect(empty.status).toBe(400);
+    const html = await empty.text();
+    expect(pageText(html)).toContain("Please choose who posts the notice.");
+    expect(tags(html, "select").find((s) => s.name === "declaration")).toMatchObject({ "aria-invalid": "true" });
+    expect(listNotices(t.db)).toEqual([]);
+  });
+
+  it("is refused without the form's proof of origin, for authors and for visitors", async () => {
+    const { t, boss } = await setup();
+    strikeDays(t.db, "on");
+    const { fields } = await preview(t, boss, "test-declaration");
+    const crossSite = await postForm(t.app, `${PAGE}/post-now/confirm`, fields, {
+      csrf: { ...boss, csrf: "x".repeat(43) },
+      headers: { "Sec-Fetch-Site": "cross-site", Origin: "https://evil.example" },
+    });
+    expect(crossSite.status).toBe(403);
+    const noToken = await postForm(t.app, `${PAGE}/post-now/confirm`, fields, { csrf: { ...boss, csrf: "" } });
+    expect(noToken.status).toBe(403);
+    const previewCrossSite = await postForm(
+      t.app,
+      `${PAGE}/post-now`,
+      { declaration: "*" },
+      { csrf: { ...boss, csrf: "" }, headers: { "Sec-Fetch-Site": "cross-site" } },
+    );
+    expect(previewCrossSite.status).toBe(403);
+    const author = await loggedIn(t, "ada");
+    expect((await postForm(t.app, `${PAGE}/post-now`, { declaration: "*" }, { csrf: author })).status).toBe(403);
+    expect((await postForm(t.app, `${PAGE}/post-now/confirm`, fields, { csrf: author })).status).toBe(403);
+    const visitor = await postForm(t.app, `${PAGE}/post-now/confirm`, fields, { csrf: null });
+    expect(visitor.status).toBe(303);
+    expect(visitor.headers.get("location")).toBe(`/login?next=${PAGE}`);
+    expect(listNotices(t.db)).toEqual([]);
+  });
 });

@@ -80,13 +80,19 @@ const REGISTER_LABELS: Record<string, string> = {
   invite: "Invite code",
 };
 
-export function RegisterForm(props: { csrf: string; mode: "open" | "invite"; state: AccountFormState }) {
+/** `path` with `?next=` when it leads somewhere other than the account page. */
+export function withNext(path: string, next: string): string {
+  return next === "/account" ? path : `${path}?next=${encodeURIComponent(next)}`;
+}
+
+export function RegisterForm(props: { csrf: string; mode: "open" | "invite"; next: string; state: AccountFormState }) {
   const v = props.state.values ?? {};
   const e = props.state.errors ?? {};
   return (
     <form class="account-form" method="post" action="/register" novalidate>
       <FormErrors state={props.state} labels={REGISTER_LABELS} form="register" />
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+      <input type="hidden" name="next" value={props.next} />
       <Field
         form="register"
         name="username"
@@ -134,7 +140,7 @@ export function RegisterForm(props: { csrf: string; mode: "open" | "invite"; sta
         <button type="submit">Create account</button>
       </p>
       <p class="fine-print">
-        Already have an account? <a href="/login">Log in</a>.
+        Already have an account? <a href={withNext("/login", props.next)}>Log in</a>.
       </p>
     </form>
   );
@@ -179,7 +185,7 @@ export function LoginForm(props: {
       </p>
       {props.registration !== "closed" && (
         <p class="fine-print">
-          No account yet? <a href="/register">Register</a>.
+          No account yet? <a href={withNext("/register", props.next)}>Register</a>.
         </p>
       )}
     </form>
@@ -281,7 +287,13 @@ export function AdminView(props: AdminViewProps) {
         <a href="/admin/media">Images: uploads for notices and the memes gallery</a>
       </p>
       <p>
-        <a href="/admin/pages">Pages: questions and answers, resources</a>
+        <a href="/admin/introduction">The introduction on the front page</a>
+      </p>
+      <p>
+        <a href="/admin/pages/about">About this site: who runs it, contact, imprint</a>
+      </p>
+      <p>
+        <a href="/admin/pages">Pages: about, questions and answers, resources</a>
       </p>
       <h2 id="registration-title">Registration</h2>
       <form method="post" action="/admin/registration" class="account-form">

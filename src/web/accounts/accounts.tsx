@@ -14,14 +14,10 @@ import {
   getRegistrationMode,
   hashPassword,
   inviteIsUnused,
-  isRegistrationMode,
   listAccounts,
   needsRehash,
-  normalizeUsername,
-  passwordProblem,
   setPasswordHash,
   setRegistrationMode,
-  usernameProblem,
   verifyDummyPassword,
   verifyPassword,
   type Account,
@@ -36,17 +32,12 @@ import type { WebDeps, WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { type Guarded, requireAdmin, safeNext } from "../kit/guards.ts";
 import { plural } from "../kit/format.ts";
+import { parseForm, parseRequest } from "../kit/params.ts";
+import { loginForm, nextQuery, registerForm, registrationModeForm } from "./account-forms.ts";
 import { AccountGuards } from "./login-limits.ts";
 import { SiteFollowersOf } from "../fediverse/index.ts";
 import { currentAccount, endSession, isKnownDevice, rememberDevice, startSession } from "../kit/session.ts";
-import {
-  AccountView,
-  AdminView,
-  LoginForm,
-  RegisterForm,
-  type AccountFieldErrors,
-  type AccountFormState,
-} from "./AccountViews.tsx";
+import { AccountView, withNext, AdminView, LoginForm, RegisterForm, type AccountFormState } from "./AccountViews.tsx";
 
 export const accountRoutes = new Hono<WebEnv>();
 
@@ -87,7 +78,7 @@ type Status = 200 | 400 | 403 | 409 | 413 | 415 | 429;
 // ---------------------------------------------------------------------------
 // Register
 
-function registerPage(c: Context<WebEnv>, state: AccountFormState, status: Status) {
+function registerPage(c: Context<WebEnv>, next: string, state: AccountFormState, status: Status) {
   const mode = getRegistrationMode(c.get("deps").db);
   return personalPage(
     c,
@@ -100,13 +91,13 @@ function registerPage(c: Context<WebEnv>, state: AccountFormState, status: Statu
             Registration is closed on this site. Its owner can open it, or invite you.
           </p>
           <p>
-            Already have an account? <a href="/login">Log in</a>.
+            Already have an account? <a href={withNext("/login", next)}>Log in</a>.
           </p>
         </>
       ) : (
         <>
           <p>An account lets you copy and edit Declarations. Signing does not need one.</p>
-          <RegisterForm csrf={csrfFor(c)} mode={mode} state={state} />
+          <RegisterForm csrf={csrfFor(c)} mode={mode} next={next} state={state} />
         </>
       )}
     </section>,
@@ -115,36 +106,34 @@ function registerPage(c: Context<WebEnv>, state: AccountFormState, status: Statu
 }
 
 accountRoutes.get("/register", (c) => {
-  if (currentAccount(c) != null) return c.redirect("/account", 303);
-  return registerPage(c, {}, 200);
+  const next = queryNext(c);
+  if (currentAccount(c) != null) return c.redirect(next, 303);
+  return registerPage(c, next, {}, 200);
 });
 
 accountRoutes.post("/register", async (c) => {
   const { db, secret, config, batcher } = c.get("deps");
   const mode = getRegistrationMode(db);
-  if (mode === "closed") return registerPage(c, {}, 403);
+  if (mode === "closed") return registerPage(c, "/account", {}, 403);
 
   const body = await readForm(c, MAX_ACCOUNT_BODY_BYTES);
-  if (!body.ok) return registerPage(c, { formError: body.message }, body.status);
+  if (!body.ok) return registerPage(c, "/account", { formError: body.message }, body.status);
   const values = body.value;
+  const next = safeNext(values.next);
   const kept = { username: values.username ?? "", invite: values.invite ?? "" };
   if (!verifyCsrf(c, secret, config.origin, values[CSRF_FIELD]))
-    return registerPage(c, { values: kept, formError: EXPIRED_FORM }, 403);
+    return registerPage(c, next, { values: kept, formError: EXPIRED_FORM }, 403);
 
-  const username = normalizeUsername(values.username ?? "");
-  const password = values.password ?? "";
-  const invite = (values.invite ?? "").trim();
-  const errors: AccountFieldErrors = {};
-  const usernameError = usernameProblem(username);
-  if (usernameError != null) errors.username = usernameError;
-  const passwordError = passwordProblem(password);
-  if (passwordError != null) errors.password = passwordError;
-  else if ((values.password2 ?? "") !== password) errors.password2 = "The two passwords are not the same.";
-  if (mode === "invite") {
-    if (invite === "") errors.invite = "Please enter your invite code.";
-    else if (!inviteIsUnused(db, invite)) errors.invite = "This invite code is not valid or has already been used.";
-  }
-  if (Object.keys(errors).length > 0) return registerPage(c, { values: kept, errors }, 400);
+  const form = parseForm(registerForm(mode), values);
+  if (!form.ok) return registerPage(c, next, { values: kept, errors: form.errors }, 400);
+  const { username, password, invite } = form.value;
+  if (mode === "invite" && !inviteIsUnused(db, invite))
+    return registerPage(
+      c,
+      next,
+      { values: kept, errors: { invite: "This invite code is not valid or has already been used." } },
+      400,
+    );
 
   // Only a complete, valid form (with a valid invite code when one is needed)
   // learns whether the name is free, and each client may ask only so often:
@@ -157,17 +146,19 @@ accountRoutes.post("/register", async (c) => {
     c.header("Retry-After", String(Math.ceil(wait / 1000)));
     return registerPage(
       c,
+      next,
       { values: kept, formError: `Too many registration attempts from your connection. ${tryAgainIn(wait)}` },
       429,
     );
   }
   const taken = { values: kept, errors: { username: "This username is not available; please choose another." } };
-  if (findAccountByUsername(db, username) != null) return registerPage(c, taken, 400);
+  if (findAccountByUsername(db, username) != null) return registerPage(c, next, taken, 400);
   const waitAccounts = guards.registerAccounts.consume(client);
   if (waitAccounts > 0) {
     c.header("Retry-After", String(Math.ceil(waitAccounts / 1000)));
     return registerPage(
       c,
+      next,
       {
         values: kept,
         formError: `Too many accounts were created from your connection today. ${tryAgainIn(waitAccounts)}`,
@@ -188,17 +179,18 @@ accountRoutes.post("/register", async (c) => {
   if (outcome.kind !== "created") guards.registerAccounts.refund(client);
   switch (outcome.kind) {
     case "taken":
-      return registerPage(c, taken, 400);
+      return registerPage(c, next, taken, 400);
     case "invalid-invite":
       return registerPage(
         c,
+        next,
         { values: kept, errors: { invite: "This invite code is not valid or has already been used." } },
         400,
       );
     case "created":
       await startSession(c, outcome.account);
       rememberDevice(c, { id: outcome.account.id, passwordHash });
-      return c.redirect("/account", 303);
+      return c.redirect(next, 303);
   }
 });
 
@@ -218,8 +210,14 @@ function loginPage(c: Context<WebEnv>, next: string, state: AccountFormState, st
   );
 }
 
+/** `?next=` of the login and registration pages: a path on this site, or the account page. */
+function queryNext(c: Context<WebEnv>): string {
+  const query = parseRequest(nextQuery, { next: c.req.query("next") });
+  return query.ok ? query.value.next : "/account";
+}
+
 accountRoutes.get("/login", (c) => {
-  const next = safeNext(c.req.query("next"));
+  const next = queryNext(c);
   if (currentAccount(c) != null) return c.redirect(next, 303);
   return loginPage(c, next, {}, 200);
 });
@@ -235,12 +233,9 @@ accountRoutes.post("/login", async (c) => {
   if (!verifyCsrf(c, secret, config.origin, values[CSRF_FIELD]))
     return loginPage(c, next, { values: kept, formError: EXPIRED_FORM }, 403);
 
-  const username = normalizeUsername(values.username ?? "");
-  const password = values.password ?? "";
-  const errors: AccountFieldErrors = {};
-  if (username === "") errors.username = "Please enter your username.";
-  if (password === "") errors.password = "Please enter your password.";
-  if (Object.keys(errors).length > 0) return loginPage(c, next, { values: kept, errors }, 400);
+  const form = parseForm(loginForm, values);
+  if (!form.ok) return loginPage(c, next, { values: kept, errors: form.errors }, 400);
+  const { username, password } = form.value;
 
   // Every attempt is counted before the password is checked (so parallel
   // guesses count too); a successful one is taken back.  The limits are per
@@ -362,10 +357,10 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ admin: Account; 
 siteAdminRoutes.post("/registration", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
-  const mode = form.values.mode ?? "";
-  if (!isRegistrationMode(mode)) return adminPage(c, { modeError: "Please choose open, invite or closed." }, 400);
+  const parsed = parseForm(registrationModeForm, form.values);
+  if (!parsed.ok) return adminPage(c, { modeError: parsed.errors.mode! }, 400);
   const { db, batcher } = c.get("deps");
-  await batcher.run(() => setRegistrationMode(db, mode));
+  await batcher.run(() => setRegistrationMode(db, parsed.value.mode));
   return c.redirect("/admin?saved=1", 303);
 });
 

@@ -128,8 +128,8 @@ function PostNow(props: StrikeAdminProps) {
     <form method="post" action="/admin/strike/post-now" class="account-form post-now" aria-labelledby="post-now-title">
       <h3 id="post-now-title">Post a notice now</h3>
       <p class="hint" id="post-now-hint">
-        Posts the next template of the rotation at once, during the strike or before it (to try the text, or to announce
-        the strike).
+        The next template of the rotation, during the strike or before it (to try the text, or to announce the strike).
+        You see the exact post and who receives it first; nothing is posted until you confirm.
       </p>
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <div class="field">
@@ -148,7 +148,7 @@ function PostNow(props: StrikeAdminProps) {
         <FieldError id="post-now-error" error={props.postError} />
       </div>
       <p class="actions">
-        <button type="submit">Post a notice now</button>
+        <button type="submit">Preview the notice</button>
       </p>
     </form>
   );

@@ -6,6 +6,7 @@
  * reactions sign; and domain blocks (list, add, remove).
  */
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import {
   addDomainBlock,
   getRemoteActorByUri,
@@ -32,6 +33,7 @@ import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { plural } from "../kit/format.ts";
+import { parseForm, parseRequest } from "../kit/params.ts";
 import { describeDuration } from "../kit/format.ts";
 import { FederationAdminView, type FederationAdminProps, type ReportRow, type ServerRow } from "./FederationAdmin.tsx";
 
@@ -78,6 +80,51 @@ export function parseDomain(raw: string): DomainParse {
   if (!valid) return { ok: false, message: `“${text}” is not a domain name. A domain looks like spam.example.` };
   return { ok: true, domain: hostname };
 }
+
+/** The block form: a domain (not this site's own) and an optional reason, each problem named by its field. */
+function blockForm(ownHost: string) {
+  return z.object({
+    domain: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const parsed = parseDomain(raw ?? "");
+        if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
+        else if (parsed.domain === ownHost)
+          ctx.addIssue({ code: "custom", message: "This is this site’s own domain." });
+        return parsed.ok ? parsed.domain : "";
+      }),
+    reason: z
+      .string()
+      .optional()
+      .transform((raw) => (raw ?? "").replace(/\s+/g, " ").trim())
+      .refine((reason) => [...reason].length <= REASON_MAX, `The reason is longer than ${REASON_MAX} characters.`),
+  });
+}
+
+/** A server's name in a form (`host`): trimmed and lower-cased. */
+const hostField = z
+  .string()
+  .optional()
+  .transform((raw) => (raw ?? "").trim().toLowerCase());
+const hostForm = z.object({ host: hostField, confirm: z.string().optional() });
+/** A held signature's id in the path. */
+const heldId = z
+  .string()
+  .regex(/^[1-9]\d{0,15}$/)
+  .transform(Number);
+
+const signingForm = z.object({
+  emoji: z
+    .string()
+    .optional()
+    .transform((s) => s ?? "")
+    .refine((s) => [...s].length <= 2000, "The list is longer than 2,000 characters."),
+  favourite: z
+    .string()
+    .optional()
+    .transform((s) => s === "yes"),
+});
 
 function reportRows(db: DbLike, resolved: boolean): ReportRow[] {
   return listReports(db, { resolved, limit: resolved ? 100 : 500 }).map((r) => {
@@ -161,14 +208,9 @@ federationAdminRoutes.post("/blocks", async (c) => {
   if (!form.ok) return form.response;
   const { db, batcher, config } = c.get("deps");
   const values = { domain: form.values.domain ?? "", reason: form.values.reason ?? "" };
-  const errors: { domain?: string; reason?: string } = {};
-  const parsed = parseDomain(values.domain);
-  if (!parsed.ok) errors.domain = parsed.message;
-  else if (parsed.domain === config.origin.hostname) errors.domain = "This is this site’s own domain.";
-  const reason = values.reason.replace(/\s+/g, " ").trim();
-  if ([...reason].length > REASON_MAX) errors.reason = `The reason is longer than ${REASON_MAX} characters.`;
-  if (Object.keys(errors).length > 0 || !parsed.ok) return adminPage(c, { values, errors }, 400);
-  const domain = parsed.domain;
+  const parsed = parseForm(blockForm(config.origin.hostname), form.values);
+  if (!parsed.ok) return adminPage(c, { values, errors: parsed.errors }, 400);
+  const { domain, reason } = parsed.value;
   if (isDomainBlocked(db, domain)) {
     const exact = listDomainBlocks(db).some((b) => b.domain === domain);
     const message = exact
@@ -185,7 +227,7 @@ federationAdminRoutes.post("/blocks/remove", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
-  const domain = (form.values.domain ?? "").trim().toLowerCase();
+  const domain = hostField.parse(form.values.domain);
   const removed = domain !== "" && (await batcher.run(() => removeDomainBlock(db, domain)));
   if (!removed) return adminPage(c, { notice: `“${domain}” was not blocked.` }, 404);
   return c.redirect(`${PATH}?done=unblocked`, 303);
@@ -195,8 +237,7 @@ federationAdminRoutes.post("/blocks/remove", async (c) => {
 // Fediverse signatures per server
 
 /** The server named in a form, if it has fediverse signatures here or is on hold. */
-function knownServer(db: DbLike, raw: string | undefined): string | null {
-  const host = (raw ?? "").trim().toLowerCase();
+function knownServer(db: DbLike, host: string): string | null {
   return host !== "" && listServerSignatures(db).some((s) => s.host === host) ? host : null;
 }
 
@@ -205,10 +246,11 @@ async function serverAction(c: Context<WebEnv>, action: "hold" | "release" | "re
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
-  const host = knownServer(db, form.values.host);
+  const fields = hostForm.parse(form.values);
+  const host = knownServer(db, fields.host);
   if (host == null)
     return adminPage(c, { notice: `“${form.values.host ?? ""}” has no fediverse signatures here.` }, 404);
-  if (action === "remove" && form.values.confirm !== "yes") {
+  if (action === "remove" && fields.confirm !== "yes") {
     return adminPage(
       c,
       {
@@ -243,9 +285,9 @@ async function heldAction(c: Context<WebEnv>, action: "release" | "remove") {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
-  const raw = c.req.param("id") ?? "";
-  const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
-  const host = (form.values.host ?? "").trim().toLowerCase();
+  const param = parseRequest(heldId, c.req.param("id"));
+  const id = param.ok ? param.value : null;
+  const { host } = hostForm.parse(form.values);
   const changed =
     id != null && host !== "" && (await batcher.run(() => reviewHeldSignature(db, host, id, action, new Date())));
   if (!changed) return adminPage(c, { notice: "That signature is not held (any more)." }, 404);
@@ -264,13 +306,9 @@ federationAdminRoutes.post("/signing", async (c) => {
   const { db, batcher } = c.get("deps");
   const emoji = form.values.emoji ?? "";
   const favourite = form.values.favourite === "yes";
-  if ([...emoji].length > 2000)
-    return adminPage(
-      c,
-      { signing: { favourite, emoji }, signingError: "The list is longer than 2,000 characters." },
-      400,
-    );
-  const parsed = parseSigningReactions(emoji, favourite);
+  const fields = parseRequest(signingForm, form.values);
+  if (!fields.ok) return adminPage(c, { signing: { favourite, emoji }, signingError: fields.message }, 400);
+  const parsed = parseSigningReactions(fields.value.emoji, fields.value.favourite);
   if (!parsed.ok) return adminPage(c, { signing: { favourite, emoji }, signingError: parsed.message }, 400);
   await batcher.run(() => writeSigningReactionsValue(db, parsed.value));
   return c.redirect(`${PATH}?done=signing#signing-title`, 303);

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { siteAdminRoutes } from "../accounts/index.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { mediaAdminRoutes } from "../media/index.ts";
-import { sitePageEditorRoutes } from "../site-pages/index.ts";
+import { introductionEditorRoutes, sitePageEditorRoutes } from "../site-pages/index.ts";
 import { federationAdminRoutes } from "./federation-admin.tsx";
 import { strikeAdminRoutes } from "./strike-admin.tsx";
 
@@ -18,3 +18,4 @@ adminRouter.route("/federation", federationAdminRoutes);
 adminRouter.route("/strike", strikeAdminRoutes);
 adminRouter.route("/media", mediaAdminRoutes);
 adminRouter.route("/pages", sitePageEditorRoutes);
+adminRouter.route("/introduction", introductionEditorRoutes);

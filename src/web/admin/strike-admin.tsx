@@ -5,18 +5,28 @@
  * - `GET /admin/strike`
  * - `POST /admin/strike`: save the settings (400 with every problem named, the input kept, nothing saved)
  * - `POST /admin/strike/pause`, `POST /admin/strike/resume`
- * - `POST /admin/strike/post-now`: `declaration` = a published Declaration's slug, or `*` for every chosen one
+ * - `POST /admin/strike/post-now`: `declaration` = a published Declaration's slug, or `*` for every chosen one:
+ *   shows the exact posts, who receives them and whether the strike is on; posts nothing
+ * - `POST /admin/strike/post-now/confirm`: posts what was shown (its digest in `preview`) once (`nonce`);
+ *   409 when it changed in between, 400 outside the strike's days without `outside=yes`
  */
+import { randomBytes } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { requestSyncAll } from "../../db/bot.ts";
 import { listPublishedDeclarations } from "../../db/declarations.ts";
+import { countFollowers } from "../../db/fediverse.ts";
+import { countSiteFollowers } from "../../db/site-account.ts";
 import { listMediaChoices, writeStrikeSettingsValue } from "../../db/strike.ts";
 import {
   currentStrikeSettings,
   listSentNotices,
   mediaPath,
   nextNoticeAt,
+  noticeKeyUsed,
   postNoticesNow,
+  previewNoticesNow,
+  siteHandleOf,
+  type NoticePreview,
 } from "../../federation/index.ts";
 import { hoursLeft } from "../../strike/schedule.ts";
 import {
@@ -34,7 +44,10 @@ import { readForm } from "../kit/body.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { plural } from "../kit/format.ts";
+import { parseRequest } from "../kit/params.ts";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
+import { confirmForm, digestOf, outsideWindow, postNowForm, slugsFor, timeIn } from "./notice-now.ts";
+import { NoticeConfirmView, type NoticeConfirmProps } from "./NoticeConfirm.tsx";
 import { StrikeAdminView, type StrikeAdminProps } from "./StrikeAdmin.tsx";
 
 export const strikeAdminRoutes = new Hono<WebEnv>();
@@ -46,6 +59,7 @@ const MAX_FORM_BYTES = 512 * 1024;
 
 const NOTICES: Record<string, string> = {
   saved: "The strike settings are saved.",
+  "posted-again": "This notice was already posted; it was not posted again.",
   paused: "Notices are paused.",
   resumed: "Notices are on again.",
 };
@@ -60,10 +74,6 @@ function dayWords(days: readonly string[]): string {
   return new Intl.ListFormat("en", { type: "conjunction" }).format(
     days.map((d) => format.format(new Date(`${d}T12:00:00Z`))),
   );
-}
-
-function timeIn(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone }).format(date);
 }
 
 function statusOf(settings: StrikeSettings, now: Date): string {
@@ -241,41 +251,117 @@ for (const [action, paused] of [
   });
 }
 
+function confirmPage(
+  c: Context<WebEnv>,
+  input: { choice: string; nonce: string; previews: readonly NoticePreview[]; now: Date },
+  extra: { formError?: string; outsideError?: string } = {},
+  status: PersonalStatus = 200,
+) {
+  const { db, config } = c.get("deps");
+  const settings = currentStrikeSettings(db, input.now);
+  const host = config.origin.host;
+  const order = new Map(settings.declarations.map((slug, i) => [slug, i]));
+  const rank = (slug: string) => order.get(slug) ?? Number.MAX_SAFE_INTEGER;
+  const boosted = [...input.previews].sort((a, b) => rank(a.slug) - rank(b.slug))[0];
+  const props: NoticeConfirmProps = {
+    csrf: csrfFor(c),
+    declaration: input.choice,
+    digest: digestOf(input.choice, input.previews, settings),
+    nonce: input.nonce,
+    items: input.previews.map((p) => ({
+      slug: p.slug,
+      title: p.title,
+      handle: `@${p.slug}@${host}`,
+      text: p.text,
+      media: p.media.map((m) => ({ ...m, src: mediaPath(m) })),
+      followers: countFollowers(db, p.declarationId),
+      template: p.templateIndex + 1,
+    })),
+    booster:
+      boosted == null
+        ? null
+        : {
+            handle: `@${siteHandleOf(config)}@${host}`,
+            followers: countSiteFollowers(db),
+            boosts: `@${boosted.slug}@${host}`,
+          },
+    hashtags: settings.hashtags,
+    outside: outsideWindow(settings, input.now),
+    ...extra,
+  };
+  return personalPage(c, "Check the notice", <NoticeConfirmView {...props} />, status);
+}
+
+/** The first step: shows what would be posted; posts nothing. */
 strikeAdminRoutes.post("/post-now", async (c) => {
+  const form = await adminForm(c);
+  if (!form.ok) return form.response;
+  const { db, config } = c.get("deps");
+  const now = new Date();
+  const parsed = parseRequest(postNowForm, form.values);
+  if (!parsed.ok) return adminPage(c, { postError: parsed.message }, 400);
+  const choice = parsed.value.declaration;
+  const chosen = slugsFor(db, choice, now);
+  if (!chosen.ok) return adminPage(c, { postError: chosen.message }, 400);
+  const previews = previewNoticesNow(db, config.origin, chosen.slugs, now);
+  return confirmPage(c, { choice, nonce: randomBytes(16).toString("base64url"), previews, now });
+});
+
+/**
+ * The second step: posts what was shown, once.  Refused when what would be
+ * posted is no longer what the digest says was shown; a second post of the
+ * same form (a double click, a reload) posts nothing more.
+ */
+strikeAdminRoutes.post("/post-now/confirm", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher, config, publisher } = c.get("deps");
   const now = new Date();
-  const choice = form.values.declaration ?? "";
-  const published = new Set(listPublishedDeclarations(db).map((d) => d.slug));
-  let slugs: string[];
-  if (choice === "*") {
-    slugs = currentStrikeSettings(db, now).declarations.filter((s) => published.has(s));
-    if (slugs.length === 0) {
-      return adminPage(
-        c,
-        {
-          postError:
-            "No published Declaration is chosen to post notices: tick some under Settings and save, or pick one here.",
-        },
-        400,
-      );
-    }
-  } else if (published.has(choice)) {
-    slugs = [choice];
-  } else {
-    return adminPage(
+  const parsed = parseRequest(confirmForm, form.values);
+  if (!parsed.ok && parsed.field !== "outside") return adminPage(c, { postError: parsed.message }, 400);
+  const values = confirmForm.shape;
+  const choice = values.declaration.safeParse(form.values.declaration).data ?? "";
+  const nonce = values.nonce.safeParse(form.values.nonce).data ?? "";
+  const key = `notice:now:${nonce}`;
+  if (noticeKeyUsed(db, key)) return c.redirect(`${PATH}?done=posted-again`, 303);
+  const chosen = slugsFor(db, choice, now);
+  if (!chosen.ok) return adminPage(c, { postError: chosen.message }, 400);
+  const previews = previewNoticesNow(db, config.origin, chosen.slugs, now);
+  const settings = currentStrikeSettings(db, now);
+  const page = { choice, nonce, previews, now };
+  if (digestOf(choice, previews, settings) !== form.values.preview) {
+    return confirmPage(
       c,
+      page,
       {
-        postError:
-          choice === ""
-            ? "Please choose who posts the notice."
-            : `“${choice}” is not a published Declaration of this site.`,
+        formError:
+          "The notice changed since it was shown to you (a template, an image, a Declaration or the strike's settings were edited, or another notice took this turn of the rotation). Nothing was posted: check it again below.",
+      },
+      409,
+    );
+  }
+  if (outsideWindow(settings, now) != null && (!parsed.ok || parsed.value.outside !== "yes")) {
+    return confirmPage(
+      c,
+      page,
+      {
+        outsideError: parsed.ok
+          ? "The strike is not on: tick this box to post the notice all the same."
+          : parsed.message,
       },
       400,
     );
   }
-  const posts = await postNoticesNow({ db, batcher, instanceName: config.instanceName }, config.origin, slugs, now);
+  const posts = await postNoticesNow(
+    { db, batcher, instanceName: config.instanceName },
+    config.origin,
+    chosen.slugs,
+    now,
+    {
+      key,
+      templateIndex: new Map(previews.map((p) => [p.slug, p.templateIndex])),
+    },
+  );
   publisher.notify();
-  return c.redirect(`${PATH}?done=posted-${posts.length}`, 303);
+  return c.redirect(`${PATH}?done=${posts.length === 0 ? "posted-again" : `posted-${posts.length}`}`, 303);
 });

@@ -303,7 +303,7 @@ function loggedOutCopyPage(c: Context<WebEnv>, source: SourceRef) {
         <a href={`/login?next=${encodeURIComponent(next)}`}>Log in</a> to make your copy
         {mode !== "closed" ? (
           <>
-            , or <a href="/register">create an account</a>
+            , or <a href={`/register?next=${encodeURIComponent(next)}`}>create an account</a>
             {mode === "invite" ? " with an invite code" : ""}.
           </>
         ) : (

@@ -46,6 +46,8 @@ import {
 } from "../fediverse/index.ts";
 import { currentAccount } from "../kit/session.ts";
 import { declarationMeta, DeclarationShare } from "../sharing/index.ts";
+import { SiteIntroduction } from "../site-pages/index.ts";
+import { CompareLink } from "../diffs/index.ts";
 import { DraftNotice, isOwner, readableDeclaration, RepublishForm, WithdrawnNotice } from "../kit/visibility.tsx";
 
 export const pages = new Hono<WebEnv>();
@@ -71,6 +73,7 @@ pages.get("/", (c) => {
       canonical={new URL("/", config.origin).href}
       alternates={[{ href: siteAccountUri(deps), type: "application/activity+json", title: siteHandle(deps) }]}
     >
+      <SiteIntroduction c={c} />
       <h1 class="page-title">Declarations</h1>
       <DeclarationList declarations={declarations} />
       <SiteFollow handle={siteHandle(deps)} introduction={siteIntroductionOf(config)} />
@@ -339,6 +342,9 @@ function revisionPage(
         }
         proposedChangesHtml={source == null ? null : proposedHtml(proposed)}
       />
+      {source != null && (
+        <CompareLink sourceUrl={source.url} slug={declaration.slug} revision={revision.number} origin={config.origin} />
+      )}
       {isLatest && <TranslationsBox db={db} declaration={declaration} />}
       {isLatest && csrf != null && declaration.status === "published" && (
         <SignSection c={c} declaration={declaration} csrf={csrf} />

@@ -19,9 +19,10 @@ import {
   type DeclarationSummary,
 } from "../../db/declarations.ts";
 import type { Declaration, Revision } from "../../db/schema.ts";
-import { diffPool, type DiffSummary, type WordPart } from "../../diff/index.ts";
+import { z } from "zod";
+import { diffPool, type DiffFormat, type DiffSummary, type WordPart } from "../../diff/index.ts";
 import type { WebEnv } from "../kit/context.ts";
-import { parseRevisionNumber } from "../kit/params.ts";
+import { parseRequest, parseRevisionNumber } from "../kit/params.ts";
 import { diffRefusal, diffRefusalPage, KeptDiffs, stringBytes, type Tried } from "../kit/diff-jobs.tsx";
 import { readableDeclaration } from "../kit/visibility.tsx";
 import { notFoundPage } from "../kit/errors.tsx";
@@ -34,6 +35,12 @@ export const diffRoutes = new Hono<WebEnv>();
 export const declarationDiffRoutes = new Hono<WebEnv>();
 
 export type DiffView = "inline" | "side";
+
+/** How a comparison is shown: one column or two, formatted text or Markdown source. */
+export interface DiffMode {
+  readonly view: DiffView;
+  readonly format: DiffFormat;
+}
 
 // ---------------------------------------------------------------------------
 // Cache
@@ -67,7 +74,7 @@ export async function renderedDiff(
   db: object,
   before: DiffSide,
   after: DiffSide,
-  view: DiffView,
+  { view, format }: DiffMode,
 ): Promise<Tried<RenderedDiff>> {
   const words: Record<string, readonly [string, string]> = {};
   if (before.title != null && after.title != null && before.title !== after.title)
@@ -83,12 +90,13 @@ export async function renderedDiff(
     "summary after": "The second summary",
   };
   try {
-    const outcome = await renderedDiffs.get(db, `${before.id}:${after.id}:${view}`, async () => {
+    const outcome = await renderedDiffs.get(db, `${before.id}:${after.id}:${view}:${format}`, async () => {
       const rendered = await diffPool().run({
         kind: "render",
         before: before.body,
         after: after.body,
         views: [view],
+        format,
         words,
       });
       return { html: rendered.html[view] ?? "", summary: rendered.summary, words: rendered.words };
@@ -108,8 +116,24 @@ export function diffCacheSize(db: object): number {
 // Parameters
 // ---------------------------------------------------------------------------
 
-function parseView(raw: string | undefined): DiffView {
-  return raw === "side" ? "side" : "inline";
+/** `?view=` and `?format=`: anything unknown falls back to the default (inline, formatted). */
+const diffModeQuery = z.object({
+  view: z.enum(["inline", "side"]).catch("inline"),
+  format: z.enum(["formatted", "markdown"]).catch("formatted"),
+});
+
+function parseMode(c: Context<WebEnv>): DiffMode {
+  const parsed = parseRequest(diffModeQuery, { view: c.req.query("view"), format: c.req.query("format") });
+  return parsed.ok ? parsed.value : { view: "inline", format: "formatted" };
+}
+
+/** The query of a comparison's address in `mode` (the defaults left out). */
+export function modeQuery(mode: DiffMode): string {
+  const params = new URLSearchParams();
+  if (mode.view !== "inline") params.set("view", mode.view);
+  if (mode.format !== "formatted") params.set("format", mode.format);
+  const query = params.toString();
+  return query === "" ? "" : `?${query}`;
 }
 
 /** `a..b` → the two numbers, or a message saying what is wrong. */
@@ -216,11 +240,12 @@ function SummaryFigures(props: { summary: DiffSummary }) {
 function DiffResult(props: {
   before: Side;
   after: Side;
-  view: DiffView;
-  viewHref: (view: DiffView) => string;
+  mode: DiffMode;
+  modeHref: (mode: DiffMode) => string;
   rendered: RenderedDiff;
 }) {
-  const { before, after, view, rendered } = props;
+  const { before, after, mode, rendered } = props;
+  const { view, format } = mode;
   const titleChanged = before.revision.title !== after.revision.title;
   const summaryChanged = before.revision.summary !== after.revision.summary;
   return (
@@ -266,14 +291,33 @@ function DiffResult(props: {
           )}
         </dl>
       )}
-      <nav class="diff-views" aria-label="How to show the changes">
-        <a href={props.viewHref("inline")} {...(view === "inline" ? { "aria-current": "page" } : {})}>
-          Inline
-        </a>
-        <a href={props.viewHref("side")} {...(view === "side" ? { "aria-current": "page" } : {})}>
-          Side by side
-        </a>
-      </nav>
+      <div class="diff-switches">
+        <nav class="diff-views" aria-label="Text or source">
+          <a
+            href={props.modeHref({ view, format: "formatted" })}
+            {...(format === "formatted" ? { "aria-current": "page" } : {})}
+          >
+            Formatted
+          </a>
+          <a
+            href={props.modeHref({ view, format: "markdown" })}
+            {...(format === "markdown" ? { "aria-current": "page" } : {})}
+          >
+            Markdown
+          </a>
+        </nav>
+        <nav class="diff-views" aria-label="How to show the changes">
+          <a
+            href={props.modeHref({ view: "inline", format })}
+            {...(view === "inline" ? { "aria-current": "page" } : {})}
+          >
+            Inline
+          </a>
+          <a href={props.modeHref({ view: "side", format })} {...(view === "side" ? { "aria-current": "page" } : {})}>
+            Side by side
+          </a>
+        </nav>
+      </div>
       <p class="diff-legend">
         <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck
         through.
@@ -333,9 +377,9 @@ declarationDiffRoutes.get("/:slug/diff/:range", async (c) => {
     const missing = before == null ? range.a : range.b;
     return notFoundPage(c, `“${declaration.title}” has no version ${missing}. ${versionsText(declaration)}`);
   }
-  const view = parseView(c.req.query("view"));
+  const mode = parseMode(c);
   const path = `/d/${declaration.slug}/diff/${range.a}..${range.b}`;
-  const rendered = await renderedDiff(db, before, after, view);
+  const rendered = await renderedDiff(db, before, after, mode);
   if (!rendered.ok) return diffRefusalPage(c, rendered.refusal, history);
   return c.html(
     <Layout
@@ -353,8 +397,8 @@ declarationDiffRoutes.get("/:slug/diff/:range", async (c) => {
         <DiffResult
           before={{ declaration, revision: before }}
           after={{ declaration, revision: after }}
-          view={view}
-          viewHref={(v) => `${path}?view=${v}`}
+          mode={mode}
+          modeHref={(m) => `${path}${modeQuery(m)}`}
           rendered={rendered.outcome}
         />
       </section>
@@ -499,7 +543,7 @@ diffRoutes.get("/compare", async (c) => {
   const { db, config } = c.get("deps");
   const q = (name: CompareField) => (c.req.query(name) ?? "").trim();
   const values: CompareValues = { a: q("a"), av: q("av"), b: q("b"), bv: q("bv") };
-  const view = parseView(c.req.query("view"));
+  const mode = parseMode(c);
   const asked = (Object.keys(values) as CompareField[]).some((f) => c.req.query(f) != null);
   const declarations = listPublishedDeclarations(db);
 
@@ -566,17 +610,18 @@ diffRoutes.get("/compare", async (c) => {
 
   const before = sides.a;
   const after = sides.b;
-  const params = (v: DiffView) => {
+  const params = (m: DiffMode) => {
     const search = new URLSearchParams({
       a: before.declaration.slug,
       av: String(before.revision.number),
       b: after.declaration.slug,
       bv: String(after.revision.number),
-      view: v,
+      view: m.view,
+      format: m.format,
     });
     return `/compare?${search.toString()}`;
   };
-  const rendered = await renderedDiff(db, before.revision, after.revision, view);
+  const rendered = await renderedDiff(db, before.revision, after.revision, mode);
   if (!rendered.ok) return diffRefusalPage(c, rendered.refusal, { href: "/compare", text: "Compare something else" });
   const sameDeclaration = before.declaration.slug === after.declaration.slug;
   const heading = sameDeclaration
@@ -586,7 +631,7 @@ diffRoutes.get("/compare", async (c) => {
     <Layout title={heading} siteName={config.instanceName}>
       <section class="diff-page" aria-labelledby="compare-title">
         <h1 id="compare-title">{heading}</h1>
-        <DiffResult before={before} after={after} view={view} viewHref={params} rendered={rendered.outcome} />
+        <DiffResult before={before} after={after} mode={mode} modeHref={params} rendered={rendered.outcome} />
         <details class="compare-again">
           <summary>Compare something else</summary>
           {form}

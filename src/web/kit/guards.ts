@@ -8,11 +8,11 @@ import { currentAccount } from "./session.ts";
 /**
  * A same-site path to go to after logging in, or `fallback`.  Only paths
  * ("/…") are accepted: never "//host", "/\host", absolute URLs or control
- * characters, which a browser could take for another site.
+ * characters, which a browser could take for another site — before and after
+ * the path is normalised ("/.//host" and "/a/..//host" become "//host").
  */
 export function safeNext(raw: string | undefined, fallback = "/account"): string {
-  if (raw == null || raw === "" || raw.length > 1000) return fallback;
-  if (!raw.startsWith("/") || raw.startsWith("//") || /[\\\u0000-\u001f\u007f]/.test(raw)) return fallback;
+  if (raw == null || raw === "" || raw.length > 1000 || !isLocalPath(raw)) return fallback;
   const base = "http://next.invalid";
   let url: URL;
   try {
@@ -21,7 +21,13 @@ export function safeNext(raw: string | undefined, fallback = "/account"): string
     return fallback;
   }
   if (url.origin !== base) return fallback;
-  return `${url.pathname}${url.search}${url.hash}`;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return isLocalPath(path) ? path : fallback;
+}
+
+/** A path on this site as a browser reads a Location: one leading slash, no backslash, no control character. */
+function isLocalPath(path: string): boolean {
+  return path.startsWith("/") && !path.startsWith("//") && !/[\\\u0000-\u001f\u007f]/.test(path);
 }
 
 /** The logged-in admin, or the response to send instead (login redirect or 403). */

@@ -26,3 +26,20 @@ export function parseRevisionNumber(raw: string | undefined): number | null {
   const result = revisionNumber.safeParse(raw);
   return result.success ? result.data : null;
 }
+
+export type ParsedForm<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
+
+/**
+ * Parses a form with `schema`; on failure, every field with a problem and
+ * its first message (the shape a page's form errors show), in form order.
+ */
+export function parseForm<S extends z.ZodType>(schema: S, input: unknown): ParsedForm<z.output<S>> {
+  const result = schema.safeParse(input);
+  if (result.success) return { ok: true, value: result.data };
+  const errors: Record<string, string> = {};
+  for (const issue of result.error.issues) {
+    const field = String(issue.path[0] ?? "");
+    errors[field] ??= issue.message;
+  }
+  return { ok: false, errors };
+}

@@ -21,8 +21,10 @@ export interface LayoutProps {
   /** Open Graph (`property`) and Twitter card (`name`) tags, from src/web/sharing/share.tsx. */
   meta?: readonly MetaTag[];
   /**
-   * Who is logged in: `null` shows a "Log in" link, an account its name.
-   * Left out (pages that do not look at the session, e.g. cached ones), neither is shown.
+   * Who is logged in: an account shows its name (linking to /account).
+   * `null` or left out shows "Log in": pages kept by shared caches leave it out,
+   * so their header is the same for everyone (a logged-in visitor who follows
+   * "Log in" is sent on to their account).
    */
   account?: { username: string } | null;
   /** The language the page is written in (`<html lang dir>`, the switcher); English when left out. */
@@ -72,26 +74,22 @@ export function Layout(props: LayoutProps) {
                     <a href="/">Declarations</a>
                   </li>
                   <li>
-                    <a href="/compare">Compare</a>
-                  </li>
-                  <li>
                     <a href="/strike">Strike</a>
                   </li>
                   <li>
-                    <a href="/memes">Memes</a>
+                    <a href="/about">About</a>
                   </li>
-                  {props.account === null && (
-                    <li>
-                      <a href="/login">Log in</a>
-                    </li>
-                  )}
-                  {props.account != null && (
-                    <li>
+                  <li class="account-item">
+                    {props.account != null ? (
                       <a href="/account" class="account-link">
                         {props.account.username}
                       </a>
-                    </li>
-                  )}
+                    ) : (
+                      <a href="/login" class="login-link">
+                        Log in
+                      </a>
+                    )}
+                  </li>
                 </ul>
               </nav>
             </div>
@@ -101,13 +99,17 @@ export function Layout(props: LayoutProps) {
           </main>
           <footer class="site-footer">
             <div class="wrap">
-              <p>
-                {props.siteName} runs <a href="/.well-known/nodeinfo">undersign {SOFTWARE.version}</a>. No tracking, no
-                third-party requests.
+              <p class="footer-links">
+                <span>
+                  {props.siteName} · powered by{" "}
+                  <a href="/.well-known/nodeinfo">
+                    {SOFTWARE.name} {SOFTWARE.version}
+                  </a>
+                </span>{" "}
+                · <a href="/about">About</a> · <a href="/privacy">Privacy</a> · <a href="/faq">Questions and answers</a>{" "}
+                · <a href="/resources">Resources</a> · <a href="/compare">Compare</a> · <a href="/memes">Memes</a>
               </p>
-              <p>
-                <a href="/faq">Questions and answers</a> · <a href="/resources">Resources</a>
-              </p>
+              <p>No tracking, no third-party requests.</p>
               <LanguageSwitcher locale={props.locale} />
             </div>
           </footer>

@@ -16,6 +16,7 @@
  * src/images.ts; storage in src/db/media.ts.
  */
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import {
   countPostsWithMedia,
   deleteMedia,
@@ -50,6 +51,7 @@ import type { WebEnv } from "../kit/context.ts";
 import { NOTHING_RUNS, policyHeader } from "../kit/csp.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { formatDate } from "../kit/format.ts";
+import { parseForm, parseRequest } from "../kit/params.ts";
 import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 
 /** The path of an image (`/media/{uuid}.{ext}`). */
@@ -446,6 +448,34 @@ function messagePage(c: Context<WebEnv>, heading: string, message: string, statu
 
 const EXPIRED = "This form expired or was not sent from this site. Nothing was changed; please try again.";
 
+/** A field read with one of src/images.ts's checks: its cleaned value, or its message as the field's problem. */
+function checked(check: (raw: string) => { ok: true; value: string } | { ok: false; message: string }) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const result = check(raw ?? "");
+      if (!result.ok) ctx.addIssue({ code: "custom", message: result.message });
+      return result.ok ? result.value : "";
+    });
+}
+
+/** An image's id in a path. */
+const mediaId = z
+  .string()
+  .regex(/^[1-9]\d{0,15}$/)
+  .transform(Number);
+
+/** An image's words: its description (required), title (optional) and whether the gallery shows it. */
+const mediaTextForm = z.object({
+  alt: checked(checkAlt),
+  title: checked(checkTitle),
+  gallery: z
+    .string()
+    .optional()
+    .transform((s) => s === "1"),
+});
+
 mediaAdminRoutes.get("/", (c) => {
   const guard = requireAdmin(c, PATH);
   if (!guard.ok) return guard.response;
@@ -476,11 +506,8 @@ mediaAdminRoutes.post("/", async (c) => {
     title: textOf(parts, "title") ?? "",
     gallery: textOf(parts, "gallery") === "1",
   };
-  const errors: Errors = {};
-  const alt = checkAlt(values.alt);
-  if (!alt.ok) errors.alt = alt.message;
-  const title = checkTitle(values.title);
-  if (!title.ok) errors.title = title.message;
+  const text = parseForm(mediaTextForm, { alt: values.alt, title: values.title, gallery: textOf(parts, "gallery") });
+  const errors: Errors = text.ok ? {} : { ...text.errors };
 
   let fileStatus: 400 | 413 | 415 | null = null;
   const file = parts.find((p) => p.name === "file" && p.filename != null);
@@ -500,15 +527,16 @@ mediaAdminRoutes.post("/", async (c) => {
       fileStatus = processed.rejection.status;
     }
   }
-  if (Object.keys(errors).length > 0 || image == null || !alt.ok || !title.ok) {
+  if (Object.keys(errors).length > 0 || image == null || !text.ok) {
     return adminPage(c, { upload: { values, errors } }, statusOf(errors, fileStatus));
   }
   const stored = image;
+  const { alt, title } = text.value;
   const outcome = await batcher.run(() =>
     insertMedia(db, {
       ...stored,
-      alt: alt.value,
-      title: title.value,
+      alt,
+      title,
       gallery: values.gallery,
       createdBy: guard.admin.id,
       created: new Date(),
@@ -537,8 +565,8 @@ async function itemForm(c: Context<WebEnv>): Promise<Guarded<{ item: Media; valu
 }
 
 function itemOf(c: Context<WebEnv>): Media | undefined {
-  const raw = c.req.param("id") ?? "";
-  return /^[1-9]\d{0,15}$/.test(raw) ? getMediaById(c.get("deps").db, Number(raw)) : undefined;
+  const id = parseRequest(mediaId, c.req.param("id"));
+  return id.ok ? getMediaById(c.get("deps").db, id.value) : undefined;
 }
 
 mediaAdminRoutes.post("/:id", async (c) => {
@@ -550,17 +578,11 @@ mediaAdminRoutes.post("/:id", async (c) => {
     title: form.values.title ?? "",
     gallery: form.values.gallery === "1",
   };
-  const errors: Errors = {};
-  const alt = checkAlt(values.alt);
-  if (!alt.ok) errors.alt = alt.message;
-  const title = checkTitle(values.title);
-  if (!title.ok) errors.title = title.message;
-  if (!alt.ok || !title.ok)
-    return adminPage(c, { edit: { id: form.item.id, values, errors }, focus: form.item.id }, 400);
+  const text = parseForm(mediaTextForm, form.values);
+  if (!text.ok)
+    return adminPage(c, { edit: { id: form.item.id, values, errors: text.errors }, focus: form.item.id }, 400);
   const id = form.item.id;
-  const changed = await batcher.run(() =>
-    updateMedia(db, id, { alt: alt.value, title: title.value, gallery: values.gallery }),
-  );
+  const changed = await batcher.run(() => updateMedia(db, id, text.value));
   if (!changed) return messagePage(c, "No such image", "This image does not exist (it may have been deleted).", 404);
   return c.redirect(`${PATH}?done=saved&id=${id}#media-${id}`, 303);
 });

@@ -201,8 +201,9 @@ signer.get("/:token", (c) => {
               <form method="post" action={`/s/${token}/resign`} class="inline-form">
                 <input type="hidden" name={CSRF_FIELD} value={csrf} />
                 <p>
-                  “{d.title}” has a newer version ({d.revision}). <a href={`/d/${d.slug}`}>Read it</a> or see its{" "}
-                  <a href={`/d/${d.slug}/history`}>history</a>.
+                  “{d.title}” has a newer version ({d.revision}).{" "}
+                  <a href={`/d/${d.slug}/diff/${s.revision}..${d.revision}`}>See what changed</a> since version{" "}
+                  {s.revision}, or its <a href={`/d/${d.slug}/history`}>history</a>.
                 </p>
                 <button type="submit">Sign version {d.revision} instead</button>
               </form>

@@ -5,20 +5,30 @@
  * page saved here is never overwritten by its file in `pages/` again.
  */
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import { getSitePage, listSitePages, saveSitePage } from "../../db/site-pages.ts";
 import type { SitePage } from "../../db/schema.ts";
 import { renderMarkdown } from "../../markdown.ts";
-import { isSitePageSlug, MAX_PAGE_BYTES, MAX_PAGE_TITLE, SITE_PAGE_SLUGS } from "../../site-page-files.ts";
+import {
+  isSitePageSlug,
+  MAX_PAGE_BYTES,
+  MAX_PAGE_TITLE,
+  SITE_PAGE_SLUGS,
+  type SitePageSlug,
+} from "../../site-page-files.ts";
 import { requireAdmin } from "../kit/guards.ts";
 import { readForm } from "../kit/body.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { notFoundPage } from "../kit/errors.tsx";
+import { parseForm } from "../kit/params.ts";
+import { markdownText, normalizeNewlines } from "./markdown-field.ts";
 import { formatDate } from "../kit/format.ts";
 import { csrfFor, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { currentAccount } from "../kit/session.ts";
 import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
 import { Layout } from "../layout/Layout.tsx";
+import { SOFTWARE } from "../../version.ts";
 
 export const sitePageRoutes = new Hono<WebEnv>();
 
@@ -47,9 +57,10 @@ function pageHtml(db: object, page: SitePage): string {
   return html;
 }
 
-function showPage(c: Context<WebEnv>, slug: string) {
+function showPage(c: Context<WebEnv>, slug: SitePageSlug) {
   const { db, config } = c.get("deps");
   const page = getSitePage(db, slug);
+  if (page == null && slug === "about") return aboutUnwritten(c);
   if (page == null) return notFoundPage(c, "This page has not been written yet.");
   const account = currentAccount(c);
   // Admins see an edit link, so the page is theirs alone; visitors may keep it a few minutes.
@@ -68,6 +79,43 @@ function showPage(c: Context<WebEnv>, slug: string) {
           <span>Last updated {formatDate(page.updated)}.</span>
           {account?.role === "admin" && <a href={`/admin/pages/${slug}`}>Edit this page</a>}
         </p>
+      </article>
+    </Layout>,
+  );
+}
+
+/**
+ * `/about` before the owner writes it: the site's address and what runs it,
+ * the same for every visitor; the owner sees how to fill it in.
+ */
+function aboutUnwritten(c: Context<WebEnv>) {
+  const { config } = c.get("deps");
+  const account = currentAccount(c);
+  c.header("Cache-Control", account != null ? "no-store" : "public, max-age=60");
+  return c.html(
+    <Layout
+      title={`About ${config.instanceName}`}
+      siteName={config.instanceName}
+      canonical={new URL("/about", config.origin).href}
+      account={account}
+    >
+      <article class="prose-page site-page">
+        <h1 class="page-title">About {config.instanceName}</h1>
+        <p>
+          {config.instanceName} is a site at <strong>{config.origin.host}</strong> for Declarations that people sign,
+          copy with proposed changes, and strike for. It runs undersign {SOFTWARE.version}, free software anyone can
+          run.
+        </p>
+        <p>Its owner has not yet said here who runs it or how to reach them.</p>
+        <p>
+          <a href="/privacy">What this site keeps about you</a> · <a href="/faq">Questions and answers</a>
+        </p>
+        {account?.role === "admin" && (
+          <p class="notice owner-hint">
+            Only you see this: <a href="/admin/pages/about">write this page</a> — who runs this site (a person or an
+            organisation), how to reach them, and an imprint where the law asks for one.
+          </p>
+        )}
       </article>
     </Layout>,
   );
@@ -104,10 +152,17 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
         <a href="/admin/pages">Pages</a>
       </p>
       <h1 id="page-editor-title">Edit /{slug}</h1>
-      <p>
-        Once you save here, the file <code>pages/{slug}.md</code> no longer replaces this page when it changes.{" "}
-        <a href={`/${slug}`}>View the page</a>.
-      </p>
+      {slug === "about" ? (
+        <p>
+          Say who runs this site (a person or an organisation), how to reach them, and — where the law asks for one, as
+          in Germany or Austria — an imprint with a postal address. <a href="/about">View the page</a>.
+        </p>
+      ) : (
+        <p>
+          Once you save here, the file <code>pages/{slug}.md</code> no longer replaces this page when it changes.{" "}
+          <a href={`/${slug}`}>View the page</a>.
+        </p>
+      )}
       {state.saved === true && (
         <p class="notice" role="status">
           Saved. The page is live at <a href={`/${slug}`}>/{slug}</a>.
@@ -210,19 +265,26 @@ sitePageEditorRoutes.get("/:slug", (c) => {
   });
 });
 
-/** The problems with a title and text typed in the editor. */
-export function pageErrors(title: string, body: string): Errors {
-  const errors: Errors = {};
-  if (title === "") errors.title = "Please give the page a title.";
-  else if ([...title].length > MAX_PAGE_TITLE)
-    errors.title = `The title is ${[...title].length} characters long; the limit is ${MAX_PAGE_TITLE}.`;
-  else if (/[\p{Cc}]/u.test(title)) errors.title = "The title cannot contain control characters or line breaks.";
-  const bytes = Buffer.byteLength(body, "utf8");
-  if (body.trim() === "") errors.body = "Please write the page's text.";
-  else if (bytes > MAX_PAGE_BYTES)
-    errors.body = `The text is ${Math.ceil(bytes / 1024)} KB; the limit is ${MAX_PAGE_BYTES / 1024} KB.`;
-  return errors;
-}
+/** The editor's form: a title and a Markdown text, each with its first problem named. */
+export const pageForm = z.object({
+  title: z
+    .string()
+    .optional()
+    .transform((s) => (s ?? "").trim())
+    .superRefine((title, ctx) => {
+      const length = [...title].length;
+      if (title === "") ctx.addIssue({ code: "custom", message: "Please give the page a title." });
+      else if (length > MAX_PAGE_TITLE)
+        ctx.addIssue({
+          code: "custom",
+          message: `The title is ${length} characters long; the limit is ${MAX_PAGE_TITLE}.`,
+        });
+      else if (/[\p{Cc}]/u.test(title))
+        ctx.addIssue({ code: "custom", message: "The title cannot contain control characters or line breaks." });
+    }),
+  body: markdownText(MAX_PAGE_BYTES, "Please write the page's text."),
+  action: z.string().optional(),
+});
 
 sitePageEditorRoutes.post("/:slug", async (c) => {
   const slug = c.req.param("slug");
@@ -239,7 +301,7 @@ sitePageEditorRoutes.post("/:slug", async (c) => {
       { values: { title: current?.title ?? "", body: current?.body ?? "" }, formError: `Not saved: ${form.message}` },
       form.status,
     );
-  const values = { title: (form.value.title ?? "").trim(), body: (form.value.body ?? "").replace(/\r\n?/g, "\n") };
+  const values = { title: (form.value.title ?? "").trim(), body: normalizeNewlines(form.value.body ?? "") };
   if (!verifyCsrf(c, secret, config.origin, form.value[CSRF_FIELD])) {
     return editorPage(
       c,
@@ -252,8 +314,8 @@ sitePageEditorRoutes.post("/:slug", async (c) => {
       403,
     );
   }
-  const errors = pageErrors(values.title, values.body);
-  if (Object.keys(errors).length > 0) return editorPage(c, slug, { values, errors }, 400);
+  const parsed = parseForm(pageForm, form.value);
+  if (!parsed.ok) return editorPage(c, slug, { values, errors: parsed.errors }, 400);
   if (form.value.action !== "save") return editorPage(c, slug, { values, previewHtml: renderMarkdown(values.body) });
   await batcher.run(() =>
     saveSitePage(db, { slug, title: values.title, body: values.body, accountId: guard.admin.id }),

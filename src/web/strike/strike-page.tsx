@@ -7,6 +7,7 @@
  * the same-name-from-the-same-client window (DUPLICATE_WINDOW).
  */
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import { getPublishedDeclaration, listPublishedDeclarations } from "../../db/declarations.ts";
 import type { Db } from "../../db/client.ts";
 import { readStrikeSettingsValue } from "../../db/strike.ts";
@@ -27,6 +28,7 @@ import { formsMayLeaveSite } from "../kit/csp.ts";
 import type { WebDeps, WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, sharedFormToken, verifyCsrf } from "../kit/csrf.ts";
 import { plural } from "../kit/format.ts";
+import { parseForm } from "../kit/params.ts";
 import { strikeMeta, StrikeShare } from "../sharing/index.ts";
 import { POW_FIELD, REASONS, type PowBinding } from "../../services/proof-of-work.ts";
 
@@ -170,43 +172,61 @@ export type PledgeParse =
   | { ok: true; days: string[]; name: string | null; public: boolean }
   | { ok: false; errors: PledgeErrors };
 
+/** The pledge form for a strike on `strikeDays`: `day-{date}` boxes (or `all-days`), a name, a visibility. */
+function pledgeForm(strikeDays: readonly string[]) {
+  return z
+    .looseObject({
+      name: z
+        .string()
+        .optional()
+        .transform((raw, ctx) => {
+          const name = cleanLine(raw ?? "");
+          if ((raw ?? "").includes("\0"))
+            ctx.addIssue({ code: "custom", message: "Your name contains a NUL character." });
+          else if ([...name].length > LIMITS.name)
+            ctx.addIssue({
+              code: "custom",
+              message: `Your name is ${[...name].length} characters long; the limit is ${LIMITS.name}.`,
+            });
+          return name;
+        }),
+      visibility: z
+        .enum(["public", "count"], { error: "Choose whether to show your name or to be counted only." })
+        .optional()
+        .default("public"),
+    })
+    .transform((values, ctx) => {
+      const chosen = new Set<string>();
+      const strange: string[] = [];
+      for (const [key, value] of Object.entries(values)) {
+        if (!key.startsWith("day-") || value === "") continue;
+        const day = key.slice(4);
+        if (strikeDays.includes(day)) chosen.add(day);
+        else strange.push(day);
+      }
+      if (typeof values["all-days"] === "string" && values["all-days"] !== "")
+        for (const day of strikeDays) chosen.add(day);
+      const message =
+        strange.length > 0
+          ? isIsoDay(strange[0]!)
+            ? `${dayWords(strange[0]!)} is not one of the strike days (${daysWords(strikeDays)}).`
+            : `“${strange[0]!.slice(0, 40)}” is not a date.`
+          : chosen.size === 0
+            ? strikeDays.length > 1
+              ? "Please choose at least one strike day."
+              : `Please tick ${dayWords(strikeDays[0]!)} to pledge.`
+            : null;
+      if (message != null) ctx.addIssue({ code: "custom", path: ["days"], message });
+      return { days: strikeDays.filter((d) => chosen.has(d)), name: values.name, visibility: values.visibility };
+    });
+}
+
 /** Validates the pledge form's fields against the strike's days. */
 export function parsePledge(values: Readonly<Record<string, string>>, strikeDays: readonly string[]): PledgeParse {
-  const errors: PledgeErrors = {};
-  const chosen = new Set<string>();
-  const strange: string[] = [];
-  for (const [key, value] of Object.entries(values)) {
-    if (!key.startsWith("day-") || value === "") continue;
-    const day = key.slice(4);
-    if (strikeDays.includes(day)) chosen.add(day);
-    else strange.push(day);
-  }
-  if ((values["all-days"] ?? "") !== "") for (const day of strikeDays) chosen.add(day);
-  if (strange.length > 0) {
-    const day = strange[0]!;
-    errors.days = isIsoDay(day)
-      ? `${dayWords(day)} is not one of the strike days (${daysWords(strikeDays)}).`
-      : `“${day.slice(0, 40)}” is not a date.`;
-  } else if (chosen.size === 0) {
-    errors.days =
-      strikeDays.length > 1
-        ? "Please choose at least one strike day."
-        : `Please tick ${dayWords(strikeDays[0]!)} to pledge.`;
-  }
-  const name = cleanLine(values.name ?? "");
-  if ((values.name ?? "").includes("\0")) errors.name = "Your name contains a NUL character.";
-  else if ([...name].length > LIMITS.name)
-    errors.name = `Your name is ${[...name].length} characters long; the limit is ${LIMITS.name}.`;
-  const visibility = values.visibility ?? "public";
-  if (visibility !== "public" && visibility !== "count")
-    errors.visibility = "Choose whether to show your name or to be counted only.";
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return {
-    ok: true,
-    days: strikeDays.filter((d) => chosen.has(d)),
-    name: name === "" ? null : name,
-    public: visibility === "public" && name !== "",
-  };
+  const parsed = parseForm(pledgeForm(strikeDays), values);
+  if (!parsed.ok) return { ok: false, errors: parsed.errors };
+  const { days, name, visibility } = parsed.value;
+  return { ok: true, days, name: name === "" ? null : name, public: visibility === "public" && name !== "" };
 }
 
 // ---------------------------------------------------------------------------
