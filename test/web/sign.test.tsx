@@ -740,7 +740,7 @@ describe("signing: rate limits", () => {
     expect(retry).toBeLessThanOrEqual(60);
     const html = await res.text();
     expect(formError(html)).toContain(
-      "Too many signatures from your connection just now. Please try again in 1 minute.",
+      "Too many signatures from your connection just now. Please try again in 1 minute; nothing was lost, your entries are kept.",
     );
     expect(inputValue(html, "name")).toBe("Second Person");
     expect(inputValue(html, "place")).toBe("Paris");
@@ -778,7 +778,7 @@ describe("signing: rate limits", () => {
     const res = await signForm(t.app, {}, { slug: "d-three" });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(540);
-    expect(formError(await res.text())).toContain("Please try again in 10 minutes.");
+    expect(formError(await res.text())).toContain("Please try again in 10 minutes;");
     expect(storedCount(t.db, "d-three")).toBe(0);
   });
 

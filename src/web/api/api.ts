@@ -12,7 +12,7 @@ import { readJsonObject } from "../kit/body.ts";
 import { apiError } from "../kit/errors.tsx";
 import type { WebEnv } from "../kit/context.ts";
 import { POW_FIELD, REASONS } from "../../services/proof-of-work.ts";
-import { PAGE_SIZE } from "../signing/index.ts";
+import { PAGE_SIZE, rateLimitMessage } from "../signing/index.ts";
 import { clientKey } from "../kit/client.ts";
 import { signerName, signerWebsite } from "../kit/format.ts";
 import { privateUrl } from "../../services/signing-mail.ts";
@@ -155,7 +155,7 @@ api.post("/declarations/:slug/signatures", async (c) => {
       );
     case "rate-limited":
       c.header("Retry-After", String(Math.ceil(outcome.retryAfterMs / 1000)));
-      return apiError(c, 429, "rate_limited", "Too many signatures from this client; retry later.");
+      return apiError(c, 429, "rate_limited", rateLimitMessage(outcome.retryAfterMs));
     case "already-signed":
       return apiError(
         c,

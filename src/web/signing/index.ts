@@ -5,3 +5,4 @@ export { HONEYPOT_FIELD, Honeypot } from "./SignForm.tsx";
 export { SignatureList } from "./SignatureList.tsx";
 export { PAGE_SIZE, sign, signFormFor } from "./sign.tsx";
 export { signer } from "./signer-pages.tsx";
+export { rateLimitMessage } from "./messages.ts";

@@ -20,6 +20,7 @@ import { Layout } from "../layout/Layout.tsx";
 import { ProofOfWorkField } from "./ProofOfWorkField.tsx";
 import { HONEYPOT_FIELD, SignForm } from "./SignForm.tsx";
 import { SignatureList } from "./SignatureList.tsx";
+import { rateLimitMessage } from "./messages.ts";
 
 export const sign = new Hono<WebEnv>();
 
@@ -174,19 +175,9 @@ sign.post("/:slug/sign", async (c) => {
       return c.redirect(`/s/${outcome.token}?signed=1`, 303);
     case "replayed":
       return signPage(c, declaration, { values: kept, formError: `Anti-spam check: ${REASONS.replayed}` }, 400);
-    case "rate-limited": {
-      const minutes = Math.max(1, Math.ceil(outcome.retryAfterMs / 60_000));
+    case "rate-limited":
       c.header("Retry-After", String(Math.ceil(outcome.retryAfterMs / 1000)));
-      return signPage(
-        c,
-        declaration,
-        {
-          values: kept,
-          formError: `Too many signatures from your connection just now. Please try again in ${plural(minutes, "minute", "minutes")}.`,
-        },
-        429,
-      );
-    }
+      return signPage(c, declaration, { values: kept, formError: rateLimitMessage(outcome.retryAfterMs) }, 429);
     case "already-signed":
       return noticePage(
         c,

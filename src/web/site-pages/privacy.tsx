@@ -9,12 +9,16 @@ import { cookieName as csrfCookieName } from "../kit/csrf.ts";
 import { deviceCookieName } from "../kit/session.ts";
 import { describeDuration, plural } from "../kit/format.ts";
 import { Layout } from "../layout/Layout.tsx";
+import { limitMemoryMs } from "../../services/limits.ts";
 
 export const privacy = new Hono<WebEnv>();
 
 function describeLimits(limits: readonly RateLimit[]): string {
   return limits
-    .map((l) => `${plural(l.max, "signature", "signatures")} per ${describeDuration(l.windowMs)}`)
+    .map(
+      (l) =>
+        `${l.burst != null ? `${plural(l.burst, "signature", "signatures")} at once, then ` : ""}${plural(l.max, "signature", "signatures")} per ${describeDuration(l.windowMs)}`,
+    )
     .join(" and ");
 }
 
@@ -24,8 +28,8 @@ privacy.get("/privacy", (c) => {
   const longestWindow = Math.max(
     0,
     s.duplicateWindowMs,
-    ...s.perDeclarationLimits.map((l) => l.windowMs),
-    ...s.perClientLimits.map((l) => l.windowMs),
+    ...s.perDeclarationLimits.map(limitMemoryMs),
+    ...s.perClientLimits.map(limitMemoryMs),
   );
   return c.html(
     <Layout title="Privacy" siteName={config.instanceName}>
