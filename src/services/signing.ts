@@ -43,6 +43,13 @@ export interface SignOptions {
    * transaction: a rate-limited or duplicate-name attempt leaves it valid.
    */
   readonly proof?: PowProof | null;
+  /**
+   * Keep the signature pending until the link mailed to its address is
+   * followed, even on a site that does not confirm every signature: the path
+   * for a browser without JavaScript, where the mailbox replaces the proof of
+   * work (docs/decisions/0030).  Needs a mailer and an address.
+   */
+  readonly confirmByMail?: boolean;
   readonly now?: Date;
 }
 
@@ -126,8 +133,8 @@ export function createSigning(deps: SigningDeps) {
   const resendsPerAddress = new RateLimiter([{ max: REPEAT_MAILS_PER_HOUR, windowMs: 3_600_000 }]);
   const confirmByEmail = config.signing.confirmation === "email";
 
-  function confirmation(now: Date) {
-    if (!confirmByEmail) return null;
+  function confirmation(now: Date, always = false) {
+    if (!confirmByEmail && !always) return null;
     const { token, hash } = newToken();
     return { token, tokenHash: hash, expires: new Date(now.getTime() + config.signing.confirmationTtlMs) };
   }
@@ -174,8 +181,10 @@ export function createSigning(deps: SigningDeps) {
         return { kind: "rate-limited", retryAfterMs: Math.max(waitDeclaration, waitClient) };
       }
 
+      if (options.confirmByMail === true && (mailer == null || input.email == null))
+        throw new Error("signing: confirmation by mail needs a mailer and an email address");
       const token = newToken();
-      const confirm = confirmation(now);
+      const confirm = confirmation(now, options.confirmByMail === true);
       const emailHash = input.email == null ? null : keyedHash(secret, "email", canonicalEmail(input.email));
       let result: SignatureWriteOutcome;
       let resend = false;

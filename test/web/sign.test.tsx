@@ -455,7 +455,11 @@ describe("signing: bad input", () => {
     const res = await signForm(t.app, { name: "Ada Lovelace", place: "London" });
     expect(res.status).toBe(400);
     const html = await res.text();
-    expect(formError(html)).toMatch(/^Anti-spam check: /);
+    // Said once, with what to do, and (no mail on this site) the fediverse as the way without JavaScript.
+    expect(formError(html)).toBe(
+      "The anti-spam check did not come with the form: it runs in your browser and needs JavaScript. Please wait until the check says it is done, then send the form again; your entries are kept. If JavaScript is off in your browser, sign from your fediverse account (Mastodon and others) instead: see “Follow and sign from the fediverse” on the Declaration’s page.",
+    );
+    expect(formError(html)).not.toMatch(/Anti-spam check: The anti-spam check/);
     expect(inputValue(html, "name")).toBe("Ada Lovelace");
     expect(inputValue(html, "place")).toBe("London");
     expect(inputValue(html, "altcha")).toBeUndefined();

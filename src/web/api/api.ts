@@ -11,7 +11,7 @@ import { parseSignatureInput } from "../../signature-input.ts";
 import { readJsonObject } from "../kit/body.ts";
 import { apiError } from "../kit/errors.tsx";
 import type { WebEnv } from "../kit/context.ts";
-import { POW_FIELD, REASONS } from "../../services/proof-of-work.ts";
+import { challengeUrl, POW_FIELD, REASONS } from "../../services/proof-of-work.ts";
 import { PAGE_SIZE, rateLimitMessage } from "../signing/index.ts";
 import { clientKey } from "../kit/client.ts";
 import { signerName, signerWebsite } from "../kit/format.ts";
@@ -138,11 +138,18 @@ api.post("/declarations/:slug/signatures", async (c) => {
     typeof proof === "string" ? proof : proof == null ? undefined : JSON.stringify(proof),
     { action: "sign", target: declaration.slug },
   );
-  if (!powResult.ok) return apiError(c, 400, "proof_of_work", `Anti-spam check: ${powResult.reason}`, POW_FIELD);
+  if (!powResult.ok) {
+    // A script reads this: say how to get a solution, not to "wait".
+    const message =
+      powResult.code === "missing"
+        ? `${POW_FIELD} is missing: this site asks for a proof of work. Get a challenge from ${challengeUrl({ action: "sign", target: declaration.slug })}, solve it (ALTCHA), and send the base64 payload as "${POW_FIELD}".`
+        : powResult.reason;
+    return apiError(c, 400, "proof_of_work", message, POW_FIELD);
+  }
   const outcome = await signing.sign(declaration, parsed.value, clientKey(c), { proof: powResult.proof });
   switch (outcome.kind) {
     case "replayed":
-      return apiError(c, 400, "proof_of_work", `Anti-spam check: ${REASONS.replayed}`, POW_FIELD);
+      return apiError(c, 400, "proof_of_work", REASONS.replayed, POW_FIELD);
     case "signed":
       return c.json(
         {

@@ -32,6 +32,8 @@ export interface SignFormProps {
   email: "required" | "mailed" | "optional";
   /** The proof-of-work widget, when switched on. */
   proofOfWork?: unknown;
+  /** What to do without JavaScript (a `<noscript>` notice), shown before the fields; when the check is on. */
+  withoutJavaScript?: unknown;
   revision: number;
 }
 
@@ -62,6 +64,7 @@ export function SignForm(props: SignFormProps) {
         label={(field) => LABELS[field]}
         href={(field) => `#sign-${field === "public" ? "visibility-public" : field}`}
       />
+      {props.withoutJavaScript}
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <input type="hidden" name="revision" value={String(props.revision)} />
       <div class="field">

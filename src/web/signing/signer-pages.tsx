@@ -26,7 +26,8 @@ import { clientKey } from "../kit/client.ts";
 import { familyOf } from "../copies/index.ts";
 import { hashToken, type SignOutcome } from "../../services/signing.ts";
 import { keyedHash } from "../../services/limits.ts";
-import { POW_FIELD, type PowBinding, type PowProof } from "../../services/proof-of-work.ts";
+import { POW_FIELD, REASONS, type PowBinding, type PowProof } from "../../services/proof-of-work.ts";
+import { rateLimitMessage } from "./messages.ts";
 import { ProofOfWorkField } from "./ProofOfWorkField.tsx";
 import { privateUrl } from "../../services/signing-mail.ts";
 import { Layout } from "../layout/Layout.tsx";
@@ -318,9 +319,17 @@ function AlsoResultLine(props: { result: AlsoResult; origin: URL }) {
         </li>
       );
     case "rate-limited":
-      return <li class="not-signed">{title}: not signed, too many signatures just now, try again later.</li>;
+      return (
+        <li class="not-signed">
+          {title}: not signed. {rateLimitMessage(outcome.retryAfterMs)}
+        </li>
+      );
     case "replayed":
-      return <li class="not-signed">{title}: not signed, this anti-spam check was already used; please try again.</li>;
+      return (
+        <li class="not-signed">
+          {title}: not signed. {REASONS.replayed}
+        </li>
+      );
   }
 }
 
@@ -374,7 +383,7 @@ signer.post("/:token/also", async (c) => {
     const payload = body.value[POW_FIELD];
     if (payload == null) return alsoConfirmPage(c, token, d, chosen, binding);
     const checked = await pow.verify(payload, binding);
-    if (!checked.ok) return alsoConfirmPage(c, token, d, chosen, binding, `Anti-spam check: ${checked.reason}`);
+    if (!checked.ok) return alsoConfirmPage(c, token, d, chosen, binding, checked.reason);
     proof = checked.proof;
   }
 
