@@ -56,7 +56,7 @@ export function SignForm(props: SignFormProps) {
   const errorFields = Object.keys(errors ?? {}) as SignatureField[];
   const visibility = v.visibility ?? "public";
   return (
-    <form class="sign-form" method="post" action={props.action} novalidate>
+    <form class="sign-form" id="sign-form" method="post" action={props.action} novalidate>
       <ErrorSummary
         formError={props.formError}
         fields={errorFields}

@@ -6,3 +6,4 @@ export { SignatureList } from "./SignatureList.tsx";
 export { PAGE_SIZE, sign, signFormFor } from "./sign.tsx";
 export { signer } from "./signer-pages.tsx";
 export { rateLimitMessage } from "./messages.ts";
+export { SIGN_ACTION_SIGNERS, SignAction } from "./SignAction.tsx";
