@@ -9,6 +9,7 @@ import { Hono } from "hono";
 import type { Declaration } from "../../db/schema.ts";
 import type { StrikeSettings } from "../../strike/settings.ts";
 import { badgeRoutes } from "./badge.ts";
+import { calendarRoutes } from "./calendar.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { embedDocs } from "./embed-docs.tsx";
 import { embedRoutes } from "./embed.tsx";
@@ -272,6 +273,7 @@ sharingRoutes.route("/", shareRoutes);
 sharingRoutes.route("/", previewRoutes);
 sharingRoutes.route("/", embedRoutes);
 sharingRoutes.route("/", embedDocs);
+sharingRoutes.route("/", calendarRoutes);
 
 /** A Declaration's QR code, preview image, feed and badge (mounted under /d; none of them reads a session). */
 export const declarationFiles = new Hono<WebEnv>();
