@@ -49,8 +49,8 @@ describe("the private page after signing", () => {
     expect(html).toContain('<div class="success" role="status">');
     expect(html).toContain('action="/share/mastodon"');
     expect(html).toContain("data-native-share");
-    expect(html).toContain('data-copy-target="private-link"');
-    expect(inputValue(html, "private-link") ?? tags(html, "input").find((i) => i.id === "private-link")?.value).toBe(
+    expect(html).toContain('data-copy-target="private-link-text"');
+    expect(tags(html, "a").find((a) => a.id === "private-link-text")?.["data-copy-text"]).toBe(
       `https://undersign.test/s/${t.token}`,
     );
     expect(tags(html, "a").some((a) => a.href === "/strike.ics")).toBe(true);

@@ -27,6 +27,7 @@ import {
 import { qrRoutes } from "./qr.ts";
 import { ShareBlock } from "./ShareButtons.tsx";
 import { Layout, type MetaTag } from "../layout/Layout.tsx";
+import { ErrorSummary } from "../layout/FormErrors.tsx";
 
 /** Longest share text accepted by /share/mastodon (Mastodon's own limit is 500 characters). */
 export const SHARE_TEXT_MAX = 1000;
@@ -185,14 +186,12 @@ shareRoutes.get("/share/mastodon", (c) => {
     <Layout title="Share on Mastodon" siteName={config.instanceName}>
       <div class="prose-page">
         <h1 class="page-title">Share on Mastodon</h1>
-        <div class="form-errors" role="alert">
-          <p>Please check the server name.</p>
-          <ul>
-            <li>
-              <a href="#share-server">Your Mastodon server: {message}</a>
-            </li>
-          </ul>
-        </div>
+        <ErrorSummary
+          fields={["server"]}
+          errors={{ server: message }}
+          label={() => "Your Mastodon server"}
+          href={() => "#share-server"}
+        />
         <form class="share-mastodon standalone" method="get" action="/share/mastodon">
           <input type="hidden" name="text" value={text} />
           <div class="field">

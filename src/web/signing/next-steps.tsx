@@ -15,7 +15,6 @@ import { z } from "zod";
 import type { Declaration, Signature } from "../../db/schema.ts";
 import { readStrikeSettingsValue } from "../../db/strike.ts";
 import { withdrawSignature } from "../../db/signatures.ts";
-import { privateUrl } from "../../services/signing-mail.ts";
 import { hashToken, LINK_MAILS_PER_HOUR } from "../../services/signing.ts";
 import { LIMITS, parseEmailAddress } from "../../signature-input.ts";
 import { parseStoredSettings } from "../../strike/settings.ts";
@@ -59,41 +58,37 @@ export interface NextStepsProps {
   readonly mailState?: { readonly email?: string; readonly error?: string; readonly sent?: boolean };
 }
 
-/** Share, keep the private link, add the strike to a calendar. */
-export function NextSteps(props: NextStepsProps) {
-  const link = privateUrl(props.origin, props.token);
+/** Under the private link: copy it, or have it mailed (when the site sends mail). */
+export function PrivateLinkTools(props: Pick<NextStepsProps, "token" | "csrf" | "mail" | "mailState">) {
   const state = props.mailState ?? {};
   return (
-    <section class="next-steps" aria-labelledby="next-steps-title">
-      <h2 id="next-steps-title">What next</h2>
-      <div class="next-step keep-link">
-        <h3>Keep your private link</h3>
-        <div class="share-row">
-          <input id="private-link" type="url" readonly value={link} aria-label="Your private link" data-copy-source />
-          <button type="button" class="secondary" data-copy-target="private-link" hidden>
-            Copy your private link
-          </button>
-        </div>
-        <p class="share-status" role="status" aria-live="polite" data-copy-status></p>
-        {props.mail && (
-          <form method="post" action={`/s/${props.token}/mail`} class="inline-form mail-link" id="mail-link" novalidate>
-            <ErrorSummary
-              fields={state.error != null ? ["email"] : []}
-              errors={{ email: state.error }}
-              label={() => "Email address"}
-              href={() => "#mail-link-email"}
-            />
-            {state.sent === true && (
-              <p class="success" role="status">
-                <strong>Mailed.</strong> Your private link is on its way to that address; the address was not stored.
-              </p>
-            )}
-            <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
-            <div class="field">
-              <label for="mail-link-email">Mail me this link</label>
-              <p class="hint" id="mail-link-hint">
-                We send it once to the address you type, and do not keep the address.
-              </p>
+    <>
+      <p class="inline-actions private-link-actions">
+        <button type="button" class="secondary" data-copy-target="private-link-text" hidden>
+          Copy your private link
+        </button>
+        <span class="share-status" role="status" aria-live="polite" data-copy-status></span>
+      </p>
+      {props.mail && (
+        <form method="post" action={`/s/${props.token}/mail`} class="inline-form mail-link" id="mail-link" novalidate>
+          <ErrorSummary
+            fields={state.error != null ? ["email"] : []}
+            errors={{ email: state.error }}
+            label={() => "Email address"}
+            href={() => "#mail-link-email"}
+          />
+          {state.sent === true && (
+            <p class="success" role="status">
+              <strong>Mailed.</strong> Your private link is on its way to that address; the address was not stored.
+            </p>
+          )}
+          <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
+          <div class="field">
+            <label for="mail-link-email">Mail me this link</label>
+            <p class="hint" id="mail-link-hint">
+              We send it once to the address you type, and do not keep the address.
+            </p>
+            <div class="share-row">
               <input
                 id="mail-link-email"
                 name="email"
@@ -104,25 +99,31 @@ export function NextSteps(props: NextStepsProps) {
                 aria-describedby={state.error != null ? "mail-link-hint mail-link-error" : "mail-link-hint"}
                 {...(state.error != null ? { "aria-invalid": "true" } : {})}
               />
-              <FieldError id="mail-link-error" error={state.error} />
+              <button type="submit" class="secondary">
+                Mail me this link
+              </button>
             </div>
-            <button type="submit" class="secondary">
-              Mail me this link
-            </button>
-          </form>
-        )}
-      </div>
-      <DeclarationShare declaration={props.declaration} origin={props.origin} />
-      <div class="next-step calendar">
-        <h3>The strike</h3>
-        <p>
-          <a href="/strike.ics" download="strike.ics" type="text/calendar">
-            Add the strike ({props.strikeDays}) to your calendar
-          </a>{" "}
-          or read <a href="/strike">how to join it</a>.
-        </p>
-      </div>
+            <FieldError id="mail-link-error" error={state.error} />
+          </div>
+        </form>
+      )}
       <script type="module" src={assetUrl("copy.js")} />
+    </>
+  );
+}
+
+/** Share the Declaration, add the strike to a calendar. */
+export function NextSteps(props: Pick<NextStepsProps, "declaration" | "origin" | "strikeDays">) {
+  return (
+    <section class="next-steps" aria-labelledby="next-steps-title">
+      <h2 id="next-steps-title">Bring others</h2>
+      <DeclarationShare declaration={props.declaration} origin={props.origin} />
+      <p class="calendar-link">
+        <a href="/strike.ics" download="strike.ics" type="text/calendar">
+          Add the strike ({props.strikeDays}) to your calendar
+        </a>{" "}
+        or read <a href="/strike">how to join it</a>.
+      </p>
     </section>
   );
 }
@@ -156,11 +157,7 @@ function withdrawConfirmPage(c: Context<WebEnv>, token: string, d: Declaration, 
     <Layout title="Withdraw your signature?" siteName={config.instanceName}>
       <section class="notice-page withdraw-confirm" aria-labelledby="withdraw-confirm-title">
         <h1 id="withdraw-confirm-title">Withdraw your signature?</h1>
-        {error != null && (
-          <div class="form-errors" role="alert" tabindex={-1}>
-            <p>{error}</p>
-          </div>
-        )}
+        <ErrorSummary formError={error} fields={[]} errors={{}} label={() => ""} href={() => ""} />
         <p>
           Your signature of <a href={`/d/${d.slug}`}>“{d.title}”</a> will no longer count. Your name, place, website,
           comment and email address are erased for good; you can sign again later, as a new signature.

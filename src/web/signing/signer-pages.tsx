@@ -25,11 +25,13 @@ import { rateLimitMessage } from "./messages.ts";
 import { ProofOfWorkField } from "./ProofOfWorkField.tsx";
 import { privateUrl } from "../../services/signing-mail.ts";
 import { Layout } from "../layout/Layout.tsx";
+import { ErrorSummary } from "../layout/FormErrors.tsx";
 import { findByToken, TOKEN, unknownLink } from "./private-link.ts";
 import {
   mailPrivateLink,
   NextSteps,
   type NextStepsProps,
+  PrivateLinkTools,
   strikeDaysText,
   WithdrawLink,
   withdrawAfterConfirm,
@@ -202,21 +204,19 @@ function privatePage(
                 withdraw your signature{s.email != null && signing.sendsMail ? " (we also mailed it to you)" : ""}.
               </p>
               <p>
-                <a href={link} class="link-text">
+                <a href={link} class="link-text" id="private-link-text" data-copy-text={link}>
                   {link}
                 </a>
               </p>
-            </div>
-            {d.status === "published" && (
-              <NextSteps
+              <PrivateLinkTools
                 token={token}
-                declaration={d}
-                origin={config.origin}
                 csrf={csrf}
                 mail={signing.sendsMail}
-                strikeDays={strikeDaysText(c.get("deps"))}
                 {...(options.mailState != null ? { mailState: options.mailState } : {})}
               />
+            </div>
+            {d.status === "published" && (
+              <NextSteps declaration={d} origin={config.origin} strikeDays={strikeDaysText(c.get("deps"))} />
             )}
             <h2>What is stored about you</h2>
             <dl class="stored">
@@ -472,11 +472,7 @@ function alsoConfirmPage(
     <Layout title="Also sign these" siteName={config.instanceName}>
       <section class="notice-page also-confirm" aria-labelledby="also-confirm-title">
         <h1 id="also-confirm-title">Sign {plural(chosen.length, "more Declaration", "more Declarations")}</h1>
-        {error != null && (
-          <div class="form-errors" role="alert">
-            <p>{error}</p>
-          </div>
-        )}
+        <ErrorSummary formError={error} fields={[]} errors={{}} label={() => ""} href={() => ""} />
         <form method="post" action={`/s/${token}/also`} class="inline-form also-sign">
           <input type="hidden" name={CSRF_FIELD} value={csrfToken(c, secret, config.origin)} />
           <p>
