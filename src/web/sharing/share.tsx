@@ -6,6 +6,7 @@
  * Atom feeds, badge, embeds, the strike banner and its JSON).
  */
 import { Hono } from "hono";
+import { z } from "zod";
 import type { Declaration } from "../../db/schema.ts";
 import type { StrikeSettings } from "../../strike/settings.ts";
 import { badgeRoutes } from "./badge.ts";
@@ -160,6 +161,22 @@ export function StrikeShare(props: { settings: StrikeSettings; origin: URL }) {
 export const shareRoutes = new Hono<WebEnv>();
 
 /**
+ * The query of /share/mastodon: over-long values are cut, never refused (the
+ * page shows what it kept); the server's name is then checked by serverName,
+ * whose message the error page shows under the field.
+ */
+const shareQuery = z.object({
+  server: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "").slice(0, 300)),
+  text: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "").slice(0, SHARE_TEXT_MAX)),
+});
+
+/**
  * "Share on Mastodon" without JavaScript: validates the server's name and
  * shows a page with the text and a link to that server's share page.  It does
  * not redirect: a link to this URL must not be a way to send our visitors to
@@ -168,8 +185,7 @@ export const shareRoutes = new Hono<WebEnv>();
  */
 shareRoutes.get("/share/mastodon", (c) => {
   const { config } = c.get("deps");
-  const typed = (c.req.query("server") ?? "").slice(0, 300);
-  const text = (c.req.query("text") ?? "").slice(0, SHARE_TEXT_MAX);
+  const { server: typed, text } = shareQuery.parse({ server: c.req.query("server"), text: c.req.query("text") });
   const server = serverName(typed);
   c.header("Cache-Control", "no-store");
   c.header("X-Robots-Tag", "noindex");

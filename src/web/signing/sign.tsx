@@ -4,6 +4,7 @@
  * lists of signatures (HTML with keyset pagination, and CSV).
  */
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import { getPublicDeclaration } from "../../db/declarations.ts";
 import { withdrawnSentence } from "../kit/visibility.tsx";
 import type { Declaration } from "../../db/schema.ts";
@@ -21,7 +22,8 @@ import { Layout } from "../layout/Layout.tsx";
 import { ProofOfWorkField } from "./ProofOfWorkField.tsx";
 import { HONEYPOT_FIELD, SignForm } from "./SignForm.tsx";
 import { SignatureList } from "./SignatureList.tsx";
-import { rateLimitMessage } from "./messages.ts";
+import { pageCursor, rateLimitMessage } from "./messages.ts";
+import { parseRequest } from "../kit/params.ts";
 
 export const sign = new Hono<WebEnv>();
 
@@ -227,17 +229,17 @@ sign.post("/:slug/sign", async (c) => {
   }
 });
 
-function parseCursor(raw: string | undefined): number | undefined | null {
-  if (raw == null || raw === "") return undefined;
-  return /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
-}
+const signaturesQuery = z.object({
+  before: pageCursor("before must be the id of a signature from a previous page."),
+});
 
 sign.get("/:slug/signatures", (c) => {
   const { db, config } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
-  const before = parseCursor(c.req.query("before"));
-  if (before === null) return notFoundPage(c, "This page of signatures does not exist.");
+  const query = parseRequest(signaturesQuery, { before: c.req.query("before") });
+  if (!query.ok) return notFoundPage(c, `This page of signatures does not exist. ${query.message}`);
+  const before = query.value.before;
   const rows = listPublicSignatures(db, declaration.id, { before, limit: PAGE_SIZE + 1 });
   const page = rows.slice(0, PAGE_SIZE);
   const next = rows.length > PAGE_SIZE ? page[page.length - 1]!.id : null;
