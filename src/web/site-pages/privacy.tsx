@@ -82,6 +82,8 @@ privacy.get("/privacy", (c) => {
           After signing you get a private link{config.mail != null ? " (also by mail, if you gave an address)" : ""}.
           With it you can see exactly what is stored, download it as JSON, sign a newer version, or withdraw. We store
           only a one-way hash of the link, so even the site's database cannot be used to rebuild it.
+          {config.mail != null &&
+            " If you ask us to mail it from that page, the address you type is used for that one mail and not stored (a keyed hash of it stays in memory for an hour, to limit how often it can be mailed)."}
         </p>
 
         <h2>When you pledge to strike</h2>
