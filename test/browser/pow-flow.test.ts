@@ -8,7 +8,7 @@
  * Screenshots: test-results/pow-flow-*.png.
  */
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { addDeclaration } from "../helpers/app.ts";
 import { haveChromium, RESULTS, useBrowser, watchPage } from "../helpers/browser.ts";
@@ -25,6 +25,17 @@ function widgetState(page: Page) {
   return page.evaluate(() =>
     (document.querySelector("altcha-widget") as unknown as { getState?: () => string } | null)?.getState?.(),
   );
+}
+
+/** A page, its watch, and the challenge URLs it fetches. */
+async function watched(context: BrowserContext, origin: string) {
+  const page = await context.newPage();
+  const watch = await watchPage(context, page, origin);
+  const challenges: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/api/pow/challenge")) challenges.push(r.url());
+  });
+  return { page, watch, challenges };
 }
 
 describe.skipIf(!haveChromium)("the anti-spam check in a browser", () => {
@@ -48,12 +59,7 @@ describe.skipIf(!haveChromium)("the anti-spam check in a browser", () => {
     const t = await site(POW);
     const context = await suite.browser.newContext({ viewport: { width: 390, height: 844 } });
     try {
-      const page = await context.newPage();
-      const watch = await watchPage(context, page, t.origin);
-      const challenges: string[] = [];
-      page.on("request", (r) => {
-        if (r.url().includes("/api/pow/challenge")) challenges.push(r.url());
-      });
+      const { page, watch, challenges } = await watched(context, t.origin);
       await page.goto(`${t.origin}/d/${SLUG}`);
       await expect.poll(() => page.evaluate(() => customElements.get("altcha-widget") != null)).toBe(true);
       // Typing starts the check; Enter comes before it can be done (the widget takes at least 0.5 s).
@@ -78,12 +84,7 @@ describe.skipIf(!haveChromium)("the anti-spam check in a browser", () => {
     const t = await site(POW);
     const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
-      const page = await context.newPage();
-      const watch = await watchPage(context, page, t.origin);
-      const challenges: string[] = [];
-      page.on("request", (r) => {
-        if (r.url().includes("/api/pow/challenge")) challenges.push(r.url());
-      });
+      const { page, watch, challenges } = await watched(context, t.origin);
       await page.goto(`${t.origin}/d/${SLUG}`);
       await page.locator("#sign-name").fill("Slow Reader");
       await expect.poll(() => widgetState(page), { timeout: 30_000 }).toBe("verified");
