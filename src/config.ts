@@ -80,10 +80,15 @@ export interface FederationConfig {
   readonly signersPerServer: readonly RateLimit[];
 }
 
-/** One rate limit: at most `max` events per `windowMs`. */
+/**
+ * One rate limit: at most `max` events per `windowMs` (a sliding window), or,
+ * with `burst`, a token bucket: `burst` events at once, then `max` more per
+ * `windowMs`, refilled evenly (docs/decisions/0030).
+ */
 export interface RateLimit {
   readonly max: number;
   readonly windowMs: number;
+  readonly burst?: number;
 }
 
 export interface SigningConfig {
@@ -257,8 +262,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     else
       problems.push(`PROOF_OF_WORK_DIFFICULTY: expected a whole number from 1000 to 10000000, got "${rawDifficulty}"`);
   }
-  const perDeclarationLimits = parseRateLimits(env, "RATE_LIMIT_PER_DECLARATION", "1/1m,5/5m", problems);
-  const perClientLimits = parseRateLimits(env, "RATE_LIMIT_PER_CLIENT", "30/10m", problems);
+  // Buckets: a room of people behind one address signs at once; a script is held to the refill rate (0030).
+  const perDeclarationLimits = parseRateLimits(env, "RATE_LIMIT_PER_DECLARATION", "40+4/1m,500+500/1d", problems);
+  const perClientLimits = parseRateLimits(env, "RATE_LIMIT_PER_CLIENT", "80+8/1m,1000+1000/1d", problems);
 
   let mail: MailConfig | null = null;
   const smtpUrl = value(env, "SMTP_URL");
@@ -418,19 +424,32 @@ function parseDuration(
   return ms;
 }
 
-/** "1/1m,5/5m" → [{max 1, 60 s}, {max 5, 300 s}]; "off" → []. */
+/**
+ * "1/1m,5/5m" → [{max 1, 60 s}, {max 5, 300 s}] (sliding windows);
+ * "40+4/1m" → [{burst 40, max 4, 60 s}] (a bucket of 40, refilled 4 a minute); "off" → [].
+ */
 function parseRateLimits(env: Env, name: string, fallback: string, problems: string[]): RateLimit[] {
   const raw = value(env, name) ?? fallback;
   if (raw.toLowerCase() === "off") return [];
   const limits: RateLimit[] = [];
   for (const part of raw.split(",")) {
-    const match = /^\s*(\d{1,6})\s*\/\s*(\S+)\s*$/.exec(part);
-    const windowMs = match == null ? null : durationToMs(match[2]!);
-    if (match == null || windowMs == null || Number(match[1]) < 1 || windowMs < 1000 || windowMs > 86_400_000) {
-      problems.push(`${name}: expected "off" or limits such as 1/1m,5/5m (count/duration, up to 1d), got "${raw}"`);
+    const match = /^\s*(?:(\d{1,6})\s*\+\s*)?(\d{1,6})\s*\/\s*(\S+)\s*$/.exec(part);
+    const windowMs = match == null ? null : durationToMs(match[3]!);
+    const burst = match?.[1] == null ? undefined : Number(match[1]);
+    if (
+      match == null ||
+      windowMs == null ||
+      Number(match[2]) < 1 ||
+      (burst != null && burst < 1) ||
+      windowMs < 1000 ||
+      windowMs > 86_400_000
+    ) {
+      problems.push(
+        `${name}: expected "off" or limits such as 40+4/1m,500+500/1d (burst+count/duration: a bucket of "burst" signatures refilled "count" per duration) or 5/5m (count/duration, a sliding window), durations up to 1d; got "${raw}"`,
+      );
       return [];
     }
-    limits.push({ max: Number(match[1]), windowMs });
+    limits.push(burst == null ? { max: Number(match[2]), windowMs } : { burst, max: Number(match[2]), windowMs });
   }
   return limits;
 }

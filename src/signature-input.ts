@@ -134,6 +134,14 @@ function checkComment(raw: unknown): Check {
   return { value: value === "" ? null : value };
 }
 
+/** An email address typed for something else than a signature (e.g. "mail me my private link"). */
+export function parseEmailAddress(raw: unknown): { ok: true; value: string } | { ok: false; error: string } {
+  const checked = checkEmail(raw, false);
+  if ("error" in checked) return { ok: false, error: checked.error };
+  if (checked.value == null) return { ok: false, error: "Please enter an email address." };
+  return { ok: true, value: checked.value };
+}
+
 function checkEmail(raw: unknown, required: boolean): Check {
   const line = optionalLine(raw, "Email address", LIMITS.email);
   if ("error" in line) return line;

@@ -90,6 +90,11 @@ abstract class WindowedLimit {
     return 0;
   }
 
+  /** How long (ms) until one more event is allowed, without recording anything. */
+  protected peekWindows(key: string, now: number): number {
+    return this.waitFor(this.#log.recent(key, now), now);
+  }
+
   refund(key: string): void {
     this.#log.refund(key);
   }
@@ -104,22 +109,48 @@ abstract class WindowedLimit {
   }
 }
 
-/** Sliding-window limits per key (each: at most `max` events per `windowMs`). */
+/**
+ * How long a limit remembers a key: its window, or, for a bucket, the time it
+ * takes an empty bucket to fill up again.
+ */
+export function limitMemoryMs(limit: RateLimit): number {
+  return limit.burst == null ? limit.windowMs : Math.ceil((limit.burst * limit.windowMs) / limit.max);
+}
+
+/** Per key, the tokens left in each bucket limit and when they were counted. */
+interface Buckets {
+  tokens: number[];
+  at: number;
+}
+
+/**
+ * Limits per key, each either a sliding window (at most `max` events per
+ * `windowMs`) or a token bucket (`burst` events at once, then `max` more per
+ * `windowMs`, refilled evenly: docs/decisions/0030).  An event must pass every
+ * limit; a refused one uses up nothing.  Buckets keep two numbers per limit and
+ * key, windows the timestamps inside the window.
+ */
 export class RateLimiter extends WindowedLimit {
-  readonly #limits: readonly RateLimit[];
+  readonly #windows: readonly RateLimit[];
+  readonly #buckets: readonly (RateLimit & { burst: number })[];
+  readonly #state = new Map<string, Buckets>();
+  readonly #maxKeys: number;
 
   constructor(limits: readonly RateLimit[], options: { maxKeys?: number } = {}) {
-    super(Math.max(0, ...limits.map((l) => l.windowMs)), options.maxKeys ?? 200_000);
-    this.#limits = limits;
+    const windows = limits.filter((l) => l.burst == null);
+    super(Math.max(0, ...windows.map((l) => l.windowMs)), options.maxKeys ?? 200_000);
+    this.#windows = windows;
+    this.#buckets = limits.filter((l): l is RateLimit & { burst: number } => l.burst != null);
+    this.#maxKeys = options.maxKeys ?? 200_000;
   }
 
   get enabled(): boolean {
-    return this.#limits.length > 0;
+    return this.#windows.length + this.#buckets.length > 0;
   }
 
   protected waitFor(events: readonly number[], now: number): number {
     let wait = 0;
-    for (const limit of this.#limits) {
+    for (const limit of this.#windows) {
       const inWindow = events.filter((t) => t > now - limit.windowMs);
       if (inWindow.length >= limit.max)
         wait = Math.max(wait, inWindow[inWindow.length - limit.max]! + limit.windowMs - now);
@@ -127,8 +158,55 @@ export class RateLimiter extends WindowedLimit {
     return wait;
   }
 
+  /** The key's buckets refilled up to `now` (not stored). */
+  #refilled(key: string, now: number): number[] {
+    const state = this.#state.get(key);
+    const elapsed = state == null ? 0 : Math.max(0, now - state.at);
+    return this.#buckets.map((limit, i) =>
+      state == null ? limit.burst : Math.min(limit.burst, state.tokens[i]! + (elapsed * limit.max) / limit.windowMs),
+    );
+  }
+
   override consume(key: string, now: number = Date.now()): number {
-    return this.enabled ? super.consume(key, now) : 0;
+    if (!this.enabled) return 0;
+    const tokens = this.#refilled(key, now);
+    let wait = 0;
+    this.#buckets.forEach((limit, i) => {
+      // The small allowance keeps float rounding from adding a millisecond.
+      if (tokens[i]! < 1) wait = Math.max(wait, Math.ceil(((1 - tokens[i]!) * limit.windowMs) / limit.max - 1e-6));
+    });
+    if (wait > 0) {
+      // Still count the window limits' wait, so Retry-After names the longest.
+      return Math.max(wait, this.#windows.length > 0 ? this.peekWindows(key, now) : 0);
+    }
+    if (this.#windows.length > 0) {
+      const windowWait = super.consume(key, now);
+      if (windowWait > 0) return windowWait;
+    }
+    if (this.#buckets.length > 0) {
+      this.#state.delete(key); // Re-insert so the map stays ordered by last use.
+      this.#state.set(key, { tokens: tokens.map((t) => t - 1), at: now });
+      if (this.#state.size > this.#maxKeys) this.#state.delete(this.#state.keys().next().value!);
+    }
+    return 0;
+  }
+
+  override refund(key: string): void {
+    super.refund(key);
+    const state = this.#state.get(key);
+    if (state != null) state.tokens = state.tokens.map((t, i) => Math.min(this.#buckets[i]!.burst, t + 1));
+  }
+
+  override sweep(now: number = Date.now()): void {
+    super.sweep(now);
+    // A key whose buckets are full again is the same as a key never seen.
+    for (const key of this.#state.keys()) {
+      if (this.#refilled(key, now).every((t, i) => t >= this.#buckets[i]!.burst)) this.#state.delete(key);
+    }
+  }
+
+  override get size(): number {
+    return Math.max(super.size, this.#state.size);
   }
 }
 

@@ -66,7 +66,11 @@ export interface PowProof {
 }
 
 /** `proof` is null when the check is off (nothing to record). */
-export type ProofOfWorkResult = { ok: true; proof: PowProof | null } | { ok: false; reason: string };
+export type ProofOfWorkResult = { ok: true; proof: PowProof | null } | { ok: false; code: PowRefusal; reason: string };
+
+function refused(code: PowRefusal): ProofOfWorkResult {
+  return { ok: false, code, reason: REASONS[code] };
+}
 
 export interface ProofOfWork {
   readonly enabled: boolean;
@@ -97,14 +101,26 @@ const MAX_PAYLOAD_CHARS = 4096;
 /** Expired solutions are pruned at most this often (inside a claiming transaction). */
 const PRUNE_INTERVAL_MS = 60_000;
 
+/**
+ * Why a solution was refused, each a whole sentence that says what to do
+ * (the pages show it as it is, with no label before it).
+ */
 export const REASONS = {
-  missing: "The anti-spam check has not finished; please wait a moment and try again.",
-  malformed: "The anti-spam check sent something this site cannot read; please reload the page and try again.",
-  expired: "The anti-spam check expired; please try again.",
-  invalid: "The anti-spam check could not be confirmed; please reload the page and try again.",
-  replayed: "this anti-spam check was already used; please try again",
-  elsewhere: "The anti-spam check was solved for another page; please reload this page and try again.",
+  missing:
+    "The anti-spam check did not come with the form: it runs in your browser and needs JavaScript. Please wait until the check says it is done, then send the form again; your entries are kept.",
+  malformed:
+    "The anti-spam check sent something this site cannot read. Please send the form again: a fresh check runs first, and your entries are kept.",
+  expired:
+    "The anti-spam check expired. Please send the form again: a fresh check runs first, and your entries are kept.",
+  invalid:
+    "The anti-spam check could not be confirmed. Please send the form again: a fresh check runs first, and your entries are kept.",
+  replayed:
+    "This anti-spam check was already used. Please send the form again: a fresh check runs first, and your entries are kept.",
+  elsewhere:
+    "The anti-spam check was solved for another page. Please send the form again from this page: a fresh check runs first, and your entries are kept.",
 } as const;
+
+export type PowRefusal = keyof typeof REASONS;
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})+$/);
 const uint = z.number().int().nonnegative().max(0xffffffff);
@@ -173,10 +189,10 @@ export function createProofOfWork(options: ProofOfWorkOptions): ProofOfWork {
   let nextPrune = 0;
 
   async function check(payload: string | undefined | null, binding: PowBinding): Promise<ProofOfWorkResult> {
-    if (typeof payload !== "string" || payload.trim() === "") return { ok: false, reason: REASONS.missing };
-    if (payload.length > MAX_PAYLOAD_CHARS) return { ok: false, reason: REASONS.malformed };
+    if (typeof payload !== "string" || payload.trim() === "") return refused("missing");
+    if (payload.length > MAX_PAYLOAD_CHARS) return refused("malformed");
     const decoded = decodePayload(payload);
-    if (decoded == null) return { ok: false, reason: REASONS.malformed };
+    if (decoded == null) return refused("malformed");
     const { challenge, solution } = decoded;
     const result = await verifySolution({
       challenge: challenge as Challenge,
@@ -185,8 +201,8 @@ export function createProofOfWork(options: ProofOfWorkOptions): ProofOfWork {
       hmacSignatureSecret,
       hmacKeySignatureSecret,
     });
-    if (result.expired) return { ok: false, reason: REASONS.expired };
-    if (!result.verified) return { ok: false, reason: REASONS.invalid };
+    if (result.expired) return refused("expired");
+    if (!result.verified) return refused("invalid");
     // The binding is covered by the HMAC just checked.
     const data = challenge.parameters.data;
     if (
@@ -195,11 +211,11 @@ export function createProofOfWork(options: ProofOfWorkOptions): ProofOfWork {
       data.target !== binding.target ||
       data.count !== (binding.count ?? 1)
     ) {
-      return { ok: false, reason: REASONS.elsewhere };
+      return refused("elsewhere");
     }
     // Both concurrent submissions of one payload may pass this read; only one
     // of them can `claim` it in its transaction.
-    if (isSolutionUsed(db, challenge.signature)) return { ok: false, reason: REASONS.replayed };
+    if (isSolutionUsed(db, challenge.signature)) return refused("replayed");
     return { ok: true, proof: { id: challenge.signature, expires: new Date(challenge.parameters.expiresAt * 1000) } };
   }
 
@@ -228,7 +244,7 @@ export function createProofOfWork(options: ProofOfWorkOptions): ProofOfWork {
         return await check(payload, binding);
       } catch {
         // altcha-lib throws on some malformed input that passes the schema.
-        return { ok: false, reason: REASONS.malformed };
+        return refused("malformed");
       }
     },
     claim(proof) {

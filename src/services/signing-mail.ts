@@ -78,3 +78,28 @@ export function signingMail(input: SigningMailInput): MailMessage {
     text: lines.filter((line, i, all) => !(line === "" && all[i - 1] === "")).join("\n"),
   };
 }
+
+/** The private link, mailed on request from the signer's page ("Mail me this link"). */
+export function privateLinkMail(input: {
+  config: Pick<Config, "origin" | "instanceName">;
+  declaration: Pick<Declaration, "slug" | "title">;
+  to: string;
+  privateToken: string;
+}): MailMessage {
+  const { config, declaration } = input;
+  return {
+    to: input.to,
+    subject: `Your private link: ${declaration.title}`,
+    text: [
+      `You asked ${config.instanceName} to mail you the private link of your signature of “${declaration.title}”.`,
+      "",
+      "Keep it to yourself. With it you can see exactly what is stored about you, download it,",
+      "re-sign new versions, or withdraw your signature (which erases your data):",
+      privateUrl(config.origin, input.privateToken),
+      "",
+      "This address was used for this mail only and is not stored.",
+      `— ${config.instanceName}`,
+      new URL(`/d/${declaration.slug}`, config.origin).href,
+    ].join("\n"),
+  };
+}

@@ -12,7 +12,7 @@ import { sendInBackground, type Mailer } from "../mail.ts";
 import { canonicalEmail, type SignatureInput } from "../signature-input.ts";
 import { keyedHash, RateLimiter, RecentKeys } from "./limits.ts";
 import type { PowProof, ProofOfWork } from "./proof-of-work.ts";
-import { signingMail } from "./signing-mail.ts";
+import { privateLinkMail, signingMail } from "./signing-mail.ts";
 
 export interface SigningDeps {
   readonly db: Db;
@@ -43,6 +43,13 @@ export interface SignOptions {
    * transaction: a rate-limited or duplicate-name attempt leaves it valid.
    */
   readonly proof?: PowProof | null;
+  /**
+   * Keep the signature pending until the link mailed to its address is
+   * followed, even on a site that does not confirm every signature: the path
+   * for a browser without JavaScript, where the mailbox replaces the proof of
+   * work (docs/decisions/0030).  Needs a mailer and an address.
+   */
+  readonly confirmByMail?: boolean;
   readonly now?: Date;
 }
 
@@ -60,6 +67,11 @@ export type Signing = ReturnType<typeof createSigning>;
 
 /** Re-sent mails per address and hour (a repeat signing re-sends its links). */
 export const REPEAT_MAILS_PER_HOUR = 3;
+
+/** "Mail me this link": mails per signature, and per address, and hour. */
+export const LINK_MAILS_PER_HOUR = 3;
+
+export type LinkMailOutcome = { kind: "sent" } | { kind: "rate-limited"; retryAfterMs: number } | { kind: "no-mail" };
 
 /** A signing's transaction, in plain data (it may be sent to the writer process). */
 export interface SignatureWrite {
@@ -125,9 +137,16 @@ export function createSigning(deps: SigningDeps) {
   // anyone's address, so at most this many re-sends per address and hour.
   const resendsPerAddress = new RateLimiter([{ max: REPEAT_MAILS_PER_HOUR, windowMs: 3_600_000 }]);
   const confirmByEmail = config.signing.confirmation === "email";
+  // "Mail me this link": the address is used for the mail only; these keep keyed hashes for an hour.
+  const linkMailsPerSignature = new RateLimiter([{ max: LINK_MAILS_PER_HOUR, windowMs: 3_600_000 }], {
+    maxKeys: 50_000,
+  });
+  const linkMailsPerAddress = new RateLimiter([{ max: LINK_MAILS_PER_HOUR, windowMs: 3_600_000 }], {
+    maxKeys: 50_000,
+  });
 
-  function confirmation(now: Date) {
-    if (!confirmByEmail) return null;
+  function confirmation(now: Date, always = false) {
+    if (!confirmByEmail && !always) return null;
     const { token, hash } = newToken();
     return { token, tokenHash: hash, expires: new Date(now.getTime() + config.signing.confirmationTtlMs) };
   }
@@ -174,8 +193,10 @@ export function createSigning(deps: SigningDeps) {
         return { kind: "rate-limited", retryAfterMs: Math.max(waitDeclaration, waitClient) };
       }
 
+      if (options.confirmByMail === true && (mailer == null || input.email == null))
+        throw new Error("signing: confirmation by mail needs a mailer and an email address");
       const token = newToken();
-      const confirm = confirmation(now);
+      const confirm = confirmation(now, options.confirmByMail === true);
       const emailHash = input.email == null ? null : keyedHash(secret, "email", canonicalEmail(input.email));
       let result: SignatureWriteOutcome;
       let resend = false;
@@ -256,12 +277,42 @@ export function createSigning(deps: SigningDeps) {
       return { kind: "signed", token: token.token, signature: result.signature };
     },
 
+    /**
+     * Mails the private link `privateToken` (the signer has it: they ask from
+     * its page) to `email`, at most LINK_MAILS_PER_HOUR times per signature
+     * and per address.  Nothing is stored.
+     */
+    mailPrivateLink(
+      declaration: Pick<Declaration, "slug" | "title">,
+      email: string,
+      privateToken: string,
+      now = Date.now(),
+    ): LinkMailOutcome {
+      if (mailer == null) return { kind: "no-mail" };
+      const addressKey = keyedHash(secret, "link-mail", canonicalEmail(email));
+      const signatureKey = hashToken(privateToken);
+      const waitSignature = linkMailsPerSignature.consume(signatureKey, now);
+      const waitAddress = waitSignature > 0 ? 0 : linkMailsPerAddress.consume(addressKey, now);
+      if (waitSignature > 0 || waitAddress > 0) {
+        if (waitAddress > 0) linkMailsPerSignature.refund(signatureKey);
+        return { kind: "rate-limited", retryAfterMs: Math.max(waitSignature, waitAddress) };
+      }
+      sendInBackground(
+        mailer,
+        privateLinkMail({ config, declaration, to: email, privateToken }),
+        "private link on request",
+      );
+      return { kind: "sent" };
+    },
+
     /** Forgets expired rate-limit and duplicate entries (call every minute or so). */
     sweep(now = Date.now()): void {
       perDeclaration.sweep(now);
       perClient.sweep(now);
       recentNames.sweep(now);
       resendsPerAddress.sweep(now);
+      linkMailsPerSignature.sweep(now);
+      linkMailsPerAddress.sweep(now);
     },
   };
 }

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { jsx } from "hono/jsx";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createProofOfWork, POW_FIELD, type ProofOfWorkResult } from "../../src/services/proof-of-work.ts";
+import { createProofOfWork, POW_FIELD, REASONS, type ProofOfWorkResult } from "../../src/services/proof-of-work.ts";
 import { Layout } from "../../src/web/layout/Layout.tsx";
 import { ProofOfWorkField } from "../../src/web/signing/ProofOfWorkField.tsx";
 import { createTestApp } from "../helpers/app.ts";
@@ -121,7 +121,7 @@ describe.skipIf(!haveChromium)("anti-spam proof of work in a browser", () => {
       const replay = await page.request.post(`${origin}/pow-test`, { form: { name: "Ada", [POW_FIELD]: payload! } });
       expect(await replay.json()).toMatchObject({
         ok: false,
-        reason: "this anti-spam check was already used; please try again",
+        reason: REASONS.replayed,
       });
       expect(verifications).toHaveLength(pow + 1);
 

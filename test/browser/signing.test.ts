@@ -54,7 +54,9 @@ describe.skipIf(!haveChromium)("signing in a browser", () => {
       expect(await page.locator("ol.signatures").textContent()).toContain("Ada Lovelace");
 
       await page.goto(privateUrl);
-      await page.getByRole("button", { name: "Withdraw my signature" }).click();
+      await page.getByRole("link", { name: "Withdraw my signature…" }).click();
+      await page.waitForURL(`${privateUrl}/withdraw`);
+      await page.getByRole("button", { name: "Yes, withdraw my signature" }).click();
       await page.waitForURL(privateUrl);
       await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Signature withdrawn");
       await page.screenshot({ path: join(RESULTS, "signing-withdrawn-390.png"), fullPage: true });

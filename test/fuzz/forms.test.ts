@@ -93,6 +93,13 @@ function targets(): Target[] {
       limit: 16 * KB,
     },
     { route: "POST /s/:token/withdraw", path: `${s}/withdraw`, who: "anon", limit: 16 * KB },
+    {
+      route: "POST /s/:token/mail",
+      path: `${s}/mail`,
+      who: "anon",
+      fields: { email: "a@example.org" },
+      limit: 16 * KB,
+    },
     { route: "POST /s/:token/resign", path: `${s}/resign`, who: "anon", limit: 16 * KB },
     { route: "POST /s/:token/also", path: `${s}/also`, who: "anon", fields: { slugs: DECL }, limit: 16 * KB },
     { route: "POST /s/confirm/:token", path: `/s/confirm/${"A".repeat(43)}`, who: "anon", limit: 16 * KB },

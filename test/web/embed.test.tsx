@@ -23,7 +23,9 @@ describe("the embeddable counter /embed/d/{slug}", () => {
     const res = await app.request("/embed/d/test-declaration");
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain('<a href="/d/test-declaration" target="_blank" rel="noopener">Test Declaration</a>');
+    expect(html).toContain(
+      '<a href="/d/test-declaration" target="_blank" rel="noopener" title="Test Declaration">Test Declaration</a>',
+    );
     expect(html).toContain('<strong data-count-people="true">1,234 people have</strong> signed.');
     expect(html).toContain(
       '<a class="embed-sign" href="/d/test-declaration/sign" target="_blank" rel="noopener">Sign</a>',

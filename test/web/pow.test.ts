@@ -70,7 +70,7 @@ describe("proof of work", () => {
     // Verified again (a form error in between): still fine.
     expect((await pow.verify(payload, BINDING)).ok).toBe(true);
     expect(pow.claim(first.ok ? first.proof : null)).toBe(true);
-    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, reason: REASONS.replayed });
+    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, code: "replayed", reason: REASONS.replayed });
     expect(pow.claim(first.ok ? first.proof : null)).toBe(false);
     // A fresh challenge is fine again.
     expect(await use(pow, await solve(await pow.challenge(BINDING)))).toEqual({ ok: true });
@@ -92,7 +92,11 @@ describe("proof of work", () => {
       { action: "also", target: "test-declaration" },
       { action: "sign", target: "test-declaration", count: 2 },
     ] as PowBinding[]) {
-      expect(await pow.verify(payload, other), JSON.stringify(other)).toEqual({ ok: false, reason: REASONS.elsewhere });
+      expect(await pow.verify(payload, other), JSON.stringify(other)).toEqual({
+        ok: false,
+        code: "elsewhere",
+        reason: REASONS.elsewhere,
+      });
     }
     expect(await use(pow, payload)).toEqual({ ok: true });
   });
@@ -118,6 +122,7 @@ describe("proof of work", () => {
     const pow = createProofOfWork(options());
     expect(await pow.verify(await solve(await other.challenge(BINDING)), BINDING)).toEqual({
       ok: false,
+      code: "invalid",
       reason: REASONS.invalid,
     });
   });
@@ -138,11 +143,16 @@ describe("proof of work", () => {
       { ...good, solution: { ...good.solution, derivedKey: good.solution.derivedKey.slice(0, 32) } },
     ];
     for (const variant of variants) {
-      expect(await pow.verify(encode(variant), BINDING)).toEqual({ ok: false, reason: REASONS.invalid });
+      expect(await pow.verify(encode(variant), BINDING)).toEqual({
+        ok: false,
+        code: "invalid",
+        reason: REASONS.invalid,
+      });
     }
     // Made for another target and re-signed by nobody: refused as another page's.
     expect(await pow.verify(encode(good), { action: "sign", target: "other" })).toEqual({
       ok: false,
+      code: "elsewhere",
       reason: REASONS.elsewhere,
     });
     // The untampered one still works afterwards.
@@ -155,7 +165,7 @@ describe("proof of work", () => {
     const pow = createProofOfWork(options({ expiresInSeconds: 60 }));
     const payload = await solve(await pow.challenge(BINDING));
     vi.setSystemTime(new Date("2026-05-01T12:01:01Z"));
-    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, reason: REASONS.expired });
+    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, code: "expired", reason: REASONS.expired });
   });
 
   it("keeps used solutions until they expire, then prunes them", async () => {
@@ -166,9 +176,9 @@ describe("proof of work", () => {
     const payload = await solve(await pow.challenge(BINDING));
     expect(await use(pow, payload)).toEqual({ ok: true });
     vi.setSystemTime(new Date("2026-05-01T12:00:59Z"));
-    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, reason: REASONS.replayed });
+    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, code: "replayed", reason: REASONS.replayed });
     vi.setSystemTime(new Date("2026-05-01T12:05:00Z"));
-    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, reason: REASONS.expired });
+    expect(await pow.verify(payload, BINDING)).toEqual({ ok: false, code: "expired", reason: REASONS.expired });
     expect(db.select().from(powSolutions).all()).toHaveLength(1);
     // The next claim prunes what expired.
     expect(await use(pow, await solve(await pow.challenge(BINDING)))).toEqual({ ok: true });
@@ -229,7 +239,8 @@ describe("proof of work", () => {
       expect(result.ok, String(input).slice(0, 80)).toBe(false);
       if (!result.ok) {
         expect(result.reason.length).toBeGreaterThan(10);
-        expect(result.reason.length).toBeLessThan(120);
+        // A whole sentence that says what to do, with no label before it.
+        expect(result.reason).toMatch(/^(The|This) anti-spam check .*Please .*send the form again/);
       }
     }
     // None of that used up the real solution.
@@ -332,7 +343,7 @@ describe("<ProofOfWorkField>", () => {
     expect(html).toContain(`<script type="module" src="${assetUrl("altcha-widget.js")}"></script>`);
     expect(html).toContain(`<link rel="stylesheet" href="${assetUrl("altcha.css")}"/>`);
     expect(html).toContain(
-      "<noscript><p>This site&#39;s anti-spam check needs JavaScript. Without it, your signature cannot be sent.</p></noscript>",
+      "<noscript><p>This site&#39;s anti-spam check needs JavaScript, which is off in your browser, so this form cannot be sent.</p></noscript>",
     );
     expect(html).not.toMatch(/style=|<style|onload=/);
     expect(

@@ -147,7 +147,9 @@ describe("Share on Mastodon without JavaScript", () => {
     const res = await app.request(q(""));
     expect(res.status).toBe(400);
     const html = await res.text();
-    expect(html).toContain("Your Mastodon server: Type the name of your Mastodon server, like mastodon.social.");
+    expect(html).toContain(
+      '<a href="#share-server">Your Mastodon server</a>: Type the name of your Mastodon server, like mastodon.social.',
+    );
     expect(decodeHtml(/<input type="hidden" name="text" value="([^"]*)"/.exec(html)![1]!)).toBe(text);
     expect(html).toContain('aria-invalid="true"');
     expect(res.headers.get("cache-control")).toBe("no-store");

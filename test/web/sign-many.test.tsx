@@ -180,7 +180,9 @@ describe("also sign the family from the private page", () => {
     const t = await setup({ RATE_LIMIT_PER_CLIENT: "2/10m", RATE_LIMIT_PER_DECLARATION: "1/1m" });
     const lines = resultLines(await (await alsoSign(t, { [field(t.a)]: "1", [field(t.c)]: "1" })).text());
     expect(lines[0]).toMatch(/^Title A , version 1: signed\./);
-    expect(lines[1]).toBe("Title C : not signed, too many signatures just now, try again later.");
+    expect(lines[1]).toMatch(
+      /^Title C : not signed\. Too many signatures from your connection just now\. Please try again in \d+ (seconds|minute|minutes); nothing was lost, your entries are kept\.$/,
+    );
     expect(signaturesOf(t, t.a)).toHaveLength(1);
     expect(signaturesOf(t, t.c)).toHaveLength(0);
     expect(storedCount(t.db, "c")).toBe(0);
@@ -316,7 +318,7 @@ describe("also sign with the proof of work on", () => {
     const lines = resultLines(await res.text());
     // B's own signature was the first of two: one more, then the limit.
     expect(lines.filter((l) => l.includes(": signed."))).toHaveLength(1);
-    expect(lines.filter((l) => l.includes("too many signatures just now"))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes("Too many signatures from your connection just now"))).toHaveLength(2);
     expect(storedCount(t.db, "a") + storedCount(t.db, "c") + storedCount(t.db, "d")).toBe(1);
   });
 });

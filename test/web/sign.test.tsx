@@ -455,7 +455,11 @@ describe("signing: bad input", () => {
     const res = await signForm(t.app, { name: "Ada Lovelace", place: "London" });
     expect(res.status).toBe(400);
     const html = await res.text();
-    expect(formError(html)).toMatch(/^Anti-spam check: /);
+    // Said once, with what to do, and (no mail on this site) the fediverse as the way without JavaScript.
+    expect(formError(html)).toBe(
+      "The anti-spam check did not come with the form: it runs in your browser and needs JavaScript. Please wait until the check says it is done, then send the form again; your entries are kept. If JavaScript is off in your browser, sign from your fediverse account (Mastodon and others) instead: see “Follow and sign from the fediverse” on the Declaration’s page.",
+    );
+    expect(formError(html)).not.toMatch(/Anti-spam check: The anti-spam check/);
     expect(inputValue(html, "name")).toBe("Ada Lovelace");
     expect(inputValue(html, "place")).toBe("London");
     expect(inputValue(html, "altcha")).toBeUndefined();
@@ -739,8 +743,8 @@ describe("signing: rate limits", () => {
     expect(retry).toBeGreaterThan(0);
     expect(retry).toBeLessThanOrEqual(60);
     const html = await res.text();
-    expect(formError(html)).toContain(
-      "Too many signatures from your connection just now. Please try again in 1 minute.",
+    expect(formError(html)).toMatch(
+      /Too many signatures from your connection just now\. Please try again in (?:\d+ seconds|1 minute); nothing was lost, your entries are kept\./,
     );
     expect(inputValue(html, "name")).toBe("Second Person");
     expect(inputValue(html, "place")).toBe("Paris");
@@ -778,7 +782,7 @@ describe("signing: rate limits", () => {
     const res = await signForm(t.app, {}, { slug: "d-three" });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(540);
-    expect(formError(await res.text())).toContain("Please try again in 10 minutes.");
+    expect(formError(await res.text())).toContain("Please try again in 10 minutes;");
     expect(storedCount(t.db, "d-three")).toBe(0);
   });
 
@@ -939,8 +943,8 @@ describe("signing: duplicates", () => {
   it("signs the same name again right after that signature was withdrawn", async () => {
     const t = await setup({ DUPLICATE_WINDOW: "1h" });
     const token = tokenFrom(await signForm(t.app, { name: "Ada Lovelace" }));
-    const pair = await csrfFrom(t.app, `/s/${token}`);
-    expect((await postForm(t.app, `/s/${token}/withdraw`, {}, { csrf: pair })).status).toBe(303);
+    const pair = await csrfFrom(t.app, `/s/${token}/withdraw`);
+    expect((await postForm(t.app, `/s/${token}/withdraw`, { confirm: "yes" }, { csrf: pair })).status).toBe(303);
     expect(storedCount(t.db)).toBe(0);
     tokenFrom(await signForm(t.app, { name: "Ada Lovelace", visibility: "count" }));
     expect(storedCount(t.db)).toBe(1);

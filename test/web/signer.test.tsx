@@ -74,9 +74,9 @@ function revise(t: Setup): number {
   });
 }
 
-/** The CSRF pair from the private page (its withdraw/resign forms). */
+/** The CSRF pair from the withdrawal's confirmation page (the private page's forms carry the same token). */
 function privatePair(t: Setup, token: string): Promise<CsrfPair> {
-  return csrfFrom(t.app, `/s/${token}`);
+  return csrfFrom(t.app, `/s/${token}/withdraw`);
 }
 
 const randomToken = () => randomBytes(32).toString("base64url");
@@ -111,7 +111,9 @@ describe("the private page /s/{token}", () => {
     expect(text).toContain("It is counted.");
     expect(tags(html, "a").some((a) => a.href === `https://undersign.test/s/${token}`)).toBe(true);
     expect(tags(html, "a").some((a) => a.href === `/s/${token}.json`)).toBe(true);
-    expect(tags(html, "form").map((f) => f.action)).toEqual([`/s/${token}/withdraw`]);
+    // No one-click withdrawal: a link to the confirmation step (and the share form to Mastodon).
+    expect(tags(html, "form").map((f) => f.action)).toEqual(["/share/mastodon"]);
+    expect(tags(html, "a").some((a) => a.href === `/s/${token}/withdraw`)).toBe(true);
     // Nothing mailed, so nothing claimed.
     expect(text).not.toContain("we also mailed it to you");
   });
@@ -220,7 +222,12 @@ describe("withdrawing", () => {
     await signed(t, { name: "Someone Else", email: "else@example.org" });
     expect(storedCount(t.db)).toBe(2);
 
-    const res = await postForm(t.app, `/s/${token}/withdraw`, {}, { csrf: await privatePair(t, token) });
+    const res = await postForm(
+      t.app,
+      `/s/${token}/withdraw`,
+      { confirm: "yes" },
+      { csrf: await privatePair(t, token) },
+    );
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe(`/s/${token}`);
     expectPrivateHeaders(res);
@@ -276,9 +283,9 @@ describe("withdrawing", () => {
     const t = await setup();
     const token = await signed(t);
     const pair = await privatePair(t, token);
-    expect((await postForm(t.app, `/s/${token}/withdraw`, {}, { csrf: pair })).status).toBe(303);
+    expect((await postForm(t.app, `/s/${token}/withdraw`, { confirm: "yes" }, { csrf: pair })).status).toBe(303);
     const withdrawnAt = signatureRows(t.db)[0]!.withdrawn;
-    expect((await postForm(t.app, `/s/${token}/withdraw`, {}, { csrf: pair })).status).toBe(303);
+    expect((await postForm(t.app, `/s/${token}/withdraw`, { confirm: "yes" }, { csrf: pair })).status).toBe(303);
     expect(storedCount(t.db)).toBe(0);
     expect(signatureRows(t.db)[0]!.withdrawn).toEqual(withdrawnAt);
     expect(rowCount(t.db)).toBe(1);
@@ -289,7 +296,9 @@ describe("withdrawing", () => {
     const token = await signed(t);
     await signed(t, { email: "", name: "Other" });
     const pair = await privatePair(t, token);
-    const results = await Promise.all([1, 2, 3].map(() => postForm(t.app, `/s/${token}/withdraw`, {}, { csrf: pair })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => postForm(t.app, `/s/${token}/withdraw`, { confirm: "yes" }, { csrf: pair })),
+    );
     expect(results.map((r) => r.status)).toEqual([303, 303, 303]);
     expect(storedCount(t.db)).toBe(1);
   });
@@ -316,7 +325,7 @@ describe("withdrawing", () => {
   ])("refuses %s with 403 (or what is wrong with the body) and changes nothing", async (_, options, status = 403) => {
     const t = await setup();
     const token = await signed(t);
-    const res = await postForm(t.app, `/s/${token}/withdraw`, {}, options(await privatePair(t, token)));
+    const res = await postForm(t.app, `/s/${token}/withdraw`, { confirm: "yes" }, options(await privatePair(t, token)));
     expect(res.status).toBe(status);
     expectPrivateHeaders(res);
     const text = pageText(await res.text());
@@ -330,7 +339,9 @@ describe("withdrawing", () => {
     const t = await setup({ env: { SIGNATURE_CONFIRMATION: "email", SMTP_URL: "smtp://127.0.0.1:2525" }, mailer });
     const token = await signed(t);
     expect(storedCount(t.db)).toBe(0);
-    expect((await postForm(t.app, `/s/${token}/withdraw`, {}, { csrf: await privatePair(t, token) })).status).toBe(303);
+    expect(
+      (await postForm(t.app, `/s/${token}/withdraw`, { confirm: "yes" }, { csrf: await privatePair(t, token) })).status,
+    ).toBe(303);
     expect(storedCount(t.db)).toBe(0);
     expect(signatureRows(t.db)[0]!.status).toBe("withdrawn");
   });
@@ -354,7 +365,10 @@ describe("re-signing a newer version", () => {
 
     const res = await postForm(t.app, `/s/${token}/resign`, {}, { csrf: await privatePair(t, token) });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe(`/s/${token}`);
+    expect(res.headers.get("location")).toBe(`/s/${token}?resigned=1`);
+    // The private page says it worked, in the success style.
+    const resignedPage = await (await t.app.request(res.headers.get("location")!)).text();
+    expect(resignedPage).toMatch(/<div class="success" role="status"><p><strong>You now sign version 2\.<\/strong>/);
     const [row] = signatureRows(t.db);
     expect(row).toMatchObject({ revision: 2, firstRevision: 1, status: "confirmed" });
     expect(row!.resigned).toBeInstanceOf(Date);
@@ -400,7 +414,7 @@ describe("re-signing a newer version", () => {
     const t = await setup();
     const token = await signed(t);
     const pair = await privatePair(t, token);
-    await postForm(t.app, `/s/${token}/withdraw`, {}, { csrf: pair });
+    await postForm(t.app, `/s/${token}/withdraw`, { confirm: "yes" }, { csrf: pair });
     revise(t);
     expect(pageText(await (await t.app.request(`/s/${token}`)).text())).not.toContain("Sign version 2");
     expect((await postForm(t.app, `/s/${token}/resign`, {}, { csrf: pair })).status).toBe(303);
@@ -569,6 +583,7 @@ describe("mail without confirmation", () => {
     const again = await t.app.request(`/s/${token}`, { headers: { Cookie: pair.cookie } });
     const html = await again.text();
     expect(inputValue(html, "csrf")).toBe(pair.csrf);
-    expect([...html.matchAll(/name="csrf" value="([^"]+)"/g)].map((m) => m[1])).toEqual([pair.csrf, pair.csrf]);
+    // The resign form (the withdrawal is a link to its confirmation page, whose form has it too).
+    expect([...html.matchAll(/name="csrf" value="([^"]+)"/g)].map((m) => m[1])).toEqual([pair.csrf]);
   });
 });

@@ -323,7 +323,8 @@ describe("POST /strike/pledge", () => {
     const res = await pledge(t, { "day-2027-07-04": "on", name: "Ada" });
     expect(res.status).toBe(400);
     const html = await res.text();
-    expect(pageText(html)).toContain("Anti-spam check:");
+    expect(pageText(html)).toContain("The anti-spam check did not come with the form");
+    expect(pageText(html)).not.toContain("Anti-spam check: The anti-spam check");
     expect(inputValue(html, "name")).toBe("Ada");
     expect(pledgeRows(t.db)).toEqual([]);
   });

@@ -11,8 +11,10 @@ import { parseSignatureInput } from "../../signature-input.ts";
 import { readJsonObject } from "../kit/body.ts";
 import { apiError } from "../kit/errors.tsx";
 import type { WebEnv } from "../kit/context.ts";
-import { POW_FIELD, REASONS } from "../../services/proof-of-work.ts";
-import { PAGE_SIZE } from "../signing/index.ts";
+import { challengeUrl, POW_FIELD, REASONS } from "../../services/proof-of-work.ts";
+import { z } from "zod";
+import { PAGE_SIZE, pageCursor, rateLimitMessage } from "../signing/index.ts";
+import { parseRequest } from "../kit/params.ts";
 import { clientKey } from "../kit/client.ts";
 import { signerName, signerWebsite } from "../kit/format.ts";
 import { privateUrl } from "../../services/signing-mail.ts";
@@ -92,12 +94,10 @@ api.get("/declarations/:slug/signatures", (c) => {
   const slug = c.req.param("slug");
   const declaration = getPublicDeclaration(db, slug);
   if (declaration == null) return apiError(c, 404, "not_found", `There is no Declaration with the slug "${slug}".`);
-  const cursor = c.req.query("cursor");
-  if (cursor != null && cursor !== "" && !/^[1-9]\d{0,15}$/.test(cursor)) {
-    return apiError(c, 400, "invalid_cursor", "cursor must be the nextCursor of a previous page.", "cursor");
-  }
+  const query = parseRequest(signaturesQuery, { cursor: c.req.query("cursor") });
+  if (!query.ok) return apiError(c, 400, "invalid_cursor", query.message, query.field);
   const rows = listPublicSignatures(db, declaration.id, {
-    before: cursor ? Number(cursor) : undefined,
+    before: query.value.cursor,
     limit: PAGE_SIZE + 1,
   });
   const page = rows.slice(0, PAGE_SIZE);
@@ -109,7 +109,21 @@ api.get("/declarations/:slug/signatures", (c) => {
   });
 });
 
+const signaturesQuery = z.object({ cursor: pageCursor("cursor must be the nextCursor of a previous page.") });
+
 const SIGNATURE_FIELDS = new Set(["name", "place", "website", "comment", "email", "public", POW_FIELD]);
+
+/**
+ * The signing's JSON body: only known fields (the first unknown one named);
+ * their values are checked by the domain rule (parseSignatureInput), whose
+ * first error goes out in the same shape.
+ */
+// z.custom keeps the very object (a copy would drop an own "__proto__" key unseen).
+const signatureBody = z.custom<Record<string, unknown>>().superRefine((body, ctx) => {
+  const unknown = Object.keys(body).find((key) => !SIGNATURE_FIELDS.has(key));
+  if (unknown != null)
+    ctx.addIssue({ code: "custom", path: [unknown.slice(0, 50)], message: `Unknown field "${unknown.slice(0, 50)}".` });
+});
 
 api.post("/declarations/:slug/signatures", async (c) => {
   const { db, config, pow, signing } = c.get("deps");
@@ -125,9 +139,8 @@ api.post("/declarations/:slug/signatures", async (c) => {
     );
   const body = await readJsonObject(c);
   if (!body.ok) return apiError(c, body.status, body.code, body.message);
-  const unknown = Object.keys(body.value).find((key) => !SIGNATURE_FIELDS.has(key));
-  if (unknown != null)
-    return apiError(c, 400, "unknown_field", `Unknown field "${unknown.slice(0, 50)}".`, unknown.slice(0, 50));
+  const known = parseRequest(signatureBody, body.value);
+  if (!known.ok) return apiError(c, 400, "unknown_field", known.message, known.field);
   const parsed = parseSignatureInput(body.value, { emailRequired: signing.emailRequired });
   if (!parsed.ok) {
     const [field, message] = Object.entries(parsed.errors)[0]!;
@@ -138,11 +151,18 @@ api.post("/declarations/:slug/signatures", async (c) => {
     typeof proof === "string" ? proof : proof == null ? undefined : JSON.stringify(proof),
     { action: "sign", target: declaration.slug },
   );
-  if (!powResult.ok) return apiError(c, 400, "proof_of_work", `Anti-spam check: ${powResult.reason}`, POW_FIELD);
+  if (!powResult.ok) {
+    // A script reads this: say how to get a solution, not to "wait".
+    const message =
+      powResult.code === "missing"
+        ? `${POW_FIELD} is missing: this site asks for a proof of work. Get a challenge from ${challengeUrl({ action: "sign", target: declaration.slug })}, solve it (ALTCHA), and send the base64 payload as "${POW_FIELD}".`
+        : powResult.reason;
+    return apiError(c, 400, "proof_of_work", message, POW_FIELD);
+  }
   const outcome = await signing.sign(declaration, parsed.value, clientKey(c), { proof: powResult.proof });
   switch (outcome.kind) {
     case "replayed":
-      return apiError(c, 400, "proof_of_work", `Anti-spam check: ${REASONS.replayed}`, POW_FIELD);
+      return apiError(c, 400, "proof_of_work", REASONS.replayed, POW_FIELD);
     case "signed":
       return c.json(
         {
@@ -155,7 +175,7 @@ api.post("/declarations/:slug/signatures", async (c) => {
       );
     case "rate-limited":
       c.header("Retry-After", String(Math.ceil(outcome.retryAfterMs / 1000)));
-      return apiError(c, 429, "rate_limited", "Too many signatures from this client; retry later.");
+      return apiError(c, 429, "rate_limited", rateLimitMessage(outcome.retryAfterMs));
     case "already-signed":
       return apiError(
         c,

@@ -18,6 +18,8 @@ export interface DeclarationViewProps {
   } | null;
   /** For a Copy of a local source: the sanitized HTML of its Proposed Changes section. */
   proposedChangesHtml?: string | null;
+  /** The Sign action under the header (signing/SignAction.tsx), when the version can be signed. */
+  signAction?: unknown;
 }
 
 /** The text of one revision of a Declaration, with its provenance. */
@@ -28,6 +30,7 @@ export function DeclarationView({
   permalink,
   source,
   proposedChangesHtml,
+  signAction,
 }: DeclarationViewProps) {
   const isLatest = r.number === d.revision;
   const license = licenseUrl(d.license);
@@ -80,6 +83,7 @@ export function DeclarationView({
           </ul>
         )}
       </header>
+      {signAction}
       <div class="prose" dangerouslySetInnerHTML={{ __html: html }} />
       {proposedChangesHtml != null && (
         <section

@@ -30,6 +30,7 @@ import { csrfToken, sharedFormToken } from "../kit/csrf.ts";
 import { serveSharedPage, sharedPageOf, type SharedPage } from "../kit/cache-headers.ts";
 import { signFormFor } from "../signing/index.ts";
 import { SignatureList } from "../signing/index.ts";
+import { SIGN_ACTION_SIGNERS, SignAction } from "../signing/index.ts";
 import { plural } from "../kit/format.ts";
 import { copySource, proposedChangesSection, type ProposedChangesSection } from "../copies/index.ts";
 import { DIFF_RETRY_AFTER_SECONDS, type Tried } from "../kit/diff-jobs.tsx";
@@ -341,6 +342,14 @@ function revisionPage(
               }
         }
         proposedChangesHtml={source == null ? null : proposedHtml(proposed)}
+        signAction={
+          isLatest && csrf != null && declaration.status === "published" ? (
+            <SignAction
+              declaration={declaration}
+              latest={listPublicSignatures(db, declaration.id, { limit: SIGN_ACTION_SIGNERS })}
+            />
+          ) : null
+        }
       />
       {source != null && (
         <CompareLink sourceUrl={source.url} slug={declaration.slug} revision={revision.number} origin={config.origin} />

@@ -2,7 +2,10 @@
  * How a form says what is wrong: a summary at its top (a message about the
  * whole form, then each field with an error, linked to the field) and a
  * message under a field, which the field names in its aria-describedby.
+ * With JavaScript, form-errors.js moves the focus to the summary when the
+ * page loads (the page is a failed submit coming back).
  */
+import { assetUrl } from "../kit/assets.ts";
 
 export interface ErrorSummaryProps<F extends string> {
   /** A message about the whole form (rate limit, expired form, …), shown first. */
@@ -34,6 +37,7 @@ export function ErrorSummary<F extends string>(props: ErrorSummaryProps<F>) {
           </ul>
         </>
       )}
+      <script type="module" src={assetUrl("form-errors.js")} />
     </div>
   );
 }

@@ -3,7 +3,8 @@
  * on Mastodon (the visitor's own server, asked once), a QR code, the feed.
  * Works without JavaScript: the Mastodon form goes through /share/mastodon,
  * which sends the browser on to the server's share page; share.js does the
- * same in the browser, remembers the server and adds "Copy link".
+ * same in the browser, remembers the server and adds "Copy link", and
+ * "Share…" (the phone's share sheet) where the browser has navigator.share.
  */
 import { assetUrl } from "../kit/assets.ts";
 
@@ -30,6 +31,9 @@ export function ShareBlock(props: ShareBlockProps) {
           <input id="share-url" type="url" readonly value={props.url} data-share-url />
           <button type="button" class="secondary" data-copy-link hidden>
             Copy link
+          </button>
+          <button type="button" class="secondary" data-native-share data-share-text={props.text} hidden>
+            Share…
           </button>
         </div>
         <p class="share-status" role="status" aria-live="polite" data-share-status></p>

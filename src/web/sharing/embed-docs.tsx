@@ -4,8 +4,15 @@
  * banner on another website, each with a live preview.  `?d={slug}` picks the
  * Declaration (a form that works without JavaScript).
  */
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { Hono } from "hono";
+import { z } from "zod";
+import type { Db } from "../../db/client.ts";
 import { getPublicDeclaration, listPublishedDeclarations } from "../../db/declarations.ts";
+import { declarations } from "../../db/schema.ts";
+import { readStrikeSettingsValue } from "../../db/strike.ts";
+import { parseStoredSettings } from "../../strike/settings.ts";
+import { parseRequest } from "../kit/params.ts";
 import { escapeHtml } from "../../markdown.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { notFoundPage } from "../kit/errors.tsx";
@@ -25,18 +32,43 @@ function Snippet(props: { id: string; label: string; code: string }) {
   );
 }
 
+/**
+ * The Declaration `/embed` shows first: the site's own, not the newest copy.
+ * The strike's first chosen Declaration when it is published, else the
+ * oldest published original shipped with the site (`declarations/`), else
+ * the oldest published original, else the newest published anything.
+ */
+export function siteOwnDeclarationSlug(db: Db, fallback: string | undefined): string | undefined {
+  const strike = parseStoredSettings(readStrikeSettingsValue(db), new Date()).declarations;
+  for (const slug of strike) if (getPublicDeclaration(db, slug)?.status === "published") return slug;
+  const original = db
+    .select({ slug: declarations.slug })
+    .from(declarations)
+    .where(and(eq(declarations.status, "published"), isNull(declarations.sourceUrl)))
+    .orderBy(sql`${declarations.sourceFile} is null`, asc(declarations.created), asc(declarations.id))
+    .limit(1)
+    .get();
+  return original?.slug ?? fallback;
+}
+
+/** `?d=` names the Declaration; empty or absent: the site's own. */
+const embedQuery = z.object({
+  d: z
+    .string()
+    .max(200, "d must be the slug of a Declaration on this site (at most 200 characters).")
+    .optional()
+    .transform((d) => (d == null || d === "" ? undefined : d)),
+});
+
 embedDocs.get("/embed", (c) => {
   const { db, config } = c.get("deps");
-  const declarations = listPublishedDeclarations(db);
-  const wanted = c.req.query("d");
-  const chosen =
-    wanted != null && wanted !== ""
-      ? getPublicDeclaration(db, wanted)
-      : declarations[0] == null
-        ? undefined
-        : getPublicDeclaration(db, declarations[0].slug);
-  if (wanted != null && wanted !== "" && chosen == null)
-    return notFoundPage(c, `There is no Declaration “${wanted}” here to embed.`);
+  const listed = listPublishedDeclarations(db);
+  const query = parseRequest(embedQuery, { d: c.req.query("d") });
+  if (!query.ok) return notFoundPage(c, query.message);
+  const wanted = query.value.d;
+  const slug = wanted ?? siteOwnDeclarationSlug(db, listed[0]?.slug);
+  const chosen = slug == null ? undefined : getPublicDeclaration(db, slug);
+  if (wanted != null && chosen == null) return notFoundPage(c, `There is no Declaration “${wanted}” here to embed.`);
   const origin = config.origin;
   const abs = (path: string) => new URL(path, origin).href;
   const bannerUrl = abs("/embed/strike-banner.js");
@@ -53,11 +85,11 @@ embedDocs.get("/embed", (c) => {
           <>
             <section aria-labelledby="embed-counter">
               <h2 id="embed-counter">A counter with a Sign button</h2>
-              {declarations.length > 1 && (
+              {listed.length > 1 && (
                 <form class="embed-choose" method="get" action="/embed">
                   <label for="embed-d">Declaration</label>
                   <select id="embed-d" name="d">
-                    {declarations.map((d) => (
+                    {listed.map((d) => (
                       <option value={d.slug} selected={d.slug === chosen.slug}>
                         {d.title}
                       </option>

@@ -53,8 +53,8 @@ embedRoutes.get("/embed/d/:slug", (c) => {
   c.header("Cache-Control", "public, max-age=60");
   return c.html(
     <EmbedPage title={d.title} siteName={config.instanceName}>
-      <p class="embed-title">
-        <a href={`/d/${d.slug}`} target="_blank" rel="noopener">
+      <p class={d.title.length > 60 ? "embed-title long" : "embed-title"}>
+        <a href={`/d/${d.slug}`} target="_blank" rel="noopener" title={d.title}>
           {d.title}
         </a>
       </p>

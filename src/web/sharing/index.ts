@@ -7,3 +7,4 @@ export {
   sharingRoutes,
   strikeMeta,
 } from "./share.tsx";
+export { strikeDates } from "./preview-images.ts";

@@ -6,9 +6,11 @@
  * Atom feeds, badge, embeds, the strike banner and its JSON).
  */
 import { Hono } from "hono";
+import { z } from "zod";
 import type { Declaration } from "../../db/schema.ts";
 import type { StrikeSettings } from "../../strike/settings.ts";
 import { badgeRoutes } from "./badge.ts";
+import { calendarRoutes } from "./calendar.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { embedDocs } from "./embed-docs.tsx";
 import { embedRoutes } from "./embed.tsx";
@@ -26,6 +28,7 @@ import {
 import { qrRoutes } from "./qr.ts";
 import { ShareBlock } from "./ShareButtons.tsx";
 import { Layout, type MetaTag } from "../layout/Layout.tsx";
+import { ErrorSummary } from "../layout/FormErrors.tsx";
 
 /** Longest share text accepted by /share/mastodon (Mastodon's own limit is 500 characters). */
 export const SHARE_TEXT_MAX = 1000;
@@ -158,6 +161,22 @@ export function StrikeShare(props: { settings: StrikeSettings; origin: URL }) {
 export const shareRoutes = new Hono<WebEnv>();
 
 /**
+ * The query of /share/mastodon: over-long values are cut, never refused (the
+ * page shows what it kept); the server's name is then checked by serverName,
+ * whose message the error page shows under the field.
+ */
+const shareQuery = z.object({
+  server: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "").slice(0, 300)),
+  text: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "").slice(0, SHARE_TEXT_MAX)),
+});
+
+/**
  * "Share on Mastodon" without JavaScript: validates the server's name and
  * shows a page with the text and a link to that server's share page.  It does
  * not redirect: a link to this URL must not be a way to send our visitors to
@@ -166,8 +185,7 @@ export const shareRoutes = new Hono<WebEnv>();
  */
 shareRoutes.get("/share/mastodon", (c) => {
   const { config } = c.get("deps");
-  const typed = (c.req.query("server") ?? "").slice(0, 300);
-  const text = (c.req.query("text") ?? "").slice(0, SHARE_TEXT_MAX);
+  const { server: typed, text } = shareQuery.parse({ server: c.req.query("server"), text: c.req.query("text") });
   const server = serverName(typed);
   c.header("Cache-Control", "no-store");
   c.header("X-Robots-Tag", "noindex");
@@ -184,14 +202,12 @@ shareRoutes.get("/share/mastodon", (c) => {
     <Layout title="Share on Mastodon" siteName={config.instanceName}>
       <div class="prose-page">
         <h1 class="page-title">Share on Mastodon</h1>
-        <div class="form-errors" role="alert">
-          <p>Please check the server name.</p>
-          <ul>
-            <li>
-              <a href="#share-server">Your Mastodon server: {message}</a>
-            </li>
-          </ul>
-        </div>
+        <ErrorSummary
+          fields={["server"]}
+          errors={{ server: message }}
+          label={() => "Your Mastodon server"}
+          href={() => "#share-server"}
+        />
         <form class="share-mastodon standalone" method="get" action="/share/mastodon">
           <input type="hidden" name="text" value={text} />
           <div class="field">
@@ -272,6 +288,7 @@ sharingRoutes.route("/", shareRoutes);
 sharingRoutes.route("/", previewRoutes);
 sharingRoutes.route("/", embedRoutes);
 sharingRoutes.route("/", embedDocs);
+sharingRoutes.route("/", calendarRoutes);
 
 /** A Declaration's QR code, preview image, feed and badge (mounted under /d; none of them reads a session). */
 export const declarationFiles = new Hono<WebEnv>();

@@ -32,6 +32,8 @@ export interface SignFormProps {
   email: "required" | "mailed" | "optional";
   /** The proof-of-work widget, when switched on. */
   proofOfWork?: unknown;
+  /** What to do without JavaScript (a `<noscript>` notice), shown before the fields; when the check is on. */
+  withoutJavaScript?: unknown;
   revision: number;
 }
 
@@ -54,7 +56,7 @@ export function SignForm(props: SignFormProps) {
   const errorFields = Object.keys(errors ?? {}) as SignatureField[];
   const visibility = v.visibility ?? "public";
   return (
-    <form class="sign-form" method="post" action={props.action} novalidate>
+    <form class="sign-form" id="sign-form" method="post" action={props.action} novalidate>
       <ErrorSummary
         formError={props.formError}
         fields={errorFields}
@@ -62,6 +64,7 @@ export function SignForm(props: SignFormProps) {
         label={(field) => LABELS[field]}
         href={(field) => `#sign-${field === "public" ? "visibility-public" : field}`}
       />
+      {props.withoutJavaScript}
       <input type="hidden" name={CSRF_FIELD} value={props.csrf} />
       <input type="hidden" name="revision" value={String(props.revision)} />
       <div class="field">

@@ -5,3 +5,5 @@ export { HONEYPOT_FIELD, Honeypot } from "./SignForm.tsx";
 export { SignatureList } from "./SignatureList.tsx";
 export { PAGE_SIZE, sign, signFormFor } from "./sign.tsx";
 export { signer } from "./signer-pages.tsx";
+export { pageCursor, rateLimitMessage } from "./messages.ts";
+export { SIGN_ACTION_SIGNERS, SignAction } from "./SignAction.tsx";

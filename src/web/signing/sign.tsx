@@ -4,6 +4,7 @@
  * lists of signatures (HTML with keyset pagination, and CSV).
  */
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import { getPublicDeclaration } from "../../db/declarations.ts";
 import { withdrawnSentence } from "../kit/visibility.tsx";
 import type { Declaration } from "../../db/schema.ts";
@@ -15,11 +16,14 @@ import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, sharedFormToken, verifyCsrf } from "../kit/csrf.ts";
 import { plural, signerName, signerWebsite } from "../kit/format.ts";
 import { notFoundPage } from "../kit/errors.tsx";
-import { POW_FIELD, REASONS } from "../../services/proof-of-work.ts";
+import { POW_FIELD, REASONS, type PowRefusal } from "../../services/proof-of-work.ts";
+import { NoScriptNotice, withoutJavaScriptSentence } from "./WithoutJavaScript.tsx";
 import { Layout } from "../layout/Layout.tsx";
 import { ProofOfWorkField } from "./ProofOfWorkField.tsx";
 import { HONEYPOT_FIELD, SignForm } from "./SignForm.tsx";
 import { SignatureList } from "./SignatureList.tsx";
+import { pageCursor, rateLimitMessage } from "./messages.ts";
+import { parseRequest } from "../kit/params.ts";
 
 export const sign = new Hono<WebEnv>();
 
@@ -40,10 +44,28 @@ export function signFormFor(c: Context<WebEnv>, declaration: Declaration, state:
       csrf={csrf ?? sharedFormToken(c, secret, config.origin)}
       revision={declaration.revision}
       email={signing.emailRequired ? "required" : signing.sendsMail ? "mailed" : "optional"}
-      proofOfWork={<ProofOfWorkField enabled={pow.enabled} binding={{ action: "sign", target: declaration.slug }} />}
+      proofOfWork={
+        <ProofOfWorkField
+          enabled={pow.enabled}
+          binding={{ action: "sign", target: declaration.slug }}
+          noscript={false}
+        />
+      }
+      withoutJavaScript={
+        pow.enabled ? (
+          <NoScriptNotice mail={signing.sendsMail} fediverseHref={`/d/${declaration.slug}#fediverse`} />
+        ) : null
+      }
       {...state}
     />
   );
+}
+
+/** The form's message for a refused anti-spam check; a missing one also names the ways without JavaScript. */
+function powRefusal(c: Context<WebEnv>, declaration: Declaration, code: PowRefusal, reason: string): string {
+  if (code !== "missing") return reason;
+  const paths = { mail: c.get("deps").signing.sendsMail, fediverseHref: `/d/${declaration.slug}#fediverse` };
+  return `${reason} ${withoutJavaScriptSentence(paths)}`;
 }
 
 /** The standalone signing page (also used to show the form again with its errors). */
@@ -152,41 +174,42 @@ sign.post("/:slug/sign", async (c) => {
   // for the latest version, and say why.  (No field means the latest version.)
   const submittedRevision = values.revision ?? "";
   const stale = submittedRevision !== "" && submittedRevision !== String(declaration.revision);
-  const parsed = parseSignatureInput(values, { emailRequired: signing.emailRequired });
   const powResult = await pow.verify(values[POW_FIELD], { action: "sign", target: declaration.slug });
-  if (!parsed.ok || !powResult.ok || stale) {
-    const formError = !powResult.ok
-      ? `Anti-spam check: ${powResult.reason}`
-      : stale
-        ? `“${declaration.title}” has changed since you opened this form: it is now at version ${declaration.revision}. Please read the new version before you sign; your entries are kept below.`
-        : undefined;
+  // Without JavaScript there is no proof of work; on a site that sends mail,
+  // an email address confirmed by mail takes its place (docs/decisions/0030).
+  const byMail = !powResult.ok && powResult.code === "missing" && signing.sendsMail;
+  const parsed = parseSignatureInput(values, { emailRequired: signing.emailRequired || byMail });
+  if (byMail && !parsed.ok && parsed.errors.email != null && (values.email ?? "").trim() === "") {
+    parsed.errors.email =
+      "The anti-spam check did not run (it needs JavaScript). Give your email address instead: we mail you a link, and your signature counts once you follow it.";
+  }
+  if (!parsed.ok || (!powResult.ok && !byMail) || stale) {
+    const formError =
+      !powResult.ok && !byMail
+        ? powRefusal(c, declaration, powResult.code, powResult.reason)
+        : stale
+          ? `“${declaration.title}” has changed since you opened this form: it is now at version ${declaration.revision}. Please read the new version before you sign; your entries are kept below.`
+          : undefined;
     return signPage(
       c,
       declaration,
       { values: kept, errors: parsed.ok ? {} : parsed.errors, ...(formError != null ? { formError } : {}) },
-      parsed.ok && powResult.ok ? 409 : 400,
+      parsed.ok && (powResult.ok || byMail) ? 409 : 400,
     );
   }
 
-  const outcome = await signing.sign(declaration, parsed.value, clientKey(c), { proof: powResult.proof });
+  const outcome = await signing.sign(declaration, parsed.value, clientKey(c), {
+    proof: powResult.ok ? powResult.proof : null,
+    confirmByMail: byMail,
+  });
   switch (outcome.kind) {
     case "signed":
       return c.redirect(`/s/${outcome.token}?signed=1`, 303);
     case "replayed":
-      return signPage(c, declaration, { values: kept, formError: `Anti-spam check: ${REASONS.replayed}` }, 400);
-    case "rate-limited": {
-      const minutes = Math.max(1, Math.ceil(outcome.retryAfterMs / 60_000));
+      return signPage(c, declaration, { values: kept, formError: REASONS.replayed }, 400);
+    case "rate-limited":
       c.header("Retry-After", String(Math.ceil(outcome.retryAfterMs / 1000)));
-      return signPage(
-        c,
-        declaration,
-        {
-          values: kept,
-          formError: `Too many signatures from your connection just now. Please try again in ${plural(minutes, "minute", "minutes")}.`,
-        },
-        429,
-      );
-    }
+      return signPage(c, declaration, { values: kept, formError: rateLimitMessage(outcome.retryAfterMs) }, 429);
     case "already-signed":
       return noticePage(
         c,
@@ -206,17 +229,17 @@ sign.post("/:slug/sign", async (c) => {
   }
 });
 
-function parseCursor(raw: string | undefined): number | undefined | null {
-  if (raw == null || raw === "") return undefined;
-  return /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
-}
+const signaturesQuery = z.object({
+  before: pageCursor("before must be the id of a signature from a previous page."),
+});
 
 sign.get("/:slug/signatures", (c) => {
   const { db, config } = c.get("deps");
   const declaration = getPublicDeclaration(db, c.req.param("slug"));
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${c.req.param("slug")}” here.`);
-  const before = parseCursor(c.req.query("before"));
-  if (before === null) return notFoundPage(c, "This page of signatures does not exist.");
+  const query = parseRequest(signaturesQuery, { before: c.req.query("before") });
+  if (!query.ok) return notFoundPage(c, `This page of signatures does not exist. ${query.message}`);
+  const before = query.value.before;
   const rows = listPublicSignatures(db, declaration.id, { before, limit: PAGE_SIZE + 1 });
   const page = rows.slice(0, PAGE_SIZE);
   const next = rows.length > PAGE_SIZE ? page[page.length - 1]!.id : null;

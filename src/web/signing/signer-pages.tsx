@@ -9,13 +9,7 @@
 import { Hono, type Context } from "hono";
 import type { FamilyMember } from "../../db/copies.ts";
 import { declarations, type Declaration, type Signature } from "../../db/schema.ts";
-import {
-  confirmSignature,
-  getSignatureByConfirmToken,
-  getSignatureByToken,
-  resignSignature,
-  withdrawSignature,
-} from "../../db/signatures.ts";
+import { confirmSignature, getSignatureByConfirmToken, resignSignature } from "../../db/signatures.ts";
 import { eq } from "drizzle-orm";
 import { readForm, type BodyError } from "../kit/body.ts";
 import type { WebEnv } from "../kit/context.ts";
@@ -26,14 +20,28 @@ import { clientKey } from "../kit/client.ts";
 import { familyOf } from "../copies/index.ts";
 import { hashToken, type SignOutcome } from "../../services/signing.ts";
 import { keyedHash } from "../../services/limits.ts";
-import { POW_FIELD, type PowBinding, type PowProof } from "../../services/proof-of-work.ts";
+import { POW_FIELD, REASONS, type PowBinding, type PowProof } from "../../services/proof-of-work.ts";
+import { rateLimitMessage } from "./messages.ts";
 import { ProofOfWorkField } from "./ProofOfWorkField.tsx";
 import { privateUrl } from "../../services/signing-mail.ts";
 import { Layout } from "../layout/Layout.tsx";
+import { ErrorSummary } from "../layout/FormErrors.tsx";
+import { findByToken, TOKEN, unknownLink } from "./private-link.ts";
+import {
+  mailPrivateLink,
+  NextSteps,
+  type NextStepsProps,
+  PrivateLinkTools,
+  strikeDaysText,
+  WithdrawLink,
+  withdrawAfterConfirm,
+  expiredForm,
+} from "./next-steps.tsx";
+import { signerNext } from "./next-steps.tsx";
+import { parseRequest } from "../kit/params.ts";
+import { z } from "zod";
 
 export const signer = new Hono<WebEnv>();
-
-const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /** "You are the first signer." or "You are one of 1,234 signers." */
 function signersSentence(count: number): string {
@@ -46,22 +54,8 @@ signer.use("/*", async (c, next) => {
   c.header("Referrer-Policy", "no-referrer");
   c.header("X-Robots-Tag", "noindex");
 });
-
-function findByToken(c: Context<WebEnv>, token: string): { signature: Signature; declaration: Declaration } | null {
-  if (!TOKEN.test(token)) return null;
-  const { db } = c.get("deps");
-  const signature = getSignatureByToken(db, hashToken(token));
-  if (signature == null) return null;
-  const declaration = db.select().from(declarations).where(eq(declarations.id, signature.declarationId)).get();
-  return declaration == null ? null : { signature, declaration };
-}
-
-/** The 404 message for a private link; it mentions mail only on a site that sends mail. */
-function unknownLink(c: Context<WebEnv>): string {
-  return c.get("deps").signing.sendsMail
-    ? "This private link is not valid. If you signed with an email address, the mail we sent has your current link."
-    : "This private link is not valid.";
-}
+// The withdrawal's confirmation step.
+signer.route("/", signerNext);
 
 /** Everything stored about a signature, as the signer may download it. */
 export function signatureData(signature: Signature, declaration: Declaration, origin: URL) {
@@ -116,14 +110,50 @@ signer.get("/:token{[A-Za-z0-9_-]+\\.json}", (c) => {
   return c.json(signatureData(found.signature, found.declaration, c.get("deps").config.origin));
 });
 
+/** What the private page's query may say: just signed, or just re-signed a newer version. */
+const privatePageQuery = z.object({
+  signed: z.literal("1").optional(),
+  resigned: z.literal("1").optional(),
+});
+
 signer.get("/:token", (c) => {
   const token = c.req.param("token");
   const found = findByToken(c, token);
   if (found == null) return notFoundPage(c, unknownLink(c));
+  // Unknown or malformed flags are ignored (the page is the same without them).
+  const query = parseRequest(privatePageQuery, { signed: c.req.query("signed"), resigned: c.req.query("resigned") });
+  return privatePage(c, token, found, {
+    justSigned: query.ok && query.value.signed === "1",
+    justResigned: query.ok && query.value.resigned === "1",
+  });
+});
+
+signer.post("/:token/mail", async (c) => {
+  const token = c.req.param("token");
+  const found = findByToken(c, token);
+  if (found == null) return notFoundPage(c, unknownLink(c));
+  const outcome = await mailPrivateLink(c, token, found.declaration);
+  if (outcome.kind === "refused") return outcome.response;
+  return privatePage(c, token, found, { mailState: outcome.state }, outcome.status);
+});
+
+interface PrivatePageOptions {
+  readonly justSigned?: boolean;
+  readonly justResigned?: boolean;
+  readonly mailState?: NextStepsProps["mailState"];
+}
+
+function privatePage(
+  c: Context<WebEnv>,
+  token: string,
+  found: { signature: Signature; declaration: Declaration },
+  options: PrivatePageOptions,
+  status: 200 | 400 | 429 = 200,
+) {
   const { signature: s, declaration: d } = found;
   const { config, secret, signing } = c.get("deps");
   const csrf = csrfToken(c, secret, config.origin);
-  const justSigned = c.req.query("signed") === "1";
+  const justSigned = options.justSigned === true;
   // A Declaration its author withdrew (or took back to draft) cannot be signed again.
   const canResign = s.status !== "withdrawn" && d.status === "published" && s.revision < d.revision;
   const link = privateUrl(config.origin, token);
@@ -143,6 +173,14 @@ signer.get("/:token", (c) => {
           </>
         ) : (
           <>
+            {options.justResigned === true && (
+              <div class="success" role="status">
+                <p>
+                  <strong>You now sign version {s.revision}.</strong> Your signature counts for the latest text of “
+                  {d.title}”.
+                </p>
+              </div>
+            )}
             {justSigned && (
               <div class="success" role="status">
                 <p>
@@ -166,11 +204,20 @@ signer.get("/:token", (c) => {
                 withdraw your signature{s.email != null && signing.sendsMail ? " (we also mailed it to you)" : ""}.
               </p>
               <p>
-                <a href={link} class="link-text">
+                <a href={link} class="link-text" id="private-link-text" data-copy-text={link}>
                   {link}
                 </a>
               </p>
+              <PrivateLinkTools
+                token={token}
+                csrf={csrf}
+                mail={signing.sendsMail}
+                {...(options.mailState != null ? { mailState: options.mailState } : {})}
+              />
             </div>
+            {d.status === "published" && (
+              <NextSteps declaration={d} origin={config.origin} strikeDays={strikeDaysText(c.get("deps"))} />
+            )}
             <h2>What is stored about you</h2>
             <dl class="stored">
               <Row label="Name" value={s.name} />
@@ -230,39 +277,26 @@ signer.get("/:token", (c) => {
                 <button type="submit">Sign the ticked ones</button>
               </form>
             )}
-            <form method="post" action={`/s/${token}/withdraw`} class="inline-form danger">
-              <input type="hidden" name={CSRF_FIELD} value={csrf} />
-              <h2>Withdraw</h2>
-              <p>
-                Withdrawing erases your name, place, website, comment and email address, and the count goes down by one.
-              </p>
-              <button type="submit">Withdraw my signature</button>
-            </form>
+            <WithdrawLink token={token} />
           </>
         )}
       </section>
     </Layout>,
-  );
-});
-
-function expiredForm(c: Context<WebEnv>, token: string, refused?: BodyError) {
-  return c.html(
-    <Layout title="Please try again" siteName={c.get("deps").config.instanceName}>
-      <section class="notice-page">
-        <h1>Please try again</h1>
-        <p>{refused?.message ?? "This form expired or was not sent from this site."} Nothing was changed.</p>
-        <p>
-          <a href={`/s/${token}`}>Back to your signature</a>
-        </p>
-      </section>
-    </Layout>,
-    refused?.status ?? 403,
+    status,
   );
 }
 
+/**
+ * A POST from the private page: the token, the body and the CSRF check, then
+ * `action`; its response, or (null) back to the private page.
+ */
 async function postWithToken(
   c: Context<WebEnv>,
-  action: (token: string, found: { signature: Signature; declaration: Declaration }) => Promise<unknown>,
+  action: (
+    token: string,
+    found: { signature: Signature; declaration: Declaration },
+    form: Record<string, string>,
+  ) => Promise<Response | null>,
 ) {
   const token = c.req.param("token")!;
   const found = findByToken(c, token);
@@ -272,24 +306,19 @@ async function postWithToken(
   // A body that is too large, not a form or not UTF-8 says so (413/415/400), not "expired".
   if (!body.ok) return expiredForm(c, token, body);
   if (!verifyCsrf(c, secret, config.origin, body.value[CSRF_FIELD])) return expiredForm(c, token);
-  await action(token, found);
-  return c.redirect(`/s/${token}`, 303);
+  return (await action(token, found, body.value)) ?? c.redirect(`/s/${token}`, 303);
 }
 
 signer.post("/:token/withdraw", (c) =>
-  postWithToken(c, async (token, { signature }) => {
-    const { db, batcher, signing } = c.get("deps");
-    const withdrawn = await batcher.run(() => withdrawSignature(db, hashToken(token), new Date()));
-    // Signing again with the same name right away is not a duplicate any more.
-    if (withdrawn && signature.name != null) signing.forgetName(signature.declarationId, clientKey(c), signature.name);
-  }),
+  postWithToken(c, (token, found, form) => withdrawAfterConfirm(c, token, found, form)),
 );
 
 signer.post("/:token/resign", (c) =>
   postWithToken(c, async (token, { declaration }) => {
-    if (declaration.status !== "published") return;
+    if (declaration.status !== "published") return null;
     const { db, batcher } = c.get("deps");
-    await batcher.run(() => resignSignature(db, hashToken(token), declaration.revision, new Date()));
+    const resigned = await batcher.run(() => resignSignature(db, hashToken(token), declaration.revision, new Date()));
+    return resigned ? c.redirect(`/s/${token}?resigned=1`, 303) : null;
   }),
 );
 
@@ -319,9 +348,17 @@ function AlsoResultLine(props: { result: AlsoResult; origin: URL }) {
         </li>
       );
     case "rate-limited":
-      return <li class="not-signed">{title}: not signed, too many signatures just now, try again later.</li>;
+      return (
+        <li class="not-signed">
+          {title}: not signed. {rateLimitMessage(outcome.retryAfterMs)}
+        </li>
+      );
     case "replayed":
-      return <li class="not-signed">{title}: not signed, this anti-spam check was already used; please try again.</li>;
+      return (
+        <li class="not-signed">
+          {title}: not signed. {REASONS.replayed}
+        </li>
+      );
   }
 }
 
@@ -375,7 +412,7 @@ signer.post("/:token/also", async (c) => {
     const payload = body.value[POW_FIELD];
     if (payload == null) return alsoConfirmPage(c, token, d, chosen, binding);
     const checked = await pow.verify(payload, binding);
-    if (!checked.ok) return alsoConfirmPage(c, token, d, chosen, binding, `Anti-spam check: ${checked.reason}`);
+    if (!checked.ok) return alsoConfirmPage(c, token, d, chosen, binding, checked.reason);
     proof = checked.proof;
   }
 
@@ -436,11 +473,7 @@ function alsoConfirmPage(
     <Layout title="Also sign these" siteName={config.instanceName}>
       <section class="notice-page also-confirm" aria-labelledby="also-confirm-title">
         <h1 id="also-confirm-title">Sign {plural(chosen.length, "more Declaration", "more Declarations")}</h1>
-        {error != null && (
-          <div class="form-errors" role="alert">
-            <p>{error}</p>
-          </div>
-        )}
+        <ErrorSummary formError={error} fields={[]} errors={{}} label={() => ""} href={() => ""} />
         <form method="post" action={`/s/${token}/also`} class="inline-form also-sign">
           <input type="hidden" name={CSRF_FIELD} value={csrfToken(c, secret, config.origin)} />
           <p>

@@ -9,12 +9,16 @@ import { cookieName as csrfCookieName } from "../kit/csrf.ts";
 import { deviceCookieName } from "../kit/session.ts";
 import { describeDuration, plural } from "../kit/format.ts";
 import { Layout } from "../layout/Layout.tsx";
+import { limitMemoryMs } from "../../services/limits.ts";
 
 export const privacy = new Hono<WebEnv>();
 
 function describeLimits(limits: readonly RateLimit[]): string {
   return limits
-    .map((l) => `${plural(l.max, "signature", "signatures")} per ${describeDuration(l.windowMs)}`)
+    .map(
+      (l) =>
+        `${l.burst != null ? `${plural(l.burst, "signature", "signatures")} at once, then ` : ""}${plural(l.max, "signature", "signatures")} per ${describeDuration(l.windowMs)}`,
+    )
     .join(" and ");
 }
 
@@ -24,8 +28,8 @@ privacy.get("/privacy", (c) => {
   const longestWindow = Math.max(
     0,
     s.duplicateWindowMs,
-    ...s.perDeclarationLimits.map((l) => l.windowMs),
-    ...s.perClientLimits.map((l) => l.windowMs),
+    ...s.perDeclarationLimits.map(limitMemoryMs),
+    ...s.perClientLimits.map(limitMemoryMs),
   );
   return c.html(
     <Layout title="Privacy" siteName={config.instanceName}>
@@ -78,6 +82,8 @@ privacy.get("/privacy", (c) => {
           After signing you get a private link{config.mail != null ? " (also by mail, if you gave an address)" : ""}.
           With it you can see exactly what is stored, download it as JSON, sign a newer version, or withdraw. We store
           only a one-way hash of the link, so even the site's database cannot be used to rebuild it.
+          {config.mail != null &&
+            " If you ask us to mail it from that page, the address you type is used for that one mail and not stored (a keyed hash of it stays in memory for an hour, to limit how often it can be mailed)."}
         </p>
 
         <h2>When you pledge to strike</h2>

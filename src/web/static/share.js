@@ -52,6 +52,19 @@ for (const block of document.querySelectorAll(".share")) {
     });
   }
 
+  // The phone's share sheet, where the browser offers one.
+  const native = block.querySelector("[data-native-share]");
+  if (native != null && input != null && typeof navigator.share === "function") {
+    native.hidden = false;
+    native.addEventListener("click", async () => {
+      try {
+        await navigator.share({ title: document.title, text: native.dataset.shareText ?? "", url: input.value });
+      } catch {
+        // Closed without sharing: nothing to say.
+      }
+    });
+  }
+
   const form = block.querySelector("[data-share-mastodon]");
   if (form == null) continue;
   const field = form.querySelector("[data-server-field]");

@@ -386,7 +386,7 @@ strikeRoutes.post("/pledge", async (c) => {
   const parsed = parsePledge(values, [...settings.days].sort());
   const powResult = await pow.verify(values[POW_FIELD], PLEDGE_POW);
   if (!parsed.ok || !powResult.ok) {
-    const formError = powResult.ok ? undefined : `Anti-spam check: ${powResult.reason}`;
+    const formError = powResult.ok ? undefined : powResult.reason;
     return renderStrike(
       c,
       { values: kept, errors: parsed.ok ? {} : parsed.errors, ...(formError != null ? { formError } : {}) },
@@ -432,7 +432,7 @@ strikeRoutes.post("/pledge", async (c) => {
   }
   if (!claimed) {
     guards.perClient.refund(client);
-    return renderStrike(c, { values: kept, formError: `Anti-spam check: ${REASONS.replayed}` }, 400);
+    return renderStrike(c, { values: kept, formError: REASONS.replayed }, 400);
   }
   if (nameKey != null) guards.recentNames.add(nameKey, now.getTime());
   return c.redirect("/strike?pledged=1#pledge", 303);
