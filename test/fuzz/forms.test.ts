@@ -19,7 +19,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccount, findAccountByUsername, setRegistrationMode } from "../../src/db/accounts.ts";
 import type { Db } from "../../src/db/client.ts";
-import { createDeclaration } from "../../src/db/declarations.ts";
+import { createDeclaration, getDeclarationBySlug } from "../../src/db/declarations.ts";
+import { createTranslation } from "../../src/db/translations.ts";
 import { insertBotApp, upsertConnection } from "../../src/db/bot.ts";
 import { addReport, addResponse, upsertRemoteActor } from "../../src/db/fediverse.ts";
 import { addReaction, holdServer } from "../../src/db/reactions.ts";
@@ -112,6 +113,26 @@ function targets(): Target[] {
     { route: "POST /d/:slug/edit", path: `/d/${COPY}/edit`, who: "author", page: `/d/${COPY}/edit`, limit: 2048 * KB },
     { route: "POST /d/:slug/publish", path: `/d/${COPY}/publish`, who: "author", limit: 16 * KB },
     { route: "POST /d/:slug/unpublish", path: `/d/${COPY}/unpublish`, who: "author", limit: 16 * KB },
+    {
+      route: "POST /d/:slug/translations/new",
+      path: `/d/${DECL}/translations/new`,
+      who: "author",
+      page: `/d/${DECL}/translations/new`,
+      limit: 2048 * KB,
+    },
+    {
+      route: "POST /d/:slug/translations/:language/edit",
+      path: `/d/${DECL}/translations/de/edit`,
+      who: "author",
+      page: `/d/${DECL}/translations/de/edit`,
+      limit: 2048 * KB,
+    },
+    {
+      route: "POST /d/:slug/translations/:language/publish",
+      path: `/d/${DECL}/translations/de/publish`,
+      who: "author",
+      limit: 16 * KB,
+    },
     {
       route: "POST /copy/elsewhere",
       path: "/copy/elsewhere",
@@ -220,6 +241,7 @@ function targets(): Target[] {
       limit: 512 * KB,
     },
     { route: "POST /bot/connect", path: "/bot/connect", who: "author", page: "/bot", limit: 16 * KB, gateway: true },
+    { route: "POST /bot/signout", path: "/bot/signout", who: "anon", limit: 16 * KB },
     {
       route: "POST /bot/:id{[0-9]+}/plan",
       path: "/bot/1/plan",
@@ -697,6 +719,20 @@ beforeAll(async () => {
     ownerId: ada.id,
     source: { declarationId: source.id, revision: 1, url: `/d/${DECL}`, title: source.title },
   });
+  // A draft translation of ada's, whose edit and publish forms are fuzzed.
+  const original = getDeclarationBySlug(t.db, DECL)!;
+  const translated = createTranslation(t.db, {
+    original,
+    originalRevision: 1,
+    language: "de",
+    slug: `${DECL}-de`,
+    title: "Eine Übersetzung",
+    summary: "Eine Übersetzung für den Durchlauf.",
+    body: "## Erstens\n\nWir erklären, dass Übersetzungen gut sind.\n",
+    status: "draft",
+    ownerId: ada.id,
+  });
+  if (translated.kind !== "created") throw new Error(translated.kind);
   // A strike bot connection of ada's, whose remote account data is hostile
   // (it comes from the striker's server): its pages are fuzzed too.
   const key = Buffer.from(BOT_TOKEN_KEY, "hex");
