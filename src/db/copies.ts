@@ -140,9 +140,11 @@ export function saveRevision(tx: DbLike, input: SaveRevisionInput): SaveRevision
 export function listOwnedDeclarations(
   db: DbLike,
   ownerId: number,
-): Pick<Declaration, "slug" | "title" | "revision" | "status">[] {
+): Pick<Declaration, "id" | "slug" | "title" | "revision" | "status" | "hidden">[] {
   return db
     .select({
+      id: declarations.id,
+      hidden: declarations.hidden,
       slug: declarations.slug,
       title: declarations.title,
       revision: declarations.revision,

@@ -132,6 +132,26 @@ export function comparableText(text: string): string {
 }
 
 /**
+ * `body` without a closing "Proposed Changes" section (a level-1 or -2
+ * heading so named, and everything after it up to the next such heading).
+ * A copy starts from its source's text without it: the source's proposed
+ * changes (or the copier instructions older shipped texts carried there) are
+ * not the copy's; a Copy's own are made from its diff.
+ */
+export function withoutProposedChanges(body: string): string {
+  const lines = normalizeText(body).split("\n");
+  const start = lines.findIndex((l) => /^#{1,2}\s+proposed changes\s*#*\s*$/i.test(l.trim()));
+  if (start < 0) return body;
+  const rest = lines.slice(start + 1).findIndex((l) => /^#{1,2}\s+\S/.test(l.trim()));
+  const end = rest < 0 ? lines.length : start + 1 + rest;
+  const kept = [...lines.slice(0, start), ...lines.slice(end)]
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trimEnd();
+  return `${kept}\n`;
+}
+
+/**
  * Why a Copy with `body` may not be published, or null: a published Copy must
  * differ from the source revision it copies (else visitors see the same text
  * twice and sign the wrong one).  The message names the field (the text).
@@ -140,7 +160,9 @@ export function identicalCopyProblem(
   body: string,
   source: { body: string; title: string; number: number },
 ): string | null {
-  if (comparableText(body) !== comparableText(source.body)) return null;
+  // The source's own "Proposed Changes" section is left out on both sides: removing it alone changes nothing.
+  const mine = comparableText(withoutProposedChanges(body));
+  if (mine !== comparableText(withoutProposedChanges(source.body))) return null;
   return `Your text is the same as version ${source.number} of “${source.title}”. A copy must change something in the text before it is published: edit the text below, or save it as a draft.`;
 }
 

@@ -28,6 +28,7 @@ import {
   resolveQueuedReport,
   resolveReportsAbout,
   lastActionOn,
+  listDeletedFor,
   setHidden,
   type ReportKind,
 } from "../db/moderation.ts";
@@ -173,6 +174,33 @@ export function ownerHiding(db: DbLike, d: Pick<Declaration, "id" | "hidden">) {
   if (!d.hidden) return undefined;
   const last = lastActionOn(db, d.id, ["hide", "show"]);
   return last?.action === "hide" ? last : undefined;
+}
+
+/** What the site owner did to `d` that is in effect, in a sentence for its author (null: nothing). */
+export function moderationSentence(db: DbLike, d: Pick<Declaration, "id" | "status" | "hidden">): string | null {
+  const parts: string[] = [];
+  const unpublished = ownerUnpublishing(db, d);
+  if (unpublished != null) parts.push(withReason("Unpublished by the site’s owner", unpublished.reason));
+  const hidden = ownerHiding(db, d);
+  if (hidden != null) parts.push(withReason("Left off the list on the home page by the site’s owner", hidden.reason));
+  return parts.length === 0 ? null : parts.join(" ");
+}
+
+function withReason(what: string, reason: string): string {
+  return reason === "" ? `${what}.` : `${what}: “${reason}”.`;
+}
+
+/** The author's Declarations the site owner deleted, each with its sentence. */
+export function deletedFor(
+  db: DbLike,
+  ownerId: number,
+): { title: string; slug: string; created: Date; sentence: string }[] {
+  return listDeletedFor(db, ownerId).map((a) => ({
+    title: a.title,
+    slug: a.slug,
+    created: a.created,
+    sentence: withReason("Deleted by the site’s owner", a.reason),
+  }));
 }
 
 export type ResolveOutcome = { kind: "resolved" } | { kind: "missing" } | { kind: "already-resolved" };

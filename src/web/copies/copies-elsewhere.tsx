@@ -27,6 +27,7 @@ import {
   identicalCopyProblem,
   publishRemoteCopy,
   slugTakenMessage,
+  withoutProposedChanges,
 } from "../../services/copy-publication.ts";
 import { readForm } from "../kit/body.ts";
 import {
@@ -244,7 +245,14 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
       c,
       { revision: kept, converted: kept.format === "html" },
       input,
-      { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: {} },
+      {
+        title: r.title,
+        summary: r.summary,
+        slug: "",
+        body: withoutProposedChanges(r.body),
+        changeSummary: "",
+        notes: {},
+      },
       // Shown as it will read, below the editor, before anything is changed.
       { preview: true },
       200,

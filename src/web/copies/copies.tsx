@@ -27,6 +27,7 @@ import {
   saveCopyRevision,
   slugTakenMessage,
   validateText,
+  withoutProposedChanges,
 } from "../../services/copy-publication.ts";
 import {
   getDeclarationBySlug,
@@ -46,10 +47,10 @@ import { loginRedirect } from "../kit/guards.ts";
 import { notFoundPage } from "../kit/errors.tsx";
 import { copySource } from "./provenance.ts";
 import type { DbLike } from "../../db/client.ts";
-import { ownerUnpublishing } from "../../services/moderation.ts";
+import { moderationSentence, ownerUnpublishing } from "../../services/moderation.ts";
 import { UpstreamNotice, upstreamOf } from "./merge.tsx";
 import { currentAccount } from "../kit/session.ts";
-import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues } from "./CopyEditor.tsx";
+import { CopyEditor, type CopyEditorProps, type EditorValues } from "./CopyEditor.tsx";
 import { DraftNotice, RepublishForm, withdrawnSentence } from "../kit/visibility.tsx";
 
 export const copyRoutes = new Hono<WebEnv>();
@@ -283,7 +284,15 @@ copyRoutes.get("/:slug/copy", (c) => {
   return copyEditorPage(
     c,
     source,
-    { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: {} },
+    // The source's own Proposed Changes (or instructions an older shipped text carried there) are not the copy's.
+    {
+      title: r.title,
+      summary: r.summary,
+      slug: "",
+      body: withoutProposedChanges(r.body),
+      changeSummary: "",
+      notes: {},
+    },
     {},
     200,
   );
@@ -396,11 +405,12 @@ async function editPage(
       <h1 id="editor-page-title">Edit “{d.title}”</h1>
       {d.status === "draft" && <DraftNotice slug={d.slug} csrf={csrfFor(c)} />}
       <UpstreamNotice slug={d.slug} state={upstreamOf(c, d)} />
+      <ModerationNotice db={c.get("deps").db} declaration={d} />
       {d.status === "withdrawn" && (
         <section class="status-notice withdrawn-notice" role="note" aria-labelledby="withdrawn-heading">
           <h2 id="withdrawn-heading">Withdrawn</h2>
           <p>{withdrawnSentence(c.get("deps").db, d)} It is not listed and cannot be signed; you can still edit it.</p>
-          <RepublishForm slug={d.slug} csrf={csrfFor(c)} />
+          {ownerUnpublishing(c.get("deps").db, d) == null && <RepublishForm slug={d.slug} csrf={csrfFor(c)} />}
         </section>
       )}
       <p>
@@ -420,6 +430,18 @@ async function editPage(
       {d.status === "published" && <UnpublishForm slug={d.slug} csrf={csrfFor(c)} signatures={d.signatureCount} />}
     </section>,
     view.status,
+  );
+}
+
+/** The author's notice of what the site's owner did to their Declaration, and why. */
+function ModerationNotice(props: { db: DbLike; declaration: Declaration }) {
+  const sentence = moderationSentence(props.db, props.declaration);
+  if (sentence == null) return null;
+  return (
+    <section class="status-notice moderation-notice" role="note" aria-labelledby="moderation-heading">
+      <h2 id="moderation-heading">The site’s owner moderated this Declaration</h2>
+      <p>{sentence}</p>
+    </section>
   );
 }
 

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the merge page, its conflict choices and its save share one flow.)
+ *
  * Taking in a newer version of a Copy's source (`/d/:slug/merge`), on this
  * site or another: the source's changes, a three-way merge (src/diff.ts
  * `mergeThreeWay`) with the conflicts side by side for the owner to choose,

@@ -45,7 +45,7 @@ export function DeclarationView({
       <header>
         {source != null && (
           <p class="provenance copy-banner">
-            <span class="badge badge-copy">Copy</span> Copy of{" "}
+            <span class="badge badge-copy">Copy</span> of{" "}
             <a href={source.url}>
               <cite>{source.title}</cite>
             </a>
