@@ -69,7 +69,7 @@ function ReportItem(props: {
   const fields = (["resolution", "reason"] as const).filter((f) => e[f] != null);
   return (
     <li class="report" id={`report-${key}`}>
-      <p class="report-head">
+      <p class="report-summary">
         <strong>{r.kind === "visitor" ? "A visitor" : "Another server"}</strong> reported{" "}
         {r.slug != null ? (
           <a href={`${MODERATION_PATH}/${r.slug}`}>{r.title ?? r.slug}</a>
@@ -152,7 +152,9 @@ function ReportItem(props: {
               <FieldError id={`reason-${key}-error`} error={e.reason} />
             </>
           )}
-          <button type="submit">Resolve</button>
+          <p class="inline-actions">
+            <button type="submit">Resolve</button>
+          </p>
         </form>
       )}
     </li>
@@ -260,7 +262,7 @@ export function ModerationDetailView(props: ModerationDetailProps) {
   return (
     <section class="prose-page moderation-admin" aria-labelledby="moderation-title">
       <p class="breadcrumb">
-        <a href="/admin">Site administration</a> › <a href={MODERATION_PATH}>Declarations and reports</a>
+        <a href={MODERATION_PATH}>Declarations and reports</a>
       </p>
       <h1 id="moderation-title">Moderate “{d.title}”</h1>
       {props.notice != null && (
@@ -318,9 +320,9 @@ export function ModerationDetailView(props: ModerationDetailProps) {
           {props.values?.reason ?? ""}
         </textarea>
         <FieldError id="reason-error" error={e.reason} />
-        <button type="submit" class="danger">
-          Apply
-        </button>
+        <p class="inline-actions">
+          <button type="submit">Apply</button>
+        </p>
       </form>
       <h2 id="reports-title">Reports about it</h2>
       {props.reports.length === 0 ? (

@@ -85,7 +85,9 @@ function ReportView(props: ReportPageProps) {
               {props.reason ?? ""}
             </textarea>
             <FieldError id="reason-error" error={props.error} />
-            <button type="submit">Send the report</button>
+            <p class="inline-actions">
+              <button type="submit">Send the report</button>
+            </p>
           </form>
         </>
       )}
