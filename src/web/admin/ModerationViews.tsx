@@ -32,6 +32,21 @@ function linkText(uri: string): string {
   return URL.canParse(uri) ? new URL(uri).host + new URL(uri).pathname : uri;
 }
 
+/**
+ * A link to what another server named, only when it is an http(s) address:
+ * a Flag's objects and actor are the sender's words (`javascript:` and
+ * `data:` among them), shown as text otherwise.
+ */
+function RemoteLink(props: { uri: string }) {
+  const safe = URL.canParse(props.uri) && ["https:", "http:"].includes(new URL(props.uri).protocol);
+  if (!safe) return <code>{props.uri}</code>;
+  return (
+    <a href={props.uri} rel="nofollow noopener noreferrer">
+      {linkText(props.uri)}
+    </a>
+  );
+}
+
 function StateLine(props: { d: ModeratedDeclaration }) {
   const d = props.d;
   return (
@@ -86,7 +101,7 @@ function ReportItem(props: {
       </p>
       {r.actorUri != null && (
         <p class="report-from">
-          Sent by <a href={r.actorUri}>{linkText(r.actorUri)}</a> (a <code>Flag</code> activity, signature verified)
+          Sent by <RemoteLink uri={r.actorUri} /> (a <code>Flag</code> activity, signature verified)
         </p>
       )}
       {r.text !== "" ? <p class="report-text">{r.text}</p> : <p class="report-text muted">No reason was given.</p>}
@@ -96,9 +111,7 @@ function ReportItem(props: {
           <ul>
             {r.objectUris.map((u) => (
               <li>
-                <a href={u} rel="nofollow noopener noreferrer">
-                  {linkText(u)}
-                </a>
+                <RemoteLink uri={u} />
               </li>
             ))}
           </ul>
