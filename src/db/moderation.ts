@@ -7,6 +7,7 @@
  */
 import { and, asc, desc, eq, inArray, isNotNull, isNull, sql, type SQL } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
+import { summaryColumns } from "./declarations.ts";
 import {
   accounts,
   declarations,
@@ -38,15 +39,8 @@ export type ListedDeclaration = Pick<
 > & { owner: string | null };
 
 const listedColumns = {
+  ...summaryColumns,
   id: declarations.id,
-  slug: declarations.slug,
-  title: declarations.title,
-  summary: declarations.summary,
-  revision: declarations.revision,
-  signatureCount: declarations.signatureCount,
-  updated: declarations.updated,
-  created: declarations.created,
-  language: declarations.language,
   ownerId: declarations.ownerId,
   sourceDeclarationId: declarations.sourceDeclarationId,
   sourceRevision: declarations.sourceRevision,

@@ -57,39 +57,33 @@ function cleanReason(text: string): string {
     .trim();
 }
 
+/** A reason as typed: cleaned, at most `REASON_MAX` characters. */
+const reasonField = z
+  .string()
+  .default("")
+  .transform(cleanReason)
+  .refine((r) => [...r].length <= REASON_MAX, `The reason is longer than ${REASON_MAX} characters.`);
+
+/** The reason is required when the chosen `key` is an action the author is told the reason for. */
+function reasonRequired<K extends string>(key: K) {
+  return (v: Record<K, string> & { reason: string }, ctx: z.RefinementCtx) => {
+    if (NEEDS_REASON.has(v[key]) && v.reason === "")
+      ctx.addIssue({ code: "custom", path: ["reason"], message: "Please give a reason: the author is shown it." });
+  };
+}
+
 /** The site owner's form: an action and its reason (required where the author is told why). */
 export const moderationForm = z
-  .object({
-    action: z.enum(MODERATION_ACTIONS, { message: "Please choose what to do." }),
-    reason: z
-      .string()
-      .default("")
-      .transform(cleanReason)
-      .refine((r) => [...r].length <= REASON_MAX, `The reason is longer than ${REASON_MAX} characters.`),
-  })
-  .superRefine((v, ctx) => {
-    if (NEEDS_REASON.has(v.action) && v.reason === "")
-      ctx.addIssue({
-        code: "custom",
-        path: ["reason"],
-        message: "Please give a reason: the author is shown it.",
-      });
-  });
+  .object({ action: z.enum(MODERATION_ACTIONS, { message: "Please choose what to do." }), reason: reasonField })
+  .superRefine(reasonRequired("action"));
 
 /** Resolving a report: the resolution and, for an action, its reason. */
 export const resolutionForm = z
   .object({
     resolution: z.enum(REPORT_RESOLUTIONS, { message: "Please choose how to resolve the report." }),
-    reason: z
-      .string()
-      .default("")
-      .transform(cleanReason)
-      .refine((r) => [...r].length <= REASON_MAX, `The reason is longer than ${REASON_MAX} characters.`),
+    reason: reasonField,
   })
-  .superRefine((v, ctx) => {
-    if (NEEDS_REASON.has(v.resolution) && v.reason === "")
-      ctx.addIssue({ code: "custom", path: ["reason"], message: "Please give a reason: the author is shown it." });
-  });
+  .superRefine(reasonRequired("resolution"));
 
 /** A visitor's report: the reason, 10 to 2,000 characters. */
 export const visitorReportForm = z.object({

@@ -44,6 +44,19 @@ export function CopyMark(props: {
   );
 }
 
+/** A listed Declaration's count, version and date. */
+function ListedMeta(props: { d: Pick<DeclarationSummary, "signatureCount" | "revision" | "updated"> }) {
+  const d = props.d;
+  return (
+    <p class="meta">
+      <span class="count">{plural(d.signatureCount, "signature", "signatures")}</span>
+      <span>
+        Version {d.revision}, updated <time datetime={d.updated.toISOString()}>{formatDate(d.updated)}</time>
+      </span>
+    </p>
+  );
+}
+
 function Item(props: { d: ListedDeclaration; underSource?: boolean }) {
   const d = props.d;
   return (
@@ -54,12 +67,7 @@ function Item(props: { d: ListedDeclaration; underSource?: boolean }) {
         </h3>
         <CopyMark d={d} underSource={props.underSource ?? false} />
         {d.summary !== "" && <p class="summary">{d.summary}</p>}
-        <p class="meta">
-          <span class="count">{plural(d.signatureCount, "signature", "signatures")}</span>
-          <span>
-            Version {d.revision}, updated <time datetime={d.updated.toISOString()}>{formatDate(d.updated)}</time>
-          </span>
-        </p>
+        <ListedMeta d={d} />
       </article>
     </li>
   );
@@ -146,12 +154,7 @@ export function DeclarationList(props: { declarations: DeclarationSummary[] }) {
               <a href={`/d/${d.slug}`}>{d.title}</a>
             </h2>
             {d.summary !== "" && <p class="summary">{d.summary}</p>}
-            <p class="meta">
-              <span class="count">{plural(d.signatureCount, "signature", "signatures")}</span>
-              <span>
-                Version {d.revision}, updated <time datetime={d.updated.toISOString()}>{formatDate(d.updated)}</time>
-              </span>
-            </p>
+            <ListedMeta d={d} />
           </article>
         </li>
       ))}
