@@ -196,7 +196,7 @@ function ruleFor(path: string): Rule | undefined {
   const top = path.split("/")[0]!;
   // The processes of a cluster: composition roots like main.ts (the HTTP process builds the app).
   if (top === "processes") return (t) => !under(t, "web", "cli") && !["main.ts", "worker.ts"].includes(t);
-  if (top === "cli") return (t) => leaf(t) || under(t, "db", "cli") || t === "setup.ts";
+  if (top === "cli") return (t) => leaf(t) || under(t, "db", "cli", "services") || t === "setup.ts";
   if (top === "db") return (t) => under(t, "db");
   if (top === "diff") return (t) => under(t, "diff") || t === "markdown.ts";
   if (top === "strike") return (t) => under(t, "strike");

@@ -38,7 +38,8 @@ async function logIn(dataDir: string, username: string, password: string) {
   }
 }
 
-describe("npm run admin", () => {
+// Each test starts several Node processes (about 5 s each on a busy machine).
+describe("npm run admin", { timeout: 240_000 }, () => {
   it("create reads the password from stdin, makes an admin, and that admin can log in", async () => {
     const dataDir = tempDir("cli-admin");
     const result = admin(dataDir, ["create", "Owner"], "a long stdin password\nignored second line\n");

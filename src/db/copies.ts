@@ -7,12 +7,16 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { DbLike } from "./client.ts";
 import { isSiteHandle } from "./site-account.ts";
 import { getRevision, insertDeclaration } from "./declarations.ts";
+import { wasDeleted } from "./moderation.ts";
 import { accounts, declarations, revisions, type Declaration, type Revision } from "./schema.ts";
 
-/** True when no Declaration (published or draft) uses `slug`. */
-/** Whether a new Declaration may take `slug`: no Declaration has it, and it is not the site account's handle. */
+/**
+ * Whether a new Declaration may take `slug`: no Declaration has it, it is not
+ * the site account's handle, and no Declaration the site owner deleted had it
+ * (other servers may still know that actor and its keys).
+ */
 export function slugAvailable(db: DbLike, slug: string): boolean {
-  if (isSiteHandle(db, slug)) return false;
+  if (isSiteHandle(db, slug) || wasDeleted(db, slug)) return false;
   return db.select({ id: declarations.id }).from(declarations).where(eq(declarations.slug, slug)).get() == null;
 }
 
@@ -136,9 +140,11 @@ export function saveRevision(tx: DbLike, input: SaveRevisionInput): SaveRevision
 export function listOwnedDeclarations(
   db: DbLike,
   ownerId: number,
-): Pick<Declaration, "slug" | "title" | "revision" | "status">[] {
+): Pick<Declaration, "id" | "slug" | "title" | "revision" | "status" | "hidden">[] {
   return db
     .select({
+      id: declarations.id,
+      hidden: declarations.hidden,
       slug: declarations.slug,
       title: declarations.title,
       revision: declarations.revision,
@@ -148,6 +154,11 @@ export function listOwnedDeclarations(
     .where(eq(declarations.ownerId, ownerId))
     .orderBy(desc(declarations.updated), desc(declarations.id))
     .all();
+}
+
+/** Stores how many words a Copy's latest revision changes from its source revision (worked out when it was saved). */
+export function setWordsChanged(tx: DbLike, declarationId: number, wordsChanged: number | null): void {
+  tx.update(declarations).set({ wordsChanged }).where(eq(declarations.id, declarationId)).run();
 }
 
 /** Number of Copies made from a local Declaration (for a later lineage page). */

@@ -73,6 +73,8 @@ export interface ProposedOutcome {
   readonly markdown: string | null;
   readonly html: string | null;
   readonly coarse: boolean;
+  /** How many words differ (added, removed or changed), as "N words changed" counts them. */
+  readonly wordsChanged: number;
 }
 
 /**
@@ -188,6 +190,7 @@ function run(job: DiffJob, limits: DiffLimits): DiffOutcomes[DiffJob["kind"]] {
         markdown,
         html: markdown == null ? null : renderMarkdown(markdown),
         coarse: diff.coarse,
+        wordsChanged: diffSummary(diff).wordsChanged,
       } satisfies ProposedOutcome;
     }
     case "editor": {

@@ -12,7 +12,7 @@
  * reactions, boosts and Undo in inbox-reactions.ts; Delete and unverified
  * activities in inbox-delete.ts.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { InboxContext } from "@fedify/fedify";
 import {
   Accept,
@@ -204,9 +204,19 @@ async function onUpdate(ctx: InboxContext<FedData>, update: Update, sender: Send
   }
 }
 
+/**
+ * A report from another server: it joins visitors' reports in the site
+ * owner's queue (/admin/declarations, src/services/moderation.ts).  A Flag
+ * without an id (older Mastodon sent none) is keyed by its sender, objects
+ * and comment, so a repeat is still stored once.
+ */
 async function onFlag(ctx: InboxContext<FedData>, flag: Flag, sender: Sender): Promise<void> {
-  if (flag.id == null) return ignore(flag, "it has no id");
   const objects = flag.objectIds.map((u) => u.href).slice(0, 50);
+  const flagId =
+    flag.id?.href ??
+    `urn:undersign:flag:${createHash("sha256")
+      .update(JSON.stringify([sender.uri.href, objects, flag.content?.toString() ?? ""]))
+      .digest("hex")}`;
   let declarationId: number | null = null;
   for (const uri of flag.objectIds) {
     const declaration = ourActor(ctx, uri) ?? ourPost(ctx, uri)?.declaration ?? null;
@@ -220,11 +230,11 @@ async function onFlag(ctx: InboxContext<FedData>, flag: Flag, sender: Sender): P
   await write(ctx, () =>
     addReport(
       ctx.data.db,
-      { activityUri: flag.id!.href, actorUri: sender.uri.href, declarationId, objectUris: objects, content },
+      { activityUri: flagId, actorUri: sender.uri.href, declarationId, objectUris: objects, content },
       now,
     ),
   );
-  logger.warn("Report {id} received from {actor}", { id: flag.id.href, actor: sender.uri.href });
+  logger.warn("Report {id} received from {actor}", { id: flagId, actor: sender.uri.href });
 }
 
 /** Snac's `EmojiReact` (plain ActivityStreams context) reaches the catch-all untyped; everything else here is not handled. */

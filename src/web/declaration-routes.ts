@@ -9,7 +9,7 @@
  */
 import { Hono } from "hono";
 import { copyRoutes, lineageRoutes, mergeRoutes, revisionAsArticle } from "./copies/index.ts";
-import { declarationPages, versionPage } from "./declarations/index.ts";
+import { declarationPages, reportRoutes, versionPage } from "./declarations/index.ts";
 import { declarationDiffRoutes } from "./diffs/index.ts";
 import { interactOnDeclarations, responseRoutes } from "./fediverse/index.ts";
 import type { WebEnv } from "./kit/context.ts";
@@ -23,6 +23,8 @@ export const declarationRouter = new Hono<WebEnv>();
 // The Declaration's page and Markdown file, its history, and one version (Article or page).
 declarationRouter.route("/", declarationPages);
 declarationRouter.get("/:slug/v/:number", revisionAsArticle, versionPage);
+// A visitor's report to the site's owner.
+declarationRouter.route("/", reportRoutes);
 // Signing: the form, the signatures and their CSV.
 declarationRouter.route("/", sign);
 // Copies: copy, edit, publish, take in the source's changes, the lineage page.

@@ -79,7 +79,9 @@ describe.skipIf(!haveChromium)("copying in a browser", () => {
 
       await page.getByRole("button", { name: "Publish your copy" }).click();
       await page.waitForURL(`${t.origin}/d/tests-are-great`);
-      expect(await page.locator(".provenance").textContent()).toBe("Copy of Test Declaration, version 1.");
+      expect(await page.locator(".provenance").textContent()).toBe(
+        "Copy of Test Declaration, version 1, by alice. Its text is not the original: it proposes changes, listed under “Proposed Changes”.",
+      );
       const proposed = await page.locator(".proposed-changes-section").textContent();
       expect(proposed).toContain("Great is stronger than good.");
       expect(proposed).toContain("A new paragraph about reviews.");
@@ -136,6 +138,9 @@ describe.skipIf(!haveChromium)("copying in a browser", () => {
       await page.waitForURL(/\/d\/test-declaration\/copy\?v=1$/);
       await page.locator("#editor-title").fill("My Draft");
       await page.locator("#editor-slug").fill("my-draft");
+      // A published copy must change something in the text (a draft could stay identical).
+      const text = await page.locator("#editor-body").inputValue();
+      await page.locator("#editor-body").fill(`${text.trimEnd()}\n\nOur own addition.\n`);
       await page.getByRole("button", { name: "Save as draft" }).click();
       await page.waitForURL(`${t.origin}/d/my-draft`);
       expect(await page.locator(".draft-notice h2").textContent()).toBe("Draft — only you can see this");

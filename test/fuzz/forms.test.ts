@@ -23,6 +23,7 @@ import { createDeclaration, getDeclarationBySlug } from "../../src/db/declaratio
 import { createTranslation } from "../../src/db/translations.ts";
 import { insertBotApp, upsertConnection } from "../../src/db/bot.ts";
 import { addReport, addResponse, upsertRemoteActor } from "../../src/db/fediverse.ts";
+import { addVisitorReport } from "../../src/db/moderation.ts";
 import { addReaction, holdServer } from "../../src/db/reactions.ts";
 import { recountSignatures } from "../../src/db/signatures.ts";
 import { sealToken } from "../../src/bot/secrets.ts";
@@ -265,6 +266,29 @@ function targets(): Target[] {
       who: "admin",
       page: "/admin/introduction",
       limit: 64 * KB,
+    },
+    {
+      route: "POST /d/:slug/report",
+      path: `/d/${DECL}/report`,
+      who: "anon",
+      page: `/d/${DECL}/report`,
+      limit: 16 * KB,
+    },
+    {
+      route: "POST /admin/declarations/:slug",
+      path: `/admin/declarations/${COPY}`,
+      who: "admin",
+      page: `/admin/declarations/${COPY}`,
+      fields: { action: "hide", reason: "Fuzzing" },
+      limit: 16 * KB,
+    },
+    {
+      route: "POST /admin/declarations/reports/:kind/:id",
+      path: "/admin/declarations/reports/visitor/1",
+      who: "admin",
+      fields: { resolution: "dismiss" },
+      vanishes: true,
+      limit: 16 * KB,
     },
     {
       route: "POST /admin/pages/:slug",
@@ -802,6 +826,8 @@ beforeAll(async () => {
     },
     new Date(),
   );
+  // A visitor's report (1), for the reports queue.
+  t.db.transaction((tx) => addVisitorReport(tx, source.id, SCRIPT_PAYLOADS.join("\n"), new Date()));
   // Fediverse signatures of one server, held for review (signatures 1–3), for the per-server tools.
   t.db.transaction((tx) => {
     for (const [i, user] of ["eve", "fay", "gus"].entries()) {

@@ -185,6 +185,15 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
       source: { declarationId: rights.id, revision: 1, url: `${site.origin}/d/rights`, title: "Rights" },
     });
 
+    // A visitor's report whose reason is hostile.
+    const reported = await submit(
+      "/d/rights/report",
+      "/d/rights/report",
+      { reason: SCRIPT_PAYLOADS.join("\n").slice(0, 1900) },
+      "",
+    );
+    if (reported === 303) accepted.push("a visitor's report");
+
     // The admin's forms: the strike's name and first notice, and the FAQ.
     const day = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     const template = `${SCRIPT_PAYLOADS.slice(0, 6).join(" ")} {strike_url} {hashtags}`;
@@ -270,6 +279,8 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
       source: `${elsewhere.origin}/d/theirs`,
       ref,
       slug: "from-elsewhere",
+      // A published copy must change something in the text.
+      body: `${values.body ?? ""}\n\nOur own addition.\n`,
       action: "publish",
     });
     if (published.status === 303) accepted.push("a copy from another site");
@@ -294,6 +305,9 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
       { path: "/bot", as: "ada" },
       { path: `/bot/${connection.id}`, as: "ada" },
       { path: "/admin/federation", as: "root" },
+      { path: "/admin/declarations", as: "root" },
+      { path: `/admin/declarations/${COPY}`, as: "root" },
+      { path: `/d/${COPY}/report` },
       { path: "/admin/strike", as: "root" },
       { path: "/admin/pages/faq", as: "root" },
     );
@@ -309,6 +323,7 @@ describe.skipIf(!haveChromium)("hostile input, shown in Chromium", () => {
         "the FAQ page",
         "a pledge",
         "a copy from another site",
+        "a visitor's report",
       ]),
     );
     expect(editorMarkup).toEqual([]);

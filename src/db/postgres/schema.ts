@@ -91,6 +91,10 @@ export const declarations = pgTable(
     withdrawnAt: ms("withdrawn_at"),
     /** The account that unpublished it (null when not withdrawn or the account was deleted). */
     withdrawnBy: integer("withdrawn_by").references((): AnyPgColumn => accounts.id, { onDelete: "set null" }),
+    /** Left off `/` by the site owner (the page stays readable and signable). */
+    hidden: boolean().notNull().default(false),
+    /** For a Copy: how many words its latest revision changes from the source revision (worked out when saved). */
+    wordsChanged: integer("words_changed"),
     created: ms().notNull(),
     updated: ms().notNull(),
   },
@@ -650,10 +654,59 @@ export const fedReports = pgTable(
     content: text().notNull().default(""),
     created: ms().notNull(),
     resolved: ms(),
+    /** How the site owner resolved it: `dismissed`, `unpublished`, `hidden` or `deleted` (null before). */
+    resolution: text(),
   },
   (t) => [uniqueIndex("fed_reports_activity_unique").on(t.activityUri)],
 );
 export type FedReport = typeof fedReports.$inferSelect;
+
+/**
+ * A visitor's report of a Declaration (no account needed).  Nothing about the
+ * reporter is kept: only the reason typed and the time.  Reports and `Flag`s
+ * (fed_reports) are one queue for the site owner (src/services/moderation.ts).
+ */
+export const visitorReports = pgTable(
+  "visitor_reports",
+  {
+    id: integer().primaryKey().generatedByDefaultAsIdentity(),
+    declarationId: integer("declaration_id").references(() => declarations.id, { onDelete: "set null" }),
+    reason: text().notNull(),
+    created: ms().notNull(),
+    resolved: ms(),
+    /** How the site owner resolved it: `dismissed`, `unpublished`, `hidden` or `deleted` (null before). */
+    resolution: text(),
+  },
+  (t) => [index("visitor_reports_declaration_idx").on(t.declarationId)],
+);
+export type VisitorReport = typeof visitorReports.$inferSelect;
+
+/**
+ * What the site owner did to a Declaration (unpublish, hide, show, delete,
+ * publish again), with the reason: the author reads it, also after a delete
+ * (slug and title are kept here for that).
+ */
+export const moderationActions = pgTable(
+  "moderation_actions",
+  {
+    id: integer().primaryKey().generatedByDefaultAsIdentity(),
+    declarationId: integer("declaration_id").references(() => declarations.id, { onDelete: "set null" }),
+    slug: text().notNull(),
+    title: text().notNull(),
+    /** The Declaration's owner when the action was taken (who is told). */
+    ownerId: integer("owner_id").references(() => accounts.id, { onDelete: "cascade" }),
+    action: text({ enum: ["unpublish", "hide", "show", "delete", "publish"] }).notNull(),
+    reason: text().notNull().default(""),
+    /** The admin who acted; null from the command line. */
+    byId: integer("by_id").references(() => accounts.id, { onDelete: "set null" }),
+    created: ms().notNull(),
+  },
+  (t) => [
+    index("moderation_actions_owner_idx").on(t.ownerId, t.id),
+    index("moderation_actions_declaration_idx").on(t.declarationId),
+  ],
+);
+export type ModerationAction = typeof moderationActions.$inferSelect;
 
 /** Servers the site owner refuses: no inbound activities, no deliveries. */
 export const domainBlocks = pgTable("domain_blocks", {

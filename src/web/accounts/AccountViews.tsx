@@ -205,7 +205,17 @@ export function AccountView(props: {
   account: Account;
   csrf: string;
   /** `sourceAhead`: a Copy whose source has a newer version to take in. */
-  owned?: readonly { slug: string; title: string; revision: number; status?: string; sourceAhead?: boolean }[];
+  owned?: readonly {
+    slug: string;
+    title: string;
+    revision: number;
+    status?: string;
+    sourceAhead?: boolean;
+    /** What the site's owner did to it, and why. */
+    moderation?: string | null;
+  }[];
+  /** Declarations of this account the site's owner deleted. */
+  deleted?: readonly { slug: string; title: string; created: Date; sentence: string }[];
 }) {
   return (
     <section class="prose-page" aria-labelledby="account-title">
@@ -233,6 +243,19 @@ export function AccountView(props: {
                     <a href={`/d/${d.slug}/merge`}>Its source has a new version</a>
                   </>
                 )}
+                {d.moderation != null && <p class="moderation-note">{d.moderation}</p>}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {props.deleted != null && props.deleted.length > 0 && (
+        <>
+          <h2>Deleted by the site’s owner</h2>
+          <ul class="deleted-declarations">
+            {props.deleted.map((d) => (
+              <li>
+                {d.title} (/d/{d.slug}), {formatDate(d.created)}: {d.sentence}
               </li>
             ))}
           </ul>
@@ -277,6 +300,9 @@ export function AdminView(props: AdminViewProps) {
           Saved.
         </p>
       )}
+      <p>
+        <a href="/admin/declarations">Declarations and reports: moderation</a>
+      </p>
       <p>
         <a href="/admin/strike">The strike: days, notices and templates</a>
       </p>

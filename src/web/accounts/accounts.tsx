@@ -23,6 +23,7 @@ import {
   type Account,
 } from "../../db/accounts.ts";
 import { listOwnedDeclarations } from "../../db/copies.ts";
+import { deletedFor, moderationSentence } from "../../services/moderation.ts";
 import { copiesBehindSource } from "../../db/remote-copies.ts";
 import { keyedHash } from "../../services/limits.ts";
 import { clientSubject } from "../kit/client.ts";
@@ -298,15 +299,17 @@ accountRoutes.post("/logout", async (c) => {
 accountRoutes.get("/account", (c) => {
   const account = currentAccount(c);
   if (account == null) return c.redirect("/login?next=/account", 303);
-  const owned = listOwnedDeclarations(c.get("deps").db, account.id);
-  const behind = copiesBehindSource(c.get("deps").db, account.id);
+  const { db } = c.get("deps");
+  const owned = listOwnedDeclarations(db, account.id);
+  const behind = copiesBehindSource(db, account.id);
   return personalPage(
     c,
     "Your account",
     <AccountView
       account={account}
       csrf={csrfFor(c)}
-      owned={owned.map((d) => ({ ...d, sourceAhead: behind.has(d.slug) }))}
+      owned={owned.map((d) => ({ ...d, sourceAhead: behind.has(d.slug), moderation: moderationSentence(db, d) }))}
+      deleted={deletedFor(db, account.id)}
     />,
   );
 });

@@ -317,7 +317,11 @@ export function FederationAdminView(props: FederationAdminProps) {
         </p>
       )}
       <h2 id="reports-title">Reports</h2>
-      <p>Other servers’ moderators send these when someone there reports a Declaration or its posts.</p>
+      <p>
+        Other servers’ moderators send these when someone there reports a Declaration or its posts. They are in the one
+        queue with visitors’ reports at <a href="/admin/declarations">Declarations and reports</a>, where you can
+        unpublish, hide or delete what they name; “Resolved” here dismisses one.
+      </p>
       {props.openReports.length === 0 ? (
         <p class="empty">No open reports.</p>
       ) : (

@@ -6,19 +6,13 @@
  * "Publish"/"Save" are two submit buttons of one form.
  */
 import type { ProposedChange } from "../../diff/index.ts";
+import type { CopyText, CopyTextErrors } from "../../services/copy-publication.ts";
 import { CSRF_FIELD } from "../kit/csrf.ts";
 import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
 
-export type EditorErrors = Partial<Record<"title" | "summary" | "slug" | "body" | "changeSummary", string>>;
+export type EditorErrors = CopyTextErrors;
 
-export interface EditorValues {
-  title: string;
-  summary: string;
-  slug: string;
-  body: string;
-  changeSummary: string;
-  notes: Record<string, string>;
-}
+export type EditorValues = CopyText;
 
 export interface CopyEditorProps {
   mode: "copy" | "edit";
@@ -113,6 +107,29 @@ function ChangeList(props: { changes: readonly ProposedChange[]; notes: Record<s
   );
 }
 
+/**
+ * How to propose changes, for copiers: here in the editor, never in the text
+ * (a shipped Declaration carries no instructions its copies would inherit).
+ */
+function ProposingChanges() {
+  return (
+    <details class="editor-guide" open>
+      <summary>How to propose changes</summary>
+      <ol>
+        <li>Edit the text below directly: reword, add or remove what you think should change.</li>
+        <li>
+          Press <strong>Preview</strong>. Your copy’s <strong>Proposed Changes</strong> are listed from the differences
+          with the version you copied; give each one a short note saying why.
+        </li>
+        <li>
+          Your copy links to the version you copied, and visitors see it marked as a copy with your name and how many
+          words differ. A copy that changes nothing in the text cannot be published (you can keep it as a draft).
+        </li>
+      </ol>
+    </details>
+  );
+}
+
 export function CopyEditor(props: CopyEditorProps) {
   const v = props.values;
   const e = props.errors ?? {};
@@ -186,9 +203,17 @@ export function CopyEditor(props: CopyEditorProps) {
           <FieldError id="slug-error" error={e.slug} />
         </div>
       )}
+      {(props.mode === "copy" || props.changes != null) && <ProposingChanges />}
       <div class="field">
         <label for="editor-body">{LABELS.body}</label>
-        <Hint name="body" text="Markdown, up to 200 KB." />
+        <Hint
+          name="body"
+          text={
+            props.mode === "copy" || props.changes != null
+              ? "Markdown, up to 200 KB. Change the words themselves; do not write a “Proposed Changes” section: it is made for you."
+              : "Markdown, up to 200 KB."
+          }
+        />
         <textarea id="editor-body" name="body" rows={24} required {...describedBy("body", true, e.body != null)}>
           {v.body}
         </textarea>

@@ -11,7 +11,7 @@
  * in compare-elsewhere.tsx.
  */
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { createRemoteCopy, getRemoteRevision } from "../../db/remote-copies.ts";
+import { getRemoteRevision } from "../../db/remote-copies.ts";
 import { slugAvailable } from "../../db/copies.ts";
 import { getPublicDeclaration, getRevision } from "../../db/declarations.ts";
 import type { RemoteRevision } from "../../db/schema.ts";
@@ -22,7 +22,13 @@ import {
   type FedData,
   type ResolvedDeclaration,
 } from "../../federation/index.ts";
-import { slugify, slugProblem } from "../../slug.ts";
+import {
+  chosenSlug,
+  identicalCopyProblem,
+  publishRemoteCopy,
+  slugTakenMessage,
+  withoutProposedChanges,
+} from "../../services/copy-publication.ts";
 import { readForm } from "../kit/body.ts";
 import {
   changesForSave,
@@ -239,7 +245,14 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
       c,
       { revision: kept, converted: kept.format === "html" },
       input,
-      { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: {} },
+      {
+        title: r.title,
+        summary: r.summary,
+        slug: "",
+        body: withoutProposedChanges(r.body),
+        changeSummary: "",
+        notes: {},
+      },
       // Shown as it will read, below the editor, before anything is changed.
       { preview: true },
       200,
@@ -255,16 +268,14 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
   if (form.action !== "publish" && form.action !== "draft")
     return remoteEditorPage(c, ref, input, values, { preview: true }, 200);
   const errors = validateText(values);
-  const typedSlug = values.slug.trim();
-  const newSlug = typedSlug === "" ? slugify(values.title) : typedSlug;
-  const problem = slugProblem(newSlug);
-  if (problem != null)
-    errors.slug =
-      typedSlug === ""
-        ? "Please choose an address for your copy: none could be made from the title."
-        : `This address ${problem}.`;
+  const { slug: newSlug, problem } = chosenSlug(values);
+  if (problem != null) errors.slug = problem;
+  if (form.action === "publish" && errors.body == null) {
+    const identical = identicalCopyProblem(values.body, revision);
+    if (identical != null) errors.body = identical;
+  }
   if (Object.keys(errors).length > 0) return remoteEditorPage(c, ref, input, values, { errors }, 400);
-  const taken = { errors: { slug: `The address “${newSlug}” is taken; please choose another.` } };
+  const taken = { errors: { slug: slugTakenMessage(newSlug) } };
   if (!slugAvailable(db, newSlug)) return remoteEditorPage(c, ref, input, { ...values, slug: newSlug }, taken, 409);
   // Worked out before the source is fetched again, so a refusal costs no network request.
   const changes = await changesForSave(revision.body, values.body);
@@ -299,7 +310,7 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
   // The sources up its chain too, for the lineage page (revisions never change).
   for (const ancestor of source.chain) await keepRevision(fedData(c), ancestor);
   const outcome = await batcher.run(() =>
-    createRemoteCopy(db, {
+    publishRemoteCopy(db, {
       revision,
       source: sourceColumns(source),
       hashtags: source.revision.hashtags,
@@ -308,8 +319,9 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
       title: values.title.trim(),
       summary: values.summary.trim(),
       body: values.body,
-      notes: keepNotes(values.notes, changes.outcome),
+      notes: keepNotes(values.notes, changes.outcome.changes),
       status: form.action === "draft" ? "draft" : "published",
+      wordsChanged: changes.outcome.wordsChanged,
     }),
   );
   if (outcome.kind === "slug-taken") return remoteEditorPage(c, ref, input, { ...values, slug: newSlug }, taken, 409);

@@ -15,7 +15,20 @@
  */
 import { Hono, type Context } from "hono";
 import { getRegistrationMode } from "../../db/accounts.ts";
-import { createCopy, saveRevision, slugAvailable } from "../../db/copies.ts";
+import { slugAvailable } from "../../db/copies.ts";
+import {
+  BODY_MAX_BYTES,
+  bodySizeProblem,
+  chosenSlug,
+  copyTextFrom,
+  identicalCopyProblem,
+  keepNotes,
+  publishCopy,
+  saveCopyRevision,
+  slugTakenMessage,
+  validateText,
+  withoutProposedChanges,
+} from "../../services/copy-publication.ts";
 import {
   getDeclarationBySlug,
   getPublicDeclaration,
@@ -24,7 +37,6 @@ import {
 } from "../../db/declarations.ts";
 import type { Declaration, Revision } from "../../db/schema.ts";
 import { escapeHtml, type ProposedChange } from "../../diff/index.ts";
-import { slugify, slugProblem } from "../../slug.ts";
 import { readForm } from "../kit/body.ts";
 import { tryDiff, type Tried } from "../kit/diff-jobs.tsx";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
@@ -34,19 +46,19 @@ import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { loginRedirect } from "../kit/guards.ts";
 import { notFoundPage } from "../kit/errors.tsx";
 import { copySource } from "./provenance.ts";
+import type { DbLike } from "../../db/client.ts";
+import { moderationSentence, ownerUnpublishing } from "../../services/moderation.ts";
 import { UpstreamNotice, upstreamOf } from "./merge.tsx";
 import { currentAccount } from "../kit/session.ts";
-import { CopyEditor, type CopyEditorProps, type EditorErrors, type EditorValues } from "./CopyEditor.tsx";
+import { CopyEditor, type CopyEditorProps, type EditorValues } from "./CopyEditor.tsx";
 import { DraftNotice, RepublishForm, withdrawnSentence } from "../kit/visibility.tsx";
 
 export const copyRoutes = new Hono<WebEnv>();
 
-export const TITLE_MAX = 200;
-export const SUMMARY_MAX = 1000;
-/** The largest text of a Declaration; within what a diff takes (`MAX_DIFF_TEXT_BYTES`), so a saved text can always be compared. */
-export const BODY_MAX_BYTES = 200 * 1024;
-export const CHANGE_SUMMARY_MAX = 500;
-export const NOTE_MAX = 1000;
+export { BODY_MAX_BYTES, bodySizeProblem, keepNotes, validateText };
+/** The editor's values from a submitted form. */
+export const valuesFrom = copyTextFrom;
+
 /** A 200 KB text can take up to nine times as many bytes once percent-encoded (3 UTF-8 bytes × "%XX"). */
 export const MAX_EDITOR_BODY_BYTES = 2 * 1024 * 1024;
 
@@ -54,68 +66,6 @@ export const EXPIRED_FORM =
   "This form expired or was not sent from this site. Nothing was saved; your text is kept below. Please try again.";
 
 type Status = PersonalStatus;
-
-/** Unifies line ends (browsers send CRLF from a textarea). */
-function normalizeText(text: string): string {
-  return text.replace(/\r\n?/g, "\n");
-}
-
-/** The notes typed next to the Proposed Changes (`note-{id}`), trimmed, empty ones left out. */
-export function notesFrom(values: Record<string, string>): Record<string, string> {
-  const notes: Record<string, string> = {};
-  for (const [name, value] of Object.entries(values)) {
-    if (!name.startsWith("note-")) continue;
-    const id = name.slice("note-".length);
-    const note = value.replace(/\s+/g, " ").trim().slice(0, NOTE_MAX);
-    if (/^[A-Za-z0-9_-]{1,64}$/.test(id) && note !== "") notes[id] = note;
-  }
-  return notes;
-}
-
-/** Only the notes of changes that still exist. */
-export function keepNotes(
-  notes: Record<string, string>,
-  changes: readonly ProposedChange[] | null,
-): Record<string, string> {
-  if (changes == null) return notes;
-  const kept: Record<string, string> = {};
-  for (const change of changes) if (Object.hasOwn(notes, change.id)) kept[change.id] = notes[change.id]!;
-  return kept;
-}
-
-export function valuesFrom(values: Record<string, string>): EditorValues {
-  return {
-    title: values.title ?? "",
-    summary: normalizeText(values.summary ?? ""),
-    slug: values.slug ?? "",
-    body: normalizeText(values.body ?? ""),
-    changeSummary: values.changeSummary ?? "",
-    notes: notesFrom(values),
-  };
-}
-
-/** The text's size problem, or null: checked before any work on the text (preview, diffs, saving). */
-export function bodySizeProblem(body: string): string | null {
-  return Buffer.byteLength(body, "utf8") > BODY_MAX_BYTES
-    ? `The text is larger than ${BODY_MAX_BYTES / 1024} KB.`
-    : null;
-}
-
-/** Checks title, summary, body and change summary. */
-export function validateText(v: EditorValues): EditorErrors {
-  const errors: EditorErrors = {};
-  const title = v.title.trim();
-  if (title === "") errors.title = "Please give your text a title.";
-  else if ([...title].length > TITLE_MAX) errors.title = `The title is longer than ${TITLE_MAX} characters.`;
-  if ([...v.summary.trim()].length > SUMMARY_MAX)
-    errors.summary = `The summary is longer than ${SUMMARY_MAX} characters.`;
-  const tooLarge = bodySizeProblem(v.body);
-  if (v.body.trim() === "") errors.body = "The text is empty.";
-  else if (tooLarge != null) errors.body = tooLarge;
-  if ([...v.changeSummary.trim()].length > CHANGE_SUMMARY_MAX)
-    errors.changeSummary = `This is longer than ${CHANGE_SUMMARY_MAX} characters.`;
-  return errors;
-}
 
 // ---------------------------------------------------------------------------
 // The editor's diff work
@@ -194,14 +144,21 @@ export async function editorView(
   };
 }
 
-/** The Proposed Changes of `body` against `source`, to keep only the notes of changes that exist when saving. */
-export async function changesForSave(source: string | null, body: string): Promise<Tried<ProposedChange[] | null>> {
-  if (source == null) return { ok: true, outcome: null };
+/**
+ * The Proposed Changes of `body` against `source`, to keep only the notes of
+ * changes that exist when saving, and how many words differ (stored with the
+ * Copy for `/`); both null without a source.
+ */
+export async function changesForSave(
+  source: string | null,
+  body: string,
+): Promise<Tried<{ changes: ProposedChange[] | null; wordsChanged: number | null }>> {
+  if (source == null) return { ok: true, outcome: { changes: null, wordsChanged: null } };
   const got = await tryDiff(
     { kind: "proposed", before: source, after: body },
     { before: EDITOR_LABELS.source, after: EDITOR_LABELS.body },
   );
-  return got.ok ? { ok: true, outcome: got.outcome.changes } : got;
+  return got.ok ? { ok: true, outcome: { changes: got.outcome.changes, wordsChanged: got.outcome.wordsChanged } } : got;
 }
 
 /** The conflict section of a save refused because `latest` was saved meanwhile: the diff from the base, or why it is missing. */
@@ -327,7 +284,15 @@ copyRoutes.get("/:slug/copy", (c) => {
   return copyEditorPage(
     c,
     source,
-    { title: r.title, summary: r.summary, slug: "", body: r.body, changeSummary: "", notes: {} },
+    // The source's own Proposed Changes (or instructions an older shipped text carried there) are not the copy's.
+    {
+      title: r.title,
+      summary: r.summary,
+      slug: "",
+      body: withoutProposedChanges(r.body),
+      changeSummary: "",
+      notes: {},
+    },
     {},
     200,
   );
@@ -354,23 +319,21 @@ copyRoutes.post("/:slug/copy", async (c) => {
     return copyEditorPage(c, source, values, { preview: true }, 200);
 
   const errors = validateText(values);
-  const typedSlug = values.slug.trim();
-  const newSlug = typedSlug === "" ? slugify(values.title) : typedSlug;
-  const problem = slugProblem(newSlug);
-  if (problem != null)
-    errors.slug =
-      typedSlug === ""
-        ? "Please choose an address for your copy: none could be made from the title."
-        : `This address ${problem}.`;
+  const { slug: newSlug, problem } = chosenSlug(values);
+  if (problem != null) errors.slug = problem;
+  const publish = form.action === "publish";
+  // A published Copy must differ from its source; a draft may start identical.
+  const identical = publish && errors.body == null ? identicalCopyProblem(values.body, source.revision) : null;
+  if (identical != null) errors.body = identical;
   if (Object.keys(errors).length > 0) return copyEditorPage(c, source, values, { errors }, 400);
-  const taken = { errors: { slug: `The address “${newSlug}” is taken; please choose another.` } };
+  const taken = { errors: { slug: slugTakenMessage(newSlug) } };
   if (!slugAvailable(db, newSlug)) return copyEditorPage(c, source, { ...values, slug: newSlug }, taken, 409);
 
   const changes = await changesForSave(source.revision.body, values.body);
   if (!changes.ok) return copyEditorPage(c, source, values, notSavedBecause(changes.refusal), changes.refusal.status);
   const sourceUrl = new URL(`/d/${source.declaration.slug}/v/${source.revision.number}`, config.origin).href;
   const outcome = await batcher.run(() =>
-    createCopy(db, {
+    publishCopy(db, {
       source: source.declaration,
       sourceRevision: source.revision,
       sourceUrl,
@@ -379,8 +342,9 @@ copyRoutes.post("/:slug/copy", async (c) => {
       title: values.title.trim(),
       summary: values.summary.trim(),
       body: values.body,
-      notes: keepNotes(values.notes, changes.outcome),
-      status: form.action === "draft" ? "draft" : "published",
+      notes: keepNotes(values.notes, changes.outcome.changes),
+      status: publish ? "published" : "draft",
+      wordsChanged: changes.outcome.wordsChanged,
     }),
   );
   if (outcome.kind === "slug-taken") return copyEditorPage(c, source, { ...values, slug: newSlug }, taken, 409);
@@ -413,6 +377,9 @@ export function findOwned(
   if (declaration == null || latest == null || hidden)
     return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
   if (account == null) return { response: loginRedirect(c, `/d/${slug}/${page}`) };
+  // The site owner moderates (unpublish, hide, delete) but does not write in someone else's text.
+  if (declaration.ownerId !== account.id && account.role === "admin")
+    return { response: c.redirect(`/admin/declarations/${encodeURIComponent(slug)}`, 303) };
   if (declaration.ownerId !== account.id) return { response: forbiddenPage(c, notOwner) };
   return { declaration, latest };
 }
@@ -438,11 +405,12 @@ async function editPage(
       <h1 id="editor-page-title">Edit “{d.title}”</h1>
       {d.status === "draft" && <DraftNotice slug={d.slug} csrf={csrfFor(c)} />}
       <UpstreamNotice slug={d.slug} state={upstreamOf(c, d)} />
+      <ModerationNotice db={c.get("deps").db} declaration={d} />
       {d.status === "withdrawn" && (
         <section class="status-notice withdrawn-notice" role="note" aria-labelledby="withdrawn-heading">
           <h2 id="withdrawn-heading">Withdrawn</h2>
           <p>{withdrawnSentence(c.get("deps").db, d)} It is not listed and cannot be signed; you can still edit it.</p>
-          <RepublishForm slug={d.slug} csrf={csrfFor(c)} />
+          {ownerUnpublishing(c.get("deps").db, d) == null && <RepublishForm slug={d.slug} csrf={csrfFor(c)} />}
         </section>
       )}
       <p>
@@ -462,6 +430,18 @@ async function editPage(
       {d.status === "published" && <UnpublishForm slug={d.slug} csrf={csrfFor(c)} signatures={d.signatureCount} />}
     </section>,
     view.status,
+  );
+}
+
+/** The author's notice of what the site's owner did to their Declaration, and why. */
+function ModerationNotice(props: { db: DbLike; declaration: Declaration }) {
+  const sentence = moderationSentence(props.db, props.declaration);
+  if (sentence == null) return null;
+  return (
+    <section class="status-notice moderation-notice" role="note" aria-labelledby="moderation-heading">
+      <h2 id="moderation-heading">The site’s owner moderated this Declaration</h2>
+      <p>{sentence}</p>
+    </section>
   );
 }
 
@@ -525,25 +505,31 @@ copyRoutes.post("/:slug/edit", async (c) => {
   if (form.action !== "save" && !publish) return editPage(c, owned.declaration, base, values, { preview: true }, 200);
 
   const errors = validateText(values);
-  if (Object.keys(errors).length > 0) return editPage(c, owned.declaration, base, values, { errors }, 400);
   const source = copySource(db, owned.declaration);
+  // A Copy that is or becomes published must differ from its source.
+  const staysPublic = publish || owned.declaration.status === "published";
+  if (staysPublic && source?.body != null && errors.body == null) {
+    const identical = identicalCopyProblem(values.body, { ...source, body: source.body, number: source.revision });
+    if (identical != null) errors.body = identical;
+  }
+  if (Object.keys(errors).length > 0) return editPage(c, owned.declaration, base, values, { errors }, 400);
   const changes = await changesForSave(source?.body ?? null, values.body);
   if (!changes.ok)
     return editPage(c, owned.declaration, base, values, notSavedBecause(changes.refusal), changes.refusal.status);
-  const outcome = await batcher.run(() => {
-    const saved = saveRevision(db, {
+  const outcome = await batcher.run(() =>
+    saveCopyRevision(db, {
       declaration: owned.declaration,
       baseRevision: base.number,
       title: values.title.trim(),
       summary: values.summary.trim(),
       body: values.body,
       changeSummary: values.changeSummary.trim(),
-      notes: keepNotes(values.notes, changes.outcome),
+      notes: keepNotes(values.notes, changes.outcome.changes),
       authorId: account.id,
-    });
-    if (saved.kind === "saved" && publish) setDeclarationStatus(db, owned.declaration.id, "published", account.id);
-    return saved;
-  });
+      wordsChanged: changes.outcome.wordsChanged,
+      ...(publish ? { publishBy: account.id } : {}),
+    }),
+  );
   switch (outcome.kind) {
     case "saved":
       c.get("deps").publisher.notify();
@@ -559,6 +545,16 @@ copyRoutes.post("/:slug/edit", async (c) => {
 
 // ---------------------------------------------------------------------------
 // Publish (a draft, or again after unpublishing) and unpublish
+
+/** Why the author may not publish `d` now (the site owner unpublished it, or it is an identical Copy), or null. */
+function publishRefusal(db: DbLike, d: Declaration, latest: Revision): string | null {
+  const byOwner = ownerUnpublishing(db, d);
+  if (byOwner != null)
+    return `The site’s owner unpublished this Declaration${byOwner.reason !== "" ? ` (“${byOwner.reason}”)` : ""}; only they can publish it again.`;
+  const source = copySource(db, d);
+  if (source?.body == null) return null;
+  return identicalCopyProblem(latest.body, { ...source, body: source.body, number: source.revision });
+}
 
 async function statusChange(c: Context<WebEnv>, to: "published" | "withdrawn") {
   const slug = c.req.param("slug") ?? "";
@@ -595,6 +591,22 @@ async function statusChange(c: Context<WebEnv>, to: "published" | "withdrawn") {
   const from = owned.declaration.status;
   // Only a published Declaration can be unpublished (a draft is private already).
   if (to === "withdrawn" && from !== "published") return c.redirect(`/d/${slug}`, 303);
+  if (to === "published" && from !== "published") {
+    const refusal = publishRefusal(db, owned.declaration, owned.latest);
+    if (refusal != null)
+      return personalPage(
+        c,
+        title,
+        <section class="error-page">
+          <h1>{title}</h1>
+          <p>{refusal}</p>
+          <p>
+            <a href={`/d/${slug}/edit`}>Back to “{owned.declaration.title}”</a>
+          </p>
+        </section>,
+        409,
+      );
+  }
   if (to !== from) await batcher.run(() => setDeclarationStatus(db, owned.declaration.id, to, account.id));
   if (to === "published") c.get("deps").publisher.notify();
   return c.redirect(`/d/${slug}`, 303);

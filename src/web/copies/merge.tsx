@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: the merge page, its conflict choices and its save share one flow.)
+ *
  * Taking in a newer version of a Copy's source (`/d/:slug/merge`), on this
  * site or another: the source's changes, a three-way merge (src/diff.ts
  * `mergeThreeWay`) with the conflicts side by side for the owner to choose,
@@ -9,7 +11,7 @@
  */
 import { Hono, type Context } from "hono";
 import { getRemoteRevision, getRemoteSource, moveCopySource } from "../../db/remote-copies.ts";
-import { saveRevision } from "../../db/copies.ts";
+import { identicalCopyProblem, saveCopyRevision } from "../../services/copy-publication.ts";
 import { getDeclarationById, getRevision } from "../../db/declarations.ts";
 import type { Declaration, Revision } from "../../db/schema.ts";
 import type { MergeConflict } from "../../diff/index.ts";
@@ -337,20 +339,30 @@ mergeRoutes.post("/:slug/merge", async (c) => {
   if (form.action !== "save" && form.action !== "publish")
     return mergeEditorPage(c, d, base, upstream, values, { preview: true }, 200);
   const errors = validateText(values);
+  // Taking in every change of the source makes the same text as the source: a published Copy may not be that.
+  if (errors.body == null && d.status === "published") {
+    const identical = identicalCopyProblem(values.body, {
+      body: upstream.theirs.body,
+      title: upstream.theirs.title,
+      number: upstream.theirs.number,
+    });
+    if (identical != null) errors.body = identical;
+  }
   if (Object.keys(errors).length > 0) return mergeEditorPage(c, d, base, upstream, values, { errors }, 400);
   const changes = await changesForSave(upstream.theirs.body, values.body);
   if (!changes.ok)
     return mergeEditorPage(c, d, base, upstream, values, notSavedBecause(changes.refusal), changes.refusal.status);
   const outcome = await batcher.run(() => {
-    const saved = saveRevision(db, {
+    const saved = saveCopyRevision(db, {
       declaration: d,
       baseRevision: base.number,
       title: values.title.trim(),
       summary: values.summary.trim(),
       body: values.body,
       changeSummary: values.changeSummary.trim(),
-      notes: keepNotes(values.notes, changes.outcome),
+      notes: keepNotes(values.notes, changes.outcome.changes),
       authorId: account.id,
+      wordsChanged: changes.outcome.wordsChanged,
     });
     if (saved.kind === "saved")
       moveCopySource(db, d.id, {

@@ -13,8 +13,11 @@ export interface DeclarationViewProps {
   source?: {
     title: string;
     url: string;
-    revision: number /** The other site it is on, for a remote source. */;
+    revision: number;
+    /** The other site it is on, for a remote source. */
     host?: string | null;
+    /** The Copy's author (its account here), when it still has one. */
+    author?: string | null;
   } | null;
   /** For a Copy of a local source: the sanitized HTML of its Proposed Changes section. */
   proposedChangesHtml?: string | null;
@@ -44,17 +47,25 @@ export function DeclarationView({
         </p>
       )}
       <header>
-        <h1 id="declaration-title">{r.title}</h1>
-        {r.summary !== "" && <p class="lead">{r.summary}</p>}
         {source != null && (
-          <p class="provenance">
-            Copy of{" "}
+          <p class="provenance copy-banner">
+            <span class="badge badge-copy">Copy</span> of{" "}
             <a href={source.url}>
               <cite>{source.title}</cite>
             </a>
-            {source.host != null ? ` (on ${source.host})` : ""}, version {source.revision}.
+            {source.host != null ? ` (on ${source.host})` : ""}, version {source.revision}
+            {source.author != null ? (
+              <>
+                , by <strong>{source.author}</strong>
+              </>
+            ) : (
+              ""
+            )}
+            . Its text is not the original: it proposes changes, listed under “Proposed Changes”.
           </p>
         )}
+        <h1 id="declaration-title">{r.title}</h1>
+        {r.summary !== "" && <p class="lead">{r.summary}</p>}
         <p class="meta">
           {isLatest && (
             <span class="count" data-count-signatures>
@@ -70,6 +81,9 @@ export function DeclarationView({
             Markdown
           </a>
           <a href={`/d/${d.slug}/copy?v=${r.number}`}>Make your own copy</a>
+          <a href={`/d/${d.slug}/report`} rel="nofollow">
+            Report
+          </a>
         </p>
         {d.hashtags.length > 0 && (
           <ul class="hashtags" aria-label="Hashtags">

@@ -6,20 +6,18 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { stringify as toYaml } from "yaml";
-import {
-  getDeclarationStamp,
-  getRevision,
-  listPublishedDeclarations,
-  listRevisions,
-  type DeclarationStamp,
-} from "../../db/declarations.ts";
+import { getDeclarationStamp, getRevision, listRevisions, type DeclarationStamp } from "../../db/declarations.ts";
 import type { Declaration, Revision } from "../../db/schema.ts";
+import type { DbLike } from "../../db/client.ts";
 import { listPublicSignatures } from "../../db/signatures.ts";
 import { renderMarkdown } from "../../markdown.ts";
 import { statsView, StatsCharts } from "../stats/index.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { parseRevisionNumber } from "../kit/params.ts";
-import { DeclarationList } from "./DeclarationList.tsx";
+import { HomeDeclarationList } from "./DeclarationList.tsx";
+import { listHomeDeclarations } from "../../db/moderation.ts";
+import { getAccount } from "../../db/accounts.ts";
+import { ownerUnpublishing } from "../../services/moderation.ts";
 import { DeclarationView } from "./DeclarationView.tsx";
 import { notFoundPage } from "../kit/errors.tsx";
 import { HistoryView } from "./HistoryView.tsx";
@@ -64,7 +62,7 @@ export const declarationPages = new Hono<WebEnv>();
 pages.get("/", (c) => {
   const deps = c.get("deps");
   const { db, config } = deps;
-  const declarations = listPublishedDeclarations(db);
+  const declarations = listHomeDeclarations(db);
   // The follow form ends on the visitor's own server.
   formsMayLeaveSite(c);
   return c.html(
@@ -76,7 +74,7 @@ pages.get("/", (c) => {
     >
       <SiteIntroduction c={c} />
       <h1 class="page-title">Declarations</h1>
-      <DeclarationList declarations={declarations} />
+      <HomeDeclarationList declarations={declarations} />
       <SiteFollow handle={siteHandle(deps)} introduction={siteIntroductionOf(config)} />
     </Layout>,
   );
@@ -285,6 +283,23 @@ async function renderRevision(c: Context<WebEnv>, declaration: Declaration, revi
   return c.html(html.replaceAll(CSRF_STAND_IN, sharedFormToken(c, secret, config.origin)));
 }
 
+/** On the author's own page of a Declaration the site owner unpublished: that it was the owner, and why. */
+function OwnerUnpublishedNotice(props: { db: DbLike; declaration: Declaration }) {
+  const action = ownerUnpublishing(props.db, props.declaration);
+  if (action == null) return null;
+  return (
+    <section class="status-notice moderation-notice" role="note" aria-labelledby="moderation-heading">
+      <h2 id="moderation-heading">Unpublished by the site’s owner</h2>
+      {action.reason !== "" && (
+        <p>
+          Their reason: <q>{action.reason}</q>
+        </p>
+      )}
+      <p>Only the site’s owner can publish it again. You can still read, edit and copy it.</p>
+    </section>
+  );
+}
+
 function revisionPage(
   c: Context<WebEnv>,
   declaration: Declaration,
@@ -323,7 +338,10 @@ function revisionPage(
       {declaration.status === "withdrawn" && (
         <>
           <WithdrawnNotice db={db} declaration={declaration} />
-          {forOwner && csrf != null && <RepublishForm slug={declaration.slug} csrf={csrf} />}
+          {forOwner && <OwnerUnpublishedNotice db={db} declaration={declaration} />}
+          {forOwner && csrf != null && ownerUnpublishing(db, declaration) == null && (
+            <RepublishForm slug={declaration.slug} csrf={csrf} />
+          )}
         </>
       )}
       <DeclarationView
@@ -339,6 +357,7 @@ function revisionPage(
                 url: source.url,
                 revision: source.revision,
                 host: source.remote && URL.canParse(source.url) ? new URL(source.url).host : null,
+                author: declaration.ownerId == null ? null : (getAccount(db, declaration.ownerId)?.username ?? null),
               }
         }
         proposedChangesHtml={source == null ? null : proposedHtml(proposed)}

@@ -17,6 +17,7 @@
  */
 import { eq } from "drizzle-orm";
 import { Hono, type Context } from "hono";
+import { z } from "zod";
 import { getDeclarationBySlug } from "../../db/declarations.ts";
 import { countBoosts, countFollowers } from "../../db/fediverse.ts";
 import { getPostByUuid } from "../../db/posts.ts";
@@ -41,6 +42,7 @@ import type { WebDeps, WebEnv } from "../kit/context.ts";
 import { formsMayLeaveSite } from "../kit/csp.ts";
 import { CSRF_FIELD, sharedFormToken, verifyCsrf } from "../kit/csrf.ts";
 import { notFoundPage } from "../kit/errors.tsx";
+import { parseRequest } from "../kit/params.ts";
 import { clientKey } from "../kit/client.ts";
 import { InteractSection } from "./Fediverse.tsx";
 import { Layout } from "../layout/Layout.tsx";
@@ -174,15 +176,9 @@ interactOnDeclarations.post("/:slug/interact", async (c) => {
     );
   }
   if (d.status === "withdrawn") return interactPage(c, d, { account, formError: WITHDRAWN }, 409);
-  const intent = form.intent;
-  if (intent !== "follow" && intent !== "sign") {
-    return interactPage(
-      c,
-      d,
-      { account, formError: "Please choose “Sign from your server” or “Follow from your server”." },
-      400,
-    );
-  }
+  const chosen = parseRequest(interactForm, { intent: form.intent });
+  if (!chosen.ok) return interactPage(c, d, { account, formError: chosen.message }, 400);
+  const { intent } = chosen.value;
   const parsed = parseAccount(account);
   if (!parsed.ok) return interactPage(c, d, { account, error: parsed.message }, 400);
   const wait = lookupWait(c);
@@ -265,16 +261,10 @@ function remotePage(c: Context<WebEnv>, o: RemoteObjectSummary) {
 interactRoutes.get("/interact", async (c) => {
   const deps = c.get("deps");
   const { config, db } = deps;
-  const uri = (c.req.query("uri") ?? "").trim();
-  if (uri === "")
-    return problemPage(
-      c,
-      400,
-      "Nothing to open",
-      "The address is missing: add the address of a post or an account as ?uri=… (for example ?uri=https://example.social/@alice).",
-    );
-  if (uri.length > URI_MAX)
-    return problemPage(c, 400, "Address too long", `The address (uri) is longer than ${URI_MAX} characters.`);
+  const query = parseRequest(interactQuery, { uri: c.req.query("uri") ?? "" });
+  if (!query.ok)
+    return problemPage(c, 400, query.message === MISSING_URI ? "Nothing to open" : "Address too long", query.message);
+  const { uri } = query.value;
   const isUrl = /^https?:\/\//i.test(uri);
   const handle = isUrl ? null : parseAccount(uri);
   if ((isUrl && !URL.canParse(uri)) || (handle != null && !handle.ok)) {
@@ -345,6 +335,25 @@ interactRoutes.get("/interact", async (c) => {
 
 // ---------------------------------------------------------------------------
 // Our posts, opened in a browser
+
+/** The intent of `POST /d/{slug}/interact` (the account is checked by `parseAccount`). */
+const interactForm = z.object({
+  intent: z.enum(["follow", "sign"], {
+    message: "Please choose “Sign from your server” or “Follow from your server”.",
+  }),
+});
+
+const MISSING_URI =
+  "The address is missing: add the address of a post or an account as ?uri=… (for example ?uri=https://example.social/@alice).";
+
+/** `GET /interact?uri=`: an address, present and not too long. */
+const interactQuery = z.object({
+  uri: z
+    .string()
+    .transform((u) => u.trim())
+    .refine((u) => u !== "", MISSING_URI)
+    .refine((u) => u.length <= URI_MAX, `The address (uri) is longer than ${URI_MAX} characters.`),
+});
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

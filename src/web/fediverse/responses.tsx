@@ -2,16 +2,20 @@
  * The fediverse parts of a Declaration's page (following and signing from
  * another server, the counts, the responses) and the moderation of
  * responses: the Declaration's owner and the site's admins see hidden
- * responses too and can hide or show each one.
+ * responses too and can hide or show each one (the rule and the write are
+ * src/services/moderation.ts).
  */
 import { Hono, type Context } from "hono";
 import { getDeclarationBySlug } from "../../db/declarations.ts";
-import { countBoosts, countFollowers, listResponses, setResponseHidden } from "../../db/fediverse.ts";
+import { z } from "zod";
+import { countBoosts, countFollowers, listResponses } from "../../db/fediverse.ts";
+import { mayModerateResponses, setResponseVisibility } from "../../services/moderation.ts";
 import type { Declaration } from "../../db/schema.ts";
 import { readForm } from "../kit/body.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { notFoundPage } from "../kit/errors.tsx";
+import { parseRequest } from "../kit/params.ts";
 import { declarationHandle } from "./interact.tsx";
 import { forbiddenPage, personalPage } from "../layout/personal.tsx";
 import { currentAccount } from "../kit/session.ts";
@@ -22,9 +26,7 @@ export const RESPONSES_SHOWN = 200;
 
 /** Whether the visitor may see hidden responses and hide or show them: the Declaration's owner or an admin. */
 export function canModerate(c: Context<WebEnv>, declaration: Pick<Declaration, "ownerId">): boolean {
-  const account = currentAccount(c);
-  if (account == null) return false;
-  return account.role === "admin" || (declaration.ownerId != null && declaration.ownerId === account.id);
+  return mayModerateResponses(currentAccount(c), declaration);
 }
 
 /** Whether the Declaration has any response, hidden ones included. */
@@ -65,6 +67,14 @@ export function FediverseSections(props: {
 
 export const responseRoutes = new Hono<WebEnv>();
 
+/** A response's number in the path. */
+const responseParams = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9]\d{0,15}$/, "There is no such response.")
+    .transform(Number),
+});
+
 async function moderate(c: Context<WebEnv>, hidden: boolean) {
   const slug = c.req.param("slug") ?? "";
   const { db, secret, config, batcher } = c.get("deps");
@@ -95,8 +105,9 @@ async function moderate(c: Context<WebEnv>, hidden: boolean) {
     );
   }
   const raw = c.req.param("id") ?? "";
-  const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
-  const changed = id != null && (await batcher.run(() => setResponseHidden(db, declaration.id, id, hidden)));
+  const params = parseRequest(responseParams, { id: raw });
+  const id = params.ok ? params.value.id : null;
+  const changed = id != null && (await batcher.run(() => setResponseVisibility(db, declaration.id, id, hidden)));
   if (!changed) return notFoundPage(c, `“${declaration.title}” has no response ${raw}.`);
   return c.redirect(`/d/${slug}#response-${id}`, 303);
 }

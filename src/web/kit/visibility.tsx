@@ -13,6 +13,7 @@ import type { WebEnv } from "./context.ts";
 import { CSRF_FIELD } from "./csrf.ts";
 import { formatDate } from "./format.ts";
 import { currentAccount } from "./session.ts";
+import { ownerUnpublishing } from "../../services/moderation.ts";
 
 /** True when the visitor owns `declaration`. */
 export function isOwner(c: Context<WebEnv>, declaration: Pick<Declaration, "ownerId">): boolean {
@@ -28,10 +29,13 @@ export function readableDeclaration(c: Context<WebEnv>, slug: string): Declarati
   return declaration;
 }
 
-/** "This Declaration was withdrawn by {username} on {date}." */
-export function withdrawnSentence(db: DbLike, d: Pick<Declaration, "withdrawnAt" | "withdrawnBy" | "updated">): string {
+/** "This Declaration was withdrawn by {username} on {date}." (or by the site's owner, who moderated it). */
+export function withdrawnSentence(
+  db: DbLike,
+  d: Pick<Declaration, "id" | "status" | "withdrawnAt" | "withdrawnBy" | "updated">,
+): string {
   const by = d.withdrawnBy == null ? undefined : getAccount(db, d.withdrawnBy);
-  const who = by?.username ?? "its author";
+  const who = ownerUnpublishing(db, d) != null ? "the site’s owner" : (by?.username ?? "its author");
   return `This Declaration was withdrawn by ${who} on ${formatDate(d.withdrawnAt ?? d.updated)}.`;
 }
 

@@ -104,6 +104,13 @@ privacy.get("/privacy", (c) => {
           removed.
         </p>
 
+        <h2>When you report a Declaration</h2>
+        <p>
+          A report keeps only the reason you write and when you sent it, for the site's owner: not your name, address or
+          account. To limit reports from one connection, a keyed hash of your address is kept in memory only, for at
+          most a day.
+        </p>
+
         <h2>When you set up a strike bot</h2>
         <p>
           Connecting your Mastodon (or compatible) account to the strike bot stores, with your account here or, when you
