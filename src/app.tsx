@@ -1,7 +1,8 @@
 /**
  * Builds the Hono application: Fedify first (so ActivityPub and HTML can share
  * URLs), security headers, then the web routes, and the 404/500 handlers (503
- * with Retry-After when a write fails because the disk is full).
+ * with Retry-After when a write fails because the disk is full, or when an
+ * HTTP process of the cluster finds its primary gone).
  */
 import type { Federation } from "@fedify/fedify";
 import { getLogger } from "@logtape/logtape";
@@ -34,6 +35,17 @@ const DISK_FULL_MESSAGE =
 /** SQLite's "database or disk is full": the write was rolled back, and reads still work. */
 function isDiskFull(error: unknown): boolean {
   return typeof error === "object" && error != null && (error as { code?: unknown }).code === "SQLITE_FULL";
+}
+
+const PRIMARY_GONE_MESSAGE =
+  "This site is restarting and could not check or record this request. Nothing was recorded; please try again in a moment.";
+
+/**
+ * An HTTP process of the cluster asked its primary (the one writer, the shared
+ * limits) and found it gone: the code set in src/processes/ipc.ts.
+ */
+function isPrimaryGone(error: unknown): boolean {
+  return typeof error === "object" && error != null && (error as { code?: unknown }).code === "UNDERSIGN_PRIMARY_GONE";
 }
 
 export function createApp(deps: AppDeps): Hono<WebEnv> {
@@ -123,6 +135,16 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
       c.header("Retry-After", "60");
       if (isApi(c.req.path)) return apiError(c, 503, "storage_full", DISK_FULL_MESSAGE);
       return errorPage(c, 503, { key: "error.diskFull" });
+    }
+    if (isPrimaryGone(error)) {
+      logger.warn("{method} {path} was refused with 503: {message}", {
+        method: c.req.method,
+        path: c.req.path,
+        message: (error as Error).message,
+      });
+      c.header("Retry-After", "10");
+      if (isApi(c.req.path)) return apiError(c, 503, "unavailable", PRIMARY_GONE_MESSAGE);
+      return errorPage(c, 503, PRIMARY_GONE_MESSAGE);
     }
     logger.error("Unexpected error on {method} {path}: {error}", { method: c.req.method, path: c.req.path, error });
     if (isApi(c.req.path)) return apiError(c, 500, "internal_error", "The server could not complete this request.");

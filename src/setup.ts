@@ -19,7 +19,7 @@ import { readPagesFolder } from "./site-page-files.ts";
 import { APP } from "./logging.ts";
 import { createMailer, type Mailer } from "./mail.ts";
 import { createProofOfWork } from "./services/proof-of-work.ts";
-import { createSigning, type SigningWrites } from "./services/signing.ts";
+import { createSigning, type SharedSigningLimiters, type SigningWrites } from "./services/signing.ts";
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, "..", "migrations");
 
@@ -110,7 +110,7 @@ const POW_EXPIRES_SECONDS = 20 * 60;
 export function createSiteServices(
   db: Db,
   config: Config,
-  options: { secret?: string; mailer?: Mailer | null; writes?: SigningWrites } = {},
+  options: { secret?: string; mailer?: Mailer | null; writes?: SigningWrites; limiters?: SharedSigningLimiters } = {},
 ) {
   const secret = options.secret ?? getOrCreateSecret(db);
   const batcher = new WriteBatcher(db);
@@ -122,7 +122,16 @@ export function createSiteServices(
     maxNumber: config.signing.proofOfWork.maxNumber,
     expiresInSeconds: POW_EXPIRES_SECONDS,
   });
-  const signing = createSigning({ db, batcher, pow, secret, config, mailer, writes: options.writes });
+  const signing = createSigning({
+    db,
+    batcher,
+    pow,
+    secret,
+    config,
+    mailer,
+    writes: options.writes,
+    limiters: options.limiters,
+  });
   return { secret, batcher, mailer, pow, signing };
 }
 

@@ -7,6 +7,15 @@
  */
 import type { Worker } from "node:cluster";
 
+/**
+ * The code of the error a call rejects with when there is no primary to
+ * answer (it is stopping, or died): src/app.tsx answers such a request 503.
+ */
+export const PRIMARY_GONE = "UNDERSIGN_PRIMARY_GONE";
+
+/** The error of a call that found no primary to answer it. */
+export const primaryGoneError = (message: string) => Object.assign(new Error(message), { code: PRIMARY_GONE });
+
 type Answer =
   | { readonly undersign: string; readonly id: number; readonly value: unknown }
   | { readonly undersign: string; readonly id: number; readonly error: { message: string; code?: string } };
@@ -23,7 +32,7 @@ function tagged(message: unknown, tag: string): message is Record<string, unknow
 /**
  * The forked process's side: `call(payload)` sends a request of `kind` and
  * resolves with the primary's answer.  `gone` names what is lost when there
- * is no primary to answer (the error's message).
+ * is no primary to answer (the error's message; its code is PRIMARY_GONE).
  */
 export function primaryCaller(kind: string, gone: string): (payload: Record<string, unknown>) => Promise<unknown> {
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
@@ -39,21 +48,22 @@ export function primaryCaller(kind: string, gone: string): (payload: Record<stri
     else pending.resolve(answer.value);
   });
   process.on("disconnect", () => {
-    for (const pending of waiting.values()) pending.reject(new Error(gone));
+    for (const pending of waiting.values()) pending.reject(primaryGoneError(gone));
     waiting.clear();
   });
   return (payload) =>
     new Promise<unknown>((resolve, reject) => {
       if (process.send == null || !process.connected) {
-        reject(new Error(gone));
+        reject(primaryGoneError(gone));
         return;
       }
       const id = next++;
       waiting.set(id, { resolve, reject });
       process.send({ ...payload, undersign: kind, id }, undefined, undefined, (error) => {
         if (error == null) return;
+        // The channel closed under the message: the primary is gone.
         waiting.delete(id);
-        reject(error);
+        reject(primaryGoneError(`${gone} (${error.message})`));
       });
     });
 }

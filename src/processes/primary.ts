@@ -16,7 +16,8 @@
  * - a poke from an HTTP process (publish soon, the bot's settings changed) is
  *   passed to every worker process.
  *
- * The primary serves no HTTP itself; it is the one writer of signatures
+ * The primary serves no HTTP itself; it keeps the one copy of the signing's
+ * rate limits (shared-limits.ts) and is the one writer of signatures
  * (writer.ts): the HTTP processes send it each signing's transaction, and
  * each inbox activity they take in, which it stores in the queue for the
  * worker processes (decision 0033).
@@ -29,7 +30,9 @@ import { WORKER_DRAIN_MS } from "./http.ts";
 import { isPoke } from "./messages.ts";
 import { INDEX_VARIABLE, ROLE_VARIABLE, type ProcessPlan } from "./settings.ts";
 import { prepareSite } from "./startup.ts";
+import { serveLimiters } from "./shared-limits.ts";
 import { serveWrites } from "./writer.ts";
+import { makeSigningLimiters } from "../services/signing.ts";
 import { createSiteServices } from "../setup.ts";
 import { SqliteMessageQueue } from "../db/queue.ts";
 import { inboundShareKey, type InboundMessage } from "../federation/inbound-message.ts";
@@ -72,6 +75,11 @@ export async function runPrimary(config: Config, plan: ProcessPlan): Promise<voi
     });
     await inserted;
   };
+  // The one copy of the signing's rate limits and duplicate window, for every HTTP process (shared-limits.ts).
+  const signingLimiters = makeSigningLimiters(config);
+  setInterval(() => {
+    for (const limiter of Object.values(signingLimiters)) limiter.sweep();
+  }, 60 * 1000).unref();
   cluster.setupPrimary({ serialization: "advanced" });
 
   const slots: Slot[] = [
@@ -87,7 +95,10 @@ export async function runPrimary(config: Config, plan: ProcessPlan): Promise<voi
     slot.startedAt = Date.now();
     slot.listened = false;
     worker.on("listening", () => (slot.listened = true));
-    if (slot.role === "web") serveWrites(worker, { db, batcher, pow, enqueue });
+    if (slot.role === "web") {
+      serveWrites(worker, { db, batcher, pow, enqueue });
+      serveLimiters(worker, signingLimiters);
+    }
     worker.on("message", (message: unknown) => {
       if (!isPoke(message)) return;
       for (const other of slots) {

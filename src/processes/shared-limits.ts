@@ -7,28 +7,17 @@
  * and an HTTP process calls its methods over IPC: each call runs in the
  * primary's single thread, so a `consume` is atomic across processes.
  *
- * Both sides use one asynchronous shape (`Shared<T>`): `localLimiters` wraps
- * the process's own limiters (the single process, the primary itself) and
+ * Both sides use one asynchronous shape (`Shared<T>`, in limits.ts):
+ * `localLimiters` wraps the process's own limiters (the single process) and
  * `remoteLimiters` sends each call to the primary.  Only the methods named
  * in `SHARED_METHODS` may be called, with plain arguments (strings,
  * numbers).
  */
 import type { Worker } from "node:cluster";
+import { SHARED_METHODS, type AnyFunction, type Shared, type SharedMethod } from "../services/limits.ts";
 import { answerRequests, primaryCaller } from "./ipc.ts";
 
-/** The limiter methods that may be called across processes: those of RateLimiter, ProgressiveDelay and RecentKeys. */
-export const SHARED_METHODS = ["consume", "refund", "has", "add", "delete", "sweep"] as const;
-type SharedMethod = (typeof SHARED_METHODS)[number];
-
-// biome-ignore lint/suspicious/noExplicitAny: any function shape is mapped to its asynchronous twin
-type AnyFunction = (...args: any[]) => unknown;
-
-/** A limiter's shared methods, each answering through a promise. */
-export type Shared<T> = {
-  [K in keyof T & SharedMethod]: T[K] extends AnyFunction
-    ? (...args: Parameters<T[K]>) => Promise<ReturnType<T[K]>>
-    : never;
-};
+export { localLimiters, SHARED_METHODS, type Shared } from "../services/limits.ts";
 
 function isSharedMethod(name: unknown): name is SharedMethod {
   return typeof name === "string" && (SHARED_METHODS as readonly string[]).includes(name);
@@ -36,20 +25,6 @@ function isSharedMethod(name: unknown): name is SharedMethod {
 
 function plainArgument(value: unknown): boolean {
   return typeof value === "string" || (typeof value === "number" && Number.isFinite(value)) || value === undefined;
-}
-
-/** The process's own limiters, in the shared shape (the single process; the primary). */
-export function localLimiters<T extends Record<string, object>>(limiters: T): { [N in keyof T]: Shared<T[N]> } {
-  const shared = {} as Record<string, Record<string, AnyFunction>>;
-  for (const [name, limiter] of Object.entries(limiters)) {
-    const methods: Record<string, AnyFunction> = {};
-    for (const method of SHARED_METHODS) {
-      const fn = (limiter as Record<string, unknown>)[method];
-      if (typeof fn === "function") methods[method] = async (...args: unknown[]) => fn.apply(limiter, args);
-    }
-    shared[name] = methods;
-  }
-  return shared as { [N in keyof T]: Shared<T[N]> };
 }
 
 /**

@@ -34,7 +34,7 @@ export async function runSingleProcess(config: Config): Promise<void> {
   // Diffs run in worker threads (src/diff/pool.ts); they load now rather than on the first comparison asked for.
   diffPool().warm();
   // Forget expired rate-limit entries every minute.
-  setInterval(() => services.signing.sweep(), 60 * 1000).unref();
+  setInterval(() => void services.signing.sweep(), 60 * 1000).unref();
 
   const server = listen(app.fetch, config);
   drainOnSignal(

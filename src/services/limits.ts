@@ -264,3 +264,38 @@ export class RecentKeys {
     for (const [key, expires] of this.#expiry) if (expires <= now) this.#expiry.delete(key);
   }
 }
+
+/*
+ * The limiters' asynchronous shape.  In the cluster the primary keeps the one
+ * copy of each named limiter and the HTTP processes call it over IPC
+ * (src/processes/shared-limits.ts; decision 0033); whoever uses limiters
+ * (the signing flow) awaits each call, whether it runs here or there.
+ */
+
+/** The limiter methods that may be called across processes: those of RateLimiter, ProgressiveDelay and RecentKeys. */
+export const SHARED_METHODS = ["consume", "refund", "has", "add", "delete", "sweep"] as const;
+export type SharedMethod = (typeof SHARED_METHODS)[number];
+
+// biome-ignore lint/suspicious/noExplicitAny: any function shape is mapped to its asynchronous twin
+export type AnyFunction = (...args: any[]) => unknown;
+
+/** A limiter's shared methods, each answering through a promise. */
+export type Shared<T> = {
+  [K in keyof T & SharedMethod]: T[K] extends AnyFunction
+    ? (...args: Parameters<T[K]>) => Promise<ReturnType<T[K]>>
+    : never;
+};
+
+/** The process's own limiters, in the shared shape (the single process; the primary). */
+export function localLimiters<T extends Record<string, object>>(limiters: T): { [N in keyof T]: Shared<T[N]> } {
+  const shared = {} as Record<string, Record<string, AnyFunction>>;
+  for (const [name, limiter] of Object.entries(limiters)) {
+    const methods: Record<string, AnyFunction> = {};
+    for (const method of SHARED_METHODS) {
+      const fn = (limiter as Record<string, unknown>)[method];
+      if (typeof fn === "function") methods[method] = async (...args: unknown[]) => fn.apply(limiter, args);
+    }
+    shared[name] = methods;
+  }
+  return shared as { [N in keyof T]: Shared<T[N]> };
+}

@@ -10,7 +10,7 @@ import type { Declaration, Signature } from "../db/schema.ts";
 import { insertBrowserSignature, renewConfirmation, rotateToken, type InsertOutcome } from "../db/signatures.ts";
 import { sendInBackground, type Mailer } from "../mail.ts";
 import { canonicalEmail, type SignatureInput } from "../signature-input.ts";
-import { keyedHash, RateLimiter, RecentKeys } from "./limits.ts";
+import { keyedHash, localLimiters, RateLimiter, RecentKeys, type Shared } from "./limits.ts";
 import type { PowProof, ProofOfWork } from "./proof-of-work.ts";
 import { privateLinkMail, signingMail } from "./signing-mail.ts";
 
@@ -24,6 +24,12 @@ export interface SigningDeps {
    * in an HTTP process of the cluster, the one writer (src/processes/writer.ts).
    */
   readonly writes?: SigningWrites;
+  /**
+   * The rate limits and the duplicate window (`makeSigningLimiters`): by
+   * default this process's own; in an HTTP process of the cluster, the
+   * primary's one copy (src/processes/shared-limits.ts; decision 0033).
+   */
+  readonly limiters?: SharedSigningLimiters;
   readonly secret: string;
   readonly config: Pick<Config, "origin" | "instanceName" | "signing">;
   readonly mailer: Mailer | null;
@@ -127,23 +133,47 @@ export function localSigningWrites(db: Db, batcher: WriteBatcher, pow: Pick<Proo
   };
 }
 
+/**
+ * The signing flow's rate limits and duplicate window, by name.  One copy per
+ * site: the single process keeps its own; in the cluster the primary keeps
+ * them and the HTTP processes call them over IPC (decision 0033), so a client
+ * spread over several processes gets the allowance once.
+ */
+export function makeSigningLimiters(config: Pick<Config, "signing">) {
+  return {
+    perDeclaration: new RateLimiter(config.signing.perDeclarationLimits),
+    perClient: new RateLimiter(config.signing.perClientLimits),
+    recentNames: new RecentKeys(config.signing.duplicateWindowMs),
+    // Repeat signings re-send mail to the address typed in; anyone can type
+    // anyone's address, so at most this many re-sends per address and hour.
+    resendsPerAddress: new RateLimiter([{ max: REPEAT_MAILS_PER_HOUR, windowMs: 3_600_000 }]),
+    // "Mail me this link": the address is used for the mail only; these keep keyed hashes for an hour.
+    linkMailsPerSignature: new RateLimiter([{ max: LINK_MAILS_PER_HOUR, windowMs: 3_600_000 }], { maxKeys: 50_000 }),
+    linkMailsPerAddress: new RateLimiter([{ max: LINK_MAILS_PER_HOUR, windowMs: 3_600_000 }], { maxKeys: 50_000 }),
+  };
+}
+
+export type SigningLimiters = ReturnType<typeof makeSigningLimiters>;
+export type SharedSigningLimiters = { [N in keyof SigningLimiters]: Shared<SigningLimiters[N]> };
+
+/** Every name of `makeSigningLimiters` (a missing one fails the type check). */
+const LIMITER_NAMES: Record<keyof SigningLimiters, true> = {
+  perDeclaration: true,
+  perClient: true,
+  recentNames: true,
+  resendsPerAddress: true,
+  linkMailsPerSignature: true,
+  linkMailsPerAddress: true,
+};
+export const SIGNING_LIMITER_NAMES = Object.keys(LIMITER_NAMES) as (keyof SigningLimiters)[];
+
 export function createSigning(deps: SigningDeps) {
   const { db, batcher, pow, secret, config, mailer } = deps;
   const writes = deps.writes ?? localSigningWrites(db, batcher, pow);
-  const perDeclaration = new RateLimiter(config.signing.perDeclarationLimits);
-  const perClient = new RateLimiter(config.signing.perClientLimits);
-  const recentNames = new RecentKeys(config.signing.duplicateWindowMs);
-  // Repeat signings re-send mail to the address typed in; anyone can type
-  // anyone's address, so at most this many re-sends per address and hour.
-  const resendsPerAddress = new RateLimiter([{ max: REPEAT_MAILS_PER_HOUR, windowMs: 3_600_000 }]);
+  const limiters = deps.limiters ?? localLimiters(makeSigningLimiters(config));
+  const { perDeclaration, perClient, recentNames, resendsPerAddress, linkMailsPerSignature, linkMailsPerAddress } =
+    limiters;
   const confirmByEmail = config.signing.confirmation === "email";
-  // "Mail me this link": the address is used for the mail only; these keep keyed hashes for an hour.
-  const linkMailsPerSignature = new RateLimiter([{ max: LINK_MAILS_PER_HOUR, windowMs: 3_600_000 }], {
-    maxKeys: 50_000,
-  });
-  const linkMailsPerAddress = new RateLimiter([{ max: LINK_MAILS_PER_HOUR, windowMs: 3_600_000 }], {
-    maxKeys: 50_000,
-  });
 
   function confirmation(now: Date, always = false) {
     if (!confirmByEmail && !always) return null;
@@ -166,8 +196,8 @@ export function createSigning(deps: SigningDeps) {
      * was withdrawn: signing again must not be refused as a duplicate of a
      * signature that no longer counts.
      */
-    forgetName(declarationId: number, clientKey: string, name: string): void {
-      recentNames.delete(nameKeyFor(declarationId, clientKey, name));
+    async forgetName(declarationId: number, clientKey: string, name: string): Promise<void> {
+      await recentNames.delete(nameKeyFor(declarationId, clientKey, name));
     },
 
     /**
@@ -184,12 +214,12 @@ export function createSigning(deps: SigningDeps) {
       const proof = options.proof ?? null;
       const declarationKey = `${clientKey}:${declaration.id}`;
       const nameKey = nameKeyFor(declaration.id, clientKey, input.name);
-      if (recentNames.has(nameKey, now.getTime())) return { kind: "already-signed", by: "name", mailed: false };
+      if (await recentNames.has(nameKey, now.getTime())) return { kind: "already-signed", by: "name", mailed: false };
 
-      const waitDeclaration = perDeclaration.consume(declarationKey, now.getTime());
-      const waitClient = waitDeclaration > 0 ? 0 : perClient.consume(clientKey, now.getTime());
+      const waitDeclaration = await perDeclaration.consume(declarationKey, now.getTime());
+      const waitClient = waitDeclaration > 0 ? 0 : await perClient.consume(clientKey, now.getTime());
       if (waitDeclaration > 0 || waitClient > 0) {
-        if (waitClient > 0) perDeclaration.refund(declarationKey);
+        if (waitClient > 0) await perDeclaration.refund(declarationKey);
         return { kind: "rate-limited", retryAfterMs: Math.max(waitDeclaration, waitClient) };
       }
 
@@ -214,7 +244,7 @@ export function createSigning(deps: SigningDeps) {
         resend =
           result.kind === "duplicate-email" &&
           mailer != null &&
-          resendsPerAddress.consume(emailHash!, now.getTime()) === 0;
+          (await resendsPerAddress.consume(emailHash!, now.getTime())) === 0;
         if (result.kind === "duplicate-email" && resend) {
           // Re-send instead of duplicating: a fresh private link (the old one
           // stops working) and, while pending, a fresh confirmation link.
@@ -228,14 +258,13 @@ export function createSigning(deps: SigningDeps) {
           });
         }
       } catch (error) {
-        perDeclaration.refund(declarationKey);
-        perClient.refund(clientKey);
+        // The write's error is the one to report, even if the refunds fail too.
+        await Promise.allSettled([perDeclaration.refund(declarationKey), perClient.refund(clientKey)]);
         throw error;
       }
 
       if (result.kind === "replayed") {
-        perDeclaration.refund(declarationKey);
-        perClient.refund(clientKey);
+        await Promise.all([perDeclaration.refund(declarationKey), perClient.refund(clientKey)]);
         return { kind: "replayed" };
       }
       if (result.kind === "duplicate-email") {
@@ -258,7 +287,7 @@ export function createSigning(deps: SigningDeps) {
         }
         return { kind: "already-signed", by: "email", mailed };
       }
-      recentNames.add(nameKey, now.getTime());
+      await recentNames.add(nameKey, now.getTime());
       if (mailer != null && input.email != null) {
         sendInBackground(
           mailer,
@@ -282,19 +311,19 @@ export function createSigning(deps: SigningDeps) {
      * its page) to `email`, at most LINK_MAILS_PER_HOUR times per signature
      * and per address.  Nothing is stored.
      */
-    mailPrivateLink(
+    async mailPrivateLink(
       declaration: Pick<Declaration, "slug" | "title">,
       email: string,
       privateToken: string,
       now = Date.now(),
-    ): LinkMailOutcome {
+    ): Promise<LinkMailOutcome> {
       if (mailer == null) return { kind: "no-mail" };
       const addressKey = keyedHash(secret, "link-mail", canonicalEmail(email));
       const signatureKey = hashToken(privateToken);
-      const waitSignature = linkMailsPerSignature.consume(signatureKey, now);
-      const waitAddress = waitSignature > 0 ? 0 : linkMailsPerAddress.consume(addressKey, now);
+      const waitSignature = await linkMailsPerSignature.consume(signatureKey, now);
+      const waitAddress = waitSignature > 0 ? 0 : await linkMailsPerAddress.consume(addressKey, now);
       if (waitSignature > 0 || waitAddress > 0) {
-        if (waitAddress > 0) linkMailsPerSignature.refund(signatureKey);
+        if (waitAddress > 0) await linkMailsPerSignature.refund(signatureKey);
         return { kind: "rate-limited", retryAfterMs: Math.max(waitSignature, waitAddress) };
       }
       sendInBackground(
@@ -305,14 +334,12 @@ export function createSigning(deps: SigningDeps) {
       return { kind: "sent" };
     },
 
-    /** Forgets expired rate-limit and duplicate entries (call every minute or so). */
-    sweep(now = Date.now()): void {
-      perDeclaration.sweep(now);
-      perClient.sweep(now);
-      recentNames.sweep(now);
-      resendsPerAddress.sweep(now);
-      linkMailsPerSignature.sweep(now);
-      linkMailsPerAddress.sweep(now);
+    /**
+     * Forgets expired rate-limit and duplicate entries (call every minute or
+     * so; in the cluster the primary sweeps its own copy instead).
+     */
+    async sweep(now = Date.now()): Promise<void> {
+      await Promise.all(Object.values(limiters).map((limiter) => limiter.sweep(now)));
     },
   };
 }

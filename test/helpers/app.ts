@@ -7,6 +7,7 @@ import { createDeclaration, type NewDeclarationInput } from "../../src/db/declar
 import { createFederationRuntime } from "../../src/federation/index.ts";
 import type { Mailer } from "../../src/mail.ts";
 import { createBot, createSiteServices } from "../../src/setup.ts";
+import type { SharedSigningLimiters } from "../../src/services/signing.ts";
 import type { ProofOfWork } from "../../src/services/proof-of-work.ts";
 import { createTestDb } from "./db.ts";
 
@@ -35,6 +36,8 @@ export interface TestAppOptions {
   /** Fedify's key–value store; by default an in-memory one. */
   kv?: KvStore;
   outboxRetryPolicy?: RetryPolicy;
+  /** The signing's limiters; by default the app's own (as in the single process). */
+  limiters?: SharedSigningLimiters;
 }
 
 /** The app with a real federation over an in-memory KV store. */
@@ -55,7 +58,11 @@ export async function createTestApp(options: TestAppOptions = {}) {
     "/tmp",
   );
   // Undefined `mailer` lets createSiteServices build the real one from SMTP_URL, as in production.
-  const services = createSiteServices(db, config, { secret: "test-secret", mailer: options.mailer });
+  const services = createSiteServices(db, config, {
+    secret: "test-secret",
+    mailer: options.mailer,
+    ...(options.limiters == null ? {} : { limiters: options.limiters }),
+  });
   const runtime = await createFederationRuntime({
     db,
     batcher: services.batcher,

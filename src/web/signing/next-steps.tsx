@@ -215,7 +215,7 @@ export async function withdrawAfterConfirm(
   const withdrawn = await batcher.run(() => withdrawSignature(db, hashToken(token), new Date()));
   // Signing again with the same name right away is not a duplicate any more.
   if (withdrawn && found.signature.name != null)
-    signing.forgetName(found.signature.declarationId, clientKey(c), found.signature.name);
+    await signing.forgetName(found.signature.declarationId, clientKey(c), found.signature.name);
   return null;
 }
 
@@ -242,7 +242,7 @@ export async function mailPrivateLink(
     };
   const parsed = parseRequest(mailForm, { email: typed });
   if (!parsed.ok) return { kind: "page", state: { email: typed, error: parsed.message }, status: 400 };
-  const outcome = signing.mailPrivateLink(declaration, parsed.value.email, token);
+  const outcome = await signing.mailPrivateLink(declaration, parsed.value.email, token);
   if (outcome.kind === "rate-limited") {
     c.header("Retry-After", String(Math.ceil(outcome.retryAfterMs / 1000)));
     return {
