@@ -47,6 +47,7 @@ import { plural } from "../kit/format.ts";
 import { parseRequest } from "../kit/params.ts";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { confirmForm, digestOf, outsideWindow, postNowForm, slugsFor, timeIn } from "./notice-now.ts";
+import { type Notice, success, warning } from "../kit/notice.tsx";
 import { NoticeConfirmView, type NoticeConfirmProps } from "./NoticeConfirm.tsx";
 import { StrikeAdminView, type StrikeAdminProps } from "./StrikeAdmin.tsx";
 
@@ -57,11 +58,11 @@ const TITLE = "The strike";
 /** Fifty templates of 500 characters, percent-encoded, fit. */
 const MAX_FORM_BYTES = 512 * 1024;
 
-const NOTICES: Record<string, string> = {
-  saved: "The strike settings are saved.",
-  "posted-again": "This notice was already posted; it was not posted again.",
-  paused: "Notices are paused.",
-  resumed: "Notices are on again.",
+const NOTICES: Record<string, Notice> = {
+  saved: success("The strike settings are saved."),
+  "posted-again": warning("This notice was already posted; it was not posted again."),
+  paused: success("Notices are paused."),
+  resumed: success("Notices are on again."),
 };
 
 const ZONES: readonly string[] = (() => {
@@ -100,7 +101,7 @@ function withBlankTemplate(input: StrikeFormInput): StrikeFormInput {
 
 function adminPage(
   c: Context<WebEnv>,
-  extra: { input?: StrikeFormInput; errors?: StrikeFormErrors; notice?: string; postError?: string } = {},
+  extra: { input?: StrikeFormInput; errors?: StrikeFormErrors; notice?: Notice; postError?: string } = {},
   status: PersonalStatus = 200,
 ) {
   const { db, batcher, config, federation } = c.get("deps");
@@ -155,7 +156,9 @@ strikeAdminRoutes.get("/", (c) => {
   if (posted != null) {
     const n = Number(posted[1]);
     return adminPage(c, {
-      notice: `${n === 1 ? "1 notice was" : `${n} notices were`} posted; followers receive ${n === 1 ? "it" : "them"} in a moment.`,
+      notice: success(
+        `${n === 1 ? "1 notice was" : `${n} notices were`} posted; followers receive ${n === 1 ? "it" : "them"} in a moment.`,
+      ),
     });
   }
   return adminPage(c, done != null && Object.hasOwn(NOTICES, done) ? { notice: NOTICES[done]! } : {});
