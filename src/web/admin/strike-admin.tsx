@@ -45,6 +45,7 @@ import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { plural } from "../kit/format.ts";
 import { parseRequest } from "../kit/params.ts";
+import { z } from "zod";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { confirmForm, digestOf, outsideWindow, postNowForm, slugsFor, timeIn } from "./notice-now.ts";
 import { type Notice, success, warning } from "../kit/notice.tsx";
@@ -185,8 +186,22 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ values: Record<s
   return { ok: true, values: body.value };
 }
 
-/** Reads the settings form; numbered fields keep their numbers so errors point at the right box. */
-export function formInputFrom(values: Record<string, string>): StrikeFormInput {
+/** A text field of the settings form: absent reads as empty. */
+const settingText = z.string().default("");
+
+/**
+ * The settings form's shape: its text fields, and its numbered and named
+ * boxes (`day-N`, `template-N`, `template-N-media-ID`, `declaration-SLUG`,
+ * `countdown-MOMENT`), every value a string.  Numbered fields keep their
+ * numbers so errors point at the right box; whether the values make
+ * settings is `validateStrikeForm`'s to say.
+ */
+const strikeFields = z
+  .object({ name: settingText, hashtags: settingText, timeZone: settingText, cadence: settingText })
+  .catchall(z.string());
+export const strikeForm = strikeFields.transform(numberedFields);
+
+function numberedFields(values: z.output<typeof strikeFields>): StrikeFormInput {
   let lastDay = 0;
   for (let i = 1; i <= DAYS_MAX + 2; i++) if (values[`day-${i}`] != null) lastDay = i;
   const templates: { text: string; mediaIds: string[] }[] = [];
@@ -206,11 +221,11 @@ export function formInputFrom(values: Record<string, string>): StrikeFormInput {
     else if (media != null) templates[index - 1]!.mediaIds.push(media[2]!);
   }
   return {
-    name: values.name ?? "",
-    hashtags: values.hashtags ?? "",
+    name: values.name,
+    hashtags: values.hashtags,
     days: Array.from({ length: lastDay }, (_, i) => values[`day-${i + 1}`] ?? ""),
-    timeZone: values.timeZone ?? "",
-    cadence: values.cadence ?? "",
+    timeZone: values.timeZone,
+    cadence: values.cadence,
     declarations,
     templates,
     countdown,
@@ -221,7 +236,9 @@ strikeAdminRoutes.post("/", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher, publisher } = c.get("deps");
-  const input = formInputFrom(form.values);
+  const parsed = parseRequest(strikeForm, form.values);
+  if (!parsed.ok) return adminPage(c, { errors: { [parsed.field]: parsed.message } }, 400);
+  const input = parsed.value;
   const current = currentStrikeSettings(db, new Date());
   const result = validateStrikeForm(input, {
     publishedSlugs: new Set(listPublishedDeclarations(db).map((d) => d.slug)),
