@@ -286,3 +286,8 @@ export function addSignature(
   if (outcome.kind !== "inserted") throw new Error("duplicate email in addSignature");
   return outcome.signature;
 }
+
+/** The classes of the page's messages after an action (`.notice` with role="status"), in page order. */
+export function statusNotices(html: string): string[] {
+  return [...html.matchAll(/<(?:p|div)\b[^>]*\bclass="(notice(?: [^"]*)?)"[^>]*\brole="status"/g)].map((m) => m[1]!);
+}

@@ -22,6 +22,7 @@ import {
   inputValue,
   pageText,
   postForm,
+  statusNotices,
   tags,
   type CsrfPair,
 } from "../helpers/forms.ts";
@@ -116,6 +117,8 @@ describe("registration", () => {
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(pageText(html)).toContain("Registration is closed on this site.");
+    // A note, not a success.
+    expect(statusNotices(html)).toEqual(["notice"]);
     expect(tags(html, "form").filter((f) => f.action === "/register")).toEqual([]);
     const res = await register(t);
     expect(res.status).toBe(403);
@@ -697,6 +700,7 @@ describe("/admin", () => {
     }
     const saved = await (await t.app.request("/admin?saved=1", { headers: { Cookie: admin.cookie } })).text();
     expect(pageText(saved)).toContain("Saved.");
+    expect(statusNotices(saved)).toEqual(["notice success"]);
     expect(checkedRadio(saved, "mode")).toBe("closed");
   });
 
@@ -710,6 +714,7 @@ describe("/admin", () => {
     const code = /<code class="invite-code">([A-Za-z0-9_-]{22})<\/code>/.exec(html)?.[1];
     expect(code).toBeDefined();
     expect(pageText(html)).toContain("1 invite code is unused.");
+    expect(statusNotices(html)).toEqual(["notice success"]);
     const later = await (await t.app.request("/admin", { headers: { Cookie: admin.cookie } })).text();
     expect(later).not.toContain(code!);
 

@@ -14,7 +14,15 @@ import { botConnections } from "../../src/db/schema.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { planFields } from "./bot-plan-fields.ts";
-import { inputValue, pageText, postForm, textareaText, withCookies, type CsrfPair } from "../helpers/forms.ts";
+import {
+  inputValue,
+  pageText,
+  postForm,
+  statusNotices,
+  textareaText,
+  withCookies,
+  type CsrfPair,
+} from "../helpers/forms.ts";
 import { SCHEDULING_MODES, startMastodonApi, type MastodonApiServer } from "../helpers/mastodon-api.ts";
 
 const KEY = randomBytes(32).toString("hex");
@@ -305,7 +313,11 @@ describe("/bot/{id}: the plan", () => {
     // Hourly on one Berlin day: 24 slots, all at least 10 minutes ahead, within the 25-a-day limit per UTC day.
     expect(server.scheduled).toHaveLength(24);
     expect(server.scheduled.every((s) => s.params.visibility === "unlisted" && s.params.language === "en")).toBe(true);
-    const text = pageText(await (await getAs(t, savedPath, me)).text());
+    const savedHtml = await (await getAs(t, savedPath, me)).text();
+    expect(statusNotices(savedHtml)).toEqual(["notice success"]);
+    // Disconnected here but not on the server: the striker has something left to do, so it is a warning.
+    expect(statusNotices(await (await getAs(t, "/bot?done=disconnected-local", me)).text())).toEqual(["notice"]);
+    const text = pageText(savedHtml);
     expect(text).toContain("Your plan is saved");
     expect(text).toContain(`24 scheduled. The scheduled ones are held by ${server.host}`);
     expect(text.match(/ Scheduled Held by /g)?.length).toBe(24);

@@ -203,6 +203,32 @@ describe("making a copy", () => {
     expect((await postForm(t.app, "/d/test-declaration/copy", copyFields({ v: "7" }), { csrf: ada })).status).toBe(404);
     expect(declarationCount(t.db)).toBe(1);
   });
+
+  it("reads ?v= as a version number: empty for the latest, anything else not found, named in the message", async () => {
+    const t = await setup();
+    const ada = await loggedIn(t, "ada");
+    for (const v of ["", "1"]) {
+      const res = await getAs(t, `/d/test-declaration/copy?v=${v}`, ada);
+      expect(res.status, v).toBe(200);
+      expect(textareaText(await res.text(), "body"), v).toContain("We declare that tests are good.");
+    }
+    for (const v of ["0", "01", " 1", "1.0", "-1", "9999999999"]) {
+      const res = await getAs(t, `/d/test-declaration/copy?v=${encodeURIComponent(v)}`, ada);
+      expect(res.status, v).toBe(404);
+      expect(pageText(await res.text()), v).toContain(`has no version “${v}”`);
+    }
+  });
+
+  it("a button other than Publish or Save as draft (or none) previews and stores nothing", async () => {
+    const t = await setup();
+    const ada = await loggedIn(t, "ada");
+    for (const action of ["preview", "PUBLISH", "delete", "", undefined]) {
+      const res = await postForm(t.app, "/d/test-declaration/copy", copyFields({ action }), { csrf: ada });
+      expect(res.status, String(action)).toBe(200);
+      expect(textareaText(await res.text(), "body"), String(action)).toBe(COPY_BODY);
+    }
+    expect(declarationCount(t.db)).toBe(1);
+  });
 });
 
 describe("editing a copy", () => {
@@ -288,6 +314,31 @@ describe("editing a copy", () => {
     expect(textareaText(html, "body")).toBe(editFields().body);
     const forged = await postForm(t.app, "/d/tests-are-great/edit", { ...editFields(), csrf: "forged" }, { csrf: ada });
     expect(forged.status).toBe(403);
+    expect(revisionCount(t.db)).toBe(2);
+  });
+
+  it("a base that is not a version of this copy is refused with 400, the text kept, nothing saved", async () => {
+    const { t, ada } = await withCopy();
+    const fields = editFields();
+    const { base: _, ...withoutBase } = fields;
+    const forms: [string, Record<string, string>][] = [
+      ["none", withoutBase],
+      ...["", "abc", "0", "01", "7"].map((base): [string, Record<string, string>] => [base, { ...fields, base }]),
+    ];
+    for (const [base, form] of forms) {
+      const res = await postForm(t.app, "/d/tests-are-great/edit", form, { csrf: ada });
+      expect(res.status, base).toBe(400);
+      const html = await res.text();
+      expect(pageText(html), base).toContain("The version you edited was not found; your text is kept below.");
+      expect(textareaText(html, "body"), base).toBe(fields.body);
+    }
+    // An unknown button previews: nothing saved either.
+    const preview = await postForm(t.app, "/d/tests-are-great/edit", editFields({ action: "remove" }), { csrf: ada });
+    expect(preview.status).toBe(200);
+    // Publishing a copy that is already published is not a save: it previews.
+    expect(
+      (await postForm(t.app, "/d/tests-are-great/edit", editFields({ action: "publish" }), { csrf: ada })).status,
+    ).toBe(200);
     expect(revisionCount(t.db)).toBe(2);
   });
 });

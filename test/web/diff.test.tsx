@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { DIFF_CACHE_SIZE, diffCacheSize, parseRange, renderedDiff } from "../../src/web/diffs/diff-pages.tsx";
 import { KeptDiffs } from "../../src/web/kit/diff-jobs.tsx";
-import { addDeclaration, createTestApp } from "../helpers/app.ts";
+import { addDeclaration, createTestApp, TEST_ORIGIN } from "../helpers/app.ts";
 
 const BODY_1 = [
   "## Why",
@@ -292,6 +292,69 @@ describe("/compare", () => {
 
     const escaped = await get(app, "/compare?a=%3Cscript%3E&b=other");
     expect(escaped.html).not.toContain("<script>");
+  });
+
+  it("checks a version only once its Declaration is known; spaces around either are ignored", async () => {
+    const { app } = await twoDeclarations();
+    const noDeclaration = await get(app, "/compare?a=&av=x&b=other");
+    expect(noDeclaration.status).toBe(400);
+    expect(noDeclaration.html).toContain("First Declaration</a>: Choose a Declaration.");
+    expect(noDeclaration.html).not.toContain("is not a version number");
+    const spaced = await get(app, "/compare?a=%20test-declaration%20&av=%201%20&b=test-declaration&bv=2");
+    expect(spaced.status).toBe(200);
+    expect(spaced.html).toContain("Changes from version 1 to version 2");
+    for (const bv of ["0", "01", "1.5", "9999999999"]) {
+      const bad = await get(app, `/compare?a=other&b=test-declaration&bv=${bv}`);
+      expect(bad.status, bv).toBe(400);
+      expect(bad.html, bv).toContain(`Second version</a>: “${bv}” is not a version number`);
+    }
+  });
+});
+
+describe("/compare/elsewhere", () => {
+  const here = (path: string) => `${TEST_ORIGIN}${path}`;
+  const compare = (a: string, b: string, view?: string) =>
+    `/compare/elsewhere?${new URLSearchParams({ a, b, ...(view != null ? { view } : {}) })}`;
+
+  it("names each address that is not one, and compares two versions here in the view asked (inline otherwise)", async () => {
+    const { app } = await withTwoVersions();
+    const cases: [string, string][] = [
+      ["", "Please give the address of a version (…/d/its-name/v/1)."],
+      ["   ", "Please give the address of a version (…/d/its-name/v/1)."],
+      [
+        `https://x.example/${"x".repeat(2000)}`,
+        "This is longer than 2000 characters; please paste just the address of a version.",
+      ],
+      ["not an address", "“not an address” is not a web address."],
+      [
+        "ftp://undersign.test/d/test-declaration/v/1",
+        "“ftp://undersign.test/d/test-declaration/v/1” is not a web address.",
+      ],
+      [here("/d/test-declaration/v/9"), "There is no such version here (/d/test-declaration/v/9)."],
+      // A malformed escape in the name is no such version (it was a server error).
+      [here("/d/%E0%A4%A/v/1"), "There is no such version here (/d/%E0%A4%A/v/1)."],
+    ];
+    for (const [a, message] of cases) {
+      const res = await get(app, compare(a, here("/d/test-declaration/v/2")));
+      expect(res.status, a).toBe(400);
+      expect(res.html, a).toContain(message);
+    }
+    const both = await get(app, "/compare/elsewhere?a=&b=x");
+    expect(both.status).toBe(400);
+    expect(both.html).toContain("Please give the address of a version");
+    expect(both.html).toContain("“x” is not a web address.");
+    expect((await get(app, "/compare/elsewhere")).status).toBe(200);
+
+    for (const [view, side] of [
+      ["side", true],
+      ["inline", false],
+      ["SIDE", false],
+      ["", false],
+    ] as const) {
+      const res = await get(app, compare(here("/d/test-declaration/v/1"), here("/d/test-declaration/v/2"), view));
+      expect(res.status, view).toBe(200);
+      expect(res.html.includes('aria-label="Changes side by side"'), view).toBe(side);
+    }
   });
 });
 

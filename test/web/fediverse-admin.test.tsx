@@ -7,7 +7,7 @@ import { parseDomain } from "../../src/web/admin/federation-admin.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { fediverseSignature, remoteActor, report } from "../helpers/fediverse-rows.ts";
-import { pageText, postForm, storedCount, tags, textareaText } from "../helpers/forms.ts";
+import { pageText, postForm, statusNotices, storedCount, tags, textareaText } from "../helpers/forms.ts";
 import { readSigningReactions } from "../../src/federation/index.ts";
 import { recountSignatures } from "../../src/db/signatures.ts";
 
@@ -70,6 +70,7 @@ describe("/admin/federation", () => {
     html = await (await getAs(t, `${PAGE}?done=resolved`, boss)).text();
     text = pageText(html);
     expect(text).toContain("The report is marked resolved.");
+    expect(statusNotices(html)).toEqual(["notice success"]);
     expect(text).toContain("1 resolved report");
     expect(html).toMatch(/<details class="resolved-reports">[\s\S]*Spam, please look\./);
     expect(tags(html, "form").map((f) => f.action)).not.toContain(`${PAGE}/reports/${open}/resolve`);
@@ -84,7 +85,12 @@ describe("/admin/federation", () => {
     ).toBe(403);
     expect(t.db.select().from(fedReports).get()!.resolved).toBeNull();
     expect((await postForm(t.app, `${PAGE}/reports/${id}/resolve`, {}, { csrf: boss })).status).toBe(303);
-    expect((await postForm(t.app, `${PAGE}/reports/${id}/resolve`, {}, { csrf: boss })).status).toBe(404);
+    const twice = await postForm(t.app, `${PAGE}/reports/${id}/resolve`, {}, { csrf: boss });
+    expect(twice.status).toBe(404);
+    const refused = await twice.text();
+    expect(pageText(refused)).toContain("That report does not exist or was resolved already.");
+    // A refusal is not shown in the colour of success.
+    expect(statusNotices(refused)).toEqual(["notice"]);
     expect((await postForm(t.app, `${PAGE}/reports/999/resolve`, {}, { csrf: boss })).status).toBe(404);
     expect((await postForm(t.app, `${PAGE}/reports/abc/resolve`, {}, { csrf: boss })).status).toBe(404);
   });

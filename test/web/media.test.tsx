@@ -8,7 +8,7 @@ import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { MAX_UPLOAD_BYTES } from "../../src/images.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
-import { pageText, postForm, tags, textareaText, type CsrfPair } from "../helpers/forms.ts";
+import { pageText, postForm, statusNotices, tags, textareaText, type CsrfPair } from "../helpers/forms.ts";
 import { jpegWithGps, photo, pngBomb, SVG_PLAIN, SVG_WITH_SCRIPT, HTML, PDF } from "../fixtures/images/index.ts";
 
 const PAGE = "/admin/media";
@@ -126,6 +126,7 @@ describe("uploading", () => {
 
     const html = await (await getAs(t, `${PAGE}?done=uploaded&id=${row.id}`, boss)).text();
     expect(pageText(html)).toContain("The image is uploaded.");
+    expect(statusNotices(html)).toEqual(["notice success"]);
     const img = tags(html, "img").find((i) => i.src === `/media/${row.uuid}.jpg`);
     // Described once, as text beside the thumbnail.
     expect(img).toMatchObject({ alt: "", width: "300", height: "200" });
@@ -148,9 +149,10 @@ describe("uploading", () => {
     expect(res.headers.get("location")).toBe(`${PAGE}?done=existing&id=${first.id}#media-${first.id}`);
     expect(rows(t)).toHaveLength(1);
     expect(rows(t)[0]).toMatchObject({ alt: "First description", gallery: true });
-    expect(pageText(await (await getAs(t, `${PAGE}?done=existing`, boss)).text())).toContain(
-      "This image was uploaded before",
-    );
+    const existing = await (await getAs(t, `${PAGE}?done=existing`, boss)).text();
+    expect(pageText(existing)).toContain("This image was uploaded before");
+    // Nothing new was uploaded: a plain note, not a success.
+    expect(statusNotices(existing)).toEqual(["notice"]);
   });
 
   it.each([

@@ -9,7 +9,7 @@ import { createCopy } from "../../src/db/copies.ts";
 import { appendRevision, getDeclarationBySlug } from "../../src/db/declarations.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
-import { inputValue, pageText, postForm, textareaText } from "../helpers/forms.ts";
+import { inputValue, pageText, postForm, statusNotices, textareaText } from "../helpers/forms.ts";
 
 const V1 = "## One\n\nThe first paragraph.\n\n## Two\n\nThe second paragraph.\n";
 const MINE = "## One\n\nThe first paragraph.\n\n## Two\n\nMy second paragraph.\n";
@@ -76,7 +76,9 @@ describe("taking in the source's new version", () => {
     expect(await (await getAs(t, "/account", ada)).text()).toContain(
       '<a href="/d/mine/merge">Its source has a new version</a>',
     );
-    const page = pageText(await (await getAs(t, "/d/mine/merge", ada)).text());
+    const mergeHtml = await (await getAs(t, "/d/mine/merge", ada)).text();
+    expect(statusNotices(mergeHtml)).toEqual(["notice success"]);
+    const page = pageText(mergeHtml);
     expect(page).toContain("The source’s changes apply cleanly to your copy.");
     const editor = await postForm(
       t.app,

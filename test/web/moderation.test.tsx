@@ -19,6 +19,7 @@ import {
   pageText,
   postForm,
   signForm,
+  statusNotices,
   tags,
   textareaText,
 } from "../helpers/forms.ts";
@@ -386,6 +387,9 @@ describe("reports from visitors", () => {
     );
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/d/tests-are-great/report?sent=1");
+    expect(statusNotices(await (await t.app.request("/d/tests-are-great/report?sent=1")).text())).toEqual([
+      "notice success",
+    ]);
     expect(t.db.$client.prepare("SELECT * FROM visitor_reports").all()).toEqual([
       expect.objectContaining({ reason: "This copy pretends to be the original.", resolved: null }),
     ]);
@@ -424,6 +428,15 @@ describe("reports from visitors", () => {
       { csrf: boss },
     );
     expect(again.status).toBe(404);
+    const refused = await again.text();
+    expect(pageText(refused)).toContain("That report does not exist or was resolved already.");
+    expect(statusNotices(refused)).toEqual(["notice"]);
+    expect(statusNotices(await (await getAs(t, "/admin/declarations?done=hide", boss)).text())).toEqual([
+      "notice success",
+    ]);
+    expect(statusNotices(await (await getAs(t, "/admin/declarations?done=unchanged", boss)).text())).toEqual([
+      "notice",
+    ]);
     expect(
       (await postForm(t.app, "/admin/declarations/reports/other/1", { resolution: "dismiss" }, { csrf: boss })).status,
     ).toBe(404);

@@ -8,7 +8,7 @@ import { createAccount } from "../../src/db/accounts.ts";
 import { SOFTWARE } from "../../src/version.ts";
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
-import { pageText, postForm, tags, textareaText } from "../helpers/forms.ts";
+import { pageText, postForm, statusNotices, tags, textareaText } from "../helpers/forms.ts";
 
 async function setup() {
   const t = await createTestApp();
@@ -151,6 +151,9 @@ describe("the owner's introduction on /", () => {
     const saved = await postForm(t.app, "/admin/introduction", { body, action: "save" }, { csrf: boss });
     expect(saved.status).toBe(303);
     expect(saved.headers.get("location")).toBe("/admin/introduction?saved=1");
+    expect(statusNotices(await (await getAs(t, "/admin/introduction?saved=1", boss)).text())).toEqual([
+      "notice success",
+    ]);
     const first = await t.app.request("/");
     expect(first.headers.get("set-cookie")).toBeNull();
     const html = await first.text();

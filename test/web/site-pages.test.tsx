@@ -10,7 +10,7 @@ import { importShippedPages } from "../../src/setup.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { loggedIn } from "../helpers/accounts.ts";
 import { createTestDb } from "../helpers/db.ts";
-import { inputValue, pageText, postForm, textareaText } from "../helpers/forms.ts";
+import { inputValue, pageText, postForm, statusNotices, textareaText } from "../helpers/forms.ts";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -209,6 +209,11 @@ describe("the page editor /admin/pages/{slug}", () => {
     );
     expect(save.status).toBe(303);
     expect(save.headers.get("location")).toBe("/admin/pages/faq?saved=1");
+    expect(
+      statusNotices(
+        await (await t.app.request("/admin/pages/faq?saved=1", { headers: { Cookie: admin.cookie } })).text(),
+      ),
+    ).toEqual(["notice success"]);
     expect(getSitePage(t.db, "faq")).toMatchObject({
       title: "Our questions",
       body: "## New\n\nText.",

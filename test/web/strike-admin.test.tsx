@@ -18,7 +18,7 @@ import { defaultStrikeSettings, parseStoredSettings } from "../../src/strike/set
 import { getAs, loggedIn } from "../helpers/accounts.ts";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
 import { haveChromium, launchBrowser, RESULTS, startBrowserSite, watchPage } from "../helpers/browser.ts";
-import { inputValue, pageText, postForm, tags, textareaText } from "../helpers/forms.ts";
+import { inputValue, pageText, postForm, statusNotices, tags, textareaText } from "../helpers/forms.ts";
 
 const PAGE = "/admin/strike";
 
@@ -168,6 +168,7 @@ describe("/admin/strike", () => {
     });
     const html = await (await getAs(t, `${PAGE}?done=saved`, boss)).text();
     expect(pageText(html)).toContain("The strike settings are saved.");
+    expect(statusNotices(html)).toEqual(["notice success"]);
     expect(pageText(html)).toContain("July 4, 2027 and July 5, 2027 (Europe/Berlin)");
     expect(inputValue(html, "timeZone")).toBe("Europe/Berlin");
     expect(tags(html, "input").find((i) => i.name === `template-1-media-${a.id}`)).toHaveProperty("checked");
@@ -619,9 +620,10 @@ describe("Post a notice now: the owner sees the post, then confirms", () => {
     ]);
     const reload = await postForm(t.app, `${PAGE}/post-now/confirm`, fields, { csrf: boss });
     expect(reload.headers.get("location")).toBe(`${PAGE}?done=posted-again`);
-    expect(pageText(await (await getAs(t, `${PAGE}?done=posted-again`, boss)).text())).toContain(
-      "This notice was already posted; it was not posted again.",
-    );
+    const postedAgain = await (await getAs(t, `${PAGE}?done=posted-again`, boss)).text();
+    expect(pageText(postedAgain)).toContain("This notice was already posted; it was not posted again.");
+    // Nothing was posted: the message is not in the colour of success.
+    expect(statusNotices(postedAgain)).toEqual(["notice"]);
     expect(listNotices(t.db)).toHaveLength(1);
     // A new preview is a new notice (the next template of the rotation).
     expect((await postNow(t, boss, "test-declaration")).headers.get("location")).toBe(`${PAGE}?done=posted-1`);

@@ -5,7 +5,7 @@ import { fedPosts, pledges } from "../../src/db/schema.ts";
 import { writeStrikeSettingsValue } from "../../src/db/strike.ts";
 import { countdownWords, daysWords, durationWords, parsePledge } from "../../src/web/strike/strike-page.tsx";
 import { addDeclaration, createTestApp } from "../helpers/app.ts";
-import { checkedRadio, csrfFrom, inputValue, pageText, postForm, tags } from "../helpers/forms.ts";
+import { checkedRadio, csrfFrom, inputValue, pageText, postForm, statusNotices, tags } from "../helpers/forms.ts";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -212,7 +212,9 @@ describe("POST /strike/pledge", () => {
       ["2027", ["2027-07-04", "2027-07-05"], null, false],
     ]);
     const thanks = await t.app.request("/strike?pledged=1");
-    const text = pageText(await thanks.text());
+    const thanksHtml = await thanks.text();
+    expect(statusNotices(thanksHtml)).toEqual(["notice success"]);
+    const text = pageText(thanksHtml);
     expect(text).toContain("Thank you: your pledge is counted.");
     expect(text).toContain("2 people have pledged");
     expect(text).toContain("Sunday, July 4: 2");
@@ -309,9 +311,9 @@ describe("POST /strike/pledge", () => {
     expect((await pledge(t, { "day-2027-07-04": "on", name: "Ada" })).status).toBe(303);
     const again = await pledge(t, { "day-2027-07-04": "on", name: "ada" });
     expect(again.status).toBe(409);
-    expect(pageText(await again.text())).toContain(
-      "“ada” has just pledged from your connection. Each person is counted once.",
-    );
+    const refused = await again.text();
+    expect(pageText(refused)).toContain("“ada” has just pledged from your connection. Each person is counted once.");
+    expect(statusNotices(refused)).toEqual(["notice"]);
     expect(pledgeRows(t.db)).toHaveLength(1);
   });
 

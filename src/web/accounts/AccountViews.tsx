@@ -296,7 +296,7 @@ export function AdminView(props: AdminViewProps) {
     <section class="prose-page" aria-labelledby="admin-title">
       <h1 id="admin-title">Site administration</h1>
       {props.saved === true && (
-        <p class="notice" role="status">
+        <p class="notice success" role="status">
           Saved.
         </p>
       )}
@@ -339,7 +339,7 @@ export function AdminView(props: AdminViewProps) {
       </form>
       <h2>Invite codes</h2>
       {props.newInvite != null && (
-        <div class="notice" role="status">
+        <div class="notice success" role="status">
           <p>
             New invite code (shown only now; copy it): <code class="invite-code">{props.newInvite}</code>
           </p>

@@ -9,6 +9,7 @@ import type { HeldSigner, ServerSignatures } from "../../db/reactions.ts";
 import type { FedReport } from "../../db/schema.ts";
 import { CSRF_FIELD } from "../kit/csrf.ts";
 import { formatDate } from "../kit/format.ts";
+import { type Notice, StatusNotice } from "../kit/notice.tsx";
 import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
 
 export type ReportRow = FedReport & { slug: string | null; from: string | null };
@@ -31,7 +32,7 @@ export interface FederationAdminProps {
   values?: { domain?: string; reason?: string };
   errors?: { domain?: string; reason?: string };
   /** A confirmation after a change. */
-  notice?: string;
+  notice?: Notice;
 }
 
 function linkText(uri: string): string {
@@ -311,11 +312,7 @@ export function FederationAdminView(props: FederationAdminProps) {
         <a href="/admin">Site administration</a>
       </p>
       <h1 id="federation-title">Federation</h1>
-      {props.notice != null && (
-        <p class="notice" role="status">
-          {props.notice}
-        </p>
-      )}
+      <StatusNotice notice={props.notice} />
       <h2 id="reports-title">Reports</h2>
       <p>
         Other servers’ moderators send these when someone there reports a Declaration or its posts. They are in the one

@@ -10,6 +10,7 @@ import type { ModerationAction } from "../../db/schema.ts";
 import { CopyMark } from "../declarations/index.ts";
 import { CSRF_FIELD } from "../kit/csrf.ts";
 import { formatDate, plural } from "../kit/format.ts";
+import { type Notice, StatusNotice } from "../kit/notice.tsx";
 import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
 
 export const MODERATION_PATH = "/admin/declarations";
@@ -176,7 +177,7 @@ function ReportItem(props: {
 
 export interface ModerationListProps {
   csrf: string;
-  notice?: string | undefined;
+  notice?: Notice | undefined;
   openReports: QueuedReport[];
   resolvedReports: QueuedReport[];
   declarations: ModeratedDeclaration[];
@@ -193,11 +194,7 @@ export function ModerationListView(props: ModerationListProps) {
         <a href="/admin">Site administration</a>
       </p>
       <h1 id="moderation-title">Declarations and reports</h1>
-      {props.notice != null && (
-        <p class="notice notice-success" role="status">
-          {props.notice}
-        </p>
-      )}
+      <StatusNotice notice={props.notice} />
       <h2 id="queue-title">Reports</h2>
       <p>
         Reports from visitors of this site and from other servers’ moderators (<code>Flag</code>), oldest first.
@@ -252,7 +249,7 @@ export interface ModerationFormValues {
 
 export interface ModerationDetailProps {
   csrf: string;
-  notice?: string | undefined;
+  notice?: Notice | undefined;
   declaration: ModeratedDeclaration;
   reports: QueuedReport[];
   actions: (ModerationAction & { by: string | null })[];
@@ -278,11 +275,7 @@ export function ModerationDetailView(props: ModerationDetailProps) {
         <a href={MODERATION_PATH}>Declarations and reports</a>
       </p>
       <h1 id="moderation-title">Moderate “{d.title}”</h1>
-      {props.notice != null && (
-        <p class="notice notice-success" role="status">
-          {props.notice}
-        </p>
-      )}
+      <StatusNotice notice={props.notice} />
       <p>
         <a href={`/d/${d.slug}`}>/d/{d.slug}</a>
       </p>

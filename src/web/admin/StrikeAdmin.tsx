@@ -12,6 +12,7 @@ import { DAYS_MAX, type StrikeFormErrors, type StrikeFormInput } from "../../str
 import { assetUrl } from "../kit/assets.ts";
 import { CSRF_FIELD } from "../kit/csrf.ts";
 import { plural } from "../kit/format.ts";
+import { type Notice, StatusNotice } from "../kit/notice.tsx";
 import { FieldError } from "../layout/FormErrors.tsx";
 import { TimeZoneField } from "../layout/TimeZoneField.tsx";
 
@@ -46,7 +47,7 @@ export interface StrikeAdminProps {
   media: readonly (MediaChoice & { src: string })[];
   zones: readonly string[];
   notices: readonly SentNoticeRow[];
-  notice?: string;
+  notice?: Notice;
   /** A problem with "post now" (shown by its button). */
   postError?: string;
 }
@@ -418,11 +419,7 @@ export function StrikeAdminView(props: StrikeAdminProps) {
         <a href="/admin">Site administration</a>
       </p>
       <h1 id="strike-admin-title">The strike</h1>
-      {props.notice != null && (
-        <p class="notice" role="status">
-          {props.notice}
-        </p>
-      )}
+      <StatusNotice notice={props.notice} />
       <p>
         During the strike every Declaration chosen below posts a notice to its followers at each slot. Everyone can read
         about the strike at <a href="/strike">/strike</a>.

@@ -33,6 +33,7 @@ import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { plural } from "../kit/format.ts";
+import { type Notice, success, warning } from "../kit/notice.tsx";
 import { parseForm, parseRequest } from "../kit/params.ts";
 import { describeDuration } from "../kit/format.ts";
 import { FederationAdminView, type FederationAdminProps, type ReportRow, type ServerRow } from "./FederationAdmin.tsx";
@@ -42,16 +43,16 @@ export const federationAdminRoutes = new Hono<WebEnv>();
 const PATH = "/admin/federation";
 export const REASON_MAX = 500;
 
-const NOTICES: Record<string, string> = {
-  resolved: "The report is marked resolved.",
-  blocked: "The domain is blocked.",
-  unblocked: "The domain is no longer blocked.",
-  held: "The server is on hold: its signatures are not counted until you count them.",
-  released: "The server is no longer on hold, and its held signatures are counted.",
-  removed: "The server’s signatures are removed.",
-  counted: "The signature is counted.",
-  dropped: "The signature is removed.",
-  signing: "The reactions that sign are saved.",
+const NOTICES: Record<string, Notice> = {
+  resolved: success("The report is marked resolved."),
+  blocked: success("The domain is blocked."),
+  unblocked: success("The domain is no longer blocked."),
+  held: success("The server is on hold: its signatures are not counted until you count them."),
+  released: success("The server is no longer on hold, and its held signatures are counted."),
+  removed: success("The server’s signatures are removed."),
+  counted: success("The signature is counted."),
+  dropped: success("The signature is removed."),
+  signing: success("The reactions that sign are saved."),
 };
 
 export type DomainParse = { ok: true; domain: string } | { ok: false; message: string };
@@ -199,7 +200,7 @@ federationAdminRoutes.post("/reports/:id/resolve", async (c) => {
   const raw = c.req.param("id");
   const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : null;
   const changed = id != null && (await batcher.run(() => resolveReport(db, id, new Date())));
-  if (!changed) return adminPage(c, { notice: "That report does not exist or was resolved already." }, 404);
+  if (!changed) return adminPage(c, { notice: warning("That report does not exist or was resolved already.") }, 404);
   return c.redirect(`${PATH}?done=resolved`, 303);
 });
 
@@ -229,7 +230,7 @@ federationAdminRoutes.post("/blocks/remove", async (c) => {
   const { db, batcher } = c.get("deps");
   const domain = hostField.parse(form.values.domain);
   const removed = domain !== "" && (await batcher.run(() => removeDomainBlock(db, domain)));
-  if (!removed) return adminPage(c, { notice: `“${domain}” was not blocked.` }, 404);
+  if (!removed) return adminPage(c, { notice: warning(`“${domain}” was not blocked.`) }, 404);
   return c.redirect(`${PATH}?done=unblocked`, 303);
 });
 
@@ -249,7 +250,7 @@ async function serverAction(c: Context<WebEnv>, action: "hold" | "release" | "re
   const fields = hostForm.parse(form.values);
   const host = knownServer(db, fields.host);
   if (host == null)
-    return adminPage(c, { notice: `“${form.values.host ?? ""}” has no fediverse signatures here.` }, 404);
+    return adminPage(c, { notice: warning(`“${form.values.host ?? ""}” has no fediverse signatures here.`) }, 404);
   if (action === "remove" && fields.confirm !== "yes") {
     return adminPage(
       c,
@@ -290,7 +291,7 @@ async function heldAction(c: Context<WebEnv>, action: "release" | "remove") {
   const { host } = hostForm.parse(form.values);
   const changed =
     id != null && host !== "" && (await batcher.run(() => reviewHeldSignature(db, host, id, action, new Date())));
-  if (!changed) return adminPage(c, { notice: "That signature is not held (any more)." }, 404);
+  if (!changed) return adminPage(c, { notice: warning("That signature is not held (any more).") }, 404);
   return c.redirect(`${PATH}?done=${action === "release" ? "counted" : "dropped"}#servers-title`, 303);
 }
 

@@ -21,6 +21,7 @@ import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { notFoundPage } from "../kit/errors.tsx";
 import { requireAdmin, type Guarded } from "../kit/guards.ts";
+import { type Notice, success, warning } from "../kit/notice.tsx";
 import { parseRequest } from "../kit/params.ts";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import {
@@ -33,18 +34,18 @@ import {
 
 export const moderationAdminRoutes = new Hono<WebEnv>();
 
-const NOTICES: Record<string, string> = {
-  unpublish: "Unpublished. Its author sees your reason.",
-  publish: "Published again.",
-  hide: "Hidden from the list on /. Its page stays; its author sees your reason.",
-  show: "Shown on the list again.",
-  delete: "Deleted. Its author sees your reason on their account page.",
-  dismiss: "The report is dismissed.",
-  resolved: "The report is resolved.",
-  unchanged: "Nothing changed: it was already so.",
+const NOTICES: Record<string, Notice> = {
+  unpublish: success("Unpublished. Its author sees your reason."),
+  publish: success("Published again."),
+  hide: success("Hidden from the list on /. Its page stays; its author sees your reason."),
+  show: success("Shown on the list again."),
+  delete: success("Deleted. Its author sees your reason on their account page."),
+  dismiss: success("The report is dismissed."),
+  resolved: success("The report is resolved."),
+  unchanged: warning("Nothing changed: it was already so."),
 };
 
-function noticeOf(c: Context<WebEnv>): string | undefined {
+function noticeOf(c: Context<WebEnv>): Notice | undefined {
   const done = c.req.query("done");
   return done != null && Object.hasOwn(NOTICES, done) ? NOTICES[done] : undefined;
 }
@@ -172,7 +173,7 @@ moderationAdminRoutes.post("/reports/:kind/:id", async (c) => {
   if (!form.ok) return form.response;
   const { db, batcher } = c.get("deps");
   const params = parseRequest(reportParams, { kind: c.req.param("kind"), id: c.req.param("id") });
-  if (!params.ok) return listPage(c, { notice: "There is no such report." }, 404);
+  if (!params.ok) return listPage(c, { notice: warning("There is no such report.") }, 404);
   const { kind, id } = params.value;
   const values = { resolution: form.values.resolution ?? "", reason: form.values.reason ?? "" };
   const parsed = parseRequest(resolutionForm, values);
@@ -184,6 +185,6 @@ moderationAdminRoutes.post("/reports/:kind/:id", async (c) => {
     ),
   );
   if (outcome.kind !== "resolved")
-    return listPage(c, { notice: "That report does not exist or was resolved already." }, 404);
+    return listPage(c, { notice: warning("That report does not exist or was resolved already.") }, 404);
   return c.redirect(`${MODERATION_PATH}?done=${resolution === "dismiss" ? "dismiss" : "resolved"}`, 303);
 });

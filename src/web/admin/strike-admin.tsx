@@ -45,8 +45,10 @@ import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { plural } from "../kit/format.ts";
 import { parseRequest } from "../kit/params.ts";
+import { z } from "zod";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { confirmForm, digestOf, outsideWindow, postNowForm, slugsFor, timeIn } from "./notice-now.ts";
+import { type Notice, success, warning } from "../kit/notice.tsx";
 import { NoticeConfirmView, type NoticeConfirmProps } from "./NoticeConfirm.tsx";
 import { StrikeAdminView, type StrikeAdminProps } from "./StrikeAdmin.tsx";
 
@@ -57,11 +59,11 @@ const TITLE = "The strike";
 /** Fifty templates of 500 characters, percent-encoded, fit. */
 const MAX_FORM_BYTES = 512 * 1024;
 
-const NOTICES: Record<string, string> = {
-  saved: "The strike settings are saved.",
-  "posted-again": "This notice was already posted; it was not posted again.",
-  paused: "Notices are paused.",
-  resumed: "Notices are on again.",
+const NOTICES: Record<string, Notice> = {
+  saved: success("The strike settings are saved."),
+  "posted-again": warning("This notice was already posted; it was not posted again."),
+  paused: success("Notices are paused."),
+  resumed: success("Notices are on again."),
 };
 
 const ZONES: readonly string[] = (() => {
@@ -100,7 +102,7 @@ function withBlankTemplate(input: StrikeFormInput): StrikeFormInput {
 
 function adminPage(
   c: Context<WebEnv>,
-  extra: { input?: StrikeFormInput; errors?: StrikeFormErrors; notice?: string; postError?: string } = {},
+  extra: { input?: StrikeFormInput; errors?: StrikeFormErrors; notice?: Notice; postError?: string } = {},
   status: PersonalStatus = 200,
 ) {
   const { db, batcher, config, federation } = c.get("deps");
@@ -155,7 +157,9 @@ strikeAdminRoutes.get("/", (c) => {
   if (posted != null) {
     const n = Number(posted[1]);
     return adminPage(c, {
-      notice: `${n === 1 ? "1 notice was" : `${n} notices were`} posted; followers receive ${n === 1 ? "it" : "them"} in a moment.`,
+      notice: success(
+        `${n === 1 ? "1 notice was" : `${n} notices were`} posted; followers receive ${n === 1 ? "it" : "them"} in a moment.`,
+      ),
     });
   }
   return adminPage(c, done != null && Object.hasOwn(NOTICES, done) ? { notice: NOTICES[done]! } : {});
@@ -182,8 +186,22 @@ async function adminForm(c: Context<WebEnv>): Promise<Guarded<{ values: Record<s
   return { ok: true, values: body.value };
 }
 
-/** Reads the settings form; numbered fields keep their numbers so errors point at the right box. */
-export function formInputFrom(values: Record<string, string>): StrikeFormInput {
+/** A text field of the settings form: absent reads as empty. */
+const settingText = z.string().default("");
+
+/**
+ * The settings form's shape: its text fields, and its numbered and named
+ * boxes (`day-N`, `template-N`, `template-N-media-ID`, `declaration-SLUG`,
+ * `countdown-MOMENT`), every value a string.  Numbered fields keep their
+ * numbers so errors point at the right box; whether the values make
+ * settings is `validateStrikeForm`'s to say.
+ */
+const strikeFields = z
+  .object({ name: settingText, hashtags: settingText, timeZone: settingText, cadence: settingText })
+  .catchall(z.string());
+export const strikeForm = strikeFields.transform(numberedFields);
+
+function numberedFields(values: z.output<typeof strikeFields>): StrikeFormInput {
   let lastDay = 0;
   for (let i = 1; i <= DAYS_MAX + 2; i++) if (values[`day-${i}`] != null) lastDay = i;
   const templates: { text: string; mediaIds: string[] }[] = [];
@@ -203,11 +221,11 @@ export function formInputFrom(values: Record<string, string>): StrikeFormInput {
     else if (media != null) templates[index - 1]!.mediaIds.push(media[2]!);
   }
   return {
-    name: values.name ?? "",
-    hashtags: values.hashtags ?? "",
+    name: values.name,
+    hashtags: values.hashtags,
     days: Array.from({ length: lastDay }, (_, i) => values[`day-${i + 1}`] ?? ""),
-    timeZone: values.timeZone ?? "",
-    cadence: values.cadence ?? "",
+    timeZone: values.timeZone,
+    cadence: values.cadence,
     declarations,
     templates,
     countdown,
@@ -218,7 +236,9 @@ strikeAdminRoutes.post("/", async (c) => {
   const form = await adminForm(c);
   if (!form.ok) return form.response;
   const { db, batcher, publisher } = c.get("deps");
-  const input = formInputFrom(form.values);
+  const parsed = parseRequest(strikeForm, form.values);
+  if (!parsed.ok) return adminPage(c, { errors: { [parsed.field]: parsed.message } }, 400);
+  const input = parsed.value;
   const current = currentStrikeSettings(db, new Date());
   const result = validateStrikeForm(input, {
     publishedSlugs: new Set(listPublishedDeclarations(db).map((d) => d.slug)),

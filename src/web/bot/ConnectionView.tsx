@@ -7,6 +7,7 @@ import type { SchedulingReason } from "../../bot/capability.ts";
 import { languageName, type BotPlan } from "../../bot/plan.ts";
 import { CSRF_FIELD } from "../kit/csrf.ts";
 import { plural } from "../kit/format.ts";
+import { type Notice, StatusNotice } from "../kit/notice.tsx";
 import type { ConnectionSummary } from "./HomeView.tsx";
 import { PlanForm, VISIBILITY_LABELS, type PlanFormProps } from "./PlanForm.tsx";
 
@@ -44,7 +45,7 @@ export interface BotConnectionProps extends Omit<PlanFormProps, "connectionId"> 
     | { readonly posts: readonly PreviewPost[]; readonly plan: BotPlan; readonly imageSrc: string | null }
     | undefined;
   readonly posts: readonly PostRow[];
-  readonly notice?: string | undefined;
+  readonly notice?: Notice | undefined;
 }
 
 function Preview(props: NonNullable<BotConnectionProps["preview"]>) {
@@ -178,11 +179,7 @@ export function BotConnectionView(props: BotConnectionProps) {
       <h1>
         {c.displayName || c.acct} <span class="muted">@{c.acct}</span>
       </h1>
-      {props.notice != null && (
-        <p class="notice" role="status">
-          {props.notice}
-        </p>
-      )}
+      <StatusNotice notice={props.notice} />
       {c.status === "revoked" ? (
         <div class="form-errors" role="alert">
           <p>

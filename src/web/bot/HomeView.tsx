@@ -6,6 +6,7 @@
 import type { SchedulingReason, ServerSupport } from "../../bot/capability.ts";
 import { CSRF_FIELD } from "../kit/csrf.ts";
 import { plural } from "../kit/format.ts";
+import { type Notice, StatusNotice } from "../kit/notice.tsx";
 import { FieldError } from "../layout/FormErrors.tsx";
 
 export interface ConnectionSummary {
@@ -52,7 +53,7 @@ export interface BotHomeProps {
   readonly connections: readonly ConnectionSummary[];
   readonly server: string;
   readonly serverError?: string | undefined;
-  readonly notice?: string | undefined;
+  readonly notice?: Notice | undefined;
   readonly disconnected?: DisconnectReport | undefined;
 }
 
@@ -214,11 +215,7 @@ export function BotHome(props: BotHomeProps) {
   return (
     <section class="bot-page">
       <h1>Strike bot</h1>
-      {props.notice != null && (
-        <p class="notice" role="status">
-          {props.notice}
-        </p>
-      )}
+      <StatusNotice notice={props.notice} />
       {props.disconnected != null && <DisconnectedReport report={props.disconnected} />}
       {props.identity != null && <SignedInAs identity={props.identity} csrf={props.csrf} />}
       <Lede strikeName={props.strikeName} when={props.when} />

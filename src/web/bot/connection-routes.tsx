@@ -32,6 +32,7 @@ import { currentStrikeSettings, mediaPath } from "../../federation/index.ts";
 import type { StrikeSettings } from "../../strike/settings.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { notFoundPage } from "../kit/errors.tsx";
+import type { Notice } from "../kit/notice.tsx";
 import { parseRequest } from "../kit/params.ts";
 import { csrfFor, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { BotConnectionView, type PostRow, type PreviewPost } from "./ConnectionView.tsx";
@@ -106,7 +107,7 @@ interface ConnectionExtra {
   input?: PlanFormInput;
   errors?: Record<string, string>;
   preview?: { plan: BotPlan };
-  notice?: string;
+  notice?: Notice | undefined;
 }
 
 function connectionPage(

@@ -20,6 +20,7 @@ import { RateLimiter } from "../../services/limits.ts";
 import { clientKey } from "../kit/client.ts";
 import type { WebDeps, WebEnv } from "../kit/context.ts";
 import { formsMayLeaveSite } from "../kit/csp.ts";
+import type { Notice } from "../kit/notice.tsx";
 import { parseRequest } from "../kit/params.ts";
 import { csrfFor, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { dayWords } from "./format.ts";
@@ -52,7 +53,7 @@ function connectWait(c: Context<WebEnv>): number {
 
 export function homePage(
   c: Context<WebEnv>,
-  extra: { server?: string; serverError?: string; notice?: string; disconnected?: DisconnectReport } = {},
+  extra: { server?: string; serverError?: string; notice?: Notice | undefined; disconnected?: DisconnectReport } = {},
   status: PersonalStatus = 200,
 ) {
   const { db } = c.get("deps");

@@ -13,6 +13,7 @@ import { listPosts, type ConnectionWithApp } from "../../db/bot.ts";
 import { readForm } from "../kit/body.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
+import { type Notice, success, warning } from "../kit/notice.tsx";
 import { parseRequest } from "../kit/params.ts";
 import { currentAccount } from "../kit/session.ts";
 import { forbiddenPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
@@ -70,22 +71,26 @@ export function connectStatus(error: BotApiError): PersonalStatus {
 }
 
 const NOTICES = {
-  connected: "Your account is connected. Now choose when and what the bot posts.",
-  "signed-in": "You are signed in with your fediverse account. Choose when and what the bot posts.",
-  "signed-out": "You are signed out. Your bot keeps its plan; sign in again with the same account to change it.",
-  saved: "Your plan is saved: the bot is scheduling your posts.",
-  paused:
+  connected: success("Your account is connected. Now choose when and what the bot posts."),
+  "signed-in": success("You are signed in with your fediverse account. Choose when and what the bot posts."),
+  "signed-out": success(
+    "You are signed out. Your bot keeps its plan; sign in again with the same account to change it.",
+  ),
+  saved: success("Your plan is saved: the bot is scheduling your posts."),
+  paused: success(
     "The bot is paused. It cancels the posts your server holds scheduled; any your server would not cancel are marked below.",
-  resumed: "The bot is on again.",
-  disconnected: "Disconnected: the bot’s access was revoked on your server and deleted here.",
-  "disconnected-local":
+  ),
+  resumed: success("The bot is on again."),
+  disconnected: success("Disconnected: the bot’s access was revoked on your server and deleted here."),
+  "disconnected-local": warning(
     "Disconnected here. Your server could not be told: please revoke the bot in your server’s settings (Account → Authorized apps).",
-} as const;
+  ),
+} satisfies Record<string, Notice>;
 export type Done = keyof typeof NOTICES;
 const done = doneQuery(Object.keys(NOTICES) as [Done, ...Done[]]);
 
 /** The notice `?done=` asks for (none for anything else). */
-export function noticeOf(c: Context<WebEnv>): string | undefined {
+export function noticeOf(c: Context<WebEnv>): Notice | undefined {
   const parsed = parseRequest(done, c.req.query());
   return parsed.ok && parsed.value.done != null ? NOTICES[parsed.value.done] : undefined;
 }

@@ -18,6 +18,8 @@ import type { WebEnv } from "../kit/context.ts";
 import { plural } from "../kit/format.ts";
 import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
 import { Layout } from "../layout/Layout.tsx";
+import { parseRequest } from "../kit/params.ts";
+import { diffView, versionAddress } from "./editor-params.ts";
 
 export const compareElsewhereRoutes = new Hono<WebEnv>();
 
@@ -34,22 +36,27 @@ interface CompareSide {
   key: string;
 }
 
+/** A path segment decoded, or undefined when its escapes are malformed (`%E0%A4%A`). */
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A revision named by its address: one of ours, or one kept from another
  * site.  A remote revision not kept yet is fetched once (and kept), but only
  * from a site this one knows copies or sources on: the page cannot be used
  * to make this server fetch arbitrary addresses.
  */
-async function compareSide(c: Context<WebEnv>, raw: string): Promise<CompareSide | string> {
+async function compareSide(c: Context<WebEnv>, url: URL): Promise<CompareSide | string> {
   const { db, config } = c.get("deps");
-  if (raw === "") return "Please give the address of a version (…/d/its-name/v/1).";
-  if (raw.length > 2000) return "This is longer than 2000 characters; please paste just the address of a version.";
-  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol))
-    return `“${raw.slice(0, 200)}” is not a web address.`;
-  const url = new URL(raw);
   if (url.origin === config.origin.origin) {
     const m = /^\/d\/([^/]+)\/v\/([1-9]\d{0,8})$/.exec(url.pathname);
-    const declaration = m == null ? undefined : getPublicDeclaration(db, decodeURIComponent(m[1]!));
+    const slug = m == null ? undefined : decodedSegment(m[1]!);
+    const declaration = slug == null ? undefined : getPublicDeclaration(db, slug);
     const revision = declaration == null ? undefined : getRevision(db, declaration.id, Number(m![2]));
     if (revision == null) return `There is no such version here (${url.pathname}).`;
     return {
@@ -124,9 +131,14 @@ compareElsewhereRoutes.get("/compare/elsewhere", async (c) => {
   const { config } = c.get("deps");
   const values = { a: (c.req.query("a") ?? "").trim(), b: (c.req.query("b") ?? "").trim() };
   const asked = c.req.query("a") != null || c.req.query("b") != null;
-  const a = asked ? await compareSide(c, values.a) : "";
-  const b = asked ? await compareSide(c, values.b) : "";
-  const view = c.req.query("view") === "side" ? "side" : "inline";
+  const side = async (f: "a" | "b") => {
+    if (!asked) return "";
+    const address = parseRequest(versionAddress, c.req.query(f));
+    return address.ok ? await compareSide(c, address.value) : address.message;
+  };
+  const a = await side("a");
+  const b = await side("b");
+  const view = diffView.parse(c.req.query("view"));
   if (typeof a === "string" || typeof b === "string") {
     const errors = {
       ...(typeof a === "string" && asked ? { a } : {}),

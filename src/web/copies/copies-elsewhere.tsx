@@ -48,6 +48,7 @@ import { csrfFor, notSavedPage, personalPage, type PersonalStatus } from "../lay
 import { currentAccount } from "../kit/session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorValues } from "./CopyEditor.tsx";
 import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
+import { copyButton, copyElsewhereQuery } from "./editor-params.ts";
 
 export const copiesElsewhereRoutes = new Hono<WebEnv>();
 
@@ -148,7 +149,7 @@ function sourcePage(c: Context<WebEnv>, value: string, error: string | undefined
 
 copiesElsewhereRoutes.get("/copy/elsewhere", (c) => {
   if (currentAccount(c) == null) return loginRedirect(c, "/copy/elsewhere");
-  return sourcePage(c, c.req.query("source") ?? "", undefined, 200);
+  return sourcePage(c, copyElsewhereQuery.parse(c.req.query()).source, undefined, 200);
 });
 
 // ---------------------------------------------------------------------------
@@ -265,12 +266,12 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
   const ref = { revision, converted: revision.format === "html" };
   const values = valuesFrom(form);
   if (!csrfOk) return remoteEditorPage(c, ref, input, values, { formError: EXPIRED_FORM }, 403);
-  if (form.action !== "publish" && form.action !== "draft")
-    return remoteEditorPage(c, ref, input, values, { preview: true }, 200);
+  const { action } = copyButton.parse(form);
+  if (action === "preview") return remoteEditorPage(c, ref, input, values, { preview: true }, 200);
   const errors = validateText(values);
   const { slug: newSlug, problem } = chosenSlug(values);
   if (problem != null) errors.slug = problem;
-  if (form.action === "publish" && errors.body == null) {
+  if (action === "publish" && errors.body == null) {
     const identical = identicalCopyProblem(values.body, revision);
     if (identical != null) errors.body = identical;
   }
@@ -320,7 +321,7 @@ copiesElsewhereRoutes.post("/copy/elsewhere", async (c) => {
       summary: values.summary.trim(),
       body: values.body,
       notes: keepNotes(values.notes, changes.outcome.changes),
-      status: form.action === "draft" ? "draft" : "published",
+      status: action === "draft" ? "draft" : "published",
       wordsChanged: changes.outcome.wordsChanged,
     }),
   );

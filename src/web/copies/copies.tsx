@@ -41,7 +41,7 @@ import { readForm } from "../kit/body.ts";
 import { tryDiff, type Tried } from "../kit/diff-jobs.tsx";
 import { csrfFor, forbiddenPage, notSavedPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import type { WebEnv } from "../kit/context.ts";
-import { parseRevisionNumber } from "../kit/params.ts";
+import { parseRequest } from "../kit/params.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { loginRedirect } from "../kit/guards.ts";
 import { notFoundPage } from "../kit/errors.tsx";
@@ -52,6 +52,7 @@ import { UpstreamNotice, upstreamOf } from "./merge.tsx";
 import { currentAccount } from "../kit/session.ts";
 import { CopyEditor, type CopyEditorProps, type EditorValues } from "./CopyEditor.tsx";
 import { DraftNotice, RepublishForm, withdrawnSentence } from "../kit/visibility.tsx";
+import { copyButton, copyVersion, editBase, editButton } from "./editor-params.ts";
 
 export const copyRoutes = new Hono<WebEnv>();
 
@@ -201,7 +202,8 @@ function findSource(
   // A withdrawn text stays readable, so it can still be copied; a draft cannot.
   const declaration = getPublicDeclaration(db, slug);
   if (declaration == null) return { response: notFoundPage(c, `There is no Declaration “${slug}” here.`) };
-  const number = rawV == null || rawV === "" ? declaration.revision : parseRevisionNumber(rawV);
+  const asked = parseRequest(copyVersion, { v: rawV });
+  const number = asked.ok ? (asked.value.v ?? declaration.revision) : null;
   const revision = number == null ? undefined : getRevision(db, declaration.id, number);
   if (revision == null) return { response: notFoundPage(c, `“${declaration.title}” has no version “${rawV}”.`) };
   return { declaration, revision };
@@ -315,13 +317,13 @@ copyRoutes.post("/:slug/copy", async (c) => {
   const values = valuesFrom(form);
   if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD]))
     return copyEditorPage(c, source, values, { formError: EXPIRED_FORM }, 403);
-  if (form.action !== "publish" && form.action !== "draft")
-    return copyEditorPage(c, source, values, { preview: true }, 200);
+  const { action } = copyButton.parse(form);
+  if (action === "preview") return copyEditorPage(c, source, values, { preview: true }, 200);
 
   const errors = validateText(values);
   const { slug: newSlug, problem } = chosenSlug(values);
   if (problem != null) errors.slug = problem;
-  const publish = form.action === "publish";
+  const publish = action === "publish";
   // A published Copy must differ from its source; a draft may start identical.
   const identical = publish && errors.body == null ? identicalCopyProblem(values.body, source.revision) : null;
   if (identical != null) errors.body = identical;
@@ -488,8 +490,8 @@ copyRoutes.post("/:slug/edit", async (c) => {
   if (!body.ok) return notSavedPage(c, body);
   const form = body.value;
   const values = valuesFrom(form);
-  const baseNumber = parseRevisionNumber(form.base);
-  const base = baseNumber == null ? undefined : getRevision(db, owned.declaration.id, baseNumber);
+  const asked = parseRequest(editBase, form);
+  const base = asked.ok ? getRevision(db, owned.declaration.id, asked.value.base) : undefined;
   if (base == null)
     return editPage(
       c,
@@ -501,8 +503,9 @@ copyRoutes.post("/:slug/edit", async (c) => {
     );
   if (!verifyCsrf(c, secret, config.origin, form[CSRF_FIELD]))
     return editPage(c, owned.declaration, base, values, { formError: EXPIRED_FORM }, 403);
-  const publish = form.action === "publish" && owned.declaration.status === "draft";
-  if (form.action !== "save" && !publish) return editPage(c, owned.declaration, base, values, { preview: true }, 200);
+  const { action } = editButton.parse(form);
+  const publish = action === "publish" && owned.declaration.status === "draft";
+  if (action !== "save" && !publish) return editPage(c, owned.declaration, base, values, { preview: true }, 200);
 
   const errors = validateText(values);
   const source = copySource(db, owned.declaration);

@@ -215,7 +215,7 @@ async function mergePage(c: Context<WebEnv>, d: Declaration, latest: Revision, s
         <input type="hidden" name="base" value={String(latest.number)} />
         <input type="hidden" name="upstream" value={String(upstream.theirs.number)} />
         {merge.conflicts.length === 0 ? (
-          <p class="notice" role="status">
+          <p class="notice success" role="status">
             The source’s changes apply cleanly to your copy.
           </p>
         ) : (

@@ -54,7 +54,7 @@ function ReportView(props: ReportPageProps) {
     <section class="prose-page report-page" aria-labelledby="report-title">
       <h1 id="report-title">Report “{d.title}”</h1>
       {props.sent === true ? (
-        <p class="notice notice-success" role="status">
+        <p class="notice success" role="status">
           Thank you: the site’s owner will look at your report. <a href={`/d/${d.slug}`}>Back to “{d.title}”</a>
         </p>
       ) : (

@@ -22,7 +22,7 @@ import type { Declaration, Revision } from "../../db/schema.ts";
 import { z } from "zod";
 import { diffPool, type DiffFormat, type DiffSummary, type WordPart } from "../../diff/index.ts";
 import type { WebEnv } from "../kit/context.ts";
-import { parseRequest, parseRevisionNumber } from "../kit/params.ts";
+import { parseRequest, parseRevisionNumber, revisionNumberOr, trimmedText } from "../kit/params.ts";
 import { diffRefusal, diffRefusalPage, KeptDiffs, stringBytes, type Tried } from "../kit/diff-jobs.tsx";
 import { readableDeclaration } from "../kit/visibility.tsx";
 import { notFoundPage } from "../kit/errors.tsx";
@@ -121,6 +121,22 @@ const diffModeQuery = z.object({
   view: z.enum(["inline", "side"]).catch("inline"),
   format: z.enum(["formatted", "markdown"]).catch("formatted"),
 });
+
+/** A version field of `/compare`: empty for the latest, else a version number. */
+const versionChoice = trimmedText
+  .transform((v) => (v === "" ? undefined : v))
+  .pipe(revisionNumberOr((v) => `“${v}” is not a version number: leave it empty for the latest version.`).optional());
+
+/** A Declaration field of `/compare` (its slug: whether it is published here is for the database to say). */
+const declarationChoice = trimmedText.pipe(z.string().min(1, "Choose a Declaration."));
+
+/** `?a=` and `?b=` of the history form: the two versions; the messages finish “The first version …”. */
+const historyVersion = trimmedText.pipe(
+  z
+    .string()
+    .min(1, { error: "is missing", abort: true })
+    .pipe(revisionNumberOr((v) => `“${v}” is not a version number`)),
+);
 
 function parseMode(c: Context<WebEnv>): DiffMode {
   const parsed = parseRequest(diffModeQuery, { view: c.req.query("view"), format: c.req.query("format") });
@@ -349,18 +365,17 @@ declarationDiffRoutes.get("/:slug/diff", (c) => {
   const declaration = readableDeclaration(c, slug);
   if (declaration == null) return notFoundPage(c, `There is no Declaration “${slug}” here.`);
   const history = { href: `/d/${declaration.slug}/history`, text: "Back to the history" };
-  const rawA = (c.req.query("a") ?? "").trim();
-  const rawB = (c.req.query("b") ?? "").trim();
-  for (const [name, raw] of [
-    ["first", rawA],
-    ["second", rawB],
+  const numbers: number[] = [];
+  for (const [name, field] of [
+    ["first", "a"],
+    ["second", "b"],
   ] as const) {
-    if (parseRevisionNumber(raw) == null) {
-      const what = raw === "" ? "is missing" : `“${raw}” is not a version number`;
-      return badRequestPage(c, `The ${name} version ${what}. ${versionsText(declaration)}`, history);
-    }
+    const parsed = parseRequest(historyVersion, c.req.query(field));
+    if (!parsed.ok)
+      return badRequestPage(c, `The ${name} version ${parsed.message}. ${versionsText(declaration)}`, history);
+    numbers.push(parsed.value);
   }
-  return c.redirect(`/d/${declaration.slug}/diff/${Number(rawA)}..${Number(rawB)}`, 302);
+  return c.redirect(`/d/${declaration.slug}/diff/${numbers[0]}..${numbers[1]}`, 302);
 });
 
 declarationDiffRoutes.get("/:slug/diff/:range", async (c) => {
@@ -554,25 +569,22 @@ diffRoutes.get("/compare", async (c) => {
       ["a", "av"],
       ["b", "bv"],
     ] as const) {
-      const slug = values[name];
-      if (slug === "") {
-        errors[name] = "Choose a Declaration.";
+      const slug = parseRequest(declarationChoice, c.req.query(name));
+      if (!slug.ok) {
+        errors[name] = slug.message;
         continue;
       }
-      const declaration = getPublishedDeclaration(db, slug);
+      const declaration = getPublishedDeclaration(db, slug.value);
       if (declaration == null) {
-        errors[name] = `There is no Declaration “${slug}” here.`;
+        errors[name] = `There is no Declaration “${slug.value}” here.`;
         continue;
       }
-      let number = declaration.revision;
-      if (values[vName] !== "") {
-        const parsed = parseRevisionNumber(values[vName]);
-        if (parsed == null) {
-          errors[vName] = `“${values[vName]}” is not a version number: leave it empty for the latest version.`;
-          continue;
-        }
-        number = parsed;
+      const version = parseRequest(versionChoice, c.req.query(vName));
+      if (!version.ok) {
+        errors[vName] = version.message;
+        continue;
       }
+      const number = version.value ?? declaration.revision;
       const revision = getRevision(db, declaration.id, number);
       if (revision == null) {
         errors[vName] = `“${declaration.title}” has no version ${number}. ${versionsText(declaration)}`;

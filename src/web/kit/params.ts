@@ -15,11 +15,24 @@ export function parseRequest<S extends z.ZodType>(schema: S, input: unknown): Pa
   return { ok: false, field: String(issue.path[0] ?? ""), message: issue.message };
 }
 
+const REVISION_NUMBER = /^[1-9]\d{0,8}$/;
+
 /** A version number in a path or a form: 1 to 999,999,999, no leading zero. */
-export const revisionNumber = z
+export const revisionNumber = z.string().regex(REVISION_NUMBER).transform(Number);
+
+/** A version number, with the message to show for anything else (given what was sent). */
+export function revisionNumberOr(message: (input: string) => string) {
+  return z
+    .string()
+    .regex(REVISION_NUMBER, { error: (issue) => message(String(issue.input)) })
+    .transform(Number);
+}
+
+/** A query or form field that may be absent: read as "", trimmed. */
+export const trimmedText = z
   .string()
-  .regex(/^[1-9]\d{0,8}$/)
-  .transform(Number);
+  .optional()
+  .transform((v) => (v ?? "").trim());
 
 /** The version number `raw` names, or null. */
 export function parseRevisionNumber(raw: string | undefined): number | null {

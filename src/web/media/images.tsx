@@ -51,6 +51,7 @@ import type { WebEnv } from "../kit/context.ts";
 import { NOTHING_RUNS, policyHeader } from "../kit/csp.ts";
 import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { formatDate } from "../kit/format.ts";
+import { type Notice, StatusNotice, success, warning } from "../kit/notice.tsx";
 import { parseForm, parseRequest } from "../kit/params.ts";
 import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 
@@ -187,11 +188,11 @@ export const mediaAdminRoutes = new Hono<WebEnv>();
 const PATH = "/admin/media";
 const TITLE = "Images";
 
-const NOTICES: Record<string, string> = {
-  uploaded: "The image is uploaded.",
-  existing: "This image was uploaded before; its entry is shown below, unchanged.",
-  saved: "Saved.",
-  deleted: "The image is deleted.",
+const NOTICES: Record<string, Notice> = {
+  uploaded: success("The image is uploaded."),
+  existing: warning("This image was uploaded before; its entry is shown below, unchanged."),
+  saved: success("Saved."),
+  deleted: success("The image is deleted."),
 };
 
 type Field = "file" | "alt" | "title";
@@ -205,7 +206,7 @@ interface Values {
 interface AdminProps {
   csrf: string;
   items: Media[];
-  notice?: string;
+  notice?: Notice;
   /** The upload form as sent, with what was wrong. */
   upload?: { values: Values; errors: Errors };
   /** One image's edit form as sent, with what was wrong. */
@@ -397,11 +398,7 @@ function MediaAdminView(props: AdminProps) {
         <a href="/admin">Site administration</a>
       </p>
       <h1 id="media-title">{TITLE}</h1>
-      {props.notice != null && (
-        <p class="notice" role="status">
-          {props.notice}
-        </p>
-      )}
+      <StatusNotice notice={props.notice} />
       <p>
         Images for strike notices and for the <a href="/memes">memes gallery</a>. Each needs a description for people
         who cannot see it; it goes with the image wherever it is posted.

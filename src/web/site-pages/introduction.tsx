@@ -98,7 +98,7 @@ function editorPage(c: Context<WebEnv>, state: EditorState, status: PersonalStat
         in a few lines. Leave it empty to show none.
       </p>
       {state.saved === true && (
-        <p class="notice" role="status">
+        <p class="notice success" role="status">
           Saved. See it on <a href="/">the front page</a>.
         </p>
       )}

@@ -164,7 +164,7 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
         </p>
       )}
       {state.saved === true && (
-        <p class="notice" role="status">
+        <p class="notice success" role="status">
           Saved. The page is live at <a href={`/${slug}`}>/{slug}</a>.
         </p>
       )}

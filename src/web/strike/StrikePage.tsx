@@ -8,6 +8,7 @@ import type { RecentNotice, PublicPledge } from "../../db/pledges.ts";
 import { assetUrl } from "../kit/assets.ts";
 import { CSRF_FIELD } from "../kit/csrf.ts";
 import { formatNumber, plural } from "../kit/format.ts";
+import { type Notice, StatusNotice } from "../kit/notice.tsx";
 import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
 import { NoticeList } from "./NoticeList.tsx";
 import { Honeypot } from "../signing/index.ts";
@@ -49,7 +50,7 @@ export interface StrikePageProps {
   readonly errors?: PledgeErrors;
   readonly formError?: string;
   /** A thank-you or other message about the pledge just made. */
-  readonly message?: string;
+  readonly message?: Notice;
 }
 
 const LABELS: Record<PledgeField, string> = {
@@ -281,11 +282,7 @@ export function StrikePage(props: StrikePageProps) {
             ))}
           </ul>
         )}
-        {props.message != null && (
-          <p class="notice" role="status">
-            {props.message}
-          </p>
-        )}
+        <StatusNotice notice={props.message} />
         {props.phase === "after" ? (
           <p role={props.formError != null ? "alert" : undefined}>
             {props.formError ?? "The strike is over; thank you to everyone who took part."}

@@ -28,6 +28,7 @@ import { formsMayLeaveSite } from "../kit/csp.ts";
 import type { WebDeps, WebEnv } from "../kit/context.ts";
 import { CSRF_FIELD, sharedFormToken, verifyCsrf } from "../kit/csrf.ts";
 import { plural } from "../kit/format.ts";
+import { type Notice, success, warning } from "../kit/notice.tsx";
 import { parseForm } from "../kit/params.ts";
 import { strikeMeta, StrikeShare } from "../sharing/index.ts";
 import { POW_FIELD, REASONS, type PowBinding } from "../../services/proof-of-work.ts";
@@ -343,8 +344,8 @@ function renderStrike(c: Context<WebEnv>, state: PageState, status: 200 | 400 | 
   );
 }
 
-const THANKS: Record<string, string> = {
-  "1": "Thank you: your pledge is counted. See you on the strike days.",
+const THANKS: Record<string, Notice> = {
+  "1": success("Thank you: your pledge is counted. See you on the strike days."),
 };
 
 strikeRoutes.get("/", (c) => {
@@ -401,7 +402,7 @@ strikeRoutes.post("/pledge", async (c) => {
   if (nameKey != null && guards.recentNames.has(nameKey, now.getTime())) {
     return renderStrike(
       c,
-      { message: `“${parsed.name}” has just pledged from your connection. Each person is counted once.` },
+      { message: warning(`“${parsed.name}” has just pledged from your connection. Each person is counted once.`) },
       409,
     );
   }
