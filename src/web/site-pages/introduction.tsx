@@ -18,6 +18,7 @@ import { CSRF_FIELD, verifyCsrf } from "../kit/csrf.ts";
 import { requireAdmin } from "../kit/guards.ts";
 import { parseForm } from "../kit/params.ts";
 import { currentAccount } from "../kit/session.ts";
+import { EditorPreview, PreviewOrSave } from "./EditorParts.tsx";
 import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
 import { csrfFor, personalPage, type PersonalStatus } from "../layout/personal.tsx";
 import { markdownText, normalizeNewlines } from "./markdown-field.ts";
@@ -128,21 +129,9 @@ function editorPage(c: Context<WebEnv>, state: EditorState, status: PersonalStat
           </textarea>
           <FieldError id="body-error" error={state.error} />
         </div>
-        <p class="actions">
-          <button type="submit" name="action" value="preview" class="secondary">
-            Preview
-          </button>{" "}
-          <button type="submit" name="action" value="save">
-            Save
-          </button>
-        </p>
+        <PreviewOrSave />
       </form>
-      {state.previewHtml != null && (
-        <section class="editor-preview" aria-labelledby="preview-title">
-          <h2 id="preview-title">Preview</h2>
-          <div class="prose" dangerouslySetInnerHTML={{ __html: state.previewHtml }} />
-        </section>
-      )}
+      <EditorPreview html={state.previewHtml} />
     </section>,
     status,
   );

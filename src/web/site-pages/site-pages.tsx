@@ -29,6 +29,7 @@ import { currentAccount } from "../kit/session.ts";
 import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
 import { Layout } from "../layout/Layout.tsx";
 import { SOFTWARE } from "../../version.ts";
+import { EditorPreview, PreviewOrSave } from "./EditorParts.tsx";
 
 export const sitePageRoutes = new Hono<WebEnv>();
 
@@ -203,22 +204,9 @@ function editorPage(c: Context<WebEnv>, slug: string, state: EditorState, status
           </textarea>
           <FieldError id="body-error" error={errors.body} />
         </div>
-        <p class="actions">
-          <button type="submit" name="action" value="preview" class="secondary">
-            Preview
-          </button>{" "}
-          <button type="submit" name="action" value="save">
-            Save
-          </button>
-        </p>
+        <PreviewOrSave />
       </form>
-      {state.previewHtml != null && (
-        <section class="editor-preview" aria-labelledby="preview-title">
-          <h2 id="preview-title">Preview</h2>
-          <h1>{values.title}</h1>
-          <div class="prose" dangerouslySetInnerHTML={{ __html: state.previewHtml }} />
-        </section>
-      )}
+      <EditorPreview html={state.previewHtml} title={values.title} />
     </section>,
     status,
   );
