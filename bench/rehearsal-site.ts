@@ -74,7 +74,7 @@ export async function logIn(browser: Browser, username: string, password: string
 
 /**
  * Posts a strike notice for `slug` now, as the site owner does on
- * /admin/strike ("Post a notice now").  Resolves with the answer's status and
+ * /admin/strike ("Post a notice now": the preview, then its confirmation).  Resolves with the answer's status and
  * when it came (the notice is committed by then).
  */
 export async function postNotice(
@@ -92,7 +92,20 @@ export async function postNotice(
   if (page.status !== 200 || csrf == null)
     throw new Error(`GET /admin/strike answered ${page.status} without a CSRF token`);
   const read = performance.now();
-  const answer = await browser.request("/admin/strike/post-now", { form: { csrf, declaration: slug } });
+  // Two steps, as on the page: the preview, then the confirmation bound to it.
+  const preview = await browser.request("/admin/strike/post-now", { form: { csrf, declaration: slug } });
+  const digest = Browser.field(preview.html, "preview");
+  const nonce = Browser.field(preview.html, "nonce");
+  if (preview.status !== 200 || digest == null || nonce == null)
+    throw new Error(`POST /admin/strike/post-now answered ${preview.status} without a notice to confirm`);
+  const confirm: Record<string, string> = {
+    csrf: Browser.field(preview.html, "csrf") ?? csrf,
+    declaration: slug,
+    preview: digest,
+    nonce,
+  };
+  if (/name="outside"/.test(preview.html)) confirm.outside = "yes";
+  const answer = await browser.request("/admin/strike/post-now/confirm", { form: confirm });
   return {
     status: answer.status,
     location: answer.location,
