@@ -11,7 +11,7 @@ import { Hono, type Context } from "hono";
 import { getRemoteRevision, isKnownRemoteHost } from "../../db/remote-copies.ts";
 import { getPublicDeclaration, getRevision } from "../../db/declarations.ts";
 import type { RenderOutcome } from "../../diff/index.ts";
-import { diffRefusalPage, keptDiff, KeptDiffs, stringBytes } from "../kit/diff-jobs.tsx";
+import { DiffBody, diffRefusalPage, keptDiff, KeptDiffs, stringBytes } from "../kit/diff-jobs.tsx";
 import { fetchArticle, keepRevision } from "../../federation/index.ts";
 import { fedData } from "./copies-elsewhere.tsx";
 import type { WebEnv } from "../kit/context.ts";
@@ -203,22 +203,7 @@ compareElsewhereRoutes.get("/compare/elsewhere", async (c) => {
             Side by side
           </a>
         </nav>
-        <p class="diff-legend">
-          <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck
-          through.
-        </p>
-        {view === "side" ? (
-          // biome-ignore lint/a11y/useSemanticElements: a scroll box inside the comparison, not a section of the page's outline
-          <div
-            class="diff-body diff-scroll"
-            role="region"
-            aria-label="Changes side by side"
-            tabindex={0}
-            dangerouslySetInnerHTML={{ __html: html }}
-          />
-        ) : (
-          <div class="diff-body" dangerouslySetInnerHTML={{ __html: html }} />
-        )}
+        <DiffBody view={view} html={html} />
       </section>
     </Layout>,
   );

@@ -23,7 +23,7 @@ import { z } from "zod";
 import { diffPool, type DiffFormat, type DiffSummary, type WordPart } from "../../diff/index.ts";
 import type { WebEnv } from "../kit/context.ts";
 import { parseRequest, parseRevisionNumber, revisionNumberOr, trimmedText } from "../kit/params.ts";
-import { diffRefusal, diffRefusalPage, KeptDiffs, stringBytes, type Tried } from "../kit/diff-jobs.tsx";
+import { DiffBody, diffRefusal, diffRefusalPage, KeptDiffs, stringBytes, type Tried } from "../kit/diff-jobs.tsx";
 import { readableDeclaration } from "../kit/visibility.tsx";
 import { notFoundPage } from "../kit/errors.tsx";
 import { formatDate, formatNumber, plural } from "../kit/format.ts";
@@ -334,23 +334,7 @@ function DiffResult(props: {
           </a>
         </nav>
       </div>
-      <p class="diff-legend">
-        <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck
-        through.
-      </p>
-      {view === "side" ? (
-        // A region that can scroll sideways on a phone; focusable so the keyboard can scroll it too.
-        // biome-ignore lint/a11y/useSemanticElements: a scroll box inside the comparison, not a section of the page's outline
-        <div
-          class="diff-body diff-scroll"
-          role="region"
-          aria-label="Changes side by side"
-          tabindex={0}
-          dangerouslySetInnerHTML={{ __html: rendered.html }}
-        />
-      ) : (
-        <div class="diff-body" dangerouslySetInnerHTML={{ __html: rendered.html }} />
-      )}
+      <DiffBody view={view} html={rendered.html} />
     </>
   );
 }

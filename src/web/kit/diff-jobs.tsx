@@ -3,7 +3,8 @@
  * thread that serves pages; results of immutable inputs (revisions) kept per
  * database handle, with a diff asked for twice at once computed once; and
  * every refusal (a text over the size limit, too many diffs waiting, a diff
- * past its deadline) turned into a clear message and status.
+ * past its deadline) turned into a clear message and status; `DiffBody`, how
+ * a rendered diff is shown.
  */
 import type { Context } from "hono";
 import {
@@ -204,5 +205,32 @@ export function diffRefusalPage(c: Context<WebEnv>, refusal: DiffRefusal, back?:
       </section>
     </Layout>,
     refusal.status,
+  );
+}
+
+/**
+ * A rendered diff with its legend: inline, or side by side in a region that
+ * can scroll sideways on a phone (focusable so the keyboard can scroll it too).
+ */
+export function DiffBody(props: { view: "inline" | "side"; html: string }) {
+  return (
+    <>
+      <p class="diff-legend">
+        <ins class="diff-ins">Added words</ins> are underlined, <del class="diff-del">removed words</del> struck
+        through.
+      </p>
+      {props.view === "side" ? (
+        // biome-ignore lint/a11y/useSemanticElements: a scroll box inside the comparison, not a section of the page's outline
+        <div
+          class="diff-body diff-scroll"
+          role="region"
+          aria-label="Changes side by side"
+          tabindex={0}
+          dangerouslySetInnerHTML={{ __html: props.html }}
+        />
+      ) : (
+        <div class="diff-body" dangerouslySetInnerHTML={{ __html: props.html }} />
+      )}
+    </>
   );
 }
