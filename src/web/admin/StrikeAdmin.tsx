@@ -13,7 +13,7 @@ import { assetUrl } from "../kit/assets.ts";
 import { CSRF_FIELD } from "../kit/csrf.ts";
 import { plural } from "../kit/format.ts";
 import { type Notice, StatusNotice } from "../kit/notice.tsx";
-import { FieldError } from "../layout/FormErrors.tsx";
+import { FieldError, fieldAria } from "../layout/FormErrors.tsx";
 import { TimeZoneField } from "../layout/TimeZoneField.tsx";
 
 export interface SentNoticeRow {
@@ -79,13 +79,7 @@ function fieldId(key: string): string {
 }
 
 function invalid(errors: StrikeFormErrors, key: string, hint?: string) {
-  const described = [hint, errors[key] != null ? `${fieldId(key)}-error` : undefined]
-    .filter((x) => x != null)
-    .join(" ");
-  return {
-    ...(described !== "" ? { "aria-describedby": described } : {}),
-    ...(errors[key] != null ? { "aria-invalid": "true" } : {}),
-  };
+  return fieldAria(`${fieldId(key)}-error`, errors[key], hint);
 }
 
 function SettingError(props: { errors: StrikeFormErrors; name: string }) {

@@ -14,7 +14,7 @@ import {
 import { PLACEHOLDERS } from "../../strike/notices.ts";
 import { assetUrl } from "../kit/assets.ts";
 import { CSRF_FIELD } from "../kit/csrf.ts";
-import { ErrorSummary, FieldError } from "../layout/FormErrors.tsx";
+import { ErrorSummary, FieldError, fieldAria } from "../layout/FormErrors.tsx";
 import { TimeZoneField } from "../layout/TimeZoneField.tsx";
 
 export interface MediaOption {
@@ -62,13 +62,7 @@ function fieldId(key: string): string {
 }
 
 function invalid(errors: PlanFormErrors, key: string, hint?: string) {
-  const described = [hint, errors[key] != null ? `${fieldId(key)}-error` : undefined]
-    .filter((x) => x != null)
-    .join(" ");
-  return {
-    ...(described !== "" ? { "aria-describedby": described } : {}),
-    ...(errors[key] != null ? { "aria-invalid": "true" } : {}),
-  };
+  return fieldAria(`${fieldId(key)}-error`, errors[key], hint);
 }
 
 function Err(props: { errors: PlanFormErrors; name: string }) {

@@ -51,3 +51,15 @@ export function FieldError(props: { id: string; error: string | null | undefined
     </p>
   );
 }
+
+/**
+ * A field's ARIA attributes: `aria-describedby` naming its hint (when it has
+ * one) and then its error, and `aria-invalid` when `error` is there.
+ */
+export function fieldAria(errorId: string, error: string | null | undefined, hint?: string) {
+  const described = [hint, error != null ? errorId : undefined].filter((x) => x != null).join(" ");
+  return {
+    ...(described !== "" ? { "aria-describedby": described } : {}),
+    ...(error != null ? { "aria-invalid": "true" } : {}),
+  };
+}

@@ -54,6 +54,7 @@ import { formatDate } from "../kit/format.ts";
 import { type Notice, StatusNotice, success, warning } from "../kit/notice.tsx";
 import { parseForm, parseRequest } from "../kit/params.ts";
 import { csrfFor, forbiddenPage, personalPage, type PersonalStatus } from "../layout/personal.tsx";
+import { fieldAria } from "../layout/FormErrors.tsx";
 
 /** The path of an image (`/media/{uuid}.{ext}`). */
 export function mediaPath(m: Pick<Media, "uuid" | "mime">): string {
@@ -235,12 +236,7 @@ function ErrorSummary(props: { errors: Errors; prefix: string }) {
 }
 
 function invalid(prefix: string, field: Field, errors: Errors, hint?: string) {
-  const error = errors[field] != null ? `${prefix}-${field}-error` : null;
-  const describedBy = [hint, error].filter((x) => x != null).join(" ");
-  return {
-    ...(describedBy !== "" ? { "aria-describedby": describedBy } : {}),
-    ...(error != null ? { "aria-invalid": "true" } : {}),
-  };
+  return fieldAria(`${prefix}-${field}-error`, errors[field], hint);
 }
 
 function FieldError(props: { prefix: string; field: Field; errors: Errors }) {
